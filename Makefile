@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0
+# kipc: the module (through Kbuild, against KDIR), libkipc, the tools and the
+# selftests. Output goes to build/; V=1 shows the commands.
+
+VERSION		:= 0.1.0
+SOVERSION	:= 0
+KIPC_CACHE	?= /var/cache/kipc
+KSFT_DIR	?= $(KIPC_CACHE)/linux-source-6.12/tools/testing/selftests
+KSRC		?= $(KIPC_CACHE)/linux-source-6.12
+
+# The kernel to build the module against: the running kernel's headers when
+# installed, else the newest Debian cloud headers.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-cloud-amd64))))
+
+B		:= $(CURDIR)/build
+CC		?= gcc
+CFLAGS		?= -O2 -g
+WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s%s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+.PHONY: all module module-path userspace lib tools selftests host-test lint \
+	check demo deps vm-shell clean
+all: module userspace
+userspace: lib tools selftests
+
+## The module. Sources are copied to a directory per kernel release so that
+## builds for several kernels do not overwrite each other's objects.
+KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+MOD_DIR = $(B)/module/$(KREL)
+MOD_SRCS := Kbuild $(wildcard kmod/*.[ch]) uapi/linux/kipc.h
+
+module:
+	@test -n "$(KREL)" || { echo "no kernel headers at KDIR='$(KDIR)': run make deps" >&2; exit 1; }
+	@mkdir -p $(MOD_DIR)
+	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' \
+		--exclude='*.mod*' --exclude=modules.order --exclude=Module.symvers \
+		Kbuild kmod uapi $(MOD_DIR)/
+	$(call msg,MODULE,$(KREL))
+	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) $(if $(filter 1,$(V)),,-s) \
+		KCFLAGS="-Werror $(KCFLAGS)" modules
+
+module-path:
+	@echo $(MOD_DIR)/kipc.ko
+
+## libkipc
+LIB_SRCS	:= $(wildcard libkipc/*.c)
+LIB_OBJS	:= $(patsubst libkipc/%.c,$(B)/libkipc/%.o,$(LIB_SRCS))
+LIB_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -fPIC -fvisibility=hidden \
+		   -Ilibkipc/include -Iuapi -D_GNU_SOURCE
+LIB_SO		:= $(B)/lib/libkipc.so.$(VERSION)
+
+lib: $(LIB_SO) $(B)/lib/libkipc.a $(B)/lib/pkgconfig/libkipc.pc
+
+$(B)/libkipc/%.o: libkipc/%.c $(wildcard libkipc/*.h libkipc/include/*.h) uapi/linux/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(LIB_SO): $(LIB_OBJS) libkipc/libkipc.map
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libkipc.so.$(SOVERSION) \
+		-Wl,--version-script=libkipc/libkipc.map -o $@ $(LIB_OBJS)
+	$(Q)ln -sf libkipc.so.$(VERSION) $(B)/lib/libkipc.so.$(SOVERSION)
+	$(Q)ln -sf libkipc.so.$(SOVERSION) $(B)/lib/libkipc.so
+
+$(B)/lib/libkipc.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@prefix@|/usr/local|' -e 's|@libdir@|$${prefix}/lib|' \
+		-e 's|@includedir@|$${prefix}/include|' -e 's|@version@|$(VERSION)|' \
+		$< >$@
+
+## Programs linked with libkipc.
+APP_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
+APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
+SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests
+TOOLS		:= $(B)/bin/kipcctl $(SCRIPTS)
+
+tools: $(TOOLS)
+
+$(B)/bin/kipc-demo: tools/kipc-demo
+$(B)/bin/kipc-selftests: tools/vm/kipc-selftests
+$(SCRIPTS):
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
+
+## Selftests, through the kernel's own lib.mk.
+selftests:
+	@test -f $(KSFT_DIR)/lib.mk || { echo "no kselftest tree at $(KSFT_DIR): run make deps" >&2; exit 1; }
+	@mkdir -p $(B)/selftests
+	$(Q)$(MAKE) -C selftests/kipc KSFT_DIR=$(KSFT_DIR) OUTPUT=$(B)/selftests \
+		KIPC_UAPI=$(CURDIR)/uapi V=$(V)
+	$(Q)cp selftests/kipc/settings selftests/kipc/config $(B)/selftests/
+
+## Checks.
+HOST_TESTS := $(B)/test/libkipc_host_test
+
+$(B)/test/%: libkipc/test/%.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
+
+host-test: lib $(HOST_TESTS)
+	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
+	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
+		Documentation/man libkipc/include/kipc.h uapi
+
+lint:
+	$(Q)tools/lint
+
+deps:
+	$(Q)tools/install-deps
+
+check: deps
+	$(Q)tools/check
+
+demo: deps
+	$(Q)tools/vm/kipc-vm --kernel 6.12 --timeout 300 -- kipc-demo
+
+KVER ?= 6.12
+vm-shell: deps
+	$(Q)tools/vm/kipc-vm --kernel $(KVER) --shell
+
+clean:
+	rm -rf $(B)

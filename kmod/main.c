@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc: the /dev/kipc misc device, its file operations and module entry.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/kipc.h>
+
+#include "kipc.h"
+
+static int kipc_open(struct inode *inode, struct file *file)
+{
+	struct kipc_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->cred = get_current_cred();
+	file->private_data = ctx;
+	return 0;
+}
+
+static int kipc_release(struct inode *inode, struct file *file)
+{
+	struct kipc_ctx *ctx = file->private_data;
+
+	put_cred(ctx->cred);
+	kfree(ctx);
+	return 0;
+}
+
+static void kipc_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_ctx *ctx = file->private_data;
+
+	seq_printf(m, "kipc-object:\tcontext\nkipc-abi:\t%u\nkipc-uid:\t%u\n",
+		   KIPC_ABI_VERSION,
+		   from_kuid_munged(seq_user_ns(m), ctx->cred->uid));
+}
+
+static const struct file_operations kipc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= kipc_open,
+	.release	= kipc_release,
+	.unlocked_ioctl	= kipc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kipc_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kipc_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "kipc",
+	.fops	= &kipc_fops,
+	.mode	= 0666,
+};
+
+static int __init kipc_init(void)
+{
+	int ret;
+
+	ret = misc_register(&kipc_misc);
+	if (ret) {
+		pr_err("cannot register /dev/kipc: %d\n", ret);
+		return ret;
+	}
+	pr_info("loaded, ABI %u\n", KIPC_ABI_VERSION);
+	return 0;
+}
+
+static void __exit kipc_exit(void)
+{
+	misc_deregister(&kipc_misc);
+}
+
+module_init(kipc_init);
+module_exit(kipc_exit);
+
+MODULE_DESCRIPTION("kipc: kernel-assisted zero-copy inter-process communication");
+MODULE_AUTHOR("kipc developers");
+MODULE_LICENSE("GPL");
