@@ -98,6 +98,36 @@ struct kipc_region_attach {
 #define KIPC_REGION_ATTACH_SIZE_VER0	24
 
 /**
+ * struct kipc_region_info - argument of %KIPC_IOC_REGION_INFO
+ * @size: in: sizeof(struct kipc_region_info)
+ * @flags: in: zero
+ * @bytes: out: size of the region (what to mmap)
+ * @buf_size: out: size of each buffer, 0 without a pool
+ * @id: out: the region's id
+ * @nr_bufs: out: buffers in the pool
+ * @nr_free: out: buffers free now
+ * @nr_owned: out: buffers owned by this handle now
+ * @nr_in_flight: out: buffers queued on channels now
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd: what a process that received the fd needs to map it.
+ */
+struct kipc_region_info {
+	__u32 size;
+	__u32 flags;
+	__u64 bytes;
+	__u64 buf_size;
+	__u64 id;
+	__u32 nr_bufs;
+	__u32 nr_free;
+	__u32 nr_owned;
+	__u32 nr_in_flight;
+	__u64 reserved[2];
+};
+
+#define KIPC_REGION_INFO_SIZE_VER0	64
+
+/**
  * struct kipc_buf_alloc - argument of %KIPC_IOC_BUF_ALLOC
  * @size: in: sizeof(struct kipc_buf_alloc)
  * @flags: in: zero
@@ -254,6 +284,7 @@ struct kipc_io {
 #define KIPC_IOC_REGION_ATTACH	_IOWR(KIPC_MAGIC, 0x10, struct kipc_region_attach)
 #define KIPC_IOC_BUF_ALLOC	_IOWR(KIPC_MAGIC, 0x11, struct kipc_buf_alloc)
 #define KIPC_IOC_BUF_RELEASE	_IOWR(KIPC_MAGIC, 0x12, struct kipc_buf_release)
+#define KIPC_IOC_REGION_INFO	_IOWR(KIPC_MAGIC, 0x13, struct kipc_region_info)
 /* On a channel's send end, and on its receive end. */
 #define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
 #define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
