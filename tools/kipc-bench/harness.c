@@ -26,7 +26,7 @@
 
 #define KB_MIN_ITER	5
 #define KB_MAX_ITER	10000000ULL
-#define KB_INJECT_SEQ	3	/* the message --inject spoils */
+#define KB_INJECT_SEQ	3	/* --inject spoils the first from here */
 #define KB_WAKE_SETTLE_NS 30000	/* let the receiver fall asleep */
 
 enum kb_cmd {
@@ -54,6 +54,7 @@ struct kb_side {
 	enum kb_test test;
 	void *tx;		/* private buffer for mechanisms without tx_buf */
 	uint64_t seq;		/* last sequence number sent or received */
+	bool injected;		/* --inject has spoiled its message */
 };
 
 static void kb_on_signal(int sig)
@@ -61,13 +62,19 @@ static void kb_on_signal(int sig)
 	kb_abort = sig == SIGALRM ? SIGALRM : SIGCHLD;
 }
 
-/* No SA_RESTART: a dead peer or the watchdog interrupts any wait. */
+/*
+ * No SA_RESTART: a dead peer or the watchdog interrupts any wait.  A write
+ * to a dead peer gives EPIPE, not SIGPIPE.
+ */
 static int kb_install_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = kb_on_signal };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
 
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGCHLD, &sa, NULL) || sigaction(SIGALRM, &sa, NULL))
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) || sigaction(SIGALRM, &sa, NULL) ||
+	    sigaction(SIGPIPE, &ign, NULL))
 		return -errno;
 	return 0;
 }
@@ -126,6 +133,7 @@ static int kb_send_msg(struct kb_side *s, size_t len)
 	struct kb_chan *c = s->c;
 	uint64_t seq = ++s->seq;
 	void *buf = s->tx;
+	bool spoil;
 	int ret;
 
 	if (c->mech->tx_buf) {
@@ -133,12 +141,14 @@ static int kb_send_msg(struct kb_side *s, size_t len)
 		if (!buf)
 			return -EIO;
 	}
-	if (s->o->inject == KB_INJECT_DROP && !c->side && seq == KB_INJECT_SEQ)
+	spoil = s->o->inject && !c->side && !s->injected &&
+		seq >= KB_INJECT_SEQ;
+	if (spoil && s->o->inject == KB_INJECT_DROP)
 		seq = ++s->seq;
 	kb_msg_fill(buf, len, seq, s->o->touch);
-	if (s->o->inject == KB_INJECT_CORRUPT && !c->side &&
-	    seq == KB_INJECT_SEQ)
+	if (spoil && s->o->inject == KB_INJECT_CORRUPT)
 		((unsigned char *)buf)[len - 1] ^= 0x5a;
+	s->injected |= spoil;
 	ret = c->mech->send(c, buf, len);
 	if (ret && !c->why[0])
 		kb_fail(c, ret, "send");
