@@ -87,9 +87,16 @@ $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 APP_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
 SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests
-TOOLS		:= $(B)/bin/kipcctl $(SCRIPTS)
+TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
+
+# kipc-bench has its own Makefile (it builds standalone, without libkipc).
+.PHONY: $(B)/bin/kipc-bench
+$(B)/bin/kipc-bench:
+	$(Q)$(MAKE) -C tools/kipc-bench V=$(V)
+	@mkdir -p $(dir $@)
+	$(Q)cp tools/kipc-bench/kipc-bench $@
 
 $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
@@ -119,8 +126,9 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-host-test: lib $(HOST_TESTS)
+host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
+	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
 
@@ -141,4 +149,5 @@ vm-shell: deps
 	$(Q)tools/vm/kipc-vm --kernel $(KVER) --shell
 
 clean:
+	$(Q)$(MAKE) -C tools/kipc-bench clean
 	rm -rf $(B)
