@@ -9,13 +9,14 @@
 
 #include "sys.h"
 
+/*
+ * A signal that interrupts a blocking call is the caller's to see: -EINTR
+ * is returned, not retried (with SA_RESTART the kernel restarts the call).
+ */
 int kipc__ioctl(int fd, unsigned long cmd, void *arg)
 {
-	int ret;
+	int ret = ioctl(fd, cmd, arg);
 
-	do {
-		ret = ioctl(fd, cmd, arg);
-	} while (ret < 0 && errno == EINTR);
 	return ret < 0 ? -errno : ret;
 }
 
