@@ -2,7 +2,7 @@
 # kipc: the module (through Kbuild, against KDIR), libkipc, the tools and the
 # selftests. Output goes to build/; V=1 shows the commands.
 
-VERSION		:= 0.1.0
+VERSION		:= 0.2.0
 SOVERSION	:= 0
 KIPC_CACHE	?= /var/cache/kipc
 KSFT_DIR	?= $(KIPC_CACHE)/linux-source-6.12/tools/testing/selftests
