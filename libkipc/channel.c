@@ -138,9 +138,12 @@ static int io_prepare(struct kipc_io *io, struct kipc_msg *msgs,
 		io->flags |= KIPC_IO_TIMEOUT;
 		io->clockid = flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
 							       CLOCK_MONOTONIC;
-		/* A deadline beyond 2554 is as good as none: saturate. */
-		if (sec > (UINT64_MAX - deadline->tv_nsec) / NSEC_PER_SEC)
-			io->timeout_ns = UINT64_MAX;
+		/*
+		 * The kernel keeps deadlines as signed ktime: one beyond 2262
+		 * is as good as none, saturate it where it stays positive.
+		 */
+		if (sec > (INT64_MAX - deadline->tv_nsec) / NSEC_PER_SEC)
+			io->timeout_ns = INT64_MAX;
 		else
 			io->timeout_ns = sec * NSEC_PER_SEC + deadline->tv_nsec;
 	}
