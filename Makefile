@@ -2,7 +2,7 @@
 # kipc: the module (through Kbuild, against KDIR), libkipc, the tools and the
 # selftests. Output goes to build/; V=1 shows the commands.
 
-VERSION		:= 0.1.0
+VERSION		:= 0.2.0
 SOVERSION	:= 0
 KIPC_CACHE	?= /var/cache/kipc
 KSFT_DIR	?= $(KIPC_CACHE)/linux-source-6.12/tools/testing/selftests
@@ -26,10 +26,10 @@ msg = @printf '  %-8s%s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all module module-path userspace lib tools selftests host-test lint \
+.PHONY: all module module-path userspace lib tools examples selftests host-test lint \
 	check demo deps vm-shell clean
 all: module userspace
-userspace: lib tools selftests
+userspace: lib tools examples selftests
 
 ## The module. Sources are copied to a directory per kernel release so that
 ## builds for several kernels do not overwrite each other's objects.
@@ -108,6 +108,17 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
+
+## Examples: small programs built on libkipc, installed next to the tools
+## (so that the VM has them on PATH).
+EXAMPLES	:= $(patsubst examples/%.c,$(B)/bin/%,$(wildcard examples/*.c))
+
+examples: $(EXAMPLES)
+
+$(B)/bin/%: examples/%.c $(LIB_SO) libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
 ## Selftests, through the kernel's own lib.mk.
 selftests:
