@@ -107,7 +107,7 @@ TEST_F(buf, buffer_moves_sender_to_receiver)
 	struct kipc_region_info si, ri;
 	struct kipc_msg m;
 	char hdr[16];
-	uint64_t off;
+	__u64 off;
 
 	ASSERT_EQ(0, kt_buf_alloc(self->snd_h, &off));
 	fill(self->smap + off, self->page, 1);
@@ -195,8 +195,8 @@ TEST_F(buf, sixteen_buffers_in_one_message)
 
 TEST_F(buf, only_the_owner_can_send)
 {
-	struct kipc_buf_ref ref;
-	uint64_t off;
+	struct kipc_buf_ref ref, two[2];
+	__u64 off;
 
 	ASSERT_EQ(0, kt_buf_alloc(self->rcv_h, &off));
 	ref.offset = off;
@@ -212,21 +212,17 @@ TEST_F(buf, only_the_owner_can_send)
 	EXPECT_EQ(NR_BUFS - 1, kt_region_free(self->snd_h));
 	/* The same buffer twice in one message: the second is not owned. */
 	ASSERT_EQ(0, kt_buf_alloc(self->snd_h, &off));
-	{
-		struct kipc_buf_ref two[2] = {
-			{ off, self->page }, { off, self->page },
-		};
-
-		EXPECT_NE(1, send_bufs(self->sfd, self->snd_h, two, 2, NULL, 0,
-				       KIPC_IO_NONBLOCK));
-	}
+	two[0].offset = two[1].offset = off;
+	two[0].len = two[1].len = self->page;
+	EXPECT_NE(1, send_bufs(self->sfd, self->snd_h, two, 2, NULL, 0,
+			       KIPC_IO_NONBLOCK));
 	EXPECT_EQ(NR_BUFS - 2, kt_region_free(self->snd_h));
 }
 
 TEST_F(buf, bad_buffer_refs)
 {
 	struct kipc_buf_ref ref;
-	uint64_t off;
+	__u64 off;
 	int other, s2, r2;
 
 	ASSERT_EQ(0, kt_buf_alloc(self->snd_h, &off));

@@ -102,7 +102,7 @@ static inline long kt_region_free(int region)
 	return ret ? ret : (long)ri.nr_free;
 }
 
-static inline int kt_buf_alloc(int region, uint64_t *offset)
+static inline int kt_buf_alloc(int region, __u64 *offset)
 {
 	struct kipc_buf_alloc ba = { .size = sizeof(ba) };
 

@@ -253,7 +253,7 @@ TEST_F(region, write_one_mapping_read_another_handle)
 
 TEST_F(region, alloc_until_empty)
 {
-	uint64_t off[NR_BUFS], extra;
+	__u64 off[NR_BUFS], extra;
 	struct kipc_region_info ri;
 	int i, j, fd;
 
@@ -290,7 +290,7 @@ TEST_F(region, alloc_until_empty)
 TEST_F(region, alloc_blocks_until_release)
 {
 	int ready[2], go[2], i;
-	uint64_t off, released;
+	__u64 off, released;
 	char c;
 
 	ASSERT_EQ(0, pipe(ready));
@@ -299,7 +299,7 @@ TEST_F(region, alloc_blocks_until_release)
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
 		int h = kt_region_attach(self->fd, 0);
-		uint64_t o[NR_BUFS];
+		__u64 o[NR_BUFS];
 
 		if (h < 0)
 			_exit(10);
@@ -334,7 +334,7 @@ TEST_F(region, alloc_blocks_until_release)
 TEST_F(region, release_and_double_release)
 {
 	struct kipc_region_info ri;
-	uint64_t off;
+	__u64 off;
 
 	ASSERT_EQ(0, kt_buf_alloc(self->fd, &off));
 	ASSERT_EQ(0, kt_region_info(self->fd, &ri));
@@ -352,7 +352,7 @@ TEST_F(region, release_and_double_release)
 
 TEST_F(region, foreign_handle_cannot_release)
 {
-	uint64_t off;
+	__u64 off;
 	int fd2, other;
 
 	fd2 = kt_region_attach(self->fd, 0);
@@ -396,7 +396,7 @@ TEST_F(region, bad_offsets)
 
 TEST_F(region, no_pool_no_alloc)
 {
-	uint64_t off;
+	__u64 off;
 	int fd;
 
 	fd = kt_region_create(self->ctx, 4 * self->page, 0, 0, NULL);
@@ -409,7 +409,7 @@ TEST_F(region, no_pool_no_alloc)
 TEST_F(region, info_counters_per_handle)
 {
 	struct kipc_region_info a, b;
-	uint64_t o[3];
+	__u64 o[3];
 	int fd2, i;
 
 	fd2 = kt_region_attach(self->fd, 0);
@@ -443,7 +443,7 @@ TEST_F(region, info_counters_per_handle)
 TEST_F(region, attach)
 {
 	struct kipc_region_info ri;
-	uint64_t off;
+	__u64 off;
 	int fd2, fd3;
 
 	fd2 = kt_region_attach(self->fd, KIPC_FD_CLOEXEC);
@@ -476,7 +476,7 @@ TEST_F(region, child_exit_returns_buffers)
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
 		int h = kt_region_attach(self->fd, 0);
-		uint64_t o;
+		__u64 o;
 		int i;
 
 		if (h < 0)
@@ -494,7 +494,7 @@ TEST_F(region, child_exit_returns_buffers)
 TEST_F(region, fdinfo_keys)
 {
 	char val[64];
-	uint64_t off;
+	__u64 off;
 
 	ASSERT_EQ(0, kt_buf_alloc(self->fd, &off));
 	ASSERT_EQ(0, kt_fdinfo(self->fd, "kipc-object", val, sizeof(val)));
