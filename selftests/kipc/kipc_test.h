@@ -135,6 +135,7 @@ static inline int kt_channel_create(int ctx, uint32_t flags, uint32_t depth,
 		.region_fd = region_fd < 0 ? KIPC_NO_FD : (uint32_t)region_fd,
 	};
 
+	*send_fd = *recv_fd = -1;
 	if (ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc))
 		return -errno;
 	*send_fd = cc.send_fd;
