@@ -12,6 +12,7 @@
 #ifndef _UAPI_LINUX_KIPC_H
 #define _UAPI_LINUX_KIPC_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -25,8 +26,8 @@
  * Feature bits reported by KIPC_IOC_VERSION. A bit is set when the running
  * module implements the feature; a library checks it before using one.
  */
-#define KIPC_FEATURE_REGION	(1ULL << 0)	/* regions and their buffers */
-#define KIPC_FEATURE_CHANNEL	(1ULL << 1)	/* channels, inline and buffers */
+#define KIPC_FEATURE_REGION	_BITULL(0)	/* regions and their buffers */
+#define KIPC_FEATURE_CHANNEL	_BITULL(1)	/* channels, inline and buffers */
 #define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL)
 
 /**
@@ -49,8 +50,8 @@ struct kipc_version {
 #define KIPC_NO_FD		0xffffffffU
 
 /* Flags every object-creating ioctl takes for the new file descriptors. */
-#define KIPC_FD_CLOEXEC		(1U << 0)	/* O_CLOEXEC */
-#define KIPC_FD_NONBLOCK	(1U << 1)	/* O_NONBLOCK */
+#define KIPC_FD_CLOEXEC		_BITUL(0)	/* O_CLOEXEC */
+#define KIPC_FD_NONBLOCK	_BITUL(1)	/* O_NONBLOCK */
 
 /**
  * struct kipc_region_create - argument of %KIPC_IOC_REGION_CREATE
@@ -233,8 +234,8 @@ struct kipc_msg {
 #define KIPC_MSG_SIZE_VER0	48
 
 /* Flags of struct kipc_io. */
-#define KIPC_IO_NONBLOCK	(1U << 0)	/* EAGAIN instead of waiting */
-#define KIPC_IO_TIMEOUT		(1U << 1)	/* @timeout_ns is a deadline */
+#define KIPC_IO_NONBLOCK	_BITUL(0)	/* EAGAIN instead of waiting */
+#define KIPC_IO_TIMEOUT		_BITUL(1)	/* @timeout_ns is a deadline */
 
 /**
  * struct kipc_io - argument of %KIPC_IOC_SEND and %KIPC_IOC_RECV
