@@ -223,8 +223,11 @@ ABI(send_msg_tail_nonzero, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
 ABI(send_msg_reserved, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
     .msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1,
     .expect_errno = EINVAL);
-ABI(send_msg_pid_ignored, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(pid), .msg_poke_val = 1);
+/* The kernel fills pid, uid, gid on receive; on send they must be zero. */
+ABI(send_msg_pid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
+    .msg_poke_off = MSGOFF(pid), .msg_poke_val = 1, .expect_errno = EINVAL);
+ABI(send_msg_gid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
+    .msg_poke_off = MSGOFF(gid), .msg_poke_val = 1, .expect_errno = EINVAL);
 ABI(send_data_bad_pointer, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
     .bad_data = 1, .expect_errno = EFAULT);
 ABI(send_data_too_long, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
@@ -247,6 +250,9 @@ IO_RULES(recv, KIPC_IOC_RECV, ON_RECV);
 ABI(recv_on_send, .cmd = KIPC_IOC_RECV, .on = ON_SEND, .expect_errno = ENOTTY);
 ABI(recv_on_region, .cmd = KIPC_IOC_RECV, .on = ON_REGION,
     .expect_errno = ENOTTY);
+ABI(recv_msg_tail_nonzero, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
+    .msg_size = 64, .msg_poke = 1, .msg_poke_off = 48, .msg_poke_val = 1,
+    .expect_errno = E2BIG);
 ABI(recv_room_too_small, .cmd = KIPC_IOC_RECV, .on = ON_RECV, .msg_poke = 1,
     .msg_poke_off = MSGOFF(data_len), .msg_poke_val = 2,
     .expect_errno = EMSGSIZE);
@@ -520,7 +526,8 @@ TEST_F(stride, send_and_recv_use_msg_size)
 	m1 = (void *)(area + 128);
 	kt_msg_init(m0, ra, sizeof(ra), NULL, 0, 0);
 	kt_msg_init(m1, rb, sizeof(rb), NULL, 0, 0);
-	memset(area + 48, 0xee, 128 - 48);	/* between the descriptors */
+	memset(area + 48, 0, 128 - 48);		/* zero tail between them */
+	memset(area + 256, 0xee, 256);		/* beyond the second */
 	ASSERT_EQ(2, io_stride(self->rfd, KIPC_IOC_RECV, area, 2, 128));
 	EXPECT_EQ(100, m0->tag);
 	EXPECT_EQ(5, m0->data_len);
@@ -529,6 +536,7 @@ TEST_F(stride, send_and_recv_use_msg_size)
 	EXPECT_EQ(6, m1->data_len);
 	EXPECT_EQ(0, memcmp(rb, "second", 6));
 	EXPECT_EQ(getpid(), m1->pid);
+	EXPECT_EQ(0xee, area[256]);
 }
 
 TEST_F(stride, tail_of_a_later_message_is_checked)
