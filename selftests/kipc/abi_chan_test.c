@@ -58,92 +58,92 @@ FIXTURE_VARIANT(abi) {
 #define STRUCT_RULES(p, c, o, type, VER0)				\
 ABI(p##_exact, .cmd = c, .on = o);					\
 ABI(p##_size_zero, .cmd = c, .on = o, .size_set = 1, .size = 0,	\
-    .expect_errno = EINVAL);						\
+	.expect_errno = EINVAL);						\
 ABI(p##_short_by_one, .cmd = c, .on = o, .size_set = 1,		\
-    .size = VER0 - 1, .expect_errno = EINVAL);				\
+	.size = VER0 - 1, .expect_errno = EINVAL);				\
 ABI(p##_size_four, .cmd = c, .on = o, .size_set = 1, .size = 4,	\
-    .expect_errno = EINVAL);						\
+	.expect_errno = EINVAL);						\
 ABI(p##_long_zero_tail, .cmd = c, .on = o, .size_extra = 64);		\
 ABI(p##_long_nonzero_tail, .cmd = c, .on = o, .size_extra = 64,	\
-    .poke = 1, .poke_off = sizeof(struct type) + 60, .poke_val = 1,	\
-    .expect_errno = E2BIG);						\
+	.poke = 1, .poke_off = sizeof(struct type) + 60, .poke_val = 1,	\
+	.expect_errno = E2BIG);						\
 ABI(p##_long_nonzero_first_tail_word, .cmd = c, .on = o,		\
-    .size_extra = 8, .poke = 1, .poke_off = sizeof(struct type),	\
-    .poke_val = 0x80000000u, .expect_errno = E2BIG);			\
+	.size_extra = 8, .poke = 1, .poke_off = sizeof(struct type),	\
+	.poke_val = 0x80000000u, .expect_errno = E2BIG);			\
 ABI(p##_beyond_a_page, .cmd = c, .on = o, .size_set = 1, .size = 4097,	\
-    .expect_errno = E2BIG);						\
+	.expect_errno = E2BIG);						\
 ABI(p##_bad_pointer, .cmd = c, .on = o, .bad_pointer = 1,		\
-    .expect_errno = EFAULT)
+	.expect_errno = EFAULT)
 
 #define POKE(name, c, o, off, val, err)					\
 ABI(name, .cmd = c, .on = o, .poke = 1, .poke_off = off,		\
-    .poke_val = val, .expect_errno = err)
+	.poke_val = val, .expect_errno = err)
 
 /* REGION_CREATE, on a context. */
 STRUCT_RULES(region_create, KIPC_IOC_REGION_CREATE, ON_CTX,
 	     kipc_region_create, KIPC_REGION_CREATE_SIZE_VER0);
 POKE(region_create_flag_bit2, KIPC_IOC_REGION_CREATE, ON_CTX,
-     OFF(kipc_region_create, flags), 1u << 2, EINVAL);
+	OFF(kipc_region_create, flags), 1u << 2, EINVAL);
 POKE(region_create_flag_bit31, KIPC_IOC_REGION_CREATE, ON_CTX,
-     OFF(kipc_region_create, flags), 1u << 31, EINVAL);
+	OFF(kipc_region_create, flags), 1u << 31, EINVAL);
 POKE(region_create_reserved0, KIPC_IOC_REGION_CREATE, ON_CTX,
-     OFF(kipc_region_create, reserved[0]), 1, EINVAL);
+	OFF(kipc_region_create, reserved[0]), 1, EINVAL);
 POKE(region_create_reserved1, KIPC_IOC_REGION_CREATE, ON_CTX,
-     OFF(kipc_region_create, reserved[1]), 1, EINVAL);
+	OFF(kipc_region_create, reserved[1]), 1, EINVAL);
 POKE(region_create_reserved2, KIPC_IOC_REGION_CREATE, ON_CTX,
-     OFF(kipc_region_create, reserved[2]), 0x80000000u, EINVAL);
+	OFF(kipc_region_create, reserved[2]), 0x80000000u, EINVAL);
 ABI(region_create_on_region, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_REGION,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(region_create_on_send, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_SEND,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* CHANNEL_CREATE, on a context. */
 STRUCT_RULES(channel_create, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
 	     kipc_channel_create, KIPC_CHANNEL_CREATE_SIZE_VER0);
 POKE(channel_create_flag_bit2, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, flags), 1u << 2, EINVAL);
+	OFF(kipc_channel_create, flags), 1u << 2, EINVAL);
 POKE(channel_create_flag_bit31, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, flags), 1u << 31, EINVAL);
+	OFF(kipc_channel_create, flags), 1u << 31, EINVAL);
 POKE(channel_create_reserved0, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, reserved0), 1, EINVAL);
+	OFF(kipc_channel_create, reserved0), 1, EINVAL);
 POKE(channel_create_reserved_0, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, reserved[0]), 1, EINVAL);
+	OFF(kipc_channel_create, reserved[0]), 1, EINVAL);
 POKE(channel_create_reserved_1_high, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, reserved[1]) + 4, 1, EINVAL);
+	OFF(kipc_channel_create, reserved[1]) + 4, 1, EINVAL);
 POKE(channel_create_depth_huge, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, depth), 0xffffffffu, EINVAL);
+	OFF(kipc_channel_create, depth), 0xffffffffu, EINVAL);
 POKE(channel_create_max_inline_65537, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, max_inline), 65537, EINVAL);
+	OFF(kipc_channel_create, max_inline), 65537, EINVAL);
 POKE(channel_create_max_inline_65536, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-     OFF(kipc_channel_create, max_inline), 65536, 0);
+	OFF(kipc_channel_create, max_inline), 65536, 0);
 ABI(channel_create_bound, .cmd = KIPC_IOC_CHANNEL_CREATE, .on = ON_CTX,
-    .region_fd = RFD_REGION);
+	.region_fd = RFD_REGION);
 ABI(channel_create_region_fd_closed, .cmd = KIPC_IOC_CHANNEL_CREATE,
-    .on = ON_CTX, .region_fd = RFD_CLOSED, .expect_errno = EBADF);
+	.on = ON_CTX, .region_fd = RFD_CLOSED, .expect_errno = EBADF);
 ABI(channel_create_region_fd_devnull, .cmd = KIPC_IOC_CHANNEL_CREATE,
-    .on = ON_CTX, .region_fd = RFD_DEVNULL, .expect_errno = EINVAL);
+	.on = ON_CTX, .region_fd = RFD_DEVNULL, .expect_errno = EINVAL);
 ABI(channel_create_region_fd_context, .cmd = KIPC_IOC_CHANNEL_CREATE,
-    .on = ON_CTX, .region_fd = RFD_CTX, .expect_errno = EINVAL);
+	.on = ON_CTX, .region_fd = RFD_CTX, .expect_errno = EINVAL);
 ABI(channel_create_region_fd_channel, .cmd = KIPC_IOC_CHANNEL_CREATE,
-    .on = ON_CTX, .region_fd = RFD_SEND, .expect_errno = EINVAL);
+	.on = ON_CTX, .region_fd = RFD_SEND, .expect_errno = EINVAL);
 ABI(channel_create_on_region, .cmd = KIPC_IOC_CHANNEL_CREATE,
-    .on = ON_REGION, .expect_errno = ENOTTY);
+	.on = ON_REGION, .expect_errno = ENOTTY);
 ABI(channel_create_on_recv, .cmd = KIPC_IOC_CHANNEL_CREATE, .on = ON_RECV,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* REGION_ATTACH, on a region. */
 STRUCT_RULES(attach, KIPC_IOC_REGION_ATTACH, ON_REGION, kipc_region_attach,
 	     KIPC_REGION_ATTACH_SIZE_VER0);
 POKE(attach_flag_bit2, KIPC_IOC_REGION_ATTACH, ON_REGION,
-     OFF(kipc_region_attach, flags), 1u << 2, EINVAL);
+	OFF(kipc_region_attach, flags), 1u << 2, EINVAL);
 POKE(attach_reserved0, KIPC_IOC_REGION_ATTACH, ON_REGION,
-     OFF(kipc_region_attach, reserved[0]), 1, EINVAL);
+	OFF(kipc_region_attach, reserved[0]), 1, EINVAL);
 POKE(attach_reserved1_high, KIPC_IOC_REGION_ATTACH, ON_REGION,
-     OFF(kipc_region_attach, reserved[1]) + 4, 1, EINVAL);
+	OFF(kipc_region_attach, reserved[1]) + 4, 1, EINVAL);
 ABI(attach_on_ctx, .cmd = KIPC_IOC_REGION_ATTACH, .on = ON_CTX,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(attach_on_send, .cmd = KIPC_IOC_REGION_ATTACH, .on = ON_SEND,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* BUF_ALLOC, on a region. */
 STRUCT_RULES(alloc, KIPC_IOC_BUF_ALLOC, ON_REGION, kipc_buf_alloc,
@@ -151,45 +151,45 @@ STRUCT_RULES(alloc, KIPC_IOC_BUF_ALLOC, ON_REGION, kipc_buf_alloc,
 POKE(alloc_flags, KIPC_IOC_BUF_ALLOC, ON_REGION, OFF(kipc_buf_alloc, flags),
      1, EINVAL);
 POKE(alloc_reserved0, KIPC_IOC_BUF_ALLOC, ON_REGION,
-     OFF(kipc_buf_alloc, reserved[0]), 1, EINVAL);
+	OFF(kipc_buf_alloc, reserved[0]), 1, EINVAL);
 POKE(alloc_reserved1, KIPC_IOC_BUF_ALLOC, ON_REGION,
-     OFF(kipc_buf_alloc, reserved[1]), 1, EINVAL);
+	OFF(kipc_buf_alloc, reserved[1]), 1, EINVAL);
 ABI(alloc_without_pool, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_NOPOOL,
-    .expect_errno = EINVAL);
+	.expect_errno = EINVAL);
 ABI(alloc_on_ctx, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_CTX,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(alloc_on_recv, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_RECV,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* BUF_RELEASE, on a region (of a buffer the handle owns). */
 STRUCT_RULES(release, KIPC_IOC_BUF_RELEASE, ON_REGION, kipc_buf_release,
 	     KIPC_BUF_RELEASE_SIZE_VER0);
 POKE(release_flags, KIPC_IOC_BUF_RELEASE, ON_REGION,
-     OFF(kipc_buf_release, flags), 1, EINVAL);
+	OFF(kipc_buf_release, flags), 1, EINVAL);
 POKE(release_reserved0, KIPC_IOC_BUF_RELEASE, ON_REGION,
-     OFF(kipc_buf_release, reserved[0]), 1, EINVAL);
+	OFF(kipc_buf_release, reserved[0]), 1, EINVAL);
 POKE(release_reserved1, KIPC_IOC_BUF_RELEASE, ON_REGION,
-     OFF(kipc_buf_release, reserved[1]), 1, EINVAL);
+	OFF(kipc_buf_release, reserved[1]), 1, EINVAL);
 POKE(release_offset_high, KIPC_IOC_BUF_RELEASE, ON_REGION,
-     OFF(kipc_buf_release, offset) + 4, 1, EINVAL);
+	OFF(kipc_buf_release, offset) + 4, 1, EINVAL);
 ABI(release_on_send, .cmd = KIPC_IOC_BUF_RELEASE, .on = ON_SEND,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(release_on_ctx, .cmd = KIPC_IOC_BUF_RELEASE, .on = ON_CTX,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* REGION_INFO, on a region. */
 STRUCT_RULES(info, KIPC_IOC_REGION_INFO, ON_REGION, kipc_region_info,
 	     KIPC_REGION_INFO_SIZE_VER0);
 POKE(info_flags, KIPC_IOC_REGION_INFO, ON_REGION,
-     OFF(kipc_region_info, flags), 1, EINVAL);
+	OFF(kipc_region_info, flags), 1, EINVAL);
 POKE(info_reserved0, KIPC_IOC_REGION_INFO, ON_REGION,
-     OFF(kipc_region_info, reserved[0]), 1, EINVAL);
+	OFF(kipc_region_info, reserved[0]), 1, EINVAL);
 POKE(info_reserved1, KIPC_IOC_REGION_INFO, ON_REGION,
-     OFF(kipc_region_info, reserved[1]), 1, EINVAL);
+	OFF(kipc_region_info, reserved[1]), 1, EINVAL);
 ABI(info_on_ctx, .cmd = KIPC_IOC_REGION_INFO, .on = ON_CTX,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(info_on_recv, .cmd = KIPC_IOC_REGION_INFO, .on = ON_RECV,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 
 /* SEND and RECV: struct kipc_io, and the kipc_msg array. */
 #define IO_RULES(p, c, o)						\
@@ -198,71 +198,71 @@ POKE(p##_flag_bit2, c, o, OFF(kipc_io, flags), 1u << 2, EINVAL);	\
 POKE(p##_flag_bit31, c, o, OFF(kipc_io, flags), 1u << 31, EINVAL);	\
 POKE(p##_reserved0, c, o, OFF(kipc_io, reserved[0]), 1, EINVAL);	\
 POKE(p##_reserved1_high, c, o, OFF(kipc_io, reserved[1]) + 4, 1,	\
-     EINVAL);								\
+	EINVAL);								\
 ABI(p##_nr_msgs_zero, .cmd = c, .on = o, .nr_set = 1, .nr_msgs = 0,	\
-    .expect_errno = EINVAL);						\
+	.expect_errno = EINVAL);						\
 ABI(p##_nr_msgs_1025, .cmd = c, .on = o, .nr_set = 1, .nr_msgs = 1025,	\
-    .expect_errno = EINVAL);						\
+	.expect_errno = EINVAL);						\
 ABI(p##_msg_size_zero, .cmd = c, .on = o, .msg_size = 0xffffffffu,	\
-    .expect_errno = EINVAL);						\
+	.expect_errno = EINVAL);						\
 ABI(p##_msg_size_short, .cmd = c, .on = o,				\
-    .msg_size = KIPC_MSG_SIZE_VER0 - 8, .expect_errno = EINVAL);	\
+	.msg_size = KIPC_MSG_SIZE_VER0 - 8, .expect_errno = EINVAL);	\
 ABI(p##_msg_size_beyond_page, .cmd = c, .on = o, .msg_size = 4097,	\
-    .expect_errno = E2BIG);						\
+	.expect_errno = E2BIG);						\
 ABI(p##_msg_size_64_zero_tail, .cmd = c, .on = o, .msg_size = 64);	\
 ABI(p##_msgs_bad_pointer, .cmd = c, .on = o, .bad_msgs = 1,		\
-    .expect_errno = EFAULT);						\
+	.expect_errno = EFAULT);						\
 ABI(p##_timeout_bad_clock, .cmd = c, .on = o, .poke = 1,		\
-    .poke_off = OFF(kipc_io, flags), .poke_val = KIPC_IO_TIMEOUT,	\
-    .clockid = 99, .expect_errno = EINVAL)
+	.poke_off = OFF(kipc_io, flags), .poke_val = KIPC_IO_TIMEOUT,	\
+	.clockid = 99, .expect_errno = EINVAL)
 
 IO_RULES(send, KIPC_IOC_SEND, ON_SEND);
 ABI(send_msg_tail_nonzero, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
-    .msg_size = 64, .msg_poke = 1, .msg_poke_off = 60, .msg_poke_val = 1,
-    .expect_errno = E2BIG);
+	.msg_size = 64, .msg_poke = 1, .msg_poke_off = 60, .msg_poke_val = 1,
+	.expect_errno = E2BIG);
 ABI(send_msg_reserved, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1,
-    .expect_errno = EINVAL);
+	.msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1,
+	.expect_errno = EINVAL);
 /* The kernel fills pid, uid, gid on receive; on send they must be zero. */
 ABI(send_msg_pid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(pid), .msg_poke_val = 1, .expect_errno = EINVAL);
+	.msg_poke_off = MSGOFF(pid), .msg_poke_val = 1, .expect_errno = EINVAL);
 ABI(send_msg_gid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(gid), .msg_poke_val = 1, .expect_errno = EINVAL);
+	.msg_poke_off = MSGOFF(gid), .msg_poke_val = 1, .expect_errno = EINVAL);
 ABI(send_data_bad_pointer, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
-    .bad_data = 1, .expect_errno = EFAULT);
+	.bad_data = 1, .expect_errno = EFAULT);
 ABI(send_data_too_long, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(data_len), .msg_poke_val = 4097,
-    .expect_errno = EMSGSIZE);
+	.msg_poke_off = MSGOFF(data_len), .msg_poke_val = 4097,
+	.expect_errno = EMSGSIZE);
 ABI(send_nr_bufs_17, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
-    .nr_bufs = KIPC_MSG_BUFS_MAX + 1, .expect_errno = EINVAL);
+	.nr_bufs = KIPC_MSG_BUFS_MAX + 1, .expect_errno = EINVAL);
 ABI(send_bufs_on_unbound, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .nr_bufs = 1,
-    .expect_errno = EINVAL);
+	.expect_errno = EINVAL);
 ABI(send_on_recv, .cmd = KIPC_IOC_SEND, .on = ON_RECV, .expect_errno = ENOTTY);
 ABI(send_on_ctx, .cmd = KIPC_IOC_SEND, .on = ON_CTX, .expect_errno = ENOTTY);
 ABI(send_on_region, .cmd = KIPC_IOC_SEND, .on = ON_REGION,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(send_wrong_direction, .cmd = _IOW(KIPC_MAGIC, 0x20, struct kipc_io),
-    .on = ON_SEND, .expect_errno = ENOTTY);
+	.on = ON_SEND, .expect_errno = ENOTTY);
 ABI(send_unknown_number, .cmd = _IOWR(KIPC_MAGIC, 0x2f, struct kipc_io),
-    .on = ON_SEND, .expect_errno = ENOTTY);
+	.on = ON_SEND, .expect_errno = ENOTTY);
 
 IO_RULES(recv, KIPC_IOC_RECV, ON_RECV);
 ABI(recv_on_send, .cmd = KIPC_IOC_RECV, .on = ON_SEND, .expect_errno = ENOTTY);
 ABI(recv_on_region, .cmd = KIPC_IOC_RECV, .on = ON_REGION,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(recv_msg_tail_nonzero, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
-    .msg_size = 64, .msg_poke = 1, .msg_poke_off = 48, .msg_poke_val = 1,
-    .expect_errno = E2BIG);
+	.msg_size = 64, .msg_poke = 1, .msg_poke_off = 48, .msg_poke_val = 1,
+	.expect_errno = E2BIG);
 ABI(recv_room_too_small, .cmd = KIPC_IOC_RECV, .on = ON_RECV, .msg_poke = 1,
-    .msg_poke_off = MSGOFF(data_len), .msg_poke_val = 2,
-    .expect_errno = EMSGSIZE);
+	.msg_poke_off = MSGOFF(data_len), .msg_poke_val = 2,
+	.expect_errno = EMSGSIZE);
 
 ABI(version_on_region, .cmd = KIPC_IOC_VERSION, .on = ON_REGION,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(version_on_recv, .cmd = KIPC_IOC_VERSION, .on = ON_RECV,
-    .expect_errno = ENOTTY);
+	.expect_errno = ENOTTY);
 ABI(unknown_on_region, .cmd = _IOWR(KIPC_MAGIC, 0x1f, struct kipc_region_info),
-    .on = ON_REGION, .expect_errno = ENOTTY);
+	.on = ON_REGION, .expect_errno = ENOTTY);
 
 static void *unmapped(void)
 {
@@ -315,7 +315,7 @@ FIXTURE_TEARDOWN(abi)
 		       &self->devnull };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 	free(self->arg);

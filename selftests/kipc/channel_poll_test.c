@@ -120,7 +120,7 @@ TEST_F(poll, poll_woken_by_send_from_child)
 	self->child = 0;
 }
 
-TEST_F(poll, epoll_in_out_and_hup)
+TEST_F(poll, epoll_in_and_out)
 {
 	struct epoll_event ev, got[2];
 	char b = 'x';

@@ -140,7 +140,7 @@ TEST_F(timeout, bad_clockid)
 	unsigned int i;
 	char b = 'x';
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
 					 bad[i], deadline))
 			TH_LOG("clockid %d", (int)bad[i]);

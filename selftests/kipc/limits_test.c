@@ -17,7 +17,7 @@ static const char *const params[] = {
 	"max_channels_per_user", "max_regions_per_user",
 	"max_inflight_bytes_per_user",
 };
-#define NR_PARAMS	(sizeof(params) / sizeof(params[0]))
+#define NR_PARAMS	ARRAY_SIZE(params)
 
 FIXTURE(limits) {
 	int ctx;
