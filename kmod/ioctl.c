@@ -115,7 +115,7 @@ static int kipc_ioctl_region_create(struct file *file,
 	u32 id, nr_bufs;
 	int fd;
 
-	if (rc->flags & ~KIPC_FD_FLAGS || rc->id || rc->nr_bufs ||
+	if (rc->flags & ~KIPC_FD_FLAGS ||
 	    memchr_inv(rc->reserved, 0, sizeof(rc->reserved)))
 		return -EINVAL;
 	fd = kipc_new_fd(nf, kipc_region_create(ctx->user, rc->bytes,
@@ -161,8 +161,7 @@ static int kipc_ioctl_channel_create(struct file *file,
 	u32 id;
 	int ret;
 
-	if (cc->flags & ~KIPC_FD_FLAGS || cc->send_fd || cc->recv_fd ||
-	    cc->reserved0 || cc->id ||
+	if (cc->flags & ~KIPC_FD_FLAGS || cc->reserved0 ||
 	    memchr_inv(cc->reserved, 0, sizeof(cc->reserved)))
 		return -EINVAL;
 	if (cc->region_fd != KIPC_NO_FD) {
@@ -263,7 +262,7 @@ static int kipc_io_check(const struct kipc_io *io, struct kipc_deadline *dl)
 		    io->clockid != CLOCK_REALTIME)
 			return -EINVAL;
 		dl->clock = io->clockid;
-		dl->expires = ns_to_ktime(io->timeout_ns);
+		dl->expires = ns_to_ktime(min_t(u64, io->timeout_ns, KTIME_MAX));
 	} else if (io->clockid || io->timeout_ns) {
 		return -EINVAL;
 	}
@@ -290,7 +289,8 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 				    io->msg_size);
 	if (ret)
 		return ERR_PTR(ret);
-	if (um.pid || um.uid || um.gid || um.reserved)
+	/* pid, uid and gid are outputs of a receive: ignored here. */
+	if (um.reserved)
 		return ERR_PTR(-EINVAL);
 	if (um.data_len > kipc_channel_max_inline(c))
 		return ERR_PTR(-EMSGSIZE);
@@ -431,10 +431,6 @@ static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 					    kipc_io_msg_ptr(io, i), io->msg_size);
 		if (ret)
 			break;
-		if (in.reserved) {
-			ret = -EINVAL;
-			break;
-		}
 		m = kipc_channel_recv(c, IS_ERR(h) ? NULL : h, in.data_len,
 				      in.nr_bufs, wait && !i, &dl, &ret);
 		if (!m) {

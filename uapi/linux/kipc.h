@@ -214,10 +214,11 @@ struct kipc_buf_ref {
  *	received
  * @bufs: user pointer to struct kipc_buf_ref[@nr_bufs]
  * @tag: a value of the sender's, delivered unchanged
- * @pid: recv out: the sender's process id (in the receiver's pid namespace)
+ * @pid: recv out: the sender's process id (in the receiver's pid namespace);
+ *	ignored on send, like @uid and @gid
  * @uid: recv out: the sender's uid (in the receiver's user namespace)
  * @gid: recv out: the sender's gid
- * @reserved: must be zero on send; zeroed on recv
+ * @reserved: must be zero on send; ignored on a receive and zeroed
  */
 struct kipc_msg {
 	__u64 data;
