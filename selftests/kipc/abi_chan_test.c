@@ -92,6 +92,10 @@ POKE(region_create_reserved1, KIPC_IOC_REGION_CREATE, ON_CTX,
 	OFF(kipc_region_create, reserved[1]), 1, EINVAL);
 POKE(region_create_reserved2, KIPC_IOC_REGION_CREATE, ON_CTX,
 	OFF(kipc_region_create, reserved[2]), 0x80000000u, EINVAL);
+POKE(region_create_id_ignored, KIPC_IOC_REGION_CREATE, ON_CTX,
+	OFF(kipc_region_create, id), 5, 0);
+POKE(region_create_nr_bufs_ignored, KIPC_IOC_REGION_CREATE, ON_CTX,
+	OFF(kipc_region_create, nr_bufs), 5, 0);
 ABI(region_create_on_region, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_REGION,
 	.expect_errno = ENOTTY);
 ABI(region_create_on_send, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_SEND,
@@ -116,6 +120,10 @@ POKE(channel_create_max_inline_65537, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
 	OFF(kipc_channel_create, max_inline), 65537, EINVAL);
 POKE(channel_create_max_inline_65536, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
 	OFF(kipc_channel_create, max_inline), 65536, 0);
+POKE(channel_create_send_fd_ignored, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
+	OFF(kipc_channel_create, send_fd), 5, 0);
+POKE(channel_create_id_ignored, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
+	OFF(kipc_channel_create, id), 5, 0);
 ABI(channel_create_bound, .cmd = KIPC_IOC_CHANNEL_CREATE, .on = ON_CTX,
 	.region_fd = RFD_REGION);
 ABI(channel_create_region_fd_closed, .cmd = KIPC_IOC_CHANNEL_CREATE,
@@ -223,11 +231,11 @@ ABI(send_msg_tail_nonzero, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
 ABI(send_msg_reserved, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
 	.msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1,
 	.expect_errno = EINVAL);
-/* The kernel fills pid, uid, gid on receive; on send they must be zero. */
-ABI(send_msg_pid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-	.msg_poke_off = MSGOFF(pid), .msg_poke_val = 1, .expect_errno = EINVAL);
-ABI(send_msg_gid, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
-	.msg_poke_off = MSGOFF(gid), .msg_poke_val = 1, .expect_errno = EINVAL);
+/* Output fields are ignored on input. */
+ABI(send_msg_pid_ignored, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
+	.msg_poke_off = MSGOFF(pid), .msg_poke_val = 1);
+ABI(send_msg_gid_ignored, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
+	.msg_poke_off = MSGOFF(gid), .msg_poke_val = 1);
 ABI(send_data_bad_pointer, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
 	.bad_data = 1, .expect_errno = EFAULT);
 ABI(send_data_too_long, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
@@ -253,6 +261,8 @@ ABI(recv_on_region, .cmd = KIPC_IOC_RECV, .on = ON_REGION,
 ABI(recv_msg_tail_nonzero, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
 	.msg_size = 64, .msg_poke = 1, .msg_poke_off = 48, .msg_poke_val = 1,
 	.expect_errno = E2BIG);
+ABI(recv_msg_reserved_ignored, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
+	.msg_poke = 1, .msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1);
 ABI(recv_room_too_small, .cmd = KIPC_IOC_RECV, .on = ON_RECV, .msg_poke = 1,
 	.msg_poke_off = MSGOFF(data_len), .msg_poke_val = 2,
 	.expect_errno = EMSGSIZE);

@@ -55,6 +55,24 @@ FIXTURE_TEARDOWN(timeout)
 	close(self->ctx);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	alarms++;
+}
+
+static void arm(int restart, unsigned int ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 0, ms * 1000 } };
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 static int timed(int fd, unsigned long cmd, void *buf, uint32_t len,
 		 clockid_t clk, uint64_t deadline)
 {
@@ -111,6 +129,21 @@ TEST_F(timeout, past_deadline_returns_at_once)
 	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk, 1));
 }
 
+TEST_F(timeout, far_deadline)
+{
+	char b = 'x';
+
+	/* A deadline beyond what the kernel can represent is just far. */
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+			   ~0ULL));
+	arm(0, 100);
+	EXPECT_EQ(-EINTR, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+				~0ULL));
+	EXPECT_EQ(1, alarms);
+	signal(SIGALRM, SIG_DFL);
+}
+
 TEST_F(timeout, message_before_deadline_wins)
 {
 	uint64_t start = kt_now_ns(CLOCK_MONOTONIC);
@@ -150,24 +183,6 @@ TEST_F(timeout, bad_clockid)
 	}
 	/* Nothing was sent by the failed calls. */
 	EXPECT_EQ(0, kt_fdinfo_num(self->sfd, "kipc-queued"));
-}
-
-static volatile sig_atomic_t alarms;
-
-static void on_alarm(int sig)
-{
-	alarms++;
-}
-
-static void arm(int restart, unsigned int ms)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };
-	struct itimerval it = { .it_value = { 0, ms * 1000 } };
-
-	sa.sa_flags = restart ? SA_RESTART : 0;
-	sigaction(SIGALRM, &sa, NULL);
-	alarms = 0;
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 TEST_F(timeout, signal_interrupts_wait)
