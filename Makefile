@@ -86,7 +86,7 @@ $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 ## Programs linked with libkipc.
 APP_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
-SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests
+SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples
 TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
@@ -100,6 +100,7 @@ $(B)/bin/kipc-bench:
 
 $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
+$(B)/bin/kipc-examples: tools/vm/kipc-examples
 $(SCRIPTS):
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
