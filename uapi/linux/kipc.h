@@ -50,4 +50,10 @@ struct kipc_version {
  */
 #define KIPC_IOC_VERSION	_IOWR(KIPC_MAGIC, 0x00, struct kipc_version)
 
+/*
+ * The generic netlink family "kipc": its commands, attributes and enums,
+ * generated from Documentation/netlink/specs/kipc.yaml.
+ */
+#include <linux/kipc_nl.h>
+
 #endif /* _UAPI_LINUX_KIPC_H */
