@@ -24,11 +24,12 @@ struct kipc_nl {
 	char *buf;		/* MNL_SOCKET_BUFFER_SIZE bytes */
 };
 
-/* A reply callback and its argument, for kipc__nl_run(). */
+/* A request in progress: its data callback, and how far the reply got. */
 struct kipc_nl_run {
-	mnl_cb_t cb;
+	mnl_cb_t cb;		/* for each data message, libmnl style */
 	void *arg;
-	int cb_ret;		/* non-zero returned by a user callback */
+	int stopped;		/* cb returned MNL_CB_STOP: skip the rest */
+	int finished;		/* the ack or NLMSG_DONE arrived */
 	struct kipc_nl *nl;
 };
 
@@ -48,7 +49,7 @@ static struct nlmsghdr *kipc__nl_msg(struct kipc_nl *nl, uint16_t type,
 	return nlh;
 }
 
-/* Keep the extack message of an error reply, if the kernel sent one. */
+/* The ack: keep the extack message of an error, if the kernel sent one. */
 static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
@@ -56,8 +57,11 @@ static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	size_t off = sizeof(*err);
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
+	run->finished = 1;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
 		return MNL_CB_ERROR;
+	}
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += mnl_nlmsg_get_payload_len(&err->msg);
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
@@ -76,60 +80,58 @@ static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
+static int kipc__nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc_nl_run *run = data;
+
+	run->finished = 1;
+	return MNL_CB_STOP;
+}
+
 static int kipc__nl_data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kipc_nl_run *run = data;
 	int ret;
 
-	if (!run->cb)
+	if (!run->cb || run->stopped)
 		return MNL_CB_OK;
 	ret = run->cb(nlh, run->arg);
-	if (ret > 0) {		/* a user callback asked to stop */
-		run->cb_ret = ret;
-		return MNL_CB_STOP;
+	if (ret == MNL_CB_STOP) {
+		/* Read on to the end of the reply, to keep the socket in step. */
+		run->stopped = 1;
+		return MNL_CB_OK;
 	}
 	return ret;
 }
 
 /*
- * Send the request at nl->buf and read replies until the ack (do) or
- * NLMSG_DONE (dump), calling @cb for each data message.
- * Return: 0, a positive value a callback stopped with, or -errno.
+ * Send the request @nlh (at nl->buf) and read replies until its ack (a do)
+ * or NLMSG_DONE (a dump), calling @cb for each data message.
+ * Return: 0 or -errno.
  */
 static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 			void *arg)
 {
 	struct kipc_nl_run run = { .cb = cb, .arg = arg, .nl = nl };
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = kipc__nl_err_cb };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR]	= kipc__nl_err_cb,
+		[NLMSG_DONE]	= kipc__nl_done_cb,
+	};
 	unsigned int seq = nlh->nlmsg_seq;
 	ssize_t n;
-	int ret;
 
 	nl->errmsg[0] = '\0';
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	do {
+	while (!run.finished) {
 		n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
 		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
-		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, kipc__nl_data_cb,
-				  &run, ctl, NLMSG_MIN_TYPE);
-		if (run.cb_ret) {
-			/* Drain the rest of the dump so the socket stays usable. */
-			while (ret > 0) {
-				n = mnl_socket_recvfrom(nl->sock, nl->buf,
-							MNL_SOCKET_BUFFER_SIZE);
-				if (n < 0)
-					break;
-				run.cb = NULL;
-				ret = mnl_cb_run2(nl->buf, n, seq, nl->portid,
-						  kipc__nl_data_cb, &run, ctl,
-						  NLMSG_MIN_TYPE);
-			}
-			return run.cb_ret;
-		}
-	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
+			return -errno;
+		if (mnl_cb_run2(nl->buf, n, seq, nl->portid, kipc__nl_data_cb,
+				&run, ctl, NLMSG_MIN_TYPE) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 struct kipc_family_res {
@@ -403,28 +405,34 @@ struct kipc__dump {
 	kipc_event_cb event_cb;
 	void *arg;
 	int count;
+	int stop;		/* the positive value a user callback stopped with */
 };
+
+/* A user callback's 0 goes on; a positive value stops the walk. */
+static int kipc__user_ret(struct kipc__dump *d, int ret)
+{
+	if (!ret)
+		return MNL_CB_OK;
+	d->stop = ret;
+	return MNL_CB_STOP;
+}
 
 static int kipc__channel_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kipc__dump *d = data;
 	struct kipc_channel_stats st;
-	int ret;
 
 	kipc__parse_channel(nlh, &st);
-	ret = d->chan_cb(&st, d->arg);
-	return ret ? ret : MNL_CB_OK;
+	return kipc__user_ret(d, d->chan_cb(&st, d->arg));
 }
 
 static int kipc__region_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kipc__dump *d = data;
 	struct kipc_region_stats st;
-	int ret;
 
 	kipc__parse_region(nlh, &st);
-	ret = d->region_cb(&st, d->arg);
-	return ret ? ret : MNL_CB_OK;
+	return kipc__user_ret(d, d->region_cb(&st, d->arg));
 }
 
 static int kipc__copy_channel(const struct kipc_channel_stats *st, void *arg)
@@ -437,12 +445,6 @@ static int kipc__copy_region(const struct kipc_region_stats *st, void *arg)
 {
 	*(struct kipc_region_stats *)arg = *st;
 	return 0;
-}
-
-/* Callbacks must return 0 to go on or a positive value to stop. */
-static int kipc__check_cb_ret(int ret)
-{
-	return ret < 0 ? ret : 0;
 }
 
 static int kipc__filter(struct nlmsghdr *nlh, const struct kipc_filter *f,
@@ -470,7 +472,7 @@ KIPC_API int kipc_channel_stats_get(struct kipc_nl *nl, uint64_t id,
 	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_CHANNEL_GET,
 			   KIPC_GENL_VERSION);
 	mnl_attr_put_u64(nlh, KIPC_A_CHANNEL_ID, id);
-	return kipc__check_cb_ret(kipc__nl_run(nl, nlh, kipc__channel_cb, &d));
+	return kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
 }
 
 KIPC_API int kipc_channel_stats_dump(struct kipc_nl *nl,
@@ -488,7 +490,8 @@ KIPC_API int kipc_channel_stats_dump(struct kipc_nl *nl,
 	ret = kipc__filter(nlh, filter, KIPC_A_CHANNEL_UID, KIPC_A_CHANNEL_PID);
 	if (ret)
 		return ret;
-	return kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+	ret = kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+	return ret ? ret : d.stop;
 }
 
 KIPC_API int kipc_region_stats_get(struct kipc_nl *nl, uint64_t id,
@@ -502,7 +505,7 @@ KIPC_API int kipc_region_stats_get(struct kipc_nl *nl, uint64_t id,
 	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_REGION_GET,
 			   KIPC_GENL_VERSION);
 	mnl_attr_put_u64(nlh, KIPC_A_REGION_ID, id);
-	return kipc__check_cb_ret(kipc__nl_run(nl, nlh, kipc__region_cb, &d));
+	return kipc__nl_run(nl, nlh, kipc__region_cb, &d);
 }
 
 KIPC_API int kipc_region_stats_dump(struct kipc_nl *nl,
@@ -520,7 +523,8 @@ KIPC_API int kipc_region_stats_dump(struct kipc_nl *nl,
 	ret = kipc__filter(nlh, filter, KIPC_A_REGION_UID, KIPC_A_REGION_PID);
 	if (ret)
 		return ret;
-	return kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	ret = kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	return ret ? ret : d.stop;
 }
 
 /* Events. */
@@ -544,7 +548,6 @@ static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
 	struct kipc__dump *d = data;
 	struct kipc_event ev = { .cmd = g->cmd };
 	const struct nlattr *a;
-	int ret;
 
 	mnl_attr_for_each(a, nlh, sizeof(*g)) {
 		switch (mnl_attr_get_type(a)) {
@@ -569,8 +572,7 @@ static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	d->count++;
-	ret = d->event_cb(&ev, d->arg);
-	return ret ? ret : MNL_CB_OK;
+	return d->event_cb(&ev, d->arg) ? MNL_CB_STOP : MNL_CB_OK;
 }
 
 KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
