@@ -139,6 +139,9 @@ int kipc_genl_register_family(struct genl_family *family,
 			n++;
 		gops[j].cmd = ops[i].cmd;
 		gops[j].flags |= ops[i].flags & ~caps;
+		/* Leave parsing to the trampolines (see resv_start_op). */
+		gops[j].validate = GENL_DONT_VALIDATE_STRICT |
+				   GENL_DONT_VALIDATE_DUMP;
 		if (ops[i].flags & GENL_CMD_CAP_DO) {
 			gops[j].doit = kipc_compat_doit;
 		} else {
@@ -149,6 +152,13 @@ int kipc_genl_register_family(struct genl_family *family,
 	}
 	kipc_split_ops = ops;
 	kipc_n_split_ops = n_ops;
+	/*
+	 * 6.1 gives a command at or above resv_start_op without a policy a
+	 * reject-all one, and refuses validate flags on it: mark every
+	 * command as older, so that genetlink hands the request over as it
+	 * came and the trampolines apply the split op's strict policy.
+	 */
+	family->resv_start_op = U8_MAX;
 	family->ops = gops;
 	family->n_ops = n;
 	ret = genl_register_family(family);

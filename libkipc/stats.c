@@ -80,11 +80,29 @@ static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
+/* The end of a dump: an error the dump ended with, and its extack message. */
 static int kipc__nl_done_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kipc_nl_run *run = data;
+	const struct nlattr *a;
+	int err;
 
 	run->finished = 1;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
+		return MNL_CB_STOP;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		mnl_attr_for_each(a, nlh, sizeof(err)) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+				snprintf(run->nl->errmsg, sizeof(run->nl->errmsg),
+					 "%s", mnl_attr_get_str(a));
+		}
+	}
+	if (err < 0) {
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
 	return MNL_CB_STOP;
 }
 
