@@ -74,7 +74,7 @@ enum kipc_send_fail_reason kipc_send_fail_reason(int err);
 enum kipc_send_fail_reason kipc_stat_send_failed(int err);
 
 /**
- * struct kipc_region_stat - a region's state, as netlink lists it
+ * struct kipc_nl_region_stat - a region's state, as netlink lists it
  * @id: the region's id
  * @uid: its creator's effective uid
  * @pid: its creator's process id, in the current task's pid namespace
@@ -85,7 +85,7 @@ enum kipc_send_fail_reason kipc_stat_send_failed(int err);
  * @nr_free: buffers free
  * @nr_in_flight: buffers queued on channels
  */
-struct kipc_region_stat {
+struct kipc_nl_region_stat {
 	u64 id;
 	kuid_t uid;
 	pid_t pid;
@@ -97,7 +97,7 @@ struct kipc_region_stat {
 };
 
 /**
- * struct kipc_chan_stat - a channel's state, as netlink lists it
+ * struct kipc_nl_chan_stat - a channel's state, as netlink lists it
  * @id: the channel's id
  * @uid: its creator's effective uid
  * @pid: its creator's process id, in the current task's pid namespace
@@ -110,7 +110,7 @@ struct kipc_region_stat {
  * @msgs_sent: messages queued since creation
  * @msgs_received: messages taken since creation
  */
-struct kipc_chan_stat {
+struct kipc_nl_chan_stat {
 	u64 id;
 	kuid_t uid;
 	pid_t pid;
@@ -129,8 +129,8 @@ struct kipc_chan_stat {
  * smallest id >= @id into @st. Return 0, or -ENOENT when there is none.
  * Context: process context; takes and drops the registry's lock.
  */
-int kipc_region_stat_next(u64 id, struct kipc_region_stat *st);
-int kipc_chan_stat_next(u64 id, struct kipc_chan_stat *st);
+int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st);
+int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st);
 
 /*
  * Netlink (netlink.c): the generic netlink family "kipc". Events are

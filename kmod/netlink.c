@@ -238,7 +238,7 @@ static u32 kipc_nl_uid(struct sk_buff *req, kuid_t uid)
 }
 
 static int kipc_nl_fill_region(struct sk_buff *skb, struct sk_buff *req,
-			       const struct kipc_region_stat *st)
+			       const struct kipc_nl_region_stat *st)
 {
 	if (kipc_nl_put_u64(skb, KIPC_A_REGION_ID, st->id, KIPC_A_REGION_PAD) ||
 	    nla_put_u32(skb, KIPC_A_REGION_UID, kipc_nl_uid(req, st->uid)) ||
@@ -255,7 +255,7 @@ static int kipc_nl_fill_region(struct sk_buff *skb, struct sk_buff *req,
 }
 
 static int kipc_nl_fill_chan(struct sk_buff *skb, struct sk_buff *req,
-			     const struct kipc_chan_stat *st)
+			     const struct kipc_nl_chan_stat *st)
 {
 	if (kipc_nl_put_u64(skb, KIPC_A_CHANNEL_ID, st->id,
 			    KIPC_A_CHANNEL_PAD) ||
@@ -293,7 +293,7 @@ struct kipc_nl_kind {
 
 static int kipc_nl_region_next(u64 id, void *st)
 {
-	return kipc_region_stat_next(id, st);
+	return kipc_nl_region_next_stat(id, st);
 }
 
 static int kipc_nl_region_fill(struct sk_buff *skb, struct sk_buff *req,
@@ -304,22 +304,22 @@ static int kipc_nl_region_fill(struct sk_buff *skb, struct sk_buff *req,
 
 static u64 kipc_nl_region_id(const void *st)
 {
-	return ((const struct kipc_region_stat *)st)->id;
+	return ((const struct kipc_nl_region_stat *)st)->id;
 }
 
 static kuid_t kipc_nl_region_uid(const void *st)
 {
-	return ((const struct kipc_region_stat *)st)->uid;
+	return ((const struct kipc_nl_region_stat *)st)->uid;
 }
 
 static pid_t kipc_nl_region_pid(const void *st)
 {
-	return ((const struct kipc_region_stat *)st)->pid;
+	return ((const struct kipc_nl_region_stat *)st)->pid;
 }
 
 static int kipc_nl_chan_next(u64 id, void *st)
 {
-	return kipc_chan_stat_next(id, st);
+	return kipc_nl_chan_next_stat(id, st);
 }
 
 static int kipc_nl_chan_fill(struct sk_buff *skb, struct sk_buff *req,
@@ -330,17 +330,17 @@ static int kipc_nl_chan_fill(struct sk_buff *skb, struct sk_buff *req,
 
 static u64 kipc_nl_chan_id(const void *st)
 {
-	return ((const struct kipc_chan_stat *)st)->id;
+	return ((const struct kipc_nl_chan_stat *)st)->id;
 }
 
 static kuid_t kipc_nl_chan_uid(const void *st)
 {
-	return ((const struct kipc_chan_stat *)st)->uid;
+	return ((const struct kipc_nl_chan_stat *)st)->uid;
 }
 
 static pid_t kipc_nl_chan_pid(const void *st)
 {
-	return ((const struct kipc_chan_stat *)st)->pid;
+	return ((const struct kipc_nl_chan_stat *)st)->pid;
 }
 
 static const struct kipc_nl_kind kipc_nl_region_kind = {
@@ -368,8 +368,8 @@ static const struct kipc_nl_kind kipc_nl_chan_kind = {
 };
 
 union kipc_nl_stat {
-	struct kipc_region_stat region;
-	struct kipc_chan_stat chan;
+	struct kipc_nl_region_stat region;
+	struct kipc_nl_chan_stat chan;
 };
 
 static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,

@@ -8,12 +8,12 @@
 
 #include "kipc.h"
 
-int kipc_region_stat_next(u64 id, struct kipc_region_stat *st)
+int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st)
 {
 	return -ENOENT;
 }
 
-int kipc_chan_stat_next(u64 id, struct kipc_chan_stat *st)
+int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st)
 {
 	return -ENOENT;
 }
