@@ -2,7 +2,7 @@
 # kipc: the module (through Kbuild, against KDIR), libkipc, the tools and the
 # selftests. Output goes to build/; V=1 shows the commands.
 
-VERSION		:= 0.1.0
+VERSION		:= 0.2.0
 SOVERSION	:= 0
 KIPC_CACHE	?= /var/cache/kipc
 KSFT_DIR	?= $(KIPC_CACHE)/linux-source-6.12/tools/testing/selftests
@@ -26,10 +26,10 @@ msg = @printf '  %-8s%s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all module module-path userspace lib tools selftests host-test lint \
+.PHONY: all module module-path userspace lib tools examples selftests host-test lint \
 	check demo deps vm-shell clean
 all: module userspace
-userspace: lib tools selftests
+userspace: lib tools examples selftests
 
 ## The module. Sources are copied to a directory per kernel release so that
 ## builds for several kernels do not overwrite each other's objects.
@@ -89,9 +89,16 @@ $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 APP_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
 SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests
-TOOLS		:= $(B)/bin/kipcctl $(SCRIPTS)
+TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
+
+# kipc-bench has its own Makefile (it builds standalone, without libkipc).
+.PHONY: $(B)/bin/kipc-bench
+$(B)/bin/kipc-bench:
+	$(Q)$(MAKE) -C tools/kipc-bench V=$(V)
+	@mkdir -p $(dir $@)
+	$(Q)cp tools/kipc-bench/kipc-bench $@
 
 $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
@@ -103,6 +110,17 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
+
+## Examples: small programs built on libkipc, installed next to the tools
+## (so that the VM has them on PATH).
+EXAMPLES	:= $(patsubst examples/%.c,$(B)/bin/%,$(wildcard examples/*.c))
+
+examples: $(EXAMPLES)
+
+$(B)/bin/%: examples/%.c $(LIB_SO) libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
 ## Selftests, through the kernel's own lib.mk.
 selftests:
@@ -121,8 +139,9 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-host-test: lib $(HOST_TESTS)
+host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
+	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
 
@@ -143,4 +162,5 @@ vm-shell: deps
 	$(Q)tools/vm/kipc-vm --kernel $(KVER) --shell
 
 clean:
+	$(Q)$(MAKE) -C tools/kipc-bench clean
 	rm -rf $(B)

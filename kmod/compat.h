@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Every difference between the kernels kipc builds on (Debian's 6.1 and
- * 6.12) lives here, as small wrappers. Code elsewhere calls the wrappers and
- * never tests LINUX_VERSION_CODE itself.
+ * kipc compatibility: every difference between the kernels kipc supports
+ * (Debian's 6.1 and 6.12), as small wrappers. Nothing else in the module
+ * tests the kernel version.
  *
  * Generic netlink: the family's ops come from the YAML spec as a table of
  * struct genl_split_ops (one entry per do and per dump, each with its own
@@ -14,10 +14,26 @@
 #ifndef _KIPC_COMPAT_H
 #define _KIPC_COMPAT_H
 
+#include <linux/mm.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
-/* The one place that tests the kernel version. */
+/* vm_flags_set() appeared in 6.3; before it vm_flags was written directly. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void kipc_vm_flags_set(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+#else
+static inline void kipc_vm_flags_set(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+	vm_flags_set(vma, flags);
+}
+#endif
+
+/* genl_split_ops appeared in 6.2. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #define KIPC_HAVE_GENL_SPLIT_OPS	1
 #endif

@@ -2,12 +2,14 @@
 /*
  * kipc ioctl entry points: the only file of the module that touches
  * __user pointers. Every argument is copied in and validated here, then
- * handed to the mechanics as a kernel struct.
+ * handed to the mechanics (region.c, chan.c) as kernel values.
  *
  * Dispatch is by table (kipc_ioctls[], indexed by ioctl number): each entry
- * names its handler and the sizes of its argument struct, so copying an
- * extensible struct in, checking it and copying it back out is written once.
+ * names the kind of file it applies to, its handler and the sizes of its
+ * argument struct, so that copying an extensible struct in, checking it,
+ * copying it back out and installing new file descriptors is written once.
  */
+#include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 #include <linux/kipc.h>
@@ -19,23 +21,81 @@
 
 union kipc_ioctl_arg {
 	struct kipc_version version;
+	struct kipc_region_create region_create;
+	struct kipc_channel_create channel_create;
+	struct kipc_region_attach region_attach;
+	struct kipc_region_info region_info;
+	struct kipc_buf_alloc buf_alloc;
+	struct kipc_buf_release buf_release;
+	struct kipc_io io;
+};
+
+/* The kinds of kipc file, for the table's @on masks. */
+enum kipc_file_kind {
+	KIPC_ON_CTX	= BIT(0),
+	KIPC_ON_REGION	= BIT(1),
+	KIPC_ON_SEND	= BIT(2),
+	KIPC_ON_RECV	= BIT(3),
 };
 
 /**
- * struct kipc_ioctl_def - one ioctl of /dev/kipc
+ * struct kipc_new_fds - file descriptors a handler creates
+ * @nr: how many are reserved
+ * @fd: the reserved numbers
+ * @file: their files, installed only once the argument is copied out
+ */
+struct kipc_new_fds {
+	unsigned int nr;
+	int fd[2];
+	struct file *file[2];
+};
+
+/**
+ * struct kipc_ioctl_def - one ioctl of kipc
  * @cmd: the command (matched on type, number and direction)
+ * @on: the KIPC_ON_* kinds of file it applies to
  * @size: sizeof the argument struct the module knows
  * @size_ver0: size of the argument struct first published
- * @handler: does the work on the copied-in argument; fills its output fields
+ * @handler: does the work on the copied-in argument; fills its output
+ *	fields; may reserve new fds in its last argument
  */
 struct kipc_ioctl_def {
 	unsigned int cmd;
+	unsigned int on;
 	u32 size;
 	u32 size_ver0;
-	int (*handler)(struct kipc_ctx *ctx, union kipc_ioctl_arg *arg);
+	int (*handler)(struct file *file, union kipc_ioctl_arg *arg,
+		       struct kipc_new_fds *nf);
 };
 
-static int kipc_ioctl_version(struct kipc_ctx *ctx, union kipc_ioctl_arg *arg)
+/* Reserve an fd for @file; on failure @file is put. */
+static int kipc_new_fd(struct kipc_new_fds *nf, struct file *file)
+{
+	int fd;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	fd = get_unused_fd_flags(file->f_flags & O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	nf->fd[nf->nr] = fd;
+	nf->file[nf->nr] = file;
+	nf->nr++;
+	return fd;
+}
+
+static unsigned int kipc_fd_flags(u32 flags)
+{
+	return (flags & KIPC_FD_CLOEXEC ? O_CLOEXEC : 0) |
+	       (flags & KIPC_FD_NONBLOCK ? O_NONBLOCK : 0);
+}
+
+#define KIPC_FD_FLAGS	(KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK)
+
+static int kipc_ioctl_version(struct file *file, union kipc_ioctl_arg *arg,
+			      struct kipc_new_fds *nf)
 {
 	struct kipc_version *v = &arg->version;
 
@@ -46,20 +106,390 @@ static int kipc_ioctl_version(struct kipc_ctx *ctx, union kipc_ioctl_arg *arg)
 	return 0;
 }
 
-/* KIPC_IOCTL(VERSION, version): KIPC_IOC_VERSION, struct kipc_version. */
-#define KIPC_IOCTL(_NAME, _name)					\
+static int kipc_ioctl_region_create(struct file *file,
+				    union kipc_ioctl_arg *arg,
+				    struct kipc_new_fds *nf)
+{
+	struct kipc_region_create *rc = &arg->region_create;
+	struct kipc_ctx *ctx = file->private_data;
+	u32 id, nr_bufs;
+	int fd;
+
+	if (rc->flags & ~KIPC_FD_FLAGS ||
+	    memchr_inv(rc->reserved, 0, sizeof(rc->reserved)))
+		return -EINVAL;
+	fd = kipc_new_fd(nf, kipc_region_create(ctx->user, rc->bytes,
+						rc->buf_size,
+						kipc_fd_flags(rc->flags),
+						&id, &nr_bufs));
+	if (fd < 0)
+		return fd;
+	rc->id = id;
+	rc->nr_bufs = nr_bufs;
+	return fd;
+}
+
+/*
+ * The region handle behind fd @fd, with a reference on its file in *@filep:
+ * ERR_PTR(-EBADF) if @fd is not open, ERR_PTR(-EINVAL) if not a region.
+ */
+static struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep)
+{
+	struct kipc_region_handle *h;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	h = kipc_region_handle_of(file);
+	if (!h) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	*filep = file;
+	return h;
+}
+
+static int kipc_ioctl_channel_create(struct file *file,
+				     union kipc_ioctl_arg *arg,
+				     struct kipc_new_fds *nf)
+{
+	struct kipc_channel_create *cc = &arg->channel_create;
+	struct kipc_ctx *ctx = file->private_data;
+	struct kipc_region_handle *h = NULL;
+	struct file *send, *recv, *rfile;
+	u32 id;
+	int ret;
+
+	if (cc->flags & ~KIPC_FD_FLAGS || cc->reserved0 ||
+	    memchr_inv(cc->reserved, 0, sizeof(cc->reserved)))
+		return -EINVAL;
+	if (cc->region_fd != KIPC_NO_FD) {
+		h = kipc_region_fget(cc->region_fd, &rfile);
+		if (IS_ERR(h))
+			return PTR_ERR(h);
+	}
+	ret = kipc_channel_create(ctx->user, cc->depth, cc->max_inline, h,
+				  kipc_fd_flags(cc->flags), &send, &recv, &id);
+	if (h)
+		fput(rfile);
+	if (ret)
+		return ret;
+	ret = kipc_new_fd(nf, send);
+	if (ret < 0) {
+		fput(recv);
+		return ret;
+	}
+	cc->send_fd = ret;
+	ret = kipc_new_fd(nf, recv);
+	if (ret < 0)
+		return ret;	/* the dispatcher puts the send end */
+	cc->recv_fd = ret;
+	cc->id = id;
+	return 0;
+}
+
+static int kipc_ioctl_region_attach(struct file *file,
+				    union kipc_ioctl_arg *arg,
+				    struct kipc_new_fds *nf)
+{
+	struct kipc_region_attach *ra = &arg->region_attach;
+
+	if (ra->flags & ~KIPC_FD_FLAGS ||
+	    memchr_inv(ra->reserved, 0, sizeof(ra->reserved)))
+		return -EINVAL;
+	return kipc_new_fd(nf, kipc_region_attach(kipc_region_handle_of(file),
+						  kipc_fd_flags(ra->flags)));
+}
+
+static int kipc_ioctl_region_info(struct file *file, union kipc_ioctl_arg *arg,
+				  struct kipc_new_fds *nf)
+{
+	struct kipc_region_info *ri = &arg->region_info;
+	struct kipc_region_stat st;
+
+	if (ri->flags || memchr_inv(ri->reserved, 0, sizeof(ri->reserved)))
+		return -EINVAL;
+	kipc_region_stat(kipc_region_handle_of(file), &st);
+	ri->bytes = st.bytes;
+	ri->buf_size = st.buf_size;
+	ri->id = st.id;
+	ri->nr_bufs = st.nr_bufs;
+	ri->nr_free = st.nr_free;
+	ri->nr_owned = st.nr_owned;
+	ri->nr_in_flight = st.nr_in_flight;
+	return 0;
+}
+
+static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
+				struct kipc_new_fds *nf)
+{
+	struct kipc_buf_alloc *ba = &arg->buf_alloc;
+
+	if (ba->flags || memchr_inv(ba->reserved, 0, sizeof(ba->reserved)))
+		return -EINVAL;
+	return kipc_buf_alloc(kipc_region_handle_of(file),
+			      !(file->f_flags & O_NONBLOCK), &ba->offset);
+}
+
+static int kipc_ioctl_buf_release(struct file *file, union kipc_ioctl_arg *arg,
+				  struct kipc_new_fds *nf)
+{
+	struct kipc_buf_release *br = &arg->buf_release;
+
+	if (br->flags || memchr_inv(br->reserved, 0, sizeof(br->reserved)))
+		return -EINVAL;
+	return kipc_buf_release(kipc_region_handle_of(file), br->offset);
+}
+
+#define KIPC_IO_FLAGS	(KIPC_IO_NONBLOCK | KIPC_IO_TIMEOUT)
+
+/* Check a send or receive's arguments; fill the deadline. */
+static int kipc_io_check(const struct kipc_io *io, struct kipc_deadline *dl)
+{
+	if (io->flags & ~KIPC_IO_FLAGS ||
+	    memchr_inv(io->reserved, 0, sizeof(io->reserved)))
+		return -EINVAL;
+	if (!io->nr_msgs || io->nr_msgs > KIPC_IO_MSGS_MAX)
+		return -EINVAL;
+	if (io->msg_size < KIPC_MSG_SIZE_VER0)
+		return -EINVAL;
+	if (io->msg_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
+	dl->set = io->flags & KIPC_IO_TIMEOUT;
+	if (dl->set) {
+		if (io->clockid != CLOCK_MONOTONIC &&
+		    io->clockid != CLOCK_REALTIME)
+			return -EINVAL;
+		dl->clock = io->clockid;
+		dl->expires = ns_to_ktime(min_t(u64, io->timeout_ns, KTIME_MAX));
+	} else if (io->clockid || io->timeout_ns) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void __user *kipc_io_msg_ptr(const struct kipc_io *io, u32 i)
+{
+	return u64_to_user_ptr(io->msgs + (u64)i * io->msg_size);
+}
+
+/* Copy in, check and build message @i of a send. */
+static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
+					   const struct kipc_io *io, u32 i,
+					   struct kipc_region_handle *h)
+{
+	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
+	struct kipc_region *r = kipc_channel_region(c);
+	struct kipc_kmsg *m;
+	struct kipc_msg um;
+	int ret;
+
+	ret = copy_struct_from_user(&um, sizeof(um), kipc_io_msg_ptr(io, i),
+				    io->msg_size);
+	if (ret)
+		return ERR_PTR(ret);
+	/* pid, uid and gid are outputs of a receive: ignored here. */
+	if (um.reserved)
+		return ERR_PTR(-EINVAL);
+	if (um.data_len > kipc_channel_max_inline(c))
+		return ERR_PTR(-EMSGSIZE);
+	if (um.nr_bufs > KIPC_MSG_BUFS_MAX || (um.nr_bufs && !r))
+		return ERR_PTR(-EINVAL);
+	if (um.nr_bufs && IS_ERR(h))
+		return ERR_CAST(h);
+	if (um.nr_bufs && copy_from_user(refs, u64_to_user_ptr(um.bufs),
+					 um.nr_bufs * sizeof(refs[0])))
+		return ERR_PTR(-EFAULT);
+
+	m = kipc_kmsg_alloc(um.data_len);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->tag = um.tag;
+	m->nr_bufs = um.nr_bufs;
+	ret = kipc_bufs_check(r, refs, m->bufs, um.nr_bufs);
+	if (!ret && copy_from_user(m->data, u64_to_user_ptr(um.data), um.data_len))
+		ret = -EFAULT;
+	if (ret) {
+		kipc_kmsg_free(m);
+		return ERR_PTR(ret);
+	}
+	return m;
+}
+
+/*
+ * The region handle named by io->region_fd, checked against the channel's
+ * region, with its file referenced in *@filep; an ERR_PTR() is kept and
+ * reported only if a message needs a handle.
+ */
+static struct kipc_region_handle *kipc_io_region(struct kipc_channel *c,
+						 const struct kipc_io *io,
+						 struct file **filep)
+{
+	struct kipc_region_handle *h;
+
+	if (io->region_fd == KIPC_NO_FD)
+		return ERR_PTR(-EBADF);
+	h = kipc_region_fget(io->region_fd, filep);
+	if (!IS_ERR(h) && h->region != kipc_channel_region(c)) {
+		fput(*filep);
+		return ERR_PTR(-EINVAL);
+	}
+	return h;
+}
+
+static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
+			   struct kipc_new_fds *nf)
+{
+	struct kipc_channel *c = kipc_channel_of_send(file);
+	struct kipc_io *io = &arg->io;
+	struct kipc_region_handle *h;
+	struct kipc_deadline dl;
+	struct kipc_kmsg *m;
+	struct file *rfile;
+	bool wait;
+	int ret;
+	u32 i;
+
+	ret = kipc_io_check(io, &dl);
+	if (ret)
+		return ret;
+	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
+	h = kipc_io_region(c, io, &rfile);
+	for (i = 0; i < io->nr_msgs; i++) {
+		m = kipc_send_prepare(c, io, i, h);
+		if (IS_ERR(m)) {
+			ret = PTR_ERR(m);
+			break;
+		}
+		/* Only the first message of a batch may wait. */
+		ret = kipc_channel_send(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
+		if (ret) {
+			kipc_kmsg_free(m);
+			break;
+		}
+	}
+	if (!IS_ERR(h))
+		fput(rfile);
+	return i ? i : ret;
+}
+
+/* Hand received message @m to message descriptor @i of a receive. */
+static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
+			     u32 i, const struct kipc_msg *in,
+			     const struct kipc_kmsg *m)
+{
+	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
+	struct kipc_region *r = kipc_channel_region(c);
+	struct kipc_msg out = *in;
+	u32 b;
+
+	if (copy_to_user(u64_to_user_ptr(in->data), m->data, m->data_len))
+		return -EFAULT;
+	for (b = 0; b < m->nr_bufs; b++) {
+		refs[b].offset = kipc_buf_offset(r, &m->bufs[b]);
+		refs[b].len = m->bufs[b].len;
+	}
+	if (m->nr_bufs && copy_to_user(u64_to_user_ptr(in->bufs), refs,
+				       m->nr_bufs * sizeof(refs[0])))
+		return -EFAULT;
+	out.data_len = m->data_len;
+	out.nr_bufs = m->nr_bufs;
+	out.tag = m->tag;
+	out.pid = pid_vnr(m->pid);
+	out.uid = from_kuid_munged(current_user_ns(), m->uid);
+	out.gid = from_kgid_munged(current_user_ns(), m->gid);
+	out.reserved = 0;
+	/* Only the fields of the caller's struct; its tail was zero. */
+	if (copy_to_user(kipc_io_msg_ptr(io, i), &out,
+			 min_t(u32, io->msg_size, sizeof(out))))
+		return -EFAULT;
+	return 0;
+}
+
+static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
+			   struct kipc_new_fds *nf)
+{
+	struct kipc_channel *c = kipc_channel_of_recv(file);
+	struct kipc_io *io = &arg->io;
+	struct kipc_region_handle *h;
+	struct kipc_deadline dl;
+	struct kipc_kmsg *m;
+	struct kipc_msg in;
+	struct file *rfile;
+	bool wait;
+	int ret;
+	u32 i;
+
+	ret = kipc_io_check(io, &dl);
+	if (ret)
+		return ret;
+	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
+	h = kipc_io_region(c, io, &rfile);
+	for (i = 0; i < io->nr_msgs; i++) {
+		ret = copy_struct_from_user(&in, sizeof(in),
+					    kipc_io_msg_ptr(io, i), io->msg_size);
+		if (ret)
+			break;
+		m = kipc_channel_recv(c, IS_ERR(h) ? NULL : h, in.data_len,
+				      in.nr_bufs, wait && !i, &dl, &ret);
+		if (!m) {
+			if (ret == -EBADF && IS_ERR(h))
+				ret = PTR_ERR(h);
+			break;
+		}
+		ret = kipc_recv_deliver(c, io, i, &in, m);
+		if (ret) {
+			kipc_channel_unrecv(c, IS_ERR(h) ? NULL : h, m);
+			break;
+		}
+		kipc_kmsg_free(m);
+	}
+	if (!IS_ERR(h))
+		fput(rfile);
+	return i ? i : ret;
+}
+
+/* KIPC_IOCTL(VERSION, version, CTX): KIPC_IOC_VERSION, struct kipc_version. */
+#define KIPC_IOCTL(_NAME, _name, _on)					\
 	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
 		.cmd		= KIPC_IOC_##_NAME,			\
+		.on		= _on,					\
 		.size		= sizeof(struct kipc_##_name),		\
 		.size_ver0	= KIPC_##_NAME##_SIZE_VER0,		\
 		.handler	= kipc_ioctl_##_name,			\
 	}
 
+#define KIPC_SEND_SIZE_VER0	KIPC_IO_SIZE_VER0
+#define KIPC_RECV_SIZE_VER0	KIPC_IO_SIZE_VER0
+#define kipc_send		kipc_io
+#define kipc_recv		kipc_io
+
 static const struct kipc_ioctl_def kipc_ioctls[] = {
-	KIPC_IOCTL(VERSION, version),
+	KIPC_IOCTL(VERSION, version, KIPC_ON_CTX),
+	KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX),
+	KIPC_IOCTL(CHANNEL_CREATE, channel_create, KIPC_ON_CTX),
+	KIPC_IOCTL(REGION_ATTACH, region_attach, KIPC_ON_REGION),
+	KIPC_IOCTL(BUF_ALLOC, buf_alloc, KIPC_ON_REGION),
+	KIPC_IOCTL(BUF_RELEASE, buf_release, KIPC_ON_REGION),
+	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION),
+	KIPC_IOCTL(SEND, send, KIPC_ON_SEND),
+	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV),
 };
 
-static const struct kipc_ioctl_def *kipc_ioctl_lookup(unsigned int cmd)
+static unsigned int kipc_file_kind(const struct file *file)
+{
+	if (kipc_file_is_ctx(file))
+		return KIPC_ON_CTX;
+	if (kipc_region_handle_of(file))
+		return KIPC_ON_REGION;
+	if (kipc_channel_of_send(file))
+		return KIPC_ON_SEND;
+	return KIPC_ON_RECV;
+}
+
+static const struct kipc_ioctl_def *kipc_ioctl_lookup(const struct file *file,
+						      unsigned int cmd)
 {
 	const struct kipc_ioctl_def *def;
 	unsigned int nr = _IOC_NR(cmd);
@@ -67,23 +497,25 @@ static const struct kipc_ioctl_def *kipc_ioctl_lookup(unsigned int cmd)
 	if (_IOC_TYPE(cmd) != KIPC_MAGIC || nr >= ARRAY_SIZE(kipc_ioctls))
 		return NULL;
 	def = &kipc_ioctls[nr];
-	if (!def->handler || _IOC_DIR(cmd) != _IOC_DIR(def->cmd))
+	if (!def->handler || _IOC_DIR(cmd) != _IOC_DIR(def->cmd) ||
+	    !(def->on & kipc_file_kind(file)))
 		return NULL;
 	return def;
 }
 
 /**
- * kipc_ioctl() - unlocked_ioctl of a /dev/kipc context
- * @file: the context file
- * @cmd: a KIPC_IOC_* command
+ * kipc_ioctl() - unlocked_ioctl of every kipc file
+ * @file: a context, region handle, or channel end
+ * @cmd: a KIPC_IOC_* command for that kind of file
  * @arg: user pointer to the command's extensible argument struct
  *
- * Copies the struct in (its first __u32 is its size), runs the handler and
- * copies the struct back out, at most as many bytes as the caller passed.
+ * Copies the struct in (its first __u32 is its size), runs the handler,
+ * copies the struct back out (at most as many bytes as the caller passed)
+ * and only then installs the file descriptors the handler created.
  *
  * Context: process context, may sleep.
- * Return: the handler's result (0 or positive) on success, or
- * * -ENOTTY - @cmd is not a kipc command
+ * Return: the handler's result (0, a count or a new fd) on success, or
+ * * -ENOTTY - @cmd is not a kipc command for this kind of file
  * * -EFAULT - @arg is not a readable and writable user address
  * * -EINVAL - size below the first published version, or a reserved field
  *   or an input flag the module does not know is set
@@ -95,11 +527,13 @@ long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	const struct kipc_ioctl_def *def;
+	struct kipc_new_fds nf = {};
 	union kipc_ioctl_arg karg;
+	unsigned int i;
 	u32 usize;
 	int ret;
 
-	def = kipc_ioctl_lookup(cmd);
+	def = kipc_ioctl_lookup(file, cmd);
 	if (!def)
 		return -ENOTTY;
 	if (get_user(usize, (u32 __user *)uarg))
@@ -112,12 +546,18 @@ long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
-	ret = def->handler(file->private_data, &karg);
-	if (ret < 0)
-		return ret;
-
-	if ((_IOC_DIR(def->cmd) & _IOC_READ) &&
+	ret = def->handler(file, &karg, &nf);
+	if (ret >= 0 && (_IOC_DIR(def->cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &karg, min_t(u32, usize, def->size)))
-		return -EFAULT;
+		ret = -EFAULT;
+
+	for (i = 0; i < nf.nr; i++) {
+		if (ret >= 0) {
+			fd_install(nf.fd[i], nf.file[i]);
+		} else {
+			put_unused_fd(nf.fd[i]);
+			fput(nf.file[i]);
+		}
+	}
 	return ret;
 }

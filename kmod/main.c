@@ -13,6 +13,8 @@
 
 #include "kipc.h"
 
+static const struct file_operations kipc_fops;
+
 static int kipc_open(struct inode *inode, struct file *file)
 {
 	struct kipc_ctx *ctx;
@@ -20,7 +22,11 @@ static int kipc_open(struct inode *inode, struct file *file)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->cred = get_current_cred();
+	ctx->user = kipc_user_get(current_euid());
+	if (!ctx->user) {
+		kfree(ctx);
+		return -ENOMEM;
+	}
 	file->private_data = ctx;
 	return 0;
 }
@@ -29,9 +35,18 @@ static int kipc_release(struct inode *inode, struct file *file)
 {
 	struct kipc_ctx *ctx = file->private_data;
 
-	put_cred(ctx->cred);
+	kipc_user_put(ctx->user);
 	kfree(ctx);
 	return 0;
+}
+
+/**
+ * kipc_file_is_ctx() - whether @file is a context (an open /dev/kipc)
+ * @file: any file
+ */
+bool kipc_file_is_ctx(const struct file *file)
+{
+	return file->f_op == &kipc_fops;
 }
 
 static void kipc_show_fdinfo(struct seq_file *m, struct file *file)
@@ -40,7 +55,7 @@ static void kipc_show_fdinfo(struct seq_file *m, struct file *file)
 
 	seq_printf(m, "kipc-object:\tcontext\nkipc-abi:\t%u\nkipc-uid:\t%u\n",
 		   KIPC_ABI_VERSION,
-		   from_kuid_munged(seq_user_ns(m), ctx->cred->uid));
+		   from_kuid_munged(seq_user_ns(m), ctx->user->uid));
 }
 
 static const struct file_operations kipc_fops = {

@@ -4,18 +4,22 @@
  * convention (-1 and errno) into the library's (-errno).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sys.h"
 
+/*
+ * A signal that interrupts a blocking call is the caller's to see: -EINTR
+ * is returned, not retried (with SA_RESTART the kernel restarts the call).
+ */
 int kipc__ioctl(int fd, unsigned long cmd, void *arg)
 {
-	int ret;
+	int ret = ioctl(fd, cmd, arg);
 
-	do {
-		ret = ioctl(fd, cmd, arg);
-	} while (ret < 0 && errno == EINTR);
 	return ret < 0 ? -errno : ret;
 }
 
@@ -23,4 +27,30 @@ int kipc__close(int fd)
 {
 	/* Linux releases the fd even when close() fails: never retry. */
 	return close(fd) < 0 && errno != EINTR ? -errno : 0;
+}
+
+int kipc__mmap(int fd, uint64_t bytes, void **base)
+{
+	void *p;
+
+	if (bytes > SIZE_MAX)
+		return -ENOMEM;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*base = p;
+	return 0;
+}
+
+void kipc__munmap(void *base, uint64_t bytes)
+{
+	if (base)
+		munmap(base, bytes);
+}
+
+int kipc__fd_check(int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	return fcntl(fd, F_GETFD) < 0 ? -errno : 0;
 }

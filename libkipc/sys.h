@@ -5,13 +5,36 @@
 #ifndef LIBKIPC_SYS_H
 #define LIBKIPC_SYS_H
 
+#include <stdint.h>
+
 #define KIPC_API __attribute__((visibility("default")))
+
+/* Every fd libkipc creates is close-on-exec; these are the bits it passes. */
+#define KIPC__FD_FLAGS		(KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK)
 
 struct kipc {
 	int fd;
 };
 
+/* One region handle and this process's mapping of it. */
+struct kipc_region {
+	int fd;			/* the handle; owned, closed by region_close */
+	void *base;		/* MAP_SHARED of [0, bytes); NULL with NOMAP */
+	uint64_t bytes;
+	uint64_t buf_size;
+	uint64_t id;
+	uint32_t nr_bufs;
+};
+
+/* One end of a channel. */
+struct kipc_chan {
+	int fd;			/* owned, closed by chan_close */
+};
+
 int kipc__ioctl(int fd, unsigned long cmd, void *arg);
 int kipc__close(int fd);
+int kipc__mmap(int fd, uint64_t bytes, void **base);
+void kipc__munmap(void *base, uint64_t bytes);
+int kipc__fd_check(int fd);
 
 #endif /* LIBKIPC_SYS_H */

@@ -10,12 +10,15 @@
 #ifndef LIBKIPC_KIPC_H
 #define LIBKIPC_KIPC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/kipc.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct timespec;
 
 /** An open context of /dev/kipc. */
 struct kipc;
@@ -30,6 +33,121 @@ int kipc_open(struct kipc **kp, unsigned int flags);
 int kipc_close(struct kipc *k);
 int kipc_fd(const struct kipc *k);
 int kipc_version(struct kipc *k, struct kipc_version_info *info);
+
+/*
+ * Regions (KIPC_FEATURE_REGION): shared memory with an optional pool of
+ * buffers whose ownership the kernel tracks. A struct kipc_region is one
+ * region handle (a region fd) and its MAP_SHARED mapping.
+ */
+struct kipc_region;
+
+/*
+ * Library flags. The KIPC_FD_* bits of <linux/kipc.h> apply to new file
+ * descriptors (KIPC_FD_NONBLOCK is honoured; every fd libkipc creates is
+ * close-on-exec, KIPC_FD_CLOEXEC is accepted and implied). The library's
+ * own bits live above bit 15 so that they never collide with the ABI's.
+ */
+#define KIPC_REGION_OPEN_ATTACH	(1U << 16) /* open_fd: take a private handle */
+#define KIPC_REGION_NOMAP	(1U << 17) /* do not mmap the region */
+
+/* A region's counters at one instant (KIPC_IOC_REGION_INFO). */
+struct kipc_region_status {
+	uint64_t bytes;		/* size of the region */
+	uint64_t buf_size;	/* size of each buffer, 0 without a pool */
+	uint64_t id;		/* the region's id (fdinfo, netlink) */
+	uint32_t nr_bufs;	/* buffers in the pool */
+	uint32_t nr_free;	/* buffers free */
+	uint32_t nr_owned;	/* buffers owned by this handle */
+	uint32_t nr_in_flight;	/* buffers queued on channels */
+};
+
+int kipc_region_create(struct kipc *k, uint64_t bytes, uint64_t buf_size,
+		       unsigned int flags, struct kipc_region **rp);
+int kipc_region_open_fd(int fd, unsigned int flags, struct kipc_region **rp);
+int kipc_region_attach(struct kipc_region *r, unsigned int flags,
+		       struct kipc_region **rp);
+int kipc_region_close(struct kipc_region *r);
+int kipc_region_fd(const struct kipc_region *r);
+void *kipc_region_base(const struct kipc_region *r);
+uint64_t kipc_region_size(const struct kipc_region *r);
+uint64_t kipc_region_buf_size(const struct kipc_region *r);
+int kipc_region_info(struct kipc_region *r, struct kipc_region_status *st);
+
+/* Buffers of a region's pool, named by their offset in the region. */
+#define KIPC_BUF_NONE		UINT64_MAX /* "no buffer" (kipc_buf_recv) */
+
+int kipc_buf_alloc(struct kipc_region *r, uint64_t *offset);
+int kipc_buf_release(struct kipc_region *r, uint64_t offset);
+
+/*
+ * The address of the buffer at @offset in this process's mapping of @r:
+ * plain arithmetic on shared memory, no system call. @offset comes from
+ * kipc_buf_alloc() or kipc_buf_recv(); @r must be mapped.
+ */
+static inline void *kipc_buf_ptr(const struct kipc_region *r, uint64_t offset)
+{
+	return (char *)kipc_region_base(r) + offset;
+}
+
+/*
+ * Channels (KIPC_FEATURE_CHANNEL): a struct kipc_chan is one end, the send
+ * end or the receive end, holding its fd.
+ */
+struct kipc_chan;
+
+/* What kipc_channel_create() makes; zero in a field means the default. */
+struct kipc_channel_attr {
+	uint32_t depth;		 /* most messages queued; 0: module default */
+	uint32_t max_inline;	 /* most inline bytes a message; 0: 4096 */
+	struct kipc_region *region; /* bind to this region; NULL: unbound */
+	unsigned int flags;	 /* KIPC_FD_NONBLOCK for both ends */
+	unsigned int reserved[7]; /* must be zero */
+};
+
+/* Flags of kipc_channel_send() and kipc_channel_recv(). */
+/*	KIPC_IO_NONBLOCK	   (<linux/kipc.h>) -EAGAIN instead of waiting */
+#define KIPC_DEADLINE_REALTIME	(1U << 31) /* deadline is CLOCK_REALTIME */
+
+/* Fill one message descriptor (struct kipc_msg of <linux/kipc.h>). */
+static inline void kipc_msg_init(struct kipc_msg *m, void *data,
+				 uint32_t data_len, struct kipc_buf_ref *bufs,
+				 uint32_t nr_bufs, uint64_t tag)
+{
+	m->data = (uint64_t)(uintptr_t)data;
+	m->data_len = data_len;
+	m->nr_bufs = nr_bufs;
+	m->bufs = (uint64_t)(uintptr_t)bufs;
+	m->tag = tag;
+	m->pid = 0;
+	m->uid = 0;
+	m->gid = 0;
+	m->reserved = 0;
+}
+
+int kipc_channel_create(struct kipc *k, const struct kipc_channel_attr *attr,
+			struct kipc_chan **tx, struct kipc_chan **rx);
+int kipc_channel_pair(struct kipc *k, struct kipc_region *region,
+		      struct kipc_chan **tx, struct kipc_chan **rx);
+int kipc_chan_from_fd(int fd, unsigned int flags, struct kipc_chan **cp);
+int kipc_chan_fd(const struct kipc_chan *c);
+int kipc_chan_close(struct kipc_chan *c);
+
+int kipc_channel_send(struct kipc_chan *tx, struct kipc_msg *msgs,
+		      unsigned int n, unsigned int flags,
+		      const struct timespec *deadline,
+		      struct kipc_region *bufs_owner);
+int kipc_channel_recv(struct kipc_chan *rx, struct kipc_msg *msgs,
+		      unsigned int n, unsigned int flags,
+		      const struct timespec *deadline,
+		      struct kipc_region *bufs_owner);
+int kipc_channel_send_bytes(struct kipc_chan *tx, const void *buf, size_t len,
+			    uint64_t tag);
+int kipc_channel_recv_bytes(struct kipc_chan *rx, void *buf, size_t cap,
+			    size_t *len, uint64_t *tag);
+int kipc_buf_send(struct kipc_chan *tx, struct kipc_region *r,
+		  uint64_t offset, uint64_t len, uint64_t tag);
+int kipc_buf_recv(struct kipc_chan *rx, struct kipc_region *r,
+		  uint64_t *offset, uint64_t *len, uint64_t *tag);
 
 /*
  * Statistics, listings and events, over the generic netlink family "kipc"

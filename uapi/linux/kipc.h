@@ -12,6 +12,7 @@
 #ifndef _UAPI_LINUX_KIPC_H
 #define _UAPI_LINUX_KIPC_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -25,7 +26,9 @@
  * Feature bits reported by KIPC_IOC_VERSION. A bit is set when the running
  * module implements the feature; a library checks it before using one.
  */
-#define KIPC_FEATURES_ALL	0ULL
+#define KIPC_FEATURE_REGION	_BITULL(0)	/* regions and their buffers */
+#define KIPC_FEATURE_CHANNEL	_BITULL(1)	/* channels, inline and buffers */
+#define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
@@ -43,12 +46,250 @@ struct kipc_version {
 
 #define KIPC_VERSION_SIZE_VER0	32	/* sizeof first published struct */
 
+/* "No file descriptor", in a __u32 fd field: (__u32)-1. */
+#define KIPC_NO_FD		0xffffffffU
+
+/* Flags every object-creating ioctl takes for the new file descriptors. */
+#define KIPC_FD_CLOEXEC		_BITUL(0)	/* O_CLOEXEC */
+#define KIPC_FD_NONBLOCK	_BITUL(1)	/* O_NONBLOCK */
+
+/**
+ * struct kipc_region_create - argument of %KIPC_IOC_REGION_CREATE
+ * @size: in: sizeof(struct kipc_region_create) as the caller knows it
+ * @flags: in: KIPC_FD_* for the new region fd
+ * @bytes: in: size of the region: a non-zero multiple of the page size, at
+ *	most the module parameter max_region_bytes
+ * @buf_size: in: size of each buffer of the region's pool: a multiple of the
+ *	page size that divides @bytes; 0 for a region without a buffer pool
+ *	(plain shared memory)
+ * @id: out: the region's id (as in fdinfo and netlink)
+ * @nr_bufs: out: number of buffers in the pool (@bytes / @buf_size)
+ * @reserved: in: must be zero
+ *
+ * Return: the new region fd (a region handle) on success.
+ */
+struct kipc_region_create {
+	__u32 size;
+	__u32 flags;
+	__u64 bytes;
+	__u64 buf_size;
+	__u64 id;
+	__u32 nr_bufs;
+	__u32 reserved[3];
+};
+
+#define KIPC_REGION_CREATE_SIZE_VER0	48
+
+/**
+ * struct kipc_region_attach - argument of %KIPC_IOC_REGION_ATTACH
+ * @size: in: sizeof(struct kipc_region_attach)
+ * @flags: in: KIPC_FD_* for the new handle
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd. Return: a new region handle of the same region.
+ * Buffers are owned by handles; each process should hold its own handle
+ * so that its buffers return to the pool when it exits.
+ */
+struct kipc_region_attach {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define KIPC_REGION_ATTACH_SIZE_VER0	24
+
+/**
+ * struct kipc_region_info - argument of %KIPC_IOC_REGION_INFO
+ * @size: in: sizeof(struct kipc_region_info)
+ * @flags: in: zero
+ * @bytes: out: size of the region (what to mmap)
+ * @buf_size: out: size of each buffer, 0 without a pool
+ * @id: out: the region's id
+ * @nr_bufs: out: buffers in the pool
+ * @nr_free: out: buffers free now
+ * @nr_owned: out: buffers owned by this handle now
+ * @nr_in_flight: out: buffers queued on channels now
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd: what a process that received the fd needs to map it.
+ */
+struct kipc_region_info {
+	__u32 size;
+	__u32 flags;
+	__u64 bytes;
+	__u64 buf_size;
+	__u64 id;
+	__u32 nr_bufs;
+	__u32 nr_free;
+	__u32 nr_owned;
+	__u32 nr_in_flight;
+	__u64 reserved[2];
+};
+
+#define KIPC_REGION_INFO_SIZE_VER0	64
+
+/**
+ * struct kipc_buf_alloc - argument of %KIPC_IOC_BUF_ALLOC
+ * @size: in: sizeof(struct kipc_buf_alloc)
+ * @flags: in: zero
+ * @offset: out: offset in the region of the buffer now owned by this handle
+ * @reserved: in: must be zero
+ *
+ * Issued on a region handle; blocks while the pool is empty unless the
+ * handle is non-blocking (EAGAIN).
+ */
+struct kipc_buf_alloc {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u64 reserved[2];
+};
+
+#define KIPC_BUF_ALLOC_SIZE_VER0	32
+
+/**
+ * struct kipc_buf_release - argument of %KIPC_IOC_BUF_RELEASE
+ * @size: in: sizeof(struct kipc_buf_release)
+ * @flags: in: zero
+ * @offset: in: offset of a buffer this handle owns
+ * @reserved: in: must be zero
+ */
+struct kipc_buf_release {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u64 reserved[2];
+};
+
+#define KIPC_BUF_RELEASE_SIZE_VER0	32
+
+/**
+ * struct kipc_channel_create - argument of %KIPC_IOC_CHANNEL_CREATE
+ * @size: in: sizeof(struct kipc_channel_create)
+ * @flags: in: KIPC_FD_* for both ends
+ * @depth: in: the most messages queued at once; 0 for the default
+ *	(module parameter default_depth), at most max_depth
+ * @max_inline: in: the most inline bytes in one message; 0 for the default
+ *	(4096), at most 65536
+ * @region_fd: in: a region fd to bind the channel to, so that its messages
+ *	can carry the region's buffers; %KIPC_NO_FD for none
+ * @send_fd: out: the send end
+ * @recv_fd: out: the receive end
+ * @id: out: the channel's id
+ * @reserved: in: must be zero
+ */
+struct kipc_channel_create {
+	__u32 size;
+	__u32 flags;
+	__u32 depth;
+	__u32 max_inline;
+	__u32 region_fd;
+	__u32 send_fd;
+	__u32 recv_fd;
+	__u32 reserved0;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+#define KIPC_CHANNEL_CREATE_SIZE_VER0	56
+
+/**
+ * struct kipc_buf_ref - a region buffer carried by a message
+ * @offset: offset of the buffer in the channel's region
+ * @len: bytes of the buffer that hold the payload (at most the buffer size)
+ */
+struct kipc_buf_ref {
+	__u64 offset;
+	__u64 len;
+};
+
+#define KIPC_MSG_BUFS_MAX	16
+
+/**
+ * struct kipc_msg - one message of a batch
+ * @data: user pointer to the inline bytes (send: source; recv: destination)
+ * @data_len: send: bytes at @data; recv: in: room at @data, out: bytes
+ *	received
+ * @nr_bufs: send: entries at @bufs; recv: in: room at @bufs, out: entries
+ *	received
+ * @bufs: user pointer to struct kipc_buf_ref[@nr_bufs]
+ * @tag: a value of the sender's, delivered unchanged
+ * @pid: recv out: the sender's process id (in the receiver's pid namespace);
+ *	ignored on send, like @uid and @gid
+ * @uid: recv out: the sender's uid (in the receiver's user namespace)
+ * @gid: recv out: the sender's gid
+ * @reserved: must be zero on send; ignored on a receive and zeroed
+ */
+struct kipc_msg {
+	__u64 data;
+	__u32 data_len;
+	__u32 nr_bufs;
+	__u64 bufs;
+	__u64 tag;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved;
+};
+
+#define KIPC_MSG_SIZE_VER0	48
+
+/* Flags of struct kipc_io. */
+#define KIPC_IO_NONBLOCK	_BITUL(0)	/* EAGAIN instead of waiting */
+#define KIPC_IO_TIMEOUT		_BITUL(1)	/* @timeout_ns is a deadline */
+
+/**
+ * struct kipc_io - argument of %KIPC_IOC_SEND and %KIPC_IOC_RECV
+ * @size: in: sizeof(struct kipc_io)
+ * @flags: in: KIPC_IO_*
+ * @msgs: in: user pointer to an array of @nr_msgs message descriptors
+ * @nr_msgs: in: number of descriptors, 1 to 1024
+ * @msg_size: in: sizeof(struct kipc_msg) as the caller knows it; the stride
+ *	of the @msgs array
+ * @region_fd: in: send: the region handle that owns the buffers sent;
+ *	recv: the region handle that takes ownership of the buffers received;
+ *	%KIPC_NO_FD when no message carries buffers
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT
+ * @reserved: in: must be zero
+ *
+ * Issued on a send end (%KIPC_IOC_SEND) or a receive end (%KIPC_IOC_RECV).
+ * Waits until at least one message can be moved, moves as many as it can
+ * without waiting again, and returns their number. A receive on a drained
+ * channel whose send ends are all closed returns 0 (end of stream).
+ */
+struct kipc_io {
+	__u32 size;
+	__u32 flags;
+	__u64 msgs;
+	__u32 nr_msgs;
+	__u32 msg_size;
+	__u32 region_fd;
+	__u32 clockid;
+	__u64 timeout_ns;
+	__u64 reserved[2];
+};
+
+#define KIPC_IO_SIZE_VER0	56
+#define KIPC_IO_MSGS_MAX	1024
+
 /*
  * The ioctl number carries the struct type for documentation and strace;
  * the kernel matches commands on type, number and direction, and takes the
  * argument's size from its size field.
  */
+/* On a context (/dev/kipc). */
 #define KIPC_IOC_VERSION	_IOWR(KIPC_MAGIC, 0x00, struct kipc_version)
+#define KIPC_IOC_REGION_CREATE	_IOWR(KIPC_MAGIC, 0x01, struct kipc_region_create)
+#define KIPC_IOC_CHANNEL_CREATE	_IOWR(KIPC_MAGIC, 0x02, struct kipc_channel_create)
+/* On a region fd. */
+#define KIPC_IOC_REGION_ATTACH	_IOWR(KIPC_MAGIC, 0x10, struct kipc_region_attach)
+#define KIPC_IOC_BUF_ALLOC	_IOWR(KIPC_MAGIC, 0x11, struct kipc_buf_alloc)
+#define KIPC_IOC_BUF_RELEASE	_IOWR(KIPC_MAGIC, 0x12, struct kipc_buf_release)
+#define KIPC_IOC_REGION_INFO	_IOWR(KIPC_MAGIC, 0x13, struct kipc_region_info)
+/* On a channel's send end, and on its receive end. */
+#define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
+#define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
 
 /*
  * The generic netlink family "kipc": its commands, attributes and enums,

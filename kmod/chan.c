@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc channels: unidirectional, ordered, bounded message queues with a
+ * send end and a receive end, each a file of its own.
+ *
+ * A message carries inline bytes (copied into the message) and region
+ * buffers (their ownership moves: the bytes are never copied). Messages
+ * are delivered once each, in the order they were queued.
+ *
+ * Lock order: a channel's lock, then its region's pool_lock.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "kipc.h"
+
+/**
+ * struct kipc_channel - a channel
+ * @ref: one per end file
+ * @user: the creator: charged for the channel and its queued inline bytes
+ * @region: the bound region (a reference), or NULL
+ * @pid: the creating process, for netlink listings (a reference)
+ * @id: the channel's id in kipc_channels
+ * @depth: the most messages queued at once
+ * @max_inline: the most inline bytes in one message
+ * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent
+ *	and @nr_received
+ * @queue: queued messages, oldest first
+ * @nr_queued: messages in @queue
+ * @nr_senders: open send-end files
+ * @nr_receivers: open receive-end files
+ * @nr_sent: messages queued since creation
+ * @nr_received: messages taken since creation
+ * @send_wait: senders waiting for room; pollers of the send end
+ * @recv_wait: receivers waiting for a message; pollers of the receive end
+ * @rcu: freed after a grace period, for walkers of kipc_channels
+ */
+struct kipc_channel {
+	struct kref ref;
+	struct kipc_user *user;
+	struct kipc_region *region;
+	struct pid *pid;
+	u32 id;
+	u32 depth;
+	u32 max_inline;
+
+	/* protects queue, nr_queued, nr_senders, nr_receivers, nr_sent, nr_received */
+	spinlock_t lock;
+	struct list_head queue;
+	u32 nr_queued;
+	u32 nr_senders;
+	u32 nr_receivers;
+	u64 nr_sent;
+	u64 nr_received;
+	wait_queue_head_t send_wait;
+	wait_queue_head_t recv_wait;
+	struct rcu_head rcu;
+};
+
+/* Live channels by id; netlink walks it. */
+static DEFINE_XARRAY_ALLOC1(kipc_channels);
+static u32 kipc_channels_next;
+
+static const struct file_operations kipc_send_fops;
+static const struct file_operations kipc_recv_fops;
+
+/**
+ * kipc_kmsg_alloc() - a message with room for @data_len inline bytes
+ * @data_len: inline bytes
+ *
+ * Return: the message, its other fields zero, or NULL.
+ */
+struct kipc_kmsg *kipc_kmsg_alloc(u32 data_len)
+{
+	struct kipc_kmsg *m;
+
+	m = kmalloc(struct_size(m, data, data_len), GFP_KERNEL_ACCOUNT);
+	if (m) {
+		memset(m, 0, sizeof(*m));
+		m->data_len = data_len;
+	}
+	return m;
+}
+
+/**
+ * kipc_kmsg_free() - free a message that is on no queue
+ * @m: the message; its buffers must have been moved off it already
+ */
+void kipc_kmsg_free(struct kipc_kmsg *m)
+{
+	put_pid(m->pid);
+	kfree(m);
+}
+
+/* Take @m off the queue and drop it, returning its buffers to the pool. */
+static void kipc_channel_drop_locked(struct kipc_channel *c,
+				     struct kipc_kmsg *m)
+{
+	list_del(&m->node);
+	c->nr_queued--;
+	kipc_user_uncharge_inflight(c->user, m->data_len);
+	if (m->nr_bufs)
+		kipc_bufs_from_flight(c->region, NULL, m->bufs, m->nr_bufs);
+}
+
+static void kipc_channel_free(struct kref *ref)
+{
+	struct kipc_channel *c = container_of(ref, struct kipc_channel, ref);
+	struct kipc_kmsg *m, *tmp;
+
+	/* Every end is closed: nobody else can see the queue. */
+	list_for_each_entry_safe(m, tmp, &c->queue, node) {
+		kipc_channel_drop_locked(c, m);
+		kipc_kmsg_free(m);
+	}
+	xa_erase(&kipc_channels, c->id);
+	if (c->id) {
+		kipc_stat_inc(KIPC_STAT_CHANNELS_DESTROYED);
+		kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_CHANNEL, c->id, c->user->uid);
+	}
+	put_pid(c->pid);
+	if (c->region)
+		kipc_region_put(c->region);
+	kipc_user_uncharge_channel(c->user);
+	kipc_user_put(c->user);
+	kfree_rcu(c, rcu);
+}
+
+/**
+ * kipc_channel_create() - create a channel and its two ends
+ * @user: the creator
+ * @depth: queue depth, 0 for the default
+ * @max_inline: inline bytes per message, 0 for the default
+ * @region: a handle of the region to bind, or NULL
+ * @flags: O_CLOEXEC and O_NONBLOCK for both ends
+ * @send: out: the send end
+ * @recv: out: the receive end
+ * @id: out: the channel's id
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EINVAL (@depth or @max_inline too large), -ENOSPC (the
+ * user holds max_channels_per_user channels), -ENOMEM.
+ */
+int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
+			struct kipc_region_handle *region,
+			unsigned int flags, struct file **send,
+			struct file **recv, u32 *id)
+{
+	struct kipc_channel *c;
+	int ret;
+
+	if (depth > kipc_max_depth() || max_inline > KIPC_MAX_INLINE)
+		return -EINVAL;
+	ret = kipc_user_charge_channel(user);
+	if (ret)
+		return ret;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c) {
+		ret = -ENOMEM;
+		goto out_uncharge;
+	}
+	kref_init(&c->ref);
+	spin_lock_init(&c->lock);
+	INIT_LIST_HEAD(&c->queue);
+	init_waitqueue_head(&c->send_wait);
+	init_waitqueue_head(&c->recv_wait);
+	c->depth = depth ?: kipc_default_depth();
+	c->max_inline = max_inline ?: KIPC_DEFAULT_INLINE;
+	kipc_user_hold(user);
+	c->user = user;
+	c->pid = get_pid(task_tgid(current));
+	if (region) {
+		c->region = region->region;
+		kipc_region_get(c->region);
+	}
+	ret = xa_alloc_cyclic(&kipc_channels, &c->id, c, xa_limit_32b,
+			      &kipc_channels_next, GFP_KERNEL);
+	if (ret < 0)
+		goto out_put_channel;
+
+	/* The creation reference becomes the send end's. */
+	*send = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
+				   O_WRONLY | flags);
+	if (IS_ERR(*send)) {
+		ret = PTR_ERR(*send);
+		goto out_put_channel;
+	}
+	c->nr_senders = 1;
+	kref_get(&c->ref);
+	*recv = anon_inode_getfile("[kipc-recv]", &kipc_recv_fops, c,
+				   O_RDONLY | flags);
+	if (IS_ERR(*recv)) {
+		ret = PTR_ERR(*recv);
+		kref_put(&c->ref, kipc_channel_free);
+		fput(*send);	/* its release drops the last reference */
+		return ret;
+	}
+	c->nr_receivers = 1;
+	*id = c->id;
+	kipc_stat_inc(KIPC_STAT_CHANNELS_CREATED);
+	kipc_nl_obj_created(KIPC_OBJ_TYPE_CHANNEL, c->id, user->uid);
+	return 0;
+
+out_put_channel:
+	/* kipc_channel_free() uncharges and erases (erasing id 0 is a no-op). */
+	kref_put(&c->ref, kipc_channel_free);
+	return ret;
+out_uncharge:
+	kipc_user_uncharge_channel(user);
+	return ret;
+}
+
+struct kipc_channel *kipc_channel_of_send(const struct file *file)
+{
+	return file->f_op == &kipc_send_fops ? file->private_data : NULL;
+}
+
+struct kipc_channel *kipc_channel_of_recv(const struct file *file)
+{
+	return file->f_op == &kipc_recv_fops ? file->private_data : NULL;
+}
+
+u32 kipc_channel_max_inline(const struct kipc_channel *c)
+{
+	return c->max_inline;
+}
+
+struct kipc_region *kipc_channel_region(const struct kipc_channel *c)
+{
+	return c->region;
+}
+
+static bool kipc_channel_writable(void *arg)
+{
+	struct kipc_channel *c = arg;
+
+	return READ_ONCE(c->nr_queued) < c->depth ||
+	       !READ_ONCE(c->nr_receivers);
+}
+
+static bool kipc_channel_readable(void *arg)
+{
+	struct kipc_channel *c = arg;
+
+	return !list_empty_careful(&c->queue) || !READ_ONCE(c->nr_senders);
+}
+
+/**
+ * kipc_channel_send() - queue a message
+ * @c: the channel
+ * @h: the handle that owns @m's buffers (NULL when it has none)
+ * @m: the message; on success the channel owns it
+ * @wait: sleep while the queue is full
+ * @dl: deadline of the sleep
+ *
+ * Context: process context, may sleep when @wait.
+ * Return: 0, or -EPIPE (no receive end), -EAGAIN (full and !@wait),
+ * -ETIMEDOUT, -ERESTARTSYS, -EPERM (@h does not own a buffer), -ENOBUFS
+ * (the creator's bytes in flight are at their cap).
+ */
+int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
+		      struct kipc_kmsg *m, bool wait,
+		      const struct kipc_deadline *dl)
+{
+	int ret;
+
+	bool full = false;
+
+	m->pid = get_pid(task_tgid(current));
+	m->uid = current_uid();
+	m->gid = current_gid();
+
+	spin_lock(&c->lock);
+	for (;;) {
+		if (!c->nr_receivers) {
+			ret = -EPIPE;
+			goto out_unlock;
+		}
+		if (c->nr_queued < c->depth)
+			break;
+		spin_unlock(&c->lock);
+		if (!full) {
+			full = true;
+			kipc_nl_queue_full(c->id, c->user->uid);
+		}
+		if (!wait) {
+			ret = -EAGAIN;
+			goto out_failed;
+		}
+		kipc_stat_inc(KIPC_STAT_SEND_WAITS);
+		ret = kipc_wait_until(&c->send_wait, kipc_channel_writable, c, dl);
+		if (ret)
+			goto out_failed;
+		spin_lock(&c->lock);
+	}
+	ret = kipc_user_charge_inflight(c->user, m->data_len);
+	if (ret)
+		goto out_unlock;
+	if (m->nr_bufs) {
+		ret = kipc_bufs_to_flight(h, m->bufs, m->nr_bufs);
+		if (ret) {
+			kipc_user_uncharge_inflight(c->user, m->data_len);
+			goto out_unlock;
+		}
+	}
+	list_add_tail(&m->node, &c->queue);
+	c->nr_queued++;
+	c->nr_sent++;
+	spin_unlock(&c->lock);
+	/* Pairs with prepare_to_wait() in kipc_wait_until(). */
+	wake_up_interruptible_sync_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
+	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
+	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
+	return 0;
+
+out_unlock:
+	spin_unlock(&c->lock);
+out_failed:
+	kipc_nl_send_failed(c->id, c->user->uid, ret);
+	return ret;
+}
+
+/**
+ * kipc_channel_recv() - take the oldest message
+ * @c: the channel
+ * @h: the handle to own the message's buffers (NULL if the caller has none)
+ * @data_room: inline bytes the caller can take
+ * @bufs_room: buffer references the caller can take
+ * @wait: sleep while the queue is empty
+ * @dl: deadline of the sleep
+ * @err: out, when NULL is returned: 0 at end of stream, or -EAGAIN,
+ *	-ETIMEDOUT, -ERESTARTSYS, -EMSGSIZE (the message does not fit the
+ *	room), -EBADF (it carries buffers and @h is NULL), -EINVAL (@h is
+ *	not of the channel's region)
+ *
+ * A message that is not returned stays at the head of the queue.
+ * Context: process context, may sleep when @wait.
+ * Return: the message (the caller owns it), or NULL.
+ */
+struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
+				    struct kipc_region_handle *h,
+				    u32 data_room, u32 bufs_room, bool wait,
+				    const struct kipc_deadline *dl, int *err)
+{
+	struct kipc_kmsg *m;
+
+	spin_lock(&c->lock);
+	while (list_empty(&c->queue)) {
+		spin_unlock(&c->lock);
+		if (!READ_ONCE(c->nr_senders)) {
+			*err = 0;
+			return NULL;
+		}
+		if (!wait) {
+			*err = -EAGAIN;
+			return NULL;
+		}
+		kipc_stat_inc(KIPC_STAT_RECV_WAITS);
+		*err = kipc_wait_until(&c->recv_wait, kipc_channel_readable, c, dl);
+		if (*err)
+			return NULL;
+		spin_lock(&c->lock);
+	}
+	m = list_first_entry(&c->queue, struct kipc_kmsg, node);
+	if (m->data_len > data_room || m->nr_bufs > bufs_room) {
+		*err = -EMSGSIZE;
+		goto out_unlock;
+	}
+	if (m->nr_bufs && !h) {
+		*err = -EBADF;
+		goto out_unlock;
+	}
+	if (m->nr_bufs && h->region != c->region) {
+		*err = -EINVAL;
+		goto out_unlock;
+	}
+	list_del(&m->node);
+	c->nr_queued--;
+	c->nr_received++;
+	kipc_user_uncharge_inflight(c->user, m->data_len);
+	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
+	spin_unlock(&c->lock);
+	wake_up_interruptible_sync_poll(&c->send_wait, EPOLLOUT | EPOLLWRNORM);
+	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
+	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
+	return m;
+
+out_unlock:
+	spin_unlock(&c->lock);
+	return NULL;
+}
+
+/**
+ * kipc_channel_unrecv() - put a message taken by kipc_channel_recv() back
+ * @c: the channel
+ * @h: the handle that took its buffers
+ * @m: the message
+ *
+ * For a receive that could not hand the message to its caller: the message
+ * returns to the head of the queue, its buffers in flight again, so that
+ * nothing is lost. The queue may briefly exceed its depth.
+ */
+void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
+			 struct kipc_kmsg *m)
+{
+	spin_lock(&c->lock);
+	if (m->nr_bufs)
+		WARN_ON_ONCE(kipc_bufs_to_flight(h, m->bufs, m->nr_bufs));
+	/* Charged again so that uncharging on the next receive balances. */
+	atomic_long_add(m->data_len, &c->user->inflight);
+	list_add(&m->node, &c->queue);
+	c->nr_queued++;
+	c->nr_received--;
+	spin_unlock(&c->lock);
+	/* Not received after all: the counters wrap back. */
+	kipc_stat_add(KIPC_STAT_MSGS_RECEIVED, -1ULL);
+	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, -(u64)m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, -(u64)m->nr_bufs);
+	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static int kipc_send_release(struct inode *inode, struct file *file)
+{
+	struct kipc_channel *c = file->private_data;
+
+	bool last;
+
+	spin_lock(&c->lock);
+	last = !--c->nr_senders;
+	spin_unlock(&c->lock);
+	if (last)
+		kipc_nl_peer_closed(c->id, c->user->uid, false);
+	/* Receivers see end of stream once the queue drains. */
+	wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
+	kref_put(&c->ref, kipc_channel_free);
+	return 0;
+}
+
+static int kipc_recv_release(struct inode *inode, struct file *file)
+{
+	struct kipc_channel *c = file->private_data;
+	struct kipc_kmsg *m, *tmp;
+	LIST_HEAD(dropped);
+
+	bool last;
+
+	spin_lock(&c->lock);
+	last = !--c->nr_receivers;
+	if (last) {
+		/* Nobody can receive them: give their buffers back now. */
+		list_for_each_entry_safe(m, tmp, &c->queue, node) {
+			kipc_channel_drop_locked(c, m);
+			list_add_tail(&m->node, &dropped);
+		}
+	}
+	spin_unlock(&c->lock);
+	list_for_each_entry_safe(m, tmp, &dropped, node)
+		kipc_kmsg_free(m);
+	if (last)
+		kipc_nl_peer_closed(c->id, c->user->uid, true);
+	wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
+	kref_put(&c->ref, kipc_channel_free);
+	return 0;
+}
+
+static __poll_t kipc_send_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_channel *c = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &c->send_wait, wait);
+	spin_lock(&c->lock);
+	if (!c->nr_receivers)
+		mask |= EPOLLERR | EPOLLHUP;
+	else if (c->nr_queued < c->depth)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock(&c->lock);
+	return mask;
+}
+
+static __poll_t kipc_recv_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_channel *c = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &c->recv_wait, wait);
+	spin_lock(&c->lock);
+	if (c->nr_queued)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!c->nr_senders)
+		mask |= EPOLLHUP;
+	spin_unlock(&c->lock);
+	return mask;
+}
+
+static void kipc_channel_show_fdinfo(struct seq_file *m, struct file *file,
+				     const char *end)
+{
+	struct kipc_channel *c = file->private_data;
+	u32 queued, senders, receivers;
+
+	spin_lock(&c->lock);
+	queued = c->nr_queued;
+	senders = c->nr_senders;
+	receivers = c->nr_receivers;
+	spin_unlock(&c->lock);
+	seq_printf(m, "kipc-object:\t%s\nkipc-id:\t%u\nkipc-depth:\t%u\n"
+		   "kipc-queued:\t%u\nkipc-senders:\t%u\nkipc-receivers:\t%u\n"
+		   "kipc-region-id:\t%u\n", end, c->id, c->depth, queued,
+		   senders, receivers, c->region ? kipc_region_id(c->region) : 0);
+}
+
+static void kipc_send_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	kipc_channel_show_fdinfo(m, file, "channel-send");
+}
+
+static void kipc_recv_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	kipc_channel_show_fdinfo(m, file, "channel-recv");
+}
+
+static const struct file_operations kipc_send_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_send_release,
+	.poll		= kipc_send_poll,
+	.unlocked_ioctl	= kipc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kipc_send_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+static const struct file_operations kipc_recv_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_recv_release,
+	.poll		= kipc_recv_poll,
+	.unlocked_ioctl	= kipc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kipc_recv_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * kipc_nl_chan_next_stat() - the live channel with the smallest id >= @id
+ * @id: where to start
+ * @st: out: the channel's state
+ *
+ * For netlink listings: walks kipc_channels under RCU, takes a reference
+ * on the channel found (skipping one being freed), copies its state under
+ * its lock and drops the reference.
+ *
+ * Context: process context (dropping the reference may free the channel).
+ * Return: 0, or -ENOENT when no channel has an id >= @id.
+ */
+int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st)
+{
+	unsigned long index = id;
+	struct kipc_channel *c;
+
+	if (id > U32_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	for (;;) {
+		c = xa_find(&kipc_channels, &index, U32_MAX, XA_PRESENT);
+		if (!c || kref_get_unless_zero(&c->ref))
+			break;
+		index++;
+	}
+	rcu_read_unlock();
+	if (!c)
+		return -ENOENT;
+	st->id = c->id;
+	st->uid = c->user->uid;
+	st->pid = pid_vnr(c->pid);
+	st->depth = c->depth;
+	st->max_inline = c->max_inline;
+	st->region_id = c->region ? kipc_region_id(c->region) : 0;
+	spin_lock(&c->lock);
+	st->queued = c->nr_queued;
+	st->senders = c->nr_senders;
+	st->receivers = c->nr_receivers;
+	st->msgs_sent = c->nr_sent;
+	st->msgs_received = c->nr_received;
+	spin_unlock(&c->lock);
+	kref_put(&c->ref, kipc_channel_free);
+	return 0;
+}

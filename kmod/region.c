@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc regions: shmem-backed memory shared by mmap, with a pool of
+ * fixed-size buffers whose ownership the kernel tracks.
+ *
+ * A buffer is free, owned by one region handle (a file of the region), or
+ * in flight on a channel. Ownership moves only under the region's
+ * pool_lock. A handle's buffers return to the pool when its file is
+ * released, so a process that dies gives back what it held.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "kipc.h"
+
+/* The owner of a buffer queued on a channel. */
+#define KIPC_BUF_IN_FLIGHT	((struct kipc_region_handle *)1UL)
+
+/**
+ * struct kipc_region - a region of shared memory and its buffer pool
+ * @ref: held by each handle and each channel bound to the region
+ * @shm: the shmem file holding the pages; every mapping takes its own
+ *	reference, so pages outlive the region while mapped
+ * @user: the creator, charged for the region
+ * @pid: the creating process, for netlink listings (a reference)
+ * @id: the region's id in kipc_regions
+ * @bytes: size of the region
+ * @buf_size: size of each buffer, 0 without a pool
+ * @nr_bufs: buffers in the pool
+ * @pool_lock: protects @owner, @free, @nr_free, @nr_in_flight and every
+ *	handle's nr_owned
+ * @owner: per buffer: NULL when free, the owning handle, or
+ *	KIPC_BUF_IN_FLIGHT
+ * @free: stack of the indices of free buffers, @nr_free deep
+ * @nr_free: free buffers
+ * @nr_in_flight: buffers queued on channels
+ * @pool_wait: allocators waiting for a free buffer
+ * @rcu: the region is freed after a grace period, so that walkers of
+ *	kipc_regions under RCU may try kref_get_unless_zero() on it
+ */
+struct kipc_region {
+	struct kref ref;
+	struct file *shm;
+	struct kipc_user *user;
+	struct pid *pid;
+	u32 id;
+	u64 bytes;
+	u64 buf_size;
+	u32 nr_bufs;
+
+	/* protects owner, free, nr_free, nr_in_flight, handles' nr_owned */
+	spinlock_t pool_lock;
+	struct kipc_region_handle **owner;
+	u32 *free;
+	u32 nr_free;
+	u32 nr_in_flight;
+	wait_queue_head_t pool_wait;
+	struct rcu_head rcu;
+};
+
+/* Live regions by id; netlink walks it. */
+static DEFINE_XARRAY_ALLOC1(kipc_regions);
+static u32 kipc_regions_next;
+
+static const struct file_operations kipc_region_fops;
+
+static void kipc_region_free(struct kref *ref)
+{
+	struct kipc_region *r = container_of(ref, struct kipc_region, ref);
+
+	xa_erase(&kipc_regions, r->id);
+	kipc_stat_inc(KIPC_STAT_REGIONS_DESTROYED);
+	kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_REGION, r->id, r->user->uid);
+	put_pid(r->pid);
+	fput(r->shm);
+	kvfree(r->owner);
+	kvfree(r->free);
+	kipc_user_uncharge_region(r->user);
+	kipc_user_put(r->user);
+	kfree_rcu(r, rcu);
+}
+
+void kipc_region_get(struct kipc_region *r)
+{
+	kref_get(&r->ref);
+}
+
+void kipc_region_put(struct kipc_region *r)
+{
+	kref_put(&r->ref, kipc_region_free);
+}
+
+u32 kipc_region_id(const struct kipc_region *r)
+{
+	return r->id;
+}
+
+static struct file *kipc_region_new_handle(struct kipc_region *r,
+					   unsigned int flags)
+{
+	struct kipc_region_handle *h;
+	struct file *file;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->region = r;
+	file = anon_inode_getfile("[kipc-region]", &kipc_region_fops, h,
+				  O_RDWR | flags);
+	if (IS_ERR(file)) {
+		kfree(h);
+		return file;
+	}
+	kipc_region_get(r);
+	return file;
+}
+
+/**
+ * kipc_region_create() - create a region and its first handle
+ * @user: the creator, charged for the region
+ * @bytes: size: a non-zero multiple of the page size
+ * @buf_size: buffer size: a page multiple dividing @bytes, or 0
+ * @flags: O_CLOEXEC and O_NONBLOCK for the handle's file
+ * @id: out: the region's id
+ * @nr_bufs: out: buffers in the pool
+ *
+ * Context: process context, may sleep.
+ * Return: the handle's file, or ERR_PTR() of
+ * * -EINVAL - a size is zero, not a page multiple, or @buf_size does not
+ *   divide @bytes
+ * * -EFBIG - @bytes exceeds max_region_bytes
+ * * -ENOSPC - the user holds max_regions_per_user regions
+ * * -ENOMEM - out of memory
+ */
+struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
+				u64 buf_size, unsigned int flags,
+				u32 *id, u32 *nr_bufs)
+{
+	struct kipc_region *r;
+	struct file *file;
+	u64 n = 0;
+	int ret;
+	u32 i;
+
+	if (!bytes || !PAGE_ALIGNED(bytes) || !PAGE_ALIGNED(buf_size))
+		return ERR_PTR(-EINVAL);
+	if (buf_size) {
+		n = div64_u64(bytes, buf_size);
+		if (n * buf_size != bytes)
+			return ERR_PTR(-EINVAL);
+	}
+	if (bytes > kipc_max_region_bytes())
+		return ERR_PTR(-EFBIG);
+
+	ret = kipc_user_charge_region(user);
+	if (ret)
+		return ERR_PTR(ret);
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r) {
+		ret = -ENOMEM;
+		goto out_uncharge;
+	}
+	kref_init(&r->ref);
+	spin_lock_init(&r->pool_lock);
+	init_waitqueue_head(&r->pool_wait);
+	r->bytes = bytes;
+	r->buf_size = buf_size;
+	r->nr_bufs = n;
+	r->nr_free = n;
+	if (n) {
+		r->owner = kvcalloc(n, sizeof(*r->owner), GFP_KERNEL_ACCOUNT);
+		r->free = kvmalloc_array(n, sizeof(*r->free), GFP_KERNEL_ACCOUNT);
+		if (!r->owner || !r->free) {
+			ret = -ENOMEM;
+			goto out_free_pool;
+		}
+		/* Pop order: lowest offset first. */
+		for (i = 0; i < n; i++)
+			r->free[i] = n - 1 - i;
+	}
+
+	r->shm = shmem_file_setup("kipc-region", bytes, 0);
+	if (IS_ERR(r->shm)) {
+		ret = PTR_ERR(r->shm);
+		goto out_free_pool;
+	}
+
+	ret = xa_alloc_cyclic(&kipc_regions, &r->id, r, xa_limit_32b,
+			      &kipc_regions_next, GFP_KERNEL);
+	if (ret < 0)
+		goto out_put_shm;
+
+	kipc_user_hold(user);
+	r->user = user;
+	r->pid = get_pid(task_tgid(current));
+	kipc_stat_inc(KIPC_STAT_REGIONS_CREATED);
+	kipc_nl_obj_created(KIPC_OBJ_TYPE_REGION, r->id, user->uid);
+	file = kipc_region_new_handle(r, flags);
+	/* On failure the handle took no reference: drop the creation one. */
+	kipc_region_put(r);
+	if (!IS_ERR(file)) {
+		*id = r->id;
+		*nr_bufs = r->nr_bufs;
+	}
+	return file;
+
+out_put_shm:
+	fput(r->shm);
+out_free_pool:
+	kvfree(r->owner);
+	kvfree(r->free);
+	kfree(r);
+out_uncharge:
+	kipc_user_uncharge_region(user);
+	return ERR_PTR(ret);
+}
+
+/**
+ * kipc_region_attach() - a new handle of the region of @h
+ * @h: a handle
+ * @flags: O_CLOEXEC and O_NONBLOCK for the new file
+ *
+ * Return: the new handle's file, or ERR_PTR(-ENOMEM).
+ */
+struct file *kipc_region_attach(struct kipc_region_handle *h,
+				unsigned int flags)
+{
+	return kipc_region_new_handle(h->region, flags);
+}
+
+/**
+ * kipc_region_handle_of() - the region handle behind a file
+ * @file: any file
+ *
+ * Return: the handle, or NULL when @file is not a kipc region.
+ */
+struct kipc_region_handle *kipc_region_handle_of(const struct file *file)
+{
+	return file->f_op == &kipc_region_fops ? file->private_data : NULL;
+}
+
+/**
+ * kipc_region_stat() - a snapshot of the region's counters
+ * @h: the handle asking (for nr_owned)
+ * @st: out
+ */
+void kipc_region_stat(struct kipc_region_handle *h, struct kipc_region_stat *st)
+{
+	struct kipc_region *r = h->region;
+
+	st->bytes = r->bytes;
+	st->buf_size = r->buf_size;
+	st->id = r->id;
+	st->nr_bufs = r->nr_bufs;
+	spin_lock(&r->pool_lock);
+	st->nr_free = r->nr_free;
+	st->nr_owned = h->nr_owned;
+	st->nr_in_flight = r->nr_in_flight;
+	spin_unlock(&r->pool_lock);
+}
+
+static bool kipc_region_has_free(void *arg)
+{
+	struct kipc_region *r = arg;
+
+	return READ_ONCE(r->nr_free) != 0;
+}
+
+/**
+ * kipc_buf_alloc() - take a free buffer for @h
+ * @h: the handle that will own the buffer
+ * @wait: sleep while no buffer is free
+ * @offset: out: the buffer's offset in the region
+ *
+ * Context: process context, may sleep when @wait.
+ * Return: 0, or -EINVAL (the region has no pool), -EAGAIN (none free and
+ * !@wait), -ERESTARTSYS (a signal while waiting).
+ */
+int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
+{
+	static const struct kipc_deadline forever;
+	struct kipc_region *r = h->region;
+	u32 idx;
+	int ret;
+
+	if (!r->nr_bufs)
+		return -EINVAL;
+	for (;;) {
+		spin_lock(&r->pool_lock);
+		if (r->nr_free)
+			break;
+		spin_unlock(&r->pool_lock);
+		if (!wait)
+			return -EAGAIN;
+		kipc_stat_inc(KIPC_STAT_BUF_ALLOC_WAITS);
+		ret = kipc_wait_until(&r->pool_wait, kipc_region_has_free, r,
+				      &forever);
+		if (ret)
+			return ret;
+	}
+	idx = r->free[--r->nr_free];
+	r->owner[idx] = h;
+	h->nr_owned++;
+	spin_unlock(&r->pool_lock);
+	*offset = (u64)idx * r->buf_size;
+	return 0;
+}
+
+/* Put buffer @idx back on the free stack. Context: pool_lock held. */
+static void kipc_buf_free_locked(struct kipc_region *r, u32 idx)
+{
+	r->owner[idx] = NULL;
+	r->free[r->nr_free++] = idx;
+}
+
+static int kipc_buf_index(const struct kipc_region *r, u64 offset, u32 *idx)
+{
+	u64 i;
+
+	if (!r->nr_bufs || offset >= r->bytes)
+		return -EINVAL;
+	i = div64_u64(offset, r->buf_size);
+	if (i * r->buf_size != offset)
+		return -EINVAL;
+	*idx = i;
+	return 0;
+}
+
+/**
+ * kipc_buf_release() - return a buffer @h owns to the pool
+ * @h: the owner
+ * @offset: the buffer's offset
+ *
+ * Return: 0, or -EINVAL (not a buffer start in the region), -EALREADY (the
+ * buffer is free), -EPERM (another handle owns it, or it is in flight).
+ */
+int kipc_buf_release(struct kipc_region_handle *h, u64 offset)
+{
+	struct kipc_region *r = h->region;
+	int ret;
+	u32 idx;
+
+	ret = kipc_buf_index(r, offset, &idx);
+	if (ret)
+		return ret;
+	spin_lock(&r->pool_lock);
+	if (!r->owner[idx]) {
+		ret = -EALREADY;
+	} else if (r->owner[idx] != h) {
+		ret = -EPERM;
+	} else {
+		kipc_buf_free_locked(r, idx);
+		h->nr_owned--;
+	}
+	spin_unlock(&r->pool_lock);
+	if (!ret)
+		wake_up(&r->pool_wait);
+	return ret;
+}
+
+/**
+ * kipc_bufs_check() - turn a message's buffer references into buffers
+ * @r: the channel's region
+ * @refs: the references, as the sender gave them
+ * @bufs: out: the buffers
+ * @n: number of references
+ *
+ * Checks bounds only; ownership is checked when the buffers move.
+ * Return: 0, or -EINVAL for an offset that is not a buffer start or a
+ * length above the buffer size.
+ */
+int kipc_bufs_check(struct kipc_region *r, const struct kipc_buf_ref *refs,
+		    struct kipc_buf *bufs, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = kipc_buf_index(r, refs[i].offset, &bufs[i].index);
+		if (ret)
+			return ret;
+		if (refs[i].len > r->buf_size)
+			return -EINVAL;
+		bufs[i].len = refs[i].len;
+	}
+	return 0;
+}
+
+u64 kipc_buf_offset(const struct kipc_region *r, const struct kipc_buf *b)
+{
+	return (u64)b->index * r->buf_size;
+}
+
+/**
+ * kipc_bufs_to_flight() - move buffers from their owner onto a channel
+ * @h: the handle that must own every buffer
+ * @bufs: the buffers
+ * @n: how many
+ *
+ * All or nothing.
+ * Context: may be called under a channel's lock.
+ * Return: 0, or -EPERM when @h does not own one of them (or one appears
+ * twice).
+ */
+int kipc_bufs_to_flight(struct kipc_region_handle *h, const struct kipc_buf *bufs,
+			unsigned int n)
+{
+	struct kipc_region *r = h->region;
+	unsigned int i;
+
+	spin_lock(&r->pool_lock);
+	for (i = 0; i < n; i++) {
+		if (r->owner[bufs[i].index] != h)
+			goto out_undo;
+		r->owner[bufs[i].index] = KIPC_BUF_IN_FLIGHT;
+	}
+	h->nr_owned -= n;
+	r->nr_in_flight += n;
+	spin_unlock(&r->pool_lock);
+	return 0;
+
+out_undo:
+	while (i--)
+		r->owner[bufs[i].index] = h;
+	spin_unlock(&r->pool_lock);
+	return -EPERM;
+}
+
+/**
+ * kipc_bufs_from_flight() - move buffers off a channel
+ * @r: their region
+ * @to: the new owner, or NULL to free them
+ * @bufs: the buffers, all in flight
+ * @n: how many
+ *
+ * Context: may be called under a channel's lock.
+ */
+void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
+			   const struct kipc_buf *bufs, unsigned int n)
+{
+	unsigned int i;
+
+	if (!n)
+		return;
+	spin_lock(&r->pool_lock);
+	for (i = 0; i < n; i++) {
+		WARN_ON_ONCE(r->owner[bufs[i].index] != KIPC_BUF_IN_FLIGHT);
+		if (to)
+			r->owner[bufs[i].index] = to;
+		else
+			kipc_buf_free_locked(r, bufs[i].index);
+	}
+	r->nr_in_flight -= n;
+	if (to)
+		to->nr_owned += n;
+	spin_unlock(&r->pool_lock);
+	if (!to)
+		wake_up(&r->pool_wait);
+}
+
+static int kipc_region_release(struct inode *inode, struct file *file)
+{
+	struct kipc_region_handle *h = file->private_data;
+	struct kipc_region *r = h->region;
+	bool freed = false;
+	u32 i;
+
+	spin_lock(&r->pool_lock);
+	for (i = 0; h->nr_owned && i < r->nr_bufs; i++) {
+		if (r->owner[i] == h) {
+			kipc_buf_free_locked(r, i);
+			h->nr_owned--;
+			freed = true;
+		}
+	}
+	spin_unlock(&r->pool_lock);
+	if (freed)
+		wake_up(&r->pool_wait);
+	kfree(h);
+	kipc_region_put(r);
+	return 0;
+}
+
+static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kipc_region_handle *h = file->private_data;
+	struct kipc_region *r = h->region;
+	unsigned long nr_pages = r->bytes >> PAGE_SHIFT;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= nr_pages || vma_pages(vma) > nr_pages - vma->vm_pgoff)
+		return -EINVAL;
+	/* The mapping is of the shmem file: real page-cache pages. */
+	vma_set_file(vma, r->shm);
+	kipc_vm_flags_set(vma, VM_DONTEXPAND);
+	return r->shm->f_op->mmap(r->shm, vma);
+}
+
+static __poll_t kipc_region_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_region_handle *h = file->private_data;
+	struct kipc_region *r = h->region;
+
+	poll_wait(file, &r->pool_wait, wait);
+	return READ_ONCE(r->nr_free) ? EPOLLOUT | EPOLLWRNORM : 0;
+}
+
+static void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_region_handle *h = file->private_data;
+	struct kipc_region_stat st;
+
+	kipc_region_stat(h, &st);
+	seq_printf(m, "kipc-object:\tregion\nkipc-id:\t%u\nkipc-bytes:\t%llu\n"
+		   "kipc-buf-size:\t%llu\nkipc-bufs:\t%u\nkipc-bufs-free:\t%u\n"
+		   "kipc-bufs-owned:\t%u\nkipc-bufs-in-flight:\t%u\n",
+		   st.id, st.bytes, st.buf_size, st.nr_bufs, st.nr_free,
+		   st.nr_owned, st.nr_in_flight);
+}
+
+static const struct file_operations kipc_region_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_region_release,
+	.mmap		= kipc_region_mmap,
+	.poll		= kipc_region_poll,
+	.unlocked_ioctl	= kipc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= kipc_region_show_fdinfo,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * kipc_nl_region_next_stat() - the live region with the smallest id >= @id
+ * @id: where to start
+ * @st: out: the region's state
+ *
+ * For netlink listings: walks kipc_regions under RCU, takes a reference
+ * on the region found (skipping one being freed), copies its state under
+ * its pool lock and drops the reference.
+ *
+ * Context: process context (dropping the reference may free the region).
+ * Return: 0, or -ENOENT when no region has an id >= @id.
+ */
+int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st)
+{
+	unsigned long index = id;
+	struct kipc_region *r;
+
+	if (id > U32_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	for (;;) {
+		r = xa_find(&kipc_regions, &index, U32_MAX, XA_PRESENT);
+		if (!r || kref_get_unless_zero(&r->ref))
+			break;
+		index++;
+	}
+	rcu_read_unlock();
+	if (!r)
+		return -ENOENT;
+	st->id = r->id;
+	st->uid = r->user->uid;
+	st->pid = pid_vnr(r->pid);
+	st->bytes = r->bytes;
+	st->buf_size = r->buf_size;
+	st->nr_bufs = r->nr_bufs;
+	spin_lock(&r->pool_lock);
+	st->nr_free = r->nr_free;
+	st->nr_in_flight = r->nr_in_flight;
+	spin_unlock(&r->pool_lock);
+	kipc_region_put(r);
+	return 0;
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc sleeping: wait on a queue until a condition holds, a signal arrives
+ * or an absolute deadline passes.
+ */
+#include <linux/sched/signal.h>
+
+#include "kipc.h"
+
+/**
+ * kipc_wait_until() - sleep until @ready(@arg) is true
+ * @wq: the wait queue whose wake-ups may make @ready true
+ * @ready: the condition; called with the task already queued on @wq, so a
+ *	wake-up between the check and the sleep is not lost
+ * @arg: passed to @ready
+ * @dl: an absolute deadline, or none
+ *
+ * Context: process context, may sleep; no locks held.
+ * Return: 0 when @ready holds, -ETIMEDOUT when the deadline passed, or
+ * -ERESTARTSYS on a signal (with an absolute deadline a restart is safe).
+ */
+int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
+		    void *arg, const struct kipc_deadline *dl)
+{
+	DEFINE_WAIT(wait);
+	ktime_t expires;
+	int ret = 0;
+
+	for (;;) {
+		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+		if (ready(arg))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (!dl->set) {
+			schedule();
+			continue;
+		}
+		expires = dl->expires;
+		if (!schedule_hrtimeout_range_clock(&expires, 0,
+						    HRTIMER_MODE_ABS,
+						    dl->clock)) {
+			ret = ready(arg) ? 0 : -ETIMEDOUT;
+			break;
+		}
+	}
+	finish_wait(wq, &wait);
+	return ret;
+}

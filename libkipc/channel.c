@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Channels: creating the two ends, adopting a received end, and moving
+ * batches of messages (inline bytes and region buffers) through them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kipc.h"
+#include "sys.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+
+static struct kipc_chan *chan_new(int fd)
+{
+	struct kipc_chan *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->fd = fd;
+	return c;
+}
+
+KIPC_API int kipc_channel_create(struct kipc *k,
+				 const struct kipc_channel_attr *attr,
+				 struct kipc_chan **tx, struct kipc_chan **rx)
+{
+	static const struct kipc_channel_attr defaults;
+	struct kipc_channel_create cc;
+	struct kipc_chan *s, *r;
+	unsigned int i;
+	int ret;
+
+	if (!attr)
+		attr = &defaults;
+	if (!k || !tx || !rx || attr->flags & ~KIPC__FD_FLAGS)
+		return -EINVAL;
+	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	s = chan_new(-1);
+	r = chan_new(-1);
+	if (!s || !r) {
+		ret = -ENOMEM;
+		goto out_free_ends;
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.size = sizeof(cc);
+	cc.flags = KIPC_FD_CLOEXEC | (attr->flags & KIPC_FD_NONBLOCK);
+	cc.depth = attr->depth;
+	cc.max_inline = attr->max_inline;
+	cc.region_fd = attr->region ? (uint32_t)attr->region->fd : KIPC_NO_FD;
+	ret = kipc__ioctl(k->fd, KIPC_IOC_CHANNEL_CREATE, &cc);
+	if (ret < 0)
+		goto out_free_ends;
+	s->fd = cc.send_fd;
+	r->fd = cc.recv_fd;
+	*tx = s;
+	*rx = r;
+	return 0;
+
+out_free_ends:
+	free(r);
+	free(s);
+	return ret;
+}
+
+KIPC_API int kipc_channel_pair(struct kipc *k, struct kipc_region *region,
+			       struct kipc_chan **tx, struct kipc_chan **rx)
+{
+	struct kipc_channel_attr attr = { .region = region };
+
+	return kipc_channel_create(k, &attr, tx, rx);
+}
+
+KIPC_API int kipc_chan_from_fd(int fd, unsigned int flags,
+			       struct kipc_chan **cp)
+{
+	struct kipc_chan *c;
+	int ret;
+
+	if (!cp || flags)
+		return -EINVAL;
+	ret = kipc__fd_check(fd);
+	if (ret < 0)
+		return ret;
+	c = chan_new(fd);
+	if (!c)
+		return -ENOMEM;
+	*cp = c;
+	return 0;
+}
+
+KIPC_API int kipc_chan_fd(const struct kipc_chan *c)
+{
+	return c ? c->fd : -EINVAL;
+}
+
+KIPC_API int kipc_chan_close(struct kipc_chan *c)
+{
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = kipc__close(c->fd);
+	free(c);
+	return ret;
+}
+
+/*
+ * Fill @io for a batch of @n messages. The library's flags map onto the
+ * ABI's: a deadline sets KIPC_IO_TIMEOUT, KIPC_DEADLINE_REALTIME picks
+ * its clock. More than KIPC_IO_MSGS_MAX messages are clamped: the call
+ * returns a count, as for any batch that moves only in part.
+ */
+static int io_prepare(struct kipc_io *io, struct kipc_msg *msgs,
+		      unsigned int n, unsigned int flags,
+		      const struct timespec *deadline, struct kipc_region *owner)
+{
+	if (!msgs || !n || flags & ~(KIPC_IO_NONBLOCK | KIPC_DEADLINE_REALTIME))
+		return -EINVAL;
+	if ((flags & KIPC_DEADLINE_REALTIME) && !deadline)
+		return -EINVAL;
+	memset(io, 0, sizeof(*io));
+	io->size = sizeof(*io);
+	io->flags = flags & KIPC_IO_NONBLOCK;
+	io->msgs = (uint64_t)(uintptr_t)msgs;
+	io->nr_msgs = n > KIPC_IO_MSGS_MAX ? KIPC_IO_MSGS_MAX : n;
+	io->msg_size = sizeof(*msgs);
+	io->region_fd = owner ? (uint32_t)owner->fd : KIPC_NO_FD;
+	if (deadline) {
+		uint64_t sec = deadline->tv_sec;
+
+		if (deadline->tv_sec < 0 || deadline->tv_nsec < 0 ||
+		    deadline->tv_nsec >= (long)NSEC_PER_SEC)
+			return -EINVAL;
+		io->flags |= KIPC_IO_TIMEOUT;
+		io->clockid = flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
+							       CLOCK_MONOTONIC;
+		/*
+		 * The kernel keeps deadlines as signed ktime: one beyond 2262
+		 * is as good as none, saturate it where it stays positive.
+		 */
+		if (sec > (INT64_MAX - deadline->tv_nsec) / NSEC_PER_SEC)
+			io->timeout_ns = INT64_MAX;
+		else
+			io->timeout_ns = sec * NSEC_PER_SEC + deadline->tv_nsec;
+	}
+	return 0;
+}
+
+KIPC_API int kipc_channel_send(struct kipc_chan *tx, struct kipc_msg *msgs,
+			       unsigned int n, unsigned int flags,
+			       const struct timespec *deadline,
+			       struct kipc_region *bufs_owner)
+{
+	struct kipc_io io;
+	int ret;
+
+	if (!tx)
+		return -EINVAL;
+	ret = io_prepare(&io, msgs, n, flags, deadline, bufs_owner);
+	if (ret < 0)
+		return ret;
+	return kipc__ioctl(tx->fd, KIPC_IOC_SEND, &io);
+}
+
+KIPC_API int kipc_channel_recv(struct kipc_chan *rx, struct kipc_msg *msgs,
+			       unsigned int n, unsigned int flags,
+			       const struct timespec *deadline,
+			       struct kipc_region *bufs_owner)
+{
+	struct kipc_io io;
+	int ret;
+
+	if (!rx)
+		return -EINVAL;
+	ret = io_prepare(&io, msgs, n, flags, deadline, bufs_owner);
+	if (ret < 0)
+		return ret;
+	return kipc__ioctl(rx->fd, KIPC_IOC_RECV, &io);
+}
+
+KIPC_API int kipc_channel_send_bytes(struct kipc_chan *tx, const void *buf,
+				     size_t len, uint64_t tag)
+{
+	struct kipc_msg m;
+	int ret;
+
+	if (!tx || (!buf && len))
+		return -EINVAL;
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	kipc_msg_init(&m, (void *)buf, len, NULL, 0, tag);
+	ret = kipc_channel_send(tx, &m, 1, 0, NULL, NULL);
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_channel_recv_bytes(struct kipc_chan *rx, void *buf,
+				     size_t cap, size_t *len, uint64_t *tag)
+{
+	struct kipc_msg m;
+	int ret;
+
+	if (!rx || (!buf && cap))
+		return -EINVAL;
+	kipc_msg_init(&m, buf, cap > UINT32_MAX ? UINT32_MAX : cap, NULL, 0, 0);
+	ret = kipc_channel_recv(rx, &m, 1, 0, NULL, NULL);
+	if (ret <= 0)
+		return ret;
+	if (len)
+		*len = m.data_len;
+	if (tag)
+		*tag = m.tag;
+	return 1;
+}
+
+KIPC_API int kipc_buf_send(struct kipc_chan *tx, struct kipc_region *r,
+			   uint64_t offset, uint64_t len, uint64_t tag)
+{
+	struct kipc_buf_ref ref = { .offset = offset, .len = len };
+	struct kipc_msg m;
+	int ret;
+
+	if (!tx || !r)
+		return -EINVAL;
+	kipc_msg_init(&m, NULL, 0, &ref, 1, tag);
+	ret = kipc_channel_send(tx, &m, 1, 0, NULL, r);
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_buf_recv(struct kipc_chan *rx, struct kipc_region *r,
+			   uint64_t *offset, uint64_t *len, uint64_t *tag)
+{
+	struct kipc_buf_ref ref = { .offset = KIPC_BUF_NONE, .len = 0 };
+	struct kipc_msg m;
+	int ret;
+
+	if (!rx || !r || !offset)
+		return -EINVAL;
+	kipc_msg_init(&m, NULL, 0, &ref, 1, 0);
+	ret = kipc_channel_recv(rx, &m, 1, 0, NULL, r);
+	if (ret <= 0)
+		return ret;
+	*offset = m.nr_bufs ? ref.offset : KIPC_BUF_NONE;
+	if (len)
+		*len = m.nr_bufs ? ref.len : 0;
+	if (tag)
+		*tag = m.tag;
+	return 1;
+}

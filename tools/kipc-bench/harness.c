@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: the harness.  One repeat of one row: set up the channel, fork,
+ * warm up, calibrate the iteration count from --time, measure, tear down.
+ *
+ * Side 0 (parent) drives; side 1 (child) echoes (latency), drains and acks
+ * (throughput) or stamps its wake-up time (wake).  Before each message that
+ * starts something new, side 0 writes a command into the shared control page;
+ * side 1 reads it after the message arrives, so the message itself orders
+ * the two (for shared-memory mechanisms through their release/acquire pair,
+ * for the others through the system calls).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "kipc-bench.h"
+
+#define KB_MIN_ITER	5
+#define KB_MAX_ITER	10000000ULL
+#define KB_INJECT_SEQ	3	/* --inject spoils the first from here */
+#define KB_WAKE_SETTLE_NS 30000	/* let the receiver fall asleep */
+
+enum kb_cmd {
+	KB_CMD_GO,		/* carry on */
+	KB_CMD_MARK,		/* the measured phase starts with this message */
+	KB_CMD_STOP,		/* last message: record CPU cost and exit */
+};
+
+/* Shared by the two processes of a row (MAP_SHARED | MAP_ANONYMOUS). */
+struct kb_ctl {
+	uint32_t cmd;		/* enum kb_cmd, written by side 0 */
+	uint64_t count;		/* throughput: messages in this phase */
+	uint64_t ready;		/* wake: side 1 waits for this message */
+	uint64_t t0;		/* wake: side 0's clock just before the send */
+	uint64_t wake_ns;	/* wake: latency of the previous message */
+	struct kb_cpu cpu;	/* side 1's cost over the measured phase */
+	char why[160];		/* side 1's failure */
+};
+
+/* Everything one process needs during a row */
+struct kb_side {
+	struct kb_chan *c;
+	const struct kb_opts *o;
+	struct kb_ctl *ctl;
+	enum kb_test test;
+	void *tx;		/* private buffer for mechanisms without tx_buf */
+	uint64_t seq;		/* last sequence number sent or received */
+	bool injected;		/* --inject has spoiled its message */
+};
+
+static void kb_on_signal(int sig)
+{
+	kb_abort = sig == SIGALRM ? SIGALRM : SIGCHLD;
+}
+
+/*
+ * No SA_RESTART: a dead peer or the watchdog interrupts any wait.  A write
+ * to a dead peer gives EPIPE, not SIGPIPE.
+ */
+static int kb_install_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = kb_on_signal };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) || sigaction(SIGALRM, &sa, NULL) ||
+	    sigaction(SIGPIPE, &ign, NULL))
+		return -errno;
+	return 0;
+}
+
+int kb_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	return 0;
+}
+
+void kb_cpu_now(struct kb_cpu *cpu)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru)) {
+		kb_warn("getrusage: %s", strerror(errno));
+		memset(&ru, 0, sizeof(ru));
+	}
+	cpu->user_ns = ru.ru_utime.tv_sec * 1000000000ULL +
+		       ru.ru_utime.tv_usec * 1000ULL;
+	cpu->sys_ns = ru.ru_stime.tv_sec * 1000000000ULL +
+		      ru.ru_stime.tv_usec * 1000ULL;
+	cpu->vcsw = ru.ru_nvcsw;
+	cpu->ivcsw = ru.ru_nivcsw;
+}
+
+static void kb_cpu_add(struct kb_cpu *acc, const struct kb_cpu *x)
+{
+	acc->user_ns += x->user_ns;
+	acc->sys_ns += x->sys_ns;
+	acc->vcsw += x->vcsw;
+	acc->ivcsw += x->ivcsw;
+}
+
+/* @acc += now - @start */
+void kb_cpu_add_since(struct kb_cpu *acc, const struct kb_cpu *start)
+{
+	struct kb_cpu now;
+
+	kb_cpu_now(&now);
+	acc->user_ns += now.user_ns - start->user_ns;
+	acc->sys_ns += now.sys_ns - start->sys_ns;
+	acc->vcsw += now.vcsw - start->vcsw;
+	acc->ivcsw += now.ivcsw - start->ivcsw;
+}
+
+static int kb_send_msg(struct kb_side *s, size_t len)
+{
+	struct kb_chan *c = s->c;
+	uint64_t seq = ++s->seq;
+	void *buf = s->tx;
+	bool spoil;
+	int ret;
+
+	if (c->mech->tx_buf) {
+		buf = c->mech->tx_buf(c);
+		if (!buf)
+			return -EIO;
+	}
+	spoil = s->o->inject && !c->side && !s->injected &&
+		seq >= KB_INJECT_SEQ;
+	if (spoil && s->o->inject == KB_INJECT_DROP)
+		seq = ++s->seq;
+	kb_msg_fill(buf, len, seq, s->o->touch);
+	if (spoil && s->o->inject == KB_INJECT_CORRUPT)
+		((unsigned char *)buf)[len - 1] ^= 0x5a;
+	s->injected |= spoil;
+	ret = c->mech->send(c, buf, len);
+	if (ret && !c->why[0])
+		kb_fail(c, ret, "send");
+	return ret;
+}
+
+/* Receive in the row's mode: block, busy-poll, or spin then block. */
+static int kb_recv_mode(struct kb_side *s, const void **data, size_t len)
+{
+	struct kb_chan *c = s->c;
+	const struct kb_mech *m = c->mech;
+	uint64_t deadline = 0, now;
+	unsigned int n = 0;
+	int ret;
+
+	if (c->mode == KB_BLOCKING)
+		return m->recv(c, data, len, false);
+	for (;;) {
+		ret = m->recv(c, data, len, true);
+		if (ret != -EAGAIN)
+			return ret;
+		if (kb_abort)
+			return -EINTR;
+		kb_cpu_relax();
+		if (c->mode != KB_SPIN_BLOCK || ++n % 16)
+			continue;
+		now = kb_now_ns();
+		if (!deadline)
+			deadline = now + s->o->spin_ns;
+		else if (now >= deadline)
+			return m->recv(c, data, len, false);
+	}
+}
+
+static int kb_recv_msg(struct kb_side *s, size_t len)
+{
+	struct kb_chan *c = s->c;
+	const void *data;
+	int ret;
+
+	ret = kb_recv_mode(s, &data, len);
+	if (ret) {
+		if (!c->why[0])
+			kb_fail(c, ret, kb_abort == SIGALRM ?
+				"receive (watchdog)" : "receive");
+		return ret;
+	}
+	if (kb_msg_check(data, len, ++s->seq, s->o->touch, c->why,
+			 sizeof(c->why)))
+		return -EBADMSG;
+	return c->mech->recv_done ? c->mech->recv_done(c) : 0;
+}
+
+static void kb_set_cmd(struct kb_side *s, enum kb_cmd cmd)
+{
+	kb_store_release(&s->ctl->cmd, cmd);
+}
+
+/* Side 0, latency: one round trip; returns its time in ns, or -errno. */
+static int64_t kb_round_trip(struct kb_side *s, enum kb_cmd cmd)
+{
+	uint64_t t0 = kb_now_ns();
+	int ret;
+
+	kb_set_cmd(s, cmd);
+	ret = kb_send_msg(s, s->c->size);
+	if (!ret)
+		ret = kb_recv_msg(s, s->c->size);
+	return ret ? ret : (int64_t)(kb_now_ns() - t0);
+}
+
+/* Side 0, throughput: stream @count messages, wait for the ack. */
+static int64_t kb_stream(struct kb_side *s, uint64_t count, enum kb_cmd cmd)
+{
+	uint64_t i, t0 = kb_now_ns();
+	int ret = 0;
+
+	s->ctl->count = count;
+	kb_set_cmd(s, cmd);
+	for (i = 0; i < count && !ret; i++)
+		ret = kb_send_msg(s, s->c->size);
+	if (!ret)
+		ret = kb_recv_msg(s, KB_MIN_SIZE);
+	return ret ? ret : (int64_t)(kb_now_ns() - t0);
+}
+
+/* Side 0, wake: wait until side 1 sleeps on the next message, send it. */
+static int64_t kb_wake_one(struct kb_side *s, enum kb_cmd cmd)
+{
+	struct timespec settle = { 0, KB_WAKE_SETTLE_NS };
+	unsigned int spins = 0;
+
+	while (kb_load_acquire(&s->ctl->ready) != s->seq + 1) {
+		if (kb_abort)
+			return kb_fail(s->c, -EINTR, "wake: peer");
+		if (++spins % 64 == 0)
+			sched_yield();
+		else
+			kb_cpu_relax();
+	}
+	if (cmd != KB_CMD_STOP && s->c->mode != KB_BUSY_POLL)
+		nanosleep(&settle, NULL);
+	kb_set_cmd(s, cmd);
+	kb_store_release(&s->ctl->t0, kb_now_ns());
+	return kb_send_msg(s, s->c->size);
+}
+
+/* Latency of the message before the one side 1 now waits for. */
+static int64_t kb_wake_sample(struct kb_side *s)
+{
+	unsigned int spins = 0;
+
+	while (kb_load_acquire(&s->ctl->ready) != s->seq + 1) {
+		if (kb_abort)
+			return kb_fail(s->c, -EINTR, "wake: peer");
+		if (++spins % 64 == 0)
+			sched_yield();
+	}
+	return kb_load_acquire(&s->ctl->wake_ns);
+}
+
+/* Side 0: the last message, which side 1 does not answer. */
+static int kb_stop(struct kb_side *s)
+{
+	if (s->test == KB_WAKE)
+		return kb_wake_one(s, KB_CMD_STOP);
+	kb_set_cmd(s, KB_CMD_STOP);
+	return kb_send_msg(s, s->c->size);
+}
+
+/* Side 0, latency or wake: one iteration; its time in ns, or -errno. */
+static int64_t kb_step(struct kb_side *s, enum kb_cmd cmd)
+{
+	int64_t t;
+
+	if (s->test == KB_LATENCY)
+		return kb_round_trip(s, cmd);
+	t = kb_wake_one(s, cmd);
+	return t < 0 ? t : kb_wake_sample(s);
+}
+
+/* Side 0: @count iterations of the test; their time in ns, or -errno. */
+static int64_t kb_phase(struct kb_side *s, uint64_t count, enum kb_cmd cmd,
+			struct kb_hist *hist)
+{
+	int64_t t, sum = 0;
+	uint64_t i;
+
+	if (s->test == KB_THROUGHPUT)
+		return kb_stream(s, count, cmd);
+	for (i = 0; i < count; i++) {
+		t = kb_step(s, i ? KB_CMD_GO : cmd);
+		if (t < 0)
+			return t;
+		if (hist)
+			kb_hist_add(hist, t);
+		sum += t;
+	}
+	return sum;
+}
+
+/*
+ * Side 0: warm up in doubling batches for a tenth of --time (or a tenth of
+ * --iterations), size the measured phase from the last batch, measure,
+ * then stop side 1.
+ */
+static int kb_drive(struct kb_side *s, struct kb_run *run)
+{
+	const struct kb_opts *o = s->o;
+	uint64_t batch = 1, n, warm_n = 0, warm_ns = 0;
+	struct kb_cpu start;
+	int64_t t;
+
+	if (s->test == KB_THROUGHPUT) {
+		batch = (1 << 20) / s->c->size;
+		batch = batch < 2 ? 2 : batch > 256 ? 256 : batch;
+	}
+	for (;; batch *= 2) {
+		if (o->iterations && batch > o->iterations / 10)
+			batch = o->iterations / 10 ? o->iterations / 10 : 1;
+		t = kb_phase(s, batch, KB_CMD_GO, NULL);
+		if (t < 0)
+			return t;
+		warm_n += batch;
+		warm_ns += t;
+		if (o->iterations ? warm_n * 10 >= o->iterations :
+		    warm_ns * 10 >= o->time_ns)
+			break;
+	}
+
+	n = o->iterations;
+	if (!n)
+		n = o->time_ns * batch / (t + 1);
+	n = n < KB_MIN_ITER ? KB_MIN_ITER : n > KB_MAX_ITER ? KB_MAX_ITER : n;
+
+	kb_cpu_now(&start);
+	t = kb_phase(s, n, KB_CMD_MARK, run->hist);
+	if (t < 0)
+		return t;
+	run->elapsed_ns = t;
+	run->iterations = n;
+	run->messages = s->test == KB_LATENCY ? 2 * n : n;
+	if (s->test != KB_WAKE)		/* wake: the receiver's cost only */
+		kb_cpu_add_since(&run->cpu, &start);
+	return kb_stop(s);
+}
+
+/* Side 1: follow side 0's commands until KB_CMD_STOP. */
+static int kb_follow(struct kb_side *s)
+{
+	struct kb_ctl *ctl = s->ctl;
+	struct kb_cpu start = { 0 };
+	size_t len = s->c->size;
+	uint64_t t1, i, count;
+	int ret;
+
+	for (;;) {
+		if (s->test == KB_WAKE)
+			kb_store_release(&ctl->ready, s->seq + 1);
+		ret = kb_recv_msg(s, len);
+		if (ret)
+			return ret;
+		t1 = kb_now_ns();
+		switch (kb_load_acquire(&ctl->cmd)) {
+		case KB_CMD_STOP:
+			ctl->cpu = (struct kb_cpu){ 0 };
+			kb_cpu_add_since(&ctl->cpu, &start);
+			return 0;
+		case KB_CMD_MARK:
+			kb_cpu_now(&start);
+			break;
+		}
+		switch (s->test) {
+		case KB_LATENCY:
+			ret = kb_send_msg(s, len);
+			break;
+		case KB_THROUGHPUT:
+			count = ctl->count;
+			for (i = 1; i < count && !ret; i++)
+				ret = kb_recv_msg(s, len);
+			if (!ret)
+				ret = kb_send_msg(s, KB_MIN_SIZE);
+			break;
+		default:
+			kb_store_release(&ctl->wake_ns,
+					 t1 - kb_load_acquire(&ctl->t0));
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+}
+
+static void kb_child(struct kb_side *s, pid_t parent, int cpu)
+{
+	struct kb_chan *c = s->c;
+	int ret;
+
+	c->side = 1;
+	c->peer = parent;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(1);
+	ret = kb_pin(cpu);
+	if (ret)
+		kb_fail(c, ret, "sched_setaffinity");
+	else if (c->mech->attach)
+		ret = c->mech->attach(c);
+	if (!ret)
+		ret = kb_follow(s);
+	if (ret)
+		memcpy(s->ctl->why, c->why, sizeof(s->ctl->why));
+	c->mech->teardown(c);
+	_exit(ret ? 1 : 0);
+}
+
+static int kb_parent(struct kb_side *s, pid_t child, struct kb_run *run,
+		     unsigned int timeout)
+{
+	struct kb_chan *c = s->c;
+	int ret = 0, status;
+
+	c->side = 0;
+	c->peer = child;
+	if (c->mech->attach)
+		ret = c->mech->attach(c);
+	if (!ret) {
+		alarm(timeout);
+		ret = kb_drive(s, run);
+		alarm(0);
+	}
+	if (ret && kill(child, SIGKILL))
+		kb_warn("kill %d: %s", (int)child, strerror(errno));
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			ret = kb_fail(c, -errno, "waitpid");
+			break;
+		}
+	}
+	if (s->ctl->why[0])		/* the peer's account comes first */
+		memcpy(c->why, s->ctl->why, sizeof(c->why));
+	else if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		ret = kb_fail(c, -ECHILD, "peer process failed");
+	if (!ret)
+		kb_cpu_add(&run->cpu, &s->ctl->cpu);
+	return ret;
+}
+
+/**
+ * kb_run_row() - run one repeat of one row.
+ * @run:	zeroed by the caller, with run->hist set for latency and wake
+ *
+ * Return: KB_OK, KB_SKIPPED (the mechanism cannot carry this size here) or
+ * KB_FAILED, with the reason in @why.
+ */
+int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
+	       enum kb_test test, enum kb_mode mode, size_t size,
+	       struct kb_run *run, char *why, size_t whylen)
+{
+	struct kb_chan c = { .mech = m, .mode = mode, .size = size };
+	struct kb_side s = { .c = &c, .o = o, .test = test };
+	pid_t pid, parent = getpid();
+	int ret;
+
+	if (m->max_size && size > m->max_size) {
+		snprintf(why, whylen, "carries at most %zu bytes", m->max_size);
+		return KB_SKIPPED;
+	}
+	ret = kb_install_handlers();
+	if (ret)
+		return kb_err(ret, why, whylen, "sigaction"), KB_FAILED;
+	ret = m->setup(&c);
+	if (ret) {
+		snprintf(why, whylen, "%s", c.why[0] ? c.why : strerror(-ret));
+		return ret == -EMSGSIZE || ret == -ENOSPC ? KB_SKIPPED :
+							    KB_FAILED;
+	}
+	s.ctl = mmap(NULL, sizeof(*s.ctl), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s.ctl == MAP_FAILED) {
+		s.ctl = NULL;
+		ret = kb_fail(&c, -errno, "mmap control page");
+		goto out_teardown;
+	}
+	if (!m->tx_buf) {
+		s.tx = kb_map(size);
+		if (!s.tx) {
+			ret = kb_fail(&c, -errno, "mmap message buffer");
+			goto out_unmap_ctl;
+		}
+	}
+	kb_abort = 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = kb_fail(&c, -errno, "fork");
+		goto out_unmap_tx;
+	}
+	if (!pid)
+		kb_child(&s, parent, o->cpu[1]);
+	ret = kb_parent(&s, pid, run, o->timeout);
+
+out_unmap_tx:
+	kb_unmap(s.tx, size);
+out_unmap_ctl:
+	if (s.ctl)
+		munmap(s.ctl, sizeof(*s.ctl));
+out_teardown:
+	m->teardown(&c);
+	if (ret)
+		snprintf(why, whylen, "%s", c.why[0] ? c.why : strerror(-ret));
+	return ret ? KB_FAILED : KB_OK;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: the futex family.
+ *
+ * kb_mbox is a one-slot mailbox in shared memory: a word that is 0 (empty)
+ * or 1 (full), slept on with FUTEX_WAIT (not private: two processes), and a
+ * count of sleepers so that the setter only enters the kernel when someone
+ * sleeps.  futex-shared and the cma mechanisms use it as their doorbell.
+ *
+ * futex-shared: a shared mapping of an unlinked temporary file holding a
+ * mailbox and a message area per direction.
+ *
+ * Why the sleeper count cannot lose a wake-up (all accesses seq_cst):
+ *
+ *	waiter				setter
+ *	waiters++			full = val
+ *	if (full != want)		if (waiters)
+ *		FUTEX_WAIT(full, !want)		FUTEX_WAKE(full)
+ *
+ * Either the setter sees waiters != 0 and wakes (FUTEX_WAIT either queued
+ * first or finds full changed and returns EAGAIN), or its load came before
+ * the increment, so its store did too and the waiter sees full == want.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "kipc-bench.h"
+
+static long kb_futex(uint32_t *uaddr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+void kb_mbox_init(struct kb_mbox *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+}
+
+/**
+ * kb_mbox_wait() - wait until the mailbox word is @want.
+ * @nonblock:	return -EAGAIN instead of sleeping
+ *
+ * Return: 0, -EAGAIN, -EINTR (peer died or watchdog) or the futex errno.
+ */
+int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock)
+{
+	long ret;
+
+	for (;;) {
+		if (kb_load_acquire(&mb->full) == want)
+			return 0;
+		if (nonblock)
+			return -EAGAIN;
+		if (kb_abort)
+			return -EINTR;
+		__atomic_fetch_add(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		ret = 0;
+		if (__atomic_load_n(&mb->full, __ATOMIC_SEQ_CST) != want)
+			ret = kb_futex(&mb->full, FUTEX_WAIT, !want);
+		__atomic_fetch_sub(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		if (ret && errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+}
+
+/**
+ * kb_mbox_set() - set the mailbox word to @val, waking a sleeper.
+ *
+ * Return: 0, or the errno of FUTEX_WAKE.
+ */
+int kb_mbox_set(struct kb_mbox *mb, uint32_t val)
+{
+	__atomic_store_n(&mb->full, val, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST) &&
+	    kb_futex(&mb->full, FUTEX_WAKE, INT_MAX) < 0)
+		return -errno;
+	return 0;
+}
+
+struct kb_futex_shared {
+	struct kb_mbox *mbox;	/* mbox[d] for direction d, then the areas */
+	char *area;		/* direction d's message at area + d * size */
+	size_t len;
+};
+
+static void kb_futex_shared_teardown(struct kb_chan *c)
+{
+	struct kb_futex_shared *f = c->priv;
+
+	if (f->mbox && munmap(f->mbox, f->len))
+		kb_warn("munmap: %s", strerror(errno));
+	free(f);
+	c->priv = NULL;
+}
+
+/* An unlinked file in $TMPDIR (or /tmp), on whatever file system is there. */
+static int kb_tmpfile(struct kb_chan *c)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	fd = open(dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return fd < 0 ? kb_fail(c, -errno, "open O_TMPFILE") : fd;
+}
+
+static int kb_futex_shared_setup(struct kb_chan *c)
+{
+	struct kb_futex_shared *f;
+	int fd, ret = 0;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return kb_fail(c, -ENOMEM, "calloc");
+	c->priv = f;
+	fd = kb_tmpfile(c);
+	if (fd < 0) {
+		ret = fd;
+		goto out_teardown;
+	}
+	f->len = 2 * sizeof(struct kb_mbox) + 2 * c->size;
+	if (ftruncate(fd, f->len)) {
+		ret = kb_fail(c, errno == EFBIG ? -ENOSPC : -errno,
+			      "ftruncate");
+	} else {
+		f->mbox = mmap(NULL, f->len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_POPULATE, fd, 0);
+		if (f->mbox == MAP_FAILED) {
+			f->mbox = NULL;
+			ret = kb_fail(c, -errno, "mmap");
+		}
+	}
+	if (close(fd) && !ret)
+		ret = kb_fail(c, -errno, "close");
+	if (ret)
+		goto out_teardown;
+	kb_mbox_init(&f->mbox[0]);
+	kb_mbox_init(&f->mbox[1]);
+	f->area = (char *)&f->mbox[2];
+	return 0;
+
+out_teardown:
+	kb_futex_shared_teardown(c);
+	return ret;
+}
+
+static int kb_futex_shared_send(struct kb_chan *c, const void *buf,
+				size_t len)
+{
+	struct kb_futex_shared *f = c->priv;
+	int d = c->side, ret;
+
+	ret = kb_mbox_wait(&f->mbox[d], 0, false);
+	if (ret)
+		return kb_fail(c, ret, "futex wait");
+	memcpy(f->area + d * c->size, buf, len);
+	f->mbox[d].len = len;
+	ret = kb_mbox_set(&f->mbox[d], 1);
+	return ret ? kb_fail(c, ret, "futex wake") : 0;
+}
+
+static int kb_futex_shared_recv(struct kb_chan *c, const void **data,
+				size_t len, bool nonblock)
+{
+	struct kb_futex_shared *f = c->priv;
+	int d = !c->side, ret;
+
+	ret = kb_mbox_wait(&f->mbox[d], 1, nonblock);
+	if (ret)
+		return ret == -EAGAIN ? ret : kb_fail(c, ret, "futex wait");
+	if (f->mbox[d].len != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	*data = f->area + d * c->size;
+	return 0;
+}
+
+static int kb_futex_shared_recv_done(struct kb_chan *c)
+{
+	struct kb_futex_shared *f = c->priv;
+	int ret;
+
+	ret = kb_mbox_set(&f->mbox[!c->side], 0);
+	return ret ? kb_fail(c, ret, "futex wake") : 0;
+}
+
+const struct kb_mech kb_mech_futex_shared = {
+	.name		= "futex-shared",
+	.desc		= "shared mapping of a temporary file, futex doorbell",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.setup		= kb_futex_shared_setup,
+	.teardown	= kb_futex_shared_teardown,
+	.send		= kb_futex_shared_send,
+	.recv		= kb_futex_shared_recv,
+	.recv_done	= kb_futex_shared_recv_done,
+};

@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kipc-bench host smoke test: every mechanism, every test and mode, tiny
+# sizes; JSON and CSV validated; bad options exit 2; injected faults fail.
+# Usage: test-host.sh [path/to/kipc-bench]
+set -u
+
+BENCH=${1:-./kipc-bench}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kipc-bench-test.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+
+# expect STATUS DESCRIPTION COMMAND...: run COMMAND, compare its exit status
+expect() {
+	want=$1 what=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		pass "$what"
+	else
+		fail "$what (exit $got, wanted $want)"
+		sed 's/^/# /' "$TMP/err" | head -5
+	fi
+}
+
+MECHS="pipe fifo unix-stream unix-dgram unix-seqpacket tcp sysv-msg sysv-shm
+posix-mq posix-shm futex-shared eventfd signal vmsplice cma cma-read spin-ring"
+
+expect 0 "list" "$BENCH" list
+for m in $MECHS; do
+	grep -q "^$m " "$TMP/out" || fail "list shows $m"
+done
+
+# The full matrix at tiny sizes; a failed row makes the exit status 1.
+expect 0 "all tests, all modes, --touch" "$BENCH" -q -n 40 -r 2 -M all \
+	--touch -s 8,4K -j "$TMP/a.json" --csv "$TMP/a.csv" all
+expect 0 "large message, throughput" "$BENCH" -q -n 6 -s 1M \
+	-m pipe,unix-stream,sysv-shm,vmsplice,cma,cma-read,spin-ring \
+	-j "$TMP/big.json" throughput latency
+
+python3 - "$HERE/schema.json" "$TMP/a.json" "$TMP/a.csv" "$TMP/big.json" \
+	"$MECHS" <<'PY' || fails=$((fails + 1))
+import csv, json, sys
+
+schema_path, path, csv_path, big_path, mechs = sys.argv[1:]
+mechs = mechs.split()
+errors = []
+
+def check(doc, name):
+    try:
+        import jsonschema
+        jsonschema.validate(doc, json.load(open(schema_path)))
+    except ImportError:
+        print("# jsonschema missing: structural checks only")
+    except jsonschema.ValidationError as e:
+        errors.append("%s: schema: %s" % (name, e.message))
+    if doc.get("schema") != "kipc-bench/1":
+        errors.append("%s: schema field" % name)
+    for r in doc["results"]:
+        key = "%s %s %s %s" % (r["test"], r["mechanism"], r["mode"], r["size"])
+        if r["status"] == "failed":
+            errors.append("%s: %s failed: %s" % (name, key, r["reason"]))
+        if r["status"] == "ok":
+            for f in ("median_ns", "cpu_sys_ns_per_msg"):
+                if not (isinstance(r.get(f), (int, float)) and r[f] >= 0):
+                    errors.append("%s: %s: bad %s" % (name, key, f))
+            if r["median_ns"] <= 0:
+                errors.append("%s: %s: median_ns is 0" % (name, key))
+        for f in ("kernel", "virt", "clocksource"):
+            if f not in r["environment"]:
+                errors.append("%s: %s: no environment.%s" % (name, key, f))
+
+doc = json.load(open(path))
+check(doc, "a.json")
+check(json.load(open(big_path)), "big.json")
+ok = {(r["test"], r["mechanism"]) for r in doc["results"] if r["status"] == "ok"}
+for m in mechs:
+    for t in ("latency", "wake"):
+        if (t, m) not in ok:
+            errors.append("a.json: no ok %s row for %s" % (t, m))
+for ref in ("memcpy", "syscall"):
+    if ("reference", ref) not in ok:
+        errors.append("a.json: no %s reference row" % ref)
+
+rows = list(csv.DictReader(open(csv_path)))
+if len(rows) != len(doc["results"]):
+    errors.append("a.csv: %d rows, a.json %d" % (len(rows), len(doc["results"])))
+for row in rows:
+    if row["schema"] != "kipc-bench/1" or not row["kernel"]:
+        errors.append("a.csv: bad row %s" % row)
+        break
+
+for e in errors:
+    print("not ok - " + e)
+if errors:
+    sys.exit(1)
+print("ok - JSON and CSV validate")
+PY
+
+# The validator itself must reject a failed row.
+python3 - "$TMP/a.json" "$TMP/bad.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["results"][-1]["status"] = "failed"
+d["results"][-1]["reason"] = "injected"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(any(r["status"]=="failed" for r in d["results"]))' "$TMP/bad.json"; then
+	fail "doctored file with a failed row is rejected"
+else
+	pass "doctored file with a failed row is rejected"
+fi
+
+# Spoiled messages must fail their rows (exit 1, status failed).
+expect 1 "--inject drop fails the rows" "$BENCH" -q -n 20 -s 8 \
+	-m pipe,futex-shared,spin-ring --inject drop -j "$TMP/drop.json" latency
+grep -q '"status": "failed", "reason": "sequence error' "$TMP/drop.json" ||
+	fail "--inject drop: failed rows name the sequence error"
+expect 1 "--inject corrupt --touch fails the rows" "$BENCH" -q -n 20 \
+	-s 4K -m pipe,sysv-shm,cma --touch --inject corrupt throughput
+
+expect 0 "compare" "$BENCH" compare "$TMP/a.json" "$TMP/a.json"
+grep -q ' 1\.000$' "$TMP/out" || fail "compare of a file with itself gives 1.000"
+expect 1 "compare of a missing file" "$BENCH" compare "$TMP/none" "$TMP/a.json"
+
+if command -v gnuplot >/dev/null; then
+	expect 0 "--plot" "$BENCH" -q -n 20 -s 8,4K -m pipe,unix-stream \
+		--plot "$TMP/plot" latency throughput
+	for p in latency-blocking throughput-blocking; do
+		head -c 8 "$TMP/plot/$p.png" 2>/dev/null | grep -q PNG ||
+			fail "--plot wrote $p.png"
+	done
+else
+	echo "ok - --plot # SKIP gnuplot not installed"
+fi
+
+for bad in "--bogus" "--sizes 0" "--sizes 7" "--sizes 4X" "--sizes 2G" \
+	   "--repeats 0" "--time -1" "--mode sideways" "--mech nosuch" \
+	   "--cpu 100000" "--inject maybe" "nosuchtest" "list extra" \
+	   "compare onlyone"; do
+	# shellcheck disable=SC2086
+	expect 2 "bad option: $bad" "$BENCH" $bad
+	grep -q '^usage:' "$TMP/err" || fail "bad option $bad prints usage"
+done
+
+if [ "$fails" -ne 0 ]; then
+	echo "FAIL: $fails check(s) failed"
+	exit 1
+fi
+echo "PASS"
