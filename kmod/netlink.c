@@ -382,8 +382,10 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 	u64 id;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, kind->id_attr))
+	if (GENL_REQ_ATTR_CHECK(info, kind->id_attr)) {
+		NL_SET_ERR_MSG(info->extack, "missing attribute: id");
 		return -EINVAL;
+	}
 	id = nla_get_u64(info->attrs[kind->id_attr]);
 	kipc_nl_viewer_init(&viewer, skb);
 	ret = kind->next(id, &st);
