@@ -79,9 +79,15 @@ static int __init kipc_init(void)
 {
 	int ret;
 
+	ret = kipc_nl_init();
+	if (ret) {
+		pr_err("cannot register the kipc netlink family: %d\n", ret);
+		return ret;
+	}
 	ret = misc_register(&kipc_misc);
 	if (ret) {
 		pr_err("cannot register /dev/kipc: %d\n", ret);
+		kipc_nl_exit();
 		return ret;
 	}
 	pr_info("loaded, ABI %u\n", KIPC_ABI_VERSION);
@@ -91,6 +97,7 @@ static int __init kipc_init(void)
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_nl_exit();
 }
 
 module_init(kipc_init);

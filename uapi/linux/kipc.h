@@ -291,4 +291,10 @@ struct kipc_io {
 #define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
 #define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
 
+/*
+ * The generic netlink family "kipc": its commands, attributes and enums,
+ * generated from Documentation/netlink/specs/kipc.yaml.
+ */
+#include <linux/kipc_nl.h>
+
 #endif /* _UAPI_LINUX_KIPC_H */
