@@ -100,6 +100,7 @@ struct kb_mech {
  * @side:	0 in the parent, 1 in the child
  * @peer:	the other process
  * @priv:	the mechanism's state, allocated by @setup
+ * @touch:	--touch: every byte of every message is written and read
  * @why:	what failed, set with kb_fail()
  */
 struct kb_chan {
@@ -109,6 +110,7 @@ struct kb_chan {
 	int side;
 	pid_t peer;
 	void *priv;
+	bool touch;
 	char why[160];
 };
 

@@ -31,9 +31,15 @@
 #include <kipc.h>
 
 #define KB_KIPC_PAGE		4096ULL
-#define KB_KIPC_POOL_BYTES	(32ULL << 20)	/* pool target, per row */
-#define KB_KIPC_MIN_BUFS	4
-#define KB_KIPC_MAX_BUFS	64
+/*
+ * The pool: the same number of buffers at every size, so that the cost per
+ * message compares across sizes (a smaller pool makes the sender wait for
+ * the receiver more often).  Untouched, a buffer costs one page whatever
+ * its size; with --touch every page is real, so the pool is capped.
+ */
+#define KB_KIPC_POOL_BUFS	8
+#define KB_KIPC_TOUCH_BYTES	(256ULL << 20)
+#define KB_KIPC_MIN_BUFS	2
 #define KB_KIPC_MAX_INLINE	65536		/* KIPC_IOC_CHANNEL_CREATE cap */
 
 struct kb_kipc {
@@ -133,10 +139,12 @@ static int kb_kipc_setup(struct kb_chan *c, bool region)
 	}
 	if (region) {
 		uint64_t buf = (c->size + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
-		uint64_t n = KB_KIPC_POOL_BYTES / buf;
+		uint64_t n = KB_KIPC_POOL_BUFS;
 
-		n = n < KB_KIPC_MIN_BUFS ? KB_KIPC_MIN_BUFS :
-		    n > KB_KIPC_MAX_BUFS ? KB_KIPC_MAX_BUFS : n;
+		if (c->touch && n * buf > KB_KIPC_TOUCH_BYTES)
+			n = KB_KIPC_TOUCH_BYTES / buf;
+		if (n < KB_KIPC_MIN_BUFS)
+			n = KB_KIPC_MIN_BUFS;
 		ret = kipc_region_create(p->k, n * buf, buf, 0, &p->region);
 		if (ret < 0) {
 			kb_kipc_limit(c, ret, "kipc_region_create");
