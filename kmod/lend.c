@@ -72,6 +72,7 @@ struct kipc_lendq {
 	u32 nr_done;
 	bool closed;
 	wait_queue_head_t wait;
+	/* serialises reapers */
 	struct mutex reap_mutex;
 };
 
@@ -539,8 +540,8 @@ static void kipc_lendq_show_fdinfo(struct seq_file *m, struct file *file)
 	lent = q->nr_lent;
 	done = q->nr_done;
 	spin_unlock(&q->lock);
-	seq_printf(m, "kipc-object:\tlend-queue\nkipc-lent:\t%u\nkipc-completions:\t%u\n",
-		   lent, done);
+	seq_printf(m, "kipc-object:\tlend-queue\nkipc-lent:\t%u\n"
+		   "kipc-completions:\t%u\n", lent, done);
 }
 
 static const struct file_operations kipc_lendq_fops = {

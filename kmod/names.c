@@ -208,16 +208,16 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 	struct kipc_region_handle *rh = kipc_region_handle_of(req->file);
 	struct kipc_names_ns *nsr = NULL, *it;
 	struct kipc_channel *c;
+	size_t len = strlen(req->name);
 	struct kipc_name *n;
 	int ret;
 
 	if (kipc_nr_names >= kipc_max_names())
 		return ERR_PTR(-ENOSPC);
-	n = kzalloc(struct_size(n, name, strlen(req->name) + 1),
-		    GFP_KERNEL_ACCOUNT);
+	n = kzalloc(struct_size(n, name, len + 1), GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return ERR_PTR(-ENOMEM);
-	strcpy(n->name, req->name);
+	memcpy(n->name, req->name, len + 1);
 	n->hash = hash;
 	n->uid = current_euid();
 	n->gid = current_egid();
@@ -238,19 +238,21 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 		INIT_LIST_HEAD(&nsr->names);
 	}
 
+	c = kipc_channel_of_send(req->file);
+	if (c) {
+		n->kind = KIPC_NAME_SEND;
+	} else {
+		c = kipc_channel_of_recv(req->file);
+		n->kind = KIPC_NAME_RECV;
+	}
 	if (rh) {
 		n->kind = KIPC_NAME_REGION;
 		n->region = rh->region;
 		kipc_region_get(n->region);
-	} else if ((c = kipc_channel_of_send(req->file))) {
-		n->kind = KIPC_NAME_SEND;
-	} else if ((c = kipc_channel_of_recv(req->file))) {
-		n->kind = KIPC_NAME_RECV;
-	} else {
+	} else if (!c) {
 		ret = -EINVAL;
 		goto out_free_nsr;
-	}
-	if (n->kind != KIPC_NAME_REGION) {
+	} else {
 		/* The caller's file holds the end: it cannot be gone. */
 		ret = kipc_channel_end_get(c, n->kind == KIPC_NAME_SEND);
 		if (ret)

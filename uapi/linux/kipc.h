@@ -324,8 +324,7 @@ struct kipc_lendq_create {
 
 /* Status of struct kipc_lend_completion. */
 #define KIPC_LEND_RELEASED	0	/* mapped by a receiver, now unmapped */
-#define KIPC_LEND_DROPPED	1	/* never received: the message was
-					 * discarded (every receive end closed) */
+#define KIPC_LEND_DROPPED	1	/* discarded unreceived */
 
 /**
  * struct kipc_lend_completion - one lent range given back to its sender
