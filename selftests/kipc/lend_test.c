@@ -421,6 +421,69 @@ TEST_F(lend, sender_killed_while_lent)
 	EXPECT_EQ(self->pins0, pins_held());
 }
 
+TEST_F(lend, sender_killed_while_blocked)
+{
+	struct kipc_channel_create cc = {
+		.size = sizeof(cc), .depth = 1, .region_fd = KIPC_NO_FD,
+	};
+	char *src = map_pages(16, 'q');
+	int status, fill = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(0, ioctl(self->ctx, KIPC_IOC_CHANNEL_CREATE, &cc));
+	/* A full queue: the child's lending send blocks, pages pinned. */
+	ASSERT_EQ(1, lend_send1(cc.send_fd, self->q, src, PG, 20));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct kipc_lend_ref r = {
+			.addr = (uintptr_t)src, .len = 16 * PG, .cookie = 21,
+		};
+		struct kipc_msg m = {
+			.lends = (uintptr_t)&r, .nr_lends = 1,
+			.lendq_fd = self->q,
+		};
+		struct kipc_io io = {
+			.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+			.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
+		};
+
+		ioctl(cc.send_fd, KIPC_IOC_SEND, &io);
+		_exit(1);
+	}
+	/* Wait until it sleeps in the send, then kill it. */
+	while (fill++ < 2000) {
+		char path[64], state = 0, line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			state = strrchr(line, ')')[2];
+		if (f)
+			fclose(f);
+		if (state == 'S')
+			break;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	close(cc.send_fd);
+	close(cc.recv_fd);
+	/* Only the queued one completes (dropped); the killed send did not. */
+	{
+		struct kipc_lend_completion c[2];
+
+		ASSERT_EQ(1, reap(self->q, c, 2, 0));
+		EXPECT_EQ(20, c[0].cookie);
+		EXPECT_EQ(KIPC_LEND_DROPPED, c[0].status);
+	}
+	munmap(src, 16 * PG);
+	EXPECT_NO_LEAK();
+}
+
 TEST_F(lend, channel_closed_with_lends_queued)
 {
 	struct kipc_lend_completion c[4];
