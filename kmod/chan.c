@@ -489,6 +489,12 @@ struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
 	return file;
 }
 
+/**
+ * kipc_channel_id() - the id of a channel
+ * @c: the channel
+ *
+ * Return: its id, as in fdinfo and netlink.
+ */
 u32 kipc_channel_id(const struct kipc_channel *c)
 {
 	return c->id;

@@ -303,6 +303,12 @@ void kipc_lend_set_sent(struct kipc_lend *l, bool sent)
 	l->sent = sent;
 }
 
+/**
+ * kipc_lend_len() - the length of a lent range
+ * @l: the range
+ *
+ * Return: its length in bytes, a multiple of the page size.
+ */
 u64 kipc_lend_len(const struct kipc_lend *l)
 {
 	return (u64)l->nr_pages << PAGE_SHIFT;
