@@ -89,9 +89,17 @@ struct kipc_kmsg *kipc_kmsg_alloc(u32 data_len)
 /**
  * kipc_kmsg_free() - free a message that is on no queue
  * @m: the message; its buffers must have been moved off it already
+ *
+ * Drops the message's references on its lent ranges: a range that no
+ * receiver maps any more is unpinned and completed.
+ * Context: process context, may sleep (when it holds lent ranges).
  */
 void kipc_kmsg_free(struct kipc_kmsg *m)
 {
+	u32 i;
+
+	for (i = 0; i < m->nr_lends; i++)
+		kipc_lend_put(m->lends[i]);
 	put_pid(m->pid);
 	kfree(m);
 }
@@ -333,6 +341,7 @@ out_failed:
  * @h: the handle to own the message's buffers (NULL if the caller has none)
  * @data_room: inline bytes the caller can take
  * @bufs_room: buffer references the caller can take
+ * @lends_room: lent ranges the caller can take
  * @wait: sleep while the queue is empty
  * @dl: deadline of the sleep
  * @err: out, when NULL is returned: 0 at end of stream, or -EAGAIN,
@@ -346,8 +355,9 @@ out_failed:
  */
 struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 				    struct kipc_region_handle *h,
-				    u32 data_room, u32 bufs_room, bool wait,
-				    const struct kipc_deadline *dl, int *err)
+				    u32 data_room, u32 bufs_room, u32 lends_room,
+				    bool wait, const struct kipc_deadline *dl,
+				    int *err)
 {
 	struct kipc_kmsg *m;
 
@@ -369,7 +379,8 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 		spin_lock(&c->lock);
 	}
 	m = list_first_entry(&c->queue, struct kipc_kmsg, node);
-	if (m->data_len > data_room || m->nr_bufs > bufs_room) {
+	if (m->data_len > data_room || m->nr_bufs > bufs_room ||
+	    m->nr_lends > lends_room) {
 		*err = -EMSGSIZE;
 		goto out_unlock;
 	}
@@ -427,47 +438,124 @@ void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
 }
 
-static int kipc_send_release(struct inode *inode, struct file *file)
+/**
+ * kipc_channel_end_get() - count one more holder of an end
+ * @c: the channel
+ * @send: the send end, or the receive end
+ *
+ * For a new end file, or a name that keeps the end open. Takes a
+ * reference on the channel, dropped by kipc_channel_end_put().
+ *
+ * Return: 0, or -EPIPE when every holder of that end is gone already (the
+ * peers have seen end of stream or EPIPE; the end cannot come back).
+ */
+int kipc_channel_end_get(struct kipc_channel *c, bool send)
 {
-	struct kipc_channel *c = file->private_data;
-
-	bool last;
+	u32 *nr = send ? &c->nr_senders : &c->nr_receivers;
+	int ret = 0;
 
 	spin_lock(&c->lock);
-	last = !--c->nr_senders;
+	if (*nr) {
+		(*nr)++;
+		kref_get(&c->ref);
+	} else {
+		ret = -EPIPE;
+	}
 	spin_unlock(&c->lock);
-	if (last)
-		kipc_nl_peer_closed(c->id, c->user->uid, false);
-	/* Receivers see end of stream once the queue drains. */
-	wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
-	kref_put(&c->ref, kipc_channel_free);
-	return 0;
+	return ret;
 }
 
-static int kipc_recv_release(struct inode *inode, struct file *file)
+/**
+ * kipc_channel_end_put() - a holder of an end is gone
+ * @c: the channel
+ * @send: the send end, or the receive end
+ *
+ * The last send end gone, receivers see end of stream once the queue
+ * drains; the last receive end gone, queued messages are dropped (their
+ * buffers return to the pool, their lent ranges are completed as dropped)
+ * and senders get EPIPE.
+ * Context: process context, may sleep.
+ */
+void kipc_channel_end_put(struct kipc_channel *c, bool send)
 {
-	struct kipc_channel *c = file->private_data;
 	struct kipc_kmsg *m, *tmp;
 	LIST_HEAD(dropped);
-
 	bool last;
 
 	spin_lock(&c->lock);
-	last = !--c->nr_receivers;
-	if (last) {
+	if (send) {
+		last = !--c->nr_senders;
+	} else {
+		last = !--c->nr_receivers;
 		/* Nobody can receive them: give their buffers back now. */
-		list_for_each_entry_safe(m, tmp, &c->queue, node) {
-			kipc_channel_drop_locked(c, m);
-			list_add_tail(&m->node, &dropped);
+		if (last) {
+			list_for_each_entry_safe(m, tmp, &c->queue, node) {
+				kipc_channel_drop_locked(c, m);
+				list_add_tail(&m->node, &dropped);
+			}
 		}
 	}
 	spin_unlock(&c->lock);
 	list_for_each_entry_safe(m, tmp, &dropped, node)
 		kipc_kmsg_free(m);
 	if (last)
-		kipc_nl_peer_closed(c->id, c->user->uid, true);
-	wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
+		kipc_nl_peer_closed(c->id, c->user->uid, !send);
+	if (send)
+		wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
+	else
+		wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
 	kref_put(&c->ref, kipc_channel_free);
+}
+
+/**
+ * kipc_channel_new_end() - a new file of an end of @c
+ * @c: the channel
+ * @send: a send end, or a receive end
+ * @flags: O_CLOEXEC and O_NONBLOCK
+ *
+ * Return: the file, or ERR_PTR() of -EPIPE (see kipc_channel_end_get()),
+ * -ENOMEM.
+ */
+struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
+				  unsigned int flags)
+{
+	struct file *file;
+	int ret;
+
+	ret = kipc_channel_end_get(c, send);
+	if (ret)
+		return ERR_PTR(ret);
+	if (send)
+		file = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
+					  O_WRONLY | flags);
+	else
+		file = anon_inode_getfile("[kipc-recv]", &kipc_recv_fops, c,
+					  O_RDONLY | flags);
+	if (IS_ERR(file))
+		kipc_channel_end_put(c, send);
+	return file;
+}
+
+/**
+ * kipc_channel_id() - the id of a channel
+ * @c: the channel
+ *
+ * Return: its id, as in fdinfo and netlink.
+ */
+u32 kipc_channel_id(const struct kipc_channel *c)
+{
+	return c->id;
+}
+
+static int kipc_send_release(struct inode *inode, struct file *file)
+{
+	kipc_channel_end_put(file->private_data, true);
+	return 0;
+}
+
+static int kipc_recv_release(struct inode *inode, struct file *file)
+{
+	kipc_channel_end_put(file->private_data, false);
 	return 0;
 }
 

@@ -28,6 +28,10 @@ union kipc_ioctl_arg {
 	struct kipc_buf_alloc buf_alloc;
 	struct kipc_buf_release buf_release;
 	struct kipc_io io;
+	struct kipc_lendq_create lendq_create;
+	struct kipc_lend_reap lend_reap;
+	struct kipc_name_open name_open;
+	struct kipc_name_unlink name_unlink;
 };
 
 /* The kinds of kipc file, for the table's @on masks. */
@@ -36,6 +40,7 @@ enum kipc_file_kind {
 	KIPC_ON_REGION	= BIT(1),
 	KIPC_ON_SEND	= BIT(2),
 	KIPC_ON_RECV	= BIT(3),
+	KIPC_ON_LENDQ	= BIT(4),
 };
 
 /**
@@ -280,16 +285,59 @@ static void __user *kipc_io_msg_ptr(const struct kipc_io *io, u32 i)
 	return u64_to_user_ptr(io->msgs + (u64)i * io->msg_size);
 }
 
+/* Pin the ranges a message lends, completing on lend queue @qfd. */
+static int kipc_send_lends(struct kipc_kmsg *m, u32 qfd,
+			   const struct kipc_lend_ref *lrefs, u32 n)
+{
+	struct kipc_lendq *q;
+	struct kipc_lend *l;
+	struct file *qfile;
+	int ret = 0;
+
+	qfile = fget(qfd);
+	if (!qfile)
+		return -EBADF;
+	q = kipc_lendq_of(qfile);
+	if (!q) {
+		ret = -EINVAL;
+		goto out_put_file;
+	}
+	for (m->nr_lends = 0; m->nr_lends < n; m->nr_lends++) {
+		l = kipc_lend_create(q, lrefs[m->nr_lends].addr,
+				     lrefs[m->nr_lends].len,
+				     lrefs[m->nr_lends].cookie);
+		if (IS_ERR(l)) {
+			ret = PTR_ERR(l);
+			break;
+		}
+		m->lends[m->nr_lends] = l;
+	}
+out_put_file:
+	fput(qfile);
+	return ret;
+}
+
+/* Whether the lent ranges of @m complete on their queues when freed. */
+static void kipc_kmsg_set_sent(struct kipc_kmsg *m, bool sent)
+{
+	u32 i;
+
+	for (i = 0; i < m->nr_lends; i++)
+		kipc_lend_set_sent(m->lends[i], sent);
+}
+
 /* Copy in, check and build message @i of a send. */
 static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 					   const struct kipc_io *io, u32 i,
 					   struct kipc_region_handle *h)
 {
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
 	struct kipc_region *r = kipc_channel_region(c);
 	struct kipc_kmsg *m;
 	struct kipc_msg um;
 	int ret;
+	u32 j;
 
 	ret = copy_struct_from_user(&um, sizeof(um), kipc_io_msg_ptr(io, i),
 				    io->msg_size);
@@ -307,6 +355,14 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	if (um.nr_bufs && copy_from_user(refs, u64_to_user_ptr(um.bufs),
 					 um.nr_bufs * sizeof(refs[0])))
 		return ERR_PTR(-EFAULT);
+	if (um.nr_lends > KIPC_MSG_LENDS_MAX)
+		return ERR_PTR(-EINVAL);
+	if (um.nr_lends && copy_from_user(lrefs, u64_to_user_ptr(um.lends),
+					  um.nr_lends * sizeof(lrefs[0])))
+		return ERR_PTR(-EFAULT);
+	for (j = 0; j < um.nr_lends; j++)
+		if (lrefs[j].reserved)
+			return ERR_PTR(-EINVAL);
 
 	m = kipc_kmsg_alloc(um.data_len);
 	if (!m)
@@ -316,6 +372,9 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	ret = kipc_bufs_check(r, refs, m->bufs, um.nr_bufs);
 	if (!ret && copy_from_user(m->data, u64_to_user_ptr(um.data), um.data_len))
 		ret = -EFAULT;
+	/* Pinned last: the most expensive step, and the one to undo. */
+	if (!ret && um.nr_lends)
+		ret = kipc_send_lends(m, um.lendq_fd, lrefs, um.nr_lends);
 	if (ret) {
 		kipc_kmsg_free(m);
 		return ERR_PTR(ret);
@@ -369,8 +428,10 @@ static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
 			break;
 		}
 		/* Only the first message of a batch may wait. */
+		kipc_kmsg_set_sent(m, true);
 		ret = kipc_channel_send(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
 		if (ret) {
+			kipc_kmsg_set_sent(m, false);
 			kipc_kmsg_free(m);
 			break;
 		}
@@ -385,10 +446,12 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 			     u32 i, const struct kipc_msg *in,
 			     const struct kipc_kmsg *m)
 {
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
 	struct kipc_region *r = kipc_channel_region(c);
 	struct kipc_msg out = *in;
-	u32 b;
+	u32 b, k;
+	int ret;
 
 	if (copy_to_user(u64_to_user_ptr(in->data), m->data, m->data_len))
 		return -EFAULT;
@@ -406,11 +469,31 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 	out.uid = from_kuid_munged(current_user_ns(), m->uid);
 	out.gid = from_kgid_munged(current_user_ns(), m->gid);
 	out.reserved = 0;
+	out.lendq_fd = 0;
+
+	/* Lent ranges last: mapping them is the one step to undo. */
+	for (k = 0; k < m->nr_lends; k++) {
+		memset(&lrefs[k], 0, sizeof(lrefs[k]));
+		ret = kipc_lend_map(m->lends[k], &lrefs[k].addr);
+		if (ret)
+			goto out_unmap;
+		lrefs[k].len = kipc_lend_len(m->lends[k]);
+	}
+	out.nr_lends = m->nr_lends;
+	ret = -EFAULT;
+	if (m->nr_lends && copy_to_user(u64_to_user_ptr(in->lends), lrefs,
+					m->nr_lends * sizeof(lrefs[0])))
+		goto out_unmap;
 	/* Only the fields of the caller's struct; its tail was zero. */
 	if (copy_to_user(kipc_io_msg_ptr(io, i), &out,
 			 min_t(u32, io->msg_size, sizeof(out))))
-		return -EFAULT;
+		goto out_unmap;
 	return 0;
+
+out_unmap:
+	while (k--)
+		kipc_lend_unmap(lrefs[k].addr, lrefs[k].len);
+	return ret;
 }
 
 static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
@@ -438,7 +521,8 @@ static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 		if (ret)
 			break;
 		m = kipc_channel_recv(c, IS_ERR(h) ? NULL : h, in.data_len,
-				      in.nr_bufs, wait && !i, &dl, &ret);
+				      in.nr_bufs, in.nr_lends, wait && !i,
+				      &dl, &ret);
 		if (!m) {
 			if (ret == -EBADF && IS_ERR(h))
 				ret = PTR_ERR(h);
@@ -454,6 +538,120 @@ static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 	if (!IS_ERR(h))
 		fput(rfile);
 	return i ? i : ret;
+}
+
+static int kipc_ioctl_lendq_create(struct file *file,
+				   union kipc_ioctl_arg *arg,
+				   struct kipc_new_fds *nf)
+{
+	struct kipc_lendq_create *lc = &arg->lendq_create;
+
+	if (lc->flags & ~KIPC_FD_FLAGS ||
+	    memchr_inv(lc->reserved, 0, sizeof(lc->reserved)))
+		return -EINVAL;
+	return kipc_new_fd(nf, kipc_lendq_create(kipc_fd_flags(lc->flags)),
+			   kipc_fd_flags(lc->flags));
+}
+
+/* kipc_lend_reap()'s @emit: copy a batch of completions out. */
+static int kipc_reap_emit(void *arg, u32 done,
+			  const struct kipc_lend_completion *c, u32 n)
+{
+	const struct kipc_lend_reap *lr = arg;
+	void __user *to = u64_to_user_ptr(lr->comps + (u64)done * sizeof(*c));
+
+	return copy_to_user(to, c, n * sizeof(*c)) ? -EFAULT : 0;
+}
+
+static int kipc_ioctl_lend_reap(struct file *file, union kipc_ioctl_arg *arg,
+				struct kipc_new_fds *nf)
+{
+	struct kipc_lend_reap *lr = &arg->lend_reap;
+	bool wait;
+
+	if (lr->flags & ~KIPC_REAP_NONBLOCK ||
+	    memchr_inv(lr->reserved, 0, sizeof(lr->reserved)))
+		return -EINVAL;
+	if (!lr->nr_comps || lr->nr_comps > KIPC_IO_MSGS_MAX)
+		return -EINVAL;
+	wait = !(lr->flags & KIPC_REAP_NONBLOCK) &&
+	       !(file->f_flags & O_NONBLOCK);
+	return kipc_lend_reap(kipc_lendq_of(file), kipc_reap_emit, lr,
+			      lr->nr_comps, wait, &lr->nr_outstanding);
+}
+
+/* Copy in a name: -EINVAL when empty, -ENAMETOOLONG when too long. */
+static int kipc_name_copy(char *name, u64 uname)
+{
+	long len;
+
+	len = strncpy_from_user(name, u64_to_user_ptr(uname), KIPC_NAME_MAX + 1);
+	if (len < 0)
+		return len;
+	if (!len)
+		return -EINVAL;
+	if (len > KIPC_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+#define KIPC_NAME_FLAGS	(KIPC_FD_FLAGS | KIPC_NAME_CREATE | KIPC_NAME_EXCL)
+
+static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
+				struct kipc_new_fds *nf)
+{
+	struct kipc_name_open *no = &arg->name_open;
+	struct kipc_name_req req = {};
+	bool created = false;
+	u32 kind, id;
+	int ret;
+
+	if (no->flags & ~KIPC_NAME_FLAGS ||
+	    memchr_inv(no->reserved, 0, sizeof(no->reserved)))
+		return -EINVAL;
+	req.create = no->flags & KIPC_NAME_CREATE;
+	req.excl = no->flags & KIPC_NAME_EXCL;
+	if (req.excl && !req.create)
+		return -EINVAL;
+	if (req.create && no->mode & ~0777)
+		return -EINVAL;
+	if (!req.create && (no->mode || no->fd != KIPC_NO_FD))
+		return -EINVAL;
+	ret = kipc_name_copy(req.name, no->name);
+	if (ret)
+		return ret;
+	req.mode = no->mode;
+	req.flags = kipc_fd_flags(no->flags);
+	if (req.create) {
+		req.file = fget(no->fd);
+		if (!req.file)
+			return -EBADF;
+	}
+	ret = kipc_new_fd(nf, kipc_name_open(&req, &kind, &created, &id),
+			  req.flags);
+	if (req.file)
+		fput(req.file);
+	if (ret < 0)
+		return ret;
+	no->kind = kind;
+	no->created = created;
+	no->id = id;
+	return ret;
+}
+
+static int kipc_ioctl_name_unlink(struct file *file, union kipc_ioctl_arg *arg,
+				  struct kipc_new_fds *nf)
+{
+	struct kipc_name_unlink *nu = &arg->name_unlink;
+	char name[KIPC_NAME_MAX + 1];
+	int ret;
+
+	if (nu->flags || memchr_inv(nu->reserved, 0, sizeof(nu->reserved)))
+		return -EINVAL;
+	ret = kipc_name_copy(name, nu->name);
+	if (ret)
+		return ret;
+	return kipc_name_unlink(name);
 }
 
 /* KIPC_IOCTL(VERSION, version, CTX): KIPC_IOC_VERSION, struct kipc_version. */
@@ -481,6 +679,10 @@ static const struct kipc_ioctl_def kipc_ioctls[] = {
 	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION),
 	KIPC_IOCTL(SEND, send, KIPC_ON_SEND),
 	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV),
+	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX),
+	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ),
+	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX),
+	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX),
 };
 
 static unsigned int kipc_file_kind(const struct file *file)
@@ -491,6 +693,8 @@ static unsigned int kipc_file_kind(const struct file *file)
 		return KIPC_ON_REGION;
 	if (kipc_channel_of_send(file))
 		return KIPC_ON_SEND;
+	if (kipc_lendq_of(file))
+		return KIPC_ON_LENDQ;
 	return KIPC_ON_RECV;
 }
 
@@ -511,7 +715,7 @@ static const struct kipc_ioctl_def *kipc_ioctl_lookup(const struct file *file,
 
 /**
  * kipc_ioctl() - unlocked_ioctl of every kipc file
- * @file: a context, region handle, or channel end
+ * @file: a context, region handle, channel end or lend queue
  * @cmd: a KIPC_IOC_* command for that kind of file
  * @arg: user pointer to the command's extensible argument struct
  *

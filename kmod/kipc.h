@@ -8,6 +8,11 @@
  *   channel ends   -> struct kipc_channel (kref; one per end file)
  *   channel        -> its region (kref), its queued messages
  *   every object   -> struct kipc_user of its creator (refcount)
+ *   lend queue fd  -> struct kipc_lendq (kref; also one per live lend)
+ *   lent range     -> struct kipc_lend (kref: the message carrying it, the
+ *                     receiver's mapping file); its pins, its locked_vm
+ *                     charge on the sender's mm (mmgrab)
+ *   name           -> the region, or the channel and one count of its end
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -60,6 +65,9 @@ void kipc_user_uncharge_inflight(struct kipc_user *user, size_t bytes);
 u64 kipc_max_region_bytes(void);
 u32 kipc_default_depth(void);
 u32 kipc_max_depth(void);
+u64 kipc_max_lend_bytes(void);
+u32 kipc_max_lendq_entries(void);
+u32 kipc_max_names(void);
 
 #define KIPC_DEFAULT_INLINE	4096
 #define KIPC_MAX_INLINE		65536
@@ -112,6 +120,7 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 				u32 *id, u32 *nr_bufs);
 struct file *kipc_region_attach(struct kipc_region_handle *h,
 				unsigned int flags);
+struct file *kipc_region_open(struct kipc_region *r, unsigned int flags);
 struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
 void kipc_region_get(struct kipc_region *r);
 void kipc_region_put(struct kipc_region *r);
@@ -162,6 +171,7 @@ void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 /* chan.c: channels and their ends */
 
 struct kipc_channel;
+struct kipc_lend;
 
 /**
  * struct kipc_kmsg - a message queued on a channel
@@ -173,6 +183,8 @@ struct kipc_channel;
  * @data_len: inline bytes at @data
  * @nr_bufs: region buffers at @bufs
  * @bufs: the region buffers, in flight while queued
+ * @nr_lends: lent ranges at @lends
+ * @lends: the lent ranges (a reference each)
  * @data: the inline bytes
  */
 struct kipc_kmsg {
@@ -184,6 +196,8 @@ struct kipc_kmsg {
 	u32 data_len;
 	u32 nr_bufs;
 	struct kipc_buf bufs[KIPC_MSG_BUFS_MAX];
+	u32 nr_lends;
+	struct kipc_lend *lends[KIPC_MSG_LENDS_MAX];
 	u8 data[];
 };
 
@@ -203,10 +217,60 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 		      const struct kipc_deadline *dl);
 struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 				    struct kipc_region_handle *h,
-				    u32 data_room, u32 bufs_room, bool wait,
-				    const struct kipc_deadline *dl, int *err);
+				    u32 data_room, u32 bufs_room, u32 lends_room,
+				    bool wait, const struct kipc_deadline *dl,
+				    int *err);
 void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
 			 struct kipc_kmsg *m);
+
+struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
+				  unsigned int flags);
+int kipc_channel_end_get(struct kipc_channel *c, bool send);
+void kipc_channel_end_put(struct kipc_channel *c, bool send);
+u32 kipc_channel_id(const struct kipc_channel *c);
+
+/* lend.c: lent user pages and the lend queues that report their return */
+
+struct kipc_lendq;
+
+struct file *kipc_lendq_create(unsigned int flags);
+struct kipc_lendq *kipc_lendq_of(const struct file *file);
+struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
+				   u64 cookie);
+void kipc_lend_put(struct kipc_lend *l);
+void kipc_lend_set_sent(struct kipc_lend *l, bool sent);
+u64 kipc_lend_len(const struct kipc_lend *l);
+int kipc_lend_map(struct kipc_lend *l, u64 *addr);
+void kipc_lend_unmap(u64 addr, u64 len);
+int kipc_lend_reap(struct kipc_lendq *q,
+		   int (*emit)(void *arg, u32 done,
+			       const struct kipc_lend_completion *c, u32 n),
+		   void *arg, u32 n, bool wait, u32 *nr_outstanding);
+
+/* names.c: regions and channel ends published in an IPC namespace */
+
+/**
+ * struct kipc_name_req - an open by name, checked and copied in
+ * @name: the name, NUL-terminated
+ * @create: publish @file's object if the name is absent
+ * @excl: with @create, fail if the name is present
+ * @file: with @create, the region or channel end to publish
+ * @mode: with @create, the permission bits of a new name
+ * @flags: O_CLOEXEC and O_NONBLOCK for the new file
+ */
+struct kipc_name_req {
+	char name[KIPC_NAME_MAX + 1];
+	bool create;
+	bool excl;
+	struct file *file;
+	umode_t mode;
+	unsigned int flags;
+};
+
+struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
+			    bool *created, u32 *id);
+int kipc_name_unlink(const char *name);
+void kipc_names_exit(void);
 
 /* ioctl.c */
 long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -182,3 +182,31 @@ void kipc_user_uncharge_inflight(struct kipc_user *user, size_t bytes)
 {
 	atomic_long_sub(bytes, &user->inflight);
 }
+
+static unsigned long max_lend_bytes = 1UL << 30;
+module_param(max_lend_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_lend_bytes, "Largest lent range, in bytes (default 1 GiB)");
+
+static unsigned int max_lendq_entries = 4096;
+module_param(max_lendq_entries, uint, 0644);
+MODULE_PARM_DESC(max_lendq_entries,
+		 "Ranges one lend queue tracks: lent plus completions not reaped");
+
+static unsigned int max_names = 4096;
+module_param(max_names, uint, 0644);
+MODULE_PARM_DESC(max_names, "Names published, over all IPC namespaces");
+
+u64 kipc_max_lend_bytes(void)
+{
+	return READ_ONCE(max_lend_bytes);
+}
+
+u32 kipc_max_lendq_entries(void)
+{
+	return READ_ONCE(max_lendq_entries);
+}
+
+u32 kipc_max_names(void)
+{
+	return READ_ONCE(max_names);
+}

@@ -97,6 +97,7 @@ static int __init kipc_init(void)
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_names_exit();
 	kipc_nl_exit();
 }
 

@@ -238,6 +238,18 @@ struct file *kipc_region_attach(struct kipc_region_handle *h,
 }
 
 /**
+ * kipc_region_open() - a new handle of region @r
+ * @r: a region the caller holds a reference on
+ * @flags: O_CLOEXEC and O_NONBLOCK for the new file
+ *
+ * Return: the new handle's file, or ERR_PTR(-ENOMEM).
+ */
+struct file *kipc_region_open(struct kipc_region *r, unsigned int flags)
+{
+	return kipc_region_new_handle(r, flags);
+}
+
+/**
  * kipc_region_handle_of() - the region handle behind a file
  * @file: any file
  *

@@ -31,6 +31,11 @@ struct kipc_chan {
 	int fd;			/* owned, closed by chan_close */
 };
 
+/* A lend queue. */
+struct kipc_lendq {
+	int fd;			/* owned, closed by lendq_close */
+};
+
 int kipc__ioctl(int fd, unsigned long cmd, void *arg);
 int kipc__close(int fd);
 int kipc__mmap(int fd, uint64_t bytes, void **base);

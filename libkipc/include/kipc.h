@@ -122,6 +122,9 @@ static inline void kipc_msg_init(struct kipc_msg *m, void *data,
 	m->uid = 0;
 	m->gid = 0;
 	m->reserved = 0;
+	m->lends = 0;
+	m->nr_lends = 0;
+	m->lendq_fd = 0;
 }
 
 int kipc_channel_create(struct kipc *k, const struct kipc_channel_attr *attr,
@@ -245,6 +248,46 @@ int kipc_region_stats_dump(struct kipc_nl *nl, const struct kipc_filter *filter,
 			   kipc_region_cb cb, void *arg);
 int kipc_events_subscribe(struct kipc_nl *nl);
 int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg);
+
+/*
+ * Lending (KIPC_FEATURE_LEND): a message lends page-aligned ranges of the
+ * sender's memory; the receiver gets them mapped read-only, and the
+ * sender's lend queue gets a completion per range once the receiver has
+ * unmapped it (kipc_lend_release()) or died. Until then the sender must
+ * not reuse the memory (its writes are visible to the receiver).
+ */
+struct kipc_lendq;
+
+int kipc_lendq_create(struct kipc *k, unsigned int flags,
+		      struct kipc_lendq **qp);
+int kipc_lendq_fd(const struct kipc_lendq *q);
+int kipc_lendq_close(struct kipc_lendq *q);
+int kipc_lendq_reap(struct kipc_lendq *q, struct kipc_lend_completion *comps,
+		    unsigned int n, unsigned int flags);
+
+/* Attach lent ranges to a message: send, with @q; recv, room (q NULL). */
+static inline void kipc_msg_lend(struct kipc_msg *m, struct kipc_lend_ref *refs,
+				 uint32_t nr, const struct kipc_lendq *q)
+{
+	m->lends = (uint64_t)(uintptr_t)refs;
+	m->nr_lends = nr;
+	m->lendq_fd = q ? (uint32_t)kipc_lendq_fd(q) : 0;
+}
+
+int kipc_lend_send(struct kipc_chan *tx, struct kipc_lendq *q,
+		   const void *addr, size_t len, uint64_t cookie, uint64_t tag);
+int kipc_lend_recv(struct kipc_chan *rx, const void **addr, size_t *len,
+		   uint64_t *tag);
+int kipc_lend_release(const void *addr, size_t len);
+
+/*
+ * Names (KIPC_FEATURE_NAMES): regions and channel ends published in the
+ * caller's IPC namespace. kipc_name_open() returns a new fd: adopt it with
+ * kipc_region_open_fd() or kipc_chan_from_fd() according to *kind.
+ */
+int kipc_name_open(struct kipc *k, const char *name, unsigned int flags,
+		   unsigned int mode, int fd, uint32_t *kind);
+int kipc_name_unlink(struct kipc *k, const char *name);
 
 #ifdef __cplusplus
 }

@@ -28,7 +28,10 @@
  */
 #define KIPC_FEATURE_REGION	_BITULL(0)	/* regions and their buffers */
 #define KIPC_FEATURE_CHANNEL	_BITULL(1)	/* channels, inline and buffers */
-#define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL)
+#define KIPC_FEATURE_LEND	_BITULL(4)	/* lent pages, lend queues */
+#define KIPC_FEATURE_NAMES	_BITULL(5)	/* names in the IPC namespace */
+#define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL | \
+				 KIPC_FEATURE_LEND | KIPC_FEATURE_NAMES)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
@@ -206,6 +209,24 @@ struct kipc_buf_ref {
 #define KIPC_MSG_BUFS_MAX	16
 
 /**
+ * struct kipc_lend_ref - a range of the sender's memory lent by a message
+ * @addr: send: page-aligned start of the range in the sender; recv out: the
+ *	address of its read-only mapping in the receiver
+ * @len: send: a non-zero multiple of the page size; recv out: the same
+ * @cookie: send: a value of the sender's, returned in the range's
+ *	completion; recv out: zero
+ * @reserved: send: must be zero; recv out: zero
+ */
+struct kipc_lend_ref {
+	__u64 addr;
+	__u64 len;
+	__u64 cookie;
+	__u64 reserved;
+};
+
+#define KIPC_MSG_LENDS_MAX	16
+
+/**
  * struct kipc_msg - one message of a batch
  * @data: user pointer to the inline bytes (send: source; recv: destination)
  * @data_len: send: bytes at @data; recv: in: room at @data, out: bytes
@@ -219,6 +240,12 @@ struct kipc_buf_ref {
  * @uid: recv out: the sender's uid (in the receiver's user namespace)
  * @gid: recv out: the sender's gid
  * @reserved: must be zero on send; ignored on a receive and zeroed
+ * @lends: user pointer to struct kipc_lend_ref[@nr_lends] (since VER1)
+ * @nr_lends: send: ranges lent, at most %KIPC_MSG_LENDS_MAX; recv: in:
+ *	room at @lends, out: ranges received and mapped (since VER1)
+ * @lendq_fd: send, with @nr_lends: the lend queue (%KIPC_IOC_LENDQ_CREATE)
+ *	that gets a completion per range once the receiver releases it;
+ *	recv: ignored and zeroed (since VER1)
  */
 struct kipc_msg {
 	__u64 data;
@@ -230,9 +257,13 @@ struct kipc_msg {
 	__u32 uid;
 	__u32 gid;
 	__u32 reserved;
+	__u64 lends;
+	__u32 nr_lends;
+	__u32 lendq_fd;
 };
 
 #define KIPC_MSG_SIZE_VER0	48
+#define KIPC_MSG_SIZE_VER1	64	/* adds lends, nr_lends, lendq_fd */
 
 /* Flags of struct kipc_io. */
 #define KIPC_IO_NONBLOCK	_BITUL(0)	/* EAGAIN instead of waiting */
@@ -273,6 +304,137 @@ struct kipc_io {
 #define KIPC_IO_SIZE_VER0	56
 #define KIPC_IO_MSGS_MAX	1024
 
+/**
+ * struct kipc_lendq_create - argument of %KIPC_IOC_LENDQ_CREATE
+ * @size: in: sizeof(struct kipc_lendq_create)
+ * @flags: in: KIPC_FD_* for the new lend queue fd
+ * @reserved: in: must be zero
+ *
+ * Return: the new lend queue fd. A lend queue collects the completions of
+ * the ranges a sender lends (struct kipc_msg @lendq_fd); it is readable
+ * (%EPOLLIN) while a completion waits to be reaped.
+ */
+struct kipc_lendq_create {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define KIPC_LENDQ_CREATE_SIZE_VER0	24
+
+/* Status of struct kipc_lend_completion. */
+#define KIPC_LEND_RELEASED	0	/* mapped by a receiver, now unmapped */
+#define KIPC_LEND_DROPPED	1	/* discarded unreceived */
+
+/**
+ * struct kipc_lend_completion - one lent range given back to its sender
+ * @cookie: the sender's @cookie of the range
+ * @addr: the range's address in the sender, as lent
+ * @len: the range's length
+ * @status: KIPC_LEND_RELEASED or KIPC_LEND_DROPPED
+ * @reserved: zero
+ *
+ * When a completion is reaped the pages are unpinned and uncharged: the
+ * sender may reuse the memory.
+ */
+struct kipc_lend_completion {
+	__u64 cookie;
+	__u64 addr;
+	__u64 len;
+	__u32 status;
+	__u32 reserved;
+};
+
+/* Flags of struct kipc_lend_reap. */
+#define KIPC_REAP_NONBLOCK	_BITUL(0)	/* never wait */
+
+/**
+ * struct kipc_lend_reap - argument of %KIPC_IOC_LEND_REAP
+ * @size: in: sizeof(struct kipc_lend_reap)
+ * @flags: in: KIPC_REAP_*
+ * @comps: in: user pointer to struct kipc_lend_completion[@nr_comps]
+ * @nr_comps: in: room at @comps, 1 to 1024
+ * @nr_outstanding: out: ranges of the queue still lent after the call
+ * @reserved: in: must be zero
+ *
+ * Issued on a lend queue. Waits (unless %KIPC_REAP_NONBLOCK or the fd is
+ * non-blocking) until a completion is ready or nothing is lent any more,
+ * then moves as many completions as fit, oldest first. Return: their
+ * number; 0 when nothing is lent and no completion waits.
+ */
+struct kipc_lend_reap {
+	__u32 size;
+	__u32 flags;
+	__u64 comps;
+	__u32 nr_comps;
+	__u32 nr_outstanding;
+	__u64 reserved[2];
+};
+
+#define KIPC_LEND_REAP_SIZE_VER0	40
+
+#define KIPC_NAME_MAX		255	/* bytes of a name, NUL excluded */
+
+/* Flags of struct kipc_name_open, above the KIPC_FD_* bits. */
+#define KIPC_NAME_CREATE	_BITUL(8)	/* publish @fd if absent */
+#define KIPC_NAME_EXCL		_BITUL(9)	/* with CREATE: EEXIST if present */
+
+/* What a name refers to (struct kipc_name_open @kind). */
+#define KIPC_NAME_REGION	1	/* a region: open attaches a handle */
+#define KIPC_NAME_SEND		2	/* a channel's send end */
+#define KIPC_NAME_RECV		3	/* a channel's receive end */
+
+/**
+ * struct kipc_name_open - argument of %KIPC_IOC_NAME_OPEN
+ * @size: in: sizeof(struct kipc_name_open)
+ * @flags: in: KIPC_FD_* for the new fd, KIPC_NAME_CREATE, KIPC_NAME_EXCL
+ * @name: in: user pointer to a NUL-terminated name of 1 to
+ *	%KIPC_NAME_MAX bytes
+ * @fd: in, with %KIPC_NAME_CREATE: the region or channel end to publish
+ *	when the name is absent; otherwise must be %KIPC_NO_FD
+ * @mode: in, with %KIPC_NAME_CREATE: permission bits (at most 0777) of a
+ *	new name; otherwise must be zero
+ * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @created: out: 1 when this call published the name, else 0
+ * @id: out: the id of the region or channel
+ * @reserved: in: must be zero
+ *
+ * Issued on a context; names live in the caller's IPC namespace. Return: a
+ * new fd of the named object: a new handle of a region, a new send or
+ * receive end of a channel.
+ */
+struct kipc_name_open {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u32 fd;
+	__u32 mode;
+	__u32 kind;
+	__u32 created;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+#define KIPC_NAME_OPEN_SIZE_VER0	56
+
+/**
+ * struct kipc_name_unlink - argument of %KIPC_IOC_NAME_UNLINK
+ * @size: in: sizeof(struct kipc_name_unlink)
+ * @flags: in: zero
+ * @name: in: user pointer to the NUL-terminated name
+ * @reserved: in: must be zero
+ *
+ * Removes the name; the object lives on while anything holds it.
+ */
+struct kipc_name_unlink {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 reserved[2];
+};
+
+#define KIPC_NAME_UNLINK_SIZE_VER0	32
+
 /*
  * The ioctl number carries the struct type for documentation and strace;
  * the kernel matches commands on type, number and direction, and takes the
@@ -290,6 +452,11 @@ struct kipc_io {
 /* On a channel's send end, and on its receive end. */
 #define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
 #define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
+/* Lending (a context; a lend queue) and names (a context). */
+#define KIPC_IOC_LENDQ_CREATE	_IOWR(KIPC_MAGIC, 0x40, struct kipc_lendq_create)
+#define KIPC_IOC_LEND_REAP	_IOWR(KIPC_MAGIC, 0x41, struct kipc_lend_reap)
+#define KIPC_IOC_NAME_OPEN	_IOWR(KIPC_MAGIC, 0x42, struct kipc_name_open)
+#define KIPC_IOC_NAME_UNLINK	_IOWR(KIPC_MAGIC, 0x43, struct kipc_name_unlink)
 
 /*
  * The generic netlink family "kipc": its commands, attributes and enums,

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc names: a region or a channel end published under a name in the
+ * publisher's IPC namespace, with an owner, a group and permission bits,
+ * and opened by name by whoever passes the check (like mq_open()).
+ *
+ * A name refers to one end of a channel, not to the channel: a server
+ * publishes its send end for clients to send to, or its receive end for
+ * clients to receive from, and an end can be published only by a holder of
+ * that end. A name counts as a holder of its end: the end stays open (no
+ * end of stream, no EPIPE) until the name is unlinked. Opening needs write
+ * permission for a send end, read permission for a receive end and both
+ * for a region.
+ *
+ * Each IPC namespace with names has a record holding a reference on it.
+ * When that reference is the last (every process and nsfs file of the
+ * namespace is gone) the namespace's names are removed at the next name
+ * operation, or when the module unloads.
+ */
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+
+#include "compat.h"
+#include "kipc.h"
+
+/**
+ * struct kipc_names_ns - the names of one IPC namespace
+ * @node: in kipc_names_nss
+ * @ns: the namespace (a reference)
+ * @names: its names
+ */
+struct kipc_names_ns {
+	struct list_head node;
+	struct ipc_namespace *ns;
+	struct list_head names;
+};
+
+/**
+ * struct kipc_name - a published name
+ * @hnode: in kipc_names, hashed by namespace and name
+ * @node: in its namespace's @names
+ * @nsr: its namespace's record
+ * @uid: owner
+ * @gid: group
+ * @mode: permission bits
+ * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @region: with KIPC_NAME_REGION, the region (a reference)
+ * @channel: with KIPC_NAME_SEND or _RECV, the channel and one count of the
+ *	end (kipc_channel_end_get())
+ * @hash: hash of @name
+ * @name: NUL-terminated
+ */
+struct kipc_name {
+	struct hlist_node hnode;
+	struct list_head node;
+	struct kipc_names_ns *nsr;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	u32 kind;
+	struct kipc_region *region;
+	struct kipc_channel *channel;
+	u32 hash;
+	char name[];
+};
+
+/* protects kipc_names, kipc_names_nss, kipc_nr_names */
+static DEFINE_MUTEX(kipc_names_lock);
+static DEFINE_HASHTABLE(kipc_names, 8);
+static LIST_HEAD(kipc_names_nss);
+static u32 kipc_nr_names;
+
+static u32 kipc_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+/* Context: kipc_names_lock held. */
+static struct kipc_name *kipc_name_find(const struct ipc_namespace *ns,
+					const char *name, u32 hash)
+{
+	struct kipc_name *n;
+
+	hash_for_each_possible(kipc_names, n, hnode, hash)
+		if (n->hash == hash && n->nsr->ns == ns && !strcmp(n->name, name))
+			return n;
+	return NULL;
+}
+
+/*
+ * Take @n out of the table onto @dead; kipc_names_prune() then frees its
+ * namespace's record if it was the last. Context: kipc_names_lock held.
+ */
+static void kipc_name_remove(struct kipc_name *n, struct list_head *dead)
+{
+	hash_del(&n->hnode);
+	list_move(&n->node, dead);
+	kipc_nr_names--;
+	n->nsr = NULL;
+}
+
+/*
+ * Free the records of namespaces left without names, dropping their
+ * references. Context: kipc_names_lock held.
+ */
+static void kipc_names_prune(void)
+{
+	struct kipc_names_ns *nsr, *tmp;
+
+	list_for_each_entry_safe(nsr, tmp, &kipc_names_nss, node) {
+		if (!list_empty(&nsr->names))
+			continue;
+		list_del(&nsr->node);
+		kipc_put_ipc_ns(nsr->ns);
+		kfree(nsr);
+	}
+}
+
+/* Drop the objects of removed names. Context: kipc_names_lock not held. */
+static void kipc_names_free(struct list_head *dead)
+{
+	struct kipc_name *n, *tmp;
+
+	list_for_each_entry_safe(n, tmp, dead, node) {
+		if (n->kind == KIPC_NAME_REGION)
+			kipc_region_put(n->region);
+		else
+			kipc_channel_end_put(n->channel,
+					     n->kind == KIPC_NAME_SEND);
+		kfree(n);
+	}
+}
+
+/*
+ * Remove the names of namespaces that only kipc holds any more: nobody can
+ * enter such a namespace again. Context: kipc_names_lock held.
+ */
+static void kipc_names_collect(struct list_head *dead)
+{
+	struct kipc_names_ns *nsr, *ntmp;
+	struct kipc_name *n, *tmp;
+
+	list_for_each_entry_safe(nsr, ntmp, &kipc_names_nss, node) {
+		if (refcount_read(&nsr->ns->ns.count) != 1)
+			continue;
+		list_for_each_entry_safe(n, tmp, &nsr->names, node)
+			kipc_name_remove(n, dead);
+	}
+}
+
+/* The mode bits opening a name of @kind needs: write, read, or both. */
+static umode_t kipc_name_want(u32 kind)
+{
+	switch (kind) {
+	case KIPC_NAME_SEND:
+		return 02;
+	case KIPC_NAME_RECV:
+		return 04;
+	default:
+		return 06;
+	}
+}
+
+/* Like ipcperms(): owner, then group, then others; CAP_IPC_OWNER passes. */
+static int kipc_name_permission(const struct kipc_name *n)
+{
+	umode_t want = kipc_name_want(n->kind);
+	umode_t granted = n->mode;
+
+	if (uid_eq(current_euid(), n->uid))
+		granted >>= 6;
+	else if (in_group_p(n->gid))
+		granted >>= 3;
+	if ((granted & want) == want)
+		return 0;
+	if (ns_capable(n->nsr->ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/* A new file of the object @n names. */
+static struct file *kipc_name_file(const struct kipc_name *n,
+				   unsigned int flags, u32 *id)
+{
+	if (n->kind == KIPC_NAME_REGION) {
+		*id = kipc_region_id(n->region);
+		return kipc_region_open(n->region, flags);
+	}
+	*id = kipc_channel_id(n->channel);
+	return kipc_channel_new_end(n->channel, n->kind == KIPC_NAME_SEND,
+				    flags);
+}
+
+/*
+ * A new name @req->name in @ns for the object of @req->file, owned by the
+ * caller. Context: kipc_names_lock held.
+ */
+static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
+				       const struct kipc_name_req *req,
+				       u32 hash)
+{
+	struct kipc_region_handle *rh = kipc_region_handle_of(req->file);
+	struct kipc_names_ns *nsr = NULL, *it;
+	struct kipc_channel *c;
+	size_t len = strlen(req->name);
+	struct kipc_name *n;
+	int ret;
+
+	if (kipc_nr_names >= kipc_max_names())
+		return ERR_PTR(-ENOSPC);
+	n = kzalloc(struct_size(n, name, len + 1), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+	memcpy(n->name, req->name, len + 1);
+	n->hash = hash;
+	n->uid = current_euid();
+	n->gid = current_egid();
+	n->mode = req->mode;
+
+	list_for_each_entry(it, &kipc_names_nss, node) {
+		if (it->ns == ns) {
+			nsr = it;
+			break;
+		}
+	}
+	if (!nsr) {
+		nsr = kzalloc(sizeof(*nsr), GFP_KERNEL_ACCOUNT);
+		if (!nsr) {
+			ret = -ENOMEM;
+			goto out_free_name;
+		}
+		INIT_LIST_HEAD(&nsr->names);
+	}
+
+	c = kipc_channel_of_send(req->file);
+	if (c) {
+		n->kind = KIPC_NAME_SEND;
+	} else {
+		c = kipc_channel_of_recv(req->file);
+		n->kind = KIPC_NAME_RECV;
+	}
+	if (rh) {
+		n->kind = KIPC_NAME_REGION;
+		n->region = rh->region;
+		kipc_region_get(n->region);
+	} else if (!c) {
+		ret = -EINVAL;
+		goto out_free_nsr;
+	} else {
+		/* The caller's file holds the end: it cannot be gone. */
+		ret = kipc_channel_end_get(c, n->kind == KIPC_NAME_SEND);
+		if (ret)
+			goto out_free_nsr;
+		n->channel = c;
+	}
+
+	if (list_empty(&nsr->names) && !nsr->ns) {
+		nsr->ns = get_ipc_ns(ns);
+		list_add(&nsr->node, &kipc_names_nss);
+	}
+	n->nsr = nsr;
+	list_add(&n->node, &nsr->names);
+	hash_add(kipc_names, &n->hnode, hash);
+	kipc_nr_names++;
+	return n;
+
+out_free_nsr:
+	if (!nsr->ns)
+		kfree(nsr);
+out_free_name:
+	kfree(n);
+	return ERR_PTR(ret);
+}
+
+/**
+ * kipc_name_open() - open a name of the caller's IPC namespace
+ * @req: what to open, checked and copied in
+ * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @created: out: true when this call published the name
+ * @id: out: the region's or channel's id
+ *
+ * A present name is opened if the permission check passes (unless
+ * @req->excl); an absent one is published when @req->create, owned by the
+ * caller's euid and egid, and the caller opens it without a check.
+ * Context: process context, may sleep.
+ * Return: a new file of the named object (a region handle, a channel end),
+ * or ERR_PTR() of
+ * * -ENOENT - absent, and not @req->create
+ * * -EEXIST - present, with @req->create and @req->excl
+ * * -EACCES - the permission check failed
+ * * -EINVAL - @req->file is not a region or a channel end
+ * * -EPIPE - the named end of the channel is closed everywhere
+ * * -ENOSPC - max_names names exist
+ * * -ENOMEM - out of memory
+ */
+struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
+			    bool *created, u32 *id)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	u32 hash = kipc_name_hash(ns, req->name);
+	struct file *file;
+	struct kipc_name *n;
+	LIST_HEAD(dead);
+	int ret = 0;
+
+	*created = false;
+	mutex_lock(&kipc_names_lock);
+	kipc_names_collect(&dead);
+	n = kipc_name_find(ns, req->name, hash);
+	if (n && req->create && req->excl)
+		ret = -EEXIST;
+	else if (n)
+		ret = kipc_name_permission(n);
+	else if (!req->create)
+		ret = -ENOENT;
+	if (ret) {
+		file = ERR_PTR(ret);
+		goto out_unlock;
+	}
+	if (!n) {
+		n = kipc_name_add(ns, req, hash);
+		if (IS_ERR(n)) {
+			file = ERR_CAST(n);
+			goto out_unlock;
+		}
+		*created = true;
+	}
+	*kind = n->kind;
+	file = kipc_name_file(n, req->flags, id);
+	/* A name this call published goes again if it cannot be opened. */
+	if (IS_ERR(file) && *created)
+		kipc_name_remove(n, &dead);
+out_unlock:
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+	return file;
+}
+
+/**
+ * kipc_name_unlink() - remove a name of the caller's IPC namespace
+ * @name: the name
+ *
+ * The object lives on while anything else holds it; a channel end the
+ * name held open is closed by it.
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOENT (no such name), -EACCES (the caller is not the
+ * name's owner and lacks CAP_IPC_OWNER).
+ */
+int kipc_name_unlink(const char *name)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct kipc_name *n;
+	LIST_HEAD(dead);
+	int ret = 0;
+
+	mutex_lock(&kipc_names_lock);
+	kipc_names_collect(&dead);
+	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
+	if (!n)
+		ret = -ENOENT;
+	else if (!uid_eq(current_euid(), n->uid) &&
+		 !ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		ret = -EACCES;
+	else
+		kipc_name_remove(n, &dead);
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+	return ret;
+}
+
+/**
+ * kipc_names_exit() - remove every name, at module unload
+ */
+void kipc_names_exit(void)
+{
+	struct kipc_names_ns *nsr, *ntmp;
+	struct kipc_name *n, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&kipc_names_lock);
+	list_for_each_entry_safe(nsr, ntmp, &kipc_names_nss, node)
+		list_for_each_entry_safe(n, tmp, &nsr->names, node)
+			kipc_name_remove(n, &dead);
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+}

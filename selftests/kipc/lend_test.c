@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lending: pinned, read-only mapped pages, completions, races and leaks. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kipc_test.h"
+
+#define PG	4096UL
+#define NOBODY	65534
+
+/*
+ * Pages pinned and not unpinned, system-wide (/proc/vmstat), after folding
+ * the per-CPU counters in (vm.stat_refresh, root only): without it the
+ * figures lag by up to a per-CPU threshold.
+ */
+static long pins_held(void)
+{
+	long acq = -1, rel = -1, v;
+	char key[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2) {
+		if (!strcmp(key, "nr_foll_pin_acquired"))
+			acq = v;
+		else if (!strcmp(key, "nr_foll_pin_released"))
+			rel = v;
+	}
+	fclose(f);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+/* This process's locked_vm, in kB (VmLck of /proc/self/status). */
+static long vmlck_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int lendq_new(int ctx, unsigned int flags)
+{
+	struct kipc_lendq_create lc = { .size = sizeof(lc), .flags = flags };
+
+	return ioctl(ctx, KIPC_IOC_LENDQ_CREATE, &lc);
+}
+
+static int chan_new(int ctx, int *tx, int *rx)
+{
+	struct kipc_channel_create cc = {
+		.size = sizeof(cc), .flags = KIPC_FD_CLOEXEC,
+		.region_fd = KIPC_NO_FD,
+	};
+	int ret = ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc);
+
+	*tx = cc.send_fd;
+	*rx = cc.recv_fd;
+	return ret;
+}
+
+/* Send one message lending @n ranges; returns the ioctl's result. */
+static int lend_send(int tx, int q, struct kipc_lend_ref *refs, unsigned int n)
+{
+	struct kipc_msg m = {
+		.lends = (uintptr_t)refs, .nr_lends = n, .lendq_fd = q,
+		.tag = 7,
+	};
+	struct kipc_io io = {
+		.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+		.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
+		.flags = KIPC_IO_NONBLOCK,
+	};
+
+	return ioctl(tx, KIPC_IOC_SEND, &io);
+}
+
+static int lend_send1(int tx, int q, void *addr, size_t len, uint64_t cookie)
+{
+	struct kipc_lend_ref r = {
+		.addr = (uintptr_t)addr, .len = len, .cookie = cookie,
+	};
+
+	return lend_send(tx, q, &r, 1);
+}
+
+/* Receive one message with room for 16 ranges; @msg_size the stride. */
+static int lend_recv(int rx, struct kipc_lend_ref *refs, uint32_t msg_size,
+		     uint32_t *nr)
+{
+	struct kipc_msg m = {
+		.lends = (uintptr_t)refs, .nr_lends = KIPC_MSG_LENDS_MAX,
+	};
+	struct kipc_io io = {
+		.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+		.msg_size = msg_size, .region_fd = KIPC_NO_FD,
+		.flags = KIPC_IO_NONBLOCK,
+	};
+	int ret;
+
+	if (msg_size < sizeof(m))
+		m.nr_lends = 0;
+	ret = ioctl(rx, KIPC_IOC_RECV, &io);
+	if (nr)
+		*nr = m.nr_lends;
+	return ret;
+}
+
+static void *lend_recv1(int rx)
+{
+	struct kipc_lend_ref r[KIPC_MSG_LENDS_MAX];
+	uint32_t nr = 0;
+
+	if (lend_recv(rx, r, sizeof(struct kipc_msg), &nr) != 1 || nr != 1)
+		return NULL;
+	return (void *)(uintptr_t)r[0].addr;
+}
+
+static int reap(int q, struct kipc_lend_completion *c, uint32_t n,
+		uint32_t flags)
+{
+	struct kipc_lend_reap lr = {
+		.size = sizeof(lr), .flags = flags, .comps = (uintptr_t)c,
+		.nr_comps = n,
+	};
+
+	return ioctl(q, KIPC_IOC_LEND_REAP, &lr);
+}
+
+static void *map_pages(size_t n, char fill)
+{
+	char *p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, fill, n * PG);
+	return p;
+}
+
+/* Whether a write to @p kills a child with SIGSEGV. */
+static int write_faults(volatile char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		*p = 1;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+FIXTURE(lend) {
+	int ctx, q, tx, rx;
+	long pins0, lck0;
+};
+
+FIXTURE_SETUP(lend)
+{
+	self->q = self->tx = self->rx = -1;
+	kipc_test_open(self->ctx);
+	self->pins0 = pins_held();
+	self->lck0 = vmlck_kb();
+	self->q = lendq_new(self->ctx, KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, self->q) TH_LOG("LENDQ_CREATE: %s", strerror(errno));
+	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+}
+
+FIXTURE_TEARDOWN(lend)
+{
+	close(self->tx);
+	close(self->rx);
+	close(self->q);
+	close(self->ctx);
+}
+
+/* Every pin dropped and every locked page uncharged. */
+#define EXPECT_NO_LEAK()						\
+	do {								\
+		EXPECT_EQ(self->pins0, pins_held());			\
+		EXPECT_EQ(self->lck0, vmlck_kb());			\
+	} while (0)
+
+TEST_F(lend, map_read_only_and_complete)
+{
+	struct kipc_lend_completion c[4];
+	char *src = map_pages(4, 'a');
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 4 * PG, 42));
+	EXPECT_EQ(self->lck0 + 16, vmlck_kb());
+	EXPECT_EQ(-1, reap(self->q, c, 4, KIPC_REAP_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ(0, memcmp(src, dst, 4 * PG));
+	/* Never writable. */
+	EXPECT_EQ(-1, mprotect(dst, PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect(dst, PG, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(1, write_faults(dst));
+	EXPECT_EQ('a', dst[0]);
+
+	ASSERT_EQ(0, munmap(dst, 4 * PG));
+	ASSERT_EQ(1, reap(self->q, c, 4, 0));
+	EXPECT_EQ(42, c[0].cookie);
+	EXPECT_EQ((uintptr_t)src, c[0].addr);
+	EXPECT_EQ(4 * PG, c[0].len);
+	EXPECT_EQ(KIPC_LEND_RELEASED, c[0].status);
+	/* Nothing lent: a blocking reap returns 0 at once. */
+	EXPECT_EQ(0, reap(self->q, c, 4, 0));
+	munmap(src, 4 * PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, no_write_by_other_routes)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(1, 'b');
+	char byte = 'x', *dst;
+	struct iovec local = { &byte, 1 }, remote;
+	int memfd;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, PG, 1));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	remote.iov_base = dst;
+	remote.iov_len = 1;
+	EXPECT_GT(1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	memfd = open("/proc/self/mem", O_RDWR);
+	if (memfd >= 0) {
+		EXPECT_GT(1, pwrite(memfd, &byte, 1, (uintptr_t)dst));
+		close(memfd);
+	}
+	/* Re-lending a lent mapping: it cannot be pinned. */
+	EXPECT_EQ(-1, lend_send1(self->tx, self->q, dst, PG, 2));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ('b', dst[0]);
+	ASSERT_EQ(0, munmap(dst, PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, sender_rewrites_and_unmaps)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(2, 'c');
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 2 * PG, 3));
+	src[0] = 'd';			/* before the receive */
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ('d', dst[0]);
+	src[PG] = 'e';			/* after: the same pages */
+	EXPECT_EQ('e', dst[PG]);
+	ASSERT_EQ(0, munmap(src, 2 * PG));
+	/* The pins keep the pages. */
+	EXPECT_EQ('d', dst[0]);
+	EXPECT_EQ('c', dst[1]);
+	EXPECT_EQ(-1, reap(self->q, &c, 1, KIPC_REAP_NONBLOCK));
+	ASSERT_EQ(0, munmap(dst, 2 * PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, receiver_unmaps_in_parts)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(3, 'f');
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 3 * PG, 4));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, munmap(dst + PG, PG));
+	EXPECT_EQ('f', dst[0]);
+	EXPECT_EQ('f', dst[2 * PG]);
+	EXPECT_EQ(-1, reap(self->q, &c, 1, KIPC_REAP_NONBLOCK));
+	ASSERT_EQ(0, munmap(dst, PG));
+	EXPECT_EQ(-1, reap(self->q, &c, 1, KIPC_REAP_NONBLOCK));
+	ASSERT_EQ(0, munmap(dst + 2 * PG, PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+	munmap(src, 3 * PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, fork_of_receiver_and_sender)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(1, 'g');
+	char *dst;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, PG, 5));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The lent mapping is not inherited; the sender's copy is. */
+		if (madvise(dst, PG, MADV_NORMAL) == 0 || errno != ENOMEM)
+			_exit(1);
+		src[0] = 'h';		/* the child's own copy */
+		_exit(src[0] == 'h' ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ('g', dst[0]);		/* not the child's write */
+	src[0] = 'i';
+	EXPECT_EQ('i', dst[0]);		/* the parent's is seen */
+	ASSERT_EQ(0, munmap(dst, PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, receiver_killed_while_mapped)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(8, 'j');
+	int pfd[2], status;
+	char ok = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 8 * PG, 6));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *dst = lend_recv1(self->rx);
+
+		ok = dst && dst[7 * PG] == 'j';
+		if (write(pfd[1], &ok, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(pfd[0], &ok, 1));
+	EXPECT_EQ(1, ok);
+	EXPECT_EQ(-1, reap(self->q, &c, 1, KIPC_REAP_NONBLOCK));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+	EXPECT_EQ(6, c.cookie);
+	close(pfd[0]);
+	close(pfd[1]);
+	munmap(src, 8 * PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, sender_killed_while_lent)
+{
+	struct kipc_lend_completion c;
+	char *dst;
+	int status;
+	pid_t pid;
+
+	/* The child lends on our queue and channel, then dies. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *src = map_pages(4, 'k');
+
+		if (!src || lend_send1(self->tx, self->q, src, 4 * PG, 8) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	while ((dst = lend_recv1(self->rx)) == NULL && errno == EAGAIN)
+		usleep(1000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ('k', dst[4 * PG - 1]);	/* the dead sender's pages */
+	ASSERT_EQ(0, munmap(dst, 4 * PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	EXPECT_EQ(8, c.cookie);
+	EXPECT_EQ(self->pins0, pins_held());
+}
+
+TEST_F(lend, sender_killed_while_blocked)
+{
+	struct kipc_channel_create cc = {
+		.size = sizeof(cc), .depth = 1, .region_fd = KIPC_NO_FD,
+	};
+	char *src = map_pages(16, 'q');
+	int status, fill = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(0, ioctl(self->ctx, KIPC_IOC_CHANNEL_CREATE, &cc));
+	/* A full queue: the child's lending send blocks, pages pinned. */
+	ASSERT_EQ(1, lend_send1(cc.send_fd, self->q, src, PG, 20));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct kipc_lend_ref r = {
+			.addr = (uintptr_t)src, .len = 16 * PG, .cookie = 21,
+		};
+		struct kipc_msg m = {
+			.lends = (uintptr_t)&r, .nr_lends = 1,
+			.lendq_fd = self->q,
+		};
+		struct kipc_io io = {
+			.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+			.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
+		};
+
+		ioctl(cc.send_fd, KIPC_IOC_SEND, &io);
+		_exit(1);
+	}
+	/* Wait until it sleeps in the send, then kill it. */
+	while (fill++ < 2000) {
+		char path[64], state = 0, line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			state = strrchr(line, ')')[2];
+		if (f)
+			fclose(f);
+		if (state == 'S')
+			break;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	close(cc.send_fd);
+	close(cc.recv_fd);
+	/* Only the queued one completes (dropped); the killed send did not. */
+	{
+		struct kipc_lend_completion c[2];
+
+		ASSERT_EQ(1, reap(self->q, c, 2, 0));
+		EXPECT_EQ(20, c[0].cookie);
+		EXPECT_EQ(KIPC_LEND_DROPPED, c[0].status);
+	}
+	munmap(src, 16 * PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, channel_closed_with_lends_queued)
+{
+	struct kipc_lend_completion c[4];
+	char *src = map_pages(4, 'l');
+	struct kipc_lend_ref r[2] = {
+		{ .addr = (uintptr_t)src, .len = PG, .cookie = 10 },
+		{ .addr = (uintptr_t)src + PG, .len = 3 * PG, .cookie = 11 },
+	};
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send(self->tx, self->q, r, 2));
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 4 * PG, 12));
+	EXPECT_EQ(self->lck0 + 32, vmlck_kb());
+	close(self->rx);
+	self->rx = -1;
+	ASSERT_EQ(3, reap(self->q, c, 4, 0));
+	EXPECT_EQ(10, c[0].cookie);
+	EXPECT_EQ(11, c[1].cookie);
+	EXPECT_EQ(12, c[2].cookie);
+	EXPECT_EQ(KIPC_LEND_DROPPED, c[2].status);
+	munmap(src, 4 * PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, queue_closed_while_lent)
+{
+	char *src = map_pages(2, 'm');
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 2 * PG, 13));
+	close(self->q);
+	self->q = -1;
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ('m', dst[0]);
+	ASSERT_EQ(0, munmap(dst, 2 * PG));
+	munmap(src, 2 * PG);
+	usleep(10000);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, old_receiver_gets_emsgsize)
+{
+	struct kipc_lend_ref r[KIPC_MSG_LENDS_MAX];
+	struct kipc_lend_completion c;
+	char *src = map_pages(1, 'n');
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, PG, 14));
+	EXPECT_EQ(-1, lend_recv(self->rx, r, KIPC_MSG_SIZE_VER0, NULL));
+	EXPECT_EQ(EMSGSIZE, errno);
+	dst = lend_recv1(self->rx);		/* it stayed queued */
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, munmap(dst, PG));
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, poll_on_completion)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(1, 'o');
+	struct pollfd p = { .events = POLLIN };
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	p.fd = self->q;
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, PG, 15));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, munmap(dst, PG));
+	EXPECT_EQ(1, poll(&p, 1, 1000));
+	EXPECT_TRUE(p.revents & POLLIN);
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
+TEST_F(lend, memlock_limit)
+{
+	char *src = map_pages(256, 'p');
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { 64 * 1024, 64 * 1024 };
+
+		/* Without CAP_IPC_LOCK the limit applies. */
+		if (getuid() == 0 &&
+		    (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)))
+			_exit(10);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(11);
+		if (lend_send1(self->tx, self->q, src, 256 * PG, 16) != -1)
+			_exit(12);
+		if (errno != ENOMEM)
+			_exit(13);
+		/* Within the limit it works. */
+		if (lend_send1(self->tx, self->q, src, 16 * PG, 17) != 1)
+			_exit(14);
+		_exit(vmlck_kb() == 64 ? 0 : 15);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d",
+						 WEXITSTATUS(status));
+	close(self->rx);
+	self->rx = -1;
+	munmap(src, 256 * PG);
+	EXPECT_EQ(self->pins0, pins_held());
+}
+
+/* Every bad lent range and the errno its send gives. */
+FIXTURE(lend_send_abi) {
+	int ctx, q, tx, rx;
+	char *mem;
+};
+
+FIXTURE_VARIANT(lend_send_abi) {
+	long off;		/* addr: offset from a mapped 4-page area */
+	uint64_t len;
+	uint32_t nr;		/* nr_lends, 0: 1 */
+	int bad_q;		/* 1: closed fd; 2: not a lend queue */
+	uint64_t reserved;
+	int unmapped;		/* range not mapped */
+	int expect_errno;
+};
+
+FIXTURE_VARIANT_ADD(lend_send_abi, ok) { .len = PG };
+FIXTURE_VARIANT_ADD(lend_send_abi, addr_unaligned) {
+	.off = 8, .len = PG, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, len_zero) { .len = 0, .expect_errno = EINVAL };
+FIXTURE_VARIANT_ADD(lend_send_abi, len_unaligned) {
+	.len = PG + 1, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, len_wraps) {
+	.len = -PG, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, too_many) {
+	.len = PG, .nr = KIPC_MSG_LENDS_MAX + 1, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, reserved_set) {
+	.len = PG, .reserved = 1, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, queue_fd_closed) {
+	.len = PG, .bad_q = 1, .expect_errno = EBADF,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, queue_fd_not_a_queue) {
+	.len = PG, .bad_q = 2, .expect_errno = EINVAL,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, range_unmapped) {
+	.len = PG, .unmapped = 1, .expect_errno = EFAULT,
+};
+FIXTURE_VARIANT_ADD(lend_send_abi, range_past_mapping) {
+	.len = 5 * PG, .expect_errno = EFAULT,
+};
+
+FIXTURE_SETUP(lend_send_abi)
+{
+	kipc_test_open(self->ctx);
+	self->q = lendq_new(self->ctx, 0);
+	ASSERT_LE(0, self->q);
+	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+	self->mem = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	memset(self->mem, 1, 4 * PG);
+	ASSERT_EQ(0, munmap(self->mem + 4 * PG, 4 * PG));
+}
+
+FIXTURE_TEARDOWN(lend_send_abi)
+{
+	close(self->tx);
+	close(self->rx);
+	close(self->q);
+	close(self->ctx);
+	munmap(self->mem, 4 * PG);
+}
+
+TEST_F(lend_send_abi, errno_table)
+{
+	struct kipc_lend_ref r[KIPC_MSG_LENDS_MAX + 1];
+	uint32_t i, nr = variant->nr ?: 1;
+	int q = self->q, ret;
+	long pins0 = pins_held(), lck0 = vmlck_kb();
+
+	for (i = 0; i < nr; i++) {
+		r[i].addr = (uintptr_t)self->mem + variant->off +
+			    (variant->unmapped ? 4 * PG : 0);
+		r[i].len = variant->len;
+		r[i].cookie = i;
+		r[i].reserved = variant->reserved;
+	}
+	if (variant->bad_q == 1)
+		q = 999;
+	else if (variant->bad_q == 2)
+		q = self->tx;
+	ret = lend_send(self->tx, q, r, nr);
+	if (!variant->expect_errno) {
+		EXPECT_EQ(1, ret);
+		return;
+	}
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(variant->expect_errno, errno);
+	/* A failed send pins nothing and charges nothing. */
+	EXPECT_EQ(pins0, pins_held());
+	EXPECT_EQ(lck0, vmlck_kb());
+}
+
+/* ABI table for KIPC_IOC_LENDQ_CREATE and KIPC_IOC_LEND_REAP. */
+FIXTURE(lendq_abi) {
+	int ctx, q;
+	unsigned char buf[8192];
+};
+
+FIXTURE_VARIANT(lendq_abi) {
+	int on_q;		/* issue on a lend queue, else on the context */
+	unsigned long cmd;
+	uint32_t size;
+	size_t poke;		/* byte to set non-zero, 0: none */
+	uint32_t flags;
+	uint32_t nr_comps;
+	int expect;		/* >= 0: return value; < 0: -errno */
+};
+
+#define LQ	sizeof(struct kipc_lendq_create)
+#define LR	sizeof(struct kipc_lend_reap)
+
+FIXTURE_VARIANT_ADD(lendq_abi, create_ok) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ, .expect = 1,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_short) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = KIPC_LENDQ_CREATE_SIZE_VER0 - 1,
+	.expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_long_zero_tail) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ + 8, .expect = 1,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_long_nonzero_tail) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ + 8, .poke = LQ + 7,
+	.expect = -E2BIG,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_bad_flag) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ, .flags = 1 << 5,
+	.expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_reserved) {
+	.cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ,
+	.poke = offsetof(struct kipc_lendq_create, reserved[1]),
+	.expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, create_on_queue) {
+	.on_q = 1, .cmd = KIPC_IOC_LENDQ_CREATE, .size = LQ, .expect = -ENOTTY,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_empty) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1,
+	.expect = 0,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_nonblock_empty) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1,
+	.flags = KIPC_REAP_NONBLOCK, .expect = 0,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_short) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP,
+	.size = KIPC_LEND_REAP_SIZE_VER0 - 1, .nr_comps = 1, .expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_long_nonzero_tail) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR + 8, .poke = LR,
+	.nr_comps = 1, .expect = -E2BIG,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_zero_room) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_room_above_max) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1025,
+	.expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_bad_flag) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1,
+	.flags = 2, .expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_reserved) {
+	.on_q = 1, .cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1,
+	.poke = offsetof(struct kipc_lend_reap, reserved[0]), .expect = -EINVAL,
+};
+FIXTURE_VARIANT_ADD(lendq_abi, reap_on_context) {
+	.cmd = KIPC_IOC_LEND_REAP, .size = LR, .nr_comps = 1, .expect = -ENOTTY,
+};
+
+FIXTURE_SETUP(lendq_abi)
+{
+	kipc_test_open(self->ctx);
+	self->q = lendq_new(self->ctx, 0);
+	ASSERT_LE(0, self->q);
+}
+
+FIXTURE_TEARDOWN(lendq_abi)
+{
+	close(self->q);
+	close(self->ctx);
+}
+
+TEST_F(lendq_abi, errno_table)
+{
+	struct kipc_lend_completion c[4];
+	int fd = variant->on_q ? self->q : self->ctx;
+	int ret;
+
+	memset(self->buf, 0, sizeof(self->buf));
+	if (variant->cmd == KIPC_IOC_LEND_REAP) {
+		struct kipc_lend_reap *lr = (void *)self->buf;
+
+		lr->flags = variant->flags;
+		lr->comps = (uintptr_t)c;
+		lr->nr_comps = variant->nr_comps;
+	} else {
+		struct kipc_lendq_create *lc = (void *)self->buf;
+
+		lc->flags = variant->flags;
+	}
+	memcpy(self->buf, &variant->size, sizeof(variant->size));
+	if (variant->poke)
+		self->buf[variant->poke] = 0x5a;
+	ret = ioctl(fd, variant->cmd, self->buf);
+	if (variant->expect > 0) {
+		ASSERT_LE(0, ret) TH_LOG("errno %d", errno);
+		close(ret);
+	} else if (variant->expect == 0) {
+		EXPECT_EQ(0, ret) TH_LOG("errno %d", errno);
+	} else {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(-variant->expect, errno);
+	}
+}
+
+KIPC_TEST_MAIN
