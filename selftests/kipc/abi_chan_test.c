@@ -53,6 +53,8 @@ FIXTURE_VARIANT(abi) {
 
 #define OFF(type, field)	offsetof(struct type, field)
 #define MSGOFF(field)		offsetof(struct kipc_msg, field)
+/* A message struct longer than the module's, for the tail rules. */
+#define MSG_LONG	(sizeof(struct kipc_msg) + 16)
 
 /* The generic struct rules, for one ioctl @c issued on @o. */
 #define STRUCT_RULES(p, c, o, type, VER0)				\
@@ -217,7 +219,7 @@ ABI(p##_msg_size_short, .cmd = c, .on = o,				\
 	.msg_size = KIPC_MSG_SIZE_VER0 - 8, .expect_errno = EINVAL);	\
 ABI(p##_msg_size_beyond_page, .cmd = c, .on = o, .msg_size = 4097,	\
 	.expect_errno = E2BIG);						\
-ABI(p##_msg_size_64_zero_tail, .cmd = c, .on = o, .msg_size = 64);	\
+ABI(p##_msg_size_long_zero_tail, .cmd = c, .on = o, .msg_size = MSG_LONG); \
 ABI(p##_msgs_bad_pointer, .cmd = c, .on = o, .bad_msgs = 1,		\
 	.expect_errno = EFAULT);						\
 ABI(p##_timeout_bad_clock, .cmd = c, .on = o, .poke = 1,		\
@@ -226,8 +228,8 @@ ABI(p##_timeout_bad_clock, .cmd = c, .on = o, .poke = 1,		\
 
 IO_RULES(send, KIPC_IOC_SEND, ON_SEND);
 ABI(send_msg_tail_nonzero, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
-	.msg_size = 64, .msg_poke = 1, .msg_poke_off = 60, .msg_poke_val = 1,
-	.expect_errno = E2BIG);
+	.msg_size = MSG_LONG, .msg_poke = 1, .msg_poke_off = MSG_LONG - 4,
+	.msg_poke_val = 1, .expect_errno = E2BIG);
 ABI(send_msg_reserved, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .msg_poke = 1,
 	.msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1,
 	.expect_errno = EINVAL);
@@ -259,7 +261,8 @@ ABI(recv_on_send, .cmd = KIPC_IOC_RECV, .on = ON_SEND, .expect_errno = ENOTTY);
 ABI(recv_on_region, .cmd = KIPC_IOC_RECV, .on = ON_REGION,
 	.expect_errno = ENOTTY);
 ABI(recv_msg_tail_nonzero, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
-	.msg_size = 64, .msg_poke = 1, .msg_poke_off = 48, .msg_poke_val = 1,
+	.msg_size = MSG_LONG, .msg_poke = 1,
+	.msg_poke_off = sizeof(struct kipc_msg), .msg_poke_val = 1,
 	.expect_errno = E2BIG);
 ABI(recv_msg_reserved_ignored, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
 	.msg_poke = 1, .msg_poke_off = MSGOFF(reserved), .msg_poke_val = 1);
@@ -525,18 +528,19 @@ TEST_F(stride, send_and_recv_use_msg_size)
 {
 	unsigned char area[4 * 128] = { 0 };
 	char a[8] = "first", b[8] = "second", ra[8], rb[8];
-	struct kipc_msg *m0 = (void *)area, *m1 = (void *)(area + 64);
+	struct kipc_msg *m0 = (void *)area, *m1 = (void *)(area + MSG_LONG);
 
 	kt_msg_init(m0, a, 5, NULL, 0, 100);
 	kt_msg_init(m1, b, 6, NULL, 0, 101);
-	ASSERT_EQ(2, io_stride(self->sfd, KIPC_IOC_SEND, area, 2, 64));
+	ASSERT_EQ(2, io_stride(self->sfd, KIPC_IOC_SEND, area, 2, MSG_LONG));
 
 	memset(area, 0, sizeof(area));
 	m0 = (void *)area;
 	m1 = (void *)(area + 128);
 	kt_msg_init(m0, ra, sizeof(ra), NULL, 0, 0);
 	kt_msg_init(m1, rb, sizeof(rb), NULL, 0, 0);
-	memset(area + 48, 0, 128 - 48);		/* zero tail between them */
+	/* zero tail between them */
+	memset(area + sizeof(struct kipc_msg), 0, 128 - sizeof(struct kipc_msg));
 	memset(area + 256, 0xee, 256);		/* beyond the second */
 	ASSERT_EQ(2, io_stride(self->rfd, KIPC_IOC_RECV, area, 2, 128));
 	EXPECT_EQ(100, m0->tag);
@@ -551,15 +555,15 @@ TEST_F(stride, send_and_recv_use_msg_size)
 
 TEST_F(stride, tail_of_a_later_message_is_checked)
 {
-	unsigned char area[3 * 64] = { 0 };
+	unsigned char area[3 * MSG_LONG] __attribute__((aligned(8))) = { 0 };
 	char a[4] = "abc";
 	int i;
 
 	for (i = 0; i < 3; i++)
-		kt_msg_init((void *)(area + 64 * i), a, 3, NULL, 0, i);
-	area[2 * 64 + 63] = 1;	/* the third message's tail */
+		kt_msg_init((void *)(area + MSG_LONG * i), a, 3, NULL, 0, i);
+	area[2 * MSG_LONG + MSG_LONG - 1] = 1;	/* the third message's tail */
 	/* Either the whole batch is refused or it stops before message 2. */
-	i = io_stride(self->sfd, KIPC_IOC_SEND, area, 3, 64);
+	i = io_stride(self->sfd, KIPC_IOC_SEND, area, 3, MSG_LONG);
 	EXPECT_TRUE(i == -E2BIG || i == 2) TH_LOG("returned %d", i);
 }
 
