@@ -79,18 +79,26 @@ static int __init kipc_init(void)
 {
 	int ret;
 
+	ret = kipc_waitq_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&kipc_misc);
 	if (ret) {
 		pr_err("cannot register /dev/kipc: %d\n", ret);
-		return ret;
+		goto out_waitq_exit;
 	}
 	pr_info("loaded, ABI %u\n", KIPC_ABI_VERSION);
 	return 0;
+
+out_waitq_exit:
+	kipc_waitq_exit();
+	return ret;
 }
 
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_waitq_exit();
 }
 
 module_init(kipc_init);
