@@ -73,14 +73,18 @@ struct kipc_ioctl_def {
 		       struct kipc_new_fds *nf);
 };
 
-/* Reserve an fd for @file; on failure @file is put. */
-static int kipc_new_fd(struct kipc_new_fds *nf, struct file *file)
+/*
+ * Reserve an fd for @file, close-on-exec when @flags has O_CLOEXEC (the
+ * file's own f_flags do not keep it); on failure @file is put.
+ */
+static int kipc_new_fd(struct kipc_new_fds *nf, struct file *file,
+		       unsigned int flags)
 {
 	int fd;
 
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	fd = get_unused_fd_flags(file->f_flags & O_CLOEXEC);
+	fd = get_unused_fd_flags(flags & O_CLOEXEC);
 	if (fd < 0) {
 		fput(file);
 		return fd;
@@ -126,7 +130,8 @@ static int kipc_ioctl_region_create(struct file *file,
 	fd = kipc_new_fd(nf, kipc_region_create(ctx->user, rc->bytes,
 						rc->buf_size,
 						kipc_fd_flags(rc->flags),
-						&id, &nr_bufs));
+						&id, &nr_bufs),
+			 kipc_fd_flags(rc->flags));
 	if (fd < 0)
 		return fd;
 	rc->id = id;
@@ -180,13 +185,13 @@ static int kipc_ioctl_channel_create(struct file *file,
 		fput(rfile);
 	if (ret)
 		return ret;
-	ret = kipc_new_fd(nf, send);
+	ret = kipc_new_fd(nf, send, kipc_fd_flags(cc->flags));
 	if (ret < 0) {
 		fput(recv);
 		return ret;
 	}
 	cc->send_fd = ret;
-	ret = kipc_new_fd(nf, recv);
+	ret = kipc_new_fd(nf, recv, kipc_fd_flags(cc->flags));
 	if (ret < 0)
 		return ret;	/* the dispatcher puts the send end */
 	cc->recv_fd = ret;
@@ -204,7 +209,8 @@ static int kipc_ioctl_region_attach(struct file *file,
 	    memchr_inv(ra->reserved, 0, sizeof(ra->reserved)))
 		return -EINVAL;
 	return kipc_new_fd(nf, kipc_region_attach(kipc_region_handle_of(file),
-						  kipc_fd_flags(ra->flags)));
+						  kipc_fd_flags(ra->flags)),
+			   kipc_fd_flags(ra->flags));
 }
 
 static int kipc_ioctl_region_info(struct file *file, union kipc_ioctl_arg *arg,

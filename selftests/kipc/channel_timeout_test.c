@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Absolute deadlines (KIPC_IO_TIMEOUT) on send and receive, and signals interrupting a wait. */
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kipc_test.h"
+
+#define NSEC		1000000000ULL
+#define MSEC		1000000ULL
+#define WAIT_NS		(200 * MSEC)
+/* Generous: the VM runs syscalls ~20x slower than the host. */
+#define LATE_NS		(5 * NSEC)
+
+FIXTURE(timeout) {
+	int ctx;
+	int sfd, rfd;
+	pid_t child;
+};
+
+FIXTURE_VARIANT(timeout) {
+	clockid_t clk;
+};
+
+FIXTURE_VARIANT_ADD(timeout, monotonic) {
+	.clk = CLOCK_MONOTONIC,
+};
+FIXTURE_VARIANT_ADD(timeout, realtime) {
+	.clk = CLOCK_REALTIME,
+};
+
+FIXTURE_SETUP(timeout)
+{
+	int ret;
+
+	self->sfd = self->rfd = -1;
+	self->child = 0;
+	kipc_test_open(self->ctx);
+	kipc_test_require(self->ctx, KIPC_FEATURE_CHANNEL);
+	ret = kt_channel_create(self->ctx, 0, 1, 0, -1, &self->sfd, &self->rfd);
+	ASSERT_EQ(0, ret) TH_LOG("channel create: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(timeout)
+{
+	kt_reap(self->child);
+	if (self->sfd >= 0)
+		close(self->sfd);
+	if (self->rfd >= 0)
+		close(self->rfd);
+	close(self->ctx);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	alarms++;
+}
+
+static void arm(int restart, unsigned int ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 0, ms * 1000 } };
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static int timed(int fd, unsigned long cmd, void *buf, uint32_t len,
+		 clockid_t clk, uint64_t deadline)
+{
+	struct kipc_msg m;
+
+	kt_msg_init(&m, buf, len, NULL, 0, 0);
+	return kt_io(fd, cmd, &m, 1, KIPC_IO_TIMEOUT, -1, clk, deadline);
+}
+
+TEST_F(timeout, recv_on_empty_times_out_at_deadline)
+{
+	uint64_t deadline, now;
+	char b;
+
+	deadline = kt_now_ns(variant->clk) + WAIT_NS;
+	EXPECT_EQ(-ETIMEDOUT, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
+				    variant->clk, deadline));
+	now = kt_now_ns(variant->clk);
+	EXPECT_LE(deadline, now) TH_LOG("returned %llu ns early",
+					(unsigned long long)(deadline - now));
+	EXPECT_GT(deadline + LATE_NS, now);
+}
+
+TEST_F(timeout, send_on_full_times_out_at_deadline)
+{
+	uint64_t deadline, now;
+	char b = 'x';
+
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	deadline = kt_now_ns(variant->clk) + WAIT_NS;
+	EXPECT_EQ(-ETIMEDOUT, timed(self->sfd, KIPC_IOC_SEND, &b, 1,
+				    variant->clk, deadline));
+	now = kt_now_ns(variant->clk);
+	EXPECT_LE(deadline, now);
+	EXPECT_GT(deadline + LATE_NS, now);
+	EXPECT_EQ(1, kt_fdinfo_num(self->sfd, "kipc-queued"));
+}
+
+TEST_F(timeout, past_deadline_returns_at_once)
+{
+	uint64_t start = kt_now_ns(CLOCK_MONOTONIC);
+	char b = 'x';
+
+	EXPECT_EQ(-ETIMEDOUT, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
+				    variant->clk,
+				    kt_now_ns(variant->clk) - NSEC));
+	EXPECT_EQ(-ETIMEDOUT, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
+				    variant->clk, 0));
+	EXPECT_GT(start + NSEC / 2, kt_now_ns(CLOCK_MONOTONIC));
+	/* With a message ready, nothing waits and the deadline is moot. */
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 3, 0));
+	EXPECT_EQ(-ETIMEDOUT, timed(self->sfd, KIPC_IOC_SEND, &b, 1,
+				    variant->clk, 1));
+	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk, 1));
+}
+
+TEST_F(timeout, far_deadline)
+{
+	char b = 'x';
+
+	/* A deadline beyond what the kernel can represent is just far. */
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+			   ~0ULL));
+	arm(0, 100);
+	EXPECT_EQ(-EINTR, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+				~0ULL));
+	EXPECT_EQ(1, alarms);
+	signal(SIGALRM, SIG_DFL);
+}
+
+TEST_F(timeout, message_before_deadline_wins)
+{
+	uint64_t start = kt_now_ns(CLOCK_MONOTONIC);
+	char b = 0;
+
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		kt_sleep_ms(100);
+		_exit(kt_send1(self->sfd, "y", 1, 0, 0) == 1 ? 0 : 10);
+	}
+	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+			   kt_now_ns(variant->clk) + 30 * NSEC));
+	EXPECT_EQ('y', b);
+	EXPECT_GT(start + 20 * NSEC, kt_now_ns(CLOCK_MONOTONIC));
+	EXPECT_EQ(0, kt_wait(self->child, 10000));
+	self->child = 0;
+}
+
+TEST_F(timeout, bad_clockid)
+{
+	static const clockid_t bad[] = {
+		CLOCK_BOOTTIME, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+		CLOCK_MONOTONIC_RAW, CLOCK_TAI, 99, -1,
+	};
+	uint64_t deadline = kt_now_ns(variant->clk) + WAIT_NS;
+	unsigned int i;
+	char b = 'x';
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
+					 bad[i], deadline))
+			TH_LOG("clockid %d", (int)bad[i]);
+		EXPECT_EQ(-EINVAL, timed(self->sfd, KIPC_IOC_SEND, &b, 1,
+					 bad[i], deadline))
+			TH_LOG("clockid %d", (int)bad[i]);
+	}
+	/* Nothing was sent by the failed calls. */
+	EXPECT_EQ(0, kt_fdinfo_num(self->sfd, "kipc-queued"));
+}
+
+TEST_F(timeout, signal_interrupts_wait)
+{
+	uint64_t deadline;
+	char b = 'x';
+
+	/* Without SA_RESTART: EINTR, long before the deadline. */
+	arm(0, 100);
+	deadline = kt_now_ns(variant->clk) + 30 * NSEC;
+	EXPECT_EQ(-EINTR, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
+				deadline));
+	EXPECT_EQ(1, alarms);
+	EXPECT_LT(kt_now_ns(variant->clk) + 10 * NSEC, deadline);
+
+	/* A blocking receive without a deadline too. */
+	arm(0, 100);
+	EXPECT_EQ(-EINTR, kt_recv1(self->rfd, &b, 1, NULL, 0));
+	EXPECT_EQ(1, alarms);
+
+	/* And a blocked send. */
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	arm(0, 100);
+	EXPECT_EQ(-EINTR, kt_send1(self->sfd, &b, 1, 0, 0));
+	EXPECT_EQ(1, alarms);
+	EXPECT_EQ(1, kt_fdinfo_num(self->sfd, "kipc-queued"));
+	signal(SIGALRM, SIG_DFL);
+}
+
+TEST_F(timeout, sa_restart_keeps_the_absolute_deadline)
+{
+	uint64_t deadline, now;
+	char b;
+
+	arm(1, 50);
+	deadline = kt_now_ns(variant->clk) + 300 * MSEC;
+	EXPECT_EQ(-ETIMEDOUT, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
+				    variant->clk, deadline));
+	now = kt_now_ns(variant->clk);
+	EXPECT_EQ(1, alarms);
+	EXPECT_LE(deadline, now);
+	EXPECT_GT(deadline + LATE_NS, now);
+	signal(SIGALRM, SIG_DFL);
+}
+
+KIPC_TEST_MAIN
