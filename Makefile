@@ -56,6 +56,7 @@ LIB_OBJS	:= $(patsubst libkipc/%.c,$(B)/libkipc/%.o,$(LIB_SRCS))
 LIB_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -fPIC -fvisibility=hidden \
 		   -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 LIB_SO		:= $(B)/lib/libkipc.so.$(VERSION)
+LIB_LIBS	:= -lmnl	# netlink statistics (libkipc/stats.c)
 
 lib: $(LIB_SO) $(B)/lib/libkipc.a $(B)/lib/pkgconfig/libkipc.pc
 
@@ -68,7 +69,8 @@ $(LIB_SO): $(LIB_OBJS) libkipc/libkipc.map
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,libkipc.so.$(SOVERSION) \
-		-Wl,--version-script=libkipc/libkipc.map -o $@ $(LIB_OBJS)
+		-Wl,--version-script=libkipc/libkipc.map -o $@ $(LIB_OBJS) \
+		$(LIB_LIBS)
 	$(Q)ln -sf libkipc.so.$(VERSION) $(B)/lib/libkipc.so.$(SOVERSION)
 	$(Q)ln -sf libkipc.so.$(SOVERSION) $(B)/lib/libkipc.so
 

@@ -23,14 +23,18 @@
  * @ref: one per end file
  * @user: the creator: charged for the channel and its queued inline bytes
  * @region: the bound region (a reference), or NULL
+ * @pid: the creating process, for netlink listings (a reference)
  * @id: the channel's id in kipc_channels
  * @depth: the most messages queued at once
  * @max_inline: the most inline bytes in one message
- * @lock: protects @queue, @nr_queued, @nr_senders and @nr_receivers
+ * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent
+ *	and @nr_received
  * @queue: queued messages, oldest first
  * @nr_queued: messages in @queue
  * @nr_senders: open send-end files
  * @nr_receivers: open receive-end files
+ * @nr_sent: messages queued since creation
+ * @nr_received: messages taken since creation
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
  * @rcu: freed after a grace period, for walkers of kipc_channels
@@ -39,16 +43,19 @@ struct kipc_channel {
 	struct kref ref;
 	struct kipc_user *user;
 	struct kipc_region *region;
+	struct pid *pid;
 	u32 id;
 	u32 depth;
 	u32 max_inline;
 
-	/* protects queue, nr_queued, nr_senders, nr_receivers */
+	/* protects queue, nr_queued, nr_senders, nr_receivers, nr_sent, nr_received */
 	spinlock_t lock;
 	struct list_head queue;
 	u32 nr_queued;
 	u32 nr_senders;
 	u32 nr_receivers;
+	u64 nr_sent;
+	u64 nr_received;
 	wait_queue_head_t send_wait;
 	wait_queue_head_t recv_wait;
 	struct rcu_head rcu;
@@ -111,6 +118,11 @@ static void kipc_channel_free(struct kref *ref)
 		kipc_kmsg_free(m);
 	}
 	xa_erase(&kipc_channels, c->id);
+	if (c->id) {
+		kipc_stat_inc(KIPC_STAT_CHANNELS_DESTROYED);
+		kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_CHANNEL, c->id, c->user->uid);
+	}
+	put_pid(c->pid);
 	if (c->region)
 		kipc_region_put(c->region);
 	kipc_user_uncharge_channel(c->user);
@@ -161,6 +173,7 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 	c->max_inline = max_inline ?: KIPC_DEFAULT_INLINE;
 	kipc_user_hold(user);
 	c->user = user;
+	c->pid = get_pid(task_tgid(current));
 	if (region) {
 		c->region = region->region;
 		kipc_region_get(c->region);
@@ -189,6 +202,8 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 	}
 	c->nr_receivers = 1;
 	*id = c->id;
+	kipc_stat_inc(KIPC_STAT_CHANNELS_CREATED);
+	kipc_nl_obj_created(KIPC_OBJ_TYPE_CHANNEL, c->id, user->uid);
 	return 0;
 
 out_put_channel:
@@ -254,6 +269,8 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 {
 	int ret;
 
+	bool full = false;
+
 	m->pid = get_pid(task_tgid(current));
 	m->uid = current_uid();
 	m->gid = current_gid();
@@ -267,11 +284,18 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 		if (c->nr_queued < c->depth)
 			break;
 		spin_unlock(&c->lock);
-		if (!wait)
-			return -EAGAIN;
+		if (!full) {
+			full = true;
+			kipc_nl_queue_full(c->id, c->user->uid);
+		}
+		if (!wait) {
+			ret = -EAGAIN;
+			goto out_failed;
+		}
+		kipc_stat_inc(KIPC_STAT_SEND_WAITS);
 		ret = kipc_wait_until(&c->send_wait, kipc_channel_writable, c, dl);
 		if (ret)
-			return ret;
+			goto out_failed;
 		spin_lock(&c->lock);
 	}
 	ret = kipc_user_charge_inflight(c->user, m->data_len);
@@ -286,13 +310,19 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 	}
 	list_add_tail(&m->node, &c->queue);
 	c->nr_queued++;
+	c->nr_sent++;
 	spin_unlock(&c->lock);
 	/* Pairs with prepare_to_wait() in kipc_wait_until(). */
 	wake_up_interruptible_sync_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
+	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
+	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
 	return 0;
 
 out_unlock:
 	spin_unlock(&c->lock);
+out_failed:
+	kipc_nl_send_failed(c->id, c->user->uid, ret);
 	return ret;
 }
 
@@ -331,6 +361,7 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 			*err = -EAGAIN;
 			return NULL;
 		}
+		kipc_stat_inc(KIPC_STAT_RECV_WAITS);
 		*err = kipc_wait_until(&c->recv_wait, kipc_channel_readable, c, dl);
 		if (*err)
 			return NULL;
@@ -351,10 +382,14 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 	}
 	list_del(&m->node);
 	c->nr_queued--;
+	c->nr_received++;
 	kipc_user_uncharge_inflight(c->user, m->data_len);
 	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	spin_unlock(&c->lock);
 	wake_up_interruptible_sync_poll(&c->send_wait, EPOLLOUT | EPOLLWRNORM);
+	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
+	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
 	return m;
 
 out_unlock:
@@ -382,7 +417,12 @@ void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
 	atomic_long_add(m->data_len, &c->user->inflight);
 	list_add(&m->node, &c->queue);
 	c->nr_queued++;
+	c->nr_received--;
 	spin_unlock(&c->lock);
+	/* Not received after all: the counters wrap back. */
+	kipc_stat_add(KIPC_STAT_MSGS_RECEIVED, -1ULL);
+	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, -(u64)m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, -(u64)m->nr_bufs);
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -390,9 +430,13 @@ static int kipc_send_release(struct inode *inode, struct file *file)
 {
 	struct kipc_channel *c = file->private_data;
 
+	bool last;
+
 	spin_lock(&c->lock);
-	c->nr_senders--;
+	last = !--c->nr_senders;
 	spin_unlock(&c->lock);
+	if (last)
+		kipc_nl_peer_closed(c->id, c->user->uid, false);
 	/* Receivers see end of stream once the queue drains. */
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
 	kref_put(&c->ref, kipc_channel_free);
@@ -405,8 +449,11 @@ static int kipc_recv_release(struct inode *inode, struct file *file)
 	struct kipc_kmsg *m, *tmp;
 	LIST_HEAD(dropped);
 
+	bool last;
+
 	spin_lock(&c->lock);
-	if (!--c->nr_receivers) {
+	last = !--c->nr_receivers;
+	if (last) {
 		/* Nobody can receive them: give their buffers back now. */
 		list_for_each_entry_safe(m, tmp, &c->queue, node) {
 			kipc_channel_drop_locked(c, m);
@@ -416,6 +463,8 @@ static int kipc_recv_release(struct inode *inode, struct file *file)
 	spin_unlock(&c->lock);
 	list_for_each_entry_safe(m, tmp, &dropped, node)
 		kipc_kmsg_free(m);
+	if (last)
+		kipc_nl_peer_closed(c->id, c->user->uid, true);
 	wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
 	kref_put(&c->ref, kipc_channel_free);
 	return 0;
@@ -497,3 +546,49 @@ static const struct file_operations kipc_recv_fops = {
 	.show_fdinfo	= kipc_recv_show_fdinfo,
 	.llseek		= noop_llseek,
 };
+
+/**
+ * kipc_nl_chan_next_stat() - the live channel with the smallest id >= @id
+ * @id: where to start
+ * @st: out: the channel's state
+ *
+ * For netlink listings: walks kipc_channels under RCU, takes a reference
+ * on the channel found (skipping one being freed), copies its state under
+ * its lock and drops the reference.
+ *
+ * Context: process context (dropping the reference may free the channel).
+ * Return: 0, or -ENOENT when no channel has an id >= @id.
+ */
+int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st)
+{
+	unsigned long index = id;
+	struct kipc_channel *c;
+
+	if (id > U32_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	for (;;) {
+		c = xa_find(&kipc_channels, &index, U32_MAX, XA_PRESENT);
+		if (!c || kref_get_unless_zero(&c->ref))
+			break;
+		index++;
+	}
+	rcu_read_unlock();
+	if (!c)
+		return -ENOENT;
+	st->id = c->id;
+	st->uid = c->user->uid;
+	st->pid = pid_vnr(c->pid);
+	st->depth = c->depth;
+	st->max_inline = c->max_inline;
+	st->region_id = c->region ? kipc_region_id(c->region) : 0;
+	spin_lock(&c->lock);
+	st->queued = c->nr_queued;
+	st->senders = c->nr_senders;
+	st->receivers = c->nr_receivers;
+	st->msgs_sent = c->nr_sent;
+	st->msgs_received = c->nr_received;
+	spin_unlock(&c->lock);
+	kref_put(&c->ref, kipc_channel_free);
+	return 0;
+}

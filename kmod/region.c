@@ -11,7 +11,9 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -28,6 +30,7 @@
  * @shm: the shmem file holding the pages; every mapping takes its own
  *	reference, so pages outlive the region while mapped
  * @user: the creator, charged for the region
+ * @pid: the creating process, for netlink listings (a reference)
  * @id: the region's id in kipc_regions
  * @bytes: size of the region
  * @buf_size: size of each buffer, 0 without a pool
@@ -52,6 +55,7 @@ struct kipc_region {
 	struct kref ref;
 	struct file *shm;
 	struct kipc_user *user;
+	struct pid *pid;
 	u32 id;
 	u64 bytes;
 	u64 buf_size;
@@ -82,6 +86,9 @@ static void kipc_region_free(struct kref *ref)
 	struct kipc_region *r = container_of(ref, struct kipc_region, ref);
 
 	xa_erase(&kipc_regions, r->id);
+	kipc_stat_inc(KIPC_STAT_REGIONS_DESTROYED);
+	kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_REGION, r->id, r->user->uid);
+	put_pid(r->pid);
 	fput(r->shm);
 	kvfree(r->owner);
 	kvfree(r->free);
@@ -206,6 +213,9 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 
 	kipc_user_hold(user);
 	r->user = user;
+	r->pid = get_pid(task_tgid(current));
+	kipc_stat_inc(KIPC_STAT_REGIONS_CREATED);
+	kipc_nl_obj_created(KIPC_OBJ_TYPE_REGION, r->id, user->uid);
 	file = kipc_region_new_handle(r, flags);
 	/* On failure the handle took no reference: drop the creation one. */
 	kipc_region_put(r);
@@ -303,6 +313,7 @@ int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
 		spin_unlock(&r->pool_lock);
 		if (!wait)
 			return -EAGAIN;
+		kipc_stat_inc(KIPC_STAT_BUF_ALLOC_WAITS);
 		ret = kipc_wait_until(&r->pool_wait, kipc_region_has_free, r,
 				      &forever);
 		if (ret)
@@ -627,3 +638,46 @@ static const struct file_operations kipc_region_fops = {
 	.show_fdinfo	= kipc_region_show_fdinfo,
 	.llseek		= noop_llseek,
 };
+
+/**
+ * kipc_nl_region_next_stat() - the live region with the smallest id >= @id
+ * @id: where to start
+ * @st: out: the region's state
+ *
+ * For netlink listings: walks kipc_regions under RCU, takes a reference
+ * on the region found (skipping one being freed), copies its state under
+ * its pool lock and drops the reference.
+ *
+ * Context: process context (dropping the reference may free the region).
+ * Return: 0, or -ENOENT when no region has an id >= @id.
+ */
+int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st)
+{
+	unsigned long index = id;
+	struct kipc_region *r;
+
+	if (id > U32_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	for (;;) {
+		r = xa_find(&kipc_regions, &index, U32_MAX, XA_PRESENT);
+		if (!r || kref_get_unless_zero(&r->ref))
+			break;
+		index++;
+	}
+	rcu_read_unlock();
+	if (!r)
+		return -ENOENT;
+	st->id = r->id;
+	st->uid = r->user->uid;
+	st->pid = pid_vnr(r->pid);
+	st->bytes = r->bytes;
+	st->buf_size = r->buf_size;
+	st->nr_bufs = r->nr_bufs;
+	spin_lock(&r->pool_lock);
+	st->nr_free = r->nr_free;
+	st->nr_in_flight = r->nr_in_flight;
+	spin_unlock(&r->pool_lock);
+	kipc_region_put(r);
+	return 0;
+}

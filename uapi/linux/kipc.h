@@ -426,4 +426,10 @@ struct kipc_requeue {
 #define KIPC_IOC_WAITV		_IOWR(KIPC_MAGIC, 0x32, struct kipc_waitv)
 #define KIPC_IOC_REQUEUE	_IOWR(KIPC_MAGIC, 0x33, struct kipc_requeue)
 
+/*
+ * The generic netlink family "kipc": its commands, attributes and enums,
+ * generated from Documentation/netlink/specs/kipc.yaml.
+ */
+#include <linux/kipc_nl.h>
+
 #endif /* _UAPI_LINUX_KIPC_H */

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/kipc.yaml */
+/* YNL-GEN kernel source */
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include "netlink-gen.h"
+
+#include <uapi/linux/kipc_nl.h>
+#include <compat.h>
+
+/* KIPC_CMD_REGION_GET - do */
+static const struct nla_policy kipc_region_get_do_nl_policy[KIPC_A_REGION_ID + 1] = {
+	[KIPC_A_REGION_ID] = { .type = NLA_U64, },
+};
+
+/* KIPC_CMD_REGION_GET - dump */
+static const struct nla_policy kipc_region_get_dump_nl_policy[KIPC_A_REGION_PID + 1] = {
+	[KIPC_A_REGION_UID] = { .type = NLA_U32, },
+	[KIPC_A_REGION_PID] = { .type = NLA_U32, },
+};
+
+/* KIPC_CMD_CHANNEL_GET - do */
+static const struct nla_policy kipc_channel_get_do_nl_policy[KIPC_A_CHANNEL_ID + 1] = {
+	[KIPC_A_CHANNEL_ID] = { .type = NLA_U64, },
+};
+
+/* KIPC_CMD_CHANNEL_GET - dump */
+static const struct nla_policy kipc_channel_get_dump_nl_policy[KIPC_A_CHANNEL_PID + 1] = {
+	[KIPC_A_CHANNEL_UID] = { .type = NLA_U32, },
+	[KIPC_A_CHANNEL_PID] = { .type = NLA_U32, },
+};
+
+/* Ops table for kipc */
+const struct genl_split_ops kipc_nl_ops[5] = {
+	{
+		.cmd	= KIPC_CMD_STATS_GET,
+		.doit	= kipc_nl_stats_get_doit,
+		.flags	= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_REGION_GET,
+		.doit		= kipc_nl_region_get_doit,
+		.policy		= kipc_region_get_do_nl_policy,
+		.maxattr	= KIPC_A_REGION_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_REGION_GET,
+		.dumpit		= kipc_nl_region_get_dumpit,
+		.policy		= kipc_region_get_dump_nl_policy,
+		.maxattr	= KIPC_A_REGION_PID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= KIPC_CMD_CHANNEL_GET,
+		.doit		= kipc_nl_channel_get_doit,
+		.policy		= kipc_channel_get_do_nl_policy,
+		.maxattr	= KIPC_A_CHANNEL_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_CHANNEL_GET,
+		.dumpit		= kipc_nl_channel_get_dumpit,
+		.policy		= kipc_channel_get_dump_nl_policy,
+		.maxattr	= KIPC_A_CHANNEL_PID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+};
+
+static const struct genl_multicast_group kipc_nl_mcgrps[] = {
+	[KIPC_NLGRP_EVENTS] = { "events", },
+};

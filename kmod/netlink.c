@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc generic netlink family "kipc": global counters, listings of regions
+ * and channels, and the events multicast group.
+ *
+ * The commands, attributes, policies and the split ops table are generated
+ * from Documentation/netlink/specs/kipc.yaml by tools/ynl-regen into
+ * netlink-gen.[ch]; netlink-gen.c is compiled as part of this file because
+ * its multicast group table is static. This file holds the handlers.
+ *
+ * Visibility: a caller with CAP_SYS_ADMIN (netlink_capable(): both the
+ * socket's opener and the caller) sees every object; any other caller sees
+ * only the objects its effective uid created. An object the caller may not
+ * see is reported as absent (ENOENT), never as forbidden, so that ids do
+ * not leak. The events group carries every user's events, so subscribing
+ * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
+ *
+ * Dumps walk objects in increasing id order through the *_stat_next()
+ * iterators of region.c and chan.c, which copy one object's state under its
+ * lock: no lock is held across messages, and the cursor (the next id to
+ * visit, in cb->ctx) stays valid whatever is created or destroyed between
+ * two messages of the dump.
+ */
+#include <linux/cred.h>
+#include <linux/sched.h>
+#include <linux/uidgid.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include <linux/kipc.h>
+
+#include "kipc.h"
+#include "netlink-gen.c"
+
+static struct genl_multicast_group kipc_nl_groups[ARRAY_SIZE(kipc_nl_mcgrps)];
+
+static struct genl_family kipc_nl_family = {
+	.name		= KIPC_GENL_NAME,
+	.version	= KIPC_GENL_VERSION,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.mcgrps		= kipc_nl_groups,
+	.n_mcgrps	= ARRAY_SIZE(kipc_nl_groups),
+};
+
+/* The counters of stats-get, in attribute order. */
+static const u16 kipc_nl_stat_attrs[KIPC_STAT_SEND_FAILED] = {
+	[KIPC_STAT_REGIONS_CREATED]	= KIPC_A_STATS_REGIONS_CREATED,
+	[KIPC_STAT_REGIONS_DESTROYED]	= KIPC_A_STATS_REGIONS_DESTROYED,
+	[KIPC_STAT_CHANNELS_CREATED]	= KIPC_A_STATS_CHANNELS_CREATED,
+	[KIPC_STAT_CHANNELS_DESTROYED]	= KIPC_A_STATS_CHANNELS_DESTROYED,
+	[KIPC_STAT_MSGS_SENT]		= KIPC_A_STATS_MSGS_SENT,
+	[KIPC_STAT_MSGS_RECEIVED]	= KIPC_A_STATS_MSGS_RECEIVED,
+	[KIPC_STAT_BYTES_SENT]		= KIPC_A_STATS_BYTES_SENT,
+	[KIPC_STAT_BYTES_RECEIVED]	= KIPC_A_STATS_BYTES_RECEIVED,
+	[KIPC_STAT_BUFS_SENT]		= KIPC_A_STATS_BUFS_SENT,
+	[KIPC_STAT_BUFS_RECEIVED]	= KIPC_A_STATS_BUFS_RECEIVED,
+	[KIPC_STAT_SEND_WAITS]		= KIPC_A_STATS_SEND_WAITS,
+	[KIPC_STAT_RECV_WAITS]		= KIPC_A_STATS_RECV_WAITS,
+	[KIPC_STAT_BUF_ALLOC_WAITS]	= KIPC_A_STATS_BUF_ALLOC_WAITS,
+	[KIPC_STAT_EVENTS_DROPPED]	= KIPC_A_STATS_EVENTS_DROPPED,
+};
+
+static int kipc_nl_put_u64(struct sk_buff *skb, int attr, u64 val, int pad)
+{
+	return nla_put_u64_64bit(skb, attr, val, pad);
+}
+
+static int kipc_nl_fill_stats(struct sk_buff *skb)
+{
+	struct kipc_stats sum;
+	struct nlattr *nest;
+	unsigned int i;
+
+	kipc_stats_read(&sum);
+	for (i = 0; i < ARRAY_SIZE(kipc_nl_stat_attrs); i++)
+		if (kipc_nl_put_u64(skb, kipc_nl_stat_attrs[i], sum.count[i],
+				    KIPC_A_STATS_PAD))
+			return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIPC_A_STATS_SEND_FAILED);
+	if (!nest)
+		return -EMSGSIZE;
+	/* Attribute types of send-failures are the reasons. */
+	for (i = KIPC_SEND_FAIL_REASON_AGAIN; i <= KIPC_SEND_FAIL_REASON_MAX; i++)
+		if (kipc_nl_put_u64(skb, i, sum.count[KIPC_STAT_SEND_FAILED + i - 1],
+				    KIPC_A_SEND_FAILURES_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Commands without a request attribute reject any (a policy would not). */
+static int kipc_nl_no_attrs(struct genl_info *info)
+{
+	if (!nlmsg_attrlen(info->nlhdr, GENL_HDRLEN))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "this command takes no attributes");
+	return -EINVAL;
+}
+
+/**
+ * kipc_nl_stats_get_doit() - KIPC_CMD_STATS_GET: the global counters
+ * @skb: the request
+ * @info: its parsed header
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (an attribute was given), -ENOMEM or -EMSGSIZE.
+ */
+int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	ret = kipc_nl_no_attrs(info);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0,
+				KIPC_CMD_STATS_GET);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto out_free_msg;
+	}
+	ret = kipc_nl_fill_stats(msg);
+	if (ret)
+		goto out_free_msg;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_free_msg:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/**
+ * struct kipc_nl_viewer - who asks, and which objects they asked for
+ * @admin: CAP_SYS_ADMIN: every object is visible
+ * @euid: otherwise only objects this uid created are
+ * @uid: filter on the creator's uid, when @has_uid
+ * @pid: filter on the creator's pid (caller's pid namespace), when @has_pid
+ * @has_uid: @uid is set
+ * @has_pid: @pid is set
+ */
+struct kipc_nl_viewer {
+	bool admin;
+	kuid_t euid;
+	kuid_t uid;
+	pid_t pid;
+	bool has_uid;
+	bool has_pid;
+};
+
+static void kipc_nl_viewer_init(struct kipc_nl_viewer *v, struct sk_buff *skb)
+{
+	memset(v, 0, sizeof(*v));
+	v->admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	v->euid = current_euid();
+}
+
+/* Parse the uid and pid filters of a dump request. */
+static int kipc_nl_viewer_filter(struct kipc_nl_viewer *v, struct sk_buff *skb,
+				 struct nlattr *uid, struct nlattr *pid,
+				 struct netlink_ext_ack *extack)
+{
+	struct user_namespace *ns = sk_user_ns(NETLINK_CB(skb).sk);
+
+	if (uid) {
+		v->uid = make_kuid(ns, nla_get_u32(uid));
+		if (!uid_valid(v->uid)) {
+			NL_SET_ERR_MSG_ATTR(extack, uid, "uid not mapped");
+			return -EINVAL;
+		}
+		v->has_uid = true;
+	}
+	if (pid) {
+		v->pid = nla_get_u32(pid);
+		v->has_pid = true;
+	}
+	return 0;
+}
+
+static bool kipc_nl_visible(const struct kipc_nl_viewer *v, kuid_t owner,
+			    pid_t pid)
+{
+	if (!v->admin && !uid_eq(owner, v->euid))
+		return false;
+	if (v->has_uid && !uid_eq(owner, v->uid))
+		return false;
+	return !v->has_pid || pid == v->pid;
+}
+
+/**
+ * struct kipc_nl_dump_ctx - state of a region or channel dump, in cb->ctx
+ * @next_id: the cursor: the smallest id not yet dumped
+ * @started: @viewer is set (on the dump's first call, in the requester's
+ *	context)
+ * @viewer: the requester and its filters
+ */
+struct kipc_nl_dump_ctx {
+	u64 next_id;
+	bool started;
+	struct kipc_nl_viewer viewer;
+};
+
+static struct kipc_nl_dump_ctx *kipc_nl_dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct kipc_nl_dump_ctx) > sizeof(cb->ctx));
+	return (struct kipc_nl_dump_ctx *)cb->ctx;
+}
+
+static int kipc_nl_dump_start(struct netlink_callback *cb, int uid_attr,
+			      int pid_attr)
+{
+	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
+	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
+	int ret;
+
+	if (ctx->started)
+		return 0;
+	kipc_nl_viewer_init(&ctx->viewer, cb->skb);
+	ret = kipc_nl_viewer_filter(&ctx->viewer, cb->skb,
+				    attrs ? attrs[uid_attr] : NULL,
+				    attrs ? attrs[pid_attr] : NULL, cb->extack);
+	if (ret)
+		return ret;
+	ctx->started = true;
+	return 0;
+}
+
+/* The uid an object's creator has in the requesting socket's namespace. */
+static u32 kipc_nl_uid(struct sk_buff *req, kuid_t uid)
+{
+	return from_kuid_munged(sk_user_ns(NETLINK_CB(req).sk), uid);
+}
+
+static int kipc_nl_fill_region(struct sk_buff *skb, struct sk_buff *req,
+			       const struct kipc_nl_region_stat *st)
+{
+	if (kipc_nl_put_u64(skb, KIPC_A_REGION_ID, st->id, KIPC_A_REGION_PAD) ||
+	    nla_put_u32(skb, KIPC_A_REGION_UID, kipc_nl_uid(req, st->uid)) ||
+	    nla_put_u32(skb, KIPC_A_REGION_PID, st->pid) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_BYTES, st->bytes,
+			    KIPC_A_REGION_PAD) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_BUF_SIZE, st->buf_size,
+			    KIPC_A_REGION_PAD) ||
+	    nla_put_u32(skb, KIPC_A_REGION_NR_BUFS, st->nr_bufs) ||
+	    nla_put_u32(skb, KIPC_A_REGION_NR_FREE, st->nr_free) ||
+	    nla_put_u32(skb, KIPC_A_REGION_NR_IN_FLIGHT, st->nr_in_flight))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kipc_nl_fill_chan(struct sk_buff *skb, struct sk_buff *req,
+			     const struct kipc_nl_chan_stat *st)
+{
+	if (kipc_nl_put_u64(skb, KIPC_A_CHANNEL_ID, st->id,
+			    KIPC_A_CHANNEL_PAD) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_UID, kipc_nl_uid(req, st->uid)) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_PID, st->pid) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_DEPTH, st->depth) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_QUEUED, st->queued) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_MAX_INLINE, st->max_inline) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_SENDERS, st->senders) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_RECEIVERS, st->receivers) ||
+	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_REGION_ID, st->region_id,
+			    KIPC_A_CHANNEL_PAD) ||
+	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_SENT, st->msgs_sent,
+			    KIPC_A_CHANNEL_PAD) ||
+	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_RECEIVED,
+			    st->msgs_received, KIPC_A_CHANNEL_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * One object kind as the get commands see it: how to find the next object
+ * from an id, and how to put it in a message. @stat is a scratch area of
+ * @stat_size bytes; @id, @uid and @pid read the common fields from it.
+ */
+struct kipc_nl_kind {
+	u8 cmd;
+	int id_attr, uid_attr, pid_attr;
+	int (*next)(u64 id, void *stat);
+	int (*fill)(struct sk_buff *skb, struct sk_buff *req, const void *stat);
+	u64 (*id)(const void *stat);
+	kuid_t (*uid)(const void *stat);
+	pid_t (*pid)(const void *stat);
+};
+
+static int kipc_nl_region_next(u64 id, void *st)
+{
+	return kipc_nl_region_next_stat(id, st);
+}
+
+static int kipc_nl_region_fill(struct sk_buff *skb, struct sk_buff *req,
+			       const void *st)
+{
+	return kipc_nl_fill_region(skb, req, st);
+}
+
+static u64 kipc_nl_region_id(const void *st)
+{
+	return ((const struct kipc_nl_region_stat *)st)->id;
+}
+
+static kuid_t kipc_nl_region_uid(const void *st)
+{
+	return ((const struct kipc_nl_region_stat *)st)->uid;
+}
+
+static pid_t kipc_nl_region_pid(const void *st)
+{
+	return ((const struct kipc_nl_region_stat *)st)->pid;
+}
+
+static int kipc_nl_chan_next(u64 id, void *st)
+{
+	return kipc_nl_chan_next_stat(id, st);
+}
+
+static int kipc_nl_chan_fill(struct sk_buff *skb, struct sk_buff *req,
+			     const void *st)
+{
+	return kipc_nl_fill_chan(skb, req, st);
+}
+
+static u64 kipc_nl_chan_id(const void *st)
+{
+	return ((const struct kipc_nl_chan_stat *)st)->id;
+}
+
+static kuid_t kipc_nl_chan_uid(const void *st)
+{
+	return ((const struct kipc_nl_chan_stat *)st)->uid;
+}
+
+static pid_t kipc_nl_chan_pid(const void *st)
+{
+	return ((const struct kipc_nl_chan_stat *)st)->pid;
+}
+
+static const struct kipc_nl_kind kipc_nl_region_kind = {
+	.cmd		= KIPC_CMD_REGION_GET,
+	.id_attr	= KIPC_A_REGION_ID,
+	.uid_attr	= KIPC_A_REGION_UID,
+	.pid_attr	= KIPC_A_REGION_PID,
+	.next		= kipc_nl_region_next,
+	.fill		= kipc_nl_region_fill,
+	.id		= kipc_nl_region_id,
+	.uid		= kipc_nl_region_uid,
+	.pid		= kipc_nl_region_pid,
+};
+
+static const struct kipc_nl_kind kipc_nl_chan_kind = {
+	.cmd		= KIPC_CMD_CHANNEL_GET,
+	.id_attr	= KIPC_A_CHANNEL_ID,
+	.uid_attr	= KIPC_A_CHANNEL_UID,
+	.pid_attr	= KIPC_A_CHANNEL_PID,
+	.next		= kipc_nl_chan_next,
+	.fill		= kipc_nl_chan_fill,
+	.id		= kipc_nl_chan_id,
+	.uid		= kipc_nl_chan_uid,
+	.pid		= kipc_nl_chan_pid,
+};
+
+union kipc_nl_stat {
+	struct kipc_nl_region_stat region;
+	struct kipc_nl_chan_stat chan;
+};
+
+static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
+			    struct sk_buff *skb, struct genl_info *info)
+{
+	struct kipc_nl_viewer viewer;
+	union kipc_nl_stat st;
+	struct sk_buff *msg;
+	void *hdr;
+	u64 id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, kind->id_attr)) {
+		NL_SET_ERR_MSG(info->extack, "missing attribute: id");
+		return -EINVAL;
+	}
+	id = nla_get_u64(info->attrs[kind->id_attr]);
+	kipc_nl_viewer_init(&viewer, skb);
+	ret = kind->next(id, &st);
+	if (ret || kind->id(&st) != id ||
+	    !kipc_nl_visible(&viewer, kind->uid(&st), kind->pid(&st))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->id_attr],
+				    "no object with this id");
+		return -ENOENT;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0, kind->cmd);
+	if (!hdr || kind->fill(msg, skb, &st)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
+			      struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
+	union kipc_nl_stat st;
+	void *hdr;
+	int ret;
+
+	ret = kipc_nl_dump_start(cb, kind->uid_attr, kind->pid_attr);
+	if (ret)
+		return ret;
+	while (!kind->next(ctx->next_id, &st)) {
+		u64 id = kind->id(&st);
+
+		if (kipc_nl_visible(&ctx->viewer, kind->uid(&st),
+				    kind->pid(&st))) {
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &kipc_nl_family,
+					  NLM_F_MULTI, kind->cmd);
+			if (!hdr)
+				break;
+			if (kind->fill(skb, cb->skb, &st)) {
+				genlmsg_cancel(skb, hdr);
+				break;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		if (id == U64_MAX) {
+			ctx->next_id = id;	/* nothing can follow */
+			return 0;
+		}
+		ctx->next_id = id + 1;
+	}
+	return skb->len;
+}
+
+/**
+ * kipc_nl_region_get_doit() - KIPC_CMD_REGION_GET do: one region by id
+ * @skb: the request
+ * @info: its header and attributes (policy: id)
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL (id missing), -ENOENT (no region with that id that
+ * the caller may see), -ENOMEM, -EMSGSIZE.
+ */
+int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kipc_nl_get_doit(&kipc_nl_region_kind, skb, info);
+}
+
+/**
+ * kipc_nl_region_get_dumpit() - KIPC_CMD_REGION_GET dump: visible regions
+ * @skb: the message to fill
+ * @cb: the dump's state (policy: uid, pid filters)
+ *
+ * Context: process context.
+ * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
+ */
+int kipc_nl_region_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_region_kind, skb, cb);
+}
+
+/**
+ * kipc_nl_channel_get_doit() - KIPC_CMD_CHANNEL_GET do: one channel by id
+ * @skb: the request
+ * @info: its header and attributes (policy: id)
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL (id missing), -ENOENT (no channel with that id that
+ * the caller may see), -ENOMEM, -EMSGSIZE.
+ */
+int kipc_nl_channel_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kipc_nl_get_doit(&kipc_nl_chan_kind, skb, info);
+}
+
+/**
+ * kipc_nl_channel_get_dumpit() - KIPC_CMD_CHANNEL_GET dump: visible channels
+ * @skb: the message to fill
+ * @cb: the dump's state (policy: uid, pid filters)
+ *
+ * Context: process context.
+ * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
+ */
+int kipc_nl_channel_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_chan_kind, skb, cb);
+}
+
+/**
+ * kipc_nl_event() - multicast an event to the events group
+ * @cmd: KIPC_CMD_OBJECT_CREATED, _OBJECT_DESTROYED, _PEER_CLOSED,
+ *	_QUEUE_FULL or _SEND_FAILED
+ * @type: the object's type
+ * @id: the object's id
+ * @owner: the object's creator
+ * @reason: a KIPC_SEND_FAIL_REASON_*, or 0 for none
+ * @err: a negative errno, or 0 for none
+ *
+ * Costs one test when nobody listens. A message that cannot be allocated
+ * is counted in KIPC_STAT_EVENTS_DROPPED.
+ *
+ * Context: any; allocates with GFP_ATOMIC.
+ */
+void kipc_nl_event(u8 cmd, enum kipc_obj_type type, u64 id, kuid_t owner,
+		   enum kipc_send_fail_reason reason, int err)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&kipc_nl_family, &init_net, KIPC_NLGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		goto out_dropped;
+	hdr = genlmsg_put(msg, 0, 0, &kipc_nl_family, 0, cmd);
+	if (!hdr ||
+	    nla_put_u32(msg, KIPC_A_EVENT_OBJ_TYPE, type) ||
+	    kipc_nl_put_u64(msg, KIPC_A_EVENT_ID, id, KIPC_A_EVENT_PAD) ||
+	    nla_put_u32(msg, KIPC_A_EVENT_UID,
+			from_kuid_munged(&init_user_ns, owner)) ||
+	    nla_put_u32(msg, KIPC_A_EVENT_PID, task_tgid_nr(current)) ||
+	    (reason && nla_put_u32(msg, KIPC_A_EVENT_REASON, reason)) ||
+	    (err && nla_put_u32(msg, KIPC_A_EVENT_ERRNO, -err))) {
+		nlmsg_free(msg);
+		goto out_dropped;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&kipc_nl_family, msg, 0, KIPC_NLGRP_EVENTS,
+			  GFP_ATOMIC);
+	return;
+
+out_dropped:
+	kipc_stat_inc(KIPC_STAT_EVENTS_DROPPED);
+}
+
+/**
+ * kipc_nl_init() - register the family
+ *
+ * Context: module init.
+ * Return: 0 or the error of genl_register_family().
+ */
+int kipc_nl_init(void)
+{
+	memcpy(kipc_nl_groups, kipc_nl_mcgrps, sizeof(kipc_nl_groups));
+	/* Events name every user's objects: listening needs CAP_SYS_ADMIN. */
+	kipc_nl_groups[KIPC_NLGRP_EVENTS].flags = GENL_MCAST_CAP_SYS_ADMIN;
+	return kipc_genl_register_family(&kipc_nl_family, kipc_nl_ops,
+					 ARRAY_SIZE(kipc_nl_ops));
+}
+
+/**
+ * kipc_nl_exit() - unregister the family
+ *
+ * Context: module exit.
+ */
+void kipc_nl_exit(void)
+{
+	kipc_genl_unregister_family(&kipc_nl_family);
+}

@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Statistics, listings and events of the kipc generic netlink family,
+ * over libmnl: resolve the family, run a do or a dump, read events.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "kipc.h"
+#include "sys.h"
+
+struct kipc_nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+	uint16_t family;
+	uint32_t events_group;	/* 0: the family has none */
+	char errmsg[256];	/* extack message of the last error */
+	char *buf;		/* MNL_SOCKET_BUFFER_SIZE bytes */
+};
+
+/* A request in progress: its data callback, and how far the reply got. */
+struct kipc_nl_run {
+	mnl_cb_t cb;		/* for each data message, libmnl style */
+	void *arg;
+	int stopped;		/* cb returned MNL_CB_STOP: skip the rest */
+	int finished;		/* the ack or NLMSG_DONE arrived */
+	struct kipc_nl *nl;
+};
+
+static struct nlmsghdr *kipc__nl_msg(struct kipc_nl *nl, uint16_t type,
+				     uint16_t flags, uint8_t cmd,
+				     uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+/* The ack: keep the extack message of an error, if the kernel sent one. */
+static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	struct kipc_nl_run *run = data;
+	const struct nlattr *a;
+	size_t off = sizeof(*err);
+
+	run->finished = 1;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += mnl_nlmsg_get_payload_len(&err->msg);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		mnl_attr_for_each(a, nlh, off) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING)) {
+				snprintf(run->nl->errmsg, sizeof(run->nl->errmsg),
+					 "%s", mnl_attr_get_str(a));
+			}
+		}
+	}
+	if (err->error) {
+		errno = -err->error;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+/* The end of a dump: an error the dump ended with, and its extack message. */
+static int kipc__nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc_nl_run *run = data;
+	const struct nlattr *a;
+	int err;
+
+	run->finished = 1;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
+		return MNL_CB_STOP;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		mnl_attr_for_each(a, nlh, sizeof(err)) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+				snprintf(run->nl->errmsg, sizeof(run->nl->errmsg),
+					 "%s", mnl_attr_get_str(a));
+		}
+	}
+	if (err < 0) {
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int kipc__nl_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc_nl_run *run = data;
+	int ret;
+
+	if (!run->cb || run->stopped)
+		return MNL_CB_OK;
+	ret = run->cb(nlh, run->arg);
+	if (ret == MNL_CB_STOP) {
+		/* Read on to the end of the reply, to keep the socket in step. */
+		run->stopped = 1;
+		return MNL_CB_OK;
+	}
+	return ret;
+}
+
+/*
+ * Send the request @nlh (at nl->buf) and read replies until its ack (a do)
+ * or NLMSG_DONE (a dump), calling @cb for each data message.
+ * Return: 0 or -errno.
+ */
+static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+			void *arg)
+{
+	struct kipc_nl_run run = { .cb = cb, .arg = arg, .nl = nl };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR]	= kipc__nl_err_cb,
+		[NLMSG_DONE]	= kipc__nl_done_cb,
+	};
+	unsigned int seq = nlh->nlmsg_seq;
+	ssize_t n;
+
+	nl->errmsg[0] = '\0';
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (!run.finished) {
+		n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
+		if (n < 0)
+			return -errno;
+		if (mnl_cb_run2(nl->buf, n, seq, nl->portid, kipc__nl_data_cb,
+				&run, ctl, NLMSG_MIN_TYPE) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+struct kipc_family_res {
+	uint16_t id;
+	uint32_t events;
+};
+
+static int kipc__grp_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1] = { NULL };
+	struct kipc_family_res *res = data;
+	const struct nlattr *g;
+
+	mnl_attr_for_each_nested(g, a) {
+		int t = mnl_attr_get_type(g);
+
+		if (t <= CTRL_ATTR_MCAST_GRP_MAX)
+			tb[t] = g;
+	}
+	if (tb[CTRL_ATTR_MCAST_GRP_NAME] && tb[CTRL_ATTR_MCAST_GRP_ID] &&
+	    !strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]),
+		    KIPC_MCGRP_EVENTS))
+		res->events = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	return MNL_CB_OK;
+}
+
+static int kipc__family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc_family_res *res = data;
+	const struct nlattr *a, *g;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case CTRL_ATTR_FAMILY_ID:
+			res->id = mnl_attr_get_u16(a);
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			mnl_attr_for_each_nested(g, a)
+				kipc__grp_cb(g, res);
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+KIPC_API int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
+{
+	struct kipc_family_res res = { 0 };
+	struct nlmsghdr *nlh;
+	struct kipc_nl *nl;
+	int ret;
+
+	if (!nlp || flags)
+		return -EINVAL;
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	if (!nl->buf) {
+		ret = -ENOMEM;
+		goto out_free_nl;
+	}
+	nl->sock = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	if (!nl->sock) {
+		ret = -errno;
+		goto out_free_buf;
+	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	/* Extended acks: the kernel's message for a refused request. */
+	ret = 1;
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &ret, sizeof(ret));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = time(NULL);
+
+	nlh = kipc__nl_msg(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
+	ret = kipc__nl_run(nl, nlh, kipc__family_cb, &res);
+	if (ret < 0)
+		goto out_close;	/* -ENOENT: the module is not loaded */
+	if (!res.id) {
+		ret = -EPROTO;
+		goto out_close;
+	}
+	nl->family = res.id;
+	nl->events_group = res.events;
+	*nlp = nl;
+	return 0;
+
+out_close:
+	mnl_socket_close(nl->sock);
+out_free_buf:
+	free(nl->buf);
+out_free_nl:
+	free(nl);
+	return ret;
+}
+
+KIPC_API int kipc_nl_close(struct kipc_nl *nl)
+{
+	if (!nl)
+		return -EINVAL;
+	mnl_socket_close(nl->sock);
+	free(nl->buf);
+	free(nl);
+	return 0;
+}
+
+KIPC_API int kipc_nl_fd(const struct kipc_nl *nl)
+{
+	return nl ? mnl_socket_get_fd(nl->sock) : -EINVAL;
+}
+
+KIPC_API const char *kipc_nl_errmsg(const struct kipc_nl *nl)
+{
+	return nl && nl->errmsg[0] ? nl->errmsg : NULL;
+}
+
+/* Global counters. */
+
+static int kipc__stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc_global_stats *st = data;
+	const struct nlattr *a, *f;
+	uint64_t *field[KIPC_A_STATS_MAX + 1] = {
+		[KIPC_A_STATS_REGIONS_CREATED]	= &st->regions_created,
+		[KIPC_A_STATS_REGIONS_DESTROYED] = &st->regions_destroyed,
+		[KIPC_A_STATS_CHANNELS_CREATED]	= &st->channels_created,
+		[KIPC_A_STATS_CHANNELS_DESTROYED] = &st->channels_destroyed,
+		[KIPC_A_STATS_MSGS_SENT]	= &st->msgs_sent,
+		[KIPC_A_STATS_MSGS_RECEIVED]	= &st->msgs_received,
+		[KIPC_A_STATS_BYTES_SENT]	= &st->bytes_sent,
+		[KIPC_A_STATS_BYTES_RECEIVED]	= &st->bytes_received,
+		[KIPC_A_STATS_BUFS_SENT]	= &st->bufs_sent,
+		[KIPC_A_STATS_BUFS_RECEIVED]	= &st->bufs_received,
+		[KIPC_A_STATS_SEND_WAITS]	= &st->send_waits,
+		[KIPC_A_STATS_RECV_WAITS]	= &st->recv_waits,
+		[KIPC_A_STATS_BUF_ALLOC_WAITS]	= &st->buf_alloc_waits,
+		[KIPC_A_STATS_EVENTS_DROPPED]	= &st->events_dropped,
+	};
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		unsigned int t = mnl_attr_get_type(a);
+
+		if (t == KIPC_A_STATS_SEND_FAILED) {
+			mnl_attr_for_each_nested(f, a) {
+				unsigned int r = mnl_attr_get_type(f);
+
+				if (r >= 1 && r <= KIPC_SEND_FAIL_REASON_MAX &&
+				    mnl_attr_get_payload_len(f) == 8)
+					st->send_failed[r] = mnl_attr_get_u64(f);
+			}
+		} else if (t <= KIPC_A_STATS_MAX && field[t] &&
+			   mnl_attr_get_payload_len(a) == 8) {
+			*field[t] = mnl_attr_get_u64(a);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+KIPC_API int kipc_stats_get(struct kipc_nl *nl, struct kipc_global_stats *st)
+{
+	struct nlmsghdr *nlh;
+
+	if (!nl || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_STATS_GET,
+			   KIPC_GENL_VERSION);
+	return kipc__nl_run(nl, nlh, kipc__stats_cb, st);
+}
+
+/* Channels and regions. */
+
+static uint64_t kipc__u64(const struct nlattr *a)
+{
+	return mnl_attr_get_payload_len(a) == 8 ? mnl_attr_get_u64(a) : 0;
+}
+
+static uint32_t kipc__u32(const struct nlattr *a)
+{
+	return mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a) : 0;
+}
+
+static void kipc__parse_channel(const struct nlmsghdr *nlh,
+				struct kipc_channel_stats *st)
+{
+	const struct nlattr *a;
+
+	memset(st, 0, sizeof(*st));
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case KIPC_A_CHANNEL_ID:
+			st->id = kipc__u64(a);
+			break;
+		case KIPC_A_CHANNEL_UID:
+			st->uid = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_PID:
+			st->pid = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_DEPTH:
+			st->depth = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_QUEUED:
+			st->queued = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_MAX_INLINE:
+			st->max_inline = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_SENDERS:
+			st->senders = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_RECEIVERS:
+			st->receivers = kipc__u32(a);
+			break;
+		case KIPC_A_CHANNEL_REGION_ID:
+			st->region_id = kipc__u64(a);
+			break;
+		case KIPC_A_CHANNEL_MSGS_SENT:
+			st->msgs_sent = kipc__u64(a);
+			break;
+		case KIPC_A_CHANNEL_MSGS_RECEIVED:
+			st->msgs_received = kipc__u64(a);
+			break;
+		}
+	}
+}
+
+static void kipc__parse_region(const struct nlmsghdr *nlh,
+			       struct kipc_region_stats *st)
+{
+	const struct nlattr *a;
+
+	memset(st, 0, sizeof(*st));
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case KIPC_A_REGION_ID:
+			st->id = kipc__u64(a);
+			break;
+		case KIPC_A_REGION_UID:
+			st->uid = kipc__u32(a);
+			break;
+		case KIPC_A_REGION_PID:
+			st->pid = kipc__u32(a);
+			break;
+		case KIPC_A_REGION_BYTES:
+			st->bytes = kipc__u64(a);
+			break;
+		case KIPC_A_REGION_BUF_SIZE:
+			st->buf_size = kipc__u64(a);
+			break;
+		case KIPC_A_REGION_NR_BUFS:
+			st->nr_bufs = kipc__u32(a);
+			break;
+		case KIPC_A_REGION_NR_FREE:
+			st->nr_free = kipc__u32(a);
+			break;
+		case KIPC_A_REGION_NR_IN_FLIGHT:
+			st->nr_in_flight = kipc__u32(a);
+			break;
+		}
+	}
+}
+
+struct kipc__dump {
+	kipc_channel_cb chan_cb;
+	kipc_region_cb region_cb;
+	kipc_event_cb event_cb;
+	void *arg;
+	int count;
+	int stop;		/* the positive value a user callback stopped with */
+};
+
+/* A user callback's 0 goes on; a positive value stops the walk. */
+static int kipc__user_ret(struct kipc__dump *d, int ret)
+{
+	if (!ret)
+		return MNL_CB_OK;
+	d->stop = ret;
+	return MNL_CB_STOP;
+}
+
+static int kipc__channel_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc__dump *d = data;
+	struct kipc_channel_stats st;
+
+	kipc__parse_channel(nlh, &st);
+	return kipc__user_ret(d, d->chan_cb(&st, d->arg));
+}
+
+static int kipc__region_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc__dump *d = data;
+	struct kipc_region_stats st;
+
+	kipc__parse_region(nlh, &st);
+	return kipc__user_ret(d, d->region_cb(&st, d->arg));
+}
+
+static int kipc__copy_channel(const struct kipc_channel_stats *st, void *arg)
+{
+	*(struct kipc_channel_stats *)arg = *st;
+	return 0;
+}
+
+static int kipc__copy_region(const struct kipc_region_stats *st, void *arg)
+{
+	*(struct kipc_region_stats *)arg = *st;
+	return 0;
+}
+
+static int kipc__filter(struct nlmsghdr *nlh, const struct kipc_filter *f,
+			int uid_attr, int pid_attr)
+{
+	if (!f)
+		return 0;
+	if (f->flags & ~(KIPC_FILTER_UID | KIPC_FILTER_PID))
+		return -EINVAL;
+	if (f->flags & KIPC_FILTER_UID)
+		mnl_attr_put_u32(nlh, uid_attr, f->uid);
+	if (f->flags & KIPC_FILTER_PID)
+		mnl_attr_put_u32(nlh, pid_attr, f->pid);
+	return 0;
+}
+
+KIPC_API int kipc_channel_stats_get(struct kipc_nl *nl, uint64_t id,
+				    struct kipc_channel_stats *st)
+{
+	struct kipc__dump d = { .chan_cb = kipc__copy_channel, .arg = st };
+	struct nlmsghdr *nlh;
+
+	if (!nl || !st)
+		return -EINVAL;
+	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_CHANNEL_GET,
+			   KIPC_GENL_VERSION);
+	mnl_attr_put_u64(nlh, KIPC_A_CHANNEL_ID, id);
+	return kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+}
+
+KIPC_API int kipc_channel_stats_dump(struct kipc_nl *nl,
+				     const struct kipc_filter *filter,
+				     kipc_channel_cb cb, void *arg)
+{
+	struct kipc__dump d = { .chan_cb = cb, .arg = arg };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!nl || !cb)
+		return -EINVAL;
+	nlh = kipc__nl_msg(nl, nl->family, NLM_F_DUMP, KIPC_CMD_CHANNEL_GET,
+			   KIPC_GENL_VERSION);
+	ret = kipc__filter(nlh, filter, KIPC_A_CHANNEL_UID, KIPC_A_CHANNEL_PID);
+	if (ret)
+		return ret;
+	ret = kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+	return ret ? ret : d.stop;
+}
+
+KIPC_API int kipc_region_stats_get(struct kipc_nl *nl, uint64_t id,
+				   struct kipc_region_stats *st)
+{
+	struct kipc__dump d = { .region_cb = kipc__copy_region, .arg = st };
+	struct nlmsghdr *nlh;
+
+	if (!nl || !st)
+		return -EINVAL;
+	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_REGION_GET,
+			   KIPC_GENL_VERSION);
+	mnl_attr_put_u64(nlh, KIPC_A_REGION_ID, id);
+	return kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+}
+
+KIPC_API int kipc_region_stats_dump(struct kipc_nl *nl,
+				    const struct kipc_filter *filter,
+				    kipc_region_cb cb, void *arg)
+{
+	struct kipc__dump d = { .region_cb = cb, .arg = arg };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!nl || !cb)
+		return -EINVAL;
+	nlh = kipc__nl_msg(nl, nl->family, NLM_F_DUMP, KIPC_CMD_REGION_GET,
+			   KIPC_GENL_VERSION);
+	ret = kipc__filter(nlh, filter, KIPC_A_REGION_UID, KIPC_A_REGION_PID);
+	if (ret)
+		return ret;
+	ret = kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	return ret ? ret : d.stop;
+}
+
+/* Events. */
+
+KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
+{
+	if (!nl)
+		return -EINVAL;
+	if (!nl->events_group)
+		return -EOPNOTSUPP;
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
+				  &nl->events_group,
+				  sizeof(nl->events_group)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	struct kipc__dump *d = data;
+	struct kipc_event ev = { .cmd = g->cmd };
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+		switch (mnl_attr_get_type(a)) {
+		case KIPC_A_EVENT_OBJ_TYPE:
+			ev.obj_type = kipc__u32(a);
+			break;
+		case KIPC_A_EVENT_ID:
+			ev.id = kipc__u64(a);
+			break;
+		case KIPC_A_EVENT_UID:
+			ev.uid = kipc__u32(a);
+			break;
+		case KIPC_A_EVENT_PID:
+			ev.pid = kipc__u32(a);
+			break;
+		case KIPC_A_EVENT_REASON:
+			ev.reason = kipc__u32(a);
+			break;
+		case KIPC_A_EVENT_ERRNO:
+			ev.err = kipc__u32(a);
+			break;
+		}
+	}
+	d->count++;
+	return d->event_cb(&ev, d->arg) ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
+{
+	struct kipc__dump d = { .event_cb = cb, .arg = arg };
+	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl };
+	int ret;
+	ssize_t n;
+
+	if (!nl || !cb)
+		return -EINVAL;
+	n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
+	if (n < 0)
+		return -errno;
+	/* Notifications carry sequence 0 and port 0: match any. */
+	ret = mnl_cb_run(nl->buf, n, 0, 0, kipc__nl_data_cb, &run);
+	if (ret < 0)
+		return -errno;
+	return d.count;
+}

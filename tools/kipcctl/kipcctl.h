@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipcctl: shared declarations of the commands (one file each).
+ */
+#ifndef KIPCCTL_H
+#define KIPCCTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kipc.h>
+
+extern int json;	/* -j: print JSON */
+
+/* Each command: argc/argv start at the command's name. */
+int cmd_version(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+
+/* Open the netlink family, printing a clear error. 0 or -errno. */
+int open_nl(struct kipc_nl **nl);
+/* Print "kipcctl: WHAT: strerror(-err)" and the kernel's message. */
+void nl_error(struct kipc_nl *nl, const char *what, int err);
+
+/* One object's fields, as text or as JSON. */
+void print_channel(const struct kipc_channel_stats *st, int first);
+void print_region(const struct kipc_region_stats *st, int first);
+const char *event_name(uint32_t cmd);
+const char *obj_type_name(uint32_t type);
+const char *reason_name(uint32_t reason);
+
+/* Parse the --uid/--pid options of list and top. 0, or 2 on a usage error. */
+int parse_filter(int argc, char **argv, int *optind_out,
+		 struct kipc_filter *f, int *interval, int *count);
+
+#endif /* KIPCCTL_H */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl: inspect and monitor kipc. Dispatches to one file per command.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kipcctl.h"
+
+int json;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kipcctl [-j] COMMAND [ARGS]\n"
+		"  -j, --json   print JSON\n"
+		"commands:\n"
+		"  version                       ABI version and features of the loaded module\n"
+		"  stats                         global counters\n"
+		"  list [channels|regions] [--uid U] [--pid P]\n"
+		"                                the objects the caller may see\n"
+		"  show ID                       one channel or region\n"
+		"  monitor [--count N]           print events as they happen\n"
+		"  top [--interval S] [--count N] [--uid U] [--pid P]\n"
+		"                                channels by activity, refreshed\n");
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "version", cmd_version },
+	{ "stats", cmd_stats },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "monitor", cmd_monitor },
+	{ "top", cmd_top },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[optind], commands[i].name)) {
+			argc -= optind;
+			argv += optind;
+			optind = 1;
+			return commands[i].fn(argc, argv);
+		}
+	}
+	fprintf(stderr, "kipcctl: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}
