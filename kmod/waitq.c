@@ -28,7 +28,8 @@
  * not sleep. The wake with no waiters costs one barrier and one load.
  *
  * A waiter is taken off its bucket by whoever wakes it, under the bucket's
- * lock; q->state is written under that lock too, so a waiter that removes
+ * lock, and its task woken after the lock is dropped; q->state is written
+ * under that lock too, so a waiter that removes
  * itself after a timeout or a signal learns, under the lock, whether it was
  * woken first. Requeue moves waiters to another bucket under both locks and
  * updates q->bucket, which a waiter re-reads until it holds the right lock.
@@ -36,6 +37,7 @@
 #include <linux/highmem.h>
 #include <linux/jhash.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "kipc.h"
@@ -125,14 +127,49 @@ static u32 kipc_word_read(struct page *page, u64 offset)
 	return val;
 }
 
-/* Wake @q and take it off its bucket. Context: q->bucket->lock held. */
-static void kipc_waiter_wake(struct kipc_waiter *q, int state)
+/*
+ * Tasks to wake once the bucket lock is dropped, so that a woken waiter
+ * does not spin on the lock its waker still holds (futex's wake_q, which
+ * modules cannot use).
+ */
+#define KIPC_WAKE_BATCH	16
+
+struct kipc_wake_list {
+	unsigned int nr;
+	struct task_struct *tasks[KIPC_WAKE_BATCH];
+};
+
+/*
+ * Mark @q woken and take it off its bucket; its task is woken by
+ * kipc_wake_list_flush(). Context: q->bucket->lock held.
+ */
+static void kipc_waiter_wake(struct kipc_waiter *q, int state,
+			     struct kipc_wake_list *wl)
 {
+	struct task_struct *task = q->task;
+
 	list_del_init(&q->node);
 	atomic_dec(&q->bucket->waiters);
-	WRITE_ONCE(q->state, state);
-	/* The waiter cannot return before it takes this lock: q stays valid. */
-	wake_up_process(q->task);
+	if (wl->nr < KIPC_WAKE_BATCH) {
+		/* Once state is written q may vanish: hold the task instead. */
+		wl->tasks[wl->nr++] = get_task_struct(task);
+		WRITE_ONCE(q->state, state);
+	} else {
+		/* The waiter cannot return before it takes our lock. */
+		WRITE_ONCE(q->state, state);
+		wake_up_process(task);
+	}
+}
+
+static void kipc_wake_list_flush(struct kipc_wake_list *wl)
+{
+	unsigned int i;
+
+	for (i = 0; i < wl->nr; i++) {
+		wake_up_process(wl->tasks[i]);
+		put_task_struct(wl->tasks[i]);
+	}
+	wl->nr = 0;
 }
 
 /*
@@ -329,6 +366,7 @@ out_unqueue:
 int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
 {
 	struct kipc_region *r = h->region;
+	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
 	struct kipc_wq_bucket *b;
 	int woken = 0;
@@ -346,11 +384,12 @@ int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
 	list_for_each_entry_safe(q, tmp, &b->chain, node) {
 		if (q->region != r || q->offset != offset || !(q->bitset & bitset))
 			continue;
-		kipc_waiter_wake(q, KIPC_WAITER_WOKEN);
+		kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
 		if (++woken >= nr)
 			break;
 	}
 	spin_unlock(&b->lock);
+	kipc_wake_list_flush(&wl);
 	return woken;
 }
 
@@ -396,6 +435,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 		 u32 nr_wake, u32 nr_requeue, u64 dst)
 {
 	struct kipc_region *r = h->region;
+	struct kipc_wake_list wl = {};
 	struct kipc_wq_bucket *b1, *b2;
 	struct kipc_waiter *q, *tmp;
 	u32 woken = 0, moved = 0;
@@ -422,7 +462,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 		if (q->region != r || q->offset != offset)
 			continue;
 		if (woken < nr_wake) {
-			kipc_waiter_wake(q, KIPC_WAITER_WOKEN);
+			kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
 			woken++;
 			continue;
 		}
@@ -440,6 +480,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 	ret = woken + moved;
 out_unlock:
 	kipc_wq_double_unlock(b1, b2);
+	kipc_wake_list_flush(&wl);
 	atomic_dec(&b2->waiters);
 	put_page(page);
 	return ret;
@@ -453,6 +494,7 @@ out_unlock:
  */
 void kipc_waitq_region_dead(struct kipc_region *r)
 {
+	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
 	unsigned long i;
 
@@ -469,7 +511,8 @@ void kipc_waitq_region_dead(struct kipc_region *r)
 		spin_lock(&b->lock);
 		list_for_each_entry_safe(q, tmp, &b->chain, node)
 			if (q->region == r)
-				kipc_waiter_wake(q, KIPC_WAITER_DEAD);
+				kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
 		spin_unlock(&b->lock);
+		kipc_wake_list_flush(&wl);
 	}
 }
