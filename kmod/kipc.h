@@ -14,6 +14,7 @@
 
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/jump_label.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
@@ -277,17 +278,21 @@ struct kipc_stats {
 };
 
 DECLARE_PER_CPU(struct kipc_stats, kipc_stats);
+/* Counting on (module parameter "stats"); a patched jump when off. */
+DECLARE_STATIC_KEY_TRUE(kipc_stats_on);
 
 /* Count @n more of @stat on this CPU. Context: any. */
 static inline void kipc_stat_add(enum kipc_stat stat, u64 n)
 {
-	this_cpu_add(kipc_stats.count[stat], n);
+	if (static_branch_likely(&kipc_stats_on))
+		this_cpu_add(kipc_stats.count[stat], n);
 }
 
 /* Count one more of @stat on this CPU. Context: any. */
 static inline void kipc_stat_inc(enum kipc_stat stat)
 {
-	this_cpu_inc(kipc_stats.count[stat]);
+	if (static_branch_likely(&kipc_stats_on))
+		this_cpu_inc(kipc_stats.count[stat]);
 }
 
 void kipc_stats_read(struct kipc_stats *sum);

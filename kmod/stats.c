@@ -8,12 +8,49 @@
  * snapshot (counters move while it is taken) but each counter only grows.
  */
 #include <linux/errno.h>
+#include <linux/kstrtox.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 #include <linux/percpu.h>
 #include <linux/string.h>
 
 #include "kipc.h"
 
 DEFINE_PER_CPU(struct kipc_stats, kipc_stats);
+DEFINE_STATIC_KEY_TRUE(kipc_stats_on);
+
+/*
+ * "stats": write N to stop counting (the counting code is patched out), Y
+ * to resume; for measuring what statistics cost. Netlink reads the totals
+ * either way.
+ */
+static int kipc_stats_param_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool(val, &on);
+	if (ret)
+		return ret;
+	if (on)
+		static_branch_enable(&kipc_stats_on);
+	else
+		static_branch_disable(&kipc_stats_on);
+	return 0;
+}
+
+static int kipc_stats_param_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n",
+			  static_branch_likely(&kipc_stats_on) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops kipc_stats_param_ops = {
+	.set = kipc_stats_param_set,
+	.get = kipc_stats_param_get,
+};
+module_param_cb(stats, &kipc_stats_param_ops, NULL, 0644);
+MODULE_PARM_DESC(stats, "Count per-CPU statistics (default Y)");
 
 /**
  * kipc_stats_read() - sum the counters of every CPU

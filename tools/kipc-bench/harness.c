@@ -466,7 +466,8 @@ int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 	       enum kb_test test, enum kb_mode mode, size_t size,
 	       struct kb_run *run, char *why, size_t whylen)
 {
-	struct kb_chan c = { .mech = m, .mode = mode, .size = size };
+	struct kb_chan c = { .mech = m, .mode = mode, .size = size,
+			     .touch = o->touch };
 	struct kb_side s = { .c = &c, .o = o, .test = test };
 	pid_t pid, parent = getpid();
 	int ret;

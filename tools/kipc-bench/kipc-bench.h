@@ -100,6 +100,7 @@ struct kb_mech {
  * @side:	0 in the parent, 1 in the child
  * @peer:	the other process
  * @priv:	the mechanism's state, allocated by @setup
+ * @touch:	--touch: every byte of every message is written and read
  * @why:	what failed, set with kb_fail()
  */
 struct kb_chan {
@@ -109,6 +110,7 @@ struct kb_chan {
 	int side;
 	pid_t peer;
 	void *priv;
+	bool touch;
 	char why[160];
 };
 
@@ -128,6 +130,8 @@ extern const struct kb_mech kb_mech_futex_shared;
 extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
+extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_region;
+int kb_kipc_chanmem(unsigned int n);
 
 /* Histogram (stats.c): log-linear, 32 linear buckets per power of two */
 #define KB_HIST_SUB_BITS	5

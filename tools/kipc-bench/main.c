@@ -22,6 +22,8 @@ static const char kb_usage[] =
 "usage: kipc-bench [options] [TEST...]    run TESTs (default: latency)\n"
 "       kipc-bench list                   mechanisms and their availability\n"
 "       kipc-bench compare A.json B.json  figures of two runs and B/A\n"
+"       kipc-bench chanmem [N]            kernel slab bytes per idle kipc\n"
+"                                         channel (N channels, default 1000)\n"
 "\n"
 "TEST: latency (ping-pong round trip), throughput (one-way stream),\n"
 "      wake (send to wake-up), all\n"
@@ -570,6 +572,14 @@ int main(int argc, char **argv)
 		if (argc != 4)
 			kb_usage_error("compare takes two JSON files");
 		return kb_compare(argv[2], argv[3]) ? 1 : 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "chanmem")) {
+		uint64_t n = 1000;
+
+		if (argc > 3 || (argc == 3 && (kb_parse_u64(argv[2], &n) ||
+					       !n || n > 100000)))
+			kb_usage_error("chanmem takes a count, 1 to 100000");
+		return kb_kipc_chanmem(n);
 	}
 	kb_parse(&o, argc, argv);
 	return kb_cmd_run(&o);

@@ -29,6 +29,8 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_cma,
 	&kb_mech_cma_read,
 	&kb_mech_spin_ring,
+	&kb_mech_kipc_inline,
+	&kb_mech_kipc_region,
 };
 
 const size_t kb_nr_mechs = ARRAY_SIZE(kb_mechs);

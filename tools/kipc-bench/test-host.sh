@@ -32,7 +32,7 @@ MECHS="pipe fifo unix-stream unix-dgram unix-seqpacket tcp sysv-msg sysv-shm
 posix-mq posix-shm futex-shared eventfd signal vmsplice cma cma-read spin-ring"
 
 expect 0 "list" "$BENCH" list
-for m in $MECHS; do
+for m in $MECHS kipc-inline kipc-region; do
 	grep -q "^$m " "$TMP/out" || fail "list shows $m"
 done
 
@@ -142,7 +142,7 @@ fi
 for bad in "--bogus" "--sizes 0" "--sizes 7" "--sizes 4X" "--sizes 2G" \
 	   "--repeats 0" "--time -1" "--mode sideways" "--mech nosuch" \
 	   "--cpu 100000" "--inject maybe" "nosuchtest" "list extra" \
-	   "compare onlyone"; do
+	   "compare onlyone" "chanmem 0" "chanmem x" "chanmem 1 2"; do
 	# shellcheck disable=SC2086
 	expect 2 "bad option: $bad" "$BENCH" $bad
 	grep -q '^usage:' "$TMP/err" || fail "bad option $bad prints usage"

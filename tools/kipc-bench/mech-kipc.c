@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: kipc's own rows, through libkipc.
+ *
+ * kipc-inline:	the message is inline bytes of a kipc channel, copied in at
+ *		send and out at receive (at most 64 KiB, the ABI's cap)
+ * kipc-region:	the message lives in a buffer of a region's pool: the sender
+ *		allocates a buffer (waiting while the pool is empty), builds
+ *		the message in it and sends its offset; ownership moves to
+ *		the receiver, which reads the bytes in place and releases the
+ *		buffer back to the pool.  No byte is copied.
+ *
+ * Each direction is a channel of its own (side d sends on chan[d]); the
+ * region is created before fork, so it is mapped at the same address in
+ * both processes.  After fork each process attaches a region handle of its
+ * own (without a second mapping): buffers are owned by handles, and a
+ * private handle gives everything back when its process dies.
+ *
+ * Built without libkipc (standalone `make -C tools/kipc-bench`), the rows
+ * are listed and reported unavailable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include "kipc-bench.h"
+
+#ifdef KB_HAVE_LIBKIPC
+#include <kipc.h>
+
+#define KB_KIPC_PAGE		4096ULL
+/*
+ * The pool: the same number of buffers at every size, so that the cost per
+ * message compares across sizes (a smaller pool makes the sender wait for
+ * the receiver more often).  Untouched, a buffer costs one page whatever
+ * its size; with --touch every page is real, so the pool is capped.
+ */
+#define KB_KIPC_POOL_BUFS	8
+#define KB_KIPC_TOUCH_BYTES	(256ULL << 20)
+#define KB_KIPC_MIN_BUFS	2
+#define KB_KIPC_MAX_INLINE	65536		/* KIPC_IOC_CHANNEL_CREATE cap */
+
+struct kb_kipc {
+	struct kipc *k;
+	struct kipc_region *region;	/* created before fork: the mapping */
+	struct kipc_region *mine;	/* this process's own handle */
+	struct kipc_chan *tx[2];	/* direction d: side d sends */
+	struct kipc_chan *rx[2];
+	char *base;			/* the region, same in both sides */
+	uint64_t tx_off;		/* buffer tx_buf() handed out */
+	uint64_t rx_off;		/* buffer recv() returned */
+	void *rxbuf;			/* kipc-inline: receive buffer */
+};
+
+static int kb_kipc_probe(char *why, size_t len, uint64_t need)
+{
+	struct kipc_version_info info;
+	struct kipc *k;
+	int ret;
+
+	if (access(KIPC_DEVICE_PATH, F_OK)) {
+		snprintf(why, len, "%s missing", KIPC_DEVICE_PATH);
+		return -ENOENT;
+	}
+	ret = kipc_open(&k, 0);
+	if (ret < 0)
+		return kb_err(ret, why, len, "kipc_open");
+	ret = kipc_version(k, &info);
+	kipc_close(k);
+	if (ret < 0)
+		return kb_err(ret, why, len, "kipc_version");
+	if ((info.features & need) != need) {
+		snprintf(why, len, "module lacks feature bits 0x%llx",
+			 (unsigned long long)(need & ~info.features));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int kb_kipc_inline_available(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len, KIPC_FEATURE_CHANNEL);
+}
+
+static int kb_kipc_region_available(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len,
+			     KIPC_FEATURE_CHANNEL | KIPC_FEATURE_REGION);
+}
+
+static void kb_kipc_teardown(struct kb_chan *c)
+{
+	struct kb_kipc *p = c->priv;
+	int d;
+
+	if (!p)
+		return;
+	for (d = 0; d < 2; d++) {
+		if (p->tx[d])
+			kipc_chan_close(p->tx[d]);
+		if (p->rx[d])
+			kipc_chan_close(p->rx[d]);
+	}
+	if (p->mine)
+		kipc_region_close(p->mine);
+	if (p->region)
+		kipc_region_close(p->region);
+	if (p->k)
+		kipc_close(p->k);
+	kb_unmap(p->rxbuf, c->size);
+	free(p);
+	c->priv = NULL;
+}
+
+/* Quotas and caps of the module read as "too large here": skip the row. */
+static int kb_kipc_limit(struct kb_chan *c, int ret, const char *what)
+{
+	if (ret == -EFBIG || ret == -ENOSPC || ret == -ENOMEM)
+		ret = -ENOSPC;
+	return kb_fail(c, ret, what);
+}
+
+static int kb_kipc_setup(struct kb_chan *c, bool region)
+{
+	struct kipc_channel_attr attr = { 0 };
+	struct kb_kipc *p;
+	int d, ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return kb_fail(c, -ENOMEM, "calloc");
+	c->priv = p;
+	ret = kipc_open(&p->k, 0);
+	if (ret < 0) {
+		kb_fail(c, ret, "kipc_open");
+		goto out_teardown;
+	}
+	if (region) {
+		uint64_t buf = (c->size + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+		uint64_t n = KB_KIPC_POOL_BUFS;
+
+		if (c->touch && n * buf > KB_KIPC_TOUCH_BYTES)
+			n = KB_KIPC_TOUCH_BYTES / buf;
+		if (n < KB_KIPC_MIN_BUFS)
+			n = KB_KIPC_MIN_BUFS;
+		ret = kipc_region_create(p->k, n * buf, buf, 0, &p->region);
+		if (ret < 0) {
+			kb_kipc_limit(c, ret, "kipc_region_create");
+			goto out_teardown;
+		}
+		p->base = kipc_region_base(p->region);
+		attr.region = p->region;
+	} else {
+		attr.max_inline = c->size;
+		p->rxbuf = kb_map(c->size);
+		if (!p->rxbuf) {
+			ret = kb_fail(c, -errno, "mmap receive buffer");
+			goto out_teardown;
+		}
+	}
+	for (d = 0; d < 2; d++) {
+		ret = kipc_channel_create(p->k, &attr, &p->tx[d], &p->rx[d]);
+		if (ret < 0) {
+			kb_kipc_limit(c, ret, "kipc_channel_create");
+			goto out_teardown;
+		}
+	}
+	return 0;
+
+out_teardown:
+	kb_kipc_teardown(c);
+	return ret;
+}
+
+static int kb_kipc_inline_setup(struct kb_chan *c)
+{
+	return kb_kipc_setup(c, false);
+}
+
+static int kb_kipc_region_setup(struct kb_chan *c)
+{
+	return kb_kipc_setup(c, true);
+}
+
+/* After fork: a region handle of our own, sharing the inherited mapping. */
+static int kb_kipc_region_attach(struct kb_chan *c)
+{
+	struct kb_kipc *p = c->priv;
+	int ret;
+
+	ret = kipc_region_attach(p->region, KIPC_REGION_NOMAP, &p->mine);
+	return ret < 0 ? kb_fail(c, ret, "kipc_region_attach") : 0;
+}
+
+static int kb_kipc_inline_send(struct kb_chan *c, const void *buf,
+			       size_t len)
+{
+	struct kb_kipc *p = c->priv;
+	int ret;
+
+	ret = kipc_channel_send_bytes(p->tx[c->side], buf, len, 0);
+	return ret < 0 ? kb_fail(c, ret, "kipc_channel_send_bytes") : 0;
+}
+
+static int kb_kipc_inline_recv(struct kb_chan *c, const void **data,
+			       size_t len, bool nonblock)
+{
+	struct kb_kipc *p = c->priv;
+	struct kipc_msg m;
+	int ret;
+
+	kipc_msg_init(&m, p->rxbuf, c->size, NULL, 0, 0);
+	ret = kipc_channel_recv(p->rx[!c->side], &m, 1,
+				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, NULL);
+	if (ret == -EAGAIN && nonblock)
+		return ret;
+	if (ret < 0)
+		return kb_fail(c, ret, "kipc_channel_recv");
+	if (!ret)
+		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
+	if (m.data_len != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	*data = p->rxbuf;
+	return 0;
+}
+
+/* The sender builds the message in a buffer of the pool. */
+static void *kb_kipc_region_tx_buf(struct kb_chan *c)
+{
+	struct kb_kipc *p = c->priv;
+	int ret;
+
+	ret = kipc_buf_alloc(p->mine, &p->tx_off);
+	if (ret < 0) {
+		kb_fail(c, ret, "kipc_buf_alloc");
+		return NULL;
+	}
+	return p->base + p->tx_off;
+}
+
+static int kb_kipc_region_send(struct kb_chan *c, const void *buf,
+			       size_t len)
+{
+	struct kb_kipc *p = c->priv;
+	int ret;
+
+	(void)buf;		/* built in place, at tx_off */
+	ret = kipc_buf_send(p->tx[c->side], p->mine, p->tx_off, len, 0);
+	return ret < 0 ? kb_fail(c, ret, "kipc_buf_send") : 0;
+}
+
+static int kb_kipc_region_recv(struct kb_chan *c, const void **data,
+			       size_t len, bool nonblock)
+{
+	struct kb_kipc *p = c->priv;
+	struct kipc_buf_ref ref = { .offset = KIPC_BUF_NONE };
+	struct kipc_msg m;
+	int ret;
+
+	kipc_msg_init(&m, NULL, 0, &ref, 1, 0);
+	ret = kipc_channel_recv(p->rx[!c->side], &m, 1,
+				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, p->mine);
+	if (ret == -EAGAIN && nonblock)
+		return ret;
+	if (ret < 0)
+		return kb_fail(c, ret, "kipc_channel_recv");
+	if (!ret)
+		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
+	if (m.nr_bufs != 1)
+		return kb_fail(c, -EBADMSG, "message without a buffer");
+	p->rx_off = ref.offset;
+	if (ref.len != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	*data = p->base + ref.offset;
+	return 0;
+}
+
+/* The receiver is done reading in place: the buffer goes back to the pool. */
+static int kb_kipc_region_recv_done(struct kb_chan *c)
+{
+	struct kb_kipc *p = c->priv;
+	int ret;
+
+	ret = kipc_buf_release(p->mine, p->rx_off);
+	return ret < 0 ? kb_fail(c, ret, "kipc_buf_release") : 0;
+}
+
+const struct kb_mech kb_mech_kipc_inline = {
+	.name		= "kipc-inline",
+	.desc		= "kipc channel, inline bytes (copied in and out)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= KB_KIPC_MAX_INLINE,
+	.available	= kb_kipc_inline_available,
+	.setup		= kb_kipc_inline_setup,
+	.teardown	= kb_kipc_teardown,
+	.send		= kb_kipc_inline_send,
+	.recv		= kb_kipc_inline_recv,
+};
+
+const struct kb_mech kb_mech_kipc_region = {
+	.name		= "kipc-region",
+	.desc		= "kipc channel carrying region buffers (zero copy)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_region_available,
+	.setup		= kb_kipc_region_setup,
+	.attach		= kb_kipc_region_attach,
+	.teardown	= kb_kipc_teardown,
+	.tx_buf		= kb_kipc_region_tx_buf,
+	.send		= kb_kipc_region_send,
+	.recv		= kb_kipc_region_recv,
+	.recv_done	= kb_kipc_region_recv_done,
+};
+
+/* Slab bytes: /proc/meminfo's Slab and, when readable, /proc/slabinfo. */
+struct kb_slab {
+	long long slab_kb, sunreclaim_kb;
+	long long active_bytes;		/* sum of active_objs * objsize */
+};
+
+static void kb_slab_read(struct kb_slab *s)
+{
+	char line[512], name[64];
+	long long active, num, objsize, v;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->active_bytes = -1;
+	f = fopen("/proc/meminfo", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "Slab: %lld kB", &v) == 1)
+				s->slab_kb = v;
+			else if (sscanf(line, "SUnreclaim: %lld kB", &v) == 1)
+				s->sunreclaim_kb = v;
+		}
+		fclose(f);
+	}
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return;
+	s->active_bytes = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &num,
+			   &objsize) == 4)
+			s->active_bytes += active * objsize;
+	fclose(f);
+}
+
+/**
+ * kb_kipc_chanmem() - `kipc-bench chanmem [N]`: kernel memory per idle
+ * channel.  Creates @n unbound channels (default depth and max_inline),
+ * reads slab usage before and after, and prints bytes per channel; the
+ * figure includes the two open files of each channel.
+ */
+int kb_kipc_chanmem(unsigned int n)
+{
+	struct kipc_chan **ch;
+	struct kb_slab a, b, c;
+	struct rlimit rl = { 2 * n + 64, 2 * n + 64 };
+	struct kipc *k;
+	unsigned int i;
+	int ret;
+
+	if (access(KIPC_DEVICE_PATH, F_OK)) {
+		fprintf(stderr, "kipc-bench: %s missing\n", KIPC_DEVICE_PATH);
+		return 1;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		kb_warn("setrlimit RLIMIT_NOFILE %u: %s", 2 * n + 64,
+			strerror(errno));
+	ch = calloc(2 * (size_t)n, sizeof(*ch));
+	if (!ch)
+		return 1;
+	ret = kipc_open(&k, 0);
+	if (ret < 0) {
+		fprintf(stderr, "kipc-bench: kipc_open: %s\n", strerror(-ret));
+		free(ch);
+		return 1;
+	}
+	sync();
+	kb_slab_read(&a);
+	for (i = 0; i < n; i++) {
+		ret = kipc_channel_create(k, NULL, &ch[2 * i], &ch[2 * i + 1]);
+		if (ret < 0) {
+			fprintf(stderr, "kipc-bench: channel %u: %s\n", i,
+				strerror(-ret));
+			break;
+		}
+	}
+	kb_slab_read(&b);
+	n = i;
+	for (i = 0; i < 2 * n; i++)
+		kipc_chan_close(ch[i]);
+	kipc_close(k);
+	free(ch);
+	usleep(200000);		/* let deferred frees (RCU, fput) run */
+	kb_slab_read(&c);
+	if (!n)
+		return 1;
+	printf("idle channels: %u (default depth and max_inline)\n", n);
+	printf("meminfo Slab:       %+lld kB, %.0f bytes per channel "
+	       "(after close: %+lld kB)\n", b.slab_kb - a.slab_kb,
+	       (b.slab_kb - a.slab_kb) * 1024.0 / n, c.slab_kb - a.slab_kb);
+	printf("meminfo SUnreclaim: %+lld kB, %.0f bytes per channel\n",
+	       b.sunreclaim_kb - a.sunreclaim_kb,
+	       (b.sunreclaim_kb - a.sunreclaim_kb) * 1024.0 / n);
+	if (a.active_bytes >= 0)
+		printf("slabinfo active objects: %+lld bytes, %.0f bytes per "
+		       "channel (after close: %+lld bytes)\n",
+		       b.active_bytes - a.active_bytes,
+		       (double)(b.active_bytes - a.active_bytes) / n,
+		       c.active_bytes - a.active_bytes);
+	return 0;
+}
+
+#else /* !KB_HAVE_LIBKIPC */
+
+static int kb_kipc_unbuilt(char *why, size_t len)
+{
+	snprintf(why, len, "%s", access("/dev/kipc", F_OK) ?
+		 "/dev/kipc missing" : "kipc-bench built without libkipc");
+	return -EOPNOTSUPP;
+}
+
+/* Never set up: available() always fails. */
+static int kb_kipc_nosetup(struct kb_chan *c)
+{
+	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
+}
+
+const struct kb_mech kb_mech_kipc_inline = {
+	.name		= "kipc-inline",
+	.desc		= "kipc channel, inline bytes (copied in and out)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_region = {
+	.name		= "kipc-region",
+	.desc		= "kipc channel carrying region buffers (zero copy)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+int kb_kipc_chanmem(unsigned int n)
+{
+	(void)n;
+	fprintf(stderr, "kipc-bench: built without libkipc\n");
+	return 1;
+}
+
+#endif /* KB_HAVE_LIBKIPC */
