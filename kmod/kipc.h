@@ -167,6 +167,8 @@ int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page)
 int kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq);
 void kipc_region_wait_exit(struct kipc_region_handle *h);
 u32 kipc_region_dead_seq(const struct kipc_region *r);
+void kipc_region_count_wait(struct kipc_region *r, u64 ns);
+void kipc_region_count_wakes(struct kipc_region *r, u32 n);
 
 /* waitq.c: futex-style wait queues on region words */
 
@@ -265,6 +267,8 @@ enum kipc_stat {
 	KIPC_STAT_RECV_WAITS,
 	KIPC_STAT_BUF_ALLOC_WAITS,
 	KIPC_STAT_EVENTS_DROPPED,
+	KIPC_STAT_WORD_WAITS,
+	KIPC_STAT_WORD_WAKES,
 	KIPC_STAT_SEND_FAILED,
 	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
 };
@@ -310,6 +314,9 @@ enum kipc_send_fail_reason kipc_stat_send_failed(int err);
  * @nr_bufs: buffers in the pool
  * @nr_free: buffers free
  * @nr_in_flight: buffers queued on channels
+ * @word_waits: waits queued on the region's words since creation
+ * @word_wakes: waiters of its words woken since creation
+ * @word_wait_ns: time waiters of its words spent queued
  */
 struct kipc_nl_region_stat {
 	u64 id;
@@ -320,6 +327,9 @@ struct kipc_nl_region_stat {
 	u32 nr_bufs;
 	u32 nr_free;
 	u32 nr_in_flight;
+	u64 word_waits;
+	u64 word_wakes;
+	u64 word_wait_ns;
 };
 
 /**

@@ -48,6 +48,9 @@
  * @handle_closed: a handle has been closed, under @pool_lock
  * @dead_seq: bumped, under @pool_lock, each time the last handle without
  *	a waiter closes; waiters that see it change fail with -EOWNERDEAD
+ * @word_waits: waits queued on the region's words, for netlink
+ * @word_wakes: waiters of the region's words woken, for netlink
+ * @word_wait_ns: time waiters spent queued, for netlink
  * @rcu: the region is freed after a grace period, so that walkers of
  *	kipc_regions under RCU may try kref_get_unless_zero() on it
  */
@@ -72,6 +75,9 @@ struct kipc_region {
 	u32 nr_waiting_handles;
 	bool handle_closed;
 	u32 dead_seq;
+	atomic64_t word_waits;
+	atomic64_t word_wakes;
+	atomic64_t word_wait_ns;
 	struct rcu_head rcu;
 };
 
@@ -590,6 +596,29 @@ u32 kipc_region_dead_seq(const struct kipc_region *r)
 	return READ_ONCE(r->dead_seq);
 }
 
+/**
+ * kipc_region_count_wait() - account one wait on a word of @r
+ * @r: the region
+ * @ns: how long the waiter was queued
+ */
+void kipc_region_count_wait(struct kipc_region *r, u64 ns)
+{
+	atomic64_inc(&r->word_waits);
+	atomic64_add(ns, &r->word_wait_ns);
+	kipc_stat_inc(KIPC_STAT_WORD_WAITS);
+}
+
+/**
+ * kipc_region_count_wakes() - account waiters of @r's words woken
+ * @r: the region
+ * @n: how many
+ */
+void kipc_region_count_wakes(struct kipc_region *r, u32 n)
+{
+	atomic64_add(n, &r->word_wakes);
+	kipc_stat_add(KIPC_STAT_WORD_WAKES, n);
+}
+
 static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_region_handle *h = file->private_data;
@@ -677,6 +706,9 @@ int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st)
 	spin_lock(&r->pool_lock);
 	st->nr_free = r->nr_free;
 	st->nr_in_flight = r->nr_in_flight;
+	st->word_waits = atomic64_read(&r->word_waits);
+	st->word_wakes = atomic64_read(&r->word_wakes);
+	st->word_wait_ns = atomic64_read(&r->word_wait_ns);
 	spin_unlock(&r->pool_lock);
 	kipc_region_put(r);
 	return 0;

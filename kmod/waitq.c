@@ -311,6 +311,7 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	unsigned int i, entered = 0, queued = 0;
 	struct page *page;
 	u32 dead_seq;
+	u64 start;
 	int ret;
 
 	if (n > 1) {
@@ -339,7 +340,11 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 			goto out_unqueue;
 		queued++;
 	}
+	start = ktime_get_ns();
 	ret = kipc_waiters_finish(qs, n, kipc_waiters_sleep(qs, n, dl));
+	start = ktime_get_ns() - start;
+	for (i = 0; i < n; i++)
+		kipc_region_count_wait(qs[i].region, start);
 	queued = 0;
 
 out_unqueue:
@@ -390,6 +395,8 @@ int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
 	}
 	spin_unlock(&b->lock);
 	kipc_wake_list_flush(&wl);
+	if (woken)
+		kipc_region_count_wakes(r, woken);
 	return woken;
 }
 
@@ -478,6 +485,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 		moved++;
 	}
 	ret = woken + moved;
+	kipc_region_count_wakes(r, woken);
 out_unlock:
 	kipc_wq_double_unlock(b1, b2);
 	kipc_wake_list_flush(&wl);
