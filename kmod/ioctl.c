@@ -11,6 +11,7 @@
  */
 #include <linux/file.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/kipc.h>
 
@@ -32,6 +33,10 @@ union kipc_ioctl_arg {
 	struct kipc_lend_reap lend_reap;
 	struct kipc_name_open name_open;
 	struct kipc_name_unlink name_unlink;
+	struct kipc_wait wait;
+	struct kipc_wake wake;
+	struct kipc_waitv waitv;
+	struct kipc_requeue requeue;
 };
 
 /* The kinds of kipc file, for the table's @on masks. */
@@ -654,6 +659,122 @@ static int kipc_ioctl_name_unlink(struct file *file, union kipc_ioctl_arg *arg,
 	return kipc_name_unlink(name);
 }
 
+/* Fill a deadline from a wait's flags, clock and time. */
+static int kipc_wait_deadline(u32 flags, u32 clockid, u64 timeout_ns,
+			      struct kipc_deadline *dl)
+{
+	if (flags & ~KIPC_WAIT_TIMEOUT)
+		return -EINVAL;
+	dl->set = flags & KIPC_WAIT_TIMEOUT;
+	if (!dl->set)
+		return clockid || timeout_ns ? -EINVAL : 0;
+	if (clockid != CLOCK_MONOTONIC && clockid != CLOCK_REALTIME)
+		return -EINVAL;
+	dl->clock = clockid;
+	dl->expires = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
+	return 0;
+}
+
+static int kipc_ioctl_wait(struct file *file, union kipc_ioctl_arg *arg,
+			   struct kipc_new_fds *nf)
+{
+	struct kipc_wait *w = &arg->wait;
+	struct kipc_wait_key key;
+	struct kipc_deadline dl;
+	int ret;
+
+	if (w->reserved0 || memchr_inv(w->reserved, 0, sizeof(w->reserved)))
+		return -EINVAL;
+	ret = kipc_wait_deadline(w->flags, w->clockid, w->timeout_ns, &dl);
+	if (ret)
+		return ret;
+	key.h = kipc_region_handle_of(file);
+	key.offset = w->offset;
+	key.val = w->val;
+	key.bitset = w->bitset;
+	ret = kipc_waitv(&key, 1, &dl);
+	return ret < 0 ? ret : 0;
+}
+
+static int kipc_ioctl_wake(struct file *file, union kipc_ioctl_arg *arg,
+			   struct kipc_new_fds *nf)
+{
+	struct kipc_wake *w = &arg->wake;
+
+	if (w->flags || memchr_inv(w->reserved, 0, sizeof(w->reserved)))
+		return -EINVAL;
+	return kipc_wake(kipc_region_handle_of(file), w->offset, w->nr,
+			 w->bitset);
+}
+
+/* The copied-in entries of a WAITV, too large for the stack. */
+struct kipc_waitv_args {
+	struct kipc_waitv_entry ents[KIPC_WAITV_MAX];
+	struct kipc_wait_key keys[KIPC_WAITV_MAX];
+	struct file *files[KIPC_WAITV_MAX];
+};
+
+static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
+			    struct kipc_new_fds *nf)
+{
+	struct kipc_waitv *wv = &arg->waitv;
+	struct kipc_waitv_args *a;
+	struct kipc_deadline dl;
+	unsigned int i, held = 0;
+	int ret;
+
+	if (memchr_inv(wv->reserved, 0, sizeof(wv->reserved)))
+		return -EINVAL;
+	ret = kipc_wait_deadline(wv->flags, wv->clockid, wv->timeout_ns, &dl);
+	if (ret)
+		return ret;
+	if (!wv->nr || wv->nr > KIPC_WAITV_MAX)
+		return -EINVAL;
+	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	if (copy_from_user(a->ents, u64_to_user_ptr(wv->entries),
+			   wv->nr * sizeof(a->ents[0]))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	for (i = 0; i < wv->nr; i++) {
+		if (a->ents[i].reserved) {
+			ret = -EINVAL;
+			goto out_put;
+		}
+		a->keys[i].h = kipc_region_fget(a->ents[i].region_fd,
+						&a->files[i]);
+		if (IS_ERR(a->keys[i].h)) {
+			ret = PTR_ERR(a->keys[i].h);
+			goto out_put;
+		}
+		held++;
+		a->keys[i].offset = a->ents[i].offset;
+		a->keys[i].val = a->ents[i].val;
+		a->keys[i].bitset = a->ents[i].bitset;
+	}
+	ret = kipc_waitv(a->keys, wv->nr, &dl);
+out_put:
+	for (i = 0; i < held; i++)
+		fput(a->files[i]);
+out_free:
+	kfree(a);
+	return ret;
+}
+
+static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
+			      struct kipc_new_fds *nf)
+{
+	struct kipc_requeue *rq = &arg->requeue;
+
+	if (rq->flags || rq->reserved0 ||
+	    memchr_inv(rq->reserved, 0, sizeof(rq->reserved)))
+		return -EINVAL;
+	return kipc_requeue(kipc_region_handle_of(file), rq->offset, rq->val,
+			    rq->nr_wake, rq->nr_requeue, rq->dst_offset);
+}
+
 /* KIPC_IOCTL(VERSION, version, CTX): KIPC_IOC_VERSION, struct kipc_version. */
 #define KIPC_IOCTL(_NAME, _name, _on)					\
 	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
@@ -679,6 +800,10 @@ static const struct kipc_ioctl_def kipc_ioctls[] = {
 	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION),
 	KIPC_IOCTL(SEND, send, KIPC_ON_SEND),
 	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV),
+	KIPC_IOCTL(WAIT, wait, KIPC_ON_REGION),
+	KIPC_IOCTL(WAKE, wake, KIPC_ON_REGION),
+	KIPC_IOCTL(WAITV, waitv, KIPC_ON_CTX),
+	KIPC_IOCTL(REQUEUE, requeue, KIPC_ON_REGION),
 	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX),
 	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ),
 	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX),

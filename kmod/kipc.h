@@ -108,11 +108,14 @@ struct kipc_region;
 /**
  * struct kipc_region_handle - one file of a region; owns buffers
  * @region: the region (a reference)
- * @nr_owned: buffers this handle owns, under the region's @pool_lock
+ * @nr_owned: buffers this handle owns, under the region's pool_lock
+ * @nr_waiting: tasks waiting on the region's words through this handle,
+ *	under the region's pool_lock
  */
 struct kipc_region_handle {
 	struct kipc_region *region;
 	u32 nr_owned;
+	u32 nr_waiting;
 };
 
 struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
@@ -167,6 +170,39 @@ int kipc_bufs_to_flight(struct kipc_region_handle *h, const struct kipc_buf *buf
 			unsigned int n);
 void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 			   const struct kipc_buf *bufs, unsigned int n);
+
+bool kipc_region_word_ok(const struct kipc_region *r, u64 offset);
+int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page);
+int kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq);
+void kipc_region_wait_exit(struct kipc_region_handle *h);
+u32 kipc_region_dead_seq(const struct kipc_region *r);
+void kipc_region_count_wait(struct kipc_region *r, u64 ns);
+void kipc_region_count_wakes(struct kipc_region *r, u32 n);
+
+/* waitq.c: futex-style wait queues on region words */
+
+/**
+ * struct kipc_wait_key - one word to wait on
+ * @h: the handle it is reached through (its file held by the caller)
+ * @offset: the word's offset in the region
+ * @val: the value it must hold for the caller to sleep
+ * @bitset: wakers accepted; 0 for all
+ */
+struct kipc_wait_key {
+	struct kipc_region_handle *h;
+	u64 offset;
+	u32 val;
+	u32 bitset;
+};
+
+int kipc_waitq_init(void);
+void kipc_waitq_exit(void);
+int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
+	       const struct kipc_deadline *dl);
+int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset);
+int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
+		 u32 nr_wake, u32 nr_requeue, u64 dst);
+void kipc_waitq_region_dead(struct kipc_region *r);
 
 /* chan.c: channels and their ends */
 
@@ -295,6 +331,8 @@ enum kipc_stat {
 	KIPC_STAT_RECV_WAITS,
 	KIPC_STAT_BUF_ALLOC_WAITS,
 	KIPC_STAT_EVENTS_DROPPED,
+	KIPC_STAT_WORD_WAITS,
+	KIPC_STAT_WORD_WAKES,
 	KIPC_STAT_SEND_FAILED,
 	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
 };
@@ -340,6 +378,9 @@ enum kipc_send_fail_reason kipc_stat_send_failed(int err);
  * @nr_bufs: buffers in the pool
  * @nr_free: buffers free
  * @nr_in_flight: buffers queued on channels
+ * @word_waits: waits queued on the region's words since creation
+ * @word_wakes: waiters of its words woken since creation
+ * @word_wait_ns: time waiters of its words spent queued
  */
 struct kipc_nl_region_stat {
 	u64 id;
@@ -350,6 +391,9 @@ struct kipc_nl_region_stat {
 	u32 nr_bufs;
 	u32 nr_free;
 	u32 nr_in_flight;
+	u64 word_waits;
+	u64 word_wakes;
+	u64 word_wait_ns;
 };
 
 /**

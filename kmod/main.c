@@ -79,19 +79,27 @@ static int __init kipc_init(void)
 {
 	int ret;
 
+	ret = kipc_waitq_init();
+	if (ret)
+		return ret;
 	ret = kipc_nl_init();
 	if (ret) {
 		pr_err("cannot register the kipc netlink family: %d\n", ret);
-		return ret;
+		goto out_waitq_exit;
 	}
 	ret = misc_register(&kipc_misc);
 	if (ret) {
 		pr_err("cannot register /dev/kipc: %d\n", ret);
-		kipc_nl_exit();
-		return ret;
+		goto out_nl_exit;
 	}
 	pr_info("loaded, ABI %u\n", KIPC_ABI_VERSION);
 	return 0;
+
+out_nl_exit:
+	kipc_nl_exit();
+out_waitq_exit:
+	kipc_waitq_exit();
+	return ret;
 }
 
 static void __exit kipc_exit(void)
@@ -99,6 +107,7 @@ static void __exit kipc_exit(void)
 	misc_deregister(&kipc_misc);
 	kipc_names_exit();
 	kipc_nl_exit();
+	kipc_waitq_exit();
 }
 
 module_init(kipc_init);

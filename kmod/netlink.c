@@ -60,6 +60,8 @@ static const u16 kipc_nl_stat_attrs[KIPC_STAT_SEND_FAILED] = {
 	[KIPC_STAT_RECV_WAITS]		= KIPC_A_STATS_RECV_WAITS,
 	[KIPC_STAT_BUF_ALLOC_WAITS]	= KIPC_A_STATS_BUF_ALLOC_WAITS,
 	[KIPC_STAT_EVENTS_DROPPED]	= KIPC_A_STATS_EVENTS_DROPPED,
+	[KIPC_STAT_WORD_WAITS]		= KIPC_A_STATS_WORD_WAITS,
+	[KIPC_STAT_WORD_WAKES]		= KIPC_A_STATS_WORD_WAKES,
 };
 
 static int kipc_nl_put_u64(struct sk_buff *skb, int attr, u64 val, int pad)
@@ -249,7 +251,13 @@ static int kipc_nl_fill_region(struct sk_buff *skb, struct sk_buff *req,
 			    KIPC_A_REGION_PAD) ||
 	    nla_put_u32(skb, KIPC_A_REGION_NR_BUFS, st->nr_bufs) ||
 	    nla_put_u32(skb, KIPC_A_REGION_NR_FREE, st->nr_free) ||
-	    nla_put_u32(skb, KIPC_A_REGION_NR_IN_FLIGHT, st->nr_in_flight))
+	    nla_put_u32(skb, KIPC_A_REGION_NR_IN_FLIGHT, st->nr_in_flight) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAITS, st->word_waits,
+			    KIPC_A_REGION_PAD) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAKES, st->word_wakes,
+			    KIPC_A_REGION_PAD) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAIT_NS, st->word_wait_ns,
+			    KIPC_A_REGION_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -291,6 +291,8 @@ static int kipc__stats_cb(const struct nlmsghdr *nlh, void *data)
 		[KIPC_A_STATS_RECV_WAITS]	= &st->recv_waits,
 		[KIPC_A_STATS_BUF_ALLOC_WAITS]	= &st->buf_alloc_waits,
 		[KIPC_A_STATS_EVENTS_DROPPED]	= &st->events_dropped,
+		[KIPC_A_STATS_WORD_WAITS]	= &st->word_waits,
+		[KIPC_A_STATS_WORD_WAKES]	= &st->word_wakes,
 	};
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
@@ -412,6 +414,15 @@ static void kipc__parse_region(const struct nlmsghdr *nlh,
 			break;
 		case KIPC_A_REGION_NR_IN_FLIGHT:
 			st->nr_in_flight = kipc__u32(a);
+			break;
+		case KIPC_A_REGION_WORD_WAITS:
+			st->word_waits = kipc__u64(a);
+			break;
+		case KIPC_A_REGION_WORD_WAKES:
+			st->word_wakes = kipc__u64(a);
+			break;
+		case KIPC_A_REGION_WORD_WAIT_NS:
+			st->word_wait_ns = kipc__u64(a);
 			break;
 		}
 	}

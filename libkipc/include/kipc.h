@@ -174,6 +174,8 @@ struct kipc_global_stats {
 	uint64_t recv_waits;		/* sleeps on an empty queue */
 	uint64_t buf_alloc_waits;	/* sleeps on an empty pool */
 	uint64_t events_dropped;
+	uint64_t word_waits;		/* waits queued on region words */
+	uint64_t word_wakes;		/* waiters of region words woken */
 	/* Failed sends, indexed by KIPC_SEND_FAIL_REASON_* (0 unused). */
 	uint64_t send_failed[KIPC_SEND_FAIL_REASON_MAX + 1];
 };
@@ -205,6 +207,9 @@ struct kipc_region_stats {
 	uint32_t nr_free;
 	uint32_t nr_in_flight;
 	uint32_t reserved;
+	uint64_t word_waits;	/* waits queued on its words */
+	uint64_t word_wakes;	/* waiters of its words woken */
+	uint64_t word_wait_ns;	/* time its waiters spent queued */
 };
 
 #define KIPC_FILTER_UID	(1U << 0)

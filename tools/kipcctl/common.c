@@ -62,20 +62,29 @@ void print_region(const struct kipc_region_stats *st, int first)
 	if (json) {
 		printf("%s{\"id\":%llu,\"uid\":%u,\"pid\":%u,\"bytes\":%llu,"
 		       "\"buf_size\":%llu,\"nr_bufs\":%u,\"nr_free\":%u,"
-		       "\"nr_in_flight\":%u}", first ? "" : ",",
+		       "\"nr_in_flight\":%u,\"word_waits\":%llu,"
+		       "\"word_wakes\":%llu,\"word_wait_ns\":%llu}",
+		       first ? "" : ",",
 		       (unsigned long long)st->id, st->uid, st->pid,
 		       (unsigned long long)st->bytes,
 		       (unsigned long long)st->buf_size, st->nr_bufs,
-		       st->nr_free, st->nr_in_flight);
+		       st->nr_free, st->nr_in_flight,
+		       (unsigned long long)st->word_waits,
+		       (unsigned long long)st->word_wakes,
+		       (unsigned long long)st->word_wait_ns);
 		return;
 	}
 	if (first)
-		printf("%-8s %-6s %-7s %12s %10s %6s %6s %9s\n", "REGION", "UID",
-		       "PID", "BYTES", "BUF_SIZE", "BUFS", "FREE", "IN_FLIGHT");
-	printf("%-8llu %-6u %-7u %12llu %10llu %6u %6u %9u\n",
+		printf("%-8s %-6s %-7s %12s %10s %6s %6s %9s %8s %8s %10s\n",
+		       "REGION", "UID", "PID", "BYTES", "BUF_SIZE", "BUFS",
+		       "FREE", "IN_FLIGHT", "WAITS", "WAKES", "WAITED_US");
+	printf("%-8llu %-6u %-7u %12llu %10llu %6u %6u %9u %8llu %8llu %10llu\n",
 	       (unsigned long long)st->id, st->uid, st->pid,
 	       (unsigned long long)st->bytes, (unsigned long long)st->buf_size,
-	       st->nr_bufs, st->nr_free, st->nr_in_flight);
+	       st->nr_bufs, st->nr_free, st->nr_in_flight,
+	       (unsigned long long)st->word_waits,
+	       (unsigned long long)st->word_wakes,
+	       (unsigned long long)(st->word_wait_ns / 1000));
 }
 
 const char *event_name(uint32_t cmd)

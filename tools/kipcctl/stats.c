@@ -19,6 +19,7 @@ static const struct {
 	ROW(bufs_sent), ROW(bufs_received),
 	ROW(send_waits), ROW(recv_waits), ROW(buf_alloc_waits),
 	ROW(events_dropped),
+	ROW(word_waits), ROW(word_wakes),
 };
 
 int cmd_stats(int argc, char **argv)

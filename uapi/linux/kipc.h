@@ -28,10 +28,12 @@
  */
 #define KIPC_FEATURE_REGION	_BITULL(0)	/* regions and their buffers */
 #define KIPC_FEATURE_CHANNEL	_BITULL(1)	/* channels, inline and buffers */
+#define KIPC_FEATURE_WAIT	_BITULL(2)	/* wait queues on region words */
 #define KIPC_FEATURE_LEND	_BITULL(4)	/* lent pages, lend queues */
 #define KIPC_FEATURE_NAMES	_BITULL(5)	/* names in the IPC namespace */
 #define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL | \
-				 KIPC_FEATURE_LEND | KIPC_FEATURE_NAMES)
+				 KIPC_FEATURE_WAIT | KIPC_FEATURE_LEND | \
+				 KIPC_FEATURE_NAMES)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
@@ -434,6 +436,133 @@ struct kipc_name_unlink {
 };
 
 #define KIPC_NAME_UNLINK_SIZE_VER0	32
+/* Flags of the wait queue ioctls. */
+#define KIPC_WAIT_TIMEOUT	_BITUL(0)	/* @timeout_ns is a deadline */
+
+/**
+ * struct kipc_wait - argument of %KIPC_IOC_WAIT
+ * @size: in: sizeof(struct kipc_wait)
+ * @flags: in: %KIPC_WAIT_TIMEOUT or 0
+ * @offset: in: offset of a 32-bit word in the region, 4-byte aligned
+ * @val: in: the value the word must hold for the caller to sleep
+ * @bitset: in: the wakers to match (see &struct kipc_wake); 0 for all
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_WAIT_TIMEOUT
+ * @reserved0: in: must be zero
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_WAIT_TIMEOUT
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd. Sleeps while the word at @offset holds @val: the
+ * comparison and the queueing are atomic against %KIPC_IOC_WAKE, so a wake
+ * that follows a change of the word is never lost. Waiters meet on
+ * (region, offset), whatever address each process maps the region at.
+ * Return: 0 when woken.
+ */
+struct kipc_wait {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 val;
+	__u32 bitset;
+	__u32 clockid;
+	__u32 reserved0;
+	__u64 timeout_ns;
+	__u64 reserved[2];
+};
+
+#define KIPC_WAIT_SIZE_VER0	56
+
+/**
+ * struct kipc_wake - argument of %KIPC_IOC_WAKE
+ * @size: in: sizeof(struct kipc_wake)
+ * @flags: in: zero
+ * @offset: in: offset of the word, 4-byte aligned
+ * @nr: in: the most waiters to wake (0 wakes none)
+ * @bitset: in: wake only waiters whose bitset shares a bit; 0 for all
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd. Return: the number of waiters woken.
+ */
+struct kipc_wake {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 nr;
+	__u32 bitset;
+	__u64 reserved[2];
+};
+
+#define KIPC_WAKE_SIZE_VER0	40
+
+/**
+ * struct kipc_waitv_entry - one word of %KIPC_IOC_WAITV
+ * @region_fd: a region fd
+ * @val: the value the word must hold
+ * @offset: offset of the word in that region, 4-byte aligned
+ * @bitset: as in &struct kipc_wait
+ * @reserved: must be zero
+ */
+struct kipc_waitv_entry {
+	__u32 region_fd;
+	__u32 val;
+	__u64 offset;
+	__u32 bitset;
+	__u32 reserved;
+};
+
+#define KIPC_WAITV_MAX		128
+
+/**
+ * struct kipc_waitv - argument of %KIPC_IOC_WAITV
+ * @size: in: sizeof(struct kipc_waitv)
+ * @flags: in: %KIPC_WAIT_TIMEOUT or 0
+ * @entries: in: user pointer to struct kipc_waitv_entry[@nr]
+ * @nr: in: 1 to %KIPC_WAITV_MAX
+ * @clockid: in: as in &struct kipc_wait
+ * @timeout_ns: in: as in &struct kipc_wait
+ * @reserved: in: must be zero
+ *
+ * Issued on a context. Sleeps while every word holds its value.
+ * Return: the index of an entry that was woken.
+ */
+struct kipc_waitv {
+	__u32 size;
+	__u32 flags;
+	__u64 entries;
+	__u32 nr;
+	__u32 clockid;
+	__u64 timeout_ns;
+	__u64 reserved[2];
+};
+
+#define KIPC_WAITV_SIZE_VER0	48
+
+/**
+ * struct kipc_requeue - argument of %KIPC_IOC_REQUEUE
+ * @size: in: sizeof(struct kipc_requeue)
+ * @flags: in: zero
+ * @offset: in: the word whose waiters are woken or moved
+ * @val: in: the value the word must hold (else EAGAIN, nothing moves)
+ * @nr_wake: in: the most waiters to wake
+ * @nr_requeue: in: the most further waiters to move to @dst_offset
+ * @reserved0: in: must be zero
+ * @dst_offset: in: the word, in the same region, they then wait on
+ * @reserved: in: must be zero
+ *
+ * Issued on a region fd. Return: waiters woken plus waiters moved.
+ */
+struct kipc_requeue {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 val;
+	__u32 nr_wake;
+	__u32 nr_requeue;
+	__u32 reserved0;
+	__u64 dst_offset;
+	__u64 reserved[2];
+};
+
+#define KIPC_REQUEUE_SIZE_VER0	56
 
 /*
  * The ioctl number carries the struct type for documentation and strace;
@@ -452,6 +581,11 @@ struct kipc_name_unlink {
 /* On a channel's send end, and on its receive end. */
 #define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
 #define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
+/* Wait queues: on a region fd, and WAITV on a context. */
+#define KIPC_IOC_WAIT		_IOWR(KIPC_MAGIC, 0x30, struct kipc_wait)
+#define KIPC_IOC_WAKE		_IOWR(KIPC_MAGIC, 0x31, struct kipc_wake)
+#define KIPC_IOC_WAITV		_IOWR(KIPC_MAGIC, 0x32, struct kipc_waitv)
+#define KIPC_IOC_REQUEUE	_IOWR(KIPC_MAGIC, 0x33, struct kipc_requeue)
 /* Lending (a context; a lend queue) and names (a context). */
 #define KIPC_IOC_LENDQ_CREATE	_IOWR(KIPC_MAGIC, 0x40, struct kipc_lendq_create)
 #define KIPC_IOC_LEND_REAP	_IOWR(KIPC_MAGIC, 0x41, struct kipc_lend_reap)

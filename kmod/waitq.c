@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc wait queues: futex semantics on 32-bit words of regions.
+ *
+ * A waiter sleeps while a word holds an expected value; a waker changes the
+ * word in shared memory, then wakes. Waiters are keyed by (region, offset),
+ * so processes mapping a region at different addresses meet on one queue.
+ * Keys hash into a table of cacheline-separated buckets, each with its own
+ * lock: there is no global lock on the hot path.
+ *
+ * READ this before changing the ordering (it is futex's argument, kept):
+ *
+ * A waiter must never sleep after the waker's change of the word is
+ * visible to it and the waker's wake has passed over its bucket. The
+ * waiter counts itself in the bucket before it reads the word; the waker
+ * changes the word before it reads the count:
+ *
+ *   CPU 0 (waiter)                      CPU 1 (waker)
+ *   atomic_inc(&b->waiters);            *word = new;        (user store)
+ *   smp_mb__after_atomic();   (B)       smp_mb();           (A)
+ *   lock(&b->lock);                     if (!atomic_read(&b->waiters))
+ *   if (*word == val)                           return 0;
+ *           queue(q), sleep;            lock(&b->lock); wake queued ...
+ *
+ * (A) pairs with (B): either CPU 1 sees the count and takes the lock
+ * (after which CPU 0 is queued or has seen the new value, as both read
+ * and queue happen under the lock), or CPU 0 sees the new value and does
+ * not sleep. The wake with no waiters costs one barrier and one load.
+ *
+ * A waiter is taken off its bucket by whoever wakes it, under the bucket's
+ * lock, and its task woken after the lock is dropped; q->state is written
+ * under that lock too, so a waiter that removes
+ * itself after a timeout or a signal learns, under the lock, whether it was
+ * woken first. Requeue moves waiters to another bucket under both locks and
+ * updates q->bucket, which a waiter re-reads until it holds the right lock.
+ */
+#include <linux/highmem.h>
+#include <linux/jhash.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "kipc.h"
+
+/* q->state */
+#define KIPC_WAITER_QUEUED	0
+#define KIPC_WAITER_WOKEN	1
+#define KIPC_WAITER_DEAD	2
+
+/**
+ * struct kipc_wq_bucket - one bucket of the waiter table
+ * @waiters: waiters queued or about to be; read without the lock by wakers
+ * @lock: protects @chain and the waiters on it
+ * @chain: the queued waiters
+ */
+struct kipc_wq_bucket {
+	atomic_t waiters;
+	spinlock_t lock;	/* protects chain and its waiters */
+	struct list_head chain;
+} ____cacheline_aligned_in_smp;
+
+static struct kipc_wq_bucket *kipc_wq_table;
+static unsigned long kipc_wq_mask;
+
+/**
+ * struct kipc_waiter - a task waiting on a word (lives on its stack)
+ * @node: in @bucket's chain, under its lock
+ * @bucket: the bucket queued on; changed by requeue under both locks
+ * @region: the word's region
+ * @offset: the word's offset
+ * @bitset: wakers this waiter accepts
+ * @task: the sleeping task
+ * @state: KIPC_WAITER_*, written under the bucket lock
+ */
+struct kipc_waiter {
+	struct list_head node;
+	struct kipc_wq_bucket *bucket;
+	struct kipc_region *region;
+	u64 offset;
+	u32 bitset;
+	struct task_struct *task;
+	int state;
+};
+
+static struct kipc_wq_bucket *kipc_wq_bucket(struct kipc_region *r, u64 offset)
+{
+	u32 key[4] = {
+		lower_32_bits((unsigned long)r), upper_32_bits((unsigned long)r),
+		lower_32_bits(offset), upper_32_bits(offset),
+	};
+
+	return &kipc_wq_table[jhash2(key, ARRAY_SIZE(key), 0) & kipc_wq_mask];
+}
+
+/**
+ * kipc_waitq_init() - allocate the waiter table
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kipc_waitq_init(void)
+{
+	unsigned long i, n = roundup_pow_of_two(256 * num_possible_cpus());
+
+	kipc_wq_table = kvcalloc(n, sizeof(*kipc_wq_table), GFP_KERNEL);
+	if (!kipc_wq_table)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		spin_lock_init(&kipc_wq_table[i].lock);
+		INIT_LIST_HEAD(&kipc_wq_table[i].chain);
+	}
+	kipc_wq_mask = n - 1;
+	return 0;
+}
+
+void kipc_waitq_exit(void)
+{
+	kvfree(kipc_wq_table);
+}
+
+/* Read the word at @offset of @page. Context: any; does not sleep. */
+static u32 kipc_word_read(struct page *page, u64 offset)
+{
+	u32 *p = kmap_local_page(page);
+	u32 val = READ_ONCE(p[offset_in_page(offset) / sizeof(u32)]);
+
+	kunmap_local(p);
+	return val;
+}
+
+/*
+ * Tasks to wake once the bucket lock is dropped, so that a woken waiter
+ * does not spin on the lock its waker still holds (futex's wake_q, which
+ * modules cannot use).
+ */
+#define KIPC_WAKE_BATCH	16
+
+struct kipc_wake_list {
+	unsigned int nr;
+	struct task_struct *tasks[KIPC_WAKE_BATCH];
+};
+
+/*
+ * Mark @q woken and take it off its bucket; its task is woken by
+ * kipc_wake_list_flush(). Context: q->bucket->lock held.
+ */
+static void kipc_waiter_wake(struct kipc_waiter *q, int state,
+			     struct kipc_wake_list *wl)
+{
+	struct task_struct *task = q->task;
+
+	list_del_init(&q->node);
+	atomic_dec(&q->bucket->waiters);
+	if (wl->nr < KIPC_WAKE_BATCH) {
+		/* Once state is written q may vanish: hold the task instead. */
+		wl->tasks[wl->nr++] = get_task_struct(task);
+		WRITE_ONCE(q->state, state);
+	} else {
+		/* The waiter cannot return before it takes our lock. */
+		WRITE_ONCE(q->state, state);
+		wake_up_process(task);
+	}
+}
+
+static void kipc_wake_list_flush(struct kipc_wake_list *wl)
+{
+	unsigned int i;
+
+	for (i = 0; i < wl->nr; i++) {
+		wake_up_process(wl->tasks[i]);
+		put_task_struct(wl->tasks[i]);
+	}
+	wl->nr = 0;
+}
+
+/*
+ * Take @q off its bucket if it is still queued. Return: false if a waker
+ * took it off first (q->state then says why).
+ */
+static bool kipc_waiter_unqueue(struct kipc_waiter *q)
+{
+	struct kipc_wq_bucket *b;
+	bool queued;
+
+	for (;;) {
+		b = READ_ONCE(q->bucket);
+		spin_lock(&b->lock);
+		if (b == READ_ONCE(q->bucket))
+			break;
+		spin_unlock(&b->lock);	/* requeued meanwhile */
+	}
+	queued = !list_empty(&q->node);
+	if (queued) {
+		list_del_init(&q->node);
+		atomic_dec(&b->waiters);
+	}
+	spin_unlock(&b->lock);
+	return queued;
+}
+
+/*
+ * Queue @q if the word still holds @val. Return: 0 when queued, -EAGAIN
+ * when the word differs, -EOWNERDEAD when the region's last other holder
+ * went away since @dead_seq was read.
+ */
+static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
+			     u32 dead_seq)
+{
+	struct kipc_wq_bucket *b = kipc_wq_bucket(q->region, q->offset);
+	int ret = 0;
+
+	q->bucket = b;
+	q->task = current;
+	q->state = KIPC_WAITER_QUEUED;
+	INIT_LIST_HEAD(&q->node);
+
+	atomic_inc(&b->waiters);
+	smp_mb__after_atomic();		/* (B), pairs with (A) in kipc_wake() */
+	spin_lock(&b->lock);
+	if (kipc_word_read(page, q->offset) != val)
+		ret = -EAGAIN;
+	else if (kipc_region_dead_seq(q->region) != dead_seq)
+		ret = -EOWNERDEAD;
+	else
+		list_add_tail(&q->node, &b->chain);
+	spin_unlock(&b->lock);
+	if (ret)
+		atomic_dec(&b->waiters);
+	return ret;
+}
+
+static bool kipc_waiters_any_woken(struct kipc_waiter *qs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(qs[i].state) != KIPC_WAITER_QUEUED)
+			return true;
+	return false;
+}
+
+/* Sleep until a waiter of @qs is woken, a signal, or the deadline. */
+static int kipc_waiters_sleep(struct kipc_waiter *qs, unsigned int n,
+			      const struct kipc_deadline *dl)
+{
+	ktime_t expires;
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kipc_waiters_any_woken(qs, n))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (!dl->set) {
+			schedule();
+			continue;
+		}
+		expires = dl->expires;
+		if (!schedule_hrtimeout_range_clock(&expires, 0, HRTIMER_MODE_ABS,
+						    dl->clock)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/*
+ * Unqueue every waiter of @qs and turn the outcome into a result: the
+ * index of the first woken one, -EOWNERDEAD, or @sleep_ret.
+ */
+static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
+			       int sleep_ret)
+{
+	bool dead = false;
+	int woken = -1;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (kipc_waiter_unqueue(&qs[i]))
+			continue;
+		if (qs[i].state == KIPC_WAITER_WOKEN && woken < 0)
+			woken = i;
+		else if (qs[i].state == KIPC_WAITER_DEAD)
+			dead = true;
+	}
+	if (woken >= 0)
+		return woken;
+	return dead ? -EOWNERDEAD : sleep_ret;
+}
+
+/**
+ * kipc_waitv() - wait on one or more words
+ * @keys: the words, each with its handle, expected value and bitset
+ * @n: how many, 1 to KIPC_WAITV_MAX
+ * @dl: deadline
+ *
+ * Context: process context, may sleep; the caller holds the handles' files.
+ * Return: the index of a woken word, or -EINVAL (a misaligned or outside
+ * offset), -EAGAIN (a word does not hold its value), -ETIMEDOUT,
+ * -ERESTARTSYS, -EOWNERDEAD (no holder of a region is left to wake the
+ * caller), -ENOMEM.
+ */
+int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
+	       const struct kipc_deadline *dl)
+{
+	struct kipc_waiter stack_q, *qs = &stack_q;
+	unsigned int i, entered = 0, queued = 0;
+	struct page *page;
+	u32 dead_seq;
+	u64 start;
+	int ret;
+
+	if (n > 1) {
+		qs = kcalloc(n, sizeof(*qs), GFP_KERNEL);
+		if (!qs)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct kipc_region *r = keys[i].h->region;
+
+		ret = kipc_region_word_page(r, keys[i].offset, &page);
+		if (ret)
+			goto out_unqueue;
+		ret = kipc_region_wait_enter(keys[i].h, &dead_seq);
+		if (ret) {
+			put_page(page);
+			goto out_unqueue;
+		}
+		entered++;
+		qs[i].region = r;
+		qs[i].offset = keys[i].offset;
+		qs[i].bitset = keys[i].bitset ?: U32_MAX;
+		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq);
+		put_page(page);
+		if (ret)
+			goto out_unqueue;
+		queued++;
+	}
+	start = ktime_get_ns();
+	ret = kipc_waiters_finish(qs, n, kipc_waiters_sleep(qs, n, dl));
+	start = ktime_get_ns() - start;
+	for (i = 0; i < n; i++)
+		kipc_region_count_wait(qs[i].region, start);
+	queued = 0;
+
+out_unqueue:
+	/* A word that differs: take back what was queued; nobody woke it. */
+	for (i = 0; i < queued; i++)
+		kipc_waiter_unqueue(&qs[i]);
+	for (i = 0; i < entered; i++)
+		kipc_region_wait_exit(keys[i].h);
+	if (qs != &stack_q)
+		kfree(qs);
+	return ret;
+}
+
+/**
+ * kipc_wake() - wake waiters of a word
+ * @h: a handle of the word's region
+ * @offset: the word
+ * @nr: the most waiters to wake
+ * @bitset: only waiters sharing a bit; 0 for all
+ *
+ * Context: any process context; does not sleep.
+ * Return: the number woken, or -EINVAL for a bad offset.
+ */
+int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
+{
+	struct kipc_region *r = h->region;
+	struct kipc_wake_list wl = {};
+	struct kipc_waiter *q, *tmp;
+	struct kipc_wq_bucket *b;
+	int woken = 0;
+
+	if (!kipc_region_word_ok(r, offset))
+		return -EINVAL;
+	b = kipc_wq_bucket(r, offset);
+	bitset = bitset ?: U32_MAX;
+
+	smp_mb();	/* (A), pairs with (B) in kipc_waiter_queue() */
+	if (!nr || !atomic_read(&b->waiters))
+		return 0;
+
+	spin_lock(&b->lock);
+	list_for_each_entry_safe(q, tmp, &b->chain, node) {
+		if (q->region != r || q->offset != offset || !(q->bitset & bitset))
+			continue;
+		kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
+		if (++woken >= nr)
+			break;
+	}
+	spin_unlock(&b->lock);
+	kipc_wake_list_flush(&wl);
+	if (woken)
+		kipc_region_count_wakes(r, woken);
+	return woken;
+}
+
+/* Lock two buckets in address order; one lock when they are the same. */
+static void kipc_wq_double_lock(struct kipc_wq_bucket *b1,
+				struct kipc_wq_bucket *b2)
+	__acquires(&b1->lock) __acquires(&b2->lock)
+{
+	if (b1 > b2)
+		swap(b1, b2);
+	spin_lock(&b1->lock);
+	if (b1 != b2)
+		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(&b2->lock);
+}
+
+static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
+				  struct kipc_wq_bucket *b2)
+	__releases(&b1->lock) __releases(&b2->lock)
+{
+	spin_unlock(&b1->lock);
+	if (b1 != b2)
+		spin_unlock(&b2->lock);
+	else
+		__release(&b2->lock);
+}
+
+/**
+ * kipc_requeue() - wake some waiters of a word, move others to another
+ * @h: a handle of the region
+ * @offset: the source word
+ * @val: the value the source word must hold
+ * @nr_wake: the most waiters to wake
+ * @nr_requeue: the most waiters to move
+ * @dst: the destination word, in the same region
+ *
+ * Context: process context, may sleep (to read the word's page).
+ * Return: woken plus moved, or -EINVAL (bad offsets), -EAGAIN (the source
+ * word does not hold @val), -ENOMEM.
+ */
+int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
+		 u32 nr_wake, u32 nr_requeue, u64 dst)
+{
+	struct kipc_region *r = h->region;
+	struct kipc_wake_list wl = {};
+	struct kipc_wq_bucket *b1, *b2;
+	struct kipc_waiter *q, *tmp;
+	u32 woken = 0, moved = 0;
+	struct page *page;
+	int ret;
+
+	if (!kipc_region_word_ok(r, dst))
+		return -EINVAL;
+	ret = kipc_region_word_page(r, offset, &page);
+	if (ret)
+		return ret;
+	b1 = kipc_wq_bucket(r, offset);
+	b2 = kipc_wq_bucket(r, dst);
+
+	atomic_inc(&b2->waiters);
+	/* Count a prospective waiter on b2 first, as a waiter would: (B). */
+	smp_mb__after_atomic();
+	kipc_wq_double_lock(b1, b2);
+	if (kipc_word_read(page, offset) != val) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	list_for_each_entry_safe(q, tmp, &b1->chain, node) {
+		if (q->region != r || q->offset != offset)
+			continue;
+		if (woken < nr_wake) {
+			kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
+			woken++;
+			continue;
+		}
+		if (moved >= nr_requeue)
+			break;
+		q->offset = dst;
+		if (b1 != b2) {
+			list_move_tail(&q->node, &b2->chain);
+			atomic_dec(&b1->waiters);
+			atomic_inc(&b2->waiters);
+			WRITE_ONCE(q->bucket, b2);
+		}
+		moved++;
+	}
+	ret = woken + moved;
+	kipc_region_count_wakes(r, woken);
+out_unlock:
+	kipc_wq_double_unlock(b1, b2);
+	kipc_wake_list_flush(&wl);
+	atomic_dec(&b2->waiters);
+	put_page(page);
+	return ret;
+}
+
+/**
+ * kipc_waitq_region_dead() - wake every waiter of a region with an error
+ * @r: a region whose remaining holders are all waiting
+ *
+ * Context: process context; takes every bucket lock in turn.
+ */
+void kipc_waitq_region_dead(struct kipc_region *r)
+{
+	struct kipc_wake_list wl = {};
+	struct kipc_waiter *q, *tmp;
+	unsigned long i;
+
+	/*
+	 * The caller bumped the region's dead_seq. Pairs with (B): a waiter
+	 * not yet counted in a bucket we skip will see the new dead_seq.
+	 */
+	smp_mb();
+	for (i = 0; i <= kipc_wq_mask; i++) {
+		struct kipc_wq_bucket *b = &kipc_wq_table[i];
+
+		if (!atomic_read(&b->waiters))
+			continue;
+		spin_lock(&b->lock);
+		list_for_each_entry_safe(q, tmp, &b->chain, node)
+			if (q->region == r)
+				kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
+		spin_unlock(&b->lock);
+		kipc_wake_list_flush(&wl);
+	}
+}
