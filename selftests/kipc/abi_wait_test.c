@@ -90,7 +90,7 @@ POKE(wait_reserved_0, KIPC_IOC_WAIT, ON_REGION, OFF(kipc_wait, reserved[0]),
 POKE(wait_reserved_1_high, KIPC_IOC_WAIT, ON_REGION,
 	OFF(kipc_wait, reserved[1]) + 4, 1, EINVAL);
 POKE(wait_clockid_without_timeout, KIPC_IOC_WAIT, ON_REGION,
-	OFF(kipc_wait, clockid), CLOCK_REALTIME, EINVAL);
+	OFF(kipc_wait, clockid), CLOCK_MONOTONIC, EINVAL);
 POKE(wait_timeout_ns_without_timeout, KIPC_IOC_WAIT, ON_REGION,
 	OFF(kipc_wait, timeout_ns), 1, EINVAL);
 POKE(wait_offset_misaligned, KIPC_IOC_WAIT, ON_REGION, OFF(kipc_wait, offset),
