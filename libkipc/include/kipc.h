@@ -153,6 +153,88 @@ int kipc_buf_recv(struct kipc_chan *rx, struct kipc_region *r,
 		  uint64_t *offset, uint64_t *len, uint64_t *tag);
 
 /*
+ * Wait queues (KIPC_FEATURE_WAIT): futex semantics on 32-bit words of a
+ * region, keyed by (region, offset) so that processes mapping the region
+ * at different addresses meet. @offset is 4-byte aligned and inside the
+ * region. A @bitset of 0 (KIPC_BITSET_ANY) matches every waker or waiter.
+ * A deadline is absolute, on CLOCK_MONOTONIC, or on CLOCK_REALTIME with
+ * KIPC_DEADLINE_REALTIME in @flags; NULL waits without a deadline.
+ */
+#define KIPC_BITSET_ANY		0U
+
+/** One word of kipc_waitv(). */
+struct kipc_wait_entry {
+	struct kipc_region *region;	/* a region handle */
+	uint64_t offset;		/* the word */
+	uint32_t val;			/* sleep while the word holds this */
+	uint32_t bitset;		/* KIPC_BITSET_ANY or wakers to match */
+};
+
+int kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
+	      uint32_t bitset, unsigned int flags,
+	      const struct timespec *deadline);
+int kipc_wake(struct kipc_region *r, uint64_t offset, uint32_t nr,
+	      uint32_t bitset);
+int kipc_waitv(struct kipc *k, const struct kipc_wait_entry *ents,
+	       unsigned int n, unsigned int flags,
+	       const struct timespec *deadline);
+int kipc_requeue(struct kipc_region *r, uint64_t offset, uint32_t val,
+		 uint32_t nr_wake, uint32_t nr_requeue, uint64_t dst_offset);
+
+/*
+ * A process-shared mutex and condition variable that live in a mapped
+ * region (4-byte aligned); all-zero memory is an unlocked mutex and a
+ * fresh condition variable. The region handle @r is the caller's own
+ * handle of the region holding them.
+ */
+struct kipc_mutex {
+	uint32_t word;		/* 0 unlocked, 1 locked, 2 locked + waiters */
+};
+
+struct kipc_cond {
+	uint32_t seq;		/* bumped by every signal and broadcast */
+};
+
+#define KIPC_MUTEX_INIT		{ 0 }
+#define KIPC_COND_INIT		{ 0 }
+
+int kipc_mutex_lock(struct kipc_region *r, struct kipc_mutex *m);
+int kipc_mutex_trylock(struct kipc_region *r, struct kipc_mutex *m);
+int kipc_mutex_unlock(struct kipc_region *r, struct kipc_mutex *m);
+int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
+		   struct kipc_mutex *m, unsigned int flags,
+		   const struct timespec *deadline);
+int kipc_cond_signal(struct kipc_region *r, struct kipc_cond *c);
+int kipc_cond_broadcast(struct kipc_region *r, struct kipc_cond *c,
+			struct kipc_mutex *m);
+
+/*
+ * Rings of fixed-size messages in a region: lock-free, single-producer/
+ * single-consumer or multi-producer/multi-consumer. A full or empty ring
+ * spins briefly, then sleeps on a wait word; the other side enters the
+ * kernel to wake it only when a sleeper says so in shared memory. The
+ * memory ordering is described in Documentation/userspace-api/kipc/waitq.rst
+ * and at the top of libkipc/ring.c. A struct kipc_ring is this process's
+ * handle of a ring; the ring itself lives at an offset of the region.
+ */
+struct kipc_ring;
+
+#define KIPC_RING_MPMC		(1U << 0) /* many producers and consumers */
+
+uint64_t kipc_ring_bytes(uint32_t nr_slots, uint32_t msg_size,
+			 unsigned int flags);
+int kipc_ring_create(struct kipc_region *r, uint64_t offset,
+		     uint32_t nr_slots, uint32_t msg_size, unsigned int flags,
+		     struct kipc_ring **ringp);
+int kipc_ring_open(struct kipc_region *r, uint64_t offset,
+		   struct kipc_ring **ringp);
+int kipc_ring_close(struct kipc_ring *ring);
+int kipc_ring_send(struct kipc_ring *ring, const void *msg,
+		   unsigned int flags, const struct timespec *deadline);
+int kipc_ring_recv(struct kipc_ring *ring, void *msg, unsigned int flags,
+		   const struct timespec *deadline);
+
+/*
  * Statistics, listings and events, over the generic netlink family "kipc"
  * (libmnl). A struct kipc_nl is a netlink socket bound to the family.
  */

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Rings of fixed-size messages in a region: single-producer/single-consumer
+ * and multi-producer/multi-consumer (Vyukov's bounded queue), lock-free,
+ * sleeping on region words when full or empty.
+ *
+ * Layout at the ring's offset (64-byte aligned), one cacheline each:
+ *
+ *   hdr        magic, flags, nr_slots, msg_size, stride   (constant)
+ *   prod       tail: SPSC next slot to write / MPMC next position to claim
+ *   cons       head: SPSC next slot to read  / MPMC next position to take
+ *   not_empty  eventcount consumers sleep on  { seq, waiters }
+ *   not_full   eventcount producers sleep on  { seq, waiters }
+ *   slots      nr_slots x stride; MPMC slots start with a u32 sequence
+ *
+ * Indices are free-running u32 (nr_slots is a power of two, at most 2^30),
+ * so "t - h" is the fill level across wrap-around.
+ *
+ * Ordering of the data (acquire/release pairs):
+ *
+ *   SPSC  (R1) the producer's store-release of tail after writing a slot
+ *              pairs with the consumer's load-acquire of tail: the message
+ *              bytes are visible before the consumer reads them.
+ *         (R2) the consumer's store-release of head after copying a slot
+ *              out pairs with the producer's load-acquire of head: the
+ *              consumer is done with the slot before it is overwritten.
+ *   MPMC  (R3) a producer's store-release of slot.seq = pos + 1 after
+ *              writing pairs with the consumer's load-acquire of slot.seq.
+ *         (R4) a consumer's store-release of slot.seq = pos + nr_slots
+ *              after copying out pairs with the next lap's producer's
+ *              load-acquire of slot.seq. The positions themselves are
+ *              claimed with relaxed compare-and-swap: the slot sequence,
+ *              not the position, carries the data's ordering.
+ *
+ * Ordering of sleep and wake-up (no lost wake-up, no system call while the
+ * other side is awake): each side that may sleep uses an eventcount.
+ *
+ *   sleeper (e.g. consumer)              notifier (e.g. producer)
+ *   s = load-acquire(ec.seq)             publish (R1 / R3)
+ *   store(ec.waiters, 1)                 fence seq_cst              (F2)
+ *   fence seq_cst               (F1)     if (load(ec.waiters) &&
+ *   if (ring not empty) return               xchg(ec.waiters, 0)) {
+ *   KIPC_IOC_WAIT(ec.seq, s)                 ec.seq++;
+ *                                            KIPC_IOC_WAKE(ec.seq, all)
+ *                                        }
+ *
+ * (F1) pairs with (F2), a store-buffering (Dekker) pattern: either the
+ * sleeper sees the publication and does not sleep, or the notifier sees
+ * waiters = 1 and bumps seq and wakes. The sleeper read s before it set
+ * waiters, so that bump changes seq from s: the kernel's compare-and-queue
+ * (atomic against WAKE) then either refuses to sleep (EAGAIN) or is woken.
+ * A notifier that finds waiters = 0 makes no system call: while both sides
+ * run, a message costs no kernel entry.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kipc.h"
+#include "sys.h"
+#include "wait.h"
+
+#define RING_MAGIC	0x6b72696eU	/* "kring" */
+#define RING_CL		64
+#define RING_MAX_SLOTS	(1U << 30)
+#define RING_MAX_MSG	(1U << 20)
+/* Polls of the other side before sleeping: a running peer answers soon. */
+#define RING_SPIN	2000
+
+struct ring_ec {
+	uint32_t seq;		/* bumped by a notifier that saw waiters */
+	uint32_t waiters;	/* set by a sleeper, cleared by a notifier */
+};
+
+struct ring_shared {
+	struct {
+		uint32_t magic;
+		uint32_t flags;
+		uint32_t nr_slots;
+		uint32_t msg_size;
+		uint32_t stride;
+	} hdr __attribute__((aligned(RING_CL)));
+	uint32_t tail __attribute__((aligned(RING_CL)));
+	uint32_t head __attribute__((aligned(RING_CL)));
+	struct ring_ec not_empty __attribute__((aligned(RING_CL)));
+	struct ring_ec not_full __attribute__((aligned(RING_CL)));
+	unsigned char slots[] __attribute__((aligned(RING_CL)));
+};
+
+/* This process's handle: the constants copied once, never re-read. */
+struct kipc_ring {
+	struct kipc_region *r;
+	struct ring_shared *sh;
+	uint64_t off_not_empty;	/* offset of not_empty.seq in the region */
+	uint64_t off_not_full;
+	uint32_t mask;
+	uint32_t msg_size;
+	uint32_t stride;
+	uint32_t flags;
+	unsigned int spin;
+};
+
+#define RING_FLAGS	KIPC_RING_MPMC
+#define IO_FLAGS	(KIPC_IO_NONBLOCK | KIPC_DEADLINE_REALTIME)
+
+static uint32_t ring_stride(uint32_t msg_size, unsigned int flags)
+{
+	uint32_t seq = flags & KIPC_RING_MPMC ? 8 : 0;
+
+	return (seq + msg_size + 7) & ~7U;
+}
+
+KIPC_API uint64_t kipc_ring_bytes(uint32_t nr_slots, uint32_t msg_size,
+				  unsigned int flags)
+{
+	if (!nr_slots || nr_slots > RING_MAX_SLOTS ||
+	    (nr_slots & (nr_slots - 1)) || !msg_size ||
+	    msg_size > RING_MAX_MSG || flags & ~RING_FLAGS)
+		return 0;
+	return sizeof(struct ring_shared) +
+	       (uint64_t)nr_slots * ring_stride(msg_size, flags);
+}
+
+static unsigned char *ring_slot(const struct kipc_ring *ring, uint32_t pos)
+{
+	return ring->sh->slots + (uint64_t)(pos & ring->mask) * ring->stride;
+}
+
+static uint32_t *ring_slot_seq(const struct kipc_ring *ring, uint32_t pos)
+{
+	return (uint32_t *)ring_slot(ring, pos);
+}
+
+/* Build the handle of the ring at @offset of @r, whose constants are given. */
+static int ring_handle(struct kipc_region *r, uint64_t offset,
+		       uint32_t nr_slots, uint32_t msg_size, uint32_t flags,
+		       struct kipc_ring **ringp)
+{
+	struct kipc_ring *ring;
+	struct ring_shared *sh;
+	uint64_t bytes;
+
+	bytes = kipc_ring_bytes(nr_slots, msg_size, flags);
+	if (!bytes || offset % RING_CL || offset > r->bytes ||
+	    bytes > r->bytes - offset)
+		return -EINVAL;
+	ring = calloc(1, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	sh = (struct ring_shared *)((char *)r->base + offset);
+	ring->r = r;
+	ring->sh = sh;
+	ring->off_not_empty = offset + offsetof(struct ring_shared, not_empty.seq);
+	ring->off_not_full = offset + offsetof(struct ring_shared, not_full.seq);
+	ring->mask = nr_slots - 1;
+	ring->msg_size = msg_size;
+	ring->stride = ring_stride(msg_size, flags);
+	ring->flags = flags;
+	ring->spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? RING_SPIN : 0;
+	*ringp = ring;
+	return 0;
+}
+
+KIPC_API int kipc_ring_create(struct kipc_region *r, uint64_t offset,
+			      uint32_t nr_slots, uint32_t msg_size,
+			      unsigned int flags, struct kipc_ring **ringp)
+{
+	struct kipc_ring *ring;
+	struct ring_shared *sh;
+	uint32_t i;
+	int ret;
+
+	if (!r || !r->base || !ringp)
+		return -EINVAL;
+	ret = ring_handle(r, offset, nr_slots, msg_size, flags, &ring);
+	if (ret < 0)
+		return ret;
+	sh = ring->sh;
+	memset(sh, 0, sizeof(*sh));
+	sh->hdr.flags = flags;
+	sh->hdr.nr_slots = nr_slots;
+	sh->hdr.msg_size = msg_size;
+	sh->hdr.stride = ring->stride;
+	if (flags & KIPC_RING_MPMC)
+		for (i = 0; i < nr_slots; i++)
+			*ring_slot_seq(ring, i) = i;
+	/* Pairs with the acquire in kipc_ring_open(): the rest is set. */
+	__atomic_store_n(&sh->hdr.magic, RING_MAGIC, __ATOMIC_RELEASE);
+	*ringp = ring;
+	return 0;
+}
+
+KIPC_API int kipc_ring_open(struct kipc_region *r, uint64_t offset,
+			    struct kipc_ring **ringp)
+{
+	struct ring_shared *sh;
+	struct kipc_ring *ring;
+	int ret;
+
+	if (!r || !r->base || !ringp || offset % RING_CL ||
+	    offset > r->bytes || r->bytes - offset < sizeof(*sh))
+		return -EINVAL;
+	sh = (struct ring_shared *)((char *)r->base + offset);
+	if (__atomic_load_n(&sh->hdr.magic, __ATOMIC_ACQUIRE) != RING_MAGIC)
+		return -ENOENT;
+	/* The peer's word is not trusted: ring_handle() checks it all. */
+	ret = ring_handle(r, offset, sh->hdr.nr_slots, sh->hdr.msg_size,
+			  sh->hdr.flags, &ring);
+	if (ret < 0)
+		return ret;
+	if (ring->stride != sh->hdr.stride) {
+		free(ring);
+		return -EINVAL;
+	}
+	*ringp = ring;
+	return 0;
+}
+
+KIPC_API int kipc_ring_close(struct kipc_ring *ring)
+{
+	if (!ring)
+		return -EINVAL;
+	free(ring);
+	return 0;
+}
+
+/* Whether a send or a receive could go ahead now (a hint, not a claim). */
+static int ring_can_send(const struct kipc_ring *ring)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+
+	if (ring->flags & KIPC_RING_MPMC)
+		return __atomic_load_n(ring_slot_seq(ring, pos),
+				       __ATOMIC_ACQUIRE) == pos;
+	return pos - __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE) <= ring->mask;
+}
+
+static int ring_can_recv(const struct kipc_ring *ring)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+
+	if (ring->flags & KIPC_RING_MPMC)
+		return __atomic_load_n(ring_slot_seq(ring, pos),
+				       __ATOMIC_ACQUIRE) == pos + 1;
+	return __atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE) != pos;
+}
+
+static int spsc_try_send(struct kipc_ring *ring, const void *msg)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t t = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+	uint32_t h = __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE); /* (R2) */
+
+	if (t - h > ring->mask)
+		return -EAGAIN;
+	memcpy(ring_slot(ring, t), msg, ring->msg_size);
+	__atomic_store_n(&sh->tail, t + 1, __ATOMIC_RELEASE);	/* (R1) */
+	return 0;
+}
+
+static int spsc_try_recv(struct kipc_ring *ring, void *msg)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t h = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+	uint32_t t = __atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE); /* (R1) */
+
+	if (t == h)
+		return -EAGAIN;
+	memcpy(msg, ring_slot(ring, h), ring->msg_size);
+	__atomic_store_n(&sh->head, h + 1, __ATOMIC_RELEASE);	/* (R2) */
+	return 0;
+}
+
+static int mpmc_try_send(struct kipc_ring *ring, const void *msg)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+	uint32_t seq, *sp;
+	int32_t dif;
+
+	for (;;) {
+		sp = ring_slot_seq(ring, pos);
+		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);	/* (R4) */
+		dif = (int32_t)(seq - pos);
+		if (dif == 0) {
+			if (__atomic_compare_exchange_n(&sh->tail, &pos,
+							pos + 1, 1,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+				break;
+		} else if (dif < 0) {
+			return -EAGAIN;		/* a lap behind: full */
+		} else {
+			pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+		}
+	}
+	memcpy((unsigned char *)sp + 8, msg, ring->msg_size);
+	__atomic_store_n(sp, pos + 1, __ATOMIC_RELEASE);	/* (R3) */
+	return 0;
+}
+
+static int mpmc_try_recv(struct kipc_ring *ring, void *msg)
+{
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+	uint32_t seq, *sp;
+	int32_t dif;
+
+	for (;;) {
+		sp = ring_slot_seq(ring, pos);
+		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);	/* (R3) */
+		dif = (int32_t)(seq - (pos + 1));
+		if (dif == 0) {
+			if (__atomic_compare_exchange_n(&sh->head, &pos,
+							pos + 1, 1,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+				break;
+		} else if (dif < 0) {
+			return -EAGAIN;		/* not yet published: empty */
+		} else {
+			pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+		}
+	}
+	memcpy(msg, (unsigned char *)sp + 8, ring->msg_size);
+	__atomic_store_n(sp, pos + ring->mask + 1, __ATOMIC_RELEASE); /* (R4) */
+	return 0;
+}
+
+/* The notifier's half of the eventcount: wake sleepers if there are any. */
+static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
+			uint64_t off)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F2) */
+	if (!__atomic_load_n(&ec->waiters, __ATOMIC_RELAXED))
+		return;
+	if (!__atomic_exchange_n(&ec->waiters, 0, __ATOMIC_SEQ_CST))
+		return;		/* another notifier is waking them */
+	__atomic_fetch_add(&ec->seq, 1, __ATOMIC_SEQ_CST);
+	/* A wake of a valid word cannot fail: nothing to report. */
+	kipc_wake(ring->r, off, INT32_MAX, KIPC_BITSET_ANY);
+}
+
+/*
+ * The sleeper's half: spin a while on @ready, then sleep on @ec unless
+ * @ready became true. Return: 0 to try again, or -ETIMEDOUT, -EINTR,
+ * -EOWNERDEAD.
+ */
+static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
+		      int (*ready)(const struct kipc_ring *ring),
+		      unsigned int flags, const struct timespec *deadline)
+{
+	unsigned int i;
+	uint32_t s;
+	int ret;
+
+	for (i = 0; i < ring->spin; i++) {
+		if (ready(ring))
+			return 0;
+		kipc__cpu_relax();
+	}
+	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&ec->waiters, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */
+	if (ready(ring))
+		return 0;
+	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY, flags, deadline);
+	return ret == -EAGAIN ? 0 : ret;
+}
+
+static int ring_check_deadline(unsigned int flags,
+			       const struct timespec *deadline)
+{
+	__u32 wflags, clk;
+	__u64 ns;
+
+	return kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline,
+			      &wflags, &clk, &ns);
+}
+
+KIPC_API int kipc_ring_send(struct kipc_ring *ring, const void *msg,
+			    unsigned int flags, const struct timespec *deadline)
+{
+	struct ring_shared *sh;
+	int ret;
+
+	if (!ring || !msg || flags & ~IO_FLAGS)
+		return -EINVAL;
+	ret = ring_check_deadline(flags, deadline);
+	if (ret < 0)
+		return ret;
+	sh = ring->sh;
+	for (;;) {
+		ret = ring->flags & KIPC_RING_MPMC ? mpmc_try_send(ring, msg) :
+						     spsc_try_send(ring, msg);
+		if (!ret) {
+			ring_notify(ring, &sh->not_empty, ring->off_not_empty);
+			return 0;
+		}
+		if (flags & KIPC_IO_NONBLOCK)
+			return -EAGAIN;
+		ret = ring_sleep(ring, &sh->not_full, ring->off_not_full,
+				 ring_can_send, flags & KIPC_DEADLINE_REALTIME,
+				 deadline);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
+			    unsigned int flags, const struct timespec *deadline)
+{
+	struct ring_shared *sh;
+	int ret;
+
+	if (!ring || !msg || flags & ~IO_FLAGS)
+		return -EINVAL;
+	ret = ring_check_deadline(flags, deadline);
+	if (ret < 0)
+		return ret;
+	sh = ring->sh;
+	for (;;) {
+		ret = ring->flags & KIPC_RING_MPMC ? mpmc_try_recv(ring, msg) :
+						     spsc_try_recv(ring, msg);
+		if (!ret) {
+			ring_notify(ring, &sh->not_full, ring->off_not_full);
+			return 0;
+		}
+		if (flags & KIPC_IO_NONBLOCK)
+			return -EAGAIN;
+		ret = ring_sleep(ring, &sh->not_empty, ring->off_not_empty,
+				 ring_can_recv, flags & KIPC_DEADLINE_REALTIME,
+				 deadline);
+		if (ret < 0)
+			return ret;
+	}
+}

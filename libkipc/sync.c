@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * A process-shared mutex and condition variable on region words.
+ *
+ * The mutex is the three-state futex mutex of Drepper's "Futexes Are
+ * Tricky" (mutex3): 0 unlocked, 1 locked, 2 locked and maybe waited on.
+ * Lock takes 0->1 with an acquire compare-and-swap; a locker that fails
+ * marks the word 2 (exchange) and sleeps while it holds 2. Unlock drops
+ * the word with a release decrement; only when it was 2 does it store 0
+ * and enter the kernel to wake one waiter. An uncontended lock and unlock
+ * are two atomic instructions and no system call.
+ *
+ * The condition variable is a sequence word: a waiter reads it while it
+ * holds the mutex, unlocks, and sleeps while the word still holds what it
+ * read, so a signal between the unlock and the sleep (which bumps the word)
+ * is never lost. Broadcast wakes one waiter and requeues the others onto
+ * the mutex word, where each is woken by an unlock in turn instead of all
+ * of them rushing at the mutex. A waiter always relocks in state 2: it
+ * cannot know whether others were requeued behind it.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "kipc.h"
+#include "sys.h"
+#include "wait.h"
+
+/* Tries of the lock before sleeping; a holder usually lets go soon. */
+#define MUTEX_SPIN	100
+
+static uint32_t mutex_cas(struct kipc_mutex *m, uint32_t old, uint32_t new)
+{
+	__atomic_compare_exchange_n(&m->word, &old, new, 0, __ATOMIC_ACQUIRE,
+				    __ATOMIC_RELAXED);
+	return old;
+}
+
+/*
+ * Sleep until the word is taken from 0 to 2 by us. Return: 0 with the
+ * mutex held, or -EOWNERDEAD (and others) without it.
+ */
+static int mutex_lock_contended(struct kipc_region *r, struct kipc_mutex *m,
+				uint64_t off, uint32_t c)
+{
+	int ret;
+
+	if (c != 2)
+		c = __atomic_exchange_n(&m->word, 2, __ATOMIC_ACQUIRE);
+	while (c != 0) {
+		ret = kipc_wait(r, off, 2, KIPC_BITSET_ANY, 0, NULL);
+		if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
+			return ret;
+		c = __atomic_exchange_n(&m->word, 2, __ATOMIC_ACQUIRE);
+	}
+	return 0;
+}
+
+KIPC_API int kipc_mutex_lock(struct kipc_region *r, struct kipc_mutex *m)
+{
+	uint64_t off;
+	uint32_t c;
+	int ret, i;
+
+	ret = kipc__word_offset(r, m, &off);
+	if (ret < 0)
+		return ret;
+	c = mutex_cas(m, 0, 1);
+	for (i = 0; c != 0 && c != 2 && i < MUTEX_SPIN; i++) {
+		kipc__cpu_relax();
+		c = mutex_cas(m, 0, 1);
+	}
+	if (c == 0)
+		return 0;
+	return mutex_lock_contended(r, m, off, c);
+}
+
+KIPC_API int kipc_mutex_trylock(struct kipc_region *r, struct kipc_mutex *m)
+{
+	uint64_t off;
+	int ret;
+
+	ret = kipc__word_offset(r, m, &off);
+	if (ret < 0)
+		return ret;
+	return mutex_cas(m, 0, 1) == 0 ? 0 : -EBUSY;
+}
+
+KIPC_API int kipc_mutex_unlock(struct kipc_region *r, struct kipc_mutex *m)
+{
+	uint64_t off;
+	int ret;
+
+	ret = kipc__word_offset(r, m, &off);
+	if (ret < 0)
+		return ret;
+	if (__atomic_load_n(&m->word, __ATOMIC_RELAXED) == 0)
+		return -EPERM;
+	/* Release: the critical section happens before the next lock. */
+	if (__atomic_fetch_sub(&m->word, 1, __ATOMIC_RELEASE) == 1)
+		return 0;
+	__atomic_store_n(&m->word, 0, __ATOMIC_RELEASE);
+	ret = kipc_wake(r, off, 1, KIPC_BITSET_ANY);
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
+			    struct kipc_mutex *m, unsigned int flags,
+			    const struct timespec *deadline)
+{
+	uint64_t coff, moff;
+	__u32 seq, wflags, clk;
+	__u64 ns;
+	int ret, lret;
+
+	ret = kipc__word_offset(r, c, &coff);
+	if (ret < 0)
+		return ret;
+	ret = kipc__word_offset(r, m, &moff);
+	if (ret < 0)
+		return ret;
+	ret = kipc__deadline(flags, deadline, &wflags, &clk, &ns);
+	if (ret < 0)
+		return ret;
+	/* Read under the mutex: a signal after the unlock changes it. */
+	seq = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+	ret = kipc_mutex_unlock(r, m);
+	if (ret < 0)
+		return ret;
+	ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags, deadline);
+	lret = mutex_lock_contended(r, m, moff, 0);
+	if (lret < 0)
+		return lret;
+	/* A mismatch or a signal is a spurious wake-up, as pthreads allow. */
+	if (ret == -ETIMEDOUT || ret == -EOWNERDEAD)
+		return ret;
+	return 0;
+}
+
+KIPC_API int kipc_cond_signal(struct kipc_region *r, struct kipc_cond *c)
+{
+	uint64_t off;
+	int ret;
+
+	ret = kipc__word_offset(r, c, &off);
+	if (ret < 0)
+		return ret;
+	__atomic_fetch_add(&c->seq, 1, __ATOMIC_SEQ_CST);
+	ret = kipc_wake(r, off, 1, KIPC_BITSET_ANY);
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_cond_broadcast(struct kipc_region *r, struct kipc_cond *c,
+				 struct kipc_mutex *m)
+{
+	uint64_t coff, moff;
+	uint32_t seq;
+	int ret;
+
+	ret = kipc__word_offset(r, c, &coff);
+	if (ret < 0)
+		return ret;
+	if (!m) {
+		__atomic_fetch_add(&c->seq, 1, __ATOMIC_SEQ_CST);
+		ret = kipc_wake(r, coff, INT32_MAX, KIPC_BITSET_ANY);
+		return ret < 0 ? ret : 0;
+	}
+	ret = kipc__word_offset(r, m, &moff);
+	if (ret < 0)
+		return ret;
+	seq = __atomic_add_fetch(&c->seq, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * Requeued waiters sleep on the mutex word: make sure the holder's
+	 * unlock enters the kernel to wake them.
+	 */
+	mutex_cas(m, 1, 2);
+	for (;;) {
+		ret = kipc_requeue(r, coff, seq, 1, INT32_MAX, moff);
+		if (ret != -EAGAIN)
+			break;
+		/* Another signal bumped the word: requeue at its value. */
+		seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
+	}
+	return ret < 0 ? ret : 0;
+}
