@@ -259,6 +259,19 @@ static bool kipc_channel_readable(void *arg)
 }
 
 /**
+ * kipc_channel_send_failed() - count and report a send on @c that failed
+ * @c: the channel
+ * @err: the negative errno the sender gets
+ *
+ * For failures in the channel and for messages refused before they reach it.
+ * Context: any.
+ */
+void kipc_channel_send_failed(struct kipc_channel *c, int err)
+{
+	kipc_nl_send_failed(c->id, c->user->uid, err);
+}
+
+/**
  * kipc_channel_send() - queue a message
  * @c: the channel
  * @h: the handle that owns @m's buffers (NULL when it has none)
@@ -331,7 +344,7 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 out_unlock:
 	spin_unlock(&c->lock);
 out_failed:
-	kipc_nl_send_failed(c->id, c->user->uid, ret);
+	kipc_channel_send_failed(c, ret);
 	return ret;
 }
 

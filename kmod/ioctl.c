@@ -430,6 +430,7 @@ static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
 		m = kipc_send_prepare(c, io, i, h);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
+			kipc_channel_send_failed(c, ret);
 			break;
 		}
 		/* Only the first message of a batch may wait. */

@@ -248,6 +248,7 @@ struct kipc_channel *kipc_channel_of_send(const struct file *file);
 struct kipc_channel *kipc_channel_of_recv(const struct file *file);
 u32 kipc_channel_max_inline(const struct kipc_channel *c);
 struct kipc_region *kipc_channel_region(const struct kipc_channel *c);
+void kipc_channel_send_failed(struct kipc_channel *c, int err);
 int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 		      struct kipc_kmsg *m, bool wait,
 		      const struct kipc_deadline *dl);
