@@ -131,6 +131,9 @@ extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_region;
+extern const struct kb_mech kb_mech_kipc_lend;
+extern const struct kb_mech kb_mech_kipc_wait, kb_mech_kipc_ring;
+int kb_kipc_probe(char *why, size_t len, uint64_t need);
 int kb_kipc_chanmem(unsigned int n);
 
 /* Histogram (stats.c): log-linear, 32 linear buckets per power of two */

@@ -16,8 +16,9 @@
  * own (without a second mapping): buffers are owned by handles, and a
  * private handle gives everything back when its process dies.
  *
- * Built without libkipc (standalone `make -C tools/kipc-bench`), the rows
- * are listed and reported unavailable.
+ * kipc-lend is in mech-kipc-lend.c, kipc-wait and kipc-ring in
+ * mech-kipc-wait.c.  Built without libkipc (standalone `make -C
+ * tools/kipc-bench`), the rows are listed and reported unavailable.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +56,12 @@ struct kb_kipc {
 	void *rxbuf;			/* kipc-inline: receive buffer */
 };
 
-static int kb_kipc_probe(char *why, size_t len, uint64_t need)
+/*
+ * kb_kipc_probe() - whether /dev/kipc is there and its module implements
+ * the KIPC_FEATURE_* bits @need.  Shared with mech-kipc-lend.c and
+ * mech-kipc-wait.c.
+ */
+int kb_kipc_probe(char *why, size_t len, uint64_t need)
 {
 	struct kipc_version_info info;
 	struct kipc *k;
@@ -425,6 +431,12 @@ static int kb_kipc_unbuilt(char *why, size_t len)
 	snprintf(why, len, "%s", access("/dev/kipc", F_OK) ?
 		 "/dev/kipc missing" : "kipc-bench built without libkipc");
 	return -EOPNOTSUPP;
+}
+
+int kb_kipc_probe(char *why, size_t len, uint64_t need)
+{
+	(void)need;
+	return kb_kipc_unbuilt(why, len);
 }
 
 /* Never set up: available() always fails. */

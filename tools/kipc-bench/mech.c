@@ -31,6 +31,9 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_spin_ring,
 	&kb_mech_kipc_inline,
 	&kb_mech_kipc_region,
+	&kb_mech_kipc_lend,
+	&kb_mech_kipc_wait,
+	&kb_mech_kipc_ring,
 };
 
 const size_t kb_nr_mechs = ARRAY_SIZE(kb_mechs);

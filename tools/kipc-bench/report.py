@@ -4,8 +4,8 @@
 
 usage: report.py RAW_DIR REPORT.md COMMAND REVISION
 
-RAW_DIR holds latency.json, throughput.json, touched.json (kipc-bench
-schema kipc-bench/1) and chanmem.txt; plots are in ../plots/.
+RAW_DIR holds latency.json, throughput.json, touched.json, waitq.json and
+lend.json (kipc-bench schema kipc-bench/1) and chanmem.txt; plots are in ../plots/.
 """
 import json
 import os
@@ -24,7 +24,7 @@ def load(name):
         return None
 
 
-docs = {n: load(n) for n in ("latency", "throughput", "touched")}
+docs = {n: load(n) for n in ("latency", "throughput", "touched", "waitq", "lend")}
 
 
 def rows(doc, test):
@@ -89,6 +89,15 @@ inl_8 = fig(lat, "latency", "kipc-inline", 8)
 pipe_64 = fig(lat, "latency", "pipe", 64)
 efd_8 = fig(lat, "latency", "eventfd", 8)
 reg_64 = fig(lat, "latency", "kipc-region", 64)
+# kipc-wait, kipc-ring and kipc-lend against their baselines of the same run.
+wq, lnd = docs["waitq"], docs["lend"]
+kwait_8 = fig(wq, "latency", "kipc-wait", 8)
+fshared_8 = fig(wq, "latency", "futex-shared", 8)
+kring_64 = fig(wq, "latency", "kipc-ring", 64)
+wqpipe_64 = fig(wq, "latency", "pipe", 64)
+lend_1m = fig(lnd, "throughput", "kipc-lend", MiB)
+lpipe_1m = fig(lnd, "throughput", "pipe", MiB)
+lcma_1m = fig(lnd, "throughput", "cma", MiB)
 
 
 def target(name, value, goal, ok, detail):
@@ -119,9 +128,15 @@ target("kipc-inline / eventfd, 8 B round trip", ratio(inl_8, efd_8), "< 1",
        lambda v: v < 1, "%s vs %s" % (ns(inl_8), ns(efd_8)))
 target("kipc-region / pipe, 64 B round trip", ratio(reg_64, pipe_64), "(info)",
        lambda v: True, "%s vs %s" % (ns(reg_64), ns(pipe_64)))
+target("kipc-wait / futex-shared, 8 B round trip", ratio(kwait_8, fshared_8),
+       "<= 1.05", lambda v: v <= 1.05, "%s vs %s" % (ns(kwait_8), ns(fshared_8)))
+target("pipe / kipc-ring, 64 B round trip (speed-up)", ratio(wqpipe_64, kring_64),
+       ">= 5", lambda v: v >= 5, "%s vs %s" % (ns(wqpipe_64), ns(kring_64)))
+target("kipc-lend / pipe, 1 MiB, untouched", ratio(lend_1m, lpipe_1m), "<= 0.333",
+       lambda v: v <= 1 / 3, "%s vs %s per message" % (ns(lend_1m), ns(lpipe_1m)))
+target("kipc-lend / cma, 1 MiB, untouched", ratio(lend_1m, lcma_1m), "< 1",
+       lambda v: v < 1, "%s vs %s" % (ns(lend_1m), ns(lcma_1m)))
 w("")
-w("`kipc-lend`, `kipc-wait` and `kipc-ring` rows (and the wait/wake target) "
-  "come with the features that provide them.\n")
 
 
 def table(doc, test, title, value):
@@ -167,6 +182,9 @@ table(lat, "latency", "Latency: round trip, median (blocking)", lat_cell)
 table(tp, "throughput", "Throughput: time per message and rate, payload untouched",
       tp_cell)
 table(tch, "throughput", "Throughput with --touch: sender writes, receiver checks every byte",
+      tp_cell)
+table(wq, "latency", "Wait queues and rings: round trip, median (blocking)", lat_cell)
+table(lnd, "throughput", "Lent pages: time per message and rate, payload untouched",
       tp_cell)
 w("A figure marked (±N%) had a spread of N% between repeats' medians: noisy.\n")
 

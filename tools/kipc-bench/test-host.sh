@@ -32,7 +32,7 @@ MECHS="pipe fifo unix-stream unix-dgram unix-seqpacket tcp sysv-msg sysv-shm
 posix-mq posix-shm futex-shared eventfd signal vmsplice cma cma-read spin-ring"
 
 expect 0 "list" "$BENCH" list
-for m in $MECHS kipc-inline kipc-region; do
+for m in $MECHS kipc-inline kipc-region kipc-lend kipc-wait kipc-ring; do
 	grep -q "^$m " "$TMP/out" || fail "list shows $m"
 done
 

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: kipc's wait-queue rows, through libkipc.
+ *
+ * kipc-wait:	futex-shared with kipc's wait queues for a doorbell: a
+ *		mailbox word per direction in a region, slept on with
+ *		kipc_wait() and rung with kipc_wake(), and a message area per
+ *		direction in the same region.  The algorithm is kb_mbox's
+ *		(mech-futex.c), sleeper count included, so that the row and
+ *		futex-shared differ only in the system call that sleeps and
+ *		wakes.
+ * kipc-ring:	two SPSC libkipc rings in a region, one per direction, of
+ *		messages of the row's size (at most 1 MiB, libkipc's cap).
+ *		kipc_ring_send() copies the message into a slot,
+ *		kipc_ring_recv() copies it out; a full or empty ring spins
+ *		briefly, then sleeps on a region word.  Ring messages are of
+ *		one size: a shorter message (the throughput test's 8-byte
+ *		ack) still moves a whole slot, read from the sender's buffer
+ *		of c->size bytes.
+ *
+ * The region is created before fork, so it is mapped at the same address
+ * in both processes, and both use the inherited handle: no buffer of a
+ * pool is owned here, only words of the region are waited on.
+ *
+ * Built without libkipc, the rows are listed and reported unavailable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kipc-bench.h"
+
+#ifdef KB_HAVE_LIBKIPC
+#include <kipc.h>
+
+#define KB_KWAIT_PAGE		4096ULL
+#define KB_KRING_MAX_MSG	(1U << 20)	/* libkipc's RING_MAX_MSG */
+#define KB_KRING_BYTES		(1U << 20)	/* aim for this much per ring */
+#define KB_KRING_SLOTS		256
+#define KB_KRING_ALIGN		64		/* a ring's offset */
+
+struct kb_kwait {
+	struct kipc *k;
+	struct kipc_region *region;
+	char *base;
+	struct kb_mbox *mbox;		/* kipc-wait: mbox[d], then the areas */
+	char *area;			/* direction d at area + d * size */
+	struct kipc_ring *ring[2];	/* kipc-ring: direction d */
+	void *rxbuf;			/* kipc-ring: receive buffer */
+};
+
+static int kb_kipc_wait_available(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len,
+			     KIPC_FEATURE_REGION | KIPC_FEATURE_WAIT);
+}
+
+static void kb_kwait_teardown(struct kb_chan *c)
+{
+	struct kb_kwait *p = c->priv;
+	int d;
+
+	if (!p)
+		return;
+	for (d = 0; d < 2; d++)
+		if (p->ring[d])
+			kipc_ring_close(p->ring[d]);
+	if (p->region)
+		kipc_region_close(p->region);
+	if (p->k)
+		kipc_close(p->k);
+	kb_unmap(p->rxbuf, c->size);
+	free(p);
+	c->priv = NULL;
+}
+
+/* A region of @bytes without a pool; quotas read as "too large here". */
+static int kb_kwait_setup(struct kb_chan *c, uint64_t bytes)
+{
+	struct kb_kwait *p;
+	int ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return kb_fail(c, -ENOMEM, "calloc");
+	c->priv = p;
+	ret = kipc_open(&p->k, 0);
+	if (ret < 0) {
+		kb_fail(c, ret, "kipc_open");
+		goto out_teardown;
+	}
+	bytes = (bytes + KB_KWAIT_PAGE - 1) & ~(KB_KWAIT_PAGE - 1);
+	ret = kipc_region_create(p->k, bytes, 0, 0, &p->region);
+	if (ret < 0) {
+		if (ret == -EFBIG || ret == -ENOSPC || ret == -ENOMEM)
+			ret = -ENOSPC;
+		kb_fail(c, ret, "kipc_region_create");
+		goto out_teardown;
+	}
+	p->base = kipc_region_base(p->region);
+	return 0;
+
+out_teardown:
+	kb_kwait_teardown(c);
+	return ret;
+}
+
+static uint64_t kb_kwait_off(struct kb_kwait *p, const void *word)
+{
+	return (uint64_t)((const char *)word - p->base);
+}
+
+/*
+ * kb_kwait_mbox_wait() - kb_mbox_wait() with kipc_wait(): wait until the
+ * mailbox word is @want.  Return: 0, -EAGAIN (@nonblock), -EINTR or the
+ * error of kipc_wait().
+ */
+static int kb_kwait_mbox_wait(struct kb_kwait *p, struct kb_mbox *mb,
+			      uint32_t want, bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		if (kb_load_acquire(&mb->full) == want)
+			return 0;
+		if (nonblock)
+			return -EAGAIN;
+		if (kb_abort)
+			return -EINTR;
+		__atomic_fetch_add(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		ret = 0;
+		if (__atomic_load_n(&mb->full, __ATOMIC_SEQ_CST) != want)
+			ret = kipc_wait(p->region, kb_kwait_off(p, &mb->full),
+					!want, KIPC_BITSET_ANY, 0, NULL);
+		__atomic_fetch_sub(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
+			return ret;
+	}
+}
+
+/* kb_mbox_set() with kipc_wake(): set the word to @val, waking a sleeper. */
+static int kb_kwait_mbox_set(struct kb_kwait *p, struct kb_mbox *mb,
+			     uint32_t val)
+{
+	int ret;
+
+	__atomic_store_n(&mb->full, val, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST))
+		return 0;
+	ret = kipc_wake(p->region, kb_kwait_off(p, &mb->full), INT32_MAX,
+			KIPC_BITSET_ANY);
+	return ret < 0 ? ret : 0;
+}
+
+static int kb_kipc_wait_setup(struct kb_chan *c)
+{
+	struct kb_kwait *p;
+	int ret;
+
+	ret = kb_kwait_setup(c, 2 * sizeof(struct kb_mbox) + 2 * c->size);
+	if (ret)
+		return ret;
+	p = c->priv;
+	p->mbox = (struct kb_mbox *)p->base;
+	kb_mbox_init(&p->mbox[0]);
+	kb_mbox_init(&p->mbox[1]);
+	p->area = (char *)&p->mbox[2];
+	return 0;
+}
+
+static int kb_kipc_wait_send(struct kb_chan *c, const void *buf, size_t len)
+{
+	struct kb_kwait *p = c->priv;
+	int d = c->side, ret;
+
+	ret = kb_kwait_mbox_wait(p, &p->mbox[d], 0, false);
+	if (ret)
+		return kb_fail(c, ret, "kipc_wait");
+	memcpy(p->area + d * c->size, buf, len);
+	p->mbox[d].len = len;
+	ret = kb_kwait_mbox_set(p, &p->mbox[d], 1);
+	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
+}
+
+static int kb_kipc_wait_recv(struct kb_chan *c, const void **data,
+			     size_t len, bool nonblock)
+{
+	struct kb_kwait *p = c->priv;
+	int d = !c->side, ret;
+
+	ret = kb_kwait_mbox_wait(p, &p->mbox[d], 1, nonblock);
+	if (ret)
+		return ret == -EAGAIN ? ret : kb_fail(c, ret, "kipc_wait");
+	if (p->mbox[d].len != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	*data = p->area + d * c->size;
+	return 0;
+}
+
+static int kb_kipc_wait_recv_done(struct kb_chan *c)
+{
+	struct kb_kwait *p = c->priv;
+	int ret;
+
+	ret = kb_kwait_mbox_set(p, &p->mbox[!c->side], 0);
+	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
+}
+
+/* Slots per ring: about KB_KRING_BYTES, a power of two in [2, 256]. */
+static uint32_t kb_kring_slots(size_t size)
+{
+	uint32_t n = KB_KRING_SLOTS;
+
+	while (n > 2 && (uint64_t)n * size > KB_KRING_BYTES)
+		n /= 2;
+	return n;
+}
+
+static int kb_kipc_ring_setup(struct kb_chan *c)
+{
+	uint32_t slots = kb_kring_slots(c->size);
+	uint64_t bytes, half;
+	struct kb_kwait *p;
+	int d, ret;
+
+	bytes = kipc_ring_bytes(slots, c->size, 0);
+	if (!bytes)
+		return kb_fail(c, -EMSGSIZE, "kipc_ring_bytes");
+	half = (bytes + KB_KRING_ALIGN - 1) & ~(uint64_t)(KB_KRING_ALIGN - 1);
+	ret = kb_kwait_setup(c, 2 * half);
+	if (ret)
+		return ret;
+	p = c->priv;
+	for (d = 0; d < 2; d++) {
+		ret = kipc_ring_create(p->region, d * half, slots, c->size, 0,
+				       &p->ring[d]);
+		if (ret < 0) {
+			kb_fail(c, ret, "kipc_ring_create");
+			goto out_teardown;
+		}
+	}
+	p->rxbuf = kb_map(c->size);
+	if (!p->rxbuf) {
+		ret = kb_fail(c, -errno, "mmap receive buffer");
+		goto out_teardown;
+	}
+	return 0;
+
+out_teardown:
+	kb_kwait_teardown(c);
+	return ret;
+}
+
+static int kb_kipc_ring_send(struct kb_chan *c, const void *buf, size_t len)
+{
+	struct kb_kwait *p = c->priv;
+	int ret;
+
+	(void)len;		/* a slot is c->size bytes: see the top */
+	ret = kipc_ring_send(p->ring[c->side], buf, 0, NULL);
+	return ret < 0 ? kb_fail(c, ret, "kipc_ring_send") : 0;
+}
+
+static int kb_kipc_ring_recv(struct kb_chan *c, const void **data,
+			     size_t len, bool nonblock)
+{
+	struct kb_kwait *p = c->priv;
+	int ret;
+
+	(void)len;
+	ret = kipc_ring_recv(p->ring[!c->side], p->rxbuf,
+			     nonblock ? KIPC_IO_NONBLOCK : 0, NULL);
+	if (ret == -EAGAIN && nonblock)
+		return ret;
+	if (ret < 0)
+		return kb_fail(c, ret, "kipc_ring_recv");
+	*data = p->rxbuf;
+	return 0;
+}
+
+const struct kb_mech kb_mech_kipc_wait = {
+	.name		= "kipc-wait",
+	.desc		= "region mailbox, kipc_wait/kipc_wake doorbell",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_wait_available,
+	.setup		= kb_kipc_wait_setup,
+	.teardown	= kb_kwait_teardown,
+	.send		= kb_kipc_wait_send,
+	.recv		= kb_kipc_wait_recv,
+	.recv_done	= kb_kipc_wait_recv_done,
+};
+
+const struct kb_mech kb_mech_kipc_ring = {
+	.name		= "kipc-ring",
+	.desc		= "libkipc SPSC rings in a region (copied in and out)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= KB_KRING_MAX_MSG,
+	.available	= kb_kipc_wait_available,
+	.setup		= kb_kipc_ring_setup,
+	.teardown	= kb_kwait_teardown,
+	.send		= kb_kipc_ring_send,
+	.recv		= kb_kipc_ring_recv,
+};
+
+#else /* !KB_HAVE_LIBKIPC */
+
+/* Never set up: available() always fails. */
+static int kb_kwait_nosetup(struct kb_chan *c)
+{
+	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
+}
+
+static int kb_kwait_unbuilt(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len, 0);
+}
+
+const struct kb_mech kb_mech_kipc_wait = {
+	.name		= "kipc-wait",
+	.desc		= "region mailbox, kipc_wait/kipc_wake doorbell",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kwait_unbuilt,
+	.setup		= kb_kwait_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_ring = {
+	.name		= "kipc-ring",
+	.desc		= "libkipc SPSC rings in a region (copied in and out)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= 1U << 20,
+	.available	= kb_kwait_unbuilt,
+	.setup		= kb_kwait_nosetup,
+};
+
+#endif /* KB_HAVE_LIBKIPC */
