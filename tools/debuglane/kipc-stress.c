@@ -95,6 +95,7 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX], rrefs[KIPC_MSG_BUFS_MAX];
 	struct kipc_msg m[4], rm[4];
 	char *map = MAP_FAILED;
+	int priv[24], npriv = 0;	/* private objects left open, oldest first */
 	int h, i, r;
 
 	h = dl_region_attach(region_parent, KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK);
@@ -206,6 +207,11 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 					      KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK, &s, &rv);
 			count(OP_PRIVATE, r);
 			expect(r, "channel-create");
+			/* Keep a few open (to exit with), within the per-user caps. */
+			while (npriv > 21) {
+				close(priv[0]);
+				memmove(priv, priv + 1, --npriv * sizeof(priv[0]));
+			}
 			if (r >= 0) {
 				struct kipc_msg pmsg = { .data = (uintptr_t)data, .data_len = 64 };
 
@@ -214,11 +220,17 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 				/* Leave the message queued, or the ends open until exit. */
 				if (dl_below(&rs, 2))
 					close(s);
+				else
+					priv[npriv++] = s;
 				if (dl_below(&rs, 2))
 					close(rv);
+				else
+					priv[npriv++] = rv;
 			}
 			if (pr >= 0 && dl_below(&rs, 2))
 				close(pr);
+			else if (pr >= 0)
+				priv[npriv++] = pr;
 		} else if (op < 97) {
 			r = dl_region_attach(h, KIPC_FD_CLOEXEC);
 			count(OP_ATTACH, r);
@@ -282,7 +294,7 @@ int main(int argc, char **argv)
 	int seconds = 60, ngroups = 6, kill_ms = 100, ctx, g, k, fail = 0;
 	uint64_t seed = time(NULL), rs;
 	unsigned long long started = 0, killed = 0, exited = 0, groups_done = 0,
-			   groups_checked = 0;
+			   groups_checked = 0, deferred = 0;
 	long long reg0, ch0, lreg0, lch0, reg1 = 0, ch1 = 0, lreg1 = 0, lch1 = 0;
 	long long pin_a0, pin_r0, pin_a1 = 0, pin_r1 = 0;
 	struct group grp[MAX_GROUPS] = { 0 };
@@ -347,6 +359,10 @@ int main(int argc, char **argv)
 			region = dl_region_create(ctx, bytes, bsz,
 						  KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK,
 						  &grp[g].nr_bufs);
+			if (region == -ENOSPC) {	/* the user's cap, for now */
+				deferred++;
+				continue;
+			}
 			if (region < 0) {
 				fprintf(stderr, "kipc-stress: region-create: %s\n",
 					strerror(-region));
@@ -354,16 +370,30 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			nch = 1 + dl_below(&rs, MAX_CHANS);
-			for (k = 0; k < nch; k++)
-				if ((bound[k] = dl_below(&rs, 4) != 0),
-				    dl_channel_create(ctx, 1 + dl_below(&rs, 16),
-						      dl_below(&rs, 2) ? 0 : 8192,
-						      bound[k] ? region : -1,
-						      KIPC_FD_CLOEXEC, &s[k], &r[k]) < 0) {
-					fprintf(stderr, "kipc-stress: channel-create failed\n");
+			for (k = 0; k < nch; k++) {
+				int cr;
+
+				bound[k] = dl_below(&rs, 4) != 0;
+				cr = dl_channel_create(ctx, 1 + dl_below(&rs, 16),
+						       dl_below(&rs, 2) ? 0 : 8192,
+						       bound[k] ? region : -1,
+						       KIPC_FD_CLOEXEC, &s[k], &r[k]);
+				if (cr == -ENOSPC) {	/* the user's cap, for now */
+					nch = k;
+					break;
+				}
+				if (cr < 0) {
+					fprintf(stderr, "kipc-stress: channel-create: %s\n",
+						strerror(-cr));
 					fail = 1;
 					goto out;
 				}
+			}
+			if (!nch) {
+				deferred++;
+				close(region);
+				continue;
+			}
 			grp[g].live = true;
 			grp[g].region = region;
 			grp[g].nr_workers = 2 + dl_below(&rs, MAX_WORKERS - 1);
@@ -468,8 +498,8 @@ out:
 		usleep(100000);
 	}
 	printf("kipc-stress: %.1f s, %llu processes started, %llu killed by SIGKILL, "
-	       "%llu exited otherwise, %llu groups checked\n",
-	       dl_now() - t0, started, killed, exited, groups_checked);
+	       "%llu exited otherwise, %llu groups checked, %llu starts deferred by the caps\n",
+	       dl_now() - t0, started, killed, exited, groups_checked, deferred);
 	for (k = 0; k < OP_NR; k++)
 		printf("kipc-stress:   %-16s %10llu calls, %10llu succeeded\n",
 		       op_names[k], sh->ops[k], sh->ok[k]);
