@@ -313,15 +313,19 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 			goto out_unlock;
 		}
 	}
+	/*
+	 * Once queued and unlocked, @m belongs to the receivers, who may free
+	 * it at once: count it before.
+	 */
+	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
+	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
 	list_add_tail(&m->node, &c->queue);
 	c->nr_queued++;
 	c->nr_sent++;
 	spin_unlock(&c->lock);
 	/* Pairs with prepare_to_wait() in kipc_wait_until(). */
 	wake_up_interruptible_sync_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
-	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
-	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
-	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
 	return 0;
 
 out_unlock:
