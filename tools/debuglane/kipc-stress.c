@@ -419,8 +419,10 @@ int main(int argc, char **argv)
 		usleep(1000 * (1 + dl_below(&rs, 2 * kill_ms)));
 		g = dl_below(&rs, ngroups);
 		k = dl_below(&rs, grp[g].nr_workers);
-		if (grp[g].live && grp[g].pid[k] > 0 && kill(grp[g].pid[k], SIGKILL) == 0)
+		if (grp[g].live && grp[g].pid[k] > 0 && kill(grp[g].pid[k], SIGKILL) == 0) {
 			killed++;
+			grp[g].pid[k] = -grp[g].pid[k];	/* killed, not reaped */
+		}
 
 		/* Reap; check the groups that are done. */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -428,7 +430,7 @@ int main(int argc, char **argv)
 				exited++;
 			for (g = 0; g < ngroups; g++)
 				for (k = 0; k < grp[g].nr_workers; k++)
-					if (grp[g].pid[k] == pid)
+					if (grp[g].pid[k] == pid || grp[g].pid[k] == -pid)
 						grp[g].pid[k] = 0;
 		}
 		for (g = 0; g < ngroups; g++) {
@@ -438,7 +440,7 @@ int main(int argc, char **argv)
 			if (!grp[g].live)
 				continue;
 			for (k = 0; k < grp[g].nr_workers; k++)
-				any |= grp[g].pid[k] > 0;
+				any |= grp[g].pid[k] != 0;
 			if (any)
 				continue;
 			if (dl_region_info(grp[g].region, &ri) < 0 ||
