@@ -114,6 +114,27 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
 
+## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
+## and fuzzing programs, run in the debug kernel's guest.
+DEBUGLANE	:= $(B)/bin/kipc-stress $(B)/bin/kipc-fuzz $(B)/bin/kipc-faultinject \
+		   $(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane
+tools: $(DEBUGLANE)
+
+$(B)/bin/kipc-stress $(B)/bin/kipc-faultinject: $(B)/bin/%: tools/debuglane/%.c \
+		tools/debuglane/dl.h $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
+
+$(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/dl.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+
+$(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane: $(B)/bin/%: tools/debuglane/%
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
 ## Examples: small programs built on libkipc, installed next to the tools
 ## (so that the VM has them on PATH).
 EXAMPLES	:= $(patsubst examples/%.c,$(B)/bin/%,$(wildcard examples/*.c))

@@ -190,6 +190,13 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 			      &kipc_channels_next, GFP_KERNEL);
 	if (ret < 0)
 		goto out_put_channel;
+	/*
+	 * Counted as created as soon as it has an id: kipc_channel_free()
+	 * counts every channel with an id as destroyed, the failures below
+	 * included, so that created - destroyed is the number of live ones.
+	 */
+	kipc_stat_inc(KIPC_STAT_CHANNELS_CREATED);
+	kipc_nl_obj_created(KIPC_OBJ_TYPE_CHANNEL, c->id, user->uid);
 
 	/* The creation reference becomes the send end's. */
 	*send = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
@@ -210,8 +217,6 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 	}
 	c->nr_receivers = 1;
 	*id = c->id;
-	kipc_stat_inc(KIPC_STAT_CHANNELS_CREATED);
-	kipc_nl_obj_created(KIPC_OBJ_TYPE_CHANNEL, c->id, user->uid);
 	return 0;
 
 out_put_channel:
@@ -329,7 +334,10 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 			goto out_unlock;
 		}
 	}
-	/* Once queued, @m belongs to the channel: a receiver may free it. */
+	/*
+	 * Once queued and unlocked, @m belongs to the receivers, who may free
+	 * it at once: count it before.
+	 */
 	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
 	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
 	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);

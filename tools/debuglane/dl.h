@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the debug-lane programs (kipc-stress, kipc-fuzz,
+ * kipc-faultinject): raw kipc ioctls, a small seeded PRNG, counters read
+ * back from the kernel.
+ */
+#ifndef KIPC_DEBUGLANE_H
+#define KIPC_DEBUGLANE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kipc.h>
+
+/* xorshift64*: seeded, reproducible, cheap. */
+static inline uint64_t dl_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline uint64_t dl_seed(uint64_t seed, uint64_t idx)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ULL + idx + 1;
+
+	s ^= s >> 31;
+	return s ? s : 1;
+}
+
+/* A value in [0, n). */
+static inline uint64_t dl_below(uint64_t *s, uint64_t n)
+{
+	return n ? dl_rand(s) % n : 0;
+}
+
+static inline double dl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline uint64_t dl_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Return the ioctl's result, or -errno. */
+static inline int dl_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int r = ioctl(fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+static inline int dl_open(void)
+{
+	int fd = open(KIPC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static inline int dl_region_create(int ctx, uint64_t bytes, uint64_t buf_size,
+				   uint32_t flags, uint32_t *nr_bufs)
+{
+	struct kipc_region_create rc = {
+		.size = sizeof(rc), .flags = flags,
+		.bytes = bytes, .buf_size = buf_size,
+	};
+	int r = dl_ioctl(ctx, KIPC_IOC_REGION_CREATE, &rc);
+
+	if (r >= 0 && nr_bufs)
+		*nr_bufs = rc.nr_bufs;
+	return r;
+}
+
+static inline int dl_region_attach(int rfd, uint32_t flags)
+{
+	struct kipc_region_attach ra = { .size = sizeof(ra), .flags = flags };
+
+	return dl_ioctl(rfd, KIPC_IOC_REGION_ATTACH, &ra);
+}
+
+static inline int dl_region_info(int rfd, struct kipc_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->size = sizeof(*ri);
+	return dl_ioctl(rfd, KIPC_IOC_REGION_INFO, ri);
+}
+
+static inline int dl_buf_alloc(int rfd, uint64_t *off)
+{
+	struct kipc_buf_alloc ba = { .size = sizeof(ba) };
+	int r = dl_ioctl(rfd, KIPC_IOC_BUF_ALLOC, &ba);
+
+	if (r >= 0)
+		*off = ba.offset;
+	return r;
+}
+
+static inline int dl_buf_release(int rfd, uint64_t off)
+{
+	struct kipc_buf_release br = { .size = sizeof(br), .offset = off };
+
+	return dl_ioctl(rfd, KIPC_IOC_BUF_RELEASE, &br);
+}
+
+static inline int dl_channel_create(int ctx, uint32_t depth, uint32_t max_inline,
+				    int region_fd, uint32_t flags,
+				    int *sfd, int *rfd)
+{
+	struct kipc_channel_create cc = {
+		.size = sizeof(cc), .flags = flags, .depth = depth,
+		.max_inline = max_inline,
+		.region_fd = region_fd < 0 ? KIPC_NO_FD : (uint32_t)region_fd,
+	};
+	int r = dl_ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc);
+
+	if (r >= 0) {
+		*sfd = cc.send_fd;
+		*rfd = cc.recv_fd;
+	}
+	return r;
+}
+
+/* Send or receive @n messages; @timeout_ms < 0: non-blocking. */
+static inline int dl_io(int fd, unsigned long cmd, struct kipc_msg *msgs,
+			uint32_t n, int region_fd, int timeout_ms)
+{
+	struct kipc_io io = {
+		.size = sizeof(io), .msgs = (uintptr_t)msgs, .nr_msgs = n,
+		.msg_size = sizeof(*msgs),
+		.region_fd = region_fd < 0 ? KIPC_NO_FD : (uint32_t)region_fd,
+	};
+
+	if (timeout_ms < 0) {
+		io.flags = KIPC_IO_NONBLOCK;
+	} else {
+		io.flags = KIPC_IO_TIMEOUT;
+		io.clockid = CLOCK_MONOTONIC;
+		io.timeout_ns = dl_mono_ns() + timeout_ms * 1000000ULL;
+	}
+	return dl_ioctl(fd, cmd, &io);
+}
+
+/* A /proc/vmstat counter, or -1. */
+static inline long long dl_vmstat(const char *name)
+{
+	char line[256];
+	size_t n = strlen(name);
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ') {
+			v = atoll(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+#endif
