@@ -59,6 +59,9 @@ static const unsigned long cmds[] = {
 	KIPC_IOC_VERSION, KIPC_IOC_REGION_CREATE, KIPC_IOC_CHANNEL_CREATE,
 	KIPC_IOC_REGION_ATTACH, KIPC_IOC_BUF_ALLOC, KIPC_IOC_BUF_RELEASE,
 	KIPC_IOC_REGION_INFO, KIPC_IOC_SEND, KIPC_IOC_RECV,
+	KIPC_IOC_WAIT, KIPC_IOC_WAKE, KIPC_IOC_WAITV, KIPC_IOC_REQUEUE,
+	KIPC_IOC_LENDQ_CREATE, KIPC_IOC_LEND_REAP, KIPC_IOC_NAME_OPEN,
+	KIPC_IOC_NAME_UNLINK,
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -208,6 +211,26 @@ static uint64_t build_msgs(uint32_t nr, uint32_t msg_size, struct slot *reg,
 	return fuzz_ptr(msgbuf, (size_t)nr * msg_size);
 }
 
+/* A word offset in @reg: mostly valid, sometimes misaligned or outside. */
+static uint64_t fuzz_word_offset(const struct slot *reg)
+{
+	uint64_t words = reg->bytes / 4;
+
+	if (chance(85) && words)
+		return 4 * below(words < 64 ? words : 64);
+	return fuzz_u64(reg->bytes);
+}
+
+/* A deadline for a wait: mostly a few milliseconds ahead. */
+static void fuzz_deadline(bool set, __u32 *clockid, __u64 *ns)
+{
+	if (!set && !chance(3))
+		return;
+	*clockid = chance(90) ? (chance(50) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
+			      : (uint32_t)r64();
+	*ns = chance(80) ? dl_mono_ns() + below(5000000) : fuzz_u64(0);
+}
+
 /* Build an argument for @cmd in @a (PG bytes); return the pointer to pass. */
 static void *build_arg(unsigned long cmd, char *a, enum kind *target)
 {
@@ -334,6 +357,145 @@ static void *build_arg(unsigned long cmd, char *a, enum kind *target)
 			io->reserved[below(2)] = r64();
 		io->msgs = build_msgs(io->nr_msgs > 8 ? 8 : io->nr_msgs, io->msg_size,
 				      reg, send);
+		break;
+	}
+	case KIPC_IOC_WAIT: {
+		struct kipc_wait *w = (void *)a;
+		struct slot *reg = region_of_pool();
+
+		*target = K_REGION;
+		w->size = fuzz_size(sizeof(*w), KIPC_WAIT_SIZE_VER0);
+		w->flags = fuzz_flags(chance(80) ? KIPC_WAIT_TIMEOUT : 0, 1);
+		w->offset = fuzz_word_offset(reg);
+		w->val = chance(50) ? 0 : (uint32_t)r64();
+		w->bitset = chance(70) ? 0 : (uint32_t)r64();
+		fuzz_deadline(w->flags & KIPC_WAIT_TIMEOUT, &w->clockid,
+			      &w->timeout_ns);
+		if (chance(5))
+			w->reserved0 = r64();
+		if (chance(5))
+			w->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_WAKE: {
+		struct kipc_wake *w = (void *)a;
+
+		*target = K_REGION;
+		w->size = fuzz_size(sizeof(*w), KIPC_WAKE_SIZE_VER0);
+		w->flags = fuzz_flags(0, 0);
+		w->offset = fuzz_word_offset(region_of_pool());
+		w->nr = chance(80) ? below(8) : (uint32_t)r64();
+		w->bitset = chance(70) ? 0 : (uint32_t)r64();
+		if (chance(5))
+			w->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_WAITV: {
+		static struct kipc_waitv_entry ents[KIPC_WAITV_MAX];
+		struct kipc_waitv *wv = (void *)a;
+		uint32_t i, n;
+
+		*target = K_CTX;
+		wv->size = fuzz_size(sizeof(*wv), KIPC_WAITV_SIZE_VER0);
+		wv->flags = fuzz_flags(chance(80) ? KIPC_WAIT_TIMEOUT : 0, 1);
+		wv->nr = chance(85) ? 1 + below(8) :
+			 chance(50) ? KIPC_WAITV_MAX + below(2) : (uint32_t)r64();
+		n = wv->nr < KIPC_WAITV_MAX ? wv->nr : KIPC_WAITV_MAX;
+		for (i = 0; i < n; i++) {
+			struct slot *reg = region_of_pool();
+
+			ents[i].region_fd = chance(90) ? (uint32_t)reg->fd :
+					    fuzz_fd_field(K_REGION);
+			ents[i].offset = fuzz_word_offset(reg);
+			ents[i].val = chance(50) ? 0 : (uint32_t)r64();
+			ents[i].bitset = chance(70) ? 0 : (uint32_t)r64();
+			ents[i].reserved = chance(3) ? (uint32_t)r64() : 0;
+		}
+		wv->entries = fuzz_ptr(ents, sizeof(ents[0]) * n);
+		fuzz_deadline(wv->flags & KIPC_WAIT_TIMEOUT, &wv->clockid,
+			      &wv->timeout_ns);
+		if (chance(5))
+			wv->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_REQUEUE: {
+		struct kipc_requeue *rq = (void *)a;
+		struct slot *reg = region_of_pool();
+
+		*target = K_REGION;
+		rq->size = fuzz_size(sizeof(*rq), KIPC_REQUEUE_SIZE_VER0);
+		rq->flags = fuzz_flags(0, 0);
+		rq->offset = fuzz_word_offset(reg);
+		rq->dst_offset = fuzz_word_offset(reg);
+		rq->val = chance(50) ? 0 : (uint32_t)r64();
+		rq->nr_wake = below(4);
+		rq->nr_requeue = chance(80) ? below(8) : (uint32_t)r64();
+		if (chance(5))
+			rq->reserved0 = r64();
+		if (chance(5))
+			rq->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_LENDQ_CREATE: {
+		struct kipc_lendq_create *c = (void *)a;
+
+		*target = K_CTX;
+		c->size = fuzz_size(sizeof(*c), KIPC_LENDQ_CREATE_SIZE_VER0);
+		c->flags = fuzz_flags(below(4), 3);
+		if (chance(5))
+			c->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_LEND_REAP: {
+		static struct kipc_lend_completion comps[16];
+		struct kipc_lend_reap *c = (void *)a;
+
+		/* Lend queues are not pooled: mostly the wrong kind of fd. */
+		*target = K_OTHER;
+		c->size = fuzz_size(sizeof(*c), KIPC_LEND_REAP_SIZE_VER0);
+		c->flags = fuzz_flags(0, 0);
+		c->nr_comps = chance(80) ? below(17) : (uint32_t)r64();
+		c->comps = fuzz_ptr(comps, sizeof(comps));
+		if (chance(5))
+			c->reserved[below(2)] = r64();
+		break;
+	}
+	case KIPC_IOC_NAME_OPEN:
+	case KIPC_IOC_NAME_UNLINK: {
+		static char names[4][KIPC_NAME_MAX + 2];
+		struct kipc_name_open *no = (void *)a;
+		char *name = names[below(4)];
+
+		/* A few short names so that opens and unlinks meet. */
+		if (chance(90))
+			snprintf(name, sizeof(names[0]), "kipc-fuzz-%u",
+				 (unsigned int)below(8));
+		else
+			memset(name, 'n', sizeof(names[0]) - 1);
+		*target = K_CTX;
+		if (cmd == KIPC_IOC_NAME_UNLINK) {
+			struct kipc_name_unlink *nu = (void *)a;
+
+			nu->size = fuzz_size(sizeof(*nu), KIPC_NAME_UNLINK_SIZE_VER0);
+			nu->flags = fuzz_flags(0, 0);
+			nu->name = fuzz_ptr(name, strlen(name) + 1);
+			if (chance(5))
+				nu->reserved[below(2)] = r64();
+			break;
+		}
+		no->size = fuzz_size(sizeof(*no), KIPC_NAME_OPEN_SIZE_VER0);
+		no->flags = fuzz_flags(chance(50) ? KIPC_NAME_CREATE |
+				       (chance(50) ? KIPC_NAME_EXCL : 0) : 0,
+				       KIPC_NAME_CREATE | KIPC_NAME_EXCL | 3);
+		no->name = fuzz_ptr(name, strlen(name) + 1);
+		if (no->flags & KIPC_NAME_CREATE) {
+			no->fd = fuzz_fd_field(chance(50) ? K_REGION : K_SEND);
+			no->mode = chance(90) ? 0600 : (uint32_t)r64();
+		} else {
+			no->fd = chance(90) ? KIPC_NO_FD : (uint32_t)r64();
+		}
+		if (chance(5))
+			no->reserved[below(2)] = r64();
 		break;
 	}
 	}
