@@ -10,34 +10,7 @@
 
 #define DEPTH	4
 
-FIXTURE(block) {
-	int ctx;
-	int sfd, rfd;
-	pid_t child;
-};
-
-FIXTURE_SETUP(block)
-{
-	int ret;
-
-	self->sfd = self->rfd = -1;
-	self->child = 0;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_CHANNEL);
-	ret = kt_channel_create(self->ctx, 0, DEPTH, 0, -1, &self->sfd,
-				&self->rfd);
-	ASSERT_EQ(0, ret) TH_LOG("channel create: %s", strerror(-ret));
-}
-
-FIXTURE_TEARDOWN(block)
-{
-	kt_reap(self->child);
-	if (self->sfd >= 0)
-		close(self->sfd);
-	if (self->rfd >= 0)
-		close(self->rfd);
-	close(self->ctx);
-}
+KT_CHANNEL_FIXTURE(block, DEPTH)
 
 static int fill(int sfd, unsigned int n)
 {

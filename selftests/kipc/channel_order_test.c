@@ -11,34 +11,7 @@
 
 #define DEPTH	64
 
-FIXTURE(order) {
-	int ctx;
-	int sfd, rfd;
-	pid_t child;
-};
-
-FIXTURE_SETUP(order)
-{
-	int ret;
-
-	self->sfd = self->rfd = -1;
-	self->child = 0;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_CHANNEL);
-	ret = kt_channel_create(self->ctx, 0, DEPTH, 0, -1, &self->sfd,
-				&self->rfd);
-	ASSERT_EQ(0, ret) TH_LOG("channel create: %s", strerror(-ret));
-}
-
-FIXTURE_TEARDOWN(order)
-{
-	kt_reap(self->child);
-	if (self->sfd >= 0)
-		close(self->sfd);
-	if (self->rfd >= 0)
-		close(self->rfd);
-	close(self->ctx);
-}
+KT_CHANNEL_FIXTURE(order, DEPTH)
 
 /* Message @i: (i % 97) + 1 bytes, each (i * 31 + j). */
 static uint32_t msg_len(unsigned int i)

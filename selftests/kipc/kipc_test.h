@@ -409,4 +409,38 @@ static inline int kt_wait_sleeping(pid_t pid, unsigned int timeout_ms)
 		return test_harness_run(argc, argv);			\
 	}
 
+/*
+ * KT_CHANNEL_FIXTURE(name, depth): a fixture holding a context (ctx), one
+ * unbound channel of @depth (sfd, rfd) and a child (child) that teardown
+ * reaps; for tests of a channel's own behaviour.
+ */
+#define KT_CHANNEL_FIXTURE(name, depth)					\
+	FIXTURE(name) {							\
+		int ctx;						\
+		int sfd, rfd;						\
+		pid_t child;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		int ret;						\
+									\
+		self->sfd = self->rfd = -1;				\
+		self->child = 0;					\
+		kipc_test_open(self->ctx);				\
+		kipc_test_require(self->ctx, KIPC_FEATURE_CHANNEL);	\
+		ret = kt_channel_create(self->ctx, 0, depth, 0, -1,	\
+					&self->sfd, &self->rfd);	\
+		ASSERT_EQ(0, ret) TH_LOG("channel create: %s",		\
+					 strerror(-ret));		\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		kt_reap(self->child);					\
+		if (self->sfd >= 0)					\
+			close(self->sfd);				\
+		if (self->rfd >= 0)					\
+			close(self->rfd);				\
+		close(self->ctx);					\
+	}
+
 #endif /* KIPC_TEST_H */
