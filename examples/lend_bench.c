@@ -2,11 +2,13 @@
 /*
  * lend_bench: what lending costs against copying, in one run.
  *
- * For each size: a pipe transfer (a command message, the bytes through a
- * pipe, a 1-byte ack back), a process_vm_writev() into the peer (one call,
- * no round trip), and a lend cycle (send; the peer, polling, receives the
- * read-only mapping, reads one byte per page and releases it; the sender
- * reaps the completion). Medians (and minimums) of -r repeats, interleaved.
+ * For each size, three transfers that each end with the peer having read
+ * one byte per page and the sender knowing it: a pipe transfer (a command
+ * message, the bytes through a pipe, a 1-byte ack back), a
+ * process_vm_writev() into the peer (the call, a command message, a 1-byte
+ * ack back), and a lend cycle (send; the peer, polling, receives the
+ * read-only mapping, reads it and releases it; the sender reaps the
+ * completion). Medians (and minimums) of -r repeats, interleaved.
  * Also memcpy of 4 KiB, to set against the lend cost per page.
  *
  * usage: lend_bench [-s MAXSIZE] [-r REPEATS]
@@ -48,6 +50,9 @@ static double median(double *v, int n)
 }
 
 static pid_t peer;	/* the receiver, killed when the sender gives up */
+
+/* A command: the bytes of a pipe transfer, or CMD_PVMW | bytes written. */
+#define CMD_PVMW	(1ULL << 63)
 
 static void die(const char *what, int err)
 {
@@ -157,9 +162,14 @@ int main(int argc, char **argv)
 				_exit(1);
 			if (cmd == 0)
 				_exit(0);
-			/* pipe: cmd bytes */
-			if (full_read(data[0], dst, cmd) ||
-			    write(ack[1], "a", 1) != 1)
+			if (cmd & CMD_PVMW) {
+				/* process_vm_writev wrote dst: read it */
+				for (n = 0; n < (cmd & ~CMD_PVMW); n += pg)
+					sum += dst[n];
+			} else if (full_read(data[0], dst, cmd)) {
+				_exit(1);	/* pipe: cmd bytes */
+			}
+			if (write(ack[1], "a", 1) != 1)
 				_exit(1);
 		}
 	}
@@ -199,14 +209,19 @@ int main(int argc, char **argv)
 			    full_write(data[1], src, size) || read(ack[0], &a, 1) != 1)
 				die("pipe round", errno);
 			t[0][i] = now_us() - t0;
-			/* process_vm_writev */
+			/* process_vm_writev, then the peer is told */
 			t0 = now_us();
-			if (process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)size)
+			if (process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)size) {
+				cmd = size | CMD_PVMW;
+				if (kipc_channel_send_bytes(atx, &cmd, sizeof(cmd), 0) ||
+				    read(ack[0], &a, 1) != 1)
+					die("process_vm_writev round", errno);
 				t[1][i] = now_us() - t0;
-			else if (errno == ENOSYS)	/* !CROSS_MEMORY_ATTACH */
+			} else if (errno == ENOSYS) {	/* !CROSS_MEMORY_ATTACH */
 				t[1][i] = NAN;
-			else
+			} else {
 				die("process_vm_writev", errno);
+			}
 			/* lend cycle */
 			t0 = now_us();
 			ret = kipc_lend_send(tx, q, src, size, i, 0);

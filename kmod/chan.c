@@ -37,6 +37,7 @@
  * @nr_received: messages taken since creation
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
+ * @spare: a received message kept for the next send, or NULL (xchg)
  * @rcu: freed after a grace period, for walkers of kipc_channels
  */
 struct kipc_channel {
@@ -58,6 +59,7 @@ struct kipc_channel {
 	u64 nr_received;
 	wait_queue_head_t send_wait;
 	wait_queue_head_t recv_wait;
+	struct kipc_kmsg *spare;
 	struct rcu_head rcu;
 };
 
@@ -68,39 +70,63 @@ static u32 kipc_channels_next;
 static const struct file_operations kipc_send_fops;
 static const struct file_operations kipc_recv_fops;
 
+/*
+ * A channel keeps one received message of at most this many inline bytes
+ * for its next send, as a pipe keeps a page: a ping-pong then allocates
+ * nothing, and an idle channel holds one small object at most.
+ */
+#define KIPC_KMSG_SPARE_ROOM	256
+
 /**
- * kipc_kmsg_alloc() - a message with room for @data_len inline bytes
+ * kipc_kmsg_alloc() - a message of @c with room for @data_len inline bytes
+ * @c: the channel it will be sent on
  * @data_len: inline bytes
  *
- * Return: the message, its other fields zero, or NULL.
+ * Return: the message, with no sender, buffers or lent ranges yet, or NULL.
  */
-struct kipc_kmsg *kipc_kmsg_alloc(u32 data_len)
+struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 {
-	struct kipc_kmsg *m;
+	struct kipc_kmsg *m = xchg(&c->spare, NULL);
+	size_t bytes;
 
-	m = kmalloc(struct_size(m, data, data_len), GFP_KERNEL_ACCOUNT);
-	if (m) {
-		memset(m, 0, sizeof(*m));
-		m->data_len = data_len;
+	if (m && m->room < data_len) {
+		kfree(m);
+		m = NULL;
 	}
+	if (!m) {
+		bytes = kmalloc_size_roundup(struct_size(m, data, data_len));
+		m = kmalloc(bytes, GFP_KERNEL_ACCOUNT);
+		if (!m)
+			return NULL;
+		m->room = bytes - offsetof(struct kipc_kmsg, data);
+	}
+	m->tag = 0;
+	m->pid = NULL;
+	m->data_len = data_len;
+	m->nr_bufs = 0;
+	m->nr_lends = 0;
 	return m;
 }
 
 /**
- * kipc_kmsg_free() - free a message that is on no queue
+ * kipc_kmsg_free() - free a message of @c that is on no queue
+ * @c: the channel it was sent on
  * @m: the message; its buffers must have been moved off it already
  *
  * Drops the message's references on its lent ranges: a range that no
- * receiver maps any more is unpinned and completed.
+ * receiver maps any more is unpinned and completed. A small message may
+ * stay as @c's spare.
  * Context: process context, may sleep (when it holds lent ranges).
  */
-void kipc_kmsg_free(struct kipc_kmsg *m)
+void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
 {
 	u32 i;
 
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_put(m->lends[i]);
 	put_pid(m->pid);
+	if (m->room <= KIPC_KMSG_SPARE_ROOM && !cmpxchg(&c->spare, NULL, m))
+		return;
 	kfree(m);
 }
 
@@ -123,8 +149,9 @@ static void kipc_channel_free(struct kref *ref)
 	/* Every end is closed: nobody else can see the queue. */
 	list_for_each_entry_safe(m, tmp, &c->queue, node) {
 		kipc_channel_drop_locked(c, m);
-		kipc_kmsg_free(m);
+		kipc_kmsg_free(c, m);
 	}
+	kfree(c->spare);
 	xa_erase(&kipc_channels, c->id);
 	if (c->id) {
 		kipc_stat_inc(KIPC_STAT_CHANNELS_DESTROYED);
@@ -345,8 +372,15 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 	c->nr_queued++;
 	c->nr_sent++;
 	spin_unlock(&c->lock);
-	/* Pairs with prepare_to_wait() in kipc_wait_until(). */
-	wake_up_interruptible_sync_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
+	/*
+	 * The barrier of wq_has_sleeper() pairs with the one of
+	 * prepare_to_wait() in kipc_wait_until(): a receiver that queued
+	 * itself before this load is woken, one that queues itself after
+	 * sees the message. Pollers check under c->lock, which orders them.
+	 */
+	if (wq_has_sleeper(&c->recv_wait))
+		wake_up_interruptible_sync_poll(&c->recv_wait,
+						EPOLLIN | EPOLLRDNORM);
 	return 0;
 
 out_unlock:
@@ -419,7 +453,10 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 	kipc_user_uncharge_inflight(c->user, m->data_len);
 	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	spin_unlock(&c->lock);
-	wake_up_interruptible_sync_poll(&c->send_wait, EPOLLOUT | EPOLLWRNORM);
+	/* As in kipc_channel_send(), for senders waiting for room. */
+	if (wq_has_sleeper(&c->send_wait))
+		wake_up_interruptible_sync_poll(&c->send_wait,
+						EPOLLOUT | EPOLLWRNORM);
 	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
 	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
 	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
@@ -518,7 +555,7 @@ void kipc_channel_end_put(struct kipc_channel *c, bool send)
 	}
 	spin_unlock(&c->lock);
 	list_for_each_entry_safe(m, tmp, &dropped, node)
-		kipc_kmsg_free(m);
+		kipc_kmsg_free(c, m);
 	if (last)
 		kipc_nl_peer_closed(c->id, c->user->uid, !send);
 	if (send)
@@ -640,8 +677,9 @@ static void kipc_recv_show_fdinfo(struct seq_file *m, struct file *file)
 static const struct file_operations kipc_send_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_send_release,
+	.write		= kipc_send_write,
 	.poll		= kipc_send_poll,
-	.unlocked_ioctl	= kipc_ioctl,
+	.unlocked_ioctl	= kipc_send_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_send_show_fdinfo,
 	.llseek		= noop_llseek,
@@ -650,8 +688,9 @@ static const struct file_operations kipc_send_fops = {
 static const struct file_operations kipc_recv_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_recv_release,
+	.read		= kipc_recv_read,
 	.poll		= kipc_recv_poll,
-	.unlocked_ioctl	= kipc_ioctl,
+	.unlocked_ioctl	= kipc_recv_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_recv_show_fdinfo,
 	.llseek		= noop_llseek,

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc ioctl entry points: the only file of the module that touches
- * __user pointers. Every argument is copied in and validated here, then
- * handed to the mechanics (region.c, chan.c) as kernel values.
+ * kipc ioctl entry points, and read and write of channel ends: the only
+ * file of the module that touches __user pointers. Every argument is
+ * copied in and validated here, then handed to the mechanics (region.c,
+ * chan.c) as kernel values.
  *
  * Dispatch is by table (kipc_ioctls[], indexed by ioctl number): each entry
  * names the kind of file it applies to, its handler and the sizes of its
  * argument struct, so that copying an extensible struct in, checking it,
- * copying it back out and installing new file descriptors is written once.
+ * copying its outputs back out and installing new file descriptors is
+ * written once.
  */
 #include <linux/file.h>
 #include <linux/kernel.h>
@@ -68,12 +70,14 @@ struct kipc_new_fds {
  * @size_ver0: size of the argument struct first published
  * @handler: does the work on the copied-in argument; fills its output
  *	fields; may reserve new fds in its last argument
+ * @copy_out: the handler writes output fields, to be copied back
  */
 struct kipc_ioctl_def {
 	unsigned int cmd;
 	unsigned int on;
 	u32 size;
 	u32 size_ver0;
+	bool copy_out;
 	int (*handler)(struct file *file, union kipc_ioctl_arg *arg,
 		       struct kipc_new_fds *nf);
 };
@@ -369,7 +373,7 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 		if (lrefs[j].reserved)
 			return ERR_PTR(-EINVAL);
 
-	m = kipc_kmsg_alloc(um.data_len);
+	m = kipc_kmsg_alloc(c, um.data_len);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->tag = um.tag;
@@ -381,7 +385,7 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	if (!ret && um.nr_lends)
 		ret = kipc_send_lends(m, um.lendq_fd, lrefs, um.nr_lends);
 	if (ret) {
-		kipc_kmsg_free(m);
+		kipc_kmsg_free(c, m);
 		return ERR_PTR(ret);
 	}
 	return m;
@@ -438,13 +442,95 @@ static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
 		ret = kipc_channel_send(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
 		if (ret) {
 			kipc_kmsg_set_sent(m, false);
-			kipc_kmsg_free(m);
+			kipc_kmsg_free(c, m);
 			break;
 		}
 	}
 	if (!IS_ERR(h))
 		fput(rfile);
 	return i ? i : ret;
+}
+
+/**
+ * kipc_send_write() - write(2) on a send end: one message of inline bytes
+ * @file: the send end
+ * @buf: the bytes
+ * @len: how many, at most the channel's max_inline
+ * @ppos: unused: a channel is a stream of messages
+ *
+ * A write is KIPC_IOC_SEND of one message without buffers, lent ranges or
+ * tag, waiting unless the file is O_NONBLOCK, with two copies fewer.
+ * Context: process context, may sleep.
+ * Return: @len, or -EMSGSIZE, -EFAULT, -ENOMEM and the errors of
+ * kipc_channel_send().
+ */
+ssize_t kipc_send_write(struct file *file, const char __user *buf,
+			size_t len, loff_t *ppos)
+{
+	struct kipc_channel *c = kipc_channel_of_send(file);
+	struct kipc_deadline dl = {};
+	struct kipc_kmsg *m;
+	int ret;
+
+	if (len > kipc_channel_max_inline(c)) {
+		ret = -EMSGSIZE;
+		goto out_failed;
+	}
+	m = kipc_kmsg_alloc(c, len);
+	if (!m) {
+		ret = -ENOMEM;
+		goto out_failed;
+	}
+	if (copy_from_user(m->data, buf, len)) {
+		kipc_kmsg_free(c, m);
+		ret = -EFAULT;
+		goto out_failed;
+	}
+	ret = kipc_channel_send(c, NULL, m, !(file->f_flags & O_NONBLOCK), &dl);
+	if (ret) {
+		kipc_kmsg_free(c, m);
+		return ret;
+	}
+	return len;
+
+out_failed:
+	kipc_channel_send_failed(c, ret);
+	return ret;
+}
+
+/**
+ * kipc_recv_read() - read(2) on a receive end: the inline bytes of one message
+ * @file: the receive end
+ * @buf: where to put them
+ * @len: room at @buf
+ * @ppos: unused
+ *
+ * A read is KIPC_IOC_RECV of one message that has only inline bytes. A
+ * message that does not fit (more bytes than @len, or region buffers or
+ * lent ranges, which need KIPC_IOC_RECV) stays queued.
+ * Context: process context, may sleep.
+ * Return: the message's length, 0 at end of stream (or for an empty
+ * message), or -EMSGSIZE, -EFAULT, -EAGAIN, -ERESTARTSYS.
+ */
+ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
+		       loff_t *ppos)
+{
+	struct kipc_channel *c = kipc_channel_of_recv(file);
+	struct kipc_deadline dl = {};
+	struct kipc_kmsg *m;
+	int ret;
+
+	m = kipc_channel_recv(c, NULL, min_t(size_t, len, U32_MAX), 0, 0,
+			      !(file->f_flags & O_NONBLOCK), &dl, &ret);
+	if (!m)
+		return ret;
+	if (copy_to_user(buf, m->data, m->data_len)) {
+		kipc_channel_unrecv(c, NULL, m);
+		return -EFAULT;
+	}
+	ret = m->data_len;
+	kipc_kmsg_free(c, m);
+	return ret;
 }
 
 /* Hand received message @m to message descriptor @i of a receive. */
@@ -539,7 +625,7 @@ static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 			kipc_channel_unrecv(c, IS_ERR(h) ? NULL : h, m);
 			break;
 		}
-		kipc_kmsg_free(m);
+		kipc_kmsg_free(c, m);
 	}
 	if (!IS_ERR(h))
 		fput(rfile);
@@ -776,14 +862,21 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 			    rq->nr_wake, rq->nr_requeue, rq->dst_offset);
 }
 
-/* KIPC_IOCTL(VERSION, version, CTX): KIPC_IOC_VERSION, struct kipc_version. */
-#define KIPC_IOCTL(_NAME, _name, _on)					\
+/*
+ * KIPC_IOCTL(VERSION, version, CTX, OUT): KIPC_IOC_VERSION, struct
+ * kipc_version, handler kipc_ioctl_version(), on contexts, with output
+ * fields (IN: the argument is only read; nothing is copied back).
+ */
+#define KIPC_OUT	true
+#define KIPC_IN		false
+#define KIPC_IOCTL(_NAME, _name, _on, _out)				\
 	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
 		.cmd		= KIPC_IOC_##_NAME,			\
 		.on		= _on,					\
 		.size		= sizeof(struct kipc_##_name),		\
 		.size_ver0	= KIPC_##_NAME##_SIZE_VER0,		\
 		.handler	= kipc_ioctl_##_name,			\
+		.copy_out	= _out,					\
 	}
 
 #define KIPC_SEND_SIZE_VER0	KIPC_IO_SIZE_VER0
@@ -792,40 +885,27 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 #define kipc_recv		kipc_io
 
 static const struct kipc_ioctl_def kipc_ioctls[] = {
-	KIPC_IOCTL(VERSION, version, KIPC_ON_CTX),
-	KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX),
-	KIPC_IOCTL(CHANNEL_CREATE, channel_create, KIPC_ON_CTX),
-	KIPC_IOCTL(REGION_ATTACH, region_attach, KIPC_ON_REGION),
-	KIPC_IOCTL(BUF_ALLOC, buf_alloc, KIPC_ON_REGION),
-	KIPC_IOCTL(BUF_RELEASE, buf_release, KIPC_ON_REGION),
-	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION),
-	KIPC_IOCTL(SEND, send, KIPC_ON_SEND),
-	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV),
-	KIPC_IOCTL(WAIT, wait, KIPC_ON_REGION),
-	KIPC_IOCTL(WAKE, wake, KIPC_ON_REGION),
-	KIPC_IOCTL(WAITV, waitv, KIPC_ON_CTX),
-	KIPC_IOCTL(REQUEUE, requeue, KIPC_ON_REGION),
-	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX),
-	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ),
-	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX),
-	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX),
+	KIPC_IOCTL(VERSION, version, KIPC_ON_CTX, KIPC_OUT),
+	KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX, KIPC_OUT),
+	KIPC_IOCTL(CHANNEL_CREATE, channel_create, KIPC_ON_CTX, KIPC_OUT),
+	KIPC_IOCTL(REGION_ATTACH, region_attach, KIPC_ON_REGION, KIPC_IN),
+	KIPC_IOCTL(BUF_ALLOC, buf_alloc, KIPC_ON_REGION, KIPC_OUT),
+	KIPC_IOCTL(BUF_RELEASE, buf_release, KIPC_ON_REGION, KIPC_IN),
+	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION, KIPC_OUT),
+	KIPC_IOCTL(SEND, send, KIPC_ON_SEND, KIPC_IN),
+	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV, KIPC_IN),
+	KIPC_IOCTL(WAIT, wait, KIPC_ON_REGION, KIPC_IN),
+	KIPC_IOCTL(WAKE, wake, KIPC_ON_REGION, KIPC_IN),
+	KIPC_IOCTL(WAITV, waitv, KIPC_ON_CTX, KIPC_IN),
+	KIPC_IOCTL(REQUEUE, requeue, KIPC_ON_REGION, KIPC_IN),
+	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX, KIPC_IN),
+	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ, KIPC_OUT),
+	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX, KIPC_OUT),
+	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX, KIPC_IN),
 };
 
-static unsigned int kipc_file_kind(const struct file *file)
-{
-	if (kipc_file_is_ctx(file))
-		return KIPC_ON_CTX;
-	if (kipc_region_handle_of(file))
-		return KIPC_ON_REGION;
-	if (kipc_channel_of_send(file))
-		return KIPC_ON_SEND;
-	if (kipc_lendq_of(file))
-		return KIPC_ON_LENDQ;
-	return KIPC_ON_RECV;
-}
-
-static const struct kipc_ioctl_def *kipc_ioctl_lookup(const struct file *file,
-						      unsigned int cmd)
+static const struct kipc_ioctl_def *kipc_ioctl_lookup(unsigned int cmd,
+						      unsigned int on)
 {
 	const struct kipc_ioctl_def *def;
 	unsigned int nr = _IOC_NR(cmd);
@@ -834,32 +914,26 @@ static const struct kipc_ioctl_def *kipc_ioctl_lookup(const struct file *file,
 		return NULL;
 	def = &kipc_ioctls[nr];
 	if (!def->handler || _IOC_DIR(cmd) != _IOC_DIR(def->cmd) ||
-	    !(def->on & kipc_file_kind(file)))
+	    !(def->on & on))
 		return NULL;
 	return def;
 }
 
-/**
- * kipc_ioctl() - unlocked_ioctl of every kipc file
- * @file: a context, region handle, channel end or lend queue
- * @cmd: a KIPC_IOC_* command for that kind of file
- * @arg: user pointer to the command's extensible argument struct
- *
+/*
  * Copies the struct in (its first __u32 is its size), runs the handler,
- * copies the struct back out (at most as many bytes as the caller passed)
- * and only then installs the file descriptors the handler created.
+ * copies the struct back out if the handler has output fields (at most as
+ * many bytes as the caller passed) and only then installs the file
+ * descriptors the handler created.
  *
- * Context: process context, may sleep.
  * Return: the handler's result (0, a count or a new fd) on success, or
- * * -ENOTTY - @cmd is not a kipc command for this kind of file
- * * -EFAULT - @arg is not a readable and writable user address
- * * -EINVAL - size below the first published version, or a reserved field
- *   or an input flag the module does not know is set
- * * -E2BIG - size above the module's struct with a non-zero tail, or above
- *   a page
- * * any error of the handler
+ * -ENOTTY (@cmd is not a kipc command for this kind of file), -EFAULT
+ * (@arg is not a readable and writable user address), -EINVAL (size below
+ * the first published version, or a reserved field or an input flag the
+ * module does not know is set), -E2BIG (size above the module's struct with
+ * a non-zero tail, or above a page), or any error of the handler.
  */
-long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+		       unsigned int on)
 {
 	void __user *uarg = (void __user *)arg;
 	const struct kipc_ioctl_def *def;
@@ -869,7 +943,7 @@ long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	u32 usize;
 	int ret;
 
-	def = kipc_ioctl_lookup(file, cmd);
+	def = kipc_ioctl_lookup(cmd, on);
 	if (!def)
 		return -ENOTTY;
 	if (get_user(usize, (u32 __user *)uarg))
@@ -883,7 +957,7 @@ long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 
 	ret = def->handler(file, &karg, &nf);
-	if (ret >= 0 && (_IOC_DIR(def->cmd) & _IOC_READ) &&
+	if (ret >= 0 && def->copy_out &&
 	    copy_to_user(uarg, &karg, min_t(u32, usize, def->size)))
 		ret = -EFAULT;
 
@@ -897,3 +971,21 @@ long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 	return ret;
 }
+
+/*
+ * The unlocked_ioctl of each kind of kipc file: the kind is known from the
+ * file_operations the call came through, so no lookup decides it.
+ * Context: process context, may sleep.
+ */
+#define KIPC_FILE_IOCTL(_kind, _on)					\
+long kipc_##_kind##_ioctl(struct file *file, unsigned int cmd,		\
+			  unsigned long arg)				\
+{									\
+	return kipc_ioctl(file, cmd, arg, _on);				\
+}
+
+KIPC_FILE_IOCTL(ctx, KIPC_ON_CTX)
+KIPC_FILE_IOCTL(region, KIPC_ON_REGION)
+KIPC_FILE_IOCTL(send, KIPC_ON_SEND)
+KIPC_FILE_IOCTL(recv, KIPC_ON_RECV)
+KIPC_FILE_IOCTL(lendq, KIPC_ON_LENDQ)

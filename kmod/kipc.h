@@ -82,8 +82,6 @@ struct kipc_ctx {
 	struct kipc_user *user;
 };
 
-bool kipc_file_is_ctx(const struct file *file);
-
 /* wait.c: sleeping with an optional absolute deadline */
 
 /**
@@ -217,6 +215,7 @@ struct kipc_lend;
  * @uid: the sender's uid
  * @gid: the sender's gid
  * @data_len: inline bytes at @data
+ * @room: inline bytes the allocation has room for
  * @nr_bufs: region buffers at @bufs
  * @bufs: the region buffers, in flight while queued
  * @nr_lends: lent ranges at @lends
@@ -230,6 +229,7 @@ struct kipc_kmsg {
 	kuid_t uid;
 	kgid_t gid;
 	u32 data_len;
+	u32 room;
 	u32 nr_bufs;
 	struct kipc_buf bufs[KIPC_MSG_BUFS_MAX];
 	u32 nr_lends;
@@ -237,13 +237,12 @@ struct kipc_kmsg {
 	u8 data[];
 };
 
-struct kipc_kmsg *kipc_kmsg_alloc(u32 data_len);
-void kipc_kmsg_free(struct kipc_kmsg *m);
-
 int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 			struct kipc_region_handle *region,
 			unsigned int flags, struct file **send,
 			struct file **recv, u32 *id);
+struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len);
+void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m);
 struct kipc_channel *kipc_channel_of_send(const struct file *file);
 struct kipc_channel *kipc_channel_of_recv(const struct file *file);
 u32 kipc_channel_max_inline(const struct kipc_channel *c);
@@ -309,8 +308,16 @@ struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
 int kipc_name_unlink(const char *name);
 void kipc_names_exit(void);
 
-/* ioctl.c */
-long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+/* ioctl.c: the unlocked_ioctl of each kind of file */
+long kipc_ctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long kipc_send_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long kipc_recv_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long kipc_lendq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+ssize_t kipc_send_write(struct file *file, const char __user *buf,
+			size_t len, loff_t *ppos);
+ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
+		       loff_t *ppos);
 
 /*
  * Statistics (stats.c): per-CPU counters, summed when read over netlink.

@@ -13,8 +13,6 @@
 
 #include "kipc.h"
 
-static const struct file_operations kipc_fops;
-
 static int kipc_open(struct inode *inode, struct file *file)
 {
 	struct kipc_ctx *ctx;
@@ -40,15 +38,6 @@ static int kipc_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/**
- * kipc_file_is_ctx() - whether @file is a context (an open /dev/kipc)
- * @file: any file
- */
-bool kipc_file_is_ctx(const struct file *file)
-{
-	return file->f_op == &kipc_fops;
-}
-
 static void kipc_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_ctx *ctx = file->private_data;
@@ -62,7 +51,7 @@ static const struct file_operations kipc_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kipc_open,
 	.release	= kipc_release,
-	.unlocked_ioctl	= kipc_ioctl,
+	.unlocked_ioctl	= kipc_ctx_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_show_fdinfo,
 	.llseek		= noop_llseek,

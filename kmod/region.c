@@ -11,6 +11,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -556,6 +557,14 @@ int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page)
 
 	if (!kipc_region_word_ok(r, offset))
 		return -EINVAL;
+	/* The lockless page-cache lookup first: the page is usually there. */
+	p = find_get_page(r->shm->f_mapping, offset >> PAGE_SHIFT);
+	if (p && PageUptodate(p)) {
+		*page = p;
+		return 0;
+	}
+	if (p)
+		put_page(p);
 	p = shmem_read_mapping_page(r->shm->f_mapping, offset >> PAGE_SHIFT);
 	if (IS_ERR(p))
 		return PTR_ERR(p);
@@ -674,7 +683,7 @@ static const struct file_operations kipc_region_fops = {
 	.release	= kipc_region_release,
 	.mmap		= kipc_region_mmap,
 	.poll		= kipc_region_poll,
-	.unlocked_ioctl	= kipc_ioctl,
+	.unlocked_ioctl	= kipc_region_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kipc_region_show_fdinfo,
 	.llseek		= noop_llseek,

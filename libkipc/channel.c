@@ -192,6 +192,20 @@ KIPC_API int kipc_channel_send_bytes(struct kipc_chan *tx, const void *buf,
 		return -EINVAL;
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
+	/*
+	 * Without a tag the message is a write(2) of the send end: two
+	 * copies of descriptors fewer than KIPC_IOC_SEND. A module without
+	 * KIPC_FEATURE_CHANNEL_RW (-EINVAL) or an fd that is no send end
+	 * (-EBADF) takes the ioctl, which says what is wrong.
+	 */
+	if (!tag) {
+		ssize_t n = kipc__write(tx->fd, buf, len);
+
+		if (n >= 0)
+			return 0;
+		if (n != -EINVAL && n != -EBADF)
+			return (int)n;
+	}
 	kipc_msg_init(&m, (void *)buf, len, NULL, 0, tag);
 	ret = kipc_channel_send(tx, &m, 1, 0, NULL, NULL);
 	return ret < 0 ? ret : 0;
@@ -205,6 +219,7 @@ KIPC_API int kipc_channel_recv_bytes(struct kipc_chan *rx, void *buf,
 
 	if (!rx || (!buf && cap))
 		return -EINVAL;
+	/* Not read(2): it returns no tag, and an empty message reads as EOF. */
 	kipc_msg_init(&m, buf, cap > UINT32_MAX ? UINT32_MAX : cap, NULL, 0, 0);
 	ret = kipc_channel_recv(rx, &m, 1, 0, NULL, NULL);
 	if (ret <= 0)

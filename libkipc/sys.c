@@ -23,6 +23,13 @@ int kipc__ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+ssize_t kipc__write(int fd, const void *buf, size_t len)
+{
+	ssize_t ret = write(fd, buf, len);
+
+	return ret < 0 ? -errno : ret;
+}
+
 int kipc__close(int fd)
 {
 	/* Linux releases the fd even when close() fails: never retry. */

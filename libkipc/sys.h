@@ -6,6 +6,7 @@
 #define LIBKIPC_SYS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define KIPC_API __attribute__((visibility("default")))
 
@@ -37,6 +38,7 @@ struct kipc_lendq {
 };
 
 int kipc__ioctl(int fd, unsigned long cmd, void *arg);
+ssize_t kipc__write(int fd, const void *buf, size_t len);
 int kipc__close(int fd);
 int kipc__mmap(int fd, uint64_t bytes, void **base);
 void kipc__munmap(void *base, uint64_t bytes);

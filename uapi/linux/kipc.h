@@ -31,9 +31,10 @@
 #define KIPC_FEATURE_WAIT	_BITULL(2)	/* wait queues on region words */
 #define KIPC_FEATURE_LEND	_BITULL(4)	/* lent pages, lend queues */
 #define KIPC_FEATURE_NAMES	_BITULL(5)	/* names in the IPC namespace */
+#define KIPC_FEATURE_CHANNEL_RW	_BITULL(6)	/* read(2)/write(2) of channels */
 #define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL | \
 				 KIPC_FEATURE_WAIT | KIPC_FEATURE_LEND | \
-				 KIPC_FEATURE_NAMES)
+				 KIPC_FEATURE_NAMES | KIPC_FEATURE_CHANNEL_RW)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
