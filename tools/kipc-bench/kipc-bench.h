@@ -334,9 +334,24 @@ struct kb_mbox {
 	uint64_t len;
 } __attribute__((aligned(64)));
 
+/*
+ * How a mailbox sleeps on its word and wakes the sleepers: @wait sleeps
+ * while *@word is @val (0, or -errno: -EAGAIN and -EINTR are retried),
+ * @wake wakes all (0 or -errno).  kb_futex_bell uses the futex system call;
+ * kipc-wait has one of kipc_wait() and kipc_wake() (mech-kipc-wait.c).
+ */
+struct kb_bell {
+	int (*wait)(void *priv, uint32_t *word, uint32_t val);
+	int (*wake)(void *priv, uint32_t *word);
+	void *priv;
+};
+
+extern const struct kb_bell kb_futex_bell;
+
 void kb_mbox_init(struct kb_mbox *mb);
-int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock);
-int kb_mbox_set(struct kb_mbox *mb, uint32_t val);
+int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
+		 const struct kb_bell *bell);
+int kb_mbox_set(struct kb_mbox *mb, uint32_t val, const struct kb_bell *bell);
 
 /* names.c and the outputs */
 const char *kb_test_name(enum kb_test t);
