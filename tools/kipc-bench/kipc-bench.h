@@ -134,6 +134,9 @@ extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
 extern const struct kb_mech kb_mech_kipc_wait, kb_mech_kipc_ring;
 int kb_kipc_probe(char *why, size_t len, uint64_t need);
+/* Built without libkipc, kipc's rows' available() and setup() (mech-kipc.c) */
+int kb_kipc_unbuilt(char *why, size_t len);
+int kb_kipc_nosetup(struct kb_chan *c);
 int kb_kipc_chanmem(unsigned int n);
 
 /* Histogram (stats.c): log-linear, 32 linear buckets per power of two */

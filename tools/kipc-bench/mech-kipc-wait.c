@@ -33,18 +33,15 @@
 #include "kipc-bench.h"
 
 #ifdef KB_HAVE_LIBKIPC
-#include <kipc.h>
+#include "mech-kipc.h"
 
-#define KB_KWAIT_PAGE		4096ULL
 #define KB_KRING_MAX_MSG	(1U << 20)	/* libkipc's RING_MAX_MSG */
 #define KB_KRING_BYTES		(1U << 20)	/* aim for this much per ring */
 #define KB_KRING_SLOTS		256
 #define KB_KRING_ALIGN		64		/* a ring's offset */
 
 struct kb_kwait {
-	struct kipc *k;
-	struct kipc_region *region;
-	char *base;
+	struct kb_kipc kb;		/* no channels: only the region */
 	struct kb_mbox *mbox;		/* kipc-wait: mbox[d], then the areas */
 	struct kb_bell bell;		/* kipc-wait: kipc_wait/kipc_wake */
 	char *area;			/* direction d at area + d * size */
@@ -68,49 +65,28 @@ static void kb_kwait_teardown(struct kb_chan *c)
 	for (d = 0; d < 2; d++)
 		if (p->ring[d])
 			kipc_ring_close(p->ring[d]);
-	if (p->region)
-		kipc_region_close(p->region);
-	if (p->k)
-		kipc_close(p->k);
 	kb_unmap(p->rxbuf, c->size);
-	free(p);
-	c->priv = NULL;
+	kb_kipc_free(c);
 }
 
-/* A region of @bytes without a pool; quotas read as "too large here". */
+/* A region of @bytes, rounded up to a page, without a pool. */
 static int kb_kwait_setup(struct kb_chan *c, uint64_t bytes)
 {
-	struct kb_kwait *p;
 	int ret;
 
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return kb_fail(c, -ENOMEM, "calloc");
-	c->priv = p;
-	ret = kipc_open(&p->k, 0);
-	if (ret < 0) {
-		kb_fail(c, ret, "kipc_open");
-		goto out_teardown;
-	}
-	bytes = (bytes + KB_KWAIT_PAGE - 1) & ~(KB_KWAIT_PAGE - 1);
-	ret = kipc_region_create(p->k, bytes, 0, 0, &p->region);
-	if (ret < 0) {
-		if (ret == -EFBIG || ret == -ENOSPC || ret == -ENOMEM)
-			ret = -ENOSPC;
-		kb_fail(c, ret, "kipc_region_create");
-		goto out_teardown;
-	}
-	p->base = kipc_region_base(p->region);
-	return 0;
-
-out_teardown:
-	kb_kwait_teardown(c);
+	ret = kb_kipc_alloc(c, sizeof(struct kb_kwait));
+	if (ret)
+		return ret;
+	bytes = (bytes + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+	ret = kb_kipc_region(c, bytes, 0);
+	if (ret)
+		kb_kwait_teardown(c);
 	return ret;
 }
 
 static uint64_t kb_kwait_off(struct kb_kwait *p, const void *word)
 {
-	return (uint64_t)((const char *)word - p->base);
+	return (uint64_t)((const char *)word - p->kb.base);
 }
 
 /* kipc-wait's bell: kipc_wait() and kipc_wake() on the mailbox word. */
@@ -119,7 +95,7 @@ static int kb_kwait_sleep(void *priv, uint32_t *word, uint32_t val)
 	struct kb_kwait *p = priv;
 	int ret;
 
-	ret = kipc_wait(p->region, kb_kwait_off(p, word), val,
+	ret = kipc_wait(p->kb.region, kb_kwait_off(p, word), val,
 			KIPC_BITSET_ANY, 0, NULL);
 	return ret < 0 ? ret : 0;
 }
@@ -129,7 +105,7 @@ static int kb_kwait_wake(void *priv, uint32_t *word)
 	struct kb_kwait *p = priv;
 	int ret;
 
-	ret = kipc_wake(p->region, kb_kwait_off(p, word), INT32_MAX,
+	ret = kipc_wake(p->kb.region, kb_kwait_off(p, word), INT32_MAX,
 			KIPC_BITSET_ANY);
 	return ret < 0 ? ret : 0;
 }
@@ -143,7 +119,7 @@ static int kb_kipc_wait_setup(struct kb_chan *c)
 	if (ret)
 		return ret;
 	p = c->priv;
-	p->mbox = (struct kb_mbox *)p->base;
+	p->mbox = (struct kb_mbox *)p->kb.base;
 	kb_mbox_init(&p->mbox[0]);
 	kb_mbox_init(&p->mbox[1]);
 	p->area = (char *)&p->mbox[2];
@@ -217,7 +193,7 @@ static int kb_kipc_ring_setup(struct kb_chan *c)
 		return ret;
 	p = c->priv;
 	for (d = 0; d < 2; d++) {
-		ret = kipc_ring_create(p->region, d * half, slots, c->size, 0,
+		ret = kipc_ring_create(p->kb.region, d * half, slots, c->size, 0,
 				       &p->ring[d]);
 		if (ret < 0) {
 			kb_fail(c, ret, "kipc_ring_create");
@@ -291,24 +267,13 @@ const struct kb_mech kb_mech_kipc_ring = {
 
 #else /* !KB_HAVE_LIBKIPC */
 
-/* Never set up: available() always fails. */
-static int kb_kwait_nosetup(struct kb_chan *c)
-{
-	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
-}
-
-static int kb_kwait_unbuilt(char *why, size_t len)
-{
-	return kb_kipc_probe(why, len, 0);
-}
-
 const struct kb_mech kb_mech_kipc_wait = {
 	.name		= "kipc-wait",
 	.desc		= "region mailbox, kipc_wait/kipc_wake doorbell",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
-	.available	= kb_kwait_unbuilt,
-	.setup		= kb_kwait_nosetup,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
 };
 
 const struct kb_mech kb_mech_kipc_ring = {
@@ -317,8 +282,8 @@ const struct kb_mech kb_mech_kipc_ring = {
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.max_size	= 1U << 20,
-	.available	= kb_kwait_unbuilt,
-	.setup		= kb_kwait_nosetup,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
 };
 
 #endif /* KB_HAVE_LIBKIPC */
