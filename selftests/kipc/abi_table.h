@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include "kselftest_harness.h"
 #include "kipc_test.h"
 
 #define KT_ABI_ARG_SIZE	8192	/* room for structs beyond a page */
