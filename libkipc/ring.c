@@ -274,29 +274,46 @@ static int spsc_try_recv(struct kipc_ring *ring, void *msg)
 	return 0;
 }
 
-static int mpmc_try_send(struct kipc_ring *ring, const void *msg)
+/*
+ * Claim the next position of @idx (tail for a producer, head for a
+ * consumer) whose slot's sequence is the position + @ahead (0: free for
+ * this lap, 1: published), with a relaxed compare-and-swap. Returns the
+ * slot's sequence word and its position in @posp, or NULL when the slot is
+ * not there yet (the ring is full, or empty).
+ */
+static uint32_t *mpmc_claim(struct kipc_ring *ring, uint32_t *idx,
+			    uint32_t ahead, uint32_t *posp)
 {
-	struct ring_shared *sh = ring->sh;
-	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+	uint32_t pos = __atomic_load_n(idx, __ATOMIC_RELAXED);
 	uint32_t seq, *sp;
 	int32_t dif;
 
 	for (;;) {
 		sp = ring_slot_seq(ring, pos);
-		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);	/* (R4) */
-		dif = (int32_t)(seq - pos);
+		/* (R4) for a producer, (R3) for a consumer */
+		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);
+		dif = (int32_t)(seq - (pos + ahead));
 		if (dif == 0) {
-			if (__atomic_compare_exchange_n(&sh->tail, &pos,
-							pos + 1, 1,
+			if (__atomic_compare_exchange_n(idx, &pos, pos + 1, 1,
 							__ATOMIC_RELAXED,
 							__ATOMIC_RELAXED))
 				break;
 		} else if (dif < 0) {
-			return -EAGAIN;		/* a lap behind: full */
+			return NULL;
 		} else {
-			pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+			pos = __atomic_load_n(idx, __ATOMIC_RELAXED);
 		}
 	}
+	*posp = pos;
+	return sp;
+}
+
+static int mpmc_try_send(struct kipc_ring *ring, const void *msg)
+{
+	uint32_t pos, *sp = mpmc_claim(ring, &ring->sh->tail, 0, &pos);
+
+	if (!sp)
+		return -EAGAIN;		/* a lap behind: full */
 	memcpy((unsigned char *)sp + 8, msg, ring->msg_size);
 	__atomic_store_n(sp, pos + 1, __ATOMIC_RELEASE);	/* (R3) */
 	return 0;
@@ -304,30 +321,25 @@ static int mpmc_try_send(struct kipc_ring *ring, const void *msg)
 
 static int mpmc_try_recv(struct kipc_ring *ring, void *msg)
 {
-	struct ring_shared *sh = ring->sh;
-	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
-	uint32_t seq, *sp;
-	int32_t dif;
+	uint32_t pos, *sp = mpmc_claim(ring, &ring->sh->head, 1, &pos);
 
-	for (;;) {
-		sp = ring_slot_seq(ring, pos);
-		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);	/* (R3) */
-		dif = (int32_t)(seq - (pos + 1));
-		if (dif == 0) {
-			if (__atomic_compare_exchange_n(&sh->head, &pos,
-							pos + 1, 1,
-							__ATOMIC_RELAXED,
-							__ATOMIC_RELAXED))
-				break;
-		} else if (dif < 0) {
-			return -EAGAIN;		/* not yet published: empty */
-		} else {
-			pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
-		}
-	}
+	if (!sp)
+		return -EAGAIN;		/* not yet published: empty */
 	memcpy(msg, (unsigned char *)sp + 8, ring->msg_size);
 	__atomic_store_n(sp, pos + ring->mask + 1, __ATOMIC_RELEASE); /* (R4) */
 	return 0;
+}
+
+static int ring_try_send(struct kipc_ring *ring, const void *msg)
+{
+	return ring->flags & KIPC_RING_MPMC ? mpmc_try_send(ring, msg) :
+					      spsc_try_send(ring, msg);
+}
+
+static int ring_try_recv(struct kipc_ring *ring, void *msg)
+{
+	return ring->flags & KIPC_RING_MPMC ? mpmc_try_recv(ring, msg) :
+					      spsc_try_recv(ring, msg);
 }
 
 /* The notifier's half of the eventcount: wake sleepers if there are any. */
@@ -345,9 +357,10 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 }
 
 /*
- * The sleeper's half: spin a while on @ready, then sleep on @ec unless
- * @ready became true. Return: 0 to try again, or -ETIMEDOUT, -EINTR,
- * -EOWNERDEAD.
+ * The sleeper's half, for a side that could not go ahead: -EAGAIN when
+ * @flags has KIPC_IO_NONBLOCK; else spin a while on @ready, then sleep on
+ * @ec unless @ready became true. Return: 0 to try again, or -EAGAIN,
+ * -ETIMEDOUT, -EINTR, -EOWNERDEAD.
  */
 static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		      int (*ready)(const struct kipc_ring *ring),
@@ -357,6 +370,8 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 	uint32_t s;
 	int ret;
 
+	if (flags & KIPC_IO_NONBLOCK)
+		return -EAGAIN;
 	for (i = 0; i < ring->spin; i++) {
 		if (ready(ring))
 			return 0;
@@ -367,74 +382,49 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */
 	if (ready(ring))
 		return 0;
-	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY, flags, deadline);
+	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
+			flags & KIPC_DEADLINE_REALTIME, deadline);
 	return ret == -EAGAIN ? 0 : ret;
 }
 
-static int ring_check_deadline(unsigned int flags,
-			       const struct timespec *deadline)
+/* The checks common to send and receive: 0 or -EINVAL. */
+static int ring_check_io(const struct kipc_ring *ring, const void *msg,
+			 unsigned int flags, const struct timespec *deadline)
 {
 	__u32 wflags, clk;
 	__u64 ns;
 
+	if (!ring || !msg || flags & ~IO_FLAGS)
+		return -EINVAL;
 	return kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline,
 			      &wflags, &clk, &ns);
 }
 
+/* A send sleeps on not_full and, once done, notifies not_empty. */
 KIPC_API int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 			    unsigned int flags, const struct timespec *deadline)
 {
-	struct ring_shared *sh;
-	int ret;
+	int ret = ring_check_io(ring, msg, flags, deadline);
 
-	if (!ring || !msg || flags & ~IO_FLAGS)
-		return -EINVAL;
-	ret = ring_check_deadline(flags, deadline);
-	if (ret < 0)
-		return ret;
-	sh = ring->sh;
-	for (;;) {
-		ret = ring->flags & KIPC_RING_MPMC ? mpmc_try_send(ring, msg) :
-						     spsc_try_send(ring, msg);
-		if (!ret) {
-			ring_notify(ring, &sh->not_empty, ring->off_not_empty);
-			return 0;
-		}
-		if (flags & KIPC_IO_NONBLOCK)
-			return -EAGAIN;
-		ret = ring_sleep(ring, &sh->not_full, ring->off_not_full,
-				 ring_can_send, flags & KIPC_DEADLINE_REALTIME,
-				 deadline);
-		if (ret < 0)
-			return ret;
-	}
+	while (!ret && ring_try_send(ring, msg))
+		ret = ring_sleep(ring, &ring->sh->not_full, ring->off_not_full,
+				 ring_can_send, flags, deadline);
+	if (!ret)
+		ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
+	return ret;
 }
 
+/* A receive sleeps on not_empty and, once done, notifies not_full. */
 KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
 			    unsigned int flags, const struct timespec *deadline)
 {
-	struct ring_shared *sh;
-	int ret;
+	int ret = ring_check_io(ring, msg, flags, deadline);
 
-	if (!ring || !msg || flags & ~IO_FLAGS)
-		return -EINVAL;
-	ret = ring_check_deadline(flags, deadline);
-	if (ret < 0)
-		return ret;
-	sh = ring->sh;
-	for (;;) {
-		ret = ring->flags & KIPC_RING_MPMC ? mpmc_try_recv(ring, msg) :
-						     spsc_try_recv(ring, msg);
-		if (!ret) {
-			ring_notify(ring, &sh->not_full, ring->off_not_full);
-			return 0;
-		}
-		if (flags & KIPC_IO_NONBLOCK)
-			return -EAGAIN;
-		ret = ring_sleep(ring, &sh->not_empty, ring->off_not_empty,
-				 ring_can_recv, flags & KIPC_DEADLINE_REALTIME,
+	while (!ret && ring_try_recv(ring, msg))
+		ret = ring_sleep(ring, &ring->sh->not_empty,
+				 ring->off_not_empty, ring_can_recv, flags,
 				 deadline);
-		if (ret < 0)
-			return ret;
-	}
+	if (!ret)
+		ring_notify(ring, &ring->sh->not_full, ring->off_not_full);
+	return ret;
 }

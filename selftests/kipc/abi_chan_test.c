@@ -1,40 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ABI tables for the region and channel ioctls: every bad struct, field and fd type, and its errno. */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "kselftest_harness.h"
-#include "kipc_test.h"
+#include "abi_table.h"
 
-#define ARG_SIZE	8192	/* room for structs beyond a page */
 #define MSG_AREA	(128 * 1024)
 
 enum on { ON_CTX, ON_REGION, ON_NOPOOL, ON_SEND, ON_RECV };
 enum rfd { RFD_NONE, RFD_CTX, RFD_SEND, RFD_DEVNULL, RFD_CLOSED, RFD_REGION };
 
 FIXTURE(abi) {
-	int ctx, region, nopool, sfd, rfd, devnull, closed;
+	KT_ABI_OBJS;
+	int nopool;
 	__u64 owned;		/* a buffer the region handle owns */
-	unsigned char *arg;
 	unsigned char *msgs;	/* struct kipc_msg array of SEND/RECV */
 	char data[256];
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX + 1];
 };
 
 FIXTURE_VARIANT(abi) {
-	unsigned long cmd;
-	enum on on;
-	int size_set;		/* use @size, else sizeof the struct */
-	uint32_t size;
-	int size_extra;		/* added to sizeof the struct */
-	int poke;		/* write @poke_val (32 bits) at @poke_off */
-	size_t poke_off;
-	uint32_t poke_val;
-	int bad_pointer;	/* the argument itself is unmapped */
+	KT_ABI_ROW;
 	enum rfd region_fd;	/* CHANNEL_CREATE's region_fd */
 	/* SEND/RECV only */
 	uint32_t msg_size;	/* stride, 0: sizeof(struct kipc_msg) */
@@ -46,44 +30,15 @@ FIXTURE_VARIANT(abi) {
 	int bad_msgs, bad_data, bad_bufs;
 	uint32_t nr_bufs;
 	uint32_t clockid;
-	int expect_errno;	/* 0: success */
 };
 
-#define ABI(name, ...) FIXTURE_VARIANT_ADD(abi, name) { __VA_ARGS__ }
-
-#define OFF(type, field)	offsetof(struct type, field)
 #define MSGOFF(field)		offsetof(struct kipc_msg, field)
 /* A message struct longer than the module's, for the tail rules. */
 #define MSG_LONG	(sizeof(struct kipc_msg) + 16)
 
-/* The generic struct rules, for one ioctl @c issued on @o. */
-#define STRUCT_RULES(p, c, o, type, VER0)				\
-ABI(p##_exact, .cmd = c, .on = o);					\
-ABI(p##_size_zero, .cmd = c, .on = o, .size_set = 1, .size = 0,	\
-	.expect_errno = EINVAL);						\
-ABI(p##_short_by_one, .cmd = c, .on = o, .size_set = 1,		\
-	.size = VER0 - 1, .expect_errno = EINVAL);				\
-ABI(p##_size_four, .cmd = c, .on = o, .size_set = 1, .size = 4,	\
-	.expect_errno = EINVAL);						\
-ABI(p##_long_zero_tail, .cmd = c, .on = o, .size_extra = 64);		\
-ABI(p##_long_nonzero_tail, .cmd = c, .on = o, .size_extra = 64,	\
-	.poke = 1, .poke_off = sizeof(struct type) + 60, .poke_val = 1,	\
-	.expect_errno = E2BIG);						\
-ABI(p##_long_nonzero_first_tail_word, .cmd = c, .on = o,		\
-	.size_extra = 8, .poke = 1, .poke_off = sizeof(struct type),	\
-	.poke_val = 0x80000000u, .expect_errno = E2BIG);			\
-ABI(p##_beyond_a_page, .cmd = c, .on = o, .size_set = 1, .size = 4097,	\
-	.expect_errno = E2BIG);						\
-ABI(p##_bad_pointer, .cmd = c, .on = o, .bad_pointer = 1,		\
-	.expect_errno = EFAULT)
-
-#define POKE(name, c, o, off, val, err)					\
-ABI(name, .cmd = c, .on = o, .poke = 1, .poke_off = off,		\
-	.poke_val = val, .expect_errno = err)
-
 /* REGION_CREATE, on a context. */
 STRUCT_RULES(region_create, KIPC_IOC_REGION_CREATE, ON_CTX,
-	     kipc_region_create, KIPC_REGION_CREATE_SIZE_VER0);
+	     kipc_region_create, KIPC_REGION_CREATE_SIZE_VER0, 0);
 POKE(region_create_flag_bit2, KIPC_IOC_REGION_CREATE, ON_CTX,
 	OFF(kipc_region_create, flags), 1u << 2, EINVAL);
 POKE(region_create_flag_bit31, KIPC_IOC_REGION_CREATE, ON_CTX,
@@ -98,14 +53,12 @@ POKE(region_create_id_ignored, KIPC_IOC_REGION_CREATE, ON_CTX,
 	OFF(kipc_region_create, id), 5, 0);
 POKE(region_create_nr_bufs_ignored, KIPC_IOC_REGION_CREATE, ON_CTX,
 	OFF(kipc_region_create, nr_bufs), 5, 0);
-ABI(region_create_on_region, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_REGION,
-	.expect_errno = ENOTTY);
-ABI(region_create_on_send, .cmd = KIPC_IOC_REGION_CREATE, .on = ON_SEND,
-	.expect_errno = ENOTTY);
+WRONG_FD(region_create_on_region, KIPC_IOC_REGION_CREATE, ON_REGION);
+WRONG_FD(region_create_on_send, KIPC_IOC_REGION_CREATE, ON_SEND);
 
 /* CHANNEL_CREATE, on a context. */
 STRUCT_RULES(channel_create, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
-	     kipc_channel_create, KIPC_CHANNEL_CREATE_SIZE_VER0);
+	     kipc_channel_create, KIPC_CHANNEL_CREATE_SIZE_VER0, 0);
 POKE(channel_create_flag_bit2, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
 	OFF(kipc_channel_create, flags), 1u << 2, EINVAL);
 POKE(channel_create_flag_bit31, KIPC_IOC_CHANNEL_CREATE, ON_CTX,
@@ -136,74 +89,55 @@ ABI(channel_create_region_fd_context, .cmd = KIPC_IOC_CHANNEL_CREATE,
 	.on = ON_CTX, .region_fd = RFD_CTX, .expect_errno = EINVAL);
 ABI(channel_create_region_fd_channel, .cmd = KIPC_IOC_CHANNEL_CREATE,
 	.on = ON_CTX, .region_fd = RFD_SEND, .expect_errno = EINVAL);
-ABI(channel_create_on_region, .cmd = KIPC_IOC_CHANNEL_CREATE,
-	.on = ON_REGION, .expect_errno = ENOTTY);
-ABI(channel_create_on_recv, .cmd = KIPC_IOC_CHANNEL_CREATE, .on = ON_RECV,
-	.expect_errno = ENOTTY);
+WRONG_FD(channel_create_on_region, KIPC_IOC_CHANNEL_CREATE, ON_REGION);
+WRONG_FD(channel_create_on_recv, KIPC_IOC_CHANNEL_CREATE, ON_RECV);
 
 /* REGION_ATTACH, on a region. */
 STRUCT_RULES(attach, KIPC_IOC_REGION_ATTACH, ON_REGION, kipc_region_attach,
-	     KIPC_REGION_ATTACH_SIZE_VER0);
+	     KIPC_REGION_ATTACH_SIZE_VER0, 0);
 POKE(attach_flag_bit2, KIPC_IOC_REGION_ATTACH, ON_REGION,
 	OFF(kipc_region_attach, flags), 1u << 2, EINVAL);
 POKE(attach_reserved0, KIPC_IOC_REGION_ATTACH, ON_REGION,
 	OFF(kipc_region_attach, reserved[0]), 1, EINVAL);
 POKE(attach_reserved1_high, KIPC_IOC_REGION_ATTACH, ON_REGION,
 	OFF(kipc_region_attach, reserved[1]) + 4, 1, EINVAL);
-ABI(attach_on_ctx, .cmd = KIPC_IOC_REGION_ATTACH, .on = ON_CTX,
-	.expect_errno = ENOTTY);
-ABI(attach_on_send, .cmd = KIPC_IOC_REGION_ATTACH, .on = ON_SEND,
-	.expect_errno = ENOTTY);
+WRONG_FD(attach_on_ctx, KIPC_IOC_REGION_ATTACH, ON_CTX);
+WRONG_FD(attach_on_send, KIPC_IOC_REGION_ATTACH, ON_SEND);
+
+/* The flags and the two reserved words of @type must be zero. */
+#define FLAGS_AND_RESERVED(p, c, o, type)				\
+POKE(p##_flags, c, o, OFF(type, flags), 1, EINVAL);			\
+POKE(p##_reserved0, c, o, OFF(type, reserved[0]), 1, EINVAL);		\
+POKE(p##_reserved1, c, o, OFF(type, reserved[1]), 1, EINVAL)
 
 /* BUF_ALLOC, on a region. */
 STRUCT_RULES(alloc, KIPC_IOC_BUF_ALLOC, ON_REGION, kipc_buf_alloc,
-	     KIPC_BUF_ALLOC_SIZE_VER0);
-POKE(alloc_flags, KIPC_IOC_BUF_ALLOC, ON_REGION, OFF(kipc_buf_alloc, flags),
-     1, EINVAL);
-POKE(alloc_reserved0, KIPC_IOC_BUF_ALLOC, ON_REGION,
-	OFF(kipc_buf_alloc, reserved[0]), 1, EINVAL);
-POKE(alloc_reserved1, KIPC_IOC_BUF_ALLOC, ON_REGION,
-	OFF(kipc_buf_alloc, reserved[1]), 1, EINVAL);
+	     KIPC_BUF_ALLOC_SIZE_VER0, 0);
+FLAGS_AND_RESERVED(alloc, KIPC_IOC_BUF_ALLOC, ON_REGION, kipc_buf_alloc);
 ABI(alloc_without_pool, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_NOPOOL,
 	.expect_errno = EINVAL);
-ABI(alloc_on_ctx, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_CTX,
-	.expect_errno = ENOTTY);
-ABI(alloc_on_recv, .cmd = KIPC_IOC_BUF_ALLOC, .on = ON_RECV,
-	.expect_errno = ENOTTY);
+WRONG_FD(alloc_on_ctx, KIPC_IOC_BUF_ALLOC, ON_CTX);
+WRONG_FD(alloc_on_recv, KIPC_IOC_BUF_ALLOC, ON_RECV);
 
 /* BUF_RELEASE, on a region (of a buffer the handle owns). */
 STRUCT_RULES(release, KIPC_IOC_BUF_RELEASE, ON_REGION, kipc_buf_release,
-	     KIPC_BUF_RELEASE_SIZE_VER0);
-POKE(release_flags, KIPC_IOC_BUF_RELEASE, ON_REGION,
-	OFF(kipc_buf_release, flags), 1, EINVAL);
-POKE(release_reserved0, KIPC_IOC_BUF_RELEASE, ON_REGION,
-	OFF(kipc_buf_release, reserved[0]), 1, EINVAL);
-POKE(release_reserved1, KIPC_IOC_BUF_RELEASE, ON_REGION,
-	OFF(kipc_buf_release, reserved[1]), 1, EINVAL);
+	     KIPC_BUF_RELEASE_SIZE_VER0, 0);
+FLAGS_AND_RESERVED(release, KIPC_IOC_BUF_RELEASE, ON_REGION, kipc_buf_release);
 POKE(release_offset_high, KIPC_IOC_BUF_RELEASE, ON_REGION,
 	OFF(kipc_buf_release, offset) + 4, 1, EINVAL);
-ABI(release_on_send, .cmd = KIPC_IOC_BUF_RELEASE, .on = ON_SEND,
-	.expect_errno = ENOTTY);
-ABI(release_on_ctx, .cmd = KIPC_IOC_BUF_RELEASE, .on = ON_CTX,
-	.expect_errno = ENOTTY);
+WRONG_FD(release_on_send, KIPC_IOC_BUF_RELEASE, ON_SEND);
+WRONG_FD(release_on_ctx, KIPC_IOC_BUF_RELEASE, ON_CTX);
 
 /* REGION_INFO, on a region. */
 STRUCT_RULES(info, KIPC_IOC_REGION_INFO, ON_REGION, kipc_region_info,
-	     KIPC_REGION_INFO_SIZE_VER0);
-POKE(info_flags, KIPC_IOC_REGION_INFO, ON_REGION,
-	OFF(kipc_region_info, flags), 1, EINVAL);
-POKE(info_reserved0, KIPC_IOC_REGION_INFO, ON_REGION,
-	OFF(kipc_region_info, reserved[0]), 1, EINVAL);
-POKE(info_reserved1, KIPC_IOC_REGION_INFO, ON_REGION,
-	OFF(kipc_region_info, reserved[1]), 1, EINVAL);
-ABI(info_on_ctx, .cmd = KIPC_IOC_REGION_INFO, .on = ON_CTX,
-	.expect_errno = ENOTTY);
-ABI(info_on_recv, .cmd = KIPC_IOC_REGION_INFO, .on = ON_RECV,
-	.expect_errno = ENOTTY);
+	     KIPC_REGION_INFO_SIZE_VER0, 0);
+FLAGS_AND_RESERVED(info, KIPC_IOC_REGION_INFO, ON_REGION, kipc_region_info);
+WRONG_FD(info_on_ctx, KIPC_IOC_REGION_INFO, ON_CTX);
+WRONG_FD(info_on_recv, KIPC_IOC_REGION_INFO, ON_RECV);
 
 /* SEND and RECV: struct kipc_io, and the kipc_msg array. */
 #define IO_RULES(p, c, o)						\
-STRUCT_RULES(p, c, o, kipc_io, KIPC_IO_SIZE_VER0);			\
+STRUCT_RULES(p, c, o, kipc_io, KIPC_IO_SIZE_VER0, 0);			\
 POKE(p##_flag_bit2, c, o, OFF(kipc_io, flags), 1u << 2, EINVAL);	\
 POKE(p##_flag_bit31, c, o, OFF(kipc_io, flags), 1u << 31, EINVAL);	\
 POKE(p##_reserved0, c, o, OFF(kipc_io, reserved[0]), 1, EINVAL);	\
@@ -247,19 +181,17 @@ ABI(send_nr_bufs_17, .cmd = KIPC_IOC_SEND, .on = ON_SEND,
 	.nr_bufs = KIPC_MSG_BUFS_MAX + 1, .expect_errno = EINVAL);
 ABI(send_bufs_on_unbound, .cmd = KIPC_IOC_SEND, .on = ON_SEND, .nr_bufs = 1,
 	.expect_errno = EINVAL);
-ABI(send_on_recv, .cmd = KIPC_IOC_SEND, .on = ON_RECV, .expect_errno = ENOTTY);
-ABI(send_on_ctx, .cmd = KIPC_IOC_SEND, .on = ON_CTX, .expect_errno = ENOTTY);
-ABI(send_on_region, .cmd = KIPC_IOC_SEND, .on = ON_REGION,
-	.expect_errno = ENOTTY);
+WRONG_FD(send_on_recv, KIPC_IOC_SEND, ON_RECV);
+WRONG_FD(send_on_ctx, KIPC_IOC_SEND, ON_CTX);
+WRONG_FD(send_on_region, KIPC_IOC_SEND, ON_REGION);
 ABI(send_wrong_direction, .cmd = _IOW(KIPC_MAGIC, 0x20, struct kipc_io),
 	.on = ON_SEND, .expect_errno = ENOTTY);
 ABI(send_unknown_number, .cmd = _IOWR(KIPC_MAGIC, 0x2f, struct kipc_io),
 	.on = ON_SEND, .expect_errno = ENOTTY);
 
 IO_RULES(recv, KIPC_IOC_RECV, ON_RECV);
-ABI(recv_on_send, .cmd = KIPC_IOC_RECV, .on = ON_SEND, .expect_errno = ENOTTY);
-ABI(recv_on_region, .cmd = KIPC_IOC_RECV, .on = ON_REGION,
-	.expect_errno = ENOTTY);
+WRONG_FD(recv_on_send, KIPC_IOC_RECV, ON_SEND);
+WRONG_FD(recv_on_region, KIPC_IOC_RECV, ON_REGION);
 ABI(recv_msg_tail_nonzero, .cmd = KIPC_IOC_RECV, .on = ON_RECV,
 	.msg_size = MSG_LONG, .msg_poke = 1,
 	.msg_poke_off = sizeof(struct kipc_msg), .msg_poke_val = 1,
@@ -270,36 +202,21 @@ ABI(recv_room_too_small, .cmd = KIPC_IOC_RECV, .on = ON_RECV, .msg_poke = 1,
 	.msg_poke_off = MSGOFF(data_len), .msg_poke_val = 2,
 	.expect_errno = EMSGSIZE);
 
-ABI(version_on_region, .cmd = KIPC_IOC_VERSION, .on = ON_REGION,
-	.expect_errno = ENOTTY);
-ABI(version_on_recv, .cmd = KIPC_IOC_VERSION, .on = ON_RECV,
-	.expect_errno = ENOTTY);
+WRONG_FD(version_on_region, KIPC_IOC_VERSION, ON_REGION);
+WRONG_FD(version_on_recv, KIPC_IOC_VERSION, ON_RECV);
 ABI(unknown_on_region, .cmd = _IOWR(KIPC_MAGIC, 0x1f, struct kipc_region_info),
 	.on = ON_REGION, .expect_errno = ENOTTY);
-
-static void *unmapped(void)
-{
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (p != MAP_FAILED)
-		munmap(p, 4096);
-	return p;
-}
 
 FIXTURE_SETUP(abi)
 {
 	long page = kt_page();
-	int ret;
 
-	self->region = self->nopool = self->sfd = self->rfd = -1;
-	self->devnull = self->closed = -1;
-	self->arg = self->msgs = NULL;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL);
-	self->arg = calloc(1, ARG_SIZE);
+	self->nopool = -1;
+	self->msgs = NULL;
+	if (!kt_abi_setup(_metadata, &self->objs,
+			  KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL))
+		return;
 	self->msgs = calloc(1, MSG_AREA);
-	ASSERT_NE(NULL, self->arg);
 	ASSERT_NE(NULL, self->msgs);
 	/* Non-blocking, so that no case can wait. */
 	self->region = kt_region_create(self->ctx, 4 * page, page,
@@ -309,31 +226,17 @@ FIXTURE_SETUP(abi)
 	self->nopool = kt_region_create(self->ctx, page, 0, KIPC_FD_NONBLOCK,
 					NULL);
 	ASSERT_LE(0, self->nopool);
-	ret = kt_channel_create(self->ctx, KIPC_FD_NONBLOCK, 0, 0, -1,
-				&self->sfd, &self->rfd);
-	ASSERT_EQ(0, ret);
 	/* Something to receive. */
 	ASSERT_EQ(1, kt_send1(self->sfd, "queued", 6, 1, 0));
-	self->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->devnull);
-	self->closed = dup(self->devnull);
-	ASSERT_LE(0, self->closed);
-	close(self->closed);
 	memset(self->data, 'd', sizeof(self->data));
 }
 
 FIXTURE_TEARDOWN(abi)
 {
-	int *fds[] = { &self->region, &self->nopool, &self->sfd, &self->rfd,
-		       &self->devnull };
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fds); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-	free(self->arg);
+	if (self->nopool >= 0)
+		close(self->nopool);
 	free(self->msgs);
-	close(self->ctx);
+	kt_abi_teardown(&self->objs);
 }
 
 static int pick_fd(FIXTURE_DATA(abi) *self, enum on on)
@@ -357,6 +260,8 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 	void *a = self->arg;
 
 	switch (nr) {
+	case 0x00:
+		return sizeof(struct kipc_version);
 	case 0x01: {
 		struct kipc_region_create *rc = a;
 
@@ -398,7 +303,7 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 			self->refs[i].offset = i * page;
 			self->refs[i].len = 1;
 		}
-		m->data = (uintptr_t)(variant->bad_data ? unmapped() :
+		m->data = (uintptr_t)(variant->bad_data ? kt_unmapped() :
 				      self->data);
 		m->data_len = send ? 3 : sizeof(self->data);
 		m->nr_bufs = variant->nr_bufs;
@@ -407,7 +312,7 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 		if (variant->msg_poke)
 			memcpy(self->msgs + variant->msg_poke_off,
 			       &variant->msg_poke_val, 4);
-		io->msgs = (uintptr_t)(variant->bad_msgs ? unmapped() :
+		io->msgs = (uintptr_t)(variant->bad_msgs ? kt_unmapped() :
 				       self->msgs);
 		io->nr_msgs = variant->nr_set ? variant->nr_msgs : 1;
 		io->msg_size = stride;
@@ -416,31 +321,16 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 		return sizeof(*io);
 	}
 	}
-	return 64;	/* commands of other objects: the VERSION size */
+	return 64;	/* unknown commands */
 }
 
 TEST_F(abi, errno_table)
 {
-	size_t natural = fill_valid(self, variant);
-	uint32_t size = variant->size_set ? variant->size :
-			natural + variant->size_extra;
-	void *arg = self->arg;
 	int fd = pick_fd(self, variant->on);
-	int ret;
+	int ret = kt_abi_ioctl(&self->objs, &variant->row, fd,
+			       fill_valid(self, variant));
 
-	memcpy(self->arg, &size, sizeof(size));
-	if (variant->cmd == KIPC_IOC_VERSION)
-		memcpy(self->arg, &(uint32_t){ sizeof(struct kipc_version) }, 4);
-	if (variant->poke)
-		memcpy(self->arg + variant->poke_off, &variant->poke_val, 4);
-	if (variant->bad_pointer)
-		arg = unmapped();
-
-	ret = ioctl(fd, variant->cmd, arg);
-	if (variant->expect_errno) {
-		EXPECT_EQ(-1, ret) TH_LOG("returned %d", ret);
-		EXPECT_EQ(variant->expect_errno, errno)
-			TH_LOG("errno %d (%s)", errno, strerror(errno));
+	if (kt_abi_failed(_metadata, &variant->row, ret)) {
 		if (ret >= 0 && (variant->cmd == KIPC_IOC_REGION_CREATE ||
 				 variant->cmd == KIPC_IOC_REGION_ATTACH))
 			close(ret);

@@ -1,81 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ABI tables for KIPC_IOC_WAIT, WAKE, WAITV and REQUEUE: every bad struct, field and fd type, and its errno. */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "kselftest_harness.h"
+#include "abi_table.h"
 #include "waitq_test.h"
-
-#define ARG_SIZE	8192	/* room for structs beyond a page */
 
 enum on { ON_CTX, ON_REGION, ON_SEND, ON_RECV };
 enum efd { EFD_REGION, EFD_CTX, EFD_SEND, EFD_DEVNULL, EFD_CLOSED };
 
 FIXTURE(abi) {
-	int ctx, region, sfd, rfd, devnull, closed;
-	unsigned char *arg;
+	KT_ABI_OBJS;
 	struct kipc_waitv_entry ents[KIPC_WAITV_MAX + 1];
 };
 
 FIXTURE_VARIANT(abi) {
-	unsigned long cmd;
-	enum on on;
-	int size_set;		/* use @size, else sizeof the struct */
-	uint32_t size;
-	int size_extra;		/* added to sizeof the struct */
-	int poke;		/* write @poke_val (32 bits) at @poke_off */
-	size_t poke_off;
-	uint32_t poke_val;
-	int bad_pointer;	/* the argument itself is unmapped */
+	KT_ABI_ROW;
 	/* WAITV only */
 	int ent_poke;		/* write @ent_poke_val at @ent_poke_off of ents */
 	size_t ent_poke_off;
 	uint32_t ent_poke_val;
 	enum efd ent_fd;	/* what entries[0].region_fd is */
 	int bad_entries;
-	int expect_errno;	/* 0: success (a valid call) */
 };
 
-#define ABI(name, ...) FIXTURE_VARIANT_ADD(abi, name) { __VA_ARGS__ }
-#define OFF(type, field)	offsetof(struct type, field)
 #define ENTOFF(field)		offsetof(struct kipc_waitv_entry, field)
-
-/*
- * The generic struct rules for ioctl @c on @o; @ok is the errno of a
- * valid call (WAIT and WAITV: EAGAIN, the word differs from val).
- */
-#define STRUCT_RULES(p, c, o, type, VER0, ok)				\
-ABI(p##_exact, .cmd = c, .on = o, .expect_errno = ok);			\
-ABI(p##_size_zero, .cmd = c, .on = o, .size_set = 1, .size = 0,	\
-	.expect_errno = EINVAL);						\
-ABI(p##_short_by_one, .cmd = c, .on = o, .size_set = 1,		\
-	.size = VER0 - 1, .expect_errno = EINVAL);				\
-ABI(p##_short_by_eight, .cmd = c, .on = o, .size_set = 1,		\
-	.size = VER0 - 8, .expect_errno = EINVAL);				\
-ABI(p##_size_four, .cmd = c, .on = o, .size_set = 1, .size = 4,	\
-	.expect_errno = EINVAL);						\
-ABI(p##_long_zero_tail, .cmd = c, .on = o, .size_extra = 64,		\
-	.expect_errno = ok);							\
-ABI(p##_long_nonzero_tail, .cmd = c, .on = o, .size_extra = 64,	\
-	.poke = 1, .poke_off = sizeof(struct type) + 60, .poke_val = 1,	\
-	.expect_errno = E2BIG);						\
-ABI(p##_long_nonzero_first_tail_word, .cmd = c, .on = o,		\
-	.size_extra = 8, .poke = 1, .poke_off = sizeof(struct type),	\
-	.poke_val = 0x80000000u, .expect_errno = E2BIG);			\
-ABI(p##_beyond_a_page, .cmd = c, .on = o, .size_set = 1, .size = 4097,	\
-	.expect_errno = E2BIG);						\
-ABI(p##_bad_pointer, .cmd = c, .on = o, .bad_pointer = 1,		\
-	.expect_errno = EFAULT)
-
-#define POKE(name, c, o, off, val, err)					\
-ABI(name, .cmd = c, .on = o, .poke = 1, .poke_off = off,		\
-	.poke_val = val, .expect_errno = err)
-#define WRONG_FD(name, c, o)						\
-ABI(name, .cmd = c, .on = o, .expect_errno = ENOTTY)
 
 /* WAIT, on a region. */
 STRUCT_RULES(wait, KIPC_IOC_WAIT, ON_REGION, kipc_wait,
@@ -186,49 +133,19 @@ WRONG_FD(requeue_on_context, KIPC_IOC_REQUEUE, ON_CTX);
 WRONG_FD(requeue_on_send, KIPC_IOC_REQUEUE, ON_SEND);
 WRONG_FD(requeue_on_recv, KIPC_IOC_REQUEUE, ON_RECV);
 
-static void *unmapped(void)
-{
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (p != MAP_FAILED)
-		munmap(p, 4096);
-	return p;
-}
-
 FIXTURE_SETUP(abi)
 {
-	int ret;
-
-	self->region = self->sfd = self->rfd = self->devnull = -1;
-	self->arg = NULL;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_WAIT | KIPC_FEATURE_CHANNEL);
-	self->arg = calloc(1, ARG_SIZE);
-	ASSERT_NE(NULL, self->arg);
+	if (!kt_abi_setup(_metadata, &self->objs,
+			  KIPC_FEATURE_WAIT | KIPC_FEATURE_CHANNEL))
+		return;
 	/* A fresh region reads as zeros: every word holds 0. */
 	self->region = kt_region_create(self->ctx, kt_page(), 0, 0, NULL);
 	ASSERT_LE(0, self->region);
-	ret = kt_channel_create(self->ctx, KIPC_FD_NONBLOCK, 0, 0, -1,
-				&self->sfd, &self->rfd);
-	ASSERT_EQ(0, ret);
-	self->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->devnull);
-	self->closed = dup(self->devnull);
-	ASSERT_LE(0, self->closed);
-	close(self->closed);
 }
 
 FIXTURE_TEARDOWN(abi)
 {
-	int *fds[] = { &self->region, &self->sfd, &self->rfd, &self->devnull };
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fds); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-	free(self->arg);
-	close(self->ctx);
+	kt_abi_teardown(&self->objs);
 }
 
 static int pick_fd(FIXTURE_DATA(abi) *self, enum on on)
@@ -273,7 +190,7 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 		if (variant->ent_poke)
 			memcpy((char *)self->ents + variant->ent_poke_off,
 			       &variant->ent_poke_val, 4);
-		wv->entries = (uintptr_t)(variant->bad_entries ? unmapped() :
+		wv->entries = (uintptr_t)(variant->bad_entries ? kt_unmapped() :
 					  self->ents);
 		wv->nr = 1;
 		return sizeof(*wv);
@@ -293,24 +210,12 @@ static size_t fill_valid(FIXTURE_DATA(abi) *self,
 
 TEST_F(abi, errno_table)
 {
-	size_t natural = fill_valid(self, variant);
-	uint32_t size = variant->size_set ? variant->size :
-			natural + variant->size_extra;
-	void *arg = self->arg;
-	int ret;
+	int ret = kt_abi_ioctl(&self->objs, &variant->row,
+			       pick_fd(self, variant->on),
+			       fill_valid(self, variant));
 
-	memcpy(self->arg, &size, sizeof(size));
-	if (variant->poke)
-		memcpy(self->arg + variant->poke_off, &variant->poke_val, 4);
-	if (variant->bad_pointer)
-		arg = unmapped();
-	ret = ioctl(pick_fd(self, variant->on), variant->cmd, arg);
-	if (variant->expect_errno) {
-		EXPECT_EQ(-1, ret) TH_LOG("returned %d", ret);
-		EXPECT_EQ(variant->expect_errno, errno)
-			TH_LOG("errno %d (%s)", errno, strerror(errno));
+	if (kt_abi_failed(_metadata, &variant->row, ret))
 		return;
-	}
 	/* WAKE and REQUEUE of a word nobody waits on. */
 	EXPECT_EQ(0, ret) TH_LOG("errno %d (%s)", errno, strerror(errno));
 }

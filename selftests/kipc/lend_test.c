@@ -72,19 +72,6 @@ static int lendq_new(int ctx, unsigned int flags)
 	return ioctl(ctx, KIPC_IOC_LENDQ_CREATE, &lc);
 }
 
-static int chan_new(int ctx, int *tx, int *rx)
-{
-	struct kipc_channel_create cc = {
-		.size = sizeof(cc), .flags = KIPC_FD_CLOEXEC,
-		.region_fd = KIPC_NO_FD,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc);
-
-	*tx = cc.send_fd;
-	*rx = cc.recv_fd;
-	return ret;
-}
-
 /* Send one message lending @n ranges; returns the ioctl's result. */
 static int lend_send(int tx, int q, struct kipc_lend_ref *refs, unsigned int n)
 {
@@ -192,7 +179,8 @@ FIXTURE_SETUP(lend)
 	self->lck0 = vmlck_kb();
 	self->q = lendq_new(self->ctx, KIPC_FD_CLOEXEC);
 	ASSERT_LE(0, self->q) TH_LOG("LENDQ_CREATE: %s", strerror(errno));
-	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+	ASSERT_EQ(0, kt_channel_create(self->ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &self->tx, &self->rx));
 }
 
 FIXTURE_TEARDOWN(lend)
@@ -654,7 +642,8 @@ FIXTURE_SETUP(lend_send_abi)
 	kipc_test_open(self->ctx);
 	self->q = lendq_new(self->ctx, 0);
 	ASSERT_LE(0, self->q);
-	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+	ASSERT_EQ(0, kt_channel_create(self->ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &self->tx, &self->rx));
 	self->mem = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);

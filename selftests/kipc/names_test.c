@@ -41,32 +41,6 @@ static int name_unlink(int ctx, const char *name)
 	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
 }
 
-static int chan_new(int ctx, int *tx, int *rx)
-{
-	struct kipc_channel_create cc = {
-		.size = sizeof(cc), .flags = KIPC_FD_CLOEXEC,
-		.region_fd = KIPC_NO_FD,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc);
-
-	*tx = cc.send_fd;
-	*rx = cc.recv_fd;
-	return ret;
-}
-
-static int io1(int fd, unsigned long cmd, void *data, uint32_t len)
-{
-	struct kipc_msg m = { .data = (uintptr_t)data, .data_len = len };
-	struct kipc_io io = {
-		.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
-		.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
-		.flags = KIPC_IO_NONBLOCK,
-	};
-	int ret = ioctl(fd, cmd, &io);
-
-	return ret < 0 ? -errno : ret;
-}
-
 /* Run @fn in a child as nobody; returns its exit status. */
 static int as_nobody(int (*fn)(int ctx, const char *name), const char *name)
 {
@@ -93,7 +67,8 @@ FIXTURE(names) {
 FIXTURE_SETUP(names)
 {
 	kipc_test_open(self->ctx);
-	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+	ASSERT_EQ(0, kt_channel_create(self->ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &self->tx, &self->rx));
 }
 
 FIXTURE_TEARDOWN(names)
@@ -126,9 +101,10 @@ TEST_F(names, create_open_unlink)
 	close(b);
 	b = name_open(self->ctx, "/svc", 0, -1, 0, &kind, NULL);
 	ASSERT_LE(0, b);
-	EXPECT_EQ(1, io1(b, KIPC_IOC_SEND, buf, 5));
+	EXPECT_EQ(1, kt_send1(b, buf, 5, 0, KIPC_IO_NONBLOCK));
 	memset(buf, 0, sizeof(buf));
-	EXPECT_EQ(1, io1(self->rx, KIPC_IOC_RECV, buf, sizeof(buf)));
+	EXPECT_EQ(1, kt_recv1(self->rx, buf, sizeof(buf), NULL,
+			      KIPC_IO_NONBLOCK));
 	EXPECT_STREQ("hello", buf);
 	EXPECT_EQ(0, name_unlink(self->ctx, "/svc"));
 	EXPECT_EQ(-ENOENT, name_open(self->ctx, "/svc", 0, -1, 0, NULL, NULL));
@@ -150,8 +126,8 @@ TEST_F(names, receive_end_and_region)
 		      &kind, NULL);
 	ASSERT_LE(0, a);
 	EXPECT_EQ(KIPC_NAME_RECV, kind);
-	EXPECT_EQ(1, io1(self->tx, KIPC_IOC_SEND, "x", 1));
-	EXPECT_EQ(1, io1(a, KIPC_IOC_RECV, (char[4]){}, 4));
+	EXPECT_EQ(1, kt_send1(self->tx, "x", 1, 0, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(1, kt_recv1(a, (char[4]){}, 4, NULL, KIPC_IO_NONBLOCK));
 	close(a);
 
 	r = ioctl(self->ctx, KIPC_IOC_REGION_CREATE, &rc);
@@ -180,9 +156,11 @@ TEST_F(names, name_holds_its_end_open)
 	close(self->tx);
 	self->tx = -1;
 	/* The name is a holder of the send end: no end of stream yet. */
-	EXPECT_EQ(-EAGAIN, io1(self->rx, KIPC_IOC_RECV, buf, sizeof(buf)));
+	EXPECT_EQ(-EAGAIN, kt_recv1(self->rx, buf, sizeof(buf), NULL,
+				    KIPC_IO_NONBLOCK));
 	EXPECT_EQ(0, name_unlink(self->ctx, "held"));
-	EXPECT_EQ(0, io1(self->rx, KIPC_IOC_RECV, buf, sizeof(buf)));
+	EXPECT_EQ(0, kt_recv1(self->rx, buf, sizeof(buf), NULL,
+			      KIPC_IO_NONBLOCK));
 }
 
 static int nobody_open(int ctx, const char *name)
@@ -373,7 +351,8 @@ FIXTURE_VARIANT_ADD(names_abi, unlink_name_too_long) {
 FIXTURE_SETUP(names_abi)
 {
 	kipc_test_open(self->ctx);
-	ASSERT_EQ(0, chan_new(self->ctx, &self->tx, &self->rx));
+	ASSERT_EQ(0, kt_channel_create(self->ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &self->tx, &self->rx));
 	ASSERT_EQ(0, pipe(self->pipefd));
 	memset(self->longname, 'n', sizeof(self->longname));
 	self->longname[sizeof(self->longname) - 1] = 0;

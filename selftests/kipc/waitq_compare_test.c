@@ -33,23 +33,14 @@ FIXTURE(cmp) {
 
 FIXTURE_SETUP(cmp)
 {
-	self->region = -1;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_WAIT);
 	self->bytes = kt_page();
-	self->region = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
-	ASSERT_LE(0, self->region);
-	self->map = (char *)kt_wq_map(self->region, self->bytes);
-	ASSERT_NE(NULL, self->map);
+	self->map = kt_wq_setup(_metadata, &self->ctx, &self->region,
+				self->bytes);
 }
 
 FIXTURE_TEARDOWN(cmp)
 {
-	if (self->map)
-		munmap(self->map, self->bytes);
-	if (self->region >= 0)
-		close(self->region);
-	close(self->ctx);
+	kt_wq_teardown(self->ctx, self->region, self->map, self->bytes);
 }
 
 /* A shared (not FUTEX_PRIVATE_FLAG) futex wait with an absolute deadline. */

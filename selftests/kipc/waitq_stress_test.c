@@ -30,14 +30,9 @@ FIXTURE(stress) {
 FIXTURE_SETUP(stress)
 {
 	memset(self->kids, 0, sizeof(self->kids));
-	self->region = -1;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_WAIT);
 	self->bytes = kt_page();
-	self->region = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
-	ASSERT_LE(0, self->region);
-	self->map = kt_wq_map(self->region, self->bytes);
-	ASSERT_NE(NULL, self->map);
+	self->map = kt_wq_setup(_metadata, &self->ctx, &self->region,
+				self->bytes);
 }
 
 FIXTURE_TEARDOWN(stress)
@@ -46,11 +41,7 @@ FIXTURE_TEARDOWN(stress)
 
 	for (i = 0; i < NPROC; i++)
 		kt_reap(self->kids[i]);
-	if (self->map)
-		munmap(self->map, self->bytes);
-	if (self->region >= 0)
-		close(self->region);
-	close(self->ctx);
+	kt_wq_teardown(self->ctx, self->region, self->map, self->bytes);
 }
 
 static uint32_t *word(FIXTURE_DATA(stress) *self, uint64_t off)

@@ -30,14 +30,11 @@ FIXTURE_SETUP(wq)
 	int i;
 
 	self->nr_kids = 0;
-	self->region = -1;
-	kipc_test_open(self->ctx);
-	kipc_test_require(self->ctx, KIPC_FEATURE_WAIT);
 	self->bytes = 2 * kt_page();
-	self->region = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
-	ASSERT_LE(0, self->region);
-	self->map = kt_wq_map(self->region, self->bytes);
-	ASSERT_NE(NULL, self->map);
+	self->map = kt_wq_setup(_metadata, &self->ctx, &self->region,
+				self->bytes);
+	if (!self->map)
+		return;
 	self->res = (int *)((char *)self->map + RES);
 	for (i = 0; i < 8; i++)
 		self->res[i] = NOT_YET;
@@ -49,11 +46,7 @@ FIXTURE_TEARDOWN(wq)
 
 	for (i = 0; i < self->nr_kids; i++)
 		kt_reap(self->kids[i]);
-	if (self->map)
-		munmap(self->map, self->bytes);
-	if (self->region >= 0)
-		close(self->region);
-	close(self->ctx);
+	kt_wq_teardown(self->ctx, self->region, self->map, self->bytes);
 }
 
 static uint32_t *word(FIXTURE_DATA(wq) *self, uint64_t off)

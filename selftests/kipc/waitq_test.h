@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include "kselftest_harness.h"
 #include "kipc_test.h"
 
 #define KT_NSEC		1000000000ULL
@@ -84,6 +85,38 @@ static inline uint32_t *kt_wq_map(int fd, size_t bytes)
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The fixtures' setup: a context in *@ctx and a region of @bytes without a
+ * pool in *@region, mapped shared. Returns the mapping, or NULL once it
+ * SKIPped because the module lacks KIPC_FEATURE_WAIT.
+ */
+static inline void *kt_wq_setup(struct __test_metadata *_metadata, int *ctx,
+				int *region, size_t bytes)
+{
+	uint32_t *map;
+
+	*region = -1;
+	kipc_test_open(*ctx);
+	if (!(kt_features(*ctx) & KIPC_FEATURE_WAIT))
+		SKIP(return NULL, "module lacks KIPC_FEATURE_WAIT");
+	*region = kt_region_create(*ctx, bytes, 0, 0, NULL);
+	ASSERT_LE(0, *region);
+	map = kt_wq_map(*region, bytes);
+	ASSERT_NE(NULL, map);
+	return map;
+}
+
+/* The fixtures' teardown: what kt_wq_setup() made, as far as it got. */
+static inline void kt_wq_teardown(int ctx, int region, void *map,
+				  size_t bytes)
+{
+	if (map)
+		munmap(map, bytes);
+	if (region >= 0)
+		close(region);
+	close(ctx);
 }
 
 #endif /* KIPC_WAITQ_TEST_H */

@@ -134,6 +134,9 @@ extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
 extern const struct kb_mech kb_mech_kipc_wait, kb_mech_kipc_ring;
 int kb_kipc_probe(char *why, size_t len, uint64_t need);
+/* Built without libkipc, kipc's rows' available() and setup() (mech-kipc.c) */
+int kb_kipc_unbuilt(char *why, size_t len);
+int kb_kipc_nosetup(struct kb_chan *c);
 int kb_kipc_chanmem(unsigned int n);
 
 /* Histogram (stats.c): log-linear, 32 linear buckets per power of two */
@@ -334,9 +337,24 @@ struct kb_mbox {
 	uint64_t len;
 } __attribute__((aligned(64)));
 
+/*
+ * How a mailbox sleeps on its word and wakes the sleepers: @wait sleeps
+ * while *@word is @val (0, or -errno: -EAGAIN and -EINTR are retried),
+ * @wake wakes all (0 or -errno).  kb_futex_bell uses the futex system call;
+ * kipc-wait has one of kipc_wait() and kipc_wake() (mech-kipc-wait.c).
+ */
+struct kb_bell {
+	int (*wait)(void *priv, uint32_t *word, uint32_t val);
+	int (*wake)(void *priv, uint32_t *word);
+	void *priv;
+};
+
+extern const struct kb_bell kb_futex_bell;
+
 void kb_mbox_init(struct kb_mbox *mb);
-int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock);
-int kb_mbox_set(struct kb_mbox *mb, uint32_t val);
+int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
+		 const struct kb_bell *bell);
+int kb_mbox_set(struct kb_mbox *mb, uint32_t val, const struct kb_bell *bell);
 
 /* names.c and the outputs */
 const char *kb_test_name(enum kb_test t);

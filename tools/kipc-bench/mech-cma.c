@@ -112,7 +112,7 @@ static int kb_cma_ring(struct kb_chan *c, int d, size_t len)
 	int ret;
 
 	m->mbox[d].len = len;
-	ret = kb_mbox_set(&m->mbox[d], 1);
+	ret = kb_mbox_set(&m->mbox[d], 1, &kb_futex_bell);
 	return ret ? kb_fail(c, ret, "futex wake") : 0;
 }
 
@@ -122,7 +122,7 @@ static int kb_cma_wait(struct kb_chan *c, int d, uint32_t want,
 	struct kb_cma *m = c->priv;
 	int ret;
 
-	ret = kb_mbox_wait(&m->mbox[d], want, nonblock);
+	ret = kb_mbox_wait(&m->mbox[d], want, nonblock, &kb_futex_bell);
 	if (ret && ret != -EAGAIN)
 		kb_fail(c, ret, "futex wait");
 	return ret;
@@ -159,7 +159,7 @@ static int kb_cma_recv_done(struct kb_chan *c)
 	struct kb_cma *m = c->priv;
 	int ret;
 
-	ret = kb_mbox_set(&m->mbox[!c->side], 0);
+	ret = kb_mbox_set(&m->mbox[!c->side], 0, &kb_futex_bell);
 	return ret ? kb_fail(c, ret, "futex wake") : 0;
 }
 

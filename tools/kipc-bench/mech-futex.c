@@ -5,7 +5,8 @@
  * kb_mbox is a one-slot mailbox in shared memory: a word that is 0 (empty)
  * or 1 (full), slept on with FUTEX_WAIT (not private: two processes), and a
  * count of sleepers so that the setter only enters the kernel when someone
- * sleeps.  futex-shared and the cma mechanisms use it as their doorbell.
+ * sleeps.  futex-shared and the cma mechanisms use it with the futex for a
+ * doorbell (kb_futex_bell), kipc-wait with kipc's wait queues.
  *
  * futex-shared: a shared mapping of an unlinked temporary file holding a
  * mailbox and a message area per direction.
@@ -33,10 +34,24 @@
 
 #include "kipc-bench.h"
 
-static long kb_futex(uint32_t *uaddr, int op, uint32_t val)
+static int kb_futex_wait(void *priv, uint32_t *word, uint32_t val)
 {
-	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+	(void)priv;
+	return syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0) ?
+	       -errno : 0;
 }
+
+static int kb_futex_wake(void *priv, uint32_t *word)
+{
+	(void)priv;
+	return syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0) < 0 ?
+	       -errno : 0;
+}
+
+const struct kb_bell kb_futex_bell = {
+	.wait	= kb_futex_wait,
+	.wake	= kb_futex_wake,
+};
 
 void kb_mbox_init(struct kb_mbox *mb)
 {
@@ -46,12 +61,15 @@ void kb_mbox_init(struct kb_mbox *mb)
 /**
  * kb_mbox_wait() - wait until the mailbox word is @want.
  * @nonblock:	return -EAGAIN instead of sleeping
+ * @bell:	how to sleep on the word
  *
- * Return: 0, -EAGAIN, -EINTR (peer died or watchdog) or the futex errno.
+ * Return: 0, -EAGAIN, -EINTR (peer died or watchdog) or the error of
+ * @bell's wait.
  */
-int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock)
+int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
+		 const struct kb_bell *bell)
 {
-	long ret;
+	int ret;
 
 	for (;;) {
 		if (kb_load_acquire(&mb->full) == want)
@@ -63,25 +81,25 @@ int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock)
 		__atomic_fetch_add(&mb->waiters, 1, __ATOMIC_SEQ_CST);
 		ret = 0;
 		if (__atomic_load_n(&mb->full, __ATOMIC_SEQ_CST) != want)
-			ret = kb_futex(&mb->full, FUTEX_WAIT, !want);
+			ret = bell->wait(bell->priv, &mb->full, !want);
 		__atomic_fetch_sub(&mb->waiters, 1, __ATOMIC_SEQ_CST);
-		if (ret && errno != EAGAIN && errno != EINTR)
-			return -errno;
+		if (ret && ret != -EAGAIN && ret != -EINTR)
+			return ret;
 	}
 }
 
 /**
  * kb_mbox_set() - set the mailbox word to @val, waking a sleeper.
+ * @bell:	how to wake the sleepers on the word
  *
- * Return: 0, or the errno of FUTEX_WAKE.
+ * Return: 0, or the error of @bell's wake.
  */
-int kb_mbox_set(struct kb_mbox *mb, uint32_t val)
+int kb_mbox_set(struct kb_mbox *mb, uint32_t val, const struct kb_bell *bell)
 {
 	__atomic_store_n(&mb->full, val, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST) &&
-	    kb_futex(&mb->full, FUTEX_WAKE, INT_MAX) < 0)
-		return -errno;
-	return 0;
+	if (!__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST))
+		return 0;
+	return bell->wake(bell->priv, &mb->full);
 }
 
 struct kb_futex_shared {
@@ -156,12 +174,12 @@ static int kb_futex_shared_send(struct kb_chan *c, const void *buf,
 	struct kb_futex_shared *f = c->priv;
 	int d = c->side, ret;
 
-	ret = kb_mbox_wait(&f->mbox[d], 0, false);
+	ret = kb_mbox_wait(&f->mbox[d], 0, false, &kb_futex_bell);
 	if (ret)
 		return kb_fail(c, ret, "futex wait");
 	memcpy(f->area + d * c->size, buf, len);
 	f->mbox[d].len = len;
-	ret = kb_mbox_set(&f->mbox[d], 1);
+	ret = kb_mbox_set(&f->mbox[d], 1, &kb_futex_bell);
 	return ret ? kb_fail(c, ret, "futex wake") : 0;
 }
 
@@ -171,7 +189,7 @@ static int kb_futex_shared_recv(struct kb_chan *c, const void **data,
 	struct kb_futex_shared *f = c->priv;
 	int d = !c->side, ret;
 
-	ret = kb_mbox_wait(&f->mbox[d], 1, nonblock);
+	ret = kb_mbox_wait(&f->mbox[d], 1, nonblock, &kb_futex_bell);
 	if (ret)
 		return ret == -EAGAIN ? ret : kb_fail(c, ret, "futex wait");
 	if (f->mbox[d].len != len)
@@ -185,7 +203,7 @@ static int kb_futex_shared_recv_done(struct kb_chan *c)
 	struct kb_futex_shared *f = c->priv;
 	int ret;
 
-	ret = kb_mbox_set(&f->mbox[!c->side], 0);
+	ret = kb_mbox_set(&f->mbox[!c->side], 0, &kb_futex_bell);
 	return ret ? kb_fail(c, ret, "futex wake") : 0;
 }
 

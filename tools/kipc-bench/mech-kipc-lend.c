@@ -30,17 +30,14 @@
 #include "kipc-bench.h"
 
 #ifdef KB_HAVE_LIBKIPC
-#include <kipc.h>
+#include "mech-kipc.h"
 
-#define KB_LEND_PAGE		4096ULL
 #define KB_LEND_POOL_BUFS	8		/* as kipc-region's pool */
 #define KB_LEND_POOL_BYTES	(128ULL << 20)	/* pinned per process, at most */
 #define KB_LEND_MIN_BUFS	2
 
 struct kb_lend {
-	struct kipc *k;
-	struct kipc_chan *tx[2];	/* direction d: side d sends */
-	struct kipc_chan *rx[2];
+	struct kb_kipc kb;		/* no region: the pool is private */
 	struct kipc_lendq *q;		/* this process's lend queue */
 	char *pool;			/* nbufs buffers of buf bytes */
 	bool *lent;			/* buffer i awaits its completion */
@@ -59,26 +56,16 @@ static int kb_kipc_lend_available(char *why, size_t len)
 static void kb_lend_teardown(struct kb_chan *c)
 {
 	struct kb_lend *p = c->priv;
-	int d;
 
 	if (!p)
 		return;
 	if (p->rx_addr)
 		kipc_lend_release(p->rx_addr, p->rx_len);
-	for (d = 0; d < 2; d++) {
-		if (p->tx[d])
-			kipc_chan_close(p->tx[d]);
-		if (p->rx[d])
-			kipc_chan_close(p->rx[d]);
-	}
 	if (p->q)
 		kipc_lendq_close(p->q);
-	if (p->k)
-		kipc_close(p->k);
 	kb_unmap(p->pool, p->nbufs * p->buf);
 	free(p->lent);
-	free(p);
-	c->priv = NULL;
+	kb_kipc_free(c);
 }
 
 /*
@@ -118,13 +105,13 @@ static int kb_lend_pool_bufs(struct kb_chan *c, uint64_t buf)
 static int kb_kipc_lend_setup(struct kb_chan *c)
 {
 	struct kb_lend *p;
-	int d, ret;
+	int ret;
 
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return kb_fail(c, -ENOMEM, "calloc");
-	c->priv = p;
-	p->buf = (c->size + KB_LEND_PAGE - 1) & ~(KB_LEND_PAGE - 1);
+	ret = kb_kipc_alloc(c, sizeof(*p));
+	if (ret)
+		return ret;
+	p = c->priv;
+	p->buf = (c->size + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
 	ret = kb_lend_pool_bufs(c, p->buf);
 	if (ret < 0)
 		goto out_teardown;
@@ -134,18 +121,9 @@ static int kb_kipc_lend_setup(struct kb_chan *c)
 		ret = kb_fail(c, -ENOMEM, "calloc");
 		goto out_teardown;
 	}
-	ret = kipc_open(&p->k, 0);
-	if (ret < 0) {
-		kb_fail(c, ret, "kipc_open");
+	ret = kb_kipc_channels(c, NULL);
+	if (ret)
 		goto out_teardown;
-	}
-	for (d = 0; d < 2; d++) {
-		ret = kipc_channel_create(p->k, NULL, &p->tx[d], &p->rx[d]);
-		if (ret < 0) {
-			kb_fail(c, ret, "kipc_channel_create");
-			goto out_teardown;
-		}
-	}
 	return 0;
 
 out_teardown:
@@ -163,7 +141,7 @@ static int kb_kipc_lend_attach(struct kb_chan *c)
 	struct kb_lend *p = c->priv;
 	int ret;
 
-	ret = kipc_lendq_create(p->k, 0, &p->q);
+	ret = kipc_lendq_create(p->kb.k, 0, &p->q);
 	if (ret < 0)
 		return kb_fail(c, ret, "kipc_lendq_create");
 	p->pool = kb_map(p->nbufs * p->buf);
@@ -220,7 +198,7 @@ static int kb_kipc_lend_send(struct kb_chan *c, const void *buf, size_t len)
 	unsigned int i = p->next;
 	int ret;
 
-	ret = kipc_lend_send(p->tx[c->side], p->q, buf, p->buf, i, len);
+	ret = kipc_lend_send(p->kb.tx[c->side], p->q, buf, p->buf, i, len);
 	if (ret < 0)
 		return kb_fail(c, ret, "kipc_lend_send");
 	p->lent[i] = true;
@@ -240,14 +218,9 @@ static int kb_kipc_lend_recv(struct kb_chan *c, const void **data,
 	memset(&ref, 0, sizeof(ref));
 	kipc_msg_init(&m, NULL, 0, NULL, 0, 0);
 	kipc_msg_lend(&m, &ref, 1, NULL);
-	ret = kipc_channel_recv(p->rx[!c->side], &m, 1,
-				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, NULL);
-	if (ret == -EAGAIN && nonblock)
+	ret = kb_kipc_recv(c, &m, nonblock, NULL);
+	if (ret)
 		return ret;
-	if (ret < 0)
-		return kb_fail(c, ret, "kipc_channel_recv");
-	if (!ret)
-		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
 	if (m.nr_lends != 1)
 		return kb_fail(c, -EBADMSG, "message without lent pages");
 	p->rx_addr = (const void *)(uintptr_t)ref.addr;
@@ -286,24 +259,13 @@ const struct kb_mech kb_mech_kipc_lend = {
 
 #else /* !KB_HAVE_LIBKIPC */
 
-/* Never set up: available() always fails. */
-static int kb_lend_nosetup(struct kb_chan *c)
-{
-	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
-}
-
-static int kb_lend_unbuilt(char *why, size_t len)
-{
-	return kb_kipc_probe(why, len, 0);
-}
-
 const struct kb_mech kb_mech_kipc_lend = {
 	.name		= "kipc-lend",
 	.desc		= "kipc channel lending the sender's pages (zero copy)",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
-	.available	= kb_lend_unbuilt,
-	.setup		= kb_lend_nosetup,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
 };
 
 #endif /* KB_HAVE_LIBKIPC */

@@ -5,10 +5,10 @@
  * kipc-wait:	futex-shared with kipc's wait queues for a doorbell: a
  *		mailbox word per direction in a region, slept on with
  *		kipc_wait() and rung with kipc_wake(), and a message area per
- *		direction in the same region.  The algorithm is kb_mbox's
- *		(mech-futex.c), sleeper count included, so that the row and
- *		futex-shared differ only in the system call that sleeps and
- *		wakes.
+ *		direction in the same region.  The mailbox is kb_mbox
+ *		(mech-futex.c), sleeper count included, with a bell of
+ *		kipc_wait() and kipc_wake(), so that the row and futex-shared
+ *		differ only in the system call that sleeps and wakes.
  * kipc-ring:	two SPSC libkipc rings in a region, one per direction, of
  *		messages of the row's size (at most 1 MiB, libkipc's cap).
  *		kipc_ring_send() copies the message into a slot,
@@ -33,19 +33,17 @@
 #include "kipc-bench.h"
 
 #ifdef KB_HAVE_LIBKIPC
-#include <kipc.h>
+#include "mech-kipc.h"
 
-#define KB_KWAIT_PAGE		4096ULL
 #define KB_KRING_MAX_MSG	(1U << 20)	/* libkipc's RING_MAX_MSG */
 #define KB_KRING_BYTES		(1U << 20)	/* aim for this much per ring */
 #define KB_KRING_SLOTS		256
 #define KB_KRING_ALIGN		64		/* a ring's offset */
 
 struct kb_kwait {
-	struct kipc *k;
-	struct kipc_region *region;
-	char *base;
+	struct kb_kipc kb;		/* no channels: only the region */
 	struct kb_mbox *mbox;		/* kipc-wait: mbox[d], then the areas */
+	struct kb_bell bell;		/* kipc-wait: kipc_wait/kipc_wake */
 	char *area;			/* direction d at area + d * size */
 	struct kipc_ring *ring[2];	/* kipc-ring: direction d */
 	void *rxbuf;			/* kipc-ring: receive buffer */
@@ -67,89 +65,47 @@ static void kb_kwait_teardown(struct kb_chan *c)
 	for (d = 0; d < 2; d++)
 		if (p->ring[d])
 			kipc_ring_close(p->ring[d]);
-	if (p->region)
-		kipc_region_close(p->region);
-	if (p->k)
-		kipc_close(p->k);
 	kb_unmap(p->rxbuf, c->size);
-	free(p);
-	c->priv = NULL;
+	kb_kipc_free(c);
 }
 
-/* A region of @bytes without a pool; quotas read as "too large here". */
+/* A region of @bytes, rounded up to a page, without a pool. */
 static int kb_kwait_setup(struct kb_chan *c, uint64_t bytes)
 {
-	struct kb_kwait *p;
 	int ret;
 
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return kb_fail(c, -ENOMEM, "calloc");
-	c->priv = p;
-	ret = kipc_open(&p->k, 0);
-	if (ret < 0) {
-		kb_fail(c, ret, "kipc_open");
-		goto out_teardown;
-	}
-	bytes = (bytes + KB_KWAIT_PAGE - 1) & ~(KB_KWAIT_PAGE - 1);
-	ret = kipc_region_create(p->k, bytes, 0, 0, &p->region);
-	if (ret < 0) {
-		if (ret == -EFBIG || ret == -ENOSPC || ret == -ENOMEM)
-			ret = -ENOSPC;
-		kb_fail(c, ret, "kipc_region_create");
-		goto out_teardown;
-	}
-	p->base = kipc_region_base(p->region);
-	return 0;
-
-out_teardown:
-	kb_kwait_teardown(c);
+	ret = kb_kipc_alloc(c, sizeof(struct kb_kwait));
+	if (ret)
+		return ret;
+	bytes = (bytes + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+	ret = kb_kipc_region(c, bytes, 0);
+	if (ret)
+		kb_kwait_teardown(c);
 	return ret;
 }
 
 static uint64_t kb_kwait_off(struct kb_kwait *p, const void *word)
 {
-	return (uint64_t)((const char *)word - p->base);
+	return (uint64_t)((const char *)word - p->kb.base);
 }
 
-/*
- * kb_kwait_mbox_wait() - kb_mbox_wait() with kipc_wait(): wait until the
- * mailbox word is @want.  Return: 0, -EAGAIN (@nonblock), -EINTR or the
- * error of kipc_wait().
- */
-static int kb_kwait_mbox_wait(struct kb_kwait *p, struct kb_mbox *mb,
-			      uint32_t want, bool nonblock)
+/* kipc-wait's bell: kipc_wait() and kipc_wake() on the mailbox word. */
+static int kb_kwait_sleep(void *priv, uint32_t *word, uint32_t val)
 {
+	struct kb_kwait *p = priv;
 	int ret;
 
-	for (;;) {
-		if (kb_load_acquire(&mb->full) == want)
-			return 0;
-		if (nonblock)
-			return -EAGAIN;
-		if (kb_abort)
-			return -EINTR;
-		__atomic_fetch_add(&mb->waiters, 1, __ATOMIC_SEQ_CST);
-		ret = 0;
-		if (__atomic_load_n(&mb->full, __ATOMIC_SEQ_CST) != want)
-			ret = kipc_wait(p->region, kb_kwait_off(p, &mb->full),
-					!want, KIPC_BITSET_ANY, 0, NULL);
-		__atomic_fetch_sub(&mb->waiters, 1, __ATOMIC_SEQ_CST);
-		if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
-			return ret;
-	}
+	ret = kipc_wait(p->kb.region, kb_kwait_off(p, word), val,
+			KIPC_BITSET_ANY, 0, NULL);
+	return ret < 0 ? ret : 0;
 }
 
-/* kb_mbox_set() with kipc_wake(): set the word to @val, waking a sleeper. */
-static int kb_kwait_mbox_set(struct kb_kwait *p, struct kb_mbox *mb,
-			     uint32_t val)
+static int kb_kwait_wake(void *priv, uint32_t *word)
 {
+	struct kb_kwait *p = priv;
 	int ret;
 
-	__atomic_store_n(&mb->full, val, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST))
-		return 0;
-	ret = kipc_wake(p->region, kb_kwait_off(p, &mb->full), INT32_MAX,
+	ret = kipc_wake(p->kb.region, kb_kwait_off(p, word), INT32_MAX,
 			KIPC_BITSET_ANY);
 	return ret < 0 ? ret : 0;
 }
@@ -163,10 +119,13 @@ static int kb_kipc_wait_setup(struct kb_chan *c)
 	if (ret)
 		return ret;
 	p = c->priv;
-	p->mbox = (struct kb_mbox *)p->base;
+	p->mbox = (struct kb_mbox *)p->kb.base;
 	kb_mbox_init(&p->mbox[0]);
 	kb_mbox_init(&p->mbox[1]);
 	p->area = (char *)&p->mbox[2];
+	p->bell = (struct kb_bell){
+		.wait = kb_kwait_sleep, .wake = kb_kwait_wake, .priv = p,
+	};
 	return 0;
 }
 
@@ -175,12 +134,12 @@ static int kb_kipc_wait_send(struct kb_chan *c, const void *buf, size_t len)
 	struct kb_kwait *p = c->priv;
 	int d = c->side, ret;
 
-	ret = kb_kwait_mbox_wait(p, &p->mbox[d], 0, false);
+	ret = kb_mbox_wait(&p->mbox[d], 0, false, &p->bell);
 	if (ret)
 		return kb_fail(c, ret, "kipc_wait");
 	memcpy(p->area + d * c->size, buf, len);
 	p->mbox[d].len = len;
-	ret = kb_kwait_mbox_set(p, &p->mbox[d], 1);
+	ret = kb_mbox_set(&p->mbox[d], 1, &p->bell);
 	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
 }
 
@@ -190,7 +149,7 @@ static int kb_kipc_wait_recv(struct kb_chan *c, const void **data,
 	struct kb_kwait *p = c->priv;
 	int d = !c->side, ret;
 
-	ret = kb_kwait_mbox_wait(p, &p->mbox[d], 1, nonblock);
+	ret = kb_mbox_wait(&p->mbox[d], 1, nonblock, &p->bell);
 	if (ret)
 		return ret == -EAGAIN ? ret : kb_fail(c, ret, "kipc_wait");
 	if (p->mbox[d].len != len)
@@ -204,7 +163,7 @@ static int kb_kipc_wait_recv_done(struct kb_chan *c)
 	struct kb_kwait *p = c->priv;
 	int ret;
 
-	ret = kb_kwait_mbox_set(p, &p->mbox[!c->side], 0);
+	ret = kb_mbox_set(&p->mbox[!c->side], 0, &p->bell);
 	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
 }
 
@@ -234,7 +193,7 @@ static int kb_kipc_ring_setup(struct kb_chan *c)
 		return ret;
 	p = c->priv;
 	for (d = 0; d < 2; d++) {
-		ret = kipc_ring_create(p->region, d * half, slots, c->size, 0,
+		ret = kipc_ring_create(p->kb.region, d * half, slots, c->size, 0,
 				       &p->ring[d]);
 		if (ret < 0) {
 			kb_fail(c, ret, "kipc_ring_create");
@@ -308,24 +267,13 @@ const struct kb_mech kb_mech_kipc_ring = {
 
 #else /* !KB_HAVE_LIBKIPC */
 
-/* Never set up: available() always fails. */
-static int kb_kwait_nosetup(struct kb_chan *c)
-{
-	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
-}
-
-static int kb_kwait_unbuilt(char *why, size_t len)
-{
-	return kb_kipc_probe(why, len, 0);
-}
-
 const struct kb_mech kb_mech_kipc_wait = {
 	.name		= "kipc-wait",
 	.desc		= "region mailbox, kipc_wait/kipc_wake doorbell",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
-	.available	= kb_kwait_unbuilt,
-	.setup		= kb_kwait_nosetup,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
 };
 
 const struct kb_mech kb_mech_kipc_ring = {
@@ -334,8 +282,8 @@ const struct kb_mech kb_mech_kipc_ring = {
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.max_size	= 1U << 20,
-	.available	= kb_kwait_unbuilt,
-	.setup		= kb_kwait_nosetup,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
 };
 
 #endif /* KB_HAVE_LIBKIPC */

@@ -17,7 +17,8 @@
  * private handle gives everything back when its process dies.
  *
  * kipc-lend is in mech-kipc-lend.c, kipc-wait and kipc-ring in
- * mech-kipc-wait.c.  Built without libkipc (standalone `make -C
+ * mech-kipc-wait.c; the setup, teardown and receive helpers all three use
+ * (mech-kipc.h) are here.  Built without libkipc (standalone `make -C
  * tools/kipc-bench`), the rows are listed and reported unavailable.
  */
 #include <errno.h>
@@ -30,9 +31,8 @@
 #include "kipc-bench.h"
 
 #ifdef KB_HAVE_LIBKIPC
-#include <kipc.h>
+#include "mech-kipc.h"
 
-#define KB_KIPC_PAGE		4096ULL
 /*
  * The pool: the same number of buffers at every size, so that the cost per
  * message compares across sizes (a smaller pool makes the sender wait for
@@ -44,13 +44,9 @@
 #define KB_KIPC_MIN_BUFS	2
 #define KB_KIPC_MAX_INLINE	65536		/* KIPC_IOC_CHANNEL_CREATE cap */
 
-struct kb_kipc {
-	struct kipc *k;
-	struct kipc_region *region;	/* created before fork: the mapping */
-	struct kipc_region *mine;	/* this process's own handle */
-	struct kipc_chan *tx[2];	/* direction d: side d sends */
-	struct kipc_chan *rx[2];
-	char *base;			/* the region, same in both sides */
+struct kb_kchan {
+	struct kb_kipc kb;
+	struct kipc_region *mine;	/* kipc-region: this process's handle */
 	uint64_t tx_off;		/* buffer tx_buf() handed out */
 	uint64_t rx_off;		/* buffer recv() returned */
 	void *rxbuf;			/* kipc-inline: receive buffer */
@@ -97,53 +93,130 @@ static int kb_kipc_region_available(char *why, size_t len)
 			     KIPC_FEATURE_CHANNEL | KIPC_FEATURE_REGION);
 }
 
-static void kb_kipc_teardown(struct kb_chan *c)
+/**
+ * kb_kipc_alloc() - allocate the private state of a kipc row and open a
+ * context.
+ * @privsize:	size of the row's state, which starts with a struct kb_kipc
+ *
+ * Return: 0 with the state in c->priv, or -errno with the reason in c->why.
+ */
+int kb_kipc_alloc(struct kb_chan *c, size_t privsize)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kipc *kb;
+	int ret;
+
+	kb = calloc(1, privsize);
+	if (!kb)
+		return kb_fail(c, -ENOMEM, "calloc");
+	c->priv = kb;
+	ret = kipc_open(&kb->k, 0);
+	if (ret < 0) {
+		kb_fail(c, ret, "kipc_open");
+		kb_kipc_free(c);
+		return ret;
+	}
+	return 0;
+}
+
+/* Close what the struct kb_kipc holds and free the row's state. */
+void kb_kipc_free(struct kb_chan *c)
+{
+	struct kb_kipc *kb = c->priv;
 	int d;
 
-	if (!p)
-		return;
 	for (d = 0; d < 2; d++) {
-		if (p->tx[d])
-			kipc_chan_close(p->tx[d]);
-		if (p->rx[d])
-			kipc_chan_close(p->rx[d]);
+		if (kb->tx[d])
+			kipc_chan_close(kb->tx[d]);
+		if (kb->rx[d])
+			kipc_chan_close(kb->rx[d]);
 	}
-	if (p->mine)
-		kipc_region_close(p->mine);
-	if (p->region)
-		kipc_region_close(p->region);
-	if (p->k)
-		kipc_close(p->k);
-	kb_unmap(p->rxbuf, c->size);
-	free(p);
+	if (kb->region)
+		kipc_region_close(kb->region);
+	if (kb->k)
+		kipc_close(kb->k);
+	free(kb);
 	c->priv = NULL;
 }
 
 /* Quotas and caps of the module read as "too large here": skip the row. */
-static int kb_kipc_limit(struct kb_chan *c, int ret, const char *what)
+int kb_kipc_limit(struct kb_chan *c, int ret, const char *what)
 {
 	if (ret == -EFBIG || ret == -ENOSPC || ret == -ENOMEM)
 		ret = -ENOSPC;
 	return kb_fail(c, ret, what);
 }
 
+/* The region of @bytes, with a pool of @buf_size buffers (0: none). */
+int kb_kipc_region(struct kb_chan *c, uint64_t bytes, uint64_t buf_size)
+{
+	struct kb_kipc *kb = c->priv;
+	int ret;
+
+	ret = kipc_region_create(kb->k, bytes, buf_size, 0, &kb->region);
+	if (ret < 0)
+		return kb_kipc_limit(c, ret, "kipc_region_create");
+	kb->base = kipc_region_base(kb->region);
+	return 0;
+}
+
+/* A channel per direction, of @attr (NULL: the defaults). */
+int kb_kipc_channels(struct kb_chan *c, const struct kipc_channel_attr *attr)
+{
+	struct kb_kipc *kb = c->priv;
+	int d, ret;
+
+	for (d = 0; d < 2; d++) {
+		ret = kipc_channel_create(kb->k, attr, &kb->tx[d], &kb->rx[d]);
+		if (ret < 0)
+			return kb_kipc_limit(c, ret, "kipc_channel_create");
+	}
+	return 0;
+}
+
+/*
+ * Receive one message into @m from the peer's channel, @mine owning what
+ * buffers it carries: 0, -EAGAIN (@nonblock, none there), or -errno with
+ * the reason in c->why (end of stream: -EPIPE).
+ */
+int kb_kipc_recv(struct kb_chan *c, struct kipc_msg *m, bool nonblock,
+		 struct kipc_region *mine)
+{
+	struct kb_kipc *kb = c->priv;
+	int ret;
+
+	ret = kipc_channel_recv(kb->rx[!c->side], m, 1,
+				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, mine);
+	if (ret == -EAGAIN && nonblock)
+		return ret;
+	if (ret < 0)
+		return kb_fail(c, ret, "kipc_channel_recv");
+	if (!ret)
+		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
+	return 0;
+}
+
+static void kb_kipc_teardown(struct kb_chan *c)
+{
+	struct kb_kchan *p = c->priv;
+
+	if (!p)
+		return;
+	if (p->mine)
+		kipc_region_close(p->mine);
+	kb_unmap(p->rxbuf, c->size);
+	kb_kipc_free(c);
+}
+
 static int kb_kipc_setup(struct kb_chan *c, bool region)
 {
 	struct kipc_channel_attr attr = { 0 };
-	struct kb_kipc *p;
-	int d, ret;
+	struct kb_kchan *p;
+	int ret;
 
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return kb_fail(c, -ENOMEM, "calloc");
-	c->priv = p;
-	ret = kipc_open(&p->k, 0);
-	if (ret < 0) {
-		kb_fail(c, ret, "kipc_open");
-		goto out_teardown;
-	}
+	ret = kb_kipc_alloc(c, sizeof(*p));
+	if (ret)
+		return ret;
+	p = c->priv;
 	if (region) {
 		uint64_t buf = (c->size + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
 		uint64_t n = KB_KIPC_POOL_BUFS;
@@ -152,13 +225,10 @@ static int kb_kipc_setup(struct kb_chan *c, bool region)
 			n = KB_KIPC_TOUCH_BYTES / buf;
 		if (n < KB_KIPC_MIN_BUFS)
 			n = KB_KIPC_MIN_BUFS;
-		ret = kipc_region_create(p->k, n * buf, buf, 0, &p->region);
-		if (ret < 0) {
-			kb_kipc_limit(c, ret, "kipc_region_create");
+		ret = kb_kipc_region(c, n * buf, buf);
+		if (ret)
 			goto out_teardown;
-		}
-		p->base = kipc_region_base(p->region);
-		attr.region = p->region;
+		attr.region = p->kb.region;
 	} else {
 		attr.max_inline = c->size;
 		p->rxbuf = kb_map(c->size);
@@ -167,13 +237,9 @@ static int kb_kipc_setup(struct kb_chan *c, bool region)
 			goto out_teardown;
 		}
 	}
-	for (d = 0; d < 2; d++) {
-		ret = kipc_channel_create(p->k, &attr, &p->tx[d], &p->rx[d]);
-		if (ret < 0) {
-			kb_kipc_limit(c, ret, "kipc_channel_create");
-			goto out_teardown;
-		}
-	}
+	ret = kb_kipc_channels(c, &attr);
+	if (ret)
+		goto out_teardown;
 	return 0;
 
 out_teardown:
@@ -194,39 +260,34 @@ static int kb_kipc_region_setup(struct kb_chan *c)
 /* After fork: a region handle of our own, sharing the inherited mapping. */
 static int kb_kipc_region_attach(struct kb_chan *c)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	int ret;
 
-	ret = kipc_region_attach(p->region, KIPC_REGION_NOMAP, &p->mine);
+	ret = kipc_region_attach(p->kb.region, KIPC_REGION_NOMAP, &p->mine);
 	return ret < 0 ? kb_fail(c, ret, "kipc_region_attach") : 0;
 }
 
 static int kb_kipc_inline_send(struct kb_chan *c, const void *buf,
 			       size_t len)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	int ret;
 
-	ret = kipc_channel_send_bytes(p->tx[c->side], buf, len, 0);
+	ret = kipc_channel_send_bytes(p->kb.tx[c->side], buf, len, 0);
 	return ret < 0 ? kb_fail(c, ret, "kipc_channel_send_bytes") : 0;
 }
 
 static int kb_kipc_inline_recv(struct kb_chan *c, const void **data,
 			       size_t len, bool nonblock)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	struct kipc_msg m;
 	int ret;
 
 	kipc_msg_init(&m, p->rxbuf, c->size, NULL, 0, 0);
-	ret = kipc_channel_recv(p->rx[!c->side], &m, 1,
-				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, NULL);
-	if (ret == -EAGAIN && nonblock)
+	ret = kb_kipc_recv(c, &m, nonblock, NULL);
+	if (ret)
 		return ret;
-	if (ret < 0)
-		return kb_fail(c, ret, "kipc_channel_recv");
-	if (!ret)
-		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
 	if (m.data_len != len)
 		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
 	*data = p->rxbuf;
@@ -236,7 +297,7 @@ static int kb_kipc_inline_recv(struct kb_chan *c, const void **data,
 /* The sender builds the message in a buffer of the pool. */
 static void *kb_kipc_region_tx_buf(struct kb_chan *c)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	int ret;
 
 	ret = kipc_buf_alloc(p->mine, &p->tx_off);
@@ -244,50 +305,45 @@ static void *kb_kipc_region_tx_buf(struct kb_chan *c)
 		kb_fail(c, ret, "kipc_buf_alloc");
 		return NULL;
 	}
-	return p->base + p->tx_off;
+	return p->kb.base + p->tx_off;
 }
 
 static int kb_kipc_region_send(struct kb_chan *c, const void *buf,
 			       size_t len)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	int ret;
 
 	(void)buf;		/* built in place, at tx_off */
-	ret = kipc_buf_send(p->tx[c->side], p->mine, p->tx_off, len, 0);
+	ret = kipc_buf_send(p->kb.tx[c->side], p->mine, p->tx_off, len, 0);
 	return ret < 0 ? kb_fail(c, ret, "kipc_buf_send") : 0;
 }
 
 static int kb_kipc_region_recv(struct kb_chan *c, const void **data,
 			       size_t len, bool nonblock)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	struct kipc_buf_ref ref = { .offset = KIPC_BUF_NONE };
 	struct kipc_msg m;
 	int ret;
 
 	kipc_msg_init(&m, NULL, 0, &ref, 1, 0);
-	ret = kipc_channel_recv(p->rx[!c->side], &m, 1,
-				nonblock ? KIPC_IO_NONBLOCK : 0, NULL, p->mine);
-	if (ret == -EAGAIN && nonblock)
+	ret = kb_kipc_recv(c, &m, nonblock, p->mine);
+	if (ret)
 		return ret;
-	if (ret < 0)
-		return kb_fail(c, ret, "kipc_channel_recv");
-	if (!ret)
-		return kb_fail(c, -EPIPE, "kipc_channel_recv: end of stream");
 	if (m.nr_bufs != 1)
 		return kb_fail(c, -EBADMSG, "message without a buffer");
 	p->rx_off = ref.offset;
 	if (ref.len != len)
 		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
-	*data = p->base + ref.offset;
+	*data = p->kb.base + ref.offset;
 	return 0;
 }
 
 /* The receiver is done reading in place: the buffer goes back to the pool. */
 static int kb_kipc_region_recv_done(struct kb_chan *c)
 {
-	struct kb_kipc *p = c->priv;
+	struct kb_kchan *p = c->priv;
 	int ret;
 
 	ret = kipc_buf_release(p->mine, p->rx_off);
@@ -426,7 +482,7 @@ int kb_kipc_chanmem(unsigned int n)
 
 #else /* !KB_HAVE_LIBKIPC */
 
-static int kb_kipc_unbuilt(char *why, size_t len)
+int kb_kipc_unbuilt(char *why, size_t len)
 {
 	snprintf(why, len, "%s", access("/dev/kipc", F_OK) ?
 		 "/dev/kipc missing" : "kipc-bench built without libkipc");
@@ -440,7 +496,7 @@ int kb_kipc_probe(char *why, size_t len, uint64_t need)
 }
 
 /* Never set up: available() always fails. */
-static int kb_kipc_nosetup(struct kb_chan *c)
+int kb_kipc_nosetup(struct kb_chan *c)
 {
 	return kb_fail(c, -EOPNOTSUPP, "built without libkipc");
 }
