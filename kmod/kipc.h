@@ -96,6 +96,7 @@ struct kipc_deadline {
 	ktime_t expires;
 };
 
+int kipc_sleep(const struct kipc_deadline *dl);
 int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl);
 

@@ -8,6 +8,28 @@
 #include "kipc.h"
 
 /**
+ * kipc_sleep() - sleep once, until a wake-up or the deadline
+ * @dl: an absolute deadline, or none
+ *
+ * Context: process context, the task state already set (and the task
+ * queued where its waker will find it).
+ * Return: 0 after a wake-up (or a signal, or a spurious one), -ETIMEDOUT
+ * once the deadline has passed. The task is running again either way.
+ */
+int kipc_sleep(const struct kipc_deadline *dl)
+{
+	ktime_t expires;
+
+	if (!dl->set) {
+		schedule();
+		return 0;
+	}
+	expires = dl->expires;
+	return schedule_hrtimeout_range_clock(&expires, 0, HRTIMER_MODE_ABS,
+					      dl->clock) ? 0 : -ETIMEDOUT;
+}
+
+/**
  * kipc_wait_until() - sleep until @ready(@arg) is true
  * @wq: the wait queue whose wake-ups may make @ready true
  * @ready: the condition; called with the task already queued on @wq, so a
@@ -23,7 +45,6 @@ int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl)
 {
 	DEFINE_WAIT(wait);
-	ktime_t expires;
 	int ret = 0;
 
 	for (;;) {
@@ -34,14 +55,7 @@ int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 			ret = -ERESTARTSYS;
 			break;
 		}
-		if (!dl->set) {
-			schedule();
-			continue;
-		}
-		expires = dl->expires;
-		if (!schedule_hrtimeout_range_clock(&expires, 0,
-						    HRTIMER_MODE_ABS,
-						    dl->clock)) {
+		if (kipc_sleep(dl)) {
 			ret = ready(arg) ? 0 : -ETIMEDOUT;
 			break;
 		}

@@ -242,7 +242,6 @@ static bool kipc_waiters_any_woken(struct kipc_waiter *qs, unsigned int n)
 static int kipc_waiters_sleep(struct kipc_waiter *qs, unsigned int n,
 			      const struct kipc_deadline *dl)
 {
-	ktime_t expires;
 	int ret = 0;
 
 	for (;;) {
@@ -253,16 +252,9 @@ static int kipc_waiters_sleep(struct kipc_waiter *qs, unsigned int n,
 			ret = -ERESTARTSYS;
 			break;
 		}
-		if (!dl->set) {
-			schedule();
-			continue;
-		}
-		expires = dl->expires;
-		if (!schedule_hrtimeout_range_clock(&expires, 0, HRTIMER_MODE_ABS,
-						    dl->clock)) {
-			ret = -ETIMEDOUT;
+		ret = kipc_sleep(dl);
+		if (ret)
 			break;
-		}
 	}
 	__set_current_state(TASK_RUNNING);
 	return ret;
