@@ -3,7 +3,10 @@
  * kipc-bench: kipc's own rows, through libkipc.
  *
  * kipc-inline:	the message is inline bytes of a kipc channel, copied in at
- *		send and out at receive (at most 64 KiB, the ABI's cap)
+ *		send and out at receive (at most 64 KiB, the ABI's cap), through
+ *		libkipc's kipc_channel_send_bytes() and kipc_channel_recv()
+ * kipc-rw:	the same messages with write(2) and read(2) on the channel's
+ *		ends (KIPC_FEATURE_CHANNEL_RW), driven like a pipe
  * kipc-region:	the message lives in a buffer of a region's pool: the sender
  *		allocates a buffer (waiting while the pool is empty), builds
  *		the message in it and sends its offset; ownership moves to
@@ -22,6 +25,7 @@
  * tools/kipc-bench`), the rows are listed and reported unavailable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +89,12 @@ int kb_kipc_probe(char *why, size_t len, uint64_t need)
 static int kb_kipc_inline_available(char *why, size_t len)
 {
 	return kb_kipc_probe(why, len, KIPC_FEATURE_CHANNEL);
+}
+
+static int kb_kipc_rw_available(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len,
+			     KIPC_FEATURE_CHANNEL | KIPC_FEATURE_CHANNEL_RW);
 }
 
 static int kb_kipc_region_available(char *why, size_t len)
@@ -294,6 +304,48 @@ static int kb_kipc_inline_recv(struct kb_chan *c, const void **data,
 	return 0;
 }
 
+/*
+ * kipc-rw: a channel per direction, whose ends become plain descriptors
+ * (duplicated, the libkipc handles closed) of the fd mechanisms' harness:
+ * one write() sends a message, one read() takes one.
+ */
+static int kb_kipc_rw_setup(struct kb_chan *c)
+{
+	struct kipc_channel_attr attr = { .max_inline = c->size };
+	struct kipc_chan *tx, *rx;
+	struct kb_fdchan *f;
+	struct kipc *k;
+	int d, ret;
+
+	f = kb_fdchan_alloc(c, sizeof(*f), true);
+	if (!f)
+		return -ENOMEM;
+	ret = kipc_open(&k, 0);
+	if (ret < 0) {
+		kb_fail(c, ret, "kipc_open");
+		goto out_teardown;
+	}
+	for (d = 0; d < 2 && !ret; d++) {
+		ret = kipc_channel_create(k, &attr, &tx, &rx);
+		if (ret < 0) {
+			kb_kipc_limit(c, ret, "kipc_channel_create");
+			break;
+		}
+		f->fd[d][KB_TX] = fcntl(kipc_chan_fd(tx), F_DUPFD_CLOEXEC, 0);
+		f->fd[!d][KB_RX] = fcntl(kipc_chan_fd(rx), F_DUPFD_CLOEXEC, 0);
+		if (f->fd[d][KB_TX] < 0 || f->fd[!d][KB_RX] < 0)
+			ret = kb_fail(c, -errno, "fcntl F_DUPFD_CLOEXEC");
+		kipc_chan_close(tx);
+		kipc_chan_close(rx);
+	}
+	kipc_close(k);
+	if (!ret)
+		return 0;
+out_teardown:
+	kb_fdchan_teardown(c);
+	return ret;
+}
+
 /* The sender builds the message in a buffer of the pool. */
 static void *kb_kipc_region_tx_buf(struct kb_chan *c)
 {
@@ -361,6 +413,20 @@ const struct kb_mech kb_mech_kipc_inline = {
 	.teardown	= kb_kipc_teardown,
 	.send		= kb_kipc_inline_send,
 	.recv		= kb_kipc_inline_recv,
+};
+
+const struct kb_mech kb_mech_kipc_rw = {
+	.name		= "kipc-rw",
+	.desc		= "kipc channel ends, write/read of inline bytes",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= KB_KIPC_MAX_INLINE,
+	.available	= kb_kipc_rw_available,
+	.setup		= kb_kipc_rw_setup,
+	.attach		= kb_fdchan_attach,
+	.teardown	= kb_fdchan_teardown,
+	.send		= kb_fdchan_send,
+	.recv		= kb_fdchan_recv,
 };
 
 const struct kb_mech kb_mech_kipc_region = {
@@ -504,6 +570,15 @@ int kb_kipc_nosetup(struct kb_chan *c)
 const struct kb_mech kb_mech_kipc_inline = {
 	.name		= "kipc-inline",
 	.desc		= "kipc channel, inline bytes (copied in and out)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_rw = {
+	.name		= "kipc-rw",
+	.desc		= "kipc channel ends, write/read of inline bytes",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.available	= kb_kipc_unbuilt,

@@ -3,9 +3,9 @@
  * kipc-bench: the mechanism table.  One row per mechanism, in the order
  * `list` and the result tables show them.  A new mechanism is a struct
  * kb_mech in its family's file and one line here; the harness needs no
- * change.  kipc's own rows (kipc-inline, kipc-region, kipc-lend, kipc-wait,
- * kipc-ring) go at the end, with an available() probe that reports
- * "/dev/kipc missing" until the module is loaded.
+ * change.  kipc's own rows (kipc-inline, kipc-rw, kipc-region, kipc-lend,
+ * kipc-wait, kipc-ring) go at the end, with an available() probe that
+ * reports "/dev/kipc missing" until the module is loaded.
  */
 #include <string.h>
 
@@ -30,6 +30,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_cma_read,
 	&kb_mech_spin_ring,
 	&kb_mech_kipc_inline,
+	&kb_mech_kipc_rw,
 	&kb_mech_kipc_region,
 	&kb_mech_kipc_lend,
 	&kb_mech_kipc_wait,
