@@ -14,8 +14,10 @@
  *             sleeper runs, and the wake call alone.
  *
  * usage: wait_bench [-n ROUNDS] [-r REPEATS] [-w WAITERS]
- * Each figure is the median of REPEATS runs (default 5), the mechanisms
- * taking turns within each repeat. Exits 0, or 2 on an error.
+ * Each figure is the median of REPEATS runs (default 5, at most 32), the
+ * mechanisms taking turns within each repeat; the ratios are also given as
+ * the median of each repeat's own ratio, which a drifting host load
+ * disturbs least. Exits 0, or 2 on an error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -265,7 +267,8 @@ int main(int argc, char **argv)
 {
 	double ppk[MAX_REPEATS], ppf[MAX_REPEATS], rr[MAX_REPEATS],
 	       rp[MAX_REPEATS], wk[MAX_REPEATS], wf[MAX_REPEATS],
-	       wkc[MAX_REPEATS], wfc[MAX_REPEATS];
+	       wkc[MAX_REPEATS], wfc[MAX_REPEATS], ppq[MAX_REPEATS],
+	       rrq[MAX_REPEATS];
 	int n = 20000, reps = 5, nw = 64, opt, i, ret;
 	struct kipc *k;
 
@@ -306,6 +309,8 @@ int main(int argc, char **argv)
 			wk[i] = wake_all(0, nw, &wkc[i]);
 			wf[i] = wake_all(1, nw, &wfc[i]);
 		}
+		ppq[i] = ppk[i] / ppf[i];
+		rrq[i] = rp[i] / rr[i];
 		printf("repeat %d: pingpong kipc %.0f futex %.0f ns; ring %.0f pipe %.0f ns; wake%d kipc %.0f futex %.0f us\n",
 		       i, ppk[i], ppf[i], rr[i], rp[i], nw, wk[i] / 1e3,
 		       wf[i] / 1e3);
@@ -317,6 +322,9 @@ int main(int argc, char **argv)
 	printf("  64B ring round trip  ring %8.0f ns  pipe  %8.0f ns  pipe/ring  %.1fx\n",
 	       median(rr, reps), median(rp, reps),
 	       median(rp, reps) / median(rr, reps));
+	/* Each repeat runs both back to back: their ratio cancels drift. */
+	printf("  median of the %d repeats' own ratios: kipc/futex %.3f, pipe/ring %.1fx\n",
+	       reps, median(ppq, reps), median(rrq, reps));
 	printf("  wake %d sleepers     kipc %8.1f us  futex %8.1f us  (wake call: kipc %.1f us, futex %.1f us)\n",
 	       nw, median(wk, reps) / 1e3, median(wf, reps) / 1e3,
 	       median(wkc, reps) / 1e3, median(wfc, reps) / 1e3);

@@ -36,6 +36,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/jhash.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -303,7 +304,7 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	unsigned int i, entered = 0, queued = 0;
 	struct page *page;
 	u32 dead_seq;
-	u64 start;
+	u64 start, end;
 	int ret;
 
 	if (n > 1) {
@@ -332,11 +333,17 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 			goto out_unqueue;
 		queued++;
 	}
-	start = ktime_get_ns();
+	/*
+	 * The time waited is a statistic: local_clock() (the TSC where there
+	 * is one), not ktime_get_ns(), whose clocksource may be an HPET that
+	 * costs more to read under emulation than the rest of the wait.
+	 */
+	start = local_clock();
 	ret = kipc_waiters_finish(qs, n, kipc_waiters_sleep(qs, n, dl));
-	start = ktime_get_ns() - start;
+	/* A task woken on another CPU may read a slightly earlier clock. */
+	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
-		kipc_region_count_wait(qs[i].region, start);
+		kipc_region_count_wait(qs[i].region, end - start);
 	queued = 0;
 
 out_unqueue:
