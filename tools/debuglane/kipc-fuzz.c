@@ -14,7 +14,9 @@
  * arguments straddling an unmapped page. Blocking calls are cut short by
  * an interval timer (EINTR). Now and then a process maps a region, closes
  * a descriptor, forks a child that exits holding the pool, or sends and
- * receives with buffers.
+ * receives with buffers. One call in 20 is a read() or write() of a channel
+ * end instead (KIPC_FEATURE_CHANNEL_RW), with the same pointers and lengths
+ * from empty to huge.
  *
  * Reproducible: process i draws from a PRNG seeded with (--seed, i); the
  * kernel's interleaving of the processes is not reproducible, so replay a
@@ -51,7 +53,7 @@ static char *data;		/* 64 KiB of inline bytes */
 
 struct stats {
 	unsigned long long calls, ok, by_cmd[16], errno_hist[160], forks, maps,
-			   closes;
+			   closes, rws, rws_ok;
 };
 static struct stats st;
 
@@ -601,6 +603,34 @@ static void side_action(void)
 	}
 }
 
+/* A read() of a receive end or a write() of a send end, mostly. */
+static void fuzz_rw(void)
+{
+	bool wr = chance(50);
+	int fd = pick_fd(wr ? K_SEND : K_RECV);
+	size_t len;
+	ssize_t r;
+	void *buf;
+
+	switch (below(5)) {
+	case 0: len = 0; break;
+	case 1: len = below(64) + 1; break;
+	case 2: len = below(65536) + 1; break;
+	case 3: len = 65536 + 1 + below(PG); break;	/* above any max_inline */
+	default: len = (size_t)r64(); break;
+	}
+	/*
+	 * data holds 64 KiB, the most one message carries; an edge pointer
+	 * stays within the arena's last PG bytes before its unmapped page, so
+	 * a read() never lands on the fuzzer's own memory.
+	 */
+	buf = (void *)(uintptr_t)fuzz_ptr(data, len < PG ? len : PG);
+	r = wr ? write(fd, buf, len) : read(fd, buf, len);
+	st.rws++;
+	if (r >= 0)
+		st.rws_ok++;
+}
+
 static void fuzz_proc(int idx, uint64_t seed, unsigned long long calls)
 {
 	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
@@ -639,6 +669,8 @@ static void fuzz_proc(int idx, uint64_t seed, unsigned long long calls)
 
 		if (chance(2))
 			side_action();
+		if (chance(5))
+			fuzz_rw();
 		arg = build_arg(base, a, &target);
 		cmd = fuzz_cmd(base);
 		fd = pick_fd(target);
@@ -656,7 +688,8 @@ static void fuzz_proc(int idx, uint64_t seed, unsigned long long calls)
 
 int main(int argc, char **argv)
 {
-	unsigned long long calls = 100000, total = 0, ok = 0, forks = 0, maps = 0;
+	unsigned long long calls = 100000, total = 0, ok = 0, forks = 0, maps = 0,
+			   rws = 0, rws_ok = 0;
 	uint64_t seed = 1;
 	int procs = 4, i, o, fail = 0, status;
 	double t0;
@@ -702,10 +735,13 @@ int main(int argc, char **argv)
 		ok += all[i].ok;
 		forks += all[i].forks;
 		maps += all[i].maps;
+		rws += all[i].rws;
+		rws_ok += all[i].rws_ok;
 	}
 	printf("kipc-fuzz: %llu ioctls in %.1f s (%.0f/s), %llu succeeded; "
-	       "%llu mmaps, %llu forks\n", total, dl_now() - t0,
-	       total / (dl_now() - t0), ok, maps, forks);
+	       "%llu mmaps, %llu forks; %llu reads and writes, %llu succeeded\n",
+	       total, dl_now() - t0, total / (dl_now() - t0), ok, maps, forks,
+	       rws, rws_ok);
 	printf("kipc-fuzz: errno histogram:");
 	for (o = 0; o < 160; o++) {
 		unsigned long long c = 0;
