@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -307,6 +308,42 @@ TEST_F(order, fdinfo_of_both_ends)
 	EXPECT_EQ(1, kt_fdinfo_num(self->sfd, "kipc-senders"));
 	EXPECT_EQ(1, kt_fdinfo_num(self->sfd, "kipc-receivers"));
 	EXPECT_EQ(0, kt_fdinfo_num(self->sfd, "kipc-region-id"));
+}
+
+/* SEND and RECV only read their struct kipc_io (abi.rst): it may be const. */
+TEST_F(order, io_struct_may_be_read_only)
+{
+	long pg = kt_page();
+	struct kipc_msg rm = { 0 }, *sm;
+	struct kipc_io *sio, *rio;
+	char rbuf[16];
+	char *p;
+
+	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	sio = (struct kipc_io *)p;
+	rio = (struct kipc_io *)(p + 128);
+	sm = (struct kipc_msg *)(p + 256);
+	memcpy(p + 512, "ro", 2);
+	sm->data = (uintptr_t)(p + 512);
+	sm->data_len = 2;
+	*sio = (struct kipc_io){
+		.size = sizeof(*sio), .msgs = (uintptr_t)sm, .nr_msgs = 1,
+		.msg_size = sizeof(*sm), .region_fd = KIPC_NO_FD,
+	};
+	rm.data = (uintptr_t)rbuf;
+	rm.data_len = sizeof(rbuf);
+	*rio = *sio;
+	rio->msgs = (uintptr_t)&rm;
+	ASSERT_EQ(0, mprotect(p, pg, PROT_READ));
+
+	/* The message descriptors of a send are input too. */
+	EXPECT_EQ(1, ioctl(self->sfd, KIPC_IOC_SEND, sio));
+	EXPECT_EQ(1, ioctl(self->rfd, KIPC_IOC_RECV, rio));
+	EXPECT_EQ(2, rm.data_len);
+	EXPECT_EQ(0, memcmp(rbuf, "ro", 2));
+	EXPECT_EQ(0, munmap(p, pg));
 }
 
 KIPC_TEST_MAIN
