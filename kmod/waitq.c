@@ -28,10 +28,12 @@
  * not sleep. The wake with no waiters costs one barrier and one load.
  *
  * A waiter is taken off its bucket by whoever wakes it, under the bucket's
- * lock, and its task woken after the lock is dropped; q->state is written
- * under that lock too, so a waiter that removes
- * itself after a timeout or a signal learns, under the lock, whether it was
- * woken first. Requeue moves waiters to another bucket under both locks and
+ * lock, and its task woken after the lock is dropped. q->state is written
+ * under that lock too, last of all (a release: the waker touches q no more,
+ * holding a reference to the task instead), so a woken waiter sees it with
+ * an acquire and returns without the lock, as futex_unqueue() does; one
+ * that removes itself after a timeout or a signal learns, under the lock,
+ * whether it was woken first. Requeue moves waiters to another bucket under both locks and
  * updates q->bucket, which a waiter re-reads until it holds the right lock.
  */
 #include <linux/highmem.h>
@@ -151,14 +153,14 @@ static void kipc_waiter_wake(struct kipc_waiter *q, int state,
 
 	list_del_init(&q->node);
 	atomic_dec(&q->bucket->waiters);
+	/* Once state is seen q may vanish: hold the task instead. */
+	get_task_struct(task);
+	smp_store_release(&q->state, state);	/* pairs with kipc_waiter_unqueue() */
 	if (wl->nr < KIPC_WAKE_BATCH) {
-		/* Once state is written q may vanish: hold the task instead. */
-		wl->tasks[wl->nr++] = get_task_struct(task);
-		WRITE_ONCE(q->state, state);
+		wl->tasks[wl->nr++] = task;
 	} else {
-		/* The waiter cannot return before it takes our lock. */
-		WRITE_ONCE(q->state, state);
 		wake_up_process(task);
+		put_task_struct(task);
 	}
 }
 
@@ -182,6 +184,9 @@ static bool kipc_waiter_unqueue(struct kipc_waiter *q)
 	struct kipc_wq_bucket *b;
 	bool queued;
 
+	/* Woken: off its bucket already, and no waker touches it again. */
+	if (smp_load_acquire(&q->state) != KIPC_WAITER_QUEUED)
+		return false;
 	for (;;) {
 		b = READ_ONCE(q->bucket);
 		spin_lock(&b->lock);
