@@ -133,7 +133,8 @@ extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
 extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
-extern const struct kb_mech kb_mech_kipc_wait, kb_mech_kipc_ring;
+extern const struct kb_mech kb_mech_kipc_wait, kb_mech_futex_region;
+extern const struct kb_mech kb_mech_kipc_ring;
 int kb_kipc_probe(char *why, size_t len, uint64_t need);
 /* Built without libkipc, kipc's rows' available() and setup() (mech-kipc.c) */
 int kb_kipc_unbuilt(char *why, size_t len);

@@ -9,6 +9,9 @@
  *		(mech-futex.c), sleeper count included, with a bell of
  *		kipc_wait() and kipc_wake(), so that the row and futex-shared
  *		differ only in the system call that sleeps and wakes.
+ * futex-region: kipc-wait's mailbox and areas, in the same region, with
+ *		futex-shared's bell (FUTEX_WAIT/FUTEX_WAKE on the mapped
+ *		words): a futex on the very memory kipc-wait waits on.
  * kipc-ring:	two SPSC libkipc rings in a region, one per direction, of
  *		messages of the row's size (at most 1 MiB, libkipc's cap).
  *		kipc_ring_send() copies the message into a slot,
@@ -110,7 +113,8 @@ static int kb_kwait_wake(void *priv, uint32_t *word)
 	return ret < 0 ? ret : 0;
 }
 
-static int kb_kipc_wait_setup(struct kb_chan *c)
+/* The mailboxes and areas of kipc-wait and futex-region in the region. */
+static int kb_kwait_mbox_setup(struct kb_chan *c)
 {
 	struct kb_kwait *p;
 	int ret;
@@ -123,9 +127,34 @@ static int kb_kipc_wait_setup(struct kb_chan *c)
 	kb_mbox_init(&p->mbox[0]);
 	kb_mbox_init(&p->mbox[1]);
 	p->area = (char *)&p->mbox[2];
+	return 0;
+}
+
+static int kb_kipc_wait_setup(struct kb_chan *c)
+{
+	struct kb_kwait *p;
+	int ret;
+
+	ret = kb_kwait_mbox_setup(c);
+	if (ret)
+		return ret;
+	p = c->priv;
 	p->bell = (struct kb_bell){
 		.wait = kb_kwait_sleep, .wake = kb_kwait_wake, .priv = p,
 	};
+	return 0;
+}
+
+static int kb_futex_region_setup(struct kb_chan *c)
+{
+	struct kb_kwait *p;
+	int ret;
+
+	ret = kb_kwait_mbox_setup(c);
+	if (ret)
+		return ret;
+	p = c->priv;
+	p->bell = kb_futex_bell;
 	return 0;
 }
 
@@ -136,11 +165,11 @@ static int kb_kipc_wait_send(struct kb_chan *c, const void *buf, size_t len)
 
 	ret = kb_mbox_wait(&p->mbox[d], 0, false, &p->bell);
 	if (ret)
-		return kb_fail(c, ret, "kipc_wait");
+		return kb_fail(c, ret, "mailbox wait");
 	memcpy(p->area + d * c->size, buf, len);
 	p->mbox[d].len = len;
 	ret = kb_mbox_set(&p->mbox[d], 1, &p->bell);
-	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
+	return ret ? kb_fail(c, ret, "mailbox wake") : 0;
 }
 
 static int kb_kipc_wait_recv(struct kb_chan *c, const void **data,
@@ -151,7 +180,7 @@ static int kb_kipc_wait_recv(struct kb_chan *c, const void **data,
 
 	ret = kb_mbox_wait(&p->mbox[d], 1, nonblock, &p->bell);
 	if (ret)
-		return ret == -EAGAIN ? ret : kb_fail(c, ret, "kipc_wait");
+		return ret == -EAGAIN ? ret : kb_fail(c, ret, "mailbox wait");
 	if (p->mbox[d].len != len)
 		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
 	*data = p->area + d * c->size;
@@ -164,7 +193,7 @@ static int kb_kipc_wait_recv_done(struct kb_chan *c)
 	int ret;
 
 	ret = kb_mbox_set(&p->mbox[!c->side], 0, &p->bell);
-	return ret ? kb_fail(c, ret, "kipc_wake") : 0;
+	return ret ? kb_fail(c, ret, "mailbox wake") : 0;
 }
 
 /* Slots per ring: about KB_KRING_BYTES, a power of two in [2, 256]. */
@@ -252,6 +281,19 @@ const struct kb_mech kb_mech_kipc_wait = {
 	.recv_done	= kb_kipc_wait_recv_done,
 };
 
+const struct kb_mech kb_mech_futex_region = {
+	.name		= "futex-region",
+	.desc		= "kipc-wait's region mailbox, futex doorbell",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_wait_available,
+	.setup		= kb_futex_region_setup,
+	.teardown	= kb_kwait_teardown,
+	.send		= kb_kipc_wait_send,
+	.recv		= kb_kipc_wait_recv,
+	.recv_done	= kb_kipc_wait_recv_done,
+};
+
 const struct kb_mech kb_mech_kipc_ring = {
 	.name		= "kipc-ring",
 	.desc		= "libkipc SPSC rings in a region (copied in and out)",
@@ -270,6 +312,15 @@ const struct kb_mech kb_mech_kipc_ring = {
 const struct kb_mech kb_mech_kipc_wait = {
 	.name		= "kipc-wait",
 	.desc		= "region mailbox, kipc_wait/kipc_wake doorbell",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_futex_region = {
+	.name		= "futex-region",
+	.desc		= "kipc-wait's region mailbox, futex doorbell",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.available	= kb_kipc_unbuilt,

@@ -4,8 +4,8 @@
  * `list` and the result tables show them.  A new mechanism is a struct
  * kb_mech in its family's file and one line here; the harness needs no
  * change.  kipc's own rows (kipc-inline, kipc-rw, kipc-region, kipc-lend,
- * kipc-wait, kipc-ring) go at the end, with an available() probe that
- * reports "/dev/kipc missing" until the module is loaded.
+ * kipc-wait, futex-region, kipc-ring) go at the end, with an available()
+ * probe that reports "/dev/kipc missing" until the module is loaded.
  */
 #include <string.h>
 
@@ -34,6 +34,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_kipc_region,
 	&kb_mech_kipc_lend,
 	&kb_mech_kipc_wait,
+	&kb_mech_futex_region,
 	&kb_mech_kipc_ring,
 };
 
