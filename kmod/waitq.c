@@ -33,8 +33,9 @@
  * holding a reference to the task instead), so a woken waiter sees it with
  * an acquire and returns without the lock, as futex_unqueue() does; one
  * that removes itself after a timeout or a signal learns, under the lock,
- * whether it was woken first. Requeue moves waiters to another bucket under both locks and
- * updates q->bucket, which a waiter re-reads until it holds the right lock.
+ * whether it was woken first. Requeue moves waiters to another bucket
+ * under both locks and updates q->bucket, which a waiter re-reads until it
+ * holds the right lock.
  */
 #include <linux/highmem.h>
 #include <linux/jhash.h>

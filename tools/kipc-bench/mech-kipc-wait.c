@@ -113,8 +113,11 @@ static int kb_kwait_wake(void *priv, uint32_t *word)
 	return ret < 0 ? ret : 0;
 }
 
-/* The mailboxes and areas of kipc-wait and futex-region in the region. */
-static int kb_kwait_mbox_setup(struct kb_chan *c)
+/*
+ * The mailboxes and areas of kipc-wait and futex-region in the region,
+ * rung with kipc's wait queues or, with @futex, with futex-shared's bell.
+ */
+static int kb_kwait_mbox_setup(struct kb_chan *c, bool futex)
 {
 	struct kb_kwait *p;
 	int ret;
@@ -127,35 +130,23 @@ static int kb_kwait_mbox_setup(struct kb_chan *c)
 	kb_mbox_init(&p->mbox[0]);
 	kb_mbox_init(&p->mbox[1]);
 	p->area = (char *)&p->mbox[2];
+	if (futex)
+		p->bell = kb_futex_bell;
+	else
+		p->bell = (struct kb_bell){
+			.wait = kb_kwait_sleep, .wake = kb_kwait_wake, .priv = p,
+		};
 	return 0;
 }
 
 static int kb_kipc_wait_setup(struct kb_chan *c)
 {
-	struct kb_kwait *p;
-	int ret;
-
-	ret = kb_kwait_mbox_setup(c);
-	if (ret)
-		return ret;
-	p = c->priv;
-	p->bell = (struct kb_bell){
-		.wait = kb_kwait_sleep, .wake = kb_kwait_wake, .priv = p,
-	};
-	return 0;
+	return kb_kwait_mbox_setup(c, false);
 }
 
 static int kb_futex_region_setup(struct kb_chan *c)
 {
-	struct kb_kwait *p;
-	int ret;
-
-	ret = kb_kwait_mbox_setup(c);
-	if (ret)
-		return ret;
-	p = c->priv;
-	p->bell = kb_futex_bell;
-	return 0;
+	return kb_kwait_mbox_setup(c, true);
 }
 
 static int kb_kipc_wait_send(struct kb_chan *c, const void *buf, size_t len)
