@@ -102,6 +102,7 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 	}
 	m->tag = 0;
 	m->pid = NULL;
+	m->charge = offsetof(struct kipc_kmsg, data) + m->room;
 	m->data_len = data_len;
 	m->nr_bufs = 0;
 	m->nr_lends = 0;
@@ -136,7 +137,7 @@ static void kipc_channel_drop_locked(struct kipc_channel *c,
 {
 	list_del(&m->node);
 	c->nr_queued--;
-	kipc_user_uncharge_inflight(c->user, m->data_len);
+	kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
 	if (m->nr_bufs)
 		kipc_bufs_from_flight(c->region, NULL, m->bufs, m->nr_bufs);
 }
@@ -160,7 +161,7 @@ static void kipc_channel_free(struct kref *ref)
 	put_pid(c->pid);
 	if (c->region)
 		kipc_region_put(c->region);
-	kipc_user_uncharge_channel(c->user);
+	kipc_user_uncharge(c->user, KIPC_RES_CHANNELS, 1);
 	kipc_user_put(c->user);
 	kfree_rcu(c, rcu);
 }
@@ -190,7 +191,7 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 
 	if (depth > kipc_max_depth() || max_inline > KIPC_MAX_INLINE)
 		return -EINVAL;
-	ret = kipc_user_charge_channel(user);
+	ret = kipc_user_charge(user, KIPC_RES_CHANNELS, 1);
 	if (ret)
 		return ret;
 
@@ -251,7 +252,7 @@ out_put_channel:
 	kref_put(&c->ref, kipc_channel_free);
 	return ret;
 out_uncharge:
-	kipc_user_uncharge_channel(user);
+	kipc_user_uncharge(user, KIPC_RES_CHANNELS, 1);
 	return ret;
 }
 
@@ -351,13 +352,13 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 			goto out_failed;
 		spin_lock(&c->lock);
 	}
-	ret = kipc_user_charge_inflight(c->user, m->data_len);
+	ret = kipc_user_charge(c->user, KIPC_RES_INFLIGHT, m->charge);
 	if (ret)
 		goto out_unlock;
 	if (m->nr_bufs) {
 		ret = kipc_bufs_to_flight(h, m->bufs, m->nr_bufs);
 		if (ret) {
-			kipc_user_uncharge_inflight(c->user, m->data_len);
+			kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
 			goto out_unlock;
 		}
 	}
@@ -391,7 +392,7 @@ out_failed:
 }
 
 /**
- * kipc_channel_recv() - take the oldest message
+ * kipc_channel_recv() - take the oldest message off the queue
  * @c: the channel
  * @h: the handle to own the message's buffers (NULL if the caller has none)
  * @data_room: inline bytes the caller can take
@@ -404,9 +405,14 @@ out_failed:
  *	room), -EBADF (it carries buffers and @h is NULL), -EINVAL (@h is
  *	not of the channel's region)
  *
+ * The message leaves the queue but is not received yet: its buffers stay
+ * in flight and its charge stays on the channel's user until the caller has
+ * handed it to user space and calls kipc_channel_recv_commit(), which
+ * cannot fail; if handing it over fails, kipc_channel_unrecv() puts it back
+ * as it was. Nothing moves to the receiver before delivery has succeeded.
  * A message that is not returned stays at the head of the queue.
  * Context: process context, may sleep when @wait.
- * Return: the message (the caller owns it), or NULL.
+ * Return: the message, or NULL.
  */
 struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 				    struct kipc_region_handle *h,
@@ -449,17 +455,7 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 	}
 	list_del(&m->node);
 	c->nr_queued--;
-	c->nr_received++;
-	kipc_user_uncharge_inflight(c->user, m->data_len);
-	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	spin_unlock(&c->lock);
-	/* As in kipc_channel_send(), for senders waiting for room. */
-	if (wq_has_sleeper(&c->send_wait))
-		wake_up_interruptible_sync_poll(&c->send_wait,
-						EPOLLOUT | EPOLLWRNORM);
-	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
-	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
-	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
 	return m;
 
 out_unlock:
@@ -468,31 +464,54 @@ out_unlock:
 }
 
 /**
- * kipc_channel_unrecv() - put a message taken by kipc_channel_recv() back
+ * kipc_channel_recv_commit() - a message taken by kipc_channel_recv() is
+ *	delivered
  * @c: the channel
- * @h: the handle that took its buffers
- * @m: the message
+ * @h: the handle that now owns the message's buffers (NULL when it has
+ *	none)
+ * @m: the message; the caller still owns the allocation
+ *
+ * Moves the buffers from flight to @h, uncharges the message and counts it
+ * received. Cannot fail.
+ * Context: process context.
+ */
+void kipc_channel_recv_commit(struct kipc_channel *c,
+			      struct kipc_region_handle *h,
+			      struct kipc_kmsg *m)
+{
+	u32 i;
+
+	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
+	for (i = 0; i < m->nr_lends; i++)
+		kipc_lend_set_delivered(m->lends[i]);
+	kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
+	spin_lock(&c->lock);
+	c->nr_received++;
+	spin_unlock(&c->lock);
+	/* As in kipc_channel_send(), for senders waiting for room. */
+	if (wq_has_sleeper(&c->send_wait))
+		wake_up_interruptible_sync_poll(&c->send_wait,
+						EPOLLOUT | EPOLLWRNORM);
+	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
+	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
+	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
+}
+
+/**
+ * kipc_channel_unrecv() - put back a message kipc_channel_recv() took
+ * @c: the channel
+ * @m: the message, as kipc_channel_recv() returned it
  *
  * For a receive that could not hand the message to its caller: the message
- * returns to the head of the queue, its buffers in flight again, so that
- * nothing is lost. The queue may briefly exceed its depth.
+ * returns to the head of the queue, unchanged (its buffers never left
+ * flight), so that nothing is lost. The queue may briefly exceed its depth.
  */
-void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
-			 struct kipc_kmsg *m)
+void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_kmsg *m)
 {
 	spin_lock(&c->lock);
-	if (m->nr_bufs)
-		WARN_ON_ONCE(kipc_bufs_to_flight(h, m->bufs, m->nr_bufs));
-	/* Charged again so that uncharging on the next receive balances. */
-	atomic_long_add(m->data_len, &c->user->inflight);
 	list_add(&m->node, &c->queue);
 	c->nr_queued++;
-	c->nr_received--;
 	spin_unlock(&c->lock);
-	/* Not received after all: the counters wrap back. */
-	kipc_stat_add(KIPC_STAT_MSGS_RECEIVED, -1ULL);
-	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, -(u64)m->data_len);
-	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, -(u64)m->nr_bufs);
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -603,6 +622,12 @@ struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
 u32 kipc_channel_id(const struct kipc_channel *c)
 {
 	return c->id;
+}
+
+/* The user charged for @c: its creator, as kipc_user_key() names it. */
+kuid_t kipc_channel_owner(const struct kipc_channel *c)
+{
+	return c->user->uid;
 }
 
 static int kipc_send_release(struct inode *inode, struct file *file)

@@ -51,15 +51,18 @@ enum kipc_file_kind {
 };
 
 /**
- * struct kipc_new_fds - file descriptors a handler creates
- * @nr: how many are reserved
+ * struct kipc_new_fds - what a handler creates, undone if the call fails
+ * @nr: how many fds are reserved
  * @fd: the reserved numbers
  * @file: their files, installed only once the argument is copied out
+ * @name_seq: a name the handler published (its sequence number), removed
+ *	again if the argument cannot be copied out; 0 for none
  */
 struct kipc_new_fds {
 	unsigned int nr;
 	int fd[2];
 	struct file *file[2];
+	u64 name_seq;
 };
 
 /**
@@ -320,6 +323,7 @@ static int kipc_send_lends(struct kipc_kmsg *m, u32 qfd,
 			break;
 		}
 		m->lends[m->nr_lends] = l;
+		m->charge += kipc_lend_footprint(l);
 	}
 out_put_file:
 	fput(qfile);
@@ -525,9 +529,10 @@ ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
 	if (!m)
 		return ret;
 	if (copy_to_user(buf, m->data, m->data_len)) {
-		kipc_channel_unrecv(c, NULL, m);
+		kipc_channel_unrecv(c, m);
 		return -EFAULT;
 	}
+	kipc_channel_recv_commit(c, NULL, m);
 	ret = m->data_len;
 	kipc_kmsg_free(c, m);
 	return ret;
@@ -622,9 +627,11 @@ static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 		}
 		ret = kipc_recv_deliver(c, io, i, &in, m);
 		if (ret) {
-			kipc_channel_unrecv(c, IS_ERR(h) ? NULL : h, m);
+			kipc_channel_unrecv(c, m);
 			break;
 		}
+		/* Delivered: only now do its buffers become the caller's. */
+		kipc_channel_recv_commit(c, IS_ERR(h) ? NULL : h, m);
 		kipc_kmsg_free(c, m);
 	}
 	if (!IS_ERR(h))
@@ -637,11 +644,13 @@ static int kipc_ioctl_lendq_create(struct file *file,
 				   struct kipc_new_fds *nf)
 {
 	struct kipc_lendq_create *lc = &arg->lendq_create;
+	struct kipc_ctx *ctx = file->private_data;
 
 	if (lc->flags & ~KIPC_FD_FLAGS ||
 	    memchr_inv(lc->reserved, 0, sizeof(lc->reserved)))
 		return -EINVAL;
-	return kipc_new_fd(nf, kipc_lendq_create(kipc_fd_flags(lc->flags)),
+	return kipc_new_fd(nf, kipc_lendq_create(ctx->user,
+						 kipc_fd_flags(lc->flags)),
 			   kipc_fd_flags(lc->flags));
 }
 
@@ -693,8 +702,9 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 				struct kipc_new_fds *nf)
 {
 	struct kipc_name_open *no = &arg->name_open;
+	struct kipc_ctx *ctx = file->private_data;
 	struct kipc_name_req req = {};
-	bool created = false;
+	u64 seq = 0;
 	u32 kind, id;
 	int ret;
 
@@ -714,19 +724,22 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 		return ret;
 	req.mode = no->mode;
 	req.flags = kipc_fd_flags(no->flags);
+	req.user = ctx->user;
 	if (req.create) {
 		req.file = fget(no->fd);
 		if (!req.file)
 			return -EBADF;
 	}
-	ret = kipc_new_fd(nf, kipc_name_open(&req, &kind, &created, &id),
+	ret = kipc_new_fd(nf, kipc_name_open(&req, &kind, &seq, &id),
 			  req.flags);
 	if (req.file)
 		fput(req.file);
 	if (ret < 0)
 		return ret;
+	/* Published by this call: unpublished again if the call fails. */
+	nf->name_seq = seq;
 	no->kind = kind;
-	no->created = created;
+	no->created = seq != 0;
 	no->id = id;
 	return ret;
 }
@@ -969,6 +982,8 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 			fput(nf.file[i]);
 		}
 	}
+	if (ret < 0 && nf.name_seq)
+		kipc_name_unpublish(nf.name_seq);
 	return ret;
 }
 

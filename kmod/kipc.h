@@ -10,8 +10,8 @@
  *   every object   -> struct kipc_user of its creator (refcount)
  *   lend queue fd  -> struct kipc_lendq (kref; also one per live lend)
  *   lent range     -> struct kipc_lend (kref: the message carrying it, the
- *                     receiver's mapping file); its pins, its locked_vm
- *                     charge on the sender's mm (mmgrab)
+ *                     receiver's mapping file); its pins, their charge on
+ *                     the sending user (kipc_user and cred refs)
  *   name           -> the region, or the channel and one count of its end
  */
 #ifndef _KIPC_INTERNAL_H
@@ -32,35 +32,78 @@
 #include <linux/xarray.h>
 #include <linux/kipc.h>
 
+struct cred;
+struct user_struct;
+
 /* limits.c: module parameters and per-user accounting */
+
+/**
+ * enum kipc_user_res - what one user may hold up to a cap
+ * @KIPC_RES_REGIONS: regions (max_regions_per_user)
+ * @KIPC_RES_CHANNELS: channels (max_channels_per_user)
+ * @KIPC_RES_LENDQS: lend queues (max_lendqs_per_user)
+ * @KIPC_RES_NAMES: published names (max_names_per_user)
+ * @KIPC_RES_INFLIGHT: kernel bytes of queued messages
+ *	(max_inflight_bytes_per_user)
+ * @KIPC_RES_POOL: kernel bytes of buffer-pool bookkeeping
+ *	(max_pool_bytes_per_user)
+ * @KIPC_RES_NR: the number of resources
+ */
+enum kipc_user_res {
+	KIPC_RES_REGIONS,
+	KIPC_RES_CHANNELS,
+	KIPC_RES_LENDQS,
+	KIPC_RES_NAMES,
+	KIPC_RES_INFLIGHT,
+	KIPC_RES_POOL,
+	KIPC_RES_NR,
+};
 
 /**
  * struct kipc_user - what one user holds, for the per-user caps
  * @node: in kipc_users, under kipc_users_lock
- * @uid: the user
- * @ref: one per context, region and channel charged to the user
- * @nr_regions: regions charged to the user
- * @nr_channels: channels charged to the user
- * @inflight: inline bytes queued on the user's channels
+ * @uid: the user (kipc_user_key())
+ * @ref: one per context, and one per object or charge of the user
+ * @used: per enum kipc_user_res, what the user holds
+ * @pinned: pages the user has lent and that are still pinned
  */
 struct kipc_user {
 	struct hlist_node node;
 	kuid_t uid;
 	refcount_t ref;
-	atomic_t nr_regions;
-	atomic_t nr_channels;
-	atomic_long_t inflight;
+	atomic_long_t used[KIPC_RES_NR];
+	atomic_long_t pinned;
 };
 
+/**
+ * struct kipc_user_stat - a user's usage and limits, for netlink
+ * @uid: the user
+ * @used: per enum kipc_user_res, what the user holds
+ * @limit: per enum kipc_user_res, its cap
+ * @pinned: pages lent and pinned
+ */
+struct kipc_user_stat {
+	kuid_t uid;
+	u64 used[KIPC_RES_NR];
+	u64 limit[KIPC_RES_NR];
+	u64 pinned;
+};
+
+kuid_t kipc_user_key(const struct cred *cred);
 struct kipc_user *kipc_user_get(kuid_t uid);
+struct kipc_user *kipc_user_current(void);
 void kipc_user_hold(struct kipc_user *user);
 void kipc_user_put(struct kipc_user *user);
-int kipc_user_charge_region(struct kipc_user *user);
-void kipc_user_uncharge_region(struct kipc_user *user);
-int kipc_user_charge_channel(struct kipc_user *user);
-void kipc_user_uncharge_channel(struct kipc_user *user);
-int kipc_user_charge_inflight(struct kipc_user *user, size_t bytes);
-void kipc_user_uncharge_inflight(struct kipc_user *user, size_t bytes);
+unsigned long kipc_user_limit(enum kipc_user_res res);
+int kipc_user_charge(struct kipc_user *user, enum kipc_user_res res,
+		     unsigned long n);
+void kipc_user_uncharge(struct kipc_user *user, enum kipc_user_res res,
+			unsigned long n);
+int kipc_user_pin(struct kipc_user *user, unsigned long nr);
+void kipc_user_unpin(struct kipc_user *user, struct user_struct *u,
+		     unsigned long nr);
+int kipc_user_next_stat(u64 uid, struct kipc_user_stat *st);
+int kipc_may_open(void);
 
 u64 kipc_max_region_bytes(void);
 u32 kipc_default_depth(void);
@@ -127,6 +170,7 @@ struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
 void kipc_region_get(struct kipc_region *r);
 void kipc_region_put(struct kipc_region *r);
 u32 kipc_region_id(const struct kipc_region *r);
+kuid_t kipc_region_owner(const struct kipc_region *r);
 
 /**
  * struct kipc_region_stat - a snapshot of a region, for REGION_INFO
@@ -172,7 +216,7 @@ void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 
 bool kipc_region_word_ok(const struct kipc_region *r, u64 offset);
 int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page);
-int kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq);
+bool kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq);
 void kipc_region_wait_exit(struct kipc_region_handle *h);
 u32 kipc_region_dead_seq(const struct kipc_region *r);
 void kipc_region_count_wait(struct kipc_region *r, u64 ns);
@@ -215,6 +259,8 @@ struct kipc_lend;
  * @pid: the sending process (a reference)
  * @uid: the sender's uid
  * @gid: the sender's gid
+ * @charge: kernel bytes the message holds (its allocation and its lent
+ *	ranges' bookkeeping), charged to the channel's user while queued
  * @data_len: inline bytes at @data
  * @room: inline bytes the allocation has room for
  * @nr_bufs: region buffers at @bufs
@@ -229,6 +275,7 @@ struct kipc_kmsg {
 	struct pid *pid;
 	kuid_t uid;
 	kgid_t gid;
+	unsigned long charge;
 	u32 data_len;
 	u32 room;
 	u32 nr_bufs;
@@ -257,25 +304,30 @@ struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
 				    u32 data_room, u32 bufs_room, u32 lends_room,
 				    bool wait, const struct kipc_deadline *dl,
 				    int *err);
-void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_region_handle *h,
-			 struct kipc_kmsg *m);
+void kipc_channel_recv_commit(struct kipc_channel *c,
+			      struct kipc_region_handle *h,
+			      struct kipc_kmsg *m);
+void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_kmsg *m);
 
 struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
 				  unsigned int flags);
 int kipc_channel_end_get(struct kipc_channel *c, bool send);
 void kipc_channel_end_put(struct kipc_channel *c, bool send);
 u32 kipc_channel_id(const struct kipc_channel *c);
+kuid_t kipc_channel_owner(const struct kipc_channel *c);
 
 /* lend.c: lent user pages and the lend queues that report their return */
 
 struct kipc_lendq;
 
-struct file *kipc_lendq_create(unsigned int flags);
+struct file *kipc_lendq_create(struct kipc_user *user, unsigned int flags);
 struct kipc_lendq *kipc_lendq_of(const struct file *file);
 struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 				   u64 cookie);
 void kipc_lend_put(struct kipc_lend *l);
 void kipc_lend_set_sent(struct kipc_lend *l, bool sent);
+void kipc_lend_set_delivered(struct kipc_lend *l);
+unsigned long kipc_lend_footprint(const struct kipc_lend *l);
 u64 kipc_lend_len(const struct kipc_lend *l);
 int kipc_lend_map(struct kipc_lend *l, u64 *addr);
 void kipc_lend_unmap(u64 addr, u64 len);
@@ -294,6 +346,7 @@ int kipc_lend_reap(struct kipc_lendq *q,
  * @file: with @create, the region or channel end to publish
  * @mode: with @create, the permission bits of a new name
  * @flags: O_CLOEXEC and O_NONBLOCK for the new file
+ * @user: the caller's context's user, charged for a new name
  */
 struct kipc_name_req {
 	char name[KIPC_NAME_MAX + 1];
@@ -302,10 +355,12 @@ struct kipc_name_req {
 	struct file *file;
 	umode_t mode;
 	unsigned int flags;
+	struct kipc_user *user;
 };
 
 struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
-			    bool *created, u32 *id);
+			    u64 *seq, u32 *id);
+void kipc_name_unpublish(u64 seq);
 int kipc_name_unlink(const char *name);
 void kipc_names_exit(void);
 

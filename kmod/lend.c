@@ -7,30 +7,34 @@
  * Life of a lent range (struct kipc_lend):
  *
  *   send     pin_user_pages_fast(FOLL_LONGTERM) of the range; its pages are
- *            charged to the sender's locked_vm (RLIMIT_MEMLOCK). The message
- *            holds the first reference.
+ *            charged to the sending user's locked_vm (the kernel's per-user
+ *            record, bounded by the sender's RLIMIT_MEMLOCK, as io_uring
+ *            does), not to the sender's mm: the pins outlive the sender.
+ *            The message holds the first reference.
  *   receive  a "[kipc-lend]" file is made and mapped with vm_mmap() into the
  *            receiver: read-only, never writable (VM_MAYWRITE cleared), not
  *            inherited by fork (VM_DONTCOPY), a VM_PFNMAP mapping since the
  *            pages are anonymous or page cache and vm_insert_page() refuses
  *            anonymous ones. Every page is mapped at once. The mapping holds
- *            the file, the file a reference on the range.
+ *            the file, the file a reference on the range. The range counts
+ *            as delivered only once the whole receive has succeeded; a
+ *            receive that fails later unmaps it again.
  *   release  the last reference goes (the receiver unmapped all of it or
  *            exited, or the message was discarded unreceived): the pages are
- *            unpinned, locked_vm is uncharged, and the range itself becomes
- *            the completion queued on its lend queue, so that completing
- *            never allocates.
+ *            unpinned, the user is uncharged (exactly once, here), and the
+ *            range itself becomes the completion queued on its lend queue,
+ *            so that completing never allocates.
  *
  * The pins keep the pages alive whatever the sender does with its mapping;
  * the receiver sees the sender's later writes (the same pages), and a
  * sender that unmaps the range leaves the receiver's view intact.
  *
  * Lock order: a lend queue's lock is innermost. The final put of a range
- * takes the sender's mmap_lock (account_locked_vm()), so it is never made
- * under a kipc spinlock nor under any mmap_lock: files are released by
- * fput()'s task work, after munmap() has dropped the lock.
+ * takes no mmap_lock; it may sleep (unpinning), so it is never made under a
+ * kipc spinlock.
  */
 #include <linux/anon_inodes.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -53,6 +57,7 @@
 /**
  * struct kipc_lendq - a lend queue
  * @ref: one for the file, one per range lent on the queue and not freed
+ * @user: the creator, charged for the queue until the last range is freed
  * @lock: protects @done, @nr_lent, @nr_done and @closed
  * @done: completed ranges, oldest first, waiting to be reaped
  * @nr_lent: ranges pinned and not yet completed
@@ -64,6 +69,7 @@
  */
 struct kipc_lendq {
 	struct kref ref;
+	struct kipc_user *user;
 
 	/* protects done, nr_lent, nr_done, closed */
 	spinlock_t lock;
@@ -81,26 +87,33 @@ struct kipc_lendq {
  * @ref: held by the message carrying the range and by the file mapped in
  *	the receiver
  * @q: the lend queue to complete on (a reference)
- * @mm: the sender's mm (mmgrab()), charged @nr_pages of locked_vm
+ * @user: the sending user's kipc record (a reference), charged @nr_pages
+ * @cred: the sender's credentials (a reference): their user_struct's
+ *	locked_vm is charged @nr_pages (6.1 does not export free_uid(), so
+ *	the user is held through the credentials)
+ * @map_file: the file kipc_lend_map() is mapping, the only one whose mmap
+ *	may map the range; NULL otherwise
  * @pages: the pinned pages; NULL once unpinned
  * @nr_pages: pages at @pages
  * @addr: the range's address in the sender
  * @cookie: the sender's cookie
  * @sent: its message was queued: complete on @q when freed. False while
  *	the send can still fail, when the sender learns of it by the error.
- * @mapped: a receiver mapped the range (completes as released)
+ * @delivered: a receive handed the range over (completes as released)
  * @node: on @q->done once completed, under @q->lock
  */
 struct kipc_lend {
 	struct kref ref;
 	struct kipc_lendq *q;
-	struct mm_struct *mm;
+	struct kipc_user *user;
+	const struct cred *cred;
+	struct file *map_file;
 	struct page **pages;
 	unsigned long nr_pages;
 	u64 addr;
 	u64 cookie;
 	bool sent;
-	bool mapped;
+	bool delivered;
 	struct list_head node;
 };
 
@@ -113,24 +126,36 @@ static void kipc_lendq_free(struct kref *ref)
 
 	/* The file is gone and so is every range: @done is empty. */
 	WARN_ON_ONCE(!list_empty(&q->done) || q->nr_lent);
+	kipc_user_uncharge(q->user, KIPC_RES_LENDQS, 1);
+	kipc_user_put(q->user);
 	kfree(q);
 }
 
 /**
  * kipc_lendq_create() - a new lend queue
+ * @user: the creator, charged for it
  * @flags: O_CLOEXEC and O_NONBLOCK for its file
  *
  * Context: process context, may sleep.
- * Return: the queue's file, or ERR_PTR(-ENOMEM).
+ * Return: the queue's file, or ERR_PTR() of -ENOSPC (the user holds
+ * max_lendqs_per_user queues) or -ENOMEM.
  */
-struct file *kipc_lendq_create(unsigned int flags)
+struct file *kipc_lendq_create(struct kipc_user *user, unsigned int flags)
 {
 	struct kipc_lendq *q;
 	struct file *file;
+	int ret;
 
+	ret = kipc_user_charge(user, KIPC_RES_LENDQS, 1);
+	if (ret)
+		return ERR_PTR(ret);
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
-	if (!q)
+	if (!q) {
+		kipc_user_uncharge(user, KIPC_RES_LENDQS, 1);
 		return ERR_PTR(-ENOMEM);
+	}
+	kipc_user_hold(user);
+	q->user = user;
 	kref_init(&q->ref);
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->done);
@@ -139,7 +164,7 @@ struct file *kipc_lendq_create(unsigned int flags)
 	file = anon_inode_getfile("[kipc-lendq]", &kipc_lendq_fops, q,
 				  O_RDONLY | flags);
 	if (IS_ERR(file))
-		kfree(q);
+		kref_put(&q->ref, kipc_lendq_free);
 	return file;
 }
 
@@ -161,14 +186,15 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
  * @len: non-zero multiple of the page size
  * @cookie: returned in the completion
  *
- * Charges the pages to the caller's locked_vm before pinning them.
+ * Charges the pages to the caller's user before pinning them
+ * (kipc_user_pin()).
  * Context: process context, may sleep; takes the caller's mmap_lock.
  * Return: the range, holding the caller's reference, or ERR_PTR() of
  * * -EINVAL - @addr or @len not page-aligned, @len zero, or the range wraps
  * * -EFBIG - @len above max_lend_bytes
  * * -ENOBUFS - @q tracks max_lendq_entries ranges already
- * * -ENOMEM - the range would take locked_vm above RLIMIT_MEMLOCK (without
- *   CAP_IPC_LOCK), or out of memory
+ * * -ENOMEM - the range would take the user's locked_vm above the caller's
+ *   RLIMIT_MEMLOCK (without CAP_IPC_LOCK), or out of memory
  * * -EFAULT - part of the range is not mapped, or cannot be pinned (a
  *   VM_IO or VM_PFNMAP mapping, such as a range lent to the caller)
  * * -EINTR - a fatal signal arrived while pinning
@@ -176,8 +202,8 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
 struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 				   u64 cookie)
 {
-	struct mm_struct *mm = current->mm;
 	unsigned long nr, done = 0;
+	struct kipc_user *user;
 	struct kipc_lend *l;
 	int ret, pinned;
 
@@ -186,7 +212,7 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 		return ERR_PTR(-EINVAL);
 	if (len > kipc_max_lend_bytes())
 		return ERR_PTR(-EFBIG);
-	if (!mm)
+	if (!current->mm)
 		return ERR_PTR(-EFAULT);
 	nr = len >> PAGE_SHIFT;
 
@@ -208,9 +234,14 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 		ret = -ENOMEM;
 		goto out_free_lend;
 	}
-	ret = account_locked_vm(mm, nr, true);
-	if (ret)
+	user = kipc_user_current();
+	if (!user) {
+		ret = -ENOMEM;
 		goto out_free_pages;
+	}
+	ret = kipc_user_pin(user, nr);
+	if (ret)
+		goto out_put_user;
 	while (done < nr) {
 		pinned = pin_user_pages_fast(addr + (done << PAGE_SHIFT),
 					     min_t(unsigned long, nr - done,
@@ -230,8 +261,8 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 	kref_init(&l->ref);
 	kref_get(&q->ref);
 	l->q = q;
-	mmgrab(mm);
-	l->mm = mm;
+	l->user = user;
+	l->cred = get_current_cred();
 	l->nr_pages = nr;
 	l->addr = addr;
 	l->cookie = cookie;
@@ -239,7 +270,9 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 
 out_unpin:
 	unpin_user_pages(l->pages, done);
-	account_locked_vm(mm, nr, false);
+	kipc_user_unpin(user, current_user(), nr);
+out_put_user:
+	kipc_user_put(user);
 out_free_pages:
 	kvfree(l->pages);
 out_free_lend:
@@ -259,8 +292,9 @@ static void kipc_lend_release(struct kref *ref)
 	bool queued = false;
 
 	unpin_user_pages(l->pages, l->nr_pages);
-	account_locked_vm(l->mm, l->nr_pages, false);
-	mmdrop(l->mm);
+	kipc_user_unpin(l->user, l->cred->user, l->nr_pages);
+	kipc_user_put(l->user);
+	put_cred(l->cred);
 	kvfree(l->pages);
 	l->pages = NULL;
 
@@ -284,8 +318,7 @@ static void kipc_lend_release(struct kref *ref)
  * @l: the range
  *
  * The last reference unpins the range, uncharges it and completes it.
- * Context: process context, may sleep; no kipc spinlock and no mmap_lock
- * held.
+ * Context: process context, may sleep; no kipc spinlock held.
  */
 void kipc_lend_put(struct kipc_lend *l)
 {
@@ -301,6 +334,28 @@ void kipc_lend_put(struct kipc_lend *l)
 void kipc_lend_set_sent(struct kipc_lend *l, bool sent)
 {
 	l->sent = sent;
+}
+
+/**
+ * kipc_lend_set_delivered() - a receive handed @l over to its caller
+ * @l: a range whose message the caller received
+ *
+ * Its completion will say KIPC_LEND_RELEASED rather than _DROPPED.
+ */
+void kipc_lend_set_delivered(struct kipc_lend *l)
+{
+	WRITE_ONCE(l->delivered, true);
+}
+
+/**
+ * kipc_lend_footprint() - the kernel bytes a lent range holds
+ * @l: the range
+ *
+ * Return: the size of its bookkeeping, charged with its message.
+ */
+unsigned long kipc_lend_footprint(const struct kipc_lend *l)
+{
+	return sizeof(*l) + l->nr_pages * sizeof(*l->pages);
 }
 
 /**
@@ -352,11 +407,10 @@ static int kipc_lend_mmap(struct file *file, struct vm_area_struct *vma)
 		.pages	= l->pages,
 		.prot	= vma->vm_page_prot,
 	};
-	int ret;
 
-	/* Made by kipc_lend_map() only, read-only, once, whole. */
+	/* Made by kipc_lend_map() only, read-only, once per file, whole. */
 	if (vma->vm_flags & (VM_WRITE | VM_EXEC | VM_SHARED) ||
-	    READ_ONCE(l->mapped))
+	    cmpxchg(&l->map_file, file, NULL) != file)
 		return -EACCES;
 	if (vma->vm_pgoff || vma_pages(vma) != l->nr_pages)
 		return -EINVAL;
@@ -364,12 +418,9 @@ static int kipc_lend_mmap(struct file *file, struct vm_area_struct *vma)
 	kipc_vm_flags_mod(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 			  VM_DONTDUMP | VM_DONTCOPY, VM_MAYWRITE | VM_MAYEXEC);
 	vma->vm_ops = &kipc_lend_vm_ops;
-	ret = apply_to_page_range(vma->vm_mm, vma->vm_start,
-				  l->nr_pages << PAGE_SHIFT,
-				  kipc_lend_set_pte, &fill);
-	if (!ret)
-		WRITE_ONCE(l->mapped, true);
-	return ret;
+	return apply_to_page_range(vma->vm_mm, vma->vm_start,
+				   l->nr_pages << PAGE_SHIFT,
+				   kipc_lend_set_pte, &fill);
 }
 
 static int kipc_lend_file_release(struct inode *inode, struct file *file)
@@ -395,7 +446,7 @@ static const struct file_operations kipc_lend_fops = {
  * reference is dropped.
  * Context: process context, may sleep; takes the caller's mmap_lock.
  * Return: 0, or -ENOMEM (no room in the address space, out of memory),
- * -EACCES (mapped already).
+ * -EAGAIN (the address space is locked against mapping).
  */
 int kipc_lend_map(struct kipc_lend *l, u64 *addr)
 {
@@ -408,7 +459,9 @@ int kipc_lend_map(struct kipc_lend *l, u64 *addr)
 		kipc_lend_put(l);
 		return PTR_ERR(file);
 	}
+	WRITE_ONCE(l->map_file, file);
 	a = vm_mmap(file, 0, kipc_lend_len(l), PROT_READ, MAP_SHARED, 0);
+	WRITE_ONCE(l->map_file, NULL);
 	/* The mapping holds the file now; if it failed, nothing does. */
 	fput(file);
 	if (IS_ERR_VALUE(a))
@@ -482,8 +535,8 @@ int kipc_lend_reap(struct kipc_lendq *q,
 			batch[k].cookie = l->cookie;
 			batch[k].addr = l->addr;
 			batch[k].len = kipc_lend_len(l);
-			batch[k].status = l->mapped ? KIPC_LEND_RELEASED :
-						      KIPC_LEND_DROPPED;
+			batch[k].status = l->delivered ? KIPC_LEND_RELEASED :
+							 KIPC_LEND_DROPPED;
 			batch[k].reserved = 0;
 			k++;
 		}

@@ -16,11 +16,15 @@
 static int kipc_open(struct inode *inode, struct file *file)
 {
 	struct kipc_ctx *ctx;
+	int ret;
 
+	ret = kipc_may_open();
+	if (ret)
+		return ret;
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->user = kipc_user_get(current_euid());
+	ctx->user = kipc_user_current();
 	if (!ctx->user) {
 		kfree(ctx);
 		return -ENOMEM;

@@ -46,6 +46,8 @@ struct kipc_names_ns {
  * @hnode: in kipc_names, hashed by namespace and name
  * @node: in its namespace's @names
  * @nsr: its namespace's record
+ * @user: the publisher's kipc record, charged for the name (a reference)
+ * @seq: unique among the names ever published, for kipc_name_unpublish()
  * @uid: owner
  * @gid: group
  * @mode: permission bits
@@ -60,6 +62,8 @@ struct kipc_name {
 	struct hlist_node hnode;
 	struct list_head node;
 	struct kipc_names_ns *nsr;
+	struct kipc_user *user;
+	u64 seq;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
@@ -70,11 +74,12 @@ struct kipc_name {
 	char name[];
 };
 
-/* protects kipc_names, kipc_names_nss, kipc_nr_names */
+/* protects kipc_names, kipc_names_nss, kipc_nr_names, kipc_names_seq */
 static DEFINE_MUTEX(kipc_names_lock);
 static DEFINE_HASHTABLE(kipc_names, 8);
 static LIST_HEAD(kipc_names_nss);
 static u32 kipc_nr_names;
+static u64 kipc_names_seq;
 
 static u32 kipc_name_hash(const struct ipc_namespace *ns, const char *name)
 {
@@ -133,6 +138,8 @@ static void kipc_names_free(struct list_head *dead)
 		else
 			kipc_channel_end_put(n->channel,
 					     n->kind == KIPC_NAME_SEND);
+		kipc_user_uncharge(n->user, KIPC_RES_NAMES, 1);
+		kipc_user_put(n->user);
 		kfree(n);
 	}
 }
@@ -214,9 +221,16 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 
 	if (kipc_nr_names >= kipc_max_names())
 		return ERR_PTR(-ENOSPC);
+	ret = kipc_user_charge(req->user, KIPC_RES_NAMES, 1);
+	if (ret)
+		return ERR_PTR(ret);
 	n = kzalloc(struct_size(n, name, len + 1), GFP_KERNEL_ACCOUNT);
-	if (!n)
+	if (!n) {
+		kipc_user_uncharge(req->user, KIPC_RES_NAMES, 1);
 		return ERR_PTR(-ENOMEM);
+	}
+	kipc_user_hold(req->user);
+	n->user = req->user;
 	memcpy(n->name, req->name, len + 1);
 	n->hash = hash;
 	n->uid = current_euid();
@@ -265,6 +279,7 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 		list_add(&nsr->node, &kipc_names_nss);
 	}
 	n->nsr = nsr;
+	n->seq = ++kipc_names_seq;
 	list_add(&n->node, &nsr->names);
 	hash_add(kipc_names, &n->hnode, hash);
 	kipc_nr_names++;
@@ -274,6 +289,8 @@ out_free_nsr:
 	if (!nsr->ns)
 		kfree(nsr);
 out_free_name:
+	kipc_user_uncharge(n->user, KIPC_RES_NAMES, 1);
+	kipc_user_put(n->user);
 	kfree(n);
 	return ERR_PTR(ret);
 }
@@ -282,7 +299,8 @@ out_free_name:
  * kipc_name_open() - open a name of the caller's IPC namespace
  * @req: what to open, checked and copied in
  * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
- * @created: out: true when this call published the name
+ * @seq: out: when this call published the name, its sequence number (for
+ *	kipc_name_unpublish()), else 0
  * @id: out: the region's or channel's id
  *
  * A present name is opened if the permission check passes (unless
@@ -296,11 +314,11 @@ out_free_name:
  * * -EACCES - the permission check failed
  * * -EINVAL - @req->file is not a region or a channel end
  * * -EPIPE - the named end of the channel is closed everywhere
- * * -ENOSPC - max_names names exist
+ * * -ENOSPC - max_names names exist, or the user holds max_names_per_user
  * * -ENOMEM - out of memory
  */
 struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
-			    bool *created, u32 *id)
+			    u64 *seq, u32 *id)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	u32 hash = kipc_name_hash(ns, req->name);
@@ -309,7 +327,7 @@ struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
 	LIST_HEAD(dead);
 	int ret = 0;
 
-	*created = false;
+	*seq = 0;
 	mutex_lock(&kipc_names_lock);
 	kipc_names_collect(&dead);
 	n = kipc_name_find(ns, req->name, hash);
@@ -329,18 +347,73 @@ struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
 			file = ERR_CAST(n);
 			goto out_unlock;
 		}
-		*created = true;
+		*seq = n->seq;
 	}
 	*kind = n->kind;
 	file = kipc_name_file(n, req->flags, id);
 	/* A name this call published goes again if it cannot be opened. */
-	if (IS_ERR(file) && *created)
+	if (IS_ERR(file) && *seq) {
 		kipc_name_remove(n, &dead);
+		*seq = 0;
+	}
 out_unlock:
 	kipc_names_prune();
 	mutex_unlock(&kipc_names_lock);
 	kipc_names_free(&dead);
 	return file;
+}
+
+/**
+ * kipc_name_unpublish() - remove the name a failed NAME_OPEN published
+ * @seq: its sequence number, from kipc_name_open()
+ *
+ * Nothing happens if the name is gone already (unlinked meanwhile).
+ * Context: process context, may sleep.
+ */
+void kipc_name_unpublish(u64 seq)
+{
+	struct kipc_names_ns *nsr;
+	struct kipc_name *n, *found = NULL;
+	LIST_HEAD(dead);
+
+	mutex_lock(&kipc_names_lock);
+	list_for_each_entry(nsr, &kipc_names_nss, node) {
+		list_for_each_entry(n, &nsr->names, node) {
+			if (n->seq == seq) {
+				found = n;
+				break;
+			}
+		}
+		if (found)
+			break;
+	}
+	if (found)
+		kipc_name_remove(found, &dead);
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+}
+
+/* The user charged for the object @n names (its creator). */
+static kuid_t kipc_name_object_owner(const struct kipc_name *n)
+{
+	if (n->kind == KIPC_NAME_REGION)
+		return kipc_region_owner(n->region);
+	return kipc_channel_owner(n->channel);
+}
+
+/*
+ * Who may unlink @n: its owner, the creator of the object it names (whose
+ * caps the name keeps charged), or CAP_IPC_OWNER in its namespace.
+ */
+static int kipc_name_may_unlink(const struct kipc_name *n,
+				struct ipc_namespace *ns)
+{
+	if (uid_eq(current_euid(), n->uid) ||
+	    uid_eq(kipc_user_key(current_cred()), kipc_name_object_owner(n)) ||
+	    ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
 }
 
 /**
@@ -350,8 +423,9 @@ out_unlock:
  * The object lives on while anything else holds it; a channel end the
  * name held open is closed by it.
  * Context: process context, may sleep.
- * Return: 0, or -ENOENT (no such name), -EACCES (the caller is not the
- * name's owner and lacks CAP_IPC_OWNER).
+ * Return: 0, or -ENOENT (no such name), -EACCES (the caller is neither the
+ * name's owner nor the creator of the named object, and lacks
+ * CAP_IPC_OWNER).
  */
 int kipc_name_unlink(const char *name)
 {
@@ -365,10 +439,9 @@ int kipc_name_unlink(const char *name)
 	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
 	if (!n)
 		ret = -ENOENT;
-	else if (!uid_eq(current_euid(), n->uid) &&
-		 !ns_capable(ns->user_ns, CAP_IPC_OWNER))
-		ret = -EACCES;
 	else
+		ret = kipc_name_may_unlink(n, ns);
+	if (!ret)
 		kipc_name_remove(n, &dead);
 	kipc_names_prune();
 	mutex_unlock(&kipc_names_lock);

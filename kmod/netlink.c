@@ -9,8 +9,9 @@
  * its multicast group table is static. This file holds the handlers.
  *
  * Visibility: a caller with CAP_SYS_ADMIN (netlink_capable(): both the
- * socket's opener and the caller) sees every object; any other caller sees
- * only the objects its effective uid created. An object the caller may not
+ * socket's opener and the caller) sees every object and the host-wide
+ * counters; any other caller sees only the objects charged to its user
+ * (its effective uid, or its user namespace's owner: kipc_user_key()). An object the caller may not
  * see is reported as absent (ENOENT), never as forbidden, so that ids do
  * not leak. The events group carries every user's events, so subscribing
  * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
@@ -107,7 +108,8 @@ static int kipc_nl_no_attrs(struct genl_info *info)
  * @info: its parsed header
  *
  * Context: process context.
- * Return: 0, -EINVAL (an attribute was given), -ENOMEM or -EMSGSIZE.
+ * Return: 0, -EINVAL (an attribute was given), -EPERM (no CAP_SYS_ADMIN),
+ * -ENOMEM or -EMSGSIZE.
  */
 int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -118,6 +120,12 @@ int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = kipc_nl_no_attrs(info);
 	if (ret)
 		return ret;
+	/* Host-wide counters describe every user's traffic. */
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "host-wide counters need CAP_SYS_ADMIN");
+		return -EPERM;
+	}
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -141,7 +149,8 @@ out_free_msg:
 /**
  * struct kipc_nl_viewer - who asks, and which objects they asked for
  * @admin: CAP_SYS_ADMIN: every object is visible
- * @euid: otherwise only objects this uid created are
+ * @euid: otherwise only objects charged to this user (kipc_user_key() of
+ *	the requester) are
  * @uid: filter on the creator's uid, when @has_uid
  * @pid: filter on the creator's pid (caller's pid namespace), when @has_pid
  * @has_uid: @uid is set
@@ -160,7 +169,7 @@ static void kipc_nl_viewer_init(struct kipc_nl_viewer *v, struct sk_buff *skb)
 {
 	memset(v, 0, sizeof(*v));
 	v->admin = netlink_capable(skb, CAP_SYS_ADMIN);
-	v->euid = current_euid();
+	v->euid = kipc_user_key(current_cred());
 }
 
 /* Parse the uid and pid filters of a dump request. */

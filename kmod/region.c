@@ -88,18 +88,28 @@ static u32 kipc_regions_next;
 
 static const struct file_operations kipc_region_fops;
 
+/* Kernel bytes of the bookkeeping of a pool of @n buffers. */
+static unsigned long kipc_pool_bytes(u64 n)
+{
+	return n * (sizeof(struct kipc_region_handle *) + sizeof(u32));
+}
+
 static void kipc_region_free(struct kref *ref)
 {
 	struct kipc_region *r = container_of(ref, struct kipc_region, ref);
 
-	xa_erase(&kipc_regions, r->id);
-	kipc_stat_inc(KIPC_STAT_REGIONS_DESTROYED);
-	kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_REGION, r->id, r->user->uid);
+	/* Id 0: never published, so never counted as created either. */
+	if (r->id) {
+		xa_erase(&kipc_regions, r->id);
+		kipc_stat_inc(KIPC_STAT_REGIONS_DESTROYED);
+		kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_REGION, r->id, r->user->uid);
+	}
 	put_pid(r->pid);
 	fput(r->shm);
 	kvfree(r->owner);
 	kvfree(r->free);
-	kipc_user_uncharge_region(r->user);
+	kipc_user_uncharge(r->user, KIPC_RES_POOL, kipc_pool_bytes(r->nr_bufs));
+	kipc_user_uncharge(r->user, KIPC_RES_REGIONS, 1);
 	kipc_user_put(r->user);
 	kfree_rcu(r, rcu);
 }
@@ -117,6 +127,12 @@ void kipc_region_put(struct kipc_region *r)
 u32 kipc_region_id(const struct kipc_region *r)
 {
 	return r->id;
+}
+
+/* The user charged for @r: its creator, as kipc_user_key() names it. */
+kuid_t kipc_region_owner(const struct kipc_region *r)
+{
+	return r->user->uid;
 }
 
 static struct file *kipc_region_new_handle(struct kipc_region *r,
@@ -138,6 +154,8 @@ static struct file *kipc_region_new_handle(struct kipc_region *r,
 	kipc_region_get(r);
 	spin_lock(&r->pool_lock);
 	r->nr_handles++;
+	/* A new holder can wake the waiters: the region has an owner again. */
+	r->handle_closed = false;
 	spin_unlock(&r->pool_lock);
 	return file;
 }
@@ -179,14 +197,17 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 	if (bytes > kipc_max_region_bytes())
 		return ERR_PTR(-EFBIG);
 
-	ret = kipc_user_charge_region(user);
+	ret = kipc_user_charge(user, KIPC_RES_REGIONS, 1);
 	if (ret)
 		return ERR_PTR(ret);
+	ret = kipc_user_charge(user, KIPC_RES_POOL, kipc_pool_bytes(n));
+	if (ret)
+		goto out_uncharge_region;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r) {
 		ret = -ENOMEM;
-		goto out_uncharge;
+		goto out_uncharge_pool;
 	}
 	kref_init(&r->ref);
 	spin_lock_init(&r->pool_lock);
@@ -206,40 +227,48 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 		for (i = 0; i < n; i++)
 			r->free[i] = n - 1 - i;
 	}
-
 	r->shm = shmem_file_setup("kipc-region", bytes, 0);
 	if (IS_ERR(r->shm)) {
 		ret = PTR_ERR(r->shm);
 		goto out_free_pool;
 	}
-
-	ret = xa_alloc_cyclic(&kipc_regions, &r->id, r, xa_limit_32b,
-			      &kipc_regions_next, GFP_KERNEL);
-	if (ret < 0)
-		goto out_put_shm;
-
+	/* From here kipc_region_free() undoes everything, the charges too. */
 	kipc_user_hold(user);
 	r->user = user;
 	r->pid = get_pid(task_tgid(current));
+
+	file = kipc_region_new_handle(r, flags);
+	if (IS_ERR(file))
+		goto out_put;
+	/*
+	 * Published last, complete: netlink walkers of kipc_regions may
+	 * read any field of what they find.
+	 */
+	ret = xa_alloc_cyclic(&kipc_regions, &r->id, r, xa_limit_32b,
+			      &kipc_regions_next, GFP_KERNEL);
+	if (ret < 0) {
+		r->id = 0;
+		fput(file);
+		file = ERR_PTR(ret);
+		goto out_put;
+	}
 	kipc_stat_inc(KIPC_STAT_REGIONS_CREATED);
 	kipc_nl_obj_created(KIPC_OBJ_TYPE_REGION, r->id, user->uid);
-	file = kipc_region_new_handle(r, flags);
-	/* On failure the handle took no reference: drop the creation one. */
+	*id = r->id;
+	*nr_bufs = r->nr_bufs;
+out_put:
+	/* The handle holds the region now; on failure this frees it. */
 	kipc_region_put(r);
-	if (!IS_ERR(file)) {
-		*id = r->id;
-		*nr_bufs = r->nr_bufs;
-	}
 	return file;
 
-out_put_shm:
-	fput(r->shm);
 out_free_pool:
 	kvfree(r->owner);
 	kvfree(r->free);
 	kfree(r);
-out_uncharge:
-	kipc_user_uncharge_region(user);
+out_uncharge_pool:
+	kipc_user_uncharge(user, KIPC_RES_POOL, kipc_pool_bytes(n));
+out_uncharge_region:
+	kipc_user_uncharge(user, KIPC_RES_REGIONS, 1);
 	return ERR_PTR(ret);
 }
 
@@ -346,9 +375,15 @@ int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
 	return 0;
 }
 
-/* Put buffer @idx back on the free stack. Context: pool_lock held. */
+/*
+ * Put buffer @idx back on the free stack. A buffer that is free already is
+ * refused, never pushed twice: the stack has room for each buffer once.
+ * Context: pool_lock held.
+ */
 static void kipc_buf_free_locked(struct kipc_region *r, u32 idx)
 {
+	if (WARN_ON_ONCE(!r->owner[idx] || r->nr_free >= r->nr_bufs))
+		return;
 	r->owner[idx] = NULL;
 	r->free[r->nr_free++] = idx;
 }
@@ -479,20 +514,24 @@ void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 			   const struct kipc_buf *bufs, unsigned int n)
 {
 	unsigned int i;
+	u32 idx;
 
 	if (!n)
 		return;
 	spin_lock(&r->pool_lock);
 	for (i = 0; i < n; i++) {
-		WARN_ON_ONCE(r->owner[bufs[i].index] != KIPC_BUF_IN_FLIGHT);
-		if (to)
-			r->owner[bufs[i].index] = to;
-		else
-			kipc_buf_free_locked(r, bufs[i].index);
+		idx = bufs[i].index;
+		/* Only a channel moves its buffers: never one it does not hold. */
+		if (WARN_ON_ONCE(r->owner[idx] != KIPC_BUF_IN_FLIGHT))
+			continue;
+		r->nr_in_flight--;
+		if (to) {
+			r->owner[idx] = to;
+			to->nr_owned++;
+		} else {
+			kipc_buf_free_locked(r, idx);
+		}
 	}
-	r->nr_in_flight -= n;
-	if (to)
-		to->nr_owned += n;
 	spin_unlock(&r->pool_lock);
 	if (!to)
 		wake_up(&r->pool_wait);
@@ -577,25 +616,24 @@ int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page)
  * @h: the handle
  * @dead_seq: out: the region's dead_seq, for kipc_waitq's check
  *
- * Return: 0, or -EOWNERDEAD when a handle has closed and every handle left
- * has a waiter: nobody is left to wake this one.
+ * Undone by kipc_region_wait_exit() whatever this returns.
+ * Return: true when a holder of the region closed since the last handle
+ * was opened and every handle left now has a waiter: nobody is left to
+ * wake this one.
  */
-int kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq)
+bool kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq)
 {
 	struct kipc_region *r = h->region;
-	int ret = 0;
+	bool orphaned;
 
 	spin_lock(&r->pool_lock);
 	if (!h->nr_waiting++)
 		r->nr_waiting_handles++;
-	if (r->handle_closed && r->nr_waiting_handles == r->nr_handles) {
-		if (!--h->nr_waiting)
-			r->nr_waiting_handles--;
-		ret = -EOWNERDEAD;
-	}
+	orphaned = r->handle_closed &&
+		   r->nr_waiting_handles == r->nr_handles;
 	*dead_seq = r->dead_seq;
 	spin_unlock(&r->pool_lock);
-	return ret;
+	return orphaned;
 }
 
 /**

@@ -205,12 +205,15 @@ static bool kipc_waiter_unqueue(struct kipc_waiter *q)
 }
 
 /*
- * Queue @q if the word still holds @val. Return: 0 when queued, -EAGAIN
- * when the word differs, -EOWNERDEAD when the region's last other holder
- * went away since @dead_seq was read.
+ * Queue @q if the word still holds @val. The word is compared first: a
+ * word that changed means the caller has something to do, whatever became
+ * of the region's other holders.
+ * Return: 0 when queued, -EAGAIN when the word differs, -EOWNERDEAD when
+ * @orphaned or the region's last other holder went away since @dead_seq
+ * was read.
  */
 static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
-			     u32 dead_seq)
+			     u32 dead_seq, bool orphaned)
 {
 	struct kipc_wq_bucket *b = kipc_wq_bucket(q->region, q->offset);
 	int ret = 0;
@@ -225,7 +228,7 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 	spin_lock(&b->lock);
 	if (kipc_word_read(page, q->offset) != val)
 		ret = -EAGAIN;
-	else if (kipc_region_dead_seq(q->region) != dead_seq)
+	else if (orphaned || kipc_region_dead_seq(q->region) != dead_seq)
 		ret = -EOWNERDEAD;
 	else
 		list_add_tail(&q->node, &b->chain);
@@ -307,8 +310,9 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	       const struct kipc_deadline *dl)
 {
 	struct kipc_waiter stack_q, *qs = &stack_q;
-	unsigned int i, entered = 0, queued = 0;
+	unsigned int i, entered = 0;
 	struct page *page;
+	bool orphaned;
 	u32 dead_seq;
 	u64 start, end;
 	int ret;
@@ -324,20 +328,16 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 		ret = kipc_region_word_page(r, keys[i].offset, &page);
 		if (ret)
 			goto out_unqueue;
-		ret = kipc_region_wait_enter(keys[i].h, &dead_seq);
-		if (ret) {
-			put_page(page);
-			goto out_unqueue;
-		}
+		orphaned = kipc_region_wait_enter(keys[i].h, &dead_seq);
 		entered++;
 		qs[i].region = r;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
-		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq);
+		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq,
+					orphaned);
 		put_page(page);
 		if (ret)
 			goto out_unqueue;
-		queued++;
 	}
 	/*
 	 * The time waited is a statistic: local_clock() (the TSC where there
@@ -350,12 +350,16 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
 		kipc_region_count_wait(qs[i].region, end - start);
-	queued = 0;
+	goto out_exit;
 
 out_unqueue:
-	/* A word that differs: take back what was queued; nobody woke it. */
-	for (i = 0; i < queued; i++)
-		kipc_waiter_unqueue(&qs[i]);
+	/*
+	 * Entry @i failed: take back the ones queued before it. One of them
+	 * may have been woken meanwhile; its waker counted a wake-up, so the
+	 * caller must learn of it (as futex_waitv() returns the woken index).
+	 */
+	ret = kipc_waiters_finish(qs, i, ret);
+out_exit:
 	for (i = 0; i < entered; i++)
 		kipc_region_wait_exit(keys[i].h);
 	if (qs != &stack_q)

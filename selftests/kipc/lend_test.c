@@ -206,7 +206,8 @@ TEST_F(lend, map_read_only_and_complete)
 
 	ASSERT_NE(NULL, src);
 	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 4 * PG, 42));
-	EXPECT_EQ(self->lck0 + 16, vmlck_kb());
+	/* Charged to the sending user, not to this process's mm. */
+	EXPECT_EQ(self->lck0, vmlck_kb());
 	EXPECT_EQ(-1, reap(self->q, c, 4, KIPC_REAP_NONBLOCK));
 	EXPECT_EQ(EAGAIN, errno);
 
@@ -484,7 +485,7 @@ TEST_F(lend, channel_closed_with_lends_queued)
 	ASSERT_NE(NULL, src);
 	ASSERT_EQ(1, lend_send(self->tx, self->q, r, 2));
 	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 4 * PG, 12));
-	EXPECT_EQ(self->lck0 + 32, vmlck_kb());
+	EXPECT_EQ(self->lck0, vmlck_kb());
 	close(self->rx);
 	self->rx = -1;
 	ASSERT_EQ(3, reap(self->q, c, 4, 0));
@@ -579,11 +580,35 @@ TEST_F(lend, memlock_limit)
 		/* Within the limit it works. */
 		if (lend_send1(self->tx, self->q, src, 16 * PG, 17) != 1)
 			_exit(14);
-		_exit(vmlck_kb() == 64 ? 0 : 15);
+		/* The user is charged, not the process's mm. */
+		_exit(vmlck_kb() == 0 ? 0 : 15);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d",
+						 WEXITSTATUS(status));
+	/*
+	 * The 16 pages are still queued, so still charged to the user after
+	 * the sender exited: another process of that user cannot pin more.
+	 */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { 64 * 1024, 64 * 1024 };
+
+		if (getuid() == 0 &&
+		    (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)))
+			_exit(10);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(11);
+		if (lend_send1(self->tx, self->q, src, PG, 18) != -1 ||
+		    errno != ENOMEM)
+			_exit(16);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("second child step %d",
 						 WEXITSTATUS(status));
 	close(self->rx);
 	self->rx = -1;

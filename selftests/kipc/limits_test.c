@@ -234,6 +234,12 @@ TEST_F(limits, channels_per_user_is_enospc)
 	keep(r);
 }
 
+/*
+ * The cap counts the kernel bytes queued messages hold: each message's
+ * allocation (its header and inline bytes, rounded up by the slab
+ * allocator: 8 KiB for 4 KiB of data, 4 KiB for 2 KiB, 512 bytes for an
+ * empty one), not only its inline bytes.
+ */
 TEST_F(limits, inflight_bytes_per_user_is_enobufs)
 {
 	static char data[3][4096];
@@ -241,14 +247,15 @@ TEST_F(limits, inflight_bytes_per_user_is_enobufs)
 	char room[4096];
 	int s, r, i;
 
-	ASSERT_EQ(0, set_num("max_inflight_bytes_per_user", 8192));
+	ASSERT_EQ(0, set_num("max_inflight_bytes_per_user", 16384));
 	ASSERT_EQ(0, kt_channel_create(self->ctx, 0, 64, 0, -1, &s, &r));
 	keep(s);
 	keep(r);
 	ASSERT_EQ(1, kt_send1(s, data[0], 4096, 0, 0));
 	ASSERT_EQ(1, kt_send1(s, data[0], 4096, 0, 0));
 	EXPECT_EQ(-ENOBUFS, kt_send1(s, data[0], 1, 0, 0));
-	EXPECT_EQ(-ENOBUFS, kt_send1(s, data[0], 1, 0, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(-ENOBUFS, kt_send1(s, data[0], 0, 0, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(-ENOBUFS, write(s, data[0], 0) < 0 ? -errno : 0);
 	EXPECT_EQ(2, kt_fdinfo_num(s, "kipc-queued"));
 
 	/* A receive frees bytes; a batch stops where the cap is reached. */
@@ -257,6 +264,19 @@ TEST_F(limits, inflight_bytes_per_user_is_enobufs)
 		kt_msg_init(&m[i], data[i], 2048, NULL, 0, i);
 	EXPECT_EQ(2, kt_send(s, m, 3, 0));
 	EXPECT_EQ(3, kt_fdinfo_num(s, "kipc-queued"));
+}
+
+/* With the cap at 0 not even an empty message can be queued. */
+TEST_F(limits, inflight_cap_zero_refuses_empty_messages)
+{
+	int s, r;
+
+	ASSERT_EQ(0, set_num("max_inflight_bytes_per_user", 0));
+	ASSERT_EQ(0, kt_channel_create(self->ctx, 0, 64, 0, -1, &s, &r));
+	keep(s);
+	keep(r);
+	EXPECT_EQ(-ENOBUFS, kt_send1(s, "", 0, 0, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(0, kt_fdinfo_num(s, "kipc-queued"));
 }
 
 KIPC_TEST_MAIN
