@@ -868,4 +868,58 @@ static inline int kt_genl_call(struct kt_genl *g, __u8 cmd, __u16 flags,
 	return kt_genl_run(g, &r, nr_msgs);
 }
 
+/* KIPC_IOC_LENDQ_CREATE: the lend queue fd or -errno. */
+static inline int kt_lendq_create(int ctx, uint32_t flags)
+{
+	struct kipc_lendq_create lc = { .size = sizeof(lc), .flags = flags };
+	int fd = ioctl(ctx, KIPC_IOC_LENDQ_CREATE, &lc);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Send one message lending [@addr, @addr + @len) on send end @tx,
+ * completing on lend queue @q: 1 or -errno.
+ */
+static inline int kt_lend_send(int tx, int q, const void *addr, uint64_t len,
+			       uint64_t cookie, uint32_t flags)
+{
+	struct kipc_lend_ref r = {
+		.addr = (uintptr_t)addr, .len = len, .cookie = cookie,
+	};
+	struct kipc_msg m = {
+		.lends = (uintptr_t)&r, .nr_lends = 1, .lendq_fd = (uint32_t)q,
+	};
+
+	return kt_send(tx, &m, 1, flags);
+}
+
+/* KIPC_IOC_LEND_REAP of up to @n completions: their number or -errno. */
+static inline int kt_lend_reap(int q, struct kipc_lend_completion *c,
+			       uint32_t n, uint32_t flags)
+{
+	struct kipc_lend_reap lr = {
+		.size = sizeof(lr), .flags = flags, .comps = (uintptr_t)c,
+		.nr_comps = n,
+	};
+	int ret = ioctl(q, KIPC_IOC_LEND_REAP, &lr);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Mappings of lent ranges ("[kipc-lend]") in this process, or -1. */
+static inline int kt_lend_mappings(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "kipc-lend");
+	fclose(f);
+	return n;
+}
+
 #endif /* KIPC_TEST_H */
