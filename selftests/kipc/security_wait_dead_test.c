@@ -99,12 +99,14 @@ struct waiter_arg {
 	int handle;
 	uint64_t offset;
 	int ret;
+	volatile pid_t tid;
 };
 
 static void *waiter_thread(void *arg)
 {
 	struct waiter_arg *wa = arg;
 
+	wa->tid = syscall(SYS_gettid);
 	wa->ret = kt_wq_wait_ms(wa->handle, wa->offset, 0, 10000);
 	return NULL;
 }
@@ -136,7 +138,10 @@ TEST_F(dead, handle_attached_after_a_death_clears_it)
 	ASSERT_EQ(0, pthread_create(&worker_thread, NULL, waiter_thread,
 				    &worker));
 	/* Let the worker thread queue itself on W1. */
-	kt_sleep_ms(200);
+	while (!worker.tid)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, kt_wait_sleeping(worker.tid, 5000));
+	kt_sleep_ms(20);
 
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
