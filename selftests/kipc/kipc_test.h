@@ -443,4 +443,483 @@ static inline int kt_wait_sleeping(pid_t pid, unsigned int timeout_ms)
 		close(self->ctx);					\
 	}
 
+/*
+ * Helpers of the security regression tests (issue 12). Appended: the
+ * helpers above stay as they were.
+ */
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/userfaultfd.h>
+
+#define KT_NOBODY	65534	/* the unprivileged user of the tests */
+#define KT_OTHER_UID	65533	/* a second unprivileged user */
+
+/* Drop to @uid/@gid with no supplementary group: 0 or -errno. */
+static inline int kt_become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+		return -errno;
+	return 0;
+}
+
+/*
+ * /proc/sys/kernel/tainted, or -1. A kernel report (oops: TAINT_DIE, bit
+ * 7; WARN: TAINT_WARN, bit 9) sets a bit for good, so a test compares the
+ * value before and after: on the cloud kernels, without panic_on_warn, a
+ * WARN leaves no other trace a test can see.
+ */
+#define KT_TAINT_REPORTS	((1L << 7) | (1L << 9))
+
+static inline long kt_taint(void)
+{
+	char buf[32];
+	ssize_t n;
+	int f;
+
+	f = open("/proc/sys/kernel/tainted", O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Report bits (oops, WARN) set since @before, a kt_taint() value. */
+static inline long kt_new_reports(long before)
+{
+	long now = kt_taint();
+
+	if (before < 0 || now < 0)
+		return 0;
+	return now & ~before & KT_TAINT_REPORTS;
+}
+
+/*
+ * A module parameter a test changes and restores: kt_param_save() before
+ * the first change, kt_param_restore() in the teardown.
+ */
+struct kt_param {
+	const char *name;
+	char saved[64];
+	int have;
+};
+
+static inline int kt_param_save(struct kt_param *p)
+{
+	int ret = kt_param_get(p->name, p->saved, sizeof(p->saved));
+
+	p->have = !ret;
+	return ret;
+}
+
+static inline void kt_param_restore(struct kt_param *p)
+{
+	if (p->have && kt_param_set(p->name, p->saved))
+		fprintf(stderr, "# could not restore %s%s to %s\n",
+			KT_PARAM_DIR, p->name, p->saved);
+	p->have = 0;
+}
+
+static inline int kt_param_set_num(const char *name, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return kt_param_set(name, buf);
+}
+
+/*
+ * Save parameter @p, failing the test when it does not exist: a parameter
+ * the contract of issue 12 adds is required, its absence (the module of
+ * 38ea9ff) is a failure, not a reason to skip.
+ */
+#define kt_param_require(p)						\
+	do {								\
+		int __ret = kt_param_save(p);				\
+		ASSERT_EQ(0, __ret)					\
+			TH_LOG("module parameter %s%s: %s; issue 12 "	\
+			       "requires it (a module without the fix?)", \
+			       KT_PARAM_DIR, (p)->name, strerror(-__ret)); \
+	} while (0)
+
+/*
+ * The buffer pool invariant at a quiescent point: nr_free + the nr_owned
+ * of every handle + nr_in_flight == nr_bufs. @handles must be every open
+ * handle of one region. Return: 0, or -1 with the counts in @why.
+ */
+static inline int kt_pool_consistent(const int *handles, int n, char *why,
+				     size_t size)
+{
+	struct kipc_region_info ri = { 0 };
+	unsigned long owned = 0;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = kt_region_info(handles[i], &ri);
+		if (ret) {
+			snprintf(why, size, "REGION_INFO: %s", strerror(-ret));
+			return -1;
+		}
+		owned += ri.nr_owned;
+	}
+	if (ri.nr_free > ri.nr_bufs ||
+	    ri.nr_free + owned + ri.nr_in_flight != ri.nr_bufs) {
+		snprintf(why, size, "nr_free %u + nr_owned %lu + nr_in_flight %u != nr_bufs %u",
+			 ri.nr_free, owned, ri.nr_in_flight, ri.nr_bufs);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Take every free buffer of the region of handle @region through a new
+ * non-blocking handle, checking that no offset comes twice, that each is
+ * a buffer start inside the region, and that as many come as REGION_INFO
+ * said were free; then close that handle (its buffers go back). This is
+ * how a double free in the pool shows from user space on a kernel that
+ * does not report it. Return: the number taken, or -1 with @why.
+ */
+static inline int kt_pool_alloc_all(int region, char *why, size_t size)
+{
+	struct kipc_region_info ri;
+	unsigned char *seen;
+	int h, n = 0, ret;
+	__u64 off, i;
+
+	h = kt_region_attach(region, KIPC_FD_NONBLOCK | KIPC_FD_CLOEXEC);
+	if (h < 0) {
+		snprintf(why, size, "REGION_ATTACH: %s", strerror(-h));
+		return -1;
+	}
+	ret = kt_region_info(h, &ri);
+	if (ret || !ri.buf_size) {
+		snprintf(why, size, "REGION_INFO: %s", ret ? strerror(-ret) :
+			 "no pool");
+		close(h);
+		return -1;
+	}
+	seen = calloc(ri.nr_bufs + 1, 1);
+	if (!seen) {
+		close(h);
+		snprintf(why, size, "out of memory");
+		return -1;
+	}
+	/* At most nr_bufs + 2 tries: a corrupt pool may give more. */
+	for (i = 0; i < (__u64)ri.nr_bufs + 2; i++) {
+		ret = kt_buf_alloc(h, &off);
+		if (ret == -EAGAIN)
+			break;
+		if (ret) {
+			snprintf(why, size, "BUF_ALLOC: %s", strerror(-ret));
+			n = -1;
+			break;
+		}
+		if (off >= ri.bytes || off % ri.buf_size) {
+			snprintf(why, size, "BUF_ALLOC gave offset %llu: not a buffer of a %llu-byte region of %llu-byte buffers",
+				 (unsigned long long)off,
+				 (unsigned long long)ri.bytes,
+				 (unsigned long long)ri.buf_size);
+			n = -1;
+			break;
+		}
+		if (seen[off / ri.buf_size]++) {
+			snprintf(why, size, "BUF_ALLOC gave offset %llu twice (a buffer freed twice)",
+				 (unsigned long long)off);
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	if (n >= 0 && (unsigned int)n != ri.nr_free) {
+		snprintf(why, size, "%d buffers allocated, REGION_INFO said %u were free",
+			 n, ri.nr_free);
+		n = -1;
+	}
+	free(seen);
+	close(h);
+	return n;
+}
+
+/*
+ * userfaultfd, to hold a copy-out of the kernel on a page: the copy blocks
+ * in the fault until the test wakes it. The test can then make the copy
+ * fail (EFAULT) by unmapping the page before the wake. Faults of the kernel
+ * (not of user mode) need CAP_SYS_PTRACE or vm.unprivileged_userfaultfd.
+ * Return: the uffd (non-blocking) or -errno.
+ */
+static inline int kt_uffd_open(__u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* Register [@addr, @addr + @len) with @mode (UFFDIO_REGISTER_MODE_*). */
+static inline int kt_uffd_register(int fd, void *addr, size_t len, __u64 mode)
+{
+	struct uffdio_register r = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = mode,
+	};
+
+	return ioctl(fd, UFFDIO_REGISTER, &r) ? -errno : 0;
+}
+
+/* Write-protect [@addr, @addr + @len) (registered with MODE_WP). */
+static inline int kt_uffd_wp(int fd, void *addr, size_t len)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+
+	return ioctl(fd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
+}
+
+/*
+ * Wait up to @ms for a page fault on @fd: 0 with its address in *@addr,
+ * -ETIMEDOUT, or -errno.
+ */
+static inline int kt_uffd_wait_fault(int fd, unsigned int ms, __u64 *addr)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct uffd_msg msg;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		ret = poll(&p, 1, ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		n = read(fd, &msg, sizeof(msg));
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n != sizeof(msg))
+			return n < 0 ? -errno : -EIO;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		*addr = msg.arg.pagefault.address;
+		return 0;
+	}
+}
+
+/*
+ * Make a copy-out blocked on @page (@len bytes, registered on @fd) fail:
+ * unmap the page, then wake the fault, which finds no mapping any more.
+ */
+static inline int kt_uffd_fail(int fd, void *page, size_t len)
+{
+	struct uffdio_range r = { .start = (uintptr_t)page, .len = len };
+
+	if (munmap(page, len))
+		return -errno;
+	return ioctl(fd, UFFDIO_WAKE, &r) ? -errno : 0;
+}
+
+/*
+ * A generic netlink socket bound to the kipc family, for requests whose
+ * answers a test only counts.
+ */
+struct kt_genl {
+	int fd;
+	__u16 family;
+	__u32 seq;
+};
+
+struct kt_genl_req {
+	struct nlmsghdr nlh;
+	struct genlmsghdr g;
+	char attrs[64];
+};
+
+static inline void kt_genl_init(struct kt_genl *g, struct kt_genl_req *r,
+				__u16 type, __u8 cmd, __u16 flags)
+{
+	memset(r, 0, sizeof(*r));
+	r->nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r->nlh.nlmsg_type = type;
+	r->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	r->nlh.nlmsg_seq = ++g->seq;
+	r->g.cmd = cmd;
+	r->g.version = 1;
+}
+
+static inline void kt_genl_attr(struct kt_genl_req *r, __u16 type,
+				const void *data, __u16 len)
+{
+	struct nlattr *a = (void *)((char *)r + NLMSG_ALIGN(r->nlh.nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	r->nlh.nlmsg_len = NLMSG_ALIGN(r->nlh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * Send @r and read the answers until its ack or the end of its dump:
+ * the error of the ack (0 or -errno). The answers before it are counted
+ * in *@nr_msgs (may be NULL); for CTRL_CMD_GETFAMILY the family id found
+ * is stored in g->family.
+ */
+static inline int kt_genl_run(struct kt_genl *g, struct kt_genl_req *r,
+			      int *nr_msgs)
+{
+	static __thread char buf[32768];
+	struct nlmsghdr *h;
+	int n, count = 0;
+
+	if (send(g->fd, r, r->nlh.nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(g->fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		for (h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != r->nlh.nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR ||
+			    h->nlmsg_type == NLMSG_DONE) {
+				if (nr_msgs)
+					*nr_msgs = count;
+				return h->nlmsg_type == NLMSG_DONE ?
+					*(int *)NLMSG_DATA(h) :
+					((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			}
+			count++;
+			if (h->nlmsg_type == GENL_ID_CTRL) {
+				struct nlattr *a = (void *)((char *)NLMSG_DATA(h) +
+							    GENL_HDRLEN);
+				int len = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+
+				while (len >= (int)NLA_HDRLEN &&
+				       a->nla_len >= NLA_HDRLEN &&
+				       a->nla_len <= len) {
+					if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+						memcpy(&g->family,
+						       (char *)a + NLA_HDRLEN, 2);
+					len -= NLA_ALIGN(a->nla_len);
+					a = (void *)((char *)a +
+						     NLA_ALIGN(a->nla_len));
+				}
+			}
+		}
+	}
+}
+
+/* Open @g on the kipc family: 0, -ENOENT (no family) or -errno. */
+static inline int kt_genl_open(struct kt_genl *g)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct kt_genl_req r;
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	g->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (g->fd < 0)
+		return -errno;
+	if (bind(g->fd, (void *)&sa, sizeof(sa))) {
+		ret = -errno;
+		close(g->fd);
+		return ret;
+	}
+	kt_genl_init(g, &r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	kt_genl_attr(&r, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME,
+		     sizeof(KIPC_GENL_NAME));
+	ret = kt_genl_run(g, &r, NULL);
+	if (!ret && !g->family)
+		ret = -ENOENT;
+	if (ret)
+		close(g->fd);
+	return ret;
+}
+
+/* One request of @cmd on @g (@flags: NLM_F_DUMP or 0), an optional u64 attribute. */
+static inline int kt_genl_call(struct kt_genl *g, __u8 cmd, __u16 flags,
+			       __u16 attr, __u64 val, int *nr_msgs)
+{
+	struct kt_genl_req r;
+
+	kt_genl_init(g, &r, g->family, cmd, flags);
+	if (attr)
+		kt_genl_attr(&r, attr, &val, sizeof(val));
+	return kt_genl_run(g, &r, nr_msgs);
+}
+
+/* KIPC_IOC_LENDQ_CREATE: the lend queue fd or -errno. */
+static inline int kt_lendq_create(int ctx, uint32_t flags)
+{
+	struct kipc_lendq_create lc = { .size = sizeof(lc), .flags = flags };
+	int fd = ioctl(ctx, KIPC_IOC_LENDQ_CREATE, &lc);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Send one message lending [@addr, @addr + @len) on send end @tx,
+ * completing on lend queue @q: 1 or -errno.
+ */
+static inline int kt_lend_send(int tx, int q, const void *addr, uint64_t len,
+			       uint64_t cookie, uint32_t flags)
+{
+	struct kipc_lend_ref r = {
+		.addr = (uintptr_t)addr, .len = len, .cookie = cookie,
+	};
+	struct kipc_msg m = {
+		.lends = (uintptr_t)&r, .nr_lends = 1, .lendq_fd = (uint32_t)q,
+	};
+
+	return kt_send(tx, &m, 1, flags);
+}
+
+/* KIPC_IOC_LEND_REAP of up to @n completions: their number or -errno. */
+static inline int kt_lend_reap(int q, struct kipc_lend_completion *c,
+			       uint32_t n, uint32_t flags)
+{
+	struct kipc_lend_reap lr = {
+		.size = sizeof(lr), .flags = flags, .comps = (uintptr_t)c,
+		.nr_comps = n,
+	};
+	int ret = ioctl(q, KIPC_IOC_LEND_REAP, &lr);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Mappings of lent ranges ("[kipc-lend]") in this process, or -1. */
+static inline int kt_lend_mappings(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "kipc-lend");
+	fclose(f);
+	return n;
+}
+
 #endif /* KIPC_TEST_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Issue 12, finding 9: waits and peer death.
+ *
+ * On 38ea9ff WAIT and WAITV checked the region's dead state (a handle has
+ * closed and every handle left has a waiter) before they compared the
+ * word: a WAIT whose word no longer held the expected value failed with
+ * EOWNERDEAD instead of EAGAIN, so a lock holder that unlocked and exited
+ * just before a waiter's WAIT made kipc_mutex_lock() fail although the
+ * mutex was free. And once any handle had closed the state stayed for the
+ * region's life: a later waiter that left every open handle waiting got
+ * EOWNERDEAD at once, even when a handle attached after the death, whose
+ * process had another thread to wake it, was open.
+ *
+ * The contract: the word is compared first (EAGAIN), and a handle
+ * attached after a holder closed clears the dead state, so waiting
+ * through one handle while another, attached later, is open blocks
+ * normally and is woken by the later handle's WAKE.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "waitq_test.h"
+
+#define W0	0
+#define W1	64
+
+FIXTURE(dead) {
+	int ctx, region;	/* region: the creator's handle */
+	size_t bytes;
+	uint32_t *map;
+	pid_t child;
+};
+
+FIXTURE_SETUP(dead)
+{
+	self->child = 0;
+	self->bytes = kt_page();
+	self->map = kt_wq_setup(_metadata, &self->ctx, &self->region,
+				self->bytes);
+}
+
+FIXTURE_TEARDOWN(dead)
+{
+	kt_reap(self->child);
+	kt_wq_teardown(self->ctx, self->region, self->map, self->bytes);
+}
+
+/*
+ * The lock holder (another process with its own handle) unlocks (word 1
+ * -> 0) and exits; then the waiter, last holder of the region, waits for
+ * the word to be 1 (locked). The word differs: EAGAIN, through WAIT and
+ * WAITV, not EOWNERDEAD.
+ */
+TEST_F(dead, changed_word_is_eagain_after_the_holder_left)
+{
+	struct kipc_waitv_entry e;
+	int h;
+
+	self->map[W0 / 4] = 1;		/* locked by the holder */
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		int mine = kt_region_attach(self->region, 0);
+
+		close(self->region);
+		if (mine < 0)
+			_exit(10);
+		__atomic_store_n(&self->map[W0 / 4], 0, __ATOMIC_SEQ_CST);
+		kt_wq_wake(mine, W0, 1, 0);
+		_exit(0);		/* its handle closes */
+	}
+	ASSERT_EQ(0, kt_wait(self->child, 10000));
+	self->child = 0;
+	ASSERT_EQ(0, self->map[W0 / 4]);
+
+	EXPECT_EQ(-EAGAIN, kt_wq_wait(self->region, W0, 1, 0, 0, 0))
+		TH_LOG("a word that no longer holds the value must give EAGAIN, whoever left");
+	e = (struct kipc_waitv_entry){ .region_fd = self->region, .val = 1,
+				       .offset = W0 };
+	EXPECT_EQ(-EAGAIN, kt_wq_waitv(self->ctx, &e, 1, 0));
+
+	/* The same through a second handle of this process. */
+	h = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, h);
+	close(self->region);
+	self->region = h;
+	EXPECT_EQ(-EAGAIN, kt_wq_wait(self->region, W0, 1, 0, 0, 0));
+	/* A matching word, every holder waiting: the death is reported. */
+	EXPECT_EQ(-EOWNERDEAD, kt_wq_wait_ms(self->region, W0, 0, 2000));
+}
+
+struct waiter_arg {
+	int handle;
+	uint64_t offset;
+	int ret;
+	volatile pid_t tid;
+};
+
+static void *waiter_thread(void *arg)
+{
+	struct waiter_arg *wa = arg;
+
+	wa->tid = syscall(SYS_gettid);
+	wa->ret = kt_wq_wait_ms(wa->handle, wa->offset, 0, 10000);
+	return NULL;
+}
+
+/*
+ * The creator's handle closes (a worker died); the survivor attaches a
+ * new handle for the restarted worker (h_new), one of whose threads waits
+ * on W1 for work. Now the survivor waits on W0 through its own handle:
+ * every open handle has a waiter, but h_new was attached after the death
+ * and its process can still wake: the wait must block, and a WAKE through
+ * h_new must wake it (0), not fail at once with EOWNERDEAD.
+ */
+TEST_F(dead, handle_attached_after_a_death_clears_it)
+{
+	struct waiter_arg worker = { .offset = W1 };
+	pthread_t worker_thread;
+	int h_old, h_new, ret;
+
+	h_old = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, h_old);
+	close(self->region);		/* the dead worker's handle */
+	self->region = h_old;
+	/* Alone and waiting: dead, as before. */
+	EXPECT_EQ(-EOWNERDEAD, kt_wq_wait_ms(h_old, W0, 0, 2000));
+
+	h_new = kt_region_attach(h_old, 0);	/* the restarted worker */
+	ASSERT_LE(0, h_new);
+	worker.handle = h_new;
+	ASSERT_EQ(0, pthread_create(&worker_thread, NULL, waiter_thread,
+				    &worker));
+	/* Let the worker thread queue itself on W1. */
+	while (!worker.tid)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, kt_wait_sleeping(worker.tid, 5000));
+	kt_sleep_ms(20);
+
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		/* The worker's other thread: wake the survivor once it sleeps. */
+		int i;
+
+		for (i = 0; i < 60; i++) {
+			kt_sleep_ms(50);
+			if (kt_wq_wake(h_new, W0, 1, 0) == 1)
+				_exit(0);
+		}
+		_exit(1);
+	}
+	ret = kt_wq_wait_ms(h_old, W0, 0, 10000);
+	EXPECT_EQ(0, ret) TH_LOG("waiting while a handle attached after the death is open: %s",
+				 strerror(-ret));
+	EXPECT_EQ(0, kt_wait(self->child, 10000))
+		TH_LOG("the WAKE through the new handle woke nobody");
+	self->child = 0;
+
+	/* Release the worker thread. */
+	EXPECT_EQ(1, kt_wq_wake(h_new, W1, 1, 0));
+	pthread_join(worker_thread, NULL);
+	EXPECT_EQ(0, worker.ret) TH_LOG("worker: %s", strerror(-worker.ret));
+	close(h_new);
+}
+
+KIPC_TEST_MAIN
