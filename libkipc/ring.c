@@ -114,9 +114,15 @@ static uint32_t ring_stride(uint32_t msg_size, unsigned int flags)
 KIPC_API uint64_t kipc_ring_bytes(uint32_t nr_slots, uint32_t msg_size,
 				  unsigned int flags)
 {
+	/*
+	 * An MPMC slot's sequence word tells a lap from the next only with
+	 * two slots or more: with one, a second send would overwrite the
+	 * unread message and a receive would spin forever.
+	 */
 	if (!nr_slots || nr_slots > RING_MAX_SLOTS ||
 	    (nr_slots & (nr_slots - 1)) || !msg_size ||
-	    msg_size > RING_MAX_MSG || flags & ~RING_FLAGS)
+	    msg_size > RING_MAX_MSG || flags & ~RING_FLAGS ||
+	    (flags & KIPC_RING_MPMC && nr_slots < 2))
 		return 0;
 	return sizeof(struct ring_shared) +
 	       (uint64_t)nr_slots * ring_stride(msg_size, flags);

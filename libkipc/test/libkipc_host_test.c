@@ -202,4 +202,15 @@ TEST(channel_create_rejects_bad_attributes)
 	kipc_close(k);
 }
 
+/* An MPMC ring needs two slots; one-slot SPSC rings are sound. */
+TEST(ring_sizes)
+{
+	EXPECT_EQ(0, kipc_ring_bytes(1, 8, KIPC_RING_MPMC));
+	EXPECT_NE(0, kipc_ring_bytes(2, 8, KIPC_RING_MPMC));
+	EXPECT_NE(0, kipc_ring_bytes(1, 8, 0));
+	EXPECT_EQ(0, kipc_ring_bytes(0, 8, 0));
+	EXPECT_EQ(0, kipc_ring_bytes(3, 8, 0));
+	EXPECT_EQ(0, kipc_ring_bytes(4, 0, 0));
+}
+
 TEST_HARNESS_MAIN
