@@ -33,8 +33,18 @@ static const struct nla_policy kipc_channel_get_dump_nl_policy[KIPC_A_CHANNEL_PI
 	[KIPC_A_CHANNEL_PID] = { .type = NLA_U32, },
 };
 
+/* KIPC_CMD_USER_GET - do */
+static const struct nla_policy kipc_user_get_do_nl_policy[KIPC_A_USER_UID + 1] = {
+	[KIPC_A_USER_UID] = { .type = NLA_U32, },
+};
+
+/* KIPC_CMD_USER_GET - dump */
+static const struct nla_policy kipc_user_get_dump_nl_policy[KIPC_A_USER_UID + 1] = {
+	[KIPC_A_USER_UID] = { .type = NLA_U32, },
+};
+
 /* Ops table for kipc */
-const struct genl_split_ops kipc_nl_ops[5] = {
+const struct genl_split_ops kipc_nl_ops[7] = {
 	{
 		.cmd	= KIPC_CMD_STATS_GET,
 		.doit	= kipc_nl_stats_get_doit,
@@ -66,6 +76,20 @@ const struct genl_split_ops kipc_nl_ops[5] = {
 		.dumpit		= kipc_nl_channel_get_dumpit,
 		.policy		= kipc_channel_get_dump_nl_policy,
 		.maxattr	= KIPC_A_CHANNEL_PID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= KIPC_CMD_USER_GET,
+		.doit		= kipc_nl_user_get_doit,
+		.policy		= kipc_user_get_do_nl_policy,
+		.maxattr	= KIPC_A_USER_UID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_USER_GET,
+		.dumpit		= kipc_nl_user_get_dumpit,
+		.policy		= kipc_user_get_dump_nl_policy,
+		.maxattr	= KIPC_A_USER_UID,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc generic netlink family "kipc": global counters, listings of regions
- * and channels, and the events multicast group.
+ * and channels, per-user usage and caps, and the events multicast group.
  *
  * The commands, attributes, policies and the split ops table are generated
  * from Documentation/netlink/specs/kipc.yaml by tools/ynl-regen into
@@ -11,16 +11,17 @@
  * Visibility: a caller with CAP_SYS_ADMIN (netlink_capable(): both the
  * socket's opener and the caller) sees every object and the host-wide
  * counters; any other caller sees only the objects charged to its user
- * (its effective uid, or its user namespace's owner: kipc_user_key()). An object the caller may not
+ * (its effective uid, or its user namespace's owner: kipc_user_key()), and
+ * only that user's usage record. An object or record the caller may not
  * see is reported as absent (ENOENT), never as forbidden, so that ids do
  * not leak. The events group carries every user's events, so subscribing
  * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
  *
- * Dumps walk objects in increasing id order through the *_stat_next()
- * iterators of region.c and chan.c, which copy one object's state under its
- * lock: no lock is held across messages, and the cursor (the next id to
- * visit, in cb->ctx) stays valid whatever is created or destroyed between
- * two messages of the dump.
+ * Dumps walk objects in increasing id order (users in increasing uid
+ * order) through the *_next_stat() iterators of region.c, chan.c and
+ * limits.c, which copy one object's state under its lock: no lock is held
+ * across messages, and the cursor (the next id to visit, in cb->ctx) stays
+ * valid whatever is created or destroyed between two messages of the dump.
  */
 #include <linux/cred.h>
 #include <linux/sched.h>
@@ -235,7 +236,8 @@ static int kipc_nl_dump_start(struct netlink_callback *cb, int uid_attr,
 	kipc_nl_viewer_init(&ctx->viewer, cb->skb);
 	ret = kipc_nl_viewer_filter(&ctx->viewer, cb->skb,
 				    attrs ? attrs[uid_attr] : NULL,
-				    attrs ? attrs[pid_attr] : NULL, cb->extack);
+				    attrs && pid_attr ? attrs[pid_attr] : NULL,
+				    cb->extack);
 	if (ret)
 		return ret;
 	ctx->started = true;
@@ -289,6 +291,37 @@ static int kipc_nl_fill_chan(struct sk_buff *skb, struct sk_buff *req,
 			    KIPC_A_CHANNEL_PAD) ||
 	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_RECEIVED,
 			    st->msgs_received, KIPC_A_CHANNEL_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The attributes of each resource of user-get: its usage and its cap. */
+static const u16 kipc_nl_user_attrs[KIPC_RES_NR][2] = {
+	[KIPC_RES_REGIONS]  = { KIPC_A_USER_REGIONS, KIPC_A_USER_REGIONS_LIMIT },
+	[KIPC_RES_CHANNELS] = { KIPC_A_USER_CHANNELS, KIPC_A_USER_CHANNELS_LIMIT },
+	[KIPC_RES_LENDQS]   = { KIPC_A_USER_LENDQS, KIPC_A_USER_LENDQS_LIMIT },
+	[KIPC_RES_NAMES]    = { KIPC_A_USER_NAMES, KIPC_A_USER_NAMES_LIMIT },
+	[KIPC_RES_INFLIGHT] = { KIPC_A_USER_INFLIGHT_BYTES,
+				KIPC_A_USER_INFLIGHT_BYTES_LIMIT },
+	[KIPC_RES_POOL]     = { KIPC_A_USER_POOL_BYTES,
+				KIPC_A_USER_POOL_BYTES_LIMIT },
+};
+
+static int kipc_nl_fill_user(struct sk_buff *skb, struct sk_buff *req,
+			     const struct kipc_user_stat *st)
+{
+	unsigned int i;
+
+	if (nla_put_u32(skb, KIPC_A_USER_UID, kipc_nl_uid(req, st->uid)))
+		return -EMSGSIZE;
+	for (i = 0; i < KIPC_RES_NR; i++)
+		if (kipc_nl_put_u64(skb, kipc_nl_user_attrs[i][0], st->used[i],
+				    KIPC_A_USER_PAD) ||
+		    kipc_nl_put_u64(skb, kipc_nl_user_attrs[i][1],
+				    st->limit[i], KIPC_A_USER_PAD))
+			return -EMSGSIZE;
+	if (kipc_nl_put_u64(skb, KIPC_A_USER_PINNED_PAGES, st->pinned,
+			    KIPC_A_USER_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -360,6 +393,34 @@ static pid_t kipc_nl_chan_pid(const void *st)
 	return ((const struct kipc_nl_chan_stat *)st)->pid;
 }
 
+/* A user record's "id" is its kuid value: dumps go in uid order. */
+static int kipc_nl_user_next(u64 uid, void *st)
+{
+	return kipc_user_next_stat(uid, st);
+}
+
+static int kipc_nl_user_fill(struct sk_buff *skb, struct sk_buff *req,
+			     const void *st)
+{
+	return kipc_nl_fill_user(skb, req, st);
+}
+
+static u64 kipc_nl_user_id(const void *st)
+{
+	return __kuid_val(((const struct kipc_user_stat *)st)->uid);
+}
+
+static kuid_t kipc_nl_user_uid(const void *st)
+{
+	return ((const struct kipc_user_stat *)st)->uid;
+}
+
+/* Users have no creating process: no pid filter applies to them. */
+static pid_t kipc_nl_user_pid(const void *st)
+{
+	return 0;
+}
+
 static const struct kipc_nl_kind kipc_nl_region_kind = {
 	.cmd		= KIPC_CMD_REGION_GET,
 	.id_attr	= KIPC_A_REGION_ID,
@@ -384,18 +445,47 @@ static const struct kipc_nl_kind kipc_nl_chan_kind = {
 	.pid		= kipc_nl_chan_pid,
 };
 
+static const struct kipc_nl_kind kipc_nl_user_kind = {
+	.cmd		= KIPC_CMD_USER_GET,
+	.uid_attr	= KIPC_A_USER_UID,
+	.next		= kipc_nl_user_next,
+	.fill		= kipc_nl_user_fill,
+	.id		= kipc_nl_user_id,
+	.uid		= kipc_nl_user_uid,
+	.pid		= kipc_nl_user_pid,
+};
+
 union kipc_nl_stat {
 	struct kipc_nl_region_stat region;
 	struct kipc_nl_chan_stat chan;
+	struct kipc_user_stat user;
 };
+
+/* Reply to a do with the one record @st of @kind. */
+static int kipc_nl_get_reply(const struct kipc_nl_kind *kind,
+			     struct sk_buff *skb, struct genl_info *info,
+			     const union kipc_nl_stat *st)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0, kind->cmd);
+	if (!hdr || kind->fill(msg, skb, st)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
 
 static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 			    struct sk_buff *skb, struct genl_info *info)
 {
 	struct kipc_nl_viewer viewer;
 	union kipc_nl_stat st;
-	struct sk_buff *msg;
-	void *hdr;
 	u64 id;
 	int ret;
 
@@ -412,16 +502,7 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 				    "no object with this id");
 		return -ENOENT;
 	}
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0, kind->cmd);
-	if (!hdr || kind->fill(msg, skb, &st)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return kipc_nl_get_reply(kind, skb, info, &st);
 }
 
 static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
@@ -512,6 +593,59 @@ int kipc_nl_channel_get_doit(struct sk_buff *skb, struct genl_info *info)
 int kipc_nl_channel_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	return kipc_nl_get_dumpit(&kipc_nl_chan_kind, skb, cb);
+}
+
+/**
+ * kipc_nl_user_get_doit() - KIPC_CMD_USER_GET do: one user's usage and caps
+ * @skb: the request
+ * @info: its header and attributes (policy: uid, in the requesting
+ *	socket's user namespace)
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL (uid missing or not mapped), -ENOENT (no record of
+ * that user, or one the caller may not see: not its own and no
+ * CAP_SYS_ADMIN), -ENOMEM, -EMSGSIZE.
+ */
+int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct kipc_nl_kind *kind = &kipc_nl_user_kind;
+	struct kipc_nl_viewer viewer;
+	union kipc_nl_stat st;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, kind->uid_attr)) {
+		NL_SET_ERR_MSG(info->extack, "missing attribute: uid");
+		return -EINVAL;
+	}
+	/* The uid asked for is the viewer's uid filter. */
+	kipc_nl_viewer_init(&viewer, skb);
+	ret = kipc_nl_viewer_filter(&viewer, skb, info->attrs[kind->uid_attr],
+				    NULL, info->extack);
+	if (ret)
+		return ret;
+	ret = kind->next(__kuid_val(viewer.uid), &st);
+	if (ret || !kipc_nl_visible(&viewer, kind->uid(&st), kind->pid(&st))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->uid_attr],
+				    "no usage of this user");
+		return -ENOENT;
+	}
+	return kipc_nl_get_reply(kind, skb, info, &st);
+}
+
+/**
+ * kipc_nl_user_get_dumpit() - KIPC_CMD_USER_GET dump: visible users
+ * @skb: the message to fill
+ * @cb: the dump's state (policy: uid filter)
+ *
+ * Every user holding a kipc context or object, in uid order, for a caller
+ * with CAP_SYS_ADMIN; the caller's own user only, for any other.
+ *
+ * Context: process context.
+ * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
+ */
+int kipc_nl_user_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_user_kind, skb, cb);
 }
 
 /**
