@@ -428,9 +428,41 @@ static void kipc__parse_region(const struct nlmsghdr *nlh,
 	}
 }
 
+static void kipc__parse_user(const struct nlmsghdr *nlh,
+			     struct kipc_user_stats *st)
+{
+	uint64_t *field[KIPC_A_USER_MAX + 1] = {
+		[KIPC_A_USER_REGIONS]		= &st->regions,
+		[KIPC_A_USER_REGIONS_LIMIT]	= &st->regions_limit,
+		[KIPC_A_USER_CHANNELS]		= &st->channels,
+		[KIPC_A_USER_CHANNELS_LIMIT]	= &st->channels_limit,
+		[KIPC_A_USER_LENDQS]		= &st->lendqs,
+		[KIPC_A_USER_LENDQS_LIMIT]	= &st->lendqs_limit,
+		[KIPC_A_USER_NAMES]		= &st->names,
+		[KIPC_A_USER_NAMES_LIMIT]	= &st->names_limit,
+		[KIPC_A_USER_INFLIGHT_BYTES]	= &st->inflight_bytes,
+		[KIPC_A_USER_INFLIGHT_BYTES_LIMIT] = &st->inflight_bytes_limit,
+		[KIPC_A_USER_POOL_BYTES]	= &st->pool_bytes,
+		[KIPC_A_USER_POOL_BYTES_LIMIT]	= &st->pool_bytes_limit,
+		[KIPC_A_USER_PINNED_PAGES]	= &st->pinned_pages,
+	};
+	const struct nlattr *a;
+
+	memset(st, 0, sizeof(*st));
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		unsigned int t = mnl_attr_get_type(a);
+
+		if (t == KIPC_A_USER_UID)
+			st->uid = kipc__u32(a);
+		else if (t <= KIPC_A_USER_MAX && field[t])
+			*field[t] = kipc__u64(a);
+	}
+}
+
 struct kipc__dump {
 	kipc_channel_cb chan_cb;
 	kipc_region_cb region_cb;
+	kipc_user_cb user_cb;
 	kipc_event_cb event_cb;
 	void *arg;
 	int count;
@@ -464,6 +496,15 @@ static int kipc__region_cb(const struct nlmsghdr *nlh, void *data)
 	return kipc__user_ret(d, d->region_cb(&st, d->arg));
 }
 
+static int kipc__user_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct kipc__dump *d = data;
+	struct kipc_user_stats st;
+
+	kipc__parse_user(nlh, &st);
+	return kipc__user_ret(d, d->user_cb(&st, d->arg));
+}
+
 static int kipc__copy_channel(const struct kipc_channel_stats *st, void *arg)
 {
 	*(struct kipc_channel_stats *)arg = *st;
@@ -473,6 +514,12 @@ static int kipc__copy_channel(const struct kipc_channel_stats *st, void *arg)
 static int kipc__copy_region(const struct kipc_region_stats *st, void *arg)
 {
 	*(struct kipc_region_stats *)arg = *st;
+	return 0;
+}
+
+static int kipc__copy_user(const struct kipc_user_stats *st, void *arg)
+{
+	*(struct kipc_user_stats *)arg = *st;
 	return 0;
 }
 
@@ -553,6 +600,38 @@ KIPC_API int kipc_region_stats_dump(struct kipc_nl *nl,
 	if (ret)
 		return ret;
 	ret = kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	return ret ? ret : d.stop;
+}
+
+/* Per-user usage and caps. */
+
+KIPC_API int kipc_user_stats_get(struct kipc_nl *nl, uint32_t uid,
+				 struct kipc_user_stats *st)
+{
+	struct kipc__dump d = { .user_cb = kipc__copy_user, .arg = st };
+	struct nlmsghdr *nlh;
+
+	if (!nl || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_USER_GET,
+			   KIPC_GENL_VERSION);
+	mnl_attr_put_u32(nlh, KIPC_A_USER_UID, uid);
+	return kipc__nl_run(nl, nlh, kipc__user_cb, &d);
+}
+
+KIPC_API int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb,
+				  void *arg)
+{
+	struct kipc__dump d = { .user_cb = cb, .arg = arg };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!nl || !cb)
+		return -EINVAL;
+	nlh = kipc__nl_msg(nl, nl->family, NLM_F_DUMP, KIPC_CMD_USER_GET,
+			   KIPC_GENL_VERSION);
+	ret = kipc__nl_run(nl, nlh, kipc__user_cb, &d);
 	return ret ? ret : d.stop;
 }
 

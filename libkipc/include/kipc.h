@@ -336,6 +336,36 @@ int kipc_region_stats_dump(struct kipc_nl *nl, const struct kipc_filter *filter,
 int kipc_events_subscribe(struct kipc_nl *nl);
 int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg);
 
+/**
+ * One user's usage of the module's per-user caps, and the caps (user-get).
+ * A user is an effective uid, or the owner of the container (user
+ * namespace) the caller is in; @uid is as the caller's namespace maps it.
+ */
+struct kipc_user_stats {
+	uint32_t uid;
+	uint32_t reserved0;
+	uint64_t regions;		/* regions held */
+	uint64_t regions_limit;		/* max_regions_per_user */
+	uint64_t channels;
+	uint64_t channels_limit;	/* max_channels_per_user */
+	uint64_t lendqs;		/* lend queues */
+	uint64_t lendqs_limit;		/* max_lendqs_per_user */
+	uint64_t names;			/* names published */
+	uint64_t names_limit;		/* max_names_per_user */
+	uint64_t inflight_bytes;	/* kernel bytes of queued messages */
+	uint64_t inflight_bytes_limit;	/* max_inflight_bytes_per_user */
+	uint64_t pool_bytes;		/* kernel bytes of buffer pools */
+	uint64_t pool_bytes_limit;	/* max_pool_bytes_per_user */
+	uint64_t pinned_pages;		/* lent pages still pinned */
+	uint64_t reserved[7];		/* zero: room for later resources */
+};
+
+typedef int (*kipc_user_cb)(const struct kipc_user_stats *st, void *arg);
+
+int kipc_user_stats_get(struct kipc_nl *nl, uint32_t uid,
+			struct kipc_user_stats *st);
+int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb, void *arg);
+
 /*
  * Lending (KIPC_FEATURE_LEND): a message lends page-aligned ranges of the
  * sender's memory; the receiver gets them mapped read-only, and the

@@ -2,6 +2,8 @@
 /* libkipc argument checks and errors that need no module (runs on the host). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +213,51 @@ TEST(ring_sizes)
 	EXPECT_EQ(0, kipc_ring_bytes(0, 8, 0));
 	EXPECT_EQ(0, kipc_ring_bytes(3, 8, 0));
 	EXPECT_EQ(0, kipc_ring_bytes(4, 0, 0));
+}
+
+static int count_user(const struct kipc_user_stats *st, void *arg)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+TEST(user_stats_null_arguments_are_einval)
+{
+	struct kipc_user_stats st;
+	int n = 0;
+
+	EXPECT_EQ(-EINVAL, kipc_user_stats_get(NULL, 0, &st));
+	EXPECT_EQ(-EINVAL, kipc_user_stats_dump(NULL, count_user, &n));
+	EXPECT_EQ(0, n);
+}
+
+/* The struct is the caller's: its layout is ABI (reserved room included). */
+TEST(user_stats_layout)
+{
+	EXPECT_EQ(168, sizeof(struct kipc_user_stats));
+	EXPECT_EQ(8, offsetof(struct kipc_user_stats, regions));
+	EXPECT_EQ(104, offsetof(struct kipc_user_stats, pinned_pages));
+	EXPECT_EQ(112, offsetof(struct kipc_user_stats, reserved));
+}
+
+TEST(user_stats_need_the_family)
+{
+	struct kipc_user_stats st;
+	struct kipc_nl *nl;
+	int ret, n = 0;
+
+	ret = kipc_nl_open(&nl, 0);
+	if (ret == -ENOENT || ret == -EPROTONOSUPPORT || ret == -EACCES)
+		SKIP(return, "no kipc netlink family here (%d)", ret);
+	ASSERT_EQ(0, ret);
+	/* The module is loaded on this host: a NULL out-argument is still ours. */
+	EXPECT_EQ(-EINVAL, kipc_user_stats_get(nl, 0, NULL));
+	EXPECT_EQ(-EINVAL, kipc_user_stats_dump(nl, NULL, &n));
+	memset(&st, 0xff, sizeof(st));
+	ret = kipc_user_stats_get(nl, geteuid(), &st);
+	if (ret == -ENOENT)
+		EXPECT_EQ(0, st.regions_limit);	/* cleared, not left as it was */
+	kipc_nl_close(nl);
 }
 
 TEST_HARNESS_MAIN
