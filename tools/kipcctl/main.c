@@ -19,13 +19,15 @@ static void usage(FILE *f)
 		"  -j, --json   print JSON\n"
 		"commands:\n"
 		"  version                       ABI version and features of the loaded module\n"
-		"  stats                         global counters\n"
+		"  stats                         global counters (CAP_SYS_ADMIN)\n"
 		"  list [channels|regions] [--uid U] [--pid P]\n"
 		"                                the objects the caller may see\n"
 		"  show ID                       one channel or region\n"
 		"  monitor [--count N]           print events as they happen\n"
 		"  top [--interval S] [--count N] [--uid U] [--pid P]\n"
-		"                                channels by activity, refreshed\n");
+		"                                channels by activity, refreshed\n"
+		"  users [--uid U]               per-user usage and caps (yours, or\n"
+		"                                every user's with CAP_SYS_ADMIN)\n");
 }
 
 static const struct {
@@ -38,6 +40,7 @@ static const struct {
 	{ "show", cmd_show },
 	{ "monitor", cmd_monitor },
 	{ "top", cmd_top },
+	{ "users", cmd_users },
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipcctl stats: the module's global counters.
+ * kipcctl stats: the module's global counters (CAP_SYS_ADMIN: they
+ * describe every user's traffic).
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -36,6 +38,11 @@ int cmd_stats(int argc, char **argv)
 	if (open_nl(&nl) < 0)
 		return 1;
 	ret = kipc_stats_get(nl, &st);
+	if (ret == -EPERM) {
+		fprintf(stderr, "kipcctl: stats: the host-wide counters need CAP_SYS_ADMIN; `kipcctl users` shows your own usage and limits\n");
+		kipc_nl_close(nl);
+		return 1;
+	}
 	if (ret < 0) {
 		nl_error(nl, "stats", ret);
 		kipc_nl_close(nl);

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl users [--uid U]: each user's usage of the module's per-user caps,
+ * next to the caps (every user with CAP_SYS_ADMIN, else the caller's own).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kipcctl.h"
+
+#define U(x) ((unsigned long long)(x))
+
+static int n_listed;
+
+/* "used/limit", for the table. */
+static const char *pair(char *buf, size_t size, uint64_t used, uint64_t limit)
+{
+	snprintf(buf, size, "%llu/%llu", U(used), U(limit));
+	return buf;
+}
+
+static void print_user(const struct kipc_user_stats *st, int first)
+{
+	char r[48], c[48], l[48], n[48], i[48], p[48];
+
+	if (json) {
+		printf("%s{\"uid\":%u,\"regions\":%llu,\"regions_limit\":%llu,"
+		       "\"channels\":%llu,\"channels_limit\":%llu,"
+		       "\"lendqs\":%llu,\"lendqs_limit\":%llu,"
+		       "\"names\":%llu,\"names_limit\":%llu,"
+		       "\"inflight_bytes\":%llu,\"inflight_bytes_limit\":%llu,"
+		       "\"pool_bytes\":%llu,\"pool_bytes_limit\":%llu,"
+		       "\"pinned_pages\":%llu}", first ? "" : ",", st->uid,
+		       U(st->regions), U(st->regions_limit),
+		       U(st->channels), U(st->channels_limit),
+		       U(st->lendqs), U(st->lendqs_limit),
+		       U(st->names), U(st->names_limit),
+		       U(st->inflight_bytes), U(st->inflight_bytes_limit),
+		       U(st->pool_bytes), U(st->pool_bytes_limit),
+		       U(st->pinned_pages));
+		return;
+	}
+	if (first)
+		printf("%-6s %-11s %-11s %-11s %-11s %-20s %-20s %s\n", "UID",
+		       "REGIONS", "CHANNELS", "LENDQS", "NAMES",
+		       "INFLIGHT_BYTES", "POOL_BYTES", "PINNED_PAGES");
+	printf("%-6u %-11s %-11s %-11s %-11s %-20s %-20s %llu\n", st->uid,
+	       pair(r, sizeof(r), st->regions, st->regions_limit),
+	       pair(c, sizeof(c), st->channels, st->channels_limit),
+	       pair(l, sizeof(l), st->lendqs, st->lendqs_limit),
+	       pair(n, sizeof(n), st->names, st->names_limit),
+	       pair(i, sizeof(i), st->inflight_bytes, st->inflight_bytes_limit),
+	       pair(p, sizeof(p), st->pool_bytes, st->pool_bytes_limit),
+	       U(st->pinned_pages));
+}
+
+static int list_user(const struct kipc_user_stats *st, void *arg)
+{
+	print_user(st, n_listed++ == 0);
+	return 0;
+}
+
+int cmd_users(int argc, char **argv)
+{
+	struct kipc_user_stats st;
+	struct kipc_filter f;
+	struct kipc_nl *nl;
+	int ret, ind;
+
+	if (parse_filter(argc, argv, &ind, &f, NULL, NULL) ||
+	    (f.flags & KIPC_FILTER_PID) || ind != argc) {
+		fprintf(stderr, "usage: kipcctl users [--uid UID]\n");
+		return 2;
+	}
+	if (open_nl(&nl) < 0)
+		return 1;
+	if (json)
+		printf("{\"users\":[");
+	n_listed = 0;
+	if (f.flags & KIPC_FILTER_UID) {
+		ret = kipc_user_stats_get(nl, f.uid, &st);
+		if (!ret)
+			list_user(&st, NULL);
+	} else {
+		ret = kipc_user_stats_dump(nl, list_user, NULL);
+	}
+	if (json)
+		printf("]}\n");
+	if (ret == -ENOENT && (f.flags & KIPC_FILTER_UID)) {
+		fprintf(stderr, "kipcctl: users: uid %u holds nothing of kipc%s\n",
+			f.uid, geteuid() ? ", or is not you" : "");
+		kipc_nl_close(nl);
+		return 1;
+	}
+	if (ret == -EOPNOTSUPP) {
+		fprintf(stderr, "kipcctl: users: the loaded kipc module has no per-user usage (user-get)\n");
+		kipc_nl_close(nl);
+		return 1;
+	}
+	if (ret < 0) {
+		nl_error(nl, "users", ret);
+		kipc_nl_close(nl);
+		return 1;
+	}
+	kipc_nl_close(nl);
+	if (!n_listed && !json)
+		fprintf(stderr, "kipcctl: users: %s\n", geteuid() ?
+			"you hold nothing of kipc (no open /dev/kipc, object or pinned page)" :
+			"no user holds anything of kipc");
+	return 0;
+}
