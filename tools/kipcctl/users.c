@@ -91,8 +91,12 @@ int cmd_users(int argc, char **argv)
 	if (json)
 		printf("]}\n");
 	if (ret == -ENOENT && (f.flags & KIPC_FILTER_UID)) {
-		fprintf(stderr, "kipcctl: users: uid %u holds nothing of kipc%s\n",
-			f.uid, geteuid() ? ", or is not you" : "");
+		if (geteuid())
+			fprintf(stderr, "kipcctl: users: no record of uid %u that you may see (without CAP_SYS_ADMIN, only your own)\n",
+				f.uid);
+		else
+			fprintf(stderr, "kipcctl: users: uid %u holds nothing of kipc\n",
+				f.uid);
 		kipc_nl_close(nl);
 		return 1;
 	}
