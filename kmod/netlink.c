@@ -626,7 +626,7 @@ int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = kind->next(__kuid_val(viewer.uid), &st);
 	if (ret || !kipc_nl_visible(&viewer, kind->uid(&st), kind->pid(&st))) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->uid_attr],
-				    "no usage of this user");
+				    "no usage record of this uid");
 		return -ENOENT;
 	}
 	return kipc_nl_get_reply(kind, skb, info, &st);

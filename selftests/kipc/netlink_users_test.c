@@ -373,6 +373,18 @@ TEST_F(users, root_counts_and_limits)
 	for (i = 1; i < n; i++)
 		EXPECT_LT(recs[i - 1].v[KIPC_A_USER_UID],
 			  recs[i].v[KIPC_A_USER_UID]);	/* uid order */
+	/* A dump filtered by uid: that record only. */
+	{
+		struct kt_genl_req r;
+		uint32_t uid = 0;
+
+		unl_req(&self->nl, &r, KIPC_CMD_USER_GET, NLM_F_DUMP);
+		kt_genl_attr(&r, KIPC_A_USER_UID, &uid, sizeof(uid));
+		ASSERT_EQ(0, unl_run(&self->nl, &r, recs, NR_RECS, &n));
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(0, recs[0].v[KIPC_A_USER_UID]);
+		EXPECT_EQ(mid.v[KIPC_A_USER_REGIONS], recs[0].v[KIPC_A_USER_REGIONS]);
+	}
 
 	/* A queued message holds kernel bytes, more than its inline ones. */
 	memset(msg, 'm', sizeof(msg));
