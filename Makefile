@@ -126,10 +126,13 @@ $(B)/bin/kipc-stress $(B)/bin/kipc-faultinject: $(B)/bin/%: tools/debuglane/%.c 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
-$(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/dl.h
+# kipc-fuzz --shared (kipc-fuzz-shared.c) is threaded and dumps over
+# netlink through libkipc.
+$(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/kipc-fuzz-shared.c \
+		tools/debuglane/dl.h $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
 
 $(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane: $(B)/bin/%: tools/debuglane/%
 	@mkdir -p $(dir $@)
