@@ -117,8 +117,16 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
 DEBUGLANE	:= $(B)/bin/kipc-stress $(B)/bin/kipc-fuzz $(B)/bin/kipc-faultinject \
-		   $(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane
+		   $(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane \
+		   $(B)/bin/kipc-racelane $(B)/bin/kipc-compat32
 tools: $(DEBUGLANE)
+
+# A 32-bit caller, static (the guest has no 32-bit libraries): every ioctl
+# through compat_ioctl. Needs gcc-multilib (tools/install-deps).
+$(B)/bin/kipc-compat32: tools/debuglane/kipc-compat32.c uapi/linux/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC32,$@)
+	$(Q)$(CC) -m32 -static $(CFLAGS) $(WARNFLAGS) -Iuapi -D_GNU_SOURCE -o $@ $<
 
 $(B)/bin/kipc-stress $(B)/bin/kipc-faultinject: $(B)/bin/%: tools/debuglane/%.c \
 		tools/debuglane/dl.h $(LIB_SO)
@@ -126,12 +134,16 @@ $(B)/bin/kipc-stress $(B)/bin/kipc-faultinject: $(B)/bin/%: tools/debuglane/%.c 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
-$(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/dl.h
+# kipc-fuzz --shared (kipc-fuzz-shared.c) is threaded and dumps over
+# netlink through libkipc.
+$(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/kipc-fuzz-shared.c \
+		tools/debuglane/dl.h $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
 
-$(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane: $(B)/bin/%: tools/debuglane/%
+$(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane $(B)/bin/kipc-racelane: \
+		$(B)/bin/%: tools/debuglane/%
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 

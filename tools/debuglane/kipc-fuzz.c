@@ -23,6 +23,12 @@
  * finding with the same seed and --procs, or with --procs 1 to isolate it.
  *
  * usage: kipc-fuzz [--calls N] [--procs P] [--seed S]
+ *        kipc-fuzz --shared [--seconds 30] [--threads 3] [--seed S]
+ *                  [--fault-pct 10]
+ *
+ * --shared is the race mode (kipc-fuzz-shared.c): threads of two processes
+ * acting on the same objects at once, with invariants checked from user
+ * space.
  */
 #include <getopt.h>
 #include <setjmp.h>
@@ -686,6 +692,8 @@ static void fuzz_proc(int idx, uint64_t seed, unsigned long long calls)
 	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 }
 
+int shared_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	unsigned long long calls = 100000, total = 0, ok = 0, forks = 0, maps = 0,
@@ -699,13 +707,18 @@ int main(int argc, char **argv)
 		{ "seed", 1, 0, 's' }, { 0 },
 	};
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--shared"))
+			return shared_main(argc, argv);
 	while ((o = getopt_long(argc, argv, "n:p:s:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n': calls = strtoull(optarg, NULL, 0); break;
 		case 'p': procs = atoi(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: kipc-fuzz [--calls N] [--procs P] [--seed S]\n");
+			fprintf(stderr, "usage: kipc-fuzz [--calls N] [--procs P] [--seed S]\n"
+				"       kipc-fuzz --shared [--seconds 30] [--threads 3] "
+				"[--seed S] [--fault-pct 10]\n");
 			return 2;
 		}
 	}
