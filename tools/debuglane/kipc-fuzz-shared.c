@@ -93,6 +93,7 @@ enum {
 
 struct shared {
 	_Atomic uint64_t claim[NBUF];
+	_Atomic uint32_t wild_moves[NBUF];	/* odd: one is under way */
 	_Atomic uint32_t claim_seq;
 	_Atomic uint32_t hgen[1 + 2 * KH];	/* 0: the shared creator handle */
 	_Atomic uint64_t wakes, woken;		/* on the counted words */
@@ -105,6 +106,7 @@ struct shared {
 	_Atomic uint64_t owned[2];		/* per process, at the end */
 	_Atomic uint64_t ops[2][32], ok[2][32];
 	_Atomic uint64_t lent[2], completed[2], acquired[2], races[2];
+	_Atomic uint64_t unjudged[2];
 	_Atomic uint64_t over_depth;
 	uint64_t r_id, w_id, bytes, buf_size;
 	uint32_t nr_bufs;
@@ -297,32 +299,76 @@ static bool offset_ok(uint64_t off, const char *how)
 	return true;
 }
 
+/* Whether handle slot @fd is still at generation @gen, not being replaced. */
+static bool gen_same(int fd, uint32_t gen)
+{
+	return !(gen & 1) && atomic_load(&sh->hgen[hslot_index(fd)]) == gen;
+}
+
 static void hold(struct thr *t, uint64_t claim, uint64_t off);
 
+/*
+ * A buffer can leave a wild handle at any moment: a blind release, a
+ * release or send of a stale entry through it. Each such call is bracketed
+ * by wild_move_begin/end() on the buffers it names, so that a check of a
+ * buffer the wild handle just received can tell whether the buffer may
+ * have left it again (and been claimed by another handle) before the check.
+ */
+typedef uint32_t wild_snap_t[NBUF];
+
+static void wild_move(uint64_t off)
+{
+	if (off < sh->bytes && !(off % sh->buf_size))
+		atomic_fetch_add(&sh->wild_moves[off / sh->buf_size], 1);
+}
+
+static void wild_snapshot(wild_snap_t snap)
+{
+	uint32_t i;
+
+	for (i = 0; i < sh->nr_bufs; i++)
+		snap[i] = atomic_load(&sh->wild_moves[i]);
+}
+
 /* @off was just given to handle @fd (read at generation @gen before the
- * call, still @gen after it). */
-static void acquire(struct thr *t, int fd, uint32_t gen, uint64_t off,
-		    const char *how)
+ * call, still @gen after it; @snap taken before the call). A live claim
+ * of another handle is a double allocation, unless @fd's handle was
+ * replaced since or, for the wild handle, the buffer may have left it
+ * since: then the check cannot judge. */
+static void acquire(struct thr *t, int fd, uint32_t gen, const wild_snap_t snap,
+		    uint64_t off, const char *how)
 {
 	uint32_t slot = hslot_index(fd);
 	uint64_t want = claim_new(slot, gen), cur;
 	int i = off / sh->buf_size;
+	bool judged;
 
 	if (!offset_ok(off, how))
 		return;
 	atomic_fetch_add(&sh->acquired[proc], 1);
 	cur = atomic_load(&sh->claim[i]);
 	if (fd == WILD_FD) {	/* checked, held, not claimed */
-		if (claim_live(cur))
-			violation("%s gave buffer %#llx to the wild handle, but "
-				  "handle slot %u (generation %u) still owns it",
-				  how, (unsigned long long)off, claim_slot(cur),
-				  claim_gen(cur));
+		if (claim_live(cur)) {
+			judged = !(snap[i] & 1) &&
+				 atomic_load(&sh->wild_moves[i]) == snap[i] &&
+				 gen_same(fd, gen);
+			if (!judged)
+				atomic_fetch_add(&sh->unjudged[proc], 1);
+			else
+				violation("%s gave buffer %#llx to the wild handle, "
+					  "but handle slot %u (generation %u) still "
+					  "owns it", how, (unsigned long long)off,
+					  claim_slot(cur), claim_gen(cur));
+		}
 		hold(t, want | CLAIM_WILD, off);
 		return;
 	}
 	for (;;) {
 		if (claim_live(cur)) {
+			if (!gen_same(fd, gen)) {
+				atomic_fetch_add(&sh->unjudged[proc], 1);
+				return;
+			}
 			violation("%s gave buffer %#llx to handle slot %u, but "
 				  "handle slot %u (generation %u) still owns it",
 				  how, (unsigned long long)off, slot,
@@ -391,22 +437,19 @@ static int pick_rhandle(struct thr *t, uint32_t *gen)
 	return fd;
 }
 
-static bool gen_same(int fd, uint32_t gen)
-{
-	return !(gen & 1) && atomic_load(&sh->hgen[hslot_index(fd)]) == gen;
-}
-
 /* ---- operations ------------------------------------------------------------ */
 
 static int op_alloc(struct thr *t)
 {
 	struct kipc_buf_alloc ba = { .size = sizeof(ba) };
+	wild_snap_t snap;
 	uint32_t gen;
 	int fd = pick_rhandle(t, &gen), r;
 
+	wild_snapshot(snap);
 	r = xioctl(t, fd, KIPC_IOC_BUF_ALLOC, &ba, sizeof(ba), true);
 	if (r >= 0 && gen_same(fd, gen))
-		acquire(t, fd, gen, ba.offset, "BUF_ALLOC");
+		acquire(t, fd, gen, snap, ba.offset, "BUF_ALLOC");
 	return r;
 }
 
@@ -424,7 +467,11 @@ static int op_release(struct thr *t)
 		return -ESTALE;
 	}
 	br.offset = t->held[k].off;
+	if (fd == WILD_FD)	/* the entry may be stale: as blind */
+		wild_move(br.offset);
 	r = xioctl(t, fd, KIPC_IOC_BUF_RELEASE, &br, sizeof(br), false);
+	if (fd == WILD_FD)
+		wild_move(br.offset);
 	if (r < 0 && claim_live(t->held[k].claim) && !t->faulty)
 		/* A claimed buffer of a live handle: it must release, unless a
 		 * blind release stole it after we unclaimed (rare). */
@@ -447,7 +494,9 @@ static int op_blind(struct thr *t)
 	for (; n--; i = (i + 1) % sh->nr_bufs) {
 		before = atomic_load(&sh->claim[i]);
 		br.offset = (uint64_t)i * sh->buf_size;
+		wild_move(br.offset);
 		r = xioctl(t, WILD_FD, KIPC_IOC_BUF_RELEASE, &br, sizeof(br), false);
+		wild_move(br.offset);
 		after = atomic_load(&sh->claim[i]);
 		/* The same claim before and after: another handle held the
 		 * buffer all along, so the wild one cannot have owned it. */
@@ -547,7 +596,14 @@ static int op_send(struct thr *t)
 	fill_deadline(t, &io);
 	io.nr_msgs = nm;
 	io.msgs = (uintptr_t)place(t, m, sizeof(m), pick_fault(t, false));
+	/* A send from the wild handle may name buffers it no longer owns. */
+	for (i = 0; fd == WILD_FD && i < nm; i++)
+		for (j = 0; j < (int)m[i].nr_bufs; j++)
+			wild_move(refs[i][j].offset);
 	r = xioctl(t, sfd, KIPC_IOC_SEND, &io, sizeof(io), false);
+	for (i = 0; fd == WILD_FD && i < nm; i++)
+		for (j = 0; j < (int)m[i].nr_bufs; j++)
+			wild_move(refs[i][j].offset);
 	for (i = 0; i < nm; i++) {
 		bool sent = r > i;
 
@@ -598,6 +654,7 @@ static int op_recv(struct thr *t)
 	struct kipc_buf_ref refs[2][KIPC_MSG_BUFS_MAX];
 	struct kipc_lend_ref lends[2][KIPC_MSG_LENDS_MAX];
 	struct kipc_io io = { .size = sizeof(io), .msg_size = sizeof(m[0]) };
+	wild_snap_t snap;
 	uint32_t gen;
 	int fd = pick_rhandle(t, &gen), rfd = pick_recv(t), nm = 1 + below(t, 2);
 	int i, j, r;
@@ -618,6 +675,7 @@ static int op_recv(struct thr *t)
 	io.nr_msgs = nm;
 	mp = place(t, m, sizeof(m), pick_fault(t, true));
 	io.msgs = (uintptr_t)mp;
+	wild_snapshot(snap);
 	r = xioctl(t, rfd, KIPC_IOC_RECV, &io, sizeof(io), false);
 	for (i = 0; i < r && i < nm; i++) {
 		/* Delivered: every copy-out of this message succeeded, so its
@@ -645,7 +703,7 @@ static int op_recv(struct thr *t)
 				break;
 			}
 			if (gen_same(fd, gen))
-				acquire(t, fd, gen, br[j].offset, "RECV");
+				acquire(t, fd, gen, snap, br[j].offset, "RECV");
 		}
 		for (j = 0; j < (int)d->nr_lends; j++) {
 			if (lr[j].addr % PG || !lr[j].len || lr[j].len % PG)
@@ -1578,13 +1636,15 @@ int shared_main(int argc, char **argv)
 		       (unsigned long long)(sh->ok[0][k] + sh->ok[1][k]));
 	printf("kipc-fuzz: %llu buffers acquired, %llu ranges lent, %llu "
 	       "completed, %llu waiters woken, %llu claim races, %llu channels "
-	       "seen over their depth\n",
+	       "seen over their depth, %llu acquisitions not judged (the "
+	       "buffer may have moved on before the check)\n",
 	       (unsigned long long)(sh->acquired[0] + sh->acquired[1]),
 	       (unsigned long long)(sh->lent[0] + sh->lent[1]),
 	       (unsigned long long)(sh->completed[0] + sh->completed[1]),
 	       (unsigned long long)atomic_load(&sh->woken),
 	       (unsigned long long)(sh->races[0] + sh->races[1]),
-	       (unsigned long long)atomic_load(&sh->over_depth));
+	       (unsigned long long)atomic_load(&sh->over_depth),
+	       (unsigned long long)(sh->unjudged[0] + sh->unjudged[1]));
 	if (atomic_load(&sh->violations))
 		fail = 1;
 	printf("kipc-fuzz: %llu violations: %s\n",
