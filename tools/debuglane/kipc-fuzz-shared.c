@@ -158,7 +158,8 @@ struct thr {
 	uint64_t rs;
 	bool faulty;
 	char *ro, *scratch, *none;	/* adjacent: ro, scratch, none */
-	size_t ro_used;
+	size_t ro_used;			/* reset by each operation, as */
+	bool edge_used;			/* one pointer at most is at the edge */
 	char *lendsrc;			/* 8 pages to lend */
 	struct kipc_nl *nl;
 	struct { uint64_t claim, off; } held[NBUF * 2];
@@ -215,6 +216,10 @@ static void *place(struct thr *t, void *src, size_t len, enum fault f)
 	case F_UNMAPPED:
 		return t->none + below(t, PG / 8) * 8;
 	case F_EDGE:
+		/* A second copy at the edge would overwrite the first. */
+		if (t->edge_used)
+			return t->none;
+		t->edge_used = true;
 		len = len > PG ? PG : len;
 		p = t->scratch + PG - (len > 8 ? len / 2 : 1);
 		memcpy(p, src, t->scratch + PG - p);
@@ -238,7 +243,6 @@ static int xioctl(struct thr *t, int fd, unsigned long cmd, void *arg,
 {
 	enum fault f = pick_fault(t, output);
 
-	t->ro_used = 0;
 	return dl_ioctl(fd, cmd, place(t, arg, size, f));
 }
 
@@ -1244,6 +1248,10 @@ static void *thread_main(void *arg)
 
 		for (k = 0; x >= op_weight[k]; k++)
 			x -= op_weight[k];
+		/* The bad places are reused by the next operation only: the
+		 * copies one operation puts there never overlap. */
+		t->ro_used = 0;
+		t->edge_used = false;
 		r = ops[k](t);
 		atomic_fetch_add(&sh->ops[proc][k], 1);
 		if (r >= 0)
