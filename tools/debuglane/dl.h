@@ -164,8 +164,16 @@ static inline long long dl_vmstat(const char *name)
 	char line[256];
 	size_t n = strlen(name);
 	long long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
+	FILE *f;
 
+	/* Fold the per-CPU deltas first (root): without it a counter read
+	 * lags by up to the per-CPU threshold, and two reads disagree. */
+	f = fopen("/proc/sys/vm/stat_refresh", "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))

@@ -94,6 +94,7 @@ enum {
 struct shared {
 	_Atomic uint64_t claim[NBUF];
 	_Atomic uint32_t wild_moves[NBUF];	/* odd: one is under way */
+	_Atomic uint8_t claim_how[NBUF];	/* what set the claim: for reports */
 	_Atomic uint32_t claim_seq;
 	_Atomic uint32_t hgen[1 + 2 * KH];	/* 0: the shared creator handle */
 	_Atomic uint64_t wakes, woken;		/* on the counted words */
@@ -267,6 +268,16 @@ static uint32_t hslot_index(int fd)	/* the claim slot of an R handle fd */
  * (bit 63 in a thread's own list): releases of buffers nobody holds, as
  * after a RECV that failed, go through it without racing the claims.
  */
+enum { HOW_NONE, HOW_ALLOC, HOW_RECV, HOW_RESEND };
+static const char *const how_names[] = {
+	"?", "BUF_ALLOC", "RECV", "a failed SEND's reclaim",
+};
+
+static const char *claim_how(int i)
+{
+	return how_names[atomic_load(&sh->claim_how[i]) & 3];
+}
+
 static uint32_t claim_slot(uint64_t c) { return ((c >> 56) & 0x7f) - 1; }
 static uint32_t claim_gen(uint64_t c) { return (c >> 32) & 0xffffff; }
 
@@ -361,8 +372,9 @@ static void acquire(struct thr *t, int fd, uint32_t gen, const wild_snap_t snap,
 			else
 				violation("%s gave buffer %#llx to the wild handle, "
 					  "but handle slot %u (generation %u) still "
-					  "owns it", how, (unsigned long long)off,
-					  claim_slot(cur), claim_gen(cur));
+					  "owns it (claimed by %s)", how,
+					  (unsigned long long)off, claim_slot(cur),
+					  claim_gen(cur), claim_how(i));
 		}
 		hold(t, want | CLAIM_WILD, off);
 		return;
@@ -374,14 +386,16 @@ static void acquire(struct thr *t, int fd, uint32_t gen, const wild_snap_t snap,
 				return;
 			}
 			violation("%s gave buffer %#llx to handle slot %u, but "
-				  "handle slot %u (generation %u) still owns it",
-				  how, (unsigned long long)off, slot,
-				  claim_slot(cur), claim_gen(cur));
+				  "handle slot %u (generation %u) still owns it "
+				  "(claimed by %s)", how, (unsigned long long)off,
+				  slot, claim_slot(cur), claim_gen(cur),
+				  claim_how(i));
 			return;
 		}
 		if (atomic_compare_exchange_weak(&sh->claim[i], &cur, want))
 			break;
 	}
+	atomic_store(&sh->claim_how[i], how[0] == 'R' ? HOW_RECV : HOW_ALLOC);
 	hold(t, want, off);
 }
 
@@ -399,9 +413,10 @@ static void reclaim(uint64_t claim, uint64_t off)
 {
 	uint64_t zero = 0;
 
-	if (!(claim & CLAIM_WILD))
-		atomic_compare_exchange_strong(&sh->claim[off / sh->buf_size], &zero,
-				       claim);
+	if (!(claim & CLAIM_WILD) &&
+	    atomic_compare_exchange_strong(&sh->claim[off / sh->buf_size], &zero,
+					   claim))
+		atomic_store(&sh->claim_how[off / sh->buf_size], HOW_RESEND);
 }
 
 static void drop_held(struct thr *t, int k)
