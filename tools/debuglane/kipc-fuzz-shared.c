@@ -120,7 +120,16 @@ static int nthreads = 3, fault_pct = 10, seconds = 30;
 static uint64_t seed = 1;
 static bool verbose;
 static uint32_t *wmap;			/* W mapped */
-static pthread_mutex_t slot_mu[256];
+/*
+ * The R handle slots of this process: replacing one takes its lock for
+ * writing; releasing or sending claimed buffers through one takes it for
+ * reading, so that the descriptor still names the handle the claims were
+ * made on. Without it, a new handle put in the slot meanwhile may own the
+ * same buffer (the old handle's close freed it, another thread allocated
+ * it), and the release or send would take it from under that thread's
+ * claim.
+ */
+static pthread_rwlock_t hslot_rw[KH];
 
 /* Lending bookkeeping of this process (its lend queues' cookies). */
 enum { CK_FREE, CK_SENDING, CK_LENT, CK_DONE };
@@ -320,6 +329,25 @@ static bool gen_same(int fd, uint32_t gen)
 	return !(gen & 1) && atomic_load(&sh->hgen[hslot_index(fd)]) == gen;
 }
 
+/* Keep R handle slot @fd on the handle of generation @gen (the creator's
+ * handle is never replaced while threads run): false if it is another. */
+static bool hslot_hold(int fd, uint32_t gen)
+{
+	if (fd < FD_HSLOT || fd >= FD_HSLOT + KH)
+		return true;
+	pthread_rwlock_rdlock(&hslot_rw[fd - FD_HSLOT]);
+	if (gen_same(fd, gen))
+		return true;
+	pthread_rwlock_unlock(&hslot_rw[fd - FD_HSLOT]);
+	return false;
+}
+
+static void hslot_unhold(int fd)
+{
+	if (fd >= FD_HSLOT && fd < FD_HSLOT + KH)
+		pthread_rwlock_unlock(&hslot_rw[fd - FD_HSLOT]);
+}
+
 static void hold(struct thr *t, uint64_t claim, uint64_t off);
 
 /*
@@ -481,7 +509,12 @@ static int op_release(struct thr *t)
 		return op_alloc(t);
 	k = below(t, t->nheld);
 	fd = handle_fd_of(t->held[k].claim);
-	if (!unclaim(t->held[k].claim, t->held[k].off)) {
+	/* A claim of a replaced handle is dead: nothing to release. */
+	if (!hslot_hold(fd, atomic_load(&sh->hgen[hslot_index(fd)])))
+		return -ESTALE;
+	if ((!(t->held[k].claim & CLAIM_WILD) && !claim_live(t->held[k].claim)) ||
+	    !unclaim(t->held[k].claim, t->held[k].off)) {
+		hslot_unhold(fd);
 		drop_held(t, k);
 		return -ESTALE;
 	}
@@ -495,6 +528,7 @@ static int op_release(struct thr *t)
 		/* A claimed buffer of a live handle: it must release, unless a
 		 * blind release stole it after we unclaimed (rare). */
 		atomic_fetch_add(&sh->races[proc], 1);
+	hslot_unhold(fd);
 	drop_held(t, k);
 	return r;
 }
@@ -565,6 +599,9 @@ static int op_send(struct thr *t)
 	int i, j, r;
 	char data[512];
 
+	/* The slot stays on the handle of @gen until the claims are settled. */
+	if (!hslot_hold(fd, gen))
+		return -ESTALE;
 	memset(m, 0, sizeof(m));
 	memset(data, 0x5a, sizeof(data));
 	io.region_fd = chance(t, 90) ? (uint32_t)fd : KIPC_NO_FD;
@@ -650,6 +687,7 @@ static int op_send(struct thr *t)
 		}
 		pthread_mutex_unlock(&ck_mu);
 	}
+	hslot_unhold(fd);
 	return r;
 }
 
@@ -973,11 +1011,11 @@ static void put_hslot(int k, int newfd)
 {
 	uint32_t s = 1 + proc * KH + k;
 
-	pthread_mutex_lock(&slot_mu[FD_HSLOT + k]);
+	pthread_rwlock_wrlock(&hslot_rw[k]);
 	atomic_fetch_add(&sh->hgen[s], 1);
 	put_slot(FD_HSLOT + k, newfd);
 	atomic_fetch_add(&sh->hgen[s], 1);
-	pthread_mutex_unlock(&slot_mu[FD_HSLOT + k]);
+	pthread_rwlock_unlock(&hslot_rw[k]);
 }
 
 /* Publish, open or unlink one of the shared names. */
@@ -1523,7 +1561,8 @@ static int run_process(void)
 
 	cookies = calloc(MAXCOOKIE, sizeof(*cookies));
 	for (i = 0; i < 256; i++)
-		pthread_mutex_init(&slot_mu[i], NULL);
+		if (i < KH)
+			pthread_rwlock_init(&hslot_rw[i], NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	setup_process();
