@@ -20,11 +20,10 @@
 
 /**
  * struct kipc_channel - a channel
- * @ref: one per end file
- * @user: the creator: charged for the channel and its queued inline bytes
+ * @obj: the object; its references are held by each end file and each
+ *	name of an end. Its user is charged for the channel and the kernel
+ *	bytes of its queued messages
  * @region: the bound region (a reference), or NULL
- * @pid: the creating process, for netlink listings (a reference)
- * @id: the channel's id in kipc_channels
  * @depth: the most messages queued at once
  * @max_inline: the most inline bytes in one message
  * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent
@@ -38,14 +37,10 @@
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
  * @spare: a received message kept for the next send, or NULL (xchg)
- * @rcu: freed after a grace period, for walkers of kipc_channels
  */
 struct kipc_channel {
-	struct kref ref;
-	struct kipc_user *user;
+	struct kipc_obj obj;
 	struct kipc_region *region;
-	struct pid *pid;
-	u32 id;
 	u32 depth;
 	u32 max_inline;
 
@@ -60,12 +55,7 @@ struct kipc_channel {
 	wait_queue_head_t send_wait;
 	wait_queue_head_t recv_wait;
 	struct kipc_kmsg *spare;
-	struct rcu_head rcu;
 };
-
-/* Live channels by id; netlink walks it. */
-static DEFINE_XARRAY_ALLOC1(kipc_channels);
-static u32 kipc_channels_next;
 
 static const struct file_operations kipc_send_fops;
 static const struct file_operations kipc_recv_fops;
@@ -137,14 +127,14 @@ static void kipc_channel_drop_locked(struct kipc_channel *c,
 {
 	list_del(&m->node);
 	c->nr_queued--;
-	kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
+	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
 	if (m->nr_bufs)
 		kipc_bufs_from_flight(c->region, NULL, m->bufs, m->nr_bufs);
 }
 
-static void kipc_channel_free(struct kref *ref)
+static void kipc_channel_release_obj(struct kipc_obj *obj)
 {
-	struct kipc_channel *c = container_of(ref, struct kipc_channel, ref);
+	struct kipc_channel *c = container_of(obj, struct kipc_channel, obj);
 	struct kipc_kmsg *m, *tmp;
 
 	/* Every end is closed: nobody else can see the queue. */
@@ -153,18 +143,17 @@ static void kipc_channel_free(struct kref *ref)
 		kipc_kmsg_free(c, m);
 	}
 	kfree(c->spare);
-	xa_erase(&kipc_channels, c->id);
-	if (c->id) {
-		kipc_stat_inc(KIPC_STAT_CHANNELS_DESTROYED);
-		kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_CHANNEL, c->id, c->user->uid);
-	}
-	put_pid(c->pid);
 	if (c->region)
 		kipc_region_put(c->region);
-	kipc_user_uncharge(c->user, KIPC_RES_CHANNELS, 1);
-	kipc_user_put(c->user);
-	kfree_rcu(c, rcu);
 }
+
+static const struct kipc_obj_ops kipc_channel_ops = {
+	.type		= KIPC_OBJ_TYPE_CHANNEL,
+	.res		= KIPC_RES_CHANNELS,
+	.created	= KIPC_STAT_CHANNELS_CREATED,
+	.destroyed	= KIPC_STAT_CHANNELS_DESTROYED,
+	.release	= kipc_channel_release_obj,
+};
 
 /**
  * kipc_channel_create() - create a channel and its two ends
@@ -191,68 +180,53 @@ int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
 
 	if (depth > kipc_max_depth() || max_inline > KIPC_MAX_INLINE)
 		return -EINVAL;
-	ret = kipc_user_charge(user, KIPC_RES_CHANNELS, 1);
-	if (ret)
-		return ret;
-
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
-	if (!c) {
-		ret = -ENOMEM;
-		goto out_uncharge;
+	if (!c)
+		return -ENOMEM;
+	ret = kipc_obj_init(&c->obj, &kipc_channel_ops, user);
+	if (ret) {
+		kfree(c);
+		return ret;
 	}
-	kref_init(&c->ref);
 	spin_lock_init(&c->lock);
 	INIT_LIST_HEAD(&c->queue);
 	init_waitqueue_head(&c->send_wait);
 	init_waitqueue_head(&c->recv_wait);
 	c->depth = depth ?: kipc_default_depth();
 	c->max_inline = max_inline ?: KIPC_DEFAULT_INLINE;
-	kipc_user_hold(user);
-	c->user = user;
-	c->pid = get_pid(task_tgid(current));
 	if (region) {
 		c->region = region->region;
 		kipc_region_get(c->region);
 	}
-	ret = xa_alloc_cyclic(&kipc_channels, &c->id, c, xa_limit_32b,
-			      &kipc_channels_next, GFP_KERNEL);
-	if (ret < 0)
-		goto out_put_channel;
-	/*
-	 * Counted as created as soon as it has an id: kipc_channel_free()
-	 * counts every channel with an id as destroyed, the failures below
-	 * included, so that created - destroyed is the number of live ones.
-	 */
-	kipc_stat_inc(KIPC_STAT_CHANNELS_CREATED);
-	kipc_nl_obj_created(KIPC_OBJ_TYPE_CHANNEL, c->id, user->uid);
 
 	/* The creation reference becomes the send end's. */
 	*send = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
 				   O_WRONLY | flags);
 	if (IS_ERR(*send)) {
-		ret = PTR_ERR(*send);
-		goto out_put_channel;
+		kipc_obj_put(&c->obj);
+		return PTR_ERR(*send);
 	}
 	c->nr_senders = 1;
-	kref_get(&c->ref);
+	kipc_obj_get(&c->obj);
 	*recv = anon_inode_getfile("[kipc-recv]", &kipc_recv_fops, c,
 				   O_RDONLY | flags);
 	if (IS_ERR(*recv)) {
 		ret = PTR_ERR(*recv);
-		kref_put(&c->ref, kipc_channel_free);
-		fput(*send);	/* its release drops the last reference */
-		return ret;
+		goto out_put_send;
 	}
 	c->nr_receivers = 1;
-	*id = c->id;
+	ret = kipc_obj_publish(&c->obj);
+	if (ret) {
+		fput(*recv);
+		goto out_fput_send;
+	}
+	*id = c->obj.id;
 	return 0;
 
-out_put_channel:
-	/* kipc_channel_free() uncharges and erases (erasing id 0 is a no-op). */
-	kref_put(&c->ref, kipc_channel_free);
-	return ret;
-out_uncharge:
-	kipc_user_uncharge(user, KIPC_RES_CHANNELS, 1);
+out_put_send:
+	kipc_obj_put(&c->obj);
+out_fput_send:
+	fput(*send);	/* its release drops the last reference */
 	return ret;
 }
 
@@ -301,7 +275,7 @@ static bool kipc_channel_readable(void *arg)
  */
 void kipc_channel_send_failed(struct kipc_channel *c, int err)
 {
-	kipc_nl_send_failed(c->id, c->user->uid, err);
+	kipc_event_send_failed(&c->obj, err);
 }
 
 /**
@@ -340,7 +314,7 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 		spin_unlock(&c->lock);
 		if (!full) {
 			full = true;
-			kipc_nl_queue_full(c->id, c->user->uid);
+			kipc_event_queue_full(&c->obj);
 		}
 		if (!wait) {
 			ret = -EAGAIN;
@@ -352,13 +326,13 @@ int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
 			goto out_failed;
 		spin_lock(&c->lock);
 	}
-	ret = kipc_user_charge(c->user, KIPC_RES_INFLIGHT, m->charge);
+	ret = kipc_user_charge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
 	if (ret)
 		goto out_unlock;
 	if (m->nr_bufs) {
 		ret = kipc_bufs_to_flight(h, m->bufs, m->nr_bufs);
 		if (ret) {
-			kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
+			kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
 			goto out_unlock;
 		}
 	}
@@ -484,7 +458,7 @@ void kipc_channel_recv_commit(struct kipc_channel *c,
 	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_set_delivered(m->lends[i]);
-	kipc_user_uncharge(c->user, KIPC_RES_INFLIGHT, m->charge);
+	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
 	spin_lock(&c->lock);
 	c->nr_received++;
 	spin_unlock(&c->lock);
@@ -534,7 +508,7 @@ int kipc_channel_end_get(struct kipc_channel *c, bool send)
 	spin_lock(&c->lock);
 	if (*nr) {
 		(*nr)++;
-		kref_get(&c->ref);
+		kipc_obj_get(&c->obj);
 	} else {
 		ret = -EPIPE;
 	}
@@ -576,12 +550,12 @@ void kipc_channel_end_put(struct kipc_channel *c, bool send)
 	list_for_each_entry_safe(m, tmp, &dropped, node)
 		kipc_kmsg_free(c, m);
 	if (last)
-		kipc_nl_peer_closed(c->id, c->user->uid, !send);
+		kipc_event_peer_closed(&c->obj, !send);
 	if (send)
 		wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
 	else
 		wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
-	kref_put(&c->ref, kipc_channel_free);
+	kipc_obj_put(&c->obj);
 }
 
 /**
@@ -621,13 +595,13 @@ struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
  */
 u32 kipc_channel_id(const struct kipc_channel *c)
 {
-	return c->id;
+	return c->obj.id;
 }
 
 /* The user charged for @c: its creator, as kipc_user_key() names it. */
 kuid_t kipc_channel_owner(const struct kipc_channel *c)
 {
-	return c->user->uid;
+	return c->obj.user->uid;
 }
 
 static int kipc_send_release(struct inode *inode, struct file *file)
@@ -685,7 +659,7 @@ static void kipc_channel_show_fdinfo(struct seq_file *m, struct file *file,
 	spin_unlock(&c->lock);
 	seq_printf(m, "kipc-object:\t%s\nkipc-id:\t%u\nkipc-depth:\t%u\n"
 		   "kipc-queued:\t%u\nkipc-senders:\t%u\nkipc-receivers:\t%u\n"
-		   "kipc-region-id:\t%u\n", end, c->id, c->depth, queued,
+		   "kipc-region-id:\t%u\n", end, c->obj.id, c->depth, queued,
 		   senders, receivers, c->region ? kipc_region_id(c->region) : 0);
 }
 
@@ -722,37 +696,14 @@ static const struct file_operations kipc_recv_fops = {
 };
 
 /**
- * kipc_nl_chan_next_stat() - the live channel with the smallest id >= @id
- * @id: where to start
- * @st: out: the channel's state
- *
- * For netlink listings: walks kipc_channels under RCU, takes a reference
- * on the channel found (skipping one being freed), copies its state under
- * its lock and drops the reference.
- *
- * Context: process context (dropping the reference may free the channel).
- * Return: 0, or -ENOENT when no channel has an id >= @id.
+ * kipc_channel_nl_stat() - a channel's state, for netlink
+ * @obj: the channel's object, with a reference held by the caller
+ * @st: out
  */
-int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st)
+void kipc_channel_nl_stat(struct kipc_obj *obj, struct kipc_nl_chan_stat *st)
 {
-	unsigned long index = id;
-	struct kipc_channel *c;
+	struct kipc_channel *c = container_of(obj, struct kipc_channel, obj);
 
-	if (id > U32_MAX)
-		return -ENOENT;
-	rcu_read_lock();
-	for (;;) {
-		c = xa_find(&kipc_channels, &index, U32_MAX, XA_PRESENT);
-		if (!c || kref_get_unless_zero(&c->ref))
-			break;
-		index++;
-	}
-	rcu_read_unlock();
-	if (!c)
-		return -ENOENT;
-	st->id = c->id;
-	st->uid = c->user->uid;
-	st->pid = pid_vnr(c->pid);
 	st->depth = c->depth;
 	st->max_inline = c->max_inline;
 	st->region_id = c->region ? kipc_region_id(c->region) : 0;
@@ -763,6 +714,4 @@ int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st)
 	st->msgs_sent = c->nr_sent;
 	st->msgs_received = c->nr_received;
 	spin_unlock(&c->lock);
-	kref_put(&c->ref, kipc_channel_free);
-	return 0;
 }

@@ -33,6 +33,7 @@
 #include <linux/kipc.h>
 
 struct cred;
+struct ipc_namespace;
 struct user_struct;
 
 /* limits.c: module parameters and per-user accounting */
@@ -114,6 +115,155 @@ u32 kipc_max_names(void);
 
 #define KIPC_DEFAULT_INLINE	4096
 #define KIPC_MAX_INLINE		65536
+
+/*
+ * Statistics (stats.c): per-CPU counters, summed when read over netlink.
+ * The failed-send counters are indexed by reason: KIPC_STAT_SEND_FAILED +
+ * KIPC_SEND_FAIL_REASON_X - 1.
+ */
+enum kipc_stat {
+	KIPC_STAT_REGIONS_CREATED,
+	KIPC_STAT_REGIONS_DESTROYED,
+	KIPC_STAT_CHANNELS_CREATED,
+	KIPC_STAT_CHANNELS_DESTROYED,
+	KIPC_STAT_MSGS_SENT,
+	KIPC_STAT_MSGS_RECEIVED,
+	KIPC_STAT_BYTES_SENT,
+	KIPC_STAT_BYTES_RECEIVED,
+	KIPC_STAT_BUFS_SENT,
+	KIPC_STAT_BUFS_RECEIVED,
+	KIPC_STAT_SEND_WAITS,
+	KIPC_STAT_RECV_WAITS,
+	KIPC_STAT_BUF_ALLOC_WAITS,
+	KIPC_STAT_EVENTS_DROPPED,
+	KIPC_STAT_WORD_WAITS,
+	KIPC_STAT_WORD_WAKES,
+	KIPC_STAT_LENDQS_CREATED,
+	KIPC_STAT_LENDQS_DESTROYED,
+	KIPC_STAT_NAMES_CREATED,
+	KIPC_STAT_NAMES_DESTROYED,
+	KIPC_STAT_SEND_FAILED,
+	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
+};
+
+/**
+ * struct kipc_stats - one CPU's counters, or their sum
+ * @count: indexed by enum kipc_stat
+ */
+struct kipc_stats {
+	u64 count[KIPC_STAT_NR];
+};
+
+DECLARE_PER_CPU(struct kipc_stats, kipc_stats);
+/* Counting on (module parameter "stats"); a patched jump when off. */
+DECLARE_STATIC_KEY_TRUE(kipc_stats_on);
+
+/* Count @n more of @stat on this CPU. Context: any. */
+static inline void kipc_stat_add(enum kipc_stat stat, u64 n)
+{
+	if (static_branch_likely(&kipc_stats_on))
+		this_cpu_add(kipc_stats.count[stat], n);
+}
+
+/* Count one more of @stat on this CPU. Context: any. */
+static inline void kipc_stat_inc(enum kipc_stat stat)
+{
+	if (static_branch_likely(&kipc_stats_on))
+		this_cpu_inc(kipc_stats.count[stat]);
+}
+
+void kipc_stats_read(struct kipc_stats *sum);
+enum kipc_send_fail_reason kipc_send_fail_reason(int err);
+enum kipc_send_fail_reason kipc_stat_send_failed(int err);
+
+/* obj.c: the life every region, channel, lend queue and name shares */
+
+struct kipc_obj;
+
+/**
+ * struct kipc_obj_ops - what differs between the types of objects
+ * @type: the type, as netlink names it
+ * @res: the per-user cap one object of the type counts against
+ * @created: the counter of objects published
+ * @destroyed: the counter of published objects destroyed
+ * @release: drops what the container holds, before its memory is freed;
+ *	copes with a container that was never published or fully built;
+ *	NULL when it holds nothing
+ */
+struct kipc_obj_ops {
+	enum kipc_obj_type type;
+	enum kipc_user_res res;
+	enum kipc_stat created;
+	enum kipc_stat destroyed;
+	void (*release)(struct kipc_obj *obj);
+};
+
+/**
+ * struct kipc_obj - the part every kipc object shares; the first member
+ *	of its container
+ * @ref: the object's references (files, channels bound to a region,
+ *	names, netlink walkers)
+ * @ops: its type
+ * @user: its creator, charged for it (a reference)
+ * @pid: the creating process, for netlink listings (a reference)
+ * @id: its id in its type's index, 0 until published
+ * @rcu: the memory is freed after a grace period, so that walkers of the
+ *	index may try kref_get_unless_zero() on what they find
+ */
+struct kipc_obj {
+	struct kref ref;
+	const struct kipc_obj_ops *ops;
+	struct kipc_user *user;
+	struct pid *pid;
+	u32 id;
+	struct rcu_head rcu;
+};
+
+typedef void kipc_obj_event_fn(u8 cmd, enum kipc_obj_type type, u64 id,
+			       kuid_t owner, enum kipc_send_fail_reason reason,
+			       int err);
+
+int kipc_obj_init(struct kipc_obj *obj, const struct kipc_obj_ops *ops,
+		  struct kipc_user *user);
+int kipc_obj_publish(struct kipc_obj *obj);
+void kipc_obj_get(struct kipc_obj *obj);
+void kipc_obj_put(struct kipc_obj *obj);
+struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
+			       bool (*visible)(const struct kipc_obj *obj,
+					       void *arg),
+			       void *arg);
+void kipc_obj_set_event_sink(kipc_obj_event_fn *fn);
+void kipc_obj_event(const struct kipc_obj *obj, u8 cmd,
+		    enum kipc_send_fail_reason reason, int err);
+void kipc_obj_init_indexes(void);
+void kipc_obj_exit_indexes(void);
+
+/*
+ * The last send end (@receivers_gone false) or the last receive end
+ * (@receivers_gone true: reason pipe) of a channel closed. Context: any.
+ */
+static inline void kipc_event_peer_closed(const struct kipc_obj *obj,
+					  bool receivers_gone)
+{
+	kipc_obj_event(obj, KIPC_CMD_PEER_CLOSED,
+		       receivers_gone ? KIPC_SEND_FAIL_REASON_PIPE : 0, 0);
+}
+
+/* A send found a channel full. Context: any. */
+static inline void kipc_event_queue_full(const struct kipc_obj *obj)
+{
+	kipc_obj_event(obj, KIPC_CMD_QUEUE_FULL, 0, 0);
+}
+
+/*
+ * A send on a channel failed with @err (negative errno): counts it by
+ * reason and announces it. Context: any.
+ */
+static inline void kipc_event_send_failed(const struct kipc_obj *obj, int err)
+{
+	kipc_obj_event(obj, KIPC_CMD_SEND_FAILED, kipc_stat_send_failed(err),
+		       err);
+}
 
 /* main.c: the context */
 
@@ -375,68 +525,8 @@ ssize_t kipc_send_write(struct file *file, const char __user *buf,
 ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
 		       loff_t *ppos);
 
-/*
- * Statistics (stats.c): per-CPU counters, summed when read over netlink.
- * The failed-send counters are indexed by reason: KIPC_STAT_SEND_FAILED +
- * KIPC_SEND_FAIL_REASON_X - 1.
- */
-enum kipc_stat {
-	KIPC_STAT_REGIONS_CREATED,
-	KIPC_STAT_REGIONS_DESTROYED,
-	KIPC_STAT_CHANNELS_CREATED,
-	KIPC_STAT_CHANNELS_DESTROYED,
-	KIPC_STAT_MSGS_SENT,
-	KIPC_STAT_MSGS_RECEIVED,
-	KIPC_STAT_BYTES_SENT,
-	KIPC_STAT_BYTES_RECEIVED,
-	KIPC_STAT_BUFS_SENT,
-	KIPC_STAT_BUFS_RECEIVED,
-	KIPC_STAT_SEND_WAITS,
-	KIPC_STAT_RECV_WAITS,
-	KIPC_STAT_BUF_ALLOC_WAITS,
-	KIPC_STAT_EVENTS_DROPPED,
-	KIPC_STAT_WORD_WAITS,
-	KIPC_STAT_WORD_WAKES,
-	KIPC_STAT_SEND_FAILED,
-	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
-};
-
-/**
- * struct kipc_stats - one CPU's counters, or their sum
- * @count: indexed by enum kipc_stat
- */
-struct kipc_stats {
-	u64 count[KIPC_STAT_NR];
-};
-
-DECLARE_PER_CPU(struct kipc_stats, kipc_stats);
-/* Counting on (module parameter "stats"); a patched jump when off. */
-DECLARE_STATIC_KEY_TRUE(kipc_stats_on);
-
-/* Count @n more of @stat on this CPU. Context: any. */
-static inline void kipc_stat_add(enum kipc_stat stat, u64 n)
-{
-	if (static_branch_likely(&kipc_stats_on))
-		this_cpu_add(kipc_stats.count[stat], n);
-}
-
-/* Count one more of @stat on this CPU. Context: any. */
-static inline void kipc_stat_inc(enum kipc_stat stat)
-{
-	if (static_branch_likely(&kipc_stats_on))
-		this_cpu_inc(kipc_stats.count[stat]);
-}
-
-void kipc_stats_read(struct kipc_stats *sum);
-enum kipc_send_fail_reason kipc_send_fail_reason(int err);
-enum kipc_send_fail_reason kipc_stat_send_failed(int err);
-
 /**
  * struct kipc_nl_region_stat - a region's state, as netlink lists it
- * @id: the region's id
- * @uid: its creator's effective uid
- * @pid: its creator's process id, in the current task's pid namespace
- *	(0 when not visible there)
  * @bytes: size of the region
  * @buf_size: size of each buffer, 0 without a pool
  * @nr_bufs: buffers in the pool
@@ -447,9 +537,6 @@ enum kipc_send_fail_reason kipc_stat_send_failed(int err);
  * @word_wait_ns: time waiters of its words spent queued
  */
 struct kipc_nl_region_stat {
-	u64 id;
-	kuid_t uid;
-	pid_t pid;
 	u64 bytes;
 	u64 buf_size;
 	u32 nr_bufs;
@@ -462,9 +549,6 @@ struct kipc_nl_region_stat {
 
 /**
  * struct kipc_nl_chan_stat - a channel's state, as netlink lists it
- * @id: the channel's id
- * @uid: its creator's effective uid
- * @pid: its creator's process id, in the current task's pid namespace
  * @depth: the most messages queued at once
  * @queued: messages queued now
  * @max_inline: the most inline bytes per message
@@ -475,9 +559,6 @@ struct kipc_nl_region_stat {
  * @msgs_received: messages taken since creation
  */
 struct kipc_nl_chan_stat {
-	u64 id;
-	kuid_t uid;
-	pid_t pid;
 	u32 depth;
 	u32 queued;
 	u32 max_inline;
@@ -488,13 +569,45 @@ struct kipc_nl_chan_stat {
 	u64 msgs_received;
 };
 
-/*
- * Iterators for netlink: copy the state of the live object with the
- * smallest id >= @id into @st. Return 0, or -ENOENT when there is none.
- * Context: process context. Implemented by region.c and chan.c.
+/**
+ * struct kipc_nl_lendq_stat - a lend queue's state, as netlink lists it
+ * @lent: ranges lent and not yet returned
+ * @completions: completions waiting to be reaped
  */
-int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st);
-int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st);
+struct kipc_nl_lendq_stat {
+	u32 lent;
+	u32 completions;
+};
+
+/**
+ * struct kipc_nl_name_stat - a name, as netlink lists it (all of it is
+ *	fixed when the name is published)
+ * @name: the name, NUL-terminated
+ * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @target_id: id of the region or channel
+ * @uid: the name's owner
+ * @gid: the name's group
+ * @mode: its permission bits
+ */
+struct kipc_nl_name_stat {
+	const char *name;
+	u32 kind;
+	u64 target_id;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+};
+
+/*
+ * The state of an object netlink found, copied under the object's lock.
+ * Context: process context; the caller holds a reference on @obj.
+ */
+void kipc_region_nl_stat(struct kipc_obj *obj, struct kipc_nl_region_stat *st);
+void kipc_channel_nl_stat(struct kipc_obj *obj, struct kipc_nl_chan_stat *st);
+void kipc_lendq_nl_stat(struct kipc_obj *obj, struct kipc_nl_lendq_stat *st);
+void kipc_name_nl_stat(struct kipc_obj *obj, struct kipc_nl_name_stat *st);
+bool kipc_name_in_ns(const struct kipc_obj *obj,
+		     const struct ipc_namespace *ns);
 
 /*
  * Netlink (netlink.c): the generic netlink family "kipc". Events are
@@ -503,50 +616,5 @@ int kipc_nl_chan_next_stat(u64 id, struct kipc_nl_chan_stat *st);
  */
 int kipc_nl_init(void);
 void kipc_nl_exit(void);
-void kipc_nl_event(u8 cmd, enum kipc_obj_type type, u64 id, kuid_t owner,
-		   enum kipc_send_fail_reason reason, int err);
-
-/* An object was created (KIPC_CMD_OBJECT_CREATED). Context: any. */
-static inline void kipc_nl_obj_created(enum kipc_obj_type type, u64 id,
-				       kuid_t owner)
-{
-	kipc_nl_event(KIPC_CMD_OBJECT_CREATED, type, id, owner, 0, 0);
-}
-
-/* An object was destroyed (KIPC_CMD_OBJECT_DESTROYED). Context: any. */
-static inline void kipc_nl_obj_destroyed(enum kipc_obj_type type, u64 id,
-					 kuid_t owner)
-{
-	kipc_nl_event(KIPC_CMD_OBJECT_DESTROYED, type, id, owner, 0, 0);
-}
-
-/*
- * The last send end (@receivers_gone false) or the last receive end
- * (@receivers_gone true: reason pipe) of channel @id closed. Context: any.
- */
-static inline void kipc_nl_peer_closed(u64 id, kuid_t owner,
-				       bool receivers_gone)
-{
-	kipc_nl_event(KIPC_CMD_PEER_CLOSED, KIPC_OBJ_TYPE_CHANNEL, id, owner,
-		      receivers_gone ? KIPC_SEND_FAIL_REASON_PIPE : 0, 0);
-}
-
-/* A send found channel @id full. Context: any. */
-static inline void kipc_nl_queue_full(u64 id, kuid_t owner)
-{
-	kipc_nl_event(KIPC_CMD_QUEUE_FULL, KIPC_OBJ_TYPE_CHANNEL, id, owner, 0, 0);
-}
-
-/*
- * A send on channel @id failed with @err (negative errno): counts it by
- * reason and multicasts the event. Context: any.
- */
-static inline void kipc_nl_send_failed(u64 id, kuid_t owner, int err)
-{
-	enum kipc_send_fail_reason reason = kipc_stat_send_failed(err);
-
-	kipc_nl_event(KIPC_CMD_SEND_FAILED, KIPC_OBJ_TYPE_CHANNEL, id, owner,
-		      reason, err);
-}
 
 #endif /* _KIPC_INTERNAL_H */

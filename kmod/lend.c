@@ -56,8 +56,9 @@
 
 /**
  * struct kipc_lendq - a lend queue
- * @ref: one for the file, one per range lent on the queue and not freed
- * @user: the creator, charged for the queue until the last range is freed
+ * @obj: the object; its references: one for the file, one per range lent
+ *	on the queue and not freed. Its user is charged for the queue until
+ *	the last range is freed
  * @lock: protects @done, @nr_lent, @nr_done and @closed
  * @done: completed ranges, oldest first, waiting to be reaped
  * @nr_lent: ranges pinned and not yet completed
@@ -68,8 +69,7 @@
  *	at the head of @done when it takes it off
  */
 struct kipc_lendq {
-	struct kref ref;
-	struct kipc_user *user;
+	struct kipc_obj obj;
 
 	/* protects done, nr_lent, nr_done, closed */
 	spinlock_t lock;
@@ -120,16 +120,22 @@ struct kipc_lend {
 static const struct file_operations kipc_lendq_fops;
 static const struct file_operations kipc_lend_fops;
 
-static void kipc_lendq_free(struct kref *ref)
+static void kipc_lendq_release_obj(struct kipc_obj *obj)
 {
-	struct kipc_lendq *q = container_of(ref, struct kipc_lendq, ref);
+	struct kipc_lendq *q = container_of(obj, struct kipc_lendq, obj);
 
 	/* The file is gone and so is every range: @done is empty. */
 	WARN_ON_ONCE(!list_empty(&q->done) || q->nr_lent);
-	kipc_user_uncharge(q->user, KIPC_RES_LENDQS, 1);
-	kipc_user_put(q->user);
-	kfree(q);
+	mutex_destroy(&q->reap_mutex);
 }
+
+static const struct kipc_obj_ops kipc_lendq_ops = {
+	.type		= KIPC_OBJ_TYPE_LEND_QUEUE,
+	.res		= KIPC_RES_LENDQS,
+	.created	= KIPC_STAT_LENDQS_CREATED,
+	.destroyed	= KIPC_STAT_LENDQS_DESTROYED,
+	.release	= kipc_lendq_release_obj,
+};
 
 /**
  * kipc_lendq_create() - a new lend queue
@@ -146,25 +152,29 @@ struct file *kipc_lendq_create(struct kipc_user *user, unsigned int flags)
 	struct file *file;
 	int ret;
 
-	ret = kipc_user_charge(user, KIPC_RES_LENDQS, 1);
-	if (ret)
-		return ERR_PTR(ret);
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
-	if (!q) {
-		kipc_user_uncharge(user, KIPC_RES_LENDQS, 1);
+	if (!q)
 		return ERR_PTR(-ENOMEM);
+	ret = kipc_obj_init(&q->obj, &kipc_lendq_ops, user);
+	if (ret) {
+		kfree(q);
+		return ERR_PTR(ret);
 	}
-	kipc_user_hold(user);
-	q->user = user;
-	kref_init(&q->ref);
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->done);
 	init_waitqueue_head(&q->wait);
 	mutex_init(&q->reap_mutex);
 	file = anon_inode_getfile("[kipc-lendq]", &kipc_lendq_fops, q,
 				  O_RDONLY | flags);
-	if (IS_ERR(file))
-		kref_put(&q->ref, kipc_lendq_free);
+	if (IS_ERR(file)) {
+		kipc_obj_put(&q->obj);
+		return file;
+	}
+	ret = kipc_obj_publish(&q->obj);
+	if (ret) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
 	return file;
 }
 
@@ -259,7 +269,7 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 	}
 
 	kref_init(&l->ref);
-	kref_get(&q->ref);
+	kipc_obj_get(&q->obj);
 	l->q = q;
 	l->user = user;
 	l->cred = get_current_cred();
@@ -310,7 +320,7 @@ static void kipc_lend_release(struct kref *ref)
 		kfree(l);
 	/* Pairs with prepare_to_wait() in kipc_wait_until() and poll. */
 	wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
-	kref_put(&q->ref, kipc_lendq_free);
+	kipc_obj_put(&q->obj);
 }
 
 /**
@@ -578,7 +588,7 @@ static int kipc_lendq_release(struct inode *inode, struct file *file)
 	list_for_each_entry_safe(l, tmp, &done, node)
 		kfree(l);
 	/* Ranges still lent hold the queue and are freed when they return. */
-	kref_put(&q->ref, kipc_lendq_free);
+	kipc_obj_put(&q->obj);
 	return 0;
 }
 
@@ -599,8 +609,8 @@ static void kipc_lendq_show_fdinfo(struct seq_file *m, struct file *file)
 	lent = q->nr_lent;
 	done = q->nr_done;
 	spin_unlock(&q->lock);
-	seq_printf(m, "kipc-object:\tlend-queue\nkipc-lent:\t%u\n"
-		   "kipc-completions:\t%u\n", lent, done);
+	seq_printf(m, "kipc-object:\tlend-queue\nkipc-id:\t%u\nkipc-lent:\t%u\n"
+		   "kipc-completions:\t%u\n", q->obj.id, lent, done);
 }
 
 static const struct file_operations kipc_lendq_fops = {
@@ -612,3 +622,18 @@ static const struct file_operations kipc_lendq_fops = {
 	.show_fdinfo	= kipc_lendq_show_fdinfo,
 	.llseek		= noop_llseek,
 };
+
+/**
+ * kipc_lendq_nl_stat() - a lend queue's state, for netlink
+ * @obj: the queue's object, with a reference held by the caller
+ * @st: out
+ */
+void kipc_lendq_nl_stat(struct kipc_obj *obj, struct kipc_nl_lendq_stat *st)
+{
+	struct kipc_lendq *q = container_of(obj, struct kipc_lendq, obj);
+
+	spin_lock(&q->lock);
+	st->lent = q->nr_lent;
+	st->completions = q->nr_done;
+	spin_unlock(&q->lock);
+}

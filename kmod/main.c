@@ -72,6 +72,7 @@ static int __init kipc_init(void)
 {
 	int ret;
 
+	kipc_obj_init_indexes();
 	ret = kipc_waitq_init();
 	if (ret)
 		return ret;
@@ -101,6 +102,7 @@ static void __exit kipc_exit(void)
 	kipc_names_exit();
 	kipc_nl_exit();
 	kipc_waitq_exit();
+	kipc_obj_exit_indexes();
 }
 
 module_init(kipc_init);

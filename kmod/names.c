@@ -43,10 +43,13 @@ struct kipc_names_ns {
 
 /**
  * struct kipc_name - a published name
+ * @obj: the object: the name table holds one reference until the name is
+ *	removed, netlink walkers take others. Its user (the publisher) is
+ *	charged for the name
  * @hnode: in kipc_names, hashed by namespace and name
  * @node: in its namespace's @names
- * @nsr: its namespace's record
- * @user: the publisher's kipc record, charged for the name (a reference)
+ * @nsr: its namespace's record, NULL once removed
+ * @ns: its namespace, only compared (netlink lists a namespace's names)
  * @seq: unique among the names ever published, for kipc_name_unpublish()
  * @uid: owner
  * @gid: group
@@ -55,14 +58,16 @@ struct kipc_names_ns {
  * @region: with KIPC_NAME_REGION, the region (a reference)
  * @channel: with KIPC_NAME_SEND or _RECV, the channel and one count of the
  *	end (kipc_channel_end_get())
+ * @target_id: the id of @region or @channel
  * @hash: hash of @name
  * @name: NUL-terminated
  */
 struct kipc_name {
+	struct kipc_obj obj;
 	struct hlist_node hnode;
 	struct list_head node;
 	struct kipc_names_ns *nsr;
-	struct kipc_user *user;
+	const struct ipc_namespace *ns;
 	u64 seq;
 	kuid_t uid;
 	kgid_t gid;
@@ -70,8 +75,16 @@ struct kipc_name {
 	u32 kind;
 	struct kipc_region *region;
 	struct kipc_channel *channel;
+	u64 target_id;
 	u32 hash;
 	char name[];
+};
+
+static const struct kipc_obj_ops kipc_name_ops = {
+	.type		= KIPC_OBJ_TYPE_NAME,
+	.res		= KIPC_RES_NAMES,
+	.created	= KIPC_STAT_NAMES_CREATED,
+	.destroyed	= KIPC_STAT_NAMES_DESTROYED,
 };
 
 /* protects kipc_names, kipc_names_nss, kipc_nr_names, kipc_names_seq */
@@ -127,20 +140,24 @@ static void kipc_names_prune(void)
 	}
 }
 
+/* Drop the region, or the count of the channel end, that @n holds. */
+static void kipc_name_drop_target(struct kipc_name *n)
+{
+	if (n->kind == KIPC_NAME_REGION)
+		kipc_region_put(n->region);
+	else
+		kipc_channel_end_put(n->channel, n->kind == KIPC_NAME_SEND);
+}
+
 /* Drop the objects of removed names. Context: kipc_names_lock not held. */
 static void kipc_names_free(struct list_head *dead)
 {
 	struct kipc_name *n, *tmp;
 
 	list_for_each_entry_safe(n, tmp, dead, node) {
-		if (n->kind == KIPC_NAME_REGION)
-			kipc_region_put(n->region);
-		else
-			kipc_channel_end_put(n->channel,
-					     n->kind == KIPC_NAME_SEND);
-		kipc_user_uncharge(n->user, KIPC_RES_NAMES, 1);
-		kipc_user_put(n->user);
-		kfree(n);
+		kipc_name_drop_target(n);
+		list_del(&n->node);
+		kipc_obj_put(&n->obj);
 	}
 }
 
@@ -214,28 +231,40 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 {
 	struct kipc_region_handle *rh = kipc_region_handle_of(req->file);
 	struct kipc_names_ns *nsr = NULL, *it;
-	struct kipc_channel *c;
 	size_t len = strlen(req->name);
+	struct kipc_channel *c = NULL;
 	struct kipc_name *n;
 	int ret;
 
 	if (kipc_nr_names >= kipc_max_names())
 		return ERR_PTR(-ENOSPC);
-	ret = kipc_user_charge(req->user, KIPC_RES_NAMES, 1);
-	if (ret)
-		return ERR_PTR(ret);
-	n = kzalloc(struct_size(n, name, len + 1), GFP_KERNEL_ACCOUNT);
-	if (!n) {
-		kipc_user_uncharge(req->user, KIPC_RES_NAMES, 1);
-		return ERR_PTR(-ENOMEM);
+	if (!rh) {
+		c = kipc_channel_of_send(req->file);
+		if (!c && !kipc_channel_of_recv(req->file))
+			return ERR_PTR(-EINVAL);
 	}
-	kipc_user_hold(req->user);
-	n->user = req->user;
+	n = kzalloc(struct_size(n, name, len + 1), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+	ret = kipc_obj_init(&n->obj, &kipc_name_ops, req->user);
+	if (ret) {
+		kfree(n);
+		return ERR_PTR(ret);
+	}
 	memcpy(n->name, req->name, len + 1);
+	n->ns = ns;
 	n->hash = hash;
 	n->uid = current_euid();
 	n->gid = current_egid();
 	n->mode = req->mode;
+	if (rh) {
+		n->kind = KIPC_NAME_REGION;
+	} else if (c) {
+		n->kind = KIPC_NAME_SEND;
+	} else {
+		c = kipc_channel_of_recv(req->file);
+		n->kind = KIPC_NAME_RECV;
+	}
 
 	list_for_each_entry(it, &kipc_names_nss, node) {
 		if (it->ns == ns) {
@@ -245,33 +274,27 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 	}
 	if (!nsr) {
 		nsr = kzalloc(sizeof(*nsr), GFP_KERNEL_ACCOUNT);
-		if (!nsr) {
-			ret = -ENOMEM;
-			goto out_free_name;
-		}
+		ret = -ENOMEM;
+		if (!nsr)
+			goto out_put_name;
 		INIT_LIST_HEAD(&nsr->names);
 	}
-
-	c = kipc_channel_of_send(req->file);
-	if (c) {
-		n->kind = KIPC_NAME_SEND;
-	} else {
-		c = kipc_channel_of_recv(req->file);
-		n->kind = KIPC_NAME_RECV;
-	}
+	/* The caller's file holds the region or the end: it cannot be gone. */
 	if (rh) {
-		n->kind = KIPC_NAME_REGION;
 		n->region = rh->region;
 		kipc_region_get(n->region);
-	} else if (!c) {
-		ret = -EINVAL;
-		goto out_free_nsr;
+		n->target_id = kipc_region_id(n->region);
 	} else {
-		/* The caller's file holds the end: it cannot be gone. */
 		ret = kipc_channel_end_get(c, n->kind == KIPC_NAME_SEND);
 		if (ret)
 			goto out_free_nsr;
 		n->channel = c;
+		n->target_id = kipc_channel_id(c);
+	}
+	ret = kipc_obj_publish(&n->obj);
+	if (ret) {
+		kipc_name_drop_target(n);
+		goto out_free_nsr;
 	}
 
 	if (list_empty(&nsr->names) && !nsr->ns) {
@@ -288,10 +311,8 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 out_free_nsr:
 	if (!nsr->ns)
 		kfree(nsr);
-out_free_name:
-	kipc_user_uncharge(n->user, KIPC_RES_NAMES, 1);
-	kipc_user_put(n->user);
-	kfree(n);
+out_put_name:
+	kipc_obj_put(&n->obj);
 	return ERR_PTR(ret);
 }
 
@@ -465,4 +486,34 @@ void kipc_names_exit(void)
 	kipc_names_prune();
 	mutex_unlock(&kipc_names_lock);
 	kipc_names_free(&dead);
+}
+
+/**
+ * kipc_name_in_ns() - whether a name belongs to an IPC namespace
+ * @obj: the name's object
+ * @ns: the namespace
+ *
+ * Context: any; reads only what is fixed before the name is published.
+ */
+bool kipc_name_in_ns(const struct kipc_obj *obj,
+		     const struct ipc_namespace *ns)
+{
+	return container_of(obj, struct kipc_name, obj)->ns == ns;
+}
+
+/**
+ * kipc_name_nl_stat() - a name, for netlink
+ * @obj: the name's object, with a reference held by the caller
+ * @st: out: points into the name, valid while the reference is held
+ */
+void kipc_name_nl_stat(struct kipc_obj *obj, struct kipc_nl_name_stat *st)
+{
+	struct kipc_name *n = container_of(obj, struct kipc_name, obj);
+
+	st->name = n->name;
+	st->kind = n->kind;
+	st->target_id = n->target_id;
+	st->uid = n->uid;
+	st->gid = n->gid;
+	st->mode = n->mode;
 }

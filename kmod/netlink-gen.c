@@ -43,8 +43,30 @@ static const struct nla_policy kipc_user_get_dump_nl_policy[KIPC_A_USER_UID + 1]
 	[KIPC_A_USER_UID] = { .type = NLA_U32, },
 };
 
+/* KIPC_CMD_LEND_QUEUE_GET - do */
+static const struct nla_policy kipc_lend_queue_get_do_nl_policy[KIPC_A_LEND_QUEUE_ID + 1] = {
+	[KIPC_A_LEND_QUEUE_ID] = { .type = NLA_U64, },
+};
+
+/* KIPC_CMD_LEND_QUEUE_GET - dump */
+static const struct nla_policy kipc_lend_queue_get_dump_nl_policy[KIPC_A_LEND_QUEUE_PID + 1] = {
+	[KIPC_A_LEND_QUEUE_UID] = { .type = NLA_U32, },
+	[KIPC_A_LEND_QUEUE_PID] = { .type = NLA_U32, },
+};
+
+/* KIPC_CMD_NAME_GET - do */
+static const struct nla_policy kipc_name_get_do_nl_policy[KIPC_A_NAME_ID + 1] = {
+	[KIPC_A_NAME_ID] = { .type = NLA_U64, },
+};
+
+/* KIPC_CMD_NAME_GET - dump */
+static const struct nla_policy kipc_name_get_dump_nl_policy[KIPC_A_NAME_PID + 1] = {
+	[KIPC_A_NAME_UID] = { .type = NLA_U32, },
+	[KIPC_A_NAME_PID] = { .type = NLA_U32, },
+};
+
 /* Ops table for kipc */
-const struct genl_split_ops kipc_nl_ops[7] = {
+const struct genl_split_ops kipc_nl_ops[11] = {
 	{
 		.cmd	= KIPC_CMD_STATS_GET,
 		.doit	= kipc_nl_stats_get_doit,
@@ -90,6 +112,34 @@ const struct genl_split_ops kipc_nl_ops[7] = {
 		.dumpit		= kipc_nl_user_get_dumpit,
 		.policy		= kipc_user_get_dump_nl_policy,
 		.maxattr	= KIPC_A_USER_UID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= KIPC_CMD_LEND_QUEUE_GET,
+		.doit		= kipc_nl_lend_queue_get_doit,
+		.policy		= kipc_lend_queue_get_do_nl_policy,
+		.maxattr	= KIPC_A_LEND_QUEUE_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_LEND_QUEUE_GET,
+		.dumpit		= kipc_nl_lend_queue_get_dumpit,
+		.policy		= kipc_lend_queue_get_dump_nl_policy,
+		.maxattr	= KIPC_A_LEND_QUEUE_PID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= KIPC_CMD_NAME_GET,
+		.doit		= kipc_nl_name_get_doit,
+		.policy		= kipc_name_get_do_nl_policy,
+		.maxattr	= KIPC_A_NAME_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_NAME_GET,
+		.dumpit		= kipc_nl_name_get_dumpit,
+		.policy		= kipc_name_get_dump_nl_policy,
+		.maxattr	= KIPC_A_NAME_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 };

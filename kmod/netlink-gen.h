@@ -13,7 +13,7 @@
 #include <compat.h>
 
 /* Ops table for kipc */
-extern const struct genl_split_ops kipc_nl_ops[7];
+extern const struct genl_split_ops kipc_nl_ops[11];
 
 int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info);
@@ -23,6 +23,11 @@ int kipc_nl_channel_get_dumpit(struct sk_buff *skb,
 			       struct netlink_callback *cb);
 int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_user_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int kipc_nl_lend_queue_get_doit(struct sk_buff *skb, struct genl_info *info);
+int kipc_nl_lend_queue_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb);
+int kipc_nl_name_get_doit(struct sk_buff *skb, struct genl_info *info);
+int kipc_nl_name_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 enum {
 	KIPC_NLGRP_EVENTS,

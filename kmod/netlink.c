@@ -17,13 +17,18 @@
  * not leak. The events group carries every user's events, so subscribing
  * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
  *
- * Dumps walk objects in increasing id order (users in increasing uid
- * order) through the *_next_stat() iterators of region.c, chan.c and
- * limits.c, which copy one object's state under its lock: no lock is held
- * across messages, and the cursor (the next id to visit, in cb->ctx) stays
- * valid whatever is created or destroyed between two messages of the dump.
+ * Dumps walk objects in increasing id order through kipc_obj_next(), which
+ * judges visibility from the object's owner, creator and (for names) IPC
+ * namespace before anything else of it is read, and hands back a reference;
+ * each type's fill function then copies its state under the object's lock.
+ * Users are walked in increasing uid order by kipc_user_next_stat(). No
+ * lock is held across messages, and the cursor (the next id to visit, in
+ * cb->ctx) stays valid whatever is created or destroyed between two
+ * messages of the dump.
  */
 #include <linux/cred.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <net/genetlink.h>
@@ -64,6 +69,10 @@ static const u16 kipc_nl_stat_attrs[KIPC_STAT_SEND_FAILED] = {
 	[KIPC_STAT_EVENTS_DROPPED]	= KIPC_A_STATS_EVENTS_DROPPED,
 	[KIPC_STAT_WORD_WAITS]		= KIPC_A_STATS_WORD_WAITS,
 	[KIPC_STAT_WORD_WAKES]		= KIPC_A_STATS_WORD_WAKES,
+	[KIPC_STAT_LENDQS_CREATED]	= KIPC_A_STATS_LENDQS_CREATED,
+	[KIPC_STAT_LENDQS_DESTROYED]	= KIPC_A_STATS_LENDQS_DESTROYED,
+	[KIPC_STAT_NAMES_CREATED]	= KIPC_A_STATS_NAMES_CREATED,
+	[KIPC_STAT_NAMES_DESTROYED]	= KIPC_A_STATS_NAMES_DESTROYED,
 };
 
 static int kipc_nl_put_u64(struct sk_buff *skb, int attr, u64 val, int pad)
@@ -152,6 +161,7 @@ out_free_msg:
  * @admin: CAP_SYS_ADMIN: every object is visible
  * @euid: otherwise only objects charged to this user (kipc_user_key() of
  *	the requester) are
+ * @ipc_ns: the requester's IPC namespace: only its names are listed
  * @uid: filter on the creator's uid, when @has_uid
  * @pid: filter on the creator's pid (caller's pid namespace), when @has_pid
  * @has_uid: @uid is set
@@ -160,6 +170,7 @@ out_free_msg:
 struct kipc_nl_viewer {
 	bool admin;
 	kuid_t euid;
+	const struct ipc_namespace *ipc_ns;
 	kuid_t uid;
 	pid_t pid;
 	bool has_uid;
@@ -171,6 +182,7 @@ static void kipc_nl_viewer_init(struct kipc_nl_viewer *v, struct sk_buff *skb)
 	memset(v, 0, sizeof(*v));
 	v->admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	v->euid = kipc_user_key(current_cred());
+	v->ipc_ns = current->nsproxy->ipc_ns;
 }
 
 /* Parse the uid and pid filters of a dump request. */
@@ -195,14 +207,26 @@ static int kipc_nl_viewer_filter(struct kipc_nl_viewer *v, struct sk_buff *skb,
 	return 0;
 }
 
+/* Whether a user record or an object's owner and creator pass the viewer. */
 static bool kipc_nl_visible(const struct kipc_nl_viewer *v, kuid_t owner,
-			    pid_t pid)
+			    struct pid *pid)
 {
 	if (!v->admin && !uid_eq(owner, v->euid))
 		return false;
 	if (v->has_uid && !uid_eq(owner, v->uid))
 		return false;
-	return !v->has_pid || pid == v->pid;
+	return !v->has_pid || (pid && pid_vnr(pid) == v->pid);
+}
+
+/* For kipc_obj_next(): @arg is the viewer. Context: RCU read side. */
+static bool kipc_nl_obj_visible(const struct kipc_obj *obj, void *arg)
+{
+	const struct kipc_nl_viewer *v = arg;
+
+	if (obj->ops->type == KIPC_OBJ_TYPE_NAME &&
+	    !kipc_name_in_ns(obj, v->ipc_ns))
+		return false;
+	return kipc_nl_visible(v, obj->user->uid, obj->pid);
 }
 
 /**
@@ -251,46 +275,77 @@ static u32 kipc_nl_uid(struct sk_buff *req, kuid_t uid)
 }
 
 static int kipc_nl_fill_region(struct sk_buff *skb, struct sk_buff *req,
-			       const struct kipc_nl_region_stat *st)
+			       struct kipc_obj *obj)
 {
-	if (kipc_nl_put_u64(skb, KIPC_A_REGION_ID, st->id, KIPC_A_REGION_PAD) ||
-	    nla_put_u32(skb, KIPC_A_REGION_UID, kipc_nl_uid(req, st->uid)) ||
-	    nla_put_u32(skb, KIPC_A_REGION_PID, st->pid) ||
-	    kipc_nl_put_u64(skb, KIPC_A_REGION_BYTES, st->bytes,
+	struct kipc_nl_region_stat st;
+
+	kipc_region_nl_stat(obj, &st);
+	if (kipc_nl_put_u64(skb, KIPC_A_REGION_BYTES, st.bytes,
 			    KIPC_A_REGION_PAD) ||
-	    kipc_nl_put_u64(skb, KIPC_A_REGION_BUF_SIZE, st->buf_size,
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_BUF_SIZE, st.buf_size,
 			    KIPC_A_REGION_PAD) ||
-	    nla_put_u32(skb, KIPC_A_REGION_NR_BUFS, st->nr_bufs) ||
-	    nla_put_u32(skb, KIPC_A_REGION_NR_FREE, st->nr_free) ||
-	    nla_put_u32(skb, KIPC_A_REGION_NR_IN_FLIGHT, st->nr_in_flight) ||
-	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAITS, st->word_waits,
+	    nla_put_u32(skb, KIPC_A_REGION_NR_BUFS, st.nr_bufs) ||
+	    nla_put_u32(skb, KIPC_A_REGION_NR_FREE, st.nr_free) ||
+	    nla_put_u32(skb, KIPC_A_REGION_NR_IN_FLIGHT, st.nr_in_flight) ||
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAITS, st.word_waits,
 			    KIPC_A_REGION_PAD) ||
-	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAKES, st->word_wakes,
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAKES, st.word_wakes,
 			    KIPC_A_REGION_PAD) ||
-	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAIT_NS, st->word_wait_ns,
+	    kipc_nl_put_u64(skb, KIPC_A_REGION_WORD_WAIT_NS, st.word_wait_ns,
 			    KIPC_A_REGION_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
 
-static int kipc_nl_fill_chan(struct sk_buff *skb, struct sk_buff *req,
-			     const struct kipc_nl_chan_stat *st)
+static int kipc_nl_fill_channel(struct sk_buff *skb, struct sk_buff *req,
+				struct kipc_obj *obj)
 {
-	if (kipc_nl_put_u64(skb, KIPC_A_CHANNEL_ID, st->id,
+	struct kipc_nl_chan_stat st;
+
+	kipc_channel_nl_stat(obj, &st);
+	if (nla_put_u32(skb, KIPC_A_CHANNEL_DEPTH, st.depth) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_QUEUED, st.queued) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_MAX_INLINE, st.max_inline) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_SENDERS, st.senders) ||
+	    nla_put_u32(skb, KIPC_A_CHANNEL_RECEIVERS, st.receivers) ||
+	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_REGION_ID, st.region_id,
 			    KIPC_A_CHANNEL_PAD) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_UID, kipc_nl_uid(req, st->uid)) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_PID, st->pid) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_DEPTH, st->depth) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_QUEUED, st->queued) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_MAX_INLINE, st->max_inline) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_SENDERS, st->senders) ||
-	    nla_put_u32(skb, KIPC_A_CHANNEL_RECEIVERS, st->receivers) ||
-	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_REGION_ID, st->region_id,
-			    KIPC_A_CHANNEL_PAD) ||
-	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_SENT, st->msgs_sent,
+	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_SENT, st.msgs_sent,
 			    KIPC_A_CHANNEL_PAD) ||
 	    kipc_nl_put_u64(skb, KIPC_A_CHANNEL_MSGS_RECEIVED,
-			    st->msgs_received, KIPC_A_CHANNEL_PAD))
+			    st.msgs_received, KIPC_A_CHANNEL_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kipc_nl_fill_lendq(struct sk_buff *skb, struct sk_buff *req,
+			      struct kipc_obj *obj)
+{
+	struct kipc_nl_lendq_stat st;
+
+	kipc_lendq_nl_stat(obj, &st);
+	if (nla_put_u32(skb, KIPC_A_LEND_QUEUE_LENT, st.lent) ||
+	    nla_put_u32(skb, KIPC_A_LEND_QUEUE_COMPLETIONS, st.completions))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int kipc_nl_fill_name(struct sk_buff *skb, struct sk_buff *req,
+			     struct kipc_obj *obj)
+{
+	struct user_namespace *ns = sk_user_ns(NETLINK_CB(req).sk);
+	struct kipc_nl_name_stat st;
+
+	kipc_name_nl_stat(obj, &st);
+	if (nla_put_string(skb, KIPC_A_NAME_NAME, st.name) ||
+	    nla_put_u32(skb, KIPC_A_NAME_KIND, st.kind) ||
+	    kipc_nl_put_u64(skb, KIPC_A_NAME_TARGET_ID, st.target_id,
+			    KIPC_A_NAME_PAD) ||
+	    nla_put_u32(skb, KIPC_A_NAME_OWNER_UID,
+			from_kuid_munged(ns, st.uid)) ||
+	    nla_put_u32(skb, KIPC_A_NAME_OWNER_GID,
+			from_kgid_munged(ns, st.gid)) ||
+	    nla_put_u32(skb, KIPC_A_NAME_MODE, st.mode))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -327,144 +382,53 @@ static int kipc_nl_fill_user(struct sk_buff *skb, struct sk_buff *req,
 }
 
 /*
- * One object kind as the get commands see it: how to find the next object
- * from an id, and how to put it in a message. @stat is a scratch area of
- * @stat_size bytes; @id, @uid and @pid read the common fields from it.
+ * One type of object as the get commands see it: its command, the
+ * attributes of the fields every object has, and how to put the rest of an
+ * object in a message.
  */
 struct kipc_nl_kind {
+	enum kipc_obj_type type;
 	u8 cmd;
-	int id_attr, uid_attr, pid_attr;
-	int (*next)(u64 id, void *stat);
-	int (*fill)(struct sk_buff *skb, struct sk_buff *req, const void *stat);
-	u64 (*id)(const void *stat);
-	kuid_t (*uid)(const void *stat);
-	pid_t (*pid)(const void *stat);
+	int id_attr, uid_attr, pid_attr, pad_attr;
+	int (*fill)(struct sk_buff *skb, struct sk_buff *req,
+		    struct kipc_obj *obj);
 };
 
-static int kipc_nl_region_next(u64 id, void *st)
-{
-	return kipc_nl_region_next_stat(id, st);
-}
-
-static int kipc_nl_region_fill(struct sk_buff *skb, struct sk_buff *req,
-			       const void *st)
-{
-	return kipc_nl_fill_region(skb, req, st);
-}
-
-static u64 kipc_nl_region_id(const void *st)
-{
-	return ((const struct kipc_nl_region_stat *)st)->id;
-}
-
-static kuid_t kipc_nl_region_uid(const void *st)
-{
-	return ((const struct kipc_nl_region_stat *)st)->uid;
-}
-
-static pid_t kipc_nl_region_pid(const void *st)
-{
-	return ((const struct kipc_nl_region_stat *)st)->pid;
-}
-
-static int kipc_nl_chan_next(u64 id, void *st)
-{
-	return kipc_nl_chan_next_stat(id, st);
-}
-
-static int kipc_nl_chan_fill(struct sk_buff *skb, struct sk_buff *req,
-			     const void *st)
-{
-	return kipc_nl_fill_chan(skb, req, st);
-}
-
-static u64 kipc_nl_chan_id(const void *st)
-{
-	return ((const struct kipc_nl_chan_stat *)st)->id;
-}
-
-static kuid_t kipc_nl_chan_uid(const void *st)
-{
-	return ((const struct kipc_nl_chan_stat *)st)->uid;
-}
-
-static pid_t kipc_nl_chan_pid(const void *st)
-{
-	return ((const struct kipc_nl_chan_stat *)st)->pid;
-}
-
-/* A user record's "id" is its kuid value: dumps go in uid order. */
-static int kipc_nl_user_next(u64 uid, void *st)
-{
-	return kipc_user_next_stat(uid, st);
-}
-
-static int kipc_nl_user_fill(struct sk_buff *skb, struct sk_buff *req,
-			     const void *st)
-{
-	return kipc_nl_fill_user(skb, req, st);
-}
-
-static u64 kipc_nl_user_id(const void *st)
-{
-	return __kuid_val(((const struct kipc_user_stat *)st)->uid);
-}
-
-static kuid_t kipc_nl_user_uid(const void *st)
-{
-	return ((const struct kipc_user_stat *)st)->uid;
-}
-
-/* Users have no creating process: no pid filter applies to them. */
-static pid_t kipc_nl_user_pid(const void *st)
-{
-	return 0;
-}
-
-static const struct kipc_nl_kind kipc_nl_region_kind = {
-	.cmd		= KIPC_CMD_REGION_GET,
-	.id_attr	= KIPC_A_REGION_ID,
-	.uid_attr	= KIPC_A_REGION_UID,
-	.pid_attr	= KIPC_A_REGION_PID,
-	.next		= kipc_nl_region_next,
-	.fill		= kipc_nl_region_fill,
-	.id		= kipc_nl_region_id,
-	.uid		= kipc_nl_region_uid,
-	.pid		= kipc_nl_region_pid,
+static const struct kipc_nl_kind kipc_nl_kinds[KIPC_OBJ_TYPE_MAX + 1] = {
+	[KIPC_OBJ_TYPE_REGION] = {
+		KIPC_OBJ_TYPE_REGION, KIPC_CMD_REGION_GET, KIPC_A_REGION_ID,
+		KIPC_A_REGION_UID, KIPC_A_REGION_PID, KIPC_A_REGION_PAD,
+		kipc_nl_fill_region },
+	[KIPC_OBJ_TYPE_CHANNEL] = {
+		KIPC_OBJ_TYPE_CHANNEL, KIPC_CMD_CHANNEL_GET, KIPC_A_CHANNEL_ID,
+		KIPC_A_CHANNEL_UID, KIPC_A_CHANNEL_PID, KIPC_A_CHANNEL_PAD,
+		kipc_nl_fill_channel },
+	[KIPC_OBJ_TYPE_LEND_QUEUE] = {
+		KIPC_OBJ_TYPE_LEND_QUEUE, KIPC_CMD_LEND_QUEUE_GET,
+		KIPC_A_LEND_QUEUE_ID, KIPC_A_LEND_QUEUE_UID,
+		KIPC_A_LEND_QUEUE_PID, KIPC_A_LEND_QUEUE_PAD, kipc_nl_fill_lendq },
+	[KIPC_OBJ_TYPE_NAME] = {
+		KIPC_OBJ_TYPE_NAME, KIPC_CMD_NAME_GET, KIPC_A_NAME_ID,
+		KIPC_A_NAME_UID, KIPC_A_NAME_PID, KIPC_A_NAME_PAD,
+		kipc_nl_fill_name },
 };
 
-static const struct kipc_nl_kind kipc_nl_chan_kind = {
-	.cmd		= KIPC_CMD_CHANNEL_GET,
-	.id_attr	= KIPC_A_CHANNEL_ID,
-	.uid_attr	= KIPC_A_CHANNEL_UID,
-	.pid_attr	= KIPC_A_CHANNEL_PID,
-	.next		= kipc_nl_chan_next,
-	.fill		= kipc_nl_chan_fill,
-	.id		= kipc_nl_chan_id,
-	.uid		= kipc_nl_chan_uid,
-	.pid		= kipc_nl_chan_pid,
-};
+/* Put the fields every object has, then its type's. */
+static int kipc_nl_fill_obj(const struct kipc_nl_kind *kind,
+			    struct sk_buff *skb, struct sk_buff *req,
+			    struct kipc_obj *obj)
+{
+	if (kipc_nl_put_u64(skb, kind->id_attr, obj->id, kind->pad_attr) ||
+	    nla_put_u32(skb, kind->uid_attr, kipc_nl_uid(req, obj->user->uid)) ||
+	    nla_put_u32(skb, kind->pid_attr, pid_vnr(obj->pid)))
+		return -EMSGSIZE;
+	return kind->fill(skb, req, obj);
+}
 
-static const struct kipc_nl_kind kipc_nl_user_kind = {
-	.cmd		= KIPC_CMD_USER_GET,
-	.uid_attr	= KIPC_A_USER_UID,
-	.next		= kipc_nl_user_next,
-	.fill		= kipc_nl_user_fill,
-	.id		= kipc_nl_user_id,
-	.uid		= kipc_nl_user_uid,
-	.pid		= kipc_nl_user_pid,
-};
-
-union kipc_nl_stat {
-	struct kipc_nl_region_stat region;
-	struct kipc_nl_chan_stat chan;
-	struct kipc_user_stat user;
-};
-
-/* Reply to a do with the one record @st of @kind. */
+/* Reply to a do with @obj. */
 static int kipc_nl_get_reply(const struct kipc_nl_kind *kind,
 			     struct sk_buff *skb, struct genl_info *info,
-			     const union kipc_nl_stat *st)
+			     struct kipc_obj *obj)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -473,7 +437,7 @@ static int kipc_nl_get_reply(const struct kipc_nl_kind *kind,
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0, kind->cmd);
-	if (!hdr || kind->fill(msg, skb, st)) {
+	if (!hdr || kipc_nl_fill_obj(kind, msg, skb, obj)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -485,7 +449,7 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 			    struct sk_buff *skb, struct genl_info *info)
 {
 	struct kipc_nl_viewer viewer;
-	union kipc_nl_stat st;
+	struct kipc_obj *obj;
 	u64 id;
 	int ret;
 
@@ -495,48 +459,53 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 	}
 	id = nla_get_u64(info->attrs[kind->id_attr]);
 	kipc_nl_viewer_init(&viewer, skb);
-	ret = kind->next(id, &st);
-	if (ret || kind->id(&st) != id ||
-	    !kipc_nl_visible(&viewer, kind->uid(&st), kind->pid(&st))) {
+	obj = kipc_obj_next(kind->type, id, kipc_nl_obj_visible, &viewer);
+	if (obj && obj->id != id) {
+		kipc_obj_put(obj);
+		obj = NULL;
+	}
+	if (!obj) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->id_attr],
 				    "no object with this id");
 		return -ENOENT;
 	}
-	return kipc_nl_get_reply(kind, skb, info, &st);
+	ret = kipc_nl_get_reply(kind, skb, info, obj);
+	kipc_obj_put(obj);
+	return ret;
+}
+
+/* Start a message of a dump; NULL when @skb is full. */
+static void *kipc_nl_dump_put(struct sk_buff *skb, struct netlink_callback *cb,
+			      u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &kipc_nl_family, NLM_F_MULTI, cmd);
 }
 
 static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
 			      struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
-	union kipc_nl_stat st;
+	struct kipc_obj *obj;
 	void *hdr;
 	int ret;
 
 	ret = kipc_nl_dump_start(cb, kind->uid_attr, kind->pid_attr);
 	if (ret)
 		return ret;
-	while (!kind->next(ctx->next_id, &st)) {
-		u64 id = kind->id(&st);
-
-		if (kipc_nl_visible(&ctx->viewer, kind->uid(&st),
-				    kind->pid(&st))) {
-			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq, &kipc_nl_family,
-					  NLM_F_MULTI, kind->cmd);
-			if (!hdr)
-				break;
-			if (kind->fill(skb, cb->skb, &st)) {
-				genlmsg_cancel(skb, hdr);
-				break;
-			}
+	while ((obj = kipc_obj_next(kind->type, ctx->next_id,
+				    kipc_nl_obj_visible, &ctx->viewer))) {
+		hdr = kipc_nl_dump_put(skb, cb, kind->cmd);
+		ret = hdr ? kipc_nl_fill_obj(kind, skb, cb->skb, obj) : -EMSGSIZE;
+		if (!ret) {
 			genlmsg_end(skb, hdr);
+			ctx->next_id = (u64)obj->id + 1;
+		} else if (hdr) {
+			genlmsg_cancel(skb, hdr);
 		}
-		if (id == U64_MAX) {
-			ctx->next_id = id;	/* nothing can follow */
-			return 0;
-		}
-		ctx->next_id = id + 1;
+		kipc_obj_put(obj);
+		if (ret)
+			break;
 	}
 	return skb->len;
 }
@@ -546,13 +515,14 @@ static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
  * @skb: the request
  * @info: its header and attributes (policy: id)
  *
+ * The do handlers of every object type: region, channel, lend-queue, name.
  * Context: process context.
- * Return: 0, or -EINVAL (id missing), -ENOENT (no region with that id that
- * the caller may see), -ENOMEM, -EMSGSIZE.
+ * Return: 0, or -EINVAL (id missing), -ENOENT (no object of the type with
+ * that id that the caller may see), -ENOMEM, -EMSGSIZE.
  */
 int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return kipc_nl_get_doit(&kipc_nl_region_kind, skb, info);
+	return kipc_nl_get_doit(&kipc_nl_kinds[KIPC_OBJ_TYPE_REGION], skb, info);
 }
 
 /**
@@ -560,39 +530,47 @@ int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info)
  * @skb: the message to fill
  * @cb: the dump's state (policy: uid, pid filters)
  *
+ * The dump handlers of every object type: region, channel, lend-queue,
+ * name (names: only those of the caller's IPC namespace).
  * Context: process context.
  * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
  */
 int kipc_nl_region_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return kipc_nl_get_dumpit(&kipc_nl_region_kind, skb, cb);
+	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_REGION], skb, cb);
 }
 
-/**
- * kipc_nl_channel_get_doit() - KIPC_CMD_CHANNEL_GET do: one channel by id
- * @skb: the request
- * @info: its header and attributes (policy: id)
- *
- * Context: process context.
- * Return: 0, or -EINVAL (id missing), -ENOENT (no channel with that id that
- * the caller may see), -ENOMEM, -EMSGSIZE.
- */
 int kipc_nl_channel_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return kipc_nl_get_doit(&kipc_nl_chan_kind, skb, info);
+	return kipc_nl_get_doit(&kipc_nl_kinds[KIPC_OBJ_TYPE_CHANNEL], skb, info);
 }
 
-/**
- * kipc_nl_channel_get_dumpit() - KIPC_CMD_CHANNEL_GET dump: visible channels
- * @skb: the message to fill
- * @cb: the dump's state (policy: uid, pid filters)
- *
- * Context: process context.
- * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
- */
 int kipc_nl_channel_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return kipc_nl_get_dumpit(&kipc_nl_chan_kind, skb, cb);
+	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_CHANNEL], skb, cb);
+}
+
+int kipc_nl_lend_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kipc_nl_get_doit(&kipc_nl_kinds[KIPC_OBJ_TYPE_LEND_QUEUE], skb,
+				info);
+}
+
+int kipc_nl_lend_queue_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_LEND_QUEUE], skb,
+				  cb);
+}
+
+int kipc_nl_name_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kipc_nl_get_doit(&kipc_nl_kinds[KIPC_OBJ_TYPE_NAME], skb, info);
+}
+
+int kipc_nl_name_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_NAME], skb, cb);
 }
 
 /**
@@ -608,28 +586,39 @@ int kipc_nl_channel_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
  */
 int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	const struct kipc_nl_kind *kind = &kipc_nl_user_kind;
 	struct kipc_nl_viewer viewer;
-	union kipc_nl_stat st;
+	struct kipc_user_stat st;
+	struct sk_buff *msg;
+	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, kind->uid_attr)) {
+	if (GENL_REQ_ATTR_CHECK(info, KIPC_A_USER_UID)) {
 		NL_SET_ERR_MSG(info->extack, "missing attribute: uid");
 		return -EINVAL;
 	}
 	/* The uid asked for is the viewer's uid filter. */
 	kipc_nl_viewer_init(&viewer, skb);
-	ret = kipc_nl_viewer_filter(&viewer, skb, info->attrs[kind->uid_attr],
+	ret = kipc_nl_viewer_filter(&viewer, skb, info->attrs[KIPC_A_USER_UID],
 				    NULL, info->extack);
 	if (ret)
 		return ret;
-	ret = kind->next(__kuid_val(viewer.uid), &st);
-	if (ret || !kipc_nl_visible(&viewer, kind->uid(&st), kind->pid(&st))) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->uid_attr],
+	ret = kipc_user_next_stat(__kuid_val(viewer.uid), &st);
+	if (ret || !kipc_nl_visible(&viewer, st.uid, NULL)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KIPC_A_USER_UID],
 				    "no usage record of this uid");
 		return -ENOENT;
 	}
-	return kipc_nl_get_reply(kind, skb, info, &st);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0,
+				KIPC_CMD_USER_GET);
+	if (!hdr || kipc_nl_fill_user(msg, skb, &st)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 /**
@@ -638,18 +627,42 @@ int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info)
  * @cb: the dump's state (policy: uid filter)
  *
  * Every user holding a kipc context or object, in uid order, for a caller
- * with CAP_SYS_ADMIN; the caller's own user only, for any other.
+ * with CAP_SYS_ADMIN; the caller's own user only, for any other. A user
+ * record's cursor is its kuid value.
  *
  * Context: process context.
  * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
  */
 int kipc_nl_user_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return kipc_nl_get_dumpit(&kipc_nl_user_kind, skb, cb);
+	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
+	struct kipc_user_stat st;
+	void *hdr;
+	int ret;
+
+	ret = kipc_nl_dump_start(cb, KIPC_A_USER_UID, 0);
+	if (ret)
+		return ret;
+	while (ctx->next_id <= U32_MAX &&
+	       !kipc_user_next_stat(ctx->next_id, &st)) {
+		if (kipc_nl_visible(&ctx->viewer, st.uid, NULL)) {
+			hdr = kipc_nl_dump_put(skb, cb, KIPC_CMD_USER_GET);
+			if (!hdr)
+				break;
+			if (kipc_nl_fill_user(skb, cb->skb, &st)) {
+				genlmsg_cancel(skb, hdr);
+				break;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		ctx->next_id = (u64)__kuid_val(st.uid) + 1;
+	}
+	return skb->len;
 }
 
 /**
- * kipc_nl_event() - multicast an event to the events group
+ * kipc_nl_event() - multicast an event to the events group: the sink of
+ *	kipc_obj_event()
  * @cmd: KIPC_CMD_OBJECT_CREATED, _OBJECT_DESTROYED, _PEER_CLOSED,
  *	_QUEUE_FULL or _SEND_FAILED
  * @type: the object's type
@@ -663,8 +676,9 @@ int kipc_nl_user_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
  *
  * Context: any; allocates with GFP_ATOMIC.
  */
-void kipc_nl_event(u8 cmd, enum kipc_obj_type type, u64 id, kuid_t owner,
-		   enum kipc_send_fail_reason reason, int err)
+static void kipc_nl_event(u8 cmd, enum kipc_obj_type type, u64 id,
+			  kuid_t owner, enum kipc_send_fail_reason reason,
+			  int err)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -703,11 +717,16 @@ out_dropped:
  */
 int kipc_nl_init(void)
 {
+	int ret;
+
 	memcpy(kipc_nl_groups, kipc_nl_mcgrps, sizeof(kipc_nl_groups));
 	/* Events name every user's objects: listening needs CAP_SYS_ADMIN. */
 	kipc_nl_groups[KIPC_NLGRP_EVENTS].flags = GENL_MCAST_CAP_SYS_ADMIN;
-	return kipc_genl_register_family(&kipc_nl_family, kipc_nl_ops,
-					 ARRAY_SIZE(kipc_nl_ops));
+	ret = kipc_genl_register_family(&kipc_nl_family, kipc_nl_ops,
+					ARRAY_SIZE(kipc_nl_ops));
+	if (!ret)
+		kipc_obj_set_event_sink(kipc_nl_event);
+	return ret;
 }
 
 /**
@@ -717,5 +736,6 @@ int kipc_nl_init(void)
  */
 void kipc_nl_exit(void)
 {
+	kipc_obj_set_event_sink(NULL);
 	kipc_genl_unregister_family(&kipc_nl_family);
 }

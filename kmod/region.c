@@ -27,12 +27,12 @@
 
 /**
  * struct kipc_region - a region of shared memory and its buffer pool
- * @ref: held by each handle and each channel bound to the region
- * @shm: the shmem file holding the pages; every mapping takes its own
- *	reference, so pages outlive the region while mapped
- * @user: the creator, charged for the region
- * @pid: the creating process, for netlink listings (a reference)
- * @id: the region's id in kipc_regions
+ * @obj: the object; its references are held by each handle, each channel
+ *	bound to the region and each name of it
+ * @shm: the shmem file holding the pages, or NULL while being built;
+ *	every mapping takes its own reference, so pages outlive the region
+ *	while mapped
+ * @pool_charge: kernel bytes of @owner and @free charged to the creator
  * @bytes: size of the region
  * @buf_size: size of each buffer, 0 without a pool
  * @nr_bufs: buffers in the pool
@@ -52,15 +52,11 @@
  * @word_waits: waits queued on the region's words, for netlink
  * @word_wakes: waiters of the region's words woken, for netlink
  * @word_wait_ns: time waiters spent queued, for netlink
- * @rcu: the region is freed after a grace period, so that walkers of
- *	kipc_regions under RCU may try kref_get_unless_zero() on it
  */
 struct kipc_region {
-	struct kref ref;
+	struct kipc_obj obj;
 	struct file *shm;
-	struct kipc_user *user;
-	struct pid *pid;
-	u32 id;
+	unsigned long pool_charge;
 	u64 bytes;
 	u64 buf_size;
 	u32 nr_bufs;
@@ -79,12 +75,7 @@ struct kipc_region {
 	atomic64_t word_waits;
 	atomic64_t word_wakes;
 	atomic64_t word_wait_ns;
-	struct rcu_head rcu;
 };
-
-/* Live regions by id; netlink walks it. */
-static DEFINE_XARRAY_ALLOC1(kipc_regions);
-static u32 kipc_regions_next;
 
 static const struct file_operations kipc_region_fops;
 
@@ -94,45 +85,44 @@ static unsigned long kipc_pool_bytes(u64 n)
 	return n * (sizeof(struct kipc_region_handle *) + sizeof(u32));
 }
 
-static void kipc_region_free(struct kref *ref)
+static void kipc_region_release_obj(struct kipc_obj *obj)
 {
-	struct kipc_region *r = container_of(ref, struct kipc_region, ref);
+	struct kipc_region *r = container_of(obj, struct kipc_region, obj);
 
-	/* Id 0: never published, so never counted as created either. */
-	if (r->id) {
-		xa_erase(&kipc_regions, r->id);
-		kipc_stat_inc(KIPC_STAT_REGIONS_DESTROYED);
-		kipc_nl_obj_destroyed(KIPC_OBJ_TYPE_REGION, r->id, r->user->uid);
-	}
-	put_pid(r->pid);
-	fput(r->shm);
+	if (r->shm)
+		fput(r->shm);
 	kvfree(r->owner);
 	kvfree(r->free);
-	kipc_user_uncharge(r->user, KIPC_RES_POOL, kipc_pool_bytes(r->nr_bufs));
-	kipc_user_uncharge(r->user, KIPC_RES_REGIONS, 1);
-	kipc_user_put(r->user);
-	kfree_rcu(r, rcu);
+	kipc_user_uncharge(obj->user, KIPC_RES_POOL, r->pool_charge);
 }
+
+static const struct kipc_obj_ops kipc_region_ops = {
+	.type		= KIPC_OBJ_TYPE_REGION,
+	.res		= KIPC_RES_REGIONS,
+	.created	= KIPC_STAT_REGIONS_CREATED,
+	.destroyed	= KIPC_STAT_REGIONS_DESTROYED,
+	.release	= kipc_region_release_obj,
+};
 
 void kipc_region_get(struct kipc_region *r)
 {
-	kref_get(&r->ref);
+	kipc_obj_get(&r->obj);
 }
 
 void kipc_region_put(struct kipc_region *r)
 {
-	kref_put(&r->ref, kipc_region_free);
+	kipc_obj_put(&r->obj);
 }
 
 u32 kipc_region_id(const struct kipc_region *r)
 {
-	return r->id;
+	return r->obj.id;
 }
 
 /* The user charged for @r: its creator, as kipc_user_key() names it. */
 kuid_t kipc_region_owner(const struct kipc_region *r)
 {
-	return r->user->uid;
+	return r->obj.user->uid;
 }
 
 static struct file *kipc_region_new_handle(struct kipc_region *r,
@@ -197,78 +187,60 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 	if (bytes > kipc_max_region_bytes())
 		return ERR_PTR(-EFBIG);
 
-	ret = kipc_user_charge(user, KIPC_RES_REGIONS, 1);
-	if (ret)
-		return ERR_PTR(ret);
-	ret = kipc_user_charge(user, KIPC_RES_POOL, kipc_pool_bytes(n));
-	if (ret)
-		goto out_uncharge_region;
-
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
-	if (!r) {
-		ret = -ENOMEM;
-		goto out_uncharge_pool;
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	ret = kipc_obj_init(&r->obj, &kipc_region_ops, user);
+	if (ret) {
+		kfree(r);
+		return ERR_PTR(ret);
 	}
-	kref_init(&r->ref);
+	/* From here kipc_region_put() undoes everything, the charges too. */
 	spin_lock_init(&r->pool_lock);
 	init_waitqueue_head(&r->pool_wait);
 	r->bytes = bytes;
 	r->buf_size = buf_size;
 	r->nr_bufs = n;
 	r->nr_free = n;
+	ret = kipc_user_charge(user, KIPC_RES_POOL, kipc_pool_bytes(n));
+	if (ret)
+		goto out_put;
+	r->pool_charge = kipc_pool_bytes(n);
 	if (n) {
 		r->owner = kvcalloc(n, sizeof(*r->owner), GFP_KERNEL_ACCOUNT);
 		r->free = kvmalloc_array(n, sizeof(*r->free), GFP_KERNEL_ACCOUNT);
-		if (!r->owner || !r->free) {
-			ret = -ENOMEM;
-			goto out_free_pool;
-		}
+		ret = -ENOMEM;
+		if (!r->owner || !r->free)
+			goto out_put;
 		/* Pop order: lowest offset first. */
 		for (i = 0; i < n; i++)
 			r->free[i] = n - 1 - i;
 	}
-	r->shm = shmem_file_setup("kipc-region", bytes, 0);
-	if (IS_ERR(r->shm)) {
-		ret = PTR_ERR(r->shm);
-		goto out_free_pool;
+	file = shmem_file_setup("kipc-region", bytes, 0);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put;
 	}
-	/* From here kipc_region_free() undoes everything, the charges too. */
-	kipc_user_hold(user);
-	r->user = user;
-	r->pid = get_pid(task_tgid(current));
+	r->shm = file;
 
 	file = kipc_region_new_handle(r, flags);
-	if (IS_ERR(file))
-		goto out_put;
-	/*
-	 * Published last, complete: netlink walkers of kipc_regions may
-	 * read any field of what they find.
-	 */
-	ret = xa_alloc_cyclic(&kipc_regions, &r->id, r, xa_limit_32b,
-			      &kipc_regions_next, GFP_KERNEL);
-	if (ret < 0) {
-		r->id = 0;
-		fput(file);
-		file = ERR_PTR(ret);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
 		goto out_put;
 	}
-	kipc_stat_inc(KIPC_STAT_REGIONS_CREATED);
-	kipc_nl_obj_created(KIPC_OBJ_TYPE_REGION, r->id, user->uid);
-	*id = r->id;
+	ret = kipc_obj_publish(&r->obj);
+	if (ret) {
+		fput(file);
+		goto out_put;
+	}
+	*id = r->obj.id;
 	*nr_bufs = r->nr_bufs;
-out_put:
-	/* The handle holds the region now; on failure this frees it. */
+	/* The handle holds the region now. */
 	kipc_region_put(r);
 	return file;
 
-out_free_pool:
-	kvfree(r->owner);
-	kvfree(r->free);
-	kfree(r);
-out_uncharge_pool:
-	kipc_user_uncharge(user, KIPC_RES_POOL, kipc_pool_bytes(n));
-out_uncharge_region:
-	kipc_user_uncharge(user, KIPC_RES_REGIONS, 1);
+out_put:
+	kipc_region_put(r);
 	return ERR_PTR(ret);
 }
 
@@ -319,7 +291,7 @@ void kipc_region_stat(struct kipc_region_handle *h, struct kipc_region_stat *st)
 
 	st->bytes = r->bytes;
 	st->buf_size = r->buf_size;
-	st->id = r->id;
+	st->id = r->obj.id;
 	st->nr_bufs = r->nr_bufs;
 	spin_lock(&r->pool_lock);
 	st->nr_free = r->nr_free;
@@ -728,47 +700,22 @@ static const struct file_operations kipc_region_fops = {
 };
 
 /**
- * kipc_nl_region_next_stat() - the live region with the smallest id >= @id
- * @id: where to start
- * @st: out: the region's state
- *
- * For netlink listings: walks kipc_regions under RCU, takes a reference
- * on the region found (skipping one being freed), copies its state under
- * its pool lock and drops the reference.
- *
- * Context: process context (dropping the reference may free the region).
- * Return: 0, or -ENOENT when no region has an id >= @id.
+ * kipc_region_nl_stat() - a region's state, for netlink
+ * @obj: the region's object, with a reference held by the caller
+ * @st: out
  */
-int kipc_nl_region_next_stat(u64 id, struct kipc_nl_region_stat *st)
+void kipc_region_nl_stat(struct kipc_obj *obj, struct kipc_nl_region_stat *st)
 {
-	unsigned long index = id;
-	struct kipc_region *r;
+	struct kipc_region *r = container_of(obj, struct kipc_region, obj);
 
-	if (id > U32_MAX)
-		return -ENOENT;
-	rcu_read_lock();
-	for (;;) {
-		r = xa_find(&kipc_regions, &index, U32_MAX, XA_PRESENT);
-		if (!r || kref_get_unless_zero(&r->ref))
-			break;
-		index++;
-	}
-	rcu_read_unlock();
-	if (!r)
-		return -ENOENT;
-	st->id = r->id;
-	st->uid = r->user->uid;
-	st->pid = pid_vnr(r->pid);
 	st->bytes = r->bytes;
 	st->buf_size = r->buf_size;
 	st->nr_bufs = r->nr_bufs;
 	spin_lock(&r->pool_lock);
 	st->nr_free = r->nr_free;
 	st->nr_in_flight = r->nr_in_flight;
+	spin_unlock(&r->pool_lock);
 	st->word_waits = atomic64_read(&r->word_waits);
 	st->word_wakes = atomic64_read(&r->word_wakes);
 	st->word_wait_ns = atomic64_read(&r->word_wait_ns);
-	spin_unlock(&r->pool_lock);
-	kipc_region_put(r);
-	return 0;
 }

@@ -778,18 +778,45 @@ static inline void kt_genl_attr(struct kt_genl_req *r, __u16 type,
 	r->nlh.nlmsg_len = NLMSG_ALIGN(r->nlh.nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
+/* Each attribute @a of the generic netlink message @h; @len is scratch. */
+#define kt_for_each_attr(a, len, h)					\
+	for (a = (void *)((char *)NLMSG_DATA(h) + GENL_HDRLEN),		\
+	     len = (h)->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);		\
+	     len >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&	\
+	     a->nla_len <= len;						\
+	     len -= NLA_ALIGN(a->nla_len),				\
+	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len)))
+
+/* The payload of attribute @a as a u32 or a u64. */
+static inline __u32 kt_attr_u32(const struct nlattr *a)
+{
+	__u32 v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
+static inline __u64 kt_attr_u64(const struct nlattr *a)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
 /*
  * Send @r and read the answers until its ack or the end of its dump:
- * the error of the ack (0 or -errno). The answers before it are counted
- * in *@nr_msgs (may be NULL); for CTRL_CMD_GETFAMILY the family id found
- * is stored in g->family.
+ * the error of the ack (0 or -errno). @fn (may be NULL) is called on each
+ * answer before it, with @arg.
  */
-static inline int kt_genl_run(struct kt_genl *g, struct kt_genl_req *r,
-			      int *nr_msgs)
+static inline int kt_genl_run_each(struct kt_genl *g, struct kt_genl_req *r,
+				   void (*fn)(const struct nlmsghdr *h,
+					      void *arg),
+				   void *arg)
 {
 	static __thread char buf[32768];
 	struct nlmsghdr *h;
-	int n, count = 0;
+	int n;
 
 	if (send(g->fd, r, r->nlh.nlmsg_len, 0) < 0)
 		return -errno;
@@ -800,33 +827,51 @@ static inline int kt_genl_run(struct kt_genl *g, struct kt_genl_req *r,
 		for (h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != r->nlh.nlmsg_seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_ERROR ||
-			    h->nlmsg_type == NLMSG_DONE) {
-				if (nr_msgs)
-					*nr_msgs = count;
-				return h->nlmsg_type == NLMSG_DONE ?
-					*(int *)NLMSG_DATA(h) :
-					((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			}
-			count++;
-			if (h->nlmsg_type == GENL_ID_CTRL) {
-				struct nlattr *a = (void *)((char *)NLMSG_DATA(h) +
-							    GENL_HDRLEN);
-				int len = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-
-				while (len >= (int)NLA_HDRLEN &&
-				       a->nla_len >= NLA_HDRLEN &&
-				       a->nla_len <= len) {
-					if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-						memcpy(&g->family,
-						       (char *)a + NLA_HDRLEN, 2);
-					len -= NLA_ALIGN(a->nla_len);
-					a = (void *)((char *)a +
-						     NLA_ALIGN(a->nla_len));
-				}
-			}
+			if (h->nlmsg_type == NLMSG_DONE)
+				return *(int *)NLMSG_DATA(h);
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (fn)
+				fn(h, arg);
 		}
 	}
+}
+
+/* kt_genl_run()'s walker: counts answers, notes a family id found. */
+struct kt_genl_count {
+	struct kt_genl *g;
+	int count;
+};
+
+static inline void kt_genl_count_msg(const struct nlmsghdr *h, void *arg)
+{
+	struct kt_genl_count *c = arg;
+	struct nlattr *a;
+	int len;
+
+	c->count++;
+	if (h->nlmsg_type != GENL_ID_CTRL)
+		return;
+	kt_for_each_attr(a, len, h)
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			memcpy(&c->g->family, (char *)a + NLA_HDRLEN, 2);
+}
+
+/*
+ * Send @r and read the answers until its ack or the end of its dump:
+ * the error of the ack (0 or -errno). The answers before it are counted
+ * in *@nr_msgs (may be NULL); for CTRL_CMD_GETFAMILY the family id found
+ * is stored in g->family.
+ */
+static inline int kt_genl_run(struct kt_genl *g, struct kt_genl_req *r,
+			      int *nr_msgs)
+{
+	struct kt_genl_count c = { .g = g };
+	int ret = kt_genl_run_each(g, r, kt_genl_count_msg, &c);
+
+	if (nr_msgs)
+		*nr_msgs = c.count;
+	return ret;
 }
 
 /* Open @g on the kipc family: 0, -ENOENT (no family) or -errno. */
