@@ -775,6 +775,14 @@ static int kipc_wait_deadline(u32 flags, u32 clockid, u64 timeout_ns,
 	return 0;
 }
 
+/* A key of a word of the region of @h, waited on through @h. */
+static void kipc_wait_key_init(struct kipc_wait_key *key,
+			       struct kipc_region_handle *h)
+{
+	key->words = kipc_region_words(h);
+	key->holder = &h->words;
+}
+
 static int kipc_ioctl_wait(struct file *file, union kipc_ioctl_arg *arg,
 			   struct kipc_new_fds *nf)
 {
@@ -788,7 +796,7 @@ static int kipc_ioctl_wait(struct file *file, union kipc_ioctl_arg *arg,
 	ret = kipc_wait_deadline(w->flags, w->clockid, w->timeout_ns, &dl);
 	if (ret)
 		return ret;
-	key.h = kipc_region_handle_of(file);
+	kipc_wait_key_init(&key, kipc_region_handle_of(file));
 	key.offset = w->offset;
 	key.val = w->val;
 	key.bitset = w->bitset;
@@ -803,8 +811,8 @@ static int kipc_ioctl_wake(struct file *file, union kipc_ioctl_arg *arg,
 
 	if (w->flags || memchr_inv(w->reserved, 0, sizeof(w->reserved)))
 		return -EINVAL;
-	return kipc_wake(kipc_region_handle_of(file), w->offset, w->nr,
-			 w->bitset);
+	return kipc_wake(kipc_region_words(kipc_region_handle_of(file)),
+			 w->offset, w->nr, w->bitset);
 }
 
 /* The copied-in entries of a WAITV, too large for the stack. */
@@ -818,6 +826,7 @@ static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
 			    struct kipc_new_fds *nf)
 {
 	struct kipc_waitv *wv = &arg->waitv;
+	struct kipc_region_handle *h;
 	struct kipc_waitv_args *a;
 	struct kipc_deadline dl;
 	unsigned int i, held = 0;
@@ -843,13 +852,13 @@ static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
 			ret = -EINVAL;
 			goto out_put;
 		}
-		a->keys[i].h = kipc_region_fget(a->ents[i].region_fd,
-						&a->files[i]);
-		if (IS_ERR(a->keys[i].h)) {
-			ret = PTR_ERR(a->keys[i].h);
+		h = kipc_region_fget(a->ents[i].region_fd, &a->files[i]);
+		if (IS_ERR(h)) {
+			ret = PTR_ERR(h);
 			goto out_put;
 		}
 		held++;
+		kipc_wait_key_init(&a->keys[i], h);
 		a->keys[i].offset = a->ents[i].offset;
 		a->keys[i].val = a->ents[i].val;
 		a->keys[i].bitset = a->ents[i].bitset;
@@ -871,8 +880,9 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 	if (rq->flags || rq->reserved0 ||
 	    memchr_inv(rq->reserved, 0, sizeof(rq->reserved)))
 		return -EINVAL;
-	return kipc_requeue(kipc_region_handle_of(file), rq->offset, rq->val,
-			    rq->nr_wake, rq->nr_requeue, rq->dst_offset);
+	return kipc_requeue(kipc_region_words(kipc_region_handle_of(file)),
+			    rq->offset, rq->val, rq->nr_wake, rq->nr_requeue,
+			    rq->dst_offset);
 }
 
 /*

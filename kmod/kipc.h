@@ -293,6 +293,75 @@ int kipc_sleep(const struct kipc_deadline *dl);
 int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl);
 
+/* waitq.c: futex-style wait queues on region words */
+
+/**
+ * struct kipc_words - the wait-queue state of a region's words: owned by
+ *	waitq.c, embedded in the region
+ * @lock: protects @nr_holders, @nr_waiting_holders, @holder_closed,
+ *	@dead_seq and each holder's nr_waiting
+ * @mapping: the region's pages
+ * @bytes: the region's size
+ * @nr_holders: open handles of the region
+ * @nr_waiting_holders: holders some task waits through
+ * @holder_closed: a holder has gone since the last one was added
+ * @dead_seq: bumped each time the last holder without a waiter goes;
+ *	waiters that see it change fail with -EOWNERDEAD
+ * @waits: waits queued on the words, for netlink
+ * @wakes: waiters of the words woken, for netlink
+ * @wait_ns: time waiters spent queued, for netlink
+ */
+struct kipc_words {
+	spinlock_t lock;	/* nr_holders, nr_waiting_holders, holder_closed, dead_seq */
+	struct address_space *mapping;
+	u64 bytes;
+	u32 nr_holders;
+	u32 nr_waiting_holders;
+	bool holder_closed;
+	u32 dead_seq;
+	atomic64_t waits;
+	atomic64_t wakes;
+	atomic64_t wait_ns;
+};
+
+/**
+ * struct kipc_words_holder - a region handle, as the wait queue sees it
+ * @nr_waiting: tasks waiting through the handle, under the words' lock
+ */
+struct kipc_words_holder {
+	u32 nr_waiting;
+};
+
+/**
+ * struct kipc_wait_key - one word to wait on
+ * @words: the words of its region
+ * @holder: the handle it is reached through (its file held by the caller)
+ * @offset: the word's offset in the region
+ * @val: the value it must hold for the caller to sleep
+ * @bitset: wakers accepted; 0 for all
+ */
+struct kipc_wait_key {
+	struct kipc_words *words;
+	struct kipc_words_holder *holder;
+	u64 offset;
+	u32 val;
+	u32 bitset;
+};
+
+int kipc_waitq_init(void);
+void kipc_waitq_exit(void);
+void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
+		     u64 bytes);
+void kipc_words_hold(struct kipc_words *w);
+void kipc_words_unhold(struct kipc_words *w);
+void kipc_words_stat(struct kipc_words *w, u64 *waits, u64 *wakes,
+		     u64 *wait_ns);
+int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
+	       const struct kipc_deadline *dl);
+int kipc_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset);
+int kipc_requeue(struct kipc_words *w, u64 offset, u32 val,
+		 u32 nr_wake, u32 nr_requeue, u64 dst);
+
 /* region.c: regions, their handles and their buffer pools */
 
 struct kipc_region;
@@ -301,13 +370,12 @@ struct kipc_region;
  * struct kipc_region_handle - one file of a region; owns buffers
  * @region: the region (a reference)
  * @nr_owned: buffers this handle owns, under the region's pool_lock
- * @nr_waiting: tasks waiting on the region's words through this handle,
- *	under the region's pool_lock
+ * @words: the handle as a holder of the region's words
  */
 struct kipc_region_handle {
 	struct kipc_region *region;
 	u32 nr_owned;
-	u32 nr_waiting;
+	struct kipc_words_holder words;
 };
 
 struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
@@ -364,38 +432,7 @@ int kipc_bufs_to_flight(struct kipc_region_handle *h, const struct kipc_buf *buf
 void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 			   const struct kipc_buf *bufs, unsigned int n);
 
-bool kipc_region_word_ok(const struct kipc_region *r, u64 offset);
-int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page);
-bool kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq);
-void kipc_region_wait_exit(struct kipc_region_handle *h);
-u32 kipc_region_dead_seq(const struct kipc_region *r);
-void kipc_region_count_wait(struct kipc_region *r, u64 ns);
-void kipc_region_count_wakes(struct kipc_region *r, u32 n);
-
-/* waitq.c: futex-style wait queues on region words */
-
-/**
- * struct kipc_wait_key - one word to wait on
- * @h: the handle it is reached through (its file held by the caller)
- * @offset: the word's offset in the region
- * @val: the value it must hold for the caller to sleep
- * @bitset: wakers accepted; 0 for all
- */
-struct kipc_wait_key {
-	struct kipc_region_handle *h;
-	u64 offset;
-	u32 val;
-	u32 bitset;
-};
-
-int kipc_waitq_init(void);
-void kipc_waitq_exit(void);
-int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
-	       const struct kipc_deadline *dl);
-int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset);
-int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
-		 u32 nr_wake, u32 nr_requeue, u64 dst);
-void kipc_waitq_region_dead(struct kipc_region *r);
+struct kipc_words *kipc_region_words(struct kipc_region_handle *h);
 
 /* chan.c: channels and their ends */
 

@@ -44,14 +44,7 @@
  * @nr_free: free buffers
  * @nr_in_flight: buffers queued on channels
  * @pool_wait: allocators waiting for a free buffer
- * @nr_handles: open handles, under @pool_lock
- * @nr_waiting_handles: handles some task waits through, under @pool_lock
- * @handle_closed: a handle has been closed, under @pool_lock
- * @dead_seq: bumped, under @pool_lock, each time the last handle without
- *	a waiter closes; waiters that see it change fail with -EOWNERDEAD
- * @word_waits: waits queued on the region's words, for netlink
- * @word_wakes: waiters of the region's words woken, for netlink
- * @word_wait_ns: time waiters spent queued, for netlink
+ * @words: the wait-queue state of the region's words (waitq.c's)
  */
 struct kipc_region {
 	struct kipc_obj obj;
@@ -68,13 +61,7 @@ struct kipc_region {
 	u32 nr_free;
 	u32 nr_in_flight;
 	wait_queue_head_t pool_wait;
-	u32 nr_handles;
-	u32 nr_waiting_handles;
-	bool handle_closed;
-	u32 dead_seq;
-	atomic64_t word_waits;
-	atomic64_t word_wakes;
-	atomic64_t word_wait_ns;
+	struct kipc_words words;
 };
 
 static const struct file_operations kipc_region_fops;
@@ -142,11 +129,7 @@ static struct file *kipc_region_new_handle(struct kipc_region *r,
 		return file;
 	}
 	kipc_region_get(r);
-	spin_lock(&r->pool_lock);
-	r->nr_handles++;
-	/* A new holder can wake the waiters: the region has an owner again. */
-	r->handle_closed = false;
-	spin_unlock(&r->pool_lock);
+	kipc_words_hold(&r->words);
 	return file;
 }
 
@@ -222,6 +205,7 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 		goto out_put;
 	}
 	r->shm = file;
+	kipc_words_init(&r->words, file->f_mapping, bytes);
 
 	file = kipc_region_new_handle(r, flags);
 	if (IS_ERR(file)) {
@@ -513,7 +497,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 {
 	struct kipc_region_handle *h = file->private_data;
 	struct kipc_region *r = h->region;
-	bool freed = false, dead;
+	bool freed = false;
 	u32 i;
 
 	spin_lock(&r->pool_lock);
@@ -524,130 +508,23 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 			freed = true;
 		}
 	}
-	/* Nobody waits through a file being released: its ioctls are done. */
-	r->nr_handles--;
-	r->handle_closed = true;
-	dead = r->nr_handles && r->nr_handles == r->nr_waiting_handles;
-	if (dead)
-		r->dead_seq++;
 	spin_unlock(&r->pool_lock);
 	if (freed)
 		wake_up(&r->pool_wait);
-	/* Only waiters are left: nobody will ever wake them. */
-	if (dead)
-		kipc_waitq_region_dead(r);
+	/* Nobody waits through a file being released: its ioctls are done. */
+	kipc_words_unhold(&r->words);
 	kfree(h);
 	kipc_region_put(r);
 	return 0;
 }
 
 /**
- * kipc_region_word_ok() - whether @offset names a 32-bit word of @r
- * @r: the region
- * @offset: 4-byte aligned and inside the region
+ * kipc_region_words() - the words of the region of @h, for the wait queue
+ * @h: a handle
  */
-bool kipc_region_word_ok(const struct kipc_region *r, u64 offset)
+struct kipc_words *kipc_region_words(struct kipc_region_handle *h)
 {
-	return IS_ALIGNED(offset, sizeof(u32)) && offset < r->bytes;
-}
-
-/**
- * kipc_region_word_page() - the page holding a word of the region
- * @r: the region
- * @offset: the word's offset
- * @page: out: the page, with a reference the caller puts
- *
- * The page is the shmem page every mapping of the region shows, allocated
- * if nobody touched it yet.
- * Context: process context, may sleep.
- * Return: 0, -EINVAL for a bad offset, or the error of reading the page.
- */
-int kipc_region_word_page(struct kipc_region *r, u64 offset, struct page **page)
-{
-	struct page *p;
-
-	if (!kipc_region_word_ok(r, offset))
-		return -EINVAL;
-	/* The lockless page-cache lookup first: the page is usually there. */
-	p = find_get_page(r->shm->f_mapping, offset >> PAGE_SHIFT);
-	if (p && PageUptodate(p)) {
-		*page = p;
-		return 0;
-	}
-	if (p)
-		put_page(p);
-	p = shmem_read_mapping_page(r->shm->f_mapping, offset >> PAGE_SHIFT);
-	if (IS_ERR(p))
-		return PTR_ERR(p);
-	*page = p;
-	return 0;
-}
-
-/**
- * kipc_region_wait_enter() - count a task waiting through @h
- * @h: the handle
- * @dead_seq: out: the region's dead_seq, for kipc_waitq's check
- *
- * Undone by kipc_region_wait_exit() whatever this returns.
- * Return: true when a holder of the region closed since the last handle
- * was opened and every handle left now has a waiter: nobody is left to
- * wake this one.
- */
-bool kipc_region_wait_enter(struct kipc_region_handle *h, u32 *dead_seq)
-{
-	struct kipc_region *r = h->region;
-	bool orphaned;
-
-	spin_lock(&r->pool_lock);
-	if (!h->nr_waiting++)
-		r->nr_waiting_handles++;
-	orphaned = r->handle_closed &&
-		   r->nr_waiting_handles == r->nr_handles;
-	*dead_seq = r->dead_seq;
-	spin_unlock(&r->pool_lock);
-	return orphaned;
-}
-
-/**
- * kipc_region_wait_exit() - undo kipc_region_wait_enter()
- * @h: the handle
- */
-void kipc_region_wait_exit(struct kipc_region_handle *h)
-{
-	struct kipc_region *r = h->region;
-
-	spin_lock(&r->pool_lock);
-	if (!--h->nr_waiting)
-		r->nr_waiting_handles--;
-	spin_unlock(&r->pool_lock);
-}
-
-u32 kipc_region_dead_seq(const struct kipc_region *r)
-{
-	return READ_ONCE(r->dead_seq);
-}
-
-/**
- * kipc_region_count_wait() - account one wait on a word of @r
- * @r: the region
- * @ns: how long the waiter was queued
- */
-void kipc_region_count_wait(struct kipc_region *r, u64 ns)
-{
-	atomic64_inc(&r->word_waits);
-	atomic64_add(ns, &r->word_wait_ns);
-	kipc_stat_inc(KIPC_STAT_WORD_WAITS);
-}
-
-/**
- * kipc_region_count_wakes() - account waiters of @r's words woken
- * @r: the region
- * @n: how many
- */
-void kipc_region_count_wakes(struct kipc_region *r, u32 n)
-{
-	atomic64_add(n, &r->word_wakes);
-	kipc_stat_add(KIPC_STAT_WORD_WAKES, n);
+	return &h->region->words;
 }
 
 static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
@@ -715,7 +592,6 @@ void kipc_region_nl_stat(struct kipc_obj *obj, struct kipc_nl_region_stat *st)
 	st->nr_free = r->nr_free;
 	st->nr_in_flight = r->nr_in_flight;
 	spin_unlock(&r->pool_lock);
-	st->word_waits = atomic64_read(&r->word_waits);
-	st->word_wakes = atomic64_read(&r->word_wakes);
-	st->word_wait_ns = atomic64_read(&r->word_wait_ns);
+	kipc_words_stat(&r->words, &st->word_waits, &st->word_wakes,
+			&st->word_wait_ns);
 }

@@ -39,6 +39,8 @@
  */
 #include <linux/highmem.h>
 #include <linux/jhash.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -70,7 +72,7 @@ static unsigned long kipc_wq_mask;
  * struct kipc_waiter - a task waiting on a word (lives on its stack)
  * @node: in @bucket's chain, under its lock
  * @bucket: the bucket queued on; changed by requeue under both locks
- * @region: the word's region
+ * @words: the words of the word's region
  * @offset: the word's offset
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
@@ -79,17 +81,17 @@ static unsigned long kipc_wq_mask;
 struct kipc_waiter {
 	struct list_head node;
 	struct kipc_wq_bucket *bucket;
-	struct kipc_region *region;
+	struct kipc_words *words;
 	u64 offset;
 	u32 bitset;
 	struct task_struct *task;
 	int state;
 };
 
-static struct kipc_wq_bucket *kipc_wq_bucket(struct kipc_region *r, u64 offset)
+static struct kipc_wq_bucket *kipc_wq_bucket(struct kipc_words *w, u64 offset)
 {
 	u32 key[4] = {
-		lower_32_bits((unsigned long)r), upper_32_bits((unsigned long)r),
+		lower_32_bits((unsigned long)w), upper_32_bits((unsigned long)w),
 		lower_32_bits(offset), upper_32_bits(offset),
 	};
 
@@ -119,6 +121,153 @@ int kipc_waitq_init(void)
 void kipc_waitq_exit(void)
 {
 	kvfree(kipc_wq_table);
+}
+
+/**
+ * kipc_words_init() - set up the wait-queue state of a region's words
+ * @w: the state, in the region
+ * @mapping: the region's pages; outlives @w
+ * @bytes: the region's size
+ */
+void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
+		     u64 bytes)
+{
+	spin_lock_init(&w->lock);
+	w->mapping = mapping;
+	w->bytes = bytes;
+}
+
+/**
+ * kipc_words_hold() - count a new holder (a region handle) of the words
+ * @w: the words
+ *
+ * A new holder can wake the waiters: the words have an owner again, and
+ * a waiter that would leave every holder waiting no longer fails at once.
+ */
+void kipc_words_hold(struct kipc_words *w)
+{
+	spin_lock(&w->lock);
+	w->nr_holders++;
+	w->holder_closed = false;
+	spin_unlock(&w->lock);
+}
+
+static void kipc_waitq_words_dead(struct kipc_words *w);
+
+/**
+ * kipc_words_unhold() - a holder of the words is gone
+ * @w: the words
+ *
+ * When every holder left is waiting, nobody will ever wake them: they are
+ * woken with -EOWNERDEAD.
+ * Context: process context; the holder waits on nothing (its file is being
+ * released, so its ioctls are done).
+ */
+void kipc_words_unhold(struct kipc_words *w)
+{
+	bool dead;
+
+	spin_lock(&w->lock);
+	w->nr_holders--;
+	w->holder_closed = true;
+	dead = w->nr_holders && w->nr_holders == w->nr_waiting_holders;
+	if (dead)
+		w->dead_seq++;
+	spin_unlock(&w->lock);
+	if (dead)
+		kipc_waitq_words_dead(w);
+}
+
+/**
+ * kipc_words_stat() - the statistics of waits on the words
+ * @w: the words
+ * @waits: out: waits queued since creation
+ * @wakes: out: waiters woken since creation
+ * @wait_ns: out: time waiters spent queued
+ */
+void kipc_words_stat(struct kipc_words *w, u64 *waits, u64 *wakes,
+		     u64 *wait_ns)
+{
+	*waits = atomic64_read(&w->waits);
+	*wakes = atomic64_read(&w->wakes);
+	*wait_ns = atomic64_read(&w->wait_ns);
+}
+
+/* Whether @offset names a 32-bit word of @w: aligned and inside. */
+static bool kipc_word_ok(const struct kipc_words *w, u64 offset)
+{
+	return IS_ALIGNED(offset, sizeof(u32)) && offset < w->bytes;
+}
+
+/*
+ * The page holding a word, with a reference the caller puts: the shmem
+ * page every mapping of the region shows, allocated if nobody touched it
+ * yet. Context: process context, may sleep.
+ * Return: 0, -EINVAL for a bad offset, or the error of reading the page.
+ */
+static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
+{
+	struct page *p;
+
+	if (!kipc_word_ok(w, offset))
+		return -EINVAL;
+	/* The lockless page-cache lookup first: the page is usually there. */
+	p = find_get_page(w->mapping, offset >> PAGE_SHIFT);
+	if (p && PageUptodate(p)) {
+		*page = p;
+		return 0;
+	}
+	if (p)
+		put_page(p);
+	p = shmem_read_mapping_page(w->mapping, offset >> PAGE_SHIFT);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	*page = p;
+	return 0;
+}
+
+/*
+ * Count a task waiting through @holder; undone by kipc_words_wait_exit()
+ * whatever this returns. *@dead_seq gets the words' dead_seq.
+ * Return: true when a holder closed since the last one was added and every
+ * holder left now has a waiter: nobody is left to wake this one.
+ */
+static bool kipc_words_wait_enter(struct kipc_words *w,
+				  struct kipc_words_holder *holder,
+				  u32 *dead_seq)
+{
+	bool orphaned;
+
+	spin_lock(&w->lock);
+	if (!holder->nr_waiting++)
+		w->nr_waiting_holders++;
+	orphaned = w->holder_closed &&
+		   w->nr_waiting_holders == w->nr_holders;
+	*dead_seq = w->dead_seq;
+	spin_unlock(&w->lock);
+	return orphaned;
+}
+
+static void kipc_words_wait_exit(struct kipc_words *w,
+				 struct kipc_words_holder *holder)
+{
+	spin_lock(&w->lock);
+	if (!--holder->nr_waiting)
+		w->nr_waiting_holders--;
+	spin_unlock(&w->lock);
+}
+
+static void kipc_words_count_wait(struct kipc_words *w, u64 ns)
+{
+	atomic64_inc(&w->waits);
+	atomic64_add(ns, &w->wait_ns);
+	kipc_stat_inc(KIPC_STAT_WORD_WAITS);
+}
+
+static void kipc_words_count_wakes(struct kipc_words *w, u32 n)
+{
+	atomic64_add(n, &w->wakes);
+	kipc_stat_add(KIPC_STAT_WORD_WAKES, n);
 }
 
 /* Read the word at @offset of @page. Context: any; does not sleep. */
@@ -215,7 +364,7 @@ static bool kipc_waiter_unqueue(struct kipc_waiter *q)
 static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 			     u32 dead_seq, bool orphaned)
 {
-	struct kipc_wq_bucket *b = kipc_wq_bucket(q->region, q->offset);
+	struct kipc_wq_bucket *b = kipc_wq_bucket(q->words, q->offset);
 	int ret = 0;
 
 	q->bucket = b;
@@ -228,7 +377,7 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 	spin_lock(&b->lock);
 	if (kipc_word_read(page, q->offset) != val)
 		ret = -EAGAIN;
-	else if (orphaned || kipc_region_dead_seq(q->region) != dead_seq)
+	else if (orphaned || READ_ONCE(q->words->dead_seq) != dead_seq)
 		ret = -EOWNERDEAD;
 	else
 		list_add_tail(&q->node, &b->chain);
@@ -296,7 +445,8 @@ static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
 
 /**
  * kipc_waitv() - wait on one or more words
- * @keys: the words, each with its handle, expected value and bitset
+ * @keys: the words, each with its region's words, holder, expected value
+ *	and bitset
  * @n: how many, 1 to KIPC_WAITV_MAX
  * @dl: deadline
  *
@@ -323,14 +473,14 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 			return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		struct kipc_region *r = keys[i].h->region;
+		struct kipc_words *w = keys[i].words;
 
-		ret = kipc_region_word_page(r, keys[i].offset, &page);
+		ret = kipc_word_page(w, keys[i].offset, &page);
 		if (ret)
 			goto out_unqueue;
-		orphaned = kipc_region_wait_enter(keys[i].h, &dead_seq);
+		orphaned = kipc_words_wait_enter(w, keys[i].holder, &dead_seq);
 		entered++;
-		qs[i].region = r;
+		qs[i].words = w;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
 		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq,
@@ -349,7 +499,7 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	/* A task woken on another CPU may read a slightly earlier clock. */
 	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
-		kipc_region_count_wait(qs[i].region, end - start);
+		kipc_words_count_wait(qs[i].words, end - start);
 	goto out_exit;
 
 out_unqueue:
@@ -361,7 +511,7 @@ out_unqueue:
 	ret = kipc_waiters_finish(qs, i, ret);
 out_exit:
 	for (i = 0; i < entered; i++)
-		kipc_region_wait_exit(keys[i].h);
+		kipc_words_wait_exit(keys[i].words, keys[i].holder);
 	if (qs != &stack_q)
 		kfree(qs);
 	return ret;
@@ -369,7 +519,7 @@ out_exit:
 
 /**
  * kipc_wake() - wake waiters of a word
- * @h: a handle of the word's region
+ * @w: the words of the word's region
  * @offset: the word
  * @nr: the most waiters to wake
  * @bitset: only waiters sharing a bit; 0 for all
@@ -377,17 +527,16 @@ out_exit:
  * Context: any process context; does not sleep.
  * Return: the number woken, or -EINVAL for a bad offset.
  */
-int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
+int kipc_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
 {
-	struct kipc_region *r = h->region;
 	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
 	struct kipc_wq_bucket *b;
 	int woken = 0;
 
-	if (!kipc_region_word_ok(r, offset))
+	if (!kipc_word_ok(w, offset))
 		return -EINVAL;
-	b = kipc_wq_bucket(r, offset);
+	b = kipc_wq_bucket(w, offset);
 	bitset = bitset ?: U32_MAX;
 
 	smp_mb();	/* (A), pairs with (B) in kipc_waiter_queue() */
@@ -396,7 +545,7 @@ int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
 
 	spin_lock(&b->lock);
 	list_for_each_entry_safe(q, tmp, &b->chain, node) {
-		if (q->region != r || q->offset != offset || !(q->bitset & bitset))
+		if (q->words != w || q->offset != offset || !(q->bitset & bitset))
 			continue;
 		kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
 		if (++woken >= nr)
@@ -405,7 +554,7 @@ int kipc_wake(struct kipc_region_handle *h, u64 offset, u32 nr, u32 bitset)
 	spin_unlock(&b->lock);
 	kipc_wake_list_flush(&wl);
 	if (woken)
-		kipc_region_count_wakes(r, woken);
+		kipc_words_count_wakes(w, woken);
 	return woken;
 }
 
@@ -436,7 +585,7 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
 
 /**
  * kipc_requeue() - wake some waiters of a word, move others to another
- * @h: a handle of the region
+ * @w: the words of the region
  * @offset: the source word
  * @val: the value the source word must hold
  * @nr_wake: the most waiters to wake
@@ -447,10 +596,9 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
  * Return: woken plus moved, or -EINVAL (bad offsets), -EAGAIN (the source
  * word does not hold @val), -ENOMEM.
  */
-int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
+int kipc_requeue(struct kipc_words *w, u64 offset, u32 val,
 		 u32 nr_wake, u32 nr_requeue, u64 dst)
 {
-	struct kipc_region *r = h->region;
 	struct kipc_wake_list wl = {};
 	struct kipc_wq_bucket *b1, *b2;
 	struct kipc_waiter *q, *tmp;
@@ -458,13 +606,13 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 	struct page *page;
 	int ret;
 
-	if (!kipc_region_word_ok(r, dst))
+	if (!kipc_word_ok(w, dst))
 		return -EINVAL;
-	ret = kipc_region_word_page(r, offset, &page);
+	ret = kipc_word_page(w, offset, &page);
 	if (ret)
 		return ret;
-	b1 = kipc_wq_bucket(r, offset);
-	b2 = kipc_wq_bucket(r, dst);
+	b1 = kipc_wq_bucket(w, offset);
+	b2 = kipc_wq_bucket(w, dst);
 
 	atomic_inc(&b2->waiters);
 	/* Count a prospective waiter on b2 first, as a waiter would: (B). */
@@ -475,7 +623,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 		goto out_unlock;
 	}
 	list_for_each_entry_safe(q, tmp, &b1->chain, node) {
-		if (q->region != r || q->offset != offset)
+		if (q->words != w || q->offset != offset)
 			continue;
 		if (woken < nr_wake) {
 			kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
@@ -494,7 +642,7 @@ int kipc_requeue(struct kipc_region_handle *h, u64 offset, u32 val,
 		moved++;
 	}
 	ret = woken + moved;
-	kipc_region_count_wakes(r, woken);
+	kipc_words_count_wakes(w, woken);
 out_unlock:
 	kipc_wq_double_unlock(b1, b2);
 	kipc_wake_list_flush(&wl);
@@ -503,20 +651,18 @@ out_unlock:
 	return ret;
 }
 
-/**
- * kipc_waitq_region_dead() - wake every waiter of a region with an error
- * @r: a region whose remaining holders are all waiting
- *
- * Context: process context; takes every bucket lock in turn.
+/*
+ * Wake every waiter of @w with -EOWNERDEAD: its remaining holders are all
+ * waiting. Context: process context; takes every bucket lock in turn.
  */
-void kipc_waitq_region_dead(struct kipc_region *r)
+static void kipc_waitq_words_dead(struct kipc_words *w)
 {
 	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
 	unsigned long i;
 
 	/*
-	 * The caller bumped the region's dead_seq. Pairs with (B): a waiter
+	 * The caller bumped the words' dead_seq. Pairs with (B): a waiter
 	 * not yet counted in a bucket we skip will see the new dead_seq.
 	 */
 	smp_mb();
@@ -527,7 +673,7 @@ void kipc_waitq_region_dead(struct kipc_region *r)
 			continue;
 		spin_lock(&b->lock);
 		list_for_each_entry_safe(q, tmp, &b->chain, node)
-			if (q->region == r)
+			if (q->words == w)
 				kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
 		spin_unlock(&b->lock);
 		kipc_wake_list_flush(&wl);
