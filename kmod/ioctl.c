@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc ioctl entry points, and read and write of channel ends: the only
- * file of the module that touches __user pointers. Every argument is
- * copied in and validated here, then handed to the mechanics (region.c,
- * chan.c) as kernel values.
+ * kipc ioctl entry points. With the *_io.c files (chan_io.c: channel
+ * message marshalling, read and write), the only code of the module that
+ * touches __user pointers: every argument is copied in and validated
+ * here, then handed to the mechanics (region.c, chan.c, lend.c, names.c,
+ * waitq.c) as kernel values.
  *
  * Dispatch is by table (kipc_ioctls[], indexed by ioctl number): each entry
- * names the kind of file it applies to, its handler and the sizes of its
- * argument struct, so that copying an extensible struct in, checking it,
- * copying its outputs back out and installing new file descriptors is
- * written once.
+ * names the kind of file it applies to, its handler, the sizes of its
+ * argument struct and the flags it accepts, so that copying an extensible
+ * struct in, checking its flags and reserved fields, copying its outputs
+ * back out and installing new file descriptors is written once.
  */
 #include <linux/file.h>
 #include <linux/kernel.h>
@@ -18,9 +19,6 @@
 #include <linux/kipc.h>
 
 #include "kipc.h"
-
-/* Largest argument struct a caller may pass, tail included. */
-#define KIPC_ARG_SIZE_MAX	PAGE_SIZE
 
 union kipc_ioctl_arg {
 	struct kipc_version version;
@@ -74,6 +72,11 @@ struct kipc_new_fds {
  * @handler: does the work on the copied-in argument; fills its output
  *	fields; may reserve new fds in its last argument
  * @copy_out: the handler writes output fields, to be copied back
+ * @has_flags: the argument has a __u32 flags field, at @flags_off
+ * @valid_flags: the flags the module knows; any other set is -EINVAL
+ * @flags_off: offset of the flags field
+ * @reserved_off: offset of the reserved[] field, which must be zero
+ * @reserved_len: its size
  */
 struct kipc_ioctl_def {
 	unsigned int cmd;
@@ -81,6 +84,11 @@ struct kipc_ioctl_def {
 	u32 size;
 	u32 size_ver0;
 	bool copy_out;
+	bool has_flags;
+	u32 valid_flags;
+	u16 flags_off;
+	u16 reserved_off;
+	u16 reserved_len;
 	int (*handler)(struct file *file, union kipc_ioctl_arg *arg,
 		       struct kipc_new_fds *nf);
 };
@@ -120,8 +128,6 @@ static int kipc_ioctl_version(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_version *v = &arg->version;
 
-	if (memchr_inv(v->reserved, 0, sizeof(v->reserved)))
-		return -EINVAL;
 	v->abi_version = KIPC_ABI_VERSION;
 	v->features = KIPC_FEATURES_ALL;
 	return 0;
@@ -136,9 +142,6 @@ static int kipc_ioctl_region_create(struct file *file,
 	u32 id, nr_bufs;
 	int fd;
 
-	if (rc->flags & ~KIPC_FD_FLAGS ||
-	    memchr_inv(rc->reserved, 0, sizeof(rc->reserved)))
-		return -EINVAL;
 	fd = kipc_new_fd(nf, kipc_region_create(ctx->user, rc->bytes,
 						rc->buf_size,
 						kipc_fd_flags(rc->flags),
@@ -149,27 +152,6 @@ static int kipc_ioctl_region_create(struct file *file,
 	rc->id = id;
 	rc->nr_bufs = nr_bufs;
 	return fd;
-}
-
-/*
- * The region handle behind fd @fd, with a reference on its file in *@filep:
- * ERR_PTR(-EBADF) if @fd is not open, ERR_PTR(-EINVAL) if not a region.
- */
-static struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep)
-{
-	struct kipc_region_handle *h;
-	struct file *file;
-
-	file = fget(fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	h = kipc_region_handle_of(file);
-	if (!h) {
-		fput(file);
-		return ERR_PTR(-EINVAL);
-	}
-	*filep = file;
-	return h;
 }
 
 static int kipc_ioctl_channel_create(struct file *file,
@@ -183,8 +165,7 @@ static int kipc_ioctl_channel_create(struct file *file,
 	u32 id;
 	int ret;
 
-	if (cc->flags & ~KIPC_FD_FLAGS || cc->reserved0 ||
-	    memchr_inv(cc->reserved, 0, sizeof(cc->reserved)))
+	if (cc->reserved0)
 		return -EINVAL;
 	if (cc->region_fd != KIPC_NO_FD) {
 		h = kipc_region_fget(cc->region_fd, &rfile);
@@ -217,9 +198,6 @@ static int kipc_ioctl_region_attach(struct file *file,
 {
 	struct kipc_region_attach *ra = &arg->region_attach;
 
-	if (ra->flags & ~KIPC_FD_FLAGS ||
-	    memchr_inv(ra->reserved, 0, sizeof(ra->reserved)))
-		return -EINVAL;
 	return kipc_new_fd(nf, kipc_region_attach(kipc_region_handle_of(file),
 						  kipc_fd_flags(ra->flags)),
 			   kipc_fd_flags(ra->flags));
@@ -231,8 +209,6 @@ static int kipc_ioctl_region_info(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_region_info *ri = &arg->region_info;
 	struct kipc_region_stat st;
 
-	if (ri->flags || memchr_inv(ri->reserved, 0, sizeof(ri->reserved)))
-		return -EINVAL;
 	kipc_region_stat(kipc_region_handle_of(file), &st);
 	ri->bytes = st.bytes;
 	ri->buf_size = st.buf_size;
@@ -249,8 +225,6 @@ static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_buf_alloc *ba = &arg->buf_alloc;
 
-	if (ba->flags || memchr_inv(ba->reserved, 0, sizeof(ba->reserved)))
-		return -EINVAL;
 	return kipc_buf_alloc(kipc_region_handle_of(file),
 			      !(file->f_flags & O_NONBLOCK), &ba->offset);
 }
@@ -260,383 +234,19 @@ static int kipc_ioctl_buf_release(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_buf_release *br = &arg->buf_release;
 
-	if (br->flags || memchr_inv(br->reserved, 0, sizeof(br->reserved)))
-		return -EINVAL;
 	return kipc_buf_release(kipc_region_handle_of(file), br->offset);
-}
-
-#define KIPC_IO_FLAGS	(KIPC_IO_NONBLOCK | KIPC_IO_TIMEOUT)
-
-/* Check a send or receive's arguments; fill the deadline. */
-static int kipc_io_check(const struct kipc_io *io, struct kipc_deadline *dl)
-{
-	if (io->flags & ~KIPC_IO_FLAGS ||
-	    memchr_inv(io->reserved, 0, sizeof(io->reserved)))
-		return -EINVAL;
-	if (!io->nr_msgs || io->nr_msgs > KIPC_IO_MSGS_MAX)
-		return -EINVAL;
-	if (io->msg_size < KIPC_MSG_SIZE_VER0)
-		return -EINVAL;
-	if (io->msg_size > KIPC_ARG_SIZE_MAX)
-		return -E2BIG;
-	dl->set = io->flags & KIPC_IO_TIMEOUT;
-	if (dl->set) {
-		if (io->clockid != CLOCK_MONOTONIC &&
-		    io->clockid != CLOCK_REALTIME)
-			return -EINVAL;
-		dl->clock = io->clockid;
-		dl->expires = ns_to_ktime(min_t(u64, io->timeout_ns, KTIME_MAX));
-	} else if (io->clockid || io->timeout_ns) {
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void __user *kipc_io_msg_ptr(const struct kipc_io *io, u32 i)
-{
-	return u64_to_user_ptr(io->msgs + (u64)i * io->msg_size);
-}
-
-/* Pin the ranges a message lends, completing on lend queue @qfd. */
-static int kipc_send_lends(struct kipc_kmsg *m, u32 qfd,
-			   const struct kipc_lend_ref *lrefs, u32 n)
-{
-	struct kipc_lendq *q;
-	struct kipc_lend *l;
-	struct file *qfile;
-	int ret = 0;
-
-	qfile = fget(qfd);
-	if (!qfile)
-		return -EBADF;
-	q = kipc_lendq_of(qfile);
-	if (!q) {
-		ret = -EINVAL;
-		goto out_put_file;
-	}
-	for (m->nr_lends = 0; m->nr_lends < n; m->nr_lends++) {
-		l = kipc_lend_create(q, lrefs[m->nr_lends].addr,
-				     lrefs[m->nr_lends].len,
-				     lrefs[m->nr_lends].cookie);
-		if (IS_ERR(l)) {
-			ret = PTR_ERR(l);
-			break;
-		}
-		m->lends[m->nr_lends] = l;
-		m->charge += kipc_lend_footprint(l);
-	}
-out_put_file:
-	fput(qfile);
-	return ret;
-}
-
-/* Whether the lent ranges of @m complete on their queues when freed. */
-static void kipc_kmsg_set_sent(struct kipc_kmsg *m, bool sent)
-{
-	u32 i;
-
-	for (i = 0; i < m->nr_lends; i++)
-		kipc_lend_set_sent(m->lends[i], sent);
-}
-
-/* Copy in, check and build message @i of a send. */
-static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
-					   const struct kipc_io *io, u32 i,
-					   struct kipc_region_handle *h)
-{
-	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
-	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
-	struct kipc_region *r = kipc_channel_region(c);
-	struct kipc_kmsg *m;
-	struct kipc_msg um;
-	int ret;
-	u32 j;
-
-	ret = copy_struct_from_user(&um, sizeof(um), kipc_io_msg_ptr(io, i),
-				    io->msg_size);
-	if (ret)
-		return ERR_PTR(ret);
-	/* pid, uid and gid are outputs of a receive: ignored here. */
-	if (um.reserved)
-		return ERR_PTR(-EINVAL);
-	if (um.data_len > kipc_channel_max_inline(c))
-		return ERR_PTR(-EMSGSIZE);
-	if (um.nr_bufs > KIPC_MSG_BUFS_MAX || (um.nr_bufs && !r))
-		return ERR_PTR(-EINVAL);
-	if (um.nr_bufs && IS_ERR(h))
-		return ERR_CAST(h);
-	if (um.nr_bufs && copy_from_user(refs, u64_to_user_ptr(um.bufs),
-					 um.nr_bufs * sizeof(refs[0])))
-		return ERR_PTR(-EFAULT);
-	if (um.nr_lends > KIPC_MSG_LENDS_MAX)
-		return ERR_PTR(-EINVAL);
-	if (um.nr_lends && copy_from_user(lrefs, u64_to_user_ptr(um.lends),
-					  um.nr_lends * sizeof(lrefs[0])))
-		return ERR_PTR(-EFAULT);
-	for (j = 0; j < um.nr_lends; j++)
-		if (lrefs[j].reserved)
-			return ERR_PTR(-EINVAL);
-
-	m = kipc_kmsg_alloc(c, um.data_len);
-	if (!m)
-		return ERR_PTR(-ENOMEM);
-	m->tag = um.tag;
-	m->nr_bufs = um.nr_bufs;
-	ret = kipc_bufs_check(r, refs, m->bufs, um.nr_bufs);
-	if (!ret && copy_from_user(m->data, u64_to_user_ptr(um.data), um.data_len))
-		ret = -EFAULT;
-	/* Pinned last: the most expensive step, and the one to undo. */
-	if (!ret && um.nr_lends)
-		ret = kipc_send_lends(m, um.lendq_fd, lrefs, um.nr_lends);
-	if (ret) {
-		kipc_kmsg_free(c, m);
-		return ERR_PTR(ret);
-	}
-	return m;
-}
-
-/*
- * The region handle named by io->region_fd, checked against the channel's
- * region, with its file referenced in *@filep; an ERR_PTR() is kept and
- * reported only if a message needs a handle.
- */
-static struct kipc_region_handle *kipc_io_region(struct kipc_channel *c,
-						 const struct kipc_io *io,
-						 struct file **filep)
-{
-	struct kipc_region_handle *h;
-
-	if (io->region_fd == KIPC_NO_FD)
-		return ERR_PTR(-EBADF);
-	h = kipc_region_fget(io->region_fd, filep);
-	if (!IS_ERR(h) && h->region != kipc_channel_region(c)) {
-		fput(*filep);
-		return ERR_PTR(-EINVAL);
-	}
-	return h;
 }
 
 static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
 			   struct kipc_new_fds *nf)
 {
-	struct kipc_channel *c = kipc_channel_of_send(file);
-	struct kipc_io *io = &arg->io;
-	struct kipc_region_handle *h;
-	struct kipc_deadline dl;
-	struct kipc_kmsg *m;
-	struct file *rfile;
-	bool wait;
-	int ret;
-	u32 i;
-
-	ret = kipc_io_check(io, &dl);
-	if (ret)
-		return ret;
-	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
-	h = kipc_io_region(c, io, &rfile);
-	for (i = 0; i < io->nr_msgs; i++) {
-		m = kipc_send_prepare(c, io, i, h);
-		if (IS_ERR(m)) {
-			ret = PTR_ERR(m);
-			kipc_channel_send_failed(c, ret);
-			break;
-		}
-		/* Only the first message of a batch may wait. */
-		kipc_kmsg_set_sent(m, true);
-		ret = kipc_channel_send(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
-		if (ret) {
-			kipc_kmsg_set_sent(m, false);
-			kipc_kmsg_free(c, m);
-			break;
-		}
-	}
-	if (!IS_ERR(h))
-		fput(rfile);
-	return i ? i : ret;
-}
-
-/**
- * kipc_send_write() - write(2) on a send end: one message of inline bytes
- * @file: the send end
- * @buf: the bytes
- * @len: how many, at most the channel's max_inline
- * @ppos: unused: a channel is a stream of messages
- *
- * A write is KIPC_IOC_SEND of one message without buffers, lent ranges or
- * tag, waiting unless the file is O_NONBLOCK, with two copies fewer.
- * Context: process context, may sleep.
- * Return: @len, or -EMSGSIZE, -EFAULT, -ENOMEM and the errors of
- * kipc_channel_send().
- */
-ssize_t kipc_send_write(struct file *file, const char __user *buf,
-			size_t len, loff_t *ppos)
-{
-	struct kipc_channel *c = kipc_channel_of_send(file);
-	struct kipc_deadline dl = {};
-	struct kipc_kmsg *m;
-	int ret;
-
-	if (len > kipc_channel_max_inline(c)) {
-		ret = -EMSGSIZE;
-		goto out_failed;
-	}
-	m = kipc_kmsg_alloc(c, len);
-	if (!m) {
-		ret = -ENOMEM;
-		goto out_failed;
-	}
-	if (copy_from_user(m->data, buf, len)) {
-		kipc_kmsg_free(c, m);
-		ret = -EFAULT;
-		goto out_failed;
-	}
-	ret = kipc_channel_send(c, NULL, m, !(file->f_flags & O_NONBLOCK), &dl);
-	if (ret) {
-		kipc_kmsg_free(c, m);
-		return ret;
-	}
-	return len;
-
-out_failed:
-	kipc_channel_send_failed(c, ret);
-	return ret;
-}
-
-/**
- * kipc_recv_read() - read(2) on a receive end: the inline bytes of one message
- * @file: the receive end
- * @buf: where to put them
- * @len: room at @buf
- * @ppos: unused
- *
- * A read is KIPC_IOC_RECV of one message that has only inline bytes. A
- * message that does not fit (more bytes than @len, or region buffers or
- * lent ranges, which need KIPC_IOC_RECV) stays queued.
- * Context: process context, may sleep.
- * Return: the message's length, 0 at end of stream (or for an empty
- * message), or -EMSGSIZE, -EFAULT, -EAGAIN, -ERESTARTSYS.
- */
-ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
-		       loff_t *ppos)
-{
-	struct kipc_channel *c = kipc_channel_of_recv(file);
-	struct kipc_deadline dl = {};
-	struct kipc_kmsg *m;
-	int ret;
-
-	m = kipc_channel_recv(c, NULL, min_t(size_t, len, U32_MAX), 0, 0,
-			      !(file->f_flags & O_NONBLOCK), &dl, &ret);
-	if (!m)
-		return ret;
-	if (copy_to_user(buf, m->data, m->data_len)) {
-		kipc_channel_unrecv(c, m);
-		return -EFAULT;
-	}
-	kipc_channel_recv_commit(c, NULL, m);
-	ret = m->data_len;
-	kipc_kmsg_free(c, m);
-	return ret;
-}
-
-/* Hand received message @m to message descriptor @i of a receive. */
-static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
-			     u32 i, const struct kipc_msg *in,
-			     const struct kipc_kmsg *m)
-{
-	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
-	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
-	struct kipc_region *r = kipc_channel_region(c);
-	struct kipc_msg out = *in;
-	u32 b, k;
-	int ret;
-
-	if (copy_to_user(u64_to_user_ptr(in->data), m->data, m->data_len))
-		return -EFAULT;
-	for (b = 0; b < m->nr_bufs; b++) {
-		refs[b].offset = kipc_buf_offset(r, &m->bufs[b]);
-		refs[b].len = m->bufs[b].len;
-	}
-	if (m->nr_bufs && copy_to_user(u64_to_user_ptr(in->bufs), refs,
-				       m->nr_bufs * sizeof(refs[0])))
-		return -EFAULT;
-	out.data_len = m->data_len;
-	out.nr_bufs = m->nr_bufs;
-	out.tag = m->tag;
-	out.pid = pid_vnr(m->pid);
-	out.uid = from_kuid_munged(current_user_ns(), m->uid);
-	out.gid = from_kgid_munged(current_user_ns(), m->gid);
-	out.reserved = 0;
-	out.lendq_fd = 0;
-
-	/* Lent ranges last: mapping them is the one step to undo. */
-	for (k = 0; k < m->nr_lends; k++) {
-		memset(&lrefs[k], 0, sizeof(lrefs[k]));
-		ret = kipc_lend_map(m->lends[k], &lrefs[k].addr);
-		if (ret)
-			goto out_unmap;
-		lrefs[k].len = kipc_lend_len(m->lends[k]);
-	}
-	out.nr_lends = m->nr_lends;
-	ret = -EFAULT;
-	if (m->nr_lends && copy_to_user(u64_to_user_ptr(in->lends), lrefs,
-					m->nr_lends * sizeof(lrefs[0])))
-		goto out_unmap;
-	/* Only the fields of the caller's struct; its tail was zero. */
-	if (copy_to_user(kipc_io_msg_ptr(io, i), &out,
-			 min_t(u32, io->msg_size, sizeof(out))))
-		goto out_unmap;
-	return 0;
-
-out_unmap:
-	while (k--)
-		kipc_lend_unmap(lrefs[k].addr, lrefs[k].len);
-	return ret;
+	return kipc_chan_io_send(file, &arg->io);
 }
 
 static int kipc_ioctl_recv(struct file *file, union kipc_ioctl_arg *arg,
 			   struct kipc_new_fds *nf)
 {
-	struct kipc_channel *c = kipc_channel_of_recv(file);
-	struct kipc_io *io = &arg->io;
-	struct kipc_region_handle *h;
-	struct kipc_deadline dl;
-	struct kipc_kmsg *m;
-	struct kipc_msg in;
-	struct file *rfile;
-	bool wait;
-	int ret;
-	u32 i;
-
-	ret = kipc_io_check(io, &dl);
-	if (ret)
-		return ret;
-	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
-	h = kipc_io_region(c, io, &rfile);
-	for (i = 0; i < io->nr_msgs; i++) {
-		ret = copy_struct_from_user(&in, sizeof(in),
-					    kipc_io_msg_ptr(io, i), io->msg_size);
-		if (ret)
-			break;
-		m = kipc_channel_recv(c, IS_ERR(h) ? NULL : h, in.data_len,
-				      in.nr_bufs, in.nr_lends, wait && !i,
-				      &dl, &ret);
-		if (!m) {
-			if (ret == -EBADF && IS_ERR(h))
-				ret = PTR_ERR(h);
-			break;
-		}
-		ret = kipc_recv_deliver(c, io, i, &in, m);
-		if (ret) {
-			kipc_channel_unrecv(c, m);
-			break;
-		}
-		/* Delivered: only now do its buffers become the caller's. */
-		kipc_channel_recv_commit(c, IS_ERR(h) ? NULL : h, m);
-		kipc_kmsg_free(c, m);
-	}
-	if (!IS_ERR(h))
-		fput(rfile);
-	return i ? i : ret;
+	return kipc_chan_io_recv(file, &arg->io);
 }
 
 static int kipc_ioctl_lendq_create(struct file *file,
@@ -646,9 +256,6 @@ static int kipc_ioctl_lendq_create(struct file *file,
 	struct kipc_lendq_create *lc = &arg->lendq_create;
 	struct kipc_ctx *ctx = file->private_data;
 
-	if (lc->flags & ~KIPC_FD_FLAGS ||
-	    memchr_inv(lc->reserved, 0, sizeof(lc->reserved)))
-		return -EINVAL;
 	return kipc_new_fd(nf, kipc_lendq_create(ctx->user,
 						 kipc_fd_flags(lc->flags)),
 			   kipc_fd_flags(lc->flags));
@@ -670,9 +277,6 @@ static int kipc_ioctl_lend_reap(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_lend_reap *lr = &arg->lend_reap;
 	bool wait;
 
-	if (lr->flags & ~KIPC_REAP_NONBLOCK ||
-	    memchr_inv(lr->reserved, 0, sizeof(lr->reserved)))
-		return -EINVAL;
 	if (!lr->nr_comps || lr->nr_comps > KIPC_IO_MSGS_MAX)
 		return -EINVAL;
 	wait = !(lr->flags & KIPC_REAP_NONBLOCK) &&
@@ -696,8 +300,6 @@ static int kipc_name_copy(char *name, u64 uname)
 	return 0;
 }
 
-#define KIPC_NAME_FLAGS	(KIPC_FD_FLAGS | KIPC_NAME_CREATE | KIPC_NAME_EXCL)
-
 static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 				struct kipc_new_fds *nf)
 {
@@ -708,9 +310,6 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 	u32 kind, id;
 	int ret;
 
-	if (no->flags & ~KIPC_NAME_FLAGS ||
-	    memchr_inv(no->reserved, 0, sizeof(no->reserved)))
-		return -EINVAL;
 	req.create = no->flags & KIPC_NAME_CREATE;
 	req.excl = no->flags & KIPC_NAME_EXCL;
 	if (req.excl && !req.create)
@@ -751,28 +350,10 @@ static int kipc_ioctl_name_unlink(struct file *file, union kipc_ioctl_arg *arg,
 	char name[KIPC_NAME_MAX + 1];
 	int ret;
 
-	if (nu->flags || memchr_inv(nu->reserved, 0, sizeof(nu->reserved)))
-		return -EINVAL;
 	ret = kipc_name_copy(name, nu->name);
 	if (ret)
 		return ret;
 	return kipc_name_unlink(name);
-}
-
-/* Fill a deadline from a wait's flags, clock and time. */
-static int kipc_wait_deadline(u32 flags, u32 clockid, u64 timeout_ns,
-			      struct kipc_deadline *dl)
-{
-	if (flags & ~KIPC_WAIT_TIMEOUT)
-		return -EINVAL;
-	dl->set = flags & KIPC_WAIT_TIMEOUT;
-	if (!dl->set)
-		return clockid || timeout_ns ? -EINVAL : 0;
-	if (clockid != CLOCK_MONOTONIC && clockid != CLOCK_REALTIME)
-		return -EINVAL;
-	dl->clock = clockid;
-	dl->expires = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
-	return 0;
 }
 
 /* A key of a word of the region of @h, waited on through @h. */
@@ -791,9 +372,10 @@ static int kipc_ioctl_wait(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_deadline dl;
 	int ret;
 
-	if (w->reserved0 || memchr_inv(w->reserved, 0, sizeof(w->reserved)))
+	if (w->reserved0)
 		return -EINVAL;
-	ret = kipc_wait_deadline(w->flags, w->clockid, w->timeout_ns, &dl);
+	ret = kipc_deadline_init(&dl, w->flags & KIPC_WAIT_TIMEOUT, w->clockid,
+				 w->timeout_ns);
 	if (ret)
 		return ret;
 	kipc_wait_key_init(&key, kipc_region_handle_of(file));
@@ -809,8 +391,6 @@ static int kipc_ioctl_wake(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_wake *w = &arg->wake;
 
-	if (w->flags || memchr_inv(w->reserved, 0, sizeof(w->reserved)))
-		return -EINVAL;
 	return kipc_wake(kipc_region_words(kipc_region_handle_of(file)),
 			 w->offset, w->nr, w->bitset);
 }
@@ -832,9 +412,8 @@ static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
 	unsigned int i, held = 0;
 	int ret;
 
-	if (memchr_inv(wv->reserved, 0, sizeof(wv->reserved)))
-		return -EINVAL;
-	ret = kipc_wait_deadline(wv->flags, wv->clockid, wv->timeout_ns, &dl);
+	ret = kipc_deadline_init(&dl, wv->flags & KIPC_WAIT_TIMEOUT, wv->clockid,
+				 wv->timeout_ns);
 	if (ret)
 		return ret;
 	if (!wv->nr || wv->nr > KIPC_WAITV_MAX)
@@ -877,8 +456,7 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_requeue *rq = &arg->requeue;
 
-	if (rq->flags || rq->reserved0 ||
-	    memchr_inv(rq->reserved, 0, sizeof(rq->reserved)))
+	if (rq->reserved0)
 		return -EINVAL;
 	return kipc_requeue(kipc_region_words(kipc_region_handle_of(file)),
 			    rq->offset, rq->val, rq->nr_wake, rq->nr_requeue,
@@ -886,20 +464,30 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 }
 
 /*
- * KIPC_IOCTL(VERSION, version, CTX, OUT): KIPC_IOC_VERSION, struct
- * kipc_version, handler kipc_ioctl_version(), on contexts, with output
- * fields (IN: the argument is only read; nothing is copied back).
+ * KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX, KIPC_OUT,
+ * KIPC_FD_FLAGS): KIPC_IOC_REGION_CREATE, struct kipc_region_create,
+ * handler kipc_ioctl_region_create(), on contexts, with output fields
+ * (IN: the argument is only read; nothing is copied back), and the flags
+ * it accepts. Every argument struct has a reserved[] field that must be
+ * zero; all but struct kipc_version have flags.
  */
 #define KIPC_OUT	true
 #define KIPC_IN		false
-#define KIPC_IOCTL(_NAME, _name, _on, _out)				\
-	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
+#define KIPC_IOCTL_DEF(_NAME, _name, _on, _out)				\
 		.cmd		= KIPC_IOC_##_NAME,			\
 		.on		= _on,					\
 		.size		= sizeof(struct kipc_##_name),		\
 		.size_ver0	= KIPC_##_NAME##_SIZE_VER0,		\
 		.handler	= kipc_ioctl_##_name,			\
 		.copy_out	= _out,					\
+		.reserved_off	= offsetof(struct kipc_##_name, reserved), \
+		.reserved_len	= sizeof_field(struct kipc_##_name, reserved)
+#define KIPC_IOCTL(_NAME, _name, _on, _out, _flags)			\
+	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
+		KIPC_IOCTL_DEF(_NAME, _name, _on, _out),		\
+		.has_flags	= true,					\
+		.valid_flags	= _flags,				\
+		.flags_off	= offsetof(struct kipc_##_name, flags),	\
 	}
 
 #define KIPC_SEND_SIZE_VER0	KIPC_IO_SIZE_VER0
@@ -907,25 +495,52 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 #define kipc_send		kipc_io
 #define kipc_recv		kipc_io
 
+#define KIPC_IO_FLAGS	(KIPC_IO_NONBLOCK | KIPC_IO_TIMEOUT)
+
 static const struct kipc_ioctl_def kipc_ioctls[] = {
-	KIPC_IOCTL(VERSION, version, KIPC_ON_CTX, KIPC_OUT),
-	KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX, KIPC_OUT),
-	KIPC_IOCTL(CHANNEL_CREATE, channel_create, KIPC_ON_CTX, KIPC_OUT),
-	KIPC_IOCTL(REGION_ATTACH, region_attach, KIPC_ON_REGION, KIPC_IN),
-	KIPC_IOCTL(BUF_ALLOC, buf_alloc, KIPC_ON_REGION, KIPC_OUT),
-	KIPC_IOCTL(BUF_RELEASE, buf_release, KIPC_ON_REGION, KIPC_IN),
-	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION, KIPC_OUT),
-	KIPC_IOCTL(SEND, send, KIPC_ON_SEND, KIPC_IN),
-	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV, KIPC_IN),
-	KIPC_IOCTL(WAIT, wait, KIPC_ON_REGION, KIPC_IN),
-	KIPC_IOCTL(WAKE, wake, KIPC_ON_REGION, KIPC_IN),
-	KIPC_IOCTL(WAITV, waitv, KIPC_ON_CTX, KIPC_IN),
-	KIPC_IOCTL(REQUEUE, requeue, KIPC_ON_REGION, KIPC_IN),
-	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX, KIPC_IN),
-	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ, KIPC_OUT),
-	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX, KIPC_OUT),
-	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX, KIPC_IN),
+	[_IOC_NR(KIPC_IOC_VERSION)] = {
+		KIPC_IOCTL_DEF(VERSION, version, KIPC_ON_CTX, KIPC_OUT),
+	},
+	KIPC_IOCTL(REGION_CREATE, region_create, KIPC_ON_CTX, KIPC_OUT,
+		   KIPC_FD_FLAGS),
+	KIPC_IOCTL(CHANNEL_CREATE, channel_create, KIPC_ON_CTX, KIPC_OUT,
+		   KIPC_FD_FLAGS),
+	KIPC_IOCTL(REGION_ATTACH, region_attach, KIPC_ON_REGION, KIPC_IN,
+		   KIPC_FD_FLAGS),
+	KIPC_IOCTL(BUF_ALLOC, buf_alloc, KIPC_ON_REGION, KIPC_OUT, 0),
+	KIPC_IOCTL(BUF_RELEASE, buf_release, KIPC_ON_REGION, KIPC_IN, 0),
+	KIPC_IOCTL(REGION_INFO, region_info, KIPC_ON_REGION, KIPC_OUT, 0),
+	KIPC_IOCTL(SEND, send, KIPC_ON_SEND, KIPC_IN, KIPC_IO_FLAGS),
+	KIPC_IOCTL(RECV, recv, KIPC_ON_RECV, KIPC_IN, KIPC_IO_FLAGS),
+	KIPC_IOCTL(WAIT, wait, KIPC_ON_REGION, KIPC_IN, KIPC_WAIT_TIMEOUT),
+	KIPC_IOCTL(WAKE, wake, KIPC_ON_REGION, KIPC_IN, 0),
+	KIPC_IOCTL(WAITV, waitv, KIPC_ON_CTX, KIPC_IN, KIPC_WAIT_TIMEOUT),
+	KIPC_IOCTL(REQUEUE, requeue, KIPC_ON_REGION, KIPC_IN, 0),
+	KIPC_IOCTL(LENDQ_CREATE, lendq_create, KIPC_ON_CTX, KIPC_IN,
+		   KIPC_FD_FLAGS),
+	KIPC_IOCTL(LEND_REAP, lend_reap, KIPC_ON_LENDQ, KIPC_OUT,
+		   KIPC_REAP_NONBLOCK),
+	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX, KIPC_OUT,
+		   KIPC_FD_FLAGS | KIPC_NAME_CREATE | KIPC_NAME_EXCL),
+	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX, KIPC_IN, 0),
 };
+
+/* The flags and reserved fields of a copied-in argument: -EINVAL if bad. */
+static int kipc_ioctl_arg_check(const struct kipc_ioctl_def *def,
+				const union kipc_ioctl_arg *karg)
+{
+	const u8 *base = (const u8 *)karg;
+	u32 flags;
+
+	if (def->has_flags) {
+		memcpy(&flags, base + def->flags_off, sizeof(flags));
+		if (flags & ~def->valid_flags)
+			return -EINVAL;
+	}
+	if (memchr_inv(base + def->reserved_off, 0, def->reserved_len))
+		return -EINVAL;
+	return 0;
+}
 
 static const struct kipc_ioctl_def *kipc_ioctl_lookup(unsigned int cmd,
 						      unsigned int on)
@@ -976,6 +591,9 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	if (usize > KIPC_ARG_SIZE_MAX)
 		return -E2BIG;
 	ret = copy_struct_from_user(&karg, def->size, uarg, usize);
+	if (ret)
+		return ret;
+	ret = kipc_ioctl_arg_check(def, &karg);
 	if (ret)
 		return ret;
 

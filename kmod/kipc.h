@@ -289,6 +289,8 @@ struct kipc_deadline {
 	ktime_t expires;
 };
 
+int kipc_deadline_init(struct kipc_deadline *dl, bool set, u32 clockid,
+		       u64 timeout_ns);
 int kipc_sleep(const struct kipc_deadline *dl);
 int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl);
@@ -385,6 +387,7 @@ struct file *kipc_region_attach(struct kipc_region_handle *h,
 				unsigned int flags);
 struct file *kipc_region_open(struct kipc_region *r, unsigned int flags);
 struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
+struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep);
 void kipc_region_get(struct kipc_region *r);
 void kipc_region_put(struct kipc_region *r);
 u32 kipc_region_id(const struct kipc_region *r);
@@ -551,16 +554,23 @@ void kipc_name_unpublish(u64 seq);
 int kipc_name_unlink(const char *name);
 void kipc_names_exit(void);
 
+/* Largest argument struct a caller may pass, tail included. */
+#define KIPC_ARG_SIZE_MAX	PAGE_SIZE
+
+/* chan_io.c: send and receive batches, write(2) and read(2) of channel ends */
+int kipc_chan_io_send(struct file *file, const struct kipc_io *io);
+int kipc_chan_io_recv(struct file *file, const struct kipc_io *io);
+ssize_t kipc_send_write(struct file *file, const char __user *buf,
+			size_t len, loff_t *ppos);
+ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
+		       loff_t *ppos);
+
 /* ioctl.c: the unlocked_ioctl of each kind of file */
 long kipc_ctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_send_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_recv_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_lendq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-ssize_t kipc_send_write(struct file *file, const char __user *buf,
-			size_t len, loff_t *ppos);
-ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
-		       loff_t *ppos);
 
 /**
  * struct kipc_nl_region_stat - a region's state, as netlink lists it

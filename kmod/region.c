@@ -265,6 +265,31 @@ struct kipc_region_handle *kipc_region_handle_of(const struct file *file)
 }
 
 /**
+ * kipc_region_fget() - the region handle behind a file descriptor
+ * @fd: the descriptor
+ * @filep: out: its file, with a reference the caller puts
+ *
+ * Return: the handle, or ERR_PTR(-EBADF) if @fd is not open,
+ * ERR_PTR(-EINVAL) if it is not a region.
+ */
+struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep)
+{
+	struct kipc_region_handle *h;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	h = kipc_region_handle_of(file);
+	if (!h) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	*filep = file;
+	return h;
+}
+
+/**
  * kipc_region_stat() - a snapshot of the region's counters
  * @h: the handle asking (for nr_owned)
  * @st: out

@@ -8,6 +8,30 @@
 #include "kipc.h"
 
 /**
+ * kipc_deadline_init() - a deadline from a call's timeout fields
+ * @dl: out
+ * @set: the call's timeout flag (KIPC_IO_TIMEOUT, KIPC_WAIT_TIMEOUT)
+ * @clockid: CLOCK_MONOTONIC or CLOCK_REALTIME, with @set; else 0
+ * @timeout_ns: the absolute time on @clockid, with @set; else 0
+ *
+ * The one parser of every blocking call's deadline.
+ * Return: 0, or -EINVAL for another clock, or a clock or a time without
+ * @set.
+ */
+int kipc_deadline_init(struct kipc_deadline *dl, bool set, u32 clockid,
+		       u64 timeout_ns)
+{
+	dl->set = set;
+	if (!set)
+		return clockid || timeout_ns ? -EINVAL : 0;
+	if (clockid != CLOCK_MONOTONIC && clockid != CLOCK_REALTIME)
+		return -EINVAL;
+	dl->clock = clockid;
+	dl->expires = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
+	return 0;
+}
+
+/**
  * kipc_sleep() - sleep once, until a wake-up or the deadline
  * @dl: an absolute deadline, or none
  *
