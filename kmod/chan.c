@@ -113,6 +113,7 @@ void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
 {
 	u32 i;
 
+	might_sleep_if(m->nr_lends);
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_put(m->lends[i]);
 	put_pid(m->pid);
@@ -121,27 +122,48 @@ void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
 	kfree(m);
 }
 
-/* Take @m off the queue and drop it, returning its buffers to the pool. */
+/*
+ * Take every queued message off @c onto @dropped, returning their buffers
+ * to the pool and their charge to the user; kipc_kmsgs_free() frees them
+ * once the lock is dropped. Context: c->lock held.
+ */
 static void kipc_channel_drop_locked(struct kipc_channel *c,
-				     struct kipc_kmsg *m)
+				     struct list_head *dropped)
 {
-	list_del(&m->node);
-	c->nr_queued--;
-	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
-	if (m->nr_bufs)
-		kipc_bufs_from_flight(c->region, NULL, m->bufs, m->nr_bufs);
+	struct kipc_kmsg *m;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(m, &c->queue, node) {
+		kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+		if (m->nr_bufs)
+			kipc_bufs_from_flight(c->region, NULL, m->bufs,
+					      m->nr_bufs);
+	}
+	c->nr_queued = 0;
+	list_splice_tail_init(&c->queue, dropped);
+}
+
+/* Free the messages kipc_channel_drop_locked() took. Context: may sleep. */
+static void kipc_kmsgs_free(struct kipc_channel *c, struct list_head *dropped)
+{
+	struct kipc_kmsg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, dropped, node) {
+		list_del(&m->node);
+		kipc_kmsg_free(c, m);
+	}
 }
 
 static void kipc_channel_release_obj(struct kipc_obj *obj)
 {
 	struct kipc_channel *c = container_of(obj, struct kipc_channel, obj);
-	struct kipc_kmsg *m, *tmp;
+	LIST_HEAD(dropped);
 
 	/* Every end is closed: nobody else can see the queue. */
-	list_for_each_entry_safe(m, tmp, &c->queue, node) {
-		kipc_channel_drop_locked(c, m);
-		kipc_kmsg_free(c, m);
-	}
+	spin_lock(&c->lock);
+	kipc_channel_drop_locked(c, &dropped);
+	spin_unlock(&c->lock);
+	kipc_kmsgs_free(c, &dropped);
 	kfree(c->spare);
 	if (c->region)
 		kipc_region_put(c->region);
@@ -156,7 +178,7 @@ static const struct kipc_obj_ops kipc_channel_ops = {
 };
 
 /**
- * kipc_channel_create() - create a channel and its two ends
+ * kipc_channel_new() - create a channel and its two ends
  * @user: the creator
  * @depth: queue depth, 0 for the default
  * @max_inline: inline bytes per message, 0 for the default
@@ -170,10 +192,10 @@ static const struct kipc_obj_ops kipc_channel_ops = {
  * Return: 0, or -EINVAL (@depth or @max_inline too large), -ENOSPC (the
  * user holds max_channels_per_user channels), -ENOMEM.
  */
-int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
-			struct kipc_region_handle *region,
-			unsigned int flags, struct file **send,
-			struct file **recv, u32 *id)
+int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
+		     struct kipc_region_handle *region,
+		     unsigned int flags, struct file **send,
+		     struct file **recv, u32 *id)
 {
 	struct kipc_channel *c;
 	int ret;
@@ -279,7 +301,7 @@ void kipc_channel_send_failed(struct kipc_channel *c, int err)
 }
 
 /**
- * kipc_channel_send() - queue a message
+ * kipc_channel_enqueue() - queue a message
  * @c: the channel
  * @h: the handle that owns @m's buffers (NULL when it has none)
  * @m: the message; on success the channel owns it
@@ -291,9 +313,9 @@ void kipc_channel_send_failed(struct kipc_channel *c, int err)
  * -ETIMEDOUT, -ERESTARTSYS, -EPERM (@h does not own a buffer), -ENOBUFS
  * (the creator's bytes in flight are at their cap).
  */
-int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
-		      struct kipc_kmsg *m, bool wait,
-		      const struct kipc_deadline *dl)
+int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
+			 struct kipc_kmsg *m, bool wait,
+			 const struct kipc_deadline *dl)
 {
 	int ret;
 
@@ -366,7 +388,7 @@ out_failed:
 }
 
 /**
- * kipc_channel_recv() - take the oldest message off the queue
+ * kipc_channel_dequeue() - take the oldest message off the queue
  * @c: the channel
  * @h: the handle to own the message's buffers (NULL if the caller has none)
  * @data_room: inline bytes the caller can take
@@ -381,18 +403,18 @@ out_failed:
  *
  * The message leaves the queue but is not received yet: its buffers stay
  * in flight and its charge stays on the channel's user until the caller has
- * handed it to user space and calls kipc_channel_recv_commit(), which
- * cannot fail; if handing it over fails, kipc_channel_unrecv() puts it back
+ * handed it to user space and calls kipc_channel_dequeue_commit(), which
+ * cannot fail; if handing it over fails, kipc_channel_dequeue_undo() puts it back
  * as it was. Nothing moves to the receiver before delivery has succeeded.
  * A message that is not returned stays at the head of the queue.
  * Context: process context, may sleep when @wait.
  * Return: the message, or NULL.
  */
-struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
-				    struct kipc_region_handle *h,
-				    u32 data_room, u32 bufs_room, u32 lends_room,
-				    bool wait, const struct kipc_deadline *dl,
-				    int *err)
+struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
+				       struct kipc_region_handle *h,
+				       u32 data_room, u32 bufs_room, u32 lends_room,
+				       bool wait, const struct kipc_deadline *dl,
+				       int *err)
 {
 	struct kipc_kmsg *m;
 
@@ -438,7 +460,7 @@ out_unlock:
 }
 
 /**
- * kipc_channel_recv_commit() - a message taken by kipc_channel_recv() is
+ * kipc_channel_dequeue_commit() - a message taken by kipc_channel_dequeue() is
  *	delivered
  * @c: the channel
  * @h: the handle that now owns the message's buffers (NULL when it has
@@ -449,9 +471,9 @@ out_unlock:
  * received. Cannot fail.
  * Context: process context.
  */
-void kipc_channel_recv_commit(struct kipc_channel *c,
-			      struct kipc_region_handle *h,
-			      struct kipc_kmsg *m)
+void kipc_channel_dequeue_commit(struct kipc_channel *c,
+				 struct kipc_region_handle *h,
+				 struct kipc_kmsg *m)
 {
 	u32 i;
 
@@ -462,7 +484,7 @@ void kipc_channel_recv_commit(struct kipc_channel *c,
 	spin_lock(&c->lock);
 	c->nr_received++;
 	spin_unlock(&c->lock);
-	/* As in kipc_channel_send(), for senders waiting for room. */
+	/* As in kipc_channel_enqueue(), for senders waiting for room. */
 	if (wq_has_sleeper(&c->send_wait))
 		wake_up_interruptible_sync_poll(&c->send_wait,
 						EPOLLOUT | EPOLLWRNORM);
@@ -472,15 +494,15 @@ void kipc_channel_recv_commit(struct kipc_channel *c,
 }
 
 /**
- * kipc_channel_unrecv() - put back a message kipc_channel_recv() took
+ * kipc_channel_dequeue_undo() - put back a message kipc_channel_dequeue() took
  * @c: the channel
- * @m: the message, as kipc_channel_recv() returned it
+ * @m: the message, as kipc_channel_dequeue() returned it
  *
  * For a receive that could not hand the message to its caller: the message
  * returns to the head of the queue, unchanged (its buffers never left
  * flight), so that nothing is lost. The queue may briefly exceed its depth.
  */
-void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_kmsg *m)
+void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m)
 {
 	spin_lock(&c->lock);
 	list_add(&m->node, &c->queue);
@@ -529,26 +551,21 @@ int kipc_channel_end_get(struct kipc_channel *c, bool send)
  */
 void kipc_channel_end_put(struct kipc_channel *c, bool send)
 {
-	struct kipc_kmsg *m, *tmp;
 	LIST_HEAD(dropped);
 	bool last;
 
+	might_sleep();
 	spin_lock(&c->lock);
 	if (send) {
 		last = !--c->nr_senders;
 	} else {
 		last = !--c->nr_receivers;
 		/* Nobody can receive them: give their buffers back now. */
-		if (last) {
-			list_for_each_entry_safe(m, tmp, &c->queue, node) {
-				kipc_channel_drop_locked(c, m);
-				list_add_tail(&m->node, &dropped);
-			}
-		}
+		if (last)
+			kipc_channel_drop_locked(c, &dropped);
 	}
 	spin_unlock(&c->lock);
-	list_for_each_entry_safe(m, tmp, &dropped, node)
-		kipc_kmsg_free(c, m);
+	kipc_kmsgs_free(c, &dropped);
 	if (last)
 		kipc_event_peer_closed(&c->obj, !send);
 	if (send)

@@ -173,6 +173,8 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
 	int ret;
 	u32 i;
 
+	might_sleep();
+
 	ret = kipc_io_check(io, &dl);
 	if (ret)
 		return ret;
@@ -187,7 +189,7 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
 		}
 		/* Only the first message of a batch may wait. */
 		kipc_kmsg_set_sent(m, true);
-		ret = kipc_channel_send(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
+		ret = kipc_channel_enqueue(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
 		if (ret) {
 			kipc_kmsg_set_sent(m, false);
 			kipc_kmsg_free(c, m);
@@ -210,7 +212,7 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
  * tag, waiting unless the file is O_NONBLOCK, with two copies fewer.
  * Context: process context, may sleep.
  * Return: @len, or -EMSGSIZE, -EFAULT, -ENOMEM and the errors of
- * kipc_channel_send().
+ * kipc_channel_enqueue().
  */
 ssize_t kipc_send_write(struct file *file, const char __user *buf,
 			size_t len, loff_t *ppos)
@@ -234,7 +236,7 @@ ssize_t kipc_send_write(struct file *file, const char __user *buf,
 		ret = -EFAULT;
 		goto out_failed;
 	}
-	ret = kipc_channel_send(c, NULL, m, !(file->f_flags & O_NONBLOCK), &dl);
+	ret = kipc_channel_enqueue(c, NULL, m, !(file->f_flags & O_NONBLOCK), &dl);
 	if (ret) {
 		kipc_kmsg_free(c, m);
 		return ret;
@@ -268,15 +270,15 @@ ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
 	struct kipc_kmsg *m;
 	int ret;
 
-	m = kipc_channel_recv(c, NULL, min_t(size_t, len, U32_MAX), 0, 0,
-			      !(file->f_flags & O_NONBLOCK), &dl, &ret);
+	m = kipc_channel_dequeue(c, NULL, min_t(size_t, len, U32_MAX), 0, 0,
+				 !(file->f_flags & O_NONBLOCK), &dl, &ret);
 	if (!m)
 		return ret;
 	if (copy_to_user(buf, m->data, m->data_len)) {
-		kipc_channel_unrecv(c, m);
+		kipc_channel_dequeue_undo(c, m);
 		return -EFAULT;
 	}
-	kipc_channel_recv_commit(c, NULL, m);
+	kipc_channel_dequeue_commit(c, NULL, m);
 	ret = m->data_len;
 	kipc_kmsg_free(c, m);
 	return ret;
@@ -360,6 +362,8 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 	int ret;
 	u32 i;
 
+	might_sleep();
+
 	ret = kipc_io_check(io, &dl);
 	if (ret)
 		return ret;
@@ -370,9 +374,9 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 					    kipc_io_msg_ptr(io, i), io->msg_size);
 		if (ret)
 			break;
-		m = kipc_channel_recv(c, IS_ERR(h) ? NULL : h, in.data_len,
-				      in.nr_bufs, in.nr_lends, wait && !i,
-				      &dl, &ret);
+		m = kipc_channel_dequeue(c, IS_ERR(h) ? NULL : h, in.data_len,
+					 in.nr_bufs, in.nr_lends, wait && !i,
+					 &dl, &ret);
 		if (!m) {
 			if (ret == -EBADF && IS_ERR(h))
 				ret = PTR_ERR(h);
@@ -380,11 +384,11 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 		}
 		ret = kipc_recv_deliver(c, io, i, &in, m);
 		if (ret) {
-			kipc_channel_unrecv(c, m);
+			kipc_channel_dequeue_undo(c, m);
 			break;
 		}
 		/* Delivered: only now do its buffers become the caller's. */
-		kipc_channel_recv_commit(c, IS_ERR(h) ? NULL : h, m);
+		kipc_channel_dequeue_commit(c, IS_ERR(h) ? NULL : h, m);
 		kipc_kmsg_free(c, m);
 	}
 	if (!IS_ERR(h))

@@ -142,10 +142,10 @@ static int kipc_ioctl_region_create(struct file *file,
 	u32 id, nr_bufs;
 	int fd;
 
-	fd = kipc_new_fd(nf, kipc_region_create(ctx->user, rc->bytes,
-						rc->buf_size,
-						kipc_fd_flags(rc->flags),
-						&id, &nr_bufs),
+	fd = kipc_new_fd(nf, kipc_region_new(ctx->user, rc->bytes,
+					     rc->buf_size,
+					     kipc_fd_flags(rc->flags),
+					     &id, &nr_bufs),
 			 kipc_fd_flags(rc->flags));
 	if (fd < 0)
 		return fd;
@@ -172,8 +172,8 @@ static int kipc_ioctl_channel_create(struct file *file,
 		if (IS_ERR(h))
 			return PTR_ERR(h);
 	}
-	ret = kipc_channel_create(ctx->user, cc->depth, cc->max_inline, h,
-				  kipc_fd_flags(cc->flags), &send, &recv, &id);
+	ret = kipc_channel_new(ctx->user, cc->depth, cc->max_inline, h,
+			       kipc_fd_flags(cc->flags), &send, &recv, &id);
 	if (h)
 		fput(rfile);
 	if (ret)
@@ -197,9 +197,10 @@ static int kipc_ioctl_region_attach(struct file *file,
 				    struct kipc_new_fds *nf)
 {
 	struct kipc_region_attach *ra = &arg->region_attach;
+	struct kipc_region_handle *h = kipc_region_handle_of(file);
 
-	return kipc_new_fd(nf, kipc_region_attach(kipc_region_handle_of(file),
-						  kipc_fd_flags(ra->flags)),
+	return kipc_new_fd(nf, kipc_region_open(h->region,
+						kipc_fd_flags(ra->flags)),
 			   kipc_fd_flags(ra->flags));
 }
 
@@ -225,8 +226,8 @@ static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_buf_alloc *ba = &arg->buf_alloc;
 
-	return kipc_buf_alloc(kipc_region_handle_of(file),
-			      !(file->f_flags & O_NONBLOCK), &ba->offset);
+	return kipc_pool_alloc(kipc_region_handle_of(file),
+			       !(file->f_flags & O_NONBLOCK), &ba->offset);
 }
 
 static int kipc_ioctl_buf_release(struct file *file, union kipc_ioctl_arg *arg,
@@ -234,7 +235,7 @@ static int kipc_ioctl_buf_release(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_buf_release *br = &arg->buf_release;
 
-	return kipc_buf_release(kipc_region_handle_of(file), br->offset);
+	return kipc_pool_release(kipc_region_handle_of(file), br->offset);
 }
 
 static int kipc_ioctl_send(struct file *file, union kipc_ioctl_arg *arg,
@@ -256,8 +257,8 @@ static int kipc_ioctl_lendq_create(struct file *file,
 	struct kipc_lendq_create *lc = &arg->lendq_create;
 	struct kipc_ctx *ctx = file->private_data;
 
-	return kipc_new_fd(nf, kipc_lendq_create(ctx->user,
-						 kipc_fd_flags(lc->flags)),
+	return kipc_new_fd(nf, kipc_lendq_new(ctx->user,
+					      kipc_fd_flags(lc->flags)),
 			   kipc_fd_flags(lc->flags));
 }
 
@@ -329,7 +330,7 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 		if (!req.file)
 			return -EBADF;
 	}
-	ret = kipc_new_fd(nf, kipc_name_open(&req, &kind, &seq, &id),
+	ret = kipc_new_fd(nf, kipc_name_resolve(&req, &kind, &seq, &id),
 			  req.flags);
 	if (req.file)
 		fput(req.file);
@@ -353,7 +354,7 @@ static int kipc_ioctl_name_unlink(struct file *file, union kipc_ioctl_arg *arg,
 	ret = kipc_name_copy(name, nu->name);
 	if (ret)
 		return ret;
-	return kipc_name_unlink(name);
+	return kipc_name_delete(name);
 }
 
 /* A key of a word of the region of @h, waited on through @h. */
@@ -382,7 +383,7 @@ static int kipc_ioctl_wait(struct file *file, union kipc_ioctl_arg *arg,
 	key.offset = w->offset;
 	key.val = w->val;
 	key.bitset = w->bitset;
-	ret = kipc_waitv(&key, 1, &dl);
+	ret = kipc_waitq_wait(&key, 1, &dl);
 	return ret < 0 ? ret : 0;
 }
 
@@ -391,8 +392,8 @@ static int kipc_ioctl_wake(struct file *file, union kipc_ioctl_arg *arg,
 {
 	struct kipc_wake *w = &arg->wake;
 
-	return kipc_wake(kipc_region_words(kipc_region_handle_of(file)),
-			 w->offset, w->nr, w->bitset);
+	return kipc_waitq_wake(kipc_region_words(kipc_region_handle_of(file)),
+			       w->offset, w->nr, w->bitset);
 }
 
 /* The copied-in entries of a WAITV, too large for the stack. */
@@ -442,7 +443,7 @@ static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
 		a->keys[i].val = a->ents[i].val;
 		a->keys[i].bitset = a->ents[i].bitset;
 	}
-	ret = kipc_waitv(a->keys, wv->nr, &dl);
+	ret = kipc_waitq_wait(a->keys, wv->nr, &dl);
 out_put:
 	for (i = 0; i < held; i++)
 		fput(a->files[i]);
@@ -458,9 +459,9 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 
 	if (rq->reserved0)
 		return -EINVAL;
-	return kipc_requeue(kipc_region_words(kipc_region_handle_of(file)),
-			    rq->offset, rq->val, rq->nr_wake, rq->nr_requeue,
-			    rq->dst_offset);
+	return kipc_waitq_requeue(kipc_region_words(kipc_region_handle_of(file)),
+				  rq->offset, rq->val, rq->nr_wake, rq->nr_requeue,
+				  rq->dst_offset);
 }
 
 /*

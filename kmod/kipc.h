@@ -13,6 +13,21 @@
  *                     receiver's mapping file); its pins, their charge on
  *                     the sending user (kipc_user and cred refs)
  *   name           -> the region, or the channel and one count of its end
+ *
+ * Locking at a glance (outer first; lockdep checks each "_locked" helper
+ * and each function documented as called with a lock held):
+ *   kipc_names_lock (mutex, names.c)
+ *     -> a channel's lock (chan.c)         -> its region's pool_lock
+ *     -> a region's words lock (waitq.c: holders, waiting holders)
+ *     -> an object index's xarray lock (obj.c)
+ *   a lend queue's reap_mutex (lend.c)     -> the queue's lock
+ *   a wait-queue bucket lock (waitq.c); two at once in address order
+ *   kipc_users_lock (limits.c): innermost, never held while taking another
+ * No kipc spinlock is held while sleeping, copying to or from user space,
+ * mapping or unmapping (vm_mmap()/vm_munmap() of lent ranges take the
+ * caller's mmap lock) or dropping a reference that may be the last.
+ * Netlink holds no kipc lock across messages: each object's state is
+ * copied under its own lock, with a reference taken by kipc_obj_next().
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -358,11 +373,11 @@ void kipc_words_hold(struct kipc_words *w);
 void kipc_words_unhold(struct kipc_words *w);
 void kipc_words_stat(struct kipc_words *w, u64 *waits, u64 *wakes,
 		     u64 *wait_ns);
-int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
-	       const struct kipc_deadline *dl);
-int kipc_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset);
-int kipc_requeue(struct kipc_words *w, u64 offset, u32 val,
-		 u32 nr_wake, u32 nr_requeue, u64 dst);
+int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
+		    const struct kipc_deadline *dl);
+int kipc_waitq_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset);
+int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
+		       u32 nr_wake, u32 nr_requeue, u64 dst);
 
 /* region.c: regions, their handles and their buffer pools */
 
@@ -380,11 +395,9 @@ struct kipc_region_handle {
 	struct kipc_words_holder words;
 };
 
-struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
-				u64 buf_size, unsigned int flags,
-				u32 *id, u32 *nr_bufs);
-struct file *kipc_region_attach(struct kipc_region_handle *h,
-				unsigned int flags);
+struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
+			     u64 buf_size, unsigned int flags,
+			     u32 *id, u32 *nr_bufs);
 struct file *kipc_region_open(struct kipc_region *r, unsigned int flags);
 struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
 struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep);
@@ -414,8 +427,8 @@ struct kipc_region_stat {
 };
 
 void kipc_region_stat(struct kipc_region_handle *h, struct kipc_region_stat *st);
-int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset);
-int kipc_buf_release(struct kipc_region_handle *h, u64 offset);
+int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset);
+int kipc_pool_release(struct kipc_region_handle *h, u64 offset);
 
 /**
  * struct kipc_buf - a region buffer carried by a message
@@ -475,10 +488,10 @@ struct kipc_kmsg {
 	u8 data[];
 };
 
-int kipc_channel_create(struct kipc_user *user, u32 depth, u32 max_inline,
-			struct kipc_region_handle *region,
-			unsigned int flags, struct file **send,
-			struct file **recv, u32 *id);
+int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
+		     struct kipc_region_handle *region,
+		     unsigned int flags, struct file **send,
+		     struct file **recv, u32 *id);
 struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len);
 void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m);
 struct kipc_channel *kipc_channel_of_send(const struct file *file);
@@ -486,18 +499,18 @@ struct kipc_channel *kipc_channel_of_recv(const struct file *file);
 u32 kipc_channel_max_inline(const struct kipc_channel *c);
 struct kipc_region *kipc_channel_region(const struct kipc_channel *c);
 void kipc_channel_send_failed(struct kipc_channel *c, int err);
-int kipc_channel_send(struct kipc_channel *c, struct kipc_region_handle *h,
-		      struct kipc_kmsg *m, bool wait,
-		      const struct kipc_deadline *dl);
-struct kipc_kmsg *kipc_channel_recv(struct kipc_channel *c,
-				    struct kipc_region_handle *h,
-				    u32 data_room, u32 bufs_room, u32 lends_room,
-				    bool wait, const struct kipc_deadline *dl,
-				    int *err);
-void kipc_channel_recv_commit(struct kipc_channel *c,
-			      struct kipc_region_handle *h,
-			      struct kipc_kmsg *m);
-void kipc_channel_unrecv(struct kipc_channel *c, struct kipc_kmsg *m);
+int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
+			 struct kipc_kmsg *m, bool wait,
+			 const struct kipc_deadline *dl);
+struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
+				       struct kipc_region_handle *h,
+				       u32 data_room, u32 bufs_room, u32 lends_room,
+				       bool wait, const struct kipc_deadline *dl,
+				       int *err);
+void kipc_channel_dequeue_commit(struct kipc_channel *c,
+				 struct kipc_region_handle *h,
+				 struct kipc_kmsg *m);
+void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m);
 
 struct file *kipc_channel_new_end(struct kipc_channel *c, bool send,
 				  unsigned int flags);
@@ -510,7 +523,7 @@ kuid_t kipc_channel_owner(const struct kipc_channel *c);
 
 struct kipc_lendq;
 
-struct file *kipc_lendq_create(struct kipc_user *user, unsigned int flags);
+struct file *kipc_lendq_new(struct kipc_user *user, unsigned int flags);
 struct kipc_lendq *kipc_lendq_of(const struct file *file);
 struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 				   u64 cookie);
@@ -548,10 +561,10 @@ struct kipc_name_req {
 	struct kipc_user *user;
 };
 
-struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
-			    u64 *seq, u32 *id);
+struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
+			       u64 *seq, u32 *id);
 void kipc_name_unpublish(u64 seq);
-int kipc_name_unlink(const char *name);
+int kipc_name_delete(const char *name);
 void kipc_names_exit(void);
 
 /* Largest argument struct a caller may pass, tail included. */

@@ -138,7 +138,7 @@ static const struct kipc_obj_ops kipc_lendq_ops = {
 };
 
 /**
- * kipc_lendq_create() - a new lend queue
+ * kipc_lendq_new() - a new lend queue
  * @user: the creator, charged for it
  * @flags: O_CLOEXEC and O_NONBLOCK for its file
  *
@@ -146,7 +146,7 @@ static const struct kipc_obj_ops kipc_lendq_ops = {
  * Return: the queue's file, or ERR_PTR() of -ENOSPC (the user holds
  * max_lendqs_per_user queues) or -ENOMEM.
  */
-struct file *kipc_lendq_create(struct kipc_user *user, unsigned int flags)
+struct file *kipc_lendq_new(struct kipc_user *user, unsigned int flags)
 {
 	struct kipc_lendq *q;
 	struct file *file;
@@ -295,7 +295,7 @@ out_unlend:
 	return ERR_PTR(ret);
 }
 
-static void kipc_lend_release(struct kref *ref)
+static void kipc_lend_free(struct kref *ref)
 {
 	struct kipc_lend *l = container_of(ref, struct kipc_lend, ref);
 	struct kipc_lendq *q = l->q;
@@ -332,7 +332,8 @@ static void kipc_lend_release(struct kref *ref)
  */
 void kipc_lend_put(struct kipc_lend *l)
 {
-	kref_put(&l->ref, kipc_lend_release);
+	might_sleep();
+	kref_put(&l->ref, kipc_lend_free);
 }
 
 /**

@@ -131,6 +131,7 @@ static struct kipc_user *kipc_user_find(kuid_t uid)
 {
 	struct kipc_user *user;
 
+	lockdep_assert_held(&kipc_users_lock);
 	hash_for_each_possible(kipc_users, user, node, __kuid_val(uid))
 		if (uid_eq(user->uid, uid) && refcount_inc_not_zero(&user->ref))
 			return user;

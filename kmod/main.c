@@ -13,7 +13,7 @@
 
 #include "kipc.h"
 
-static int kipc_open(struct inode *inode, struct file *file)
+static int kipc_dev_open(struct inode *inode, struct file *file)
 {
 	struct kipc_ctx *ctx;
 	int ret;
@@ -53,7 +53,7 @@ static void kipc_show_fdinfo(struct seq_file *m, struct file *file)
 
 static const struct file_operations kipc_fops = {
 	.owner		= THIS_MODULE,
-	.open		= kipc_open,
+	.open		= kipc_dev_open,
 	.release	= kipc_release,
 	.unlocked_ioctl	= kipc_ctx_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

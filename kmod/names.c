@@ -105,6 +105,8 @@ static struct kipc_name *kipc_name_find(const struct ipc_namespace *ns,
 {
 	struct kipc_name *n;
 
+	lockdep_assert_held(&kipc_names_lock);
+
 	hash_for_each_possible(kipc_names, n, hnode, hash)
 		if (n->hash == hash && n->nsr->ns == ns && !strcmp(n->name, name))
 			return n;
@@ -117,6 +119,7 @@ static struct kipc_name *kipc_name_find(const struct ipc_namespace *ns,
  */
 static void kipc_name_remove(struct kipc_name *n, struct list_head *dead)
 {
+	lockdep_assert_held(&kipc_names_lock);
 	hash_del(&n->hnode);
 	list_move(&n->node, dead);
 	kipc_nr_names--;
@@ -130,6 +133,8 @@ static void kipc_name_remove(struct kipc_name *n, struct list_head *dead)
 static void kipc_names_prune(void)
 {
 	struct kipc_names_ns *nsr, *tmp;
+
+	lockdep_assert_held(&kipc_names_lock);
 
 	list_for_each_entry_safe(nsr, tmp, &kipc_names_nss, node) {
 		if (!list_empty(&nsr->names))
@@ -154,6 +159,8 @@ static void kipc_names_free(struct list_head *dead)
 {
 	struct kipc_name *n, *tmp;
 
+	lockdep_assert_not_held(&kipc_names_lock);
+
 	list_for_each_entry_safe(n, tmp, dead, node) {
 		kipc_name_drop_target(n);
 		list_del(&n->node);
@@ -169,6 +176,8 @@ static void kipc_names_collect(struct list_head *dead)
 {
 	struct kipc_names_ns *nsr, *ntmp;
 	struct kipc_name *n, *tmp;
+
+	lockdep_assert_held(&kipc_names_lock);
 
 	list_for_each_entry_safe(nsr, ntmp, &kipc_names_nss, node) {
 		if (refcount_read(&nsr->ns->ns.count) != 1)
@@ -235,6 +244,8 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 	struct kipc_channel *c = NULL;
 	struct kipc_name *n;
 	int ret;
+
+	lockdep_assert_held(&kipc_names_lock);
 
 	if (kipc_nr_names >= kipc_max_names())
 		return ERR_PTR(-ENOSPC);
@@ -317,7 +328,7 @@ out_put_name:
 }
 
 /**
- * kipc_name_open() - open a name of the caller's IPC namespace
+ * kipc_name_resolve() - open a name of the caller's IPC namespace
  * @req: what to open, checked and copied in
  * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
  * @seq: out: when this call published the name, its sequence number (for
@@ -338,8 +349,8 @@ out_put_name:
  * * -ENOSPC - max_names names exist, or the user holds max_names_per_user
  * * -ENOMEM - out of memory
  */
-struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
-			    u64 *seq, u32 *id)
+struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
+			       u64 *seq, u32 *id)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	u32 hash = kipc_name_hash(ns, req->name);
@@ -347,6 +358,8 @@ struct file *kipc_name_open(const struct kipc_name_req *req, u32 *kind,
 	struct kipc_name *n;
 	LIST_HEAD(dead);
 	int ret = 0;
+
+	might_sleep();
 
 	*seq = 0;
 	mutex_lock(&kipc_names_lock);
@@ -386,7 +399,7 @@ out_unlock:
 
 /**
  * kipc_name_unpublish() - remove the name a failed NAME_OPEN published
- * @seq: its sequence number, from kipc_name_open()
+ * @seq: its sequence number, from kipc_name_resolve()
  *
  * Nothing happens if the name is gone already (unlinked meanwhile).
  * Context: process context, may sleep.
@@ -396,6 +409,8 @@ void kipc_name_unpublish(u64 seq)
 	struct kipc_names_ns *nsr;
 	struct kipc_name *n, *found = NULL;
 	LIST_HEAD(dead);
+
+	might_sleep();
 
 	mutex_lock(&kipc_names_lock);
 	list_for_each_entry(nsr, &kipc_names_nss, node) {
@@ -438,7 +453,7 @@ static int kipc_name_may_unlink(const struct kipc_name *n,
 }
 
 /**
- * kipc_name_unlink() - remove a name of the caller's IPC namespace
+ * kipc_name_delete() - remove a name of the caller's IPC namespace
  * @name: the name
  *
  * The object lives on while anything else holds it; a channel end the
@@ -448,12 +463,14 @@ static int kipc_name_may_unlink(const struct kipc_name *n,
  * name's owner nor the creator of the named object, and lacks
  * CAP_IPC_OWNER).
  */
-int kipc_name_unlink(const char *name)
+int kipc_name_delete(const char *name)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct kipc_name *n;
 	LIST_HEAD(dead);
 	int ret = 0;
+
+	might_sleep();
 
 	mutex_lock(&kipc_names_lock);
 	kipc_names_collect(&dead);

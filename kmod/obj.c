@@ -84,13 +84,18 @@ int kipc_obj_publish(struct kipc_obj *obj)
 	u32 id;
 	int ret;
 
-	/* Published last, complete: walkers may read any field. */
-	ret = xa_alloc_cyclic(&idx->xa, &id, obj, xa_limit_32b, &idx->next,
+	/*
+	 * Reserve the id (walkers skip a reserved slot), give it to the
+	 * object, and only then store the object: walkers that find it read
+	 * a complete object, its id included. Storing into a reserved slot
+	 * allocates nothing.
+	 */
+	ret = xa_alloc_cyclic(&idx->xa, &id, NULL, xa_limit_32b, &idx->next,
 			      GFP_KERNEL);
 	if (ret < 0)
 		return ret;
-	/* Set before anyone looking the id up can get a reference. */
-	WRITE_ONCE(obj->id, id);
+	obj->id = id;
+	xa_store(&idx->xa, id, obj, GFP_KERNEL);
 	kipc_stat_inc(obj->ops->created);
 	kipc_obj_event(obj, KIPC_CMD_OBJECT_CREATED, 0, 0);
 	return 0;

@@ -134,7 +134,7 @@ static struct file *kipc_region_new_handle(struct kipc_region *r,
 }
 
 /**
- * kipc_region_create() - create a region and its first handle
+ * kipc_region_new() - create a region and its first handle
  * @user: the creator, charged for the region
  * @bytes: size: a non-zero multiple of the page size
  * @buf_size: buffer size: a page multiple dividing @bytes, or 0
@@ -150,9 +150,9 @@ static struct file *kipc_region_new_handle(struct kipc_region *r,
  * * -ENOSPC - the user holds max_regions_per_user regions
  * * -ENOMEM - out of memory
  */
-struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
-				u64 buf_size, unsigned int flags,
-				u32 *id, u32 *nr_bufs)
+struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
+			     u64 buf_size, unsigned int flags,
+			     u32 *id, u32 *nr_bufs)
 {
 	struct kipc_region *r;
 	struct file *file;
@@ -226,19 +226,6 @@ struct file *kipc_region_create(struct kipc_user *user, u64 bytes,
 out_put:
 	kipc_region_put(r);
 	return ERR_PTR(ret);
-}
-
-/**
- * kipc_region_attach() - a new handle of the region of @h
- * @h: a handle
- * @flags: O_CLOEXEC and O_NONBLOCK for the new file
- *
- * Return: the new handle's file, or ERR_PTR(-ENOMEM).
- */
-struct file *kipc_region_attach(struct kipc_region_handle *h,
-				unsigned int flags)
-{
-	return kipc_region_new_handle(h->region, flags);
 }
 
 /**
@@ -317,7 +304,7 @@ static bool kipc_region_has_free(void *arg)
 }
 
 /**
- * kipc_buf_alloc() - take a free buffer for @h
+ * kipc_pool_alloc() - take a free buffer for @h
  * @h: the handle that will own the buffer
  * @wait: sleep while no buffer is free
  * @offset: out: the buffer's offset in the region
@@ -326,13 +313,14 @@ static bool kipc_region_has_free(void *arg)
  * Return: 0, or -EINVAL (the region has no pool), -EAGAIN (none free and
  * !@wait), -ERESTARTSYS (a signal while waiting).
  */
-int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
+int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
 {
 	static const struct kipc_deadline forever;
 	struct kipc_region *r = h->region;
 	u32 idx;
 	int ret;
 
+	might_sleep_if(wait);
 	if (!r->nr_bufs)
 		return -EINVAL;
 	for (;;) {
@@ -363,6 +351,7 @@ int kipc_buf_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
  */
 static void kipc_buf_free_locked(struct kipc_region *r, u32 idx)
 {
+	lockdep_assert_held(&r->pool_lock);
 	if (WARN_ON_ONCE(!r->owner[idx] || r->nr_free >= r->nr_bufs))
 		return;
 	r->owner[idx] = NULL;
@@ -383,14 +372,14 @@ static int kipc_buf_index(const struct kipc_region *r, u64 offset, u32 *idx)
 }
 
 /**
- * kipc_buf_release() - return a buffer @h owns to the pool
+ * kipc_pool_release() - return a buffer @h owns to the pool
  * @h: the owner
  * @offset: the buffer's offset
  *
  * Return: 0, or -EINVAL (not a buffer start in the region), -EALREADY (the
  * buffer is free), -EPERM (another handle owns it, or it is in flight).
  */
-int kipc_buf_release(struct kipc_region_handle *h, u64 offset)
+int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
 {
 	struct kipc_region *r = h->region;
 	int ret;

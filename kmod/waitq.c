@@ -301,6 +301,7 @@ static void kipc_waiter_wake(struct kipc_waiter *q, int state,
 {
 	struct task_struct *task = q->task;
 
+	lockdep_assert_held(&q->bucket->lock);
 	list_del_init(&q->node);
 	atomic_dec(&q->bucket->waiters);
 	/* Once state is seen q may vanish: hold the task instead. */
@@ -373,7 +374,7 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 	INIT_LIST_HEAD(&q->node);
 
 	atomic_inc(&b->waiters);
-	smp_mb__after_atomic();		/* (B), pairs with (A) in kipc_wake() */
+	smp_mb__after_atomic();		/* (B), pairs with (A) in kipc_waitq_wake() */
 	spin_lock(&b->lock);
 	if (kipc_word_read(page, q->offset) != val)
 		ret = -EAGAIN;
@@ -444,7 +445,7 @@ static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
 }
 
 /**
- * kipc_waitv() - wait on one or more words
+ * kipc_waitq_wait() - wait on one or more words
  * @keys: the words, each with its region's words, holder, expected value
  *	and bitset
  * @n: how many, 1 to KIPC_WAITV_MAX
@@ -456,8 +457,8 @@ static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
  * -ERESTARTSYS, -EOWNERDEAD (no holder of a region is left to wake the
  * caller), -ENOMEM.
  */
-int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
-	       const struct kipc_deadline *dl)
+int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
+		    const struct kipc_deadline *dl)
 {
 	struct kipc_waiter stack_q, *qs = &stack_q;
 	unsigned int i, entered = 0;
@@ -466,6 +467,8 @@ int kipc_waitv(const struct kipc_wait_key *keys, unsigned int n,
 	u32 dead_seq;
 	u64 start, end;
 	int ret;
+
+	might_sleep();
 
 	if (n > 1) {
 		qs = kcalloc(n, sizeof(*qs), GFP_KERNEL);
@@ -518,7 +521,7 @@ out_exit:
 }
 
 /**
- * kipc_wake() - wake waiters of a word
+ * kipc_waitq_wake() - wake waiters of a word
  * @w: the words of the word's region
  * @offset: the word
  * @nr: the most waiters to wake
@@ -527,7 +530,7 @@ out_exit:
  * Context: any process context; does not sleep.
  * Return: the number woken, or -EINVAL for a bad offset.
  */
-int kipc_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
+int kipc_waitq_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
 {
 	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
@@ -584,7 +587,7 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
 }
 
 /**
- * kipc_requeue() - wake some waiters of a word, move others to another
+ * kipc_waitq_requeue() - wake some waiters of a word, move others to another
  * @w: the words of the region
  * @offset: the source word
  * @val: the value the source word must hold
@@ -596,8 +599,8 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
  * Return: woken plus moved, or -EINVAL (bad offsets), -EAGAIN (the source
  * word does not hold @val), -ENOMEM.
  */
-int kipc_requeue(struct kipc_words *w, u64 offset, u32 val,
-		 u32 nr_wake, u32 nr_requeue, u64 dst)
+int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
+		       u32 nr_wake, u32 nr_requeue, u64 dst)
 {
 	struct kipc_wake_list wl = {};
 	struct kipc_wq_bucket *b1, *b2;
@@ -605,6 +608,8 @@ int kipc_requeue(struct kipc_words *w, u64 offset, u32 val,
 	u32 woken = 0, moved = 0;
 	struct page *page;
 	int ret;
+
+	might_sleep();
 
 	if (!kipc_word_ok(w, dst))
 		return -EINVAL;
