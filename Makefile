@@ -26,7 +26,7 @@ msg = @printf '  %-8s%s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all module module-path userspace lib tools examples selftests host-test lint \
+.PHONY: all module module-path userspace lib tools examples selftests selftests-abi host-test lint \
 	check demo bench deps vm-shell clean
 all: module userspace
 userspace: lib tools examples selftests
@@ -128,19 +128,23 @@ $(B)/bin/kipc-compat32: tools/debuglane/kipc-compat32.c uapi/linux/kipc.h
 	$(call msg,CC32,$@)
 	$(Q)$(CC) -m32 -static $(CFLAGS) $(WARNFLAGS) -Iuapi -D_GNU_SOURCE -o $@ $<
 
+# The debug-lane tools issue raw ioctls through the selftests' helpers.
+DL_DEPS		:= tools/debuglane/dl.h selftests/kipc/kipc_ioctl.h $(LIB_SO)
+DL_CFLAGS	:= $(APP_CFLAGS) -Iselftests/kipc
+
 $(B)/bin/kipc-stress $(B)/bin/kipc-faultinject: $(B)/bin/%: tools/debuglane/%.c \
-		tools/debuglane/dl.h $(LIB_SO)
+		$(DL_DEPS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
+	$(Q)$(CC) $(DL_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
 # kipc-fuzz --shared (kipc-fuzz-shared.c) is threaded and dumps over
 # netlink through libkipc.
 $(B)/bin/kipc-fuzz: tools/debuglane/kipc-fuzz.c tools/debuglane/kipc-fuzz-shared.c \
-		tools/debuglane/dl.h $(LIB_SO)
+		$(DL_DEPS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
+	$(Q)$(CC) $(DL_CFLAGS) -pthread -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
 
 $(B)/bin/kipc-faultinject-sweep $(B)/bin/kipc-debuglane $(B)/bin/kipc-racelane: \
 		$(B)/bin/%: tools/debuglane/%
@@ -165,6 +169,28 @@ selftests:
 	$(Q)$(MAKE) -C selftests/kipc KSFT_DIR=$(KSFT_DIR) OUTPUT=$(B)/selftests \
 		KIPC_UAPI=$(CURDIR)/uapi V=$(V)
 	$(Q)cp selftests/kipc/settings selftests/kipc/config $(B)/selftests/
+
+## Selftests as built at 38ea9ff, the ABI kipc keeps binary compatible:
+## they run beside today's (as *_38ea9ff_test) against the current module.
+ABI_REV		:= 38ea9ff
+ABI_TESTS	:= abi_test abi_chan_test abi_wait_test channel_order_test \
+		   channel_buf_test
+ABI_DIR		:= $(B)/abi-$(ABI_REV)
+selftests: selftests-abi
+selftests-abi:
+	$(Q)if ! git cat-file -e $(ABI_REV) 2>/dev/null; then \
+		echo "  SKIP    selftests of $(ABI_REV): not a git checkout with it"; \
+		exit 0; \
+	fi; \
+	rm -rf $(ABI_DIR) && mkdir -p $(ABI_DIR) $(B)/selftests && \
+	git archive $(ABI_REV) selftests/kipc uapi | tar -x -C $(ABI_DIR) && \
+	for t in $(ABI_TESTS); do \
+		$(if $(Q),printf '  %-8s%s\n' CC $${t%_test}_$(ABI_REV)_test;) \
+		$(CC) -D_GNU_SOURCE -Wall -Werror -O2 -I$(KSFT_DIR) -I$(ABI_DIR)/uapi \
+			-I$(ABI_DIR)/selftests/kipc \
+			-o $(B)/selftests/$${t%_test}_$(ABI_REV)_test \
+			$(ABI_DIR)/selftests/kipc/$$t.c -lpthread || exit 1; \
+	done
 
 ## Checks.
 HOST_TESTS := $(B)/test/libkipc_host_test

@@ -11,7 +11,6 @@
 #include "kipc.h"
 #include "sys.h"
 
-#define NSEC_PER_SEC	1000000000ULL
 
 static struct kipc_chan *chan_new(int fd)
 {
@@ -118,35 +117,24 @@ static int io_prepare(struct kipc_io *io, struct kipc_msg *msgs,
 		      unsigned int n, unsigned int flags,
 		      const struct timespec *deadline, struct kipc_region *owner)
 {
+	__u32 timeout;
+	int ret;
+
 	if (!msgs || !n || flags & ~(KIPC_IO_NONBLOCK | KIPC_DEADLINE_REALTIME))
 		return -EINVAL;
-	if ((flags & KIPC_DEADLINE_REALTIME) && !deadline)
-		return -EINVAL;
 	memset(io, 0, sizeof(*io));
+	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
+			     &io->clockid, &io->timeout_ns);
+	if (ret < 0)
+		return ret;
 	io->size = sizeof(*io);
 	io->flags = flags & KIPC_IO_NONBLOCK;
 	io->msgs = (uint64_t)(uintptr_t)msgs;
 	io->nr_msgs = n > KIPC_IO_MSGS_MAX ? KIPC_IO_MSGS_MAX : n;
 	io->msg_size = sizeof(*msgs);
 	io->region_fd = owner ? (uint32_t)owner->fd : KIPC_NO_FD;
-	if (deadline) {
-		uint64_t sec = deadline->tv_sec;
-
-		if (deadline->tv_sec < 0 || deadline->tv_nsec < 0 ||
-		    deadline->tv_nsec >= (long)NSEC_PER_SEC)
-			return -EINVAL;
+	if (timeout)
 		io->flags |= KIPC_IO_TIMEOUT;
-		io->clockid = flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
-							       CLOCK_MONOTONIC;
-		/*
-		 * The kernel keeps deadlines as signed ktime: one beyond 2262
-		 * is as good as none, saturate it where it stays positive.
-		 */
-		if (sec > (INT64_MAX - deadline->tv_nsec) / NSEC_PER_SEC)
-			io->timeout_ns = INT64_MAX;
-		else
-			io->timeout_ns = sec * NSEC_PER_SEC + deadline->tv_nsec;
-	}
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
+#include <linux/types.h>
 
 #define KIPC_API __attribute__((visibility("default")))
 
@@ -43,5 +45,15 @@ int kipc__close(int fd);
 int kipc__mmap(int fd, uint64_t bytes, void **base);
 void kipc__munmap(void *base, uint64_t bytes);
 int kipc__fd_check(int fd);
+
+/*
+ * The library's one deadline parser: a deadline (KIPC_DEADLINE_REALTIME in
+ * @flags picks its clock; NULL for none) onto an ioctl's timeout fields.
+ * *@wflags gets KIPC_WAIT_TIMEOUT when the call has a deadline (channel
+ * I/O sets KIPC_IO_TIMEOUT instead). 0, or -EINVAL for unknown flags, a
+ * clock without a deadline, or a bad timespec.
+ */
+int kipc__deadline(unsigned int flags, const struct timespec *deadline,
+		   __u32 *wflags, __u32 *clockid, __u64 *ns);
 
 #endif /* LIBKIPC_SYS_H */

@@ -11,35 +11,6 @@
 #include "sys.h"
 #include "wait.h"
 
-#define NSEC_PER_SEC	1000000000ULL
-
-int kipc__deadline(unsigned int flags, const struct timespec *deadline,
-		   __u32 *wflags, __u32 *clockid, __u64 *ns)
-{
-	uint64_t sec;
-
-	if (flags & ~KIPC_DEADLINE_REALTIME)
-		return -EINVAL;
-	*wflags = 0;
-	*clockid = 0;
-	*ns = 0;
-	if (!deadline)
-		return flags ? -EINVAL : 0;
-	if (deadline->tv_sec < 0 || deadline->tv_nsec < 0 ||
-	    deadline->tv_nsec >= (long)NSEC_PER_SEC)
-		return -EINVAL;
-	*wflags = KIPC_WAIT_TIMEOUT;
-	*clockid = flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
-						    CLOCK_MONOTONIC;
-	/* The kernel keeps deadlines as signed ktime: saturate far ones. */
-	sec = deadline->tv_sec;
-	if (sec > (INT64_MAX - deadline->tv_nsec) / NSEC_PER_SEC)
-		*ns = INT64_MAX;
-	else
-		*ns = sec * NSEC_PER_SEC + deadline->tv_nsec;
-	return 0;
-}
-
 KIPC_API int kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
 		       uint32_t bitset, unsigned int flags,
 		       const struct timespec *deadline)

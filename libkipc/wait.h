@@ -12,10 +12,6 @@
 
 struct kipc_region;
 
-/* Map a library deadline (flags + timespec) onto a wait ioctl's fields. */
-int kipc__deadline(unsigned int flags, const struct timespec *deadline,
-		   __u32 *wflags, __u32 *clockid, __u64 *ns);
-
 /* The offset in @r of the 32-bit word at @p of its mapping, or -EINVAL. */
 int kipc__word_offset(const struct kipc_region *r, const void *p,
 		      uint64_t *offset);

@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <linux/kipc.h>
 
+/* The raw-ioctl helpers, shared with the selftests. */
+#include "kipc_ioctl.h"
+
 /* xorshift64*: seeded, reproducible, cheap. */
 static inline uint64_t dl_rand(uint64_t *s)
 {
@@ -75,87 +78,14 @@ static inline int dl_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-static inline int dl_region_create(int ctx, uint64_t bytes, uint64_t buf_size,
-				   uint32_t flags, uint32_t *nr_bufs)
-{
-	struct kipc_region_create rc = {
-		.size = sizeof(rc), .flags = flags,
-		.bytes = bytes, .buf_size = buf_size,
-	};
-	int r = dl_ioctl(ctx, KIPC_IOC_REGION_CREATE, &rc);
-
-	if (r >= 0 && nr_bufs)
-		*nr_bufs = rc.nr_bufs;
-	return r;
-}
-
-static inline int dl_region_attach(int rfd, uint32_t flags)
-{
-	struct kipc_region_attach ra = { .size = sizeof(ra), .flags = flags };
-
-	return dl_ioctl(rfd, KIPC_IOC_REGION_ATTACH, &ra);
-}
-
-static inline int dl_region_info(int rfd, struct kipc_region_info *ri)
-{
-	memset(ri, 0, sizeof(*ri));
-	ri->size = sizeof(*ri);
-	return dl_ioctl(rfd, KIPC_IOC_REGION_INFO, ri);
-}
-
-static inline int dl_buf_alloc(int rfd, uint64_t *off)
-{
-	struct kipc_buf_alloc ba = { .size = sizeof(ba) };
-	int r = dl_ioctl(rfd, KIPC_IOC_BUF_ALLOC, &ba);
-
-	if (r >= 0)
-		*off = ba.offset;
-	return r;
-}
-
-static inline int dl_buf_release(int rfd, uint64_t off)
-{
-	struct kipc_buf_release br = { .size = sizeof(br), .offset = off };
-
-	return dl_ioctl(rfd, KIPC_IOC_BUF_RELEASE, &br);
-}
-
-static inline int dl_channel_create(int ctx, uint32_t depth, uint32_t max_inline,
-				    int region_fd, uint32_t flags,
-				    int *sfd, int *rfd)
-{
-	struct kipc_channel_create cc = {
-		.size = sizeof(cc), .flags = flags, .depth = depth,
-		.max_inline = max_inline,
-		.region_fd = region_fd < 0 ? KIPC_NO_FD : (uint32_t)region_fd,
-	};
-	int r = dl_ioctl(ctx, KIPC_IOC_CHANNEL_CREATE, &cc);
-
-	if (r >= 0) {
-		*sfd = cc.send_fd;
-		*rfd = cc.recv_fd;
-	}
-	return r;
-}
-
 /* Send or receive @n messages; @timeout_ms < 0: non-blocking. */
 static inline int dl_io(int fd, unsigned long cmd, struct kipc_msg *msgs,
 			uint32_t n, int region_fd, int timeout_ms)
 {
-	struct kipc_io io = {
-		.size = sizeof(io), .msgs = (uintptr_t)msgs, .nr_msgs = n,
-		.msg_size = sizeof(*msgs),
-		.region_fd = region_fd < 0 ? KIPC_NO_FD : (uint32_t)region_fd,
-	};
-
-	if (timeout_ms < 0) {
-		io.flags = KIPC_IO_NONBLOCK;
-	} else {
-		io.flags = KIPC_IO_TIMEOUT;
-		io.clockid = CLOCK_MONOTONIC;
-		io.timeout_ns = dl_mono_ns() + timeout_ms * 1000000ULL;
-	}
-	return dl_ioctl(fd, cmd, &io);
+	if (timeout_ms < 0)
+		return kt_io(fd, cmd, msgs, n, KIPC_IO_NONBLOCK, region_fd, 0, 0);
+	return kt_io(fd, cmd, msgs, n, KIPC_IO_TIMEOUT, region_fd,
+		     CLOCK_MONOTONIC, dl_mono_ns() + timeout_ms * 1000000ULL);
 }
 
 /* A /proc/vmstat counter, or -1. */

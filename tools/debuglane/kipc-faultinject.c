@@ -26,7 +26,7 @@
 
 struct st {
 	int ctx, region, region2, send, recv, extra;
-	uint64_t off[2];
+	__u64 off[2];
 	struct kipc_nl *nl;
 	uint64_t region_id;
 };
@@ -46,10 +46,10 @@ static int mk_region(struct st *s)
 {
 	struct kipc_region_info ri;
 
-	s->region = dl_region_create(s->ctx, 16 * 4096, 4096, KIPC_FD_NONBLOCK, NULL);
+	s->region = kt_region_create(s->ctx, 16 * 4096, 4096, KIPC_FD_NONBLOCK, NULL);
 	if (s->region < 0)
 		return s->region;
-	if (dl_region_info(s->region, &ri) < 0)
+	if (kt_region_info(s->region, &ri) < 0)
 		return -1;
 	s->region_id = ri.id;
 	return 0;
@@ -57,8 +57,8 @@ static int mk_region(struct st *s)
 
 static int mk_chan(struct st *s, bool bound)
 {
-	return dl_channel_create(s->ctx, 8, 0, bound ? s->region : -1,
-				 KIPC_FD_NONBLOCK, &s->send, &s->recv);
+	return kt_channel_create(s->ctx, KIPC_FD_NONBLOCK, 8, 0,
+				 bound ? s->region : -1, &s->send, &s->recv);
 }
 
 static int send_msg(struct st *s, int nbufs)
@@ -112,9 +112,9 @@ static int setup(const char *op, struct st *s)
 		if (!r)
 			r = need(mk_chan(s, true));
 		if (!r)
-			r = need(dl_buf_alloc(s->region, &s->off[0]));
+			r = need(kt_buf_alloc(s->region, &s->off[0]));
 		if (!r)
-			r = need(dl_buf_alloc(s->region, &s->off[1]));
+			r = need(kt_buf_alloc(s->region, &s->off[1]));
 	} else if (!strncmp(op, "nl-", 3)) {
 		r = nl_open(s);
 		if (!r)
@@ -127,7 +127,7 @@ static int setup(const char *op, struct st *s)
 	if (r)
 		return r;
 	if (!strcmp(op, "buf-release"))
-		r = need(dl_buf_alloc(s->region, &s->off[0]));
+		r = need(kt_buf_alloc(s->region, &s->off[0]));
 	else if (!strcmp(op, "recv-inline") || !strcmp(op, "close-channel"))
 		r = need(send_msg(s, 0));
 	else if (!strcmp(op, "recv-bufs"))
@@ -158,17 +158,17 @@ static int run(const char *op, struct st *s)
 	if (!strcmp(op, "version"))
 		return dl_ioctl(s->ctx, KIPC_IOC_VERSION, &v);
 	if (!strcmp(op, "region-create"))
-		return need(s->extra = dl_region_create(s->ctx, 16 * 4096, 4096, 0, NULL));
+		return need(s->extra = kt_region_create(s->ctx, 16 * 4096, 4096, 0, NULL));
 	if (!strcmp(op, "region-create-nopool"))
-		return need(s->extra = dl_region_create(s->ctx, 16 * 4096, 0, 0, NULL));
+		return need(s->extra = kt_region_create(s->ctx, 16 * 4096, 0, 0, NULL));
 	if (!strcmp(op, "region-create-large"))	/* 4096 buffers: a bigger pool array */
-		return need(s->extra = dl_region_create(s->ctx, 4096 * 4096, 4096, 0, NULL));
+		return need(s->extra = kt_region_create(s->ctx, 4096 * 4096, 4096, 0, NULL));
 	if (!strcmp(op, "region-attach"))
-		return need(s->extra = dl_region_attach(s->region, 0));
+		return need(s->extra = kt_region_attach(s->region, 0));
 	if (!strcmp(op, "region-info")) {
 		struct kipc_region_info ri;
 
-		return dl_region_info(s->region, &ri);
+		return kt_region_info(s->region, &ri);
 	}
 	if (!strcmp(op, "region-mmap")) {
 		char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -181,9 +181,9 @@ static int run(const char *op, struct st *s)
 		return 0;
 	}
 	if (!strcmp(op, "buf-alloc"))
-		return dl_buf_alloc(s->region, &s->off[0]);
+		return kt_buf_alloc(s->region, &s->off[0]);
 	if (!strcmp(op, "buf-release"))
-		return dl_buf_release(s->region, s->off[0]);
+		return kt_buf_release(s->region, s->off[0]);
 	if (!strcmp(op, "channel-create"))
 		return need(mk_chan(s, false));
 	if (!strcmp(op, "channel-create-bound"))
@@ -221,7 +221,7 @@ static int run(const char *op, struct st *s)
 	if (!strcmp(op, "nl-channel-dump"))
 		return kipc_channel_stats_dump(s->nl, NULL, chan_cb, &n);
 	if (!strcmp(op, "nl-events"))	/* an event to a listener per object */
-		return need(s->extra = dl_region_create(s->ctx, 4096, 0, 0, NULL));
+		return need(s->extra = kt_region_create(s->ctx, 4096, 0, 0, NULL));
 	return -ENOSYS;
 }
 
@@ -270,13 +270,13 @@ static int usable(void)
 	if (!r)
 		r = need(mk_chan(&s, true));
 	if (!r)
-		r = need(dl_buf_alloc(s.region, &s.off[0]));
+		r = need(kt_buf_alloc(s.region, &s.off[0]));
 	if (!r)
 		r = send_msg(&s, 1) == 1 ? 0 : -EIO;
 	if (!r)
 		r = recv_msg(&s, true) == 1 ? 0 : -EIO;
 	if (!r)
-		r = need(dl_buf_release(s.region, s.off[0]));
+		r = need(kt_buf_release(s.region, s.off[0]));
 	teardown(&s);
 	return r;
 }

@@ -1172,7 +1172,8 @@ static int op_slot(struct thr *t)
  * while netlink dumps walk the lists. */
 static int op_temp(struct thr *t)
 {
-	uint64_t np = 1 + below(t, 8), off;
+	uint64_t np = 1 + below(t, 8);
+	__u64 off;
 	uint32_t nb;
 	int fd, sfd, rfd, r;
 
@@ -1187,7 +1188,7 @@ static int op_temp(struct thr *t)
 			return fd;
 		nb = rc.nr_bufs;
 		while (nb-- && chance(t, 50))
-			dl_buf_alloc(fd, &off);
+			kt_buf_alloc(fd, &off);
 		if (chance(t, 20)) {
 			struct kipc_name_open no = {
 				.size = sizeof(no), .flags = KIPC_NAME_CREATE,
@@ -1204,8 +1205,8 @@ static int op_temp(struct thr *t)
 		close(fd);
 		return 0;
 	}
-	r = dl_channel_create(FD_CTX, 1 + below(t, 4), 0, -1,
-			      KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK, &sfd, &rfd);
+	r = kt_channel_create(FD_CTX, KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK,
+			      1 + below(t, 4), 0, -1, &sfd, &rfd);
 	if (r < 0)
 		return r;
 	if (chance(t, 70)) {
@@ -1354,17 +1355,17 @@ static void setup_objects(void)
 	sh->nr_bufs = rc.nr_bufs;
 	sh->bytes = rc.bytes;
 	sh->buf_size = rc.buf_size;
-	fd = dl_region_attach(FD_H0, KIPC_FD_NONBLOCK);
+	fd = kt_region_attach(FD_H0, KIPC_FD_NONBLOCK);
 	if (fd < 0)
 		die("REGION_ATTACH", fd);
 	dup2(fd, FD_HCHECK);
 	close(fd);
-	fd = dl_region_create(FD_CTX, PG, 0, 0, NULL);
+	fd = kt_region_create(FD_CTX, PG, 0, 0, NULL);
 	if (fd < 0)
 		die("REGION_CREATE (words)", fd);
 	dup2(fd, FD_W0);
 	close(fd);
-	dl_region_info(FD_W0, &ri);
+	kt_region_info(FD_W0, &ri);
 	sh->w_id = ri.id;
 	wmap = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, FD_W0, 0);
 	if (wmap == MAP_FAILED)
@@ -1394,13 +1395,13 @@ static void setup_process(void)
 	if (proc == 1)
 		close(FD_HCHECK);
 	for (i = 0; i < KH; i++) {
-		fd = dl_region_attach(FD_H0, KIPC_FD_NONBLOCK);
+		fd = kt_region_attach(FD_H0, KIPC_FD_NONBLOCK);
 		if (fd < 0)
 			die("REGION_ATTACH", fd);
 		put_slot(FD_HSLOT + i, fd);
 	}
 	for (i = 0; i < KW; i++) {
-		fd = dl_region_attach(FD_W0, 0);
+		fd = kt_region_attach(FD_W0, 0);
 		if (fd < 0)
 			die("REGION_ATTACH (words)", fd);
 		put_slot(FD_WSLOT + i, fd);
@@ -1421,7 +1422,7 @@ static int owned_by(int fd)
 {
 	struct kipc_region_info ri;
 
-	return dl_region_info(fd, &ri) < 0 ? -1 : (int)ri.nr_owned;
+	return kt_region_info(fd, &ri) < 0 ? -1 : (int)ri.nr_owned;
 }
 
 /* Threads stopped in both processes: the counts must add up. */
@@ -1454,7 +1455,7 @@ static void check_quiescent(struct thr *ts)
 	if (proc == 0) {
 		uint64_t owned = atomic_load(&sh->owned[0]) + atomic_load(&sh->owned[1]);
 
-		dl_region_info(FD_HCHECK, &ri);
+		kt_region_info(FD_HCHECK, &ri);
 		if (ri.nr_free + owned + ri.nr_in_flight != ri.nr_bufs)
 			violation("at rest: %u free + %llu owned + %u in flight "
 				  "!= %u buffers", ri.nr_free,
@@ -1476,7 +1477,7 @@ static void check_quiescent(struct thr *ts)
 			if (!claim_live(t->held[k].claim) ||
 			    !unclaim(t->held[k].claim, t->held[k].off))
 				continue;
-			r = dl_buf_release(fd, t->held[k].off);
+			r = kt_buf_release(fd, t->held[k].off);
 			if (r < 0)
 				violation("release of claimed buffer %#llx through "
 					  "handle slot %u failed: %s",
@@ -1680,7 +1681,7 @@ int shared_main(int argc, char **argv)
 			fail = 1;
 		}
 	/* Everything closed in both processes: the pool is whole again. */
-	if (dl_region_info(FD_HCHECK, &ri) < 0 || ri.nr_free != ri.nr_bufs ||
+	if (kt_region_info(FD_HCHECK, &ri) < 0 || ri.nr_free != ri.nr_bufs ||
 	    ri.nr_in_flight || ri.nr_owned)
 		violation("after both processes closed everything: %u free, "
 			  "%u in flight, %u owned, of %u", ri.nr_free,

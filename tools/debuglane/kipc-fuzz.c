@@ -34,6 +34,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -240,273 +241,266 @@ static void fuzz_deadline(bool set, __u32 *clockid, __u64 *ns)
 }
 
 /* Build an argument for @cmd in @a (PG bytes); return the pointer to pass. */
+/*
+ * The fields of each command's struct other than size, flags and
+ * reserved[], which build_arg() fuzzes the same way for every command.
+ */
+static void fill_region_create(unsigned long cmd, char *a)
+{
+	struct kipc_region_create *c = (void *)a;
+	uint64_t np = 1 + below(chance(90) ? 32 : 4096), div = 1 + below(np);
+
+	while (np % div)
+		div--;
+	c->flags = below(4);
+	c->bytes = fuzz_u64(np * PG);
+	c->buf_size = chance(20) ? 0 : fuzz_u64(np / div * PG);
+	if (chance(5))
+		c->id = r64();
+}
+
+static void fill_channel_create(unsigned long cmd, char *a)
+{
+	struct kipc_channel_create *c = (void *)a;
+
+	c->flags = below(4);
+	c->depth = chance(80) ? below(64) : (uint32_t)fuzz_u64(1 << 20);
+	c->max_inline = chance(80) ? below(65537) : (uint32_t)fuzz_u64(65536);
+	c->region_fd = chance(50) ? KIPC_NO_FD : fuzz_fd_field(K_REGION);
+	if (chance(5))
+		c->reserved0 = r64();
+	if (chance(5))
+		c->send_fd = r64();
+}
+
+static void fill_fd_flags(unsigned long cmd, char *a)
+{
+	/* REGION_ATTACH and LENDQ_CREATE: flags at the same place. */
+	((struct kipc_region_attach *)a)->flags = below(4);
+}
+
+static void fill_buf_release(unsigned long cmd, char *a)
+{
+	struct kipc_buf_release *c = (void *)a;
+	struct slot *reg = region_of_pool();
+
+	c->offset = chance(80) && reg->buf_size ?
+		below(reg->bytes / reg->buf_size) * reg->buf_size :
+		fuzz_u64(PG);
+}
+
+static void fill_io(unsigned long cmd, char *a)
+{
+	struct kipc_io *io = (void *)a;
+	struct slot *reg = region_of_pool();
+
+	io->flags = chance(70) ? KIPC_IO_NONBLOCK :
+		    chance(50) ? KIPC_IO_TIMEOUT : 0;
+	io->nr_msgs = chance(85) ? 1 + below(4) :
+		      chance(50) ? KIPC_IO_MSGS_MAX + below(2) : (uint32_t)r64();
+	io->msg_size = chance(80) ? sizeof(struct kipc_msg) :
+		       chance(50) ? KIPC_MSG_SIZE_VER0 - 8 + 8 * below(4)
+				  : fuzz_size(sizeof(struct kipc_msg), KIPC_MSG_SIZE_VER0);
+	io->region_fd = chance(30) ? KIPC_NO_FD : (chance(90) ? (uint32_t)reg->fd
+							      : fuzz_fd_field(K_REGION));
+	if (io->flags & KIPC_IO_TIMEOUT || chance(3)) {
+		io->clockid = chance(90) ? (chance(50) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
+					 : (uint32_t)r64();
+		io->timeout_ns = chance(80) ? dl_mono_ns() + below(5000000)
+					    : fuzz_u64(0);
+	}
+	io->msgs = build_msgs(io->nr_msgs > 8 ? 8 : io->nr_msgs, io->msg_size,
+			      reg, cmd == KIPC_IOC_SEND);
+}
+
+static void fill_wait(unsigned long cmd, char *a)
+{
+	struct kipc_wait *w = (void *)a;
+
+	w->flags = chance(80) ? KIPC_WAIT_TIMEOUT : 0;
+	w->offset = fuzz_word_offset(region_of_pool());
+	w->val = chance(50) ? 0 : (uint32_t)r64();
+	w->bitset = chance(70) ? 0 : (uint32_t)r64();
+	fuzz_deadline(w->flags & KIPC_WAIT_TIMEOUT, &w->clockid, &w->timeout_ns);
+	if (chance(5))
+		w->reserved0 = r64();
+}
+
+static void fill_wake(unsigned long cmd, char *a)
+{
+	struct kipc_wake *w = (void *)a;
+
+	w->offset = fuzz_word_offset(region_of_pool());
+	w->nr = chance(80) ? below(8) : (uint32_t)r64();
+	w->bitset = chance(70) ? 0 : (uint32_t)r64();
+}
+
+static void fill_waitv(unsigned long cmd, char *a)
+{
+	static struct kipc_waitv_entry ents[KIPC_WAITV_MAX];
+	struct kipc_waitv *wv = (void *)a;
+	uint32_t i, n;
+
+	wv->flags = chance(80) ? KIPC_WAIT_TIMEOUT : 0;
+	wv->nr = chance(85) ? 1 + below(8) :
+		 chance(50) ? KIPC_WAITV_MAX + below(2) : (uint32_t)r64();
+	n = wv->nr < KIPC_WAITV_MAX ? wv->nr : KIPC_WAITV_MAX;
+	for (i = 0; i < n; i++) {
+		struct slot *reg = region_of_pool();
+
+		ents[i].region_fd = chance(90) ? (uint32_t)reg->fd :
+				    fuzz_fd_field(K_REGION);
+		ents[i].offset = fuzz_word_offset(reg);
+		ents[i].val = chance(50) ? 0 : (uint32_t)r64();
+		ents[i].bitset = chance(70) ? 0 : (uint32_t)r64();
+		ents[i].reserved = chance(3) ? (uint32_t)r64() : 0;
+	}
+	wv->entries = fuzz_ptr(ents, sizeof(ents[0]) * n);
+	fuzz_deadline(wv->flags & KIPC_WAIT_TIMEOUT, &wv->clockid,
+		      &wv->timeout_ns);
+}
+
+static void fill_requeue(unsigned long cmd, char *a)
+{
+	struct kipc_requeue *rq = (void *)a;
+	struct slot *reg = region_of_pool();
+
+	rq->offset = fuzz_word_offset(reg);
+	rq->dst_offset = fuzz_word_offset(reg);
+	rq->val = chance(50) ? 0 : (uint32_t)r64();
+	rq->nr_wake = below(4);
+	rq->nr_requeue = chance(80) ? below(8) : (uint32_t)r64();
+	if (chance(5))
+		rq->reserved0 = r64();
+}
+
+static void fill_lend_reap(unsigned long cmd, char *a)
+{
+	static struct kipc_lend_completion comps[16];
+	struct kipc_lend_reap *c = (void *)a;
+
+	c->nr_comps = chance(80) ? below(17) : (uint32_t)r64();
+	c->comps = fuzz_ptr(comps, sizeof(comps));
+}
+
+/* A few short names, so that opens and unlinks meet. */
+static uint64_t fuzz_name(void)
+{
+	static char names[4][KIPC_NAME_MAX + 2];
+	char *name = names[below(4)];
+
+	if (chance(90))
+		snprintf(name, sizeof(names[0]), "kipc-fuzz-%u",
+			 (unsigned int)below(8));
+	else
+		memset(name, 'n', sizeof(names[0]) - 1);
+	return fuzz_ptr(name, strlen(name) + 1);
+}
+
+static void fill_name_open(unsigned long cmd, char *a)
+{
+	struct kipc_name_open *no = (void *)a;
+
+	no->flags = chance(50) ? KIPC_NAME_CREATE |
+		    (chance(50) ? KIPC_NAME_EXCL : 0) : 0;
+	no->name = fuzz_name();
+	if (no->flags & KIPC_NAME_CREATE) {
+		no->fd = fuzz_fd_field(chance(50) ? K_REGION : K_SEND);
+		no->mode = chance(90) ? 0600 : (uint32_t)r64();
+	} else {
+		no->fd = chance(90) ? KIPC_NO_FD : (uint32_t)r64();
+	}
+}
+
+static void fill_name_unlink(unsigned long cmd, char *a)
+{
+	((struct kipc_name_unlink *)a)->name = fuzz_name();
+}
+
+/*
+ * One ioctl as the fuzzer builds its argument: the file it targets, the
+ * struct's size and first published size, where its flags (NO_FLAGS: none)
+ * and reserved[] are, the flags that are valid, and the filler of the rest.
+ */
+#define NO_FLAGS	((size_t)-1)
+struct arg_def {
+	unsigned long cmd;
+	enum kind target;
+	uint32_t size, ver0;
+	size_t flags_off;
+	uint32_t valid;
+	size_t reserved_off, reserved_len;
+	void (*fill)(unsigned long cmd, char *a);
+};
+
+#define ARG(_CMD, _type, _target, _valid, _fill)			\
+	{ KIPC_IOC_##_CMD, _target, sizeof(struct _type),		\
+	  KIPC_##_CMD##_SIZE_VER0, offsetof(struct _type, flags), _valid, \
+	  offsetof(struct _type, reserved),				\
+	  sizeof(((struct _type *)0)->reserved), _fill }
+#define KIPC_SEND_SIZE_VER0	KIPC_IO_SIZE_VER0
+#define KIPC_RECV_SIZE_VER0	KIPC_IO_SIZE_VER0
+
+static const struct arg_def arg_defs[] = {
+	{ KIPC_IOC_VERSION, K_CTX, sizeof(struct kipc_version),
+	  KIPC_VERSION_SIZE_VER0, NO_FLAGS, 0,
+	  offsetof(struct kipc_version, reserved),
+	  sizeof(((struct kipc_version *)0)->reserved), NULL },
+	ARG(REGION_CREATE, kipc_region_create, K_CTX, 3, fill_region_create),
+	ARG(CHANNEL_CREATE, kipc_channel_create, K_CTX, 3, fill_channel_create),
+	ARG(REGION_ATTACH, kipc_region_attach, K_REGION, 3, fill_fd_flags),
+	ARG(BUF_ALLOC, kipc_buf_alloc, K_REGION, 0, NULL),
+	ARG(BUF_RELEASE, kipc_buf_release, K_REGION, 0, fill_buf_release),
+	ARG(REGION_INFO, kipc_region_info, K_REGION, 0, NULL),
+	ARG(SEND, kipc_io, K_SEND, 3, fill_io),
+	ARG(RECV, kipc_io, K_RECV, 3, fill_io),
+	ARG(WAIT, kipc_wait, K_REGION, 1, fill_wait),
+	ARG(WAKE, kipc_wake, K_REGION, 0, fill_wake),
+	ARG(WAITV, kipc_waitv, K_CTX, 1, fill_waitv),
+	ARG(REQUEUE, kipc_requeue, K_REGION, 0, fill_requeue),
+	ARG(LENDQ_CREATE, kipc_lendq_create, K_CTX, 3, fill_fd_flags),
+	/* Lend queues are not pooled: mostly the wrong kind of fd. */
+	ARG(LEND_REAP, kipc_lend_reap, K_OTHER, 0, fill_lend_reap),
+	ARG(NAME_OPEN, kipc_name_open, K_CTX,
+	    KIPC_NAME_CREATE | KIPC_NAME_EXCL | 3, fill_name_open),
+	ARG(NAME_UNLINK, kipc_name_unlink, K_CTX, 0, fill_name_unlink),
+};
+
+static const struct arg_def *arg_def_of(unsigned long cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(arg_defs) / sizeof(arg_defs[0]); i++)
+		if (arg_defs[i].cmd == cmd)
+			return &arg_defs[i];
+	return NULL;
+}
+
 static void *build_arg(unsigned long cmd, char *a, enum kind *target)
 {
+	const struct arg_def *d = arg_def_of(cmd);
+	uint32_t *flags;
+
 	memset(a, 0, PG);
-	if (chance(3)) {	/* pure garbage */
+	if (chance(3) || !d) {	/* pure garbage */
 		size_t i;
 
 		for (i = 0; i < 128; i += 8)
 			*(uint64_t *)(a + i) = r64();
 		return a;
 	}
-	switch (cmd) {
-	case KIPC_IOC_VERSION: {
-		struct kipc_version *v = (void *)a;
-
-		*target = K_CTX;
-		v->size = fuzz_size(sizeof(*v), KIPC_VERSION_SIZE_VER0);
-		if (chance(5))
-			v->reserved[below(2)] = r64();
-		break;
+	*target = d->target;
+	*(uint32_t *)a = fuzz_size(d->size, d->ver0);
+	if (d->fill)
+		d->fill(cmd, a);
+	if (d->flags_off != NO_FLAGS) {
+		flags = (uint32_t *)(a + d->flags_off);
+		*flags = fuzz_flags(*flags, d->valid);
 	}
-	case KIPC_IOC_REGION_CREATE: {
-		struct kipc_region_create *c = (void *)a;
-		uint64_t np = 1 + below(chance(90) ? 32 : 4096), div = 1 + below(np);
-
-		while (np % div)
-			div--;
-		*target = K_CTX;
-		c->size = fuzz_size(sizeof(*c), KIPC_REGION_CREATE_SIZE_VER0);
-		c->flags = fuzz_flags(below(4), 3);
-		c->bytes = fuzz_u64(np * PG);
-		c->buf_size = chance(20) ? 0 : fuzz_u64(np / div * PG);
-		if (chance(5))
-			c->reserved[below(3)] = r64();
-		if (chance(5))
-			c->id = r64();
-		break;
-	}
-	case KIPC_IOC_CHANNEL_CREATE: {
-		struct kipc_channel_create *c = (void *)a;
-
-		*target = K_CTX;
-		c->size = fuzz_size(sizeof(*c), KIPC_CHANNEL_CREATE_SIZE_VER0);
-		c->flags = fuzz_flags(below(4), 3);
-		c->depth = chance(80) ? below(64) : (uint32_t)fuzz_u64(1 << 20);
-		c->max_inline = chance(80) ? below(65537) : (uint32_t)fuzz_u64(65536);
-		c->region_fd = chance(50) ? KIPC_NO_FD : fuzz_fd_field(K_REGION);
-		if (chance(5))
-			c->reserved0 = r64();
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		if (chance(5))
-			c->send_fd = r64();
-		break;
-	}
-	case KIPC_IOC_REGION_ATTACH: {
-		struct kipc_region_attach *c = (void *)a;
-
-		*target = K_REGION;
-		c->size = fuzz_size(sizeof(*c), KIPC_REGION_ATTACH_SIZE_VER0);
-		c->flags = fuzz_flags(below(4), 3);
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_BUF_ALLOC: {
-		struct kipc_buf_alloc *c = (void *)a;
-
-		*target = K_REGION;
-		c->size = fuzz_size(sizeof(*c), KIPC_BUF_ALLOC_SIZE_VER0);
-		c->flags = fuzz_flags(0, 0);
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_BUF_RELEASE: {
-		struct kipc_buf_release *c = (void *)a;
-		struct slot *reg = region_of_pool();
-
-		*target = K_REGION;
-		c->size = fuzz_size(sizeof(*c), KIPC_BUF_RELEASE_SIZE_VER0);
-		c->flags = fuzz_flags(0, 0);
-		c->offset = chance(80) && reg->buf_size ?
-			below(reg->bytes / reg->buf_size) * reg->buf_size :
-			fuzz_u64(PG);
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_REGION_INFO: {
-		struct kipc_region_info *c = (void *)a;
-
-		*target = K_REGION;
-		c->size = fuzz_size(sizeof(*c), KIPC_REGION_INFO_SIZE_VER0);
-		c->flags = fuzz_flags(0, 0);
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_SEND:
-	case KIPC_IOC_RECV: {
-		struct kipc_io *io = (void *)a;
-		struct slot *reg = region_of_pool();
-		bool send = cmd == KIPC_IOC_SEND;
-
-		*target = send ? K_SEND : K_RECV;
-		io->size = fuzz_size(sizeof(*io), KIPC_IO_SIZE_VER0);
-		io->flags = fuzz_flags(chance(70) ? KIPC_IO_NONBLOCK :
-				       chance(50) ? KIPC_IO_TIMEOUT : 0, 3);
-		io->nr_msgs = chance(85) ? 1 + below(4) :
-			      chance(50) ? KIPC_IO_MSGS_MAX + below(2) : (uint32_t)r64();
-		io->msg_size = chance(80) ? sizeof(struct kipc_msg) :
-			       chance(50) ? KIPC_MSG_SIZE_VER0 - 8 + 8 * below(4)
-					  : fuzz_size(sizeof(struct kipc_msg), KIPC_MSG_SIZE_VER0);
-		io->region_fd = chance(30) ? KIPC_NO_FD : (chance(90) ? (uint32_t)reg->fd
-								      : fuzz_fd_field(K_REGION));
-		if (io->flags & KIPC_IO_TIMEOUT || chance(3)) {
-			io->clockid = chance(90) ? (chance(50) ? CLOCK_MONOTONIC : CLOCK_REALTIME)
-						 : (uint32_t)r64();
-			io->timeout_ns = chance(80) ? dl_mono_ns() + below(5000000)
-						    : fuzz_u64(0);
-		}
-		if (chance(5))
-			io->reserved[below(2)] = r64();
-		io->msgs = build_msgs(io->nr_msgs > 8 ? 8 : io->nr_msgs, io->msg_size,
-				      reg, send);
-		break;
-	}
-	case KIPC_IOC_WAIT: {
-		struct kipc_wait *w = (void *)a;
-		struct slot *reg = region_of_pool();
-
-		*target = K_REGION;
-		w->size = fuzz_size(sizeof(*w), KIPC_WAIT_SIZE_VER0);
-		w->flags = fuzz_flags(chance(80) ? KIPC_WAIT_TIMEOUT : 0, 1);
-		w->offset = fuzz_word_offset(reg);
-		w->val = chance(50) ? 0 : (uint32_t)r64();
-		w->bitset = chance(70) ? 0 : (uint32_t)r64();
-		fuzz_deadline(w->flags & KIPC_WAIT_TIMEOUT, &w->clockid,
-			      &w->timeout_ns);
-		if (chance(5))
-			w->reserved0 = r64();
-		if (chance(5))
-			w->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_WAKE: {
-		struct kipc_wake *w = (void *)a;
-
-		*target = K_REGION;
-		w->size = fuzz_size(sizeof(*w), KIPC_WAKE_SIZE_VER0);
-		w->flags = fuzz_flags(0, 0);
-		w->offset = fuzz_word_offset(region_of_pool());
-		w->nr = chance(80) ? below(8) : (uint32_t)r64();
-		w->bitset = chance(70) ? 0 : (uint32_t)r64();
-		if (chance(5))
-			w->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_WAITV: {
-		static struct kipc_waitv_entry ents[KIPC_WAITV_MAX];
-		struct kipc_waitv *wv = (void *)a;
-		uint32_t i, n;
-
-		*target = K_CTX;
-		wv->size = fuzz_size(sizeof(*wv), KIPC_WAITV_SIZE_VER0);
-		wv->flags = fuzz_flags(chance(80) ? KIPC_WAIT_TIMEOUT : 0, 1);
-		wv->nr = chance(85) ? 1 + below(8) :
-			 chance(50) ? KIPC_WAITV_MAX + below(2) : (uint32_t)r64();
-		n = wv->nr < KIPC_WAITV_MAX ? wv->nr : KIPC_WAITV_MAX;
-		for (i = 0; i < n; i++) {
-			struct slot *reg = region_of_pool();
-
-			ents[i].region_fd = chance(90) ? (uint32_t)reg->fd :
-					    fuzz_fd_field(K_REGION);
-			ents[i].offset = fuzz_word_offset(reg);
-			ents[i].val = chance(50) ? 0 : (uint32_t)r64();
-			ents[i].bitset = chance(70) ? 0 : (uint32_t)r64();
-			ents[i].reserved = chance(3) ? (uint32_t)r64() : 0;
-		}
-		wv->entries = fuzz_ptr(ents, sizeof(ents[0]) * n);
-		fuzz_deadline(wv->flags & KIPC_WAIT_TIMEOUT, &wv->clockid,
-			      &wv->timeout_ns);
-		if (chance(5))
-			wv->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_REQUEUE: {
-		struct kipc_requeue *rq = (void *)a;
-		struct slot *reg = region_of_pool();
-
-		*target = K_REGION;
-		rq->size = fuzz_size(sizeof(*rq), KIPC_REQUEUE_SIZE_VER0);
-		rq->flags = fuzz_flags(0, 0);
-		rq->offset = fuzz_word_offset(reg);
-		rq->dst_offset = fuzz_word_offset(reg);
-		rq->val = chance(50) ? 0 : (uint32_t)r64();
-		rq->nr_wake = below(4);
-		rq->nr_requeue = chance(80) ? below(8) : (uint32_t)r64();
-		if (chance(5))
-			rq->reserved0 = r64();
-		if (chance(5))
-			rq->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_LENDQ_CREATE: {
-		struct kipc_lendq_create *c = (void *)a;
-
-		*target = K_CTX;
-		c->size = fuzz_size(sizeof(*c), KIPC_LENDQ_CREATE_SIZE_VER0);
-		c->flags = fuzz_flags(below(4), 3);
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_LEND_REAP: {
-		static struct kipc_lend_completion comps[16];
-		struct kipc_lend_reap *c = (void *)a;
-
-		/* Lend queues are not pooled: mostly the wrong kind of fd. */
-		*target = K_OTHER;
-		c->size = fuzz_size(sizeof(*c), KIPC_LEND_REAP_SIZE_VER0);
-		c->flags = fuzz_flags(0, 0);
-		c->nr_comps = chance(80) ? below(17) : (uint32_t)r64();
-		c->comps = fuzz_ptr(comps, sizeof(comps));
-		if (chance(5))
-			c->reserved[below(2)] = r64();
-		break;
-	}
-	case KIPC_IOC_NAME_OPEN:
-	case KIPC_IOC_NAME_UNLINK: {
-		static char names[4][KIPC_NAME_MAX + 2];
-		struct kipc_name_open *no = (void *)a;
-		char *name = names[below(4)];
-
-		/* A few short names so that opens and unlinks meet. */
-		if (chance(90))
-			snprintf(name, sizeof(names[0]), "kipc-fuzz-%u",
-				 (unsigned int)below(8));
-		else
-			memset(name, 'n', sizeof(names[0]) - 1);
-		*target = K_CTX;
-		if (cmd == KIPC_IOC_NAME_UNLINK) {
-			struct kipc_name_unlink *nu = (void *)a;
-
-			nu->size = fuzz_size(sizeof(*nu), KIPC_NAME_UNLINK_SIZE_VER0);
-			nu->flags = fuzz_flags(0, 0);
-			nu->name = fuzz_ptr(name, strlen(name) + 1);
-			if (chance(5))
-				nu->reserved[below(2)] = r64();
-			break;
-		}
-		no->size = fuzz_size(sizeof(*no), KIPC_NAME_OPEN_SIZE_VER0);
-		no->flags = fuzz_flags(chance(50) ? KIPC_NAME_CREATE |
-				       (chance(50) ? KIPC_NAME_EXCL : 0) : 0,
-				       KIPC_NAME_CREATE | KIPC_NAME_EXCL | 3);
-		no->name = fuzz_ptr(name, strlen(name) + 1);
-		if (no->flags & KIPC_NAME_CREATE) {
-			no->fd = fuzz_fd_field(chance(50) ? K_REGION : K_SEND);
-			no->mode = chance(90) ? 0600 : (uint32_t)r64();
-		} else {
-			no->fd = chance(90) ? KIPC_NO_FD : (uint32_t)r64();
-		}
-		if (chance(5))
-			no->reserved[below(2)] = r64();
-		break;
-	}
-	}
+	/* A non-zero reserved word, in any of its slots. */
+	if (chance(5))
+		*(uint32_t *)(a + d->reserved_off +
+			      4 * below(d->reserved_len / 4)) = 1 | r64();
 	/* Sometimes the whole struct straddles the unmapped page. */
 	if (chance(3)) {
 		size_t n = *(uint32_t *)a;

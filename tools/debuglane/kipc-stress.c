@@ -98,7 +98,7 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 	int priv[24], npriv = 0;	/* private objects left open, oldest first */
 	int h, i, r;
 
-	h = dl_region_attach(region_parent, KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK);
+	h = kt_region_attach(region_parent, KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK);
 	close(region_parent);
 	if (h < 0) {
 		expect(h, "attach");
@@ -112,11 +112,11 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 		int c = dl_below(&rs, nch);
 
 		if (op < 20) {			/* buffers */
-			uint64_t off;
+			__u64 off;
 
 			if (own.n >= 64)
 				continue;
-			r = dl_buf_alloc(h, &off);	/* the handle is non-blocking */
+			r = kt_buf_alloc(h, &off);	/* the handle is non-blocking */
 			count(OP_ALLOC, r);
 			expect(r, "buf-alloc");
 			if (r >= 0) {
@@ -181,30 +181,29 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 			if (!own.n)
 				continue;
 			i = dl_below(&rs, own.n);
-			r = dl_buf_release(h, own.off[i]);
+			r = kt_buf_release(h, own.off[i]);
 			count(OP_RELEASE, r);
 			expect(r, "buf-release");
 			own.off[i] = own.off[--own.n];
 		} else if (op < 90) {
 			struct kipc_region_info ri;
 
-			r = dl_region_info(h, &ri);
+			r = kt_region_info(h, &ri);
 			count(OP_INFO, r);
 			expect(r, "region-info");
 		} else if (op < 95) {		/* private objects, left to close/exit */
-			uint32_t nb;
 			uint64_t pg = 4096, np = 1 + dl_below(&rs, 32), div = 1 + dl_below(&rs, np);
 			int pr, s, rv, pm;
 
 			while (np % div)
 				div--;
-			pr = dl_region_create(ctx, np * pg, dl_below(&rs, 4) ? (np / div) * pg : 0,
-					      KIPC_FD_CLOEXEC, &nb);
+			pr = kt_region_create(ctx, np * pg, dl_below(&rs, 4) ? (np / div) * pg : 0,
+					      KIPC_FD_CLOEXEC, NULL);
 			count(OP_PRIVATE, pr);
 			expect(pr, "region-create");
-			r = dl_channel_create(ctx, dl_below(&rs, 8), dl_below(&rs, 3) * 1024,
-					      dl_below(&rs, 2) ? pr : -1,
-					      KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK, &s, &rv);
+			r = kt_channel_create(ctx, KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK,
+					      dl_below(&rs, 8), dl_below(&rs, 3) * 1024,
+					      dl_below(&rs, 2) ? pr : -1, &s, &rv);
 			count(OP_PRIVATE, r);
 			expect(r, "channel-create");
 			/* Keep a few open (to exit with), within the per-user caps. */
@@ -232,7 +231,7 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 			else if (pr >= 0)
 				priv[npriv++] = pr;
 		} else if (op < 97) {
-			r = dl_region_attach(h, KIPC_FD_CLOEXEC);
+			r = kt_region_attach(h, KIPC_FD_CLOEXEC);
 			count(OP_ATTACH, r);
 			expect(r, "attach");
 			if (r >= 0)
@@ -260,17 +259,17 @@ static void worker(int ctx, int region_parent, uint64_t bytes, uint64_t bsz,
 	}
 }
 
-static int nl_counts(struct kipc_nl *nl, long long *regions, long long *chans)
-{
-	struct kipc_global_stats st;
-	int r = kipc_stats_get(nl, &st);
-
-	if (r < 0)
-		return r;
-	*regions = st.regions_created - st.regions_destroyed;
-	*chans = st.channels_created - st.channels_destroyed;
-	return 0;
-}
+/*
+ * What must return to its start once every worker is gone, as a table:
+ * live regions and channels (created - destroyed), regions and channels
+ * listed by netlink, pages pinned.
+ */
+enum { CNT_REGIONS, CNT_CHANNELS, CNT_LISTED_REGIONS, CNT_LISTED_CHANNELS,
+       CNT_PINNED, CNT_NR };
+static const char *const cnt_names[CNT_NR] = {
+	"live regions", "live channels", "listed regions", "listed channels",
+	"pinned pages",
+};
 
 static int count_cb(const void *st, void *arg)
 {
@@ -278,253 +277,294 @@ static int count_cb(const void *st, void *arg)
 	return 0;
 }
 
-static int listed(struct kipc_nl *nl, long long *regions, long long *chans)
+/* Read every counter of the table: 0 or -errno. */
+static int read_counters(struct kipc_nl *nl, long long c[CNT_NR])
 {
-	int r;
+	struct kipc_global_stats st;
+	int r = kipc_stats_get(nl, &st);
 
-	*regions = *chans = 0;
-	r = kipc_region_stats_dump(nl, NULL, (kipc_region_cb)count_cb, regions);
+	if (r < 0)
+		return r;
+	c[CNT_REGIONS] = st.regions_created - st.regions_destroyed;
+	c[CNT_CHANNELS] = st.channels_created - st.channels_destroyed;
+	c[CNT_LISTED_REGIONS] = c[CNT_LISTED_CHANNELS] = 0;
+	r = kipc_region_stats_dump(nl, NULL, (kipc_region_cb)count_cb,
+				   &c[CNT_LISTED_REGIONS]);
 	if (r >= 0)
-		r = kipc_channel_stats_dump(nl, NULL, (kipc_channel_cb)count_cb, chans);
-	return r;
+		r = kipc_channel_stats_dump(nl, NULL, (kipc_channel_cb)count_cb,
+					    &c[CNT_LISTED_CHANNELS]);
+	c[CNT_PINNED] = dl_vmstat("nr_foll_pin_acquired") -
+			dl_vmstat("nr_foll_pin_released");
+	return r < 0 ? r : 0;
 }
 
-int main(int argc, char **argv)
-{
-	int seconds = 60, ngroups = 6, kill_ms = 100, ctx, g, k, fail = 0;
-	uint64_t seed = time(NULL), rs;
-	unsigned long long started = 0, killed = 0, exited = 0, groups_done = 0,
-			   groups_checked = 0, deferred = 0;
-	long long reg0, ch0, lreg0, lch0, reg1 = 0, ch1 = 0, lreg1 = 0, lch1 = 0;
-	long long pin_a0, pin_r0, pin_a1 = 0, pin_r1 = 0;
-	struct group grp[MAX_GROUPS] = { 0 };
+/* The state of a run. */
+struct run {
+	int seconds, ngroups, kill_ms, ctx;
+	uint64_t rs;
 	struct kipc_nl *nl;
-	double t0, t_end;
+	struct group grp[MAX_GROUPS];
+	unsigned long long started, killed, exited, groups_checked, deferred;
+	int fail;
+};
+
+static int parse_args(struct run *run, int argc, char **argv)
+{
 	static const struct option opts[] = {
 		{ "seconds", 1, 0, 's' }, { "groups", 1, 0, 'g' },
 		{ "kill-ms", 1, 0, 'k' }, { "seed", 1, 0, 'S' }, { 0 },
 	};
+	uint64_t seed = time(NULL);
 	int o;
 
+	run->seconds = 60;
+	run->ngroups = 6;
+	run->kill_ms = 100;
 	while ((o = getopt_long(argc, argv, "s:g:k:S:", opts, NULL)) != -1) {
 		switch (o) {
-		case 's': seconds = atoi(optarg); break;
-		case 'g': ngroups = atoi(optarg); break;
-		case 'k': kill_ms = atoi(optarg); break;
+		case 's': run->seconds = atoi(optarg); break;
+		case 'g': run->ngroups = atoi(optarg); break;
+		case 'k': run->kill_ms = atoi(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: kipc-stress [--seconds N] [--groups G] "
 				"[--kill-ms MS] [--seed S]\n");
-			return 2;
+			return -1;
 		}
 	}
-	if (ngroups < 1 || ngroups > MAX_GROUPS)
-		ngroups = MAX_GROUPS;
-	rs = dl_seed(seed, 0);
+	if (run->ngroups < 1 || run->ngroups > MAX_GROUPS)
+		run->ngroups = MAX_GROUPS;
+	run->rs = dl_seed(seed, 0);
 	printf("kipc-stress: seed %llu, %d s, %d groups, a kill every %d ms on average\n",
-	       (unsigned long long)seed, seconds, ngroups, kill_ms);
+	       (unsigned long long)seed, run->seconds, run->ngroups, run->kill_ms);
 	fflush(stdout);
+	return 0;
+}
+
+/*
+ * Start group @g: a region, channels on it, workers sharing them. Return 0,
+ * 1 when the per-user caps defer it, -1 on an unexpected error.
+ */
+static int start_group(struct run *run, struct group *g)
+{
+	uint64_t pg = 4096, np, bsz, bytes;
+	int region, s[MAX_CHANS], r[MAX_CHANS], nch, k, w, cr;
+	struct kipc_region_create rc;
+	bool bound[MAX_CHANS];
+	pid_t pid;
+
+	np = 1 + dl_below(&run->rs, 64);
+	bsz = (1 + dl_below(&run->rs, 4)) * pg;
+	np = (np + bsz / pg - 1) / (bsz / pg) * (bsz / pg);
+	bytes = np * pg;
+	region = kt_region_create(run->ctx, bytes, bsz,
+				  KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK, &rc);
+	if (region == -ENOSPC)		/* the user's cap, for now */
+		return 1;
+	if (region < 0) {
+		fprintf(stderr, "kipc-stress: region-create: %s\n", strerror(-region));
+		return -1;
+	}
+	g->nr_bufs = rc.nr_bufs;
+	nch = 1 + dl_below(&run->rs, MAX_CHANS);
+	for (k = 0; k < nch; k++) {
+		bound[k] = dl_below(&run->rs, 4) != 0;
+		cr = kt_channel_create(run->ctx, KIPC_FD_CLOEXEC,
+				       1 + dl_below(&run->rs, 16),
+				       dl_below(&run->rs, 2) ? 0 : 8192,
+				       bound[k] ? region : -1, &s[k], &r[k]);
+		if (cr == -ENOSPC) {	/* the user's cap, for now */
+			nch = k;
+			break;
+		}
+		if (cr < 0) {
+			fprintf(stderr, "kipc-stress: channel-create: %s\n",
+				strerror(-cr));
+			return -1;
+		}
+	}
+	if (!nch) {
+		close(region);
+		return 1;
+	}
+	g->live = true;
+	g->region = region;
+	g->nr_workers = 2 + dl_below(&run->rs, MAX_WORKERS - 1);
+	for (w = 0; w < g->nr_workers; w++) {
+		uint64_t wseed = dl_rand(&run->rs);
+
+		pid = fork();
+		if (pid == 0) {
+			kipc_nl_close(run->nl);
+			worker(run->ctx, region, bytes, bsz, s, r, bound, nch, wseed);
+		}
+		g->pid[w] = pid;
+		if (pid > 0)
+			run->started++;
+	}
+	for (k = 0; k < nch; k++) {
+		close(s[k]);
+		close(r[k]);
+	}
+	return 0;
+}
+
+/* Once its workers are gone, every buffer of group @g's region is free. */
+static void check_group(struct run *run, struct group *g, const char *when)
+{
+	struct kipc_region_info ri;
+
+	if (kt_region_info(g->region, &ri) < 0 ||
+	    ri.nr_free != ri.nr_bufs || ri.nr_in_flight || ri.nr_owned) {
+		fprintf(stderr, "kipc-stress: region %llu %s: %u of %u buffers "
+			"free, %u in flight, %u owned\n", (unsigned long long)ri.id,
+			when, ri.nr_free, ri.nr_bufs, ri.nr_in_flight, ri.nr_owned);
+		run->fail = 1;
+	}
+	run->groups_checked++;
+	close(g->region);
+	g->live = false;
+}
+
+/* Reap workers; check the groups none of whose workers is left. */
+static void reap(struct run *run)
+{
+	struct group *g;
+	int status, k, i;
+	bool any;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+			run->exited++;
+		for (i = 0; i < run->ngroups; i++)
+			for (k = 0; k < run->grp[i].nr_workers; k++)
+				if (run->grp[i].pid[k] == pid ||
+				    run->grp[i].pid[k] == -pid)
+					run->grp[i].pid[k] = 0;
+	}
+	for (i = 0; i < run->ngroups; i++) {
+		g = &run->grp[i];
+		if (!g->live)
+			continue;
+		any = false;
+		for (k = 0; k < g->nr_workers; k++)
+			any |= g->pid[k] != 0;
+		if (!any)
+			check_group(run, g, "after its workers");
+	}
+}
+
+/* SIGKILL worker @k of group @g if it is alive. */
+static void kill_worker(struct run *run, struct group *g, int k)
+{
+	if (g->live && g->pid[k] > 0 && kill(g->pid[k], SIGKILL) == 0) {
+		run->killed++;
+		g->pid[k] = -g->pid[k];	/* killed, not reaped */
+	}
+}
+
+/* SIGKILL a random worker. */
+static void kill_one(struct run *run)
+{
+	struct group *g = &run->grp[dl_below(&run->rs, run->ngroups)];
+
+	kill_worker(run, g, dl_below(&run->rs, g->nr_workers));
+}
+
+static void kill_all(struct run *run)
+{
+	int i, k;
+
+	for (i = 0; i < run->ngroups; i++)
+		for (k = 0; k < run->grp[i].nr_workers; k++)
+			kill_worker(run, &run->grp[i], k);
+}
+
+int main(int argc, char **argv)
+{
+	long long c0[CNT_NR], c1[CNT_NR] = { 0 };
+	struct run run = { 0 };
+	double t0, t_end;
+	int i, r;
+
+	if (parse_args(&run, argc, argv))
+		return 2;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ctx = dl_open();
-	if (ctx < 0 || sh == MAP_FAILED || kipc_nl_open(&nl, 0) < 0) {
+	run.ctx = dl_open();
+	if (run.ctx < 0 || sh == MAP_FAILED || kipc_nl_open(&run.nl, 0) < 0) {
 		fprintf(stderr, "kipc-stress: setup failed\n");
 		return 1;
 	}
-	if (nl_counts(nl, &reg0, &ch0) < 0 || listed(nl, &lreg0, &lch0) < 0) {
+	if (read_counters(run.nl, c0) < 0) {
 		fprintf(stderr, "kipc-stress: netlink statistics failed\n");
 		return 1;
 	}
-	pin_a0 = dl_vmstat("nr_foll_pin_acquired");
-	pin_r0 = dl_vmstat("nr_foll_pin_released");
 
 	t0 = dl_now();
-	t_end = t0 + seconds;
-	while (dl_now() < t_end) {
-		int status;
-		pid_t pid;
-
-		/* Start groups. */
-		for (g = 0; g < ngroups; g++) {
-			uint64_t pg = 4096, np, bsz, bytes;
-			int region, s[MAX_CHANS], r[MAX_CHANS], nch, w;
-			bool bound[MAX_CHANS];
-
-			if (grp[g].live)
+	t_end = t0 + run.seconds;
+	while (!run.fail && dl_now() < t_end) {
+		for (i = 0; i < run.ngroups && !run.fail; i++) {
+			if (run.grp[i].live)
 				continue;
-			np = 1 + dl_below(&rs, 64);
-			bsz = (1 + dl_below(&rs, 4)) * pg;
-			np = (np + bsz / pg - 1) / (bsz / pg) * (bsz / pg);
-			bytes = np * pg;
-			region = dl_region_create(ctx, bytes, bsz,
-						  KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK,
-						  &grp[g].nr_bufs);
-			if (region == -ENOSPC) {	/* the user's cap, for now */
-				deferred++;
-				continue;
-			}
-			if (region < 0) {
-				fprintf(stderr, "kipc-stress: region-create: %s\n",
-					strerror(-region));
-				fail = 1;
-				goto out;
-			}
-			nch = 1 + dl_below(&rs, MAX_CHANS);
-			for (k = 0; k < nch; k++) {
-				int cr;
-
-				bound[k] = dl_below(&rs, 4) != 0;
-				cr = dl_channel_create(ctx, 1 + dl_below(&rs, 16),
-						       dl_below(&rs, 2) ? 0 : 8192,
-						       bound[k] ? region : -1,
-						       KIPC_FD_CLOEXEC, &s[k], &r[k]);
-				if (cr == -ENOSPC) {	/* the user's cap, for now */
-					nch = k;
-					break;
-				}
-				if (cr < 0) {
-					fprintf(stderr, "kipc-stress: channel-create: %s\n",
-						strerror(-cr));
-					fail = 1;
-					goto out;
-				}
-			}
-			if (!nch) {
-				deferred++;
-				close(region);
-				continue;
-			}
-			grp[g].live = true;
-			grp[g].region = region;
-			grp[g].nr_workers = 2 + dl_below(&rs, MAX_WORKERS - 1);
-			for (w = 0; w < grp[g].nr_workers; w++) {
-				uint64_t wseed = dl_rand(&rs);
-
-				pid = fork();
-				if (pid == 0) {
-					kipc_nl_close(nl);
-					worker(ctx, region, bytes, bsz, s, r, bound, nch, wseed);
-				}
-				grp[g].pid[w] = pid;
-				if (pid > 0)
-					started++;
-			}
-			for (k = 0; k < nch; k++) {
-				close(s[k]);
-				close(r[k]);
-			}
+			r = start_group(&run, &run.grp[i]);
+			if (r > 0)
+				run.deferred++;
+			else if (r < 0)
+				run.fail = 1;
 		}
-
-		/* Kill one at random. */
-		usleep(1000 * (1 + dl_below(&rs, 2 * kill_ms)));
-		g = dl_below(&rs, ngroups);
-		k = dl_below(&rs, grp[g].nr_workers);
-		if (grp[g].live && grp[g].pid[k] > 0 && kill(grp[g].pid[k], SIGKILL) == 0) {
-			killed++;
-			grp[g].pid[k] = -grp[g].pid[k];	/* killed, not reaped */
-		}
-
-		/* Reap; check the groups that are done. */
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
-				exited++;
-			for (g = 0; g < ngroups; g++)
-				for (k = 0; k < grp[g].nr_workers; k++)
-					if (grp[g].pid[k] == pid || grp[g].pid[k] == -pid)
-						grp[g].pid[k] = 0;
-		}
-		for (g = 0; g < ngroups; g++) {
-			struct kipc_region_info ri;
-			bool any = false;
-
-			if (!grp[g].live)
-				continue;
-			for (k = 0; k < grp[g].nr_workers; k++)
-				any |= grp[g].pid[k] != 0;
-			if (any)
-				continue;
-			if (dl_region_info(grp[g].region, &ri) < 0 ||
-			    ri.nr_free != ri.nr_bufs || ri.nr_in_flight || ri.nr_owned) {
-				fprintf(stderr, "kipc-stress: region %llu after its workers: "
-					"%u of %u buffers free, %u in flight, %u owned\n",
-					(unsigned long long)ri.id, ri.nr_free, ri.nr_bufs,
-					ri.nr_in_flight, ri.nr_owned);
-				fail = 1;
-			}
-			groups_checked++;
-			close(grp[g].region);
-			grp[g].live = false;
-			groups_done++;
-		}
+		usleep(1000 * (1 + dl_below(&run.rs, 2 * run.kill_ms)));
+		kill_one(&run);
+		reap(&run);
 	}
-out:
+
 	/* The end: kill everyone, check the groups once more. */
-	for (g = 0; g < ngroups; g++)
-		for (k = 0; k < grp[g].nr_workers; k++)
-			if (grp[g].live && grp[g].pid[k] > 0 &&
-			    kill(grp[g].pid[k], SIGKILL) == 0)
-				killed++;
+	kill_all(&run);
 	while (wait(NULL) > 0)
 		;
-	for (g = 0; g < ngroups; g++) {
-		struct kipc_region_info ri;
-
-		if (!grp[g].live)
-			continue;
-		if (dl_region_info(grp[g].region, &ri) < 0 ||
-		    ri.nr_free != ri.nr_bufs || ri.nr_in_flight || ri.nr_owned) {
-			fprintf(stderr, "kipc-stress: region %llu at the end: %u of %u "
-				"buffers free, %u in flight, %u owned\n",
-				(unsigned long long)ri.id, ri.nr_free, ri.nr_bufs,
-				ri.nr_in_flight, ri.nr_owned);
-			fail = 1;
-		}
-		groups_checked++;
-		close(grp[g].region);
-	}
-	close(ctx);
+	for (i = 0; i < run.ngroups; i++)
+		if (run.grp[i].live)
+			check_group(&run, &run.grp[i], "at the end");
+	close(run.ctx);
 
 	/* Counters back to the start (closing is synchronous; allow a little
 	 * time for anything deferred). */
-	for (k = 0; k < 50; k++) {
-		if (nl_counts(nl, &reg1, &ch1) < 0 || listed(nl, &lreg1, &lch1) < 0) {
+	for (r = 0; r < 50; r++) {
+		if (read_counters(run.nl, c1) < 0) {
 			fprintf(stderr, "kipc-stress: netlink statistics failed\n");
-			fail = 1;
+			run.fail = 1;
 			break;
 		}
-		pin_a1 = dl_vmstat("nr_foll_pin_acquired");
-		pin_r1 = dl_vmstat("nr_foll_pin_released");
-		if (reg1 == reg0 && ch1 == ch0 && lreg1 == lreg0 && lch1 == lch0 &&
-		    pin_a1 - pin_r1 == pin_a0 - pin_r0)
+		if (!memcmp(c0, c1, sizeof(c0)))
 			break;
 		usleep(100000);
 	}
 	printf("kipc-stress: %.1f s, %llu processes started, %llu killed by SIGKILL, "
 	       "%llu exited otherwise, %llu groups checked, %llu starts deferred by the caps\n",
-	       dl_now() - t0, started, killed, exited, groups_checked, deferred);
-	for (k = 0; k < OP_NR; k++)
+	       dl_now() - t0, run.started, run.killed, run.exited,
+	       run.groups_checked, run.deferred);
+	for (i = 0; i < OP_NR; i++)
 		printf("kipc-stress:   %-16s %10llu calls, %10llu succeeded\n",
-		       op_names[k], sh->ops[k], sh->ok[k]);
-	printf("kipc-stress: live regions %lld -> %lld, channels %lld -> %lld; "
-	       "listed regions %lld -> %lld, channels %lld -> %lld; "
-	       "pinned pages %lld -> %lld (acquired %lld, released %lld)\n",
-	       reg0, reg1, ch0, ch1, lreg0, lreg1, lch0, lch1,
-	       pin_a0 - pin_r0, pin_a1 - pin_r1, pin_a1 - pin_a0, pin_r1 - pin_r0);
-	if (reg1 != reg0 || ch1 != ch0 || lreg1 != lreg0 || lch1 != lch0 ||
-	    pin_a1 - pin_r1 != pin_a0 - pin_r0) {
-		fprintf(stderr, "kipc-stress: counters did not return to their start\n");
-		fail = 1;
+		       op_names[i], sh->ops[i], sh->ok[i]);
+	for (i = 0; i < CNT_NR; i++) {
+		printf("kipc-stress: %s %lld -> %lld\n", cnt_names[i], c0[i], c1[i]);
+		if (c0[i] != c1[i]) {
+			fprintf(stderr, "kipc-stress: %s did not return to its start\n",
+				cnt_names[i]);
+			run.fail = 1;
+		}
 	}
 	if (sh->unexpected) {
 		fprintf(stderr, "kipc-stress: %llu unexpected errors\n", sh->unexpected);
-		fail = 1;
+		run.fail = 1;
 	}
-	if (exited) {
+	if (run.exited) {
 		fprintf(stderr, "kipc-stress: %llu workers died of something else "
-			"than the killer\n", exited);
-		fail = 1;
+			"than the killer\n", run.exited);
+		run.fail = 1;
 	}
-	kipc_nl_close(nl);
-	printf("kipc-stress: %s\n", fail ? "FAIL" : "PASS");
-	return fail;
+	kipc_nl_close(run.nl);
+	printf("kipc-stress: %s\n", run.fail ? "FAIL" : "PASS");
+	return run.fail;
 }

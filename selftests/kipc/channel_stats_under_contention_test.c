@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Regression test: kipc_channel_send() read the message's length and
- * buffer count for its statistics after queuing it and dropping the
+ * Statistics stay exact while receivers take each message the moment it is
+ * queued. Regression test: kipc_channel_send() read the message's length
+ * and buffer count for its statistics after queuing it and dropping the
  * channel's lock, when a receiver on another CPU may already have taken and
  * freed it (KASAN: slab-use-after-free in kipc_channel_send, found by
  * tools/debuglane/kipc-stress on the debug kernel). Receivers block on a

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Regression test: a channel whose creation fails after it got its id (an
- * allocation of one of its two files fails) was counted as destroyed but
- * never as created, so the netlink counters channels-created -
- * channels-destroyed went below the number of live channels (found by the
- * fault-injection sweep, tools/debuglane/kipc-faultinject). Makes each
- * allocation of KIPC_IOC_CHANNEL_CREATE fail in turn with
- * /proc/thread-self/fail-nth and checks that the difference stays the
- * number of live channels. Needs CONFIG_FAULT_INJECTION (the debug
- * kernel); skips elsewhere.
+ * A channel creation that fails leaves channels-created - destroyed equal
+ * to the live channels. Regression test: a channel whose creation fails
+ * after it got its id (an allocation of one of its two files fails) was
+ * counted as destroyed but never as created, so the netlink counters
+ * channels-created - channels-destroyed went below the number of live
+ * channels (found by the fault-injection sweep,
+ * tools/debuglane/kipc-faultinject). Makes each allocation of
+ * KIPC_IOC_CHANNEL_CREATE fail in turn with /proc/thread-self/fail-nth and
+ * checks that the difference stays the number of live channels. Needs
+ * CONFIG_FAULT_INJECTION (the debug kernel); skips elsewhere.
  */
 #include <fcntl.h>
 #include <stdint.h>
