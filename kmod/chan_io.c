@@ -76,10 +76,65 @@ static void kipc_kmsg_set_sent(struct kipc_kmsg *m, bool sent)
 		kipc_lend_set_sent(m->lends[i], sent);
 }
 
+/**
+ * struct kipc_chan_batch - what a send or receive batch works with
+ * @dl: the deadline
+ * @wait: the first message may wait (neither KIPC_IO_NONBLOCK nor an
+ *	O_NONBLOCK file)
+ * @h: the region handle named by io->region_fd, checked against the
+ *	channel's region; NULL when none was named or it is not usable (the
+ *	error is then in @h_err, reported only if a message needs a handle)
+ * @h_err: why @h is NULL: -EBADF for none, or the lookup's error
+ * @rfile: @h's file, referenced until kipc_chan_batch_end()
+ */
+struct kipc_chan_batch {
+	struct kipc_deadline dl;
+	bool wait;
+	struct kipc_region_handle *h;
+	int h_err;
+	struct file *rfile;
+};
+
+/* Check a batch's arguments and look its region handle up. */
+static int kipc_chan_batch_begin(struct kipc_chan_batch *b,
+				 struct kipc_channel *c, struct file *file,
+				 const struct kipc_io *io)
+{
+	struct kipc_region_handle *h;
+	int ret;
+
+	might_sleep();
+	ret = kipc_io_check(io, &b->dl);
+	if (ret)
+		return ret;
+	b->wait = !(io->flags & KIPC_IO_NONBLOCK) &&
+		  !(file->f_flags & O_NONBLOCK);
+	b->h = NULL;
+	b->h_err = -EBADF;
+	if (io->region_fd == KIPC_NO_FD)
+		return 0;
+	h = kipc_region_fget(io->region_fd, &b->rfile);
+	if (IS_ERR(h)) {
+		b->h_err = PTR_ERR(h);
+	} else if (h->region != kipc_channel_region(c)) {
+		fput(b->rfile);
+		b->h_err = -EINVAL;
+	} else {
+		b->h = h;
+	}
+	return 0;
+}
+
+static void kipc_chan_batch_end(struct kipc_chan_batch *b)
+{
+	if (b->h)
+		fput(b->rfile);
+}
+
 /* Copy in, check and build message @i of a send. */
 static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 					   const struct kipc_io *io, u32 i,
-					   struct kipc_region_handle *h)
+					   const struct kipc_chan_batch *b)
 {
 	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
@@ -100,8 +155,8 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 		return ERR_PTR(-EMSGSIZE);
 	if (um.nr_bufs > KIPC_MSG_BUFS_MAX || (um.nr_bufs && !r))
 		return ERR_PTR(-EINVAL);
-	if (um.nr_bufs && IS_ERR(h))
-		return ERR_CAST(h);
+	if (um.nr_bufs && !b->h)
+		return ERR_PTR(b->h_err);
 	if (um.nr_bufs && copy_from_user(refs, u64_to_user_ptr(um.bufs),
 					 um.nr_bufs * sizeof(refs[0])))
 		return ERR_PTR(-EFAULT);
@@ -132,27 +187,6 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	return m;
 }
 
-/*
- * The region handle named by io->region_fd, checked against the channel's
- * region, with its file referenced in *@filep; an ERR_PTR() is kept and
- * reported only if a message needs a handle.
- */
-static struct kipc_region_handle *kipc_io_region(struct kipc_channel *c,
-						 const struct kipc_io *io,
-						 struct file **filep)
-{
-	struct kipc_region_handle *h;
-
-	if (io->region_fd == KIPC_NO_FD)
-		return ERR_PTR(-EBADF);
-	h = kipc_region_fget(io->region_fd, filep);
-	if (!IS_ERR(h) && h->region != kipc_channel_region(c)) {
-		fput(*filep);
-		return ERR_PTR(-EINVAL);
-	}
-	return h;
-}
-
 /**
  * kipc_chan_io_send() - KIPC_IOC_SEND: queue a batch of messages
  * @file: the send end
@@ -165,23 +199,16 @@ static struct kipc_region_handle *kipc_io_region(struct kipc_channel *c,
 int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
 {
 	struct kipc_channel *c = kipc_channel_of_send(file);
-	struct kipc_region_handle *h;
-	struct kipc_deadline dl;
+	struct kipc_chan_batch b;
 	struct kipc_kmsg *m;
-	struct file *rfile;
-	bool wait;
 	int ret;
 	u32 i;
 
-	might_sleep();
-
-	ret = kipc_io_check(io, &dl);
+	ret = kipc_chan_batch_begin(&b, c, file, io);
 	if (ret)
 		return ret;
-	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
-	h = kipc_io_region(c, io, &rfile);
 	for (i = 0; i < io->nr_msgs; i++) {
-		m = kipc_send_prepare(c, io, i, h);
+		m = kipc_send_prepare(c, io, i, &b);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
 			kipc_channel_send_failed(c, ret);
@@ -189,15 +216,14 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
 		}
 		/* Only the first message of a batch may wait. */
 		kipc_kmsg_set_sent(m, true);
-		ret = kipc_channel_enqueue(c, IS_ERR(h) ? NULL : h, m, wait && !i, &dl);
+		ret = kipc_channel_enqueue(c, b.h, m, b.wait && !i, &b.dl);
 		if (ret) {
 			kipc_kmsg_set_sent(m, false);
 			kipc_kmsg_free(c, m);
 			break;
 		}
 	}
-	if (!IS_ERR(h))
-		fput(rfile);
+	kipc_chan_batch_end(&b);
 	return i ? i : ret;
 }
 
@@ -353,33 +379,25 @@ out_unmap:
 int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 {
 	struct kipc_channel *c = kipc_channel_of_recv(file);
-	struct kipc_region_handle *h;
-	struct kipc_deadline dl;
+	struct kipc_chan_batch b;
 	struct kipc_kmsg *m;
 	struct kipc_msg in;
-	struct file *rfile;
-	bool wait;
 	int ret;
 	u32 i;
 
-	might_sleep();
-
-	ret = kipc_io_check(io, &dl);
+	ret = kipc_chan_batch_begin(&b, c, file, io);
 	if (ret)
 		return ret;
-	wait = !(io->flags & KIPC_IO_NONBLOCK) && !(file->f_flags & O_NONBLOCK);
-	h = kipc_io_region(c, io, &rfile);
 	for (i = 0; i < io->nr_msgs; i++) {
 		ret = copy_struct_from_user(&in, sizeof(in),
 					    kipc_io_msg_ptr(io, i), io->msg_size);
 		if (ret)
 			break;
-		m = kipc_channel_dequeue(c, IS_ERR(h) ? NULL : h, in.data_len,
-					 in.nr_bufs, in.nr_lends, wait && !i,
-					 &dl, &ret);
+		m = kipc_channel_dequeue(c, b.h, in.data_len, in.nr_bufs,
+					 in.nr_lends, b.wait && !i, &b.dl, &ret);
 		if (!m) {
-			if (ret == -EBADF && IS_ERR(h))
-				ret = PTR_ERR(h);
+			if (ret == -EBADF && !b.h)
+				ret = b.h_err;
 			break;
 		}
 		ret = kipc_recv_deliver(c, io, i, &in, m);
@@ -388,10 +406,9 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 			break;
 		}
 		/* Delivered: only now do its buffers become the caller's. */
-		kipc_channel_dequeue_commit(c, IS_ERR(h) ? NULL : h, m);
+		kipc_channel_dequeue_commit(c, b.h, m);
 		kipc_kmsg_free(c, m);
 	}
-	if (!IS_ERR(h))
-		fput(rfile);
+	kipc_chan_batch_end(&b);
 	return i ? i : ret;
 }
