@@ -136,8 +136,8 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		/* The peer: serve pipe transfers and lends until told to stop. */
 		struct pollfd pfd[2] = {
-			{ .fd = kipc_chan_fd(arx), .events = POLLIN },
-			{ .fd = kipc_chan_fd(rx), .events = POLLIN },
+			{ .fd = kipc_channel_fd(arx), .events = POLLIN },
+			{ .fd = kipc_channel_fd(rx), .events = POLLIN },
 		};
 
 		for (;;) {

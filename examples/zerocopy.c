@@ -228,14 +228,14 @@ int main(int argc, char **argv)
 		die("fork", errno);
 	if (pid == 0) {
 		/* Close the ends we do not use, so that peer death is seen. */
-		kipc_chan_close(tx);
-		kipc_chan_close(reply_rx);
+		kipc_channel_close(tx);
+		kipc_channel_close(reply_rx);
 		close(pfd[1]);
 		free(src);
 		child(r, rx, reply_tx, pfd[0], bytes, rounds);
 	}
-	kipc_chan_close(rx);
-	kipc_chan_close(reply_tx);
+	kipc_channel_close(rx);
+	kipc_channel_close(reply_tx);
 	close(pfd[0]);
 
 	printf("zerocopy: %" PRIu64 " MiB, %u rounds, child pid %d\n",
@@ -279,8 +279,8 @@ int main(int argc, char **argv)
 			best_pipe = t_pipe;
 	}
 	close(pfd[1]);
-	kipc_chan_close(tx);
-	kipc_chan_close(reply_rx);
+	kipc_channel_close(tx);
+	kipc_channel_close(reply_rx);
 	if (waitpid(pid, &status, 0) < 0)
 		die("waitpid", errno);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {

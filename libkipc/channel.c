@@ -73,8 +73,8 @@ KIPC_API int kipc_channel_pair(struct kipc *k, struct kipc_region *region,
 	return kipc_channel_create(k, &attr, tx, rx);
 }
 
-KIPC_API int kipc_chan_from_fd(int fd, unsigned int flags,
-			       struct kipc_chan **cp)
+KIPC_API int kipc_channel_from_fd(int fd, unsigned int flags,
+				  struct kipc_chan **cp)
 {
 	struct kipc_chan *c;
 	int ret;
@@ -91,12 +91,12 @@ KIPC_API int kipc_chan_from_fd(int fd, unsigned int flags,
 	return 0;
 }
 
-KIPC_API int kipc_chan_fd(const struct kipc_chan *c)
+KIPC_API int kipc_channel_fd(const struct kipc_chan *c)
 {
 	return c ? c->fd : -EINVAL;
 }
 
-KIPC_API int kipc_chan_close(struct kipc_chan *c)
+KIPC_API int kipc_channel_close(struct kipc_chan *c)
 {
 	int ret;
 
@@ -106,6 +106,18 @@ KIPC_API int kipc_chan_close(struct kipc_chan *c)
 	free(c);
 	return ret;
 }
+
+/*
+ * The names of libkipc 0.2 (kipc_chan_*), kept for binaries linked against
+ * them: the same functions, under their old versions in libkipc.map.
+ */
+KIPC_API int kipc_chan_from_fd(int fd, unsigned int flags,
+			       struct kipc_chan **cp)
+	__attribute__((alias("kipc_channel_from_fd")));
+KIPC_API int kipc_chan_fd(const struct kipc_chan *c)
+	__attribute__((alias("kipc_channel_fd")));
+KIPC_API int kipc_chan_close(struct kipc_chan *c)
+	__attribute__((alias("kipc_channel_close")));
 
 /*
  * Fill @io for a batch of @n messages. The library's flags map onto the

@@ -131,9 +131,17 @@ int kipc_channel_create(struct kipc *k, const struct kipc_channel_attr *attr,
 			struct kipc_chan **tx, struct kipc_chan **rx);
 int kipc_channel_pair(struct kipc *k, struct kipc_region *region,
 		      struct kipc_chan **tx, struct kipc_chan **rx);
-int kipc_chan_from_fd(int fd, unsigned int flags, struct kipc_chan **cp);
-int kipc_chan_fd(const struct kipc_chan *c);
-int kipc_chan_close(struct kipc_chan *c);
+int kipc_channel_from_fd(int fd, unsigned int flags, struct kipc_chan **cp);
+int kipc_channel_fd(const struct kipc_chan *c);
+int kipc_channel_close(struct kipc_chan *c);
+
+/* The names of libkipc 0.2, aliases of the three above. */
+int kipc_chan_from_fd(int fd, unsigned int flags, struct kipc_chan **cp)
+	__attribute__((deprecated("use kipc_channel_from_fd")));
+int kipc_chan_fd(const struct kipc_chan *c)
+	__attribute__((deprecated("use kipc_channel_fd")));
+int kipc_chan_close(struct kipc_chan *c)
+	__attribute__((deprecated("use kipc_channel_close")));
 
 int kipc_channel_send(struct kipc_chan *tx, struct kipc_msg *msgs,
 		      unsigned int n, unsigned int flags,
@@ -400,7 +408,7 @@ int kipc_lend_release(const void *addr, size_t len);
 /*
  * Names (KIPC_FEATURE_NAMES): regions and channel ends published in the
  * caller's IPC namespace. kipc_name_open() returns a new fd: adopt it with
- * kipc_region_open_fd() or kipc_chan_from_fd() according to *kind.
+ * kipc_region_open_fd() or kipc_channel_from_fd() according to *kind.
  */
 int kipc_name_open(struct kipc *k, const char *name, unsigned int flags,
 		   unsigned int mode, int fd, uint32_t *kind);

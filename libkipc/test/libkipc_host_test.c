@@ -96,9 +96,9 @@ TEST(channel_null_arguments_are_einval)
 
 	EXPECT_EQ(-EINVAL, kipc_channel_create(NULL, NULL, &tx, &rx));
 	EXPECT_EQ(-EINVAL, kipc_channel_pair(NULL, NULL, &tx, &rx));
-	EXPECT_EQ(-EINVAL, kipc_chan_from_fd(0, 0, NULL));
-	EXPECT_EQ(-EINVAL, kipc_chan_fd(NULL));
-	EXPECT_EQ(-EINVAL, kipc_chan_close(NULL));
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(0, 0, NULL));
+	EXPECT_EQ(-EINVAL, kipc_channel_fd(NULL));
+	EXPECT_EQ(-EINVAL, kipc_channel_close(NULL));
 	EXPECT_EQ(-EINVAL, kipc_channel_send(NULL, &m, 1, 0, NULL, NULL));
 	EXPECT_EQ(-EINVAL, kipc_channel_recv(NULL, &m, 1, 0, NULL, NULL));
 	EXPECT_EQ(-EINVAL, kipc_channel_send_bytes(NULL, "x", 1, 0));
@@ -115,15 +115,32 @@ TEST(chan_from_fd_checks_the_fd)
 	int fd = devnull();
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADF, kipc_chan_from_fd(-1, 0, &c));
-	EXPECT_EQ(-EINVAL, kipc_chan_from_fd(fd, 1, &c));
+	EXPECT_EQ(-EBADF, kipc_channel_from_fd(-1, 0, &c));
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(fd, 1, &c));
 	EXPECT_EQ(NULL, c);
+	ASSERT_EQ(0, kipc_channel_from_fd(fd, 0, &c));
+	EXPECT_EQ(fd, kipc_channel_fd(c));
+	EXPECT_EQ(0, kipc_channel_close(c));
+	/* kipc_channel_close() closed the adopted fd. */
+	EXPECT_EQ(-EBADF, kipc_channel_from_fd(fd, 0, &c));
+}
+
+/* The names of libkipc 0.2 are the same functions (binaries linked to them). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+TEST(chan_names_of_0_2_still_work)
+{
+	struct kipc_chan *c = NULL;
+	int fd = devnull();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBADF, kipc_chan_from_fd(-1, 0, &c));
 	ASSERT_EQ(0, kipc_chan_from_fd(fd, 0, &c));
 	EXPECT_EQ(fd, kipc_chan_fd(c));
 	EXPECT_EQ(0, kipc_chan_close(c));
-	/* kipc_chan_close() closed the adopted fd. */
-	EXPECT_EQ(-EBADF, kipc_chan_from_fd(fd, 0, &c));
+	EXPECT_EQ(-EINVAL, kipc_chan_close(NULL));
 }
+#pragma GCC diagnostic pop
 
 /* Flags, counts and deadlines are checked before the kernel sees them. */
 TEST(io_argument_table)
@@ -156,7 +173,7 @@ TEST(io_argument_table)
 	int fd = devnull();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, kipc_chan_from_fd(fd, 0, &c));
+	ASSERT_EQ(0, kipc_channel_from_fd(fd, 0, &c));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const struct timespec *ts = t[i].with_ts ? &t[i].ts : NULL;
 		struct kipc_msg *m = t[i].with_msgs ? msgs : NULL;
@@ -166,7 +183,7 @@ TEST(io_argument_table)
 		EXPECT_EQ(t[i].err, kipc_channel_recv(c, m, t[i].n, t[i].flags, ts, NULL))
 			TH_LOG("recv: %s", t[i].what);
 	}
-	kipc_chan_close(c);
+	kipc_channel_close(c);
 }
 
 TEST(helpers_check_their_arguments)
@@ -177,7 +194,7 @@ TEST(helpers_check_their_arguments)
 	int fd = devnull();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, kipc_chan_from_fd(fd, 0, &c));
+	ASSERT_EQ(0, kipc_channel_from_fd(fd, 0, &c));
 	EXPECT_EQ(-EINVAL, kipc_channel_send_bytes(c, NULL, 1, 0));
 	EXPECT_EQ(-EINVAL, kipc_channel_recv_bytes(c, NULL, 1, &len, &tag));
 	EXPECT_EQ(-EINVAL, kipc_buf_send(c, NULL, 0, 4096, 0));
@@ -185,7 +202,7 @@ TEST(helpers_check_their_arguments)
 	/* Empty inline messages are legal: they reach the kernel. */
 	EXPECT_EQ(-ENOTTY, kipc_channel_send_bytes(c, NULL, 0, 7));
 	EXPECT_EQ(-ENOTTY, kipc_channel_recv_bytes(c, NULL, 0, &len, &tag));
-	kipc_chan_close(c);
+	kipc_channel_close(c);
 }
 
 TEST(channel_create_rejects_bad_attributes)

@@ -136,9 +136,9 @@ void kb_kipc_free(struct kb_chan *c)
 
 	for (d = 0; d < 2; d++) {
 		if (kb->tx[d])
-			kipc_chan_close(kb->tx[d]);
+			kipc_channel_close(kb->tx[d]);
 		if (kb->rx[d])
-			kipc_chan_close(kb->rx[d]);
+			kipc_channel_close(kb->rx[d]);
 	}
 	if (kb->region)
 		kipc_region_close(kb->region);
@@ -331,12 +331,12 @@ static int kb_kipc_rw_setup(struct kb_chan *c)
 			kb_kipc_limit(c, ret, "kipc_channel_create");
 			break;
 		}
-		f->fd[d][KB_TX] = fcntl(kipc_chan_fd(tx), F_DUPFD_CLOEXEC, 0);
-		f->fd[!d][KB_RX] = fcntl(kipc_chan_fd(rx), F_DUPFD_CLOEXEC, 0);
+		f->fd[d][KB_TX] = fcntl(kipc_channel_fd(tx), F_DUPFD_CLOEXEC, 0);
+		f->fd[!d][KB_RX] = fcntl(kipc_channel_fd(rx), F_DUPFD_CLOEXEC, 0);
 		if (f->fd[d][KB_TX] < 0 || f->fd[!d][KB_RX] < 0)
 			ret = kb_fail(c, -errno, "fcntl F_DUPFD_CLOEXEC");
-		kipc_chan_close(tx);
-		kipc_chan_close(rx);
+		kipc_channel_close(tx);
+		kipc_channel_close(rx);
 	}
 	kipc_close(k);
 	if (!ret)
@@ -523,7 +523,7 @@ int kb_kipc_chanmem(unsigned int n)
 	kb_slab_read(&b);
 	n = i;
 	for (i = 0; i < 2 * n; i++)
-		kipc_chan_close(ch[i]);
+		kipc_channel_close(ch[i]);
 	kipc_close(k);
 	free(ch);
 	usleep(200000);		/* let deferred frees (RCU, fput) run */
