@@ -19,6 +19,7 @@
 
 #define KB_SCHEMA	"kipc-bench/1"
 #define KB_VERSION	"0.1"
+#define KB_PAGE		4096	/* the page size the per-page figure counts */
 
 #define KB_MIN_SIZE	8		/* the sequence number */
 #define KB_MAX_SIZE	(1ULL << 30)
@@ -31,6 +32,7 @@ enum kb_test {
 	KB_LATENCY,		/* ping-pong round trip */
 	KB_THROUGHPUT,		/* one-way stream */
 	KB_WAKE,		/* sender's send to receiver's wake-up */
+	KB_FANOUT,		/* one wake of N sleepers on one word */
 	KB_NR_TESTS,
 	KB_REFERENCE = KB_NR_TESTS,	/* memcpy and null system call rows */
 };
@@ -174,7 +176,7 @@ enum kb_fig {
 	KB_MIN_NS, KB_MEDIAN_NS, KB_P90_NS, KB_P99_NS, KB_P999_NS,
 	KB_MAX_NS, KB_MEAN_NS, KB_BYTES_PER_SEC, KB_MSGS_PER_SEC,
 	KB_CPU_USER_NS, KB_CPU_SYS_NS, KB_VCSW, KB_IVCSW,
-	KB_SPREAD_PCT, KB_NR_FIGS,
+	KB_SPREAD_PCT, KB_NS_PER_PAGE, KB_NR_FIGS,
 };
 
 extern const char *const kb_fig_names[KB_NR_FIGS];
@@ -253,6 +255,13 @@ bool kb_env_is_virtual(const struct kb_env *env);
 int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 	       enum kb_test test, enum kb_mode mode, size_t size,
 	       struct kb_run *run, char *why, size_t whylen);
+/* fanout.c: one wake of N sleepers (the row's size) on one shared word */
+enum kb_fanout_mech { KB_FANOUT_FUTEX, KB_FANOUT_KIPC, KB_NR_FANOUT };
+#define KB_FANOUT_MAX	256
+extern const char *const kb_fanout_mechs[KB_NR_FANOUT];
+int kb_run_fanout(enum kb_fanout_mech mech, size_t n, struct kb_run *run,
+		  char *why, size_t len);
+
 /* reference.c: rows that involve no IPC */
 struct kb_ref {
 	const char *name;

@@ -26,11 +26,13 @@ static const char kb_usage[] =
 "                                         channel (N channels, default 1000)\n"
 "\n"
 "TEST: latency (ping-pong round trip), throughput (one-way stream),\n"
-"      wake (send to wake-up), all\n"
+"      wake (send to wake-up), fanout (one wake of N sleepers on one\n"
+"      word; its sizes are sleeper counts), all\n"
 "\n"
 "  -m, --mech LIST      mechanisms, comma-separated (default: all)\n"
 "  -s, --sizes LIST     message sizes, e.g. 8,64,4K,1M,64M (default:\n"
-"                       latency 8,64,4K,64K; throughput 4K,64K,1M; wake 8)\n"
+"                       latency 8,64,4K,64K; throughput 4K,64K,1M; wake 8;\n"
+"                       fanout 64 sleepers)\n"
 "  -M, --mode LIST      blocking, busy-poll, spin-block, all (default: each\n"
 "                       mechanism's first: blocking, spin-ring busy-poll)\n"
 "  -r, --repeats N      repeats per row, median reported (default 3)\n"
@@ -78,6 +80,7 @@ static const size_t kb_default_sizes[KB_NR_TESTS][4] = {
 	[KB_LATENCY]	= { 8, 64, 4096, 65536 },
 	[KB_THROUGHPUT]	= { 4096, 65536, 1 << 20 },
 	[KB_WAKE]	= { 8 },
+	[KB_FANOUT]	= { 64 },	/* sleepers, not bytes */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -322,6 +325,44 @@ static void kb_run_refs(const struct kb_opts *o, struct kb_rows *rows)
 	}
 }
 
+/*
+ * The fan-out rows of @n sleepers: futex-shared and kipc-wait, taking
+ * turns within each repeat.
+ */
+static void kb_run_fanouts(const struct kb_opts *o, struct kb_rows *rows,
+			   size_t n)
+{
+	struct kb_row *r[KB_NR_FANOUT] = { 0 };
+	struct kb_run *runs[KB_NR_FANOUT] = { 0 };
+	unsigned int rep;
+	int m, ret;
+
+	for (m = 0; m < KB_NR_FANOUT; m++) {
+		if (!kb_mech_selected(o, kb_fanout_mechs[m]))
+			continue;
+		r[m] = kb_row_add(rows, KB_FANOUT, kb_fanout_mechs[m], n);
+		runs[m] = kb_runs_alloc(o->repeats, false);
+	}
+	for (rep = 0; rep < o->repeats; rep++) {
+		for (m = 0; m < KB_NR_FANOUT; m++) {
+			if (!r[m] || r[m]->status)
+				continue;
+			ret = kb_run_fanout(m, n, &runs[m][rep], r[m]->reason,
+					    sizeof(r[m]->reason));
+			if (ret == -ENOTSUP || ret == -ENOENT)
+				r[m]->status = KB_SKIPPED;
+			else if (ret)
+				r[m]->status = KB_FAILED;
+		}
+	}
+	for (m = 0; m < KB_NR_FANOUT; m++) {
+		if (!r[m])
+			continue;
+		kb_finish(r[m], runs[m], o->repeats);
+		kb_runs_free(runs[m], o->repeats);
+	}
+}
+
 struct kb_avail {
 	int err;
 	char why[128];
@@ -423,7 +464,9 @@ static int kb_cmd_run(struct kb_opts *o)
 			size_t size = o->sizes_given ? o->sizes[i] :
 				      kb_default_sizes[t][i];
 
-			if (size)
+			if (size && t == KB_FANOUT)
+				kb_run_fanouts(o, &rows, size);
+			else if (size)
 				kb_run_size(o, &rows, avail, t, size);
 		}
 	}

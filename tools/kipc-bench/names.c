@@ -11,6 +11,7 @@ static const char *const kb_test_names[] = {
 	[KB_LATENCY]	= "latency",
 	[KB_THROUGHPUT]	= "throughput",
 	[KB_WAKE]	= "wake",
+	[KB_FANOUT]	= "fanout",
 	[KB_REFERENCE]	= "reference",
 };
 
@@ -41,6 +42,7 @@ const char *const kb_fig_names[KB_NR_FIGS] = {
 	[KB_VCSW]		= "vcsw_per_msg",
 	[KB_IVCSW]		= "ivcsw_per_msg",
 	[KB_SPREAD_PCT]		= "spread_pct",
+	[KB_NS_PER_PAGE]	= "ns_per_page",
 };
 
 const char *kb_test_name(enum kb_test t)

@@ -204,6 +204,15 @@ void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 		r->fig[KB_BYTES_PER_SEC] = r->size * 1e9 / r->fig[KB_MEDIAN_NS];
 		r->has[KB_BYTES_PER_SEC] = true;
 	}
+	/*
+	 * What moving a page costs, for messages of whole pages: the lending
+	 * cost per page of kipc-lend beside a copy's (memcpy, pipe, ...).
+	 */
+	if ((r->test == KB_THROUGHPUT || r->test == KB_REFERENCE) &&
+	    r->size >= KB_PAGE && r->size % KB_PAGE == 0) {
+		r->fig[KB_NS_PER_PAGE] = r->fig[KB_MEDIAN_NS] * KB_PAGE / r->size;
+		r->has[KB_NS_PER_PAGE] = true;
+	}
 #define KB_PER_MSG(fig, field)						\
 	do {								\
 		for (i = 0; i < n; i++)					\
