@@ -2,7 +2,7 @@
 # kipc: the module (through Kbuild, against KDIR), libkipc, the tools and the
 # selftests. Output goes to build/; V=1 shows the commands.
 
-VERSION		:= 0.2.0
+VERSION		:= $(shell cat $(dir $(lastword $(MAKEFILE_LIST)))VERSION)
 SOVERSION	:= 0
 KIPC_CACHE	?= /var/cache/kipc
 KSFT_DIR	?= $(KIPC_CACHE)/linux-source-6.12/tools/testing/selftests
@@ -35,14 +35,14 @@ userspace: lib tools examples selftests
 ## builds for several kernels do not overwrite each other's objects.
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 MOD_DIR = $(B)/module/$(KREL)
-MOD_SRCS := Kbuild $(wildcard kmod/*.[ch]) uapi/linux/kipc.h
+MOD_SRCS := Kbuild VERSION $(wildcard kmod/*.[ch]) uapi/linux/kipc.h
 
 module:
 	@test -n "$(KREL)" || { echo "no kernel headers at KDIR='$(KDIR)': run make deps" >&2; exit 1; }
 	@mkdir -p $(MOD_DIR)
 	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' \
 		--exclude='*.mod*' --exclude=modules.order --exclude=Module.symvers \
-		Kbuild kmod uapi $(MOD_DIR)/
+		Kbuild VERSION kmod uapi $(MOD_DIR)/
 	$(call msg,MODULE,$(KREL))
 	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) $(if $(filter 1,$(V)),,-s) \
 		KCFLAGS="-Werror $(KCFLAGS)" modules
@@ -79,10 +79,12 @@ $(B)/lib/libkipc.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# For uninstalled use from build/ (PKG_CONFIG_PATH=build/lib/pkgconfig).
 $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@prefix@|/usr/local|' -e 's|@libdir@|$${prefix}/lib|' \
-		-e 's|@includedir@|$${prefix}/include|' -e 's|@version@|$(VERSION)|' \
+	$(Q)sed -e 's|@prefix@|$(B)|' -e 's|@libdir@|$(B)/lib|' \
+		-e 's|@includedir@|$(CURDIR)/libkipc/include -I$(CURDIR)/uapi|' \
+		-e 's|@version@|$(VERSION)|' \
 		$< >$@
 
 ## Programs linked with libkipc.
@@ -98,7 +100,8 @@ tools: $(TOOLS)
 .PHONY: $(B)/bin/kipc-bench
 $(B)/bin/kipc-bench: $(LIB_SO)
 	$(Q)$(MAKE) -C tools/kipc-bench V=$(V) LIBKIPC_DIR=$(B)/lib \
-		LIBKIPC_INC="$(CURDIR)/libkipc/include $(CURDIR)/uapi"
+		LIBKIPC_INC="$(CURDIR)/libkipc/include $(CURDIR)/uapi" \
+		KB_VERSION=$(VERSION)
 	@mkdir -p $(dir $@)
 	$(Q)cp tools/kipc-bench/kipc-bench $@
 
@@ -112,7 +115,8 @@ $(SCRIPTS):
 $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(APP_LDFLAGS)
+	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
+		$(filter %.c,$^) $(APP_LDFLAGS)
 
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
@@ -206,6 +210,64 @@ host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
+	$(Q)tools/consumer-test
+
+## Installation. PREFIX, DESTDIR and LIBDIR (multiarch by default) as
+## usual; the library's include directory carries its own copy of the uapi
+## headers (kipc/linux/), which the pkg-config file points at, so that
+## #include <kipc.h> needs no kernel headers.
+PREFIX		?= /usr/local
+MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR		?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+INCLUDEDIR	?= $(PREFIX)/include
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc/linux/kipc.h \
+		   $(INCLUDEDIR)/kipc/linux/kipc_nl.h \
+		   $(LIBDIR)/libkipc.so.$(VERSION) $(LIBDIR)/libkipc.so.$(SOVERSION) \
+		   $(LIBDIR)/libkipc.so $(LIBDIR)/libkipc.a \
+		   $(LIBDIR)/pkgconfig/libkipc.pc $(BINDIR)/kipcctl \
+		   $(BINDIR)/kipc-bench $(MANDIR)/man1/kipc-bench.1 \
+		   $(MANDIR)/man8/kipcctl.8 \
+		   $(patsubst Documentation/man/%,$(MANDIR)/man3/%,$(wildcard Documentation/man/kipc_*.3))
+
+.PHONY: install uninstall modules_install consumer-test
+install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 644 libkipc/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)install -m 644 uapi/linux/kipc.h uapi/linux/kipc_nl.h \
+		$(DESTDIR)$(INCLUDEDIR)/kipc/linux/
+	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOVERSION)
+	$(Q)ln -sf libkipc.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libkipc.so
+	$(Q)install -m 644 $(B)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
+	$(Q)sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+		-e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
+		libkipc/libkipc.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	$(Q)install -m 755 $(B)/bin/kipcctl $(B)/bin/kipc-bench $(DESTDIR)$(BINDIR)/
+	$(Q)install -m 644 Documentation/man/kipc-bench.1 $(DESTDIR)$(MANDIR)/man1/
+	$(Q)install -m 644 Documentation/man/kipc_*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(Q)install -m 644 Documentation/man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(INCLUDEDIR)/kipc 2>/dev/null || true
+
+# The module into /lib/modules/RELEASE/updates of the kernel at KDIR
+# (INSTALL_MOD_PATH=$(DESTDIR)); then depmod.
+modules_install: module
+	$(call msg,INSTALL,kipc.ko for $(KREL))
+	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates $(if $(filter 1,$(V)),,-s) modules_install
+
+# A C and a C++ program built only with pkg-config against a DESTDIR
+# install, then run (tools/consumer-test).
+consumer-test: lib
+	$(Q)tools/consumer-test
 
 lint:
 	$(Q)tools/lint

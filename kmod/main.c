@@ -86,7 +86,7 @@ static int __init kipc_init(void)
 		pr_err("cannot register /dev/kipc: %d\n", ret);
 		goto out_nl_exit;
 	}
-	pr_info("loaded, ABI %u\n", KIPC_ABI_VERSION);
+	pr_info("loaded, version %s, ABI %u\n", KIPC_VERSION, KIPC_ABI_VERSION);
 	return 0;
 
 out_nl_exit:
@@ -111,3 +111,4 @@ module_exit(kipc_exit);
 MODULE_DESCRIPTION("kipc: kernel-assisted zero-copy inter-process communication");
 MODULE_AUTHOR("kipc developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);

@@ -18,6 +18,19 @@
 extern "C" {
 #endif
 
+/*
+ * The version of libkipc this header belongs to (the project's VERSION;
+ * distinct from the module's KIPC_ABI_VERSION). KIPC_CHECK_VERSION(0, 7)
+ * is true when the header is at least 0.7: code can test for functions of
+ * a given release at compile time.
+ */
+#define KIPC_LIB_VERSION_MAJOR	0
+#define KIPC_LIB_VERSION_MINOR	7
+#define KIPC_CHECK_VERSION(major, minor)				\
+	(KIPC_LIB_VERSION_MAJOR > (major) ||				\
+	 (KIPC_LIB_VERSION_MAJOR == (major) &&				\
+	  KIPC_LIB_VERSION_MINOR >= (minor)))
+
 struct timespec;
 
 /** An open context of /dev/kipc. */

@@ -18,7 +18,9 @@
 #include <sys/types.h>
 
 #define KB_SCHEMA	"kipc-bench/1"
-#define KB_VERSION	"0.1"
+#ifndef KB_VERSION
+#define KB_VERSION	"standalone"	/* the top-level Makefile passes VERSION */
+#endif
 #define KB_PAGE		4096	/* the page size the per-page figure counts */
 
 #define KB_MIN_SIZE	8		/* the sequence number */

@@ -16,7 +16,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kipcctl [-j] COMMAND [ARGS]\n"
+		"       kipcctl --version\n"
 		"  -j, --json   print JSON\n"
+		"  -V, --version  print kipcctl's version (the module's: version)\n"
 		"commands:\n"
 		"  version                       ABI version and features of the loaded module\n"
 		"  stats                         global counters (CAP_SYS_ADMIN)\n"
@@ -48,18 +50,23 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("kipcctl %s (libkipc %d.%d)\n", KIPC_TOOLS_VERSION,
+			       KIPC_LIB_VERSION_MAJOR, KIPC_LIB_VERSION_MINOR);
 			return 0;
 		default:
 			usage(stderr);
