@@ -264,6 +264,21 @@ modules_install: module
 	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates $(if $(filter 1,$(V)),,-s) modules_install
 
+# The module's sources as DKMS wants them, in $(DESTDIR)/usr/src/kipc-VERSION.
+DKMS_SRC	:= $(DESTDIR)/usr/src/kipc-$(VERSION)
+.PHONY: dkms-source dkms-test
+dkms-source:
+	$(call msg,INSTALL,$(DKMS_SRC))
+	$(Q)install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
+	$(Q)install -m 644 dkms.conf Kbuild VERSION $(DKMS_SRC)/
+	$(Q)install -m 644 kmod/*.[ch] $(DKMS_SRC)/kmod/
+	$(Q)install -m 644 uapi/linux/*.h $(DKMS_SRC)/uapi/linux/
+
+# dkms build of that tree for the 6.1 and 6.12 headers, each module then
+# loaded in a guest of its kernel (tools/dkms-test).
+dkms-test:
+	$(Q)tools/dkms-test
+
 # A C and a C++ program built only with pkg-config against a DESTDIR
 # install, then run (tools/consumer-test).
 consumer-test: lib
