@@ -28,8 +28,17 @@ endif
 
 .PHONY: all module module-path userspace lib tools examples selftests selftests-abi host-test lint \
 	check demo bench deps vm-shell clean
-all: module userspace
+# A plain make builds what it can: without kernel headers it skips the
+# module, without a kernel source tree (kselftest's lib.mk) the selftests,
+# saying so; make module and make selftests fail instead (make check uses
+# them).
+all: lib tools examples all-module all-selftests
 userspace: lib tools examples selftests
+.PHONY: all-module all-selftests
+all-module:
+	$(if $(KREL),$(Q)$(MAKE) --no-print-directory module,@echo "  SKIP    module: no kernel headers at KDIR='$(KDIR)' (make deps installs them)")
+all-selftests:
+	$(if $(wildcard $(KSFT_DIR)/lib.mk),$(Q)$(MAKE) --no-print-directory selftests,@echo "  SKIP    selftests: no kselftest tree at $(KSFT_DIR) (make deps unpacks linux-source-6.12)")
 
 ## The module. Sources are copied to a directory per kernel release so that
 ## builds for several kernels do not overwrite each other's objects.
