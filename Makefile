@@ -62,7 +62,7 @@ module-path:
 ## libkipc
 LIB_SRCS	:= $(wildcard libkipc/*.c)
 LIB_OBJS	:= $(patsubst libkipc/%.c,$(B)/libkipc/%.o,$(LIB_SRCS))
-LIB_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -fPIC -fvisibility=hidden \
+LIB_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -fPIC -fvisibility=hidden \
 		   -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 LIB_SO		:= $(B)/lib/libkipc.so.$(VERSION)
 LIB_LIBS	:= -lmnl	# netlink statistics (libkipc/stats.c)
@@ -77,7 +77,7 @@ $(B)/libkipc/%.o: libkipc/%.c $(wildcard libkipc/*.h libkipc/include/*.h) uapi/l
 $(LIB_SO): $(LIB_OBJS) libkipc/libkipc.map
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared -Wl,-soname,libkipc.so.$(SOVERSION) \
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libkipc.so.$(SOVERSION) \
 		-Wl,--version-script=libkipc/libkipc.map -o $@ $(LIB_OBJS) \
 		$(LIB_LIBS)
 	$(Q)ln -sf libkipc.so.$(VERSION) $(B)/lib/libkipc.so.$(SOVERSION)
@@ -97,7 +97,7 @@ $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 		$< >$@
 
 ## Programs linked with libkipc.
-APP_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
+APP_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
 SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples
 TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
@@ -125,7 +125,7 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
-		$(filter %.c,$^) $(APP_LDFLAGS)
+		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS)
 
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
@@ -275,7 +275,11 @@ modules_install: module
 
 # The module's sources as DKMS wants them, in $(DESTDIR)/usr/src/kipc-VERSION.
 DKMS_SRC	:= $(DESTDIR)/usr/src/kipc-$(VERSION)
-.PHONY: dkms-source dkms-test
+.PHONY: dkms-source dkms-test deb
+# Debian packages into build/deb/, lintian, a smoke test (tools/deb-build).
+deb:
+	$(Q)tools/deb-build
+
 dkms-source:
 	$(call msg,INSTALL,$(DKMS_SRC))
 	$(Q)install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
