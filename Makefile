@@ -214,12 +214,13 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench
+host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench selftests
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
 	$(Q)tools/consumer-test
+	$(Q)tools/selftests-skip-check $(B)/selftests
 
 ## Installation. PREFIX, DESTDIR and LIBDIR (multiarch by default) as
 ## usual; the library's include directory carries its own copy of the uapi
@@ -296,6 +297,7 @@ dkms-test:
 # install, then run (tools/consumer-test).
 consumer-test: lib
 	$(Q)tools/consumer-test
+	$(Q)tools/selftests-skip-check $(B)/selftests
 
 lint:
 	$(Q)tools/lint

@@ -207,4 +207,4 @@ TEST(channel_create_failure_keeps_counts)
 	close(ctx);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN

@@ -93,4 +93,4 @@ TEST(send_stats_after_receiver_frees)
 	close(ctx);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN

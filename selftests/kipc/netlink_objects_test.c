@@ -345,4 +345,4 @@ TEST_F(objects, dump_races_with_create_and_close)
 	EXPECT_EQ(before.lendqs, after.lendqs);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN
