@@ -180,7 +180,7 @@ selftests:
 	@test -f $(KSFT_DIR)/lib.mk || { echo "no kselftest tree at $(KSFT_DIR): run make deps" >&2; exit 1; }
 	@mkdir -p $(B)/selftests
 	$(Q)$(MAKE) -C selftests/kipc KSFT_DIR=$(KSFT_DIR) OUTPUT=$(B)/selftests \
-		KIPC_UAPI=$(CURDIR)/uapi V=$(V)
+		V=$(V)
 	$(Q)cp selftests/kipc/settings selftests/kipc/config $(B)/selftests/
 
 ## Selftests as built at 38ea9ff, the ABI kipc keeps binary compatible:
