@@ -190,11 +190,15 @@ ABI_TESTS	:= abi_test abi_chan_test abi_wait_test channel_order_test \
 		   channel_buf_test
 ABI_DIR		:= $(B)/abi-$(ABI_REV)
 selftests: selftests-abi
+# Built once: the sources of $(ABI_REV) never change.
 selftests-abi:
 	$(Q)if ! git cat-file -e $(ABI_REV) 2>/dev/null; then \
 		echo "  SKIP    selftests of $(ABI_REV): not a git checkout with it"; \
 		exit 0; \
 	fi; \
+	built=1; for t in $(ABI_TESTS); do \
+		[ -x $(B)/selftests/$${t%_test}_$(ABI_REV)_test ] || built=0; \
+	done; [ $$built = 0 ] || exit 0; \
 	rm -rf $(ABI_DIR) && mkdir -p $(ABI_DIR) $(B)/selftests && \
 	git archive $(ABI_REV) selftests/kipc uapi | tar -x -C $(ABI_DIR) && \
 	for t in $(ABI_TESTS); do \
