@@ -225,6 +225,7 @@ host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench selftests
 		Documentation/man libkipc/include/kipc.h uapi
 	$(Q)tools/consumer-test
 	$(Q)tools/selftests-skip-check $(B)/selftests
+	$(Q)tools/man-check
 
 ## Installation. PREFIX, DESTDIR and LIBDIR (multiarch by default) as
 ## usual; the library's include directory carries its own copy of the uapi
@@ -242,7 +243,7 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc/linux/kipc.h \
 		   $(LIBDIR)/libkipc.so $(LIBDIR)/libkipc.a \
 		   $(LIBDIR)/pkgconfig/libkipc.pc $(BINDIR)/kipcctl \
 		   $(BINDIR)/kipc-bench $(MANDIR)/man1/kipc-bench.1 \
-		   $(MANDIR)/man8/kipcctl.8 \
+		   $(MANDIR)/man8/kipcctl.8 $(MANDIR)/man7/kipc.7 \
 		   $(patsubst Documentation/man/%,$(MANDIR)/man3/%,$(wildcard Documentation/man/kipc_*.3))
 
 .PHONY: install uninstall modules_install consumer-test
@@ -250,7 +251,7 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	$(Q)install -m 644 libkipc/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
 	$(Q)install -m 644 uapi/linux/kipc.h uapi/linux/kipc_nl.h \
 		$(DESTDIR)$(INCLUDEDIR)/kipc/linux/
@@ -264,6 +265,7 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(Q)install -m 755 $(B)/bin/kipcctl $(B)/bin/kipc-bench $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 644 Documentation/man/kipc-bench.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)install -m 644 Documentation/man/kipc_*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(Q)install -m 644 Documentation/man/kipc.7 $(DESTDIR)$(MANDIR)/man7/
 	$(Q)install -m 644 Documentation/man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
@@ -302,6 +304,13 @@ dkms-test:
 consumer-test: lib
 	$(Q)tools/consumer-test
 	$(Q)tools/selftests-skip-check $(B)/selftests
+	$(Q)tools/man-check
+
+# Every man page renders without warnings, its links and kipc references
+# resolve (tools/man-check; make host-test runs it).
+.PHONY: man-check
+man-check:
+	$(Q)tools/man-check
 
 lint:
 	$(Q)tools/lint
