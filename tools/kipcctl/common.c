@@ -104,6 +104,8 @@ const char *obj_type_name(uint32_t type)
 	switch (type) {
 	case KIPC_OBJ_TYPE_REGION:	return "region";
 	case KIPC_OBJ_TYPE_CHANNEL:	return "channel";
+	case KIPC_OBJ_TYPE_LEND_QUEUE:	return "lend-queue";
+	case KIPC_OBJ_TYPE_NAME:	return "name";
 	default:			return "unknown";
 	}
 }
