@@ -33,7 +33,8 @@
  * @nr_senders: open send-end files
  * @nr_receivers: open receive-end files
  * @nr_sent: messages queued since creation
- * @nr_received: messages taken since creation
+ * @nr_received: messages taken since creation (counted when taken off the
+ *	queue, uncounted if put back: the lock is taken once per receive)
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
  * @spare: a received message kept for the next send, or NULL (xchg)
@@ -72,7 +73,8 @@ static const struct file_operations kipc_recv_fops;
  * @c: the channel it will be sent on
  * @data_len: inline bytes
  *
- * Return: the message, with no sender, buffers or lent ranges yet, or NULL.
+ * Return: the message, with no buffers or lent ranges yet, or NULL. Its
+ * sender is set by kipc_channel_enqueue().
  */
 struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 {
@@ -80,6 +82,7 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 	size_t bytes;
 
 	if (m && m->room < data_len) {
+		put_pid(m->pid);
 		kfree(m);
 		m = NULL;
 	}
@@ -89,9 +92,10 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 		if (!m)
 			return NULL;
 		m->room = bytes - offsetof(struct kipc_kmsg, data);
+		m->pid = NULL;
 	}
+	/* A spare keeps its last sender's pid: see kipc_kmsg_set_sender(). */
 	m->tag = 0;
-	m->pid = NULL;
 	m->charge = offsetof(struct kipc_kmsg, data) + m->room;
 	m->data_len = data_len;
 	m->nr_bufs = 0;
@@ -106,7 +110,7 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
  *
  * Drops the message's references on its lent ranges: a range that no
  * receiver maps any more is unpinned and completed. A small message may
- * stay as @c's spare.
+ * stay as @c's spare, with the reference on its sender's pid.
  * Context: process context, may sleep (when it holds lent ranges).
  */
 void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
@@ -116,10 +120,27 @@ void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
 	might_sleep_if(m->nr_lends);
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_put(m->lends[i]);
-	put_pid(m->pid);
 	if (m->room <= KIPC_KMSG_SPARE_ROOM && !cmpxchg(&c->spare, NULL, m))
 		return;
+	put_pid(m->pid);
 	kfree(m);
+}
+
+/*
+ * Record the calling process as @m's sender. A message that was the
+ * channel's spare still holds the reference on its last sender's pid: a
+ * ping-pong, where that is the caller, takes no pid reference per message.
+ */
+static void kipc_kmsg_set_sender(struct kipc_kmsg *m)
+{
+	struct pid *pid = task_tgid(current);
+
+	if (m->pid != pid) {
+		put_pid(m->pid);
+		m->pid = get_pid(pid);
+	}
+	m->uid = current_uid();
+	m->gid = current_gid();
 }
 
 /*
@@ -164,7 +185,10 @@ static void kipc_channel_release_obj(struct kipc_obj *obj)
 	kipc_channel_drop_locked(c, &dropped);
 	spin_unlock(&c->lock);
 	kipc_kmsgs_free(c, &dropped);
-	kfree(c->spare);
+	if (c->spare) {
+		put_pid(c->spare->pid);
+		kfree(c->spare);
+	}
 	if (c->region)
 		kipc_region_put(c->region);
 }
@@ -317,13 +341,10 @@ int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 			 struct kipc_kmsg *m, bool wait,
 			 const struct kipc_deadline *dl)
 {
+	bool full = false;
 	int ret;
 
-	bool full = false;
-
-	m->pid = get_pid(task_tgid(current));
-	m->uid = current_uid();
-	m->gid = current_gid();
+	kipc_kmsg_set_sender(m);
 
 	spin_lock(&c->lock);
 	for (;;) {
@@ -451,6 +472,7 @@ struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 	}
 	list_del(&m->node);
 	c->nr_queued--;
+	c->nr_received++;
 	spin_unlock(&c->lock);
 	return m;
 
@@ -481,9 +503,6 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_set_delivered(m->lends[i]);
 	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
-	spin_lock(&c->lock);
-	c->nr_received++;
-	spin_unlock(&c->lock);
 	/* As in kipc_channel_enqueue(), for senders waiting for room. */
 	if (wq_has_sleeper(&c->send_wait))
 		wake_up_interruptible_sync_poll(&c->send_wait,
@@ -507,6 +526,7 @@ void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m)
 	spin_lock(&c->lock);
 	list_add(&m->node, &c->queue);
 	c->nr_queued++;
+	c->nr_received--;
 	spin_unlock(&c->lock);
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
 }

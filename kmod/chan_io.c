@@ -310,6 +310,39 @@ ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
 	return ret;
 }
 
+/*
+ * Write the outputs of a receive into message descriptor @um, whose caller
+ * knows @msg_size bytes of it: field by field in one user access section,
+ * leaving the caller's inputs (pointers, rooms) as they were.
+ */
+static int kipc_recv_put_msg(struct kipc_msg __user *um, u32 msg_size,
+			     const struct kipc_kmsg *m)
+{
+	u32 pid = pid_vnr(m->pid);
+	u32 uid = from_kuid_munged(current_user_ns(), m->uid);
+	u32 gid = from_kgid_munged(current_user_ns(), m->gid);
+
+	if (!user_write_access_begin(um, msg_size))
+		return -EFAULT;
+	unsafe_put_user(m->data_len, &um->data_len, efault);
+	unsafe_put_user(m->nr_bufs, &um->nr_bufs, efault);
+	unsafe_put_user(m->tag, &um->tag, efault);
+	unsafe_put_user(pid, &um->pid, efault);
+	unsafe_put_user(uid, &um->uid, efault);
+	unsafe_put_user(gid, &um->gid, efault);
+	unsafe_put_user(0, &um->reserved, efault);
+	if (msg_size >= offsetofend(struct kipc_msg, lendq_fd)) {
+		unsafe_put_user(m->nr_lends, &um->nr_lends, efault);
+		unsafe_put_user(0, &um->lendq_fd, efault);
+	}
+	user_write_access_end();
+	return 0;
+
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 /* Hand received message @m to message descriptor @i of a receive. */
 static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 			     u32 i, const struct kipc_msg *in,
@@ -318,7 +351,6 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
 	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
 	struct kipc_region *r = kipc_channel_region(c);
-	struct kipc_msg out = *in;
 	u32 b, k;
 	int ret;
 
@@ -331,14 +363,6 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 	if (m->nr_bufs && copy_to_user(u64_to_user_ptr(in->bufs), refs,
 				       m->nr_bufs * sizeof(refs[0])))
 		return -EFAULT;
-	out.data_len = m->data_len;
-	out.nr_bufs = m->nr_bufs;
-	out.tag = m->tag;
-	out.pid = pid_vnr(m->pid);
-	out.uid = from_kuid_munged(current_user_ns(), m->uid);
-	out.gid = from_kgid_munged(current_user_ns(), m->gid);
-	out.reserved = 0;
-	out.lendq_fd = 0;
 
 	/* Lent ranges last: mapping them is the one step to undo. */
 	for (k = 0; k < m->nr_lends; k++) {
@@ -348,14 +372,12 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 			goto out_unmap;
 		lrefs[k].len = kipc_lend_len(m->lends[k]);
 	}
-	out.nr_lends = m->nr_lends;
 	ret = -EFAULT;
 	if (m->nr_lends && copy_to_user(u64_to_user_ptr(in->lends), lrefs,
 					m->nr_lends * sizeof(lrefs[0])))
 		goto out_unmap;
-	/* Only the fields of the caller's struct; its tail was zero. */
-	if (copy_to_user(kipc_io_msg_ptr(io, i), &out,
-			 min_t(u32, io->msg_size, sizeof(out))))
+	ret = kipc_recv_put_msg(kipc_io_msg_ptr(io, i), io->msg_size, m);
+	if (ret)
 		goto out_unmap;
 	return 0;
 

@@ -97,6 +97,45 @@ TEST_F(order, credentials_are_the_senders)
 	/* Captured at send time: a dead sender is still named. */
 }
 
+/*
+ * A received small message is kept for the channel's next send with its
+ * sender's pid: senders that take turns must each be named, and a
+ * descriptor's inputs (pointers) come back as they were passed.
+ */
+TEST_F(order, alternating_senders_are_each_named)
+{
+	unsigned char rbuf[16];
+	struct kipc_msg m;
+	pid_t who[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (i == 1) {
+			self->child = kt_fork();
+			ASSERT_LE(0, self->child);
+			if (self->child == 0)
+				_exit(kt_send1(self->sfd, "c", 1, i, 0) == 1 ? 0 : 11);
+			ASSERT_EQ(0, kt_wait(self->child, 10000));
+			who[i] = self->child;
+			self->child = 0;
+		} else {
+			ASSERT_EQ(1, kt_send1(self->sfd, "p", 1, i, 0));
+			who[i] = getpid();
+		}
+		memset(&m, 0, sizeof(m));
+		m.data = (uintptr_t)rbuf;
+		m.data_len = sizeof(rbuf);
+		m.bufs = 0x1000;	/* an input the receive leaves alone */
+		ASSERT_EQ(1, kt_recv(self->rfd, &m, 1, KIPC_IO_NONBLOCK));
+		EXPECT_EQ(who[i], m.pid) TH_LOG("message %d", i);
+		EXPECT_EQ((uint64_t)i, m.tag);
+		EXPECT_EQ(1, m.data_len);
+		EXPECT_EQ((uintptr_t)rbuf, m.data);
+		EXPECT_EQ(0x1000, m.bufs);
+	}
+	EXPECT_NE(who[0], who[1]);
+}
+
 TEST_F(order, batch_send_batch_recv)
 {
 	static const unsigned int sizes[] = { 1, 7, 13, 2, 64 };
