@@ -53,6 +53,7 @@
  * run, a message costs no kernel entry.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,8 +66,14 @@
 #define RING_CL		64
 #define RING_MAX_SLOTS	(1U << 30)
 #define RING_MAX_MSG	(1U << 20)
-/* Polls of the other side before sleeping: a running peer answers soon. */
-#define RING_SPIN	2000
+/*
+ * Polls of the other side before sleeping: a running peer answers soon. The
+ * budget adapts between the two bounds: halved by each poll that ends in a
+ * sleep anyway (the peer is not running, e.g. it shares our CPU, where a
+ * poll only delays it), doubled by each that succeeds.
+ */
+#define RING_SPIN_MAX	2000
+#define RING_SPIN_MIN	16
 
 struct ring_ec {
 	uint32_t seq;		/* bumped by a notifier that saw waiters */
@@ -98,7 +105,7 @@ struct kipc_ring {
 	uint32_t msg_size;
 	uint32_t stride;
 	uint32_t flags;
-	unsigned int spin;
+	unsigned int spin;	/* the poll budget: 0 on one CPU, else adaptive */
 };
 
 #define RING_FLAGS	KIPC_RING_MPMC
@@ -163,7 +170,7 @@ static int ring_handle(struct kipc_region *r, uint64_t offset,
 	ring->msg_size = msg_size;
 	ring->stride = ring_stride(msg_size, flags);
 	ring->flags = flags;
-	ring->spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? RING_SPIN : 0;
+	ring->spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? RING_SPIN_MAX : 0;
 	*ringp = ring;
 	return 0;
 }
@@ -362,6 +369,20 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 	kipc_wake(ring->r, off, INT32_MAX, KIPC_BITSET_ANY);
 }
 
+/* The next poll budget after one of @budget polls that @succeeded. */
+static void ring_spin_adapt(struct kipc_ring *ring, unsigned int budget,
+			    bool succeeded)
+{
+	unsigned int next = succeeded ? budget * 2 : budget / 2;
+
+	if (next > RING_SPIN_MAX)
+		next = RING_SPIN_MAX;
+	if (next < RING_SPIN_MIN)
+		next = RING_SPIN_MIN;
+	if (next != budget)	/* threads of an MPMC ring share it */
+		__atomic_store_n(&ring->spin, next, __ATOMIC_RELAXED);
+}
+
 /*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
  * @flags has KIPC_IO_NONBLOCK; else spin a while on @ready, then sleep on
@@ -372,17 +393,21 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		      int (*ready)(const struct kipc_ring *ring),
 		      unsigned int flags, const struct timespec *deadline)
 {
-	unsigned int i;
+	unsigned int i, budget = __atomic_load_n(&ring->spin, __ATOMIC_RELAXED);
 	uint32_t s;
 	int ret;
 
 	if (flags & KIPC_IO_NONBLOCK)
 		return -EAGAIN;
-	for (i = 0; i < ring->spin; i++) {
-		if (ready(ring))
+	for (i = 0; i < budget; i++) {
+		if (ready(ring)) {
+			ring_spin_adapt(ring, budget, true);
 			return 0;
+		}
 		kipc__cpu_relax();
 	}
+	if (budget)
+		ring_spin_adapt(ring, budget, false);
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&ec->waiters, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */

@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc-bench compare A.json B.json: for each row present and ok in both
- * files, print the headline figure of each and B relative to A.  Latency,
- * wake and reference rows compare median_ns (lower is better), throughput
- * rows bytes_per_sec (higher is better).
+ * files, print the headline figure of each (median_ns for latency, wake
+ * and reference rows, bytes_per_sec for throughput rows) and B relative to
+ * A as time per message, with its 95% confidence interval from the two
+ * files' repeats (kb_ratio_interval()): a change is real only when the
+ * interval leaves 1.
  *
  * This reads what kipc-bench writes, not any JSON: a "kipc-bench/1" file
  * with one result record per line (see out-json.c).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kipc-bench.h"
+
+#define KB_COMPARE_REPEATS	256
 
 struct kb_rec {
 	char test[16], mech[32], mode[16];
 	unsigned long long size;
 	double fig;
 	bool higher_better;
+	unsigned int nr_rep;
+	double rep[KB_COMPARE_REPEATS];	/* time per message of each repeat */
 };
 
 /* The text after "key": on @line, or NULL. */
@@ -58,6 +65,24 @@ static bool kb_json_get_num(const char *line, const char *key, double *v)
 	return end != p;
 }
 
+/* The numbers of the array "repeat_ns": [...] on @line into @r. */
+static void kb_json_get_repeats(const char *line, struct kb_rec *r)
+{
+	const char *p = kb_json_find(line, "repeat_ns");
+	char *end;
+
+	r->nr_rep = 0;
+	if (!p || *p++ != '[')
+		return;
+	while (r->nr_rep < KB_COMPARE_REPEATS) {
+		r->rep[r->nr_rep] = strtod(p, &end);
+		if (end == p)
+			break;
+		r->nr_rep++;
+		p = end + strspn(end, ", ");
+	}
+}
+
 /* Parse one result line; false if it is not an ok result. */
 static bool kb_rec_parse(const char *line, struct kb_rec *r)
 {
@@ -73,6 +98,7 @@ static bool kb_rec_parse(const char *line, struct kb_rec *r)
 		return false;
 	r->size = size;
 	r->higher_better = !strcmp(r->test, "throughput");
+	kb_json_get_repeats(line, r);
 	return kb_json_get_num(line, r->higher_better ? "bytes_per_sec" :
 			       "median_ns", &r->fig);
 }
@@ -124,6 +150,27 @@ static int kb_load(const char *path, struct kb_rec **recs)
 	return n;
 }
 
+/* One row of the comparison: both headline figures, B/A and its interval. */
+static void kb_compare_row(const struct kb_rec *ra, const struct kb_rec *rb)
+{
+	struct kb_interval iv;
+	char ci[40] = "-";
+	double ratio;
+
+	if (!kb_ratio_interval(ra->rep, ra->nr_rep, rb->rep, rb->nr_rep, &iv)) {
+		ratio = iv.ratio;
+		snprintf(ci, sizeof(ci), "[%.3f, %.3f]", iv.lo, iv.hi);
+	} else if (ra->fig && rb->fig) {
+		ratio = ra->higher_better ? ra->fig / rb->fig : rb->fig / ra->fig;
+	} else {
+		ratio = NAN;
+	}
+	printf("%-10s %-14s %-10s %9llu %-13s %12.6g %12.6g %7.3f %17s\n",
+	       ra->test, ra->mech, ra->mode, ra->size,
+	       ra->higher_better ? "bytes_per_sec" : "median_ns", ra->fig,
+	       rb->fig, ratio, ci);
+}
+
 /**
  * kb_compare() - print B/A ratios for the rows both files measured.
  *
@@ -142,9 +189,9 @@ int kb_compare(const char *a, const char *b)
 		free(ra);
 		return nb;
 	}
-	printf("A: %s\nB: %s\n%-10s %-14s %-10s %9s %-13s %14s %14s %8s\n",
+	printf("A: %s\nB: %s\n%-10s %-14s %-10s %9s %-13s %12s %12s %7s %17s\n",
 	       a, b, "test", "mechanism", "mode", "size", "figure", "A", "B",
-	       "B/A");
+	       "B/A", "95% interval");
 	for (i = 0; i < na; i++) {
 		for (j = 0; j < nb; j++) {
 			if (strcmp(ra[i].test, rb[j].test) ||
@@ -152,18 +199,15 @@ int kb_compare(const char *a, const char *b)
 			    strcmp(ra[i].mode, rb[j].mode) ||
 			    ra[i].size != rb[j].size)
 				continue;
-			printf("%-10s %-14s %-10s %9llu %-13s %14.6g %14.6g "
-			       "%8.3f\n", ra[i].test, ra[i].mech, ra[i].mode,
-			       ra[i].size, ra[i].higher_better ?
-			       "bytes_per_sec" : "median_ns", ra[i].fig,
-			       rb[j].fig, ra[i].fig ? rb[j].fig / ra[i].fig :
-			       0.0);
+			kb_compare_row(&ra[i], &rb[j]);
 			matched++;
 			break;
 		}
 	}
-	printf("%d rows in both; B/A < 1 is better for median_ns, "
-	       "> 1 for bytes_per_sec\n", matched);
+	printf("%d rows in both; B/A is time per message (below 1: B is "
+	       "faster), the geometric mean of the repeats, with its 95%% "
+	       "confidence interval: a difference is real only when the "
+	       "interval leaves 1 (\"-\": fewer than 2 repeats)\n", matched);
 	free(ra);
 	free(rb);
 	return 0;

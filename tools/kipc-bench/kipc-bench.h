@@ -165,6 +165,13 @@ double kb_hist_percentile(const struct kb_hist *h, double p);
 uint64_t kb_hist_bucket_low(unsigned int idx);
 double kb_median(double *v, unsigned int n);
 
+/* B/A of two sets of repeats and its 95% confidence interval (stats.c) */
+struct kb_interval {
+	double ratio, lo, hi;
+};
+int kb_ratio_interval(const double *a, unsigned int na, const double *b,
+		      unsigned int nb, struct kb_interval *iv);
+
 /* CPU cost of a run, both processes */
 struct kb_cpu {
 	uint64_t user_ns;
@@ -196,6 +203,7 @@ struct kb_row {
 	bool has[KB_NR_FIGS];
 	double fig[KB_NR_FIGS];
 	struct kb_hist *hist;	/* merged over repeats, or NULL */
+	double *rep_ns;		/* each repeat's time per message, or NULL */
 };
 
 /* One repeat of one row, as measured by the harness */

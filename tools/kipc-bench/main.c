@@ -479,8 +479,10 @@ static int kb_cmd_run(struct kb_opts *o)
 		ret = 1;
 	if (o->plot && kb_plot_write(o->plot, rows.v, rows.nr))
 		ret = 1;
-	for (i = 0; i < rows.nr; i++)
+	for (i = 0; i < rows.nr; i++) {
 		free(rows.v[i].hist);
+		free(rows.v[i].rep_ns);
+	}
 	free(rows.v);
 	return ret;
 }

@@ -87,6 +87,12 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 			if (r->has[i])
 				fprintf(f, ", \"%s\": %.6g", kb_fig_names[i],
 					r->fig[i]);
+		if (r->rep_ns) {
+			fputs(", \"repeat_ns\": [", f);
+			for (i = 0; i < r->repeats; i++)
+				fprintf(f, "%s%.6g", i ? ", " : "", r->rep_ns[i]);
+			fputc(']', f);
+		}
 	}
 	fputs(", \"environment\": ", f);
 	kb_json_env(f, env);

@@ -4,10 +4,11 @@
 
 usage: report.py RAW_DIR REPORT.md COMMAND REVISION
 
-RAW_DIR holds latency.json, throughput.json, touched.json, waitq.json and
-lend.json (kipc-bench schema kipc-bench/1) and chanmem.txt; plots are in ../plots/.
+RAW_DIR holds latency.json, latency-2cpu.json, throughput.json, touched.json,
+waitq.json, waitq-2cpu.json and lend.json (kipc-bench schema kipc-bench/1) and chanmem.txt; plots are in ../plots/.
 """
 import json
+import math
 import os
 import sys
 
@@ -24,7 +25,8 @@ def load(name):
         return None
 
 
-docs = {n: load(n) for n in ("latency", "throughput", "touched", "waitq", "lend")}
+docs = {n: load(n) for n in ("latency", "latency-2cpu", "throughput", "touched", "waitq",
+                             "waitq-2cpu", "lend")}
 
 
 def rows(doc, test):
@@ -55,10 +57,6 @@ def ns(v):
     return "%.0f ns" % v
 
 
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
 out = []
 w = out.append
 env = next((d["environment"] for d in docs.values() if d), {})
@@ -74,77 +72,123 @@ if env.get("virt") not in (None, "bare-metal"):
       "1.2 GB/s under TCG), so only ratios between rows of this one run mean "
       "anything; absolute figures are not bare-metal figures.\n" % env.get("virt"))
 
-# The targets of SPEC.md and issue 3, as ratios of medians.
-tp, lat, tch = docs["throughput"], docs["latency"], docs["touched"]
+# The targets: each a ratio of two rows' time per message, judged by its 95%
+# confidence interval from the run's interleaved repeats (paired by repeat):
+# "met" when the whole interval is on the goal's side, "missed" when the
+# whole interval is on the other side, "inconclusive" otherwise.
 MiB = 1 << 20
-reg_1m = fig(tp, "throughput", "kipc-region", MiB)
-pipe_1m = fig(tp, "throughput", "pipe", MiB)
-cma_1m = fig(tp, "throughput", "cma", MiB)
-reg_4k = fig(tp, "throughput", "kipc-region", 4096)
-reg_64m = fig(tp, "throughput", "kipc-region", 64 * MiB)
-treg_1m = fig(tch, "throughput", "kipc-region", MiB)
-tpipe_1m = fig(tch, "throughput", "pipe", MiB)
-inl_64 = fig(lat, "latency", "kipc-inline", 64)
-rw_64 = fig(lat, "latency", "kipc-rw", 64)
-rw_8 = fig(lat, "latency", "kipc-rw", 8)
-pipe_64 = fig(lat, "latency", "pipe", 64)
-efd_8 = fig(lat, "latency", "eventfd", 8)
-reg_64 = fig(lat, "latency", "kipc-region", 64)
-# kipc-wait, kipc-ring and kipc-lend against their baselines of the same run.
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+       2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+       2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def row(doc, test, mech, size):
+    for r in rows(doc, test):
+        if r["mechanism"] == mech and r["size"] == size and r["status"] == "ok":
+            return r
+    return None
+
+
+def interval(num, den):
+    """num/den as the geometric mean of the paired repeats, and its 95% CI."""
+    a, b = num.get("repeat_ns", []), den.get("repeat_ns", [])
+    n = min(len(a), len(b))
+    if n < 2 or len(a) != len(b) or min(a + b) <= 0:
+        return None
+    d = [math.log(x / y) for x, y in zip(a, b)]
+    mean = sum(d) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1))
+    h = (T95[n - 2] if n - 2 < len(T95) else 1.96) * sd / math.sqrt(n)
+    return math.exp(mean), math.exp(mean - h), math.exp(mean + h)
+
+
+VERDICTS = {"<=": (lambda lo, hi, g: hi <= g, lambda lo, hi, g: lo > g),
+            "<": (lambda lo, hi, g: hi < g, lambda lo, hi, g: lo >= g),
+            ">=": (lambda lo, hi, g: lo >= g, lambda lo, hi, g: hi < g)}
+verdicts = {"met": 0, "missed": 0, "inconclusive": 0, "not measured": 0}
+
+
+def target(name, num, den, op=None, goal=None, note=""):
+    """num, den: (doc, test, mechanism, size); op None: for information."""
+    goal_s = "%s %g" % (op, goal) if op else "(info)"
+    rn, rd = row(*num), row(*den)
+    if rn is None or rd is None:
+        w("| %s | - | - | %s | not measured | |" % (name, goal_s))
+        if op:
+            verdicts["not measured"] += 1
+        return
+    detail = "%s vs %s%s" % (ns(rn["median_ns"]), ns(rd["median_ns"]), note)
+    iv = interval(rn, rd)
+    if iv is None:
+        ratio = rn["median_ns"] / rd["median_ns"]
+        w("| %s | %.3f | - | %s | %s | %s |" % (
+            name, ratio, goal_s, "inconclusive (no repeats)" if op else "", detail))
+        if op:
+            verdicts["inconclusive"] += 1
+        return
+    ratio, lo, hi = iv
+    verdict = ""
+    if op:
+        met, missed = VERDICTS[op]
+        verdict = ("met" if met(lo, hi, goal) else
+                   "**missed**" if missed(lo, hi, goal) else "inconclusive")
+        verdicts[verdict.strip("*")] += 1
+    w("| %s | %.3f | [%.3f, %.3f] | %s | %s | %s |" % (
+        name, ratio, lo, hi, goal_s, verdict, detail))
+
+
+tp, tch = docs["throughput"], docs["touched"]
 wq, lnd = docs["waitq"], docs["lend"]
-kwait_8 = fig(wq, "latency", "kipc-wait", 8)
-fshared_8 = fig(wq, "latency", "futex-shared", 8)
-fregion_8 = fig(wq, "latency", "futex-region", 8)
-kring_64 = fig(wq, "latency", "kipc-ring", 64)
-wqpipe_64 = fig(wq, "latency", "pipe", 64)
-lend_1m = fig(lnd, "throughput", "kipc-lend", MiB)
-lpipe_1m = fig(lnd, "throughput", "pipe", MiB)
-lcma_1m = fig(lnd, "throughput", "cma", MiB)
-
-
-def target(name, value, goal, ok, detail):
-    if value is None:
-        w("| %s | - | %s | not measured | %s |" % (name, goal, detail))
-    else:
-        w("| %s | %.3f | %s | %s | %s |" % (name, value, goal,
-                                            "met" if ok(value) else "**missed**", detail))
-
-
 w("## Targets\n")
-w("Ratios of medians (time per message for throughput rows, per round trip "
-  "for latency rows).\n")
-w("| target | measured | goal | | from |\n|---|---|---|---|---|")
-target("kipc-region / pipe, 1 MiB, untouched", ratio(reg_1m, pipe_1m), "<= 0.05",
-       lambda v: v <= 0.05, "%s vs %s per message" % (ns(reg_1m), ns(pipe_1m)))
-target("kipc-region / cma, 1 MiB, untouched", ratio(reg_1m, cma_1m), "<= 0.2",
-       lambda v: v <= 0.2, "%s vs %s" % (ns(reg_1m), ns(cma_1m)))
-target("kipc-region 64 MiB / 4 KiB, per message", ratio(reg_64m, reg_4k), "<= 2",
-       lambda v: v <= 2, "%s vs %s" % (ns(reg_64m), ns(reg_4k)))
-target("pipe / kipc-region, 1 MiB, touched (speed-up)", ratio(tpipe_1m, treg_1m),
-       ">= 2", lambda v: v >= 2, "%s vs %s" % (ns(tpipe_1m), ns(treg_1m)))
-target("kipc-rw / pipe, 64 B round trip", ratio(rw_64, pipe_64), "< 1",
-       lambda v: v < 1, "%s vs %s" % (ns(rw_64), ns(pipe_64)))
-target("kipc-rw 64 B / eventfd 8 B, round trip", ratio(rw_64, efd_8), "< 1",
-       lambda v: v < 1, "%s vs %s (eventfd carries 8 bytes)" % (ns(rw_64), ns(efd_8)))
-target("kipc-rw / eventfd, 8 B round trip", ratio(rw_8, efd_8), "< 1",
-       lambda v: v < 1, "%s vs %s" % (ns(rw_8), ns(efd_8)))
-target("kipc-inline / pipe, 64 B round trip (ioctl path)", ratio(inl_64, pipe_64),
-       "(info)", lambda v: True, "%s vs %s" % (ns(inl_64), ns(pipe_64)))
-target("kipc-region / pipe, 64 B round trip", ratio(reg_64, pipe_64), "(info)",
-       lambda v: True, "%s vs %s" % (ns(reg_64), ns(pipe_64)))
-target("kipc-wait / futex-region (same memory), 8 B round trip",
-       ratio(kwait_8, fregion_8), "<= 1.05", lambda v: v <= 1.05,
-       "%s vs %s" % (ns(kwait_8), ns(fregion_8)))
-target("kipc-wait / futex-shared (a tmpfs page), 8 B round trip",
-       ratio(kwait_8, fshared_8), "(info)", lambda v: True,
-       "%s vs %s" % (ns(kwait_8), ns(fshared_8)))
-target("pipe / kipc-ring, 64 B round trip (speed-up)", ratio(wqpipe_64, kring_64),
-       ">= 5", lambda v: v >= 5, "%s vs %s" % (ns(wqpipe_64), ns(kring_64)))
-target("kipc-lend / pipe, 1 MiB, untouched", ratio(lend_1m, lpipe_1m), "<= 0.333",
-       lambda v: v <= 1 / 3, "%s vs %s per message" % (ns(lend_1m), ns(lpipe_1m)))
-target("kipc-lend / cma, 1 MiB, untouched", ratio(lend_1m, lcma_1m), "< 1",
-       lambda v: v < 1, "%s vs %s" % (ns(lend_1m), ns(lcma_1m)))
+w("Each target is a ratio of time per message (per round trip for latency "
+  "rows): the geometric mean over the run's interleaved repeats, paired by "
+  "repeat, with its 95% confidence interval. **met**: the whole interval is "
+  "on the goal's side; **missed**: the whole interval is on the other side; "
+  "**inconclusive**: the interval straddles the goal (more repeats narrow "
+  "it). The latency and wait-queue rows run twice: both sides on CPU 0 "
+  "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`).\n")
+w("| target | ratio | 95% interval | goal | | from |\n|---|---|---|---|---|---|")
+target("kipc-region / pipe, 1 MiB, untouched", (tp, "throughput", "kipc-region", MiB),
+       (tp, "throughput", "pipe", MiB), "<=", 0.05, " per message")
+target("kipc-region / cma, 1 MiB, untouched", (tp, "throughput", "kipc-region", MiB),
+       (tp, "throughput", "cma", MiB), "<=", 0.2)
+target("kipc-region 64 MiB / 4 KiB, per message",
+       (tp, "throughput", "kipc-region", 64 * MiB),
+       (tp, "throughput", "kipc-region", 4096), "<=", 1.5)
+target("pipe / kipc-region, 1 MiB, touched (speed-up)",
+       (tch, "throughput", "pipe", MiB), (tch, "throughput", "kipc-region", MiB),
+       ">=", 2)
+target("kipc-lend / pipe, 1 MiB, untouched", (lnd, "throughput", "kipc-lend", MiB),
+       (lnd, "throughput", "pipe", MiB), "<=", 0.333)
+target("kipc-lend / cma, 1 MiB, untouched", (lnd, "throughput", "kipc-lend", MiB),
+       (lnd, "throughput", "cma", MiB), "<", 1)
+for place, lat, wqp in (("CPU 0,0", docs["latency"], wq),
+                        ("CPU 0,1", docs["latency-2cpu"], docs["waitq-2cpu"])):
+    def rt(doc, mech, size):
+        return (doc, "latency", mech, size)
+    target("kipc-inline / pipe, 64 B round trip, %s" % place,
+           rt(lat, "kipc-inline", 64), rt(lat, "pipe", 64), "<=", 0.9)
+    target("kipc-rw / pipe, 64 B round trip, %s" % place,
+           rt(lat, "kipc-rw", 64), rt(lat, "pipe", 64), "<=", 0.9)
+    target("kipc-rw / unix-stream, 64 B round trip, %s" % place,
+           rt(lat, "kipc-rw", 64), rt(lat, "unix-stream", 64), "<=", 0.9)
+    target("kipc-rw 64 B / eventfd 8 B, round trip, %s" % place,
+           rt(lat, "kipc-rw", 64), rt(lat, "eventfd", 8), "<=", 0.9,
+           " (eventfd carries 8 bytes)")
+    target("kipc-rw / futex-region, 64 B round trip, %s" % place,
+           rt(wqp, "kipc-rw", 64), rt(wqp, "futex-region", 64), "<=", 1.05)
+    target("kipc-inline / futex-region, 64 B round trip, %s" % place,
+           rt(wqp, "kipc-inline", 64), rt(wqp, "futex-region", 64), "<=", 1.05)
+    target("kipc-wait / futex-region (same memory), 8 B round trip, %s" % place,
+           rt(wqp, "kipc-wait", 8), rt(wqp, "futex-region", 8), "<=", 1.05)
+    target("kipc-wait / futex-shared (a tmpfs page), 8 B round trip, %s" % place,
+           rt(wqp, "kipc-wait", 8), rt(wqp, "futex-shared", 8))
+    target("kipc-region / pipe, 64 B round trip, %s" % place,
+           rt(lat, "kipc-region", 64), rt(lat, "pipe", 64))
+    target("pipe / kipc-ring, 64 B round trip (speed-up), %s" % place,
+           rt(wqp, "pipe", 64), rt(wqp, "kipc-ring", 64), ">=", 5)
 w("")
+w("Targets: %s.\n" % ", ".join("%d %s" % (n, v) for v, n in verdicts.items()))
 
 
 def table(doc, test, title, value):
@@ -186,12 +230,18 @@ def tp_cell(r):
     return "%s, %.2f GB/s%s" % (ns(r["median_ns"]), r["bytes_per_sec"] / 1e9, spread(r))
 
 
-table(lat, "latency", "Latency: round trip, median (blocking)", lat_cell)
+lat = docs["latency"]
+table(lat, "latency", "Latency: round trip, median (blocking), CPU 0,0", lat_cell)
+table(docs["latency-2cpu"], "latency", "Latency: round trip, median (blocking), CPU 0,1",
+      lat_cell)
 table(tp, "throughput", "Throughput: time per message and rate, payload untouched",
       tp_cell)
 table(tch, "throughput", "Throughput with --touch: sender writes, receiver checks every byte",
       tp_cell)
-table(wq, "latency", "Wait queues and rings: round trip, median (blocking)", lat_cell)
+table(wq, "latency", "Wait queues and rings: round trip, median (blocking), CPU 0,0",
+      lat_cell)
+table(docs["waitq-2cpu"], "latency",
+      "Wait queues and rings: round trip, median (blocking), CPU 0,1", lat_cell)
 table(lnd, "throughput", "Lent pages: time per message and rate, payload untouched",
       tp_cell)
 w("A figure marked (±N%) had a spread of N% between repeats' medians: noisy.\n")

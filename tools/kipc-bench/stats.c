@@ -6,6 +6,8 @@
  * kept in picoseconds so that sub-nanosecond reference figures (memcpy of
  * 8 bytes) survive; the interface speaks nanoseconds.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +192,12 @@ void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 
 	r->repeats = n;
 	r->iterations = runs[n - 1].iterations;
+	/* Exact per repeat (a median is a bucket), for confidence intervals. */
+	r->rep_ns = malloc(n * sizeof(*r->rep_ns));
+	for (i = 0; r->rep_ns && i < n; i++)
+		r->rep_ns[i] = runs[i].hist ?
+			runs[i].hist->sum / runs[i].hist->count / 1000 :
+			(double)runs[i].elapsed_ns / runs[i].messages;
 	if (runs[0].hist) {
 		kb_row_hist(r, runs, n, v);
 	} else {
@@ -224,4 +232,72 @@ void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 	KB_PER_MSG(KB_VCSW, vcsw);
 	KB_PER_MSG(KB_IVCSW, ivcsw);
 #undef KB_PER_MSG
+}
+
+/* Student's t, two-sided 95%, for @df degrees of freedom. */
+static double kb_t95(double df)
+{
+	static const double t[] = {
+		12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
+		2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
+		2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
+		2.048, 2.045, 2.042,
+	};
+	unsigned int i = df < 1 ? 0 : (unsigned int)df - 1;
+
+	return i < ARRAY_SIZE(t) ? t[i] : 1.96 + 2.4 / df;
+}
+
+static void kb_log_mean_var(const double *v, unsigned int n, double *mean,
+			    double *var)
+{
+	double s = 0, ss = 0, d;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s += log(v[i]);
+	*mean = s / n;
+	for (i = 0; i < n; i++) {
+		d = log(v[i]) - *mean;
+		ss += d * d;
+	}
+	*var = n > 1 ? ss / (n - 1) : 0;
+}
+
+/**
+ * kb_ratio_interval() - B/A and its 95% confidence interval
+ * @a: A's repeats (time per message), @na of them
+ * @b: B's repeats, @nb of them
+ * @iv: out: the ratio of the geometric means and the interval around it
+ *
+ * Welch's interval on the logarithms (two runs, not paired by repeat):
+ * exp(mean log b - mean log a -+ t95(df) * sqrt(var_a/na + var_b/nb)).
+ * Return: 0, or -EINVAL when a side has fewer than 2 repeats or a value
+ * is not positive (no interval).
+ */
+int kb_ratio_interval(const double *a, unsigned int na, const double *b,
+		      unsigned int nb, struct kb_interval *iv)
+{
+	double ma, va, mb, vb, se2, df, h;
+	unsigned int i;
+
+	if (na < 2 || nb < 2)
+		return -EINVAL;
+	for (i = 0; i < na; i++)
+		if (!(a[i] > 0))
+			return -EINVAL;
+	for (i = 0; i < nb; i++)
+		if (!(b[i] > 0))
+			return -EINVAL;
+	kb_log_mean_var(a, na, &ma, &va);
+	kb_log_mean_var(b, nb, &mb, &vb);
+	se2 = va / na + vb / nb;
+	df = se2 > 0 ? se2 * se2 / (va * va / ((double)na * na * (na - 1)) +
+				    vb * vb / ((double)nb * nb * (nb - 1))) :
+		       na + nb - 2;
+	h = kb_t95(df) * sqrt(se2);
+	iv->ratio = exp(mb - ma);
+	iv->lo = exp(mb - ma - h);
+	iv->hi = exp(mb - ma + h);
+	return 0;
 }

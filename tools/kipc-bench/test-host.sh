@@ -125,7 +125,41 @@ expect 1 "--inject corrupt --touch fails the rows" "$BENCH" -q -n 20 \
 	-s 4K -m pipe,sysv-shm,cma --touch --inject corrupt throughput
 
 expect 0 "compare" "$BENCH" compare "$TMP/a.json" "$TMP/a.json"
-grep -q ' 1\.000$' "$TMP/out" || fail "compare of a file with itself gives 1.000"
+grep -q ' 1\.000 ' "$TMP/out" || fail "compare of a file with itself gives 1.000"
+# Eight repeats per row: A near 100, B twice as slow with one repeat 10%
+# slower still. The interval must hold B/A and 2 and leave out 1.
+python3 - "$TMP/a.json" "$TMP/a8.json" "$TMP/slow.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+def write(path, reps):
+    for r in d["results"]:
+        if "repeat_ns" in r:
+            r["repeat_ns"] = reps
+    with open(path, "w") as f:
+        f.write('{"schema": "%s",\n"results": [\n' % d["schema"])
+        f.write(",\n".join(json.dumps(r) for r in d["results"]))
+        f.write("]}\n")
+a = [100, 101, 99, 100, 102, 98, 100, 101]
+write(sys.argv[2], a)
+write(sys.argv[3], [2 * v for v in a[:-1]] + [2.2 * a[-1]])
+PY
+expect 0 "compare of 8 repeats with themselves" "$BENCH" compare "$TMP/a8.json" "$TMP/a8.json"
+python3 - "$TMP/out" <<'PY' || fail "compare: a file against itself: 1.000, an interval around 1"
+import re, sys
+rows = [re.search(r" ([0-9.]+) +\[([0-9.]+), ([0-9.]+)\]$", l)
+        for l in open(sys.argv[1])]
+rows = [tuple(map(float, m.groups())) for m in rows if m]
+sys.exit(not rows or not all(r == 1 and lo < 1 < hi for r, lo, hi in rows))
+PY
+expect 0 "compare with a slower copy" "$BENCH" compare "$TMP/a8.json" "$TMP/slow.json"
+python3 - "$TMP/out" <<'PY' || fail "compare: the interval of a 2x slower copy holds 2, not 1"
+import re, sys
+rows = [re.search(r" ([0-9.]+) +\[([0-9.]+), ([0-9.]+)\]$", l)
+        for l in open(sys.argv[1])]
+rows = [tuple(map(float, m.groups())) for m in rows if m]
+sys.exit(not rows or not all(lo <= 2.0 <= hi and lo > 1 and lo < r < hi
+                             for r, lo, hi in rows))
+PY
 expect 1 "compare of a missing file" "$BENCH" compare "$TMP/none" "$TMP/a.json"
 
 if command -v gnuplot >/dev/null; then
