@@ -42,6 +42,7 @@ struct kb_ctl {
 	uint64_t t0;		/* wake: side 0's clock just before the send */
 	uint64_t wake_ns;	/* wake: latency of the previous message */
 	struct kb_cpu cpu;	/* side 1's cost over the measured phase */
+	uint64_t cpus;		/* side 1's CPUs over the measured phase */
 	char why[160];		/* side 1's failure */
 };
 
@@ -125,6 +126,35 @@ void kb_cpu_add_since(struct kb_cpu *acc, const struct kb_cpu *start)
 	acc->sys_ns += now.sys_ns - start->sys_ns;
 	acc->vcsw += now.vcsw - start->vcsw;
 	acc->ivcsw += now.ivcsw - start->ivcsw;
+}
+
+/* Sample sched_getcpu() every this many iterations of the measured phase. */
+#define KB_CPU_SAMPLE	64
+
+void kb_cpus_seen(uint64_t *mask)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu >= 0)
+		*mask |= 1ULL << (cpu < 63 ? cpu : 63);
+}
+
+/* @mask as a list of CPUs ("0", "0,1", "63+"); the length written. */
+int kb_cpus_format(char *buf, size_t len, uint64_t mask, const char *sep)
+{
+	size_t n = 0;
+	int cpu;
+
+	buf[0] = '\0';
+	for (cpu = 0; cpu < 64 && n < len; cpu++) {
+		if (!(mask & (1ULL << cpu)))
+			continue;
+		n += snprintf(buf + n, len - n, "%s%d%s", n ? sep : "", cpu,
+			      cpu == 63 ? "+" : "");
+	}
+	if (!n)
+		n = snprintf(buf, len, "?");
+	return n < len ? (int)n : (int)len - 1;
 }
 
 static int kb_send_msg(struct kb_side *s, size_t len)
@@ -291,7 +321,7 @@ static int64_t kb_step(struct kb_side *s, enum kb_cmd cmd)
 
 /* Side 0: @count iterations of the test; their time in ns, or -errno. */
 static int64_t kb_phase(struct kb_side *s, uint64_t count, enum kb_cmd cmd,
-			struct kb_hist *hist)
+			struct kb_hist *hist, uint64_t *cpus)
 {
 	int64_t t, sum = 0;
 	uint64_t i;
@@ -304,6 +334,8 @@ static int64_t kb_phase(struct kb_side *s, uint64_t count, enum kb_cmd cmd,
 			return t;
 		if (hist)
 			kb_hist_add(hist, t);
+		if (cpus && !(i % KB_CPU_SAMPLE))
+			kb_cpus_seen(cpus);
 		sum += t;
 	}
 	return sum;
@@ -328,7 +360,7 @@ static int kb_drive(struct kb_side *s, struct kb_run *run)
 	for (;; batch *= 2) {
 		if (o->iterations && batch > o->iterations / 10)
 			batch = o->iterations / 10 ? o->iterations / 10 : 1;
-		t = kb_phase(s, batch, KB_CMD_GO, NULL);
+		t = kb_phase(s, batch, KB_CMD_GO, NULL, NULL);
 		if (t < 0)
 			return t;
 		warm_n += batch;
@@ -344,9 +376,11 @@ static int kb_drive(struct kb_side *s, struct kb_run *run)
 	n = n < KB_MIN_ITER ? KB_MIN_ITER : n > KB_MAX_ITER ? KB_MAX_ITER : n;
 
 	kb_cpu_now(&start);
-	t = kb_phase(s, n, KB_CMD_MARK, run->hist);
+	kb_cpus_seen(&run->cpus[0]);
+	t = kb_phase(s, n, KB_CMD_MARK, run->hist, &run->cpus[0]);
 	if (t < 0)
 		return t;
+	kb_cpus_seen(&run->cpus[0]);
 	run->elapsed_ns = t;
 	run->iterations = n;
 	run->messages = s->test == KB_LATENCY ? 2 * n : n;
@@ -361,7 +395,7 @@ static int kb_follow(struct kb_side *s)
 	struct kb_ctl *ctl = s->ctl;
 	struct kb_cpu start = { 0 };
 	size_t len = s->c->size;
-	uint64_t t1, i, count;
+	uint64_t t1, i, count, n = 0;
 	int ret;
 
 	for (;;) {
@@ -375,11 +409,16 @@ static int kb_follow(struct kb_side *s)
 		case KB_CMD_STOP:
 			ctl->cpu = (struct kb_cpu){ 0 };
 			kb_cpu_add_since(&ctl->cpu, &start);
+			kb_cpus_seen(&ctl->cpus);
 			return 0;
 		case KB_CMD_MARK:
 			kb_cpu_now(&start);
+			ctl->cpus = 0;
+			n = 0;
 			break;
 		}
+		if (!(n++ % KB_CPU_SAMPLE))
+			kb_cpus_seen(&ctl->cpus);
 		switch (s->test) {
 		case KB_LATENCY:
 			ret = kb_send_msg(s, len);
@@ -450,8 +489,10 @@ static int kb_parent(struct kb_side *s, pid_t child, struct kb_run *run,
 		memcpy(c->why, s->ctl->why, sizeof(c->why));
 	else if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ret = kb_fail(c, -ECHILD, "peer process failed");
-	if (!ret)
+	if (!ret) {
 		kb_cpu_add(&run->cpu, &s->ctl->cpu);
+		run->cpus[1] = s->ctl->cpus;
+	}
 	return ret;
 }
 

@@ -204,7 +204,15 @@ struct kb_row {
 	double fig[KB_NR_FIGS];
 	struct kb_hist *hist;	/* merged over repeats, or NULL */
 	double *rep_ns;		/* each repeat's time per message, or NULL */
+	uint64_t cpus[2];	/* CPUs each side was seen on, over repeats */
 };
+
+/*
+ * Where a side ran: bit N of a mask is CPU N, as sched_getcpu() sampled it
+ * during the measured phase (CPU 63 and above share bit 63).
+ */
+void kb_cpus_seen(uint64_t *mask);
+int kb_cpus_format(char *buf, size_t len, uint64_t mask, const char *sep);
 
 /* One repeat of one row, as measured by the harness */
 struct kb_run {
@@ -213,6 +221,7 @@ struct kb_run {
 	uint64_t elapsed_ns;
 	struct kb_cpu cpu;
 	struct kb_hist *hist;	/* per-iteration times, or NULL */
+	uint64_t cpus[2];	/* CPUs each side was seen on (kb_cpus_seen) */
 };
 
 /* Options shared by the harness and the outputs */

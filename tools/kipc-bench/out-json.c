@@ -87,6 +87,13 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 			if (r->has[i])
 				fprintf(f, ", \"%s\": %.6g", kb_fig_names[i],
 					r->fig[i]);
+		if (r->cpus[0] || r->cpus[1]) {
+			char a[192], b[192];
+
+			kb_cpus_format(a, sizeof(a), r->cpus[0], ", ");
+			kb_cpus_format(b, sizeof(b), r->cpus[1], ", ");
+			fprintf(f, ", \"cpus\": [[%s], [%s]]", a, b);
+		}
 		if (r->rep_ns) {
 			fputs(", \"repeat_ns\": [", f);
 			for (i = 0; i < r->repeats; i++)

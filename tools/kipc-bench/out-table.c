@@ -4,6 +4,8 @@
  * are done.  Times get the unit that keeps three significant digits; rates
  * are decimal (1 GB/s = 10^9 bytes per second).
  */
+#include <string.h>
+
 #include "kipc-bench.h"
 
 static void kb_fmt_ns(char *buf, size_t len, double ns)
@@ -39,14 +41,15 @@ static void kb_fmt_fig(char *buf, size_t len, const struct kb_row *r,
 
 void kb_table_header(FILE *f)
 {
-	fprintf(f, "%-10s %-14s %-10s %5s %10s %10s %10s %11s %9s %6s\n",
+	fprintf(f, "%-10s %-14s %-10s %5s %10s %10s %10s %11s %9s %6s %s\n",
 		"test", "mechanism", "mode", "size", "median", "p99", "max",
-		"rate", "cpu/msg", "csw");
+		"rate", "cpu/msg", "csw", "cpus");
 }
 
 void kb_table_row(FILE *f, const struct kb_row *r)
 {
-	char size[16], med[16], p99[16], max[16], rate[16], cpu[16];
+	char size[16], med[16], p99[16], max[16], rate[16], cpu[16], where[64];
+	size_t n;
 
 	kb_format_size(size, sizeof(size), r->size);
 	fprintf(f, "%-10s %-14s %-10s %5s ", kb_test_name(r->test), r->mech,
@@ -62,6 +65,14 @@ void kb_table_row(FILE *f, const struct kb_row *r)
 	kb_fmt_fig(rate, sizeof(rate), r, KB_BYTES_PER_SEC, kb_fmt_rate);
 	kb_fmt_ns(cpu, sizeof(cpu),
 		  r->fig[KB_CPU_USER_NS] + r->fig[KB_CPU_SYS_NS]);
-	fprintf(f, "%10s %10s %10s %11s %9s %6.2f\n", med, p99, max, rate, cpu,
-		r->fig[KB_VCSW] + r->fig[KB_IVCSW]);
+	if (r->cpus[0] || r->cpus[1]) {
+		kb_cpus_format(where, sizeof(where) / 2, r->cpus[0], ",");
+		n = strlen(where);
+		where[n++] = '/';
+		kb_cpus_format(where + n, sizeof(where) - n, r->cpus[1], ",");
+	} else {
+		snprintf(where, sizeof(where), "-");
+	}
+	fprintf(f, "%10s %10s %10s %11s %9s %6.2f %s\n", med, p99, max, rate,
+		cpu, r->fig[KB_VCSW] + r->fig[KB_IVCSW], where);
 }

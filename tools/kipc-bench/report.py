@@ -108,6 +108,13 @@ VERDICTS = {"<=": (lambda lo, hi, g: hi <= g, lambda lo, hi, g: lo > g),
 verdicts = {"met": 0, "missed": 0, "inconclusive": 0, "not measured": 0}
 
 
+def where(r):
+    """The CPUs each side of row r was seen on, e.g. " (0/0)"."""
+    if "cpus" not in r:
+        return ""
+    return " (%s)" % "/".join(",".join(map(str, c)) or "?" for c in r["cpus"])
+
+
 def target(name, num, den, op=None, goal=None, note=""):
     """num, den: (doc, test, mechanism, size); op None: for information."""
     goal_s = "%s %g" % (op, goal) if op else "(info)"
@@ -117,7 +124,8 @@ def target(name, num, den, op=None, goal=None, note=""):
         if op:
             verdicts["not measured"] += 1
         return
-    detail = "%s vs %s%s" % (ns(rn["median_ns"]), ns(rd["median_ns"]), note)
+    detail = "%s%s vs %s%s%s" % (ns(rn["median_ns"]), where(rn), ns(rd["median_ns"]),
+                                 where(rd), note)
     iv = interval(rn, rd)
     if iv is None:
         ratio = rn["median_ns"] / rd["median_ns"]
@@ -146,7 +154,9 @@ w("Each target is a ratio of time per message (per round trip for latency "
   "on the goal's side; **missed**: the whole interval is on the other side; "
   "**inconclusive**: the interval straddles the goal (more repeats narrow "
   "it). The latency and wait-queue rows run twice: both sides on CPU 0 "
-  "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`).\n")
+  "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`); \"from\" gives each row's "
+  "median and, in parentheses, the CPUs its two sides were seen on "
+  "(`sched_getcpu()` sampled during the measured phase).\n")
 w("| target | ratio | 95% interval | goal | | from |\n|---|---|---|---|---|---|")
 target("kipc-region / pipe, 1 MiB, untouched", (tp, "throughput", "kipc-region", MiB),
        (tp, "throughput", "pipe", MiB), "<=", 0.05, " per message")

@@ -192,6 +192,10 @@ void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 
 	r->repeats = n;
 	r->iterations = runs[n - 1].iterations;
+	for (i = 0; i < n; i++) {
+		r->cpus[0] |= runs[i].cpus[0];
+		r->cpus[1] |= runs[i].cpus[1];
+	}
 	/* Exact per repeat (a median is a bucket), for confidence intervals. */
 	r->rep_ns = malloc(n * sizeof(*r->rep_ns));
 	for (i = 0; r->rep_ns && i < n; i++)

@@ -124,6 +124,16 @@ grep -q '"status": "failed", "reason": "sequence error' "$TMP/drop.json" ||
 expect 1 "--inject corrupt --touch fails the rows" "$BENCH" -q -n 20 \
 	-s 4K -m pipe,sysv-shm,cma --touch --inject corrupt throughput
 
+# Each row records the CPUs its sides ran on: where they were pinned.
+if [ "$(nproc)" -ge 2 ]; then
+	expect 0 "--cpu 0,1 latency" "$BENCH" -q -n 20 -s 8 -m pipe -c 0,1 \
+		-j "$TMP/cpu.json" latency
+	grep -q '"mechanism": "pipe".*"cpus": \[\[0\], \[1\]\]' "$TMP/cpu.json" ||
+		fail "a row pinned with -c 0,1 records cpus [[0], [1]]"
+	grep -q 'latency    pipe .* 0/1$' "$TMP/out" ||
+		fail "the table shows where the sides ran (0/1)"
+fi
+
 expect 0 "compare" "$BENCH" compare "$TMP/a.json" "$TMP/a.json"
 grep -q ' 1\.000 ' "$TMP/out" || fail "compare of a file with itself gives 1.000"
 # Eight repeats per row: A near 100, B twice as slow with one repeat 10%
