@@ -199,7 +199,12 @@ struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
 		for (i = 0; i < n; i++)
 			r->free[i] = n - 1 - i;
 	}
-	file = shmem_file_setup("kipc-region", bytes, 0);
+	/*
+	 * Committed page by page as pages are allocated (as a memfd is): a
+	 * pool of large buffers that are mostly never touched costs only what
+	 * is touched, and its size is not refused by the overcommit policy.
+	 */
+	file = shmem_file_setup("kipc-region", bytes, VM_NORESERVE);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_put;

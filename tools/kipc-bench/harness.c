@@ -26,7 +26,6 @@
 #define KB_MIN_ITER	5
 #define KB_MAX_ITER	10000000ULL
 #define KB_INJECT_SEQ	3	/* --inject spoils the first from here */
-#define KB_WAKE_SETTLE_NS 30000	/* let the receiver fall asleep */
 
 enum kb_cmd {
 	KB_CMD_GO,		/* carry on */
@@ -267,7 +266,8 @@ static int64_t kb_stream(struct kb_side *s, uint64_t count, enum kb_cmd cmd)
 /* Side 0, wake: wait until side 1 sleeps on the next message, send it. */
 static int64_t kb_wake_one(struct kb_side *s, enum kb_cmd cmd)
 {
-	struct timespec settle = { 0, KB_WAKE_SETTLE_NS };
+	struct timespec settle = { s->o->idle_ns / 1000000000,
+				   s->o->idle_ns % 1000000000 };
 	unsigned int spins = 0;
 
 	while (kb_load_acquire(&s->ctl->ready) != s->seq + 1) {

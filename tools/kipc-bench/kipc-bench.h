@@ -236,7 +236,9 @@ struct kb_opts {
 	uint64_t time_ns;		/* per repeat of a row */
 	uint64_t iterations;		/* fixed count, 0 = from time_ns */
 	uint64_t spin_ns;		/* spin-block: spin before sleeping */
+	uint64_t idle_ns;		/* wake: the sender's pause before a send */
 	bool touch;
+	unsigned int pressure_pct;	/* --memory-pressure, 0: none */
 	int inject;			/* KB_INJECT_* */
 	int cpu[KB_MAX_CPUS];		/* -1: not pinned */
 	unsigned int timeout;		/* seconds per repeat of a row */
@@ -404,5 +406,7 @@ int kb_csv_write(const char *path, const struct kb_env *env,
 		 const struct kb_row *rows, size_t nr);
 int kb_plot_write(const char *dir, const struct kb_row *rows, size_t nr);
 int kb_compare(const char *a, const char *b);
+pid_t kb_pressure_start(unsigned int pct, uint64_t *held);
+int kb_pressure_stop(pid_t pid);
 
 #endif /* KIPC_BENCH_H */

@@ -40,7 +40,12 @@ static const char kb_usage[] =
 "  -n, --iterations N   fixed iteration count instead of --time\n"
 "  -q, --quick          --repeats 1 --time 20\n"
 "      --spin-us N      spin-block: poll N us before sleeping (default 20)\n"
+"      --idle-us N      wake: the sender waits N us before each message, so\n"
+"                       that the receiver sleeps (default 30); cpu/msg is\n"
+"                       then what the receiver spends idle that long\n"
 "      --touch          sender writes every byte, receiver checks every byte\n"
+"      --memory-pressure PCT  hold PCT percent of the available memory\n"
+"                       (1-95) in a child process while the rows run\n"
 "  -c, --cpu A[,B]      pin the driving process to CPU A, its peer to B\n"
 "      --timeout SEC    give up on a repeat of a row after SEC (default 60)\n"
 "  -j, --json FILE      write results as JSON (schema kipc-bench/1)\n"
@@ -53,6 +58,7 @@ static const char kb_usage[] =
 
 enum {
 	OPT_SPIN = 256, OPT_TOUCH, OPT_TIMEOUT, OPT_CSV, OPT_PLOT, OPT_INJECT,
+	OPT_PRESSURE, OPT_IDLE,
 };
 
 static const struct option kb_longopts[] = {
@@ -64,7 +70,9 @@ static const struct option kb_longopts[] = {
 	{ "iterations",	required_argument,	NULL, 'n' },
 	{ "quick",	no_argument,		NULL, 'q' },
 	{ "spin-us",	required_argument,	NULL, OPT_SPIN },
+	{ "idle-us",	required_argument,	NULL, OPT_IDLE },
 	{ "touch",	no_argument,		NULL, OPT_TOUCH },
+	{ "memory-pressure", required_argument,	NULL, OPT_PRESSURE },
 	{ "cpu",	required_argument,	NULL, 'c' },
 	{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 	{ "json",	required_argument,	NULL, 'j' },
@@ -431,6 +439,8 @@ static int kb_cmd_run(struct kb_opts *o)
 {
 	struct kb_avail avail[kb_nr_mechs];
 	struct kb_rows rows = { 0 };
+	pid_t pressure = 0;
+	uint64_t held = 0;
 	struct kb_env env;
 	int ret = 0, t;
 	size_t i, n;
@@ -442,9 +452,17 @@ static int kb_cmd_run(struct kb_opts *o)
 			"on an emulated CPU" : "in a virtual machine",
 			env.virt, env.hypervisor[0] ? ", " : "",
 			env.hypervisor);
+	if (o->pressure_pct) {	/* before pinning: the child runs anywhere */
+		pressure = kb_pressure_start(o->pressure_pct, &held);
+		if (pressure < 0) {
+			kb_warn("--memory-pressure: %s", strerror(-pressure));
+			return 1;
+		}
+	}
 	if (kb_pin(o->cpu[0])) {
 		kb_warn("sched_setaffinity: %s", strerror(errno));
-		return 1;
+		ret = 1;
+		goto out_pressure;
 	}
 	for (i = 0; i < kb_nr_mechs; i++)
 		avail[i].err = kb_mechs[i]->available ?
@@ -453,6 +471,9 @@ static int kb_cmd_run(struct kb_opts *o)
 
 	printf("# kipc-bench %s, kernel %s, %ld CPUs, %s, clocksource %s\n",
 	       KB_VERSION, env.kernel, env.cpus, env.virt, env.clocksource);
+	if (pressure > 0)
+		printf("# memory pressure: %llu MiB held (%u%% of MemAvailable)\n",
+		       (unsigned long long)(held >> 20), o->pressure_pct);
 	kb_table_header(stdout);
 	kb_run_refs(o, &rows);
 	for (t = 0; t < KB_NR_TESTS; t++) {
@@ -471,6 +492,12 @@ static int kb_cmd_run(struct kb_opts *o)
 		}
 	}
 
+	if (pressure > 0 && kb_pressure_stop(pressure)) {
+		kb_warn("--memory-pressure: the child holding the memory died "
+			"during the run (the OOM killer?)");
+		ret = 1;
+	}
+	pressure = 0;
 	for (i = 0; i < rows.nr; i++)
 		ret |= rows.v[i].status == KB_FAILED;
 	if (o->json && kb_json_write(o->json, o, &env, rows.v, rows.nr))
@@ -484,6 +511,9 @@ static int kb_cmd_run(struct kb_opts *o)
 		free(rows.v[i].rep_ns);
 	}
 	free(rows.v);
+out_pressure:
+	if (pressure > 0)
+		kb_pressure_stop(pressure);
 	return ret;
 }
 
@@ -552,6 +582,14 @@ static void kb_parse(struct kb_opts *o, int argc, char **argv)
 		case OPT_TIMEOUT:
 			o->timeout = kb_arg_u64("--timeout", optarg, 1, 86400);
 			break;
+		case OPT_IDLE:
+			o->idle_ns = kb_arg_u64("--idle-us", optarg, 1,
+						60000000) * 1000;
+			break;
+		case OPT_PRESSURE:
+			o->pressure_pct = kb_arg_u64("--memory-pressure", optarg,
+						     1, 95);
+			break;
 		case 'j':
 			o->json = optarg;
 			break;
@@ -602,6 +640,7 @@ int main(int argc, char **argv)
 		.repeats = 3,
 		.time_ns = 100000000,
 		.spin_ns = 20000,
+		.idle_ns = 30000,
 		.cpu = { -1, -1 },
 		.timeout = 60,
 		.argc = argc,

@@ -131,11 +131,14 @@ int kb_json_write(const char *path, const struct kb_opts *o,
 	}
 	fprintf(f, "],\n\"options\": {\"repeats\": %u, \"time_ms\": %llu, "
 		"\"iterations\": %llu, \"spin_us\": %llu, \"touch\": %s, "
-		"\"cpu\": [%d, %d]},\n\"environment\": ", o->repeats,
+		"\"cpu\": [%d, %d], \"memory_pressure_pct\": %u, "
+		"\"idle_us\": %llu},\n"
+		"\"environment\": ", o->repeats,
 		(unsigned long long)(o->time_ns / 1000000),
 		(unsigned long long)o->iterations,
 		(unsigned long long)(o->spin_ns / 1000),
-		o->touch ? "true" : "false", o->cpu[0], o->cpu[1]);
+		o->touch ? "true" : "false", o->cpu[0], o->cpu[1],
+		o->pressure_pct, (unsigned long long)(o->idle_ns / 1000));
 	kb_json_env(f, env);
 	fputs(",\n\"results\": [\n", f);
 	for (i = 0; i < nr; i++) {

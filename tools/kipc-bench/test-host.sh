@@ -124,6 +124,14 @@ grep -q '"status": "failed", "reason": "sequence error' "$TMP/drop.json" ||
 expect 1 "--inject corrupt --touch fails the rows" "$BENCH" -q -n 20 \
 	-s 4K -m pipe,sysv-shm,cma --touch --inject corrupt throughput
 
+# Rows can run while a child holds memory; the run says so.
+expect 0 "--memory-pressure 5" "$BENCH" -q -n 20 -s 4K -m pipe \
+	--memory-pressure 5 -j "$TMP/pressure.json" throughput
+grep -q '^# memory pressure: [0-9]* MiB held (5% of MemAvailable)' "$TMP/out" ||
+	fail "--memory-pressure: the table says how much memory is held"
+grep -q '"memory_pressure_pct": 5,' "$TMP/pressure.json" ||
+	fail "--memory-pressure: the JSON options record it"
+
 # Each row records the CPUs its sides ran on: where they were pinned.
 if [ "$(nproc)" -ge 2 ]; then
 	expect 0 "--cpu 0,1 latency" "$BENCH" -q -n 20 -s 8 -m pipe -c 0,1 \
@@ -175,10 +183,17 @@ expect 1 "compare of a missing file" "$BENCH" compare "$TMP/none" "$TMP/a.json"
 if command -v gnuplot >/dev/null; then
 	expect 0 "--plot" "$BENCH" -q -n 20 -s 8,4K -m pipe,unix-stream \
 		--plot "$TMP/plot" latency throughput
-	for p in latency-blocking throughput-blocking; do
+	for p in latency-blocking throughput-blocking latency-blocking-8-cdf \
+		 latency-blocking-4096-cdf; do
 		head -c 8 "$TMP/plot/$p.png" 2>/dev/null | grep -q PNG ||
 			fail "--plot wrote $p.png"
 	done
+	grep -q '^set xtics ("8" 8, "4K" 4096)$' "$TMP/plot/latency-blocking.gp" ||
+		fail "--plot: a tick at each measured size"
+	[ "$(grep -c . "$TMP/plot/latency-blocking-8-cdf.dat")" -gt 2 ] ||
+		fail "--plot: the distribution has points"
+	[ ! -e "$TMP/plot/throughput-blocking-4096-cdf.png" ] ||
+		fail "--plot: no distribution for throughput rows"
 else
 	echo "ok - --plot # SKIP gnuplot not installed"
 fi
@@ -186,7 +201,8 @@ fi
 for bad in "--bogus" "--sizes 0" "--sizes 7" "--sizes 4X" "--sizes 2G" \
 	   "--repeats 0" "--time -1" "--mode sideways" "--mech nosuch" \
 	   "--cpu 100000" "--inject maybe" "nosuchtest" "list extra" \
-	   "compare onlyone" "chanmem 0" "chanmem x" "chanmem 1 2"; do
+	   "compare onlyone" "chanmem 0" "chanmem x" "chanmem 1 2" \
+	   "--memory-pressure 0" "--memory-pressure 96"; do
 	# shellcheck disable=SC2086
 	expect 2 "bad option: $bad" "$BENCH" $bad
 	grep -q '^usage:' "$TMP/err" || fail "bad option $bad prints usage"
