@@ -2,10 +2,11 @@
 /*
  * --memory-pressure PCT: a child process that holds PCT% of the memory the
  * kernel calls available (MemAvailable) as touched anonymous memory while
- * the rows run, and keeps re-touching it, so that what the rows allocate
- * (region pages, pipe buffers, page cache) comes from a machine with little
- * free memory, where the kernel reclaims as it goes. The child dies with
- * kipc-bench (PR_SET_PDEATHSIG) or when kb_pressure_stop() kills it.
+ * the rows run, so that what the rows allocate (region pages, pipe
+ * buffers, page cache) comes from a machine with little free memory, where
+ * the kernel reclaims as it goes. Then it sleeps: it takes no CPU from the
+ * rows. The child dies with kipc-bench (PR_SET_PDEATHSIG) or when
+ * kb_pressure_stop() kills it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,7 +35,7 @@ static uint64_t kb_mem_available(void)
 	return kib * 1024;
 }
 
-/* Touch @bytes of anonymous memory, tell @ready, then keep touching it. */
+/* Touch @bytes of anonymous memory, tell @ready, then hold it. */
 static void kb_pressure_child(size_t bytes, int ready)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -52,14 +53,8 @@ static void kb_pressure_child(size_t bytes, int ready)
 	if (write(ready, "", 1) != 1)
 		_exit(1);
 	close(ready);
-	for (;;) {
-		/* 64 pages per 50 us at most: pressure, not a CPU hog. */
-		for (off = 0; off < bytes; off += page) {
-			p[off]++;
-			if (!(off & ((64 * page) - 1)))
-				usleep(50);
-		}
-	}
+	for (;;)
+		pause();
 }
 
 /**

@@ -163,9 +163,6 @@ target("kipc-region / pipe, 1 MiB, untouched", (tp, "throughput", "kipc-region",
        (tp, "throughput", "pipe", MiB), "<=", 0.05, " per message")
 target("kipc-region / cma, 1 MiB, untouched", (tp, "throughput", "kipc-region", MiB),
        (tp, "throughput", "cma", MiB), "<=", 0.2)
-target("kipc-region 64 MiB / 4 KiB, per message",
-       (tp, "throughput", "kipc-region", 64 * MiB),
-       (tp, "throughput", "kipc-region", 4096), "<=", 1.5)
 target("pipe / kipc-region, 1 MiB, touched (speed-up)",
        (tch, "throughput", "pipe", MiB), (tch, "throughput", "kipc-region", MiB),
        ">=", 2)
