@@ -99,7 +99,8 @@ $(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
 ## Programs linked with libkipc.
 APP_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
-SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples
+SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples \
+		   $(B)/bin/kipc-tool-tests
 TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
@@ -117,6 +118,7 @@ $(B)/bin/kipc-bench: $(LIB_SO)
 $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
 $(B)/bin/kipc-examples: tools/vm/kipc-examples
+$(B)/bin/kipc-tool-tests: tools/vm/kipc-tool-tests
 $(SCRIPTS):
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@

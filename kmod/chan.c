@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "kipc.h"
+#include "kipc_trace.h"
 
 /**
  * struct kipc_channel - a channel
@@ -386,9 +387,13 @@ int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 	kipc_stat_inc(KIPC_STAT_MSGS_SENT);
 	kipc_stat_add(KIPC_STAT_BYTES_SENT, m->data_len);
 	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
+	/* Stamped only while someone traces receives. */
+	m->queued_ns = trace_kipc_msg_recv_enabled() ? ktime_get_ns() : 0;
 	list_add_tail(&m->node, &c->queue);
 	c->nr_queued++;
 	c->nr_sent++;
+	trace_kipc_msg_send(c->obj.id, m->data_len, m->nr_bufs, m->nr_lends,
+			    c->nr_queued);
 	spin_unlock(&c->lock);
 	/*
 	 * The barrier of wq_has_sleeper() pairs with the one of
@@ -503,6 +508,10 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_set_delivered(m->lends[i]);
 	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+	if (trace_kipc_msg_recv_enabled())
+		trace_kipc_msg_recv(c->obj.id, m->data_len, m->nr_bufs,
+				    m->nr_lends, m->queued_ns ?
+				    ktime_get_ns() - m->queued_ns : 0);
 	/* As in kipc_channel_enqueue(), for senders waiting for room. */
 	if (wq_has_sleeper(&c->send_wait))
 		wake_up_interruptible_sync_poll(&c->send_wait,

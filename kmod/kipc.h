@@ -464,6 +464,8 @@ struct kipc_lend;
  * @gid: the sender's gid
  * @charge: kernel bytes the message holds (its allocation and its lent
  *	ranges' bookkeeping), charged to the channel's user while queued
+ * @queued_ns: ktime_get_ns() when it was queued, if kipc_msg_recv was
+ *	being traced then; else 0
  * @data_len: inline bytes at @data
  * @room: inline bytes the allocation has room for
  * @nr_bufs: region buffers at @bufs
@@ -479,6 +481,7 @@ struct kipc_kmsg {
 	kuid_t uid;
 	kgid_t gid;
 	unsigned long charge;
+	u64 queued_ns;
 	u32 data_len;
 	u32 room;
 	u32 nr_bufs;

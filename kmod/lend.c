@@ -47,6 +47,7 @@
 
 #include "compat.h"
 #include "kipc.h"
+#include "kipc_trace.h"
 
 /* Pages pinned per call, so that a fatal signal is seen between calls. */
 #define KIPC_LEND_PIN_BATCH	1024
@@ -276,6 +277,7 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 	l->nr_pages = nr;
 	l->addr = addr;
 	l->cookie = cookie;
+	trace_kipc_lend(q->obj.id, len);
 	return l;
 
 out_unpin:
@@ -301,6 +303,8 @@ static void kipc_lend_free(struct kref *ref)
 	struct kipc_lendq *q = l->q;
 	bool queued = false;
 
+	trace_kipc_lend_release(q->obj.id, (u64)l->nr_pages << PAGE_SHIFT,
+				l->sent, READ_ONCE(l->delivered));
 	unpin_user_pages(l->pages, l->nr_pages);
 	kipc_user_unpin(l->user, l->cred->user, l->nr_pages);
 	kipc_user_put(l->user);

@@ -23,6 +23,7 @@
 #include <linux/xarray.h>
 
 #include "kipc.h"
+#include "kipc_trace.h"
 
 /**
  * struct kipc_obj_index - the published objects of one type
@@ -96,6 +97,8 @@ int kipc_obj_publish(struct kipc_obj *obj)
 		return ret;
 	obj->id = id;
 	xa_store(&idx->xa, id, obj, GFP_KERNEL);
+	trace_kipc_obj_create(obj->ops->type, id,
+			      from_kuid(&init_user_ns, obj->user->uid));
 	kipc_stat_inc(obj->ops->created);
 	kipc_obj_event(obj, KIPC_CMD_OBJECT_CREATED, 0, 0);
 	return 0;
@@ -109,6 +112,8 @@ static void kipc_obj_release(struct kref *ref)
 	might_sleep();
 	if (obj->id) {
 		xa_erase(&kipc_obj_index[obj->ops->type].xa, obj->id);
+		trace_kipc_obj_destroy(obj->ops->type, obj->id,
+				       from_kuid(&init_user_ns, user->uid));
 		kipc_stat_inc(obj->ops->destroyed);
 		kipc_obj_event(obj, KIPC_CMD_OBJECT_DESTROYED, 0, 0);
 	}

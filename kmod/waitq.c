@@ -47,6 +47,7 @@
 #include <linux/slab.h>
 
 #include "kipc.h"
+#include "kipc_trace.h"
 
 /* q->state */
 #define KIPC_WAITER_QUEUED	0
@@ -503,6 +504,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
 		kipc_words_count_wait(qs[i].words, end - start);
+	trace_kipc_wait(keys[0].offset, n, ret, end - start);
 	goto out_exit;
 
 out_unqueue:
@@ -543,8 +545,10 @@ int kipc_waitq_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
 	bitset = bitset ?: U32_MAX;
 
 	smp_mb();	/* (A), pairs with (B) in kipc_waiter_queue() */
-	if (!nr || !atomic_read(&b->waiters))
+	if (!nr || !atomic_read(&b->waiters)) {
+		trace_kipc_wake(offset, nr, 0);
 		return 0;
+	}
 
 	spin_lock(&b->lock);
 	list_for_each_entry_safe(q, tmp, &b->chain, node) {
@@ -558,6 +562,7 @@ int kipc_waitq_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
 	kipc_wake_list_flush(&wl);
 	if (woken)
 		kipc_words_count_wakes(w, woken);
+	trace_kipc_wake(offset, nr, woken);
 	return woken;
 }
 

@@ -29,7 +29,10 @@ static void usage(FILE *f)
 		"  top [--interval S] [--count N] [--uid U] [--pid P]\n"
 		"                                channels by activity, refreshed\n"
 		"  users [--uid U]               per-user usage and caps (yours, or\n"
-		"                                every user's with CAP_SYS_ADMIN)\n");
+		"                                every user's with CAP_SYS_ADMIN)\n"
+		"  trace [--interval S] [--count N]\n"
+		"                                per-channel histograms of the time\n"
+		"                                messages spend queued (root, tracefs)\n");
 }
 
 static const struct {
@@ -43,6 +46,7 @@ static const struct {
 	{ "monitor", cmd_monitor },
 	{ "top", cmd_top },
 	{ "users", cmd_users },
+	{ "trace", cmd_trace },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl trace: live per-channel latency histograms from the module's
+ * kipc_msg_recv tracepoint (the time each message spent queued, from its
+ * send to its receive). Works in a trace instance of its own
+ * (instances/kipcctl-PID under tracefs), so the system's trace buffer and
+ * other tracers are left alone; the instance is removed on exit, SIGINT
+ * and SIGTERM included. Needs root (tracefs) and a mounted tracefs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "kipcctl.h"
+
+#define NR_BUCKETS	40	/* log2 buckets of ns: up to 2^39 ns (9 min) */
+
+struct chan_hist {
+	uint32_t id;
+	uint64_t msgs, bytes, timed;
+	uint64_t max_ns;
+	uint64_t bucket[NR_BUCKETS];
+};
+
+struct trace_state {
+	char inst[PATH_MAX];
+	struct chan_hist *ch;
+	size_t n, cap;
+	uint64_t untimed;	/* received messages queued before tracing */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *const tracefs_dirs[] = {
+	"/sys/kernel/tracing",
+	"/sys/kernel/debug/tracing",
+};
+
+/* Write @val into @dir/@file; 0 or -errno. */
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+	ssize_t len = strlen(val);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Create our instance with kipc_msg_recv enabled; 0 or -errno (reported). */
+static int instance_create(struct trace_state *t)
+{
+	const char *root = NULL;
+	char events[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(tracefs_dirs) / sizeof(tracefs_dirs[0]); i++) {
+		snprintf(events, sizeof(events), "%s/instances",
+			 tracefs_dirs[i]);
+		if (!stat(events, &st)) {
+			root = tracefs_dirs[i];
+			break;
+		}
+	}
+	if (!root) {
+		fprintf(stderr, "kipcctl: trace: tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)\n");
+		return -ENOENT;
+	}
+	snprintf(t->inst, sizeof(t->inst), "%s/instances/kipcctl-%d", root,
+		 (int)getpid());
+	if (mkdir(t->inst, 0700)) {
+		ret = -errno;
+		fprintf(stderr, "kipcctl: trace: %s: %s%s\n", t->inst,
+			strerror(-ret), ret == -EACCES || ret == -EPERM ?
+			" (tracing needs root)" : "");
+		t->inst[0] = '\0';
+		return ret;
+	}
+	ret = write_file(t->inst, "events/kipc/kipc_msg_recv/enable", "1");
+	if (ret)
+		fprintf(stderr, "kipcctl: trace: enabling kipc_msg_recv: %s%s\n",
+			strerror(-ret), ret == -ENOENT ?
+			" (is the kipc module loaded?)" : "");
+	return ret;
+}
+
+static void instance_remove(struct trace_state *t)
+{
+	if (!t->inst[0])
+		return;
+	write_file(t->inst, "events/kipc/kipc_msg_recv/enable", "0");
+	if (rmdir(t->inst))
+		fprintf(stderr, "kipcctl: trace: rmdir %s: %s\n", t->inst,
+			strerror(errno));
+}
+
+static struct chan_hist *chan_of(struct trace_state *t, uint32_t id)
+{
+	struct chan_hist *c;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->ch[i].id == id)
+			return &t->ch[i];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+
+		c = realloc(t->ch, cap * sizeof(*c));
+		if (!c)
+			return NULL;
+		t->ch = c;
+		t->cap = cap;
+	}
+	c = &t->ch[t->n++];
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	return c;
+}
+
+static unsigned int bucket_of(uint64_t ns)
+{
+	unsigned int b = 0;
+
+	while (ns > 1 && b < NR_BUCKETS - 1) {
+		ns >>= 1;
+		b++;
+	}
+	return b;
+}
+
+/* One line of trace_pipe; lines of other events are ignored. */
+static int account_line(struct trace_state *t, const char *line)
+{
+	unsigned int id, bytes, bufs, lends;
+	unsigned long long q;
+	struct chan_hist *c;
+	const char *p = strstr(line, "kipc_msg_recv: ");
+
+	if (!p || sscanf(p, "kipc_msg_recv: chan=%u bytes=%u bufs=%u lends=%u queued_ns=%llu",
+			 &id, &bytes, &bufs, &lends, &q) != 5)
+		return 0;
+	c = chan_of(t, id);
+	if (!c)
+		return -ENOMEM;
+	c->msgs++;
+	c->bytes += bytes;
+	if (!q) {		/* sent before tracing started */
+		t->untimed++;
+		return 0;
+	}
+	c->timed++;
+	c->bucket[bucket_of(q)]++;
+	if (q > c->max_ns)
+		c->max_ns = q;
+	return 0;
+}
+
+/* The smallest bucket bound at or above fraction @p of @c's timed messages. */
+static uint64_t percentile(const struct chan_hist *c, double p)
+{
+	uint64_t want = (uint64_t)(p * c->timed + 0.999999), sum = 0;
+	unsigned int b;
+
+	for (b = 0; b < NR_BUCKETS; b++) {
+		sum += c->bucket[b];
+		if (sum >= want && sum)
+			return 2ULL << b;
+	}
+	return 0;
+}
+
+static void fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns >= 1000000000ULL)
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+}
+
+static void show(const struct trace_state *t, int interval)
+{
+	char p50[16], p99[16], max[16];
+	uint64_t top;
+	unsigned int b;
+	size_t i;
+
+	if (json) {
+		printf("{\"interval\":%d,\"untimed\":%" PRIu64 ",\"channels\":[",
+		       interval, t->untimed);
+		for (i = 0; i < t->n; i++) {
+			const struct chan_hist *c = &t->ch[i];
+
+			printf("%s{\"id\":%u,\"msgs\":%" PRIu64 ",\"bytes\":%" PRIu64
+			       ",\"timed\":%" PRIu64 ",\"p50_ns\":%" PRIu64
+			       ",\"p99_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64
+			       ",\"log2_ns_buckets\":[", i ? "," : "", c->id,
+			       c->msgs, c->bytes, c->timed, percentile(c, 0.5),
+			       percentile(c, 0.99), c->max_ns);
+			for (b = 0; b < NR_BUCKETS; b++)
+				printf("%s%" PRIu64, b ? "," : "", c->bucket[b]);
+			printf("]}");
+		}
+		printf("]}\n");
+		fflush(stdout);
+		return;
+	}
+	if (isatty(STDOUT_FILENO))
+		printf("\033[H\033[2J");
+	printf("kipc trace: time queued per message, send to receive, by channel (last %ds)\n\n",
+	       interval);
+	printf("%-8s %10s %12s %9s %9s %9s\n", "CHANNEL", "MSGS", "BYTES",
+	       "P50", "P99", "MAX");
+	for (i = 0; i < t->n; i++) {
+		const struct chan_hist *c = &t->ch[i];
+
+		fmt_ns(p50, sizeof(p50), percentile(c, 0.5));
+		fmt_ns(p99, sizeof(p99), percentile(c, 0.99));
+		fmt_ns(max, sizeof(max), c->max_ns);
+		printf("%-8u %10" PRIu64 " %12" PRIu64 " %9s %9s %9s\n", c->id,
+		       c->msgs, c->bytes, c->timed ? p50 : "-",
+		       c->timed ? p99 : "-", c->timed ? max : "-");
+		for (top = 0, b = 0; b < NR_BUCKETS; b++)
+			if (c->bucket[b] > top)
+				top = c->bucket[b];
+		for (b = 0; b < NR_BUCKETS; b++) {
+			char lo[16];
+
+			if (!c->bucket[b])
+				continue;
+			fmt_ns(lo, sizeof(lo), b ? 1ULL << b : 0);
+			printf("    >= %-8s %10" PRIu64 " %.*s\n", lo, c->bucket[b],
+			       (int)(c->bucket[b] * 40 / top ?: 1),
+			       "########################################");
+		}
+	}
+	if (t->untimed)
+		printf("\n%" PRIu64 " messages were queued before tracing began: counted, not timed\n",
+		       t->untimed);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Read trace_pipe until @deadline (CLOCK_MONOTONIC ns); 0 or -errno. */
+static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
+{
+	static char buf[65536];
+	static size_t have;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec now;
+	char *nl, *line;
+	uint64_t now_ns;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+		if (stop || now_ns >= deadline)
+			return 0;
+		ret = poll(&pfd, 1, (int)((deadline - now_ns) / 1000000) + 1);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret <= 0)
+			continue;
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		have += n;
+		buf[have] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			ret = account_line(t, line);
+			if (ret)
+				return ret;
+		}
+		have -= line - buf;
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)	/* a line longer than buf */
+			have = 0;
+	}
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct trace_state t = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int interval = 1, count = 0, iter, fd = -1, ret, c;
+	char path[PATH_MAX + 16];
+	struct timespec now;
+	uint64_t next;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			interval = atoi(optarg);
+			break;
+		case 'c':
+			count = atoi(optarg);
+			break;
+		default:
+			interval = 0;
+		}
+	}
+	if (interval <= 0 || count < 0 || optind != argc) {
+		fprintf(stderr, "usage: kipcctl trace [--interval S] [--count N]\n");
+		return 2;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ret = instance_create(&t);
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/trace_pipe", t.inst);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "kipcctl: trace: %s: %s\n", path,
+				strerror(-ret));
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	next = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	for (iter = 0; !ret && !stop && (!count || iter < count); iter++) {
+		next += interval * 1000000000ULL;
+		ret = drain_until(&t, fd, next);
+		if (ret)
+			fprintf(stderr, "kipcctl: trace: reading: %s\n",
+				strerror(-ret));
+		else
+			show(&t, interval);
+		t.n = 0;
+		t.untimed = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	instance_remove(&t);
+	free(t.ch);
+	return ret ? 1 : 0;
+}
