@@ -66,8 +66,13 @@ LIB_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -fPIC -fvisibility=hidden \
 		   -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 LIB_SO		:= $(B)/lib/libkipc.so.$(VERSION)
 LIB_LIBS	:= -lmnl	# netlink statistics (libkipc/stats.c)
+comma		:= ,
 
-lib: $(LIB_SO) $(B)/lib/libkipc.a $(B)/lib/pkgconfig/libkipc.pc
+FFI_SO		:= $(B)/lib/libkipc-ffi.so.$(VERSION)
+FFI_MAPS	:= libkipc/libkipc.map libkipc/ffi/libkipc-ffi.map
+
+lib: $(LIB_SO) $(B)/lib/libkipc.a $(B)/lib/pkgconfig/libkipc.pc \
+     $(FFI_SO) $(B)/lib/pkgconfig/libkipc-ffi.pc
 
 $(B)/libkipc/%.o: libkipc/%.c $(wildcard libkipc/*.h libkipc/include/*.h) uapi/linux/kipc.h
 	@mkdir -p $(dir $@)
@@ -83,13 +88,28 @@ $(LIB_SO): $(LIB_OBJS) libkipc/libkipc.map
 	$(Q)ln -sf libkipc.so.$(VERSION) $(B)/lib/libkipc.so.$(SOVERSION)
 	$(Q)ln -sf libkipc.so.$(SOVERSION) $(B)/lib/libkipc.so
 
+# libkipc-ffi: libkipc and, as functions, what kipc.h defines inline.
+$(B)/libkipc/ffi/ffi.o: libkipc/ffi/ffi.c libkipc/include/kipc.h uapi/linux/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(FFI_SO): $(LIB_OBJS) $(B)/libkipc/ffi/ffi.o $(FFI_MAPS)
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libkipc-ffi.so.$(SOVERSION) \
+		$(addprefix -Wl$(comma)--version-script=,$(FFI_MAPS)) -o $@ \
+		$(LIB_OBJS) $(B)/libkipc/ffi/ffi.o $(LIB_LIBS)
+	$(Q)ln -sf libkipc-ffi.so.$(VERSION) $(B)/lib/libkipc-ffi.so.$(SOVERSION)
+	$(Q)ln -sf libkipc-ffi.so.$(SOVERSION) $(B)/lib/libkipc-ffi.so
+
 $(B)/lib/libkipc.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # For uninstalled use from build/ (PKG_CONFIG_PATH=build/lib/pkgconfig).
-$(B)/lib/pkgconfig/libkipc.pc: libkipc/libkipc.pc.in Makefile
+$(B)/lib/pkgconfig/%.pc: libkipc/%.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@prefix@|$(B)|' -e 's|@libdir@|$(B)/lib|' \
 		-e 's|@includedir@|$(CURDIR)/libkipc/include -I$(CURDIR)/uapi|' \
@@ -225,6 +245,10 @@ host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench selftests
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
+	$(Q)cat $(FFI_MAPS) >$(B)/lib/libkipc-ffi.map && \
+		libkipc/test/abi-check.sh $(B)/lib/libkipc-ffi.so \
+		$(B)/lib/libkipc-ffi.map Documentation/man \
+		libkipc/include/kipc.h uapi
 	$(Q)tools/consumer-test
 	$(Q)tools/selftests-skip-check $(B)/selftests
 	$(Q)tools/man-check
@@ -243,7 +267,10 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc/linux/kipc.h \
 		   $(INCLUDEDIR)/kipc/linux/kipc_nl.h \
 		   $(LIBDIR)/libkipc.so.$(VERSION) $(LIBDIR)/libkipc.so.$(SOVERSION) \
 		   $(LIBDIR)/libkipc.so $(LIBDIR)/libkipc.a \
-		   $(LIBDIR)/pkgconfig/libkipc.pc $(BINDIR)/kipcctl \
+		   $(LIBDIR)/libkipc-ffi.so.$(VERSION) \
+		   $(LIBDIR)/libkipc-ffi.so.$(SOVERSION) $(LIBDIR)/libkipc-ffi.so \
+		   $(LIBDIR)/pkgconfig/libkipc.pc $(LIBDIR)/pkgconfig/libkipc-ffi.pc \
+		   $(BINDIR)/kipcctl \
 		   $(BINDIR)/kipc-bench $(MANDIR)/man1/kipc-bench.1 \
 		   $(MANDIR)/man8/kipcctl.8 $(MANDIR)/man7/kipc.7 \
 		   $(patsubst Documentation/man/%,$(MANDIR)/man3/%,$(wildcard Documentation/man/kipc_*.3))
@@ -261,9 +288,14 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(Q)ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOVERSION)
 	$(Q)ln -sf libkipc.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libkipc.so
 	$(Q)install -m 644 $(B)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
-	$(Q)sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
-		-e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
-		libkipc/libkipc.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	$(Q)install -m 755 $(FFI_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libkipc-ffi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc-ffi.so.$(SOVERSION)
+	$(Q)ln -sf libkipc-ffi.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libkipc-ffi.so
+	$(Q)for pc in libkipc libkipc-ffi; do \
+		sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+		    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
+		    libkipc/$$pc.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc; \
+	done
 	$(Q)install -m 755 $(B)/bin/kipcctl $(B)/bin/kipc-bench $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 644 Documentation/man/kipc-bench.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)install -m 644 Documentation/man/kipc_*.3 $(DESTDIR)$(MANDIR)/man3/

@@ -19,6 +19,16 @@ extern "C" {
 #endif
 
 /*
+ * The functions this header defines (kipc_buf_ptr(), kipc_msg_init(),
+ * kipc_msg_lend()) are inline in C and C++ programs. libkipc-ffi, for
+ * bindings from other languages, also exports them as functions: it
+ * defines KIPC_INLINE before including this header.
+ */
+#ifndef KIPC_INLINE
+#define KIPC_INLINE static inline
+#endif
+
+/*
  * The version of libkipc this header belongs to (the project's VERSION;
  * distinct from the module's KIPC_ABI_VERSION). KIPC_CHECK_VERSION(0, 7)
  * is true when the header is at least 0.7: code can test for functions of
@@ -97,7 +107,7 @@ int kipc_buf_release(struct kipc_region *r, uint64_t offset);
  * plain arithmetic on shared memory, no system call. @offset comes from
  * kipc_buf_alloc() or kipc_buf_recv(); @r must be mapped.
  */
-static inline void *kipc_buf_ptr(const struct kipc_region *r, uint64_t offset)
+KIPC_INLINE void *kipc_buf_ptr(const struct kipc_region *r, uint64_t offset)
 {
 	return (char *)kipc_region_base(r) + offset;
 }
@@ -122,9 +132,9 @@ struct kipc_channel_attr {
 #define KIPC_DEADLINE_REALTIME	(1U << 31) /* deadline is CLOCK_REALTIME */
 
 /* Fill one message descriptor (struct kipc_msg of <linux/kipc.h>). */
-static inline void kipc_msg_init(struct kipc_msg *m, void *data,
-				 uint32_t data_len, struct kipc_buf_ref *bufs,
-				 uint32_t nr_bufs, uint64_t tag)
+KIPC_INLINE void kipc_msg_init(struct kipc_msg *m, void *data,
+			       uint32_t data_len, struct kipc_buf_ref *bufs,
+			       uint32_t nr_bufs, uint64_t tag)
 {
 	m->data = (uint64_t)(uintptr_t)data;
 	m->data_len = data_len;
@@ -404,8 +414,8 @@ int kipc_lendq_reap(struct kipc_lendq *q, struct kipc_lend_completion *comps,
 		    unsigned int n, unsigned int flags);
 
 /* Attach lent ranges to a message: send, with @q; recv, room (q NULL). */
-static inline void kipc_msg_lend(struct kipc_msg *m, struct kipc_lend_ref *refs,
-				 uint32_t nr, const struct kipc_lendq *q)
+KIPC_INLINE void kipc_msg_lend(struct kipc_msg *m, struct kipc_lend_ref *refs,
+			       uint32_t nr, const struct kipc_lendq *q)
 {
 	m->lends = (uint64_t)(uintptr_t)refs;
 	m->nr_lends = nr;
