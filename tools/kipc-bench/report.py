@@ -27,7 +27,8 @@ def load(name):
 
 
 docs = {n: load(n) for n in ("latency", "latency-2cpu", "throughput", "touched", "waitq",
-                             "waitq-2cpu", "lend", "zerocopy", "pressure", "idle")}
+                             "waitq-2cpu", "lend", "zerocopy", "pressure", "idle",
+                             "ringpoll")}
 
 
 def rows(doc, test):
@@ -203,6 +204,37 @@ for place, lat, wqp in (("CPU 0,0", docs["latency"], wq),
            rt(lat, "kipc-region", 64), rt(lat, "pipe", 64))
     target("pipe / kipc-ring, 64 B round trip (speed-up), %s" % place,
            rt(wqp, "pipe", 64), rt(wqp, "kipc-ring", 64), ">=", 5)
+target("kipc-ring / spin-ring, 64 B round trip, busy-poll, CPU 0,1",
+       (docs["ringpoll"], "latency", "kipc-ring", 64),
+       (docs["ringpoll"], "latency", "spin-ring", 64), "<=", 1.3)
+
+
+def stats_side(on):
+    """The kipc-rw rows of the statistics runs, one repeat per file, in order."""
+    reps, first = [], None
+    for i in range(1000):
+        path = os.path.join(raw, "stats-%s-%d.json" % (on, i))
+        if not os.path.exists(path):
+            break
+        with open(path) as f:
+            r = row(json.load(f), "latency", "kipc-rw", 64)
+        if r is None:
+            return None
+        first = first or r
+        reps += r.get("repeat_ns", [])
+    if first is None:
+        return None
+    return ({"results": [dict(first, repeat_ns=reps, median_ns=sorted(reps)[len(reps) // 2])]},
+            "latency", "kipc-rw", 64)
+
+
+son, soff = stats_side("Y"), stats_side("N")
+if son and soff:
+    target("statistics on / off, kipc-rw 64 B round trip, CPU 0,0", son, soff, "<", 1.02,
+           " (mean round trip of each repeat)")
+else:
+    w("| statistics on / off, kipc-rw 64 B round trip | - | - | < 1.02 | not measured | |")
+    verdicts["not measured"] += 1
 w("")
 idle = row(docs["idle"], "wake", "kipc-ring", 8)
 if idle is None:
