@@ -127,7 +127,7 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
-		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS)
+		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
 
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
