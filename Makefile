@@ -220,9 +220,10 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench selftests
+host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
+	$(Q)tools/kipcctl/test-sys.sh $(B)/bin/kipcctl
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
 	$(Q)tools/consumer-test
