@@ -118,6 +118,13 @@ int sys_mqueue(void)
 	int ret;
 
 	ret = mqueue_mount(dir, sizeof(dir));
+	if (json) {
+		printf(",\"mqueue_mount\":");
+		if (ret)
+			printf("null");
+		else
+			sys_str(dir);
+	}
 	sys_section("posix_mqueue", ret ? "POSIX message queues (mqueue is not mounted: mount -t mqueue none /dev/mqueue)" :
 		    "POSIX message queues");
 	if (ret) {

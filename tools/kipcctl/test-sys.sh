@@ -172,7 +172,7 @@ def check(what, cond):
 def pids(l):
     return sorted(x["pid"] for x in l)
 for k in ("ipc_ns", "net_ns", "pid_ns", "sysv_msg", "sysv_sem", "sysv_shm",
-          "posix_mqueue", "posix_shm", "pipes", "unix", "unix_source",
+          "mqueue_mount", "posix_mqueue", "posix_shm", "pipes", "unix", "unix_source",
           "eventfd", "memfd"):
     check("has " + k, k in d)
 check("ipc_ns", d.get("ipc_ns") == "$(readlink /proc/self/ns/ipc)")
