@@ -103,6 +103,18 @@ check "json: valid" valid "$TMP/json"
 "$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-proc" 2>"$TMP/err"
 check "json --no-sock-diag unix: exit 0" [ $? = 0 ]
 "$KIPCCTL" sys --no-sock-diag unix >"$TMP/table-proc" 2>"$TMP/err"
+# Without unix_diag (the kernel answers ENOENT): the fallback on its own.
+if cc -shared -fPIC -O2 -Wall -o "$TMP/no-unix-diag.so" \
+	"$HERE/test/no-unix-diag.c"; then
+	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" sys unix >"$TMP/table-fb" 2>"$TMP/err"
+	check "no unix_diag: the title says /proc/net/unix" \
+		grep -q '^== Unix sockets (from /proc/net/unix: unix_diag is not available' "$TMP/table-fb"
+	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" -j sys unix >"$TMP/json-fb" 2>"$TMP/err"
+	check "no unix_diag: json unix_source" \
+		grep -q '"unix_source":"/proc/net/unix"' "$TMP/json-fb"
+else
+	not_ok "build no-unix-diag.so"
+fi
 "$KIPCCTL" sys msg pipes >"$TMP/table-two" 2>"$TMP/err"
 check "two kinds: only their sections" \
 	[ "$(grep -c '^== ' "$TMP/table-two")" = 2 ]
