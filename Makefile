@@ -147,7 +147,7 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
-		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS)
+		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
 
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
@@ -240,9 +240,10 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench selftests
+host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
+	$(Q)tools/kipcctl/test-sys.sh $(B)/bin/kipcctl
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
 		Documentation/man libkipc/include/kipc.h uapi
 	$(Q)cat $(FFI_MAPS) >$(B)/lib/libkipc-ffi.map && \

@@ -21,6 +21,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_sys(int argc, char **argv);
 
 /* Open the netlink family, printing a clear error. 0 or -errno. */
 int open_nl(struct kipc_nl **nl);

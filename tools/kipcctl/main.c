@@ -32,7 +32,11 @@ static void usage(FILE *f)
 		"                                every user's with CAP_SYS_ADMIN)\n"
 		"  trace [--interval S] [--count N]\n"
 		"                                per-channel histograms of the time\n"
-		"                                messages spend queued (root, tracefs)\n");
+		"                                messages spend queued (root, tracefs)\n"
+		"  sys [--all] [--no-sock-diag] [KIND...]\n"
+		"                                the system's stock IPC objects: msg sem\n"
+		"                                shm mqueue posix-shm pipes unix eventfd\n"
+		"                                memfd (default: all)\n");
 }
 
 static const struct {
@@ -47,6 +51,7 @@ static const struct {
 	{ "top", cmd_top },
 	{ "users", cmd_users },
 	{ "trace", cmd_trace },
+	{ "sys", cmd_sys },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl sys: the scan of every process the caller may read. For each
+ * fd, /proc/PID/fd/N's link names what it is (pipe:[INO], socket:[INO],
+ * anon_inode:[eventfd], /memfd:NAME, a FIFO's path, a file under
+ * /dev/shm); /proc/PID/fdinfo/N gives the open flags and an eventfd's id;
+ * /proc/PID/maps the mappings of files under /dev/shm. The entries end
+ * sorted by object, so that each object's holders are one run.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "kipcctl.h"
+#include "sys.h"
+
+#define SHM_DIR		"/dev/shm/"
+#define MEMFD_PREFIX	"/memfd:"
+#define DELETED		" (deleted)"
+
+static struct sys_fd *add_entry(struct sys_scan *s)
+{
+	struct sys_fd *f;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+
+		f = realloc(s->v, cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		s->v = f;
+		s->cap = cap;
+	}
+	f = &s->v[s->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+/* A number after @prefix in @link ("pipe:[123]"); 0 or -EINVAL. */
+static int link_inode(const char *link, const char *prefix, uint64_t *ino)
+{
+	size_t len = strlen(prefix);
+	unsigned long long v;
+	char end;
+
+	if (strncmp(link, prefix, len) ||
+	    sscanf(link + len, "%llu%c", &v, &end) != 2 || end != ']')
+		return -EINVAL;
+	*ino = v;
+	return 0;
+}
+
+/* fdinfo's flags (octal) and eventfd-id (-1 when absent). */
+static void read_fdinfo(pid_t pid, int fd, unsigned int *flags, long long *id)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	*flags = 0;
+	*id = -1;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "flags: %o", flags) == 1)
+			continue;
+		if (sscanf(line, "eventfd-id: %lld", id) == 1)
+			break;
+	}
+	fclose(f);
+}
+
+/* Drop " (deleted)" from the end of @s. */
+static void strip_deleted(char *s)
+{
+	size_t len = strlen(s), dl = strlen(DELETED);
+
+	if (len >= dl && !strcmp(s + len - dl, DELETED))
+		s[len - dl] = '\0';
+}
+
+/* Classify fd @fd of @pid by its @link; 1 when it is IPC, 0 when not. */
+static int classify(pid_t pid, int fd, const char *link, struct sys_fd *e)
+{
+	char path[64];
+	struct stat st;
+
+	if (!link_inode(link, "pipe:[", &e->ino)) {
+		e->kind = SYS_FD_PIPE;
+		return 1;
+	}
+	if (!link_inode(link, "socket:[", &e->ino)) {
+		e->kind = SYS_FD_SOCKET;
+		return 1;
+	}
+	if (!strcmp(link, "anon_inode:[eventfd]")) {
+		e->kind = SYS_FD_EVENTFD;
+		return 1;
+	}
+	if (strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
+	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
+		/* Only a FIFO among the other paths: stat it (no open). */
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		if (stat(path, &st) || !S_ISFIFO(st.st_mode))
+			return 0;
+		e->kind = SYS_FD_FIFO;
+	} else if (link[0] == '/') {
+		e->kind = link[1] == 'm' ? SYS_FD_MEMFD : SYS_FD_SHM;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Fill inode, owner, flags and name of a classified entry; 0 or -errno. */
+static int describe(pid_t pid, int fd, const char *link, struct sys_fd *e)
+{
+	char path[64];
+	struct stat st;
+	long long id;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	if (stat(path, &st))
+		return -errno;
+	e->uid = st.st_uid;
+	read_fdinfo(pid, fd, &e->flags, &id);
+	if (e->kind == SYS_FD_EVENTFD) {
+		/*
+		 * Every eventfd shares one anon inode: its id tells them
+		 * apart (without it, each fd counts alone).
+		 */
+		e->ino = id >= 0 ? (uint64_t)id : ((uint64_t)pid << 32 | fd);
+		return 0;
+	}
+	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_SOCKET)
+		return 0;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	if (e->kind == SYS_FD_SHM)
+		return 0;
+	e->name = strdup(e->kind == SYS_FD_MEMFD ?
+			 link + strlen(MEMFD_PREFIX) : link);
+	if (!e->name)
+		return -ENOMEM;
+	strip_deleted(e->name);
+	return 0;
+}
+
+static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
+{
+	char dir[64], path[96], link[PATH_MAX];
+	struct sys_fd e, *slot;
+	struct dirent *d;
+	ssize_t len;
+	DIR *fds;
+	int fd, ret = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	fds = opendir(dir);
+	if (!fds)
+		return -errno;
+	while (!ret && (d = readdir(fds))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		fd = atoi(d->d_name);
+		snprintf(path, sizeof(path), "%s/%d", dir, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;
+		link[len] = '\0';
+		memset(&e, 0, sizeof(e));
+		if (!classify(pid, fd, link, &e) || describe(pid, fd, link, &e))
+			continue;
+		e.pid = pid;
+		e.fd = fd;
+		snprintf(e.comm, sizeof(e.comm), "%s", comm);
+		slot = add_entry(s);
+		if (!slot) {
+			free(e.name);
+			ret = -ENOMEM;
+			break;
+		}
+		*slot = e;
+	}
+	closedir(fds);
+	return ret;
+}
+
+/* The mappings of files under /dev/shm, one entry per file and process. */
+static int scan_maps(struct sys_scan *s, pid_t pid, const char *comm)
+{
+	unsigned long long ino, last = 0;
+	unsigned int major, minor;
+	char path[64], line[PATH_MAX + 128], file[PATH_MAX];
+	struct sys_fd *e;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* addr perms offset MAJ:MIN INODE PATH */
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu %4095[^\n]", &major,
+			   &minor, &ino, file) != 4 ||
+		    strncmp(file, SHM_DIR, strlen(SHM_DIR)) || ino == last)
+			continue;
+		last = ino;
+		e = add_entry(s);
+		if (!e) {
+			ret = -ENOMEM;
+			break;
+		}
+		e->kind = SYS_FD_SHM_MAP;
+		e->dev = makedev(major, minor);
+		e->ino = ino;
+		e->pid = pid;
+		e->fd = -1;
+		snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	}
+	fclose(f);
+	return ret;
+}
+
+static void read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(comm, size, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	const struct sys_fd *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+int sys_scan_procs(struct sys_scan *s, int maps)
+{
+	struct dirent *d;
+	char comm[17];
+	DIR *proc;
+	pid_t pid;
+	int ret = 0;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while (!ret && (d = readdir(proc))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = atoi(d->d_name);
+		read_comm(pid, comm, sizeof(comm));
+		ret = scan_fds(s, pid, comm);
+		if (ret == -EACCES || ret == -EPERM) {
+			s->denied++;
+			ret = 0;
+			continue;
+		}
+		if (ret == -ENOENT) {	/* it exited */
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		s->procs++;
+		if (maps && scan_maps(s, pid, comm) == -ENOMEM)
+			ret = -ENOMEM;
+	}
+	closedir(proc);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_fd);
+	return ret;
+}
+
+void sys_scan_free(struct sys_scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].name);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end)
+{
+	const struct sys_fd *g = f;
+
+	while (g < end && g->kind == f->kind && g->dev == f->dev &&
+	       g->ino == f->ino)
+		g++;
+	return g - f;
+}
+
+const struct sys_fd *sys_scan_find(const struct sys_scan *s,
+				   enum sys_fd_kind kind, uint64_t dev,
+				   uint64_t ino, size_t *n)
+{
+	struct sys_fd key = { .kind = kind, .dev = dev, .ino = ino };
+	size_t lo = 0, hi = s->n, mid;
+
+	/* The first entry not below (kind, dev, ino, pid 0). */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cmp_fd(&s->v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*n = lo < s->n ? sys_fd_run(&s->v[lo], s->v + s->n) : 0;
+	if (*n && (s->v[lo].kind != kind || s->v[lo].dev != dev ||
+		   s->v[lo].ino != ino))
+		*n = 0;
+	return *n ? &s->v[lo] : NULL;
+}

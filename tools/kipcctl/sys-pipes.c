@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl sys pipes|eventfd|memfd: the objects that live only as open
+ * files, grouped from the scan of /proc (sys-fds.c): pipes and FIFOs with
+ * their reader and writer processes, eventfds and memfds with the
+ * processes holding them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "kipcctl.h"
+#include "sys.h"
+
+static int is_reader(const struct sys_fd *f)
+{
+	return (f->flags & O_ACCMODE) != O_WRONLY;
+}
+
+static int is_writer(const struct sys_fd *f)
+{
+	return (f->flags & O_ACCMODE) != O_RDONLY;
+}
+
+/*
+ * The bytes queued in the pipe of @f[0..n), or -1 when unknown. Only for
+ * root, and only when processes already hold both ends. Reopening
+ * /proc/PID/fd/N for reading makes a reader of our own for a moment; with
+ * a reader already there, its open wakes no writer waiting in a FIFO's
+ * open, and with a writer there too, its close leaves neither side
+ * without a holder, the one case where pipe_release() wakes the pipe's
+ * sleepers and sends SIGIO (current kernels; kipcctl(8)).
+ */
+static long long pipe_queued(const struct sys_fd *f, size_t n)
+{
+	const struct sys_fd *reader = NULL;
+	char path[64];
+	int fd, bytes, writer = 0;
+	size_t i;
+
+	if (geteuid())
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!reader && is_reader(&f[i]))
+			reader = &f[i];
+		writer |= is_writer(&f[i]);
+	}
+	if (!reader || !writer)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)reader->pid,
+		 reader->fd);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, FIONREAD, &bytes))
+		bytes = -1;
+	close(fd);
+	return bytes;
+}
+
+static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
+{
+	const char *type = f->kind == SYS_FD_PIPE ? "pipe" : "fifo";
+	long long queued = pipe_queued(f, n);
+
+	if (json) {
+		printf("%s{\"type\":\"%s\",\"inode\":%llu,\"path\":",
+		       row ? "," : "", type, (unsigned long long)f->ino);
+		if (f->name)
+			sys_str(f->name);
+		else
+			printf("null");
+		printf(",\"queued_bytes\":");
+		if (queued < 0)
+			printf("null");
+		else
+			printf("%lld", queued);
+		printf(",\"readers\":");
+		sys_pids(f, n, is_reader);
+		printf(",\"writers\":");
+		sys_pids(f, n, is_writer);
+		printf("}");
+		return;
+	}
+	if (!row)
+		printf("%-4s %-10s %8s %-24s %-24s %s\n", "TYPE", "INODE",
+		       "QUEUED", "READERS", "WRITERS", "PATH");
+	printf("%-4s %-10llu ", type, (unsigned long long)f->ino);
+	if (queued < 0)
+		printf("%8s ", "-");
+	else
+		printf("%8lld ", queued);
+	sys_pids(f, n, is_reader);
+	printf(" ");
+	sys_pids(f, n, is_writer);
+	printf(" ");
+	sys_str(f->name ? f->name : "-");
+	printf("\n");
+}
+
+int sys_pipes(const struct sys_scan *s)
+{
+	const struct sys_fd *f = s->v, *end = s->v + s->n;
+	size_t n, rows = 0;
+
+	sys_section("pipes", "pipes and FIFOs");
+	for (; f < end; f += n) {
+		n = sys_fd_run(f, end);
+		if (f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO)
+			print_pipe(f, n, rows++);
+	}
+	sys_section_end(rows);
+	return 0;
+}
+
+/* How many processes hold the object of @f[0..n) (sorted by pid). */
+static size_t nr_procs(const struct sys_fd *f, size_t n)
+{
+	size_t i, procs = 0;
+
+	for (i = 0; i < n; i++)
+		if (!i || f[i].pid != f[i - 1].pid)
+			procs++;
+	return procs;
+}
+
+static void print_object(const struct sys_fd *f, size_t n, size_t row)
+{
+	const char *id = f->kind == SYS_FD_EVENTFD ? "eventfd_id" : "inode";
+
+	if (json) {
+		printf("%s{\"%s\":%llu,", row ? "," : "", id,
+		       (unsigned long long)f->ino);
+		if (f->kind == SYS_FD_MEMFD) {
+			printf("\"name\":");
+			sys_str(f->name ? f->name : "");
+			printf(",");
+		}
+		printf("\"uid\":%u,\"processes\":", f->uid);
+		sys_pids(f, n, NULL);
+		printf("}");
+		return;
+	}
+	if (!row)
+		printf("%-10s %-6s %-24s %s\n",
+		       f->kind == SYS_FD_EVENTFD ? "ID" : "INODE", "UID",
+		       "NAME", "PROCESSES");
+	printf("%-10llu %-6u ", (unsigned long long)f->ino, f->uid);
+	sys_str(f->kind == SYS_FD_MEMFD && f->name ? f->name : "-");
+	printf(" ");
+	sys_pids(f, n, NULL);
+	printf("\n");
+}
+
+int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all)
+{
+	const struct sys_fd *f = s->v, *end = s->v + s->n;
+	size_t n, rows = 0;
+
+	if (kind == SYS_FD_EVENTFD)
+		sys_section("eventfd", all ? "eventfds" :
+			    "eventfds held by more than one process");
+	else
+		sys_section("memfd", all ? "memfds" :
+			    "memfds held by more than one process");
+	for (; f < end; f += n) {
+		n = sys_fd_run(f, end);
+		if (f->kind == kind && (all || nr_procs(f, n) > 1))
+			print_object(f, n, rows++);
+	}
+	sys_section_end(rows);
+	return 0;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl sys [KIND...]: the stock IPC objects of the system as the caller
+ * may see them (System V, POSIX, pipes and FIFOs, Unix sockets, eventfds,
+ * memfds), a section per kind, or one JSON object.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kipcctl.h"
+#include "sys.h"
+
+static const char *const kind_names[SYS_NR_KINDS] = {
+	[SYS_MSG]	= "msg",
+	[SYS_SEM]	= "sem",
+	[SYS_SHM]	= "shm",
+	[SYS_MQUEUE]	= "mqueue",
+	[SYS_POSIX_SHM]	= "posix-shm",
+	[SYS_PIPES]	= "pipes",
+	[SYS_UNIX]	= "unix",
+	[SYS_EVENTFD]	= "eventfd",
+	[SYS_MEMFD]	= "memfd",
+};
+
+void sys_section(const char *json_name, const char *title)
+{
+	if (json)
+		printf(",\"%s\":[", json_name);
+	else
+		printf("\n== %s\n", title);
+}
+
+void sys_section_end(size_t rows)
+{
+	if (json)
+		printf("]");
+	else if (!rows)
+		printf("(none)\n");
+}
+
+void sys_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!json) {
+		for (; *p; p++)
+			putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+		return;
+	}
+	putchar('"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+void sys_pids(const struct sys_fd *f, size_t n,
+	      int (*keep)(const struct sys_fd *f))
+{
+	pid_t last = 0;
+	size_t i, shown = 0;
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < n; i++) {
+		if ((keep && !keep(&f[i])) || f[i].pid == last)
+			continue;
+		last = f[i].pid;
+		if (json) {
+			printf("%s{\"pid\":%d,\"comm\":", shown ? "," : "",
+			       (int)f[i].pid);
+			sys_str(f[i].comm);
+			putchar('}');
+		} else {
+			printf("%s%d(", shown ? "," : "", (int)f[i].pid);
+			sys_str(f[i].comm);
+			putchar(')');
+		}
+		shown++;
+	}
+	if (json)
+		putchar(']');
+	else if (!shown)
+		putchar('-');
+}
+
+/* The namespace @ns of the caller ("ipc:[4026531839]"), or "?". */
+static void print_ns(const char *ns, const char *json_name)
+{
+	char path[64], link[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		snprintf(link, sizeof(link), "?");
+	else
+		link[len] = '\0';
+	if (json) {
+		printf("%s\"%s\":", !strcmp(ns, "ipc") ? "" : ",", json_name);
+		sys_str(link);
+	} else {
+		printf("%s%s", !strcmp(ns, "ipc") ? "" : " ", link);
+	}
+}
+
+static void print_header(const struct sys_scan *s, int scanned)
+{
+	if (json)
+		printf("{");
+	else
+		printf("namespaces: ");
+	print_ns("ipc", "ipc_ns");
+	print_ns("net", "net_ns");
+	print_ns("pid", "pid_ns");
+	if (json) {
+		printf(",\"euid\":%u", (unsigned int)geteuid());
+		if (scanned)
+			printf(",\"processes_scanned\":%u,\"processes_unreadable\":%u",
+			       s->procs, s->denied);
+		return;
+	}
+	printf("\n");
+	if (!scanned)
+		return;
+	if (geteuid())
+		printf("processes: %u readable, %u not (not yours: run as root to see every process)\n",
+		       s->procs, s->denied);
+	else
+		printf("processes: %u readable, %u not\n", s->procs, s->denied);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kipcctl [-j] sys [--all] [--no-sock-diag] [KIND...]\n"
+		"  KIND: msg sem shm mqueue posix-shm pipes unix eventfd memfd\n"
+		"        (default: all of them)\n");
+}
+
+/* Options and kinds into @o; 0, or 2 on a usage error. */
+static int parse_args(int argc, char **argv, struct sys_opts *o)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "no-sock-diag", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, i, k, any = 0;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->all = 1;
+			break;
+		case 'N':
+			o->no_sock_diag = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		for (k = 0; k < SYS_NR_KINDS; k++)
+			if (!strcmp(argv[i], kind_names[k]))
+				break;
+		if (k == SYS_NR_KINDS) {
+			fprintf(stderr, "kipcctl: sys: unknown kind '%s'\n",
+				argv[i]);
+			return 2;
+		}
+		o->want[k] = 1;
+		any = 1;
+	}
+	if (!any)
+		for (k = 0; k < SYS_NR_KINDS; k++)
+			o->want[k] = 1;
+	return 0;
+}
+
+/* Keep the first error of the sections in @ret. */
+static void keep_error(int *ret, int err)
+{
+	if (err < 0 && !*ret)
+		*ret = err;
+}
+
+static int run_sections(const struct sys_opts *o, const struct sys_scan *s)
+{
+	int ret = 0, k;
+
+	for (k = SYS_MSG; k <= SYS_SHM; k++)
+		if (o->want[k])
+			keep_error(&ret, sys_sysv(k));
+	if (o->want[SYS_MQUEUE])
+		keep_error(&ret, sys_mqueue());
+	if (o->want[SYS_POSIX_SHM])
+		keep_error(&ret, sys_posix_shm(s));
+	if (o->want[SYS_PIPES])
+		keep_error(&ret, sys_pipes(s));
+	if (o->want[SYS_UNIX])
+		keep_error(&ret, sys_unix(s, o->no_sock_diag));
+	if (o->want[SYS_EVENTFD])
+		keep_error(&ret, sys_fd_objects(s, SYS_FD_EVENTFD, o->all));
+	if (o->want[SYS_MEMFD])
+		keep_error(&ret, sys_fd_objects(s, SYS_FD_MEMFD, o->all));
+	return ret;
+}
+
+int cmd_sys(int argc, char **argv)
+{
+	struct sys_scan s = { 0 };
+	struct sys_opts o;
+	int scan, ret;
+
+	if (parse_args(argc, argv, &o)) {
+		usage(stderr);
+		return 2;
+	}
+	scan = o.want[SYS_POSIX_SHM] || o.want[SYS_PIPES] ||
+	       o.want[SYS_UNIX] || o.want[SYS_EVENTFD] || o.want[SYS_MEMFD];
+	if (scan) {
+		ret = sys_scan_procs(&s, o.want[SYS_POSIX_SHM]);
+		if (ret < 0) {
+			fprintf(stderr, "kipcctl: sys: /proc: %s\n",
+				strerror(-ret));
+			return 1;
+		}
+	}
+	print_header(&s, scan);
+	ret = run_sections(&o, &s);
+	if (json)
+		printf("}\n");
+	sys_scan_free(&s);
+	if (ret < 0) {
+		fprintf(stderr, "kipcctl: sys: %s\n", strerror(-ret));
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipcctl sys: an inventory of the system's stock IPC objects. sys.c has
+ * the command and its output helpers; sys-sysv.c, sys-posix.c, sys-fds.c
+ * (the scan of /proc/PID/fd, fdinfo and maps) and sys-unix.c one kind each.
+ */
+#ifndef KIPCCTL_SYS_H
+#define KIPCCTL_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What a process holds, as the scan of /proc found it. */
+enum sys_fd_kind {
+	SYS_FD_PIPE,	/* "pipe:[INO]" */
+	SYS_FD_FIFO,	/* a named pipe (S_ISFIFO, a path) */
+	SYS_FD_SOCKET,	/* "socket:[INO]" */
+	SYS_FD_EVENTFD,	/* "anon_inode:[eventfd]", keyed by its eventfd-id */
+	SYS_FD_MEMFD,	/* "/memfd:NAME (deleted)" */
+	SYS_FD_SHM,	/* an open file under /dev/shm */
+	SYS_FD_SHM_MAP,	/* a mapping of a file under /dev/shm (fd is -1) */
+};
+
+struct sys_fd {
+	enum sys_fd_kind kind;
+	uint64_t dev;		/* 0 for pipes, sockets and eventfds */
+	uint64_t ino;		/* the inode, or the eventfd-id */
+	pid_t pid;
+	int fd;
+	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end */
+	uint32_t uid;		/* the file's owner (st_uid) */
+	char comm[17];
+	char *name;		/* FIFO path, memfd name; NULL otherwise */
+};
+
+struct sys_scan {
+	struct sys_fd *v;	/* sorted by kind, dev, ino, pid, fd */
+	size_t n, cap;
+	unsigned int procs;	/* processes whose fds were read */
+	unsigned int denied;	/* processes whose fds were not readable */
+};
+
+/* Which kinds of sys_scan_procs() and the output want. */
+enum sys_kind {
+	SYS_MSG, SYS_SEM, SYS_SHM, SYS_MQUEUE, SYS_POSIX_SHM, SYS_PIPES,
+	SYS_UNIX, SYS_EVENTFD, SYS_MEMFD, SYS_NR_KINDS,
+};
+
+struct sys_opts {
+	int want[SYS_NR_KINDS];
+	int all;		/* --all: unshared eventfds and memfds too */
+	int no_sock_diag;	/* --no-sock-diag: read /proc/net/unix */
+};
+
+/* sys-fds.c: scan /proc (maps too when @maps); 0 or -errno. */
+int sys_scan_procs(struct sys_scan *s, int maps);
+void sys_scan_free(struct sys_scan *s);
+/* The entries of one object: *@n of them from the returned one, or NULL. */
+const struct sys_fd *sys_scan_find(const struct sys_scan *s,
+				   enum sys_fd_kind kind, uint64_t dev,
+				   uint64_t ino, size_t *n);
+/* The length of the run of entries from @f (of @end) on the same object. */
+size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end);
+
+/* The sections; each prints a table or a JSON member, 0 or -errno. */
+int sys_sysv(enum sys_kind kind);
+int sys_mqueue(void);
+int sys_posix_shm(const struct sys_scan *s);
+int sys_pipes(const struct sys_scan *s);
+int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
+int sys_unix(const struct sys_scan *s, int no_sock_diag);
+
+/* sys.c: output helpers shared by the sections. */
+/* Start a section: a title (table) or "NAME":[ (JSON, comma as needed). */
+void sys_section(const char *json_name, const char *title);
+/* End it: "(none)" when @rows is 0 (table) or ] (JSON). */
+void sys_section_end(size_t rows);
+/* A string: JSON-escaped and quoted, or with control bytes as '?'. */
+void sys_str(const char *s);
+/*
+ * The processes among @f[0..n) that @keep (NULL: all) accepts, each once:
+ * "PID(COMM),..." or [{"pid":P,"comm":C},...]; "-" when none.
+ */
+void sys_pids(const struct sys_fd *f, size_t n,
+	      int (*keep)(const struct sys_fd *f));
+
+#endif /* KIPCCTL_SYS_H */

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# kipcctl sys host test: makes one object of each kind (SysV queue and
+# segment, POSIX queue and /dev/shm file, a pipe, a FIFO, an eventfd, a
+# socket pair), then checks that kipcctl sys shows each with the right
+# facts, as a table and as JSON. Prints TAP and a kselftest Totals line.
+# Usage: test-sys.sh [path/to/kipcctl]
+set -u
+
+KIPCCTL=${1:-build/bin/kipcctl}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kipcctl-sys-test.XXXXXX") || exit 1
+NAME=kipcctl-test-$$
+PIDS=()
+MSG_ID= SHM_ID= MQ_MADE=
+n=0 pass=0 fails=0 skips=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$MSG_ID" ] && ipcrm -q "$MSG_ID" 2>/dev/null
+	[ -n "$SHM_ID" ] && ipcrm -m "$SHM_ID" 2>/dev/null
+	[ -n "$MQ_MADE" ] && "$TMP/sys-helper" mq-unlink "/$NAME"
+	rm -f "/dev/shm/$NAME"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n sys: $*"; }
+not_ok() { n=$((n + 1)) fails=$((fails + 1)); echo "not ok $n sys: $*"; }
+skip() { n=$((n + 1)) skips=$((skips + 1)); echo "ok $n sys: $* # SKIP"; }
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# get FILE KEY: the value of "KEY VALUE" in the helper's FILE.
+get() { awk -v k="$2" '$1 == k { print $2 }' "$TMP/$1"; }
+
+# wait_for FILE: until the helper has written FILE (it closes stdout when
+# done), at most 5 s.
+wait_for() {
+	local i
+	for i in $(seq 50); do
+		grep -q '^pid \|^qsize ' "$TMP/$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# hold NAME ARGS...: start the helper in the background, output in NAME.
+hold() {
+	local out=$1
+	shift
+	"$TMP/sys-helper" "$@" >"$TMP/$out" &
+	PIDS+=($!)
+	wait_for "$out"
+}
+
+echo "TAP version 13"
+if ! cc -O2 -Wall -D_GNU_SOURCE -o "$TMP/sys-helper" \
+	"$HERE/test/sys-helper.c" -lrt; then
+	not_ok "build sys-helper"
+	echo "1..$n"
+	exit 1
+fi
+
+# The objects.
+"$TMP/sys-helper" msg >"$TMP/msg" || not_ok "helper: SysV queue"
+MSG_ID=$(get msg id)
+hold shm shm || not_ok "helper: SysV segment"
+SHM_ID=$(get shm id)
+"$TMP/sys-helper" mq "/$NAME" >"$TMP/mq" && MQ_MADE=1 ||
+	not_ok "helper: POSIX queue"
+hold map map "/$NAME" || not_ok "helper: /dev/shm file"
+hold eventfd eventfd || not_ok "helper: eventfd"
+PIDS+=("$(get eventfd child)")
+hold sock socketpair || not_ok "helper: socketpair"
+# A pipe with 5 bytes queued: the writer writes, the reader never reads.
+sh -c 'echo $$ >"$1/pw"; printf hello; exec sleep 30' sh "$TMP" |
+	sh -c 'echo $$ >"$1/pr"; exec sleep 30' sh "$TMP" &
+# A FIFO: each side's redirection blocks until the other opens.
+mkfifo "$TMP/fifo"
+sh -c 'echo $$ >"$1/fr"; exec sleep 30' sh "$TMP" <"$TMP/fifo" &
+sh -c 'echo $$ >"$1/fw"; exec sleep 30' sh "$TMP" >"$TMP/fifo" &
+for i in $(seq 50); do
+	[ -s "$TMP/pw" ] && [ -s "$TMP/pr" ] && [ -s "$TMP/fw" ] &&
+		[ -s "$TMP/fr" ] && break
+	sleep 0.1
+done
+for f in pw pr fw fr; do PIDS+=("$(cat "$TMP/$f" 2>/dev/null)"); done
+sleep 0.2	# the pipe's writer has written, the FIFO's sides exec'd
+
+"$KIPCCTL" sys >"$TMP/table" 2>"$TMP/err"
+check "table: exit 0" [ $? = 0 ]
+"$KIPCCTL" -j sys >"$TMP/json" 2>"$TMP/err"
+check "json: exit 0" [ $? = 0 ]
+valid() { python3 -m json.tool "$1" >/dev/null; }
+check "json: valid" valid "$TMP/json"
+"$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-proc" 2>"$TMP/err"
+check "json --no-sock-diag unix: exit 0" [ $? = 0 ]
+"$KIPCCTL" sys --no-sock-diag unix >"$TMP/table-proc" 2>"$TMP/err"
+# Without unix_diag (the kernel answers ENOENT): the fallback on its own.
+if cc -shared -fPIC -O2 -Wall -o "$TMP/no-unix-diag.so" \
+	"$HERE/test/no-unix-diag.c"; then
+	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" sys unix >"$TMP/table-fb" 2>"$TMP/err"
+	check "no unix_diag: the title says /proc/net/unix" \
+		grep -q '^== Unix sockets (from /proc/net/unix: unix_diag is not available' "$TMP/table-fb"
+	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" -j sys unix >"$TMP/json-fb" 2>"$TMP/err"
+	check "no unix_diag: json unix_source" \
+		grep -q '"unix_source":"/proc/net/unix"' "$TMP/json-fb"
+else
+	not_ok "build no-unix-diag.so"
+fi
+"$KIPCCTL" sys msg pipes >"$TMP/table-two" 2>"$TMP/err"
+check "two kinds: only their sections" \
+	[ "$(grep -c '^== ' "$TMP/table-two")" = 2 ]
+"$KIPCCTL" sys nosuchkind >/dev/null 2>&1
+check "unknown kind: exit 2" [ $? = 2 ]
+if [ "$(id -u)" = 0 ]; then queued=5; else queued=-; fi
+
+# section TITLE-PREFIX: the table's section that starts so.
+section() {
+	awk -v t="== $1" 'index($0, t) == 1 { on = 1; next }
+		/^== / { on = 0 } on' "$TMP/${2:-table}"
+}
+
+# The table.
+msg=$(get msg id) msgpid=$(get msg pid)
+check "table msg: qnum 2, cbytes 30, lspid $msgpid" [ "$(section 'System V message' |
+	awk -v id="$msg" '$2 == id { print $6, $7, $8 }')" = "30 2 $msgpid" ]
+shm=$(get shm id) shmpid=$(get shm pid)
+check "table shm: size 65536, nattch 1, cpid $shmpid" [ "$(section 'System V shared' |
+	awk -v id="$shm" '$2 == id { print $6, $7, $8 }')" = "65536 1 $shmpid" ]
+mappid=$(get map pid)
+check "table posix-shm: $NAME of 8192 B mapped by $mappid" [ "$(section 'POSIX shared' |
+	awk -v n="$NAME" '$1 == n { print $2, $5 }')" = "8192 $mappid(sys-helper)" ]
+pw=$(cat "$TMP/pw") pr=$(cat "$TMP/pr") fw=$(cat "$TMP/fw") fr=$(cat "$TMP/fr")
+check "table pipe: reader $pr, writer $pw, $queued queued" [ "$(section pipes |
+	awk -v r="$pr(sleep)" -v w="$pw(sleep)" '$1 == "pipe" && $4 == r && $5 == w { print $3 }')" = "$queued" ]
+check "table fifo: reader $fr, writer $fw, its path" [ "$(section pipes |
+	awk -v r="$fr(sleep)" -v w="$fw(sleep)" '$1 == "fifo" && $4 == r && $5 == w { print $6 }')" = "$TMP/fifo" ]
+evp=$(get eventfd pid) evc=$(get eventfd child)
+check "table eventfd: held by $evp and $evc" [ "$(section eventfds |
+	awk -v p="$evp(sys-helper),$evc(sys-helper)" '$3 == "-" && $4 == p' | wc -l)" = 1 ]
+s0=$(get sock inode0) s1=$(get sock inode1) sp=$(get sock pid)
+check "table unix: $s0 connected to $s1, held by $sp" [ "$(section Unix |
+	awk -v i="$s0" '$1 == i { print $3, $4, $8 }')" = "connected $s1 $sp(sys-helper)" ]
+check "table unix (/proc/net/unix): $s1 held by $sp" [ "$(section Unix table-proc |
+	awk -v i="$s1" '$1 == i { print $2, $3, $4, $8 }')" = "stream connected - $sp(sys-helper)" ]
+check "table: namespaces" grep -qxF "namespaces: $(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/pid)" "$TMP/table"
+
+# POSIX queues: shown where mqueue is mounted; in a mount namespace of
+# our own when it is not (root only), the host's mounts untouched.
+if grep -q ' - mqueue ' /proc/self/mountinfo; then
+	"$KIPCCTL" sys mqueue >"$TMP/table-mq"
+elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	mkdir "$TMP/mqfs"
+	unshare -m sh -c 'mount -t mqueue none "$1" && "$2" sys mqueue' sh \
+		"$TMP/mqfs" "$KIPCCTL" >"$TMP/table-mq"
+else
+	: >"$TMP/table-mq"
+fi
+if [ -s "$TMP/table-mq" ]; then
+	check "table mqueue: /$NAME with 17 bytes" [ "$(section 'POSIX message' table-mq |
+		awk -v n="/$NAME" '$1 == n { print $5 }')" = 17 ]
+else
+	skip "table mqueue: mqueue not mounted and no root to mount it privately"
+fi
+
+# The JSON.
+out=$(python3 - "$TMP/json" "$TMP/json-proc" <<PY
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = json.load(open(sys.argv[2]))
+n = $n
+def check(what, cond):
+    global n
+    n += 1
+    print(("ok" if cond else "not ok") + " %d sys: json %s" % (n, what))
+def pids(l):
+    return sorted(x["pid"] for x in l)
+for k in ("ipc_ns", "net_ns", "pid_ns", "sysv_msg", "sysv_sem", "sysv_shm",
+          "mqueue_mount", "posix_mqueue", "posix_shm", "pipes", "unix", "unix_source",
+          "eventfd", "memfd"):
+    check("has " + k, k in d)
+check("ipc_ns", d.get("ipc_ns") == "$(readlink /proc/self/ns/ipc)")
+m = [x for x in d["sysv_msg"] if x["id"] == $msg]
+check("msg: qnum 2, cbytes 30, lspid", len(m) == 1 and m[0]["qnum"] == 2
+      and m[0]["cbytes"] == 30 and m[0]["lspid"] == $msgpid
+      and m[0]["perms"] == "0600")
+s = [x for x in d["sysv_shm"] if x["id"] == $shm]
+check("shm: nattch 1, cpid, size", len(s) == 1 and s[0]["nattch"] == 1
+      and s[0]["cpid"] == $shmpid and s[0]["size"] == 65536)
+s = [x for x in d["posix_shm"] if x["name"] == "$NAME"]
+check("posix-shm: mapped by the helper, open by none", len(s) == 1
+      and pids(s[0]["mapped_by"]) == [$mappid] and s[0]["open_by"] == []
+      and s[0]["size"] == 8192)
+q = "$queued"
+pp = [x for x in d["pipes"] if x["type"] == "pipe"
+      and pids(x["readers"]) == [$pr] and pids(x["writers"]) == [$pw]]
+check("pipe: one reader, one writer, queued",
+      len(pp) == 1 and pp[0]["queued_bytes"] == (5 if q == "5" else None))
+f = [x for x in d["pipes"] if x["type"] == "fifo" and x["path"] == "$TMP/fifo"]
+check("fifo: reader and writer", len(f) == 1
+      and pids(f[0]["readers"]) == [$fr] and pids(f[0]["writers"]) == [$fw])
+e = [x for x in d["eventfd"] if pids(x["processes"]) == sorted([$evp, $evc])]
+check("eventfd: parent and child", len(e) == 1)
+u = {x["inode"]: x for x in d["unix"]}
+a = u.get($s0)
+check("unix: source", d["unix_source"] in ("sock_diag", "/proc/net/unix"))
+check("unix: pair, held by the helper", a is not None
+      and a["type"] == "stream" and pids(a["processes"]) == [$sp]
+      and (d["unix_source"] != "sock_diag" or
+           (a["peer"] == $s1 and a["rqueue"] == 0)))
+b = {x["inode"]: x for x in p["unix"]}.get($s1)
+check("unix from /proc/net/unix: held by the helper, no peer",
+      p["unix_source"] == "/proc/net/unix" and b is not None
+      and pids(b["processes"]) == [$sp] and b["peer"] is None
+      and b["uid"] == $(id -u))
+PY
+)
+rc=$?
+[ -n "$out" ] && echo "$out"
+n=$((n + $(grep -c '^\(not \)\?ok ' <<<"$out")))
+pass=$((pass + $(grep -c '^ok ' <<<"$out")))
+fails=$((fails + $(grep -c '^not ok ' <<<"$out")))
+[ $rc = 0 ] || not_ok "json checks ran (python3 exit $rc)"
+
+echo "1..$n"
+echo "# Totals: pass:$pass fail:$fails xfail:0 xpass:0 skip:$skips error:0"
+[ $fails = 0 ]

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sys-helper: makes the IPC objects test-sys.sh expects kipcctl sys to
+ * find, writes what it made as "KEY VALUE" lines to stdout (then closes
+ * it), and for the kinds that need a holder waits to be killed.
+ *   msg                 a SysV queue with 2 messages (10 and 20 bytes)
+ *   shm                 a 64 KiB SysV segment, attached
+ *   mq NAME             a POSIX queue with one 17-byte message
+ *   mq-unlink NAME      remove it
+ *   map NAME            /dev/shm/NAME of 8 KiB, mapped (its fd closed)
+ *   eventfd             an eventfd held by this process and a child
+ *   socketpair          a Unix stream socket pair
+ */
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+static void done(void)
+{
+	fflush(stdout);
+	fclose(stdout);
+}
+
+static void hold(void)
+{
+	done();
+	for (;;)
+		pause();
+}
+
+static int make_msg(void)
+{
+	struct { long type; char text[20]; } m = { .type = 1 };
+	int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+
+	if (id < 0 || msgsnd(id, &m, 10, 0) || msgsnd(id, &m, 20, 0))
+		return 1;
+	printf("id %d\npid %d\n", id, (int)getpid());
+	done();
+	return 0;
+}
+
+static int make_shm(void)
+{
+	int id = shmget(IPC_PRIVATE, 65536, IPC_CREAT | 0600);
+
+	if (id < 0 || shmat(id, NULL, 0) == (void *)-1)
+		return 1;
+	printf("id %d\npid %d\n", id, (int)getpid());
+	hold();
+	return 0;
+}
+
+static int make_mq(const char *name)
+{
+	struct mq_attr a = { .mq_maxmsg = 4, .mq_msgsize = 64 };
+	mqd_t q = mq_open(name, O_CREAT | O_EXCL | O_WRONLY, 0600, &a);
+
+	if (q == (mqd_t)-1 || mq_send(q, "seventeen bytes!!", 17, 0))
+		return 1;
+	mq_close(q);
+	printf("qsize 17\n");
+	done();
+	return 0;
+}
+
+static int make_map(const char *name)
+{
+	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+
+	if (fd < 0 || ftruncate(fd, 8192) ||
+	    mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) ==
+	    MAP_FAILED)
+		return 1;
+	close(fd);
+	printf("pid %d\nsize 8192\n", (int)getpid());
+	hold();
+	return 0;
+}
+
+static int make_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	pid_t child;
+
+	if (fd < 0)
+		return 1;
+	child = fork();
+	if (child < 0)
+		return 1;
+	if (!child) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	printf("pid %d\nchild %d\n", (int)getpid(), (int)child);
+	hold();
+	return 0;
+}
+
+static int make_socketpair(void)
+{
+	struct stat a, b;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || fstat(sv[0], &a) ||
+	    fstat(sv[1], &b))
+		return 1;
+	printf("pid %d\ninode0 %llu\ninode1 %llu\n", (int)getpid(),
+	       (unsigned long long)a.st_ino, (unsigned long long)b.st_ino);
+	hold();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "msg"))
+		return make_msg();
+	if (argc == 2 && !strcmp(argv[1], "shm"))
+		return make_shm();
+	if (argc == 3 && !strcmp(argv[1], "mq"))
+		return make_mq(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "mq-unlink"))
+		return mq_unlink(argv[2]) ? 1 : 0;
+	if (argc == 3 && !strcmp(argv[1], "map"))
+		return make_map(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "eventfd"))
+		return make_eventfd();
+	if (argc == 2 && !strcmp(argv[1], "socketpair"))
+		return make_socketpair();
+	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair\n");
+	return 2;
+}
