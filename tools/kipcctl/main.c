@@ -36,7 +36,9 @@ static void usage(FILE *f)
 		"  sys [--all] [--no-sock-diag] [KIND...]\n"
 		"                                the system's stock IPC objects: msg sem\n"
 		"                                shm mqueue posix-shm pipes unix eventfd\n"
-		"                                memfd (default: all)\n");
+		"                                memfd (default: all)\n"
+		"  sys graph [--dot]             processes and the IPC objects between\n"
+		"                                them: table, JSON (-j) or Graphviz DOT\n");
 }
 
 static const struct {

@@ -374,3 +374,37 @@ int sys_unix(const struct sys_scan *s, int no_sock_diag)
 	free_list(&l);
 	return ret;
 }
+
+/**
+ * sys_unix_peer() - the peer of each connected Unix socket, from sock_diag
+ * @inos: out: malloc()ed pairs { ino, peer } (*@n of them)
+ * @n: out
+ *
+ * For kipcctl sys graph, which joins the two ends of a connection.
+ * Return: 0, or -errno (unix_diag absent: -ENOENT or -EOPNOTSUPP).
+ */
+int sys_unix_peers(uint64_t (**inos)[2], size_t *n)
+{
+	struct unix_list l = { 0 };
+	size_t i, k = 0;
+	int ret;
+
+	*inos = NULL;
+	*n = 0;
+	ret = read_diag(&l);
+	if (!ret && l.n) {
+		*inos = malloc(l.n * sizeof(**inos));
+		if (!*inos)
+			ret = -ENOMEM;
+	}
+	for (i = 0; !ret && i < l.n; i++) {
+		if (!l.v[i].peer)
+			continue;
+		(*inos)[k][0] = l.v[i].ino;
+		(*inos)[k][1] = l.v[i].peer;
+		k++;
+	}
+	*n = k;
+	free_list(&l);
+	return ret;
+}

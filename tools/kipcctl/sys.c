@@ -143,6 +143,7 @@ static void print_header(const struct sys_scan *s, int scanned)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kipcctl [-j] sys [--all] [--no-sock-diag] [KIND...]\n"
+		"       kipcctl [-j] sys graph [--dot]\n"
 		"  KIND: msg sem shm mqueue posix-shm pipes unix eventfd memfd\n"
 		"        (default: all of them)\n");
 }
@@ -224,6 +225,8 @@ int cmd_sys(int argc, char **argv)
 	struct sys_opts o;
 	int scan, ret;
 
+	if (argc > 1 && !strcmp(argv[1], "graph"))
+		return sys_graph(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o)) {
 		usage(stderr);
 		return 2;

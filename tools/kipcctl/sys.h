@@ -70,6 +70,10 @@ int sys_posix_shm(const struct sys_scan *s);
 int sys_pipes(const struct sys_scan *s);
 int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
 int sys_unix(const struct sys_scan *s, int no_sock_diag);
+/* sys-unix.c: { ino, peer } of each connected Unix socket; 0 or -errno. */
+int sys_unix_peers(uint64_t (**inos)[2], size_t *n);
+/* sys-graph.c: kipcctl sys graph [--dot]. */
+int sys_graph(int argc, char **argv);
 
 /* sys.c: output helpers shared by the sections. */
 /* Start a section: a title (table) or "NAME":[ (JSON, comma as needed). */

@@ -230,6 +230,36 @@ pass=$((pass + $(grep -c '^ok ' <<<"$out")))
 fails=$((fails + $(grep -c '^not ok ' <<<"$out")))
 [ $rc = 0 ] || not_ok "json checks ran (python3 exit $rc)"
 
+# The graph: the pipe's writer points at it, it points at its reader; the
+# socket pair is one connection node held by the helper (with sock_diag).
+"$KIPCCTL" sys graph >"$TMP/graph" 2>"$TMP/err"
+pino=$(awk -v w="$pw" '$1 == w && $3 == "writes" && $4 ~ /^pipe:/ { print $4 }' "$TMP/graph" |
+       while read -r o; do grep -q "^$pr .* reads *$o$" "$TMP/graph" && echo "$o"; done | head -1)
+check "graph: $pw writes the pipe $pr reads (${pino:-none})" [ -n "$pino" ]
+"$KIPCCTL" sys graph --dot >"$TMP/graph.dot" 2>"$TMP/err"
+check "graph --dot: $pw -> $pino -> $pr" grep -q "\"p$pw\" -> \"$pino\"" "$TMP/graph.dot"
+check "graph --dot: the reader's edge" grep -q "\"$pino\" -> \"p$pr\"" "$TMP/graph.dot"
+if command -v dot >/dev/null; then
+	check "graph --dot renders with graphviz (dot -Tsvg)" \
+		sh -c "dot -Tsvg '$TMP/graph.dot' >'$TMP/graph.svg' && grep -q '$pino' '$TMP/graph.svg'"
+else
+	skip "graph --dot renders with graphviz: dot is not installed"
+fi
+"$KIPCCTL" -j sys graph >"$TMP/graph.json" 2>"$TMP/err"
+check "graph -j: valid JSON with the pipe's two edges" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = {(x["pid"], x["how"]) for x in d["edges"] if x["object"] == sys.argv[2]}
+sys.exit(not ({(int(sys.argv[3]), "writes"), (int(sys.argv[4]), "reads")} <= e))
+' "$TMP/graph.json" "$pino" "$pw" "$pr"
+if grep -q '"unix_source":"sock_diag"' "$TMP"/*.json 2>/dev/null ||
+   "$KIPCCTL" -j sys unix 2>/dev/null | grep -q '"unix_source":"sock_diag"'; then
+	check "graph: the socket pair is one connection node" \
+		[ "$(awk -v p="$sp" '$1 == p && $4 ~ /^unix:/ { print $4 }' "$TMP/graph" | sort -u | wc -l)" = 1 ]
+else
+	skip "graph: socket pairs joined: no sock_diag here"
+fi
+
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fails xfail:0 xpass:0 skip:$skips error:0"
 [ $fails = 0 ]

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl sys graph: who talks to whom. The processes and the IPC objects
+ * they hold (pipes, FIFOs, Unix socket connections, eventfds, memfds,
+ * /dev/shm files), from the scan of /proc, as edges: a writer points at a
+ * pipe and the pipe at its reader (the way the data flows); the two ends
+ * of a connected Unix socket pair are one connection node (sock_diag
+ * gives the peers); other objects are joined to their holders without a
+ * direction. As a table, JSON (-j) or Graphviz DOT (--dot:
+ * kipcctl sys graph --dot | dot -Tsvg > ipc.svg).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kipcctl.h"
+#include "sys.h"
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_DOT };
+
+static const char *const kind_name[] = {
+	[SYS_FD_PIPE] = "pipe", [SYS_FD_FIFO] = "fifo",
+	[SYS_FD_SOCKET] = "unix", [SYS_FD_EVENTFD] = "eventfd",
+	[SYS_FD_MEMFD] = "memfd", [SYS_FD_SHM] = "shm",
+	[SYS_FD_SHM_MAP] = "shm",
+};
+
+/* A socket's node: the smaller inode of its connection, or its own. */
+static uint64_t sock_node(uint64_t ino, uint64_t (*peers)[2], size_t np)
+{
+	size_t i;
+
+	for (i = 0; i < np; i++)
+		if (peers[i][0] == ino)
+			return peers[i][1] < ino ? peers[i][1] : ino;
+	return ino;
+}
+
+static void node_id(char *buf, size_t len, const struct sys_fd *f,
+		    uint64_t (*peers)[2], size_t np)
+{
+	uint64_t ino = f->kind == SYS_FD_SOCKET ?
+		       sock_node(f->ino, peers, np) : f->ino;
+
+	snprintf(buf, len, "%s:%llu", kind_name[f->kind],
+		 (unsigned long long)ino);
+}
+
+/* One edge between process @f->pid and object @obj, in @fmt. */
+static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
+		 int *first)
+{
+	int w = (f->flags & O_ACCMODE) != O_RDONLY;
+	int r = (f->flags & O_ACCMODE) != O_WRONLY;
+	int flow = f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO;
+	const char *how = f->kind == SYS_FD_SHM_MAP ? "maps" :
+			  !flow ? "holds" : w && r ? "reads+writes" :
+			  w ? "writes" : "reads";
+
+	switch (fmt) {
+	case FMT_JSON:
+		printf("%s{\"pid\":%d,\"object\":\"%s\",\"how\":\"%s\"}",
+		       *first ? "" : ",", (int)f->pid, obj, how);
+		break;
+	case FMT_DOT:
+		if (flow && w)
+			printf("  \"p%d\" -> \"%s\";\n", (int)f->pid, obj);
+		if (flow && r)
+			printf("  \"%s\" -> \"p%d\";\n", obj, (int)f->pid);
+		if (!flow)
+			printf("  \"p%d\" -> \"%s\" [dir=none%s];\n",
+			       (int)f->pid, obj,
+			       f->kind == SYS_FD_SHM_MAP ? ", style=dashed" : "");
+		break;
+	default:
+		printf("%-8d %-16s %-13s %s\n", (int)f->pid, f->comm, how, obj);
+	}
+	*first = 0;
+}
+
+/* The processes, once each, as DOT nodes or JSON objects. */
+static void processes(enum fmt fmt, const struct sys_scan *s)
+{
+	size_t i, j;
+	int first = 1;
+
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; j < i; j++)
+			if (s->v[j].pid == s->v[i].pid)
+				break;
+		if (j < i)
+			continue;
+		if (fmt == FMT_DOT) {
+			printf("  \"p%d\" [shape=box, label=\"%d\\n", (int)s->v[i].pid,
+			       (int)s->v[i].pid);
+			sys_str(s->v[i].comm);
+			printf("\"];\n");
+		} else {
+			printf("%s{\"pid\":%d,\"comm\":", first ? "" : ",",
+			       (int)s->v[i].pid);
+			sys_str(s->v[i].comm);
+			printf("}");
+			first = 0;
+		}
+	}
+}
+
+int sys_graph(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dot", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum fmt fmt = json ? FMT_JSON : FMT_TABLE;
+	uint64_t (*peers)[2] = NULL;
+	struct sys_scan s = { 0 };
+	char obj[64];
+	size_t np = 0, i;
+	int c, ret, first = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'd') {
+			fprintf(stderr, "usage: kipcctl [-j] sys graph [--dot]\n");
+			return 2;
+		}
+		fmt = FMT_DOT;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: kipcctl [-j] sys graph [--dot]\n");
+		return 2;
+	}
+	ret = sys_scan_procs(&s, 1);
+	if (ret < 0) {
+		fprintf(stderr, "kipcctl: sys graph: /proc: %s\n", strerror(-ret));
+		return 1;
+	}
+	/* Without unix_diag each socket stays a node of its own. */
+	if (sys_unix_peers(&peers, &np))
+		np = 0;
+
+	if (fmt == FMT_DOT) {
+		printf("digraph ipc {\n  rankdir=LR;\n  node [fontsize=10];\n");
+		processes(fmt, &s);
+	} else if (fmt == FMT_JSON) {
+		printf("{\"processes\":[");
+		processes(fmt, &s);
+		printf("],\"edges\":[");
+	} else {
+		printf("%-8s %-16s %-13s %s\n", "PID", "COMM", "HOW", "OBJECT");
+	}
+	for (i = 0; i < s.n; i++) {
+		node_id(obj, sizeof(obj), &s.v[i], peers, np);
+		if (fmt == FMT_DOT && (!i || s.v[i].kind != s.v[i - 1].kind ||
+				       s.v[i].ino != s.v[i - 1].ino ||
+				       s.v[i].dev != s.v[i - 1].dev))
+			printf("  \"%s\" [shape=ellipse];\n", obj);
+		edge(fmt, &s.v[i], obj, &first);
+	}
+	if (fmt == FMT_DOT)
+		printf("}\n");
+	else if (fmt == FMT_JSON)
+		printf("]}\n");
+	free(peers);
+	sys_scan_free(&s);
+	return 0;
+}
