@@ -38,7 +38,9 @@ static void usage(FILE *f)
 		"                                shm mqueue posix-shm pipes unix eventfd\n"
 		"                                memfd (default: all)\n"
 		"  sys graph [--dot]             processes and the IPC objects between\n"
-		"                                them: table, JSON (-j) or Graphviz DOT\n");
+		"                                them: table, JSON (-j) or Graphviz DOT\n"
+		"  sys check                     what is wrong (orphans, full queues and\n"
+		"                                pipes, limits); exit 3 when found\n");
 }
 
 static const struct {

@@ -26,7 +26,8 @@ static int is_writer(const struct sys_fd *f)
 }
 
 /*
- * The bytes queued in the pipe of @f[0..n), or -1 when unknown. Only for
+ * The bytes queued in the pipe of @f[0..n), or -1 when unknown (and its
+ * capacity in *@size, when @size is not NULL). Only for
  * root, and only when processes already hold both ends. Reopening
  * /proc/PID/fd/N for reading makes a reader of our own for a moment; with
  * a reader already there, its open wakes no writer waiting in a FIFO's
@@ -34,7 +35,7 @@ static int is_writer(const struct sys_fd *f)
  * without a holder, the one case where pipe_release() wakes the pipe's
  * sleepers and sends SIGIO (current kernels; kipcctl(8)).
  */
-static long long pipe_queued(const struct sys_fd *f, size_t n)
+long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 {
 	const struct sys_fd *reader = NULL;
 	char path[64];
@@ -57,6 +58,8 @@ static long long pipe_queued(const struct sys_fd *f, size_t n)
 		return -1;
 	if (ioctl(fd, FIONREAD, &bytes))
 		bytes = -1;
+	if (size)
+		*size = fcntl(fd, F_GETPIPE_SZ);
 	close(fd);
 	return bytes;
 }
@@ -64,7 +67,7 @@ static long long pipe_queued(const struct sys_fd *f, size_t n)
 static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
 {
 	const char *type = f->kind == SYS_FD_PIPE ? "pipe" : "fifo";
-	long long queued = pipe_queued(f, n);
+	long long queued = sys_pipe_queued(f, n, NULL);
 
 	if (json) {
 		printf("%s{\"type\":\"%s\",\"inode\":%llu,\"path\":",

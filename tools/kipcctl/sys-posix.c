@@ -21,7 +21,7 @@
 #define SHM_PATH	"/dev/shm"
 
 /* Where the mqueue file system is mounted: 0, or -ENOENT when nowhere. */
-static int mqueue_mount(char *dir, size_t size)
+int sys_mqueue_mount(char *dir, size_t size)
 {
 	char line[PATH_MAX + 256], mnt[PATH_MAX], fstype[64];
 	const char *sep;
@@ -117,7 +117,7 @@ int sys_mqueue(void)
 	DIR *mq;
 	int ret;
 
-	ret = mqueue_mount(dir, sizeof(dir));
+	ret = sys_mqueue_mount(dir, sizeof(dir));
 	if (json) {
 		printf(",\"mqueue_mount\":");
 		if (ret)

@@ -114,36 +114,86 @@ static void print_row(const struct sysv_kind *k, const struct cols *c,
 	printf("\n");
 }
 
-int sys_sysv(enum sys_kind kind)
+/*
+ * Each row of /proc/sysvipc/@file, with the header's column names, to
+ * @cb (which stops the walk by returning non-zero). 0 or -errno.
+ */
+static int sysv_read(const char *file, int (*cb)(const struct cols *c,
+						 void *arg), void *arg)
 {
-	const struct sysv_kind *k = &sysv_kinds[kind];
 	char line[512];
 	struct cols c;
-	size_t rows = 0;
 	int ret = 0;
 	FILE *f;
 
-	sys_section(k->json_name, k->title);
-	f = fopen(k->file, "re");
-	if (!f) {
-		ret = -errno;
-		fprintf(stderr, "kipcctl: sys: %s: %s\n", k->file,
-			strerror(errno));
-		sys_section_end(rows);
-		return ret;
-	}
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
-		sys_section_end(rows);
 		return -EIO;
 	}
 	c.n = split(line, c.name);
-	while (fgets(line, sizeof(line), f)) {
-		if (split(line, c.val) < c.n)
-			continue;
-		print_row(k, &c, rows++);
-	}
+	while (!ret && fgets(line, sizeof(line), f))
+		if (split(line, c.val) >= c.n)
+			ret = cb(&c, arg);
 	fclose(f);
-	sys_section_end(rows);
+	return ret < 0 ? ret : 0;
+}
+
+struct print_state {
+	const struct sysv_kind *k;
+	size_t rows;
+};
+
+static int print_cb(const struct cols *c, void *arg)
+{
+	struct print_state *ps = arg;
+
+	print_row(ps->k, c, ps->rows++);
+	return 0;
+}
+
+int sys_sysv(enum sys_kind kind)
+{
+	struct print_state ps = { .k = &sysv_kinds[kind] };
+	int ret;
+
+	sys_section(ps.k->json_name, ps.k->title);
+	ret = sysv_read(ps.k->file, print_cb, &ps);
+	if (ret)
+		fprintf(stderr, "kipcctl: sys: %s: %s\n", ps.k->file,
+			strerror(-ret));
+	sys_section_end(ps.rows);
 	return ret;
+}
+
+struct each_state {
+	int (*cb)(const struct sys_sysv_row *r, void *arg);
+	void *arg;
+};
+
+static int each_cb(const struct cols *c, void *arg)
+{
+	struct each_state *es = arg;
+	struct sys_sysv_row r = {
+		.key = col_signed(c, "key"),
+		.uid = col(c, "uid", 10),
+		.cbytes = col(c, "cbytes", 10), .qnum = col(c, "qnum", 10),
+		.size = col(c, "size", 10), .nattch = col(c, "nattch", 10),
+		.lspid = col(c, "lspid", 10), .lrpid = col(c, "lrpid", 10),
+		.cpid = col(c, "cpid", 10), .lpid = col(c, "lpid", 10),
+	};
+
+	r.id = col_signed(c, "msqid") + col_signed(c, "semid") +
+	       col_signed(c, "shmid");
+	return es->cb(&r, es->arg);
+}
+
+int sys_sysv_each(enum sys_kind kind,
+		  int (*cb)(const struct sys_sysv_row *r, void *arg), void *arg)
+{
+	struct each_state es = { cb, arg };
+
+	return sysv_read(sysv_kinds[kind].file, each_cb, &es);
 }

@@ -144,6 +144,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: kipcctl [-j] sys [--all] [--no-sock-diag] [KIND...]\n"
 		"       kipcctl [-j] sys graph [--dot]\n"
+		"       kipcctl [-j] sys check\n"
 		"  KIND: msg sem shm mqueue posix-shm pipes unix eventfd memfd\n"
 		"        (default: all of them)\n");
 }
@@ -227,6 +228,8 @@ int cmd_sys(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "graph"))
 		return sys_graph(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return sys_check(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o)) {
 		usage(stderr);
 		return 2;

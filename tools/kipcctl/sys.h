@@ -63,11 +63,31 @@ const struct sys_fd *sys_scan_find(const struct sys_scan *s,
 /* The length of the run of entries from @f (of @end) on the same object. */
 size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end);
 
+/* One object of /proc/sysvipc/{msg,sem,shm}; fields of other kinds are 0. */
+struct sys_sysv_row {
+	long long key, id;
+	uint32_t uid;
+	uint64_t cbytes, qnum;		/* msg */
+	uint64_t size, nattch;		/* shm */
+	int lspid, lrpid;		/* msg: last send and receive */
+	int cpid, lpid;			/* shm: creator, last attach/detach */
+};
+
+/* sys-sysv.c: each object of @kind to @cb (non-zero stops); 0 or -errno. */
+int sys_sysv_each(enum sys_kind kind,
+		  int (*cb)(const struct sys_sysv_row *r, void *arg), void *arg);
+
 /* The sections; each prints a table or a JSON member, 0 or -errno. */
 int sys_sysv(enum sys_kind kind);
 int sys_mqueue(void);
+/* sys-posix.c: where the mqueue file system is mounted; 0 or -ENOENT. */
+int sys_mqueue_mount(char *dir, size_t size);
+/* sys-check.c: kipcctl sys check. */
+int sys_check(int argc, char **argv);
 int sys_posix_shm(const struct sys_scan *s);
 int sys_pipes(const struct sys_scan *s);
+/* sys-pipes.c: bytes queued in a pipe (root), its capacity in *@size; or -1. */
+long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size);
 int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
 int sys_unix(const struct sys_scan *s, int no_sock_diag);
 /* sys-unix.c: { ino, peer } of each connected Unix socket; 0 or -errno. */

@@ -21,6 +21,9 @@ cleanup() {
 	wait 2>/dev/null
 	[ -n "$MSG_ID" ] && ipcrm -q "$MSG_ID" 2>/dev/null
 	[ -n "$SHM_ID" ] && ipcrm -m "$SHM_ID" 2>/dev/null
+	[ -n "$ORPHAN_ID" ] && ipcrm -m "$ORPHAN_ID" 2>/dev/null
+	[ -n "$FULL_MSG_ID" ] && ipcrm -q "$FULL_MSG_ID" 2>/dev/null
+	[ -n "$FULL_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-full"
 	[ -n "$MQ_MADE" ] && "$TMP/sys-helper" mq-unlink "/$NAME"
 	rm -f "/dev/shm/$NAME"
 	rm -rf "$TMP"
@@ -259,6 +262,48 @@ if grep -q '"unix_source":"sock_diag"' "$TMP"/*.json 2>/dev/null ||
 else
 	skip "graph: socket pairs joined: no sock_diag here"
 fi
+
+# sys check: planted problems are reported, the healthy objects are not.
+"$TMP/sys-helper" orphan-shm >"$TMP/orphan" && ORPHAN_ID=$(get orphan id)
+"$TMP/sys-helper" full-msg >"$TMP/fullmsg" && FULL_MSG_ID=$(get fullmsg id)
+"$TMP/sys-helper" full-mq "/$NAME-full" >"$TMP/fullmq" && FULL_MQ=1
+yes 2>/dev/null | sleep 30 &		# yes fills the pipe and blocks
+PIDS+=($!)
+sleep 0.5
+run_check() { # OUT: kipcctl sys check, in a private mqueue mount as root
+	if grep -q ' - mqueue ' /proc/self/mountinfo; then
+		"$KIPCCTL" "$@" sys check
+	elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+		mkdir -p "$TMP/mqcheck"
+		unshare -m sh -c 'mount -t mqueue none "$1" && shift && exec "$@" sys check' \
+			sh "$TMP/mqcheck" "$KIPCCTL" "$@"
+	else
+		"$KIPCCTL" "$@" sys check
+	fi
+}
+run_check >"$TMP/check" 2>"$TMP/err"
+rc=$?
+check "check: exit 3 when problems are found (got $rc)" [ $rc = 3 ]
+check "check: the orphaned segment $ORPHAN_ID" grep -q "^warning sysv-shm:$ORPHAN_ID: .*creator .* is gone" "$TMP/check"
+check "check: the full queue $FULL_MSG_ID" grep -q "^error   sysv-msg:$FULL_MSG_ID.*: full: .* of 64 bytes" "$TMP/check"
+if [ "$(id -u)" = 0 ]; then
+	check "check: the full POSIX queue /$NAME-full" grep -q "^error   /$NAME-full: full: 2 of 2 messages" "$TMP/check"
+	check "check: the full pipe with its blocked writer" grep -q "^warning pipe:.*: full: .* bytes queued; its writers block" "$TMP/check"
+	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
+else
+	skip "check: the full POSIX queue and the full pipe need root"
+fi
+check "check: not the attached segment $SHM_ID" [ -z "$(grep "sysv-shm:$SHM_ID:" "$TMP/check")" ]
+check "check: not the POSIX queue with one message" [ -z "$(grep "^[a-z]* */$NAME:" "$TMP/check")" ]
+check "check: a remedy for each finding" [ "$(grep -c '^        remedy: ' "$TMP/check")" -ge 3 ]
+run_check -j >"$TMP/check.json" 2>"$TMP/err"
+check "check -j: valid JSON, the same findings" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+objs = {f["object"] for f in d["findings"]}
+sys.exit(not (d["count"] == len(d["findings"]) and
+              "sysv-shm:" + sys.argv[2] in objs and "sysv-msg:" + sys.argv[3] in objs))
+' "$TMP/check.json" "$ORPHAN_ID" "$FULL_MSG_ID"
 
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fails xfail:0 xpass:0 skip:$skips error:0"

@@ -10,6 +10,10 @@
  *   map NAME            /dev/shm/NAME of 8 KiB, mapped (its fd closed)
  *   eventfd             an eventfd held by this process and a child
  *   socketpair          a Unix stream socket pair
+ * and the problems kipcctl sys check must find (the helper then exits):
+ *   orphan-shm          a SysV segment nobody attaches, its creator gone
+ *   full-msg            a SysV queue filled to its qbytes (lowered to 64)
+ *   full-mq NAME        a POSIX queue filled to its maxmsg (2)
  */
 #include <fcntl.h>
 #include <mqueue.h>
@@ -124,8 +128,56 @@ static int make_socketpair(void)
 	return 0;
 }
 
+static int make_orphan_shm(void)
+{
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+
+	if (id < 0)
+		return 1;
+	printf("id %d\n", id);
+	done();
+	return 0;
+}
+
+static int make_full_msg(void)
+{
+	struct { long type; char text[16]; } m = { .type = 1 };
+	int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	struct msqid_ds ds;
+
+	if (id < 0 || msgctl(id, IPC_STAT, &ds))
+		return 1;
+	ds.msg_qbytes = 64;
+	if (msgctl(id, IPC_SET, &ds))
+		return 1;
+	while (!msgsnd(id, &m, sizeof(m.text), IPC_NOWAIT))
+		;
+	printf("id %d\n", id);
+	done();
+	return 0;
+}
+
+static int make_full_mq(const char *name)
+{
+	struct mq_attr a = { .mq_maxmsg = 2, .mq_msgsize = 16 };
+	mqd_t q = mq_open(name, O_CREAT | O_EXCL | O_WRONLY, 0600, &a);
+
+	if (q == (mqd_t)-1 || mq_send(q, "a", 1, 0) || mq_send(q, "b", 1, 0))
+		return 1;
+	mq_close(q);
+	printf("name %s\n", name);
+	done();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "orphan-shm"))
+		return make_orphan_shm();
+	if (argc == 2 && !strcmp(argv[1], "full-msg"))
+		return make_full_msg();
+	if (argc == 3 && !strcmp(argv[1], "full-mq"))
+		return make_full_mq(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "msg"))
 		return make_msg();
 	if (argc == 2 && !strcmp(argv[1], "shm"))
@@ -140,6 +192,6 @@ int main(int argc, char **argv)
 		return make_eventfd();
 	if (argc == 2 && !strcmp(argv[1], "socketpair"))
 		return make_socketpair();
-	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair\n");
+	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME\n");
 	return 2;
 }

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl sys check: what is wrong with the system's IPC, each finding
+ * with a severity, the object, the processes involved and a remedy:
+ *  - System V segments nobody attaches whose creator is gone; System V
+ *    queues holding messages with no live sender or receiver;
+ *  - queues that are full or nearly so (System V at qbytes, POSIX at
+ *    maxmsg) and full pipes (root: bytes queued at the pipe's capacity);
+ *  - usage near a system limit (kernel.msgmni, shmmni, the semaphore sets
+ *    of kernel.sem, fs.mqueue.queues_max), counted from the objects seen;
+ *  - kipc channels that lost their receivers, and users near a kipc cap.
+ * Exit status: 0 when nothing was found, 3 when something was (for
+ * monitoring systems), 1 on an error, 2 on a usage error.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+
+#include "kipcctl.h"
+#include "sys.h"
+
+#define NEAR_PCT	90	/* "nearly": at or above this share of a limit */
+
+struct check {
+	unsigned int found;
+	unsigned int msg, sem, shm, mq;	/* objects seen, for the limits */
+};
+
+static int alive(int pid)
+{
+	return pid > 0 && (!kill(pid, 0) || errno == EPERM);
+}
+
+/* One finding; @pids is "" or a list such as "123,456". */
+static void finding(struct check *c, const char *severity, const char *object,
+		    const char *pids, const char *problem, const char *remedy)
+{
+	if (json) {
+		printf("%s{\"severity\":\"%s\",\"object\":", c->found ? "," : "",
+		       severity);
+		sys_str(object);
+		printf(",\"pids\":[%s],\"problem\":", pids);
+		sys_str(problem);
+		printf(",\"remedy\":");
+		sys_str(remedy);
+		printf("}");
+	} else {
+		printf("%-7s %s%s%s%s: %s\n        remedy: %s\n", severity,
+		       object, *pids ? " (pids " : "", pids, *pids ? ")" : "",
+		       problem, remedy);
+	}
+	c->found++;
+}
+
+static int check_msg(const struct sys_sysv_row *r, void *arg)
+{
+	struct check *c = arg;
+	char obj[64], pids[32] = "", text[160], remedy[96];
+	struct msqid_ds ds;
+
+	c->msg++;
+	snprintf(obj, sizeof(obj), "sysv-msg:%lld", r->id);
+	snprintf(remedy, sizeof(remedy), "ipcrm -q %lld if no program will read it", r->id);
+	if (r->qnum && !alive(r->lspid) && !alive(r->lrpid)) {
+		snprintf(text, sizeof(text),
+			 "%llu messages (%llu bytes) queued, and neither its last sender nor its last receiver is alive",
+			 (unsigned long long)r->qnum, (unsigned long long)r->cbytes);
+		finding(c, "warning", obj, "", text, remedy);
+	}
+	if (msgctl((int)r->id, IPC_STAT, &ds) || !ds.msg_qbytes)
+		return 0;	/* not ours to read: no verdict */
+	if (r->cbytes * 100 < (uint64_t)ds.msg_qbytes * NEAR_PCT)
+		return 0;
+	if (alive(r->lrpid))
+		snprintf(pids, sizeof(pids), "%d", r->lrpid);
+	snprintf(text, sizeof(text), "%s: %llu of %lu bytes (qbytes) used%s",
+		 r->cbytes >= ds.msg_qbytes ? "full" : "nearly full",
+		 (unsigned long long)r->cbytes, (unsigned long)ds.msg_qbytes,
+		 r->cbytes >= ds.msg_qbytes ? "; senders block or get EAGAIN" : "");
+	finding(c, r->cbytes >= ds.msg_qbytes ? "error" : "warning", obj, pids,
+		text, "a receiver that keeps up, or a larger msg_qbytes (IPC_SET)");
+	return 0;
+}
+
+static int check_shm(const struct sys_sysv_row *r, void *arg)
+{
+	struct check *c = arg;
+	char obj[64], text[160], remedy[96];
+
+	c->shm++;
+	if (r->nattch || alive(r->cpid))
+		return 0;
+	snprintf(obj, sizeof(obj), "sysv-shm:%lld", r->id);
+	snprintf(text, sizeof(text),
+		 "%llu bytes that no process attaches, and its creator %d is gone",
+		 (unsigned long long)r->size, r->cpid);
+	snprintf(remedy, sizeof(remedy), "ipcrm -m %lld if nothing will attach it again",
+		 r->id);
+	finding(c, "warning", obj, "", text, remedy);
+	return 0;
+}
+
+static int count_sem(const struct sys_sysv_row *r, void *arg)
+{
+	(void)r;
+	((struct check *)arg)->sem++;
+	return 0;
+}
+
+/* POSIX queues at or near maxmsg: each queue opened read-only, at once closed. */
+static void check_mqueues(struct check *c)
+{
+	char dir[PATH_MAX], name[NAME_MAX + 2], text[160];
+	struct dirent *e;
+	struct mq_attr a;
+	mqd_t q;
+	DIR *d;
+
+	if (sys_mqueue_mount(dir, sizeof(dir)) || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		c->mq++;
+		snprintf(name, sizeof(name), "/%s", e->d_name);
+		q = mq_open(name, O_RDONLY | O_NONBLOCK);
+		if (q == (mqd_t)-1)
+			continue;
+		if (!mq_getattr(q, &a) && a.mq_maxmsg &&
+		    a.mq_curmsgs * 100 >= a.mq_maxmsg * NEAR_PCT) {
+			snprintf(text, sizeof(text), "%s: %ld of %ld messages (maxmsg)%s",
+				 a.mq_curmsgs >= a.mq_maxmsg ? "full" : "nearly full",
+				 a.mq_curmsgs, a.mq_maxmsg,
+				 a.mq_curmsgs >= a.mq_maxmsg ? "; senders block or get EAGAIN" : "");
+			finding(c, a.mq_curmsgs >= a.mq_maxmsg ? "error" : "warning",
+				name, "", text, "a receiver that keeps up, or a larger maxmsg at mq_open()");
+		}
+		mq_close(q);
+	}
+	closedir(d);
+}
+
+/* Full pipes (root): bytes queued at the pipe's capacity. */
+static void check_pipes(struct check *c, const struct sys_scan *s)
+{
+	const struct sys_fd *f = s->v, *end = s->v + s->n;
+	char obj[64], pids[128], text[128];
+	long long queued, size;
+	size_t n, i;
+	int len;
+
+	for (; f < end; f += n) {
+		n = sys_fd_run(f, end);
+		if (f->kind != SYS_FD_PIPE && f->kind != SYS_FD_FIFO)
+			continue;
+		size = 0;
+		queued = sys_pipe_queued(f, n, &size);
+		if (queued < 0 || size <= 0 || queued < size)
+			continue;
+		for (i = 0, len = 0, pids[0] = '\0'; i < n; i++)
+			if ((f[i].flags & O_ACCMODE) != O_RDONLY &&
+			    len < (int)sizeof(pids) - 12)
+				len += snprintf(pids + len, sizeof(pids) - len, "%s%d",
+						len ? "," : "", (int)f[i].pid);
+		snprintf(obj, sizeof(obj), "%s:%llu", f->kind == SYS_FD_PIPE ? "pipe" : "fifo",
+			 (unsigned long long)f->ino);
+		snprintf(text, sizeof(text), "full: %lld of %lld bytes queued; its writers block",
+			 queued, size);
+		finding(c, "warning", obj, pids, text,
+			"a reader that keeps up (the reader's pid is in kipcctl sys pipes)");
+	}
+}
+
+/* @used objects against the limit in @file (field @field, from 0). */
+static void check_limit(struct check *c, const char *what, unsigned int used,
+			const char *file, int field, const char *remedy)
+{
+	unsigned long long v[4] = { 0 };
+	char text[160];
+	FILE *f = fopen(file, "re");
+	int n;
+
+	if (!f)
+		return;
+	n = fscanf(f, "%llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]);
+	fclose(f);
+	if (n <= field || !v[field] || used * 100ULL < v[field] * NEAR_PCT)
+		return;
+	snprintf(text, sizeof(text),
+		 "%u %s against a limit of %llu (%s; counted from the objects this namespace shows)",
+		 used, what, v[field], file);
+	finding(c, used >= v[field] ? "error" : "warning", file, "", text, remedy);
+}
+
+static int kipc_chan_cb(const struct kipc_channel_stats *st, void *arg)
+{
+	struct check *c = arg;
+	char obj[32], pids[16], text[128];
+
+	if (st->receivers)
+		return 0;
+	snprintf(obj, sizeof(obj), "kipc-channel:%llu", (unsigned long long)st->id);
+	snprintf(pids, sizeof(pids), "%u", st->pid);
+	snprintf(text, sizeof(text),
+		 "no receive end left: its %u senders get EPIPE", st->senders);
+	finding(c, "warning", obj, pids, text,
+		"restart the receiver, or close the send ends");
+	return 0;
+}
+
+/* kipc's own: channels without receivers, users near a per-user cap. */
+static void check_kipc(struct check *c)
+{
+	static const char *const names[] = { "regions", "channels",
+		"lend queues", "names", "bytes in flight", "pool bytes" };
+	struct kipc_user_stats u;
+	uint64_t used[6], limit[6];
+	char obj[32], text[128];
+	struct kipc_nl *nl;
+	int i;
+
+	if (kipc_nl_open(&nl, 0))
+		return;		/* no module: nothing of kipc to check */
+	kipc_channel_stats_dump(nl, NULL, kipc_chan_cb, c);
+	if (!kipc_user_stats_get(nl, geteuid(), &u)) {
+		used[0] = u.regions; limit[0] = u.regions_limit;
+		used[1] = u.channels; limit[1] = u.channels_limit;
+		used[2] = u.lendqs; limit[2] = u.lendqs_limit;
+		used[3] = u.names; limit[3] = u.names_limit;
+		used[4] = u.inflight_bytes; limit[4] = u.inflight_bytes_limit;
+		used[5] = u.pool_bytes; limit[5] = u.pool_bytes_limit;
+		for (i = 0; i < 6; i++) {
+			if (!limit[i] || used[i] * 100 < limit[i] * NEAR_PCT)
+				continue;
+			snprintf(obj, sizeof(obj), "kipc-user:%u", u.uid);
+			snprintf(text, sizeof(text), "%llu of %llu %s (the module's per-user cap)",
+				 (unsigned long long)used[i],
+				 (unsigned long long)limit[i], names[i]);
+			finding(c, used[i] >= limit[i] ? "error" : "warning", obj,
+				"", text, "close what is not needed, or raise the module parameter");
+		}
+	}
+	kipc_nl_close(nl);
+}
+
+int sys_check(int argc, char **argv)
+{
+	struct sys_scan s = { 0 };
+	struct check c = { 0 };
+	int ret;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: kipcctl [-j] sys check\n");
+		return 2;
+	}
+	ret = sys_scan_procs(&s, 0);
+	if (ret < 0) {
+		fprintf(stderr, "kipcctl: sys check: /proc: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (json)
+		printf("{\"findings\":[");
+	sys_sysv_each(SYS_MSG, check_msg, &c);
+	sys_sysv_each(SYS_SHM, check_shm, &c);
+	sys_sysv_each(SYS_SEM, count_sem, &c);
+	check_mqueues(&c);
+	check_pipes(&c, &s);
+	check_limit(&c, "System V message queues", c.msg, "/proc/sys/kernel/msgmni", 0,
+		    "remove unused queues (ipcrm), or raise kernel.msgmni");
+	check_limit(&c, "System V segments", c.shm, "/proc/sys/kernel/shmmni", 0,
+		    "remove unused segments (ipcrm), or raise kernel.shmmni");
+	check_limit(&c, "System V semaphore sets", c.sem, "/proc/sys/kernel/sem", 3,
+		    "remove unused sets (ipcrm), or raise the 4th field of kernel.sem");
+	check_limit(&c, "POSIX message queues", c.mq, "/proc/sys/fs/mqueue/queues_max", 0,
+		    "remove unused queues (mq_unlink), or raise fs.mqueue.queues_max");
+	check_kipc(&c);
+	if (json)
+		printf("],\"count\":%u}\n", c.found);
+	else
+		printf("%u problem%s found\n", c.found, c.found == 1 ? "" : "s");
+	sys_scan_free(&s);
+	return c.found ? 3 : 0;
+}
