@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Many sender and receiver processes on one channel: every message delivered exactly once. */
+/*
+ * Many sender and receiver processes on one channel: every message delivered
+ * exactly once, each naming the process that sent it (senders take turns
+ * with the channel's spare message, which keeps its last sender's pid).
+ */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +21,7 @@ struct payload {
 	uint32_t sender;
 	uint32_t seq;
 	uint32_t check;
+	uint32_t pid;		/* the sending process, as it knows itself */
 };
 
 /* Shared between the processes of a test. */
@@ -108,6 +113,7 @@ static int run_sender(int sfd, uint32_t id, unsigned int msgs,
 			p[i].sender = id;
 			p[i].seq = sent + i;
 			p[i].check = check_word(id, sent + i);
+			p[i].pid = getpid();
 			kt_msg_init(&m[i], &p[i], sizeof(p[i]), NULL, 0,
 				    (uint64_t)id << 32 | (sent + i));
 		}
@@ -146,6 +152,8 @@ static int run_receiver(int rfd, struct board *board, unsigned int me,
 			    q >= msgs || p[i].check != check_word(s, q) ||
 			    m[i].tag != ((uint64_t)s << 32 | q))
 				return 21;
+			if (m[i].pid != p[i].pid)
+				return 23;	/* named after another sender */
 			/* Per sender, sequence numbers only increase. */
 			if ((int64_t)q <= last[s])
 				return 22;
