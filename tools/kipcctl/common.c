@@ -186,3 +186,22 @@ int parse_filter(int argc, char **argv, int *optind_out,
 	*optind_out = optind;
 	return 0;
 }
+
+void *array_add(void *v, size_t *n, size_t *cap, size_t size)
+{
+	void **arr = v;
+	char *p;
+
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+
+		p = realloc(*arr, c * size);
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = c;
+	}
+	p = (char *)*arr + (*n)++ * size;
+	memset(p, 0, size);
+	return p;
+}

@@ -23,6 +23,12 @@ int cmd_users(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_sys(int argc, char **argv);
 
+/*
+ * The next element of the growing array *@v (*@n used of *@cap, each of
+ * @size bytes), zeroed and counted; NULL when out of memory.
+ */
+void *array_add(void *v, size_t *n, size_t *cap, size_t size);
+
 /* Open the netlink family, printing a clear error. 0 or -errno. */
 int open_nl(struct kipc_nl **nl);
 /* Print "kipcctl: WHAT: strerror(-err)" and the kernel's message. */

@@ -28,20 +28,7 @@
 
 static struct sys_fd *add_entry(struct sys_scan *s)
 {
-	struct sys_fd *f;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-
-		f = realloc(s->v, cap * sizeof(*f));
-		if (!f)
-			return NULL;
-		s->v = f;
-		s->cap = cap;
-	}
-	f = &s->v[s->n++];
-	memset(f, 0, sizeof(*f));
-	return f;
+	return array_add(&s->v, &s->n, &s->cap, sizeof(*s->v));
 }
 
 /* A number after @prefix in @link ("pipe:[123]"); 0 or -EINVAL. */

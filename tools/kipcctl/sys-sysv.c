@@ -169,6 +169,7 @@ int sys_sysv(enum sys_kind kind)
 }
 
 struct each_state {
+	const struct sysv_kind *k;
 	int (*cb)(const struct sys_sysv_row *r, void *arg);
 	void *arg;
 };
@@ -177,7 +178,7 @@ static int each_cb(const struct cols *c, void *arg)
 {
 	struct each_state *es = arg;
 	struct sys_sysv_row r = {
-		.key = col_signed(c, "key"),
+		.key = col_signed(c, "key"), .id = col_signed(c, es->k->id_col),
 		.uid = col(c, "uid", 10),
 		.cbytes = col(c, "cbytes", 10), .qnum = col(c, "qnum", 10),
 		.size = col(c, "size", 10), .nattch = col(c, "nattch", 10),
@@ -185,15 +186,13 @@ static int each_cb(const struct cols *c, void *arg)
 		.cpid = col(c, "cpid", 10), .lpid = col(c, "lpid", 10),
 	};
 
-	r.id = col_signed(c, "msqid") + col_signed(c, "semid") +
-	       col_signed(c, "shmid");
 	return es->cb(&r, es->arg);
 }
 
 int sys_sysv_each(enum sys_kind kind,
 		  int (*cb)(const struct sys_sysv_row *r, void *arg), void *arg)
 {
-	struct each_state es = { cb, arg };
+	struct each_state es = { &sysv_kinds[kind], cb, arg };
 
-	return sysv_read(sysv_kinds[kind].file, each_cb, &es);
+	return sysv_read(es.k->file, each_cb, &es);
 }

@@ -41,19 +41,10 @@ struct unix_list {
 
 static struct unix_sock *add_sock(struct unix_list *l)
 {
-	struct unix_sock *u;
+	struct unix_sock *u = array_add(&l->v, &l->n, &l->cap, sizeof(*l->v));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-
-		u = realloc(l->v, cap * sizeof(*u));
-		if (!u)
-			return NULL;
-		l->v = u;
-		l->cap = cap;
-	}
-	u = &l->v[l->n++];
-	memset(u, 0, sizeof(*u));
+	if (!u)
+		return NULL;
 	u->rqueue = u->wqueue = u->uid = NO_VALUE;
 	return u;
 }

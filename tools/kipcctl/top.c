@@ -26,19 +26,11 @@ struct snap {
 static int add_row(const struct kipc_channel_stats *st, void *arg)
 {
 	struct snap *s = arg;
+	struct row *r = array_add(&s->rows, &s->n, &s->cap, sizeof(*s->rows));
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct row *r = realloc(s->rows, cap * sizeof(*r));
-
-		if (!r)
-			return 1;
-		s->rows = r;
-		s->cap = cap;
-	}
-	s->rows[s->n].st = *st;
-	s->rows[s->n].delta = 0;
-	s->n++;
+	if (!r)
+		return 1;
+	r->st = *st;
 	return 0;
 }
 

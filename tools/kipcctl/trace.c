@@ -37,6 +37,8 @@ struct trace_state {
 	struct chan_hist *ch;
 	size_t n, cap;
 	uint64_t untimed;	/* received messages queued before tracing */
+	char buf[65536];	/* trace_pipe bytes not yet a whole line */
+	size_t have;
 };
 
 static volatile sig_atomic_t stop;
@@ -126,18 +128,9 @@ static struct chan_hist *chan_of(struct trace_state *t, uint32_t id)
 	for (i = 0; i < t->n; i++)
 		if (t->ch[i].id == id)
 			return &t->ch[i];
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-
-		c = realloc(t->ch, cap * sizeof(*c));
-		if (!c)
-			return NULL;
-		t->ch = c;
-		t->cap = cap;
-	}
-	c = &t->ch[t->n++];
-	memset(c, 0, sizeof(*c));
-	c->id = id;
+	c = array_add(&t->ch, &t->n, &t->cap, sizeof(*t->ch));
+	if (c)
+		c->id = id;
 	return c;
 }
 
@@ -271,8 +264,6 @@ static void show(const struct trace_state *t, int interval)
 /* Read trace_pipe until @deadline (CLOCK_MONOTONIC ns); 0 or -errno. */
 static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 {
-	static char buf[65536];
-	static size_t have;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec now;
 	char *nl, *line;
@@ -290,23 +281,23 @@ static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 			return -errno;
 		if (ret <= 0)
 			continue;
-		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		n = read(fd, t->buf + t->have, sizeof(t->buf) - 1 - t->have);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0)
 			return n ? -errno : -EIO;
-		have += n;
-		buf[have] = '\0';
-		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+		t->have += n;
+		t->buf[t->have] = '\0';
+		for (line = t->buf; (nl = strchr(line, '\n')); line = nl + 1) {
 			*nl = '\0';
 			ret = account_line(t, line);
 			if (ret)
 				return ret;
 		}
-		have -= line - buf;
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1)	/* a line longer than buf */
-			have = 0;
+		t->have -= line - t->buf;
+		memmove(t->buf, line, t->have);
+		if (t->have == sizeof(t->buf) - 1)	/* a line longer than buf */
+			t->have = 0;
 	}
 }
 
@@ -317,7 +308,7 @@ int cmd_trace(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct trace_state t = { 0 };
+	struct trace_state t = { 0 };	/* 64 KiB: main's stack */
 	struct sigaction sa = { .sa_handler = on_signal };
 	int interval = 1, count = 0, iter, fd = -1, ret, c;
 	char path[PATH_MAX + 16];
