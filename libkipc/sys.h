@@ -34,6 +34,11 @@ struct kipc_chan {
 	int fd;			/* owned, closed by chan_close */
 };
 
+/* A service (its listening fd). */
+struct kipc_service {
+	int fd;			/* owned, closed by service_close */
+};
+
 /* A lend queue. */
 struct kipc_lendq {
 	int fd;			/* owned, closed by lendq_close */

@@ -184,6 +184,55 @@ int kipc_buf_recv(struct kipc_chan *rx, struct kipc_region *r,
 		  uint64_t *offset, uint64_t *len, uint64_t *tag);
 
 /*
+ * Services (KIPC_FEATURE_SERVICE): a server creates a service and publishes
+ * it under a name (kipc_name_open() with KIPC_NAME_CREATE and the service's
+ * fd); a client connects by that name and gets the send end of a private
+ * request channel and the receive end of a private reply channel; the
+ * server accepts and gets the other two ends. Messages on a connection
+ * carry the sender's effective uid and gid.
+ */
+struct kipc_service;
+
+/* What kipc_service_create() makes; zero in a field means the default. */
+struct kipc_service_attr {
+	uint32_t backlog;	 /* connections waiting for accept; 0: 128 */
+	uint32_t depth;		 /* each connection's channels; 0: default */
+	uint32_t max_inline;	 /* inline bytes a message; 0: 4096 */
+	struct kipc_region *region; /* bind every connection to it; or NULL */
+	unsigned int flags;	 /* KIPC_FD_NONBLOCK for the service fd */
+	unsigned int reserved[7]; /* must be zero */
+};
+
+/* Who is at the other end of a connection, as the kernel saw it. */
+struct kipc_peer {
+	uint64_t id;		/* the connection's id (its request channel) */
+	uint32_t pid;		/* the peer process, in the caller's pid ns */
+	uint32_t uid;		/* its effective uid at connect (or create) */
+	uint32_t gid;		/* its effective gid then */
+};
+
+/*
+ * Flags of kipc_connect() and kipc_service_accept(): KIPC_FD_NONBLOCK for
+ * the new channel ends, KIPC_CONN_NONBLOCK (<linux/kipc.h>) to fail with
+ * -EAGAIN instead of waiting, KIPC_DEADLINE_REALTIME.
+ */
+int kipc_service_create(struct kipc *k, const struct kipc_service_attr *attr,
+			struct kipc_service **sp);
+int kipc_service_from_fd(int fd, struct kipc_service **sp);
+int kipc_service_fd(const struct kipc_service *s);
+int kipc_service_close(struct kipc_service *s);
+int kipc_service_accept(struct kipc_service *s, unsigned int flags,
+			const struct timespec *deadline, struct kipc_chan **rx,
+			struct kipc_chan **tx, struct kipc_peer *client);
+int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
+		 const struct timespec *deadline, struct kipc_chan **tx,
+		 struct kipc_chan **rx, struct kipc_peer *server);
+int kipc_call(struct kipc_chan *tx, struct kipc_chan *rx,
+	      struct kipc_msg *send, struct kipc_msg *recv,
+	      unsigned int flags, const struct timespec *deadline,
+	      struct kipc_region *bufs_owner, int *sent);
+
+/*
  * Wait queues (KIPC_FEATURE_WAIT): futex semantics on 32-bit words of a
  * region, keyed by (region, offset) so that processes mapping the region
  * at different addresses meet. @offset is 4-byte aligned and inside the

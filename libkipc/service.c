@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Services and connections: create a service, accept connections on it,
+ * connect to one by name, and the call that sends a message and waits for
+ * the answer in one system call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kipc.h"
+#include "sys.h"
+
+#define CONN_FLAGS	(KIPC_FD_NONBLOCK | KIPC_FD_CLOEXEC | \
+			 KIPC_CONN_NONBLOCK | KIPC_DEADLINE_REALTIME)
+
+KIPC_API int kipc_service_create(struct kipc *k,
+				 const struct kipc_service_attr *attr,
+				 struct kipc_service **sp)
+{
+	static const struct kipc_service_attr defaults;
+	struct kipc_service_create sc;
+	struct kipc_service *s;
+	unsigned int i;
+	int ret;
+
+	if (!attr)
+		attr = &defaults;
+	if (!k || !sp || attr->flags & ~KIPC__FD_FLAGS)
+		return -EINVAL;
+	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(&sc, 0, sizeof(sc));
+	sc.size = sizeof(sc);
+	sc.flags = KIPC_FD_CLOEXEC | (attr->flags & KIPC_FD_NONBLOCK);
+	sc.backlog = attr->backlog;
+	sc.depth = attr->depth;
+	sc.max_inline = attr->max_inline;
+	sc.region_fd = attr->region ? (uint32_t)attr->region->fd : KIPC_NO_FD;
+	ret = kipc__ioctl(k->fd, KIPC_IOC_SERVICE_CREATE, &sc);
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	s->fd = ret;
+	*sp = s;
+	return 0;
+}
+
+KIPC_API int kipc_service_from_fd(int fd, struct kipc_service **sp)
+{
+	struct kipc_service *s;
+	int ret;
+
+	if (!sp)
+		return -EINVAL;
+	ret = kipc__fd_check(fd);
+	if (ret < 0)
+		return ret;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fd = fd;
+	*sp = s;
+	return 0;
+}
+
+KIPC_API int kipc_service_fd(const struct kipc_service *s)
+{
+	return s ? s->fd : -EINVAL;
+}
+
+KIPC_API int kipc_service_close(struct kipc_service *s)
+{
+	int ret;
+
+	if (!s)
+		return 0;
+	ret = kipc__close(s->fd);
+	free(s);
+	return ret;
+}
+
+/* Two channel end handles for the fds a connect or an accept returned. */
+static int conn_ends(uint32_t fd_a, uint32_t fd_b, struct kipc_chan **a,
+		     struct kipc_chan **b)
+{
+	struct kipc_chan *ca = calloc(1, sizeof(*ca));
+	struct kipc_chan *cb = calloc(1, sizeof(*cb));
+
+	if (!ca || !cb) {
+		free(ca);
+		free(cb);
+		kipc__close((int)fd_a);
+		kipc__close((int)fd_b);
+		return -ENOMEM;
+	}
+	ca->fd = (int)fd_a;
+	cb->fd = (int)fd_b;
+	*a = ca;
+	*b = cb;
+	return 0;
+}
+
+KIPC_API int kipc_service_accept(struct kipc_service *s, unsigned int flags,
+				 const struct timespec *deadline,
+				 struct kipc_chan **rx, struct kipc_chan **tx,
+				 struct kipc_peer *client)
+{
+	struct kipc_accept ac;
+	__u32 timeout = 0;
+	int ret;
+
+	if (!s || !rx || !tx || flags & ~CONN_FLAGS)
+		return -EINVAL;
+	memset(&ac, 0, sizeof(ac));
+	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
+			     &ac.clockid, &ac.timeout_ns);
+	if (ret < 0)
+		return ret;
+	ac.size = sizeof(ac);
+	ac.flags = KIPC_FD_CLOEXEC |
+		   (flags & (KIPC_FD_NONBLOCK | KIPC_CONN_NONBLOCK)) |
+		   (timeout ? KIPC_CONN_TIMEOUT : 0);
+	ret = kipc__ioctl(s->fd, KIPC_IOC_ACCEPT, &ac);
+	if (ret < 0)
+		return ret;
+	if (client) {
+		client->id = ac.id;
+		client->pid = ac.pid;
+		client->uid = ac.uid;
+		client->gid = ac.gid;
+	}
+	return conn_ends(ac.recv_fd, ac.send_fd, rx, tx);
+}
+
+KIPC_API int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
+			  const struct timespec *deadline,
+			  struct kipc_chan **tx, struct kipc_chan **rx,
+			  struct kipc_peer *server)
+{
+	struct kipc_connect cn;
+	__u32 timeout = 0;
+	int ret;
+
+	if (!k || !name || !tx || !rx || flags & ~CONN_FLAGS)
+		return -EINVAL;
+	memset(&cn, 0, sizeof(cn));
+	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
+			     &cn.clockid, &cn.timeout_ns);
+	if (ret < 0)
+		return ret;
+	cn.size = sizeof(cn);
+	cn.flags = KIPC_FD_CLOEXEC |
+		   (flags & (KIPC_FD_NONBLOCK | KIPC_CONN_NONBLOCK)) |
+		   (timeout ? KIPC_CONN_TIMEOUT : 0);
+	cn.name = (uint64_t)(uintptr_t)name;
+	ret = kipc__ioctl(k->fd, KIPC_IOC_CONNECT, &cn);
+	if (ret < 0)
+		return ret;
+	if (server) {
+		server->id = cn.id;
+		server->pid = cn.pid;
+		server->uid = cn.uid;
+		server->gid = cn.gid;
+	}
+	return conn_ends(cn.send_fd, cn.recv_fd, tx, rx);
+}
+
+KIPC_API int kipc_call(struct kipc_chan *tx, struct kipc_chan *rx,
+		       struct kipc_msg *send, struct kipc_msg *recv,
+		       unsigned int flags, const struct timespec *deadline,
+		       struct kipc_region *bufs_owner, int *sent)
+{
+	struct kipc_call call;
+	__u32 timeout = 0;
+	int ret;
+
+	if (sent)
+		*sent = 0;
+	if (!tx || !rx || !recv ||
+	    flags & ~(KIPC_IO_NONBLOCK | KIPC_DEADLINE_REALTIME))
+		return -EINVAL;
+	memset(&call, 0, sizeof(call));
+	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
+			     &call.clockid, &call.timeout_ns);
+	if (ret < 0)
+		return ret;
+	call.size = sizeof(call);
+	call.flags = (flags & KIPC_IO_NONBLOCK) |
+		     (timeout ? KIPC_IO_TIMEOUT : 0);
+	call.send_msg = (uint64_t)(uintptr_t)send;
+	call.recv_msg = (uint64_t)(uintptr_t)recv;
+	call.msg_size = sizeof(*recv);
+	call.recv_fd = (uint32_t)rx->fd;
+	call.region_fd = bufs_owner ? (uint32_t)bufs_owner->fd : KIPC_NO_FD;
+	ret = kipc__ioctl(tx->fd, KIPC_IOC_CALL, &call);
+	if (sent)
+		*sent = (int)call.sent;
+	return ret;
+}
