@@ -70,7 +70,7 @@ struct kipc_rpc_hdr {
 	uint64_t reserved;
 };
 
-#define KIPC_RPC_HDR_LEN	40	/* sizeof(struct kipc_rpc_hdr), v1 */
+#define KIPC_RPC_HDR_LEN	48	/* sizeof(struct kipc_rpc_hdr), v1 */
 
 #ifdef __cplusplus
 }
