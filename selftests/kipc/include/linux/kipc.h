@@ -32,9 +32,11 @@
 #define KIPC_FEATURE_LEND	_BITULL(4)	/* lent pages, lend queues */
 #define KIPC_FEATURE_NAMES	_BITULL(5)	/* names in the IPC namespace */
 #define KIPC_FEATURE_CHANNEL_RW	_BITULL(6)	/* read(2)/write(2) of channels */
+#define KIPC_FEATURE_SERVICE	_BITULL(7)	/* services, connections, calls */
 #define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL | \
 				 KIPC_FEATURE_WAIT | KIPC_FEATURE_LEND | \
-				 KIPC_FEATURE_NAMES | KIPC_FEATURE_CHANNEL_RW)
+				 KIPC_FEATURE_NAMES | KIPC_FEATURE_CHANNEL_RW | \
+				 KIPC_FEATURE_SERVICE)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
@@ -386,6 +388,7 @@ struct kipc_lend_reap {
 #define KIPC_NAME_REGION	1	/* a region: open attaches a handle */
 #define KIPC_NAME_SEND		2	/* a channel's send end */
 #define KIPC_NAME_RECV		3	/* a channel's receive end */
+#define KIPC_NAME_SERVICE	4	/* a service: open gives a listener */
 
 /**
  * struct kipc_name_open - argument of %KIPC_IOC_NAME_OPEN
@@ -437,6 +440,178 @@ struct kipc_name_unlink {
 };
 
 #define KIPC_NAME_UNLINK_SIZE_VER0	32
+/**
+ * struct kipc_service_create - argument of %KIPC_IOC_SERVICE_CREATE
+ * @size: in: sizeof(struct kipc_service_create)
+ * @flags: in: KIPC_FD_* for the service fd
+ * @backlog: in: the most connections waiting to be accepted; 0 for the
+ *	default (128), at most the module parameter max_backlog
+ * @depth: in: depth of both channels of each connection; 0 for the default
+ * @max_inline: in: inline bytes per message on each connection; 0 for the
+ *	default
+ * @region_fd: in: a region that the channels of every connection are bound
+ *	to, so that requests and replies can carry its buffers; %KIPC_NO_FD
+ *	for none
+ * @id: out: the service's id
+ * @reserved: in: must be zero
+ *
+ * Issued on a context. Return: the service fd, the listening side of a
+ * service: %KIPC_IOC_ACCEPT takes connections from it, and it is readable
+ * (%EPOLLIN) while a connection waits. Clients reach the service by a name
+ * (%KIPC_IOC_NAME_OPEN with %KIPC_NAME_CREATE and the service fd).
+ */
+struct kipc_service_create {
+	__u32 size;
+	__u32 flags;
+	__u32 backlog;
+	__u32 depth;
+	__u32 max_inline;
+	__u32 region_fd;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+#define KIPC_SERVICE_CREATE_SIZE_VER0	48
+
+/* Flags of struct kipc_connect and struct kipc_accept, above KIPC_FD_*. */
+#define KIPC_CONN_NONBLOCK	_BITUL(8)	/* EAGAIN instead of waiting */
+#define KIPC_CONN_TIMEOUT	_BITUL(9)	/* @timeout_ns is a deadline */
+
+/**
+ * struct kipc_connect - argument of %KIPC_IOC_CONNECT
+ * @size: in: sizeof(struct kipc_connect)
+ * @flags: in: KIPC_FD_* for the new fds, %KIPC_CONN_NONBLOCK,
+ *	%KIPC_CONN_TIMEOUT
+ * @name: in: user pointer to the NUL-terminated name of the service
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_CONN_TIMEOUT
+ * @reserved0: in: must be zero
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_CONN_TIMEOUT
+ * @send_fd: out: the send end of the connection's request channel
+ * @recv_fd: out: the receive end of its reply channel
+ * @id: out: the connection's id: the id of its request channel
+ * @reply_id: out: the id of its reply channel
+ * @service_id: out: the service's id
+ * @pid: out: the process that created the service (in the caller's pid
+ *	namespace)
+ * @uid: out: its effective uid when it created the service
+ * @gid: out: its effective gid then
+ * @reserved: in: must be zero
+ *
+ * Issued on a context. Needs write permission on the name. Creates a
+ * private pair of channels, charged to the caller, and queues the
+ * connection on the service's backlog; waits while the backlog is full
+ * (unless %KIPC_CONN_NONBLOCK or the deadline). Requests may be sent at
+ * once; the server receives them after %KIPC_IOC_ACCEPT. On the channels of
+ * a connection, the uid and gid of every message are the sender's
+ * effective ids. Return: 0.
+ */
+struct kipc_connect {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u32 clockid;
+	__u32 reserved0;
+	__u64 timeout_ns;
+	__u32 send_fd;
+	__u32 recv_fd;
+	__u64 id;
+	__u64 reply_id;
+	__u64 service_id;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+#define KIPC_CONNECT_SIZE_VER0	96
+
+/**
+ * struct kipc_accept - argument of %KIPC_IOC_ACCEPT
+ * @size: in: sizeof(struct kipc_accept)
+ * @flags: in: KIPC_FD_* for the new fds, %KIPC_CONN_NONBLOCK,
+ *	%KIPC_CONN_TIMEOUT
+ * @clockid: in: as in &struct kipc_connect
+ * @reserved0: in: must be zero
+ * @timeout_ns: in: as in &struct kipc_connect
+ * @recv_fd: out: the receive end of the connection's request channel
+ * @send_fd: out: the send end of its reply channel
+ * @id: out: the connection's id (its request channel's)
+ * @reply_id: out: its reply channel's id
+ * @pid: out: the process that connected (in the caller's pid namespace)
+ * @uid: out: its effective uid when it connected
+ * @gid: out: its effective gid then
+ * @reserved1: out: zero
+ * @reserved: in: must be zero
+ *
+ * Issued on a service fd. Waits (unless %KIPC_CONN_NONBLOCK, an
+ * O_NONBLOCK service fd or the deadline) for a connection, and takes the
+ * oldest. Return: 0.
+ */
+struct kipc_accept {
+	__u32 size;
+	__u32 flags;
+	__u32 clockid;
+	__u32 reserved0;
+	__u64 timeout_ns;
+	__u32 recv_fd;
+	__u32 send_fd;
+	__u64 id;
+	__u64 reply_id;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+#define KIPC_ACCEPT_SIZE_VER0	80
+
+/**
+ * struct kipc_call - argument of %KIPC_IOC_CALL
+ * @size: in: sizeof(struct kipc_call)
+ * @flags: in: %KIPC_IO_NONBLOCK (the send does not wait for room: EAGAIN),
+ *	%KIPC_IO_TIMEOUT (both steps end at the deadline)
+ * @send_msg: in: user pointer to the message descriptor to send (as in
+ *	%KIPC_IOC_SEND), or 0 to only receive
+ * @recv_msg: in: user pointer to the message descriptor to receive into
+ *	(as in %KIPC_IOC_RECV)
+ * @msg_size: in: sizeof(struct kipc_msg) as the caller knows it
+ * @recv_fd: in: the receive end to wait on
+ * @region_fd: in: the region handle that owns the buffers sent and takes
+ *	the buffers received, as in &struct kipc_io; %KIPC_NO_FD for none
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT
+ * @sent: out, also when the call fails: 1 when the message was queued
+ * @reserved0: out: zero
+ * @reserved: in: must be zero
+ *
+ * Issued on a send end: sends one message, then waits on @recv_fd for one
+ * message and receives it, in one system call. A client calls with its
+ * request channel's send end and its reply channel's receive end; a server
+ * with its reply send end (the reply) and its request receive end (the
+ * next request). The send wakes the receiver synchronously. The O_NONBLOCK
+ * flags of the two files are not consulted. Return: 1 when a message was
+ * received, 0 when @recv_fd is at end of stream (every send end of its
+ * channel closed: the peer is gone).
+ */
+struct kipc_call {
+	__u32 size;
+	__u32 flags;
+	__u64 send_msg;
+	__u64 recv_msg;
+	__u32 msg_size;
+	__u32 recv_fd;
+	__u32 region_fd;
+	__u32 clockid;
+	__u64 timeout_ns;
+	__u32 sent;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define KIPC_CALL_SIZE_VER0	72
+
 /* Flags of the wait queue ioctls. */
 #define KIPC_WAIT_TIMEOUT	_BITUL(0)	/* @timeout_ns is a deadline */
 
@@ -574,6 +749,8 @@ struct kipc_requeue {
 #define KIPC_IOC_VERSION	_IOWR(KIPC_MAGIC, 0x00, struct kipc_version)
 #define KIPC_IOC_REGION_CREATE	_IOWR(KIPC_MAGIC, 0x01, struct kipc_region_create)
 #define KIPC_IOC_CHANNEL_CREATE	_IOWR(KIPC_MAGIC, 0x02, struct kipc_channel_create)
+#define KIPC_IOC_SERVICE_CREATE	_IOWR(KIPC_MAGIC, 0x03, struct kipc_service_create)
+#define KIPC_IOC_CONNECT	_IOWR(KIPC_MAGIC, 0x04, struct kipc_connect)
 /* On a region fd. */
 #define KIPC_IOC_REGION_ATTACH	_IOWR(KIPC_MAGIC, 0x10, struct kipc_region_attach)
 #define KIPC_IOC_BUF_ALLOC	_IOWR(KIPC_MAGIC, 0x11, struct kipc_buf_alloc)
@@ -582,6 +759,7 @@ struct kipc_requeue {
 /* On a channel's send end, and on its receive end. */
 #define KIPC_IOC_SEND		_IOWR(KIPC_MAGIC, 0x20, struct kipc_io)
 #define KIPC_IOC_RECV		_IOWR(KIPC_MAGIC, 0x21, struct kipc_io)
+#define KIPC_IOC_CALL		_IOWR(KIPC_MAGIC, 0x22, struct kipc_call)
 /* Wait queues: on a region fd, and WAITV on a context. */
 #define KIPC_IOC_WAIT		_IOWR(KIPC_MAGIC, 0x30, struct kipc_wait)
 #define KIPC_IOC_WAKE		_IOWR(KIPC_MAGIC, 0x31, struct kipc_wake)
@@ -592,6 +770,8 @@ struct kipc_requeue {
 #define KIPC_IOC_LEND_REAP	_IOWR(KIPC_MAGIC, 0x41, struct kipc_lend_reap)
 #define KIPC_IOC_NAME_OPEN	_IOWR(KIPC_MAGIC, 0x42, struct kipc_name_open)
 #define KIPC_IOC_NAME_UNLINK	_IOWR(KIPC_MAGIC, 0x43, struct kipc_name_unlink)
+/* On a service fd. */
+#define KIPC_IOC_ACCEPT		_IOWR(KIPC_MAGIC, 0x50, struct kipc_accept)
 
 /*
  * The generic netlink family "kipc": its commands, attributes and enums,
