@@ -320,4 +320,4 @@ TEST_F(abi, errno_table)
 	}
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN

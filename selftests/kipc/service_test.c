@@ -642,4 +642,4 @@ TEST_F(service, race_two_acceptors)
 	TH_LOG("accepted %d and %d", a.nr, b.nr);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN
