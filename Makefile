@@ -157,6 +157,17 @@ $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
 	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
 tools: $(B)/bin/kipc-rpc-test
 
+# kipc-kv, the example service (tools/kipc-kv), and its guest test.
+$(B)/bin/kipc-kv: tools/kipc-kv/kipc-kv.c $(LIB_SO) libkipc/include/kipc.h \
+		libkipc/include/kipc_rpc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
+$(B)/bin/kipc-kv-test: tools/kipc-kv/kipc-kv-test
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+tools: $(B)/bin/kipc-kv $(B)/bin/kipc-kv-test
+
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
 DEBUGLANE	:= $(B)/bin/kipc-stress $(B)/bin/kipc-fuzz $(B)/bin/kipc-faultinject \
