@@ -283,7 +283,8 @@ LIBDIR		?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
 INCLUDEDIR	?= $(PREFIX)/include
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
-INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc/linux/kipc.h \
+INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
+		   $(INCLUDEDIR)/kipc/linux/kipc.h \
 		   $(INCLUDEDIR)/kipc/linux/kipc_nl.h \
 		   $(LIBDIR)/libkipc.so.$(VERSION) $(LIBDIR)/libkipc.so.$(SOVERSION) \
 		   $(LIBDIR)/libkipc.so $(LIBDIR)/libkipc.a \
@@ -301,7 +302,8 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	$(Q)install -m 644 libkipc/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)install -m 644 libkipc/include/kipc.h libkipc/include/kipc_rpc.h \
+		$(DESTDIR)$(INCLUDEDIR)/
 	$(Q)install -m 644 uapi/linux/kipc.h uapi/linux/kipc_nl.h \
 		$(DESTDIR)$(INCLUDEDIR)/kipc/linux/
 	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
