@@ -12,9 +12,12 @@
  * finished asynchronous call becomes a completion on @done, which
  * kipc_rpc_complete() hands out; a synchronous caller waits for its own.
  *
- * @lock protects the state; @rx_lock serialises the threads receiving
- * answers (they share @rxbuf) and is taken before @lock, which is dropped
- * while a receive waits.
+ * @lock protects the state. One thread at a time receives answers (into
+ * @rxbuf), with @receiving set and @lock dropped while it waits in the
+ * kernel; it matches every answer to its call, whoever waits for it, and
+ * wakes the other threads (@cond) after each one. A thread that needs an
+ * answer while another receives waits on @cond until its own call is done
+ * (or a completion is ready), or until nobody receives.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,8 +61,9 @@ struct kipc_rpc_client {
 	struct kipc_region *region;	/* the service's, attached; or NULL */
 	uint32_t depth, max_inline;
 	uint8_t version;
-	pthread_mutex_t rx_lock;	/* one receiver at a time (@rxbuf) */
 	pthread_mutex_t lock;		/* protects everything below */
+	pthread_cond_t cond;		/* an answer was matched */
+	int receiving;			/* a thread waits for answers */
 	int dead;			/* the server is gone */
 	uint32_t inflight;		/* SENT + ABANDONED: credits used */
 	uint32_t nr_calls;
@@ -325,34 +329,55 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 	call_finish(c, call, status);
 }
 
+/* What a waiter needs: its own call done, or (@sync NULL) a completion. */
+static int satisfied(const struct kipc_rpc_client *c,
+		     const struct rpc_call *sync)
+{
+	return c->dead || (sync ? sync->done : c->done != NULL);
+}
+
 /*
  * Receive one answer, waiting until @deadline_ns (0: forever; with
- * KIPC_IO_NONBLOCK in @flags not at all). Called with @lock held and
- * @rx_lock not; returns with @lock held. 1, 0 at end of stream (every call
+ * KIPC_IO_NONBLOCK in @flags not at all), unless what the caller waits for
+ * (see satisfied()) happens first. Called and returns with @lock held. 1
+ * (an answer, or the caller satisfied), 0 at end of stream (every call
  * failed), or a negative errno.
  */
 static int receive(struct kipc_rpc_client *c, unsigned int flags,
-		   uint64_t deadline_ns)
+		   uint64_t deadline_ns, const struct rpc_call *sync)
 {
 	struct timespec ts = rpc_ns_ts(deadline_ns);
 	struct kipc_msg m;
 	int ret;
 
+	while (c->receiving) {
+		if (satisfied(c, sync))
+			return 1;
+		if (flags & KIPC_IO_NONBLOCK)
+			return -EAGAIN;
+		ret = deadline_ns ? pthread_cond_timedwait(&c->cond, &c->lock, &ts)
+				  : pthread_cond_wait(&c->cond, &c->lock);
+		if (ret == ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	if (satisfied(c, sync))
+		return 1;
+	c->receiving = 1;
 	pthread_mutex_unlock(&c->lock);
-	pthread_mutex_lock(&c->rx_lock);
 	kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
 		      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
 	kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
 	ret = kipc_channel_recv(c->rx, &m, 1, flags,
 				deadline_ns ? &ts : NULL, c->region);
 	pthread_mutex_lock(&c->lock);
-	if (ret > 0)
+	c->receiving = 0;
+	if (ret > 0) {
 		answer(c, &m);
-	else if (ret == 0)
-		fail_all(c);
-	pthread_mutex_unlock(&c->rx_lock);
-	if (ret > 0)
 		pump(c);
+	} else if (ret == 0) {
+		fail_all(c);
+	}
+	pthread_cond_broadcast(&c->cond);
 	return ret;
 }
 
@@ -455,8 +480,13 @@ KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_init(&c->rx_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	c->queue_tail = &c->queue;
 	c->done_tail = &c->done;
 	c->next_id = 1;
@@ -489,7 +519,7 @@ out_close:
 out_free:
 	free(c->rxbuf);
 	free(c->txbuf);
-	pthread_mutex_destroy(&c->rx_lock);
+	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return ret;
@@ -517,7 +547,7 @@ KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
 	kipc_region_close(c->region);
 	free(c->rxbuf);
 	free(c->txbuf);
-	pthread_mutex_destroy(&c->rx_lock);
+	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return 0;
@@ -687,7 +717,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		if (until && (!next || until < next))
 			next = until;
 		ret = receive(c, flags & KIPC_RPC_NONBLOCK ? KIPC_IO_NONBLOCK
-							   : 0, next);
+							   : 0, next, NULL);
 		if (ret == -ETIMEDOUT) {
 			if (until && rpc_now_ns() >= until && !c->done)
 				goto out_unlock;
@@ -717,7 +747,7 @@ KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	call = *call_slot(c, call_id);
-	if (!call || call->state == ABANDONED) {
+	if (!call || call->state == ABANDONED || call->sync) {
 		ret = -ENOENT;
 	} else if (call->state == QUEUED) {
 		for (pp = &c->queue; *pp != call; pp = &(*pp)->qnext)
@@ -759,11 +789,11 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 	if (ret < 0)
 		goto out_unlock;
 	call->sync = 1;
-	if (!c->queue && c->nr_calls == 1 &&
-	    pthread_mutex_trylock(&c->rx_lock) == 0) {
+	if (!c->queue && c->nr_calls == 1 && !c->receiving) {
 		/* Nothing else outstanding: one KIPC_IOC_CALL. */
 		call->state = SENT;
 		c->inflight++;
+		c->receiving = 1;
 		pthread_mutex_unlock(&c->lock);
 		msg_of(call, &sm);
 		kipc_msg_init(&rm, c->rxbuf, c->max_inline, c->rxbufs,
@@ -773,6 +803,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 				flags & KIPC_RPC_NONBLOCK ? KIPC_IO_NONBLOCK : 0,
 				deadline, c->region, &sent);
 		pthread_mutex_lock(&c->lock);
+		c->receiving = 0;
 		free(call->wire);
 		call->wire = NULL;
 		if (ret > 0)
@@ -781,7 +812,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			fail_all(c);
 		else if (!sent)
 			c->inflight--;
-		pthread_mutex_unlock(&c->rx_lock);
+		pthread_cond_broadcast(&c->cond);
 		if (ret < 0 && ret != -EPIPE && !sent) {
 			call_unlink(c, call);
 			call_free(call);
@@ -828,7 +859,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			call_abandon(c, call, -ETIMEDOUT);
 			break;
 		}
-		ret = receive(c, 0, until);
+		ret = receive(c, 0, until, call);
 		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR &&
 		    !call->done) {
 			/* the receive failed: the call stays, abandoned */

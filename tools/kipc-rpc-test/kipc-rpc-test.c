@@ -7,6 +7,7 @@
  * SKIP without /dev/kipc or without services in the module.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,7 +22,7 @@
 #include <kipc.h>
 #include <kipc_rpc.h>
 
-enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF };
+enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND };
 
 static int nr_test, failed;
 static char name[64], priv_name[64];
@@ -165,6 +166,40 @@ static int m_buf(struct kipc_rpc_req *req, void *arg)
 	return ret;
 }
 
+/* A page of 0x77 lent in the reply; the lend queue reaped as it goes. */
+static int m_lend(struct kipc_rpc_req *req, void *arg)
+{
+	static struct kipc_lend_completion comps[64];
+	static unsigned char *page;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct kipc_lendq *q = arg;
+	struct kipc_lend_ref lend;
+	struct kipc_rpc_msg rep;
+
+	pthread_mutex_lock(&mu);
+	if (!page) {
+		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED) {
+			page = NULL;
+			pthread_mutex_unlock(&mu);
+			return -ENOMEM;
+		}
+		memset(page, 0x77, 4096);
+	}
+	while (kipc_lendq_reap(q, comps, 64, KIPC_REAP_NONBLOCK) > 0)
+		;
+	pthread_mutex_unlock(&mu);
+	memset(&lend, 0, sizeof(lend));
+	lend.addr = (uintptr_t)page;
+	lend.len = 4096;
+	memset(&rep, 0, sizeof(rep));
+	rep.lends = &lend;
+	rep.nr_lends = 1;
+	rep.lendq = q;
+	return kipc_rpc_reply_msg(req, &rep);
+}
+
 static void *run_priv(void *arg)
 {
 	kipc_rpc_server_run(priv_srv);
@@ -174,13 +209,15 @@ static void *run_priv(void *arg)
 static void server(int ready_fd)
 {
 	struct kipc_rpc_server_attr attr;
+	struct kipc_lendq *q;
 	struct kipc_region *r;
 	struct kipc *k;
 	pthread_t t;
 	char ok = 1;
 
 	if (kipc_open(&k, 0) < 0 ||
-	    kipc_region_create(k, 1 << 20, 4096, 0, &r) < 0)
+	    kipc_region_create(k, 1 << 20, 4096, 0, &r) < 0 ||
+	    kipc_lendq_create(k, 0, &q) < 0)
 		_exit(1);
 	memset(&attr, 0, sizeof(attr));
 	attr.nr_workers = 4;
@@ -197,6 +234,7 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_CONNS, m_conns, NULL);
 	kipc_rpc_server_register(srv, M_WHOAMI, m_whoami, NULL);
 	kipc_rpc_server_register(srv, M_BUF, m_buf, r);
+	kipc_rpc_server_register(srv, M_LEND, m_lend, q);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
 	pthread_create(&t, NULL, run_priv, NULL);
 	if (write(ready_fd, &ok, 1) != 1)
@@ -430,6 +468,115 @@ static void t_zero_copy(struct kipc *k, struct kipc_rpc_client *c)
 	result(ret == 0 && sum == want, "a lent range in a request", NULL);
 	kipc_lendq_close(q);
 	munmap(page, 4096);
+}
+
+static void t_lent_reply(struct kipc_rpc_client *c)
+{
+	struct kipc_lend_ref lend;
+	struct kipc_rpc_msg rep;
+	const unsigned char *p;
+	int ret, good, i;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.lends = &lend;
+	rep.nr_lends = 1;
+	ret = kipc_rpc_call(c, M_LEND, NULL, &rep, 0, NULL);
+	good = ret == 0 && rep.nr_lends == 1 && lend.len == 4096;
+	if (good) {
+		p = (const void *)(uintptr_t)lend.addr;
+		for (i = 0; i < 4096; i++)
+			good &= p[i] == 0x77;
+		kipc_lend_release(p, 4096);
+	}
+	result(good, "a reply lends a page, mapped read-only in the client", NULL);
+}
+
+/* Async calls past their deadline; completions driven by poll(2). */
+static void t_async_deadline_poll(struct kipc_rpc_client *c)
+{
+	static uint32_t ms[2] = { 2000, 10 }, got[2];
+	static struct kipc_rpc_msg reps[2];
+	struct kipc_rpc_completion comp;
+	struct pollfd pfd = { .fd = kipc_rpc_client_fd(c), .events = POLLIN };
+	struct timespec dl = in_ms(150);
+	int i, n, st[2] = { 1, 1 }, ret = 0;
+	uint64_t t0 = now_ms(), end = t0 + 3000;
+	char detail[96];
+
+	for (i = 0; i < 2; i++) {
+		struct kipc_rpc_msg req = { .data = &ms[i], .len = sizeof(ms[i]) };
+
+		reps[i].data = &got[i];
+		reps[i].len = sizeof(got[i]);
+		ret |= kipc_rpc_submit(c, M_SLOW, &req, &reps[i], 0,
+				       i ? NULL : &dl, i, NULL);
+	}
+	/* The quick one through poll and a non-blocking completion. */
+	while (st[1] == 1 && now_ms() < end && !ret) {
+		if (poll(&pfd, 1, 1000) < 0)
+			break;
+		n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+		if (n == 1)
+			st[comp.user_data & 1] = comp.status;
+		else if (n != -EAGAIN)
+			break;
+	}
+	/* The slow one: due at its deadline, not at the server's pace. */
+	while (st[0] == 1 && now_ms() < end) {
+		n = kipc_rpc_complete(c, &comp, 1, 0, NULL);
+		if (n != 1)
+			break;
+		st[comp.user_data & 1] = comp.status;
+	}
+	snprintf(detail, sizeof(detail), "%d and %d after %llu ms", st[0], st[1],
+		 (unsigned long long)(now_ms() - t0));
+	result(!ret && st[1] == 0 && st[0] == -ETIMEDOUT && now_ms() - t0 < 700,
+	       "asynchronous calls: completions by poll, -ETIMEDOUT at the deadline",
+	       detail);
+}
+
+struct sync_arg {
+	struct kipc_rpc_client *c;
+	int id, bad;
+};
+
+static void *sync_caller(void *arg)
+{
+	struct sync_arg *a = arg;
+	uint64_t x, y;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		struct kipc_rpc_msg req = { .data = &x, .len = sizeof(x) };
+		struct kipc_rpc_msg rep = { .data = &y, .len = sizeof(y) };
+
+		x = (uint64_t)a->id << 32 | (uint64_t)i;
+		if (kipc_rpc_call(a->c, M_ADD, &req, &rep, 0, NULL) ||
+		    y != x + 1)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/* Four threads calling at once on one connection each get their answers. */
+static void t_threads(struct kipc_rpc_client *c)
+{
+	struct sync_arg args[4];
+	pthread_t t[4];
+	int i, bad = 0;
+	char detail[64];
+
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct sync_arg){ c, i, 0 };
+		pthread_create(&t[i], NULL, sync_caller, &args[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		bad += args[i].bad;
+	}
+	snprintf(detail, sizeof(detail), "%d wrong of 1200", bad);
+	result(!bad, "four threads calling on one connection get their own answers",
+	       detail);
 }
 
 /* In a child with uid 65534: 0600 refuses, 0666 admits with that uid. */
@@ -841,6 +988,9 @@ int main(void)
 	t_deadline(c);
 	t_cancel(c);
 	t_zero_copy(k, c);
+	t_lent_reply(c);
+	t_async_deadline_poll(c);
+	t_threads(c);
 	t_other_uid();
 	t_malformed(k, c);
 	/* From here the server holds two connections: c and c2. */
