@@ -507,7 +507,10 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 	case KIPC_RPC_HELLO:
 		msg_discard(s, &m, w->bufs, w->lends);
 		hello(c, w->txbuf, &h, payload);
-		conn_rearm(c);
+		if (atomic_load(&c->broken))	/* no common version */
+			conn_drop(c);
+		else
+			conn_rearm(c);
 		break;
 	case KIPC_RPC_CANCEL:
 		msg_discard(s, &m, w->bufs, w->lends);
