@@ -66,7 +66,8 @@ struct kipc_rpc_client {
 	int receiving;			/* a thread waits for answers */
 	int dead;			/* the server is gone */
 	uint32_t inflight;		/* SENT + ABANDONED: credits used */
-	uint32_t nr_calls;
+	uint32_t nr_calls;		/* in @calls, ABANDONED ones too */
+	uint32_t nr_abandoned;
 	uint64_t next_id;
 	struct rpc_call *calls[NR_BUCKETS];
 	struct rpc_call *queue, **queue_tail;
@@ -153,6 +154,7 @@ static void fail_all(struct kipc_rpc_client *c)
 			if (call->state == QUEUED)
 				drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
 			if (call->state == ABANDONED) {
+				c->nr_abandoned--;
 				call_unlink(c, call);
 				call_free(call);
 			} else {
@@ -241,6 +243,7 @@ static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 	struct rpc_done *d;
 
 	call->state = ABANDONED;
+	c->nr_abandoned++;
 	call->sync = 0;
 	if (sync) {
 		call->done = 1;
@@ -321,6 +324,7 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 	c->inflight--;
 	if (call->state == ABANDONED) {
 		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		c->nr_abandoned--;
 		call_unlink(c, call);
 		call_free(call);
 		return;
@@ -710,7 +714,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		next = expire(c);
 		if (c->done)
 			continue;
-		if (!c->nr_calls) {	/* nothing outstanding */
+		if (c->nr_calls == c->nr_abandoned) {	/* nothing pending */
 			ret = 0;
 			goto out_unlock;
 		}
