@@ -723,6 +723,26 @@ struct kipc_nl_name_stat {
 	umode_t mode;
 };
 
+/**
+ * struct kipc_nl_service_stat - a service's state, as netlink lists it
+ * @backlog: the most connections waiting
+ * @pending: connections waiting now
+ * @listeners: open service files
+ * @accepted: connections accepted since creation
+ * @depth: depth of each connection's channels (0: the default)
+ * @max_inline: inline bytes per message (0: the default)
+ * @region_id: id of the bound region, 0 if none
+ */
+struct kipc_nl_service_stat {
+	u32 backlog;
+	u32 pending;
+	u32 listeners;
+	u64 accepted;
+	u32 depth;
+	u32 max_inline;
+	u64 region_id;
+};
+
 /*
  * The state of an object netlink found, copied under the object's lock.
  * Context: process context; the caller holds a reference on @obj.
@@ -731,6 +751,8 @@ void kipc_region_nl_stat(struct kipc_obj *obj, struct kipc_nl_region_stat *st);
 void kipc_channel_nl_stat(struct kipc_obj *obj, struct kipc_nl_chan_stat *st);
 void kipc_lendq_nl_stat(struct kipc_obj *obj, struct kipc_nl_lendq_stat *st);
 void kipc_name_nl_stat(struct kipc_obj *obj, struct kipc_nl_name_stat *st);
+void kipc_service_nl_stat(struct kipc_obj *obj,
+			  struct kipc_nl_service_stat *st);
 bool kipc_name_in_ns(const struct kipc_obj *obj,
 		     const struct ipc_namespace *ns);
 

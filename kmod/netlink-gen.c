@@ -65,8 +65,19 @@ static const struct nla_policy kipc_name_get_dump_nl_policy[KIPC_A_NAME_PID + 1]
 	[KIPC_A_NAME_PID] = { .type = NLA_U32, },
 };
 
+/* KIPC_CMD_SERVICE_GET - do */
+static const struct nla_policy kipc_service_get_do_nl_policy[KIPC_A_SERVICE_ID + 1] = {
+	[KIPC_A_SERVICE_ID] = { .type = NLA_U64, },
+};
+
+/* KIPC_CMD_SERVICE_GET - dump */
+static const struct nla_policy kipc_service_get_dump_nl_policy[KIPC_A_SERVICE_PID + 1] = {
+	[KIPC_A_SERVICE_UID] = { .type = NLA_U32, },
+	[KIPC_A_SERVICE_PID] = { .type = NLA_U32, },
+};
+
 /* Ops table for kipc */
-const struct genl_split_ops kipc_nl_ops[11] = {
+const struct genl_split_ops kipc_nl_ops[13] = {
 	{
 		.cmd	= KIPC_CMD_STATS_GET,
 		.doit	= kipc_nl_stats_get_doit,
@@ -140,6 +151,20 @@ const struct genl_split_ops kipc_nl_ops[11] = {
 		.dumpit		= kipc_nl_name_get_dumpit,
 		.policy		= kipc_name_get_dump_nl_policy,
 		.maxattr	= KIPC_A_NAME_PID,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= KIPC_CMD_SERVICE_GET,
+		.doit		= kipc_nl_service_get_doit,
+		.policy		= kipc_service_get_do_nl_policy,
+		.maxattr	= KIPC_A_SERVICE_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= KIPC_CMD_SERVICE_GET,
+		.dumpit		= kipc_nl_service_get_dumpit,
+		.policy		= kipc_service_get_dump_nl_policy,
+		.maxattr	= KIPC_A_SERVICE_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 };

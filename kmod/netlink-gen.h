@@ -13,7 +13,7 @@
 #include <compat.h>
 
 /* Ops table for kipc */
-extern const struct genl_split_ops kipc_nl_ops[11];
+extern const struct genl_split_ops kipc_nl_ops[13];
 
 int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info);
@@ -28,6 +28,9 @@ int kipc_nl_lend_queue_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb);
 int kipc_nl_name_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_name_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int kipc_nl_service_get_doit(struct sk_buff *skb, struct genl_info *info);
+int kipc_nl_service_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb);
 
 enum {
 	KIPC_NLGRP_EVENTS,

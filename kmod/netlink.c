@@ -333,6 +333,25 @@ static int kipc_nl_fill_lendq(struct sk_buff *skb, struct sk_buff *req,
 	return 0;
 }
 
+static int kipc_nl_fill_service(struct sk_buff *skb, struct sk_buff *req,
+				struct kipc_obj *obj)
+{
+	struct kipc_nl_service_stat st;
+
+	kipc_service_nl_stat(obj, &st);
+	if (nla_put_u32(skb, KIPC_A_SERVICE_BACKLOG, st.backlog) ||
+	    nla_put_u32(skb, KIPC_A_SERVICE_PENDING, st.pending) ||
+	    nla_put_u32(skb, KIPC_A_SERVICE_LISTENERS, st.listeners) ||
+	    kipc_nl_put_u64(skb, KIPC_A_SERVICE_ACCEPTED, st.accepted,
+			    KIPC_A_SERVICE_PAD) ||
+	    nla_put_u32(skb, KIPC_A_SERVICE_DEPTH, st.depth) ||
+	    nla_put_u32(skb, KIPC_A_SERVICE_MAX_INLINE, st.max_inline) ||
+	    kipc_nl_put_u64(skb, KIPC_A_SERVICE_REGION_ID, st.region_id,
+			    KIPC_A_SERVICE_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int kipc_nl_fill_name(struct sk_buff *skb, struct sk_buff *req,
 			     struct kipc_obj *obj)
 {
@@ -416,6 +435,10 @@ static const struct kipc_nl_kind kipc_nl_kinds[KIPC_OBJ_TYPE_MAX + 1] = {
 		KIPC_OBJ_TYPE_NAME, KIPC_CMD_NAME_GET, KIPC_A_NAME_ID,
 		KIPC_A_NAME_UID, KIPC_A_NAME_PID, KIPC_A_NAME_PAD,
 		kipc_nl_fill_name },
+	[KIPC_OBJ_TYPE_SERVICE] = {
+		KIPC_OBJ_TYPE_SERVICE, KIPC_CMD_SERVICE_GET, KIPC_A_SERVICE_ID,
+		KIPC_A_SERVICE_UID, KIPC_A_SERVICE_PID, KIPC_A_SERVICE_PAD,
+		kipc_nl_fill_service },
 };
 
 /* Put the fields every object has, then its type's. */
@@ -576,6 +599,19 @@ int kipc_nl_name_get_doit(struct sk_buff *skb, struct genl_info *info)
 int kipc_nl_name_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_NAME], skb, cb);
+}
+
+int kipc_nl_service_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return kipc_nl_get_doit(&kipc_nl_kinds[KIPC_OBJ_TYPE_SERVICE], skb,
+				info);
+}
+
+int kipc_nl_service_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	return kipc_nl_get_dumpit(&kipc_nl_kinds[KIPC_OBJ_TYPE_SERVICE], skb,
+				  cb);
 }
 
 /**

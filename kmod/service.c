@@ -520,3 +520,23 @@ static const struct file_operations kipc_service_fops = {
 	.show_fdinfo	= kipc_service_show_fdinfo,
 	.llseek		= noop_llseek,
 };
+
+/**
+ * kipc_service_nl_stat() - a service's state, for netlink
+ * @obj: the service's object, with a reference held by the caller
+ * @st: out
+ */
+void kipc_service_nl_stat(struct kipc_obj *obj, struct kipc_nl_service_stat *st)
+{
+	struct kipc_service *s = container_of(obj, struct kipc_service, obj);
+
+	st->backlog = s->backlog;
+	st->depth = s->depth;
+	st->max_inline = s->max_inline;
+	st->region_id = s->region ? kipc_region_id(s->region) : 0;
+	spin_lock(&s->lock);
+	st->pending = s->nr_pending;
+	st->listeners = s->nr_listeners;
+	st->accepted = s->nr_accepted;
+	spin_unlock(&s->lock);
+}

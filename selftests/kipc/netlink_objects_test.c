@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Every kind of kipc object is listed over netlink the same way: lend
- * queues and names by id, with their creator, and created - destroyed
+ * queues, names and services by id, with their creator, and created - destroyed
  * equal to the number listed; names only in the lister's IPC namespace;
  * a dump racing with creation and destruction sees only complete objects.
  */
@@ -23,6 +23,7 @@ struct found {
 	int nr;
 	uint64_t id[64];
 	uint32_t uid[64], pid[64], kind[64], mode[64];
+	uint32_t pending[64], listeners[64];	/* services */
 	uint64_t target[64];
 	char name[64][KIPC_NAME_MAX + 1];
 	int incomplete;	/* records without an id, uid or pid */
@@ -54,6 +55,12 @@ static void collect(const struct nlmsghdr *h, void *arg)
 			f->pid[i] = kt_attr_u32(a);
 			seen |= 4;
 		}
+		if (w->id_attr == KIPC_A_SERVICE_ID) {
+			if (a->nla_type == KIPC_A_SERVICE_PENDING)
+				f->pending[i] = kt_attr_u32(a);
+			else if (a->nla_type == KIPC_A_SERVICE_LISTENERS)
+				f->listeners[i] = kt_attr_u32(a);
+		}
 		if (w->id_attr != KIPC_A_NAME_ID)
 			continue;
 		if (a->nla_type == KIPC_A_NAME_NAME)
@@ -70,7 +77,7 @@ static void collect(const struct nlmsghdr *h, void *arg)
 	f->nr++;
 }
 
-/* Dump (id 0) or get (id != 0) lend queues or names into @f. */
+/* Dump (id 0) or get (id != 0) lend queues, names or services into @f. */
 static int list(struct kt_genl *g, uint8_t cmd, uint64_t id, struct found *f)
 {
 	struct walk w = { .f = f };
@@ -80,6 +87,10 @@ static int list(struct kt_genl *g, uint8_t cmd, uint64_t id, struct found *f)
 		w.id_attr = KIPC_A_LEND_QUEUE_ID;
 		w.uid_attr = KIPC_A_LEND_QUEUE_UID;
 		w.pid_attr = KIPC_A_LEND_QUEUE_PID;
+	} else if (cmd == KIPC_CMD_SERVICE_GET) {
+		w.id_attr = KIPC_A_SERVICE_ID;
+		w.uid_attr = KIPC_A_SERVICE_UID;
+		w.pid_attr = KIPC_A_SERVICE_PID;
 	} else {
 		w.id_attr = KIPC_A_NAME_ID;
 		w.uid_attr = KIPC_A_NAME_UID;
@@ -115,7 +126,7 @@ static uint64_t stat_of(const struct nlmsghdr *h, uint16_t attr)
 }
 
 struct counters {
-	uint64_t lendqs, names;	/* created - destroyed */
+	uint64_t lendqs, names, services;	/* created - destroyed */
 	int have;
 };
 
@@ -127,6 +138,8 @@ static void read_counters(const struct nlmsghdr *h, void *arg)
 		    stat_of(h, KIPC_A_STATS_LENDQS_DESTROYED);
 	c->names = stat_of(h, KIPC_A_STATS_NAMES_CREATED) -
 		   stat_of(h, KIPC_A_STATS_NAMES_DESTROYED);
+	c->services = stat_of(h, KIPC_A_STATS_SERVICES_CREATED) -
+		      stat_of(h, KIPC_A_STATS_SERVICES_DESTROYED);
 	c->have = stat_of(h, KIPC_A_STATS_NAMES_DESTROYED) != UINT64_MAX;
 }
 
@@ -206,6 +219,60 @@ TEST_F(objects, lend_queue_listed_until_closed)
 	EXPECT_EQ(-ENOENT, list(&self->g, KIPC_CMD_LEND_QUEUE_GET, id, &self->f));
 	ASSERT_EQ(0, counters(&self->g, &after));
 	EXPECT_EQ(before.lendqs, after.lendqs);
+}
+
+/*
+ * A service is listed with its creator and its pending connections while
+ * a listener or a name holds it; closed and unlinked, it is destroyed.
+ */
+TEST_F(objects, service_listed_until_closed)
+{
+	struct kipc_service_create sc = {
+		.size = sizeof(sc), .flags = KIPC_FD_CLOEXEC,
+		.region_fd = KIPC_NO_FD,
+	};
+	struct counters before, during, after;
+	struct kipc_connect cn = { .size = sizeof(cn) };
+	char name[64];
+	int svc, fd, i;
+	long long id;
+
+	kipc_test_require(self->ctx, KIPC_FEATURE_SERVICE);
+	ASSERT_EQ(0, counters(&self->g, &before));
+	svc = ioctl(self->ctx, KIPC_IOC_SERVICE_CREATE, &sc);
+	ASSERT_GE(svc, 0);
+	id = kt_fdinfo_num(svc, "kipc-id");
+	EXPECT_EQ(sc.id, id);
+	snprintf(name, sizeof(name), "nl-service-%d", getpid());
+	fd = name_open(self->ctx, name, svc, NULL);
+	ASSERT_GE(fd, 0);	/* a second listener */
+	cn.name = (uintptr_t)name;
+	ASSERT_EQ(0, ioctl(self->ctx, KIPC_IOC_CONNECT, &cn));
+
+	ASSERT_EQ(0, list(&self->g, KIPC_CMD_SERVICE_GET, 0, &self->f));
+	EXPECT_EQ(0, self->f.incomplete);
+	i = find(&self->f, id);
+	ASSERT_GE(i, 0);
+	EXPECT_EQ(getuid(), self->f.uid[i]);
+	EXPECT_EQ(getpid(), self->f.pid[i]);
+	EXPECT_EQ(1, self->f.pending[i]);
+	EXPECT_EQ(2, self->f.listeners[i]);
+	ASSERT_EQ(0, counters(&self->g, &during));
+	EXPECT_EQ(before.services + 1, during.services);
+
+	/* No listener: it listens no more, but its name still holds it. */
+	close(svc);
+	close(fd);
+	ASSERT_EQ(0, list(&self->g, KIPC_CMD_SERVICE_GET, id, &self->f));
+	ASSERT_EQ(1, self->f.nr);
+	EXPECT_EQ(0, self->f.pending[0]);
+	EXPECT_EQ(0, self->f.listeners[0]);
+	ASSERT_EQ(0, name_unlink(self->ctx, name));
+	EXPECT_EQ(-ENOENT, list(&self->g, KIPC_CMD_SERVICE_GET, id, &self->f));
+	ASSERT_EQ(0, counters(&self->g, &after));
+	EXPECT_EQ(before.services, after.services);
+	close(cn.send_fd);
+	close(cn.recv_fd);
 }
 
 /* A name is listed with what it names, until unlinked. */

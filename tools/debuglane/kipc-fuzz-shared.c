@@ -15,6 +15,10 @@
  *        slots while other threads send, receive, read() and write()
  *   lend queues (2 per process), closed and reopened
  *   4 names, published, opened and unlinked concurrently
+ *   S    a service (unbound) made before the fork under a name of its own:
+ *        both processes connect to it, accept on it or on listeners they
+ *        reopen by name, call on the ends they hold and close them, while
+ *        faulty pointers make accepts fail to hand their connection over
  *   temporary regions and channels created and closed while other threads
  *   dump regions and channels over netlink
  *
@@ -84,7 +88,12 @@ enum {
 	FD_SORIG = 120, FD_RORIG = 125,	/* +NCH */
 	FD_SSLOT = 130, FD_RSLOT = 140,	/* +NSLOT */
 	FD_LQ = 150,			/* +NLQ */
+	FD_SVC = 160, FD_LSLOT = 161,	/* +NLS */
+	FD_CSEND = 170, FD_CRECV = 175,	/* client ends, +NCONN */
+	FD_ASEND = 180, FD_ARECV = 185,	/* accepted ends, +NCONN */
 };
+#define NLS		2		/* listener slots per process */
+#define NCONN		3		/* connection slots per process and side */
 
 /* The last attached slot of each process is the "wild" handle: its buffers
  * are not claimed, and buffers are released blind through it only. */
@@ -112,6 +121,7 @@ struct shared {
 	uint64_t r_id, w_id, bytes, buf_size;
 	uint32_t nr_bufs;
 	char names[NNAME][48];
+	char svc_name[48];
 };
 
 static struct shared *sh;
@@ -152,15 +162,15 @@ static pthread_mutex_t map_mu = PTHREAD_MUTEX_INITIALIZER;
 enum op {
 	OP_ALLOC, OP_RELEASE, OP_BLIND, OP_SEND, OP_RECV, OP_RW, OP_LMAP,
 	OP_REAP, OP_WAIT, OP_WAITV, OP_WAKE, OP_REQUEUE, OP_NAME, OP_SLOT,
-	OP_TEMP, OP_DUMP, OP_INFO, OP_N
+	OP_TEMP, OP_DUMP, OP_INFO, OP_SERVICE, OP_N
 };
 static const char *const op_names[OP_N] = {
 	"alloc", "release", "blind-release", "send", "recv", "read/write",
 	"lend-unmap", "reap", "wait", "waitv", "wake", "requeue", "name",
-	"reopen", "create/close", "dump", "info",
+	"reopen", "create/close", "dump", "info", "service",
 };
 static int op_weight[OP_N] = {
-	10, 7, 5, 10, 10, 4, 3, 3, 4, 3, 5, 1, 5, 4, 2, 2, 2,
+	10, 7, 5, 10, 10, 4, 3, 3, 4, 3, 5, 1, 5, 4, 2, 2, 2, 6,
 };
 
 struct thr {
@@ -1284,10 +1294,102 @@ static int op_info(struct thr *t)
 	return r;
 }
 
+/* One call on a connection's ends: a short message, a 1 ms deadline. */
+static int service_call(struct thr *t, int sfd, int rfd, bool send)
+{
+	char in[64];
+	struct kipc_msg sm = { .data = (uintptr_t)"race", .data_len = 4 };
+	struct kipc_msg rm = { .data = (uintptr_t)in, .data_len = sizeof(in) };
+	struct kipc_call call = {
+		.size = sizeof(call), .flags = KIPC_IO_TIMEOUT,
+		.send_msg = send ? (uintptr_t)&sm : 0,
+		.recv_msg = (uintptr_t)place(t, &rm, sizeof(rm),
+					     pick_fault(t, true)),
+		.msg_size = sizeof(rm), .recv_fd = (uint32_t)rfd,
+		.region_fd = KIPC_NO_FD, .clockid = CLOCK_MONOTONIC,
+		.timeout_ns = dl_mono_ns() + 1000000,
+	};
+
+	return xioctl(t, sfd, KIPC_IOC_CALL, &call, sizeof(call), true);
+}
+
+/*
+ * S: connect, accept (through S or a reopened listener), call as client
+ * or server, reopen or close listeners and connection ends.
+ */
+static int op_service(struct thr *t)
+{
+	int i = below(t, NCONN), r;
+
+	switch (below(t, 6)) {
+	case 0: {
+		struct kipc_connect cn = {
+			.size = sizeof(cn),
+			.flags = KIPC_FD_CLOEXEC | KIPC_CONN_NONBLOCK,
+			.name = (uintptr_t)sh->svc_name,
+		};
+
+		r = xioctl(t, FD_CTX, KIPC_IOC_CONNECT, &cn, sizeof(cn), true);
+		if (r < 0)
+			return r;
+		put_slot(FD_CSEND + i, cn.send_fd);
+		put_slot(FD_CRECV + i, cn.recv_fd);
+		return r;
+	}
+	case 1: {
+		struct kipc_accept ac = {
+			.size = sizeof(ac),
+			.flags = KIPC_FD_CLOEXEC | KIPC_CONN_NONBLOCK,
+		};
+		int fd = chance(t, 50) ? FD_SVC : FD_LSLOT + below(t, NLS);
+
+		r = xioctl(t, fd, KIPC_IOC_ACCEPT, &ac, sizeof(ac), true);
+		if (r < 0)
+			return r;
+		if (!ac.id || ac.id == ac.reply_id)
+			violation("ACCEPT: connection ids %llu and %llu",
+				  (unsigned long long)ac.id,
+				  (unsigned long long)ac.reply_id);
+		put_slot(FD_ASEND + i, ac.send_fd);
+		put_slot(FD_ARECV + i, ac.recv_fd);
+		return r;
+	}
+	case 2:
+		return service_call(t, FD_CSEND + i, FD_CRECV + i, true);
+	case 3:
+		return service_call(t, FD_ASEND + i, FD_ARECV + i, chance(t, 70));
+	case 4: {
+		struct kipc_name_open no = {
+			.size = sizeof(no),
+			.flags = KIPC_FD_CLOEXEC | KIPC_FD_NONBLOCK,
+			.name = (uintptr_t)sh->svc_name, .fd = KIPC_NO_FD,
+		};
+
+		if (chance(t, 30)) {
+			put_slot(FD_LSLOT + below(t, NLS), FD_PLACE);
+			return 0;
+		}
+		r = xioctl(t, FD_CTX, KIPC_IOC_NAME_OPEN, &no, sizeof(no), true);
+		if (r >= 0)
+			put_slot(FD_LSLOT + below(t, NLS), r);
+		return r;
+	}
+	default:
+		if (chance(t, 50)) {
+			put_slot(FD_CSEND + i, FD_PLACE);
+			put_slot(FD_CRECV + i, FD_PLACE);
+		} else {
+			put_slot(FD_ASEND + i, FD_PLACE);
+			put_slot(FD_ARECV + i, FD_PLACE);
+		}
+		return 0;
+	}
+}
+
 static int (*const ops[OP_N])(struct thr *) = {
 	op_alloc, op_release, op_blind, op_send, op_recv, op_rw, op_lmap,
 	op_reap, op_wait, op_waitv, op_wake, op_requeue, op_name, op_slot,
-	op_temp, op_dump, op_info,
+	op_temp, op_dump, op_info, op_service,
 };
 
 static void *thread_main(void *arg)
@@ -1327,6 +1429,62 @@ static void die(const char *what, int err)
 {
 	fprintf(stderr, "kipc-fuzz: %s: %s\n", what, strerror(-err));
 	exit(2);
+}
+
+/* S: a service with a small backlog, published under its own name. */
+static void setup_service(void)
+{
+	struct kipc_service_create sc = {
+		.size = sizeof(sc), .flags = KIPC_FD_NONBLOCK, .backlog = 4,
+		.depth = 4, .region_fd = KIPC_NO_FD,
+	};
+	struct kipc_name_open no = {
+		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+		.mode = 0600,
+	};
+	int fd, i;
+
+	fd = dl_ioctl(FD_CTX, KIPC_IOC_SERVICE_CREATE, &sc);
+	if (fd < 0)
+		die("SERVICE_CREATE", fd);
+	dup2(fd, FD_SVC);
+	close(fd);
+	snprintf(sh->svc_name, sizeof(sh->svc_name), "kipc-race-%d-svc",
+		 (int)getpid());
+	no.name = (uintptr_t)sh->svc_name;
+	no.fd = FD_SVC;
+	fd = dl_ioctl(FD_CTX, KIPC_IOC_NAME_OPEN, &no);
+	if (fd < 0)
+		die("NAME_OPEN of the service", fd);
+	close(fd);
+	for (i = 0; i < NLS; i++)
+		dup2(FD_PLACE, FD_LSLOT + i);
+	for (i = 0; i < NCONN; i++) {
+		dup2(FD_PLACE, FD_CSEND + i);
+		dup2(FD_PLACE, FD_CRECV + i);
+		dup2(FD_PLACE, FD_ASEND + i);
+		dup2(FD_PLACE, FD_ARECV + i);
+	}
+}
+
+/* S's name and every fd of S this process holds. */
+static void teardown_service(void)
+{
+	struct kipc_name_unlink nu = {
+		.size = sizeof(nu), .name = (uintptr_t)sh->svc_name,
+	};
+	int i;
+
+	dl_ioctl(FD_CTX, KIPC_IOC_NAME_UNLINK, &nu);
+	for (i = 0; i < NLS; i++)
+		put_slot(FD_LSLOT + i, FD_PLACE);
+	for (i = 0; i < NCONN; i++) {
+		put_slot(FD_CSEND + i, FD_PLACE);
+		put_slot(FD_CRECV + i, FD_PLACE);
+		put_slot(FD_ASEND + i, FD_PLACE);
+		put_slot(FD_ARECV + i, FD_PLACE);
+	}
+	put_slot(FD_SVC, FD_PLACE);
 }
 
 static void setup_objects(void)
@@ -1382,6 +1540,7 @@ static void setup_objects(void)
 	for (i = 0; i < NNAME; i++)
 		snprintf(sh->names[i], sizeof(sh->names[i]), "kipc-race-%d-%d",
 			 (int)getpid(), i);
+	setup_service();
 }
 
 /* After the fork: this process's own slots. */
@@ -1504,6 +1663,7 @@ static void close_all(void)
 
 		dl_ioctl(FD_CTX, KIPC_IOC_NAME_UNLINK, &nu);
 	}
+	teardown_service();
 	for (i = 0; i < KH; i++)
 		put_hslot(i, FD_PLACE);
 	for (i = 0; i < KW; i++)

@@ -45,7 +45,7 @@
 #define POOL	48
 #define PG	4096
 
-enum kind { K_NONE, K_CTX, K_REGION, K_SEND, K_RECV, K_OTHER };
+enum kind { K_NONE, K_CTX, K_REGION, K_SEND, K_RECV, K_SERVICE, K_OTHER };
 
 struct slot {
 	int fd;
@@ -70,7 +70,8 @@ static const unsigned long cmds[] = {
 	KIPC_IOC_REGION_INFO, KIPC_IOC_SEND, KIPC_IOC_RECV,
 	KIPC_IOC_WAIT, KIPC_IOC_WAKE, KIPC_IOC_WAITV, KIPC_IOC_REQUEUE,
 	KIPC_IOC_LENDQ_CREATE, KIPC_IOC_LEND_REAP, KIPC_IOC_NAME_OPEN,
-	KIPC_IOC_NAME_UNLINK,
+	KIPC_IOC_NAME_UNLINK, KIPC_IOC_SERVICE_CREATE, KIPC_IOC_CONNECT,
+	KIPC_IOC_ACCEPT, KIPC_IOC_CALL,
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -405,7 +406,8 @@ static void fill_name_open(unsigned long cmd, char *a)
 		    (chance(50) ? KIPC_NAME_EXCL : 0) : 0;
 	no->name = fuzz_name();
 	if (no->flags & KIPC_NAME_CREATE) {
-		no->fd = fuzz_fd_field(chance(50) ? K_REGION : K_SEND);
+		no->fd = fuzz_fd_field(chance(40) ? K_REGION :
+				       chance(50) ? K_SEND : K_SERVICE);
 		no->mode = chance(90) ? 0600 : (uint32_t)r64();
 	} else {
 		no->fd = chance(90) ? KIPC_NO_FD : (uint32_t)r64();
@@ -415,6 +417,61 @@ static void fill_name_open(unsigned long cmd, char *a)
 static void fill_name_unlink(unsigned long cmd, char *a)
 {
 	((struct kipc_name_unlink *)a)->name = fuzz_name();
+}
+
+static void fill_service_create(unsigned long cmd, char *a)
+{
+	struct kipc_service_create *c = (void *)a;
+
+	c->flags = below(4);
+	c->backlog = chance(80) ? below(8) : (uint32_t)fuzz_u64(4096);
+	c->depth = chance(80) ? below(64) : (uint32_t)fuzz_u64(1 << 20);
+	c->max_inline = chance(80) ? below(4097) : (uint32_t)fuzz_u64(65536);
+	c->region_fd = chance(60) ? KIPC_NO_FD : fuzz_fd_field(K_REGION);
+	if (chance(5))
+		c->id = r64();
+}
+
+/* CONNECT and ACCEPT: mostly without waiting, sometimes briefly. */
+static void fill_connect(unsigned long cmd, char *a)
+{
+	struct kipc_connect *c = (void *)a;
+
+	c->flags = below(4) | (chance(80) ? KIPC_CONN_NONBLOCK : KIPC_CONN_TIMEOUT);
+	c->name = fuzz_name();
+	fuzz_deadline(c->flags & KIPC_CONN_TIMEOUT, &c->clockid, &c->timeout_ns);
+	if (chance(5))
+		c->reserved0 = r64();
+	if (chance(5))
+		c->send_fd = r64();
+}
+
+static void fill_accept(unsigned long cmd, char *a)
+{
+	struct kipc_accept *c = (void *)a;
+
+	c->flags = below(4) | (chance(80) ? KIPC_CONN_NONBLOCK : KIPC_CONN_TIMEOUT);
+	fuzz_deadline(c->flags & KIPC_CONN_TIMEOUT, &c->clockid, &c->timeout_ns);
+	if (chance(5))
+		c->reserved1 = r64();
+}
+
+/* CALL: one message each way; the receive always waits, so with a deadline. */
+static void fill_call(unsigned long cmd, char *a)
+{
+	struct kipc_call *c = (void *)a;
+	struct slot *reg = region_of_pool();
+
+	c->flags = KIPC_IO_TIMEOUT | (chance(50) ? KIPC_IO_NONBLOCK : 0);
+	c->msg_size = chance(90) ? sizeof(struct kipc_msg) :
+		      (uint32_t)fuzz_u64(sizeof(struct kipc_msg));
+	c->send_msg = chance(20) ? 0 : build_msgs(1, c->msg_size, reg, true);
+	c->recv_msg = build_msgs(1, c->msg_size, reg, false);
+	c->recv_fd = fuzz_fd_field(K_RECV);
+	c->region_fd = chance(50) ? KIPC_NO_FD : fuzz_fd_field(K_REGION);
+	fuzz_deadline(true, &c->clockid, &c->timeout_ns);
+	if (chance(5))
+		c->sent = r64();
 }
 
 /*
@@ -464,6 +521,13 @@ static const struct arg_def arg_defs[] = {
 	ARG(NAME_OPEN, kipc_name_open, K_CTX,
 	    KIPC_NAME_CREATE | KIPC_NAME_EXCL | 3, fill_name_open),
 	ARG(NAME_UNLINK, kipc_name_unlink, K_CTX, 0, fill_name_unlink),
+	ARG(SERVICE_CREATE, kipc_service_create, K_CTX, 3, fill_service_create),
+	ARG(CONNECT, kipc_connect, K_CTX,
+	    3 | KIPC_CONN_NONBLOCK | KIPC_CONN_TIMEOUT, fill_connect),
+	ARG(ACCEPT, kipc_accept, K_SERVICE,
+	    3 | KIPC_CONN_NONBLOCK | KIPC_CONN_TIMEOUT, fill_accept),
+	ARG(CALL, kipc_call, K_SEND, KIPC_IO_NONBLOCK | KIPC_IO_TIMEOUT,
+	    fill_call),
 };
 
 static const struct arg_def *arg_def_of(unsigned long cmd)
@@ -545,6 +609,18 @@ static void track_result(unsigned long cmd, enum kind target, const char *a,
 		pool_add(r, K_REGION, s ? s->bytes : 0, s ? s->buf_size : 0);
 	} else if (cmd == KIPC_IOC_CHANNEL_CREATE && a != NULL) {
 		const struct kipc_channel_create *c = (const void *)a;
+
+		pool_add(c->send_fd, K_SEND, 0, 0);
+		pool_add(c->recv_fd, K_RECV, 0, 0);
+	} else if (cmd == KIPC_IOC_SERVICE_CREATE) {
+		pool_add(r, K_SERVICE, 0, 0);
+	} else if (cmd == KIPC_IOC_CONNECT && a != NULL) {
+		const struct kipc_connect *c = (const void *)a;
+
+		pool_add(c->send_fd, K_SEND, 0, 0);
+		pool_add(c->recv_fd, K_RECV, 0, 0);
+	} else if (cmd == KIPC_IOC_ACCEPT && a != NULL) {
+		const struct kipc_accept *c = (const void *)a;
 
 		pool_add(c->send_fd, K_SEND, 0, 0);
 		pool_add(c->recv_fd, K_RECV, 0, 0);
