@@ -1017,6 +1017,7 @@ int main(void)
 	kipc_rpc_client_close(c);
 	kipc_rpc_client_close(c2);
 	kipc_rpc_client_close(c3);
+	kipc_close(k);
 	printf("1..%d\n", nr_test);
 	/* tools/check counts the cases of a program by its Totals line. */
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
