@@ -234,6 +234,9 @@ static int serve(struct kipc *k, const char *name)
 	fprintf(stderr, "kipc-kv: serving %s\n", name);
 	ret = kipc_rpc_server_run(server);
 	kipc_rpc_server_destroy(server);
+	while (nr_entries)
+		entry_release(&table[--nr_entries]);
+	free(table);
 	kipc_region_close(region);
 	return ret < 0 ? 1 : 0;
 }
@@ -351,17 +354,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kipc-kv: /dev/kipc: %s\n", strerror(-ret));
 		return 1;
 	}
-	if (!strcmp(argv[1], "serve"))
-		return argc == 3 ? serve(k, argv[2]) : usage();
+	if (!strcmp(argv[1], "serve")) {
+		ret = argc == 3 ? serve(k, argv[2]) : usage();
+		kipc_close(k);
+		return ret;
+	}
 	cmd = argv[2];
 	if ((!strcmp(cmd, "put") && argc != 5) ||
 	    ((!strcmp(cmd, "get") || !strcmp(cmd, "del")) && argc != 4) ||
-	    (!strcmp(cmd, "list") && argc != 3))
+	    (!strcmp(cmd, "list") && argc != 3)) {
+		kipc_close(k);
 		return usage();
+	}
 	ret = kipc_rpc_connect(k, argv[1], 0, NULL, &c);
 	if (ret < 0) {
 		fprintf(stderr, "kipc-kv: connect %s: %s\n", argv[1],
 			strerror(-ret));
+		kipc_close(k);
 		return 1;
 	}
 	if (!strcmp(cmd, "put")) {
@@ -383,9 +392,11 @@ int main(int argc, char **argv)
 			ret = -EIO;
 	} else {
 		kipc_rpc_client_close(c);
+		kipc_close(k);
 		return usage();
 	}
 	kipc_rpc_client_close(c);
+	kipc_close(k);
 	if (ret < 0) {
 		fprintf(stderr, "kipc-kv: %s %s: %s\n", cmd,
 			argc > 3 ? argv[3] : "", strerror(-ret));
