@@ -149,6 +149,25 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
 		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
 
+# The RPC layer's guest test (tools/vm/kipc-tool-tests runs it).
+$(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
+		libkipc/include/kipc.h libkipc/include/kipc_rpc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
+tools: $(B)/bin/kipc-rpc-test
+
+# kipc-kv, the example service (tools/kipc-kv), and its guest test.
+$(B)/bin/kipc-kv: tools/kipc-kv/kipc-kv.c $(LIB_SO) libkipc/include/kipc.h \
+		libkipc/include/kipc_rpc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
+$(B)/bin/kipc-kv-test: tools/kipc-kv/kipc-kv-test
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+tools: $(B)/bin/kipc-kv $(B)/bin/kipc-kv-test
+
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
 DEBUGLANE	:= $(B)/bin/kipc-stress $(B)/bin/kipc-fuzz $(B)/bin/kipc-faultinject \
@@ -264,7 +283,8 @@ LIBDIR		?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
 INCLUDEDIR	?= $(PREFIX)/include
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
-INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc/linux/kipc.h \
+INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
+		   $(INCLUDEDIR)/kipc/linux/kipc.h \
 		   $(INCLUDEDIR)/kipc/linux/kipc_nl.h \
 		   $(LIBDIR)/libkipc.so.$(VERSION) $(LIBDIR)/libkipc.so.$(SOVERSION) \
 		   $(LIBDIR)/libkipc.so $(LIBDIR)/libkipc.a \
@@ -282,7 +302,8 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	$(Q)install -m 644 libkipc/include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)install -m 644 libkipc/include/kipc.h libkipc/include/kipc_rpc.h \
+		$(DESTDIR)$(INCLUDEDIR)/
 	$(Q)install -m 644 uapi/linux/kipc.h uapi/linux/kipc_nl.h \
 		$(DESTDIR)$(INCLUDEDIR)/kipc/linux/
 	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/

@@ -11,6 +11,7 @@
 #ifndef LIBKIPC_KIPC_RPC_H
 #define LIBKIPC_KIPC_RPC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -71,6 +72,138 @@ struct kipc_rpc_hdr {
 };
 
 #define KIPC_RPC_HDR_LEN	48	/* sizeof(struct kipc_rpc_hdr), v1 */
+
+/* The payload of HELLO: the versions the client speaks. */
+struct kipc_rpc_hello {
+	uint32_t version_max;	/* the highest version offered */
+	uint32_t version_min;	/* the lowest version accepted */
+	uint32_t flags;		/* zero */
+	uint32_t reserved;	/* zero */
+};
+
+/* The payload of the REPLY to HELLO (its status is the version chosen). */
+struct kipc_rpc_welcome {
+	uint32_t depth;		/* the connection's channel depth: credits */
+	uint32_t max_inline;	/* inline bytes a message, header included */
+	uint32_t flags;		/* KIPC_RPC_WELCOME_* */
+	uint32_t reserved;	/* zero */
+};
+
+/* The service has a region, published as "<service name>.region". */
+#define KIPC_RPC_WELCOME_REGION	0x0001
+#define KIPC_RPC_REGION_SUFFIX	".region"
+
+/*
+ * libkipc's RPC layer (libkipc 0.8). A struct kipc_rpc_server serves a
+ * named service with worker threads; a struct kipc_rpc_client is one
+ * connection to it. Functions return 0 (or a count) or a negative errno.
+ */
+struct kipc;
+struct kipc_region;
+struct kipc_lendq;
+struct kipc_buf_ref;
+struct kipc_lend_ref;
+struct timespec;
+
+struct kipc_rpc_server;
+struct kipc_rpc_req;
+struct kipc_rpc_client;
+
+/* What kipc_rpc_server_create() makes; zero in a field means the default. */
+struct kipc_rpc_server_attr {
+	uint32_t depth;		 /* each connection's channels; 0: default */
+	uint32_t max_inline;	 /* inline bytes a message; 0: 4096 */
+	uint32_t backlog;	 /* connections waiting for accept; 0: 128 */
+	uint32_t nr_workers;	 /* threads of kipc_rpc_server_run(); 0: 1 */
+	struct kipc_region *region; /* buffers of requests and replies */
+	unsigned int reserved[8]; /* must be zero */
+};
+
+/*
+ * A method: handles @req, and answers it with kipc_rpc_reply() or
+ * kipc_rpc_reply_error(); returning without an answer answers for it:
+ * an empty REPLY when the handler returns 0, ERROR with its value when it
+ * returns a negative errno.
+ */
+typedef int (*kipc_rpc_handler)(struct kipc_rpc_req *req, void *arg);
+
+/* A request as the server received it (kipc_rpc_req_info()). */
+struct kipc_rpc_req_info {
+	uint64_t call_id;	/* the client's id of the call */
+	uint64_t conn_id;	/* the connection's id */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0: no deadline */
+	uint32_t method;
+	uint32_t pid;		/* the caller, as the kernel saw it */
+	uint32_t uid;		/* its effective uid at send */
+	uint32_t gid;		/* its effective gid at send */
+	const void *data;	/* inline payload, valid during the handler */
+	size_t len;
+	const struct kipc_buf_ref *bufs; /* now owned by the server's region */
+	uint32_t nr_bufs;	/* handle: release, keep or send them on */
+	uint32_t nr_lends;	/* lent ranges, released after the handler */
+	const struct kipc_lend_ref *lends;
+};
+
+/* A payload: inline bytes, region buffers, lent ranges (with a queue). */
+struct kipc_rpc_msg {
+	void *data;		/* request: bytes sent; reply: room */
+	size_t len;		/* request: bytes; reply: in room, out bytes */
+	struct kipc_buf_ref *bufs; /* sent; or room for those received */
+	uint32_t nr_bufs;	/* in: entries; reply: out: received */
+	uint32_t nr_lends;	/* in: entries; reply: out: received */
+	struct kipc_lend_ref *lends; /* lent; or room for those received */
+	struct kipc_lendq *lendq;   /* with lends sent: their completions */
+};
+
+int kipc_rpc_server_create(struct kipc *k, const char *name,
+			   unsigned int mode,
+			   const struct kipc_rpc_server_attr *attr,
+			   struct kipc_rpc_server **sp);
+int kipc_rpc_server_register(struct kipc_rpc_server *s, uint32_t method,
+			     kipc_rpc_handler fn, void *arg);
+int kipc_rpc_server_run(struct kipc_rpc_server *s);
+int kipc_rpc_server_stop(struct kipc_rpc_server *s);
+int kipc_rpc_server_connections(const struct kipc_rpc_server *s);
+int kipc_rpc_server_destroy(struct kipc_rpc_server *s);
+
+int kipc_rpc_req_info(const struct kipc_rpc_req *req,
+		      struct kipc_rpc_req_info *info);
+int kipc_rpc_req_cancelled(const struct kipc_rpc_req *req);
+int kipc_rpc_reply(struct kipc_rpc_req *req, const void *data, size_t len);
+int kipc_rpc_reply_msg(struct kipc_rpc_req *req,
+		       const struct kipc_rpc_msg *rep);
+int kipc_rpc_reply_error(struct kipc_rpc_req *req, int err);
+
+/* Flags of kipc_rpc_connect(), kipc_rpc_call(), kipc_rpc_submit(). */
+#define KIPC_RPC_NONBLOCK	0x0001	/* -EAGAIN instead of waiting */
+
+/* One finished asynchronous call (kipc_rpc_complete()). */
+struct kipc_rpc_completion {
+	uint64_t call_id;	/* as kipc_rpc_submit() returned it */
+	uint64_t user_data;	/* as given to kipc_rpc_submit() */
+	int status;		/* 0, or a negative errno */
+	uint32_t reserved;
+	struct kipc_rpc_msg *rep; /* the reply's room, filled in */
+};
+
+int kipc_rpc_connect(struct kipc *k, const char *name, unsigned int flags,
+		     const struct timespec *deadline,
+		     struct kipc_rpc_client **cp);
+int kipc_rpc_client_close(struct kipc_rpc_client *c);
+int kipc_rpc_client_fd(const struct kipc_rpc_client *c);
+struct kipc_region *kipc_rpc_client_region(const struct kipc_rpc_client *c);
+int kipc_rpc_client_depth(const struct kipc_rpc_client *c);
+int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
+		  const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
+		  unsigned int flags, const struct timespec *deadline);
+int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
+		    const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
+		    unsigned int flags, const struct timespec *deadline,
+		    uint64_t user_data, uint64_t *call_id);
+int kipc_rpc_complete(struct kipc_rpc_client *c,
+		      struct kipc_rpc_completion *comps, unsigned int n,
+		      unsigned int flags, const struct timespec *deadline);
+int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id);
 
 #ifdef __cplusplus
 }

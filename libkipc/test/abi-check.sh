@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # abi-check.sh LIB MAP MANDIR HEADER UAPIDIR: the library exports exactly
-# the versioned symbols of its map, each has a man page, and the public
-# header compiles on its own as C99 and C++.
+# the versioned symbols of its map, each has a man page and is declared in
+# a public header (HEADER's directory), and the public headers compile on
+# their own as C99 and C++.
 set -uo pipefail
 lib=$1 map=$2 mandir=$3 header=$4 uapi=$5
 fail=0
@@ -31,11 +32,12 @@ for s in $want; do
 	for sec in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" ERRORS "SEE ALSO"; do
 		grep -q "^\.SH \"\?$sec\"\?$" "$(man_source "$page")" || err "$page lacks $sec"
 	done
-	grep -q "$s" "$header" || err "$s is not declared in $header"
+	grep -qw "$s" "$(dirname "$header")"/*.h ||
+		err "$s is not declared in $(dirname "$header")"
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "#include <kipc.h>" >"$tmp/t.c"
+printf '#include <kipc.h>\n#include <kipc_rpc.h>\n' >"$tmp/t.c"
 cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$(dirname "$header")" -I"$uapi" \
 	-c "$tmp/t.c" -o "$tmp/t.o" || err "kipc.h does not compile as C99"
 if command -v g++ >/dev/null; then

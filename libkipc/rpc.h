@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * What the RPC client and server share: the checks every received header
+ * goes through, and filling the header of a message to send.
+ */
+#ifndef LIBKIPC_RPC_H
+#define LIBKIPC_RPC_H
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "kipc.h"
+#include "kipc_rpc.h"
+
+#define RPC_DEFAULT_DEPTH	64	/* the module's default_depth default */
+#define RPC_DEFAULT_INLINE	4096
+
+static inline uint64_t rpc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rpc_ts_ns(const struct timespec *ts)
+{
+	return ts ? (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec
+		  : 0;
+}
+
+static inline struct timespec rpc_ns_ts(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	return ts;
+}
+
+static inline void rpc_hdr_init(struct kipc_rpc_hdr *h, uint8_t version,
+				uint8_t type, uint32_t method,
+				uint64_t call_id, uint32_t payload_len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = KIPC_RPC_MAGIC;
+	h->version = version;
+	h->type = type;
+	h->hdr_len = KIPC_RPC_HDR_LEN;
+	h->method = method;
+	h->call_id = call_id;
+	h->payload_len = payload_len;
+}
+
+/*
+ * The header of @len received inline bytes at @buf, checked (protocol.rst,
+ * "Errors"): 0 and *@payload at the payload, or -EPROTO.
+ */
+static inline int rpc_hdr_check(const void *buf, size_t len,
+				struct kipc_rpc_hdr *h, const void **payload)
+{
+	if (len < KIPC_RPC_HDR_LEN)
+		return -EPROTO;
+	memcpy(h, buf, sizeof(*h));
+	if (h->magic != KIPC_RPC_MAGIC || h->hdr_len < KIPC_RPC_HDR_LEN ||
+	    h->hdr_len > len || h->payload_len != len - h->hdr_len ||
+	    h->type < KIPC_RPC_HELLO || h->type > KIPC_RPC_EVENT)
+		return -EPROTO;
+	*payload = (const char *)buf + h->hdr_len;
+	return 0;
+}
+
+#endif /* LIBKIPC_RPC_H */

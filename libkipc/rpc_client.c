@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The RPC client: one connection to a service, synchronous calls (one
+ * KIPC_IOC_CALL when nothing else is outstanding), asynchronous calls
+ * multiplexed over the connection with the protocol's credits, and
+ * cancellation (Documentation/userspace-api/kipc/protocol.rst).
+ *
+ * Every call is a struct rpc_call, found by its id in @calls. A call is
+ * QUEUED in the library until a credit is free, then SENT; a SENT call
+ * cancelled or timed out is ABANDONED: it has completed for the caller but
+ * keeps its credit until the server's answer arrives and is dropped. A
+ * finished asynchronous call becomes a completion on @done, which
+ * kipc_rpc_complete() hands out; a synchronous caller waits for its own.
+ *
+ * @lock protects the state. One thread at a time receives answers (into
+ * @rxbuf), with @receiving set and @lock dropped while it waits in the
+ * kernel; it matches every answer to its call, whoever waits for it, and
+ * wakes the other threads (@cond) after each one. A thread that needs an
+ * answer while another receives waits on @cond until its own call is done
+ * (or a completion is ready), or until nobody receives.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc.h"
+#include "sys.h"
+
+#define NR_BUCKETS	256
+
+enum { QUEUED, SENT, ABANDONED };
+
+struct rpc_call {
+	uint64_t id;
+	uint64_t user_data;
+	uint64_t deadline_ns;		/* CLOCK_MONOTONIC; 0: none */
+	struct kipc_rpc_msg *rep;	/* the caller's room */
+	int state;
+	int sync;			/* a waiter of kipc_rpc_call() */
+	int done;			/* sync: finished, with @status */
+	int status;
+	/* QUEUED: the message to send */
+	void *wire;
+	uint32_t wire_len;
+	uint32_t nr_bufs, nr_lends;
+	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
+	struct kipc_lendq *lendq;
+	struct rpc_call *hnext;		/* @calls bucket */
+	struct rpc_call *qnext;		/* @queue */
+};
+
+struct rpc_done {
+	struct kipc_rpc_completion c;
+	struct rpc_done *next;
+};
+
+struct kipc_rpc_client {
+	struct kipc_chan *tx, *rx;
+	struct kipc_region *region;	/* the service's, attached; or NULL */
+	uint32_t depth, max_inline;
+	uint8_t version;
+	pthread_mutex_t lock;		/* protects everything below */
+	pthread_cond_t cond;		/* an answer was matched */
+	int receiving;			/* a thread waits for answers */
+	int dead;			/* the server is gone */
+	uint32_t inflight;		/* SENT + ABANDONED: credits used */
+	uint32_t nr_calls;		/* in @calls, ABANDONED ones too */
+	uint32_t nr_abandoned;
+	uint64_t next_id;
+	struct rpc_call *calls[NR_BUCKETS];
+	struct rpc_call *queue, **queue_tail;
+	struct rpc_done *done, **done_tail;
+	void *rxbuf;
+	void *txbuf;			/* for CANCEL */
+	struct kipc_buf_ref rxbufs[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref rxlends[KIPC_MSG_LENDS_MAX];
+};
+
+static struct rpc_call **call_slot(struct kipc_rpc_client *c, uint64_t id)
+{
+	struct rpc_call **pp = &c->calls[id % NR_BUCKETS];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void call_unlink(struct kipc_rpc_client *c, struct rpc_call *call)
+{
+	struct rpc_call **pp = call_slot(c, call->id);
+
+	if (*pp)
+		*pp = call->hnext;
+	c->nr_calls--;
+}
+
+static void call_free(struct rpc_call *call)
+{
+	free(call->wire);
+	free(call);
+}
+
+/* Release what an answer carried that nobody takes. */
+static void drop_payload(struct kipc_rpc_client *c, const struct kipc_buf_ref *b,
+			 uint32_t nr_bufs, const struct kipc_lend_ref *l,
+			 uint32_t nr_lends)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr_bufs && c->region; i++)
+		kipc_buf_release(c->region, b[i].offset);
+	for (i = 0; i < nr_lends; i++)
+		kipc_lend_release((const void *)(uintptr_t)l[i].addr, l[i].len);
+}
+
+/* @call finished with @status: to its waiter or onto @done. */
+static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
+			int status)
+{
+	struct rpc_done *d;
+
+	if (call->sync) {
+		call->done = 1;
+		call->status = status;
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d) {	/* without memory the completion is lost */
+		d->c.call_id = call->id;
+		d->c.user_data = call->user_data;
+		d->c.status = status;
+		d->c.rep = call->rep;
+		*c->done_tail = d;
+		c->done_tail = &d->next;
+	}
+	call_unlink(c, call);
+	call_free(call);
+}
+
+/* The server is gone: every call fails with -ECONNRESET, at once. */
+static void fail_all(struct kipc_rpc_client *c)
+{
+	struct rpc_call *call, *next;
+	unsigned int i;
+
+	c->dead = 1;
+	c->queue = NULL;
+	c->queue_tail = &c->queue;
+	for (i = 0; i < NR_BUCKETS; i++)
+		for (call = c->calls[i]; call; call = next) {
+			next = call->hnext;
+			if (call->state == QUEUED)
+				drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+			if (call->state == ABANDONED) {
+				c->nr_abandoned--;
+				call_unlink(c, call);
+				call_free(call);
+			} else {
+				call_finish(c, call, -ECONNRESET);
+			}
+		}
+	c->inflight = 0;
+}
+
+static void msg_of(struct rpc_call *call, struct kipc_msg *m)
+{
+	kipc_msg_init(m, call->wire, call->wire_len,
+		      call->nr_bufs ? call->bufs : NULL, call->nr_bufs, 0);
+	if (call->nr_lends)
+		kipc_msg_lend(m, call->lends, call->nr_lends, call->lendq);
+}
+
+/* Send a QUEUED call; 0, -EAGAIN (channel full) or a call's error. */
+static int call_send(struct kipc_rpc_client *c, struct rpc_call *call,
+		     unsigned int flags, const struct timespec *deadline)
+{
+	struct kipc_msg m;
+	int ret;
+
+	msg_of(call, &m);
+	ret = kipc_channel_send(c->tx, &m, 1, flags, deadline,
+				call->nr_bufs ? c->region : NULL);
+	if (ret == -EPIPE) {
+		fail_all(c);
+		return -ECONNRESET;
+	}
+	if (ret < 0)
+		return ret;
+	call->state = SENT;
+	free(call->wire);
+	call->wire = NULL;
+	c->inflight++;
+	return 0;
+}
+
+/* Send queued calls while credits and room last. */
+static void pump(struct kipc_rpc_client *c)
+{
+	uint64_t now = 0;
+	int ret;
+
+	while (c->queue && c->inflight < c->depth && !c->dead) {
+		struct rpc_call *call = c->queue;
+
+		if (call->deadline_ns && !now)
+			now = rpc_now_ns();
+		if (call->deadline_ns && now >= call->deadline_ns) {
+			ret = -ETIMEDOUT;
+		} else {
+			ret = call_send(c, call, KIPC_IO_NONBLOCK, NULL);
+			if (ret == -EAGAIN || c->dead)
+				return;
+		}
+		c->queue = call->qnext;
+		if (!c->queue)
+			c->queue_tail = &c->queue;
+		if (ret < 0) {
+			drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+			call_finish(c, call, ret);
+		}
+	}
+}
+
+/* Best effort: the server may skip the call (protocol.rst). */
+static void send_cancel(struct kipc_rpc_client *c, uint64_t id)
+{
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+
+	rpc_hdr_init(&h, c->version, KIPC_RPC_CANCEL, 0, id, 0);
+	memcpy(c->txbuf, &h, sizeof(h));
+	kipc_msg_init(&m, c->txbuf, KIPC_RPC_HDR_LEN, NULL, 0, 0);
+	kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, NULL);
+}
+
+/* A SENT call completes now with @status; its answer will be dropped. */
+static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
+			 int status)
+{
+	int sync = call->sync;
+	struct rpc_done *d;
+
+	call->state = ABANDONED;
+	c->nr_abandoned++;
+	call->sync = 0;
+	if (sync) {
+		call->done = 1;
+		call->status = status;
+	} else if ((d = calloc(1, sizeof(*d)))) {
+		d->c.call_id = call->id;
+		d->c.user_data = call->user_data;
+		d->c.status = status;
+		d->c.rep = call->rep;
+		*c->done_tail = d;
+		c->done_tail = &d->next;
+	}
+	call->rep = NULL;
+	send_cancel(c, call->id);
+}
+
+/* Fill the caller's room with an answer; 0 or a negative errno. */
+static int fill_reply(struct kipc_rpc_client *c, struct kipc_rpc_msg *rep,
+		      const struct kipc_rpc_hdr *h, const void *payload,
+		      const struct kipc_msg *m)
+{
+	int status = h->type == KIPC_RPC_ERROR ? (h->status < 0 ? h->status
+							       : -EPROTO)
+					       : 0;
+	uint32_t nb = m->nr_bufs, nl = m->nr_lends;
+
+	if (!rep) {
+		drop_payload(c, c->rxbufs, nb, c->rxlends, nl);
+		return status;
+	}
+	if (h->payload_len > rep->len) {
+		status = status ? status : -EMSGSIZE;
+		rep->len = 0;
+	} else {
+		if (h->payload_len)
+			memcpy(rep->data, payload, h->payload_len);
+		rep->len = h->payload_len;
+	}
+	if (nb > rep->nr_bufs) {
+		status = status ? status : -EMSGSIZE;
+		drop_payload(c, c->rxbufs + rep->nr_bufs, nb - rep->nr_bufs,
+			     NULL, 0);
+		nb = rep->nr_bufs;
+	}
+	if (nb)
+		memcpy(rep->bufs, c->rxbufs, nb * sizeof(*rep->bufs));
+	rep->nr_bufs = nb;
+	if (nl > rep->nr_lends) {
+		status = status ? status : -EMSGSIZE;
+		drop_payload(c, NULL, 0, c->rxlends + rep->nr_lends,
+			     nl - rep->nr_lends);
+		nl = rep->nr_lends;
+	}
+	if (nl)
+		memcpy(rep->lends, c->rxlends, nl * sizeof(*rep->lends));
+	rep->nr_lends = nl;
+	return status;
+}
+
+/* One message received into @rxbuf and @m: match it to its call. */
+static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
+{
+	struct rpc_call *call;
+	struct kipc_rpc_hdr h;
+	const void *payload;
+	int status;
+
+	if (rpc_hdr_check(c->rxbuf, m->data_len, &h, &payload) < 0 ||
+	    (h.type != KIPC_RPC_REPLY && h.type != KIPC_RPC_ERROR)) {
+		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		return;		/* an EVENT, or noise: nothing to match */
+	}
+	call = *call_slot(c, h.call_id);
+	if (!call || call->state == QUEUED) {
+		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		return;
+	}
+	c->inflight--;
+	if (call->state == ABANDONED) {
+		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		c->nr_abandoned--;
+		call_unlink(c, call);
+		call_free(call);
+		return;
+	}
+	status = fill_reply(c, call->rep, &h, payload, m);
+	call_finish(c, call, status);
+}
+
+/* What a waiter needs: its own call done, or (@sync NULL) a completion. */
+static int satisfied(const struct kipc_rpc_client *c,
+		     const struct rpc_call *sync)
+{
+	return c->dead || (sync ? sync->done : c->done != NULL);
+}
+
+/*
+ * Receive one answer, waiting until @deadline_ns (0: forever; with
+ * KIPC_IO_NONBLOCK in @flags not at all), unless what the caller waits for
+ * (see satisfied()) happens first. Called and returns with @lock held. 1
+ * (an answer, or the caller satisfied), 0 at end of stream (every call
+ * failed), or a negative errno.
+ */
+static int receive(struct kipc_rpc_client *c, unsigned int flags,
+		   uint64_t deadline_ns, const struct rpc_call *sync)
+{
+	struct timespec ts = rpc_ns_ts(deadline_ns);
+	struct kipc_msg m;
+	int ret;
+
+	while (c->receiving) {
+		if (satisfied(c, sync))
+			return 1;
+		if (flags & KIPC_IO_NONBLOCK)
+			return -EAGAIN;
+		ret = deadline_ns ? pthread_cond_timedwait(&c->cond, &c->lock, &ts)
+				  : pthread_cond_wait(&c->cond, &c->lock);
+		if (ret == ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	if (satisfied(c, sync))
+		return 1;
+	c->receiving = 1;
+	pthread_mutex_unlock(&c->lock);
+	kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
+		      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
+	kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
+	ret = kipc_channel_recv(c->rx, &m, 1, flags,
+				deadline_ns ? &ts : NULL, c->region);
+	pthread_mutex_lock(&c->lock);
+	c->receiving = 0;
+	if (ret > 0) {
+		answer(c, &m);
+		pump(c);
+	} else if (ret == 0) {
+		fail_all(c);
+	}
+	pthread_cond_broadcast(&c->cond);
+	return ret;
+}
+
+/* Calls whose deadline passed complete with -ETIMEDOUT; the next one. */
+static uint64_t expire(struct kipc_rpc_client *c)
+{
+	uint64_t now = rpc_now_ns(), next = 0;
+	struct rpc_call *call, *hn;
+	unsigned int i;
+
+	for (i = 0; i < NR_BUCKETS; i++)
+		for (call = c->calls[i]; call; call = hn) {
+			hn = call->hnext;
+			if (!call->deadline_ns || call->state != SENT ||
+			    call->sync)
+				continue;
+			if (now >= call->deadline_ns)
+				call_abandon(c, call, -ETIMEDOUT);
+			else if (!next || call->deadline_ns < next)
+				next = call->deadline_ns;
+		}
+	pump(c);	/* queued calls past their deadline */
+	return next;
+}
+
+static int hello(struct kipc_rpc_client *c, const struct timespec *deadline)
+{
+	struct kipc_rpc_hello hi = { .version_max = KIPC_RPC_VERSION,
+				     .version_min = KIPC_RPC_VERSION_MIN };
+	char buf[KIPC_RPC_HDR_LEN + sizeof(hi)];
+	char rbuf[256];
+	struct kipc_rpc_welcome w;
+	struct kipc_msg sm, rm;
+	struct kipc_rpc_hdr h;
+	const void *payload;
+	int ret;
+
+	rpc_hdr_init(&h, KIPC_RPC_VERSION, KIPC_RPC_HELLO, 0, 0, sizeof(hi));
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + KIPC_RPC_HDR_LEN, &hi, sizeof(hi));
+	kipc_msg_init(&sm, buf, sizeof(buf), NULL, 0, 0);
+	kipc_msg_init(&rm, rbuf, sizeof(rbuf), NULL, 0, 0);
+	ret = kipc_call(c->tx, c->rx, &sm, &rm, 0, deadline, NULL, NULL);
+	if (ret == 0 || ret == -EPIPE)
+		return -ECONNRESET;
+	if (ret < 0)
+		return ret;
+	if (rpc_hdr_check(rbuf, rm.data_len, &h, &payload) < 0)
+		return -EPROTO;
+	if (h.type == KIPC_RPC_ERROR)
+		return h.status < 0 ? h.status : -EPROTO;
+	if (h.type != KIPC_RPC_REPLY || h.payload_len < sizeof(w) ||
+	    h.status < KIPC_RPC_VERSION_MIN || h.status > KIPC_RPC_VERSION)
+		return -EPROTO;
+	memcpy(&w, payload, sizeof(w));
+	if (!w.depth || w.max_inline < KIPC_RPC_HDR_LEN)
+		return -EPROTO;
+	c->version = (uint8_t)h.status;
+	c->depth = w.depth;
+	c->max_inline = w.max_inline;
+	return (int)w.flags;
+}
+
+static int attach_region(struct kipc *k, const char *name,
+			 struct kipc_region **rp)
+{
+	size_t n = strlen(name);
+	char *rname = malloc(n + sizeof(KIPC_RPC_REGION_SUFFIX));
+	uint32_t kind = 0;
+	int fd, ret;
+
+	if (!rname)
+		return -ENOMEM;
+	memcpy(rname, name, n);
+	memcpy(rname + n, KIPC_RPC_REGION_SUFFIX, sizeof(KIPC_RPC_REGION_SUFFIX));
+	fd = kipc_name_open(k, rname, KIPC_FD_CLOEXEC, 0, -1, &kind);
+	free(rname);
+	if (fd < 0)
+		return fd;
+	if (kind != KIPC_NAME_REGION) {
+		kipc__close(fd);
+		return -EPROTO;
+	}
+	ret = kipc_region_open_fd(fd, 0, rp);
+	if (ret < 0)
+		kipc__close(fd);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
+			      unsigned int flags,
+			      const struct timespec *deadline,
+			      struct kipc_rpc_client **cp)
+{
+	struct kipc_rpc_client *c;
+	int ret;
+
+	if (!k || !name || !cp || flags & ~KIPC_RPC_NONBLOCK)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->queue_tail = &c->queue;
+	c->done_tail = &c->done;
+	c->next_id = 1;
+	ret = kipc_connect(k, name,
+			   flags & KIPC_RPC_NONBLOCK ? KIPC_CONN_NONBLOCK : 0,
+			   deadline, &c->tx, &c->rx, NULL);
+	if (ret < 0)
+		goto out_free;
+	ret = hello(c, deadline);
+	if (ret < 0)
+		goto out_close;
+	if (ret & KIPC_RPC_WELCOME_REGION) {
+		ret = attach_region(k, name, &c->region);
+		if (ret < 0)
+			goto out_close;
+	}
+	c->rxbuf = malloc(c->max_inline);
+	c->txbuf = malloc(KIPC_RPC_HDR_LEN);
+	if (!c->rxbuf || !c->txbuf) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	*cp = c;
+	return 0;
+
+out_close:
+	kipc_region_close(c->region);
+	kipc_channel_close(c->tx);
+	kipc_channel_close(c->rx);
+out_free:
+	free(c->rxbuf);
+	free(c->txbuf);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
+{
+	struct rpc_call *call, *next;
+	struct rpc_done *d;
+	unsigned int i;
+
+	if (!c)
+		return 0;
+	for (i = 0; i < NR_BUCKETS; i++)
+		for (call = c->calls[i]; call; call = next) {
+			next = call->hnext;
+			call_free(call);
+		}
+	while ((d = c->done)) {
+		c->done = d->next;
+		free(d);
+	}
+	kipc_channel_close(c->tx);
+	kipc_channel_close(c->rx);
+	kipc_region_close(c->region);
+	free(c->rxbuf);
+	free(c->txbuf);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return 0;
+}
+
+KIPC_API int kipc_rpc_client_fd(const struct kipc_rpc_client *c)
+{
+	return c ? kipc_channel_fd(c->rx) : -EINVAL;
+}
+
+KIPC_API struct kipc_region *
+kipc_rpc_client_region(const struct kipc_rpc_client *c)
+{
+	return c ? c->region : NULL;
+}
+
+KIPC_API int kipc_rpc_client_depth(const struct kipc_rpc_client *c)
+{
+	return c ? (int)c->depth : -EINVAL;
+}
+
+/* A new QUEUED call of @method with @req, not yet linked anywhere. */
+static int call_new(struct kipc_rpc_client *c, uint32_t method,
+		    const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
+		    const struct timespec *deadline, struct rpc_call **callp)
+{
+	size_t len = req ? req->len : 0;
+	struct kipc_rpc_hdr h;
+	struct rpc_call *call;
+
+	if (req && ((!req->data && req->len) ||
+		    req->nr_bufs > KIPC_MSG_BUFS_MAX ||
+		    req->nr_lends > KIPC_MSG_LENDS_MAX ||
+		    (req->nr_bufs && !c->region) ||
+		    (req->nr_lends && !req->lendq)))
+		return -EINVAL;
+	if (rep && !rep->data && rep->len)
+		return -EINVAL;
+	if (len > c->max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	call = calloc(1, sizeof(*call));
+	if (!call)
+		return -ENOMEM;
+	call->wire = malloc(KIPC_RPC_HDR_LEN + len);
+	if (!call->wire) {
+		free(call);
+		return -ENOMEM;
+	}
+	call->wire_len = (uint32_t)(KIPC_RPC_HDR_LEN + len);
+	call->rep = rep;
+	call->deadline_ns = rpc_ts_ns(deadline);
+	call->id = c->next_id++;
+	rpc_hdr_init(&h, c->version, KIPC_RPC_REQUEST, method, call->id,
+		     (uint32_t)len);
+	if (call->deadline_ns) {
+		uint64_t now = rpc_now_ns();
+
+		h.flags |= KIPC_RPC_F_DEADLINE;
+		h.timeout_ns = call->deadline_ns > now ? call->deadline_ns - now
+						       : 0;
+	}
+	memcpy(call->wire, &h, sizeof(h));
+	if (len)
+		memcpy((char *)call->wire + KIPC_RPC_HDR_LEN, req->data, len);
+	if (req && req->nr_bufs) {
+		memcpy(call->bufs, req->bufs, req->nr_bufs * sizeof(*req->bufs));
+		call->nr_bufs = req->nr_bufs;
+	}
+	if (req && req->nr_lends) {
+		memcpy(call->lends, req->lends,
+		       req->nr_lends * sizeof(*req->lends));
+		call->nr_lends = req->nr_lends;
+		call->lendq = req->lendq;
+	}
+	call->hnext = c->calls[call->id % NR_BUCKETS];
+	c->calls[call->id % NR_BUCKETS] = call;
+	c->nr_calls++;
+	*callp = call;
+	return 0;
+}
+
+KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
+			     const struct kipc_rpc_msg *req,
+			     struct kipc_rpc_msg *rep, unsigned int flags,
+			     const struct timespec *deadline,
+			     uint64_t user_data, uint64_t *call_id)
+{
+	struct rpc_call *call;
+	int ret;
+
+	if (!c || flags & ~KIPC_RPC_NONBLOCK)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		ret = -ECONNRESET;
+		goto out_unlock;
+	}
+	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth)) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	ret = call_new(c, method, req, rep, deadline, &call);
+	if (ret < 0)
+		goto out_unlock;
+	call->user_data = user_data;
+	if (call_id)
+		*call_id = call->id;
+	*c->queue_tail = call;
+	c->queue_tail = &call->qnext;
+	pump(c);
+	/* Nothing in flight to make room: this send may wait. */
+	if (c->queue == call && !c->inflight && !c->dead) {
+		ret = call_send(c, call, 0, deadline);
+		if (!ret) {
+			c->queue = call->qnext;
+			if (!c->queue)
+				c->queue_tail = &c->queue;
+		} else if (ret != -ECONNRESET) {
+			c->queue = NULL;
+			c->queue_tail = &c->queue;
+			call_unlink(c, call);
+			call_free(call);
+			goto out_unlock;
+		}
+	}
+	ret = 0;
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
+			       struct kipc_rpc_completion *comps,
+			       unsigned int n, unsigned int flags,
+			       const struct timespec *deadline)
+{
+	uint64_t until = rpc_ts_ns(deadline), next;
+	unsigned int got = 0;
+	int ret;
+
+	if (!c || !comps || !n || flags & ~KIPC_RPC_NONBLOCK)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (c->done && got < n) {
+			struct rpc_done *d = c->done;
+
+			c->done = d->next;
+			if (!c->done)
+				c->done_tail = &c->done;
+			comps[got++] = d->c;
+			free(d);
+		}
+		if (got)
+			break;
+		if (c->dead) {
+			ret = -ECONNRESET;
+			goto out_unlock;
+		}
+		next = expire(c);
+		if (c->done)
+			continue;
+		if (c->nr_calls == c->nr_abandoned) {	/* nothing pending */
+			ret = 0;
+			goto out_unlock;
+		}
+		if (until && (!next || until < next))
+			next = until;
+		ret = receive(c, flags & KIPC_RPC_NONBLOCK ? KIPC_IO_NONBLOCK
+							   : 0, next, NULL);
+		if (ret == -ETIMEDOUT) {
+			if (until && rpc_now_ns() >= until && !c->done)
+				goto out_unlock;
+		} else if (ret < 0 && ret != -EINTR) {
+			if (!c->done)
+				goto out_unlock;
+		} else if (ret == -EINTR && !c->done) {
+			goto out_unlock;
+		}
+		if (flags & KIPC_RPC_NONBLOCK && !c->done) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+	}
+	ret = (int)got;
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
+{
+	struct rpc_call *call, **pp;
+	int ret = 0;
+
+	if (!c)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	call = *call_slot(c, call_id);
+	if (!call || call->state == ABANDONED || call->sync) {
+		ret = -ENOENT;
+	} else if (call->state == QUEUED) {
+		for (pp = &c->queue; *pp != call; pp = &(*pp)->qnext)
+			;
+		*pp = call->qnext;
+		if (!call->qnext)
+			c->queue_tail = pp;
+		drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+		call_finish(c, call, -ECANCELED);
+	} else {
+		call_abandon(c, call, -ECANCELED);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
+			   const struct kipc_rpc_msg *req,
+			   struct kipc_rpc_msg *rep, unsigned int flags,
+			   const struct timespec *deadline)
+{
+	uint64_t until = rpc_ts_ns(deadline);
+	struct kipc_msg sm, rm;
+	struct rpc_call *call;
+	int ret, sent = 0;
+
+	if (!c || flags & ~KIPC_RPC_NONBLOCK)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		ret = -ECONNRESET;
+		goto out_unlock;
+	}
+	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth)) {
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	ret = call_new(c, method, req, rep, deadline, &call);
+	if (ret < 0)
+		goto out_unlock;
+	call->sync = 1;
+	if (!c->queue && c->nr_calls == 1 && !c->receiving) {
+		/* Nothing else outstanding: one KIPC_IOC_CALL. */
+		call->state = SENT;
+		c->inflight++;
+		c->receiving = 1;
+		pthread_mutex_unlock(&c->lock);
+		msg_of(call, &sm);
+		kipc_msg_init(&rm, c->rxbuf, c->max_inline, c->rxbufs,
+			      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
+		kipc_msg_lend(&rm, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
+		ret = kipc_call(c->tx, c->rx, &sm, &rm,
+				flags & KIPC_RPC_NONBLOCK ? KIPC_IO_NONBLOCK : 0,
+				deadline, c->region, &sent);
+		pthread_mutex_lock(&c->lock);
+		c->receiving = 0;
+		free(call->wire);
+		call->wire = NULL;
+		if (ret > 0)
+			answer(c, &rm);
+		else if (ret == 0 || ret == -EPIPE)
+			fail_all(c);
+		else if (!sent)
+			c->inflight--;
+		pthread_cond_broadcast(&c->cond);
+		if (ret < 0 && ret != -EPIPE && !sent) {
+			call_unlink(c, call);
+			call_free(call);
+			goto out_unlock;
+		}
+		pump(c);
+	} else {
+		*c->queue_tail = call;
+		c->queue_tail = &call->qnext;
+		pump(c);
+		if (c->queue == call && !c->inflight && !c->dead) {
+			ret = call_send(c, call, 0, deadline);
+			if (!ret) {
+				c->queue = call->qnext;
+				if (!c->queue)
+					c->queue_tail = &c->queue;
+			} else if (ret != -ECONNRESET) {
+				c->queue = NULL;
+				c->queue_tail = &c->queue;
+				call_unlink(c, call);
+				call_free(call);
+				goto out_unlock;
+			}
+		}
+	}
+	while (!call->done) {
+		if (until && rpc_now_ns() >= until) {
+			if (call->state == QUEUED) {
+				struct rpc_call **pp;
+
+				for (pp = &c->queue; *pp != call;
+				     pp = &(*pp)->qnext)
+					;
+				*pp = call->qnext;
+				if (!call->qnext)
+					c->queue_tail = pp;
+				drop_payload(c, call->bufs, call->nr_bufs,
+					     NULL, 0);
+				call_unlink(c, call);
+				call_free(call);
+				ret = -ETIMEDOUT;
+				goto out_unlock;
+			}
+			call_abandon(c, call, -ETIMEDOUT);
+			break;
+		}
+		ret = receive(c, 0, until, call);
+		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR &&
+		    !call->done) {
+			/* the receive failed: the call stays, abandoned */
+			if (call->state == SENT)
+				call_abandon(c, call, ret);
+			break;
+		}
+	}
+	ret = call->status;
+	if (call->state != ABANDONED) {
+		call_unlink(c, call);
+		call_free(call);
+	}
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The RPC server: a named service, its methods, and worker threads that
+ * accept connections, answer HELLO and dispatch requests
+ * (Documentation/userspace-api/kipc/protocol.rst).
+ *
+ * Every connection is in the server's epoll set with EPOLLONESHOT: the one
+ * worker that gets its event receives one message, checks its header,
+ * re-arms the connection, then runs the handler, so that other workers can
+ * take the connection's next requests meanwhile. A connection lives while
+ * it is registered or one of its requests runs (@refs); the worker that
+ * reads end of stream, or a message it cannot trust, unregisters it, and
+ * the last reference closes its ends, which the client sees as end of
+ * stream.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "rpc.h"
+#include "sys.h"
+
+struct rpc_method {
+	uint32_t id;
+	kipc_rpc_handler fn;
+	void *arg;
+};
+
+struct rpc_conn {
+	struct kipc_rpc_server *s;
+	struct kipc_chan *rx, *tx;
+	struct kipc_peer peer;
+	atomic_int refs;		/* registration + running requests */
+	atomic_int broken;		/* broke the protocol: drop it */
+	pthread_mutex_t lock;		/* protects the fields below */
+	int hello;			/* HELLO answered */
+	uint8_t version;		/* agreed at HELLO */
+	struct kipc_rpc_req *running;	/* requests started, for CANCEL */
+	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
+};
+
+struct kipc_rpc_req {
+	struct rpc_conn *conn;
+	struct kipc_rpc_req_info info;
+	uint16_t flags;			/* the request's KIPC_RPC_F_* */
+	int answered;
+	int cancelled;			/* under conn->lock */
+	struct kipc_rpc_req *next;	/* conn->running */
+	void *txbuf;			/* the worker's, max_inline bytes */
+};
+
+struct kipc_rpc_server {
+	struct kipc *k;
+	struct kipc_service *svc;
+	struct kipc_region *region;	/* the caller's, or NULL */
+	char *name;
+	char *region_name;		/* published, or NULL */
+	uint32_t depth;
+	uint32_t max_inline;
+	unsigned int nr_workers;
+	int epfd;
+	int stopfd;			/* an eventfd: readable = stop */
+	struct rpc_method *methods;	/* set before run, read-only after */
+	size_t nr_methods;
+	atomic_int nr_conns;
+	pthread_mutex_t lock;		/* protects conns */
+	struct rpc_conn *conns;
+};
+
+/* One worker's receive room. */
+struct rpc_worker {
+	struct kipc_rpc_server *s;
+	void *rxbuf;
+	void *txbuf;
+	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
+};
+
+static uint32_t module_default_depth(void)
+{
+	unsigned int d = 0;
+	FILE *f = fopen("/sys/module/kipc/parameters/default_depth", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &d) != 1)
+			d = 0;
+		fclose(f);
+	}
+	return d ? d : RPC_DEFAULT_DEPTH;
+}
+
+static int publish(struct kipc *k, const char *name, unsigned int mode, int fd)
+{
+	uint32_t kind;
+	int ret = kipc_name_open(k, name, KIPC_NAME_CREATE | KIPC_NAME_EXCL |
+				 KIPC_FD_CLOEXEC, mode, fd, &kind);
+
+	if (ret < 0)
+		return ret;
+	kipc__close(ret);	/* the name holds the object */
+	return 0;
+}
+
+static int ep_add(int epfd, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
+				    unsigned int mode,
+				    const struct kipc_rpc_server_attr *attr,
+				    struct kipc_rpc_server **sp)
+{
+	static const struct kipc_rpc_server_attr defaults;
+	struct kipc_service_attr sa;
+	struct kipc_rpc_server *s;
+	unsigned int i;
+	int ret;
+
+	if (!attr)
+		attr = &defaults;
+	if (!k || !name || !*name || !sp || mode > 0777)
+		return -EINVAL;
+	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	if (attr->max_inline && attr->max_inline < KIPC_RPC_HDR_LEN +
+						   sizeof(struct kipc_rpc_welcome))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->k = k;
+	s->epfd = -1;
+	s->stopfd = -1;
+	s->region = attr->region;
+	s->depth = attr->depth ? attr->depth : module_default_depth();
+	s->max_inline = attr->max_inline ? attr->max_inline : RPC_DEFAULT_INLINE;
+	s->nr_workers = attr->nr_workers ? attr->nr_workers : 1;
+	pthread_mutex_init(&s->lock, NULL);
+	s->name = strdup(name);
+	if (!s->name) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.backlog = attr->backlog;
+	sa.depth = s->depth;
+	sa.max_inline = s->max_inline;
+	sa.region = attr->region;
+	sa.flags = KIPC_FD_NONBLOCK;
+	ret = kipc_service_create(k, &sa, &s->svc);
+	if (ret < 0)
+		goto out_free;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->epfd < 0 || s->stopfd < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	ret = ep_add(s->epfd, s->stopfd, EPOLLIN, NULL);
+	if (!ret)
+		ret = ep_add(s->epfd, kipc_service_fd(s->svc), EPOLLIN, s);
+	if (ret < 0)
+		goto out_close;
+	if (attr->region) {
+		if (asprintf(&s->region_name, "%s%s", name,
+			     KIPC_RPC_REGION_SUFFIX) < 0) {
+			s->region_name = NULL;
+			ret = -ENOMEM;
+			goto out_close;
+		}
+		ret = publish(k, s->region_name, mode,
+			      kipc_region_fd(attr->region));
+		if (ret < 0)
+			goto out_close;
+	}
+	ret = publish(k, name, mode, kipc_service_fd(s->svc));
+	if (ret < 0)
+		goto out_unlink_region;
+	*sp = s;
+	return 0;
+
+out_unlink_region:
+	if (s->region_name)
+		kipc_name_unlink(k, s->region_name);
+out_close:
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	kipc_service_close(s->svc);
+out_free:
+	free(s->region_name);
+	free(s->name);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_server_register(struct kipc_rpc_server *s,
+				      uint32_t method, kipc_rpc_handler fn,
+				      void *arg)
+{
+	struct rpc_method *m;
+	size_t i;
+
+	if (!s || !fn)
+		return -EINVAL;
+	for (i = 0; i < s->nr_methods; i++)
+		if (s->methods[i].id == method)
+			return -EEXIST;
+	m = realloc(s->methods, (s->nr_methods + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m[s->nr_methods++] = (struct rpc_method){ method, fn, arg };
+	s->methods = m;
+	return 0;
+}
+
+static const struct rpc_method *method_find(const struct kipc_rpc_server *s,
+					    uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_methods; i++)
+		if (s->methods[i].id == id)
+			return &s->methods[i];
+	return NULL;
+}
+
+static void conn_put(struct rpc_conn *c)
+{
+	struct kipc_rpc_server *s = c->s;
+
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->lock);
+	kipc_channel_close(c->rx);
+	kipc_channel_close(c->tx);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	atomic_fetch_sub(&s->nr_conns, 1);
+}
+
+/* Take every waiting connection. */
+static void accept_all(struct kipc_rpc_server *s)
+{
+	for (;;) {
+		struct rpc_conn *c = calloc(1, sizeof(*c));
+		int ret;
+
+		if (!c)
+			return;
+		ret = kipc_service_accept(s->svc, KIPC_FD_NONBLOCK |
+					  KIPC_CONN_NONBLOCK, NULL, &c->rx,
+					  &c->tx, &c->peer);
+		if (ret < 0) {
+			free(c);
+			return;
+		}
+		c->s = s;
+		atomic_init(&c->refs, 1);
+		pthread_mutex_init(&c->lock, NULL);
+		atomic_fetch_add(&s->nr_conns, 1);
+		pthread_mutex_lock(&s->lock);
+		c->next = s->conns;
+		if (c->next)
+			c->next->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->lock);
+		if (ep_add(s->epfd, kipc_channel_fd(c->rx),
+			   EPOLLIN | EPOLLONESHOT, c) < 0)
+			conn_put(c);
+	}
+}
+
+/* Unregister @c (its worker holds the one-shot event): it goes away. */
+static void conn_drop(struct rpc_conn *c)
+{
+	epoll_ctl(c->s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
+	conn_put(c);
+}
+
+static void conn_rearm(struct rpc_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+				  .data.ptr = c };
+
+	if (epoll_ctl(c->s->epfd, EPOLL_CTL_MOD, kipc_channel_fd(c->rx), &ev))
+		conn_drop(c);
+}
+
+/* Give back what a message carried that nobody will use. */
+static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
+			const struct kipc_buf_ref *bufs,
+			const struct kipc_lend_ref *lends)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nr_bufs && s->region; i++)
+		kipc_buf_release(s->region, bufs[i].offset);
+	for (i = 0; i < m->nr_lends; i++)
+		kipc_lend_release((const void *)(uintptr_t)lends[i].addr,
+				  lends[i].len);
+}
+
+/*
+ * Send one answer. Never waits: the client's credits leave room on the
+ * reply channel, so a full one means it broke the rule (-EAGAIN): the
+ * connection is then dropped at its next event.
+ */
+static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
+		     uint32_t method, uint64_t call_id, int32_t status,
+		     const struct kipc_rpc_msg *rep)
+{
+	struct kipc_rpc_server *s = c->s;
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+	size_t len = rep ? rep->len : 0;
+	int ret;
+
+	if (len > s->max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	if (rep && rep->nr_bufs && !s->region)
+		return -EINVAL;
+	rpc_hdr_init(&h, c->version ? c->version : KIPC_RPC_VERSION, type,
+		     method, call_id, (uint32_t)len);
+	h.status = status;
+	memcpy(txbuf, &h, sizeof(h));
+	if (len)
+		memcpy((char *)txbuf + KIPC_RPC_HDR_LEN, rep->data, len);
+	kipc_msg_init(&m, txbuf, (uint32_t)(KIPC_RPC_HDR_LEN + len),
+		      rep ? rep->bufs : NULL, rep ? rep->nr_bufs : 0, 0);
+	if (rep && rep->nr_lends)
+		kipc_msg_lend(&m, rep->lends, rep->nr_lends, rep->lendq);
+	ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
+				rep && rep->nr_bufs ? s->region : NULL);
+	if (ret == -EAGAIN)
+		atomic_store(&c->broken, 1);
+	return ret < 0 ? ret : 0;
+}
+
+static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
+		  const void *payload)
+{
+	struct kipc_rpc_server *s = c->s;
+	struct kipc_rpc_welcome w;
+	struct kipc_rpc_hello hi;
+	struct kipc_rpc_msg rep;
+	uint32_t v;
+
+	if (h->payload_len < sizeof(hi)) {
+		atomic_store(&c->broken, 1);
+		return;
+	}
+	memcpy(&hi, payload, sizeof(hi));
+	v = hi.version_max < KIPC_RPC_VERSION ? hi.version_max : KIPC_RPC_VERSION;
+	if (hi.version_max < hi.version_min || v < hi.version_min ||
+	    v < KIPC_RPC_VERSION_MIN) {
+		conn_send(c, txbuf, KIPC_RPC_ERROR, 0, h->call_id,
+			  -EPROTONOSUPPORT, NULL);
+		atomic_store(&c->broken, 1);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->version = (uint8_t)v;
+	c->hello = 1;
+	pthread_mutex_unlock(&c->lock);
+	memset(&w, 0, sizeof(w));
+	w.depth = s->depth;
+	w.max_inline = s->max_inline;
+	w.flags = s->region ? KIPC_RPC_WELCOME_REGION : 0;
+	memset(&rep, 0, sizeof(rep));
+	rep.data = &w;
+	rep.len = sizeof(w);
+	conn_send(c, txbuf, KIPC_RPC_REPLY, 0, h->call_id, (int32_t)v, &rep);
+}
+
+static void cancel(struct rpc_conn *c, uint64_t call_id)
+{
+	struct kipc_rpc_req *r;
+
+	pthread_mutex_lock(&c->lock);
+	for (r = c->running; r; r = r->next)
+		if (r->info.call_id == call_id)
+			r->cancelled = 1;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void request(struct rpc_worker *w, struct rpc_conn *c,
+		    const struct kipc_rpc_hdr *h, const struct kipc_msg *m,
+		    const void *payload)
+{
+	const struct rpc_method *meth = method_find(w->s, h->method);
+	struct kipc_rpc_req req, **pp;
+	int err = 0, ret;
+	uint32_t i;
+
+	memset(&req, 0, sizeof(req));
+	req.conn = c;
+	req.txbuf = w->txbuf;
+	req.flags = h->flags;
+	req.info.call_id = h->call_id;
+	req.info.conn_id = c->peer.id;
+	req.info.method = h->method;
+	req.info.pid = m->pid;
+	req.info.uid = m->uid;
+	req.info.gid = m->gid;
+	req.info.data = payload;
+	req.info.len = h->payload_len;
+	req.info.bufs = w->bufs;
+	req.info.nr_bufs = m->nr_bufs;
+	req.info.lends = w->lends;
+	req.info.nr_lends = m->nr_lends;
+	if (h->flags & KIPC_RPC_F_DEADLINE)
+		req.info.deadline_ns = rpc_now_ns() + h->timeout_ns;
+
+	pthread_mutex_lock(&c->lock);
+	req.next = c->running;
+	c->running = &req;
+	pthread_mutex_unlock(&c->lock);
+
+	/* The connection takes its next message while this one runs. */
+	atomic_fetch_add(&c->refs, 1);
+	conn_rearm(c);
+
+	if (!meth)
+		err = -ENOSYS;
+	else if (req.info.deadline_ns && rpc_now_ns() >= req.info.deadline_ns)
+		err = -ETIMEDOUT;
+	else if (kipc_rpc_req_cancelled(&req))
+		err = -ECANCELED;	/* not started: skipped */
+	if (err) {
+		for (i = 0; i < m->nr_bufs && w->s->region; i++)
+			kipc_buf_release(w->s->region, w->bufs[i].offset);
+		kipc_rpc_reply_error(&req, err);
+	} else {
+		ret = meth->fn(&req, meth->arg);
+		if (!req.answered)
+			ret < 0 ? kipc_rpc_reply_error(&req, ret)
+				: kipc_rpc_reply(&req, NULL, 0);
+	}
+	for (i = 0; i < m->nr_lends; i++)
+		kipc_lend_release((const void *)(uintptr_t)w->lends[i].addr,
+				  w->lends[i].len);
+
+	pthread_mutex_lock(&c->lock);
+	for (pp = &c->running; *pp; pp = &(*pp)->next)
+		if (*pp == &req) {
+			*pp = req.next;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	conn_put(c);
+}
+
+/* The connection's event: its next message. */
+static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
+{
+	struct kipc_rpc_server *s = w->s;
+	const void *payload;
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+	int ret;
+
+	if (atomic_load(&c->broken)) {
+		conn_drop(c);
+		return;
+	}
+	kipc_msg_init(&m, w->rxbuf, s->max_inline, w->bufs, KIPC_MSG_BUFS_MAX, 0);
+	kipc_msg_lend(&m, w->lends, KIPC_MSG_LENDS_MAX, NULL);
+	ret = kipc_channel_recv(c->rx, &m, 1, KIPC_IO_NONBLOCK, NULL, s->region);
+	if (ret == -EAGAIN || ret == -EINTR) {
+		conn_rearm(c);
+		return;
+	}
+	if (ret <= 0) {		/* end of stream: the client is gone */
+		conn_drop(c);
+		return;
+	}
+	if (rpc_hdr_check(w->rxbuf, m.data_len, &h, &payload) < 0 ||
+	    (h.type != KIPC_RPC_HELLO && h.type != KIPC_RPC_REQUEST &&
+	     h.type != KIPC_RPC_CANCEL && h.type != KIPC_RPC_EVENT) ||
+	    (h.type == KIPC_RPC_HELLO) == c->hello ||
+	    (h.type != KIPC_RPC_HELLO && h.version != c->version)) {
+		msg_discard(s, &m, w->bufs, w->lends);
+		conn_drop(c);
+		return;
+	}
+	switch (h.type) {
+	case KIPC_RPC_HELLO:
+		msg_discard(s, &m, w->bufs, w->lends);
+		hello(c, w->txbuf, &h, payload);
+		if (atomic_load(&c->broken))	/* no common version */
+			conn_drop(c);
+		else
+			conn_rearm(c);
+		break;
+	case KIPC_RPC_CANCEL:
+		msg_discard(s, &m, w->bufs, w->lends);
+		cancel(c, h.call_id);
+		conn_rearm(c);
+		break;
+	case KIPC_RPC_EVENT:	/* no event of the client's is known */
+		msg_discard(s, &m, w->bufs, w->lends);
+		conn_rearm(c);
+		break;
+	default:
+		request(w, c, &h, &m, payload);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct kipc_rpc_server *s = arg;
+	struct epoll_event evs[16];
+	struct rpc_worker w = { .s = s };
+	int n, i;
+
+	w.rxbuf = malloc(s->max_inline);
+	w.txbuf = malloc(s->max_inline);
+	if (!w.rxbuf || !w.txbuf)
+		goto out;
+	for (;;) {
+		n = epoll_wait(s->epfd, evs, 16, -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			if (!evs[i].data.ptr)
+				goto out;
+			if (evs[i].data.ptr == s)
+				accept_all(s);
+			else
+				conn_event(&w, evs[i].data.ptr);
+		}
+	}
+out:
+	free(w.rxbuf);
+	free(w.txbuf);
+	return NULL;
+}
+
+KIPC_API int kipc_rpc_server_run(struct kipc_rpc_server *s)
+{
+	pthread_t *tids;
+	unsigned int i, n = 0;
+	uint64_t v;
+	int ret = 0;
+
+	if (!s)
+		return -EINVAL;
+	tids = calloc(s->nr_workers, sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	for (i = 1; i < s->nr_workers; i++) {
+		ret = -pthread_create(&tids[n], NULL, worker, s);
+		if (ret)
+			break;
+		n++;
+	}
+	if (!ret)
+		worker(s);
+	else
+		kipc_rpc_server_stop(s);
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	/* Stopped: ready to run again. */
+	if (read(s->stopfd, &v, sizeof(v)) < 0 && !ret)
+		ret = 0;
+	return ret;
+}
+
+KIPC_API int kipc_rpc_server_stop(struct kipc_rpc_server *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return -EINVAL;
+	return write(s->stopfd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+KIPC_API int kipc_rpc_server_connections(const struct kipc_rpc_server *s)
+{
+	return s ? atomic_load(&((struct kipc_rpc_server *)s)->nr_conns)
+		 : -EINVAL;
+}
+
+KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
+{
+	struct rpc_conn *c;
+
+	if (!s)
+		return 0;
+	kipc_name_unlink(s->k, s->name);
+	if (s->region_name)
+		kipc_name_unlink(s->k, s->region_name);
+	while ((c = s->conns)) {
+		s->conns = c->next;
+		kipc_channel_close(c->rx);
+		kipc_channel_close(c->tx);
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+	}
+	close(s->stopfd);
+	close(s->epfd);
+	kipc_service_close(s->svc);
+	pthread_mutex_destroy(&s->lock);
+	free(s->methods);
+	free(s->region_name);
+	free(s->name);
+	free(s);
+	return 0;
+}
+
+KIPC_API int kipc_rpc_req_info(const struct kipc_rpc_req *req,
+			       struct kipc_rpc_req_info *info)
+{
+	if (!req || !info)
+		return -EINVAL;
+	*info = req->info;
+	return 0;
+}
+
+KIPC_API int kipc_rpc_req_cancelled(const struct kipc_rpc_req *req)
+{
+	struct rpc_conn *c;
+	int ret;
+
+	if (!req)
+		return -EINVAL;
+	c = req->conn;
+	pthread_mutex_lock(&c->lock);
+	ret = req->cancelled;
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
+		  const struct kipc_rpc_msg *rep)
+{
+	int ret;
+
+	if (!req || (rep && !rep->data && rep->len))
+		return -EINVAL;
+	if (req->answered)
+		return -EALREADY;
+	req->answered = 1;
+	if (req->flags & KIPC_RPC_F_ONEWAY)
+		return 0;
+	ret = conn_send(req->conn, req->txbuf, type, req->info.method,
+			req->info.call_id, status, rep);
+	/* A reply that cannot go still answers the call, as an error. */
+	if (ret < 0 && ret != -EAGAIN && ret != -EPIPE && type == KIPC_RPC_REPLY)
+		conn_send(req->conn, req->txbuf, KIPC_RPC_ERROR,
+			  req->info.method, req->info.call_id, ret, NULL);
+	return ret;
+}
+
+KIPC_API int kipc_rpc_reply_msg(struct kipc_rpc_req *req,
+				const struct kipc_rpc_msg *rep)
+{
+	return answer(req, KIPC_RPC_REPLY, 0, rep);
+}
+
+KIPC_API int kipc_rpc_reply(struct kipc_rpc_req *req, const void *data,
+			    size_t len)
+{
+	struct kipc_rpc_msg rep = { .data = (void *)data, .len = len };
+
+	return answer(req, KIPC_RPC_REPLY, 0, &rep);
+}
+
+KIPC_API int kipc_rpc_reply_error(struct kipc_rpc_req *req, int err)
+{
+	if (err >= 0)
+		return -EINVAL;
+	return answer(req, KIPC_RPC_ERROR, err, NULL);
+}

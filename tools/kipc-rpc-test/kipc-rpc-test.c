@@ -1,0 +1,1026 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-rpc-test: libkipc's RPC layer against the running module: round
+ * trips, 1000 asynchronous calls on one connection, deadlines,
+ * cancellation, credentials, a 0600 service, malformed messages and a
+ * fuzz loop, a client and then the server killed mid-call. Prints TAP;
+ * SKIP without /dev/kipc or without services in the module.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kipc.h>
+#include <kipc_rpc.h>
+
+enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND };
+
+static int nr_test, failed, nr_pass, nr_fail, nr_skip;
+static char name[64], priv_name[64];
+static struct kipc_rpc_server *srv, *priv_srv;
+
+static void result(int ok, const char *what, const char *detail)
+{
+	nr_test++;
+	printf("%sok %d rpc: %s%s%s\n", ok ? "" : "not ", nr_test, what,
+	       detail ? " # " : "", detail ? detail : "");
+	if (!ok)
+		failed = 1;
+	if (!ok)
+		nr_fail++;
+	else if (detail && !strncmp(detail, "SKIP", 4))
+		nr_skip++;
+	else
+		nr_pass++;
+	fflush(stdout);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct timespec in_ms(unsigned int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/* ---- the server (a child process) ---- */
+
+static int m_echo(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+
+	kipc_rpc_req_info(req, &in);
+	return kipc_rpc_reply(req, in.data, in.len);
+}
+
+static int m_add(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+	uint64_t x;
+
+	kipc_rpc_req_info(req, &in);
+	if (in.len != sizeof(x))
+		return -EINVAL;
+	memcpy(&x, in.data, sizeof(x));
+	x += 1;
+	return kipc_rpc_reply(req, &x, sizeof(x));
+}
+
+/* Sleeps the milliseconds asked, giving up when cancelled or due. */
+static int m_slow(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+	uint32_t ms = 0;
+	uint64_t end;
+
+	kipc_rpc_req_info(req, &in);
+	if (in.len == sizeof(ms))
+		memcpy(&ms, in.data, sizeof(ms));
+	end = now_ms() + ms;
+	while (now_ms() < end) {
+		if (kipc_rpc_req_cancelled(req))
+			return -ECANCELED;
+		usleep(2000);
+	}
+	return kipc_rpc_reply(req, &ms, sizeof(ms));
+}
+
+static int m_conns(struct kipc_rpc_req *req, void *arg)
+{
+	int32_t n = kipc_rpc_server_connections(srv);
+
+	return kipc_rpc_reply(req, &n, sizeof(n));
+}
+
+static int m_whoami(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+	uint32_t ids[3];
+
+	kipc_rpc_req_info(req, &in);
+	ids[0] = in.pid;
+	ids[1] = in.uid;
+	ids[2] = in.gid;
+	return kipc_rpc_reply(req, ids, sizeof(ids));
+}
+
+/*
+ * A region buffer and/or a lent range in: their byte sum back, inline,
+ * and a fresh buffer filled with 0x5a.
+ */
+static int m_buf(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_region *r = arg;
+	struct kipc_rpc_req_info in;
+	struct kipc_buf_ref out;
+	struct kipc_rpc_msg rep;
+	uint64_t sum = 0, i, off;
+	uint32_t b;
+	int ret;
+
+	kipc_rpc_req_info(req, &in);
+	for (b = 0; b < in.nr_bufs; b++) {
+		const unsigned char *p = kipc_buf_ptr(r, in.bufs[b].offset);
+
+		for (i = 0; i < in.bufs[b].len; i++)
+			sum += p[i];
+		kipc_buf_release(r, in.bufs[b].offset);
+	}
+	for (b = 0; b < in.nr_lends; b++) {
+		const unsigned char *p = (const void *)(uintptr_t)in.lends[b].addr;
+
+		for (i = 0; i < in.lends[b].len; i++)
+			sum += p[i];
+	}
+	ret = kipc_buf_alloc(r, &off);
+	if (ret < 0)
+		return ret;
+	memset(kipc_buf_ptr(r, off), 0x5a, 4096);
+	out.offset = off;
+	out.len = 4096;
+	memset(&rep, 0, sizeof(rep));
+	rep.data = &sum;
+	rep.len = sizeof(sum);
+	rep.bufs = &out;
+	rep.nr_bufs = 1;
+	ret = kipc_rpc_reply_msg(req, &rep);
+	if (ret < 0)
+		kipc_buf_release(r, off);
+	return ret;
+}
+
+/* A page of 0x77 lent in the reply; the lend queue reaped as it goes. */
+static int m_lend(struct kipc_rpc_req *req, void *arg)
+{
+	static struct kipc_lend_completion comps[64];
+	static unsigned char *page;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct kipc_lendq *q = arg;
+	struct kipc_lend_ref lend;
+	struct kipc_rpc_msg rep;
+
+	pthread_mutex_lock(&mu);
+	if (!page) {
+		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED) {
+			page = NULL;
+			pthread_mutex_unlock(&mu);
+			return -ENOMEM;
+		}
+		memset(page, 0x77, 4096);
+	}
+	while (kipc_lendq_reap(q, comps, 64, KIPC_REAP_NONBLOCK) > 0)
+		;
+	pthread_mutex_unlock(&mu);
+	memset(&lend, 0, sizeof(lend));
+	lend.addr = (uintptr_t)page;
+	lend.len = 4096;
+	memset(&rep, 0, sizeof(rep));
+	rep.lends = &lend;
+	rep.nr_lends = 1;
+	rep.lendq = q;
+	return kipc_rpc_reply_msg(req, &rep);
+}
+
+static void *run_priv(void *arg)
+{
+	kipc_rpc_server_run(priv_srv);
+	return NULL;
+}
+
+static void server(int ready_fd)
+{
+	struct kipc_rpc_server_attr attr;
+	struct kipc_lendq *q;
+	struct kipc_region *r;
+	struct kipc *k;
+	pthread_t t;
+	char ok = 1;
+
+	if (kipc_open(&k, 0) < 0 ||
+	    kipc_region_create(k, 1 << 20, 4096, 0, &r) < 0 ||
+	    kipc_lendq_create(k, 0, &q) < 0)
+		_exit(1);
+	memset(&attr, 0, sizeof(attr));
+	attr.nr_workers = 4;
+	attr.region = r;
+	if (kipc_rpc_server_create(k, name, 0666, &attr, &srv) < 0)
+		_exit(1);
+	attr.nr_workers = 1;
+	attr.region = NULL;
+	if (kipc_rpc_server_create(k, priv_name, 0600, &attr, &priv_srv) < 0)
+		_exit(1);
+	kipc_rpc_server_register(srv, M_ECHO, m_echo, NULL);
+	kipc_rpc_server_register(srv, M_ADD, m_add, NULL);
+	kipc_rpc_server_register(srv, M_SLOW, m_slow, NULL);
+	kipc_rpc_server_register(srv, M_CONNS, m_conns, NULL);
+	kipc_rpc_server_register(srv, M_WHOAMI, m_whoami, NULL);
+	kipc_rpc_server_register(srv, M_BUF, m_buf, r);
+	kipc_rpc_server_register(srv, M_LEND, m_lend, q);
+	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
+	pthread_create(&t, NULL, run_priv, NULL);
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(1);
+	close(ready_fd);
+	kipc_rpc_server_run(srv);
+	_exit(0);
+}
+
+/* ---- the client ---- */
+
+static int call_bytes(struct kipc_rpc_client *c, uint32_t method,
+		      const void *in, size_t in_len, void *out, size_t *out_len,
+		      const struct timespec *deadline)
+{
+	struct kipc_rpc_msg req = { .data = (void *)in, .len = in_len };
+	struct kipc_rpc_msg rep = { .data = out, .len = *out_len };
+	int ret = kipc_rpc_call(c, method, &req, &rep, 0, deadline);
+
+	*out_len = rep.len;
+	return ret;
+}
+
+static int conns(struct kipc_rpc_client *c)
+{
+	int32_t n = -1;
+	size_t len = sizeof(n);
+	int ret = call_bytes(c, M_CONNS, NULL, 0, &n, &len, NULL);
+
+	return ret < 0 ? ret : n;
+}
+
+/* Connections the server holds drop back to @want within @ms. */
+static int conns_settle(struct kipc_rpc_client *c, int want, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	int n;
+
+	do {
+		n = conns(c);
+		if (n == want)
+			return n;
+		usleep(5000);
+	} while (now_ms() < end);
+	return n;
+}
+
+static void t_round_trip(struct kipc_rpc_client *c)
+{
+	char out[64];
+	size_t len = sizeof(out);
+	int ret = call_bytes(c, M_ECHO, "hello, kipc", 12, out, &len, NULL);
+
+	result(ret == 0 && len == 12 && !strcmp(out, "hello, kipc"),
+	       "a call's round trip echoes its bytes", NULL);
+	len = sizeof(out);
+	ret = call_bytes(c, 77, "x", 1, out, &len, NULL);
+	result(ret == -ENOSYS, "an unknown method gets -ENOSYS", NULL);
+}
+
+#define NR_ASYNC 1000
+
+static void t_async(struct kipc_rpc_client *c)
+{
+	static uint64_t in[NR_ASYNC], out[NR_ASYNC];
+	static struct kipc_rpc_msg reps[NR_ASYNC];
+	struct kipc_rpc_completion comps[64];
+	int done = 0, bad = 0, ret = 0, i, n;
+	char detail[96];
+
+	for (i = 0; i < NR_ASYNC; i++) {
+		struct kipc_rpc_msg req = { .data = &in[i], .len = sizeof(in[i]) };
+
+		in[i] = (uint64_t)i * 7919;
+		reps[i].data = &out[i];
+		reps[i].len = sizeof(out[i]);
+		ret = kipc_rpc_submit(c, M_ADD, &req, &reps[i], 0, NULL, i, NULL);
+		if (ret < 0)
+			break;
+	}
+	while (ret >= 0 && done < NR_ASYNC) {
+		n = kipc_rpc_complete(c, comps, 64, 0, NULL);
+		if (n <= 0) {
+			ret = n ? n : -EIO;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t k = comps[i].user_data;
+
+			if (comps[i].status || k >= NR_ASYNC ||
+			    comps[i].rep != &reps[k] ||
+			    reps[k].len != sizeof(uint64_t) ||
+			    out[k] != in[k] + 1)
+				bad++;
+		}
+		done += n;
+	}
+	snprintf(detail, sizeof(detail), "depth %d, %d completed, %d wrong, %d",
+		 kipc_rpc_client_depth(c), done, bad, ret);
+	result(ret >= 0 && done == NR_ASYNC && !bad,
+	       "1000 outstanding asynchronous calls on one connection complete right",
+	       detail);
+}
+
+static void t_deadline(struct kipc_rpc_client *c)
+{
+	struct timespec dl = in_ms(200);
+	uint32_t ms = 2000, got;
+	size_t len = sizeof(got);
+	uint64_t t0 = now_ms(), dt;
+	char detail[64];
+	int ret;
+
+	ret = call_bytes(c, M_SLOW, &ms, sizeof(ms), &got, &len, &dl);
+	dt = now_ms() - t0;
+	snprintf(detail, sizeof(detail), "%d after %llu ms", ret,
+		 (unsigned long long)dt);
+	result(ret == -ETIMEDOUT && dt >= 190 && dt < 700,
+	       "a slow method past the deadline gives -ETIMEDOUT on time", detail);
+	len = sizeof(got);
+	ret = call_bytes(c, M_ECHO, "ok", 3, &got, &len, NULL);
+	result(ret == 0 && len == 3, "the connection serves on after a timeout",
+	       NULL);
+}
+
+static void t_cancel(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_completion comp;
+	uint32_t ms = 3000, got;
+	struct kipc_rpc_msg req = { .data = &ms, .len = sizeof(ms) };
+	struct kipc_rpc_msg rep = { .data = &got, .len = sizeof(got) };
+	uint64_t id, t0;
+	char out[8], detail[64];
+	size_t len = sizeof(out);
+	int ret, n = -1;
+
+	ret = kipc_rpc_submit(c, M_SLOW, &req, &rep, 0, NULL, 42, &id);
+	usleep(20000);
+	t0 = now_ms();
+	if (!ret)
+		ret = kipc_rpc_cancel(c, id);
+	if (!ret)
+		n = kipc_rpc_complete(c, &comp, 1, 0, NULL);
+	snprintf(detail, sizeof(detail), "%d %d status %d in %llu ms", ret, n,
+		 n == 1 ? comp.status : 0, (unsigned long long)(now_ms() - t0));
+	result(ret == 0 && n == 1 && comp.user_data == 42 &&
+	       comp.status == -ECANCELED && now_ms() - t0 < 200,
+	       "a cancelled call completes at once with -ECANCELED", detail);
+	/* The late answer is dropped; the next call gets its own. */
+	ret = call_bytes(c, M_ECHO, "abc", 4, out, &len, NULL);
+	result(ret == 0 && len == 4 && !strcmp(out, "abc"),
+	       "the cancelled call's late answer is dropped", NULL);
+}
+
+static void t_creds(struct kipc_rpc_client *c)
+{
+	uint32_t ids[3] = { 0 };
+	size_t len = sizeof(ids);
+	int ret = call_bytes(c, M_WHOAMI, NULL, 0, ids, &len, NULL);
+
+	result(ret == 0 && ids[0] == (uint32_t)getpid() &&
+	       ids[1] == geteuid() && ids[2] == getegid(),
+	       "a handler sees the caller's pid, euid and egid", NULL);
+}
+
+static void t_zero_copy(struct kipc *k, struct kipc_rpc_client *c)
+{
+	struct kipc_region *r = kipc_rpc_client_region(c);
+	struct kipc_buf_ref in, back[2];
+	struct kipc_lend_ref lend;
+	struct kipc_lendq *q = NULL;
+	struct kipc_rpc_msg req, rep;
+	uint64_t off, sum = 0, want;
+	unsigned char *page, *p;
+	int ret, i, good;
+
+	if (!r) {
+		result(0, "region buffers both ways", "no region attached");
+		return;
+	}
+	ret = kipc_buf_alloc(r, &off);
+	if (ret < 0) {
+		result(0, "region buffers both ways", "buf_alloc");
+		return;
+	}
+	memset(kipc_buf_ptr(r, off), 3, 4096);
+	in.offset = off;
+	in.len = 4096;
+	memset(&req, 0, sizeof(req));
+	req.bufs = &in;
+	req.nr_bufs = 1;
+	memset(&rep, 0, sizeof(rep));
+	rep.data = &sum;
+	rep.len = sizeof(sum);
+	rep.bufs = back;
+	rep.nr_bufs = 2;
+	ret = kipc_rpc_call(c, M_BUF, &req, &rep, 0, NULL);
+	good = ret == 0 && sum == 3 * 4096 && rep.nr_bufs == 1 &&
+	       back[0].len == 4096;
+	if (good) {
+		p = kipc_buf_ptr(r, back[0].offset);
+		for (i = 0; i < 4096; i++)
+			good &= p[i] == 0x5a;
+		kipc_buf_release(r, back[0].offset);
+	}
+	result(good, "a region buffer in, a region buffer back, no copy", NULL);
+
+	/* A lent page in. */
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ret = page == MAP_FAILED ? -ENOMEM : kipc_lendq_create(k, 0, &q);
+	if (ret < 0) {
+		result(0, "a lent range in a request", "setup");
+		return;
+	}
+	memset(page, 1, 4096);
+	memset(&lend, 0, sizeof(lend));
+	lend.addr = (uintptr_t)page;
+	lend.len = 4096;
+	memset(&req, 0, sizeof(req));
+	req.lends = &lend;
+	req.nr_lends = 1;
+	req.lendq = q;
+	rep.len = sizeof(sum);
+	rep.nr_bufs = 2;
+	sum = 0;
+	ret = kipc_rpc_call(c, M_BUF, &req, &rep, 0, NULL);
+	want = 4096;
+	if (ret == 0 && rep.nr_bufs == 1)
+		kipc_buf_release(r, back[0].offset);
+	result(ret == 0 && sum == want, "a lent range in a request", NULL);
+	kipc_lendq_close(q);
+	munmap(page, 4096);
+}
+
+static void t_lent_reply(struct kipc_rpc_client *c)
+{
+	struct kipc_lend_ref lend;
+	struct kipc_rpc_msg rep;
+	const unsigned char *p;
+	int ret, good, i;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.lends = &lend;
+	rep.nr_lends = 1;
+	ret = kipc_rpc_call(c, M_LEND, NULL, &rep, 0, NULL);
+	good = ret == 0 && rep.nr_lends == 1 && lend.len == 4096;
+	if (good) {
+		p = (const void *)(uintptr_t)lend.addr;
+		for (i = 0; i < 4096; i++)
+			good &= p[i] == 0x77;
+		kipc_lend_release(p, 4096);
+	}
+	result(good, "a reply lends a page, mapped read-only in the client", NULL);
+}
+
+/* Async calls past their deadline; completions driven by poll(2). */
+static void t_async_deadline_poll(struct kipc_rpc_client *c)
+{
+	static uint32_t ms[2] = { 2000, 10 }, got[2];
+	static struct kipc_rpc_msg reps[2];
+	struct kipc_rpc_completion comp;
+	struct pollfd pfd = { .fd = kipc_rpc_client_fd(c), .events = POLLIN };
+	struct timespec dl = in_ms(150);
+	int i, n, st[2] = { 1, 1 }, ret = 0;
+	uint64_t t0 = now_ms(), end = t0 + 3000;
+	char detail[96];
+
+	for (i = 0; i < 2; i++) {
+		struct kipc_rpc_msg req = { .data = &ms[i], .len = sizeof(ms[i]) };
+
+		reps[i].data = &got[i];
+		reps[i].len = sizeof(got[i]);
+		ret |= kipc_rpc_submit(c, M_SLOW, &req, &reps[i], 0,
+				       i ? NULL : &dl, i, NULL);
+	}
+	/* The quick one through poll and a non-blocking completion. */
+	while (st[1] == 1 && now_ms() < end && !ret) {
+		if (poll(&pfd, 1, 1000) < 0)
+			break;
+		n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+		if (n == 1)
+			st[comp.user_data & 1] = comp.status;
+		else if (n != -EAGAIN)
+			break;
+	}
+	/* The slow one: due at its deadline, not at the server's pace. */
+	while (st[0] == 1 && now_ms() < end) {
+		n = kipc_rpc_complete(c, &comp, 1, 0, NULL);
+		if (n != 1)
+			break;
+		st[comp.user_data & 1] = comp.status;
+	}
+	snprintf(detail, sizeof(detail), "%d and %d after %llu ms", st[0], st[1],
+		 (unsigned long long)(now_ms() - t0));
+	result(!ret && st[1] == 0 && st[0] == -ETIMEDOUT && now_ms() - t0 < 700,
+	       "asynchronous calls: completions by poll, -ETIMEDOUT at the deadline",
+	       detail);
+}
+
+struct sync_arg {
+	struct kipc_rpc_client *c;
+	int id, bad;
+};
+
+static void *sync_caller(void *arg)
+{
+	struct sync_arg *a = arg;
+	uint64_t x, y;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		struct kipc_rpc_msg req = { .data = &x, .len = sizeof(x) };
+		struct kipc_rpc_msg rep = { .data = &y, .len = sizeof(y) };
+
+		x = (uint64_t)a->id << 32 | (uint64_t)i;
+		if (kipc_rpc_call(a->c, M_ADD, &req, &rep, 0, NULL) ||
+		    y != x + 1)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/* Four threads calling at once on one connection each get their answers. */
+static void t_threads(struct kipc_rpc_client *c)
+{
+	struct sync_arg args[4];
+	pthread_t t[4];
+	int i, bad = 0;
+	char detail[64];
+
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct sync_arg){ c, i, 0 };
+		pthread_create(&t[i], NULL, sync_caller, &args[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		bad += args[i].bad;
+	}
+	snprintf(detail, sizeof(detail), "%d wrong of 1200", bad);
+	result(!bad, "four threads calling on one connection get their own answers",
+	       detail);
+}
+
+/* In a child with uid 65534: 0600 refuses, 0666 admits with that uid. */
+static void t_other_uid(void)
+{
+	int st;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		result(1, "another uid gets -EACCES from a 0600 service",
+		       "SKIP not root");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_rpc_client *c;
+		uint32_t ids[3];
+		size_t len = sizeof(ids);
+		struct kipc *k;
+		int ret;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (kipc_open(&k, 0) < 0)
+			_exit(77);
+		ret = kipc_rpc_connect(k, priv_name, 0, NULL, &c);
+		if (ret != -EACCES)
+			_exit(3);
+		ret = kipc_rpc_connect(k, name, 0, NULL, &c);
+		if (ret < 0)
+			_exit(4);
+		ret = call_bytes(c, M_WHOAMI, NULL, 0, ids, &len, NULL);
+		_exit(ret == 0 && ids[1] == 65534 && ids[2] == 65534 ? 0 : 5);
+	}
+	waitpid(pid, &st, 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		result(1, "another uid gets -EACCES from a 0600 service",
+		       "SKIP uid 65534 cannot open /dev/kipc");
+		return;
+	}
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "another uid gets -EACCES from a 0600 service, and its own ids from a 0666 one",
+	       NULL);
+}
+
+/* A raw connection, as kipc_connect() gives it. */
+struct raw {
+	struct kipc_chan *tx, *rx;
+};
+
+static int raw_open(struct kipc *k, struct raw *r)
+{
+	return kipc_connect(k, name, 0, NULL, &r->tx, &r->rx, NULL);
+}
+
+static void raw_close(struct raw *r)
+{
+	kipc_channel_close(r->tx);
+	kipc_channel_close(r->rx);
+}
+
+static int raw_send(struct raw *r, const void *buf, size_t len)
+{
+	struct kipc_msg m;
+
+	kipc_msg_init(&m, (void *)buf, (uint32_t)len, NULL, 0, 0);
+	return kipc_channel_send(r->tx, &m, 1, 0, NULL, NULL);
+}
+
+/* The next answer within @ms: 1 (in *h), 0 at end of stream, -errno. */
+static int raw_recv(struct raw *r, struct kipc_rpc_hdr *h, unsigned int ms)
+{
+	struct timespec dl = in_ms(ms);
+	char buf[4096];
+	struct kipc_msg m;
+	int ret;
+
+	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+	ret = kipc_channel_recv(r->rx, &m, 1, 0, &dl, NULL);
+	if (ret == 1) {
+		if (m.data_len < sizeof(*h))
+			return -EPROTO;
+		memcpy(h, buf, sizeof(*h));
+	}
+	return ret;
+}
+
+static size_t hello_msg(char *buf, uint32_t vmax, uint32_t vmin)
+{
+	struct kipc_rpc_hello hi = { .version_max = vmax, .version_min = vmin };
+	struct kipc_rpc_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = KIPC_RPC_MAGIC;
+	h.version = (uint8_t)vmax;
+	h.type = KIPC_RPC_HELLO;
+	h.hdr_len = KIPC_RPC_HDR_LEN;
+	h.payload_len = sizeof(hi);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &hi, sizeof(hi));
+	return sizeof(h) + sizeof(hi);
+}
+
+static void req_hdr(struct kipc_rpc_hdr *h, uint32_t method, uint32_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = KIPC_RPC_MAGIC;
+	h->version = KIPC_RPC_VERSION;
+	h->type = KIPC_RPC_REQUEST;
+	h->hdr_len = KIPC_RPC_HDR_LEN;
+	h->method = method;
+	h->call_id = 9;
+	h->payload_len = len;
+}
+
+/* Each bad message after HELLO: the server closes the connection. */
+static void t_malformed(struct kipc *k, struct kipc_rpc_client *c)
+{
+	static const char *const what[] = {
+		"a truncated header", "a bad magic", "hdr_len past the message",
+		"hdr_len below 48", "payload_len not matching", "an unknown type",
+		"a reply type from a client", "a second HELLO",
+		"another version than agreed",
+	};
+	char buf[8192], detail[128] = "";
+	struct kipc_rpc_hdr h, a;
+	unsigned int i;
+	struct raw r;
+	int ret, bad = 0;
+	size_t len;
+
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		if (raw_open(k, &r) < 0) {
+			bad++;
+			continue;
+		}
+		raw_send(&r, buf, hello_msg(buf, 1, 1));
+		ret = raw_recv(&r, &a, 1000);
+		if (ret != 1 || a.type != KIPC_RPC_REPLY || a.status != 1) {
+			bad++;
+			raw_close(&r);
+			continue;
+		}
+		req_hdr(&h, M_ECHO, 4);
+		len = sizeof(h) + 4;
+		switch (i) {
+		case 0: len = 20; break;
+		case 1: h.magic = 0xdeadbeef; break;
+		case 2: h.hdr_len = 200; break;
+		case 3: h.hdr_len = 16; break;
+		case 4: h.payload_len = 400; break;
+		case 5: h.type = 99; break;
+		case 6: h.type = KIPC_RPC_REPLY; break;
+		case 7: len = hello_msg(buf, 1, 1); break;
+		case 8: h.version = 7; break;
+		}
+		if (i != 7)
+			memcpy(buf, &h, sizeof(h));
+		raw_send(&r, buf, len);
+		ret = raw_recv(&r, &a, 2000);
+		if (ret != 0) {
+			bad++;
+			snprintf(detail, sizeof(detail), "%s: %d", what[i], ret);
+		}
+		raw_close(&r);
+	}
+	result(!bad, "malformed headers: the server closes the connection",
+	       bad ? detail : NULL);
+
+	/* No HELLO first. */
+	ret = raw_open(k, &r);
+	req_hdr(&h, M_ECHO, 0);
+	if (!ret)
+		raw_send(&r, &h, sizeof(h));
+	ret = ret ? ret : raw_recv(&r, &a, 2000);
+	raw_close(&r);
+	result(ret == 0, "a request before HELLO: the server closes", NULL);
+
+	/* Versions the server does not speak. */
+	ret = raw_open(k, &r);
+	if (!ret)
+		raw_send(&r, buf, hello_msg(buf, 9, 5));
+	ret = ret ? ret : raw_recv(&r, &a, 2000);
+	if (ret == 1 && a.type == KIPC_RPC_ERROR &&
+	    a.status == -EPROTONOSUPPORT)
+		ret = raw_recv(&r, &a, 2000) == 0;	/* then it closes */
+	else
+		ret = 0;
+	result(ret, "HELLO with unknown versions gets ERROR -EPROTONOSUPPORT, then the server closes",
+	       NULL);
+	raw_close(&r);
+
+	/* Oversized: the kernel refuses it before the server sees it. */
+	ret = raw_open(k, &r);
+	if (!ret) {
+		raw_send(&r, buf, hello_msg(buf, 1, 1));
+		raw_recv(&r, &a, 1000);
+		req_hdr(&h, M_ECHO, 8000);
+		memcpy(buf, &h, sizeof(h));
+		ret = raw_send(&r, buf, sizeof(h) + 8000);
+	}
+	raw_close(&r);
+	result(ret == -EMSGSIZE, "an oversized request is refused with -EMSGSIZE",
+	       NULL);
+
+	len = 8;
+	ret = call_bytes(c, M_ECHO, "alive", 6, buf, &len, NULL);
+	result(ret == 0 && len == 6, "the server serves on after bad messages",
+	       NULL);
+}
+
+/* Random bytes as requests for @ms: the server neither crashes nor hangs. */
+static void t_fuzz(struct kipc *k, struct kipc_rpc_client *c, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	unsigned int seed = (unsigned int)getpid(), conns_made = 0, sent = 0;
+	char buf[4096], detail[96];
+	struct kipc_rpc_hdr h, a;
+	struct raw r;
+	size_t len;
+	int n, i, ret;
+
+	while (now_ms() < end) {
+		if (raw_open(k, &r) < 0)
+			break;
+		conns_made++;
+		if (rand_r(&seed) % 4) {
+			raw_send(&r, buf, hello_msg(buf, 1, 1));
+			raw_recv(&r, &a, 500);
+		}
+		n = 1 + rand_r(&seed) % 8;
+		for (i = 0; i < n; i++) {
+			unsigned int j;
+
+			len = rand_r(&seed) % 600;
+			for (j = 0; j < len; j++)
+				buf[j] = (char)rand_r(&seed);
+			if (len >= sizeof(h) && rand_r(&seed) % 2) {
+				/* a plausible header with random fields */
+				req_hdr(&h, rand_r(&seed) % 8,
+					(uint32_t)(len - sizeof(h)));
+				if (rand_r(&seed) % 3 == 0)
+					h.type = (uint8_t)rand_r(&seed);
+				if (rand_r(&seed) % 3 == 0)
+					h.flags = (uint16_t)rand_r(&seed);
+				if (rand_r(&seed) % 3 == 0)
+					h.timeout_ns = rand_r(&seed) % 1000;
+				if (h.method == M_SLOW)
+					h.method = M_ECHO;
+				memcpy(buf, &h, sizeof(h));
+			}
+			if (raw_send(&r, buf, len) == 1)
+				sent++;
+		}
+		raw_close(&r);
+	}
+	len = 8;
+	ret = call_bytes(c, M_ECHO, "alive", 6, buf, &len, NULL);
+	n = conns_settle(c, 2, 3000);
+	snprintf(detail, sizeof(detail),
+		 "%u connections, %u messages; server holds %d", conns_made,
+		 sent, n);
+	result(ret == 0 && len == 6 && n == 2,
+	       "fuzz: random bytes as requests neither crash nor hang the server",
+	       detail);
+}
+
+/* A client SIGKILLed mid-call: the server frees its connection. */
+static void t_client_killed(struct kipc_rpc_client *c)
+{
+	int pipefd[2], st, n;
+	char detail[64], x;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_rpc_client *cc;
+		uint32_t ms = 5000, got;
+		size_t len = sizeof(got);
+		struct kipc *k;
+
+		if (kipc_open(&k, 0) < 0 || kipc_rpc_connect(k, name, 0, NULL, &cc))
+			_exit(1);
+		x = 1;
+		if (write(pipefd[1], &x, 1) != 1)
+			_exit(1);
+		call_bytes(cc, M_SLOW, &ms, sizeof(ms), &got, &len, NULL);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], &x, 1) == 1 ? conns(c) : -1;
+	close(pipefd[0]);
+	usleep(50000);		/* its call is running */
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	snprintf(detail, sizeof(detail), "%d connections with it", n);
+	n = conns_settle(c, 2, 6000);
+	result(n == 2, "a client killed mid-call: the server frees its connection",
+	       detail);
+}
+
+struct killer {
+	pid_t pid;
+	unsigned int ms;
+};
+
+static void *kill_later(void *arg)
+{
+	struct killer *kl = arg;
+
+	usleep(kl->ms * 1000);
+	kill(kl->pid, SIGKILL);
+	return NULL;
+}
+
+/* The server SIGKILLed: every pending call fails at once. */
+static void t_server_killed(struct kipc_rpc_client *a, struct kipc_rpc_client *b,
+			    pid_t server_pid)
+{
+	static uint32_t ms = 5000, got[8];
+	static struct kipc_rpc_msg reps[8];
+	struct kipc_rpc_completion comps[8];
+	struct kipc_rpc_msg req = { .data = &ms, .len = sizeof(ms) };
+	struct killer kl = { server_pid, 200 };
+	struct timespec dl = in_ms(8000);
+	uint64_t t0 = now_ms(), dt;
+	int ret, n, done = 0, bad = 0, i;
+	size_t len = sizeof(got[0]);
+	char detail[96];
+	pthread_t t;
+
+	for (i = 0; i < 8; i++) {
+		reps[i].data = &got[i];
+		reps[i].len = sizeof(got[i]);
+		kipc_rpc_submit(b, M_SLOW, &req, &reps[i], 0, &dl, i, NULL);
+	}
+	pthread_create(&t, NULL, kill_later, &kl);
+	ret = call_bytes(a, M_SLOW, &ms, sizeof(ms), &got[0], &len, &dl);
+	dt = now_ms() - t0;
+	pthread_join(t, NULL);
+	snprintf(detail, sizeof(detail), "%d after %llu ms", ret,
+		 (unsigned long long)dt);
+	result(ret == -ECONNRESET && dt < 1500,
+	       "the server killed mid-call: a synchronous call fails with -ECONNRESET at once",
+	       detail);
+	while (done < 8) {
+		n = kipc_rpc_complete(b, comps, 8, 0, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			bad += comps[i].status != -ECONNRESET;
+		done += n;
+	}
+	dt = now_ms() - t0;
+	snprintf(detail, sizeof(detail), "%d of 8, %d wrong, after %llu ms", done,
+		 bad, (unsigned long long)dt);
+	result(done == 8 && !bad && dt < 1500,
+	       "... and every pending asynchronous call with -ECONNRESET", detail);
+	ret = kipc_rpc_submit(b, M_ECHO, NULL, NULL, 0, NULL, 0, NULL);
+	result(ret == -ECONNRESET, "a call on a dead connection: -ECONNRESET",
+	       NULL);
+}
+
+int main(void)
+{
+	struct kipc_rpc_client *c, *c2, *c3;
+	struct kipc_version_info vi;
+	int ready[2], ret, st;
+	struct kipc *k;
+	pid_t server_pid;
+	char x;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n");
+	if (kipc_open(&k, 0) < 0) {
+		printf("1..0 # SKIP no /dev/kipc\n");
+		return 0;
+	}
+	if (kipc_version(k, &vi) < 0 || !(vi.features & KIPC_FEATURE_SERVICE)) {
+		printf("1..0 # SKIP the module has no services\n");
+		return 0;
+	}
+	snprintf(name, sizeof(name), "kipc-rpc-test-%d", getpid());
+	snprintf(priv_name, sizeof(priv_name), "kipc-rpc-test-%d-0600", getpid());
+	if (pipe(ready))
+		return 1;
+	server_pid = fork();
+	if (server_pid == 0) {
+		close(ready[0]);
+		server(ready[1]);
+	}
+	close(ready[1]);
+	if (read(ready[0], &x, 1) != 1) {
+		printf("not ok 1 rpc: the server starts\n1..1\n");
+		return 1;
+	}
+	ret = kipc_rpc_connect(k, name, 0, NULL, &c);
+	if (ret == 0)
+		ret = kipc_rpc_connect(k, name, 0, NULL, &c2);
+	if (ret == 0)
+		ret = kipc_rpc_connect(k, name, 0, NULL, &c3);
+	result(ret == 0, "connect by name (HELLO, version 1)", NULL);
+	if (ret) {
+		kill(server_pid, SIGKILL);
+		printf("1..%d\n", nr_test);
+		return 1;
+	}
+	t_round_trip(c);
+	t_creds(c);
+	t_async(c);
+	t_deadline(c);
+	t_cancel(c);
+	t_zero_copy(k, c);
+	t_lent_reply(c);
+	t_async_deadline_poll(c);
+	t_threads(c);
+	t_other_uid();
+	t_malformed(k, c);
+	/* From here the server holds two connections: c and c2. */
+	kipc_rpc_client_close(c3);
+	ret = conns_settle(c, 2, 2000);
+	result(ret == 2, "a closed client's connection is freed", NULL);
+	t_client_killed(c);
+	t_fuzz(k, c, 2000);
+	c3 = NULL;
+	if (kipc_rpc_connect(k, name, 0, NULL, &c3) < 0)
+		c3 = NULL;
+	t_server_killed(c2, c3 ? c3 : c2, server_pid);
+	waitpid(server_pid, &st, 0);
+	kipc_rpc_client_close(c);
+	kipc_rpc_client_close(c2);
+	kipc_rpc_client_close(c3);
+	kipc_close(k);
+	printf("1..%d\n", nr_test);
+	/* tools/check counts the cases of a program by its Totals line. */
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
+	       nr_pass, nr_fail, nr_skip);
+	return failed;
+}
