@@ -693,8 +693,8 @@ int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 	ret = m->setup(&c);
 	if (ret) {
 		snprintf(why, whylen, "%s", c.why[0] ? c.why : strerror(-ret));
-		return ret == -EMSGSIZE || ret == -ENOSPC ? KB_SKIPPED :
-							    KB_FAILED;
+		return ret == -EMSGSIZE || ret == -ENOSPC ||
+		       ret == -EOPNOTSUPP ? KB_SKIPPED : KB_FAILED;
 	}
 	s.ctl = mmap(NULL, sizeof(*s.ctl), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -95,7 +95,8 @@ struct kb_rpc_msg {
  * @max_size:	largest message it carries, 0 if none but memory
  * @available:	probe; 0, or -errno with a reason written to @why
  * @setup:	before fork: create the channel for c->size bytes.  -EMSGSIZE
- *		or -ENOSPC means "too large here" and skips the row.
+ *		or -ENOSPC means "too large here", -EOPNOTSUPP "not here"
+ *		(a module without the feature), and skips the row.
  * @attach:	after fork, in each process (c->side, c->peer set); optional
  * @teardown:	in each process after the run; side 0 runs last and removes
  *		every name.  Called whenever @setup succeeded.

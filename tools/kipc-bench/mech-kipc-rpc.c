@@ -115,6 +115,11 @@ static int kb_krpc_setup(struct kb_chan *c)
 		goto out_teardown;
 	}
 	ret = kipc_service_create(p->kb.k, &attr, &p->svc);
+	if (ret == -ENOTTY) {	/* a module that claims the bit, not the ioctl */
+		ret = kb_fail(c, -EOPNOTSUPP, "module without "
+			      "KIPC_IOC_SERVICE_CREATE (ENOTTY)");
+		goto out_teardown;
+	}
 	if (ret < 0) {
 		kb_kipc_limit(c, ret, "kipc_service_create");
 		goto out_teardown;
