@@ -27,6 +27,8 @@
  * @region: the bound region (a reference), or NULL
  * @depth: the most messages queued at once
  * @max_inline: the most inline bytes in one message
+ * @ecred: messages carry their sender's effective uid and gid (the
+ *	channels of a connection), else its real ones
  * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent
  *	and @nr_received
  * @queue: queued messages, oldest first
@@ -45,6 +47,7 @@ struct kipc_channel {
 	struct kipc_region *region;
 	u32 depth;
 	u32 max_inline;
+	bool ecred;
 
 	/* protects queue, nr_queued, nr_senders, nr_receivers, nr_sent, nr_received */
 	spinlock_t lock;
@@ -132,7 +135,8 @@ void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
  * channel's spare still holds the reference on its last sender's pid: a
  * ping-pong, where that is the caller, takes no pid reference per message.
  */
-static void kipc_kmsg_set_sender(struct kipc_kmsg *m)
+static void kipc_kmsg_set_sender(const struct kipc_channel *c,
+				 struct kipc_kmsg *m)
 {
 	struct pid *pid = task_tgid(current);
 
@@ -140,8 +144,8 @@ static void kipc_kmsg_set_sender(struct kipc_kmsg *m)
 		put_pid(m->pid);
 		m->pid = get_pid(pid);
 	}
-	m->uid = current_uid();
-	m->gid = current_gid();
+	m->uid = c->ecred ? current_euid() : current_uid();
+	m->gid = c->ecred ? current_egid() : current_gid();
 }
 
 /*
@@ -207,21 +211,23 @@ static const struct kipc_obj_ops kipc_channel_ops = {
  * @user: the creator
  * @depth: queue depth, 0 for the default
  * @max_inline: inline bytes per message, 0 for the default
- * @region: a handle of the region to bind, or NULL
- * @flags: O_CLOEXEC and O_NONBLOCK for both ends
+ * @region: the region to bind, or NULL
+ * @flags: O_CLOEXEC and O_NONBLOCK for both ends; KIPC_CHAN_ECRED
  * @send: out: the send end
  * @recv: out: the receive end
  * @id: out: the channel's id
  *
  * Context: process context, may sleep.
  * Return: 0, or -EINVAL (@depth or @max_inline too large), -ENOSPC (the
- * user holds max_channels_per_user channels), -ENOMEM.
+ * user holds max_channels_per_user channels), -ENOMEM. On failure @send
+ * and @recv are not set.
  */
 int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
-		     struct kipc_region_handle *region,
+		     struct kipc_region *region,
 		     unsigned int flags, struct file **send,
 		     struct file **recv, u32 *id)
 {
+	struct file *sfile, *rfile;
 	struct kipc_channel *c;
 	int ret;
 
@@ -241,39 +247,43 @@ int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
 	init_waitqueue_head(&c->recv_wait);
 	c->depth = depth ?: kipc_default_depth();
 	c->max_inline = max_inline ?: KIPC_DEFAULT_INLINE;
+	c->ecred = flags & KIPC_CHAN_ECRED;
+	flags &= ~KIPC_CHAN_ECRED;
 	if (region) {
-		c->region = region->region;
+		c->region = region;
 		kipc_region_get(c->region);
 	}
 
 	/* The creation reference becomes the send end's. */
-	*send = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
+	sfile = anon_inode_getfile("[kipc-send]", &kipc_send_fops, c,
 				   O_WRONLY | flags);
-	if (IS_ERR(*send)) {
+	if (IS_ERR(sfile)) {
 		kipc_obj_put(&c->obj);
-		return PTR_ERR(*send);
+		return PTR_ERR(sfile);
 	}
 	c->nr_senders = 1;
 	kipc_obj_get(&c->obj);
-	*recv = anon_inode_getfile("[kipc-recv]", &kipc_recv_fops, c,
+	rfile = anon_inode_getfile("[kipc-recv]", &kipc_recv_fops, c,
 				   O_RDONLY | flags);
-	if (IS_ERR(*recv)) {
-		ret = PTR_ERR(*recv);
+	if (IS_ERR(rfile)) {
+		ret = PTR_ERR(rfile);
 		goto out_put_send;
 	}
 	c->nr_receivers = 1;
 	ret = kipc_obj_publish(&c->obj);
 	if (ret) {
-		fput(*recv);
+		fput(rfile);
 		goto out_fput_send;
 	}
+	*send = sfile;
+	*recv = rfile;
 	*id = c->obj.id;
 	return 0;
 
 out_put_send:
 	kipc_obj_put(&c->obj);
 out_fput_send:
-	fput(*send);	/* its release drops the last reference */
+	fput(sfile);	/* its release drops the last reference */
 	return ret;
 }
 
@@ -345,7 +355,7 @@ int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 	bool full = false;
 	int ret;
 
-	kipc_kmsg_set_sender(m);
+	kipc_kmsg_set_sender(c, m);
 
 	spin_lock(&c->lock);
 	for (;;) {

@@ -95,9 +95,12 @@ struct kipc_chan_batch {
 	struct file *rfile;
 };
 
-/* Check a batch's arguments and look its region handle up. */
+/*
+ * Check a batch's arguments and look its region handle up. The first
+ * message waits when @wait, unless io->flags has KIPC_IO_NONBLOCK.
+ */
 static int kipc_chan_batch_begin(struct kipc_chan_batch *b,
-				 struct kipc_channel *c, struct file *file,
+				 struct kipc_channel *c, bool wait,
 				 const struct kipc_io *io)
 {
 	struct kipc_region_handle *h;
@@ -107,8 +110,7 @@ static int kipc_chan_batch_begin(struct kipc_chan_batch *b,
 	ret = kipc_io_check(io, &b->dl);
 	if (ret)
 		return ret;
-	b->wait = !(io->flags & KIPC_IO_NONBLOCK) &&
-		  !(file->f_flags & O_NONBLOCK);
+	b->wait = wait && !(io->flags & KIPC_IO_NONBLOCK);
 	b->h = NULL;
 	b->h_err = -EBADF;
 	if (io->region_fd == KIPC_NO_FD)
@@ -187,24 +189,16 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	return m;
 }
 
-/**
- * kipc_chan_io_send() - KIPC_IOC_SEND: queue a batch of messages
- * @file: the send end
- * @io: the copied-in argument
- *
- * Context: process context, may sleep (only for the first message).
- * Return: the number of messages queued if any, else the error of the
- * first (ioctl-send.rst lists them).
- */
-int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
+/* Queue a batch of messages on @c; see kipc_chan_io_send(). */
+static int kipc_chan_send(struct kipc_channel *c, bool wait,
+			  const struct kipc_io *io)
 {
-	struct kipc_channel *c = kipc_channel_of_send(file);
 	struct kipc_chan_batch b;
 	struct kipc_kmsg *m;
 	int ret;
 	u32 i;
 
-	ret = kipc_chan_batch_begin(&b, c, file, io);
+	ret = kipc_chan_batch_begin(&b, c, wait, io);
 	if (ret)
 		return ret;
 	for (i = 0; i < io->nr_msgs; i++) {
@@ -225,6 +219,21 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
 	}
 	kipc_chan_batch_end(&b);
 	return i ? i : ret;
+}
+
+/**
+ * kipc_chan_io_send() - KIPC_IOC_SEND: queue a batch of messages
+ * @file: the send end
+ * @io: the copied-in argument
+ *
+ * Context: process context, may sleep (only for the first message).
+ * Return: the number of messages queued if any, else the error of the
+ * first (ioctl-send.rst lists them).
+ */
+int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
+{
+	return kipc_chan_send(kipc_channel_of_send(file),
+			      !(file->f_flags & O_NONBLOCK), io);
 }
 
 /**
@@ -387,27 +396,17 @@ out_unmap:
 	return ret;
 }
 
-/**
- * kipc_chan_io_recv() - KIPC_IOC_RECV: take a batch of messages
- * @file: the receive end
- * @io: the copied-in argument
- *
- * A message's buffers become the caller's only once it is delivered: one
- * that cannot be (a bad pointer) goes back to the head of the queue.
- * Context: process context, may sleep (only for the first message).
- * Return: the number of messages delivered if any, else the error of the
- * first (ioctl-recv.rst lists them).
- */
-int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
+/* Take a batch of messages off @c; see kipc_chan_io_recv(). */
+static int kipc_chan_recv(struct kipc_channel *c, bool wait,
+			  const struct kipc_io *io)
 {
-	struct kipc_channel *c = kipc_channel_of_recv(file);
 	struct kipc_chan_batch b;
 	struct kipc_kmsg *m;
 	struct kipc_msg in;
 	int ret;
 	u32 i;
 
-	ret = kipc_chan_batch_begin(&b, c, file, io);
+	ret = kipc_chan_batch_begin(&b, c, wait, io);
 	if (ret)
 		return ret;
 	for (i = 0; i < io->nr_msgs; i++) {
@@ -433,4 +432,75 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
 	}
 	kipc_chan_batch_end(&b);
 	return i ? i : ret;
+}
+
+/**
+ * kipc_chan_io_recv() - KIPC_IOC_RECV: take a batch of messages
+ * @file: the receive end
+ * @io: the copied-in argument
+ *
+ * A message's buffers become the caller's only once it is delivered: one
+ * that cannot be (a bad pointer) goes back to the head of the queue.
+ * Context: process context, may sleep (only for the first message).
+ * Return: the number of messages delivered if any, else the error of the
+ * first (ioctl-recv.rst lists them).
+ */
+int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
+{
+	return kipc_chan_recv(kipc_channel_of_recv(file),
+			      !(file->f_flags & O_NONBLOCK), io);
+}
+
+/**
+ * kipc_chan_io_call() - KIPC_IOC_CALL: send one message, receive one
+ * @file: the send end
+ * @call: the copied-in argument; @call->sent is set
+ *
+ * The send is KIPC_IOC_SEND of one message (waiting for room unless
+ * KIPC_IO_NONBLOCK); once it is queued, the receive is KIPC_IOC_RECV of one
+ * message on @call->recv_fd, waiting until the deadline. The O_NONBLOCK
+ * flags of the files do not count: a call is one blocking operation.
+ * Context: process context, may sleep.
+ * Return: 1 (a message received), 0 (end of stream), or the error of the
+ * send (then @call->sent is 0) or of the receive (ioctl-call.rst).
+ */
+int kipc_chan_io_call(struct file *file, struct kipc_call *call)
+{
+	struct kipc_io io = {
+		.size = sizeof(io),
+		.flags = call->flags,
+		.nr_msgs = 1,
+		.msg_size = call->msg_size,
+		.region_fd = call->region_fd,
+		.clockid = call->clockid,
+		.timeout_ns = call->timeout_ns,
+	};
+	struct kipc_channel *rc;
+	struct file *rfile;
+	int ret;
+
+	call->sent = 0;
+	if (call->reserved0 || !call->recv_msg)
+		return -EINVAL;
+	rfile = fget(call->recv_fd);
+	if (!rfile)
+		return -EBADF;
+	rc = kipc_channel_of_recv(rfile);
+	if (!rc) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (call->send_msg) {
+		io.msgs = call->send_msg;
+		ret = kipc_chan_send(kipc_channel_of_send(file), true, &io);
+		if (ret < 0)
+			goto out_put;
+		call->sent = 1;
+	}
+	io.msgs = call->recv_msg;
+	io.flags &= ~KIPC_IO_NONBLOCK;
+	ret = kipc_chan_recv(rc, true, &io);
+out_put:
+	fput(rfile);
+	return ret;
 }

@@ -37,6 +37,10 @@ union kipc_ioctl_arg {
 	struct kipc_wake wake;
 	struct kipc_waitv waitv;
 	struct kipc_requeue requeue;
+	struct kipc_service_create service_create;
+	struct kipc_connect connect;
+	struct kipc_accept accept;
+	struct kipc_call call;
 };
 
 /* The kinds of kipc file, for the table's @on masks. */
@@ -46,6 +50,7 @@ enum kipc_file_kind {
 	KIPC_ON_SEND	= BIT(2),
 	KIPC_ON_RECV	= BIT(3),
 	KIPC_ON_LENDQ	= BIT(4),
+	KIPC_ON_SERVICE	= BIT(5),
 };
 
 /**
@@ -55,12 +60,20 @@ enum kipc_file_kind {
  * @file: their files, installed only once the argument is copied out
  * @name_seq: a name the handler published (its sequence number), removed
  *	again if the argument cannot be copied out; 0 for none
+ * @finish: NULL, or called once the call's outcome is known: with @ok
+ *	after the files are installed, or without it before they would be
+ *	put (it may take them back, clearing @file[])
+ * @finish_arg: for @finish
+ * @finish_svc: for @finish
  */
 struct kipc_new_fds {
 	unsigned int nr;
 	int fd[2];
 	struct file *file[2];
 	u64 name_seq;
+	void (*finish)(struct kipc_new_fds *nf, bool ok);
+	void *finish_arg;
+	struct kipc_service *finish_svc;
 };
 
 /**
@@ -72,6 +85,7 @@ struct kipc_new_fds {
  * @handler: does the work on the copied-in argument; fills its output
  *	fields; may reserve new fds in its last argument
  * @copy_out: the handler writes output fields, to be copied back
+ * @out_on_error: copy them back also when the handler fails
  * @has_flags: the argument has a __u32 flags field, at @flags_off
  * @valid_flags: the flags the module knows; any other set is -EINVAL
  * @flags_off: offset of the flags field
@@ -84,6 +98,7 @@ struct kipc_ioctl_def {
 	u32 size;
 	u32 size_ver0;
 	bool copy_out;
+	bool out_on_error;
 	bool has_flags;
 	u32 valid_flags;
 	u16 flags_off;
@@ -172,8 +187,9 @@ static int kipc_ioctl_channel_create(struct file *file,
 		if (IS_ERR(h))
 			return PTR_ERR(h);
 	}
-	ret = kipc_channel_new(ctx->user, cc->depth, cc->max_inline, h,
-			       kipc_fd_flags(cc->flags), &send, &recv, &id);
+	ret = kipc_channel_new(ctx->user, cc->depth, cc->max_inline,
+			       h ? h->region : NULL, kipc_fd_flags(cc->flags),
+			       &send, &recv, &id);
 	if (h)
 		fput(rfile);
 	if (ret)
@@ -357,6 +373,166 @@ static int kipc_ioctl_name_unlink(struct file *file, union kipc_ioctl_arg *arg,
 	return kipc_name_delete(name);
 }
 
+static int kipc_ioctl_service_create(struct file *file,
+				     union kipc_ioctl_arg *arg,
+				     struct kipc_new_fds *nf)
+{
+	struct kipc_service_create *sc = &arg->service_create;
+	struct kipc_ctx *ctx = file->private_data;
+	struct kipc_region_handle *h = NULL;
+	struct file *sfile, *rfile;
+	u32 id;
+	int ret;
+
+	if (sc->region_fd != KIPC_NO_FD) {
+		h = kipc_region_fget(sc->region_fd, &rfile);
+		if (IS_ERR(h))
+			return PTR_ERR(h);
+	}
+	sfile = kipc_service_new(ctx->user, sc->backlog, sc->depth,
+				 sc->max_inline, h ? h->region : NULL,
+				 kipc_fd_flags(sc->flags), &id);
+	if (h)
+		fput(rfile);
+	ret = kipc_new_fd(nf, sfile, kipc_fd_flags(sc->flags));
+	if (ret >= 0)
+		sc->id = id;
+	return ret;
+}
+
+/* The deadline of a connect or an accept. */
+static int kipc_conn_deadline(u32 flags, u32 clockid, u64 timeout_ns,
+			      struct kipc_deadline *dl)
+{
+	return kipc_deadline_init(dl, flags & KIPC_CONN_TIMEOUT, clockid,
+				  timeout_ns);
+}
+
+static int kipc_ioctl_connect(struct file *file, union kipc_ioctl_arg *arg,
+			      struct kipc_new_fds *nf)
+{
+	struct kipc_connect *cn = &arg->connect;
+	struct kipc_ctx *ctx = file->private_data;
+	unsigned int flags = kipc_fd_flags(cn->flags);
+	char name[KIPC_NAME_MAX + 1];
+	struct kipc_conn_ends ends;
+	struct kipc_service *svc;
+	struct kipc_deadline dl;
+	int ret;
+
+	if (cn->reserved0 || cn->reserved1)
+		return -EINVAL;
+	ret = kipc_conn_deadline(cn->flags, cn->clockid, cn->timeout_ns, &dl);
+	if (ret)
+		return ret;
+	ret = kipc_name_copy(name, cn->name);
+	if (ret)
+		return ret;
+	svc = kipc_name_service(name);
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	ret = kipc_service_connect(svc, ctx->user, flags,
+				   !(cn->flags & KIPC_CONN_NONBLOCK), &dl, &ends);
+	if (ret)
+		goto out_put;
+	cn->pid = pid_vnr(ends.pid);
+	cn->uid = from_kuid_munged(current_user_ns(), ends.euid);
+	cn->gid = from_kgid_munged(current_user_ns(), ends.egid);
+	cn->id = ends.id;
+	cn->reply_id = ends.reply_id;
+	cn->service_id = kipc_service_id(svc);
+	ret = kipc_new_fd(nf, ends.send, flags);
+	if (ret < 0) {
+		fput(ends.recv);
+		goto out_put;
+	}
+	cn->send_fd = ret;
+	ret = kipc_new_fd(nf, ends.recv, flags);
+	if (ret < 0)
+		goto out_put;	/* the dispatcher puts the send end */
+	cn->recv_fd = ret;
+	ret = 0;
+out_put:
+	kipc_service_put(svc);
+	return ret;
+}
+
+/*
+ * An accepted connection whose ends could not be handed over goes back to
+ * the backlog with them; once they are installed, its record goes.
+ */
+static void kipc_accept_finish(struct kipc_new_fds *nf, bool ok)
+{
+	struct kipc_conn *conn = nf->finish_arg;
+	struct kipc_service *svc = nf->finish_svc;
+
+	if (ok) {
+		kipc_conn_free(conn);
+		return;
+	}
+	nf->file[0] = NULL;
+	nf->file[1] = NULL;
+	kipc_service_unaccept(svc, conn);
+}
+
+static int kipc_ioctl_accept(struct file *file, union kipc_ioctl_arg *arg,
+			     struct kipc_new_fds *nf)
+{
+	struct kipc_accept *ac = &arg->accept;
+	struct kipc_service *svc = kipc_service_of(file);
+	unsigned int flags = kipc_fd_flags(ac->flags);
+	struct kipc_conn_ends ends;
+	struct kipc_deadline dl;
+	struct kipc_conn *conn;
+	int fd;
+
+	if (ac->reserved0 || ac->reserved1)
+		return -EINVAL;
+	fd = kipc_conn_deadline(ac->flags, ac->clockid, ac->timeout_ns, &dl);
+	if (fd)
+		return fd;
+	conn = kipc_service_accept(svc, !(ac->flags & KIPC_CONN_NONBLOCK) &&
+				   !(file->f_flags & O_NONBLOCK), &dl, flags,
+				   &ends);
+	if (IS_ERR(conn))
+		return PTR_ERR(conn);
+	ac->pid = pid_vnr(ends.pid);
+	ac->uid = from_kuid_munged(current_user_ns(), ends.euid);
+	ac->gid = from_kgid_munged(current_user_ns(), ends.egid);
+	ac->id = ends.id;
+	ac->reply_id = ends.reply_id;
+	/* The files stay the record's until the call's outcome is known. */
+	fd = get_unused_fd_flags(flags & O_CLOEXEC);
+	if (fd < 0)
+		goto out_unaccept;
+	nf->fd[0] = fd;
+	fd = get_unused_fd_flags(flags & O_CLOEXEC);
+	if (fd < 0) {
+		put_unused_fd(nf->fd[0]);
+		goto out_unaccept;
+	}
+	nf->fd[1] = fd;
+	nf->file[0] = ends.recv;
+	nf->file[1] = ends.send;
+	nf->nr = 2;
+	nf->finish = kipc_accept_finish;
+	nf->finish_arg = conn;
+	nf->finish_svc = svc;
+	ac->recv_fd = nf->fd[0];
+	ac->send_fd = nf->fd[1];
+	return 0;
+
+out_unaccept:
+	kipc_service_unaccept(svc, conn);
+	return fd;
+}
+
+static int kipc_ioctl_call(struct file *file, union kipc_ioctl_arg *arg,
+			   struct kipc_new_fds *nf)
+{
+	return kipc_chan_io_call(file, &arg->call);
+}
+
 /* A key of a word of the region of @h, waited on through @h. */
 static void kipc_wait_key_init(struct kipc_wait_key *key,
 			       struct kipc_region_handle *h)
@@ -491,6 +667,16 @@ static int kipc_ioctl_requeue(struct file *file, union kipc_ioctl_arg *arg,
 		.flags_off	= offsetof(struct kipc_##_name, flags),	\
 	}
 
+/* An ioctl whose output fields are copied back also when it fails. */
+#define KIPC_IOCTL_ERR_OUT(_NAME, _name, _on, _flags)			\
+	[_IOC_NR(KIPC_IOC_##_NAME)] = {					\
+		KIPC_IOCTL_DEF(_NAME, _name, _on, KIPC_OUT),		\
+		.out_on_error	= true,					\
+		.has_flags	= true,					\
+		.valid_flags	= _flags,				\
+		.flags_off	= offsetof(struct kipc_##_name, flags),	\
+	}
+
 #define KIPC_SEND_SIZE_VER0	KIPC_IO_SIZE_VER0
 #define KIPC_RECV_SIZE_VER0	KIPC_IO_SIZE_VER0
 #define kipc_send		kipc_io
@@ -524,6 +710,14 @@ static const struct kipc_ioctl_def kipc_ioctls[] = {
 	KIPC_IOCTL(NAME_OPEN, name_open, KIPC_ON_CTX, KIPC_OUT,
 		   KIPC_FD_FLAGS | KIPC_NAME_CREATE | KIPC_NAME_EXCL),
 	KIPC_IOCTL(NAME_UNLINK, name_unlink, KIPC_ON_CTX, KIPC_IN, 0),
+	KIPC_IOCTL(SERVICE_CREATE, service_create, KIPC_ON_CTX, KIPC_OUT,
+		   KIPC_FD_FLAGS),
+	KIPC_IOCTL(CONNECT, connect, KIPC_ON_CTX, KIPC_OUT,
+		   KIPC_FD_FLAGS | KIPC_CONN_NONBLOCK | KIPC_CONN_TIMEOUT),
+	KIPC_IOCTL(ACCEPT, accept, KIPC_ON_SERVICE, KIPC_OUT,
+		   KIPC_FD_FLAGS | KIPC_CONN_NONBLOCK | KIPC_CONN_TIMEOUT),
+	/* @sent tells a call that failed whether its message went. */
+	KIPC_IOCTL_ERR_OUT(CALL, call, KIPC_ON_SEND, KIPC_IO_FLAGS),
 };
 
 /* The flags and reserved fields of a copied-in argument: -EINVAL if bad. */
@@ -599,18 +793,24 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 		return ret;
 
 	ret = def->handler(file, &karg, &nf);
-	if (ret >= 0 && def->copy_out &&
-	    copy_to_user(uarg, &karg, min_t(u32, usize, def->size)))
+	if ((ret >= 0 || def->out_on_error) && def->copy_out &&
+	    copy_to_user(uarg, &karg, min_t(u32, usize, def->size)) &&
+	    ret >= 0)
 		ret = -EFAULT;
 
+	if (ret < 0 && nf.finish)
+		nf.finish(&nf, false);
 	for (i = 0; i < nf.nr; i++) {
 		if (ret >= 0) {
 			fd_install(nf.fd[i], nf.file[i]);
 		} else {
 			put_unused_fd(nf.fd[i]);
-			fput(nf.file[i]);
+			if (nf.file[i])
+				fput(nf.file[i]);
 		}
 	}
+	if (ret >= 0 && nf.finish)
+		nf.finish(&nf, true);
 	if (ret < 0 && nf.name_seq)
 		kipc_name_unpublish(nf.name_seq);
 	return ret;
@@ -633,3 +833,4 @@ KIPC_FILE_IOCTL(region, KIPC_ON_REGION)
 KIPC_FILE_IOCTL(send, KIPC_ON_SEND)
 KIPC_FILE_IOCTL(recv, KIPC_ON_RECV)
 KIPC_FILE_IOCTL(lendq, KIPC_ON_LENDQ)
+KIPC_FILE_IOCTL(service, KIPC_ON_SERVICE)

@@ -63,6 +63,7 @@ struct user_struct;
  *	(max_inflight_bytes_per_user)
  * @KIPC_RES_POOL: kernel bytes of buffer-pool bookkeeping
  *	(max_pool_bytes_per_user)
+ * @KIPC_RES_SERVICES: services (max_services_per_user)
  * @KIPC_RES_NR: the number of resources
  */
 enum kipc_user_res {
@@ -72,6 +73,7 @@ enum kipc_user_res {
 	KIPC_RES_NAMES,
 	KIPC_RES_INFLIGHT,
 	KIPC_RES_POOL,
+	KIPC_RES_SERVICES,
 	KIPC_RES_NR,
 };
 
@@ -127,6 +129,9 @@ u32 kipc_max_depth(void);
 u64 kipc_max_lend_bytes(void);
 u32 kipc_max_lendq_entries(void);
 u32 kipc_max_names(void);
+u32 kipc_max_backlog(void);
+
+#define KIPC_DEFAULT_BACKLOG	128
 
 #define KIPC_DEFAULT_INLINE	4096
 #define KIPC_MAX_INLINE		65536
@@ -157,6 +162,9 @@ enum kipc_stat {
 	KIPC_STAT_LENDQS_DESTROYED,
 	KIPC_STAT_NAMES_CREATED,
 	KIPC_STAT_NAMES_DESTROYED,
+	KIPC_STAT_SERVICES_CREATED,
+	KIPC_STAT_SERVICES_DESTROYED,
+	KIPC_STAT_CONNECTIONS,
 	KIPC_STAT_SEND_FAILED,
 	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
 };
@@ -491,8 +499,11 @@ struct kipc_kmsg {
 	u8 data[];
 };
 
+/* Flags of kipc_channel_new(), above the O_* bits of the end files. */
+#define KIPC_CHAN_ECRED	BIT(31)	/* messages carry effective uid and gid */
+
 int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
-		     struct kipc_region_handle *region,
+		     struct kipc_region *region,
 		     unsigned int flags, struct file **send,
 		     struct file **recv, u32 *id);
 struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len);
@@ -542,6 +553,52 @@ int kipc_lend_reap(struct kipc_lendq *q,
 			       const struct kipc_lend_completion *c, u32 n),
 		   void *arg, u32 n, bool wait, u32 *nr_outstanding);
 
+/* service.c: services, the connections waiting on them */
+
+struct kipc_service;
+struct kipc_conn;
+
+struct file *kipc_service_new(struct kipc_user *user, u32 backlog, u32 depth,
+			      u32 max_inline, struct kipc_region *region,
+			      unsigned int flags, u32 *id);
+struct kipc_service *kipc_service_of(const struct file *file);
+struct file *kipc_service_open(struct kipc_service *s, unsigned int flags);
+void kipc_service_get(struct kipc_service *s);
+void kipc_service_put(struct kipc_service *s);
+u32 kipc_service_id(const struct kipc_service *s);
+kuid_t kipc_service_owner(const struct kipc_service *s);
+
+/**
+ * struct kipc_conn_ends - the two ends of a connection one side gets
+ * @send: the send end (requests for a client, replies for a server)
+ * @recv: the receive end
+ * @id: the connection's id, its request channel's
+ * @reply_id: its reply channel's id
+ * @pid: the peer process (a reference)
+ * @euid: the peer's effective uid when it connected or created the service
+ * @egid: its effective gid then
+ */
+struct kipc_conn_ends {
+	struct file *send;
+	struct file *recv;
+	u32 id;
+	u32 reply_id;
+	struct pid *pid;
+	kuid_t euid;
+	kgid_t egid;
+};
+
+int kipc_service_connect(struct kipc_service *s, struct kipc_user *user,
+			 unsigned int flags, bool wait,
+			 const struct kipc_deadline *dl,
+			 struct kipc_conn_ends *ends);
+struct kipc_conn *kipc_service_accept(struct kipc_service *s, bool wait,
+				      const struct kipc_deadline *dl,
+				      unsigned int flags,
+				      struct kipc_conn_ends *ends);
+void kipc_service_unaccept(struct kipc_service *s, struct kipc_conn *conn);
+void kipc_conn_free(struct kipc_conn *conn);
+
 /* names.c: regions and channel ends published in an IPC namespace */
 
 /**
@@ -566,6 +623,7 @@ struct kipc_name_req {
 
 struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
 			       u64 *seq, u32 *id);
+struct kipc_service *kipc_name_service(const char *name);
 void kipc_name_unpublish(u64 seq);
 int kipc_name_delete(const char *name);
 void kipc_names_exit(void);
@@ -576,6 +634,7 @@ void kipc_names_exit(void);
 /* chan_io.c: send and receive batches, write(2) and read(2) of channel ends */
 int kipc_chan_io_send(struct file *file, const struct kipc_io *io);
 int kipc_chan_io_recv(struct file *file, const struct kipc_io *io);
+int kipc_chan_io_call(struct file *file, struct kipc_call *call);
 ssize_t kipc_send_write(struct file *file, const char __user *buf,
 			size_t len, loff_t *ppos);
 ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
@@ -587,6 +646,8 @@ long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_send_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_recv_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long kipc_lendq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long kipc_service_ioctl(struct file *file, unsigned int cmd,
+			unsigned long arg);
 
 /**
  * struct kipc_nl_region_stat - a region's state, as netlink lists it
@@ -646,8 +707,9 @@ struct kipc_nl_lendq_stat {
  * struct kipc_nl_name_stat - a name, as netlink lists it (all of it is
  *	fixed when the name is published)
  * @name: the name, NUL-terminated
- * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
- * @target_id: id of the region or channel
+ * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
+ *	KIPC_NAME_SERVICE
+ * @target_id: id of the region, channel or service
  * @uid: the name's owner
  * @gid: the name's group
  * @mode: its permission bits

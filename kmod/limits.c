@@ -53,6 +53,15 @@ module_param(max_names_per_user, ulong, 0644);
 MODULE_PARM_DESC(max_names_per_user,
 		 "Names one user may publish, over all IPC namespaces");
 
+static unsigned long max_services_per_user = 256;
+module_param(max_services_per_user, ulong, 0644);
+MODULE_PARM_DESC(max_services_per_user, "Services one user may hold");
+
+static unsigned int max_backlog = 4096;
+module_param(max_backlog, uint, 0644);
+MODULE_PARM_DESC(max_backlog,
+		 "Largest backlog of a service: connections waiting to be accepted");
+
 static unsigned long max_inflight_bytes_per_user = 64UL << 20;
 module_param(max_inflight_bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(max_inflight_bytes_per_user,
@@ -99,6 +108,8 @@ unsigned long kipc_user_limit(enum kipc_user_res res)
 		return READ_ONCE(max_inflight_bytes_per_user);
 	case KIPC_RES_POOL:
 		return READ_ONCE(max_pool_bytes_per_user);
+	case KIPC_RES_SERVICES:
+		return READ_ONCE(max_services_per_user);
 	default:
 		return 0;
 	}
@@ -374,6 +385,11 @@ u32 kipc_max_lendq_entries(void)
 u32 kipc_max_names(void)
 {
 	return READ_ONCE(max_names);
+}
+
+u32 kipc_max_backlog(void)
+{
+	return max_t(u32, READ_ONCE(max_backlog), 1);
 }
 
 /**

@@ -10,7 +10,8 @@
  * that end. A name counts as a holder of its end: the end stays open (no
  * end of stream, no EPIPE) until the name is unlinked. Opening needs write
  * permission for a send end, read permission for a receive end and both
- * for a region.
+ * for a region or a service (a new listener of it). Connecting to a
+ * service (service.c) needs write permission, as for a Unix socket.
  *
  * Each IPC namespace with names has a record holding a reference on it.
  * When that reference is the last (every process and nsfs file of the
@@ -54,8 +55,10 @@ struct kipc_names_ns {
  * @uid: owner
  * @gid: group
  * @mode: permission bits
- * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
+ *	KIPC_NAME_SERVICE
  * @region: with KIPC_NAME_REGION, the region (a reference)
+ * @service: with KIPC_NAME_SERVICE, the service (a reference)
  * @channel: with KIPC_NAME_SEND or _RECV, the channel and one count of the
  *	end (kipc_channel_end_get())
  * @target_id: the id of @region or @channel
@@ -74,6 +77,7 @@ struct kipc_name {
 	umode_t mode;
 	u32 kind;
 	struct kipc_region *region;
+	struct kipc_service *service;
 	struct kipc_channel *channel;
 	u64 target_id;
 	u32 hash;
@@ -145,11 +149,13 @@ static void kipc_names_prune(void)
 	}
 }
 
-/* Drop the region, or the count of the channel end, that @n holds. */
+/* Drop the region, the service or the count of the channel end @n holds. */
 static void kipc_name_drop_target(struct kipc_name *n)
 {
 	if (n->kind == KIPC_NAME_REGION)
 		kipc_region_put(n->region);
+	else if (n->kind == KIPC_NAME_SERVICE)
+		kipc_service_put(n->service);
 	else
 		kipc_channel_end_put(n->channel, n->kind == KIPC_NAME_SEND);
 }
@@ -200,10 +206,12 @@ static umode_t kipc_name_want(u32 kind)
 	}
 }
 
-/* Like ipcperms(): owner, then group, then others; CAP_IPC_OWNER passes. */
-static int kipc_name_permission(const struct kipc_name *n)
+/*
+ * Like ipcperms(): owner, then group, then others; CAP_IPC_OWNER passes.
+ * @want: the mode bits needed (kipc_name_want())
+ */
+static int kipc_name_permission(const struct kipc_name *n, umode_t want)
 {
-	umode_t want = kipc_name_want(n->kind);
 	umode_t granted = n->mode;
 
 	if (uid_eq(current_euid(), n->uid))
@@ -225,6 +233,10 @@ static struct file *kipc_name_file(const struct kipc_name *n,
 		*id = kipc_region_id(n->region);
 		return kipc_region_open(n->region, flags);
 	}
+	if (n->kind == KIPC_NAME_SERVICE) {
+		*id = kipc_service_id(n->service);
+		return kipc_service_open(n->service, flags);
+	}
 	*id = kipc_channel_id(n->channel);
 	return kipc_channel_new_end(n->channel, n->kind == KIPC_NAME_SEND,
 				    flags);
@@ -239,6 +251,7 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 				       u32 hash)
 {
 	struct kipc_region_handle *rh = kipc_region_handle_of(req->file);
+	struct kipc_service *svc = kipc_service_of(req->file);
 	struct kipc_names_ns *nsr = NULL, *it;
 	size_t len = strlen(req->name);
 	struct kipc_channel *c = NULL;
@@ -249,7 +262,7 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 
 	if (kipc_nr_names >= kipc_max_names())
 		return ERR_PTR(-ENOSPC);
-	if (!rh) {
+	if (!rh && !svc) {
 		c = kipc_channel_of_send(req->file);
 		if (!c && !kipc_channel_of_recv(req->file))
 			return ERR_PTR(-EINVAL);
@@ -270,6 +283,8 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 	n->mode = req->mode;
 	if (rh) {
 		n->kind = KIPC_NAME_REGION;
+	} else if (svc) {
+		n->kind = KIPC_NAME_SERVICE;
 	} else if (c) {
 		n->kind = KIPC_NAME_SEND;
 	} else {
@@ -295,6 +310,10 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 		n->region = rh->region;
 		kipc_region_get(n->region);
 		n->target_id = kipc_region_id(n->region);
+	} else if (svc) {
+		n->service = svc;
+		kipc_service_get(svc);
+		n->target_id = kipc_service_id(svc);
 	} else {
 		ret = kipc_channel_end_get(c, n->kind == KIPC_NAME_SEND);
 		if (ret)
@@ -330,7 +349,8 @@ out_put_name:
 /**
  * kipc_name_resolve() - open a name of the caller's IPC namespace
  * @req: what to open, checked and copied in
- * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
+ *	KIPC_NAME_SERVICE
  * @seq: out: when this call published the name, its sequence number (for
  *	kipc_name_unpublish()), else 0
  * @id: out: the region's or channel's id
@@ -344,8 +364,9 @@ out_put_name:
  * * -ENOENT - absent, and not @req->create
  * * -EEXIST - present, with @req->create and @req->excl
  * * -EACCES - the permission check failed
- * * -EINVAL - @req->file is not a region or a channel end
+ * * -EINVAL - @req->file is not a region, a channel end or a service
  * * -EPIPE - the named end of the channel is closed everywhere
+ * * -ECONNREFUSED - the named service listens no more
  * * -ENOSPC - max_names names exist, or the user holds max_names_per_user
  * * -ENOMEM - out of memory
  */
@@ -368,7 +389,7 @@ struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
 	if (n && req->create && req->excl)
 		ret = -EEXIST;
 	else if (n)
-		ret = kipc_name_permission(n);
+		ret = kipc_name_permission(n, kipc_name_want(n->kind));
 	else if (!req->create)
 		ret = -ENOENT;
 	if (ret) {
@@ -395,6 +416,45 @@ out_unlock:
 	mutex_unlock(&kipc_names_lock);
 	kipc_names_free(&dead);
 	return file;
+}
+
+/**
+ * kipc_name_service() - the service a name of the caller's IPC namespace
+ *	refers to, for a connect
+ * @name: the name
+ *
+ * Context: process context, may sleep.
+ * Return: the service, with a reference for the caller, or ERR_PTR() of
+ * -ENOENT (no such name), -ECONNREFUSED (the name is not a service's), -EACCES
+ * (no write permission on the name).
+ */
+struct kipc_service *kipc_name_service(const char *name)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct kipc_service *svc;
+	struct kipc_name *n;
+	LIST_HEAD(dead);
+	int ret = 0;
+
+	might_sleep();
+
+	mutex_lock(&kipc_names_lock);
+	kipc_names_collect(&dead);
+	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
+	if (!n)
+		ret = -ENOENT;
+	else if (n->kind != KIPC_NAME_SERVICE)
+		ret = -ECONNREFUSED;
+	else
+		ret = kipc_name_permission(n, 02);
+	if (!ret) {
+		svc = n->service;
+		kipc_service_get(svc);
+	}
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+	return ret ? ERR_PTR(ret) : svc;
 }
 
 /**
@@ -435,6 +495,8 @@ static kuid_t kipc_name_object_owner(const struct kipc_name *n)
 {
 	if (n->kind == KIPC_NAME_REGION)
 		return kipc_region_owner(n->region);
+	if (n->kind == KIPC_NAME_SERVICE)
+		return kipc_service_owner(n->service);
 	return kipc_channel_owner(n->channel);
 }
 

@@ -106,6 +106,7 @@ const char *obj_type_name(uint32_t type)
 	case KIPC_OBJ_TYPE_CHANNEL:	return "channel";
 	case KIPC_OBJ_TYPE_LEND_QUEUE:	return "lend-queue";
 	case KIPC_OBJ_TYPE_NAME:	return "name";
+	case KIPC_OBJ_TYPE_SERVICE:	return "service";
 	default:			return "unknown";
 	}
 }

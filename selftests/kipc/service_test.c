@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Services, connections and calls: connect by name, accept, a call in one
+ * system call, the credentials each side sees, the backlog, peer death,
+ * a failed hand-over that loses nothing, and races between two threads on
+ * one service.
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kipc_test.h"
+
+#define NOBODY	65534
+
+static int service_create(int ctx, uint32_t backlog, uint32_t flags)
+{
+	struct kipc_service_create sc = {
+		.size = sizeof(sc), .flags = flags, .backlog = backlog,
+		.region_fd = KIPC_NO_FD,
+	};
+	int ret = ioctl(ctx, KIPC_IOC_SERVICE_CREATE, &sc);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int publish(int ctx, const char *name, int fd, uint32_t mode)
+{
+	struct kipc_name_open no = {
+		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+		.name = (uintptr_t)name, .fd = (uint32_t)fd, .mode = mode,
+	};
+	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
+
+	if (ret < 0)
+		return -errno;
+	close(ret);
+	return no.kind == KIPC_NAME_SERVICE ? 0 : -EPROTO;
+}
+
+/* Publish any object: a region, a channel end or a service. */
+static int publish_any(int ctx, const char *name, int fd)
+{
+	struct kipc_name_open no = {
+		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+		.name = (uintptr_t)name, .fd = (uint32_t)fd, .mode = 0600,
+	};
+	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
+
+	if (ret < 0)
+		return -errno;
+	close(ret);
+	return 0;
+}
+
+static void unpublish(int ctx, const char *name)
+{
+	struct kipc_name_unlink nu = { .size = sizeof(nu), .name = (uintptr_t)name };
+
+	ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu);
+}
+
+/* CONNECT; @timeout_ns is an absolute CLOCK_MONOTONIC deadline, 0 for none. */
+static int do_connect(int ctx, const char *name, uint32_t flags,
+		      uint64_t timeout_ns, struct kipc_connect *cn)
+{
+	memset(cn, 0, sizeof(*cn));
+	cn->size = sizeof(*cn);
+	cn->flags = flags | (timeout_ns ? KIPC_CONN_TIMEOUT : 0);
+	cn->name = (uintptr_t)name;
+	cn->clockid = timeout_ns ? CLOCK_MONOTONIC : 0;
+	cn->timeout_ns = timeout_ns;
+	return ioctl(ctx, KIPC_IOC_CONNECT, cn) ? -errno : 0;
+}
+
+static int do_accept(int svc, uint32_t flags, struct kipc_accept *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->size = sizeof(*ac);
+	ac->flags = flags;
+	return ioctl(svc, KIPC_IOC_ACCEPT, ac) ? -errno : 0;
+}
+
+/*
+ * A call: send @out (if any), receive into @in, within @timeout_ns from
+ * now (0: no deadline).
+ */
+static int do_call(int send_fd, int recv_fd, const char *out, char *in,
+		   size_t room, uint64_t timeout_ns, struct kipc_msg *got,
+		   uint32_t *sent)
+{
+	struct kipc_msg sm = { .data = (uintptr_t)out,
+			       .data_len = out ? strlen(out) : 0 };
+	struct kipc_msg rm = { .data = (uintptr_t)in, .data_len = room };
+	struct kipc_call call = {
+		.size = sizeof(call), .send_msg = out ? (uintptr_t)&sm : 0,
+		.recv_msg = (uintptr_t)&rm, .msg_size = sizeof(rm),
+		.recv_fd = (uint32_t)recv_fd, .region_fd = KIPC_NO_FD,
+	};
+	int ret;
+
+	if (timeout_ns) {
+		call.flags |= KIPC_IO_TIMEOUT;
+		call.clockid = CLOCK_MONOTONIC;
+		call.timeout_ns = kt_now_ns(CLOCK_MONOTONIC) + timeout_ns;
+	}
+	ret = ioctl(send_fd, KIPC_IOC_CALL, &call);
+	if (sent)
+		*sent = call.sent;
+	if (got)
+		*got = rm;
+	return ret < 0 ? -errno : ret;
+}
+
+FIXTURE(service) {
+	int ctx;
+	int svc;
+	char name[64];
+};
+
+FIXTURE_SETUP(service)
+{
+	kipc_test_open(self->ctx);
+	kipc_test_require(self->ctx, KIPC_FEATURE_SERVICE);
+	self->svc = service_create(self->ctx, 4, 0);
+	ASSERT_LE(0, self->svc);
+	snprintf(self->name, sizeof(self->name), "svc-test-%d", getpid());
+	ASSERT_EQ(0, publish(self->ctx, self->name, self->svc, 0666));
+}
+
+FIXTURE_TEARDOWN(service)
+{
+	unpublish(self->ctx, self->name);
+	close(self->svc);
+	close(self->ctx);
+}
+
+/* A request and its reply, each one call; both sides see who the other is. */
+TEST_F(service, call_round_trip)
+{
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	struct kipc_msg got;
+	char buf[64];
+	uint32_t sent;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	EXPECT_EQ((uint32_t)getpid(), cn.pid);
+	EXPECT_EQ(geteuid(), cn.uid);
+	EXPECT_NE(cn.id, cn.reply_id);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The server: accept, then answer two requests in one call each. */
+		char req[64];
+		int n;
+
+		/* Not the client's: the server sees it go when the parent closes. */
+		close(cn.send_fd);
+		close(cn.recv_fd);
+		if (do_accept(self->svc, 0, &ac))
+			_exit(10);
+		if (ac.uid != geteuid() || ac.id != cn.id)
+			_exit(11);
+		n = do_call(ac.send_fd, ac.recv_fd, NULL, req, sizeof(req), 0,
+			    &got, NULL);
+		if (n != 1 || got.data_len != 4 || memcmp(req, "ping", 4))
+			_exit(12);
+		n = do_call(ac.send_fd, ac.recv_fd, "pong", req, sizeof(req), 0,
+			    &got, NULL);
+		if (n != 1 || got.data_len != 5 || memcmp(req, "ping2", 5))
+			_exit(13);
+		n = do_call(ac.send_fd, ac.recv_fd, "pong2", req, sizeof(req),
+			    0, &got, NULL);
+		/* The client closed its ends: end of stream. */
+		_exit(n == 0 ? 0 : 14);
+	}
+	ASSERT_EQ(1, do_call(cn.send_fd, cn.recv_fd, "ping", buf, sizeof(buf),
+			     5000000000ULL, &got, &sent));
+	EXPECT_EQ(1, sent);
+	EXPECT_EQ(4, got.data_len);
+	EXPECT_EQ(0, memcmp(buf, "pong", 4));
+	EXPECT_EQ((uint32_t)pid, got.pid);
+	ASSERT_EQ(1, do_call(cn.send_fd, cn.recv_fd, "ping2", buf, sizeof(buf),
+			     5000000000ULL, &got, &sent));
+	EXPECT_EQ(0, memcmp(buf, "pong2", 5));
+	close(cn.send_fd);
+	close(cn.recv_fd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* The service fd polls readable while a connection waits; accept takes it. */
+TEST_F(service, poll_accept_nonblock)
+{
+	struct pollfd pfd = { .fd = self->svc, .events = POLLIN };
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(-EAGAIN, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_FD_NONBLOCK, &ac));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* The accepted ends are O_NONBLOCK as asked; the client's are not. */
+	EXPECT_TRUE(fcntl(ac.recv_fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_FALSE(fcntl(cn.recv_fd, F_GETFL) & O_NONBLOCK);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/* A full backlog: EAGAIN without waiting, ETIMEDOUT at a deadline. */
+TEST_F(service, backlog_full)
+{
+	struct kipc_connect cn[5];
+	uint64_t t0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn[i]));
+	EXPECT_EQ(-EAGAIN, do_connect(self->ctx, self->name,
+				      KIPC_CONN_NONBLOCK, 0, &cn[4]));
+	t0 = kt_now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(-ETIMEDOUT, do_connect(self->ctx, self->name, 0,
+					 t0 + 50000000ULL, &cn[4]));
+	EXPECT_LE(t0 + 50000000ULL, kt_now_ns(CLOCK_MONOTONIC));
+	for (i = 0; i < 4; i++) {
+		close(cn[i].send_fd);
+		close(cn[i].recv_fd);
+	}
+}
+
+/*
+ * The server's last service file closes with connections pending: their
+ * clients see the server gone, and the name refuses new ones.
+ */
+TEST_F(service, server_gone)
+{
+	struct kipc_connect cn;
+	uint32_t sent;
+	char buf[16];
+
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	close(self->svc);
+	self->svc = -1;
+	/* The request cannot be sent: nobody will ever receive it. */
+	EXPECT_EQ(-EPIPE, do_call(cn.send_fd, cn.recv_fd, "x", buf,
+				  sizeof(buf), 0, NULL, &sent));
+	EXPECT_EQ(0, sent);
+	/* Only receiving: end of stream at once, not at a deadline. */
+	EXPECT_EQ(0, do_call(cn.send_fd, cn.recv_fd, NULL, buf, sizeof(buf),
+			     0, NULL, NULL));
+	EXPECT_EQ(-ECONNREFUSED, do_connect(self->ctx, self->name, 0, 0, &cn));
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/* A client that dies: the server reads end of stream, replies get EPIPE. */
+TEST_F(service, client_gone)
+{
+	struct kipc_accept ac;
+	char buf[16];
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct kipc_connect cn;
+		struct kipc_msg m = { .data = (uintptr_t)"req", .data_len = 3 };
+		struct kipc_io io = {
+			.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+			.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
+		};
+
+		if (do_connect(self->ctx, self->name, 0, 0, &cn))
+			_exit(1);
+		_exit(ioctl(cn.send_fd, KIPC_IOC_SEND, &io) == 1 ? 0 : 2);
+	}
+	ASSERT_EQ(0, kt_wait(pid, 5000));
+	ASSERT_EQ(0, do_accept(self->svc, 0, &ac));
+	/* The request sent before the client died is still delivered. */
+	EXPECT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf),
+			     0, NULL, NULL));
+	EXPECT_EQ(0, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf),
+			     0, NULL, NULL));
+	EXPECT_EQ(-EPIPE, do_call(ac.send_fd, ac.recv_fd, "reply", buf,
+				  sizeof(buf), 0, NULL, NULL));
+	close(ac.recv_fd);
+	close(ac.send_fd);
+}
+
+/* A call whose receive times out or faults after the send says it sent. */
+TEST_F(service, call_fails_after_send)
+{
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	struct kipc_msg sm = { .data = (uintptr_t)"a", .data_len = 1 };
+	struct kipc_call call = {
+		.size = sizeof(call), .send_msg = (uintptr_t)&sm,
+		.recv_msg = 8, .msg_size = sizeof(sm),
+		.region_fd = KIPC_NO_FD,
+	};
+	uint32_t sent = 7;
+	char buf[16];
+
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(0, do_accept(self->svc, 0, &ac));
+	EXPECT_EQ(-ETIMEDOUT, do_call(cn.send_fd, cn.recv_fd, "q1", buf,
+				      sizeof(buf), 20000000ULL, NULL, &sent));
+	EXPECT_EQ(1, sent);
+	/* A bad receive descriptor: the send went, the error says the rest. */
+	call.recv_fd = (uint32_t)cn.recv_fd;
+	EXPECT_EQ(-1, ioctl(cn.send_fd, KIPC_IOC_CALL, &call));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, call.sent);
+	/* A receive fd that is not a receive end: nothing is sent. */
+	call.recv_fd = (uint32_t)cn.send_fd;
+	call.recv_msg = (uintptr_t)&sm;
+	EXPECT_EQ(-1, ioctl(cn.send_fd, KIPC_IOC_CALL, &call));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, call.sent);
+	/* Both sent requests wait for the server, in order. */
+	EXPECT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf),
+			     0, NULL, NULL));
+	EXPECT_EQ(0, memcmp(buf, "q1", 2));
+	EXPECT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf),
+			     0, NULL, NULL));
+	EXPECT_EQ('a', buf[0]);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/*
+ * An accept whose argument cannot be copied back (a read-only page) fails
+ * with EFAULT and the connection stays pending, whole: the next accept
+ * gets it and the request sent before.
+ */
+TEST_F(service, accept_fault_loses_nothing)
+{
+	struct kipc_accept *ro, ac;
+	struct kipc_connect cn;
+	char buf[16];
+
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(1, write(cn.send_fd, "r", 1));
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->svc, KIPC_IOC_ACCEPT, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	EXPECT_EQ(cn.id, ac.id);
+	EXPECT_EQ(1, read(ac.recv_fd, buf, sizeof(buf)));
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/* Names of other objects are not services; open of a service is a listener. */
+TEST_F(service, names)
+{
+	struct kipc_channel_create cc = {
+		.size = sizeof(cc), .region_fd = KIPC_NO_FD,
+	};
+	struct kipc_name_open no = {
+		.size = sizeof(no), .name = (uintptr_t)self->name,
+		.fd = KIPC_NO_FD,
+	};
+	char other[80];
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	int lfd;
+
+	ASSERT_EQ(0, ioctl(self->ctx, KIPC_IOC_CHANNEL_CREATE, &cc));
+	snprintf(other, sizeof(other), "%s-chan", self->name);
+	ASSERT_EQ(0, publish_any(self->ctx, other, cc.send_fd));
+	EXPECT_EQ(-ECONNREFUSED, do_connect(self->ctx, other, 0, 0, &cn));
+	EXPECT_EQ(-ENOENT, do_connect(self->ctx, "svc-test-none", 0, 0, &cn));
+	unpublish(self->ctx, other);
+	close(cc.send_fd);
+	close(cc.recv_fd);
+
+	/* A second listener opened by name accepts on the same service. */
+	lfd = ioctl(self->ctx, KIPC_IOC_NAME_OPEN, &no);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(KIPC_NAME_SERVICE, no.kind);
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(0, do_accept(lfd, KIPC_CONN_NONBLOCK, &ac));
+	EXPECT_EQ(cn.id, ac.id);
+	/* The first listener gone, the second keeps the service listening. */
+	close(self->svc);
+	self->svc = lfd;
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/* Run @fn in a child as @uid (effective only when @euid_only). */
+static int as_user(int (*fn)(int ctx, const char *name), const char *name,
+		   bool euid_only)
+{
+	int status, ctx;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (euid_only) {
+			if (setegid(NOBODY) || seteuid(NOBODY))
+				_exit(100);
+		} else if (setgroups(0, NULL) || setgid(NOBODY) ||
+			   setuid(NOBODY)) {
+			_exit(100);
+		}
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		if (ctx < 0)
+			_exit(101);
+		_exit(fn(ctx, name));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int connect_errno(int ctx, const char *name)
+{
+	struct kipc_connect cn;
+
+	return -do_connect(ctx, name, 0, 0, &cn);
+}
+
+/* Sends one request on a fresh connection and exits with its errno. */
+static int connect_and_send(int ctx, const char *name)
+{
+	struct kipc_connect cn;
+	int ret = do_connect(ctx, name, 0, 0, &cn);
+
+	if (ret)
+		return -ret;
+	return write(cn.send_fd, "hi", 2) == 2 ? 0 : errno;
+}
+
+/*
+ * A 0600 service refuses another uid; messages on a connection carry the
+ * sender's effective ids, the same the accept reports.
+ */
+TEST_F(service, credentials)
+{
+	struct kipc_msg m;
+	struct kipc_accept ac;
+	struct kipc_io io = {
+		.size = sizeof(io), .msgs = (uintptr_t)&m, .nr_msgs = 1,
+		.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
+	};
+	char other[80], buf[8];
+	int svc2;
+
+	if (geteuid())
+		SKIP(return, "needs root to switch uids");
+	EXPECT_EQ(0, as_user(connect_and_send, self->name, true));
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	EXPECT_EQ(NOBODY, ac.uid);
+	EXPECT_EQ(NOBODY, ac.gid);
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)buf;
+	m.data_len = sizeof(buf);
+	ASSERT_EQ(1, ioctl(ac.recv_fd, KIPC_IOC_RECV, &io));
+	/* The client's real uid is root; the effective one is what counts. */
+	EXPECT_EQ(NOBODY, m.uid);
+	EXPECT_EQ(NOBODY, m.gid);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+
+	svc2 = service_create(self->ctx, 0, 0);
+	ASSERT_LE(0, svc2);
+	snprintf(other, sizeof(other), "%s-0600", self->name);
+	ASSERT_EQ(0, publish(self->ctx, other, svc2, 0600));
+	EXPECT_EQ(EACCES, as_user(connect_errno, other, false));
+	EXPECT_EQ(0, connect_errno(self->ctx, other));
+	unpublish(self->ctx, other);
+	close(svc2);
+}
+
+/* max_services_per_user bounds the services one user holds. */
+TEST_F(service, per_user_cap)
+{
+	char old[32];
+	int a, b;
+
+	ASSERT_EQ(0, kt_param_get("max_services_per_user", old, sizeof(old)));
+	ASSERT_EQ(0, kt_param_set("max_services_per_user", "2"));
+	a = service_create(self->ctx, 0, 0);
+	b = service_create(self->ctx, 0, 0);
+	EXPECT_LE(0, a);
+	EXPECT_EQ(-ENOSPC, b);
+	ASSERT_EQ(0, kt_param_set("max_services_per_user", old));
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+}
+
+struct race {
+	int ctx;
+	const char *name;
+	int svc;
+	int refused;
+	int connected;
+	int stop;
+};
+
+static void *race_connect(void *arg)
+{
+	struct race *r = arg;
+	struct kipc_connect cn;
+	int ret;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		ret = do_connect(r->ctx, r->name, KIPC_CONN_NONBLOCK, 0, &cn);
+		if (!ret) {
+			r->connected++;
+			close(cn.send_fd);
+			close(cn.recv_fd);
+		} else if (ret == -ECONNREFUSED) {
+			r->refused++;
+		} else if (ret != -EAGAIN && ret != -ENOENT) {
+			return (void *)(intptr_t)ret;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * One thread connects while another accepts, closes the service and
+ * publishes a new one under the name: every connect either succeeds with
+ * whole ends or is refused, and nothing is left behind.
+ */
+TEST_F(service, race_connect_close)
+{
+	struct race r = { .ctx = self->ctx, .name = self->name };
+	struct kipc_accept ac;
+	pthread_t t;
+	void *res;
+	int i, svc;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_connect, &r));
+	for (i = 0; i < 300; i++) {
+		while (!do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac)) {
+			close(ac.recv_fd);
+			close(ac.send_fd);
+		}
+		unpublish(self->ctx, self->name);
+		close(self->svc);
+		svc = service_create(self->ctx, 4, 0);
+		ASSERT_LE(0, svc);
+		self->svc = svc;
+		ASSERT_EQ(0, publish(self->ctx, self->name, svc, 0666));
+		usleep(200);	/* room for connects to succeed, not only fail */
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(NULL, res);
+	EXPECT_LT(0, r.connected);
+	TH_LOG("%d connected, %d refused", r.connected, r.refused);
+}
+
+struct acceptor {
+	int svc;
+	int nr;
+	uint64_t ids[64];
+};
+
+static void *accept_all(void *arg)
+{
+	struct acceptor *a = arg;
+	struct kipc_accept ac;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.size = sizeof(ac);
+	ac.flags = KIPC_CONN_TIMEOUT;
+	ac.clockid = CLOCK_MONOTONIC;
+	ac.timeout_ns = kt_now_ns(CLOCK_MONOTONIC) + 300000000ULL;
+	while (a->nr < 64 && !ioctl(a->svc, KIPC_IOC_ACCEPT, &ac)) {
+		a->ids[a->nr++] = ac.id;
+		close(ac.recv_fd);
+		close(ac.send_fd);
+		ac.timeout_ns = kt_now_ns(CLOCK_MONOTONIC) + 300000000ULL;
+	}
+	return NULL;
+}
+
+/* Two threads accept on one service: each connection goes to exactly one. */
+TEST_F(service, race_two_acceptors)
+{
+	struct acceptor a = { .svc = self->svc }, b = { .svc = self->svc };
+	struct kipc_connect cn;
+	pthread_t ta, tb;
+	int i, j, k;
+
+	ASSERT_EQ(0, pthread_create(&ta, NULL, accept_all, &a));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, accept_all, &b));
+	for (i = 0; i < 50; i++) {
+		/* The backlog (4) fills while both acceptors are busy: wait. */
+		ASSERT_EQ(0, do_connect(self->ctx, self->name, 0,
+					kt_now_ns(CLOCK_MONOTONIC) + 5000000000ULL,
+					&cn));
+		close(cn.send_fd);
+		close(cn.recv_fd);
+	}
+	ASSERT_EQ(0, pthread_join(ta, NULL));
+	ASSERT_EQ(0, pthread_join(tb, NULL));
+	EXPECT_EQ(50, a.nr + b.nr);
+	for (i = 0; i < a.nr; i++)
+		for (j = 0; j < b.nr; j++)
+			EXPECT_NE(a.ids[i], b.ids[j]);
+	for (k = 1; k < a.nr; k++)
+		EXPECT_LT(a.ids[k - 1], a.ids[k]);
+	TH_LOG("accepted %d and %d", a.nr, b.nr);
+}
+
+TEST_HARNESS_MAIN
