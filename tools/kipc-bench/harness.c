@@ -4,7 +4,9 @@
  * warm up, calibrate the iteration count from --time, measure, tear down.
  *
  * Side 0 (parent) drives; side 1 (child) echoes (latency), drains and acks
- * (throughput) or stamps its wake-up time (wake).  Before each message that
+ * (throughput), stamps its wake-up time (wake) or serves calls (rpc: it
+ * checks each request's header and payload and answers with a 64-byte
+ * reply that echoes the call_id).  Before each message that
  * starts something new, side 0 writes a command into the shared control page;
  * side 1 reads it after the message arrives, so the message itself orders
  * the two (for shared-memory mechanisms through their release/acquire pair,
@@ -235,6 +237,153 @@ static void kb_set_cmd(struct kb_side *s, enum kb_cmd cmd)
 	kb_store_release(&s->ctl->cmd, cmd);
 }
 
+/* The header of an rpc message of @type for call @call_id. */
+static void kb_rpc_hdr(struct kb_rpc_msg *m, unsigned int type,
+		       uint64_t call_id)
+{
+	struct kipc_rpc_hdr *h = m->hdr;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = KIPC_RPC_MAGIC;
+	h->version = KIPC_RPC_VERSION;
+	h->type = type;
+	h->hdr_len = KIPC_RPC_HDR_LEN;
+	h->method = KB_RPC_METHOD;
+	h->call_id = call_id;
+	h->payload_len = m->apart ? 0 : m->len;
+}
+
+/*
+ * Check a received rpc message: a header of @type for call @call_id, then
+ * @len bytes of payload as kb_msg_check() checks a message.
+ */
+static int kb_rpc_check(struct kb_side *s, const struct kb_rpc_msg *m,
+			unsigned int type, uint64_t call_id, size_t len)
+{
+	const struct kipc_rpc_hdr *h = m->hdr;
+	struct kb_chan *c = s->c;
+	const char *what = type == KIPC_RPC_REQUEST ? "request" : "reply";
+
+	if (h->magic != KIPC_RPC_MAGIC || h->type != type ||
+	    h->version != KIPC_RPC_VERSION ||
+	    h->hdr_len != KIPC_RPC_HDR_LEN || h->method != KB_RPC_METHOD ||
+	    h->status) {
+		snprintf(c->why, sizeof(c->why), "%s %llu: bad header (magic "
+			 "0x%08x, type %u, method %u, status %d)", what,
+			 (unsigned long long)call_id, h->magic, h->type,
+			 h->method, h->status);
+		return -EBADMSG;
+	}
+	if (h->call_id != call_id) {
+		snprintf(c->why, sizeof(c->why), "%s: call_id %llu, expected "
+			 "%llu (lost or reordered)", what,
+			 (unsigned long long)h->call_id,
+			 (unsigned long long)call_id);
+		return -EBADMSG;
+	}
+	if (m->len != len || h->payload_len != (m->apart ? 0 : m->len)) {
+		snprintf(c->why, sizeof(c->why), "%s %llu: %zu bytes of payload "
+			 "(%u inline), expected %zu", what,
+			 (unsigned long long)call_id, m->len, h->payload_len,
+			 len);
+		return -EMSGSIZE;
+	}
+	if (kb_msg_check(m->payload, len, call_id, s->o->touch, c->why,
+			 sizeof(c->why)))
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * Side 0, rpc: one call, the request built where the mechanism wants it;
+ * its time in ns, or -errno.  --inject drop skips a call_id, --inject
+ * corrupt spoils a request's magic: the server's check fails the row.
+ */
+static int64_t kb_rpc_call(struct kb_side *s, enum kb_cmd cmd)
+{
+	struct kb_chan *c = s->c;
+	struct kb_rpc_msg req = {
+		.hdr = s->tx,
+		.payload = (char *)s->tx + KIPC_RPC_HDR_LEN,
+		.len = c->size - KIPC_RPC_HDR_LEN,
+	}, rep = { 0 };
+	uint64_t t0 = kb_now_ns(), seq;
+	bool spoil;
+	int ret;
+
+	kb_set_cmd(s, cmd);
+	if (c->mech->rpc_buf) {
+		ret = c->mech->rpc_buf(c, &req);
+		if (ret)
+			return c->why[0] ? ret : kb_fail(c, ret, "rpc buffer");
+	}
+	seq = ++s->seq;
+	spoil = s->o->inject && !s->injected && seq >= KB_INJECT_SEQ;
+	if (spoil && s->o->inject == KB_INJECT_DROP)
+		seq = ++s->seq;
+	kb_rpc_hdr(&req, KIPC_RPC_REQUEST, seq);
+	kb_msg_fill(req.payload, req.len, seq, s->o->touch);
+	if (spoil && s->o->inject == KB_INJECT_CORRUPT)
+		req.hdr->magic ^= 0x5a;
+	s->injected |= spoil;
+	ret = c->mech->call(c, &req, &rep);
+	if (ret)
+		return c->why[0] ? ret : kb_fail(c, ret, kb_abort == SIGALRM ?
+						 "call (watchdog)" : "call");
+	ret = kb_rpc_check(s, &rep, KIPC_RPC_REPLY, seq,
+			   KB_RPC_REPLY - KIPC_RPC_HDR_LEN);
+	return ret ? ret : (int64_t)(kb_now_ns() - t0);
+}
+
+/*
+ * Side 1, rpc: check every request, answer it with a reply that echoes its
+ * call_id, until the request that carries KB_CMD_STOP has its answer.
+ */
+static int kb_rpc_follow(struct kb_side *s)
+{
+	struct kb_chan *c = s->c;
+	struct kb_ctl *ctl = s->ctl;
+	struct kb_rpc_msg req = { 0 }, rep = {
+		.hdr = s->tx,
+		.payload = (char *)s->tx + KIPC_RPC_HDR_LEN,
+		.len = KB_RPC_REPLY - KIPC_RPC_HDR_LEN,
+	};
+	struct kb_cpu start = { 0 };
+	bool last = false;
+	uint64_t n = 0;
+	int ret;
+
+	ret = c->mech->serve(c, NULL, &req);
+	while (!ret && !last) {
+		ret = kb_rpc_check(s, &req, KIPC_RPC_REQUEST, ++s->seq,
+				   c->size - KIPC_RPC_HDR_LEN);
+		if (ret)
+			break;
+		switch (kb_load_acquire(&ctl->cmd)) {
+		case KB_CMD_STOP:
+			ctl->cpu = (struct kb_cpu){ 0 };
+			kb_cpu_add_since(&ctl->cpu, &start);
+			kb_cpus_seen(&ctl->cpus);
+			last = true;
+			break;
+		case KB_CMD_MARK:
+			kb_cpu_now(&start);
+			ctl->cpus = 0;
+			n = 0;
+			break;
+		}
+		if (!(n++ % KB_CPU_SAMPLE))
+			kb_cpus_seen(&ctl->cpus);
+		kb_rpc_hdr(&rep, KIPC_RPC_REPLY, req.hdr->call_id);
+		kb_msg_fill(rep.payload, rep.len, s->seq, s->o->touch);
+		ret = c->mech->serve(c, &rep, last ? NULL : &req);
+	}
+	if (ret && !c->why[0])
+		kb_fail(c, ret, kb_abort == SIGALRM ? "serve (watchdog)" :
+			"serve");
+	return ret;
+}
+
 /* Side 0, latency: one round trip; returns its time in ns, or -errno. */
 static int64_t kb_round_trip(struct kb_side *s, enum kb_cmd cmd)
 {
@@ -299,11 +448,17 @@ static int64_t kb_wake_sample(struct kb_side *s)
 	return kb_load_acquire(&s->ctl->wake_ns);
 }
 
-/* Side 0: the last message, which side 1 does not answer. */
+/* Side 0: the last message, which side 1 does not answer (rpc: a call). */
 static int kb_stop(struct kb_side *s)
 {
+	int64_t t;
+
 	if (s->test == KB_WAKE)
 		return kb_wake_one(s, KB_CMD_STOP);
+	if (s->test == KB_RPC) {
+		t = kb_rpc_call(s, KB_CMD_STOP);
+		return t < 0 ? t : 0;
+	}
 	kb_set_cmd(s, KB_CMD_STOP);
 	return kb_send_msg(s, s->c->size);
 }
@@ -315,6 +470,8 @@ static int64_t kb_step(struct kb_side *s, enum kb_cmd cmd)
 
 	if (s->test == KB_LATENCY)
 		return kb_round_trip(s, cmd);
+	if (s->test == KB_RPC)
+		return kb_rpc_call(s, cmd);
 	t = kb_wake_one(s, cmd);
 	return t < 0 ? t : kb_wake_sample(s);
 }
@@ -383,7 +540,7 @@ static int kb_drive(struct kb_side *s, struct kb_run *run)
 	kb_cpus_seen(&run->cpus[0]);
 	run->elapsed_ns = t;
 	run->iterations = n;
-	run->messages = s->test == KB_LATENCY ? 2 * n : n;
+	run->messages = s->test == KB_LATENCY ? 2 * n : n; /* rpc: calls */
 	if (s->test != KB_WAKE)		/* wake: the receiver's cost only */
 		kb_cpu_add_since(&run->cpu, &start);
 	return kb_stop(s);
@@ -398,6 +555,8 @@ static int kb_follow(struct kb_side *s)
 	uint64_t t1, i, count, n = 0;
 	int ret;
 
+	if (s->test == KB_RPC)
+		return kb_rpc_follow(s);
 	for (;;) {
 		if (s->test == KB_WAKE)
 			kb_store_release(&ctl->ready, s->seq + 1);
@@ -500,15 +659,17 @@ static int kb_parent(struct kb_side *s, pid_t child, struct kb_run *run,
  * kb_run_row() - run one repeat of one row.
  * @run:	zeroed by the caller, with run->hist set for latency and wake
  *
- * Return: KB_OK, KB_SKIPPED (the mechanism cannot carry this size here) or
- * KB_FAILED, with the reason in @why.
+ * Return: KB_OK, with the setup's note (or "") in @why; KB_SKIPPED (the
+ * mechanism cannot carry this size here) or KB_FAILED, with the reason in
+ * @why.
  */
 int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 	       enum kb_test test, enum kb_mode mode, size_t size,
 	       struct kb_run *run, char *why, size_t whylen)
 {
-	struct kb_chan c = { .mech = m, .mode = mode, .size = size,
-			     .touch = o->touch };
+	struct kb_chan c = { .mech = m, .test = test, .mode = mode,
+			     .size = size, .touch = o->touch,
+			     .timeout = o->timeout };
 	struct kb_side s = { .c = &c, .o = o, .test = test };
 	pid_t pid, parent = getpid();
 	int ret;
@@ -517,14 +678,23 @@ int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 		snprintf(why, whylen, "carries at most %zu bytes", m->max_size);
 		return KB_SKIPPED;
 	}
+	if (test == KB_RPC && size < KB_RPC_REPLY) {
+		snprintf(why, whylen, "rpc requests start at %d bytes (the "
+			 "reply's size)", KB_RPC_REPLY);
+		return KB_SKIPPED;
+	}
+	if (test == KB_RPC && mode != KB_BLOCKING) {
+		snprintf(why, whylen, "rpc: blocking calls only");
+		return KB_SKIPPED;
+	}
 	ret = kb_install_handlers();
 	if (ret)
 		return kb_err(ret, why, whylen, "sigaction"), KB_FAILED;
 	ret = m->setup(&c);
 	if (ret) {
 		snprintf(why, whylen, "%s", c.why[0] ? c.why : strerror(-ret));
-		return ret == -EMSGSIZE || ret == -ENOSPC ? KB_SKIPPED :
-							    KB_FAILED;
+		return ret == -EMSGSIZE || ret == -ENOSPC ||
+		       ret == -EOPNOTSUPP ? KB_SKIPPED : KB_FAILED;
 	}
 	s.ctl = mmap(NULL, sizeof(*s.ctl), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -560,5 +730,7 @@ out_teardown:
 	m->teardown(&c);
 	if (ret)
 		snprintf(why, whylen, "%s", c.why[0] ? c.why : strerror(-ret));
+	else
+		snprintf(why, whylen, "%s", c.note);
 	return ret ? KB_FAILED : KB_OK;
 }

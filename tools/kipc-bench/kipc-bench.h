@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <kipc_rpc.h>	/* libkipc/include: the protocol's wire header */
+
 #define KB_SCHEMA	"kipc-bench/1"
 #ifndef KB_VERSION
 #define KB_VERSION	"standalone"	/* the top-level Makefile passes VERSION */
@@ -35,6 +37,7 @@ enum kb_test {
 	KB_THROUGHPUT,		/* one-way stream */
 	KB_WAKE,		/* sender's send to receiver's wake-up */
 	KB_FANOUT,		/* one wake of N sleepers on one word */
+	KB_RPC,			/* a call: request and reply, kipc protocol */
 	KB_NR_TESTS,
 	KB_REFERENCE = KB_NR_TESTS,	/* memcpy and null system call rows */
 };
@@ -58,6 +61,30 @@ enum kb_status {
 
 struct kb_chan;
 
+/*
+ * The rpc test: a call is a request of the row's size (a struct
+ * kipc_rpc_hdr of KIPC_RPC_HDR_LEN bytes, then its payload) and a reply of
+ * KB_RPC_REPLY bytes (the header and KB_RPC_REPLY - KIPC_RPC_HDR_LEN bytes
+ * of payload), whatever the request's size.
+ */
+#define KB_RPC_REPLY	64
+#define KB_RPC_METHOD	1	/* the method id every call names */
+
+/**
+ * struct kb_rpc_msg - one message of the rpc test, as laid out in memory.
+ * @hdr:	its header
+ * @payload:	its payload: right after @hdr, or elsewhere (@apart)
+ * @len:	payload bytes
+ * @apart:	the payload is not in the message's inline bytes (kipc-rpc's
+ *		region buffer): hdr->payload_len, inline payload only, is 0
+ */
+struct kb_rpc_msg {
+	struct kipc_rpc_hdr *hdr;
+	void *payload;
+	size_t len;
+	bool apart;
+};
+
 /**
  * struct kb_mech - one IPC mechanism: the row of the mechanism table.
  * @name:	short stable name, for scripts
@@ -68,7 +95,8 @@ struct kb_chan;
  * @max_size:	largest message it carries, 0 if none but memory
  * @available:	probe; 0, or -errno with a reason written to @why
  * @setup:	before fork: create the channel for c->size bytes.  -EMSGSIZE
- *		or -ENOSPC means "too large here" and skips the row.
+ *		or -ENOSPC means "too large here", -EOPNOTSUPP "not here"
+ *		(a module without the feature), and skips the row.
  * @attach:	after fork, in each process (c->side, c->peer set); optional
  * @teardown:	in each process after the run; side 0 runs last and removes
  *		every name.  Called whenever @setup succeeded.
@@ -78,6 +106,15 @@ struct kb_chan;
  * @recv:	receive one message of @len bytes; point *@data at it.  With
  *		@nonblock, return -EAGAIN if none has started to arrive.
  * @recv_done:	optional: the receiver is finished with *@data; 0 or -errno
+ * @rpc_buf:	optional, rpc, side 0: lay out the next request, pointing
+ *		@req->hdr and @req->payload where the harness builds it (may
+ *		wait for a free buffer; sets @req->apart).  Default: a private
+ *		buffer holding the header, then the payload.
+ * @call:	rpc, side 0: send the request @req and wait for its reply;
+ *		point @rep at the reply.  0 or -errno.
+ * @serve:	rpc, side 1: send the reply @rep (NULL: none, before the
+ *		first request), then, unless @req is NULL (the last reply),
+ *		wait for the next request and point @req at it.  0 or -errno.
  */
 struct kb_mech {
 	const char *name;
@@ -94,28 +131,40 @@ struct kb_mech {
 	int (*recv)(struct kb_chan *c, const void **data, size_t len,
 		    bool nonblock);
 	int (*recv_done)(struct kb_chan *c);
+	int (*rpc_buf)(struct kb_chan *c, struct kb_rpc_msg *req);
+	int (*call)(struct kb_chan *c, const struct kb_rpc_msg *req,
+		    struct kb_rpc_msg *rep);
+	int (*serve)(struct kb_chan *c, const struct kb_rpc_msg *rep,
+		     struct kb_rpc_msg *req);
 };
 
 /**
  * struct kb_chan - one channel between the two processes of a row.
  * @mech:	its mechanism
+ * @test:	the row's test (setup may size the channel for it)
  * @mode:	receive mode of the row
  * @size:	message size in bytes
  * @side:	0 in the parent, 1 in the child
  * @peer:	the other process
  * @priv:	the mechanism's state, allocated by @setup
  * @touch:	--touch: every byte of every message is written and read
+ * @timeout:	--timeout in seconds, for mechanisms that wait in a library
  * @why:	what failed, set with kb_fail()
+ * @note:	optional, set by setup: how the row was set up, when it
+ *		differs from the mechanism's usual (JSON "note")
  */
 struct kb_chan {
 	const struct kb_mech *mech;
+	enum kb_test test;
 	enum kb_mode mode;
 	size_t size;
 	int side;
 	pid_t peer;
 	void *priv;
 	bool touch;
+	unsigned int timeout;
 	char why[160];
+	char note[160];
 };
 
 /* mech.c: the mechanism table */
@@ -139,6 +188,7 @@ extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
 extern const struct kb_mech kb_mech_kipc_wait, kb_mech_futex_region;
 extern const struct kb_mech kb_mech_kipc_ring;
+extern const struct kb_mech kb_mech_dbus, kb_mech_kipc_rpc;
 int kb_kipc_probe(char *why, size_t len, uint64_t need);
 /* Built without libkipc, kipc's rows' available() and setup() (mech-kipc.c) */
 int kb_kipc_unbuilt(char *why, size_t len);
@@ -197,7 +247,7 @@ struct kb_row {
 	bool has_mode;		/* false for reference rows */
 	size_t size;
 	enum kb_status status;
-	char reason[192];
+	char reason[192];	/* not ok: why; ok: the setup's note, or "" */
 	unsigned int repeats;
 	uint64_t iterations;	/* of the last repeat */
 	bool has[KB_NR_FIGS];

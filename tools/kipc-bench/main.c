@@ -27,12 +27,15 @@ static const char kb_usage[] =
 "\n"
 "TEST: latency (ping-pong round trip), throughput (one-way stream),\n"
 "      wake (send to wake-up), fanout (one wake of N sleepers on one\n"
-"      word; its sizes are sleeper counts), all\n"
+"      word; its sizes are sleeper counts), rpc (a call of the kipc\n"
+"      protocol: a request of the size, its header included, and a\n"
+"      64-byte reply; unix-seqpacket, dbus, kipc-rpc; blocking only),\n"
+"      all (latency, throughput and wake)\n"
 "\n"
 "  -m, --mech LIST      mechanisms, comma-separated (default: all)\n"
 "  -s, --sizes LIST     message sizes, e.g. 8,64,4K,1M,64M (default:\n"
 "                       latency 8,64,4K,64K; throughput 4K,64K,1M; wake 8;\n"
-"                       fanout 64 sleepers)\n"
+"                       fanout 64 sleepers; rpc 64,1M)\n"
 "  -M, --mode LIST      blocking, busy-poll, spin-block, all (default: each\n"
 "                       mechanism's first: blocking, spin-ring busy-poll)\n"
 "  -r, --repeats N      repeats per row, median reported (default 3)\n"
@@ -89,6 +92,7 @@ static const size_t kb_default_sizes[KB_NR_TESTS][4] = {
 	[KB_THROUGHPUT]	= { 4096, 65536, 1 << 20 },
 	[KB_WAKE]	= { 8 },
 	[KB_FANOUT]	= { 64 },	/* sleepers, not bytes */
+	[KB_RPC]	= { 64, 1 << 20 },	/* requests; replies are 64 B */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))

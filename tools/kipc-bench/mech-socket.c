@@ -7,6 +7,13 @@
  *
  * Each side sends and receives on its own socket.  Datagram sockets carry a
  * message in one datagram, so they stop at the socket buffer size.
+ *
+ * unix-seqpacket also runs the rpc test: a request is one message (the
+ * protocol's header and its payload gathered by one sendmsg()), a reply
+ * another.  For requests beyond the socket buffers its setup raises
+ * SO_SNDBUF and SO_RCVBUF, past net.core.wmem_max and rmem_max with
+ * SO_SNDBUFFORCE and SO_RCVBUFFORCE when it may (CAP_NET_ADMIN: root in the
+ * guest), and says so in the row's note; without that the row is skipped.
  */
 #include <errno.h>
 #include <unistd.h>
@@ -16,6 +23,49 @@
 #include <sys/socket.h>
 
 #include "kipc-bench.h"
+
+/*
+ * rpc: make room for one request of c->size bytes in one message.  The
+ * send buffer bounds a message (an AF_UNIX datagram may be at most
+ * SO_SNDBUF less a little); the receive buffer is raised alike.
+ */
+static int kb_socket_fit_rpc(struct kb_chan *c, int fd)
+{
+	int want = c->size * 2 + 65536, have;
+	socklen_t len = sizeof(have);
+	const char *how = "";
+
+	if (c->size > INT32_MAX / 4)
+		return kb_fail(c, -EMSGSIZE, "larger than a socket buffer");
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len))
+		return kb_fail(c, -errno, "getsockopt SO_SNDBUF");
+	if (c->size + 1024 <= (size_t)have)
+		return 0;		/* the default buffers do */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)))
+		return kb_fail(c, -errno, "setsockopt SO_SNDBUF, SO_RCVBUF");
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len))
+		return kb_fail(c, -errno, "getsockopt SO_SNDBUF");
+	if (c->size + 1024 > (size_t)have) {
+		/* Capped by net.core.wmem_max: go past it if we may. */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want,
+			       sizeof(want)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+			       sizeof(want)))
+			return kb_fail(c, errno == EPERM ? -EMSGSIZE : -errno,
+				       "larger than net.core.wmem_max allows, "
+				       "and SO_SNDBUFFORCE needs CAP_NET_ADMIN");
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len))
+			return kb_fail(c, -errno, "getsockopt SO_SNDBUF");
+		how = " with SO_SNDBUFFORCE/SO_RCVBUFFORCE, past "
+		      "net.core.wmem_max/rmem_max";
+	}
+	if (c->size + 1024 > (size_t)have)
+		return kb_fail(c, -EMSGSIZE, "larger than the socket buffer");
+	snprintf(c->note, sizeof(c->note), "SO_SNDBUF and SO_RCVBUF raised to "
+		 "%d KiB%s: one message a request", have / 1024, how);
+	return 0;
+}
 
 /* Side s uses socket sv[s] both ways. */
 static void kb_socket_assign(struct kb_fdchan *f, const int sv[2])
@@ -58,7 +108,8 @@ static int kb_socketpair_setup(struct kb_chan *c, int type)
 	}
 	kb_socket_assign(f, sv);
 	for (s = 0; s < 2 && type != SOCK_STREAM; s++) {
-		ret = kb_socket_fit(c, sv[s]);
+		ret = c->test == KB_RPC ? kb_socket_fit_rpc(c, sv[s]) :
+		      kb_socket_fit(c, sv[s]);
 		if (ret)
 			goto out_teardown;
 	}
@@ -82,6 +133,68 @@ static int kb_unix_dgram_setup(struct kb_chan *c)
 static int kb_unix_seqpacket_setup(struct kb_chan *c)
 {
 	return kb_socketpair_setup(c, SOCK_SEQPACKET);
+}
+
+/* rpc: send one message of the protocol, header and payload gathered. */
+static int kb_seqpacket_rpc_send(struct kb_chan *c, const struct kb_rpc_msg *m)
+{
+	struct kb_fdchan *f = c->priv;
+	struct iovec iov[2] = {
+		{ .iov_base = m->hdr, .iov_len = KIPC_RPC_HDR_LEN },
+		{ .iov_base = m->payload, .iov_len = m->len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	do
+		n = sendmsg(f->fd[c->side][KB_TX], &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR && !kb_abort);
+	if (n < 0)
+		return kb_fail(c, -errno, "sendmsg");
+	if ((size_t)n != KIPC_RPC_HDR_LEN + m->len)
+		return kb_fail(c, -EMSGSIZE, "sendmsg: short");
+	return 0;
+}
+
+/* rpc: receive the next message whole into the receive buffer. */
+static int kb_seqpacket_rpc_recv(struct kb_chan *c, struct kb_rpc_msg *m)
+{
+	struct kb_fdchan *f = c->priv;
+	struct iovec iov = { .iov_base = f->rx, .iov_len = c->size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do
+		n = recvmsg(f->fd[c->side][KB_RX], &mh, 0);
+	while (n < 0 && errno == EINTR && !kb_abort);
+	if (n < 0)
+		return kb_fail(c, -errno, "recvmsg");
+	if (!n)
+		return kb_fail(c, -EPIPE, "recvmsg: peer closed");
+	if ((mh.msg_flags & MSG_TRUNC) || n < KIPC_RPC_HDR_LEN)
+		return kb_fail(c, -EMSGSIZE, "recvmsg: message truncated or "
+			       "shorter than a header");
+	m->hdr = f->rx;
+	m->payload = (char *)f->rx + KIPC_RPC_HDR_LEN;
+	m->len = n - KIPC_RPC_HDR_LEN;
+	m->apart = false;
+	return 0;
+}
+
+static int kb_seqpacket_call(struct kb_chan *c, const struct kb_rpc_msg *req,
+			     struct kb_rpc_msg *rep)
+{
+	int ret = kb_seqpacket_rpc_send(c, req);
+
+	return ret ? ret : kb_seqpacket_rpc_recv(c, rep);
+}
+
+static int kb_seqpacket_serve(struct kb_chan *c, const struct kb_rpc_msg *rep,
+			      struct kb_rpc_msg *req)
+{
+	int ret = rep ? kb_seqpacket_rpc_send(c, rep) : 0;
+
+	return ret || !req ? ret : kb_seqpacket_rpc_recv(c, req);
 }
 
 static int kb_tcp_nodelay(struct kb_chan *c, int fd)
@@ -185,14 +298,17 @@ const struct kb_mech kb_mech_unix_dgram = {
 
 const struct kb_mech kb_mech_unix_seqpacket = {
 	.name		= "unix-seqpacket",
-	.desc		= "AF_UNIX SOCK_SEQPACKET socketpair",
-	.tests		= KB_ALL_TESTS,
+	.desc		= "AF_UNIX SOCK_SEQPACKET socketpair; rpc: a message "
+			  "a request and a reply",
+	.tests		= KB_ALL_TESTS | BIT(KB_RPC),
 	.modes		= KB_ALL_MODES,
 	.setup		= kb_unix_seqpacket_setup,
 	.attach		= kb_fdchan_attach,
 	.teardown	= kb_fdchan_teardown,
 	.send		= kb_fdchan_send,
 	.recv		= kb_fdchan_recv,
+	.call		= kb_seqpacket_call,
+	.serve		= kb_seqpacket_serve,
 };
 
 const struct kb_mech kb_mech_tcp = {

@@ -4,7 +4,7 @@
  * `list` and the result tables show them.  A new mechanism is a struct
  * kb_mech in its family's file and one line here; the harness needs no
  * change.  kipc's own rows (kipc-inline, kipc-rw, kipc-region, kipc-lend,
- * kipc-wait, futex-region, kipc-ring) go at the end, with an available()
+ * kipc-wait, futex-region, kipc-ring, kipc-rpc) go at the end, with an available()
  * probe that reports "/dev/kipc missing" until the module is loaded.
  */
 #include <string.h>
@@ -29,6 +29,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_cma,
 	&kb_mech_cma_read,
 	&kb_mech_spin_ring,
+	&kb_mech_dbus,
 	&kb_mech_kipc_inline,
 	&kb_mech_kipc_rw,
 	&kb_mech_kipc_region,
@@ -36,6 +37,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_kipc_wait,
 	&kb_mech_futex_region,
 	&kb_mech_kipc_ring,
+	&kb_mech_kipc_rpc,
 };
 
 const size_t kb_nr_mechs = ARRAY_SIZE(kb_mechs);

@@ -12,6 +12,7 @@ static const char *const kb_test_names[] = {
 	[KB_THROUGHPUT]	= "throughput",
 	[KB_WAKE]	= "wake",
 	[KB_FANOUT]	= "fanout",
+	[KB_RPC]	= "rpc",
 	[KB_REFERENCE]	= "reference",
 };
 

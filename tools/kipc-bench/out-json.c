@@ -81,6 +81,10 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 		fputs(", \"reason\": ", f);
 		kb_json_str(f, r->reason);
 	} else {
+		if (r->reason[0]) {
+			fputs(", \"note\": ", f);
+			kb_json_str(f, r->reason);
+		}
 		fprintf(f, ", \"repeats\": %u, \"iterations\": %llu",
 			r->repeats, (unsigned long long)r->iterations);
 		for (i = 0; i < KB_NR_FIGS; i++)

@@ -143,6 +143,7 @@ static int kb_plot_files(const char *base, const struct kb_row *rows,
 		kb_test_name(test), kb_mode_name(mode),
 		test == KB_THROUGHPUT ? "GB/s (10^9 bytes/s)" :
 		test == KB_LATENCY ? "round trip, median (us)" :
+		test == KB_RPC ? "call, median (us)" :
 		"wake-up, median (us)");
 	kb_plot_xtics(gp, rows, nr, test, mode);
 	fputs("plot", gp);
@@ -201,7 +202,8 @@ static int kb_plot_cdf_files(const char *base, const struct kb_row *rows,
 		"set ylabel 'fraction of iterations at or below'\n"
 		"set yrange [0:1]\nset key outside right\nset grid\nplot",
 		kb_test_name(test), label, kb_mode_name(mode),
-		test == KB_LATENCY ? "round trip" : "wake-up");
+		test == KB_LATENCY ? "round trip" :
+		test == KB_RPC ? "call" : "wake-up");
 	for (i = 0; i < nr; i++) {
 		const struct kb_hist *h = rows[i].hist;
 
@@ -339,7 +341,7 @@ int kb_plot_write(const char *dir, const struct kb_row *rows, size_t nr)
 							     t, m));
 			if (n < 0 && !ret)
 				ret = n;
-			if (t != KB_LATENCY && t != KB_WAKE)
+			if (t != KB_LATENCY && t != KB_WAKE && t != KB_RPC)
 				continue;
 			n = kb_plot_cdfs(dir, rows, nr, t, m);
 			if (n < 0 && !ret)

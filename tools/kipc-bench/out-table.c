@@ -73,6 +73,7 @@ void kb_table_row(FILE *f, const struct kb_row *r)
 	} else {
 		snprintf(where, sizeof(where), "-");
 	}
-	fprintf(f, "%10s %10s %10s %11s %9s %6.2f %s\n", med, p99, max, rate,
-		cpu, r->fig[KB_VCSW] + r->fig[KB_IVCSW], where);
+	fprintf(f, "%10s %10s %10s %11s %9s %6.2f %s%s%s\n", med, p99, max,
+		rate, cpu, r->fig[KB_VCSW] + r->fig[KB_IVCSW], where,
+		r->reason[0] ? "  # " : "", r->reason);
 }

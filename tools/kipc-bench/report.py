@@ -5,8 +5,9 @@
 usage: report.py RAW_DIR REPORT.md COMMAND REVISION
 
 RAW_DIR holds latency.json, latency-2cpu.json, throughput.json, touched.json,
-waitq.json, waitq-2cpu.json, lend.json, zerocopy.json, pressure.json and
-idle.json (kipc-bench schema kipc-bench/1) and chanmem.txt; plots are in ../plots/.
+waitq.json, waitq-2cpu.json, lend.json, zerocopy.json, pressure.json,
+idle.json, ringpoll.json, rpc.json and rpc-2cpu.json (kipc-bench schema
+kipc-bench/1) and chanmem.txt; plots are in ../plots/.
 """
 import json
 import math
@@ -28,7 +29,7 @@ def load(name):
 
 docs = {n: load(n) for n in ("latency", "latency-2cpu", "throughput", "touched", "waitq",
                              "waitq-2cpu", "lend", "zerocopy", "pressure", "idle",
-                             "ringpoll")}
+                             "ringpoll", "rpc", "rpc-2cpu")}
 
 
 def rows(doc, test):
@@ -151,11 +152,11 @@ tp, tch = docs["throughput"], docs["touched"]
 wq, lnd = docs["waitq"], docs["lend"]
 w("## Targets\n")
 w("Each target is a ratio of time per message (per round trip for latency "
-  "rows): the geometric mean over the run's interleaved repeats, paired by "
+  "rows, per call for rpc rows): the geometric mean over the run's interleaved repeats, paired by "
   "repeat, with its 95% confidence interval. **met**: the whole interval is "
   "on the goal's side; **missed**: the whole interval is on the other side; "
   "**inconclusive**: the interval straddles the goal (more repeats narrow "
-  "it). The latency and wait-queue rows run twice: both sides on CPU 0 "
+  "it). The latency, wait-queue and rpc rows run twice: both sides on CPU 0 "
   "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`); \"from\" gives each row's "
   "median and, in parentheses, the CPUs its two sides were seen on "
   "(`sched_getcpu()` sampled during the measured phase).\n")
@@ -207,6 +208,19 @@ for place, lat, wqp in (("CPU 0,0", docs["latency"], wq),
 target("kipc-ring / spin-ring, 64 B round trip, busy-poll, CPU 0,1",
        (docs["ringpoll"], "latency", "kipc-ring", 64),
        (docs["ringpoll"], "latency", "spin-ring", 64), "<=", 1.3)
+# Calls of the kipc protocol: a request (64 B, or 1 MiB whose payload
+# kipc-rpc carries in a region buffer) and a 64-byte reply.
+for place, doc in (("CPU 0,0", docs["rpc"]), ("CPU 0,1", docs["rpc-2cpu"])):
+    def call(mech, size):
+        return (doc, "rpc", mech, size)
+    target("kipc-rpc / unix-seqpacket, 64 B call, %s" % place,
+           call("kipc-rpc", 64), call("unix-seqpacket", 64), "<=", 0.8)
+    target("kipc-rpc / dbus, 64 B call, %s" % place,
+           call("kipc-rpc", 64), call("dbus", 64), "<=", 0.2)
+    target("kipc-rpc / unix-seqpacket, 1 MiB call, %s" % place,
+           call("kipc-rpc", MiB), call("unix-seqpacket", MiB), "<=", 0.05)
+    target("kipc-rpc / dbus, 1 MiB call, %s" % place,
+           call("kipc-rpc", MiB), call("dbus", MiB))
 
 
 def stats_side(on):
@@ -309,6 +323,16 @@ table(docs["pressure"], "throughput",
 table(docs["idle"], "wake", "Idle for 1 s: wake-up time, and the receiver's CPU time",
       lambda r: "%s, cpu %s" % (ns(r["median_ns"]),
                                 ns(r["cpu_user_ns_per_msg"] + r["cpu_sys_ns_per_msg"])))
+table(docs["rpc"], "rpc", "Calls: 64-byte reply, median (blocking), CPU 0,0", lat_cell)
+table(docs["rpc-2cpu"], "rpc", "Calls: 64-byte reply, median (blocking), CPU 0,1", lat_cell)
+notes = sorted({"%s %s: %s" % (r["mechanism"], size_name(r["size"]), r["note"])
+                for d in (docs["rpc"], docs["rpc-2cpu"]) for r in rows(d, "rpc")
+                if r.get("note")})
+if notes:
+    w("Set-up notes of the call rows:\n")
+    for n in notes:
+        w("- %s" % n)
+    w("")
 w("A figure marked (±N%) had a spread of N% between repeats' medians: noisy.\n")
 
 w("## Reference rows\n")

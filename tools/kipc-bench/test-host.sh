@@ -116,6 +116,27 @@ else
 	pass "doctored file with a failed row is rejected"
 fi
 
+# The rpc test: calls over unix-seqpacket and dbus (kipc-rpc needs the
+# module: skipped here), 64 B and 1 MiB requests, checked end to end.
+expect 0 "rpc: unix-seqpacket, dbus, kipc-rpc" "$BENCH" -q -n 20 -r 2 --touch \
+	-s 64,1M -m unix-seqpacket,dbus,kipc-rpc -j "$TMP/rpc.json" rpc
+python3 - "$TMP/rpc.json" <<'PY' || fails=$((fails + 1))
+import json, sys
+rs = json.load(open(sys.argv[1]))["results"]
+ok = {(r["mechanism"], r["size"]) for r in rs if r["test"] == "rpc" and r["status"] == "ok"}
+want = {(m, s) for m in ("unix-seqpacket", "dbus") for s in (64, 1 << 20)}
+if not want <= ok:
+    print("not ok - rpc rows missing: %s" % sorted(want - ok))
+    sys.exit(1)
+print("ok - rpc rows of unix-seqpacket and dbus")
+PY
+expect 1 "--inject drop fails the rpc rows" "$BENCH" -q -n 20 -s 64 \
+	-m unix-seqpacket,dbus --inject drop rpc
+grep -q "call_id" "$TMP/out" ||
+	fail "--inject drop: failed rpc rows name the call_id"
+expect 1 "--inject corrupt fails the rpc rows" "$BENCH" -q -n 20 -s 64 \
+	-m unix-seqpacket,dbus --inject corrupt rpc
+
 # Spoiled messages must fail their rows (exit 1, status failed).
 expect 1 "--inject drop fails the rows" "$BENCH" -q -n 20 -s 8 \
 	-m pipe,futex-shared,spin-ring --inject drop -j "$TMP/drop.json" latency
