@@ -775,6 +775,31 @@ static void t_malformed(struct kipc *k, struct kipc_rpc_client *c)
 	       NULL);
 	raw_close(&r);
 
+	/*
+	 * A newer client: it offers versions 1 to 3 and writes a longer
+	 * header (hdr_len 56, the 8 bytes it adds zero); the server agrees on
+	 * version 1 and skips the header bytes it does not know.
+	 */
+	ret = raw_open(k, &r);
+	if (!ret)
+		raw_send(&r, buf, hello_msg(buf, 3, 1));
+	ret = ret ? ret : raw_recv(&r, &a, 2000);
+	if (ret == 1 && a.type == KIPC_RPC_REPLY && a.status == 1) {
+		req_hdr(&h, M_ECHO, 3);
+		h.hdr_len = KIPC_RPC_HDR_LEN + 8;
+		memset(buf, 0, KIPC_RPC_HDR_LEN + 8);
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + KIPC_RPC_HDR_LEN + 8, "abc", 3);
+		raw_send(&r, buf, KIPC_RPC_HDR_LEN + 8 + 3);
+		ret = raw_recv(&r, &a, 2000) == 1 && a.type == KIPC_RPC_REPLY &&
+		      a.call_id == 9 && a.status == 0;
+	} else {
+		ret = 0;
+	}
+	raw_close(&r);
+	result(ret, "a client of versions 1-3 with a longer header: version 1 agreed, its request answered",
+	       NULL);
+
 	/* Oversized: the kernel refuses it before the server sees it. */
 	ret = raw_open(k, &r);
 	if (!ret) {
