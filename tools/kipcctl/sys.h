@@ -113,6 +113,23 @@ int sys_unix_peers(uint64_t (**inos)[2], size_t *n);
  */
 int sys_kipc_channels(const struct sys_scan *s);
 int sys_kipc_services(const struct sys_scan *s);
+/*
+ * sys-posix.c: each POSIX queue's name and bytes queued (QSIZE) to @cb
+ * (non-zero stops); 0 or -errno (-ENOENT: mqueue is mounted nowhere).
+ */
+int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
+		    void *arg);
+
+/* A Unix socket's queues, as sock_diag reports them. */
+struct sys_unix_row {
+	uint64_t ino;
+	uint32_t rqueue, wqueue;	/* listen: pending connections, backlog */
+	int listen;
+};
+
+/* sys-unix.c: each socket with queues known to @cb; 0 or -errno. */
+int sys_unix_each(int (*cb)(const struct sys_unix_row *r, void *arg),
+		  void *arg);
 /* sys-graph.c: kipcctl sys graph [--dot]. */
 int sys_graph(int argc, char **argv);
 
