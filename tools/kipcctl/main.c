@@ -26,8 +26,11 @@ static void usage(FILE *f)
 		"                                the objects the caller may see\n"
 		"  show ID                       one channel or region\n"
 		"  monitor [--count N]           print events as they happen\n"
-		"  top [--interval S] [--count N] [--uid U] [--pid P]\n"
-		"                                channels by activity, refreshed\n"
+		"  top [--interval S] [--count N] [--limit N] [--uid U] [--pid P]\n"
+		"      [--record FILE]           every queue (kipc and stock) by\n"
+		"                                activity, refreshed, or recorded\n"
+		"  plot [--output OUT] [--top N] [--script] FILE\n"
+		"                                gnuplot plots of a top --record file\n"
 		"  users [--uid U]               per-user usage and caps (yours, or\n"
 		"                                every user's with CAP_SYS_ADMIN)\n"
 		"  trace [--interval S] [--count N]\n"
@@ -57,6 +60,7 @@ static const struct {
 	{ "users", cmd_users },
 	{ "trace", cmd_trace },
 	{ "sys", cmd_sys },
+	{ "plot", cmd_plot },
 };
 
 int main(int argc, char **argv)
