@@ -161,6 +161,7 @@ static void script(FILE *out, const struct rec *r, const char *file,
 		   const char *output)
 {
 	const char *ext = output ? strrchr(output, '.') : NULL;
+	double tmax = 0;
 	size_t i, k;
 
 	if (output) {
@@ -180,9 +181,12 @@ static void script(FILE *out, const struct rec *r, const char *file,
 					r->p[k].depth, r->p[k].rate);
 		fprintf(out, "EOD\n");
 	}
+	for (k = 0; k < r->np; k++)
+		if (r->p[k].t > tmax)
+			tmax = r->p[k].t;
 	fprintf(out, "set multiplot layout 2,1 title \"kipcctl top --record %s\"\n"
-		"set xlabel \"seconds\"\nset key outside right top\nset grid\n",
-		file);
+		"set xlabel \"seconds\"\nset xrange [0:%g]\n"
+		"set key outside right top\nset grid\n", file, tmax > 0 ? tmax : 1);
 	panel(out, r, 0);
 	panel(out, r, 1);
 	fprintf(out, "unset multiplot\n");
