@@ -83,7 +83,14 @@ static int read_record(const char *file, struct rec *r)
 	f = fopen(file, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	/* The text format's first line, or a JSON line of a sample. */
+	if (!fgets(line, sizeof(line), f) ||
+	    (strncmp(line, TOP_RECORD_MAGIC "\n", sizeof(TOP_RECORD_MAGIC)) &&
+	     strncmp(line, "{\"time\":", 8))) {
+		fclose(f);
+		return -EINVAL;
+	}
+	do {
 		if (!parse_line(line, &t, name, &depth, unit, &rate, basis))
 			continue;
 		idx = obj_index(r, name, unit, basis);
@@ -97,7 +104,7 @@ static int read_record(const char *file, struct rec *r)
 			r->o[idx].peak_depth = depth;
 		if (rate > r->o[idx].peak_rate)
 			r->o[idx].peak_rate = rate;
-	}
+	} while (fgets(line, sizeof(line), f));
 	fclose(f);
 	return 0;
 }
@@ -233,6 +240,11 @@ int cmd_plot(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage();
 	ret = read_record(argv[optind], &r);
+	if (ret == -EINVAL) {
+		fprintf(stderr, "kipcctl: plot: %s: not a kipcctl top --record file\n",
+			argv[optind]);
+		return 1;
+	}
 	if (ret) {
 		fprintf(stderr, "kipcctl: plot: %s: %s\n", argv[optind], strerror(-ret));
 		return 1;
