@@ -41,6 +41,7 @@ struct tobj {
 	uint64_t counter;		/* the kernel's count (basis != depth) */
 	double rate;
 	struct kipc_channel_stats st;	/* kipc-channel: for the old JSON */
+	uint64_t moved;			/* kipc-channel: sent + received since */
 };
 
 struct sample {
@@ -243,7 +244,10 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 	for (i = 0; i < cur->n; i++) {
 		c = &cur->v[i];
 		c->rate = 0;
+		c->moved = c->st.msgs_sent + c->st.msgs_received;
 		p = prev->n ? bsearch(c, prev->v, prev->n, sizeof(*c), by_name) : NULL;
+		if (p)
+			c->moved -= p->st.msgs_sent + p->st.msgs_received;
 		if (!p || dt <= 0)
 			continue;	/* new: no rate until its second sample */
 		if (strcmp(c->basis, "depth"))
@@ -308,8 +312,7 @@ static void show_json(const struct sample *s, const struct top_opts *o,
 		if (strcmp(t->kind, "kipc-channel"))
 			continue;
 		printf("%s{\"id\":%llu,\"moved\":%llu,\"channel\":", k++ ? "," : "",
-		       (unsigned long long)t->st.id,
-		       (unsigned long long)(t->rate * o->interval + 0.5));
+		       (unsigned long long)t->st.id, (unsigned long long)t->moved);
 		print_channel(&t->st, 1);
 		printf("}");
 	}
