@@ -183,6 +183,7 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 {
 	char dir[64], path[96], link[PATH_MAX];
 	struct sys_fd e, *slot;
+	struct stat proc;
 	struct dirent *d;
 	ssize_t len;
 	DIR *fds;
@@ -192,6 +193,9 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 	fds = opendir(dir);
 	if (!fds)
 		return -errno;
+	/* /proc/PID belongs to the process's effective uid. */
+	if (fstat(dirfd(fds), &proc))
+		proc.st_uid = (uid_t)-1;
 	while (!ret && (d = readdir(fds))) {
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
@@ -206,6 +210,9 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 			continue;
 		e.pid = pid;
 		e.fd = fd;
+		/* kipc's files are anon inodes, all root's: the holder's uid. */
+		if (e.kind == SYS_FD_KIPC_CHAN || e.kind == SYS_FD_KIPC_SERVICE)
+			e.uid = proc.st_uid;
 		snprintf(e.comm, sizeof(e.comm), "%s", comm);
 		slot = add_entry(s);
 		if (!slot) {

@@ -39,7 +39,8 @@ struct sys_fd {
 	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end (a
 				 * kipc send end is O_WRONLY, a receive end
 				 * O_RDONLY) */
-	uint32_t uid;		/* the file's owner (st_uid) */
+	uint32_t uid;		/* the file's owner (st_uid); of a kipc file, its
+				 * holder's effective uid (anon inodes are root's) */
 	char comm[17];
 	char *name;		/* FIFO path, memfd name; NULL otherwise */
 	struct sys_kipc_service svc;	/* SYS_FD_KIPC_SERVICE */
