@@ -18,7 +18,6 @@
  * kipcctl plot. With -j and no --record, one JSON object per refresh.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -422,7 +421,8 @@ static int parse(int argc, char **argv, struct top_opts *o)
 
 int cmd_top(int argc, char **argv)
 {
-	struct sample prev = { 0 }, cur = { 0 }, tmp;
+	struct sample prev = { 0 }, cur = { 0 };
+	struct tobj *v;
 	struct kipc_nl *nl = NULL;
 	double start, now, last = 0;
 	struct top_opts o;
@@ -465,12 +465,12 @@ int cmd_top(int argc, char **argv)
 		last = now;
 		/* A copy in name order for the next rates. */
 		if (prev.cap < cur.n) {
-			tmp.v = realloc(prev.v, cur.n * sizeof(*cur.v));
-			if (!tmp.v) {
+			v = realloc(prev.v, cur.n * sizeof(*v));
+			if (!v) {
 				ret = -ENOMEM;
 				break;
 			}
-			prev.v = tmp.v;
+			prev.v = v;
 			prev.cap = cur.n;
 		}
 		if (cur.n)
