@@ -168,6 +168,21 @@ $(B)/bin/kipc-kv-test: tools/kipc-kv/kipc-kv-test
 	$(Q)cp $< $@
 tools: $(B)/bin/kipc-kv $(B)/bin/kipc-kv-test
 
+# The helpers of kipcctl's guest test (tools/vm/kipc-tool-tests): they plant
+# the objects and problems kipcctl must find. Not installed.
+KIPCCTL_HELPERS	:= $(B)/bin/kipcctl-sys-helper $(B)/bin/kipcctl-kipc-helper
+tools: $(KIPCCTL_HELPERS)
+
+$(B)/bin/kipcctl-sys-helper: tools/kipcctl/test/sys-helper.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(LDFLAGS) -lrt
+
+$(B)/bin/kipcctl-kipc-helper: tools/kipcctl/test/kipc-helper.c $(LIB_SO) libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(LDFLAGS) $(APP_LDFLAGS)
+
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.
 DEBUGLANE	:= $(B)/bin/kipc-stress $(B)/bin/kipc-fuzz $(B)/bin/kipc-faultinject \

@@ -26,8 +26,11 @@ static void usage(FILE *f)
 		"                                the objects the caller may see\n"
 		"  show ID                       one channel or region\n"
 		"  monitor [--count N]           print events as they happen\n"
-		"  top [--interval S] [--count N] [--uid U] [--pid P]\n"
-		"                                channels by activity, refreshed\n"
+		"  top [--interval S] [--count N] [--limit N] [--uid U] [--pid P]\n"
+		"      [--record FILE]           every queue (kipc and stock) by\n"
+		"                                activity, refreshed, or recorded\n"
+		"  plot [--output OUT] [--top N] [--script] FILE\n"
+		"                                gnuplot plots of a top --record file\n"
 		"  users [--uid U]               per-user usage and caps (yours, or\n"
 		"                                every user's with CAP_SYS_ADMIN)\n"
 		"  trace [--interval S] [--count N]\n"
@@ -36,7 +39,8 @@ static void usage(FILE *f)
 		"  sys [--all] [--no-sock-diag] [KIND...]\n"
 		"                                the system's stock IPC objects: msg sem\n"
 		"                                shm mqueue posix-shm pipes unix eventfd\n"
-		"                                memfd (default: all)\n"
+		"                                memfd kipc-channel kipc-service\n"
+		"                                (default: all)\n"
 		"  sys graph [--dot]             processes and the IPC objects between\n"
 		"                                them: table, JSON (-j) or Graphviz DOT\n"
 		"  sys check                     what is wrong (orphans, full queues and\n"
@@ -56,6 +60,7 @@ static const struct {
 	{ "users", cmd_users },
 	{ "trace", cmd_trace },
 	{ "sys", cmd_sys },
+	{ "plot", cmd_plot },
 };
 
 int main(int argc, char **argv)

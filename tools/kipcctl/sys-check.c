@@ -8,7 +8,9 @@
  *    maxmsg) and full pipes (root: bytes queued at the pipe's capacity);
  *  - usage near a system limit (kernel.msgmni, shmmni, the semaphore sets
  *    of kernel.sem, fs.mqueue.queues_max), counted from the objects seen;
- *  - kipc channels that lost their receivers, and users near a kipc cap.
+ *  - kipc channels that lost their receivers (with the processes holding
+ *    their send ends), kipc services whose backlog is full or nearly so
+ *    (with their listeners), and users near a kipc cap.
  * Exit status: 0 when nothing was found, 3 when something was (for
  * monitoring systems), 1 on an error, 2 on a usage error.
  */
@@ -31,6 +33,7 @@
 #define NEAR_PCT	90	/* "nearly": at or above this share of a limit */
 
 struct check {
+	const struct sys_scan *s;
 	unsigned int found;
 	unsigned int msg, sem, shm, mq;	/* objects seen, for the limits */
 };
@@ -201,20 +204,76 @@ static void check_limit(struct check *c, const char *what, unsigned int used,
 	finding(c, used >= v[field] ? "error" : "warning", file, "", text, remedy);
 }
 
+/* The pids among @f[0..n) that @keep accepts (NULL: all), as "1,2". */
+static void pid_list(char *buf, size_t size, const struct sys_fd *f,
+		     size_t n, int (*keep)(const struct sys_fd *f))
+{
+	size_t i, len = 0;
+	pid_t last = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len + 12 < size; i++) {
+		if ((keep && !keep(&f[i])) || f[i].pid == last)
+			continue;
+		last = f[i].pid;
+		len += snprintf(buf + len, size - len, "%s%d", len ? "," : "",
+				(int)f[i].pid);
+	}
+}
+
 static int kipc_chan_cb(const struct kipc_channel_stats *st, void *arg)
 {
 	struct check *c = arg;
-	char obj[32], pids[16], text[128];
+	char obj[32], pids[128], text[128];
+	const struct sys_fd *f;
+	size_t n;
 
 	if (st->receivers)
 		return 0;
 	snprintf(obj, sizeof(obj), "kipc-channel:%llu", (unsigned long long)st->id);
-	snprintf(pids, sizeof(pids), "%u", st->pid);
+	/* Those holding its send ends; its creator when none is visible. */
+	f = sys_scan_find(c->s, SYS_FD_KIPC_CHAN, 0, st->id, &n);
+	if (n)
+		pid_list(pids, sizeof(pids), f, n, sys_fd_is_writer);
+	else
+		snprintf(pids, sizeof(pids), "%u", st->pid);
 	snprintf(text, sizeof(text),
 		 "no receive end left: its %u senders get EPIPE", st->senders);
 	finding(c, "warning", obj, pids, text,
 		"restart the receiver, or close the send ends");
 	return 0;
+}
+
+/*
+ * kipc services whose backlog is full or nearly so: connections wait that
+ * no listener accepts, and further connects wait or fail with EAGAIN.
+ * From fdinfo (sys-fds.c), so without the module's netlink too.
+ */
+static void check_services(struct check *c)
+{
+	const struct sys_fd *f = c->s->v, *end = c->s->v + c->s->n;
+	char obj[32], pids[128], text[160];
+	const struct sys_kipc_service *sv;
+	size_t n;
+	int full;
+
+	for (; f < end; f += n) {
+		n = sys_fd_run(f, end);
+		sv = &f->svc;
+		if (f->kind != SYS_FD_KIPC_SERVICE || !sv->backlog ||
+		    sv->pending * 100ULL < sv->backlog * (uint64_t)NEAR_PCT)
+			continue;
+		full = sv->pending >= sv->backlog;
+		snprintf(obj, sizeof(obj), "kipc-service:%llu", (unsigned long long)f->ino);
+		pid_list(pids, sizeof(pids), f, n, NULL);
+		snprintf(text, sizeof(text),
+			 "%s: %u of %u connections wait for an accept (backlog; %u listeners)%s",
+			 full ? "backlog full" : "backlog nearly full", sv->pending,
+			 sv->backlog, sv->listeners,
+			 full ? "; connects wait or fail with EAGAIN" : "");
+		finding(c, full ? "error" : "warning", obj, pids, text,
+			"accept faster (the listeners are the pids shown; another process may open the service's name and accept too), or a larger backlog at kipc_service_create()");
+	}
 }
 
 /* kipc's own: channels without receivers, users near a per-user cap. */
@@ -255,7 +314,7 @@ static void check_kipc(struct check *c)
 int sys_check(int argc, char **argv)
 {
 	struct sys_scan s = { 0 };
-	struct check c = { 0 };
+	struct check c = { .s = &s };
 	int ret;
 
 	(void)argv;
@@ -275,6 +334,7 @@ int sys_check(int argc, char **argv)
 	sys_sysv_each(SYS_SEM, count_sem, &c);
 	check_mqueues(&c);
 	check_pipes(&c, &s);
+	check_services(&c);
 	check_limit(&c, "System V message queues", c.msg, "/proc/sys/kernel/msgmni", 0,
 		    "remove unused queues (ipcrm), or raise kernel.msgmni");
 	check_limit(&c, "System V segments", c.shm, "/proc/sys/kernel/shmmni", 0,

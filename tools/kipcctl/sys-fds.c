@@ -2,8 +2,10 @@
 /*
  * kipcctl sys: the scan of every process the caller may read. For each
  * fd, /proc/PID/fd/N's link names what it is (pipe:[INO], socket:[INO],
- * anon_inode:[eventfd], /memfd:NAME, a FIFO's path, a file under
- * /dev/shm); /proc/PID/fdinfo/N gives the open flags and an eventfd's id;
+ * anon_inode:[eventfd], anon_inode:[kipc-send], [kipc-recv] and
+ * [kipc-service], /memfd:NAME, a FIFO's path, a file under /dev/shm);
+ * /proc/PID/fdinfo/N gives the open flags, an eventfd's or a kipc object's
+ * id and a kipc service's backlog, pending connections and accepts;
  * /proc/PID/maps the mappings of files under /dev/shm. The entries end
  * sorted by object, so that each object's holders are one run.
  */
@@ -45,23 +47,40 @@ static int link_inode(const char *link, const char *prefix, uint64_t *ino)
 	return 0;
 }
 
-/* fdinfo's flags (octal) and eventfd-id (-1 when absent). */
-static void read_fdinfo(pid_t pid, int fd, unsigned int *flags, long long *id)
+/*
+ * fdinfo's flags (octal), and the id of an eventfd (eventfd-id) or of a
+ * kipc object (kipc-id), -1 when absent; a kipc service's counts in @e.
+ */
+static void read_fdinfo(pid_t pid, int fd, struct sys_fd *e, long long *id)
 {
+	struct sys_kipc_service *sv = &e->svc;
+	unsigned long long v;
 	char path[64], line[128];
 	FILE *f;
 
-	*flags = 0;
+	e->flags = 0;
 	*id = -1;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
 	f = fopen(path, "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "flags: %o", flags) == 1)
+		if (sscanf(line, "flags: %o", &e->flags) == 1)
 			continue;
-		if (sscanf(line, "eventfd-id: %lld", id) == 1)
-			break;
+		if (sscanf(line, "eventfd-id: %lld", id) == 1 ||
+		    sscanf(line, "kipc-id: %lld", id) == 1)
+			continue;
+		if (e->kind != SYS_FD_KIPC_SERVICE ||
+		    sscanf(line, "kipc-%*[a-z]: %llu", &v) != 1)
+			continue;
+		if (!strncmp(line, "kipc-backlog:", 13))
+			sv->backlog = v;
+		else if (!strncmp(line, "kipc-pending:", 13))
+			sv->pending = v;
+		else if (!strncmp(line, "kipc-listeners:", 15))
+			sv->listeners = v;
+		else if (!strncmp(line, "kipc-accepted:", 14))
+			sv->accepted = v;
 	}
 	fclose(f);
 }
@@ -93,6 +112,15 @@ static int classify(pid_t pid, int fd, const char *link, struct sys_fd *e)
 		e->kind = SYS_FD_EVENTFD;
 		return 1;
 	}
+	if (!strcmp(link, "anon_inode:[kipc-send]") ||
+	    !strcmp(link, "anon_inode:[kipc-recv]")) {
+		e->kind = SYS_FD_KIPC_CHAN;
+		return 1;
+	}
+	if (!strcmp(link, "anon_inode:[kipc-service]")) {
+		e->kind = SYS_FD_KIPC_SERVICE;
+		return 1;
+	}
 	if (strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
 		/* Only a FIFO among the other paths: stat it (no open). */
@@ -119,7 +147,16 @@ static int describe(pid_t pid, int fd, const char *link, struct sys_fd *e)
 	if (stat(path, &st))
 		return -errno;
 	e->uid = st.st_uid;
-	read_fdinfo(pid, fd, &e->flags, &id);
+	read_fdinfo(pid, fd, e, &id);
+	if (e->kind == SYS_FD_KIPC_CHAN || e->kind == SYS_FD_KIPC_SERVICE) {
+		if (id < 0)
+			return -ENOENT;	/* closed meanwhile, or not kipc's */
+		e->ino = id;
+		if (e->kind == SYS_FD_KIPC_CHAN)	/* the end, as for a pipe */
+			e->flags = (e->flags & ~O_ACCMODE) |
+				   (strstr(link, "send") ? O_WRONLY : O_RDONLY);
+		return 0;
+	}
 	if (e->kind == SYS_FD_EVENTFD) {
 		/*
 		 * Every eventfd shares one anon inode: its id tells them
@@ -146,6 +183,7 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 {
 	char dir[64], path[96], link[PATH_MAX];
 	struct sys_fd e, *slot;
+	struct stat proc;
 	struct dirent *d;
 	ssize_t len;
 	DIR *fds;
@@ -155,6 +193,9 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 	fds = opendir(dir);
 	if (!fds)
 		return -errno;
+	/* /proc/PID belongs to the process's effective uid. */
+	if (fstat(dirfd(fds), &proc))
+		proc.st_uid = (uid_t)-1;
 	while (!ret && (d = readdir(fds))) {
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
@@ -169,6 +210,9 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 			continue;
 		e.pid = pid;
 		e.fd = fd;
+		/* kipc's files are anon inodes, all root's: the holder's uid. */
+		if (e.kind == SYS_FD_KIPC_CHAN || e.kind == SYS_FD_KIPC_SERVICE)
+			e.uid = proc.st_uid;
 		snprintf(e.comm, sizeof(e.comm), "%s", comm);
 		slot = add_entry(s);
 		if (!slot) {

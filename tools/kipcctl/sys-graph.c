@@ -2,11 +2,12 @@
 /*
  * kipcctl sys graph: who talks to whom. The processes and the IPC objects
  * they hold (pipes, FIFOs, Unix socket connections, eventfds, memfds,
- * /dev/shm files), from the scan of /proc, as edges: a writer points at a
- * pipe and the pipe at its reader (the way the data flows); the two ends
- * of a connected Unix socket pair are one connection node (sock_diag
- * gives the peers); other objects are joined to their holders without a
- * direction. As a table, JSON (-j) or Graphviz DOT (--dot:
+ * /dev/shm files, kipc channels and services), from the scan of /proc, as
+ * edges: a writer points at a pipe and the pipe at its reader, a kipc
+ * channel's sender at it and it at its receiver (the way the data flows);
+ * the two ends of a connected Unix socket pair are one connection node
+ * (sock_diag gives the peers); other objects (a kipc service among them:
+ * its listeners) are joined to their holders without a direction. As a table, JSON (-j) or Graphviz DOT (--dot:
  * kipcctl sys graph --dot | dot -Tsvg > ipc.svg).
  */
 #include <errno.h>
@@ -25,7 +26,8 @@ static const char *const kind_name[] = {
 	[SYS_FD_PIPE] = "pipe", [SYS_FD_FIFO] = "fifo",
 	[SYS_FD_SOCKET] = "unix", [SYS_FD_EVENTFD] = "eventfd",
 	[SYS_FD_MEMFD] = "memfd", [SYS_FD_SHM] = "shm",
-	[SYS_FD_SHM_MAP] = "shm",
+	[SYS_FD_SHM_MAP] = "shm", [SYS_FD_KIPC_CHAN] = "kipc-channel",
+	[SYS_FD_KIPC_SERVICE] = "kipc-service",
 };
 
 /* A socket's node: the smaller inode of its connection, or its own. */
@@ -55,10 +57,12 @@ static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 {
 	int w = (f->flags & O_ACCMODE) != O_RDONLY;
 	int r = (f->flags & O_ACCMODE) != O_WRONLY;
-	int flow = f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO;
+	int kchan = f->kind == SYS_FD_KIPC_CHAN;
+	int flow = f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO || kchan;
 	const char *how = f->kind == SYS_FD_SHM_MAP ? "maps" :
-			  !flow ? "holds" : w && r ? "reads+writes" :
-			  w ? "writes" : "reads";
+			  f->kind == SYS_FD_KIPC_SERVICE ? "listens" :
+			  !flow ? "holds" : kchan ? (w ? "sends" : "receives") :
+			  w && r ? "reads+writes" : w ? "writes" : "reads";
 
 	switch (fmt) {
 	case FMT_JSON:

@@ -15,12 +15,12 @@
 #include "kipcctl.h"
 #include "sys.h"
 
-static int is_reader(const struct sys_fd *f)
+int sys_fd_is_reader(const struct sys_fd *f)
 {
 	return (f->flags & O_ACCMODE) != O_WRONLY;
 }
 
-static int is_writer(const struct sys_fd *f)
+int sys_fd_is_writer(const struct sys_fd *f)
 {
 	return (f->flags & O_ACCMODE) != O_RDONLY;
 }
@@ -45,9 +45,9 @@ long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 	if (geteuid())
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!reader && is_reader(&f[i]))
+		if (!reader && sys_fd_is_reader(&f[i]))
 			reader = &f[i];
-		writer |= is_writer(&f[i]);
+		writer |= sys_fd_is_writer(&f[i]);
 	}
 	if (!reader || !writer)
 		return -1;
@@ -82,9 +82,9 @@ static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
 		else
 			printf("%lld", queued);
 		printf(",\"readers\":");
-		sys_pids(f, n, is_reader);
+		sys_pids(f, n, sys_fd_is_reader);
 		printf(",\"writers\":");
-		sys_pids(f, n, is_writer);
+		sys_pids(f, n, sys_fd_is_writer);
 		printf("}");
 		return;
 	}
@@ -96,9 +96,9 @@ static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
 		printf("%8s ", "-");
 	else
 		printf("%8lld ", queued);
-	sys_pids(f, n, is_reader);
+	sys_pids(f, n, sys_fd_is_reader);
 	printf(" ");
-	sys_pids(f, n, is_writer);
+	sys_pids(f, n, sys_fd_is_writer);
 	printf(" ");
 	sys_str(f->name ? f->name : "-");
 	printf("\n");

@@ -72,6 +72,32 @@ static int read_mq(const char *path, struct mq_status *m)
 	return 0;
 }
 
+int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
+		    void *arg)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct mq_status m;
+	struct dirent *d;
+	int ret;
+	DIR *mq;
+
+	ret = sys_mqueue_mount(dir, sizeof(dir));
+	if (ret)
+		return ret;
+	mq = opendir(dir);
+	if (!mq)
+		return -errno;
+	while (!ret && (d = readdir(mq))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (!read_mq(path, &m))
+			ret = cb(d->d_name, m.qsize, arg);
+	}
+	closedir(mq);
+	return ret < 0 ? ret : 0;
+}
+
 static void print_mq(const char *name, const struct stat *st,
 		     const struct mq_status *m, int readable, size_t row)
 {

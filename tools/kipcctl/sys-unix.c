@@ -366,6 +366,28 @@ int sys_unix(const struct sys_scan *s, int no_sock_diag)
 	return ret;
 }
 
+int sys_unix_each(int (*cb)(const struct sys_unix_row *r, void *arg),
+		  void *arg)
+{
+	struct unix_list l = { 0 };
+	struct sys_unix_row r;
+	size_t i;
+	int ret;
+
+	ret = read_diag(&l);
+	for (i = 0; !ret && i < l.n; i++) {
+		if (l.v[i].rqueue == NO_VALUE)
+			continue;
+		r.ino = l.v[i].ino;
+		r.rqueue = l.v[i].rqueue;
+		r.wqueue = l.v[i].wqueue;
+		r.listen = !strcmp(l.v[i].state, "listen");
+		ret = cb(&r, arg);
+	}
+	free_list(&l);
+	return ret < 0 ? ret : 0;
+}
+
 /**
  * sys_unix_peer() - the peer of each connected Unix socket, from sock_diag
  * @inos: out: malloc()ed pairs { ino, peer } (*@n of them)

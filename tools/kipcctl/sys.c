@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipcctl sys [KIND...]: the stock IPC objects of the system as the caller
- * may see them (System V, POSIX, pipes and FIFOs, Unix sockets, eventfds,
- * memfds), a section per kind, or one JSON object.
+ * kipcctl sys [KIND...]: the IPC objects of the system as the caller may
+ * see them (System V, POSIX, pipes and FIFOs, Unix sockets, eventfds,
+ * memfds, kipc channels and services), a section per kind, or one JSON
+ * object.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,8 @@ static const char *const kind_names[SYS_NR_KINDS] = {
 	[SYS_UNIX]	= "unix",
 	[SYS_EVENTFD]	= "eventfd",
 	[SYS_MEMFD]	= "memfd",
+	[SYS_KIPC_CHANNEL] = "kipc-channel",
+	[SYS_KIPC_SERVICE] = "kipc-service",
 };
 
 void sys_section(const char *json_name, const char *title)
@@ -146,7 +149,7 @@ static void usage(FILE *f)
 		"       kipcctl [-j] sys graph [--dot]\n"
 		"       kipcctl [-j] sys check\n"
 		"  KIND: msg sem shm mqueue posix-shm pipes unix eventfd memfd\n"
-		"        (default: all of them)\n");
+		"        kipc-channel kipc-service (default: all of them)\n");
 }
 
 /* Options and kinds into @o; 0, or 2 on a usage error. */
@@ -217,6 +220,10 @@ static int run_sections(const struct sys_opts *o, const struct sys_scan *s)
 		keep_error(&ret, sys_fd_objects(s, SYS_FD_EVENTFD, o->all));
 	if (o->want[SYS_MEMFD])
 		keep_error(&ret, sys_fd_objects(s, SYS_FD_MEMFD, o->all));
+	if (o->want[SYS_KIPC_CHANNEL])
+		keep_error(&ret, sys_kipc_channels(s));
+	if (o->want[SYS_KIPC_SERVICE])
+		keep_error(&ret, sys_kipc_services(s));
 	return ret;
 }
 
@@ -235,7 +242,8 @@ int cmd_sys(int argc, char **argv)
 		return 2;
 	}
 	scan = o.want[SYS_POSIX_SHM] || o.want[SYS_PIPES] ||
-	       o.want[SYS_UNIX] || o.want[SYS_EVENTFD] || o.want[SYS_MEMFD];
+	       o.want[SYS_UNIX] || o.want[SYS_EVENTFD] || o.want[SYS_MEMFD] ||
+	       o.want[SYS_KIPC_CHANNEL] || o.want[SYS_KIPC_SERVICE];
 	if (scan) {
 		ret = sys_scan_procs(&s, o.want[SYS_POSIX_SHM]);
 		if (ret < 0) {

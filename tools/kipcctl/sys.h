@@ -20,6 +20,14 @@ enum sys_fd_kind {
 	SYS_FD_MEMFD,	/* "/memfd:NAME (deleted)" */
 	SYS_FD_SHM,	/* an open file under /dev/shm */
 	SYS_FD_SHM_MAP,	/* a mapping of a file under /dev/shm (fd is -1) */
+	SYS_FD_KIPC_CHAN, /* "anon_inode:[kipc-send]" or [kipc-recv], by kipc-id */
+	SYS_FD_KIPC_SERVICE, /* "anon_inode:[kipc-service]", by kipc-id */
+};
+
+/* What fdinfo says of a kipc service (zero for other kinds). */
+struct sys_kipc_service {
+	uint32_t backlog, pending, listeners;
+	uint64_t accepted;
 };
 
 struct sys_fd {
@@ -28,10 +36,14 @@ struct sys_fd {
 	uint64_t ino;		/* the inode, or the eventfd-id */
 	pid_t pid;
 	int fd;
-	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end */
-	uint32_t uid;		/* the file's owner (st_uid) */
+	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end (a
+				 * kipc send end is O_WRONLY, a receive end
+				 * O_RDONLY) */
+	uint32_t uid;		/* the file's owner (st_uid); of a kipc file, its
+				 * holder's effective uid (anon inodes are root's) */
 	char comm[17];
 	char *name;		/* FIFO path, memfd name; NULL otherwise */
+	struct sys_kipc_service svc;	/* SYS_FD_KIPC_SERVICE */
 };
 
 struct sys_scan {
@@ -44,7 +56,8 @@ struct sys_scan {
 /* Which kinds of sys_scan_procs() and the output want. */
 enum sys_kind {
 	SYS_MSG, SYS_SEM, SYS_SHM, SYS_MQUEUE, SYS_POSIX_SHM, SYS_PIPES,
-	SYS_UNIX, SYS_EVENTFD, SYS_MEMFD, SYS_NR_KINDS,
+	SYS_UNIX, SYS_EVENTFD, SYS_MEMFD, SYS_KIPC_CHANNEL, SYS_KIPC_SERVICE,
+	SYS_NR_KINDS,
 };
 
 struct sys_opts {
@@ -60,6 +73,9 @@ void sys_scan_free(struct sys_scan *s);
 const struct sys_fd *sys_scan_find(const struct sys_scan *s,
 				   enum sys_fd_kind kind, uint64_t dev,
 				   uint64_t ino, size_t *n);
+/* sys-pipes.c: whether @f reads (or writes) the pipe or kipc channel. */
+int sys_fd_is_reader(const struct sys_fd *f);
+int sys_fd_is_writer(const struct sys_fd *f);
 /* The length of the run of entries from @f (of @end) on the same object. */
 size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end);
 
@@ -92,6 +108,29 @@ int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
 int sys_unix(const struct sys_scan *s, int no_sock_diag);
 /* sys-unix.c: { ino, peer } of each connected Unix socket; 0 or -errno. */
 int sys_unix_peers(uint64_t (**inos)[2], size_t *n);
+/*
+ * sys-kipc.c: kipc's channels (netlink, with the processes holding their
+ * ends from the scan) and services (from the scan's fdinfo).
+ */
+int sys_kipc_channels(const struct sys_scan *s);
+int sys_kipc_services(const struct sys_scan *s);
+/*
+ * sys-posix.c: each POSIX queue's name and bytes queued (QSIZE) to @cb
+ * (non-zero stops); 0 or -errno (-ENOENT: mqueue is mounted nowhere).
+ */
+int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
+		    void *arg);
+
+/* A Unix socket's queues, as sock_diag reports them. */
+struct sys_unix_row {
+	uint64_t ino;
+	uint32_t rqueue, wqueue;	/* listen: pending connections, backlog */
+	int listen;
+};
+
+/* sys-unix.c: each socket with queues known to @cb; 0 or -errno. */
+int sys_unix_each(int (*cb)(const struct sys_unix_row *r, void *arg),
+		  void *arg);
 /* sys-graph.c: kipcctl sys graph [--dot]. */
 int sys_graph(int argc, char **argv);
 

@@ -3,7 +3,9 @@
 # kipcctl sys host test: makes one object of each kind (SysV queue and
 # segment, POSIX queue and /dev/shm file, a pipe, a FIFO, an eventfd, a
 # socket pair), then checks that kipcctl sys shows each with the right
-# facts, as a table and as JSON. Prints TAP and a kselftest Totals line.
+# facts, as a table and as JSON; that sys check finds planted problems; that
+# top samples the queues (without the kipc module), records them and plot
+# draws the record. Prints TAP and a kselftest Totals line.
 # Usage: test-sys.sh [path/to/kipcctl]
 set -u
 
@@ -304,6 +306,55 @@ objs = {f["object"] for f in d["findings"]}
 sys.exit(not (d["count"] == len(d["findings"]) and
               "sysv-shm:" + sys.argv[2] in objs and "sysv-msg:" + sys.argv[3] in objs))
 ' "$TMP/check.json" "$ORPHAN_ID" "$FULL_MSG_ID"
+
+# top: without the module, every stock queue; --record and plot.
+"$KIPCCTL" top --record "$TMP/rec" --interval 0.2 --count 2 2>"$TMP/err"
+check "top --record: exit 0, a versioned header" \
+	sh -c "[ $? = 0 ] && head -1 '$TMP/rec' | grep -qx '# kipcctl top --record 1'"
+check "top --record: sysv-msg:$msg with 2 messages in both samples" \
+	[ "$(awk -v o="sysv-msg:$msg" '$3 == "sysv-msg" && $4 == o && $5 == 2 && $6 == "msgs"' "$TMP/rec" | wc -l)" = 2 ]
+if [ "$(id -u)" = 0 ]; then
+	check "top --record: $pino with 5 bytes (root)" \
+		[ "$(awk -v o="$pino" '$4 == o && $5 == 5 && $6 == "bytes"' "$TMP/rec" | wc -l)" = 2 ]
+else
+	skip "top --record: bytes queued in a pipe need root"
+fi
+"$KIPCCTL" -j top --count 1 --limit 3 >"$TMP/top.json" 2>"$TMP/err"
+check "top -j: valid JSON, objects and channels" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not (isinstance(d["objects"], list) and isinstance(d["channels"], list)
+              and any(o["object"] == "sysv-msg:" + sys.argv[2] and o["depth"] == 2
+                      and o["basis"] == "depth" for o in d["objects"])))
+' "$TMP/top.json" "$msg"
+"$KIPCCTL" -j top --record "$TMP/rec.json" --interval 0.2 --count 2 2>"$TMP/err"
+check "top -j --record: JSON lines" python3 -c '
+import json, sys
+l = [json.loads(x) for x in open(sys.argv[1])]
+sys.exit(not ({x["sample"] for x in l} == {0, 1} and
+              all(set(x) == {"time", "sample", "kind", "object", "depth", "unit",
+                             "limit", "rate", "basis"} for x in l)))
+' "$TMP/rec.json"
+"$KIPCCTL" top --interval 0 --count 1 >/dev/null 2>&1
+check "top --interval 0: exit 2" [ $? = 2 ]
+"$KIPCCTL" plot --script "$TMP/rec" >"$TMP/plot.gp" 2>"$TMP/err"
+check "plot --script: data blocks and two panels" \
+	sh -c "grep -q '^\\\$d[0-9]* << EOD' '$TMP/plot.gp' && [ \$(grep -c '^plot ' '$TMP/plot.gp') = 2 ]"
+if command -v gnuplot >/dev/null; then
+	"$KIPCCTL" plot --output "$TMP/plot.svg" "$TMP/rec.json" >/dev/null 2>"$TMP/err"
+	check "plot: gnuplot draws the JSON-lines record to SVG" \
+		grep -q "sysv-msg:$msg" "$TMP/plot.svg"
+else
+	skip "plot: gnuplot is not installed"
+fi
+"$KIPCCTL" plot "$TMP/table" >/dev/null 2>&1
+check "plot: not a record: exit 1" [ $? = 1 ]
+check "json: kipc sections" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not (isinstance(d["kipc_module"], bool) and "kipc_channels" in d
+              and isinstance(d["kipc_services"], list)))
+' "$TMP/json"
 
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fails xfail:0 xpass:0 skip:$skips error:0"

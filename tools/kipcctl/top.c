@@ -1,142 +1,502 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipcctl top: a live view of the channels, busiest first: messages moved
- * (sent + received) during the last interval, then queue fill. Refreshes
- * every --interval seconds, --count times (0: until interrupted). With -j,
- * one JSON object per refresh.
+ * kipcctl top: a live view of every queue of the system, kipc's and the
+ * stock ones, busiest first. Each refresh samples:
+ *   kipc-channel  messages queued (netlink); rate: messages sent
+ *   kipc-service  connections pending (fdinfo); rate: connections accepted
+ *   sysv-msg      messages queued (/proc/sysvipc/msg qnum, cbytes)
+ *   mqueue        bytes queued (QSIZE of the mqueue file system)
+ *   unix          bytes in the receive queue (sock_diag; a listening
+ *                 socket's pending connections)
+ *   pipe, fifo    bytes queued (root: FIONREAD of a momentary reopen, as
+ *                 kipcctl sys pipes)
+ * The rate is per second over the last interval: of what the kernel counts
+ * where it counts (basis "sent", "accepted"), else of the queue depth's
+ * change (basis "depth": |change| / interval). Rows are sorted by rate,
+ * then depth. --record FILE writes the samples instead, one line per
+ * object per sample (text, or JSON lines with -j; kipcctl(8)), for
+ * kipcctl plot. With -j and no --record, one JSON object per refresh.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kipcctl.h"
+#include "sys.h"
+#include "top.h"
 
-struct row {
-	struct kipc_channel_stats st;
-	uint64_t delta;		/* messages moved since the last refresh */
+struct tobj {
+	char name[TOP_NAME_LEN];	/* "kind:id", no spaces or quotes */
+	const char *kind;
+	const char *unit;		/* of the depth: msgs, bytes, conns */
+	const char *basis;		/* of the rate: sent, accepted, depth */
+	long long depth, limit;		/* limit -1: unknown */
+	uint64_t counter;		/* the kernel's count (basis != depth) */
+	double rate;
+	struct kipc_channel_stats st;	/* kipc-channel: for the old JSON */
+	uint64_t moved;			/* kipc-channel: sent + received since */
 };
 
-struct snap {
-	struct row *rows;
+struct sample {
+	struct tobj *v;
 	size_t n, cap;
 };
 
-static int add_row(const struct kipc_channel_stats *st, void *arg)
-{
-	struct snap *s = arg;
-	struct row *r = array_add(&s->rows, &s->n, &s->cap, sizeof(*s->rows));
+struct top_opts {
+	double interval;
+	unsigned int count, limit;
+	struct kipc_filter filter;
+	const char *record;
+};
 
-	if (!r)
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static struct tobj *add(struct sample *s, const char *kind, const char *unit,
+			const char *basis)
+{
+	struct tobj *o = array_add(&s->v, &s->n, &s->cap, sizeof(*s->v));
+
+	if (!o)
+		return NULL;
+	o->kind = kind;
+	o->unit = unit;
+	o->basis = basis;
+	o->limit = -1;
+	return o;
+}
+
+/* "KIND:ID" with whitespace, quotes and control bytes as '?'. */
+static void set_name(struct tobj *o, const char *id)
+{
+	char *p;
+
+	snprintf(o->name, sizeof(o->name), "%s:%s", o->kind, id);
+	for (p = o->name; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' ||
+		    *p == 0x7f)
+			*p = '?';
+}
+
+static int add_channel(const struct kipc_channel_stats *st, void *arg)
+{
+	struct tobj *o = add(arg, "kipc-channel", "msgs", "sent");
+	char id[24];
+
+	if (!o)
 		return 1;
-	r->st = *st;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)st->id);
+	set_name(o, id);
+	o->depth = st->queued;
+	o->limit = st->depth;
+	o->counter = st->msgs_sent;
+	o->st = *st;
 	return 0;
+}
+
+static int add_msg(const struct sys_sysv_row *r, void *arg)
+{
+	struct tobj *o = add(arg, "sysv-msg", "msgs", "depth");
+	char id[24];
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "%lld", r->id);
+	set_name(o, id);
+	o->depth = r->qnum;
+	return 0;
+}
+
+static int add_mq(const char *name, long long qsize, void *arg)
+{
+	struct tobj *o = add(arg, "mqueue", "bytes", "depth");
+	char id[300];
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "/%s", name);
+	set_name(o, id);
+	o->depth = qsize;
+	return 0;
+}
+
+static int add_unix(const struct sys_unix_row *r, void *arg)
+{
+	struct tobj *o = add(arg, "unix", r->listen ? "conns" : "bytes",
+			     "depth");
+	char id[24];
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)r->ino);
+	set_name(o, id);
+	o->depth = r->rqueue;
+	if (r->listen)
+		o->limit = r->wqueue;	/* the backlog */
+	return 0;
+}
+
+/* Pipes (root) and kipc services, from the scan of /proc. */
+static int add_scanned(struct sample *s, const struct sys_scan *scan)
+{
+	const struct sys_fd *f = scan->v, *end = scan->v + scan->n;
+	long long queued, size;
+	struct tobj *o;
+	char id[24];
+	size_t n;
+
+	for (; f < end; f += n) {
+		n = sys_fd_run(f, end);
+		if (f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO) {
+			size = -1;
+			queued = sys_pipe_queued(f, n, &size);
+			if (queued < 0)
+				continue;
+			o = add(s, f->kind == SYS_FD_PIPE ? "pipe" : "fifo",
+				"bytes", "depth");
+			if (!o)
+				return -ENOMEM;
+			o->depth = queued;
+			o->limit = size;
+		} else if (f->kind == SYS_FD_KIPC_SERVICE) {
+			o = add(s, "kipc-service", "conns", "accepted");
+			if (!o)
+				return -ENOMEM;
+			o->depth = f->svc.pending;
+			o->limit = f->svc.backlog;
+			o->counter = f->svc.accepted;
+		} else {
+			continue;
+		}
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)f->ino);
+		set_name(o, id);
+	}
+	return 0;
+}
+
+/* One sample of every kind into @s; 0 or -errno (kipc's absence is none). */
+static int take(struct sample *s, const struct top_opts *o,
+		struct kipc_nl *nl)
+{
+	struct sys_scan scan = { 0 };
+	int ret;
+
+	s->n = 0;
+	if (nl) {
+		ret = kipc_channel_stats_dump(nl, &o->filter, add_channel, s);
+		if (ret) {
+			nl_error(nl, "top", ret > 0 ? -ENOMEM : ret);
+			return ret > 0 ? -ENOMEM : ret;
+		}
+	}
+	ret = sys_sysv_each(SYS_MSG, add_msg, s);
+	if (ret == -ENOMEM)
+		return ret;
+	ret = sys_mqueue_each(add_mq, s);
+	if (ret == -ENOMEM)
+		return ret;
+	ret = sys_unix_each(add_unix, s);	/* none without unix_diag */
+	if (ret == -ENOMEM)
+		return ret;
+	ret = sys_scan_procs(&scan, 0);
+	if (!ret)
+		ret = add_scanned(s, &scan);
+	sys_scan_free(&scan);
+	return ret;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct tobj *)a)->name,
+		      ((const struct tobj *)b)->name);
 }
 
 static int by_activity(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct tobj *x = a, *y = b;
 
-	if (x->delta != y->delta)
-		return x->delta < y->delta ? 1 : -1;
-	if (x->st.queued != y->st.queued)
-		return x->st.queued < y->st.queued ? 1 : -1;
-	return x->st.id < y->st.id ? -1 : x->st.id > y->st.id;
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
-/* Messages @r moved since @prev (sorted by id), or all of them if new. */
-static uint64_t moved(const struct row *r, const struct snap *prev)
+/* Rates of @cur (sorted by name) against @prev, @dt seconds before. */
+static void rates(struct sample *cur, const struct sample *prev, double dt)
 {
-	uint64_t now = r->st.msgs_sent + r->st.msgs_received;
+	const struct tobj *p;
+	struct tobj *c;
 	size_t i;
 
-	for (i = 0; i < prev->n; i++)
-		if (prev->rows[i].st.id == r->st.id)
-			return now - (prev->rows[i].st.msgs_sent +
-				      prev->rows[i].st.msgs_received);
-	return now;
-}
-
-static void show(const struct snap *s, int interval)
-{
-	size_t i;
-
-	if (json) {
-		printf("{\"interval\":%d,\"channels\":[", interval);
-		for (i = 0; i < s->n; i++) {
-			printf("%s{\"id\":%llu,\"moved\":%llu,\"channel\":", i ? "," : "",
-			       (unsigned long long)s->rows[i].st.id,
-			       (unsigned long long)s->rows[i].delta);
-			print_channel(&s->rows[i].st, 1);
-			printf("}");
-		}
-		printf("]}\n");
-	} else {
-		if (isatty(STDOUT_FILENO))
-			printf("\033[H\033[2J");
-		printf("kipc top: %zu channels, busiest first (messages moved in %ds)\n\n",
-		       s->n, interval);
-		printf("%-8s %10s %6s %5s %4s %4s %-6s %-7s %10s %10s\n",
-		       "CHANNEL", "MOVED", "QUEUED", "DEPTH", "SEND", "RECV",
-		       "UID", "PID", "SENT", "RECEIVED");
-		for (i = 0; i < s->n; i++) {
-			const struct kipc_channel_stats *c = &s->rows[i].st;
-
-			printf("%-8llu %10llu %6u %5u %4u %4u %-6u %-7u %10llu %10llu\n",
-			       (unsigned long long)c->id,
-			       (unsigned long long)s->rows[i].delta, c->queued,
-			       c->depth, c->senders, c->receivers, c->uid, c->pid,
-			       (unsigned long long)c->msgs_sent,
-			       (unsigned long long)c->msgs_received);
-		}
-		printf("\n");
+	for (i = 0; i < cur->n; i++) {
+		c = &cur->v[i];
+		c->rate = 0;
+		c->moved = c->st.msgs_sent + c->st.msgs_received;
+		p = prev->n ? bsearch(c, prev->v, prev->n, sizeof(*c), by_name) : NULL;
+		if (p)
+			c->moved -= p->st.msgs_sent + p->st.msgs_received;
+		if (!p || dt <= 0)
+			continue;	/* new: no rate until its second sample */
+		if (strcmp(c->basis, "depth"))
+			c->rate = (double)(c->counter - p->counter) / dt;
+		else
+			c->rate = fabs((double)(c->depth - p->depth)) / dt;
 	}
-	fflush(stdout);
+}
+
+static void show_table(const struct sample *s, const struct top_opts *o,
+		       size_t kipc)
+{
+	size_t i, n = o->limit && o->limit < s->n ? o->limit : s->n;
+	const struct tobj *t;
+
+	if (isatty(STDOUT_FILENO))
+		printf("\033[H\033[2J");
+	printf("kipc top: %zu queues (%zu kipc channels), busiest first "
+	       "(rate per second over %gs)\n\n", s->n, kipc, o->interval);
+	printf("%-13s %-28s %10s %-5s %10s %12s %-8s\n", "KIND", "OBJECT",
+	       "DEPTH", "UNIT", "LIMIT", "RATE", "BASIS");
+	for (i = 0; i < n; i++) {
+		t = &s->v[i];
+		printf("%-13s %-28s %10lld %-5s ", t->kind,
+		       t->name + strlen(t->kind) + 1, t->depth, t->unit);
+		if (t->limit >= 0)
+			printf("%10lld", t->limit);
+		else
+			printf("%10s", "-");
+		printf(" %12.1f %-8s\n", t->rate, t->basis);
+	}
+	printf("\n");
+}
+
+static void json_obj(FILE *f, const struct tobj *t)
+{
+	fprintf(f, "\"kind\":\"%s\",\"object\":\"%s\",\"depth\":%lld,"
+		"\"unit\":\"%s\",\"limit\":", t->kind, t->name, t->depth, t->unit);
+	if (t->limit >= 0)
+		fprintf(f, "%lld", t->limit);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"rate\":%.3f,\"basis\":\"%s\"", t->rate, t->basis);
+}
+
+/* One object per refresh: "objects" (every kind) and, as before, "channels". */
+static void show_json(const struct sample *s, const struct top_opts *o,
+		      double now)
+{
+	const struct tobj *t;
+	size_t i, k = 0;
+
+	printf("{\"interval\":%g,\"time\":%.3f,\"objects\":[", o->interval, now);
+	for (i = 0; i < s->n; i++) {
+		printf("%s{", i ? "," : "");
+		json_obj(stdout, &s->v[i]);
+		printf("}");
+	}
+	printf("],\"channels\":[");
+	for (i = 0; i < s->n; i++) {
+		t = &s->v[i];
+		if (strcmp(t->kind, "kipc-channel"))
+			continue;
+		printf("%s{\"id\":%llu,\"moved\":%llu,\"channel\":", k++ ? "," : "",
+		       (unsigned long long)t->st.id, (unsigned long long)t->moved);
+		print_channel(&t->st, 1);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+/* The samples of one refresh to the record file. */
+static void record(FILE *f, const struct sample *s, unsigned int nr, double t)
+{
+	const struct tobj *o;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		o = &s->v[i];
+		if (json) {
+			fprintf(f, "{\"time\":%.3f,\"sample\":%u,", t, nr);
+			json_obj(f, o);
+			fprintf(f, "}\n");
+		} else {
+			fprintf(f, "%.3f %u %s %s %lld %s %lld %.3f %s\n", t, nr,
+				o->kind, o->name, o->depth, o->unit, o->limit,
+				o->rate, o->basis);
+		}
+	}
+	fflush(f);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts = { .tv_sec = (time_t)t };
+
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+					NULL) == EINTR)
+		;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: kipcctl [-j] top [--interval S] [--count N] [--limit N]\n"
+		"                        [--uid U] [--pid P] [--record FILE]\n");
+	return 2;
+}
+
+static int parse(int argc, char **argv, struct top_opts *o)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "record", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+i:n:l:u:p:r:", opts, NULL)) != -1) {
+		if (c == '?')
+			return 2;
+		if (c == 'r') {
+			o->record = optarg;
+			continue;
+		}
+		if (c == 'i') {
+			o->interval = strtod(optarg, &end);
+			if (*end || !(o->interval >= 0.01 && o->interval <= 86400))
+				return 2;
+			continue;
+		}
+		errno = 0;
+		v = strtoul(optarg, &end, 0);
+		if (errno || !*optarg || *end || v > UINT32_MAX)
+			return 2;
+		switch (c) {
+		case 'n':
+			o->count = v;
+			break;
+		case 'l':
+			o->limit = v;
+			break;
+		case 'u':
+			o->filter.flags |= KIPC_FILTER_UID;
+			o->filter.uid = v;
+			break;
+		case 'p':
+			o->filter.flags |= KIPC_FILTER_PID;
+			o->filter.pid = v;
+			break;
+		}
+	}
+	return optind == argc ? 0 : 2;
 }
 
 int cmd_top(int argc, char **argv)
 {
-	struct snap prev = { 0 }, cur = { 0 };
-	int interval = 1, count = 0, ind, ret, iter;
-	struct kipc_filter f;
-	struct kipc_nl *nl;
-	size_t i;
+	struct sample prev = { 0 }, cur = { 0 };
+	struct tobj *v;
+	struct kipc_nl *nl = NULL;
+	double start, now, last = 0;
+	struct top_opts o;
+	FILE *rec = NULL;
+	size_t i, kipc;
+	unsigned int iter;
+	int ret = 0;
 
-	if (parse_filter(argc, argv, &ind, &f, &interval, &count) || ind != argc) {
-		fprintf(stderr, "usage: kipcctl top [--interval S] [--count N] [--uid U] [--pid P]\n");
-		return 2;
+	if (parse(argc, argv, &o))
+		return usage();
+	if (o.record) {
+		rec = fopen(o.record, "we");
+		if (!rec) {
+			fprintf(stderr, "kipcctl: top: %s: %s\n", o.record,
+				strerror(errno));
+			return 1;
+		}
+		if (!json)
+			fprintf(rec, "%s\n# interval %g, started %ld (Unix time)\n"
+				"%s\n", TOP_RECORD_MAGIC, o.interval,
+				(long)time(NULL), TOP_RECORD_COLUMNS);
 	}
-	if (open_nl(&nl) < 0)
-		return 1;
-	for (iter = 0; !count || iter < count; iter++) {
+	/* Without the module (or its family), every other kind still shows. */
+	if (kipc_nl_open(&nl, 0))
+		nl = NULL;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	start = mono();
+	for (iter = 0; !stop && (!o.count || iter < o.count); iter++) {
 		if (iter)
-			sleep(interval);
-		cur.n = 0;
-		ret = kipc_channel_stats_dump(nl, &f, add_row, &cur);
-		if (ret) {
-			if (ret > 0)
+			sleep_until(start + iter * o.interval);
+		if (stop)
+			break;
+		now = mono();
+		ret = take(&cur, &o, nl);
+		if (ret)
+			break;
+		qsort(cur.v, cur.n, sizeof(*cur.v), by_name);
+		rates(&cur, &prev, iter ? now - last : 0);
+		last = now;
+		/* A copy in name order for the next rates. */
+		if (prev.cap < cur.n) {
+			v = realloc(prev.v, cur.n * sizeof(*v));
+			if (!v) {
 				ret = -ENOMEM;
-			nl_error(nl, "top", ret);
-			break;
+				break;
+			}
+			prev.v = v;
+			prev.cap = cur.n;
 		}
-		/* The dump comes in id order: keep that copy for next time. */
-		for (i = 0; i < cur.n; i++)
-			cur.rows[i].delta = moved(&cur.rows[i], &prev);
-		free(prev.rows);
-		prev.rows = malloc((cur.n ? cur.n : 1) * sizeof(*prev.rows));
-		if (!prev.rows) {
-			ret = -ENOMEM;
-			break;
+		if (cur.n)
+			memcpy(prev.v, cur.v, cur.n * sizeof(*cur.v));
+		prev.n = cur.n;
+		qsort(cur.v, cur.n, sizeof(*cur.v), by_activity);
+		if (rec) {
+			record(rec, &cur, iter, now - start);
+		} else if (json) {
+			show_json(&cur, &o, now - start);
+		} else {
+			for (i = 0, kipc = 0; i < cur.n; i++)
+				kipc += !strcmp(cur.v[i].kind, "kipc-channel");
+			show_table(&cur, &o, kipc);
 		}
-		memcpy(prev.rows, cur.rows, cur.n * sizeof(*cur.rows));
-		prev.n = prev.cap = cur.n;
-		qsort(cur.rows, cur.n, sizeof(*cur.rows), by_activity);
-		show(&cur, interval);
-		ret = 0;
+		fflush(stdout);
 	}
-	free(prev.rows);
-	free(cur.rows);
-	kipc_nl_close(nl);
+	free(prev.v);
+	free(cur.v);
+	if (nl)
+		kipc_nl_close(nl);
+	if (rec && fclose(rec)) {
+		fprintf(stderr, "kipcctl: top: %s: %s\n", o.record, strerror(errno));
+		ret = ret ? ret : -EIO;
+	}
+	if (ret)
+		fprintf(stderr, "kipcctl: top: %s\n", strerror(-ret));
 	return ret ? 1 : 0;
 }

@@ -14,6 +14,8 @@
  *   orphan-shm          a SysV segment nobody attaches, its creator gone
  *   full-msg            a SysV queue filled to its qbytes (lowered to 64)
  *   full-mq NAME        a POSIX queue filled to its maxmsg (2)
+ * and, for a guest without ipcrm (busybox has none):
+ *   rm-shm ID, rm-msg ID  remove a System V segment or queue
  */
 #include <fcntl.h>
 #include <mqueue.h>
@@ -178,6 +180,10 @@ int main(int argc, char **argv)
 		return make_full_msg();
 	if (argc == 3 && !strcmp(argv[1], "full-mq"))
 		return make_full_mq(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "rm-shm"))
+		return shmctl(atoi(argv[2]), IPC_RMID, NULL) ? 1 : 0;
+	if (argc == 3 && !strcmp(argv[1], "rm-msg"))
+		return msgctl(atoi(argv[2]), IPC_RMID, NULL) ? 1 : 0;
 	if (argc == 2 && !strcmp(argv[1], "msg"))
 		return make_msg();
 	if (argc == 2 && !strcmp(argv[1], "shm"))
@@ -192,6 +198,6 @@ int main(int argc, char **argv)
 		return make_eventfd();
 	if (argc == 2 && !strcmp(argv[1], "socketpair"))
 		return make_socketpair();
-	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME\n");
+	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID\n");
 	return 2;
 }
