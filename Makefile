@@ -149,7 +149,7 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
 		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
 
-# The RPC layer's guest test (tools/vm/kipc-tool-tests runs it).
+# The RPC layer's guest test (tools/vm/kipc-examples runs it).
 $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
 		libkipc/include/kipc.h libkipc/include/kipc_rpc.h
 	@mkdir -p $(dir $@)
