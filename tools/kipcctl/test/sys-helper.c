@@ -17,6 +17,7 @@
  * and, for a guest without ipcrm (busybox has none):
  *   rm-shm ID, rm-msg ID  remove a System V segment or queue
  */
+#include <grp.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -172,8 +173,19 @@ static int make_full_mq(const char *name)
 	return 0;
 }
 
+/* Run a command as @uid and @gid, without supplementary groups. */
+static int run_as(const char *uid, const char *gid, char **cmd)
+{
+	if (setgroups(0, NULL) || setgid(atoi(gid)) || setuid(atoi(uid)))
+		return 126;
+	execvp(cmd[0], cmd);
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "run-as"))
+		return run_as(argv[2], argv[3], argv + 4);
 	if (argc == 2 && !strcmp(argv[1], "orphan-shm"))
 		return make_orphan_shm();
 	if (argc == 2 && !strcmp(argv[1], "full-msg"))
@@ -198,6 +210,6 @@ int main(int argc, char **argv)
 		return make_eventfd();
 	if (argc == 2 && !strcmp(argv[1], "socketpair"))
 		return make_socketpair();
-	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID\n");
+	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|run-as UID GID CMD...|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID\n");
 	return 2;
 }
