@@ -197,6 +197,13 @@ $(B)/bin/%: examples/%.c $(LIB_SO) libkipc/include/kipc.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
+# Process groups: the example uses zlib for its compressing variant.
+$(B)/bin/group_pipeline: examples/group_pipeline.c $(LIB_SO) libkipc/include/kipc.h \
+		libkipc/include/kipc_group.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS) -lz
+
 ## Selftests, through the kernel's own lib.mk.
 selftests:
 	@test -f $(KSFT_DIR)/lib.mk || { echo "no kselftest tree at $(KSFT_DIR): run make deps" >&2; exit 1; }

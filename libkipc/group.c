@@ -1010,7 +1010,8 @@ KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 	reload_step(g);
 	timers_run(g);
 	if (group_done(g)) {
-		if (g->state != KIPC_GROUP_FAILED) {
+		if (g->state == KIPC_GROUP_RUNNING ||
+		    g->state == KIPC_GROUP_DRAINING) {
 			g->state = KIPC_GROUP_STOPPED;
 			notify(g, -1, g->status, "group %s stopped: status %d",
 			       g->name, g->status);
