@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 		ret = kipc_group_add_worker(g, "producer", &wa);
 	wa.fn = worker;
 	wa.instances = nr_workers;
-	wa.watchdog_ms = 500;
+	wa.watchdog_ms = 2000;
 	if (!ret)
 		ret = kipc_group_add_worker(g, "worker", &wa);
 	memset(&wa, 0, sizeof(wa));

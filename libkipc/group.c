@@ -876,7 +876,9 @@ static void timers_run(struct kipc_group *g)
 		if (sl->state != KIPC_MEMBER_RUNNING || !wd)
 			continue;
 		beat = kgrp_load(&g->ctl->slots[s].beat);
-		if (beat != sl->last_beat) {
+		if (sl->beat_at > now) {
+			/* Started in this pass: @now is older than its start. */
+		} else if (beat != sl->last_beat) {
 			sl->last_beat = beat;
 			sl->beat_at = now;
 		} else if (now - sl->beat_at >= wd * 1000000ULL) {
