@@ -557,12 +557,20 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	       (int)pid);
 }
 
+/* Signal a slot's process; never kill(0, ...): that is our process group. */
+static void slot_kill(const struct grp_slot *sl, int sig)
+{
+	if (sl->pid > 0)
+		kill(sl->pid, sig);
+}
+
 /* Ask a running slot to stop: SIGTERM now, SIGKILL after the timeout. */
 static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 {
 	struct grp_slot *sl = &g->slots[s];
 
-	if (sl->state != KIPC_MEMBER_RUNNING && sl->state != KIPC_MEMBER_STOPPING)
+	if ((sl->state != KIPC_MEMBER_RUNNING &&
+	     sl->state != KIPC_MEMBER_STOPPING) || sl->pid <= 0)
 		return;
 	kgrp_store(&g->ctl->slots[s].stop, 1);
 	kipc_wake(g->ctl_r, (char *)&g->ctl->slots[s].stop - (char *)g->ctl,
@@ -574,7 +582,7 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 		sl->kill_at = sig == SIGKILL ? 0 :
 			now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	}
-	kill(sl->pid, sig);
+	slot_kill(sl, sig);
 }
 
 /* Has every sender of channel @c ended for good? */
@@ -741,6 +749,7 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		return;
 	}
 	if (intensity_check(g) < 0) {
+		sl->state = KIPC_MEMBER_EXITED;
 		group_fail(g, "%s ended (%s): more than %u restarts in %u ms",
 			   nm, st, g->attr.intensity, g->attr.period_ms);
 		sl->state = KIPC_MEMBER_EXITED;
@@ -868,7 +877,7 @@ static void timers_run(struct kipc_group *g)
 				       slot_name(g, s, nm, sizeof(nm)),
 				       g->attr.drain_timeout_ms);
 				sl->kill_at = 0;
-				kill(sl->pid, SIGKILL);
+				slot_kill(sl, SIGKILL);
 			} else if (sl->kill_at < next) {
 				next = sl->kill_at;
 			}
@@ -884,7 +893,7 @@ static void timers_run(struct kipc_group *g)
 		} else if (now - sl->beat_at >= wd * 1000000ULL) {
 			notify(g, s, 0, "%s: watchdog: no beat for %u ms, SIGKILL",
 			       slot_name(g, s, nm, sizeof(nm)), wd);
-			kill(sl->pid, SIGKILL);	/* its exit restarts it */
+			slot_kill(sl, SIGKILL);	/* its exit restarts it */
 			sl->beat_at = now;
 			continue;
 		}
@@ -899,8 +908,7 @@ static void timers_run(struct kipc_group *g)
 			notify(g, -1, 0, "group %s: drain timed out, SIGKILL",
 			       g->name);
 			for (s = 0; s < g->nr_slots; s++)
-				if (g->slots[s].pid)
-					kill(g->slots[s].pid, SIGKILL);
+				slot_kill(&g->slots[s], SIGKILL);
 			g->drain_at = 0;
 			if (!g->status)
 				g->status = 1;
