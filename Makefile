@@ -120,7 +120,7 @@ $(B)/lib/pkgconfig/%.pc: libkipc/%.pc.in Makefile
 APP_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
 SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples \
-		   $(B)/bin/kipc-tool-tests
+		   $(B)/bin/kipc-tool-tests $(B)/bin/kipc-group-tests
 TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
@@ -139,6 +139,7 @@ $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
 $(B)/bin/kipc-examples: tools/vm/kipc-examples
 $(B)/bin/kipc-tool-tests: tools/vm/kipc-tool-tests
+$(B)/bin/kipc-group-tests: tools/vm/kipc-group-tests
 $(SCRIPTS):
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@

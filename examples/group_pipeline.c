@@ -8,7 +8,8 @@
  * sequence number) and that the output's CRC-32 is the expected one.
  *
  *   group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS]
- *                  [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]
+ *                  [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]
+ *   -d MS     each worker takes MS per chunk (so that kills find work in hand)
  *   -k KILLS  SIGKILL a random worker KILLS times, every -i MS (default 30)
  *   -H        the first worker hangs once: the watchdog must catch it
  *   -F        add a worker that always fails: the intensity limit stops all
@@ -42,6 +43,7 @@ struct hdr {			/* the inline bytes of a "done" message */
 };
 
 static unsigned int nr_chunks = 32, nr_workers = 3, use_zlib, hang, quiet;
+static unsigned int work_us;	/* -d: time each chunk takes a worker */
 static const char *out_path = "/tmp/group_pipeline.out";
 
 /* Chunk @seq's bytes: compressible text, different for every chunk. */
@@ -115,6 +117,8 @@ static int worker(struct kipc_group_worker *w, void *arg)
 		    open("/tmp/group_pipeline.hung", O_CREAT | O_EXCL, 0600) >= 0)
 			for (;;)
 				pause();	/* hung, with seq 3 in hand */
+		if (work_us)
+			usleep(work_us);	/* a kill lands with work in hand */
 		if (!use_zlib) {
 			ret = kipc_group_forward(w, "done", &h, sizeof(h));
 		} else {
@@ -275,7 +279,7 @@ int main(int argc, char **argv)
 	int opt, ret, ms = 0;
 	unsigned int i;
 
-	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:q")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:qd:")) != -1) {
 		switch (opt) {
 		case 'n': nr_workers = atoi(optarg); break;
 		case 'c': nr_chunks = atoi(optarg); break;
@@ -288,8 +292,9 @@ int main(int argc, char **argv)
 		case 'S': die_ms = atoi(optarg); break;
 		case 'o': out_path = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'd': work_us = atoi(optarg) * 1000; break;
 		default:
-			fprintf(stderr, "usage: group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]\n");
+			fprintf(stderr, "usage: group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS] [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]\n");
 			return 2;
 		}
 	}
