@@ -148,7 +148,14 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
-		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
+		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl -ljson-c
+
+## kipc-run: process groups from a JSON file (json-c).
+tools: $(B)/bin/kipc-run
+$(B)/bin/kipc-run: tools/kipc-run/kipc-run.c $(LIB_SO) libkipc/include/kipc_group.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(LDFLAGS) $(APP_LDFLAGS) -ljson-c
 
 ## The debug lane (Documentation/dev/debug-lane.md): stress, fault-injection
 ## and fuzzing programs, run in the debug kernel's guest.

@@ -15,6 +15,8 @@
  *   -F        add a worker that always fails: the intensity limit stops all
  *   -T MS     SIGTERM the supervisor after MS: the group drains
  *   -S MS     SIGKILL the supervisor after MS: the workers drain alone
+ *   group_pipeline -r producer|worker|writer [-c CHUNKS] [-z] [-d MS] [-o FILE]
+ *             one worker, exec'd by a supervisor such as kipc-run(1)
  * The writer's verdict goes to FILE.result ("ok CHUNKS DUPS" or "FAIL ...");
  * the exit status is the group's.
  */
@@ -265,6 +267,33 @@ static pid_t random_worker(struct kipc_group *g)
 	return n ? pids[rand() % n] : 0;
 }
 
+/*
+ * -r ROLE: one worker of a group that kipc-run (or any supervisor) started
+ * with this program as its command: the objects are inherited fds.
+ */
+static int run_role(const char *role)
+{
+	struct kipc_group_worker *w;
+	int ret;
+
+	ret = kipc_group_worker_open(&w);
+	if (ret < 0) {
+		fprintf(stderr, "group_pipeline -r %s: kipc_group_worker_open: %s\n",
+			role, strerror(-ret));
+		return 1;
+	}
+	if (!strcmp(role, "producer"))
+		ret = producer(w, NULL);
+	else if (!strcmp(role, "worker"))
+		ret = worker(w, NULL);
+	else if (!strcmp(role, "writer"))
+		ret = writer(w, NULL);
+	else
+		ret = 2;
+	kipc_group_worker_close(w);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct kipc_group_attr ga = { .flags = KIPC_GROUP_SIGNALS,
@@ -279,7 +308,9 @@ int main(int argc, char **argv)
 	int opt, ret, ms = 0;
 	unsigned int i;
 
-	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:qd:")) != -1) {
+	const char *role = NULL;
+
+	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:qd:r:")) != -1) {
 		switch (opt) {
 		case 'n': nr_workers = atoi(optarg); break;
 		case 'c': nr_chunks = atoi(optarg); break;
@@ -293,11 +324,14 @@ int main(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'd': work_us = atoi(optarg) * 1000; break;
+		case 'r': role = optarg; break;
 		default:
 			fprintf(stderr, "usage: group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS] [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]\n");
 			return 2;
 		}
 	}
+	if (role)
+		return run_role(role);
 	srand(getpid());
 	ret = kipc_group_create("pipeline", &ga, &g);
 	if (ret < 0) {

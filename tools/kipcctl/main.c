@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"  sys graph [--dot]             processes and the IPC objects between\n"
 		"                                them: table, JSON (-j) or Graphviz DOT\n"
 		"  sys check                     what is wrong (orphans, full queues and\n"
-		"                                pipes, limits); exit 3 when found\n");
+		"                                pipes, limits); exit 3 when found\n"
+		"  groups [DIR]                  process groups kipc-run supervises\n");
 }
 
 static const struct {
@@ -56,6 +57,7 @@ static const struct {
 	{ "users", cmd_users },
 	{ "trace", cmd_trace },
 	{ "sys", cmd_sys },
+	{ "groups", cmd_groups },
 };
 
 int main(int argc, char **argv)
