@@ -11,7 +11,8 @@
  *                  [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]
  *   -d MS     each worker takes MS per chunk (so that kills find work in hand)
  *   -k KILLS  SIGKILL a random worker KILLS times, every -i MS (default 30)
- *   -H        the first worker hangs once: the watchdog must catch it
+ *   -H        a worker hangs once (chunk 3 or later in hand): the watchdog
+ *             must catch it
  *   -F        add a worker that always fails: the intensity limit stops all
  *   -T MS     SIGTERM the supervisor after MS: the group drains
  *   -S MS     SIGKILL the supervisor after MS: the workers drain alone
@@ -108,17 +109,16 @@ static int producer(struct kipc_group_worker *w, void *arg)
 static int worker(struct kipc_group_worker *w, void *arg)
 {
 	struct kipc_region *pool = kipc_group_worker_region(w, "pool");
-	unsigned int instance = atoi(getenv("KIPC_GROUP_INSTANCE") ?: "0");
 	struct kipc_group_msg m;
 	int ret;
 
 	while ((ret = kipc_group_recv(w, "work", &m)) > 0) {
 		struct hdr h = { .zlib = use_zlib, .len = m.bufs[0].len };
 
-		if (hang && instance == 0 && m.seq == 3 &&
+		if (hang && m.seq >= 3 &&
 		    open("/tmp/group_pipeline.hung", O_CREAT | O_EXCL, 0600) >= 0)
 			for (;;)
-				pause();	/* hung, with seq 3 in hand */
+				pause();	/* hung, with a chunk in hand */
 		if (work_us)
 			usleep(work_us);	/* a kill lands with work in hand */
 		if (!use_zlib) {

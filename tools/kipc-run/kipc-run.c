@@ -275,6 +275,24 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	return 0;
 }
 
+/* mkdir -p DIR (/run/kipc on a system without /run). */
+static int mkdir_p(const char *dir)
+{
+	char p[4096];
+	size_t i;
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (i = 1; p[i]; i++) {
+		if (p[i] != '/')
+			continue;
+		p[i] = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		p[i] = '/';
+	}
+	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kipc-run [-q] [--state-dir DIR] FILE.json\n"
@@ -320,7 +338,7 @@ int main(int argc, char **argv)
 		return die(argv[optind], err);
 	}
 	ctx.name = json_str(root, "name");
-	if (*state_dir && (mkdir(state_dir, 0755) == 0 || errno == EEXIST))
+	if (*state_dir && mkdir_p(state_dir) == 0)
 		snprintf(state_path, sizeof(state_path), "%s/%s.json", state_dir,
 			 ctx.name);
 	else if (*state_dir)

@@ -32,15 +32,16 @@ static long long num(struct json_object *o, const char *key)
 
 static void show(struct json_object *g)
 {
-	struct json_object *arr, *o;
+	struct json_object *arr, *o = NULL;
 	size_t i;
 	int pid = num(g, "pid");
 	/* A state file whose supervisor is gone says so. */
 	int gone = pid > 0 && kill(pid, 0) && errno == ESRCH;
 
+	if (!json_object_object_get_ex(g, "report", &o))
+		o = NULL;
 	printf("group %s: supervisor pid %d, %s%s%s\n", str(g, "name"), pid,
-	       gone ? "gone (stale state)" : str(g, "state"),
-	       json_object_object_get_ex(g, "report", &o) && o ? ": " : "",
+	       gone ? "gone (stale state)" : str(g, "state"), o ? ": " : "",
 	       o ? json_object_get_string(o) : "");
 	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
 	       "RESTARTS", "ACKS", "REDELIV", "LAST");
