@@ -287,6 +287,18 @@ KIPC_API int kipc_group_stopping(const struct kipc_group_worker *w)
 	return term_requested || kgrp_load(&w->sl->stop);
 }
 
+/*
+ * The supervisor's request to stop (a drain of a source, a reload, a
+ * strategy's restart): the only one that makes kipc_group_recv() return
+ * early or a blocked send give up. A SIGTERM alone (the supervisor died,
+ * PR_SET_PDEATHSIG) only tells the program (kipc_group_stopping()): a
+ * worker with inputs drains them until their end.
+ */
+static int stop_requested(const struct kipc_group_worker *w)
+{
+	return kgrp_load(&w->sl->stop);
+}
+
 static void deadline_in(struct timespec *ts, long long ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
@@ -331,7 +343,7 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		return 1;
 	}
 	for (;;) {
-		if (kipc_group_stopping(w))
+		if (stop_requested(w))
 			return 0;
 		sl->lease_chan = c;
 		msg_prepare(sl);
@@ -368,7 +380,7 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret < 0 ? ret : -EIO;
 		kipc_group_beat(w);
-		if (kipc_group_stopping(w) && ret == -EINTR)
+		if (ret == -EINTR && stop_requested(w))
 			return -EINTR;
 	}
 }
