@@ -1017,8 +1017,11 @@ KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 			slot_reap(g, d);
 		}
 	}
-	reload_step(g);
 	timers_run(g);
+	if (g->reload_next >= 0) {	/* the next once a replacement runs */
+		reload_step(g);
+		timers_run(g);
+	}
 	if (group_done(g)) {
 		if (g->state == KIPC_GROUP_RUNNING ||
 		    g->state == KIPC_GROUP_DRAINING) {
