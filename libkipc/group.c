@@ -39,6 +39,7 @@
 #define P_PIDFD 3
 #endif
 
+#define KGRP_MAX_INTENSITY	64	/* restarts remembered */
 #define EV_SIGNAL	(1ULL << 32)
 #define EV_TIMER	(2ULL << 32)
 
@@ -100,7 +101,7 @@ struct kipc_group {
 	int status;			/* the group's exit status */
 	char report[256];
 	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then */
-	uint64_t restart_times[64];	/* ring of recent restarts, ns */
+	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
 	int reload_next;		/* rolling restart: next slot, -1: none */
 	kipc_group_notify_fn notify;
@@ -168,7 +169,8 @@ KIPC_API int kipc_group_create(const char *name,
 	if (!attr)
 		attr = &defaults;
 	if (!name_ok(name) || !gp || attr->strategy > KIPC_GROUP_REST_FOR_ONE ||
-	    attr->flags & ~KIPC_GROUP_SIGNALS)
+	    attr->flags & ~KIPC_GROUP_SIGNALS ||
+	    attr->intensity >= KGRP_MAX_INTENSITY)
 		return -EINVAL;
 	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
 		if (attr->reserved[i])
