@@ -16,6 +16,8 @@
  *   -F        add a worker that always fails: the intensity limit stops all
  *   -T MS     SIGTERM the supervisor after MS: the group drains
  *   -S MS     SIGKILL the supervisor after MS: the workers drain alone
+ *   -B        benchmark: the pipeline as a group (pass-through, zlib) and
+ *             over pipes, in MiB/s
  *   group_pipeline -r producer|worker|writer [-c CHUNKS] [-z] [-d MS] [-o FILE]
  *             one worker, exec'd by a supervisor such as kipc-run(1)
  * The writer's verdict goes to FILE.result ("ok CHUNKS DUPS" or "FAIL ...");
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -47,6 +50,8 @@ struct hdr {			/* the inline bytes of a "done" message */
 
 static unsigned int nr_chunks = 32, nr_workers = 3, use_zlib, hang, quiet;
 static unsigned int work_us;	/* -d: time each chunk takes a worker */
+static unsigned int bench;	/* -B: only the chunk's number is written */
+static unsigned int in_bench;	/* a group run by -B */
 static const char *out_path = "/tmp/group_pipeline.out";
 
 /* Chunk @seq's bytes: compressible text, different for every chunk. */
@@ -89,7 +94,10 @@ static int producer(struct kipc_group_worker *w, void *arg)
 			break;
 		if (ret < 0)
 			return 1;
-		chunk_fill(kipc_buf_ptr(pool, off), seq);
+		if (bench)
+			*(uint64_t *)kipc_buf_ptr(pool, off) = seq;
+		else
+			chunk_fill(kipc_buf_ptr(pool, off), seq);
 		ref.offset = off;
 		ref.len = CHUNK;
 		/* The chunk's number is its sequence number: a restarted
@@ -194,7 +202,16 @@ static int writer(struct kipc_group_worker *w, void *arg)
 				(unsigned long long)m.seq);
 			return 1;
 		}
-		if (seen[m.seq]) {
+		if (bench && !seen[m.seq]) {	/* only the number is checked */
+			if (*(const uint64_t *)p != m.seq) {
+				verdict("FAIL chunk %llu holds another\n",
+					(unsigned long long)m.seq);
+				return 1;
+			}
+			seen[m.seq] = 1;
+			got++;
+			max = m.seq > max ? m.seq : max;
+		} else if (seen[m.seq]) {
 			dups++;		/* a redelivery's repeat */
 		} else {
 			if (h->zlib) {
@@ -220,7 +237,12 @@ static int writer(struct kipc_group_worker *w, void *arg)
 		return 1;
 	}
 	/* Every chunk up to the last one produced, each once, intact. */
-	for (s = 1; s <= max; s++) {
+	for (s = 1; s <= max && bench; s++)
+		if (!seen[s]) {
+			verdict("FAIL chunk %lu lost\n", s);
+			return 1;
+		}
+	for (s = 1; s <= max && !bench; s++) {
 		if (!seen[s]) {
 			verdict("FAIL chunk %lu lost (%lu of %lu arrived)\n", s,
 				got, max);
@@ -267,6 +289,111 @@ static pid_t random_worker(struct kipc_group *g)
 	return n ? pids[rand() % n] : 0;
 }
 
+/* The same pipeline over pipes: each stage copies every chunk. */
+static int pipe_pipeline(void)
+{
+	int a[2], b[2];
+	pid_t pids[3];
+	unsigned int i, st = 0;
+	uint8_t *buf = malloc(BUF_SIZE);
+	int status;
+
+	if (!buf || pipe(a) || pipe(b))
+		return 1;
+	fcntl(a[1], F_SETPIPE_SZ, BUF_SIZE);
+	fcntl(b[1], F_SETPIPE_SZ, BUF_SIZE);
+	for (i = 0; i < 3; i++) {
+		pids[i] = fork();
+		if (pids[i])
+			continue;
+		for (uint64_t seq = 1; seq <= nr_chunks; seq++) {
+			size_t n;
+			ssize_t r;
+
+			if (i > 0)	/* worker, writer: read a whole chunk */
+				for (n = 0; n < CHUNK; n += r) {
+					r = read(i == 1 ? a[0] : b[0], buf + n,
+						 CHUNK - n);
+					if (r <= 0)
+						_exit(1);
+				}
+			else
+				*(uint64_t *)buf = seq;
+			if (i == 2) {
+				if (*(uint64_t *)buf != seq)
+					_exit(1);
+				continue;
+			}
+			for (n = 0; n < CHUNK; n += r) {
+				r = write(i == 0 ? a[1] : b[1], buf + n, CHUNK - n);
+				if (r <= 0)
+					_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+	for (i = 0; i < 3; i++) {
+		waitpid(pids[i], &status, 0);
+		st |= !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	free(buf);
+	return st;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * -B: the pipeline producer -> worker -> writer with 1 MiB chunks, once
+ * as a group passing the buffers on (only each chunk's number written and
+ * checked), once over pipes copying them, once as a group compressing
+ * them with zlib (data generated and every byte checked). Returns 0 in the
+ * child that is to run a group, 1 in the parent when done.
+ */
+static int bench_run(int *status)
+{
+	const char *names[] = { "kipc group, pass-through", "pipes, copying",
+				"kipc group, zlib (+ generate, verify)" };
+	double t[3], t0;
+	unsigned int i;
+	int st;
+
+	printf("pipeline: producer -> worker -> writer, %u chunks of 1 MiB\n",
+	       nr_chunks);
+	for (i = 0; i < 3; i++) {
+		pid_t pid;
+
+		t0 = now_s();
+		if (i == 1) {
+			st = pipe_pipeline();
+		} else {
+			pid = fork();
+			if (pid == 0) {
+				bench = i == 0;
+				use_zlib = i == 2;
+				nr_workers = 1;
+				quiet = 1;
+				in_bench = 1;
+				return 0;	/* the child runs the group */
+			}
+			waitpid(pid, &st, 0);
+			st = !WIFEXITED(st) || WEXITSTATUS(st);
+		}
+		t[i] = now_s() - t0;
+		printf("  %-40s %8.1f MiB/s %s\n", names[i], nr_chunks / t[i],
+		       st ? "FAILED" : "");
+		*status |= st;
+	}
+	printf("  kipc pass-through / pipes: %.1fx\n", t[1] / t[0]);
+	return 1;
+}
+
 /*
  * -r ROLE: one worker of a group that kipc-run (or any supervisor) started
  * with this program as its command: the objects are inherited fds.
@@ -310,7 +437,7 @@ int main(int argc, char **argv)
 
 	const char *role = NULL;
 
-	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:qd:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:zk:i:HFT:S:o:qd:r:B")) != -1) {
 		switch (opt) {
 		case 'n': nr_workers = atoi(optarg); break;
 		case 'c': nr_chunks = atoi(optarg); break;
@@ -325,13 +452,21 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'd': work_us = atoi(optarg) * 1000; break;
 		case 'r': role = optarg; break;
+		case 'B': bench = 1; break;
 		default:
-			fprintf(stderr, "usage: group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS] [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q]\n");
+			fprintf(stderr, "usage: group_pipeline [-n WORKERS] [-c CHUNKS] [-z] [-k KILLS] [-i MS] [-d MS] [-H] [-F] [-T MS] [-S MS] [-o FILE] [-q] [-B]\n");
 			return 2;
 		}
 	}
 	if (role)
 		return run_role(role);
+	if (bench) {
+		int status = 0;
+
+		if (bench_run(&status))
+			return status;
+		/* The child: run one group, quietly. */
+	}
 	srand(getpid());
 	ret = kipc_group_create("pipeline", &ga, &g);
 	if (ret < 0) {
@@ -421,7 +556,8 @@ int main(int argc, char **argv)
 		redeliveries += mem.redeliveries;
 	kipc_group_state(g, &report);
 	ret = kipc_group_run(g);	/* already stopped: the status */
-	printf("group_pipeline: %u chunks, %u workers, %s, %llu redelivered, "
+	if (!in_bench)
+		printf("group_pipeline: %u chunks, %u workers, %s, %llu redelivered, "
 	       "status %d%s%s\n", nr_chunks, nr_workers,
 	       use_zlib ? "zlib" : "pass-through", redeliveries, ret,
 	       report ? ": " : "", report ? report : "");

@@ -724,6 +724,11 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		sl->state = KIPC_MEMBER_EXITED;
 		return;
 	}
+	if (sl->planned && g->state == KIPC_GROUP_DRAINING) {
+		sl->state = KIPC_MEMBER_EXITED;	/* no restart in a drain */
+		close_finished_chans(g);
+		return;
+	}
 	if (sl->planned) {		/* a strategy's or a reload's restart */
 		slot_schedule(g, s, 0);
 		if (g->reload_next >= 0 && (unsigned int)g->reload_next == s)
@@ -757,7 +762,10 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		sl->state = KIPC_MEMBER_EXITED;
 		return;
 	}
-	strategy_restart(g, s);
+	if (g->state == KIPC_GROUP_DRAINING)
+		slot_schedule(g, s, 1);	/* finish its work; nobody else */
+	else
+		strategy_restart(g, s);
 	notify(g, s, status, "%s restarting in %u ms (restart %u)", nm,
 	       sl->backoff_ms, sl->restarts);
 }
@@ -805,11 +813,11 @@ KIPC_API int kipc_group_stop(struct kipc_group *g)
 	for (s = 0; s < g->nr_slots; s++) {
 		struct grp_slot *sl = &g->slots[s];
 
-		if (sl->state == KIPC_MEMBER_STARTING) {
+		if (g->workers[sl->worker].in)
+			continue;	/* started if waiting: it drains */
+		if (sl->state == KIPC_MEMBER_STARTING)
 			sl->state = KIPC_MEMBER_EXITED;
-			continue;
-		}
-		if (!g->workers[sl->worker].in)
+		else
 			slot_term(g, s, SIGTERM);
 	}
 	close_finished_chans(g);
@@ -867,7 +875,8 @@ static void timers_run(struct kipc_group *g)
 		uint32_t wd = g->workers[sl->worker].attr.watchdog_ms, beat;
 
 		if (sl->state == KIPC_MEMBER_STARTING &&
-		    g->state == KIPC_GROUP_RUNNING) {
+		    (g->state == KIPC_GROUP_RUNNING ||
+		     g->state == KIPC_GROUP_DRAINING)) {
 			if (sl->start_at <= now)
 				slot_start(g, s);
 			else if (sl->start_at < next)
@@ -909,8 +918,11 @@ static void timers_run(struct kipc_group *g)
 		if (g->drain_at <= now) {
 			notify(g, -1, 0, "group %s: drain timed out, SIGKILL",
 			       g->name);
-			for (s = 0; s < g->nr_slots; s++)
+			for (s = 0; s < g->nr_slots; s++) {
+				if (g->slots[s].state == KIPC_MEMBER_STARTING)
+					g->slots[s].state = KIPC_MEMBER_EXITED;
 				slot_kill(&g->slots[s], SIGKILL);
+			}
 			g->drain_at = 0;
 			if (!g->status)
 				g->status = 1;
