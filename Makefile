@@ -120,7 +120,7 @@ $(B)/lib/pkgconfig/%.pc: libkipc/%.pc.in Makefile
 APP_CFLAGS	:= $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -Ilibkipc/include -Iuapi -D_GNU_SOURCE
 APP_LDFLAGS	:= -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lkipc
 SCRIPTS		:= $(B)/bin/kipc-demo $(B)/bin/kipc-selftests $(B)/bin/kipc-examples \
-		   $(B)/bin/kipc-tool-tests
+		   $(B)/bin/kipc-tool-tests $(B)/bin/kipc-group-tests
 TOOLS		:= $(B)/bin/kipcctl $(B)/bin/kipc-bench $(SCRIPTS)
 
 tools: $(TOOLS)
@@ -139,6 +139,7 @@ $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
 $(B)/bin/kipc-examples: tools/vm/kipc-examples
 $(B)/bin/kipc-tool-tests: tools/vm/kipc-tool-tests
+$(B)/bin/kipc-group-tests: tools/vm/kipc-group-tests
 $(SCRIPTS):
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
@@ -147,7 +148,14 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -DKIPC_TOOLS_VERSION='"$(VERSION)"' -o $@ \
-		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl
+		$(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -lmnl -ljson-c
+
+## kipc-run: process groups from a JSON file (json-c).
+tools: $(B)/bin/kipc-run
+$(B)/bin/kipc-run: tools/kipc-run/kipc-run.c $(LIB_SO) libkipc/include/kipc_group.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(LDFLAGS) $(APP_LDFLAGS) -ljson-c
 
 # The RPC layer's guest test (tools/vm/kipc-examples runs it).
 $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
@@ -231,6 +239,13 @@ $(B)/bin/%: examples/%.c $(LIB_SO) libkipc/include/kipc.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS)
 
+# Process groups: the example uses zlib for its compressing variant.
+$(B)/bin/group_pipeline: examples/group_pipeline.c $(LIB_SO) libkipc/include/kipc.h \
+		libkipc/include/kipc_group.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(APP_LDFLAGS) -lz
+
 ## Selftests, through the kernel's own lib.mk.
 selftests:
 	@test -f $(KSFT_DIR)/lib.mk || { echo "no kselftest tree at $(KSFT_DIR): run make deps" >&2; exit 1; }
@@ -265,7 +280,8 @@ selftests-abi:
 			$(ABI_DIR)/selftests/kipc/$$t.c -lpthread || exit 1; \
 	done
 
-## Checks.
+## Checks. abi-check reads one header: kipc.h and kipc_group.h together
+## (the process groups' functions are declared in the latter).
 HOST_TESTS := $(B)/test/libkipc_host_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
@@ -278,12 +294,14 @@ host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)tools/kipcctl/test-sys.sh $(B)/bin/kipcctl
+	$(Q)mkdir -p $(B)/abi && cat libkipc/include/kipc.h \
+		libkipc/include/kipc_group.h >$(B)/abi/kipc.h
 	$(Q)libkipc/test/abi-check.sh $(B)/lib/libkipc.so libkipc/libkipc.map \
-		Documentation/man libkipc/include/kipc.h uapi
+		Documentation/man $(B)/abi/kipc.h uapi
 	$(Q)cat $(FFI_MAPS) >$(B)/lib/libkipc-ffi.map && \
 		libkipc/test/abi-check.sh $(B)/lib/libkipc-ffi.so \
 		$(B)/lib/libkipc-ffi.map Documentation/man \
-		libkipc/include/kipc.h uapi
+		$(B)/abi/kipc.h uapi
 	$(Q)tools/consumer-test
 	$(Q)tools/selftests-skip-check $(B)/selftests
 	$(Q)tools/man-check
@@ -310,9 +328,11 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
 		   $(BINDIR)/kipc-bench $(MANDIR)/man1/kipc-bench.1 \
 		   $(MANDIR)/man8/kipcctl.8 $(MANDIR)/man7/kipc.7 \
 		   $(patsubst Documentation/man/%,$(MANDIR)/man3/%,$(wildcard Documentation/man/kipc_*.3))
+# Process groups: their header, kipc-run and its page.
+INSTALL_FILES	+= $(INCLUDEDIR)/kipc_group.h $(BINDIR)/kipc-run $(MANDIR)/man1/kipc-run.1
 
 .PHONY: install uninstall modules_install consumer-test
-install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
+install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
@@ -338,6 +358,9 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench
 	$(Q)install -m 644 Documentation/man/kipc_*.3 $(DESTDIR)$(MANDIR)/man3/
 	$(Q)install -m 644 Documentation/man/kipc.7 $(DESTDIR)$(MANDIR)/man7/
 	$(Q)install -m 644 Documentation/man/kipcctl.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)install -m 644 libkipc/include/kipc_group.h $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)install -m 755 $(B)/bin/kipc-run $(DESTDIR)$(BINDIR)/
+	$(Q)install -m 644 Documentation/man/kipc-run.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	$(call msg,UNINST,$(DESTDIR)$(PREFIX))

@@ -23,6 +23,7 @@ int cmd_users(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_sys(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_groups(int argc, char **argv);	/* groups.c */
 
 /*
  * The next element of the growing array *@v (*@n used of *@cap, each of

@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		"  sys graph [--dot]             processes and the IPC objects between\n"
 		"                                them: table, JSON (-j) or Graphviz DOT\n"
 		"  sys check                     what is wrong (orphans, full queues and\n"
-		"                                pipes, limits); exit 3 when found\n");
+		"                                pipes, limits); exit 3 when found\n"
+		"  groups [DIR]                  process groups kipc-run supervises\n");
 }
 
 static const struct {
@@ -61,6 +62,7 @@ static const struct {
 	{ "trace", cmd_trace },
 	{ "sys", cmd_sys },
 	{ "plot", cmd_plot },
+	{ "groups", cmd_groups },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,1171 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Process groups, the supervisor: declaring regions, channels and workers,
+ * spawning each worker instance with its objects as LISTEN_FDS, and one
+ * epoll loop over the workers' pidfds, a signalfd and a timerfd that
+ * restarts, kills, drains and reloads them. group.h describes the control
+ * region shared with the workers and the lease protocol.
+ *
+ * The supervisor holds both ends of every channel and a region handle per
+ * worker slot: queues and leased buffers outlive any worker. It closes its
+ * send end of a channel only once every worker that sends on it has ended
+ * for good, so that the receivers then drain the queue and see its end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kipc.h"
+#include "kipc_group.h"
+#include "group.h"
+#include "sys.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define KGRP_MAX_INTENSITY	64	/* restarts remembered */
+#define EV_SIGNAL	(1ULL << 32)
+#define EV_TIMER	(2ULL << 32)
+
+struct grp_region {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	uint64_t bytes, buf_size;
+	struct kipc_region *r;		/* the supervisor's handle */
+};
+
+struct grp_chan {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	int region;			/* -1: unbound */
+	uint32_t depth;
+	uint64_t id;
+	struct kipc_chan *tx, *rx;	/* tx NULL once closed for the drain */
+};
+
+struct grp_worker {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	struct kipc_worker_attr attr;
+	char **argv;			/* our copy, NULL-terminated */
+	uint32_t in, out;		/* channel bitmasks */
+	unsigned int first_slot;
+};
+
+struct grp_slot {
+	unsigned int worker, instance;
+	uint32_t state;			/* KIPC_MEMBER_* */
+	pid_t pid;
+	int pidfd;
+	uint32_t restarts;
+	int32_t last_status;
+	int planned;			/* killed by us, to be started again */
+	int termed;			/* we sent SIGTERM (drain, reload) */
+	uint64_t start_at;		/* STARTING: when to start, ns */
+	uint64_t started;		/* when it last started, ns */
+	uint64_t kill_at;		/* STOPPING: SIGKILL then, 0: none */
+	uint32_t backoff_ms;
+	uint32_t last_beat;
+	uint64_t beat_at;		/* when @last_beat last changed */
+	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS]; /* the slot's handles */
+};
+
+struct kipc_group {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	struct kipc_group_attr attr;
+	struct kipc *k;
+	struct kipc_region *ctl_r;
+	struct kgrp_ctl *ctl;
+	unsigned int nr_regions, nr_chans, nr_workers, nr_slots;
+	struct grp_region regions[KIPC_GROUP_MAX_REGIONS];
+	struct grp_chan chans[KIPC_GROUP_MAX_CHANNELS];
+	struct grp_worker workers[KIPC_GROUP_MAX_WORKERS];
+	struct grp_slot slots[KIPC_GROUP_MAX_WORKERS];
+	int epfd, sigfd, timerfd;
+	sigset_t oldmask;
+	int started;
+	uint32_t state;			/* KIPC_GROUP_* */
+	int status;			/* the group's exit status */
+	char report[256];
+	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then */
+	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
+	unsigned int nr_restart_times;
+	int reload_next;		/* rolling restart: next slot, -1: none */
+	kipc_group_notify_fn notify;
+	void *notify_arg;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int name_ok(const char *name)
+{
+	size_t n;
+
+	if (!name)
+		return 0;
+	n = strlen(name);
+	/* ':' separates LISTEN_FDNAMES; "kipc-" is the library's prefix. */
+	return n && n <= KIPC_GROUP_NAME_MAX && !strchr(name, ':') &&
+	       strncmp(name, "kipc-", 5);
+}
+
+static void notify(struct kipc_group *g, int member, int status,
+		   const char *fmt, ...)
+{
+	struct kipc_group_event ev = { .member = member, .status = status };
+	char text[256];
+	va_list ap;
+
+	if (!g->notify)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ev.pid = member >= 0 ? g->slots[member].pid : getpid();
+	ev.text = text;
+	g->notify(g, &ev, g->notify_arg);
+}
+
+static const char *slot_name(const struct kipc_group *g, unsigned int s,
+			     char *buf, size_t len)
+{
+	const struct grp_worker *w = &g->workers[g->slots[s].worker];
+
+	if (w->attr.instances > 1)
+		snprintf(buf, len, "%s.%u", w->name, g->slots[s].instance);
+	else
+		snprintf(buf, len, "%s", w->name);
+	return buf;
+}
+
+KIPC_API int kipc_group_create(const char *name,
+			       const struct kipc_group_attr *attr,
+			       struct kipc_group **gp)
+{
+	static const struct kipc_group_attr defaults;
+	struct kipc_group *g;
+	unsigned int i;
+	int ret;
+
+	if (!attr)
+		attr = &defaults;
+	if (!name_ok(name) || !gp || attr->strategy > KIPC_GROUP_REST_FOR_ONE ||
+	    attr->flags & ~KIPC_GROUP_SIGNALS ||
+	    attr->intensity >= KGRP_MAX_INTENSITY)
+		return -EINVAL;
+	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->attr = *attr;
+	if (!g->attr.intensity)
+		g->attr.intensity = 5;
+	if (!g->attr.period_ms)
+		g->attr.period_ms = 5000;
+	if (!g->attr.backoff_min_ms)
+		g->attr.backoff_min_ms = 10;
+	if (!g->attr.backoff_max_ms)
+		g->attr.backoff_max_ms = 1000;
+	if (!g->attr.drain_timeout_ms)
+		g->attr.drain_timeout_ms = 5000;
+	g->epfd = g->sigfd = g->timerfd = -1;
+	g->reload_next = -1;
+	ret = kipc_open(&g->k, 0);
+	if (ret < 0)
+		goto out_free_group;
+	ret = kipc_region_create(g->k, (sizeof(struct kgrp_ctl) + 4095) & ~4095UL,
+				 0, 0, &g->ctl_r);
+	if (ret < 0)
+		goto out_close_kipc;
+	g->ctl = kipc_region_base(g->ctl_r);
+	g->ctl->magic = KGRP_MAGIC;
+	g->ctl->version = KGRP_VERSION;
+	*gp = g;
+	return 0;
+
+out_close_kipc:
+	kipc_close(g->k);
+out_free_group:
+	free(g);
+	return ret;
+}
+
+static int find_region(const struct kipc_group *g, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_regions; i++)
+		if (!strcmp(g->regions[i].name, name))
+			return i;
+	return -1;
+}
+
+static int find_chan(const struct kipc_group *g, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_chans; i++)
+		if (!strcmp(g->chans[i].name, name))
+			return i;
+	return -1;
+}
+
+static int find_worker(const struct kipc_group *g, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_workers; i++)
+		if (!strcmp(g->workers[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Any name of the group: fds of one worker are looked up by name. */
+static int name_taken(const struct kipc_group *g, const char *name)
+{
+	return find_region(g, name) >= 0 || find_chan(g, name) >= 0;
+}
+
+KIPC_API int kipc_group_add_region(struct kipc_group *g, const char *name,
+				   uint64_t bytes, uint64_t buf_size)
+{
+	struct grp_region *gr;
+	int ret;
+
+	if (!g || !name_ok(name) || g->started)
+		return -EINVAL;
+	if (name_taken(g, name))
+		return -EEXIST;
+	if (g->nr_regions == KIPC_GROUP_MAX_REGIONS)
+		return -ENOSPC;
+	gr = &g->regions[g->nr_regions];
+	ret = kipc_region_create(g->k, bytes, buf_size, KIPC_REGION_NOMAP,
+				 &gr->r);
+	if (ret < 0)
+		return ret;
+	snprintf(gr->name, sizeof(gr->name), "%s", name);
+	gr->bytes = bytes;
+	gr->buf_size = buf_size;
+	snprintf(g->ctl->regions[g->nr_regions].name, sizeof(gr->name), "%s",
+		 name);
+	g->ctl->regions[g->nr_regions].buf_size = buf_size;
+	g->ctl->nr_regions = ++g->nr_regions;
+	return 0;
+}
+
+static int chan_fdinfo(int fd, const char *key, uint64_t *val)
+{
+	char path[64], line[128];
+	size_t n = strlen(key);
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			*val = strtoull(line + n + 1, NULL, 10);
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+KIPC_API int kipc_group_add_channel(struct kipc_group *g, const char *name,
+				    const char *region, uint32_t depth)
+{
+	struct kipc_channel_attr ca = { .depth = depth,
+					.max_inline = KIPC_GROUP_INLINE_MAX };
+	struct grp_chan *c;
+	int r = -1, ret;
+	uint64_t v;
+
+	if (!g || !name_ok(name) || g->started)
+		return -EINVAL;
+	if (name_taken(g, name))
+		return -EEXIST;
+	if (region) {
+		r = find_region(g, region);
+		if (r < 0)
+			return -ENOENT;
+		ca.region = g->regions[r].r;
+	}
+	if (g->nr_chans == KIPC_GROUP_MAX_CHANNELS)
+		return -ENOSPC;
+	c = &g->chans[g->nr_chans];
+	ret = kipc_channel_create(g->k, &ca, &c->tx, &c->rx);
+	if (ret < 0)
+		return ret;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->region = r;
+	if (!chan_fdinfo(kipc_channel_fd(c->rx), "kipc-depth", &v))
+		c->depth = v;
+	chan_fdinfo(kipc_channel_fd(c->rx), "kipc-id", &c->id);
+	snprintf(g->ctl->chans[g->nr_chans].name, sizeof(c->name), "%s", name);
+	g->ctl->chans[g->nr_chans].region = r;
+	g->ctl->nr_chans = ++g->nr_chans;
+	return 0;
+}
+
+KIPC_API int kipc_group_add_worker(struct kipc_group *g, const char *name,
+				   const struct kipc_worker_attr *attr)
+{
+	struct grp_worker *w;
+	unsigned int i, n, inst;
+
+	if (!g || !name_ok(name) || !attr || g->started ||
+	    !attr->fn == !attr->argv || (attr->argv && !attr->argv[0]) ||
+	    attr->restart > KIPC_RESTART_ALWAYS || attr->reserved0)
+		return -EINVAL;
+	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	if (find_worker(g, name) >= 0)
+		return -EEXIST;
+	inst = attr->instances ? attr->instances : 1;
+	if (g->nr_slots + inst > KIPC_GROUP_MAX_WORKERS)
+		return -ENOSPC;
+	w = &g->workers[g->nr_workers];
+	memset(w, 0, sizeof(*w));
+	if (attr->argv) {
+		for (n = 0; attr->argv[n]; n++)
+			;
+		w->argv = calloc(n + 1, sizeof(char *));
+		if (!w->argv)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			w->argv[i] = strdup(attr->argv[i]);
+			if (!w->argv[i]) {
+				while (i--)
+					free(w->argv[i]);
+				free(w->argv);
+				w->argv = NULL;
+				return -ENOMEM;
+			}
+		}
+	}
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->attr = *attr;
+	w->attr.instances = inst;
+	w->attr.argv = NULL;
+	w->first_slot = g->nr_slots;
+	for (i = 0; i < inst; i++) {
+		struct grp_slot *s = &g->slots[g->nr_slots++];
+
+		s->worker = g->nr_workers;
+		s->instance = i;
+		s->pidfd = -1;
+		s->state = KIPC_MEMBER_STARTING;
+	}
+	g->nr_workers++;
+	return 0;
+}
+
+KIPC_API int kipc_group_connect(struct kipc_group *g, const char *worker,
+				const char *channel, unsigned int dir)
+{
+	int w, c;
+
+	if (!g || !worker || !channel || dir > KIPC_GROUP_OUT || g->started)
+		return -EINVAL;
+	w = find_worker(g, worker);
+	c = find_chan(g, channel);
+	if (w < 0 || c < 0)
+		return -ENOENT;
+	/* One end of a channel per worker: its fd is named after the channel. */
+	if ((g->workers[w].in | g->workers[w].out) & (1U << c))
+		return -EEXIST;
+	if (dir == KIPC_GROUP_IN)
+		g->workers[w].in |= 1U << c;
+	else
+		g->workers[w].out |= 1U << c;
+	return 0;
+}
+
+KIPC_API int kipc_group_set_notify(struct kipc_group *g,
+				   kipc_group_notify_fn fn, void *arg)
+{
+	if (!g)
+		return -EINVAL;
+	g->notify = fn;
+	g->notify_arg = arg;
+	return 0;
+}
+
+/* The regions a worker needs a handle of: those of its channels. */
+static uint32_t worker_regions(const struct kipc_group *g,
+			       const struct grp_worker *w)
+{
+	uint32_t mask = 0;
+	unsigned int c;
+
+	for (c = 0; c < g->nr_chans; c++)
+		if ((w->in | w->out) & (1U << c) && g->chans[c].region >= 0)
+			mask |= 1U << g->chans[c].region;
+	return mask;
+}
+
+/*
+ * In the child: the objects onto fds 3.., every other fd closed, the
+ * environment that describes them, then the worker. Never returns.
+ */
+static void __attribute__((noreturn))
+child_run(struct kipc_group *g, unsigned int s, pid_t parent)
+{
+	const struct grp_slot *sl = &g->slots[s];
+	const struct grp_worker *w = &g->workers[sl->worker];
+	int fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS];
+	char names[(KIPC_GROUP_NAME_MAX + 2) * (2 + KIPC_GROUP_MAX_REGIONS +
+						KIPC_GROUP_MAX_CHANNELS)];
+	uint32_t regions = worker_regions(g, w);
+	struct kipc_group_worker *gw;
+	unsigned int i, n = 0;
+	sigset_t all;
+	char buf[32];
+	int ret;
+
+	/* The supervisor gone, workers drain (SIGTERM): see groups.rst. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(127);
+	sigemptyset(&all);
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	names[0] = 0;
+	fds[n++] = kipc_region_fd(g->ctl_r);
+	strcat(names, KGRP_CTL_NAME);
+	for (i = 0; i < g->nr_regions; i++)
+		if (regions & (1U << i)) {
+			fds[n++] = kipc_region_fd(sl->h[i]);
+			strcat(names, ":");
+			strcat(names, g->regions[i].name);
+		}
+	for (i = 0; i < g->nr_chans; i++) {
+		if (w->in & (1U << i))
+			fds[n++] = kipc_channel_fd(g->chans[i].rx);
+		else if (w->out & (1U << i))
+			fds[n++] = kipc_channel_fd(g->chans[i].tx);
+		else
+			continue;
+		strcat(names, ":");
+		strcat(names, g->chans[i].name);
+	}
+	/* Above the targets first, so that no dup2() overwrites a source. */
+	for (i = 0; i < n; i++) {
+		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + n);
+		if (fds[i] < 0)
+			_exit(127);
+	}
+	for (i = 0; i < n; i++)
+		if (dup2(fds[i], 3 + i) < 0)
+			_exit(127);
+	syscall(SYS_close_range, 3 + n, ~0U, 0);
+
+	snprintf(buf, sizeof(buf), "%u", n);
+	setenv("LISTEN_FDS", buf, 1);
+	snprintf(buf, sizeof(buf), "%d", (int)getpid());
+	setenv("LISTEN_PID", buf, 1);
+	setenv("LISTEN_FDNAMES", names, 1);
+	setenv("KIPC_GROUP", g->name, 1);
+	setenv("KIPC_GROUP_WORKER", w->name, 1);
+	snprintf(buf, sizeof(buf), "%u", sl->instance);
+	setenv("KIPC_GROUP_INSTANCE", buf, 1);
+	snprintf(buf, sizeof(buf), "%u", s);
+	setenv("KIPC_GROUP_SLOT", buf, 1);
+
+	if (w->argv) {
+		execvp(w->argv[0], w->argv);
+		fprintf(stderr, "kipc group %s: %s: %s\n", g->name, w->argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	ret = kipc_group_worker_open(&gw);
+	if (ret < 0) {
+		fprintf(stderr, "kipc group %s: worker %s: %s\n", g->name,
+			w->name, strerror(-ret));
+		_exit(127);
+	}
+	ret = w->attr.fn(gw, w->attr.arg);
+	kipc_group_worker_close(gw);
+	fflush(NULL);
+	_exit(ret & 0xff);
+}
+
+static void slot_start(struct kipc_group *g, unsigned int s)
+{
+	struct grp_slot *sl = &g->slots[s];
+	struct epoll_event ev = { .events = EPOLLIN };
+	pid_t parent = getpid(), pid;
+	char nm[48];
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		sl->start_at = now_ns() + 100000000ULL;	/* try again */
+		notify(g, s, 0, "%s: fork: %s", slot_name(g, s, nm, sizeof(nm)),
+		       strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		child_run(g, s, parent);
+	sl->pid = pid;
+	sl->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	ev.data.u64 = s;
+	if (sl->pidfd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, sl->pidfd, &ev)) {
+		/* Cannot watch it: it must not run unwatched. */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (sl->pidfd >= 0)
+			close(sl->pidfd);
+		sl->pidfd = -1;
+		sl->pid = 0;
+		sl->start_at = now_ns() + 100000000ULL;
+		return;
+	}
+	sl->state = KIPC_MEMBER_RUNNING;
+	sl->planned = sl->termed = 0;
+	sl->started = sl->beat_at = now_ns();
+	sl->last_beat = kgrp_load(&g->ctl->slots[s].beat);
+	kgrp_store(&g->ctl->slots[s].stop, 0);
+	notify(g, s, 0, "%s started, pid %d", slot_name(g, s, nm, sizeof(nm)),
+	       (int)pid);
+}
+
+/* Signal a slot's process; never kill(0, ...): that is our process group. */
+static void slot_kill(const struct grp_slot *sl, int sig)
+{
+	if (sl->pid > 0)
+		kill(sl->pid, sig);
+}
+
+/* Ask a running slot to stop: SIGTERM now, SIGKILL after the timeout. */
+static void slot_term(struct kipc_group *g, unsigned int s, int sig)
+{
+	struct grp_slot *sl = &g->slots[s];
+
+	if ((sl->state != KIPC_MEMBER_RUNNING &&
+	     sl->state != KIPC_MEMBER_STOPPING) || sl->pid <= 0)
+		return;
+	kgrp_store(&g->ctl->slots[s].stop, 1);
+	kipc_wake(g->ctl_r, (char *)&g->ctl->slots[s].stop - (char *)g->ctl,
+		  INT32_MAX, KIPC_BITSET_ANY);
+	if (sig == SIGTERM)
+		sl->termed = 1;
+	if (sl->state == KIPC_MEMBER_RUNNING) {
+		sl->state = KIPC_MEMBER_STOPPING;
+		sl->kill_at = sig == SIGKILL ? 0 :
+			now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+	}
+	slot_kill(sl, sig);
+}
+
+/* Has every sender of channel @c ended for good? */
+static int chan_senders_done(const struct kipc_group *g, unsigned int c)
+{
+	unsigned int s, n = 0;
+
+	for (s = 0; s < g->nr_slots; s++) {
+		if (!(g->workers[g->slots[s].worker].out & (1U << c)))
+			continue;
+		n++;
+		if (g->slots[s].state != KIPC_MEMBER_EXITED)
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Close our send ends that no worker will use again: end of stream. */
+static void close_finished_chans(struct kipc_group *g)
+{
+	unsigned int c;
+
+	for (c = 0; c < g->nr_chans; c++)
+		if (g->chans[c].tx && chan_senders_done(g, c)) {
+			kipc_channel_close(g->chans[c].tx);
+			g->chans[c].tx = NULL;
+		}
+}
+
+static void group_fail(struct kipc_group *g, const char *fmt, ...)
+{
+	unsigned int s;
+	va_list ap;
+
+	if (g->state == KIPC_GROUP_FAILED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(g->report, sizeof(g->report), fmt, ap);
+	va_end(ap);
+	g->state = KIPC_GROUP_FAILED;
+	kgrp_store(&g->ctl->state, g->state);
+	g->status = 1;
+	notify(g, -1, 0, "group %s failed: %s", g->name, g->report);
+	g->drain_at = now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+	for (s = 0; s < g->nr_slots; s++) {
+		if (g->slots[s].state == KIPC_MEMBER_STARTING)
+			g->slots[s].state = KIPC_MEMBER_EXITED;
+		slot_term(g, s, SIGTERM);
+	}
+}
+
+/* Count a restart against the intensity; 0, or -1 when it is exceeded. */
+static int intensity_check(struct kipc_group *g)
+{
+	uint64_t now = now_ns(), period = g->attr.period_ms * 1000000ULL;
+	unsigned int i, n = 0, cap = sizeof(g->restart_times) /
+				     sizeof(g->restart_times[0]);
+
+	g->restart_times[g->nr_restart_times++ % cap] = now;
+	for (i = 0; i < cap && i < g->nr_restart_times; i++)
+		if (now - g->restart_times[i] <= period)
+			n++;
+	return n > g->attr.intensity ? -1 : 0;
+}
+
+static void slot_schedule(struct kipc_group *g, unsigned int s, int backoff)
+{
+	struct grp_slot *sl = &g->slots[s];
+	uint64_t now = now_ns();
+
+	if (!backoff) {
+		sl->backoff_ms = 0;
+	} else if (now - sl->started > 2000000000ULL ||
+		   !sl->backoff_ms) {	/* it ran a while: start over */
+		sl->backoff_ms = g->attr.backoff_min_ms;
+	} else {
+		sl->backoff_ms *= 2;
+		if (sl->backoff_ms > g->attr.backoff_max_ms)
+			sl->backoff_ms = g->attr.backoff_max_ms;
+	}
+	sl->state = KIPC_MEMBER_STARTING;
+	sl->start_at = now + sl->backoff_ms * 1000000ULL;
+	sl->restarts++;
+}
+
+static void status_text(int status, char *buf, size_t len)
+{
+	if (status >= 0)
+		snprintf(buf, len, "exit status %d", status);
+	else
+		snprintf(buf, len, "killed by signal %d (%s)", -status,
+			 strsignal(-status));
+}
+
+/* The restart a strategy asks for when slot @s ends. */
+static void strategy_restart(struct kipc_group *g, unsigned int s)
+{
+	unsigned int o, from = 0, to = g->nr_slots;
+
+	slot_schedule(g, s, 1);
+	if (g->attr.strategy == KIPC_GROUP_ONE_FOR_ONE)
+		return;
+	if (g->attr.strategy == KIPC_GROUP_REST_FOR_ONE)
+		from = g->workers[g->slots[s].worker].first_slot +
+		       g->workers[g->slots[s].worker].attr.instances;
+	for (o = from; o < to; o++) {
+		if (o == s || g->slots[o].state == KIPC_MEMBER_EXITED)
+			continue;
+		if (g->slots[o].state == KIPC_MEMBER_RUNNING) {
+			g->slots[o].planned = 1;
+			slot_term(g, o, SIGTERM);
+		}
+	}
+}
+
+static void slot_exited(struct kipc_group *g, unsigned int s, int status)
+{
+	struct grp_slot *sl = &g->slots[s];
+	const struct grp_worker *w = &g->workers[sl->worker];
+	int failed = status != 0, restart;
+	char nm[48], st[64];
+
+	epoll_ctl(g->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
+	close(sl->pidfd);
+	sl->pidfd = -1;
+	sl->last_status = status;
+	sl->kill_at = 0;
+	status_text(status, st, sizeof(st));
+	slot_name(g, s, nm, sizeof(nm));
+	/* SIGTERM that we sent is how a stopped worker ends. */
+	if (sl->termed && status == -SIGTERM)
+		failed = 0;
+	notify(g, s, status, "%s exited, pid %d: %s", nm, (int)sl->pid, st);
+	sl->pid = 0;
+
+	if (g->state == KIPC_GROUP_FAILED) {
+		sl->state = KIPC_MEMBER_EXITED;
+		return;
+	}
+	if (sl->planned && g->state == KIPC_GROUP_DRAINING) {
+		sl->state = KIPC_MEMBER_EXITED;	/* no restart in a drain */
+		close_finished_chans(g);
+		return;
+	}
+	if (sl->planned) {		/* a strategy's or a reload's restart */
+		slot_schedule(g, s, 0);
+		if (g->reload_next >= 0 && (unsigned int)g->reload_next == s)
+			g->reload_next++;
+		return;
+	}
+	switch (w->attr.restart) {
+	case KIPC_RESTART_NEVER:
+		restart = 0;
+		break;
+	case KIPC_RESTART_ALWAYS:
+		restart = 1;
+		break;
+	default:
+		restart = failed;
+	}
+	/* Draining: a worker that stops is done; a crash is still redone. */
+	if (g->state == KIPC_GROUP_DRAINING && (!failed || sl->termed))
+		restart = 0;
+	if (!restart) {
+		sl->state = KIPC_MEMBER_EXITED;
+		if (failed && !g->status)
+			g->status = status > 0 ? status : 128 - status;
+		close_finished_chans(g);
+		return;
+	}
+	if (intensity_check(g) < 0) {
+		sl->state = KIPC_MEMBER_EXITED;
+		group_fail(g, "%s ended (%s): more than %u restarts in %u ms",
+			   nm, st, g->attr.intensity, g->attr.period_ms);
+		sl->state = KIPC_MEMBER_EXITED;
+		return;
+	}
+	if (g->state == KIPC_GROUP_DRAINING)
+		slot_schedule(g, s, 1);	/* finish its work; nobody else */
+	else
+		strategy_restart(g, s);
+	notify(g, s, status, "%s restarting in %u ms (restart %u)", nm,
+	       sl->backoff_ms, sl->restarts);
+}
+
+static void slot_reap(struct kipc_group *g, unsigned int s)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, g->slots[s].pidfd, &si, WEXITED | WNOHANG) < 0 ||
+	    !si.si_pid)
+		return;
+	slot_exited(g, s, si.si_code == CLD_EXITED ? si.si_status :
+			  -si.si_status);
+}
+
+static int group_done(const struct kipc_group *g)
+{
+	unsigned int s;
+
+	for (s = 0; s < g->nr_slots; s++)
+		if (g->slots[s].state != KIPC_MEMBER_EXITED)
+			return 0;
+	return 1;
+}
+
+KIPC_API int kipc_group_stop(struct kipc_group *g)
+{
+	unsigned int s;
+
+	if (!g || !g->started)
+		return -EINVAL;
+	if (g->state != KIPC_GROUP_RUNNING)
+		return 0;
+	g->state = KIPC_GROUP_DRAINING;
+	kgrp_store(&g->ctl->state, g->state);
+	g->reload_next = -1;
+	g->drain_at = now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+	notify(g, -1, 0, "group %s draining (SIGKILL in %u ms)", g->name,
+	       g->attr.drain_timeout_ms);
+	/*
+	 * Sources (no input) stop taking work; everyone else finishes what
+	 * is queued and sees the end of its input once its senders ended.
+	 */
+	for (s = 0; s < g->nr_slots; s++) {
+		struct grp_slot *sl = &g->slots[s];
+
+		if (g->workers[sl->worker].in)
+			continue;	/* started if waiting: it drains */
+		if (sl->state == KIPC_MEMBER_STARTING)
+			sl->state = KIPC_MEMBER_EXITED;
+		else
+			slot_term(g, s, SIGTERM);
+	}
+	close_finished_chans(g);
+	return 0;
+}
+
+/* Rolling restart: one running slot after the other. */
+static void reload_step(struct kipc_group *g)
+{
+	unsigned int s;
+
+	if (g->reload_next < 0 || g->state != KIPC_GROUP_RUNNING)
+		return;
+	for (s = 0; s < g->nr_slots; s++)
+		if (g->slots[s].state == KIPC_MEMBER_STOPPING ||
+		    (g->slots[s].planned &&
+		     g->slots[s].state == KIPC_MEMBER_STARTING))
+			return;		/* one at a time */
+	while ((unsigned int)g->reload_next < g->nr_slots &&
+	       g->slots[g->reload_next].state != KIPC_MEMBER_RUNNING)
+		g->reload_next++;
+	if ((unsigned int)g->reload_next >= g->nr_slots) {
+		g->reload_next = -1;
+		notify(g, -1, 0, "group %s reloaded", g->name);
+		return;
+	}
+	g->slots[g->reload_next].planned = 1;
+	slot_term(g, g->reload_next, SIGTERM);
+}
+
+KIPC_API int kipc_group_reload(struct kipc_group *g)
+{
+	if (!g || !g->started)
+		return -EINVAL;
+	if (g->state != KIPC_GROUP_RUNNING)
+		return -EBUSY;
+	if (g->reload_next < 0) {
+		g->reload_next = 0;
+		notify(g, -1, 0, "group %s: rolling restart", g->name);
+		reload_step(g);
+	}
+	return 0;
+}
+
+/* Timers: starts due, watchdogs, kill deadlines; then re-arm. */
+static void timers_run(struct kipc_group *g)
+{
+	uint64_t now = now_ns(), next = UINT64_MAX;
+	struct itimerspec its;
+	unsigned int s;
+	char nm[48];
+
+	for (s = 0; s < g->nr_slots; s++) {
+		struct grp_slot *sl = &g->slots[s];
+		uint32_t wd = g->workers[sl->worker].attr.watchdog_ms, beat;
+
+		if (sl->state == KIPC_MEMBER_STARTING &&
+		    (g->state == KIPC_GROUP_RUNNING ||
+		     g->state == KIPC_GROUP_DRAINING)) {
+			if (sl->start_at <= now)
+				slot_start(g, s);
+			else if (sl->start_at < next)
+				next = sl->start_at;
+		}
+		if (sl->state == KIPC_MEMBER_STOPPING && sl->kill_at) {
+			if (sl->kill_at <= now) {
+				notify(g, s, 0, "%s did not stop in %u ms: SIGKILL",
+				       slot_name(g, s, nm, sizeof(nm)),
+				       g->attr.drain_timeout_ms);
+				sl->kill_at = 0;
+				slot_kill(sl, SIGKILL);
+			} else if (sl->kill_at < next) {
+				next = sl->kill_at;
+			}
+		}
+		if (sl->state != KIPC_MEMBER_RUNNING || !wd)
+			continue;
+		beat = kgrp_load(&g->ctl->slots[s].beat);
+		if (sl->beat_at > now) {
+			/* Started in this pass: @now is older than its start. */
+		} else if (beat != sl->last_beat) {
+			sl->last_beat = beat;
+			sl->beat_at = now;
+		} else if (now - sl->beat_at >= wd * 1000000ULL) {
+			notify(g, s, 0, "%s: watchdog: no beat for %u ms, SIGKILL",
+			       slot_name(g, s, nm, sizeof(nm)), wd);
+			slot_kill(sl, SIGKILL);	/* its exit restarts it */
+			sl->beat_at = now;
+			continue;
+		}
+		/* Look again a quarter of the watchdog from now. */
+		if (sl->beat_at + wd * 1000000ULL < next)
+			next = sl->beat_at + wd * 1000000ULL;
+		if (now + wd * 250000ULL < next)
+			next = now + wd * 250000ULL;
+	}
+	if (g->state == KIPC_GROUP_DRAINING && g->drain_at) {
+		if (g->drain_at <= now) {
+			notify(g, -1, 0, "group %s: drain timed out, SIGKILL",
+			       g->name);
+			for (s = 0; s < g->nr_slots; s++) {
+				if (g->slots[s].state == KIPC_MEMBER_STARTING)
+					g->slots[s].state = KIPC_MEMBER_EXITED;
+				slot_kill(&g->slots[s], SIGKILL);
+			}
+			g->drain_at = 0;
+			if (!g->status)
+				g->status = 1;
+		} else if (g->drain_at < next) {
+			next = g->drain_at;
+		}
+	}
+	memset(&its, 0, sizeof(its));
+	if (next != UINT64_MAX) {
+		if (next <= now)
+			next = now + 1000;
+		its.it_value.tv_sec = next / 1000000000ULL;
+		its.it_value.tv_nsec = next % 1000000000ULL;
+	}
+	timerfd_settime(g->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+KIPC_API int kipc_group_start(struct kipc_group *g)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned int s, r;
+	sigset_t set;
+	int ret;
+
+	if (!g || g->started || !g->nr_slots)
+		return -EINVAL;
+	/* A handle of every region per slot: the lease's buffers' owner. */
+	for (s = 0; s < g->nr_slots; s++) {
+		uint32_t need = worker_regions(g, &g->workers[g->slots[s].worker]);
+
+		for (r = 0; r < g->nr_regions; r++) {
+			if (!(need & (1U << r)))
+				continue;
+			ret = kipc_region_attach(g->regions[r].r, KIPC_REGION_NOMAP,
+						 &g->slots[s].h[r]);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	g->ctl->nr_slots = g->nr_slots;
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	g->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (g->epfd < 0 || g->timerfd < 0)
+		return -errno;
+	ev.data.u64 = EV_TIMER;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->timerfd, &ev))
+		return -errno;
+	if (g->attr.flags & KIPC_GROUP_SIGNALS) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGHUP);
+		sigprocmask(SIG_BLOCK, &set, &g->oldmask);
+		g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (g->sigfd < 0)
+			return -errno;
+		ev.data.u64 = EV_SIGNAL;
+		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->sigfd, &ev))
+			return -errno;
+	}
+	g->started = 1;
+	notify(g, -1, 0, "group %s starting: %u workers, %u channels",
+	       g->name, g->nr_slots, g->nr_chans);
+	for (s = 0; s < g->nr_slots; s++)
+		slot_start(g, s);
+	timers_run(g);
+	return 0;
+}
+
+KIPC_API int kipc_group_fd(const struct kipc_group *g)
+{
+	return g && g->started ? g->epfd : -EINVAL;
+}
+
+static void signal_read(struct kipc_group *g)
+{
+	struct signalfd_siginfo si;
+
+	while (read(g->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			kipc_group_reload(g);
+		else
+			kipc_group_stop(g);
+	}
+}
+
+KIPC_API int kipc_group_dispatch(struct kipc_group *g)
+{
+	struct epoll_event evs[16];
+	int i, n;
+
+	if (!g || !g->started)
+		return -EINVAL;
+	n = epoll_wait(g->epfd, evs, 16, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		uint64_t d = evs[i].data.u64, v;
+
+		if (d == EV_TIMER) {
+			if (read(g->timerfd, &v, sizeof(v)) < 0)
+				continue;
+		} else if (d == EV_SIGNAL) {
+			signal_read(g);
+		} else if (d < g->nr_slots && g->slots[d].pidfd >= 0) {
+			slot_reap(g, d);
+		}
+	}
+	timers_run(g);
+	if (g->reload_next >= 0) {	/* the next once a replacement runs */
+		reload_step(g);
+		timers_run(g);
+	}
+	if (group_done(g)) {
+		if (g->state == KIPC_GROUP_RUNNING ||
+		    g->state == KIPC_GROUP_DRAINING) {
+			g->state = KIPC_GROUP_STOPPED;
+			notify(g, -1, g->status, "group %s stopped: status %d",
+			       g->name, g->status);
+		}
+		kgrp_store(&g->ctl->state, g->state);
+		return 1;
+	}
+	return 0;
+}
+
+KIPC_API int kipc_group_run(struct kipc_group *g)
+{
+	struct epoll_event ev;
+	int ret;
+
+	if (!g)
+		return -EINVAL;
+	if (!g->started) {
+		ret = kipc_group_start(g);
+		if (ret < 0)
+			return ret;
+	}
+	for (;;) {
+		ret = kipc_group_dispatch(g);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			return g->status;
+		if (epoll_wait(g->epfd, &ev, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+KIPC_API int kipc_group_state(const struct kipc_group *g, const char **report)
+{
+	if (!g)
+		return -EINVAL;
+	if (report)
+		*report = g->report[0] ? g->report : NULL;
+	return g->state;
+}
+
+KIPC_API int kipc_group_member_info(const struct kipc_group *g,
+				    unsigned int idx,
+				    struct kipc_group_member *m)
+{
+	const struct grp_slot *sl;
+
+	if (!g || !m)
+		return -EINVAL;
+	if (idx >= g->nr_slots)
+		return -ENOENT;
+	sl = &g->slots[idx];
+	memset(m, 0, sizeof(*m));
+	m->worker = g->workers[sl->worker].name;
+	m->instance = sl->instance;
+	m->state = sl->state;
+	m->pid = sl->pid;
+	m->restarts = sl->restarts;
+	m->last_status = sl->last_status;
+	m->acks = kgrp_load(&g->ctl->slots[idx].acks);
+	m->redeliveries = kgrp_load(&g->ctl->slots[idx].redeliveries);
+	return 0;
+}
+
+KIPC_API int kipc_group_channel_info(const struct kipc_group *g,
+				     unsigned int idx,
+				     struct kipc_group_channel *c)
+{
+	uint64_t q = 0;
+
+	if (!g || !c)
+		return -EINVAL;
+	if (idx >= g->nr_chans)
+		return -ENOENT;
+	memset(c, 0, sizeof(*c));
+	c->name = g->chans[idx].name;
+	c->depth = g->chans[idx].depth;
+	c->id = g->chans[idx].id;
+	chan_fdinfo(kipc_channel_fd(g->chans[idx].rx), "kipc-queued", &q);
+	c->queued = q;
+	return 0;
+}
+
+KIPC_API int kipc_group_destroy(struct kipc_group *g)
+{
+	unsigned int i, r;
+
+	if (!g)
+		return -EINVAL;
+	for (i = 0; i < g->nr_slots; i++) {
+		struct grp_slot *sl = &g->slots[i];
+
+		if (sl->pid) {		/* still running: it must not outlive us */
+			kill(sl->pid, SIGKILL);
+			waitpid(sl->pid, NULL, 0);
+		}
+		if (sl->pidfd >= 0)
+			close(sl->pidfd);
+		for (r = 0; r < KIPC_GROUP_MAX_REGIONS; r++)
+			if (sl->h[r])
+				kipc_region_close(sl->h[r]);
+	}
+	for (i = 0; i < g->nr_chans; i++) {
+		if (g->chans[i].tx)
+			kipc_channel_close(g->chans[i].tx);
+		kipc_channel_close(g->chans[i].rx);
+	}
+	for (i = 0; i < g->nr_regions; i++)
+		kipc_region_close(g->regions[i].r);
+	for (i = 0; i < g->nr_workers; i++) {
+		char **a = g->workers[i].argv;
+
+		while (a && *a)
+			free(*a++);
+		free(g->workers[i].argv);
+	}
+	if (g->sigfd >= 0) {
+		close(g->sigfd);
+		sigprocmask(SIG_SETMASK, &g->oldmask, NULL);
+	}
+	if (g->timerfd >= 0)
+		close(g->timerfd);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	kipc_region_close(g->ctl_r);
+	kipc_close(g->k);
+	free(g);
+	return 0;
+}

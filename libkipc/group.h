@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * Process groups: the control region the supervisor shares with every
+ * worker (libkipc/group.c is the supervisor, group_worker.c the worker).
+ *
+ * The control region is a region without a pool that the supervisor
+ * creates and holds; every worker inherits the supervisor's handle of it
+ * as its "kipc-ctl" fd. It holds the names of the group's regions and
+ * channels, a sequence counter per channel, and a slot per worker instance:
+ * the watchdog's beat word, and the lease of the message the worker holds.
+ *
+ * The lease protocol (the at-least-once guarantee) in one place:
+ *
+ *   worker                                  replacement (worker_open)
+ *   lease = RECEIVING, msg.tag = 0
+ *   KIPC_IOC_RECV into the slot itself      RECEIVING, tag != 0: HELD
+ *     (the kernel copies the message out     RECEIVING, tag == 0: NONE
+ *      or undoes the dequeue; its buffers
+ *      go to the slot's region handle,
+ *      which the supervisor also holds)
+ *   lease = HELD                            HELD: kipc_group_recv() gives
+ *   ... work, send results with seq ...       the same message again
+ *   kipc_group_ack():
+ *     lease = NONE; release the buffers     NONE: release what the slot's
+ *                                             handles still own (a death
+ *                                             between the two steps)
+ *   kipc_group_forward():
+ *     lease = FORWARDING; send the buffers  FORWARDING: send again; -EPERM
+ *     lease = NONE                            means the first send happened
+ *
+ * Each slot has its own region handles (KIPC_IOC_REGION_ATTACH by the
+ * supervisor), so a buffer owned by a slot's handle can only be the one
+ * in its lease: the -EPERM test above cannot be fooled by the buffer
+ * coming back through another worker.
+ */
+#ifndef LIBKIPC_GROUP_H
+#define LIBKIPC_GROUP_H
+
+#include <stdint.h>
+#include "kipc_group.h"
+
+#define KGRP_MAGIC		0x5052474bU	/* "KGRP" */
+#define KGRP_VERSION		1
+
+/* Lease states (struct kgrp_slot @lease). */
+#define KGRP_LEASE_NONE		0
+#define KGRP_LEASE_RECEIVING	1
+#define KGRP_LEASE_HELD		2
+#define KGRP_LEASE_FORWARDING	3
+
+struct kgrp_region_desc {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	uint64_t buf_size;
+};
+
+struct kgrp_chan_desc {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	int32_t region;			/* index in @regions, -1: unbound */
+	uint32_t pad;
+	uint64_t seq;			/* last sequence number handed out */
+};
+
+struct kgrp_slot {
+	uint32_t beat;			/* bumped by the worker: the watchdog */
+	uint32_t stop;			/* 1: the supervisor wants it to stop */
+	uint32_t lease;			/* KGRP_LEASE_* */
+	uint32_t lease_chan;		/* the channel it came from */
+	uint32_t lease_out;		/* FORWARDING: the channel it goes to */
+	uint32_t redelivered;		/* 1: the lease outlived a holder */
+	uint64_t acks;
+	uint64_t redeliveries;
+	struct kipc_msg msg;		/* written by KIPC_IOC_RECV */
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
+	uint8_t data[KIPC_GROUP_INLINE_MAX];
+};
+
+struct kgrp_ctl {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nr_slots;
+	uint32_t nr_chans;
+	uint32_t nr_regions;
+	uint32_t state;			/* KIPC_GROUP_RUNNING, ... */
+	struct kgrp_region_desc regions[KIPC_GROUP_MAX_REGIONS];
+	struct kgrp_chan_desc chans[KIPC_GROUP_MAX_CHANNELS];
+	struct kgrp_slot slots[KIPC_GROUP_MAX_WORKERS];
+};
+
+/* The fd name of the control region among LISTEN_FDNAMES. */
+#define KGRP_CTL_NAME		"kipc-ctl"
+/* A region's fd is named after the region: the slot's own handle. */
+
+#define kgrp_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#endif /* LIBKIPC_GROUP_H */

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Process groups, the worker: finding the objects among the inherited fds
+ * (LISTEN_FDS, LISTEN_FDNAMES), the lease of the message in hand (group.h
+ * describes the protocol), beats for the watchdog and the stop request.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kipc.h"
+#include "kipc_group.h"
+#include "group.h"
+#include "sys.h"
+
+/* How long a blocked receive or send waits before it beats and looks again. */
+#define TICK_NS		100000000LL
+
+struct kipc_group_worker {
+	unsigned int slot;
+	struct kipc_region *ctl_r;
+	struct kgrp_ctl *ctl;
+	struct kgrp_slot *sl;
+	unsigned int nr_fds;
+	struct {
+		char name[KIPC_GROUP_NAME_MAX + 1];
+		int fd;
+	} fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS];
+	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS];	 /* the slot's handles */
+	struct kipc_region *own[KIPC_GROUP_MAX_REGIONS]; /* attached, mapped */
+	struct kipc_chan *chans[KIPC_GROUP_MAX_CHANNELS];
+};
+
+static volatile sig_atomic_t term_requested;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+}
+
+static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctl->nr_chans && i < KIPC_GROUP_MAX_CHANNELS; i++)
+		if (!strncmp(ctl->chans[i].name, name, KIPC_GROUP_NAME_MAX))
+			return i;
+	return -1;
+}
+
+static int ctl_find_region(const struct kgrp_ctl *ctl, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctl->nr_regions && i < KIPC_GROUP_MAX_REGIONS; i++)
+		if (!strncmp(ctl->regions[i].name, name, KIPC_GROUP_NAME_MAX))
+			return i;
+	return -1;
+}
+
+/* LISTEN_FDS and LISTEN_FDNAMES into w->fds. */
+static int listen_fds(struct kipc_group_worker *w)
+{
+	const char *s = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	const char *names = getenv("LISTEN_FDNAMES");
+	unsigned int i, n;
+	size_t len;
+
+	if (!s || !names)
+		return -ENOENT;
+	if (pid && atol(pid) != (long)getpid())
+		return -ENOENT;
+	n = atoi(s);
+	if (!n || n > sizeof(w->fds) / sizeof(w->fds[0]))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		len = strcspn(names, ":");
+		if (!len || len > KIPC_GROUP_NAME_MAX)
+			return -EINVAL;
+		memcpy(w->fds[i].name, names, len);
+		w->fds[i].name[len] = 0;
+		w->fds[i].fd = 3 + i;
+		names += len + (names[len] == ':');
+	}
+	w->nr_fds = n;
+	return 0;
+}
+
+static struct kipc_region *lease_owner(struct kipc_group_worker *w)
+{
+	int r = w->ctl->chans[w->sl->lease_chan % KIPC_GROUP_MAX_CHANNELS].region;
+
+	return r >= 0 && r < KIPC_GROUP_MAX_REGIONS ? w->h[r] : NULL;
+}
+
+static void msg_prepare(struct kgrp_slot *sl)
+{
+	kipc_msg_init(&sl->msg, sl->data, sizeof(sl->data), sl->bufs,
+		      KIPC_GROUP_BUFS_MAX, 0);
+}
+
+/* Buffers the slot's handles own outside any lease go back to the pool. */
+static void release_strays(struct kipc_group_worker *w)
+{
+	struct kipc_region_status st;
+	unsigned int r, b;
+
+	for (r = 0; r < KIPC_GROUP_MAX_REGIONS; r++) {
+		if (!w->h[r] || kipc_region_info(w->h[r], &st) || !st.nr_owned)
+			continue;
+		for (b = 0; b < st.nr_bufs && st.nr_owned; b++)
+			if (!kipc_buf_release(w->h[r], (uint64_t)b * st.buf_size))
+				st.nr_owned--;
+	}
+}
+
+/* What the previous holder of this slot left: see group.h. */
+static void lease_recover(struct kipc_group_worker *w)
+{
+	struct kgrp_slot *sl = w->sl;
+	uint32_t lease = kgrp_load(&sl->lease);
+	unsigned int out;
+	int ret;
+
+	switch (lease) {
+	case KGRP_LEASE_RECEIVING:
+		if (!sl->msg.tag) {
+			kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+			break;
+		}
+		/* The kernel delivered it into the slot: held. */
+		__attribute__((fallthrough));
+	case KGRP_LEASE_HELD:
+		sl->redelivered = 1;
+		__atomic_add_fetch(&sl->redeliveries, 1, __ATOMIC_RELAXED);
+		kgrp_store(&sl->lease, KGRP_LEASE_HELD);
+		return;		/* kipc_group_recv() hands it out again */
+	case KGRP_LEASE_FORWARDING:
+		out = sl->lease_out % KIPC_GROUP_MAX_CHANNELS;
+		sl->msg.data = (uint64_t)(uintptr_t)sl->data;
+		sl->msg.bufs = (uint64_t)(uintptr_t)sl->bufs;
+		ret = -ENOENT;
+		if (w->chans[out])
+			ret = kipc_channel_send(w->chans[out], &sl->msg, 1, 0,
+						NULL, lease_owner(w));
+		/*
+		 * 1: sent now; -EPERM: the handle no longer owns them, the
+		 * first send happened. Either way the lease is done.
+		 */
+		(void)ret;
+		__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
+		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+		break;
+	}
+	release_strays(w);
+}
+
+KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
+{
+	struct kipc_group_worker *w;
+	struct sigaction sa, old;
+	const char *slot = getenv("KIPC_GROUP_SLOT");
+	unsigned int i;
+	int ret, r, c;
+
+	if (!wp)
+		return -EINVAL;
+	if (!slot)
+		return -ENOENT;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	ret = listen_fds(w);
+	if (ret < 0)
+		goto out_free;
+	ret = -ENOENT;
+	if (strcmp(w->fds[0].name, KGRP_CTL_NAME))
+		goto out_free;
+	ret = kipc_region_open_fd(w->fds[0].fd, 0, &w->ctl_r);
+	if (ret < 0)
+		goto out_free;
+	w->ctl = kipc_region_base(w->ctl_r);
+	w->slot = atoi(slot);
+	ret = -EPROTO;
+	if (kipc_region_size(w->ctl_r) < sizeof(*w->ctl) ||
+	    w->ctl->magic != KGRP_MAGIC || w->ctl->version != KGRP_VERSION ||
+	    w->slot >= w->ctl->nr_slots)
+		goto out_close;
+	w->sl = &w->ctl->slots[w->slot];
+	for (i = 1; i < w->nr_fds; i++) {
+		r = ctl_find_region(w->ctl, w->fds[i].name);
+		c = ctl_find_chan(w->ctl, w->fds[i].name);
+		if (r >= 0 && !w->h[r]) {
+			ret = kipc_region_open_fd(w->fds[i].fd, KIPC_REGION_NOMAP,
+						  &w->h[r]);
+			if (!ret)
+				ret = kipc_region_attach(w->h[r], 0, &w->own[r]);
+		} else if (c >= 0 && !w->chans[c]) {
+			ret = kipc_channel_from_fd(w->fds[i].fd, 0, &w->chans[c]);
+		} else {
+			ret = -EPROTO;
+		}
+		if (ret < 0)
+			goto out_close;
+	}
+	/* SIGTERM asks to stop (unless the program handles it itself). */
+	if (!sigaction(SIGTERM, NULL, &old) && old.sa_handler == SIG_DFL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigterm;	/* no SA_RESTART: EINTR */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	lease_recover(w);
+	kipc_group_beat(w);
+	*wp = w;
+	return 0;
+
+out_close:
+	kipc_group_worker_close(w);
+	return ret;
+out_free:
+	free(w);
+	return ret;
+}
+
+KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
+{
+	unsigned int i;
+
+	if (!w)
+		return -EINVAL;
+	for (i = 0; i < KIPC_GROUP_MAX_CHANNELS; i++)
+		if (w->chans[i])
+			kipc_channel_close(w->chans[i]);
+	for (i = 0; i < KIPC_GROUP_MAX_REGIONS; i++) {
+		if (w->own[i])
+			kipc_region_close(w->own[i]);
+		if (w->h[i])
+			kipc_region_close(w->h[i]);
+	}
+	if (w->ctl_r)
+		kipc_region_close(w->ctl_r);
+	free(w);
+	return 0;
+}
+
+KIPC_API int kipc_group_worker_fd(const struct kipc_group_worker *w,
+				  const char *name)
+{
+	unsigned int i;
+
+	if (!w || !name)
+		return -EINVAL;
+	for (i = 0; i < w->nr_fds; i++)
+		if (!strcmp(w->fds[i].name, name))
+			return w->fds[i].fd;
+	return -ENOENT;
+}
+
+KIPC_API struct kipc_region *kipc_group_worker_region(
+	struct kipc_group_worker *w, const char *name)
+{
+	int r;
+
+	if (!w || !name)
+		return NULL;
+	r = ctl_find_region(w->ctl, name);
+	return r >= 0 ? w->own[r] : NULL;
+}
+
+KIPC_API int kipc_group_beat(struct kipc_group_worker *w)
+{
+	if (!w)
+		return -EINVAL;
+	__atomic_add_fetch(&w->sl->beat, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+KIPC_API int kipc_group_stopping(const struct kipc_group_worker *w)
+{
+	if (!w)
+		return -EINVAL;
+	return term_requested || kgrp_load(&w->sl->stop);
+}
+
+/*
+ * The supervisor's request to stop (a drain of a source, a reload, a
+ * strategy's restart): the only one that makes kipc_group_recv() return
+ * early or a blocked send give up. A SIGTERM alone (the supervisor died,
+ * PR_SET_PDEATHSIG) only tells the program (kipc_group_stopping()): a
+ * worker with inputs drains them until their end.
+ */
+static int stop_requested(const struct kipc_group_worker *w)
+{
+	return kgrp_load(&w->sl->stop);
+}
+
+static void deadline_in(struct timespec *ts, long long ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += ns;
+	ts->tv_sec += ts->tv_nsec / 1000000000LL;
+	ts->tv_nsec %= 1000000000LL;
+}
+
+static void msg_fill(struct kipc_group_worker *w, struct kipc_group_msg *m)
+{
+	const struct kgrp_slot *sl = w->sl;
+	int r = w->ctl->chans[sl->lease_chan % KIPC_GROUP_MAX_CHANNELS].region;
+
+	memset(m, 0, sizeof(*m));
+	m->seq = sl->msg.tag;
+	m->data = sl->data;
+	m->data_len = sl->msg.data_len;
+	m->nr_bufs = sl->msg.nr_bufs;
+	memcpy(m->bufs, sl->bufs, sizeof(m->bufs));
+	m->region = r >= 0 && r < KIPC_GROUP_MAX_REGIONS ? w->own[r] : NULL;
+	m->redelivered = sl->redelivered;
+	m->pid = sl->msg.pid;
+}
+
+KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
+			     struct kipc_group_msg *m)
+{
+	struct kgrp_slot *sl;
+	struct timespec dl;
+	int c, ret;
+
+	if (!w || !channel || !m)
+		return -EINVAL;
+	sl = w->sl;
+	c = ctl_find_chan(w->ctl, channel);
+	if (c < 0 || !w->chans[c])
+		return -ENOENT;
+	if (kgrp_load(&sl->lease) == KGRP_LEASE_HELD) {
+		if (sl->lease_chan != (uint32_t)c)
+			return -EBUSY;		/* ack the one in hand first */
+		msg_fill(w, m);
+		return 1;
+	}
+	for (;;) {
+		if (stop_requested(w))
+			return 0;
+		sl->lease_chan = c;
+		msg_prepare(sl);
+		kgrp_store(&sl->lease, KGRP_LEASE_RECEIVING);
+		deadline_in(&dl, TICK_NS);
+		ret = kipc_channel_recv(w->chans[c], &sl->msg, 1, 0, &dl,
+					lease_owner(w));
+		if (ret == 1) {
+			sl->redelivered = 0;
+			kgrp_store(&sl->lease, KGRP_LEASE_HELD);
+			kipc_group_beat(w);
+			msg_fill(w, m);
+			return 1;
+		}
+		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
+			return ret;	/* 0: end of stream */
+		kipc_group_beat(w);	/* idle is not hung */
+	}
+}
+
+/* Send, beating while the queue is full; -EINTR when asked to stop. */
+static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
+		    struct kipc_region *owner)
+{
+	struct timespec dl;
+	int ret;
+
+	for (;;) {
+		deadline_in(&dl, TICK_NS);
+		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
+		if (ret == 1)
+			return 0;
+		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
+			return ret < 0 ? ret : -EIO;
+		kipc_group_beat(w);
+		if (ret == -EINTR && stop_requested(w))
+			return -EINTR;
+	}
+}
+
+KIPC_API int kipc_group_send(struct kipc_group_worker *w, const char *channel,
+			     const void *data, uint32_t len,
+			     const struct kipc_buf_ref *bufs,
+			     unsigned int nr_bufs, uint64_t seq)
+{
+	struct kipc_buf_ref refs[KIPC_GROUP_BUFS_MAX];
+	struct kipc_msg msg;
+	int c, r;
+
+	if (!w || !channel || (!data && len) || (!bufs && nr_bufs) ||
+	    nr_bufs > KIPC_GROUP_BUFS_MAX)
+		return -EINVAL;
+	if (len > KIPC_GROUP_INLINE_MAX)
+		return -EMSGSIZE;
+	c = ctl_find_chan(w->ctl, channel);
+	if (c < 0 || !w->chans[c])
+		return -ENOENT;
+	r = w->ctl->chans[c].region;
+	if (nr_bufs && r < 0)
+		return -EINVAL;
+	if (!seq)
+		seq = __atomic_add_fetch(&w->ctl->chans[c].seq, 1,
+					 __ATOMIC_RELAXED);
+	if (nr_bufs)
+		memcpy(refs, bufs, nr_bufs * sizeof(*refs));
+	kipc_msg_init(&msg, (void *)data, len, nr_bufs ? refs : NULL, nr_bufs,
+		      seq);
+	return send_one(w, c, &msg, r >= 0 ? w->own[r] : NULL);
+}
+
+KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
+				const char *channel, const void *data,
+				uint32_t len)
+{
+	struct kgrp_slot *sl;
+	struct kipc_msg msg;
+	int c, ret;
+
+	if (!w || !channel || (!data && len))
+		return -EINVAL;
+	if (len > KIPC_GROUP_INLINE_MAX)
+		return -EMSGSIZE;
+	sl = w->sl;
+	if (kgrp_load(&sl->lease) != KGRP_LEASE_HELD)
+		return -EINVAL;
+	c = ctl_find_chan(w->ctl, channel);
+	if (c < 0 || !w->chans[c])
+		return -ENOENT;
+	if (data != sl->data && len)
+		memmove(sl->data, data, len);
+	kipc_msg_init(&msg, sl->data, len, sl->bufs, sl->msg.nr_bufs,
+		      sl->msg.tag);
+	/* The replacement repeats it from the slot if we die in between. */
+	sl->msg.data_len = len;
+	sl->lease_out = c;
+	kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
+	ret = send_one(w, c, &msg, lease_owner(w));
+	if (ret < 0) {
+		kgrp_store(&sl->lease, KGRP_LEASE_HELD);
+		return ret;
+	}
+	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
+	kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+	return 0;
+}
+
+KIPC_API int kipc_group_ack(struct kipc_group_worker *w)
+{
+	struct kgrp_slot *sl;
+	struct kipc_region *owner;
+	unsigned int i, n;
+
+	if (!w)
+		return -EINVAL;
+	sl = w->sl;
+	if (kgrp_load(&sl->lease) != KGRP_LEASE_HELD)
+		return -EINVAL;
+	owner = lease_owner(w);
+	n = sl->msg.nr_bufs;
+	/* First the lease, then the buffers: a death in between only strays. */
+	kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < n && owner; i++)
+		kipc_buf_release(owner, sl->bufs[i].offset);
+	kipc_group_beat(w);
+	return 0;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl groups: the process groups kipc-run supervises, from the state
+ * each publishes in /run/kipc/NAME.json (kipc-run(1) describes the file).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "kipcctl.h"
+
+#define GROUPS_DIR	"/run/kipc"
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, key, &x) || !x)
+		return "-";
+	return json_object_get_string(x);
+}
+
+static long long num(struct json_object *o, const char *key)
+{
+	struct json_object *x;
+
+	return json_object_object_get_ex(o, key, &x) ? json_object_get_int64(x) : 0;
+}
+
+static void show(struct json_object *g)
+{
+	struct json_object *arr, *o = NULL;
+	size_t i;
+	int pid = num(g, "pid");
+	/* A state file whose supervisor is gone says so. */
+	int gone = pid > 0 && kill(pid, 0) && errno == ESRCH;
+
+	if (!json_object_object_get_ex(g, "report", &o))
+		o = NULL;
+	printf("group %s: supervisor pid %d, %s%s%s\n", str(g, "name"), pid,
+	       gone ? "gone (stale state)" : str(g, "state"), o ? ": " : "",
+	       o ? json_object_get_string(o) : "");
+	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
+	       "RESTARTS", "ACKS", "REDELIV", "LAST");
+	if (json_object_object_get_ex(g, "members", &arr))
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			o = json_object_array_get_idx(arr, i);
+			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld\n",
+			       str(o, "name"), num(o, "pid"), str(o, "state"),
+			       num(o, "restarts"), num(o, "acks"),
+			       num(o, "redeliveries"), num(o, "last_status"));
+		}
+	printf("  %-20s %7s %6s %6s\n", "CHANNEL", "ID", "QUEUED", "DEPTH");
+	if (json_object_object_get_ex(g, "channels", &arr))
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			o = json_object_array_get_idx(arr, i);
+			printf("  %-20s %7lld %6lld %6lld\n", str(o, "name"),
+			       num(o, "id"), num(o, "queued"), num(o, "depth"));
+		}
+}
+
+int cmd_groups(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : GROUPS_DIR;
+	struct json_object *all = json_object_new_array();
+	struct dirent *de;
+	char path[4096];
+	size_t i, n;
+	DIR *d;
+
+	if (argc > 2) {
+		fprintf(stderr, "kipcctl: groups [DIR]\n");
+		return 2;
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct json_object *g;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		g = json_object_from_file(path);
+		if (g)
+			json_object_array_add(all, g);
+	}
+	if (d)
+		closedir(d);
+	n = json_object_array_length(all);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(all,
+						JSON_C_TO_STRING_PLAIN));
+	else if (!n)
+		printf("no process groups (kipc-run publishes them in %s)\n", dir);
+	for (i = 0; !json && i < n; i++)
+		show(json_object_array_get_idx(all, i));
+	json_object_put(all);
+	return 0;
+}
