@@ -37,13 +37,15 @@ for s in $want; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '#include <kipc.h>\n#include <kipc_rpc.h>\n' >"$tmp/t.c"
+for h in "$(dirname "$header")"/*.h; do
+	printf '#include <%s>\n' "$(basename "$h")"
+done >"$tmp/t.c"
 cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$(dirname "$header")" -I"$uapi" \
-	-c "$tmp/t.c" -o "$tmp/t.o" || err "kipc.h does not compile as C99"
+	-c "$tmp/t.c" -o "$tmp/t.o" || err "the public headers do not compile as C99"
 if command -v g++ >/dev/null; then
 	cp "$tmp/t.c" "$tmp/t.cc"
 	g++ -Wall -Werror -I"$(dirname "$header")" -I"$uapi" -c "$tmp/t.cc" \
-		-o "$tmp/t.o" || err "kipc.h does not compile as C++"
+		-o "$tmp/t.o" || err "the public headers do not compile as C++"
 fi
 [ $fail = 0 ] && echo "abi-check: $(wc -w <<<"$want") symbols versioned, documented and declared"
 exit $fail
