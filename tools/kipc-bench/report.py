@@ -12,6 +12,7 @@ kipc-bench/1) and chanmem.txt; plots are in ../plots/.
 import json
 import math
 import os
+import re
 import sys
 
 raw, report, command, rev = sys.argv[1:5]
@@ -348,6 +349,24 @@ w("## Kernel memory per idle channel\n")
 try:
     with open(os.path.join(raw, "chanmem.txt")) as f:
         w("```\n" + f.read().strip() + "\n```\n")
+except OSError:
+    w("not measured\n")
+
+w("## Process-group pipeline\n")
+# examples/group_pipeline -B: "  NAME   X MiB/s" lines and the speed-up line.
+try:
+    with open(os.path.join(raw, "pipeline.txt")) as f:
+        text = f.read()
+    speedups = [float(x) for x in re.findall(r"pass-through / pipes: ([0-9.]+)x", text)]
+    w("producer -> worker -> writer, 32 chunks of 1 MiB, whole runs timed; "
+      "one line per run and variant:\n")
+    w("```\n" + text.strip() + "\n```\n")
+    if speedups:
+        ok = min(speedups) >= 3
+        w("Goal: the pass-through group at least 3x the pipes. Speed-ups %s: %s "
+          "(%s in every run; whole runs, so no interval).\n" % (
+              ", ".join("%.1fx" % x for x in speedups),
+              "met" if ok else "missed", "at least 3x" if ok else "not 3x"))
 except OSError:
     w("not measured\n")
 
