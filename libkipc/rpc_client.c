@@ -633,6 +633,38 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 	return 0;
 }
 
+/*
+ * Queue @call behind the calls waiting for credits and send what fits.
+ * With nothing in flight to make room, @call's own send may wait (until
+ * @deadline). Returns 0 (queued or sent; a connection found dead fails
+ * the call through its completion), or the send's error, @call freed.
+ * Called with c->lock held.
+ */
+static int call_enqueue(struct kipc_rpc_client *c, struct rpc_call *call,
+			const struct timespec *deadline)
+{
+	int ret;
+
+	*c->queue_tail = call;
+	c->queue_tail = &call->qnext;
+	pump(c);
+	if (c->queue != call || c->inflight || c->dead)
+		return 0;
+	ret = call_send(c, call, 0, deadline);
+	if (!ret) {
+		c->queue = call->qnext;
+		if (!c->queue)
+			c->queue_tail = &c->queue;
+	} else if (ret != -ECONNRESET) {
+		c->queue = NULL;
+		c->queue_tail = &c->queue;
+		call_unlink(c, call);
+		call_free(call);
+		return ret;
+	}
+	return 0;
+}
+
 KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
 			     const struct kipc_rpc_msg *req,
 			     struct kipc_rpc_msg *rep, unsigned int flags,
@@ -659,25 +691,7 @@ KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
 	call->user_data = user_data;
 	if (call_id)
 		*call_id = call->id;
-	*c->queue_tail = call;
-	c->queue_tail = &call->qnext;
-	pump(c);
-	/* Nothing in flight to make room: this send may wait. */
-	if (c->queue == call && !c->inflight && !c->dead) {
-		ret = call_send(c, call, 0, deadline);
-		if (!ret) {
-			c->queue = call->qnext;
-			if (!c->queue)
-				c->queue_tail = &c->queue;
-		} else if (ret != -ECONNRESET) {
-			c->queue = NULL;
-			c->queue_tail = &c->queue;
-			call_unlink(c, call);
-			call_free(call);
-			goto out_unlock;
-		}
-	}
-	ret = 0;
+	ret = call_enqueue(c, call, deadline);
 out_unlock:
 	pthread_mutex_unlock(&c->lock);
 	return ret;
@@ -824,23 +838,9 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		}
 		pump(c);
 	} else {
-		*c->queue_tail = call;
-		c->queue_tail = &call->qnext;
-		pump(c);
-		if (c->queue == call && !c->inflight && !c->dead) {
-			ret = call_send(c, call, 0, deadline);
-			if (!ret) {
-				c->queue = call->qnext;
-				if (!c->queue)
-					c->queue_tail = &c->queue;
-			} else if (ret != -ECONNRESET) {
-				c->queue = NULL;
-				c->queue_tail = &c->queue;
-				call_unlink(c, call);
-				call_free(call);
-				goto out_unlock;
-			}
-		}
+		ret = call_enqueue(c, call, deadline);
+		if (ret < 0)
+			goto out_unlock;
 	}
 	while (!call->done) {
 		if (until && rpc_now_ns() >= until) {

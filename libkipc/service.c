@@ -107,26 +107,44 @@ static int conn_ends(uint32_t fd_a, uint32_t fd_b, struct kipc_chan **a,
 	return 0;
 }
 
+/*
+ * The flags, clock and deadline of a connect or an accept from the
+ * library's @flags and @deadline. 0, or -EINVAL.
+ */
+static int conn_flags(unsigned int flags, const struct timespec *deadline,
+		      __u32 *kflags, __u32 *clockid, __u64 *ns)
+{
+	__u32 timeout = 0;
+	int ret;
+
+	if (flags & ~CONN_FLAGS)
+		return -EINVAL;
+	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
+			     clockid, ns);
+	if (ret < 0)
+		return ret;
+	*kflags = KIPC_FD_CLOEXEC |
+		  (flags & (KIPC_FD_NONBLOCK | KIPC_CONN_NONBLOCK)) |
+		  (timeout ? KIPC_CONN_TIMEOUT : 0);
+	return 0;
+}
+
 KIPC_API int kipc_service_accept(struct kipc_service *s, unsigned int flags,
 				 const struct timespec *deadline,
 				 struct kipc_chan **rx, struct kipc_chan **tx,
 				 struct kipc_peer *client)
 {
 	struct kipc_accept ac;
-	__u32 timeout = 0;
 	int ret;
 
-	if (!s || !rx || !tx || flags & ~CONN_FLAGS)
+	if (!s || !rx || !tx)
 		return -EINVAL;
 	memset(&ac, 0, sizeof(ac));
-	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
-			     &ac.clockid, &ac.timeout_ns);
+	ret = conn_flags(flags, deadline, &ac.flags, &ac.clockid,
+			 &ac.timeout_ns);
 	if (ret < 0)
 		return ret;
 	ac.size = sizeof(ac);
-	ac.flags = KIPC_FD_CLOEXEC |
-		   (flags & (KIPC_FD_NONBLOCK | KIPC_CONN_NONBLOCK)) |
-		   (timeout ? KIPC_CONN_TIMEOUT : 0);
 	ret = kipc__ioctl(s->fd, KIPC_IOC_ACCEPT, &ac);
 	if (ret < 0)
 		return ret;
@@ -145,20 +163,16 @@ KIPC_API int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
 			  struct kipc_peer *server)
 {
 	struct kipc_connect cn;
-	__u32 timeout = 0;
 	int ret;
 
-	if (!k || !name || !tx || !rx || flags & ~CONN_FLAGS)
+	if (!k || !name || !tx || !rx)
 		return -EINVAL;
 	memset(&cn, 0, sizeof(cn));
-	ret = kipc__deadline(flags & KIPC_DEADLINE_REALTIME, deadline, &timeout,
-			     &cn.clockid, &cn.timeout_ns);
+	ret = conn_flags(flags, deadline, &cn.flags, &cn.clockid,
+			 &cn.timeout_ns);
 	if (ret < 0)
 		return ret;
 	cn.size = sizeof(cn);
-	cn.flags = KIPC_FD_CLOEXEC |
-		   (flags & (KIPC_FD_NONBLOCK | KIPC_CONN_NONBLOCK)) |
-		   (timeout ? KIPC_CONN_TIMEOUT : 0);
 	cn.name = (uint64_t)(uintptr_t)name;
 	ret = kipc__ioctl(k->fd, KIPC_IOC_CONNECT, &cn);
 	if (ret < 0)
