@@ -418,6 +418,51 @@ out_unlock:
 	return file;
 }
 
+/*
+ * Find @name in the caller's IPC namespace and run @act on it under
+ * kipc_names_lock; names it removes onto @dead are freed after the lock
+ * is dropped. Returns -ENOENT when the name is absent, else @act's result.
+ * Context: process context, may sleep.
+ */
+static int kipc_name_act(const char *name,
+			 int (*act)(struct kipc_name *n, struct list_head *dead,
+				    void *arg),
+			 void *arg)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct kipc_name *n;
+	LIST_HEAD(dead);
+	int ret;
+
+	might_sleep();
+
+	mutex_lock(&kipc_names_lock);
+	kipc_names_collect(&dead);
+	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
+	ret = n ? act(n, &dead, arg) : -ENOENT;
+	kipc_names_prune();
+	mutex_unlock(&kipc_names_lock);
+	kipc_names_free(&dead);
+	return ret;
+}
+
+/* kipc_name_act()'s action for kipc_name_service(). */
+static int kipc_name_take_service(struct kipc_name *n, struct list_head *dead,
+				  void *arg)
+{
+	struct kipc_service **svc = arg;
+	int ret;
+
+	if (n->kind != KIPC_NAME_SERVICE)
+		return -ECONNREFUSED;
+	ret = kipc_name_permission(n, 02);
+	if (ret)
+		return ret;
+	*svc = n->service;
+	kipc_service_get(*svc);
+	return 0;
+}
+
 /**
  * kipc_name_service() - the service a name of the caller's IPC namespace
  *	refers to, for a connect
@@ -430,30 +475,10 @@ out_unlock:
  */
 struct kipc_service *kipc_name_service(const char *name)
 {
-	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct kipc_service *svc;
-	struct kipc_name *n;
-	LIST_HEAD(dead);
-	int ret = 0;
+	int ret;
 
-	might_sleep();
-
-	mutex_lock(&kipc_names_lock);
-	kipc_names_collect(&dead);
-	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
-	if (!n)
-		ret = -ENOENT;
-	else if (n->kind != KIPC_NAME_SERVICE)
-		ret = -ECONNREFUSED;
-	else
-		ret = kipc_name_permission(n, 02);
-	if (!ret) {
-		svc = n->service;
-		kipc_service_get(svc);
-	}
-	kipc_names_prune();
-	mutex_unlock(&kipc_names_lock);
-	kipc_names_free(&dead);
+	ret = kipc_name_act(name, kipc_name_take_service, &svc);
 	return ret ? ERR_PTR(ret) : svc;
 }
 
@@ -514,6 +539,17 @@ static int kipc_name_may_unlink(const struct kipc_name *n,
 	return -EACCES;
 }
 
+/* kipc_name_act()'s action for kipc_name_delete(). */
+static int kipc_name_unlink_one(struct kipc_name *n, struct list_head *dead,
+				void *arg)
+{
+	int ret = kipc_name_may_unlink(n, n->nsr->ns);
+
+	if (!ret)
+		kipc_name_remove(n, dead);
+	return ret;
+}
+
 /**
  * kipc_name_delete() - remove a name of the caller's IPC namespace
  * @name: the name
@@ -527,26 +563,7 @@ static int kipc_name_may_unlink(const struct kipc_name *n,
  */
 int kipc_name_delete(const char *name)
 {
-	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-	struct kipc_name *n;
-	LIST_HEAD(dead);
-	int ret = 0;
-
-	might_sleep();
-
-	mutex_lock(&kipc_names_lock);
-	kipc_names_collect(&dead);
-	n = kipc_name_find(ns, name, kipc_name_hash(ns, name));
-	if (!n)
-		ret = -ENOENT;
-	else
-		ret = kipc_name_may_unlink(n, ns);
-	if (!ret)
-		kipc_name_remove(n, &dead);
-	kipc_names_prune();
-	mutex_unlock(&kipc_names_lock);
-	kipc_names_free(&dead);
-	return ret;
+	return kipc_name_act(name, kipc_name_unlink_one, NULL);
 }
 
 /**
