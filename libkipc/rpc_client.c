@@ -634,6 +634,23 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 }
 
 /*
+ * A new call on @c, unless the connection is dead (-ECONNRESET) or, with
+ * KIPC_RPC_NONBLOCK, it has no credit left (-EAGAIN). Called with c->lock
+ * held.
+ */
+static int call_admit(struct kipc_rpc_client *c, uint32_t method,
+		      const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
+		      unsigned int flags, const struct timespec *deadline,
+		      struct rpc_call **callp)
+{
+	if (c->dead)
+		return -ECONNRESET;
+	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth))
+		return -EAGAIN;
+	return call_new(c, method, req, rep, deadline, callp);
+}
+
+/*
  * Queue @call behind the calls waiting for credits and send what fits.
  * With nothing in flight to make room, @call's own send may wait (until
  * @deadline). Returns 0 (queued or sent; a connection found dead fails
@@ -677,15 +694,7 @@ KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
 	if (!c || flags & ~KIPC_RPC_NONBLOCK)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		ret = -ECONNRESET;
-		goto out_unlock;
-	}
-	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth)) {
-		ret = -EAGAIN;
-		goto out_unlock;
-	}
-	ret = call_new(c, method, req, rep, deadline, &call);
+	ret = call_admit(c, method, req, rep, flags, deadline, &call);
 	if (ret < 0)
 		goto out_unlock;
 	call->user_data = user_data;
@@ -795,15 +804,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 	if (!c || flags & ~KIPC_RPC_NONBLOCK)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		ret = -ECONNRESET;
-		goto out_unlock;
-	}
-	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth)) {
-		ret = -EAGAIN;
-		goto out_unlock;
-	}
-	ret = call_new(c, method, req, rep, deadline, &call);
+	ret = call_admit(c, method, req, rep, flags, deadline, &call);
 	if (ret < 0)
 		goto out_unlock;
 	call->sync = 1;
