@@ -369,6 +369,7 @@ static int bench_run(int *status)
 	for (i = 0; i < 3; i++) {
 		pid_t pid;
 
+		fflush(stdout);		/* or the children print it again */
 		t0 = now_s();
 		if (i == 1) {
 			st = pipe_pipeline();

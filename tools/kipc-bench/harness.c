@@ -158,18 +158,18 @@ int kb_cpus_format(char *buf, size_t len, uint64_t mask, const char *sep)
 	return n < len ? (int)n : (int)len - 1;
 }
 
-static int kb_send_msg(struct kb_side *s, size_t len)
+/* The next message to send, @len bytes built where the mechanism wants. */
+static void *kb_build_msg(struct kb_side *s, size_t len)
 {
 	struct kb_chan *c = s->c;
 	uint64_t seq = ++s->seq;
 	void *buf = s->tx;
 	bool spoil;
-	int ret;
 
 	if (c->mech->tx_buf) {
 		buf = c->mech->tx_buf(c);
 		if (!buf)
-			return -EIO;
+			return NULL;
 	}
 	spoil = s->o->inject && !c->side && !s->injected &&
 		seq >= KB_INJECT_SEQ;
@@ -179,6 +179,17 @@ static int kb_send_msg(struct kb_side *s, size_t len)
 	if (spoil && s->o->inject == KB_INJECT_CORRUPT)
 		((unsigned char *)buf)[len - 1] ^= 0x5a;
 	s->injected |= spoil;
+	return buf;
+}
+
+static int kb_send_msg(struct kb_side *s, size_t len)
+{
+	struct kb_chan *c = s->c;
+	void *buf = kb_build_msg(s, len);
+	int ret;
+
+	if (!buf)
+		return -EIO;
 	ret = c->mech->send(c, buf, len);
 	if (ret && !c->why[0])
 		kb_fail(c, ret, "send");
@@ -213,23 +224,51 @@ static int kb_recv_mode(struct kb_side *s, const void **data, size_t len)
 	}
 }
 
-static int kb_recv_msg(struct kb_side *s, size_t len)
+/* Check the message @data that the receive of @what returned (@ret). */
+static int kb_recv_check(struct kb_side *s, int ret, const void *data,
+			 size_t len, const char *what)
 {
 	struct kb_chan *c = s->c;
-	const void *data;
-	int ret;
 
-	ret = kb_recv_mode(s, &data, len);
 	if (ret) {
 		if (!c->why[0])
 			kb_fail(c, ret, kb_abort == SIGALRM ?
-				"receive (watchdog)" : "receive");
+				"receive (watchdog)" : what);
 		return ret;
 	}
 	if (kb_msg_check(data, len, ++s->seq, s->o->touch, c->why,
 			 sizeof(c->why)))
 		return -EBADMSG;
 	return c->mech->recv_done ? c->mech->recv_done(c) : 0;
+}
+
+static int kb_recv_msg(struct kb_side *s, size_t len)
+{
+	const void *data = NULL;
+	int ret = kb_recv_mode(s, &data, len);
+
+	return kb_recv_check(s, ret, data, len, "receive");
+}
+
+/* Whether the row's round trips use the mechanism's exchange(). */
+static bool kb_exchanges(const struct kb_side *s)
+{
+	return s->test == KB_LATENCY && s->c->mode == KB_BLOCKING &&
+	       s->c->mech->exchange;
+}
+
+/* Send a message of @len bytes and receive the peer's in one exchange(). */
+static int kb_exchange_msg(struct kb_side *s, size_t len)
+{
+	struct kb_chan *c = s->c;
+	const void *data = NULL;
+	void *buf = kb_build_msg(s, len);
+	int ret;
+
+	if (!buf)
+		return -EIO;
+	ret = c->mech->exchange(c, buf, len, &data);
+	return kb_recv_check(s, ret, data, len, "exchange");
 }
 
 static void kb_set_cmd(struct kb_side *s, enum kb_cmd cmd)
@@ -391,9 +430,13 @@ static int64_t kb_round_trip(struct kb_side *s, enum kb_cmd cmd)
 	int ret;
 
 	kb_set_cmd(s, cmd);
-	ret = kb_send_msg(s, s->c->size);
-	if (!ret)
-		ret = kb_recv_msg(s, s->c->size);
+	if (kb_exchanges(s)) {
+		ret = kb_exchange_msg(s, s->c->size);
+	} else {
+		ret = kb_send_msg(s, s->c->size);
+		if (!ret)
+			ret = kb_recv_msg(s, s->c->size);
+	}
 	return ret ? ret : (int64_t)(kb_now_ns() - t0);
 }
 
@@ -553,6 +596,7 @@ static int kb_follow(struct kb_side *s)
 	struct kb_cpu start = { 0 };
 	size_t len = s->c->size;
 	uint64_t t1, i, count, n = 0;
+	bool received = false;	/* the exchange took the next message */
 	int ret;
 
 	if (s->test == KB_RPC)
@@ -560,7 +604,7 @@ static int kb_follow(struct kb_side *s)
 	for (;;) {
 		if (s->test == KB_WAKE)
 			kb_store_release(&ctl->ready, s->seq + 1);
-		ret = kb_recv_msg(s, len);
+		ret = received ? 0 : kb_recv_msg(s, len);
 		if (ret)
 			return ret;
 		t1 = kb_now_ns();
@@ -580,7 +624,9 @@ static int kb_follow(struct kb_side *s)
 			kb_cpus_seen(&ctl->cpus);
 		switch (s->test) {
 		case KB_LATENCY:
-			ret = kb_send_msg(s, len);
+			received = kb_exchanges(s);
+			ret = received ? kb_exchange_msg(s, len) :
+					 kb_send_msg(s, len);
 			break;
 		case KB_THROUGHPUT:
 			count = ctl->count;

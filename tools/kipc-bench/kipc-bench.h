@@ -106,6 +106,10 @@ struct kb_rpc_msg {
  * @recv:	receive one message of @len bytes; point *@data at it.  With
  *		@nonblock, return -EAGAIN if none has started to arrive.
  * @recv_done:	optional: the receiver is finished with *@data; 0 or -errno
+ * @exchange:	optional, latency test, blocking mode: send @len bytes at
+ *		@buf, then wait for the peer's message of @len bytes and point
+ *		*@data at it, in one step (kipc-call: one KIPC_IOC_CALL).  The
+ *		harness uses it for both halves of a round trip.
  * @rpc_buf:	optional, rpc, side 0: lay out the next request, pointing
  *		@req->hdr and @req->payload where the harness builds it (may
  *		wait for a free buffer; sets @req->apart).  Default: a private
@@ -131,6 +135,8 @@ struct kb_mech {
 	int (*recv)(struct kb_chan *c, const void **data, size_t len,
 		    bool nonblock);
 	int (*recv_done)(struct kb_chan *c);
+	int (*exchange)(struct kb_chan *c, const void *buf, size_t len,
+			const void **data);
 	int (*rpc_buf)(struct kb_chan *c, struct kb_rpc_msg *req);
 	int (*call)(struct kb_chan *c, const struct kb_rpc_msg *req,
 		    struct kb_rpc_msg *rep);
@@ -184,6 +190,7 @@ extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
+extern const struct kb_mech kb_mech_kipc_call;
 extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
 extern const struct kb_mech kb_mech_kipc_wait, kb_mech_futex_region;

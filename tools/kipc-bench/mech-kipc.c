@@ -7,6 +7,10 @@
  *		libkipc's kipc_channel_send_bytes() and kipc_channel_recv()
  * kipc-rw:	the same messages with write(2) and read(2) on the channel's
  *		ends (KIPC_FEATURE_CHANNEL_RW), driven like a pipe
+ * kipc-call:	kipc-inline's channels, but each half of a round trip is one
+ *		kipc_call() (KIPC_IOC_CALL): the client sends and waits for
+ *		the echo, the echoing side sends the echo and waits for the
+ *		next message, one system call each instead of two
  * kipc-region:	the message lives in a buffer of a region's pool: the sender
  *		allocates a buffer (waiting while the pool is empty), builds
  *		the message in it and sends its offset; ownership moves to
@@ -327,6 +331,34 @@ static int kb_kipc_inline_recv(struct kb_chan *c, const void **data,
 	return 0;
 }
 
+/* kipc-call: send @len bytes at @buf and take the peer's next message. */
+static int kb_kipc_call_exchange(struct kb_chan *c, const void *buf,
+				 size_t len, const void **data)
+{
+	struct kb_kchan *p = c->priv;
+	struct kipc_msg send, recv;
+	int ret;
+
+	kipc_msg_init(&send, (void *)buf, len, NULL, 0, 0);
+	kipc_msg_init(&recv, p->rxbuf, c->size, NULL, 0, 0);
+	ret = kipc_call(p->kb.tx[c->side], p->kb.rx[!c->side], &send, &recv,
+			0, NULL, NULL, NULL);
+	if (ret < 0)
+		return kb_fail(c, ret, "kipc_call");
+	if (!ret)
+		return kb_fail(c, -EPIPE, "kipc_call: end of stream");
+	if (recv.data_len != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	*data = p->rxbuf;
+	return 0;
+}
+
+static int kb_kipc_call_available(char *why, size_t len)
+{
+	return kb_kipc_probe(why, len,
+			     KIPC_FEATURE_CHANNEL | KIPC_FEATURE_SERVICE);
+}
+
 /*
  * kipc-rw: a channel per direction, whose ends become plain descriptors
  * (duplicated, the libkipc handles closed) of the fd mechanisms' harness:
@@ -436,6 +468,21 @@ const struct kb_mech kb_mech_kipc_inline = {
 	.teardown	= kb_kipc_teardown,
 	.send		= kb_kipc_inline_send,
 	.recv		= kb_kipc_inline_recv,
+};
+
+const struct kb_mech kb_mech_kipc_call = {
+	.name		= "kipc-call",
+	.desc		= "kipc channels, inline bytes, a round trip's halves "
+			  "one kipc_call() each",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
+	.max_size	= KB_KIPC_MAX_INLINE,
+	.available	= kb_kipc_call_available,
+	.setup		= kb_kipc_inline_setup,
+	.teardown	= kb_kipc_teardown,
+	.send		= kb_kipc_inline_send,
+	.recv		= kb_kipc_inline_recv,
+	.exchange	= kb_kipc_call_exchange,
 };
 
 const struct kb_mech kb_mech_kipc_rw = {
@@ -595,6 +642,16 @@ const struct kb_mech kb_mech_kipc_inline = {
 	.desc		= "kipc channel, inline bytes (copied in and out)",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_call = {
+	.name		= "kipc-call",
+	.desc		= "kipc channels, inline bytes, a round trip's halves "
+			  "one kipc_call() each",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
 	.available	= kb_kipc_unbuilt,
 	.setup		= kb_kipc_nosetup,
 };
