@@ -7,13 +7,6 @@ set -uo pipefail
 lib=$1 map=$2 mandir=$3 header=$4 uapi=$5
 fail=0
 err() { echo "abi-check: $*" >&2; fail=1; }
-# A page that is only ".so man3/other.3" shares the other page's text.
-man_source() {
-	local so
-	so=$(sed -n 's|^\.so man3/||p' "$1")
-	if [ -n "$so" ]; then echo "$(dirname "$1")/$so"; else echo "$1"; fi
-}
-
 want=$(sed -n '/global:/,/local:/p' "$map" | grep -Eo '^[[:space:]]*[a-z_0-9]+;' |
        tr -d ' \t;' | sort)
 have=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sort)
@@ -26,13 +19,28 @@ while read -r s; do
 done <<<"$have"
 diff <(sed 's/@.*//' <<<"$have") <(echo "$want") >/dev/null ||
 	err "exports differ from $map: $(diff <(sed 's/@.*//' <<<"$have") <(echo "$want") | grep '^[<>]' | tr '\n' ' ')"
+# Every page's ".SH" headings, as "PAGE<tab>SECTION"; a page that is only
+# ".so man3/other.3" shares the other page's text: "PAGE<tab>=OTHER".
+# Read in one pass (a process per page and symbol is slow to start).
+declare -A sections declared source
+while IFS=$'\t' read -r page sec; do
+	case $sec in
+	=*) source[$page]=$(dirname "$page")/${sec#=} ;;
+	*) sections[$page/$sec]=1 ;;
+	esac
+done < <(awk 'FNR == 1 && /^\.so man3\// { print FILENAME "\t=" substr($0, 10); nextfile }
+	      /^\.SH / { s = substr($0, 5); gsub(/"/, "", s); print FILENAME "\t" s }' \
+	      "$mandir"/*.3)
+while read -r word; do declared[$word]=1; done < \
+	<(cat "$(dirname "$header")"/*.h | grep -Eo '[A-Za-z_][A-Za-z_0-9]*' | sort -u)
 for s in $want; do
 	page=$mandir/$s.3
 	[ -f "$page" ] || { err "no man page $page"; continue; }
+	src=${source[$page]:-$page}
 	for sec in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" ERRORS "SEE ALSO"; do
-		grep -q "^\.SH \"\?$sec\"\?$" "$(man_source "$page")" || err "$page lacks $sec"
+		[ -n "${sections[$src/$sec]:-}" ] || err "$page lacks $sec"
 	done
-	grep -qw "$s" "$(dirname "$header")"/*.h ||
+	[ -n "${declared[$s]:-}" ] ||
 		err "$s is not declared in $(dirname "$header")"
 done
 tmp=$(mktemp -d)
