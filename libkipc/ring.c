@@ -9,8 +9,8 @@
  *   hdr        magic, flags, nr_slots, msg_size, stride   (constant)
  *   prod       tail: SPSC next slot to write / MPMC next position to claim
  *   cons       head: SPSC next slot to read  / MPMC next position to take
- *   not_empty  eventcount consumers sleep on  { seq, waiters }
- *   not_full   eventcount producers sleep on  { seq, waiters }
+ *   not_empty  eventcount consumers sleep on  { seq, waiters, wake_ns }
+ *   not_full   eventcount producers sleep on  { seq, waiters, wake_ns }
  *   slots      nr_slots x stride; MPMC slots start with a u32 sequence
  *
  * Indices are free-running u32 (nr_slots is a power of two, at most 2^30),
@@ -70,14 +70,20 @@
  * Polls of the other side before sleeping: a running peer answers soon. The
  * budget adapts between the two bounds: halved by each poll that ends in a
  * sleep anyway (the peer is not running, e.g. it shares our CPU, where a
- * poll only delays it), doubled by each that succeeds.
+ * poll only delays it), doubled by each that succeeds. And a poll lasts no
+ * longer than a sleep and its wake-up cost, as last measured (the
+ * notifier's time of the wake to the sleeper's return, averaged): polling
+ * longer than that cannot be cheaper than sleeping at once.
  */
 #define RING_SPIN_MAX	2000
 #define RING_SPIN_MIN	16
+#define RING_SPIN_CLOCK	64		/* polls between reads of the clock */
+#define RING_WAKE_MAX	10000000ULL	/* a longer wake-up is no sample */
 
 struct ring_ec {
 	uint32_t seq;		/* bumped by a notifier that saw waiters */
 	uint32_t waiters;	/* set by a sleeper, cleared by a notifier */
+	uint64_t wake_ns;	/* CLOCK_MONOTONIC of the last wake; 0: none */
 };
 
 struct ring_shared {
@@ -106,6 +112,7 @@ struct kipc_ring {
 	uint32_t stride;
 	uint32_t flags;
 	unsigned int spin;	/* the poll budget: 0 on one CPU, else adaptive */
+	uint64_t wake_cost;	/* ns, a moving average; 0: not measured yet */
 };
 
 #define RING_FLAGS	KIPC_RING_MPMC
@@ -364,6 +371,7 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 		return;
 	if (!__atomic_exchange_n(&ec->waiters, 0, __ATOMIC_SEQ_CST))
 		return;		/* another notifier is waking them */
+	__atomic_store_n(&ec->wake_ns, kipc__now_ns(), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&ec->seq, 1, __ATOMIC_SEQ_CST);
 	/* A wake of a valid word cannot fail: nothing to report. */
 	kipc_wake(ring->r, off, INT32_MAX, KIPC_BITSET_ANY);
@@ -384,6 +392,44 @@ static void ring_spin_adapt(struct kipc_ring *ring, unsigned int budget,
 }
 
 /*
+ * A sleeper woken on @ec: the time from the notifier's wake to now is one
+ * sample of what a sleep costs; fold it into the average (weight 1/8).
+ */
+static void ring_wake_sample(struct kipc_ring *ring, struct ring_ec *ec)
+{
+	uint64_t t = __atomic_load_n(&ec->wake_ns, __ATOMIC_RELAXED);
+	uint64_t now = kipc__now_ns(), avg;
+
+	if (!t || t > now || now - t > RING_WAKE_MAX)
+		return;		/* none, or an old notifier's, or a stale one */
+	avg = __atomic_load_n(&ring->wake_cost, __ATOMIC_RELAXED);
+	avg = avg ? avg - avg / 8 + (now - t) / 8 : now - t;
+	__atomic_store_n(&ring->wake_cost, avg, __ATOMIC_RELAXED);
+}
+
+/*
+ * Poll @ready at most @budget times and for at most the measured wake cost.
+ * Return: whether it became true.
+ */
+static bool ring_spin(struct kipc_ring *ring, unsigned int budget,
+		      int (*ready)(const struct kipc_ring *ring))
+{
+	uint64_t cost = __atomic_load_n(&ring->wake_cost, __ATOMIC_RELAXED);
+	uint64_t until = cost ? kipc__now_ns() + cost : 0;
+	unsigned int i;
+
+	for (i = 0; i < budget; i++) {
+		if (ready(ring))
+			return true;
+		if (until && i % RING_SPIN_CLOCK == RING_SPIN_CLOCK - 1 &&
+		    kipc__now_ns() >= until)
+			return false;
+		kipc__cpu_relax();
+	}
+	return false;
+}
+
+/*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
  * @flags has KIPC_IO_NONBLOCK; else spin a while on @ready, then sleep on
  * @ec unless @ready became true. Return: 0 to try again, or -EAGAIN,
@@ -393,21 +439,19 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		      int (*ready)(const struct kipc_ring *ring),
 		      unsigned int flags, const struct timespec *deadline)
 {
-	unsigned int i, budget = __atomic_load_n(&ring->spin, __ATOMIC_RELAXED);
+	unsigned int budget = __atomic_load_n(&ring->spin, __ATOMIC_RELAXED);
 	uint32_t s;
 	int ret;
 
 	if (flags & KIPC_IO_NONBLOCK)
 		return -EAGAIN;
-	for (i = 0; i < budget; i++) {
-		if (ready(ring)) {
-			ring_spin_adapt(ring, budget, true);
+	if (budget) {
+		bool ok = ring_spin(ring, budget, ready);
+
+		ring_spin_adapt(ring, budget, ok);
+		if (ok)
 			return 0;
-		}
-		kipc__cpu_relax();
 	}
-	if (budget)
-		ring_spin_adapt(ring, budget, false);
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&ec->waiters, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */
@@ -415,6 +459,8 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		return 0;
 	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
 			flags & KIPC_DEADLINE_REALTIME, deadline);
+	if (!ret)
+		ring_wake_sample(ring, ec);
 	return ret == -EAGAIN ? 0 : ret;
 }
 

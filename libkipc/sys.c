@@ -92,3 +92,11 @@ int kipc__deadline(unsigned int flags, const struct timespec *deadline,
 		*ns = sec * NSEC_PER_SEC + deadline->tv_nsec;
 	return 0;
 }
+
+uint64_t kipc__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}

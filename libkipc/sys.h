@@ -50,6 +50,8 @@ int kipc__close(int fd);
 int kipc__mmap(int fd, uint64_t bytes, void **base);
 void kipc__munmap(void *base, uint64_t bytes);
 int kipc__fd_check(int fd);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t kipc__now_ns(void);
 
 /*
  * The library's one deadline parser: a deadline (KIPC_DEADLINE_REALTIME in
