@@ -44,3 +44,15 @@ KIPC_API int kipc_name_unlink(struct kipc *k, const char *name)
 	nu.name = (uint64_t)(uintptr_t)name;
 	return kipc__ioctl(k->fd, KIPC_IOC_NAME_UNLINK, &nu);
 }
+
+int kipc__name_publish(struct kipc *k, const char *name, unsigned int mode,
+		       int fd)
+{
+	int ret = kipc_name_open(k, name, KIPC_NAME_CREATE | KIPC_NAME_EXCL |
+				 KIPC_FD_CLOEXEC, mode, fd, NULL);
+
+	if (ret < 0)
+		return ret;
+	kipc__close(ret);	/* the name holds the object */
+	return 0;
+}

@@ -95,18 +95,6 @@ static uint32_t module_default_depth(void)
 	return d ? d : RPC_DEFAULT_DEPTH;
 }
 
-static int publish(struct kipc *k, const char *name, unsigned int mode, int fd)
-{
-	uint32_t kind;
-	int ret = kipc_name_open(k, name, KIPC_NAME_CREATE | KIPC_NAME_EXCL |
-				 KIPC_FD_CLOEXEC, mode, fd, &kind);
-
-	if (ret < 0)
-		return ret;
-	kipc__close(ret);	/* the name holds the object */
-	return 0;
-}
-
 static int ep_add(int epfd, int fd, uint32_t events, void *ptr)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = ptr };
@@ -114,21 +102,16 @@ static int ep_add(int epfd, int fd, uint32_t events, void *ptr)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
-				    unsigned int mode,
-				    const struct kipc_rpc_server_attr *attr,
-				    struct kipc_rpc_server **sp)
+/* A server of @attr's shape, listening on nothing yet. */
+static int server_new(const struct kipc_rpc_server_attr *attr,
+		      struct kipc_rpc_server **sp)
 {
 	static const struct kipc_rpc_server_attr defaults;
-	struct kipc_service_attr sa;
 	struct kipc_rpc_server *s;
 	unsigned int i;
-	int ret;
 
 	if (!attr)
 		attr = &defaults;
-	if (!k || !name || !*name || !sp || mode > 0777)
-		return -EINVAL;
 	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
 		if (attr->reserved[i])
 			return -EINVAL;
@@ -138,7 +121,6 @@ KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->k = k;
 	s->epfd = -1;
 	s->stopfd = -1;
 	s->region = attr->region;
@@ -146,44 +128,89 @@ KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 	s->max_inline = attr->max_inline ? attr->max_inline : RPC_DEFAULT_INLINE;
 	s->nr_workers = attr->nr_workers ? attr->nr_workers : 1;
 	pthread_mutex_init(&s->lock, NULL);
+	*sp = s;
+	return 0;
+}
+
+/* Watch the stop eventfd and the service: ready to run. */
+static int server_listen(struct kipc_rpc_server *s)
+{
+	int ret;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	ret = ep_add(s->epfd, s->stopfd, EPOLLIN, NULL);
+	if (!ret)
+		ret = ep_add(s->epfd, kipc_service_fd(s->svc), EPOLLIN, s);
+	return ret;
+}
+
+/* What server_new() and server_listen() made, and the names' copies. */
+static void server_free(struct kipc_rpc_server *s)
+{
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	kipc_service_close(s->svc);
+	pthread_mutex_destroy(&s->lock);
+	free(s->methods);
+	free(s->region_name);
+	free(s->name);
+	free(s);
+}
+
+KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
+				    unsigned int mode,
+				    const struct kipc_rpc_server_attr *attr,
+				    struct kipc_rpc_server **sp)
+{
+	struct kipc_service_attr sa;
+	struct kipc_rpc_server *s;
+	int ret;
+
+	if (!k || !name || !*name || !sp || mode > 0777)
+		return -EINVAL;
+	ret = server_new(attr, &s);
+	if (ret < 0)
+		return ret;
+	s->k = k;
 	s->name = strdup(name);
 	if (!s->name) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.backlog = attr->backlog;
+	sa.backlog = attr ? attr->backlog : 0;
 	sa.depth = s->depth;
 	sa.max_inline = s->max_inline;
-	sa.region = attr->region;
+	sa.region = s->region;
 	sa.flags = KIPC_FD_NONBLOCK;
 	ret = kipc_service_create(k, &sa, &s->svc);
 	if (ret < 0)
 		goto out_free;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->epfd < 0 || s->stopfd < 0) {
+	if (s->stopfd < 0) {
 		ret = -errno;
-		goto out_close;
+		goto out_free;
 	}
-	ret = ep_add(s->epfd, s->stopfd, EPOLLIN, NULL);
-	if (!ret)
-		ret = ep_add(s->epfd, kipc_service_fd(s->svc), EPOLLIN, s);
+	ret = server_listen(s);
 	if (ret < 0)
-		goto out_close;
-	if (attr->region) {
+		goto out_free;
+	if (s->region) {
 		if (asprintf(&s->region_name, "%s%s", name,
 			     KIPC_RPC_REGION_SUFFIX) < 0) {
 			s->region_name = NULL;
 			ret = -ENOMEM;
-			goto out_close;
+			goto out_free;
 		}
-		ret = publish(k, s->region_name, mode,
-			      kipc_region_fd(attr->region));
+		ret = kipc__name_publish(k, s->region_name, mode,
+					 kipc_region_fd(s->region));
 		if (ret < 0)
-			goto out_close;
+			goto out_free;
 	}
-	ret = publish(k, name, mode, kipc_service_fd(s->svc));
+	ret = kipc__name_publish(k, name, mode, kipc_service_fd(s->svc));
 	if (ret < 0)
 		goto out_unlink_region;
 	*sp = s;
@@ -192,17 +219,8 @@ KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 out_unlink_region:
 	if (s->region_name)
 		kipc_name_unlink(k, s->region_name);
-out_close:
-	if (s->stopfd >= 0)
-		close(s->stopfd);
-	if (s->epfd >= 0)
-		close(s->epfd);
-	kipc_service_close(s->svc);
 out_free:
-	free(s->region_name);
-	free(s->name);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	server_free(s);
 	return ret;
 }
 
@@ -618,14 +636,7 @@ KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
 		pthread_mutex_destroy(&c->lock);
 		free(c);
 	}
-	close(s->stopfd);
-	close(s->epfd);
-	kipc_service_close(s->svc);
-	pthread_mutex_destroy(&s->lock);
-	free(s->methods);
-	free(s->region_name);
-	free(s->name);
-	free(s);
+	server_free(s);
 	return 0;
 }
 

@@ -52,6 +52,9 @@ void kipc__munmap(void *base, uint64_t bytes);
 int kipc__fd_check(int fd);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t kipc__now_ns(void);
+/* Publish @fd's object under @name (exclusive create); the name holds it. */
+int kipc__name_publish(struct kipc *k, const char *name, unsigned int mode,
+		       int fd);
 
 /*
  * The library's one deadline parser: a deadline (KIPC_DEADLINE_REALTIME in
