@@ -10,6 +10,8 @@
  * worker slot: queues and leased buffers outlive any worker. It closes its
  * send end of a channel only once every worker that sends on it has ended
  * for good, so that the receivers then drain the queue and see its end.
+ * It also holds every service it published: connections waiting in a
+ * service's backlog outlive the workers that accept them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,11 +59,17 @@ struct grp_chan {
 	struct kipc_chan *tx, *rx;	/* tx NULL once closed for the drain */
 };
 
+struct grp_svc {
+	char name[KIPC_GROUP_NAME_MAX + 1];	/* published under it */
+	struct kipc_service *svc;	/* the listening fd every server shares */
+};
+
 struct grp_worker {
 	char name[KIPC_GROUP_NAME_MAX + 1];
 	struct kipc_worker_attr attr;
 	char **argv;			/* our copy, NULL-terminated */
 	uint32_t in, out;		/* channel bitmasks */
+	uint32_t serve;			/* service bitmask */
 	unsigned int first_slot;
 };
 
@@ -89,9 +97,10 @@ struct kipc_group {
 	struct kipc *k;
 	struct kipc_region *ctl_r;
 	struct kgrp_ctl *ctl;
-	unsigned int nr_regions, nr_chans, nr_workers, nr_slots;
+	unsigned int nr_regions, nr_chans, nr_svcs, nr_workers, nr_slots;
 	struct grp_region regions[KIPC_GROUP_MAX_REGIONS];
 	struct grp_chan chans[KIPC_GROUP_MAX_CHANNELS];
+	struct grp_svc svcs[KIPC_GROUP_MAX_SERVICES];
 	struct grp_worker workers[KIPC_GROUP_MAX_WORKERS];
 	struct grp_slot slots[KIPC_GROUP_MAX_WORKERS];
 	int epfd, sigfd, timerfd;
@@ -232,6 +241,16 @@ static int find_chan(const struct kipc_group *g, const char *name)
 	return -1;
 }
 
+static int find_svc(const struct kipc_group *g, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_svcs; i++)
+		if (!strcmp(g->svcs[i].name, name))
+			return i;
+	return -1;
+}
+
 static int find_worker(const struct kipc_group *g, const char *name)
 {
 	unsigned int i;
@@ -245,7 +264,8 @@ static int find_worker(const struct kipc_group *g, const char *name)
 /* Any name of the group: fds of one worker are looked up by name. */
 static int name_taken(const struct kipc_group *g, const char *name)
 {
-	return find_region(g, name) >= 0 || find_chan(g, name) >= 0;
+	return find_region(g, name) >= 0 || find_chan(g, name) >= 0 ||
+	       find_svc(g, name) >= 0;
 }
 
 KIPC_API int kipc_group_add_region(struct kipc_group *g, const char *name,
@@ -275,7 +295,7 @@ KIPC_API int kipc_group_add_region(struct kipc_group *g, const char *name,
 	return 0;
 }
 
-static int chan_fdinfo(int fd, const char *key, uint64_t *val)
+static int fdinfo_get(int fd, const char *key, uint64_t *val)
 {
 	char path[64], line[128];
 	size_t n = strlen(key);
@@ -323,12 +343,46 @@ KIPC_API int kipc_group_add_channel(struct kipc_group *g, const char *name,
 		return ret;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->region = r;
-	if (!chan_fdinfo(kipc_channel_fd(c->rx), "kipc-depth", &v))
+	if (!fdinfo_get(kipc_channel_fd(c->rx), "kipc-depth", &v))
 		c->depth = v;
-	chan_fdinfo(kipc_channel_fd(c->rx), "kipc-id", &c->id);
+	fdinfo_get(kipc_channel_fd(c->rx), "kipc-id", &c->id);
 	snprintf(g->ctl->chans[g->nr_chans].name, sizeof(c->name), "%s", name);
 	g->ctl->chans[g->nr_chans].region = r;
 	g->ctl->nr_chans = ++g->nr_chans;
+	return 0;
+}
+
+KIPC_API int kipc_group_add_service(struct kipc_group *g, const char *name,
+				    unsigned int mode,
+				    const struct kipc_service_attr *attr)
+{
+	static const struct kipc_service_attr defaults;
+	struct grp_svc *sv;
+	int ret;
+
+	if (!attr)
+		attr = &defaults;
+	/* The group's regions are its own: a service carries inline bytes. */
+	if (!g || !name_ok(name) || g->started || mode > 0777 || attr->region)
+		return -EINVAL;
+	if (name_taken(g, name))
+		return -EEXIST;
+	if (g->nr_svcs == KIPC_GROUP_MAX_SERVICES)
+		return -ENOSPC;
+	sv = &g->svcs[g->nr_svcs];
+	ret = kipc_service_create(g->k, attr, &sv->svc);
+	if (ret < 0)
+		return ret;
+	ret = kipc__name_publish(g->k, name, mode, kipc_service_fd(sv->svc));
+	if (ret < 0) {
+		kipc_service_close(sv->svc);
+		return ret;
+	}
+	snprintf(sv->name, sizeof(sv->name), "%s", name);
+	snprintf(g->ctl->svcs[g->nr_svcs].name, sizeof(sv->name), "%s", name);
+	g->ctl->svcs[g->nr_svcs].depth = attr->depth;
+	g->ctl->svcs[g->nr_svcs].max_inline = attr->max_inline;
+	g->ctl->nr_svcs = ++g->nr_svcs;
 	return 0;
 }
 
@@ -389,14 +443,24 @@ KIPC_API int kipc_group_add_worker(struct kipc_group *g, const char *name,
 KIPC_API int kipc_group_connect(struct kipc_group *g, const char *worker,
 				const char *channel, unsigned int dir)
 {
-	int w, c;
+	int w, c, sv;
 
-	if (!g || !worker || !channel || dir > KIPC_GROUP_OUT || g->started)
+	if (!g || !worker || !channel || dir > KIPC_GROUP_SERVE || g->started)
 		return -EINVAL;
 	w = find_worker(g, worker);
 	c = find_chan(g, channel);
-	if (w < 0 || c < 0)
+	sv = find_svc(g, channel);
+	if (w < 0 || (c < 0 && sv < 0))
 		return -ENOENT;
+	/* A service is served, a channel is read or written. */
+	if ((sv >= 0) != (dir == KIPC_GROUP_SERVE))
+		return -EINVAL;
+	if (sv >= 0) {
+		if (g->workers[w].serve & (1U << sv))
+			return -EEXIST;
+		g->workers[w].serve |= 1U << sv;
+		return 0;
+	}
 	/* One end of a channel per worker: its fd is named after the channel. */
 	if ((g->workers[w].in | g->workers[w].out) & (1U << c))
 		return -EEXIST;
@@ -439,9 +503,11 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent)
 {
 	const struct grp_slot *sl = &g->slots[s];
 	const struct grp_worker *w = &g->workers[sl->worker];
-	int fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS];
+	int fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS +
+		KIPC_GROUP_MAX_SERVICES];
 	char names[(KIPC_GROUP_NAME_MAX + 2) * (2 + KIPC_GROUP_MAX_REGIONS +
-						KIPC_GROUP_MAX_CHANNELS)];
+						KIPC_GROUP_MAX_CHANNELS +
+						KIPC_GROUP_MAX_SERVICES)];
 	uint32_t regions = worker_regions(g, w);
 	struct kipc_group_worker *gw;
 	unsigned int i, n = 0;
@@ -478,6 +544,12 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent)
 		strcat(names, ":");
 		strcat(names, g->chans[i].name);
 	}
+	for (i = 0; i < g->nr_svcs; i++)
+		if (w->serve & (1U << i)) {
+			fds[n++] = kipc_service_fd(g->svcs[i].svc);
+			strcat(names, ":");
+			strcat(names, g->svcs[i].name);
+		}
 	/* Above the targets first, so that no dup2() overwrites a source. */
 	for (i = 0; i < n; i++) {
 		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + n);
@@ -1118,8 +1190,31 @@ KIPC_API int kipc_group_channel_info(const struct kipc_group *g,
 	c->name = g->chans[idx].name;
 	c->depth = g->chans[idx].depth;
 	c->id = g->chans[idx].id;
-	chan_fdinfo(kipc_channel_fd(g->chans[idx].rx), "kipc-queued", &q);
+	fdinfo_get(kipc_channel_fd(g->chans[idx].rx), "kipc-queued", &q);
 	c->queued = q;
+	return 0;
+}
+
+KIPC_API int kipc_group_service_info(const struct kipc_group *g,
+				     unsigned int idx,
+				     struct kipc_group_service *s)
+{
+	uint64_t v;
+	int fd;
+
+	if (!g || !s)
+		return -EINVAL;
+	if (idx >= g->nr_svcs)
+		return -ENOENT;
+	memset(s, 0, sizeof(*s));
+	s->name = g->svcs[idx].name;
+	fd = kipc_service_fd(g->svcs[idx].svc);
+	fdinfo_get(fd, "kipc-id", &s->id);
+	fdinfo_get(fd, "kipc-accepted", &s->accepted);
+	if (!fdinfo_get(fd, "kipc-backlog", &v))
+		s->backlog = v;
+	if (!fdinfo_get(fd, "kipc-pending", &v))
+		s->pending = v;
 	return 0;
 }
 
@@ -1146,6 +1241,10 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		if (g->chans[i].tx)
 			kipc_channel_close(g->chans[i].tx);
 		kipc_channel_close(g->chans[i].rx);
+	}
+	for (i = 0; i < g->nr_svcs; i++) {
+		kipc_name_unlink(g->k, g->svcs[i].name);
+		kipc_service_close(g->svcs[i].svc);
 	}
 	for (i = 0; i < g->nr_regions; i++)
 		kipc_region_close(g->regions[i].r);

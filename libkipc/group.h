@@ -7,7 +7,8 @@
  * creates and holds; every worker inherits the supervisor's handle of it
  * as its "kipc-ctl" fd. It holds the names of the group's regions and
  * channels, a sequence counter per channel, and a slot per worker instance:
- * the watchdog's beat word, and the lease of the message the worker holds.
+ * the watchdog's beat word, and the lease of the message the worker holds;
+ * after the slots, the group's services with what their connections are.
  *
  * The lease protocol (the at-least-once guarantee) in one place:
  *
@@ -60,6 +61,13 @@ struct kgrp_chan_desc {
 	uint64_t seq;			/* last sequence number handed out */
 };
 
+/* A service: the connections' channels, as its RPC servers announce them. */
+struct kgrp_svc_desc {
+	char name[KIPC_GROUP_NAME_MAX + 1];
+	uint32_t depth;			/* 0: the module's default */
+	uint32_t max_inline;		/* 0: the kernel's default */
+};
+
 struct kgrp_slot {
 	uint32_t beat;			/* bumped by the worker: the watchdog */
 	uint32_t stop;			/* 1: the supervisor wants it to stop */
@@ -84,11 +92,17 @@ struct kgrp_ctl {
 	struct kgrp_region_desc regions[KIPC_GROUP_MAX_REGIONS];
 	struct kgrp_chan_desc chans[KIPC_GROUP_MAX_CHANNELS];
 	struct kgrp_slot slots[KIPC_GROUP_MAX_WORKERS];
+	uint32_t nr_svcs;		/* added after the slots: layout kept */
+	uint32_t pad;
+	struct kgrp_svc_desc svcs[KIPC_GROUP_MAX_SERVICES];
 };
 
 /* The fd name of the control region among LISTEN_FDNAMES. */
 #define KGRP_CTL_NAME		"kipc-ctl"
-/* A region's fd is named after the region: the slot's own handle. */
+/*
+ * A region's fd is named after the region: the slot's own handle. A
+ * service's fd is the supervisor's (one listening file shared by all).
+ */
 
 #define kgrp_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)

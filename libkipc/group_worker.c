@@ -2,18 +2,22 @@
 /*
  * Process groups, the worker: finding the objects among the inherited fds
  * (LISTEN_FDS, LISTEN_FDNAMES), the lease of the message in hand (group.h
- * describes the protocol), beats for the watchdog and the stop request.
+ * describes the protocol), beats for the watchdog, the stop request, and
+ * RPC servers of the group's services.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kipc.h"
 #include "kipc_group.h"
 #include "group.h"
+#include "rpc.h"
 #include "sys.h"
 
 /* How long a blocked receive or send waits before it beats and looks again. */
@@ -28,18 +32,26 @@ struct kipc_group_worker {
 	struct {
 		char name[KIPC_GROUP_NAME_MAX + 1];
 		int fd;
-	} fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS];
+	} fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS +
+	      KIPC_GROUP_MAX_SERVICES];
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS];	 /* the slot's handles */
 	struct kipc_region *own[KIPC_GROUP_MAX_REGIONS]; /* attached, mapped */
 	struct kipc_chan *chans[KIPC_GROUP_MAX_CHANNELS];
 };
 
 static volatile sig_atomic_t term_requested;
+/* Readable once SIGTERM came: stops the process's RPC servers; or -1. */
+static volatile sig_atomic_t term_efd = -1;
 
 static void on_sigterm(int sig)
 {
+	uint64_t one = 1;
+	int efd = term_efd;
+
 	(void)sig;
 	term_requested = 1;
+	if (efd >= 0 && write(efd, &one, sizeof(one)) < 0)
+		return;		/* the counter is full: readable already */
 }
 
 static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
@@ -48,6 +60,16 @@ static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
 
 	for (i = 0; i < ctl->nr_chans && i < KIPC_GROUP_MAX_CHANNELS; i++)
 		if (!strncmp(ctl->chans[i].name, name, KIPC_GROUP_NAME_MAX))
+			return i;
+	return -1;
+}
+
+static int ctl_find_svc(const struct kgrp_ctl *ctl, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctl->nr_svcs && i < KIPC_GROUP_MAX_SERVICES; i++)
+		if (!strncmp(ctl->svcs[i].name, name, KIPC_GROUP_NAME_MAX))
 			return i;
 	return -1;
 }
@@ -201,6 +223,8 @@ KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
 				ret = kipc_region_attach(w->h[r], 0, &w->own[r]);
 		} else if (c >= 0 && !w->chans[c]) {
 			ret = kipc_channel_from_fd(w->fds[i].fd, 0, &w->chans[c]);
+		} else if (ctl_find_svc(w->ctl, w->fds[i].name) >= 0) {
+			ret = 0;	/* kipc_group_worker_service() serves it */
 		} else {
 			ret = -EPROTO;
 		}
@@ -244,6 +268,12 @@ KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
 	}
 	if (w->ctl_r)
 		kipc_region_close(w->ctl_r);
+	if (term_efd >= 0) {
+		int efd = term_efd;
+
+		term_efd = -1;
+		close(efd);
+	}
 	free(w);
 	return 0;
 }
@@ -270,6 +300,52 @@ KIPC_API struct kipc_region *kipc_group_worker_region(
 		return NULL;
 	r = ctl_find_region(w->ctl, name);
 	return r >= 0 ? w->own[r] : NULL;
+}
+
+KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
+				       const char *name,
+				       const struct kipc_rpc_server_attr *attr,
+				       struct kipc_rpc_server **sp)
+{
+	struct kipc_rpc_server_attr sa;
+	uint64_t one = 1;
+	int sv, fd, svc_fd, stopfd;
+
+	if (!w || !name || !sp)
+		return -EINVAL;
+	memset(&sa, 0, sizeof(sa));
+	if (attr) {
+		/* The connections' shape is the service's, set by the group. */
+		if (attr->depth || attr->max_inline || attr->backlog ||
+		    attr->region)
+			return -EINVAL;
+		sa = *attr;
+	}
+	sv = ctl_find_svc(w->ctl, name);
+	fd = kipc_group_worker_fd(w, name);
+	if (sv < 0 || fd < 0)
+		return -ENOENT;
+	sa.depth = w->ctl->svcs[sv].depth;
+	sa.max_inline = w->ctl->svcs[sv].max_inline;
+	if (term_efd < 0) {
+		stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (stopfd < 0)
+			return -errno;
+		term_efd = stopfd;
+		/* A SIGTERM before the eventfd was there. */
+		if (term_requested && write(stopfd, &one, sizeof(one)) < 0)
+			return -errno;
+	}
+	/* Our own fds: the server closes them, the inherited ones stay. */
+	svc_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (svc_fd < 0)
+		return -errno;
+	stopfd = fcntl(term_efd, F_DUPFD_CLOEXEC, 3);
+	if (stopfd < 0) {
+		close(svc_fd);
+		return -errno;
+	}
+	return kipc__rpc_server_adopt(svc_fd, stopfd, &sa, sp);
 }
 
 KIPC_API int kipc_group_beat(struct kipc_group_worker *w)

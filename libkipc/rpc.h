@@ -72,4 +72,14 @@ static inline int rpc_hdr_check(const void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * A server of an inherited service (a process group's): @svc_fd and
+ * @stopfd (an eventfd that stops kipc_rpc_server_run() when readable) are
+ * taken over, also on failure. @attr gives the depth and inline size the
+ * service's connections have. 0, or a negative errno.
+ */
+int kipc__rpc_server_adopt(int svc_fd, int stopfd,
+			   const struct kipc_rpc_server_attr *attr,
+			   struct kipc_rpc_server **sp);
+
 #endif /* LIBKIPC_RPC_H */

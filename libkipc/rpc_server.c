@@ -2,7 +2,9 @@
 /*
  * The RPC server: a named service, its methods, and worker threads that
  * accept connections, answer HELLO and dispatch requests
- * (Documentation/userspace-api/kipc/protocol.rst).
+ * (Documentation/userspace-api/kipc/protocol.rst). A process group's
+ * worker serves the group's service, which it inherited, the same way
+ * (kipc__rpc_server_adopt(), for kipc_group_worker_service()).
  *
  * Every connection is in the server's epoll set with EPOLLONESHOT: the one
  * worker that gets its event receives one message, checks its header,
@@ -224,6 +226,35 @@ out_free:
 	return ret;
 }
 
+int kipc__rpc_server_adopt(int svc_fd, int stopfd,
+			   const struct kipc_rpc_server_attr *attr,
+			   struct kipc_rpc_server **sp)
+{
+	struct kipc_rpc_server *s;
+	int ret;
+
+	ret = server_new(attr, &s);
+	if (ret < 0) {
+		close(stopfd);
+		close(svc_fd);
+		return ret;
+	}
+	s->stopfd = stopfd;
+	ret = kipc_service_from_fd(svc_fd, &s->svc);
+	if (ret < 0) {
+		close(svc_fd);
+		goto out_free;
+	}
+	ret = server_listen(s);
+	if (ret < 0)
+		goto out_free;
+	*sp = s;
+	return 0;
+
+out_free:
+	server_free(s);
+	return ret;
+}
 KIPC_API int kipc_rpc_server_register(struct kipc_rpc_server *s,
 				      uint32_t method, kipc_rpc_handler fn,
 				      void *arg)
@@ -626,7 +657,8 @@ KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
 
 	if (!s)
 		return 0;
-	kipc_name_unlink(s->k, s->name);
+	if (s->name)		/* a server of a group's service has none */
+		kipc_name_unlink(s->k, s->name);
 	if (s->region_name)
 		kipc_name_unlink(s->k, s->region_name);
 	while ((c = s->conns)) {

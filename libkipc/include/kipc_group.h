@@ -5,8 +5,9 @@
  * and restart them by policy; a message a worker was processing when it
  * died is delivered again to its replacement.
  *
- * The supervisor side (struct kipc_group) declares regions, channels and
- * workers, connects workers to channels and runs the group. The worker side
+ * The supervisor side (struct kipc_group) declares regions, channels,
+ * RPC services and workers, connects workers to channels and services and
+ * runs the group. The worker side
  * (struct kipc_group_worker) finds its objects among inherited file
  * descriptors described by LISTEN_FDS and LISTEN_FDNAMES, as systemd's
  * socket activation does, so that exec'd programs in any language can use
@@ -25,6 +26,7 @@ extern "C" {
 #define KIPC_GROUP_MAX_WORKERS	64	/* slots: every instance of every worker */
 #define KIPC_GROUP_MAX_CHANNELS	32
 #define KIPC_GROUP_MAX_REGIONS	8
+#define KIPC_GROUP_MAX_SERVICES	8
 #define KIPC_GROUP_NAME_MAX	31	/* bytes of a name, NUL excluded */
 #define KIPC_GROUP_INLINE_MAX	1024	/* inline bytes of a group message */
 #define KIPC_GROUP_BUFS_MAX	4	/* region buffers of a group message */
@@ -75,6 +77,10 @@ struct kipc_worker_attr {
 /* Directions of kipc_group_connect(). */
 #define KIPC_GROUP_IN		0	/* the worker receives from the channel */
 #define KIPC_GROUP_OUT		1	/* the worker sends on it */
+#define KIPC_GROUP_SERVE	2	/* the worker accepts on the service */
+
+struct kipc_rpc_server;
+struct kipc_rpc_server_attr;
 
 int kipc_group_create(const char *name, const struct kipc_group_attr *attr,
 		      struct kipc_group **gp);
@@ -85,6 +91,9 @@ int kipc_group_add_channel(struct kipc_group *g, const char *name,
 			   const char *region, uint32_t depth);
 int kipc_group_add_worker(struct kipc_group *g, const char *name,
 			  const struct kipc_worker_attr *attr);
+int kipc_group_add_service(struct kipc_group *g, const char *name,
+			   unsigned int mode,
+			   const struct kipc_service_attr *attr);
 int kipc_group_connect(struct kipc_group *g, const char *worker,
 		       const char *channel, unsigned int dir);
 
@@ -123,6 +132,16 @@ struct kipc_group_channel {
 	uint64_t reserved[2];
 };
 
+/* One service of the group. */
+struct kipc_group_service {
+	const char *name;	/* also its name in the IPC namespace */
+	uint32_t backlog;	/* connections that may wait for an accept */
+	uint32_t pending;	/* connections waiting now */
+	uint64_t id;		/* the service's id (fdinfo) */
+	uint64_t accepted;	/* connections accepted so far */
+	uint64_t reserved[2];
+};
+
 /* The group's state (kipc_group_state()). */
 #define KIPC_GROUP_RUNNING	0
 #define KIPC_GROUP_DRAINING	1	/* stopping: sources told to stop */
@@ -134,6 +153,8 @@ int kipc_group_member_info(const struct kipc_group *g, unsigned int idx,
 			   struct kipc_group_member *m);
 int kipc_group_channel_info(const struct kipc_group *g, unsigned int idx,
 			    struct kipc_group_channel *c);
+int kipc_group_service_info(const struct kipc_group *g, unsigned int idx,
+			    struct kipc_group_service *s);
 
 /* An event for the notify callback: a member or the group changed state. */
 struct kipc_group_event {
@@ -172,6 +193,9 @@ int kipc_group_worker_close(struct kipc_group_worker *w);
 int kipc_group_worker_fd(const struct kipc_group_worker *w, const char *name);
 struct kipc_region *kipc_group_worker_region(struct kipc_group_worker *w,
 					     const char *name);
+int kipc_group_worker_service(struct kipc_group_worker *w, const char *name,
+			      const struct kipc_rpc_server_attr *attr,
+			      struct kipc_rpc_server **sp);
 int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		    struct kipc_group_msg *m);
 int kipc_group_send(struct kipc_group_worker *w, const char *channel,
