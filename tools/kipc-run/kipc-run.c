@@ -49,9 +49,10 @@ static const char *group_state(int s)
 /* The group's state, written to a temporary file and renamed over. */
 static void publish(struct kipc_group *g, const char *name)
 {
-	struct json_object *root, *members, *chans, *o;
+	struct json_object *root, *members, *chans, *svcs, *o;
 	struct kipc_group_member m;
 	struct kipc_group_channel c;
+	struct kipc_group_service sv;
 	const char *report, *text;
 	char tmp[4200], mname[64];
 	unsigned int i;
@@ -98,6 +99,18 @@ static void publish(struct kipc_group *g, const char *name)
 		json_object_array_add(chans, o);
 	}
 	json_object_object_add(root, "channels", chans);
+	svcs = json_object_new_array();
+	for (i = 0; !kipc_group_service_info(g, i, &sv); i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(sv.name));
+		json_object_object_add(o, "id", json_object_new_int64(sv.id));
+		json_object_object_add(o, "backlog", json_object_new_int(sv.backlog));
+		json_object_object_add(o, "pending", json_object_new_int(sv.pending));
+		json_object_object_add(o, "accepted",
+				       json_object_new_int64(sv.accepted));
+		json_object_array_add(svcs, o);
+	}
+	json_object_object_add(root, "services", svcs);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
 	f = fopen(tmp, "we");
@@ -219,6 +232,33 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("channel %s: %s", s ? s : "?", strerror(-ret));
 		}
+	if (json_object_object_get_ex(root, "services", &arr))
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct kipc_service_attr sa;
+			unsigned long mode = 0600;
+			char *end;
+
+			memset(&sa, 0, sizeof(sa));
+			o = json_object_array_get_idx(arr, i);
+			s = json_str(o, "name");
+			if (json_u32(o, "backlog", &sa.backlog) ||
+			    json_u32(o, "depth", &sa.depth) ||
+			    json_u32(o, "max_inline", &sa.max_inline))
+				FAIL("service %s: a number out of range",
+				     s ? s : "?");
+			if (json_object_object_get_ex(o, "mode", &x)) {
+				const char *m = json_str(o, "mode");
+
+				/* A string of octal digits, as chmod(1)'s. */
+				mode = m ? strtoul(m, &end, 8) : ~0UL;
+				if (!m || *end || end == m || mode > 0777)
+					FAIL("service %s: \"mode\" is not an octal string such as \"0600\"",
+					     s ? s : "?");
+			}
+			ret = kipc_group_add_service(g, s ? s : "", mode, &sa);
+			if (ret < 0)
+				FAIL("service %s: %s", s ? s : "?", strerror(-ret));
+		}
 	if (!json_object_object_get_ex(root, "workers", &arr) ||
 	    !json_object_array_length(arr))
 		FAIL("no \"workers\"");
@@ -252,8 +292,11 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 		ret = kipc_group_add_worker(g, s, &wa);
 		if (ret < 0)
 			FAIL("worker %s: %s", s, strerror(-ret));
-		for (j = 0; j < 2; j++) {
-			const char *key = j ? "out" : "in";
+		for (j = 0; j < 3; j++) {
+			static const char *const keys[] = { "in", "out", "serve" };
+			static const unsigned int dirs[] = {
+				KIPC_GROUP_IN, KIPC_GROUP_OUT, KIPC_GROUP_SERVE };
+			const char *key = keys[j];
 			size_t k;
 
 			if (!json_object_object_get_ex(o, key, &io))
@@ -263,8 +306,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 					json_object_array_get_idx(io, k));
 
 				ret = kipc_group_connect(g, s, c ? c : "",
-							 j ? KIPC_GROUP_OUT :
-							     KIPC_GROUP_IN);
+							 dirs[j]);
 				if (ret < 0)
 					FAIL("worker %s: %s \"%s\": %s", s, key,
 					     c ? c : "?", strerror(-ret));

@@ -60,6 +60,18 @@ static void show(struct json_object *g)
 			printf("  %-20s %7lld %6lld %6lld\n", str(o, "name"),
 			       num(o, "id"), num(o, "queued"), num(o, "depth"));
 		}
+	/* Services: in the state of a kipc-run that has them. */
+	if (!json_object_object_get_ex(g, "services", &arr) ||
+	    !json_object_array_length(arr))
+		return;
+	printf("  %-20s %7s %7s %7s %10s\n", "SERVICE", "ID", "PENDING",
+	       "BACKLOG", "ACCEPTED");
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		o = json_object_array_get_idx(arr, i);
+		printf("  %-20s %7lld %7lld %7lld %10lld\n", str(o, "name"),
+		       num(o, "id"), num(o, "pending"), num(o, "backlog"),
+		       num(o, "accepted"));
+	}
 }
 
 int cmd_groups(int argc, char **argv)
