@@ -199,7 +199,7 @@ static int client(const char *service, pid_t supervisor)
 	rep.len = sizeof(pid_rep);
 	dl = in_ms(10000);
 	ret = kipc_rpc_submit(a, M_SLEEP, &req, &rep, 0, &dl, 1, NULL);
-	usleep(300000);		/* A's worker is in the handler now */
+	usleep(500000);		/* A's worker is in the handler now */
 	dl = in_ms(10000);
 	ret = ret < 0 ? ret : kipc_rpc_connect(k, service, 0, &dl, &b);
 	pb = ret < 0 ? ret : call_pid(b);
