@@ -40,18 +40,37 @@ struct kipc_group_worker {
 };
 
 static volatile sig_atomic_t term_requested;
-/* Readable once SIGTERM came: stops the process's RPC servers; or -1. */
-static volatile sig_atomic_t term_efd = -1;
+/*
+ * Per service of the group, the eventfd its servers in this process stop
+ * on (each has a dup: kipc_rpc_server_stop() stops only that service's),
+ * written on SIGTERM; -1: none. Kept until kipc_group_worker_close(), so
+ * that the handler never writes to an fd a destroyed server closed.
+ */
+static volatile sig_atomic_t term_efds[KIPC_GROUP_MAX_SERVICES] = {
+	[0 ... KIPC_GROUP_MAX_SERVICES - 1] = -1
+};
+
+/* Make @efd readable; a full counter is readable already. */
+static void efd_signal(int efd)
+{
+	uint64_t one = 1;
+
+	if (write(efd, &one, sizeof(one)) < 0)
+		return;
+}
 
 static void on_sigterm(int sig)
 {
-	uint64_t one = 1;
-	int efd = term_efd;
+	unsigned int i;
+	int efd;
 
 	(void)sig;
 	term_requested = 1;
-	if (efd >= 0 && write(efd, &one, sizeof(one)) < 0)
-		return;		/* the counter is full: readable already */
+	for (i = 0; i < KIPC_GROUP_MAX_SERVICES; i++) {
+		efd = term_efds[i];
+		if (efd >= 0)
+			efd_signal(efd);
+	}
 }
 
 static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
@@ -268,11 +287,12 @@ KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
 	}
 	if (w->ctl_r)
 		kipc_region_close(w->ctl_r);
-	if (term_efd >= 0) {
-		int efd = term_efd;
+	for (i = 0; i < KIPC_GROUP_MAX_SERVICES; i++) {
+		int efd = term_efds[i];
 
-		term_efd = -1;
-		close(efd);
+		term_efds[i] = -1;
+		if (efd >= 0)
+			close(efd);
 	}
 	free(w);
 	return 0;
@@ -308,7 +328,6 @@ KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 				       struct kipc_rpc_server **sp)
 {
 	struct kipc_rpc_server_attr sa;
-	uint64_t one = 1;
 	int sv, fd, svc_fd, stopfd;
 
 	if (!w || !name || !sp)
@@ -327,20 +346,20 @@ KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 		return -ENOENT;
 	sa.depth = w->ctl->svcs[sv].depth;
 	sa.max_inline = w->ctl->svcs[sv].max_inline;
-	if (term_efd < 0) {
+	if (term_efds[sv] < 0) {
 		stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (stopfd < 0)
 			return -errno;
-		term_efd = stopfd;
+		term_efds[sv] = stopfd;
 		/* A SIGTERM before the eventfd was there. */
-		if (term_requested && write(stopfd, &one, sizeof(one)) < 0)
-			return -errno;
+		if (term_requested)
+			efd_signal(stopfd);
 	}
 	/* Our own fds: the server closes them, the inherited ones stay. */
 	svc_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (svc_fd < 0)
 		return -errno;
-	stopfd = fcntl(term_efd, F_DUPFD_CLOEXEC, 3);
+	stopfd = fcntl(term_efds[sv], F_DUPFD_CLOEXEC, 3);
 	if (stopfd < 0) {
 		close(svc_fd);
 		return -errno;
