@@ -5,10 +5,11 @@
  * calls. Run by kipc-run(1) with a "services" section (tools/vm/
  * kipc-group-tests has the file):
  *
- *   group_rpc -r server -s SERVICE
- *             a worker: serves SERVICE with the RPC server, one thread;
+ *   group_rpc -r server -s SERVICE [-t SERVICE2]
+ *             a worker: serves SERVICE with the RPC server, one thread
+ *             (and SERVICE2 with another server in a second thread);
  *             method 1 answers its pid, method 2 sleeps MS then does too
- *   group_rpc -r client -s SERVICE -p SUPERVISOR_PID
+ *   group_rpc -r client -s SERVICE [-t SERVICE2] -p SUPERVISOR_PID
  *             the checks, one line each ("check NAME ok|FAIL detail"):
  *             pool: a second connection is served by the other worker
  *               while the first one's only thread is busy;
@@ -17,10 +18,12 @@
  *             survivor: the other worker's connection still answers;
  *             new-conn: a new connection is served;
  *             backlog: every worker SIGKILLed, then a connect: it waits
- *               in the backlog and is served after the restart.
+ *               in the backlog and is served after the restart;
+ *             second: SERVICE2, when given, answers too.
  *             Exit status 1 when one failed.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -81,10 +84,31 @@ static int on_sleep(struct kipc_rpc_req *req, void *arg)
 	return on_pid(req, arg);
 }
 
-static int server(const char *service)
+static int serve(struct kipc_group_worker *w, const char *service,
+		 struct kipc_rpc_server **sp)
 {
+	int ret = kipc_group_worker_service(w, service, NULL, sp);
+
+	if (ret < 0) {
+		fprintf(stderr, "group_rpc: %s: %s\n", service, strerror(-ret));
+		return ret;
+	}
+	kipc_rpc_server_register(*sp, M_PID, on_pid, NULL);
+	kipc_rpc_server_register(*sp, M_SLEEP, on_sleep, NULL);
+	return 0;
+}
+
+static void *run_thread(void *s)
+{
+	kipc_rpc_server_run(s);		/* until SIGTERM */
+	return NULL;
+}
+
+static int server(const char *service, const char *second)
+{
+	struct kipc_rpc_server *s = NULL, *s2 = NULL;
 	struct kipc_group_worker *w;
-	struct kipc_rpc_server *s;
+	pthread_t tid;
 	int ret;
 
 	ret = kipc_group_worker_open(&w);
@@ -92,18 +116,22 @@ static int server(const char *service)
 		fprintf(stderr, "group_rpc: worker_open: %s\n", strerror(-ret));
 		return 1;
 	}
-	ret = kipc_group_worker_service(w, service, NULL, &s);
-	if (ret < 0) {
-		fprintf(stderr, "group_rpc: %s: %s\n", service, strerror(-ret));
-		kipc_group_worker_close(w);
-		return 1;
+	ret = serve(w, service, &s);
+	if (!ret && second && !serve(w, second, &s2) &&
+	    pthread_create(&tid, NULL, run_thread, s2)) {
+		kipc_rpc_server_destroy(s2);
+		s2 = NULL;
 	}
-	kipc_rpc_server_register(s, M_PID, on_pid, NULL);
-	kipc_rpc_server_register(s, M_SLEEP, on_sleep, NULL);
-	ret = kipc_rpc_server_run(s);	/* until SIGTERM */
-	kipc_rpc_server_destroy(s);
+	if (!ret)
+		ret = kipc_rpc_server_run(s);	/* until SIGTERM */
+	if (s2) {		/* SIGTERM stops both */
+		pthread_join(tid, NULL);
+		kipc_rpc_server_destroy(s2);
+	}
+	if (s)
+		kipc_rpc_server_destroy(s);
 	kipc_group_worker_close(w);
-	return ret < 0;
+	return ret < 0 || (second && !s2);
 }
 
 static void check(const char *name, int ok, const char *fmt, ...)
@@ -164,9 +192,10 @@ static unsigned int children(pid_t ppid, int sig, pid_t *pids,
 	return n;
 }
 
-static int client(const char *service, pid_t supervisor)
+static int client(const char *service, const char *second, pid_t supervisor)
 {
 	struct kipc_rpc_client *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	struct kipc_rpc_client *e = NULL;
 	struct kipc_rpc_completion comp;
 	struct kipc_rpc_msg req, rep;
 	uint32_t ms = 5000, pid_rep = 0;
@@ -248,6 +277,15 @@ static int client(const char *service, pid_t supervisor)
 	      "%u workers killed; connect served by %d after %llu ms", n, pd,
 	      (unsigned long long)(now_ms() - t0));
 
+	/* second: the other service of the same workers. */
+	if (second) {
+		dl = in_ms(10000);
+		ret = kipc_rpc_connect(k, second, 0, &dl, &e);
+		ret = ret < 0 ? ret : call_pid(e);
+		check("second", ret > 0, "%s served by %d", second, ret);
+	}
+
+	kipc_rpc_client_close(e);
 	kipc_rpc_client_close(d);
 	kipc_rpc_client_close(c);
 	kipc_rpc_client_close(b);
@@ -258,23 +296,24 @@ static int client(const char *service, pid_t supervisor)
 
 int main(int argc, char **argv)
 {
-	const char *role = NULL, *service = NULL;
+	const char *role = NULL, *service = NULL, *second = NULL;
 	pid_t supervisor = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:s:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:t:p:")) != -1) {
 		switch (opt) {
 		case 'r': role = optarg; break;
 		case 's': service = optarg; break;
+		case 't': second = optarg; break;
 		case 'p': supervisor = atoi(optarg); break;
 		default: role = NULL; optind = argc; break;
 		}
 	}
 	if (role && service && !strcmp(role, "server"))
-		return server(service);
+		return server(service, second);
 	if (role && service && supervisor > 0 && !strcmp(role, "client"))
-		return client(service, supervisor);
-	fprintf(stderr, "usage: group_rpc -r server -s SERVICE\n"
-			"       group_rpc -r client -s SERVICE -p SUPERVISOR_PID\n");
+		return client(service, second, supervisor);
+	fprintf(stderr, "usage: group_rpc -r server -s SERVICE [-t SERVICE2]\n"
+			"       group_rpc -r client -s SERVICE [-t SERVICE2] -p SUPERVISOR_PID\n");
 	return 2;
 }
