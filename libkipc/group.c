@@ -117,14 +117,6 @@ struct kipc_group {
 	void *notify_arg;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int name_ok(const char *name)
 {
 	size_t n;
@@ -601,7 +593,7 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		sl->start_at = now_ns() + 100000000ULL;	/* try again */
+		sl->start_at = kipc__now_ns() + 100000000ULL;	/* try again */
 		notify(g, s, 0, "%s: fork: %s", slot_name(g, s, nm, sizeof(nm)),
 		       strerror(errno));
 		return;
@@ -619,12 +611,12 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 			close(sl->pidfd);
 		sl->pidfd = -1;
 		sl->pid = 0;
-		sl->start_at = now_ns() + 100000000ULL;
+		sl->start_at = kipc__now_ns() + 100000000ULL;
 		return;
 	}
 	sl->state = KIPC_MEMBER_RUNNING;
 	sl->planned = sl->termed = 0;
-	sl->started = sl->beat_at = now_ns();
+	sl->started = sl->beat_at = kipc__now_ns();
 	sl->last_beat = kgrp_load(&g->ctl->slots[s].beat);
 	kgrp_store(&g->ctl->slots[s].stop, 0);
 	notify(g, s, 0, "%s started, pid %d", slot_name(g, s, nm, sizeof(nm)),
@@ -654,7 +646,7 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 	if (sl->state == KIPC_MEMBER_RUNNING) {
 		sl->state = KIPC_MEMBER_STOPPING;
 		sl->kill_at = sig == SIGKILL ? 0 :
-			now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+			kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	}
 	slot_kill(sl, sig);
 }
@@ -700,7 +692,7 @@ static void group_fail(struct kipc_group *g, const char *fmt, ...)
 	kgrp_store(&g->ctl->state, g->state);
 	g->status = 1;
 	notify(g, -1, 0, "group %s failed: %s", g->name, g->report);
-	g->drain_at = now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+	g->drain_at = kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	for (s = 0; s < g->nr_slots; s++) {
 		if (g->slots[s].state == KIPC_MEMBER_STARTING)
 			g->slots[s].state = KIPC_MEMBER_EXITED;
@@ -711,7 +703,7 @@ static void group_fail(struct kipc_group *g, const char *fmt, ...)
 /* Count a restart against the intensity; 0, or -1 when it is exceeded. */
 static int intensity_check(struct kipc_group *g)
 {
-	uint64_t now = now_ns(), period = g->attr.period_ms * 1000000ULL;
+	uint64_t now = kipc__now_ns(), period = g->attr.period_ms * 1000000ULL;
 	unsigned int i, n = 0, cap = sizeof(g->restart_times) /
 				     sizeof(g->restart_times[0]);
 
@@ -725,7 +717,7 @@ static int intensity_check(struct kipc_group *g)
 static void slot_schedule(struct kipc_group *g, unsigned int s, int backoff)
 {
 	struct grp_slot *sl = &g->slots[s];
-	uint64_t now = now_ns();
+	uint64_t now = kipc__now_ns();
 
 	if (!backoff) {
 		sl->backoff_ms = 0;
@@ -875,7 +867,7 @@ KIPC_API int kipc_group_stop(struct kipc_group *g)
 	g->state = KIPC_GROUP_DRAINING;
 	kgrp_store(&g->ctl->state, g->state);
 	g->reload_next = -1;
-	g->drain_at = now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
+	g->drain_at = kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	notify(g, -1, 0, "group %s draining (SIGKILL in %u ms)", g->name,
 	       g->attr.drain_timeout_ms);
 	/*
@@ -937,7 +929,7 @@ KIPC_API int kipc_group_reload(struct kipc_group *g)
 /* Timers: starts due, watchdogs, kill deadlines; then re-arm. */
 static void timers_run(struct kipc_group *g)
 {
-	uint64_t now = now_ns(), next = UINT64_MAX;
+	uint64_t now = kipc__now_ns(), next = UINT64_MAX;
 	struct itimerspec its;
 	unsigned int s;
 	char nm[48];
