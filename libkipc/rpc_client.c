@@ -102,6 +102,18 @@ static void call_free(struct rpc_call *call)
 	free(call);
 }
 
+/* Take a QUEUED @call off @queue. */
+static void queue_remove(struct kipc_rpc_client *c, struct rpc_call *call)
+{
+	struct rpc_call **pp;
+
+	for (pp = &c->queue; *pp != call; pp = &(*pp)->qnext)
+		;
+	*pp = call->qnext;
+	if (!call->qnext)
+		c->queue_tail = pp;
+}
+
 /* Release what an answer carried that nobody takes. */
 static void drop_payload(struct kipc_rpc_client *c, const struct kipc_buf_ref *b,
 			 uint32_t nr_bufs, const struct kipc_lend_ref *l,
@@ -385,25 +397,43 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	return ret;
 }
 
-/* Calls whose deadline passed complete with -ETIMEDOUT; the next one. */
-static uint64_t expire(struct kipc_rpc_client *c)
+/*
+ * The earliest deadline of a pending asynchronous call, queued or sent (0:
+ * none). With @now set, calls due at @now first complete with -ETIMEDOUT
+ * (a sent one is abandoned; a queued one is never sent).
+ */
+static uint64_t deadlines(struct kipc_rpc_client *c, uint64_t now)
 {
-	uint64_t now = rpc_now_ns(), next = 0;
 	struct rpc_call *call, *hn;
+	uint64_t next = 0;
 	unsigned int i;
 
 	for (i = 0; i < NR_BUCKETS; i++)
 		for (call = c->calls[i]; call; call = hn) {
 			hn = call->hnext;
-			if (!call->deadline_ns || call->state != SENT ||
+			if (!call->deadline_ns || call->state == ABANDONED ||
 			    call->sync)
 				continue;
-			if (now >= call->deadline_ns)
+			if (!now || now < call->deadline_ns) {
+				if (!next || call->deadline_ns < next)
+					next = call->deadline_ns;
+			} else if (call->state == SENT) {
 				call_abandon(c, call, -ETIMEDOUT);
-			else if (!next || call->deadline_ns < next)
-				next = call->deadline_ns;
+			} else {
+				queue_remove(c, call);
+				drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+				call_finish(c, call, -ETIMEDOUT);
+			}
 		}
-	pump(c);	/* queued calls past their deadline */
+	return next;
+}
+
+/* Calls whose deadline passed complete with -ETIMEDOUT; the next one. */
+static uint64_t expire(struct kipc_rpc_client *c)
+{
+	uint64_t next = deadlines(c, rpc_now_ns());
+
+	pump(c);
 	return next;
 }
 
@@ -573,6 +603,24 @@ KIPC_API int kipc_rpc_client_depth(const struct kipc_rpc_client *c)
 	return c ? (int)c->depth : -EINVAL;
 }
 
+KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
+				     struct timespec *next)
+{
+	struct kipc_rpc_client *cc = (struct kipc_rpc_client *)c;
+	uint64_t ns;
+
+	if (!c || !next)
+		return -EINVAL;
+	pthread_mutex_lock(&cc->lock);
+	/* What is ready but not readable on the fd is due now. */
+	ns = cc->done ? rpc_now_ns() : deadlines(cc, 0);
+	pthread_mutex_unlock(&cc->lock);
+	if (!ns)
+		return 0;
+	*next = rpc_ns_ts(ns);
+	return 1;
+}
+
 /* A new QUEUED call of @method with @req, not yet linked anywhere. */
 static int call_new(struct kipc_rpc_client *c, uint32_t method,
 		    const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
@@ -737,7 +785,14 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		next = expire(c);
 		if (c->done)
 			continue;
-		if (c->nr_calls == c->nr_abandoned) {	/* nothing pending */
+		if (c->nr_calls == c->nr_abandoned) {
+			/*
+			 * Nothing pending: what the fd still shows (a late
+			 * answer) is taken without waiting, so that an event
+			 * loop does not find it readable again and again.
+			 */
+			if (receive(c, KIPC_IO_NONBLOCK, 0, NULL) > 0)
+				continue;
 			ret = 0;
 			goto out_unlock;
 		}
@@ -767,7 +822,7 @@ out_unlock:
 
 KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
 {
-	struct rpc_call *call, **pp;
+	struct rpc_call *call;
 	int ret = 0;
 
 	if (!c)
@@ -777,11 +832,7 @@ KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
 	if (!call || call->state == ABANDONED || call->sync) {
 		ret = -ENOENT;
 	} else if (call->state == QUEUED) {
-		for (pp = &c->queue; *pp != call; pp = &(*pp)->qnext)
-			;
-		*pp = call->qnext;
-		if (!call->qnext)
-			c->queue_tail = pp;
+		queue_remove(c, call);
 		drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
 		call_finish(c, call, -ECANCELED);
 	} else {
@@ -846,14 +897,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 	while (!call->done) {
 		if (until && rpc_now_ns() >= until) {
 			if (call->state == QUEUED) {
-				struct rpc_call **pp;
-
-				for (pp = &c->queue; *pp != call;
-				     pp = &(*pp)->qnext)
-					;
-				*pp = call->qnext;
-				if (!call->qnext)
-					c->queue_tail = pp;
+				queue_remove(c, call);
 				drop_payload(c, call->bufs, call->nr_bufs,
 					     NULL, 0);
 				call_unlink(c, call);

@@ -193,6 +193,8 @@ int kipc_rpc_client_close(struct kipc_rpc_client *c);
 int kipc_rpc_client_fd(const struct kipc_rpc_client *c);
 struct kipc_region *kipc_rpc_client_region(const struct kipc_rpc_client *c);
 int kipc_rpc_client_depth(const struct kipc_rpc_client *c);
+int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
+			    struct timespec *next);
 int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		  const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
 		  unsigned int flags, const struct timespec *deadline);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -541,6 +542,74 @@ static void t_async_deadline_poll(struct kipc_rpc_client *c)
 	       detail);
 }
 
+/* Milliseconds from now until @ts, rounded up; 0 when it passed. */
+static int ms_until(const struct timespec *ts)
+{
+	struct timespec now;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (int64_t)(ts->tv_sec - now.tv_sec) * 1000000000 +
+	     (ts->tv_nsec - now.tv_nsec);
+	return ns <= 0 ? 0 : (int)((ns + 999999) / 1000000);
+}
+
+/*
+ * An event loop: epoll on the connection's fd, its timeout armed from
+ * kipc_rpc_client_timeout(), non-blocking completions. The slow call's
+ * -ETIMEDOUT comes when its deadline wakes the loop; the quick call on the
+ * same connection completes normally.
+ */
+static void t_timeout_epoll(struct kipc_rpc_client *c)
+{
+	static uint32_t ms[2] = { 2000, 20 }, got[2];
+	static struct kipc_rpc_msg reps[2];
+	struct kipc_rpc_completion comp;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct timespec dl = in_ms(200), next = { 0, 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC), i, n, first, st[2] = { 1, 1 };
+	uint64_t dl_ms = (uint64_t)dl.tv_sec * 1000 + dl.tv_nsec / 1000000;
+	uint64_t end = now_ms() + 3000, t_out = 0;
+	int ret = ep < 0 ? -errno : 0;
+	char detail[128];
+
+	if (!ret && epoll_ctl(ep, EPOLL_CTL_ADD, kipc_rpc_client_fd(c), &ev))
+		ret = -errno;
+	for (i = 0; i < 2 && !ret; i++) {
+		struct kipc_rpc_msg req = { .data = &ms[i], .len = sizeof(ms[i]) };
+
+		reps[i].data = &got[i];
+		reps[i].len = sizeof(got[i]);
+		ret = kipc_rpc_submit(c, M_SLOW, &req, &reps[i], 0,
+				      i ? NULL : &dl, i, NULL);
+	}
+	first = kipc_rpc_client_timeout(c, &next);
+	first = first == 1 && next.tv_sec == dl.tv_sec &&
+		next.tv_nsec == dl.tv_nsec;
+	while (!ret && (st[0] == 1 || st[1] == 1) && now_ms() < end) {
+		/* No deadline: wait on the fd alone (bounded here). */
+		n = kipc_rpc_client_timeout(c, &next);
+		if (n < 0 || epoll_wait(ep, &ev, 1, n ? ms_until(&next) : 1000) < 0)
+			break;
+		while (kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL) == 1) {
+			st[comp.user_data & 1] = comp.status;
+			if (comp.user_data == 0)
+				t_out = now_ms();
+		}
+	}
+	n = kipc_rpc_client_timeout(c, &next);
+	snprintf(detail, sizeof(detail),
+		 "timeout %s, %d and %d, -ETIMEDOUT %lld ms after the deadline, then %d",
+		 first ? "= deadline" : "wrong", st[0], st[1],
+		 t_out ? (long long)(t_out - dl_ms) : -1LL, n);
+	result(!ret && first && st[0] == -ETIMEDOUT && st[1] == 0 &&
+	       t_out >= dl_ms && t_out <= dl_ms + 100 && n == 0,
+	       "an epoll loop armed by kipc_rpc_client_timeout() gets -ETIMEDOUT at the deadline",
+	       detail);
+	if (ep >= 0)
+		close(ep);
+}
+
 struct sync_arg {
 	struct kipc_rpc_client *c;
 	int id, bad;
@@ -1025,6 +1094,7 @@ int main(void)
 	t_zero_copy(k, c);
 	t_lent_reply(c);
 	t_async_deadline_poll(c);
+	t_timeout_epoll(c);
 	t_threads(c);
 	t_other_uid();
 	t_malformed(k, c);
