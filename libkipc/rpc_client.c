@@ -11,6 +11,8 @@
  * keeps its credit until the server's answer arrives and is dropped. A
  * finished asynchronous call becomes a completion on @done, which
  * kipc_rpc_complete() hands out; a synchronous caller waits for its own.
+ * An EVENT of the server's becomes a completion on @done too, in the
+ * order it arrived, whichever thread received it.
  *
  * @lock protects the state. One thread at a time receives answers (into
  * @rxbuf), with @receiving set and @lock dropped while it waits in the
@@ -127,6 +129,12 @@ static void drop_payload(struct kipc_rpc_client *c, const struct kipc_buf_ref *b
 		kipc_lend_release((const void *)(uintptr_t)l[i].addr, l[i].len);
 }
 
+static void done_add(struct kipc_rpc_client *c, struct rpc_done *d)
+{
+	*c->done_tail = d;
+	c->done_tail = &d->next;
+}
+
 /* @call finished with @status: to its waiter or onto @done. */
 static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 			int status)
@@ -144,8 +152,7 @@ static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 		d->c.user_data = call->user_data;
 		d->c.status = status;
 		d->c.rep = call->rep;
-		*c->done_tail = d;
-		c->done_tail = &d->next;
+		done_add(c, d);
 	}
 	call_unlink(c, call);
 	call_free(call);
@@ -265,8 +272,7 @@ static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 		d->c.user_data = call->user_data;
 		d->c.status = status;
 		d->c.rep = call->rep;
-		*c->done_tail = d;
-		c->done_tail = &d->next;
+		done_add(c, d);
 	}
 	call->rep = NULL;
 	send_cancel(c, call->id);
@@ -315,6 +321,47 @@ static int fill_reply(struct kipc_rpc_client *c, struct kipc_rpc_msg *rep,
 	return status;
 }
 
+/*
+ * An EVENT received into @rxbuf and @m: a completion of its own, with a
+ * copy of its payload in one allocation that the caller frees.
+ */
+static void event_queue(struct kipc_rpc_client *c, const struct kipc_rpc_hdr *h,
+			const void *payload, const struct kipc_msg *m)
+{
+	size_t nb = m->nr_bufs, nl = m->nr_lends;
+	struct kipc_rpc_msg *ev;
+	struct rpc_done *d;
+	char *p;
+
+	d = calloc(1, sizeof(*d));
+	ev = calloc(1, sizeof(*ev) + nb * sizeof(*ev->bufs) +
+		    nl * sizeof(*ev->lends) + h->payload_len);
+	if (!d || !ev) {	/* without memory the event is lost */
+		free(d);
+		free(ev);
+		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		return;
+	}
+	p = (char *)(ev + 1);
+	if (nb) {
+		ev->bufs = memcpy(p, c->rxbufs, nb * sizeof(*ev->bufs));
+		p += nb * sizeof(*ev->bufs);
+	}
+	if (nl) {
+		ev->lends = memcpy(p, c->rxlends, nl * sizeof(*ev->lends));
+		p += nl * sizeof(*ev->lends);
+	}
+	if (h->payload_len)
+		ev->data = memcpy(p, payload, h->payload_len);
+	ev->len = h->payload_len;
+	ev->nr_bufs = (uint32_t)nb;
+	ev->nr_lends = (uint32_t)nl;
+	d->c.kind = KIPC_RPC_COMP_EVENT;
+	d->c.event = h->method;
+	d->c.rep = ev;
+	done_add(c, d);
+}
+
 /* One message received into @rxbuf and @m: match it to its call. */
 static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 {
@@ -324,9 +371,14 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 	int status;
 
 	if (rpc_hdr_check(c->rxbuf, m->data_len, &h, &payload) < 0 ||
-	    (h.type != KIPC_RPC_REPLY && h.type != KIPC_RPC_ERROR)) {
+	    (h.type != KIPC_RPC_REPLY && h.type != KIPC_RPC_ERROR &&
+	     h.type != KIPC_RPC_EVENT)) {
 		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
-		return;		/* an EVENT, or noise: nothing to match */
+		return;		/* noise: nothing to match */
+	}
+	if (h.type == KIPC_RPC_EVENT) {
+		event_queue(c, &h, payload, m);
+		return;
 	}
 	call = *call_slot(c, h.call_id);
 	if (!call || call->state == QUEUED) {
@@ -574,6 +626,11 @@ KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
 		}
 	while ((d = c->done)) {
 		c->done = d->next;
+		if (d->c.kind == KIPC_RPC_COMP_EVENT) {
+			drop_payload(c, d->c.rep->bufs, d->c.rep->nr_bufs,
+				     d->c.rep->lends, d->c.rep->nr_lends);
+			free(d->c.rep);
+		}
 		free(d);
 	}
 	kipc_channel_close(c->tx);
@@ -621,6 +678,21 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 	return 1;
 }
 
+/* A payload @c can send (a request or an event): 0 or a negative errno. */
+static int msg_check(const struct kipc_rpc_client *c,
+		     const struct kipc_rpc_msg *msg)
+{
+	if (msg && ((!msg->data && msg->len) ||
+		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
+		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
+		    (msg->nr_bufs && !c->region) ||
+		    (msg->nr_lends && !msg->lendq)))
+		return -EINVAL;
+	if (msg && msg->len > c->max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* A new QUEUED call of @method with @req, not yet linked anywhere. */
 static int call_new(struct kipc_rpc_client *c, uint32_t method,
 		    const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
@@ -629,17 +701,13 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 	size_t len = req ? req->len : 0;
 	struct kipc_rpc_hdr h;
 	struct rpc_call *call;
+	int ret;
 
-	if (req && ((!req->data && req->len) ||
-		    req->nr_bufs > KIPC_MSG_BUFS_MAX ||
-		    req->nr_lends > KIPC_MSG_LENDS_MAX ||
-		    (req->nr_bufs && !c->region) ||
-		    (req->nr_lends && !req->lendq)))
-		return -EINVAL;
 	if (rep && !rep->data && rep->len)
 		return -EINVAL;
-	if (len > c->max_inline - KIPC_RPC_HDR_LEN)
-		return -EMSGSIZE;
+	ret = msg_check(c, req);
+	if (ret < 0)
+		return ret;
 	call = calloc(1, sizeof(*call));
 	if (!call)
 		return -ENOMEM;
@@ -840,6 +908,46 @@ KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+KIPC_API int kipc_rpc_notify(struct kipc_rpc_client *c, uint32_t event,
+			     const struct kipc_rpc_msg *msg)
+{
+	size_t len = msg ? msg->len : 0;
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+	void *wire;
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = msg_check(c, msg);
+	if (ret < 0)
+		return ret;
+	wire = malloc(KIPC_RPC_HDR_LEN + len);
+	if (!wire)
+		return -ENOMEM;
+	rpc_hdr_init(&h, c->version, KIPC_RPC_EVENT, event, 0, (uint32_t)len);
+	memcpy(wire, &h, sizeof(h));
+	if (len)
+		memcpy((char *)wire + KIPC_RPC_HDR_LEN, msg->data, len);
+	kipc_msg_init(&m, wire, (uint32_t)(KIPC_RPC_HDR_LEN + len),
+		      msg && msg->nr_bufs ? msg->bufs : NULL,
+		      msg ? msg->nr_bufs : 0, 0);
+	if (msg && msg->nr_lends)
+		kipc_msg_lend(&m, msg->lends, msg->nr_lends, msg->lendq);
+	pthread_mutex_lock(&c->lock);
+	/* No credit: an event never waits (protocol.rst, "Events"). */
+	ret = c->dead ? -ECONNRESET
+		      : kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
+					  m.nr_bufs ? c->region : NULL);
+	if (ret == -EPIPE) {
+		fail_all(c);
+		ret = -ECONNRESET;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(wire);
+	return ret < 0 ? ret : 0;
 }
 
 KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,

@@ -14,8 +14,14 @@
  * reads end of stream, or a message it cannot trust, unregisters it, and
  * the last reference closes its ends, which the client sees as end of
  * stream.
+ *
+ * An EVENT of a client's runs its handler as a request runs its method,
+ * and is never answered. kipc_rpc_server_notify() sends an event on a
+ * connection's reply channel from any thread, holding a reference found
+ * by the connection's id in the server's list.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +46,7 @@ struct rpc_conn {
 	struct kipc_peer peer;
 	atomic_int refs;		/* registration + running requests */
 	atomic_int broken;		/* broke the protocol: drop it */
+	atomic_int notified;		/* sent events: a reply may wait */
 	pthread_mutex_t lock;		/* protects the fields below */
 	int hello;			/* HELLO answered */
 	uint8_t version;		/* agreed at HELLO */
@@ -52,6 +59,7 @@ struct kipc_rpc_req {
 	struct kipc_rpc_req_info info;
 	uint16_t flags;			/* the request's KIPC_RPC_F_* */
 	int answered;
+	int event;			/* an EVENT: never answered */
 	int cancelled;			/* under conn->lock */
 	struct kipc_rpc_req *next;	/* conn->running */
 	void *txbuf;			/* the worker's, max_inline bytes */
@@ -70,6 +78,8 @@ struct kipc_rpc_server {
 	int stopfd;			/* an eventfd: readable = stop */
 	struct rpc_method *methods;	/* set before run, read-only after */
 	size_t nr_methods;
+	struct rpc_method *events;	/* handlers of events, likewise */
+	size_t nr_events;
 	atomic_int nr_conns;
 	pthread_mutex_t lock;		/* protects conns */
 	struct rpc_conn *conns;
@@ -158,6 +168,7 @@ static void server_free(struct kipc_rpc_server *s)
 	kipc_service_close(s->svc);
 	pthread_mutex_destroy(&s->lock);
 	free(s->methods);
+	free(s->events);
 	free(s->region_name);
 	free(s->name);
 	free(s);
@@ -255,35 +266,50 @@ out_free:
 	server_free(s);
 	return ret;
 }
+
+static const struct rpc_method *method_find(const struct rpc_method *tab,
+					    size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tab[i].id == id)
+			return &tab[i];
+	return NULL;
+}
+
+/* Add handler @fn of @id to the table @tab of *@n entries. */
+static int method_add(struct rpc_method **tab, size_t *n, uint32_t id,
+		      kipc_rpc_handler fn, void *arg)
+{
+	struct rpc_method *m;
+
+	if (method_find(*tab, *n, id))
+		return -EEXIST;
+	m = realloc(*tab, (*n + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m[(*n)++] = (struct rpc_method){ id, fn, arg };
+	*tab = m;
+	return 0;
+}
+
 KIPC_API int kipc_rpc_server_register(struct kipc_rpc_server *s,
 				      uint32_t method, kipc_rpc_handler fn,
 				      void *arg)
 {
-	struct rpc_method *m;
-	size_t i;
-
 	if (!s || !fn)
 		return -EINVAL;
-	for (i = 0; i < s->nr_methods; i++)
-		if (s->methods[i].id == method)
-			return -EEXIST;
-	m = realloc(s->methods, (s->nr_methods + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m[s->nr_methods++] = (struct rpc_method){ method, fn, arg };
-	s->methods = m;
-	return 0;
+	return method_add(&s->methods, &s->nr_methods, method, fn, arg);
 }
 
-static const struct rpc_method *method_find(const struct kipc_rpc_server *s,
-					    uint32_t id)
+KIPC_API int kipc_rpc_server_register_event(struct kipc_rpc_server *s,
+					    uint32_t event,
+					    kipc_rpc_handler fn, void *arg)
 {
-	size_t i;
-
-	for (i = 0; i < s->nr_methods; i++)
-		if (s->methods[i].id == id)
-			return &s->methods[i];
-	return NULL;
+	if (!s || !fn)
+		return -EINVAL;
+	return method_add(&s->events, &s->nr_events, event, fn, arg);
 }
 
 static void conn_put(struct rpc_conn *c)
@@ -369,16 +395,23 @@ static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
 				  lends[i].len);
 }
 
+/* How long a reply waits for the client to read the events ahead of it. */
+#define REPLY_WAIT_NS	1000000000ULL
+
 /*
- * Send one answer. Never waits: the client's credits leave room on the
- * reply channel, so a full one means it broke the rule (-EAGAIN): the
- * connection is then dropped at its next event.
+ * Send one answer or event. An event never waits: -EAGAIN when the reply
+ * channel is full. An answer has the room the client's credits keep,
+ * unless events took it: on a connection that was sent events it waits
+ * up to REPLY_WAIT_NS for the client to read them; otherwise a full
+ * channel means the client broke the rule (-EAGAIN), and the connection
+ * is dropped at its next event.
  */
 static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		     uint32_t method, uint64_t call_id, int32_t status,
 		     const struct kipc_rpc_msg *rep)
 {
 	struct kipc_rpc_server *s = c->s;
+	struct kipc_region *region = rep && rep->nr_bufs ? s->region : NULL;
 	struct kipc_rpc_hdr h;
 	struct kipc_msg m;
 	size_t len = rep ? rep->len : 0;
@@ -398,9 +431,26 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		      rep ? rep->bufs : NULL, rep ? rep->nr_bufs : 0, 0);
 	if (rep && rep->nr_lends)
 		kipc_msg_lend(&m, rep->lends, rep->nr_lends, rep->lendq);
-	ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
-				rep && rep->nr_bufs ? s->region : NULL);
-	if (ret == -EAGAIN)
+	if (type == KIPC_RPC_EVENT)
+		atomic_store(&c->notified, 1);
+	ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, region);
+	if (ret == -EAGAIN && type != KIPC_RPC_EVENT &&
+	    atomic_load(&c->notified)) {
+		/* The ends are O_NONBLOCK: wait for room with poll(2). */
+		struct pollfd pfd = { .fd = kipc_channel_fd(c->tx),
+				      .events = POLLOUT };
+		uint64_t until = rpc_now_ns() + REPLY_WAIT_NS, now;
+		int ms;
+
+		while (ret == -EAGAIN && (now = rpc_now_ns()) < until) {
+			ms = (int)((until - now + 999999) / 1000000);
+			if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+				break;
+			ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK,
+						NULL, region);
+		}
+	}
+	if (ret == -EAGAIN && type != KIPC_RPC_EVENT)
 		atomic_store(&c->broken, 1);
 	return ret < 0 ? ret : 0;
 }
@@ -429,7 +479,6 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	}
 	pthread_mutex_lock(&c->lock);
 	c->version = (uint8_t)v;
-	c->hello = 1;
 	pthread_mutex_unlock(&c->lock);
 	memset(&w, 0, sizeof(w));
 	w.depth = s->depth;
@@ -439,6 +488,10 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	rep.data = &w;
 	rep.len = sizeof(w);
 	conn_send(c, txbuf, KIPC_RPC_REPLY, 0, h->call_id, (int32_t)v, &rep);
+	/* Events may go from now on: the welcome is ahead of them. */
+	pthread_mutex_lock(&c->lock);
+	c->hello = 1;
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void cancel(struct rpc_conn *c, uint64_t call_id)
@@ -452,11 +505,16 @@ static void cancel(struct rpc_conn *c, uint64_t call_id)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* A REQUEST, or an EVENT of the client's: its handler runs. */
 static void request(struct rpc_worker *w, struct rpc_conn *c,
 		    const struct kipc_rpc_hdr *h, const struct kipc_msg *m,
 		    const void *payload)
 {
-	const struct rpc_method *meth = method_find(w->s, h->method);
+	struct kipc_rpc_server *s = w->s;
+	int event = h->type == KIPC_RPC_EVENT;
+	const struct rpc_method *meth =
+		event ? method_find(s->events, s->nr_events, h->method)
+		      : method_find(s->methods, s->nr_methods, h->method);
 	struct kipc_rpc_req req, **pp;
 	int err = 0, ret;
 	uint32_t i;
@@ -464,6 +522,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	memset(&req, 0, sizeof(req));
 	req.conn = c;
 	req.txbuf = w->txbuf;
+	req.event = event;
 	req.flags = h->flags;
 	req.info.call_id = h->call_id;
 	req.info.conn_id = c->peer.id;
@@ -477,7 +536,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	req.info.nr_bufs = m->nr_bufs;
 	req.info.lends = w->lends;
 	req.info.nr_lends = m->nr_lends;
-	if (h->flags & KIPC_RPC_F_DEADLINE)
+	if (h->flags & KIPC_RPC_F_DEADLINE && !event)
 		req.info.deadline_ns = rpc_now_ns() + h->timeout_ns;
 
 	pthread_mutex_lock(&c->lock);
@@ -496,12 +555,13 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	else if (kipc_rpc_req_cancelled(&req))
 		err = -ECANCELED;	/* not started: skipped */
 	if (err) {
-		for (i = 0; i < m->nr_bufs && w->s->region; i++)
-			kipc_buf_release(w->s->region, w->bufs[i].offset);
-		kipc_rpc_reply_error(&req, err);
+		for (i = 0; i < m->nr_bufs && s->region; i++)
+			kipc_buf_release(s->region, w->bufs[i].offset);
+		if (!event)	/* an event nobody handles is dropped */
+			kipc_rpc_reply_error(&req, err);
 	} else {
 		ret = meth->fn(&req, meth->arg);
-		if (!req.answered)
+		if (!req.answered && !event)
 			ret < 0 ? kipc_rpc_reply_error(&req, ret)
 				: kipc_rpc_reply(&req, NULL, 0);
 	}
@@ -566,11 +626,7 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 		cancel(c, h.call_id);
 		conn_rearm(c);
 		break;
-	case KIPC_RPC_EVENT:	/* no event of the client's is known */
-		msg_discard(s, &m, w->bufs, w->lends);
-		conn_rearm(c);
-		break;
-	default:
+	default:	/* REQUEST, EVENT */
 		request(w, c, &h, &m, payload);
 	}
 }
@@ -672,6 +728,44 @@ KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
 	return 0;
 }
 
+KIPC_API int kipc_rpc_server_notify(struct kipc_rpc_server *s,
+				    uint64_t conn_id, uint32_t event,
+				    const struct kipc_rpc_msg *msg)
+{
+	struct rpc_conn *c;
+	void *txbuf;
+	int refs, hello, ret;
+
+	if (!s || (msg && !msg->data && msg->len))
+		return -EINVAL;
+	if (msg && msg->len > s->max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	/* A reference, unless the connection is already going away. */
+	pthread_mutex_lock(&s->lock);
+	for (c = s->conns; c && c->peer.id != conn_id; c = c->next)
+		;
+	refs = c ? atomic_load(&c->refs) : 0;
+	while (refs > 0 &&
+	       !atomic_compare_exchange_weak(&c->refs, &refs, refs + 1))
+		;
+	pthread_mutex_unlock(&s->lock);
+	if (!refs)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	hello = c->hello;
+	pthread_mutex_unlock(&c->lock);
+	txbuf = hello ? malloc(KIPC_RPC_HDR_LEN + (msg ? msg->len : 0)) : NULL;
+	if (!hello)
+		ret = -ENOENT;		/* not a connection of the protocol yet */
+	else if (!txbuf)
+		ret = -ENOMEM;
+	else
+		ret = conn_send(c, txbuf, KIPC_RPC_EVENT, event, 0, 0, msg);
+	free(txbuf);
+	conn_put(c);
+	return ret;
+}
+
 KIPC_API int kipc_rpc_req_info(const struct kipc_rpc_req *req,
 			       struct kipc_rpc_req_info *info)
 {
@@ -700,7 +794,7 @@ static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 {
 	int ret;
 
-	if (!req || (rep && !rep->data && rep->len))
+	if (!req || req->event || (rep && !rep->data && rep->len))
 		return -EINVAL;
 	if (req->answered)
 		return -EALREADY;

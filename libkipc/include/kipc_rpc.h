@@ -123,7 +123,10 @@ struct kipc_rpc_server_attr {
  * A method: handles @req, and answers it with kipc_rpc_reply() or
  * kipc_rpc_reply_error(); returning without an answer answers for it:
  * an empty REPLY when the handler returns 0, ERROR with its value when it
- * returns a negative errno.
+ * returns a negative errno. A handler of events (registered with
+ * kipc_rpc_server_register_event()) gets the event as @req (call_id 0,
+ * method: the event's number); an event is never answered and its return
+ * value is ignored.
  */
 typedef int (*kipc_rpc_handler)(struct kipc_rpc_req *req, void *arg);
 
@@ -161,6 +164,10 @@ int kipc_rpc_server_create(struct kipc *k, const char *name,
 			   struct kipc_rpc_server **sp);
 int kipc_rpc_server_register(struct kipc_rpc_server *s, uint32_t method,
 			     kipc_rpc_handler fn, void *arg);
+int kipc_rpc_server_register_event(struct kipc_rpc_server *s, uint32_t event,
+				   kipc_rpc_handler fn, void *arg);
+int kipc_rpc_server_notify(struct kipc_rpc_server *s, uint64_t conn_id,
+			   uint32_t event, const struct kipc_rpc_msg *msg);
 int kipc_rpc_server_run(struct kipc_rpc_server *s);
 int kipc_rpc_server_stop(struct kipc_rpc_server *s);
 int kipc_rpc_server_connections(const struct kipc_rpc_server *s);
@@ -177,13 +184,24 @@ int kipc_rpc_reply_error(struct kipc_rpc_req *req, int err);
 /* Flags of kipc_rpc_connect(), kipc_rpc_call(), kipc_rpc_submit(). */
 #define KIPC_RPC_NONBLOCK	0x0001	/* -EAGAIN instead of waiting */
 
-/* One finished asynchronous call (kipc_rpc_complete()). */
+/* Kinds of completion (struct kipc_rpc_completion @kind). */
+#define KIPC_RPC_COMP_CALL	0	/* an asynchronous call finished */
+#define KIPC_RPC_COMP_EVENT	1	/* the server sent an event */
+
+/*
+ * What kipc_rpc_complete() hands out: a finished asynchronous call, or an
+ * event of the server's. An event's payload (@rep, with its data, buffer
+ * and lent range entries in the same allocation) is the caller's: take
+ * or release its buffers and lent ranges, then free(@rep).
+ */
 struct kipc_rpc_completion {
-	uint64_t call_id;	/* as kipc_rpc_submit() returned it */
-	uint64_t user_data;	/* as given to kipc_rpc_submit() */
+	uint64_t call_id;	/* as kipc_rpc_submit() returned it; event: 0 */
+	uint64_t user_data;	/* as given to kipc_rpc_submit(); event: 0 */
 	int status;		/* 0, or a negative errno */
+	uint32_t kind;		/* KIPC_RPC_COMP_* */
+	struct kipc_rpc_msg *rep; /* the reply's room, filled in; or the event's */
+	uint32_t event;		/* KIPC_RPC_COMP_EVENT: the event's number */
 	uint32_t reserved;
-	struct kipc_rpc_msg *rep; /* the reply's room, filled in */
 };
 
 int kipc_rpc_connect(struct kipc *k, const char *name, unsigned int flags,
@@ -206,6 +224,8 @@ int kipc_rpc_complete(struct kipc_rpc_client *c,
 		      struct kipc_rpc_completion *comps, unsigned int n,
 		      unsigned int flags, const struct timespec *deadline);
 int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id);
+int kipc_rpc_notify(struct kipc_rpc_client *c, uint32_t event,
+		    const struct kipc_rpc_msg *msg);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,8 @@
  * kipc-rpc-test: libkipc's RPC layer against the running module: round
  * trips, 1000 asynchronous calls on one connection, deadlines,
  * cancellation, credentials, a 0600 service, malformed messages and a
- * fuzz loop, a client and then the server killed mid-call. Prints TAP;
+ * fuzz loop, events both ways, a client and then the server killed
+ * mid-call. Prints TAP;
  * SKIP without /dev/kipc or without services in the module.
  */
 #include <errno.h>
@@ -23,7 +24,9 @@
 #include <kipc.h>
 #include <kipc_rpc.h>
 
-enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND };
+enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND,
+       M_NOTIFY, M_LAST_EVENT };
+enum { E_SEQ = 100, E_PING = 200 };
 
 static int nr_test, failed, nr_pass, nr_fail, nr_skip;
 static char name[64], priv_name[64];
@@ -207,6 +210,98 @@ static int m_lend(struct kipc_rpc_req *req, void *arg)
 	return kipc_rpc_reply_msg(req, &rep);
 }
 
+/* M_NOTIFY: what to send, and what the sends gave. */
+struct notify_req {
+	uint32_t tag, count, size;	/* @count events of @size bytes */
+};
+
+struct notify_rep {
+	int32_t sent, eagain, err;	/* err: the last other failure */
+};
+
+/* The bytes of event @seq of call @tag: a header, then a pattern. */
+static void seq_fill(unsigned char *p, uint32_t size, uint32_t tag,
+		     uint32_t seq)
+{
+	uint32_t i;
+
+	memcpy(p, &tag, 4);
+	memcpy(p + 4, &seq, 4);
+	for (i = 8; i < size; i++)
+		p[i] = (unsigned char)(tag * 31 + seq * 7 + i);
+}
+
+/* Sends the events asked to the caller's connection, then replies. */
+static int m_notify(struct kipc_rpc_req *req, void *arg)
+{
+	unsigned char buf[16384];
+	struct kipc_rpc_req_info in;
+	struct notify_req nr;
+	struct notify_rep out = { 0, 0, 0 };
+	struct kipc_rpc_msg ev = { .data = buf };
+	uint32_t seq;
+	int ret;
+
+	kipc_rpc_req_info(req, &in);
+	if (in.len != sizeof(nr))
+		return -EINVAL;
+	memcpy(&nr, in.data, sizeof(nr));
+	if (nr.size < 8 || nr.size > sizeof(buf))
+		return -EINVAL;
+	ev.len = nr.size;
+	for (seq = 0; seq < nr.count; seq++) {
+		seq_fill(buf, nr.size, nr.tag, seq);
+		ret = kipc_rpc_server_notify(srv, in.conn_id, E_SEQ, &ev);
+		if (ret == 0)
+			out.sent++;
+		else if (ret == -EAGAIN)
+			out.eagain++;
+		else
+			out.err = ret;
+	}
+	return kipc_rpc_reply(req, &out, sizeof(out));
+}
+
+/* The last event a client sent, as its handler saw it (M_LAST_EVENT). */
+struct event_seen {
+	uint32_t event, len, pid;
+	int32_t reply;		/* kipc_rpc_reply() on the event */
+	uint64_t call_id;
+	char data[64];
+};
+
+static struct event_seen last_event;
+static pthread_mutex_t last_event_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int e_ping(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+
+	kipc_rpc_req_info(req, &in);
+	pthread_mutex_lock(&last_event_mu);
+	last_event.event = in.method;
+	last_event.len = (uint32_t)in.len;
+	last_event.pid = in.pid;
+	last_event.call_id = in.call_id;
+	memset(last_event.data, 0, sizeof(last_event.data));
+	memcpy(last_event.data, in.data,
+	       in.len < sizeof(last_event.data) ? in.len
+						: sizeof(last_event.data));
+	last_event.reply = kipc_rpc_reply(req, "x", 1);
+	pthread_mutex_unlock(&last_event_mu);
+	return 0;
+}
+
+static int m_last_event(struct kipc_rpc_req *req, void *arg)
+{
+	struct event_seen out;
+
+	pthread_mutex_lock(&last_event_mu);
+	out = last_event;
+	pthread_mutex_unlock(&last_event_mu);
+	return kipc_rpc_reply(req, &out, sizeof(out));
+}
+
 static void *run_priv(void *arg)
 {
 	kipc_rpc_server_run(priv_srv);
@@ -242,6 +337,9 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_WHOAMI, m_whoami, NULL);
 	kipc_rpc_server_register(srv, M_BUF, m_buf, r);
 	kipc_rpc_server_register(srv, M_LEND, m_lend, q);
+	kipc_rpc_server_register(srv, M_NOTIFY, m_notify, NULL);
+	kipc_rpc_server_register(srv, M_LAST_EVENT, m_last_event, NULL);
+	kipc_rpc_server_register_event(srv, E_PING, e_ping, NULL);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
 	pthread_create(&t, NULL, run_priv, NULL);
 	if (write(ready_fd, &ok, 1) != 1)
@@ -608,6 +706,232 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 	       detail);
 	if (ep >= 0)
 		close(ep);
+}
+
+/*
+ * An event completion of E_SEQ: checked against its sender's pattern and
+ * against *@next_seq of its tag, then freed. 1 when right.
+ */
+static int seq_check(const struct kipc_rpc_completion *comp, uint32_t size,
+		     uint32_t nr_tags, uint32_t *next_seq)
+{
+	unsigned char want[16384];
+	uint32_t tag, seq;
+	int ok;
+
+	ok = comp->kind == KIPC_RPC_COMP_EVENT && comp->event == E_SEQ &&
+	     comp->call_id == 0 && comp->status == 0 && comp->rep &&
+	     comp->rep->len == size && size <= sizeof(want);
+	if (ok) {
+		memcpy(&tag, comp->rep->data, 4);
+		memcpy(&seq, (char *)comp->rep->data + 4, 4);
+		ok = tag < nr_tags && seq == next_seq[tag];
+		if (ok) {
+			seq_fill(want, size, tag, seq);
+			ok = !memcmp(want, comp->rep->data, size);
+			next_seq[tag]++;
+		}
+	}
+	if (comp->kind == KIPC_RPC_COMP_EVENT)
+		free(comp->rep);
+	return ok;
+}
+
+#define NR_NOTIFY 8
+#define NR_EVENTS 5
+
+/*
+ * Eight asynchronous calls, each of which has the server send five events
+ * of 300 bytes before it replies: every event arrives intact, in its
+ * call's order, and before its call's reply.
+ */
+static void t_events_interleaved(struct kipc_rpc_client *c)
+{
+	static struct notify_rep out[NR_NOTIFY];
+	static struct kipc_rpc_msg reps[NR_NOTIFY];
+	struct kipc_rpc_completion comps[16];
+	uint32_t next_seq[NR_NOTIFY] = { 0 }, t;
+	int replied[NR_NOTIFY] = { 0 }, nr_replied = 0, nr_events = 0, bad = 0;
+	struct timespec dl = in_ms(5000);
+	int i, n, ret = 0;
+	char detail[96];
+
+	for (t = 0; t < NR_NOTIFY && !ret; t++) {
+		struct notify_req nr = { t, NR_EVENTS, 300 };
+		struct kipc_rpc_msg req = { .data = &nr, .len = sizeof(nr) };
+
+		reps[t].data = &out[t];
+		reps[t].len = sizeof(out[t]);
+		ret = kipc_rpc_submit(c, M_NOTIFY, &req, &reps[t], 0, NULL, t,
+				      NULL);
+	}
+	while (!ret && nr_replied < NR_NOTIFY) {
+		n = kipc_rpc_complete(c, comps, 16, 0, &dl);
+		if (n <= 0) {
+			ret = n ? n : -EIO;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (comps[i].kind == KIPC_RPC_COMP_EVENT) {
+				uint32_t tag = 0;
+
+				if (comps[i].rep && comps[i].rep->len >= 4)
+					memcpy(&tag, comps[i].rep->data, 4);
+				/* after its call's reply: out of order */
+				bad += tag < NR_NOTIFY && replied[tag];
+				bad += !seq_check(&comps[i], 300, NR_NOTIFY,
+						  next_seq);
+				nr_events++;
+				continue;
+			}
+			t = (uint32_t)comps[i].user_data;
+			if (t >= NR_NOTIFY || comps[i].status ||
+			    out[t].sent != NR_EVENTS || next_seq[t] != NR_EVENTS) {
+				bad++;
+				continue;
+			}
+			replied[t] = 1;
+			nr_replied++;
+		}
+	}
+	snprintf(detail, sizeof(detail), "%d replies, %d events, %d wrong, %d",
+		 nr_replied, nr_events, bad, ret);
+	result(!ret && nr_replied == NR_NOTIFY &&
+	       nr_events == NR_NOTIFY * NR_EVENTS && !bad,
+	       "server events interleaved with replies arrive intact, in order, before their call's reply",
+	       detail);
+}
+
+/*
+ * The server sends twice the channel's depth of events while the client
+ * sleeps: as many as the channel holds go, the rest fail with -EAGAIN;
+ * the reply waits for the client to read them, and nothing is lost.
+ */
+static void t_events_full(struct kipc *k)
+{
+	struct kipc_rpc_client *c = NULL;
+	int ret = kipc_rpc_connect(k, name, 0, NULL, &c);
+	uint32_t depth = c ? (uint32_t)kipc_rpc_client_depth(c) : 0;
+	uint32_t next_seq = 0;
+	struct notify_req nr = { 0, 2 * depth, 16 };
+	struct kipc_rpc_msg req = { .data = &nr, .len = sizeof(nr) };
+	struct notify_rep out = { -1, -1, -1 };
+	struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(5000);
+	int n, events = 0, bad = 0, status = 1;
+	char detail[128];
+
+	if (!ret)
+		ret = kipc_rpc_submit(c, M_NOTIFY, &req, &rep, 0, NULL, 1, NULL);
+	usleep(300000);		/* the handler fills the channel meanwhile */
+	while (!ret && status == 1) {
+		n = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+		if (n != 1) {
+			ret = n ? n : -EIO;
+			break;
+		}
+		if (comp.kind == KIPC_RPC_COMP_EVENT) {
+			bad += !seq_check(&comp, 16, 1, &next_seq);
+			events++;
+		} else {
+			status = comp.status;
+		}
+	}
+	snprintf(detail, sizeof(detail),
+		 "depth %u: %d sent, %d -EAGAIN, %d received, %d wrong, reply %d, %d",
+		 depth, out.sent, out.eagain, events, bad, status, ret);
+	result(!ret && status == 0 && out.sent == (int)depth &&
+	       out.eagain == (int)depth && out.err == 0 &&
+	       events == (int)depth && !bad,
+	       "events to a full channel fail with -EAGAIN; the reply waits for the client to read",
+	       detail);
+	kipc_rpc_client_close(c);
+}
+
+/*
+ * An event that arrives while a synchronous call waits for its reply is
+ * kept for kipc_rpc_complete(), and kipc_rpc_client_timeout() says so.
+ */
+static void t_event_sync(struct kipc_rpc_client *c)
+{
+	struct notify_req nr = { 0, 1, 64 };
+	struct kipc_rpc_msg req = { .data = &nr, .len = sizeof(nr) };
+	struct notify_rep out = { -1, -1, -1 };
+	struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
+	struct kipc_rpc_completion comp = { 0 };
+	struct timespec next = { 0, 0 }, now;
+	uint32_t next_seq = 0;
+	int ret, tmo, n, ok = 0;
+	char detail[96];
+
+	ret = kipc_rpc_call(c, M_NOTIFY, &req, &rep, 0, NULL);
+	tmo = kipc_rpc_client_timeout(c, &next);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	tmo = tmo == 1 && (next.tv_sec < now.tv_sec ||
+			   (next.tv_sec == now.tv_sec && next.tv_nsec <= now.tv_nsec));
+	n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+	if (n == 1)
+		ok = seq_check(&comp, 64, 1, &next_seq);
+	snprintf(detail, sizeof(detail), "call %d sent %d, timeout %s, complete %d",
+		 ret, out.sent, tmo ? "now" : "wrong", n);
+	result(ret == 0 && out.sent == 1 && tmo && n == 1 && ok,
+	       "an event during a synchronous call waits for kipc_rpc_complete()",
+	       detail);
+	n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+	result(n == 0, "... and nothing else is left", NULL);
+}
+
+/* A client's event reaches the server's handler; it cannot answer it. */
+static void t_event_to_server(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_msg ev = { .data = "ping!", .len = 6 };
+	static char big[8192];
+	uint64_t end = now_ms() + 2000;
+	char detail[128];
+	int ret, got = 0;
+	struct event_seen seen;
+
+	memset(&seen, 0, sizeof(seen));
+	ret = kipc_rpc_notify(c, E_PING, &ev);
+	/* The handler runs in another worker: ask until it has. */
+	while (!ret && !got && now_ms() < end) {
+		size_t len = sizeof(seen);
+
+		memset(&seen, 0, sizeof(seen));
+		ret = call_bytes(c, M_LAST_EVENT, NULL, 0, &seen, &len, NULL);
+		got = !ret && seen.event == E_PING;
+		if (!got)
+			usleep(5000);
+	}
+	snprintf(detail, sizeof(detail),
+		 "%d: event %u, %u bytes \"%.8s\", pid %u, call_id %llu, reply %d",
+		 ret, seen.event, seen.len, seen.data, seen.pid,
+		 (unsigned long long)seen.call_id, seen.reply);
+	result(got && seen.len == 6 && !strcmp(seen.data, "ping!") &&
+	       seen.pid == (uint32_t)getpid() && seen.call_id == 0 &&
+	       seen.reply == -EINVAL,
+	       "a client's event reaches the server's handler, which cannot answer it",
+	       detail);
+
+	ev.data = big;
+	ev.len = sizeof(big);
+	ret = kipc_rpc_notify(c, E_PING, &ev);
+	{
+		struct notify_req nr = { 0, 1, sizeof(big) };
+		struct kipc_rpc_msg req = { .data = &nr, .len = sizeof(nr) };
+		struct notify_rep out = { -1, -1, -1 };
+		struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
+		int sret = kipc_rpc_call(c, M_NOTIFY, &req, &rep, 0, NULL);
+
+		snprintf(detail, sizeof(detail),
+			 "client %d; server: call %d, %d sent, error %d", ret,
+			 sret, out.sent, out.err);
+		result(ret == -EMSGSIZE && sret == 0 && out.sent == 0 &&
+		       out.err == -EMSGSIZE,
+		       "an event larger than the connection's messages is refused with -EMSGSIZE, both ways",
+		       detail);
+	}
 }
 
 struct sync_arg {
@@ -1044,7 +1368,7 @@ static void t_server_killed(struct kipc_rpc_client *a, struct kipc_rpc_client *b
 
 int main(void)
 {
-	struct kipc_rpc_client *c, *c2, *c3;
+	struct kipc_rpc_client *c, *c2, *c3, *ce;
 	struct kipc_version_info vi;
 	int ready[2], ret, st;
 	struct kipc *k;
@@ -1096,6 +1420,15 @@ int main(void)
 	t_async_deadline_poll(c);
 	t_timeout_epoll(c);
 	t_threads(c);
+	ret = kipc_rpc_connect(k, name, 0, NULL, &ce);
+	result(ret == 0, "a connection for events", NULL);
+	if (ret == 0) {
+		t_events_interleaved(ce);
+		t_event_sync(ce);
+		t_event_to_server(ce);
+		kipc_rpc_client_close(ce);
+	}
+	t_events_full(k);
 	t_other_uid();
 	t_malformed(k, c);
 	/* From here the server holds two connections: c and c2. */
