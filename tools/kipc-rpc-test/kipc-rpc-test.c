@@ -29,8 +29,8 @@ enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND,
 enum { E_SEQ = 100, E_PING = 200 };
 
 static int nr_test, failed, nr_pass, nr_fail, nr_skip;
-static char name[64], priv_name[64];
-static struct kipc_rpc_server *srv, *priv_srv;
+static char name[64], priv_name[64], small_name[64];
+static struct kipc_rpc_server *srv, *priv_srv, *small_srv;
 
 static void result(int ok, const char *what, const char *detail)
 {
@@ -302,9 +302,9 @@ static int m_last_event(struct kipc_rpc_req *req, void *arg)
 	return kipc_rpc_reply(req, &out, sizeof(out));
 }
 
-static void *run_priv(void *arg)
+static void *run_server(void *arg)
 {
-	kipc_rpc_server_run(priv_srv);
+	kipc_rpc_server_run(arg);
 	return NULL;
 }
 
@@ -314,7 +314,7 @@ static void server(int ready_fd)
 	struct kipc_lendq *q;
 	struct kipc_region *r;
 	struct kipc *k;
-	pthread_t t;
+	pthread_t t[2];
 	char ok = 1;
 
 	if (kipc_open(&k, 0) < 0 ||
@@ -330,6 +330,11 @@ static void server(int ready_fd)
 	attr.region = NULL;
 	if (kipc_rpc_server_create(k, priv_name, 0600, &attr, &priv_srv) < 0)
 		_exit(1);
+	/* Four credits a connection, for calls queued behind a full one. */
+	attr.nr_workers = 4;
+	attr.depth = 4;
+	if (kipc_rpc_server_create(k, small_name, 0666, &attr, &small_srv) < 0)
+		_exit(1);
 	kipc_rpc_server_register(srv, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(srv, M_ADD, m_add, NULL);
 	kipc_rpc_server_register(srv, M_SLOW, m_slow, NULL);
@@ -341,7 +346,10 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_LAST_EVENT, m_last_event, NULL);
 	kipc_rpc_server_register_event(srv, E_PING, e_ping, NULL);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
-	pthread_create(&t, NULL, run_priv, NULL);
+	kipc_rpc_server_register(small_srv, M_ECHO, m_echo, NULL);
+	kipc_rpc_server_register(small_srv, M_SLOW, m_slow, NULL);
+	pthread_create(&t[0], NULL, run_server, priv_srv);
+	pthread_create(&t[1], NULL, run_server, small_srv);
 	if (write(ready_fd, &ok, 1) != 1)
 		_exit(1);
 	close(ready_fd);
@@ -653,6 +661,48 @@ static int ms_until(const struct timespec *ts)
 }
 
 /*
+ * The next completion as an event loop gets it: kipc_rpc_complete()
+ * without waiting, else epoll_wait() on @ep (the connection's fd) until
+ * the time kipc_rpc_client_timeout() gives (none: 1 s at most here). 1,
+ * -ETIMEDOUT at @end_ms, or another error.
+ */
+static int loop_next(struct kipc_rpc_client *c, int ep,
+		     struct kipc_rpc_completion *comp, uint64_t end_ms)
+{
+	struct epoll_event ev;
+	struct timespec next;
+	int n;
+
+	while (now_ms() < end_ms) {
+		n = kipc_rpc_complete(c, comp, 1, KIPC_RPC_NONBLOCK, NULL);
+		if (n != -EAGAIN && n != 0)
+			return n;
+		n = kipc_rpc_client_timeout(c, &next);
+		if (n < 0)
+			return n;
+		if (epoll_wait(ep, &ev, 1, n ? ms_until(&next) : 1000) < 0 &&
+		    errno != EINTR)
+			return -errno;
+	}
+	return -ETIMEDOUT;
+}
+
+/* An epoll set of the connection's fd; -errno. */
+static int loop_open(struct kipc_rpc_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -errno;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, kipc_rpc_client_fd(c), &ev)) {
+		close(ep);
+		return -errno;
+	}
+	return ep;
+}
+
+/*
  * An event loop: epoll on the connection's fd, its timeout armed from
  * kipc_rpc_client_timeout(), non-blocking completions. The slow call's
  * -ETIMEDOUT comes when its deadline wakes the loop; the quick call on the
@@ -663,16 +713,13 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 	static uint32_t ms[2] = { 2000, 20 }, got[2];
 	static struct kipc_rpc_msg reps[2];
 	struct kipc_rpc_completion comp;
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct timespec dl = in_ms(200), next = { 0, 0 };
-	int ep = epoll_create1(EPOLL_CLOEXEC), i, n, first, st[2] = { 1, 1 };
+	int ep = loop_open(c), i, n, first, st[2] = { 1, 1 };
 	uint64_t dl_ms = (uint64_t)dl.tv_sec * 1000 + dl.tv_nsec / 1000000;
 	uint64_t end = now_ms() + 3000, t_out = 0;
-	int ret = ep < 0 ? -errno : 0;
+	int ret = ep < 0 ? ep : 0;
 	char detail[128];
 
-	if (!ret && epoll_ctl(ep, EPOLL_CTL_ADD, kipc_rpc_client_fd(c), &ev))
-		ret = -errno;
 	for (i = 0; i < 2 && !ret; i++) {
 		struct kipc_rpc_msg req = { .data = &ms[i], .len = sizeof(ms[i]) };
 
@@ -684,16 +731,14 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 	first = kipc_rpc_client_timeout(c, &next);
 	first = first == 1 && next.tv_sec == dl.tv_sec &&
 		next.tv_nsec == dl.tv_nsec;
-	while (!ret && (st[0] == 1 || st[1] == 1) && now_ms() < end) {
-		/* No deadline: wait on the fd alone (bounded here). */
-		n = kipc_rpc_client_timeout(c, &next);
-		if (n < 0 || epoll_wait(ep, &ev, 1, n ? ms_until(&next) : 1000) < 0)
+	while (!ret && (st[0] == 1 || st[1] == 1)) {
+		ret = loop_next(c, ep, &comp, end);
+		if (ret != 1)
 			break;
-		while (kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL) == 1) {
-			st[comp.user_data & 1] = comp.status;
-			if (comp.user_data == 0)
-				t_out = now_ms();
-		}
+		ret = 0;
+		st[comp.user_data & 1] = comp.status;
+		if (comp.user_data == 0)
+			t_out = now_ms();
 	}
 	n = kipc_rpc_client_timeout(c, &next);
 	snprintf(detail, sizeof(detail),
@@ -706,6 +751,59 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 	       detail);
 	if (ep >= 0)
 		close(ep);
+}
+
+/*
+ * A call queued in the library behind a full connection (four credits,
+ * all held by slow calls) times out at its deadline as well: the event
+ * loop is woken for it, not when a credit comes back.
+ */
+static void t_timeout_queued(struct kipc *k)
+{
+	struct kipc_rpc_client *c = NULL;
+	uint32_t ms = 600;
+	struct kipc_rpc_msg slow = { .data = &ms, .len = sizeof(ms) };
+	struct kipc_rpc_msg req = { .data = "q", .len = 2 };
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(150), next = { 0, 0 };
+	uint64_t dl_ms = (uint64_t)dl.tv_sec * 1000 + dl.tv_nsec / 1000000;
+	uint64_t end = now_ms() + 3000, t_out = 0;
+	int ret = kipc_rpc_connect(k, small_name, 0, NULL, &c);
+	int ep = ret ? ret : loop_open(c), i, first = 0, st = 1, nr_slow = 0;
+	char detail[128];
+
+	ret = ep < 0 ? ep : 0;
+	for (i = 0; i < 4 && !ret; i++)
+		ret = kipc_rpc_submit(c, M_SLOW, &slow, NULL, KIPC_RPC_NONBLOCK,
+				      NULL, 100 + i, NULL);
+	if (!ret)
+		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 1, NULL);
+	if (!ret)
+		first = kipc_rpc_client_timeout(c, &next) == 1 &&
+			next.tv_sec == dl.tv_sec && next.tv_nsec == dl.tv_nsec;
+	while (!ret && (st == 1 || nr_slow < 4)) {
+		ret = loop_next(c, ep, &comp, end);
+		if (ret != 1)
+			break;
+		ret = 0;
+		if (comp.user_data == 1) {
+			st = comp.status;
+			t_out = now_ms();
+		} else {
+			nr_slow += comp.status == 0;
+		}
+	}
+	snprintf(detail, sizeof(detail),
+		 "timeout %s, status %d %lld ms after the deadline, %d slow ones, %d",
+		 first ? "= deadline" : "wrong", st,
+		 t_out ? (long long)(t_out - dl_ms) : -1LL, nr_slow, ret);
+	result(!ret && first && st == -ETIMEDOUT && t_out >= dl_ms &&
+	       t_out <= dl_ms + 100 && nr_slow == 4,
+	       "a call queued behind a full connection gets -ETIMEDOUT at its deadline",
+	       detail);
+	if (ep >= 0)
+		close(ep);
+	kipc_rpc_client_close(c);
 }
 
 /*
@@ -1387,6 +1485,8 @@ int main(void)
 	}
 	snprintf(name, sizeof(name), "kipc-rpc-test-%d", getpid());
 	snprintf(priv_name, sizeof(priv_name), "kipc-rpc-test-%d-0600", getpid());
+	snprintf(small_name, sizeof(small_name), "kipc-rpc-test-%d-small",
+		 getpid());
 	if (pipe(ready))
 		return 1;
 	server_pid = fork();
@@ -1419,6 +1519,7 @@ int main(void)
 	t_lent_reply(c);
 	t_async_deadline_poll(c);
 	t_timeout_epoll(c);
+	t_timeout_queued(k);
 	t_threads(c);
 	ret = kipc_rpc_connect(k, name, 0, NULL, &ce);
 	result(ret == 0, "a connection for events", NULL);
