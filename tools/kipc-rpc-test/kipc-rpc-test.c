@@ -661,6 +661,13 @@ static int ms_until(const struct timespec *ts)
 }
 
 /*
+ * How late an event loop may see a deadline: it wakes on time, but the
+ * debug kernels under TCG are slow (without kipc_rpc_client_timeout() it
+ * would be 450 ms and more).
+ */
+#define LATE_MS 250
+
+/*
  * The next completion as an event loop gets it: kipc_rpc_complete()
  * without waiting, else epoll_wait() on @ep (the connection's fd) until
  * the time kipc_rpc_client_timeout() gives (none: 1 s at most here). 1,
@@ -746,7 +753,7 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 		 first ? "= deadline" : "wrong", st[0], st[1],
 		 t_out ? (long long)(t_out - dl_ms) : -1LL, n);
 	result(!ret && first && st[0] == -ETIMEDOUT && st[1] == 0 &&
-	       t_out >= dl_ms && t_out <= dl_ms + 100 && n == 0,
+	       t_out >= dl_ms && t_out <= dl_ms + LATE_MS && n == 0,
 	       "an epoll loop armed by kipc_rpc_client_timeout() gets -ETIMEDOUT at the deadline",
 	       detail);
 	if (ep >= 0)
@@ -798,7 +805,7 @@ static void t_timeout_queued(struct kipc *k)
 		 first ? "= deadline" : "wrong", st,
 		 t_out ? (long long)(t_out - dl_ms) : -1LL, nr_slow, ret);
 	result(!ret && first && st == -ETIMEDOUT && t_out >= dl_ms &&
-	       t_out <= dl_ms + 100 && nr_slow == 4,
+	       t_out <= dl_ms + LATE_MS && nr_slow == 4,
 	       "a call queued behind a full connection gets -ETIMEDOUT at its deadline",
 	       detail);
 	if (ep >= 0)
@@ -902,8 +909,9 @@ static void t_events_interleaved(struct kipc_rpc_client *c)
 
 /*
  * The server sends twice the channel's depth of events while the client
- * sleeps: as many as the channel holds go, the rest fail with -EAGAIN;
- * the reply waits for the client to read them, and nothing is lost.
+ * sleeps: as many as the channel holds go (more if the client wakes
+ * before the handler is through), the rest fail with -EAGAIN; the reply
+ * waits for the client to read them, and nothing sent is lost.
  */
 static void t_events_full(struct kipc *k)
 {
@@ -922,7 +930,7 @@ static void t_events_full(struct kipc *k)
 
 	if (!ret)
 		ret = kipc_rpc_submit(c, M_NOTIFY, &req, &rep, 0, NULL, 1, NULL);
-	usleep(300000);		/* the handler fills the channel meanwhile */
+	usleep(500000);		/* the handler fills the channel meanwhile */
 	while (!ret && status == 1) {
 		n = kipc_rpc_complete(c, &comp, 1, 0, &dl);
 		if (n != 1) {
@@ -939,9 +947,9 @@ static void t_events_full(struct kipc *k)
 	snprintf(detail, sizeof(detail),
 		 "depth %u: %d sent, %d -EAGAIN, %d received, %d wrong, reply %d, %d",
 		 depth, out.sent, out.eagain, events, bad, status, ret);
-	result(!ret && status == 0 && out.sent == (int)depth &&
-	       out.eagain == (int)depth && out.err == 0 &&
-	       events == (int)depth && !bad,
+	result(!ret && status == 0 && out.sent >= (int)depth &&
+	       out.eagain > 0 && out.sent + out.eagain == 2 * (int)depth &&
+	       out.err == 0 && events == out.sent && !bad,
 	       "events to a full channel fail with -EAGAIN; the reply waits for the client to read",
 	       detail);
 	kipc_rpc_client_close(c);
