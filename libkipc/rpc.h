@@ -16,14 +16,6 @@
 #define RPC_DEFAULT_DEPTH	64	/* the module's default_depth default */
 #define RPC_DEFAULT_INLINE	4096
 
-static inline uint64_t rpc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static inline uint64_t rpc_ts_ns(const struct timespec *ts)
 {
 	return ts ? (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec

@@ -224,7 +224,7 @@ static void pump(struct kipc_rpc_client *c)
 		struct rpc_call *call = c->queue;
 
 		if (call->deadline_ns && !now)
-			now = rpc_now_ns();
+			now = kipc__now_ns();
 		if (call->deadline_ns && now >= call->deadline_ns) {
 			ret = -ETIMEDOUT;
 		} else {
@@ -483,7 +483,7 @@ static uint64_t deadlines(struct kipc_rpc_client *c, uint64_t now)
 /* Calls whose deadline passed complete with -ETIMEDOUT; the next one. */
 static uint64_t expire(struct kipc_rpc_client *c)
 {
-	uint64_t next = deadlines(c, rpc_now_ns());
+	uint64_t next = deadlines(c, kipc__now_ns());
 
 	pump(c);
 	return next;
@@ -670,7 +670,7 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 		return -EINVAL;
 	pthread_mutex_lock(&cc->lock);
 	/* What is ready but not readable on the fd is due now. */
-	ns = cc->done ? rpc_now_ns() : deadlines(cc, 0);
+	ns = cc->done ? kipc__now_ns() : deadlines(cc, 0);
 	pthread_mutex_unlock(&cc->lock);
 	if (!ns)
 		return 0;
@@ -723,7 +723,7 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 	rpc_hdr_init(&h, c->version, KIPC_RPC_REQUEST, method, call->id,
 		     (uint32_t)len);
 	if (call->deadline_ns) {
-		uint64_t now = rpc_now_ns();
+		uint64_t now = kipc__now_ns();
 
 		h.flags |= KIPC_RPC_F_DEADLINE;
 		h.timeout_ns = call->deadline_ns > now ? call->deadline_ns - now
@@ -869,7 +869,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		ret = receive(c, flags & KIPC_RPC_NONBLOCK ? KIPC_IO_NONBLOCK
 							   : 0, next, NULL);
 		if (ret == -ETIMEDOUT) {
-			if (until && rpc_now_ns() >= until && !c->done)
+			if (until && kipc__now_ns() >= until && !c->done)
 				goto out_unlock;
 		} else if (ret < 0 && ret != -EINTR) {
 			if (!c->done)
@@ -1003,7 +1003,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			goto out_unlock;
 	}
 	while (!call->done) {
-		if (until && rpc_now_ns() >= until) {
+		if (until && kipc__now_ns() >= until) {
 			if (call->state == QUEUED) {
 				queue_remove(c, call);
 				drop_payload(c, call->bufs, call->nr_bufs,

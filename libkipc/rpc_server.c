@@ -439,10 +439,10 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		/* The ends are O_NONBLOCK: wait for room with poll(2). */
 		struct pollfd pfd = { .fd = kipc_channel_fd(c->tx),
 				      .events = POLLOUT };
-		uint64_t until = rpc_now_ns() + REPLY_WAIT_NS, now;
+		uint64_t until = kipc__now_ns() + REPLY_WAIT_NS, now;
 		int ms;
 
-		while (ret == -EAGAIN && (now = rpc_now_ns()) < until) {
+		while (ret == -EAGAIN && (now = kipc__now_ns()) < until) {
 			ms = (int)((until - now + 999999) / 1000000);
 			if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
 				break;
@@ -537,7 +537,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	req.info.lends = w->lends;
 	req.info.nr_lends = m->nr_lends;
 	if (h->flags & KIPC_RPC_F_DEADLINE && !event)
-		req.info.deadline_ns = rpc_now_ns() + h->timeout_ns;
+		req.info.deadline_ns = kipc__now_ns() + h->timeout_ns;
 
 	pthread_mutex_lock(&c->lock);
 	req.next = c->running;
@@ -550,7 +550,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 
 	if (!meth)
 		err = -ENOSYS;
-	else if (req.info.deadline_ns && rpc_now_ns() >= req.info.deadline_ns)
+	else if (req.info.deadline_ns && kipc__now_ns() >= req.info.deadline_ns)
 		err = -ETIMEDOUT;
 	else if (kipc_rpc_req_cancelled(&req))
 		err = -ECANCELED;	/* not started: skipped */
