@@ -375,13 +375,40 @@ static int64_t kb_rpc_call(struct kb_side *s, enum kb_cmd cmd)
 }
 
 /*
+ * Side 1, after each message: act on side 0's command (MARK starts the
+ * measured phase, STOP records its cost) and sample the CPU every
+ * KB_CPU_SAMPLE messages (@n counts them). Return: whether the message was
+ * the last.
+ */
+static bool kb_follow_cmd(struct kb_side *s, struct kb_cpu *start,
+			  uint64_t *n)
+{
+	struct kb_ctl *ctl = s->ctl;
+
+	switch (kb_load_acquire(&ctl->cmd)) {
+	case KB_CMD_STOP:
+		ctl->cpu = (struct kb_cpu){ 0 };
+		kb_cpu_add_since(&ctl->cpu, start);
+		kb_cpus_seen(&ctl->cpus);
+		return true;
+	case KB_CMD_MARK:
+		kb_cpu_now(start);
+		ctl->cpus = 0;
+		*n = 0;
+		break;
+	}
+	if (!((*n)++ % KB_CPU_SAMPLE))
+		kb_cpus_seen(&ctl->cpus);
+	return false;
+}
+
+/*
  * Side 1, rpc: check every request, answer it with a reply that echoes its
  * call_id, until the request that carries KB_CMD_STOP has its answer.
  */
 static int kb_rpc_follow(struct kb_side *s)
 {
 	struct kb_chan *c = s->c;
-	struct kb_ctl *ctl = s->ctl;
 	struct kb_rpc_msg req = { 0 }, rep = {
 		.hdr = s->tx,
 		.payload = (char *)s->tx + KIPC_RPC_HDR_LEN,
@@ -398,21 +425,7 @@ static int kb_rpc_follow(struct kb_side *s)
 				   c->size - KIPC_RPC_HDR_LEN);
 		if (ret)
 			break;
-		switch (kb_load_acquire(&ctl->cmd)) {
-		case KB_CMD_STOP:
-			ctl->cpu = (struct kb_cpu){ 0 };
-			kb_cpu_add_since(&ctl->cpu, &start);
-			kb_cpus_seen(&ctl->cpus);
-			last = true;
-			break;
-		case KB_CMD_MARK:
-			kb_cpu_now(&start);
-			ctl->cpus = 0;
-			n = 0;
-			break;
-		}
-		if (!(n++ % KB_CPU_SAMPLE))
-			kb_cpus_seen(&ctl->cpus);
+		last = kb_follow_cmd(s, &start, &n);
 		kb_rpc_hdr(&rep, KIPC_RPC_REPLY, req.hdr->call_id);
 		kb_msg_fill(rep.payload, rep.len, s->seq, s->o->touch);
 		ret = c->mech->serve(c, &rep, last ? NULL : &req);
@@ -608,20 +621,8 @@ static int kb_follow(struct kb_side *s)
 		if (ret)
 			return ret;
 		t1 = kb_now_ns();
-		switch (kb_load_acquire(&ctl->cmd)) {
-		case KB_CMD_STOP:
-			ctl->cpu = (struct kb_cpu){ 0 };
-			kb_cpu_add_since(&ctl->cpu, &start);
-			kb_cpus_seen(&ctl->cpus);
+		if (kb_follow_cmd(s, &start, &n))
 			return 0;
-		case KB_CMD_MARK:
-			kb_cpu_now(&start);
-			ctl->cpus = 0;
-			n = 0;
-			break;
-		}
-		if (!(n++ % KB_CPU_SAMPLE))
-			kb_cpus_seen(&ctl->cpus);
 		switch (s->test) {
 		case KB_LATENCY:
 			received = kb_exchanges(s);
