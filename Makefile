@@ -282,13 +282,21 @@ selftests-abi:
 
 ## Checks. abi-check looks for each symbol's declaration in every public
 ## header (kipc.h, kipc_rpc.h, kipc_group.h) and compiles them all.
-HOST_TESTS := $(B)/test/libkipc_host_test
+HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
+
+# Calls libkipc's internal functions: linked with the static library.
+$(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
+			  libkipc/ring_poll.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
+		$(B)/lib/libkipc.a $(LIB_LIBS)
 
 host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done

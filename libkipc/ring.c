@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "kipc.h"
+#include "ring_poll.h"
 #include "sys.h"
 #include "wait.h"
 
@@ -66,20 +67,6 @@
 #define RING_CL		64
 #define RING_MAX_SLOTS	(1U << 30)
 #define RING_MAX_MSG	(1U << 20)
-/*
- * Polls of the other side before sleeping: a running peer answers soon. The
- * budget adapts between the two bounds: halved by each poll that ends in a
- * sleep anyway (the peer is not running, e.g. it shares our CPU, where a
- * poll only delays it), doubled by each that succeeds. And a poll lasts no
- * longer than a sleep and its wake-up cost, as last measured (the
- * notifier's time of the wake to the sleeper's return, averaged): polling
- * longer than that cannot be cheaper than sleeping at once.
- */
-#define RING_SPIN_MAX	2000
-#define RING_SPIN_MIN	16
-#define RING_SPIN_CLOCK	64		/* polls between reads of the clock */
-#define RING_WAKE_MAX	10000000ULL	/* a longer wake-up is no sample */
-
 struct ring_ec {
 	uint32_t seq;		/* bumped by a notifier that saw waiters */
 	uint32_t waiters;	/* set by a sleeper, cleared by a notifier */
@@ -111,8 +98,7 @@ struct kipc_ring {
 	uint32_t msg_size;
 	uint32_t stride;
 	uint32_t flags;
-	unsigned int spin;	/* the poll budget: 0 on one CPU, else adaptive */
-	uint64_t wake_cost;	/* ns, a moving average; 0: not measured yet */
+	struct kipc__ring_poll poll;	/* before sleeping (ring_poll.h) */
 };
 
 #define RING_FLAGS	KIPC_RING_MPMC
@@ -177,7 +163,7 @@ static int ring_handle(struct kipc_region *r, uint64_t offset,
 	ring->msg_size = msg_size;
 	ring->stride = ring_stride(msg_size, flags);
 	ring->flags = flags;
-	ring->spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? RING_SPIN_MAX : 0;
+	kipc__ring_poll_init(&ring->poll, sysconf(_SC_NPROCESSORS_ONLN) > 1);
 	*ringp = ring;
 	return 0;
 }
@@ -245,9 +231,13 @@ KIPC_API int kipc_ring_close(struct kipc_ring *ring)
 	return 0;
 }
 
-/* Whether a send or a receive could go ahead now (a hint, not a claim). */
-static int ring_can_send(const struct kipc_ring *ring)
+/*
+ * Whether a send or a receive on the ring @arg could go ahead now (a hint,
+ * not a claim).
+ */
+static bool ring_can_send(const void *arg)
 {
+	const struct kipc_ring *ring = arg;
 	struct ring_shared *sh = ring->sh;
 	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
 
@@ -257,8 +247,9 @@ static int ring_can_send(const struct kipc_ring *ring)
 	return pos - __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE) <= ring->mask;
 }
 
-static int ring_can_recv(const struct kipc_ring *ring)
+static bool ring_can_recv(const void *arg)
 {
+	const struct kipc_ring *ring = arg;
 	struct ring_shared *sh = ring->sh;
 	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
 
@@ -377,81 +368,23 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 	kipc_wake(ring->r, off, INT32_MAX, KIPC_BITSET_ANY);
 }
 
-/* The next poll budget after one of @budget polls that @succeeded. */
-static void ring_spin_adapt(struct kipc_ring *ring, unsigned int budget,
-			    bool succeeded)
-{
-	unsigned int next = succeeded ? budget * 2 : budget / 2;
-
-	if (next > RING_SPIN_MAX)
-		next = RING_SPIN_MAX;
-	if (next < RING_SPIN_MIN)
-		next = RING_SPIN_MIN;
-	if (next != budget)	/* threads of an MPMC ring share it */
-		__atomic_store_n(&ring->spin, next, __ATOMIC_RELAXED);
-}
-
-/*
- * A sleeper woken on @ec: the time from the notifier's wake to now is one
- * sample of what a sleep costs; fold it into the average (weight 1/8).
- */
-static void ring_wake_sample(struct kipc_ring *ring, struct ring_ec *ec)
-{
-	uint64_t t = __atomic_load_n(&ec->wake_ns, __ATOMIC_RELAXED);
-	uint64_t now = kipc__now_ns(), avg;
-
-	if (!t || t > now || now - t > RING_WAKE_MAX)
-		return;		/* none, or an old notifier's, or a stale one */
-	avg = __atomic_load_n(&ring->wake_cost, __ATOMIC_RELAXED);
-	avg = avg ? avg - avg / 8 + (now - t) / 8 : now - t;
-	__atomic_store_n(&ring->wake_cost, avg, __ATOMIC_RELAXED);
-}
-
-/*
- * Poll @ready at most @budget times and for at most the measured wake cost.
- * Return: whether it became true.
- */
-static bool ring_spin(struct kipc_ring *ring, unsigned int budget,
-		      int (*ready)(const struct kipc_ring *ring))
-{
-	uint64_t cost = __atomic_load_n(&ring->wake_cost, __ATOMIC_RELAXED);
-	uint64_t until = cost ? kipc__now_ns() + cost : 0;
-	unsigned int i;
-
-	for (i = 0; i < budget; i++) {
-		if (ready(ring))
-			return true;
-		if (until && i % RING_SPIN_CLOCK == RING_SPIN_CLOCK - 1 &&
-		    kipc__now_ns() >= until)
-			return false;
-		kipc__cpu_relax();
-	}
-	return false;
-}
-
 /*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
- * @flags has KIPC_IO_NONBLOCK; else spin a while on @ready, then sleep on
+ * @flags has KIPC_IO_NONBLOCK; else poll @ready a while, then sleep on
  * @ec unless @ready became true. Return: 0 to try again, or -EAGAIN,
  * -ETIMEDOUT, -EINTR, -EOWNERDEAD.
  */
 static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
-		      int (*ready)(const struct kipc_ring *ring),
+		      bool (*ready)(const void *ring),
 		      unsigned int flags, const struct timespec *deadline)
 {
-	unsigned int budget = __atomic_load_n(&ring->spin, __ATOMIC_RELAXED);
 	uint32_t s;
 	int ret;
 
 	if (flags & KIPC_IO_NONBLOCK)
 		return -EAGAIN;
-	if (budget) {
-		bool ok = ring_spin(ring, budget, ready);
-
-		ring_spin_adapt(ring, budget, ok);
-		if (ok)
-			return 0;
-	}
+	if (kipc__ring_poll(&ring->poll, ready, ring, kipc__now_ns))
+		return 0;
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&ec->waiters, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */
@@ -460,7 +393,10 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
 			flags & KIPC_DEADLINE_REALTIME, deadline);
 	if (!ret)
-		ring_wake_sample(ring, ec);
+		kipc__ring_poll_woken(&ring->poll,
+				      __atomic_load_n(&ec->wake_ns,
+						      __ATOMIC_RELAXED),
+				      kipc__now_ns());
 	return ret == -EAGAIN ? 0 : ret;
 }
 
