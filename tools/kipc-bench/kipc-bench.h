@@ -126,6 +126,7 @@ struct kb_mech {
 	unsigned int tests;
 	unsigned int modes;
 	size_t max_size;
+	bool named_only;	/* runs only when -m names it */
 	int (*available)(char *why, size_t len);
 	int (*setup)(struct kb_chan *c);
 	int (*attach)(struct kb_chan *c);
@@ -190,6 +191,7 @@ extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
+extern const struct kb_mech kb_mech_kipc_rw_nostats;
 extern const struct kb_mech kb_mech_kipc_call;
 extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;

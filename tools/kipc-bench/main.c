@@ -395,7 +395,8 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 				     BIT(kb_mech_default_mode(m));
 		int mode;
 
-		if (!kb_mech_selected(o, m->name) || !(m->tests & BIT(test)))
+		if (!kb_mech_selected(o, m->name) || !(m->tests & BIT(test)) ||
+		    (m->named_only && !o->mechs))
 			continue;
 		for (mode = 0; mode < KB_NR_MODES; mode++) {
 			struct kb_row *r;

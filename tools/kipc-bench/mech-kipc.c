@@ -7,6 +7,11 @@
  *		libkipc's kipc_channel_send_bytes() and kipc_channel_recv()
  * kipc-rw:	the same messages with write(2) and read(2) on the channel's
  *		ends (KIPC_FEATURE_CHANNEL_RW), driven like a pipe
+ * kipc-rw-nostats: kipc-rw with the module's statistics off for the row
+ *		(its "stats" parameter N, put back after; root): what
+ *		counting costs a message. Only when -m names it: the
+ *		parameter is global, so other users of kipc go uncounted
+ *		while the row runs.
  * kipc-call:	kipc-inline's channels, but each half of a round trip is one
  *		kipc_call() (KIPC_IOC_CALL): the client sends and waits for
  *		the echo, the echoing side sends the echo and waits for the
@@ -401,6 +406,62 @@ out_teardown:
 	return ret;
 }
 
+#define KB_KIPC_STATS_PARAM	"/sys/module/kipc/parameters/stats"
+
+/* The stats parameter before a kipc-rw-nostats row: 'Y' or 'N'. */
+static char kb_kipc_stats_was;
+
+/* Read (@write false) or write the stats parameter's letter: 0 or -errno. */
+static int kb_kipc_stats_param(char *v, bool write)
+{
+	int fd = open(KB_KIPC_STATS_PARAM, (write ? O_WRONLY : O_RDONLY) |
+		      O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, v, 1, 0) : pread(fd, v, 1, 0);
+	n = n == 1 ? 0 : n < 0 ? -errno : -EIO;
+	close(fd);
+	return n;
+}
+
+static int kb_kipc_rw_nostats_available(char *why, size_t len)
+{
+	int ret = kb_kipc_rw_available(why, len);
+
+	if (!ret && access(KB_KIPC_STATS_PARAM, W_OK)) {
+		ret = -errno;
+		snprintf(why, len, "cannot write %s: %s", KB_KIPC_STATS_PARAM,
+			 strerror(errno));
+	}
+	return ret;
+}
+
+static int kb_kipc_rw_nostats_setup(struct kb_chan *c)
+{
+	char off = 'N';
+	int ret;
+
+	ret = kb_kipc_stats_param(&kb_kipc_stats_was, false);
+	if (!ret)
+		ret = kb_kipc_stats_param(&off, true);
+	if (ret)
+		return kb_fail(c, ret, KB_KIPC_STATS_PARAM);
+	ret = kb_kipc_rw_setup(c);
+	if (ret)
+		kb_kipc_stats_param(&kb_kipc_stats_was, true);
+	return ret;
+}
+
+/* The parent, which set the parameter, puts it back; the child leaves it. */
+static void kb_kipc_rw_nostats_teardown(struct kb_chan *c)
+{
+	kb_fdchan_teardown(c);
+	if (c->side == 0)
+		kb_kipc_stats_param(&kb_kipc_stats_was, true);
+}
+
 /* The sender builds the message in a buffer of the pool. */
 static void *kb_kipc_region_tx_buf(struct kb_chan *c)
 {
@@ -495,6 +556,21 @@ const struct kb_mech kb_mech_kipc_rw = {
 	.setup		= kb_kipc_rw_setup,
 	.attach		= kb_fdchan_attach,
 	.teardown	= kb_fdchan_teardown,
+	.send		= kb_fdchan_send,
+	.recv		= kb_fdchan_recv,
+};
+
+const struct kb_mech kb_mech_kipc_rw_nostats = {
+	.name		= "kipc-rw-nostats",
+	.desc		= "kipc-rw with the module's statistics off (root)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= KB_KIPC_MAX_INLINE,
+	.named_only	= true,
+	.available	= kb_kipc_rw_nostats_available,
+	.setup		= kb_kipc_rw_nostats_setup,
+	.attach		= kb_fdchan_attach,
+	.teardown	= kb_kipc_rw_nostats_teardown,
 	.send		= kb_fdchan_send,
 	.recv		= kb_fdchan_recv,
 };
@@ -661,6 +737,16 @@ const struct kb_mech kb_mech_kipc_rw = {
 	.desc		= "kipc channel ends, write/read of inline bytes",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_rw_nostats = {
+	.name		= "kipc-rw-nostats",
+	.desc		= "kipc-rw with the module's statistics off (root)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.named_only	= true,
 	.available	= kb_kipc_unbuilt,
 	.setup		= kb_kipc_nosetup,
 };
