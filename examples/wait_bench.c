@@ -13,7 +13,11 @@
  *             kipc and futex: time from the wake call until the last
  *             sleeper runs, and the wake call alone.
  *
- * usage: wait_bench [-n ROUNDS] [-r REPEATS] [-w WAITERS]
+ * usage: wait_bench [-n ROUNDS] [-r REPEATS] [-w WAITERS] [-c CPU,CPU] [-T]
+ *   -c  pin the two sides of pingpong and ring to these CPUs
+ *   -T  pingpong between two threads of one process, not two processes:
+ *       no address-space switch between the sides (under QEMU's TCG, each
+ *       such switch empties the emulated TLB; Documentation/dev/performance.md)
  * Each figure is the median of REPEATS runs (default 5, at most 32), the
  * mechanisms taking turns within each repeat; the ratios are also given as
  * the median of each repeat's own ratio, which a drifting host load
@@ -22,6 +26,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +49,9 @@
 static struct kipc_region *R;
 static char *base;
 static uint64_t ring_half;
+static int cpu[2] = { -1, -1 };	/* -c: the sides' CPUs; -1: unpinned */
+static cpu_set_t all_cpus;	/* the affinity before pin(0) */
+static int threads;		/* -T */
 
 static uint64_t now_ns(void)
 {
@@ -56,6 +65,26 @@ static void die(const char *what, int err)
 {
 	fprintf(stderr, "wait_bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
 	exit(2);
+}
+
+/* Pin the calling thread to side @side's CPU, if -c gave one. */
+static void pin(int side)
+{
+	cpu_set_t set;
+
+	if (cpu[side] < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu[side], &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity", errno);
+}
+
+/* Side 0 is done: back to every CPU (wake64's sleepers inherit it). */
+static void unpin(void)
+{
+	if (cpu[0] >= 0 && sched_setaffinity(0, sizeof(all_cpus), &all_cpus))
+		die("sched_setaffinity", errno);
 }
 
 static uint32_t *word(uint64_t off)
@@ -102,22 +131,52 @@ static void reap(pid_t pid)
 		die("child", EIO);
 }
 
+struct pp_args {
+	int futex, n;
+};
+
+/* -T: side 1 of the ping-pong as a thread. */
+static void *pp_thread(void *arg)
+{
+	const struct pp_args *a = arg;
+
+	pin(1);
+	pp_side(a->futex, 1, a->n);
+	return NULL;
+}
+
 /* ns per round trip of the word ping-pong. */
 static double pingpong(int futex, int n)
 {
+	struct pp_args a = { futex, n };
+	pthread_t thread;
 	uint64_t t0;
-	pid_t pid;
+	pid_t pid = 0;
+	int ret;
 
 	*word(WORD) = 0;
-	pid = fork();
-	if (pid == 0) {
-		pp_side(futex, 1, n);
-		_exit(0);
+	pin(0);
+	if (threads) {
+		ret = pthread_create(&thread, NULL, pp_thread, &a);
+		if (ret)
+			die("pthread_create", ret);
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			pin(1);
+			pp_side(futex, 1, n);
+			_exit(0);
+		}
 	}
 	t0 = now_ns();
 	pp_side(futex, 0, n);
-	reap(pid);
-	return (double)(now_ns() - t0) / n;
+	t0 = now_ns() - t0;
+	if (threads)
+		pthread_join(thread, NULL);
+	else
+		reap(pid);
+	unpin();
+	return (double)t0 / n;
 }
 
 struct msg64 {
@@ -144,8 +203,10 @@ static double ring_rt(int use_pipe, int n)
 		if (ret)
 			die("ring_create", ret);
 	}
+	pin(0);
 	pid = fork();
 	if (pid == 0) {
+		pin(1);
 		for (i = 0; i < n; i++) {
 			if (use_pipe) {
 				if (read(p1[0], &m, sizeof(m)) != sizeof(m) ||
@@ -174,6 +235,7 @@ static double ring_rt(int use_pipe, int n)
 	}
 	t0 = now_ns() - t0;
 	reap(pid);
+	unpin();
 	if (use_pipe) {
 		close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
 	} else {
@@ -272,19 +334,28 @@ int main(int argc, char **argv)
 	int n = 20000, reps = 5, nw = 64, opt, i, ret;
 	struct kipc *k;
 
-	while ((opt = getopt(argc, argv, "n:r:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:w:c:T")) != -1) {
 		switch (opt) {
 		case 'n': n = atoi(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'w': nw = atoi(optarg); break;
+		case 'c':
+			if (sscanf(optarg, "%d,%d", &cpu[0], &cpu[1]) != 2 ||
+			    cpu[0] < 0 || cpu[1] < 0 || cpu[0] >= CPU_SETSIZE ||
+			    cpu[1] >= CPU_SETSIZE)
+				die("-c takes two CPU numbers, e.g. 0,1", EINVAL);
+			break;
+		case 'T': threads = 1; break;
 		default:
-			fprintf(stderr, "usage: wait_bench [-n ROUNDS] [-r REPEATS] [-w WAITERS]\n");
+			fprintf(stderr, "usage: wait_bench [-n ROUNDS] [-r REPEATS] [-w WAITERS] [-c CPU,CPU] [-T]\n");
 			return 2;
 		}
 	}
 	if (n < 1 || reps < 1 || reps > MAX_REPEATS || nw < 1 ||
 	    nw > MAX_WAITERS)
 		die("bad arguments", EINVAL);
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
+		die("sched_getaffinity", errno);
 	ring_half = (kipc_ring_bytes(64, sizeof(struct msg64), 0) + 63) & ~63ULL;
 	ret = kipc_open(&k, 0);
 	if (!ret)
@@ -315,7 +386,11 @@ int main(int argc, char **argv)
 		       i, ppk[i], ppf[i], rr[i], rp[i], nw, wk[i] / 1e3,
 		       wf[i] / 1e3);
 	}
-	printf("medians of %d repeats, %d rounds each:\n", reps, n);
+	printf("medians of %d repeats, %d rounds each; pingpong between two %s",
+	       reps, n, threads ? "threads" : "processes");
+	if (cpu[0] >= 0)
+		printf(", sides on CPUs %d and %d", cpu[0], cpu[1]);
+	printf(":\n");
 	printf("  pingpong round trip  kipc %8.0f ns  futex %8.0f ns  kipc/futex %.3f\n",
 	       median(ppk, reps), median(ppf, reps),
 	       median(ppk, reps) / median(ppf, reps));
