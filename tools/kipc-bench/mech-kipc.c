@@ -411,16 +411,16 @@ out_teardown:
 /* The stats parameter before a kipc-rw-nostats row: 'Y' or 'N'. */
 static char kb_kipc_stats_was;
 
-/* Read (@write false) or write the stats parameter's letter: 0 or -errno. */
-static int kb_kipc_stats_param(char *v, bool write)
+/* Read (@set false) or set the stats parameter's letter: 0 or -errno. */
+static int kb_kipc_stats_param(char *v, bool set)
 {
-	int fd = open(KB_KIPC_STATS_PARAM, (write ? O_WRONLY : O_RDONLY) |
+	int fd = open(KB_KIPC_STATS_PARAM, (set ? O_WRONLY : O_RDONLY) |
 		      O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
-	n = write ? pwrite(fd, v, 1, 0) : pread(fd, v, 1, 0);
+	n = set ? pwrite(fd, v, 1, 0) : pread(fd, v, 1, 0);
 	n = n == 1 ? 0 : n < 0 ? -errno : -EIO;
 	close(fd);
 	return n;
