@@ -27,13 +27,14 @@ bool kipc__ring_poll(struct kipc__ring_poll *p, bool (*ready)(const void *),
 		     const void *arg, uint64_t (*clock)(void))
 {
 	unsigned int budget = __atomic_load_n(&p->budget, __ATOMIC_RELAXED);
-	uint64_t cost = __atomic_load_n(&p->wake_cost, __ATOMIC_RELAXED);
-	uint64_t until = cost && budget ? clock() + cost : 0;
+	uint64_t cost, until;
 	bool ok = false;
 	unsigned int i;
 
 	if (!budget)
 		return false;
+	cost = __atomic_load_n(&p->wake_cost, __ATOMIC_RELAXED);
+	until = cost ? clock() + cost : 0;
 	for (i = 0; i < budget; i++) {
 		if (ready(arg)) {
 			ok = true;
