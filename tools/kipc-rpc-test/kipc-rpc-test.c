@@ -25,7 +25,7 @@
 #include <kipc_rpc.h>
 
 enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND,
-       M_NOTIFY, M_LAST_EVENT };
+       M_NOTIFY, M_LAST_EVENT, M_STORM, M_STORM_RESULT };
 enum { E_SEQ = 100, E_PING = 200 };
 
 static int nr_test, failed, nr_pass, nr_fail, nr_skip;
@@ -302,6 +302,74 @@ static int m_last_event(struct kipc_rpc_req *req, void *arg)
 	return kipc_rpc_reply(req, &out, sizeof(out));
 }
 
+/*
+ * M_STORM: a thread of the server's own, not a worker, sends events to the
+ * caller's connection for 1 s while the client closes it, so that
+ * kipc_rpc_server_notify() races the connection's release. Each outcome
+ * is counted; M_STORM_RESULT reports them once the storm is over.
+ */
+struct storm {
+	uint64_t conn_id;
+	int sent, eagain, enoent, epipe, other, done;
+};
+
+static struct storm storm;
+static pthread_mutex_t storm_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *storm_run(void *arg)
+{
+	struct kipc_rpc_msg ev = { .data = "storm", .len = 6 };
+	struct storm st = { .conn_id = storm.conn_id };
+	uint64_t end = now_ms() + 1000;
+	int ret;
+
+	(void)arg;
+	while (now_ms() < end) {
+		ret = kipc_rpc_server_notify(srv, st.conn_id, E_PING, &ev);
+		if (ret == 0)
+			st.sent++;
+		else if (ret == -EAGAIN)
+			st.eagain++;
+		else if (ret == -ENOENT)
+			st.enoent++;
+		else if (ret == -EPIPE)
+			st.epipe++;
+		else
+			st.other++;
+	}
+	st.done = 1;
+	pthread_mutex_lock(&storm_mu);
+	storm = st;
+	pthread_mutex_unlock(&storm_mu);
+	return NULL;
+}
+
+static int m_storm(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info in;
+	pthread_t t;
+
+	kipc_rpc_req_info(req, &in);
+	pthread_mutex_lock(&storm_mu);
+	memset(&storm, 0, sizeof(storm));
+	storm.conn_id = in.conn_id;
+	pthread_mutex_unlock(&storm_mu);
+	if (pthread_create(&t, NULL, storm_run, NULL))
+		return -EAGAIN;
+	pthread_detach(t);
+	return 0;
+}
+
+static int m_storm_result(struct kipc_rpc_req *req, void *arg)
+{
+	struct storm out;
+
+	pthread_mutex_lock(&storm_mu);
+	out = storm;
+	pthread_mutex_unlock(&storm_mu);
+	return kipc_rpc_reply(req, &out, sizeof(out));
+}
+
 static void *run_server(void *arg)
 {
 	kipc_rpc_server_run(arg);
@@ -344,6 +412,8 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_LEND, m_lend, q);
 	kipc_rpc_server_register(srv, M_NOTIFY, m_notify, NULL);
 	kipc_rpc_server_register(srv, M_LAST_EVENT, m_last_event, NULL);
+	kipc_rpc_server_register(srv, M_STORM, m_storm, NULL);
+	kipc_rpc_server_register(srv, M_STORM_RESULT, m_storm_result, NULL);
 	kipc_rpc_server_register_event(srv, E_PING, e_ping, NULL);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
 	kipc_rpc_server_register(small_srv, M_ECHO, m_echo, NULL);
@@ -1040,6 +1110,42 @@ static void t_event_to_server(struct kipc_rpc_client *c)
 	}
 }
 
+/*
+ * Events from a thread of the server's own to a connection its client
+ * closes meanwhile: each send either goes, finds the channel full or
+ * broken, or finds the connection gone; none touches a freed connection,
+ * and the server keeps serving.
+ */
+static void t_event_storm(struct kipc *k, struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_client *victim;
+	struct storm st = { 0 };
+	uint64_t end = now_ms() + 5000;
+	char detail[160];
+	size_t len = 0;
+	int ret;
+
+	ret = kipc_rpc_connect(k, name, 0, NULL, &victim);
+	if (ret == 0)
+		ret = call_bytes(victim, M_STORM, NULL, 0, NULL, &len, NULL);
+	if (ret == 0) {
+		usleep(100000);		/* events arrive, unread */
+		kipc_rpc_client_close(victim);
+	}
+	while (ret == 0 && !st.done && now_ms() < end) {
+		usleep(50000);
+		len = sizeof(st);
+		ret = call_bytes(c, M_STORM_RESULT, NULL, 0, &st, &len, NULL);
+	}
+	snprintf(detail, sizeof(detail),
+		 "%d: %d sent, %d full, %d gone, %d broken, %d other",
+		 ret, st.sent, st.eagain, st.enoent, st.epipe, st.other);
+	result(ret == 0 && st.done && st.sent > 0 && st.enoent > 0 &&
+	       st.other == 0,
+	       "events from a server thread race the connection's close: sent, refused or -ENOENT, nothing else",
+	       detail);
+}
+
 struct sync_arg {
 	struct kipc_rpc_client *c;
 	int id, bad;
@@ -1537,6 +1643,7 @@ int main(void)
 		t_event_to_server(ce);
 		kipc_rpc_client_close(ce);
 	}
+	t_event_storm(k, c);
 	t_events_full(k);
 	t_other_uid();
 	t_malformed(k, c);
