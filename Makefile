@@ -26,7 +26,7 @@ msg = @printf '  %-8s%s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all module module-path userspace lib tools examples selftests selftests-abi host-test lint \
+.PHONY: all module module-path userspace lib tools examples selftests selftests-abi host-test host-test-progs lint \
 	check demo bench deps vm-shell clean
 # A plain make builds what it can: without kernel headers it skips the
 # module, without a kernel source tree (kselftest's lib.mk) the selftests,
@@ -46,15 +46,18 @@ KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 MOD_DIR = $(B)/module/$(KREL)
 MOD_SRCS := Kbuild VERSION $(wildcard kmod/*.[ch]) uapi/linux/kipc.h
 
+## Builds for the same kernel at the same time (make check runs two guests
+## side by side) take turns: the lock is held across the copy and the build.
 module:
 	@test -n "$(KREL)" || { echo "no kernel headers at KDIR='$(KDIR)': run make deps" >&2; exit 1; }
 	@mkdir -p $(MOD_DIR)
-	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*' \
-		--exclude='*.mod*' --exclude=modules.order --exclude=Module.symvers \
-		Kbuild VERSION kmod uapi $(MOD_DIR)/
 	$(call msg,MODULE,$(KREL))
-	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) $(if $(filter 1,$(V)),,-s) \
-		KCFLAGS="-Werror $(KCFLAGS)" modules
+	$(Q)flock $(MOD_DIR)/.lock sh -c '\
+	rsync -a --delete --exclude="*.o" --exclude="*.ko" --exclude=".*" \
+		--exclude="*.mod*" --exclude=modules.order --exclude=Module.symvers \
+		Kbuild VERSION kmod uapi $(MOD_DIR)/ && \
+	$(MAKE) -C $(KDIR) M=$(MOD_DIR) $(if $(filter 1,$(V)),,-s) \
+		KCFLAGS="-Werror $(KCFLAGS)" modules'
 
 module-path:
 	@echo $(MOD_DIR)/kipc.ko
@@ -133,7 +136,8 @@ $(B)/bin/kipc-bench: $(LIB_SO)
 		LIBKIPC_INC="$(CURDIR)/libkipc/include $(CURDIR)/uapi" \
 		KB_VERSION=$(VERSION)
 	@mkdir -p $(dir $@)
-	$(Q)cp tools/kipc-bench/kipc-bench $@
+	$(Q)cmp -s tools/kipc-bench/kipc-bench $@ || \
+		{ cp tools/kipc-bench/kipc-bench $@.tmp && mv $@.tmp $@; }
 
 $(B)/bin/kipc-demo: tools/kipc-demo
 $(B)/bin/kipc-selftests: tools/vm/kipc-selftests
@@ -252,7 +256,10 @@ selftests:
 	@mkdir -p $(B)/selftests
 	$(Q)$(MAKE) -C selftests/kipc KSFT_DIR=$(KSFT_DIR) OUTPUT=$(B)/selftests \
 		V=$(V)
-	$(Q)cp selftests/kipc/settings selftests/kipc/config $(B)/selftests/
+selftests: $(B)/selftests/settings $(B)/selftests/config
+$(B)/selftests/settings $(B)/selftests/config: $(B)/selftests/%: selftests/kipc/%
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
 
 ## Selftests as built at 38ea9ff, the ABI kipc keeps binary compatible:
 ## they run beside today's (as *_38ea9ff_test) against the current module.
@@ -260,6 +267,10 @@ ABI_REV		:= 38ea9ff
 ABI_TESTS	:= abi_test abi_chan_test abi_wait_test channel_order_test \
 		   channel_buf_test
 ABI_DIR		:= $(B)/abi-$(ABI_REV)
+# The revision, for tools/check (its debug kernels leave those tests out).
+.PHONY: abi-rev
+abi-rev:
+	@echo $(ABI_REV)
 selftests: selftests-abi
 # Built once: the sources of $(ABI_REV) never change.
 selftests-abi:
@@ -298,7 +309,10 @@ $(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
 		$(B)/lib/libkipc.a $(LIB_LIBS)
 
-host-test: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
+# What host-test runs, built (make check builds it before its steps start).
+host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests
+
+host-test: host-test-progs
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 	$(Q)tools/kipc-bench/test-host.sh $(B)/bin/kipc-bench
 	$(Q)tools/kipcctl/test-sys.sh $(B)/bin/kipcctl
