@@ -46,8 +46,9 @@ KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 MOD_DIR = $(B)/module/$(KREL)
 MOD_SRCS := Kbuild VERSION $(wildcard kmod/*.[ch]) uapi/linux/kipc.h
 
-## Builds for the same kernel at the same time (make check runs two guests
-## side by side) take turns: the lock is held across the copy and the build.
+## Builds for the same kernel at the same time (make check's host steps
+## boot guests side by side) take turns: the lock is held across the copy
+## and the build.
 module:
 	@test -n "$(KREL)" || { echo "no kernel headers at KDIR='$(KDIR)': run make deps" >&2; exit 1; }
 	@mkdir -p $(MOD_DIR)
