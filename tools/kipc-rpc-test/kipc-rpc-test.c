@@ -292,14 +292,22 @@ static int e_ping(struct kipc_rpc_req *req, void *arg)
 	return 0;
 }
 
+/* Reply with @len bytes at @p, which @mu guards. */
+static int reply_locked(struct kipc_rpc_req *req, pthread_mutex_t *mu,
+			const void *p, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(mu);
+	ret = kipc_rpc_reply(req, p, len);
+	pthread_mutex_unlock(mu);
+	return ret;
+}
+
 static int m_last_event(struct kipc_rpc_req *req, void *arg)
 {
-	struct event_seen out;
-
-	pthread_mutex_lock(&last_event_mu);
-	out = last_event;
-	pthread_mutex_unlock(&last_event_mu);
-	return kipc_rpc_reply(req, &out, sizeof(out));
+	return reply_locked(req, &last_event_mu, &last_event,
+			    sizeof(last_event));
 }
 
 /*
@@ -362,12 +370,7 @@ static int m_storm(struct kipc_rpc_req *req, void *arg)
 
 static int m_storm_result(struct kipc_rpc_req *req, void *arg)
 {
-	struct storm out;
-
-	pthread_mutex_lock(&storm_mu);
-	out = storm;
-	pthread_mutex_unlock(&storm_mu);
-	return kipc_rpc_reply(req, &out, sizeof(out));
+	return reply_locked(req, &storm_mu, &storm, sizeof(storm));
 }
 
 static void *run_server(void *arg)
