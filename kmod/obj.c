@@ -153,10 +153,11 @@ void kipc_obj_put(struct kipc_obj *obj)
  * @id: where to start
  * @visible: judges an object from its struct kipc_obj fields (and the
  *	immutable fields of its container) before anything else is read;
- *	called under RCU, must not sleep
+ *	called under RCU with a reference held, must not sleep
  * @arg: for @visible
  *
- * Context: process context.
+ * Context: process context, may sleep (an object @visible rejects is put,
+ * and that may be its last reference).
  * Return: the object with a reference the caller puts, or NULL.
  */
 struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
@@ -175,8 +176,17 @@ struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
 		obj = xa_find(xa, &index, U32_MAX, XA_PRESENT);
 		if (!obj)
 			break;
-		if (visible(obj, arg) && kref_get_unless_zero(&obj->ref))
-			break;
+		/*
+		 * The reference first: the last put frees the user and the
+		 * pid that @visible reads (only the container waits for RCU).
+		 */
+		if (kref_get_unless_zero(&obj->ref)) {
+			if (visible(obj, arg))
+				break;
+			rcu_read_unlock();
+			kipc_obj_put(obj);
+			rcu_read_lock();
+		}
 		if (index == U32_MAX) {
 			obj = NULL;
 			break;

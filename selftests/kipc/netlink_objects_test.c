@@ -3,9 +3,11 @@
  * Every kind of kipc object is listed over netlink the same way: lend
  * queues, names and services by id, with their creator, and created - destroyed
  * equal to the number listed; names only in the lister's IPC namespace;
- * a dump racing with creation and destruction sees only complete objects.
+ * a dump racing with creation and destruction sees only complete objects,
+ * and one racing with the last put of an object reads nothing it frees.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -410,6 +412,89 @@ TEST_F(objects, dump_races_with_create_and_close)
 	EXPECT_EQ(0, c.errors);
 	ASSERT_EQ(0, counters(&self->g, &after));
 	EXPECT_EQ(before.lendqs, after.lendqs);
+}
+
+/* As another user, publish a name of a new region, then exit. */
+static void publish_as_nobody(const char *name)
+{
+	int ctx, r;
+
+	if (kt_become(KT_NOBODY, KT_NOBODY))
+		_exit(1);
+	ctx = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (ctx < 0)
+		_exit(2);
+	r = kt_region_create(ctx, kt_page(), 0, KIPC_FD_CLOEXEC, NULL);
+	if (r < 0 || name_open(ctx, name, r, NULL) < 0)
+		_exit(3);
+	_exit(0);
+}
+
+struct last_puts {
+	int ctx;
+	volatile int stop;
+	int rounds, errors;
+};
+
+/*
+ * Names whose publisher has exited: the name holds the last reference on
+ * the publisher's pid and kipc user record, so its unlink frees both.
+ */
+static void *churn_last_puts(void *arg)
+{
+	struct last_puts *lp = arg;
+	char name[48];
+	pid_t pid;
+
+	while (!lp->stop) {
+		snprintf(name, sizeof(name), "nl-last-put-%d-%d", getpid(),
+			 lp->rounds);
+		pid = fork();
+		if (pid < 0) {
+			lp->errors++;
+			break;
+		}
+		if (!pid)
+			publish_as_nobody(name);
+		if (kt_wait(pid, 10000) || name_unlink(lp->ctx, name))
+			lp->errors++;
+		lp->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Dumps (with and without a pid filter, which reads each name's creator)
+ * while other names' last references go: a dump must read an object's
+ * user and pid only while it holds the object. Without that, KASAN
+ * reports a use after free on the debug kernel.
+ */
+TEST_F(objects, dump_races_with_last_put)
+{
+	struct last_puts lp = { .ctx = self->ctx };
+	uint64_t until = kt_now_ns(CLOCK_MONOTONIC) + 20000000000ULL;
+	uint32_t me = (uint32_t)getpid();
+	struct kt_genl_req r;
+	pthread_t t;
+	int round;
+
+	if (geteuid())
+		SKIP(return, "needs root to publish as another user");
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn_last_puts, &lp));
+	for (round = 0; round < 400 || lp.rounds < 20; round++) {
+		ASSERT_EQ(0, list(&self->g, KIPC_CMD_NAME_GET, 0, &self->f));
+		ASSERT_EQ(0, self->f.incomplete);
+		kt_genl_init(&self->g, &r, self->g.family, KIPC_CMD_NAME_GET,
+			     NLM_F_DUMP);
+		kt_genl_attr(&r, KIPC_A_NAME_PID, &me, sizeof(me));
+		ASSERT_EQ(0, kt_genl_run(&self->g, &r, NULL));
+		ASSERT_GT(until, kt_now_ns(CLOCK_MONOTONIC))
+			TH_LOG("%d last puts in 20 s", lp.rounds);
+	}
+	lp.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, lp.errors);
+	TH_LOG("%d dumps against %d last puts", round, lp.rounds);
 }
 
 KIPC_TEST_MAIN
