@@ -462,7 +462,8 @@ int kipc_chan_io_recv(struct file *file, const struct kipc_io *io)
  * flags of the files do not count: a call is one blocking operation.
  * Context: process context, may sleep.
  * Return: 1 (a message received), 0 (end of stream), or the error of the
- * send (then @call->sent is 0) or of the receive (ioctl-call.rst).
+ * send (then @call->sent is 0) or of the receive (ioctl-call.rst). A signal
+ * while receiving is -EINTR, never a restart: the message has gone.
  */
 int kipc_chan_io_call(struct file *file, struct kipc_call *call)
 {
@@ -500,6 +501,9 @@ int kipc_chan_io_call(struct file *file, struct kipc_call *call)
 	io.msgs = call->recv_msg;
 	io.flags &= ~KIPC_IO_NONBLOCK;
 	ret = kipc_chan_recv(rc, true, &io);
+	/* A restarted call would send its request a second time. */
+	if (ret == -ERESTARTSYS && call->sent)
+		ret = -EINTR;
 out_put:
 	fput(rfile);
 	return ret;

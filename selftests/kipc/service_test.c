@@ -6,9 +6,11 @@
  * one service.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -342,6 +344,67 @@ TEST_F(service, call_fails_after_send)
 	EXPECT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf),
 			     0, NULL, NULL));
 	EXPECT_EQ('a', buf[0]);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+static void on_sigusr1(int sig)
+{
+}
+
+struct interrupter {
+	pthread_t caller;
+	int server_recv;
+};
+
+/* Signals the caller once its request has reached the server. */
+static void *interrupt_when_sent(void *arg)
+{
+	struct interrupter *in = arg;
+	struct pollfd pfd = { .fd = in->server_recv, .events = POLLIN };
+
+	if (poll(&pfd, 1, 5000) != 1)
+		return (void *)"the request never arrived";
+	usleep(20000);	/* the caller is asleep waiting for the reply */
+	pthread_kill(in->caller, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * A signal while a call waits for its reply ends the call with EINTR and
+ * sent 1, even with SA_RESTART: a restart would send the request again.
+ */
+TEST_F(service, call_interrupted_is_not_resent)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1,
+				.sa_flags = SA_RESTART };
+	struct interrupter in;
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	uint32_t sent = 7;
+	char buf[16];
+	pthread_t t;
+	void *res;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(0, do_accept(self->svc, 0, &ac));
+	in.caller = pthread_self();
+	in.server_recv = ac.recv_fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, interrupt_when_sent, &in));
+	EXPECT_EQ(-EINTR, do_call(cn.send_fd, cn.recv_fd, "once", buf,
+				  sizeof(buf), 5000000000ULL, NULL, &sent));
+	EXPECT_EQ(1, sent);
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(NULL, res);
+	/* The server has the request once, not twice. */
+	EXPECT_EQ(4, read(ac.recv_fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, fcntl(ac.recv_fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(ac.recv_fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	signal(SIGUSR1, SIG_DFL);
 	close(ac.recv_fd);
 	close(ac.send_fd);
 	close(cn.send_fd);
