@@ -222,12 +222,41 @@ kuid_t kipc_service_owner(const struct kipc_service *s)
 }
 
 /**
+ * kipc_service_unlisten() - one listener fewer, and its reference
+ * @s: the service
+ *
+ * The last listener's going refuses the service: pending connections are
+ * dropped (their clients read end of stream), waiting connectors fail.
+ * Context: process context.
+ */
+static void kipc_service_unlisten(struct kipc_service *s)
+{
+	LIST_HEAD(dropped);
+	bool last;
+
+	spin_lock(&s->lock);
+	last = !--s->nr_listeners;
+	if (last) {
+		list_splice_init(&s->pending, &dropped);
+		s->nr_pending = 0;
+	}
+	spin_unlock(&s->lock);
+	if (last) {
+		/* Their clients read end of stream; waiting connectors fail. */
+		kipc_conns_drop(&dropped);
+		wake_up_interruptible_all(&s->connect_wait);
+		wake_up_interruptible_poll(&s->accept_wait, EPOLLHUP);
+	}
+	kipc_obj_put(&s->obj);
+}
+
+/**
  * kipc_service_open() - a new file of a service, for another listener
  * @s: the service
  * @flags: O_CLOEXEC and O_NONBLOCK
  *
  * Return: the file, or ERR_PTR() of -ECONNREFUSED (every file of the
- * service is closed: it listens no more), -ENOMEM.
+ * service is closed: it listens no more), -ENFILE or -ENOMEM.
  */
 struct file *kipc_service_open(struct kipc_service *s, unsigned int flags)
 {
@@ -245,13 +274,9 @@ struct file *kipc_service_open(struct kipc_service *s, unsigned int flags)
 	kipc_obj_get(&s->obj);
 	file = anon_inode_getfile("[kipc-service]", &kipc_service_fops, s,
 				  O_RDWR | flags);
-	if (IS_ERR(file)) {
-		/* Undone as a release would. */
-		spin_lock(&s->lock);
-		s->nr_listeners--;
-		spin_unlock(&s->lock);
-		kipc_obj_put(&s->obj);
-	}
+	/* The others may all have closed meanwhile: this was the last. */
+	if (IS_ERR(file))
+		kipc_service_unlisten(s);
 	return file;
 }
 
@@ -460,24 +485,7 @@ void kipc_service_unaccept(struct kipc_service *s, struct kipc_conn *conn)
 
 static int kipc_service_release(struct inode *inode, struct file *file)
 {
-	struct kipc_service *s = file->private_data;
-	LIST_HEAD(dropped);
-	bool last;
-
-	spin_lock(&s->lock);
-	last = !--s->nr_listeners;
-	if (last) {
-		list_splice_init(&s->pending, &dropped);
-		s->nr_pending = 0;
-	}
-	spin_unlock(&s->lock);
-	if (last) {
-		/* Their clients read end of stream; waiting connectors fail. */
-		kipc_conns_drop(&dropped);
-		wake_up_interruptible_all(&s->connect_wait);
-		wake_up_interruptible_poll(&s->accept_wait, EPOLLHUP);
-	}
-	kipc_obj_put(&s->obj);
+	kipc_service_unlisten(file->private_data);
 	return 0;
 }
 

@@ -441,6 +441,101 @@ TEST_F(service, accept_fault_loses_nothing)
 	close(cn.recv_fd);
 }
 
+struct opener {
+	volatile int stop;
+	int enfile, other;
+};
+
+/*
+ * As an unprivileged user, open @name as a listener until told to stop;
+ * with fs.file-max reached every open that finds the service fails with
+ * ENFILE after it has counted itself a listener.
+ */
+static void open_listeners_without_files(int ctx, const char *name,
+					 struct opener *op)
+{
+	struct kipc_name_open no = {
+		.size = sizeof(no), .name = (uintptr_t)name, .fd = KIPC_NO_FD,
+	};
+
+	if (kt_become(NOBODY, NOBODY))
+		_exit(2);
+	while (!op->stop) {
+		if (ioctl(ctx, KIPC_IOC_NAME_OPEN, &no) >= 0)
+			_exit(3);
+		if (errno == ENFILE)
+			__atomic_add_fetch(&op->enfile, 1, __ATOMIC_RELAXED);
+		else if (errno != ENOENT && errno != ECONNREFUSED)
+			op->other = errno;
+	}
+	_exit(0);
+}
+
+/*
+ * A listener whose file cannot be made (ENFILE) is undone whole, also
+ * when the service's other listener closed meanwhile: then it was the
+ * last, and the service's pending connection is dropped (its client reads
+ * end of stream) as the last close would. Another process opens while
+ * this one creates, connects to and closes services under one name.
+ */
+TEST_F(service, race_listener_open_failure_with_close)
+{
+	struct opener *op;
+	char max[32], name[80], buf[4];
+	int fd, i, svc, hung = 0, enfile = 0;
+	struct kipc_connect cn;
+	struct pollfd pfd;
+	uint64_t until;
+	ssize_t len;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root for fs.file-max");
+	op = mmap(NULL, sizeof(*op), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, op);
+	memset(op, 0, sizeof(*op));
+	snprintf(name, sizeof(name), "%s-open", self->name);
+	fd = open("/proc/sys/fs/file-max", O_RDWR);
+	ASSERT_LE(0, fd);
+	len = read(fd, max, sizeof(max));
+	ASSERT_LT(0, len);
+	ASSERT_EQ(1, pwrite(fd, "1", 1, 0));
+	pid = kt_fork();
+	if (!pid)
+		open_listeners_without_files(self->ctx, name, op);
+	for (i = 0; pid > 0 && i < 200; i++) {
+		svc = service_create(self->ctx, 4, 0);
+		if (svc < 0 || publish(self->ctx, name, svc, 0666) ||
+		    do_connect(self->ctx, name, 0, 0, &cn))
+			break;
+		/* Until the opener has found this service. */
+		enfile = __atomic_load_n(&op->enfile, __ATOMIC_RELAXED);
+		until = kt_now_ns(CLOCK_MONOTONIC) + 2000000000ULL;
+		while (__atomic_load_n(&op->enfile, __ATOMIC_RELAXED) == enfile &&
+		       kt_now_ns(CLOCK_MONOTONIC) < until)
+			;
+		close(svc);
+		unpublish(self->ctx, name);
+		pfd.fd = cn.recv_fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 2000) != 1 || read(cn.recv_fd, buf, 4))
+			hung++;
+		close(cn.send_fd);
+		close(cn.recv_fd);
+	}
+	op->stop = 1;
+	EXPECT_EQ(len, pwrite(fd, max, len, 0));
+	close(fd);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, kt_wait(pid, 10000));
+	EXPECT_EQ(200, i);
+	EXPECT_EQ(0, hung);
+	EXPECT_EQ(0, op->other);
+	TH_LOG("%d rounds, %d failed opens", i, op->enfile);
+	munmap(op, sizeof(*op));
+}
+
 /* Names of other objects are not services; open of a service is a listener. */
 TEST_F(service, names)
 {
