@@ -756,7 +756,10 @@ static const struct kipc_ioctl_def *kipc_ioctl_lookup(unsigned int cmd,
  * Copies the struct in (its first __u32 is its size), runs the handler,
  * copies the struct back out if the handler has output fields (at most as
  * many bytes as the caller passed) and only then installs the file
- * descriptors the handler created.
+ * descriptors the handler created. An argument that cannot be written back
+ * fails before the handler runs; only one made read-only meanwhile (by
+ * another thread of the caller) fails after, and then the handler's
+ * effects that cannot be undone (a reply or completions taken) stand.
  *
  * Return: the handler's result (0, a count or a new fd) on success, or
  * -ENOTTY (@cmd is not a kipc command for this kind of file), -EFAULT
@@ -791,6 +794,14 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	ret = kipc_ioctl_arg_check(def, &karg);
 	if (ret)
 		return ret;
+	/*
+	 * Some effects cannot be taken back (a reply received, completions
+	 * reaped): write the argument back unchanged first, so that a
+	 * read-only argument fails before anything is done.
+	 */
+	if (def->copy_out &&
+	    copy_to_user(uarg, &karg, min_t(u32, usize, def->size)))
+		return -EFAULT;
 
 	ret = def->handler(file, &karg, &nf);
 	if ((ret >= 0 || def->out_on_error) && def->copy_out &&

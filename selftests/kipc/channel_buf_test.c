@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Channels move region buffers from the sender's handle to the receiver's, without a copy. */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -147,6 +148,23 @@ TEST_F(buf, buffer_moves_sender_to_receiver)
 	EXPECT_EQ(-EPERM, kt_buf_release(self->snd_h, off));
 	EXPECT_EQ(0, kt_buf_release(self->rcv_h, off));
 	EXPECT_EQ(-EALREADY, kt_buf_release(self->rcv_h, off));
+	EXPECT_EQ(NR_BUFS, kt_region_free(self->snd_h));
+}
+
+/*
+ * An allocation whose argument cannot be written back (the offset would
+ * be lost) fails with EFAULT before it takes a buffer.
+ */
+TEST_F(buf, alloc_fault_takes_nothing)
+{
+	struct kipc_buf_alloc ba = { .size = sizeof(ba) };
+	struct kipc_buf_alloc *ro = kt_read_only(&ba, sizeof(ba));
+
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(NR_BUFS, kt_region_free(self->snd_h));
+	EXPECT_EQ(-1, ioctl(self->snd_h, KIPC_IOC_BUF_ALLOC, ro));
+	EXPECT_EQ(EFAULT, errno);
+	kt_read_only_free(ro);
 	EXPECT_EQ(NR_BUFS, kt_region_free(self->snd_h));
 }
 

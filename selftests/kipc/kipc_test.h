@@ -293,6 +293,34 @@ static inline int kt_wait_sleeping(pid_t pid, unsigned int timeout_ms)
 #define KT_NOBODY	65534	/* the unprivileged user of the tests */
 #define KT_OTHER_UID	65533	/* a second unprivileged user */
 
+/*
+ * A copy of @len bytes of @src on a page of its own made read-only, for an
+ * argument the module cannot write back; kt_read_only_free() unmaps it.
+ * NULL if it cannot be made.
+ */
+static inline void *kt_read_only(const void *src, size_t len)
+{
+	void *p;
+
+	if (len > 4096)
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memcpy(p, src, len);
+	if (mprotect(p, 4096, PROT_READ)) {
+		munmap(p, 4096);
+		return NULL;
+	}
+	return p;
+}
+
+static inline void kt_read_only_free(void *p)
+{
+	munmap(p, 4096);
+}
+
 /* Drop to @uid/@gid with no supplementary group: 0 or -errno. */
 static inline int kt_become(uid_t uid, gid_t gid)
 {

@@ -233,6 +233,38 @@ TEST_F(lend, map_read_only_and_complete)
 	EXPECT_NO_LEAK();
 }
 
+/*
+ * A reap whose argument cannot be written back fails with EFAULT before it
+ * takes a completion: the next reap gets it.
+ */
+TEST_F(lend, reap_fault_loses_nothing)
+{
+	struct kipc_lend_completion c[4];
+	struct kipc_lend_reap lr = {
+		.size = sizeof(lr), .flags = KIPC_REAP_NONBLOCK,
+		.comps = (uintptr_t)c, .nr_comps = 4,
+	};
+	char *src = map_pages(1, 'c');
+	struct kipc_lend_reap *ro;
+	char *dst;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, PG, 43));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, munmap(dst, PG));
+	ro = kt_read_only(&lr, sizeof(lr));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-1, ioctl(self->q, KIPC_IOC_LEND_REAP, ro));
+	EXPECT_EQ(EFAULT, errno);
+	kt_read_only_free(ro);
+	ASSERT_EQ(1, reap(self->q, c, 4, KIPC_REAP_NONBLOCK));
+	EXPECT_EQ(43, c[0].cookie);
+	EXPECT_EQ(KIPC_LEND_RELEASED, c[0].status);
+	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
 TEST_F(lend, no_write_by_other_routes)
 {
 	struct kipc_lend_completion c;

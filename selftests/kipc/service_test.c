@@ -424,14 +424,13 @@ TEST_F(service, accept_fault_loses_nothing)
 
 	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
 	ASSERT_EQ(1, write(cn.send_fd, "r", 1));
-	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ro);
-	ro->size = sizeof(*ro);
-	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	memset(&ac, 0, sizeof(ac));
+	ac.size = sizeof(ac);
+	ro = kt_read_only(&ac, sizeof(ac));
+	ASSERT_NE(NULL, ro);
 	EXPECT_EQ(-1, ioctl(self->svc, KIPC_IOC_ACCEPT, ro));
 	EXPECT_EQ(EFAULT, errno);
-	munmap(ro, 4096);
+	kt_read_only_free(ro);
 	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
 	EXPECT_EQ(cn.id, ac.id);
 	EXPECT_EQ(1, read(ac.recv_fd, buf, sizeof(buf)));
@@ -534,6 +533,64 @@ TEST_F(service, race_listener_open_failure_with_close)
 	EXPECT_EQ(0, op->other);
 	TH_LOG("%d rounds, %d failed opens", i, op->enfile);
 	munmap(op, sizeof(*op));
+}
+
+/*
+ * A call whose argument cannot be written back (so that @sent could not
+ * say what happened) fails with EFAULT before it sends or receives: the
+ * server gets no request and the reply waiting for the client stays.
+ */
+TEST_F(service, call_fault_does_nothing)
+{
+	struct kipc_msg sm = { .data = (uintptr_t)"q", .data_len = 1 };
+	char in[16];
+	struct kipc_msg rm = { .data = (uintptr_t)in, .data_len = sizeof(in) };
+	struct kipc_call call = {
+		.size = sizeof(call), .send_msg = (uintptr_t)&sm,
+		.recv_msg = (uintptr_t)&rm, .msg_size = sizeof(rm),
+		.region_fd = KIPC_NO_FD,
+	};
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	struct kipc_call *ro;
+	char buf[16];
+
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(0, do_accept(self->svc, 0, &ac));
+	ASSERT_EQ(1, write(ac.send_fd, "r", 1));
+	call.recv_fd = (uint32_t)cn.recv_fd;
+	ro = kt_read_only(&call, sizeof(call));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-1, ioctl(cn.send_fd, KIPC_IOC_CALL, ro));
+	EXPECT_EQ(EFAULT, errno);
+	kt_read_only_free(ro);
+	ASSERT_EQ(0, fcntl(ac.recv_fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(ac.recv_fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(1, read(cn.recv_fd, buf, sizeof(buf)));
+	EXPECT_EQ('r', buf[0]);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+}
+
+/* A connect whose argument cannot be written back queues no connection. */
+TEST_F(service, connect_fault_queues_nothing)
+{
+	struct kipc_connect cn = {
+		.size = sizeof(cn), .flags = KIPC_CONN_NONBLOCK,
+		.name = (uintptr_t)self->name,
+	};
+	struct kipc_connect *ro = kt_read_only(&cn, sizeof(cn));
+	struct kipc_accept ac;
+
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-1, ioctl(self->ctx, KIPC_IOC_CONNECT, ro));
+	EXPECT_EQ(EFAULT, errno);
+	kt_read_only_free(ro);
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-pending"));
+	EXPECT_EQ(-EAGAIN, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
 }
 
 /* Names of other objects are not services; open of a service is a listener. */
