@@ -38,6 +38,9 @@
  * @nr_sent: messages queued since creation
  * @nr_received: messages taken since creation (counted when taken off the
  *	queue, uncounted if put back: the lock is taken once per receive)
+ * @nr_taking: messages taken off the queue and not yet delivered or put
+ *	back (raised under @lock, lowered by the delivery without it): the
+ *	stream has not ended while one may come back
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
  * @spare: a received message kept for the next send, or NULL (xchg)
@@ -57,6 +60,7 @@ struct kipc_channel {
 	u32 nr_receivers;
 	u64 nr_sent;
 	u64 nr_received;
+	atomic_t nr_taking;
 	wait_queue_head_t send_wait;
 	wait_queue_head_t recv_wait;
 	struct kipc_kmsg *spare;
@@ -315,11 +319,17 @@ static bool kipc_channel_writable(void *arg)
 	       !READ_ONCE(c->nr_receivers);
 }
 
+/* End of stream: no sender, and no message that may return to the queue. */
+static bool kipc_channel_ended(struct kipc_channel *c)
+{
+	return !READ_ONCE(c->nr_senders) && !atomic_read(&c->nr_taking);
+}
+
 static bool kipc_channel_readable(void *arg)
 {
 	struct kipc_channel *c = arg;
 
-	return !list_empty_careful(&c->queue) || !READ_ONCE(c->nr_senders);
+	return !list_empty_careful(&c->queue) || kipc_channel_ended(c);
 }
 
 /**
@@ -432,7 +442,8 @@ out_failed:
  * @lends_room: lent ranges the caller can take
  * @wait: sleep while the queue is empty
  * @dl: deadline of the sleep
- * @err: out, when NULL is returned: 0 at end of stream, or -EAGAIN,
+ * @err: out, when NULL is returned: 0 at end of stream (no sender, and no
+ *	message another receiver may put back), or -EAGAIN,
  *	-ETIMEDOUT, -ERESTARTSYS, -EMSGSIZE (the message does not fit the
  *	room), -EBADF (it carries buffers and @h is NULL), -EINVAL (@h is
  *	not of the channel's region)
@@ -453,11 +464,14 @@ struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 				       int *err)
 {
 	struct kipc_kmsg *m;
+	bool ended;
 
 	spin_lock(&c->lock);
 	while (list_empty(&c->queue)) {
+		/* Under the lock: a message put back is queued or still taken. */
+		ended = kipc_channel_ended(c);
 		spin_unlock(&c->lock);
-		if (!READ_ONCE(c->nr_senders)) {
+		if (ended) {
 			*err = 0;
 			return NULL;
 		}
@@ -488,6 +502,7 @@ struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 	list_del(&m->node);
 	c->nr_queued--;
 	c->nr_received++;
+	atomic_inc(&c->nr_taking);
 	spin_unlock(&c->lock);
 	return m;
 
@@ -526,6 +541,9 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	if (wq_has_sleeper(&c->send_wait))
 		wake_up_interruptible_sync_poll(&c->send_wait,
 						EPOLLOUT | EPOLLWRNORM);
+	/* Receivers that found the queue empty and no sender wait for this. */
+	if (atomic_dec_and_test(&c->nr_taking) && !READ_ONCE(c->nr_senders))
+		wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
 	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
 	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
 	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
@@ -546,6 +564,7 @@ void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m)
 	list_add(&m->node, &c->queue);
 	c->nr_queued++;
 	c->nr_received--;
+	atomic_dec(&c->nr_taking);
 	spin_unlock(&c->lock);
 	wake_up_interruptible_poll(&c->recv_wait, EPOLLIN | EPOLLRDNORM);
 }
@@ -696,7 +715,7 @@ static __poll_t kipc_recv_poll(struct file *file, poll_table *wait)
 	spin_lock(&c->lock);
 	if (c->nr_queued)
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (!c->nr_senders)
+	if (kipc_channel_ended(c))
 		mask |= EPOLLHUP;
 	spin_unlock(&c->lock);
 	return mask;

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Peer death: EPIPE, drain then EOF, and every buffer back in the pool after SIGKILL mid-transfer. */
+/*
+ * Peer death: EPIPE, drain then EOF (also while another receiver puts a
+ * message back), and every buffer back in the pool after SIGKILL
+ * mid-transfer.
+ */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -147,6 +152,57 @@ TEST_F(peer, drain_then_eof)
 	EXPECT_EQ(0, kt_recv1(self->rfd, b, sizeof(b), &m, 0));
 	EXPECT_EQ(0, kt_buf_release(self->region, off));
 	EXPECT_EQ(NR_BUFS, kt_region_free(self->region));
+}
+
+struct faulting_reader {
+	int rfd;
+	void *volatile bad;	/* an address nothing is mapped at */
+	volatile int stop;
+	int faults;
+};
+
+/* Reads into a bad address: each read takes the message and puts it back. */
+static void *read_faulting(void *arg)
+{
+	struct faulting_reader *fr = arg;
+
+	while (!fr->stop)
+		if (read(fr->rfd, fr->bad, 16) < 0 && errno == EFAULT)
+			__atomic_add_fetch(&fr->faults, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/*
+ * The last sender is gone and one message is left, which another thread
+ * keeps taking and putting back (its reads fault): a reader must get the
+ * message, never end of stream while the message may come back.
+ */
+TEST_F(peer, no_eof_while_a_message_is_put_back)
+{
+	struct faulting_reader fr;
+	int round, sfd, early_eof = 0, faults = 0;
+	pthread_t t;
+	char buf[16];
+
+	for (round = 0; round < 300; round++) {
+		memset(&fr, 0, sizeof(fr));
+		fr.bad = (void *)8;
+		ASSERT_EQ(0, kt_channel_create(self->ctx, 0, 0, 0, -1, &sfd,
+					       &fr.rfd));
+		ASSERT_EQ(1, write(sfd, "m", 1));
+		close(sfd);
+		ASSERT_EQ(0, pthread_create(&t, NULL, read_faulting, &fr));
+		while (!__atomic_load_n(&fr.faults, __ATOMIC_RELAXED))
+			;	/* it has the message at times */
+		if (read(fr.rfd, buf, sizeof(buf)) != 1)
+			early_eof++;
+		fr.stop = 1;
+		pthread_join(t, NULL);
+		faults += fr.faults;
+		close(fr.rfd);
+	}
+	EXPECT_EQ(0, early_eof);
+	TH_LOG("%d rounds, %d faulting reads", round, faults);
 }
 
 TEST_F(peer, blocked_receiver_gets_eof_when_last_sender_dies)
