@@ -531,6 +531,7 @@ int kipc_lend_reap(struct kipc_lendq *q,
 	u32 done = 0, k, left;
 	int ret = 0;
 
+retry:
 	if (!kipc_lendq_reapable(q)) {
 		if (!wait)
 			return -EAGAIN;
@@ -575,6 +576,9 @@ int kipc_lend_reap(struct kipc_lendq *q,
 		done += k;
 	}
 	mutex_unlock(&q->reap_mutex);
+	/* Another reaper took what woke us, and ranges are still lent. */
+	if (!done && !ret && READ_ONCE(q->nr_lent))
+		goto retry;
 	*nr_outstanding = READ_ONCE(q->nr_lent);
 	return done ? done : ret;
 }

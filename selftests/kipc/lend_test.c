@@ -265,6 +265,82 @@ TEST_F(lend, reap_fault_loses_nothing)
 	EXPECT_NO_LEAK();
 }
 
+struct reapers {
+	int q;
+	volatile int stop;
+	int got, zeros, errors;	/* atomics */
+};
+
+/* Reaps without waiting until told to stop, counting what each reap gave. */
+static void *reap_spinning(void *arg)
+{
+	struct reapers *r = arg;
+	struct kipc_lend_completion c[4];
+	int ret;
+
+	while (!r->stop) {
+		ret = reap(r->q, c, 4, KIPC_REAP_NONBLOCK);
+		if (ret > 0)
+			__atomic_add_fetch(&r->got, ret, __ATOMIC_RELAXED);
+		else if (!ret)
+			__atomic_add_fetch(&r->zeros, 1, __ATOMIC_RELAXED);
+		else if (errno != EAGAIN)
+			__atomic_add_fetch(&r->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Lend @src and have it mapped and unmapped: its completion is ready. */
+static int lend_and_return(int tx, int q, int rx, char *src, uint64_t cookie)
+{
+	char *dst;
+
+	if (lend_send1(tx, q, src, PG, cookie) != 1)
+		return -1;
+	dst = lend_recv1(rx);
+	if (!dst)
+		return -1;
+	return munmap(dst, PG);
+}
+
+/*
+ * Two threads reap one queue while a range stays lent: each completion
+ * goes to one of them, and neither ever gets 0 (nothing lent) because the
+ * other took the completion it had seen; a reap that finds nothing is
+ * EAGAIN.
+ */
+TEST_F(lend, two_reapers_race)
+{
+	struct reapers r = { .q = self->q };
+	uint64_t until = kt_now_ns(CLOCK_MONOTONIC) + 20000000000ULL;
+	char *src = map_pages(2, 'd');
+	pthread_t ta, tb;
+	int tx2, rx2, i;
+
+	ASSERT_NE(NULL, src);
+	/* Kept lent (queued on another channel, never received). */
+	ASSERT_EQ(0, kt_channel_create(self->ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &tx2, &rx2));
+	ASSERT_EQ(1, lend_send1(tx2, self->q, src + PG, PG, 9));
+	ASSERT_EQ(0, pthread_create(&ta, NULL, reap_spinning, &r));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, reap_spinning, &r));
+	for (i = 0; i < 300; i++)
+		ASSERT_EQ(0, lend_and_return(self->tx, self->q, self->rx,
+					     src, i));
+	while (__atomic_load_n(&r.got, __ATOMIC_RELAXED) < 300 &&
+	       kt_now_ns(CLOCK_MONOTONIC) < until)
+		kt_sleep_ms(1);
+	r.stop = 1;
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	EXPECT_EQ(300, r.got);
+	EXPECT_EQ(0, r.zeros);
+	EXPECT_EQ(0, r.errors);
+	close(tx2);
+	close(rx2);
+	munmap(src, 2 * PG);
+}
+
 TEST_F(lend, no_write_by_other_routes)
 {
 	struct kipc_lend_completion c;
