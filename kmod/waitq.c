@@ -78,6 +78,9 @@ static unsigned long kipc_wq_mask;
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
  * @state: KIPC_WAITER_*, written under the bucket lock
+ * @dead_seq: the words' dead_seq when it was queued: a requeue that finds
+ *	it changed wakes the waiter dead instead of moving it, since the
+ *	death's scan may have passed the destination bucket already
  */
 struct kipc_waiter {
 	struct list_head node;
@@ -87,6 +90,7 @@ struct kipc_waiter {
 	u32 bitset;
 	struct task_struct *task;
 	int state;
+	u32 dead_seq;
 };
 
 static struct kipc_wq_bucket *kipc_wq_bucket(struct kipc_words *w, u64 offset)
@@ -372,6 +376,7 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 	q->bucket = b;
 	q->task = current;
 	q->state = KIPC_WAITER_QUEUED;
+	q->dead_seq = dead_seq;
 	INIT_LIST_HEAD(&q->node);
 
 	atomic_inc(&b->waiters);
@@ -601,7 +606,8 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
  * @dst: the destination word, in the same region
  *
  * Context: process context, may sleep (to read the word's page).
- * Return: woken plus moved, or -EINVAL (bad offsets), -EAGAIN (the source
+ * Return: woken plus moved (a waiter woken with -EOWNERDEAD instead of
+ * moved counts as moved), or -EINVAL (bad offsets), -EAGAIN (the source
  * word does not hold @val), -ENOMEM.
  */
 int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
@@ -642,6 +648,12 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 		}
 		if (moved >= nr_requeue)
 			break;
+		moved++;
+		/* Pairs with the smp_mb() of kipc_waitq_words_dead(). */
+		if (READ_ONCE(w->dead_seq) != q->dead_seq) {
+			kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
+			continue;
+		}
 		q->offset = dst;
 		if (b1 != b2) {
 			list_move_tail(&q->node, &b2->chain);
@@ -649,7 +661,6 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 			atomic_inc(&b2->waiters);
 			WRITE_ONCE(q->bucket, b2);
 		}
-		moved++;
 	}
 	ret = woken + moved;
 	kipc_words_count_wakes(w, woken);
@@ -673,7 +684,9 @@ static void kipc_waitq_words_dead(struct kipc_words *w)
 
 	/*
 	 * The caller bumped the words' dead_seq. Pairs with (B): a waiter
-	 * not yet counted in a bucket we skip will see the new dead_seq.
+	 * not yet counted in a bucket we skip will see the new dead_seq; so
+	 * will a requeue whose destination bucket we skip or have passed
+	 * (it counts itself there first), and it wakes what it would move.
 	 */
 	smp_mb();
 	for (i = 0; i <= kipc_wq_mask; i++) {

@@ -98,6 +98,7 @@ TEST_F(dead, changed_word_is_eagain_after_the_holder_left)
 struct waiter_arg {
 	int handle;
 	uint64_t offset;
+	unsigned int ms;	/* the wait's deadline; 0: 10 s */
 	int ret;
 	volatile pid_t tid;
 };
@@ -107,7 +108,7 @@ static void *waiter_thread(void *arg)
 	struct waiter_arg *wa = arg;
 
 	wa->tid = syscall(SYS_gettid);
-	wa->ret = kt_wq_wait_ms(wa->handle, wa->offset, 0, 10000);
+	wa->ret = kt_wq_wait_ms(wa->handle, wa->offset, 0, wa->ms ?: 10000);
 	return NULL;
 }
 
@@ -168,6 +169,87 @@ TEST_F(dead, handle_attached_after_a_death_clears_it)
 	pthread_join(worker_thread, NULL);
 	EXPECT_EQ(0, worker.ret) TH_LOG("worker: %s", strerror(-worker.ret));
 	close(h_new);
+}
+
+#define NR_MOVED	4
+
+struct mover {
+	int handle;
+	volatile int stop;
+	int moves;
+};
+
+/* Requeues W0's waiters to another word and back, word after word. */
+static void *requeue_around(void *arg)
+{
+	struct mover *m = arg;
+	uint64_t y = 8;
+
+	while (!m->stop) {
+		if (kt_wq_requeue(m->handle, W0, 0, 0, NR_MOVED, y) > 0)
+			m->moves++;
+		kt_wq_requeue(m->handle, y, 0, 0, NR_MOVED, W0);
+		do
+			y = y + 4 >= 4096 ? 8 : y + 4;
+		while (y == W1);
+	}
+	return NULL;
+}
+
+/*
+ * A holder closes, leaving every other holder waiting, while another
+ * thread moves waiters between words (and so between buckets of the
+ * module's table) with REQUEUE: every waiter must get EOWNERDEAD, also
+ * one moved into a bucket the death's scan had passed.
+ */
+TEST_F(dead, requeue_racing_a_death)
+{
+	struct waiter_arg w1, w0[NR_MOVED];
+	int round, i, h2, h3, missed = 0, moves = 0;
+	pthread_t t1, t0[NR_MOVED], tm;
+	struct mover m;
+
+	for (round = 0; round < 30 && !missed; round++) {
+		h2 = kt_region_attach(self->region, 0);
+		h3 = kt_region_attach(self->region, 0);
+		ASSERT_LE(0, h2);
+		ASSERT_LE(0, h3);
+		/* The creator's handle waits on W1, the second on W0. */
+		w1 = (struct waiter_arg){ .handle = self->region, .offset = W1,
+					  .ms = 3000 };
+		ASSERT_EQ(0, pthread_create(&t1, NULL, waiter_thread, &w1));
+		for (i = 0; i < NR_MOVED; i++) {
+			w0[i] = (struct waiter_arg){ .handle = h2, .offset = W0,
+						     .ms = 3000 };
+			ASSERT_EQ(0, pthread_create(&t0[i], NULL,
+						    waiter_thread, &w0[i]));
+		}
+		while (!w1.tid)
+			kt_sleep_ms(1);
+		ASSERT_EQ(1, kt_wait_sleeping(w1.tid, 5000));
+		for (i = 0; i < NR_MOVED; i++) {
+			while (!w0[i].tid)
+				kt_sleep_ms(1);
+			ASSERT_EQ(1, kt_wait_sleeping(w0[i].tid, 5000));
+		}
+		m = (struct mover){ .handle = self->region };
+		ASSERT_EQ(0, pthread_create(&tm, NULL, requeue_around, &m));
+		while (!m.moves)
+			kt_sleep_ms(1);
+		close(h3);		/* every holder left waits: dead */
+		pthread_join(t1, NULL);
+		for (i = 0; i < NR_MOVED; i++) {
+			pthread_join(t0[i], NULL);
+			missed += w0[i].ret != -EOWNERDEAD;
+		}
+		m.stop = 1;
+		pthread_join(tm, NULL);
+		EXPECT_EQ(-EOWNERDEAD, w1.ret);
+		moves += m.moves;
+		close(h2);
+	}
+	EXPECT_EQ(0, missed);
+	TH_LOG("%d rounds, %d requeues that moved", round, moves);
 }
 
 KIPC_TEST_MAIN
