@@ -392,7 +392,7 @@ static int kipc_recv_deliver(struct kipc_channel *c, const struct kipc_io *io,
 
 out_unmap:
 	while (k--)
-		kipc_lend_unmap(lrefs[k].addr, lrefs[k].len);
+		kipc_lend_unmap(m->lends[k], lrefs[k].addr, lrefs[k].len);
 	return ret;
 }
 

@@ -547,7 +547,7 @@ void kipc_lend_set_delivered(struct kipc_lend *l);
 unsigned long kipc_lend_footprint(const struct kipc_lend *l);
 u64 kipc_lend_len(const struct kipc_lend *l);
 int kipc_lend_map(struct kipc_lend *l, u64 *addr);
-void kipc_lend_unmap(u64 addr, u64 len);
+void kipc_lend_unmap(struct kipc_lend *l, u64 addr, u64 len);
 int kipc_lend_reap(struct kipc_lendq *q,
 		   int (*emit)(void *arg, u32 done,
 			       const struct kipc_lend_completion *c, u32 n),

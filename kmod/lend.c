@@ -487,15 +487,32 @@ int kipc_lend_map(struct kipc_lend *l, u64 *addr)
 
 /**
  * kipc_lend_unmap() - take back a mapping kipc_lend_map() just made
+ * @l: the range it maps
  * @addr: its address
  * @len: its length
  *
  * For a receive that fails after mapping: the message goes back on its
- * queue and still holds the range.
+ * queue and still holds the range. Another thread of the caller may have
+ * moved the mapping (mremap) and mapped something else at @addr: only a
+ * mapping of @l still at @addr is unmapped, never what replaced it. One
+ * moved away stays the caller's to unmap; the range completes once it is.
+ * Context: process context; takes the caller's mmap_lock.
  */
-void kipc_lend_unmap(u64 addr, u64 len)
+void kipc_lend_unmap(struct kipc_lend *l, u64 addr, u64 len)
 {
-	vm_munmap(addr, len);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ours;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	ours = vma && vma->vm_start == addr && vma->vm_end == addr + len &&
+	       vma->vm_file && vma->vm_file->f_op == &kipc_lend_fops &&
+	       vma->vm_file->private_data == l;
+	mmap_read_unlock(mm);
+	/* A move between the check and the unmap is the caller's own race. */
+	if (ours)
+		vm_munmap(addr, len);
 }
 
 static bool kipc_lendq_reapable(void *arg)

@@ -18,8 +18,14 @@
  *
  * The failing copy is deterministic: the `lends` array, or the message
  * descriptor, sits on a read-only page.
+ *
+ * And the failed RECV unmaps only its own mapping: one that another thread
+ * moved away (mremap) while the RECV was held in its copy-out (userfaultfd)
+ * stays, and what that thread mapped in its place is left alone.
  */
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -142,6 +148,131 @@ TEST_F(lend_recv, failed_copy_out_after_mapping)
 	ASSERT_EQ(1, kt_lend_reap(self->q, &c, 1, 0));
 	EXPECT_EQ(77, c.cookie);
 	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+}
+
+/* The first kipc-lend mapping of this process: its start, or NULL. */
+static char *lend_mapping(void)
+{
+	unsigned long start = 0, end;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "kipc-lend") &&
+		    sscanf(line, "%lx-%lx", &start, &end) == 2)
+			break;
+	fclose(f);
+	return (char *)start;
+}
+
+struct lend_recv_call {
+	int rx;
+	struct kipc_msg *m;
+	int ret;
+};
+
+static void *recv_thread(void *arg)
+{
+	struct lend_recv_call *rc = arg;
+
+	rc->ret = kt_recv(rc->rx, rc->m, 1, KIPC_IO_NONBLOCK);
+	return NULL;
+}
+
+/*
+ * A RECV that fails after mapping a lent range unmaps its mapping, not
+ * whatever another thread put at that address: the RECV is held in the
+ * copy-out of its lends array (userfaultfd) while this thread moves the
+ * mapping elsewhere (mremap) and maps a page of its own in its place; then
+ * the copy fails. The page must survive, the moved mapping stays this
+ * process's to unmap, and the message is received again afterwards.
+ */
+TEST(failed_recv_leaves_a_moved_mapping_and_its_replacement)
+{
+	long pg = kt_page();
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
+	struct lend_recv_call rc = { .ret = 1 };
+	char data[8], *src, *upage, *at, *moved, *mine;
+	struct kipc_lend_completion c;
+	struct kipc_msg m, ok;
+	int ctx, q, tx, rx, uffd;
+	unsigned char vec;
+	pthread_t t;
+	__u64 fault;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
+	q = kt_lendq_create(ctx, KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1, &tx, &rx));
+	src = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	upage = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	moved = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, upage);
+	ASSERT_NE(MAP_FAILED, moved);
+	memset(src, 's', pg);
+	ASSERT_EQ(1, kt_lend_send(tx, q, src, pg, 78, KIPC_IO_NONBLOCK));
+	/* The lends array on a page never touched: its copy-out faults. */
+	ASSERT_EQ(0, kt_uffd_register(uffd, upage, pg,
+				      UFFDIO_REGISTER_MODE_MISSING));
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)data;
+	m.data_len = sizeof(data);
+	m.lends = (uintptr_t)upage;
+	m.nr_lends = KIPC_MSG_LENDS_MAX;
+	rc.rx = rx;
+	rc.m = &m;
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &rc));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+
+	/* The RECV has mapped the range and sits in the copy-out. */
+	at = lend_mapping();
+	ASSERT_NE(NULL, at);
+	ASSERT_EQ(moved, mremap(at, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED,
+				moved)) TH_LOG("mremap: %s", strerror(errno));
+	mine = mmap(at, pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(at, mine);
+	memset(mine, 'm', pg);
+	ASSERT_EQ(0, kt_uffd_fail(uffd, upage, pg));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EFAULT, rc.ret);
+
+	EXPECT_EQ(0, mincore(at, pg, &vec))
+		TH_LOG("the failed RECV unmapped the page that replaced its mapping");
+	if (!mincore(at, pg, &vec))
+		EXPECT_EQ('m', at[pg - 1]);
+	EXPECT_EQ('s', moved[0]);
+	EXPECT_EQ(0, munmap(moved, pg));
+	EXPECT_EQ(1, kt_fdinfo_num(rx, "kipc-queued"));
+
+	/* Received again, then returned: one completion. */
+	memset(&ok, 0, sizeof(ok));
+	ok.data = (uintptr_t)data;
+	ok.data_len = sizeof(data);
+	ok.lends = (uintptr_t)lrefs;
+	ok.nr_lends = KIPC_MSG_LENDS_MAX;
+	ASSERT_EQ(1, kt_recv(rx, &ok, 1, KIPC_IO_NONBLOCK));
+	ASSERT_EQ(1, ok.nr_lends);
+	EXPECT_EQ(0, munmap((void *)(uintptr_t)lrefs[0].addr, pg));
+	ASSERT_EQ(1, kt_lend_reap(q, &c, 1, 0));
+	EXPECT_EQ(78, c.cookie);
+	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+	munmap(at, pg);
+	munmap(src, pg);
+	close(uffd);
+	close(tx);
+	close(rx);
+	close(q);
+	close(ctx);
 }
 
 KIPC_TEST_MAIN
