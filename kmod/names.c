@@ -526,6 +526,18 @@ static kuid_t kipc_name_object_owner(const struct kipc_name *n)
 }
 
 /*
+ * Whether the caller created the object @n names. The object records the
+ * user it charges, which is the creator's euid only in the initial user
+ * namespace: in another, every uid shares the namespace owner's charges
+ * and none is the creator by that token.
+ */
+static bool kipc_name_caller_created_object(const struct kipc_name *n)
+{
+	return current_user_ns() == &init_user_ns &&
+	       uid_eq(current_euid(), kipc_name_object_owner(n));
+}
+
+/*
  * Who may unlink @n: its owner, the creator of the object it names (whose
  * caps the name keeps charged), or CAP_IPC_OWNER in its namespace.
  */
@@ -533,7 +545,7 @@ static int kipc_name_may_unlink(const struct kipc_name *n,
 				struct ipc_namespace *ns)
 {
 	if (uid_eq(current_euid(), n->uid) ||
-	    uid_eq(kipc_user_key(current_cred()), kipc_name_object_owner(n)) ||
+	    kipc_name_caller_created_object(n) ||
 	    ns_capable(ns->user_ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;

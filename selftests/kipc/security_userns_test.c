@@ -14,6 +14,9 @@
  * max_regions_per_user at 2, uid 0 of the namespace creates 2 regions and
  * keeps them; uid 1 then gets ENOSPC at once, and so does uid 2 from a
  * user namespace of its own nested inside.
+ *
+ * Sharing a set of caps is not sharing rights: uid 1 of the namespace may
+ * not unlink a name uid 0 published of its own region.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -33,6 +36,7 @@
 struct shared {
 	int count[3];		/* regions created by ns uid 0, 1, 2 */
 	int err[3];		/* what stopped each */
+	char name[64];		/* a name published inside the namespace */
 	int step;		/* where the namespace side failed */
 	volatile int ready0;	/* uid 0 holds its regions */
 	volatile int release0;	/* uid 0 may exit */
@@ -110,8 +114,51 @@ static int write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
-/* A process as @uid of the namespace; @fn its work. Returns its status. */
-static int ns_child(struct shared *sh, uid_t uid, int nested, int i)
+/*
+ * ns uid 0 publishes a name (mode 0600) of a region it creates, and holds
+ * it; any other uid tries to unlink the name: what it got in err[i].
+ */
+static void publish_or_unlink(struct shared *sh, int i)
+{
+	struct kipc_name_unlink nu = {
+		.size = sizeof(nu), .name = (uintptr_t)sh->name,
+	};
+	struct kipc_name_open no = {
+		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+		.name = (uintptr_t)sh->name, .mode = 0600,
+	};
+	int ctx, fd;
+
+	sh->err[i] = 0;
+	ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+	if (ctx < 0) {
+		sh->err[i] = errno;
+		return;
+	}
+	if (i) {
+		sh->err[i] = ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? errno : 0;
+		return;
+	}
+	fd = kt_region_create(ctx, kt_page(), 0, 0, NULL);
+	if (fd < 0) {
+		sh->err[0] = -fd;
+		return;
+	}
+	no.fd = (uint32_t)fd;
+	if (ioctl(ctx, KIPC_IOC_NAME_OPEN, &no) < 0)
+		sh->err[0] = errno;
+	else
+		sh->count[0] = 1;
+}
+
+/*
+ * A process as @uid of the namespace doing @work (its index @i in the
+ * shared counts); @nested: in a user namespace of its own. Returns its
+ * status, or for i 0 its pid once its work is done (it then waits for
+ * release0).
+ */
+static int ns_child(struct shared *sh, uid_t uid, int nested, int i,
+		    void (*work)(struct shared *sh, int i))
 {
 	pid_t pid = fork();
 
@@ -133,7 +180,7 @@ static int ns_child(struct shared *sh, uid_t uid, int nested, int i)
 			if (write_file("/proc/self/uid_map", map))
 				_exit(22);
 		}
-		create_regions(sh, i);
+		work(sh, i);
 		if (i == 0) {
 			int waited;
 
@@ -155,10 +202,50 @@ static int ns_child(struct shared *sh, uid_t uid, int nested, int i)
 	return kt_wait(pid, 10000);
 }
 
+/*
+ * The forked child: as nobody, create a user namespace, tell the parent,
+ * wait for it to map 100 uids. Returns only when the maps are written.
+ */
+static void enter_ns(FIXTURE_DATA(userns) *self)
+{
+	char c;
+
+	self->sh->step = 1;
+	if (kt_become(KT_NOBODY, KT_NOBODY))
+		_exit(1);
+	self->sh->step = 2;
+	c = unshare(CLONE_NEWUSER) ? 'n' : 'y';
+	if (write(self->sync[1], &c, 1) != 1 || c != 'y')
+		_exit(2);
+	self->sh->step = 3;
+	if (read(self->go[0], &c, 1) != 1 || c != 'y')
+		_exit(3);
+}
+
+/* The parent: map uids BASE.. into the child's namespace: 0, or -errno. */
+static int map_ns(FIXTURE_DATA(userns) *self)
+{
+	char path[64], c = 0;
+	int ret;
+
+	if (read(self->sync[0], &c, 1) != 1)
+		return -EIO;
+	if (c != 'y')
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", self->child);
+	ret = write_file(path, "0 200000 100");
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", self->child);
+	if (!ret)
+		ret = write_file(path, "0 200000 100");
+	c = 'y';
+	if (!ret && write(self->go[1], &c, 1) != 1)
+		ret = -EIO;
+	return ret;
+}
+
 TEST_F(userns, mapped_uids_share_the_owner_caps)
 {
 	struct shared *sh = self->sh;
-	char path[64], c = 0;
 	int ret;
 
 	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
@@ -167,25 +254,16 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 	if (self->child == 0) {
 		pid_t holder;
 
-		sh->step = 1;
-		if (kt_become(KT_NOBODY, KT_NOBODY))
-			_exit(1);
-		sh->step = 2;
-		c = unshare(CLONE_NEWUSER) ? 'n' : 'y';
-		if (write(self->sync[1], &c, 1) != 1 || c != 'y')
-			_exit(2);
-		sh->step = 3;
-		if (read(self->go[0], &c, 1) != 1 || c != 'y')
-			_exit(3);
+		enter_ns(self);
 		sh->step = 4;
-		holder = ns_child(sh, 0, 0, 0);
+		holder = ns_child(sh, 0, 0, 0, create_regions);
 		if (holder < 0)
 			_exit(4);
 		sh->step = 5;
-		if (ns_child(sh, 1, 0, 1))
+		if (ns_child(sh, 1, 0, 1, create_regions))
 			_exit(5);
 		sh->step = 6;
-		ret = ns_child(sh, 2, 1, 2);
+		ret = ns_child(sh, 2, 1, 2, create_regions);
 		sh->release0 = 1;
 		if (ret)
 			_exit(ret);
@@ -193,15 +271,10 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 		sh->step = 0;
 		_exit(0);
 	}
-	ASSERT_EQ(1, read(self->sync[0], &c, 1));
-	if (c != 'y')
+	ret = map_ns(self);
+	if (ret == -EPERM)
 		SKIP(return, "nobody cannot create a user namespace here");
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", self->child);
-	ASSERT_EQ(0, write_file(path, "0 200000 100"));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", self->child);
-	ASSERT_EQ(0, write_file(path, "0 200000 100"));
-	c = 'y';
-	ASSERT_EQ(1, write(self->go[1], &c, 1));
+	ASSERT_EQ(0, ret);
 	ret = kt_wait(self->child, 20000);
 	self->child = 0;
 	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
@@ -218,6 +291,59 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 	EXPECT_EQ(0, sh->count[2])
 		TH_LOG("a nested user namespace has caps of its own");
 	EXPECT_EQ(ENOSPC, sh->err[2]);
+}
+
+/*
+ * The uids of one user namespace share a kipc user (above), but not each
+ * other's rights: ns uid 1 may not unlink a name (mode 0600) that ns uid
+ * 0 published of its own region, although both are charged to the same
+ * user. On the old module the creator clause compared that shared user,
+ * so any uid of the namespace could unlink, then take over, the name.
+ */
+TEST_F(userns, uids_of_one_namespace_cannot_unlink_each_others_names)
+{
+	struct kipc_name_unlink nu = { .size = sizeof(nu) };
+	struct shared *sh = self->sh;
+	int ctx, ret;
+
+	snprintf(sh->name, sizeof(sh->name), "userns-unlink-%d", getpid());
+	nu.name = (uintptr_t)sh->name;
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		pid_t holder;
+
+		enter_ns(self);
+		sh->step = 4;
+		holder = ns_child(sh, 0, 0, 0, publish_or_unlink);
+		if (holder < 0)
+			_exit(4);
+		sh->step = 5;
+		ret = ns_child(sh, 1, 0, 1, publish_or_unlink);
+		sh->release0 = 1;
+		if (ret)
+			_exit(5);
+		waitpid(holder, NULL, 0);
+		sh->step = 0;
+		_exit(0);
+	}
+	ret = map_ns(self);
+	if (ret == -EPERM)
+		SKIP(return, "nobody cannot create a user namespace here");
+	ASSERT_EQ(0, ret);
+	ret = kt_wait(self->child, 20000);
+	self->child = 0;
+	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
+				 sh->step, ret);
+	EXPECT_EQ(1, sh->count[0]) TH_LOG("publish: %s", strerror(sh->err[0]));
+	EXPECT_EQ(EACCES, sh->err[1])
+		TH_LOG("another uid of the namespace unlinked the name: %s",
+		       strerror(sh->err[1]));
+	/* Root (CAP_IPC_OWNER) removes it, if it is still there. */
+	kipc_test_open(ctx);
+	ret = ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? errno : 0;
+	EXPECT_EQ(sh->err[1] ? 0 : ENOENT, ret);
+	close(ctx);
 }
 
 KIPC_TEST_MAIN
