@@ -135,12 +135,14 @@ void kipc_kmsg_free(struct kipc_channel *c, struct kipc_kmsg *m)
 }
 
 /*
- * Record the calling process as @m's sender. A message that was the
- * channel's spare still holds the reference on its last sender's pid: a
- * ping-pong, where that is the caller, takes no pid reference per message.
+ * Record the calling process as @m's sender, with its effective ids when
+ * the channel and @effective allow, else its real ones. A message that
+ * was the channel's spare still holds the reference on its last sender's
+ * pid: a ping-pong, where that is the caller, takes no pid reference per
+ * message.
  */
 static void kipc_kmsg_set_sender(const struct kipc_channel *c,
-				 struct kipc_kmsg *m)
+				 struct kipc_kmsg *m, bool effective)
 {
 	struct pid *pid = task_tgid(current);
 
@@ -148,8 +150,9 @@ static void kipc_kmsg_set_sender(const struct kipc_channel *c,
 		put_pid(m->pid);
 		m->pid = get_pid(pid);
 	}
-	m->uid = c->ecred ? current_euid() : current_uid();
-	m->gid = c->ecred ? current_egid() : current_gid();
+	effective = effective && c->ecred;
+	m->uid = effective ? current_euid() : current_uid();
+	m->gid = effective ? current_egid() : current_gid();
 }
 
 /*
@@ -350,6 +353,10 @@ void kipc_channel_send_failed(struct kipc_channel *c, int err)
  * @c: the channel
  * @h: the handle that owns @m's buffers (NULL when it has none)
  * @m: the message; on success the channel owns it
+ * @effective: the message may carry the caller's effective ids (on a
+ *	connection's channels); false for write(2), which carries the real
+ *	ids, as SCM_CREDENTIALS does: a setuid program writing to a send end
+ *	it inherited must not lend its privilege to the message
  * @wait: sleep while the queue is full
  * @dl: deadline of the sleep
  *
@@ -359,13 +366,13 @@ void kipc_channel_send_failed(struct kipc_channel *c, int err)
  * (the creator's bytes in flight are at their cap).
  */
 int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
-			 struct kipc_kmsg *m, bool wait,
+			 struct kipc_kmsg *m, bool effective, bool wait,
 			 const struct kipc_deadline *dl)
 {
 	bool full = false;
 	int ret;
 
-	kipc_kmsg_set_sender(c, m);
+	kipc_kmsg_set_sender(c, m, effective);
 
 	spin_lock(&c->lock);
 	for (;;) {

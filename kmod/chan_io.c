@@ -210,7 +210,8 @@ static int kipc_chan_send(struct kipc_channel *c, bool wait,
 		}
 		/* Only the first message of a batch may wait. */
 		kipc_kmsg_set_sent(m, true);
-		ret = kipc_channel_enqueue(c, b.h, m, b.wait && !i, &b.dl);
+		ret = kipc_channel_enqueue(c, b.h, m, true, b.wait && !i,
+					   &b.dl);
 		if (ret) {
 			kipc_kmsg_set_sent(m, false);
 			kipc_kmsg_free(c, m);
@@ -244,7 +245,8 @@ int kipc_chan_io_send(struct file *file, const struct kipc_io *io)
  * @ppos: unused: a channel is a stream of messages
  *
  * A write is KIPC_IOC_SEND of one message without buffers, lent ranges or
- * tag, waiting unless the file is O_NONBLOCK, with two copies fewer.
+ * tag, waiting unless the file is O_NONBLOCK, with two copies fewer, but
+ * the message carries the writer's real ids even on a connection.
  * Context: process context, may sleep.
  * Return: @len, or -EMSGSIZE, -EFAULT, -ENOMEM and the errors of
  * kipc_channel_enqueue().
@@ -271,7 +273,8 @@ ssize_t kipc_send_write(struct file *file, const char __user *buf,
 		ret = -EFAULT;
 		goto out_failed;
 	}
-	ret = kipc_channel_enqueue(c, NULL, m, !(file->f_flags & O_NONBLOCK), &dl);
+	ret = kipc_channel_enqueue(c, NULL, m, false,
+				   !(file->f_flags & O_NONBLOCK), &dl);
 	if (ret) {
 		kipc_kmsg_free(c, m);
 		return ret;

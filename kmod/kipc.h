@@ -514,7 +514,7 @@ u32 kipc_channel_max_inline(const struct kipc_channel *c);
 struct kipc_region *kipc_channel_region(const struct kipc_channel *c);
 void kipc_channel_send_failed(struct kipc_channel *c, int err);
 int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
-			 struct kipc_kmsg *m, bool wait,
+			 struct kipc_kmsg *m, bool effective, bool wait,
 			 const struct kipc_deadline *dl);
 struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 				       struct kipc_region_handle *h,

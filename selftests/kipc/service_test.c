@@ -676,12 +676,27 @@ static int connect_and_send(int ctx, const char *name)
 
 	if (ret)
 		return -ret;
-	return write(cn.send_fd, "hi", 2) == 2 ? 0 : errno;
+	ret = kt_send1(cn.send_fd, "hi", 2, 0, 0);
+	return ret == 1 ? 0 : -ret;
+}
+
+/* As a setuid program: the client writes to the send end, then sends. */
+static int connect_write_and_send(int ctx, const char *name)
+{
+	struct kipc_connect cn;
+	int ret = do_connect(ctx, name, 0, 0, &cn);
+
+	if (ret)
+		return -ret;
+	if (write(cn.send_fd, "w", 1) != 1)
+		return errno;
+	ret = kt_send1(cn.send_fd, "s", 1, 0, 0);
+	return ret == 1 ? 0 : -ret;
 }
 
 /*
- * A 0600 service refuses another uid; messages on a connection carry the
- * sender's effective ids, the same the accept reports.
+ * A 0600 service refuses another uid; messages sent on a connection carry
+ * the sender's effective ids, the same the accept reports.
  */
 TEST_F(service, credentials)
 {
@@ -718,6 +733,49 @@ TEST_F(service, credentials)
 	EXPECT_EQ(0, connect_errno(self->ctx, other));
 	unpublish(self->ctx, other);
 	close(svc2);
+}
+
+/*
+ * A message written with write(2) carries the writer's real ids, also on a
+ * connection: a setuid-root program (real uid nobody, effective root)
+ * writing to a send end it inherited does not make its text root's. Its
+ * KIPC_IOC_SEND carries the effective ids, as before.
+ */
+TEST_F(service, write_carries_real_ids)
+{
+	struct kipc_accept ac;
+	struct kipc_msg m;
+	int pid, status;
+	char buf[8];
+
+	if (geteuid())
+		SKIP(return, "needs root to switch uids");
+	pid = fork();
+	if (!pid) {
+		int ctx;
+
+		if (setresgid(NOBODY, 0, 0) || setresuid(NOBODY, 0, 0))
+			_exit(100);
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		_exit(ctx < 0 ? 101 : connect_write_and_send(ctx, self->name));
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	EXPECT_EQ(0, ac.uid);
+	ASSERT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf), 0,
+			     &m, NULL));
+	EXPECT_EQ('w', buf[0]);
+	EXPECT_EQ(NOBODY, m.uid) TH_LOG("write(2) carried the effective uid");
+	EXPECT_EQ(NOBODY, m.gid);
+	ASSERT_EQ(1, do_call(ac.send_fd, ac.recv_fd, NULL, buf, sizeof(buf), 0,
+			     &m, NULL));
+	EXPECT_EQ('s', buf[0]);
+	EXPECT_EQ(0, m.uid);
+	EXPECT_EQ(0, m.gid);
+	close(ac.recv_fd);
+	close(ac.send_fd);
 }
 
 /* max_services_per_user bounds the services one user holds. */
