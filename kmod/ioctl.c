@@ -350,10 +350,13 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 			  req.flags);
 	if (req.file)
 		fput(req.file);
+	/*
+	 * Published by this call: unpublished again if the call fails, also
+	 * when no fd was left for the name's file.
+	 */
+	nf->name_seq = seq;
 	if (ret < 0)
 		return ret;
-	/* Published by this call: unpublished again if the call fails. */
-	nf->name_seq = seq;
 	no->kind = kind;
 	no->created = seq != 0;
 	no->id = id;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,36 @@ TEST_F(names, create_open_unlink)
 	EXPECT_EQ(-ENOENT, name_unlink(self->ctx, "/svc"));
 	close(a);
 	close(b);
+}
+
+/*
+ * A NAME_OPEN that publishes a name and then finds no fd for it (EMFILE:
+ * RLIMIT_NOFILE reached) fails whole: the name is gone again.
+ */
+TEST_F(names, create_without_a_free_fd_publishes_nothing)
+{
+	struct rlimit old, lim;
+	int fd;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	fd = dup(self->ctx);	/* the lowest free fd */
+	ASSERT_LE(0, fd);
+	close(fd);
+	lim.rlim_cur = (rlim_t)fd;
+	lim.rlim_max = old.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	EXPECT_EQ(-EMFILE, name_open(self->ctx, "/nofd",
+				     KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+				     self->tx, 0600, NULL, NULL));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	EXPECT_EQ(-ENOENT, name_unlink(self->ctx, "/nofd"))
+		TH_LOG("the failed NAME_OPEN left its name published");
+	fd = name_open(self->ctx, "/nofd", KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+		       self->tx, 0600, NULL, NULL);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	name_unlink(self->ctx, "/nofd");
 }
 
 TEST_F(names, receive_end_and_region)
