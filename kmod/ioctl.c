@@ -434,6 +434,16 @@ static int kipc_ioctl_connect(struct file *file, union kipc_ioctl_arg *arg,
 	svc = kipc_name_service(name);
 	if (IS_ERR(svc))
 		return PTR_ERR(svc);
+	/*
+	 * The fds first: once connected, the server may accept the
+	 * connection, so nothing after that may fail.
+	 */
+	for (; nf->nr < 2; nf->nr++) {
+		ret = get_unused_fd_flags(flags & O_CLOEXEC);
+		if (ret < 0)
+			goto out_put;	/* the dispatcher puts the fds */
+		nf->fd[nf->nr] = ret;
+	}
 	ret = kipc_service_connect(svc, ctx->user, flags,
 				   !(cn->flags & KIPC_CONN_NONBLOCK), &dl, &ends);
 	if (ret)
@@ -444,17 +454,10 @@ static int kipc_ioctl_connect(struct file *file, union kipc_ioctl_arg *arg,
 	cn->id = ends.id;
 	cn->reply_id = ends.reply_id;
 	cn->service_id = kipc_service_id(svc);
-	ret = kipc_new_fd(nf, ends.send, flags);
-	if (ret < 0) {
-		fput(ends.recv);
-		goto out_put;
-	}
-	cn->send_fd = ret;
-	ret = kipc_new_fd(nf, ends.recv, flags);
-	if (ret < 0)
-		goto out_put;	/* the dispatcher puts the send end */
-	cn->recv_fd = ret;
-	ret = 0;
+	nf->file[0] = ends.send;
+	nf->file[1] = ends.recv;
+	cn->send_fd = nf->fd[0];
+	cn->recv_fd = nf->fd[1];
 out_put:
 	kipc_service_put(svc);
 	return ret;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -573,6 +574,34 @@ TEST_F(service, call_fault_does_nothing)
 	close(ac.send_fd);
 	close(cn.send_fd);
 	close(cn.recv_fd);
+}
+
+/*
+ * A connect that finds no fd for the client's ends (EMFILE: RLIMIT_NOFILE
+ * reached) queues no connection: the server never accepts one whose
+ * client has gone.
+ */
+TEST_F(service, connect_without_a_free_fd_queues_nothing)
+{
+	struct kipc_connect cn;
+	struct kipc_accept ac;
+	struct rlimit old, lim;
+	int fd;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	fd = dup(self->ctx);	/* the lowest free fd: room for one, not two */
+	ASSERT_LE(0, fd);
+	close(fd);
+	lim.rlim_cur = (rlim_t)fd + 1;
+	lim.rlim_max = old.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	EXPECT_EQ(-EMFILE, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-pending"));
+	EXPECT_EQ(-EAGAIN, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	fd = dup(self->ctx);
+	EXPECT_EQ(lim.rlim_cur - 1, (rlim_t)fd) TH_LOG("an fd leaked");
+	close(fd);
 }
 
 /* A connect whose argument cannot be written back queues no connection. */
