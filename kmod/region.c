@@ -160,11 +160,13 @@ struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
 	int ret;
 	u32 i;
 
-	if (!bytes || !PAGE_ALIGNED(bytes) || !PAGE_ALIGNED(buf_size))
+	/* A buffer's length and the number of buffers are 32-bit fields. */
+	if (!bytes || !PAGE_ALIGNED(bytes) || !PAGE_ALIGNED(buf_size) ||
+	    buf_size > U32_MAX)
 		return ERR_PTR(-EINVAL);
 	if (buf_size) {
 		n = div64_u64(bytes, buf_size);
-		if (n * buf_size != bytes)
+		if (n * buf_size != bytes || n > U32_MAX)
 			return ERR_PTR(-EINVAL);
 	}
 	if (bytes > kipc_max_region_bytes())

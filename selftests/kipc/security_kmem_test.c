@@ -17,7 +17,8 @@
  *  - max_lendqs_per_user (default 1024): LENDQ_CREATE fails with ENOSPC
  *    over it;
  *  - max_pool_bytes_per_user (bookkeeping of region buffer pools, 12 bytes
- *    per buffer, default 64 MiB): REGION_CREATE fails with ENOSPC over it.
+ *    per buffer, default 64 MiB): REGION_CREATE fails with ENOSPC over it;
+ *  - a pool's buffers are below 4 GiB, whatever max_region_bytes allows.
  *
  * The parameters are set for the test and restored after; the two that
  * the contract adds must exist (their absence fails the test).
@@ -291,6 +292,22 @@ TEST_F(kmem, pool_bookkeeping_per_user)
 	EXPECT_LE(0, c) TH_LOG("after a pool was closed: %s", strerror(-c));
 	if (c >= 0)
 		keep(c);
+}
+
+/*
+ * Buffers are at most 4 GiB - 1 bytes (a buffer reference's length and a
+ * message's record of it are 32-bit): with max_region_bytes raised, a
+ * pool of larger buffers is refused, where it used to be made and to
+ * truncate the length of what was sent in it.
+ */
+TEST_F(kmem, buffer_above_4g_refused)
+{
+	const uint64_t g = 1ULL << 30;
+	struct kipc_region_create rc;
+
+	ASSERT_EQ(0, kt_param_set_num("max_region_bytes", 16 * g));
+	EXPECT_EQ(-EINVAL, kt_region_create(self->ctx, 8 * g, 8 * g, 0, &rc));
+	EXPECT_EQ(-EINVAL, kt_region_create(self->ctx, 8 * g, 4 * g, 0, &rc));
 }
 
 KIPC_TEST_MAIN
