@@ -294,7 +294,8 @@ selftests-abi:
 
 ## Checks. abi-check looks for each symbol's declaration in every public
 ## header (kipc.h, kipc_rpc.h, kipc_group.h) and compiles them all.
-HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test
+HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test \
+	      $(B)/test/ring_peer_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -302,9 +303,13 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		-L$(B)/lib -Wl,-rpath,$(B)/lib -lkipc
 
-# Calls libkipc's internal functions: linked with the static library.
+# Call libkipc's internal functions or use its internal structs: linked
+# with the static library.
 $(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
 			  libkipc/ring_poll.h
+$(B)/test/ring_peer_test: libkipc/test/ring_peer_test.c $(B)/lib/libkipc.a \
+			  libkipc/sys.h
+$(B)/test/ring_poll_test $(B)/test/ring_peer_test:
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \

@@ -290,13 +290,14 @@ static int spsc_try_recv(struct kipc_ring *ring, void *msg)
  * consumer) whose slot's sequence is the position + @ahead (0: free for
  * this lap, 1: published), with a relaxed compare-and-swap. Returns the
  * slot's sequence word and its position in @posp, or NULL when the slot is
- * not there yet (the ring is full, or empty).
+ * not there yet (the ring is full, or empty) or its sequence cannot be
+ * right (a corrupted ring: the caller sees it full or empty).
  */
 static uint32_t *mpmc_claim(struct kipc_ring *ring, uint32_t *idx,
 			    uint32_t ahead, uint32_t *posp)
 {
 	uint32_t pos = __atomic_load_n(idx, __ATOMIC_RELAXED);
-	uint32_t seq, *sp;
+	uint32_t seq, *sp, now;
 	int32_t dif;
 
 	for (;;) {
@@ -312,7 +313,15 @@ static uint32_t *mpmc_claim(struct kipc_ring *ring, uint32_t *idx,
 		} else if (dif < 0) {
 			return NULL;
 		} else {
-			pos = __atomic_load_n(idx, __ATOMIC_RELAXED);
+			/*
+			 * Another side took @pos: the acquire above saw its
+			 * release, so @idx has moved on. If it has not, the
+			 * slot lies (a peer wrote it): give up, not spin.
+			 */
+			now = __atomic_load_n(idx, __ATOMIC_RELAXED);
+			if (now == pos)
+				return NULL;
+			pos = now;
 		}
 	}
 	*posp = pos;
