@@ -130,10 +130,14 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	lret = mutex_lock_contended(r, m, moff, 0);
 	if (lret < 0)
 		return lret;
-	/* A mismatch or a signal is a spurious wake-up, as pthreads allow. */
-	if (ret == -ETIMEDOUT || ret == -EOWNERDEAD)
-		return ret;
-	return 0;
+	/*
+	 * A mismatch or a signal is a spurious wake-up, as pthreads allow;
+	 * any other error (a bad handle, no wait support) is the caller's
+	 * to see, or its predicate loop would spin on it.
+	 */
+	if (ret == -EAGAIN || ret == -EINTR)
+		return 0;
+	return ret < 0 ? ret : 0;
 }
 
 KIPC_API int kipc_cond_signal(struct kipc_region *r, struct kipc_cond *c)
