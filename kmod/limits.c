@@ -252,8 +252,12 @@ int kipc_user_charge(struct kipc_user *user, enum kipc_user_res res,
 {
 	atomic_long_t *used = &user->used[res];
 	unsigned long limit = kipc_user_limit(res);
-	long cur = atomic_long_read(used);
+	long cur;
 
+	/* Nothing to charge fits, also when a lowered cap is exceeded. */
+	if (!n)
+		return 0;
+	cur = atomic_long_read(used);
 	do {
 		if (n > limit || cur > limit - n)
 			return kipc_user_over(res);

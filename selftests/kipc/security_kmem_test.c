@@ -310,4 +310,26 @@ TEST_F(kmem, buffer_above_4g_refused)
 	EXPECT_EQ(-EINVAL, kt_region_create(self->ctx, 8 * g, 4 * g, 0, &rc));
 }
 
+/*
+ * A region without a pool charges no pool bytes: it is made also when
+ * root has lowered max_pool_bytes_per_user below what the user's pooled
+ * regions already hold.
+ */
+TEST_F(kmem, region_without_pool_despite_a_lowered_cap)
+{
+	int fd;
+
+	ASSERT_EQ(0, kt_param_save(&self->pool));
+	fd = kt_region_create(self->ctx, 16 * self->page, self->page, 0, NULL);
+	ASSERT_LE(0, fd);
+	keep(fd);
+	ASSERT_EQ(0, kt_param_set_num(self->pool.name, 1));
+	EXPECT_EQ(-ENOSPC, kt_region_create(self->ctx, 16 * self->page,
+					    self->page, 0, NULL));
+	fd = kt_region_create(self->ctx, 16 * self->page, 0, 0, NULL);
+	EXPECT_LE(0, fd) TH_LOG("no pool, refused: %s", strerror(-fd));
+	if (fd >= 0)
+		keep(fd);
+}
+
 KIPC_TEST_MAIN
