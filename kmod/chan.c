@@ -38,6 +38,9 @@
  * @nr_sent: messages queued since creation
  * @nr_received: messages taken since creation (counted when taken off the
  *	queue, uncounted if put back: the lock is taken once per receive)
+ * @payer: the user charged for the kernel bytes of queued messages (a
+ *	reference): the creator, or for a connection's reply channel the
+ *	service's owner, whose server sends on it
  * @nr_taking: messages taken off the queue and not yet delivered or put
  *	back (raised under @lock, lowered by the delivery without it): the
  *	stream has not ended while one may come back
@@ -51,6 +54,7 @@ struct kipc_channel {
 	u32 depth;
 	u32 max_inline;
 	bool ecred;
+	struct kipc_user *payer;
 
 	/* protects queue, nr_queued, nr_senders, nr_receivers, nr_sent, nr_received */
 	spinlock_t lock;
@@ -167,7 +171,7 @@ static void kipc_channel_drop_locked(struct kipc_channel *c,
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(m, &c->queue, node) {
-		kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+		kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
 		if (m->nr_bufs)
 			kipc_bufs_from_flight(c->region, NULL, m->bufs,
 					      m->nr_bufs);
@@ -203,6 +207,8 @@ static void kipc_channel_release_obj(struct kipc_obj *obj)
 	}
 	if (c->region)
 		kipc_region_put(c->region);
+	if (c->payer)
+		kipc_user_put(c->payer);
 }
 
 static const struct kipc_obj_ops kipc_channel_ops = {
@@ -215,7 +221,11 @@ static const struct kipc_obj_ops kipc_channel_ops = {
 
 /**
  * kipc_channel_new() - create a channel and its two ends
- * @user: the creator
+ * @user: the creator, charged for the channel
+ * @payer: charged for the queued messages: NULL for @user, or the user
+ *	whose side sends on the channel (a service's owner, for the reply
+ *	channel of a connection the client creates), so that a peer cannot
+ *	spend the creator's cap by sending to it
  * @depth: queue depth, 0 for the default
  * @max_inline: inline bytes per message, 0 for the default
  * @region: the region to bind, or NULL
@@ -229,8 +239,8 @@ static const struct kipc_obj_ops kipc_channel_ops = {
  * user holds max_channels_per_user channels), -ENOMEM. On failure @send
  * and @recv are not set.
  */
-int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
-		     struct kipc_region *region,
+int kipc_channel_new(struct kipc_user *user, struct kipc_user *payer,
+		     u32 depth, u32 max_inline, struct kipc_region *region,
 		     unsigned int flags, struct file **send,
 		     struct file **recv, u32 *id)
 {
@@ -256,6 +266,8 @@ int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
 	c->max_inline = max_inline ?: KIPC_DEFAULT_INLINE;
 	c->ecred = flags & KIPC_CHAN_ECRED;
 	flags &= ~KIPC_CHAN_ECRED;
+	c->payer = payer ?: user;
+	kipc_user_hold(c->payer);
 	if (region) {
 		c->region = region;
 		kipc_region_get(c->region);
@@ -397,13 +409,13 @@ int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 			goto out_failed;
 		spin_lock(&c->lock);
 	}
-	ret = kipc_user_charge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+	ret = kipc_user_charge(c->payer, KIPC_RES_INFLIGHT, m->charge);
 	if (ret)
 		goto out_unlock;
 	if (m->nr_bufs) {
 		ret = kipc_bufs_to_flight(h, m->bufs, m->nr_bufs);
 		if (ret) {
-			kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+			kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
 			goto out_unlock;
 		}
 	}
@@ -539,7 +551,7 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_set_delivered(m->lends[i]);
-	kipc_user_uncharge(c->obj.user, KIPC_RES_INFLIGHT, m->charge);
+	kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
 	if (trace_kipc_msg_recv_enabled())
 		trace_kipc_msg_recv(c->obj.id, m->data_len, m->nr_bufs,
 				    m->nr_lends, m->queued_ns ?

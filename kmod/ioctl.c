@@ -187,7 +187,7 @@ static int kipc_ioctl_channel_create(struct file *file,
 		if (IS_ERR(h))
 			return PTR_ERR(h);
 	}
-	ret = kipc_channel_new(ctx->user, cc->depth, cc->max_inline,
+	ret = kipc_channel_new(ctx->user, NULL, cc->depth, cc->max_inline,
 			       h ? h->region : NULL, kipc_fd_flags(cc->flags),
 			       &send, &recv, &id);
 	if (h)

@@ -502,8 +502,8 @@ struct kipc_kmsg {
 /* Flags of kipc_channel_new(), above the O_* bits of the end files. */
 #define KIPC_CHAN_ECRED	BIT(31)	/* messages carry effective uid and gid */
 
-int kipc_channel_new(struct kipc_user *user, u32 depth, u32 max_inline,
-		     struct kipc_region *region,
+int kipc_channel_new(struct kipc_user *user, struct kipc_user *payer,
+		     u32 depth, u32 max_inline, struct kipc_region *region,
 		     unsigned int flags, struct file **send,
 		     struct file **recv, u32 *id);
 struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len);

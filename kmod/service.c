@@ -341,13 +341,14 @@ int kipc_service_connect(struct kipc_service *s, struct kipc_user *user,
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
 	if (!conn)
 		return -ENOMEM;
-	ret = kipc_channel_new(user, s->depth, s->max_inline, s->region,
+	ret = kipc_channel_new(user, NULL, s->depth, s->max_inline, s->region,
 			       flags | KIPC_CHAN_ECRED, &req_send, &req_recv,
 			       &id);
 	if (ret)
 		goto out_free_conn;
-	ret = kipc_channel_new(user, s->depth, s->max_inline, s->region,
-			       KIPC_CHAN_ECRED, &rep_send, &rep_recv,
+	/* Replies are the server's to pay for: see kipc_channel_new(). */
+	ret = kipc_channel_new(user, s->obj.user, s->depth, s->max_inline,
+			       s->region, KIPC_CHAN_ECRED, &rep_send, &rep_recv,
 			       &reply_id);
 	if (ret)
 		goto out_put_req;

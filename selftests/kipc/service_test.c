@@ -807,6 +807,62 @@ TEST_F(service, write_carries_real_ids)
 	close(ac.send_fd);
 }
 
+/*
+ * The replies a server queues for a client are the server's to pay for:
+ * a server (root) that floods a client (nobody) with unread replies hits
+ * its own max_inflight_bytes_per_user, and the client can still send on
+ * a channel of its own. On the old module the client's cap paid for both.
+ */
+TEST_F(service, replies_are_the_servers_to_pay)
+{
+	struct kt_param inflight = { .name = "max_inflight_bytes_per_user" };
+	int go[2], done[2], pid, status, ret, sent = 0;
+	struct kipc_accept ac;
+	char big[1024] = "", c;
+
+	if (geteuid())
+		SKIP(return, "needs root to switch uids and set the cap");
+	ASSERT_EQ(0, kt_param_save(&inflight));
+	ASSERT_EQ(0, kt_param_set_num(inflight.name, 16384));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	if (!pid) {
+		struct kipc_connect cn;
+		int ctx, tx, rx;
+
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(100);
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		if (ctx < 0 || do_connect(ctx, self->name, 0, 0, &cn) ||
+		    kt_channel_create(ctx, 0, 0, 0, -1, &tx, &rx))
+			_exit(101);
+		c = 'c';
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(102);
+		/* The server's replies sit unread on cn.recv_fd. */
+		ret = kt_send1(tx, "mine", 4, 0, KIPC_IO_NONBLOCK);
+		_exit(ret == 1 ? 0 : -ret);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	do {
+		ret = kt_send1(ac.send_fd, big, sizeof(big), 0,
+			       KIPC_IO_NONBLOCK);
+		sent += ret == 1;
+	} while (ret == 1 && sent < 1000);
+	EXPECT_EQ(-ENOBUFS, ret) TH_LOG("%d replies, then %d", sent, ret);
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	kt_param_restore(&inflight);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("the client's own send failed: %s",
+		       strerror(WEXITSTATUS(status)));
+	close(ac.recv_fd);
+	close(ac.send_fd);
+}
+
 /* max_services_per_user bounds the services one user holds. */
 TEST_F(service, per_user_cap)
 {
