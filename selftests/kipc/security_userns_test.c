@@ -243,40 +243,68 @@ static int map_ns(FIXTURE_DATA(userns) *self)
 	return ret;
 }
 
+/*
+ * The namespace side, in the forked child: ns uid 0 does @work and holds
+ * on, then ns uid 1 does it, then (@nested) ns uid 2 from a user
+ * namespace of its own. Exits with 0, or the step that failed.
+ */
+static void ns_side(FIXTURE_DATA(userns) *self,
+		    void (*work)(struct shared *sh, int i), int nested)
+{
+	struct shared *sh = self->sh;
+	pid_t holder;
+	int ret = 0;
+
+	enter_ns(self);
+	sh->step = 4;
+	holder = ns_child(sh, 0, 0, 0, work);
+	if (holder < 0)
+		_exit(4);
+	sh->step = 5;
+	if (ns_child(sh, 1, 0, 1, work))
+		ret = 5;
+	sh->step = 6;
+	if (!ret && nested)
+		ret = ns_child(sh, 2, 1, 2, work);
+	sh->release0 = 1;
+	if (ret)
+		_exit(ret);
+	waitpid(holder, NULL, 0);
+	sh->step = 0;
+	_exit(0);
+}
+
+/*
+ * Fork ns_side() and wait for it: its exit status, or -EPERM (nobody
+ * cannot create a user namespace here), or -errno.
+ */
+static int run_ns(FIXTURE_DATA(userns) *self,
+		  void (*work)(struct shared *sh, int i), int nested)
+{
+	int ret;
+
+	self->child = kt_fork();
+	if (self->child < 0)
+		return -errno;
+	if (!self->child)
+		ns_side(self, work, nested);
+	ret = map_ns(self);
+	if (ret)
+		return ret;
+	ret = kt_wait(self->child, 20000);
+	self->child = 0;
+	return ret;
+}
+
 TEST_F(userns, mapped_uids_share_the_owner_caps)
 {
 	struct shared *sh = self->sh;
 	int ret;
 
 	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
-	self->child = kt_fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		pid_t holder;
-
-		enter_ns(self);
-		sh->step = 4;
-		holder = ns_child(sh, 0, 0, 0, create_regions);
-		if (holder < 0)
-			_exit(4);
-		sh->step = 5;
-		if (ns_child(sh, 1, 0, 1, create_regions))
-			_exit(5);
-		sh->step = 6;
-		ret = ns_child(sh, 2, 1, 2, create_regions);
-		sh->release0 = 1;
-		if (ret)
-			_exit(ret);
-		waitpid(holder, NULL, 0);
-		sh->step = 0;
-		_exit(0);
-	}
-	ret = map_ns(self);
+	ret = run_ns(self, create_regions, 1);
 	if (ret == -EPERM)
 		SKIP(return, "nobody cannot create a user namespace here");
-	ASSERT_EQ(0, ret);
-	ret = kt_wait(self->child, 20000);
-	self->child = 0;
 	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
 				 sh->step, ret);
 
@@ -308,31 +336,9 @@ TEST_F(userns, uids_of_one_namespace_cannot_unlink_each_others_names)
 
 	snprintf(sh->name, sizeof(sh->name), "userns-unlink-%d", getpid());
 	nu.name = (uintptr_t)sh->name;
-	self->child = kt_fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		pid_t holder;
-
-		enter_ns(self);
-		sh->step = 4;
-		holder = ns_child(sh, 0, 0, 0, publish_or_unlink);
-		if (holder < 0)
-			_exit(4);
-		sh->step = 5;
-		ret = ns_child(sh, 1, 0, 1, publish_or_unlink);
-		sh->release0 = 1;
-		if (ret)
-			_exit(5);
-		waitpid(holder, NULL, 0);
-		sh->step = 0;
-		_exit(0);
-	}
-	ret = map_ns(self);
+	ret = run_ns(self, publish_or_unlink, 0);
 	if (ret == -EPERM)
 		SKIP(return, "nobody cannot create a user namespace here");
-	ASSERT_EQ(0, ret);
-	ret = kt_wait(self->child, 20000);
-	self->child = 0;
 	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
 				 sh->step, ret);
 	EXPECT_EQ(1, sh->count[0]) TH_LOG("publish: %s", strerror(sh->err[0]));
