@@ -82,17 +82,22 @@ FIXTURE_TEARDOWN(userns)
 	munmap(self->sh, sizeof(*self->sh));
 }
 
+/* A context for ns uid @i, or -1 with what stopped it in err[i]. */
+static int open_ctx(struct shared *sh, int i)
+{
+	int ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+
+	sh->err[i] = ctx < 0 ? errno : 0;
+	return ctx;
+}
+
 /* Create regions until the first failure (at most CAP + 2). */
 static void create_regions(struct shared *sh, int i)
 {
-	int ctx, fd;
+	int ctx = open_ctx(sh, i), fd;
 
-	sh->err[i] = 0;
-	ctx = open(KIPC_DEVICE_PATH, O_RDWR);
-	if (ctx < 0) {
-		sh->err[i] = errno;
+	if (ctx < 0)
 		return;
-	}
 	for (sh->count[i] = 0; sh->count[i] < CAP + 2; sh->count[i]++) {
 		fd = kt_region_create(ctx, kt_page(), 0, 0, NULL);
 		if (fd < 0) {
@@ -127,14 +132,10 @@ static void publish_or_unlink(struct shared *sh, int i)
 		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
 		.name = (uintptr_t)sh->name, .mode = 0600,
 	};
-	int ctx, fd;
+	int ctx = open_ctx(sh, i), fd;
 
-	sh->err[i] = 0;
-	ctx = open(KIPC_DEVICE_PATH, O_RDWR);
-	if (ctx < 0) {
-		sh->err[i] = errno;
+	if (ctx < 0)
 		return;
-	}
 	if (i) {
 		sh->err[i] = ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? errno : 0;
 		return;
