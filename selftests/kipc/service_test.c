@@ -491,6 +491,13 @@ TEST_F(service, race_listener_open_failure_with_close)
 
 	if (geteuid())
 		SKIP(return, "needs root for fs.file-max");
+	/*
+	 * Every failing open sums fs.file-max's per-CPU counter, which reads
+	 * other CPUs' counts racily by design: on a KCSAN kernel that is a
+	 * report with kipc frames under it, though not a race of kipc's.
+	 */
+	if (!access("/sys/kernel/debug/kcsan", F_OK))
+		SKIP(return, "KCSAN: the VFS's file count is summed racily");
 	op = mmap(NULL, sizeof(*op), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, op);
