@@ -375,7 +375,7 @@ void kipc_channel_send_failed(struct kipc_channel *c, int err)
  * Context: process context, may sleep when @wait.
  * Return: 0, or -EPIPE (no receive end), -EAGAIN (full and !@wait),
  * -ETIMEDOUT, -ERESTARTSYS, -EPERM (@h does not own a buffer), -ENOBUFS
- * (the creator's bytes in flight are at their cap).
+ * (the payer's bytes in flight are at their cap: see kipc_channel_new()).
  */
 int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 			 struct kipc_kmsg *m, bool effective, bool wait,

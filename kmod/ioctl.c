@@ -59,7 +59,8 @@ enum kipc_file_kind {
  * @fd: the reserved numbers
  * @file: their files, installed only once the argument is copied out
  * @name_seq: a name the handler published (its sequence number), removed
- *	again if the argument cannot be copied out; 0 for none
+ *	again if the call fails after publishing it (no fd for it, or the
+ *	argument cannot be copied out); 0 for none
  * @finish: NULL, or called once the call's outcome is known: with @ok
  *	after the files are installed, or without it before they would be
  *	put (it may take them back, clearing @file[])

@@ -135,9 +135,7 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	 * any other error (a bad handle, no wait support) is the caller's
 	 * to see, or its predicate loop would spin on it.
 	 */
-	if (ret == -EAGAIN || ret == -EINTR)
-		return 0;
-	return ret < 0 ? ret : 0;
+	return ret == -EAGAIN || ret == -EINTR ? 0 : ret;
 }
 
 KIPC_API int kipc_cond_signal(struct kipc_region *r, struct kipc_cond *c)

@@ -127,6 +127,7 @@ FIXTURE(service) {
 	int ctx;
 	int svc;
 	char name[64];
+	struct kt_param inflight;	/* restored by the teardown if saved */
 };
 
 FIXTURE_SETUP(service)
@@ -141,6 +142,7 @@ FIXTURE_SETUP(service)
 
 FIXTURE_TEARDOWN(service)
 {
+	kt_param_restore(&self->inflight);
 	unpublish(self->ctx, self->name);
 	close(self->svc);
 	close(self->ctx);
@@ -822,15 +824,15 @@ TEST_F(service, write_carries_real_ids)
  */
 TEST_F(service, replies_are_the_servers_to_pay)
 {
-	struct kt_param inflight = { .name = "max_inflight_bytes_per_user" };
 	int go[2], done[2], pid, status, ret, sent = 0;
 	struct kipc_accept ac;
 	char big[1024] = "", c;
 
 	if (geteuid())
 		SKIP(return, "needs root to switch uids and set the cap");
-	ASSERT_EQ(0, kt_param_save(&inflight));
-	ASSERT_EQ(0, kt_param_set_num(inflight.name, 16384));
+	self->inflight.name = "max_inflight_bytes_per_user";
+	ASSERT_EQ(0, kt_param_save(&self->inflight));
+	ASSERT_EQ(0, kt_param_set_num(self->inflight.name, 16384));
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(done));
 	pid = fork();
@@ -862,7 +864,7 @@ TEST_F(service, replies_are_the_servers_to_pay)
 	EXPECT_EQ(-ENOBUFS, ret) TH_LOG("%d replies, then %d", sent, ret);
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	kt_param_restore(&inflight);
+	kt_param_restore(&self->inflight);
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("the client's own send failed: %s",
 		       strerror(WEXITSTATUS(status)));
