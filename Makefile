@@ -170,6 +170,16 @@ $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
 	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
 tools: $(B)/bin/kipc-rpc-test
 
+# libkipc's mutex and condition variable when holders die (a guest test,
+# run by tools/vm/kipc-examples).
+$(B)/bin/sync_owner_dead_test: libkipc/test/sync_owner_dead_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/sync_owner_dead_test
+
 # kipc-kv, the example service (tools/kipc-kv), and its guest test.
 $(B)/bin/kipc-kv: tools/kipc-kv/kipc-kv.c $(LIB_SO) libkipc/include/kipc.h \
 		libkipc/include/kipc_rpc.h

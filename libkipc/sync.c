@@ -110,7 +110,7 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	uint64_t coff, moff;
 	__u32 seq, wflags, clk;
 	__u64 ns;
-	int ret, lret;
+	int ret;
 
 	ret = kipc__word_offset(r, c, &coff);
 	if (ret < 0)
@@ -127,9 +127,12 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	if (ret < 0)
 		return ret;
 	ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags, deadline);
-	lret = mutex_lock_contended(r, m, moff, 0);
-	if (lret < 0)
-		return lret;
+	/*
+	 * A relock that fails (its holder died holding it) has its own code:
+	 * -EOWNERDEAD from the wait above comes with the mutex held.
+	 */
+	if (mutex_lock_contended(r, m, moff, 0) < 0)
+		return -ENOTRECOVERABLE;
 	/*
 	 * A mismatch or a signal is a spurious wake-up, as pthreads allow;
 	 * any other error (a bad handle, no wait support) is the caller's
