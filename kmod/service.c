@@ -338,6 +338,12 @@ int kipc_service_connect(struct kipc_service *s, struct kipc_user *user,
 	might_sleep();
 	if (!READ_ONCE(s->nr_listeners))
 		return -ECONNREFUSED;
+	/*
+	 * A full backlog refuses a non-blocking connect before two channels
+	 * are made for nothing; the check under s->lock below decides.
+	 */
+	if (!wait && READ_ONCE(s->nr_pending) >= s->backlog)
+		return -EAGAIN;
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
 	if (!conn)
 		return -ENOMEM;

@@ -252,6 +252,39 @@ TEST_F(service, backlog_full)
 }
 
 /*
+ * A non-blocking connect to a full backlog fails before it builds
+ * anything: no channel is made and destroyed for it (a client retrying in
+ * a loop would otherwise churn channels, their ids and the monitor's
+ * events). Channel ids are given cyclically, so the next connection's
+ * request channel takes the id after the last one made.
+ */
+TEST_F(service, full_backlog_refused_before_building)
+{
+	struct kipc_connect cn[5], busy;
+	struct kipc_accept ac;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn[i]));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(-EAGAIN, do_connect(self->ctx, self->name,
+					      KIPC_CONN_NONBLOCK, 0, &busy));
+	ASSERT_EQ(0, do_accept(self->svc, 0, &ac));
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, KIPC_CONN_NONBLOCK, 0,
+				&cn[4]));
+	EXPECT_EQ(cn[3].reply_id + 1, cn[4].id)
+		TH_LOG("the refused connects made channels %llu..%llu",
+		       (unsigned long long)cn[3].reply_id + 1,
+		       (unsigned long long)cn[4].id - 1);
+	close(ac.recv_fd);
+	close(ac.send_fd);
+	for (i = 0; i < 5; i++) {
+		close(cn[i].send_fd);
+		close(cn[i].recv_fd);
+	}
+}
+
+/*
  * The server's last service file closes with connections pending: their
  * clients see the server gone, and the name refuses new ones.
  */
