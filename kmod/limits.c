@@ -236,6 +236,19 @@ static int kipc_user_over(enum kipc_user_res res)
 	return res == KIPC_RES_INFLIGHT ? -ENOBUFS : -ENOSPC;
 }
 
+/* Add @n to @v unless that takes it above @limit. Return: whether added. */
+static bool kipc_add_within(atomic_long_t *v, unsigned long n,
+			    unsigned long limit)
+{
+	long cur = atomic_long_read(v);
+
+	do {
+		if (n > limit || cur > limit - n)
+			return false;
+	} while (!atomic_long_try_cmpxchg(v, &cur, cur + n));
+	return true;
+}
+
 /**
  * kipc_user_charge() - count @n more of @res against @user's cap
  * @user: the user held responsible; the caller keeps a reference on it
@@ -250,19 +263,11 @@ static int kipc_user_over(enum kipc_user_res res)
 int kipc_user_charge(struct kipc_user *user, enum kipc_user_res res,
 		     unsigned long n)
 {
-	atomic_long_t *used = &user->used[res];
-	unsigned long limit = kipc_user_limit(res);
-	long cur;
-
 	/* Nothing to charge fits, also when a lowered cap is exceeded. */
-	if (!n)
+	if (!n ||
+	    kipc_add_within(&user->used[res], n, kipc_user_limit(res)))
 		return 0;
-	cur = atomic_long_read(used);
-	do {
-		if (n > limit || cur > limit - n)
-			return kipc_user_over(res);
-	} while (!atomic_long_try_cmpxchg(used, &cur, cur + n));
-	return 0;
+	return kipc_user_over(res);
 }
 
 /**
@@ -281,13 +286,15 @@ void kipc_user_uncharge(struct kipc_user *user, enum kipc_user_res res,
 
 /**
  * kipc_user_pin() - charge @nr pinned pages to the calling task's user
- * @user: the caller's kipc record (kipc_user_current()), for reporting
+ * @user: the caller's kipc record (kipc_user_current())
  * @nr: pages
  *
  * Pinned pages are charged to the kernel's record of the user (its
  * locked_vm, as io_uring charges registered buffers), not to the caller's
  * mm: the pins outlive the caller. The caller's RLIMIT_MEMLOCK bounds the
- * user's total unless it has CAP_IPC_LOCK.
+ * user's total unless it has CAP_IPC_LOCK; it also bounds @user's, which
+ * in a user namespace stands for every uid mapped there, each of which has
+ * a locked_vm of its own.
  * Context: process context.
  * Return: 0, or -ENOMEM over the limit.
  */
@@ -295,17 +302,18 @@ int kipc_user_pin(struct kipc_user *user, unsigned long nr)
 {
 	struct user_struct *u = current_user();
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	long cur = atomic_long_read(&u->locked_vm);
 
 	if (capable(CAP_IPC_LOCK)) {
 		atomic_long_add(nr, &u->locked_vm);
-	} else {
-		do {
-			if (nr > limit || cur > limit - nr)
-				return -ENOMEM;
-		} while (!atomic_long_try_cmpxchg(&u->locked_vm, &cur, cur + nr));
+		atomic_long_add(nr, &user->pinned);
+		return 0;
 	}
-	atomic_long_add(nr, &user->pinned);
+	if (!kipc_add_within(&user->pinned, nr, limit))
+		return -ENOMEM;
+	if (!kipc_add_within(&u->locked_vm, nr, limit)) {
+		atomic_long_sub(nr, &user->pinned);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

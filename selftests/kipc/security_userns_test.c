@@ -15,6 +15,9 @@
  * keeps them; uid 1 then gets ENOSPC at once, and so does uid 2 from a
  * user namespace of its own nested inside.
  *
+ * The same for pinned pages, whose RLIMIT_MEMLOCK check against the
+ * kernel's per-uid locked_vm alone gave each mapped uid a full limit.
+ *
  * Sharing a set of caps is not sharing rights: uid 1 of the namespace may
  * not unlink a name uid 0 published of its own region.
  */
@@ -25,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -320,6 +324,69 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 	EXPECT_EQ(0, sh->count[2])
 		TH_LOG("a nested user namespace has caps of its own");
 	EXPECT_EQ(ENOSPC, sh->err[2]);
+}
+
+#define PIN_LIMIT	16	/* RLIMIT_MEMLOCK of the lenders, in pages */
+#define PIN_LEND	12	/* pages a lender lends in a message */
+
+/*
+ * Lend PIN_LEND pages in a message, twice, under an RLIMIT_MEMLOCK of
+ * PIN_LIMIT pages; the messages stay queued (pinned) while this process
+ * lives. count[i]: messages sent; err[i]: what stopped the next.
+ */
+static void lend_pins(struct shared *sh, int i)
+{
+	size_t pg = kt_page(), len = PIN_LEND * pg;
+	struct rlimit rl = { PIN_LIMIT * pg, PIN_LIMIT * pg };
+	int ctx = open_ctx(sh, i), q, tx, rx, ret;
+	char *src;
+
+	if (ctx < 0)
+		return;
+	src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || setrlimit(RLIMIT_MEMLOCK, &rl)) {
+		sh->err[i] = errno;
+		return;
+	}
+	memset(src, 'p', len);
+	q = kt_lendq_create(ctx, 0);
+	ret = q < 0 ? q : kt_channel_create(ctx, 0, 4, 0, -1, &tx, &rx);
+	for (sh->count[i] = 0; !ret && sh->count[i] < 2; sh->count[i]++) {
+		ret = kt_lend_send(tx, q, src, len, sh->count[i],
+				   KIPC_IO_NONBLOCK);
+		if (ret != 1)
+			break;
+		ret = 0;
+	}
+	sh->err[i] = -ret;
+}
+
+/*
+ * Pins are bounded by the lender's RLIMIT_MEMLOCK against its user's
+ * locked_vm, which is per kernel uid: each uid mapped into a namespace has
+ * its own. The namespace's kipc user (its owner) bounds them together:
+ * ns uid 0 pins PIN_LEND pages and holds them; ns uid 1, whose locked_vm
+ * is empty, may not pin PIN_LEND more. The old module let it.
+ */
+TEST_F(userns, mapped_uids_share_the_pin_limit)
+{
+	struct shared *sh = self->sh;
+	int ret;
+
+	ret = run_ns(self, lend_pins, 0);
+	if (ret == -EPERM)
+		SKIP(return, "nobody cannot create a user namespace here");
+	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
+				 sh->step, ret);
+	TH_LOG("messages of %d pages sent: ns uid 0: %d (%s), ns uid 1: %d (%s)",
+	       PIN_LEND, sh->count[0], strerror(sh->err[0]), sh->count[1],
+	       strerror(sh->err[1]));
+	EXPECT_EQ(1, sh->count[0]);
+	EXPECT_EQ(ENOMEM, sh->err[0]);
+	EXPECT_EQ(0, sh->count[1])
+		TH_LOG("a second uid of the namespace pinned past the limit");
+	EXPECT_EQ(ENOMEM, sh->err[1]);
 }
 
 /*
