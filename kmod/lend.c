@@ -533,9 +533,9 @@ static bool kipc_lendq_reapable(void *arg)
  * @nr_outstanding: out: ranges still lent
  *
  * Context: process context, may sleep.
- * Return: the number of completions taken, or -EAGAIN (none ready, ranges
- * lent, !@wait), -ERESTARTSYS, or @emit's error when it failed on the
- * first batch.
+ * Return: the number of completions taken, or -EAGAIN (!@wait, and none
+ * ready with ranges lent, or another reaper at work), -ERESTARTSYS, or
+ * @emit's error when it failed on the first batch.
  */
 int kipc_lend_reap(struct kipc_lendq *q,
 		   int (*emit)(void *arg, u32 done,
@@ -557,8 +557,16 @@ retry:
 		if (ret)
 			return ret;
 	}
-	if (mutex_lock_interruptible(&q->reap_mutex))
+	/*
+	 * Another reaper may sit in its copy-out as long as its user likes
+	 * (userfaultfd): one that must not wait does not wait for it.
+	 */
+	if (!wait) {
+		if (!mutex_trylock(&q->reap_mutex))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&q->reap_mutex)) {
 		return -ERESTARTSYS;
+	}
 	while (done < n) {
 		k = 0;
 		spin_lock(&q->lock);

@@ -22,6 +22,10 @@
  * And the failed RECV unmaps only its own mapping: one that another thread
  * moved away (mremap) while the RECV was held in its copy-out (userfaultfd)
  * stays, and what that thread mapped in its place is left alone.
+ *
+ * A reap held in the copy-out of its completions (userfaultfd) holds the
+ * queue's reapers off; a non-blocking reap by another thread must not wait
+ * for it, whatever poll says.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -272,6 +276,104 @@ TEST(failed_recv_leaves_a_moved_mapping_and_its_replacement)
 	close(tx);
 	close(rx);
 	close(q);
+	close(ctx);
+}
+
+struct reap_call {
+	int q;
+	struct kipc_lend_completion *c;
+	uint32_t flags;
+	int ret;
+	volatile int done;
+};
+
+static void *reap_thread(void *arg)
+{
+	struct reap_call *rc = arg;
+
+	rc->ret = kt_lend_reap(rc->q, rc->c, 1, rc->flags);
+	__atomic_store_n(&rc->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * One completion is ready; reaper A copies it out to a page that faults
+ * (userfaultfd) and stays there. Reaper B, non-blocking, must return at
+ * once (EAGAIN: the completion is A's to hand over or give back), not
+ * sleep until A's fault is resolved. Then A's copy fails, and the
+ * completion is still there for the next reap.
+ */
+TEST(nonblocking_reap_does_not_wait_for_a_stalled_reaper)
+{
+	long pg = kt_page();
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
+	struct kipc_msg m = {
+		.lends = (uintptr_t)lrefs, .nr_lends = KIPC_MSG_LENDS_MAX,
+	};
+	struct kipc_lend_completion c;
+	struct reap_call a = { 0 }, b = { 0 };
+	pthread_t ta, tb;
+	char *src, *upage;
+	int ctx, q, tx, rx, tx2, rx2, uffd, waited;
+	__u64 fault;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
+	q = kt_lendq_create(ctx, KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1, &tx, &rx));
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1, &tx2,
+				       &rx2));
+	src = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	upage = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, upage);
+	memset(src, 's', 2 * pg);
+	/* Still lent while the test runs: a reap that finds nothing waits. */
+	ASSERT_EQ(1, kt_lend_send(tx2, q, src + pg, pg, 2, KIPC_IO_NONBLOCK));
+	/* Lent, received and returned: one completion ready. */
+	ASSERT_EQ(1, kt_lend_send(tx, q, src, pg, 1, KIPC_IO_NONBLOCK));
+	ASSERT_EQ(1, kt_recv(rx, &m, 1, KIPC_IO_NONBLOCK));
+	ASSERT_EQ(1, m.nr_lends);
+	ASSERT_EQ(0, munmap((void *)(uintptr_t)lrefs[0].addr, pg));
+	ASSERT_EQ(0, kt_uffd_register(uffd, upage, pg,
+				      UFFDIO_REGISTER_MODE_MISSING));
+	a.q = q;
+	a.c = (struct kipc_lend_completion *)upage;
+	ASSERT_EQ(0, pthread_create(&ta, NULL, reap_thread, &a));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+
+	b.q = q;
+	b.c = &c;
+	b.flags = KIPC_REAP_NONBLOCK;
+	ASSERT_EQ(0, pthread_create(&tb, NULL, reap_thread, &b));
+	for (waited = 0; !__atomic_load_n(&b.done, __ATOMIC_SEQ_CST) &&
+	     waited < 3000; waited += 10)
+		kt_sleep_ms(10);
+	EXPECT_TRUE(b.done)
+		TH_LOG("the non-blocking reap waited %d ms for the stalled one",
+		       waited);
+	ASSERT_EQ(0, kt_uffd_fail(uffd, upage, pg));
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	EXPECT_EQ(-EFAULT, a.ret);
+	EXPECT_EQ(-EAGAIN, b.ret);
+	/* Nothing was lost: the completion is reaped now. */
+	ASSERT_EQ(1, kt_lend_reap(q, &c, 1, KIPC_REAP_NONBLOCK));
+	EXPECT_EQ(1, c.cookie);
+	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+	close(uffd);
+	close(tx2);
+	close(rx2);
+	close(tx);
+	close(rx);
+	close(q);
+	munmap(src, 2 * pg);
 	close(ctx);
 }
 
