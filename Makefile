@@ -180,6 +180,16 @@ $(B)/bin/sync_owner_dead_test: libkipc/test/sync_owner_dead_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/sync_owner_dead_test
 
+# Process groups' supervisor and worker side in corner cases (a guest test,
+# run by tools/vm/kipc-group-tests); it reads the control region: group.h.
+$(B)/bin/group_supervisor_test: libkipc/test/group_supervisor_test.c $(LIB_SO) \
+		libkipc/include/kipc.h libkipc/include/kipc_group.h libkipc/group.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/group_supervisor_test
+
 # kipc-kv, the example service (tools/kipc-kv), and its guest test.
 $(B)/bin/kipc-kv: tools/kipc-kv/kipc-kv.c $(LIB_SO) libkipc/include/kipc.h \
 		libkipc/include/kipc_rpc.h

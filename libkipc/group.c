@@ -109,7 +109,7 @@ struct kipc_group {
 	uint32_t state;			/* KIPC_GROUP_* */
 	int status;			/* the group's exit status */
 	char report[256];
-	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then */
+	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then; 0: done */
 	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
 	int reload_next;		/* rolling restart: next slot, -1: none */
@@ -809,8 +809,13 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	default:
 		restart = failed;
 	}
-	/* Draining: a worker that stops is done; a crash is still redone. */
-	if (g->state == KIPC_GROUP_DRAINING && (!failed || sl->termed))
+	/*
+	 * Draining: a worker that stops is done; a crash is still redone,
+	 * unless the drain timed out (drain_at 0): what its SIGKILL ended,
+	 * never sent SIGTERM, must not run again.
+	 */
+	if (g->state == KIPC_GROUP_DRAINING &&
+	    (!failed || sl->termed || !g->drain_at))
 		restart = 0;
 	if (!restart) {
 		sl->state = KIPC_MEMBER_EXITED;
