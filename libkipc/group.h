@@ -26,8 +26,11 @@
  *                                             handles still own (a death
  *                                             between the two steps)
  *   kipc_group_forward():
- *     lease = FORWARDING; send the buffers  FORWARDING: send again; -EPERM
- *     lease = NONE                            means the first send happened
+ *     out = the payload (msg, data kept)
+ *     lease = FORWARDING; send out and the  FORWARDING: send out again;
+ *       buffers                               -EPERM means the first send
+ *     lease = NONE (a failed send: HELD,      happened
+ *       the message as it was received)
  *
  * Each slot has its own region handles (KIPC_IOC_REGION_ATTACH by the
  * supervisor), so a buffer owned by a slot's handle can only be the one
@@ -41,7 +44,7 @@
 #include "kipc_group.h"
 
 #define KGRP_MAGIC		0x5052474bU	/* "KGRP" */
-#define KGRP_VERSION		1
+#define KGRP_VERSION		2	/* 2: the forwarded payload in @out */
 
 /* Lease states (struct kgrp_slot @lease). */
 #define KGRP_LEASE_NONE		0
@@ -80,6 +83,9 @@ struct kgrp_slot {
 	struct kipc_msg msg;		/* written by KIPC_IOC_RECV */
 	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
 	uint8_t data[KIPC_GROUP_INLINE_MAX];
+	uint32_t out_len;		/* FORWARDING: the payload sent on */
+	uint32_t pad;
+	uint8_t out[KIPC_GROUP_INLINE_MAX];
 };
 
 struct kgrp_ctl {

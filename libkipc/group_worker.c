@@ -159,11 +159,19 @@ static void release_strays(struct kipc_group_worker *w)
 	}
 }
 
+/* The message kipc_group_forward() sends: the slot's payload, the buffers. */
+static void forward_msg(struct kgrp_slot *sl, struct kipc_msg *msg)
+{
+	kipc_msg_init(msg, sl->out, sl->out_len, sl->bufs, sl->msg.nr_bufs,
+		      sl->msg.tag);
+}
+
 /* What the previous holder of this slot left: see group.h. */
 static void lease_recover(struct kipc_group_worker *w)
 {
 	struct kgrp_slot *sl = w->sl;
 	uint32_t lease = kgrp_load(&sl->lease);
+	struct kipc_msg msg;
 	unsigned int out;
 	int ret;
 
@@ -182,11 +190,10 @@ static void lease_recover(struct kipc_group_worker *w)
 		return;		/* kipc_group_recv() hands it out again */
 	case KGRP_LEASE_FORWARDING:
 		out = sl->lease_out % KIPC_GROUP_MAX_CHANNELS;
-		sl->msg.data = (uint64_t)(uintptr_t)sl->data;
-		sl->msg.bufs = (uint64_t)(uintptr_t)sl->bufs;
+		forward_msg(sl, &msg);
 		ret = -ENOENT;
 		if (w->chans[out])
-			ret = kipc_channel_send(w->chans[out], &sl->msg, 1, 0,
+			ret = kipc_channel_send(w->chans[out], &msg, 1, 0,
 						NULL, lease_owner(w));
 		/*
 		 * 1: sent now; -EPERM: the handle no longer owns them, the
@@ -528,13 +535,16 @@ KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
 	c = ctl_find_chan(w->ctl, channel);
 	if (c < 0 || !w->chans[c])
 		return -ENOENT;
-	if (data != sl->data && len)
-		memmove(sl->data, data, len);
-	kipc_msg_init(&msg, sl->data, len, sl->bufs, sl->msg.nr_bufs,
-		      sl->msg.tag);
-	/* The replacement repeats it from the slot if we die in between. */
-	sl->msg.data_len = len;
+	/*
+	 * The payload beside the message, which stays as it came: the
+	 * replacement repeats the send from the slot if we die in between,
+	 * and a failed send leaves the message held, to be received again.
+	 */
+	if (len)
+		memmove(sl->out, data, len);
+	sl->out_len = len;
 	sl->lease_out = c;
+	forward_msg(sl, &msg);
 	kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
 	ret = send_one(w, c, &msg, lease_owner(w));
 	if (ret < 0) {

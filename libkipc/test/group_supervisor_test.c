@@ -108,4 +108,94 @@ TEST_F(grp, drain_timeout_kill_is_final)
 	TH_LOG("the group stopped %ld ms after kipc_group_stop()", ms);
 }
 
+#define ORIGINAL	"original"
+#define FORWARDED	"forwarded payload"
+#define BUF_BYTES	"buffer bytes"
+
+/* Sends one message with a buffer of region "ra" on "in". */
+static int producer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "ra");
+	struct kipc_buf_ref ref = { .len = sizeof(BUF_BYTES) };
+	uint64_t off;
+
+	if (!r || kipc_buf_alloc(r, &off))
+		return 10;
+	memcpy(kipc_buf_ptr(r, off), BUF_BYTES, sizeof(BUF_BYTES));
+	ref.offset = off;
+	return kipc_group_send(w, "in", ORIGINAL, sizeof(ORIGINAL), &ref, 1,
+			       0) ? 11 : 0;
+}
+
+/* The message in hand is the one "producer" sent, bytes and buffer. */
+static int msg_is_original(const struct kipc_group_msg *m)
+{
+	return m->data_len == sizeof(ORIGINAL) &&
+	       !memcmp(m->data, ORIGINAL, sizeof(ORIGINAL)) &&
+	       m->nr_bufs == 1 && m->region &&
+	       !memcmp(kipc_buf_ptr(m->region, m->bufs[0].offset), BUF_BYTES,
+		       sizeof(BUF_BYTES));
+}
+
+/*
+ * Forwards to "out", of another region than "in": the kernel refuses the
+ * buffer (-EINVAL). Exit status 0, or what went wrong.
+ */
+static int failing_forwarder(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_msg m;
+	int ret;
+
+	if (kipc_group_recv(w, "in", &m) != 1 || !msg_is_original(&m))
+		return 2;
+	ret = kipc_group_forward(w, "out", FORWARDED, sizeof(FORWARDED));
+	if (ret != -EINVAL)
+		return 3;
+	if (kipc_group_recv(w, "in", &m) != 1)
+		return 4;
+	if (!msg_is_original(&m))
+		return 5;	/* the bug: the forwarded payload instead */
+	if (kipc_group_ack(w))
+		return 6;
+	ret = kipc_group_recv(w, "in", &m);
+	return ret ? 7 : 0;	/* the end of "in" */
+}
+
+/* Regions "ra" and "rb", channel "in" of "ra" and "out" of "rb". */
+static void two_regions(struct __test_metadata *_metadata,
+			struct kipc_group *g)
+{
+	ASSERT_EQ(0, kipc_group_add_region(g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_region(g, "rb", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "in", "ra", 4));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "out", "rb", 4));
+}
+
+/*
+ * A forward whose send fails leaves the message held as it was received:
+ * the payload was written over it, and the next receive (or a replacement)
+ * got the forwarded bytes instead of the message.
+ */
+TEST_F(grp, failed_forward_keeps_the_message)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	two_regions(_metadata, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "producer", producer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "fwd", failing_forwarder,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "fwd", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "fwd", "out",
+					KIPC_GROUP_OUT));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0));
+	EXPECT_EQ(0, last_status(self->g, 1))
+		TH_LOG("the forwarder: 5 means the message received again was the forwarded payload");
+}
+
 TEST_HARNESS_MAIN
