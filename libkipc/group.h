@@ -29,8 +29,9 @@
  *     out = the payload (msg, data kept)
  *     lease = FORWARDING; send out and the  FORWARDING: send out again;
  *       buffers                               -EPERM means the first send
- *     lease = NONE (a failed send: HELD,      happened
- *       the message as it was received)
+ *     lease = NONE (a failed send: HELD,      happened; another error
+ *       the message as it was received)       keeps the lease, and
+ *                                             kipc_group_recv() retries
  *
  * Each slot has its own region handles (KIPC_IOC_REGION_ATTACH by the
  * supervisor), so a buffer owned by a slot's handle can only be the one

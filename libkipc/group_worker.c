@@ -159,6 +159,46 @@ static void release_strays(struct kipc_group_worker *w)
 	}
 }
 
+/*
+ * The supervisor's request to stop (a drain of a source, a reload, a
+ * strategy's restart): the only one that makes kipc_group_recv() return
+ * early or a blocked send give up. A SIGTERM alone (the supervisor died,
+ * PR_SET_PDEATHSIG) only tells the program (kipc_group_stopping()): a
+ * worker with inputs drains them until their end.
+ */
+static int stop_requested(const struct kipc_group_worker *w)
+{
+	return kgrp_load(&w->sl->stop);
+}
+
+static void deadline_in(struct timespec *ts, long long ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += ns;
+	ts->tv_sec += ts->tv_nsec / 1000000000LL;
+	ts->tv_nsec %= 1000000000LL;
+}
+
+/* Send, beating while the queue is full; -EINTR when asked to stop. */
+static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
+		    struct kipc_region *owner)
+{
+	struct timespec dl;
+	int ret;
+
+	for (;;) {
+		deadline_in(&dl, TICK_NS);
+		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
+		if (ret == 1)
+			return 0;
+		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
+			return ret < 0 ? ret : -EIO;
+		kipc_group_beat(w);
+		if (ret == -EINTR && stop_requested(w))
+			return -EINTR;
+	}
+}
+
 /* The message kipc_group_forward() sends: the slot's payload, the buffers. */
 static void forward_msg(struct kgrp_slot *sl, struct kipc_msg *msg)
 {
@@ -166,14 +206,36 @@ static void forward_msg(struct kgrp_slot *sl, struct kipc_msg *msg)
 		      sl->msg.tag);
 }
 
+/*
+ * Finish the forward a previous holder of the slot began (group.h): sent
+ * now, or -EPERM: the slot's handle no longer owns the buffers, the first
+ * send happened. Any other error leaves the lease forwarding, the message
+ * still the slot's, for kipc_group_recv() to try again.
+ */
+static int forward_resume(struct kipc_group_worker *w)
+{
+	struct kgrp_slot *sl = w->sl;
+	unsigned int out = sl->lease_out % KIPC_GROUP_MAX_CHANNELS;
+	struct kipc_msg msg;
+	int ret;
+
+	if (!w->chans[out])
+		return -ENOENT;
+	forward_msg(sl, &msg);
+	ret = send_one(w, out, &msg, lease_owner(w));
+	if (ret < 0 && ret != -EPERM)
+		return ret;
+	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
+	kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+	release_strays(w);
+	return 0;
+}
+
 /* What the previous holder of this slot left: see group.h. */
 static void lease_recover(struct kipc_group_worker *w)
 {
 	struct kgrp_slot *sl = w->sl;
 	uint32_t lease = kgrp_load(&sl->lease);
-	struct kipc_msg msg;
-	unsigned int out;
-	int ret;
 
 	switch (lease) {
 	case KGRP_LEASE_RECEIVING:
@@ -189,20 +251,8 @@ static void lease_recover(struct kipc_group_worker *w)
 		kgrp_store(&sl->lease, KGRP_LEASE_HELD);
 		return;		/* kipc_group_recv() hands it out again */
 	case KGRP_LEASE_FORWARDING:
-		out = sl->lease_out % KIPC_GROUP_MAX_CHANNELS;
-		forward_msg(sl, &msg);
-		ret = -ENOENT;
-		if (w->chans[out])
-			ret = kipc_channel_send(w->chans[out], &msg, 1, 0,
-						NULL, lease_owner(w));
-		/*
-		 * 1: sent now; -EPERM: the handle no longer owns them, the
-		 * first send happened. Either way the lease is done.
-		 */
-		(void)ret;
-		__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
-		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
-		break;
+		forward_resume(w);	/* failed: kipc_group_recv() retries */
+		return;
 	}
 	release_strays(w);
 }
@@ -389,26 +439,6 @@ KIPC_API int kipc_group_stopping(const struct kipc_group_worker *w)
 	return term_requested || kgrp_load(&w->sl->stop);
 }
 
-/*
- * The supervisor's request to stop (a drain of a source, a reload, a
- * strategy's restart): the only one that makes kipc_group_recv() return
- * early or a blocked send give up. A SIGTERM alone (the supervisor died,
- * PR_SET_PDEATHSIG) only tells the program (kipc_group_stopping()): a
- * worker with inputs drains them until their end.
- */
-static int stop_requested(const struct kipc_group_worker *w)
-{
-	return kgrp_load(&w->sl->stop);
-}
-
-static void deadline_in(struct timespec *ts, long long ns)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_nsec += ns;
-	ts->tv_sec += ts->tv_nsec / 1000000000LL;
-	ts->tv_nsec %= 1000000000LL;
-}
-
 static void msg_fill(struct kipc_group_worker *w, struct kipc_group_msg *m)
 {
 	const struct kgrp_slot *sl = w->sl;
@@ -444,6 +474,11 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		msg_fill(w, m);
 		return 1;
 	}
+	if (kgrp_load(&sl->lease) == KGRP_LEASE_FORWARDING) {
+		ret = forward_resume(w);
+		if (ret < 0)
+			return ret == -EINTR && stop_requested(w) ? 0 : ret;
+	}
 	for (;;) {
 		if (stop_requested(w))
 			return 0;
@@ -464,26 +499,6 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret;	/* 0: end of stream */
 		kipc_group_beat(w);	/* idle is not hung */
-	}
-}
-
-/* Send, beating while the queue is full; -EINTR when asked to stop. */
-static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
-		    struct kipc_region *owner)
-{
-	struct timespec dl;
-	int ret;
-
-	for (;;) {
-		deadline_in(&dl, TICK_NS);
-		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
-		if (ret == 1)
-			return 0;
-		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
-			return ret < 0 ? ret : -EIO;
-		kipc_group_beat(w);
-		if (ret == -EINTR && stop_requested(w))
-			return -EINTR;
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "kselftest_harness.h"
 #include "kipc.h"
 #include "kipc_group.h"
+#include "group.h"
 
 FIXTURE(grp) {
 	struct kipc_group *g;
@@ -196,6 +198,121 @@ TEST_F(grp, failed_forward_keeps_the_message)
 	EXPECT_EQ(0, last_status(self->g, 0));
 	EXPECT_EQ(0, last_status(self->g, 1))
 		TH_LOG("the forwarder: 5 means the message received again was the forwarded payload");
+}
+
+/* The worker's slot in the control region, as a compromised worker sees it. */
+static struct kgrp_slot *own_slot(struct kipc_group_worker *w,
+				  struct kgrp_ctl **ctlp)
+{
+	struct kipc_region *r;
+	struct kgrp_ctl *ctl;
+	const char *slot = getenv("KIPC_GROUP_SLOT");
+
+	if (!slot || kipc_region_open_fd(kipc_group_worker_fd(w, KGRP_CTL_NAME),
+					 0, &r))
+		return NULL;
+	ctl = kipc_region_base(r);
+	if (ctlp)
+		*ctlp = ctl;
+	return &ctl->slots[atoi(slot)];
+}
+
+/* A shared page the test's workers count their runs in. */
+static uint32_t *runs_page(struct __test_metadata *_metadata)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	EXPECT_NE(MAP_FAILED, p);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * First run: receives the message and dies "while forwarding" it to a
+ * channel whose resend fails in the replacement (lease_out names a
+ * channel the worker has no end of: -ENOENT). Second run: the lease must
+ * still be forwarding; pointed at "out" again, kipc_group_recv() finishes
+ * the forward, then sees the end of "in".
+ */
+static int dying_forwarder(struct kipc_group_worker *w, void *arg)
+{
+	uint32_t run = __atomic_fetch_add((uint32_t *)arg, 1, __ATOMIC_SEQ_CST);
+	struct kgrp_slot *sl = own_slot(w, NULL);
+	struct kipc_group_msg m;
+
+	if (!sl)
+		return 2;
+	if (run == 0) {
+		if (kipc_group_recv(w, "in", &m) != 1 || !msg_is_original(&m))
+			return 3;
+		memcpy(sl->out, FORWARDED, sizeof(FORWARDED));
+		sl->out_len = sizeof(FORWARDED);
+		sl->lease_out = KIPC_GROUP_MAX_CHANNELS - 1;
+		kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
+		_exit(1);	/* restarted: on-failure */
+	}
+	if (kgrp_load(&sl->lease) != KGRP_LEASE_FORWARDING)
+		return 4;	/* the bug: the lease dropped, the message lost */
+	sl->lease_out = 1;	/* "out" */
+	return kipc_group_recv(w, "in", &m) ? 5 : 0;
+}
+
+/* Expects exactly the forwarded message on "out". */
+static int sink(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_msg m;
+	int ret, n = 0;
+
+	while ((ret = kipc_group_recv(w, "out", &m)) == 1) {
+		if (m.data_len != sizeof(FORWARDED) ||
+		    memcmp(m.data, FORWARDED, sizeof(FORWARDED)) ||
+		    m.nr_bufs != 1 || !m.region ||
+		    memcmp(kipc_buf_ptr(m.region, m.bufs[0].offset), BUF_BYTES,
+			   sizeof(BUF_BYTES)))
+			return 20;
+		n++;
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 21 : n == 1 ? 0 : 22;
+}
+
+/*
+ * A replacement whose resend of a forwarding lease failed (not -EPERM)
+ * treated the forward as done: the lease dropped, its buffers released,
+ * the message lost. It stays forwarding and kipc_group_recv() retries.
+ */
+TEST_F(grp, failed_forward_resend_keeps_the_lease)
+{
+	uint32_t *runs = runs_page(_metadata);
+
+	ASSERT_NE(NULL, runs);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", 4));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", "ra", 4));
+	ASSERT_EQ(0, add_worker(self->g, "producer", producer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "fwd",
+		&(struct kipc_worker_attr){ .fn = dying_forwarder,
+					    .arg = runs }));
+	ASSERT_EQ(0, add_worker(self->g, "sink", sink, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "fwd", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "fwd", "out",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "sink", "out",
+					KIPC_GROUP_IN));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(2, *runs);
+	EXPECT_EQ(0, last_status(self->g, 1))
+		TH_LOG("the replacement: 4 means the forwarding lease was dropped");
+	EXPECT_EQ(0, last_status(self->g, 2))
+		TH_LOG("the sink: 22 means the message never arrived");
+	munmap(runs, 4096);
 }
 
 TEST_HARNESS_MAIN
