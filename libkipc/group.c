@@ -590,6 +590,8 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	pid_t parent = getpid(), pid;
 	char nm[48];
 
+	/* Before the child can look: a stop left from the last run is not its. */
+	kgrp_store(&g->ctl->slots[s].stop, 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -618,7 +620,6 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	sl->planned = sl->termed = 0;
 	sl->started = sl->beat_at = kipc__now_ns();
 	sl->last_beat = kgrp_load(&g->ctl->slots[s].beat);
-	kgrp_store(&g->ctl->slots[s].stop, 0);
 	notify(g, s, 0, "%s started, pid %d", slot_name(g, s, nm, sizeof(nm)),
 	       (int)pid);
 }
