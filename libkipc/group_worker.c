@@ -455,6 +455,37 @@ static void msg_fill(struct kipc_group_worker *w, struct kipc_group_msg *m)
 	m->pid = sl->msg.pid;
 }
 
+/*
+ * The message at the head of channel @c does not fit a slot (more than
+ * KIPC_GROUP_BUFS_MAX buffers, or lent ranges: not sent by the group's
+ * calls) and the kernel left it queued. Take it with room for the
+ * kernel's most, release its buffers and ranges: -EBADMSG. A death in
+ * between leaves the buffers strays of the slot's handle (lease NONE).
+ */
+static int msg_drop(struct kipc_group_worker *w, int c)
+{
+	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
+	uint8_t data[KIPC_GROUP_INLINE_MAX];
+	struct kipc_region *owner = lease_owner(w);
+	struct kipc_msg msg;
+	unsigned int i;
+	int ret;
+
+	kipc_msg_init(&msg, data, sizeof(data), bufs, KIPC_MSG_BUFS_MAX, 0);
+	kipc_msg_lend(&msg, lends, KIPC_MSG_LENDS_MAX, NULL);
+	ret = kipc_channel_recv(w->chans[c], &msg, 1, KIPC_IO_NONBLOCK, NULL,
+				owner);
+	if (ret != 1)
+		return ret;	/* another worker took it: -EAGAIN */
+	for (i = 0; i < msg.nr_bufs && owner; i++)
+		kipc_buf_release(owner, bufs[i].offset);
+	for (i = 0; i < msg.nr_lends; i++)
+		kipc_lend_release((const void *)(uintptr_t)lends[i].addr,
+				  lends[i].len);
+	return -EBADMSG;
+}
+
 KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 			     struct kipc_group_msg *m)
 {
@@ -496,6 +527,8 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 			return 1;
 		}
 		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+		if (ret == -EMSGSIZE)
+			ret = msg_drop(w, c);
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret;	/* 0: end of stream */
 		kipc_group_beat(w);	/* idle is not hung */

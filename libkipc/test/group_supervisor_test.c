@@ -315,4 +315,83 @@ TEST_F(grp, failed_forward_resend_keeps_the_lease)
 	munmap(runs, 4096);
 }
 
+/*
+ * Ignores the group's protocol: a message of KIPC_GROUP_BUFS_MAX + 1
+ * buffers with plain kipc_channel_send(), then a good one.
+ */
+static int rogue_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "ra");
+	struct kipc_buf_ref refs[KIPC_GROUP_BUFS_MAX + 1];
+	struct kipc_chan *tx;
+	struct kipc_msg msg;
+	unsigned int i;
+	uint64_t off;
+
+	if (!r || kipc_channel_from_fd(kipc_group_worker_fd(w, "in"), 0, &tx))
+		return 10;
+	for (i = 0; i <= KIPC_GROUP_BUFS_MAX; i++) {
+		if (kipc_buf_alloc(r, &off))
+			return 11;
+		refs[i].offset = off;
+		refs[i].len = 1;
+	}
+	kipc_msg_init(&msg, "rogue", 5, refs, KIPC_GROUP_BUFS_MAX + 1, 1);
+	if (kipc_channel_send(tx, &msg, 1, 0, NULL, r) != 1)
+		return 12;
+	return producer(w, arg);
+}
+
+/*
+ * The rogue message is dropped with -EBADMSG, its buffers released; the
+ * good one comes next. Exit status 0, or what went wrong.
+ */
+static int checking_consumer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region_status st;
+	struct kipc_group_msg m;
+	struct kipc_region *h;
+	int ret;
+
+	ret = kipc_group_recv(w, "in", &m);
+	if (ret != -EBADMSG)
+		return ret == -EMSGSIZE ? 2 : 3;
+	/* The slot's handle (our inherited fd "ra") owns none of them. */
+	if (kipc_region_open_fd(kipc_group_worker_fd(w, "ra"),
+				KIPC_REGION_NOMAP, &h) ||
+	    kipc_region_info(h, &st) || st.nr_owned)
+		return 4;
+	if (kipc_group_recv(w, "in", &m) != 1 || !msg_is_original(&m))
+		return 5;
+	kipc_group_ack(w);
+	return kipc_group_recv(w, "in", &m) ? 6 : 0;
+}
+
+/*
+ * A message with more buffers than a slot has room for stayed at the head
+ * of the queue (the kernel's -EMSGSIZE does not dequeue): every receive
+ * failed for ever. It is dropped, reported once with -EBADMSG.
+ */
+TEST_F(grp, oversized_message_is_dropped)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 8 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", 4));
+	ASSERT_EQ(0, add_worker(self->g, "rogue", rogue_producer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "consumer", checking_consumer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "rogue", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
+					KIPC_GROUP_IN));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0));
+	EXPECT_EQ(0, last_status(self->g, 1))
+		TH_LOG("the consumer: 2 means the receive failed with EMSGSIZE");
+}
+
 TEST_HARNESS_MAIN
