@@ -131,11 +131,51 @@ static int listen_fds(struct kipc_group_worker *w)
 	return 0;
 }
 
-static struct kipc_region *lease_owner(struct kipc_group_worker *w)
+/*
+ * Every worker can write the control region: a value taken from it is read
+ * once, into our own memory, and checked against our own bounds before it
+ * indexes anything; -EPROTO when it is out of them.
+ *
+ * Channel @c's region: *@r its index, -1 when the channel is unbound.
+ */
+static int chan_region(const struct kipc_group_worker *w, unsigned int c,
+		       int *r)
 {
-	int r = w->ctl->chans[w->sl->lease_chan % KIPC_GROUP_MAX_CHANNELS].region;
+	int32_t v = kgrp_load(&w->ctl->chans[c].region);
 
-	return r >= 0 && r < KIPC_GROUP_MAX_REGIONS ? w->h[r] : NULL;
+	if (v < -1 || v >= KIPC_GROUP_MAX_REGIONS)
+		return -EPROTO;
+	*r = v;
+	return 0;
+}
+
+/* The lease of the slot, as read once. */
+struct lease {
+	unsigned int chan;		/* the channel it came from */
+	uint32_t data_len, nr_bufs;
+	struct kipc_region *owner;	/* the slot's handle of its region */
+	struct kipc_region *own;	/* ours, mapped; NULL: unbound */
+};
+
+/* The slot's lease into @l, checked: -EPROTO when out of bounds. */
+static int lease_read(const struct kipc_group_worker *w, struct lease *l)
+{
+	const struct kgrp_slot *sl = w->sl;
+	int r, ret;
+
+	l->chan = kgrp_load(&sl->lease_chan);
+	l->data_len = kgrp_load(&sl->msg.data_len);
+	l->nr_bufs = kgrp_load(&sl->msg.nr_bufs);
+	if (l->chan >= KIPC_GROUP_MAX_CHANNELS ||
+	    l->data_len > KIPC_GROUP_INLINE_MAX ||
+	    l->nr_bufs > KIPC_GROUP_BUFS_MAX)
+		return -EPROTO;
+	ret = chan_region(w, l->chan, &r);
+	if (ret < 0)
+		return ret;
+	l->owner = r >= 0 ? w->h[r] : NULL;
+	l->own = r >= 0 ? w->own[r] : NULL;
+	return 0;
 }
 
 static void msg_prepare(struct kgrp_slot *sl)
@@ -199,11 +239,23 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 	}
 }
 
-/* The message kipc_group_forward() sends: the slot's payload, the buffers. */
-static void forward_msg(struct kgrp_slot *sl, struct kipc_msg *msg)
+/*
+ * Send the slot's forwarded payload and the lease's buffers on channel
+ * @out (kipc_group_forward()); the buffers copied out of the shared slot.
+ */
+static int forward_send(struct kipc_group_worker *w, unsigned int out,
+			const struct lease *l)
 {
-	kipc_msg_init(msg, sl->out, sl->out_len, sl->bufs, sl->msg.nr_bufs,
-		      sl->msg.tag);
+	struct kgrp_slot *sl = w->sl;
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
+	uint32_t len = kgrp_load(&sl->out_len);
+	struct kipc_msg msg;
+
+	if (len > KIPC_GROUP_INLINE_MAX)
+		return -EPROTO;
+	memcpy(bufs, sl->bufs, sizeof(bufs));
+	kipc_msg_init(&msg, sl->out, len, bufs, l->nr_bufs, sl->msg.tag);
+	return send_one(w, out, &msg, l->owner);
 }
 
 /*
@@ -215,14 +267,16 @@ static void forward_msg(struct kgrp_slot *sl, struct kipc_msg *msg)
 static int forward_resume(struct kipc_group_worker *w)
 {
 	struct kgrp_slot *sl = w->sl;
-	unsigned int out = sl->lease_out % KIPC_GROUP_MAX_CHANNELS;
-	struct kipc_msg msg;
+	uint32_t out = kgrp_load(&sl->lease_out);
+	struct lease l;
 	int ret;
 
+	ret = lease_read(w, &l);
+	if (ret < 0 || out >= KIPC_GROUP_MAX_CHANNELS)
+		return ret < 0 ? ret : -EPROTO;
 	if (!w->chans[out])
 		return -ENOENT;
-	forward_msg(sl, &msg);
-	ret = send_one(w, out, &msg, lease_owner(w));
+	ret = forward_send(w, out, &l);
 	if (ret < 0 && ret != -EPERM)
 		return ret;
 	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
@@ -286,7 +340,8 @@ KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
 	ret = -EPROTO;
 	if (kipc_region_size(w->ctl_r) < sizeof(*w->ctl) ||
 	    w->ctl->magic != KGRP_MAGIC || w->ctl->version != KGRP_VERSION ||
-	    w->slot >= w->ctl->nr_slots)
+	    w->slot >= KIPC_GROUP_MAX_WORKERS ||
+	    w->slot >= kgrp_load(&w->ctl->nr_slots))
 		goto out_close;
 	w->sl = &w->ctl->slots[w->slot];
 	for (i = 1; i < w->nr_fds; i++) {
@@ -439,18 +494,19 @@ KIPC_API int kipc_group_stopping(const struct kipc_group_worker *w)
 	return term_requested || kgrp_load(&w->sl->stop);
 }
 
-static void msg_fill(struct kipc_group_worker *w, struct kipc_group_msg *m)
+/* The held message of lease @l into @m. */
+static void msg_fill(struct kipc_group_worker *w, const struct lease *l,
+		     struct kipc_group_msg *m)
 {
 	const struct kgrp_slot *sl = w->sl;
-	int r = w->ctl->chans[sl->lease_chan % KIPC_GROUP_MAX_CHANNELS].region;
 
 	memset(m, 0, sizeof(*m));
 	m->seq = sl->msg.tag;
 	m->data = sl->data;
-	m->data_len = sl->msg.data_len;
-	m->nr_bufs = sl->msg.nr_bufs;
+	m->data_len = l->data_len;
+	m->nr_bufs = l->nr_bufs;
 	memcpy(m->bufs, sl->bufs, sizeof(m->bufs));
-	m->region = r >= 0 && r < KIPC_GROUP_MAX_REGIONS ? w->own[r] : NULL;
+	m->region = l->own;
 	m->redelivered = sl->redelivered;
 	m->pid = sl->msg.pid;
 }
@@ -462,12 +518,12 @@ static void msg_fill(struct kipc_group_worker *w, struct kipc_group_msg *m)
  * kernel's most, release its buffers and ranges: -EBADMSG. A death in
  * between leaves the buffers strays of the slot's handle (lease NONE).
  */
-static int msg_drop(struct kipc_group_worker *w, int c)
+static int msg_drop(struct kipc_group_worker *w, int c,
+		    struct kipc_region *owner)
 {
 	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
 	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
 	uint8_t data[KIPC_GROUP_INLINE_MAX];
-	struct kipc_region *owner = lease_owner(w);
 	struct kipc_msg msg;
 	unsigned int i;
 	int ret;
@@ -490,8 +546,10 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 			     struct kipc_group_msg *m)
 {
 	struct kgrp_slot *sl;
+	struct kipc_region *owner;
 	struct timespec dl;
-	int c, ret;
+	struct lease l;
+	int c, r, ret;
 
 	if (!w || !channel || !m)
 		return -EINVAL;
@@ -500,9 +558,12 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 	if (c < 0 || !w->chans[c])
 		return -ENOENT;
 	if (kgrp_load(&sl->lease) == KGRP_LEASE_HELD) {
-		if (sl->lease_chan != (uint32_t)c)
+		ret = lease_read(w, &l);
+		if (ret < 0)
+			return ret;
+		if (l.chan != (unsigned int)c)
 			return -EBUSY;		/* ack the one in hand first */
-		msg_fill(w, m);
+		msg_fill(w, &l, m);
 		return 1;
 	}
 	if (kgrp_load(&sl->lease) == KGRP_LEASE_FORWARDING) {
@@ -510,6 +571,10 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		if (ret < 0)
 			return ret == -EINTR && stop_requested(w) ? 0 : ret;
 	}
+	ret = chan_region(w, c, &r);
+	if (ret < 0)
+		return ret;
+	owner = r >= 0 ? w->h[r] : NULL;
 	for (;;) {
 		if (stop_requested(w))
 			return 0;
@@ -518,17 +583,20 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		kgrp_store(&sl->lease, KGRP_LEASE_RECEIVING);
 		deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_recv(w->chans[c], &sl->msg, 1, 0, &dl,
-					lease_owner(w));
+					owner);
 		if (ret == 1) {
 			sl->redelivered = 0;
 			kgrp_store(&sl->lease, KGRP_LEASE_HELD);
 			kipc_group_beat(w);
-			msg_fill(w, m);
+			ret = lease_read(w, &l);
+			if (ret < 0)
+				return ret;
+			msg_fill(w, &l, m);
 			return 1;
 		}
 		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
 		if (ret == -EMSGSIZE)
-			ret = msg_drop(w, c);
+			ret = msg_drop(w, c, owner);
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret;	/* 0: end of stream */
 		kipc_group_beat(w);	/* idle is not hung */
@@ -542,7 +610,7 @@ KIPC_API int kipc_group_send(struct kipc_group_worker *w, const char *channel,
 {
 	struct kipc_buf_ref refs[KIPC_GROUP_BUFS_MAX];
 	struct kipc_msg msg;
-	int c, r;
+	int c, r, ret;
 
 	if (!w || !channel || (!data && len) || (!bufs && nr_bufs) ||
 	    nr_bufs > KIPC_GROUP_BUFS_MAX)
@@ -552,7 +620,9 @@ KIPC_API int kipc_group_send(struct kipc_group_worker *w, const char *channel,
 	c = ctl_find_chan(w->ctl, channel);
 	if (c < 0 || !w->chans[c])
 		return -ENOENT;
-	r = w->ctl->chans[c].region;
+	ret = chan_region(w, c, &r);
+	if (ret < 0)
+		return ret;
 	if (nr_bufs && r < 0)
 		return -EINVAL;
 	if (!seq)
@@ -570,7 +640,7 @@ KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
 				uint32_t len)
 {
 	struct kgrp_slot *sl;
-	struct kipc_msg msg;
+	struct lease l;
 	int c, ret;
 
 	if (!w || !channel || (!data && len))
@@ -583,6 +653,9 @@ KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
 	c = ctl_find_chan(w->ctl, channel);
 	if (c < 0 || !w->chans[c])
 		return -ENOENT;
+	ret = lease_read(w, &l);
+	if (ret < 0)
+		return ret;
 	/*
 	 * The payload beside the message, which stays as it came: the
 	 * replacement repeats the send from the slot if we die in between,
@@ -592,9 +665,8 @@ KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
 		memmove(sl->out, data, len);
 	sl->out_len = len;
 	sl->lease_out = c;
-	forward_msg(sl, &msg);
 	kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
-	ret = send_one(w, c, &msg, lease_owner(w));
+	ret = forward_send(w, c, &l);
 	if (ret < 0) {
 		kgrp_store(&sl->lease, KGRP_LEASE_HELD);
 		return ret;
@@ -606,22 +678,26 @@ KIPC_API int kipc_group_forward(struct kipc_group_worker *w,
 
 KIPC_API int kipc_group_ack(struct kipc_group_worker *w)
 {
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
 	struct kgrp_slot *sl;
-	struct kipc_region *owner;
-	unsigned int i, n;
+	struct lease l;
+	unsigned int i;
+	int ret;
 
 	if (!w)
 		return -EINVAL;
 	sl = w->sl;
 	if (kgrp_load(&sl->lease) != KGRP_LEASE_HELD)
 		return -EINVAL;
-	owner = lease_owner(w);
-	n = sl->msg.nr_bufs;
+	ret = lease_read(w, &l);
+	if (ret < 0)
+		return ret;
+	memcpy(bufs, sl->bufs, sizeof(bufs));
 	/* First the lease, then the buffers: a death in between only strays. */
 	kgrp_store(&sl->lease, KGRP_LEASE_NONE);
 	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < n && owner; i++)
-		kipc_buf_release(owner, sl->bufs[i].offset);
+	for (i = 0; i < l.nr_bufs && l.owner; i++)
+		kipc_buf_release(l.owner, bufs[i].offset);
 	kipc_group_beat(w);
 	return 0;
 }

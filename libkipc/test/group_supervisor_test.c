@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +393,142 @@ TEST_F(grp, oversized_message_is_dropped)
 	EXPECT_EQ(0, last_status(self->g, 0));
 	EXPECT_EQ(0, last_status(self->g, 1))
 		TH_LOG("the consumer: 2 means the receive failed with EMSGSIZE");
+}
+
+/* Bits of the exit status of corrupted_worker(): the checks that failed. */
+#define BAD_SEND_REGION	(1 << 0)	/* a channel's region index */
+#define BAD_RECV_BUFS	(1 << 1)	/* the lease's nr_bufs, on a recv */
+#define BAD_ACK_BUFS	(1 << 2)	/* ... on an ack */
+#define BAD_LEASE_CHAN	(1 << 3)	/* the lease's channel */
+#define BAD_DATA_LEN	(1 << 4)	/* the lease's data_len */
+#define BAD_SLOT	(1 << 5)	/* the slot number, nr_slots */
+#define BAD_CLEAN_UP	(1 << 6)	/* restored, the lease does not work */
+
+/* kipc_group_worker_open() in a child, told it is slot @slot. */
+static int open_as_slot(struct kipc_group_worker *w, const char *slot)
+{
+	struct kipc_group_worker *w2;
+	char pid[16];
+	pid_t child;
+	int st;
+
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LISTEN_PID", pid, 1);
+		setenv("KIPC_GROUP_SLOT", slot, 1);
+		_exit(kipc_group_worker_open(&w2) == -EPROTO ? 0 : 1);
+	}
+	if (waitpid(child, &st, 0) != child)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Writes out-of-bounds values into the control region, as a compromised
+ * worker could, and checks that each worker-side call fails with -EPROTO
+ * instead of indexing past its arrays; the exit status has a BAD_* bit
+ * per check that failed.
+ */
+static int corrupted_worker(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "ra");
+	struct kipc_buf_ref ref = { .len = 1 };
+	struct kgrp_ctl *ctl;
+	struct kgrp_slot *sl = own_slot(w, &ctl);
+	struct kipc_group_msg m;
+	uint32_t saved;
+	uint64_t off;
+	int bad = 0;
+
+	if (!sl || !r || kipc_buf_alloc(r, &off))
+		return 0xff;
+	ref.offset = off;
+	saved = ctl->chans[1].region;		/* "out" */
+	ctl->chans[1].region = 1000;
+	if (kipc_group_send(w, "out", "x", 1, &ref, 1, 0) != -EPROTO)
+		bad |= BAD_SEND_REGION;
+	ctl->chans[1].region = saved;
+	kipc_buf_release(r, off);
+
+	if (kipc_group_recv(w, "in", &m) != 1)
+		return 0xfe;
+	saved = sl->msg.nr_bufs;
+	sl->msg.nr_bufs = 1000;
+	if (kipc_group_recv(w, "in", &m) != -EPROTO)
+		bad |= BAD_RECV_BUFS;
+	sl->msg.nr_bufs = saved;
+
+	saved = sl->lease_chan;
+	sl->lease_chan = 1000;
+	if (kipc_group_recv(w, "in", &m) != -EPROTO)
+		bad |= BAD_LEASE_CHAN;
+	sl->lease_chan = saved;
+	saved = sl->msg.data_len;
+	sl->msg.data_len = 5000;
+	if (kipc_group_recv(w, "in", &m) != -EPROTO)
+		bad |= BAD_DATA_LEN;
+	sl->msg.data_len = saved;
+
+	saved = ctl->nr_slots;
+	ctl->nr_slots = 100000;
+	if (open_as_slot(w, "5000"))
+		bad |= BAD_SLOT;
+	ctl->nr_slots = saved;
+
+	saved = sl->msg.nr_bufs;
+	sl->msg.nr_bufs = 1000;
+	if (kipc_group_ack(w) != -EPROTO)
+		bad |= BAD_ACK_BUFS;
+	sl->msg.nr_bufs = saved;
+	/* An ack that went through ended the lease: nothing to clean up. */
+	if (kgrp_load(&sl->lease) != KGRP_LEASE_HELD)
+		return bad | BAD_CLEAN_UP;
+	if (kipc_group_recv(w, "in", &m) != 1 || !msg_is_original(&m) ||
+	    kipc_group_ack(w) || kipc_group_recv(w, "in", &m))
+		bad |= BAD_CLEAN_UP;
+	return bad;
+}
+
+/*
+ * Every worker can write the control region: values read from it indexed
+ * the worker's arrays (a channel's region, the lease's buffers, the slot)
+ * unchecked. A value out of bounds is -EPROTO.
+ */
+TEST_F(grp, corrupted_control_region_is_eproto)
+{
+	int st;
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", 4));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", "ra", 4));
+	ASSERT_EQ(0, add_worker(self->g, "producer", producer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "victim", corrupted_worker,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "victim", "in",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "victim", "out",
+					KIPC_GROUP_OUT));
+	alarm(10);
+	kipc_group_run(self->g);
+	alarm(0);
+	st = last_status(self->g, 1);
+	EXPECT_EQ(0, st)
+		TH_LOG("failed checks (BAD_* bits, or -signal): %#x%s%s%s%s%s%s%s",
+		       st, st & BAD_SEND_REGION ? " send-region" : "",
+		       st & BAD_RECV_BUFS ? " recv-nr_bufs" : "",
+		       st & BAD_ACK_BUFS ? " ack-nr_bufs" : "",
+		       st & BAD_LEASE_CHAN ? " lease_chan" : "",
+		       st & BAD_DATA_LEN ? " data_len" : "",
+		       st & BAD_SLOT ? " slot" : "",
+		       st & BAD_CLEAN_UP ? " clean-up" : "");
 }
 
 TEST_HARNESS_MAIN
