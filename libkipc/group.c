@@ -840,16 +840,26 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	       sl->backoff_ms, sl->restarts);
 }
 
+/* The exit status of a worker reaped by someone else: a failure. */
+#define KGRP_STATUS_UNKNOWN	255
+
 static void slot_reap(struct kipc_group *g, unsigned int s)
 {
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, g->slots[s].pidfd, &si, WEXITED | WNOHANG) < 0 ||
-	    !si.si_pid)
+	if (waitid(P_PIDFD, g->slots[s].pidfd, &si, WEXITED | WNOHANG) < 0) {
+		/*
+		 * Its pidfd is readable, so it has exited, but it is not ours
+		 * to reap (SIGCHLD ignored, a waitpid(-1) elsewhere): gone,
+		 * its status unknown. Kept, the pidfd would wake us for ever.
+		 */
+		slot_exited(g, s, KGRP_STATUS_UNKNOWN);
 		return;
-	slot_exited(g, s, si.si_code == CLD_EXITED ? si.si_status :
-			  -si.si_status);
+	}
+	if (si.si_pid)
+		slot_exited(g, s, si.si_code == CLD_EXITED ? si.si_status :
+				  -si.si_status);
 }
 
 static int group_done(const struct kipc_group *g)

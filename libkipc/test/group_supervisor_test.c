@@ -531,4 +531,28 @@ TEST_F(grp, corrupted_control_region_is_eproto)
 		       st & BAD_CLEAN_UP ? " clean-up" : "");
 }
 
+static int exits_zero(struct kipc_group_worker *w, void *arg)
+{
+	return 0;
+}
+
+/*
+ * With SIGCHLD ignored the kernel reaps the workers itself: waitid() on a
+ * readable pidfd fails, and the supervisor returned quietly, the pidfd
+ * still readable: kipc_group_run() spun for ever. The worker counts as
+ * gone, with status 255 (unknown).
+ */
+TEST_F(grp, worker_reaped_elsewhere_is_gone)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
+	signal(SIGCHLD, SIG_IGN);
+	alarm(5);		/* the bug: kipc_group_run() spins for ever */
+	EXPECT_EQ(255, kipc_group_run(self->g));
+	alarm(0);
+	signal(SIGCHLD, SIG_DFL);
+	EXPECT_EQ(255, last_status(self->g, 0));
+}
+
 TEST_HARNESS_MAIN
