@@ -790,7 +790,16 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		return;
 	}
 	if (sl->planned && g->state == KIPC_GROUP_DRAINING) {
-		sl->state = KIPC_MEMBER_EXITED;	/* no restart in a drain */
+		/*
+		 * Stopped for a restart (a reload's, a strategy's) when the
+		 * drain came: a consumer is started again to drain its
+		 * inputs, unless the drain timed out; a source is done.
+		 */
+		if (w->in && g->drain_at) {
+			slot_schedule(g, s, 0);
+			return;
+		}
+		sl->state = KIPC_MEMBER_EXITED;
 		close_finished_chans(g);
 		return;
 	}

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,6 +554,96 @@ TEST_F(grp, worker_reaped_elsewhere_is_gone)
 	alarm(0);
 	signal(SIGCHLD, SIG_DFL);
 	EXPECT_EQ(255, last_status(self->g, 0));
+}
+
+/* Sends three messages on "in" and ends. */
+static int three_messages(struct kipc_group_worker *w, void *arg)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (kipc_group_send(w, "in", "m", 1, NULL, 0, 0))
+			return 10;
+	return 0;
+}
+
+/*
+ * runs[0] counts the runs; the first says it is up (runs[1]) and waits,
+ * receiving nothing, to be stopped; the others count what they receive
+ * (runs[2]) until the end of "in".
+ */
+static int late_consumer(struct kipc_group_worker *w, void *arg)
+{
+	uint32_t *runs = arg;
+	struct kipc_group_msg m;
+	int ret;
+
+	if (__atomic_fetch_add(&runs[0], 1, __ATOMIC_SEQ_CST) == 0) {
+		__atomic_store_n(&runs[1], 1, __ATOMIC_SEQ_CST);
+		while (!kipc_group_stopping(w))
+			usleep(1000);
+		return 0;
+	}
+	while ((ret = kipc_group_recv(w, "in", &m)) == 1) {
+		__atomic_add_fetch(&runs[2], 1, __ATOMIC_SEQ_CST);
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 1 : 0;
+}
+
+/* Dispatch until the producer (member 0) ended and *@up; 0 or -1 (5 s). */
+static int wait_ready(struct kipc_group *g, const uint32_t *up)
+{
+	struct pollfd pfd = { .fd = kipc_group_fd(g), .events = POLLIN };
+	struct kipc_group_member m;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (kipc_group_dispatch(g) < 0)
+			return -1;
+		if (!kipc_group_member_info(g, 0, &m) &&
+		    m.state == KIPC_MEMBER_EXITED &&
+		    __atomic_load_n(up, __ATOMIC_SEQ_CST))
+			return 0;
+		poll(&pfd, 1, 10);
+	}
+	return -1;
+}
+
+/*
+ * A drain arriving during a rolling restart: the consumer the reload had
+ * just stopped was marked ended for good, and the messages queued on its
+ * input were dropped, the group stopping with status 0. It is started
+ * again to drain them.
+ */
+TEST_F(grp, drain_during_reload_processes_the_queue)
+{
+	uint32_t *runs = runs_page(_metadata);
+
+	ASSERT_NE(NULL, runs);
+	self->g = group_new(_metadata, 5000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "producer", three_messages,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "consumer",
+		&(struct kipc_worker_attr){ .fn = late_consumer,
+					    .arg = runs }));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	ASSERT_EQ(0, wait_ready(self->g, &runs[1]));
+	ASSERT_EQ(0, kipc_group_reload(self->g));	/* stops the consumer */
+	ASSERT_EQ(0, kipc_group_stop(self->g));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(3, runs[2])
+		TH_LOG("messages the consumer's replacement drained; runs %u",
+		       runs[0]);
+	munmap(runs, 4096);
 }
 
 TEST_HARNESS_MAIN
