@@ -186,8 +186,8 @@ $(B)/bin/group_supervisor_test: libkipc/test/group_supervisor_test.c $(LIB_SO) \
 		libkipc/include/kipc.h libkipc/include/kipc_group.h libkipc/group.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
-		$(APP_LDFLAGS)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc \
+		-pthread -o $@ $< $(APP_LDFLAGS)
 tools: $(B)/bin/group_supervisor_test
 
 # kipc-kv, the example service (tools/kipc-kv), and its guest test.

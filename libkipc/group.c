@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -486,25 +487,166 @@ static uint32_t worker_regions(const struct kipc_group *g,
 	return mask;
 }
 
+/* The variables the supervisor sets in a worker's environment. */
+static const char *const env_ours[] = {
+	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "KIPC_GROUP",
+	"KIPC_GROUP_WORKER", "KIPC_GROUP_INSTANCE", "KIPC_GROUP_SLOT",
+};
+#define NR_ENV_OURS	(sizeof(env_ours) / sizeof(env_ours[0]))
+#define PID_DIGITS	11		/* LISTEN_PID's room */
+
+/*
+ * What a worker's child needs, built before fork(): after it, in a
+ * supervisor that may have threads, the child makes only system calls
+ * (a lock another thread held at the fork, such as setenv()'s, would
+ * never be released in the child).
+ */
+struct slot_exec {
+	int fds[KGRP_MAX_FDS];		/* the objects, for fds 3.. */
+	unsigned int nr_fds;
+	char **envp;			/* environ without ours, then ours */
+	char *vars;			/* ours, envp points into it */
+	char *pid;			/* LISTEN_PID's digits: the child's */
+};
+
+static int env_is_ours(const char *var)
+{
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < NR_ENV_OURS; i++) {
+		n = strlen(env_ours[i]);
+		if (!strncmp(var, env_ours[i], n) && var[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* Append one variable at *@p (the room was counted) and step over it. */
+static char *env_add(char **p, const char *fmt, ...)
+{
+	char *var = *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	*p += vsprintf(var, fmt, ap) + 1;
+	va_end(ap);
+	return var;
+}
+
+static void slot_exec_free(struct slot_exec *x)
+{
+	free(x->envp);
+	free(x->vars);
+}
+
+/* Slot @s's fds and environment into @x; -ENOMEM. */
+static int slot_exec_prepare(const struct kipc_group *g, unsigned int s,
+			     struct slot_exec *x)
+{
+	const struct grp_slot *sl = &g->slots[s];
+	const struct grp_worker *w = &g->workers[sl->worker];
+	char names[(KIPC_GROUP_NAME_MAX + 2) * KGRP_MAX_FDS];
+	uint32_t regions = worker_regions(g, w);
+	unsigned int i, n = 0, k = 0;
+	char *p;
+
+	names[0] = 0;
+	x->fds[n++] = kipc_region_fd(g->ctl_r);
+	strcat(names, KGRP_CTL_NAME);
+	for (i = 0; i < g->nr_regions; i++)
+		if (regions & (1U << i)) {
+			x->fds[n++] = kipc_region_fd(sl->h[i]);
+			strcat(names, ":");
+			strcat(names, g->regions[i].name);
+		}
+	for (i = 0; i < g->nr_chans; i++) {
+		if (w->in & (1U << i))
+			x->fds[n++] = kipc_channel_fd(g->chans[i].rx);
+		else if (w->out & (1U << i))
+			x->fds[n++] = kipc_channel_fd(g->chans[i].tx);
+		else
+			continue;
+		strcat(names, ":");
+		strcat(names, g->chans[i].name);
+	}
+	for (i = 0; i < g->nr_svcs; i++)
+		if (w->serve & (1U << i)) {
+			x->fds[n++] = kipc_service_fd(g->svcs[i].svc);
+			strcat(names, ":");
+			strcat(names, g->svcs[i].name);
+		}
+	x->nr_fds = n;
+
+	for (n = 0; environ && environ[n]; n++)
+		;
+	x->envp = calloc(n + NR_ENV_OURS + 1, sizeof(*x->envp));
+	/* Names, values and '=' of ours: the numbers fit in 12 bytes. */
+	x->vars = malloc(sizeof(names) + 2 * sizeof(g->name) + 4 * 12 +
+			 PID_DIGITS + NR_ENV_OURS * 24);
+	if (!x->envp || !x->vars) {
+		slot_exec_free(x);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		if (!env_is_ours(environ[i]))
+			x->envp[k++] = environ[i];
+	p = x->vars;
+	x->envp[k++] = env_add(&p, "LISTEN_FDS=%u", x->nr_fds);
+	x->envp[k] = env_add(&p, "LISTEN_PID=%*s", PID_DIGITS, "");
+	x->pid = x->envp[k++] + strlen("LISTEN_PID=");
+	x->envp[k++] = env_add(&p, "LISTEN_FDNAMES=%s", names);
+	x->envp[k++] = env_add(&p, "KIPC_GROUP=%s", g->name);
+	x->envp[k++] = env_add(&p, "KIPC_GROUP_WORKER=%s", w->name);
+	x->envp[k++] = env_add(&p, "KIPC_GROUP_INSTANCE=%u", sl->instance);
+	x->envp[k++] = env_add(&p, "KIPC_GROUP_SLOT=%u", s);
+	return 0;
+}
+
+/* @v in decimal at @s (PID_DIGITS at most), without the C library. */
+static void dec_put(char *s, unsigned int v)
+{
+	char d[PID_DIGITS];
+	int n = 0;
+
+	do {
+		d[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v && n < PID_DIGITS);
+	while (n)
+		*s++ = d[--n];
+	*s = 0;
+}
+
+/* In the child: exec of @prog failed with @err; system calls only. */
+static void __attribute__((noreturn))
+exec_failed(const struct kipc_group *g, const char *prog, int err)
+{
+	char num[PID_DIGITS + 1];
+	struct iovec iov[] = {
+		{ "kipc group ", 11 }, { (char *)g->name, strlen(g->name) },
+		{ ": ", 2 }, { (char *)prog, strlen(prog) },
+		{ ": exec failed, errno ", 21 }, { num, 0 }, { "\n", 1 },
+	};
+
+	dec_put(num, err);
+	iov[5].iov_len = strlen(num);
+	writev(STDERR_FILENO, iov, sizeof(iov) / sizeof(iov[0]));
+	_exit(127);
+}
+
 /*
  * In the child: the objects onto fds 3.., every other fd closed, the
  * environment that describes them, then the worker. Never returns.
  */
 static void __attribute__((noreturn))
-child_run(struct kipc_group *g, unsigned int s, pid_t parent)
+child_run(struct kipc_group *g, unsigned int s, pid_t parent,
+	  struct slot_exec *x)
 {
-	const struct grp_slot *sl = &g->slots[s];
-	const struct grp_worker *w = &g->workers[sl->worker];
-	int fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS +
-		KIPC_GROUP_MAX_SERVICES];
-	char names[(KIPC_GROUP_NAME_MAX + 2) * (2 + KIPC_GROUP_MAX_REGIONS +
-						KIPC_GROUP_MAX_CHANNELS +
-						KIPC_GROUP_MAX_SERVICES)];
-	uint32_t regions = worker_regions(g, w);
+	const struct grp_worker *w = &g->workers[g->slots[s].worker];
 	struct kipc_group_worker *gw;
-	unsigned int i, n = 0;
+	unsigned int i, n = x->nr_fds;
 	sigset_t all;
-	char buf[32];
 	int ret;
 
 	/* The supervisor gone, workers drain (SIGTERM): see groups.rst. */
@@ -517,60 +659,23 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent)
 			signal(i, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
-	names[0] = 0;
-	fds[n++] = kipc_region_fd(g->ctl_r);
-	strcat(names, KGRP_CTL_NAME);
-	for (i = 0; i < g->nr_regions; i++)
-		if (regions & (1U << i)) {
-			fds[n++] = kipc_region_fd(sl->h[i]);
-			strcat(names, ":");
-			strcat(names, g->regions[i].name);
-		}
-	for (i = 0; i < g->nr_chans; i++) {
-		if (w->in & (1U << i))
-			fds[n++] = kipc_channel_fd(g->chans[i].rx);
-		else if (w->out & (1U << i))
-			fds[n++] = kipc_channel_fd(g->chans[i].tx);
-		else
-			continue;
-		strcat(names, ":");
-		strcat(names, g->chans[i].name);
-	}
-	for (i = 0; i < g->nr_svcs; i++)
-		if (w->serve & (1U << i)) {
-			fds[n++] = kipc_service_fd(g->svcs[i].svc);
-			strcat(names, ":");
-			strcat(names, g->svcs[i].name);
-		}
 	/* Above the targets first, so that no dup2() overwrites a source. */
 	for (i = 0; i < n; i++) {
-		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + n);
-		if (fds[i] < 0)
+		x->fds[i] = fcntl(x->fds[i], F_DUPFD_CLOEXEC, 3 + n);
+		if (x->fds[i] < 0)
 			_exit(127);
 	}
 	for (i = 0; i < n; i++)
-		if (dup2(fds[i], 3 + i) < 0)
+		if (dup2(x->fds[i], 3 + i) < 0)
 			_exit(127);
 	syscall(SYS_close_range, 3 + n, ~0U, 0);
-
-	snprintf(buf, sizeof(buf), "%u", n);
-	setenv("LISTEN_FDS", buf, 1);
-	snprintf(buf, sizeof(buf), "%d", (int)getpid());
-	setenv("LISTEN_PID", buf, 1);
-	setenv("LISTEN_FDNAMES", names, 1);
-	setenv("KIPC_GROUP", g->name, 1);
-	setenv("KIPC_GROUP_WORKER", w->name, 1);
-	snprintf(buf, sizeof(buf), "%u", sl->instance);
-	setenv("KIPC_GROUP_INSTANCE", buf, 1);
-	snprintf(buf, sizeof(buf), "%u", s);
-	setenv("KIPC_GROUP_SLOT", buf, 1);
+	dec_put(x->pid, getpid());
 
 	if (w->argv) {
-		execvp(w->argv[0], w->argv);
-		fprintf(stderr, "kipc group %s: %s: %s\n", g->name, w->argv[0],
-			strerror(errno));
-		_exit(127);
+		execvpe(w->argv[0], w->argv, x->envp);
+		exec_failed(g, w->argv[0], errno);
 	}
+	environ = x->envp;
 	ret = kipc_group_worker_open(&gw);
 	if (ret < 0) {
 		fprintf(stderr, "kipc group %s: worker %s: %s\n", g->name,
@@ -587,21 +692,28 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
 	struct epoll_event ev = { .events = EPOLLIN };
-	pid_t parent = getpid(), pid;
+	pid_t parent = getpid(), pid = 0;
+	struct slot_exec x;
 	char nm[48];
+	int err;
 
 	/* Before the child can look: a stop left from the last run is not its. */
 	kgrp_store(&g->ctl->slots[s].stop, 0);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
+	err = slot_exec_prepare(g, s, &x);
+	if (!err) {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0)
+			child_run(g, s, parent, &x);
+		err = pid < 0 ? -errno : 0;
+		slot_exec_free(&x);
+	}
+	if (err) {
 		sl->start_at = kipc__now_ns() + 100000000ULL;	/* try again */
 		notify(g, s, 0, "%s: fork: %s", slot_name(g, s, nm, sizeof(nm)),
-		       strerror(errno));
+		       strerror(-err));
 		return;
 	}
-	if (pid == 0)
-		child_run(g, s, parent);
 	sl->pid = pid;
 	sl->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	ev.data.u64 = s;

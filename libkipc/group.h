@@ -104,6 +104,11 @@ struct kgrp_ctl {
 	struct kgrp_svc_desc svcs[KIPC_GROUP_MAX_SERVICES];
 };
 
+/* A worker's inherited fds at most: the control region, then its objects. */
+#define KGRP_MAX_FDS		(2 + KIPC_GROUP_MAX_REGIONS + \
+				 KIPC_GROUP_MAX_CHANNELS + \
+				 KIPC_GROUP_MAX_SERVICES)
+
 /* The fd name of the control region among LISTEN_FDNAMES. */
 #define KGRP_CTL_NAME		"kipc-ctl"
 /*

@@ -32,8 +32,7 @@ struct kipc_group_worker {
 	struct {
 		char name[KIPC_GROUP_NAME_MAX + 1];
 		int fd;
-	} fds[2 + KIPC_GROUP_MAX_REGIONS + KIPC_GROUP_MAX_CHANNELS +
-	      KIPC_GROUP_MAX_SERVICES];
+	} fds[KGRP_MAX_FDS];
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS];	 /* the slot's handles */
 	struct kipc_region *own[KIPC_GROUP_MAX_REGIONS]; /* attached, mapped */
 	struct kipc_chan *chans[KIPC_GROUP_MAX_CHANNELS];

@@ -70,7 +70,7 @@ struct kipc_worker_attr {
 	uint32_t reserved0;	/* must be zero */
 	kipc_group_fn fn;	/* either a function to call after fork() */
 	void *arg;		/* ... and its argument */
-	char *const *argv;	/* or a program to execvp(); copied */
+	char *const *argv;	/* or a program to execvpe(); copied */
 	unsigned int reserved[8]; /* must be zero */
 };
 

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -644,6 +646,57 @@ TEST_F(grp, drain_during_reload_processes_the_queue)
 		TH_LOG("messages the consumer's replacement drained; runs %u",
 		       runs[0]);
 	munmap(runs, 4096);
+}
+
+#define BIG_ENV		20000	/* variables: setenv() scans them locked */
+
+static volatile int noise_stop;
+
+/* Replaces the last variable's value for ever: the lock is nearly always held. */
+static void *env_noise(void *arg)
+{
+	unsigned int i = 0;
+	char v[16];
+
+	while (!noise_stop) {
+		snprintf(v, sizeof(v), "%u", i++);
+		setenv("GSUP_NOISE", v, 1);
+	}
+	return NULL;
+}
+
+/*
+ * The child of a worker called setenv() after fork(): in a supervisor with
+ * another thread in setenv() at that moment, the child inherited the
+ * environment's lock held by nobody and hung for ever. The environment is
+ * built before fork(). Here a thread keeps that lock held nearly always
+ * (setenv() on a big environment) while four workers start.
+ */
+TEST_F(grp, child_environment_built_before_fork)
+{
+	extern char **environ;
+	char **saved = environ, **big;
+	struct kipc_worker_attr wa = { .fn = exits_zero, .instances = 4,
+				       .restart = KIPC_RESTART_NEVER };
+	pthread_t th;
+	unsigned int i;
+
+	big = calloc(BIG_ENV + 2, sizeof(*big));
+	ASSERT_NE(NULL, big);
+	for (i = 0; i < BIG_ENV; i++)
+		ASSERT_LT(0, asprintf(&big[i], "GSUP_%u=x", i));
+	big[BIG_ENV] = "GSUP_NOISE=0";	/* last: each setenv() scans all */
+	environ = big;
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "w", &wa));
+	ASSERT_EQ(0, pthread_create(&th, NULL, env_noise, NULL));
+	alarm(10);		/* the bug: a worker hangs in setenv() */
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	noise_stop = 1;
+	pthread_join(th, NULL);
+	environ = saved;
 }
 
 TEST_HARNESS_MAIN
