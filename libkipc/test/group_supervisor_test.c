@@ -201,7 +201,8 @@ TEST_F(grp, failed_forward_keeps_the_message)
 	alarm(0);
 	EXPECT_EQ(0, last_status(self->g, 0));
 	EXPECT_EQ(0, last_status(self->g, 1))
-		TH_LOG("the forwarder: 5 means the message received again was the forwarded payload");
+		TH_LOG("the forwarder: 5 means the message received again %s",
+		       "was the forwarded payload");
 }
 
 /* The worker's slot in the control region, as a compromised worker sees it. */
@@ -650,7 +651,7 @@ TEST_F(grp, drain_during_reload_processes_the_queue)
 
 #define BIG_ENV		20000	/* variables: setenv() scans them locked */
 
-static volatile int noise_stop;
+static int noise_stop;
 
 /* Replaces the last variable's value for ever: the lock is nearly always held. */
 static void *env_noise(void *arg)
@@ -658,7 +659,7 @@ static void *env_noise(void *arg)
 	unsigned int i = 0;
 	char v[16];
 
-	while (!noise_stop) {
+	while (!__atomic_load_n(&noise_stop, __ATOMIC_RELAXED)) {
 		snprintf(v, sizeof(v), "%u", i++);
 		setenv("GSUP_NOISE", v, 1);
 	}
@@ -674,7 +675,6 @@ static void *env_noise(void *arg)
  */
 TEST_F(grp, child_environment_built_before_fork)
 {
-	extern char **environ;
 	char **saved = environ, **big;
 	struct kipc_worker_attr wa = { .fn = exits_zero, .instances = 4,
 				       .restart = KIPC_RESTART_NEVER };
@@ -694,7 +694,7 @@ TEST_F(grp, child_environment_built_before_fork)
 	alarm(10);		/* the bug: a worker hangs in setenv() */
 	EXPECT_EQ(0, kipc_group_run(self->g));
 	alarm(0);
-	noise_stop = 1;
+	__atomic_store_n(&noise_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	environ = saved;
 }
