@@ -485,6 +485,32 @@ int kipc_lend_map(struct kipc_lend *l, u64 *addr)
 	return 0;
 }
 
+/*
+ * The first piece of a mapping of @l in [@addr, @end) of the caller: its
+ * bounds in @start and @stop. Return: whether there is one.
+ */
+static bool kipc_lend_mapped_piece(struct kipc_lend *l, u64 addr, u64 end,
+				   u64 *start, u64 *stop)
+{
+	VMA_ITERATOR(vmi, current->mm, addr);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool found = false;
+
+	mmap_read_lock(mm);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_file && vma->vm_file->f_op == &kipc_lend_fops &&
+		    vma->vm_file->private_data == l) {
+			*start = max_t(u64, vma->vm_start, addr);
+			*stop = min_t(u64, vma->vm_end, end);
+			found = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
 /**
  * kipc_lend_unmap() - take back a mapping kipc_lend_map() just made
  * @l: the range it maps
@@ -493,26 +519,26 @@ int kipc_lend_map(struct kipc_lend *l, u64 *addr)
  *
  * For a receive that fails after mapping: the message goes back on its
  * queue and still holds the range. Another thread of the caller may have
- * moved the mapping (mremap) and mapped something else at @addr: only a
- * mapping of @l still at @addr is unmapped, never what replaced it. One
- * moved away stays the caller's to unmap; the range completes once it is.
+ * split the mapping (mprotect), moved it or a piece of it (mremap) and
+ * mapped something else in its place: every piece of a mapping of @l
+ * still in [@addr, @addr + @len) is unmapped, never what replaced one. A
+ * piece moved away stays the caller's to unmap; the range completes once
+ * it is.
  * Context: process context; takes the caller's mmap_lock.
  */
 void kipc_lend_unmap(struct kipc_lend *l, u64 addr, u64 len)
 {
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	bool ours;
+	u64 start, stop;
 
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	ours = vma && vma->vm_start == addr && vma->vm_end == addr + len &&
-	       vma->vm_file && vma->vm_file->f_op == &kipc_lend_fops &&
-	       vma->vm_file->private_data == l;
-	mmap_read_unlock(mm);
-	/* A move between the check and the unmap is the caller's own race. */
-	if (ours)
-		vm_munmap(addr, len);
+	/*
+	 * Each pass unmaps a piece, and none is made again (the lend file
+	 * cannot be mapped anew): it ends, or stops at an unmap that fails
+	 * (a piece across the range's end, split at the map count's cap). A
+	 * move between the check and the unmap is the caller's own race.
+	 */
+	while (kipc_lend_mapped_piece(l, addr, addr + len, &start, &stop))
+		if (vm_munmap(start, stop - start))
+			break;
 }
 
 static bool kipc_lendq_reapable(void *arg)

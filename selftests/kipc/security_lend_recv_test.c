@@ -23,6 +23,8 @@
  * moved away (mremap) while the RECV was held in its copy-out (userfaultfd)
  * stays, and what that thread mapped in its place is left alone.
  *
+ * Nor does it leave a mapping that thread split (mprotect) in place.
+ *
  * A reap held in the copy-out of its completions (userfaultfd) holds the
  * queue's reapers off; a non-blocking reap by another thread must not wait
  * for it, whatever poll says.
@@ -272,6 +274,86 @@ TEST(failed_recv_leaves_a_moved_mapping_and_its_replacement)
 	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
 	munmap(at, pg);
 	munmap(src, pg);
+	close(uffd);
+	close(tx);
+	close(rx);
+	close(q);
+	close(ctx);
+}
+
+/*
+ * As above, but the other thread splits the mapping in three (mprotect of
+ * its middle page) instead of moving it: the failed RECV unmaps every
+ * piece. The old module recognised only a mapping in one piece, and left
+ * all three.
+ */
+TEST(failed_recv_unmaps_a_split_mapping)
+{
+	long pg = kt_page();
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
+	struct lend_recv_call rc = { .ret = 1 };
+	struct kipc_lend_completion c;
+	char data[8], *src, *upage, *at;
+	struct kipc_msg m, ok;
+	int ctx, q, tx, rx, uffd;
+	pthread_t t;
+	__u64 fault;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(-uffd));
+	q = kt_lendq_create(ctx, KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1, &tx, &rx));
+	src = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	upage = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, upage);
+	memset(src, 's', 3 * pg);
+	ASSERT_EQ(1, kt_lend_send(tx, q, src, 3 * pg, 79, KIPC_IO_NONBLOCK));
+	ASSERT_EQ(0, kt_uffd_register(uffd, upage, pg,
+				      UFFDIO_REGISTER_MODE_MISSING));
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)data;
+	m.data_len = sizeof(data);
+	m.lends = (uintptr_t)upage;
+	m.nr_lends = KIPC_MSG_LENDS_MAX;
+	rc.rx = rx;
+	rc.m = &m;
+	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &rc));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+
+	at = lend_mapping();
+	ASSERT_NE(NULL, at);
+	ASSERT_EQ(0, mprotect(at + pg, pg, PROT_NONE))
+		TH_LOG("mprotect: %s", strerror(errno));
+	ASSERT_EQ(0, kt_uffd_fail(uffd, upage, pg));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EFAULT, rc.ret);
+	EXPECT_EQ(NULL, lend_mapping())
+		TH_LOG("the failed RECV left pieces of its mapping");
+	EXPECT_EQ(1, kt_fdinfo_num(rx, "kipc-queued"));
+
+	/* Received again, then returned: one completion, released. */
+	memset(&ok, 0, sizeof(ok));
+	ok.data = (uintptr_t)data;
+	ok.data_len = sizeof(data);
+	ok.lends = (uintptr_t)lrefs;
+	ok.nr_lends = KIPC_MSG_LENDS_MAX;
+	ASSERT_EQ(1, kt_recv(rx, &ok, 1, KIPC_IO_NONBLOCK));
+	ASSERT_EQ(1, ok.nr_lends);
+	EXPECT_EQ('s', ((char *)(uintptr_t)lrefs[0].addr)[2 * pg]);
+	EXPECT_EQ(0, munmap((void *)(uintptr_t)lrefs[0].addr, 3 * pg));
+	while ((at = lend_mapping()))	/* pieces the old module left */
+		munmap(at, pg);
+	ASSERT_EQ(1, kt_lend_reap(q, &c, 1, 0));
+	EXPECT_EQ(79, c.cookie);
+	EXPECT_EQ(KIPC_LEND_RELEASED, c.status);
+	munmap(src, 3 * pg);
 	close(uffd);
 	close(tx);
 	close(rx);
