@@ -631,7 +631,9 @@ exec_failed(const struct kipc_group *g, const char *prog, int err)
 
 	dec_put(num, err);
 	iov[5].iov_len = strlen(num);
-	writev(STDERR_FILENO, iov, sizeof(iov) / sizeof(iov[0]));
+	/* Nothing else to tell if even this fails. */
+	if (writev(STDERR_FILENO, iov, sizeof(iov) / sizeof(iov[0])) < 0)
+		_exit(127);
 	_exit(127);
 }
 
