@@ -66,7 +66,9 @@ struct kipc_rpc_client {
 	pthread_mutex_t lock;		/* protects everything below */
 	pthread_cond_t cond;		/* an answer was matched */
 	int receiving;			/* a thread waits for answers */
-	int dead;			/* the server is gone */
+	int dead;			/* 0, or why calls fail now: the
+				 * server went (-ECONNRESET), or sent
+				 * what cannot be received (-EPROTO) */
 	uint32_t inflight;		/* SENT + ABANDONED: credits used */
 	uint32_t nr_calls;		/* in @calls, ABANDONED ones too */
 	uint32_t nr_abandoned;
@@ -158,13 +160,16 @@ static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 	call_free(call);
 }
 
-/* The server is gone: every call fails with -ECONNRESET, at once. */
-static void fail_all(struct kipc_rpc_client *c)
+/*
+ * The connection is over: every call fails with @err at once, and so does
+ * every later one.
+ */
+static void fail_all(struct kipc_rpc_client *c, int err)
 {
 	struct rpc_call *call, *next;
 	unsigned int i;
 
-	c->dead = 1;
+	c->dead = err;
 	c->queue = NULL;
 	c->queue_tail = &c->queue;
 	for (i = 0; i < NR_BUCKETS; i++)
@@ -177,7 +182,7 @@ static void fail_all(struct kipc_rpc_client *c)
 				call_unlink(c, call);
 				call_free(call);
 			} else {
-				call_finish(c, call, -ECONNRESET);
+				call_finish(c, call, err);
 			}
 		}
 	c->inflight = 0;
@@ -202,7 +207,7 @@ static int call_send(struct kipc_rpc_client *c, struct rpc_call *call,
 	ret = kipc_channel_send(c->tx, &m, 1, flags, deadline,
 				call->nr_bufs ? c->region : NULL);
 	if (ret == -EPIPE) {
-		fail_all(c);
+		fail_all(c, -ECONNRESET);
 		return -ECONNRESET;
 	}
 	if (ret < 0)
@@ -381,7 +386,12 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 		return;
 	}
 	call = *call_slot(c, h.call_id);
-	if (!call || call->state == QUEUED) {
+	/*
+	 * A call never sent, or one already answered (a synchronous call
+	 * stays until its thread wakes): a second answer is the server's
+	 * mistake, dropped with whatever it carries.
+	 */
+	if (!call || call->state == QUEUED || call->done) {
 		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
 		return;
 	}
@@ -443,7 +453,15 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 		answer(c, &m);
 		pump(c);
 	} else if (ret == 0) {
-		fail_all(c);
+		fail_all(c, -ECONNRESET);
+	} else if (ret == -EMSGSIZE || ret == -EBADF) {
+		/*
+		 * The server sent what no receive can take (more than the
+		 * agreed max_inline, buffers without a region): it stays at
+		 * the head of the queue, and nothing behind it ever comes.
+		 */
+		fail_all(c, -EPROTO);
+		ret = -EPROTO;
 	}
 	pthread_cond_broadcast(&c->cond);
 	return ret;
@@ -760,7 +778,7 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 		      struct rpc_call **callp)
 {
 	if (c->dead)
-		return -ECONNRESET;
+		return c->dead;
 	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth))
 		return -EAGAIN;
 	return call_new(c, method, req, rep, deadline, callp);
@@ -847,7 +865,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		if (got)
 			break;
 		if (c->dead) {
-			ret = -ECONNRESET;
+			ret = c->dead;
 			goto out_unlock;
 		}
 		next = expire(c);
@@ -938,11 +956,10 @@ KIPC_API int kipc_rpc_notify(struct kipc_rpc_client *c, uint32_t event,
 		kipc_msg_lend(&m, msg->lends, msg->nr_lends, msg->lendq);
 	pthread_mutex_lock(&c->lock);
 	/* No credit: an event never waits (protocol.rst, "Events"). */
-	ret = c->dead ? -ECONNRESET
-		      : kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
-					  m.nr_bufs ? c->region : NULL);
+	ret = c->dead ?: kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK,
+					   NULL, m.nr_bufs ? c->region : NULL);
 	if (ret == -EPIPE) {
-		fail_all(c);
+		fail_all(c, -ECONNRESET);
 		ret = -ECONNRESET;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -987,7 +1004,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		if (ret > 0)
 			answer(c, &rm);
 		else if (ret == 0 || ret == -EPIPE)
-			fail_all(c);
+			fail_all(c, -ECONNRESET);
 		else if (!sent)
 			c->inflight--;
 		pthread_cond_broadcast(&c->cond);
@@ -1003,27 +1020,26 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			goto out_unlock;
 	}
 	while (!call->done) {
-		if (until && kipc__now_ns() >= until) {
-			if (call->state == QUEUED) {
-				queue_remove(c, call);
-				drop_payload(c, call->bufs, call->nr_bufs,
-					     NULL, 0);
-				call_unlink(c, call);
-				call_free(call);
-				ret = -ETIMEDOUT;
-				goto out_unlock;
-			}
-			call_abandon(c, call, -ETIMEDOUT);
-			break;
+		if (until && kipc__now_ns() >= until)
+			ret = -ETIMEDOUT;
+		else
+			ret = receive(c, 0, until, call);
+		if (ret == -ETIMEDOUT && (!until || kipc__now_ns() < until))
+			continue;
+		if (ret >= 0 || ret == -EINTR || call->done)
+			continue;
+		/* The deadline, or a receive that failed: the call ends. */
+		if (call->state == QUEUED) {
+			/* Never sent: it leaves the queue, freed here. */
+			queue_remove(c, call);
+			drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+			call_unlink(c, call);
+			call_free(call);
+			goto out_unlock;
 		}
-		ret = receive(c, 0, until, call);
-		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR &&
-		    !call->done) {
-			/* the receive failed: the call stays, abandoned */
-			if (call->state == SENT)
-				call_abandon(c, call, ret);
-			break;
-		}
+		/* Sent: abandoned, its answer dropped when it comes. */
+		call_abandon(c, call, ret);
+		break;
 	}
 	ret = call->status;
 	if (call->state != ABANDONED) {

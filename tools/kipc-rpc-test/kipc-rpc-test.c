@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1306,6 +1307,314 @@ static void req_hdr(struct kipc_rpc_hdr *h, uint32_t method, uint32_t len)
 	h->payload_len = len;
 }
 
+/*
+ * A server that lies, in a process of its own: it accepts one connection,
+ * welcomes it with a depth of @depth and a max_inline of 64 (its channels
+ * take 4096), reads @nr_reqs requests, then sends what @answer writes.
+ */
+struct liar {
+	pid_t pid;
+	char name[96];
+};
+
+typedef void (*liar_answer)(struct kipc_chan *rx, struct kipc_chan *tx,
+			    const struct kipc_rpc_hdr *reqs, int n);
+
+static void cpu_0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int liar_send(struct kipc_chan *tx, uint8_t type, uint64_t call_id,
+		     int32_t status, const void *payload, uint32_t len)
+{
+	char buf[512];
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = KIPC_RPC_MAGIC;
+	h.version = KIPC_RPC_VERSION;
+	h.type = type;
+	h.hdr_len = KIPC_RPC_HDR_LEN;
+	h.call_id = call_id;
+	h.status = status;
+	h.payload_len = len;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), payload, len);
+	kipc_msg_init(&m, buf, sizeof(h) + len, NULL, 0, 0);
+	return kipc_channel_send(tx, &m, 1, 0, NULL, NULL);
+}
+
+static void __attribute__((noreturn))
+liar_run(const char *nm, int ready_fd, uint32_t depth, int nr_reqs,
+	 liar_answer answer)
+{
+	struct kipc_service_attr sa = { .backlog = 4, .depth = 4,
+					.max_inline = 4096 };
+	struct kipc_rpc_welcome w = { .depth = depth, .max_inline = 64 };
+	struct kipc_rpc_hdr reqs[4], h;
+	struct timespec dl = in_ms(10000);
+	struct kipc_chan *rx, *tx;
+	struct kipc_service *s;
+	char buf[4096];
+	struct kipc_msg m;
+	struct kipc *k;
+	int i, fd;
+
+	alarm(20);
+	/* On the client's CPU: what it sends is queued before it runs. */
+	cpu_0();
+	if (kipc_open(&k, 0) || kipc_service_create(k, &sa, &s))
+		_exit(2);
+	fd = kipc_name_open(k, nm, KIPC_NAME_CREATE | KIPC_NAME_EXCL, 0600,
+			    kipc_service_fd(s), NULL);
+	if (fd < 0 || write(ready_fd, "y", 1) != 1)
+		_exit(3);
+	if (kipc_service_accept(s, 0, &dl, &rx, &tx, NULL))
+		_exit(4);
+	for (i = -1; i < nr_reqs; i++) {
+		kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+		if (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) != 1 ||
+		    m.data_len < sizeof(h))
+			_exit(5);
+		memcpy(i < 0 ? &h : &reqs[i], buf, sizeof(h));
+		if (i < 0 && liar_send(tx, KIPC_RPC_REPLY, h.call_id,
+				       KIPC_RPC_VERSION, &w, sizeof(w)) != 1)
+			_exit(6);
+	}
+	answer(rx, tx, reqs, nr_reqs);
+	/* Stays until the client is done: its close ends the recv. */
+	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+	while (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) == 1)
+		kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+	_exit(0);
+}
+
+static int liar_start(struct liar *l, const char *what, uint32_t depth,
+		      int nr_reqs, liar_answer answer)
+{
+	int ready[2];
+	char x;
+
+	snprintf(l->name, sizeof(l->name), "%s-liar-%s", name, what);
+	if (pipe(ready))
+		return -errno;
+	l->pid = fork();
+	if (l->pid == 0) {
+		close(ready[0]);
+		liar_run(l->name, ready[1], depth, nr_reqs, answer);
+	}
+	close(ready[1]);
+	x = 0;
+	if (l->pid < 0 || read(ready[0], &x, 1) != 1 || x != 'y') {
+		close(ready[0]);
+		return -EIO;
+	}
+	close(ready[0]);
+	return 0;
+}
+
+static int liar_stop(struct liar *l)
+{
+	int st;
+
+	kill(l->pid, SIGKILL);
+	waitpid(l->pid, &st, 0);
+	return 0;
+}
+
+/* An answer of 200 bytes: more than the max_inline it agreed. */
+static void answer_oversized(struct kipc_chan *rx, struct kipc_chan *tx,
+			     const struct kipc_rpc_hdr *reqs, int n)
+{
+	char big[152];
+
+	memset(big, 'x', sizeof(big));
+	liar_send(tx, KIPC_RPC_REPLY, reqs[0].call_id, 0, big, sizeof(big));
+}
+
+/*
+ * The server answers what the client cannot receive (more than the
+ * max_inline it agreed): the answer stays queued, nothing behind it can
+ * come. With one credit, call X is sent and call Y queued; Y, and every
+ * later call, must fail with -EPROTO. The old library returned 0 from Y
+ * with its answer unfilled, having freed Y while it was still queued; the
+ * next submit wrote through it (the client runs in a child, so that such
+ * a crash fails this row instead of the whole test).
+ */
+static void t_liar_oversized(void)
+{
+	struct liar l;
+	pid_t pid;
+	int st;
+
+	if (liar_start(&l, "big", 1, 1, answer_oversized)) {
+		result(0, "a server's answer beyond max_inline fails the connection with -EPROTO",
+		       "the liar did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct timespec dl = in_ms(5000);
+		struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+		char room[64];
+		struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+		struct kipc_rpc_client *c;
+		struct kipc *k;
+		uint64_t id;
+		int ret;
+
+		alarm(20);
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(10);
+		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
+			_exit(11);
+		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+		if (ret != -EPROTO) {
+			fprintf(stderr, "call: %d\n", ret);
+			_exit(12);
+		}
+		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &id);
+		if (ret != -EPROTO) {
+			fprintf(stderr, "submit after: %d\n", ret);
+			_exit(13);
+		}
+		kipc_rpc_client_close(c);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	liar_stop(&l);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "a server's answer beyond max_inline fails the connection with -EPROTO, a call queued behind it too",
+	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the queued call" :
+				WEXITSTATUS(st) == 13 ? "a later call" :
+				WEXITSTATUS(st) ? "set-up" : NULL) :
+			       "the client crashed");
+}
+
+/*
+ * Call Y (synchronous) answered twice, "AAAA" then "BBBB", and then call
+ * X; later, call Z answered once.
+ */
+static void answer_twice(struct kipc_chan *rx, struct kipc_chan *tx,
+			 const struct kipc_rpc_hdr *reqs, int n)
+{
+	struct timespec dl = in_ms(10000);
+	struct kipc_rpc_hdr z;
+	char buf[256];
+	struct kipc_msg m;
+
+	liar_send(tx, KIPC_RPC_REPLY, reqs[1].call_id, 0, "AAAA", 4);
+	liar_send(tx, KIPC_RPC_REPLY, reqs[1].call_id, 0, "BBBB", 4);
+	liar_send(tx, KIPC_RPC_REPLY, reqs[0].call_id, 0, "XXXX", 4);
+	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+	if (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) == 1 &&
+	    m.data_len >= sizeof(z)) {
+		memcpy(&z, buf, sizeof(z));
+		liar_send(tx, KIPC_RPC_REPLY, z.call_id, 0, "ZZZZ", 4);
+	}
+}
+
+struct completer {
+	struct kipc_rpc_client *c;
+	volatile int in;
+	int ret;
+};
+
+/* Submit X and wait for its completion: the connection's receiver. */
+static void *complete_x(void *arg)
+{
+	struct completer *cp = arg;
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(10000);
+	uint64_t id;
+
+	cp->ret = kipc_rpc_submit(cp->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
+	cp->in = 1;
+	if (!cp->ret)
+		cp->ret = kipc_rpc_complete(cp->c, &comp, 1, 0, &dl);
+	return NULL;
+}
+
+/*
+ * A second answer to a synchronous call, taken by another thread before
+ * the call's own thread wakes (everything on one CPU, the caller at
+ * SCHED_IDLE: it runs once the receiver blocks). The call must keep the
+ * first answer, and the second must not be counted as a credit back: the
+ * old library wrote "BBBB" over the caller's answer and counted the call
+ * answered twice, so the connection's calls in flight wrapped below zero
+ * and call Z was never sent.
+ */
+static void t_liar_answers_twice(void)
+{
+	struct liar l;
+	pid_t pid;
+	int st;
+
+	if (liar_start(&l, "twice", 4, 2, answer_twice)) {
+		result(0, "a second answer to a call is dropped", "the liar did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct sched_param sp = { 0 };
+		struct kipc_rpc_msg req = { .data = "y", .len = 1 };
+		struct timespec dl;
+		char room[64];
+		struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+		struct completer cp = { 0 };
+		struct kipc_rpc_client *c;
+		struct kipc *k;
+		pthread_t t;
+		int ret;
+
+		alarm(20);
+		cpu_0();
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(10);
+		cp.c = c;
+		if (pthread_create(&t, NULL, complete_x, &cp))
+			_exit(11);
+		while (!cp.in)
+			usleep(1000);
+		usleep(100000);		/* the completer sleeps in its receive */
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+		dl = in_ms(5000);
+		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+		pthread_join(t, NULL);
+		if (ret || cp.ret != 1 || rep.len != 4 || memcmp(room, "AAAA", 4)) {
+			fprintf(stderr, "Y: %d, %zu bytes: %.4s; X: %d\n", ret,
+				rep.len, room, cp.ret);
+			_exit(12);
+		}
+		dl = in_ms(3000);
+		rep.len = sizeof(room);
+		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+		if (ret || rep.len != 4 || memcmp(room, "ZZZZ", 4)) {
+			fprintf(stderr, "Z: %d\n", ret);
+			_exit(13);
+		}
+		kipc_rpc_client_close(c);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	liar_stop(&l);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "a second answer to a call is dropped: the call keeps the first, later calls go through",
+	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the answer was overwritten" :
+				WEXITSTATUS(st) == 13 ? "a later call" :
+				WEXITSTATUS(st) ? "set-up" : NULL) :
+			       "the client crashed");
+}
+
 /* Each bad message after HELLO: the server closes the connection. */
 static void t_malformed(struct kipc *k, struct kipc_rpc_client *c)
 {
@@ -1650,6 +1959,8 @@ int main(void)
 	t_events_full(k);
 	t_other_uid();
 	t_malformed(k, c);
+	t_liar_oversized();
+	t_liar_answers_twice();
 	/* From here the server holds two connections: c and c2. */
 	kipc_rpc_client_close(c3);
 	ret = conns_settle(c, 2, 2000);
