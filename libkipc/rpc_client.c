@@ -22,6 +22,7 @@
  * (or a completion is ready), or until nobody receives.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,7 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 		   uint64_t deadline_ns, const struct rpc_call *sync)
 {
 	struct timespec ts = rpc_ns_ts(deadline_ns);
+	uint64_t until = deadline_ns, slice;
 	struct kipc_msg m;
 	int ret;
 
@@ -440,15 +442,28 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	}
 	if (satisfied(c, sync))
 		return 1;
+	/*
+	 * Calls queued with none in flight wait for room on the request
+	 * channel, not for an answer (events and CANCELs filled it): wait in
+	 * slices of 100 ms, and try to send them after each.
+	 */
+	if (c->queue && !c->inflight && !(flags & KIPC_IO_NONBLOCK)) {
+		slice = kipc__now_ns() + 100000000ULL;
+		if (!until || slice < until)
+			until = slice;
+		ts = rpc_ns_ts(until);
+	}
 	c->receiving = 1;
 	pthread_mutex_unlock(&c->lock);
 	kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
 		      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
 	kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
-	ret = kipc_channel_recv(c->rx, &m, 1, flags,
-				deadline_ns ? &ts : NULL, c->region);
+	ret = kipc_channel_recv(c->rx, &m, 1, flags, until ? &ts : NULL,
+				c->region);
 	pthread_mutex_lock(&c->lock);
 	c->receiving = 0;
+	if (ret == -ETIMEDOUT && until != deadline_ns)
+		pump(c);	/* the slice's end; the caller waits on */
 	if (ret > 0) {
 		answer(c, &m);
 		pump(c);
@@ -786,29 +801,48 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 
 /*
  * Queue @call behind the calls waiting for credits and send what fits.
- * With nothing in flight to make room, @call's own send may wait (until
- * @deadline). Returns 0 (queued or sent; a connection found dead fails
- * the call through its completion), or the send's error, @call freed.
+ * With nothing in flight, no answer will send it later: its caller waits
+ * for room (events and CANCELs take no credit and may fill the channel),
+ * with c->lock dropped so that the connection's other threads go on (one
+ * of them may send it meanwhile), until its deadline; with
+ * KIPC_RPC_NONBLOCK it does not wait. Returns 0 (queued or sent; a
+ * connection found dead fails the call through its completion), or the
+ * send's error (-EAGAIN, -ETIMEDOUT, ...), @call freed.
  * Called with c->lock held.
  */
 static int call_enqueue(struct kipc_rpc_client *c, struct rpc_call *call,
-			const struct timespec *deadline)
+			unsigned int flags)
 {
+	struct pollfd p = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
+	uint64_t now, left;
 	int ret;
 
 	*c->queue_tail = call;
 	c->queue_tail = &call->qnext;
 	pump(c);
-	if (c->queue != call || c->inflight || c->dead)
-		return 0;
-	ret = call_send(c, call, 0, deadline);
-	if (!ret) {
-		c->queue = call->qnext;
-		if (!c->queue)
-			c->queue_tail = &c->queue;
-	} else if (ret != -ECONNRESET) {
-		c->queue = NULL;
-		c->queue_tail = &c->queue;
+	while (c->queue == call && !c->inflight && !c->dead) {
+		ret = call_send(c, call, KIPC_IO_NONBLOCK, NULL);
+		if (!ret || ret == -ECONNRESET) {
+			if (!ret)
+				queue_remove(c, call);
+			return 0;
+		}
+		if (ret == -EAGAIN && !(flags & KIPC_RPC_NONBLOCK)) {
+			now = call->deadline_ns ? kipc__now_ns() : 0;
+			if (now < call->deadline_ns || !call->deadline_ns) {
+				/* Slices of 100 ms at most: a look again. */
+				left = call->deadline_ns ?
+				       call->deadline_ns - now : UINT64_MAX;
+				left = left > 100000000ULL ? 100 :
+				       (left + 999999) / 1000000;
+				pthread_mutex_unlock(&c->lock);
+				poll(&p, 1, (int)left);
+				pthread_mutex_lock(&c->lock);
+				continue;
+			}
+			ret = -ETIMEDOUT;
+		}
+		queue_remove(c, call);
 		call_unlink(c, call);
 		call_free(call);
 		return ret;
@@ -834,7 +868,7 @@ KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
 	call->user_data = user_data;
 	if (call_id)
 		*call_id = call->id;
-	ret = call_enqueue(c, call, deadline);
+	ret = call_enqueue(c, call, flags);
 out_unlock:
 	pthread_mutex_unlock(&c->lock);
 	return ret;
@@ -1015,7 +1049,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		}
 		pump(c);
 	} else {
-		ret = call_enqueue(c, call, deadline);
+		ret = call_enqueue(c, call, flags);
 		if (ret < 0)
 			goto out_unlock;
 	}

@@ -1615,6 +1615,203 @@ static void t_liar_answers_twice(void)
 			       "the client crashed");
 }
 
+/* Reads nothing more: its request channel stays full. */
+static void answer_nothing(struct kipc_chan *rx, struct kipc_chan *tx,
+			   const struct kipc_rpc_hdr *reqs, int n)
+{
+	sleep(20);
+}
+
+struct blocked_call {
+	struct kipc_rpc_client *c;
+	volatile int in;
+	int ret;
+};
+
+/* A call submitted with a deadline of 2 s: it waits for room. */
+static void *submit_2s(void *arg)
+{
+	struct blocked_call *bc = arg;
+	struct kipc_rpc_msg req = { .data = "c", .len = 1 };
+	struct timespec dl = in_ms(2000);
+	uint64_t id;
+
+	bc->in = 1;
+	bc->ret = kipc_rpc_submit(bc->c, M_ECHO, &req, NULL, 0, &dl, 1, &id);
+	return NULL;
+}
+
+/*
+ * The request channel full of events (which take no credit), nothing in
+ * flight: a non-blocking submit fails with -EAGAIN; a blocking one waits
+ * for room until its deadline, but without holding the connection: a
+ * non-blocking kipc_rpc_complete() from another thread meanwhile returns
+ * at once. The old library waited in the kernel with the connection's
+ * lock held, for ever in the non-blocking submit, and the whole 2 s of
+ * the other one's deadline in kipc_rpc_complete().
+ */
+static void t_full_channel_nonblock(void)
+{
+	struct liar l;
+	pid_t pid;
+	int st;
+
+	if (liar_start(&l, "mute", 4, 0, answer_nothing)) {
+		result(0, "a full request channel: nothing waits with the connection held",
+		       "the liar did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_rpc_msg req = { .data = "n", .len = 1 };
+		struct kipc_rpc_completion comp;
+		struct blocked_call bc = { 0 };
+		struct kipc_rpc_client *c;
+		struct kipc *k;
+		uint64_t t0, id;
+		pthread_t t;
+		int i, ret;
+
+		alarm(20);
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(10);
+		for (i = 0; i < 4; i++)
+			if (kipc_rpc_notify(c, 1, &req))
+				_exit(11);
+		alarm(3);	/* the old library: the submit waits for ever */
+		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, KIPC_RPC_NONBLOCK,
+				      NULL, 1, &id);
+		alarm(20);
+		if (ret != -EAGAIN) {
+			fprintf(stderr, "submit: %d\n", ret);
+			_exit(12);
+		}
+		bc.c = c;
+		if (pthread_create(&t, NULL, submit_2s, &bc))
+			_exit(11);
+		while (!bc.in)
+			usleep(1000);
+		usleep(200000);		/* it waits for room */
+		t0 = now_ms();
+		ret = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+		if (ret != -EAGAIN || now_ms() - t0 > 1000) {
+			fprintf(stderr, "complete: %d after %llu ms\n", ret,
+				(unsigned long long)(now_ms() - t0));
+			_exit(13);
+		}
+		pthread_join(t, NULL);
+		if (bc.ret != -ETIMEDOUT) {
+			fprintf(stderr, "blocking submit: %d\n", bc.ret);
+			_exit(14);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	liar_stop(&l);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "a full request channel: a non-blocking submit fails at once, a blocking one waits without holding the connection",
+	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the non-blocking submit" :
+				WEXITSTATUS(st) == 13 ? "complete waited for the submit" :
+				WEXITSTATUS(st) == 14 ? "the blocking submit's deadline" :
+				WEXITSTATUS(st) ? "set-up" : NULL) :
+			       "the client was killed: a call waited for ever");
+}
+
+/*
+ * Answers X after the client has filled the channel again with events,
+ * then reads them, then Y.
+ */
+static void answer_late_room(struct kipc_chan *rx, struct kipc_chan *tx,
+			     const struct kipc_rpc_hdr *reqs, int n)
+{
+	struct timespec dl = in_ms(5000);
+	struct kipc_rpc_hdr h;
+	char buf[256];
+	struct kipc_msg m;
+	int i;
+
+	usleep(500000);
+	liar_send(tx, KIPC_RPC_REPLY, reqs[0].call_id, 0, "XXXX", 4);
+	usleep(300000);
+	for (i = 0; i < 5; i++) {
+		kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+		if (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) != 1 ||
+		    m.data_len < sizeof(h))
+			return;
+		memcpy(&h, buf, sizeof(h));
+		if (h.type == KIPC_RPC_REQUEST) {
+			liar_send(tx, KIPC_RPC_REPLY, h.call_id, 0, "YYYY", 4);
+			return;
+		}
+	}
+}
+
+/*
+ * Call Y queued behind X's credit; X's answer comes while the request
+ * channel is full of events, so Y cannot go then. Room comes later, with
+ * no answer to tell the client: Y must still be sent. The old library
+ * tried only when an answer came or a call was submitted: Y waited for
+ * ever.
+ */
+static void t_queued_call_sent_on_room(void)
+{
+	struct liar l;
+	pid_t pid;
+	int st;
+
+	if (liar_start(&l, "room", 1, 1, answer_late_room)) {
+		result(0, "a queued call is sent once the channel has room",
+		       "the liar did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_rpc_msg req = { .data = "q", .len = 1 };
+		struct kipc_rpc_completion comp;
+		struct kipc_rpc_client *c;
+		struct timespec dl;
+		struct kipc *k;
+		uint64_t id, idy;
+		int i, ret;
+
+		alarm(20);
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(10);
+		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
+			_exit(11);
+		/* Fill the channel again once the liar has read X. */
+		for (i = 0; i < 4; i++) {
+			while ((ret = kipc_rpc_notify(c, 1, &req)) == -EAGAIN)
+				usleep(1000);
+			if (ret)
+				_exit(11);
+		}
+		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &idy))
+			_exit(11);
+		dl = in_ms(3000);
+		ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+		if (ret != 1 || comp.call_id != id)
+			_exit(12);
+		dl = in_ms(3000);
+		ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+		if (ret != 1 || comp.call_id != idy || comp.status) {
+			fprintf(stderr, "Y: %d\n", ret);
+			_exit(13);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	liar_stop(&l);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "a queued call is sent once the request channel has room, with no answer to prompt it",
+	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "X's answer" :
+				WEXITSTATUS(st) == 13 ? "Y was never sent" :
+				WEXITSTATUS(st) ? "set-up" : NULL) :
+			       "the client was killed");
+}
+
 /* Each bad message after HELLO: the server closes the connection. */
 static void t_malformed(struct kipc *k, struct kipc_rpc_client *c)
 {
@@ -1961,6 +2158,8 @@ int main(void)
 	t_malformed(k, c);
 	t_liar_oversized();
 	t_liar_answers_twice();
+	t_full_channel_nonblock();
+	t_queued_call_sent_on_room();
 	/* From here the server holds two connections: c and c2. */
 	kipc_rpc_client_close(c3);
 	ret = conns_settle(c, 2, 2000);
