@@ -443,11 +443,13 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	if (satisfied(c, sync))
 		return 1;
 	/*
-	 * Calls queued with none in flight wait for room on the request
-	 * channel, not for an answer (events and CANCELs filled it): wait in
-	 * slices of 100 ms, and try to send them after each.
+	 * Wait in slices of 100 ms, and try to send queued calls after each:
+	 * calls queued with none in flight wait for room on the request
+	 * channel, not for an answer (events and CANCELs filled it); and a
+	 * call submitted meanwhile by another thread may have a deadline
+	 * before ours, which the caller's loop then enforces.
 	 */
-	if (c->queue && !c->inflight && !(flags & KIPC_IO_NONBLOCK)) {
+	if (!(flags & KIPC_IO_NONBLOCK)) {
 		slice = kipc__now_ns() + 100000000ULL;
 		if (!until || slice < until)
 			until = slice;

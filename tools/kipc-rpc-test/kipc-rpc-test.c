@@ -1718,6 +1718,81 @@ static void t_full_channel_nonblock(void)
 			       "the client was killed: a call waited for ever");
 }
 
+/* Submit X without a deadline and wait for the next completion. */
+static void *complete_any(void *arg)
+{
+	struct completer *cp = arg;
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_rpc_completion comp;
+	uint64_t id;
+
+	cp->ret = kipc_rpc_submit(cp->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
+	cp->in = 1;
+	if (!cp->ret)
+		cp->ret = kipc_rpc_complete(cp->c, &comp, 1, 0, NULL);
+	if (cp->ret == 1 && (comp.user_data != 2 || comp.status != -ETIMEDOUT))
+		cp->ret = -EBADMSG;
+	return NULL;
+}
+
+/*
+ * A thread waits in kipc_rpc_complete() for X (no deadline); another
+ * submits Y with a deadline of 300 ms; the server answers nothing. Y's
+ * deadline must end the wait with Y's -ETIMEDOUT, not wait for ever: the
+ * old library's receiver slept with the deadline it had when it started.
+ */
+static void t_later_deadline_enforced(void)
+{
+	struct liar l;
+	pid_t pid;
+	int st;
+
+	if (liar_start(&l, "deaf", 4, 0, answer_nothing)) {
+		result(0, "a deadline submitted while another thread waits is enforced",
+		       "the liar did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct kipc_rpc_msg req = { .data = "y", .len = 1 };
+		struct completer cp = { 0 };
+		struct kipc_rpc_client *c;
+		struct timespec dl;
+		struct kipc *k;
+		uint64_t t0, id;
+		pthread_t t;
+
+		alarm(10);
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(10);
+		cp.c = c;
+		if (pthread_create(&t, NULL, complete_any, &cp))
+			_exit(11);
+		while (!cp.in)
+			usleep(1000);
+		usleep(200000);		/* it sleeps in its receive */
+		t0 = now_ms();
+		dl = in_ms(300);
+		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 2, &id))
+			_exit(11);
+		pthread_join(t, NULL);
+		if (cp.ret != 1 || now_ms() - t0 > 2000) {
+			fprintf(stderr, "complete: %d after %llu ms\n", cp.ret,
+				(unsigned long long)(now_ms() - t0));
+			_exit(12);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	liar_stop(&l);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "a deadline submitted while another thread waits in kipc_rpc_complete() ends that wait",
+	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "late or wrong completion" :
+				WEXITSTATUS(st) ? "set-up" : NULL) :
+			       "the client was killed: the wait ignored the deadline");
+}
+
 /*
  * Answers X after the client has filled the channel again with events,
  * then reads them, then Y.
@@ -2160,6 +2235,7 @@ int main(void)
 	t_liar_answers_twice();
 	t_full_channel_nonblock();
 	t_queued_call_sent_on_room();
+	t_later_deadline_enforced();
 	/* From here the server holds two connections: c and c2. */
 	kipc_rpc_client_close(c3);
 	ret = conns_settle(c, 2, 2000);
