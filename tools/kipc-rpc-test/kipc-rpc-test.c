@@ -1419,13 +1419,44 @@ static int liar_start(struct liar *l, const char *what, uint32_t depth,
 	return 0;
 }
 
-static int liar_stop(struct liar *l)
+/*
+ * One row against a liar: @client runs in a child of its own, connected
+ * (a crash or a hang, ended by its alarm, fails the row instead of the
+ * whole test); it returns 0, or 1 + the index in @why of what went wrong.
+ */
+static void liar_row(const char *what, uint32_t depth, int nr_reqs,
+		     liar_answer answer,
+		     int (*client)(struct kipc_rpc_client *c),
+		     const char *title, const char *const *why)
 {
+	struct kipc_rpc_client *c;
+	struct kipc *k;
+	struct liar l;
 	int st;
+	pid_t pid;
 
-	kill(l->pid, SIGKILL);
-	waitpid(l->pid, &st, 0);
-	return 0;
+	if (liar_start(&l, what, depth, nr_reqs, answer)) {
+		result(0, title, "the lying server did not start");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		alarm(20);
+		if (kipc_open(&k, 0) ||
+		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
+			_exit(100);
+		_exit(client(c));
+	}
+	waitpid(pid, &st, 0);
+	kill(l.pid, SIGKILL);
+	waitpid(l.pid, NULL, 0);
+	if (!WIFEXITED(st))
+		result(0, title, "the client was killed: a crash, or a wait for ever");
+	else
+		result(!WEXITSTATUS(st), title,
+		       !WEXITSTATUS(st) ? NULL :
+		       WEXITSTATUS(st) == 100 ? "connect" :
+		       why[WEXITSTATUS(st) - 1]);
 }
 
 /* An answer of 200 bytes: more than the max_inline it agreed. */
@@ -1447,55 +1478,39 @@ static void answer_oversized(struct kipc_chan *rx, struct kipc_chan *tx,
  * next submit wrote through it (the client runs in a child, so that such
  * a crash fails this row instead of the whole test).
  */
+static int client_oversized(struct kipc_rpc_client *c)
+{
+	struct timespec dl = in_ms(5000);
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	char room[64];
+	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+	uint64_t id;
+	int ret;
+
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
+		return 1;
+	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+	if (ret != -EPROTO) {
+		fprintf(stderr, "call: %d\n", ret);
+		return 2;
+	}
+	ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &id);
+	if (ret != -EPROTO) {
+		fprintf(stderr, "submit after: %d\n", ret);
+		return 3;
+	}
+	return 0;
+}
+
 static void t_liar_oversized(void)
 {
-	struct liar l;
-	pid_t pid;
-	int st;
+	static const char *const why[] = {
+		"submit", "the queued call", "a later call",
+	};
 
-	if (liar_start(&l, "big", 1, 1, answer_oversized)) {
-		result(0, "a server's answer beyond max_inline fails the connection with -EPROTO",
-		       "the liar did not start");
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct timespec dl = in_ms(5000);
-		struct kipc_rpc_msg req = { .data = "x", .len = 1 };
-		char room[64];
-		struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
-		struct kipc_rpc_client *c;
-		struct kipc *k;
-		uint64_t id;
-		int ret;
-
-		alarm(20);
-		if (kipc_open(&k, 0) ||
-		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
-			_exit(10);
-		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
-			_exit(11);
-		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
-		if (ret != -EPROTO) {
-			fprintf(stderr, "call: %d\n", ret);
-			_exit(12);
-		}
-		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &id);
-		if (ret != -EPROTO) {
-			fprintf(stderr, "submit after: %d\n", ret);
-			_exit(13);
-		}
-		kipc_rpc_client_close(c);
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	liar_stop(&l);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "a server's answer beyond max_inline fails the connection with -EPROTO, a call queued behind it too",
-	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the queued call" :
-				WEXITSTATUS(st) == 13 ? "a later call" :
-				WEXITSTATUS(st) ? "set-up" : NULL) :
-			       "the client crashed");
+	liar_row("big", 1, 1, answer_oversized, client_oversized,
+		 "a server's answer beyond max_inline fails the connection with -EPROTO, a call queued behind it too",
+		 why);
 }
 
 /*
@@ -1552,67 +1567,51 @@ static void *complete_x(void *arg)
  * answered twice, so the connection's calls in flight wrapped below zero
  * and call Z was never sent.
  */
+static int client_twice(struct kipc_rpc_client *c)
+{
+	struct sched_param sp = { 0 };
+	struct kipc_rpc_msg req = { .data = "y", .len = 1 };
+	struct completer cp = { .c = c };
+	struct timespec dl;
+	char room[64];
+	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+	pthread_t t;
+	int ret;
+
+	cpu_0();
+	if (pthread_create(&t, NULL, complete_x, &cp))
+		return 1;
+	while (!cp.in)
+		usleep(1000);
+	usleep(100000);		/* the completer sleeps in its receive */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	dl = in_ms(5000);
+	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+	pthread_join(t, NULL);
+	if (ret || cp.ret != 1 || rep.len != 4 || memcmp(room, "AAAA", 4)) {
+		fprintf(stderr, "Y: %d, %zu bytes: %.4s; X: %d\n", ret, rep.len,
+			room, cp.ret);
+		return 2;
+	}
+	dl = in_ms(3000);
+	rep.len = sizeof(room);
+	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+	if (ret || rep.len != 4 || memcmp(room, "ZZZZ", 4)) {
+		fprintf(stderr, "Z: %d\n", ret);
+		return 3;
+	}
+	return 0;
+}
+
 static void t_liar_answers_twice(void)
 {
-	struct liar l;
-	pid_t pid;
-	int st;
+	static const char *const why[] = {
+		"set-up", "the answer was overwritten", "a later call",
+	};
 
-	if (liar_start(&l, "twice", 4, 2, answer_twice)) {
-		result(0, "a second answer to a call is dropped", "the liar did not start");
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct sched_param sp = { 0 };
-		struct kipc_rpc_msg req = { .data = "y", .len = 1 };
-		struct timespec dl;
-		char room[64];
-		struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
-		struct completer cp = { 0 };
-		struct kipc_rpc_client *c;
-		struct kipc *k;
-		pthread_t t;
-		int ret;
-
-		alarm(20);
-		cpu_0();
-		if (kipc_open(&k, 0) ||
-		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
-			_exit(10);
-		cp.c = c;
-		if (pthread_create(&t, NULL, complete_x, &cp))
-			_exit(11);
-		while (!cp.in)
-			usleep(1000);
-		usleep(100000);		/* the completer sleeps in its receive */
-		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-		dl = in_ms(5000);
-		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
-		pthread_join(t, NULL);
-		if (ret || cp.ret != 1 || rep.len != 4 || memcmp(room, "AAAA", 4)) {
-			fprintf(stderr, "Y: %d, %zu bytes: %.4s; X: %d\n", ret,
-				rep.len, room, cp.ret);
-			_exit(12);
-		}
-		dl = in_ms(3000);
-		rep.len = sizeof(room);
-		ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
-		if (ret || rep.len != 4 || memcmp(room, "ZZZZ", 4)) {
-			fprintf(stderr, "Z: %d\n", ret);
-			_exit(13);
-		}
-		kipc_rpc_client_close(c);
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	liar_stop(&l);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "a second answer to a call is dropped: the call keeps the first, later calls go through",
-	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the answer was overwritten" :
-				WEXITSTATUS(st) == 13 ? "a later call" :
-				WEXITSTATUS(st) ? "set-up" : NULL) :
-			       "the client crashed");
+	liar_row("twice", 4, 2, answer_twice, client_twice,
+		 "a second answer to a call is dropped: the call keeps the first, later calls go through",
+		 why);
 }
 
 /* Reads nothing more: its request channel stays full. */
@@ -1650,72 +1649,54 @@ static void *submit_2s(void *arg)
  * lock held, for ever in the non-blocking submit, and the whole 2 s of
  * the other one's deadline in kipc_rpc_complete().
  */
+static int client_full_channel(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_msg req = { .data = "n", .len = 1 };
+	struct kipc_rpc_completion comp;
+	struct blocked_call bc = { .c = c };
+	uint64_t t0, id;
+	pthread_t t;
+	int i, ret;
+
+	for (i = 0; i < 4; i++)
+		if (kipc_rpc_notify(c, 1, &req))
+			return 1;
+	ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, KIPC_RPC_NONBLOCK, NULL,
+			      1, &id);
+	if (ret != -EAGAIN) {
+		fprintf(stderr, "submit: %d\n", ret);
+		return 2;
+	}
+	if (pthread_create(&t, NULL, submit_2s, &bc))
+		return 1;
+	while (!bc.in)
+		usleep(1000);
+	usleep(200000);		/* it waits for room */
+	t0 = now_ms();
+	ret = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
+	if (ret != -EAGAIN || now_ms() - t0 > 1000) {
+		fprintf(stderr, "complete: %d after %llu ms\n", ret,
+			(unsigned long long)(now_ms() - t0));
+		return 3;
+	}
+	pthread_join(t, NULL);
+	if (bc.ret != -ETIMEDOUT) {
+		fprintf(stderr, "blocking submit: %d\n", bc.ret);
+		return 4;
+	}
+	return 0;
+}
+
 static void t_full_channel_nonblock(void)
 {
-	struct liar l;
-	pid_t pid;
-	int st;
+	static const char *const why[] = {
+		"set-up", "the non-blocking submit", "complete waited for the submit",
+		"the blocking submit's deadline",
+	};
 
-	if (liar_start(&l, "mute", 4, 0, answer_nothing)) {
-		result(0, "a full request channel: nothing waits with the connection held",
-		       "the liar did not start");
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct kipc_rpc_msg req = { .data = "n", .len = 1 };
-		struct kipc_rpc_completion comp;
-		struct blocked_call bc = { 0 };
-		struct kipc_rpc_client *c;
-		struct kipc *k;
-		uint64_t t0, id;
-		pthread_t t;
-		int i, ret;
-
-		alarm(20);
-		if (kipc_open(&k, 0) ||
-		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
-			_exit(10);
-		for (i = 0; i < 4; i++)
-			if (kipc_rpc_notify(c, 1, &req))
-				_exit(11);
-		alarm(3);	/* the old library: the submit waits for ever */
-		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, KIPC_RPC_NONBLOCK,
-				      NULL, 1, &id);
-		alarm(20);
-		if (ret != -EAGAIN) {
-			fprintf(stderr, "submit: %d\n", ret);
-			_exit(12);
-		}
-		bc.c = c;
-		if (pthread_create(&t, NULL, submit_2s, &bc))
-			_exit(11);
-		while (!bc.in)
-			usleep(1000);
-		usleep(200000);		/* it waits for room */
-		t0 = now_ms();
-		ret = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
-		if (ret != -EAGAIN || now_ms() - t0 > 1000) {
-			fprintf(stderr, "complete: %d after %llu ms\n", ret,
-				(unsigned long long)(now_ms() - t0));
-			_exit(13);
-		}
-		pthread_join(t, NULL);
-		if (bc.ret != -ETIMEDOUT) {
-			fprintf(stderr, "blocking submit: %d\n", bc.ret);
-			_exit(14);
-		}
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	liar_stop(&l);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "a full request channel: a non-blocking submit fails at once, a blocking one waits without holding the connection",
-	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "the non-blocking submit" :
-				WEXITSTATUS(st) == 13 ? "complete waited for the submit" :
-				WEXITSTATUS(st) == 14 ? "the blocking submit's deadline" :
-				WEXITSTATUS(st) ? "set-up" : NULL) :
-			       "the client was killed: a call waited for ever");
+	liar_row("mute", 4, 0, answer_nothing, client_full_channel,
+		 "a full request channel: a non-blocking submit fails at once, a blocking one waits without holding the connection",
+		 why);
 }
 
 /* Submit X without a deadline and wait for the next completion. */
@@ -1741,56 +1722,42 @@ static void *complete_any(void *arg)
  * deadline must end the wait with Y's -ETIMEDOUT, not wait for ever: the
  * old library's receiver slept with the deadline it had when it started.
  */
+static int client_later_deadline(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_msg req = { .data = "y", .len = 1 };
+	struct completer cp = { .c = c };
+	struct timespec dl;
+	uint64_t t0, id;
+	pthread_t t;
+
+	alarm(10);
+	if (pthread_create(&t, NULL, complete_any, &cp))
+		return 1;
+	while (!cp.in)
+		usleep(1000);
+	usleep(200000);		/* it sleeps in its receive */
+	t0 = now_ms();
+	dl = in_ms(300);
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 2, &id))
+		return 1;
+	pthread_join(t, NULL);
+	if (cp.ret != 1 || now_ms() - t0 > 2000) {
+		fprintf(stderr, "complete: %d after %llu ms\n", cp.ret,
+			(unsigned long long)(now_ms() - t0));
+		return 2;
+	}
+	return 0;
+}
+
 static void t_later_deadline_enforced(void)
 {
-	struct liar l;
-	pid_t pid;
-	int st;
+	static const char *const why[] = {
+		"set-up", "late or wrong completion",
+	};
 
-	if (liar_start(&l, "deaf", 4, 0, answer_nothing)) {
-		result(0, "a deadline submitted while another thread waits is enforced",
-		       "the liar did not start");
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct kipc_rpc_msg req = { .data = "y", .len = 1 };
-		struct completer cp = { 0 };
-		struct kipc_rpc_client *c;
-		struct timespec dl;
-		struct kipc *k;
-		uint64_t t0, id;
-		pthread_t t;
-
-		alarm(10);
-		if (kipc_open(&k, 0) ||
-		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
-			_exit(10);
-		cp.c = c;
-		if (pthread_create(&t, NULL, complete_any, &cp))
-			_exit(11);
-		while (!cp.in)
-			usleep(1000);
-		usleep(200000);		/* it sleeps in its receive */
-		t0 = now_ms();
-		dl = in_ms(300);
-		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 2, &id))
-			_exit(11);
-		pthread_join(t, NULL);
-		if (cp.ret != 1 || now_ms() - t0 > 2000) {
-			fprintf(stderr, "complete: %d after %llu ms\n", cp.ret,
-				(unsigned long long)(now_ms() - t0));
-			_exit(12);
-		}
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	liar_stop(&l);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "a deadline submitted while another thread waits in kipc_rpc_complete() ends that wait",
-	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "late or wrong completion" :
-				WEXITSTATUS(st) ? "set-up" : NULL) :
-			       "the client was killed: the wait ignored the deadline");
+	liar_row("deaf", 4, 0, answer_nothing, client_later_deadline,
+		 "a deadline submitted while another thread waits in kipc_rpc_complete() ends that wait",
+		 why);
 }
 
 /*
@@ -1829,62 +1796,47 @@ static void answer_late_room(struct kipc_chan *rx, struct kipc_chan *tx,
  * tried only when an answer came or a call was submitted: Y waited for
  * ever.
  */
+static int client_late_room(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_msg req = { .data = "q", .len = 1 };
+	struct kipc_rpc_completion comp;
+	struct timespec dl;
+	uint64_t id, idy;
+	int i, ret;
+
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
+		return 1;
+	/* Fill the channel again once the liar has read X. */
+	for (i = 0; i < 4; i++) {
+		while ((ret = kipc_rpc_notify(c, 1, &req)) == -EAGAIN)
+			usleep(1000);
+		if (ret)
+			return 1;
+	}
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &idy))
+		return 1;
+	dl = in_ms(3000);
+	ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+	if (ret != 1 || comp.call_id != id)
+		return 2;
+	dl = in_ms(3000);
+	ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+	if (ret != 1 || comp.call_id != idy || comp.status) {
+		fprintf(stderr, "Y: %d\n", ret);
+		return 3;
+	}
+	return 0;
+}
+
 static void t_queued_call_sent_on_room(void)
 {
-	struct liar l;
-	pid_t pid;
-	int st;
+	static const char *const why[] = {
+		"set-up", "X's answer", "Y was never sent",
+	};
 
-	if (liar_start(&l, "room", 1, 1, answer_late_room)) {
-		result(0, "a queued call is sent once the channel has room",
-		       "the liar did not start");
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct kipc_rpc_msg req = { .data = "q", .len = 1 };
-		struct kipc_rpc_completion comp;
-		struct kipc_rpc_client *c;
-		struct timespec dl;
-		struct kipc *k;
-		uint64_t id, idy;
-		int i, ret;
-
-		alarm(20);
-		if (kipc_open(&k, 0) ||
-		    kipc_rpc_connect(k, l.name, 0, NULL, &c))
-			_exit(10);
-		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 1, &id))
-			_exit(11);
-		/* Fill the channel again once the liar has read X. */
-		for (i = 0; i < 4; i++) {
-			while ((ret = kipc_rpc_notify(c, 1, &req)) == -EAGAIN)
-				usleep(1000);
-			if (ret)
-				_exit(11);
-		}
-		if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &idy))
-			_exit(11);
-		dl = in_ms(3000);
-		ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
-		if (ret != 1 || comp.call_id != id)
-			_exit(12);
-		dl = in_ms(3000);
-		ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
-		if (ret != 1 || comp.call_id != idy || comp.status) {
-			fprintf(stderr, "Y: %d\n", ret);
-			_exit(13);
-		}
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	liar_stop(&l);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "a queued call is sent once the request channel has room, with no answer to prompt it",
-	       WIFEXITED(st) ? (WEXITSTATUS(st) == 12 ? "X's answer" :
-				WEXITSTATUS(st) == 13 ? "Y was never sent" :
-				WEXITSTATUS(st) ? "set-up" : NULL) :
-			       "the client was killed");
+	liar_row("room", 1, 1, answer_late_room, client_late_room,
+		 "a queued call is sent once the request channel has room, with no answer to prompt it",
+		 why);
 }
 
 /* Each bad message after HELLO: the server closes the connection. */
