@@ -89,31 +89,43 @@ static int reap(pid_t *child)
 }
 
 /*
+ * Lock the mutex and wait on the condition while a child, with a handle
+ * of its own, exits: having first taken the mutex the wait let go and
+ * signalled (@holding), or at once. Returns the wait's result.
+ */
+static int wait_while_child_exits(FIXTURE_DATA(dead) *self, int holding)
+{
+	struct timespec dl = in_seconds(10);
+
+	if (kipc_mutex_lock(self->r, &self->sh->m))
+		return -EIO;
+	self->child = fork();
+	if (self->child < 0)
+		return -errno;
+	if (self->child == 0) {
+		struct kipc_region *mine;
+		struct shared *sh = child_attach(self->r, &mine);
+
+		if (holding && kipc_mutex_lock(mine, &sh->m))
+			_exit(11);
+		if (holding)
+			kipc_cond_signal(mine, &sh->c);
+		_exit(0);
+	}
+	while (!__atomic_load_n(&self->sh->attached, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return kipc_cond_wait(self->r, &self->sh->c, &self->sh->m, 0, &dl);
+}
+
+/*
  * The child takes the mutex the waiter let go, signals, and dies holding
  * it. The waiter is woken (or finds the condition changed) and cannot take
  * the mutex back: nobody is left to release it.
  */
 TEST_F(dead, holder_died_holding_the_mutex_is_not_recoverable)
 {
-	struct timespec dl = in_seconds(10);
-	int ret;
+	int ret = wait_while_child_exits(self, 1);
 
-	ASSERT_EQ(0, kipc_mutex_lock(self->r, &self->sh->m));
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		struct kipc_region *mine;
-		struct shared *sh = child_attach(self->r, &mine);
-
-		if (kipc_mutex_lock(mine, &sh->m))
-			_exit(11);
-		kipc_cond_signal(mine, &sh->c);
-		_exit(0);		/* holding the mutex */
-	}
-	while (!__atomic_load_n(&self->sh->attached, __ATOMIC_SEQ_CST))
-		usleep(1000);
-	ret = kipc_cond_wait(self->r, &self->sh->c, &self->sh->m,
-			     0, &dl);
 	EXPECT_EQ(-ENOTRECOVERABLE, ret)
 		TH_LOG("the relock failed: %d (EOWNERDEAD would say the mutex is held)",
 		       ret);
@@ -128,23 +140,7 @@ TEST_F(dead, holder_died_holding_the_mutex_is_not_recoverable)
  */
 TEST_F(dead, death_during_the_wait_keeps_the_mutex)
 {
-	struct timespec dl = in_seconds(10);
-	int ret;
-
-	ASSERT_EQ(0, kipc_mutex_lock(self->r, &self->sh->m));
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		struct kipc_region *mine;
-
-		child_attach(self->r, &mine);
-		_exit(0);
-	}
-	while (!__atomic_load_n(&self->sh->attached, __ATOMIC_SEQ_CST))
-		usleep(1000);
-	ret = kipc_cond_wait(self->r, &self->sh->c, &self->sh->m,
-			     0, &dl);
-	EXPECT_EQ(-EOWNERDEAD, ret);
+	EXPECT_EQ(-EOWNERDEAD, wait_while_child_exits(self, 0));
 	EXPECT_EQ(0, reap(&self->child));
 	/* Held: ours to release. */
 	EXPECT_EQ(0, kipc_mutex_unlock(self->r, &self->sh->m));

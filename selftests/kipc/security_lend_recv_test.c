@@ -175,7 +175,8 @@ static char *lend_mapping(void)
 
 struct lend_recv_call {
 	int rx;
-	struct kipc_msg *m;
+	struct kipc_msg m;
+	char data[8];
 	int ret;
 };
 
@@ -183,8 +184,34 @@ static void *recv_thread(void *arg)
 {
 	struct lend_recv_call *rc = arg;
 
-	rc->ret = kt_recv(rc->rx, rc->m, 1, KIPC_IO_NONBLOCK);
+	rc->ret = kt_recv(rc->rx, &rc->m, 1, KIPC_IO_NONBLOCK);
 	return NULL;
+}
+
+/*
+ * A RECV on @rx in thread @t whose lends array is @upage, registered on
+ * @uffd and never touched: it maps the message's range, then sits in the
+ * copy-out. Return: 0 once it sits there, or -errno.
+ */
+static int recv_held(struct lend_recv_call *rc, int rx, int uffd,
+		     void *upage, long pg, pthread_t *t)
+{
+	__u64 fault;
+	int ret;
+
+	ret = kt_uffd_register(uffd, upage, pg, UFFDIO_REGISTER_MODE_MISSING);
+	if (ret)
+		return ret;
+	memset(&rc->m, 0, sizeof(rc->m));
+	rc->m.data = (uintptr_t)rc->data;
+	rc->m.data_len = sizeof(rc->data);
+	rc->m.lends = (uintptr_t)upage;
+	rc->m.nr_lends = KIPC_MSG_LENDS_MAX;
+	rc->rx = rx;
+	rc->ret = 1;
+	if (pthread_create(t, NULL, recv_thread, rc))
+		return -EAGAIN;
+	return kt_uffd_wait_fault(uffd, 10000, &fault);
 }
 
 /*
@@ -199,14 +226,13 @@ TEST(failed_recv_leaves_a_moved_mapping_and_its_replacement)
 {
 	long pg = kt_page();
 	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
-	struct lend_recv_call rc = { .ret = 1 };
+	struct lend_recv_call rc;
 	char data[8], *src, *upage, *at, *moved, *mine;
 	struct kipc_lend_completion c;
-	struct kipc_msg m, ok;
+	struct kipc_msg ok;
 	int ctx, q, tx, rx, uffd;
 	unsigned char vec;
 	pthread_t t;
-	__u64 fault;
 
 	kipc_test_open(ctx);
 	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
@@ -227,17 +253,7 @@ TEST(failed_recv_leaves_a_moved_mapping_and_its_replacement)
 	memset(src, 's', pg);
 	ASSERT_EQ(1, kt_lend_send(tx, q, src, pg, 78, KIPC_IO_NONBLOCK));
 	/* The lends array on a page never touched: its copy-out faults. */
-	ASSERT_EQ(0, kt_uffd_register(uffd, upage, pg,
-				      UFFDIO_REGISTER_MODE_MISSING));
-	memset(&m, 0, sizeof(m));
-	m.data = (uintptr_t)data;
-	m.data_len = sizeof(data);
-	m.lends = (uintptr_t)upage;
-	m.nr_lends = KIPC_MSG_LENDS_MAX;
-	rc.rx = rx;
-	rc.m = &m;
-	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &rc));
-	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+	ASSERT_EQ(0, recv_held(&rc, rx, uffd, upage, pg, &t));
 
 	/* The RECV has mapped the range and sits in the copy-out. */
 	at = lend_mapping();
@@ -291,13 +307,12 @@ TEST(failed_recv_unmaps_a_split_mapping)
 {
 	long pg = kt_page();
 	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
-	struct lend_recv_call rc = { .ret = 1 };
+	struct lend_recv_call rc;
 	struct kipc_lend_completion c;
 	char data[8], *src, *upage, *at;
-	struct kipc_msg m, ok;
+	struct kipc_msg ok;
 	int ctx, q, tx, rx, uffd;
 	pthread_t t;
-	__u64 fault;
 
 	kipc_test_open(ctx);
 	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
@@ -315,17 +330,8 @@ TEST(failed_recv_unmaps_a_split_mapping)
 	ASSERT_NE(MAP_FAILED, upage);
 	memset(src, 's', 3 * pg);
 	ASSERT_EQ(1, kt_lend_send(tx, q, src, 3 * pg, 79, KIPC_IO_NONBLOCK));
-	ASSERT_EQ(0, kt_uffd_register(uffd, upage, pg,
-				      UFFDIO_REGISTER_MODE_MISSING));
-	memset(&m, 0, sizeof(m));
-	m.data = (uintptr_t)data;
-	m.data_len = sizeof(data);
-	m.lends = (uintptr_t)upage;
-	m.nr_lends = KIPC_MSG_LENDS_MAX;
-	rc.rx = rx;
-	rc.m = &m;
-	ASSERT_EQ(0, pthread_create(&t, NULL, recv_thread, &rc));
-	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+	/* The lends array on a page never touched: its copy-out faults. */
+	ASSERT_EQ(0, recv_held(&rc, rx, uffd, upage, pg, &t));
 
 	at = lend_mapping();
 	ASSERT_NE(NULL, at);
