@@ -47,6 +47,8 @@
  * @send_wait: senders waiting for room; pollers of the send end
  * @recv_wait: receivers waiting for a message; pollers of the receive end
  * @spare: a received message kept for the next send, or NULL (xchg)
+ * @poll_ns: how long a receiver polls for a message before it sleeps
+ *	(kipc_wait_polled(); READ_ONCE/WRITE_ONCE, a hint)
  */
 struct kipc_channel {
 	struct kipc_obj obj;
@@ -68,6 +70,7 @@ struct kipc_channel {
 	wait_queue_head_t send_wait;
 	wait_queue_head_t recv_wait;
 	struct kipc_kmsg *spare;
+	u32 poll_ns;
 };
 
 static const struct file_operations kipc_send_fops;
@@ -499,7 +502,12 @@ struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 			return NULL;
 		}
 		kipc_stat_inc(KIPC_STAT_RECV_WAITS);
-		*err = kipc_wait_until(&c->recv_wait, kipc_channel_readable, c, dl);
+		*err = kipc_wait_polled(&c->recv_wait, kipc_channel_readable, c,
+					dl, &c->poll_ns);
+		if (*err > 0) {
+			kipc_stat_inc(KIPC_STAT_RECV_POLLS);
+			*err = 0;
+		}
 		if (*err)
 			return NULL;
 		spin_lock(&c->lock);
@@ -753,8 +761,10 @@ static void kipc_channel_show_fdinfo(struct seq_file *m, struct file *file,
 	spin_unlock(&c->lock);
 	seq_printf(m, "kipc-object:\t%s\nkipc-id:\t%u\nkipc-depth:\t%u\n"
 		   "kipc-queued:\t%u\nkipc-senders:\t%u\nkipc-receivers:\t%u\n"
-		   "kipc-region-id:\t%u\n", end, c->obj.id, c->depth, queued,
-		   senders, receivers, c->region ? kipc_region_id(c->region) : 0);
+		   "kipc-region-id:\t%u\nkipc-poll-ns:\t%u\n", end, c->obj.id,
+		   c->depth, queued, senders, receivers,
+		   c->region ? kipc_region_id(c->region) : 0,
+		   READ_ONCE(c->poll_ns));
 }
 
 static void kipc_send_show_fdinfo(struct seq_file *m, struct file *file)

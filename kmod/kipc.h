@@ -165,6 +165,7 @@ enum kipc_stat {
 	KIPC_STAT_SERVICES_CREATED,
 	KIPC_STAT_SERVICES_DESTROYED,
 	KIPC_STAT_CONNECTIONS,
+	KIPC_STAT_RECV_POLLS,
 	KIPC_STAT_SEND_FAILED,
 	KIPC_STAT_NR = KIPC_STAT_SEND_FAILED + KIPC_SEND_FAIL_REASON_MAX,
 };
@@ -317,6 +318,8 @@ int kipc_deadline_init(struct kipc_deadline *dl, bool set, u32 clockid,
 int kipc_sleep(const struct kipc_deadline *dl);
 int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl);
+int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
+		     void *arg, const struct kipc_deadline *dl, u32 *poll_ns);
 
 /* waitq.c: futex-style wait queues on region words */
 

@@ -1,11 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc sleeping: wait on a queue until a condition holds, a signal arrives
- * or an absolute deadline passes.
+ * or an absolute deadline passes; a receiver polls first while that is
+ * cheaper than a sleep and a wake-up.
  */
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 
 #include "kipc.h"
+
+/*
+ * The longest a receiver polls before it sleeps, in nanoseconds (0: never
+ * polls). A poll is worth it only while the answer comes sooner than a
+ * sleep and a wake-up would take; past that it burns a CPU for nothing.
+ */
+static unsigned int poll_max_ns = 200000;
+module_param(poll_max_ns, uint, 0644);
+MODULE_PARM_DESC(poll_max_ns,
+		 "longest a receiver polls for a message before it sleeps (ns; 0: never)");
+
+/* The first budget of a channel whose waits turned out short. */
+#define KIPC_POLL_START_NS	10000
 
 /**
  * kipc_deadline_init() - a deadline from a call's timeout fields
@@ -85,5 +101,79 @@ int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		}
 	}
 	finish_wait(wq, &wait);
+	return ret;
+}
+
+/* Whether @dl has passed: a poll must not outlast a deadline. */
+static bool kipc_deadline_passed(const struct kipc_deadline *dl)
+{
+	ktime_t now;
+
+	if (!dl->set)
+		return false;
+	now = dl->clock == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+	return ktime_compare(now, dl->expires) >= 0;
+}
+
+/*
+ * Poll @ready for at most @budget ns, while this task is the only one
+ * runnable on its CPU (the one that would make @ready true may run only
+ * elsewhere) and nothing else wants the CPU.
+ */
+static bool kipc_poll(bool (*ready)(void *arg), void *arg, u64 start,
+		      u32 budget, const struct kipc_deadline *dl)
+{
+	do {
+		if (ready(arg))
+			return true;
+		cpu_relax();
+	} while (!need_resched() && !signal_pending(current) &&
+		 single_task_running() && ktime_get_ns() - start < budget &&
+		 !kipc_deadline_passed(dl));
+	return false;
+}
+
+/**
+ * kipc_wait_polled() - kipc_wait_until(), polling first when that pays
+ * @wq: as kipc_wait_until()
+ * @ready: as kipc_wait_until()
+ * @arg: as kipc_wait_until()
+ * @dl: as kipc_wait_until()
+ * @poll_ns: the waited object's poll budget in ns, adapted here
+ *	(READ_ONCE/WRITE_ONCE: concurrent waiters may lose an update)
+ *
+ * A wait that another CPU ends within microseconds costs less polled than
+ * slept: no sleep, no wake-up, no inter-processor interrupt. The budget
+ * follows KVM's halt polling: a wait that a wake-up ended within
+ * poll_max_ns doubles it (from KIPC_POLL_START_NS, up to poll_max_ns), a
+ * longer one halves it, one that the poll ended keeps it. Nothing is
+ * polled while another task is runnable on this CPU (the task that would
+ * end the wait may be that one, and it runs only once this one sleeps),
+ * with one CPU online, or with poll_max_ns 0; a poll stops at a signal,
+ * a pending reschedule or @dl.
+ * Context: process context, may sleep; no locks held.
+ * Return: 1 when the poll saw @ready, else as kipc_wait_until().
+ */
+int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
+		     void *arg, const struct kipc_deadline *dl, u32 *poll_ns)
+{
+	u32 max = READ_ONCE(poll_max_ns);
+	u32 budget = min(READ_ONCE(*poll_ns), max);
+	u64 start, waited;
+	int ret;
+
+	if (!max || num_online_cpus() == 1 || !single_task_running())
+		return kipc_wait_until(wq, ready, arg, dl);
+	start = ktime_get_ns();
+	if (budget && kipc_poll(ready, arg, start, budget, dl))
+		return 1;
+	ret = kipc_wait_until(wq, ready, arg, dl);
+	waited = ktime_get_ns() - start;
+	if (waited > max)
+		budget /= 2;
+	else if (waited > budget)
+		budget = min_t(u64, max_t(u64, (u64)budget * 2,
+					  KIPC_POLL_START_NS), max);
+	WRITE_ONCE(*poll_ns, budget);
 	return ret;
 }

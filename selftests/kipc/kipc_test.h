@@ -773,6 +773,49 @@ static inline int kt_genl_call(struct kt_genl *g, __u8 cmd, __u16 flags,
 	return kt_genl_run(g, &r, nr_msgs);
 }
 
+/* kt_stat_get()'s walker: the value of one attribute of the answer. */
+struct kt_stat_pick {
+	__u16 attr;
+	int found;
+	__u64 val;
+};
+
+static inline void kt_stat_pick_msg(const struct nlmsghdr *h, void *arg)
+{
+	struct kt_stat_pick *p = arg;
+	struct nlattr *a;
+	int len;
+
+	kt_for_each_attr(a, len, h)
+		if (a->nla_type == p->attr) {
+			p->val = kt_attr_u64(a);
+			p->found = 1;
+		}
+}
+
+/*
+ * Global counter @attr (KIPC_A_STATS_*) of KIPC_CMD_STATS_GET into *@val:
+ * 0, -ENOENT when the answer lacks it, or -errno.
+ */
+static inline int kt_stat_get(__u16 attr, __u64 *val)
+{
+	struct kt_stat_pick p = { .attr = attr };
+	struct kt_genl_req r;
+	struct kt_genl g;
+	int ret;
+
+	ret = kt_genl_open(&g);
+	if (ret)
+		return ret;
+	kt_genl_init(&g, &r, g.family, KIPC_CMD_STATS_GET, 0);
+	ret = kt_genl_run_each(&g, &r, kt_stat_pick_msg, &p);
+	close(g.fd);
+	if (!ret && !p.found)
+		ret = -ENOENT;
+	*val = p.val;
+	return ret;
+}
+
 /* Mappings of lent ranges ("[kipc-lend]") in this process, or -1. */
 static inline int kt_lend_mappings(void)
 {
