@@ -299,8 +299,10 @@ static int fill_reply(struct kipc_rpc_client *c, struct kipc_rpc_msg *rep,
 		return status;
 	}
 	if (h->payload_len > rep->len) {
+		/* What fits is kept: rep->len bytes, the room. */
 		status = status ? status : -EMSGSIZE;
-		rep->len = 0;
+		if (rep->len)
+			memcpy(rep->data, payload, rep->len);
 	} else {
 		if (h->payload_len)
 			memcpy(rep->data, payload, h->payload_len);

@@ -477,6 +477,12 @@ static void t_round_trip(struct kipc_rpc_client *c)
 
 	result(ret == 0 && len == 12 && !strcmp(out, "hello, kipc"),
 	       "a call's round trip echoes its bytes", NULL);
+	memset(out, 0, sizeof(out));
+	len = 5;
+	ret = call_bytes(c, M_ECHO, "hello, kipc", 12, out, &len, NULL);
+	result(ret == -EMSGSIZE && len == 5 && !memcmp(out, "hello", 6),
+	       "an answer larger than the room: -EMSGSIZE, what fits is kept",
+	       NULL);
 	len = sizeof(out);
 	ret = call_bytes(c, 77, "x", 1, out, &len, NULL);
 	result(ret == -ENOSYS, "an unknown method gets -ENOSYS", NULL);
