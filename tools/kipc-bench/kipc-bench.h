@@ -191,7 +191,7 @@ extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
-extern const struct kb_mech kb_mech_kipc_rw_nostats;
+extern const struct kb_mech kb_mech_kipc_rw_nostats, kb_mech_kipc_rw_nopoll;
 extern const struct kb_mech kb_mech_kipc_call;
 extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;

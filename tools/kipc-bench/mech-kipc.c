@@ -12,6 +12,10 @@
  *		counting costs a message. Only when -m names it: the
  *		parameter is global, so other users of kipc go uncounted
  *		while the row runs.
+ * kipc-rw-nopoll: kipc-rw with the receiver's polling off for the row
+ *		(its "poll_max_ns" parameter 0, put back after; root): what
+ *		polling before sleeping gains or costs.  Only when -m names
+ *		it: the parameter is global too.
  * kipc-call:	kipc-inline's channels, but each half of a round trip is one
  *		kipc_call() (KIPC_IOC_CALL): the client sends and waits for
  *		the echo, the echoing side sends the echo and waits for the
@@ -406,60 +410,140 @@ out_teardown:
 	return ret;
 }
 
-#define KB_KIPC_STATS_PARAM	"/sys/module/kipc/parameters/stats"
+/*
+ * kipc-rw-nostats and kipc-rw-nopoll: kipc-rw with one module parameter
+ * set for the row.  Setup (before fork) reads the parameter and writes
+ * the row's value; the parent's teardown writes back what setup read.
+ */
+#define KB_KIPC_PARAM_DIR	"/sys/module/kipc/parameters/"
 
-/* The stats parameter before a kipc-rw-nostats row: 'Y' or 'N'. */
-static char kb_kipc_stats_was;
+/**
+ * struct kb_kipc_param_row - a kipc-rw row with a module parameter set.
+ * @mech:	the row
+ * @path:	the parameter's file
+ * @value:	what the row writes there
+ */
+struct kb_kipc_param_row {
+	const struct kb_mech *mech;
+	const char *path;
+	const char *value;
+};
 
-/* Read (@set false) or set the stats parameter's letter: 0 or -errno. */
-static int kb_kipc_stats_param(char *v, bool set)
+static const struct kb_kipc_param_row kb_kipc_param_rows[] = {
+	{ &kb_mech_kipc_rw_nostats, KB_KIPC_PARAM_DIR "stats", "N" },
+	{ &kb_mech_kipc_rw_nopoll, KB_KIPC_PARAM_DIR "poll_max_ns", "0" },
+};
+
+/* The parameter's value before the row ("Y", "200000"), put back after. */
+static char kb_kipc_param_was[32];
+
+/* @m's entry: @m is one of the rows of kb_kipc_param_rows[]. */
+static const struct kb_kipc_param_row *
+kb_kipc_param_row(const struct kb_mech *m)
 {
-	int fd = open(KB_KIPC_STATS_PARAM, (set ? O_WRONLY : O_RDONLY) |
-		      O_CLOEXEC);
+	const struct kb_kipc_param_row *p = kb_kipc_param_rows;
+
+	while (p->mech != m)
+		p++;
+	return p;
+}
+
+/* Read the value in @path, without its newline, into @buf: 0 or -errno. */
+static int kb_kipc_param_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
+	int ret;
 
 	if (fd < 0)
 		return -errno;
-	n = set ? pwrite(fd, v, 1, 0) : pread(fd, v, 1, 0);
-	n = n == 1 ? 0 : n < 0 ? -errno : -EIO;
+	n = pread(fd, buf, size, 0);
+	ret = n < 0 ? -errno : n == 0 || (size_t)n == size ? -EIO : 0;
 	close(fd);
-	return n;
-}
-
-static int kb_kipc_rw_nostats_available(char *why, size_t len)
-{
-	int ret = kb_kipc_rw_available(why, len);
-
-	if (!ret && access(KB_KIPC_STATS_PARAM, W_OK)) {
-		ret = -errno;
-		snprintf(why, len, "cannot write %s: %s", KB_KIPC_STATS_PARAM,
-			 strerror(errno));
+	if (!ret) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
 	}
 	return ret;
 }
 
-static int kb_kipc_rw_nostats_setup(struct kb_chan *c)
+/* Write @value to @path: 0 or -errno. */
+static int kb_kipc_param_write(const char *path, const char *value)
 {
-	char off = 'N';
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	ssize_t n;
 	int ret;
 
-	ret = kb_kipc_stats_param(&kb_kipc_stats_was, false);
-	if (!ret)
-		ret = kb_kipc_stats_param(&off, true);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, value, len, 0);
+	ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+/* Put @p's parameter back as setup found it. */
+static void kb_kipc_param_restore(const struct kb_kipc_param_row *p)
+{
+	int ret = kb_kipc_param_write(p->path, kb_kipc_param_was);
+
 	if (ret)
-		return kb_fail(c, ret, KB_KIPC_STATS_PARAM);
+		kb_warn("cannot put %s back to %s: %s", p->path,
+			kb_kipc_param_was, strerror(-ret));
+}
+
+/* kipc-rw's probe, then whether @m's parameter is there to be written. */
+static int kb_kipc_param_available(const struct kb_mech *m, char *why,
+				   size_t len)
+{
+	const char *path = kb_kipc_param_row(m)->path;
+	int ret = kb_kipc_rw_available(why, len);
+
+	if (ret || !access(path, W_OK))
+		return ret;
+	ret = -errno;
+	if (ret == -ENOENT)
+		snprintf(why, len, "no %s: a kipc module without it", path);
+	else
+		snprintf(why, len, "cannot write %s: %s", path,
+			 strerror(-ret));
+	return ret;
+}
+
+static int kb_kipc_rw_nostats_available(char *why, size_t len)
+{
+	return kb_kipc_param_available(&kb_mech_kipc_rw_nostats, why, len);
+}
+
+static int kb_kipc_rw_nopoll_available(char *why, size_t len)
+{
+	return kb_kipc_param_available(&kb_mech_kipc_rw_nopoll, why, len);
+}
+
+static int kb_kipc_param_setup(struct kb_chan *c)
+{
+	const struct kb_kipc_param_row *p = kb_kipc_param_row(c->mech);
+	int ret;
+
+	ret = kb_kipc_param_read(p->path, kb_kipc_param_was,
+				 sizeof(kb_kipc_param_was));
+	if (!ret)
+		ret = kb_kipc_param_write(p->path, p->value);
+	if (ret)
+		return kb_fail(c, ret, p->path);
 	ret = kb_kipc_rw_setup(c);
 	if (ret)
-		kb_kipc_stats_param(&kb_kipc_stats_was, true);
+		kb_kipc_param_restore(p);
 	return ret;
 }
 
 /* The parent, which set the parameter, puts it back; the child leaves it. */
-static void kb_kipc_rw_nostats_teardown(struct kb_chan *c)
+static void kb_kipc_param_teardown(struct kb_chan *c)
 {
 	kb_fdchan_teardown(c);
 	if (c->side == 0)
-		kb_kipc_stats_param(&kb_kipc_stats_was, true);
+		kb_kipc_param_restore(kb_kipc_param_row(c->mech));
 }
 
 /* The sender builds the message in a buffer of the pool. */
@@ -568,9 +652,24 @@ const struct kb_mech kb_mech_kipc_rw_nostats = {
 	.max_size	= KB_KIPC_MAX_INLINE,
 	.named_only	= true,
 	.available	= kb_kipc_rw_nostats_available,
-	.setup		= kb_kipc_rw_nostats_setup,
+	.setup		= kb_kipc_param_setup,
 	.attach		= kb_fdchan_attach,
-	.teardown	= kb_kipc_rw_nostats_teardown,
+	.teardown	= kb_kipc_param_teardown,
+	.send		= kb_fdchan_send,
+	.recv		= kb_fdchan_recv,
+};
+
+const struct kb_mech kb_mech_kipc_rw_nopoll = {
+	.name		= "kipc-rw-nopoll",
+	.desc		= "kipc-rw with the receiver's polling off (root)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.max_size	= KB_KIPC_MAX_INLINE,
+	.named_only	= true,
+	.available	= kb_kipc_rw_nopoll_available,
+	.setup		= kb_kipc_param_setup,
+	.attach		= kb_fdchan_attach,
+	.teardown	= kb_kipc_param_teardown,
 	.send		= kb_fdchan_send,
 	.recv		= kb_fdchan_recv,
 };
@@ -744,6 +843,16 @@ const struct kb_mech kb_mech_kipc_rw = {
 const struct kb_mech kb_mech_kipc_rw_nostats = {
 	.name		= "kipc-rw-nostats",
 	.desc		= "kipc-rw with the module's statistics off (root)",
+	.tests		= KB_ALL_TESTS,
+	.modes		= KB_ALL_MODES,
+	.named_only	= true,
+	.available	= kb_kipc_unbuilt,
+	.setup		= kb_kipc_nosetup,
+};
+
+const struct kb_mech kb_mech_kipc_rw_nopoll = {
+	.name		= "kipc-rw-nopoll",
+	.desc		= "kipc-rw with the receiver's polling off (root)",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.named_only	= true,

@@ -33,6 +33,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_kipc_inline,
 	&kb_mech_kipc_rw,
 	&kb_mech_kipc_rw_nostats,
+	&kb_mech_kipc_rw_nopoll,
 	&kb_mech_kipc_call,
 	&kb_mech_kipc_region,
 	&kb_mech_kipc_lend,

@@ -35,10 +35,17 @@ expect 0 "list" "$BENCH" list
 for m in $MECHS kipc-inline kipc-region kipc-lend kipc-wait kipc-ring; do
 	grep -q "^$m " "$TMP/out" || fail "list shows $m"
 done
+# The rows that set a module parameter for their duration are listed, but
+# run only when -m names them.
+for m in kipc-rw-nostats kipc-rw-nopoll; do
+	grep -q "^$m " "$TMP/out" || fail "list shows $m"
+done
 
 # The full matrix at tiny sizes; a failed row makes the exit status 1.
 expect 0 "all tests, all modes, --touch" "$BENCH" -q -n 40 -r 2 -M all \
 	--touch -s 8,4K -j "$TMP/a.json" --csv "$TMP/a.csv" all
+! grep -Eq '"mechanism": "kipc-rw-no(stats|poll)"' "$TMP/a.json" ||
+	fail "a run without -m leaves out kipc-rw-nostats and kipc-rw-nopoll"
 expect 0 "large message, throughput" "$BENCH" -q -n 6 -s 1M \
 	-m pipe,unix-stream,sysv-shm,vmsplice,cma,cma-read,spin-ring \
 	-j "$TMP/big.json" throughput latency
