@@ -206,6 +206,9 @@ for place, lat, wqp in (("CPU 0,0", docs["latency"], wq),
            rt(lat, "kipc-region", 64), rt(lat, "pipe", 64))
     target("pipe / kipc-ring, 64 B round trip (speed-up), %s" % place,
            rt(wqp, "pipe", 64), rt(wqp, "kipc-ring", 64), ">=", 5)
+target("kipc-rw polling / not polling (kipc-rw-nopoll), 64 B round trip, CPU 0,1",
+       (docs["latency-2cpu"], "latency", "kipc-rw", 64),
+       (docs["latency-2cpu"], "latency", "kipc-rw-nopoll", 64))
 target("kipc-ring / spin-ring, 64 B round trip, busy-poll, CPU 0,1",
        (docs["ringpoll"], "latency", "kipc-ring", 64),
        (docs["ringpoll"], "latency", "spin-ring", 64), "<=", 1.3)
