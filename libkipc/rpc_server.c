@@ -792,6 +792,8 @@ KIPC_API int kipc_rpc_req_cancelled(const struct kipc_rpc_req *req)
 static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 		  const struct kipc_rpc_msg *rep)
 {
+	struct kipc_region *region;
+	uint32_t i;
 	int ret;
 
 	if (!req || req->event || (rep && !rep->data && rep->len))
@@ -799,8 +801,13 @@ static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 	if (req->answered)
 		return -EALREADY;
 	req->answered = 1;
-	if (req->flags & KIPC_RPC_F_ONEWAY)
+	if (req->flags & KIPC_RPC_F_ONEWAY) {
+		/* Not sent, as if it were: its buffers leave the handler. */
+		region = req->conn->s->region;
+		for (i = 0; rep && region && i < rep->nr_bufs; i++)
+			kipc_buf_release(region, rep->bufs[i].offset);
 		return 0;
+	}
 	ret = conn_send(req->conn, req->txbuf, type, req->info.method,
 			req->info.call_id, status, rep);
 	/* A reply that cannot go still answers the call, as an error. */

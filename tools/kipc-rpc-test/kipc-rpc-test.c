@@ -1966,6 +1966,62 @@ static void t_malformed(struct kipc *k, struct kipc_rpc_client *c)
 	       NULL);
 }
 
+/*
+ * Oneway requests to a method that answers with a region buffer, more than
+ * the pool holds: the answers' buffers go back, and a call that needs one
+ * is still served.
+ */
+static void t_oneway_bufs(struct kipc *k, struct kipc_rpc_client *c)
+{
+	struct kipc_region *r = kipc_rpc_client_region(c);
+	struct timespec dl = in_ms(5000);
+	struct kipc_rpc_msg req, rep;
+	struct kipc_rpc_hdr h, a;
+	struct kipc_buf_ref back;
+	uint64_t sum = 0;
+	char buf[256];
+	struct raw ra;
+	int ret, i;
+
+	if (!r) {
+		result(0, "oneway answers give their buffers back", "no region");
+		return;
+	}
+	ret = raw_open(k, &ra);
+	if (!ret) {
+		raw_send(&ra, buf, hello_msg(buf, 1, 1));
+		ret = raw_recv(&ra, &a, 2000) == 1 ? 0 : -EPROTO;
+	}
+	for (i = 0; !ret && i < 300; i++) {
+		req_hdr(&h, M_BUF, 0);
+		h.flags = KIPC_RPC_F_ONEWAY;
+		memcpy(buf, &h, sizeof(h));
+		ret = raw_send(&ra, buf, sizeof(h)) == 1 ? 0 : -EIO;
+	}
+	/* Answered after the 300: the server has run them all. */
+	if (!ret) {
+		req_hdr(&h, M_ECHO, 0);
+		memcpy(buf, &h, sizeof(h));
+		ret = raw_send(&ra, buf, sizeof(h)) == 1 &&
+		      raw_recv(&ra, &a, 10000) == 1 &&
+		      a.type == KIPC_RPC_REPLY ? 0 : -EPROTO;
+	}
+	raw_close(&ra);
+	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
+	rep.data = &sum;
+	rep.len = sizeof(sum);
+	rep.bufs = &back;
+	rep.nr_bufs = 1;
+	if (!ret)
+		ret = kipc_rpc_call(c, M_BUF, &req, &rep, 0, &dl);
+	if (!ret && rep.nr_bufs == 1)
+		kipc_buf_release(r, back.offset);
+	result(ret == 0 && rep.nr_bufs == 1,
+	       "300 oneway requests answered with buffers leak none: a call needing one is served",
+	       ret ? strerror(-ret) : NULL);
+}
+
 /* Random bytes as requests for @ms: the server neither crashes nor hangs. */
 static void t_fuzz(struct kipc *k, struct kipc_rpc_client *c, unsigned int ms)
 {
@@ -2189,6 +2245,7 @@ int main(void)
 	t_events_full(k);
 	t_other_uid();
 	t_malformed(k, c);
+	t_oneway_bufs(k, c);
 	t_liar_oversized();
 	t_liar_answers_twice();
 	t_full_channel_nonblock();
