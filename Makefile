@@ -164,7 +164,8 @@ $(B)/bin/kipc-run: tools/kipc-run/kipc-run.c $(LIB_SO) libkipc/include/kipc_grou
 
 # The RPC layer's guest test (tools/vm/kipc-examples runs it).
 $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
-		libkipc/include/kipc.h libkipc/include/kipc_rpc.h
+		tools/kipc-rpc-test/rpc_raw.h libkipc/include/kipc.h \
+		libkipc/include/kipc_rpc.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -pthread -o $@ $< $(APP_LDFLAGS)
@@ -179,6 +180,17 @@ $(B)/bin/sync_owner_dead_test: libkipc/test/sync_owner_dead_test.c $(LIB_SO) \
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/sync_owner_dead_test
+
+# The RPC server against clients that do not follow the protocol (a guest
+# test, run by tools/vm/kipc-examples).
+$(B)/bin/rpc_server_limits_test: libkipc/test/rpc_server_limits_test.c \
+		$(LIB_SO) tools/kipc-rpc-test/rpc_raw.h libkipc/include/kipc.h \
+		libkipc/include/kipc_rpc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) \
+		-Itools/kipc-rpc-test -pthread -o $@ $< $(APP_LDFLAGS)
+tools: $(B)/bin/rpc_server_limits_test
 
 # Process groups' supervisor and worker side in corner cases (a guest test,
 # run by tools/vm/kipc-group-tests); it reads the control region: group.h.

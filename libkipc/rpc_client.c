@@ -544,7 +544,10 @@ static int hello(struct kipc_rpc_client *c, const struct timespec *deadline)
 	kipc_msg_init(&sm, buf, sizeof(buf), NULL, 0, 0);
 	kipc_msg_init(&rm, rbuf, sizeof(rbuf), NULL, 0, 0);
 	ret = kipc_call(c->tx, c->rx, &sm, &rm, 0, deadline, NULL, NULL);
-	if (ret == 0 || ret == -EPIPE)
+	if (ret == -EPIPE)	/* refused before HELLO: the server may say why */
+		ret = kipc_channel_recv(c->rx, &rm, 1, KIPC_IO_NONBLOCK, NULL,
+					NULL);
+	if (ret == 0 || ret == -EPIPE || ret == -EAGAIN)
 		return -ECONNRESET;
 	if (ret < 0)
 		return ret;

@@ -6,19 +6,27 @@
  * worker serves the group's service, which it inherited, the same way
  * (kipc__rpc_server_adopt(), for kipc_group_worker_service()).
  *
- * Every connection is in the server's epoll set with EPOLLONESHOT: the one
- * worker that gets its event receives one message, checks its header,
- * re-arms the connection, then runs the handler, so that other workers can
- * take the connection's next requests meanwhile. A connection lives while
- * it is registered or one of its requests runs (@refs); the worker that
- * reads end of stream, or a message it cannot trust, unregisters it, and
- * the last reference closes its ends, which the client sees as end of
- * stream.
+ * Every connection is in the server's epoll set with EPOLLONESHOT, under
+ * a key of its own: the one worker that gets its event looks the key up
+ * (a reference, or nothing when the connection went meanwhile), receives
+ * one message, checks its header, re-arms the connection, then runs the
+ * handler, so that other workers can take the connection's next requests
+ * meanwhile. A connection lives while it is registered or a worker holds
+ * it (@refs). Any thread holding it may drop it (conn_drop()): a worker
+ * that reads end of stream or a message it cannot trust, a reply the
+ * client leaves no room for, the timer when HELLO is late. The last
+ * reference closes its ends, which the client sees as end of stream.
+ *
+ * What one client can make the server hold is bounded: connections per
+ * uid (the rest get ERROR -EUSERS and are closed), the time a connection
+ * may stay without HELLO, and the time replies may wait for room. When
+ * accepting fails for want of fds or memory the service is not watched
+ * for a while, instead of waking every worker for nothing.
  *
  * An EVENT of a client's runs its handler as a request runs its method,
  * and is never answered. kipc_rpc_server_notify() sends an event on a
  * connection's reply channel from any thread, holding a reference found
- * by the connection's id in the server's list.
+ * by the connection's id.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,10 +37,26 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "rpc.h"
 #include "sys.h"
+
+/* Keys of the epoll set: the stop eventfd, the service, the timer; then
+ * the connections'. */
+#define KEY_STOP	0
+#define KEY_SERVICE	1
+#define KEY_TIMER	2
+#define KEY_CONN0	16
+#define CONN_HASH	256
+
+/* Defaults of struct kipc_rpc_server_attr's limits. */
+#define DEFAULT_CONNS_PER_UID	256
+#define DEFAULT_HELLO_MS	10000
+
+/* How long the service is not watched after accepting failed (EMFILE). */
+#define ACCEPT_PAUSE_NS		100000000ULL
 
 struct rpc_method {
 	uint32_t id;
@@ -44,14 +68,20 @@ struct rpc_conn {
 	struct kipc_rpc_server *s;
 	struct kipc_chan *rx, *tx;
 	struct kipc_peer peer;
-	atomic_int refs;		/* registration + running requests */
+	uint64_t key;			/* its epoll data (conn_get()) */
+	uint64_t hello_by;		/* CLOCK_MONOTONIC: HELLO due */
+	atomic_int refs;		/* registration + holders */
 	atomic_int broken;		/* broke the protocol: drop it */
 	atomic_int notified;		/* sent events: a reply may wait */
+	atomic_int hello;		/* HELLO answered */
+	atomic_ullong reply_wait_until;	/* 0, or when replies stop waiting */
+	int registered;			/* in the lists (s->lock) */
 	pthread_mutex_t lock;		/* protects the fields below */
-	int hello;			/* HELLO answered */
 	uint8_t version;		/* agreed at HELLO */
 	struct kipc_rpc_req *running;	/* requests started, for CANCEL */
 	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
+	struct rpc_conn *hnext;		/* its key's chain (s->lock) */
+	struct rpc_conn *doomed;	/* timer_event()'s list */
 };
 
 struct kipc_rpc_req {
@@ -74,15 +104,22 @@ struct kipc_rpc_server {
 	uint32_t depth;
 	uint32_t max_inline;
 	unsigned int nr_workers;
+	uint32_t max_conns_per_uid;
+	uint64_t hello_timeout_ns;
 	int epfd;
 	int stopfd;			/* an eventfd: readable = stop */
+	int timerfd;			/* HELLO deadlines, accept's pause */
 	struct rpc_method *methods;	/* set before run, read-only after */
 	size_t nr_methods;
 	struct rpc_method *events;	/* handlers of events, likewise */
 	size_t nr_events;
 	atomic_int nr_conns;
-	pthread_mutex_t lock;		/* protects conns */
-	struct rpc_conn *conns;
+	pthread_mutex_t lock;		/* protects the fields below */
+	struct rpc_conn *conns;		/* registered connections */
+	struct rpc_conn *by_key[CONN_HASH];
+	uint64_t next_key;
+	uint64_t timer_at;		/* when timerfd fires; 0: disarmed */
+	uint64_t accept_resume;		/* 0, or when accepting resumes */
 };
 
 /* One worker's receive room. */
@@ -107,11 +144,11 @@ static uint32_t module_default_depth(void)
 	return d ? d : RPC_DEFAULT_DEPTH;
 }
 
-static int ep_add(int epfd, int fd, uint32_t events, void *ptr)
+static int ep_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	struct epoll_event ev = { .events = events, .data.u64 = key };
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	return epoll_ctl(epfd, op, fd, &ev) ? -errno : 0;
 }
 
 /* A server of @attr's shape, listening on nothing yet. */
@@ -135,16 +172,23 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 		return -ENOMEM;
 	s->epfd = -1;
 	s->stopfd = -1;
+	s->timerfd = -1;
+	s->next_key = KEY_CONN0;
 	s->region = attr->region;
 	s->depth = attr->depth ? attr->depth : module_default_depth();
 	s->max_inline = attr->max_inline ? attr->max_inline : RPC_DEFAULT_INLINE;
 	s->nr_workers = attr->nr_workers ? attr->nr_workers : 1;
+	s->max_conns_per_uid = attr->max_conns_per_uid ?
+			       attr->max_conns_per_uid : DEFAULT_CONNS_PER_UID;
+	s->hello_timeout_ns = (attr->hello_timeout_ms ? attr->hello_timeout_ms
+						      : DEFAULT_HELLO_MS) *
+			      1000000ULL;
 	pthread_mutex_init(&s->lock, NULL);
 	*sp = s;
 	return 0;
 }
 
-/* Watch the stop eventfd and the service: ready to run. */
+/* Watch the stop eventfd, the service and the timer: ready to run. */
 static int server_listen(struct kipc_rpc_server *s)
 {
 	int ret;
@@ -152,9 +196,17 @@ static int server_listen(struct kipc_rpc_server *s)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		return -errno;
-	ret = ep_add(s->epfd, s->stopfd, EPOLLIN, NULL);
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timerfd < 0)
+		return -errno;
+	ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, EPOLLIN, KEY_STOP);
 	if (!ret)
-		ret = ep_add(s->epfd, kipc_service_fd(s->svc), EPOLLIN, s);
+		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, kipc_service_fd(s->svc),
+			     EPOLLIN | EPOLLONESHOT, KEY_SERVICE);
+	if (!ret)
+		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd,
+			     EPOLLIN | EPOLLONESHOT, KEY_TIMER);
 	return ret;
 }
 
@@ -165,6 +217,8 @@ static void server_free(struct kipc_rpc_server *s)
 		close(s->stopfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
 	kipc_service_close(s->svc);
 	pthread_mutex_destroy(&s->lock);
 	free(s->methods);
@@ -318,14 +372,6 @@ static void conn_put(struct rpc_conn *c)
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	pthread_mutex_lock(&s->lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&s->lock);
 	kipc_channel_close(c->rx);
 	kipc_channel_close(c->tx);
 	pthread_mutex_destroy(&c->lock);
@@ -333,52 +379,223 @@ static void conn_put(struct rpc_conn *c)
 	atomic_fetch_sub(&s->nr_conns, 1);
 }
 
-/* Take every waiting connection. */
-static void accept_all(struct kipc_rpc_server *s)
+/* Take a reference on a registered @c (s->lock held): 1, or 0 if it went. */
+static int conn_hold(struct rpc_conn *c)
 {
-	for (;;) {
-		struct rpc_conn *c = calloc(1, sizeof(*c));
-		int ret;
-
-		if (!c)
-			return;
-		ret = kipc_service_accept(s->svc, KIPC_FD_NONBLOCK |
-					  KIPC_CONN_NONBLOCK, NULL, &c->rx,
-					  &c->tx, &c->peer);
-		if (ret < 0) {
-			free(c);
-			return;
-		}
-		c->s = s;
-		atomic_init(&c->refs, 1);
-		pthread_mutex_init(&c->lock, NULL);
-		atomic_fetch_add(&s->nr_conns, 1);
-		pthread_mutex_lock(&s->lock);
-		c->next = s->conns;
-		if (c->next)
-			c->next->prev = c;
-		s->conns = c;
-		pthread_mutex_unlock(&s->lock);
-		if (ep_add(s->epfd, kipc_channel_fd(c->rx),
-			   EPOLLIN | EPOLLONESHOT, c) < 0)
-			conn_put(c);
-	}
+	if (!c || !c->registered)
+		return 0;
+	atomic_fetch_add(&c->refs, 1);
+	return 1;
 }
 
-/* Unregister @c (its worker holds the one-shot event): it goes away. */
+/* The registered connection of @key, held, or NULL. */
+static struct rpc_conn *conn_get(struct kipc_rpc_server *s, uint64_t key)
+{
+	struct rpc_conn *c;
+
+	pthread_mutex_lock(&s->lock);
+	for (c = s->by_key[key % CONN_HASH]; c && c->key != key; c = c->hnext)
+		;
+	if (!conn_hold(c))
+		c = NULL;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+/* Take @c out of the server's lists (s->lock held). */
+static void conn_unlink(struct kipc_rpc_server *s, struct rpc_conn *c)
+{
+	struct rpc_conn **pp;
+
+	c->registered = 0;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	for (pp = &s->by_key[c->key % CONN_HASH]; *pp != c; pp = &(*pp)->hnext)
+		;
+	*pp = c->hnext;
+}
+
+/*
+ * Unregister @c: no worker gets it again, and it goes with its last
+ * reference. Any thread holding it may call this, once or more.
+ */
 static void conn_drop(struct rpc_conn *c)
 {
-	epoll_ctl(c->s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
+	struct kipc_rpc_server *s = c->s;
+	int was;
+
+	pthread_mutex_lock(&s->lock);
+	was = c->registered;
+	if (was)
+		conn_unlink(s, c);
+	pthread_mutex_unlock(&s->lock);
+	if (!was)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
 	conn_put(c);
 }
 
 static void conn_rearm(struct rpc_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
-				  .data.ptr = c };
-
-	if (epoll_ctl(c->s->epfd, EPOLL_CTL_MOD, kipc_channel_fd(c->rx), &ev))
+	if (ep_ctl(c->s->epfd, EPOLL_CTL_MOD, kipc_channel_fd(c->rx),
+		   EPOLLIN | EPOLLONESHOT, c->key))
 		conn_drop(c);
+}
+
+/* Make timerfd fire at @at, if that is sooner than it would (s->lock). */
+static void timer_arm(struct kipc_rpc_server *s, uint64_t at)
+{
+	struct itimerspec its = { .it_value = rpc_ns_ts(at) };
+
+	if (s->timer_at && s->timer_at <= at)
+		return;
+	if (!timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL))
+		s->timer_at = at;
+}
+
+static void service_rearm(struct kipc_rpc_server *s)
+{
+	ep_ctl(s->epfd, EPOLL_CTL_MOD, kipc_service_fd(s->svc),
+	       EPOLLIN | EPOLLONESHOT, KEY_SERVICE);
+}
+
+/*
+ * The timer: drop connections whose HELLO is late, resume accepting after
+ * a pause, and arm the timer for what is due next.
+ */
+static void timer_event(struct kipc_rpc_server *s)
+{
+	struct rpc_conn *c, *next, *doomed = NULL;
+	uint64_t now = kipc__now_ns(), ticks, at = 0;
+	int resume = 0;
+
+	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
+		ticks = 0;	/* an earlier worker read it */
+	pthread_mutex_lock(&s->lock);
+	s->timer_at = 0;
+	if (s->accept_resume && s->accept_resume <= now) {
+		s->accept_resume = 0;
+		resume = 1;
+	}
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (atomic_load(&c->hello))
+			continue;
+		if (c->hello_by <= now) {
+			conn_unlink(s, c);
+			c->doomed = doomed;
+			doomed = c;
+		} else if (!at || c->hello_by < at) {
+			at = c->hello_by;
+		}
+	}
+	if (s->accept_resume && (!at || s->accept_resume < at))
+		at = s->accept_resume;
+	if (at)
+		timer_arm(s, at);
+	pthread_mutex_unlock(&s->lock);
+	ep_ctl(s->epfd, EPOLL_CTL_MOD, s->timerfd, EPOLLIN | EPOLLONESHOT,
+	       KEY_TIMER);
+	if (resume)
+		service_rearm(s);
+	for (c = doomed; c; c = next) {
+		next = c->doomed;
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
+		conn_put(c);
+	}
+}
+
+/* Accepting failed for want of a resource: retry in ACCEPT_PAUSE_NS. */
+static void accept_pause(struct kipc_rpc_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->accept_resume = kipc__now_ns() + ACCEPT_PAUSE_NS;
+	timer_arm(s, s->accept_resume);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Refuse @c, one connection too many of its uid: ERROR -EUSERS, closed. */
+static void conn_refuse(struct rpc_conn *c, void *txbuf)
+{
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+
+	rpc_hdr_init(&h, KIPC_RPC_VERSION, KIPC_RPC_ERROR, 0, 0, 0);
+	h.status = -EUSERS;
+	memcpy(txbuf, &h, sizeof(h));
+	kipc_msg_init(&m, txbuf, KIPC_RPC_HDR_LEN, NULL, 0, 0);
+	kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, NULL);
+	kipc_channel_close(c->rx);
+	kipc_channel_close(c->tx);
+	free(c);
+}
+
+/* Register the accepted @c: 0, or -EUSERS when its uid has enough. */
+static int conn_link(struct kipc_rpc_server *s, struct rpc_conn *c)
+{
+	struct rpc_conn *o;
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (o = s->conns; o && n < s->max_conns_per_uid; o = o->next)
+		n += o->peer.uid == c->peer.uid;
+	if (n >= s->max_conns_per_uid) {
+		pthread_mutex_unlock(&s->lock);
+		return -EUSERS;
+	}
+	atomic_fetch_add(&s->nr_conns, 1);
+	c->key = s->next_key++;
+	c->hello_by = kipc__now_ns() + s->hello_timeout_ns;
+	c->registered = 1;
+	c->next = s->conns;
+	if (c->next)
+		c->next->prev = c;
+	s->conns = c;
+	c->hnext = s->by_key[c->key % CONN_HASH];
+	s->by_key[c->key % CONN_HASH] = c;
+	timer_arm(s, c->hello_by);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* Take every waiting connection; @txbuf: the worker's, for refusals. */
+static void accept_all(struct kipc_rpc_server *s, void *txbuf)
+{
+	for (;;) {
+		struct rpc_conn *c = calloc(1, sizeof(*c));
+		int ret;
+
+		if (!c) {
+			accept_pause(s);
+			return;
+		}
+		ret = kipc_service_accept(s->svc, KIPC_FD_NONBLOCK |
+					  KIPC_CONN_NONBLOCK, NULL, &c->rx,
+					  &c->tx, &c->peer);
+		if (ret < 0) {
+			free(c);
+			if (ret == -EAGAIN || ret == -EINTR)
+				service_rearm(s);
+			else	/* EMFILE, ENFILE, ENOMEM: later */
+				accept_pause(s);
+			return;
+		}
+		c->s = s;
+		atomic_init(&c->refs, 1);
+		pthread_mutex_init(&c->lock, NULL);
+		if (conn_link(s, c) < 0) {
+			pthread_mutex_destroy(&c->lock);
+			conn_refuse(c, txbuf);
+			continue;
+		}
+		if (ep_ctl(s->epfd, EPOLL_CTL_ADD, kipc_channel_fd(c->rx),
+			   EPOLLIN | EPOLLONESHOT, c->key) < 0)
+			conn_drop(c);
+	}
 }
 
 /* Give back what a message carried that nobody will use. */
@@ -395,16 +612,46 @@ static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
 				  lends[i].len);
 }
 
-/* How long a reply waits for the client to read the events ahead of it. */
+/* How long replies wait for a client to read the events ahead of them. */
 #define REPLY_WAIT_NS	1000000000ULL
+
+/*
+ * Wait for room on @c's reply channel and send @m: at most REPLY_WAIT_NS
+ * from the first reply that found no room, for all of the connection's
+ * replies together, so that a client that does not read holds workers
+ * for a second, once.
+ */
+static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
+		      struct kipc_region *region)
+{
+	struct pollfd pfd = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
+	unsigned long long until = 0, now = kipc__now_ns();
+	int ret = -EAGAIN, ms;
+
+	/* The first reply that waits sets the deadline, later ones share it. */
+	if (atomic_compare_exchange_strong(&c->reply_wait_until, &until,
+					   now + REPLY_WAIT_NS))
+		until = now + REPLY_WAIT_NS;
+	while (ret == -EAGAIN && !atomic_load(&c->broken) &&
+	       (now = kipc__now_ns()) < until) {
+		ms = (int)((until - now + 999999) / 1000000);
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+			break;
+		ret = kipc_channel_send(c->tx, m, 1, KIPC_IO_NONBLOCK, NULL,
+					region);
+	}
+	if (ret != -EAGAIN)	/* the client reads: a fresh wait next time */
+		atomic_store(&c->reply_wait_until, 0);
+	return ret;
+}
 
 /*
  * Send one answer or event. An event never waits: -EAGAIN when the reply
  * channel is full. An answer has the room the client's credits keep,
  * unless events took it: on a connection that was sent events it waits
- * up to REPLY_WAIT_NS for the client to read them; otherwise a full
- * channel means the client broke the rule (-EAGAIN), and the connection
- * is dropped at its next event.
+ * (reply_wait()); otherwise a full channel means the client broke the
+ * rule, and the connection is dropped (-EAGAIN). On a dropped connection
+ * nothing is sent (-EPIPE). The caller holds @c.
  */
 static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		     uint32_t method, uint64_t call_id, int32_t status,
@@ -421,6 +668,8 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		return -EMSGSIZE;
 	if (rep && rep->nr_bufs && !s->region)
 		return -EINVAL;
+	if (atomic_load(&c->broken))
+		return -EPIPE;
 	rpc_hdr_init(&h, c->version ? c->version : KIPC_RPC_VERSION, type,
 		     method, call_id, (uint32_t)len);
 	h.status = status;
@@ -431,27 +680,17 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		      rep ? rep->bufs : NULL, rep ? rep->nr_bufs : 0, 0);
 	if (rep && rep->nr_lends)
 		kipc_msg_lend(&m, rep->lends, rep->nr_lends, rep->lendq);
-	if (type == KIPC_RPC_EVENT)
+	if (type == KIPC_RPC_EVENT)	/* before it can take a reply's room */
 		atomic_store(&c->notified, 1);
 	ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, region);
-	if (ret == -EAGAIN && type != KIPC_RPC_EVENT &&
-	    atomic_load(&c->notified)) {
-		/* The ends are O_NONBLOCK: wait for room with poll(2). */
-		struct pollfd pfd = { .fd = kipc_channel_fd(c->tx),
-				      .events = POLLOUT };
-		uint64_t until = kipc__now_ns() + REPLY_WAIT_NS, now;
-		int ms;
-
-		while (ret == -EAGAIN && (now = kipc__now_ns()) < until) {
-			ms = (int)((until - now + 999999) / 1000000);
-			if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-				break;
-			ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK,
-						NULL, region);
-		}
-	}
-	if (ret == -EAGAIN && type != KIPC_RPC_EVENT)
+	if (type == KIPC_RPC_EVENT)
+		return ret < 0 ? ret : 0;
+	if (ret == -EAGAIN && atomic_load(&c->notified))
+		ret = reply_wait(c, &m, region);
+	if (ret == -EAGAIN) {
 		atomic_store(&c->broken, 1);
+		conn_drop(c);
+	}
 	return ret < 0 ? ret : 0;
 }
 
@@ -489,9 +728,7 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	rep.len = sizeof(w);
 	conn_send(c, txbuf, KIPC_RPC_REPLY, 0, h->call_id, (int32_t)v, &rep);
 	/* Events may go from now on: the welcome is ahead of them. */
-	pthread_mutex_lock(&c->lock);
-	c->hello = 1;
-	pthread_mutex_unlock(&c->lock);
+	atomic_store(&c->hello, 1);
 }
 
 static void cancel(struct rpc_conn *c, uint64_t call_id)
@@ -517,6 +754,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 		      : method_find(s->methods, s->nr_methods, h->method);
 	struct kipc_rpc_req req, **pp;
 	int err = 0, ret;
+	uint64_t now;
 	uint32_t i;
 
 	memset(&req, 0, sizeof(req));
@@ -536,8 +774,11 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	req.info.nr_bufs = m->nr_bufs;
 	req.info.lends = w->lends;
 	req.info.nr_lends = m->nr_lends;
-	if (h->flags & KIPC_RPC_F_DEADLINE && !event)
-		req.info.deadline_ns = kipc__now_ns() + h->timeout_ns;
+	if (h->flags & KIPC_RPC_F_DEADLINE && !event) {
+		now = kipc__now_ns();
+		req.info.deadline_ns = h->timeout_ns < UINT64_MAX - now ?
+				       now + h->timeout_ns : UINT64_MAX;
+	}
 
 	pthread_mutex_lock(&c->lock);
 	req.next = c->running;
@@ -545,7 +786,6 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	pthread_mutex_unlock(&c->lock);
 
 	/* The connection takes its next message while this one runs. */
-	atomic_fetch_add(&c->refs, 1);
 	conn_rearm(c);
 
 	if (!meth)
@@ -576,10 +816,9 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 			break;
 		}
 	pthread_mutex_unlock(&c->lock);
-	conn_put(c);
 }
 
-/* The connection's event: its next message. */
+/* The connection's event: its next message. The caller holds @c. */
 static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 {
 	struct kipc_rpc_server *s = w->s;
@@ -606,7 +845,7 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 	if (rpc_hdr_check(w->rxbuf, m.data_len, &h, &payload) < 0 ||
 	    (h.type != KIPC_RPC_HELLO && h.type != KIPC_RPC_REQUEST &&
 	     h.type != KIPC_RPC_CANCEL && h.type != KIPC_RPC_EVENT) ||
-	    (h.type == KIPC_RPC_HELLO) == c->hello ||
+	    (h.type == KIPC_RPC_HELLO) == atomic_load(&c->hello) ||
 	    (h.type != KIPC_RPC_HELLO && h.version != c->version)) {
 		msg_discard(s, &m, w->bufs, w->lends);
 		conn_drop(c);
@@ -631,28 +870,43 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 	}
 }
 
+/*
+ * A worker takes one event at a time: a connection's next message waits
+ * for the first free worker, not behind a handler that runs long.
+ */
 static void *worker(void *arg)
 {
 	struct kipc_rpc_server *s = arg;
-	struct epoll_event evs[16];
 	struct rpc_worker w = { .s = s };
-	int n, i;
+	struct epoll_event ev;
+	struct rpc_conn *c;
+	int n;
 
 	w.rxbuf = malloc(s->max_inline);
 	w.txbuf = malloc(s->max_inline);
 	if (!w.rxbuf || !w.txbuf)
 		goto out;
 	for (;;) {
-		n = epoll_wait(s->epfd, evs, 16, -1);
+		n = epoll_wait(s->epfd, &ev, 1, -1);
 		if (n < 0 && errno != EINTR)
 			break;
-		for (i = 0; i < n; i++) {
-			if (!evs[i].data.ptr)
-				goto out;
-			if (evs[i].data.ptr == s)
-				accept_all(s);
-			else
-				conn_event(&w, evs[i].data.ptr);
+		if (n <= 0)
+			continue;
+		switch (ev.data.u64) {
+		case KEY_STOP:
+			goto out;
+		case KEY_SERVICE:
+			accept_all(s, w.txbuf);
+			break;
+		case KEY_TIMER:
+			timer_event(s);
+			break;
+		default:
+			c = conn_get(s, ev.data.u64);
+			if (c) {
+				conn_event(&w, c);
+				conn_put(c);
+			}
 		}
 	}
 out:
@@ -734,7 +988,7 @@ KIPC_API int kipc_rpc_server_notify(struct kipc_rpc_server *s,
 {
 	struct rpc_conn *c;
 	void *txbuf;
-	int refs, hello, ret;
+	int held, hello, ret;
 
 	if (!s || (msg && !msg->data && msg->len))
 		return -EINVAL;
@@ -744,16 +998,11 @@ KIPC_API int kipc_rpc_server_notify(struct kipc_rpc_server *s,
 	pthread_mutex_lock(&s->lock);
 	for (c = s->conns; c && c->peer.id != conn_id; c = c->next)
 		;
-	refs = c ? atomic_load(&c->refs) : 0;
-	while (refs > 0 &&
-	       !atomic_compare_exchange_weak(&c->refs, &refs, refs + 1))
-		;
+	held = conn_hold(c);
 	pthread_mutex_unlock(&s->lock);
-	if (!refs)
+	if (!held)
 		return -ENOENT;
-	pthread_mutex_lock(&c->lock);
-	hello = c->hello;
-	pthread_mutex_unlock(&c->lock);
+	hello = atomic_load(&c->hello);
 	txbuf = hello ? malloc(KIPC_RPC_HDR_LEN + (msg ? msg->len : 0)) : NULL;
 	if (!hello)
 		ret = -ENOENT;		/* not a connection of the protocol yet */

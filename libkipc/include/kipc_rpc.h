@@ -116,7 +116,9 @@ struct kipc_rpc_server_attr {
 	uint32_t backlog;	 /* connections waiting for accept; 0: 128 */
 	uint32_t nr_workers;	 /* threads of kipc_rpc_server_run(); 0: 1 */
 	struct kipc_region *region; /* buffers of requests and replies */
-	unsigned int reserved[8]; /* must be zero */
+	uint32_t max_conns_per_uid; /* connections of one uid; 0: 256 */
+	uint32_t hello_timeout_ms; /* time a connection has for HELLO; 0: 10 s */
+	unsigned int reserved[6]; /* must be zero */
 };
 
 /*

@@ -25,6 +25,8 @@
 #include <kipc.h>
 #include <kipc_rpc.h>
 
+#include "rpc_raw.h"
+
 enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND,
        M_NOTIFY, M_LAST_EVENT, M_STORM, M_STORM_RESULT };
 enum { E_SEQ = 100, E_PING = 200 };
@@ -47,28 +49,6 @@ static void result(int ok, const char *what, const char *detail)
 	else
 		nr_pass++;
 	fflush(stdout);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct timespec in_ms(unsigned int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
 }
 
 /* ---- the server (a child process) ---- */
@@ -1243,74 +1223,9 @@ static void t_other_uid(void)
 	       NULL);
 }
 
-/* A raw connection, as kipc_connect() gives it. */
-struct raw {
-	struct kipc_chan *tx, *rx;
-};
-
 static int raw_open(struct kipc *k, struct raw *r)
 {
 	return kipc_connect(k, name, 0, NULL, &r->tx, &r->rx, NULL);
-}
-
-static void raw_close(struct raw *r)
-{
-	kipc_channel_close(r->tx);
-	kipc_channel_close(r->rx);
-}
-
-static int raw_send(struct raw *r, const void *buf, size_t len)
-{
-	struct kipc_msg m;
-
-	kipc_msg_init(&m, (void *)buf, (uint32_t)len, NULL, 0, 0);
-	return kipc_channel_send(r->tx, &m, 1, 0, NULL, NULL);
-}
-
-/* The next answer within @ms: 1 (in *h), 0 at end of stream, -errno. */
-static int raw_recv(struct raw *r, struct kipc_rpc_hdr *h, unsigned int ms)
-{
-	struct timespec dl = in_ms(ms);
-	char buf[4096];
-	struct kipc_msg m;
-	int ret;
-
-	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
-	ret = kipc_channel_recv(r->rx, &m, 1, 0, &dl, NULL);
-	if (ret == 1) {
-		if (m.data_len < sizeof(*h))
-			return -EPROTO;
-		memcpy(h, buf, sizeof(*h));
-	}
-	return ret;
-}
-
-static size_t hello_msg(char *buf, uint32_t vmax, uint32_t vmin)
-{
-	struct kipc_rpc_hello hi = { .version_max = vmax, .version_min = vmin };
-	struct kipc_rpc_hdr h;
-
-	memset(&h, 0, sizeof(h));
-	h.magic = KIPC_RPC_MAGIC;
-	h.version = (uint8_t)vmax;
-	h.type = KIPC_RPC_HELLO;
-	h.hdr_len = KIPC_RPC_HDR_LEN;
-	h.payload_len = sizeof(hi);
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), &hi, sizeof(hi));
-	return sizeof(h) + sizeof(hi);
-}
-
-static void req_hdr(struct kipc_rpc_hdr *h, uint32_t method, uint32_t len)
-{
-	memset(h, 0, sizeof(*h));
-	h->magic = KIPC_RPC_MAGIC;
-	h->version = KIPC_RPC_VERSION;
-	h->type = KIPC_RPC_REQUEST;
-	h->hdr_len = KIPC_RPC_HDR_LEN;
-	h->method = method;
-	h->call_id = 9;
-	h->payload_len = len;
 }
 
 /*

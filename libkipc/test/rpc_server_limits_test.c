@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one client can make an RPC server hold (a guest test:
+ * tools/vm/kipc-examples runs it). Each test starts a server of its own
+ * shape in a child process, with kipc_rpc_server_run() called again after
+ * every stop, and plays a client that does not follow the protocol:
+ * - a client that never says HELLO is dropped when it is due;
+ * - a uid has at most max_conns_per_uid connections: the next connect
+ *   fails with -EUSERS, and succeeds again once one is closed;
+ * - a client that leaves no room for a reply is dropped at once, not at
+ *   its next message;
+ * - a server out of fds does not spin waiting to accept, and accepts
+ *   again once fds are free;
+ * - a deadline too far to add to the clock does not wrap to the past;
+ * - a stop does not lose the events a worker had taken with it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rpc_raw.h"
+
+enum { M_ECHO = 1, M_FLOOD, M_STOP };
+enum { E_FLOOD = 1 };
+
+/* ---- the server, in a child process ---- */
+
+static int m_echo(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info info;
+
+	kipc_rpc_req_info(req, &info);
+	return kipc_rpc_reply(req, info.data, info.len);
+}
+
+/* Events to the caller until its reply channel is full, then the reply. */
+static int m_flood(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info info;
+	int i;
+
+	kipc_rpc_req_info(req, &info);
+	for (i = 0; i < 100000; i++)
+		if (kipc_rpc_server_notify(arg, info.conn_id, E_FLOOD,
+					   NULL) < 0)
+			break;
+	return 0;
+}
+
+/* Stop the server, and keep this worker busy while requests arrive. */
+static int m_stop(struct kipc_rpc_req *req, void *arg)
+{
+	kipc_rpc_server_stop(arg);
+	usleep(300 * 1000);
+	return 0;
+}
+
+static void __attribute__((noreturn))
+serve(const char *name, const struct kipc_rpc_server_attr *attr,
+      unsigned int nofile, int ready_fd)
+{
+	struct rlimit rl = { nofile, nofile };
+	struct kipc_rpc_server *s;
+	struct kipc *k;
+	char ok = 1;
+
+	if (nofile && setrlimit(RLIMIT_NOFILE, &rl))
+		_exit(1);
+	if (kipc_open(&k, 0) < 0 ||
+	    kipc_rpc_server_create(k, name, 0666, attr, &s) < 0)
+		_exit(1);
+	kipc_rpc_server_register(s, M_ECHO, m_echo, NULL);
+	kipc_rpc_server_register(s, M_FLOOD, m_flood, s);
+	kipc_rpc_server_register(s, M_STOP, m_stop, s);
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(1);
+	close(ready_fd);
+	for (;;)
+		if (kipc_rpc_server_run(s) < 0)
+			_exit(1);
+}
+
+/* ---- the client ---- */
+
+/* A header of @type (REQUEST: req_hdr()) without payload, as one message. */
+static int raw_send_hdr(struct raw *r, struct kipc_rpc_hdr *h)
+{
+	return raw_send(r, h, sizeof(*h));
+}
+
+/* HELLO on @r, and its welcome: 0, or -errno. */
+static int raw_hello(struct raw *r)
+{
+	struct kipc_rpc_hdr h;
+	char buf[256];
+
+	if (raw_send(r, buf, hello_msg(buf, KIPC_RPC_VERSION,
+				       KIPC_RPC_VERSION)) != 1)
+		return -EIO;
+	if (raw_recv(r, &h, 5000) != 1)
+		return -ETIMEDOUT;
+	return h.type == KIPC_RPC_REPLY ? 0 : -EPROTO;
+}
+
+/* Receive on @r until end of stream within @ms: 1 at end, 0 if not. */
+static int raw_eof_within(struct raw *r, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	struct kipc_rpc_hdr h;
+	int ret;
+
+	do {
+		ret = raw_recv(r, &h, 100);
+		if (ret == 0)
+			return 1;
+	} while (now_ms() < end);
+	return 0;
+}
+
+/* CPU time of process @pid so far, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	unsigned long ut, st;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st);
+	fclose(f);
+	return n == 2 ? (long)(ut + st) : -1;
+}
+
+#define NR_RAW 24
+
+FIXTURE(srv) {
+	struct kipc *k;
+	char name[64];
+	pid_t pid;
+	struct raw raw[NR_RAW];
+	int nr_raw;
+};
+
+FIXTURE_SETUP(srv)
+{
+	memset(self->raw, 0, sizeof(self->raw));
+	self->nr_raw = 0;
+	self->pid = 0;
+	snprintf(self->name, sizeof(self->name), "rpc-limits-%d", getpid());
+	ASSERT_EQ(0, kipc_open(&self->k, 0));
+}
+
+FIXTURE_TEARDOWN(srv)
+{
+	int i, st;
+
+	for (i = 0; i < self->nr_raw; i++)
+		raw_close(&self->raw[i]);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, &st, 0);
+	}
+	kipc_close(self->k);
+}
+
+/* A server of @attr's shape with at most @nofile fds (0: as is). */
+static pid_t start(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(srv) *self, const struct kipc_rpc_server_attr *attr,
+		   unsigned int nofile)
+{
+	int ready[2];
+	char x;
+
+	ASSERT_EQ(0, pipe(ready));
+	self->pid = fork();
+	ASSERT_LE(0, self->pid);
+	if (!self->pid) {
+		close(ready[0]);
+		serve(self->name, attr, nofile, ready[1]);
+	}
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &x, 1));
+	close(ready[0]);
+	return self->pid;
+}
+
+/* One more raw connection, kept in self->raw: 0, or -errno. */
+static int raw_open(FIXTURE_DATA(srv) *self, struct raw **rp)
+{
+	struct raw *r = &self->raw[self->nr_raw];
+	int ret;
+
+	if (self->nr_raw == NR_RAW)
+		return -ENOSPC;
+	ret = kipc_connect(self->k, self->name, 0, NULL, &r->tx, &r->rx, NULL);
+	if (ret < 0)
+		return ret;
+	self->nr_raw++;
+	*rp = r;
+	return 0;
+}
+
+static int echo_call(struct kipc_rpc_client *c)
+{
+	struct timespec dl = in_ms(5000);
+	char in[8] = "limits", out[8];
+	struct kipc_rpc_msg req = { .data = in, .len = sizeof(in) };
+	struct kipc_rpc_msg rep = { .data = out, .len = sizeof(out) };
+
+	return kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+}
+
+TEST_F(srv, hello_is_due)
+{
+	struct kipc_rpc_server_attr attr = { .hello_timeout_ms = 300 };
+	struct kipc_rpc_client *c;
+	struct raw *silent;
+	uint64_t t0;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &silent));
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	t0 = now_ms();
+	/* Dropped, without a word: end of stream. */
+	EXPECT_EQ(1, raw_eof_within(silent, 5000));
+	EXPECT_LE(250, now_ms() - t0);
+	/* A connection that said HELLO in time stays. */
+	while (now_ms() < t0 + 700)
+		usleep(50 * 1000);
+	EXPECT_EQ(0, echo_call(c));
+	kipc_rpc_client_close(c);
+}
+
+TEST_F(srv, conns_per_uid_capped)
+{
+	struct kipc_rpc_server_attr attr = { .max_conns_per_uid = 4 };
+	struct kipc_rpc_client *c[5];
+	uint64_t end;
+	int i, ret;
+
+	start(_metadata, self, &attr, 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL,
+					      &c[i]));
+	EXPECT_EQ(-EUSERS, kipc_rpc_connect(self->k, self->name, 0, NULL,
+					    &c[4]));
+	/* The four are served. */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, echo_call(c[i]));
+	/* Once one is gone (the server sees its end of stream), room. */
+	kipc_rpc_client_close(c[0]);
+	end = now_ms() + 5000;
+	do {
+		ret = kipc_rpc_connect(self->k, self->name, 0, NULL, &c[0]);
+		if (ret == -EUSERS)
+			usleep(20 * 1000);
+	} while (ret == -EUSERS && now_ms() < end);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(0, echo_call(c[0]));
+	for (i = 0; i < 4; i++)
+		kipc_rpc_client_close(c[i]);
+}
+
+TEST_F(srv, no_room_for_a_reply_drops_at_once)
+{
+	struct kipc_rpc_server_attr attr = { .depth = 4 };
+	struct kipc_rpc_hdr h;
+	struct raw *r;
+	int events = 0, ret;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	/* The handler fills the reply channel with events; nobody reads. */
+	req_hdr(&h, M_FLOOD, 0);
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	/* The reply waits its second, then the connection goes; the client
+	 * sends nothing more. Wait out the second before reading. */
+	usleep(2500 * 1000);
+	while ((ret = raw_recv(r, &h, 2000)) == 1)
+		events += h.type == KIPC_RPC_EVENT;
+	EXPECT_EQ(4, events);
+	EXPECT_EQ(0, ret);	/* end of stream: dropped */
+}
+
+TEST_F(srv, out_of_fds_does_not_spin)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 2 };
+	struct kipc_rpc_client *c;
+	long t0, t1;
+	struct raw *r;
+	pid_t pid;
+	int i;
+
+	/* 16 fds: the server's own take about 10, each connection two. */
+	pid = start(_metadata, self, &attr, 16);
+	for (i = 0; i < NR_RAW; i++)
+		ASSERT_EQ(0, raw_open(self, &r));
+	usleep(300 * 1000);	/* it accepts what it can */
+	t0 = cpu_ticks(pid);
+	usleep(1000 * 1000);
+	t1 = cpu_ticks(pid);
+	ASSERT_LE(0, t0);
+	/* At most 20% of a CPU (clock ticks are 10 ms). */
+	EXPECT_GE(sysconf(_SC_CLK_TCK) / 5, t1 - t0);
+	TH_LOG("server CPU while out of fds: %ld ticks in 1 s", t1 - t0);
+	/* Closing the client ends frees the server's: it accepts again. */
+	for (i = 0; i < self->nr_raw; i++)
+		raw_close(&self->raw[i]);
+	self->nr_raw = 0;
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	EXPECT_EQ(0, echo_call(c));
+	kipc_rpc_client_close(c);
+}
+
+TEST_F(srv, far_deadline_does_not_wrap)
+{
+	struct kipc_rpc_hdr h;
+	struct raw *r;
+
+	start(_metadata, self, NULL, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	req_hdr(&h, M_ECHO, 0);
+	h.flags = KIPC_RPC_F_DEADLINE;
+	h.timeout_ns = UINT64_MAX - 1;
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	ASSERT_EQ(1, raw_recv(r, &h, 5000));
+	EXPECT_EQ(KIPC_RPC_REPLY, h.type);
+	EXPECT_EQ(0, h.status);
+}
+
+#define NR_WAITING 8
+
+TEST_F(srv, stop_loses_no_event)
+{
+	struct kipc_rpc_client *c[NR_WAITING + 1];
+	struct kipc_rpc_completion comp;
+	struct timespec dl;
+	int i, done = 0;
+	uint64_t id;
+
+	start(_metadata, self, NULL, 0);
+	for (i = 0; i <= NR_WAITING; i++)
+		ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL,
+					      &c[i]));
+	/* The one worker stops the server, then stays busy 300 ms ... */
+	ASSERT_EQ(0, kipc_rpc_submit(c[0], M_STOP, NULL, NULL, 0, NULL, 0,
+				     &id));
+	usleep(50 * 1000);
+	/* ... while requests arrive on other connections: ready with the
+	 * stop when it next waits. The server runs again after the stop. */
+	for (i = 1; i <= NR_WAITING; i++)
+		ASSERT_EQ(0, kipc_rpc_submit(c[i], M_ECHO, NULL, NULL, 0,
+					     NULL, 0, &id));
+	for (i = 1; i <= NR_WAITING; i++) {
+		dl = in_ms(5000);
+		if (kipc_rpc_complete(c[i], &comp, 1, 0, &dl) == 1 &&
+		    comp.status == 0)
+			done++;
+	}
+	EXPECT_EQ(NR_WAITING, done);
+	for (i = 0; i <= NR_WAITING; i++)
+		kipc_rpc_client_close(c[i]);
+}
+
+TEST_HARNESS_MAIN
