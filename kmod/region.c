@@ -556,11 +556,14 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	/* Memory other processes write is data, never code (nor later). */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (vma->vm_pgoff >= nr_pages || vma_pages(vma) > nr_pages - vma->vm_pgoff)
 		return -EINVAL;
 	/* The mapping is of the shmem file: real page-cache pages. */
 	vma_set_file(vma, r->shm);
-	kipc_vm_flags_set(vma, VM_DONTEXPAND);
+	kipc_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
 	return r->shm->f_op->mmap(r->shm, vma);
 }
 

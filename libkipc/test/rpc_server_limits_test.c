@@ -90,7 +90,7 @@ serve(const char *name, const struct kipc_rpc_server_attr *attr,
 
 /* ---- the client ---- */
 
-/* A header of @type (REQUEST: req_hdr()) without payload, as one message. */
+/* A header without payload (req_hdr()), as one message: 1, or -errno. */
 static int raw_send_hdr(struct raw *r, struct kipc_rpc_hdr *h)
 {
 	return raw_send(r, h, sizeof(*h));

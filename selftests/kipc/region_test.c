@@ -151,7 +151,7 @@ TEST_F(region, fd_flags)
 	close(fd);
 }
 
-TEST_F(region, mmap_shared_and_bounds)
+TEST_F(region, mmap_shared_bounds_and_no_exec)
 {
 	void *p;
 
@@ -167,6 +167,19 @@ TEST_F(region, mmap_shared_and_bounds)
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap window: %s", strerror(errno));
 	EXPECT_EQ(0x11, ((unsigned char *)p)[0]);
 	EXPECT_EQ(0, munmap(p, 2 * self->page));
+
+	/* Never executable: not at mmap(), not by mprotect() later. */
+	p = mmap(NULL, self->page, PROT_READ | PROT_EXEC, MAP_SHARED,
+		 self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	if (p != MAP_FAILED)
+		munmap(p, self->page);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, munmap(p, self->page));
 
 	/* MAP_PRIVATE is refused. */
 	p = mmap(NULL, self->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE,
