@@ -463,6 +463,14 @@ static void service_rearm(struct kipc_rpc_server *s)
 	       EPOLLIN | EPOLLONESHOT, KEY_SERVICE);
 }
 
+/* Whether a message waits on @c's request channel. */
+static int rx_waiting(struct rpc_conn *c)
+{
+	struct pollfd pfd = { .fd = kipc_channel_fd(c->rx), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
+
 /*
  * The timer: drop connections whose HELLO is late, resume accepting after
  * a pause, and arm the timer for what is due next.
@@ -485,6 +493,10 @@ static void timer_event(struct kipc_rpc_server *s)
 		next = c->next;
 		if (atomic_load(&c->hello))
 			continue;
+		if (c->hello_by <= now && rx_waiting(c)) {
+			/* Its HELLO came in time; a worker has yet to read it. */
+			c->hello_by = now + s->hello_timeout_ns;
+		}
 		if (c->hello_by <= now) {
 			conn_unlink(s, c);
 			c->doomed = doomed;
@@ -585,7 +597,9 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 			return;
 		}
 		c->s = s;
-		atomic_init(&c->refs, 1);
+		/* Registration, and ours until the ADD: once linked, the
+		 * timer may drop it. */
+		atomic_init(&c->refs, 2);
 		pthread_mutex_init(&c->lock, NULL);
 		if (conn_link(s, c) < 0) {
 			pthread_mutex_destroy(&c->lock);
@@ -595,6 +609,7 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 		if (ep_ctl(s->epfd, EPOLL_CTL_ADD, kipc_channel_fd(c->rx),
 			   EPOLLIN | EPOLLONESHOT, c->key) < 0)
 			conn_drop(c);
+		conn_put(c);
 	}
 }
 
