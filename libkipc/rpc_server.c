@@ -419,6 +419,13 @@ static void conn_unlink(struct kipc_rpc_server *s, struct rpc_conn *c)
 	*pp = c->hnext;
 }
 
+/* After conn_unlink(): out of the epoll set, the registration's put. */
+static void conn_forget(struct rpc_conn *c)
+{
+	epoll_ctl(c->s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
+	conn_put(c);
+}
+
 /*
  * Unregister @c: no worker gets it again, and it goes with its last
  * reference. Any thread holding it may call this, once or more.
@@ -433,10 +440,8 @@ static void conn_drop(struct rpc_conn *c)
 	if (was)
 		conn_unlink(s, c);
 	pthread_mutex_unlock(&s->lock);
-	if (!was)
-		return;
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
-	conn_put(c);
+	if (was)
+		conn_forget(c);
 }
 
 static void conn_rearm(struct rpc_conn *c)
@@ -482,7 +487,7 @@ static void timer_event(struct kipc_rpc_server *s)
 	int resume = 0;
 
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
-		ticks = 0;	/* an earlier worker read it */
+		ticks = 0;	/* re-armed since it fired: nothing to read */
 	pthread_mutex_lock(&s->lock);
 	s->timer_at = 0;
 	if (s->accept_resume && s->accept_resume <= now) {
@@ -493,10 +498,9 @@ static void timer_event(struct kipc_rpc_server *s)
 		next = c->next;
 		if (atomic_load(&c->hello))
 			continue;
-		if (c->hello_by <= now && rx_waiting(c)) {
-			/* Its HELLO came in time; a worker has yet to read it. */
+		/* A HELLO that came in time, not read yet: not late. */
+		if (c->hello_by <= now && rx_waiting(c))
 			c->hello_by = now + s->hello_timeout_ns;
-		}
 		if (c->hello_by <= now) {
 			conn_unlink(s, c);
 			c->doomed = doomed;
@@ -516,8 +520,7 @@ static void timer_event(struct kipc_rpc_server *s)
 		service_rearm(s);
 	for (c = doomed; c; c = next) {
 		next = c->doomed;
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, kipc_channel_fd(c->rx), NULL);
-		conn_put(c);
+		conn_forget(c);
 	}
 }
 
