@@ -40,14 +40,12 @@ struct kipc_group_worker {
 
 static volatile sig_atomic_t term_requested;
 /*
- * Per service of the group, the eventfd its servers in this process stop
- * on (each has a dup: kipc_rpc_server_stop() stops only that service's),
- * written on SIGTERM; -1: none. Kept until kipc_group_worker_close(), so
- * that the handler never writes to an fd a destroyed server closed.
+ * The eventfd that the servers of kipc_group_worker_service() in this
+ * process stop on for ever (each has a dup), written on SIGTERM and never
+ * read; -1: none yet. Kept until kipc_group_worker_close(), so that the
+ * handler never writes to an fd a destroyed server closed.
  */
-static volatile sig_atomic_t term_efds[KIPC_GROUP_MAX_SERVICES] = {
-	[0 ... KIPC_GROUP_MAX_SERVICES - 1] = -1
-};
+static volatile sig_atomic_t term_efd = -1;
 
 /* Make @efd readable; a full counter is readable already. */
 static void efd_signal(int efd)
@@ -60,16 +58,12 @@ static void efd_signal(int efd)
 
 static void on_sigterm(int sig)
 {
-	unsigned int i;
-	int efd;
+	int efd = term_efd;
 
 	(void)sig;
 	term_requested = 1;
-	for (i = 0; i < KIPC_GROUP_MAX_SERVICES; i++) {
-		efd = term_efds[i];
-		if (efd >= 0)
-			efd_signal(efd);
-	}
+	if (efd >= 0)
+		efd_signal(efd);
 }
 
 static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
@@ -398,12 +392,11 @@ KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
 	}
 	if (w->ctl_r)
 		kipc_region_close(w->ctl_r);
-	for (i = 0; i < KIPC_GROUP_MAX_SERVICES; i++) {
-		int efd = term_efds[i];
+	if (term_efd >= 0) {
+		int efd = term_efd;
 
-		term_efds[i] = -1;
-		if (efd >= 0)
-			close(efd);
+		term_efd = -1;
+		close(efd);
 	}
 	free(w);
 	return 0;
@@ -439,7 +432,7 @@ KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 				       struct kipc_rpc_server **sp)
 {
 	struct kipc_rpc_server_attr sa;
-	int sv, fd, svc_fd, stopfd;
+	int sv, fd, svc_fd, termfd;
 
 	if (!w || !name || !sp)
 		return -EINVAL;
@@ -457,25 +450,25 @@ KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 		return -ENOENT;
 	sa.depth = w->ctl->svcs[sv].depth;
 	sa.max_inline = w->ctl->svcs[sv].max_inline;
-	if (term_efds[sv] < 0) {
-		stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (stopfd < 0)
+	if (term_efd < 0) {
+		termfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (termfd < 0)
 			return -errno;
-		term_efds[sv] = stopfd;
+		term_efd = termfd;
 		/* A SIGTERM before the eventfd was there. */
 		if (term_requested)
-			efd_signal(stopfd);
+			efd_signal(termfd);
 	}
 	/* Our own fds: the server closes them, the inherited ones stay. */
 	svc_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (svc_fd < 0)
 		return -errno;
-	stopfd = fcntl(term_efds[sv], F_DUPFD_CLOEXEC, 3);
-	if (stopfd < 0) {
+	termfd = fcntl(term_efd, F_DUPFD_CLOEXEC, 3);
+	if (termfd < 0) {
 		close(svc_fd);
 		return -errno;
 	}
-	return kipc__rpc_server_adopt(svc_fd, stopfd, &sa, sp);
+	return kipc__rpc_server_adopt(svc_fd, termfd, &sa, sp);
 }
 
 KIPC_API int kipc_group_beat(struct kipc_group_worker *w)

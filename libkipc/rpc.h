@@ -66,11 +66,13 @@ static inline int rpc_hdr_check(const void *buf, size_t len,
 
 /*
  * A server of an inherited service (a process group's): @svc_fd and
- * @stopfd (an eventfd that stops kipc_rpc_server_run() when readable) are
- * taken over, also on failure. @attr gives the depth and inline size the
- * service's connections have. 0, or a negative errno.
+ * @termfd are taken over, also on failure. @termfd is an eventfd that
+ * nobody reads: once readable, it stops kipc_rpc_server_run() and every
+ * later run at once, besides kipc_rpc_server_stop(). @attr gives the
+ * depth and inline size the service's connections have. 0, or a negative
+ * errno.
  */
-int kipc__rpc_server_adopt(int svc_fd, int stopfd,
+int kipc__rpc_server_adopt(int svc_fd, int termfd,
 			   const struct kipc_rpc_server_attr *attr,
 			   struct kipc_rpc_server **sp);
 

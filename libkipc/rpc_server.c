@@ -108,6 +108,7 @@ struct kipc_rpc_server {
 	uint64_t hello_timeout_ns;
 	int epfd;
 	int stopfd;			/* an eventfd: readable = stop */
+	int termfd;			/* -1, or readable once for ever */
 	int timerfd;			/* HELLO deadlines, accept's pause */
 	struct rpc_method *methods;	/* set before run, read-only after */
 	size_t nr_methods;
@@ -172,6 +173,7 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 		return -ENOMEM;
 	s->epfd = -1;
 	s->stopfd = -1;
+	s->termfd = -1;
 	s->timerfd = -1;
 	s->next_key = KEY_CONN0;
 	s->region = attr->region;
@@ -188,7 +190,10 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 	return 0;
 }
 
-/* Watch the stop eventfd, the service and the timer: ready to run. */
+/*
+ * Watch the stop eventfd (and the adopted one that stops for ever), the
+ * service and the timer: ready to run.
+ */
 static int server_listen(struct kipc_rpc_server *s)
 {
 	int ret;
@@ -196,11 +201,17 @@ static int server_listen(struct kipc_rpc_server *s)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		return -errno;
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stopfd < 0)
+		return -errno;
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC,
 				    TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->timerfd < 0)
 		return -errno;
 	ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, EPOLLIN, KEY_STOP);
+	if (!ret && s->termfd >= 0)
+		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->termfd, EPOLLIN,
+			     KEY_STOP);
 	if (!ret)
 		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, kipc_service_fd(s->svc),
 			     EPOLLIN | EPOLLONESHOT, KEY_SERVICE);
@@ -215,6 +226,8 @@ static void server_free(struct kipc_rpc_server *s)
 {
 	if (s->stopfd >= 0)
 		close(s->stopfd);
+	if (s->termfd >= 0)
+		close(s->termfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->timerfd >= 0)
@@ -257,11 +270,6 @@ KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 	ret = kipc_service_create(k, &sa, &s->svc);
 	if (ret < 0)
 		goto out_free;
-	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->stopfd < 0) {
-		ret = -errno;
-		goto out_free;
-	}
 	ret = server_listen(s);
 	if (ret < 0)
 		goto out_free;
@@ -291,7 +299,7 @@ out_free:
 	return ret;
 }
 
-int kipc__rpc_server_adopt(int svc_fd, int stopfd,
+int kipc__rpc_server_adopt(int svc_fd, int termfd,
 			   const struct kipc_rpc_server_attr *attr,
 			   struct kipc_rpc_server **sp)
 {
@@ -300,11 +308,11 @@ int kipc__rpc_server_adopt(int svc_fd, int stopfd,
 
 	ret = server_new(attr, &s);
 	if (ret < 0) {
-		close(stopfd);
+		close(termfd);
 		close(svc_fd);
 		return ret;
 	}
-	s->stopfd = stopfd;
+	s->termfd = termfd;
 	ret = kipc_service_from_fd(svc_fd, &s->svc);
 	if (ret < 0) {
 		close(svc_fd);

@@ -23,6 +23,7 @@
 #include "kselftest_harness.h"
 #include "kipc.h"
 #include "kipc_group.h"
+#include "kipc_rpc.h"
 #include "group.h"
 
 FIXTURE(grp) {
@@ -697,6 +698,111 @@ TEST_F(grp, child_environment_built_before_fork)
 	__atomic_store_n(&noise_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	environ = saved;
+}
+
+/* One server's kipc_rpc_server_run() in a thread; @done set when it returns. */
+struct serving {
+	struct kipc_rpc_server *s;
+	pthread_t th;
+	int ret;
+	int done;
+};
+
+static void *serve(void *arg)
+{
+	struct serving *sv = arg;
+
+	sv->ret = kipc_rpc_server_run(sv->s);
+	__atomic_store_n(&sv->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int serve_start(struct serving *sv)
+{
+	sv->done = 0;
+	return pthread_create(&sv->th, NULL, serve, sv);
+}
+
+/* Whether @sv's run returned within @ms, joined if so. */
+static int serve_returned(struct serving *sv, unsigned int ms)
+{
+	unsigned int i;
+
+	for (i = 0; i < ms && !__atomic_load_n(&sv->done, __ATOMIC_ACQUIRE);
+	     i++)
+		usleep(1000);
+	if (!__atomic_load_n(&sv->done, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(sv->th, NULL);
+	return 1;
+}
+
+#define STOP_ONE_STOPPED_BOTH	(1 << 0)
+#define STOP_ONE_MISSED		(1 << 1)
+#define TERM_MISSED		(1 << 2)
+#define TERM_NOT_FOR_EVER	(1 << 3)
+#define TERM_LOST_FOR_B		(1 << 4)
+
+/*
+ * Two servers of service "svc" in one worker process. Exit status 0, a
+ * STOP_ and TERM_ bit per check that failed, or 0x80 | what failed to set
+ * up. A server that never stops fails here within 2 s per check, not by
+ * hanging.
+ */
+static int two_servers_worker(struct kipc_group_worker *w, void *arg)
+{
+	struct serving a = { 0 }, b = { 0 };
+	int bad = 0;
+
+	if (kipc_group_worker_service(w, "svc", NULL, &a.s) ||
+	    kipc_group_worker_service(w, "svc", NULL, &b.s))
+		return 0x81;
+	if (serve_start(&a) || serve_start(&b))
+		return 0x82;
+	usleep(50000);			/* both wait in epoll_wait() */
+	if (kipc_rpc_server_stop(a.s))
+		return 0x83;
+	if (!serve_returned(&a, 2000) || a.ret)
+		bad |= STOP_ONE_MISSED;
+	if (serve_returned(&b, 200))
+		bad |= STOP_ONE_STOPPED_BOTH;
+	else if (raise(SIGTERM) || !serve_returned(&b, 2000))
+		bad |= TERM_MISSED;
+	/* A stop by SIGTERM is for ever: every later run returns at once. */
+	if (serve_start(&a) || !serve_returned(&a, 2000))
+		bad |= TERM_NOT_FOR_EVER;
+	if (serve_start(&b) || !serve_returned(&b, 2000))
+		bad |= TERM_LOST_FOR_B;
+	/* A thread that never returned keeps its server: exit without them. */
+	if (!(bad & (TERM_MISSED | TERM_NOT_FOR_EVER | TERM_LOST_FOR_B))) {
+		kipc_rpc_server_destroy(a.s);
+		kipc_rpc_server_destroy(b.s);
+	}
+	return bad;
+}
+
+/*
+ * The servers of one service in one worker shared one stop eventfd, which
+ * the first kipc_rpc_server_run() to return read back to 0: a SIGTERM
+ * reached the servers whose workers waited at that moment, and a server
+ * whose workers were busy (or that ran again) never stopped. And
+ * kipc_rpc_server_stop() of one server stopped the others. Each server
+ * now has its own stop eventfd; SIGTERM's stays readable for ever.
+ */
+TEST_F(grp, servers_of_one_service_stop_apart)
+{
+	self->g = group_new(_metadata, 5000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_service(self->g, "svc", 0600, NULL));
+	ASSERT_EQ(0, add_worker(self->g, "w", two_servers_worker,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "svc",
+					KIPC_GROUP_SERVE));
+	alarm(20);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("bits: 1 stop(a) stopped b, 2 stop(a) missed, 4 SIGTERM missed b, 8 a ran on after SIGTERM, 16 b did");
 }
 
 TEST_HARNESS_MAIN
