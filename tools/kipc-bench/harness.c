@@ -303,6 +303,17 @@ static int kb_rpc_check(struct kb_side *s, const struct kb_rpc_msg *m,
 	struct kb_chan *c = s->c;
 	const char *what = type == KIPC_RPC_REQUEST ? "request" : "reply";
 
+	if (!h) {		/* the mechanism checked its own header */
+		if (!c->mech->own_header)
+			return kb_fail(c, -EBADMSG, "no header");
+		if (m->len != len) {
+			snprintf(c->why, sizeof(c->why), "%s %llu: %zu bytes "
+				 "of payload, expected %zu", what,
+				 (unsigned long long)call_id, m->len, len);
+			return -EMSGSIZE;
+		}
+		goto payload;
+	}
 	if (h->magic != KIPC_RPC_MAGIC || h->type != type ||
 	    h->version != KIPC_RPC_VERSION ||
 	    h->hdr_len != KIPC_RPC_HDR_LEN || h->method != KB_RPC_METHOD ||
@@ -327,6 +338,7 @@ static int kb_rpc_check(struct kb_side *s, const struct kb_rpc_msg *m,
 			 len);
 		return -EMSGSIZE;
 	}
+payload:
 	if (kb_msg_check(m->payload, len, call_id, s->o->touch, c->why,
 			 sizeof(c->why)))
 		return -EBADMSG;
@@ -402,6 +414,33 @@ static bool kb_follow_cmd(struct kb_side *s, struct kb_cpu *start,
 	return false;
 }
 
+/* Side 1, rpc, a mechanism's server loop: what kb_rpc_answer() keeps. */
+struct kb_rpc_answering {
+	struct kb_side *s;
+	struct kb_cpu start;
+	uint64_t n;
+};
+
+/* The kb_rpc_answer_fn of kb_rpc_follow(): as its loop, for payloads. */
+static int kb_rpc_answer(void *arg, const void *req, size_t len, void *rep,
+			 size_t *rep_len)
+{
+	struct kb_rpc_answering *a = arg;
+	struct kb_side *s = a->s;
+	struct kb_rpc_msg m = { .payload = (void *)req, .len = len };
+	bool last;
+	int ret;
+
+	ret = kb_rpc_check(s, &m, KIPC_RPC_REQUEST, ++s->seq,
+			   s->c->size - KIPC_RPC_HDR_LEN);
+	if (ret)
+		return ret;
+	last = kb_follow_cmd(s, &a->start, &a->n);
+	*rep_len = KB_RPC_REPLY - KIPC_RPC_HDR_LEN;
+	kb_msg_fill(rep, *rep_len, s->seq, s->o->touch);
+	return last;
+}
+
 /*
  * Side 1, rpc: check every request, answer it with a reply that echoes its
  * call_id, until the request that carries KB_CMD_STOP has its answer.
@@ -419,6 +458,12 @@ static int kb_rpc_follow(struct kb_side *s)
 	uint64_t n = 0;
 	int ret;
 
+	if (c->mech->serve_all) {
+		struct kb_rpc_answering a = { .s = s };
+
+		ret = c->mech->serve_all(c, kb_rpc_answer, &a);
+		goto out;
+	}
 	ret = c->mech->serve(c, NULL, &req);
 	while (!ret && !last) {
 		ret = kb_rpc_check(s, &req, KIPC_RPC_REQUEST, ++s->seq,
@@ -430,6 +475,7 @@ static int kb_rpc_follow(struct kb_side *s)
 		kb_msg_fill(rep.payload, rep.len, s->seq, s->o->touch);
 		ret = c->mech->serve(c, &rep, last ? NULL : &req);
 	}
+out:
 	if (ret && !c->why[0])
 		kb_fail(c, ret, kb_abort == SIGALRM ? "serve (watchdog)" :
 			"serve");

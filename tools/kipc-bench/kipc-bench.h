@@ -85,6 +85,16 @@ struct kb_rpc_msg {
 	bool apart;
 };
 
+/*
+ * rpc, side 1, a server's loop: check the request payload @req of @len
+ * bytes, write the reply's payload at @rep (room for KB_RPC_REPLY -
+ * KIPC_RPC_HDR_LEN bytes) and its length in *@rep_len.  1: answer, that
+ * was the last call; 0: answer and go on; a negative errno: stop, the row
+ * failed.
+ */
+typedef int (*kb_rpc_answer_fn)(void *arg, const void *req, size_t len,
+				void *rep, size_t *rep_len);
+
 /**
  * struct kb_mech - one IPC mechanism: the row of the mechanism table.
  * @name:	short stable name, for scripts
@@ -119,6 +129,13 @@ struct kb_rpc_msg {
  * @serve:	rpc, side 1: send the reply @rep (NULL: none, before the
  *		first request), then, unless @req is NULL (the last reply),
  *		wait for the next request and point @req at it.  0 or -errno.
+ * @serve_all:	rpc, side 1, instead of @serve: a server that runs its own
+ *		loop (a library's) and calls @answer for every request until
+ *		@answer returns 1 (that call was the last, answer it and
+ *		return 0) or a negative errno (return it).
+ * @own_header:	rpc: the mechanism writes and checks the protocol header
+ *		itself (a library's RPC); @call and @answer see payloads, and
+ *		@call points @rep->hdr at NULL.
  */
 struct kb_mech {
 	const char *name;
@@ -143,6 +160,9 @@ struct kb_mech {
 		    struct kb_rpc_msg *rep);
 	int (*serve)(struct kb_chan *c, const struct kb_rpc_msg *rep,
 		     struct kb_rpc_msg *req);
+	int (*serve_all)(struct kb_chan *c, kb_rpc_answer_fn answer,
+			 void *arg);
+	bool own_header;
 };
 
 /**
@@ -197,7 +217,7 @@ extern const struct kb_mech kb_mech_kipc_region;
 extern const struct kb_mech kb_mech_kipc_lend;
 extern const struct kb_mech kb_mech_kipc_wait, kb_mech_futex_region;
 extern const struct kb_mech kb_mech_kipc_ring;
-extern const struct kb_mech kb_mech_dbus, kb_mech_kipc_rpc;
+extern const struct kb_mech kb_mech_dbus, kb_mech_kipc_rpc, kb_mech_kipc_rpc_lib;
 int kb_kipc_probe(char *why, size_t len, uint64_t need);
 /* Built without libkipc, kipc's rows' available() and setup() (mech-kipc.c) */
 int kb_kipc_unbuilt(char *why, size_t len);

@@ -41,6 +41,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_futex_region,
 	&kb_mech_kipc_ring,
 	&kb_mech_kipc_rpc,
+	&kb_mech_kipc_rpc_lib,
 };
 
 const size_t kb_nr_mechs = ARRAY_SIZE(kb_mechs);

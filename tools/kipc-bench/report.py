@@ -225,6 +225,11 @@ for place, doc in (("CPU 0,0", docs["rpc"]), ("CPU 0,1", docs["rpc-2cpu"])):
            call("kipc-rpc", MiB), call("unix-seqpacket", MiB), "<=", 0.05)
     target("kipc-rpc / dbus, 1 MiB call, %s" % place,
            call("kipc-rpc", MiB), call("dbus", MiB))
+    # What libkipc's RPC client and server add to the service's calls.
+    target("kipc-rpc-lib / kipc-rpc, 64 B call, %s" % place,
+           call("kipc-rpc-lib", 64), call("kipc-rpc", 64))
+    target("kipc-rpc-lib / unix-seqpacket, 64 B call, %s" % place,
+           call("kipc-rpc-lib", 64), call("unix-seqpacket", 64))
 
 
 target("statistics on / off, kipc-rw 64 B round trip, CPU 0,0",
