@@ -21,7 +21,10 @@ static int kipc_io_check(const struct kipc_io *io, struct kipc_deadline *dl)
 {
 	if (!io->nr_msgs || io->nr_msgs > KIPC_IO_MSGS_MAX)
 		return -EINVAL;
-	if (io->msg_size < KIPC_MSG_SIZE_VER0)
+	/* A size that cuts VER1's fields would read some and write none. */
+	if (io->msg_size < KIPC_MSG_SIZE_VER0 ||
+	    (io->msg_size > KIPC_MSG_SIZE_VER0 &&
+	     io->msg_size < KIPC_MSG_SIZE_VER1))
 		return -EINVAL;
 	if (io->msg_size > KIPC_ARG_SIZE_MAX)
 		return -E2BIG;

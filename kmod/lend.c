@@ -198,12 +198,15 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
  * @cookie: returned in the completion
  *
  * Charges the pages to the caller's user before pinning them
- * (kipc_user_pin()).
+ * (kipc_user_pin()), and the range's own bookkeeping to its
+ * max_inflight_bytes_per_user until its completion is reaped or its queue
+ * closed (kipc_lend_done()): a completion is kernel memory too.
  * Context: process context, may sleep; takes the caller's mmap_lock.
  * Return: the range, holding the caller's reference, or ERR_PTR() of
  * * -EINVAL - @addr or @len not page-aligned, @len zero, or the range wraps
  * * -EFBIG - @len above max_lend_bytes
- * * -ENOBUFS - @q tracks max_lendq_entries ranges already
+ * * -ENOBUFS - @q tracks max_lendq_entries ranges already, or the user's
+ *   ranges and their unreaped completions fill max_inflight_bytes_per_user
  * * -ENOMEM - the range would take the user's locked_vm above the caller's
  *   RLIMIT_MEMLOCK (without CAP_IPC_LOCK), or out of memory
  * * -EFAULT - part of the range is not mapped, or cannot be pinned (a
@@ -250,9 +253,12 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 		ret = -ENOMEM;
 		goto out_free_pages;
 	}
-	ret = kipc_user_pin(user, nr);
+	ret = kipc_user_charge(user, KIPC_RES_INFLIGHT, sizeof(*l));
 	if (ret)
 		goto out_put_user;
+	ret = kipc_user_pin(user, nr);
+	if (ret)
+		goto out_uncharge;
 	while (done < nr) {
 		pinned = pin_user_pages_fast(addr + (done << PAGE_SHIFT),
 					     min_t(unsigned long, nr - done,
@@ -283,6 +289,8 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 out_unpin:
 	unpin_user_pages(l->pages, done);
 	kipc_user_unpin(user, current_user(), nr);
+out_uncharge:
+	kipc_user_uncharge(user, KIPC_RES_INFLIGHT, sizeof(*l));
 out_put_user:
 	kipc_user_put(user);
 out_free_pages:
@@ -297,6 +305,26 @@ out_unlend:
 	return ERR_PTR(ret);
 }
 
+/*
+ * The end of a range's bookkeeping: freed pinned and lent, or its
+ * completion reaped or dropped with its queue. Context: no spinlock held.
+ */
+static void kipc_lend_done(struct kipc_lend *l)
+{
+	kipc_user_uncharge(l->user, KIPC_RES_INFLIGHT, sizeof(*l));
+	kipc_user_put(l->user);
+	kfree(l);
+}
+
+/* Free a list of completions taken off their queue. */
+static void kipc_lend_done_list(struct list_head *list)
+{
+	struct kipc_lend *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, list, node)
+		kipc_lend_done(l);
+}
+
 static void kipc_lend_free(struct kref *ref)
 {
 	struct kipc_lend *l = container_of(ref, struct kipc_lend, ref);
@@ -307,7 +335,6 @@ static void kipc_lend_free(struct kref *ref)
 				l->sent, READ_ONCE(l->delivered));
 	unpin_user_pages(l->pages, l->nr_pages);
 	kipc_user_unpin(l->user, l->cred->user, l->nr_pages);
-	kipc_user_put(l->user);
 	put_cred(l->cred);
 	kvfree(l->pages);
 	l->pages = NULL;
@@ -321,7 +348,7 @@ static void kipc_lend_free(struct kref *ref)
 	}
 	spin_unlock(&q->lock);
 	if (!queued)
-		kfree(l);
+		kipc_lend_done(l);
 	/* Pairs with prepare_to_wait() in kipc_wait_until() and poll. */
 	wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
 	kipc_obj_put(&q->obj);
@@ -363,14 +390,15 @@ void kipc_lend_set_delivered(struct kipc_lend *l)
 }
 
 /**
- * kipc_lend_footprint() - the kernel bytes a lent range holds
+ * kipc_lend_footprint() - the kernel bytes a lent range holds for its message
  * @l: the range
  *
- * Return: the size of its bookkeeping, charged with its message.
+ * Return: the size of its page array, charged with its message (the range
+ * itself is charged from kipc_lend_create() to kipc_lend_done()).
  */
 unsigned long kipc_lend_footprint(const struct kipc_lend *l)
 {
-	return sizeof(*l) + l->nr_pages * sizeof(*l->pages);
+	return l->nr_pages * sizeof(*l->pages);
 }
 
 /**
@@ -572,6 +600,7 @@ int kipc_lend_reap(struct kipc_lendq *q,
 	struct kipc_lend_completion batch[KIPC_LEND_REAP_BATCH];
 	struct kipc_lend *l, *tmp;
 	u32 done = 0, k, left;
+	LIST_HEAD(reaped);
 	int ret = 0;
 
 retry:
@@ -619,11 +648,12 @@ retry:
 		list_for_each_entry_safe(l, tmp, &q->done, node) {
 			if (!left--)
 				break;
-			list_del(&l->node);
+			list_move_tail(&l->node, &reaped);
 			q->nr_done--;
-			kfree(l);
 		}
 		spin_unlock(&q->lock);
+		kipc_lend_done_list(&reaped);
+		INIT_LIST_HEAD(&reaped);
 		done += k;
 	}
 	mutex_unlock(&q->reap_mutex);
@@ -637,7 +667,6 @@ retry:
 static int kipc_lendq_release(struct inode *inode, struct file *file)
 {
 	struct kipc_lendq *q = file->private_data;
-	struct kipc_lend *l, *tmp;
 	LIST_HEAD(done);
 
 	spin_lock(&q->lock);
@@ -645,8 +674,7 @@ static int kipc_lendq_release(struct inode *inode, struct file *file)
 	list_splice_init(&q->done, &done);
 	q->nr_done = 0;
 	spin_unlock(&q->lock);
-	list_for_each_entry_safe(l, tmp, &done, node)
-		kfree(l);
+	kipc_lend_done_list(&done);
 	/* Ranges still lent hold the queue and are freed when they return. */
 	kipc_obj_put(&q->obj);
 	return 0;

@@ -151,6 +151,10 @@ ABI(p##_msg_size_zero, .cmd = c, .on = o, .msg_size = 0xffffffffu,	\
 	.expect_errno = EINVAL);						\
 ABI(p##_msg_size_short, .cmd = c, .on = o,				\
 	.msg_size = KIPC_MSG_SIZE_VER0 - 8, .expect_errno = EINVAL);	\
+ABI(p##_msg_size_cuts_nr_lends, .cmd = c, .on = o, .msg_size = 56,	\
+	.expect_errno = EINVAL);						\
+ABI(p##_msg_size_cuts_lendq_fd, .cmd = c, .on = o, .msg_size = 60,	\
+	.expect_errno = EINVAL);						\
 ABI(p##_msg_size_beyond_page, .cmd = c, .on = o, .msg_size = 4097,	\
 	.expect_errno = E2BIG);						\
 ABI(p##_msg_size_long_zero_tail, .cmd = c, .on = o, .msg_size = MSG_LONG); \

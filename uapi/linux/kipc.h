@@ -281,7 +281,8 @@ struct kipc_msg {
  * @msgs: in: user pointer to an array of @nr_msgs message descriptors
  * @nr_msgs: in: number of descriptors, 1 to 1024
  * @msg_size: in: sizeof(struct kipc_msg) as the caller knows it; the stride
- *	of the @msgs array
+ *	of the @msgs array. %KIPC_MSG_SIZE_VER0, or %KIPC_MSG_SIZE_VER1 or
+ *	more: a size between the two would cut the lending fields (EINVAL)
  * @region_fd: in: send: the region handle that owns the buffers sent;
  *	recv: the region handle that takes ownership of the buffers received;
  *	%KIPC_NO_FD when no message carries buffers
