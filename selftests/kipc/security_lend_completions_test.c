@@ -133,4 +133,4 @@ TEST_F(completions, closing_the_queue_gives_the_room_back)
 	EXPECT_GE(n + 1, m);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN
