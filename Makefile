@@ -192,6 +192,16 @@ $(B)/bin/rpc_server_limits_test: libkipc/test/rpc_server_limits_test.c \
 		-Itools/kipc-rpc-test -pthread -o $@ $< $(APP_LDFLAGS)
 tools: $(B)/bin/rpc_server_limits_test
 
+# libkipc's netlink handle with events subscribed (a guest test, run by
+# tools/vm/kipc-examples).
+$(B)/bin/nl_events_test: libkipc/test/nl_events_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/nl_events_test
+
 # Process groups' supervisor and worker side in corner cases (a guest test,
 # run by tools/vm/kipc-group-tests); it reads the control region: group.h.
 $(B)/bin/group_supervisor_test: libkipc/test/group_supervisor_test.c $(LIB_SO) \

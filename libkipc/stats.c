@@ -31,6 +31,8 @@ struct kipc_nl_run {
 	int stopped;		/* cb returned MNL_CB_STOP: skip the rest */
 	int finished;		/* the ack or NLMSG_DONE arrived */
 	struct kipc_nl *nl;
+	uint32_t seq;		/* what data messages must carry: a */
+	uint16_t type;		/* reply's, or a notification's (seq 0) */
 };
 
 static struct nlmsghdr *kipc__nl_msg(struct kipc_nl *nl, uint16_t type,
@@ -113,6 +115,13 @@ static int kipc__nl_data_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!run->cb || run->stopped)
 		return MNL_CB_OK;
+	/*
+	 * libmnl lets notifications (sequence 0) through a request's run: on
+	 * a subscribed handle an event is not the reply; a reply is not an
+	 * event. Either is dropped.
+	 */
+	if (nlh->nlmsg_seq != run->seq || nlh->nlmsg_type != run->type)
+		return MNL_CB_OK;
 	ret = run->cb(nlh, run->arg);
 	if (ret == MNL_CB_STOP) {
 		/* Read on to the end of the reply, to keep the socket in step. */
@@ -130,7 +139,9 @@ static int kipc__nl_data_cb(const struct nlmsghdr *nlh, void *data)
 static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 			void *arg)
 {
-	struct kipc_nl_run run = { .cb = cb, .arg = arg, .nl = nl };
+	struct kipc_nl_run run = { .cb = cb, .arg = arg, .nl = nl,
+				   .seq = nlh->nlmsg_seq,
+				   .type = nlh->nlmsg_type };
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR]	= kipc__nl_err_cb,
 		[NLMSG_DONE]	= kipc__nl_done_cb,
@@ -686,7 +697,8 @@ static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
 KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 {
 	struct kipc__dump d = { .event_cb = cb, .arg = arg };
-	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl };
+	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl,
+				   .type = nl->family };
 	int ret;
 	ssize_t n;
 
