@@ -17,6 +17,12 @@
  * client leaves no room for, the timer when HELLO is late. The last
  * reference closes its ends, which the client sees as end of stream.
  *
+ * A worker that answered a request and finds no other event waiting
+ * lingers on that connection: its next message is received with a
+ * deadline of the module's poll_max_ns, which the module polls for on an
+ * otherwise idle CPU (epoll_wait() lets the CPU go idle, and the next
+ * request pays for waking it). Another event waiting ends the lingering.
+ *
  * What one client can make the server hold is bounded: connections per
  * uid (the rest get ERROR -EUSERS and are closed), the time a connection
  * may stay without HELLO, and the time replies may wait for room. When
@@ -32,6 +38,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +113,7 @@ struct kipc_rpc_server {
 	unsigned int nr_workers;
 	uint32_t max_conns_per_uid;
 	uint64_t hello_timeout_ns;
+	uint64_t linger_ns;		/* the module's poll_max_ns; 0: none */
 	int epfd;
 	int stopfd;			/* an eventfd: readable = stop */
 	int termfd;			/* -1, or readable once for ever */
@@ -132,17 +140,21 @@ struct rpc_worker {
 	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
 };
 
-static uint32_t module_default_depth(void)
+/* The module's parameter @name, or 0 when it cannot be read. */
+static uint32_t module_param_u32(const char *name)
 {
-	unsigned int d = 0;
-	FILE *f = fopen("/sys/module/kipc/parameters/default_depth", "re");
+	char path[96];
+	unsigned int v = 0;
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
+	f = fopen(path, "re");
 	if (f) {
-		if (fscanf(f, "%u", &d) != 1)
-			d = 0;
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
 		fclose(f);
 	}
-	return d ? d : RPC_DEFAULT_DEPTH;
+	return v;
 }
 
 static int ep_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key)
@@ -177,7 +189,10 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 	s->timerfd = -1;
 	s->next_key = KEY_CONN0;
 	s->region = attr->region;
-	s->depth = attr->depth ? attr->depth : module_default_depth();
+	s->depth = attr->depth ? attr->depth
+			       : module_param_u32("default_depth") ?:
+				 RPC_DEFAULT_DEPTH;
+	s->linger_ns = module_param_u32("poll_max_ns");
 	s->max_inline = attr->max_inline ? attr->max_inline : RPC_DEFAULT_INLINE;
 	s->nr_workers = attr->nr_workers ? attr->nr_workers : 1;
 	s->max_conns_per_uid = attr->max_conns_per_uid ?
@@ -844,8 +859,14 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The connection's event: its next message. The caller holds @c. */
-static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
+/*
+ * The connection's next message, taken at once (@until NULL: its epoll
+ * event), or waited for until @until (a linger). The caller holds @c.
+ * Return: whether a request or an event ran and @c is still served, so
+ * that a worker may linger on it.
+ */
+static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
+		       const struct timespec *until)
 {
 	struct kipc_rpc_server *s = w->s;
 	const void *payload;
@@ -855,18 +876,24 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 
 	if (atomic_load(&c->broken)) {
 		conn_drop(c);
-		return;
+		return false;
 	}
 	kipc_msg_init(&m, w->rxbuf, s->max_inline, w->bufs, KIPC_MSG_BUFS_MAX, 0);
 	kipc_msg_lend(&m, w->lends, KIPC_MSG_LENDS_MAX, NULL);
-	ret = kipc_channel_recv(c->rx, &m, 1, KIPC_IO_NONBLOCK, NULL, s->region);
-	if (ret == -EAGAIN || ret == -EINTR) {
+	/* A linger blocks whatever the connection's ends say: kipc_call(). */
+	if (until)
+		ret = kipc_call(c->tx, c->rx, NULL, &m, 0, until, s->region,
+				NULL);
+	else
+		ret = kipc_channel_recv(c->rx, &m, 1, KIPC_IO_NONBLOCK, NULL,
+					s->region);
+	if (ret == -EAGAIN || ret == -EINTR || ret == -ETIMEDOUT) {
 		conn_rearm(c);
-		return;
+		return false;
 	}
 	if (ret <= 0) {		/* end of stream: the client is gone */
 		conn_drop(c);
-		return;
+		return false;
 	}
 	if (rpc_hdr_check(w->rxbuf, m.data_len, &h, &payload) < 0 ||
 	    (h.type != KIPC_RPC_HELLO && h.type != KIPC_RPC_REQUEST &&
@@ -875,7 +902,7 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 	    (h.type != KIPC_RPC_HELLO && h.version != c->version)) {
 		msg_discard(s, &m, w->bufs, w->lends);
 		conn_drop(c);
-		return;
+		return false;
 	}
 	switch (h.type) {
 	case KIPC_RPC_HELLO:
@@ -893,7 +920,27 @@ static void conn_event(struct rpc_worker *w, struct rpc_conn *c)
 		break;
 	default:	/* REQUEST, EVENT */
 		request(w, c, &h, &m, payload);
+		return !atomic_load(&c->broken);
 	}
+	return false;
+}
+
+/*
+ * Whether @w lingers on @c, the connection it just answered: with nothing
+ * else to do, it waits up to the module's poll_max_ns for @c's next message
+ * in a receive, which the module polls for on an otherwise idle CPU, rather
+ * than in epoll_wait(), where nothing polls and the CPU goes idle. Each
+ * linger starts only when no other event waits (@ev takes the one that
+ * does), so a busy connection cannot keep a worker from the others.
+ * Return: 1 linger on @c, 0 handle @ev, -1 wait in epoll_wait().
+ */
+static int linger_or_next(struct kipc_rpc_server *s, struct epoll_event *ev)
+{
+	int n = epoll_wait(s->epfd, ev, 1, 0);
+
+	if (n > 0)
+		return 0;
+	return s->linger_ns ? 1 : -1;
 }
 
 /*
@@ -904,8 +951,9 @@ static void *worker(void *arg)
 {
 	struct kipc_rpc_server *s = arg;
 	struct rpc_worker w = { .s = s };
+	struct rpc_conn *c, *last = NULL;
 	struct epoll_event ev;
-	struct rpc_conn *c;
+	struct timespec until;
 	int n;
 
 	w.rxbuf = malloc(s->max_inline);
@@ -913,11 +961,24 @@ static void *worker(void *arg)
 	if (!w.rxbuf || !w.txbuf)
 		goto out;
 	for (;;) {
-		n = epoll_wait(s->epfd, &ev, 1, -1);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n <= 0)
-			continue;
+		/* @last: the connection just answered, held. */
+		n = last ? linger_or_next(s, &ev) : -1;
+		if (n == 1) {
+			until = rpc_ns_ts(kipc__now_ns() + s->linger_ns);
+			if (conn_event(&w, last, &until))
+				continue;
+		}
+		if (last) {
+			conn_put(last);
+			last = NULL;
+		}
+		if (n < 0 || n == 1) {
+			n = epoll_wait(s->epfd, &ev, 1, -1);
+			if (n < 0 && errno != EINTR)
+				break;
+			if (n <= 0)
+				continue;
+		}
 		switch (ev.data.u64) {
 		case KEY_STOP:
 			goto out;
@@ -929,10 +990,10 @@ static void *worker(void *arg)
 			break;
 		default:
 			c = conn_get(s, ev.data.u64);
-			if (c) {
-				conn_event(&w, c);
+			if (c && conn_event(&w, c, NULL))
+				last = c;
+			else if (c)
 				conn_put(c);
-			}
 		}
 	}
 out:

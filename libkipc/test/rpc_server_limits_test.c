@@ -12,7 +12,9 @@
  * - a server out of fds does not spin waiting to accept, and accepts
  *   again once fds are free;
  * - a deadline too far to add to the clock does not wrap to the past;
- * - a stop does not lose the events a worker had taken with it.
+ * - a stop does not lose the events a worker had taken with it;
+ * - a connection that always has its next call waiting does not keep the
+ *   worker that lingers on it from another connection's calls.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -374,6 +376,118 @@ TEST_F(srv, stop_loses_no_event)
 	EXPECT_EQ(NR_WAITING, done);
 	for (i = 0; i <= NR_WAITING; i++)
 		kipc_rpc_client_close(c[i]);
+}
+
+#define BUSY_DEPTH	32
+
+/*
+ * Calls on @c until told to stop, BUSY_DEPTH in flight: the connection
+ * always has its next request waiting.
+ */
+struct busy {
+	struct kipc_rpc_client *c;
+	int stop;
+	unsigned long calls;
+	int err;
+};
+
+static void *busy_caller(void *arg)
+{
+	char in[8] = "busy", out[BUSY_DEPTH][8];
+	struct kipc_rpc_msg req = { .data = in, .len = sizeof(in) };
+	struct kipc_rpc_msg rep[BUSY_DEPTH];
+	struct kipc_rpc_completion comp;
+	struct busy *b = arg;
+	struct timespec dl;
+	unsigned int i;
+	uint64_t id;
+	int ret = 0;
+
+	for (i = 0; i < BUSY_DEPTH && !ret; i++) {
+		rep[i] = (struct kipc_rpc_msg){ .data = out[i],
+						.len = sizeof(out[i]) };
+		ret = kipc_rpc_submit(b->c, M_ECHO, &req, &rep[i], 0, NULL, i,
+				      &id);
+	}
+	while (!ret && !__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		dl = in_ms(5000);
+		ret = kipc_rpc_complete(b->c, &comp, 1, 0, &dl);
+		if (ret != 1) {
+			ret = ret < 0 ? ret : -EPROTO;
+			break;
+		}
+		ret = comp.status;
+		if (ret)
+			break;
+		b->calls++;
+		i = comp.user_data;
+		rep[i].len = sizeof(out[i]);
+		ret = kipc_rpc_submit(b->c, M_ECHO, &req, &rep[i], 0, NULL, i,
+				      &id);
+	}
+	b->err = ret;
+	return NULL;
+}
+
+#define NR_OTHER_CALLS	20
+
+#define POLL_MAX_NS	"/sys/module/kipc/parameters/poll_max_ns"
+
+/* Write @val to the module's poll_max_ns; the old value into @old. */
+static int poll_max_swap(const char *val, char *old, size_t len)
+{
+	FILE *f = fopen(POLL_MAX_NS, "r+e");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = old ? fgets(old, len, f) != NULL : 1;
+	ok = ok && fseek(f, 0, SEEK_SET) == 0 && fputs(val, f) >= 0;
+	return fclose(f) || !ok ? -EIO : 0;
+}
+
+/*
+ * After answering, the one worker lingers on the connection for its next
+ * call. A client that always has its next call waiting would keep it there
+ * for ever if the worker did not first take any other event waiting: the
+ * other connection's calls would wait out their deadline. The server reads
+ * its linger from poll_max_ns when it is made: 50 ms here, so that only
+ * a client idle that long would end a linger.
+ */
+TEST_F(srv, busy_connection_does_not_starve_another)
+{
+	struct kipc_rpc_client *other;
+	struct busy b = { 0 };
+	struct timespec t0, t1;
+	char saved[32];
+	pthread_t th;
+	long ms;
+	int i, ok = 0;
+
+	if (poll_max_swap("50000000", saved, sizeof(saved)))
+		SKIP(return, "cannot set %s", POLL_MAX_NS);
+	start(_metadata, self, NULL, 0);
+	ASSERT_EQ(0, poll_max_swap(saved, NULL, 0));
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &b.c));
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &other));
+	ASSERT_EQ(0, pthread_create(&th, NULL, busy_caller, &b));
+	usleep(100 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < NR_OTHER_CALLS; i++)
+		ok += !echo_call(other);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("%d calls in %ld ms beside %lu calls, %d in flight", ok, ms,
+	       b.calls, BUSY_DEPTH);
+	EXPECT_EQ(NR_OTHER_CALLS, ok);
+	EXPECT_GT(2000, ms);
+	EXPECT_EQ(0, b.err);
+	EXPECT_LT(0, b.calls);
+	kipc_rpc_client_close(other);
+	kipc_rpc_client_close(b.c);
 }
 
 TEST_HARNESS_MAIN
