@@ -332,8 +332,11 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "usage: kipcctl trace [--interval S] [--count N]\n");
 		return 2;
 	}
+	/* Each ends the run, which removes the instance: a closed pipe too. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	ret = instance_create(&t);
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/trace_pipe", t.inst);
