@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +138,25 @@ static void pick(struct rec *r, int rate, unsigned int top)
 	}
 }
 
+/*
+ * @s as a gnuplot string: single-quoted, where gnuplot substitutes no
+ * backquoted command (names in a record are other users' objects, and a
+ * record file may come from anywhere); ' doubled, control bytes as '?'.
+ */
+static void gp_str(FILE *out, const char *s)
+{
+	fputc('\'', out);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', out);
+		fputc((unsigned char)*s < ' ' || *s == 0x7f ? '?' : *s, out);
+	}
+	fputc('\'', out);
+}
+
 static void panel(FILE *out, const struct rec *r, int rate)
 {
+	char title[192];
 	int any = 0;
 	size_t i;
 
@@ -148,14 +166,18 @@ static void panel(FILE *out, const struct rec *r, int rate)
 	for (i = 0; i < r->no; i++) {
 		if (!(rate ? r->o[i].in_rate : r->o[i].in_depth))
 			continue;
-		fprintf(out, "%s$d%zu using 1:%d with linespoints title \"%s (",
-			any ? ", \\\n     " : "plot ", i, rate ? 3 : 2, r->o[i].name);
 		if (!rate)
-			fprintf(out, "%s)\"", r->o[i].unit);
+			snprintf(title, sizeof(title), "%s (%s)", r->o[i].name,
+				 r->o[i].unit);
 		else if (!strcmp(r->o[i].basis, "depth"))
-			fprintf(out, "depth change, %s/s)\"", r->o[i].unit);
+			snprintf(title, sizeof(title), "%s (depth change, %s/s)",
+				 r->o[i].name, r->o[i].unit);
 		else
-			fprintf(out, "%s %s/s)\"", r->o[i].unit, r->o[i].basis);
+			snprintf(title, sizeof(title), "%s (%s %s/s)",
+				 r->o[i].name, r->o[i].unit, r->o[i].basis);
+		fprintf(out, "%s$d%zu using 1:%d with linespoints title ",
+			any ? ", \\\n     " : "plot ", i, rate ? 3 : 2);
+		gp_str(out, title);
 		any = 1;
 	}
 	if (!any)	/* nothing moved: an empty panel, not an error */
@@ -168,6 +190,7 @@ static void script(FILE *out, const struct rec *r, const char *file,
 		   const char *output)
 {
 	const char *ext = output ? strrchr(output, '.') : NULL;
+	char title[PATH_MAX + 32];
 	double tmax = 0;
 	size_t i, k;
 
@@ -176,7 +199,9 @@ static void script(FILE *out, const struct rec *r, const char *file,
 			fprintf(out, "set terminal pngcairo size 1200,900 noenhanced\n");
 		else
 			fprintf(out, "set terminal svg size 1200,900 dynamic noenhanced background rgb \"white\"\n");
-		fprintf(out, "set output \"%s\"\n", output);
+		fprintf(out, "set output ");
+		gp_str(out, output);
+		fputc('\n', out);
 	}
 	for (i = 0; i < r->no; i++) {
 		if (!r->o[i].in_depth && !r->o[i].in_rate)
@@ -191,9 +216,11 @@ static void script(FILE *out, const struct rec *r, const char *file,
 	for (k = 0; k < r->np; k++)
 		if (r->p[k].t > tmax)
 			tmax = r->p[k].t;
-	fprintf(out, "set multiplot layout 2,1 title \"kipcctl top --record %s\"\n"
-		"set xlabel \"seconds\"\nset xrange [0:%g]\n"
-		"set key outside right top\nset grid\n", file, tmax > 0 ? tmax : 1);
+	snprintf(title, sizeof(title), "kipcctl top --record %s", file);
+	fprintf(out, "set multiplot layout 2,1 title ");
+	gp_str(out, title);
+	fprintf(out, "\nset xlabel \"seconds\"\nset xrange [0:%g]\n"
+		"set key outside right top\nset grid\n", tmax > 0 ? tmax : 1);
 	panel(out, r, 0);
 	panel(out, r, 1);
 	fprintf(out, "unset multiplot\n");

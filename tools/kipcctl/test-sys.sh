@@ -347,6 +347,21 @@ if command -v gnuplot >/dev/null; then
 else
 	skip "plot: gnuplot is not installed"
 fi
+# Object names are other users' (an mqueue may be named with backquotes),
+# and a record may come from anywhere: gnuplot runs a backquoted command
+# in a double-quoted string, never in a single-quoted one.
+sed "s|\"object\":\"sysv-msg:$msg\"|\"object\":\"mqueue:/q\`touch $TMP/PWNED\`\"|" \
+	"$TMP/rec.json" >"$TMP/evil.json"
+"$KIPCCTL" plot --script "$TMP/evil.json" >"$TMP/evil.gp" 2>"$TMP/err"
+check "plot --script: a name's backquotes only in single quotes" \
+	sh -c "grep -q 'touch' '$TMP/evil.gp' && ! grep -q '\"[^\"]*\`' '$TMP/evil.gp'"
+if command -v gnuplot >/dev/null; then
+	"$KIPCCTL" plot --output "$TMP/evil.svg" "$TMP/evil.json" >/dev/null 2>"$TMP/err"
+	check "plot: a name's backquoted command is not run" \
+		sh -c "[ -s '$TMP/evil.svg' ] && [ ! -e '$TMP/PWNED' ]"
+else
+	skip "plot: gnuplot is not installed"
+fi
 "$KIPCCTL" plot "$TMP/table" >/dev/null 2>&1
 check "plot: not a record: exit 1" [ $? = 1 ]
 check "json: kipc sections" python3 -c '

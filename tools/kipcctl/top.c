@@ -77,15 +77,19 @@ static struct tobj *add(struct sample *s, const char *kind, const char *unit,
 	return o;
 }
 
-/* "KIND:ID" with whitespace, quotes and control bytes as '?'. */
+/*
+ * "KIND:ID" with whitespace, quotes, backquotes, control bytes and
+ * non-ASCII bytes as '?': a name is another user's, and goes into a
+ * record, JSON and plot scripts.
+ */
 static void set_name(struct tobj *o, const char *id)
 {
 	char *p;
 
 	snprintf(o->name, sizeof(o->name), "%s:%s", o->kind, id);
 	for (p = o->name; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' ||
-		    *p == 0x7f)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '"' || *p == '\\' || *p == '`' || *p == '\'')
 			*p = '?';
 }
 
