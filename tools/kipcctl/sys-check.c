@@ -47,6 +47,8 @@ static int alive(int pid)
 static void finding(struct check *c, const char *severity, const char *object,
 		    const char *pids, const char *problem, const char *remedy)
 {
+	char obj[4 * PATH_MAX], text[4 * 256];
+
 	if (json) {
 		printf("%s{\"severity\":\"%s\",\"object\":", c->found ? "," : "",
 		       severity);
@@ -57,9 +59,11 @@ static void finding(struct check *c, const char *severity, const char *object,
 		sys_str(remedy);
 		printf("}");
 	} else {
+		sys_escape(obj, sizeof(obj), object, SYS_ESC_TEXT);
+		sys_escape(text, sizeof(text), problem, SYS_ESC_TEXT);
 		printf("%-7s %s%s%s%s: %s\n        remedy: %s\n", severity,
-		       object, *pids ? " (pids " : "", pids, *pids ? ")" : "",
-		       problem, remedy);
+		       obj, *pids ? " (pids " : "", pids, *pids ? ")" : "",
+		       text, remedy);
 	}
 	c->found++;
 }
@@ -131,7 +135,7 @@ static void check_mqueues(struct check *c)
 	if (sys_mqueue_mount(dir, sizeof(dir)) || !(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		if (sys_dot_entry(e->d_name))
 			continue;
 		c->mq++;
 		snprintf(name, sizeof(name), "/%s", e->d_name);

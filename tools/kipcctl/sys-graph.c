@@ -55,6 +55,7 @@ static void node_id(char *buf, size_t len, const struct sys_fd *f,
 static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 		 int *first)
 {
+	char comm[4 * sizeof(f->comm)];
 	int w = (f->flags & O_ACCMODE) != O_RDONLY;
 	int r = (f->flags & O_ACCMODE) != O_WRONLY;
 	int kchan = f->kind == SYS_FD_KIPC_CHAN;
@@ -80,7 +81,8 @@ static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 			       f->kind == SYS_FD_SHM_MAP ? ", style=dashed" : "");
 		break;
 	default:
-		printf("%-8d %-16s %-13s %s\n", (int)f->pid, f->comm, how, obj);
+		sys_escape(comm, sizeof(comm), f->comm, SYS_ESC_TEXT);
+		printf("%-8d %-16s %-13s %s\n", (int)f->pid, comm, how, obj);
 	}
 	*first = 0;
 }
@@ -88,6 +90,7 @@ static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 /* The processes, once each, as DOT nodes or JSON objects. */
 static void processes(enum fmt fmt, const struct sys_scan *s)
 {
+	char comm[4 * sizeof(s->v[0].comm)];
 	size_t i, j;
 	int first = 1;
 
@@ -98,10 +101,10 @@ static void processes(enum fmt fmt, const struct sys_scan *s)
 		if (j < i)
 			continue;
 		if (fmt == FMT_DOT) {
-			printf("  \"p%d\" [shape=box, label=\"%d\\n", (int)s->v[i].pid,
-			       (int)s->v[i].pid);
-			sys_str(s->v[i].comm);
-			printf("\"];\n");
+			sys_escape(comm, sizeof(comm), s->v[i].comm,
+				   SYS_ESC_DOT);
+			printf("  \"p%d\" [shape=box, label=\"%d\\n%s\"];\n",
+			       (int)s->v[i].pid, (int)s->v[i].pid, comm);
 		} else {
 			printf("%s{\"pid\":%d,\"comm\":", first ? "" : ",",
 			       (int)s->v[i].pid);

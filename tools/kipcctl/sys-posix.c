@@ -88,7 +88,7 @@ int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
 	if (!mq)
 		return -errno;
 	while (!ret && (d = readdir(mq))) {
-		if (d->d_name[0] == '.')
+		if (sys_dot_entry(d->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (!read_mq(path, &m))
@@ -166,7 +166,7 @@ int sys_mqueue(void)
 		return ret;
 	}
 	while ((d = readdir(mq))) {
-		if (d->d_name[0] == '.')
+		if (sys_dot_entry(d->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (stat(path, &st) || !S_ISREG(st.st_mode))

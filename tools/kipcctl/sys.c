@@ -46,23 +46,84 @@ void sys_section_end(size_t rows)
 		printf("(none)\n");
 }
 
+/*
+ * The length of the valid UTF-8 sequence at @p that is not a control
+ * character (C1 controls are U+0080-U+009F), or 0.
+ */
+static size_t utf8_printable(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (*p < 0x80)
+		return *p >= 0x20 && *p != 0x7f;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((*p == 0xc2 && p[1] < 0xa0) ||		/* C1 */
+	    (*p == 0xe0 && p[1] < 0xa0) ||		/* overlong */
+	    (*p == 0xed && p[1] >= 0xa0) ||		/* surrogates */
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	if (!len)
+		return;
+	for (; *p && o + 5 < len; p += n ? n : 1) {
+		n = utf8_printable(p);
+		if (n && how == SYS_ESC_DOT && (*p == '"' || *p == '\\')) {
+			buf[o++] = '\\';
+			buf[o++] = *p;
+		} else if (n) {
+			if (o + n >= len)
+				break;
+			memcpy(buf + o, p, n);
+			o += n;
+		} else {
+			o += snprintf(buf + o, len - o, "\\x%02x", *p);
+		}
+	}
+	buf[o] = '\0';
+}
+
+int sys_dot_entry(const char *name)
+{
+	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
 void sys_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	char text[1024];
+	size_t n;
 
 	if (!json) {
-		for (; *p; p++)
-			putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+		sys_escape(text, sizeof(text), s, SYS_ESC_TEXT);
+		fputs(text, stdout);
 		return;
 	}
 	putchar('"');
-	for (; *p; p++) {
+	for (; *p; p += n ? n : 1) {
+		n = utf8_printable(p);
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (n)
+			fwrite(p, 1, n, stdout);
+		else	/* a control, or a byte that is not UTF-8: as Latin-1 */
 			printf("\\u%04x", *p);
-		else
-			putchar(*p);
 	}
 	putchar('"');
 }

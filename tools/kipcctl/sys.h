@@ -139,7 +139,20 @@ int sys_graph(int argc, char **argv);
 void sys_section(const char *json_name, const char *title);
 /* End it: "(none)" when @rows is 0 (table) or ] (JSON). */
 void sys_section_end(size_t rows);
-/* A string: JSON-escaped and quoted, or with control bytes as '?'. */
+/* A string: JSON-escaped and quoted, or as sys_escape(SYS_ESC_TEXT). */
+/* How sys_escape() writes a string read from the system. */
+enum sys_esc {
+	SYS_ESC_TEXT,	/* controls and bytes that are not UTF-8 as \xNN */
+	SYS_ESC_DOT,	/* the same, and " and \ escaped for a DOT string */
+};
+
+/*
+ * @buf (@len bytes) gets @s, a string read from the system, escaped: never
+ * a terminal control sequence or a forged line.
+ */
+void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how);
+/* Whether directory entry @name is "." or ".." (".x" is a name like any). */
+int sys_dot_entry(const char *name);
 void sys_str(const char *s);
 /*
  * The processes among @f[0..n) that @keep (NULL: all) accepts, each once:

@@ -26,6 +26,8 @@ cleanup() {
 	[ -n "$ORPHAN_ID" ] && ipcrm -m "$ORPHAN_ID" 2>/dev/null
 	[ -n "$FULL_MSG_ID" ] && ipcrm -q "$FULL_MSG_ID" 2>/dev/null
 	[ -n "$FULL_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-full"
+	[ -n "$DOT_MQ" ] && "$TMP/sys-helper" mq-unlink "$DOT_MQ"
+	[ -f "$TMP/evil.pid" ] && kill "$(cat "$TMP/evil.pid")" 2>/dev/null
 	[ -n "$MQ_MADE" ] && "$TMP/sys-helper" mq-unlink "/$NAME"
 	rm -f "/dev/shm/$NAME"
 	rm -rf "$TMP"
@@ -265,10 +267,37 @@ else
 	skip "graph: socket pairs joined: no sock_diag here"
 fi
 
+# Names are other users': a process named with a terminal escape, a quote
+# and a backslash (prctl PR_SET_NAME) must not reach the terminal raw nor
+# break the DOT graph.
+ESC=$'\e'
+python3 -c 'import ctypes, os, sys, time
+open(sys.argv[1], "w").write(str(os.getpid()))
+ctypes.CDLL(None).prctl(15, b"\x1b[2Jq\"x\\", 0, 0, 0)
+time.sleep(20)' "$TMP/evil.pid" | sleep 20 &
+PIDS+=($!)
+sleep 1
+evil=$(cat "$TMP/evil.pid" 2>/dev/null)
+"$KIPCCTL" sys graph >"$TMP/graph2" 2>"$TMP/err"
+check "graph: a name with a terminal escape is shown escaped" \
+	sh -c "grep -qF '$evil' '$TMP/graph2' && grep -qF '\\x1b[2Jq' '$TMP/graph2' &&
+	       ! grep -q '$ESC' '$TMP/graph2'"
+"$KIPCCTL" sys graph --dot >"$TMP/graph2.dot" 2>"$TMP/err"
+check "graph --dot: the name's quote and backslash escaped" \
+	grep -qF "label=\"$evil\\n\\x1b[2Jq\\\"x\\\\\"" "$TMP/graph2.dot"
+if command -v dot >/dev/null; then
+	check "graph --dot with that name renders (dot -Tsvg)" \
+		sh -c "dot -Tsvg '$TMP/graph2.dot' >/dev/null"
+else
+	skip "graph --dot with that name renders: dot is not installed"
+fi
+
 # sys check: planted problems are reported, the healthy objects are not.
 "$TMP/sys-helper" orphan-shm >"$TMP/orphan" && ORPHAN_ID=$(get orphan id)
 "$TMP/sys-helper" full-msg >"$TMP/fullmsg" && FULL_MSG_ID=$(get fullmsg id)
 "$TMP/sys-helper" full-mq "/$NAME-full" >"$TMP/fullmq" && FULL_MQ=1
+# A name may start with a dot, and hold a terminal escape.
+"$TMP/sys-helper" full-mq "/.$NAME-e$ESC[2J" >"$TMP/dotmq" && DOT_MQ="/.$NAME-e$ESC[2J"
 yes 2>/dev/null | sleep 30 &		# yes fills the pipe and blocks
 PIDS+=($!)
 sleep 0.5
@@ -290,6 +319,9 @@ check "check: the orphaned segment $ORPHAN_ID" grep -q "^warning sysv-shm:$ORPHA
 check "check: the full queue $FULL_MSG_ID" grep -q "^error   sysv-msg:$FULL_MSG_ID.*: full: .* of 64 bytes" "$TMP/check"
 if [ "$(id -u)" = 0 ]; then
 	check "check: the full POSIX queue /$NAME-full" grep -q "^error   /$NAME-full: full: 2 of 2 messages" "$TMP/check"
+	check "check: the full POSIX queue /.$NAME-e\\x1b[2J, escaped" \
+		sh -c "grep -qF 'error   /.$NAME-e\\x1b[2J: full' '$TMP/check' &&
+		       ! grep -q '$ESC' '$TMP/check'"
 	check "check: the full pipe with its blocked writer" grep -q "^warning pipe:.*: full: .* bytes queued; its writers block" "$TMP/check"
 	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
 else
