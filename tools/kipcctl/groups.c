@@ -30,6 +30,17 @@ static long long num(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &x) ? json_object_get_int64(x) : 0;
 }
 
+/* @o's @key when it is an array, else NULL: a state file is not trusted. */
+static struct json_object *array_of(struct json_object *o, const char *key)
+{
+	struct json_object *x;
+
+	if (!json_object_object_get_ex(o, key, &x) ||
+	    !json_object_is_type(x, json_type_array))
+		return NULL;
+	return x;
+}
+
 static void show(struct json_object *g)
 {
 	struct json_object *arr, *o = NULL;
@@ -45,7 +56,7 @@ static void show(struct json_object *g)
 	       o ? json_object_get_string(o) : "");
 	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
 	       "RESTARTS", "ACKS", "REDELIV", "LAST");
-	if (json_object_object_get_ex(g, "members", &arr))
+	if ((arr = array_of(g, "members")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
 			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld\n",
@@ -54,15 +65,15 @@ static void show(struct json_object *g)
 			       num(o, "redeliveries"), num(o, "last_status"));
 		}
 	printf("  %-20s %7s %6s %6s\n", "CHANNEL", "ID", "QUEUED", "DEPTH");
-	if (json_object_object_get_ex(g, "channels", &arr))
+	if ((arr = array_of(g, "channels")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
 			printf("  %-20s %7lld %6lld %6lld\n", str(o, "name"),
 			       num(o, "id"), num(o, "queued"), num(o, "depth"));
 		}
 	/* Services: in the state of a kipc-run that has them. */
-	if (!json_object_object_get_ex(g, "services", &arr) ||
-	    !json_object_array_length(arr))
+	arr = array_of(g, "services");
+	if (!arr || !json_object_array_length(arr))
 		return;
 	printf("  %-20s %7s %7s %7s %10s\n", "SERVICE", "ID", "PENDING",
 	       "BACKLOG", "ACCEPTED");

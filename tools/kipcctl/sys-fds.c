@@ -231,8 +231,9 @@ static int scan_maps(struct sys_scan *s, pid_t pid, const char *comm)
 {
 	unsigned long long ino, last = 0;
 	unsigned int major, minor;
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX];
+	char path[64], *line = NULL, file[PATH_MAX];
 	struct sys_fd *e;
+	size_t room = 0;
 	int ret = 0;
 	FILE *f;
 
@@ -240,7 +241,8 @@ static int scan_maps(struct sys_scan *s, pid_t pid, const char *comm)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	/* Whole lines: the tail of a long one is not a mapping of its own. */
+	while (getline(&line, &room, f) > 0) {
 		/* addr perms offset MAJ:MIN INODE PATH */
 		if (sscanf(line, "%*s %*s %*s %x:%x %llu %4095[^\n]", &major,
 			   &minor, &ino, file) != 4 ||
@@ -259,6 +261,7 @@ static int scan_maps(struct sys_scan *s, pid_t pid, const char *comm)
 		e->fd = -1;
 		snprintf(e->comm, sizeof(e->comm), "%s", comm);
 	}
+	free(line);
 	fclose(f);
 	return ret;
 }

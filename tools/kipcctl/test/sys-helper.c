@@ -18,6 +18,7 @@
  *   rm-shm ID, rm-msg ID  remove a System V segment or queue
  */
 #include <grp.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -173,6 +174,50 @@ static int make_full_mq(const char *name)
 	return 0;
 }
 
+/*
+ * Map a file whose path is so long that /proc/PID/maps shows it past a
+ * 4224-byte line buffer, with a component "a b c DEV INO " then
+ * "dev/shm/NAME": read in pieces, the line's tail looks like a mapping of
+ * /dev/shm/NAME (device DEV, inode INO). The path is at offset 73 of a
+ * maps line (64-bit), so the component starts 4150 bytes into it.
+ */
+#define LONG_MAP_AT	(4224 - 1 - 73)
+
+static int make_long_map(const char *dir, const char *devino,
+			 const char *name)
+{
+	char comp[256], real[PATH_MAX];
+	size_t len, n;
+	int fd;
+
+	if (!realpath(dir, real) || chdir(real))
+		return 1;
+	len = strlen(real);
+	memset(comp, 'd', 200);
+	comp[200] = '\0';
+	while (LONG_MAP_AT - len - 1 > 250) {
+		if (mkdir(comp, 0700) || chdir(comp))
+			return 1;
+		len += 201;
+	}
+	n = LONG_MAP_AT - len - 2;	/* then "/" and the next component */
+	memset(comp, 'p', n);
+	comp[n] = '\0';
+	if (mkdir(comp, 0700) || chdir(comp))
+		return 1;
+	snprintf(comp, sizeof(comp), "a b c %s ", devino);
+	if (mkdir(comp, 0700) || chdir(comp) || mkdir("dev", 0700) ||
+	    chdir("dev") || mkdir("shm", 0700) || chdir("shm"))
+		return 1;
+	fd = open(name, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, 4096) ||
+	    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+		return 1;
+	printf("pid %d\n", (int)getpid());
+	hold();
+	return 0;
+}
+
 /* Run a command as @uid and @gid, without supplementary groups. */
 static int run_as(const char *uid, const char *gid, char **cmd)
 {
@@ -206,10 +251,12 @@ int main(int argc, char **argv)
 		return mq_unlink(argv[2]) ? 1 : 0;
 	if (argc == 3 && !strcmp(argv[1], "map"))
 		return make_map(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "long-map"))
+		return make_long_map(argv[2], argv[3], argv[4]);
 	if (argc == 2 && !strcmp(argv[1], "eventfd"))
 		return make_eventfd();
 	if (argc == 2 && !strcmp(argv[1], "socketpair"))
 		return make_socketpair();
-	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|run-as UID GID CMD...|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID\n");
+	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|run-as UID GID CMD...|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID|long-map DIR DEV:INO NAME\n");
 	return 2;
 }
