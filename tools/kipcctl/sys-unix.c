@@ -219,6 +219,39 @@ static int read_diag(struct unix_list *l)
 	return ret < 0 ? ret : 0;
 }
 
+static int cmp_sock(const void *a, const void *b)
+{
+	const struct unix_sock *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/*
+ * A socket path is printed raw in /proc/net/unix: one with a newline
+ * starts a line of its owner's making, which may copy another socket's
+ * row with another path. A real inode appears once: every row of an inode
+ * that appears twice is dropped (the real one cannot be told apart).
+ */
+static void drop_forged(struct unix_list *l)
+{
+	size_t i, j, o = 0;
+
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_sock);
+	for (i = 0; i < l->n; i = j) {
+		for (j = i + 1; j < l->n && l->v[j].ino == l->v[i].ino; j++)
+			;
+		if (j - i == 1) {
+			l->v[o++] = l->v[i];
+			continue;
+		}
+		while (i < j)
+			free(l->v[i++].path);
+	}
+	l->n = o;
+}
+
 /* /proc/net/unix: "Num RefCount Protocol Flags Type St Inode [Path]". */
 static int read_proc(struct unix_list *l)
 {
@@ -261,6 +294,8 @@ static int read_proc(struct unix_list *l)
 		}
 	}
 	fclose(f);
+	if (!ret)
+		drop_forged(l);
 	return ret;
 }
 
@@ -330,12 +365,6 @@ static void print_sock(const struct unix_sock *u, const struct sys_scan *s,
 	printf("\n");
 }
 
-static int cmp_sock(const void *a, const void *b)
-{
-	const struct unix_sock *x = a, *y = b;
-
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
 
 int sys_unix(const struct sys_scan *s, int no_sock_diag)
 {

@@ -107,6 +107,22 @@ check "table: exit 0" [ $? = 0 ]
 check "json: exit 0" [ $? = 0 ]
 valid() { python3 -m json.tool "$1" >/dev/null; }
 check "json: valid" valid "$TMP/json"
+# A path with a newline starts a line of its owner's making in
+# /proc/net/unix: here a copy of another socket's row with another path.
+python3 -c 'import os, socket, sys, time
+v = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+v.bind("\0kipcctl-victim-%d" % os.getpid())
+ino = os.fstat(v.fileno()).st_ino
+e = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+e.bind("\0x\n0000000000000000: 00000002 00000000 00010000 0001 01 %d /forged-%s" % (ino, sys.argv[1]))
+open(sys.argv[2], "w").write("pid %d\n" % os.getpid())
+time.sleep(20)' "$NAME" "$TMP/forger" &
+PIDS+=($!)
+wait_for forger
+"$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-forged" 2>"$TMP/err"
+check "unix from /proc/net/unix: a path's newline forges no row" \
+	sh -c "grep -q '\"unix\":' '$TMP/json-forged' && ! grep -q 'forged-$NAME' '$TMP/json-forged'"
+
 "$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-proc" 2>"$TMP/err"
 check "json --no-sock-diag unix: exit 0" [ $? = 0 ]
 "$KIPCCTL" sys --no-sock-diag unix >"$TMP/table-proc" 2>"$TMP/err"
