@@ -317,6 +317,19 @@ check "graph: a name with a terminal escape is shown escaped" \
 "$KIPCCTL" sys graph --dot >"$TMP/graph2.dot" 2>"$TMP/err"
 check "graph --dot: the name's quote and backslash escaped" \
 	grep -qF "label=\"$evil\\n\\x1b[2Jq\\\"x\\\\\"" "$TMP/graph2.dot"
+# The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
+# JSON output stays valid UTF-8.
+python3 -c 'import ctypes, time
+ctypes.CDLL(None).prctl(15, b"a" * 14 + "\u00e9".encode(), 0, 0, 0)
+time.sleep(20)' | sleep 20 &
+PIDS+=($!)
+sleep 1
+"$KIPCCTL" -j sys graph >"$TMP/graph2.json" 2>"$TMP/err"
+check "graph -j: a name cut inside a UTF-8 character, valid JSON" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(not any(p["comm"].startswith("a" * 14) for p in d["processes"]))
+' "$TMP/graph2.json"
 if command -v dot >/dev/null; then
 	check "graph --dot with that name renders (dot -Tsvg)" \
 		sh -c "dot -Tsvg '$TMP/graph2.dot' >/dev/null"
