@@ -4,6 +4,7 @@
  * printing objects, names of enums, option parsing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,9 @@ int parse_filter(int argc, char **argv, int *optind_out,
 
 	memset(f, 0, sizeof(*f));
 	while ((c = getopt_long(argc, argv, "+u:p:i:n:", opts, NULL)) != -1) {
-		if (c == '?' || parse_u32(optarg, &v)) {
+		/* An interval or a count above INT_MAX would wrap negative. */
+		if (c == '?' || parse_u32(optarg, &v) ||
+		    ((c == 'i' || c == 'n') && v > INT_MAX)) {
 			if (c != '?')
 				fprintf(stderr, "kipcctl: bad number '%s'\n", optarg);
 			return 2;

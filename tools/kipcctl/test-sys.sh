@@ -414,6 +414,8 @@ sys.exit(not ({x["sample"] for x in l} == {0, 1} and
 ' "$TMP/rec.json"
 "$KIPCCTL" top --interval 0 --count 1 >/dev/null 2>&1
 check "top --interval 0: exit 2" [ $? = 2 ]
+"$KIPCCTL" monitor --count 3000000000 >/dev/null 2>&1
+check "monitor --count above INT_MAX: exit 2, not a count that wraps" [ $? = 2 ]
 "$KIPCCTL" plot --script "$TMP/rec" >"$TMP/plot.gp" 2>"$TMP/err"
 check "plot --script: data blocks and two panels" \
 	sh -c "grep -q '^\\\$d[0-9]* << EOD' '$TMP/plot.gp' && [ \$(grep -c '^plot ' '$TMP/plot.gp') = 2 ]"
