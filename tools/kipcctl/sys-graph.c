@@ -30,15 +30,25 @@ static const char *const kind_name[] = {
 	[SYS_FD_KIPC_SERVICE] = "kipc-service",
 };
 
-/* A socket's node: the smaller inode of its connection, or its own. */
+static int cmp_peer(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/*
+ * A socket's node: the smaller inode of its connection, or its own.
+ * @peers is sorted by its first inode (cmp_peer): one user may hold
+ * hundreds of thousands of sockets, so no linear search per socket.
+ */
 static uint64_t sock_node(uint64_t ino, uint64_t (*peers)[2], size_t np)
 {
-	size_t i;
+	uint64_t key[2] = { ino, 0 };
+	const uint64_t *p = np ? bsearch(key, peers, np, sizeof(*peers),
+					 cmp_peer) : NULL;
 
-	for (i = 0; i < np; i++)
-		if (peers[i][0] == ino)
-			return peers[i][1] < ino ? peers[i][1] : ino;
-	return ino;
+	return p && p[1] < ino ? p[1] : ino;
 }
 
 static void node_id(char *buf, size_t len, const struct sys_fd *f,
@@ -87,19 +97,38 @@ static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 	*first = 0;
 }
 
-/* The processes, once each, as DOT nodes or JSON objects. */
+/* A process's first entry in the scan: sorted, the processes once each. */
+struct proc_ref {
+	pid_t pid;
+	size_t i;
+};
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct proc_ref *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The processes, once each (by pid), as DOT nodes or JSON objects. */
 static void processes(enum fmt fmt, const struct sys_scan *s)
 {
 	char comm[4 * sizeof(s->v[0].comm)];
-	size_t i, j;
+	struct proc_ref *p = malloc((s->n ? s->n : 1) * sizeof(*p));
+	size_t i, k;
 	int first = 1;
 
-	for (i = 0; i < s->n; i++) {
-		for (j = 0; j < i; j++)
-			if (s->v[j].pid == s->v[i].pid)
-				break;
-		if (j < i)
+	if (!p)
+		return;
+	for (k = 0; k < s->n; k++)
+		p[k] = (struct proc_ref){ s->v[k].pid, k };
+	qsort(p, s->n, sizeof(*p), cmp_proc);
+	for (k = 0; k < s->n; k++) {
+		if (k && p[k].pid == p[k - 1].pid)
 			continue;
+		i = p[k].i;
 		if (fmt == FMT_DOT) {
 			sys_escape(comm, sizeof(comm), s->v[i].comm,
 				   SYS_ESC_DOT);
@@ -113,6 +142,7 @@ static void processes(enum fmt fmt, const struct sys_scan *s)
 			first = 0;
 		}
 	}
+	free(p);
 }
 
 int sys_graph(int argc, char **argv)
@@ -148,6 +178,8 @@ int sys_graph(int argc, char **argv)
 	/* Without unix_diag each socket stays a node of its own. */
 	if (sys_unix_peers(&peers, &np))
 		np = 0;
+	if (np)
+		qsort(peers, np, sizeof(*peers), cmp_peer);
 
 	if (fmt == FMT_DOT) {
 		printf("digraph ipc {\n  rankdir=LR;\n  node [fontsize=10];\n");
