@@ -215,6 +215,23 @@ static int grow_budget(FIXTURE_DATA(recv_poll) *self)
 	return -1;
 }
 
+/*
+ * The two tests below need a long poll to end early. A guest too busy to
+ * grow the budget (every wait began with another task runnable on the
+ * driver's CPU, or stalled past poll_max_ns) leaves nothing to end: the
+ * test is skipped, saying so, rather than failed.
+ */
+#define GROW_BUDGET_OR_SKIP(self)					\
+	do {								\
+		int _ret = grow_budget(self);				\
+									\
+		if (_ret == -1)						\
+			SKIP(return, "the poll budget did not pass %d ms "	\
+			     "in %d round trips: a busy guest",		\
+			     CADENCE_MS, 2 * GROW_ROUNDS);		\
+		ASSERT_EQ(0, _ret);					\
+	} while (0)
+
 /* A 10 ms receive, judged by its fastest of ATTEMPTS against LATE_MS. */
 #define ATTEMPTS	3
 #define LATE_MS		60
@@ -227,8 +244,7 @@ TEST_F(recv_poll, poll_ends_at_the_deadline)
 	int i;
 
 	REQUIRE_TWO_CPUS();
-	ASSERT_EQ(0, grow_budget(self))
-		TH_LOG("the budget did not reach %d ms", CADENCE_MS);
+	GROW_BUDGET_OR_SKIP(self);
 	ASSERT_EQ(0, pin(1));
 	kt_msg_init(&m, b, sizeof(b), NULL, 0, 0);
 	for (i = 0; i < ATTEMPTS; i++) {
@@ -259,8 +275,7 @@ TEST_F(recv_poll, poll_ends_at_a_signal)
 	char b[64];
 
 	REQUIRE_TWO_CPUS();
-	ASSERT_EQ(0, grow_budget(self))
-		TH_LOG("the budget did not reach %d ms", CADENCE_MS);
+	GROW_BUDGET_OR_SKIP(self);
 	ASSERT_EQ(0, pin(1));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	start = kt_now_ns(CLOCK_MONOTONIC);
