@@ -600,7 +600,6 @@ int kipc_lend_reap(struct kipc_lendq *q,
 	struct kipc_lend_completion batch[KIPC_LEND_REAP_BATCH];
 	struct kipc_lend *l, *tmp;
 	u32 done = 0, k, left;
-	LIST_HEAD(reaped);
 	int ret = 0;
 
 retry:
@@ -623,6 +622,8 @@ retry:
 		return -ERESTARTSYS;
 	}
 	while (done < n) {
+		LIST_HEAD(reaped);
+
 		k = 0;
 		spin_lock(&q->lock);
 		list_for_each_entry(l, &q->done, node) {
@@ -653,7 +654,6 @@ retry:
 		}
 		spin_unlock(&q->lock);
 		kipc_lend_done_list(&reaped);
-		INIT_LIST_HEAD(&reaped);
 		done += k;
 	}
 	mutex_unlock(&q->reap_mutex);

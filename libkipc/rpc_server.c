@@ -925,23 +925,6 @@ static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
 	return false;
 }
 
-/*
- * Whether @w lingers on @c, the connection it just answered: with nothing
- * else to do, it waits up to the module's poll_max_ns for @c's next message
- * in a receive, which the module polls for on an otherwise idle CPU, rather
- * than in epoll_wait(), where nothing polls and the CPU goes idle. Each
- * linger starts only when no other event waits (@ev takes the one that
- * does), so a busy connection cannot keep a worker from the others.
- * Return: 1 linger on @c, 0 handle @ev, -1 wait in epoll_wait().
- */
-static int linger_or_next(struct kipc_rpc_server *s, struct epoll_event *ev)
-{
-	int n = epoll_wait(s->epfd, ev, 1, 0);
-
-	if (n > 0)
-		return 0;
-	return s->linger_ns ? 1 : -1;
-}
 
 /*
  * A worker takes one event at a time: a connection's next message waits
@@ -961,18 +944,25 @@ static void *worker(void *arg)
 	if (!w.rxbuf || !w.txbuf)
 		goto out;
 	for (;;) {
-		/* @last: the connection just answered, held. */
-		n = last ? linger_or_next(s, &ev) : -1;
-		if (n == 1) {
-			until = rpc_ns_ts(kipc__now_ns() + s->linger_ns);
-			if (conn_event(&w, last, &until))
-				continue;
-		}
+		/*
+		 * @last, held: the connection just answered (only when the
+		 * server lingers). With no other event waiting, wait for its
+		 * next message in a receive the module polls for, rather than
+		 * in epoll_wait(), where the CPU goes idle. Taking any waiting
+		 * event first keeps a busy connection from holding the worker.
+		 */
+		n = 0;
 		if (last) {
+			n = epoll_wait(s->epfd, &ev, 1, 0);
+			if (n <= 0) {
+				until = rpc_ns_ts(kipc__now_ns() + s->linger_ns);
+				if (conn_event(&w, last, &until))
+					continue;
+			}
 			conn_put(last);
 			last = NULL;
 		}
-		if (n < 0 || n == 1) {
+		if (n <= 0) {
 			n = epoll_wait(s->epfd, &ev, 1, -1);
 			if (n < 0 && errno != EINTR)
 				break;
@@ -990,7 +980,7 @@ static void *worker(void *arg)
 			break;
 		default:
 			c = conn_get(s, ev.data.u64);
-			if (c && conn_event(&w, c, NULL))
+			if (c && conn_event(&w, c, NULL) && s->linger_ns)
 				last = c;
 			else if (c)
 				conn_put(c);

@@ -153,6 +153,7 @@ FIXTURE(srv) {
 	pid_t pid;
 	struct raw raw[NR_RAW];
 	int nr_raw;
+	char poll_saved[32];	/* poll_max_ns to restore, or "" */
 };
 
 FIXTURE_SETUP(srv)
@@ -160,13 +161,21 @@ FIXTURE_SETUP(srv)
 	memset(self->raw, 0, sizeof(self->raw));
 	self->nr_raw = 0;
 	self->pid = 0;
+	self->poll_saved[0] = '\0';
 	snprintf(self->name, sizeof(self->name), "rpc-limits-%d", getpid());
 	ASSERT_EQ(0, kipc_open(&self->k, 0));
 }
 
+static int poll_max_swap(const char *val, char *old, size_t len);
+
 FIXTURE_TEARDOWN(srv)
 {
 	int i, st;
+
+	/* Even when the test stopped at an assertion after changing it. */
+	if (self->poll_saved[0] && poll_max_swap(self->poll_saved, NULL, 0))
+		fprintf(stderr, "# could not restore poll_max_ns to %s\n",
+			self->poll_saved);
 
 	for (i = 0; i < self->nr_raw; i++)
 		raw_close(&self->raw[i]);
@@ -459,15 +468,16 @@ TEST_F(srv, busy_connection_does_not_starve_another)
 	struct kipc_rpc_client *other;
 	struct busy b = { 0 };
 	struct timespec t0, t1;
-	char saved[32];
 	pthread_t th;
 	long ms;
 	int i, ok = 0;
 
-	if (poll_max_swap("50000000", saved, sizeof(saved)))
+	if (poll_max_swap("50000000", self->poll_saved,
+			  sizeof(self->poll_saved)))
 		SKIP(return, "cannot set %s", POLL_MAX_NS);
-	start(_metadata, self, NULL, 0);
-	ASSERT_EQ(0, poll_max_swap(saved, NULL, 0));
+	start(_metadata, self, NULL, 0);	/* reads it once, here */
+	ASSERT_EQ(0, poll_max_swap(self->poll_saved, NULL, 0));
+	self->poll_saved[0] = '\0';
 	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &b.c));
 	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &other));
 	ASSERT_EQ(0, pthread_create(&th, NULL, busy_caller, &b));

@@ -107,12 +107,20 @@ int sys_dot_entry(const char *name)
 void sys_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char text[1024];
 	size_t n;
 
 	if (!json) {
-		sys_escape(text, sizeof(text), s, SYS_ESC_TEXT);
+		/* Each byte takes at most 4 ("\xNN"): the name whole. */
+		size_t len = 4 * strlen(s) + 6;
+		char *text = malloc(len);
+
+		if (!text) {
+			fputs("?", stdout);
+			return;
+		}
+		sys_escape(text, len, s, SYS_ESC_TEXT);
 		fputs(text, stdout);
+		free(text);
 		return;
 	}
 	putchar('"');
