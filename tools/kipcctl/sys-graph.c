@@ -115,7 +115,7 @@ static int cmp_proc(const void *a, const void *b)
 /* The processes, once each (by pid), as DOT nodes or JSON objects. */
 static void processes(enum fmt fmt, const struct sys_scan *s)
 {
-	char comm[4 * sizeof(s->v[0].comm)];
+	char comm[5 * sizeof(s->v[0].comm)];	/* \\xNN a byte */
 	struct proc_ref *p = malloc((s->n ? s->n : 1) * sizeof(*p));
 	size_t i, k;
 	int first = 1;

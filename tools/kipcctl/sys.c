@@ -82,7 +82,7 @@ void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how)
 
 	if (!len)
 		return;
-	for (; *p && o + 5 < len; p += n ? n : 1) {
+	for (; *p && o + 6 < len; p += n ? n : 1) {
 		n = utf8_printable(p);
 		if (n && how == SYS_ESC_DOT && (*p == '"' || *p == '\\')) {
 			buf[o++] = '\\';
@@ -93,7 +93,9 @@ void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how)
 			memcpy(buf + o, p, n);
 			o += n;
 		} else {
-			o += snprintf(buf + o, len - o, "\\x%02x", *p);
+			/* graphviz drops the \ of \x: \\x shows as \x. */
+			o += snprintf(buf + o, len - o, how == SYS_ESC_DOT ?
+				      "\\\\x%02x" : "\\x%02x", *p);
 		}
 	}
 	buf[o] = '\0';

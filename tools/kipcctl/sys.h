@@ -143,7 +143,7 @@ void sys_section_end(size_t rows);
 /* How sys_escape() writes a string read from the system. */
 enum sys_esc {
 	SYS_ESC_TEXT,	/* controls and bytes that are not UTF-8 as \xNN */
-	SYS_ESC_DOT,	/* the same, and " and \ escaped for a DOT string */
+	SYS_ESC_DOT,	/* for a DOT string: " and \ escaped, \\xNN */
 };
 
 /*

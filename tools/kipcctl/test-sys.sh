@@ -315,8 +315,15 @@ check "graph: a name with a terminal escape is shown escaped" \
 	sh -c "grep -qF '$evil' '$TMP/graph2' && grep -qF '\\x1b[2Jq' '$TMP/graph2' &&
 	       ! grep -q '$ESC' '$TMP/graph2'"
 "$KIPCCTL" sys graph --dot >"$TMP/graph2.dot" 2>"$TMP/err"
-check "graph --dot: the name's quote and backslash escaped" \
-	grep -qF "label=\"$evil\\n\\x1b[2Jq\\\"x\\\\\"" "$TMP/graph2.dot"
+check "graph --dot: the name's quote, backslash and ESC escaped" \
+	grep -qF "label=\"$evil\\n\\\\x1b[2Jq\\\"x\\\\\"" "$TMP/graph2.dot"
+if command -v dot >/dev/null; then
+	# graphviz drops the backslash of an escape it does not know (\x).
+	check "graph --dot: dot draws the name with its \\x1b" \
+		sh -c "dot -Tsvg '$TMP/graph2.dot' | grep -qF '>\\x1b[2Jq&quot;x\\<'"
+else
+	skip "graph --dot: the drawn name: dot is not installed"
+fi
 # The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
 # JSON output stays valid UTF-8.
 python3 -c 'import ctypes, time
