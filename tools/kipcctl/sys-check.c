@@ -47,7 +47,7 @@ static int alive(int pid)
 static void finding(struct check *c, const char *severity, const char *object,
 		    const char *pids, const char *problem, const char *remedy)
 {
-	char obj[4 * PATH_MAX], text[4 * 256];
+	char obj[SYS_ESC_MAX], text[4 * 256];
 
 	if (json) {
 		printf("%s{\"severity\":\"%s\",\"object\":", c->found ? "," : "",

@@ -7,6 +7,7 @@
 #ifndef KIPCCTL_SYS_H
 #define KIPCCTL_SYS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -148,8 +149,10 @@ enum sys_esc {
 
 /*
  * @buf (@len bytes) gets @s, a string read from the system, escaped: never
- * a terminal control sequence or a forged line.
+ * a terminal control sequence or a forged line. SYS_ESC_MAX bytes hold a
+ * name of up to PATH_MAX bytes (a FIFO's path) escaped for text.
  */
+#define SYS_ESC_MAX	(4 * PATH_MAX + 8)
 void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how);
 /* Whether directory entry @name is "." or ".." (".x" is a name like any). */
 int sys_dot_entry(const char *name);

@@ -299,6 +299,19 @@ sys.exit(not (len(s) == 1 and int(sys.argv[3]) not in
               [m["pid"] for m in s[0]["mapped_by"]]))
 ' "$TMP/shm2.json" "$NAME" "$lp"
 
+# A FIFO whose path is longer than 1 KiB: shown whole, not cut.
+seg=$(printf '%0200d' 0)
+longfifo=$TMP/$seg/$seg/$seg/$seg/$seg/$seg/fifo
+mkdir -p "${longfifo%/fifo}" && mkfifo "$longfifo"
+sh -c 'exec sleep 30' <"$longfifo" &
+PIDS+=($!)
+sh -c 'exec sleep 30' >"$longfifo" &
+PIDS+=($!)
+sleep 0.2
+"$KIPCCTL" sys pipes >"$TMP/pipes-long" 2>"$TMP/err"
+check "pipes: a FIFO's path of ${#longfifo} bytes, whole" \
+	grep -q "^fifo .* $longfifo\$" "$TMP/pipes-long"
+
 # Names are other users': a process named with a terminal escape, a quote
 # and a backslash (prctl PR_SET_NAME) must not reach the terminal raw nor
 # break the DOT graph.
