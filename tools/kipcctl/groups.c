@@ -11,16 +11,25 @@
 #include <json-c/json.h>
 
 #include "kipcctl.h"
+#include "sys.h"
 
 #define GROUPS_DIR	"/run/kipc"
 
-static const char *str(struct json_object *o, const char *key)
+/* Room for a string of a state file escaped (longer ones are cut). */
+#define STR_MAX		1024
+
+/*
+ * @o's @key as text into @buf (STR_MAX bytes), "-" when absent: escaped,
+ * as names other users choose are (a state file is its writer's).
+ */
+static const char *str(struct json_object *o, const char *key, char *buf)
 {
 	struct json_object *x;
 
 	if (!json_object_object_get_ex(o, key, &x) || !x)
 		return "-";
-	return json_object_get_string(x);
+	sys_escape(buf, STR_MAX, json_object_get_string(x), SYS_ESC_TEXT);
+	return buf;
 }
 
 static long long num(struct json_object *o, const char *key)
@@ -43,6 +52,7 @@ static struct json_object *array_of(struct json_object *o, const char *key)
 
 static void show(struct json_object *g)
 {
+	char a[STR_MAX], b[STR_MAX], c[STR_MAX];
 	struct json_object *arr, *o = NULL;
 	size_t i;
 	int pid = num(g, "pid");
@@ -51,16 +61,16 @@ static void show(struct json_object *g)
 
 	if (!json_object_object_get_ex(g, "report", &o))
 		o = NULL;
-	printf("group %s: supervisor pid %d, %s%s%s\n", str(g, "name"), pid,
-	       gone ? "gone (stale state)" : str(g, "state"), o ? ": " : "",
-	       o ? json_object_get_string(o) : "");
+	printf("group %s: supervisor pid %d, %s%s%s\n", str(g, "name", a), pid,
+	       gone ? "gone (stale state)" : str(g, "state", b), o ? ": " : "",
+	       o ? str(g, "report", c) : "");
 	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
 	       "RESTARTS", "ACKS", "REDELIV", "LAST");
 	if ((arr = array_of(g, "members")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
 			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld\n",
-			       str(o, "name"), num(o, "pid"), str(o, "state"),
+			       str(o, "name", a), num(o, "pid"), str(o, "state", b),
 			       num(o, "restarts"), num(o, "acks"),
 			       num(o, "redeliveries"), num(o, "last_status"));
 		}
@@ -68,7 +78,7 @@ static void show(struct json_object *g)
 	if ((arr = array_of(g, "channels")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
-			printf("  %-20s %7lld %6lld %6lld\n", str(o, "name"),
+			printf("  %-20s %7lld %6lld %6lld\n", str(o, "name", a),
 			       num(o, "id"), num(o, "queued"), num(o, "depth"));
 		}
 	/* Services: in the state of a kipc-run that has them. */
@@ -79,7 +89,7 @@ static void show(struct json_object *g)
 	       "BACKLOG", "ACCEPTED");
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		o = json_object_array_get_idx(arr, i);
-		printf("  %-20s %7lld %7lld %7lld %10lld\n", str(o, "name"),
+		printf("  %-20s %7lld %7lld %7lld %10lld\n", str(o, "name", a),
 		       num(o, "id"), num(o, "pending"), num(o, "backlog"),
 		       num(o, "accepted"));
 	}

@@ -470,6 +470,21 @@ echo '{"name":"bad","pid":1,"state":"running","members":5,"channels":{"a":1},"se
 rc=$?
 check "groups: a malformed state file is shown, not a crash (exit $rc)" \
 	sh -c "[ $rc = 0 ] && grep -q '^group bad: ' '$TMP/groups.out'"
+# A state file's strings are its writer's: escaped, as other names.
+printf '%s\n' '{"name":"g\u001b[2J","pid":1,"state":"r\u009b2J","report":"x\ny",' \
+	'"members":[{"name":"m\nfake","state":"\u001b]0;t\u0007"}]}' \
+	>"$TMP/groups/esc.json"
+"$KIPCCTL" groups "$TMP/groups" >"$TMP/groups-esc.out" 2>&1
+# ascii_text FILE: only printable ASCII and newlines (nothing raw).
+ascii_text() {
+	python3 -c 'import sys
+sys.exit(any(c < 32 and c != 10 or c > 126 for c in open(sys.argv[1], "rb").read()))' "$1"
+}
+check "groups: a state file's strings are escaped" \
+	sh -c "grep -qF 'group g\\x1b[2J: supervisor pid 1, r\\xc2\\x9b2J: x\\x0ay' '$TMP/groups-esc.out' &&
+	       grep -qF '  m\\x0afake ' '$TMP/groups-esc.out'"
+check "groups: no control byte of a state file reaches the output" \
+	ascii_text "$TMP/groups-esc.out"
 check "json: kipc sections" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
