@@ -131,7 +131,7 @@ const char *reason_name(uint32_t reason)
 	       reasons[reason] : "none";
 }
 
-static int parse_u32(const char *s, uint32_t *v)
+int parse_u32(const char *s, uint32_t *v)
 {
 	char *end;
 	unsigned long n;

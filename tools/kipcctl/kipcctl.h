@@ -43,6 +43,8 @@ const char *event_name(uint32_t cmd);
 const char *obj_type_name(uint32_t type);
 const char *reason_name(uint32_t reason);
 
+/* A whole number (decimal, 0x hex, 0 octal) up to UINT32_MAX; 0 or -1. */
+int parse_u32(const char *s, uint32_t *v);
 /* Parse the --uid/--pid options of list and top. 0, or 2 on a usage error. */
 int parse_filter(int argc, char **argv, int *optind_out,
 		 struct kipc_filter *f, int *interval, int *count);

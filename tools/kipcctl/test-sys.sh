@@ -436,6 +436,12 @@ sys.exit(not ({x["sample"] for x in l} == {0, 1} and
 check "top --interval 0: exit 2" [ $? = 2 ]
 "$KIPCCTL" monitor --count 3000000000 >/dev/null 2>&1
 check "monitor --count above INT_MAX: exit 2, not a count that wraps" [ $? = 2 ]
+# trace's numbers too (each refused before any tracing starts).
+for a in "--count 4294967297" "--count 2147483648" "--interval 1x" \
+	 "--interval 4294967297"; do
+	"$KIPCCTL" trace $a >/dev/null 2>&1
+	check "trace $a: exit 2, not a number that wraps or is cut" [ $? = 2 ]
+done
 "$KIPCCTL" plot --script "$TMP/rec" >"$TMP/plot.gp" 2>"$TMP/err"
 check "plot --script: data blocks and two panels" \
 	sh -c "grep -q '^\\\$d[0-9]* << EOD' '$TMP/plot.gp' && [ \$(grep -c '^plot ' '$TMP/plot.gp') = 2 ]"

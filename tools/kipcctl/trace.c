@@ -314,21 +314,21 @@ int cmd_trace(int argc, char **argv)
 	char path[PATH_MAX + 16];
 	struct timespec now;
 	uint64_t next;
+	uint32_t v;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			interval = atoi(optarg);
-			break;
-		case 'c':
-			count = atoi(optarg);
-			break;
-		default:
+		/* Whole numbers up to INT_MAX: atoi() wrapped or cut them. */
+		if (c == '?' || parse_u32(optarg, &v) || v > INT_MAX) {
 			interval = 0;
+			break;
 		}
+		if (c == 'i')
+			interval = v;
+		else
+			count = v;
 	}
-	if (interval <= 0 || count < 0 || optind != argc) {
+	if (interval <= 0 || optind != argc) {
 		fprintf(stderr, "usage: kipcctl trace [--interval S] [--count N]\n");
 		return 2;
 	}
