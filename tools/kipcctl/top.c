@@ -40,7 +40,8 @@ struct tobj {
 	uint64_t counter;		/* the kernel's count (basis != depth) */
 	double rate;
 	struct kipc_channel_stats st;	/* kipc-channel: for the old JSON */
-	uint64_t moved;			/* kipc-channel: sent + received since */
+	uint64_t moved;			/* kipc-channel: sent + received since the
+					 * last sample, or since its creation */
 };
 
 struct sample {
