@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,25 +37,73 @@ struct rec {
 	size_t np, pcap;
 	struct pobj *o;
 	size_t no, ocap;
+	size_t *slot;	/* the objects by name: index + 1, 0 when free */
+	size_t nslots;	/* a power of two, over twice no */
 };
 
-/* The object named @name, added when new; -1 when out of memory. */
+/* FNV-1a: the names are mostly "KIND:NUMBER", a record's own. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of @name: its object's, or the free one to take. */
+static size_t *find_slot(const struct rec *r, const char *name)
+{
+	size_t mask = r->nslots - 1, h = name_hash(name) & mask;
+
+	while (r->slot[h] && strcmp(r->o[r->slot[h] - 1].name, name))
+		h = (h + 1) & mask;
+	return &r->slot[h];
+}
+
+/* Room for one more object in the table; 0 or -1. */
+static int grow_slots(struct rec *r)
+{
+	struct rec new = *r;
+	size_t i;
+
+	if (2 * (r->no + 1) < r->nslots)
+		return 0;
+	new.nslots = r->nslots ? 2 * r->nslots : 1024;
+	new.slot = calloc(new.nslots, sizeof(*new.slot));
+	if (!new.slot)
+		return -1;
+	for (i = 0; i < r->no; i++)
+		*find_slot(&new, r->o[i].name) = i + 1;
+	free(r->slot);
+	r->slot = new.slot;
+	r->nslots = new.nslots;
+	return 0;
+}
+
+/*
+ * The object named @name, added when new; -1 when out of memory. A hash
+ * table: a record may hold every Unix socket of a system, tens of
+ * thousands of objects a sample.
+ */
 static long obj_index(struct rec *r, const char *name, const char *unit,
 		      const char *basis)
 {
 	struct pobj *o;
-	size_t i;
+	size_t *slot;
 
-	/* Records list objects in the same order sample after sample. */
-	for (i = r->no; i-- > 0;)
-		if (!strcmp(r->o[i].name, name))
-			return i;
+	if (grow_slots(r))
+		return -1;
+	slot = find_slot(r, name);
+	if (*slot)
+		return *slot - 1;
 	o = array_add(&r->o, &r->no, &r->ocap, sizeof(*r->o));
 	if (!o)
 		return -1;
 	snprintf(o->name, sizeof(o->name), "%s", name);
 	snprintf(o->unit, sizeof(o->unit), "%s", unit);
 	snprintf(o->basis, sizeof(o->basis), "%s", basis);
+	*slot = r->no;
 	return r->no - 1;
 }
 
@@ -281,6 +330,7 @@ int cmd_plot(int argc, char **argv)
 			argv[optind]);
 		free(r.p);
 		free(r.o);
+		free(r.slot);
 		return 1;
 	}
 	pick(&r, 0, top);
@@ -312,5 +362,6 @@ int cmd_plot(int argc, char **argv)
 	free(def);
 	free(r.p);
 	free(r.o);
+	free(r.slot);
 	return ret ? 1 : 0;
 }
