@@ -124,9 +124,15 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	/* Read under the mutex: a signal after the unlock changes it. */
 	seq = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
 	ret = kipc_mutex_unlock(r, m);
-	if (ret < 0)
-		return ret;
-	ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags, deadline);
+	if (ret == -EPERM)
+		return ret;	/* not locked: nothing to hold again */
+	/*
+	 * Any other failure of the unlock is its wake's: the word is free
+	 * by then, so take it again below and return that error.
+	 */
+	if (!ret)
+		ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags,
+				deadline);
 	/*
 	 * A relock that fails (its holder died holding it) has its own code:
 	 * -EOWNERDEAD from the wait above comes with the mutex held.

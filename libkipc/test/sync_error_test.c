@@ -6,6 +6,7 @@
  * "while (!ready) kipc_cond_wait()" would otherwise spin for ever. The
  * region is memory of the test's own with such a handle; linked with the
  * static libkipc for the region's internal layout. No module.
+ * The same holds when the unlock inside the wait cannot wake.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,29 @@ TEST(bad_handle_is_returned_with_the_mutex_held)
 
 	EXPECT_EQ(-EBADF, cond_wait_through(-1, &held));
 	EXPECT_EQ(1, held);
+}
+
+/*
+ * The mutex is marked waited on (2), so the unlock inside the wait enters
+ * the kernel to wake, and that wake fails: the error comes back with the
+ * mutex held again, as for a wait's error.
+ */
+TEST(unlock_wake_error_is_returned_with_the_mutex_held)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), ret;
+	struct kipc_region r;
+	struct shared *sh;
+
+	ASSERT_LE(0, fd);
+	sh = region_init(&r, fd);
+	ASSERT_NE(NULL, sh);
+	ASSERT_EQ(0, kipc_mutex_lock(&r, &sh->m));
+	__atomic_store_n(&sh->m.word, 2, __ATOMIC_RELAXED);
+	ret = kipc_cond_wait(&r, &sh->c, &sh->m, 0, NULL);
+	EXPECT_EQ(-ENOTTY, ret);
+	EXPECT_NE(0, sh->m.word) TH_LOG("the mutex is not held");
+	free(r.base);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
