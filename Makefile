@@ -202,6 +202,18 @@ $(B)/bin/nl_events_test: libkipc/test/nl_events_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/nl_events_test
 
+# A ring notifier killed inside its notify (a guest test, run by
+# tools/vm/kipc-examples): linked with the static libkipc, whose clock it
+# wraps to die there.
+$(B)/bin/ring_notifier_death_test: libkipc/test/ring_notifier_death_test.c \
+		$(B)/lib/libkipc.a libkipc/ring.h libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc \
+		-pthread -o $@ $< -Wl,--wrap=kipc__now_ns $(B)/lib/libkipc.a \
+		$(LIB_LIBS)
+tools: $(B)/bin/ring_notifier_death_test
+
 # Process groups' supervisor and worker side in corner cases (a guest test,
 # run by tools/vm/kipc-group-tests); it reads the control region: group.h.
 $(B)/bin/group_supervisor_test: libkipc/test/group_supervisor_test.c $(LIB_SO) \
@@ -337,7 +349,8 @@ selftests-abi:
 ## Checks. abi-check looks for each symbol's declaration in every public
 ## header (kipc.h, kipc_rpc.h, kipc_group.h) and compiles them all.
 HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test \
-	      $(B)/test/ring_peer_test $(B)/test/sync_error_test
+	      $(B)/test/ring_peer_test $(B)/test/ring_race_test \
+	      $(B)/test/sync_error_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -358,6 +371,14 @@ $(B)/test/ring_poll_test $(B)/test/ring_peer_test $(B)/test/sync_error_test:
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
 		$(B)/lib/libkipc.a $(LIB_LIBS)
+# The ring's check before sleeping, with other sides acting inside it: the
+# test takes the place of the poll before the sleep (--wrap).
+$(B)/test/ring_race_test: libkipc/test/ring_race_test.c $(B)/lib/libkipc.a \
+			  libkipc/ring.h libkipc/ring_poll.h libkipc/sys.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
+		-Wl,--wrap=kipc__ring_poll $(B)/lib/libkipc.a $(LIB_LIBS)
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

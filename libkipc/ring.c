@@ -2,19 +2,8 @@
 /*
  * Rings of fixed-size messages in a region: single-producer/single-consumer
  * and multi-producer/multi-consumer (Vyukov's bounded queue), lock-free,
- * sleeping on region words when full or empty.
- *
- * Layout at the ring's offset (64-byte aligned), one cacheline each:
- *
- *   hdr        magic, flags, nr_slots, msg_size, stride   (constant)
- *   prod       tail: SPSC next slot to write / MPMC next position to claim
- *   cons       head: SPSC next slot to read  / MPMC next position to take
- *   not_empty  eventcount consumers sleep on  { seq, waiters, wake_ns }
- *   not_full   eventcount producers sleep on  { seq, waiters, wake_ns }
- *   slots      nr_slots x stride; MPMC slots start with a u32 sequence
- *
- * Indices are free-running u32 (nr_slots is a power of two, at most 2^30),
- * so "t - h" is the fill level across wrap-around.
+ * sleeping on region words when full or empty. The layout in the region is
+ * ring.h's.
  *
  * Ordering of the data (acquire/release pairs):
  *
@@ -37,20 +26,29 @@
  *
  *   sleeper (e.g. consumer)              notifier (e.g. producer)
  *   s = load-acquire(ec.seq)             publish (R1 / R3)
- *   store(ec.waiters, 1)                 fence seq_cst              (F2)
- *   fence seq_cst               (F1)     if (load(ec.waiters) &&
- *   if (ring not empty) return               xchg(ec.waiters, 0)) {
- *   KIPC_IOC_WAIT(ec.seq, s)                 ec.seq++;
- *                                            KIPC_IOC_WAKE(ec.seq, all)
- *                                        }
+ *   ec.sleepers += 1                     fence seq_cst              (F2)
+ *   store(ec.waiters, 1)                 if (ec.sleepers || ec.waiters) {
+ *   fence seq_cst               (F1)         store(ec.waiters, 0)
+ *   if (ring not empty) goto out             ec.seq++
+ *   KIPC_IOC_WAIT(ec.seq, s)                 KIPC_IOC_WAKE(ec.seq, all)
+ *   out: ec.sleepers -= 1                }
  *
  * (F1) pairs with (F2), a store-buffering (Dekker) pattern: either the
  * sleeper sees the publication and does not sleep, or the notifier sees
- * waiters = 1 and bumps seq and wakes. The sleeper read s before it set
- * waiters, so that bump changes seq from s: the kernel's compare-and-queue
- * (atomic against WAKE) then either refuses to sleep (EAGAIN) or is woken.
- * A notifier that finds waiters = 0 makes no system call: while both sides
- * run, a message costs no kernel entry.
+ * it counted and bumps seq and wakes. The sleeper read s before it
+ * counted itself, so that bump changes seq from s: the kernel's
+ * compare-and-queue (atomic against WAKE) then either refuses to sleep
+ * (EAGAIN) or is woken. A notifier that finds neither word set makes no
+ * system call: while both sides run, a message costs no kernel entry.
+ *
+ * Only sleepers change sleepers, each its own share. A notifier that dies
+ * between its check and its wake leaves the sleepers counted, so the next
+ * notifier wakes them; the flag alone, which it clears, would leave them
+ * asleep for ever. A sleeper that dies while counted leaves its share
+ * behind: each notify then costs a wake system call, and nothing is lost.
+ * waiters is the flag the first versions of libkipc slept and woke by
+ * (ring.h): a sleeper sets it for their notifiers, and a notifier wakes
+ * their sleepers, which set only it.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -59,34 +57,13 @@
 #include <unistd.h>
 
 #include "kipc.h"
+#include "ring.h"
 #include "ring_poll.h"
 #include "sys.h"
 #include "wait.h"
 
-#define RING_MAGIC	0x6b72696eU	/* "kring" */
-#define RING_CL		64
 #define RING_MAX_SLOTS	(1U << 30)
 #define RING_MAX_MSG	(1U << 20)
-struct ring_ec {
-	uint32_t seq;		/* bumped by a notifier that saw waiters */
-	uint32_t waiters;	/* set by a sleeper, cleared by a notifier */
-	uint64_t wake_ns;	/* CLOCK_MONOTONIC of the last wake; 0: none */
-};
-
-struct ring_shared {
-	struct {
-		uint32_t magic;
-		uint32_t flags;
-		uint32_t nr_slots;
-		uint32_t msg_size;
-		uint32_t stride;
-	} hdr __attribute__((aligned(RING_CL)));
-	uint32_t tail __attribute__((aligned(RING_CL)));
-	uint32_t head __attribute__((aligned(RING_CL)));
-	struct ring_ec not_empty __attribute__((aligned(RING_CL)));
-	struct ring_ec not_full __attribute__((aligned(RING_CL)));
-	unsigned char slots[] __attribute__((aligned(RING_CL)));
-};
 
 /* This process's handle: the constants copied once, never re-read. */
 struct kipc_ring {
@@ -231,34 +208,6 @@ KIPC_API int kipc_ring_close(struct kipc_ring *ring)
 	return 0;
 }
 
-/*
- * Whether a send or a receive on the ring @arg could go ahead now (a hint,
- * not a claim).
- */
-static bool ring_can_send(const void *arg)
-{
-	const struct kipc_ring *ring = arg;
-	struct ring_shared *sh = ring->sh;
-	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
-
-	if (ring->flags & KIPC_RING_MPMC)
-		return __atomic_load_n(ring_slot_seq(ring, pos),
-				       __ATOMIC_ACQUIRE) == pos;
-	return pos - __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE) <= ring->mask;
-}
-
-static bool ring_can_recv(const void *arg)
-{
-	const struct kipc_ring *ring = arg;
-	struct ring_shared *sh = ring->sh;
-	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
-
-	if (ring->flags & KIPC_RING_MPMC)
-		return __atomic_load_n(ring_slot_seq(ring, pos),
-				       __ATOMIC_ACQUIRE) == pos + 1;
-	return __atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE) != pos;
-}
-
 static int spsc_try_send(struct kipc_ring *ring, const void *msg)
 {
 	struct ring_shared *sh = ring->sh;
@@ -286,46 +235,90 @@ static int spsc_try_recv(struct kipc_ring *ring, void *msg)
 }
 
 /*
- * Claim the next position of @idx (tail for a producer, head for a
- * consumer) whose slot's sequence is the position + @ahead (0: free for
- * this lap, 1: published), with a relaxed compare-and-swap. Returns the
- * slot's sequence word and its position in @posp, or NULL when the slot is
- * not there yet (the ring is full, or empty) or its sequence cannot be
- * right (a corrupted ring: the caller sees it full or empty).
+ * The next position of @idx (tail for a producer, head for a consumer)
+ * whose slot's sequence is the position + @ahead (0: free for this lap,
+ * 1: published), without claiming it; @pos is where to look first (a load
+ * of @idx). Returns the slot's sequence word and its position in @pos, or
+ * NULL when the slot is not there yet (the ring is full, or empty) or its
+ * sequence cannot be right (a corrupted ring: the caller sees it full or
+ * empty).
+ */
+static uint32_t *mpmc_find(const struct kipc_ring *ring, const uint32_t *idx,
+			   uint32_t ahead, uint32_t *pos)
+{
+	uint32_t seq, *sp, now;
+	int32_t dif;
+
+	for (;;) {
+		sp = ring_slot_seq(ring, *pos);
+		/* (R4) for a producer, (R3) for a consumer */
+		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);
+		dif = (int32_t)(seq - (*pos + ahead));
+		if (dif == 0)
+			return sp;
+		if (dif < 0)
+			return NULL;
+		/*
+		 * Another side took *@pos: the acquire above saw its
+		 * release, so @idx has moved on. If it has not, the slot
+		 * lies (a peer wrote it): give up, not spin.
+		 */
+		now = __atomic_load_n(idx, __ATOMIC_RELAXED);
+		if (now == *pos)
+			return NULL;
+		*pos = now;
+	}
+}
+
+/*
+ * Claim the position mpmc_find() finds, with a relaxed compare-and-swap of
+ * @idx. Returns the slot's sequence word and its position in @posp, or
+ * NULL (full, or empty).
  */
 static uint32_t *mpmc_claim(struct kipc_ring *ring, uint32_t *idx,
 			    uint32_t ahead, uint32_t *posp)
 {
 	uint32_t pos = __atomic_load_n(idx, __ATOMIC_RELAXED);
-	uint32_t seq, *sp, now;
-	int32_t dif;
+	uint32_t *sp;
 
-	for (;;) {
-		sp = ring_slot_seq(ring, pos);
-		/* (R4) for a producer, (R3) for a consumer */
-		seq = __atomic_load_n(sp, __ATOMIC_ACQUIRE);
-		dif = (int32_t)(seq - (pos + ahead));
-		if (dif == 0) {
-			if (__atomic_compare_exchange_n(idx, &pos, pos + 1, 1,
-							__ATOMIC_RELAXED,
-							__ATOMIC_RELAXED))
-				break;
-		} else if (dif < 0) {
+	do {
+		sp = mpmc_find(ring, idx, ahead, &pos);
+		if (!sp)
 			return NULL;
-		} else {
-			/*
-			 * Another side took @pos: the acquire above saw its
-			 * release, so @idx has moved on. If it has not, the
-			 * slot lies (a peer wrote it): give up, not spin.
-			 */
-			now = __atomic_load_n(idx, __ATOMIC_RELAXED);
-			if (now == pos)
-				return NULL;
-			pos = now;
-		}
-	}
+	} while (!__atomic_compare_exchange_n(idx, &pos, pos + 1, 1,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	*posp = pos;
 	return sp;
+}
+
+/*
+ * Whether a send or a receive on the ring @arg could go ahead now (a hint,
+ * not a claim). On an MPMC ring, a slot another side took between the
+ * load of the index and the load of its sequence must not read as full or
+ * empty: the check follows the index as a claim does, or a sleeper would
+ * sleep beside a free slot or a message (a lost wake-up).
+ */
+static bool ring_can_send(const void *arg)
+{
+	const struct kipc_ring *ring = arg;
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
+
+	if (ring->flags & KIPC_RING_MPMC)
+		return mpmc_find(ring, &sh->tail, 0, &pos);
+	return pos - __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE) <= ring->mask;
+}
+
+static bool ring_can_recv(const void *arg)
+{
+	const struct kipc_ring *ring = arg;
+	struct ring_shared *sh = ring->sh;
+	uint32_t pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+
+	if (ring->flags & KIPC_RING_MPMC)
+		return mpmc_find(ring, &sh->head, 1, &pos);
+	return __atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE) != pos;
 }
 
 static int mpmc_try_send(struct kipc_ring *ring, const void *msg)
@@ -367,10 +360,11 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 			uint64_t off)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F2) */
-	if (!__atomic_load_n(&ec->waiters, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&ec->sleepers, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&ec->waiters, __ATOMIC_RELAXED))
 		return;
-	if (!__atomic_exchange_n(&ec->waiters, 0, __ATOMIC_SEQ_CST))
-		return;		/* another notifier is waking them */
+	/* Before the bump: a flag set after it is for a later sleep. */
+	__atomic_store_n(&ec->waiters, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&ec->wake_ns, kipc__now_ns(), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&ec->seq, 1, __ATOMIC_SEQ_CST);
 	/* A wake of a valid word cannot fail: nothing to report. */
@@ -395,17 +389,21 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 	if (kipc__ring_poll(&ring->poll, ready, ring, kipc__now_ns))
 		return 0;
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
+	__atomic_fetch_add(&ec->sleepers, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&ec->waiters, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);		/* (F1) */
-	if (ready(ring))
-		return 0;
-	ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
-			flags & KIPC_DEADLINE_REALTIME, deadline);
-	if (!ret)
-		kipc__ring_poll_woken(&ring->poll,
-				      __atomic_load_n(&ec->wake_ns,
-						      __ATOMIC_RELAXED),
-				      kipc__now_ns());
+	if (ready(ring)) {
+		ret = 0;
+	} else {
+		ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
+				flags & KIPC_DEADLINE_REALTIME, deadline);
+		if (!ret)
+			kipc__ring_poll_woken(&ring->poll,
+					      __atomic_load_n(&ec->wake_ns,
+							      __ATOMIC_RELAXED),
+					      kipc__now_ns());
+	}
+	__atomic_fetch_sub(&ec->sleepers, 1, __ATOMIC_RELAXED);
 	return ret == -EAGAIN ? 0 : ret;
 }
 
