@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -26,19 +28,43 @@ int sys_fd_is_writer(const struct sys_fd *f)
 }
 
 /*
+ * A copy of descriptor @f->fd of process @f->pid, when it is still the
+ * pipe or FIFO @f names (a process may dup2() another file onto it, and a
+ * pid may be reused, between the scan and now); -1 otherwise. A copy
+ * (pidfd_getfd(2), which asks the right to ptrace the process) is the
+ * process's own open file: the pipe gets no new reader, and closing the
+ * copy wakes no one. Opening /proc/PID/fd/N instead would open whatever
+ * file is there by then, a device of the process's choosing among them.
+ */
+static int pipe_copy(const struct sys_fd *f)
+{
+	int pidfd, fd;
+	struct stat st;
+
+	pidfd = pidfd_open(f->pid, 0);
+	if (pidfd < 0)
+		return -1;
+	fd = pidfd_getfd(pidfd, f->fd, 0);
+	close(pidfd);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode) || st.st_ino != f->ino ||
+	    (f->dev && st.st_dev != f->dev)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * The bytes queued in the pipe of @f[0..n), or -1 when unknown (and its
- * capacity in *@size, when @size is not NULL). Only for
- * root, and only when processes already hold both ends. Reopening
- * /proc/PID/fd/N for reading makes a reader of our own for a moment; with
- * a reader already there, its open wakes no writer waiting in a FIFO's
- * open, and with a writer there too, its close leaves neither side
- * without a holder, the one case where pipe_release() wakes the pipe's
- * sleepers and sends SIGIO (current kernels; kipcctl(8)).
+ * capacity in *@size, when @size is not NULL). Only for root, and only
+ * when processes hold both ends: read through a copy of a reader's
+ * descriptor (pipe_copy()).
  */
 long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 {
 	const struct sys_fd *reader = NULL;
-	char path[64];
 	int fd, bytes, writer = 0;
 	size_t i;
 
@@ -51,9 +77,7 @@ long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 	}
 	if (!reader || !writer)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)reader->pid,
-		 reader->fd);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = pipe_copy(reader);
 	if (fd < 0)
 		return -1;
 	if (ioctl(fd, FIONREAD, &bytes))

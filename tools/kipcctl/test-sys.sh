@@ -312,6 +312,44 @@ sleep 0.2
 check "pipes: a FIFO's path of ${#longfifo} bytes, whole" \
 	grep -q "^fifo .* $longfifo\$" "$TMP/pipes-long"
 
+# The bytes queued are read through the reader's descriptor, which its
+# process may change at any time: here fd 10 flips between a pipe's read
+# end (fd 20 holds it too, fd 11 the write end) and an O_PATH descriptor of a FIFO whose
+# writer blocks in open() until a reader comes. Reopening /proc/PID/fd/10
+# when it is the FIFO made root a reader of it, which let the writer's
+# open() return; a copy of the descriptor opens nothing (root only).
+if [ "$(id -u)" = 0 ]; then
+	mkfifo "$TMP/flipfifo"
+	python3 -c 'import os, sys
+fifo, out = sys.argv[1], sys.argv[2]
+w = os.fork()
+if w == 0:
+    os.open(fifo, os.O_WRONLY)	# returns once a reader opened it
+    open(out + ".opened", "w").close()
+    os._exit(0)
+r, wr = os.pipe()
+os.dup2(r, 20)	# the read end, after fd 10: the reader kipcctl picks
+os.dup2(wr, 11)
+os.close(r)
+os.close(wr)
+opath = os.open(fifo, os.O_PATH)
+with open(out, "w") as f:
+    f.write("pid %d\nwriter %d\n" % (os.getpid(), w))
+while True:
+    os.dup2(20, 10)
+    os.dup2(opath, 10)' "$TMP/flipfifo" "$TMP/flip" &
+	PIDS+=($!)
+	wait_for flip || not_ok "helper: the flipping descriptor"
+	PIDS+=("$(get flip writer)")
+	for i in $(seq 40); do
+		"$KIPCCTL" sys pipes >/dev/null 2>&1
+	done
+	check "pipes: a descriptor that flips to a FIFO is never opened (40 scans)" \
+		[ ! -e "$TMP/flip.opened" ]
+else
+	skip "pipes: a descriptor that flips to a FIFO: the bytes queued need root"
+fi
+
 # Names are other users': a process named with a terminal escape, a quote
 # and a backslash (prctl PR_SET_NAME) must not reach the terminal raw nor
 # break the DOT graph.
