@@ -456,6 +456,8 @@ static void kipc__parse_user(const struct nlmsghdr *nlh,
 		[KIPC_A_USER_POOL_BYTES]	= &st->pool_bytes,
 		[KIPC_A_USER_POOL_BYTES_LIMIT]	= &st->pool_bytes_limit,
 		[KIPC_A_USER_PINNED_PAGES]	= &st->pinned_pages,
+		[KIPC_A_USER_SERVICES]		= &st->services,
+		[KIPC_A_USER_SERVICES_LIMIT]	= &st->services_limit,
 	};
 	const struct nlattr *a;
 

@@ -284,9 +284,10 @@ static void check_services(struct check *c)
 static void check_kipc(struct check *c)
 {
 	static const char *const names[] = { "regions", "channels",
-		"lend queues", "names", "bytes in flight", "pool bytes" };
+		"lend queues", "names", "bytes in flight", "pool bytes",
+		"services" };
 	struct kipc_user_stats u;
-	uint64_t used[6], limit[6];
+	uint64_t used[7], limit[7];
 	char obj[32], text[128];
 	struct kipc_nl *nl;
 	int i;
@@ -301,7 +302,8 @@ static void check_kipc(struct check *c)
 		used[3] = u.names; limit[3] = u.names_limit;
 		used[4] = u.inflight_bytes; limit[4] = u.inflight_bytes_limit;
 		used[5] = u.pool_bytes; limit[5] = u.pool_bytes_limit;
-		for (i = 0; i < 6; i++) {
+		used[6] = u.services; limit[6] = u.services_limit;
+		for (i = 0; i < 7; i++) {
 			if (!limit[i] || used[i] * 100 < limit[i] * NEAR_PCT)
 				continue;
 			snprintf(obj, sizeof(obj), "kipc-user:%u", u.uid);

@@ -91,7 +91,7 @@ static void edge(enum fmt fmt, const struct sys_fd *f, const char *obj,
 			       f->kind == SYS_FD_SHM_MAP ? ", style=dashed" : "");
 		break;
 	default:
-		sys_escape(comm, sizeof(comm), f->comm, SYS_ESC_TEXT);
+		sys_escape(comm, sizeof(comm), f->comm, SYS_ESC_FIELD);
 		printf("%-8d %-16s %-13s %s\n", (int)f->pid, comm, how, obj);
 	}
 	*first = 0;

@@ -84,6 +84,8 @@ void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how)
 		return;
 	for (; *p && o + 6 < len; p += n ? n : 1) {
 		n = utf8_printable(p);
+		if (n && how == SYS_ESC_FIELD && strchr(" (),", *p))
+			n = 0;		/* a separator: written as \xNN */
 		if (n && how == SYS_ESC_DOT && (*p == '"' || *p == '\\')) {
 			buf[o++] = '\\';
 			buf[o++] = *p;
@@ -141,6 +143,7 @@ void sys_str(const char *s)
 void sys_pids(const struct sys_fd *f, size_t n,
 	      int (*keep)(const struct sys_fd *f))
 {
+	char comm[4 * sizeof(f->comm) + 8];
 	pid_t last = 0;
 	size_t i, shown = 0;
 
@@ -156,9 +159,11 @@ void sys_pids(const struct sys_fd *f, size_t n,
 			sys_str(f[i].comm);
 			putchar('}');
 		} else {
-			printf("%s%d(", shown ? "," : "", (int)f[i].pid);
-			sys_str(f[i].comm);
-			putchar(')');
+			/* A name "x),1(init" must not add a process. */
+			sys_escape(comm, sizeof(comm), f[i].comm,
+				   SYS_ESC_FIELD);
+			printf("%s%d(%s)", shown ? "," : "", (int)f[i].pid,
+			       comm);
 		}
 		shown++;
 	}

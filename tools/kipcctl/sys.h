@@ -145,6 +145,8 @@ void sys_section_end(size_t rows);
 enum sys_esc {
 	SYS_ESC_TEXT,	/* controls and bytes that are not UTF-8 as \xNN */
 	SYS_ESC_DOT,	/* for a DOT string: " and \ escaped, \\xNN */
+	SYS_ESC_FIELD,	/* TEXT, and space ( ) , as \xNN: a name in a
+			 * column or a list of PID(NAME) */
 };
 
 /*

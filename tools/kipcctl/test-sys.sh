@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kipcctl-sys-test.XXXXXX") || exit 1
 NAME=kipcctl-test-$$
 PIDS=()
-MSG_ID= SHM_ID= MQ_MADE=
+MSG_ID= SHM_ID= MQ_MADE= TWIN_MQ=
 n=0 pass=0 fails=0 skips=0
 
 cleanup() {
@@ -27,6 +27,8 @@ cleanup() {
 	[ -n "$FULL_MSG_ID" ] && ipcrm -q "$FULL_MSG_ID" 2>/dev/null
 	[ -n "$FULL_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-full"
 	[ -n "$DOT_MQ" ] && "$TMP/sys-helper" mq-unlink "$DOT_MQ"
+	[ -n "$TWIN_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-q\`x" &&
+		"$TMP/sys-helper" mq-unlink "/$NAME-q'x"
 	[ -f "$TMP/evil.pid" ] && kill "$(cat "$TMP/evil.pid")" 2>/dev/null
 	[ -n "$MQ_MADE" ] && "$TMP/sys-helper" mq-unlink "/$NAME"
 	rm -f "/dev/shm/$NAME"
@@ -375,6 +377,23 @@ if command -v dot >/dev/null; then
 else
 	skip "graph --dot: the drawn name: dot is not installed"
 fi
+# A name that reads as the end of one PID(NAME) and another's start, or
+# as two columns: one process, one column.
+python3 -c 'import ctypes, os, sys, time
+open(sys.argv[1], "w").write(str(os.getpid()))
+ctypes.CDLL(None).prctl(15, b"x),1(init y", 0, 0, 0)
+time.sleep(20)' "$TMP/fake.pid" | sleep 20 &
+PIDS+=($!)
+sleep 1
+fake=$(cat "$TMP/fake.pid" 2>/dev/null)
+"$KIPCCTL" sys pipes >"$TMP/pipes-fake" 2>"$TMP/err"
+"$KIPCCTL" sys graph >"$TMP/graph-fake" 2>"$TMP/err"
+want='x\x29\x2c1\x28init\x20y'
+check "pipes: a name with ),( and a space adds no process to a list" \
+	sh -c "grep -qF ' $fake($want) ' '$TMP/pipes-fake' &&
+	       ! grep -qF '1(init' '$TMP/pipes-fake'"
+check "graph: a name with a space stays one column" \
+	[ "$(awk -v p="$fake" '$1 == p { print $2 }' "$TMP/graph-fake" | sort -u)" = "$want" ]
 # The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
 # JSON output stays valid UTF-8.
 python3 -c 'import ctypes, time
@@ -404,17 +423,20 @@ fi
 yes 2>/dev/null | sleep 30 &		# yes fills the pipe and blocks
 PIDS+=($!)
 sleep 0.5
-run_check() { # OUT: kipcctl sys check, in a private mqueue mount as root
+# with_mqueue COMMAND...: with the mqueue file system mounted (in a private
+# mount as root when it is not), or as is.
+with_mqueue() {
 	if grep -q ' - mqueue ' /proc/self/mountinfo; then
-		"$KIPCCTL" "$@" sys check
+		"$@"
 	elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
-		mkdir -p "$TMP/mqcheck"
-		unshare -m sh -c 'mount -t mqueue none "$1" && shift && exec "$@" sys check' \
-			sh "$TMP/mqcheck" "$KIPCCTL" "$@"
+		mkdir -p "$TMP/mqmount"
+		unshare -m sh -c 'mount -t mqueue none "$1" && shift && exec "$@"' \
+			sh "$TMP/mqmount" "$@"
 	else
-		"$KIPCCTL" "$@" sys check
+		"$@"
 	fi
 }
+run_check() { with_mqueue "$KIPCCTL" "$@" sys check; }
 run_check >"$TMP/check" 2>"$TMP/err"
 rc=$?
 check "check: exit 3 when problems are found (got $rc)" [ $rc = 3 ]
@@ -448,6 +470,18 @@ check "top --record: exit 0, a versioned header" \
 	sh -c "[ $? = 0 ] && head -1 '$TMP/rec' | grep -qx '# kipcctl top --record 1'"
 check "top --record: sysv-msg:$msg with 2 messages in both samples" \
 	[ "$(awk -v o="sysv-msg:$msg" '$3 == "sysv-msg" && $4 == o && $5 == 2 && $6 == "msgs"' "$TMP/rec" | wc -l)" = 2 ]
+# Two queues whose names differ in a backquote and a quote, which a
+# record cannot hold as they are: they stay two objects.
+"$TMP/sys-helper" full-mq "/$NAME-q\`x" >/dev/null &&
+	"$TMP/sys-helper" full-mq "/$NAME-q'x" >/dev/null && TWIN_MQ=1
+if with_mqueue "$KIPCCTL" sys mqueue 2>/dev/null | grep -q "$NAME-full"; then
+	with_mqueue "$KIPCCTL" -j top --count 1 >"$TMP/top-twins.json" 2>"$TMP/err"
+	check "top -j: two queues named q\`x and q'x stay two" \
+		sh -c "grep -qF '\"mqueue:/$NAME-q%60x\"' '$TMP/top-twins.json' &&
+		       grep -qF '\"mqueue:/$NAME-q%27x\"' '$TMP/top-twins.json'"
+else
+	skip "top -j: two queues named alike: no mqueue file system"
+fi
 if [ "$(id -u)" = 0 ]; then
 	check "top --record: $pino with 5 bytes (root)" \
 		[ "$(awk -v o="$pino" '$4 == o && $5 == 5 && $6 == "bytes"' "$TMP/rec" | wc -l)" = 2 ]

@@ -79,19 +79,28 @@ static struct tobj *add(struct sample *s, const char *kind, const char *unit,
 }
 
 /*
- * "KIND:ID" with whitespace, quotes, backquotes, control bytes and
- * non-ASCII bytes as '?': a name is another user's, and goes into a
- * record, JSON and plot scripts.
+ * "KIND:ID" with whitespace, quotes, backquotes, backslashes, control
+ * bytes, non-ASCII bytes and '%' as %XX: a name is another user's, and
+ * goes into a record, JSON and plot scripts. Two names stay two (unless
+ * cut at TOP_NAME_LEN): samples are matched by name.
  */
 static void set_name(struct tobj *o, const char *id)
 {
-	char *p;
+	size_t k = snprintf(o->name, sizeof(o->name), "%s:", o->kind);
+	const unsigned char *p;
 
-	snprintf(o->name, sizeof(o->name), "%s:%s", o->kind, id);
-	for (p = o->name; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    *p == '"' || *p == '\\' || *p == '`' || *p == '\'')
-			*p = '?';
+	for (p = (const unsigned char *)id; *p; p++) {
+		if (*p > ' ' && *p < 0x7f && !strchr("\"\\`'%", *p)) {
+			if (k + 1 >= sizeof(o->name))
+				break;
+			o->name[k++] = *p;
+		} else {
+			if (k + 3 >= sizeof(o->name))
+				break;
+			k += snprintf(o->name + k, 4, "%%%02X", *p);
+		}
+	}
+	o->name[k] = '\0';
 }
 
 static int add_channel(const struct kipc_channel_stats *st, void *arg)

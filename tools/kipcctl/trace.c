@@ -145,14 +145,21 @@ static unsigned int bucket_of(uint64_t ns)
 	return b;
 }
 
-/* One line of trace_pipe; lines of other events are ignored. */
+/*
+ * One line of trace_pipe; lines of other events are ignored. A line
+ * begins with the task's name, which any process chooses: the event is
+ * the last "kipc_msg_recv: " of the line (its fields are numbers).
+ */
 static int account_line(struct trace_state *t, const char *line)
 {
+	static const char event[] = "kipc_msg_recv: ";
 	unsigned int id, bytes, bufs, lends;
+	const char *p = NULL, *at;
 	unsigned long long q;
 	struct chan_hist *c;
-	const char *p = strstr(line, "kipc_msg_recv: ");
 
+	for (at = line; (at = strstr(at, event)); at++)
+		p = at;
 	if (!p || sscanf(p, "kipc_msg_recv: chan=%u bytes=%u bufs=%u lends=%u queued_ns=%llu",
 			 &id, &bytes, &bufs, &lends, &q) != 5)
 		return 0;

@@ -25,7 +25,7 @@ static const char *pair(char *buf, size_t size, uint64_t used, uint64_t limit)
 
 static void print_user(const struct kipc_user_stats *st, int first)
 {
-	char r[48], c[48], l[48], n[48], i[48], p[48];
+	char r[48], c[48], l[48], n[48], i[48], p[48], s[48];
 
 	if (json) {
 		printf("%s{\"uid\":%u,\"regions\":%llu,\"regions_limit\":%llu,"
@@ -34,25 +34,30 @@ static void print_user(const struct kipc_user_stats *st, int first)
 		       "\"names\":%llu,\"names_limit\":%llu,"
 		       "\"inflight_bytes\":%llu,\"inflight_bytes_limit\":%llu,"
 		       "\"pool_bytes\":%llu,\"pool_bytes_limit\":%llu,"
-		       "\"pinned_pages\":%llu}", first ? "" : ",", st->uid,
+		       "\"pinned_pages\":%llu,"
+		       "\"services\":%llu,\"services_limit\":%llu}",
+		       first ? "" : ",", st->uid,
 		       U(st->regions), U(st->regions_limit),
 		       U(st->channels), U(st->channels_limit),
 		       U(st->lendqs), U(st->lendqs_limit),
 		       U(st->names), U(st->names_limit),
 		       U(st->inflight_bytes), U(st->inflight_bytes_limit),
 		       U(st->pool_bytes), U(st->pool_bytes_limit),
-		       U(st->pinned_pages));
+		       U(st->pinned_pages), U(st->services),
+		       U(st->services_limit));
 		return;
 	}
 	if (first)
-		printf("%-6s %-11s %-11s %-11s %-11s %-20s %-20s %s\n", "UID",
-		       "REGIONS", "CHANNELS", "LENDQS", "NAMES",
-		       "INFLIGHT_BYTES", "POOL_BYTES", "PINNED_PAGES");
-	printf("%-6u %-11s %-11s %-11s %-11s %-20s %-20s %llu\n", st->uid,
+		printf("%-6s %-11s %-11s %-11s %-11s %-11s %-20s %-20s %s\n",
+		       "UID", "REGIONS", "CHANNELS", "LENDQS", "NAMES",
+		       "SERVICES", "INFLIGHT_BYTES", "POOL_BYTES",
+		       "PINNED_PAGES");
+	printf("%-6u %-11s %-11s %-11s %-11s %-11s %-20s %-20s %llu\n", st->uid,
 	       pair(r, sizeof(r), st->regions, st->regions_limit),
 	       pair(c, sizeof(c), st->channels, st->channels_limit),
 	       pair(l, sizeof(l), st->lendqs, st->lendqs_limit),
 	       pair(n, sizeof(n), st->names, st->names_limit),
+	       pair(s, sizeof(s), st->services, st->services_limit),
 	       pair(i, sizeof(i), st->inflight_bytes, st->inflight_bytes_limit),
 	       pair(p, sizeof(p), st->pool_bytes, st->pool_bytes_limit),
 	       U(st->pinned_pages));
