@@ -248,13 +248,18 @@ TEST(user_stats_null_arguments_are_einval)
 	EXPECT_EQ(0, n);
 }
 
-/* The struct is the caller's: its layout is ABI (reserved room included). */
+/*
+ * The struct is the caller's: its layout is ABI (reserved room included).
+ * The services took the first two reserved words: the size stays.
+ */
 TEST(user_stats_layout)
 {
 	EXPECT_EQ(168, sizeof(struct kipc_user_stats));
 	EXPECT_EQ(8, offsetof(struct kipc_user_stats, regions));
 	EXPECT_EQ(104, offsetof(struct kipc_user_stats, pinned_pages));
-	EXPECT_EQ(112, offsetof(struct kipc_user_stats, reserved));
+	EXPECT_EQ(112, offsetof(struct kipc_user_stats, services));
+	EXPECT_EQ(120, offsetof(struct kipc_user_stats, services_limit));
+	EXPECT_EQ(128, offsetof(struct kipc_user_stats, reserved));
 }
 
 TEST(user_stats_need_the_family)
