@@ -6,8 +6,10 @@
  * [kipc-service], /memfd:NAME, a FIFO's path, a file under /dev/shm);
  * /proc/PID/fdinfo/N gives the open flags, an eventfd's or a kipc object's
  * id and a kipc service's backlog, pending connections and accepts;
- * /proc/PID/maps the mappings of files under /dev/shm. The entries end
- * sorted by object, so that each object's holders are one run.
+ * /proc/PID/maps the mappings of files under /dev/shm. A thread that
+ * unshared its fd table (unshare(CLONE_FILES)) holds fds of its own: they
+ * are read from /proc/PID/task/TID/ alike, once per table (kcmp()). The
+ * entries end sorted by object, so that each object's holders are one run.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -18,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "kipcctl.h"
@@ -27,6 +31,13 @@
 #define SHM_DIR		"/dev/shm/"
 #define MEMFD_PREFIX	"/memfd:"
 #define DELETED		" (deleted)"
+
+/* One fd table: a process's, or that of one of its threads. */
+struct fd_table {
+	pid_t pid;
+	pid_t tid;		/* 0: the process's own table */
+	char dir[48];		/* "/proc/PID" or "/proc/PID/task/TID" */
+};
 
 static struct sys_fd *add_entry(struct sys_scan *s)
 {
@@ -51,16 +62,17 @@ static int link_inode(const char *link, const char *prefix, uint64_t *ino)
  * fdinfo's flags (octal), and the id of an eventfd (eventfd-id) or of a
  * kipc object (kipc-id), -1 when absent; a kipc service's counts in @e.
  */
-static void read_fdinfo(pid_t pid, int fd, struct sys_fd *e, long long *id)
+static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
+			long long *id)
 {
 	struct sys_kipc_service *sv = &e->svc;
 	unsigned long long v;
-	char path[64], line[128];
+	char path[96], line[128];
 	FILE *f;
 
 	e->flags = 0;
 	*id = -1;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	snprintf(path, sizeof(path), "%s/fdinfo/%d", t->dir, fd);
 	f = fopen(path, "re");
 	if (!f)
 		return;
@@ -94,10 +106,11 @@ static void strip_deleted(char *s)
 		s[len - dl] = '\0';
 }
 
-/* Classify fd @fd of @pid by its @link; 1 when it is IPC, 0 when not. */
-static int classify(pid_t pid, int fd, const char *link, struct sys_fd *e)
+/* Classify fd @fd of @t by its @link; 1 when it is IPC, 0 when not. */
+static int classify(const struct fd_table *t, int fd, const char *link,
+		    struct sys_fd *e)
 {
-	char path[64];
+	char path[96];
 	struct stat st;
 
 	if (!link_inode(link, "pipe:[", &e->ino)) {
@@ -124,7 +137,7 @@ static int classify(pid_t pid, int fd, const char *link, struct sys_fd *e)
 	if (strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
 		/* Only a FIFO among the other paths: stat it (no open). */
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		snprintf(path, sizeof(path), "%s/fd/%d", t->dir, fd);
 		if (stat(path, &st) || !S_ISFIFO(st.st_mode))
 			return 0;
 		e->kind = SYS_FD_FIFO;
@@ -137,17 +150,18 @@ static int classify(pid_t pid, int fd, const char *link, struct sys_fd *e)
 }
 
 /* Fill inode, owner, flags and name of a classified entry; 0 or -errno. */
-static int describe(pid_t pid, int fd, const char *link, struct sys_fd *e)
+static int describe(const struct fd_table *t, int fd, const char *link,
+		    struct sys_fd *e)
 {
-	char path[64];
+	char path[96];
 	struct stat st;
 	long long id;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	snprintf(path, sizeof(path), "%s/fd/%d", t->dir, fd);
 	if (stat(path, &st))
 		return -errno;
 	e->uid = st.st_uid;
-	read_fdinfo(pid, fd, e, &id);
+	read_fdinfo(t, fd, e, &id);
 	if (e->kind == SYS_FD_KIPC_CHAN || e->kind == SYS_FD_KIPC_SERVICE) {
 		if (id < 0)
 			return -ENOENT;	/* closed meanwhile, or not kipc's */
@@ -162,7 +176,8 @@ static int describe(pid_t pid, int fd, const char *link, struct sys_fd *e)
 		 * Every eventfd shares one anon inode: its id tells them
 		 * apart (without it, each fd counts alone).
 		 */
-		e->ino = id >= 0 ? (uint64_t)id : ((uint64_t)pid << 32 | fd);
+		e->ino = id >= 0 ? (uint64_t)id :
+			 ((uint64_t)(t->tid ? t->tid : t->pid) << 32 | fd);
 		return 0;
 	}
 	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_SOCKET)
@@ -179,7 +194,8 @@ static int describe(pid_t pid, int fd, const char *link, struct sys_fd *e)
 	return 0;
 }
 
-static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
+static int scan_fds(struct sys_scan *s, const struct fd_table *t,
+		    const char *comm)
 {
 	char dir[64], path[96], link[PATH_MAX];
 	struct sys_fd e, *slot;
@@ -189,7 +205,7 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 	DIR *fds;
 	int fd, ret = 0;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(dir, sizeof(dir), "%s/fd", t->dir);
 	fds = opendir(dir);
 	if (!fds)
 		return -errno;
@@ -206,9 +222,10 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 			continue;
 		link[len] = '\0';
 		memset(&e, 0, sizeof(e));
-		if (!classify(pid, fd, link, &e) || describe(pid, fd, link, &e))
+		if (!classify(t, fd, link, &e) || describe(t, fd, link, &e))
 			continue;
-		e.pid = pid;
+		e.pid = t->pid;
+		e.tid = t->tid;
 		e.fd = fd;
 		/* kipc's files are anon inodes, all root's: the holder's uid. */
 		if (e.kind == SYS_FD_KIPC_CHAN || e.kind == SYS_FD_KIPC_SERVICE)
@@ -223,6 +240,59 @@ static int scan_fds(struct sys_scan *s, pid_t pid, const char *comm)
 		*slot = e;
 	}
 	closedir(fds);
+	return ret;
+}
+
+/* kcmp() of the fd tables of @a and @b: 0 the same, > 0 not, -1 unknown. */
+static int cmp_files(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0);
+}
+
+/*
+ * The fds of @pid's threads that hold tables of their own (not the
+ * process's, nor one read already). Threads that cannot be compared (no
+ * kcmp(), or no right to) are taken to share the process's table.
+ */
+static int scan_threads(struct sys_scan *s, pid_t pid, const char *comm)
+{
+	pid_t *seen = NULL, tid;
+	size_t nseen = 0, cap = 0, i;
+	struct fd_table t;
+	struct dirent *d;
+	char dir[48];
+	int ret = 0;
+	DIR *tasks;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	tasks = opendir(dir);
+	if (!tasks)
+		return 0;	/* it exited */
+	while (!ret && (d = readdir(tasks))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		tid = atoi(d->d_name);
+		if (tid == pid || cmp_files(pid, tid) <= 0)
+			continue;
+		for (i = 0; i < nseen && cmp_files(seen[i], tid); i++)
+			;
+		if (i < nseen)
+			continue;
+		if (!array_add(&seen, &nseen, &cap, sizeof(*seen))) {
+			ret = -ENOMEM;
+			break;
+		}
+		seen[nseen - 1] = tid;
+		t.pid = pid;
+		t.tid = tid;
+		snprintf(t.dir, sizeof(t.dir), "/proc/%d/task/%d", (int)pid,
+			 (int)tid);
+		ret = scan_fds(s, &t, comm);
+		if (ret != -ENOMEM)
+			ret = 0;	/* gone, or not readable: as unseen */
+	}
+	closedir(tasks);
+	free(seen);
 	return ret;
 }
 
@@ -298,6 +368,7 @@ static int cmp_fd(const void *a, const void *b)
 
 int sys_scan_procs(struct sys_scan *s, int maps)
 {
+	struct fd_table t = { 0 };
 	struct dirent *d;
 	char comm[17];
 	DIR *proc;
@@ -312,7 +383,9 @@ int sys_scan_procs(struct sys_scan *s, int maps)
 			continue;
 		pid = atoi(d->d_name);
 		read_comm(pid, comm, sizeof(comm));
-		ret = scan_fds(s, pid, comm);
+		t.pid = pid;
+		snprintf(t.dir, sizeof(t.dir), "/proc/%d", (int)pid);
+		ret = scan_fds(s, &t, comm);
 		if (ret == -EACCES || ret == -EPERM) {
 			s->denied++;
 			ret = 0;
@@ -325,7 +398,8 @@ int sys_scan_procs(struct sys_scan *s, int maps)
 		if (ret)
 			break;
 		s->procs++;
-		if (maps && scan_maps(s, pid, comm) == -ENOMEM)
+		ret = scan_threads(s, pid, comm);
+		if (!ret && maps && scan_maps(s, pid, comm) == -ENOMEM)
 			ret = -ENOMEM;
 	}
 	closedir(proc);

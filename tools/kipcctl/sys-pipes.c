@@ -17,6 +17,10 @@
 #include "kipcctl.h"
 #include "sys.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
 int sys_fd_is_reader(const struct sys_fd *f)
 {
 	return (f->flags & O_ACCMODE) != O_WRONLY;
@@ -41,7 +45,9 @@ static int pipe_copy(const struct sys_fd *f)
 	int pidfd, fd;
 	struct stat st;
 
-	pidfd = pidfd_open(f->pid, 0);
+	/* A thread's own table: its pidfd (Linux 6.9), else no copy. */
+	pidfd = pidfd_open(f->tid ? f->tid : f->pid,
+			   f->tid ? PIDFD_THREAD : 0);
 	if (pidfd < 0)
 		return -1;
 	fd = pidfd_getfd(pidfd, f->fd, 0);

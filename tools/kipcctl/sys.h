@@ -36,6 +36,8 @@ struct sys_fd {
 	uint64_t dev;		/* 0 for pipes, sockets and eventfds */
 	uint64_t ino;		/* the inode, or the eventfd-id */
 	pid_t pid;
+	pid_t tid;		/* the thread whose own fd table holds fd (it
+				 * unshared CLONE_FILES); 0: the process's */
 	int fd;
 	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end (a
 				 * kipc send end is O_WRONLY, a receive end

@@ -314,6 +314,34 @@ sleep 0.2
 check "pipes: a FIFO's path of ${#longfifo} bytes, whole" \
 	grep -q "^fifo .* $longfifo\$" "$TMP/pipes-long"
 
+# A thread that unshared its fd table (CLONE_FILES) holds a pipe that the
+# process's table does not show: it is listed, as the process's. Its bytes
+# queued need a pidfd of the thread (PIDFD_THREAD, Linux 6.9) and root.
+python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def own_table():
+    if libc.unshare(0x400):	# CLONE_FILES
+        os._exit(1)
+    r, w = os.pipe()
+    os.write(w, b"abc")
+    with open(sys.argv[1], "w") as f:
+        f.write("pid %d\n" % os.getpid())
+    time.sleep(30)
+threading.Thread(target=own_table, daemon=True).start()
+time.sleep(30)' "$TMP/thr" &
+PIDS+=($!)
+wait_for thr || not_ok "helper: a thread with its own fd table"
+thr=$(get thr pid)
+kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$(id -u)" = 0 ] && [ "$kver" -ge 6009 ]; then thrq=3; else thrq=-; fi
+"$KIPCCTL" sys pipes >"$TMP/pipes-thr" 2>"$TMP/err"
+check "pipes: a pipe in a thread's own fd table, held by $thr, $thrq queued" \
+	[ "$(awk -v p="$thr(python3)" '$1 == "pipe" && $4 == p && $5 == p { print $3 }' \
+		"$TMP/pipes-thr")" = "$thrq" ]
+thrino=$(awk -v p="$thr(python3)" '$1 == "pipe" && $4 == p { print $2 }' "$TMP/pipes-thr")
+check "pipes: ... which the process's own table does not hold" \
+	sh -c "[ -n '$thrino' ] && ! ls -l /proc/$thr/fd | grep -qF 'pipe:[$thrino]'"
+
 # The bytes queued are read through the reader's descriptor, which its
 # process may change at any time: here fd 10 flips between a pipe's read
 # end (fd 20 holds it too, fd 11 the write end) and an O_PATH descriptor of a FIFO whose
