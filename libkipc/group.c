@@ -395,7 +395,8 @@ KIPC_API int kipc_group_add_worker(struct kipc_group *g, const char *name,
 	if (find_worker(g, name) >= 0)
 		return -EEXIST;
 	inst = attr->instances ? attr->instances : 1;
-	if (g->nr_slots + inst > KIPC_GROUP_MAX_WORKERS)
+	/* Not g->nr_slots + inst: a sum that wraps passes that test. */
+	if (inst > KIPC_GROUP_MAX_WORKERS - g->nr_slots)
 		return -ENOSPC;
 	w = &g->workers[g->nr_workers];
 	memset(w, 0, sizeof(*w));

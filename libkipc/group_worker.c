@@ -227,7 +227,12 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret < 0 ? ret : -EIO;
 		kipc_group_beat(w);
-		if (ret == -EINTR && stop_requested(w))
+		/*
+		 * Every pass, not only after -EINTR: a SIGTERM between two
+		 * sends, or a handler of the program's that restarts the
+		 * ioctl (SA_RESTART), brings no -EINTR.
+		 */
+		if (stop_requested(w))
 			return -EINTR;
 	}
 }

@@ -650,6 +650,79 @@ TEST_F(grp, drain_during_reload_processes_the_queue)
 	munmap(runs, 4096);
 }
 
+static void on_term(int sig)
+{
+}
+
+/*
+ * Sends on "out" until a send fails; -EINTR (the supervisor asked it to
+ * stop) is a clean end. Its own SIGTERM handler restarts system calls
+ * (SA_RESTART), as signal() installs it: a send blocked on a full queue
+ * sees no -EINTR then, only its timeouts.
+ */
+static int restarting_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct sigaction sa = { .sa_handler = on_term,
+				.sa_flags = SA_RESTART };
+	uint32_t *sends = arg;
+	int ret;
+
+	sigaction(SIGTERM, &sa, NULL);
+	do {
+		__atomic_add_fetch(sends, 1, __ATOMIC_SEQ_CST);
+		ret = kipc_group_send(w, "out", "x", 1, NULL, 0, 0);
+	} while (!ret);
+	return ret == -EINTR ? 0 : 1;
+}
+
+/*
+ * A producer blocked on a full queue must give up when the supervisor
+ * asks it to stop, whatever its SIGTERM does. The old send loop looked at
+ * the stop word only after -EINTR: it sent on until the drain's timeout
+ * killed it (status -9, kipc_group_run() 1, after 3 s).
+ */
+TEST_F(grp, blocked_send_sees_the_stop)
+{
+	uint32_t *sends = runs_page(_metadata);
+	struct pollfd pfd;
+	struct timespec t0, t1;
+	long ms;
+	int i;
+
+	ASSERT_NE(NULL, sends);
+	self->g = group_new(_metadata, 3000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", NULL, 1));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "producer",
+		&(struct kipc_worker_attr){ .fn = restarting_producer,
+					    .arg = sends,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "out",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	/* The second send blocks: the queue holds one message. */
+	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
+	for (i = 0; i < 500 && __atomic_load_n(sends, __ATOMIC_SEQ_CST) < 2;
+	     i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	ASSERT_EQ(2, __atomic_load_n(sends, __ATOMIC_SEQ_CST));
+	usleep(300000);		/* through a few of its 100 ms timeouts */
+	ASSERT_EQ(0, kipc_group_stop(self->g));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	EXPECT_EQ(0, last_status(self->g, 0));
+	EXPECT_GT(2000, ms) TH_LOG("the producer stopped %ld ms after the stop",
+				   ms);
+	munmap(sends, 4096);
+}
+
 #define BIG_ENV		20000	/* variables: setenv() scans them locked */
 
 static int noise_stop;

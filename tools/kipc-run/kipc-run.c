@@ -5,6 +5,7 @@
  * it) and exit with the group's status. Documentation/man/kipc-run.1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static void publish(struct kipc_group *g, const char *name)
 	char tmp[4200], mname[64];
 	unsigned int i;
 	FILE *f;
-	int st;
+	int st, fd;
 
 	if (!state_path[0])
 		return;
@@ -112,13 +113,22 @@ static void publish(struct kipc_group *g, const char *name)
 	}
 	json_object_object_add(root, "services", svcs);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
-	f = fopen(tmp, "we");
+	/*
+	 * A temporary file of our own (O_EXCL, a random name: never a
+	 * symlink or a file another process put there), renamed over.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", state_path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	f = fd >= 0 && !fchmod(fd, 0644) ? fdopen(fd, "w") : NULL;
 	if (f) {
 		fprintf(f, "%s\n", text);
-		if (fclose(f) == 0)
-			rename(tmp, state_path);
+		if (fclose(f) == 0 && rename(tmp, state_path) == 0)
+			tmp[0] = '\0';
+	} else if (fd >= 0) {
+		close(fd);
 	}
+	if (fd >= 0 && tmp[0])
+		unlink(tmp);
 	json_object_put(root);
 }
 
@@ -161,6 +171,20 @@ static const char *json_str(struct json_object *o, const char *key)
 	return json_object_get_string(x);
 }
 
+/*
+ * @o's @key into *@arr when it is an array, NULL when absent; -1 when it
+ * is something else (json-c asserts on an array call on it).
+ */
+static int json_array(struct json_object *o, const char *key,
+		      struct json_object **arr)
+{
+	if (!json_object_object_get_ex(o, key, arr)) {
+		*arr = NULL;
+		return 0;
+	}
+	return json_object_is_type(*arr, json_type_array) ? 0 : -1;
+}
+
 static int pick(const char *s, const char *const *names, unsigned int n,
 		uint32_t *v)
 {
@@ -192,6 +216,12 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	name = json_str(root, "name");
 	if (!name)
 		FAIL("no \"name\"");
+	/* The state file's name, in the state directory. */
+	if (strchr(name, '/') || name[0] == '.')
+		FAIL("group \"%s\": a name with '/' or a leading '.'", name);
+	if (json_array(root, "regions", &o) || json_array(root, "channels", &o) ||
+	    json_array(root, "services", &o) || json_array(root, "workers", &o))
+		FAIL("\"regions\", \"channels\", \"services\" and \"workers\" are arrays");
 	s = json_str(root, "strategy");
 	if (s && pick(s, strategies, 3, &ga.strategy))
 		FAIL("unknown strategy \"%s\"", s);
@@ -205,7 +235,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	if (ret < 0)
 		FAIL("group \"%s\": %s", name, strerror(-ret));
 	*gp = g;
-	if (json_object_object_get_ex(root, "regions", &arr))
+	if (!json_array(root, "regions", &arr) && arr)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			uint64_t bytes = 0, buf = 0;
 
@@ -219,7 +249,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("region %zu: %s", i, strerror(-ret));
 		}
-	if (json_object_object_get_ex(root, "channels", &arr))
+	if (!json_array(root, "channels", &arr) && arr)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			uint32_t depth = 0;
 
@@ -232,7 +262,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("channel %s: %s", s ? s : "?", strerror(-ret));
 		}
-	if (json_object_object_get_ex(root, "services", &arr))
+	if (!json_array(root, "services", &arr) && arr)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			struct kipc_service_attr sa;
 			unsigned long mode = 0600;
@@ -259,7 +289,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("service %s: %s", s ? s : "?", strerror(-ret));
 		}
-	if (!json_object_object_get_ex(root, "workers", &arr) ||
+	if (json_array(root, "workers", &arr) || !arr ||
 	    !json_object_array_length(arr))
 		FAIL("no \"workers\"");
 	for (i = 0; i < json_object_array_length(arr); i++) {
@@ -299,7 +329,9 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			const char *key = keys[j];
 			size_t k;
 
-			if (!json_object_object_get_ex(o, key, &io))
+			if (json_array(o, key, &io))
+				FAIL("worker %s: \"%s\" is not an array", s, key);
+			if (!io)
 				continue;
 			for (k = 0; k < json_object_array_length(io); k++) {
 				const char *c = json_object_get_string(
