@@ -15,12 +15,7 @@
 
 #define RPC_DEFAULT_DEPTH	64	/* the module's default_depth default */
 #define RPC_DEFAULT_INLINE	4096
-
-static inline uint64_t rpc_ts_ns(const struct timespec *ts)
-{
-	return ts ? (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec
-		  : 0;
-}
+#define RPC_MAX_INLINE		65536	/* a channel's most (kipc_channel_create) */
 
 static inline struct timespec rpc_ns_ts(uint64_t ns)
 {

@@ -22,6 +22,7 @@
  * (or a completion is ready), or until nobody receives.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -130,6 +131,33 @@ static void drop_payload(struct kipc_rpc_client *c, const struct kipc_buf_ref *b
 		kipc_buf_release(c->region, b[i].offset);
 	for (i = 0; i < nr_lends; i++)
 		kipc_lend_release((const void *)(uintptr_t)l[i].addr, l[i].len);
+}
+
+/*
+ * A server's ERROR status as the caller's errno: a negative errno value,
+ * or -EPROTO for anything else (0, positive, or beyond the errno range,
+ * which callers could not tell from other values).
+ */
+static int rpc_status(int32_t status)
+{
+	return status < 0 && status >= -4095 ? status : -EPROTO;
+}
+
+/*
+ * @ts, an absolute CLOCK_MONOTONIC deadline or NULL, in *@ns: 0 for none,
+ * 1 for {0, 0} (due already), a far one saturated; -EINVAL when @ts is
+ * not a time (a negative second, a nanosecond out of [0, 1e9)).
+ */
+static int deadline_ns(const struct timespec *ts, uint64_t *ns)
+{
+	__u32 wflags, clk;
+	__u64 v;
+	int ret = kipc__deadline(0, ts, &wflags, &clk, &v);
+
+	if (ret < 0)
+		return ret;
+	*ns = ts ? (v ? v : 1) : 0;
+	return 0;
 }
 
 static void done_add(struct kipc_rpc_client *c, struct rpc_done *d)
@@ -289,9 +317,7 @@ static int fill_reply(struct kipc_rpc_client *c, struct kipc_rpc_msg *rep,
 		      const struct kipc_rpc_hdr *h, const void *payload,
 		      const struct kipc_msg *m)
 {
-	int status = h->type == KIPC_RPC_ERROR ? (h->status < 0 ? h->status
-							       : -EPROTO)
-					       : 0;
+	int status = h->type == KIPC_RPC_ERROR ? rpc_status(h->status) : 0;
 	uint32_t nb = m->nr_bufs, nl = m->nr_lends;
 
 	if (!rep) {
@@ -417,6 +443,18 @@ static int satisfied(const struct kipc_rpc_client *c,
 	return c->dead || (sync ? sync->done : c->done != NULL);
 }
 
+/* Until @fd is readable or @until (ns, never 0): 0, or -ETIMEDOUT. */
+static int wait_readable(int fd, uint64_t until)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t now = kipc__now_ns();
+
+	if (now >= until)
+		return -ETIMEDOUT;
+	poll(&p, 1, (int)((until - now + 999999) / 1000000));
+	return 0;
+}
+
 /*
  * Receive one answer, waiting until @deadline_ns (0: forever; with
  * KIPC_IO_NONBLOCK in @flags not at all), unless what the caller waits for
@@ -459,11 +497,22 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	}
 	c->receiving = 1;
 	pthread_mutex_unlock(&c->lock);
-	kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
-		      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
-	kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
-	ret = kipc_channel_recv(c->rx, &m, 1, flags, until ? &ts : NULL,
-				c->region);
+	for (;;) {
+		kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
+			      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
+		kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
+		ret = kipc_channel_recv(c->rx, &m, 1, flags, until ? &ts : NULL,
+					c->region);
+		if (ret != -EAGAIN || flags & KIPC_IO_NONBLOCK)
+			break;
+		/*
+		 * The fd is O_NONBLOCK (an event loop set it on
+		 * kipc_rpc_client_fd()): wait as the receive would have.
+		 */
+		ret = wait_readable(kipc_channel_fd(c->rx), until);
+		if (ret < 0)
+			break;
+	}
 	pthread_mutex_lock(&c->lock);
 	c->receiving = 0;
 	if (ret == -ETIMEDOUT && until != deadline_ns)
@@ -473,11 +522,12 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 		pump(c);
 	} else if (ret == 0) {
 		fail_all(c, -ECONNRESET);
-	} else if (ret == -EMSGSIZE || ret == -EBADF) {
+	} else if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN) {
 		/*
 		 * The server sent what no receive can take (more than the
-		 * agreed max_inline, buffers without a region): it stays at
-		 * the head of the queue, and nothing behind it ever comes.
+		 * agreed max_inline, buffers without a region or of another
+		 * region, ranges we cannot map): it stays at the head of the
+		 * queue, and nothing behind it ever comes.
 		 */
 		fail_all(c, -EPROTO);
 		ret = -EPROTO;
@@ -526,7 +576,9 @@ static uint64_t expire(struct kipc_rpc_client *c)
 	return next;
 }
 
-static int hello(struct kipc_rpc_client *c, const struct timespec *deadline)
+/* The handshake; 0 with the WELCOME's flags in *@flags, or -errno. */
+static int hello(struct kipc_rpc_client *c, const struct timespec *deadline,
+		 uint32_t *flags)
 {
 	struct kipc_rpc_hello hi = { .version_max = KIPC_RPC_VERSION,
 				     .version_min = KIPC_RPC_VERSION_MIN };
@@ -554,17 +606,20 @@ static int hello(struct kipc_rpc_client *c, const struct timespec *deadline)
 	if (rpc_hdr_check(rbuf, rm.data_len, &h, &payload) < 0)
 		return -EPROTO;
 	if (h.type == KIPC_RPC_ERROR)
-		return h.status < 0 ? h.status : -EPROTO;
+		return rpc_status(h.status);
 	if (h.type != KIPC_RPC_REPLY || h.payload_len < sizeof(w) ||
 	    h.status < KIPC_RPC_VERSION_MIN || h.status > KIPC_RPC_VERSION)
 		return -EPROTO;
 	memcpy(&w, payload, sizeof(w));
-	if (!w.depth || w.max_inline < KIPC_RPC_HDR_LEN)
+	/* The server's word, bounded as the kernel bounds a channel. */
+	if (!w.depth || w.depth > INT_MAX || w.max_inline < KIPC_RPC_HDR_LEN ||
+	    w.max_inline > RPC_MAX_INLINE)
 		return -EPROTO;
 	c->version = (uint8_t)h.status;
 	c->depth = w.depth;
 	c->max_inline = w.max_inline;
-	return (int)w.flags;
+	*flags = w.flags;
+	return 0;
 }
 
 static int attach_region(struct kipc *k, const char *name,
@@ -599,6 +654,7 @@ KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 			      struct kipc_rpc_client **cp)
 {
 	struct kipc_rpc_client *c;
+	uint32_t wflags;
 	int ret;
 
 	if (!k || !name || !cp || flags & ~KIPC_RPC_NONBLOCK)
@@ -621,10 +677,10 @@ KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 			   deadline, &c->tx, &c->rx, NULL);
 	if (ret < 0)
 		goto out_free;
-	ret = hello(c, deadline);
+	ret = hello(c, deadline, &wflags);
 	if (ret < 0)
 		goto out_close;
-	if (ret & KIPC_RPC_WELCOME_REGION) {
+	if (wflags & KIPC_RPC_WELCOME_REGION) {
 		ret = attach_region(k, name, &c->region);
 		if (ret < 0)
 			goto out_close;
@@ -758,7 +814,12 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 	}
 	call->wire_len = (uint32_t)(KIPC_RPC_HDR_LEN + len);
 	call->rep = rep;
-	call->deadline_ns = rpc_ts_ns(deadline);
+	ret = deadline_ns(deadline, &call->deadline_ns);
+	if (ret < 0) {
+		free(call->wire);
+		free(call);
+		return ret;
+	}
 	call->id = c->next_id++;
 	rpc_hdr_init(&h, c->version, KIPC_RPC_REQUEST, method, call->id,
 		     (uint32_t)len);
@@ -821,13 +882,18 @@ static int call_enqueue(struct kipc_rpc_client *c, struct rpc_call *call,
 			unsigned int flags)
 {
 	struct pollfd p = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
-	uint64_t now, left;
+	uint64_t now, left, id = call->id;
 	int ret;
 
 	*c->queue_tail = call;
 	c->queue_tail = &call->qnext;
 	pump(c);
-	while (c->queue == call && !c->inflight && !c->dead) {
+	/*
+	 * Our call by its id, not its address: while we poll, another
+	 * thread may end it (a cancel, its deadline) and a new call take
+	 * its memory. Once it is not at the head, it is not ours to end.
+	 */
+	while (c->queue && c->queue->id == id && !c->inflight && !c->dead) {
 		ret = call_send(c, call, KIPC_IO_NONBLOCK, NULL);
 		if (!ret || ret == -ECONNRESET) {
 			if (!ret)
@@ -886,11 +952,12 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 			       unsigned int n, unsigned int flags,
 			       const struct timespec *deadline)
 {
-	uint64_t until = rpc_ts_ns(deadline), next;
+	uint64_t until, next;
 	unsigned int got = 0;
 	int ret;
 
-	if (!c || !comps || !n || flags & ~KIPC_RPC_NONBLOCK)
+	if (!c || !comps || !n || flags & ~KIPC_RPC_NONBLOCK ||
+	    deadline_ns(deadline, &until))
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
@@ -1013,12 +1080,12 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			   struct kipc_rpc_msg *rep, unsigned int flags,
 			   const struct timespec *deadline)
 {
-	uint64_t until = rpc_ts_ns(deadline);
 	struct kipc_msg sm, rm;
 	struct rpc_call *call;
 	int ret, sent = 0;
+	uint64_t until;
 
-	if (!c || flags & ~KIPC_RPC_NONBLOCK)
+	if (!c || flags & ~KIPC_RPC_NONBLOCK || deadline_ns(deadline, &until))
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	ret = call_admit(c, method, req, rep, flags, deadline, &call);

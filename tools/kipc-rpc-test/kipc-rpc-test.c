@@ -8,6 +8,7 @@
  * SKIP without /dev/kipc or without services in the module.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <pthread.h>
@@ -531,6 +532,80 @@ static void t_deadline(struct kipc_rpc_client *c)
 	ret = call_bytes(c, M_ECHO, "ok", 3, &got, &len, NULL);
 	result(ret == 0 && len == 3, "the connection serves on after a timeout",
 	       NULL);
+}
+
+/*
+ * A deadline that is not a time is refused (-EINVAL) by every entry, as
+ * the kernel's own calls refuse it; one 584 years away does not wrap
+ * into the past (the old client's sum did: the call timed out at once).
+ */
+static void t_deadline_checked(struct kipc_rpc_client *c)
+{
+	struct timespec bad = { .tv_sec = 1, .tv_nsec = 1000000000L };
+	struct timespec far = { .tv_sec = 18446744074LL, .tv_nsec = 0 };
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(5000);
+	uint32_t ms = 50, got;
+	size_t len = sizeof(got);
+	char detail[96];
+	int r1, r2, r3, ret;
+	uint64_t id;
+
+	r1 = kipc_rpc_call(c, M_ECHO, &req, NULL, 0, &bad);
+	r2 = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &bad, 1, &id);
+	r3 = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, &bad);
+	snprintf(detail, sizeof(detail), "call %d, submit %d, complete %d",
+		 r1, r2, r3);
+	result(r1 == -EINVAL && r2 == -EINVAL && r3 == -EINVAL,
+	       "a deadline with tv_nsec of 1e9 is -EINVAL for call, submit and complete",
+	       detail);
+	ret = kipc_rpc_submit(c, M_SLOW, &(struct kipc_rpc_msg){
+				      .data = &ms, .len = sizeof(ms) },
+			      NULL, 0, &far, 7, &id);
+	if (!ret)
+		ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+	snprintf(detail, sizeof(detail), "%d, status %d", ret,
+		 ret == 1 ? comp.status : 0);
+	result(ret == 1 && comp.status == 0,
+	       "a deadline 584 years away does not wrap into the past", detail);
+	ret = call_bytes(c, M_SLOW, &ms, sizeof(ms), &got, &len, &far);
+	snprintf(detail, sizeof(detail), "%d", ret);
+	result(ret == 0, "... nor for a call", detail);
+}
+
+/*
+ * An event loop may set O_NONBLOCK on kipc_rpc_client_fd() (libuv's poll
+ * handles do): blocking calls still block. The old client's receive took
+ * the fd's -EAGAIN for its own and abandoned the call with it.
+ */
+static void t_nonblock_fd(struct kipc_rpc_client *c)
+{
+	int fd = kipc_rpc_client_fd(c), fl = fcntl(fd, F_GETFL);
+	struct kipc_rpc_msg req = { .data = NULL, .len = 0 };
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(5000);
+	uint32_t ms = 100;
+	size_t len = 3;
+	char detail[64], ok[3];
+	int r1, r2 = 0;
+	uint64_t id;
+
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	req.data = &ms;
+	req.len = sizeof(ms);
+	/* One call in flight: the next one takes the receive path. */
+	r1 = kipc_rpc_submit(c, M_SLOW, &req, NULL, 0, &dl, 9, &id);
+	if (!r1)
+		r1 = call_bytes(c, M_ECHO, "ok", 3, ok, &len, &dl);
+	if (!r1)
+		r2 = kipc_rpc_complete(c, &comp, 1, 0, &dl);
+	fcntl(fd, F_SETFL, fl);
+	snprintf(detail, sizeof(detail), "call %d, complete %d, status %d", r1,
+		 r2, r2 == 1 ? comp.status : 0);
+	result(r1 == 0 && r2 == 1 && comp.status == 0,
+	       "an O_NONBLOCK client fd: a blocking call and complete still wait",
+	       detail);
 }
 
 static void t_cancel(struct kipc_rpc_client *c)
@@ -1271,13 +1346,17 @@ static int liar_send(struct kipc_chan *tx, uint8_t type, uint64_t call_id,
 	return kipc_channel_send(tx, &m, 1, 0, NULL, NULL);
 }
 
+/* The WELCOME a liar sends; max_inline 0: the usual { depth, 64 }. */
+static struct kipc_rpc_welcome liar_welcome;
+
 static void __attribute__((noreturn))
 liar_run(const char *nm, int ready_fd, uint32_t depth, int nr_reqs,
 	 liar_answer answer)
 {
 	struct kipc_service_attr sa = { .backlog = 4, .depth = 4,
 					.max_inline = 4096 };
-	struct kipc_rpc_welcome w = { .depth = depth, .max_inline = 64 };
+	struct kipc_rpc_welcome w = liar_welcome.max_inline ? liar_welcome :
+		(struct kipc_rpc_welcome){ .depth = depth, .max_inline = 64 };
 	struct kipc_rpc_hdr reqs[4], h;
 	struct timespec dl = in_ms(10000);
 	struct kipc_chan *rx, *tx;
@@ -1423,6 +1502,12 @@ static int client_oversized(struct kipc_rpc_client *c)
 	return 0;
 }
 
+/* No answer at all (the rows that only connect). */
+static void answer_none(struct kipc_chan *rx, struct kipc_chan *tx,
+			const struct kipc_rpc_hdr *reqs, int n)
+{
+}
+
 static void t_liar_oversized(void)
 {
 	static const char *const why[] = {
@@ -1533,6 +1618,60 @@ static void t_liar_answers_twice(void)
 	liar_row("twice", 4, 2, answer_twice, client_twice,
 		 "a second answer to a call is dropped: the call keeps the first, later calls go through",
 		 why);
+}
+
+/*
+ * The WELCOME is the server's word: a flag in bit 31 is one the client
+ * does not know (the old client returned it from connect as INT_MIN), a
+ * depth above INT_MAX or a max_inline above a channel's 65536 is a lie
+ * (-EPROTO; the old client took them, and its depth read as an errno).
+ */
+static void t_liar_welcome(void)
+{
+	static const struct {
+		struct kipc_rpc_welcome w;
+		int want;
+		const char *what;
+	} rows[] = {
+		{ { .flags = 1U << 31, .depth = 4, .max_inline = 64 }, 0,
+		  "an unknown flag in bit 31" },
+		{ { .depth = 1U << 31, .max_inline = 64 }, -EPROTO,
+		  "a depth of 2^31" },
+		{ { .depth = 4, .max_inline = 1U << 20 }, -EPROTO,
+		  "a max_inline of 1 MiB" },
+	};
+	struct kipc_rpc_client *c;
+	char title[128], detail[64];
+	struct kipc *k;
+	struct liar l;
+	unsigned int i;
+	int ret;
+
+	if (kipc_open(&k, 0))
+		return;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(title, sizeof(title),
+			 "a WELCOME with %s: connect gives %d", rows[i].what,
+			 rows[i].want);
+		liar_welcome = rows[i].w;
+		snprintf(detail, sizeof(detail), "welcome%u", i);
+		ret = liar_start(&l, detail, 4, 0, answer_none);
+		liar_welcome.max_inline = 0;
+		if (ret) {
+			result(0, title, "the lying server did not start");
+			continue;
+		}
+		ret = kipc_rpc_connect(k, l.name, 0, NULL, &c);
+		snprintf(detail, sizeof(detail), "%d, depth %d", ret,
+			 ret ? 0 : kipc_rpc_client_depth(c));
+		result(ret == rows[i].want &&
+		       (ret || kipc_rpc_client_depth(c) == 4), title, detail);
+		if (!ret)
+			kipc_rpc_client_close(c);
+		kill(l.pid, SIGKILL);
+		waitpid(l.pid, NULL, 0);
+	}
+	kipc_close(k);
 }
 
 /* Reads nothing more: its request channel stays full. */
@@ -2141,6 +2280,8 @@ int main(void)
 	t_creds(c);
 	t_async(c);
 	t_deadline(c);
+	t_deadline_checked(c);
+	t_nonblock_fd(c);
 	t_cancel(c);
 	t_zero_copy(k, c);
 	t_lent_reply(c);
@@ -2163,6 +2304,7 @@ int main(void)
 	t_oneway_bufs(k, c);
 	t_liar_oversized();
 	t_liar_answers_twice();
+	t_liar_welcome();
 	t_full_channel_nonblock();
 	t_queued_call_sent_on_room();
 	t_later_deadline_enforced();
