@@ -171,9 +171,13 @@ TEST_F(recv_poll, no_poll_while_the_peer_shares_the_cpu)
 	EXPECT_EQ(0, polled)
 		TH_LOG("%llu receives polled with the peer on their CPU",
 		       (unsigned long long)polled);
-	/* No poll was tried: neither budget moved from its start. */
-	EXPECT_EQ(0, kt_fdinfo_num(self->rfd[0], "kipc-poll-ns"));
-	EXPECT_EQ(0, kt_fdinfo_num(self->rfd[1], "kipc-poll-ns"));
+	/*
+	 * The budgets are not checked: a receive that finds itself alone on
+	 * the CPU (its peer blocked a moment elsewhere in the kernel, as a
+	 * debug kernel's allocations do) adapts its channel's budget even
+	 * though it polls nothing, and one such receive in 2000 round trips
+	 * failed this test on the debug kernel.
+	 */
 }
 
 TEST_F(recv_poll, no_poll_when_off)
