@@ -90,6 +90,8 @@ struct grp_slot {
 	uint32_t last_beat;
 	uint64_t beat_at;		/* when @last_beat last changed */
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS]; /* the slot's handles */
+	struct kipc_region *sh_r;	/* the slot's own region (group.h) */
+	struct kgrp_slot *sh;		/* its mapping */
 };
 
 struct kipc_group {
@@ -555,6 +557,8 @@ static int slot_exec_prepare(const struct kipc_group *g, unsigned int s,
 	names[0] = 0;
 	x->fds[n++] = kipc_region_fd(g->ctl_r);
 	strcat(names, KGRP_CTL_NAME);
+	x->fds[n++] = kipc_region_fd(sl->sh_r);
+	strcat(names, ":" KGRP_SLOT_NAME);
 	for (i = 0; i < g->nr_regions; i++)
 		if (regions & (1U << i)) {
 			x->fds[n++] = kipc_region_fd(sl->h[i]);
@@ -701,7 +705,7 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	int err;
 
 	/* Before the child can look: a stop left from the last run is not its. */
-	kgrp_store(&g->ctl->slots[s].stop, 0);
+	kgrp_store(&sl->sh->stop, 0);
 	err = slot_exec_prepare(g, s, &x);
 	if (!err) {
 		fflush(NULL);
@@ -734,7 +738,7 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	sl->state = KIPC_MEMBER_RUNNING;
 	sl->planned = sl->termed = 0;
 	sl->started = sl->beat_at = kipc__now_ns();
-	sl->last_beat = kgrp_load(&g->ctl->slots[s].beat);
+	sl->last_beat = kgrp_load(&sl->sh->beat);
 	notify(g, s, 0, "%s started, pid %d", slot_name(g, s, nm, sizeof(nm)),
 	       (int)pid);
 }
@@ -754,8 +758,8 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 	if ((sl->state != KIPC_MEMBER_RUNNING &&
 	     sl->state != KIPC_MEMBER_STOPPING) || sl->pid <= 0)
 		return;
-	kgrp_store(&g->ctl->slots[s].stop, 1);
-	kipc_wake(g->ctl_r, (char *)&g->ctl->slots[s].stop - (char *)g->ctl,
+	kgrp_store(&sl->sh->stop, 1);
+	kipc_wake(sl->sh_r, offsetof(struct kgrp_slot, stop),
 		  INT32_MAX, KIPC_BITSET_ANY);
 	if (sig == SIGTERM)
 		sl->termed = 1;
@@ -1099,7 +1103,7 @@ static void timers_run(struct kipc_group *g)
 		}
 		if (sl->state != KIPC_MEMBER_RUNNING || !wd)
 			continue;
-		beat = kgrp_load(&g->ctl->slots[s].beat);
+		beat = kgrp_load(&sl->sh->beat);
 		if (sl->beat_at > now) {
 			/* Started in this pass: @now is older than its start. */
 		} else if (beat != sl->last_beat) {
@@ -1153,9 +1157,22 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 
 	if (!g || g->started || !g->nr_slots)
 		return -EINVAL;
-	/* A handle of every region per slot: the lease's buffers' owner. */
+	/*
+	 * Per slot: its own region (group.h), and a handle of every region
+	 * its worker uses, the owner of the lease's buffers.
+	 */
 	for (s = 0; s < g->nr_slots; s++) {
 		uint32_t need = worker_regions(g, &g->workers[g->slots[s].worker]);
+		struct grp_slot *sl = &g->slots[s];
+
+		if (!sl->sh_r) {
+			ret = kipc_region_create(g->k,
+				(sizeof(struct kgrp_slot) + 4095) & ~4095UL, 0,
+				0, &sl->sh_r);
+			if (ret < 0)
+				return ret;
+			sl->sh = kipc_region_base(sl->sh_r);
+		}
 
 		for (r = 0; r < g->nr_regions; r++) {
 			if (!(need & (1U << r)))
@@ -1303,8 +1320,9 @@ KIPC_API int kipc_group_member_info(const struct kipc_group *g,
 	m->pid = sl->pid;
 	m->restarts = sl->restarts;
 	m->last_status = sl->last_status;
-	m->acks = kgrp_load(&g->ctl->slots[idx].acks);
-	m->redeliveries = kgrp_load(&g->ctl->slots[idx].redeliveries);
+	m->acks = g->slots[idx].sh ? kgrp_load(&g->slots[idx].sh->acks) : 0;
+	m->redeliveries = g->slots[idx].sh ?
+			  kgrp_load(&g->slots[idx].sh->redeliveries) : 0;
 	return 0;
 }
 
@@ -1368,6 +1386,7 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		for (r = 0; r < KIPC_GROUP_MAX_REGIONS; r++)
 			if (sl->h[r])
 				kipc_region_close(sl->h[r]);
+		kipc_region_close(sl->sh_r);
 	}
 	for (i = 0; i < g->nr_chans; i++) {
 		if (g->chans[i].tx)

@@ -5,10 +5,16 @@
  *
  * The control region is a region without a pool that the supervisor
  * creates and holds; every worker inherits the supervisor's handle of it
- * as its "kipc-ctl" fd. It holds the names of the group's regions and
- * channels, a sequence counter per channel, and a slot per worker instance:
- * the watchdog's beat word, and the lease of the message the worker holds;
- * after the slots, the group's services with what their connections are.
+ * as its "kipc-ctl" fd. It holds the names of the group's regions,
+ * channels and services, and a sequence counter per channel.
+ *
+ * Each worker instance has a slot, in a region of its own that only the
+ * supervisor and that instance's workers (the one running, then its
+ * replacements) hold, inherited as the "kipc-slot" fd: the watchdog's beat
+ * word, the stop word, and the lease of the message the worker holds. The
+ * kernel writes a received message where the slot's descriptor points, so
+ * the descriptor must be out of other workers' reach: in the shared
+ * control region, any worker could point another's receive at its memory.
  *
  * The lease protocol (the at-least-once guarantee) in one place:
  *
@@ -45,7 +51,7 @@
 #include "kipc_group.h"
 
 #define KGRP_MAGIC		0x5052474bU	/* "KGRP" */
-#define KGRP_VERSION		2	/* 2: the forwarded payload in @out */
+#define KGRP_VERSION		3	/* 3: slots in regions of their own */
 
 /* Lease states (struct kgrp_slot @lease). */
 #define KGRP_LEASE_NONE		0
@@ -98,19 +104,22 @@ struct kgrp_ctl {
 	uint32_t state;			/* KIPC_GROUP_RUNNING, ... */
 	struct kgrp_region_desc regions[KIPC_GROUP_MAX_REGIONS];
 	struct kgrp_chan_desc chans[KIPC_GROUP_MAX_CHANNELS];
-	struct kgrp_slot slots[KIPC_GROUP_MAX_WORKERS];
-	uint32_t nr_svcs;		/* added after the slots: layout kept */
+	uint32_t nr_svcs;
 	uint32_t pad;
 	struct kgrp_svc_desc svcs[KIPC_GROUP_MAX_SERVICES];
 };
 
-/* A worker's inherited fds at most: the control region, then its objects. */
-#define KGRP_MAX_FDS		(2 + KIPC_GROUP_MAX_REGIONS + \
+/*
+ * A worker's inherited fds at most: the control region, its slot, then its
+ * objects (and one spare).
+ */
+#define KGRP_MAX_FDS		(3 + KIPC_GROUP_MAX_REGIONS + \
 				 KIPC_GROUP_MAX_CHANNELS + \
 				 KIPC_GROUP_MAX_SERVICES)
 
-/* The fd name of the control region among LISTEN_FDNAMES. */
+/* The fd names of the control region and of the slot's, first and second. */
 #define KGRP_CTL_NAME		"kipc-ctl"
+#define KGRP_SLOT_NAME		"kipc-slot"
 /*
  * A region's fd is named after the region: the slot's own handle. A
  * service's fd is the supervisor's (one listening file shared by all).

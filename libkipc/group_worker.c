@@ -26,6 +26,7 @@
 struct kipc_group_worker {
 	unsigned int slot;
 	struct kipc_region *ctl_r;
+	struct kipc_region *slot_r;	/* the slot's own region (group.h) */
 	struct kgrp_ctl *ctl;
 	struct kgrp_slot *sl;
 	unsigned int nr_fds;
@@ -328,7 +329,7 @@ KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
 	if (ret < 0)
 		goto out_free;
 	ret = -ENOENT;
-	if (strcmp(w->fds[0].name, KGRP_CTL_NAME))
+	if (w->nr_fds < 2 || strcmp(w->fds[0].name, KGRP_CTL_NAME))
 		goto out_free;
 	ret = kipc_region_open_fd(w->fds[0].fd, 0, &w->ctl_r);
 	if (ret < 0)
@@ -339,10 +340,17 @@ KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
 	if (kipc_region_size(w->ctl_r) < sizeof(*w->ctl) ||
 	    w->ctl->magic != KGRP_MAGIC || w->ctl->version != KGRP_VERSION ||
 	    w->slot >= KIPC_GROUP_MAX_WORKERS ||
-	    w->slot >= kgrp_load(&w->ctl->nr_slots))
+	    w->slot >= kgrp_load(&w->ctl->nr_slots) ||
+	    strcmp(w->fds[1].name, KGRP_SLOT_NAME))
 		goto out_close;
-	w->sl = &w->ctl->slots[w->slot];
-	for (i = 1; i < w->nr_fds; i++) {
+	ret = kipc_region_open_fd(w->fds[1].fd, 0, &w->slot_r);
+	if (ret < 0)
+		goto out_close;
+	ret = -EPROTO;
+	if (kipc_region_size(w->slot_r) < sizeof(*w->sl))
+		goto out_close;
+	w->sl = kipc_region_base(w->slot_r);
+	for (i = 2; i < w->nr_fds; i++) {
 		r = ctl_find_region(w->ctl, w->fds[i].name);
 		c = ctl_find_chan(w->ctl, w->fds[i].name);
 		if (r >= 0 && !w->h[r]) {
@@ -395,6 +403,8 @@ KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
 		if (w->h[i])
 			kipc_region_close(w->h[i]);
 	}
+	if (w->slot_r)
+		kipc_region_close(w->slot_r);
 	if (w->ctl_r)
 		kipc_region_close(w->ctl_r);
 	if (term_efd >= 0) {

@@ -7,6 +7,7 @@
  * the test reads with kipc_group_member_info(). Every run of a group is
  * bounded by an alarm: a regression fails instead of hanging.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <poll.h>
@@ -206,21 +207,25 @@ TEST_F(grp, failed_forward_keeps_the_message)
 		       "was the forwarded payload");
 }
 
-/* The worker's slot in the control region, as a compromised worker sees it. */
+/*
+ * The worker's slot (in its own region) and the control region, as a
+ * compromised worker sees them.
+ */
 static struct kgrp_slot *own_slot(struct kipc_group_worker *w,
 				  struct kgrp_ctl **ctlp)
 {
-	struct kipc_region *r;
-	struct kgrp_ctl *ctl;
-	const char *slot = getenv("KIPC_GROUP_SLOT");
+	struct kipc_region *r, *c;
 
-	if (!slot || kipc_region_open_fd(kipc_group_worker_fd(w, KGRP_CTL_NAME),
-					 0, &r))
+	if (kipc_region_open_fd(kipc_group_worker_fd(w, KGRP_SLOT_NAME), 0,
+				&r))
 		return NULL;
-	ctl = kipc_region_base(r);
-	if (ctlp)
-		*ctlp = ctl;
-	return &ctl->slots[atoi(slot)];
+	if (ctlp) {
+		if (kipc_region_open_fd(kipc_group_worker_fd(w, KGRP_CTL_NAME),
+					0, &c))
+			return NULL;
+		*ctlp = kipc_region_base(c);
+	}
+	return kipc_region_base(r);
 }
 
 /* A shared page the test's workers count their runs in. */
@@ -539,6 +544,83 @@ TEST_F(grp, corrupted_control_region_is_eproto)
 static int exits_zero(struct kipc_group_worker *w, void *arg)
 {
 	return 0;
+}
+
+#define HELD_MAX	30	/* kipc ids one worker records */
+
+/*
+ * Records, in its row of the shared page @arg, the id of its slot's
+ * region, then the kipc id of every fd it holds (fdinfo's kipc-id).
+ */
+static int slot_ids(struct kipc_group_worker *w, void *arg)
+{
+	uint64_t *row = (uint64_t *)arg +
+			(HELD_MAX + 1) * atoi(getenv("KIPC_GROUP_SLOT"));
+	char path[300], line[128];
+	struct kipc_region_status st;
+	struct kipc_region *r;
+	unsigned int k = 0;
+	long long id;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	if (kipc_region_open_fd(dup(kipc_group_worker_fd(w, KGRP_SLOT_NAME)),
+				KIPC_REGION_NOMAP, &r) || kipc_region_info(r, &st))
+		return 1;
+	row[0] = st.id;
+	kipc_region_close(r);
+	dir = opendir("/proc/self/fd");
+	while (dir && (d = readdir(dir)) && k < HELD_MAX) {
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", d->d_name);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "kipc-id: %lld", &id) == 1)
+				row[1 + k++] = id;
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return 0;
+}
+
+/*
+ * A slot's descriptor is where the kernel writes a received message: it
+ * must be out of other workers' reach. Each instance's slot is a region
+ * of its own, which no other instance holds (the control region, which
+ * every worker writes, held the slots before). Ids are per object kind,
+ * so a channel of the same id is no match: the rows hold regions only
+ * when no channel is declared, as here.
+ */
+TEST_F(grp, slot_out_of_other_workers_reach)
+{
+	uint64_t *ids = (uint64_t *)runs_page(_metadata);
+	unsigned int a, k;
+
+	ASSERT_NE(NULL, ids);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "w",
+		&(struct kipc_worker_attr){ .fn = slot_ids, .arg = ids,
+					    .instances = 2,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	ASSERT_NE(0, ids[0]);
+	ASSERT_NE(0, ids[HELD_MAX + 1]);
+	EXPECT_NE(ids[0], ids[HELD_MAX + 1]);
+	for (a = 0; a < 2; a++) {
+		uint64_t other = ids[(1 - a) * (HELD_MAX + 1)];
+		uint64_t *held = &ids[a * (HELD_MAX + 1) + 1];
+
+		for (k = 0; k < HELD_MAX && held[k]; k++)
+			EXPECT_NE(other, held[k])
+				TH_LOG("instance %u holds instance %u's slot",
+				       a, 1 - a);
+	}
+	munmap(ids, 4096);
 }
 
 /*
