@@ -190,6 +190,21 @@ static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 }
 
 /*
+ * A call that failed with @err before it was sent, taken out of the
+ * tables and freed. Its region buffers leave the caller on every error
+ * but those that mean nothing was done (-EAGAIN: no room, try again), as
+ * kipc_rpc_call(3) says: released to the pool here.
+ */
+static void call_drop(struct kipc_rpc_client *c, struct rpc_call *call,
+		      int err)
+{
+	if (err != -EAGAIN)
+		drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+	call_unlink(c, call);
+	call_free(call);
+}
+
+/*
  * The connection is over: every call fails with @err at once, and so does
  * every later one.
  */
@@ -860,8 +875,12 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 		      unsigned int flags, const struct timespec *deadline,
 		      struct rpc_call **callp)
 {
-	if (c->dead)
+	if (c->dead) {
+		/* Its buffers leave the caller all the same (call_drop()). */
+		if (req && !msg_check(c, req))
+			drop_payload(c, req->bufs, req->nr_bufs, NULL, 0);
 		return c->dead;
+	}
 	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth))
 		return -EAGAIN;
 	return call_new(c, method, req, rep, deadline, callp);
@@ -916,8 +935,7 @@ static int call_enqueue(struct kipc_rpc_client *c, struct rpc_call *call,
 			ret = -ETIMEDOUT;
 		}
 		queue_remove(c, call);
-		call_unlink(c, call);
-		call_free(call);
+		call_drop(c, call, ret);
 		return ret;
 	}
 	return 0;
@@ -1109,16 +1127,18 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		c->receiving = 0;
 		free(call->wire);
 		call->wire = NULL;
+		if (ret < 0 && !sent) {
+			/* Not sent: its buffers are still the client's. */
+			c->inflight--;
+			call->state = QUEUED;
+		}
 		if (ret > 0)
 			answer(c, &rm);
 		else if (ret == 0 || ret == -EPIPE)
-			fail_all(c, -ECONNRESET);
-		else if (!sent)
-			c->inflight--;
+			fail_all(c, -ECONNRESET);	/* QUEUED: released */
 		pthread_cond_broadcast(&c->cond);
 		if (ret < 0 && ret != -EPIPE && !sent) {
-			call_unlink(c, call);
-			call_free(call);
+			call_drop(c, call, ret);
 			goto out_unlock;
 		}
 		pump(c);

@@ -1369,7 +1369,20 @@ liar_run(const char *nm, int ready_fd, uint32_t depth, int nr_reqs,
 	alarm(20);
 	/* On the client's CPU: what it sends is queued before it runs. */
 	cpu_0();
-	if (kipc_open(&k, 0) || kipc_service_create(k, &sa, &s))
+	if (kipc_open(&k, 0))
+		_exit(2);
+	/* A WELCOME with a region: one published as the protocol says. */
+	if (w.flags & KIPC_RPC_WELCOME_REGION) {
+		struct kipc_region *reg;
+
+		snprintf(buf, sizeof(buf), "%s%s", nm, KIPC_RPC_REGION_SUFFIX);
+		if (kipc_region_create(k, 65536, 4096, 0, &reg) ||
+		    kipc_name_open(k, buf, KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+				   0600, kipc_region_fd(reg), NULL) < 0)
+			_exit(2);
+		sa.region = reg;
+	}
+	if (kipc_service_create(k, &sa, &s))
 		_exit(2);
 	fd = kipc_name_open(k, nm, KIPC_NAME_CREATE | KIPC_NAME_EXCL, 0600,
 			    kipc_service_fd(s), NULL);
@@ -1671,6 +1684,71 @@ static void t_liar_welcome(void)
 		kill(l.pid, SIGKILL);
 		waitpid(l.pid, NULL, 0);
 	}
+	kipc_close(k);
+}
+
+/* Hangs up right after its WELCOME. */
+static void answer_hang_up(struct kipc_chan *rx, struct kipc_chan *tx,
+			   const struct kipc_rpc_hdr *reqs, int n)
+{
+	_exit(0);
+}
+
+/*
+ * A request's region buffers leave the caller, sent or not: a call that
+ * fails before it is sent releases them. The server hung up after its
+ * WELCOME; a call's send then fails (EPIPE: -ECONNRESET), and a later
+ * call fails at once on the dead connection. The old client kept the
+ * buffers owned in both cases, where a caller that trusted the man page
+ * never released them.
+ */
+static void t_failed_call_releases_buffers(void)
+{
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_region_status st;
+	struct kipc_buf_ref ref = { .len = 1 };
+	struct kipc_rpc_client *c;
+	struct kipc_region *r;
+	int r1 = 1, r2 = 1, o1 = -1, o2 = -1;
+	char detail[96];
+	struct kipc *k;
+	struct liar l;
+	uint64_t off;
+
+	if (kipc_open(&k, 0))
+		return;
+	liar_welcome = (struct kipc_rpc_welcome){
+		.flags = KIPC_RPC_WELCOME_REGION, .depth = 4,
+		.max_inline = 64 };
+	r1 = liar_start(&l, "hangup", 4, 0, answer_hang_up);
+	liar_welcome.max_inline = 0;
+	if (r1 || kipc_rpc_connect(k, l.name, 0, NULL, &c)) {
+		result(0, "a call that fails unsent releases its buffers",
+		       "the lying server or the connect");
+		kipc_close(k);
+		return;
+	}
+	waitpid(l.pid, NULL, 0);	/* gone: the next send fails */
+	r = kipc_rpc_client_region(c);
+	req.bufs = &ref;
+	req.nr_bufs = 1;
+	if (r && !kipc_buf_alloc(r, &off)) {
+		ref.offset = off;
+		r1 = kipc_rpc_call(c, M_ECHO, &req, NULL, 0, NULL);
+		o1 = kipc_region_info(r, &st) ? -1 : (int)st.nr_owned;
+	}
+	if (r && !kipc_buf_alloc(r, &off)) {
+		ref.offset = off;
+		r2 = kipc_rpc_call(c, M_ECHO, &req, NULL, 0, NULL);
+		o2 = kipc_region_info(r, &st) ? -1 : (int)st.nr_owned;
+	}
+	snprintf(detail, sizeof(detail),
+		 "call %d, %d owned after; next call %d, %d owned after",
+		 r1, o1, r2, o2);
+	result(r1 == -ECONNRESET && o1 == 0 && r2 == -ECONNRESET && o2 == 0,
+	       "a call that fails unsent releases its buffers, on a dead connection too",
+	       detail);
+	kipc_rpc_client_close(c);
 	kipc_close(k);
 }
 
@@ -2305,6 +2383,7 @@ int main(void)
 	t_liar_oversized();
 	t_liar_answers_twice();
 	t_liar_welcome();
+	t_failed_call_releases_buffers();
 	t_full_channel_nonblock();
 	t_queued_call_sent_on_room();
 	t_later_deadline_enforced();
