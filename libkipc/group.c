@@ -743,11 +743,15 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	       (int)pid);
 }
 
-/* Signal a slot's process; never kill(0, ...): that is our process group. */
+/*
+ * Signal a slot's process through its pidfd: a pid may be another
+ * process's once the slot's is reaped (by us, or by the kernel with
+ * SIGCHLD ignored); a pidfd names that process only. No pidfd: no process.
+ */
 static void slot_kill(const struct grp_slot *sl, int sig)
 {
-	if (sl->pid > 0)
-		kill(sl->pid, sig);
+	if (sl->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, sl->pidfd, sig, NULL, 0);
 }
 
 /* Ask a running slot to stop: SIGTERM now, SIGKILL after the timeout. */
@@ -890,6 +894,7 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	const struct grp_worker *w = &g->workers[sl->worker];
 	int failed = status != 0, restart;
 	char nm[48], st[64];
+	pid_t pid;
 
 	epoll_ctl(g->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
 	close(sl->pidfd);
@@ -901,8 +906,10 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	/* SIGTERM that we sent is how a stopped worker ends. */
 	if (sl->termed && status == -SIGTERM)
 		failed = 0;
-	notify(g, s, status, "%s exited, pid %d: %s", nm, (int)sl->pid, st);
+	/* Reaped: its pid is no longer its own, even for notify's callback. */
+	pid = sl->pid;
 	sl->pid = 0;
+	notify(g, s, status, "%s exited, pid %d: %s", nm, (int)pid, st);
 
 	if (g->state == KIPC_GROUP_FAILED) {
 		sl->state = KIPC_MEMBER_EXITED;
@@ -1153,7 +1160,7 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 	struct epoll_event ev = { .events = EPOLLIN };
 	unsigned int s, r;
 	sigset_t set;
-	int ret;
+	int ret, err;
 
 	if (!g || g->started || !g->nr_slots)
 		return -EINVAL;
@@ -1175,34 +1182,55 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 		}
 
 		for (r = 0; r < g->nr_regions; r++) {
-			if (!(need & (1U << r)))
-				continue;
+			if (!(need & (1U << r)) || sl->h[r])
+				continue;	/* a retry keeps what it made */
 			ret = kipc_region_attach(g->regions[r].r, KIPC_REGION_NOMAP,
-						 &g->slots[s].h[r]);
+						 &sl->h[r]);
 			if (ret < 0)
 				return ret;
 		}
 	}
 	g->ctl->nr_slots = g->nr_slots;
-	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	g->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (g->epfd < 0 || g->timerfd < 0)
-		return -errno;
-	ev.data.u64 = EV_TIMER;
-	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->timerfd, &ev))
-		return -errno;
-	if (g->attr.flags & KIPC_GROUP_SIGNALS) {
+	/*
+	 * What a failure leaves is kept for a retry, or undone here: never
+	 * signals left blocked, nor a second epoll registration.
+	 */
+	if (g->epfd < 0) {
+		g->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (g->epfd < 0)
+			return -errno;
+	}
+	if (g->timerfd < 0) {
+		ret = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (ret < 0)
+			return -errno;
+		ev.data.u64 = EV_TIMER;
+		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, ret, &ev)) {
+			err = errno;
+			close(ret);
+			return -err;
+		}
+		g->timerfd = ret;
+	}
+	if (g->attr.flags & KIPC_GROUP_SIGNALS && g->sigfd < 0) {
+		sigset_t old;
+
 		sigemptyset(&set);
 		sigaddset(&set, SIGTERM);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGHUP);
-		sigprocmask(SIG_BLOCK, &set, &g->oldmask);
-		g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-		if (g->sigfd < 0)
-			return -errno;
+		sigprocmask(SIG_BLOCK, &set, &old);
+		ret = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 		ev.data.u64 = EV_SIGNAL;
-		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->sigfd, &ev))
-			return -errno;
+		if (ret < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, ret, &ev)) {
+			err = errno;
+			if (ret >= 0)
+				close(ret);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return -err;
+		}
+		g->sigfd = ret;
+		g->oldmask = old;
 	}
 	g->started = 1;
 	notify(g, -1, 0, "group %s starting: %u workers, %u channels",
@@ -1377,9 +1405,14 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 	for (i = 0; i < g->nr_slots; i++) {
 		struct grp_slot *sl = &g->slots[i];
 
-		if (sl->pid) {		/* still running: it must not outlive us */
-			kill(sl->pid, SIGKILL);
-			waitpid(sl->pid, NULL, 0);
+		if (sl->pid && sl->pidfd >= 0) {
+			/* Still running: it must not outlive us. */
+			siginfo_t si;
+
+			slot_kill(sl, SIGKILL);
+			while (waitid(P_PIDFD, sl->pidfd, &si, WEXITED) < 0 &&
+			       errno == EINTR)
+				;
 		}
 		if (sl->pidfd >= 0)
 			close(sl->pidfd);

@@ -328,6 +328,13 @@ KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
 	ret = listen_fds(w);
 	if (ret < 0)
 		goto out_free;
+	/*
+	 * Close-on-exec, as sd_listen_fds() makes them: a program the worker
+	 * runs (system(), popen()) must not hold its channel ends, or a
+	 * helper that outlives it keeps a channel's end of stream away.
+	 */
+	for (i = 0; i < w->nr_fds; i++)
+		fcntl(w->fds[i].fd, F_SETFD, FD_CLOEXEC);
 	ret = -ENOENT;
 	if (w->nr_fds < 2 || strcmp(w->fds[0].name, KGRP_CTL_NAME))
 		goto out_free;

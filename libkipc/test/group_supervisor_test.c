@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -544,6 +546,107 @@ TEST_F(grp, corrupted_control_region_is_eproto)
 static int exits_zero(struct kipc_group_worker *w, void *arg)
 {
 	return 0;
+}
+
+/* 0 when every fd the worker inherited is close-on-exec; else 1 + fd. */
+static int inherited_cloexec(struct kipc_group_worker *w, void *arg)
+{
+	const char *n = getenv("LISTEN_FDS");
+	int fd, nfds = n ? atoi(n) : 0;
+
+	if (nfds < 2)
+		return 100;
+	for (fd = 3; fd < 3 + nfds; fd++)
+		if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			return 1 + fd;
+	return 0;
+}
+
+/*
+ * A worker's inherited fds are close-on-exec, as sd_listen_fds() makes
+ * them: a program it runs (system(), popen()) and that outlives it would
+ * hold the send end of its output, and the consumers would never see the
+ * end of the stream.
+ */
+TEST_F(grp, inherited_fds_are_cloexec)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "w", inherited_cloexec,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "out", KIPC_GROUP_OUT));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("100: too few fds; else 1 + the fd without FD_CLOEXEC");
+}
+
+/* One more than the highest fd open now. */
+static int fd_end(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int fd, end = 0;
+
+	while (dir && (d = readdir(dir))) {
+		fd = atoi(d->d_name);
+		if (fd >= end && fd != dirfd(dir))
+			end = fd + 1;
+	}
+	if (dir)
+		closedir(dir);
+	return end;
+}
+
+/*
+ * A start that fails for want of fds is retried as the limit grows: each
+ * failure leaves no signal blocked, a retry makes nothing twice, and one
+ * succeeds. The old start left SIGTERM, SIGINT and SIGHUP blocked when
+ * signalfd() failed, and leaked the epoll and timer fds of each retry,
+ * which made every retry fail sooner.
+ */
+/* Start @g with the fd limit raised one at a time; kipc_group_start()'s. */
+static int start_as_fds_allow(struct __test_metadata *_metadata,
+			      struct kipc_group *g)
+{
+	struct rlimit rl, low;
+	int extra, ret = -1, end = fd_end();
+	sigset_t mask;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	for (extra = 0; extra < 8 && ret; extra++) {
+		low = rl;
+		low.rlim_cur = end + extra;
+		if (setrlimit(RLIMIT_NOFILE, &low))
+			return -errno;
+		ret = kipc_group_start(g);
+		setrlimit(RLIMIT_NOFILE, &rl);
+		sigprocmask(SIG_BLOCK, NULL, &mask);
+		if (ret)
+			EXPECT_FALSE(sigismember(&mask, SIGTERM))
+				TH_LOG("SIGTERM blocked after a start failed (%d) with %d fds more",
+				       ret, extra);
+	}
+	TH_LOG("start: %d with %d fds more", ret, extra - 1);
+	return ret;
+}
+
+TEST_F(grp, failed_start_undone_and_retried)
+{
+	struct kipc_group_attr ga = { .intensity = 3, .backoff_min_ms = 1,
+				      .drain_timeout_ms = 2000,
+				      .flags = KIPC_GROUP_SIGNALS };
+
+	ASSERT_EQ(0, kipc_group_create("gstart", &ga, &self->g));
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, start_as_fds_allow(_metadata, self->g))
+		TH_LOG("no start succeeded with up to 7 fds more");
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
 }
 
 #define HELD_MAX	30	/* kipc ids one worker records */
