@@ -16,6 +16,7 @@
 #define RPC_DEFAULT_DEPTH	64	/* the module's default_depth default */
 #define RPC_DEFAULT_INLINE	4096
 #define RPC_MAX_INLINE		65536	/* a channel's most (kipc_channel_create) */
+#define RPC_EVENTS_MAX		1024	/* events a client keeps untaken */
 
 static inline struct timespec rpc_ns_ts(uint64_t ns)
 {

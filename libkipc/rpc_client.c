@@ -74,6 +74,7 @@ struct kipc_rpc_client {
 	uint32_t inflight;		/* SENT + ABANDONED: credits used */
 	uint32_t nr_calls;		/* in @calls, ABANDONED ones too */
 	uint32_t nr_abandoned;
+	uint32_t nr_events;		/* events in @done, not yet taken */
 	uint64_t next_id;
 	struct rpc_call *calls[NR_BUCKETS];
 	struct rpc_call *queue, **queue_tail;
@@ -382,6 +383,15 @@ static void event_queue(struct kipc_rpc_client *c, const struct kipc_rpc_hdr *h,
 	struct rpc_done *d;
 	char *p;
 
+	/*
+	 * A client that never takes its events (one that only calls) must
+	 * not keep all a server sends: its memory, pool buffers and mapped
+	 * ranges. Beyond RPC_EVENTS_MAX waiting, an event is dropped.
+	 */
+	if (c->nr_events >= RPC_EVENTS_MAX) {
+		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
+		return;
+	}
 	d = calloc(1, sizeof(*d));
 	ev = calloc(1, sizeof(*ev) + nb * sizeof(*ev->bufs) +
 		    nl * sizeof(*ev->lends) + h->payload_len);
@@ -409,6 +419,7 @@ static void event_queue(struct kipc_rpc_client *c, const struct kipc_rpc_hdr *h,
 	d->c.event = h->method;
 	d->c.rep = ev;
 	done_add(c, d);
+	c->nr_events++;
 }
 
 /* One message received into @rxbuf and @m: match it to its call. */
@@ -985,6 +996,8 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 			c->done = d->next;
 			if (!c->done)
 				c->done_tail = &c->done;
+			if (d->c.kind == KIPC_RPC_COMP_EVENT)
+				c->nr_events--;
 			comps[got++] = d->c;
 			free(d);
 		}

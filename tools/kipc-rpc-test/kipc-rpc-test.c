@@ -1094,6 +1094,53 @@ static void t_events_full(struct kipc *k)
  * An event that arrives while a synchronous call waits for its reply is
  * kept for kipc_rpc_complete(), and kipc_rpc_client_timeout() says so.
  */
+/*
+ * A client that only calls never takes its events: it keeps at most
+ * 1024 of them (the rest are dropped, their payload released), not all
+ * the server sends. Then, once taken, new ones are kept again. The old
+ * client kept every one.
+ */
+static void t_events_bounded(struct kipc *k)
+{
+	struct kipc_rpc_client *c = NULL;
+	struct notify_req nr = { 7, 64, 8 };
+	struct kipc_rpc_msg req = { .data = &nr, .len = sizeof(nr) };
+	struct notify_rep out;
+	struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
+	struct kipc_rpc_completion comp;
+	int i, ret, sent = 0, kept = 0, again = 0;
+	char detail[128];
+
+	ret = kipc_rpc_connect(k, name, 0, NULL, &c);
+	for (i = 0; !ret && sent < 1400 && i < 100; i++) {
+		rep.len = sizeof(out);
+		ret = kipc_rpc_call(c, M_NOTIFY, &req, &rep, 0, NULL);
+		sent += ret ? 0 : out.sent;
+	}
+	while (!ret && kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK,
+					 NULL) == 1)
+		if (comp.kind == KIPC_RPC_COMP_EVENT) {
+			kept++;
+			free(comp.rep);
+		}
+	nr.count = 5;
+	if (!ret)
+		ret = kipc_rpc_call(c, M_NOTIFY, &req, &rep, 0, NULL);
+	while (!ret && kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK,
+					 NULL) == 1)
+		if (comp.kind == KIPC_RPC_COMP_EVENT) {
+			again++;
+			free(comp.rep);
+		}
+	snprintf(detail, sizeof(detail), "%d sent, %d kept; then %d of %d sent",
+		 sent, kept, again, ret ? -1 : out.sent);
+	result(!ret && sent > 1024 && kept == 1024 && again == out.sent &&
+	       out.sent > 0,
+	       "a client that never takes its events keeps 1024 of them, then new ones again",
+	       detail);
+	kipc_rpc_client_close(c);
+}
+
 static void t_event_sync(struct kipc_rpc_client *c)
 {
 	struct notify_req nr = { 0, 1, 64 };
@@ -2377,6 +2424,7 @@ int main(void)
 	}
 	t_event_storm(k, c);
 	t_events_full(k);
+	t_events_bounded(k);
 	t_other_uid();
 	t_malformed(k, c);
 	t_oneway_bufs(k, c);
