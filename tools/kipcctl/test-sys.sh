@@ -384,12 +384,17 @@ fi
 # and a backslash (prctl PR_SET_NAME) must not reach the terminal raw nor
 # break the DOT graph.
 ESC=$'\e'
-python3 -c 'import ctypes, os, sys, time
-open(sys.argv[1], "w").write(str(os.getpid()))
-ctypes.CDLL(None).prctl(15, b"\x1b[2Jq\"x\\", 0, 0, 0)
-time.sleep(20)' "$TMP/evil.pid" | sleep 20 &
-PIDS+=($!)
-sleep 1
+# named_writer NAME FILE: a process named NAME (PR_SET_NAME, its bytes as
+# they are), its pid in FILE, writing into a pipe that sleep reads.
+named_writer() {
+	python3 -c 'import ctypes, os, sys, time
+open(sys.argv[2], "w").write(str(os.getpid()))
+ctypes.CDLL(None).prctl(15, os.fsencode(sys.argv[1]), 0, 0, 0)
+time.sleep(20)' "$1" "$2" | sleep 20 &
+	PIDS+=($!)
+	sleep 1
+}
+named_writer "$ESC[2Jq\"x\\" "$TMP/evil.pid"
 evil=$(cat "$TMP/evil.pid" 2>/dev/null)
 "$KIPCCTL" sys graph >"$TMP/graph2" 2>"$TMP/err"
 check "graph: a name with a terminal escape is shown escaped" \
@@ -407,12 +412,7 @@ else
 fi
 # A name that reads as the end of one PID(NAME) and another's start, or
 # as two columns: one process, one column.
-python3 -c 'import ctypes, os, sys, time
-open(sys.argv[1], "w").write(str(os.getpid()))
-ctypes.CDLL(None).prctl(15, b"x),1(init y", 0, 0, 0)
-time.sleep(20)' "$TMP/fake.pid" | sleep 20 &
-PIDS+=($!)
-sleep 1
+named_writer "x),1(init y" "$TMP/fake.pid"
 fake=$(cat "$TMP/fake.pid" 2>/dev/null)
 "$KIPCCTL" sys pipes >"$TMP/pipes-fake" 2>"$TMP/err"
 "$KIPCCTL" sys graph >"$TMP/graph-fake" 2>"$TMP/err"
