@@ -888,7 +888,7 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 {
 	if (c->dead) {
 		/* Its buffers leave the caller all the same (call_drop()). */
-		if (req && !msg_check(c, req))
+		if (req && req->bufs && req->nr_bufs <= KIPC_MSG_BUFS_MAX)
 			drop_payload(c, req->bufs, req->nr_bufs, NULL, 0);
 		return c->dead;
 	}

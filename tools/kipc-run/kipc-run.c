@@ -219,6 +219,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	/* The state file's name, in the state directory. */
 	if (strchr(name, '/') || name[0] == '.')
 		FAIL("group \"%s\": a name with '/' or a leading '.'", name);
+	/* Checked here, before any object is made: the loops below trust it. */
 	if (json_array(root, "regions", &o) || json_array(root, "channels", &o) ||
 	    json_array(root, "services", &o) || json_array(root, "workers", &o))
 		FAIL("\"regions\", \"channels\", \"services\" and \"workers\" are arrays");
@@ -235,7 +236,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	if (ret < 0)
 		FAIL("group \"%s\": %s", name, strerror(-ret));
 	*gp = g;
-	if (!json_array(root, "regions", &arr) && arr)
+	if (json_object_object_get_ex(root, "regions", &arr))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			uint64_t bytes = 0, buf = 0;
 
@@ -249,7 +250,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("region %zu: %s", i, strerror(-ret));
 		}
-	if (!json_array(root, "channels", &arr) && arr)
+	if (json_object_object_get_ex(root, "channels", &arr))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			uint32_t depth = 0;
 
@@ -262,7 +263,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("channel %s: %s", s ? s : "?", strerror(-ret));
 		}
-	if (!json_array(root, "services", &arr) && arr)
+	if (json_object_object_get_ex(root, "services", &arr))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			struct kipc_service_attr sa;
 			unsigned long mode = 0600;
@@ -289,7 +290,7 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 			if (ret < 0)
 				FAIL("service %s: %s", s ? s : "?", strerror(-ret));
 		}
-	if (json_array(root, "workers", &arr) || !arr ||
+	if (!json_object_object_get_ex(root, "workers", &arr) ||
 	    !json_object_array_length(arr))
 		FAIL("no \"workers\"");
 	for (i = 0; i < json_object_array_length(arr); i++) {
