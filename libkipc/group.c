@@ -161,6 +161,25 @@ static const char *slot_name(const struct kipc_group *g, unsigned int s,
 	return buf;
 }
 
+/*
+ * Fds 0-2 closed in the supervisor would be taken by its own fds (the
+ * device, a channel end), which its messages to stderr would then write
+ * into and every worker would inherit as its stdio: /dev/null takes them
+ * first.
+ */
+static int std_fds_fill(void)
+{
+	int fd;
+
+	do {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return -errno;
+	} while (fd <= STDERR_FILENO);
+	close(fd);
+	return 0;
+}
+
 KIPC_API int kipc_group_create(const char *name,
 			       const struct kipc_group_attr *attr,
 			       struct kipc_group **gp)
@@ -179,6 +198,9 @@ KIPC_API int kipc_group_create(const char *name,
 	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
 		if (attr->reserved[i])
 			return -EINVAL;
+	ret = std_fds_fill();
+	if (ret < 0)
+		return ret;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -660,10 +682,20 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(127);
+	/*
+	 * A process group of its own: a terminal's SIGINT and SIGHUP reach
+	 * the supervisor, which drains the workers; one that came before
+	 * this (blocked, so pending) is discarded by SIG_IGN below.
+	 */
+	setpgid(0, 0);
 	sigemptyset(&all);
-	for (i = 1; i < NSIG; i++)
-		if (i != SIGKILL && i != SIGSTOP)
-			signal(i, SIG_DFL);
+	for (i = 1; i < NSIG; i++) {
+		if (i == SIGKILL || i == SIGSTOP)
+			continue;
+		if (i == SIGINT || i == SIGHUP || i == SIGQUIT)
+			signal(i, SIG_IGN);
+		signal(i, SIG_DFL);
+	}
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
 	/* Above the targets first, so that no dup2() overwrites a source. */
@@ -848,10 +880,10 @@ static void slot_schedule(struct kipc_group *g, unsigned int s, int backoff)
 	} else if (now - sl->started > 2000000000ULL ||
 		   !sl->backoff_ms) {	/* it ran a while: start over */
 		sl->backoff_ms = g->attr.backoff_min_ms;
+	} else if (sl->backoff_ms >= g->attr.backoff_max_ms / 2) {
+		sl->backoff_ms = g->attr.backoff_max_ms;	/* no doubling wraps */
 	} else {
 		sl->backoff_ms *= 2;
-		if (sl->backoff_ms > g->attr.backoff_max_ms)
-			sl->backoff_ms = g->attr.backoff_max_ms;
 	}
 	sl->state = KIPC_MEMBER_STARTING;
 	sl->start_at = now + sl->backoff_ms * 1000000ULL;

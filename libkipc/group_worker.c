@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -67,12 +68,22 @@ static void on_sigterm(int sig)
 		efd_signal(efd);
 }
 
+/*
+ * Is @stored (a name in the control region) @name? A name longer than a
+ * group's names can be is none of them, not the one it starts with.
+ */
+static bool ctl_name_is(const char *stored, const char *name)
+{
+	return strnlen(name, KIPC_GROUP_NAME_MAX + 1) <= KIPC_GROUP_NAME_MAX &&
+	       !strncmp(stored, name, KIPC_GROUP_NAME_MAX + 1);
+}
+
 static int ctl_find_chan(const struct kgrp_ctl *ctl, const char *name)
 {
 	unsigned int i;
 
 	for (i = 0; i < ctl->nr_chans && i < KIPC_GROUP_MAX_CHANNELS; i++)
-		if (!strncmp(ctl->chans[i].name, name, KIPC_GROUP_NAME_MAX))
+		if (ctl_name_is(ctl->chans[i].name, name))
 			return i;
 	return -1;
 }
@@ -82,7 +93,7 @@ static int ctl_find_svc(const struct kgrp_ctl *ctl, const char *name)
 	unsigned int i;
 
 	for (i = 0; i < ctl->nr_svcs && i < KIPC_GROUP_MAX_SERVICES; i++)
-		if (!strncmp(ctl->svcs[i].name, name, KIPC_GROUP_NAME_MAX))
+		if (ctl_name_is(ctl->svcs[i].name, name))
 			return i;
 	return -1;
 }
@@ -92,7 +103,7 @@ static int ctl_find_region(const struct kgrp_ctl *ctl, const char *name)
 	unsigned int i;
 
 	for (i = 0; i < ctl->nr_regions && i < KIPC_GROUP_MAX_REGIONS; i++)
-		if (!strncmp(ctl->regions[i].name, name, KIPC_GROUP_NAME_MAX))
+		if (ctl_name_is(ctl->regions[i].name, name))
 			return i;
 	return -1;
 }

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1061,6 +1063,122 @@ TEST_F(grp, servers_of_one_service_stop_apart)
 	alarm(0);
 	EXPECT_EQ(0, last_status(self->g, 0))
 		TH_LOG("bits: 1 stop(a) stopped b, 2 stop(a) missed, 4 SIGTERM missed b, 8 a ran on after SIGTERM, 16 b did");
+}
+
+/*
+ * Sends SIGINT to the supervisor's process group, as a terminal's Ctrl-C
+ * does, then waits for the drain: 0 when it came, 100 when the signal
+ * could not be sent, 101 when no stop came.
+ */
+static int interrupts_like_a_terminal(struct kipc_group_worker *w, void *arg)
+{
+	pid_t pgrp = getpgid(getppid());
+	int i;
+
+	if (pgrp <= 0 || kill(-pgrp, SIGINT))
+		return 100;
+	for (i = 0; i < 500 && !kipc_group_stopping(w); i++)
+		usleep(10000);
+	return kipc_group_stopping(w) ? 0 : 101;
+}
+
+/*
+ * Workers shared the supervisor's process group: a terminal's Ctrl-C or
+ * hang-up killed every worker at once (SIGINT's default action), with
+ * whatever it held, instead of the supervisor's drain. Each worker has a
+ * process group of its own; the signal reaches the supervisor only.
+ */
+TEST_F(grp, terminal_signals_reach_the_supervisor_only)
+{
+	struct kipc_group_attr ga = { .intensity = 3, .backoff_min_ms = 1,
+				      .drain_timeout_ms = 5000,
+				      .flags = KIPC_GROUP_SIGNALS };
+
+	/* Our own group: the SIGINT must not reach the harness. */
+	ASSERT_EQ(0, setpgid(0, 0));
+	ASSERT_EQ(0, kipc_group_create("gsig", &ga, &self->g));
+	ASSERT_EQ(0, add_worker(self->g, "w", interrupts_like_a_terminal,
+				KIPC_RESTART_NEVER));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("-2: the worker died of the SIGINT; 101: no drain came");
+}
+
+/* 0 when fds 0-2 are /dev/null; else 1 + the first that is not. */
+static int std_fds_are_dev_null(struct kipc_group_worker *w, void *arg)
+{
+	struct stat st;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fstat(fd, &st) || !S_ISCHR(st.st_mode) ||
+		    st.st_rdev != makedev(1, 3))
+			return 1 + fd;
+	return 0;
+}
+
+/*
+ * A supervisor started with fds 0-2 closed put its own fds there (the
+ * device, the control region, a channel end): its messages to stderr
+ * went into them, and every worker inherited them as its stdio. They
+ * are /dev/null now.
+ */
+TEST_F(grp, closed_std_fds_become_dev_null)
+{
+	int saved = dup(STDERR_FILENO), fd, ok;
+
+	ASSERT_LE(0, saved);
+	for (fd = 0; fd <= 2; fd++)
+		close(fd);
+	/* Nothing reports until stderr is back. */
+	self->g = group_new(_metadata, 2000);
+	ok = self->g && !kipc_group_add_channel(self->g, "out", NULL, 4) &&
+	     !add_worker(self->g, "w", std_fds_are_dev_null,
+			 KIPC_RESTART_NEVER) &&
+	     !kipc_group_connect(self->g, "w", "out", KIPC_GROUP_OUT);
+	alarm(10);
+	if (ok)
+		kipc_group_run(self->g);
+	alarm(0);
+	dup2(saved, STDOUT_FILENO);
+	dup2(saved, STDERR_FILENO);
+	ASSERT_TRUE(ok);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("1 + the first of fds 0-2 that is not /dev/null");
+}
+
+#define NAME_31 "c234567890123456789012345678901"
+
+/* 0 when a longer name is not the channel it starts with; else 1 or 2. */
+static int sends_by_name(struct kipc_group_worker *w, void *arg)
+{
+	if (kipc_group_send(w, NAME_31 "x", "m", 1, NULL, 0, 0) != -ENOENT)
+		return 1;
+	if (kipc_group_send(w, NAME_31, "m", 1, NULL, 0, 0))
+		return 2;
+	return 0;
+}
+
+/*
+ * A worker found a channel, region or service by the first 31 bytes of
+ * the name it asked for: a longer name was the one it starts with.
+ */
+TEST_F(grp, longer_name_is_not_its_prefix)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, NAME_31, NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "w", sends_by_name,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "w", NAME_31,
+					KIPC_GROUP_OUT));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("1: the longer name was found; 2: the name itself was not");
 }
 
 TEST_HARNESS_MAIN
