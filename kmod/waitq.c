@@ -74,6 +74,8 @@ static unsigned long kipc_wq_mask;
  * @node: in @bucket's chain, under its lock
  * @bucket: the bucket queued on; changed by requeue under both locks
  * @words: the words of the word's region
+ * @holder: the handle waited through; counted waiting in @words while
+ *	@counted
  * @offset: the word's offset
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
@@ -81,16 +83,23 @@ static unsigned long kipc_wq_mask;
  * @dead_seq: the words' dead_seq when it was queued: a requeue that finds
  *	it changed wakes the waiter dead instead of moving it, since the
  *	death's scan may have passed the destination bucket already
+ * @counted: @holder counts this waiter as waiting; cleared by whoever
+ *	wakes it (under the bucket lock, before @state), else by the waiter
+ *	itself on its way out: a woken task that has not run yet is no
+ *	longer waiting, and must not make its waker's next wait, or a
+ *	holder's close, look like every holder left is asleep
  */
 struct kipc_waiter {
 	struct list_head node;
 	struct kipc_wq_bucket *bucket;
 	struct kipc_words *words;
+	struct kipc_words_holder *holder;
 	u64 offset;
 	u32 bitset;
 	struct task_struct *task;
 	int state;
 	u32 dead_seq;
+	bool counted;
 };
 
 static struct kipc_wq_bucket *kipc_wq_bucket(struct kipc_words *w, u64 offset)
@@ -233,7 +242,8 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
 
 /*
  * Count a task waiting through @holder; undone by kipc_words_wait_exit()
- * whatever this returns. *@dead_seq gets the words' dead_seq.
+ * (by its waker, or on its way out) whatever this returns. *@dead_seq
+ * gets the words' dead_seq.
  * Return: true when a holder closed since the last one was added and every
  * holder left now has a waiter: nobody is left to wake this one.
  */
@@ -253,11 +263,20 @@ static bool kipc_words_wait_enter(struct kipc_words *w,
 	return orphaned;
 }
 
-static void kipc_words_wait_exit(struct kipc_words *w,
-				 struct kipc_words_holder *holder)
+/*
+ * Uncount @q's wait in its holder, once. Context: @q's bucket lock held by
+ * its waker, or @q off every bucket (its own task); nests inside a bucket
+ * lock.
+ */
+static void kipc_words_wait_exit(struct kipc_waiter *q)
 {
+	struct kipc_words *w = q->words;
+
+	if (!q->counted)
+		return;
+	q->counted = false;
 	spin_lock(&w->lock);
-	if (!--holder->nr_waiting)
+	if (!--q->holder->nr_waiting)
 		w->nr_waiting_holders--;
 	spin_unlock(&w->lock);
 }
@@ -309,6 +328,7 @@ static void kipc_waiter_wake(struct kipc_waiter *q, int state,
 	lockdep_assert_held(&q->bucket->lock);
 	list_del_init(&q->node);
 	atomic_dec(&q->bucket->waiters);
+	kipc_words_wait_exit(q);	/* running again, not waiting */
 	/* Once state is seen q may vanish: hold the task instead. */
 	get_task_struct(task);
 	smp_store_release(&q->state, state);	/* pairs with kipc_waiter_unqueue() */
@@ -490,6 +510,8 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		orphaned = kipc_words_wait_enter(w, keys[i].holder, &dead_seq);
 		entered++;
 		qs[i].words = w;
+		qs[i].holder = keys[i].holder;
+		qs[i].counted = true;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
 		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq,
@@ -521,7 +543,7 @@ out_unqueue:
 	ret = kipc_waiters_finish(qs, i, ret);
 out_exit:
 	for (i = 0; i < entered; i++)
-		kipc_words_wait_exit(keys[i].words, keys[i].holder);
+		kipc_words_wait_exit(&qs[i]);
 	if (qs != &stack_q)
 		kfree(qs);
 	return ret;

@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -250,6 +251,149 @@ TEST_F(dead, requeue_racing_a_death)
 	}
 	EXPECT_EQ(0, missed);
 	TH_LOG("%d rounds, %d requeues that moved", round, moves);
+}
+
+/*
+ * A task woken but not yet running again still counted as waiting in its
+ * handle until it returned from its WAIT. Its waker's next WAIT, or a
+ * holder's close, then saw every holder left waiting: EOWNERDEAD for a
+ * region whose other holder was alive and about to answer. A woken task
+ * is uncounted by its waker now. The woken side runs as SCHED_IDLE on
+ * the waker's CPU, so that it runs only once the waker sleeps: the window
+ * is open every time.
+ */
+#define ROUNDS	50
+
+struct answerer {
+	int handle;
+	uint32_t *map;
+	uint32_t rounds;	/* wait for P to reach 1..rounds, answer on Q */
+	int ret;
+	volatile pid_t tid;
+};
+
+static void *wait_then_answer(void *arg)
+{
+	struct answerer *a = arg;
+	struct sched_param sp = { 0 };
+	uint32_t k;
+	int ret;
+
+	a->tid = syscall(SYS_gettid);
+	if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
+		a->ret = -errno;
+		return NULL;
+	}
+	for (k = 1; k <= a->rounds; k++) {
+		while (__atomic_load_n(&a->map[W0 / 4], __ATOMIC_ACQUIRE) < k) {
+			ret = kt_wq_wait_ms(a->handle, W0, k - 1, 10000);
+			if (ret && ret != -EAGAIN) {
+				a->ret = ret;
+				return NULL;
+			}
+		}
+		__atomic_store_n(&a->map[W1 / 4], k, __ATOMIC_RELEASE);
+		kt_wq_wake(a->handle, W1, 1, 0);
+	}
+	return NULL;
+}
+
+/* Both sides on CPU 0, or -errno. */
+static int on_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * Two holders (a third closed), ping-pong: each round wakes the other
+ * side, asleep on W0, then waits for its answer on W1.
+ */
+TEST_F(dead, woken_waiter_is_not_waiting)
+{
+	struct answerer a = { .map = self->map, .rounds = ROUNDS };
+	int h_c, k, ret, dead = 0, errors = 0;
+	pthread_t t;
+
+	ASSERT_EQ(0, on_cpu0());
+	a.handle = kt_region_attach(self->region, 0);
+	h_c = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, a.handle);
+	ASSERT_LE(0, h_c);
+	close(self->region);		/* a holder closed */
+	self->region = h_c;
+	ASSERT_EQ(0, pthread_create(&t, NULL, wait_then_answer, &a));
+	while (!a.tid)
+		kt_sleep_ms(1);
+	for (k = 1; k <= ROUNDS && !dead && !errors; k++) {
+		/* It runs only while we sleep: let it reach its WAIT. */
+		if (!kt_wait_sleeping(a.tid, 5000)) {
+			errors++;
+			break;
+		}
+		__atomic_store_n(&self->map[W0 / 4], k, __ATOMIC_RELEASE);
+		kt_wq_wake(h_c, W0, 1, 0);
+		while (__atomic_load_n(&self->map[W1 / 4], __ATOMIC_ACQUIRE) <
+		       (uint32_t)k) {
+			ret = kt_wq_wait_ms(h_c, W1, k - 1, 10000);
+			if (ret == -EOWNERDEAD)
+				dead++;
+			else if (ret && ret != -EAGAIN)
+				errors++;
+			if (dead || errors)
+				break;
+		}
+	}
+	if (dead || errors) {		/* let the other side run out */
+		__atomic_store_n(&self->map[W0 / 4], ROUNDS + 1,
+				 __ATOMIC_RELEASE);
+		kt_wq_wake(h_c, W0, 1, 0);
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, dead) TH_LOG("EOWNERDEAD in round %d: the woken side counted as waiting",
+				  k - 1);
+	EXPECT_EQ(0, errors);
+	EXPECT_EQ(0, a.ret) TH_LOG("the other side: %s", strerror(-a.ret));
+	close(a.handle);
+}
+
+/*
+ * Three holders: A waits on W0, C on W1; B wakes A and closes its handle
+ * before A has run. A is alive and answers C: C must get its answer, not
+ * EOWNERDEAD from B's close.
+ */
+TEST_F(dead, close_after_a_wake_is_no_death)
+{
+	struct answerer a = { .map = self->map, .rounds = 1 };
+	struct waiter_arg c = { .offset = W1 };
+	int h_b;
+	pthread_t ta, tc;
+
+	ASSERT_EQ(0, on_cpu0());
+	a.handle = kt_region_attach(self->region, 0);
+	h_b = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, a.handle);
+	ASSERT_LE(0, h_b);
+	c.handle = self->region;	/* C waits through the creator's */
+	ASSERT_EQ(0, pthread_create(&ta, NULL, wait_then_answer, &a));
+	ASSERT_EQ(0, pthread_create(&tc, NULL, waiter_thread, &c));
+	while (!a.tid || !c.tid)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, kt_wait_sleeping(a.tid, 5000));
+	ASSERT_EQ(1, kt_wait_sleeping(c.tid, 5000));
+	kt_sleep_ms(20);
+	__atomic_store_n(&self->map[W0 / 4], 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(1, kt_wq_wake(h_b, W0, 1, 0));
+	close(h_b);			/* before A runs: SCHED_IDLE, our CPU */
+	pthread_join(ta, NULL);
+	pthread_join(tc, NULL);
+	EXPECT_EQ(0, a.ret) TH_LOG("A: %s", strerror(-a.ret));
+	EXPECT_EQ(0, c.ret) TH_LOG("C: %s (EOWNERDEAD: B's close took woken A for a sleeper)",
+				   strerror(-c.ret));
+	close(a.handle);
 }
 
 KIPC_TEST_MAIN
