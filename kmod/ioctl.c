@@ -66,6 +66,7 @@ enum kipc_file_kind {
  *	put (it may take them back, clearing @file[])
  * @finish_arg: for @finish
  * @finish_svc: for @finish
+ * @finish_offset: for @finish
  */
 struct kipc_new_fds {
 	unsigned int nr;
@@ -75,6 +76,7 @@ struct kipc_new_fds {
 	void (*finish)(struct kipc_new_fds *nf, bool ok);
 	void *finish_arg;
 	struct kipc_service *finish_svc;
+	u64 finish_offset;
 };
 
 /**
@@ -238,13 +240,27 @@ static int kipc_ioctl_region_info(struct file *file, union kipc_ioctl_arg *arg,
 	return 0;
 }
 
+/* A buffer whose offset could not be copied out goes back to the pool. */
+static void kipc_buf_alloc_finish(struct kipc_new_fds *nf, bool ok)
+{
+	if (!ok)
+		kipc_pool_release(nf->finish_arg, nf->finish_offset);
+}
+
 static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
 				struct kipc_new_fds *nf)
 {
 	struct kipc_buf_alloc *ba = &arg->buf_alloc;
+	struct kipc_region_handle *h = kipc_region_handle_of(file);
+	int ret;
 
-	return kipc_pool_alloc(kipc_region_handle_of(file),
-			       !(file->f_flags & O_NONBLOCK), &ba->offset);
+	ret = kipc_pool_alloc(h, !(file->f_flags & O_NONBLOCK), &ba->offset);
+	if (ret)
+		return ret;
+	nf->finish = kipc_buf_alloc_finish;
+	nf->finish_arg = h;
+	nf->finish_offset = ba->offset;
+	return 0;
 }
 
 static int kipc_ioctl_buf_release(struct file *file, union kipc_ioctl_arg *arg,

@@ -6,7 +6,9 @@
  *
  * Life of a lent range (struct kipc_lend):
  *
- *   send     pin_user_pages_fast(FOLL_LONGTERM) of the range; its pages are
+ *   send     pin_user_pages_fast(FOLL_LONGTERM, FOLL_WRITE too where the
+ *            range is writable, so that the pinned pages are the ones the
+ *            sender's later writes land in) of the range; its pages are
  *            charged to the sending user's locked_vm (the kernel's per-user
  *            record, bounded by the sender's RLIMIT_MEMLOCK, as io_uring
  *            does), not to the sender's mm: the pins outlive the sender.
@@ -216,6 +218,7 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
 struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 				   u64 cookie)
 {
+	unsigned int gup_flags = FOLL_LONGTERM | FOLL_WRITE;
 	unsigned long nr, done = 0;
 	struct kipc_user *user;
 	struct kipc_lend *l;
@@ -259,11 +262,25 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 	ret = kipc_user_pin(user, nr);
 	if (ret)
 		goto out_uncharge;
+	/*
+	 * Pinned for writing where the range is writable: a page the sender
+	 * has not written yet (the zero page, a private file mapping's page
+	 * cache page) is then replaced by its own copy now, not at its first
+	 * write, after which the receiver would keep the old page (6.1 does
+	 * not unshare for a read-only pin). A range that is read-only
+	 * somewhere is pinned for reading.
+	 */
 	while (done < nr) {
 		pinned = pin_user_pages_fast(addr + (done << PAGE_SHIFT),
 					     min_t(unsigned long, nr - done,
 						   KIPC_LEND_PIN_BATCH),
-					     FOLL_LONGTERM, l->pages + done);
+					     gup_flags, l->pages + done);
+		if (pinned == -EFAULT && gup_flags & FOLL_WRITE) {
+			unpin_user_pages(l->pages, done);
+			done = 0;
+			gup_flags &= ~FOLL_WRITE;
+			continue;
+		}
 		if (pinned <= 0) {
 			ret = pinned ?: -EFAULT;
 			goto out_unpin;

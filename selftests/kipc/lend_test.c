@@ -396,6 +396,63 @@ TEST_F(lend, sender_rewrites_and_unmaps)
 	EXPECT_NO_LEAK();
 }
 
+/*
+ * The sender's writes after the lend reach the receiver also for pages
+ * it had not written before: on 6.1 a read-only long-term pin took the
+ * shared zero page of untouched anonymous memory, or the page cache page
+ * of a private file mapping, and the sender's first write then gave the
+ * sender a copy the receiver never saw. And a range the sender may not
+ * write (PROT_READ) is still lent, as it is.
+ */
+TEST_F(lend, later_writes_reach_untouched_pages)
+{
+	static char file_page[PG];
+	char *anon, *priv, *ro, *dst;
+	int fd = memfd_create("kipc-lend-test", MFD_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	memset(file_page, 'f', PG);
+	ASSERT_EQ(PG, pwrite(fd, file_page, PG, 0));
+	anon = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	priv = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ro = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	ASSERT_NE(MAP_FAILED, priv);
+	ASSERT_NE(MAP_FAILED, ro);
+
+	/* Never written: the zero page until the first write. */
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, anon, PG, 1));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	anon[0] = 'a';
+	EXPECT_EQ('a', dst[0]) TH_LOG("the receiver kept the zero page");
+	munmap(dst, PG);
+
+	/* A private file mapping, read so far: the file's page. */
+	ASSERT_EQ('f', priv[0]);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, priv, PG, 2));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	priv[0] = 'p';
+	EXPECT_EQ('p', dst[0]) TH_LOG("the receiver kept the file's page");
+	munmap(dst, PG);
+
+	/* Read-only: lent all the same, showing the file. */
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, ro, PG, 3))
+		TH_LOG("a read-only range: %s", strerror(errno));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ('f', dst[0]);
+	munmap(dst, PG);
+
+	munmap(anon, PG);
+	munmap(priv, PG);
+	munmap(ro, PG);
+	close(fd);
+	EXPECT_NO_LEAK();
+}
+
 TEST_F(lend, receiver_unmaps_in_parts)
 {
 	struct kipc_lend_completion c;

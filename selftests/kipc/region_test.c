@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Regions: create, mmap, sharing, the buffer pool, info, attach, fdinfo, futex. */
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -342,6 +343,62 @@ TEST_F(region, alloc_blocks_until_release)
 		close(ready[i]);
 		close(go[i]);
 	}
+}
+
+struct blocked_alloc {
+	int fd;
+	struct kipc_buf_alloc *ba;
+	int ret;
+	volatile pid_t tid;
+};
+
+static void *alloc_into(void *arg)
+{
+	struct blocked_alloc *b = arg;
+
+	b->tid = syscall(SYS_gettid);
+	b->ret = ioctl(b->fd, KIPC_IOC_BUF_ALLOC, b->ba) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * A BUF_ALLOC whose result cannot be written back (another thread made
+ * its argument read-only while it waited for a buffer) fails with
+ * EFAULT, and the buffer it took goes back to the pool: it stayed with
+ * the handle, which never learned its offset.
+ */
+TEST_F(region, alloc_lost_in_copy_out_goes_back)
+{
+	struct blocked_alloc b = { .fd = self->fd };
+	struct kipc_region_info ri;
+	__u64 off[NR_BUFS];
+	pthread_t t;
+	int h, i;
+
+	h = kt_region_attach(self->fd, 0);
+	ASSERT_LE(0, h);
+	for (i = 0; i < NR_BUFS; i++)
+		ASSERT_EQ(0, kt_buf_alloc(h, &off[i]));
+	b.ba = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b.ba);
+	*b.ba = (struct kipc_buf_alloc){ .size = sizeof(*b.ba) };
+	ASSERT_EQ(0, pthread_create(&t, NULL, alloc_into, &b));
+	while (!b.tid)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, kt_wait_sleeping(b.tid, 5000));	/* the pool is empty */
+	ASSERT_EQ(0, mprotect(b.ba, self->page, PROT_READ));
+	ASSERT_EQ(0, kt_buf_release(h, off[0]));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EFAULT, b.ret);
+	ASSERT_EQ(0, kt_region_info(self->fd, &ri));
+	EXPECT_EQ(1, ri.nr_free)
+		TH_LOG("the buffer stayed with a handle that never learned its offset");
+	EXPECT_EQ(0, ri.nr_owned);
+	for (i = 1; i < NR_BUFS; i++)
+		EXPECT_EQ(0, kt_buf_release(h, off[i]));
+	close(h);
+	munmap(b.ba, self->page);
 }
 
 TEST_F(region, release_and_double_release)
