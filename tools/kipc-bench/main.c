@@ -4,7 +4,8 @@
  *
  * Repeats are interleaved: for each (test, size), repeat 1 of every
  * mechanism, then repeat 2 of every mechanism, and so on, so that a slow
- * moment of the machine spreads over all rows instead of spoiling one.
+ * moment of the machine spreads over all rows instead of spoiling one;
+ * each repeat starts one mechanism later than the last.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -385,7 +386,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 			const struct kb_avail *avail, enum kb_test test,
 			size_t size)
 {
-	size_t first = rows->nr, i, nr;
+	size_t first = rows->nr, i, j, nr;
 	struct kb_run **runs;
 	unsigned int rep;
 
@@ -422,9 +423,16 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 	}
 	for (i = 0; i < nr; i++)
 		runs[i] = kb_runs_alloc(o->repeats, test != KB_THROUGHPUT);
+	/*
+	 * Repeats interleaved, and each starts one row later than the last:
+	 * no row always runs first (after another test's rows) or last.
+	 */
 	for (rep = 0; rep < o->repeats; rep++) {
-		for (i = 0; i < nr; i++) {
-			struct kb_row *r = &rows->v[first + i];
+		for (j = 0; j < nr; j++) {
+			struct kb_row *r;
+
+			i = (j + rep) % nr;
+			r = &rows->v[first + i];
 
 			if (r->status != KB_OK)
 				continue;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,9 +21,28 @@
 
 #include "kipc-bench.h"
 
-/* Direction d (side d to side !d) is carried by pipe @p. */
-static void kb_pipe_assign(struct kb_fdchan *f, int d, const int p[2])
+/*
+ * Direction d (side d to side !d) is carried by pipe @p. A pipe holds a
+ * whole message, up to pipe-max-size (an unprivileged process's limit, 1
+ * MiB by default), as a program moving large messages would set it: its
+ * writer then blocks no more than it must, as kipc-region's sender, with
+ * a pool of buffers, does not.
+ */
+static void kb_pipe_assign(struct kb_chan *c, struct kb_fdchan *f, int d,
+			   const int p[2])
 {
+	static long max;
+	FILE *file;
+
+	if (!max) {
+		file = fopen("/proc/sys/fs/pipe-max-size", "r");
+		if (!file || fscanf(file, "%ld", &max) != 1 || max < 4096)
+			max = 65536;
+		if (file)
+			fclose(file);
+	}
+	if (c->size > 65536)
+		fcntl(p[1], F_SETPIPE_SZ, (long)c->size < max ? (long)c->size : max);
 	f->fd[d][KB_TX] = p[1];
 	f->fd[!d][KB_RX] = p[0];
 }
@@ -42,7 +62,7 @@ static int kb_pipe_setup(struct kb_chan *c)
 			kb_fdchan_teardown(c);
 			return ret;
 		}
-		kb_pipe_assign(f, d, p);
+		kb_pipe_assign(c, f, d, p);
 	}
 	return 0;
 }
@@ -91,7 +111,7 @@ static int kb_fifo_setup(struct kb_chan *c)
 			kb_fdchan_teardown(c);
 			return ret;
 		}
-		kb_pipe_assign(f, d, p);
+		kb_pipe_assign(c, f, d, p);
 	}
 	return 0;
 }
@@ -125,7 +145,7 @@ static int kb_vmsplice_setup(struct kb_chan *c)
 			ret = kb_fail(c, -errno, "pipe2");
 			goto out_teardown;
 		}
-		kb_pipe_assign(&v->f, d, p);
+		kb_pipe_assign(c, &v->f, d, p);
 		pipesz = fcntl(p[0], F_GETPIPE_SZ);
 		if (pipesz < 0) {
 			ret = kb_fail(c, -errno, "F_GETPIPE_SZ");
