@@ -106,6 +106,26 @@ static void strip_deleted(char *s)
 		s[len - dl] = '\0';
 }
 
+/*
+ * Whether @st is a named FIFO, not a pipe: both are S_IFIFO, but a pipe
+ * lives on pipefs. A process may swap the fd between its readlink() and
+ * our stat(); a pipe's inode must not pass for the FIFO the link named.
+ */
+static int is_named_fifo(const struct stat *st)
+{
+	static dev_t pipefs;
+	struct stat ps;
+	int p[2];
+
+	if (!pipefs && !pipe2(p, O_CLOEXEC)) {
+		if (!fstat(p[0], &ps))
+			pipefs = ps.st_dev;
+		close(p[0]);
+		close(p[1]);
+	}
+	return S_ISFIFO(st->st_mode) && st->st_dev != pipefs;
+}
+
 /* Classify fd @fd of @t by its @link; 1 when it is IPC, 0 when not. */
 static int classify(const struct fd_table *t, int fd, const char *link,
 		    struct sys_fd *e)
@@ -138,7 +158,7 @@ static int classify(const struct fd_table *t, int fd, const char *link,
 	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
 		/* Only a FIFO among the other paths: stat it (no open). */
 		snprintf(path, sizeof(path), "%s/fd/%d", t->dir, fd);
-		if (stat(path, &st) || !S_ISFIFO(st.st_mode))
+		if (stat(path, &st) || !is_named_fifo(&st))
 			return 0;
 		e->kind = SYS_FD_FIFO;
 	} else if (link[0] == '/') {
@@ -182,6 +202,8 @@ static int describe(const struct fd_table *t, int fd, const char *link,
 	}
 	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_SOCKET)
 		return 0;
+	if (e->kind == SYS_FD_FIFO && !is_named_fifo(&st))
+		return -EAGAIN;		/* swapped since classify() */
 	e->dev = st.st_dev;
 	e->ino = st.st_ino;
 	if (e->kind == SYS_FD_SHM)

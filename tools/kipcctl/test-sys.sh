@@ -371,11 +371,17 @@ while True:
 	PIDS+=($!)
 	wait_for flip || not_ok "helper: the flipping descriptor"
 	PIDS+=("$(get flip writer)")
+	flipino=$(readlink "/proc/$(get flip pid)/fd/20" | tr -dc 0-9)
 	for i in $(seq 40); do
-		"$KIPCCTL" sys pipes >/dev/null 2>&1
+		"$KIPCCTL" sys pipes >>"$TMP/flip-scans" 2>/dev/null
 	done
 	check "pipes: a descriptor that flips to a FIFO is never opened (40 scans)" \
 		[ ! -e "$TMP/flip.opened" ]
+	# Swapped between the readlink and the stat, the pipe's inode passed
+	# for the FIFO the link named.
+	check "pipes: ... and the pipe's inode $flipino never shows as the FIFO" \
+		awk -v i="$flipino" 'BEGIN { bad = i == "" }
+			$1 == "fifo" && $2 == i { bad = 1 } END { exit bad }' "$TMP/flip-scans"
 else
 	skip "pipes: a descriptor that flips to a FIFO: the bytes queued need root"
 fi
