@@ -202,6 +202,16 @@ $(B)/bin/nl_events_test: libkipc/test/nl_events_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/nl_events_test
 
+# kipc_channel_send_bytes() without a tag (a guest test, run by
+# tools/vm/kipc-examples).
+$(B)/bin/send_bytes_test: libkipc/test/send_bytes_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/send_bytes_test
+
 # A ring notifier killed inside its notify (a guest test, run by
 # tools/vm/kipc-examples): linked with the static libkipc, whose clock it
 # wraps to die there.

@@ -54,6 +54,7 @@ KIPC_API int kipc_channel_create(struct kipc *k,
 	if (ret < 0)
 		goto out_free_ends;
 	s->fd = cc.send_fd;
+	s->write_ok = true;
 	r->fd = cc.recv_fd;
 	*tx = s;
 	*rx = r;
@@ -193,12 +194,14 @@ KIPC_API int kipc_channel_send_bytes(struct kipc_chan *tx, const void *buf,
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
 	/*
-	 * Without a tag the message is a write(2) of the send end: two
-	 * copies of descriptors fewer than KIPC_IOC_SEND. A module without
-	 * KIPC_FEATURE_CHANNEL_RW (-EINVAL) or an fd that is no send end
-	 * (-EBADF) takes the ioctl, which says what is wrong.
+	 * Without a tag, on an end of kipc_channel_create()'s, the message
+	 * is a write(2): two copies of descriptors fewer than KIPC_IOC_SEND,
+	 * and the same message. A module without KIPC_FEATURE_CHANNEL_RW
+	 * (-EINVAL) takes the ioctl. A connection's end does not (write(2)
+	 * would carry the real ids, the ioctl the effective ones), nor does
+	 * an adopted fd, which may be no kipc file.
 	 */
-	if (!tag) {
+	if (!tag && tx->write_ok) {
 		ssize_t n = kipc__write(tx->fd, buf, len);
 
 		if (n >= 0)

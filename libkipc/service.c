@@ -80,31 +80,26 @@ KIPC_API int kipc_service_close(struct kipc_service *s)
 	int ret;
 
 	if (!s)
-		return 0;
+		return -EINVAL;
 	ret = kipc__close(s->fd);
 	free(s);
 	return ret;
 }
 
 /* Two channel end handles for the fds a connect or an accept returned. */
-static int conn_ends(uint32_t fd_a, uint32_t fd_b, struct kipc_chan **a,
-		     struct kipc_chan **b)
+/*
+ * The two ends of a connection, allocated before the call that makes it:
+ * once the kernel has made it, nothing may fail.
+ */
+static int conn_alloc(struct kipc_chan **a, struct kipc_chan **b)
 {
-	struct kipc_chan *ca = calloc(1, sizeof(*ca));
-	struct kipc_chan *cb = calloc(1, sizeof(*cb));
-
-	if (!ca || !cb) {
-		free(ca);
-		free(cb);
-		kipc__close((int)fd_a);
-		kipc__close((int)fd_b);
-		return -ENOMEM;
-	}
-	ca->fd = (int)fd_a;
-	cb->fd = (int)fd_b;
-	*a = ca;
-	*b = cb;
-	return 0;
+	*a = calloc(1, sizeof(**a));
+	*b = calloc(1, sizeof(**b));
+	if (*a && *b)
+		return 0;
+	free(*a);
+	free(*b);
+	return -ENOMEM;
 }
 
 /*
@@ -134,6 +129,7 @@ KIPC_API int kipc_service_accept(struct kipc_service *s, unsigned int flags,
 				 struct kipc_chan **rx, struct kipc_chan **tx,
 				 struct kipc_peer *client)
 {
+	struct kipc_chan *r, *t;
 	struct kipc_accept ac;
 	int ret;
 
@@ -145,16 +141,26 @@ KIPC_API int kipc_service_accept(struct kipc_service *s, unsigned int flags,
 	if (ret < 0)
 		return ret;
 	ac.size = sizeof(ac);
-	ret = kipc__ioctl(s->fd, KIPC_IOC_ACCEPT, &ac);
+	ret = conn_alloc(&r, &t);
 	if (ret < 0)
 		return ret;
+	ret = kipc__ioctl(s->fd, KIPC_IOC_ACCEPT, &ac);
+	if (ret < 0) {
+		free(r);
+		free(t);
+		return ret;
+	}
+	r->fd = (int)ac.recv_fd;
+	t->fd = (int)ac.send_fd;
+	*rx = r;
+	*tx = t;
 	if (client) {
 		client->id = ac.id;
 		client->pid = ac.pid;
 		client->uid = ac.uid;
 		client->gid = ac.gid;
 	}
-	return conn_ends(ac.recv_fd, ac.send_fd, rx, tx);
+	return 0;
 }
 
 KIPC_API int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
@@ -162,6 +168,7 @@ KIPC_API int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
 			  struct kipc_chan **tx, struct kipc_chan **rx,
 			  struct kipc_peer *server)
 {
+	struct kipc_chan *t, *r;
 	struct kipc_connect cn;
 	int ret;
 
@@ -174,16 +181,26 @@ KIPC_API int kipc_connect(struct kipc *k, const char *name, unsigned int flags,
 		return ret;
 	cn.size = sizeof(cn);
 	cn.name = (uint64_t)(uintptr_t)name;
-	ret = kipc__ioctl(k->fd, KIPC_IOC_CONNECT, &cn);
+	ret = conn_alloc(&t, &r);
 	if (ret < 0)
 		return ret;
+	ret = kipc__ioctl(k->fd, KIPC_IOC_CONNECT, &cn);
+	if (ret < 0) {
+		free(t);
+		free(r);
+		return ret;
+	}
+	t->fd = (int)cn.send_fd;
+	r->fd = (int)cn.recv_fd;
+	*tx = t;
+	*rx = r;
 	if (server) {
 		server->id = cn.id;
 		server->pid = cn.pid;
 		server->uid = cn.uid;
 		server->gid = cn.gid;
 	}
-	return conn_ends(cn.send_fd, cn.recv_fd, tx, rx);
+	return 0;
 }
 
 KIPC_API int kipc_call(struct kipc_chan *tx, struct kipc_chan *rx,

@@ -15,8 +15,15 @@
 #include "sys.h"
 
 struct kipc_nl {
-	struct mnl_socket *sock;
+	struct mnl_socket *sock;	/* requests; events once subscribed */
 	unsigned int portid;
+	/*
+	 * Requests once subscribed: events that overflow @sock (ENOBUFS)
+	 * make the kernel drop what else it sends there, replies included,
+	 * until it is drained.
+	 */
+	struct mnl_socket *req;
+	unsigned int req_portid;
 	unsigned int seq;
 	uint16_t family;
 	uint32_t events_group;	/* 0: the family has none */
@@ -146,17 +153,19 @@ static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		[NLMSG_ERROR]	= kipc__nl_err_cb,
 		[NLMSG_DONE]	= kipc__nl_done_cb,
 	};
+	struct mnl_socket *sock = nl->req ? nl->req : nl->sock;
+	unsigned int portid = nl->req ? nl->req_portid : nl->portid;
 	unsigned int seq = nlh->nlmsg_seq;
 	ssize_t n;
 
 	nl->errmsg[0] = '\0';
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while (!run.finished) {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
+		n = mnl_socket_recvfrom(sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
 		if (n < 0)
 			return -errno;
-		if (mnl_cb_run2(nl->buf, n, seq, nl->portid, kipc__nl_data_cb,
+		if (mnl_cb_run2(nl->buf, n, seq, portid, kipc__nl_data_cb,
 				&run, ctl, NLMSG_MIN_TYPE) < 0)
 			return -errno;
 	}
@@ -206,6 +215,26 @@ static int kipc__family_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A generic netlink socket bound to a port of its own, with extended acks. */
+static struct mnl_socket *kipc__nl_socket(unsigned int *portid)
+{
+	struct mnl_socket *sock = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	int one = 1, err;
+
+	if (!sock)
+		return NULL;
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = errno;
+		mnl_socket_close(sock);
+		errno = err;
+		return NULL;
+	}
+	/* Extended acks: the kernel's message for a refused request. */
+	mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	*portid = mnl_socket_get_portid(sock);
+	return sock;
+}
+
 KIPC_API int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
 {
 	struct kipc_family_res res = { 0 };
@@ -223,19 +252,11 @@ KIPC_API int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
 		ret = -ENOMEM;
 		goto out_free_nl;
 	}
-	nl->sock = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	nl->sock = kipc__nl_socket(&nl->portid);
 	if (!nl->sock) {
 		ret = -errno;
 		goto out_free_buf;
 	}
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	/* Extended acks: the kernel's message for a refused request. */
-	ret = 1;
-	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &ret, sizeof(ret));
-	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = time(NULL);
 
 	nlh = kipc__nl_msg(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
@@ -265,6 +286,8 @@ KIPC_API int kipc_nl_close(struct kipc_nl *nl)
 {
 	if (!nl)
 		return -EINVAL;
+	if (nl->req)
+		mnl_socket_close(nl->req);
 	mnl_socket_close(nl->sock);
 	free(nl->buf);
 	free(nl);
@@ -656,6 +679,11 @@ KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 		return -EINVAL;
 	if (!nl->events_group)
 		return -EOPNOTSUPP;
+	if (!nl->req) {
+		nl->req = kipc__nl_socket(&nl->req_portid);
+		if (!nl->req)
+			return -errno;
+	}
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
 				  &nl->events_group,
 				  sizeof(nl->events_group)) < 0)
@@ -699,13 +727,13 @@ static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
 KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 {
 	struct kipc__dump d = { .event_cb = cb, .arg = arg };
-	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl,
-				   .type = nl->family };
+	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl };
 	int ret;
 	ssize_t n;
 
 	if (!nl || !cb)
 		return -EINVAL;
+	run.type = nl->family;
 	n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
 	if (n < 0)
 		return -errno;

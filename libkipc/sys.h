@@ -5,6 +5,7 @@
 #ifndef LIBKIPC_SYS_H
 #define LIBKIPC_SYS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -32,6 +33,13 @@ struct kipc_region {
 /* One end of a channel. */
 struct kipc_chan {
 	int fd;			/* owned, closed by chan_close */
+	/*
+	 * A send end of kipc_channel_create()'s: write(2) sends what
+	 * KIPC_IOC_SEND would, the same ids included (a connection's ends
+	 * carry effective ids by ioctl only, real ones by write(2); an
+	 * adopted fd may be no kipc file at all).
+	 */
+	bool write_ok;
 };
 
 /* A service (its listening fd). */

@@ -3,7 +3,8 @@
  * libkipc: the userspace library of kipc, kernel-assisted zero-copy IPC.
  *
  * Every function returns 0 (or a non-negative count) on success and a
- * negative errno on failure; errno itself is left alone. Handles are opaque;
+ * negative errno on failure; errno itself means nothing after a call (the
+ * system calls behind it may change it, on success too). Handles are opaque;
  * every handle has an accessor for its file descriptor so callers can use
  * their own event loop.
  */

@@ -238,6 +238,25 @@ static int count_user(const struct kipc_user_stats *st, void *arg)
 	return 0;
 }
 
+static int count_event(const struct kipc_event *ev, void *arg)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * kipc_events_read() read the handle before its check (SIGSEGV), and
+ * kipc_service_close() took NULL for success.
+ */
+TEST(null_netlink_and_service_handles_are_einval)
+{
+	int n = 0;
+
+	EXPECT_EQ(-EINVAL, kipc_events_read(NULL, count_event, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(-EINVAL, kipc_service_close(NULL));
+}
+
 TEST(user_stats_null_arguments_are_einval)
 {
 	struct kipc_user_stats st;

@@ -401,7 +401,8 @@ struct kipc_lend_reap {
  *	when the name is absent; otherwise must be %KIPC_NO_FD
  * @mode: in, with %KIPC_NAME_CREATE: permission bits (at most 0777) of a
  *	new name; otherwise must be zero
- * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND or KIPC_NAME_RECV
+ * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
+ *	KIPC_NAME_SERVICE
  * @created: out: 1 when this call published the name, else 0
  * @id: out: the id of the region or channel
  * @reserved: in: must be zero
