@@ -22,6 +22,7 @@
  *     -> an object index's xarray lock (obj.c)
  *   a lend queue's reap_mutex (lend.c)     -> the queue's lock
  *   a wait-queue bucket lock (waitq.c); two at once in address order
+ *     -> a region's words lock (waking a waiter uncounts it), one at a time
  *   kipc_users_lock (limits.c): innermost, never held while taking another
  * No kipc spinlock is held while sleeping, copying to or from user space,
  * mapping or unmapping (vm_mmap()/vm_munmap() of lent ranges take the

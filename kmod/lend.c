@@ -6,9 +6,10 @@
  *
  * Life of a lent range (struct kipc_lend):
  *
- *   send     pin_user_pages_fast(FOLL_LONGTERM, FOLL_WRITE too where the
- *            range is writable, so that the pinned pages are the ones the
- *            sender's later writes land in) of the range; its pages are
+ *   send     pin_user_pages_fast(FOLL_LONGTERM, FOLL_WRITE too when the
+ *            range is all writable private memory, so that the pinned
+ *            pages are the ones the sender's later writes land in) of the
+ *            range; its pages are
  *            charged to the sending user's locked_vm (the kernel's per-user
  *            record, bounded by the sender's RLIMIT_MEMLOCK, as io_uring
  *            does), not to the sender's mm: the pins outlive the sender.
@@ -192,6 +193,30 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
 	return file->f_op == &kipc_lendq_fops ? file->private_data : NULL;
 }
 
+/*
+ * Whether the caller's range [@addr, @end) is all writable private memory,
+ * whose pages the sender's first write may still replace (copy on
+ * write): the zero page of memory never written, a private file
+ * mapping's page cache page. Shared mappings are written in place.
+ */
+static bool kipc_lend_range_cow(u64 addr, u64 end)
+{
+	VMA_ITERATOR(vmi, current->mm, addr);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 next = addr;
+
+	mmap_read_lock(mm);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start > next ||
+		    (vma->vm_flags & (VM_SHARED | VM_WRITE)) != VM_WRITE)
+			break;
+		next = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return next >= end;
+}
+
 /**
  * kipc_lend_create() - pin a range of the caller's memory for a message
  * @q: the lend queue to complete on
@@ -218,7 +243,7 @@ struct kipc_lendq *kipc_lendq_of(const struct file *file)
 struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 				   u64 cookie)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | FOLL_WRITE;
+	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long nr, done = 0;
 	struct kipc_user *user;
 	struct kipc_lend *l;
@@ -263,13 +288,17 @@ struct kipc_lend *kipc_lend_create(struct kipc_lendq *q, u64 addr, u64 len,
 	if (ret)
 		goto out_uncharge;
 	/*
-	 * Pinned for writing where the range is writable: a page the sender
+	 * Writable private memory is pinned for writing: a page the sender
 	 * has not written yet (the zero page, a private file mapping's page
-	 * cache page) is then replaced by its own copy now, not at its first
+	 * cache page) is replaced by its own copy now, not at its first
 	 * write, after which the receiver would keep the old page (6.1 does
-	 * not unshare for a read-only pin). A range that is read-only
-	 * somewhere is pinned for reading.
+	 * not unshare for a read-only pin). Anything else is pinned for
+	 * reading, so that lending a shared file mapping neither dirties it
+	 * nor touches its times. A range whose mappings change meanwhile
+	 * may refuse the write pin: then it is pinned for reading.
 	 */
+	if (kipc_lend_range_cow(addr, addr + len))
+		gup_flags |= FOLL_WRITE;
 	while (done < nr) {
 		pinned = pin_user_pages_fast(addr + (done << PAGE_SHIFT),
 					     min_t(unsigned long, nr - done,

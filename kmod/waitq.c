@@ -69,6 +69,22 @@ struct kipc_wq_bucket {
 static struct kipc_wq_bucket *kipc_wq_table;
 static unsigned long kipc_wq_mask;
 
+struct kipc_waiter;
+
+/**
+ * struct kipc_wait_call - the entries of one wait (lives on its stack)
+ * @qs: the entries, every field but the queueing ones set before the first
+ *	is queued: a waker of one entry visits them all
+ * @n: how many
+ * @woken: an entry was woken: the task runs again, and none of its entries
+ *	waits any more (an entry entered later is not counted)
+ */
+struct kipc_wait_call {
+	struct kipc_waiter *qs;
+	unsigned int n;
+	bool woken;
+};
+
 /**
  * struct kipc_waiter - a task waiting on a word (lives on its stack)
  * @node: in @bucket's chain, under its lock
@@ -76,6 +92,7 @@ static unsigned long kipc_wq_mask;
  * @words: the words of the word's region
  * @holder: the handle waited through; counted waiting in @words while
  *	@counted
+ * @call: the wait this entry is part of
  * @offset: the word's offset
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
@@ -83,17 +100,19 @@ static unsigned long kipc_wq_mask;
  * @dead_seq: the words' dead_seq when it was queued: a requeue that finds
  *	it changed wakes the waiter dead instead of moving it, since the
  *	death's scan may have passed the destination bucket already
- * @counted: @holder counts this waiter as waiting; cleared by whoever
- *	wakes it (under the bucket lock, before @state), else by the waiter
- *	itself on its way out: a woken task that has not run yet is no
- *	longer waiting, and must not make its waker's next wait, or a
- *	holder's close, look like every holder left is asleep
+ * @counted: @holder counts this entry as waiting; under @words' lock. A
+ *	waker of any entry of @call clears it on every entry (under the
+ *	bucket lock, before @state), else the task itself on its way out: a
+ *	woken task that has not run yet is no longer waiting, and must not
+ *	make its waker's next wait, or a holder's close, look like every
+ *	holder left is asleep
  */
 struct kipc_waiter {
 	struct list_head node;
 	struct kipc_wq_bucket *bucket;
 	struct kipc_words *words;
 	struct kipc_words_holder *holder;
+	struct kipc_wait_call *call;
 	u64 offset;
 	u32 bitset;
 	struct task_struct *task;
@@ -241,21 +260,24 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
 }
 
 /*
- * Count a task waiting through @holder; undone by kipc_words_wait_exit()
- * (by its waker, or on its way out) whatever this returns. *@dead_seq
- * gets the words' dead_seq.
+ * Count entry @q waiting through its holder, unless its wait was woken
+ * already; undone by kipc_words_wait_exit() whatever this returns.
+ * *@dead_seq gets the words' dead_seq.
  * Return: true when a holder closed since the last one was added and every
  * holder left now has a waiter: nobody is left to wake this one.
  */
-static bool kipc_words_wait_enter(struct kipc_words *w,
-				  struct kipc_words_holder *holder,
-				  u32 *dead_seq)
+static bool kipc_words_wait_enter(struct kipc_waiter *q, u32 *dead_seq)
 {
+	struct kipc_words *w = q->words;
 	bool orphaned;
 
 	spin_lock(&w->lock);
-	if (!holder->nr_waiting++)
-		w->nr_waiting_holders++;
+	/* Pairs with the waker's store before it takes this lock. */
+	if (!READ_ONCE(q->call->woken)) {
+		if (!q->holder->nr_waiting++)
+			w->nr_waiting_holders++;
+		q->counted = true;
+	}
 	orphaned = w->holder_closed &&
 		   w->nr_waiting_holders == w->nr_holders;
 	*dead_seq = w->dead_seq;
@@ -264,21 +286,35 @@ static bool kipc_words_wait_enter(struct kipc_words *w,
 }
 
 /*
- * Uncount @q's wait in its holder, once. Context: @q's bucket lock held by
- * its waker, or @q off every bucket (its own task); nests inside a bucket
- * lock.
+ * Uncount entry @q in its holder if it is counted. Context: by a waker of
+ * an entry of @q's wait, under that entry's bucket lock; or by the task
+ * itself. Nests inside a bucket lock.
  */
 static void kipc_words_wait_exit(struct kipc_waiter *q)
 {
 	struct kipc_words *w = q->words;
 
-	if (!q->counted)
-		return;
-	q->counted = false;
 	spin_lock(&w->lock);
-	if (!--q->holder->nr_waiting)
-		w->nr_waiting_holders--;
+	if (q->counted) {
+		q->counted = false;
+		if (!--q->holder->nr_waiting)
+			w->nr_waiting_holders--;
+	}
 	spin_unlock(&w->lock);
+}
+
+/*
+ * The task of @call runs again: none of its entries waits any more. Its
+ * waiter cannot have returned: it unqueues the entry being woken, under
+ * the bucket lock its waker holds, before it looks at any entry.
+ */
+static void kipc_wait_call_woken(struct kipc_wait_call *call)
+{
+	unsigned int i;
+
+	WRITE_ONCE(call->woken, true);
+	for (i = 0; i < call->n; i++)
+		kipc_words_wait_exit(&call->qs[i]);
 }
 
 static void kipc_words_count_wait(struct kipc_words *w, u64 ns)
@@ -328,7 +364,7 @@ static void kipc_waiter_wake(struct kipc_waiter *q, int state,
 	lockdep_assert_held(&q->bucket->lock);
 	list_del_init(&q->node);
 	atomic_dec(&q->bucket->waiters);
-	kipc_words_wait_exit(q);	/* running again, not waiting */
+	kipc_wait_call_woken(q->call);	/* running again, not waiting */
 	/* Once state is seen q may vanish: hold the task instead. */
 	get_task_struct(task);
 	smp_store_release(&q->state, state);	/* pairs with kipc_waiter_unqueue() */
@@ -487,6 +523,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		    const struct kipc_deadline *dl)
 {
 	struct kipc_waiter stack_q, *qs = &stack_q;
+	struct kipc_wait_call call = { .n = n };
 	unsigned int i, entered = 0;
 	struct page *page;
 	bool orphaned;
@@ -501,19 +538,22 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		if (!qs)
 			return -ENOMEM;
 	}
+	call.qs = qs;
+	/* Every entry before the first is queued: a waker visits them all. */
 	for (i = 0; i < n; i++) {
-		struct kipc_words *w = keys[i].words;
-
-		ret = kipc_word_page(w, keys[i].offset, &page);
-		if (ret)
-			goto out_unqueue;
-		orphaned = kipc_words_wait_enter(w, keys[i].holder, &dead_seq);
-		entered++;
-		qs[i].words = w;
+		qs[i].words = keys[i].words;
 		qs[i].holder = keys[i].holder;
-		qs[i].counted = true;
+		qs[i].call = &call;
+		qs[i].counted = false;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		ret = kipc_word_page(qs[i].words, qs[i].offset, &page);
+		if (ret)
+			goto out_unqueue;
+		orphaned = kipc_words_wait_enter(&qs[i], &dead_seq);
+		entered++;
 		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq,
 					orphaned);
 		put_page(page);

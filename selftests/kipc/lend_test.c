@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -449,6 +450,40 @@ TEST_F(lend, later_writes_reach_untouched_pages)
 	munmap(anon, PG);
 	munmap(priv, PG);
 	munmap(ro, PG);
+	close(fd);
+	EXPECT_NO_LEAK();
+}
+
+/*
+ * Lending a shared file mapping leaves the file alone: pinned for
+ * writing, every lend faulted its pages in for a write, which dirtied
+ * them and set the file's modification time although nothing wrote.
+ */
+TEST_F(lend, shared_file_lent_keeps_its_times)
+{
+	static char file_page[PG];
+	char path[] = "/tmp/kipc-lend-XXXXXX", *shared, *dst;
+	struct stat before, after;
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	unlink(path);
+	memset(file_page, 's', PG);
+	ASSERT_EQ(PG, pwrite(fd, file_page, PG, 0));
+	ASSERT_EQ(0, fstat(fd, &before));
+	usleep(20000);			/* past the clock's granularity */
+	shared = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, shared);	/* not touched: no page mapped yet */
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, shared, PG, 4));
+	dst = lend_recv1(self->rx);
+	ASSERT_NE(NULL, dst);
+	EXPECT_EQ('s', dst[0]);
+	munmap(dst, PG);
+	ASSERT_EQ(0, fstat(fd, &after));
+	EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+	EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec)
+		TH_LOG("the lend wrote the file's modification time");
+	munmap(shared, PG);
 	close(fd);
 	EXPECT_NO_LEAK();
 }

@@ -264,13 +264,35 @@ TEST_F(dead, requeue_racing_a_death)
  */
 #define ROUNDS	50
 
+#define W2	128
+
 struct answerer {
 	int handle;
+	int ctx;		/* not -1: wait with WAITV on W0 and W2 */
 	uint32_t *map;
 	uint32_t rounds;	/* wait for P to reach 1..rounds, answer on Q */
 	int ret;
 	volatile pid_t tid;
 };
+
+/*
+ * Wait on W0 for it to leave @val: WAIT, or WAITV on W0 and W2 (which
+ * nobody wakes) through the same handle. 0 when W0 was woken, or -errno.
+ */
+static int wait_w0(const struct answerer *a, uint32_t val)
+{
+	struct kipc_waitv_entry e[2] = {
+		{ .region_fd = a->handle, .offset = W0, .val = val },
+		{ .region_fd = a->handle, .offset = W2, .val = 0 },
+	};
+	int ret;
+
+	if (a->ctx < 0)
+		return kt_wq_wait_ms(a->handle, W0, val, 10000);
+	ret = kt_wq_waitv(a->ctx, e, 2, kt_now_ns(CLOCK_MONOTONIC) +
+					  10 * KT_NSEC);
+	return ret > 0 ? -EIO : ret;	/* W2 woke it: nobody does that */
+}
 
 static void *wait_then_answer(void *arg)
 {
@@ -286,7 +308,7 @@ static void *wait_then_answer(void *arg)
 	}
 	for (k = 1; k <= a->rounds; k++) {
 		while (__atomic_load_n(&a->map[W0 / 4], __ATOMIC_ACQUIRE) < k) {
-			ret = kt_wq_wait_ms(a->handle, W0, k - 1, 10000);
+			ret = wait_w0(a, k - 1);
 			if (ret && ret != -EAGAIN) {
 				a->ret = ret;
 				return NULL;
@@ -314,7 +336,7 @@ static int on_cpu0(void)
  */
 TEST_F(dead, woken_waiter_is_not_waiting)
 {
-	struct answerer a = { .map = self->map, .rounds = ROUNDS };
+	struct answerer a = { .ctx = -1, .map = self->map, .rounds = ROUNDS };
 	int h_c, k, ret, dead = 0, errors = 0;
 	pthread_t t;
 
@@ -363,11 +385,14 @@ TEST_F(dead, woken_waiter_is_not_waiting)
 /*
  * Three holders: A waits on W0, C on W1; B wakes A and closes its handle
  * before A has run. A is alive and answers C: C must get its answer, not
- * EOWNERDEAD from B's close.
+ * EOWNERDEAD from B's close. With WAITV, A waits on W0 and on W2 through
+ * its handle: woken on W0, it waits through neither.
  */
-TEST_F(dead, close_after_a_wake_is_no_death)
+static void close_after_a_wake(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(dead) *self, int waitv)
 {
-	struct answerer a = { .map = self->map, .rounds = 1 };
+	struct answerer a = { .ctx = waitv ? self->ctx : -1, .map = self->map,
+			      .rounds = 1 };
 	struct waiter_arg c = { .offset = W1 };
 	int h_b;
 	pthread_t ta, tc;
@@ -394,6 +419,16 @@ TEST_F(dead, close_after_a_wake_is_no_death)
 	EXPECT_EQ(0, c.ret) TH_LOG("C: %s (EOWNERDEAD: B's close took woken A for a sleeper)",
 				   strerror(-c.ret));
 	close(a.handle);
+}
+
+TEST_F(dead, close_after_a_wake_is_no_death)
+{
+	close_after_a_wake(_metadata, self, 0);
+}
+
+TEST_F(dead, close_after_a_waitv_wake_is_no_death)
+{
+	close_after_a_wake(_metadata, self, 1);
 }
 
 KIPC_TEST_MAIN
