@@ -452,7 +452,8 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(Q)for pc in libkipc libkipc-ffi; do \
 		sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 		    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
-		    libkipc/$$pc.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc; \
+		    libkipc/$$pc.pc.in >$(B)/$$pc.pc && \
+		install -m 644 $(B)/$$pc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ || exit 1; \
 	done
 	$(Q)install -m 755 $(B)/bin/kipcctl $(B)/bin/kipc-bench $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 644 Documentation/man/kipc-bench.1 $(DESTDIR)$(MANDIR)/man1/
