@@ -21,8 +21,9 @@
 
 #define STATE_DIR_DEFAULT	"/run/kipc"
 
-static const char *state_dir = STATE_DIR_DEFAULT;
+static const char *state_dir;	/* NULL: state_dir_default() */
 static char state_path[4096];
+static char state_buf[4096];	/* the default state directory, per user */
 static int quiet;
 
 static int die(const char *what, const char *why)
@@ -350,6 +351,22 @@ static int load(struct json_object *root, struct kipc_group **gp, char *err,
 	return 0;
 }
 
+/*
+ * Where the state is published without --state-dir: /run/kipc for root;
+ * for another user, whom root's /run/kipc does not let in, their own
+ * $XDG_RUNTIME_DIR/kipc (/run/kipc when it is unset). kipcctl groups reads
+ * both.
+ */
+static const char *state_dir_default(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (!geteuid() || !xdg || xdg[0] != '/')
+		return STATE_DIR_DEFAULT;
+	snprintf(buf, len, "%s/kipc", xdg);
+	return buf;
+}
+
 /* mkdir -p DIR (/run/kipc on a system without /run). */
 static int mkdir_p(const char *dir)
 {
@@ -372,7 +389,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: kipc-run [-q] [--state-dir DIR] FILE.json\n"
 		   "  Start the process group FILE describes, print its state changes,\n"
-		   "  publish its state in DIR/NAME.json (default " STATE_DIR_DEFAULT ")\n"
+		   "  publish its state in DIR/NAME.json (default " STATE_DIR_DEFAULT ",\n"
+		   "  or $XDG_RUNTIME_DIR/kipc for a user other than root)\n"
 		   "  and exit with the group's status. SIGTERM drains, SIGHUP restarts\n"
 		   "  the workers one by one.\n");
 }
@@ -413,6 +431,8 @@ int main(int argc, char **argv)
 		return die(argv[optind], err);
 	}
 	ctx.name = json_str(root, "name");
+	if (!state_dir)
+		state_dir = state_dir_default(state_buf, sizeof(state_buf));
 	if (*state_dir && mkdir_p(state_dir) == 0)
 		snprintf(state_path, sizeof(state_path), "%s/%s.json", state_dir,
 			 ctx.name);

@@ -95,20 +95,13 @@ static void show(struct json_object *g)
 	}
 }
 
-int cmd_groups(int argc, char **argv)
+/* The state files in @dir, added to @all. */
+static void read_dir(const char *dir, struct json_object *all)
 {
-	const char *dir = argc > 1 ? argv[1] : GROUPS_DIR;
-	struct json_object *all = json_object_new_array();
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	char path[4096];
-	size_t i, n;
-	DIR *d;
 
-	if (argc > 2) {
-		fprintf(stderr, "kipcctl: groups [DIR]\n");
-		return 2;
-	}
-	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		struct json_object *g;
@@ -122,6 +115,27 @@ int cmd_groups(int argc, char **argv)
 	}
 	if (d)
 		closedir(d);
+}
+
+int cmd_groups(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : GROUPS_DIR;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct json_object *all = json_object_new_array();
+	char mine[4096];
+	size_t i, n;
+
+	if (argc > 2) {
+		fprintf(stderr, "kipcctl: groups [DIR]\n");
+		return 2;
+	}
+	read_dir(dir, all);
+	/* Without DIR also the caller's own groups (kipc-run as a user). */
+	if (argc == 1 && xdg && xdg[0] == '/') {
+		snprintf(mine, sizeof(mine), "%s/kipc", xdg);
+		if (strcmp(mine, GROUPS_DIR))
+			read_dir(mine, all);
+	}
 	n = json_object_array_length(all);
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(all,
