@@ -373,7 +373,7 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 $(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
 			  libkipc/ring_poll.h
 $(B)/test/ring_peer_test: libkipc/test/ring_peer_test.c $(B)/lib/libkipc.a \
-			  libkipc/sys.h
+			  libkipc/sys.h libkipc/ring.h
 $(B)/test/sync_error_test: libkipc/test/sync_error_test.c $(B)/lib/libkipc.a \
 			   libkipc/sys.h
 $(B)/test/ring_poll_test $(B)/test/ring_peer_test $(B)/test/sync_error_test:
@@ -388,7 +388,7 @@ $(B)/test/ring_race_test: libkipc/test/ring_race_test.c $(B)/lib/libkipc.a \
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
-		-Wl,--wrap=kipc__ring_poll $(B)/lib/libkipc.a $(LIB_LIBS)
+		-Wl,--wrap=kipc__ring_poll -Wl,--wrap=kipc_wait $(B)/lib/libkipc.a $(LIB_LIBS)
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

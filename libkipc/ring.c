@@ -54,6 +54,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kipc.h"
@@ -174,11 +175,18 @@ KIPC_API int kipc_ring_create(struct kipc_region *r, uint64_t offset,
 	return 0;
 }
 
-KIPC_API int kipc_ring_open(struct kipc_region *r, uint64_t offset,
-			    struct kipc_ring **ringp)
+/*
+ * The handle of the ring another process laid out at @offset. Its header
+ * is the peer's and is not trusted: each field is read once, and the
+ * ring it describes is checked against the region; with @want, it must
+ * also be that ring (nr_slots, msg_size, flags), or -EPROTO.
+ */
+static int ring_open(struct kipc_region *r, uint64_t offset,
+		     const struct ring_hdr *want, struct kipc_ring **ringp)
 {
 	struct ring_shared *sh;
 	struct kipc_ring *ring;
+	uint32_t nr_slots, msg_size, flags, stride;
 	int ret;
 
 	if (!r || !r->base || !ringp || offset % RING_CL ||
@@ -187,17 +195,47 @@ KIPC_API int kipc_ring_open(struct kipc_region *r, uint64_t offset,
 	sh = (struct ring_shared *)((char *)r->base + offset);
 	if (__atomic_load_n(&sh->hdr.magic, __ATOMIC_ACQUIRE) != RING_MAGIC)
 		return -ENOENT;
-	/* The peer's word is not trusted: ring_handle() checks it all. */
-	ret = ring_handle(r, offset, sh->hdr.nr_slots, sh->hdr.msg_size,
-			  sh->hdr.flags, &ring);
+	nr_slots = __atomic_load_n(&sh->hdr.nr_slots, __ATOMIC_RELAXED);
+	msg_size = __atomic_load_n(&sh->hdr.msg_size, __ATOMIC_RELAXED);
+	flags = __atomic_load_n(&sh->hdr.flags, __ATOMIC_RELAXED);
+	stride = __atomic_load_n(&sh->hdr.stride, __ATOMIC_RELAXED);
+	if (want && (nr_slots != want->nr_slots ||
+		     msg_size != want->msg_size || flags != want->flags))
+		return -EPROTO;
+	ret = ring_handle(r, offset, nr_slots, msg_size, flags, &ring);
 	if (ret < 0)
 		return ret;
-	if (ring->stride != sh->hdr.stride) {
+	if (ring->stride != stride) {
 		free(ring);
 		return -EINVAL;
 	}
 	*ringp = ring;
 	return 0;
+}
+
+KIPC_API int kipc_ring_open(struct kipc_region *r, uint64_t offset,
+			    struct kipc_ring **ringp)
+{
+	return ring_open(r, offset, NULL, ringp);
+}
+
+KIPC_API int kipc_ring_open_checked(struct kipc_region *r, uint64_t offset,
+				    uint32_t nr_slots, uint32_t msg_size,
+				    unsigned int flags,
+				    struct kipc_ring **ringp)
+{
+	const struct ring_hdr want = {
+		.nr_slots = nr_slots, .msg_size = msg_size, .flags = flags,
+	};
+
+	if (!kipc_ring_bytes(nr_slots, msg_size, flags))
+		return -EINVAL;
+	return ring_open(r, offset, &want, ringp);
+}
+
+KIPC_API uint32_t kipc_ring_msg_size(const struct kipc_ring *ring)
+{
+	return ring ? ring->msg_size : 0;
 }
 
 KIPC_API int kipc_ring_close(struct kipc_ring *ring)
@@ -372,10 +410,29 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 }
 
 /*
+ * Whether @deadline, valid (ring_check_io()), has passed: a wait that
+ * keeps finding its word changed (EAGAIN) never reaches the kernel's
+ * timeout, whether the other sides are busy or a peer bumps it on purpose.
+ */
+static bool ring_deadline_passed(unsigned int flags,
+				 const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (!deadline)
+		return false;
+	clock_gettime(flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
+						       CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec &&
+		now.tv_nsec >= deadline->tv_nsec);
+}
+
+/*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
- * @flags has KIPC_IO_NONBLOCK; else poll @ready a while, then sleep on
- * @ec unless @ready became true. Return: 0 to try again, or -EAGAIN,
- * -ETIMEDOUT, -EINTR, -EOWNERDEAD.
+ * @flags has KIPC_IO_NONBLOCK, -ETIMEDOUT once the deadline has passed;
+ * else poll @ready a while, then sleep on @ec unless @ready became true.
+ * Return: 0 to try again, or -EAGAIN, -ETIMEDOUT, -EINTR, -EOWNERDEAD.
  */
 static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		      bool (*ready)(const void *ring),
@@ -386,6 +443,8 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 
 	if (flags & KIPC_IO_NONBLOCK)
 		return -EAGAIN;
+	if (ring_deadline_passed(flags, deadline))
+		return -ETIMEDOUT;
 	if (kipc__ring_poll(&ring->poll, ready, ring, kipc__now_ns))
 		return 0;
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);

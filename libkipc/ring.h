@@ -33,14 +33,17 @@ struct ring_ec {
  * free-running u32 (nr_slots is a power of two, at most 2^30), so "t - h"
  * is the fill level across wrap-around.
  */
+/* A ring's constants, written once by its creator before magic. */
+struct ring_hdr {
+	uint32_t magic;
+	uint32_t flags;
+	uint32_t nr_slots;
+	uint32_t msg_size;
+	uint32_t stride;
+};
+
 struct ring_shared {
-	struct {
-		uint32_t magic;
-		uint32_t flags;
-		uint32_t nr_slots;
-		uint32_t msg_size;
-		uint32_t stride;
-	} hdr __attribute__((aligned(RING_CL)));	/* constant */
+	struct ring_hdr hdr __attribute__((aligned(RING_CL)));
 	/* SPSC: next slot to write; MPMC: next position to claim */
 	uint32_t tail __attribute__((aligned(RING_CL)));
 	/* SPSC: next slot to read; MPMC: next position to take */

@@ -309,6 +309,10 @@ int kipc_ring_create(struct kipc_region *r, uint64_t offset,
 		     struct kipc_ring **ringp);
 int kipc_ring_open(struct kipc_region *r, uint64_t offset,
 		   struct kipc_ring **ringp);
+int kipc_ring_open_checked(struct kipc_region *r, uint64_t offset,
+			   uint32_t nr_slots, uint32_t msg_size,
+			   unsigned int flags, struct kipc_ring **ringp);
+uint32_t kipc_ring_msg_size(const struct kipc_ring *ring);
 int kipc_ring_close(struct kipc_ring *ring);
 int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 		   unsigned int flags, const struct timespec *deadline);

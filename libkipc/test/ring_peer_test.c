@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A many-producer ring whose slot sequence words a peer has corrupted (a
- * crashed or hostile process sharing the region): a send or a receive must
- * come back (EAGAIN without waiting), never spin for ever on a slot that
- * claims to be ahead of the ring's index. The ring lives in memory of the
- * test's own, a region without a module; linked with the static libkipc
- * for the region's internal layout.
+ * A ring whose shared words a peer has written (a crashed or hostile
+ * process sharing the region). A many-producer ring's corrupted slot
+ * sequence words: a send or a receive must come back (EAGAIN without
+ * waiting), never spin for ever on a slot that claims to be ahead of the
+ * ring's index. A header that says its messages are larger than the
+ * opener expects: kipc_ring_open_checked() refuses it, where
+ * kipc_ring_open() took the peer's size and a receive overflowed the
+ * caller's buffer. The ring lives in memory of the test's own, a region
+ * without a module; linked with the static libkipc for the region's
+ * internal layout.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "kipc.h"
+#include "ring.h"
 #include "sys.h"
 
 #define SLOTS	4
@@ -126,6 +131,64 @@ TEST_F(ring, recv_from_a_slot_ahead_returns)
 	EXPECT_EQ(-EAGAIN, op_within_2s(self->ring, 0));
 	*self->seq[2] = 2;
 	EXPECT_EQ(-EAGAIN, op_within_2s(self->ring, 0));	/* empty */
+}
+
+/*
+ * The ring another process laid out: the opener that expects it gets it,
+ * and sees its message size; any other slot count, size or flags is
+ * -EPROTO, before a handle exists.
+ */
+TEST_F(ring, open_checked_takes_only_the_ring_expected)
+{
+	struct kipc_ring *mine = NULL;
+
+	EXPECT_EQ(0, kipc_ring_open_checked(&self->r, 0, SLOTS, 8,
+					    KIPC_RING_MPMC, &mine));
+	ASSERT_NE(NULL, mine);
+	EXPECT_EQ(8, kipc_ring_msg_size(mine));
+	kipc_ring_close(mine);
+	mine = NULL;
+	EXPECT_EQ(-EPROTO, kipc_ring_open_checked(&self->r, 0, SLOTS, 16,
+						  KIPC_RING_MPMC, &mine));
+	EXPECT_EQ(-EPROTO, kipc_ring_open_checked(&self->r, 0, 2 * SLOTS, 8,
+						  KIPC_RING_MPMC, &mine));
+	EXPECT_EQ(-EPROTO, kipc_ring_open_checked(&self->r, 0, SLOTS, 8, 0,
+						  &mine));
+	EXPECT_EQ(NULL, mine);
+	EXPECT_EQ(-EINVAL, kipc_ring_open_checked(&self->r, 0, 3, 8, 0, &mine));
+	EXPECT_EQ(-ENOENT, kipc_ring_open_checked(&self->r, 64, SLOTS, 8,
+						  KIPC_RING_MPMC, &mine));
+	EXPECT_EQ(0, kipc_ring_msg_size(NULL));
+}
+
+/*
+ * A peer rewrites an SPSC ring's header to messages of 4 KiB, which the
+ * region has room for, before this process opens it expecting 64 bytes:
+ * kipc_ring_open() hands out a handle whose receive copies 4 KiB, and
+ * says so through kipc_ring_msg_size(); kipc_ring_open_checked() refuses.
+ */
+TEST(peer_grown_message_size_is_refused)
+{
+	struct kipc_region r = { .fd = -1 };
+	struct kipc_ring *ring, *opened = NULL;
+	struct ring_shared *sh;
+
+	r.bytes = kipc_ring_bytes(SLOTS, 4096, 0);
+	ASSERT_LT(0, r.bytes);
+	r.base = calloc(1, r.bytes);
+	ASSERT_NE(NULL, r.base);
+	ASSERT_EQ(0, kipc_ring_create(&r, 0, SLOTS, 64, 0, &ring));
+	sh = r.base;
+	sh->hdr.msg_size = 4096;
+	sh->hdr.stride = 4096;
+	EXPECT_EQ(-EPROTO, kipc_ring_open_checked(&r, 0, SLOTS, 64, 0,
+						  &opened));
+	EXPECT_EQ(NULL, opened);
+	ASSERT_EQ(0, kipc_ring_open(&r, 0, &opened));
+	EXPECT_EQ(4096, kipc_ring_msg_size(opened)) TH_LOG("the size a receive through this handle copies");
+	kipc_ring_close(opened);
+	kipc_ring_close(ring);
+	free(r.base);
 }
 
 TEST_HARNESS_MAIN

@@ -14,8 +14,14 @@
  * slot faults, and the handler plays the other sides there, between the
  * two loads, then lets the load go on. The region's handle is /dev/null:
  * a wait fails with ENOTTY at once, so a check that gets it wrong returns
- * that error instead of sleeping. Linked with the static libkipc, with
- * -Wl,--wrap=kipc__ring_poll; no module.
+ * that error instead of sleeping.
+ *
+ * And a deadline kept while a peer changes the sleep word for ever: every
+ * wait then fails with EAGAIN at once, and a loop that only retries never
+ * sees its deadline. The wrapped kipc_wait() plays that peer.
+ *
+ * Linked with the static libkipc, with -Wl,--wrap=kipc__ring_poll and
+ * -Wl,--wrap=kipc_wait; no module.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +46,26 @@
 bool __real_kipc__ring_poll(struct kipc__ring_poll *p,
 			    bool (*ready)(const void *), const void *arg,
 			    uint64_t (*clock)(void));
+
+int __real_kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
+		     uint32_t bitset, unsigned int flags,
+		     const struct timespec *deadline);
+
+/* Set by a test: a peer bumps the word each wait is about to sleep on. */
+static bool word_churns;
+
+int __wrap_kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
+		     uint32_t bitset, unsigned int flags,
+		     const struct timespec *deadline)
+{
+	uint32_t *word = (uint32_t *)((char *)r->base + offset);
+
+	if (!word_churns)
+		return __real_kipc_wait(r, offset, val, bitset, flags,
+					deadline);
+	__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+	return -EAGAIN;		/* what the module says of a changed word */
+}
 
 /* Set by a test: the page to protect at the next poll, and the play. */
 static unsigned char *slots_page;
@@ -198,6 +224,32 @@ TEST_F(ring, empty_ring_sleeps)
 	EXPECT_EQ(1, faults);
 	EXPECT_EQ(0, sh->not_empty.sleepers);
 	EXPECT_EQ(1, sh->not_empty.waiters);
+}
+
+/*
+ * An empty ring whose sleep word a peer bumps before every wait: the
+ * receive must give up at its deadline, 50 ms away. Up to 4b3e10b it
+ * retried for ever (SIGALRM after 5 s).
+ */
+TEST_F(ring, deadline_holds_while_the_word_churns)
+{
+	struct timespec dl;
+	uint64_t m;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_nsec += 50 * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	word_churns = true;
+	alarm(5);
+	ret = kipc_ring_recv(self->ring, &m, 0, &dl);
+	alarm(0);
+	word_churns = false;
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_EQ(0, sh->not_empty.sleepers);
 }
 
 TEST_HARNESS_MAIN
