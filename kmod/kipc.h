@@ -327,12 +327,12 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
 /**
  * struct kipc_words - the wait-queue state of a region's words: owned by
  *	waitq.c, embedded in the region
- * @lock: protects @nr_holders, @nr_waiting_holders, @holder_closed,
- *	@dead_seq and each holder's nr_waiting
+ * @lock: protects @nr_holders, @nr_asleep_holders, @holder_closed,
+ *	@dead_seq and each holder's counts
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region
- * @nr_waiting_holders: holders some task waits through
+ * @nr_asleep_holders: holders asleep (struct kipc_words_holder)
  * @holder_closed: a holder has gone since the last one was added
  * @dead_seq: bumped each time the last holder without a waiter goes;
  *	waiters that see it change fail with -EOWNERDEAD
@@ -341,11 +341,11 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * @wait_ns: time waiters spent queued, for netlink
  */
 struct kipc_words {
-	spinlock_t lock;	/* nr_holders, nr_waiting_holders, holder_closed, dead_seq */
+	spinlock_t lock;	/* nr_holders, nr_asleep_holders, holder_closed, dead_seq */
 	struct address_space *mapping;
 	u64 bytes;
 	u32 nr_holders;
-	u32 nr_waiting_holders;
+	u32 nr_asleep_holders;
 	bool holder_closed;
 	u32 dead_seq;
 	atomic64_t waits;
@@ -356,9 +356,12 @@ struct kipc_words {
 /**
  * struct kipc_words_holder - a region handle, as the wait queue sees it
  * @nr_waiting: tasks waiting through the handle, under the words' lock
+ * @asleep: @nr_waiting covers every thread of the waiting task's process:
+ *	nobody in it runs to wake anyone through this handle
  */
 struct kipc_words_holder {
 	u32 nr_waiting;
+	bool asleep;
 };
 
 /**

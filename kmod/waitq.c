@@ -76,8 +76,9 @@ struct kipc_waiter;
  * @qs: the entries, every field but the queueing ones set before the first
  *	is queued: a waker of one entry visits them all
  * @n: how many
- * @woken: an entry was woken: the task runs again, and none of its entries
- *	waits any more (an entry entered later is not counted)
+ * @woken: an entry was woken, or the task stopped waiting: it runs again,
+ *	and none of its entries waits any more (an entry not yet counted is
+ *	not counted)
  */
 struct kipc_wait_call {
 	struct kipc_waiter *qs;
@@ -90,7 +91,7 @@ struct kipc_wait_call {
  * @node: in @bucket's chain, under its lock
  * @bucket: the bucket queued on; changed by requeue under both locks
  * @words: the words of the word's region
- * @holder: the handle waited through; counted waiting in @words while
+ * @holder: the handle waited through; counts this task waiting while
  *	@counted
  * @call: the wait this entry is part of
  * @offset: the word's offset
@@ -100,12 +101,15 @@ struct kipc_wait_call {
  * @dead_seq: the words' dead_seq when it was queued: a requeue that finds
  *	it changed wakes the waiter dead instead of moving it, since the
  *	death's scan may have passed the destination bucket already
- * @counted: @holder counts this entry as waiting; under @words' lock. A
- *	waker of any entry of @call clears it on every entry (under the
- *	bucket lock, before @state), else the task itself on its way out: a
- *	woken task that has not run yet is no longer waiting, and must not
- *	make its waker's next wait, or a holder's close, look like every
- *	holder left is asleep
+ * @counts: no earlier entry of @call counts the task in @holder already
+ *	(a task is one waiter)
+ * @counted: the task is counted waiting in @holder; under @words' lock.
+ *	Set only once every entry of @call is queued, its word holding its
+ *	value: a task about to find a word changed is no sleeper. A waker of
+ *	any entry of @call clears it on every entry (under the bucket lock,
+ *	before @state), else the task itself once awake: a woken task that
+ *	has not run yet is no longer waiting, and must not make its waker's
+ *	next wait, or a holder's close, look like every holder left is asleep
  */
 struct kipc_waiter {
 	struct list_head node;
@@ -118,6 +122,7 @@ struct kipc_waiter {
 	struct task_struct *task;
 	int state;
 	u32 dead_seq;
+	bool counts;
 	bool counted;
 };
 
@@ -170,6 +175,31 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 	w->bytes = bytes;
 }
 
+/*
+ * Set @h asleep or awake from its count and the threads of @task's
+ * process (@task waits through @h, or just stopped): a thread that waits
+ * while another thread of its process runs leaves the handle awake, as
+ * that thread may wake it. Tasks of two processes that wait through one
+ * handle are counted together: each process should wait through a handle
+ * of its own. Context: the words' lock held.
+ */
+static void kipc_words_holder_update(struct kipc_words *w,
+				     struct kipc_words_holder *h,
+				     struct task_struct *task)
+{
+	bool asleep = h->nr_waiting &&
+		      h->nr_waiting >= get_nr_threads(task);
+
+	lockdep_assert_held(&w->lock);
+	if (asleep == h->asleep)
+		return;
+	h->asleep = asleep;
+	if (asleep)
+		w->nr_asleep_holders++;
+	else
+		w->nr_asleep_holders--;
+}
+
 /**
  * kipc_words_hold() - count a new holder (a region handle) of the words
  * @w: the words
@@ -191,10 +221,10 @@ static void kipc_waitq_words_dead(struct kipc_words *w);
  * kipc_words_unhold() - a holder of the words is gone
  * @w: the words
  *
- * When every holder left is waiting, nobody will ever wake them: they are
- * woken with -EOWNERDEAD.
+ * When every holder left is asleep, nobody will ever wake their waiters:
+ * they are woken with -EOWNERDEAD.
  * Context: process context; the holder waits on nothing (its file is being
- * released, so its ioctls are done).
+ * released, so its ioctls are done): it is not asleep.
  */
 void kipc_words_unhold(struct kipc_words *w)
 {
@@ -203,7 +233,7 @@ void kipc_words_unhold(struct kipc_words *w)
 	spin_lock(&w->lock);
 	w->nr_holders--;
 	w->holder_closed = true;
-	dead = w->nr_holders && w->nr_holders == w->nr_waiting_holders;
+	dead = w->nr_holders && w->nr_holders == w->nr_asleep_holders;
 	if (dead)
 		w->dead_seq++;
 	spin_unlock(&w->lock);
@@ -260,53 +290,57 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
 }
 
 /*
- * Count entry @q waiting through its holder, unless its wait was woken
- * already; undone by kipc_words_wait_exit() whatever this returns.
- * *@dead_seq gets the words' dead_seq.
- * Return: true when a holder closed since the last one was added and every
- * holder left now has a waiter: nobody is left to wake this one.
+ * Count entry @q, queued, as waiting through its holder unless its wait
+ * was woken already; undone by kipc_wait_call_woken(). Only a queued
+ * entry counts: a task about to find its word changed is no sleeper.
+ * Return: true when it counts, a holder closed since the last one was
+ * added, and every holder left is now asleep: nobody is left to wake it.
  */
-static bool kipc_words_wait_enter(struct kipc_waiter *q, u32 *dead_seq)
+static bool kipc_words_wait_enter(struct kipc_waiter *q)
 {
 	struct kipc_words *w = q->words;
-	bool orphaned;
+	bool orphaned = false;
 
+	if (!q->counts)
+		return false;
 	spin_lock(&w->lock);
 	/* Pairs with the waker's store before it takes this lock. */
 	if (!READ_ONCE(q->call->woken)) {
-		if (!q->holder->nr_waiting++)
-			w->nr_waiting_holders++;
+		q->holder->nr_waiting++;
+		kipc_words_holder_update(w, q->holder, current);
 		q->counted = true;
+		orphaned = w->holder_closed &&
+			   w->nr_asleep_holders == w->nr_holders;
 	}
-	orphaned = w->holder_closed &&
-		   w->nr_waiting_holders == w->nr_holders;
-	*dead_seq = w->dead_seq;
 	spin_unlock(&w->lock);
 	return orphaned;
 }
 
 /*
- * Uncount entry @q in its holder if it is counted. Context: by a waker of
- * an entry of @q's wait, under that entry's bucket lock; or by the task
- * itself. Nests inside a bucket lock.
+ * Uncount entry @q if it is counted. Context: by a waker of an entry of
+ * @q's wait, under that entry's bucket lock; or by the task itself,
+ * awake. Nests inside a bucket lock.
  */
 static void kipc_words_wait_exit(struct kipc_waiter *q)
 {
 	struct kipc_words *w = q->words;
 
+	if (!q->counts)
+		return;
 	spin_lock(&w->lock);
 	if (q->counted) {
 		q->counted = false;
-		if (!--q->holder->nr_waiting)
-			w->nr_waiting_holders--;
+		q->holder->nr_waiting--;
+		kipc_words_holder_update(w, q->holder, q->task);
 	}
 	spin_unlock(&w->lock);
 }
 
 /*
- * The task of @call runs again: none of its entries waits any more. Its
- * waiter cannot have returned: it unqueues the entry being woken, under
- * the bucket lock its waker holds, before it looks at any entry.
+ * The task of @call runs again: none of its entries waits any more. Called
+ * by a waker, whose waiter cannot have returned: it unqueues the entry
+ * being woken, under the bucket lock its waker holds, before it looks at
+ * any entry. Or by the task itself, once it stops waiting.
  */
 static void kipc_wait_call_woken(struct kipc_wait_call *call)
 {
@@ -416,15 +450,10 @@ static bool kipc_waiter_unqueue(struct kipc_waiter *q)
 }
 
 /*
- * Queue @q if the word still holds @val. The word is compared first: a
- * word that changed means the caller has something to do, whatever became
- * of the region's other holders.
- * Return: 0 when queued, -EAGAIN when the word differs, -EOWNERDEAD when
- * @orphaned or the region's last other holder went away since @dead_seq
- * was read.
+ * Queue @q if the word still holds @val. Return: 0 when queued, or
+ * -EAGAIN when the word differs.
  */
-static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
-			     u32 dead_seq, bool orphaned)
+static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val)
 {
 	struct kipc_wq_bucket *b = kipc_wq_bucket(q->words, q->offset);
 	int ret = 0;
@@ -432,18 +461,17 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val,
 	q->bucket = b;
 	q->task = current;
 	q->state = KIPC_WAITER_QUEUED;
-	q->dead_seq = dead_seq;
 	INIT_LIST_HEAD(&q->node);
 
 	atomic_inc(&b->waiters);
 	smp_mb__after_atomic();		/* (B), pairs with (A) in kipc_waitq_wake() */
 	spin_lock(&b->lock);
-	if (kipc_word_read(page, q->offset) != val)
+	if (kipc_word_read(page, q->offset) != val) {
 		ret = -EAGAIN;
-	else if (orphaned || READ_ONCE(q->words->dead_seq) != dead_seq)
-		ret = -EOWNERDEAD;
-	else
+	} else {
+		q->dead_seq = READ_ONCE(q->words->dead_seq);
 		list_add_tail(&q->node, &b->chain);
+	}
 	spin_unlock(&b->lock);
 	if (ret)
 		atomic_dec(&b->waiters);
@@ -506,6 +534,20 @@ static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
 	return dead ? -EOWNERDEAD : sleep_ret;
 }
 
+/*
+ * Whether entry @i of @qs (holders set up to @i) counts its task in its
+ * holder: no earlier entry does. WAITV entries are few (KIPC_WAITV_MAX).
+ */
+static bool kipc_waiter_counts(const struct kipc_waiter *qs, unsigned int i)
+{
+	unsigned int j;
+
+	for (j = 0; j < i; j++)
+		if (qs[j].holder == qs[i].holder)
+			return false;
+	return true;
+}
+
 /**
  * kipc_waitq_wait() - wait on one or more words
  * @keys: the words, each with its region's words, holder, expected value
@@ -524,10 +566,8 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 {
 	struct kipc_waiter stack_q, *qs = &stack_q;
 	struct kipc_wait_call call = { .n = n };
-	unsigned int i, entered = 0;
+	unsigned int i, queued = 0;
 	struct page *page;
-	bool orphaned;
-	u32 dead_seq;
 	u64 start, end;
 	int ret;
 
@@ -544,21 +584,31 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		qs[i].words = keys[i].words;
 		qs[i].holder = keys[i].holder;
 		qs[i].call = &call;
+		qs[i].task = current;
+		qs[i].counts = kipc_waiter_counts(qs, i);
 		qs[i].counted = false;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
 	}
-	for (i = 0; i < n; i++) {
-		ret = kipc_word_page(qs[i].words, qs[i].offset, &page);
+	for (queued = 0; queued < n; queued++) {
+		ret = kipc_word_page(qs[queued].words, qs[queued].offset, &page);
 		if (ret)
 			goto out_unqueue;
-		orphaned = kipc_words_wait_enter(&qs[i], &dead_seq);
-		entered++;
-		ret = kipc_waiter_queue(&qs[i], page, keys[i].val, dead_seq,
-					orphaned);
+		ret = kipc_waiter_queue(&qs[queued], page, keys[queued].val);
 		put_page(page);
 		if (ret)
 			goto out_unqueue;
+	}
+	/*
+	 * Every word held its value: only now does the task count as waiting,
+	 * each count with its check that some holder can still wake it. A
+	 * close that comes after a count sees it, and wakes this task queued.
+	 */
+	for (i = 0; i < n; i++) {
+		if (kipc_words_wait_enter(&qs[i])) {
+			ret = -EOWNERDEAD;
+			goto out_unqueue;
+		}
 	}
 	/*
 	 * The time waited is a statistic: local_clock() (the TSC where there
@@ -566,24 +616,25 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	 * costs more to read under emulation than the rest of the wait.
 	 */
 	start = local_clock();
-	ret = kipc_waiters_finish(qs, n, kipc_waiters_sleep(qs, n, dl));
+	ret = kipc_waiters_sleep(qs, n, dl);
+	kipc_wait_call_woken(&call);	/* awake: waiting through none */
+	ret = kipc_waiters_finish(qs, n, ret);
 	/* A task woken on another CPU may read a slightly earlier clock. */
 	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
 		kipc_words_count_wait(qs[i].words, end - start);
 	trace_kipc_wait(keys[0].offset, n, ret, end - start);
-	goto out_exit;
+	goto out_free;
 
 out_unqueue:
 	/*
-	 * Entry @i failed: take back the ones queued before it. One of them
-	 * may have been woken meanwhile; its waker counted a wake-up, so the
-	 * caller must learn of it (as futex_waitv() returns the woken index).
+	 * Take back the entries queued. One of them may have been woken
+	 * meanwhile; its waker counted a wake-up, so the caller must learn of
+	 * it (as futex_waitv() returns the woken index).
 	 */
-	ret = kipc_waiters_finish(qs, i, ret);
-out_exit:
-	for (i = 0; i < entered; i++)
-		kipc_words_wait_exit(&qs[i]);
+	kipc_wait_call_woken(&call);
+	ret = kipc_waiters_finish(qs, queued, ret);
+out_free:
 	if (qs != &stack_q)
 		kfree(qs);
 	return ret;
@@ -745,10 +796,12 @@ static void kipc_waitq_words_dead(struct kipc_words *w)
 	unsigned long i;
 
 	/*
-	 * The caller bumped the words' dead_seq. Pairs with (B): a waiter
-	 * not yet counted in a bucket we skip will see the new dead_seq; so
-	 * will a requeue whose destination bucket we skip or have passed
-	 * (it counts itself there first), and it wakes what it would move.
+	 * The caller bumped the words' dead_seq under the words' lock. A
+	 * waiter not yet counted then will see the close when it counts
+	 * itself; one counted before is queued already, and found below.
+	 * Pairs with (B): a requeue whose destination bucket we skip or have
+	 * passed (it counts itself there first) sees the new dead_seq, and
+	 * wakes what it would move.
 	 */
 	smp_mb();
 	for (i = 0; i <= kipc_wq_mask; i++) {

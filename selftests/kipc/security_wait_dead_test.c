@@ -16,6 +16,12 @@
  * attached after a holder closed clears the dead state, so waiting
  * through one handle while another, attached later, is open blocks
  * normally and is woken by the later handle's WAKE.
+ *
+ * A handle is asleep when tasks covering every thread of the waiting
+ * task's process wait through it: a thread that waits while a sibling
+ * runs leaves the handle awake. So the processes of these tests are
+ * single-threaded where a handle must be asleep, and report through a
+ * page shared with the test (struct board).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -30,26 +36,74 @@
 
 #define W0	0
 #define W1	64
+#define W2	128
+
+#define NR_MOVED	4
+
+/* What the test's child processes report, in a page shared with it. */
+struct board {
+	int ret[NR_MOVED + 1];
+	pid_t tid[NR_MOVED + 1];
+	int handle;	/* what a child's threads wait through */
+	int next;	/* a child's next thread's slot */
+	int stop;
+	long spins;	/* EAGAINs seen; requeues that moved waiters */
+};
 
 FIXTURE(dead) {
 	int ctx, region;	/* region: the creator's handle */
 	size_t bytes;
 	uint32_t *map;
-	pid_t child;
+	struct board *b;
+	pid_t kids[2];
 };
 
 FIXTURE_SETUP(dead)
 {
-	self->child = 0;
+	self->kids[0] = self->kids[1] = 0;
 	self->bytes = kt_page();
+	self->b = mmap(NULL, sizeof(*self->b), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->b);
+	memset(self->b, 0, sizeof(*self->b));
 	self->map = kt_wq_setup(_metadata, &self->ctx, &self->region,
 				self->bytes);
 }
 
 FIXTURE_TEARDOWN(dead)
 {
-	kt_reap(self->child);
+	kt_reap(self->kids[0]);
+	kt_reap(self->kids[1]);
+	munmap(self->b, sizeof(*self->b));
 	kt_wq_teardown(self->ctx, self->region, self->map, self->bytes);
+}
+
+static pid_t gettid_(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/* Wait until the task @tid (once set) sleeps; 0 if it never does. */
+static int tid_sleeping(const pid_t *tid)
+{
+	int ms;
+
+	for (ms = 0; !__atomic_load_n(tid, __ATOMIC_ACQUIRE); ms++) {
+		if (ms > 5000)
+			return 0;
+		kt_sleep_ms(1);
+	}
+	return kt_wait_sleeping(*tid, 5000);
+}
+
+/* The calling thread on @cpu, or -errno. */
+static int on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /*
@@ -64,9 +118,9 @@ TEST_F(dead, changed_word_is_eagain_after_the_holder_left)
 	int h;
 
 	self->map[W0 / 4] = 1;		/* locked by the holder */
-	self->child = kt_fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
 		int mine = kt_region_attach(self->region, 0);
 
 		close(self->region);
@@ -76,8 +130,8 @@ TEST_F(dead, changed_word_is_eagain_after_the_holder_left)
 		kt_wq_wake(mine, W0, 1, 0);
 		_exit(0);		/* its handle closes */
 	}
-	ASSERT_EQ(0, kt_wait(self->child, 10000));
-	self->child = 0;
+	ASSERT_EQ(0, kt_wait(self->kids[0], 10000));
+	self->kids[0] = 0;
 	ASSERT_EQ(0, self->map[W0 / 4]);
 
 	EXPECT_EQ(-EAGAIN, kt_wq_wait(self->region, W0, 1, 0, 0, 0))
@@ -96,36 +150,19 @@ TEST_F(dead, changed_word_is_eagain_after_the_holder_left)
 	EXPECT_EQ(-EOWNERDEAD, kt_wq_wait_ms(self->region, W0, 0, 2000));
 }
 
-struct waiter_arg {
-	int handle;
-	uint64_t offset;
-	unsigned int ms;	/* the wait's deadline; 0: 10 s */
-	int ret;
-	volatile pid_t tid;
-};
-
-static void *waiter_thread(void *arg)
-{
-	struct waiter_arg *wa = arg;
-
-	wa->tid = syscall(SYS_gettid);
-	wa->ret = kt_wq_wait_ms(wa->handle, wa->offset, 0, wa->ms ?: 10000);
-	return NULL;
-}
-
 /*
  * The creator's handle closes (a worker died); the survivor attaches a
- * new handle for the restarted worker (h_new), one of whose threads waits
- * on W1 for work. Now the survivor waits on W0 through its own handle:
- * every open handle has a waiter, but h_new was attached after the death
- * and its process can still wake: the wait must block, and a WAKE through
- * h_new must wake it (0), not fail at once with EOWNERDEAD.
+ * new handle for the restarted worker (h_new), which waits on W1 for
+ * work. Now the survivor waits on W0 through its own handle: every open
+ * handle is asleep, but h_new was attached after the death and its
+ * process can still wake: the wait must block, and a WAKE through h_new
+ * (from another process sharing it) must wake it (0), not fail at once
+ * with EOWNERDEAD.
  */
 TEST_F(dead, handle_attached_after_a_death_clears_it)
 {
-	struct waiter_arg worker = { .offset = W1 };
-	pthread_t worker_thread;
-	int h_old, h_new, ret;
+	struct board *b = self->b;
+	int h_old, h_new, ret, i;
 
 	h_old = kt_region_attach(self->region, 0);
 	ASSERT_LE(0, h_old);
@@ -136,21 +173,22 @@ TEST_F(dead, handle_attached_after_a_death_clears_it)
 
 	h_new = kt_region_attach(h_old, 0);	/* the restarted worker */
 	ASSERT_LE(0, h_new);
-	worker.handle = h_new;
-	ASSERT_EQ(0, pthread_create(&worker_thread, NULL, waiter_thread,
-				    &worker));
-	/* Let the worker thread queue itself on W1. */
-	while (!worker.tid)
-		kt_sleep_ms(1);
-	ASSERT_EQ(1, kt_wait_sleeping(worker.tid, 5000));
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		close(h_old);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_wait_ms(h_new, W1, 0, 10000);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
 	kt_sleep_ms(20);
 
-	self->child = kt_fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		/* The worker's other thread: wake the survivor once it sleeps. */
-		int i;
-
+	self->kids[1] = kt_fork();
+	ASSERT_LE(0, self->kids[1]);
+	if (self->kids[1] == 0) {
+		/* The worker's other side: wake the survivor once it sleeps. */
+		close(h_old);
 		for (i = 0; i < 60; i++) {
 			kt_sleep_ms(50);
 			if (kt_wq_wake(h_new, W0, 1, 0) == 1)
@@ -158,98 +196,119 @@ TEST_F(dead, handle_attached_after_a_death_clears_it)
 		}
 		_exit(1);
 	}
+	close(h_new);			/* the children's now */
 	ret = kt_wq_wait_ms(h_old, W0, 0, 10000);
 	EXPECT_EQ(0, ret) TH_LOG("waiting while a handle attached after the death is open: %s",
 				 strerror(-ret));
-	EXPECT_EQ(0, kt_wait(self->child, 10000))
+	EXPECT_EQ(0, kt_wait(self->kids[1], 10000))
 		TH_LOG("the WAKE through the new handle woke nobody");
-	self->child = 0;
+	self->kids[1] = 0;
 
-	/* Release the worker thread. */
-	EXPECT_EQ(1, kt_wq_wake(h_new, W1, 1, 0));
-	pthread_join(worker_thread, NULL);
-	EXPECT_EQ(0, worker.ret) TH_LOG("worker: %s", strerror(-worker.ret));
-	close(h_new);
+	/* Release the worker. */
+	EXPECT_EQ(1, kt_wq_wake(h_old, W1, 1, 0));
+	EXPECT_EQ(0, kt_wait(self->kids[0], 10000));
+	self->kids[0] = 0;
+	EXPECT_EQ(0, b->ret[0]) TH_LOG("worker: %s", strerror(-b->ret[0]));
 }
 
-#define NR_MOVED	4
-
-struct mover {
-	int handle;
-	volatile int stop;
-	int moves;
-};
-
-/* Requeues W0's waiters to another word and back, word after word. */
-static void *requeue_around(void *arg)
+/* W's tasks: NR_MOVED threads wait on W0 through @h, its main on W1. */
+static void *wait_w0(void *arg)
 {
-	struct mover *m = arg;
+	struct board *b = arg;
+	int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&b->tid[i], gettid_(), __ATOMIC_RELEASE);
+	b->ret[i] = kt_wq_wait_ms(b->handle, W0, 0, 3000);
+	return NULL;
+}
+
+static int wait_all_through(int h, struct board *b)
+{
+	pthread_t t[NR_MOVED];
+	int i;
+
+	b->handle = h;
+	for (i = 0; i < NR_MOVED; i++)
+		if (pthread_create(&t[i], NULL, wait_w0, b))
+			return 1;
+	__atomic_store_n(&b->tid[NR_MOVED], gettid_(), __ATOMIC_RELEASE);
+	b->ret[NR_MOVED] = kt_wq_wait_ms(h, W1, 0, 3000);
+	for (i = 0; i < NR_MOVED; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* M: requeues W0's waiters to another word and back, word after word. */
+static void requeue_around(int h, struct board *b)
+{
 	uint64_t y = 8;
 
-	while (!m->stop) {
-		if (kt_wq_requeue(m->handle, W0, 0, 0, NR_MOVED, y) > 0)
-			m->moves++;
-		kt_wq_requeue(m->handle, y, 0, 0, NR_MOVED, W0);
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		if (kt_wq_requeue(h, W0, 0, 0, NR_MOVED, y) > 0)
+			__atomic_add_fetch(&b->spins, 1, __ATOMIC_RELAXED);
+		kt_wq_requeue(h, y, 0, 0, NR_MOVED, W0);
 		do
 			y = y + 4 >= 4096 ? 8 : y + 4;
 		while (y == W1);
 	}
-	return NULL;
 }
 
 /*
- * A holder closes, leaving every other holder waiting, while another
- * thread moves waiters between words (and so between buckets of the
- * module's table) with REQUEUE: every waiter must get EOWNERDEAD, also
- * one moved into a bucket the death's scan had passed.
+ * The last awake holders close, leaving every holder left asleep, while
+ * another process moves waiters between words (and so between buckets of
+ * the module's table) with REQUEUE: every waiter must get EOWNERDEAD,
+ * also one moved into a bucket the death's scan had passed. W's tasks all
+ * wait through h2, so h2 is asleep; M requeues through h2 too (two
+ * processes through one handle count as one, which lets M run).
  */
 TEST_F(dead, requeue_racing_a_death)
 {
-	struct waiter_arg w1, w0[NR_MOVED];
-	int round, i, h2, h3, missed = 0, moves = 0;
-	pthread_t t1, t0[NR_MOVED], tm;
-	struct mover m;
+	struct board *b = self->b;
+	int round, i, r, h2, h3, missed = 0, moves = 0;
 
 	for (round = 0; round < 30 && !missed; round++) {
-		h2 = kt_region_attach(self->region, 0);
-		h3 = kt_region_attach(self->region, 0);
+		memset(b, 0, sizeof(*b));
+		r = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
+		ASSERT_LE(0, r);
+		h2 = kt_region_attach(r, 0);
+		h3 = kt_region_attach(r, 0);
 		ASSERT_LE(0, h2);
 		ASSERT_LE(0, h3);
-		/* The creator's handle waits on W1, the second on W0. */
-		w1 = (struct waiter_arg){ .handle = self->region, .offset = W1,
-					  .ms = 3000 };
-		ASSERT_EQ(0, pthread_create(&t1, NULL, waiter_thread, &w1));
-		for (i = 0; i < NR_MOVED; i++) {
-			w0[i] = (struct waiter_arg){ .handle = h2, .offset = W0,
-						     .ms = 3000 };
-			ASSERT_EQ(0, pthread_create(&t0[i], NULL,
-						    waiter_thread, &w0[i]));
+		self->kids[0] = kt_fork();
+		ASSERT_LE(0, self->kids[0]);
+		if (self->kids[0] == 0) {
+			close(r);
+			close(h3);
+			_exit(wait_all_through(h2, b));
 		}
-		while (!w1.tid)
+		for (i = 0; i <= NR_MOVED; i++)
+			ASSERT_EQ(1, tid_sleeping(&b->tid[i]));
+		self->kids[1] = kt_fork();
+		ASSERT_LE(0, self->kids[1]);
+		if (self->kids[1] == 0) {
+			close(r);
+			close(h3);
+			requeue_around(h2, b);
+			_exit(0);
+		}
+		close(h2);		/* W's and M's now */
+		for (i = 0; !__atomic_load_n(&b->spins, __ATOMIC_RELAXED) &&
+			    i < 5000; i++)
 			kt_sleep_ms(1);
-		ASSERT_EQ(1, kt_wait_sleeping(w1.tid, 5000));
-		for (i = 0; i < NR_MOVED; i++) {
-			while (!w0[i].tid)
-				kt_sleep_ms(1);
-			ASSERT_EQ(1, kt_wait_sleeping(w0[i].tid, 5000));
-		}
-		m = (struct mover){ .handle = self->region };
-		ASSERT_EQ(0, pthread_create(&tm, NULL, requeue_around, &m));
-		while (!m.moves)
-			kt_sleep_ms(1);
-		close(h3);		/* every holder left waits: dead */
-		pthread_join(t1, NULL);
-		for (i = 0; i < NR_MOVED; i++) {
-			pthread_join(t0[i], NULL);
-			missed += w0[i].ret != -EOWNERDEAD;
-		}
-		m.stop = 1;
-		pthread_join(tm, NULL);
-		EXPECT_EQ(-EOWNERDEAD, w1.ret);
-		moves += m.moves;
-		close(h2);
+		close(r);
+		close(h3);		/* every holder left is asleep: dead */
+		EXPECT_EQ(0, kt_wait(self->kids[0], 10000));
+		self->kids[0] = 0;
+		__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+		EXPECT_EQ(0, kt_wait(self->kids[1], 10000));
+		self->kids[1] = 0;
+		for (i = 0; i < NR_MOVED; i++)
+			missed += b->ret[i] != -EOWNERDEAD;
+		EXPECT_EQ(-EOWNERDEAD, b->ret[NR_MOVED]);
+		moves += b->spins;
 	}
 	EXPECT_EQ(0, missed);
+	EXPECT_LT(0, moves) TH_LOG("no requeue moved a waiter");
 	TH_LOG("%d rounds, %d requeues that moved", round, moves);
 }
 
@@ -264,22 +323,19 @@ TEST_F(dead, requeue_racing_a_death)
  */
 #define ROUNDS	50
 
-#define W2	128
-
 struct answerer {
 	int handle;
 	int ctx;		/* not -1: wait with WAITV on W0 and W2 */
 	uint32_t *map;
 	uint32_t rounds;	/* wait for P to reach 1..rounds, answer on Q */
 	int ret;
-	volatile pid_t tid;
 };
 
 /*
  * Wait on W0 for it to leave @val: WAIT, or WAITV on W0 and W2 (which
  * nobody wakes) through the same handle. 0 when W0 was woken, or -errno.
  */
-static int wait_w0(const struct answerer *a, uint32_t val)
+static int wait_on_w0(const struct answerer *a, uint32_t val)
 {
 	struct kipc_waitv_entry e[2] = {
 		{ .region_fd = a->handle, .offset = W0, .val = val },
@@ -294,65 +350,55 @@ static int wait_w0(const struct answerer *a, uint32_t val)
 	return ret > 0 ? -EIO : ret;	/* W2 woke it: nobody does that */
 }
 
-static void *wait_then_answer(void *arg)
+/* The answering process: 0, or -errno. */
+static int wait_then_answer(struct answerer *a)
 {
-	struct answerer *a = arg;
 	struct sched_param sp = { 0 };
 	uint32_t k;
 	int ret;
 
-	a->tid = syscall(SYS_gettid);
-	if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
-		a->ret = -errno;
-		return NULL;
-	}
+	if (sched_setscheduler(0, SCHED_IDLE, &sp))
+		return -errno;
 	for (k = 1; k <= a->rounds; k++) {
 		while (__atomic_load_n(&a->map[W0 / 4], __ATOMIC_ACQUIRE) < k) {
-			ret = wait_w0(a, k - 1);
-			if (ret && ret != -EAGAIN) {
-				a->ret = ret;
-				return NULL;
-			}
+			ret = wait_on_w0(a, k - 1);
+			if (ret && ret != -EAGAIN)
+				return ret;
 		}
 		__atomic_store_n(&a->map[W1 / 4], k, __ATOMIC_RELEASE);
 		kt_wq_wake(a->handle, W1, 1, 0);
 	}
-	return NULL;
-}
-
-/* Both sides on CPU 0, or -errno. */
-static int on_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+	return 0;
 }
 
 /*
- * Two holders (a third closed), ping-pong: each round wakes the other
- * side, asleep on W0, then waits for its answer on W1.
+ * Two holders (a third closed), each its process's, ping-pong: each round
+ * wakes the other side, asleep on W0, then waits for its answer on W1.
  */
 TEST_F(dead, woken_waiter_is_not_waiting)
 {
 	struct answerer a = { .ctx = -1, .map = self->map, .rounds = ROUNDS };
 	int h_c, k, ret, dead = 0, errors = 0;
-	pthread_t t;
+	pid_t pa;
 
-	ASSERT_EQ(0, on_cpu0());
+	ASSERT_EQ(0, on_cpu(0));
 	a.handle = kt_region_attach(self->region, 0);
 	h_c = kt_region_attach(self->region, 0);
 	ASSERT_LE(0, a.handle);
 	ASSERT_LE(0, h_c);
 	close(self->region);		/* a holder closed */
 	self->region = h_c;
-	ASSERT_EQ(0, pthread_create(&t, NULL, wait_then_answer, &a));
-	while (!a.tid)
-		kt_sleep_ms(1);
+	pa = self->kids[0] = kt_fork();
+	ASSERT_LE(0, pa);
+	if (pa == 0) {
+		close(h_c);
+		self->b->ret[0] = wait_then_answer(&a);
+		_exit(0);
+	}
+	close(a.handle);
 	for (k = 1; k <= ROUNDS && !dead && !errors; k++) {
 		/* It runs only while we sleep: let it reach its WAIT. */
-		if (!kt_wait_sleeping(a.tid, 5000)) {
+		if (!kt_wait_sleeping(pa, 5000)) {
 			errors++;
 			break;
 		}
@@ -374,51 +420,71 @@ TEST_F(dead, woken_waiter_is_not_waiting)
 				 __ATOMIC_RELEASE);
 		kt_wq_wake(h_c, W0, 1, 0);
 	}
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, kt_wait(pa, 20000));
+	self->kids[0] = 0;
 	EXPECT_EQ(0, dead) TH_LOG("EOWNERDEAD in round %d: the woken side counted as waiting",
 				  k - 1);
 	EXPECT_EQ(0, errors);
-	EXPECT_EQ(0, a.ret) TH_LOG("the other side: %s", strerror(-a.ret));
-	close(a.handle);
+	EXPECT_EQ(0, self->b->ret[0]) TH_LOG("the other side: %s",
+					     strerror(-self->b->ret[0]));
 }
 
 /*
- * Three holders: A waits on W0, C on W1; B wakes A and closes its handle
- * before A has run. A is alive and answers C: C must get its answer, not
- * EOWNERDEAD from B's close. With WAITV, A waits on W0 and on W2 through
- * its handle: woken on W0, it waits through neither.
+ * Three holders, each its process's: A waits on W0, C on W1; B wakes A
+ * and closes its handle before A has run. A is alive and answers C: C
+ * must get its answer, not EOWNERDEAD from B's close. With WAITV, A waits
+ * on W0 and on W2 through its handle: woken on W0, it waits through
+ * neither.
  */
 static void close_after_a_wake(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(dead) *self, int waitv)
 {
 	struct answerer a = { .ctx = waitv ? self->ctx : -1, .map = self->map,
 			      .rounds = 1 };
-	struct waiter_arg c = { .offset = W1 };
-	int h_b;
-	pthread_t ta, tc;
+	struct board *b = self->b;
+	int h_b, h_c;
 
-	ASSERT_EQ(0, on_cpu0());
+	ASSERT_EQ(0, on_cpu(0));
 	a.handle = kt_region_attach(self->region, 0);
 	h_b = kt_region_attach(self->region, 0);
+	h_c = kt_region_attach(self->region, 0);
 	ASSERT_LE(0, a.handle);
 	ASSERT_LE(0, h_b);
-	c.handle = self->region;	/* C waits through the creator's */
-	ASSERT_EQ(0, pthread_create(&ta, NULL, wait_then_answer, &a));
-	ASSERT_EQ(0, pthread_create(&tc, NULL, waiter_thread, &c));
-	while (!a.tid || !c.tid)
-		kt_sleep_ms(1);
-	ASSERT_EQ(1, kt_wait_sleeping(a.tid, 5000));
-	ASSERT_EQ(1, kt_wait_sleeping(c.tid, 5000));
+	ASSERT_LE(0, h_c);
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		close(h_b);
+		close(h_c);
+		close(self->region);
+		b->ret[0] = wait_then_answer(&a);
+		_exit(0);
+	}
+	self->kids[1] = kt_fork();
+	ASSERT_LE(0, self->kids[1]);
+	if (self->kids[1] == 0) {
+		close(a.handle);
+		close(h_b);
+		close(self->region);
+		b->ret[1] = kt_wq_wait_ms(h_c, W1, 0, 10000);
+		_exit(0);
+	}
+	close(a.handle);
+	close(h_c);
+	close(self->region);		/* B holds h_b alone */
+	self->region = -1;
+	ASSERT_EQ(1, kt_wait_sleeping(self->kids[0], 5000));
+	ASSERT_EQ(1, kt_wait_sleeping(self->kids[1], 5000));
 	kt_sleep_ms(20);
 	__atomic_store_n(&self->map[W0 / 4], 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(1, kt_wq_wake(h_b, W0, 1, 0));
 	close(h_b);			/* before A runs: SCHED_IDLE, our CPU */
-	pthread_join(ta, NULL);
-	pthread_join(tc, NULL);
-	EXPECT_EQ(0, a.ret) TH_LOG("A: %s", strerror(-a.ret));
-	EXPECT_EQ(0, c.ret) TH_LOG("C: %s (EOWNERDEAD: B's close took woken A for a sleeper)",
-				   strerror(-c.ret));
-	close(a.handle);
+	EXPECT_EQ(0, kt_wait(self->kids[0], 20000));
+	EXPECT_EQ(0, kt_wait(self->kids[1], 20000));
+	self->kids[0] = self->kids[1] = 0;
+	EXPECT_EQ(0, b->ret[0]) TH_LOG("A: %s", strerror(-b->ret[0]));
+	EXPECT_EQ(0, b->ret[1]) TH_LOG("C: %s (EOWNERDEAD: B's close took woken A for a sleeper)",
+				       strerror(-b->ret[1]));
 }
 
 TEST_F(dead, close_after_a_wake_is_no_death)
@@ -429,6 +495,151 @@ TEST_F(dead, close_after_a_wake_is_no_death)
 TEST_F(dead, close_after_a_waitv_wake_is_no_death)
 {
 	close_after_a_wake(_metadata, self, 1);
+}
+
+/*
+ * A wait whose word has changed never sleeps: it fails with EAGAIN, and
+ * must not count as waiting through its handle. Up to 4b3e10b it counted
+ * from entering WAIT until it had compared its word; a wait through the
+ * region's other handle in that window, a third having closed, found
+ * every holder waiting and failed with EOWNERDEAD, though the first task
+ * never slept. S, a process of its own, spins on EAGAIN through its
+ * handle on one CPU; this process makes waits through the other on the
+ * other CPU, each due at once: every one must time out.
+ */
+#define EAGAIN_TRIES	20000
+
+TEST_F(dead, eagain_waiter_is_not_waiting)
+{
+	struct board *b = self->b;
+	int h_s, h_b, k, ret, dead = 0, other = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs, one per side");
+	h_s = kt_region_attach(self->region, 0);
+	h_b = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, h_s);
+	ASSERT_LE(0, h_b);
+	close(self->region);		/* a holder closed */
+	self->region = h_b;
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		close(h_b);
+		b->ret[0] = on_cpu(1);
+		while (!b->ret[0] &&
+		       !__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
+			ret = kt_wq_wait(h_s, W0, 1, 0, 0, 0);	/* W0 is 0 */
+			if (ret != -EAGAIN)
+				b->ret[0] = ret ?: -EIO;
+			__atomic_add_fetch(&b->spins, 1, __ATOMIC_RELAXED);
+		}
+		_exit(0);
+	}
+	close(h_s);
+	ASSERT_EQ(0, on_cpu(0));
+	while (!__atomic_load_n(&b->spins, __ATOMIC_RELAXED))
+		sched_yield();
+	for (k = 0; k < EAGAIN_TRIES && !dead; k++) {
+		ret = kt_wq_wait(h_b, W1, 0, 0, CLOCK_MONOTONIC, 1);
+		if (ret == -EOWNERDEAD)
+			dead++;
+		else if (ret != -ETIMEDOUT)
+			other++;
+	}
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELAXED);
+	EXPECT_EQ(0, kt_wait(self->kids[0], 10000));
+	self->kids[0] = 0;
+	EXPECT_EQ(0, dead) TH_LOG("EOWNERDEAD after %d waits and %ld EAGAINs: a wait about to fail counted as waiting",
+				  k, b->spins);
+	EXPECT_EQ(0, other);
+	EXPECT_EQ(0, b->ret[0]) TH_LOG("the spinner: %s", strerror(-b->ret[0]));
+	EXPECT_LT(1000, b->spins) TH_LOG("the two sides hardly overlapped");
+}
+
+/*
+ * A thread that waits while a sibling of its process runs is no sleeper's
+ * whole process: the sibling may wake it through the handle they share.
+ * Up to 4b3e10b a handle counted as waiting as soon as one task waited
+ * through it: once another handle had closed, a thread of a process with
+ * one handle (kipc_mutex_lock() from two threads) got EOWNERDEAD at once
+ * while its sibling was about to wake it.
+ */
+struct sibling {
+	int handle;
+	uint32_t *map;
+};
+
+static void *wake_after_200ms(void *arg)
+{
+	struct sibling *s = arg;
+
+	kt_sleep_ms(200);
+	__atomic_store_n(&s->map[W0 / 4], 1, __ATOMIC_RELEASE);
+	kt_wq_wake(s->handle, W0, 1, 0);
+	return NULL;
+}
+
+TEST_F(dead, running_sibling_keeps_a_shared_handle_awake)
+{
+	struct sibling s = { .map = self->map };
+	pthread_t t;
+	int ret;
+
+	s.handle = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, s.handle);
+	close(self->region);		/* a holder closed; one is left */
+	self->region = s.handle;
+	ASSERT_EQ(0, pthread_create(&t, NULL, wake_after_200ms, &s));
+	ret = kt_wq_wait_ms(s.handle, W0, 0, 5000);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, ret) TH_LOG("a thread waiting beside a running sibling: %s",
+				 strerror(-ret));
+}
+
+/*
+ * The converse: every thread of a process waits through its one handle,
+ * and the region's last other handle closes. Nobody is left to wake
+ * them: both get EOWNERDEAD.
+ */
+static void *wait_w1(void *arg)
+{
+	struct board *b = arg;
+
+	__atomic_store_n(&b->tid[1], gettid_(), __ATOMIC_RELEASE);
+	b->ret[1] = kt_wq_wait_ms(b->handle, W1, 0, 10000);
+	return NULL;
+}
+
+TEST_F(dead, whole_process_waiting_is_a_death)
+{
+	struct board *b = self->b;
+	pthread_t t;
+	int h;
+
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		h = kt_region_attach(self->region, 0);
+		close(self->region);
+		if (h < 0)
+			_exit(1);
+		b->handle = h;
+		if (pthread_create(&t, NULL, wait_w1, b))
+			_exit(2);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_wait_ms(h, W0, 0, 10000);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
+	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
+	close(self->region);		/* the last awake handle */
+	self->region = -1;
+	EXPECT_EQ(0, kt_wait(self->kids[0], 15000));
+	self->kids[0] = 0;
+	EXPECT_EQ(-EOWNERDEAD, b->ret[0]);
+	EXPECT_EQ(-EOWNERDEAD, b->ret[1]);
 }
 
 KIPC_TEST_MAIN
