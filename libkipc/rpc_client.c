@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@
 #include "sys.h"
 
 #define NR_BUCKETS	256
+
+/*
+ * How often calls queued with none in flight try again to find room on
+ * the request channel: no answer will come to tell (see receive()).
+ */
+#define RPC_RETRY_NS	100000000ULL
 
 enum { QUEUED, SENT, ABANDONED };
 
@@ -167,15 +174,44 @@ static void done_add(struct kipc_rpc_client *c, struct rpc_done *d)
 	c->done_tail = &d->next;
 }
 
-/* @call finished with @status: to its waiter or onto @done. */
+/*
+ * Release the region buffers of @call's request, which was not sent, once:
+ * a call that fails twice over (its send, then the connection) must not
+ * release buffers that the pool may have handed out again meanwhile.
+ */
+static void call_release(struct kipc_rpc_client *c, struct rpc_call *call)
+{
+	drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+	call->nr_bufs = 0;
+}
+
+/*
+ * Whether a call that failed with @err before its request was sent leaves
+ * the request's buffers the caller's (kipc_rpc_call(3)): when the call
+ * refused its arguments (-EINVAL), or would have had to wait (-EAGAIN).
+ * On every other error they are released to the pool.
+ */
+static bool bufs_kept(int err)
+{
+	return err == -EINVAL || err == -EAGAIN;
+}
+
+/*
+ * @call finished with @status: to its waiter or onto @done. A synchronous
+ * call finishes once: it stays in @calls until its thread wakes, and the
+ * status (and answer) it got first is the one that thread returns.
+ */
 static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 			int status)
 {
 	struct rpc_done *d;
 
+	pthread_cond_broadcast(&c->cond);
 	if (call->sync) {
-		call->done = 1;
-		call->status = status;
+		if (!call->done) {
+			call->done = 1;
+			call->status = status;
+		}
 		return;
 	}
 	d = calloc(1, sizeof(*d));
@@ -192,22 +228,21 @@ static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 
 /*
  * A call that failed with @err before it was sent, taken out of the
- * tables and freed. Its region buffers leave the caller on every error
- * but those that mean nothing was done (-EAGAIN: no room, try again), as
- * kipc_rpc_call(3) says: released to the pool here.
+ * tables and freed; its buffers released unless bufs_kept(@err).
  */
 static void call_drop(struct kipc_rpc_client *c, struct rpc_call *call,
 		      int err)
 {
-	if (err != -EAGAIN)
-		drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+	if (!bufs_kept(err))
+		call_release(c, call);
 	call_unlink(c, call);
 	call_free(call);
 }
 
 /*
  * The connection is over: every call fails with @err at once, and so does
- * every later one.
+ * every later one. A synchronous call that finished already (answered, or
+ * failed by pump()) keeps its result: only its thread has not woken yet.
  */
 static void fail_all(struct kipc_rpc_client *c, int err)
 {
@@ -217,11 +252,14 @@ static void fail_all(struct kipc_rpc_client *c, int err)
 	c->dead = err;
 	c->queue = NULL;
 	c->queue_tail = &c->queue;
+	pthread_cond_broadcast(&c->cond);
 	for (i = 0; i < NR_BUCKETS; i++)
 		for (call = c->calls[i]; call; call = next) {
 			next = call->hnext;
+			if (call->sync && call->done)
+				continue;
 			if (call->state == QUEUED)
-				drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+				call_release(c, call);
 			if (call->state == ABANDONED) {
 				c->nr_abandoned--;
 				call_unlink(c, call);
@@ -233,8 +271,21 @@ static void fail_all(struct kipc_rpc_client *c, int err)
 	c->inflight = 0;
 }
 
+/*
+ * The message of a QUEUED call, about to be sent: its deadline's time left
+ * is counted from now, not from when the call was submitted, which may
+ * be long before (a call waits for a credit or for room).
+ */
 static void msg_of(struct rpc_call *call, struct kipc_msg *m)
 {
+	struct kipc_rpc_hdr *h = call->wire;
+	uint64_t now;
+
+	if (call->deadline_ns) {
+		now = kipc__now_ns();
+		h->timeout_ns = call->deadline_ns > now ?
+				call->deadline_ns - now : 0;
+	}
 	kipc_msg_init(m, call->wire, call->wire_len,
 		      call->nr_bufs ? call->bufs : NULL, call->nr_bufs, 0);
 	if (call->nr_lends)
@@ -286,7 +337,13 @@ static void pump(struct kipc_rpc_client *c)
 		if (!c->queue)
 			c->queue_tail = &c->queue;
 		if (ret < 0) {
-			drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+			/*
+			 * kipc_rpc_call() returns the error: its caller keeps
+			 * the buffers as if it had failed at once. Those of
+			 * a submitted call left its caller for good.
+			 */
+			if (!call->sync || !bufs_kept(ret))
+				call_release(c, call);
 			call_finish(c, call, ret);
 		}
 	}
@@ -311,6 +368,7 @@ static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 	int sync = call->sync;
 	struct rpc_done *d;
 
+	pthread_cond_broadcast(&c->cond);
 	call->state = ABANDONED;
 	c->nr_abandoned++;
 	call->sync = 0;
@@ -516,7 +574,7 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	 * before ours, which the caller's loop then enforces.
 	 */
 	if (!(flags & KIPC_IO_NONBLOCK)) {
-		slice = kipc__now_ns() + 100000000ULL;
+		slice = kipc__now_ns() + RPC_RETRY_NS;
 		if (!until || slice < until)
 			until = slice;
 		ts = rpc_ns_ts(until);
@@ -586,7 +644,7 @@ static uint64_t deadlines(struct kipc_rpc_client *c, uint64_t now)
 				call_abandon(c, call, -ETIMEDOUT);
 			} else {
 				queue_remove(c, call);
-				drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+				call_release(c, call);
 				call_finish(c, call, -ETIMEDOUT);
 			}
 		}
@@ -786,13 +844,24 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 				     struct timespec *next)
 {
 	struct kipc_rpc_client *cc = (struct kipc_rpc_client *)c;
-	uint64_t ns;
+	uint64_t ns, retry;
 
 	if (!c || !next)
 		return -EINVAL;
 	pthread_mutex_lock(&cc->lock);
 	/* What is ready but not readable on the fd is due now. */
 	ns = cc->done ? kipc__now_ns() : deadlines(cc, 0);
+	/*
+	 * Calls queued with none in flight wait for room on the request
+	 * channel (events filled it), which no answer will announce on the
+	 * fd: the loop tries again (kipc_rpc_complete() sends them) in
+	 * slices, as a thread waiting in the library does.
+	 */
+	if (!cc->done && cc->queue && !cc->inflight && !cc->dead) {
+		retry = kipc__now_ns() + RPC_RETRY_NS;
+		if (!ns || retry < ns)
+			ns = retry;
+	}
 	pthread_mutex_unlock(&cc->lock);
 	if (!ns)
 		return 0;
@@ -807,29 +876,26 @@ static int msg_check(const struct kipc_rpc_client *c,
 	if (msg && ((!msg->data && msg->len) ||
 		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
 		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
-		    (msg->nr_bufs && !c->region) ||
-		    (msg->nr_lends && !msg->lendq)))
+		    (msg->nr_bufs && (!msg->bufs || !c->region)) ||
+		    (msg->nr_lends && (!msg->lends || !msg->lendq))))
 		return -EINVAL;
 	if (msg && msg->len > c->max_inline - KIPC_RPC_HDR_LEN)
 		return -EMSGSIZE;
 	return 0;
 }
 
-/* A new QUEUED call of @method with @req, not yet linked anywhere. */
+/*
+ * A new QUEUED call of @method with @req, whose arguments were checked,
+ * not yet linked anywhere.
+ */
 static int call_new(struct kipc_rpc_client *c, uint32_t method,
 		    const struct kipc_rpc_msg *req, struct kipc_rpc_msg *rep,
-		    const struct timespec *deadline, struct rpc_call **callp)
+		    uint64_t deadline, struct rpc_call **callp)
 {
 	size_t len = req ? req->len : 0;
 	struct kipc_rpc_hdr h;
 	struct rpc_call *call;
-	int ret;
 
-	if (rep && !rep->data && rep->len)
-		return -EINVAL;
-	ret = msg_check(c, req);
-	if (ret < 0)
-		return ret;
 	call = calloc(1, sizeof(*call));
 	if (!call)
 		return -ENOMEM;
@@ -840,22 +906,13 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 	}
 	call->wire_len = (uint32_t)(KIPC_RPC_HDR_LEN + len);
 	call->rep = rep;
-	ret = deadline_ns(deadline, &call->deadline_ns);
-	if (ret < 0) {
-		free(call->wire);
-		free(call);
-		return ret;
-	}
+	call->deadline_ns = deadline;
 	call->id = c->next_id++;
 	rpc_hdr_init(&h, c->version, KIPC_RPC_REQUEST, method, call->id,
 		     (uint32_t)len);
-	if (call->deadline_ns) {
-		uint64_t now = kipc__now_ns();
-
+	/* timeout_ns: at each send (msg_of()). */
+	if (call->deadline_ns)
 		h.flags |= KIPC_RPC_F_DEADLINE;
-		h.timeout_ns = call->deadline_ns > now ? call->deadline_ns - now
-						       : 0;
-	}
 	memcpy(call->wire, &h, sizeof(h));
 	if (len)
 		memcpy((char *)call->wire + KIPC_RPC_HDR_LEN, req->data, len);
@@ -877,8 +934,11 @@ static int call_new(struct kipc_rpc_client *c, uint32_t method,
 }
 
 /*
- * A new call on @c, unless the connection is dead (-ECONNRESET) or, with
- * KIPC_RPC_NONBLOCK, it has no credit left (-EAGAIN). Called with c->lock
+ * A new call on @c, unless its arguments are not valid (-EINVAL), the
+ * request is too large (-EMSGSIZE), the connection is dead (-ECONNRESET,
+ * -EPROTO) or, with KIPC_RPC_NONBLOCK, it has no credit left (-EAGAIN).
+ * The request's buffers of a call that fails here are released but for
+ * bufs_kept() errors, as when it fails later unsent. Called with c->lock
  * held.
  */
 static int call_admit(struct kipc_rpc_client *c, uint32_t method,
@@ -886,15 +946,22 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 		      unsigned int flags, const struct timespec *deadline,
 		      struct rpc_call **callp)
 {
-	if (c->dead) {
-		/* Its buffers leave the caller all the same (call_drop()). */
-		if (req && req->bufs && req->nr_bufs <= KIPC_MSG_BUFS_MAX)
-			drop_payload(c, req->bufs, req->nr_bufs, NULL, 0);
-		return c->dead;
-	}
-	if (flags & KIPC_RPC_NONBLOCK && (c->queue || c->inflight >= c->depth))
-		return -EAGAIN;
-	return call_new(c, method, req, rep, deadline, callp);
+	uint64_t until;
+	int ret;
+
+	if ((rep && !rep->data && rep->len) || deadline_ns(deadline, &until))
+		return -EINVAL;
+	ret = msg_check(c, req);
+	if (!ret && c->dead)
+		ret = c->dead;
+	else if (!ret && flags & KIPC_RPC_NONBLOCK &&
+		 (c->queue || c->inflight >= c->depth))
+		ret = -EAGAIN;
+	if (!ret)
+		ret = call_new(c, method, req, rep, until, callp);
+	if (ret < 0 && !bufs_kept(ret) && req)
+		drop_payload(c, req->bufs, req->nr_bufs, NULL, 0);
+	return ret;
 }
 
 /*
@@ -936,7 +1003,8 @@ static int call_enqueue(struct kipc_rpc_client *c, struct rpc_call *call,
 				/* Slices of 100 ms at most: a look again. */
 				left = call->deadline_ns ?
 				       call->deadline_ns - now : UINT64_MAX;
-				left = left > 100000000ULL ? 100 :
+				left = left > RPC_RETRY_NS ?
+				       RPC_RETRY_NS / 1000000 :
 				       (left + 999999) / 1000000;
 				pthread_mutex_unlock(&c->lock);
 				poll(&p, 1, (int)left);
@@ -1058,7 +1126,7 @@ KIPC_API int kipc_rpc_cancel(struct kipc_rpc_client *c, uint64_t call_id)
 		ret = -ENOENT;
 	} else if (call->state == QUEUED) {
 		queue_remove(c, call);
-		drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+		call_release(c, call);
 		call_finish(c, call, -ECANCELED);
 	} else {
 		call_abandon(c, call, -ECANCELED);
@@ -1173,7 +1241,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		if (call->state == QUEUED) {
 			/* Never sent: it leaves the queue, freed here. */
 			queue_remove(c, call);
-			drop_payload(c, call->bufs, call->nr_bufs, NULL, 0);
+			call_release(c, call);
 			call_unlink(c, call);
 			call_free(call);
 			goto out_unlock;

@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ struct rpc_conn {
 	atomic_int broken;		/* broke the protocol: drop it */
 	atomic_int notified;		/* sent events: a reply may wait */
 	atomic_int hello;		/* HELLO answered */
-	atomic_ullong reply_wait_until;	/* 0, or when replies stop waiting */
+	atomic_ullong reply_waited;	/* ns replies waited (reply_wait()) */
 	int registered;			/* in the lists (s->lock) */
 	pthread_mutex_t lock;		/* protects the fields below */
 	uint8_t version;		/* agreed at HELLO */
@@ -123,6 +124,7 @@ struct kipc_rpc_server {
 	struct rpc_method *events;	/* handlers of events, likewise */
 	size_t nr_events;
 	atomic_int nr_conns;
+	atomic_int running;		/* kipc_rpc_server_run() runs */
 	pthread_mutex_t lock;		/* protects the fields below */
 	struct rpc_conn *conns;		/* registered connections */
 	struct rpc_conn *by_key[CONN_HASH];
@@ -658,21 +660,24 @@ static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
 
 /*
  * Wait for room on @c's reply channel and send @m: at most REPLY_WAIT_NS
- * from the first reply that found no room, for all of the connection's
- * replies together, so that a client that does not read holds workers
- * for a second, once.
+ * of waiting for all of the connection's replies together, so that a
+ * client that does not read holds workers for a second, once. Only a
+ * reply that finds room at once (conn_send()), a client that caught up,
+ * gives the connection its second again: one that lets a reply through
+ * just before its time is up gains nothing, or it could hold a worker
+ * for ever by reading a message a second.
  */
 static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 		      struct kipc_region *region)
 {
 	struct pollfd pfd = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
-	unsigned long long until = 0, now = kipc__now_ns();
+	unsigned long long start = kipc__now_ns(), now = start, until;
+	unsigned long long waited = atomic_load(&c->reply_waited);
 	int ret = -EAGAIN, ms;
 
-	/* The first reply that waits sets the deadline, later ones share it. */
-	if (atomic_compare_exchange_strong(&c->reply_wait_until, &until,
-					   now + REPLY_WAIT_NS))
-		until = now + REPLY_WAIT_NS;
+	if (waited >= REPLY_WAIT_NS)
+		return -EAGAIN;
+	until = start + REPLY_WAIT_NS - waited;
 	while (ret == -EAGAIN && !atomic_load(&c->broken) &&
 	       (now = kipc__now_ns()) < until) {
 		ms = (int)((until - now + 999999) / 1000000);
@@ -681,18 +686,37 @@ static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 		ret = kipc_channel_send(c->tx, m, 1, KIPC_IO_NONBLOCK, NULL,
 					region);
 	}
-	if (ret != -EAGAIN)	/* the client reads: a fresh wait next time */
-		atomic_store(&c->reply_wait_until, 0);
+	atomic_fetch_add(&c->reply_waited, kipc__now_ns() - start);
 	return ret;
 }
 
 /*
- * Send one answer or event. An event never waits: -EAGAIN when the reply
- * channel is full. An answer has the room the client's credits keep,
- * unless events took it: on a connection that was sent events it waits
- * (reply_wait()); otherwise a full channel means the client broke the
- * rule, and the connection is dropped (-EAGAIN). On a dropped connection
- * nothing is sent (-EPIPE). The caller holds @c.
+ * A payload the server can send (a reply or an event): 0, -EINVAL (one
+ * that is not valid: nothing to send, or to answer with), or -EMSGSIZE.
+ * The kernel takes a NULL lend queue for fd 0: refused here.
+ */
+static int msg_check(const struct kipc_rpc_server *s,
+		     const struct kipc_rpc_msg *msg)
+{
+	if (msg && ((!msg->data && msg->len) ||
+		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
+		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
+		    (msg->nr_bufs && (!msg->bufs || !s->region)) ||
+		    (msg->nr_lends && (!msg->lends || !msg->lendq))))
+		return -EINVAL;
+	if (msg && msg->len > s->max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Send one answer or event, whose payload passed msg_check(). An event
+ * never waits: -EAGAIN when the reply channel is full. An answer has the
+ * room the client's credits keep, unless events took it: on a connection
+ * that was sent events it waits (reply_wait()); otherwise a full channel
+ * means the client broke the rule, and the connection is dropped
+ * (-EAGAIN). On a dropped connection nothing is sent (-EPIPE). The caller
+ * holds @c.
  */
 static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		     uint32_t method, uint64_t call_id, int32_t status,
@@ -705,10 +729,6 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 	size_t len = rep ? rep->len : 0;
 	int ret;
 
-	if (len > s->max_inline - KIPC_RPC_HDR_LEN)
-		return -EMSGSIZE;
-	if (rep && rep->nr_bufs && !s->region)
-		return -EINVAL;
 	if (atomic_load(&c->broken))
 		return -EPIPE;
 	rpc_hdr_init(&h, c->version ? c->version : KIPC_RPC_VERSION, type,
@@ -728,6 +748,8 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 		return ret < 0 ? ret : 0;
 	if (ret == -EAGAIN && atomic_load(&c->notified))
 		ret = reply_wait(c, &m, region);
+	else if (ret >= 0 && atomic_load(&c->reply_waited))
+		atomic_store(&c->reply_waited, 0);	/* it caught up */
 	if (ret == -EAGAIN) {
 		atomic_store(&c->broken, 1);
 		conn_drop(c);
@@ -767,7 +789,16 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	memset(&rep, 0, sizeof(rep));
 	rep.data = &w;
 	rep.len = sizeof(w);
-	conn_send(c, txbuf, KIPC_RPC_REPLY, 0, h->call_id, (int32_t)v, &rep);
+	/*
+	 * A welcome that cannot go (the server's user has no bytes in flight
+	 * left: -ENOBUFS) leaves a client that waits for it for ever, unless
+	 * it hears end of stream: the connection goes.
+	 */
+	if (conn_send(c, txbuf, KIPC_RPC_REPLY, 0, h->call_id, (int32_t)v,
+		      &rep) < 0) {
+		atomic_store(&c->broken, 1);
+		return;
+	}
 	/* Events may go from now on: the welcome is ahead of them. */
 	atomic_store(&c->hello, 1);
 }
@@ -928,21 +959,26 @@ static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
 
 /*
  * A worker takes one event at a time: a connection's next message waits
- * for the first free worker, not behind a handler that runs long.
+ * for the first free worker, not behind a handler that runs long. Returns
+ * 0 once stopped, or -ENOMEM when it could not start: then it stops the
+ * others, so that kipc_rpc_server_run() does not serve with fewer workers
+ * than asked for without a word.
  */
-static void *worker(void *arg)
+static int worker_run(struct kipc_rpc_server *s)
 {
-	struct kipc_rpc_server *s = arg;
 	struct rpc_worker w = { .s = s };
 	struct rpc_conn *c, *last = NULL;
 	struct epoll_event ev;
 	struct timespec until;
-	int n;
+	int n, ret = 0;
 
 	w.rxbuf = malloc(s->max_inline);
 	w.txbuf = malloc(s->max_inline);
-	if (!w.rxbuf || !w.txbuf)
+	if (!w.rxbuf || !w.txbuf) {
+		ret = -ENOMEM;
+		kipc_rpc_server_stop(s);
 		goto out;
+	}
 	for (;;) {
 		/*
 		 * @last, held: the connection just answered (only when the
@@ -989,21 +1025,35 @@ static void *worker(void *arg)
 out:
 	free(w.rxbuf);
 	free(w.txbuf);
-	return NULL;
+	return ret;
+}
+
+static void *worker(void *arg)
+{
+	return (void *)(intptr_t)worker_run(arg);
 }
 
 KIPC_API int kipc_rpc_server_run(struct kipc_rpc_server *s)
 {
 	pthread_t *tids;
 	unsigned int i, n = 0;
+	void *res;
 	uint64_t v;
 	int ret = 0;
 
 	if (!s)
 		return -EINVAL;
+	/*
+	 * One run at a time: the stop eventfd is reset by the run that
+	 * returns, and a second run's workers could miss the stop.
+	 */
+	if (atomic_exchange(&s->running, 1))
+		return -EBUSY;
 	tids = calloc(s->nr_workers, sizeof(*tids));
-	if (!tids)
+	if (!tids) {
+		atomic_store(&s->running, 0);
 		return -ENOMEM;
+	}
 	for (i = 1; i < s->nr_workers; i++) {
 		ret = -pthread_create(&tids[n], NULL, worker, s);
 		if (ret)
@@ -1011,15 +1061,19 @@ KIPC_API int kipc_rpc_server_run(struct kipc_rpc_server *s)
 		n++;
 	}
 	if (!ret)
-		worker(s);
+		ret = worker_run(s);
 	else
 		kipc_rpc_server_stop(s);
-	for (i = 0; i < n; i++)
-		pthread_join(tids[i], NULL);
+	for (i = 0; i < n; i++) {
+		pthread_join(tids[i], &res);
+		if (!ret)
+			ret = (int)(intptr_t)res;
+	}
 	free(tids);
 	/* Stopped: ready to run again. */
 	if (read(s->stopfd, &v, sizeof(v)) < 0 && !ret)
 		ret = 0;
+	atomic_store(&s->running, 0);
 	return ret;
 }
 
@@ -1067,10 +1121,11 @@ KIPC_API int kipc_rpc_server_notify(struct kipc_rpc_server *s,
 	void *txbuf;
 	int held, hello, ret;
 
-	if (!s || (msg && !msg->data && msg->len))
+	if (!s)
 		return -EINVAL;
-	if (msg && msg->len > s->max_inline - KIPC_RPC_HDR_LEN)
-		return -EMSGSIZE;
+	ret = msg_check(s, msg);
+	if (ret < 0)
+		return ret;
 	/* A reference, unless the connection is already going away. */
 	pthread_mutex_lock(&s->lock);
 	for (c = s->conns; c && c->peer.id != conn_id; c = c->next)
@@ -1115,31 +1170,58 @@ KIPC_API int kipc_rpc_req_cancelled(const struct kipc_rpc_req *req)
 	return ret;
 }
 
+/*
+ * Answer @req with a message of @type. An answer's region buffers leave
+ * the handler whatever happens (kipc_rpc_reply(3)): sent, or released
+ * here when the answer is not sent. But for -EINVAL: an answer that is not
+ * valid answers nothing, and its buffers stay the handler's.
+ */
 static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 		  const struct kipc_rpc_msg *rep)
 {
+	struct rpc_conn *c;
 	struct kipc_region *region;
 	uint32_t i;
-	int ret;
+	int ret, err;
 
-	if (!req || req->event || (rep && !rep->data && rep->len))
+	if (!req || req->event)
 		return -EINVAL;
+	c = req->conn;
+	ret = msg_check(c->s, rep);
+	if (ret == -EINVAL)
+		return ret;
 	if (req->answered)
 		return -EALREADY;
 	req->answered = 1;
-	if (req->flags & KIPC_RPC_F_ONEWAY) {
-		/* Not sent, as if it were: its buffers leave the handler. */
-		region = req->conn->s->region;
+	if (req->flags & KIPC_RPC_F_ONEWAY)
+		ret = 0;	/* not sent, as if it were */
+	else if (!ret)
+		ret = conn_send(c, req->txbuf, type, req->info.method,
+				req->info.call_id, status, rep);
+	if (ret < 0 || req->flags & KIPC_RPC_F_ONEWAY) {
+		/* The kernel moves all of a message's buffers, or none. */
+		region = c->s->region;
 		for (i = 0; rep && region && i < rep->nr_bufs; i++)
 			kipc_buf_release(region, rep->bufs[i].offset);
-		return 0;
 	}
-	ret = conn_send(req->conn, req->txbuf, type, req->info.method,
-			req->info.call_id, status, rep);
-	/* A reply that cannot go still answers the call, as an error. */
-	if (ret < 0 && ret != -EAGAIN && ret != -EPIPE && type == KIPC_RPC_REPLY)
-		conn_send(req->conn, req->txbuf, KIPC_RPC_ERROR,
-			  req->info.method, req->info.call_id, ret, NULL);
+	/*
+	 * -EAGAIN dropped the connection, -EPIPE found it gone. Otherwise
+	 * a reply that cannot go still answers the call, as an error; when
+	 * the error cannot go either (the server's user has no bytes in
+	 * flight left: -ENOBUFS), the call would stay unanswered and its
+	 * credit lost, the client waiting for ever: the connection goes, and
+	 * the client sees its calls fail with -ECONNRESET.
+	 */
+	if (ret < 0 && ret != -EAGAIN && ret != -EPIPE) {
+		err = type == KIPC_RPC_REPLY ?
+		      conn_send(c, req->txbuf, KIPC_RPC_ERROR,
+				req->info.method, req->info.call_id, ret,
+				NULL) : ret;
+		if (err < 0) {
+			atomic_store(&c->broken, 1);
+			conn_drop(c);
+		}
+	}
 	return ret;
 }
 

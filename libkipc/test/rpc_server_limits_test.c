@@ -14,7 +14,11 @@
  * - a deadline too far to add to the clock does not wrap to the past;
  * - a stop does not lose the events a worker had taken with it;
  * - a connection that always has its next call waiting does not keep the
- *   worker that lingers on it from another connection's calls.
+ *   worker that lingers on it from another connection's calls;
+ * - a call whose answer cannot be sent, not even as an error, drops the
+ *   connection rather than leave the client waiting for ever;
+ * - the region buffers of a reply that cannot be sent go back to the
+ *   pool.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +34,11 @@
 #include "kselftest_harness.h"
 #include "rpc_raw.h"
 
-enum { M_ECHO = 1, M_FLOOD, M_STOP };
+enum { M_ECHO = 1, M_FLOOD, M_STOP, M_NAP, M_BUFS_LATE, M_OWNED };
 enum { E_FLOOD = 1 };
+
+/* The server has a region of 16 buffers (its methods M_BUFS_LATE, M_OWNED). */
+static int serve_region;
 
 /* ---- the server, in a child process ---- */
 
@@ -57,6 +64,42 @@ static int m_flood(struct kipc_rpc_req *req, void *arg)
 	return 0;
 }
 
+/* An empty reply, 300 ms late. */
+static int m_nap(struct kipc_rpc_req *req, void *arg)
+{
+	usleep(300 * 1000);
+	return 0;
+}
+
+/* 300 ms late (the client may be gone), a reply of four new buffers. */
+static int m_bufs_late(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_buf_ref refs[4];
+	struct kipc_rpc_msg rep = { .bufs = refs, .nr_bufs = 4 };
+	uint64_t off;
+	int i;
+
+	usleep(300 * 1000);
+	for (i = 0; i < 4; i++) {
+		if (kipc_buf_alloc(arg, &off))
+			return -ENOBUFS;
+		refs[i] = (struct kipc_buf_ref){ .offset = off, .len = 1 };
+	}
+	return kipc_rpc_reply_msg(req, &rep);
+}
+
+/* The buffers the server's region handle owns. */
+static int m_owned(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_region_status st;
+	uint32_t n;
+
+	if (kipc_region_info(arg, &st))
+		return -EIO;
+	n = st.nr_owned;
+	return kipc_rpc_reply(req, &n, sizeof(n));
+}
+
 /* Stop the server, and keep this worker busy while requests arrive. */
 static int m_stop(struct kipc_rpc_req *req, void *arg)
 {
@@ -69,6 +112,7 @@ static void __attribute__((noreturn))
 serve(const char *name, const struct kipc_rpc_server_attr *attr,
       unsigned int nofile, int ready_fd)
 {
+	struct kipc_rpc_server_attr a = { 0 };
 	struct rlimit rl = { nofile, nofile };
 	struct kipc_rpc_server *s;
 	struct kipc *k;
@@ -76,12 +120,21 @@ serve(const char *name, const struct kipc_rpc_server_attr *attr,
 
 	if (nofile && setrlimit(RLIMIT_NOFILE, &rl))
 		_exit(1);
+	if (attr)
+		a = *attr;
 	if (kipc_open(&k, 0) < 0 ||
-	    kipc_rpc_server_create(k, name, 0666, attr, &s) < 0)
+	    (serve_region &&
+	     kipc_region_create(k, 16 * 4096, 4096, 0, &a.region) < 0) ||
+	    kipc_rpc_server_create(k, name, 0666, &a, &s) < 0)
 		_exit(1);
 	kipc_rpc_server_register(s, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(s, M_FLOOD, m_flood, s);
 	kipc_rpc_server_register(s, M_STOP, m_stop, s);
+	kipc_rpc_server_register(s, M_NAP, m_nap, NULL);
+	if (a.region) {
+		kipc_rpc_server_register(s, M_BUFS_LATE, m_bufs_late, a.region);
+		kipc_rpc_server_register(s, M_OWNED, m_owned, a.region);
+	}
 	if (write(ready_fd, &ok, 1) != 1)
 		_exit(1);
 	close(ready_fd);
@@ -154,6 +207,7 @@ FIXTURE(srv) {
 	struct raw raw[NR_RAW];
 	int nr_raw;
 	char poll_saved[32];	/* poll_max_ns to restore, or "" */
+	char inflight_saved[32]; /* max_inflight_bytes_per_user, or "" */
 };
 
 FIXTURE_SETUP(srv)
@@ -162,20 +216,30 @@ FIXTURE_SETUP(srv)
 	self->nr_raw = 0;
 	self->pid = 0;
 	self->poll_saved[0] = '\0';
+	self->inflight_saved[0] = '\0';
 	snprintf(self->name, sizeof(self->name), "rpc-limits-%d", getpid());
 	ASSERT_EQ(0, kipc_open(&self->k, 0));
 }
 
-static int poll_max_swap(const char *val, char *old, size_t len);
+static int param_swap(const char *param, const char *val, char *old,
+		      size_t len);
+
+#define POLL_MAX_NS	"poll_max_ns"
+#define MAX_INFLIGHT	"max_inflight_bytes_per_user"
 
 FIXTURE_TEARDOWN(srv)
 {
 	int i, st;
 
-	/* Even when the test stopped at an assertion after changing it. */
-	if (self->poll_saved[0] && poll_max_swap(self->poll_saved, NULL, 0))
+	/* Even when the test stopped at an assertion after changing them. */
+	if (self->poll_saved[0] &&
+	    param_swap(POLL_MAX_NS, self->poll_saved, NULL, 0))
 		fprintf(stderr, "# could not restore poll_max_ns to %s\n",
 			self->poll_saved);
+	if (self->inflight_saved[0] &&
+	    param_swap(MAX_INFLIGHT, self->inflight_saved, NULL, 0))
+		fprintf(stderr, "# could not restore %s to %s\n",
+			MAX_INFLIGHT, self->inflight_saved);
 
 	for (i = 0; i < self->nr_raw; i++)
 		raw_close(&self->raw[i]);
@@ -440,14 +504,16 @@ static void *busy_caller(void *arg)
 
 #define NR_OTHER_CALLS	20
 
-#define POLL_MAX_NS	"/sys/module/kipc/parameters/poll_max_ns"
-
-/* Write @val to the module's poll_max_ns; the old value into @old. */
-static int poll_max_swap(const char *val, char *old, size_t len)
+/* Write @val to the module's parameter @param; the old value into @old. */
+static int param_swap(const char *param, const char *val, char *old,
+		      size_t len)
 {
-	FILE *f = fopen(POLL_MAX_NS, "r+e");
+	char path[96];
+	FILE *f;
 	int ok;
 
+	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", param);
+	f = fopen(path, "r+e");
 	if (!f)
 		return -errno;
 	ok = old ? fgets(old, len, f) != NULL : 1;
@@ -472,11 +538,11 @@ TEST_F(srv, busy_connection_does_not_starve_another)
 	long ms;
 	int i, ok = 0;
 
-	if (poll_max_swap("50000000", self->poll_saved,
-			  sizeof(self->poll_saved)))
+	if (param_swap(POLL_MAX_NS, "50000000", self->poll_saved,
+		       sizeof(self->poll_saved)))
 		SKIP(return, "cannot set %s", POLL_MAX_NS);
 	start(_metadata, self, NULL, 0);	/* reads it once, here */
-	ASSERT_EQ(0, poll_max_swap(self->poll_saved, NULL, 0));
+	ASSERT_EQ(0, param_swap(POLL_MAX_NS, self->poll_saved, NULL, 0));
 	self->poll_saved[0] = '\0';
 	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &b.c));
 	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &other));
@@ -498,6 +564,68 @@ TEST_F(srv, busy_connection_does_not_starve_another)
 	EXPECT_LT(0, b.calls);
 	kipc_rpc_client_close(other);
 	kipc_rpc_client_close(b.c);
+}
+
+/*
+ * The server's user has no bytes in flight left (the module's cap lowered
+ * below what any message takes) when a handler answers: neither the reply
+ * nor the ERROR in its place can be sent. The connection must go, the
+ * client seeing end of stream; the old server kept it, and the call was
+ * never answered: a client without a deadline waited for ever.
+ */
+TEST_F(srv, unanswerable_call_drops_the_connection)
+{
+	struct kipc_rpc_client *c;
+	struct kipc_rpc_hdr h;
+	struct raw *r;
+	int ret;
+
+	start(_metadata, self, NULL, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	req_hdr(&h, M_NAP, 0);
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	/* Sent and charged: the handler answers 300 ms from now. */
+	if (param_swap(MAX_INFLIGHT, "1", self->inflight_saved,
+		       sizeof(self->inflight_saved)))
+		SKIP(return, "cannot set %s", MAX_INFLIGHT);
+	ret = raw_recv(r, &h, 3000);
+	ASSERT_EQ(0, param_swap(MAX_INFLIGHT, self->inflight_saved, NULL, 0));
+	self->inflight_saved[0] = '\0';
+	EXPECT_EQ(0, ret);	/* end of stream; the old server: -ETIMEDOUT */
+	/* The others are served. */
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	EXPECT_EQ(0, echo_call(c));
+	kipc_rpc_client_close(c);
+}
+
+/*
+ * A handler replies with four new region buffers after its client went:
+ * the reply fails (-EPIPE), and its buffers, which kipc_rpc_reply(3) says
+ * leave the handler, must go back to the pool. The old server kept them
+ * owned by its region handle, four lost each time.
+ */
+TEST_F(srv, failed_reply_releases_its_buffers)
+{
+	struct kipc_rpc_client *c;
+	uint32_t owned = UINT32_MAX;
+	struct kipc_rpc_msg rep = { .data = &owned, .len = sizeof(owned) };
+	struct timespec dl;
+	uint64_t id;
+
+	serve_region = 1;
+	start(_metadata, self, NULL, 0);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	ASSERT_EQ(0, kipc_rpc_submit(c, M_BUFS_LATE, NULL, NULL, 0, NULL, 0,
+				     &id));
+	usleep(50 * 1000);	/* the handler runs */
+	kipc_rpc_client_close(c);
+	/* The one worker answers HELLO once the handler returned. */
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	dl = in_ms(5000);
+	EXPECT_EQ(0, kipc_rpc_call(c, M_OWNED, NULL, &rep, 0, &dl));
+	EXPECT_EQ(0, owned);
+	kipc_rpc_client_close(c);
 }
 
 TEST_HARNESS_MAIN

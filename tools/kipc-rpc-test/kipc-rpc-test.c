@@ -718,6 +718,47 @@ static void t_zero_copy(struct kipc *k, struct kipc_rpc_client *c)
 	munmap(page, 4096);
 }
 
+/*
+ * A request's buffers leave the caller whatever the call returns, but
+ * for -EINVAL (arguments refused) and -EAGAIN (kipc_rpc_call(3)). A
+ * request too large (-EMSGSIZE) releases them: the old library kept them
+ * the caller's there, though -EMSGSIZE also means a reply too large for
+ * its room, after the buffers were sent; a caller could not know whether
+ * to release them.
+ */
+static void t_bufs_rule(struct kipc_rpc_client *c)
+{
+	static char big[8192];
+	struct kipc_region *r = kipc_rpc_client_region(c);
+	struct kipc_buf_ref ref = { .len = 1 };
+	struct kipc_lend_ref lend = { .addr = 4096, .len = 4096 };
+	struct kipc_rpc_msg req = { .data = big, .len = sizeof(big),
+				    .bufs = &ref, .nr_bufs = 1 };
+	int r1 = 1, r2 = 1, g1 = 1, g2 = 1;
+	char detail[96];
+	uint64_t off;
+
+	if (r && !kipc_buf_alloc(r, &off)) {
+		ref.offset = off;
+		r1 = kipc_rpc_call(c, M_ECHO, &req, NULL, 0, NULL);
+		g1 = kipc_buf_release(r, off);	/* -EALREADY: released */
+	}
+	if (r && !kipc_buf_alloc(r, &off)) {
+		ref.offset = off;
+		req.len = 1;
+		req.lends = &lend;	/* without a lend queue */
+		req.nr_lends = 1;
+		r2 = kipc_rpc_call(c, M_ECHO, &req, NULL, 0, NULL);
+		g2 = kipc_buf_release(r, off);	/* 0: still the caller's */
+	}
+	snprintf(detail, sizeof(detail),
+		 "too large: %d, release after %d; invalid: %d, release after %d",
+		 r1, g1, r2, g2);
+	result(r1 == -EMSGSIZE && g1 == -EALREADY && r2 == -EINVAL && !g2,
+	       "a request too large releases its buffers; one refused as invalid keeps them",
+	       detail);
+}
+
 static void t_lent_reply(struct kipc_rpc_client *c)
 {
 	struct kipc_lend_ref lend;
@@ -1799,6 +1840,219 @@ static void t_failed_call_releases_buffers(void)
 	kipc_close(k);
 }
 
+/*
+ * The liar runs before the client's threads from now on (on their CPU,
+ * SCHED_FIFO): what it sends in a row is all queued before the client
+ * wakes. Without the privilege the rows still pass on a fixed library,
+ * but may miss the old one's race.
+ */
+static void liar_first(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	sched_setscheduler(0, SCHED_FIFO, &sp);
+}
+
+/*
+ * Answers the second request (a synchronous call), then hangs up: the
+ * answer and end of stream are queued together.
+ */
+static void answer_then_hang_up(struct kipc_chan *rx, struct kipc_chan *tx,
+				const struct kipc_rpc_hdr *reqs, int n)
+{
+	liar_first();
+	liar_send(tx, KIPC_RPC_REPLY, reqs[1].call_id, 0, "SSSS", 4);
+	kipc_channel_close(tx);
+}
+
+/*
+ * Thread X waits in kipc_rpc_complete() (the connection's receiver) while
+ * the main thread calls S; the server answers S and hangs up. X receives
+ * S's answer, then end of stream, before S's thread wakes (everything on
+ * one CPU, S's thread at SCHED_IDLE). S must return its answer: the old
+ * library failed every call in the table at end of stream, S too, though
+ * it had finished, and returned -ECONNRESET with the answer (and the
+ * buffers and ranges it carries) left in rep.
+ */
+static int client_hang_up_after_answer(struct kipc_rpc_client *c)
+{
+	struct sched_param sp = { 0 };
+	struct kipc_rpc_msg req = { .data = "s", .len = 1 };
+	struct completer cp = { .c = c };
+	char room[64];
+	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+	struct timespec dl;
+	pthread_t t;
+	int ret;
+
+	cpu_0();
+	if (pthread_create(&t, NULL, complete_x, &cp))
+		return 1;
+	while (!cp.in)
+		usleep(1000);
+	usleep(100000);		/* the completer sleeps in its receive */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	dl = in_ms(5000);
+	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+	pthread_join(t, NULL);
+	if (ret || rep.len != 4 || memcmp(room, "SSSS", 4)) {
+		fprintf(stderr, "S: %d, %zu bytes\n", ret, rep.len);
+		return 2;
+	}
+	if (cp.ret != 1) {
+		fprintf(stderr, "X: %d\n", cp.ret);
+		return 3;
+	}
+	return 0;
+}
+
+static void t_liar_hang_up_after_answer(void)
+{
+	static const char *const why[] = {
+		"set-up", "the answered call failed at end of stream",
+		"the other call's completion",
+	};
+
+	liar_row("answer-hangup", 4, 2, answer_then_hang_up,
+		 client_hang_up_after_answer,
+		 "a call answered just before the server hangs up returns its answer",
+		 why);
+}
+
+/*
+ * Waits for the client's event (its go: call S is queued behind X), then
+ * answers X and hangs up, both queued together.
+ */
+static void answer_on_event_hang_up(struct kipc_chan *rx,
+				    struct kipc_chan *tx,
+				    const struct kipc_rpc_hdr *reqs, int n)
+{
+	struct timespec dl = in_ms(10000);
+	char buf[256];
+	struct kipc_msg m;
+
+	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
+	if (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) != 1)
+		return;
+	liar_first();
+	liar_send(tx, KIPC_RPC_REPLY, reqs[0].call_id, 0, "XXXX", 4);
+	kipc_channel_close(tx);
+}
+
+/* The receiver of the row below: X, then a buffer, then end of stream. */
+struct realloc_x {
+	struct kipc_rpc_client *c;
+	volatile int in;
+	int first, second, release;
+};
+
+static void *complete_realloc(void *arg)
+{
+	struct realloc_x *x = arg;
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_region *r = kipc_rpc_client_region(x->c);
+	struct kipc_rpc_completion comp;
+	struct timespec dl = in_ms(10000);
+	uint64_t id, off;
+
+	x->first = kipc_rpc_submit(x->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
+	x->in = 1;
+	if (x->first)
+		return NULL;
+	x->first = kipc_rpc_complete(x->c, &comp, 1, 0, &dl);
+	if (x->first == 1 && comp.status)
+		x->first = comp.status;
+	/* The pool's last free buffer: the one S's failed send released. */
+	x->release = kipc_buf_alloc(r, &off);
+	x->second = kipc_rpc_complete(x->c, &comp, 1, 0, &dl);
+	if (!x->release)
+		x->release = kipc_buf_release(r, off);
+	return NULL;
+}
+
+struct sync_s {
+	struct kipc_rpc_client *c;
+	uint64_t off;
+	int ret;
+};
+
+/* S, at SCHED_IDLE: its buffer twice, a send the kernel refuses. */
+static void *call_s_idle(void *arg)
+{
+	struct sched_param sp = { 0 };
+	struct sync_s *ss = arg;
+	struct kipc_buf_ref refs[2] = { { .offset = ss->off, .len = 1 },
+					{ .offset = ss->off, .len = 1 } };
+	struct kipc_rpc_msg req = { .data = "s", .len = 1, .bufs = refs,
+				    .nr_bufs = 2 };
+
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	ss->ret = kipc_rpc_call(ss->c, M_ECHO, &req, NULL, 0, NULL);
+	return NULL;
+}
+
+/*
+ * One credit: X is in flight, synchronous call S waits in the library.
+ * X's answer frees the credit: the receiver (another thread) sends S,
+ * which the kernel refuses (-EPERM: a buffer twice), so S fails and its
+ * buffer goes back to the pool; the receiver allocates it again, then
+ * reads end of stream before S's thread wakes. S must return -EPERM, and
+ * the receiver keep its buffer: the old library failed S a second time
+ * at end of stream (-ECONNRESET) and released S's buffer again, the one
+ * the receiver had just been given.
+ */
+static int client_failed_queued_call(struct kipc_rpc_client *c)
+{
+	struct kipc_region *r = kipc_rpc_client_region(c);
+	struct realloc_x x = { .c = c };
+	struct sync_s ss = { .c = c };
+	pthread_t tx, ts;
+
+	cpu_0();
+	if (!r || kipc_buf_alloc(r, &ss.off) ||
+	    pthread_create(&tx, NULL, complete_realloc, &x))
+		return 1;
+	while (!x.in)
+		usleep(1000);
+	usleep(100000);		/* X's thread sleeps in its receive */
+	if (pthread_create(&ts, NULL, call_s_idle, &ss))
+		return 1;
+	usleep(200000);		/* S waits for X's credit */
+	if (kipc_rpc_notify(c, 1, NULL))
+		return 1;
+	pthread_join(tx, NULL);
+	pthread_join(ts, NULL);
+	if (ss.ret != -EPERM) {
+		fprintf(stderr, "S: %d\n", ss.ret);
+		return 2;
+	}
+	/* End of stream: -ECONNRESET, or 0 had S's thread ended S first. */
+	if (x.first != 1 || (x.second && x.second != -ECONNRESET) ||
+	    x.release) {
+		fprintf(stderr, "X: %d, then %d; its buffer: %d\n", x.first,
+			x.second, x.release);
+		return 3;
+	}
+	return 0;
+}
+
+static void t_liar_failed_queued_call(void)
+{
+	static const char *const why[] = {
+		"set-up", "the failed call's error was replaced",
+		"its buffer was released twice",
+	};
+
+	liar_welcome = (struct kipc_rpc_welcome){
+		.flags = KIPC_RPC_WELCOME_REGION, .depth = 1,
+		.max_inline = 64 };
+	liar_row("failed-queued", 1, 1, answer_on_event_hang_up,
+		 client_failed_queued_call,
+		 "a queued call whose send failed keeps its error at end of stream, its buffers released once",
+		 why);
+	liar_welcome.max_inline = 0;
+}
+
 /* Reads nothing more: its request channel stays full. */
 static void answer_nothing(struct kipc_chan *rx, struct kipc_chan *tx,
 			   const struct kipc_rpc_hdr *reqs, int n)
@@ -2409,6 +2663,7 @@ int main(void)
 	t_nonblock_fd(c);
 	t_cancel(c);
 	t_zero_copy(k, c);
+	t_bufs_rule(c);
 	t_lent_reply(c);
 	t_async_deadline_poll(c);
 	t_timeout_epoll(c);
@@ -2432,6 +2687,8 @@ int main(void)
 	t_liar_answers_twice();
 	t_liar_welcome();
 	t_failed_call_releases_buffers();
+	t_liar_hang_up_after_answer();
+	t_liar_failed_queued_call();
 	t_full_channel_nonblock();
 	t_queued_call_sent_on_room();
 	t_later_deadline_enforced();
