@@ -163,9 +163,9 @@ static void kipc_kmsg_set_sender(const struct kipc_channel *c,
 }
 
 /*
- * Take every queued message off @c onto @dropped, returning their buffers
- * to the pool and their charge to the user; kipc_kmsgs_free() frees them
- * once the lock is dropped. Context: c->lock held.
+ * Take every queued message off @c onto @dropped, returning their charge
+ * to the user; kipc_kmsgs_free() returns their buffers to the pool and
+ * frees them once the lock is dropped. Context: c->lock held.
  */
 static void kipc_channel_drop_locked(struct kipc_channel *c,
 				     struct list_head *dropped)
@@ -173,25 +173,34 @@ static void kipc_channel_drop_locked(struct kipc_channel *c,
 	struct kipc_kmsg *m;
 
 	lockdep_assert_held(&c->lock);
-	list_for_each_entry(m, &c->queue, node) {
+	list_for_each_entry(m, &c->queue, node)
 		kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
-		if (m->nr_bufs)
-			kipc_bufs_from_flight(c->region, NULL, m->bufs,
-					      m->nr_bufs);
-	}
 	c->nr_queued = 0;
 	list_splice_tail_init(&c->queue, dropped);
 }
 
-/* Free the messages kipc_channel_drop_locked() took. Context: may sleep. */
+/*
+ * Free the messages kipc_channel_drop_locked() took, and their buffers:
+ * the pool's waiters are woken once, not once a message (a queue of
+ * max_depth messages, and a region polled through many files, made that
+ * seconds of wake-ups). Context: may sleep.
+ */
 static void kipc_kmsgs_free(struct kipc_channel *c, struct list_head *dropped)
 {
 	struct kipc_kmsg *m, *tmp;
+	bool freed = false;
 
 	list_for_each_entry_safe(m, tmp, dropped, node) {
 		list_del(&m->node);
+		if (m->nr_bufs) {
+			kipc_bufs_drop_from_flight(c->region, m->bufs,
+						   m->nr_bufs);
+			freed = true;
+		}
 		kipc_kmsg_free(c, m);
 	}
+	if (freed)
+		kipc_region_pool_wake(c->region);
 }
 
 static void kipc_channel_release_obj(struct kipc_obj *obj)

@@ -462,6 +462,9 @@ int kipc_bufs_to_flight(struct kipc_region_handle *h, const struct kipc_buf *buf
 			unsigned int n);
 void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 			   const struct kipc_buf *bufs, unsigned int n);
+void kipc_bufs_drop_from_flight(struct kipc_region *r,
+				const struct kipc_buf *bufs, unsigned int n);
+void kipc_region_pool_wake(struct kipc_region *r);
 
 struct kipc_words *kipc_region_words(struct kipc_region_handle *h);
 

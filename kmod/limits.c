@@ -123,18 +123,29 @@ static DEFINE_SPINLOCK(kipc_users_lock);
  * kipc_user_key() - the user a task with credentials @cred is charged to
  * @cred: the task's credentials
  *
- * Return: @cred's euid in the initial user namespace, else the owner of the
- * outermost non-initial user namespace of @cred.
+ * All the uids of a user namespace are one user: whoever made it may map
+ * a range of them, which would multiply the caps. That user is the
+ * namespace's owner, unless root made it (a container's): merged into
+ * root's record, every container would share root's caps and see root's
+ * objects, so such a namespace is the user its uid 0 maps to on the host
+ * (a container's own range), or root where it maps none.
+ * Return: @cred's euid in the initial user namespace; else, for the
+ * outermost non-initial user namespace of @cred, the host uid of its uid
+ * 0 when root made it, else its owner.
  */
 kuid_t kipc_user_key(const struct cred *cred)
 {
-	const struct user_namespace *ns = cred->user_ns;
+	struct user_namespace *ns = cred->user_ns;
+	kuid_t root;
 
 	if (ns == &init_user_ns)
 		return cred->euid;
 	while (ns->parent != &init_user_ns)
 		ns = ns->parent;
-	return ns->owner;
+	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return ns->owner;
+	root = make_kuid(ns, 0);
+	return uid_valid(root) ? root : ns->owner;
 }
 
 /* Context: kipc_users_lock held. */

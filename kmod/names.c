@@ -453,11 +453,12 @@ static int kipc_name_take_service(struct kipc_name *n, struct list_head *dead,
 	struct kipc_service **svc = arg;
 	int ret;
 
-	if (n->kind != KIPC_NAME_SERVICE)
-		return -ECONNREFUSED;
+	/* Permission first: a name one may not use tells nothing of its kind. */
 	ret = kipc_name_permission(n, 02);
 	if (ret)
 		return ret;
+	if (n->kind != KIPC_NAME_SERVICE)
+		return -ECONNREFUSED;
 	*svc = n->service;
 	kipc_service_get(*svc);
 	return 0;

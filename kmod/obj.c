@@ -185,6 +185,7 @@ struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
 				break;
 			rcu_read_unlock();
 			kipc_obj_put(obj);
+			cond_resched();	/* a walk may pass every object */
 			rcu_read_lock();
 		}
 		if (index == U32_MAX) {

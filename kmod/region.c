@@ -478,23 +478,13 @@ out_undo:
 	return -EPERM;
 }
 
-/**
- * kipc_bufs_from_flight() - move buffers off a channel
- * @r: their region
- * @to: the new owner, or NULL to free them
- * @bufs: the buffers, all in flight
- * @n: how many
- *
- * Context: may be called under a channel's lock.
- */
-void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
+/* Move @n buffers, all in flight, to @to, or free them (NULL). */
+static void kipc_bufs_move(struct kipc_region *r, struct kipc_region_handle *to,
 			   const struct kipc_buf *bufs, unsigned int n)
 {
 	unsigned int i;
 	u32 idx;
 
-	if (!n)
-		return;
 	spin_lock(&r->pool_lock);
 	for (i = 0; i < n; i++) {
 		idx = bufs[i].index;
@@ -510,8 +500,48 @@ void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 		}
 	}
 	spin_unlock(&r->pool_lock);
+}
+
+/**
+ * kipc_bufs_from_flight() - move buffers off a channel
+ * @r: their region
+ * @to: the new owner, or NULL to free them
+ * @bufs: the buffers, all in flight
+ * @n: how many
+ *
+ * Context: may be called under a channel's lock.
+ */
+void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
+			   const struct kipc_buf *bufs, unsigned int n)
+{
+	if (!n)
+		return;
+	kipc_bufs_move(r, to, bufs, n);
 	if (!to)
 		wake_up(&r->pool_wait);
+}
+
+/**
+ * kipc_bufs_drop_from_flight() - free buffers of a dropped message
+ * @r: their region
+ * @bufs: the buffers, all in flight
+ * @n: how many
+ *
+ * The pool's waiters are not woken: the caller, freeing the buffers of
+ * many messages, wakes them once with kipc_region_pool_wake(). A wake-up
+ * walks every waiter, and pollers of a region stay queued.
+ */
+void kipc_bufs_drop_from_flight(struct kipc_region *r,
+				const struct kipc_buf *bufs, unsigned int n)
+{
+	if (n)
+		kipc_bufs_move(r, NULL, bufs, n);
+}
+
+/* Wake who waits for a free buffer of @r, after kipc_bufs_drop_from_flight(). */
+void kipc_region_pool_wake(struct kipc_region *r)
+{
+	wake_up(&r->pool_wait);
 }
 
 static int kipc_region_release(struct inode *inode, struct file *file)

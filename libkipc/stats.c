@@ -24,11 +24,20 @@ struct kipc_nl {
 	 */
 	struct mnl_socket *req;
 	unsigned int req_portid;
+	char *ev_buf;		/* events once subscribed: an event callback's
+				 * request reads its reply into @buf */
 	unsigned int seq;
 	uint16_t family;
 	uint32_t events_group;	/* 0: the family has none */
 	char errmsg[256];	/* extack message of the last error */
-	char *buf;		/* MNL_SOCKET_BUFFER_SIZE bytes */
+	char *buf;		/* MNL_SOCKET_BUFFER_SIZE bytes: replies */
+	/*
+	 * A request is built apart from @buf, which holds the reply a
+	 * callback may be called from: a request made there is refused
+	 * (@busy) before it could overwrite what is being parsed.
+	 */
+	char req_buf[256] __attribute__((aligned(8)));
+	int busy;		/* a request runs: a callback's own is -EBUSY */
 };
 
 /* A request in progress: its data callback, and how far the reply got. */
@@ -46,7 +55,7 @@ static struct nlmsghdr *kipc__nl_msg(struct kipc_nl *nl, uint16_t type,
 				     uint16_t flags, uint8_t cmd,
 				     uint8_t version)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->req_buf);
 	struct genlmsghdr *g;
 
 	nlh->nlmsg_type = type;
@@ -66,6 +75,8 @@ static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	size_t off = sizeof(*err);
 
+	if (nlh->nlmsg_seq != run->seq)
+		return MNL_CB_OK;	/* an earlier request's, cut short */
 	run->finished = 1;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
 		errno = EBADMSG;
@@ -96,6 +107,8 @@ static int kipc__nl_done_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	int err;
 
+	if (nlh->nlmsg_seq != run->seq)
+		return MNL_CB_OK;	/* an earlier request's, cut short */
 	run->finished = 1;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
 		return MNL_CB_STOP;
@@ -139,9 +152,14 @@ static int kipc__nl_data_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /*
- * Send the request @nlh (at nl->buf) and read replies until its ack (a do)
- * or NLMSG_DONE (a dump), calling @cb for each data message.
- * Return: 0 or -errno.
+ * Send the request @nlh (at nl->req_buf) and read replies until its ack (a do)
+ * or NLMSG_DONE (a dump), calling @cb for each data message. What is left
+ * of an earlier request's reply (one that failed half-way) is read and
+ * skipped: messages are told apart by their sequence numbers, so a
+ * handle stays usable after any failure. A signal does not cut a reply
+ * short: the read goes on.
+ * Return: 0 or -errno; -EBUSY when called from a callback of a request
+ * running on @nl (its reply would be read as this one's).
  */
 static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 			void *arg)
@@ -155,21 +173,28 @@ static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	};
 	struct mnl_socket *sock = nl->req ? nl->req : nl->sock;
 	unsigned int portid = nl->req ? nl->req_portid : nl->portid;
-	unsigned int seq = nlh->nlmsg_seq;
 	ssize_t n;
+	int ret = 0;
 
+	if (nl->busy)
+		return -EBUSY;
+	nl->busy = 1;
 	nl->errmsg[0] = '\0';
 	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	while (!run.finished) {
+		ret = -errno;
+	while (!ret && !run.finished) {
 		n = mnl_socket_recvfrom(sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			return -errno;
-		if (mnl_cb_run2(nl->buf, n, seq, portid, kipc__nl_data_cb,
-				&run, ctl, NLMSG_MIN_TYPE) < 0)
-			return -errno;
+			ret = -errno;
+		/* Sequence 0: the callbacks check it, and skip older ones. */
+		else if (mnl_cb_run2(nl->buf, n, 0, portid, kipc__nl_data_cb,
+				     &run, ctl, NLMSG_MIN_TYPE) < 0)
+			ret = -errno;
 	}
-	return 0;
+	nl->busy = 0;
+	return ret;
 }
 
 struct kipc_family_res {
@@ -289,6 +314,7 @@ KIPC_API int kipc_nl_close(struct kipc_nl *nl)
 	if (nl->req)
 		mnl_socket_close(nl->req);
 	mnl_socket_close(nl->sock);
+	free(nl->ev_buf);
 	free(nl->buf);
 	free(nl);
 	return 0;
@@ -679,6 +705,11 @@ KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 		return -EINVAL;
 	if (!nl->events_group)
 		return -EOPNOTSUPP;
+	if (!nl->ev_buf) {
+		nl->ev_buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+		if (!nl->ev_buf)
+			return -ENOMEM;
+	}
 	if (!nl->req) {
 		nl->req = kipc__nl_socket(&nl->req_portid);
 		if (!nl->req)
@@ -728,17 +759,19 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 {
 	struct kipc__dump d = { .event_cb = cb, .arg = arg };
 	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl };
+	char *buf;
 	int ret;
 	ssize_t n;
 
 	if (!nl || !cb)
 		return -EINVAL;
 	run.type = nl->family;
-	n = mnl_socket_recvfrom(nl->sock, nl->buf, MNL_SOCKET_BUFFER_SIZE);
+	buf = nl->ev_buf ? nl->ev_buf : nl->buf;
+	n = mnl_socket_recvfrom(nl->sock, buf, MNL_SOCKET_BUFFER_SIZE);
 	if (n < 0)
 		return -errno;
 	/* Notifications carry sequence 0 and port 0: match any. */
-	ret = mnl_cb_run(nl->buf, n, 0, 0, kipc__nl_data_cb, &run);
+	ret = mnl_cb_run(buf, n, 0, 0, kipc__nl_data_cb, &run);
 	if (ret < 0)
 		return -errno;
 	return d.count;

@@ -14,6 +14,10 @@
  * events each) while the parent, subscribed, dumps its own channels by
  * pid and gets each by id: every dump must list exactly the parent's
  * channels, every get the channel asked for.
+ *
+ * And a request made from a dump's callback, on the dump's handle: up to
+ * 4b3e10b it overwrote the reply being parsed and read the dump's
+ * messages as its own, and the handle failed with EPROTO for good.
  */
 #include <errno.h>
 #include <signal.h>
@@ -195,6 +199,64 @@ TEST(overflowed_events_leave_requests_alone)
 	kipc_channel_close(tx);
 	kipc_channel_close(rx);
 	kipc_nl_close(nl);
+	kipc_close(k);
+}
+
+#define MANY	150		/* channels: a dump of several messages */
+
+struct nested {
+	struct kipc_nl *nl;
+	int ret;		/* the get made from the callback */
+	uint64_t id;		/* the channel it asked for */
+	unsigned int rows;
+};
+
+static int get_from_callback(const struct kipc_channel_stats *st, void *arg)
+{
+	struct kipc_channel_stats other;
+	struct nested *n = arg;
+
+	if (!n->rows++) {
+		n->id = st->id;
+		n->ret = kipc_channel_stats_get(n->nl, st->id, &other);
+	}
+	return 0;
+}
+
+/*
+ * A get made from a dump's callback, on the dump's handle: it is refused
+ * (EBUSY), the dump lists every channel, and the handle works after.
+ */
+TEST(a_request_from_a_callback_is_ebusy)
+{
+	struct kipc_filter f = { .flags = KIPC_FILTER_PID, .pid = getpid() };
+	struct kipc_chan *tx[MANY], *rx[MANY];
+	struct kipc_channel_stats st;
+	struct nested n = { .ret = 1 };
+	struct kipc *k;
+	int i, ret;
+
+	ASSERT_EQ(0, kipc_open(&k, 0));
+	ret = kipc_nl_open(&n.nl, 0);
+	if (ret == -EOPNOTSUPP || ret == -ENOENT)
+		SKIP(return, "no kipc netlink family");
+	ASSERT_EQ(0, ret);
+	for (i = 0; i < MANY; i++)
+		ASSERT_EQ(0, kipc_channel_create(k, NULL, &tx[i], &rx[i]));
+	alarm(10);		/* a request that hangs fails the test */
+	ret = kipc_channel_stats_dump(n.nl, &f, get_from_callback, &n);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(-EBUSY, n.ret);
+	EXPECT_EQ(MANY, n.rows);
+	memset(&st, 0, sizeof(st));
+	EXPECT_EQ(0, kipc_channel_stats_get(n.nl, n.id, &st));
+	EXPECT_EQ(n.id, st.id);
+	alarm(0);
+	for (i = 0; i < MANY; i++) {
+		kipc_channel_close(tx[i]);
+		kipc_channel_close(rx[i]);
+	}
+	kipc_nl_close(n.nl);
 	kipc_close(k);
 }
 

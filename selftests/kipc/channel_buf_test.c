@@ -372,4 +372,41 @@ TEST_F(buf, receiver_in_another_process)
 	EXPECT_EQ(NR_BUFS, kt_region_free(self->snd_h));
 }
 
+/*
+ * The receive end closes with every buffer of the pool queued, one a
+ * message, while another process waits in BUF_ALLOC: the queue's buffers
+ * go back to the pool at once, and the waiter is woken (once for the
+ * whole queue) and gets one.
+ */
+TEST_F(buf, dropped_queue_wakes_an_allocator)
+{
+	struct kipc_buf_ref ref;
+	__u64 off;
+	int i;
+
+	for (i = 0; i < NR_BUFS; i++) {
+		ASSERT_EQ(0, kt_buf_alloc(self->snd_h, &off));
+		ref = (struct kipc_buf_ref){ .offset = off, .len = 1 };
+		ASSERT_EQ(1, send_bufs(self->sfd, self->snd_h, &ref, 1, NULL,
+				       i, KIPC_IO_NONBLOCK));
+	}
+	ASSERT_EQ(0, kt_region_free(self->snd_h));
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		close(self->rfd);	/* ours is the last receive end */
+		close(self->sfd);
+		_exit(kt_buf_alloc(self->snd_h, &off) ? 1 : 0);
+	}
+	ASSERT_EQ(1, kt_wait_sleeping(self->child, 5000));
+	kt_sleep_ms(20);
+	close(self->rfd);		/* the last receive end: queue dropped */
+	self->rfd = -1;
+	EXPECT_EQ(0, kt_wait(self->child, 10000))
+		TH_LOG("the allocator was not woken by the dropped buffers");
+	self->child = 0;
+	/* The child's buffer is its handle's, which is ours too. */
+	EXPECT_EQ(NR_BUFS - 1, kt_region_free(self->snd_h));
+}
+
 KIPC_TEST_MAIN

@@ -20,6 +20,10 @@
  *
  * Sharing a set of caps is not sharing rights: uid 1 of the namespace may
  * not unlink a name uid 0 published of its own region.
+ *
+ * A namespace root made (a container's) is charged to the host uid its
+ * uid 0 maps to, its uids together. Up to 4b3e10b they were all charged
+ * to root, sharing root's caps (and seeing root's objects over netlink).
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -52,6 +56,7 @@ FIXTURE(userns) {
 	pid_t child;
 	int sync[2];		/* child -> parent: namespace created */
 	int go[2];		/* parent -> child: maps written */
+	int by_root;		/* root, not nobody, creates the namespace */
 };
 
 FIXTURE_SETUP(userns)
@@ -59,6 +64,7 @@ FIXTURE_SETUP(userns)
 	int ctx;
 
 	self->child = 0;
+	self->by_root = 0;
 	memset(&self->regions, 0, sizeof(self->regions));
 	self->regions.name = "max_regions_per_user";
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
@@ -208,15 +214,16 @@ static int ns_child(struct shared *sh, uid_t uid, int nested, int i,
 }
 
 /*
- * The forked child: as nobody, create a user namespace, tell the parent,
- * wait for it to map 100 uids. Returns only when the maps are written.
+ * The forked child: as nobody (or root, with by_root), create a user
+ * namespace, tell the parent, wait for it to map 100 uids. Returns only
+ * when the maps are written.
  */
 static void enter_ns(FIXTURE_DATA(userns) *self)
 {
 	char c;
 
 	self->sh->step = 1;
-	if (kt_become(KT_NOBODY, KT_NOBODY))
+	if (!self->by_root && kt_become(KT_NOBODY, KT_NOBODY))
 		_exit(1);
 	self->sh->step = 2;
 	c = unshare(CLONE_NEWUSER) ? 'n' : 'y';
@@ -324,6 +331,39 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 	EXPECT_EQ(0, sh->count[2])
 		TH_LOG("a nested user namespace has caps of its own");
 	EXPECT_EQ(ENOSPC, sh->err[2]);
+}
+
+/*
+ * A namespace root made: root already holds its CAP regions, and ns uid 0
+ * still gets CAP of its own (the container is the user its uid 0 maps
+ * to, BASE, not root); ns uid 1 and ns uid 2, nested, share them.
+ */
+TEST_F(userns, a_namespace_root_made_is_a_user_of_its_own)
+{
+	struct shared *sh = self->sh;
+	int ctx, i, fds[CAP], ret;
+
+	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
+	kipc_test_open(ctx);
+	for (i = 0; i < CAP; i++) {
+		fds[i] = kt_region_create(ctx, kt_page(), 0, 0, NULL);
+		ASSERT_LE(0, fds[i]);	/* root's own, held */
+	}
+	self->by_root = 1;
+	ret = run_ns(self, create_regions, 1);
+	for (i = 0; i < CAP; i++)
+		close(fds[i]);
+	close(ctx);
+	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
+				 sh->step, ret);
+	TH_LOG("regions created: ns uid 0: %d (%s), ns uid 1: %d (%s), nested ns uid 2: %d (%s)",
+	       sh->count[0], strerror(sh->err[0]), sh->count[1],
+	       strerror(sh->err[1]), sh->count[2], strerror(sh->err[2]));
+	EXPECT_EQ(CAP, sh->count[0])
+		TH_LOG("the container shares root's caps");
+	EXPECT_EQ(ENOSPC, sh->err[0]);
+	EXPECT_EQ(0, sh->count[1]) TH_LOG("a uid of the container has caps of its own");
+	EXPECT_EQ(0, sh->count[2]);
 }
 
 #define PIN_LIMIT	16	/* RLIMIT_MEMLOCK of the lenders, in pages */

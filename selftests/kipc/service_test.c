@@ -778,7 +778,7 @@ TEST_F(service, credentials)
 		.msg_size = sizeof(m), .region_fd = KIPC_NO_FD,
 	};
 	char other[80], buf[8];
-	int svc2;
+	int svc2, send_fd, recv_fd;
 
 	if (geteuid())
 		SKIP(return, "needs root to switch uids");
@@ -804,6 +804,20 @@ TEST_F(service, credentials)
 	EXPECT_EQ(0, connect_errno(self->ctx, other));
 	unpublish(self->ctx, other);
 	close(svc2);
+
+	/*
+	 * A name the caller may not use tells nothing of what it names: a
+	 * channel's, 0600, is EACCES as a service's is, not ECONNREFUSED.
+	 */
+	snprintf(other, sizeof(other), "%s-chan-0600", self->name);
+	ASSERT_EQ(0, kt_channel_create(self->ctx, 0, 0, 0, -1, &send_fd,
+				       &recv_fd));
+	ASSERT_EQ(0, publish_any(self->ctx, other, send_fd));
+	EXPECT_EQ(EACCES, as_user(connect_errno, other, false));
+	EXPECT_EQ(ECONNREFUSED, connect_errno(self->ctx, other));
+	unpublish(self->ctx, other);
+	close(send_fd);
+	close(recv_fd);
 }
 
 /*
