@@ -5,9 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "kipcctl.h"
@@ -55,13 +59,14 @@ static void show(struct json_object *g)
 	char a[STR_MAX], b[STR_MAX], c[STR_MAX];
 	struct json_object *arr, *o = NULL;
 	size_t i;
-	int pid = num(g, "pid");
-	/* A state file whose supervisor is gone says so. */
-	int gone = pid > 0 && kill(pid, 0) && errno == ESRCH;
+	long long pid = num(g, "pid");
+	/* A state file whose supervisor is gone (or was no pid) says so. */
+	int gone = pid > 0 &&
+		   (pid > INT_MAX || (kill(pid, 0) && errno == ESRCH));
 
 	if (!json_object_object_get_ex(g, "report", &o))
 		o = NULL;
-	printf("group %s: supervisor pid %d, %s%s%s\n", str(g, "name", a), pid,
+	printf("group %s: supervisor pid %lld, %s%s%s\n", str(g, "name", a), pid,
 	       gone ? "gone (stale state)" : str(g, "state", b), o ? ": " : "",
 	       o ? str(g, "report", c) : "");
 	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
@@ -95,46 +100,82 @@ static void show(struct json_object *g)
 	}
 }
 
-/* The state files in @dir, added to @all. */
-static void read_dir(const char *dir, struct json_object *all)
+/*
+ * The state files in @dir, added to @all; a directory that does not exist
+ * is none when @may_miss (kipc-run makes it when it first publishes).
+ * 0, or -errno when @dir or a file could not be read (reported; the
+ * others are read all the same). A file removed meanwhile (its group
+ * ended) is none.
+ */
+static int read_dir(const char *dir, struct json_object *all, int may_miss)
 {
 	DIR *d = opendir(dir);
+	struct json_object *g;
 	struct dirent *de;
 	char path[4096];
+	int fd, ret = 0;
+	size_t len;
 
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		struct json_object *g;
-
+	if (!d) {
+		if (errno == ENOENT && may_miss)
+			return 0;
+		ret = -errno;
+		fprintf(stderr, "kipcctl: groups: %s: %s\n", dir, strerror(-ret));
+		return ret;
+	}
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		g = json_object_from_file(path);
-		if (g)
-			json_object_array_add(all, g);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			ret = -errno;
+			fprintf(stderr, "kipcctl: groups: %s: %s\n", path,
+				strerror(-ret));
+			continue;
+		}
+		g = json_object_from_fd(fd);
+		close(fd);
+		if (!g) {
+			ret = -EINVAL;
+			fprintf(stderr, "kipcctl: groups: %s: unreadable, or not JSON\n",
+				path);
+			continue;
+		}
+		json_object_array_add(all, g);
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
+	return ret;
 }
 
 int cmd_groups(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : GROUPS_DIR;
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct json_object *all = json_object_new_array();
+	struct json_object *all;
 	char mine[4096];
 	size_t i, n;
+	int ret, err;
 
 	if (argc > 2) {
 		fprintf(stderr, "kipcctl: groups [DIR]\n");
 		return 2;
 	}
-	read_dir(dir, all);
+	all = json_object_new_array();
+	if (!all) {
+		fprintf(stderr, "kipcctl: groups: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	/* A DIR named must be there; the default ones may not be yet. */
+	ret = read_dir(dir, all, argc == 1);
 	/* Without DIR also the caller's own groups (kipc-run as a user). */
 	if (argc == 1 && xdg && xdg[0] == '/') {
 		snprintf(mine, sizeof(mine), "%s/kipc", xdg);
-		if (strcmp(mine, GROUPS_DIR))
-			read_dir(mine, all);
+		err = strcmp(mine, GROUPS_DIR) ? read_dir(mine, all, 1) : 0;
+		ret = ret ? ret : err;
 	}
 	n = json_object_array_length(all);
 	if (json)
@@ -145,5 +186,5 @@ int cmd_groups(int argc, char **argv)
 	for (i = 0; !json && i < n; i++)
 		show(json_object_array_get_idx(all, i));
 	json_object_put(all);
-	return 0;
+	return ret ? 1 : 0;
 }

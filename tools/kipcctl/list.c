@@ -2,31 +2,53 @@
 /*
  * kipcctl list [channels|regions]: the objects the caller may see (all of
  * them with CAP_SYS_ADMIN, else its own), filtered by creator uid or pid.
+ * Both dumps are read whole before anything is printed: a dump that fails
+ * half-way leaves no table or JSON cut short on stdout.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kipcctl.h"
 
-static int n_listed;
+struct listing {
+	struct kipc_channel_stats *chans;
+	struct kipc_region_stats *regions;
+	size_t nchans, nregions, cap_chans, cap_regions;
+};
 
-static int list_channel(const struct kipc_channel_stats *st, void *arg)
+static int add_channel(const struct kipc_channel_stats *st, void *arg)
 {
-	print_channel(st, n_listed++ == 0);
+	struct listing *l = arg;
+	struct kipc_channel_stats *c = array_add(&l->chans, &l->nchans,
+						 &l->cap_chans, sizeof(*c));
+
+	if (!c)
+		return 1;
+	*c = *st;
 	return 0;
 }
 
-static int list_region(const struct kipc_region_stats *st, void *arg)
+static int add_region(const struct kipc_region_stats *st, void *arg)
 {
-	print_region(st, n_listed++ == 0);
+	struct listing *l = arg;
+	struct kipc_region_stats *r = array_add(&l->regions, &l->nregions,
+						&l->cap_regions, sizeof(*r));
+
+	if (!r)
+		return 1;
+	*r = *st;
 	return 0;
 }
 
 int cmd_list(int argc, char **argv)
 {
-	int chans = 1, regions = 1, ret, ind;
+	int chans = 1, regions = 1, ret = 0, ind;
+	struct listing l = { 0 };
 	struct kipc_filter f;
 	struct kipc_nl *nl;
+	size_t i;
 
 	if (parse_filter(argc, argv, &ind, &f, NULL, NULL))
 		return 2;
@@ -42,15 +64,22 @@ int cmd_list(int argc, char **argv)
 	}
 	if (open_nl(&nl) < 0)
 		return 1;
+	if (chans)
+		ret = kipc_channel_stats_dump(nl, &f, add_channel, &l);
+	if (!ret && regions)
+		ret = kipc_region_stats_dump(nl, &f, add_region, &l);
+	if (ret) {
+		/* A callback stops the dump (1) only when out of memory. */
+		nl_error(nl, "list", ret > 0 ? -ENOMEM : ret);
+		goto out;
+	}
 	if (json)
 		printf("{");
 	if (chans) {
 		if (json)
 			printf("\"channels\":[");
-		n_listed = 0;
-		ret = kipc_channel_stats_dump(nl, &f, list_channel, NULL);
-		if (ret < 0)
-			goto out_error;
+		for (i = 0; i < l.nchans; i++)
+			print_channel(&l.chans[i], !i);
 		if (json)
 			printf("]");
 		else if (regions)
@@ -59,22 +88,16 @@ int cmd_list(int argc, char **argv)
 	if (regions) {
 		if (json)
 			printf("%s\"regions\":[", chans ? "," : "");
-		n_listed = 0;
-		ret = kipc_region_stats_dump(nl, &f, list_region, NULL);
-		if (ret < 0)
-			goto out_error;
+		for (i = 0; i < l.nregions; i++)
+			print_region(&l.regions[i], !i);
 		if (json)
 			printf("]");
 	}
 	if (json)
 		printf("}\n");
+out:
 	kipc_nl_close(nl);
-	return 0;
-
-out_error:
-	if (json)
-		printf("\n");
-	nl_error(nl, "list", ret);
-	kipc_nl_close(nl);
-	return 1;
+	free(l.chans);
+	free(l.regions);
+	return ret ? 1 : 0;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/stat.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -41,6 +42,52 @@ struct check {
 static int alive(int pid)
 {
 	return pid > 0 && (!kill(pid, 0) || errno == EPERM);
+}
+
+/* The inode of the initial PID namespace (PROC_PID_INIT_INO, fixed). */
+#define PID_NS_INIT_INO	0xEFFFFFFCU
+
+/*
+ * Whether the caller is in the initial PID namespace, where every process
+ * has a pid: elsewhere /proc/sysvipc shows a process of an outer
+ * namespace as pid 0. Unknown (no /proc/self/ns): as if it were.
+ */
+static int initial_pid_ns(void)
+{
+	static int init = -1;
+	struct stat st;
+
+	if (init < 0)
+		init = stat("/proc/self/ns/pid", &st) ||
+		       st.st_ino == PID_NS_INIT_INO;
+	return init;
+}
+
+/*
+ * Whether @pid, as /proc/sysvipc shows it, is known to name no live
+ * process: a pid that does not exist, or 0 (none) in the initial PID
+ * namespace. Elsewhere 0 is a process of an outer namespace, alive or
+ * not: unknown, so no verdict (a container's peers on the host live).
+ */
+static int gone(int pid)
+{
+	if (!pid)
+		return initial_pid_ns();
+	return pid > 0 && kill(pid, 0) && errno == ESRCH;
+}
+
+/*
+ * Whether @used is at or above NEAR_PCT% of @limit: used >= ceil(limit *
+ * NEAR_PCT / 100), computed as limit less what is above it, so that no
+ * product overflows (a cap may be near 2^64: used * 100 or limit * 90
+ * wrapped, and a tiny use read as nearly full).
+ */
+static int near_limit(uint64_t used, uint64_t limit)
+{
+	uint64_t above = limit / 100 * (100 - NEAR_PCT) +
+			 limit % 100 * (100 - NEAR_PCT) / 100;
+
+	return used >= limit - above;
 }
 
 /* One finding; @pids is "" or a list such as "123,456". */
@@ -77,7 +124,7 @@ static int check_msg(const struct sys_sysv_row *r, void *arg)
 	c->msg++;
 	snprintf(obj, sizeof(obj), "sysv-msg:%lld", r->id);
 	snprintf(remedy, sizeof(remedy), "ipcrm -q %lld if no program will read it", r->id);
-	if (r->qnum && !alive(r->lspid) && !alive(r->lrpid)) {
+	if (r->qnum && gone(r->lspid) && gone(r->lrpid)) {
 		snprintf(text, sizeof(text),
 			 "%llu messages (%llu bytes) queued, and neither its last sender nor its last receiver is alive",
 			 (unsigned long long)r->qnum, (unsigned long long)r->cbytes);
@@ -85,7 +132,7 @@ static int check_msg(const struct sys_sysv_row *r, void *arg)
 	}
 	if (msgctl((int)r->id, IPC_STAT, &ds) || !ds.msg_qbytes)
 		return 0;	/* not ours to read: no verdict */
-	if (r->cbytes * 100 < (uint64_t)ds.msg_qbytes * NEAR_PCT)
+	if (!near_limit(r->cbytes, ds.msg_qbytes))
 		return 0;
 	if (alive(r->lrpid))
 		snprintf(pids, sizeof(pids), "%d", r->lrpid);
@@ -104,7 +151,7 @@ static int check_shm(const struct sys_sysv_row *r, void *arg)
 	char obj[64], text[160], remedy[96];
 
 	c->shm++;
-	if (r->nattch || alive(r->cpid))
+	if (r->nattch || !gone(r->cpid))
 		return 0;
 	snprintf(obj, sizeof(obj), "sysv-shm:%lld", r->id);
 	snprintf(text, sizeof(text),
@@ -142,8 +189,8 @@ static void check_mqueues(struct check *c)
 		q = mq_open(name, O_RDONLY | O_NONBLOCK);
 		if (q == (mqd_t)-1)
 			continue;
-		if (!mq_getattr(q, &a) && a.mq_maxmsg &&
-		    a.mq_curmsgs * 100 >= a.mq_maxmsg * NEAR_PCT) {
+		if (!mq_getattr(q, &a) && a.mq_maxmsg > 0 &&
+		    a.mq_curmsgs >= 0 && near_limit(a.mq_curmsgs, a.mq_maxmsg)) {
 			snprintf(text, sizeof(text), "%s: %ld of %ld messages (maxmsg)%s",
 				 a.mq_curmsgs >= a.mq_maxmsg ? "full" : "nearly full",
 				 a.mq_curmsgs, a.mq_maxmsg,
@@ -200,7 +247,7 @@ static void check_limit(struct check *c, const char *what, unsigned int used,
 		return;
 	n = fscanf(f, "%llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]);
 	fclose(f);
-	if (n <= field || !v[field] || used * 100ULL < v[field] * NEAR_PCT)
+	if (n <= field || !v[field] || !near_limit(used, v[field]))
 		return;
 	snprintf(text, sizeof(text),
 		 "%u %s against a limit of %llu (%s; counted from the objects this namespace shows)",
@@ -265,7 +312,7 @@ static void check_services(struct check *c)
 		n = sys_fd_run(f, end);
 		sv = &f->svc;
 		if (f->kind != SYS_FD_KIPC_SERVICE || !sv->backlog ||
-		    sv->pending * 100ULL < sv->backlog * (uint64_t)NEAR_PCT)
+		    !near_limit(sv->pending, sv->backlog))
 			continue;
 		full = sv->pending >= sv->backlog;
 		snprintf(obj, sizeof(obj), "kipc-service:%llu", (unsigned long long)f->ino);
@@ -304,7 +351,7 @@ static void check_kipc(struct check *c)
 		used[5] = u.pool_bytes; limit[5] = u.pool_bytes_limit;
 		used[6] = u.services; limit[6] = u.services_limit;
 		for (i = 0; i < 7; i++) {
-			if (!limit[i] || used[i] * 100 < limit[i] * NEAR_PCT)
+			if (!limit[i] || !near_limit(used[i], limit[i]))
 				continue;
 			snprintf(obj, sizeof(obj), "kipc-user:%u", u.uid);
 			snprintf(text, sizeof(text), "%llu of %llu %s (the module's per-user cap)",

@@ -216,24 +216,48 @@ static int describe(const struct fd_table *t, int fd, const char *link,
 	return 0;
 }
 
+/*
+ * The effective uid of the task of @t ("Uid: REAL EFFECTIVE SAVED FS" in
+ * its status, where the name is escaped: no line of its making), or
+ * SYS_UID_UNKNOWN. Not the owner of /proc/PID: that is root for a
+ * process that is not dumpable, whoever runs it.
+ */
+static uint32_t task_euid(const struct fd_table *t)
+{
+	uint32_t uid = SYS_UID_UNKNOWN;
+	unsigned int real, eff;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", t->dir);
+	f = fopen(path, "re");
+	if (!f)
+		return uid;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u", &real, &eff) == 2) {
+			uid = eff;
+			break;
+		}
+	}
+	fclose(f);
+	return uid;
+}
+
 static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 		    const char *comm)
 {
 	char dir[64], path[96], link[PATH_MAX];
+	uint32_t euid = SYS_UID_UNKNOWN;
 	struct sys_fd e, *slot;
-	struct stat proc;
 	struct dirent *d;
+	int fd, ret = 0, have_euid = 0;
 	ssize_t len;
 	DIR *fds;
-	int fd, ret = 0;
 
 	snprintf(dir, sizeof(dir), "%s/fd", t->dir);
 	fds = opendir(dir);
 	if (!fds)
 		return -errno;
-	/* /proc/PID belongs to the process's effective uid. */
-	if (fstat(dirfd(fds), &proc))
-		proc.st_uid = (uid_t)-1;
 	while (!ret && (d = readdir(fds))) {
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
@@ -250,8 +274,13 @@ static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 		e.tid = t->tid;
 		e.fd = fd;
 		/* kipc's files are anon inodes, all root's: the holder's uid. */
-		if (e.kind == SYS_FD_KIPC_CHAN || e.kind == SYS_FD_KIPC_SERVICE)
-			e.uid = proc.st_uid;
+		if (e.kind == SYS_FD_KIPC_CHAN ||
+		    e.kind == SYS_FD_KIPC_SERVICE) {
+			if (!have_euid)
+				euid = task_euid(t);
+			have_euid = 1;
+			e.uid = euid;
+		}
 		snprintf(e.comm, sizeof(e.comm), "%s", comm);
 		slot = add_entry(s);
 		if (!slot) {
@@ -358,19 +387,29 @@ static int scan_maps(struct sys_scan *s, pid_t pid, const char *comm)
 	return ret;
 }
 
+/*
+ * The process's name: what /proc/PID/comm holds but its last newline. A
+ * name may hold newlines of its own (PR_SET_NAME takes any byte but NUL):
+ * a line would end at the first.
+ */
 static void read_comm(pid_t pid, char *comm, size_t size)
 {
 	char path[64];
-	FILE *f;
+	ssize_t len;
+	int fd;
 
 	snprintf(comm, size, "?");
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	if (fgets(comm, size, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	len = read(fd, comm, size - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	if (comm[len - 1] == '\n')
+		len--;
+	comm[len] = '\0';
 }
 
 static int cmp_fd(const void *a, const void *b)

@@ -7,8 +7,13 @@
  * channel's sender at it and it at its receiver (the way the data flows);
  * the two ends of a connected Unix socket pair are one connection node
  * (sock_diag gives the peers); other objects (a kipc service among them:
- * its listeners) are joined to their holders without a direction. As a table, JSON (-j) or Graphviz DOT (--dot:
- * kipcctl sys graph --dot | dot -Tsvg > ipc.svg).
+ * its listeners) are joined to their holders without a direction. A
+ * socket is a Unix socket only when sys unix lists its inode: the others
+ * (TCP, UDP, netlink, ...) are left out. Objects on a file system (FIFOs,
+ * memfds, /dev/shm files) are named by device and inode: inode numbers
+ * repeat across file systems (each tmpfs counts its own). As a table,
+ * JSON (-j) or Graphviz DOT (--dot: kipcctl sys graph --dot | dot -Tsvg >
+ * ipc.svg).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -38,27 +44,33 @@ static int cmp_peer(const void *a, const void *b)
 }
 
 /*
- * A socket's node: the smaller inode of its connection, or its own.
- * @peers is sorted by its first inode (cmp_peer): one user may hold
- * hundreds of thousands of sockets, so no linear search per socket.
+ * The node of the object of @f into @buf: "KIND:INODE", "KIND:MAJ:MIN:INODE"
+ * for a file system's object, or for a Unix socket "unix:" the smaller
+ * inode of its connection, or its own. @socks (sorted by cmp_peer) are the
+ * Unix sockets: one user may hold hundreds of thousands, so no linear
+ * search per socket. 0, or -ENOENT for a socket that is not a Unix one.
  */
-static uint64_t sock_node(uint64_t ino, uint64_t (*peers)[2], size_t np)
+static int node_id(char *buf, size_t len, const struct sys_fd *f,
+		   uint64_t (*socks)[2], size_t ns)
 {
-	uint64_t key[2] = { ino, 0 };
-	const uint64_t *p = np ? bsearch(key, peers, np, sizeof(*peers),
-					 cmp_peer) : NULL;
+	uint64_t key[2] = { f->ino, 0 }, ino = f->ino;
+	const uint64_t *p;
 
-	return p && p[1] < ino ? p[1] : ino;
-}
-
-static void node_id(char *buf, size_t len, const struct sys_fd *f,
-		    uint64_t (*peers)[2], size_t np)
-{
-	uint64_t ino = f->kind == SYS_FD_SOCKET ?
-		       sock_node(f->ino, peers, np) : f->ino;
-
-	snprintf(buf, len, "%s:%llu", kind_name[f->kind],
-		 (unsigned long long)ino);
+	if (f->kind == SYS_FD_SOCKET) {
+		p = ns ? bsearch(key, socks, ns, sizeof(*socks), cmp_peer) :
+			 NULL;
+		if (!p)
+			return -ENOENT;
+		if (p[1] && p[1] < ino)
+			ino = p[1];
+	}
+	if (f->dev)
+		snprintf(buf, len, "%s:%u:%u:%llu", kind_name[f->kind],
+			 major(f->dev), minor(f->dev), (unsigned long long)ino);
+	else
+		snprintf(buf, len, "%s:%llu", kind_name[f->kind],
+			 (unsigned long long)ino);
+	return 0;
 }
 
 /* One edge between process @f->pid and object @obj, in @fmt. */
@@ -152,10 +164,10 @@ int sys_graph(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum fmt fmt = json ? FMT_JSON : FMT_TABLE;
-	uint64_t (*peers)[2] = NULL;
+	uint64_t (*socks)[2] = NULL;
 	struct sys_scan s = { 0 };
 	char obj[64];
-	size_t np = 0, i;
+	size_t ns = 0, i;
 	int c, ret, first = 1;
 
 	optind = 1;
@@ -175,11 +187,14 @@ int sys_graph(int argc, char **argv)
 		fprintf(stderr, "kipcctl: sys graph: /proc: %s\n", strerror(-ret));
 		return 1;
 	}
-	/* Without unix_diag each socket stays a node of its own. */
-	if (sys_unix_peers(&peers, &np))
-		np = 0;
-	if (np)
-		qsort(peers, np, sizeof(*peers), cmp_peer);
+	/*
+	 * Without unix_diag each Unix socket stays a node of its own; without
+	 * a list of them (no memory), no socket is shown.
+	 */
+	if (sys_unix_socks(&s, &socks, &ns))
+		ns = 0;
+	if (ns)
+		qsort(socks, ns, sizeof(*socks), cmp_peer);
 
 	if (fmt == FMT_DOT) {
 		printf("digraph ipc {\n  rankdir=LR;\n  node [fontsize=10];\n");
@@ -192,7 +207,8 @@ int sys_graph(int argc, char **argv)
 		printf("%-8s %-16s %-13s %s\n", "PID", "COMM", "HOW", "OBJECT");
 	}
 	for (i = 0; i < s.n; i++) {
-		node_id(obj, sizeof(obj), &s.v[i], peers, np);
+		if (node_id(obj, sizeof(obj), &s.v[i], socks, ns))
+			continue;
 		if (fmt == FMT_DOT && (!i || s.v[i].kind != s.v[i - 1].kind ||
 				       s.v[i].ino != s.v[i - 1].ino ||
 				       s.v[i].dev != s.v[i - 1].dev))
@@ -203,7 +219,7 @@ int sys_graph(int argc, char **argv)
 		printf("}\n");
 	else if (fmt == FMT_JSON)
 		printf("]}\n");
-	free(peers);
+	free(socks);
 	sys_scan_free(&s);
 	return 0;
 }

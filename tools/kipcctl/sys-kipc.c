@@ -89,11 +89,16 @@ int sys_kipc_channels(const struct sys_scan *s)
 static void print_service(const struct sys_fd *f, size_t n, size_t row)
 {
 	const struct sys_kipc_service *sv = &f->svc;
+	char uid[16] = "-";
 
+	if (f->uid != SYS_UID_UNKNOWN)
+		snprintf(uid, sizeof(uid), "%u", f->uid);
+	else if (json)
+		snprintf(uid, sizeof(uid), "null");
 	if (json) {
-		printf("%s{\"id\":%llu,\"uid\":%u,\"backlog\":%u,\"pending\":%u,"
+		printf("%s{\"id\":%llu,\"uid\":%s,\"backlog\":%u,\"pending\":%u,"
 		       "\"listeners\":%u,\"accepted\":%llu,\"processes\":",
-		       row ? "," : "", (unsigned long long)f->ino, f->uid,
+		       row ? "," : "", (unsigned long long)f->ino, uid,
 		       sv->backlog, sv->pending, sv->listeners,
 		       (unsigned long long)sv->accepted);
 		sys_pids(f, n, NULL);
@@ -103,8 +108,8 @@ static void print_service(const struct sys_fd *f, size_t n, size_t row)
 	if (!row)
 		printf("%-8s %-6s %7s %7s %9s %10s %s\n", "ID", "UID", "BACKLOG",
 		       "PENDING", "LISTENERS", "ACCEPTED", "PROCESSES");
-	printf("%-8llu %-6u %7u %7u %9u %10llu ", (unsigned long long)f->ino,
-	       f->uid, sv->backlog, sv->pending, sv->listeners,
+	printf("%-8llu %-6s %7u %7u %9u %10llu ", (unsigned long long)f->ino,
+	       uid, sv->backlog, sv->pending, sv->listeners,
 	       (unsigned long long)sv->accepted);
 	sys_pids(f, n, NULL);
 	printf("\n");

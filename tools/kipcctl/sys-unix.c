@@ -2,8 +2,9 @@
 /*
  * kipcctl sys unix: Unix sockets from NETLINK_SOCK_DIAG (unix_diag: bound
  * name, peer, queues, owner), or from /proc/net/unix when unix_diag is not
- * there (no peer, no queues); each with the processes holding it, matched
- * by inode in the scan of /proc (sys-fds.c).
+ * there or the caller may not use it (no peer, no queues, and only the
+ * sockets some scanned process holds); each with the processes holding it,
+ * matched by inode in the scan of /proc (sys-fds.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -230,7 +231,8 @@ static int cmp_sock(const void *a, const void *b)
  * A socket path is printed raw in /proc/net/unix: one with a newline
  * starts a line of its owner's making, which may copy another socket's
  * row with another path. A real inode appears once: every row of an inode
- * that appears twice is dropped (the real one cannot be told apart).
+ * that appears twice is dropped (the real one cannot be told apart). A
+ * made-up row with an inode of its own is kept out by read_proc().
  */
 static void drop_forged(struct unix_list *l)
 {
@@ -252,14 +254,20 @@ static void drop_forged(struct unix_list *l)
 	l->n = o;
 }
 
-/* /proc/net/unix: "Num RefCount Protocol Flags Type St Inode [Path]". */
-static int read_proc(struct unix_list *l)
+/*
+ * /proc/net/unix: "Num RefCount Protocol Flags Type St Inode [Path]". Only
+ * the rows of sockets a process of @s holds (socket:[INODE] in its fds):
+ * those exist; any other row may be the tail of a path with a newline
+ * (drop_forged()), naming a socket that does not.
+ */
+static int read_proc(struct unix_list *l, const struct sys_scan *s)
 {
 	unsigned int flags, type, st;
 	unsigned long long ino;
 	char line[4096 + 128];
 	struct unix_sock *u;
 	int pos, ret = 0;
+	size_t held;
 	FILE *f;
 
 	f = fopen("/proc/net/unix", "re");
@@ -272,7 +280,8 @@ static int read_proc(struct unix_list *l)
 	while (fgets(line, sizeof(line), f)) {
 		pos = 0;
 		if (sscanf(line, "%*s %*x %*x %x %x %x %llu%n", &flags, &type,
-			   &st, &ino, &pos) != 4)
+			   &st, &ino, &pos) != 4 ||
+		    !sys_scan_find(s, SYS_FD_SOCKET, 0, ino, &held))
 			continue;
 		u = add_sock(l);
 		if (!u) {
@@ -365,21 +374,36 @@ static void print_sock(const struct unix_sock *u, const struct sys_scan *s,
 	printf("\n");
 }
 
+/*
+ * Every Unix socket of the network namespace: from unix_diag, or (without
+ * it, or with @no_sock_diag) from /proc/net/unix. unix_diag is missing
+ * when the kernel answers ENOENT (no module), EOPNOTSUPP or
+ * EPROTONOSUPPORT, or has no netlink at all (EAFNOSUPPORT); a security
+ * module or seccomp may refuse the socket (EPERM, EACCES). 0 or -errno.
+ */
+static int read_socks(struct unix_list *l, const struct sys_scan *s,
+		      int no_sock_diag)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (!no_sock_diag)
+		ret = read_diag(l);
+	if (ret != -ENOENT && ret != -EOPNOTSUPP && ret != -EPROTONOSUPPORT &&
+	    ret != -EAFNOSUPPORT && ret != -EPERM && ret != -EACCES)
+		return ret;
+	free_list(l);
+	memset(l, 0, sizeof(*l));
+	l->from_proc = 1;
+	return read_proc(l, s);
+}
 
 int sys_unix(const struct sys_scan *s, int no_sock_diag)
 {
 	struct unix_list l = { 0 };
 	size_t i;
-	int ret = -EOPNOTSUPP;
+	int ret;
 
-	if (!no_sock_diag)
-		ret = read_diag(&l);
-	if (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EPROTONOSUPPORT) {
-		free_list(&l);
-		memset(&l, 0, sizeof(l));
-		l.from_proc = 1;
-		ret = read_proc(&l);
-	}
+	ret = read_socks(&l, s, no_sock_diag);
 	if (json)
 		printf(",\"unix_source\":\"%s\"", l.from_proc ?
 		       "/proc/net/unix" : "sock_diag");
@@ -417,36 +441,30 @@ int sys_unix_each(int (*cb)(const struct sys_unix_row *r, void *arg),
 	return ret < 0 ? ret : 0;
 }
 
-/**
- * sys_unix_peer() - the peer of each connected Unix socket, from sock_diag
- * @inos: out: malloc()ed pairs { ino, peer } (*@n of them)
- * @n: out
- *
- * For kipcctl sys graph, which joins the two ends of a connection.
- * Return: 0, or -errno (unix_diag absent: -ENOENT or -EOPNOTSUPP).
+/*
+ * For kipcctl sys graph: which sockets are Unix ones (others are left
+ * out), and the two ends of each connection (one node).
  */
-int sys_unix_peers(uint64_t (**inos)[2], size_t *n)
+int sys_unix_socks(const struct sys_scan *s, uint64_t (**inos)[2], size_t *n)
 {
 	struct unix_list l = { 0 };
-	size_t i, k = 0;
+	size_t i;
 	int ret;
 
 	*inos = NULL;
 	*n = 0;
-	ret = read_diag(&l);
+	ret = read_socks(&l, s, 0);
 	if (!ret && l.n) {
 		*inos = malloc(l.n * sizeof(**inos));
 		if (!*inos)
 			ret = -ENOMEM;
 	}
 	for (i = 0; !ret && i < l.n; i++) {
-		if (!l.v[i].peer)
-			continue;
-		(*inos)[k][0] = l.v[i].ino;
-		(*inos)[k][1] = l.v[i].peer;
-		k++;
+		(*inos)[i][0] = l.v[i].ino;
+		(*inos)[i][1] = l.v[i].peer;
 	}
-	*n = k;
+	if (!ret)
+		*n = l.n;
 	free_list(&l);
 	return ret;
 }

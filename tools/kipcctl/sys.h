@@ -31,6 +31,8 @@ struct sys_kipc_service {
 	uint64_t accepted;
 };
 
+#define SYS_UID_UNKNOWN	UINT32_MAX
+
 struct sys_fd {
 	enum sys_fd_kind kind;
 	uint64_t dev;		/* 0 for pipes, sockets and eventfds */
@@ -43,7 +45,8 @@ struct sys_fd {
 				 * kipc send end is O_WRONLY, a receive end
 				 * O_RDONLY) */
 	uint32_t uid;		/* the file's owner (st_uid); of a kipc file, its
-				 * holder's effective uid (anon inodes are root's) */
+				 * holder's effective uid (anon inodes are
+				 * root's), or SYS_UID_UNKNOWN */
 	char comm[17];
 	char *name;		/* FIFO path, memfd name; NULL otherwise */
 	struct sys_kipc_service svc;	/* SYS_FD_KIPC_SERVICE */
@@ -109,8 +112,12 @@ int sys_pipes(const struct sys_scan *s);
 long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size);
 int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
 int sys_unix(const struct sys_scan *s, int no_sock_diag);
-/* sys-unix.c: { ino, peer } of each connected Unix socket; 0 or -errno. */
-int sys_unix_peers(uint64_t (**inos)[2], size_t *n);
+/*
+ * sys-unix.c: { ino, peer } of each Unix socket (malloc()ed, *@n of them;
+ * peer 0: none, or unknown without unix_diag), as sys unix finds them
+ * (/proc/net/unix: those some process of @s holds); 0 or -errno.
+ */
+int sys_unix_socks(const struct sys_scan *s, uint64_t (**inos)[2], size_t *n);
 /*
  * sys-kipc.c: kipc's channels (netlink, with the processes holding their
  * ends from the scan) and services (from the scan's fdinfo).

@@ -5,7 +5,9 @@
 # socket pair), then checks that kipcctl sys shows each with the right
 # facts, as a table and as JSON; that sys check finds planted problems; that
 # top samples the queues (without the kipc module), records them and plot
-# draws the record. Prints TAP and a kselftest Totals line.
+# draws the record; and, with libkipc's netlink calls faked (fake-kipc.so:
+# no module is loaded on the host), what top, list, users and sys check do
+# with kipc's answers. Prints TAP and a kselftest Totals line.
 # Usage: test-sys.sh [path/to/kipcctl]
 set -u
 
@@ -14,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kipcctl-sys-test.XXXXXX") || exit 1
 NAME=kipcctl-test-$$
 PIDS=()
-MSG_ID= SHM_ID= MQ_MADE= TWIN_MQ=
+MSG_ID= SHM_ID= MQ_MADE= TWIN_MQ= LONG_MQ= DET_ID=
 n=0 pass=0 fails=0 skips=0
 
 cleanup() {
@@ -25,6 +27,9 @@ cleanup() {
 	[ -n "$SHM_ID" ] && ipcrm -m "$SHM_ID" 2>/dev/null
 	[ -n "$ORPHAN_ID" ] && ipcrm -m "$ORPHAN_ID" 2>/dev/null
 	[ -n "$FULL_MSG_ID" ] && ipcrm -q "$FULL_MSG_ID" 2>/dev/null
+	[ -n "$DET_ID" ] && ipcrm -m "$DET_ID" 2>/dev/null
+	[ -n "$LONG_MQ" ] && "$TMP/sys-helper" mq-unlink "$LONG_MQ-a" &&
+		"$TMP/sys-helper" mq-unlink "$LONG_MQ-b"
 	[ -n "$FULL_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-full"
 	[ -n "$DOT_MQ" ] && "$TMP/sys-helper" mq-unlink "$DOT_MQ"
 	[ -n "$TWIN_MQ" ] && "$TMP/sys-helper" mq-unlink "/$NAME-q\`x" &&
@@ -76,6 +81,20 @@ if ! cc -O2 -Wall -D_GNU_SOURCE -o "$TMP/sys-helper" \
 	echo "1..$n"
 	exit 1
 fi
+# fake_kipc ENV... -- ARGS...: kipcctl ARGS with fake-kipc.so preloaded.
+FAKE_KIPC=
+if cc -shared -fPIC -O2 -Wall -D_GNU_SOURCE -I"$HERE/../../libkipc/include" \
+	-I"$HERE/../../uapi" -o "$TMP/fake-kipc.so" "$HERE/test/fake-kipc.c"; then
+	FAKE_KIPC=$TMP/fake-kipc.so
+else
+	not_ok "build fake-kipc.so"
+fi
+fake_kipc() {
+	local env=()
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	env "${env[@]}" LD_PRELOAD="$FAKE_KIPC" "$KIPCCTL" "$@"
+}
 
 # The objects.
 "$TMP/sys-helper" msg >"$TMP/msg" || not_ok "helper: SysV queue"
@@ -111,12 +130,19 @@ valid() { python3 -m json.tool "$1" >/dev/null; }
 check "json: valid" valid "$TMP/json"
 # A path with a newline starts a line of its owner's making in
 # /proc/net/unix: here a copy of another socket's row with another path.
+# Or a row of its own, of a socket that is not there (the inode of one
+# closed): no process holds it, so it is no socket.
 python3 -c 'import os, socket, sys, time
 v = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 v.bind("\0kipcctl-victim-%d" % os.getpid())
 ino = os.fstat(v.fileno()).st_ino
 e = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 e.bind("\0x\n0000000000000000: 00000002 00000000 00010000 0001 01 %d /forged-%s" % (ino, sys.argv[1]))
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+gone = os.fstat(c.fileno()).st_ino
+c.close()
+m = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+m.bind("\0y\n0000000000000000: 00000002 00000000 00010000 0001 01 %d /made-up-%s" % (gone, sys.argv[1]))
 open(sys.argv[2], "w").write("pid %d\n" % os.getpid())
 time.sleep(20)' "$NAME" "$TMP/forger" &
 PIDS+=($!)
@@ -124,19 +150,30 @@ wait_for forger
 "$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-forged" 2>"$TMP/err"
 check "unix from /proc/net/unix: a path's newline forges no row" \
 	sh -c "grep -q '\"unix\":' '$TMP/json-forged' && ! grep -q 'forged-$NAME' '$TMP/json-forged'"
+check "unix from /proc/net/unix: nor a row of a socket no process holds" \
+	sh -c "grep -q '\"unix\":\[{' '$TMP/json-forged' && ! grep -q 'made-up-$NAME' '$TMP/json-forged'"
 
 "$KIPCCTL" -j sys --no-sock-diag unix >"$TMP/json-proc" 2>"$TMP/err"
 check "json --no-sock-diag unix: exit 0" [ $? = 0 ]
 "$KIPCCTL" sys --no-sock-diag unix >"$TMP/table-proc" 2>"$TMP/err"
 # Without unix_diag (the kernel answers ENOENT): the fallback on its own.
-if cc -shared -fPIC -O2 -Wall -o "$TMP/no-unix-diag.so" \
-	"$HERE/test/no-unix-diag.c"; then
+if cc -shared -fPIC -O2 -Wall -D_GNU_SOURCE -o "$TMP/no-unix-diag.so" \
+	"$HERE/test/no-unix-diag.c" -ldl; then
 	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" sys unix >"$TMP/table-fb" 2>"$TMP/err"
 	check "no unix_diag: the title says /proc/net/unix" \
 		grep -q '^== Unix sockets (from /proc/net/unix: unix_diag is not available' "$TMP/table-fb"
 	LD_PRELOAD=$TMP/no-unix-diag.so "$KIPCCTL" -j sys unix >"$TMP/json-fb" 2>"$TMP/err"
 	check "no unix_diag: json unix_source" \
 		grep -q '"unix_source":"/proc/net/unix"' "$TMP/json-fb"
+	# No NETLINK_SOCK_DIAG socket at all: refused (EPERM, EACCES), or no
+	# netlink (EAFNOSUPPORT). That was an error, and no socket listed.
+	for e in 1:EPERM 13:EACCES 97:EAFNOSUPPORT; do
+		NO_UNIX_DIAG_OPEN=${e%:*} LD_PRELOAD=$TMP/no-unix-diag.so \
+			"$KIPCCTL" sys unix >"$TMP/table-fb-$e" 2>"$TMP/err"
+		rc=$?
+		check "no netlink socket (${e#*:}): exit 0 (got $rc), from /proc/net/unix" \
+			sh -c "[ $rc = 0 ] && grep -q '^== Unix sockets (from /proc/net/unix: unix_diag is not available' '$TMP/table-fb-$e'"
+	done
 else
 	not_ok "build no-unix-diag.so"
 fi
@@ -284,6 +321,46 @@ if grep -q '"unix_source":"sock_diag"' "$TMP"/*.json 2>/dev/null ||
 else
 	skip "graph: socket pairs joined: no sock_diag here"
 fi
+# Only Unix sockets are unix: a TCP listener is none (it showed as
+# unix:INODE), while its process's socket pair still is.
+python3 -c 'import os, socket, sys, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.bind(("127.0.0.1", 0))
+t.listen(1)
+a, b = socket.socketpair()
+open(sys.argv[1], "w").write("tcp %d\npid %d\n" % (os.fstat(t.fileno()).st_ino, os.getpid()))
+time.sleep(30)' "$TMP/tcp" &
+PIDS+=($!)
+wait_for tcp || not_ok "helper: a TCP listener"
+tcpino=$(get tcp tcp) tcppid=$(get tcp pid)
+"$KIPCCTL" sys graph >"$TMP/graph-tcp" 2>"$TMP/err"
+check "graph: a TCP listener ($tcpino) is no unix socket" \
+	sh -c "[ -n '$tcpino' ] && ! grep -q ':$tcpino\$' '$TMP/graph-tcp'"
+check "graph: ... its process's socket pair is" \
+	[ "$(awk -v p="$tcppid" '$1 == p && $4 ~ /^unix:/' "$TMP/graph-tcp" | wc -l)" = 2 ]
+# Each tmpfs numbers its inodes from the start: a FIFO on each of two and
+# a /dev/shm file on each of two (one mounted over the other), held by one
+# process in a mount namespace of its own, are four objects, not two.
+if [ "$(id -u)" = 0 ]; then ns=(unshare -m); else ns=(unshare -Urm); fi
+mkdir -p "$TMP/fs1" "$TMP/fs2"
+"${ns[@]}" sh -c 'mount -t tmpfs none "$1/fs1" && mount -t tmpfs none "$1/fs2" &&
+	mkfifo "$1/fs1/f" "$1/fs2/f" && exec 3<>"$1/fs1/f" 4<>"$1/fs2/f" &&
+	mount -t tmpfs none /dev/shm && : >/dev/shm/x && exec 5</dev/shm/x &&
+	mount -t tmpfs none /dev/shm && : >/dev/shm/x && exec 6</dev/shm/x &&
+	echo "fifos $(stat -Lc %i /proc/self/fd/3 /proc/self/fd/4 | sort -u | wc -l)" >"$1/twins.tmp" &&
+	echo "shms $(stat -Lc %i /proc/self/fd/5 /proc/self/fd/6 | sort -u | wc -l)" >>"$1/twins.tmp" &&
+	echo "pid $$" >>"$1/twins.tmp" && mv "$1/twins.tmp" "$1/twins" && exec sleep 30' \
+	sh "$TMP" 2>"$TMP/twins.err" &
+PIDS+=($!)
+if wait_for twins && [ "$(get twins fifos)" = 1 ] && [ "$(get twins shms)" = 1 ]; then
+	twp=$(get twins pid)
+	"$KIPCCTL" sys graph >"$TMP/graph-twins" 2>"$TMP/err"
+	check "graph: FIFOs and /dev/shm files of two tmpfs, of one inode number, are 4 objects" \
+		[ "$(awk -v p="$twp" '$1 == p && $4 ~ /^(fifo|shm):/ { print $4 }' "$TMP/graph-twins" |
+		     sort -u | wc -l)" = 4 ]
+else
+	skip "graph: FIFOs of two tmpfs: no mount namespace here, or inodes numbered apart"
+fi
 
 # A /proc/PID/maps line longer than a line buffer (a file deep in a tree):
 # its tail, which looks like a mapping of /dev/shm/$NAME, is not one.
@@ -428,6 +505,13 @@ check "pipes: a name with ),( and a space adds no process to a list" \
 	       ! grep -qF '1(init' '$TMP/pipes-fake'"
 check "graph: a name with a space stays one column" \
 	[ "$(awk -v p="$fake" '$1 == p { print $2 }' "$TMP/graph-fake" | sort -u)" = "$want" ]
+# A name with a newline: the whole of it (a line of /proc/PID/comm ended
+# at the first newline), escaped.
+named_writer $'a\nb' "$TMP/nl.pid"
+nlp=$(cat "$TMP/nl.pid" 2>/dev/null)
+"$KIPCCTL" sys graph >"$TMP/graph-nl" 2>"$TMP/err"
+check "graph: a name with a newline, whole and escaped" \
+	[ "$(awk -v p="$nlp" '$1 == p { print $2 }' "$TMP/graph-nl" | sort -u)" = 'a\x0ab' ]
 # The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
 # JSON output stays valid UTF-8.
 python3 -c 'import ctypes, time
@@ -497,6 +581,28 @@ objs = {f["object"] for f in d["findings"]}
 sys.exit(not (d["count"] == len(d["findings"]) and
               "sysv-shm:" + sys.argv[2] in objs and "sysv-msg:" + sys.argv[3] in objs))
 ' "$TMP/check.json" "$ORPHAN_ID" "$FULL_MSG_ID"
+# In a PID namespace of its own (a container), /proc/sysvipc shows a
+# process outside it as pid 0: the creator of a segment nobody attaches,
+# alive outside, is not "gone" (it was: pid 0 is no live process).
+if [ "$(id -u)" = 0 ] && unshare -p -f --mount-proc true 2>/dev/null; then
+	hold detached shm-detached || not_ok "helper: a segment nobody attaches"
+	DET_ID=$(get detached id)
+	unshare -p -f --mount-proc "$KIPCCTL" sys check >"$TMP/check-pidns" 2>&1
+	check "check in a PID namespace: segment $DET_ID, its creator alive outside, is no finding" \
+		sh -c "[ -n '$DET_ID' ] && grep -q 'problems\? found' '$TMP/check-pidns' &&
+		       ! grep -q 'sysv-shm:$DET_ID:' '$TMP/check-pidns'"
+	run_check >"$TMP/check-det" 2>&1
+	check "check: ... nor where its creator $(get detached pid) is seen alive" \
+		sh -c "! grep -q 'sysv-shm:$DET_ID:' '$TMP/check-det'"
+else
+	skip "check in a PID namespace: needs root"
+	skip "check: a segment whose creator is alive: needs root"
+fi
+# A cap near 2^64 (fake-kipc.so: 1 region of 204963823041217241): 1 is
+# not 90% of it (the cap times 90 wrapped to 74, and 1 * 100 passed it).
+fake_kipc -- sys check >"$TMP/check-cap" 2>&1
+check "check: 1 region of a cap of 2^64 / 90 is no finding" \
+	sh -c "grep -q 'problems\? found' '$TMP/check-cap' && ! grep -q 'kipc-user:' '$TMP/check-cap'"
 
 # top: without the module, every stock queue; --record and plot.
 "$KIPCCTL" top --record "$TMP/rec" --interval 0.2 --count 2 2>"$TMP/err"
@@ -516,6 +622,71 @@ if with_mqueue "$KIPCCTL" sys mqueue 2>/dev/null | grep -q "$NAME-full"; then
 else
 	skip "top -j: two queues named alike: no mqueue file system"
 fi
+# Two queues whose names share their first 170 bytes: they were cut to one
+# name (TOP_NAME_LEN), so that each sample's rate was the other's.
+LONG_MQ=/$NAME-$(printf '%0150d' 0 | tr 0 l)
+"$TMP/sys-helper" full-mq "$LONG_MQ-a" >/dev/null &&
+	"$TMP/sys-helper" full-mq "$LONG_MQ-b" >/dev/null
+if with_mqueue "$KIPCCTL" sys mqueue 2>/dev/null | grep -q "$NAME-full"; then
+	with_mqueue "$KIPCCTL" -j top --count 1 >"$TMP/top-long.json" 2>"$TMP/err"
+	check "top -j: two queues named alike for 170 bytes stay two" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = [o["object"] for o in d["objects"] if o["object"].startswith("mqueue:" + sys.argv[2][:60])]
+sys.exit(not (len(n) == 2 and len(set(n)) == 2))
+' "$TMP/top-long.json" "$LONG_MQ"
+else
+	skip "top -j: two queues of long names alike: no mqueue file system"
+fi
+# On a terminal without --limit: the busiest rows that fit (10 lines: 6
+# rows), and after a resize to 14 lines (SIGWINCH) drawn again at once,
+# with 10. Every row was printed, and the busiest scrolled off the top.
+python3 - "$KIPCCTL" >"$TMP/top-tty" 2>"$TMP/err" <<'PY'
+import fcntl, os, pty, select, struct, sys, termios, time
+def size(fd, rows):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 200, 0, 0))
+pid, fd = pty.fork()
+if pid == 0:
+    size(1, 10)
+    os.execv(sys.argv[1], [sys.argv[1], "top", "--interval", "3", "--count", "2"])
+out, resized, t0 = b"", False, time.time()
+while time.time() - t0 < 30:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            d = os.read(fd, 65536)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    elif not resized and b"KIND" in out:
+        size(fd, 14)
+        resized = True
+os.waitpid(pid, 0)
+# Per table drawn: the queues in all, the rows shown.
+for t in out.decode(errors="replace").replace("\r", "").split("\x1b[H\x1b[2J")[1:]:
+    lines = t.split("\n")
+    print(lines[0].split()[2], len(lines[3:lines.index("", 3)]))
+PY
+if [ "$(awk 'NR == 1 { print $1 }' "$TMP/top-tty")" -gt 10 ] 2>/dev/null; then
+	check "top on a 10-line terminal: 6 rows, then 10 at once on a resize to 14 lines, and after" \
+		[ "$(awk '{ printf "%s ", $2 }' "$TMP/top-tty")" = "6 10 10 " ]
+else
+	skip "top on a terminal: 10 queues or fewer here ($(head -1 "$TMP/top-tty"))"
+fi
+# The kipc module gone after the first sample, still gone at the third,
+# back at the fourth (fake-kipc.so): top samples on, channel 7 again once
+# kipc is back, and says so once. top ended at the second, the error twice.
+fake_kipc FAKE_KIPC_OPEN=yny FAKE_KIPC_DUMP=ogo -- top --record "$TMP/rec-gone" \
+	--interval 0.2 --count 4 2>"$TMP/err-gone"
+rc=$?
+sed 's/^/# /' "$TMP/err-gone"
+check "top: kipc gone mid-run: exit 0 (got $rc), 4 samples of sysv-msg:$msg" \
+	[ "$rc:$(awk -v o="sysv-msg:$msg" '$4 == o { print $2 }' "$TMP/rec-gone" | tr '\n' ' ')" = "0:0 1 2 3 " ]
+check "top: ... kipc-channel:7 in samples 0 and 3, once kipc is back" \
+	[ "$(awk '$4 == "kipc-channel:7" { print $2 }' "$TMP/rec-gone" | tr '\n' ' ')" = "0 3 " ]
+check "top: ... one line on stderr" [ "$(wc -l <"$TMP/err-gone")" = 1 ]
 if [ "$(id -u)" = 0 ]; then
 	check "top --record: $pino with 5 bytes (root)" \
 		[ "$(awk -v o="$pino" '$4 == o && $5 == 5 && $6 == "bytes"' "$TMP/rec" | wc -l)" = 2 ]
@@ -617,6 +788,44 @@ check "groups: a state file's strings are escaped" \
 	       grep -qF '  m\\x0afake ' '$TMP/groups-esc.out'"
 check "groups: no control byte of a state file reaches the output" \
 	ascii_text "$TMP/groups-esc.out"
+# A DIR that is not there, or a state file that is no JSON, is an error
+# (exit 1; the other files shown all the same); a pid past 2^32 is shown
+# whole, and as no process (it was cut to 1, init: alive).
+"$KIPCCTL" groups "$TMP/no-such-dir" >/dev/null 2>"$TMP/err"
+rc=$?
+check "groups: DIR missing: exit 1 (got $rc), said so" \
+	sh -c "[ $rc = 1 ] && grep -q 'no-such-dir: No such file' '$TMP/err'"
+mkdir -p "$TMP/groups2"
+echo '{"name":"big","pid":4294967297,"state":"running"}' >"$TMP/groups2/big.json"
+echo '{"name":"cut' >"$TMP/groups2/cut.json"
+"$KIPCCTL" groups "$TMP/groups2" >"$TMP/groups2.out" 2>"$TMP/err"
+rc=$?
+check "groups: a state file that is no JSON: exit 1 (got $rc), named, the others shown" \
+	sh -c "[ $rc = 1 ] && grep -q 'cut.json: unreadable, or not JSON' '$TMP/err' &&
+	       grep -q '^group big: ' '$TMP/groups2.out'"
+check "groups: pid 4294967297 whole, no process" \
+	grep -q '^group big: supervisor pid 4294967297, gone (stale state)' "$TMP/groups2.out"
+# A dump that fails half-way (fake-kipc.so): no JSON cut short on stdout
+# (list printed {"channels":[{...} and a newline; users its rows, or [],
+# whole), only the error.
+fake_kipc FAKE_KIPC_DUMP=f -- -j list >"$TMP/list-fail" 2>"$TMP/err"
+rc=$?
+check "list -j, its dump failing: exit 1 (got $rc), nothing on stdout" \
+	sh -c "[ $rc = 1 ] && [ ! -s '$TMP/list-fail' ] && grep -q 'list: Input/output error' '$TMP/err'"
+fake_kipc -- -j list >"$TMP/list-ok" 2>"$TMP/err"
+check "list -j (fake kipc): valid JSON, channel 7" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not ([c["id"] for c in d["channels"]] == [7] and d["regions"] == []))
+' "$TMP/list-ok"
+fake_kipc -- -j users >"$TMP/users-fail" 2>"$TMP/err"
+rc=$?
+check "users -j, its dump failing: exit 1 (got $rc), nothing on stdout" \
+	sh -c "[ $rc = 1 ] && [ ! -s '$TMP/users-fail' ]"
+fake_kipc -- -j users --uid 4000000 >"$TMP/users-none" 2>"$TMP/err"
+rc=$?
+check "users -j --uid of no record: exit 1 (got $rc), nothing on stdout" \
+	sh -c "[ $rc = 1 ] && [ ! -s '$TMP/users-none' ]"
 check "json: kipc sections" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -13,9 +13,13 @@
  * The rate is per second over the last interval: of what the kernel counts
  * where it counts (basis "sent", "accepted"), else of the queue depth's
  * change (basis "depth": |change| / interval). Rows are sorted by rate,
- * then depth. --record FILE writes the samples instead, one line per
- * object per sample (text, or JSON lines with -j; kipcctl(8)), for
+ * then depth. On a terminal, without --limit, as many rows as it has
+ * lines (read again on SIGWINCH, and the table drawn again at once): the
+ * busiest stay on screen. --record FILE writes the samples instead, one
+ * line per object per sample (text, or JSON lines with -j; kipcctl(8)), for
  * kipcctl plot. With -j and no --record, one JSON object per refresh.
+ * The kipc module may come and go: while its netlink family is missing,
+ * the other kinds show on, and each refresh tries to open it again.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -52,16 +57,41 @@ struct sample {
 struct top_opts {
 	double interval;
 	unsigned int count, limit;
+	int fit;			/* no --limit, a table on a terminal:
+					 * limit to the terminal's lines */
 	struct kipc_filter filter;
 	const char *record;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, resized;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+/* Lines of the table besides its rows: title, blank, header, blank. */
+#define TABLE_LINES	4
+
+/*
+ * With o->fit, as many rows as fit the terminal (at least one), into
+ * o->limit: at the start, and again after each SIGWINCH.
+ */
+static void fit_rows(struct top_opts *o)
+{
+	struct winsize ws;
+
+	resized = 0;
+	if (!o->fit || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row)
+		return;		/* no size known: as before, every row */
+	o->limit = ws.ws_row > TABLE_LINES + 1 ? ws.ws_row - TABLE_LINES : 1;
 }
 
 static struct tobj *add(struct sample *s, const char *kind, const char *unit,
@@ -81,26 +111,40 @@ static struct tobj *add(struct sample *s, const char *kind, const char *unit,
 /*
  * "KIND:ID" with whitespace, quotes, backquotes, backslashes, control
  * bytes, non-ASCII bytes and '%' as %XX: a name is another user's, and
- * goes into a record, JSON and plot scripts. Two names stay two (unless
- * cut at TOP_NAME_LEN): samples are matched by name.
+ * goes into a record, JSON and plot scripts. Two names stay two: samples,
+ * records and plots match objects by name. One too long for TOP_NAME_LEN
+ * (a POSIX queue's: up to 255 bytes, 3 each escaped) is cut, and ends in
+ * "~" and 16 hex digits of a hash (FNV-1a) of the whole, so that queues
+ * named alike up to the cut stay apart.
  */
 static void set_name(struct tobj *o, const char *id)
 {
-	size_t k = snprintf(o->name, sizeof(o->name), "%s:", o->kind);
+	char full[TOP_NAME_LEN + 3 * NAME_MAX + 8];
+	size_t k = snprintf(full, sizeof(full), "%s:", o->kind), cut;
 	const unsigned char *p;
+	uint64_t hash = 0xcbf29ce484222325ULL;
 
-	for (p = (const unsigned char *)id; *p; p++) {
-		if (*p > ' ' && *p < 0x7f && !strchr("\"\\`'%", *p)) {
-			if (k + 1 >= sizeof(o->name))
-				break;
-			o->name[k++] = *p;
-		} else {
-			if (k + 3 >= sizeof(o->name))
-				break;
-			k += snprintf(o->name + k, 4, "%%%02X", *p);
-		}
+	for (p = (const unsigned char *)id; *p && k + 3 < sizeof(full); p++) {
+		if (*p > ' ' && *p < 0x7f && !strchr("\"\\`'%", *p))
+			full[k++] = *p;
+		else
+			k += snprintf(full + k, 4, "%%%02X", *p);
 	}
-	o->name[k] = '\0';
+	full[k] = '\0';
+	if (k < sizeof(o->name)) {
+		memcpy(o->name, full, k + 1);
+		return;
+	}
+	for (p = (const unsigned char *)full; *p; p++)
+		hash = (hash ^ *p) * 0x100000001b3ULL;
+	/* Cut before a whole %XX: a name holds no half escape. */
+	cut = sizeof(o->name) - 1 - 17;
+	if (full[cut - 1] == '%')
+		cut--;
+	else if (full[cut - 2] == '%')
+		cut -= 2;
+	snprintf(o->name, sizeof(o->name), "%.*s~%016llx", (int)cut, full,
+		 (unsigned long long)hash);
 }
 
 static int add_channel(const struct kipc_channel_stats *st, void *arg)
@@ -199,34 +243,66 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 	return 0;
 }
 
-/* One sample of every kind into @s; 0 or -errno (kipc's absence is none). */
+/*
+ * The kipc channels into @s through *@nl, which is opened when NULL (the
+ * module not loaded yet, or gone). When the module goes away the dump
+ * fails (its family is unknown: ENOENT; EPROTO; a family that took its id
+ * answers EOPNOTSUPP): *@nl is closed and NULL again and this dump's
+ * channels dropped, so that the other kinds show on. 0, or -errno
+ * (reported).
+ */
+static int take_kipc(struct sample *s, const struct top_opts *o,
+		     struct kipc_nl **nl)
+{
+	size_t n = s->n;
+	int ret;
+
+	if (!*nl && kipc_nl_open(nl, 0)) {
+		*nl = NULL;
+		return 0;
+	}
+	ret = kipc_channel_stats_dump(*nl, &o->filter, add_channel, s);
+	if (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EPROTO) {
+		s->n = n;
+		kipc_nl_close(*nl);
+		*nl = NULL;
+		fprintf(stderr, "kipcctl: top: kipc's netlink family is gone (the module unloaded?): the other kinds go on, kipc is looked for at each refresh\n");
+		return 0;
+	}
+	if (ret) {
+		ret = ret > 0 ? -ENOMEM : ret;
+		nl_error(*nl, "top", ret);
+	}
+	return ret;
+}
+
+/* One sample of every kind into @s; 0 or -errno (reported). */
 static int take(struct sample *s, const struct top_opts *o,
-		struct kipc_nl *nl)
+		struct kipc_nl **nl)
 {
 	struct sys_scan scan = { 0 };
 	int ret;
 
 	s->n = 0;
-	if (nl) {
-		ret = kipc_channel_stats_dump(nl, &o->filter, add_channel, s);
-		if (ret) {
-			nl_error(nl, "top", ret > 0 ? -ENOMEM : ret);
-			return ret > 0 ? -ENOMEM : ret;
-		}
-	}
+	ret = take_kipc(s, o, nl);
+	if (ret)
+		return ret;
 	ret = sys_sysv_each(SYS_MSG, add_msg, s);
 	if (ret == -ENOMEM)
-		return ret;
+		goto out;
 	ret = sys_mqueue_each(add_mq, s);
 	if (ret == -ENOMEM)
-		return ret;
+		goto out;
 	ret = sys_unix_each(add_unix, s);	/* none without unix_diag */
 	if (ret == -ENOMEM)
-		return ret;
+		goto out;
 	ret = sys_scan_procs(&scan, 0);
 	if (!ret)
 		ret = add_scanned(s, &scan);
 	sys_scan_free(&scan);
+out:
+	if (ret)
+		fprintf(stderr, "kipcctl: top: %s\n", strerror(-ret));
 	return ret;
 }
 
@@ -259,6 +335,12 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 		c->rate = 0;
 		c->moved = c->st.msgs_sent + c->st.msgs_received;
 		p = prev->n ? bsearch(c, prev->v, prev->n, sizeof(*c), by_name) : NULL;
+		/*
+		 * A count that went back is another object's: a reloaded
+		 * module numbers its channels anew.
+		 */
+		if (p && c->counter < p->counter)
+			p = NULL;
 		if (p)
 			c->moved -= p->st.msgs_sent + p->st.msgs_received;
 		if (!p || dt <= 0)
@@ -271,15 +353,26 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 }
 
 static void show_table(const struct sample *s, const struct top_opts *o,
-		       size_t kipc)
+		       const struct kipc_nl *nl)
 {
-	size_t i, n = o->limit && o->limit < s->n ? o->limit : s->n;
+	size_t i, kipc = 0, n = o->limit && o->limit < s->n ? o->limit : s->n;
 	const struct tobj *t;
 
+	for (i = 0; i < s->n; i++)
+		kipc += !strcmp(s->v[i].kind, "kipc-channel");
 	if (isatty(STDOUT_FILENO))
 		printf("\033[H\033[2J");
-	printf("kipc top: %zu queues (%zu kipc channels), busiest first "
-	       "(rate per second over %gs)\n\n", s->n, kipc, o->interval);
+	printf("kipc top: %zu queues (", s->n);
+	if (nl)
+		printf("%zu kipc channels", kipc);
+	else
+		printf("kipc not loaded");
+	if (n < s->n)
+		printf("), the %zu busiest (rate per second over %gs)\n\n", n,
+		       o->interval);
+	else
+		printf("), busiest first (rate per second over %gs)\n\n",
+		       o->interval);
 	printf("%-13s %-28s %10s %-5s %10s %12s %-8s\n", "KIND", "OBJECT",
 	       "DEPTH", "UNIT", "LIMIT", "RATE", "BASIS");
 	for (i = 0; i < n; i++) {
@@ -361,14 +454,17 @@ static double mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void sleep_until(double t)
+/* Sleep until @t; 1 when a SIGWINCH came first (the rest not slept). */
+static int sleep_until(double t)
 {
 	struct timespec ts = { .tv_sec = (time_t)t };
 
 	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
 	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
 					NULL) == EINTR)
-		;
+		if (resized)
+			return 1;
+	return 0;
 }
 
 static int usage(void)
@@ -391,7 +487,7 @@ static int parse(int argc, char **argv, struct top_opts *o)
 	};
 	unsigned long v;
 	char *end;
-	int c;
+	int c, limited = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->interval = 1;
@@ -419,6 +515,7 @@ static int parse(int argc, char **argv, struct top_opts *o)
 			break;
 		case 'l':
 			o->limit = v;
+			limited = 1;
 			break;
 		case 'u':
 			o->filter.flags |= KIPC_FILTER_UID;
@@ -430,18 +527,19 @@ static int parse(int argc, char **argv, struct top_opts *o)
 			break;
 		}
 	}
+	o->fit = !limited && !json && !o->record && isatty(STDOUT_FILENO);
 	return optind == argc ? 0 : 2;
 }
 
 int cmd_top(int argc, char **argv)
 {
+	struct sigaction winch = { .sa_handler = on_winch };
 	struct sample prev = { 0 }, cur = { 0 };
 	struct tobj *v;
 	struct kipc_nl *nl = NULL;
 	double start, now, last = 0;
 	struct top_opts o;
 	FILE *rec = NULL;
-	size_t i, kipc;
 	unsigned int iter;
 	int ret = 0;
 
@@ -459,19 +557,23 @@ int cmd_top(int argc, char **argv)
 				"%s\n", TOP_RECORD_MAGIC, o.interval,
 				(long)time(NULL), TOP_RECORD_COLUMNS);
 	}
-	/* Without the module (or its family), every other kind still shows. */
-	if (kipc_nl_open(&nl, 0))
-		nl = NULL;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* Not restarted: a resize cuts the sleep short, to draw again. */
+	if (o.fit)
+		sigaction(SIGWINCH, &winch, NULL);
+	fit_rows(&o);
 	start = mono();
 	for (iter = 0; !stop && (!o.count || iter < o.count); iter++) {
-		if (iter)
-			sleep_until(start + iter * o.interval);
+		while (iter && sleep_until(start + iter * o.interval)) {
+			fit_rows(&o);
+			show_table(&cur, &o, nl);
+			fflush(stdout);
+		}
 		if (stop)
 			break;
 		now = mono();
-		ret = take(&cur, &o, nl);
+		ret = take(&cur, &o, &nl);
 		if (ret)
 			break;
 		qsort(cur.v, cur.n, sizeof(*cur.v), by_name);
@@ -482,6 +584,7 @@ int cmd_top(int argc, char **argv)
 			v = realloc(prev.v, cur.n * sizeof(*v));
 			if (!v) {
 				ret = -ENOMEM;
+				fprintf(stderr, "kipcctl: top: %s\n", strerror(-ret));
 				break;
 			}
 			prev.v = v;
@@ -496,9 +599,9 @@ int cmd_top(int argc, char **argv)
 		} else if (json) {
 			show_json(&cur, &o, now - start);
 		} else {
-			for (i = 0, kipc = 0; i < cur.n; i++)
-				kipc += !strcmp(cur.v[i].kind, "kipc-channel");
-			show_table(&cur, &o, kipc);
+			if (resized)	/* while sampling */
+				fit_rows(&o);
+			show_table(&cur, &o, nl);
 		}
 		fflush(stdout);
 	}
@@ -506,11 +609,10 @@ int cmd_top(int argc, char **argv)
 	free(cur.v);
 	if (nl)
 		kipc_nl_close(nl);
+	/* Each error is reported where it happened, once. */
 	if (rec && fclose(rec)) {
 		fprintf(stderr, "kipcctl: top: %s: %s\n", o.record, strerror(errno));
 		ret = ret ? ret : -EIO;
 	}
-	if (ret)
-		fprintf(stderr, "kipcctl: top: %s\n", strerror(-ret));
 	return ret ? 1 : 0;
 }

@@ -273,8 +273,8 @@ static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec now;
+	uint64_t now_ns, ms;
 	char *nl, *line;
-	uint64_t now_ns;
 	ssize_t n;
 	int ret;
 
@@ -283,7 +283,9 @@ static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 		now_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
 		if (stop || now_ns >= deadline)
 			return 0;
-		ret = poll(&pfd, 1, (int)((deadline - now_ns) / 1000000) + 1);
+		/* At most INT_MAX ms (24 days): an --interval may be longer. */
+		ms = (deadline - now_ns) / 1000000 + 1;
+		ret = poll(&pfd, 1, ms < INT_MAX ? (int)ms : INT_MAX);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
 		if (ret <= 0)

@@ -2,6 +2,8 @@
 /*
  * kipcctl users [--uid U]: each user's usage of the module's per-user caps,
  * next to the caps (every user with CAP_SYS_ADMIN, else the caller's own).
+ * Read whole before anything is printed: a failed request leaves no table
+ * or JSON on stdout, only its error on stderr.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +16,10 @@
 
 #define U(x) ((unsigned long long)(x))
 
-static int n_listed;
+struct users {
+	struct kipc_user_stats *v;
+	size_t n, cap;
+};
 
 /* "used/limit", for the table. */
 static const char *pair(char *buf, size_t size, uint64_t used, uint64_t limit)
@@ -63,18 +68,26 @@ static void print_user(const struct kipc_user_stats *st, int first)
 	       U(st->pinned_pages));
 }
 
-static int list_user(const struct kipc_user_stats *st, void *arg)
+static int add_user(const struct kipc_user_stats *st, void *arg)
 {
-	print_user(st, n_listed++ == 0);
+	struct users *u = arg;
+	struct kipc_user_stats *slot = array_add(&u->v, &u->n, &u->cap,
+						 sizeof(*slot));
+
+	if (!slot)
+		return 1;
+	*slot = *st;
 	return 0;
 }
 
 int cmd_users(int argc, char **argv)
 {
+	struct users u = { 0 };
 	struct kipc_user_stats st;
 	struct kipc_filter f;
 	struct kipc_nl *nl;
 	int ret, ind;
+	size_t i;
 
 	if (parse_filter(argc, argv, &ind, &f, NULL, NULL) ||
 	    (f.flags & KIPC_FILTER_PID) || ind != argc) {
@@ -83,18 +96,15 @@ int cmd_users(int argc, char **argv)
 	}
 	if (open_nl(&nl) < 0)
 		return 1;
-	if (json)
-		printf("{\"users\":[");
-	n_listed = 0;
 	if (f.flags & KIPC_FILTER_UID) {
 		ret = kipc_user_stats_get(nl, f.uid, &st);
 		if (!ret)
-			list_user(&st, NULL);
+			ret = add_user(&st, &u);
 	} else {
-		ret = kipc_user_stats_dump(nl, list_user, NULL);
+		ret = kipc_user_stats_dump(nl, add_user, &u);
 	}
-	if (json)
-		printf("]}\n");
+	if (ret > 0)	/* a callback stops the dump: out of memory */
+		ret = -ENOMEM;
 	if (ret == -ENOENT && (f.flags & KIPC_FILTER_UID)) {
 		if (geteuid())
 			fprintf(stderr, "kipcctl: users: no record of uid %u that you may see (without CAP_SYS_ADMIN, only your own)\n",
@@ -102,23 +112,28 @@ int cmd_users(int argc, char **argv)
 		else
 			fprintf(stderr, "kipcctl: users: uid %u holds nothing of kipc\n",
 				f.uid);
-		kipc_nl_close(nl);
-		return 1;
+		goto out;
 	}
 	if (ret == -EOPNOTSUPP) {
 		fprintf(stderr, "kipcctl: users: the loaded kipc module has no per-user usage (user-get)\n");
-		kipc_nl_close(nl);
-		return 1;
+		goto out;
 	}
 	if (ret < 0) {
 		nl_error(nl, "users", ret);
-		kipc_nl_close(nl);
-		return 1;
+		goto out;
 	}
-	kipc_nl_close(nl);
-	if (!n_listed && !json)
+	if (json)
+		printf("{\"users\":[");
+	for (i = 0; i < u.n; i++)
+		print_user(&u.v[i], !i);
+	if (json)
+		printf("]}\n");
+	if (!u.n && !json)
 		fprintf(stderr, "kipcctl: users: %s\n", geteuid() ?
 			"you hold nothing of kipc (no open /dev/kipc, object or pinned page)" :
 			"no user holds anything of kipc");
-	return 0;
+out:
+	kipc_nl_close(nl);
+	free(u.v);
+	return ret ? 1 : 0;
 }

@@ -11,6 +11,11 @@
  *                       whose receive end a child holds, one message queued
  *   service-full NAME B a service of backlog B published as NAME, with B
  *                       connections of this process waiting for an accept
+ *   service-nodump NAME a service of backlog 1 published as NAME, one
+ *                       connection waiting, held by a process that is not
+ *                       dumpable (its /proc/PID is root's)
+ *   same-id             a channel and a region of the same id (each type
+ *                       is numbered on its own): both held here
  *   scale C S U         C channels (both ends held), S System V objects
  *                       (message queues and semaphore sets, half each) and
  *                       U Unix sockets (socket pairs)
@@ -157,6 +162,50 @@ static int service_full(const char *n, unsigned int backlog)
 	return hold();
 }
 
+/*
+ * Ids of each type only grow (until they wrap at 2^32): make channels and
+ * regions, closing each one behind the other type's at once, until the
+ * newest of each has the same id. One 4 KiB region without a mapping.
+ */
+static int same_id(void)
+{
+	struct kipc_region_status st;
+	struct kipc_region *r = NULL;
+	struct kipc_chan *tx = NULL, *rx = NULL;
+	long long chan = 0, region = 0;
+	int i, ret;
+
+	for (i = 0; i < 1000000 && (!chan || chan != region); i++) {
+		if (chan <= region) {
+			if (tx) {
+				kipc_channel_close(tx);
+				kipc_channel_close(rx);
+			}
+			ret = kipc_channel_pair(k, NULL, &tx, &rx);
+			if (ret < 0)
+				return fail("channel", ret);
+			chan = kipc_id(kipc_channel_fd(tx));
+			if (chan < 0)
+				return fail("channel's kipc-id", -ENOENT);
+		} else {
+			if (r)
+				kipc_region_close(r);
+			ret = kipc_region_create(k, 4096, 0,
+						 KIPC_REGION_NOMAP, &r);
+			if (ret < 0)
+				return fail("region", ret);
+			ret = kipc_region_info(r, &st);
+			if (ret < 0)
+				return fail("region info", ret);
+			region = st.id;
+		}
+	}
+	if (chan != region)
+		return fail("same id", -EAGAIN);
+	printf("id %lld\npid %d\n", chan, (int)getpid());
+	return hold();
+}
+
 static int scale(int chans, int sysv, int socks)
 {
 	struct rlimit rl = { .rlim_cur = 2 * chans + socks + 64 };
@@ -206,8 +255,15 @@ int main(int argc, char **argv)
 		return chan_fork();
 	if (argc == 4 && !strcmp(argv[1], "service-full"))
 		return service_full(argv[2], atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "service-nodump")) {
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			return fail("PR_SET_DUMPABLE", -errno);
+		return service_full(argv[2], 1);
+	}
+	if (argc == 2 && !strcmp(argv[1], "same-id"))
+		return same_id();
 	if (argc == 5 && !strcmp(argv[1], "scale"))
 		return scale(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: kipcctl-kipc-helper chan-noreceiver|chan-fork|service-full NAME BACKLOG|scale CHANNELS SYSV SOCKETS\n");
+	fprintf(stderr, "usage: kipcctl-kipc-helper chan-noreceiver|chan-fork|service-full NAME BACKLOG|service-nodump NAME|same-id|scale CHANNELS SYSV SOCKETS\n");
 	return 2;
 }

@@ -5,6 +5,8 @@
  * it), and for the kinds that need a holder waits to be killed.
  *   msg                 a SysV queue with 2 messages (10 and 20 bytes)
  *   shm                 a 64 KiB SysV segment, attached
+ *   shm-detached        an 8 KiB SysV segment nobody attaches, its creator
+ *                       (this process) alive
  *   mq NAME             a POSIX queue with one 17-byte message
  *   mq-unlink NAME      remove it
  *   map NAME            /dev/shm/NAME of 8 KiB, mapped (its fd closed)
@@ -65,6 +67,17 @@ static int make_shm(void)
 	int id = shmget(IPC_PRIVATE, 65536, IPC_CREAT | 0600);
 
 	if (id < 0 || shmat(id, NULL, 0) == (void *)-1)
+		return 1;
+	printf("id %d\npid %d\n", id, (int)getpid());
+	hold();
+	return 0;
+}
+
+static int make_shm_detached(void)
+{
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+
+	if (id < 0)
 		return 1;
 	printf("id %d\npid %d\n", id, (int)getpid());
 	hold();
@@ -245,6 +258,8 @@ int main(int argc, char **argv)
 		return make_msg();
 	if (argc == 2 && !strcmp(argv[1], "shm"))
 		return make_shm();
+	if (argc == 2 && !strcmp(argv[1], "shm-detached"))
+		return make_shm_detached();
 	if (argc == 3 && !strcmp(argv[1], "mq"))
 		return make_mq(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "mq-unlink"))
@@ -257,6 +272,6 @@ int main(int argc, char **argv)
 		return make_eventfd();
 	if (argc == 2 && !strcmp(argv[1], "socketpair"))
 		return make_socketpair();
-	fprintf(stderr, "usage: sys-helper msg|shm|mq NAME|run-as UID GID CMD...|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID|long-map DIR DEV:INO NAME\n");
+	fprintf(stderr, "usage: sys-helper msg|shm|shm-detached|mq NAME|run-as UID GID CMD...|mq-unlink NAME|map NAME|eventfd|socketpair|orphan-shm|full-msg|full-mq NAME|rm-shm ID|rm-msg ID|long-map DIR DEV:INO NAME\n");
 	return 2;
 }

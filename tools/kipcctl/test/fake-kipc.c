@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fake-kipc.so, LD_PRELOADed by test-sys.sh: libkipc's netlink calls as a
+ * kipc module would answer them, without one (the host test loads no
+ * module), scripted by the environment:
+ *   FAKE_KIPC_OPEN  one letter per kipc_nl_open() call: y succeeds, n
+ *                   fails with ENOENT (no family: the module is not
+ *                   loaded); past its end, y
+ *   FAKE_KIPC_DUMP  one letter per kipc_channel_stats_dump() call: o lists
+ *                   channel 7 (sent 10 more each time), g fails with ENOENT
+ *                   as the dump of a family that went away does, f lists
+ *                   channel 7 and then fails with EIO (a dump cut short);
+ *                   past its end, o
+ * Regions: none. Users: the caller, 1 region of a cap just above 2^64 / 90
+ * (times 90 it wraps to 74), and no other cap; kipc_user_stats_dump()
+ * lists it and then fails with EIO; kipc_user_stats_get() of another uid
+ * fails with ENOENT.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kipc.h>
+
+static int handle;	/* what a struct kipc_nl * points at */
+
+/* The next letter of script @env (@i its calls so far), or @dflt. */
+static char next(const char *env, unsigned int *i, char dflt)
+{
+	const char *s = getenv(env);
+	char c = s && *i < strlen(s) ? s[*i] : dflt;
+
+	++*i;
+	return c;
+}
+
+int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
+{
+	static unsigned int calls;
+
+	(void)flags;
+	if (next("FAKE_KIPC_OPEN", &calls, 'y') != 'y')
+		return -ENOENT;
+	*nlp = (struct kipc_nl *)&handle;
+	return 0;
+}
+
+int kipc_nl_close(struct kipc_nl *nl)
+{
+	(void)nl;
+	return 0;
+}
+
+const char *kipc_nl_errmsg(const struct kipc_nl *nl)
+{
+	(void)nl;
+	return NULL;
+}
+
+int kipc_channel_stats_dump(struct kipc_nl *nl,
+			    const struct kipc_filter *filter,
+			    kipc_channel_cb cb, void *arg)
+{
+	static unsigned int calls;
+	struct kipc_channel_stats st = {
+		.id = 7, .uid = getuid(), .pid = getpid(), .depth = 64,
+		.queued = 1, .senders = 1, .receivers = 1,
+	};
+	char c = next("FAKE_KIPC_DUMP", &calls, 'o');
+
+	(void)nl, (void)filter;
+	if (c == 'g')
+		return -ENOENT;
+	st.msgs_sent = 10 * calls;
+	if (cb(&st, arg))
+		return 1;
+	return c == 'f' ? -EIO : 0;
+}
+
+int kipc_region_stats_dump(struct kipc_nl *nl,
+			   const struct kipc_filter *filter,
+			   kipc_region_cb cb, void *arg)
+{
+	(void)nl, (void)filter, (void)cb, (void)arg;
+	return 0;
+}
+
+static void user(struct kipc_user_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->uid = geteuid();
+	st->regions = 1;
+	st->regions_limit = UINT64_MAX / 90 + 1;
+}
+
+int kipc_user_stats_get(struct kipc_nl *nl, uint32_t uid,
+			struct kipc_user_stats *st)
+{
+	(void)nl;
+	if (uid != geteuid())
+		return -ENOENT;
+	user(st);
+	return 0;
+}
+
+int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb, void *arg)
+{
+	struct kipc_user_stats st;
+
+	(void)nl;
+	user(&st);
+	if (cb(&st, arg))
+		return 1;
+	return -EIO;
+}
