@@ -494,18 +494,25 @@ static int kipc_lend_mmap(struct file *file, struct vm_area_struct *vma)
 	struct kipc_lend_fill fill = {
 		.mm	= vma->vm_mm,
 		.pages	= l->pages,
-		.prot	= vma->vm_page_prot,
 	};
 
 	/* Made by kipc_lend_map() only, read-only, once per file, whole. */
-	if (vma->vm_flags & (VM_WRITE | VM_EXEC | VM_SHARED) ||
+	if (vma->vm_flags & (VM_WRITE | VM_SHARED) ||
 	    cmpxchg(&l->map_file, file, NULL) != file)
 		return -EACCES;
 	if (vma->vm_pgoff || vma_pages(vma) != l->nr_pages)
 		return -EINVAL;
-	/* Never writable, even by mprotect(); not inherited by fork. */
+	/*
+	 * Never writable, even by mprotect(); never executable (a receiver
+	 * whose personality has READ_IMPLIES_EXEC maps every PROT_READ with
+	 * PROT_EXEC: refusing it would refuse that receiver every lend);
+	 * not inherited by fork.
+	 */
 	kipc_vm_flags_mod(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
-			  VM_DONTDUMP | VM_DONTCOPY, VM_MAYWRITE | VM_MAYEXEC);
+			  VM_DONTDUMP | VM_DONTCOPY,
+			  VM_MAYWRITE | VM_EXEC | VM_MAYEXEC);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	fill.prot = vma->vm_page_prot;
 	vma->vm_ops = &kipc_lend_vm_ops;
 	return apply_to_page_range(vma->vm_mm, vma->vm_start,
 				   l->nr_pages << PAGE_SHIFT,

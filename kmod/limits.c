@@ -128,10 +128,13 @@ static DEFINE_SPINLOCK(kipc_users_lock);
  * namespace's owner, unless root made it (a container's): merged into
  * root's record, every container would share root's caps and see root's
  * objects, so such a namespace is the user its uid 0 maps to on the host
- * (a container's own range), or root where it maps none.
+ * (a container's own range). One whose uid 0 is root's, or unmapped (a
+ * service's private users, a map not yet written), charges each task to
+ * its own uid on the host, as root chose it.
  * Return: @cred's euid in the initial user namespace; else, for the
- * outermost non-initial user namespace of @cred, the host uid of its uid
- * 0 when root made it, else its owner.
+ * outermost non-initial user namespace of @cred: its owner when that is
+ * not root, else the host uid of its uid 0 when that is not root either,
+ * else @cred's euid.
  */
 kuid_t kipc_user_key(const struct cred *cred)
 {
@@ -145,7 +148,9 @@ kuid_t kipc_user_key(const struct cred *cred)
 	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 		return ns->owner;
 	root = make_kuid(ns, 0);
-	return uid_valid(root) ? root : ns->owner;
+	if (uid_valid(root) && !uid_eq(root, GLOBAL_ROOT_UID))
+		return root;
+	return cred->euid;
 }
 
 /* Context: kipc_users_lock held. */

@@ -176,19 +176,21 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 }
 
 /*
- * Set @h asleep or awake from its count and the threads of @task's
+ * Set @h asleep or awake from its count and the live threads of @task's
  * process (@task waits through @h, or just stopped): a thread that waits
  * while another thread of its process runs leaves the handle awake, as
  * that thread may wake it. Tasks of two processes that wait through one
  * handle are counted together: each process should wait through a handle
- * of its own. Context: the words' lock held.
+ * of its own. The threads are counted when a task starts or stops
+ * waiting: one that exits while its siblings wait leaves the handle awake
+ * until another starts or stops. Context: the words' lock held.
  */
 static void kipc_words_holder_update(struct kipc_words *w,
 				     struct kipc_words_holder *h,
 				     struct task_struct *task)
 {
 	bool asleep = h->nr_waiting &&
-		      h->nr_waiting >= get_nr_threads(task);
+		      h->nr_waiting >= atomic_read(&task->signal->live);
 
 	lockdep_assert_held(&w->lock);
 	if (asleep == h->asleep)
@@ -294,7 +296,8 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
  * was woken already; undone by kipc_wait_call_woken(). Only a queued
  * entry counts: a task about to find its word changed is no sleeper.
  * Return: true when it counts, a holder closed since the last one was
- * added, and every holder left is now asleep: nobody is left to wake it.
+ * added, and every holder left is now asleep: nobody is left to wake any
+ * waiter. The death is declared (dead_seq); the caller wakes them all.
  */
 static bool kipc_words_wait_enter(struct kipc_waiter *q)
 {
@@ -311,6 +314,8 @@ static bool kipc_words_wait_enter(struct kipc_waiter *q)
 		q->counted = true;
 		orphaned = w->holder_closed &&
 			   w->nr_asleep_holders == w->nr_holders;
+		if (orphaned)
+			w->dead_seq++;
 	}
 	spin_unlock(&w->lock);
 	return orphaned;
@@ -603,9 +608,12 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	 * Every word held its value: only now does the task count as waiting,
 	 * each count with its check that some holder can still wake it. A
 	 * close that comes after a count sees it, and wakes this task queued.
+	 * A count that completes the death (the last thread of the last
+	 * awake process) wakes every waiter of the words dead, this one too.
 	 */
 	for (i = 0; i < n; i++) {
 		if (kipc_words_wait_enter(&qs[i])) {
+			kipc_waitq_words_dead(qs[i].words);
 			ret = -EOWNERDEAD;
 			goto out_unqueue;
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -370,6 +371,70 @@ TEST_F(lend, no_write_by_other_routes)
 	ASSERT_EQ(0, munmap(dst, PG));
 	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
 	munmap(src, PG);
+	EXPECT_NO_LEAK();
+}
+
+/* The permissions /proc/self/maps gives the mapping at @p ("r--s"), or "". */
+static void maps_perms(const void *p, char perms[5])
+{
+	char line[512];
+	unsigned long lo, hi;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	perms[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    lo <= (uintptr_t)p && (uintptr_t)p < hi)
+			break;
+		perms[0] = '\0';
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * A receiver whose personality has READ_IMPLIES_EXEC (setarch -X, an old
+ * 32-bit binary) maps every PROT_READ with PROT_EXEC. Up to 4b3e10b the
+ * lent range's mapping refused that with EACCES, which the receive
+ * returned each time, the message staying at the head of the queue. It
+ * is received now, and mapped without exec.
+ */
+TEST_F(lend, receiver_with_read_implies_exec)
+{
+	struct kipc_lend_completion c;
+	char *src = map_pages(2, 'e');
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(1, lend_send1(self->tx, self->q, src, 2 * PG, 5));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char perms[5], *dst;
+
+		if (personality(personality(0xffffffff) | READ_IMPLIES_EXEC) < 0)
+			_exit(10);
+		dst = lend_recv1(self->rx);
+		if (!dst)
+			_exit(20 + (errno & 0x3f));
+		if (dst[0] != 'e' || dst[2 * PG - 1] != 'e')
+			_exit(11);
+		maps_perms(dst, perms);
+		if (perms[0] != 'r' || perms[1] != '-' || perms[2] != '-')
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("status %d: 20 + errno of the receive (EACCES: 33), 12: mapped writable or executable",
+		       WEXITSTATUS(status));
+	if (WEXITSTATUS(status))
+		return;		/* still queued: the teardown drops it */
+	ASSERT_EQ(1, reap(self->q, &c, 1, 0));
+	EXPECT_EQ(5, c.cookie);
+	munmap(src, 2 * PG);
 	EXPECT_NO_LEAK();
 }
 

@@ -57,6 +57,7 @@ FIXTURE(userns) {
 	int sync[2];		/* child -> parent: namespace created */
 	int go[2];		/* parent -> child: maps written */
 	int by_root;		/* root, not nobody, creates the namespace */
+	const char *uid_map;	/* and gid_map: what the parent writes */
 };
 
 FIXTURE_SETUP(userns)
@@ -65,6 +66,7 @@ FIXTURE_SETUP(userns)
 
 	self->child = 0;
 	self->by_root = 0;
+	self->uid_map = "0 200000 100";
 	memset(&self->regions, 0, sizeof(self->regions));
 	self->regions.name = "max_regions_per_user";
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
@@ -245,10 +247,10 @@ static int map_ns(FIXTURE_DATA(userns) *self)
 	if (c != 'y')
 		return -EPERM;
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", self->child);
-	ret = write_file(path, "0 200000 100");
+	ret = write_file(path, self->uid_map);
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", self->child);
 	if (!ret)
-		ret = write_file(path, "0 200000 100");
+		ret = write_file(path, self->uid_map);
 	c = 'y';
 	if (!ret && write(self->go[1], &c, 1) != 1)
 		ret = -EIO;
@@ -364,6 +366,39 @@ TEST_F(userns, a_namespace_root_made_is_a_user_of_its_own)
 	EXPECT_EQ(ENOSPC, sh->err[0]);
 	EXPECT_EQ(0, sh->count[1]) TH_LOG("a uid of the container has caps of its own");
 	EXPECT_EQ(0, sh->count[2]);
+}
+
+/*
+ * A namespace root made whose uid 0 is root (systemd's PrivateUsers=,
+ * "0 0 1" and a range): ns uid 0 is root, whose cap root holds; ns uid 1
+ * (kuid BASE + 1) and ns uid 2, nested, are users of their own. Up to
+ * 8dc38c0 such a namespace was the user of its uid 0, root.
+ */
+TEST_F(userns, a_namespace_whose_root_is_root_charges_each_uid)
+{
+	struct shared *sh = self->sh;
+	int ctx, i, fds[CAP], ret;
+
+	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
+	kipc_test_open(ctx);
+	for (i = 0; i < CAP; i++) {
+		fds[i] = kt_region_create(ctx, kt_page(), 0, 0, NULL);
+		ASSERT_LE(0, fds[i]);	/* root's own, held */
+	}
+	self->by_root = 1;
+	self->uid_map = "0 0 1\n1 200001 99";
+	ret = run_ns(self, create_regions, 1);
+	for (i = 0; i < CAP; i++)
+		close(fds[i]);
+	close(ctx);
+	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
+				 sh->step, ret);
+	TH_LOG("regions created: ns uid 0: %d (%s), ns uid 1: %d (%s), nested ns uid 2: %d (%s)",
+	       sh->count[0], strerror(sh->err[0]), sh->count[1],
+	       strerror(sh->err[1]), sh->count[2], strerror(sh->err[2]));
+	EXPECT_EQ(0, sh->count[0]) TH_LOG("ns uid 0 is root");
+	EXPECT_EQ(CAP, sh->count[1]) TH_LOG("ns uid 1 charged to root");
+	EXPECT_EQ(CAP, sh->count[2]);
 }
 
 #define PIN_LIMIT	16	/* RLIMIT_MEMLOCK of the lenders, in pages */

@@ -642,4 +642,46 @@ TEST_F(dead, whole_process_waiting_is_a_death)
 	EXPECT_EQ(-EOWNERDEAD, b->ret[1]);
 }
 
+/*
+ * The other order: one thread of the process waits, the region's other
+ * handle closes (its handle stays awake: a thread still runs), then the
+ * last thread waits. That wait leaves every handle asleep: every waiter
+ * must learn it, not only the last one. On 396ac86 the first thread slept
+ * on until its deadline.
+ */
+TEST_F(dead, last_thread_to_wait_wakes_every_waiter)
+{
+	struct board *b = self->b;
+	pthread_t t;
+	int h;
+
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		h = kt_region_attach(self->region, 0);
+		close(self->region);
+		if (h < 0)
+			_exit(1);
+		b->handle = h;
+		if (pthread_create(&t, NULL, wait_w1, b))
+			_exit(2);
+		while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			kt_sleep_ms(1);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_wait_ms(h, W0, 0, 5000);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
+	close(self->region);		/* the last handle of another process */
+	self->region = -1;
+	kt_sleep_ms(20);
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, kt_wait(self->kids[0], 15000));
+	self->kids[0] = 0;
+	EXPECT_EQ(-EOWNERDEAD, b->ret[0]) TH_LOG("the last thread to wait");
+	EXPECT_EQ(-EOWNERDEAD, b->ret[1]) TH_LOG("the thread asleep before: %s",
+					       strerror(-b->ret[1]));
+}
+
 KIPC_TEST_MAIN

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -166,6 +167,9 @@ static int service_full(const char *n, unsigned int backlog)
  * Ids of each type only grow (until they wrap at 2^32): make channels and
  * regions, closing each one behind the other type's at once, until the
  * newest of each has the same id. One 4 KiB region without a mapping.
+ * Within 8 s: after a boot's selftests one counter may be tens of
+ * thousands ahead of the other, and a region costs a shmem file; then it
+ * prints "skip" with both ids instead.
  */
 static int same_id(void)
 {
@@ -173,9 +177,17 @@ static int same_id(void)
 	struct kipc_region *r = NULL;
 	struct kipc_chan *tx = NULL, *rx = NULL;
 	long long chan = 0, region = 0;
-	int i, ret;
+	struct timespec t0, t;
+	int ret;
 
-	for (i = 0; i < 1000000 && (!chan || chan != region); i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!chan || chan != region) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 8) {
+			printf("skip channel %lld region %lld\npid %d\n",
+			       chan, region, (int)getpid());
+			return hold();
+		}
 		if (chan <= region) {
 			if (tx) {
 				kipc_channel_close(tx);
@@ -200,8 +212,6 @@ static int same_id(void)
 			region = st.id;
 		}
 	}
-	if (chan != region)
-		return fail("same id", -EAGAIN);
 	printf("id %lld\npid %d\n", chan, (int)getpid());
 	return hold();
 }
