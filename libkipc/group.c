@@ -1126,7 +1126,9 @@ static void timers_run(struct kipc_group *g)
 		     g->state == KIPC_GROUP_DRAINING)) {
 			if (sl->start_at <= now)
 				slot_start(g, s);
-			else if (sl->start_at < next)
+			/* Not started (a fork failed): it tries again later. */
+			if (sl->state == KIPC_MEMBER_STARTING &&
+			    sl->start_at < next)
 				next = sl->start_at;
 		}
 		if (sl->state == KIPC_MEMBER_STOPPING && sl->kill_at) {

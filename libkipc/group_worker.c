@@ -224,7 +224,10 @@ static void deadline_in(struct timespec *ts, long long ns)
 	ts->tv_nsec %= 1000000000LL;
 }
 
-/* Send, beating while the queue is full; -EINTR when asked to stop. */
+/*
+ * Send, beating once sent and while the queue is full; -EINTR when asked
+ * to stop.
+ */
 static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 		    struct kipc_region *owner)
 {
@@ -234,8 +237,10 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 	for (;;) {
 		deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
-		if (ret == 1)
+		if (ret == 1) {
+			kipc_group_beat(w);	/* a source beats by sending */
 			return 0;
+		}
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret < 0 ? ret : -EIO;
 		kipc_group_beat(w);

@@ -1181,4 +1181,62 @@ TEST_F(grp, longer_name_is_not_its_prefix)
 		TH_LOG("1: the longer name was found; 2: the name itself was not");
 }
 
+/* Sends on "out" for a second, never blocked (a consumer drains it). */
+static int sending_source(struct kipc_group_worker *w, void *arg)
+{
+	struct timespec t0, t;
+	uint32_t n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (kipc_group_send(w, "out", &n, sizeof(n), NULL, 0, 0))
+			return 10;
+		n++;
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+		 (t.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+	return 0;
+}
+
+static int draining_consumer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_msg m;
+	int ret;
+
+	while ((ret = kipc_group_recv(w, "out", &m)) == 1)
+		kipc_group_ack(w);
+	return ret < 0 ? 1 : 0;
+}
+
+/*
+ * A source with a watchdog of 300 ms that only sends, and whose sends
+ * never block: a send beats. Up to 4b3e10b only a blocked send beat, and
+ * the watchdog killed the source again and again until the group failed.
+ */
+TEST_F(grp, a_sending_source_beats)
+{
+	struct kipc_worker_attr wa = { .fn = sending_source, .watchdog_ms = 300 };
+	struct kipc_group_member m;
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", NULL, 256));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "source", &wa));
+	ASSERT_EQ(0, add_worker(self->g, "sink", draining_consumer,
+				KIPC_RESTART_ON_FAILURE));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "source", "out",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "sink", "out",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	alarm(15);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 0, &m));
+	EXPECT_EQ(0, m.restarts) TH_LOG("the watchdog killed the source %u times (last status %d)",
+					 m.restarts, m.last_status);
+	EXPECT_EQ(0, m.last_status);
+}
+
 TEST_HARNESS_MAIN
