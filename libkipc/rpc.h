@@ -68,6 +68,27 @@ static inline int rpc_hdr_check(const void *buf, size_t len,
  * depth and inline size the service's connections have. 0, or a negative
  * errno.
  */
+/*
+ * A payload a side can send (a request, a reply or an event), through a
+ * connection with a region (@region) and @max_inline bytes a message:
+ * 0, -EINVAL (not valid; the kernel would take a NULL lend queue for fd
+ * 0), or -EMSGSIZE.
+ */
+static inline int rpc_msg_check(const struct kipc_rpc_msg *msg,
+				const struct kipc_region *region,
+				uint32_t max_inline)
+{
+	if (msg && ((!msg->data && msg->len) ||
+		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
+		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
+		    (msg->nr_bufs && (!msg->bufs || !region)) ||
+		    (msg->nr_lends && (!msg->lends || !msg->lendq))))
+		return -EINVAL;
+	if (msg && msg->len > max_inline - KIPC_RPC_HDR_LEN)
+		return -EMSGSIZE;
+	return 0;
+}
+
 int kipc__rpc_server_adopt(int svc_fd, int termfd,
 			   const struct kipc_rpc_server_attr *attr,
 			   struct kipc_rpc_server **sp);

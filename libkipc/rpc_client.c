@@ -869,19 +869,11 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 	return 1;
 }
 
-/* A payload @c can send (a request or an event): 0 or a negative errno. */
+/* A payload this side can send: rpc_msg_check() with its connection's. */
 static int msg_check(const struct kipc_rpc_client *c,
 		     const struct kipc_rpc_msg *msg)
 {
-	if (msg && ((!msg->data && msg->len) ||
-		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
-		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
-		    (msg->nr_bufs && (!msg->bufs || !c->region)) ||
-		    (msg->nr_lends && (!msg->lends || !msg->lendq))))
-		return -EINVAL;
-	if (msg && msg->len > c->max_inline - KIPC_RPC_HDR_LEN)
-		return -EMSGSIZE;
-	return 0;
+	return rpc_msg_check(msg, c->region, c->max_inline);
 }
 
 /*

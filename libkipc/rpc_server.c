@@ -690,23 +690,11 @@ static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 	return ret;
 }
 
-/*
- * A payload the server can send (a reply or an event): 0, -EINVAL (one
- * that is not valid: nothing to send, or to answer with), or -EMSGSIZE.
- * The kernel takes a NULL lend queue for fd 0: refused here.
- */
+/* A payload this side can send: rpc_msg_check() with its connection's. */
 static int msg_check(const struct kipc_rpc_server *s,
 		     const struct kipc_rpc_msg *msg)
 {
-	if (msg && ((!msg->data && msg->len) ||
-		    msg->nr_bufs > KIPC_MSG_BUFS_MAX ||
-		    msg->nr_lends > KIPC_MSG_LENDS_MAX ||
-		    (msg->nr_bufs && (!msg->bufs || !s->region)) ||
-		    (msg->nr_lends && (!msg->lends || !msg->lendq))))
-		return -EINVAL;
-	if (msg && msg->len > s->max_inline - KIPC_RPC_HDR_LEN)
-		return -EMSGSIZE;
-	return 0;
+	return rpc_msg_check(msg, s->region, s->max_inline);
 }
 
 /*

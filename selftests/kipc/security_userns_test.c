@@ -336,31 +336,48 @@ TEST_F(userns, mapped_uids_share_the_owner_caps)
 }
 
 /*
- * A namespace root made: root already holds its CAP regions, and ns uid 0
- * still gets CAP of its own (the container is the user its uid 0 maps
- * to, BASE, not root); ns uid 1 and ns uid 2, nested, share them.
+ * Root holds its CAP regions while a namespace root made, with @uid_map,
+ * runs create_regions (ns uid 0, 1, and 2 nested): the namespace side's
+ * status, its counts in self->sh.
  */
-TEST_F(userns, a_namespace_root_made_is_a_user_of_its_own)
+static int regions_beside_roots(struct __test_metadata *_metadata,
+				FIXTURE_DATA(userns) *self, const char *uid_map)
 {
 	struct shared *sh = self->sh;
 	int ctx, i, fds[CAP], ret;
 
-	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
-	kipc_test_open(ctx);
+	EXPECT_EQ(0, kt_param_set_num(self->regions.name, CAP));
+	ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+	if (ctx < 0)
+		return -errno;
 	for (i = 0; i < CAP; i++) {
 		fds[i] = kt_region_create(ctx, kt_page(), 0, 0, NULL);
-		ASSERT_LE(0, fds[i]);	/* root's own, held */
+		EXPECT_LE(0, fds[i]);	/* root's own, held */
 	}
 	self->by_root = 1;
+	self->uid_map = uid_map;
 	ret = run_ns(self, create_regions, 1);
 	for (i = 0; i < CAP; i++)
 		close(fds[i]);
 	close(ctx);
-	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
-				 sh->step, ret);
 	TH_LOG("regions created: ns uid 0: %d (%s), ns uid 1: %d (%s), nested ns uid 2: %d (%s)",
 	       sh->count[0], strerror(sh->err[0]), sh->count[1],
 	       strerror(sh->err[1]), sh->count[2], strerror(sh->err[2]));
+	return ret;
+}
+
+/*
+ * A namespace root made: ns uid 0 still gets CAP regions of its own (the
+ * container is the user its uid 0 maps to, BASE, not root); ns uid 1 and
+ * ns uid 2, nested, share them.
+ */
+TEST_F(userns, a_namespace_root_made_is_a_user_of_its_own)
+{
+	struct shared *sh = self->sh;
+	int ret = regions_beside_roots(_metadata, self, "0 200000 100");
+
+	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
+				 sh->step, ret);
 	EXPECT_EQ(CAP, sh->count[0])
 		TH_LOG("the container shares root's caps");
 	EXPECT_EQ(ENOSPC, sh->err[0]);
@@ -377,25 +394,10 @@ TEST_F(userns, a_namespace_root_made_is_a_user_of_its_own)
 TEST_F(userns, a_namespace_whose_root_is_root_charges_each_uid)
 {
 	struct shared *sh = self->sh;
-	int ctx, i, fds[CAP], ret;
+	int ret = regions_beside_roots(_metadata, self, "0 0 1\n1 200001 99");
 
-	ASSERT_EQ(0, kt_param_set_num(self->regions.name, CAP));
-	kipc_test_open(ctx);
-	for (i = 0; i < CAP; i++) {
-		fds[i] = kt_region_create(ctx, kt_page(), 0, 0, NULL);
-		ASSERT_LE(0, fds[i]);	/* root's own, held */
-	}
-	self->by_root = 1;
-	self->uid_map = "0 0 1\n1 200001 99";
-	ret = run_ns(self, create_regions, 1);
-	for (i = 0; i < CAP; i++)
-		close(fds[i]);
-	close(ctx);
 	ASSERT_EQ(0, ret) TH_LOG("the namespace side failed at step %d (status %d)",
 				 sh->step, ret);
-	TH_LOG("regions created: ns uid 0: %d (%s), ns uid 1: %d (%s), nested ns uid 2: %d (%s)",
-	       sh->count[0], strerror(sh->err[0]), sh->count[1],
-	       strerror(sh->err[1]), sh->count[2], strerror(sh->err[2]));
 	EXPECT_EQ(0, sh->count[0]) TH_LOG("ns uid 0 is root");
 	EXPECT_EQ(CAP, sh->count[1]) TH_LOG("ns uid 1 charged to root");
 	EXPECT_EQ(CAP, sh->count[2]);

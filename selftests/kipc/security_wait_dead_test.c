@@ -611,27 +611,38 @@ static void *wait_w1(void *arg)
 	return NULL;
 }
 
+/*
+ * A child process of two threads, both waiting through one handle of its
+ * own: one on W1 at once, the other on W0, once the test says go when
+ * @wait_for_go. Each writes its result on the board.
+ */
+static void two_waiters(struct board *b, int region, int wait_for_go)
+{
+	pthread_t t;
+	int h = kt_region_attach(region, 0);
+
+	close(region);
+	if (h < 0)
+		_exit(1);
+	b->handle = h;
+	if (pthread_create(&t, NULL, wait_w1, b))
+		_exit(2);
+	while (wait_for_go && !__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+		kt_sleep_ms(1);
+	__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+	b->ret[0] = kt_wq_wait_ms(h, W0, 0, wait_for_go ? 5000 : 10000);
+	pthread_join(t, NULL);
+	_exit(0);
+}
+
 TEST_F(dead, whole_process_waiting_is_a_death)
 {
 	struct board *b = self->b;
-	pthread_t t;
-	int h;
 
 	self->kids[0] = kt_fork();
 	ASSERT_LE(0, self->kids[0]);
-	if (self->kids[0] == 0) {
-		h = kt_region_attach(self->region, 0);
-		close(self->region);
-		if (h < 0)
-			_exit(1);
-		b->handle = h;
-		if (pthread_create(&t, NULL, wait_w1, b))
-			_exit(2);
-		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
-		b->ret[0] = kt_wq_wait_ms(h, W0, 0, 10000);
-		pthread_join(t, NULL);
-		_exit(0);
-	}
+	if (self->kids[0] == 0)
+		two_waiters(b, self->region, 0);
 	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
 	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
 	close(self->region);		/* the last awake handle */
@@ -652,26 +663,11 @@ TEST_F(dead, whole_process_waiting_is_a_death)
 TEST_F(dead, last_thread_to_wait_wakes_every_waiter)
 {
 	struct board *b = self->b;
-	pthread_t t;
-	int h;
 
 	self->kids[0] = kt_fork();
 	ASSERT_LE(0, self->kids[0]);
-	if (self->kids[0] == 0) {
-		h = kt_region_attach(self->region, 0);
-		close(self->region);
-		if (h < 0)
-			_exit(1);
-		b->handle = h;
-		if (pthread_create(&t, NULL, wait_w1, b))
-			_exit(2);
-		while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
-			kt_sleep_ms(1);
-		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
-		b->ret[0] = kt_wq_wait_ms(h, W0, 0, 5000);
-		pthread_join(t, NULL);
-		_exit(0);
-	}
+	if (self->kids[0] == 0)
+		two_waiters(b, self->region, 1);
 	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
 	close(self->region);		/* the last handle of another process */
 	self->region = -1;

@@ -1674,27 +1674,47 @@ static void *complete_x(void *arg)
  * answered twice, so the connection's calls in flight wrapped below zero
  * and call Z was never sent.
  */
+/*
+ * Call M_ECHO with the byte @byte into @rep while thread X waits in
+ * kipc_rpc_complete() (@cp): X first, asleep in its receive; then this
+ * thread at SCHED_IDLE on X's CPU, so that X runs first whenever both
+ * can. The call's result; X's is in @cp (-1 when X could not start).
+ */
+static int call_beside_completer(struct kipc_rpc_client *c, char byte,
+				 struct kipc_rpc_msg *rep,
+				 struct completer *cp)
+{
+	struct kipc_rpc_msg req = { .data = &byte, .len = 1 };
+	struct sched_param sp = { 0 };
+	struct timespec dl;
+	pthread_t t;
+	int ret;
+
+	cpu_0();
+	if (pthread_create(&t, NULL, complete_x, cp)) {
+		cp->ret = -1;
+		return -EAGAIN;
+	}
+	while (!cp->in)
+		usleep(1000);
+	usleep(100000);		/* the completer sleeps in its receive */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	dl = in_ms(5000);
+	ret = kipc_rpc_call(c, M_ECHO, &req, rep, 0, &dl);
+	pthread_join(t, NULL);
+	return ret;
+}
+
 static int client_twice(struct kipc_rpc_client *c)
 {
-	struct sched_param sp = { 0 };
 	struct kipc_rpc_msg req = { .data = "y", .len = 1 };
 	struct completer cp = { .c = c };
 	struct timespec dl;
 	char room[64];
 	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
-	pthread_t t;
 	int ret;
 
-	cpu_0();
-	if (pthread_create(&t, NULL, complete_x, &cp))
-		return 1;
-	while (!cp.in)
-		usleep(1000);
-	usleep(100000);		/* the completer sleeps in its receive */
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	dl = in_ms(5000);
-	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
-	pthread_join(t, NULL);
+	ret = call_beside_completer(c, 'y', &rep, &cp);
 	if (ret || cp.ret != 1 || rep.len != 4 || memcmp(room, "AAAA", 4)) {
 		fprintf(stderr, "Y: %d, %zu bytes: %.4s; X: %d\n", ret, rep.len,
 			room, cp.ret);
@@ -1876,25 +1896,14 @@ static void answer_then_hang_up(struct kipc_chan *rx, struct kipc_chan *tx,
  */
 static int client_hang_up_after_answer(struct kipc_rpc_client *c)
 {
-	struct sched_param sp = { 0 };
-	struct kipc_rpc_msg req = { .data = "s", .len = 1 };
 	struct completer cp = { .c = c };
 	char room[64];
 	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
-	struct timespec dl;
-	pthread_t t;
 	int ret;
 
-	cpu_0();
-	if (pthread_create(&t, NULL, complete_x, &cp))
+	ret = call_beside_completer(c, 's', &rep, &cp);
+	if (cp.ret == -1)
 		return 1;
-	while (!cp.in)
-		usleep(1000);
-	usleep(100000);		/* the completer sleeps in its receive */
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	dl = in_ms(5000);
-	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
-	pthread_join(t, NULL);
 	if (ret || rep.len != 4 || memcmp(room, "SSSS", 4)) {
 		fprintf(stderr, "S: %d, %zu bytes\n", ret, rep.len);
 		return 2;
