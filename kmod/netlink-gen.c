@@ -92,7 +92,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_REGION_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_region_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_region_get_dump_nl_policy,
 		.maxattr	= KIPC_A_REGION_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -106,7 +108,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_CHANNEL_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_channel_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_channel_get_dump_nl_policy,
 		.maxattr	= KIPC_A_CHANNEL_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -120,7 +124,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_USER_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_user_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_user_get_dump_nl_policy,
 		.maxattr	= KIPC_A_USER_UID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -134,7 +140,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_LEND_QUEUE_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_lend_queue_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_lend_queue_get_dump_nl_policy,
 		.maxattr	= KIPC_A_LEND_QUEUE_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -148,7 +156,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_NAME_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_name_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_name_get_dump_nl_policy,
 		.maxattr	= KIPC_A_NAME_PID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -162,7 +172,9 @@ const struct genl_split_ops kipc_nl_ops[13] = {
 	},
 	{
 		.cmd		= KIPC_CMD_SERVICE_GET,
+		.start		= kipc_nl_dump_start,
 		.dumpit		= kipc_nl_service_get_dumpit,
+		.done		= kipc_nl_dump_done,
 		.policy		= kipc_service_get_dump_nl_policy,
 		.maxattr	= KIPC_A_SERVICE_PID,
 		.flags		= GENL_CMD_CAP_DUMP,

@@ -15,6 +15,9 @@
 /* Ops table for kipc */
 extern const struct genl_split_ops kipc_nl_ops[13];
 
+int kipc_nl_dump_start(struct netlink_callback *cb);
+int kipc_nl_dump_done(struct netlink_callback *cb);
+
 int kipc_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info);
 int kipc_nl_region_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);

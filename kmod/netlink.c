@@ -165,7 +165,8 @@ out_free_msg:
  * @admin: CAP_SYS_ADMIN: every object is visible
  * @euid: otherwise only objects charged to this user (kipc_user_key() of
  *	the requester) are
- * @ipc_ns: the requester's IPC namespace: only its names are listed
+ * @ipc_ns: the requester's IPC namespace: only its names are listed (a
+ *	dump holds a reference from its start to its done)
  * @uid: filter on the creator's uid, when @has_uid
  * @pid: filter on the creator's pid (caller's pid namespace), when @has_pid
  * @has_uid: @uid is set
@@ -174,7 +175,7 @@ out_free_msg:
 struct kipc_nl_viewer {
 	bool admin;
 	kuid_t euid;
-	const struct ipc_namespace *ipc_ns;
+	struct ipc_namespace *ipc_ns;
 	kuid_t uid;
 	pid_t pid;
 	bool has_uid;
@@ -234,15 +235,12 @@ static bool kipc_nl_obj_visible(const struct kipc_obj *obj, void *arg)
 }
 
 /**
- * struct kipc_nl_dump_ctx - state of a region or channel dump, in cb->ctx
- * @next_id: the cursor: the smallest id not yet dumped
- * @started: @viewer is set (on the dump's first call, in the requester's
- *	context)
- * @viewer: the requester and its filters
+ * struct kipc_nl_dump_ctx - state of a dump, in cb->ctx
+ * @next_id: the cursor: the smallest id (or uid) not yet dumped
+ * @viewer: the requester and its filters, set by kipc_nl_dump_start()
  */
 struct kipc_nl_dump_ctx {
 	u64 next_id;
-	bool started;
 	struct kipc_nl_viewer viewer;
 };
 
@@ -250,26 +248,6 @@ static struct kipc_nl_dump_ctx *kipc_nl_dump_ctx(struct netlink_callback *cb)
 {
 	BUILD_BUG_ON(sizeof(struct kipc_nl_dump_ctx) > sizeof(cb->ctx));
 	return (struct kipc_nl_dump_ctx *)cb->ctx;
-}
-
-static int kipc_nl_dump_start(struct netlink_callback *cb, int uid_attr,
-			      int pid_attr)
-{
-	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
-	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
-	int ret;
-
-	if (ctx->started)
-		return 0;
-	kipc_nl_viewer_init(&ctx->viewer, cb->skb);
-	ret = kipc_nl_viewer_filter(&ctx->viewer, cb->skb,
-				    attrs ? attrs[uid_attr] : NULL,
-				    attrs && pid_attr ? attrs[pid_attr] : NULL,
-				    cb->extack);
-	if (ret)
-		return ret;
-	ctx->started = true;
-	return 0;
 }
 
 /* The uid an object's creator has in the requesting socket's namespace. */
@@ -442,6 +420,64 @@ static const struct kipc_nl_kind kipc_nl_kinds[KIPC_OBJ_TYPE_MAX + 1] = {
 		kipc_nl_fill_service },
 };
 
+/**
+ * kipc_nl_dump_start() - the start of every dump: who asks, and for what
+ * @cb: the dump's state (policy: the command's uid and pid filters)
+ *
+ * The viewer is taken here, in the context of the task that sent the
+ * request, and not in the first dumpit: that one runs at the reader's
+ * recvmsg() when the socket's receive buffer is full at the request, and
+ * the reader may be another task, with other credentials, than the one
+ * that asked (a descriptor passed on, or the sender's own credentials
+ * changed in between).
+ *
+ * Context: process context, the requester's.
+ * Return: 0, -EINVAL (an unmapped uid) or -EOPNOTSUPP (not a dump of ours).
+ */
+int kipc_nl_dump_start(struct netlink_callback *cb)
+{
+	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
+	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
+	u8 cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
+	int uid_attr = 0, pid_attr = 0;
+	unsigned int t;
+	int ret;
+
+	if (cmd == KIPC_CMD_USER_GET)
+		uid_attr = KIPC_A_USER_UID;
+	for (t = 0; t < ARRAY_SIZE(kipc_nl_kinds) && !uid_attr; t++) {
+		if (kipc_nl_kinds[t].fill && kipc_nl_kinds[t].cmd == cmd) {
+			uid_attr = kipc_nl_kinds[t].uid_attr;
+			pid_attr = kipc_nl_kinds[t].pid_attr;
+		}
+	}
+	if (!uid_attr)
+		return -EOPNOTSUPP;
+	kipc_nl_viewer_init(&ctx->viewer, cb->skb);
+	ret = kipc_nl_viewer_filter(&ctx->viewer, cb->skb,
+				    attrs ? attrs[uid_attr] : NULL,
+				    attrs && pid_attr ? attrs[pid_attr] : NULL,
+				    cb->extack);
+	if (ret)
+		return ret;
+	get_ipc_ns(ctx->viewer.ipc_ns);
+	return 0;
+}
+
+/**
+ * kipc_nl_dump_done() - the end of every dump
+ * @cb: the dump's state
+ *
+ * Drops the viewer's namespace reference taken by kipc_nl_dump_start().
+ * Context: process context.
+ * Return: 0.
+ */
+int kipc_nl_dump_done(struct netlink_callback *cb)
+{
+	kipc_put_ipc_ns(kipc_nl_dump_ctx(cb)->viewer.ipc_ns);
+	return 0;
+}
+
 /* Put the fields every object has, then its type's. */
 static int kipc_nl_fill_obj(const struct kipc_nl_kind *kind,
 			    struct sk_buff *skb, struct sk_buff *req,
@@ -519,9 +555,6 @@ static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
 	void *hdr;
 	int ret;
 
-	ret = kipc_nl_dump_start(cb, kind->uid_attr, kind->pid_attr);
-	if (ret)
-		return ret;
 	while ((obj = kipc_obj_next(kind->type, ctx->next_id,
 				    kipc_nl_obj_visible, &ctx->viewer))) {
 		hdr = kipc_nl_dump_put(skb, cb, kind->cmd);
@@ -560,9 +593,9 @@ int kipc_nl_region_get_doit(struct sk_buff *skb, struct genl_info *info)
  * @cb: the dump's state (policy: uid, pid filters)
  *
  * The dump handlers of every object type: region, channel, lend-queue,
- * name (names: only those of the caller's IPC namespace).
+ * name (names: only those of the requester's IPC namespace).
  * Context: process context.
- * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
+ * Return: bytes put (more to come) or 0 (done).
  */
 int kipc_nl_region_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -673,18 +706,14 @@ int kipc_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info)
  * record's cursor is its kuid value.
  *
  * Context: process context.
- * Return: bytes put (more to come), 0 (done) or -EINVAL (unmapped uid).
+ * Return: bytes put (more to come) or 0 (done).
  */
 int kipc_nl_user_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
 	struct kipc_user_stat st;
 	void *hdr;
-	int ret;
 
-	ret = kipc_nl_dump_start(cb, KIPC_A_USER_UID, 0);
-	if (ret)
-		return ret;
 	while (ctx->next_id <= U32_MAX &&
 	       !kipc_user_next_stat(ctx->next_id, &st)) {
 		if (kipc_nl_visible(&ctx->viewer, st.uid, NULL)) {
