@@ -22,6 +22,9 @@
 #include "compat.h"
 #include "kipc.h"
 
+/* Buffers a closing handle scans for its own under pool_lock at a time. */
+#define KIPC_RELEASE_BATCH	4096
+
 /* The owner of a buffer queued on a channel. */
 #define KIPC_BUF_IN_FLIGHT	((struct kipc_region_handle *)1UL)
 
@@ -551,12 +554,22 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 	bool freed = false;
 	u32 i;
 
+	/*
+	 * A pool has up to max_region_bytes / PAGE_SIZE buffers: the scan
+	 * lets others at the pool between batches. Nothing else gives this
+	 * handle buffers meanwhile (no fd of it is left to receive with).
+	 */
 	spin_lock(&r->pool_lock);
 	for (i = 0; h->nr_owned && i < r->nr_bufs; i++) {
 		if (r->owner[i] == h) {
 			kipc_buf_free_locked(r, i);
 			h->nr_owned--;
 			freed = true;
+		}
+		if (!((i + 1) % KIPC_RELEASE_BATCH)) {
+			spin_unlock(&r->pool_lock);
+			cond_resched();
+			spin_lock(&r->pool_lock);
 		}
 	}
 	spin_unlock(&r->pool_lock);

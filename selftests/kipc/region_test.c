@@ -561,6 +561,57 @@ TEST_F(region, child_exit_returns_buffers)
 	EXPECT_EQ(NR_BUFS, kt_region_free(self->fd));
 }
 
+/*
+ * A closing handle gives its buffers back in batches, letting others at
+ * the pool in between (a pool has up to 262144 buffers). Here the handle
+ * owns every buffer of a pool of several batches, the last one included,
+ * while a child blocks in BUF_ALLOC on a handle of its own: the child gets
+ * a buffer, and every other one is back, none twice.
+ */
+TEST(closing_a_big_owner_wakes_an_allocator_and_frees_all)
+{
+	const uint32_t nr = 3 * 4096 + 5;
+	struct kipc_region_create rc;
+	char why[160];
+	int ctx, fd, h, ready[2];
+	uint32_t i;
+	pid_t child;
+	__u64 off;
+	char c;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_REGION);
+	fd = kt_region_create(ctx, (uint64_t)nr * kt_page(), kt_page(), 0, &rc);
+	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(-fd));
+	ASSERT_EQ(nr, rc.nr_bufs);
+	h = kt_region_attach(fd, 0);
+	ASSERT_LE(0, h);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, kt_buf_alloc(h, &off));
+	ASSERT_EQ(0, pipe(ready));
+	child = kt_fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int mine = kt_region_attach(fd, 0);
+
+		close(h);
+		if (mine < 0 || write(ready[1], "r", 1) != 1)
+			_exit(10);
+		/* Blocks until the parent closes its owning handle. */
+		_exit(kt_buf_alloc(mine, &off) ? 11 : 0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(1, kt_wait_sleeping(child, 10000));
+	close(h);
+	EXPECT_EQ(0, kt_wait(child, 10000));
+	/* The child's handle died with it: every buffer is free again. */
+	EXPECT_EQ(nr, kt_pool_alloc_all(fd, why, sizeof(why))) TH_LOG("%s", why);
+	close(ready[0]);
+	close(ready[1]);
+	close(fd);
+	close(ctx);
+}
+
 TEST_F(region, fdinfo_keys)
 {
 	char val[64];
