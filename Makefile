@@ -157,10 +157,11 @@ $(B)/bin/kipcctl: $(wildcard tools/kipcctl/*.c tools/kipcctl/*.h) $(LIB_SO)
 
 ## kipc-run: process groups from a JSON file (json-c).
 tools: $(B)/bin/kipc-run
-$(B)/bin/kipc-run: tools/kipc-run/kipc-run.c $(LIB_SO) libkipc/include/kipc_group.h
+$(B)/bin/kipc-run: $(wildcard tools/kipc-run/*.c tools/kipc-run/*.h) $(LIB_SO) \
+		libkipc/include/kipc_group.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -o $@ $< $(LDFLAGS) $(APP_LDFLAGS) -ljson-c
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS) $(APP_LDFLAGS) -ljson-c
 
 # The RPC layer's guest test (tools/vm/kipc-examples runs it).
 $(B)/bin/kipc-rpc-test: tools/kipc-rpc-test/kipc-rpc-test.c $(LIB_SO) \
@@ -432,7 +433,7 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
 # Process groups: their header, kipc-run and its page.
 INSTALL_FILES	+= $(INCLUDEDIR)/kipc_group.h $(BINDIR)/kipc-run $(MANDIR)/man1/kipc-run.1
 
-.PHONY: install uninstall modules_install consumer-test
+.PHONY: install uninstall modules_install modules_uninstall consumer-test
 install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
@@ -470,11 +471,29 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(INCLUDEDIR)/kipc 2>/dev/null || true
 
 # The module into /lib/modules/RELEASE/updates of the kernel at KDIR
-# (INSTALL_MOD_PATH=$(DESTDIR)); then depmod.
+# (INSTALL_MOD_PATH=$(DESTDIR)); then depmod, which kbuild skips ("missing
+# System.map") in a headers package's tree, which never has one. Kbuild
+# signs the module only when the tree has the kernel's signing key.
+# The release modules are installed for is the kernel's uname -r
+# (UTS_RELEASE), which Debian's 6.1 headers do not write in kernel.release.
+MOD_UNAME	= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+			$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MOD_UPDATES	= $(DESTDIR)/lib/modules/$(MOD_UNAME)/updates
+MOD_SIGN_KEY	= $(KDIR)/certs/signing_key.pem
+DEPMOD		= depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(MOD_UNAME)
 modules_install: module
-	$(call msg,INSTALL,kipc.ko for $(KREL))
+	$(call msg,INSTALL,kipc.ko for $(MOD_UNAME))
 	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=updates $(if $(filter 1,$(V)),,-s) modules_install
+		INSTALL_MOD_DIR=updates $(if $(filter 1,$(V)),,-s) \
+		$(if $(wildcard $(MOD_SIGN_KEY)),,CONFIG_MODULE_SIG_ALL=) \
+		modules_install
+	$(call msg,DEPMOD,$(MOD_UNAME))
+	$(Q)$(DEPMOD)
+
+modules_uninstall:
+	$(call msg,UNINST,kipc.ko for $(MOD_UNAME))
+	$(Q)rm -f $(MOD_UPDATES)/kipc.ko $(MOD_UPDATES)/kipc.ko.*
+	$(Q)$(DEPMOD)
 
 # The module's sources as DKMS wants them, in $(DESTDIR)/usr/src/kipc-VERSION.
 DKMS_SRC	:= $(DESTDIR)/usr/src/kipc-$(VERSION)
