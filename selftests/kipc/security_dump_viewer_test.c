@@ -170,4 +170,4 @@ TEST(dump_lists_the_requesters_objects_whoever_reads)
 	close(ctx);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_MAIN
