@@ -55,7 +55,9 @@ static inline void kipc_vm_flags_mod(struct vm_area_struct *vma,
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
 {
-	ns->ns.ops->put(&ns->ns);
+	/* Without IPC namespaces get_ipc_ns() takes nothing (and no ops). */
+	if (IS_ENABLED(CONFIG_IPC_NS))
+		ns->ns.ops->put(&ns->ns);
 }
 #else
 static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)

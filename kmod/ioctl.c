@@ -618,7 +618,8 @@ static int kipc_ioctl_waitv(struct file *file, union kipc_ioctl_arg *arg,
 		return ret;
 	if (!wv->nr || wv->nr > KIPC_WAITV_MAX)
 		return -EINVAL;
-	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	/* Held while the caller sleeps: charged to its memory cgroup. */
+	a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
 	if (copy_from_user(a->ents, u64_to_user_ptr(wv->entries),

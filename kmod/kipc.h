@@ -65,6 +65,8 @@ struct user_struct;
  * @KIPC_RES_POOL: kernel bytes of buffer-pool bookkeeping
  *	(max_pool_bytes_per_user)
  * @KIPC_RES_SERVICES: services (max_services_per_user)
+ * @KIPC_RES_REGION_BYTES: bytes of regions, their sizes
+ *	(max_region_bytes_per_user)
  * @KIPC_RES_NR: the number of resources
  */
 enum kipc_user_res {
@@ -75,6 +77,7 @@ enum kipc_user_res {
 	KIPC_RES_INFLIGHT,
 	KIPC_RES_POOL,
 	KIPC_RES_SERVICES,
+	KIPC_RES_REGION_BYTES,
 	KIPC_RES_NR,
 };
 

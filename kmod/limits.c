@@ -72,6 +72,17 @@ module_param(max_pool_bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(max_pool_bytes_per_user,
 		 "Kernel bytes of the buffer-pool bookkeeping of one user's regions (default 64 MiB)");
 
+/*
+ * Region pages are shmem, committed as they are touched and charged to
+ * the memory cgroup of whoever touches them; a name keeps a region after
+ * every process of its user is gone. This bounds what one user can keep
+ * that way, as tmpfs's size= bounds /dev/shm.
+ */
+static unsigned long max_region_bytes_per_user = 16UL << 30;
+module_param(max_region_bytes_per_user, ulong, 0644);
+MODULE_PARM_DESC(max_region_bytes_per_user,
+		 "Bytes of the regions one user may hold, their sizes (default 16 GiB)");
+
 u64 kipc_max_region_bytes(void)
 {
 	return READ_ONCE(max_region_bytes);
@@ -110,6 +121,8 @@ unsigned long kipc_user_limit(enum kipc_user_res res)
 		return READ_ONCE(max_pool_bytes_per_user);
 	case KIPC_RES_SERVICES:
 		return READ_ONCE(max_services_per_user);
+	case KIPC_RES_REGION_BYTES:
+		return READ_ONCE(max_region_bytes_per_user);
 	default:
 		return 0;
 	}
@@ -430,8 +443,9 @@ int kipc_may_open(void)
 {
 	int gid = READ_ONCE(dev_group);
 
+	/* Not audited: a refused open is this check's answer, not a denial. */
 	if (gid < 0 || in_group_p(make_kgid(&init_user_ns, gid)) ||
-	    capable(CAP_SYS_ADMIN))
+	    ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
 		return 0;
 	return -EACCES;
 }

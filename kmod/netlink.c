@@ -363,6 +363,8 @@ static const u16 kipc_nl_user_attrs[KIPC_RES_NR][2] = {
 				KIPC_A_USER_POOL_BYTES_LIMIT },
 	[KIPC_RES_SERVICES] = { KIPC_A_USER_SERVICES,
 				KIPC_A_USER_SERVICES_LIMIT },
+	[KIPC_RES_REGION_BYTES] = { KIPC_A_USER_REGION_BYTES,
+				    KIPC_A_USER_REGION_BYTES_LIMIT },
 };
 
 static int kipc_nl_fill_user(struct sk_buff *skb, struct sk_buff *req,

@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/personality.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -36,6 +37,7 @@
  *	every mapping takes its own reference, so pages outlive the region
  *	while mapped
  * @pool_charge: kernel bytes of @owner and @free charged to the creator
+ * @bytes_charge: @bytes, once charged to the creator
  * @bytes: size of the region
  * @buf_size: size of each buffer, 0 without a pool
  * @nr_bufs: buffers in the pool
@@ -53,6 +55,7 @@ struct kipc_region {
 	struct kipc_obj obj;
 	struct file *shm;
 	unsigned long pool_charge;
+	unsigned long bytes_charge;
 	u64 bytes;
 	u64 buf_size;
 	u32 nr_bufs;
@@ -84,6 +87,7 @@ static void kipc_region_release_obj(struct kipc_obj *obj)
 	kvfree(r->owner);
 	kvfree(r->free);
 	kipc_user_uncharge(obj->user, KIPC_RES_POOL, r->pool_charge);
+	kipc_user_uncharge(obj->user, KIPC_RES_REGION_BYTES, r->bytes_charge);
 }
 
 static const struct kipc_obj_ops kipc_region_ops = {
@@ -150,7 +154,9 @@ static struct file *kipc_region_new_handle(struct kipc_region *r,
  * * -EINVAL - a size is zero, not a page multiple, or @buf_size does not
  *   divide @bytes
  * * -EFBIG - @bytes exceeds max_region_bytes
- * * -ENOSPC - the user holds max_regions_per_user regions
+ * * -ENOSPC - the user holds max_regions_per_user regions, or the new
+ *   one would take its regions' bytes past max_region_bytes_per_user (or
+ *   its pools' bookkeeping past max_pool_bytes_per_user)
  * * -ENOMEM - out of memory
  */
 struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
@@ -194,6 +200,10 @@ struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
 	if (ret)
 		goto out_put;
 	r->pool_charge = kipc_pool_bytes(n);
+	ret = kipc_user_charge(user, KIPC_RES_REGION_BYTES, bytes);
+	if (ret)
+		goto out_put;
+	r->bytes_charge = bytes;
 	if (n) {
 		r->owner = kvcalloc(n, sizeof(*r->owner), GFP_KERNEL_ACCOUNT);
 		r->free = kvmalloc_array(n, sizeof(*r->free), GFP_KERNEL_ACCOUNT);
@@ -599,14 +609,19 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	/* Memory other processes write is data, never code (nor later). */
-	if (vma->vm_flags & VM_EXEC)
+	/*
+	 * Memory other processes write is data, never code (nor later). A
+	 * caller whose personality has READ_IMPLIES_EXEC asks every PROT_READ
+	 * with PROT_EXEC: it gets the mapping without exec, as a lent range.
+	 */
+	if (vma->vm_flags & VM_EXEC &&
+	    !(current->personality & READ_IMPLIES_EXEC))
 		return -EPERM;
 	if (vma->vm_pgoff >= nr_pages || vma_pages(vma) > nr_pages - vma->vm_pgoff)
 		return -EINVAL;
 	/* The mapping is of the shmem file: real page-cache pages. */
 	vma_set_file(vma, r->shm);
-	kipc_vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
+	kipc_vm_flags_mod(vma, VM_DONTEXPAND, VM_EXEC | VM_MAYEXEC);
 	return r->shm->f_op->mmap(r->shm, vma);
 }
 

@@ -98,9 +98,15 @@ struct kipc_wait_call {
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
  * @state: KIPC_WAITER_*, written under the bucket lock
- * @dead_seq: the words' dead_seq when it was queued: a requeue that finds
- *	it changed wakes the waiter dead instead of moving it, since the
- *	death's scan may have passed the destination bucket already
+ * @dead_seq: the words' dead_seq when the entry was judged (counted, or
+ *	found not to count) in kipc_words_wait_enter(), under the words'
+ *	lock; read by a death's scan and a requeue once @judged is seen
+ * @judged: @dead_seq is set (WRITE_ONCE after it, with a write barrier).
+ *	A death wakes only judged entries judged before it: one not judged
+ *	yet judges itself after the death, from the holders of then. A
+ *	requeue that finds dead_seq changed since a judged entry's wakes it
+ *	dead instead of moving it, since the death's scan may have passed
+ *	the destination bucket already
  * @counts: no earlier entry of @call counts the task in @holder already
  *	(a task is one waiter)
  * @counted: the task is counted waiting in @holder; under @words' lock.
@@ -122,6 +128,7 @@ struct kipc_waiter {
 	struct task_struct *task;
 	int state;
 	u32 dead_seq;
+	bool judged;
 	bool counts;
 	bool counted;
 };
@@ -217,7 +224,7 @@ void kipc_words_hold(struct kipc_words *w)
 	spin_unlock(&w->lock);
 }
 
-static void kipc_waitq_words_dead(struct kipc_words *w);
+static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq);
 
 /**
  * kipc_words_unhold() - a holder of the words is gone
@@ -231,16 +238,16 @@ static void kipc_waitq_words_dead(struct kipc_words *w);
 void kipc_words_unhold(struct kipc_words *w)
 {
 	bool dead;
+	u32 seq;
 
 	spin_lock(&w->lock);
 	w->nr_holders--;
 	w->holder_closed = true;
 	dead = w->nr_holders && w->nr_holders == w->nr_asleep_holders;
-	if (dead)
-		w->dead_seq++;
+	seq = dead ? ++w->dead_seq : 0;
 	spin_unlock(&w->lock);
 	if (dead)
-		kipc_waitq_words_dead(w);
+		kipc_waitq_words_dead(w, seq);
 }
 
 /**
@@ -297,28 +304,42 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
  * entry counts: a task about to find its word changed is no sleeper.
  * Return: true when it counts, a holder closed since the last one was
  * added, and every holder left is now asleep: nobody is left to wake any
- * waiter. The death is declared (dead_seq); the caller wakes them all.
+ * waiter. The death is declared (dead_seq, its new value in *@seq); the
+ * caller wakes them all.
  */
-static bool kipc_words_wait_enter(struct kipc_waiter *q)
+static bool kipc_words_wait_enter(struct kipc_waiter *q, u32 *seq)
 {
 	struct kipc_words *w = q->words;
 	bool orphaned = false;
 
-	if (!q->counts)
-		return false;
 	spin_lock(&w->lock);
 	/* Pairs with the waker's store before it takes this lock. */
-	if (!READ_ONCE(q->call->woken)) {
+	if (q->counts && !READ_ONCE(q->call->woken)) {
 		q->holder->nr_waiting++;
 		kipc_words_holder_update(w, q->holder, current);
 		q->counted = true;
 		orphaned = w->holder_closed &&
 			   w->nr_asleep_holders == w->nr_holders;
 		if (orphaned)
-			w->dead_seq++;
+			*seq = ++w->dead_seq;
 	}
+	WRITE_ONCE(q->dead_seq, w->dead_seq);
+	smp_wmb();	/* dead_seq before judged: kipc_waiter_judged_before() */
+	WRITE_ONCE(q->judged, true);
 	spin_unlock(&w->lock);
 	return orphaned;
+}
+
+/*
+ * Whether entry @q was judged before the death that made the words'
+ * dead_seq @seq. Context: @q's bucket lock held.
+ */
+static bool kipc_waiter_judged_before(const struct kipc_waiter *q, u32 seq)
+{
+	if (!READ_ONCE(q->judged))
+		return false;
+	smp_rmb();	/* pairs with kipc_words_wait_enter() */
+	return READ_ONCE(q->dead_seq) != seq;
 }
 
 /*
@@ -474,7 +495,7 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val)
 	if (kipc_word_read(page, q->offset) != val) {
 		ret = -EAGAIN;
 	} else {
-		q->dead_seq = READ_ONCE(q->words->dead_seq);
+		q->judged = false;
 		list_add_tail(&q->node, &b->chain);
 	}
 	spin_unlock(&b->lock);
@@ -574,12 +595,13 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	unsigned int i, queued = 0;
 	struct page *page;
 	u64 start, end;
+	u32 seq;
 	int ret;
 
 	might_sleep();
 
 	if (n > 1) {
-		qs = kcalloc(n, sizeof(*qs), GFP_KERNEL);
+		qs = kcalloc(n, sizeof(*qs), GFP_KERNEL_ACCOUNT);
 		if (!qs)
 			return -ENOMEM;
 	}
@@ -612,8 +634,8 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	 * awake process) wakes every waiter of the words dead, this one too.
 	 */
 	for (i = 0; i < n; i++) {
-		if (kipc_words_wait_enter(&qs[i])) {
-			kipc_waitq_words_dead(qs[i].words);
+		if (kipc_words_wait_enter(&qs[i], &seq)) {
+			kipc_waitq_words_dead(qs[i].words, seq);
 			ret = -EOWNERDEAD;
 			goto out_unqueue;
 		}
@@ -771,7 +793,7 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 			break;
 		moved++;
 		/* Pairs with the smp_mb() of kipc_waitq_words_dead(). */
-		if (READ_ONCE(w->dead_seq) != q->dead_seq) {
+		if (kipc_waiter_judged_before(q, READ_ONCE(w->dead_seq))) {
 			kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
 			continue;
 		}
@@ -794,10 +816,14 @@ out_unlock:
 }
 
 /*
- * Wake every waiter of @w with -EOWNERDEAD: its remaining holders are all
- * waiting. Context: process context; takes every bucket lock in turn.
+ * Wake every waiter of @w queued before the death @seq with -EOWNERDEAD:
+ * its remaining holders are all waiting. One queued since (it read @seq)
+ * counts itself after the death under the words' lock and judges there,
+ * from the holders of then: a holder attached since the death keeps it
+ * asleep, and a death that still holds is declared again by it.
+ * Context: process context; takes every bucket lock in turn.
  */
-static void kipc_waitq_words_dead(struct kipc_words *w)
+static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq)
 {
 	struct kipc_wake_list wl = {};
 	struct kipc_waiter *q, *tmp;
@@ -819,7 +845,7 @@ static void kipc_waitq_words_dead(struct kipc_words *w)
 			continue;
 		spin_lock(&b->lock);
 		list_for_each_entry_safe(q, tmp, &b->chain, node)
-			if (q->words == w)
+			if (q->words == w && kipc_waiter_judged_before(q, seq))
 				kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
 		spin_unlock(&b->lock);
 		kipc_wake_list_flush(&wl);

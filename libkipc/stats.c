@@ -507,6 +507,8 @@ static void kipc__parse_user(const struct nlmsghdr *nlh,
 		[KIPC_A_USER_PINNED_PAGES]	= &st->pinned_pages,
 		[KIPC_A_USER_SERVICES]		= &st->services,
 		[KIPC_A_USER_SERVICES_LIMIT]	= &st->services_limit,
+		[KIPC_A_USER_REGION_BYTES]	= &st->region_bytes,
+		[KIPC_A_USER_REGION_BYTES_LIMIT] = &st->region_bytes_limit,
 	};
 	const struct nlattr *a;
 

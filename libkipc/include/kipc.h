@@ -444,7 +444,9 @@ struct kipc_user_stats {
 	uint64_t pinned_pages;		/* lent pages still pinned */
 	uint64_t services;		/* services held */
 	uint64_t services_limit;	/* max_services_per_user */
-	uint64_t reserved[5];		/* zero: room for later resources */
+	uint64_t region_bytes;		/* bytes of regions held (0.9) */
+	uint64_t region_bytes_limit;	/* max_region_bytes_per_user */
+	uint64_t reserved[3];		/* zero: room for later resources */
 };
 
 typedef int (*kipc_user_cb)(const struct kipc_user_stats *st, void *arg);

@@ -186,6 +186,38 @@ static inline void kt_msg_init(struct kipc_msg *m, const void *data,
 	m->tag = tag;
 }
 
+/*
+ * KIPC_IOC_NAME_OPEN of @name with @flags, publishing @fd (-1: none) with
+ * @mode: the new fd or -errno. @res (may be NULL) gets the argument back:
+ * kind, created, id.
+ */
+static inline int kt_name_open(int ctx, const char *name, uint32_t flags,
+			       int fd, uint32_t mode,
+			       struct kipc_name_open *res)
+{
+	struct kipc_name_open no = {
+		.size = sizeof(no), .flags = flags, .name = (uintptr_t)name,
+		.fd = fd < 0 ? KIPC_NO_FD : (uint32_t)fd, .mode = mode,
+	};
+	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
+
+	if (ret < 0)
+		return -errno;
+	if (res)
+		*res = no;
+	return ret;
+}
+
+/* KIPC_IOC_NAME_UNLINK of @name: 0 or -errno. */
+static inline int kt_name_unlink(int ctx, const char *name)
+{
+	struct kipc_name_unlink nu = {
+		.size = sizeof(nu), .name = (uintptr_t)name,
+	};
+
+	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
+}
+
 /* KIPC_IOC_LENDQ_CREATE: the lend queue fd or -errno. */
 static inline int kt_lendq_create(int ctx, uint32_t flags)
 {

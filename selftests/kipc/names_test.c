@@ -20,27 +20,16 @@
 static int name_open(int ctx, const char *name, uint32_t flags, int fd,
 		     uint32_t mode, uint32_t *kind, uint32_t *created)
 {
-	struct kipc_name_open no = {
-		.size = sizeof(no), .flags = flags, .name = (uintptr_t)name,
-		.fd = fd < 0 ? KIPC_NO_FD : (uint32_t)fd, .mode = mode,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
+	struct kipc_name_open res = { 0 };
+	int ret = kt_name_open(ctx, name, flags, fd, mode, &res);
 
-	if (ret < 0)
-		return -errno;
-	if (kind)
-		*kind = no.kind;
-	if (created)
-		*created = no.created;
+	if (ret >= 0 && kind)
+		*kind = res.kind;
+	if (ret >= 0 && created)
+		*created = res.created;
 	return ret;
 }
 
-static int name_unlink(int ctx, const char *name)
-{
-	struct kipc_name_unlink nu = { .size = sizeof(nu), .name = (uintptr_t)name };
-
-	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
-}
 
 /* Run @fn in a child as nobody; returns its exit status. */
 static int as_nobody(int (*fn)(int ctx, const char *name), const char *name)
@@ -107,9 +96,9 @@ TEST_F(names, create_open_unlink)
 	EXPECT_EQ(1, kt_recv1(self->rx, buf, sizeof(buf), NULL,
 			      KIPC_IO_NONBLOCK));
 	EXPECT_STREQ("hello", buf);
-	EXPECT_EQ(0, name_unlink(self->ctx, "/svc"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "/svc"));
 	EXPECT_EQ(-ENOENT, name_open(self->ctx, "/svc", 0, -1, 0, NULL, NULL));
-	EXPECT_EQ(-ENOENT, name_unlink(self->ctx, "/svc"));
+	EXPECT_EQ(-ENOENT, kt_name_unlink(self->ctx, "/svc"));
 	close(a);
 	close(b);
 }
@@ -134,14 +123,14 @@ TEST_F(names, create_without_a_free_fd_publishes_nothing)
 				     KIPC_NAME_CREATE | KIPC_NAME_EXCL,
 				     self->tx, 0600, NULL, NULL));
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
-	EXPECT_EQ(-ENOENT, name_unlink(self->ctx, "/nofd"))
+	EXPECT_EQ(-ENOENT, kt_name_unlink(self->ctx, "/nofd"))
 		TH_LOG("the failed NAME_OPEN left its name published");
 	fd = name_open(self->ctx, "/nofd", KIPC_NAME_CREATE | KIPC_NAME_EXCL,
 		       self->tx, 0600, NULL, NULL);
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);
-	name_unlink(self->ctx, "/nofd");
+	kt_name_unlink(self->ctx, "/nofd");
 }
 
 TEST_F(names, receive_end_and_region)
@@ -169,8 +158,8 @@ TEST_F(names, receive_end_and_region)
 	EXPECT_EQ(KIPC_NAME_REGION, kind);
 	ASSERT_EQ(0, ioctl(a, KIPC_IOC_REGION_INFO, &ri));
 	EXPECT_EQ(rc.id, ri.id);
-	EXPECT_EQ(0, name_unlink(self->ctx, "region"));
-	EXPECT_EQ(0, name_unlink(self->ctx, "rx"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "region"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "rx"));
 	close(a);
 	close(r);
 }
@@ -189,7 +178,7 @@ TEST_F(names, name_holds_its_end_open)
 	/* The name is a holder of the send end: no end of stream yet. */
 	EXPECT_EQ(-EAGAIN, kt_recv1(self->rx, buf, sizeof(buf), NULL,
 				    KIPC_IO_NONBLOCK));
-	EXPECT_EQ(0, name_unlink(self->ctx, "held"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "held"));
 	EXPECT_EQ(0, kt_recv1(self->rx, buf, sizeof(buf), NULL,
 			      KIPC_IO_NONBLOCK));
 }
@@ -203,7 +192,7 @@ static int nobody_open(int ctx, const char *name)
 
 static int nobody_unlink(int ctx, const char *name)
 {
-	return -name_unlink(ctx, name);
+	return -kt_name_unlink(ctx, name);
 }
 
 TEST_F(names, second_uid_refused)
@@ -228,9 +217,9 @@ TEST_F(names, second_uid_refused)
 	close(b);
 	EXPECT_EQ(0, as_nobody(nobody_open, "w-others"));
 	EXPECT_EQ(EACCES, as_nobody(nobody_open, "w-others-rx"));
-	EXPECT_EQ(0, name_unlink(self->ctx, "private"));
-	EXPECT_EQ(0, name_unlink(self->ctx, "w-others"));
-	EXPECT_EQ(0, name_unlink(self->ctx, "w-others-rx"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "private"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "w-others"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "w-others-rx"));
 	close(a);
 }
 
@@ -270,7 +259,7 @@ TEST_F(names, other_ipc_namespace_does_not_see_it)
 				     KIPC_NAME_CREATE | KIPC_NAME_EXCL,
 				     self->tx, 0600, NULL, NULL));
 out:
-	EXPECT_EQ(0, name_unlink(self->ctx, "ns-name"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, "ns-name"));
 	close(a);
 }
 
@@ -427,7 +416,7 @@ TEST_F(names_abi, errno_table)
 	if (variant->expect > 0) {
 		ASSERT_LE(0, ret) TH_LOG("errno %d", errno);
 		close(ret);
-		EXPECT_EQ(0, name_unlink(self->ctx, names[variant->name]));
+		EXPECT_EQ(0, kt_name_unlink(self->ctx, names[variant->name]));
 	} else if (variant->expect == 0) {
 		EXPECT_EQ(0, ret) TH_LOG("errno %d", errno);
 	} else {

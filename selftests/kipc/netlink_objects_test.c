@@ -156,23 +156,15 @@ static int counters(struct kt_genl *g, struct counters *c)
 
 static int name_open(int ctx, const char *name, int fd, uint64_t *id)
 {
-	struct kipc_name_open no = {
-		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_NAME_EXCL,
-		.name = (uintptr_t)name, .fd = fd, .mode = 0640,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
+	struct kipc_name_open res = { 0 };
+	int ret = kt_name_open(ctx, name, KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+			       fd, 0640, &res);
 
 	if (ret >= 0 && id)
-		*id = no.id;
-	return ret < 0 ? -errno : ret;
+		*id = res.id;
+	return ret;
 }
 
-static int name_unlink(int ctx, const char *name)
-{
-	struct kipc_name_unlink nu = { .size = sizeof(nu), .name = (uintptr_t)name };
-
-	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
-}
 
 FIXTURE(objects) {
 	int ctx;
@@ -269,7 +261,7 @@ TEST_F(objects, service_listed_until_closed)
 	ASSERT_EQ(1, self->f.nr);
 	EXPECT_EQ(0, self->f.pending[0]);
 	EXPECT_EQ(0, self->f.listeners[0]);
-	ASSERT_EQ(0, name_unlink(self->ctx, name));
+	ASSERT_EQ(0, kt_name_unlink(self->ctx, name));
 	EXPECT_EQ(-ENOENT, list(&self->g, KIPC_CMD_SERVICE_GET, id, &self->f));
 	ASSERT_EQ(0, counters(&self->g, &after));
 	EXPECT_EQ(before.services, after.services);
@@ -291,7 +283,7 @@ TEST_F(objects, name_listed_until_unlinked)
 	 * Names of IPC namespaces that died (an earlier test's) go at the
 	 * next name operation: let it happen before counting.
 	 */
-	ASSERT_EQ(-ENOENT, name_unlink(self->ctx, name));
+	ASSERT_EQ(-ENOENT, kt_name_unlink(self->ctx, name));
 	ASSERT_EQ(0, counters(&self->g, &before));
 	r = kt_region_create(self->ctx, kt_page(), 0, KIPC_FD_CLOEXEC, NULL);
 	ASSERT_GE(r, 0);
@@ -314,7 +306,7 @@ TEST_F(objects, name_listed_until_unlinked)
 	ASSERT_EQ(0, counters(&self->g, &during));
 	EXPECT_EQ(before.names + 1, during.names);
 
-	ASSERT_EQ(0, name_unlink(self->ctx, name));
+	ASSERT_EQ(0, kt_name_unlink(self->ctx, name));
 	EXPECT_EQ(-ENOENT, list(&self->g, KIPC_CMD_NAME_GET, id, &self->f));
 	ASSERT_EQ(0, counters(&self->g, &after));
 	EXPECT_EQ(before.names, after.names);
@@ -456,7 +448,7 @@ static void *churn_last_puts(void *arg)
 		}
 		if (!pid)
 			publish_as_nobody(name);
-		if (kt_wait(pid, 10000) || name_unlink(lp->ctx, name))
+		if (kt_wait(pid, 10000) || kt_name_unlink(lp->ctx, name))
 			lp->errors++;
 		lp->rounds++;
 	}

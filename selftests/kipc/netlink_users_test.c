@@ -47,6 +47,10 @@ static const struct {
 	  "max_inflight_bytes_per_user" },
 	{ KIPC_A_USER_POOL_BYTES, KIPC_A_USER_POOL_BYTES_LIMIT,
 	  "max_pool_bytes_per_user" },
+	{ KIPC_A_USER_SERVICES, KIPC_A_USER_SERVICES_LIMIT,
+	  "max_services_per_user" },
+	{ KIPC_A_USER_REGION_BYTES, KIPC_A_USER_REGION_BYTES_LIMIT,
+	  "max_region_bytes_per_user" },
 };
 
 #define NR_RES	(int)(sizeof(res_attrs) / sizeof(res_attrs[0]))
@@ -225,25 +229,7 @@ static int param_u64(const char *name, uint64_t *v)
 	return *end ? -EINVAL : 0;
 }
 
-static int name_create(int ctx, const char *name, int fd)
-{
-	struct kipc_name_open no = {
-		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_FD_CLOEXEC,
-		.name = (uintptr_t)name, .fd = (uint32_t)fd, .mode = 0600,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
 
-	return ret < 0 ? -errno : ret;
-}
-
-static int name_unlink(int ctx, const char *name)
-{
-	struct kipc_name_unlink nu = {
-		.size = sizeof(nu), .name = (uintptr_t)name,
-	};
-
-	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
-}
 
 /* What a child reports: the step it failed at (0: none) and why. */
 struct report {
@@ -298,7 +284,7 @@ struct report {
 	{								\
 		kt_param_restore(&self->param);				\
 		if (self->named)					\
-			name_unlink(self->ctx, self->name);		\
+			kt_name_unlink(self->ctx, self->name);		\
 		if (self->nl.fd >= 0)					\
 			close(self->nl.fd);				\
 		close(self->ctx);					\
@@ -348,7 +334,9 @@ TEST_F(users, root_counts_and_limits)
 					       &rx[i]));
 	q = kt_lendq_create(self->ctx, KIPC_FD_CLOEXEC);
 	ASSERT_LE(0, q);
-	ret = name_create(self->ctx, self->name, rx[1]);
+	ret = kt_name_open(self->ctx, self->name,
+			   KIPC_NAME_CREATE | KIPC_FD_CLOEXEC, rx[1], 0600,
+			   NULL);
 	ASSERT_LE(0, ret) TH_LOG("NAME_OPEN: %s", strerror(-ret));
 	close(ret);
 	self->named = 1;
@@ -361,6 +349,9 @@ TEST_F(users, root_counts_and_limits)
 	/* The pool's bookkeeping: 12 bytes per buffer (issue 12, F4). */
 	EXPECT_EQ(before.v[KIPC_A_USER_POOL_BYTES] + 16 * 12,
 		  mid.v[KIPC_A_USER_POOL_BYTES]);
+	/* Their sizes, touched or not. */
+	EXPECT_EQ(before.v[KIPC_A_USER_REGION_BYTES] + 2 * 65536 + 4096,
+		  mid.v[KIPC_A_USER_REGION_BYTES]);
 	EXPECT_EQ(before.v[KIPC_A_USER_INFLIGHT_BYTES],
 		  mid.v[KIPC_A_USER_INFLIGHT_BYTES]);
 
@@ -406,7 +397,7 @@ TEST_F(users, root_counts_and_limits)
 	kt_param_restore(&self->param);
 
 	/* Everything goes back. */
-	ASSERT_EQ(0, name_unlink(self->ctx, self->name));
+	ASSERT_EQ(0, kt_name_unlink(self->ctx, self->name));
 	self->named = 0;
 	close(q);
 	for (i = 0; i < 2; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -213,6 +214,47 @@ TEST_F(region, mmap_shared_bounds_and_no_exec)
 	EXPECT_EQ(EINVAL, errno);
 	if (p != MAP_FAILED)
 		munmap(p, self->page);
+}
+
+/*
+ * A process whose personality has READ_IMPLIES_EXEC (setarch -X, old
+ * 32-bit binaries) asks every PROT_READ with PROT_EXEC: it maps a region
+ * all the same, never executable. The child maps, checks /proc/self/maps,
+ * then calls a `ret` written into the mapping: it must die of SIGSEGV.
+ */
+TEST_F(region, read_implies_exec_maps_without_exec)
+{
+	self->child = kt_fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		char line[256], want[32];
+		void (*fn)(void);
+		int found = 0;
+		FILE *maps;
+		void *p;
+
+		if (personality(READ_IMPLIES_EXEC) < 0)
+			_exit(10);
+		p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+		if (p == MAP_FAILED)
+			_exit(errno == EPERM ? 11 : 12);
+		snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+		maps = fopen("/proc/self/maps", "re");
+		while (maps && fgets(line, sizeof(line), maps))
+			if (!strncmp(line, want, strlen(want)))
+				found = !strncmp(line + strcspn(line, " ") + 1,
+						 "rw-s", 4) ? 1 : 2;
+		if (found != 1)
+			_exit(13 + found);
+		*(unsigned char *)p = 0xc3;	/* ret */
+		fn = (void (*)(void))p;
+		fn();
+		_exit(20);
+	}
+	EXPECT_EQ(128 + SIGSEGV, kt_wait(self->child, 10000))
+		TH_LOG("10: personality; 11: EPERM; 12: mmap; 13: not in maps; 15: executable; 20: it ran");
+	self->child = 0;
 }
 
 TEST_F(region, write_one_mapping_read_another_handle)

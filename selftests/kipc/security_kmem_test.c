@@ -39,6 +39,7 @@ FIXTURE(kmem) {
 	int ctx;
 	long page;
 	struct kt_param inflight, depth, lendqs, pool, region_bytes;
+	struct kt_param user_region_bytes;
 	int fds[MAX_FDS];
 	int nr_fds;
 };
@@ -54,11 +55,13 @@ FIXTURE_SETUP(kmem)
 	memset(&self->lendqs, 0, sizeof(self->lendqs));
 	memset(&self->pool, 0, sizeof(self->pool));
 	memset(&self->region_bytes, 0, sizeof(self->region_bytes));
+	memset(&self->user_region_bytes, 0, sizeof(self->user_region_bytes));
 	self->inflight.name = "max_inflight_bytes_per_user";
 	self->depth.name = "max_depth";
 	self->lendqs.name = "max_lendqs_per_user";
 	self->pool.name = "max_pool_bytes_per_user";
 	self->region_bytes.name = "max_region_bytes";
+	self->user_region_bytes.name = "max_region_bytes_per_user";
 	kipc_test_open(self->ctx);
 	kipc_test_require(self->ctx, KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL |
 			  KIPC_FEATURE_LEND);
@@ -87,6 +90,7 @@ FIXTURE_TEARDOWN(kmem)
 	kt_param_restore(&self->lendqs);
 	kt_param_restore(&self->pool);
 	kt_param_restore(&self->region_bytes);
+	kt_param_restore(&self->user_region_bytes);
 	close(self->ctx);
 }
 
@@ -292,6 +296,71 @@ TEST_F(kmem, pool_bookkeeping_per_user)
 	EXPECT_LE(0, c) TH_LOG("after a pool was closed: %s", strerror(-c));
 	if (c >= 0)
 		keep(c);
+}
+
+/*
+ * REGION_CREATE over max_region_bytes_per_user: ENOSPC. The sizes of a
+ * user's regions count, touched or not, pool or none: with the cap at 64
+ * pages, 48 and 16 fit, 1 more does not; another user is not affected; a
+ * name keeps its region's bytes charged after the last handle closed,
+ * until it is unlinked.
+ */
+TEST_F(kmem, region_bytes_per_user)
+{
+	const char *name = "kmem-region-bytes";
+	uint64_t p = self->page;
+	int a, b, c, named, status;
+	pid_t pid;
+
+	kt_param_require(&self->user_region_bytes);
+	ASSERT_EQ(0, kt_param_set_num(self->user_region_bytes.name, 64 * p));
+	a = kt_region_create(self->ctx, 48 * p, p, 0, NULL);
+	ASSERT_LE(0, a) TH_LOG("48 pages: %s", strerror(-a));
+	b = kt_region_create(self->ctx, 16 * p, 0, 0, NULL);
+	ASSERT_LE(0, b) TH_LOG("16 more: %s", strerror(-b));
+	c = kt_region_create(self->ctx, p, 0, 0, NULL);
+	EXPECT_EQ(-ENOSPC, c);
+	if (c >= 0)
+		close(c);
+
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int ctx;
+
+		close(a);
+		close(b);
+		if (kt_become(KT_NOBODY, KT_NOBODY))
+			_exit(10);
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		if (ctx < 0)
+			_exit(11);
+		_exit(kt_region_create(ctx, 64 * kt_page(), 0, 0, NULL) >= 0 ?
+		      0 : 12);
+	}
+	status = kt_wait(pid, 10000);
+	EXPECT_EQ(0, status) TH_LOG("another user: step %d", status);
+
+	/* A name keeps the 16 pages charged; its unlink gives them back. */
+	named = kt_name_open(self->ctx, name, KIPC_NAME_CREATE | KIPC_NAME_EXCL,
+			     b, 0600, NULL);
+	ASSERT_LE(0, named) TH_LOG("NAME_OPEN: %s", strerror(-named));
+	close(named);
+	close(b);
+	close(a);
+	c = kt_region_create(self->ctx, 49 * p, 0, 0, NULL);
+	EXPECT_EQ(-ENOSPC, c) TH_LOG("the named region's bytes were given back");
+	if (c >= 0)
+		close(c);
+	c = kt_region_create(self->ctx, 48 * p, 0, 0, NULL);
+	EXPECT_LE(0, c) TH_LOG("after the close: %s", strerror(-c));
+	if (c >= 0)
+		close(c);
+	ASSERT_EQ(0, kt_name_unlink(self->ctx, name));
+	c = kt_region_create(self->ctx, 64 * p, 0, 0, NULL);
+	EXPECT_LE(0, c) TH_LOG("after the unlink: %s", strerror(-c));
+	if (c >= 0)
+		close(c);
 }
 
 /*

@@ -51,25 +51,7 @@ FIXTURE_VARIANT(charge) {
 FIXTURE_VARIANT_ADD(charge, receive_end_held_by_a_name) { .by_name = 1 };
 FIXTURE_VARIANT_ADD(charge, receive_end_held_by_a_process) { .by_name = 0 };
 
-static int name_create(int ctx, const char *name, int fd)
-{
-	struct kipc_name_open no = {
-		.size = sizeof(no), .flags = KIPC_NAME_CREATE | KIPC_FD_CLOEXEC,
-		.name = (uintptr_t)name, .fd = (uint32_t)fd, .mode = 0600,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
 
-	return ret < 0 ? -errno : ret;
-}
-
-static int name_unlink(int ctx, const char *name)
-{
-	struct kipc_name_unlink nu = {
-		.size = sizeof(nu), .name = (uintptr_t)name,
-	};
-
-	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
-}
 
 FIXTURE_SETUP(charge)
 {
@@ -90,7 +72,7 @@ FIXTURE_SETUP(charge)
 FIXTURE_TEARDOWN(charge)
 {
 	if (self->named)
-		name_unlink(self->ctx, NAME);
+		kt_name_unlink(self->ctx, NAME);
 	if (self->tx >= 0)
 		close(self->tx);
 	if (self->rx >= 0)
@@ -179,7 +161,9 @@ TEST_F(charge, pins_outlive_the_sender_but_not_its_charge)
 	int ret;
 
 	if (variant->by_name) {
-		ret = name_create(self->ctx, NAME, self->rx);
+		ret = kt_name_open(self->ctx, NAME,
+				   KIPC_NAME_CREATE | KIPC_FD_CLOEXEC,
+				   self->rx, 0600, NULL);
 		ASSERT_LE(0, ret) TH_LOG("NAME_OPEN: %s", strerror(-ret));
 		close(ret);
 		self->named = 1;
@@ -212,7 +196,7 @@ TEST_F(charge, pins_outlive_the_sender_but_not_its_charge)
 
 	/* The channel goes: its messages are dropped, the pins uncharged. */
 	if (variant->by_name) {
-		EXPECT_EQ(0, name_unlink(self->ctx, NAME));
+		EXPECT_EQ(0, kt_name_unlink(self->ctx, NAME));
 		self->named = 0;
 	} else {
 		close(self->rx);

@@ -33,18 +33,11 @@
 #define THIRD_UID	65532	/* neither owner nor creator */
 #define PREFIX		"kipc-security-names-"
 
-/* NAME_OPEN: the new fd or -errno. */
+/* NAME_OPEN, close-on-exec: the new fd or -errno. */
 static int name_open(int ctx, const char *name, uint32_t flags, int fd,
 		     uint32_t mode)
 {
-	struct kipc_name_open no = {
-		.size = sizeof(no), .flags = flags | KIPC_FD_CLOEXEC,
-		.name = (uintptr_t)name,
-		.fd = fd < 0 ? KIPC_NO_FD : (uint32_t)fd, .mode = mode,
-	};
-	int ret = ioctl(ctx, KIPC_IOC_NAME_OPEN, &no);
-
-	return ret < 0 ? -errno : ret;
+	return kt_name_open(ctx, name, flags | KIPC_FD_CLOEXEC, fd, mode, NULL);
 }
 
 static int name_publish(int ctx, const char *name, int fd, uint32_t mode)
@@ -59,14 +52,6 @@ static int name_publish(int ctx, const char *name, int fd, uint32_t mode)
 	return ret;
 }
 
-static int name_unlink(int ctx, const char *name)
-{
-	struct kipc_name_unlink nu = {
-		.size = sizeof(nu), .name = (uintptr_t)name,
-	};
-
-	return ioctl(ctx, KIPC_IOC_NAME_UNLINK, &nu) ? -errno : 0;
-}
 
 /* What a child reports through shared memory. */
 struct result {
@@ -145,11 +130,11 @@ FIXTURE_TEARDOWN(names)
 	/* Names of the tests in this namespace (root: CAP_IPC_OWNER). */
 	for (i = 0; i < 8; i++) {
 		snprintf(name, sizeof(name), PREFIX "nobody-%d", i);
-		name_unlink(self->ctx, name);
+		kt_name_unlink(self->ctx, name);
 		snprintf(name, sizeof(name), PREFIX "other-%d", i);
-		name_unlink(self->ctx, name);
+		kt_name_unlink(self->ctx, name);
 		snprintf(name, sizeof(name), PREFIX "again-%d", i);
-		name_unlink(self->ctx, name);
+		kt_name_unlink(self->ctx, name);
 	}
 	kt_param_restore(&self->per_user);
 	close(self->tx);
@@ -198,7 +183,7 @@ TEST_F(names, names_per_user)
 					  strerror(self->res->err));
 
 	/* nobody's names unlinked: it has room again. */
-	EXPECT_EQ(0, name_unlink(self->ctx, PREFIX "nobody-0"));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, PREFIX "nobody-0"));
 	ASSERT_EQ(0, publish_as(self->res, KT_NOBODY, 0, "again", 2));
 	ASSERT_EQ(0, self->res->step);
 	EXPECT_EQ(1, self->res->n);
@@ -256,7 +241,7 @@ TEST_F(creator, creator_may_unlink)
 	ASSERT_EQ(0, seteuid(0));
 	ASSERT_LE(0, ctx2);
 	ASSERT_LE(0, obj);
-	name_unlink(self->ctx, name);
+	kt_name_unlink(self->ctx, name);
 
 	/* nobody publishes the object it holds. */
 	pid = kt_fork();
@@ -288,7 +273,7 @@ TEST_F(creator, creator_may_unlink)
 		if (kt_become(THIRD_UID, THIRD_UID))
 			_exit(100);
 		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
-		_exit(ctx < 0 ? 101 : -name_unlink(ctx, name));
+		_exit(ctx < 0 ? 101 : -kt_name_unlink(ctx, name));
 	}
 	status = kt_wait(pid, 10000);
 	EXPECT_EQ(EACCES, status) TH_LOG("a third user's unlink: %s",
@@ -299,14 +284,14 @@ TEST_F(creator, creator_may_unlink)
 		if (kt_become(KT_OTHER_UID, KT_OTHER_UID))
 			_exit(100);
 		/* The creator's own context, kept across the switch. */
-		_exit(-name_unlink(ctx2, name));
+		_exit(-kt_name_unlink(ctx2, name));
 	}
 	status = kt_wait(pid, 10000);
 	EXPECT_EQ(0, status) TH_LOG("the creator could not unlink the name of its %s: %s",
 				    variant->region ? "region" : "channel",
 				    strerror(status));
 	EXPECT_EQ(-ENOENT, name_open(self->ctx, name, 0, -1, 0));
-	name_unlink(self->ctx, name);
+	kt_name_unlink(self->ctx, name);
 	close(ctx2);
 }
 
@@ -321,7 +306,7 @@ TEST_F(names, create_with_unwritable_result)
 	long page = kt_page();
 	int ret, fd0, fd1;
 
-	name_unlink(self->ctx, name);
+	kt_name_unlink(self->ctx, name);
 	no = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, no);
@@ -349,7 +334,7 @@ TEST_F(names, create_with_unwritable_result)
 	close(fd1);
 	/* Nothing in the way: publishing now works. */
 	EXPECT_EQ(0, name_publish(self->ctx, name, self->tx, 0600));
-	EXPECT_EQ(0, name_unlink(self->ctx, name));
+	EXPECT_EQ(0, kt_name_unlink(self->ctx, name));
 	munmap(no, page);
 }
 

@@ -332,9 +332,9 @@ static void check_kipc(struct check *c)
 {
 	static const char *const names[] = { "regions", "channels",
 		"lend queues", "names", "bytes in flight", "pool bytes",
-		"services" };
+		"services", "region bytes" };
 	struct kipc_user_stats u;
-	uint64_t used[7], limit[7];
+	uint64_t used[8], limit[8];
 	char obj[32], text[128];
 	struct kipc_nl *nl;
 	int i;
@@ -350,7 +350,8 @@ static void check_kipc(struct check *c)
 		used[4] = u.inflight_bytes; limit[4] = u.inflight_bytes_limit;
 		used[5] = u.pool_bytes; limit[5] = u.pool_bytes_limit;
 		used[6] = u.services; limit[6] = u.services_limit;
-		for (i = 0; i < 7; i++) {
+		used[7] = u.region_bytes; limit[7] = u.region_bytes_limit;
+		for (i = 0; i < 8; i++) {
 			if (!limit[i] || !near_limit(used[i], limit[i]))
 				continue;
 			snprintf(obj, sizeof(obj), "kipc-user:%u", u.uid);

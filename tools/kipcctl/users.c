@@ -30,7 +30,7 @@ static const char *pair(char *buf, size_t size, uint64_t used, uint64_t limit)
 
 static void print_user(const struct kipc_user_stats *st, int first)
 {
-	char r[48], c[48], l[48], n[48], i[48], p[48], s[48];
+	char r[48], c[48], l[48], n[48], i[48], p[48], s[48], b[48];
 
 	if (json) {
 		printf("%s{\"uid\":%u,\"regions\":%llu,\"regions_limit\":%llu,"
@@ -40,7 +40,8 @@ static void print_user(const struct kipc_user_stats *st, int first)
 		       "\"inflight_bytes\":%llu,\"inflight_bytes_limit\":%llu,"
 		       "\"pool_bytes\":%llu,\"pool_bytes_limit\":%llu,"
 		       "\"pinned_pages\":%llu,"
-		       "\"services\":%llu,\"services_limit\":%llu}",
+		       "\"services\":%llu,\"services_limit\":%llu,"
+		       "\"region_bytes\":%llu,\"region_bytes_limit\":%llu}",
 		       first ? "" : ",", st->uid,
 		       U(st->regions), U(st->regions_limit),
 		       U(st->channels), U(st->channels_limit),
@@ -49,15 +50,17 @@ static void print_user(const struct kipc_user_stats *st, int first)
 		       U(st->inflight_bytes), U(st->inflight_bytes_limit),
 		       U(st->pool_bytes), U(st->pool_bytes_limit),
 		       U(st->pinned_pages), U(st->services),
-		       U(st->services_limit));
+		       U(st->services_limit), U(st->region_bytes),
+		       U(st->region_bytes_limit));
 		return;
 	}
 	if (first)
-		printf("%-6s %-11s %-11s %-11s %-11s %-11s %-20s %-20s %s\n",
+		printf("%-6s %-11s %-11s %-11s %-11s %-11s %-20s %-20s %-25s %s\n",
 		       "UID", "REGIONS", "CHANNELS", "LENDQS", "NAMES",
 		       "SERVICES", "INFLIGHT_BYTES", "POOL_BYTES",
-		       "PINNED_PAGES");
-	printf("%-6u %-11s %-11s %-11s %-11s %-11s %-20s %-20s %llu\n", st->uid,
+		       "REGION_BYTES", "PINNED_PAGES");
+	printf("%-6u %-11s %-11s %-11s %-11s %-11s %-20s %-20s %-25s %llu\n",
+	       st->uid,
 	       pair(r, sizeof(r), st->regions, st->regions_limit),
 	       pair(c, sizeof(c), st->channels, st->channels_limit),
 	       pair(l, sizeof(l), st->lendqs, st->lendqs_limit),
@@ -65,6 +68,7 @@ static void print_user(const struct kipc_user_stats *st, int first)
 	       pair(s, sizeof(s), st->services, st->services_limit),
 	       pair(i, sizeof(i), st->inflight_bytes, st->inflight_bytes_limit),
 	       pair(p, sizeof(p), st->pool_bytes, st->pool_bytes_limit),
+	       pair(b, sizeof(b), st->region_bytes, st->region_bytes_limit),
 	       U(st->pinned_pages));
 }
 

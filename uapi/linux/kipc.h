@@ -543,7 +543,7 @@ struct kipc_connect {
  * @pid: out: the process that connected (in the caller's pid namespace)
  * @uid: out: its effective uid when it connected
  * @gid: out: its effective gid then
- * @reserved1: out: zero
+ * @reserved1: in: must be zero; out: zero
  * @reserved: in: must be zero
  *
  * Issued on a service fd. Waits (unless %KIPC_CONN_NONBLOCK, an
@@ -585,7 +585,7 @@ struct kipc_accept {
  * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT
  * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT
  * @sent: out, also when the call fails: 1 when the message was queued
- * @reserved0: out: zero
+ * @reserved0: in: must be zero; out: zero
  * @reserved: in: must be zero
  *
  * Issued on a send end: sends one message, then waits on @recv_fd for one

@@ -171,6 +171,19 @@ static int service_full(const char *n, unsigned int backlog)
  * thousands ahead of the other, and a region costs a shmem file; then it
  * prints "skip" with both ids instead.
  */
+/* A region of @bytes, held: the sizes of root's regions grow by them. */
+static int region_hold(unsigned long long bytes)
+{
+	struct kipc_region *r;
+	int ret;
+
+	ret = kipc_region_create(k, bytes, 0, 0, &r);
+	if (ret < 0)
+		return fail("region", ret);
+	printf("id %lld\npid %d\n", kipc_id(kipc_region_fd(r)), (int)getpid());
+	return hold();
+}
+
 static int same_id(void)
 {
 	struct kipc_region_status st;
@@ -272,8 +285,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "same-id"))
 		return same_id();
+	if (argc == 3 && !strcmp(argv[1], "region"))
+		return region_hold(strtoull(argv[2], NULL, 0));
 	if (argc == 5 && !strcmp(argv[1], "scale"))
 		return scale(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: kipcctl-kipc-helper chan-noreceiver|chan-fork|service-full NAME BACKLOG|service-nodump NAME|same-id|scale CHANNELS SYSV SOCKETS\n");
+	fprintf(stderr, "usage: kipcctl-kipc-helper chan-noreceiver|chan-fork|service-full NAME BACKLOG|service-nodump NAME|same-id|region BYTES|scale CHANNELS SYSV SOCKETS\n");
 	return 2;
 }
