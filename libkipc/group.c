@@ -13,8 +13,10 @@
  * It also holds every service it published: connections waiting in a
  * service's backlog outlive the workers that accept them.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -43,6 +46,8 @@
 #endif
 
 #define KGRP_MAX_INTENSITY	64	/* restarts remembered */
+#define KGRP_RETRY_NS	100000000ULL	/* failed start, held zombie */
+#define KGRP_TEXT_MAX	256		/* an event's text */
 #define EV_SIGNAL	(1ULL << 32)
 #define EV_TIMER	(2ULL << 32)
 
@@ -89,9 +94,17 @@ struct grp_slot {
 	uint32_t backoff_ms;
 	uint32_t last_beat;
 	uint64_t beat_at;		/* when @last_beat last changed */
+	uint64_t reap_at;		/* a tracer holds it: look then */
+	int lifeline;			/* lifeline's write end, or -1 */
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS]; /* the slot's handles */
 	struct kipc_region *sh_r;	/* the slot's own region (group.h) */
 	struct kgrp_slot *sh;		/* its mapping */
+};
+
+/* An event of the notify callback, queued until its transition is done. */
+struct grp_event {
+	int32_t member, pid, status;
+	char text[KGRP_TEXT_MAX];
 };
 
 struct kipc_group {
@@ -118,6 +131,9 @@ struct kipc_group {
 	int reload_next;		/* rolling restart: next slot, -1: none */
 	kipc_group_notify_fn notify;
 	void *notify_arg;
+	struct grp_event *events;	/* for the callback, once complete */
+	unsigned int nr_events, max_events;
+	int notifying;			/* in the callback */
 };
 
 static int name_ok(const char *name)
@@ -132,21 +148,71 @@ static int name_ok(const char *name)
 	       strncmp(name, "kipc-", 5);
 }
 
+/* Room for one more queued event; -ENOMEM. */
+static int event_room(struct kipc_group *g)
+{
+	unsigned int max = g->max_events ? 2 * g->max_events : 16;
+	struct grp_event *ev;
+
+	if (g->nr_events < g->max_events)
+		return 0;
+	ev = realloc(g->events, max * sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	g->events = ev;
+	g->max_events = max;
+	return 0;
+}
+
+/*
+ * Queue an event for the callback: a transition calls this midway, when
+ * the group is not yet what the event says; notify_flush() delivers it
+ * once the call that made the transition is done. Out of memory, the
+ * callback misses it.
+ */
 static void notify(struct kipc_group *g, int member, int status,
 		   const char *fmt, ...)
 {
-	struct kipc_group_event ev = { .member = member, .status = status };
-	char text[256];
+	struct grp_event *e;
 	va_list ap;
 
-	if (!g->notify)
+	if (!g->notify || event_room(g) < 0)
 		return;
+	e = &g->events[g->nr_events++];
+	e->member = member;
+	e->status = status;
+	e->pid = member >= 0 ? g->slots[member].pid : getpid();
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
-	ev.pid = member >= 0 ? g->slots[member].pid : getpid();
-	ev.text = text;
-	g->notify(g, &ev, g->notify_arg);
+}
+
+/*
+ * Deliver the queued events, at the end of each call that changes the
+ * group's state: the callback sees the group as that call left it, every
+ * transition complete (a member that exited may have restarted since),
+ * and may call kipc_group_stop() and the like, whose events it then gets
+ * after these (from this loop, not from a nested one).
+ */
+static void notify_flush(struct kipc_group *g)
+{
+	struct kipc_group_event ev;
+	struct grp_event e;
+	unsigned int i;
+
+	if (g->notifying)
+		return;
+	g->notifying = 1;
+	for (i = 0; i < g->nr_events && g->notify; i++) {
+		e = g->events[i];	/* a callback's events move them */
+		ev = (struct kipc_group_event){ .member = e.member,
+						.pid = e.pid,
+						.status = e.status,
+						.text = e.text };
+		g->notify(g, &ev, g->notify_arg);
+	}
+	g->nr_events = 0;
+	g->notifying = 0;
 }
 
 static const char *slot_name(const struct kipc_group *g, unsigned int s,
@@ -180,24 +246,50 @@ static int std_fds_fill(void)
 	return 0;
 }
 
-KIPC_API int kipc_group_create(const char *name,
-			       const struct kipc_group_attr *attr,
-			       struct kipc_group **gp)
+/* @attr with its defaults filled in, checked: 0 or -EINVAL. */
+static int group_attr(const struct kipc_group_attr *attr,
+		      struct kipc_group_attr *a)
 {
 	static const struct kipc_group_attr defaults;
-	struct kipc_group *g;
 	unsigned int i;
-	int ret;
 
 	if (!attr)
 		attr = &defaults;
-	if (!name_ok(name) || !gp || attr->strategy > KIPC_GROUP_REST_FOR_ONE ||
+	if (attr->strategy > KIPC_GROUP_REST_FOR_ONE ||
 	    attr->flags & ~KIPC_GROUP_SIGNALS ||
 	    attr->intensity >= KGRP_MAX_INTENSITY)
 		return -EINVAL;
 	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
 		if (attr->reserved[i])
 			return -EINVAL;
+	*a = *attr;
+	if (!a->intensity)
+		a->intensity = 5;
+	if (!a->period_ms)
+		a->period_ms = 5000;
+	if (!a->backoff_min_ms)
+		a->backoff_min_ms = 10;
+	if (!a->backoff_max_ms)
+		a->backoff_max_ms = 1000;
+	if (!a->drain_timeout_ms)
+		a->drain_timeout_ms = 5000;
+	/* Compared as used: a delay that would shrink as it "doubles". */
+	return a->backoff_min_ms > a->backoff_max_ms ? -EINVAL : 0;
+}
+
+KIPC_API int kipc_group_create(const char *name,
+			       const struct kipc_group_attr *attr,
+			       struct kipc_group **gp)
+{
+	struct kipc_group_attr a;
+	struct kipc_group *g;
+	int ret;
+
+	if (!name_ok(name) || !gp)
+		return -EINVAL;
+	ret = group_attr(attr, &a);
+	if (ret < 0)
+		return ret;
 	ret = std_fds_fill();
 	if (ret < 0)
 		return ret;
@@ -205,17 +297,7 @@ KIPC_API int kipc_group_create(const char *name,
 	if (!g)
 		return -ENOMEM;
 	snprintf(g->name, sizeof(g->name), "%s", name);
-	g->attr = *attr;
-	if (!g->attr.intensity)
-		g->attr.intensity = 5;
-	if (!g->attr.period_ms)
-		g->attr.period_ms = 5000;
-	if (!g->attr.backoff_min_ms)
-		g->attr.backoff_min_ms = 10;
-	if (!g->attr.backoff_max_ms)
-		g->attr.backoff_max_ms = 1000;
-	if (!g->attr.drain_timeout_ms)
-		g->attr.drain_timeout_ms = 5000;
+	g->attr = a;
 	g->epfd = g->sigfd = g->timerfd = -1;
 	g->reload_next = -1;
 	ret = kipc_open(&g->k, 0);
@@ -379,8 +461,14 @@ KIPC_API int kipc_group_add_service(struct kipc_group *g, const char *name,
 
 	if (!attr)
 		attr = &defaults;
-	/* The group's regions are its own: a service carries inline bytes. */
-	if (!g || !name_ok(name) || g->started || mode > 0777 || attr->region)
+	/*
+	 * The group's regions are its own: a service carries inline bytes.
+	 * Its workers' RPC servers announce its depth and inline size to
+	 * clients, which refuse what no server could answer with.
+	 */
+	if (!g || !name_ok(name) || g->started || mode > 0777 || attr->region ||
+	    attr->depth > KGRP_SVC_DEPTH_MAX ||
+	    (attr->max_inline && attr->max_inline < KGRP_SVC_INLINE_MIN))
 		return -EINVAL;
 	if (name_taken(g, name))
 		return -EEXIST;
@@ -411,7 +499,8 @@ KIPC_API int kipc_group_add_worker(struct kipc_group *g, const char *name,
 
 	if (!g || !name_ok(name) || !attr || g->started ||
 	    !attr->fn == !attr->argv || (attr->argv && !attr->argv[0]) ||
-	    attr->restart > KIPC_RESTART_ALWAYS || attr->reserved0)
+	    attr->restart > KIPC_RESTART_ALWAYS || attr->reserved0 ||
+	    (attr->watchdog_ms && attr->watchdog_ms < KGRP_WATCHDOG_MIN_MS))
 		return -EINVAL;
 	for (i = 0; i < sizeof(attr->reserved) / sizeof(attr->reserved[0]); i++)
 		if (attr->reserved[i])
@@ -452,6 +541,7 @@ KIPC_API int kipc_group_add_worker(struct kipc_group *g, const char *name,
 		s->worker = g->nr_workers;
 		s->instance = i;
 		s->pidfd = -1;
+		s->lifeline = -1;
 		s->state = KIPC_MEMBER_STARTING;
 	}
 	g->nr_workers++;
@@ -527,8 +617,9 @@ static const char *const env_ours[] = {
  * never be released in the child).
  */
 struct slot_exec {
-	int fds[KGRP_MAX_FDS];		/* the objects, for fds 3.. */
-	unsigned int nr_fds;
+	int fds[KGRP_MAX_FDS];		/* objects, lifeline: fds 3.. */
+	unsigned int nr_fds;		/* the objects: LISTEN_FDS */
+	int lifeline;			/* its write end */
 	char **envp;			/* environ without ours, then ours */
 	char *vars;			/* ours, envp points into it */
 	char *pid;			/* LISTEN_PID's digits: the child's */
@@ -559,13 +650,17 @@ static char *env_add(char **p, const char *fmt, ...)
 	return var;
 }
 
+/* Frees @x, and closes the lifeline's write end unless taken (-1). */
 static void slot_exec_free(struct slot_exec *x)
 {
+	close(x->fds[x->nr_fds]);
+	if (x->lifeline >= 0)
+		close(x->lifeline);
 	free(x->envp);
 	free(x->vars);
 }
 
-/* Slot @s's fds and environment into @x; -ENOMEM. */
+/* Slot @s's fds, lifeline and environment into @x; -ENOMEM, -EMFILE. */
 static int slot_exec_prepare(const struct kipc_group *g, unsigned int s,
 			     struct slot_exec *x)
 {
@@ -574,6 +669,7 @@ static int slot_exec_prepare(const struct kipc_group *g, unsigned int s,
 	char names[(KIPC_GROUP_NAME_MAX + 2) * KGRP_MAX_FDS];
 	uint32_t regions = worker_regions(g, w);
 	unsigned int i, n = 0, k = 0;
+	int lifeline[2];
 	char *p;
 
 	names[0] = 0;
@@ -611,10 +707,13 @@ static int slot_exec_prepare(const struct kipc_group *g, unsigned int s,
 	/* Names, values and '=' of ours: the numbers fit in 12 bytes. */
 	x->vars = malloc(sizeof(names) + 2 * sizeof(g->name) + 4 * 12 +
 			 PID_DIGITS + NR_ENV_OURS * 24);
-	if (!x->envp || !x->vars) {
-		slot_exec_free(x);
-		return -ENOMEM;
+	if (!x->envp || !x->vars || pipe2(lifeline, O_CLOEXEC)) {
+		free(x->envp);
+		free(x->vars);
+		return -errno;
 	}
+	x->fds[x->nr_fds] = lifeline[0];
+	x->lifeline = lifeline[1];
 	for (i = 0; i < n; i++)
 		if (!env_is_ours(environ[i]))
 			x->envp[k++] = environ[i];
@@ -664,9 +763,89 @@ exec_failed(const struct kipc_group *g, const char *prog, int err)
 	_exit(127);
 }
 
+/* The fd named by /proc/self/fd entry @name, or -1 ("." and ".."). */
+static int fd_of_name(const char *name)
+{
+	int fd = 0;
+
+	if (!*name)
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || fd > (INT_MAX - 9) / 10)
+			return -1;
+		fd = fd * 10 + *name - '0';
+	}
+	return fd;
+}
+
+/* In the child: close the fds from @from on that /proc lists; 0 or -1. */
+static int fds_close_listed(int from)
+{
+	char buf[2048];
+	struct dirent64 *d;
+	long len, off;
+	int dir, fd;
+
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	/* Closing fds already listed moves none that are still to come. */
+	while ((len = getdents64(dir, buf, sizeof(buf))) > 0)
+		for (off = 0; off < len; off += d->d_reclen) {
+			d = (struct dirent64 *)(buf + off);
+			fd = fd_of_name(d->d_name);
+			if (fd >= from && fd != dir)
+				close(fd);
+		}
+	close(dir);
+	return len < 0 ? -1 : 0;
+}
+
 /*
- * In the child: the objects onto fds 3.., every other fd closed, the
- * environment that describes them, then the worker. Never returns.
+ * In the child: close every fd from @from on, which the worker must not
+ * hold (the supervisor's channel ends, other slots' handles). Before
+ * Linux 5.9, or under a seccomp filter that refuses it, close_range()
+ * fails: then the fds /proc lists, or without /proc every number below
+ * the hard RLIMIT_NOFILE (a soft limit lowered after an open leaves fds
+ * above it). System calls only; a worker that cannot shed them dies.
+ */
+static void fds_close_from(int from)
+{
+	struct rlimit rl;
+	rlim_t fd;
+
+	if (!syscall(SYS_close_range, from, ~0U, 0) || !fds_close_listed(from))
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		_exit(127);
+	for (fd = from; fd < rl.rlim_max; fd++)
+		close(fd);
+}
+
+/*
+ * In the child: SIGTERM when the supervisor's process is gone. That is
+ * PR_SET_PDEATHSIG's job, but the kernel clears it when the worker's
+ * credentials change (a set-id exec, a worker that drops root). The
+ * lifeline is a pipe whose write end only the supervisor holds (our
+ * copy is closed below): when its last holder closes it, the kernel
+ * signals the owner of the read end (O_ASYNC, F_SETSIG), across exec and
+ * credential changes, if the credentials that F_SETOWN records (the
+ * supervisor's) may signal the worker as it is then: when they are
+ * root's, or their real or effective uid is the worker's real or saved
+ * uid.
+ */
+static int lifeline_arm(int fd)
+{
+	if (fcntl(fd, F_SETSIG, SIGTERM) || fcntl(fd, F_SETOWN, getpid()) ||
+	    fcntl(fd, F_SETFL, O_ASYNC))
+		return -1;
+	return 0;
+}
+
+/*
+ * In the child: the objects onto fds 3.., the lifeline after them, every
+ * other fd closed, the environment that describes them, then the worker.
+ * Never returns.
  */
 static void __attribute__((noreturn))
 child_run(struct kipc_group *g, unsigned int s, pid_t parent,
@@ -674,11 +853,15 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 {
 	const struct grp_worker *w = &g->workers[g->slots[s].worker];
 	struct kipc_group_worker *gw;
-	unsigned int i, n = x->nr_fds;
+	unsigned int i, n = x->nr_fds + 1;	/* with the lifeline */
 	sigset_t all;
 	int ret;
 
-	/* The supervisor gone, workers drain (SIGTERM): see groups.rst. */
+	/*
+	 * The supervisor gone, workers drain (SIGTERM): see groups.rst.
+	 * This holds until the worker's credentials change; the lifeline
+	 * (below) also after that.
+	 */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(127);
@@ -707,7 +890,9 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 	for (i = 0; i < n; i++)
 		if (dup2(x->fds[i], 3 + i) < 0)
 			_exit(127);
-	syscall(SYS_close_range, 3 + n, ~0U, 0);
+	if (lifeline_arm(3 + x->nr_fds))
+		_exit(127);
+	fds_close_from(3 + n);
 	dec_put(x->pid, getpid());
 
 	if (w->argv) {
@@ -732,7 +917,7 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	struct grp_slot *sl = &g->slots[s];
 	struct epoll_event ev = { .events = EPOLLIN };
 	pid_t parent = getpid(), pid = 0;
-	struct slot_exec x;
+	struct slot_exec x = { .lifeline = -1 };
 	char nm[48];
 	int err;
 
@@ -745,10 +930,14 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 		if (pid == 0)
 			child_run(g, s, parent, &x);
 		err = pid < 0 ? -errno : 0;
+		if (!err) {
+			sl->lifeline = x.lifeline;
+			x.lifeline = -1;
+		}
 		slot_exec_free(&x);
 	}
 	if (err) {
-		sl->start_at = kipc__now_ns() + 100000000ULL;	/* try again */
+		sl->start_at = kipc__now_ns() + KGRP_RETRY_NS; /* try again */
 		notify(g, s, 0, "%s: fork: %s", slot_name(g, s, nm, sizeof(nm)),
 		       strerror(-err));
 		return;
@@ -758,13 +947,18 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	ev.data.u64 = s;
 	if (sl->pidfd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, sl->pidfd, &ev)) {
 		/* Cannot watch it: it must not run unwatched. */
+		err = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		if (sl->pidfd >= 0)
 			close(sl->pidfd);
+		close(sl->lifeline);
+		sl->lifeline = -1;
 		sl->pidfd = -1;
 		sl->pid = 0;
-		sl->start_at = kipc__now_ns() + 100000000ULL;
+		sl->start_at = kipc__now_ns() + KGRP_RETRY_NS;
+		notify(g, s, 0, "%s: cannot watch it: %s",
+		       slot_name(g, s, nm, sizeof(nm)), strerror(err));
 		return;
 	}
 	sl->state = KIPC_MEMBER_RUNNING;
@@ -820,6 +1014,20 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 			return 0;
 	}
 	return n > 0;
+}
+
+/*
+ * Has every input of worker @w ended: is it a consumer whose senders all
+ * ended for good, the queues closed for it to drain and see their end?
+ */
+static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
+{
+	unsigned int c;
+
+	for (c = 0; c < g->nr_chans; c++)
+		if (w->in & (1U << c) && g->chans[c].tx)
+			return 0;
+	return w->in != 0;
 }
 
 /* Close our send ends that no worker will use again: end of stream. */
@@ -928,9 +1136,13 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	char nm[48], st[64];
 	pid_t pid;
 
+	/* ENOENT when it was held (slot_reap()): nothing to undo. */
 	epoll_ctl(g->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
 	close(sl->pidfd);
 	sl->pidfd = -1;
+	close(sl->lifeline);
+	sl->lifeline = -1;
+	sl->reap_at = 0;
 	sl->last_status = status;
 	sl->kill_at = 0;
 	status_text(status, st, sizeof(st));
@@ -972,7 +1184,12 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		restart = 0;
 		break;
 	case KIPC_RESTART_ALWAYS:
-		restart = 1;
+		/*
+		 * Except a consumer that finished: its inputs ended, it
+		 * drained them and exited 0. Started again, it would only
+		 * see their end again, for ever.
+		 */
+		restart = failed || !inputs_ended(g, w);
 		break;
 	default:
 		restart = failed;
@@ -996,7 +1213,6 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		sl->state = KIPC_MEMBER_EXITED;
 		group_fail(g, "%s ended (%s): more than %u restarts in %u ms",
 			   nm, st, g->attr.intensity, g->attr.period_ms);
-		sl->state = KIPC_MEMBER_EXITED;
 		return;
 	}
 	if (g->state == KIPC_GROUP_DRAINING)
@@ -1010,12 +1226,28 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 /* The exit status of a worker reaped by someone else: a failure. */
 #define KGRP_STATUS_UNKNOWN	255
 
+/*
+ * waitid() on slot @sl's process: by its pidfd, or by its pid before
+ * Linux 5.4, whose waitid() has no P_PIDFD (EINVAL). Its pid stays its
+ * own until we reap it, unless someone else reaped it (SIGCHLD ignored,
+ * a waitpid(-1) elsewhere) and the number went to a new child of ours.
+ */
+static int slot_waitid(const struct grp_slot *sl, siginfo_t *si, int options)
+{
+	memset(si, 0, sizeof(*si));
+	if (!waitid(P_PIDFD, sl->pidfd, si, options))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	return waitid(P_PID, sl->pid, si, options) ? -errno : 0;
+}
+
 static void slot_reap(struct kipc_group *g, unsigned int s)
 {
+	struct grp_slot *sl = &g->slots[s];
 	siginfo_t si;
 
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, g->slots[s].pidfd, &si, WEXITED | WNOHANG) < 0) {
+	if (slot_waitid(sl, &si, WEXITED | WNOHANG) < 0) {
 		/*
 		 * Its pidfd is readable, so it has exited, but it is not ours
 		 * to reap (SIGCHLD ignored, a waitpid(-1) elsewhere): gone,
@@ -1024,9 +1256,19 @@ static void slot_reap(struct kipc_group *g, unsigned int s)
 		slot_exited(g, s, KGRP_STATUS_UNKNOWN);
 		return;
 	}
-	if (si.si_pid)
+	if (si.si_pid) {
 		slot_exited(g, s, si.si_code == CLD_EXITED ? si.si_status :
 				  -si.si_status);
+		return;
+	}
+	/*
+	 * Exited (its pidfd is readable) yet not to be reaped: a tracer
+	 * holds the zombie until it has waited for it (ptrace(2)). Its
+	 * pidfd would wake us for ever meanwhile: look again later.
+	 */
+	if (!sl->reap_at)
+		epoll_ctl(g->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
+	sl->reap_at = kipc__now_ns() + KGRP_RETRY_NS;
 }
 
 static int group_done(const struct kipc_group *g)
@@ -1039,14 +1281,12 @@ static int group_done(const struct kipc_group *g)
 	return 1;
 }
 
-KIPC_API int kipc_group_stop(struct kipc_group *g)
+static void group_stop(struct kipc_group *g)
 {
 	unsigned int s;
 
-	if (!g || !g->started)
-		return -EINVAL;
 	if (g->state != KIPC_GROUP_RUNNING)
-		return 0;
+		return;
 	g->state = KIPC_GROUP_DRAINING;
 	kgrp_store(&g->ctl->state, g->state);
 	g->reload_next = -1;
@@ -1068,6 +1308,27 @@ KIPC_API int kipc_group_stop(struct kipc_group *g)
 			slot_term(g, s, SIGTERM);
 	}
 	close_finished_chans(g);
+}
+
+/*
+ * Make the group's fd readable at once: a call from outside the loop
+ * gave kipc_group_dispatch() work (a kill deadline to arm, a group that
+ * ended), which a caller's loop would otherwise wait for in vain.
+ */
+static void dispatch_soon(struct kipc_group *g)
+{
+	struct itimerspec its = { .it_value.tv_nsec = 1 };
+
+	timerfd_settime(g->timerfd, 0, &its, NULL);
+}
+
+KIPC_API int kipc_group_stop(struct kipc_group *g)
+{
+	if (!g || !g->started)
+		return -EINVAL;
+	group_stop(g);
+	dispatch_soon(g);
+	notify_flush(g);
 	return 0;
 }
 
@@ -1095,10 +1356,8 @@ static void reload_step(struct kipc_group *g)
 	slot_term(g, g->reload_next, SIGTERM);
 }
 
-KIPC_API int kipc_group_reload(struct kipc_group *g)
+static int group_reload(struct kipc_group *g)
 {
-	if (!g || !g->started)
-		return -EINVAL;
 	if (g->state != KIPC_GROUP_RUNNING)
 		return -EBUSY;
 	if (g->reload_next < 0) {
@@ -1109,7 +1368,19 @@ KIPC_API int kipc_group_reload(struct kipc_group *g)
 	return 0;
 }
 
-/* Timers: starts due, watchdogs, kill deadlines; then re-arm. */
+KIPC_API int kipc_group_reload(struct kipc_group *g)
+{
+	int ret;
+
+	if (!g || !g->started)
+		return -EINVAL;
+	ret = group_reload(g);
+	dispatch_soon(g);
+	notify_flush(g);
+	return ret;
+}
+
+/* Timers: held zombies, starts due, watchdogs, kill deadlines; re-arm. */
 static void timers_run(struct kipc_group *g)
 {
 	uint64_t now = kipc__now_ns(), next = UINT64_MAX;
@@ -1117,10 +1388,19 @@ static void timers_run(struct kipc_group *g)
 	unsigned int s;
 	char nm[48];
 
+	/* First: what reaping one does to the others is seen below. */
+	for (s = 0; s < g->nr_slots; s++)
+		if (g->slots[s].reap_at && g->slots[s].reap_at <= now)
+			slot_reap(g, s);
 	for (s = 0; s < g->nr_slots; s++) {
 		struct grp_slot *sl = &g->slots[s];
 		uint32_t wd = g->workers[sl->worker].attr.watchdog_ms, beat;
 
+		if (sl->reap_at) {	/* exited: nothing to watch or kill */
+			if (sl->reap_at < next)
+				next = sl->reap_at;
+			continue;
+		}
 		if (sl->state == KIPC_MEMBER_STARTING &&
 		    (g->state == KIPC_GROUP_RUNNING ||
 		     g->state == KIPC_GROUP_DRAINING)) {
@@ -1189,6 +1469,20 @@ static void timers_run(struct kipc_group *g)
 	timerfd_settime(g->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/*
+ * pidfds watch the workers (pidfd_open(), Linux 5.3): without them no
+ * worker could run watched, and every start would be undone.
+ */
+static int pidfd_check(void)
+{
+	int fd = syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 KIPC_API int kipc_group_start(struct kipc_group *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -1198,6 +1492,9 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 
 	if (!g || g->started || !g->nr_slots)
 		return -EINVAL;
+	ret = pidfd_check();
+	if (ret < 0)
+		return ret;
 	/*
 	 * Per slot: its own region (group.h), and a handle of every region
 	 * its worker uses, the owner of the lease's buffers.
@@ -1272,6 +1569,7 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 	for (s = 0; s < g->nr_slots; s++)
 		slot_start(g, s);
 	timers_run(g);
+	notify_flush(g);
 	return 0;
 }
 
@@ -1286,16 +1584,16 @@ static void signal_read(struct kipc_group *g)
 
 	while (read(g->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			kipc_group_reload(g);
+			group_reload(g);
 		else
-			kipc_group_stop(g);
+			group_stop(g);
 	}
 }
 
 KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 {
 	struct epoll_event evs[16];
-	int i, n;
+	int i, n, done;
 
 	if (!g || !g->started)
 		return -EINVAL;
@@ -1319,7 +1617,8 @@ KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 		reload_step(g);
 		timers_run(g);
 	}
-	if (group_done(g)) {
+	done = group_done(g);
+	if (done) {
 		if (g->state == KIPC_GROUP_RUNNING ||
 		    g->state == KIPC_GROUP_DRAINING) {
 			g->state = KIPC_GROUP_STOPPED;
@@ -1327,9 +1626,9 @@ KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 			       g->name, g->status);
 		}
 		kgrp_store(&g->ctl->state, g->state);
-		return 1;
 	}
-	return 0;
+	notify_flush(g);
+	return done;
 }
 
 KIPC_API int kipc_group_run(struct kipc_group *g)
@@ -1439,17 +1738,21 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 	for (i = 0; i < g->nr_slots; i++) {
 		struct grp_slot *sl = &g->slots[i];
 
-		if (sl->pid && sl->pidfd >= 0) {
-			/* Still running: it must not outlive us. */
+		/*
+		 * Still running: it must not outlive us. A zombie that a
+		 * tracer holds has ended: waiting would wait for the tracer.
+		 */
+		if (sl->pid && sl->pidfd >= 0 && !sl->reap_at) {
 			siginfo_t si;
 
 			slot_kill(sl, SIGKILL);
-			while (waitid(P_PIDFD, sl->pidfd, &si, WEXITED) < 0 &&
-			       errno == EINTR)
+			while (slot_waitid(sl, &si, WEXITED) == -EINTR)
 				;
 		}
 		if (sl->pidfd >= 0)
 			close(sl->pidfd);
+		if (sl->lifeline >= 0)
+			close(sl->lifeline);
 		for (r = 0; r < KIPC_GROUP_MAX_REGIONS; r++)
 			if (sl->h[r])
 				kipc_region_close(sl->h[r]);
@@ -1483,6 +1786,7 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		close(g->epfd);
 	kipc_region_close(g->ctl_r);
 	kipc_close(g->k);
+	free(g->events);
 	free(g);
 	return 0;
 }

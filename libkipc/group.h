@@ -49,6 +49,7 @@
 
 #include <stdint.h>
 #include "kipc_group.h"
+#include "kipc_rpc.h"
 
 #define KGRP_MAGIC		0x5052474bU	/* "KGRP" */
 #define KGRP_VERSION		3	/* 3: slots in regions of their own */
@@ -111,7 +112,7 @@ struct kgrp_ctl {
 
 /*
  * A worker's inherited fds at most: the control region, its slot, then its
- * objects (and one spare).
+ * objects, and the lifeline after them (group.c: lifeline_arm()).
  */
 #define KGRP_MAX_FDS		(3 + KIPC_GROUP_MAX_REGIONS + \
 				 KIPC_GROUP_MAX_CHANNELS + \
@@ -124,6 +125,22 @@ struct kgrp_ctl {
  * A region's fd is named after the region: the slot's own handle. A
  * service's fd is the supervisor's (one listening file shared by all).
  */
+
+/*
+ * How often a worker waiting in kipc_group_recv() or kipc_group_send()
+ * beats: a watchdog must allow twice that, or it kills idle workers.
+ */
+#define KGRP_TICK_MS		100
+#define KGRP_WATCHDOG_MIN_MS	(2 * KGRP_TICK_MS)
+
+/*
+ * The least inline size of a service's connections that an RPC server
+ * can answer on (a header and its welcome), and the largest depth a
+ * client takes in a welcome.
+ */
+#define KGRP_SVC_INLINE_MIN	(KIPC_RPC_HDR_LEN + \
+				 sizeof(struct kipc_rpc_welcome))
+#define KGRP_SVC_DEPTH_MAX	INT32_MAX
 
 #define kgrp_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)

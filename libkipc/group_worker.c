@@ -22,7 +22,7 @@
 #include "sys.h"
 
 /* How long a blocked receive or send waits before it beats and looks again. */
-#define TICK_NS		100000000LL
+#define TICK_NS		(KGRP_TICK_MS * 1000000LL)
 
 struct kipc_group_worker {
 	unsigned int slot;
@@ -464,13 +464,34 @@ KIPC_API struct kipc_region *kipc_group_worker_region(
 	return r >= 0 ? w->own[r] : NULL;
 }
 
+/*
+ * Service @sv's depth and inline size, which its servers announce to
+ * clients, into @sa: bounded as kipc_group_add_service() bounds them
+ * (and a client a welcome), or -EPROTO. Out of bounds, the server would
+ * take buffers of any size or announce what every client refuses.
+ */
+static int svc_shape(const struct kipc_group_worker *w, int sv,
+		     struct kipc_rpc_server_attr *sa)
+{
+	uint32_t depth = kgrp_load(&w->ctl->svcs[sv].depth);
+	uint32_t max_inline = kgrp_load(&w->ctl->svcs[sv].max_inline);
+
+	if (depth > KGRP_SVC_DEPTH_MAX ||
+	    (max_inline && (max_inline < KGRP_SVC_INLINE_MIN ||
+			    max_inline > RPC_MAX_INLINE)))
+		return -EPROTO;
+	sa->depth = depth;
+	sa->max_inline = max_inline;
+	return 0;
+}
+
 KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 				       const char *name,
 				       const struct kipc_rpc_server_attr *attr,
 				       struct kipc_rpc_server **sp)
 {
 	struct kipc_rpc_server_attr sa;
-	int sv, fd, svc_fd, termfd;
+	int sv, fd, svc_fd, termfd, ret;
 
 	if (!w || !name || !sp)
 		return -EINVAL;
@@ -486,8 +507,9 @@ KIPC_API int kipc_group_worker_service(struct kipc_group_worker *w,
 	fd = kipc_group_worker_fd(w, name);
 	if (sv < 0 || fd < 0)
 		return -ENOENT;
-	sa.depth = w->ctl->svcs[sv].depth;
-	sa.max_inline = w->ctl->svcs[sv].max_inline;
+	ret = svc_shape(w, sv, &sa);
+	if (ret < 0)
+		return ret;
 	if (term_efd < 0) {
 		termfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (termfd < 0)

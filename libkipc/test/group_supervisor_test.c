@@ -10,16 +10,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,7 +85,10 @@ static int last_status(struct kipc_group *g, unsigned int idx)
 	return m.last_status;
 }
 
-/* A consumer of a channel nobody sends on: it never sees its end. */
+/*
+ * Acknowledges what "in" brings until its end; on a channel nobody sends
+ * on, it never sees that end.
+ */
 static int idle_consumer(struct kipc_group_worker *w, void *arg)
 {
 	struct kipc_group_msg m;
@@ -1237,6 +1247,622 @@ TEST_F(grp, a_sending_source_beats)
 	EXPECT_EQ(0, m.restarts) TH_LOG("the watchdog killed the source %u times (last status %d)",
 					 m.restarts, m.last_status);
 	EXPECT_EQ(0, m.last_status);
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range	436
+#endif
+#if defined(__x86_64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * Makes system call @nr fail with @err in this process and the children
+ * it forks from now on (a seccomp filter; each test runs in a process of
+ * its own), only when its first argument is @arg0 unless that is -1: an
+ * older kernel, as the library sees it. 0, or -1 without seccomp.
+ */
+static int syscall_refused(long nr, long arg0, int err)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter f[10];
+	struct sock_fprog prog = { .filter = f };
+	unsigned int n = 0;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		SECCOMP_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr,
+		1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		SECCOMP_RET_ALLOW);
+	if (arg0 >= 0) {	/* its low 32 bits (little-endian) */
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, args[0]));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+			BPF_K, arg0, 1, 0);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+			SECCOMP_RET_ALLOW);
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		SECCOMP_RET_ERRNO | err);
+	prog.len = n;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -1;
+	return 0;
+#else
+	return -1;
+#endif
+}
+
+#define HOLD_MS		1000	/* the tracer holds the zombie */
+
+/* Returns once the tracer has attached (*@arg 1) or failed to (2). */
+static int waits_for_tracer(struct kipc_group_worker *w, void *arg)
+{
+	int i;
+
+	for (i = 0; i < 5000 && !__atomic_load_n((uint32_t *)arg,
+						 __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * In a child: traces @pid, and once it has exited holds its zombie for
+ * HOLD_MS (WNOWAIT leaves it unreaped, and only its tracer may reap it
+ * first), then releases it to its parent, the supervisor. Exits 0, or 1
+ * when it may not trace it.
+ */
+static void __attribute__((noreturn)) zombie_holder(pid_t pid, uint32_t *up)
+{
+	siginfo_t si;
+	int st;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL)) {
+		__atomic_store_n(up, 2, __ATOMIC_SEQ_CST);
+		_exit(1);
+	}
+	__atomic_store_n(up, 1, __ATOMIC_SEQ_CST);
+	if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
+		_exit(2);
+	usleep(HOLD_MS * 1000);
+	_exit(waitpid(pid, &st, __WALL) == pid ? 0 : 3);
+}
+
+static long cpu_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A worker that exited while another process traced it stays a zombie
+ * that only its tracer may reap first: its pidfd was readable, waitid()
+ * found nothing to reap, and the supervisor went round its loop at 100%
+ * of a CPU until the tracer let go. It looks again every 100 ms instead.
+ * (This test and the two below are TEST()s: as TEST_F()s, gcc's
+ * -Wclobbered flags a variable of the harness's fixture wrapper.)
+ */
+TEST(traced_zombie_does_not_spin)
+{
+	uint32_t *up = runs_page(_metadata);
+	struct kipc_group_member m;
+	struct kipc_group *g;
+	struct timespec t0;
+	pid_t tracer;
+	long cpu;
+	int st;
+
+	ASSERT_NE(NULL, up);
+	g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .fn = waits_for_tracer, .arg = up,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, kipc_group_start(g));
+	ASSERT_EQ(0, kipc_group_member_info(g, 0, &m));
+	ASSERT_LT(0, m.pid);
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0)
+		zombie_holder(m.pid, up);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	alarm(10);		/* HOLD_MS, then the worker is reaped */
+	EXPECT_EQ(0, kipc_group_run(g));
+	alarm(0);
+	cpu = cpu_ms_since(&t0);
+	ASSERT_EQ(tracer, waitpid(tracer, &st, 0));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+		kipc_group_destroy(g);
+		SKIP(return, "cannot ptrace the worker");
+	}
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(0, last_status(g, 0));
+	EXPECT_GT(HOLD_MS / 4, cpu)
+		TH_LOG("the supervisor used %ld ms of CPU while a tracer held its worker's zombie for %d ms",
+		       cpu, HOLD_MS);
+	kipc_group_destroy(g);
+	munmap(up, 4096);
+}
+
+/* 0 when no fd @arg lists (up to -1) is open; else 1 + its index. */
+static int holds_none_of(struct kipc_group_worker *w, void *arg)
+{
+	const int *fds = arg;
+	int i;
+
+	for (i = 0; fds[i] >= 0; i++)
+		if (fcntl(fds[i], F_GETFD) >= 0)
+			return 1 + i;
+	return 0;
+}
+
+static const int planted[] = { 100, 900, -1 };
+
+/*
+ * Plants fds 100 and 900 in the supervisor and refuses close_range() as
+ * before Linux 5.9; with @no_listing, getdents64() too (as without
+ * /proc), and the soft fd limit lowered below the second. (The
+ * supervisor's own fds are close-on-exec, which does nothing for a
+ * function worker: it does not exec.) 0, or -1 without seccomp.
+ */
+static int plant_and_refuse(struct __test_metadata *_metadata, int no_listing)
+{
+	struct rlimit rl;
+	int fd = open("/dev/null", O_RDONLY);
+
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(100, dup2(fd, 100));
+	EXPECT_EQ(900, dup2(fd, 900));
+	close(fd);
+	if (syscall_refused(SYS_close_range, -1, ENOSYS) ||
+	    (no_listing && syscall_refused(SYS_getdents64, -1, ENOSYS)))
+		return -1;
+	if (no_listing) {
+		EXPECT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+		rl.rlim_cur = 512;
+		EXPECT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	}
+	return 0;
+}
+
+/* A worker of @g checks that it holds no planted fd. */
+static void planted_fds_closed(struct __test_metadata *_metadata,
+			       struct kipc_group *g)
+{
+	ASSERT_EQ(0, kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .fn = holds_none_of,
+					    .arg = (void *)planted,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(g, 0))
+		TH_LOG("1 + the index of the planted fd (100, 900) the worker held");
+}
+
+/*
+ * A function worker's child closed the fds it must not hold with
+ * close_range() only, its failure ignored: on a kernel without it, every
+ * fd of the supervisor's stayed open in every worker (a consumer holding
+ * the send end of its own input never sees its end). The fds /proc lists
+ * are closed instead.
+ */
+TEST(fds_closed_without_close_range)
+{
+	struct kipc_group *g;
+
+	if (plant_and_refuse(_metadata, 0))
+		SKIP(return, "no seccomp filter");
+	g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, g);
+	planted_fds_closed(_metadata, g);
+	kipc_group_destroy(g);
+}
+
+/* Nor /proc: every fd number below the hard limit. */
+TEST(fds_closed_without_close_range_or_listing)
+{
+	struct kipc_group *g;
+
+	if (plant_and_refuse(_metadata, 1))
+		SKIP(return, "no seccomp filter");
+	g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, g);
+	planted_fds_closed(_metadata, g);
+	kipc_group_destroy(g);
+}
+
+/*
+ * Drops root, says so with its pid in @arg[0], then waits up to 10 s to
+ * be asked to stop: @arg[1] is 1 when it was, 2 when not.
+ */
+static int drops_root(struct kipc_group_worker *w, void *arg)
+{
+	uint32_t *page = arg;
+	int i;
+
+	if (setresuid(65534, 65534, 65534))
+		return 10;
+	__atomic_store_n(&page[0], getpid(), __ATOMIC_SEQ_CST);
+	for (i = 0; i < 1000 && !kipc_group_stopping(w); i++)
+		usleep(10000);
+	__atomic_store_n(&page[1], kipc_group_stopping(w) ? 1 : 2,
+			 __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* A supervisor of one worker @fn(@arg), in a child: its exit status. */
+static int supervise_one(kipc_group_fn fn, void *arg)
+{
+	struct kipc_group *g;
+	int ret;
+
+	if (kipc_group_create("gone", NULL, &g) ||
+	    kipc_group_add_worker(g, "w", &(struct kipc_worker_attr){
+				  .fn = fn, .arg = arg,
+				  .restart = KIPC_RESTART_NEVER }))
+		return 100;
+	ret = kipc_group_run(g);
+	kipc_group_destroy(g);
+	return ret < 0 ? 101 : ret;
+}
+
+/*
+ * The kernel clears PR_SET_PDEATHSIG when a process's credentials change
+ * (a worker that drops root, a set-id exec): such a worker never heard of
+ * its supervisor's death and ran on, orphaned. The lifeline's SIGTERM
+ * reaches it.
+ */
+TEST(supervisor_death_reaches_a_worker_that_dropped_root)
+{
+	uint32_t *page;
+	pid_t sup, worker;
+	int i;
+
+	if (geteuid())
+		SKIP(return, "needs root, to drop it");
+	page = runs_page(_metadata);
+	ASSERT_NE(NULL, page);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1)); /* its orphan */
+	sup = fork();
+	ASSERT_LE(0, sup);
+	if (sup == 0)
+		_exit(supervise_one(drops_root, page));
+	for (i = 0; i < 500 && !__atomic_load_n(&page[0], __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	worker = __atomic_load_n(&page[0], __ATOMIC_SEQ_CST);
+	kill(sup, SIGKILL);
+	waitpid(sup, NULL, 0);
+	ASSERT_LT(0, worker) TH_LOG("the worker never dropped root");
+	for (i = 0; i < 300 && !__atomic_load_n(&page[1], __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	EXPECT_EQ(1, __atomic_load_n(&page[1], __ATOMIC_SEQ_CST))
+		TH_LOG("0: no SIGTERM within 3 s of the supervisor's death");
+	kill(worker, SIGKILL);
+	waitpid(worker, NULL, 0);
+	munmap(page, 4096);
+}
+
+/* The group as a callback finds it: what is wrong, the first time. */
+static unsigned int nr_events, nr_inconsistent;
+static char first_inconsistent[300];
+
+static void inconsistent(const struct kipc_group_event *ev, const char *what,
+			 unsigned int idx)
+{
+	if (!nr_inconsistent++)
+		snprintf(first_inconsistent, sizeof(first_inconsistent),
+			 "\"%s\": member %u %s", ev->text, idx, what);
+}
+
+/*
+ * What a complete transition leaves: a member has a process while, and
+ * only while, it runs or stops; a failed group has asked every member
+ * to stop and starts none.
+ */
+static void check_group(struct kipc_group *g, const struct kipc_group_event *ev,
+			void *arg)
+{
+	int failed = kipc_group_state(g, NULL) == KIPC_GROUP_FAILED;
+	struct kipc_group_member m;
+	unsigned int i;
+
+	nr_events++;
+	for (i = 0; !kipc_group_member_info(g, i, &m); i++) {
+		int alive = m.state == KIPC_MEMBER_RUNNING ||
+			    m.state == KIPC_MEMBER_STOPPING;
+
+		if (alive != (m.pid != 0))
+			inconsistent(ev, alive ? "runs without a pid" :
+					     "has a pid and no process", i);
+		if (failed && (m.state == KIPC_MEMBER_RUNNING ||
+			       m.state == KIPC_MEMBER_STARTING))
+			inconsistent(ev, "runs on in a failed group", i);
+	}
+}
+
+static int exits_three(struct kipc_group_worker *w, void *arg)
+{
+	return 3;
+}
+
+/* A source that runs until it is asked to stop. */
+static int runs_until_stopped(struct kipc_group_worker *w, void *arg)
+{
+	while (!kipc_group_stopping(w))
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * The notify callback ran midway through a transition: a member that
+ * exited still running, without a pid; a group failed, its members not
+ * yet told to stop (kipc-run's state file, written from the callback,
+ * showed that). It runs once the call that made the transition is done.
+ */
+TEST_F(grp, notify_sees_complete_transitions)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "crasher", exits_three,
+				KIPC_RESTART_ON_FAILURE));
+	ASSERT_EQ(0, add_worker(self->g, "source", runs_until_stopped,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_set_notify(self->g, check_group, NULL));
+	alarm(10);
+	EXPECT_EQ(1, kipc_group_run(self->g));	/* the intensity */
+	alarm(0);
+	EXPECT_EQ(KIPC_GROUP_FAILED, kipc_group_state(self->g, NULL));
+	EXPECT_LT(0, nr_events);
+	EXPECT_EQ(0, nr_inconsistent)
+		TH_LOG("%u of %u events saw the group midway, the first %s",
+		       nr_inconsistent, nr_events, first_inconsistent);
+}
+
+/*
+ * A consumer with restart "always" that drained its input to the end and
+ * exited 0 was started again, saw the end again, and so on: the group
+ * failed on the intensity (or, with room for it, never stopped). A
+ * consumer whose inputs ended and that exited 0 is done.
+ */
+TEST_F(grp, always_consumer_done_at_end_of_input)
+{
+	struct kipc_group_member m;
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "producer", three_messages,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "consumer", idle_consumer,
+				KIPC_RESTART_ALWAYS));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
+					KIPC_GROUP_IN));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(KIPC_GROUP_STOPPED, kipc_group_state(self->g, NULL));
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(0, m.restarts);
+	EXPECT_EQ(0, m.last_status);
+}
+
+/* Bits of corrupted_service()'s status: what it served, corrupted. */
+#define BAD_SVC_INLINE	(1 << 0)	/* the service's max_inline */
+#define BAD_SVC_DEPTH	(1 << 1)	/* its depth */
+#define BAD_SVC_CLEAN	(1 << 2)	/* restored, it does not serve */
+
+/* kipc_group_worker_service() of "svc": -EPROTO is what is expected. */
+static int serve_corrupted(struct kipc_group_worker *w)
+{
+	struct kipc_rpc_server *s;
+	int ret = kipc_group_worker_service(w, "svc", NULL, &s);
+
+	if (!ret)
+		kipc_rpc_server_destroy(s);
+	return ret;
+}
+
+/*
+ * Writes shapes of service "svc" out of bounds into the control region,
+ * as a compromised worker could, and tries to serve it.
+ */
+static int corrupted_service(struct kipc_group_worker *w, void *arg)
+{
+	static const uint32_t inlines[] = {
+		1, KGRP_SVC_INLINE_MIN - 1, 65537, UINT32_MAX,
+	};
+	struct kgrp_ctl *ctl;
+	uint32_t saved;
+	unsigned int i;
+	int bad = 0;
+
+	if (!own_slot(w, &ctl))
+		return 0xff;
+	saved = ctl->svcs[0].max_inline;
+	for (i = 0; i < sizeof(inlines) / sizeof(inlines[0]); i++) {
+		ctl->svcs[0].max_inline = inlines[i];
+		if (serve_corrupted(w) != -EPROTO)
+			bad |= BAD_SVC_INLINE;
+	}
+	ctl->svcs[0].max_inline = saved;
+	saved = ctl->svcs[0].depth;
+	ctl->svcs[0].depth = (uint32_t)INT32_MAX + 1;
+	if (serve_corrupted(w) != -EPROTO)
+		bad |= BAD_SVC_DEPTH;
+	ctl->svcs[0].depth = saved;
+	if (serve_corrupted(w))
+		bad |= BAD_SVC_CLEAN;
+	return bad;
+}
+
+/*
+ * A service's depth and inline size came from the control region, which
+ * every worker writes, unchecked into the worker's RPC server: the server
+ * took buffers of any size, and announced what every client refuses. Out
+ * of bounds, kipc_group_worker_service() is -EPROTO.
+ */
+TEST_F(grp, corrupted_service_shape_is_eproto)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_service(self->g, "svc", 0600, NULL));
+	ASSERT_EQ(0, add_worker(self->g, "w", corrupted_service,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "svc",
+					KIPC_GROUP_SERVE));
+	alarm(10);
+	kipc_group_run(self->g);
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("bits: 1 a max_inline out of bounds served, 2 a depth, 4 the good one not");
+}
+
+/*
+ * A restart's backoff whose minimum is above its maximum (as given, or
+ * above the default maximum) shrank as it "doubled". Runs on the host
+ * too: the attributes are checked before /dev/kipc is opened.
+ */
+TEST(bad_group_parameters_are_einval)
+{
+	struct kipc_group *g = NULL;
+
+	EXPECT_EQ(-EINVAL, kipc_group_create("gbad",
+		&(struct kipc_group_attr){ .backoff_min_ms = 500,
+					   .backoff_max_ms = 100 }, &g));
+	EXPECT_EQ(-EINVAL, kipc_group_create("gbad",
+		&(struct kipc_group_attr){ .backoff_min_ms = 2000 }, &g))
+		TH_LOG("above the default maximum, 1000 ms");
+	EXPECT_EQ(NULL, g);
+}
+
+/*
+ * A watchdog shorter than twice the beat of a waiting worker killed idle
+ * workers; a service inline size too small for the RPC protocol made
+ * every worker's kipc_group_worker_service() fail.
+ */
+TEST_F(grp, bad_worker_and_service_parameters_are_einval)
+{
+	struct kipc_worker_attr wa = { .fn = exits_zero, .watchdog_ms = 50 };
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	EXPECT_EQ(-EINVAL, kipc_group_add_worker(self->g, "w", &wa));
+	wa.watchdog_ms = KGRP_WATCHDOG_MIN_MS - 1;
+	EXPECT_EQ(-EINVAL, kipc_group_add_worker(self->g, "w", &wa));
+	wa.watchdog_ms = KGRP_WATCHDOG_MIN_MS;
+	EXPECT_EQ(0, kipc_group_add_worker(self->g, "w", &wa));
+	EXPECT_EQ(-EINVAL, kipc_group_add_service(self->g, "s", 0600,
+		&(struct kipc_service_attr){ .max_inline = 16 }));
+	EXPECT_EQ(-EINVAL, kipc_group_add_service(self->g, "s", 0600,
+		&(struct kipc_service_attr){
+			.max_inline = KGRP_SVC_INLINE_MIN - 1 }));
+}
+
+/*
+ * Before Linux 5.4 waitid() has no P_PIDFD (EINVAL): every worker counted
+ * as reaped by someone else, status 255, and stayed a zombie. It is
+ * reaped by its pid then, with its status.
+ */
+TEST_F(grp, waitid_without_p_pidfd_reaps_by_pid)
+{
+	if (syscall_refused(SYS_waitid, P_PIDFD, EINVAL))
+		SKIP(return, "no seccomp filter");
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_three,
+				KIPC_RESTART_NEVER));
+	alarm(10);
+	EXPECT_EQ(3, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(3, last_status(self->g, 0))
+		TH_LOG("255: taken for a worker someone else reaped");
+}
+
+/*
+ * Before Linux 5.3 there is no pidfd_open(): every start forked a worker,
+ * could not watch it, killed it and tried again 100 ms later, for ever
+ * and silently. kipc_group_start() fails with -ENOSYS.
+ */
+TEST_F(grp, start_without_pidfd_open_is_enosys)
+{
+	if (syscall_refused(SYS_pidfd_open, -1, ENOSYS))
+		SKIP(return, "no seccomp filter");
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
+	EXPECT_EQ(-ENOSYS, kipc_group_start(self->g));
+}
+
+/* Says it runs (*@arg), then runs on for 30 s whatever it is asked. */
+static int deaf_source(struct kipc_group_worker *w, void *arg)
+{
+	int i;
+
+	__atomic_store_n((uint32_t *)arg, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 3000; i++)
+		usleep(10000);
+	return 0;
+}
+
+/*
+ * kipc_group_stop() from a caller's own loop set a kill deadline that no
+ * timer was armed for: a worker deaf to SIGTERM kept the group's fd
+ * quiet, and a loop that dispatches when the fd is readable waited for
+ * ever. The fd is readable at once after kipc_group_stop() and
+ * kipc_group_reload().
+ */
+TEST_F(grp, stop_wakes_the_callers_loop)
+{
+	uint32_t *up = runs_page(_metadata);
+	struct pollfd pfd;
+	int i, done = 0;
+
+	ASSERT_NE(NULL, up);
+	self->g = group_new(_metadata, 300);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "deaf",
+		&(struct kipc_worker_attr){ .fn = deaf_source, .arg = up,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
+	for (i = 0; i < 500 && !__atomic_load_n(up, __ATOMIC_SEQ_CST); i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	ASSERT_EQ(1, __atomic_load_n(up, __ATOMIC_SEQ_CST));
+	ASSERT_EQ(0, kipc_group_stop(self->g));
+	for (i = 0; i < 20 && !done; i++) {
+		if (poll(&pfd, 1, 2000) != 1)
+			break;	/* the bug: nothing wakes the loop */
+		done = kipc_group_dispatch(self->g);
+	}
+	EXPECT_EQ(1, done) TH_LOG("the group's fd stayed quiet for 2 s");
+	EXPECT_EQ(-SIGKILL, last_status(self->g, 0));
+	munmap(up, 4096);
 }
 
 TEST_HARNESS_MAIN
