@@ -269,7 +269,8 @@ TEST(user_stats_null_arguments_are_einval)
 
 /*
  * The struct is the caller's: its layout is ABI (reserved room included).
- * The services took the first two reserved words: the size stays.
+ * The services took the first two reserved words, the region bytes the
+ * next two: the size stays.
  */
 TEST(user_stats_layout)
 {
@@ -278,7 +279,9 @@ TEST(user_stats_layout)
 	EXPECT_EQ(104, offsetof(struct kipc_user_stats, pinned_pages));
 	EXPECT_EQ(112, offsetof(struct kipc_user_stats, services));
 	EXPECT_EQ(120, offsetof(struct kipc_user_stats, services_limit));
-	EXPECT_EQ(128, offsetof(struct kipc_user_stats, reserved));
+	EXPECT_EQ(128, offsetof(struct kipc_user_stats, region_bytes));
+	EXPECT_EQ(136, offsetof(struct kipc_user_stats, region_bytes_limit));
+	EXPECT_EQ(144, offsetof(struct kipc_user_stats, reserved));
 }
 
 TEST(user_stats_need_the_family)
