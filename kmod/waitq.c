@@ -332,14 +332,16 @@ static bool kipc_words_wait_enter(struct kipc_waiter *q, u32 *seq)
 
 /*
  * Whether entry @q was judged before the death that made the words'
- * dead_seq @seq. Context: @q's bucket lock held.
+ * dead_seq @seq: deaths may overlap (a scan still walks the table when
+ * the next death is declared), so "before" is an order, not a difference,
+ * taken modulo 2^32. Context: @q's bucket lock held.
  */
 static bool kipc_waiter_judged_before(const struct kipc_waiter *q, u32 seq)
 {
 	if (!READ_ONCE(q->judged))
 		return false;
 	smp_rmb();	/* pairs with kipc_words_wait_enter() */
-	return READ_ONCE(q->dead_seq) != seq;
+	return (s32)(READ_ONCE(q->dead_seq) - seq) < 0;
 }
 
 /*
@@ -759,7 +761,7 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 	struct kipc_wake_list wl = {};
 	struct kipc_wq_bucket *b1, *b2;
 	struct kipc_waiter *q, *tmp;
-	u32 woken = 0, moved = 0;
+	u32 woken = 0, moved = 0, seq;
 	struct page *page;
 	int ret;
 
@@ -793,7 +795,9 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 			break;
 		moved++;
 		/* Pairs with the smp_mb() of kipc_waitq_words_dead(). */
-		if (kipc_waiter_judged_before(q, READ_ONCE(w->dead_seq))) {
+		seq = READ_ONCE(w->dead_seq);
+		smp_rmb();	/* dead_seq before the entry's judged */
+		if (kipc_waiter_judged_before(q, seq)) {
 			kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
 			continue;
 		}

@@ -680,4 +680,123 @@ TEST_F(dead, last_thread_to_wait_wakes_every_waiter)
 					       strerror(-b->ret[1]));
 }
 
+/* What the race below counts, in a page shared with its processes. */
+struct late {
+	int stop;
+	long deaths;		/* A: EOWNERDEADs (each a death declared) */
+	long waits;		/* C: waits through a handle just attached */
+	long dead;		/* C: those that got EOWNERDEAD */
+	int err;		/* C: another unexpected error */
+	int ready;		/* C's spinning thread runs */
+};
+
+#define LATE_NAME	"wait-dead-late"
+
+/*
+ * C's other thread: alive and waiting on nothing of kipc's, so that C's
+ * waiting thread is not all of C (it sleeps, leaving both CPUs to A and
+ * to C's waiter).
+ */
+static void *late_spin(void *arg)
+{
+	struct late *l = arg;
+
+	__atomic_store_n(&l->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE))
+		kt_sleep_ms(1);
+	return NULL;
+}
+
+/*
+ * A death declared while nobody else holds the region is scanned for
+ * while a new handle attaches and a thread waits through it, its sibling
+ * running: that waiter counted itself after the death, its handle awake,
+ * and must never get EOWNERDEAD. Before deaths woke only waiters counted
+ * before them, the scan woke every waiter of the region it found, this
+ * one too. A (one thread, its own handle) is the sleeper whose every wait
+ * while it is alone is a death (its waits are back to back: one death
+ * after another, also overlapping); C opens the region by name, waits 2 ms
+ * through that handle and closes it, again and again, for 3 s.
+ */
+TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
+{
+	struct late *l;
+	int ha, named, ret;
+	pid_t a, c;
+
+	l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, l);
+	memset(l, 0, sizeof(*l));
+	kt_name_unlink(self->ctx, LATE_NAME);
+	named = kt_name_open(self->ctx, LATE_NAME,
+			     KIPC_NAME_CREATE | KIPC_NAME_EXCL, self->region,
+			     0600, NULL);
+	if (named == -ENOTTY || named == -EOPNOTSUPP)
+		SKIP(return, "no names: %s", strerror(-named));
+	ASSERT_LE(0, named) TH_LOG("NAME_OPEN: %s", strerror(-named));
+	close(named);
+	ha = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, ha);
+
+	a = kt_fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		close(self->region);	/* a handle of its own only */
+		while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE))
+			if (kt_wq_wait_ms(ha, W0, 0, 50) == -EOWNERDEAD)
+				l->deaths++;
+		_exit(0);
+	}
+	self->kids[0] = a;
+	close(ha);
+	c = kt_fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		pthread_t t;
+		int hc;
+
+		close(self->region);	/* no handle between its waits */
+		if (pthread_create(&t, NULL, late_spin, l))
+			_exit(10);
+		while (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+		while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+			hc = kt_name_open(self->ctx, LATE_NAME, 0, -1, 0, NULL);
+			if (hc < 0) {
+				l->err = hc;
+				break;
+			}
+			ret = kt_wq_wait_ms(hc, W1, 0, 2);
+			l->waits++;
+			if (ret == -EOWNERDEAD)
+				l->dead++;
+			else if (ret != -ETIMEDOUT && ret != -EAGAIN)
+				l->err = ret;
+			close(hc);
+		}
+		__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	self->kids[1] = c;
+	/* The test's handles go: A's and C's handles alone hold the region. */
+	close(self->region);
+	self->region = -1;
+	kt_sleep_ms(3000);
+	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, kt_wait(c, 10000));
+	EXPECT_EQ(0, kt_wait(a, 10000));
+	self->kids[0] = self->kids[1] = 0;
+	kt_name_unlink(self->ctx, LATE_NAME);
+	TH_LOG("%ld deaths of A, %ld waits of C through a new handle", l->deaths,
+	       l->waits);
+	EXPECT_EQ(0, l->err) TH_LOG("C: %s", strerror(-l->err));
+	EXPECT_LT(0, l->deaths) TH_LOG("no death while C held nothing");
+	EXPECT_LT(0, l->waits);
+	EXPECT_EQ(0, l->dead) TH_LOG("%ld of C's waits got EOWNERDEAD, its sibling running",
+				     l->dead);
+	munmap(l, sizeof(*l));
+}
+
 KIPC_TEST_MAIN
