@@ -213,6 +213,17 @@ $(B)/bin/send_bytes_test: libkipc/test/send_bytes_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/send_bytes_test
 
+# libkipc's core wrappers against the module: names with what they opened,
+# adopted fds and close-on-exec, messages without a lend queue (a guest
+# test, run by tools/vm/kipc-examples).
+$(B)/bin/core_wrappers_test: libkipc/test/core_wrappers_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/core_wrappers_test
+
 # A ring notifier killed inside its notify (a guest test, run by
 # tools/vm/kipc-examples): linked with the static libkipc, whose clock it
 # wraps to die there.
@@ -433,7 +444,7 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
 # Process groups: their header, kipc-run and its page.
 INSTALL_FILES	+= $(INCLUDEDIR)/kipc_group.h $(BINDIR)/kipc-run $(MANDIR)/man1/kipc-run.1
 
-.PHONY: install uninstall modules_install modules_uninstall consumer-test
+.PHONY: install uninstall modules_install modules_uninstall modules-uname consumer-test
 install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(LIBDIR)/pkgconfig \
@@ -478,19 +489,24 @@ uninstall:
 # (UTS_RELEASE), which Debian's 6.1 headers do not write in kernel.release.
 MOD_UNAME	= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 			$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
-MOD_UPDATES	= $(DESTDIR)/lib/modules/$(MOD_UNAME)/updates
+# DESTDIR made absolute: kbuild runs in KDIR.
+MOD_ROOT	= $(if $(DESTDIR),$(abspath $(DESTDIR)))
+MOD_UPDATES	= $(MOD_ROOT)/lib/modules/$(MOD_UNAME)/updates
 MOD_SIGN_KEY	= $(KDIR)/certs/signing_key.pem
-DEPMOD		= depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(MOD_UNAME)
-modules_install: module
+DEPMOD		= depmod -a $(if $(MOD_ROOT),-b $(MOD_ROOT)) $(MOD_UNAME)
+modules-uname:
+	@test -n "$(MOD_UNAME)" || { echo "no kernel release in $(KDIR)/include/generated/utsrelease.h: KDIR is not a kernel build tree" >&2; exit 1; }
+
+modules_install: module modules-uname
 	$(call msg,INSTALL,kipc.ko for $(MOD_UNAME))
-	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
+	$(Q)$(MAKE) -C $(KDIR) M=$(MOD_DIR) INSTALL_MOD_PATH=$(MOD_ROOT) \
 		INSTALL_MOD_DIR=updates $(if $(filter 1,$(V)),,-s) \
 		$(if $(wildcard $(MOD_SIGN_KEY)),,CONFIG_MODULE_SIG_ALL=) \
 		modules_install
 	$(call msg,DEPMOD,$(MOD_UNAME))
 	$(Q)$(DEPMOD)
 
-modules_uninstall:
+modules_uninstall: modules-uname
 	$(call msg,UNINST,kipc.ko for $(MOD_UNAME))
 	$(Q)rm -f $(MOD_UPDATES)/kipc.ko $(MOD_UPDATES)/kipc.ko.*
 	$(Q)$(DEPMOD)

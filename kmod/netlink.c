@@ -29,6 +29,7 @@
 #include <linux/cred.h>
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <net/genetlink.h>
@@ -165,19 +166,24 @@ out_free_msg:
  * @admin: CAP_SYS_ADMIN: every object is visible
  * @euid: otherwise only objects charged to this user (kipc_user_key() of
  *	the requester) are
- * @ipc_ns: the requester's IPC namespace: only its names are listed (a
- *	dump holds a reference from its start to its done)
+ * @ipc_ns: the requester's IPC namespace: only its names are listed
+ * @pid_ns: the requester's pid namespace: the pids of the filter and of
+ *	the answers are of it
  * @uid: filter on the creator's uid, when @has_uid
- * @pid: filter on the creator's pid (caller's pid namespace), when @has_pid
+ * @pid: filter on the creator's pid (in @pid_ns), when @has_pid
  * @has_uid: @uid is set
  * @has_pid: @pid is set
+ *
+ * A dump holds a reference on both namespaces from its start to its done:
+ * its later steps run in whichever task reads the socket.
  */
 struct kipc_nl_viewer {
-	bool admin;
-	kuid_t euid;
 	struct ipc_namespace *ipc_ns;
+	struct pid_namespace *pid_ns;
+	kuid_t euid;
 	kuid_t uid;
 	pid_t pid;
+	bool admin;
 	bool has_uid;
 	bool has_pid;
 };
@@ -188,6 +194,13 @@ static void kipc_nl_viewer_init(struct kipc_nl_viewer *v, struct sk_buff *skb)
 	v->admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	v->euid = kipc_user_key(current_cred());
 	v->ipc_ns = current->nsproxy->ipc_ns;
+	v->pid_ns = task_active_pid_ns(current);
+}
+
+/* @pid as the viewer's pid namespace numbers it (0: not in it). */
+static pid_t kipc_nl_pid(const struct kipc_nl_viewer *v, struct pid *pid)
+{
+	return pid_nr_ns(pid, v->pid_ns);
 }
 
 /* Parse the uid and pid filters of a dump request. */
@@ -220,7 +233,7 @@ static bool kipc_nl_visible(const struct kipc_nl_viewer *v, kuid_t owner,
 		return false;
 	if (v->has_uid && !uid_eq(owner, v->uid))
 		return false;
-	return !v->has_pid || (pid && pid_vnr(pid) == v->pid);
+	return !v->has_pid || (pid && kipc_nl_pid(v, pid) == v->pid);
 }
 
 /* For kipc_obj_next(): @arg is the viewer. Context: RCU read side. */
@@ -463,6 +476,7 @@ int kipc_nl_dump_start(struct netlink_callback *cb)
 	if (ret)
 		return ret;
 	get_ipc_ns(ctx->viewer.ipc_ns);
+	get_pid_ns(ctx->viewer.pid_ns);
 	return 0;
 }
 
@@ -470,30 +484,37 @@ int kipc_nl_dump_start(struct netlink_callback *cb)
  * kipc_nl_dump_done() - the end of every dump
  * @cb: the dump's state
  *
- * Drops the viewer's namespace reference taken by kipc_nl_dump_start().
+ * Drops the viewer's namespace references taken by kipc_nl_dump_start().
+ * A dump never finished keeps them until its socket closes: the names of
+ * a dead IPC namespace stay that long (as its other users keep them).
  * Context: process context.
  * Return: 0.
  */
 int kipc_nl_dump_done(struct netlink_callback *cb)
 {
-	kipc_put_ipc_ns(kipc_nl_dump_ctx(cb)->viewer.ipc_ns);
+	struct kipc_nl_viewer *v = &kipc_nl_dump_ctx(cb)->viewer;
+
+	kipc_put_ipc_ns(v->ipc_ns);
+	put_pid_ns(v->pid_ns);
 	return 0;
 }
 
-/* Put the fields every object has, then its type's. */
+/* Put the fields every object has, then its type's, for viewer @v. */
 static int kipc_nl_fill_obj(const struct kipc_nl_kind *kind,
+			    const struct kipc_nl_viewer *v,
 			    struct sk_buff *skb, struct sk_buff *req,
 			    struct kipc_obj *obj)
 {
 	if (kipc_nl_put_u64(skb, kind->id_attr, obj->id, kind->pad_attr) ||
 	    nla_put_u32(skb, kind->uid_attr, kipc_nl_uid(req, obj->user->uid)) ||
-	    nla_put_u32(skb, kind->pid_attr, pid_vnr(obj->pid)))
+	    nla_put_u32(skb, kind->pid_attr, kipc_nl_pid(v, obj->pid)))
 		return -EMSGSIZE;
 	return kind->fill(skb, req, obj);
 }
 
 /* Reply to a do with @obj. */
 static int kipc_nl_get_reply(const struct kipc_nl_kind *kind,
+			     const struct kipc_nl_viewer *v,
 			     struct sk_buff *skb, struct genl_info *info,
 			     struct kipc_obj *obj)
 {
@@ -504,7 +525,7 @@ static int kipc_nl_get_reply(const struct kipc_nl_kind *kind,
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kipc_nl_family, 0, kind->cmd);
-	if (!hdr || kipc_nl_fill_obj(kind, msg, skb, obj)) {
+	if (!hdr || kipc_nl_fill_obj(kind, v, msg, skb, obj)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -536,7 +557,7 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 				    "no object with this id");
 		return -ENOENT;
 	}
-	ret = kipc_nl_get_reply(kind, skb, info, obj);
+	ret = kipc_nl_get_reply(kind, &viewer, skb, info, obj);
 	kipc_obj_put(obj);
 	return ret;
 }
@@ -560,7 +581,8 @@ static int kipc_nl_get_dumpit(const struct kipc_nl_kind *kind,
 	while ((obj = kipc_obj_next(kind->type, ctx->next_id,
 				    kipc_nl_obj_visible, &ctx->viewer))) {
 		hdr = kipc_nl_dump_put(skb, cb, kind->cmd);
-		ret = hdr ? kipc_nl_fill_obj(kind, skb, cb->skb, obj) : -EMSGSIZE;
+		ret = hdr ? kipc_nl_fill_obj(kind, &ctx->viewer, skb, cb->skb,
+					     obj) : -EMSGSIZE;
 		if (!ret) {
 			genlmsg_end(skb, hdr);
 			ctx->next_id = (u64)obj->id + 1;

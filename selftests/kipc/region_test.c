@@ -247,13 +247,16 @@ TEST_F(region, read_implies_exec_maps_without_exec)
 						 "rw-s", 4) ? 1 : 2;
 		if (found != 1)
 			_exit(13 + found);
+		if (!mprotect(p, self->page, PROT_READ | PROT_EXEC) ||
+		    errno != EACCES)
+			_exit(16);
 		*(unsigned char *)p = 0xc3;	/* ret */
 		fn = (void (*)(void))p;
 		fn();
 		_exit(20);
 	}
 	EXPECT_EQ(128 + SIGSEGV, kt_wait(self->child, 10000))
-		TH_LOG("10: personality; 11: EPERM; 12: mmap; 13: not in maps; 15: executable; 20: it ran");
+		TH_LOG("10: personality; 11: EPERM; 12: mmap; 13: not in maps; 15: executable; 16: mprotect to exec not EACCES; 20: it ran");
 	self->child = 0;
 }
 
