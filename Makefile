@@ -213,6 +213,17 @@ $(B)/bin/send_bytes_test: libkipc/test/send_bytes_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/send_bytes_test
 
+# libkipc's core wrappers against the module: names with what they opened,
+# adopted fds and close-on-exec, messages without a lend queue (a guest
+# test, run by tools/vm/kipc-examples).
+$(B)/bin/core_wrappers_test: libkipc/test/core_wrappers_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/core_wrappers_test
+
 # A ring notifier killed inside its notify (a guest test, run by
 # tools/vm/kipc-examples): linked with the static libkipc, whose clock it
 # wraps to die there.

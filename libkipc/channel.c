@@ -11,6 +11,15 @@
 #include "kipc.h"
 #include "sys.h"
 
+/*
+ * The library's API freezes the message descriptor at KIPC_MSG_SIZE_VER1:
+ * send, recv and call pass sizeof(struct kipc_msg) as the stride of the
+ * caller's array, and a program cannot tell the library the size it was
+ * built with. A struct kipc_msg that grows in the uapi would change that
+ * stride under every existing binary; it needs new entry points instead.
+ */
+_Static_assert(sizeof(struct kipc_msg) == KIPC_MSG_SIZE_VER1,
+	       "libkipc's API freezes struct kipc_msg at KIPC_MSG_SIZE_VER1");
 
 static struct kipc_chan *chan_new(int fd)
 {
@@ -80,7 +89,8 @@ KIPC_API int kipc_channel_from_fd(int fd, unsigned int flags,
 	struct kipc_chan *c;
 	int ret;
 
-	if (!cp || flags)
+	/* An adopted fd keeps its flags: only KIPC_FD_CLOEXEC may set one. */
+	if (!cp || flags & ~KIPC_FD_CLOEXEC)
 		return -EINVAL;
 	ret = kipc__fd_check(fd);
 	if (ret < 0)
@@ -88,6 +98,14 @@ KIPC_API int kipc_channel_from_fd(int fd, unsigned int flags,
 	c = chan_new(fd);
 	if (!c)
 		return -ENOMEM;
+	/* Last, so that a failure leaves @fd as the caller gave it. */
+	if (flags & KIPC_FD_CLOEXEC) {
+		ret = kipc__fd_set_cloexec(fd);
+		if (ret < 0) {
+			free(c);
+			return ret;
+		}
+	}
 	*cp = c;
 	return 0;
 }
@@ -144,7 +162,7 @@ static int io_prepare(struct kipc_io *io, struct kipc_msg *msgs,
 	io->flags = flags & KIPC_IO_NONBLOCK;
 	io->msgs = (uint64_t)(uintptr_t)msgs;
 	io->nr_msgs = n > KIPC_IO_MSGS_MAX ? KIPC_IO_MSGS_MAX : n;
-	io->msg_size = sizeof(*msgs);
+	io->msg_size = KIPC_MSG_SIZE_VER1;	/* == sizeof(*msgs), frozen */
 	io->region_fd = owner ? (uint32_t)owner->fd : KIPC_NO_FD;
 	if (timeout)
 		io->flags |= KIPC_IO_TIMEOUT;

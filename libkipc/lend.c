@@ -12,6 +12,12 @@
 #include "kipc.h"
 #include "sys.h"
 
+/*
+ * The most completions one KIPC_IOC_LEND_REAP takes (nr_comps is 1 to 1024
+ * in <linux/kipc.h>); more room is clamped, and the call returns a count.
+ */
+#define KIPC_LEND_REAP_MAX	1024
+
 KIPC_API int kipc_lendq_create(struct kipc *k, unsigned int flags,
 			       struct kipc_lendq **qp)
 {
@@ -65,7 +71,7 @@ KIPC_API int kipc_lendq_reap(struct kipc_lendq *q,
 	lr.size = sizeof(lr);
 	lr.flags = flags;
 	lr.comps = (uint64_t)(uintptr_t)comps;
-	lr.nr_comps = n > KIPC_IO_MSGS_MAX ? KIPC_IO_MSGS_MAX : n;
+	lr.nr_comps = n > KIPC_LEND_REAP_MAX ? KIPC_LEND_REAP_MAX : n;
 	return kipc__ioctl(q->fd, KIPC_IOC_LEND_REAP, &lr);
 }
 

@@ -12,6 +12,21 @@
 #define NAME_FLAGS	(KIPC_FD_NONBLOCK | KIPC_FD_CLOEXEC | \
 			 KIPC_NAME_CREATE | KIPC_NAME_EXCL)
 
+/* KIPC_IOC_NAME_OPEN; @no has the kernel's answer. The new fd or -errno. */
+static int name_open(struct kipc *k, const char *name, unsigned int flags,
+		     unsigned int mode, int fd, struct kipc_name_open *no)
+{
+	if (!k || !name || flags & ~NAME_FLAGS)
+		return -EINVAL;
+	memset(no, 0, sizeof(*no));
+	no->size = sizeof(*no);
+	no->flags = flags | KIPC_FD_CLOEXEC;
+	no->name = (uint64_t)(uintptr_t)name;
+	no->fd = flags & KIPC_NAME_CREATE ? (uint32_t)fd : KIPC_NO_FD;
+	no->mode = flags & KIPC_NAME_CREATE ? mode : 0;
+	return kipc__ioctl(k->fd, KIPC_IOC_NAME_OPEN, no);
+}
+
 KIPC_API int kipc_name_open(struct kipc *k, const char *name,
 			    unsigned int flags, unsigned int mode, int fd,
 			    uint32_t *kind)
@@ -19,17 +34,33 @@ KIPC_API int kipc_name_open(struct kipc *k, const char *name,
 	struct kipc_name_open no;
 	int ret;
 
-	if (!k || !name || flags & ~NAME_FLAGS)
-		return -EINVAL;
-	memset(&no, 0, sizeof(no));
-	no.size = sizeof(no);
-	no.flags = flags | KIPC_FD_CLOEXEC;
-	no.name = (uint64_t)(uintptr_t)name;
-	no.fd = flags & KIPC_NAME_CREATE ? (uint32_t)fd : KIPC_NO_FD;
-	no.mode = flags & KIPC_NAME_CREATE ? mode : 0;
-	ret = kipc__ioctl(k->fd, KIPC_IOC_NAME_OPEN, &no);
+	ret = name_open(k, name, flags, mode, fd, &no);
 	if (ret >= 0 && kind)
 		*kind = no.kind;
+	return ret;
+}
+
+/*
+ * kipc_name_open() that also says whether this call published the name
+ * (the kernel's created, set since names exist) and the object's id: a
+ * create-or-open caller knows whether its own object won.
+ */
+KIPC_API int kipc_name_open_info(struct kipc *k, const char *name,
+				 unsigned int flags, unsigned int mode, int fd,
+				 struct kipc_name_info *info)
+{
+	struct kipc_name_open no;
+	int ret;
+
+	if (!info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	ret = name_open(k, name, flags, mode, fd, &no);
+	if (ret < 0)
+		return ret;
+	info->kind = no.kind;
+	info->created = no.created ? 1 : 0;
+	info->id = no.id;
 	return ret;
 }
 

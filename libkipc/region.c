@@ -22,10 +22,12 @@ static int region_query(int fd, struct kipc_region_info *ri)
 
 /*
  * Wrap the region handle @fd in a struct kipc_region and map it unless
- * @flags has KIPC_REGION_NOMAP. On success the handle owns @fd; on failure
- * @fd is left open for the caller.
+ * @flags has KIPC_REGION_NOMAP; with @cloexec, set FD_CLOEXEC on @fd as
+ * the last step. On success the handle owns @fd; on failure @fd is left
+ * open for the caller, its flags as they were.
  */
-static int region_wrap(int fd, unsigned int flags, struct kipc_region **rp)
+static int region_wrap(int fd, unsigned int flags, bool cloexec,
+		       struct kipc_region **rp)
 {
 	struct kipc_region_info ri;
 	struct kipc_region *r;
@@ -47,18 +49,28 @@ static int region_wrap(int fd, unsigned int flags, struct kipc_region **rp)
 		if (ret < 0)
 			goto out_free_region;
 	}
+	if (cloexec) {
+		ret = kipc__fd_set_cloexec(fd);
+		if (ret < 0)
+			goto out_unmap;
+	}
 	*rp = r;
 	return 0;
 
+out_unmap:
+	kipc__munmap(r->base, r->bytes);
 out_free_region:
 	free(r);
 	return ret;
 }
 
-/* region_wrap() a handle the library just made: close it on failure. */
+/*
+ * region_wrap() a handle the library just made (close-on-exec already):
+ * close it on failure.
+ */
 static int region_wrap_new(int fd, unsigned int flags, struct kipc_region **rp)
 {
-	int ret = region_wrap(fd, flags, rp);
+	int ret = region_wrap(fd, flags, false, rp);
 
 	if (ret < 0)
 		kipc__close(fd);
@@ -108,8 +120,9 @@ KIPC_API int kipc_region_open_fd(int fd, unsigned int flags,
 	ret = kipc__fd_check(fd);
 	if (ret < 0)
 		return ret;
+	/* Adopts @fd; KIPC_FD_CLOEXEC sets FD_CLOEXEC, else its flags stay. */
 	if (!(flags & KIPC_REGION_OPEN_ATTACH))
-		return region_wrap(fd, flags, rp);	/* adopts @fd */
+		return region_wrap(fd, flags, flags & KIPC_FD_CLOEXEC, rp);
 	/* A private handle of the same region; the caller keeps @fd. */
 	fd = region_attach_fd(fd, flags);
 	if (fd < 0)

@@ -15,6 +15,14 @@
 #define CONN_FLAGS	(KIPC_FD_NONBLOCK | KIPC_FD_CLOEXEC | \
 			 KIPC_CONN_NONBLOCK | KIPC_DEADLINE_REALTIME)
 
+/*
+ * kipc_call()'s messages are struct kipc_msg as the library knows it, and
+ * the library's API freezes it at KIPC_MSG_SIZE_VER1 (see channel.c): a
+ * uapi that grows it must not change the size kipc_call() passes.
+ */
+_Static_assert(sizeof(struct kipc_msg) == KIPC_MSG_SIZE_VER1,
+	       "libkipc's API freezes struct kipc_msg at KIPC_MSG_SIZE_VER1");
+
 KIPC_API int kipc_service_create(struct kipc *k,
 				 const struct kipc_service_attr *attr,
 				 struct kipc_service **sp)
@@ -227,7 +235,7 @@ KIPC_API int kipc_call(struct kipc_chan *tx, struct kipc_chan *rx,
 		     (timeout ? KIPC_IO_TIMEOUT : 0);
 	call.send_msg = (uint64_t)(uintptr_t)send;
 	call.recv_msg = (uint64_t)(uintptr_t)recv;
-	call.msg_size = sizeof(*recv);
+	call.msg_size = KIPC_MSG_SIZE_VER1;	/* == sizeof(*recv), frozen */
 	call.recv_fd = (uint32_t)rx->fd;
 	call.region_fd = bufs_owner ? (uint32_t)bufs_owner->fd : KIPC_NO_FD;
 	ret = kipc__ioctl(tx->fd, KIPC_IOC_CALL, &call);

@@ -14,6 +14,16 @@
 #include "kipc.h"
 #include "sys.h"
 
+/*
+ * struct kipc_global_stats' send_failed[] has a fixed size (ABI); reasons
+ * the module adds past it are ignored. A reason added to the netlink spec
+ * fails this until it is given room in a new struct (and symbol version).
+ */
+#define SEND_FAIL_SLOTS	\
+	(sizeof(((struct kipc_global_stats *)0)->send_failed) / sizeof(uint64_t))
+_Static_assert(KIPC_SEND_FAIL_REASON_MAX < SEND_FAIL_SLOTS,
+	       "a send-fail reason has no room in struct kipc_global_stats");
+
 struct kipc_nl {
 	struct mnl_socket *sock;	/* requests; events once subscribed */
 	unsigned int portid;
@@ -362,7 +372,8 @@ static int kipc__stats_cb(const struct nlmsghdr *nlh, void *data)
 			mnl_attr_for_each_nested(f, a) {
 				unsigned int r = mnl_attr_get_type(f);
 
-				if (r >= 1 && r <= KIPC_SEND_FAIL_REASON_MAX &&
+				/* A newer module's reasons: not reported. */
+				if (r >= 1 && r < SEND_FAIL_SLOTS &&
 				    mnl_attr_get_payload_len(f) == 8)
 					st->send_failed[r] = mnl_attr_get_u64(f);
 			}

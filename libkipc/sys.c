@@ -66,6 +66,17 @@ int kipc__fd_check(int fd)
 	return fcntl(fd, F_GETFD) < 0 ? -errno : 0;
 }
 
+int kipc__fd_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -errno;
+	if (!(fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
 int kipc__deadline(unsigned int flags, const struct timespec *deadline,
 		   __u32 *wflags, __u32 *clockid, __u64 *ns)
 {

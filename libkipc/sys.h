@@ -58,6 +58,8 @@ int kipc__close(int fd);
 int kipc__mmap(int fd, uint64_t bytes, void **base);
 void kipc__munmap(void *base, uint64_t bytes);
 int kipc__fd_check(int fd);
+/* Set FD_CLOEXEC on an adopted @fd: 0, or -errno with @fd unchanged. */
+int kipc__fd_set_cloexec(int fd);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t kipc__now_ns(void);
 /* Publish @fd's object under @name (exclusive create); the name holds it. */

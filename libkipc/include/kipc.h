@@ -66,10 +66,15 @@ int kipc_version(struct kipc *k, struct kipc_version_info *info);
 struct kipc_region;
 
 /*
- * Library flags. The KIPC_FD_* bits of <linux/kipc.h> apply to new file
- * descriptors (KIPC_FD_NONBLOCK is honoured; every fd libkipc creates is
- * close-on-exec, KIPC_FD_CLOEXEC is accepted and implied). The library's
- * own bits live above bit 15 so that they never collide with the ABI's.
+ * Library flags. The KIPC_FD_* bits of <linux/kipc.h> apply to file
+ * descriptors. Every fd libkipc creates is close-on-exec: for those
+ * KIPC_FD_CLOEXEC is accepted and implied, and KIPC_FD_NONBLOCK is
+ * honoured. An fd the library adopts (kipc_region_open_fd() without
+ * KIPC_REGION_OPEN_ATTACH, kipc_channel_from_fd()) keeps its flags, except
+ * that KIPC_FD_CLOEXEC sets FD_CLOEXEC on it once the call can no longer
+ * fail (kipc_service_from_fd() takes no flags: the fd keeps its own).
+ * The library's own bits live above bit 15 so that they never collide
+ * with the ABI's.
  */
 #define KIPC_REGION_OPEN_ATTACH	(1U << 16) /* open_fd: take a private handle */
 #define KIPC_REGION_NOMAP	(1U << 17) /* do not mmap the region */
@@ -132,7 +137,11 @@ struct kipc_channel_attr {
 /*	KIPC_IO_NONBLOCK	   (<linux/kipc.h>) -EAGAIN instead of waiting */
 #define KIPC_DEADLINE_REALTIME	(1U << 31) /* deadline is CLOCK_REALTIME */
 
-/* Fill one message descriptor (struct kipc_msg of <linux/kipc.h>). */
+/*
+ * Fill one message descriptor (struct kipc_msg of <linux/kipc.h>). No lend
+ * queue: lendq_fd is KIPC_NO_FD, so that lends without kipc_msg_lend()'s
+ * queue fail (EBADF) instead of going to whatever fd 0 is.
+ */
 KIPC_INLINE void kipc_msg_init(struct kipc_msg *m, void *data,
 			       uint32_t data_len, struct kipc_buf_ref *bufs,
 			       uint32_t nr_bufs, uint64_t tag)
@@ -148,7 +157,7 @@ KIPC_INLINE void kipc_msg_init(struct kipc_msg *m, void *data,
 	m->reserved = 0;
 	m->lends = 0;
 	m->nr_lends = 0;
-	m->lendq_fd = 0;
+	m->lendq_fd = KIPC_NO_FD;
 }
 
 int kipc_channel_create(struct kipc *k, const struct kipc_channel_attr *attr,
@@ -167,6 +176,15 @@ int kipc_chan_fd(const struct kipc_chan *c)
 int kipc_chan_close(struct kipc_chan *c)
 	__attribute__((deprecated("use kipc_channel_close")));
 
+/*
+ * The arrays of kipc_channel_send(), kipc_channel_recv() and the two
+ * messages of kipc_call() are struct kipc_msg as this header defines it,
+ * KIPC_MSG_SIZE_VER1 (64) bytes each: the library's API freezes the
+ * descriptor at that size, and passes it to the kernel as the stride
+ * whatever header a program was built with. Programs built against the
+ * headers of libkipc 0.2 or 0.3 (48-byte descriptors) that pass arrays of
+ * messages must be rebuilt.
+ */
 int kipc_channel_send(struct kipc_chan *tx, struct kipc_msg *msgs,
 		      unsigned int n, unsigned int flags,
 		      const struct timespec *deadline,
@@ -343,8 +361,13 @@ struct kipc_global_stats {
 	uint64_t events_dropped;
 	uint64_t word_waits;		/* waits queued on region words */
 	uint64_t word_wakes;		/* waiters of region words woken */
-	/* Failed sends, indexed by KIPC_SEND_FAIL_REASON_* (0 unused). */
-	uint64_t send_failed[KIPC_SEND_FAIL_REASON_MAX + 1];
+	/*
+	 * Failed sends, indexed by KIPC_SEND_FAIL_REASON_* (0 unused). The
+	 * bound is fixed (KIPC_SEND_FAIL_REASON_MAX + 1 when it was set): the
+	 * struct's size is ABI and must not follow the generated enum.
+	 * Reasons beyond it are not reported.
+	 */
+	uint64_t send_failed[11];
 };
 
 /** A channel as the kernel lists it (channel-get). */
@@ -477,7 +500,7 @@ KIPC_INLINE void kipc_msg_lend(struct kipc_msg *m, struct kipc_lend_ref *refs,
 {
 	m->lends = (uint64_t)(uintptr_t)refs;
 	m->nr_lends = nr;
-	m->lendq_fd = q ? (uint32_t)kipc_lendq_fd(q) : 0;
+	m->lendq_fd = q ? (uint32_t)kipc_lendq_fd(q) : KIPC_NO_FD;
 }
 
 int kipc_lend_send(struct kipc_chan *tx, struct kipc_lendq *q,
@@ -493,6 +516,17 @@ int kipc_lend_release(const void *addr, size_t len);
  */
 int kipc_name_open(struct kipc *k, const char *name, unsigned int flags,
 		   unsigned int mode, int fd, uint32_t *kind);
+
+/* What kipc_name_open_info() opened (libkipc 0.9, LIBKIPC_0.9). */
+struct kipc_name_info {
+	uint32_t kind;		/* KIPC_NAME_REGION, _SEND, _RECV, _SERVICE */
+	uint32_t created;	/* 1: this call published the name */
+	uint64_t id;		/* the named region's, channel's or service's id */
+	uint64_t reserved[2];	/* zeroed */
+};
+
+int kipc_name_open_info(struct kipc *k, const char *name, unsigned int flags,
+			unsigned int mode, int fd, struct kipc_name_info *info);
 int kipc_name_unlink(struct kipc *k, const char *name);
 
 #ifdef __cplusplus

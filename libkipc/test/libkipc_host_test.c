@@ -2,13 +2,72 @@
 /* libkipc argument checks and errors that need no module (runs on the host). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include <kipc.h>
+
+/*
+ * A stand-in for the module: this program's ioctl() takes the place of
+ * libc's for libkipc.so (the executable's symbol comes first). It answers
+ * KIPC_IOC_REGION_INFO for one fd, fake_region_fd (a memfd, which maps
+ * like a region), notes the msg_size that channel I/O and calls pass, and
+ * hands everything else to the kernel.
+ */
+static int fake_region_fd = -1;
+static uint64_t fake_region_bytes = 4096;
+static int seen_msg_size = -1;
+
+int ioctl(int fd, unsigned long cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (cmd == KIPC_IOC_REGION_INFO && fd >= 0 && fd == fake_region_fd) {
+		struct kipc_region_info *ri = arg;
+
+		ri->bytes = fake_region_bytes;
+		ri->buf_size = 0;
+		ri->id = 7;
+		ri->nr_bufs = 0;
+		return 0;
+	}
+	if (cmd == KIPC_IOC_SEND || cmd == KIPC_IOC_RECV)
+		seen_msg_size = (int)((struct kipc_io *)arg)->msg_size;
+	if (cmd == KIPC_IOC_CALL)
+		seen_msg_size = (int)((struct kipc_call *)arg)->msg_size;
+	return (int)syscall(SYS_ioctl, fd, cmd, arg);
+}
+
+/* A fake region's fd, without FD_CLOEXEC as if received without it. */
+static int fake_region(void)
+{
+	int fd = memfd_create("fake-kipc-region", 0);
+
+	if (fd < 0 || ftruncate(fd, 4096) < 0)
+		return -1;
+	fake_region_fd = fd;
+	fake_region_bytes = 4096;
+	return fd;
+}
+
+static int cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl < 0 ? -errno : !!(fl & FD_CLOEXEC);
+}
 
 TEST(open_rejects_null_handle)
 {
@@ -116,7 +175,9 @@ TEST(chan_from_fd_checks_the_fd)
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EBADF, kipc_channel_from_fd(-1, 0, &c));
-	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(fd, 1, &c));
+	/* Unknown bits; KIPC_FD_NONBLOCK (an adopted fd keeps its flags). */
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(fd, 1U << 5, &c));
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(fd, KIPC_FD_NONBLOCK, &c));
 	EXPECT_EQ(NULL, c);
 	ASSERT_EQ(0, kipc_channel_from_fd(fd, 0, &c));
 	EXPECT_EQ(fd, kipc_channel_fd(c));
@@ -302,6 +363,307 @@ TEST(user_stats_need_the_family)
 	if (ret == -ENOENT)
 		EXPECT_EQ(0, st.regions_limit);	/* cleared, not left as it was */
 	kipc_nl_close(nl);
+}
+
+/*
+ * kipc_name_open(3)'s lookup() once closed the fd that
+ * kipc_region_open_fd() had just adopted: the handle kept a dead number,
+ * which the next open() reused, and kipc_region_close() closed that other
+ * file. Here is the example's sequence after kipc_name_open(), on a fake
+ * region: the handle's fd stays open, and a failed adoption's fd is closed.
+ */
+static int lookup_tail(int fd, struct kipc_region **rp)
+{
+	int ret = kipc_region_open_fd(fd, 0, rp);	/* *rp adopts fd */
+
+	if (ret < 0)
+		close(fd);	/* still ours: open_fd failed */
+	return ret;
+}
+
+TEST(name_open_example_keeps_the_adopted_fd)
+{
+	struct kipc_region *r = NULL;
+	int fd = fake_region(), victim, other;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lookup_tail(fd, &r));
+	EXPECT_EQ(fd, kipc_region_fd(r));
+	EXPECT_LE(0, cloexec(kipc_region_fd(r))) TH_LOG("the handle's fd was closed");
+	victim = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, victim);
+	EXPECT_NE(kipc_region_fd(r), victim) TH_LOG("a new file got the handle's fd");
+	EXPECT_EQ(0, kipc_region_close(r));
+	fake_region_fd = -1;
+	EXPECT_EQ(1, write(victim, "x", 1)) TH_LOG("closing the region closed another file");
+	close(victim);
+	/* Not a region: the example closes what it could not adopt. */
+	other = devnull();
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOTTY, lookup_tail(other, &r));
+	EXPECT_EQ(-EBADF, cloexec(other));
+}
+
+/*
+ * KIPC_FD_CLOEXEC was "accepted and implied" but an adopted region fd
+ * stayed inheritable across exec: it is set now, as the last step.
+ * Without the flag the adopted fd keeps its flags.
+ */
+TEST(region_open_fd_cloexec_sets_it_on_the_adopted_fd)
+{
+	struct kipc_region *r = NULL;
+	int fd = fake_region();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cloexec(fd));
+	ASSERT_EQ(0, kipc_region_open_fd(fd, KIPC_FD_CLOEXEC, &r));
+	EXPECT_EQ(fd, kipc_region_fd(r));
+	EXPECT_EQ(1, cloexec(fd)) TH_LOG("KIPC_FD_CLOEXEC left FD_CLOEXEC clear");
+	EXPECT_NE(NULL, kipc_region_base(r));
+	EXPECT_EQ(0, kipc_region_close(r));
+
+	fd = fake_region();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kipc_region_open_fd(fd, 0, &r));
+	EXPECT_EQ(0, cloexec(fd)) TH_LOG("without the flag the fd keeps its flags");
+	EXPECT_EQ(0, kipc_region_close(r));
+
+	fd = fake_region();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kipc_region_open_fd(fd, KIPC_FD_CLOEXEC | KIPC_REGION_NOMAP, &r));
+	EXPECT_EQ(1, cloexec(fd));
+	EXPECT_EQ(NULL, kipc_region_base(r));
+	EXPECT_EQ(0, kipc_region_close(r));
+}
+
+/* A failed adoption leaves the fd as it was: open, FD_CLOEXEC clear. */
+TEST(region_open_fd_failure_leaves_the_fd_alone)
+{
+	struct kipc_region *r = NULL;
+	int fd = fake_region(), dn;
+
+	ASSERT_LE(0, fd);
+	fake_region_bytes = 1ULL << 62;	/* the mapping fails */
+	EXPECT_EQ(-ENOMEM, kipc_region_open_fd(fd, KIPC_FD_CLOEXEC, &r));
+	EXPECT_EQ(NULL, r);
+	EXPECT_EQ(0, cloexec(fd)) TH_LOG("a failed open_fd changed the fd's flags");
+	close(fd);
+	fake_region_fd = -1;
+	/* Not a region, with or without OPEN_ATTACH. */
+	dn = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, dn);
+	EXPECT_EQ(-ENOTTY, kipc_region_open_fd(dn, KIPC_FD_CLOEXEC, &r));
+	EXPECT_EQ(-ENOTTY, kipc_region_open_fd(dn, KIPC_FD_CLOEXEC |
+					       KIPC_REGION_OPEN_ATTACH, &r));
+	EXPECT_EQ(0, cloexec(dn));
+	close(dn);
+}
+
+/*
+ * kipc_channel_from_fd() refused KIPC_FD_CLOEXEC (-EINVAL): an end
+ * received without MSG_CMSG_CLOEXEC could not be made close-on-exec by
+ * the library. It takes the flag now; an adopted fd otherwise keeps its
+ * flags, so KIPC_FD_NONBLOCK is still refused.
+ */
+TEST(channel_from_fd_cloexec)
+{
+	struct kipc_chan *c = NULL;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(p[1], KIPC_FD_NONBLOCK, &c));
+	EXPECT_EQ(-EINVAL, kipc_channel_from_fd(p[1], KIPC_FD_CLOEXEC | (1U << 16), &c));
+	EXPECT_EQ(NULL, c);
+	EXPECT_EQ(0, cloexec(p[1]));
+	ASSERT_EQ(0, kipc_channel_from_fd(p[1], KIPC_FD_CLOEXEC, &c))
+		TH_LOG("KIPC_FD_CLOEXEC refused");
+	EXPECT_EQ(1, cloexec(p[1]));
+	EXPECT_EQ(0, kipc_channel_close(c));
+	ASSERT_EQ(0, kipc_channel_from_fd(p[0], 0, &c));
+	EXPECT_EQ(0, cloexec(p[0])) TH_LOG("without the flag the fd keeps its flags");
+	EXPECT_EQ(0, kipc_channel_close(c));
+	EXPECT_EQ(-EBADF, kipc_channel_from_fd(-1, KIPC_FD_CLOEXEC, &c));
+}
+
+/*
+ * What it is for: a program run after adopting (system(), posix_spawn())
+ * does not hold the end. A pipe stands in for a channel: once the adopted
+ * write end is closed, the reader sees end of stream although an exec'd
+ * child still runs. Without FD_CLOEXEC the child held it: EAGAIN.
+ */
+TEST(adopted_cloexec_end_is_not_inherited_by_exec)
+{
+	struct kipc_chan *tx;
+	int p[2], sync[2], status;
+	char byte;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, fcntl(p[0], F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, pipe2(sync, O_CLOEXEC));
+	ASSERT_EQ(0, kipc_channel_from_fd(p[1], KIPC_FD_CLOEXEC, &tx));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execlp("sleep", "sleep", "10", (char *)NULL);
+		_exit(127);
+	}
+	close(sync[1]);
+	/* EOF on sync: the child has exec'd (or exited). */
+	EXPECT_EQ(0, read(sync[0], &byte, 1));
+	close(sync[0]);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("sleep(1) did not start");
+	EXPECT_EQ(0, kipc_channel_close(tx));
+	EXPECT_EQ(0, read(p[0], &byte, 1)) TH_LOG("the exec'd child holds the end: %s",
+						  strerror(errno));
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(p[0]);
+}
+
+/*
+ * The library's API freezes struct kipc_msg at KIPC_MSG_SIZE_VER1: send,
+ * recv and call pass 64 as the stride of the caller's array.
+ */
+TEST(msg_descriptor_is_frozen_at_ver1)
+{
+	struct kipc_chan *c;
+	struct kipc_msg m[2];
+	int sent = 1, fd = devnull();
+
+	EXPECT_EQ(64, KIPC_MSG_SIZE_VER1);
+	EXPECT_EQ(KIPC_MSG_SIZE_VER1, sizeof(struct kipc_msg));
+	EXPECT_EQ(48, offsetof(struct kipc_msg, lends));
+	EXPECT_EQ(56, offsetof(struct kipc_msg, nr_lends));
+	EXPECT_EQ(60, offsetof(struct kipc_msg, lendq_fd));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kipc_channel_from_fd(fd, 0, &c));
+	kipc_msg_init(&m[0], NULL, 0, NULL, 0, 0);
+	kipc_msg_init(&m[1], NULL, 0, NULL, 0, 0);
+	seen_msg_size = -1;
+	EXPECT_EQ(-ENOTTY, kipc_channel_send(c, m, 2, 0, NULL, NULL));
+	EXPECT_EQ(KIPC_MSG_SIZE_VER1, seen_msg_size);
+	seen_msg_size = -1;
+	EXPECT_EQ(-ENOTTY, kipc_channel_recv(c, m, 2, 0, NULL, NULL));
+	EXPECT_EQ(KIPC_MSG_SIZE_VER1, seen_msg_size);
+	seen_msg_size = -1;
+	EXPECT_EQ(-ENOTTY, kipc_call(c, c, &m[0], &m[1], 0, NULL, NULL, &sent));
+	EXPECT_EQ(KIPC_MSG_SIZE_VER1, seen_msg_size);
+	EXPECT_EQ(0, sent);
+	kipc_channel_close(c);
+}
+
+/*
+ * kipc_msg_init() and kipc_msg_lend(q NULL) left lendq_fd 0: a send that
+ * lent without a queue went to whatever fd 0 was. KIPC_NO_FD now.
+ */
+TEST(msg_init_names_no_lend_queue)
+{
+	struct kipc_lend_ref ref;
+	struct kipc_msg m;
+	char buf[4];
+
+	memset(&m, 0xa5, sizeof(m));
+	kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 9);
+	EXPECT_EQ(KIPC_NO_FD, m.lendq_fd);
+	EXPECT_EQ(0, m.nr_lends);
+	EXPECT_EQ(0, m.lends);
+	EXPECT_EQ(0, m.reserved);
+	EXPECT_EQ(9, m.tag);
+	m.lendq_fd = 0;
+	kipc_msg_lend(&m, &ref, 1, NULL);
+	EXPECT_EQ(KIPC_NO_FD, m.lendq_fd);
+	EXPECT_EQ(1, m.nr_lends);
+	EXPECT_EQ((uint64_t)(uintptr_t)&ref, m.lends);
+}
+
+TEST(name_open_info_null_arguments_are_einval)
+{
+	struct kipc_name_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	EXPECT_EQ(-EINVAL, kipc_name_open_info(NULL, "x", 0, 0, -1, &info));
+	EXPECT_EQ(0, info.kind);
+	EXPECT_EQ(0, info.created);
+	EXPECT_EQ(0, info.id);
+	EXPECT_EQ(0, info.reserved[0]);
+	EXPECT_EQ(0, info.reserved[1]);
+	EXPECT_EQ(-EINVAL, kipc_name_open_info(NULL, "x", 0, 0, -1, NULL));
+}
+
+/*
+ * The layouts of the public structs the library fills or reads are ABI:
+ * a binary built against an older header passes its own. A change here
+ * (a field added, an array that follows a generated enum) fails make
+ * check. Values for LP64 (x86_64, arm64: 8-byte aligned uint64_t).
+ */
+#define LAYOUT(type, field, off) \
+	EXPECT_EQ(off, offsetof(type, field)) TH_LOG(#type "." #field)
+#define SIZE(type, n) \
+	EXPECT_EQ(n, sizeof(type)) TH_LOG("sizeof(" #type ")")
+
+TEST(public_struct_layouts)
+{
+	if (sizeof(void *) != 8 || __alignof__(uint64_t) != 8)
+		SKIP(return, "the rows are for LP64");
+	SIZE(struct kipc_version_info, 16);
+	LAYOUT(struct kipc_version_info, features, 8);
+
+	SIZE(struct kipc_region_status, 40);
+	LAYOUT(struct kipc_region_status, id, 16);
+	LAYOUT(struct kipc_region_status, nr_bufs, 24);
+	LAYOUT(struct kipc_region_status, nr_in_flight, 36);
+
+	SIZE(struct kipc_peer, 24);
+	LAYOUT(struct kipc_peer, pid, 8);
+	LAYOUT(struct kipc_peer, gid, 16);
+
+	SIZE(struct kipc_channel_attr, 48);
+	LAYOUT(struct kipc_channel_attr, region, 8);
+	LAYOUT(struct kipc_channel_attr, flags, 16);
+	LAYOUT(struct kipc_channel_attr, reserved, 20);
+
+	SIZE(struct kipc_service_attr, 56);
+	LAYOUT(struct kipc_service_attr, region, 16);
+	LAYOUT(struct kipc_service_attr, flags, 24);
+	LAYOUT(struct kipc_service_attr, reserved, 28);
+
+	SIZE(struct kipc_wait_entry, 24);
+	LAYOUT(struct kipc_wait_entry, offset, 8);
+	LAYOUT(struct kipc_wait_entry, bitset, 20);
+
+	SIZE(struct kipc_global_stats, 216);
+	LAYOUT(struct kipc_global_stats, word_wakes, 120);
+	LAYOUT(struct kipc_global_stats, send_failed, 128);
+	EXPECT_EQ(11, sizeof(((struct kipc_global_stats *)0)->send_failed) /
+		      sizeof(uint64_t));
+	EXPECT_GT(11, KIPC_SEND_FAIL_REASON_MAX);
+
+	SIZE(struct kipc_channel_stats, 64);
+	LAYOUT(struct kipc_channel_stats, uid, 8);
+	LAYOUT(struct kipc_channel_stats, reserved, 36);
+	LAYOUT(struct kipc_channel_stats, region_id, 40);
+	LAYOUT(struct kipc_channel_stats, msgs_received, 56);
+
+	SIZE(struct kipc_region_stats, 72);
+	LAYOUT(struct kipc_region_stats, bytes, 16);
+	LAYOUT(struct kipc_region_stats, nr_bufs, 32);
+	LAYOUT(struct kipc_region_stats, reserved, 44);
+	LAYOUT(struct kipc_region_stats, word_waits, 48);
+	LAYOUT(struct kipc_region_stats, word_wait_ns, 64);
+
+	SIZE(struct kipc_filter, 12);
+	SIZE(struct kipc_event, 32);
+	LAYOUT(struct kipc_event, id, 8);
+	LAYOUT(struct kipc_event, err, 28);
+
+	SIZE(struct kipc_mutex, 4);
+	SIZE(struct kipc_cond, 4);
+
+	SIZE(struct kipc_name_info, 32);
+	LAYOUT(struct kipc_name_info, created, 4);
+	LAYOUT(struct kipc_name_info, id, 8);
+	LAYOUT(struct kipc_name_info, reserved, 16);
 }
 
 TEST_HARNESS_MAIN
