@@ -794,10 +794,12 @@ static inline void kt_stat_pick_msg(const struct nlmsghdr *h, void *arg)
 }
 
 /*
- * Global counter @attr (KIPC_A_STATS_*) of KIPC_CMD_STATS_GET into *@val:
- * 0, -ENOENT when the answer lacks it, or -errno.
+ * One request of @cmd (with the u32 attribute @key_attr = @key unless
+ * @key_attr is 0); its answer's u64 attribute @attr into *@val: 0,
+ * -ENOENT when the answer lacks it, or -errno.
  */
-static inline int kt_stat_get(__u16 attr, __u64 *val)
+static inline int kt_genl_get_u64(__u8 cmd, __u16 key_attr, __u32 key,
+				  __u16 attr, __u64 *val)
 {
 	struct kt_stat_pick p = { .attr = attr };
 	struct kt_genl_req r;
@@ -807,13 +809,24 @@ static inline int kt_stat_get(__u16 attr, __u64 *val)
 	ret = kt_genl_open(&g);
 	if (ret)
 		return ret;
-	kt_genl_init(&g, &r, g.family, KIPC_CMD_STATS_GET, 0);
+	kt_genl_init(&g, &r, g.family, cmd, 0);
+	if (key_attr)
+		kt_genl_attr(&r, key_attr, &key, sizeof(key));
 	ret = kt_genl_run_each(&g, &r, kt_stat_pick_msg, &p);
 	close(g.fd);
 	if (!ret && !p.found)
 		ret = -ENOENT;
 	*val = p.val;
 	return ret;
+}
+
+/*
+ * Global counter @attr (KIPC_A_STATS_*) of KIPC_CMD_STATS_GET into *@val:
+ * 0, -ENOENT when the answer lacks it, or -errno.
+ */
+static inline int kt_stat_get(__u16 attr, __u64 *val)
+{
+	return kt_genl_get_u64(KIPC_CMD_STATS_GET, 0, 0, attr, val);
 }
 
 /* Mappings of lent ranges ("[kipc-lend]") in this process, or -1. */

@@ -298,27 +298,6 @@ TEST_F(kmem, pool_bookkeeping_per_user)
 		keep(c);
 }
 
-/* The bytes of regions charged to @uid now (netlink user-get): 0 or -errno. */
-static int user_region_bytes(uint32_t uid, uint64_t *bytes)
-{
-	struct kt_stat_pick pick = { .attr = KIPC_A_USER_REGION_BYTES };
-	struct kt_genl_req r;
-	struct kt_genl g;
-	int ret;
-
-	ret = kt_genl_open(&g);
-	if (ret)
-		return ret;
-	kt_genl_init(&g, &r, g.family, KIPC_CMD_USER_GET, 0);
-	kt_genl_attr(&r, KIPC_A_USER_UID, &uid, sizeof(uid));
-	ret = kt_genl_run_each(&g, &r, kt_stat_pick_msg, &pick);
-	close(g.fd);
-	if (!ret && !pick.found)
-		ret = -ENOENT;
-	*bytes = pick.val;
-	return ret;
-}
-
 /*
  * REGION_CREATE over max_region_bytes_per_user: ENOSPC. The sizes of a
  * user's regions count, touched or not, pool or none: with the cap at 64
@@ -329,12 +308,14 @@ static int user_region_bytes(uint32_t uid, uint64_t *bytes)
 TEST_F(kmem, region_bytes_per_user)
 {
 	const char *name = "kmem-region-bytes";
-	uint64_t p = self->page, held;
+	uint64_t p = self->page;
+	__u64 held;
 	int a, b, c, named, status, ret;
 	pid_t pid;
 
 	kt_param_require(&self->user_region_bytes);
-	ret = user_region_bytes(0, &held);
+	ret = kt_genl_get_u64(KIPC_CMD_USER_GET, KIPC_A_USER_UID, 0,
+			      KIPC_A_USER_REGION_BYTES, &held);
 	ASSERT_EQ(0, ret) TH_LOG("user-get of root: %s", strerror(-ret));
 	ASSERT_EQ(0, kt_param_set_num(self->user_region_bytes.name,
 				      held + 64 * p));
