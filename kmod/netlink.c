@@ -435,6 +435,26 @@ static const struct kipc_nl_kind kipc_nl_kinds[KIPC_OBJ_TYPE_MAX + 1] = {
 		kipc_nl_fill_service },
 };
 
+/* The filter attributes of a dump of @cmd (@pid_attr 0: none). */
+static int kipc_nl_dump_filters(u8 cmd, int *uid_attr, int *pid_attr)
+{
+	unsigned int t;
+
+	*pid_attr = 0;
+	if (cmd == KIPC_CMD_USER_GET) {
+		*uid_attr = KIPC_A_USER_UID;
+		return 0;
+	}
+	for (t = 0; t < ARRAY_SIZE(kipc_nl_kinds); t++) {
+		if (kipc_nl_kinds[t].fill && kipc_nl_kinds[t].cmd == cmd) {
+			*uid_attr = kipc_nl_kinds[t].uid_attr;
+			*pid_attr = kipc_nl_kinds[t].pid_attr;
+			return 0;
+		}
+	}
+	return -EOPNOTSUPP;
+}
+
 /**
  * kipc_nl_dump_start() - the start of every dump: who asks, and for what
  * @cb: the dump's state (policy: the command's uid and pid filters)
@@ -454,20 +474,11 @@ int kipc_nl_dump_start(struct netlink_callback *cb)
 	struct kipc_nl_dump_ctx *ctx = kipc_nl_dump_ctx(cb);
 	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
 	u8 cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
-	int uid_attr = 0, pid_attr = 0;
-	unsigned int t;
-	int ret;
+	int uid_attr, pid_attr, ret;
 
-	if (cmd == KIPC_CMD_USER_GET)
-		uid_attr = KIPC_A_USER_UID;
-	for (t = 0; t < ARRAY_SIZE(kipc_nl_kinds) && !uid_attr; t++) {
-		if (kipc_nl_kinds[t].fill && kipc_nl_kinds[t].cmd == cmd) {
-			uid_attr = kipc_nl_kinds[t].uid_attr;
-			pid_attr = kipc_nl_kinds[t].pid_attr;
-		}
-	}
-	if (!uid_attr)
-		return -EOPNOTSUPP;
+	ret = kipc_nl_dump_filters(cmd, &uid_attr, &pid_attr);
+	if (ret)
+		return ret;
 	kipc_nl_viewer_init(&ctx->viewer, cb->skb);
 	ret = kipc_nl_viewer_filter(&ctx->viewer, cb->skb,
 				    attrs ? attrs[uid_attr] : NULL,

@@ -820,11 +820,11 @@ out_unlock:
 }
 
 /*
- * Wake every waiter of @w queued before the death @seq with -EOWNERDEAD:
- * its remaining holders are all waiting. One queued since (it read @seq)
- * counts itself after the death under the words' lock and judges there,
- * from the holders of then: a holder attached since the death keeps it
- * asleep, and a death that still holds is declared again by it.
+ * Wake every waiter of @w judged before the death @seq with -EOWNERDEAD:
+ * its remaining holders are all waiting. One not judged yet, or judged
+ * since, counts itself under the words' lock and judges from the holders
+ * it finds there: a holder attached since the death keeps it asleep, and
+ * a death that still holds is declared again by it.
  * Context: process context; takes every bucket lock in turn.
  */
 static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq)

@@ -75,6 +75,28 @@ static int add_worker(struct kipc_group *g, const char *name,
 	return kipc_group_add_worker(g, name, &wa);
 }
 
+/*
+ * Run a group of one worker @fn serving the service "svc" until it ends
+ * (at most @secs): kipc_group_run()'s result, and the worker's status.
+ */
+static int run_one_server(struct __test_metadata *_metadata,
+			  struct kipc_group **gp, kipc_group_fn fn,
+			  uint32_t drain_timeout_ms, unsigned int secs)
+{
+	struct kipc_group *g = group_new(_metadata, drain_timeout_ms);
+	int ret;
+
+	*gp = g;
+	if (!g || kipc_group_add_service(g, "svc", 0600, NULL) ||
+	    add_worker(g, "w", fn, KIPC_RESTART_NEVER) ||
+	    kipc_group_connect(g, "w", "svc", KIPC_GROUP_SERVE))
+		return INT32_MIN;
+	alarm(secs);
+	ret = kipc_group_run(g);
+	alarm(0);
+	return ret;
+}
+
 /* Member @idx's last exit status (or -signal). */
 static int last_status(struct kipc_group *g, unsigned int idx)
 {
@@ -1061,16 +1083,8 @@ static int two_servers_worker(struct kipc_group_worker *w, void *arg)
  */
 TEST_F(grp, servers_of_one_service_stop_apart)
 {
-	self->g = group_new(_metadata, 5000);
-	ASSERT_NE(NULL, self->g);
-	ASSERT_EQ(0, kipc_group_add_service(self->g, "svc", 0600, NULL));
-	ASSERT_EQ(0, add_worker(self->g, "w", two_servers_worker,
-				KIPC_RESTART_NEVER));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "svc",
-					KIPC_GROUP_SERVE));
-	alarm(20);
-	EXPECT_EQ(0, kipc_group_run(self->g));
-	alarm(0);
+	ASSERT_EQ(0, run_one_server(_metadata, &self->g, two_servers_worker,
+				    5000, 20));
 	EXPECT_EQ(0, last_status(self->g, 0))
 		TH_LOG("bits: 1 stop(a) stopped b, 2 stop(a) missed, 4 SIGTERM missed b, 8 a ran on after SIGTERM, 16 b did");
 }
@@ -1727,16 +1741,8 @@ static int corrupted_service(struct kipc_group_worker *w, void *arg)
  */
 TEST_F(grp, corrupted_service_shape_is_eproto)
 {
-	self->g = group_new(_metadata, 2000);
-	ASSERT_NE(NULL, self->g);
-	ASSERT_EQ(0, kipc_group_add_service(self->g, "svc", 0600, NULL));
-	ASSERT_EQ(0, add_worker(self->g, "w", corrupted_service,
-				KIPC_RESTART_NEVER));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "svc",
-					KIPC_GROUP_SERVE));
-	alarm(10);
-	kipc_group_run(self->g);
-	alarm(0);
+	ASSERT_NE(INT32_MIN, run_one_server(_metadata, &self->g,
+					    corrupted_service, 2000, 10));
 	EXPECT_EQ(0, last_status(self->g, 0))
 		TH_LOG("bits: 1 a max_inline out of bounds served, 2 a depth, 4 the good one not");
 }
