@@ -184,6 +184,7 @@ struct kipc_buf_release {
  * @send_fd: out: the send end
  * @recv_fd: out: the receive end
  * @id: out: the channel's id
+ * @reserved0: in: must be zero
  * @reserved: in: must be zero
  */
 struct kipc_channel_create {
@@ -286,8 +287,10 @@ struct kipc_msg {
  * @region_fd: in: send: the region handle that owns the buffers sent;
  *	recv: the region handle that takes ownership of the buffers received;
  *	%KIPC_NO_FD when no message carries buffers
- * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT
- * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT;
+ *	otherwise must be zero
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT;
+ *	otherwise must be zero
  * @reserved: in: must be zero
  *
  * Issued on a send end (%KIPC_IOC_SEND) or a receive end (%KIPC_IOC_RECV).
@@ -397,19 +400,19 @@ struct kipc_lend_reap {
  * @flags: in: KIPC_FD_* for the new fd, KIPC_NAME_CREATE, KIPC_NAME_EXCL
  * @name: in: user pointer to a NUL-terminated name of 1 to
  *	%KIPC_NAME_MAX bytes
- * @fd: in, with %KIPC_NAME_CREATE: the region or channel end to publish
- *	when the name is absent; otherwise must be %KIPC_NO_FD
+ * @fd: in, with %KIPC_NAME_CREATE: the region, channel end or service to
+ *	publish when the name is absent; otherwise must be %KIPC_NO_FD
  * @mode: in, with %KIPC_NAME_CREATE: permission bits (at most 0777) of a
  *	new name; otherwise must be zero
  * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
  *	KIPC_NAME_SERVICE
  * @created: out: 1 when this call published the name, else 0
- * @id: out: the id of the region or channel
+ * @id: out: the id of the region, channel or service
  * @reserved: in: must be zero
  *
  * Issued on a context; names live in the caller's IPC namespace. Return: a
  * new fd of the named object: a new handle of a region, a new send or
- * receive end of a channel.
+ * receive end of a channel, a new listener of a service.
  */
 struct kipc_name_open {
 	__u32 size;
@@ -485,9 +488,11 @@ struct kipc_service_create {
  * @flags: in: KIPC_FD_* for the new fds, %KIPC_CONN_NONBLOCK,
  *	%KIPC_CONN_TIMEOUT
  * @name: in: user pointer to the NUL-terminated name of the service
- * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_CONN_TIMEOUT
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_CONN_TIMEOUT;
+ *	otherwise must be zero
  * @reserved0: in: must be zero
- * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_CONN_TIMEOUT
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_CONN_TIMEOUT;
+ *	otherwise must be zero
  * @send_fd: out: the send end of the connection's request channel
  * @recv_fd: out: the receive end of its reply channel
  * @id: out: the connection's id: the id of its request channel
@@ -497,6 +502,7 @@ struct kipc_service_create {
  *	namespace)
  * @uid: out: its effective uid when it created the service
  * @gid: out: its effective gid then
+ * @reserved1: in: must be zero; out: zero
  * @reserved: in: must be zero
  *
  * Issued on a context. Needs write permission on the name. Creates a
@@ -582,8 +588,10 @@ struct kipc_accept {
  * @recv_fd: in: the receive end to wait on
  * @region_fd: in: the region handle that owns the buffers sent and takes
  *	the buffers received, as in &struct kipc_io; %KIPC_NO_FD for none
- * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT
- * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_IO_TIMEOUT;
+ *	otherwise must be zero
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_IO_TIMEOUT;
+ *	otherwise must be zero
  * @sent: out, also when the call fails: 1 when the message was queued
  * @reserved0: in: must be zero; out: zero
  * @reserved: in: must be zero
@@ -624,9 +632,11 @@ struct kipc_call {
  * @offset: in: offset of a 32-bit word in the region, 4-byte aligned
  * @val: in: the value the word must hold for the caller to sleep
  * @bitset: in: the wakers to match (see &struct kipc_wake); 0 for all
- * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_WAIT_TIMEOUT
+ * @clockid: in: CLOCK_MONOTONIC or CLOCK_REALTIME, with %KIPC_WAIT_TIMEOUT;
+ *	otherwise must be zero
  * @reserved0: in: must be zero
- * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_WAIT_TIMEOUT
+ * @timeout_ns: in: absolute deadline on @clockid, with %KIPC_WAIT_TIMEOUT;
+ *	otherwise must be zero
  * @reserved: in: must be zero
  *
  * Issued on a region fd. Sleeps while the word at @offset holds @val: the
