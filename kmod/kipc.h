@@ -331,26 +331,26 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * struct kipc_words - the wait-queue state of a region's words: owned by
  *	waitq.c, embedded in the region
  * @lock: protects @nr_holders, @nr_asleep_holders, @holder_closed,
- *	@dead_seq and each holder's counts
+ *	@judged and each holder's counts
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region
  * @nr_asleep_holders: holders asleep (struct kipc_words_holder)
  * @holder_closed: a holder has gone since the last one was added
- * @dead_seq: bumped each time the last holder without a waiter goes;
- *	waiters that see it change fail with -EOWNERDEAD
+ * @judged: the waiters of the words that have judged whether they
+ *	count (struct kipc_waiter's @wnode): the ones a death wakes
  * @waits: waits queued on the words, for netlink
  * @wakes: waiters of the words woken, for netlink
  * @wait_ns: time waiters spent queued, for netlink
  */
 struct kipc_words {
-	spinlock_t lock;	/* nr_holders, nr_asleep_holders, holder_closed, dead_seq */
+	spinlock_t lock;	/* nr_holders, nr_asleep_holders, holder_closed, judged */
 	struct address_space *mapping;
 	u64 bytes;
 	u32 nr_holders;
 	u32 nr_asleep_holders;
 	bool holder_closed;
-	u32 dead_seq;
+	struct list_head judged;
 	atomic64_t waits;
 	atomic64_t wakes;
 	atomic64_t wait_ns;

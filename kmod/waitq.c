@@ -36,6 +36,14 @@
  * whether it was woken first. Requeue moves waiters to another bucket
  * under both locks and updates q->bucket, which a waiter re-reads until it
  * holds the right lock.
+ *
+ * Peer death does not go through the buckets. A queued waiter judges, under
+ * its region's words lock, whether it counts as asleep, and joins the
+ * words' judged list; a death, declared under that lock, wakes what is on
+ * the list then (and nothing of any other region), marking each wait dead
+ * instead of taking it off its bucket: the task takes itself off, and off
+ * the list, under the same lock, so an entry found on the list is still
+ * there while the death holds the lock.
  */
 #include <linux/highmem.h>
 #include <linux/jhash.h>
@@ -52,7 +60,6 @@
 /* q->state */
 #define KIPC_WAITER_QUEUED	0
 #define KIPC_WAITER_WOKEN	1
-#define KIPC_WAITER_DEAD	2
 
 /**
  * struct kipc_wq_bucket - one bucket of the waiter table
@@ -76,19 +83,27 @@ struct kipc_waiter;
  * @qs: the entries, every field but the queueing ones set before the first
  *	is queued: a waker of one entry visits them all
  * @n: how many
- * @woken: an entry was woken, or the task stopped waiting: it runs again,
- *	and none of its entries waits any more (an entry not yet counted is
- *	not counted)
+ * @woken: an entry was woken, a death woke the task, or the task stopped
+ *	waiting: it runs again, and none of its entries waits any more (an
+ *	entry not yet counted is not counted). Wakers and deaths claim the
+ *	wait by setting it (xchg): whoever finds it set passes the wait by,
+ *	so a wake-up counted always reaches a task that takes it
+ * @dead: a death of a region it waits on woke it (a release, after
+ *	@woken; under that region's words lock)
  */
 struct kipc_wait_call {
 	struct kipc_waiter *qs;
 	unsigned int n;
-	bool woken;
+	int woken;
+	bool dead;
 };
 
 /**
  * struct kipc_waiter - a task waiting on a word (lives on its stack)
  * @node: in @bucket's chain, under its lock
+ * @wnode: in @words' judged list while @listed, under the words' lock,
+ *	from when it judges whether it counts (queued, its wait not woken)
+ *	until its task or a death takes it off
  * @bucket: the bucket queued on; changed by requeue under both locks
  * @words: the words of the word's region
  * @holder: the handle waited through; counts this task waiting while
@@ -98,17 +113,11 @@ struct kipc_wait_call {
  * @bitset: wakers this waiter accepts
  * @task: the sleeping task
  * @state: KIPC_WAITER_*, written under the bucket lock
- * @dead_seq: the words' dead_seq when the entry was judged (counted, or
- *	found not to count) in kipc_words_wait_enter(), under the words'
- *	lock; read by a death's scan and a requeue once @judged is seen
- * @judged: @dead_seq is set (WRITE_ONCE after it, with a write barrier).
- *	A death wakes only judged entries judged before it: one not judged
- *	yet judges itself after the death, from the holders of then. A
- *	requeue that finds dead_seq changed since a judged entry's wakes it
- *	dead instead of moving it, since the death's scan may have passed
- *	the destination bucket already
+ * @listed: the first entry of @call on @words, the one a death finds
  * @counts: no earlier entry of @call counts the task in @holder already
- *	(a task is one waiter)
+ *	(a task is one waiter), and every entry of @call is on one region's
+ *	words: a wait that a wake through another region can end is asleep
+ *	in none
  * @counted: the task is counted waiting in @holder; under @words' lock.
  *	Set only once every entry of @call is queued, its word holding its
  *	value: a task about to find a word changed is no sleeper. A waker of
@@ -119,6 +128,7 @@ struct kipc_wait_call {
  */
 struct kipc_waiter {
 	struct list_head node;
+	struct list_head wnode;
 	struct kipc_wq_bucket *bucket;
 	struct kipc_words *words;
 	struct kipc_words_holder *holder;
@@ -127,8 +137,7 @@ struct kipc_waiter {
 	u32 bitset;
 	struct task_struct *task;
 	int state;
-	u32 dead_seq;
-	bool judged;
+	bool listed;
 	bool counts;
 	bool counted;
 };
@@ -178,6 +187,7 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 		     u64 bytes)
 {
 	spin_lock_init(&w->lock);
+	INIT_LIST_HEAD(&w->judged);
 	w->mapping = mapping;
 	w->bytes = bytes;
 }
@@ -224,7 +234,47 @@ void kipc_words_hold(struct kipc_words *w)
 	spin_unlock(&w->lock);
 }
 
-static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq);
+/* Uncount entry @q if it counts on @w. Context: @w's lock held. */
+static void kipc_words_uncount(struct kipc_words *w, struct kipc_waiter *q)
+{
+	lockdep_assert_held(&w->lock);
+	if (q->words != w || !q->counted)
+		return;
+	q->counted = false;
+	q->holder->nr_waiting--;
+	kipc_words_holder_update(w, q->holder, q->task);
+}
+
+/*
+ * A death: every holder left is asleep, and a holder has gone. Wake every
+ * waiter judged so far with -EOWNERDEAD; one judged later judges from the
+ * holders it finds then (a holder attached since keeps it asleep; a death
+ * that still holds is declared again by it). The cost is the waiters of
+ * these words only, each once: a death takes them off the list.
+ * Context: the words' lock held. Every task on the list must take that
+ * lock to leave it (kipc_words_wait_exit()), so none returns meanwhile.
+ */
+static void kipc_words_dead_locked(struct kipc_words *w)
+{
+	struct kipc_waiter *q, *tmp;
+
+	lockdep_assert_held(&w->lock);
+	list_for_each_entry_safe(q, tmp, &w->judged, wnode) {
+		struct kipc_wait_call *call = q->call;
+		unsigned int i;
+
+		/* Woken already, or no longer waiting: it reports that. */
+		if (xchg(&call->woken, 1))
+			continue;
+		list_del_init(&q->wnode);
+		/* Its counted entries are all on these words (@counts). */
+		for (i = 0; i < call->n; i++)
+			kipc_words_uncount(w, &call->qs[i]);
+		/* Pairs with the acquire in kipc_waiters_sleep(). */
+		smp_store_release(&call->dead, true);
+		wake_up_process(q->task);
+	}
+}
 
 /**
  * kipc_words_unhold() - a holder of the words is gone
@@ -237,17 +287,12 @@ static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq);
  */
 void kipc_words_unhold(struct kipc_words *w)
 {
-	bool dead;
-	u32 seq;
-
 	spin_lock(&w->lock);
 	w->nr_holders--;
 	w->holder_closed = true;
-	dead = w->nr_holders && w->nr_holders == w->nr_asleep_holders;
-	seq = dead ? ++w->dead_seq : 0;
+	if (w->nr_holders && w->nr_holders == w->nr_asleep_holders)
+		kipc_words_dead_locked(w);
 	spin_unlock(&w->lock);
-	if (dead)
-		kipc_waitq_words_dead(w, seq);
 }
 
 /**
@@ -299,68 +344,57 @@ static int kipc_word_page(struct kipc_words *w, u64 offset, struct page **page)
 }
 
 /*
- * Count entry @q, queued, as waiting through its holder unless its wait
- * was woken already; undone by kipc_wait_call_woken(). Only a queued
- * entry counts: a task about to find its word changed is no sleeper.
+ * Judge entry @q, queued: unless its wait was woken already, put it on
+ * its words' judged list (a death wakes it from now on) and, if it
+ * counts, count it as waiting through its holder; both undone by
+ * kipc_wait_call_woken(). Only a queued entry counts: a task about to find
+ * its word changed is no sleeper.
  * Return: true when it counts, a holder closed since the last one was
  * added, and every holder left is now asleep: nobody is left to wake any
- * waiter. The death is declared (dead_seq, its new value in *@seq); the
- * caller wakes them all.
+ * waiter. The death is declared and every waiter judged woken, this one
+ * too.
  */
-static bool kipc_words_wait_enter(struct kipc_waiter *q, u32 *seq)
+static bool kipc_words_wait_enter(struct kipc_waiter *q)
 {
 	struct kipc_words *w = q->words;
 	bool orphaned = false;
 
+	if (!q->listed && !q->counts)
+		return false;
 	spin_lock(&w->lock);
 	/* Pairs with the waker's store before it takes this lock. */
-	if (q->counts && !READ_ONCE(q->call->woken)) {
-		q->holder->nr_waiting++;
-		kipc_words_holder_update(w, q->holder, current);
-		q->counted = true;
-		orphaned = w->holder_closed &&
-			   w->nr_asleep_holders == w->nr_holders;
+	if (!READ_ONCE(q->call->woken)) {
+		if (q->listed)
+			list_add_tail(&q->wnode, &w->judged);
+		if (q->counts) {
+			q->holder->nr_waiting++;
+			kipc_words_holder_update(w, q->holder, current);
+			q->counted = true;
+			orphaned = w->holder_closed &&
+				   w->nr_asleep_holders == w->nr_holders;
+		}
 		if (orphaned)
-			*seq = ++w->dead_seq;
+			kipc_words_dead_locked(w);
 	}
-	WRITE_ONCE(q->dead_seq, w->dead_seq);
-	smp_wmb();	/* dead_seq before judged: kipc_waiter_judged_before() */
-	WRITE_ONCE(q->judged, true);
 	spin_unlock(&w->lock);
 	return orphaned;
 }
 
 /*
- * Whether entry @q was judged before the death that made the words'
- * dead_seq @seq: deaths may overlap (a scan still walks the table when
- * the next death is declared), so "before" is an order, not a difference,
- * taken modulo 2^32. Context: @q's bucket lock held.
- */
-static bool kipc_waiter_judged_before(const struct kipc_waiter *q, u32 seq)
-{
-	if (!READ_ONCE(q->judged))
-		return false;
-	smp_rmb();	/* pairs with kipc_words_wait_enter() */
-	return (s32)(READ_ONCE(q->dead_seq) - seq) < 0;
-}
-
-/*
- * Uncount entry @q if it is counted. Context: by a waker of an entry of
- * @q's wait, under that entry's bucket lock; or by the task itself,
- * awake. Nests inside a bucket lock.
+ * Take entry @q off its words' judged list, and uncount it if it is
+ * counted. Context: by a waker of an entry of @q's wait, under that
+ * entry's bucket lock; or by the task itself, awake, for every entry
+ * before it returns (a death relies on it). Nests inside a bucket lock.
  */
 static void kipc_words_wait_exit(struct kipc_waiter *q)
 {
 	struct kipc_words *w = q->words;
 
-	if (!q->counts)
+	if (!q->listed && !q->counts)
 		return;
 	spin_lock(&w->lock);
-	if (q->counted) {
-		q->counted = false;
-		q->holder->nr_waiting--;
-		kipc_words_holder_update(w, q->holder, q->task);
-	}
+	list_del_init(&q->wnode);
+	kipc_words_uncount(w, q);
 	spin_unlock(&w->lock);
 }
 
@@ -374,7 +408,7 @@ static void kipc_wait_call_woken(struct kipc_wait_call *call)
 {
 	unsigned int i;
 
-	WRITE_ONCE(call->woken, true);
+	WRITE_ONCE(call->woken, 1);
 	for (i = 0; i < call->n; i++)
 		kipc_words_wait_exit(&call->qs[i]);
 }
@@ -416,10 +450,10 @@ struct kipc_wake_list {
 
 /*
  * Mark @q woken and take it off its bucket; its task is woken by
- * kipc_wake_list_flush(). Context: q->bucket->lock held.
+ * kipc_wake_list_flush(). Context: q->bucket->lock held; the caller has
+ * claimed @q's wait (kipc_waiter_claim()).
  */
-static void kipc_waiter_wake(struct kipc_waiter *q, int state,
-			     struct kipc_wake_list *wl)
+static void kipc_waiter_wake(struct kipc_waiter *q, struct kipc_wake_list *wl)
 {
 	struct task_struct *task = q->task;
 
@@ -429,13 +463,26 @@ static void kipc_waiter_wake(struct kipc_waiter *q, int state,
 	kipc_wait_call_woken(q->call);	/* running again, not waiting */
 	/* Once state is seen q may vanish: hold the task instead. */
 	get_task_struct(task);
-	smp_store_release(&q->state, state);	/* pairs with kipc_waiter_unqueue() */
+	/* Pairs with kipc_waiter_unqueue(). */
+	smp_store_release(&q->state, KIPC_WAITER_WOKEN);
 	if (wl->nr < KIPC_WAKE_BATCH) {
 		wl->tasks[wl->nr++] = task;
 	} else {
 		wake_up_process(task);
 		put_task_struct(task);
 	}
+}
+
+/*
+ * Claim @q's wait for a wake-up: false when it was woken through another
+ * entry or by a death, or its task stopped waiting. Waking it then would
+ * count a wake-up that nobody takes, and leave a waiter behind it asleep.
+ * Context: q->bucket->lock held: the wait cannot return while @q is
+ * queued.
+ */
+static bool kipc_waiter_claim(struct kipc_waiter *q)
+{
+	return !xchg(&q->call->woken, 1);
 }
 
 static void kipc_wake_list_flush(struct kipc_wake_list *wl)
@@ -451,7 +498,7 @@ static void kipc_wake_list_flush(struct kipc_wake_list *wl)
 
 /*
  * Take @q off its bucket if it is still queued. Return: false if a waker
- * took it off first (q->state then says why).
+ * took it off first: it was woken.
  */
 static bool kipc_waiter_unqueue(struct kipc_waiter *q)
 {
@@ -494,12 +541,10 @@ static int kipc_waiter_queue(struct kipc_waiter *q, struct page *page, u32 val)
 	atomic_inc(&b->waiters);
 	smp_mb__after_atomic();		/* (B), pairs with (A) in kipc_waitq_wake() */
 	spin_lock(&b->lock);
-	if (kipc_word_read(page, q->offset) != val) {
+	if (kipc_word_read(page, q->offset) != val)
 		ret = -EAGAIN;
-	} else {
-		q->judged = false;
+	else
 		list_add_tail(&q->node, &b->chain);
-	}
 	spin_unlock(&b->lock);
 	if (ret)
 		atomic_dec(&b->waiters);
@@ -516,15 +561,19 @@ static bool kipc_waiters_any_woken(struct kipc_waiter *qs, unsigned int n)
 	return false;
 }
 
-/* Sleep until a waiter of @qs is woken, a signal, or the deadline. */
-static int kipc_waiters_sleep(struct kipc_waiter *qs, unsigned int n,
+/*
+ * Sleep until a waiter of @call is woken, a death, a signal, or the
+ * deadline.
+ */
+static int kipc_waiters_sleep(struct kipc_wait_call *call,
 			      const struct kipc_deadline *dl)
 {
 	int ret = 0;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (kipc_waiters_any_woken(qs, n))
+		if (kipc_waiters_any_woken(call->qs, call->n) ||
+		    smp_load_acquire(&call->dead))	/* the death's release */
 			break;
 		if (signal_pending(current)) {
 			ret = -ERESTARTSYS;
@@ -539,41 +588,45 @@ static int kipc_waiters_sleep(struct kipc_waiter *qs, unsigned int n,
 }
 
 /*
- * Unqueue every waiter of @qs and turn the outcome into a result: the
- * index of the first woken one, -EOWNERDEAD, or @sleep_ret.
+ * Unqueue the first @n waiters of @call and turn the outcome into a
+ * result: the index of the first woken one, -EOWNERDEAD, or @sleep_ret.
+ * Context: after kipc_wait_call_woken(): no death marks @call any more.
  */
-static int kipc_waiters_finish(struct kipc_waiter *qs, unsigned int n,
+static int kipc_waiters_finish(struct kipc_wait_call *call, unsigned int n,
 			       int sleep_ret)
 {
-	bool dead = false;
 	int woken = -1;
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		if (kipc_waiter_unqueue(&qs[i]))
-			continue;
-		if (qs[i].state == KIPC_WAITER_WOKEN && woken < 0)
+	/* One a waker took off first was woken. */
+	for (i = 0; i < n; i++)
+		if (!kipc_waiter_unqueue(&call->qs[i]) && woken < 0)
 			woken = i;
-		else if (qs[i].state == KIPC_WAITER_DEAD)
-			dead = true;
-	}
 	if (woken >= 0)
 		return woken;
-	return dead ? -EOWNERDEAD : sleep_ret;
+	return READ_ONCE(call->dead) ? -EOWNERDEAD : sleep_ret;
 }
 
 /*
- * Whether entry @i of @qs (holders set up to @i) counts its task in its
- * holder: no earlier entry does. WAITV entries are few (KIPC_WAITV_MAX).
+ * Set up how entry @i of @qs (words and holders set up to @i) judges
+ * itself: whether it is its wait's first on its words (@listed), and
+ * whether it counts its task in its holder (@counts: no earlier entry
+ * does, and the wait is on one region's words, @one_region). WAITV
+ * entries are few (KIPC_WAITV_MAX).
  */
-static bool kipc_waiter_counts(const struct kipc_waiter *qs, unsigned int i)
+static void kipc_waiter_judging(struct kipc_waiter *qs, unsigned int i,
+				bool one_region)
 {
 	unsigned int j;
 
-	for (j = 0; j < i; j++)
+	qs[i].listed = true;
+	qs[i].counts = one_region;
+	for (j = 0; j < i; j++) {
+		if (qs[j].words == qs[i].words)
+			qs[i].listed = false;
 		if (qs[j].holder == qs[i].holder)
-			return false;
-	return true;
+			qs[i].counts = false;
+	}
 }
 
 /**
@@ -595,9 +648,9 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	struct kipc_waiter stack_q, *qs = &stack_q;
 	struct kipc_wait_call call = { .n = n };
 	unsigned int i, queued = 0;
+	bool one_region = true;
 	struct page *page;
 	u64 start, end;
-	u32 seq;
 	int ret;
 
 	might_sleep();
@@ -608,13 +661,17 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 			return -ENOMEM;
 	}
 	call.qs = qs;
+	for (i = 1; i < n; i++)
+		if (keys[i].words != keys[0].words)
+			one_region = false;
 	/* Every entry before the first is queued: a waker visits them all. */
 	for (i = 0; i < n; i++) {
 		qs[i].words = keys[i].words;
 		qs[i].holder = keys[i].holder;
 		qs[i].call = &call;
 		qs[i].task = current;
-		qs[i].counts = kipc_waiter_counts(qs, i);
+		INIT_LIST_HEAD(&qs[i].wnode);
+		kipc_waiter_judging(qs, i, one_region);
 		qs[i].counted = false;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;
@@ -636,8 +693,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	 * awake process) wakes every waiter of the words dead, this one too.
 	 */
 	for (i = 0; i < n; i++) {
-		if (kipc_words_wait_enter(&qs[i], &seq)) {
-			kipc_waitq_words_dead(qs[i].words, seq);
+		if (kipc_words_wait_enter(&qs[i])) {
 			ret = -EOWNERDEAD;
 			goto out_unqueue;
 		}
@@ -648,9 +704,9 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	 * costs more to read under emulation than the rest of the wait.
 	 */
 	start = local_clock();
-	ret = kipc_waiters_sleep(qs, n, dl);
+	ret = kipc_waiters_sleep(&call, dl);
 	kipc_wait_call_woken(&call);	/* awake: waiting through none */
-	ret = kipc_waiters_finish(qs, n, ret);
+	ret = kipc_waiters_finish(&call, n, ret);
 	/* A task woken on another CPU may read a slightly earlier clock. */
 	end = max(local_clock(), start);
 	for (i = 0; i < n; i++)
@@ -665,7 +721,7 @@ out_unqueue:
 	 * it (as futex_waitv() returns the woken index).
 	 */
 	kipc_wait_call_woken(&call);
-	ret = kipc_waiters_finish(qs, queued, ret);
+	ret = kipc_waiters_finish(&call, queued, ret);
 out_free:
 	if (qs != &stack_q)
 		kfree(qs);
@@ -702,9 +758,10 @@ int kipc_waitq_wake(struct kipc_words *w, u64 offset, u32 nr, u32 bitset)
 
 	spin_lock(&b->lock);
 	list_for_each_entry_safe(q, tmp, &b->chain, node) {
-		if (q->words != w || q->offset != offset || !(q->bitset & bitset))
+		if (q->words != w || q->offset != offset ||
+		    !(q->bitset & bitset) || !kipc_waiter_claim(q))
 			continue;
-		kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
+		kipc_waiter_wake(q, &wl);
 		if (++woken >= nr)
 			break;
 	}
@@ -751,9 +808,9 @@ static void kipc_wq_double_unlock(struct kipc_wq_bucket *b1,
  * @dst: the destination word, in the same region
  *
  * Context: process context, may sleep (to read the word's page).
- * Return: woken plus moved (a waiter woken with -EOWNERDEAD instead of
- * moved counts as moved), or -EINVAL (bad offsets), -EAGAIN (the source
- * word does not hold @val), -ENOMEM.
+ * Return: woken plus moved, or -EINVAL (bad offsets), -EAGAIN (the source
+ * word does not hold @val), -ENOMEM. A waiter moved stays on its words'
+ * judged list: a death finds it wherever it is queued.
  */
 int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 		       u32 nr_wake, u32 nr_requeue, u64 dst)
@@ -761,7 +818,7 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 	struct kipc_wake_list wl = {};
 	struct kipc_wq_bucket *b1, *b2;
 	struct kipc_waiter *q, *tmp;
-	u32 woken = 0, moved = 0, seq;
+	u32 woken = 0, moved = 0;
 	struct page *page;
 	int ret;
 
@@ -787,20 +844,18 @@ int kipc_waitq_requeue(struct kipc_words *w, u64 offset, u32 val,
 		if (q->words != w || q->offset != offset)
 			continue;
 		if (woken < nr_wake) {
-			kipc_waiter_wake(q, KIPC_WAITER_WOKEN, &wl);
-			woken++;
+			if (kipc_waiter_claim(q)) {
+				kipc_waiter_wake(q, &wl);
+				woken++;
+			}
 			continue;
 		}
+		/* A wait already woken is no waiter to move. */
+		if (READ_ONCE(q->call->woken))
+			continue;
 		if (moved >= nr_requeue)
 			break;
 		moved++;
-		/* Pairs with the smp_mb() of kipc_waitq_words_dead(). */
-		seq = READ_ONCE(w->dead_seq);
-		smp_rmb();	/* dead_seq before the entry's judged */
-		if (kipc_waiter_judged_before(q, seq)) {
-			kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
-			continue;
-		}
 		q->offset = dst;
 		if (b1 != b2) {
 			list_move_tail(&q->node, &b2->chain);
@@ -817,41 +872,4 @@ out_unlock:
 	atomic_dec(&b2->waiters);
 	put_page(page);
 	return ret;
-}
-
-/*
- * Wake every waiter of @w judged before the death @seq with -EOWNERDEAD:
- * its remaining holders are all waiting. One not judged yet, or judged
- * since, counts itself under the words' lock and judges from the holders
- * it finds there: a holder attached since the death keeps it asleep, and
- * a death that still holds is declared again by it.
- * Context: process context; takes every bucket lock in turn.
- */
-static void kipc_waitq_words_dead(struct kipc_words *w, u32 seq)
-{
-	struct kipc_wake_list wl = {};
-	struct kipc_waiter *q, *tmp;
-	unsigned long i;
-
-	/*
-	 * The caller bumped the words' dead_seq under the words' lock. A
-	 * waiter not yet counted then will see the close when it counts
-	 * itself; one counted before is queued already, and found below.
-	 * Pairs with (B): a requeue whose destination bucket we skip or have
-	 * passed (it counts itself there first) sees the new dead_seq, and
-	 * wakes what it would move.
-	 */
-	smp_mb();
-	for (i = 0; i <= kipc_wq_mask; i++) {
-		struct kipc_wq_bucket *b = &kipc_wq_table[i];
-
-		if (!atomic_read(&b->waiters))
-			continue;
-		spin_lock(&b->lock);
-		list_for_each_entry_safe(q, tmp, &b->chain, node)
-			if (q->words == w && kipc_waiter_judged_before(q, seq))
-				kipc_waiter_wake(q, KIPC_WAITER_DEAD, &wl);
-		spin_unlock(&b->lock);
-		kipc_wake_list_flush(&wl);
-	}
 }

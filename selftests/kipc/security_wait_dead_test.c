@@ -799,4 +799,159 @@ TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 	munmap(l, sizeof(*l));
 }
 
+/*
+ * A WAITV on words of two regions is asleep in neither: a wake through
+ * one region can end it, and it may then wake the other's waiters. A
+ * waits with WAITV on W0 of R0 and of R1, each through a handle of its
+ * own; B waits on R1's W0 through its own; the test, R1's one other
+ * holder, closes its handle, and 300 ms later wakes A through R0, and A
+ * wakes B. Before such a wait stopped counting, the close took A for a
+ * sleeper of R1: A and B got EOWNERDEAD although A was about to run.
+ */
+TEST_F(dead, waitv_across_regions_is_no_sleeper)
+{
+	struct board *b = self->b;
+	int r0;
+
+	r0 = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
+	ASSERT_LE(0, r0);
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		struct kipc_waitv_entry e[2] = {
+			{ .region_fd = kt_region_attach(r0, 0), .offset = W0 },
+			{ .region_fd = kt_region_attach(self->region, 0),
+			  .offset = W0 },
+		};
+
+		close(r0);
+		close(self->region);
+		if ((int)e[0].region_fd < 0 || (int)e[1].region_fd < 0)
+			_exit(2);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_waitv(self->ctx, e, 2,
+					kt_now_ns(CLOCK_MONOTONIC) +
+					10 * KT_NSEC);
+		if (b->ret[0] == 0)	/* A runs again: it wakes B */
+			b->ret[2] = kt_wq_wake(e[1].region_fd, W0, 1, 0);
+		_exit(0);
+	}
+	self->kids[1] = kt_fork();
+	ASSERT_LE(0, self->kids[1]);
+	if (self->kids[1] == 0) {
+		int h = kt_region_attach(self->region, 0);
+
+		close(r0);
+		close(self->region);
+		if (h < 0)
+			_exit(2);
+		__atomic_store_n(&b->tid[1], gettid_(), __ATOMIC_RELEASE);
+		b->ret[1] = kt_wq_wait_ms(h, W0, 0, 10000);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
+	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
+	close(self->region);		/* R1's holders left: A's and B's */
+	self->region = -1;
+	kt_sleep_ms(300);
+	EXPECT_EQ(1, kt_wq_wake(r0, W0, 1, 0)) TH_LOG("A was not waiting on R0");
+	EXPECT_EQ(0, kt_wait(self->kids[0], 20000));
+	EXPECT_EQ(0, kt_wait(self->kids[1], 20000));
+	self->kids[0] = self->kids[1] = 0;
+	EXPECT_EQ(0, b->ret[0]) TH_LOG("A: %s (EOWNERDEAD: taken for a sleeper of R1)",
+				       strerror(-b->ret[0]));
+	EXPECT_EQ(1, b->ret[2]) TH_LOG("A's wake of B woke %d", b->ret[2]);
+	EXPECT_EQ(0, b->ret[1]) TH_LOG("B: %s", strerror(-b->ret[1]));
+	close(r0);
+}
+
+/*
+ * A death costs the waiters of its own region, not every waiter of the
+ * module. Once a holder of a region has closed, a WAIT that leaves every
+ * holder left asleep is a death (EOWNERDEAD at once), and any user can
+ * repeat it. Until deaths kept a list of their region's waiters, each one
+ * walked the module's whole waiter table under each bucket's lock, every
+ * waiter of every user included. Here the test's own such WAITs are timed
+ * with and without another process's OTHER_THREADS x KIPC_WAITV_MAX
+ * entries asleep on another region: a bound, not a figure, with a wide
+ * margin (the old walk made them several times dearer under TCG).
+ */
+#define DEATH_WAITS	2000
+#define OTHER_THREADS	32
+
+static int other_region;	/* the other process's, for its threads */
+
+static void *wait_all_words(void *arg)
+{
+	struct kipc_waitv_entry e[KIPC_WAITV_MAX];
+	struct board *b = arg;
+	int ctx = b->handle, i;
+
+	for (i = 0; i < KIPC_WAITV_MAX; i++)
+		e[i] = (struct kipc_waitv_entry){ .region_fd = other_region,
+						  .offset = 4 * i };
+	__atomic_add_fetch(&b->next, 1, __ATOMIC_RELEASE);
+	kt_wq_waitv(ctx, e, KIPC_WAITV_MAX,
+		    kt_now_ns(CLOCK_MONOTONIC) + 60 * KT_NSEC);
+	return NULL;
+}
+
+/* DEATH_WAITS WAITs through @h, each a death: their time in ns, or 0. */
+static uint64_t time_deaths(int h)
+{
+	uint64_t t0 = kt_now_ns(CLOCK_MONOTONIC);
+	int i;
+
+	for (i = 0; i < DEATH_WAITS; i++)
+		if (kt_wq_wait(h, W0, 0, 0, CLOCK_MONOTONIC, 0) != -EOWNERDEAD)
+			return 0;
+	return kt_now_ns(CLOCK_MONOTONIC) - t0;
+}
+
+TEST_F(dead, a_death_costs_its_own_waiters_only)
+{
+	struct board *b = self->b;
+	uint64_t alone[2], beside;
+	pthread_t t[OTHER_THREADS];
+	int h, i;
+
+	other_region = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
+	ASSERT_LE(0, other_region);
+	h = kt_region_attach(self->region, 0);
+	ASSERT_LE(0, h);
+	close(h);			/* a holder has closed: deaths from now */
+	alone[0] = time_deaths(self->region);
+	ASSERT_NE(0, alone[0]) TH_LOG("a WAIT left alone was no death");
+
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		close(self->region);
+		b->handle = self->ctx;
+		for (i = 0; i < OTHER_THREADS; i++)
+			if (pthread_create(&t[i], NULL, wait_all_words, b))
+				_exit(1);
+		for (i = 0; i < OTHER_THREADS; i++)
+			pthread_join(t[i], NULL);
+		_exit(0);
+	}
+	for (i = 0; i < 5000 && __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) <
+				 OTHER_THREADS; i++)
+		kt_sleep_ms(1);
+	ASSERT_EQ(OTHER_THREADS, b->next);
+	kt_sleep_ms(200);		/* the last ones queue */
+	beside = time_deaths(self->region);
+	ASSERT_NE(0, beside);
+	kt_reap(self->kids[0]);
+	self->kids[0] = 0;
+	alone[1] = time_deaths(self->region);
+	ASSERT_NE(0, alone[1]);
+	TH_LOG("%d deaths: %.1f and %.1f us each alone, %.1f us beside %d waiting entries",
+	       DEATH_WAITS, alone[0] / 1e3 / DEATH_WAITS,
+	       alone[1] / 1e3 / DEATH_WAITS, beside / 1e3 / DEATH_WAITS,
+	       OTHER_THREADS * KIPC_WAITV_MAX);
+	EXPECT_GT(2 * (alone[0] > alone[1] ? alone[0] : alone[1]), beside);
+	close(other_region);
+}
+
 KIPC_TEST_MAIN

@@ -177,4 +177,46 @@ TEST_F(waitv, woken_entry_wins_over_a_later_failure)
 	EXPECT_EQ(0, kt_wq_wake(self->region, 0, 10, 0));
 }
 
+/*
+ * A wake-up counted reaches a task that takes it. T waits with WAITV on
+ * word W0 twice (two entries, one task), then U waits on W0; WAKE(W0, 2)
+ * must wake both. Before the wait claimed by its first wake-up was passed
+ * by, the WAKE counted T's two entries, returned 2 and left U asleep.
+ */
+TEST(wake_counts_a_waitv_once)
+{
+	struct kipc_waitv_entry e[2] = {
+		{ .offset = 0 }, { .offset = 0 },
+	};
+	size_t bytes = kt_page();
+	int ctx, region, woken, ret;
+	pid_t t, u;
+	uint32_t *map;
+
+	map = kt_wq_setup(_metadata, &ctx, &region, bytes);
+	e[0].region_fd = e[1].region_fd = region;
+	t = kt_fork();
+	ASSERT_LE(0, t);
+	if (t == 0) {
+		ret = kt_wq_waitv(ctx, e, 2,
+				  kt_now_ns(CLOCK_MONOTONIC) + 5 * KT_NSEC);
+		_exit(ret == 0 || ret == 1 ? 0 : 100 - ret);
+	}
+	ASSERT_EQ(1, kt_wait_sleeping(t, 5000));
+	u = kt_fork();
+	ASSERT_LE(0, u);
+	if (u == 0)
+		_exit(-kt_wq_wait_ms(region, 0, 0, 3000));
+	ASSERT_EQ(1, kt_wait_sleeping(u, 5000));
+	map[0] = 1;
+	woken = kt_wq_wake(region, 0, 2, 0);
+	EXPECT_EQ(2, woken);
+	ret = kt_wait(t, 10000);
+	EXPECT_EQ(0, ret) TH_LOG("T: WAITV returned %d", 100 - ret);
+	ret = kt_wait(u, 10000);
+	EXPECT_EQ(0, ret) TH_LOG("U: %s (ETIMEDOUT: the WAKE counted T's wait twice)",
+				 ret > 0 && ret < 128 ? strerror(ret) : "killed");
+	kt_wq_teardown(ctx, region, map, bytes);
+}
+
 KIPC_TEST_MAIN
