@@ -224,6 +224,16 @@ $(B)/bin/core_wrappers_test: libkipc/test/core_wrappers_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/core_wrappers_test
 
+# libkipc_host_test (make host-test) again, for the guest: kipc-examples
+# runs it with the module loaded.
+$(B)/bin/libkipc_host_test: libkipc/test/libkipc_host_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/libkipc_host_test
+
 # A ring notifier killed inside its notify (a guest test, run by
 # tools/vm/kipc-examples): linked with the static libkipc, whose clock it
 # wraps to die there.

@@ -21,7 +21,8 @@
  * Each figure is the median of REPEATS runs (default 5, at most 32), the
  * mechanisms taking turns within each repeat; the ratios are also given as
  * the median of each repeat's own ratio, which a drifting host load
- * disturbs least. Exits 0, or 2 on an error.
+ * disturbs least. Exits 0; 1 when kipc_wait() or kipc_wake() broke the
+ * protocol (each case printed); 2 on an error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +44,7 @@
 #define WORD		0		/* ping-pong word */
 #define GO		64		/* wake64 word */
 #define READY		128		/* wake64: sleepers about to sleep */
+#define COUNTS		256		/* struct counts */
 #define STAMPS		4096		/* wake64: uint64_t woken_ns[] */
 #define RINGS		(64 * 1024)	/* two rings */
 
@@ -92,6 +94,76 @@ static uint32_t *word(uint64_t off)
 	return (uint32_t *)(base + off);
 }
 
+/*
+ * What the kipc calls returned, counted in the region: the children count
+ * there too. kipc_wait() may return 0 (woken) or -EAGAIN (the word had
+ * changed), the caller checks the word again either way; kipc_wake() the
+ * number it woke, at most what it was asked to. Each wait that returned 0
+ * was woken by a wake that counted it: over a run, woken == woke.
+ */
+struct counts {
+	uint32_t woken;		/* kipc_wait() returned 0 */
+	uint32_t woke;		/* the sum of kipc_wake()'s returns */
+	uint32_t bad_wait, bad_wake;	/* unexpected returns */
+	int32_t bad_wait_ret, bad_wake_ret;	/* the last of each */
+};
+
+static struct counts *counts(void)
+{
+	return (struct counts *)(base + COUNTS);
+}
+
+static int problems;		/* checks of a run that failed, printed */
+
+static void kwait(uint64_t off, uint32_t v)
+{
+	struct counts *c = counts();
+	int ret = kipc_wait(R, off, v, KIPC_BITSET_ANY, 0, NULL);
+
+	if (!ret) {
+		__atomic_fetch_add(&c->woken, 1, __ATOMIC_RELAXED);
+		if (__atomic_load_n(word(off), __ATOMIC_RELAXED) == v)
+			sched_yield();	/* a stale wake, or a wait that never sleeps */
+	} else if (ret != -EAGAIN) {
+		__atomic_fetch_add(&c->bad_wait, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->bad_wait_ret, ret, __ATOMIC_RELAXED);
+		sched_yield();	/* the caller spins: let the other side run */
+	}
+}
+
+/* kipc_wake() of up to @nr waiters, of whom at most @most are asleep. */
+static void kwake(uint64_t off, uint32_t nr, int most)
+{
+	struct counts *c = counts();
+	int ret = kipc_wake(R, off, nr, KIPC_BITSET_ANY);
+
+	if (ret > 0)
+		__atomic_fetch_add(&c->woke, ret, __ATOMIC_RELAXED);
+	if (ret < 0 || ret > most) {
+		__atomic_fetch_add(&c->bad_wake, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->bad_wake_ret, ret, __ATOMIC_RELAXED);
+	}
+}
+
+/* A kipc run starts: no wait woken, no waiter woken. */
+static void counts_start(void)
+{
+	counts()->woken = 0;
+	counts()->woke = 0;
+}
+
+/* A kipc run ended, its children reaped: as many woken as the wakes woke. */
+static void counts_check(const char *run)
+{
+	struct counts *c = counts();
+
+	if (c->woken == c->woke)
+		return;
+	fprintf(stderr, "wait_bench: %s: kipc_wake() woke %u waiters, kipc_wait() returned woken %u times\n",
+		run, c->woke, c->woken);
+	problems++;
+}
+
 static void fwait(uint32_t *w, uint32_t v)
 {
 	syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0);
@@ -113,13 +185,13 @@ static void pp_side(int futex, int me, int n)
 			if (futex)
 				fwait(w, v);
 			else
-				kipc_wait(R, WORD, v, 0, 0, NULL);
+				kwait(WORD, v);
 		}
 		__atomic_store_n(w, v + 1, __ATOMIC_RELEASE);
 		if (futex)
 			fwake(w, 1);
 		else
-			kipc_wake(R, WORD, 1, 0);
+			kwake(WORD, 1, 1);
 	}
 }
 
@@ -155,6 +227,7 @@ static double pingpong(int futex, int n)
 	int ret;
 
 	*word(WORD) = 0;
+	counts_start();
 	pin(0);
 	if (threads) {
 		ret = pthread_create(&thread, NULL, pp_thread, &a);
@@ -176,6 +249,8 @@ static double pingpong(int futex, int n)
 	else
 		reap(pid);
 	unpin();
+	if (!futex)
+		counts_check("pingpong");
 	return (double)t0 / n;
 }
 
@@ -272,10 +347,11 @@ static double wake_all(int futex, int nw, double *call_ns)
 {
 	uint64_t *stamps = (uint64_t *)(base + STAMPS), t0, t1, last = 0;
 	pid_t pids[MAX_WAITERS];
-	int i;
+	int i, tries;
 
 	*word(GO) = 0;
 	*word(READY) = 0;
+	counts_start();
 	for (i = 0; i < nw; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
@@ -284,7 +360,7 @@ static double wake_all(int futex, int nw, double *call_ns)
 				if (futex)
 					fwait(word(GO), 0);
 				else
-					kipc_wait(R, GO, 0, 0, 0, NULL);
+					kwait(GO, 0);
 			}
 			stamps[i] = now_ns();
 			_exit(0);
@@ -292,22 +368,30 @@ static double wake_all(int futex, int nw, double *call_ns)
 	}
 	while (__atomic_load_n(word(READY), __ATOMIC_ACQUIRE) < (uint32_t)nw)
 		usleep(1000);
-	for (i = 0; i < nw; i++)
-		while (!sleeping(pids[i]))
+	/* A wait that does not sleep: said after 10 s, not a hang. */
+	for (i = 0, tries = 0; i < nw; i++)
+		while (!sleeping(pids[i]) && tries < 10000) {
 			usleep(1000);
+			if (++tries == 10000) {
+				fprintf(stderr, "wait_bench: wake: sleeper %d not asleep after 10 s\n", i);
+				problems++;
+			}
+		}
 	usleep(20000);
 	t0 = now_ns();
 	__atomic_store_n(word(GO), 1, __ATOMIC_RELEASE);
 	if (futex)
 		fwake(word(GO), MAX_WAITERS);
 	else
-		kipc_wake(R, GO, MAX_WAITERS, 0);
+		kwake(GO, MAX_WAITERS, nw);
 	t1 = now_ns();
 	for (i = 0; i < nw; i++) {
 		reap(pids[i]);
 		if (stamps[i] > last)
 			last = stamps[i];
 	}
+	if (!futex)
+		counts_check("wake");
 	*call_ns = t1 - t0;
 	return last - t0;
 }
@@ -332,6 +416,7 @@ int main(int argc, char **argv)
 	       wkc[MAX_REPEATS], wfc[MAX_REPEATS], ppq[MAX_REPEATS],
 	       rrq[MAX_REPEATS];
 	int n = 20000, reps = 5, nw = 64, opt, i, ret;
+	struct counts *c;
 	struct kipc *k;
 
 	while ((opt = getopt(argc, argv, "n:r:w:c:T")) != -1) {
@@ -403,7 +488,16 @@ int main(int argc, char **argv)
 	printf("  wake %d sleepers     kipc %8.1f us  futex %8.1f us  (wake call: kipc %.1f us, futex %.1f us)\n",
 	       nw, median(wk, reps) / 1e3, median(wf, reps) / 1e3,
 	       median(wkc, reps) / 1e3, median(wfc, reps) / 1e3);
+	c = counts();
+	if (c->bad_wait)
+		fprintf(stderr, "wait_bench: %u unexpected kipc_wait() returns, the last %d (%s)\n",
+			c->bad_wait, c->bad_wait_ret, strerror(-c->bad_wait_ret));
+	if (c->bad_wake)
+		fprintf(stderr, "wait_bench: %u unexpected kipc_wake() returns, the last %d%s%s\n",
+			c->bad_wake, c->bad_wake_ret, c->bad_wake_ret < 0 ? ": " : "",
+			c->bad_wake_ret < 0 ? strerror(-c->bad_wake_ret) : "");
+	ret = c->bad_wait || c->bad_wake || problems;
 	kipc_region_close(R);
 	kipc_close(k);
-	return 0;
+	return ret;
 }

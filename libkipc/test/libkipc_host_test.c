@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libkipc argument checks and errors that need no module (runs on the host). */
+/*
+ * libkipc argument checks and errors that need no module (make host-test),
+ * also run with the module loaded (tools/vm/kipc-examples).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,12 +19,15 @@
 #include <kipc.h>
 
 /*
- * A stand-in for the module: this program's ioctl() takes the place of
- * libc's for libkipc.so (the executable's symbol comes first). It answers
- * KIPC_IOC_REGION_INFO for one fd, fake_region_fd (a memfd, which maps
- * like a region), notes the msg_size that channel I/O and calls pass, and
- * hands everything else to the kernel.
+ * A stand-in for the module: this program's ioctl() and open() take the
+ * place of libc's for libkipc.so (the executable's symbols come first).
+ * ioctl() answers KIPC_IOC_REGION_INFO for one fd, fake_region_fd (a
+ * memfd, which maps like a region), notes the msg_size that channel I/O
+ * and calls pass, and hands everything else to the kernel. open() opens
+ * /dev/null for KIPC_DEVICE_PATH while fake_device is set: a handle
+ * without the module. The test also runs in the guest, with the module.
  */
+static int fake_device;
 static int fake_region_fd = -1;
 static uint64_t fake_region_bytes = 4096;
 static int seen_msg_size = -1;
@@ -48,6 +54,22 @@ int ioctl(int fd, unsigned long cmd, ...)
 	if (cmd == KIPC_IOC_CALL)
 		seen_msg_size = (int)((struct kipc_call *)arg)->msg_size;
 	return (int)syscall(SYS_ioctl, fd, cmd, arg);
+}
+
+int open(const char *path, int flags, ...)
+{
+	int mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (fake_device && !strcmp(path, KIPC_DEVICE_PATH))
+		path = "/dev/null";
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
 /* A fake region's fd, without FD_CLOEXEC as if received without it. */
@@ -266,20 +288,49 @@ TEST(helpers_check_their_arguments)
 	kipc_channel_close(c);
 }
 
-TEST(channel_create_rejects_bad_attributes)
+/* Bad attributes are -EINVAL before the ioctl; good ones reach it. */
+static void channel_create_checks(struct __test_metadata *_metadata,
+				  struct kipc *k, int want)
 {
 	struct kipc_channel_attr bad_flags = { .flags = 1U << 7 };
 	struct kipc_channel_attr bad_reserved = { .reserved = { [6] = 1 } };
+	struct kipc_channel_attr nonblock = { .flags = KIPC_FD_NONBLOCK };
 	struct kipc_chan *tx = NULL, *rx = NULL;
-	struct kipc *k;
 
-	if (kipc_open(&k, 0) < 0)
-		SKIP(return, "no %s: argument checks only need a handle", KIPC_DEVICE_PATH);
 	EXPECT_EQ(-EINVAL, kipc_channel_create(k, &bad_flags, &tx, &rx));
 	EXPECT_EQ(-EINVAL, kipc_channel_create(k, &bad_reserved, &tx, &rx));
 	EXPECT_EQ(-EINVAL, kipc_channel_create(k, NULL, NULL, &rx));
+	EXPECT_EQ(-EINVAL, kipc_channel_create(k, NULL, &tx, NULL));
 	EXPECT_EQ(NULL, tx);
-	kipc_close(k);
+	EXPECT_EQ(NULL, rx);
+	EXPECT_EQ(want, kipc_channel_create(k, &nonblock, &tx, &rx));
+	if (want) {
+		EXPECT_EQ(NULL, tx);
+		EXPECT_EQ(NULL, rx);
+		return;
+	}
+	ASSERT_NE(NULL, tx);
+	ASSERT_NE(NULL, rx);
+	EXPECT_EQ(0, kipc_channel_close(tx));
+	EXPECT_EQ(0, kipc_channel_close(rx));
+}
+
+TEST(channel_create_rejects_bad_attributes)
+{
+	struct kipc *k;
+
+	/* A handle on /dev/null: the valid call fails only at the ioctl. */
+	fake_device = 1;
+	ASSERT_EQ(0, kipc_open(&k, 0));
+	fake_device = 0;
+	channel_create_checks(_metadata, k, -ENOTTY);
+	EXPECT_EQ(0, kipc_close(k));
+	/* With the module (the guest's run), a real handle as well. */
+	if (access(KIPC_DEVICE_PATH, F_OK))
+		return;
+	ASSERT_EQ(0, kipc_open(&k, 0));
+	channel_create_checks(_metadata, k, 0);
+	EXPECT_EQ(0, kipc_close(k));
 }
 
 /* An MPMC ring needs two slots; one-slot SPSC rings are sound. */
@@ -345,23 +396,61 @@ TEST(user_stats_layout)
 	EXPECT_EQ(144, offsetof(struct kipc_user_stats, reserved));
 }
 
+/* A cap is set (not 0) and usage is within it. */
+#define USED_WITHIN(used, limit) do {					\
+	EXPECT_NE(0, st.limit) TH_LOG(#limit);				\
+	EXPECT_LE(st.used, st.limit) TH_LOG(#used);			\
+} while (0)
+
 TEST(user_stats_need_the_family)
 {
+	struct kipc_chan *tx = NULL, *rx = NULL;
 	struct kipc_user_stats st;
+	struct kipc *k = NULL;
 	struct kipc_nl *nl;
 	int ret, n = 0;
 
 	ret = kipc_nl_open(&nl, 0);
-	if (ret == -ENOENT || ret == -EPROTONOSUPPORT || ret == -EACCES)
+	/* With /dev/kipc the module is loaded: its family must be there. */
+	if ((ret == -ENOENT || ret == -EPROTONOSUPPORT || ret == -EACCES) &&
+	    access(KIPC_DEVICE_PATH, F_OK))
 		SKIP(return, "no kipc netlink family here (%d)", ret);
 	ASSERT_EQ(0, ret);
 	/* The module is loaded on this host: a NULL out-argument is still ours. */
 	EXPECT_EQ(-EINVAL, kipc_user_stats_get(nl, 0, NULL));
 	EXPECT_EQ(-EINVAL, kipc_user_stats_dump(nl, NULL, &n));
+	/* A context and a channel of ours: our uid has a record. */
+	if (!kipc_open(&k, 0))
+		ASSERT_EQ(0, kipc_channel_create(k, NULL, &tx, &rx));
 	memset(&st, 0xff, sizeof(st));
 	ret = kipc_user_stats_get(nl, geteuid(), &st);
-	if (ret == -ENOENT)
-		EXPECT_EQ(0, st.regions_limit);	/* cleared, not left as it was */
+	if (k)
+		ASSERT_EQ(0, ret);
+	ASSERT_TRUE(ret == 0 || ret == -ENOENT) TH_LOG("ret %d", ret);
+	if (ret == -ENOENT) {
+		/* Cleared, not left as it was. */
+		EXPECT_EQ(0, st.uid);
+		EXPECT_EQ(0, st.regions_limit);
+		EXPECT_EQ(0, st.region_bytes_limit);
+	} else {
+		EXPECT_EQ(geteuid(), st.uid);
+		if (k)
+			EXPECT_LE(1, st.channels);
+		USED_WITHIN(regions, regions_limit);
+		USED_WITHIN(channels, channels_limit);
+		USED_WITHIN(lendqs, lendqs_limit);
+		USED_WITHIN(names, names_limit);
+		USED_WITHIN(inflight_bytes, inflight_bytes_limit);
+		USED_WITHIN(pool_bytes, pool_bytes_limit);
+		USED_WITHIN(services, services_limit);
+		USED_WITHIN(region_bytes, region_bytes_limit);
+		EXPECT_EQ(0, st.reserved[0] | st.reserved[1] | st.reserved[2]);
+	}
+	if (k) {
+		kipc_channel_close(tx);
+		kipc_channel_close(rx);
+		kipc_close(k);
+	}
 	kipc_nl_close(nl);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lost wake-ups: many processes hand a token around, share a futex mutex and ping-pong; every wait has a watchdog deadline. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,6 +16,11 @@
 #define COUNTER		128
 #define PING		192
 #define STOP		256
+#define WOKE		320	/* waiters woken: the sum of the wakes' returns */
+#define WOKEN		384	/* waits a wake ended */
+#define TIMED_OUT	448	/* waits their deadline ended */
+#define RUNNING		512	/* waiters still running */
+#define RACE_MAX_S	10	/* longest the race runs on to see the counts */
 
 /* Child exit codes. */
 #define E_HUNG		10	/* the watchdog fired */
@@ -189,32 +195,90 @@ TEST_F(stress, pingpong_pairs)
 }
 
 /*
- * Wakers race timeouts: waiters use deadlines of a few microseconds, so
- * wakes land while waiters unqueue themselves. Nothing may hang, and a
- * wake never reports more waiters than were there.
+ * Wakers race timeouts: waiters use deadlines of 20 us to 2.56 ms, wakers
+ * pause 0 to 150 us between wakes, so wakes land while waiters unqueue
+ * themselves. Nothing may hang, and a wake never reports more waiters
+ * than were there: each waiter a wake counts returns 0, and only those
+ * do. The race must have happened: waiters woken, and waits a deadline
+ * ended. The children count in the region; past @iters rounds they go on
+ * until both are seen, for RACE_MAX_S at most. Wakers wake until the
+ * waiters are done.
  */
-static int racer_child(FIXTURE_DATA(stress) *self, int me, int iters)
+static uint32_t count(FIXTURE_DATA(stress) *self, uint64_t off)
+{
+	return __atomic_load_n(word(self, off), __ATOMIC_RELAXED);
+}
+
+static void add(FIXTURE_DATA(stress) *self, uint64_t off, uint32_t n)
+{
+	__atomic_fetch_add(word(self, off), n, __ATOMIC_RELAXED);
+}
+
+static bool race_seen(FIXTURE_DATA(stress) *self)
+{
+	return count(self, WOKE) && count(self, WOKEN) &&
+	       count(self, TIMED_OUT);
+}
+
+/* A waker's pause: it spins, so that it stays on its CPU. */
+static void spin_ns(uint64_t ns)
+{
+	uint64_t end = kt_now_ns(CLOCK_MONOTONIC) + ns;
+
+	while (kt_now_ns(CLOCK_MONOTONIC) < end)
+		;
+}
+
+static int racer_waiter(FIXTURE_DATA(stress) *self, int iters, uint64_t end)
 {
 	int n, ret;
 
-	for (n = 0; n < iters; n++) {
-		if (me % 2) {
-			ret = kt_wq_wake(self->region, STOP, 2, 0);
-			if (ret < 0 || ret > NPROC / 2)
-				return E_ERR;
-			continue;
-		}
+	for (n = 0; n < iters || (!race_seen(self) &&
+				  kt_now_ns(CLOCK_MONOTONIC) < end); n++) {
 		ret = kt_wq_wait(self->region, STOP, 0, 0, CLOCK_MONOTONIC,
-				 kt_now_ns(CLOCK_MONOTONIC) + 20000);
-		if (ret && ret != -ETIMEDOUT)
+				 kt_now_ns(CLOCK_MONOTONIC) +
+				 (20000ULL << (n % 8)));
+		if (ret == 0)
+			add(self, WOKEN, 1);
+		else if (ret == -ETIMEDOUT)
+			add(self, TIMED_OUT, 1);
+		else
 			return E_ERR;
+	}
+	return 0;
+}
+
+static int racer_child(FIXTURE_DATA(stress) *self, int me, int iters)
+{
+	uint64_t end = kt_now_ns(CLOCK_MONOTONIC) + RACE_MAX_S * KT_NSEC;
+	int n, ret;
+
+	if (me % 2 == 0) {
+		ret = racer_waiter(self, iters, end);
+		__atomic_fetch_sub(word(self, RUNNING), 1, __ATOMIC_RELEASE);
+		return ret;
+	}
+	for (n = 0; n < iters || (__atomic_load_n(word(self, RUNNING),
+						  __ATOMIC_ACQUIRE) &&
+				  kt_now_ns(CLOCK_MONOTONIC) < end); n++) {
+		ret = kt_wq_wake(self->region, STOP, 2, 0);
+		if (ret < 0 || ret > NPROC / 2)
+			return E_ERR;
+		add(self, WOKE, ret);
+		spin_ns(10000 * (n % 16));
 	}
 	return 0;
 }
 
 TEST_F(stress, wake_races_timeout)
 {
+	*word(self, RUNNING) = NPROC / 2;
 	run_all(_metadata, self, racer_child, 3000);
+	TH_LOG("wakes woke %u waiters; waits: %u woken, %u timed out",
+	       count(self, WOKE), count(self, WOKEN), count(self, TIMED_OUT));
+	EXPECT_LT(0, count(self, WOKE));
+	EXPECT_EQ(count(self, WOKE), count(self, WOKEN));
+	EXPECT_LT(0, count(self, TIMED_OUT));
 }
 
 KIPC_TEST_MAIN
