@@ -331,7 +331,7 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * struct kipc_words - the wait-queue state of a region's words: owned by
  *	waitq.c, embedded in the region
  * @lock: protects @nr_holders, @nr_asleep_holders, @holder_closed,
- *	@judged and each holder's counts
+ *	@judged, @waiting and each holder's counts
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region
@@ -339,31 +339,42 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * @holder_closed: a holder has gone since the last one was added
  * @judged: the waiters of the words that have judged whether they
  *	count (struct kipc_waiter's @wnode): the ones a death wakes
+ * @waiting: the holders with waiters (struct kipc_words_holder)
  * @waits: waits queued on the words, for netlink
  * @wakes: waiters of the words woken, for netlink
  * @wait_ns: time waiters spent queued, for netlink
  */
 struct kipc_words {
-	spinlock_t lock;	/* nr_holders, nr_asleep_holders, holder_closed, judged */
+	spinlock_t lock;	/* the counts, the lists and each holder */
 	struct address_space *mapping;
 	u64 bytes;
 	u32 nr_holders;
 	u32 nr_asleep_holders;
 	bool holder_closed;
 	struct list_head judged;
+	struct list_head waiting;
 	atomic64_t waits;
 	atomic64_t wakes;
 	atomic64_t wait_ns;
 };
 
 /**
- * struct kipc_words_holder - a region handle, as the wait queue sees it
- * @nr_waiting: tasks waiting through the handle, under the words' lock
- * @asleep: @nr_waiting covers every thread of the waiting task's process:
- *	nobody in it runs to wake anyone through this handle
+ * struct kipc_words_holder - a region handle, as the wait queue sees it;
+ *	every field under the words' lock
+ * @group: the process (its signal_struct, compared, and read only while
+ *	@nr_waiting holds one of its tasks) of the handle's waiters
+ * @nr_waiting: tasks of @group waiting through the handle
+ * @nr_other: tasks of other processes waiting through it: a handle two
+ *	processes wait through is never asleep, as one may wake the other
+ * @waiting: in the words' list of holders with waiters, while any
+ * @asleep: @nr_waiting covers every live thread of @group, and nobody
+ *	else waits through the handle: nobody runs to wake anyone through it
  */
 struct kipc_words_holder {
+	struct signal_struct *group;
 	u32 nr_waiting;
+	u32 nr_other;
+	struct list_head waiting;
 	bool asleep;
 };
 

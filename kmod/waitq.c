@@ -90,12 +90,14 @@ struct kipc_waiter;
  *	so a wake-up counted always reaches a task that takes it
  * @dead: a death of a region it waits on woke it (a release, after
  *	@woken; under that region's words lock)
+ * @counting: its words are all in one region: its entries may count
  */
 struct kipc_wait_call {
 	struct kipc_waiter *qs;
 	unsigned int n;
 	int woken;
 	bool dead;
+	bool counting;
 };
 
 /**
@@ -188,26 +190,25 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 {
 	spin_lock_init(&w->lock);
 	INIT_LIST_HEAD(&w->judged);
+	INIT_LIST_HEAD(&w->waiting);
 	w->mapping = mapping;
 	w->bytes = bytes;
 }
 
 /*
- * Set @h asleep or awake from its count and the live threads of @task's
- * process (@task waits through @h, or just stopped): a thread that waits
- * while another thread of its process runs leaves the handle awake, as
- * that thread may wake it. Tasks of two processes that wait through one
- * handle are counted together: each process should wait through a handle
- * of its own. The threads are counted when a task starts or stops
- * waiting: one that exits while its siblings wait leaves the handle awake
- * until another starts or stops. Context: the words' lock held.
+ * Set @h asleep or awake from its counts and the live threads of its
+ * waiters' process: a thread that waits while another thread of its
+ * process runs leaves the handle awake, as that thread may wake it, and so
+ * does a task of another process waiting through it. The threads are
+ * counted again wherever a death is judged (kipc_words_recount()): one
+ * that exits while its siblings wait leaves them asleep. Context: the
+ * words' lock held; a task of h->group is counted, so it is alive.
  */
 static void kipc_words_holder_update(struct kipc_words *w,
-				     struct kipc_words_holder *h,
-				     struct task_struct *task)
+				     struct kipc_words_holder *h)
 {
-	bool asleep = h->nr_waiting &&
-		      h->nr_waiting >= atomic_read(&task->signal->live);
+	bool asleep = h->nr_waiting && !h->nr_other &&
+		      h->nr_waiting >= atomic_read(&h->group->live);
 
 	lockdep_assert_held(&w->lock);
 	if (asleep == h->asleep)
@@ -234,15 +235,63 @@ void kipc_words_hold(struct kipc_words *w)
 	spin_unlock(&w->lock);
 }
 
+/*
+ * Count entry @q, of the current task, as waiting through its holder.
+ * The first waiter of a holder names its process; waiters of another
+ * process keep the holder awake until they are gone.
+ * Context: @w's lock held.
+ */
+static void kipc_words_count(struct kipc_words *w, struct kipc_waiter *q)
+{
+	struct kipc_words_holder *h = q->holder;
+
+	lockdep_assert_held(&w->lock);
+	if (!h->nr_waiting && !h->nr_other)
+		list_add_tail(&h->waiting, &w->waiting);
+	if (!h->nr_waiting && !h->group)
+		h->group = current->signal;
+	if (h->group == current->signal)
+		h->nr_waiting++;
+	else
+		h->nr_other++;
+	q->counted = true;
+	kipc_words_holder_update(w, h);
+}
+
 /* Uncount entry @q if it counts on @w. Context: @w's lock held. */
 static void kipc_words_uncount(struct kipc_words *w, struct kipc_waiter *q)
 {
+	struct kipc_words_holder *h = q->holder;
+
 	lockdep_assert_held(&w->lock);
 	if (q->words != w || !q->counted)
 		return;
 	q->counted = false;
-	q->holder->nr_waiting--;
-	kipc_words_holder_update(w, q->holder, q->task);
+	if (h->group == q->task->signal && h->nr_waiting) {
+		/* Its process is no longer read once none of it waits. */
+		if (!--h->nr_waiting)
+			h->group = NULL;
+	} else {
+		h->nr_other--;
+	}
+	if (!h->nr_waiting && !h->nr_other)
+		list_del(&h->waiting);
+	kipc_words_holder_update(w, h);
+}
+
+/*
+ * Set every holder with waiters asleep or awake again: a thread that
+ * exits while its siblings wait changes no count, and only a death's
+ * judgement needs the truth. The cost is the holders of these words with
+ * waiters. Context: @w's lock held.
+ */
+static void kipc_words_recount(struct kipc_words *w)
+{
+	struct kipc_words_holder *h;
+
+	lockdep_assert_held(&w->lock);
+	list_for_each_entry(h, &w->waiting, waiting)
+		kipc_words_holder_update(w, h);
 }
 
 /*
@@ -263,12 +312,16 @@ static void kipc_words_dead_locked(struct kipc_words *w)
 		struct kipc_wait_call *call = q->call;
 		unsigned int i;
 
-		/* Woken already, or no longer waiting: it reports that. */
+		/*
+		 * Off the list whatever it is: a wait woken already, or no
+		 * longer waiting, never joins again (kipc_words_wait_enter()
+		 * reads woken under this lock), and reports what it reports.
+		 */
+		list_del_init(&q->wnode);
 		if (xchg(&call->woken, 1))
 			continue;
-		list_del_init(&q->wnode);
 		/* Its counted entries are all on these words (@counts). */
-		for (i = 0; i < call->n; i++)
+		for (i = 0; call->counting && i < call->n; i++)
 			kipc_words_uncount(w, &call->qs[i]);
 		/* Pairs with the acquire in kipc_waiters_sleep(). */
 		smp_store_release(&call->dead, true);
@@ -290,6 +343,7 @@ void kipc_words_unhold(struct kipc_words *w)
 	spin_lock(&w->lock);
 	w->nr_holders--;
 	w->holder_closed = true;
+	kipc_words_recount(w);
 	if (w->nr_holders && w->nr_holders == w->nr_asleep_holders)
 		kipc_words_dead_locked(w);
 	spin_unlock(&w->lock);
@@ -367,9 +421,9 @@ static bool kipc_words_wait_enter(struct kipc_waiter *q)
 		if (q->listed)
 			list_add_tail(&q->wnode, &w->judged);
 		if (q->counts) {
-			q->holder->nr_waiting++;
-			kipc_words_holder_update(w, q->holder, current);
-			q->counted = true;
+			kipc_words_count(w, q);
+			if (w->holder_closed)
+				kipc_words_recount(w);
 			orphaned = w->holder_closed &&
 				   w->nr_asleep_holders == w->nr_holders;
 		}
@@ -646,9 +700,8 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		    const struct kipc_deadline *dl)
 {
 	struct kipc_waiter stack_q, *qs = &stack_q;
-	struct kipc_wait_call call = { .n = n };
+	struct kipc_wait_call call = { .n = n, .counting = true };
 	unsigned int i, queued = 0;
-	bool one_region = true;
 	struct page *page;
 	u64 start, end;
 	int ret;
@@ -663,7 +716,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	call.qs = qs;
 	for (i = 1; i < n; i++)
 		if (keys[i].words != keys[0].words)
-			one_region = false;
+			call.counting = false;
 	/* Every entry before the first is queued: a waker visits them all. */
 	for (i = 0; i < n; i++) {
 		qs[i].words = keys[i].words;
@@ -671,7 +724,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		qs[i].call = &call;
 		qs[i].task = current;
 		INIT_LIST_HEAD(&qs[i].wnode);
-		kipc_waiter_judging(qs, i, one_region);
+		kipc_waiter_judging(qs, i, call.counting);
 		qs[i].counted = false;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;

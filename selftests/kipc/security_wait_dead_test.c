@@ -682,7 +682,9 @@ TEST_F(dead, last_thread_to_wait_wakes_every_waiter)
 
 /* What the race below counts, in a page shared with its processes. */
 struct late {
-	int stop;
+	int stop;		/* C stops */
+	int c_done;		/* C's waits are over: its other thread stops */
+	int stop_a;		/* then A stops */
 	long deaths;		/* A: EOWNERDEADs (each a death declared) */
 	long waits;		/* C: waits through a handle just attached */
 	long dead;		/* C: those that got EOWNERDEAD */
@@ -702,7 +704,8 @@ static void *late_spin(void *arg)
 	struct late *l = arg;
 
 	__atomic_store_n(&l->ready, 1, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE))
+	/* Until C's last wait is over: its exit would make that wait dead. */
+	while (!__atomic_load_n(&l->c_done, __ATOMIC_ACQUIRE))
 		kt_sleep_ms(1);
 	return NULL;
 }
@@ -743,7 +746,7 @@ TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 	ASSERT_LE(0, a);
 	if (a == 0) {
 		close(self->region);	/* a handle of its own only */
-		while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&l->stop_a, __ATOMIC_ACQUIRE))
 			if (kt_wq_wait_ms(ha, W0, 0, 50) == -EOWNERDEAD)
 				l->deaths++;
 		_exit(0);
@@ -776,6 +779,7 @@ TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 			close(hc);
 		}
 		__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->c_done, 1, __ATOMIC_RELEASE);
 		pthread_join(t, NULL);
 		_exit(0);
 	}
@@ -784,8 +788,10 @@ TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 	close(self->region);
 	self->region = -1;
 	kt_sleep_ms(3000);
+	/* C first: A's going, or C's thread's, would make C's last wait dead. */
 	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(0, kt_wait(c, 10000));
+	__atomic_store_n(&l->stop_a, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(0, kt_wait(a, 10000));
 	self->kids[0] = self->kids[1] = 0;
 	kt_name_unlink(self->ctx, LATE_NAME);
@@ -952,6 +958,159 @@ TEST_F(dead, a_death_costs_its_own_waiters_only)
 	       OTHER_THREADS * KIPC_WAITV_MAX);
 	EXPECT_GT(2 * (alone[0] > alone[1] ? alone[0] : alone[1]), beside);
 	close(other_region);
+}
+
+/* The threads of process @pid (its /proc status), or -1. */
+static int threads_of(pid_t pid)
+{
+	char path[64], line[128];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* A's second thread: runs until the test closes the pipe, then exits. */
+static void *run_until_eof(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+/*
+ * A thread that exits while its siblings wait leaves them asleep. A (two
+ * threads, a handle of its own) waits through its handle on one thread
+ * while the other runs: awake. B waits through its own. A's running
+ * thread exits, then the test closes its handle: every holder left is
+ * asleep, and A and B must get EOWNERDEAD. Before the threads were
+ * counted again where a death is judged, A's handle stayed awake as it
+ * was counted, and both slept to their deadline.
+ */
+TEST_F(dead, sibling_exit_while_waiting_is_a_death)
+{
+	struct board *b = self->b;
+	int run[2], i;
+
+	ASSERT_EQ(0, pipe(run));
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		int h = kt_region_attach(self->region, 0);
+		pthread_t t;
+
+		close(self->region);
+		close(run[1]);
+		if (h < 0 || pthread_create(&t, NULL, run_until_eof, &run[0]))
+			_exit(2);
+		pthread_detach(t);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_wait_ms(h, W0, 0, 5000);
+		_exit(0);
+	}
+	close(run[0]);
+	self->kids[1] = kt_fork();
+	ASSERT_LE(0, self->kids[1]);
+	if (self->kids[1] == 0) {
+		int h = kt_region_attach(self->region, 0);
+
+		close(self->region);
+		close(run[1]);
+		if (h < 0)
+			_exit(2);
+		__atomic_store_n(&b->tid[1], gettid_(), __ATOMIC_RELEASE);
+		b->ret[1] = kt_wq_wait_ms(h, W0, 0, 5000);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
+	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
+	close(run[1]);			/* A's running thread exits */
+	for (i = 0; i < 2000 && threads_of(self->kids[0]) != 1; i++)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, threads_of(self->kids[0]));
+	close(self->region);		/* every holder left is asleep */
+	self->region = -1;
+	EXPECT_EQ(0, kt_wait(self->kids[0], 20000));
+	EXPECT_EQ(0, kt_wait(self->kids[1], 20000));
+	self->kids[0] = self->kids[1] = 0;
+	EXPECT_EQ(-EOWNERDEAD, b->ret[0]) TH_LOG("A: %s", strerror(-b->ret[0]));
+	EXPECT_EQ(-EOWNERDEAD, b->ret[1]) TH_LOG("B: %s", strerror(-b->ret[1]));
+}
+
+/* P's second thread: fork C to wait through P's handle, then wake both. */
+static void *fork_a_sharer(void *arg)
+{
+	struct board *b = arg;
+	pid_t c;
+	int st;
+
+	c = fork();
+	if (c == 0) {
+		__atomic_store_n(&b->tid[1], getpid(), __ATOMIC_RELEASE);
+		b->ret[1] = kt_wq_wait_ms(b->handle, W0, 0, 10000);
+		_exit(0);
+	}
+	if (c < 0) {
+		b->ret[2] = -errno;
+		return NULL;
+	}
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+		kt_sleep_ms(1);
+	b->ret[2] = kt_wq_wake(b->handle, W0, 2, 0);
+	waitpid(c, &st, 0);
+	return NULL;
+}
+
+/*
+ * A handle that two processes wait through is not asleep while a thread
+ * of one runs. P waits through its handle on one thread; its other
+ * thread forks C, which waits through the same handle (inherited), and
+ * keeps running. The test's handle closes: nobody may get EOWNERDEAD, and
+ * P's running thread then wakes both. Before a handle knew its waiters'
+ * process, the last to wait set the count against its own threads: C's
+ * one thread and two waiters made the handle asleep, and both woke dead.
+ */
+TEST_F(dead, forked_sharer_keeps_a_handle_awake)
+{
+	struct board *b = self->b;
+
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		pthread_t t;
+
+		b->handle = kt_region_attach(self->region, 0);
+		close(self->region);
+		if (b->handle < 0)
+			_exit(2);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		if (pthread_create(&t, NULL, fork_a_sharer, b))
+			_exit(3);
+		b->ret[0] = kt_wq_wait_ms(b->handle, W0, 0, 10000);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
+	ASSERT_EQ(1, tid_sleeping(&b->tid[1]));
+	close(self->region);		/* P's handle alone holds the region */
+	self->region = -1;
+	kt_sleep_ms(200);
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, kt_wait(self->kids[0], 20000));
+	self->kids[0] = 0;
+	EXPECT_EQ(0, b->ret[0]) TH_LOG("P: %s", strerror(-b->ret[0]));
+	EXPECT_EQ(0, b->ret[1]) TH_LOG("C: %s", strerror(-b->ret[1]));
+	EXPECT_EQ(2, b->ret[2]) TH_LOG("P's wake woke %d", b->ret[2]);
 }
 
 KIPC_TEST_MAIN
