@@ -330,12 +330,13 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
 /**
  * struct kipc_words - the wait-queue state of a region's words: owned by
  *	waitq.c, embedded in the region
- * @lock: protects @nr_holders, @nr_asleep_holders, @holder_closed,
+ * @lock: protects @nr_holders, @nr_waiting_holders, @holder_closed,
  *	@judged, @waiting and each holder's counts
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region
- * @nr_asleep_holders: holders asleep (struct kipc_words_holder)
+ * @nr_waiting_holders: holders with waiters (on @waiting); a death needs
+ *	all of them, as a holder with no waiter is awake
  * @holder_closed: a holder has gone since the last one was added
  * @judged: the waiters of the words that have judged whether they
  *	count (struct kipc_waiter's @wnode): the ones a death wakes
@@ -349,7 +350,7 @@ struct kipc_words {
 	struct address_space *mapping;
 	u64 bytes;
 	u32 nr_holders;
-	u32 nr_asleep_holders;
+	u32 nr_waiting_holders;
 	bool holder_closed;
 	struct list_head judged;
 	struct list_head waiting;
@@ -367,15 +368,16 @@ struct kipc_words {
  * @nr_other: tasks of other processes waiting through it: a handle two
  *	processes wait through is never asleep, as one may wake the other
  * @waiting: in the words' list of holders with waiters, while any
- * @asleep: @nr_waiting covers every live thread of @group, and nobody
- *	else waits through the handle: nobody runs to wake anyone through it
+ *
+ * The handle is asleep when @nr_waiting covers every live thread of
+ * @group and nobody else waits through it: nobody runs to wake anyone
+ * through it.
  */
 struct kipc_words_holder {
 	struct signal_struct *group;
 	u32 nr_waiting;
 	u32 nr_other;
 	struct list_head waiting;
-	bool asleep;
 };
 
 /**
@@ -399,7 +401,7 @@ void kipc_waitq_exit(void);
 void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 		     u64 bytes);
 void kipc_words_hold(struct kipc_words *w);
-void kipc_words_unhold(struct kipc_words *w);
+void kipc_words_unhold(struct kipc_words *w, struct kipc_words_holder *h);
 void kipc_words_stat(struct kipc_words *w, u64 *waits, u64 *wakes,
 		     u64 *wait_ns);
 int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,

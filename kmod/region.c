@@ -586,7 +586,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 	if (freed)
 		wake_up(&r->pool_wait);
 	/* Nobody waits through a file being released: its ioctls are done. */
-	kipc_words_unhold(&r->words);
+	kipc_words_unhold(&r->words, &h->words);
 	kfree(h);
 	kipc_region_put(r);
 	return 0;

@@ -90,7 +90,8 @@ struct kipc_waiter;
  *	so a wake-up counted always reaches a task that takes it
  * @dead: a death of a region it waits on woke it (a release, after
  *	@woken; under that region's words lock)
- * @counting: its words are all in one region: its entries may count
+ * @counting: its words are all in one region: its entries may count with
+ *	their holders' processes (else as others, keeping them awake)
  */
 struct kipc_wait_call {
 	struct kipc_waiter *qs;
@@ -117,9 +118,10 @@ struct kipc_wait_call {
  * @state: KIPC_WAITER_*, written under the bucket lock
  * @listed: the first entry of @call on @words, the one a death finds
  * @counts: no earlier entry of @call counts the task in @holder already
- *	(a task is one waiter), and every entry of @call is on one region's
- *	words: a wait that a wake through another region can end is asleep
- *	in none
+ *	(a task is one waiter)
+ * @other: counted as a waiter not of @holder's process, or of a wait on
+ *	more than one region (which a wake through another region can end):
+ *	it keeps @holder awake; under @words' lock
  * @counted: the task is counted waiting in @holder; under @words' lock.
  *	Set only once every entry of @call is queued, its word holding its
  *	value: a task about to find a word changed is no sleeper. A waker of
@@ -141,6 +143,7 @@ struct kipc_waiter {
 	int state;
 	bool listed;
 	bool counts;
+	bool other;
 	bool counted;
 };
 
@@ -196,28 +199,44 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 }
 
 /*
- * Set @h asleep or awake from its counts and the live threads of its
+ * Whether @h is asleep, from its counts and the live threads of its
  * waiters' process: a thread that waits while another thread of its
  * process runs leaves the handle awake, as that thread may wake it, and so
- * does a task of another process waiting through it. The threads are
- * counted again wherever a death is judged (kipc_words_recount()): one
- * that exits while its siblings wait leaves them asleep. Context: the
- * words' lock held; a task of h->group is counted, so it is alive.
+ * does a task of another process waiting through it, or a wait that
+ * another region can end. The threads are read when a death is judged
+ * (kipc_words_all_asleep()): one that exits while its siblings wait
+ * leaves them asleep. Context: the words' lock held; a task of h->group
+ * is counted, so it is alive.
  */
-static void kipc_words_holder_update(struct kipc_words *w,
-				     struct kipc_words_holder *h)
+static bool kipc_words_holder_asleep(const struct kipc_words_holder *h)
 {
-	bool asleep = h->nr_waiting && !h->nr_other &&
-		      h->nr_waiting >= atomic_read(&h->group->live);
+	return h->nr_waiting && !h->nr_other &&
+	       h->nr_waiting >= atomic_read(&h->group->live);
+}
+
+/*
+ * Whether every holder of @w is asleep: nobody is left to wake a waiter.
+ * A holder with no waiter is awake, so most calls end at the count; else
+ * the holders with waiters are judged until one is awake, which goes to
+ * the front, to be judged first next time (a holder found asleep stays
+ * so: its threads all wait, and none can start another). The cost is
+ * amortised O(1), and the holders of @w with waiters just before a death.
+ * Context: @w's lock held.
+ */
+static bool kipc_words_all_asleep(struct kipc_words *w)
+{
+	struct kipc_words_holder *h;
 
 	lockdep_assert_held(&w->lock);
-	if (asleep == h->asleep)
-		return;
-	h->asleep = asleep;
-	if (asleep)
-		w->nr_asleep_holders++;
-	else
-		w->nr_asleep_holders--;
+	if (!w->nr_holders || w->nr_waiting_holders < w->nr_holders)
+		return false;
+	list_for_each_entry(h, &w->waiting, waiting) {
+		if (!kipc_words_holder_asleep(h)) {
+			list_move(&h->waiting, &w->waiting);
+			return false;
+		}
+	}
+	return true;
 }
 
 /**
@@ -236,26 +255,28 @@ void kipc_words_hold(struct kipc_words *w)
 }
 
 /*
- * Count entry @q, of the current task, as waiting through its holder.
- * The first waiter of a holder names its process; waiters of another
- * process keep the holder awake until they are gone.
- * Context: @w's lock held.
+ * Count entry @q, of the current task, as waiting through its holder:
+ * with the holder's process if it is of it (the first waiter names it),
+ * else as another, which keeps the holder awake until it is gone; so does
+ * a wait on more than one region. Context: @w's lock held.
  */
 static void kipc_words_count(struct kipc_words *w, struct kipc_waiter *q)
 {
 	struct kipc_words_holder *h = q->holder;
 
 	lockdep_assert_held(&w->lock);
-	if (!h->nr_waiting && !h->nr_other)
+	if (!h->nr_waiting && !h->nr_other) {
 		list_add_tail(&h->waiting, &w->waiting);
-	if (!h->nr_waiting && !h->group)
+		w->nr_waiting_holders++;
+	}
+	if (!h->nr_waiting && q->call->counting)
 		h->group = current->signal;
-	if (h->group == current->signal)
-		h->nr_waiting++;
-	else
+	q->other = !q->call->counting || h->group != current->signal;
+	if (q->other)
 		h->nr_other++;
+	else
+		h->nr_waiting++;
 	q->counted = true;
-	kipc_words_holder_update(w, h);
 }
 
 /* Uncount entry @q if it counts on @w. Context: @w's lock held. */
@@ -267,31 +288,14 @@ static void kipc_words_uncount(struct kipc_words *w, struct kipc_waiter *q)
 	if (q->words != w || !q->counted)
 		return;
 	q->counted = false;
-	if (h->group == q->task->signal && h->nr_waiting) {
-		/* Its process is no longer read once none of it waits. */
-		if (!--h->nr_waiting)
-			h->group = NULL;
-	} else {
+	if (q->other)
 		h->nr_other--;
-	}
-	if (!h->nr_waiting && !h->nr_other)
+	else if (!--h->nr_waiting)
+		h->group = NULL;	/* not read once none of it waits */
+	if (!h->nr_waiting && !h->nr_other) {
 		list_del(&h->waiting);
-	kipc_words_holder_update(w, h);
-}
-
-/*
- * Set every holder with waiters asleep or awake again: a thread that
- * exits while its siblings wait changes no count, and only a death's
- * judgement needs the truth. The cost is the holders of these words with
- * waiters. Context: @w's lock held.
- */
-static void kipc_words_recount(struct kipc_words *w)
-{
-	struct kipc_words_holder *h;
-
-	lockdep_assert_held(&w->lock);
-	list_for_each_entry(h, &w->waiting, waiting)
-		kipc_words_holder_update(w, h);
+		w->nr_waiting_holders--;
+	}
 }
 
 /*
@@ -320,8 +324,8 @@ static void kipc_words_dead_locked(struct kipc_words *w)
 		list_del_init(&q->wnode);
 		if (xchg(&call->woken, 1))
 			continue;
-		/* Its counted entries are all on these words (@counts). */
-		for (i = 0; call->counting && i < call->n; i++)
+		/* Its entries counted on these words. */
+		for (i = 0; i < call->n; i++)
 			kipc_words_uncount(w, &call->qs[i]);
 		/* Pairs with the acquire in kipc_waiters_sleep(). */
 		smp_store_release(&call->dead, true);
@@ -332,19 +336,21 @@ static void kipc_words_dead_locked(struct kipc_words *w)
 /**
  * kipc_words_unhold() - a holder of the words is gone
  * @w: the words
+ * @h: the holder, being released
  *
  * When every holder left is asleep, nobody will ever wake their waiters:
  * they are woken with -EOWNERDEAD.
  * Context: process context; the holder waits on nothing (its file is being
  * released, so its ioctls are done): it is not asleep.
  */
-void kipc_words_unhold(struct kipc_words *w)
+void kipc_words_unhold(struct kipc_words *w, struct kipc_words_holder *h)
 {
+	/* Its waiters held its file: all are gone. */
+	WARN_ON_ONCE(h->nr_waiting || h->nr_other);
 	spin_lock(&w->lock);
 	w->nr_holders--;
 	w->holder_closed = true;
-	kipc_words_recount(w);
-	if (w->nr_holders && w->nr_holders == w->nr_asleep_holders)
+	if (kipc_words_all_asleep(w))
 		kipc_words_dead_locked(w);
 	spin_unlock(&w->lock);
 }
@@ -422,10 +428,7 @@ static bool kipc_words_wait_enter(struct kipc_waiter *q)
 			list_add_tail(&q->wnode, &w->judged);
 		if (q->counts) {
 			kipc_words_count(w, q);
-			if (w->holder_closed)
-				kipc_words_recount(w);
-			orphaned = w->holder_closed &&
-				   w->nr_asleep_holders == w->nr_holders;
+			orphaned = w->holder_closed && kipc_words_all_asleep(w);
 		}
 		if (orphaned)
 			kipc_words_dead_locked(w);
@@ -665,16 +668,14 @@ static int kipc_waiters_finish(struct kipc_wait_call *call, unsigned int n,
  * Set up how entry @i of @qs (words and holders set up to @i) judges
  * itself: whether it is its wait's first on its words (@listed), and
  * whether it counts its task in its holder (@counts: no earlier entry
- * does, and the wait is on one region's words, @one_region). WAITV
- * entries are few (KIPC_WAITV_MAX).
+ * does). WAITV entries are few (KIPC_WAITV_MAX).
  */
-static void kipc_waiter_judging(struct kipc_waiter *qs, unsigned int i,
-				bool one_region)
+static void kipc_waiter_judging(struct kipc_waiter *qs, unsigned int i)
 {
 	unsigned int j;
 
 	qs[i].listed = true;
-	qs[i].counts = one_region;
+	qs[i].counts = true;
 	for (j = 0; j < i; j++) {
 		if (qs[j].words == qs[i].words)
 			qs[i].listed = false;
@@ -724,7 +725,7 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 		qs[i].call = &call;
 		qs[i].task = current;
 		INIT_LIST_HEAD(&qs[i].wnode);
-		kipc_waiter_judging(qs, i, call.counting);
+		kipc_waiter_judging(qs, i);
 		qs[i].counted = false;
 		qs[i].offset = keys[i].offset;
 		qs[i].bitset = keys[i].bitset ?: U32_MAX;

@@ -1113,4 +1113,67 @@ TEST_F(dead, forked_sharer_keeps_a_handle_awake)
 	EXPECT_EQ(2, b->ret[2]) TH_LOG("P's wake woke %d", b->ret[2]);
 }
 
+/*
+ * A WAITV on words of two regions keeps every handle it waits through
+ * awake, even one whose other waiters are of another process. P forks Q,
+ * both keeping P's handle H of R; Q (one thread) waits on R through H. P
+ * waits with WAITV on R through H and on R2 through a handle of its own.
+ * The test, R's one other holder, closes its handle, then wakes P through
+ * R2, and P wakes Q through H. Before, P's WAITV did not count at all, Q's
+ * wait made H asleep, and the close woke both with EOWNERDEAD.
+ */
+TEST_F(dead, waitv_across_regions_keeps_a_shared_handle_awake)
+{
+	struct board *b = self->b;
+	int r2, h2;
+
+	r2 = kt_region_create(self->ctx, self->bytes, 0, 0, NULL);
+	ASSERT_LE(0, r2);
+	self->kids[0] = kt_fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		int h = kt_region_attach(self->region, 0);
+		struct kipc_waitv_entry e[2] = {
+			{ .region_fd = h, .offset = W0 },
+			{ .region_fd = kt_region_attach(r2, 0), .offset = W0 },
+		};
+		pid_t q;
+		int st;
+
+		close(self->region);
+		close(r2);
+		if (h < 0 || (int)e[1].region_fd < 0)
+			_exit(2);
+		q = fork();
+		if (q == 0) {
+			close(e[1].region_fd);
+			__atomic_store_n(&b->tid[1], getpid(), __ATOMIC_RELEASE);
+			b->ret[1] = kt_wq_wait_ms(h, W0, 0, 10000);
+			_exit(0);
+		}
+		if (q < 0 || !tid_sleeping(&b->tid[1]))
+			_exit(3);
+		__atomic_store_n(&b->tid[0], gettid_(), __ATOMIC_RELEASE);
+		b->ret[0] = kt_wq_waitv(self->ctx, e, 2,
+					kt_now_ns(CLOCK_MONOTONIC) +
+					10 * KT_NSEC);
+		if (b->ret[0] == 1)	/* woken through R2: wake Q */
+			b->ret[2] = kt_wq_wake(h, W0, 1, 0);
+		waitpid(q, &st, 0);
+		_exit(0);
+	}
+	ASSERT_EQ(1, tid_sleeping(&b->tid[0]));
+	h2 = r2;
+	close(self->region);		/* H alone holds R */
+	self->region = -1;
+	kt_sleep_ms(200);
+	EXPECT_EQ(1, kt_wq_wake(h2, W0, 1, 0)) TH_LOG("P was not waiting on R2");
+	EXPECT_EQ(0, kt_wait(self->kids[0], 20000));
+	self->kids[0] = 0;
+	EXPECT_EQ(1, b->ret[0]) TH_LOG("P: %d (-130: EOWNERDEAD)", b->ret[0]);
+	EXPECT_EQ(1, b->ret[2]) TH_LOG("P's wake of Q woke %d", b->ret[2]);
+	EXPECT_EQ(0, b->ret[1]) TH_LOG("Q: %s", strerror(-b->ret[1]));
+	close(r2);
+}
+
 KIPC_TEST_MAIN
