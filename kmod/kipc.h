@@ -335,12 +335,14 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region
- * @nr_waiting_holders: holders with waiters (on @waiting); a death needs
- *	all of them, as a holder with no waiter is awake
+ * @nr_waiting_holders: holders with waiters (on @waiting or @asleep); a
+ *	death needs all of them, as a holder with no waiter is awake
  * @holder_closed: a holder has gone since the last one was added
  * @judged: the waiters of the words that have judged whether they
  *	count (struct kipc_waiter's @wnode): the ones a death wakes
- * @waiting: the holders with waiters (struct kipc_words_holder)
+ * @waiting: holders with waiters to judge (struct kipc_words_holder):
+ *	counted or uncounted since last found asleep, the latest first
+ * @asleep: holders with waiters found asleep, and unchanged since
  * @waits: waits queued on the words, for netlink
  * @wakes: waiters of the words woken, for netlink
  * @wait_ns: time waiters spent queued, for netlink
@@ -354,6 +356,7 @@ struct kipc_words {
 	bool holder_closed;
 	struct list_head judged;
 	struct list_head waiting;
+	struct list_head asleep;
 	atomic64_t waits;
 	atomic64_t wakes;
 	atomic64_t wait_ns;
@@ -367,7 +370,7 @@ struct kipc_words {
  * @nr_waiting: tasks of @group waiting through the handle
  * @nr_other: tasks of other processes waiting through it: a handle two
  *	processes wait through is never asleep, as one may wake the other
- * @waiting: in the words' list of holders with waiters, while any
+ * @waiting: in the words' @waiting or @asleep list while it has waiters
  *
  * The handle is asleep when @nr_waiting covers every live thread of
  * @group and nobody else waits through it: nobody runs to wake anyone

@@ -194,6 +194,7 @@ void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
 	spin_lock_init(&w->lock);
 	INIT_LIST_HEAD(&w->judged);
 	INIT_LIST_HEAD(&w->waiting);
+	INIT_LIST_HEAD(&w->asleep);
 	w->mapping = mapping;
 	w->bytes = bytes;
 }
@@ -216,27 +217,48 @@ static bool kipc_words_holder_asleep(const struct kipc_words_holder *h)
 
 /*
  * Whether every holder of @w is asleep: nobody is left to wake a waiter.
- * A holder with no waiter is awake, so most calls end at the count; else
- * the holders with waiters are judged until one is awake, which goes to
- * the front, to be judged first next time (a holder found asleep stays
- * so: its threads all wait, and none can start another). The cost is
- * amortised O(1), and the holders of @w with waiters just before a death.
- * Context: @w's lock held.
+ * A holder with no waiter is awake, so most calls end at the count. Else
+ * the holders on w->waiting (those with a count or uncount since they
+ * were last judged, the latest first) are judged until one is awake; one
+ * found asleep moves to w->asleep, where it stays until its next count or
+ * uncount: its threads all wait, so none can start another and wake it
+ * up. Each holder is judged once per change, and an awake one ends the
+ * walk: amortised O(1) per wait. Context: @w's lock held.
  */
 static bool kipc_words_all_asleep(struct kipc_words *w)
 {
-	struct kipc_words_holder *h;
+	struct kipc_words_holder *h, *tmp;
 
 	lockdep_assert_held(&w->lock);
 	if (!w->nr_holders || w->nr_waiting_holders < w->nr_holders)
 		return false;
-	list_for_each_entry(h, &w->waiting, waiting) {
-		if (!kipc_words_holder_asleep(h)) {
-			list_move(&h->waiting, &w->waiting);
+	list_for_each_entry_safe(h, tmp, &w->waiting, waiting) {
+		if (!kipc_words_holder_asleep(h))
 			return false;
-		}
+		list_move(&h->waiting, &w->asleep);
 	}
 	return true;
+}
+
+/*
+ * After a count or uncount on @h: to the front of the holders to judge,
+ * or off both lists once it has no waiter. Context: @w's lock held.
+ */
+static void kipc_words_holder_changed(struct kipc_words *w,
+				      struct kipc_words_holder *h, bool had)
+{
+	bool has = h->nr_waiting || h->nr_other;
+
+	lockdep_assert_held(&w->lock);
+	if (had && has) {
+		list_move(&h->waiting, &w->waiting);
+	} else if (has) {
+		list_add(&h->waiting, &w->waiting);
+		w->nr_waiting_holders++;
+	} else if (had) {
+		list_del_init(&h->waiting);
+		w->nr_waiting_holders--;
+	}
 }
 
 /**
@@ -263,12 +285,9 @@ void kipc_words_hold(struct kipc_words *w)
 static void kipc_words_count(struct kipc_words *w, struct kipc_waiter *q)
 {
 	struct kipc_words_holder *h = q->holder;
+	bool had = h->nr_waiting || h->nr_other;
 
 	lockdep_assert_held(&w->lock);
-	if (!h->nr_waiting && !h->nr_other) {
-		list_add_tail(&h->waiting, &w->waiting);
-		w->nr_waiting_holders++;
-	}
 	if (!h->nr_waiting && q->call->counting)
 		h->group = current->signal;
 	q->other = !q->call->counting || h->group != current->signal;
@@ -277,6 +296,7 @@ static void kipc_words_count(struct kipc_words *w, struct kipc_waiter *q)
 	else
 		h->nr_waiting++;
 	q->counted = true;
+	kipc_words_holder_changed(w, h, had);
 }
 
 /* Uncount entry @q if it counts on @w. Context: @w's lock held. */
@@ -292,10 +312,7 @@ static void kipc_words_uncount(struct kipc_words *w, struct kipc_waiter *q)
 		h->nr_other--;
 	else if (!--h->nr_waiting)
 		h->group = NULL;	/* not read once none of it waits */
-	if (!h->nr_waiting && !h->nr_other) {
-		list_del(&h->waiting);
-		w->nr_waiting_holders--;
-	}
+	kipc_words_holder_changed(w, h, true);
 }
 
 /*
@@ -345,9 +362,13 @@ static void kipc_words_dead_locked(struct kipc_words *w)
  */
 void kipc_words_unhold(struct kipc_words *w, struct kipc_words_holder *h)
 {
-	/* Its waiters held its file: all are gone. */
-	WARN_ON_ONCE(h->nr_waiting || h->nr_other);
 	spin_lock(&w->lock);
+	/* Its waiters held its file: all are gone. Never leave it listed. */
+	if (WARN_ON_ONCE(h->nr_waiting || h->nr_other)) {
+		h->nr_waiting = 0;
+		h->nr_other = 0;
+		kipc_words_holder_changed(w, h, true);
+	}
 	w->nr_holders--;
 	w->holder_closed = true;
 	if (kipc_words_all_asleep(w))

@@ -1176,4 +1176,150 @@ TEST_F(dead, waitv_across_regions_keeps_a_shared_handle_awake)
 	close(r2);
 }
 
+/*
+ * Judging whether a wait completes a death costs O(1) amortised, however
+ * many holders sleep. After a close, every counted wait asks whether all
+ * holders are asleep. The version before walked the holders with waiters
+ * from the oldest, and a holder that gains a waiter again went to the
+ * back: one process waiting, time after time, through an awake handle
+ * made each wait walk every asleep holder, with the lock held that
+ * wakers take under shared bucket locks. Here SLEEPERS processes each wait
+ * through HANDLES handles of their own (all asleep), and Y, a process of
+ * two threads, times waits with a deadline already passed through its
+ * own handle, before and while they sleep.
+ */
+#define SLEEPERS	128
+#define HANDLES		KIPC_WAITV_MAX
+#define Y_WAITS		2000
+
+struct judge {
+	int attached;		/* sleepers with their handles */
+	int measure;		/* 1, 2: Y times its waits; Y sets it to 0 */
+	uint64_t ns[3];		/* Y's time of each round */
+	int err;
+};
+
+static void *block_on(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) > 0)
+		;
+	return NULL;
+}
+
+static void judge_y(struct judge *j, int region, int pipe_rd)
+{
+	int y = kt_region_attach(region, 0), i, round, ret;
+	pthread_t t;
+	uint64_t t0;
+
+	close(region);
+	if (y < 0 || pthread_create(&t, NULL, block_on, &pipe_rd))
+		_exit(2);
+	for (round = 1; round <= 2; round++) {
+		while (__atomic_load_n(&j->measure, __ATOMIC_ACQUIRE) != round)
+			kt_sleep_ms(1);
+		t0 = kt_now_ns(CLOCK_MONOTONIC);
+		for (i = 0; i < Y_WAITS; i++) {
+			ret = kt_wq_wait(y, W0, 0, 0, CLOCK_MONOTONIC, 1);
+			if (ret != -ETIMEDOUT)
+				j->err = ret;
+		}
+		j->ns[round] = kt_now_ns(CLOCK_MONOTONIC) - t0;
+		__atomic_store_n(&j->measure, 0, __ATOMIC_RELEASE);
+	}
+	_exit(0);
+}
+
+/* A sleeper: HANDLES handles, then, once a byte comes on @go, a WAITV. */
+static void judge_sleeper(struct judge *j, int ctx, int region, int go)
+{
+	struct kipc_waitv_entry e[HANDLES];
+	int i;
+	char c;
+
+	for (i = 0; i < HANDLES; i++) {
+		e[i] = (struct kipc_waitv_entry){
+			.region_fd = kt_region_attach(region, 0),
+			.offset = 4 * i,
+		};
+		if ((int)e[i].region_fd < 0)
+			_exit(2);
+	}
+	close(region);
+	__atomic_add_fetch(&j->attached, 1, __ATOMIC_RELEASE);
+	/* Blocked, not polling: Y's first round runs on a quiet machine. */
+	if (read(go, &c, 1) != 1)
+		_exit(3);
+	kt_wq_waitv(ctx, e, HANDLES, kt_now_ns(CLOCK_MONOTONIC) + 60 * KT_NSEC);
+	_exit(0);
+}
+
+TEST_F(dead, judging_a_death_is_o1_beside_many_sleepers)
+{
+	pid_t kids[SLEEPERS], y;
+	int run[2], go[2], i, n;
+	char bytes[SLEEPERS] = { 0 };
+	struct judge *j;
+
+	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, j);
+	memset(j, 0, sizeof(*j));
+	ASSERT_EQ(0, pipe(run));
+	ASSERT_EQ(0, pipe(go));
+	y = kt_fork();
+	ASSERT_LE(0, y);
+	if (y == 0) {
+		close(run[1]);
+		close(go[0]);
+		close(go[1]);
+		judge_y(j, self->region, run[0]);
+	}
+	close(run[0]);
+	for (i = 0; i < SLEEPERS; i++) {
+		kids[i] = kt_fork();
+		ASSERT_LE(0, kids[i]);
+		if (kids[i] == 0) {
+			close(run[1]);
+			close(go[1]);
+			judge_sleeper(j, self->ctx, self->region, go[0]);
+		}
+	}
+	for (n = 0; n < 20000 && __atomic_load_n(&j->attached,
+						 __ATOMIC_ACQUIRE) < SLEEPERS; n++)
+		kt_sleep_ms(1);
+	ASSERT_EQ(SLEEPERS, j->attached);
+	close(self->region);		/* a holder closed; the test holds none */
+	self->region = -1;
+
+	__atomic_store_n(&j->measure, 1, __ATOMIC_RELEASE);
+	for (n = 0; n < 60000 && __atomic_load_n(&j->measure, __ATOMIC_ACQUIRE);
+	     n++)
+		kt_sleep_ms(1);
+	close(go[0]);
+	ASSERT_EQ(SLEEPERS, write(go[1], bytes, SLEEPERS));
+	close(go[1]);
+	for (i = 0; i < SLEEPERS; i++)
+		EXPECT_EQ(1, kt_wait_sleeping(kids[i], 10000));
+	kt_sleep_ms(200);
+	__atomic_store_n(&j->measure, 2, __ATOMIC_RELEASE);
+	for (n = 0; n < 60000 && __atomic_load_n(&j->measure, __ATOMIC_ACQUIRE);
+	     n++)
+		kt_sleep_ms(1);
+	for (i = 0; i < SLEEPERS; i++)
+		kt_reap(kids[i]);
+	close(run[1]);
+	EXPECT_EQ(0, kt_wait(y, 10000));
+	TH_LOG("%d waits through an awake handle: %.1f us each, %.1f us beside %d asleep holders",
+	       Y_WAITS, j->ns[1] / 1e3 / Y_WAITS, j->ns[2] / 1e3 / Y_WAITS,
+	       SLEEPERS * HANDLES);
+	EXPECT_EQ(0, j->err) TH_LOG("a wait returned %d", j->err);
+	ASSERT_NE(0, j->ns[1]);
+	ASSERT_NE(0, j->ns[2]);
+	EXPECT_GT(2 * j->ns[1], j->ns[2]);
+	munmap(j, sizeof(*j));
+}
+
 KIPC_TEST_MAIN
