@@ -331,7 +331,7 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  * struct kipc_words - the wait-queue state of a region's words: owned by
  *	waitq.c, embedded in the region
  * @lock: protects @nr_holders, @nr_waiting_holders, @holder_closed,
- *	@judged, @waiting and each holder's counts
+ *	@judged, @waiting, @asleep and each holder's counts
  * @mapping: the region's pages
  * @bytes: the region's size
  * @nr_holders: open handles of the region

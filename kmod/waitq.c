@@ -363,7 +363,11 @@ static void kipc_words_dead_locked(struct kipc_words *w)
 void kipc_words_unhold(struct kipc_words *w, struct kipc_words_holder *h)
 {
 	spin_lock(&w->lock);
-	/* Its waiters held its file: all are gone. Never leave it listed. */
+	/*
+	 * Its waiters held its file: none can be left. Were one left (a
+	 * bug), the holder is unlinked so that walks over the lists stay
+	 * sound; that waiter's own uncount would still touch freed memory.
+	 */
 	if (WARN_ON_ONCE(h->nr_waiting || h->nr_other)) {
 		h->nr_waiting = 0;
 		h->nr_other = 0;

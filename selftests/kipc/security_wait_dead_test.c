@@ -1318,7 +1318,8 @@ TEST_F(dead, judging_a_death_is_o1_beside_many_sleepers)
 	EXPECT_EQ(0, j->err) TH_LOG("a wait returned %d", j->err);
 	ASSERT_NE(0, j->ns[1]);
 	ASSERT_NE(0, j->ns[2]);
-	EXPECT_GT(2 * j->ns[1], j->ns[2]);
+	/* The walk made them 4 to 7 times dearer; noise, up to 1.4. */
+	EXPECT_GT(3 * j->ns[1], j->ns[2]);
 	munmap(j, sizeof(*j));
 }
 
