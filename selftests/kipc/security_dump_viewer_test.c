@@ -102,6 +102,20 @@ static int read_dump(int fd, __u32 seq, struct listing *l)
 	return 0;
 }
 
+/* A context and a region of a page, in *@ctx and *@region: 0, or 11-12. */
+static int new_region(int *ctx, int *region)
+{
+	struct kipc_region_create rc = {
+		.size = sizeof(rc), .bytes = 4096,
+	};
+
+	*ctx = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (*ctx < 0)
+		return 11;
+	*region = ioctl(*ctx, KIPC_IOC_REGION_CREATE, &rc);
+	return *region < 0 ? 12 : 0;
+}
+
 /*
  * Open a kipc netlink socket whose receive buffer is full, and ask it for a
  * dump of regions: the dump's steps, the first included, run in whoever
@@ -138,9 +152,6 @@ static int ask_with_a_full_buffer(struct kt_genl *g, __u32 *seq)
  */
 static int ask_as_nobody_read_as_root(void)
 {
-	struct kipc_region_create rc = {
-		.size = sizeof(rc), .bytes = 4096,
-	};
 	struct listing l = { 0 };
 	struct kt_genl g;
 	int ctx, region, ret;
@@ -149,12 +160,9 @@ static int ask_as_nobody_read_as_root(void)
 	if (setgroups(0, NULL) || setresgid(-1, KT_NOBODY, -1) ||
 	    setresuid(-1, KT_NOBODY, -1))
 		return 10;
-	ctx = open("/dev/kipc", O_RDWR | O_CLOEXEC);
-	if (ctx < 0)
-		return 11;
-	region = ioctl(ctx, KIPC_IOC_REGION_CREATE, &rc);
-	if (region < 0)
-		return 12;
+	ret = new_region(&ctx, &region);
+	if (ret)
+		return ret;
 	ret = ask_with_a_full_buffer(&g, &seq);
 	if (ret)
 		return ret;
@@ -255,9 +263,6 @@ static int recv_asked(int sock, struct asked *a)
  */
 static int ask_as_pid_1(int sock)
 {
-	struct kipc_region_create rc = {
-		.size = sizeof(rc), .bytes = 4096,
-	};
 	struct asked a = { 0 };
 	struct kt_genl g;
 	long long id;
@@ -266,12 +271,9 @@ static int ask_as_pid_1(int sock)
 
 	if (getpid() != 1)
 		return 20;
-	ctx = open("/dev/kipc", O_RDWR | O_CLOEXEC);
-	if (ctx < 0)
-		return 11;
-	region = ioctl(ctx, KIPC_IOC_REGION_CREATE, &rc);
-	if (region < 0)
-		return 12;
+	ret = new_region(&ctx, &region);
+	if (ret)
+		return ret;
 	id = kt_fdinfo_num(region, "kipc-id");
 	if (id < 0)
 		return 21;

@@ -978,7 +978,7 @@ static int threads_of(pid_t pid)
 	return n;
 }
 
-/* A's second thread: runs until the test closes the pipe, then exits. */
+/* A second thread: runs until the test closes the pipe @arg, then exits. */
 static void *run_until_eof(void *arg)
 {
 	char c;
@@ -1199,15 +1199,6 @@ struct judge {
 	int err;
 };
 
-static void *block_on(void *arg)
-{
-	char c;
-
-	while (read(*(int *)arg, &c, 1) > 0)
-		;
-	return NULL;
-}
-
 static void judge_y(struct judge *j, int region, int pipe_rd)
 {
 	int y = kt_region_attach(region, 0), i, round, ret;
@@ -1215,7 +1206,7 @@ static void judge_y(struct judge *j, int region, int pipe_rd)
 	uint64_t t0;
 
 	close(region);
-	if (y < 0 || pthread_create(&t, NULL, block_on, &pipe_rd))
+	if (y < 0 || pthread_create(&t, NULL, run_until_eof, &pipe_rd))
 		_exit(2);
 	for (round = 1; round <= 2; round++) {
 		while (__atomic_load_n(&j->measure, __ATOMIC_ACQUIRE) != round)
