@@ -178,7 +178,7 @@ $(B)/bin/sync_owner_dead_test: libkipc/test/sync_owner_dead_test.c $(LIB_SO) \
 		libkipc/include/kipc.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -pthread -o $@ $< \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/sync_owner_dead_test
 
@@ -382,7 +382,7 @@ selftests-abi:
 ## header (kipc.h, kipc_rpc.h, kipc_group.h) and compiles them all.
 HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test \
 	      $(B)/test/ring_peer_test $(B)/test/ring_race_test \
-	      $(B)/test/sync_error_test
+	      $(B)/test/sync_error_test $(B)/test/sync_deadline_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -411,6 +411,15 @@ $(B)/test/ring_race_test: libkipc/test/ring_race_test.c $(B)/lib/libkipc.a \
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
 		-Wl,--wrap=kipc__ring_poll -Wl,--wrap=kipc_wait $(B)/lib/libkipc.a $(LIB_LIBS)
+
+# The mutex's and the condition's deadlines against a scripted wait: the
+# test takes the place of kipc_wait() (--wrap).
+$(B)/test/sync_deadline_test: libkipc/test/sync_deadline_test.c \
+			      $(B)/lib/libkipc.a libkipc/sys.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
+		-Wl,--wrap=kipc_wait $(B)/lib/libkipc.a $(LIB_LIBS)
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

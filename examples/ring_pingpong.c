@@ -11,6 +11,10 @@
  *    the seqs of every producer arrive increasing, and the consumers'
  *    counts and sums add up to exactly what was sent.
  *
+ * Every child waits through a region handle of its own, attached by the
+ * parent before the fork (kipc_region_attach()), and opens the rings
+ * through it: the kernel judges a peer's death per handle (kipc_wait(3)).
+ *
  * usage: ring_pingpong [-n MESSAGES] [-p PRODUCERS] [-c CONSUMERS]
  *                      [-s SLOTS]
  * Exits 0 when every check passed, 1 on a mismatch, 2 on an error.
@@ -73,6 +77,49 @@ static int msg_ok(const struct msg *m)
 	       m->payload[1] == (~m->seq ^ m->producer);
 }
 
+/*
+ * fork() with a region handle of the child's own, taken by the parent
+ * before the fork, so that the child holds it before anyone waits: a
+ * child that attached after fork() would hold, until then, only the
+ * handle it shares with the parent, through which the kernel does not see
+ * it, and a wait of the parent in that window, once an earlier child's
+ * handle had closed, would be a death (EOWNERDEAD, kipc_wait(3)). Returns
+ * the child's pid in the parent, which has closed @mine; 0 in the child,
+ * which has closed the inherited @r and waits through @mine.
+ */
+static pid_t fork_with_handle(struct kipc_region *r, struct kipc_region **mine)
+{
+	pid_t pid;
+	int ret;
+
+	ret = kipc_region_attach(r, 0, mine);
+	if (ret)
+		die("region_attach", ret);
+	pid = fork();
+	if (pid < 0)
+		die("fork", -errno);
+	if (pid == 0)
+		kipc_region_close(r);
+	else
+		kipc_region_close(*mine);
+	return pid;
+}
+
+/* In a forked child: the ring at @offset of its own handle @mine. */
+static struct kipc_ring *child_ring(struct kipc_region *mine, uint64_t offset)
+{
+	struct kipc_ring *ring;
+	int ret;
+
+	ret = kipc_ring_open(mine, offset, &ring);
+	if (ret) {
+		fprintf(stderr, "ring_pingpong: ring_open: %s\n",
+			strerror(-ret));
+		_exit(2);
+	}
+	return ring;
+}
+
 static int reap(pid_t pid)
 {
 	int st;
@@ -86,6 +133,7 @@ static int reap(pid_t pid)
 static int pingpong(struct kipc_region *r, uint64_t half, uint32_t slots,
 		    uint64_t n)
 {
+	struct kipc_region *mine;
 	struct kipc_ring *ab, *ba;
 	struct msg m;
 	uint64_t i, t0;
@@ -97,8 +145,10 @@ static int pingpong(struct kipc_region *r, uint64_t half, uint32_t slots,
 		ret = kipc_ring_create(r, half, slots, sizeof(m), 0, &ba);
 	if (ret)
 		die("ring_create", ret);
-	pid = fork();
+	pid = fork_with_handle(r, &mine);
 	if (pid == 0) {
+		ab = child_ring(mine, 0);
+		ba = child_ring(mine, half);
 		for (i = 0; i < n; i++) {
 			ret = kipc_ring_recv(ab, &m, 0, NULL);
 			if (ret)
@@ -137,6 +187,7 @@ static int pingpong(struct kipc_region *r, uint64_t half, uint32_t slots,
 /* 2. A stream of @n messages one way. */
 static int stream(struct kipc_region *r, uint32_t slots, uint64_t n)
 {
+	struct kipc_region *mine;
 	struct kipc_ring *ring;
 	struct msg m;
 	uint64_t i, t0;
@@ -146,8 +197,9 @@ static int stream(struct kipc_region *r, uint32_t slots, uint64_t n)
 	ret = kipc_ring_create(r, 0, slots, sizeof(m), 0, &ring);
 	if (ret)
 		die("ring_create", ret);
-	pid = fork();
+	pid = fork_with_handle(r, &mine);
 	if (pid == 0) {
+		ring = child_ring(mine, 0);
 		for (i = 0; i < n; i++) {
 			msg_make(&m, 0, i);
 			if (kipc_ring_send(ring, &m, 0, NULL))
@@ -206,6 +258,7 @@ static int mpmc(struct kipc_region *r, uint64_t tallies, uint32_t slots,
 	struct tally *t = (struct tally *)((char *)kipc_region_base(r) + tallies);
 	uint64_t per = n / np, i, count, sum, t0;
 	pid_t pids[2 * MAX_PROCS];
+	struct kipc_region *mine;
 	struct kipc_ring *ring;
 	struct msg m;
 	int ret, p, c, fail = 0;
@@ -216,13 +269,17 @@ static int mpmc(struct kipc_region *r, uint64_t tallies, uint32_t slots,
 		die("ring_create mpmc", ret);
 	t0 = now_ns();
 	for (c = 0; c < nc; c++) {
-		pids[c] = fork();
-		if (pids[c] == 0)
-			_exit(consumer(ring, &t[c], np));
+		pids[c] = fork_with_handle(r, &mine);
+		if (pids[c] == 0) {
+			t = (struct tally *)((char *)kipc_region_base(mine) +
+					     tallies);
+			_exit(consumer(child_ring(mine, 0), &t[c], np));
+		}
 	}
 	for (p = 0; p < np; p++) {
-		pids[nc + p] = fork();
+		pids[nc + p] = fork_with_handle(r, &mine);
 		if (pids[nc + p] == 0) {
+			ring = child_ring(mine, 0);
 			for (i = 0; i < per; i++) {
 				msg_make(&m, p, i);
 				if (kipc_ring_send(ring, &m, 0, NULL))

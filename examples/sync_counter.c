@@ -5,7 +5,9 @@
  * P processes each add 1 to a shared counter N times under a kipc_mutex;
  * the total must be P * N. Then a condition variable hands a "turn" word
  * round the P processes (each waits until the turn is its own, with a
- * deadline as a watchdog), and a final broadcast releases them all.
+ * deadline as a watchdog), and a final broadcast releases them all. Each
+ * child waits through a region handle of its own, attached by the parent
+ * before the fork (kipc_region_attach()).
  *
  * usage: sync_counter [-p PROCS] [-n ITERATIONS]
  * Exits 0 when the counts add up, 1 on a mismatch or a hang, 2 on an error.
@@ -100,9 +102,26 @@ int main(int argc, char **argv)
 	}
 	s = kipc_region_base(r);
 	for (i = 0; i < procs; i++) {
+		struct kipc_region *mine;
+
+		/*
+		 * The child's own handle, taken before the fork so that it
+		 * holds it before anyone waits: the kernel judges a holder's
+		 * death per handle and does not see a process through a
+		 * handle it shares (kipc_mutex_lock(3)).
+		 */
+		ret = kipc_region_attach(r, 0, &mine);
+		if (ret) {
+			fprintf(stderr, "sync_counter: attach: %s\n",
+				strerror(-ret));
+			return 2;
+		}
 		pids[i] = fork();
-		if (pids[i] == 0)
-			_exit(child(r, s, i, procs, n));
+		if (pids[i] == 0) {
+			kipc_region_close(r);
+			_exit(child(mine, kipc_region_base(mine), i, procs, n));
+		}
+		kipc_region_close(mine);
 	}
 	/* Release them once all are parked, with one broadcast. */
 	for (;;) {

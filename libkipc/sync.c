@@ -17,9 +17,22 @@
  * the mutex word, where each is woken by an unlock in turn instead of all
  * of them rushing at the mutex. A waiter always relocks in state 2: it
  * cannot know whether others were requeued behind it.
+ *
+ * A lock may have a deadline (kipc_mutex_timedlock()), and a condition
+ * wait's relock has one too: the kernel does not see every holder's death
+ * (not while a sibling thread of the waiter runs, nor through a handle
+ * another process shares), so without one a lock can sleep for ever. The
+ * relock's is the wait's plus RELOCK_GRACE_SEC, not the wait's itself: a
+ * wait that timed out has reached its deadline, and a relock bound by it
+ * could only try once, so that any holder at that instant, however brief,
+ * would make the call fail. A relock that misses the grace too (the
+ * mutex held a whole second past the deadline: a holder stuck, or dead
+ * unseen) returns -ENOLCK, not held.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "kipc.h"
 #include "sys.h"
@@ -27,6 +40,20 @@
 
 /* Tries of the lock before sleeping; a holder usually lets go soon. */
 #define MUTEX_SPIN	100
+
+/*
+ * How long past the caller's deadline kipc_cond_wait() may wait to take
+ * the mutex back: long beside any ordinary critical section, so that a
+ * holder at the deadline makes the call late, not failed (as with
+ * pthread_cond_timedwait(), whose relock has no bound), and short enough
+ * to bound a holder that is stuck or died unseen.
+ */
+#define RELOCK_GRACE_SEC	1
+
+/* time_t is a signed integer of 32 or 64 bits (32-bit builds, too). */
+_Static_assert((time_t)-1 < 0, "time_t is signed");
+#define MAX_TIME_T \
+	((time_t)(((uintmax_t)1 << (sizeof(time_t) * CHAR_BIT - 1)) - 1))
 
 static uint32_t mutex_cas(struct kipc_mutex *m, uint32_t old, uint32_t new)
 {
@@ -36,18 +63,34 @@ static uint32_t mutex_cas(struct kipc_mutex *m, uint32_t old, uint32_t new)
 }
 
 /*
- * Sleep until the word is taken from 0 to 2 by us. Return: 0 with the
- * mutex held, or -EOWNERDEAD (and others) without it.
+ * Take the mutex, as 1 (@locked; a plain lock) or as 2 (a relock, which
+ * cannot know whether others were requeued behind it): try a while, then
+ * sleep on the word until it is taken from 0 to 2 by us or @deadline (as
+ * kipc_wait()'s, with @flags) passes. Return: 0 with the mutex held, or
+ * -ETIMEDOUT, -EOWNERDEAD (and others of kipc_wait()) without it.
  */
-static int mutex_lock_contended(struct kipc_region *r, struct kipc_mutex *m,
-				uint64_t off, uint32_t c)
+static int mutex_lock(struct kipc_region *r, struct kipc_mutex *m,
+		      uint64_t off, uint32_t locked, unsigned int flags,
+		      const struct timespec *deadline)
 {
-	int ret;
+	uint32_t c;
+	int ret, i;
 
+	c = mutex_cas(m, 0, locked);
+	for (i = 0; c != 0 && c != 2 && i < MUTEX_SPIN; i++) {
+		kipc__cpu_relax();
+		c = mutex_cas(m, 0, locked);
+	}
+	if (c == 0)
+		return 0;
 	if (c != 2)
 		c = __atomic_exchange_n(&m->word, 2, __ATOMIC_ACQUIRE);
 	while (c != 0) {
-		ret = kipc_wait(r, off, 2, KIPC_BITSET_ANY, 0, NULL);
+		/*
+		 * A waker's wake-up is never lost to a timeout: a woken
+		 * wait returns 0 (its index), even past its deadline.
+		 */
+		ret = kipc_wait(r, off, 2, KIPC_BITSET_ANY, flags, deadline);
 		if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
 			return ret;
 		c = __atomic_exchange_n(&m->word, 2, __ATOMIC_ACQUIRE);
@@ -55,23 +98,43 @@ static int mutex_lock_contended(struct kipc_region *r, struct kipc_mutex *m,
 	return 0;
 }
 
-KIPC_API int kipc_mutex_lock(struct kipc_region *r, struct kipc_mutex *m)
+/*
+ * The relock's deadline: @deadline (valid, so tv_sec >= 0) plus the grace,
+ * saturated at the largest time_t rather than wrapped to a negative one.
+ */
+static struct timespec relock_deadline(const struct timespec *deadline)
 {
+	struct timespec dl = *deadline;
+
+	if (dl.tv_sec > MAX_TIME_T - RELOCK_GRACE_SEC)
+		dl.tv_sec = MAX_TIME_T;
+	else
+		dl.tv_sec += RELOCK_GRACE_SEC;
+	return dl;
+}
+
+KIPC_API int kipc_mutex_timedlock(struct kipc_region *r, struct kipc_mutex *m,
+				  unsigned int flags,
+				  const struct timespec *deadline)
+{
+	__u32 wflags, clk;
 	uint64_t off;
-	uint32_t c;
-	int ret, i;
+	__u64 ns;
+	int ret;
 
 	ret = kipc__word_offset(r, m, &off);
 	if (ret < 0)
 		return ret;
-	c = mutex_cas(m, 0, 1);
-	for (i = 0; c != 0 && c != 2 && i < MUTEX_SPIN; i++) {
-		kipc__cpu_relax();
-		c = mutex_cas(m, 0, 1);
-	}
-	if (c == 0)
-		return 0;
-	return mutex_lock_contended(r, m, off, c);
+	/* A bad deadline is -EINVAL even when the mutex is free. */
+	ret = kipc__deadline(flags, deadline, &wflags, &clk, &ns);
+	if (ret < 0)
+		return ret;
+	return mutex_lock(r, m, off, 1, flags, deadline);
+}
+
+KIPC_API int kipc_mutex_lock(struct kipc_region *r, struct kipc_mutex *m)
+{
+	return kipc_mutex_timedlock(r, m, 0, NULL);
 }
 
 KIPC_API int kipc_mutex_trylock(struct kipc_region *r, struct kipc_mutex *m)
@@ -107,10 +170,11 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 			    struct kipc_mutex *m, unsigned int flags,
 			    const struct timespec *deadline)
 {
+	struct timespec relock_dl;
 	uint64_t coff, moff;
 	__u32 seq, wflags, clk;
 	__u64 ns;
-	int ret;
+	int ret, relock;
 
 	ret = kipc__word_offset(r, c, &coff);
 	if (ret < 0)
@@ -134,10 +198,28 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 		ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags,
 				deadline);
 	/*
-	 * A relock that fails (its holder died holding it) has its own code:
-	 * -EOWNERDEAD from the wait above comes with the mutex held.
+	 * The relock waits until the deadline plus RELOCK_GRACE_SEC (on the
+	 * same clock), not the deadline: after a wait that timed out, the
+	 * deadline has passed, and a relock bound by it would only try, so a
+	 * holder at that moment, even for a microsecond, would fail the call.
+	 * With the grace the call returns at most about that long after the
+	 * deadline. Without a deadline the relock has none either.
+	 *
+	 * A relock that fails has codes of its own, since -ETIMEDOUT and
+	 * -EOWNERDEAD from the wait above come with the mutex held: -ENOLCK
+	 * when the grace passed too (the mutex held all that time past the
+	 * deadline: a holder stuck, or dead without the kernel seeing it),
+	 * -ENOTRECOVERABLE when it failed otherwise (its holder died holding
+	 * it).
 	 */
-	if (mutex_lock_contended(r, m, moff, 0) < 0)
+	if (deadline) {
+		relock_dl = relock_deadline(deadline);
+		deadline = &relock_dl;
+	}
+	relock = mutex_lock(r, m, moff, 2, flags, deadline);
+	if (relock == -ETIMEDOUT)
+		return -ENOLCK;
+	if (relock < 0)
 		return -ENOTRECOVERABLE;
 	/*
 	 * A mismatch or a signal is a spurious wake-up, as pthreads allow;

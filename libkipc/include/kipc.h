@@ -284,7 +284,11 @@ int kipc_requeue(struct kipc_region *r, uint64_t offset, uint32_t val,
  * A process-shared mutex and condition variable that live in a mapped
  * region (4-byte aligned); all-zero memory is an unlocked mutex and a
  * fresh condition variable. The region handle @r is the caller's own
- * handle of the region holding them.
+ * handle of the region holding them. kipc_mutex_timedlock() and
+ * kipc_cond_wait() take a deadline as kipc_wait() does. kipc_cond_wait()'s
+ * relock may go on one second past it (a grace: a holder at the deadline
+ * lets go in time); one that misses that too (the mutex held a whole
+ * second past the deadline) returns -ENOLCK, the mutex not held.
  */
 struct kipc_mutex {
 	uint32_t word;		/* 0 unlocked, 1 locked, 2 locked + waiters */
@@ -298,6 +302,8 @@ struct kipc_cond {
 #define KIPC_COND_INIT		{ 0 }
 
 int kipc_mutex_lock(struct kipc_region *r, struct kipc_mutex *m);
+int kipc_mutex_timedlock(struct kipc_region *r, struct kipc_mutex *m,
+			 unsigned int flags, const struct timespec *deadline);
 int kipc_mutex_trylock(struct kipc_region *r, struct kipc_mutex *m);
 int kipc_mutex_unlock(struct kipc_region *r, struct kipc_mutex *m);
 int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,

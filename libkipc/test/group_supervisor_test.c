@@ -1871,4 +1871,105 @@ TEST_F(grp, stop_wakes_the_callers_loop)
 	munmap(up, 4096);
 }
 
+/* What the two workers of the group region test share, in "shm". */
+struct shm_words {
+	struct kipc_mutex m;
+	uint32_t ready;		/* the holder took the mutex, made the ring */
+};
+
+#define SHM_RING	4096	/* the ring's offset in "shm" */
+
+/* Takes the mutex, makes a ring it never sends on, and dies holding it. */
+static int dies_holding(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "shm");
+	struct kipc_ring *ring;
+	struct shm_words *sw;
+
+	if (!r)
+		return 2;
+	sw = kipc_region_base(r);
+	if (kipc_mutex_lock(r, &sw->m) ||
+	    kipc_ring_create(r, SHM_RING, 8, 8, 0, &ring))
+		return 3;
+	__atomic_store_n(&sw->ready, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static struct timespec in_a_second(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec++;
+	return ts;
+}
+
+/*
+ * Once the holder is gone, waits on the empty ring and on the mutex it
+ * died holding, each with a deadline: 0 when both time out, 12/14 when
+ * one sees a death, 15 when the mutex was taken.
+ */
+static int waits_on_a_dead_peer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "shm");
+	struct kipc_ring *ring;
+	struct shm_words *sw;
+	struct timespec dl;
+	uint64_t msg;
+	int i, ret;
+
+	if (!r)
+		return 2;
+	sw = kipc_region_base(r);
+	for (i = 0; i < 1000 && !__atomic_load_n(&sw->ready, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	if (!sw->ready)
+		return 10;
+	usleep(200000);		/* the holder exits meanwhile */
+	if (kipc_ring_open(r, SHM_RING, &ring))
+		return 11;
+	dl = in_a_second();
+	ret = kipc_ring_recv(ring, &msg, 0, &dl);
+	if (ret != -ETIMEDOUT)
+		return ret == -EOWNERDEAD ? 12 : 13;
+	dl = in_a_second();
+	ret = kipc_mutex_timedlock(r, &sw->m, 0, &dl);
+	if (ret != -ETIMEDOUT)
+		return ret == -EOWNERDEAD ? 14 : ret == 0 ? 15 : 16;
+	kipc_ring_close(ring);
+	return 0;
+}
+
+/*
+ * A group region always has handles nothing waits through (the
+ * supervisor's, the workers' inherited ones), so its waits never see a
+ * peer's death, as kipc_group_worker_open(3) says: a worker whose ring
+ * peer died, or whose mutex holder died holding it, waits until its
+ * deadline. A wait that ignored its deadline hangs until the alarm.
+ */
+TEST_F(grp, group_region_waits_see_no_death_and_keep_deadlines)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "shm", 4 * 4096, 4096));
+	/* A worker gets the regions of its channels. */
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "c", "shm", 4));
+	ASSERT_EQ(0, add_worker(self->g, "holder", dies_holding,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "waiter", waits_on_a_dead_peer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "holder", "c",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "waiter", "c",
+					KIPC_GROUP_IN));
+	alarm(20);
+	kipc_group_run(self->g);
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0));
+	EXPECT_EQ(0, last_status(self->g, 1))
+		TH_LOG("the waiter: 12 and 14 mean a death seen (ring, mutex), 15 the mutex taken");
+}
+
 TEST_HARNESS_MAIN
