@@ -258,6 +258,20 @@ static void server_free(struct kipc_rpc_server *s)
 	free(s);
 }
 
+/*
+ * The mode of the region's name: the service's, with read added wherever
+ * it grants write. Opening a region needs read and write, and a service's
+ * name grants those who may only connect write alone (its read bit would
+ * let them listen: Documentation/userspace-api/kipc/services.rst), so a
+ * service of 0622 publishes its region 0666, one of 0620 0660. Whoever
+ * may connect may map the region and write it, as a client must to send
+ * its buffers.
+ */
+static unsigned int region_mode(unsigned int mode)
+{
+	return mode | (mode & 0222) << 1;
+}
+
 KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 				    unsigned int mode,
 				    const struct kipc_rpc_server_attr *attr,
@@ -297,7 +311,7 @@ KIPC_API int kipc_rpc_server_create(struct kipc *k, const char *name,
 			ret = -ENOMEM;
 			goto out_free;
 		}
-		ret = kipc__name_publish(k, s->region_name, mode,
+		ret = kipc__name_publish(k, s->region_name, region_mode(mode),
 					 kipc_region_fd(s->region));
 		if (ret < 0)
 			goto out_free;

@@ -125,7 +125,7 @@ serve(const char *name, const struct kipc_rpc_server_attr *attr,
 	if (kipc_open(&k, 0) < 0 ||
 	    (serve_region &&
 	     kipc_region_create(k, 16 * 4096, 4096, 0, &a.region) < 0) ||
-	    kipc_rpc_server_create(k, name, 0666, &a, &s) < 0)
+	    kipc_rpc_server_create(k, name, 0622, &a, &s) < 0)
 		_exit(1);
 	kipc_rpc_server_register(s, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(s, M_FLOOD, m_flood, s);

@@ -46,7 +46,7 @@ TEST(connection_messages_carry_the_effective_uid)
 		SKIP(return, "needs root to change the effective uid");
 	ASSERT_EQ(0, kipc_open(&k, 0));
 	ASSERT_EQ(0, kipc_service_create(k, NULL, &svc));
-	fd = kipc_name_open(k, NAME, KIPC_NAME_CREATE, 0666,
+	fd = kipc_name_open(k, NAME, KIPC_NAME_CREATE, 0600,
 			    kipc_service_fd(svc), NULL);
 	ASSERT_LE(0, fd);
 	close(fd);

@@ -137,7 +137,8 @@ FIXTURE_SETUP(service)
 	self->svc = service_create(self->ctx, 4, 0);
 	ASSERT_LE(0, self->svc);
 	snprintf(self->name, sizeof(self->name), "svc-test-%d", getpid());
-	ASSERT_EQ(0, publish(self->ctx, self->name, self->svc, 0666));
+	/* Others may connect (write), not listen (read: a listener). */
+	ASSERT_EQ(0, publish(self->ctx, self->name, self->svc, 0622));
 }
 
 FIXTURE_TEARDOWN(service)
@@ -548,6 +549,7 @@ TEST_F(service, race_listener_open_failure_with_close)
 		open_listeners_without_files(self->ctx, name, op);
 	for (i = 0; pid > 0 && i < 200; i++) {
 		svc = service_create(self->ctx, 4, 0);
+		/* 0666: nobody's opens must reach the service, as listeners. */
 		if (svc < 0 || publish(self->ctx, name, svc, 0666) ||
 		    do_connect(self->ctx, name, 0, 0, &cn))
 			break;
@@ -992,7 +994,7 @@ TEST_F(service, race_connect_close)
 		svc = service_create(self->ctx, 4, 0);
 		ASSERT_LE(0, svc);
 		self->svc = svc;
-		ASSERT_EQ(0, publish(self->ctx, self->name, svc, 0666));
+		ASSERT_EQ(0, publish(self->ctx, self->name, svc, 0622));
 		usleep(200);	/* room for connects to succeed, not only fail */
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);

@@ -218,7 +218,13 @@ static int serve(struct kipc *k, const char *name)
 	attr.region = region;
 	attr.max_inline = KV_MAX_INLINE;
 	attr.nr_workers = 2;
-	ret = kipc_rpc_server_create(k, name, 0666, &attr, &server);
+	/*
+	 * Every user may connect (write), none but ours may listen (read):
+	 * a name's read bit would let another user accept our clients'
+	 * connections and answer them in our place. The region is published
+	 * 0666 (kipc_rpc_server_create(3)): every client may map it.
+	 */
+	ret = kipc_rpc_server_create(k, name, 0622, &attr, &server);
 	if (ret < 0) {
 		fprintf(stderr, "kipc-kv: serve %s: %s\n", name, strerror(-ret));
 		return 1;

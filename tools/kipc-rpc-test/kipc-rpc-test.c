@@ -377,7 +377,8 @@ static void server(int ready_fd)
 	memset(&attr, 0, sizeof(attr));
 	attr.nr_workers = 4;
 	attr.region = r;
-	if (kipc_rpc_server_create(k, name, 0666, &attr, &srv) < 0)
+	/* Others may connect (write), not listen (read): see t_other_uid(). */
+	if (kipc_rpc_server_create(k, name, 0622, &attr, &srv) < 0)
 		_exit(1);
 	attr.nr_workers = 1;
 	attr.region = NULL;
@@ -386,7 +387,7 @@ static void server(int ready_fd)
 	/* Four credits a connection, for calls queued behind a full one. */
 	attr.nr_workers = 4;
 	attr.depth = 4;
-	if (kipc_rpc_server_create(k, small_name, 0666, &attr, &small_srv) < 0)
+	if (kipc_rpc_server_create(k, small_name, 0622, &attr, &small_srv) < 0)
 		_exit(1);
 	kipc_rpc_server_register(srv, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(srv, M_ADD, m_add, NULL);
@@ -1343,7 +1344,11 @@ static void t_threads(struct kipc_rpc_client *c)
 	       detail);
 }
 
-/* In a child with uid 65534: 0600 refuses, 0666 admits with that uid. */
+/*
+ * In a child with uid 65534: 0600 refuses; 0622 admits with that uid,
+ * the service's region too (published 0666), but does not let it listen:
+ * opening the name, which would give it a listener, needs read.
+ */
 static void t_other_uid(void)
 {
 	int st;
@@ -1370,10 +1375,13 @@ static void t_other_uid(void)
 		if (ret != -EACCES)
 			_exit(3);
 		ret = kipc_rpc_connect(k, name, 0, NULL, &c);
-		if (ret < 0)
+		if (ret < 0 || !kipc_rpc_client_region(c))
 			_exit(4);
 		ret = call_bytes(c, M_WHOAMI, NULL, 0, ids, &len, NULL);
-		_exit(ret == 0 && ids[1] == 65534 && ids[2] == 65534 ? 0 : 5);
+		if (ret || ids[1] != 65534 || ids[2] != 65534)
+			_exit(5);
+		ret = kipc_name_open(k, name, KIPC_FD_CLOEXEC, 0, -1, NULL);
+		_exit(ret == -EACCES ? 0 : 6);
 	}
 	waitpid(pid, &st, 0);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
@@ -1382,7 +1390,7 @@ static void t_other_uid(void)
 		return;
 	}
 	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       "another uid gets -EACCES from a 0600 service, and its own ids from a 0666 one",
+	       "another uid gets -EACCES from a 0600 service; its own ids and the region from a 0622 one, and no listener of it",
 	       NULL);
 }
 
