@@ -332,7 +332,7 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
  *	waitq.c, embedded in the region
  * @lock: protects @nr_holders, @nr_waiting_holders, @holder_closed,
  *	@judged, @waiting, @asleep and each holder's counts
- * @mapping: the region's pages
+ * @mapping: the region's pages; NULL once no handle or name holds it
  * @bytes: the region's size
  * @nr_holders: open handles of the region
  * @nr_waiting_holders: holders with waiters (on @waiting or @asleep); a
@@ -437,6 +437,8 @@ struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
 struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep);
 void kipc_region_get(struct kipc_region *r);
 void kipc_region_put(struct kipc_region *r);
+void kipc_region_hold(struct kipc_region *r);
+void kipc_region_unhold(struct kipc_region *r);
 u32 kipc_region_id(const struct kipc_region *r);
 kuid_t kipc_region_owner(const struct kipc_region *r);
 

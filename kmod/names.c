@@ -57,7 +57,7 @@ struct kipc_names_ns {
  * @mode: permission bits
  * @kind: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
  *	KIPC_NAME_SERVICE
- * @region: with KIPC_NAME_REGION, the region (a reference)
+ * @region: with KIPC_NAME_REGION, the region (a holder of it)
  * @service: with KIPC_NAME_SERVICE, the service (a reference)
  * @channel: with KIPC_NAME_SEND or _RECV, the channel and one count of the
  *	end (kipc_channel_end_get())
@@ -153,7 +153,7 @@ static void kipc_names_prune(void)
 static void kipc_name_drop_target(struct kipc_name *n)
 {
 	if (n->kind == KIPC_NAME_REGION)
-		kipc_region_put(n->region);
+		kipc_region_unhold(n->region);
 	else if (n->kind == KIPC_NAME_SERVICE)
 		kipc_service_put(n->service);
 	else
@@ -308,7 +308,7 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 	/* The caller's file holds the region or the end: it cannot be gone. */
 	if (rh) {
 		n->region = rh->region;
-		kipc_region_get(n->region);
+		kipc_region_hold(n->region);
 		n->target_id = kipc_region_id(n->region);
 	} else if (svc) {
 		n->service = svc;

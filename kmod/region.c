@@ -33,19 +33,27 @@
  * struct kipc_region - a region of shared memory and its buffer pool
  * @obj: the object; its references are held by each handle, each channel
  *	bound to the region and each name of it
- * @shm: the shmem file holding the pages, or NULL while being built;
- *	every mapping takes its own reference, so pages outlive the region
- *	while mapped
- * @pool_charge: kernel bytes of @owner and @free charged to the creator
- * @bytes_charge: @bytes, once charged to the creator
+ * @holders: the handles and names of the region: what a new handle can
+ *	be made from. The last to go takes @shm, @bytes_charge, the pool's
+ *	arrays and @pool_charge with it (kipc_region_unhold()); channels
+ *	bound to the region keep only the region itself, whose buffers in
+ *	flight are then only counted
+ * @shm: the shmem file holding the pages, or NULL while being built and
+ *	once the last holder is gone; every mapping takes its own reference,
+ *	so pages outlive the region while mapped
+ * @pool_charge: kernel bytes of @owner and @free charged to the creator,
+ *	until the last holder goes
+ * @bytes_charge: @bytes, charged to the creator until the last holder
+ *	goes
  * @bytes: size of the region
  * @buf_size: size of each buffer, 0 without a pool
  * @nr_bufs: buffers in the pool
  * @pool_lock: protects @owner, @free, @nr_free, @nr_in_flight and every
  *	handle's nr_owned
  * @owner: per buffer: NULL when free, the owning handle, or
- *	KIPC_BUF_IN_FLIGHT
- * @free: stack of the indices of free buffers, @nr_free deep
+ *	KIPC_BUF_IN_FLIGHT; NULL (the array) once the last holder is gone
+ * @free: stack of the indices of free buffers, @nr_free deep; NULL once
+ *	the last holder is gone
  * @nr_free: free buffers
  * @nr_in_flight: buffers queued on channels
  * @pool_wait: allocators waiting for a free buffer
@@ -53,6 +61,7 @@
  */
 struct kipc_region {
 	struct kipc_obj obj;
+	atomic_t holders;
 	struct file *shm;
 	unsigned long pool_charge;
 	unsigned long bytes_charge;
@@ -106,6 +115,76 @@ void kipc_region_get(struct kipc_region *r)
 void kipc_region_put(struct kipc_region *r)
 {
 	kipc_obj_put(&r->obj);
+}
+
+/*
+ * The last holder of @r is gone: no handle can be made again, so nothing
+ * can map the region, wait on its words or take, send or receive its
+ * buffers. Its pages, the charge for its bytes and its pool go now, not
+ * when the last channel bound to it does (a client of a service bound to
+ * the region holds two, and would keep the creator's memory and charges
+ * after the creator had gone). Mappings keep their pages, each holding
+ * the shmem file; buffers still in flight are only counted from now on
+ * (kipc_bufs_move()). Context: process context; no handle is left, so no
+ * ioctl of one runs.
+ */
+static void kipc_region_orphan(struct kipc_region *r)
+{
+	struct kipc_region_handle **owner;
+	u32 *free;
+
+	spin_lock(&r->pool_lock);
+	owner = r->owner;
+	free = r->free;
+	r->owner = NULL;
+	r->free = NULL;
+	r->nr_free = 0;
+	spin_unlock(&r->pool_lock);
+	kvfree(owner);
+	kvfree(free);
+	kipc_user_uncharge(r->obj.user, KIPC_RES_POOL, r->pool_charge);
+	r->pool_charge = 0;
+	fput(r->shm);
+	r->shm = NULL;
+	/* Nothing reads the pages through the words again: no handle. */
+	r->words.mapping = NULL;
+	kipc_user_uncharge(r->obj.user, KIPC_RES_REGION_BYTES,
+			   r->bytes_charge);
+	r->bytes_charge = 0;
+}
+
+/* Drop a holder of @r: the last one orphans it. */
+static void kipc_region_drop_holder(struct kipc_region *r)
+{
+	if (atomic_dec_and_test(&r->holders))
+		kipc_region_orphan(r);
+}
+
+/**
+ * kipc_region_hold() - a new holder of @r, a name of it, with a reference
+ * @r: the region
+ *
+ * Context: the caller holds a handle of @r, from which the name is made:
+ * the region has a holder.
+ */
+void kipc_region_hold(struct kipc_region *r)
+{
+	kipc_region_get(r);
+	WARN_ON_ONCE(!atomic_inc_not_zero(&r->holders));
+}
+
+/**
+ * kipc_region_unhold() - a holder of @r is gone; put its reference
+ * @r: the region
+ *
+ * The last holder takes the region's pages and charges with it
+ * (kipc_region_orphan()).
+ * Context: process context.
+ */
+void kipc_region_unhold(struct kipc_region *r)
+{
+	kipc_region_drop_holder(r);
+	kipc_region_put(r);
 }
 
 u32 kipc_region_id(const struct kipc_region *r)
@@ -227,6 +306,8 @@ struct file *kipc_region_new(struct kipc_user *user, u64 bytes,
 	r->shm = file;
 	kipc_words_init(&r->words, file->f_mapping, bytes);
 
+	/* The first holder: the handle made now. */
+	atomic_set(&r->holders, 1);
 	file = kipc_region_new_handle(r, flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
@@ -250,14 +331,24 @@ out_put:
 
 /**
  * kipc_region_open() - a new handle of region @r
- * @r: a region the caller holds a reference on
+ * @r: a region the caller holds a reference on, through a holder (a
+ *	handle or a name) for it to succeed
  * @flags: O_CLOEXEC and O_NONBLOCK for the new file
  *
- * Return: the new handle's file, or ERR_PTR(-ENOMEM).
+ * Return: the new handle's file, or ERR_PTR(-ENOMEM), or ERR_PTR(-ENOENT)
+ * when no handle or name holds @r any more (its pages are gone).
  */
 struct file *kipc_region_open(struct kipc_region *r, unsigned int flags)
 {
-	return kipc_region_new_handle(r, flags);
+	struct file *file;
+
+	/* A region no handle or name holds any more has no pages to open. */
+	if (!atomic_inc_not_zero(&r->holders))
+		return ERR_PTR(-ENOENT);
+	file = kipc_region_new_handle(r, flags);
+	if (IS_ERR(file))
+		kipc_region_drop_holder(r);
+	return file;
 }
 
 /**
@@ -499,6 +590,13 @@ static void kipc_bufs_move(struct kipc_region *r, struct kipc_region_handle *to,
 	u32 idx;
 
 	spin_lock(&r->pool_lock);
+	if (!r->owner) {
+		/* Orphaned: nobody can own them again, they are only counted. */
+		WARN_ON_ONCE(to);
+		r->nr_in_flight -= n;
+		spin_unlock(&r->pool_lock);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		idx = bufs[i].index;
 		/* Only a channel moves its buffers: never one it does not hold. */
@@ -588,7 +686,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 	/* Nobody waits through a file being released: its ioctls are done. */
 	kipc_words_unhold(&r->words, &h->words);
 	kfree(h);
-	kipc_region_put(r);
+	kipc_region_unhold(r);
 	return 0;
 }
 

@@ -185,7 +185,8 @@ void kipc_waitq_exit(void)
 /**
  * kipc_words_init() - set up the wait-queue state of a region's words
  * @w: the state, in the region
- * @mapping: the region's pages; outlives @w
+ * @mapping: the region's pages, while the region has a holder (a handle,
+ *	through which every wait comes)
  * @bytes: the region's size
  */
 void kipc_words_init(struct kipc_words *w, struct address_space *mapping,
