@@ -220,6 +220,16 @@ static struct timespec in_ms(int ms)
 /* How long past its deadline kipc_cond_wait(3)'s relock waits. */
 #define GRACE_NS	1000000000LL
 
+/* A deadline that a live holder or a running sibling outlasts. */
+#define DEADLINE_MS	200
+
+/*
+ * A condition wait's deadline in the relock cases: room for the child,
+ * woken by the wait's unlock, to take the mutex before it passes, even on
+ * a debug kernel under TCG.
+ */
+#define RELOCK_DEADLINE_MS	500
+
 static uint64_t ts_ns(const struct timespec *ts)
 {
 	return ts->tv_sec * 1000000000ULL + ts->tv_nsec;
@@ -325,7 +335,7 @@ TEST_F(dead, timedlock_on_a_live_holder_times_out)
 	ASSERT_LT(0, self->child);
 	ASSERT_TRUE(wait_for(&self->sh->holding, 10));
 
-	dl = in_ms(1000);
+	dl = in_ms(DEADLINE_MS);
 	EXPECT_EQ(-ETIMEDOUT, kipc_mutex_timedlock(self->r, &self->sh->m, 0,
 						   &dl));
 	past = ns_past(&dl);
@@ -339,8 +349,11 @@ TEST_F(dead, timedlock_on_a_live_holder_times_out)
 	EXPECT_EQ(-ETIMEDOUT, kipc_mutex_timedlock(self->r, &self->sh->m, 0,
 						   &dl));
 	clock_gettime(CLOCK_REALTIME, &rt);
-	rt.tv_nsec = 0;
-	rt.tv_sec += 1;
+	rt.tv_nsec += DEADLINE_MS * 1000000L;
+	if (rt.tv_nsec >= 1000000000L) {
+		rt.tv_sec++;
+		rt.tv_nsec -= 1000000000L;
+	}
 	EXPECT_EQ(-ETIMEDOUT, kipc_mutex_timedlock(self->r, &self->sh->m,
 						   KIPC_DEADLINE_REALTIME,
 						   &rt));
@@ -383,7 +396,7 @@ TEST_F(dead, timedlock_beside_a_running_thread_times_out)
 
 	ASSERT_EQ(0, holder_dies_holding(self));
 	ASSERT_EQ(0, start_sibling(self));
-	dl = in_ms(1000);
+	dl = in_ms(DEADLINE_MS);
 	EXPECT_EQ(-ETIMEDOUT, kipc_mutex_timedlock(self->r, &self->sh->m, 0,
 						   &dl))
 		TH_LOG("EOWNERDEAD would mean a death declared beside a running thread");
@@ -433,7 +446,7 @@ TEST_F(dead, cond_relock_held_past_the_grace_is_enolck)
 		self->child = fork_holder(self, signal);
 		ASSERT_LT(0, self->child);
 		ASSERT_TRUE(wait_for(&self->sh->attached, 10));
-		dl = in_ms(1000);
+		dl = in_ms(RELOCK_DEADLINE_MS);
 		ret = kipc_cond_wait(self->r, &self->sh->c, &self->sh->m, 0,
 				     &dl);
 		past = ns_past(&dl);
@@ -482,7 +495,7 @@ TEST_F(dead, cond_relock_let_go_within_the_grace_is_held)
 		self->child = fork_holder(self, signal);
 		ASSERT_LT(0, self->child);
 		ASSERT_TRUE(wait_for(&self->sh->attached, 10));
-		dl = in_ms(1000);
+		dl = in_ms(RELOCK_DEADLINE_MS);
 		__atomic_store_n(&self->sh->release_at, ts_ns(&dl) + 200000000,
 				 __ATOMIC_SEQ_CST);
 		ret = kipc_cond_wait(self->r, &self->sh->c, &self->sh->m, 0,
@@ -530,7 +543,7 @@ TEST_F(dead, cond_wait_beside_a_running_thread_times_out)
 	ASSERT_EQ(0, reap(&self->child));	/* its handle is closed */
 	ASSERT_EQ(0, start_sibling(self));
 	ASSERT_EQ(0, kipc_mutex_lock(self->r, &self->sh->m));
-	dl = in_ms(1000);
+	dl = in_ms(DEADLINE_MS);
 	EXPECT_EQ(-ETIMEDOUT, kipc_cond_wait(self->r, &self->sh->c,
 					     &self->sh->m, 0, &dl));
 	past = ns_past(&dl);
