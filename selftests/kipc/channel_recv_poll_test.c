@@ -168,15 +168,21 @@ TEST_F(recv_poll, no_poll_while_the_peer_shares_the_cpu)
 	ASSERT_NE((uint64_t)-1, before);
 	ASSERT_EQ(0, ping_pong(self, 0, 0, ROUNDS, 0));
 	polled = recv_polls() - before;
-	EXPECT_EQ(0, polled)
-		TH_LOG("%llu receives polled with the peer on their CPU",
-		       (unsigned long long)polled);
 	/*
-	 * The budgets are not checked: a receive that finds itself alone on
-	 * the CPU (its peer blocked a moment elsewhere in the kernel, as a
-	 * debug kernel's allocations do) adapts its channel's budget even
-	 * though it polls nothing, and one such receive in 2000 round trips
-	 * failed this test on the debug kernel.
+	 * A receive polls only when it finds itself alone on the CPU: its
+	 * peer blocked a moment elsewhere in the kernel, as a debug kernel's
+	 * allocations do (1 receive in 2000 round trips polled so in a make
+	 * check on the debug kernel). A few such receives are right; a
+	 * receive that polled whenever its peer shared the CPU would poll
+	 * in most round trips.
+	 */
+	EXPECT_GE(ROUNDS / 100, polled)
+		TH_LOG("%llu receives of %d round trips polled with the peer on their CPU",
+		       (unsigned long long)polled, ROUNDS);
+	/*
+	 * The budgets are not checked: such a receive adapts its channel's
+	 * budget even though it polls nothing, and one in 2000 round trips
+	 * failed that check on the debug kernel.
 	 */
 }
 

@@ -216,44 +216,16 @@ struct asked {
 	__u32 seq;	/* its dump request */
 };
 
-/* Send @fd and @a over the Unix socket @sock: 0 or -errno. */
+/* Pass @fd with @a over @sock: 0 or -errno. */
 static int send_asked(int sock, int fd, const struct asked *a)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)a, .iov_len = sizeof(*a) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == sizeof(*a) ? 0 : -errno;
+	return kt_send_fd(sock, fd, a, sizeof(*a));
 }
 
 /* Receive what send_asked() sent: the descriptor, or -1. */
 static int recv_asked(int sock, struct asked *a)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = a, .iov_len = sizeof(*a) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != sizeof(*a))
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return kt_recv_fd(sock, a, sizeof(*a));
 }
 
 /*
