@@ -466,8 +466,24 @@ static void conn_forget(struct rpc_conn *c)
 }
 
 /*
- * Unregister @c: no worker gets it again, and it goes with its last
- * reference. Any thread holding it may call this, once or more.
+ * Mark @c's running call @call_id cancelled, or all its running calls
+ * (@call_id NULL: the connection goes), for kipc_rpc_req_cancelled().
+ */
+static void cancel(struct rpc_conn *c, const uint64_t *call_id)
+{
+	struct kipc_rpc_req *r;
+
+	pthread_mutex_lock(&c->lock);
+	for (r = c->running; r; r = r->next)
+		if (!call_id || r->info.call_id == *call_id)
+			r->cancelled = 1;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Unregister @c: no worker gets it again, its running calls are
+ * cancelled, and it goes with its last reference. Any thread holding it
+ * may call this, once or more.
  */
 static void conn_drop(struct rpc_conn *c)
 {
@@ -479,8 +495,10 @@ static void conn_drop(struct rpc_conn *c)
 	if (was)
 		conn_unlink(s, c);
 	pthread_mutex_unlock(&s->lock);
-	if (was)
+	if (was) {
+		cancel(c, NULL);	/* no answer can reach the client now */
 		conn_forget(c);
+	}
 }
 
 static void conn_rearm(struct rpc_conn *c)
@@ -805,16 +823,6 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	atomic_store(&c->hello, 1);
 }
 
-static void cancel(struct rpc_conn *c, uint64_t call_id)
-{
-	struct kipc_rpc_req *r;
-
-	pthread_mutex_lock(&c->lock);
-	for (r = c->running; r; r = r->next)
-		if (r->info.call_id == call_id)
-			r->cancelled = 1;
-	pthread_mutex_unlock(&c->lock);
-}
 
 /* A REQUEST, or an EVENT of the client's: its handler runs. */
 static void request(struct rpc_worker *w, struct rpc_conn *c,
@@ -948,7 +956,7 @@ static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
 		break;
 	case KIPC_RPC_CANCEL:
 		msg_discard(s, &m, w->bufs, w->lends);
-		cancel(c, h.call_id);
+		cancel(c, &h.call_id);
 		conn_rearm(c);
 		break;
 	default:	/* REQUEST, EVENT */

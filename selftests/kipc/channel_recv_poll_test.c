@@ -22,7 +22,7 @@
 #define ROUNDS		2000
 /* The budget's cap in the deadline and signal tests, and the cadence that grows it. */
 #define BIG_MAX_NS	"1000000000"
-#define CADENCE_MS	250
+#define CADENCE_MS	125
 #define GROW_ROUNDS	18
 
 FIXTURE(recv_poll) {
@@ -242,7 +242,11 @@ static int grow_budget(FIXTURE_DATA(recv_poll) *self)
 		ASSERT_EQ(0, _ret);					\
 	} while (0)
 
-/* A 10 ms receive, judged by its fastest of ATTEMPTS against LATE_MS. */
+/*
+ * A 10 ms receive, judged by its fastest of ATTEMPTS against LATE_MS,
+ * well below CADENCE_MS: a poll that ran past the deadline or the signal
+ * to its budget would take longer than CADENCE_MS.
+ */
 #define ATTEMPTS	3
 #define LATE_MS		60
 

@@ -31,7 +31,7 @@
 #include "kselftest_harness.h"
 #include "kipc_test.h"
 
-#define RUN_NS		3000000000ULL	/* how long each variant races, */
+#define RUN_NS		1500000000ULL	/* how long each variant races, */
 #define MIN_CREATES	100		/* or longer, until this many regions */
 #define MAX_NS		20000000000ULL	/* were created, but no longer */
 #define STALL_NS	2000000000ULL	/* a side without progress this long is dead */

@@ -719,7 +719,7 @@ static void *late_spin(void *arg)
  * one too. A (one thread, its own handle) is the sleeper whose every wait
  * while it is alone is a death (its waits are back to back: one death
  * after another, also overlapping); C opens the region by name, waits 2 ms
- * through that handle and closes it, again and again, for 3 s.
+ * through that handle and closes it, again and again, for 1.5 s.
  */
 TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 {
@@ -787,7 +787,7 @@ TEST_F(dead, waiter_counted_after_a_death_is_not_dead)
 	/* The test's handles go: A's and C's handles alone hold the region. */
 	close(self->region);
 	self->region = -1;
-	kt_sleep_ms(3000);
+	kt_sleep_ms(1500);
 	/* C first: A's going, or C's thread's, would make C's last wait dead. */
 	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(0, kt_wait(c, 10000));

@@ -2528,11 +2528,16 @@ static void t_fuzz(struct kipc *k, struct kipc_rpc_client *c, unsigned int ms)
 	       detail);
 }
 
-/* A client SIGKILLed mid-call: the server frees its connection. */
+/*
+ * A client SIGKILLed mid-call: the server frees its connection, and the
+ * running handler sees its call cancelled (M_SLOW stops at once rather
+ * than after its 5 s).
+ */
 static void t_client_killed(struct kipc_rpc_client *c)
 {
-	int pipefd[2], st, n;
-	char detail[64], x;
+	int pipefd[2], st, n, before;
+	uint64_t t0, dt;
+	char detail[96], x;
 	pid_t pid;
 
 	if (pipe(pipefd))
@@ -2553,14 +2558,19 @@ static void t_client_killed(struct kipc_rpc_client *c)
 		_exit(0);
 	}
 	close(pipefd[1]);
-	n = read(pipefd[0], &x, 1) == 1 ? conns(c) : -1;
+	before = read(pipefd[0], &x, 1) == 1 ? conns(c) : -1;
 	close(pipefd[0]);
 	usleep(50000);		/* its call is running */
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	snprintf(detail, sizeof(detail), "%d connections with it", n);
+	t0 = now_ms();
 	n = conns_settle(c, 2, 6000);
-	result(n == 2, "a client killed mid-call: the server frees its connection",
+	dt = now_ms() - t0;
+	snprintf(detail, sizeof(detail),
+		 "%d connections with it, freed %llu ms after the kill", before,
+		 (unsigned long long)dt);
+	result(n == 2 && dt < 3000,
+	       "a client killed mid-call: its running call is cancelled, the server frees its connection",
 	       detail);
 }
 
