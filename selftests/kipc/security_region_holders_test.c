@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -935,6 +936,125 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 
 	actor_kill(&self->client);
 	EXPECT_REGION_BYTES(0, "the client is gone, its channel with the message");
+	EXPECT_EQ(0, kt_new_reports(self->taint))
+		TH_LOG("the kernel reported a WARN or an oops");
+}
+
+/*
+ * the_last_handle_races_a_message_drop: the region's last handle and the
+ * receive end of a channel bound to it, whose queue holds messages with
+ * RACE_MSGS * KIPC_MSG_BUFS_MAX of its buffers, closed at the same moment
+ * by two threads, RACE_NS long (at least RACE_MIN rounds). The last
+ * holder's going (the pool's arrays freed) and the drop of the queued
+ * messages (their buffers given back to the pool, or only counted once
+ * it is gone) meet under the pool's lock.
+ */
+#define RACE_BUF	4096U
+#define RACE_MSGS	8
+#define RACE_NS		1000000000ULL
+#define RACE_MIN	20
+
+struct race {
+	pthread_barrier_t start, done;
+	int region;
+	int stop;
+};
+
+/* The second thread: close the region fd at each start. */
+static void *race_closer(void *arg)
+{
+	struct race *rc = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&rc->start);
+		if (rc->stop)
+			return NULL;
+		close(rc->region);
+		pthread_barrier_wait(&rc->done);
+	}
+}
+
+/* One round's region, channel and queued buffers: 0, or the step that failed. */
+static int race_setup(struct kid *k, struct race *rc, int *s, int *r)
+{
+	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
+	struct kipc_region_info ri;
+	struct kipc_msg m;
+	__u64 off;
+	int i, j;
+
+	rc->region = kt_region_create(k->ctx, REGION_BYTES, RACE_BUF, 0, NULL);
+	if (rc->region < 0)
+		return 10;
+	if (kt_channel_create(k->ctx, 0, RACE_MSGS, 0, rc->region, s, r))
+		return 11;
+	for (i = 0; i < RACE_MSGS; i++) {
+		for (j = 0; j < KIPC_MSG_BUFS_MAX; j++) {
+			if (kt_buf_alloc(rc->region, &off))
+				return 12;
+			refs[j].offset = off;
+			refs[j].len = 1;
+		}
+		kt_msg_init(&m, "race", 4, refs, KIPC_MSG_BUFS_MAX, i);
+		if (kt_io(*s, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK,
+			  rc->region, 0, 0) != 1)
+			return 13;
+	}
+	if (kt_region_info(rc->region, &ri) ||
+	    ri.nr_in_flight != RACE_MSGS * KIPC_MSG_BUFS_MAX)
+		return 14;
+	return 0;
+}
+
+/* Server of the_last_handle_races_a_message_drop. Step: the rounds run. Exit 10-16. */
+static int server_race(struct kid *k)
+{
+	uint64_t t0 = kt_now_ns(CLOCK_MONOTONIC);
+	struct race rc = { .region = -1 };
+	int rounds = 0, ret = 0, s, r;
+	pthread_t t;
+
+	if (pthread_barrier_init(&rc.start, NULL, 2) ||
+	    pthread_barrier_init(&rc.done, NULL, 2) ||
+	    pthread_create(&t, NULL, race_closer, &rc))
+		return 15;
+	while (rounds < RACE_MIN || kt_now_ns(CLOCK_MONOTONIC) - t0 < RACE_NS) {
+		ret = race_setup(k, &rc, &s, &r);
+		if (ret)
+			break;
+		pthread_barrier_wait(&rc.start);
+		close(r);	/* drops the queue, with its buffers */
+		pthread_barrier_wait(&rc.done);
+		close(s);
+		rounds++;
+	}
+	rc.stop = 1;
+	pthread_barrier_wait(&rc.start);
+	pthread_join(t, NULL);
+	if (ret)
+		return ret;
+	return kid_step(k, rounds) ? 16 : 0;
+}
+
+/*
+ * The last handle of a region and the drop of the messages queued on a
+ * channel bound to it, carrying its buffers, race in two threads of one
+ * process: whichever comes first, the kernel reports nothing, and once
+ * both are gone the creator's user is charged for no region byte and no
+ * pool byte.
+ */
+TEST_F(holders, the_last_handle_races_a_message_drop)
+{
+	int rounds;
+
+	SPAWN(&self->server, SERVER_UID, self->peer[0], server_race);
+	CLOSE_PEER();
+	AWAIT(&self->server, &rounds);
+	TH_LOG("%d rounds", rounds);
+	GO(&self->server);
+	END(&self->server);
+	EXPECT_REGION_BYTES(0, "every round's region and channel closed");
+	EXPECT_POOL_BYTES(0, "every round's region and channel closed");
 	EXPECT_EQ(0, kt_new_reports(self->taint))
 		TH_LOG("the kernel reported a WARN or an oops");
 }
