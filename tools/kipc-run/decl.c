@@ -2,7 +2,8 @@
 /*
  * kipc-run's group file: read whole, checked value by value into a struct
  * run_decl before any object is made (every type and range, no unknown
- * key, no empty name: a message naming the key), then declared to
+ * key, no key twice in an object (dupkeys.c), no empty name: a message
+ * naming the key), then declared to
  * libkipc, which checks what only it knows (a name taken, a connection to
  * what is not there). kipc-run(1) gives the format.
  */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dupkeys.h"
 #include "kipc-run.h"
 
 #define INTENSITY_MAX		63	/* kipc_group_create(3) refuses 64 */
@@ -490,9 +492,12 @@ int decl_read(const char *path, struct run_decl **dp, char *err, size_t len)
 		free(text);
 		return bad(&c, "%s", strerror(ENOMEM));
 	}
-	/* kipc-run's groups take SIGTERM, SIGINT and SIGHUP. */
+	/* The group takes SIGTERM, SIGINT, SIGHUP (SIGQUIT: kipc-run.c). */
 	d->attr.flags = KIPC_GROUP_SIGNALS;
 	ret = text_parse(&c, text, n, &d->root);
+	/* Before the checks: they see only the value json-c kept. */
+	if (!ret && dupkeys_check(text, n, err, len))
+		ret = -1;
 	free(text);
 	if (ret || root_check(&c, d)) {
 		decl_free(d);

@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kipc-run.h"
 
@@ -62,10 +64,11 @@ static void on_event(struct kipc_group *g, const struct kipc_group_event *ev,
 
 /*
  * SIGPIPE ignored: a reader of our output that goes away is an EPIPE, not
- * our death with the workers and the state left behind. SIGTERM, SIGINT
- * and SIGHUP blocked from the start: one that comes before the group's
- * signalfd takes them (kipc_group_start()) waits for it, rather than
- * killing us with the services' names published.
+ * our death with the workers and the state left behind. SIGTERM, SIGINT,
+ * SIGHUP and SIGQUIT blocked from the start: one that comes before the
+ * signalfd that takes it (the group's, kipc_group_start(); ours for
+ * SIGQUIT, quit_open()) waits for it, rather than killing us with the
+ * services' names published.
  */
 static void signals_setup(void)
 {
@@ -76,7 +79,34 @@ static void signals_setup(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * SIGQUIT (a terminal's Ctrl-\) drains the group as SIGTERM does: its
+ * default action would kill us with a core, leaving the state file and the
+ * services' names behind and the workers to drain without us. The group's
+ * signalfd (KIPC_GROUP_SIGNALS) takes only SIGTERM, SIGINT and SIGHUP, so
+ * SIGQUIT has one of ours. Made after kipc_group_create(), which gives
+ * closed fds 0-2 /dev/null: not on a worker's standard input.
+ */
+static int quit_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGQUIT);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Every SIGQUIT that came: the drain, as the group does for SIGTERM. */
+static void quit_read(struct kipc_group *g, int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si))
+		kipc_group_stop(g);
 }
 
 static uint64_t now_ms(void)
@@ -90,12 +120,15 @@ static uint64_t now_ms(void)
 /*
  * The group's events until it stops (1) or fails (-errno), and its state
  * published every REFRESH_MS on a deadline of its own: events, however
- * many, neither starve the refresh nor push it back.
+ * many, neither starve the refresh nor push it back. SIGQUIT on @quit_fd.
  */
-static int group_loop(struct kipc_group *g)
+static int group_loop(struct kipc_group *g, int quit_fd)
 {
 	uint64_t next = now_ms() + REFRESH_MS, now;
-	struct epoll_event ev;
+	struct pollfd fds[2] = {
+		{ .fd = kipc_group_fd(g), .events = POLLIN },
+		{ .fd = quit_fd, .events = POLLIN },
+	};
 	int ret;
 
 	for (;;) {
@@ -109,9 +142,11 @@ static int group_loop(struct kipc_group *g)
 			next = next + REFRESH_MS > now ? next + REFRESH_MS :
 							 now + REFRESH_MS;
 		}
-		if (epoll_wait(kipc_group_fd(g), &ev, 1, next - now) < 0 &&
-		    errno != EINTR)
+		ret = poll(fds, 2, next - now);
+		if (ret < 0 && errno != EINTR)
 			return -errno;
+		if (ret > 0 && fds[1].revents)
+			quit_read(g, quit_fd);
 	}
 }
 
@@ -136,8 +171,8 @@ static void usage(FILE *f)
 		   "  Start the process group FILE describes, print its state changes,\n"
 		   "  publish its state in DIR/NAME.json (default " STATE_DIR_DEFAULT ",\n"
 		   "  or $XDG_RUNTIME_DIR/kipc for a user other than root)\n"
-		   "  and exit with the group's status. SIGTERM drains, SIGHUP restarts\n"
-		   "  the workers one by one.\n");
+		   "  and exit with the group's status. SIGTERM, SIGINT and SIGQUIT\n"
+		   "  drain, SIGHUP restarts the workers one by one.\n");
 }
 
 int main(int argc, char **argv)
@@ -153,7 +188,7 @@ int main(int argc, char **argv)
 	struct run_decl *d;
 	const char *path;
 	char err[512];
-	int opt, ret;
+	int opt, ret, quit_fd = -1;
 
 	signals_setup();
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -186,19 +221,26 @@ int main(int argc, char **argv)
 		die(path, err);
 		goto out;
 	}
+	quit_fd = quit_open();
+	if (quit_fd < 0) {
+		ret = die("signalfd", strerror(errno));
+		goto out;
+	}
 	kipc_group_set_notify(g, on_event, NULL);
 	ret = kipc_group_start(g);
 	if (ret < 0) {
 		ret = die("start", strerror(-ret));
 		goto out;
 	}
-	ret = group_status(g, d->name, group_loop(g));
+	ret = group_status(g, d->name, group_loop(g, quit_fd));
 out:
 	/*
 	 * The group first (its services' names unlinked), then the state and
 	 * the lock: a kipc-run that takes the lock finds the names free.
 	 */
 	kipc_group_destroy(g);
+	if (quit_fd >= 0)
+		close(quit_fd);
 	state_close();
 	decl_free(d);
 	return ret;
