@@ -235,6 +235,8 @@ struct kipc_obj_ops {
  * @user: its creator, charged for it (a reference)
  * @pid: the creating process, for netlink listings (a reference)
  * @id: its id in its type's index, 0 until published
+ * @count_returned: its count of @ops->res went back to @user early
+ *	(kipc_obj_return_count())
  * @rcu: the memory is freed after a grace period, so that walkers of the
  *	index may try kref_get_unless_zero() on what they find
  */
@@ -244,6 +246,7 @@ struct kipc_obj {
 	struct kipc_user *user;
 	struct pid *pid;
 	u32 id;
+	bool count_returned;
 	struct rcu_head rcu;
 };
 
@@ -253,6 +256,7 @@ typedef void kipc_obj_event_fn(u8 cmd, enum kipc_obj_type type, u64 id,
 
 int kipc_obj_init(struct kipc_obj *obj, const struct kipc_obj_ops *ops,
 		  struct kipc_user *user);
+void kipc_obj_return_count(struct kipc_obj *obj);
 int kipc_obj_publish(struct kipc_obj *obj);
 void kipc_obj_get(struct kipc_obj *obj);
 void kipc_obj_put(struct kipc_obj *obj);

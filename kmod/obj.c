@@ -104,6 +104,24 @@ int kipc_obj_publish(struct kipc_obj *obj)
 	return 0;
 }
 
+/**
+ * kipc_obj_return_count() - give an object's count back to its creator
+ *	before the object goes
+ * @obj: the object, referenced by the caller
+ *
+ * For an object whose creator can no longer use it, while others still
+ * hold references (a region without a holder, kept by channels bound to
+ * it): it no longer counts against the creator's cap. Once per object.
+ * Context: the caller is the only one to return @obj's count.
+ */
+void kipc_obj_return_count(struct kipc_obj *obj)
+{
+	if (WARN_ON_ONCE(obj->count_returned))
+		return;
+	kipc_user_uncharge(obj->user, obj->ops->res, 1);
+	obj->count_returned = true;
+}
+
 static void kipc_obj_release(struct kref *ref)
 {
 	struct kipc_obj *obj = container_of(ref, struct kipc_obj, ref);
@@ -120,7 +138,9 @@ static void kipc_obj_release(struct kref *ref)
 	if (obj->ops->release)
 		obj->ops->release(obj);
 	put_pid(obj->pid);
-	kipc_user_uncharge(user, obj->ops->res, 1);
+	/* The last put follows kipc_obj_return_count(): kref orders them. */
+	if (!obj->count_returned)
+		kipc_user_uncharge(user, obj->ops->res, 1);
 	kipc_user_put(user);
 	/* The container starts with @obj: this frees all of it. */
 	kfree_rcu(obj, rcu);

@@ -35,7 +35,8 @@
  *	bound to the region and each name of it
  * @holders: the handles and names of the region: what a new handle can
  *	be made from. The last to go takes @shm, @bytes_charge, the pool's
- *	arrays and @pool_charge with it (kipc_region_unhold()); channels
+ *	arrays, @pool_charge and the region's count in max_regions_per_user
+ *	with it (kipc_region_unhold()); channels
  *	bound to the region keep only the region itself, whose buffers in
  *	flight are then only counted
  * @shm: the shmem file holding the pages, or NULL while being built and
@@ -120,10 +121,10 @@ void kipc_region_put(struct kipc_region *r)
 /*
  * The last holder of @r is gone: no handle can be made again, so nothing
  * can map the region, wait on its words or take, send or receive its
- * buffers. Its pages, the charge for its bytes and its pool go now, not
- * when the last channel bound to it does (a client of a service bound to
- * the region holds two, and would keep the creator's memory and charges
- * after the creator had gone). Mappings keep their pages, each holding
+ * buffers. Its pages, the charge for its bytes, its pool and its count go
+ * now, not when the last channel bound to it does (a client of a service
+ * bound to the region holds two, and would keep the creator's memory and
+ * charges after the creator had gone). Mappings keep their pages, each holding
  * the shmem file; buffers still in flight are only counted from now on
  * (kipc_bufs_move()). Context: process context; no handle is left, so no
  * ioctl of one runs.
@@ -151,6 +152,8 @@ static void kipc_region_orphan(struct kipc_region *r)
 	kipc_user_uncharge(r->obj.user, KIPC_RES_REGION_BYTES,
 			   r->bytes_charge);
 	r->bytes_charge = 0;
+	/* Nor does it count against max_regions_per_user. */
+	kipc_obj_return_count(&r->obj);
 }
 
 /* Drop a holder of @r: the last one orphans it. */

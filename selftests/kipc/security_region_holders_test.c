@@ -16,9 +16,9 @@
  * The contract: a region's holders are its handles (region fds, wherever
  * they are) and its names. Channels bound to the region and services keep
  * only a reference. When the last holder goes, the shmem file is put (a
- * mapping keeps its pages) and the REGION_BYTES and POOL_BYTES charges on
- * the creator's user go, whoever still holds a channel bound to the
- * region.
+ * mapping keeps its pages) and the REGION_BYTES and POOL_BYTES charges and
+ * the region's count in max_regions_per_user (REGIONS) on the creator's
+ * user go, whoever still holds a channel bound to the region.
  *
  * Each case runs a server child as SERVER_UID (a user no other object is
  * charged to) and a client child as CLIENT_UID, each with its own context;
@@ -468,6 +468,8 @@ FIXTURE_TEARDOWN(holders)
 	EXPECT_CHARGE(KIPC_A_USER_REGION_BYTES, "region bytes", want, what)
 #define EXPECT_POOL_BYTES(want, what)					\
 	EXPECT_CHARGE(KIPC_A_USER_POOL_BYTES, "pool bytes", want, what)
+#define EXPECT_REGIONS(want, what)					\
+	EXPECT_CHARGE(KIPC_A_USER_REGIONS, "regions", want, what)
 
 /*
  * Server of bound_channel_keeps_no_bytes_after_the_last_handle: a region,
@@ -513,9 +515,9 @@ static int client_connect(struct kid *k)
 /*
  * A client connected to a service bound to a region: the server unlinks
  * the service's name, closes the service and the region fd and exits. The
- * region's bytes are no longer charged to the server's user, while the
- * client still holds its connection's channels (bound to the region), and
- * after it has gone.
+ * region's bytes, its pool and its count are no longer charged to the
+ * server's user, while the client still holds its connection's channels
+ * (bound to the region), and after it has gone.
  */
 TEST_F(holders, bound_channel_keeps_no_bytes_after_the_last_handle)
 {
@@ -529,12 +531,14 @@ TEST_F(holders, bound_channel_keeps_no_bytes_after_the_last_handle)
 	ASSERT_EQ(id, bound) TH_LOG("the connection is not bound to the region");
 	EXPECT_REGION_BYTES(REGION_BYTES, "the server holds its region");
 	EXPECT_POOL_BYTES(POOL_BYTES, "the server holds its region's pool");
+	EXPECT_REGIONS(1, "the server holds its region");
 
 	GO(&self->server);
 	END(&self->server);
 	ASSERT_EQ(0, kill(self->client.pid, 0)) TH_LOG("the client is gone");
 	EXPECT_REGION_BYTES(0, "no handle or name left, a client's connection kept");
 	EXPECT_POOL_BYTES(0, "no handle or name left, a client's connection kept");
+	EXPECT_REGIONS(0, "no handle or name left, a client's connection kept");
 
 	actor_kill(&self->client);
 	EXPECT_REGION_BYTES(0, "the client is gone too");
@@ -570,7 +574,7 @@ static int server_channel(struct kid *k)
 /*
  * The receive end of a channel created bound to a region, held by another
  * user: the creator closes the region fd and the channel's send end and
- * exits; the region's bytes are no longer charged to it.
+ * exits; the region's bytes and its count are no longer charged to it.
  */
 TEST_F(holders, channel_bound_to_a_region_keeps_no_bytes)
 {
@@ -583,11 +587,13 @@ TEST_F(holders, channel_bound_to_a_region_keeps_no_bytes)
 	CLOSE_PEER();
 	ASSERT_EQ(id, bound) TH_LOG("the client's receive end is not bound to the region");
 	EXPECT_REGION_BYTES(REGION_BYTES, "the creator holds its region");
+	EXPECT_REGIONS(1, "the creator holds its region");
 
 	GO(&self->server);
 	END(&self->server);
 	ASSERT_EQ(0, kill(self->client.pid, 0)) TH_LOG("the client is gone");
 	EXPECT_REGION_BYTES(0, "no handle or name left, a bound channel's end kept");
+	EXPECT_REGIONS(0, "no handle or name left, a bound channel's end kept");
 
 	actor_kill(&self->client);
 	EXPECT_REGION_BYTES(0, "the client is gone too");
@@ -1055,6 +1061,7 @@ TEST_F(holders, the_last_handle_races_a_message_drop)
 	END(&self->server);
 	EXPECT_REGION_BYTES(0, "every round's region and channel closed");
 	EXPECT_POOL_BYTES(0, "every round's region and channel closed");
+	EXPECT_REGIONS(0, "every round's region and channel closed");
 	EXPECT_EQ(0, kt_new_reports(self->taint))
 		TH_LOG("the kernel reported a WARN or an oops");
 }
