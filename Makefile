@@ -419,7 +419,9 @@ $(B)/test/sync_deadline_test: libkipc/test/sync_deadline_test.c \
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \
-		-Wl,--wrap=kipc_wait $(B)/lib/libkipc.a $(LIB_LIBS)
+		-Wl,--wrap=kipc_wait -Wl,--wrap=kipc__deadline_passed \
+		-Wl,--wrap=kipc_requeue -Wl,--wrap=kipc_wake \
+		$(B)/lib/libkipc.a $(LIB_LIBS)
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

@@ -410,25 +410,6 @@ static void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 }
 
 /*
- * Whether @deadline, valid (ring_check_io()), has passed: a wait that
- * keeps finding its word changed (EAGAIN) never reaches the kernel's
- * timeout, whether the other sides are busy or a peer bumps it on purpose.
- */
-static bool ring_deadline_passed(unsigned int flags,
-				 const struct timespec *deadline)
-{
-	struct timespec now;
-
-	if (!deadline)
-		return false;
-	clock_gettime(flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
-						       CLOCK_MONOTONIC, &now);
-	return now.tv_sec > deadline->tv_sec ||
-	       (now.tv_sec == deadline->tv_sec &&
-		now.tv_nsec >= deadline->tv_nsec);
-}
-
-/*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
  * @flags has KIPC_IO_NONBLOCK, -ETIMEDOUT once the deadline has passed;
  * else poll @ready a while, then sleep on @ec unless @ready became true.
@@ -443,7 +424,7 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 
 	if (flags & KIPC_IO_NONBLOCK)
 		return -EAGAIN;
-	if (ring_deadline_passed(flags, deadline))
+	if (kipc__deadline_passed(flags, deadline))
 		return -ETIMEDOUT;
 	if (kipc__ring_poll(&ring->poll, ready, ring, kipc__now_ns))
 		return 0;

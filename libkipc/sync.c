@@ -68,6 +68,12 @@ static uint32_t mutex_cas(struct kipc_mutex *m, uint32_t old, uint32_t new)
  * sleep on the word until it is taken from 0 to 2 by us or @deadline (as
  * kipc_wait()'s, with @flags) passes. Return: 0 with the mutex held, or
  * -ETIMEDOUT, -EOWNERDEAD (and others of kipc_wait()) without it.
+ *
+ * A wait that finds the word changed (EAGAIN) never reaches the kernel's
+ * timeout: under contention, or with a peer that keeps changing the word
+ * on purpose, the loop would run past @deadline, or for ever. So the
+ * deadline is checked here too, after every wait that did not sleep to
+ * its end.
  */
 static int mutex_lock(struct kipc_region *r, struct kipc_mutex *m,
 		      uint64_t off, uint32_t locked, unsigned int flags,
@@ -94,6 +100,8 @@ static int mutex_lock(struct kipc_region *r, struct kipc_mutex *m,
 		if (ret < 0 && ret != -EAGAIN && ret != -EINTR)
 			return ret;
 		c = __atomic_exchange_n(&m->word, 2, __ATOMIC_ACQUIRE);
+		if (c != 0 && ret < 0 && kipc__deadline_passed(flags, deadline))
+			return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -173,6 +181,7 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	struct timespec relock_dl;
 	uint64_t coff, moff;
 	__u32 seq, wflags, clk;
+	bool late = false;
 	__u64 ns;
 	int ret, relock;
 
@@ -198,6 +207,15 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 		ret = kipc_wait(r, coff, seq, KIPC_BITSET_ANY, flags,
 				deadline);
 	/*
+	 * A changed word or a signal past the deadline is a timeout, not a
+	 * spurious wake-up: a peer that keeps bumping the condition between
+	 * our read and the kernel's would otherwise make every call return
+	 * 0, and "while (!ret && !ready)" would never end.
+	 */
+	if ((ret == -EAGAIN || ret == -EINTR) &&
+	    kipc__deadline_passed(flags, deadline))
+		late = true;
+	/*
 	 * The relock waits until the deadline plus RELOCK_GRACE_SEC (on the
 	 * same clock), not the deadline: after a wait that timed out, the
 	 * deadline has passed, and a relock bound by it would only try, so a
@@ -221,6 +239,8 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 		return -ENOLCK;
 	if (relock < 0)
 		return -ENOTRECOVERABLE;
+	if (late)
+		return -ETIMEDOUT;
 	/*
 	 * A mismatch or a signal is a spurious wake-up, as pthreads allow;
 	 * any other error (a bad handle, no wait support) is the caller's
@@ -266,12 +286,14 @@ KIPC_API int kipc_cond_broadcast(struct kipc_region *r, struct kipc_cond *c,
 	 * unlock enters the kernel to wake them.
 	 */
 	mutex_cas(m, 1, 2);
-	for (;;) {
-		ret = kipc_requeue(r, coff, seq, 1, INT32_MAX, moff);
-		if (ret != -EAGAIN)
-			break;
-		/* Another signal bumped the word: requeue at its value. */
-		seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
-	}
+	ret = kipc_requeue(r, coff, seq, 1, INT32_MAX, moff);
+	/*
+	 * Another signal bumped the word meanwhile. Retrying at its new value
+	 * could go on for ever against signals (or a peer bumping it on
+	 * purpose); waking every waiter is as right, @seq bumped before:
+	 * only the requeue's saving is lost, this once.
+	 */
+	if (ret == -EAGAIN)
+		ret = kipc_wake(r, coff, INT32_MAX, KIPC_BITSET_ANY);
 	return ret < 0 ? ret : 0;
 }

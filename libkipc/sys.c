@@ -111,3 +111,16 @@ uint64_t kipc__now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
+
+bool kipc__deadline_passed(unsigned int flags, const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (!deadline)
+		return false;
+	clock_gettime(flags & KIPC_DEADLINE_REALTIME ? CLOCK_REALTIME :
+						       CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec &&
+		now.tv_nsec >= deadline->tv_nsec);
+}

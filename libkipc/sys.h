@@ -75,5 +75,12 @@ int kipc__name_publish(struct kipc *k, const char *name, unsigned int mode,
  */
 int kipc__deadline(unsigned int flags, const struct timespec *deadline,
 		   __u32 *wflags, __u32 *clockid, __u64 *ns);
+/*
+ * Whether @deadline (NULL: none) has passed on the clock @flags names
+ * (KIPC_DEADLINE_REALTIME or monotonic). A wait that keeps finding its
+ * word changed (EAGAIN) never reaches the kernel's timeout, whether the
+ * other sides are busy or a peer changes it on purpose: its loop asks.
+ */
+bool kipc__deadline_passed(unsigned int flags, const struct timespec *deadline);
 
 #endif /* LIBKIPC_SYS_H */

@@ -24,9 +24,21 @@
  *   the mutex back (-ETIMEDOUT, or 0 after a wake-up, held); a relock that
  *   times out is -ENOLCK, one that sees a death -ENOTRECOVERABLE, neither
  *   with the mutex; a wait that timed out with the mutex free returns
- *   -ETIMEDOUT holding it, without a second wait.
+ *   -ETIMEDOUT holding it, without a second wait;
+ * - a word that keeps changing (-EAGAIN, which the kernel answers before it
+ *   looks at the deadline) ends the timed lock and the relock at their
+ *   deadlines (they looped for ever), and a condition wait that finds it
+ *   changed past its deadline is -ETIMEDOUT, not a spurious 0;
+ * - kipc_cond_broadcast() whose requeue finds the condition changed wakes
+ *   every waiter instead of retrying (it retried for as long as signals
+ *   came).
  *
- * Linked with the static libkipc, with -Wl,--wrap=kipc_wait; no module.
+ * The clock libkipc reads between waits (kipc__deadline_passed()) is the
+ * script's: the time of the last step played, or of the last deadline a
+ * wait timed out at; before the first, a second before the deadline.
+ *
+ * Linked with the static libkipc, with -Wl,--wrap of kipc_wait,
+ * kipc__deadline_passed, kipc_requeue and kipc_wake; no module.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +93,12 @@ static const struct step *script;
 static unsigned int nr_steps, nr_waits;
 static struct asked asked[MAX_WAITS];
 static const struct timespec *callers;	/* the caller's deadline */
+static int64_t now_ms;			/* the script's clock */
+/* kipc_requeue() answers -EAGAIN (else the real one runs); the calls. */
+static int requeue_changed;
+static unsigned int nr_requeues, nr_wakes;
+static uint64_t woken_offset;
+static int woken_nr;
 
 /* Milliseconds from the caller's deadline to @dl (near it). */
 static int64_t ms_after_callers(const struct timespec *dl)
@@ -108,8 +126,13 @@ int __wrap_kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
 			 deadline->tv_nsec >= 1000000000L))
 		return -EINVAL;
 	/* The wait's deadline comes first: it times out, nothing played. */
-	if (deadline && ms_after_callers(deadline) < s->at_ms)
+	if (deadline && ms_after_callers(deadline) < s->at_ms) {
+		if (now_ms < ms_after_callers(deadline))
+			now_ms = ms_after_callers(deadline);
 		return -ETIMEDOUT;
+	}
+	if (now_ms < s->at_ms)
+		now_ms = s->at_ms;
 	switch (s->play) {
 	case NOTHING:
 		break;
@@ -125,6 +148,39 @@ int __wrap_kipc_wait(struct kipc_region *r, uint64_t offset, uint32_t val,
 		break;
 	}
 	return s->ret;
+}
+
+bool __wrap_kipc__deadline_passed(unsigned int flags,
+				  const struct timespec *deadline)
+{
+	return deadline && ms_after_callers(deadline) <= now_ms;
+}
+
+int __real_kipc_requeue(struct kipc_region *r, uint64_t offset, uint32_t val,
+			int nr_wake, int nr_requeue, uint64_t offset2);
+int __wrap_kipc_requeue(struct kipc_region *r, uint64_t offset, uint32_t val,
+			int nr_wake, int nr_requeue, uint64_t offset2)
+{
+	nr_requeues++;
+	if (!requeue_changed)
+		return __real_kipc_requeue(r, offset, val, nr_wake, nr_requeue,
+					   offset2);
+	/* Another signal, always just before: a retry would never end. */
+	__atomic_fetch_add(&sh->c.seq, 1, __ATOMIC_SEQ_CST);
+	return nr_requeues > 100 ? -EDEADLK : -EAGAIN;
+}
+
+int __real_kipc_wake(struct kipc_region *r, uint64_t offset, int nr,
+		     uint32_t bitset);
+int __wrap_kipc_wake(struct kipc_region *r, uint64_t offset, int nr,
+		     uint32_t bitset)
+{
+	if (!requeue_changed)
+		return __real_kipc_wake(r, offset, nr, bitset);
+	nr_wakes++;
+	woken_offset = offset;
+	woken_nr = nr;
+	return 0;
 }
 
 FIXTURE(dl) {
@@ -149,8 +205,13 @@ FIXTURE_SETUP(dl)
 	self->deadline.tv_sec = 12345;
 	self->deadline.tv_nsec = 678;
 	callers = &self->deadline;
+	now_ms = -1000;
 	nr_waits = 0;
 	nr_steps = 0;
+	requeue_changed = 0;
+	nr_requeues = nr_wakes = 0;
+	woken_offset = 0;
+	woken_nr = 0;
 	memset(asked, 0, sizeof(asked));
 }
 
@@ -236,7 +297,8 @@ TEST_F(dl, timedlock_has_no_grace)
 TEST_F(dl, timedlock_retries_until_the_holder_lets_go)
 {
 	static const struct step steps[] = {
-		{ NOTHING, -EAGAIN, 0 }, { NOTHING, -EINTR, 0 }, { FREES, 0, 0 },
+		{ NOTHING, -EAGAIN, -30 }, { NOTHING, -EINTR, -20 },
+		{ FREES, 0, -10 },
 	};
 
 	RUN(steps);
@@ -464,6 +526,91 @@ TEST_F(dl, cond_without_a_deadline_relocks_without_one)
 	EXPECT_EQ(0, asked[0].has_deadline);
 	EXPECT_EQ(0, asked[1].has_deadline);
 	EXPECT_EQ(0, asked[1].flags);
+}
+
+/*
+ * The word keeps changing (a peer storing 3 in it, or other lockers):
+ * every wait is -EAGAIN, which the kernel answers before it looks at the
+ * deadline. The timed lock ends at its deadline, not holding the mutex
+ * (it looped for ever: here it ran out of script, -EDEADLK).
+ */
+TEST_F(dl, timedlock_ends_at_its_deadline_while_the_word_keeps_changing)
+{
+	static const struct step steps[] = {
+		{ TAKES, -EAGAIN, -20 }, { TAKES, -EAGAIN, -10 },
+		{ TAKES, -EAGAIN, 0 }, { TAKES, -EAGAIN, 10 },
+		{ TAKES, -EAGAIN, 20 }, { TAKES, -EAGAIN, 30 },
+		{ TAKES, -EAGAIN, 40 }, { TAKES, -EAGAIN, 50 },
+	};
+
+	RUN(steps);
+	sh->m.word = 1;
+	EXPECT_EQ(-ETIMEDOUT, kipc_mutex_timedlock(&self->r, &sh->m, 0,
+						   &self->deadline));
+	EXPECT_EQ(3, nr_waits);
+	EXPECT_TRUE(waits_kept_the_deadline(self, self->moff, 0, 0));
+	EXPECT_NE(0, sh->m.word);	/* the other's */
+}
+
+/* The same for the relock of a condition wait: it ends at the grace. */
+TEST_F(dl, cond_relock_ends_at_the_grace_while_the_word_keeps_changing)
+{
+	static const struct step steps[] = {
+		{ TAKES_SIGNALS, 0, -500 }, { TAKES, -EAGAIN, 500 },
+		{ TAKES, -EAGAIN, 1000 }, { TAKES, -EAGAIN, 1500 },
+		{ TAKES, -EAGAIN, 2000 }, { TAKES, -EAGAIN, 2500 },
+		{ TAKES, -EAGAIN, 3000 }, { TAKES, -EAGAIN, 3500 },
+	};
+
+	RUN(steps);
+	sh->m.word = 1;
+	EXPECT_EQ(-ENOLCK, kipc_cond_wait(&self->r, &sh->c, &sh->m, 0,
+					  &self->deadline));
+	EXPECT_EQ(3, nr_waits);
+	EXPECT_TRUE(waits_had_the_grace(self, self->moff, 1, 0));
+}
+
+/*
+ * A condition wait that finds the word changed after its deadline (a
+ * peer bumping it between the read and the kernel's compare, each time)
+ * is -ETIMEDOUT with the mutex held, not a spurious 0: a caller's
+ * "while (!ret && !ready)" loop ends. Before the deadline it is still 0.
+ */
+TEST_F(dl, cond_changed_word_past_the_deadline_is_etimedout)
+{
+	static const struct step late[] = { { NOTHING, -EAGAIN, 0 } };
+	static const struct step early[] = { { NOTHING, -EINTR, -100 } };
+
+	RUN(late);
+	sh->m.word = 1;
+	EXPECT_EQ(-ETIMEDOUT, kipc_cond_wait(&self->r, &sh->c, &sh->m, 0,
+					     &self->deadline));
+	EXPECT_EQ(1, nr_waits);
+	EXPECT_NE(0, sh->m.word);	/* held again */
+
+	RUN(early);
+	nr_waits = 0;
+	now_ms = -1000;
+	sh->m.word = 1;
+	EXPECT_EQ(0, kipc_cond_wait(&self->r, &sh->c, &sh->m, 0,
+				    &self->deadline));
+	EXPECT_EQ(1, nr_waits);
+	EXPECT_NE(0, sh->m.word);
+}
+
+/*
+ * A broadcast whose requeue finds the condition changed (a signal in
+ * between, every time) wakes every waiter of the condition instead: it
+ * retried for as long as signals came.
+ */
+TEST_F(dl, broadcast_wakes_all_when_the_condition_keeps_changing)
+{
+	requeue_changed = 1;
+	EXPECT_EQ(0, kipc_cond_broadcast(&self->r, &sh->c, &sh->m));
+	EXPECT_EQ(1, nr_requeues);
+	EXPECT_EQ(1, nr_wakes);
+	EXPECT_EQ(self->coff, woken_offset);
+	EXPECT_EQ(INT32_MAX, woken_nr);
 }
 
 TEST_HARNESS_MAIN
