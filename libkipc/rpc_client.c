@@ -549,21 +549,34 @@ static int wait_readable(int fd, uint64_t until)
 static int receive(struct kipc_rpc_client *c, unsigned int flags,
 		   uint64_t deadline_ns, const struct rpc_call *sync)
 {
-	struct timespec ts = rpc_ns_ts(deadline_ns);
 	uint64_t until = deadline_ns, slice;
+	struct timespec ts;
 	struct kipc_msg m;
 	int ret;
 
+	/*
+	 * While another thread receives (a kipc_rpc_call() that may wait for
+	 * ever), a waiter for completions wakes every 100 ms too: a call
+	 * submitted meanwhile may be due before anything is answered, and
+	 * only the caller's loop (expire()) completes it.
+	 */
+	if (!sync && c->receiving && !(flags & KIPC_IO_NONBLOCK)) {
+		slice = kipc__now_ns() + RPC_RETRY_NS;
+		if (!until || slice < until)
+			until = slice;
+	}
+	ts = rpc_ns_ts(until);
 	while (c->receiving) {
 		if (satisfied(c, sync))
 			return 1;
 		if (flags & KIPC_IO_NONBLOCK)
 			return -EAGAIN;
-		ret = deadline_ns ? pthread_cond_timedwait(&c->cond, &c->lock, &ts)
-				  : pthread_cond_wait(&c->cond, &c->lock);
+		ret = until ? pthread_cond_timedwait(&c->cond, &c->lock, &ts)
+			    : pthread_cond_wait(&c->cond, &c->lock);
 		if (ret == ETIMEDOUT)
 			return -ETIMEDOUT;
 	}
+	until = deadline_ns;
 	if (satisfied(c, sync))
 		return 1;
 	/*

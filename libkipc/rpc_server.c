@@ -79,7 +79,7 @@ struct rpc_conn {
 	uint64_t key;			/* its epoll data (conn_get()) */
 	uint64_t hello_by;		/* CLOCK_MONOTONIC: HELLO due */
 	atomic_int refs;		/* registration + holders */
-	atomic_int broken;		/* broke the protocol: drop it */
+	atomic_int broken;		/* dropped, or to be: nothing more goes */
 	atomic_int notified;		/* sent events: a reply may wait */
 	atomic_int hello;		/* HELLO answered */
 	atomic_ullong reply_waited;	/* ns replies waited (reply_wait()) */
@@ -496,7 +496,14 @@ static void conn_drop(struct rpc_conn *c)
 		conn_unlink(s, c);
 	pthread_mutex_unlock(&s->lock);
 	if (was) {
-		cancel(c, NULL);	/* no answer can reach the client now */
+		/*
+		 * No answer can reach the client now: the calls running are
+		 * cancelled, and one that a worker received but has not yet
+		 * linked (request()) sees @broken once it has, as a worker
+		 * lingering on the connection does.
+		 */
+		atomic_store(&c->broken, 1);
+		cancel(c, NULL);
 		conn_forget(c);
 	}
 }
@@ -874,7 +881,7 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 		err = -ENOSYS;
 	else if (req.info.deadline_ns && kipc__now_ns() >= req.info.deadline_ns)
 		err = -ETIMEDOUT;
-	else if (kipc_rpc_req_cancelled(&req))
+	else if (kipc_rpc_req_cancelled(&req) || atomic_load(&c->broken))
 		err = -ECANCELED;	/* not started: skipped */
 	if (err) {
 		for (i = 0; i < m->nr_bufs && s->region; i++)
@@ -1183,8 +1190,9 @@ KIPC_API int kipc_rpc_req_cancelled(const struct kipc_rpc_req *req)
 /*
  * Answer @req with a message of @type. An answer's region buffers leave
  * the handler whatever happens (kipc_rpc_reply(3)): sent, or released
- * here when the answer is not sent. But for -EINVAL: an answer that is not
- * valid answers nothing, and its buffers stay the handler's.
+ * here when the answer is not sent. But for -EINVAL and -EALREADY: an
+ * answer that is not valid, or a second one, answers nothing, and its
+ * buffers stay the handler's.
  */
 static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 		  const struct kipc_rpc_msg *rep)

@@ -388,8 +388,13 @@ TEST_F(srv, out_of_fds_does_not_spin)
 	usleep(1000 * 1000);
 	t1 = cpu_ticks(pid);
 	ASSERT_LE(0, t0);
-	/* At most 20% of a CPU (clock ticks are 10 ms). */
-	EXPECT_GE(sysconf(_SC_CLK_TCK) / 5, t1 - t0);
+	/*
+	 * At most half a CPU (clock ticks are 10 ms); a spinning worker
+	 * takes a whole one, and the server has two. A quiet guest shows 3
+	 * to 5 ticks; the debug kernel on a busy host showed 22, where every
+	 * failed accept costs several times its CPU time.
+	 */
+	EXPECT_GE(sysconf(_SC_CLK_TCK) / 2, t1 - t0);
 	TH_LOG("server CPU while out of fds: %ld ticks in 1 s", t1 - t0);
 	/* Closing the client ends frees the server's: it accepts again. */
 	for (i = 0; i < self->nr_raw; i++)

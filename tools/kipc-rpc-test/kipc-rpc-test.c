@@ -2216,6 +2216,68 @@ static void t_later_deadline_enforced(void)
 		 why);
 }
 
+/* A call without a deadline to a server that answers nothing: for ever. */
+static void *call_forever(void *arg)
+{
+	struct completer *cp = arg;
+	char out[8];
+	size_t len = sizeof(out);
+
+	cp->in = 1;
+	cp->ret = call_bytes(cp->c, M_ECHO, "a", 2, out, &len, NULL);
+	return NULL;
+}
+
+/*
+ * As client_later_deadline(), but a third thread's kipc_rpc_call() (no
+ * deadline, never answered) is the connection's receiver: the thread in
+ * kipc_rpc_complete() waits for it, not in a receive of its own, and must
+ * still see Y's deadline. The old library's waiter slept until the
+ * receiver's answer came, which was never.
+ */
+static int client_deadline_beside_a_call(struct kipc_rpc_client *c)
+{
+	struct kipc_rpc_msg req = { .data = "y", .len = 1 };
+	struct completer caller = { .c = c }, cp = { .c = c };
+	struct timespec dl;
+	uint64_t t0, id;
+	pthread_t a, t;
+
+	alarm(10);
+	if (pthread_create(&a, NULL, call_forever, &caller))
+		return 1;
+	while (!caller.in)
+		usleep(1000);
+	usleep(200000);		/* it receives, for ever */
+	if (pthread_create(&t, NULL, complete_any, &cp))
+		return 1;
+	while (!cp.in)
+		usleep(1000);
+	usleep(200000);		/* it waits for the receiver */
+	t0 = now_ms();
+	dl = in_ms(300);
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 2, &id))
+		return 1;
+	pthread_join(t, NULL);
+	if (cp.ret != 1 || now_ms() - t0 > 2000) {
+		fprintf(stderr, "complete: %d after %llu ms\n", cp.ret,
+			(unsigned long long)(now_ms() - t0));
+		return 2;
+	}
+	return 0;	/* the call's thread is left blocked: exit ends it */
+}
+
+static void t_deadline_beside_a_call(void)
+{
+	static const char *const why[] = {
+		"set-up", "late or wrong completion",
+	};
+
+	liar_row("deaf-call", 4, 0, answer_nothing, client_deadline_beside_a_call,
+		 "a deadline submitted while kipc_rpc_complete() waits behind another thread's kipc_rpc_call() ends that wait",
+		 why);
+}
+
 /*
  * Answers X after the client has filled the channel again with events,
  * then reads them, then Y.
@@ -2719,6 +2781,7 @@ int main(void)
 	t_full_channel_nonblock();
 	t_queued_call_sent_on_room();
 	t_later_deadline_enforced();
+	t_deadline_beside_a_call();
 	/* From here the server holds two connections: c and c2. */
 	kipc_rpc_client_close(c3);
 	ret = conns_settle(c, 2, 2000);
