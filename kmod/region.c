@@ -36,9 +36,8 @@
  * @holders: the handles and names of the region: what a new handle can
  *	be made from. The last to go takes @shm, @bytes_charge, the pool's
  *	arrays, @pool_charge and the region's count in max_regions_per_user
- *	with it (kipc_region_unhold()); channels
- *	bound to the region keep only the region itself, whose buffers in
- *	flight are then only counted
+ *	with it (kipc_region_unhold()); channels bound to the region keep
+ *	only the region itself, whose buffers in flight are then only counted
  * @shm: the shmem file holding the pages, or NULL while being built and
  *	once the last holder is gone; every mapping takes its own reference,
  *	so pages outlive the region while mapped
@@ -124,10 +123,10 @@ void kipc_region_put(struct kipc_region *r)
  * buffers. Its pages, the charge for its bytes, its pool and its count go
  * now, not when the last channel bound to it does (a client of a service
  * bound to the region holds two, and would keep the creator's memory and
- * charges after the creator had gone). Mappings keep their pages, each holding
- * the shmem file; buffers still in flight are only counted from now on
- * (kipc_bufs_move()). Context: process context; no handle is left, so no
- * ioctl of one runs.
+ * charges after the creator had gone). Mappings keep their pages, each
+ * holding the shmem file; buffers still in flight are only counted from
+ * now on (kipc_bufs_move()). Context: process context; no handle is left,
+ * so no ioctl of one runs.
  */
 static void kipc_region_orphan(struct kipc_region *r)
 {

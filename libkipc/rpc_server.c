@@ -830,7 +830,6 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	atomic_store(&c->hello, 1);
 }
 
-
 /* A REQUEST, or an EVENT of the client's: its handler runs. */
 static void request(struct rpc_worker *w, struct rpc_conn *c,
 		    const struct kipc_rpc_hdr *h, const struct kipc_msg *m,

@@ -181,7 +181,7 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	struct timespec relock_dl;
 	uint64_t coff, moff;
 	__u32 seq, wflags, clk;
-	bool late = false;
+	bool late;
 	__u64 ns;
 	int ret, relock;
 
@@ -212,9 +212,8 @@ KIPC_API int kipc_cond_wait(struct kipc_region *r, struct kipc_cond *c,
 	 * our read and the kernel's would otherwise make every call return
 	 * 0, and "while (!ret && !ready)" would never end.
 	 */
-	if ((ret == -EAGAIN || ret == -EINTR) &&
-	    kipc__deadline_passed(flags, deadline))
-		late = true;
+	late = (ret == -EAGAIN || ret == -EINTR) &&
+	       kipc__deadline_passed(flags, deadline);
 	/*
 	 * The relock waits until the deadline plus RELOCK_GRACE_SEC (on the
 	 * same clock), not the deadline: after a wait that timed out, the
