@@ -14,6 +14,11 @@
  * An EVENT of the server's becomes a completion on @done too, in the
  * order it arrived, whichever thread received it.
  *
+ * kipc_rpc_client_fd() is an epoll set of the reply channel and @evfd, an
+ * eventfd that counts while @done holds completions that no thread in
+ * kipc_rpc_complete() is there to take: an event loop is woken by an
+ * answer that another thread's kipc_rpc_call() took off the channel.
+ *
  * @lock protects the state. One thread at a time receives answers (into
  * @rxbuf), with @receiving set and @lock dropped while it waits in the
  * kernel; it matches every answer to its call, whoever waits for it, and
@@ -28,6 +33,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include "rpc.h"
 #include "sys.h"
@@ -86,6 +94,10 @@ struct kipc_rpc_client {
 	struct rpc_call *calls[NR_BUCKETS];
 	struct rpc_call *queue, **queue_tail;
 	struct rpc_done *done, **done_tail;
+	int completers;			/* threads in kipc_rpc_complete() */
+	int signalled;			/* @evfd's count is not 0 */
+	int evfd;			/* readable: see done_signal() */
+	int epfd;			/* @rx and @evfd: kipc_rpc_client_fd() */
 	void *rxbuf;
 	void *txbuf;			/* for CANCEL */
 	struct kipc_buf_ref rxbufs[KIPC_MSG_BUFS_MAX];
@@ -168,10 +180,29 @@ static int deadline_ns(const struct timespec *ts, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * Make @evfd readable (@on) or not. It is readable while @done holds
+ * completions and no thread in kipc_rpc_complete() will return them: one
+ * that leaves sets it from what it leaves behind.
+ */
+static void done_signal(struct kipc_rpc_client *c, bool on)
+{
+	uint64_t v = 1;
+
+	if (on == !!c->signalled)
+		return;
+	/* An eventfd of count 0 or 1 takes a write and gives a read. */
+	if (on ? write(c->evfd, &v, sizeof(v)) == sizeof(v)
+	       : read(c->evfd, &v, sizeof(v)) == sizeof(v))
+		c->signalled = on;
+}
+
 static void done_add(struct kipc_rpc_client *c, struct rpc_done *d)
 {
 	*c->done_tail = d;
 	c->done_tail = &d->next;
+	if (!c->completers)
+		done_signal(c, true);
 }
 
 /*
@@ -527,18 +558,6 @@ static int satisfied(const struct kipc_rpc_client *c,
 	return c->dead || (sync ? sync->done : c->done != NULL);
 }
 
-/* Until @fd is readable or @until (ns, never 0): 0, or -ETIMEDOUT. */
-static int wait_readable(int fd, uint64_t until)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t now = kipc__now_ns();
-
-	if (now >= until)
-		return -ETIMEDOUT;
-	poll(&p, 1, (int)((until - now + 999999) / 1000000));
-	return 0;
-}
-
 /*
  * Receive one answer, waiting until @deadline_ns (0: forever; with
  * KIPC_IO_NONBLOCK in @flags not at all), unless what the caller waits for
@@ -594,22 +613,11 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 	}
 	c->receiving = 1;
 	pthread_mutex_unlock(&c->lock);
-	for (;;) {
-		kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
-			      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
-		kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
-		ret = kipc_channel_recv(c->rx, &m, 1, flags, until ? &ts : NULL,
-					c->region);
-		if (ret != -EAGAIN || flags & KIPC_IO_NONBLOCK)
-			break;
-		/*
-		 * The fd is O_NONBLOCK (an event loop set it on
-		 * kipc_rpc_client_fd()): wait as the receive would have.
-		 */
-		ret = wait_readable(kipc_channel_fd(c->rx), until);
-		if (ret < 0)
-			break;
-	}
+	kipc_msg_init(&m, c->rxbuf, c->max_inline, c->rxbufs,
+		      c->region ? KIPC_MSG_BUFS_MAX : 0, 0);
+	kipc_msg_lend(&m, c->rxlends, KIPC_MSG_LENDS_MAX, NULL);
+	ret = kipc_channel_recv(c->rx, &m, 1, flags, until ? &ts : NULL,
+				c->region);
 	pthread_mutex_lock(&c->lock);
 	c->receiving = 0;
 	if (ret == -ETIMEDOUT && until != deadline_ns)
@@ -745,6 +753,28 @@ static int attach_region(struct kipc *k, const char *name,
 	return ret;
 }
 
+/* The fd of kipc_rpc_client_fd(): an epoll set of @rx and @evfd; -errno. */
+static int fd_open(struct kipc_rpc_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->evfd < 0 || c->epfd < 0 ||
+	    epoll_ctl(c->epfd, EPOLL_CTL_ADD, kipc_channel_fd(c->rx), &ev) ||
+	    epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void fd_close(struct kipc_rpc_client *c)
+{
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->evfd >= 0)
+		close(c->evfd);
+}
+
 KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 			      unsigned int flags,
 			      const struct timespec *deadline,
@@ -769,6 +799,8 @@ KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 	c->queue_tail = &c->queue;
 	c->done_tail = &c->done;
 	c->next_id = 1;
+	c->evfd = -1;
+	c->epfd = -1;
 	ret = kipc_connect(k, name,
 			   flags & KIPC_RPC_NONBLOCK ? KIPC_CONN_NONBLOCK : 0,
 			   deadline, &c->tx, &c->rx, NULL);
@@ -788,10 +820,14 @@ KIPC_API int kipc_rpc_connect(struct kipc *k, const char *name,
 		ret = -ENOMEM;
 		goto out_close;
 	}
+	ret = fd_open(c);
+	if (ret < 0)
+		goto out_close;
 	*cp = c;
 	return 0;
 
 out_close:
+	fd_close(c);
 	kipc_region_close(c->region);
 	kipc_channel_close(c->tx);
 	kipc_channel_close(c->rx);
@@ -826,6 +862,7 @@ KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
 		}
 		free(d);
 	}
+	fd_close(c);
 	kipc_channel_close(c->tx);
 	kipc_channel_close(c->rx);
 	kipc_region_close(c->region);
@@ -839,7 +876,7 @@ KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
 
 KIPC_API int kipc_rpc_client_fd(const struct kipc_rpc_client *c)
 {
-	return c ? kipc_channel_fd(c->rx) : -EINVAL;
+	return c ? c->epfd : -EINVAL;
 }
 
 KIPC_API struct kipc_region *
@@ -862,8 +899,7 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 	if (!c || !next)
 		return -EINVAL;
 	pthread_mutex_lock(&cc->lock);
-	/* What is ready but not readable on the fd is due now. */
-	ns = cc->done ? kipc__now_ns() : deadlines(cc, 0);
+	ns = deadlines(cc, 0);
 	/*
 	 * Calls queued with none in flight wait for room on the request
 	 * channel (events filled it), which no answer will announce on the
@@ -1062,6 +1098,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 	    deadline_ns(deadline, &until))
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
+	c->completers++;
 	for (;;) {
 		while (c->done && got < n) {
 			struct rpc_done *d = c->done;
@@ -1114,6 +1151,9 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 	}
 	ret = (int)got;
 out_unlock:
+	/* What this call leaves in @done is the fd's to show. */
+	if (!--c->completers)
+		done_signal(c, c->done != NULL);
 	pthread_mutex_unlock(&c->lock);
 	return ret;
 }

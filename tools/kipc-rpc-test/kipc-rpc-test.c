@@ -937,6 +937,78 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 		close(ep);
 }
 
+struct slow_call {
+	struct kipc_rpc_client *c;
+	uint32_t ms;
+	int ret;
+};
+
+static void *call_slow(void *arg)
+{
+	struct slow_call *a = arg;
+	struct kipc_rpc_msg req = { .data = &a->ms, .len = sizeof(a->ms) };
+
+	a->ret = kipc_rpc_call(a->c, M_SLOW, &req, NULL, 0, NULL);
+	return NULL;
+}
+
+/*
+ * An event loop's answer taken off the connection by another thread: a
+ * thread waits in kipc_rpc_call() for a slow call (1.5 s), the loop
+ * submits an echo, which that thread's receive takes, then sleeps on the
+ * connection's fd. The fd shows the completion waiting in the library
+ * (a loop woken only by the reply channel sleeps until the slow answer),
+ * and no longer once it is taken.
+ */
+static void t_loop_woken_by_a_call(struct kipc *k)
+{
+	struct slow_call sc = { .ms = 1500 };
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	struct kipc_rpc_completion comp = { .status = 1 };
+	int ret, ep = -1, woke = -1, got = -1, after = -1;
+	uint64_t t0 = 0, waited = 0;
+	char detail[160];
+	pthread_t t;
+
+	ret = kipc_rpc_connect(k, name, 0, NULL, &sc.c);
+	if (ret) {
+		result(0, "an event loop is woken by an answer another thread's call took",
+		       "connect failed");
+		return;
+	}
+	ep = loop_open(sc.c);
+	ret = ep < 0 ? ep : -pthread_create(&t, NULL, call_slow, &sc);
+	if (!ret) {
+		usleep(100000);		/* the thread is in its call */
+		ret = kipc_rpc_submit(sc.c, M_ECHO, &req, NULL, 0, NULL, 42,
+				      NULL);
+		usleep(300000);		/* and has taken the echo's answer */
+		if (!ret) {
+			struct epoll_event ev;
+
+			t0 = now_ms();
+			woke = epoll_wait(ep, &ev, 1, 800);
+			waited = now_ms() - t0;
+			got = kipc_rpc_complete(sc.c, &comp, 1,
+						KIPC_RPC_NONBLOCK, NULL);
+			after = epoll_wait(ep, &ev, 1, 0);
+		}
+		pthread_join(t, NULL);
+	}
+	snprintf(detail, sizeof(detail),
+		 "setup %d, readable %d after %llu ms, complete %d (data %llu, status %d), then readable %d, the slow call %d",
+		 ret, woke, (unsigned long long)waited, got,
+		 (unsigned long long)comp.user_data, comp.status, after,
+		 sc.ret);
+	result(!ret && woke == 1 && got == 1 && comp.user_data == 42 &&
+	       comp.status == 0 && after == 0 && sc.ret == 0,
+	       "an event loop is woken by an answer another thread's call took",
+	       detail);
+	if (ep >= 0)
+		close(ep);
+	kipc_rpc_client_close(sc.c);
+}
+
 /*
  * A call queued in the library behind a full connection (four credits,
  * all held by slow calls) times out at its deadline as well: the event
@@ -1134,7 +1206,7 @@ static void t_events_full(struct kipc *k)
 
 /*
  * An event that arrives while a synchronous call waits for its reply is
- * kept for kipc_rpc_complete(), and kipc_rpc_client_timeout() says so.
+ * kept for kipc_rpc_complete(), and the connection's fd shows it.
  */
 /*
  * A client that only calls never takes its events: it keeps at most
@@ -1190,26 +1262,25 @@ static void t_event_sync(struct kipc_rpc_client *c)
 	struct notify_rep out = { -1, -1, -1 };
 	struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
 	struct kipc_rpc_completion comp = { 0 };
-	struct timespec next = { 0, 0 }, now;
+	struct pollfd pfd = { .fd = kipc_rpc_client_fd(c), .events = POLLIN };
 	uint32_t next_seq = 0;
-	int ret, tmo, n, ok = 0;
+	int ret, shown, n, ok = 0;
 	char detail[96];
 
 	ret = kipc_rpc_call(c, M_NOTIFY, &req, &rep, 0, NULL);
-	tmo = kipc_rpc_client_timeout(c, &next);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	tmo = tmo == 1 && (next.tv_sec < now.tv_sec ||
-			   (next.tv_sec == now.tv_sec && next.tv_nsec <= now.tv_nsec));
+	shown = poll(&pfd, 1, 0);
 	n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
 	if (n == 1)
 		ok = seq_check(&comp, 64, 1, &next_seq);
-	snprintf(detail, sizeof(detail), "call %d sent %d, timeout %s, complete %d",
-		 ret, out.sent, tmo ? "now" : "wrong", n);
-	result(ret == 0 && out.sent == 1 && tmo && n == 1 && ok,
-	       "an event during a synchronous call waits for kipc_rpc_complete()",
+	snprintf(detail, sizeof(detail), "call %d sent %d, fd readable %d, complete %d",
+		 ret, out.sent, shown, n);
+	result(ret == 0 && out.sent == 1 && shown == 1 && n == 1 && ok,
+	       "an event during a synchronous call waits for kipc_rpc_complete(), the fd readable",
 	       detail);
 	n = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
-	result(n == 0, "... and nothing else is left", NULL);
+	shown = poll(&pfd, 1, 0);
+	snprintf(detail, sizeof(detail), "complete %d, fd readable %d", n, shown);
+	result(n == 0 && shown == 0, "... and nothing else is left", detail);
 }
 
 /* A client's event reaches the server's handler; it cannot answer it. */
@@ -2738,6 +2809,7 @@ int main(void)
 	t_timeout_epoll(c);
 	t_timeout_queued(k);
 	t_threads(c);
+	t_loop_woken_by_a_call(k);
 	ret = kipc_rpc_connect(k, name, 0, NULL, &ce);
 	result(ret == 0, "a connection for events", NULL);
 	if (ret == 0) {
