@@ -562,14 +562,20 @@ static void timer_event(struct kipc_rpc_server *s)
 		next = c->next;
 		if (atomic_load(&c->hello))
 			continue;
-		/* A HELLO that came in time, not read yet: not late. */
-		if (c->hello_by <= now && rx_waiting(c))
+		/*
+		 * A HELLO that came in time is not late: one that waits on
+		 * the channel, or one that a worker took and answers (it holds
+		 * @c, taken under s->lock, from before it received). A worker
+		 * sets hello before it lets go of @c: look again after.
+		 */
+		if (c->hello_by <= now &&
+		    (rx_waiting(c) || atomic_load(&c->refs) > 1))
 			c->hello_by = now + s->hello_timeout_ns;
-		if (c->hello_by <= now) {
+		if (c->hello_by <= now && !atomic_load(&c->hello)) {
 			conn_unlink(s, c);
 			c->doomed = doomed;
 			doomed = c;
-		} else if (!at || c->hello_by < at) {
+		} else if (c->hello_by > now && (!at || c->hello_by < at)) {
 			at = c->hello_by;
 		}
 	}

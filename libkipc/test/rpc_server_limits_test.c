@@ -4,7 +4,8 @@
  * tools/vm/kipc-examples runs it). Each test starts a server of its own
  * shape in a child process, with kipc_rpc_server_run() called again after
  * every stop, and plays a client that does not follow the protocol:
- * - a client that never says HELLO is dropped when it is due;
+ * - a client that never says HELLO is dropped when it is due, and one
+ *   that says it just in time is welcomed and served;
  * - a uid has at most max_conns_per_uid connections: the next connect
  *   fails with -EUSERS, and succeeds again once one is closed;
  * - a client that leaves no room for a reply is dropped at once, not at
@@ -316,6 +317,62 @@ TEST_F(srv, hello_is_due)
 		usleep(50 * 1000);
 	EXPECT_EQ(0, echo_call(c));
 	kipc_rpc_client_close(c);
+}
+
+/*
+ * A HELLO that came in time is never dropped as late, even when the timer
+ * fires while a worker answers it. Clients say HELLO about when it is due
+ * (5 ms after the connect), each after a delay that moves towards where
+ * the server starts dropping them (later after a welcome, earlier after a
+ * drop); a client that was welcomed must be served. With more than one
+ * worker, the timer runs beside the worker that answers: a server whose
+ * timer looks only at the channel drops a connection whose HELLO a worker
+ * has taken, and then welcomes it (its request gets end of stream).
+ */
+TEST_F(srv, hello_at_its_deadline)
+{
+	struct kipc_rpc_server_attr attr = { .hello_timeout_ms = 5,
+					      .nr_workers = 4 };
+	int welcomed = 0, late = 0, dropped = 0, ret;
+	unsigned int delay_us = 4000;
+	struct kipc_rpc_hdr h;
+	char buf[256];
+	size_t len = hello_msg(buf, KIPC_RPC_VERSION, KIPC_RPC_VERSION);
+	uint64_t end;
+
+	start(_metadata, self, &attr, 0);
+	end = now_ms() + 1500;
+	while (now_ms() < end) {
+		struct raw r;
+
+		ASSERT_EQ(0, kipc_connect(self->k, self->name, 0, NULL, &r.tx,
+					  &r.rx, NULL));
+		usleep(delay_us);
+		/* -EPIPE: dropped before the HELLO went, late. */
+		ret = raw_send(&r, buf, len);
+		if (ret == 1)
+			ret = raw_recv(&r, &h, 5000);
+		if (ret == 1 && h.type == KIPC_RPC_REPLY) {
+			welcomed++;
+			req_hdr(&h, M_ECHO, 0);
+			ret = raw_send(&r, &h, sizeof(h));
+			if (ret == 1)
+				ret = raw_recv(&r, &h, 5000);
+			if (ret != 1 || h.type != KIPC_RPC_REPLY)
+				dropped++;
+			delay_us += 50;
+		} else {
+			late++;
+			delay_us = delay_us > 150 ? delay_us - 150 : 0;
+		}
+		raw_close(&r);
+	}
+	TH_LOG("%d welcomed, %d late, %d welcomed then dropped; delay %u us",
+	       welcomed, late, dropped, delay_us);
+	EXPECT_EQ(0, dropped);
+	/* The delays reached the deadline: some were late. */
+	EXPECT_LT(0, late);
+	EXPECT_LT(0, welcomed);
 }
 
 TEST_F(srv, conns_per_uid_capped)
