@@ -906,7 +906,7 @@ KIPC_API int kipc_rpc_client_timeout(const struct kipc_rpc_client *c,
 	 * fd: the loop tries again (kipc_rpc_complete() sends them) in
 	 * slices, as a thread waiting in the library does.
 	 */
-	if (!cc->done && cc->queue && !cc->inflight && !cc->dead) {
+	if (cc->queue && !cc->inflight && !cc->dead) {
 		retry = kipc__now_ns() + RPC_RETRY_NS;
 		if (!ns || retry < ns)
 			ns = retry;

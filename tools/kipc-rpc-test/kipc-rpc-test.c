@@ -577,8 +577,10 @@ static void t_deadline_checked(struct kipc_rpc_client *c)
 
 /*
  * An event loop may set O_NONBLOCK on kipc_rpc_client_fd() (libuv's poll
- * handles do): blocking calls still block. The old client's receive took
- * the fd's -EAGAIN for its own and abandoned the call with it.
+ * handles do): blocking calls still block. The fd was the reply channel's
+ * once, and the client's receive took its -EAGAIN for its own and
+ * abandoned the call with it; it is an epoll set now, and the row keeps
+ * the promise whatever the fd is.
  */
 static void t_nonblock_fd(struct kipc_rpc_client *c)
 {
@@ -940,6 +942,7 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 struct slow_call {
 	struct kipc_rpc_client *c;
 	uint32_t ms;
+	int started;
 	int ret;
 };
 
@@ -948,6 +951,7 @@ static void *call_slow(void *arg)
 	struct slow_call *a = arg;
 	struct kipc_rpc_msg req = { .data = &a->ms, .len = sizeof(a->ms) };
 
+	__atomic_store_n(&a->started, 1, __ATOMIC_RELEASE);
 	a->ret = kipc_rpc_call(a->c, M_SLOW, &req, NULL, 0, NULL);
 	return NULL;
 }
@@ -967,6 +971,7 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 	struct kipc_rpc_completion comp = { .status = 1 };
 	int ret, ep = -1, woke = -1, got = -1, after = -1;
 	uint64_t t0 = 0, waited = 0;
+	struct timespec dl;
 	char detail[160];
 	pthread_t t;
 
@@ -979,6 +984,8 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 	ep = loop_open(sc.c);
 	ret = ep < 0 ? ep : -pthread_create(&t, NULL, call_slow, &sc);
 	if (!ret) {
+		while (!__atomic_load_n(&sc.started, __ATOMIC_ACQUIRE))
+			usleep(1000);
 		usleep(100000);		/* the thread is in its call */
 		ret = kipc_rpc_submit(sc.c, M_ECHO, &req, NULL, 0, NULL, 42,
 				      NULL);
@@ -989,8 +996,9 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 			t0 = now_ms();
 			woke = epoll_wait(ep, &ev, 1, 800);
 			waited = now_ms() - t0;
-			got = kipc_rpc_complete(sc.c, &comp, 1,
-						KIPC_RPC_NONBLOCK, NULL);
+			/* Blocking: the thread may still be receiving. */
+			dl = in_ms(1000);
+			got = kipc_rpc_complete(sc.c, &comp, 1, 0, &dl);
 			after = epoll_wait(ep, &ev, 1, 0);
 		}
 		pthread_join(t, NULL);
