@@ -95,7 +95,7 @@ struct kipc_rpc_client {
 	struct rpc_call *queue, **queue_tail;
 	struct rpc_done *done, **done_tail;
 	int completers;			/* threads in kipc_rpc_complete() */
-	int signalled;			/* @evfd's count is not 0 */
+	bool signalled;			/* @evfd's count is not 0 */
 	int evfd;			/* readable: see done_signal() */
 	int epfd;			/* @rx and @evfd: kipc_rpc_client_fd() */
 	void *rxbuf;
@@ -189,7 +189,7 @@ static void done_signal(struct kipc_rpc_client *c, bool on)
 {
 	uint64_t v = 1;
 
-	if (on == !!c->signalled)
+	if (on == c->signalled)
 		return;
 	/* An eventfd of count 0 or 1 takes a write and gives a read. */
 	if (on ? write(c->evfd, &v, sizeof(v)) == sizeof(v)

@@ -939,20 +939,22 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 		close(ep);
 }
 
-struct slow_call {
+/* A thread of the client @c, in a call (@in set first); its result. */
+struct completer {
 	struct kipc_rpc_client *c;
-	uint32_t ms;
-	int started;
+	volatile int in;
 	int ret;
 };
 
+/* A call the server answers after 1.5 s. */
 static void *call_slow(void *arg)
 {
-	struct slow_call *a = arg;
-	struct kipc_rpc_msg req = { .data = &a->ms, .len = sizeof(a->ms) };
+	struct completer *cp = arg;
+	uint32_t ms = 1500;
+	struct kipc_rpc_msg req = { .data = &ms, .len = sizeof(ms) };
 
-	__atomic_store_n(&a->started, 1, __ATOMIC_RELEASE);
-	a->ret = kipc_rpc_call(a->c, M_SLOW, &req, NULL, 0, NULL);
+	cp->in = 1;
+	cp->ret = kipc_rpc_call(cp->c, M_SLOW, &req, NULL, 0, NULL);
 	return NULL;
 }
 
@@ -966,7 +968,7 @@ static void *call_slow(void *arg)
  */
 static void t_loop_woken_by_a_call(struct kipc *k)
 {
-	struct slow_call sc = { .ms = 1500 };
+	struct completer sc = { .c = NULL };
 	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
 	struct kipc_rpc_completion comp = { .status = 1 };
 	int ret, ep = -1, woke = -1, got = -1, after = -1;
@@ -984,7 +986,7 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 	ep = loop_open(sc.c);
 	ret = ep < 0 ? ep : -pthread_create(&t, NULL, call_slow, &sc);
 	if (!ret) {
-		while (!__atomic_load_n(&sc.started, __ATOMIC_ACQUIRE))
+		while (!sc.in)
 			usleep(1000);
 		usleep(100000);		/* the thread is in its call */
 		ret = kipc_rpc_submit(sc.c, M_ECHO, &req, NULL, 0, NULL, 42,
@@ -1729,12 +1731,6 @@ static void answer_twice(struct kipc_chan *rx, struct kipc_chan *tx,
 		liar_send(tx, KIPC_RPC_REPLY, z.call_id, 0, "ZZZZ", 4);
 	}
 }
-
-struct completer {
-	struct kipc_rpc_client *c;
-	volatile int in;
-	int ret;
-};
 
 /* Submit X and wait for its completion: the connection's receiver. */
 static void *complete_x(void *arg)
