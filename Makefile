@@ -382,7 +382,8 @@ selftests-abi:
 ## header (kipc.h, kipc_rpc.h, kipc_group.h) and compiles them all.
 HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test \
 	      $(B)/test/ring_peer_test $(B)/test/ring_race_test \
-	      $(B)/test/sync_error_test $(B)/test/sync_deadline_test
+	      $(B)/test/ring_inplace_test $(B)/test/sync_error_test \
+	      $(B)/test/sync_deadline_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -396,9 +397,12 @@ $(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
 			  libkipc/ring_poll.h
 $(B)/test/ring_peer_test: libkipc/test/ring_peer_test.c $(B)/lib/libkipc.a \
 			  libkipc/sys.h libkipc/ring.h
+$(B)/test/ring_inplace_test: libkipc/test/ring_inplace_test.c \
+			     $(B)/lib/libkipc.a libkipc/sys.h
 $(B)/test/sync_error_test: libkipc/test/sync_error_test.c $(B)/lib/libkipc.a \
 			   libkipc/sys.h
-$(B)/test/ring_poll_test $(B)/test/ring_peer_test $(B)/test/sync_error_test:
+$(B)/test/ring_poll_test $(B)/test/ring_peer_test $(B)/test/ring_inplace_test \
+$(B)/test/sync_error_test:
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -Ilibkipc -o $@ $< \

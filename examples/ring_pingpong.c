@@ -5,11 +5,14 @@
  *
  * 1. SPSC ping-pong: two processes bounce a message over two rings, N
  *    round trips; each side checks it gets back what it sent.
- * 2. SPSC stream: N messages one way, checked in order.
+ * 2. SPSC stream: N messages one way, checked in order, in place: the
+ *    producer builds each in a slot of the ring (kipc_ring_send_begin()),
+ *    the consumer checks it there (kipc_ring_recv_begin()).
  * 3. MPMC: P producer and C consumer processes share one ring; each
  *    producer sends N/P messages {producer, seq}; each consumer checks that
  *    the seqs of every producer arrive increasing, and the consumers'
- *    counts and sums add up to exactly what was sent.
+ *    counts and sums add up to exactly what was sent. Odd-numbered
+ *    producers and consumers work in place, the others copy.
  *
  * Every child waits through a region handle of its own, attached by the
  * parent before the fork (kipc_region_attach()), and opens the rings
@@ -184,39 +187,71 @@ static int pingpong(struct kipc_region *r, uint64_t half, uint32_t slots,
 	return reap(pid);
 }
 
-/* 2. A stream of @n messages one way. */
+/* Build message @seq of @producer in a slot of @ring, and send it. */
+static int send_in_place(struct kipc_ring *ring, uint32_t producer,
+			 uint64_t seq)
+{
+	void *slot;
+	int ret;
+
+	ret = kipc_ring_send_begin(ring, &slot, 0, NULL);
+	if (ret)
+		return ret;
+	msg_make(slot, producer, seq);
+	return kipc_ring_send_end(ring, slot);
+}
+
+/* Receive into @m: a copy, or (@in_place) read in the ring's slot. */
+static int recv_msg(struct kipc_ring *ring, struct msg *m, int in_place)
+{
+	const void *slot;
+	int ret;
+
+	if (!in_place)
+		return kipc_ring_recv(ring, m, 0, NULL);
+	ret = kipc_ring_recv_begin(ring, &slot, 0, NULL);
+	if (ret)
+		return ret;
+	*m = *(const struct msg *)slot;
+	return kipc_ring_recv_end(ring, slot);
+}
+
+/* 2. A stream of @n messages one way, built and read in place. */
 static int stream(struct kipc_region *r, uint32_t slots, uint64_t n)
 {
 	struct kipc_region *mine;
 	struct kipc_ring *ring;
-	struct msg m;
+	const struct msg *in;
+	const void *slot;
 	uint64_t i, t0;
 	pid_t pid;
 	int ret;
 
-	ret = kipc_ring_create(r, 0, slots, sizeof(m), 0, &ring);
+	ret = kipc_ring_create(r, 0, slots, sizeof(struct msg), 0, &ring);
 	if (ret)
 		die("ring_create", ret);
 	pid = fork_with_handle(r, &mine);
 	if (pid == 0) {
 		ring = child_ring(mine, 0);
-		for (i = 0; i < n; i++) {
-			msg_make(&m, 0, i);
-			if (kipc_ring_send(ring, &m, 0, NULL))
+		for (i = 0; i < n; i++)
+			if (send_in_place(ring, 0, i))
 				_exit(2);
-		}
 		_exit(0);
 	}
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
-		ret = kipc_ring_recv(ring, &m, 0, NULL);
+		ret = kipc_ring_recv_begin(ring, &slot, 0, NULL);
 		if (ret)
 			die("stream recv", ret);
-		if (m.seq != i || !msg_ok(&m)) {
+		in = slot;
+		if (in->seq != i || !msg_ok(in)) {
 			fprintf(stderr, "stream: message %" PRIu64 " has seq %" PRIu64 "\n",
-				i, m.seq);
+				i, in->seq);
 			return 1;
 		}
+		ret = kipc_ring_recv_end(ring, slot);
+		if (ret)
+			die("stream recv end", ret);
 	}
 	t0 = now_ns() - t0;
 	printf("spsc stream: %" PRIu64 " messages, %.0f ns each\n", n,
@@ -225,7 +260,8 @@ static int stream(struct kipc_region *r, uint32_t slots, uint64_t n)
 	return reap(pid);
 }
 
-static int consumer(struct kipc_ring *ring, struct tally *t, int nprod)
+static int consumer(struct kipc_ring *ring, struct tally *t, int nprod,
+		    int in_place)
 {
 	uint64_t last[MAX_PROCS];
 	struct msg m;
@@ -234,7 +270,7 @@ static int consumer(struct kipc_ring *ring, struct tally *t, int nprod)
 	for (p = 0; p < MAX_PROCS; p++)
 		last[p] = UINT64_MAX;
 	for (;;) {
-		ret = kipc_ring_recv(ring, &m, 0, NULL);
+		ret = recv_msg(ring, &m, in_place);
 		if (ret)
 			return 2;
 		if (m.producer == STOP)
@@ -273,7 +309,8 @@ static int mpmc(struct kipc_region *r, uint64_t tallies, uint32_t slots,
 		if (pids[c] == 0) {
 			t = (struct tally *)((char *)kipc_region_base(mine) +
 					     tallies);
-			_exit(consumer(child_ring(mine, 0), &t[c], np));
+			_exit(consumer(child_ring(mine, 0), &t[c], np,
+				       c % 2));
 		}
 	}
 	for (p = 0; p < np; p++) {
@@ -281,8 +318,13 @@ static int mpmc(struct kipc_region *r, uint64_t tallies, uint32_t slots,
 		if (pids[nc + p] == 0) {
 			ring = child_ring(mine, 0);
 			for (i = 0; i < per; i++) {
-				msg_make(&m, p, i);
-				if (kipc_ring_send(ring, &m, 0, NULL))
+				if (p % 2) {
+					ret = send_in_place(ring, p, i);
+				} else {
+					msg_make(&m, p, i);
+					ret = kipc_ring_send(ring, &m, 0, NULL);
+				}
+				if (ret)
 					_exit(2);
 			}
 			_exit(0);

@@ -342,6 +342,17 @@ int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 		   unsigned int flags, const struct timespec *deadline);
 int kipc_ring_recv(struct kipc_ring *ring, void *msg, unsigned int flags,
 		   const struct timespec *deadline);
+/*
+ * In place: a begin gives a slot of the ring itself, to build a message in
+ * (send) or to read one from (receive), waiting as kipc_ring_send() and
+ * kipc_ring_recv() do; the end hands the slot on. No copy either way.
+ */
+int kipc_ring_send_begin(struct kipc_ring *ring, void **msgp,
+			 unsigned int flags, const struct timespec *deadline);
+int kipc_ring_send_end(struct kipc_ring *ring, void *msg);
+int kipc_ring_recv_begin(struct kipc_ring *ring, const void **msgp,
+			 unsigned int flags, const struct timespec *deadline);
+int kipc_ring_recv_end(struct kipc_ring *ring, const void *msg);
 
 /*
  * Statistics, listings and events, over the generic netlink family "kipc"

@@ -14,12 +14,13 @@
  *		words): a futex on the very memory kipc-wait waits on.
  * kipc-ring:	two SPSC libkipc rings in a region, one per direction, of
  *		messages of the row's size (at most 1 MiB, libkipc's cap).
- *		kipc_ring_send() copies the message into a slot,
- *		kipc_ring_recv() copies it out; a full or empty ring spins
- *		briefly, then sleeps on a region word.  Ring messages are of
- *		one size: a shorter message (the throughput test's 8-byte
- *		ack) still moves a whole slot, read from the sender's buffer
- *		of c->size bytes.
+ *		kipc_ring_send() copies the message into a slot, and the
+ *		receiver reads it there, between kipc_ring_recv_begin() and
+ *		kipc_ring_recv_end(), as spin-ring's does; a full or empty
+ *		ring spins briefly, then sleeps on a region word.  Ring
+ *		messages are of one size: a shorter message (the throughput
+ *		test's 8-byte ack) still moves a whole slot, read from the
+ *		sender's buffer of c->size bytes.
  *
  * The region is created before fork, so it is mapped at the same address
  * in both processes, and both use the inherited handle: no buffer of a
@@ -49,7 +50,7 @@ struct kb_kwait {
 	struct kb_bell bell;		/* kipc-wait: kipc_wait/kipc_wake */
 	char *area;			/* direction d at area + d * size */
 	struct kipc_ring *ring[2];	/* kipc-ring: direction d */
-	void *rxbuf;			/* kipc-ring: receive buffer */
+	const void *rxmsg;		/* kipc-ring: the slot being read */
 };
 
 static int kb_kipc_wait_available(char *why, size_t len)
@@ -68,7 +69,6 @@ static void kb_kwait_teardown(struct kb_chan *c)
 	for (d = 0; d < 2; d++)
 		if (p->ring[d])
 			kipc_ring_close(p->ring[d]);
-	kb_unmap(p->rxbuf, c->size);
 	kb_kipc_free(c);
 }
 
@@ -220,11 +220,6 @@ static int kb_kipc_ring_setup(struct kb_chan *c)
 			goto out_teardown;
 		}
 	}
-	p->rxbuf = kb_map(c->size);
-	if (!p->rxbuf) {
-		ret = kb_fail(c, -errno, "mmap receive buffer");
-		goto out_teardown;
-	}
 	return 0;
 
 out_teardown:
@@ -249,14 +244,23 @@ static int kb_kipc_ring_recv(struct kb_chan *c, const void **data,
 	int ret;
 
 	(void)len;
-	ret = kipc_ring_recv(p->ring[!c->side], p->rxbuf,
-			     nonblock ? KIPC_IO_NONBLOCK : 0, NULL);
+	ret = kipc_ring_recv_begin(p->ring[!c->side], &p->rxmsg,
+				   nonblock ? KIPC_IO_NONBLOCK : 0, NULL);
 	if (ret == -EAGAIN && nonblock)
 		return ret;
 	if (ret < 0)
-		return kb_fail(c, ret, "kipc_ring_recv");
-	*data = p->rxbuf;
+		return kb_fail(c, ret, "kipc_ring_recv_begin");
+	*data = p->rxmsg;
 	return 0;
+}
+
+static int kb_kipc_ring_recv_done(struct kb_chan *c)
+{
+	struct kb_kwait *p = c->priv;
+	int ret;
+
+	ret = kipc_ring_recv_end(p->ring[!c->side], p->rxmsg);
+	return ret < 0 ? kb_fail(c, ret, "kipc_ring_recv_end") : 0;
 }
 
 const struct kb_mech kb_mech_kipc_wait = {
@@ -287,7 +291,7 @@ const struct kb_mech kb_mech_futex_region = {
 
 const struct kb_mech kb_mech_kipc_ring = {
 	.name		= "kipc-ring",
-	.desc		= "libkipc SPSC rings in a region (copied in and out)",
+	.desc		= "libkipc SPSC rings in a region (copied in, read in place)",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.max_size	= KB_KRING_MAX_MSG,
@@ -296,6 +300,7 @@ const struct kb_mech kb_mech_kipc_ring = {
 	.teardown	= kb_kwait_teardown,
 	.send		= kb_kipc_ring_send,
 	.recv		= kb_kipc_ring_recv,
+	.recv_done	= kb_kipc_ring_recv_done,
 };
 
 #else /* !KB_HAVE_LIBKIPC */
@@ -320,7 +325,7 @@ const struct kb_mech kb_mech_futex_region = {
 
 const struct kb_mech kb_mech_kipc_ring = {
 	.name		= "kipc-ring",
-	.desc		= "libkipc SPSC rings in a region (copied in and out)",
+	.desc		= "libkipc SPSC rings in a region (copied in, read in place)",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.max_size	= 1U << 20,
