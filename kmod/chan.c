@@ -582,7 +582,7 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 						EPOLLOUT | EPOLLWRNORM);
 	/* Receivers that found the queue empty and no sender wait for this. */
 	if (atomic_dec_and_test(&c->nr_taking) && !READ_ONCE(c->nr_senders))
-		wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
+		kipc_wake_all_poll(&c->recv_wait, EPOLLHUP);
 	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
 	kipc_stat_add(KIPC_STAT_BYTES_RECEIVED, m->data_len);
 	kipc_stat_add(KIPC_STAT_BUFS_RECEIVED, m->nr_bufs);
@@ -666,9 +666,9 @@ void kipc_channel_end_put(struct kipc_channel *c, bool send)
 	if (last)
 		kipc_event_peer_closed(&c->obj, !send);
 	if (send)
-		wake_up_interruptible_poll(&c->recv_wait, EPOLLHUP);
+		kipc_wake_all_poll(&c->recv_wait, EPOLLHUP);
 	else
-		wake_up_interruptible_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
+		kipc_wake_all_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
 	kipc_obj_put(&c->obj);
 }
 

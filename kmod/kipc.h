@@ -264,6 +264,10 @@ struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
 			       bool (*visible)(const struct kipc_obj *obj,
 					       void *arg),
 			       void *arg);
+struct kipc_obj *kipc_obj_find(enum kipc_obj_type type, u64 id,
+			       bool (*visible)(const struct kipc_obj *obj,
+					       void *arg),
+			       void *arg);
 void kipc_obj_set_event_sink(kipc_obj_event_fn *fn);
 void kipc_obj_event(const struct kipc_obj *obj, u8 cmd,
 		    enum kipc_send_fail_reason reason, int err);
@@ -328,6 +332,22 @@ int kipc_wait_until(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		    void *arg, const struct kipc_deadline *dl);
 int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		     void *arg, const struct kipc_deadline *dl, u32 *poll_ns);
+
+/**
+ * kipc_wake_all_poll() - wake every waiter of @wq, for a state that lasts
+ * @wq: the wait queue
+ * @events: the poll events of the state
+ *
+ * wake_up_interruptible_poll() stops at the first EPOLLEXCLUSIVE epoll
+ * entry it wakes: right for an event that one waiter takes (a message,
+ * room for one), wrong for a state every waiter must see (end of stream,
+ * the last peer gone), after which no wake-up comes for the others. Pipes
+ * wake all their waiters on such changes too.
+ */
+static inline void kipc_wake_all_poll(wait_queue_head_t *wq, __poll_t events)
+{
+	__wake_up(wq, TASK_INTERRUPTIBLE, 0, poll_to_key(events));
+}
 
 /* waitq.c: futex-style wait queues on region words */
 

@@ -17,9 +17,10 @@
  * not leak. The events group carries every user's events, so subscribing
  * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
  *
- * Dumps walk objects in increasing id order through kipc_obj_next(), which
- * judges visibility from the object's owner, creator and (for names) IPC
- * namespace before anything else of it is read, and hands back a reference;
+ * Dumps walk objects in increasing id order through kipc_obj_next(), and a
+ * get looks its one id up with kipc_obj_find(); both judge visibility from
+ * the object's owner, creator and (for names) IPC namespace before
+ * anything else of it is read, and hand back a reference;
  * each type's fill function then copies its state under the object's lock.
  * Users are walked in increasing uid order by kipc_user_next_stat(). No
  * lock is held across messages, and the cursor (the next id to visit, in
@@ -236,7 +237,10 @@ static bool kipc_nl_visible(const struct kipc_nl_viewer *v, kuid_t owner,
 	return !v->has_pid || (pid && kipc_nl_pid(v, pid) == v->pid);
 }
 
-/* For kipc_obj_next(): @arg is the viewer. Context: RCU read side. */
+/*
+ * For kipc_obj_next() and kipc_obj_find(): @arg is the viewer.
+ * Context: RCU read side.
+ */
 static bool kipc_nl_obj_visible(const struct kipc_obj *obj, void *arg)
 {
 	const struct kipc_nl_viewer *v = arg;
@@ -558,11 +562,7 @@ static int kipc_nl_get_doit(const struct kipc_nl_kind *kind,
 	}
 	id = nla_get_u64(info->attrs[kind->id_attr]);
 	kipc_nl_viewer_init(&viewer, skb);
-	obj = kipc_obj_next(kind->type, id, kipc_nl_obj_visible, &viewer);
-	if (obj && obj->id != id) {
-		kipc_obj_put(obj);
-		obj = NULL;
-	}
+	obj = kipc_obj_find(kind->type, id, kipc_nl_obj_visible, &viewer);
 	if (!obj) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[kind->id_attr],
 				    "no object with this id");

@@ -219,6 +219,44 @@ struct kipc_obj *kipc_obj_next(enum kipc_obj_type type, u64 id,
 }
 
 /**
+ * kipc_obj_find() - the published object of a type with id @id, if
+ *	@visible accepts it
+ * @type: the type
+ * @id: the id
+ * @visible: as for kipc_obj_next()
+ * @arg: for @visible
+ *
+ * One lookup: unlike kipc_obj_next(), it never passes other objects, so
+ * that a request for an id the caller may not see costs no more than one
+ * for its own, and puts no reference of another object than that one.
+ *
+ * Context: process context, may sleep (as kipc_obj_next()).
+ * Return: the object with a reference the caller puts, or NULL.
+ */
+struct kipc_obj *kipc_obj_find(enum kipc_obj_type type, u64 id,
+			       bool (*visible)(const struct kipc_obj *obj,
+					       void *arg),
+			       void *arg)
+{
+	struct kipc_obj *obj;
+
+	if (id > U32_MAX)
+		return NULL;
+	rcu_read_lock();
+	obj = xa_load(&kipc_obj_index[type].xa, id);
+	/* The reference first, as in kipc_obj_next(). */
+	if (obj && !kref_get_unless_zero(&obj->ref))
+		obj = NULL;
+	if (obj && !visible(obj, arg)) {
+		rcu_read_unlock();
+		kipc_obj_put(obj);
+		return NULL;
+	}
+	rcu_read_unlock();
+	return obj;
+}
+
+/**
  * kipc_obj_set_event_sink() - where kipc_obj_event() sends events
  * @fn: the sink, or NULL to drop events
  *

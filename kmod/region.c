@@ -630,8 +630,8 @@ void kipc_bufs_from_flight(struct kipc_region *r, struct kipc_region_handle *to,
 	if (!n)
 		return;
 	kipc_bufs_move(r, to, bufs, n);
-	if (!to)
-		wake_up(&r->pool_wait);
+	if (!to)	/* one waiter per buffer: epoll's exclusive ones count */
+		wake_up_nr(&r->pool_wait, n);
 }
 
 /**
@@ -651,17 +651,21 @@ void kipc_bufs_drop_from_flight(struct kipc_region *r,
 		kipc_bufs_move(r, NULL, bufs, n);
 }
 
-/* Wake who waits for a free buffer of @r, after kipc_bufs_drop_from_flight(). */
+/*
+ * Wake who waits for a free buffer of @r, after kipc_bufs_drop_from_flight()
+ * of many: all, EPOLLEXCLUSIVE epoll entries too, which wake_up() would
+ * stop at the first of.
+ */
 void kipc_region_pool_wake(struct kipc_region *r)
 {
-	wake_up(&r->pool_wait);
+	wake_up_all(&r->pool_wait);
 }
 
 static int kipc_region_release(struct inode *inode, struct file *file)
 {
 	struct kipc_region_handle *h = file->private_data;
 	struct kipc_region *r = h->region;
-	bool freed = false;
+	unsigned int freed = 0;
 	u32 i;
 
 	/*
@@ -674,7 +678,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 		if (r->owner[i] == h) {
 			kipc_buf_free_locked(r, i);
 			h->nr_owned--;
-			freed = true;
+			freed++;
 		}
 		if (!((i + 1) % KIPC_RELEASE_BATCH)) {
 			spin_unlock(&r->pool_lock);
@@ -683,8 +687,8 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 		}
 	}
 	spin_unlock(&r->pool_lock);
-	if (freed)
-		wake_up(&r->pool_wait);
+	if (freed)	/* one waiter per buffer, as in kipc_bufs_from_flight() */
+		wake_up_nr(&r->pool_wait, freed);
 	/* Nobody waits through a file being released: its ioctls are done. */
 	kipc_words_unhold(&r->words, &h->words);
 	kfree(h);

@@ -245,7 +245,7 @@ static void kipc_service_unlisten(struct kipc_service *s)
 		/* Their clients read end of stream; waiting connectors fail. */
 		kipc_conns_drop(&dropped);
 		wake_up_interruptible_all(&s->connect_wait);
-		wake_up_interruptible_poll(&s->accept_wait, EPOLLHUP);
+		kipc_wake_all_poll(&s->accept_wait, EPOLLHUP);
 	}
 	kipc_obj_put(&s->obj);
 }

@@ -5,8 +5,10 @@
  * cheaper than a sleep and a wake-up.
  */
 #include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
+#include <linux/time_namespace.h>
 
 #include "kipc.h"
 
@@ -23,6 +25,30 @@ MODULE_PARM_DESC(poll_max_ns,
 /* The first budget of a channel whose waits turned out short. */
 #define KIPC_POLL_START_NS	10000
 
+/*
+ * @t, an absolute CLOCK_MONOTONIC time as the calling task's time namespace
+ * reads that clock, on the host's clock, where the module's timers run:
+ * what timens_ktime_to_host() does for futex and clock_nanosleep, which a
+ * module cannot call (it compares with init_time_ns, not exported). The
+ * initial namespace's offset is 0. A time before the offset has passed.
+ */
+static ktime_t kipc_monotonic_to_host(ktime_t t)
+{
+#ifdef CONFIG_TIME_NS
+	const struct timespec64 *o =
+		&current->nsproxy->time_ns->offsets.monotonic;
+	ktime_t off = timespec64_to_ktime(*o);
+
+	if (t < off)
+		return 0;
+	if (off < 0 && t > KTIME_MAX + off)
+		return KTIME_MAX;
+	return ktime_sub(t, off);
+#else
+	return t;
+#endif
+}
+
 /**
  * kipc_deadline_init() - a deadline from a call's timeout fields
  * @dl: out
@@ -30,7 +56,8 @@ MODULE_PARM_DESC(poll_max_ns,
  * @clockid: CLOCK_MONOTONIC or CLOCK_REALTIME, with @set; else 0
  * @timeout_ns: the absolute time on @clockid, with @set; else 0
  *
- * The one parser of every blocking call's deadline.
+ * The one parser of every blocking call's deadline. A CLOCK_MONOTONIC time
+ * is the caller's, in its time namespace.
  * Return: 0, or -EINVAL for another clock, or a clock or a time without
  * @set.
  */
@@ -44,6 +71,8 @@ int kipc_deadline_init(struct kipc_deadline *dl, bool set, u32 clockid,
 		return -EINVAL;
 	dl->clock = clockid;
 	dl->expires = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
+	if (clockid == CLOCK_MONOTONIC)
+		dl->expires = kipc_monotonic_to_host(dl->expires);
 	return 0;
 }
 

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* poll and epoll readiness of channel ends: EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR. */
+/*
+ * poll and epoll readiness of channel ends: EPOLLIN, EPOLLOUT, EPOLLHUP,
+ * EPOLLERR; and of a region's pool (EPOLLOUT: a buffer is free). A state
+ * that lasts (end of stream, the last receiver gone, a pool's buffers
+ * freed at once) reaches every epoll waiter, EPOLLEXCLUSIVE ones too.
+ */
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -205,6 +212,120 @@ TEST_F(poll, epoll_err_when_last_receiver_exits)
 	EXPECT_EQ(EPOLLERR | EPOLLHUP, got.events & (EPOLLERR | EPOLLHUP));
 	EXPECT_EQ(0, kt_wait(self->child, 10000));
 	self->child = 0;
+}
+
+#define NR_EXCL	3
+
+/* A thread in epoll_wait() on an epoll instance of its own. */
+struct excl_waiter {
+	pthread_t thread;
+	int ep;
+	pid_t tid;
+	int waiting;		/* set just before epoll_wait() */
+	int n;			/* what epoll_wait() returned */
+	uint32_t events;
+};
+
+static void *excl_wait(void *arg)
+{
+	struct excl_waiter *w = arg;
+	struct epoll_event got = { 0 };
+
+	w->tid = syscall(SYS_gettid);
+	__atomic_store_n(&w->waiting, 1, __ATOMIC_RELEASE);
+	w->n = epoll_wait(w->ep, &got, 1, 3000);
+	w->events = got.events;
+	return NULL;
+}
+
+/*
+ * Start NR_EXCL threads, each waiting for @events | EPOLLEXCLUSIVE on @fd
+ * through an epoll instance of its own; return once all of them sleep, so
+ * that only a wake-up can end their wait. 0, or -1.
+ */
+static int excl_start(struct excl_waiter *w, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events | EPOLLEXCLUSIVE };
+	int i;
+
+	for (i = 0; i < NR_EXCL; i++) {
+		w[i] = (struct excl_waiter){ .ep = epoll_create1(EPOLL_CLOEXEC) };
+		if (w[i].ep < 0 || epoll_ctl(w[i].ep, EPOLL_CTL_ADD, fd, &ev) ||
+		    pthread_create(&w[i].thread, NULL, excl_wait, &w[i]))
+			return -1;
+	}
+	for (i = 0; i < NR_EXCL; i++) {
+		while (!__atomic_load_n(&w[i].waiting, __ATOMIC_ACQUIRE))
+			kt_sleep_ms(1);
+		if (!kt_wait_sleeping(w[i].tid, 5000))
+			return -1;
+	}
+	return 0;
+}
+
+/* Join the waiters: how many were woken with every bit of @want. */
+static int excl_join(struct excl_waiter *w, uint32_t want)
+{
+	int i, woken = 0;
+
+	for (i = 0; i < NR_EXCL; i++) {
+		pthread_join(w[i].thread, NULL);
+		close(w[i].ep);
+		if (w[i].n == 1 && (w[i].events & want) == want)
+			woken++;
+	}
+	return woken;
+}
+
+TEST_F(poll, epoll_exclusive_receivers_all_see_end_of_stream)
+{
+	struct excl_waiter w[NR_EXCL];
+
+	ASSERT_EQ(0, excl_start(w, self->rfd, EPOLLIN));
+	close(self->sfd);	/* the last send end */
+	self->sfd = -1;
+	EXPECT_EQ(NR_EXCL, excl_join(w, EPOLLHUP));
+}
+
+TEST_F(poll, epoll_exclusive_senders_all_see_receivers_gone)
+{
+	struct excl_waiter w[NR_EXCL];
+	char b = 'x';
+
+	/* Full, so that EPOLLOUT cannot be what wakes them. */
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
+	ASSERT_EQ(0, excl_start(w, self->sfd, EPOLLOUT));
+	close(self->rfd);	/* the last receive end */
+	self->rfd = -1;
+	EXPECT_EQ(NR_EXCL, excl_join(w, EPOLLERR | EPOLLHUP));
+}
+
+/*
+ * A handle that owns every buffer of a pool closes: the buffers all come
+ * free at once, and each pool waiter must hear of it.
+ */
+TEST(epoll_exclusive_pool_waiters_all_see_buffers_freed)
+{
+	struct excl_waiter w[NR_EXCL];
+	int ctx, region, owner, i;
+	__u64 off;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_REGION);
+	region = kt_region_create(ctx, NR_EXCL * kt_page(), kt_page(), 0,
+				  NULL);
+	ASSERT_LE(0, region);
+	owner = kt_region_attach(region, KIPC_FD_NONBLOCK | KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, owner);
+	for (i = 0; i < NR_EXCL; i++)
+		ASSERT_EQ(0, kt_buf_alloc(owner, &off));
+	ASSERT_EQ(-EAGAIN, kt_buf_alloc(owner, &off));
+	ASSERT_EQ(0, excl_start(w, region, EPOLLOUT));
+	close(owner);
+	EXPECT_EQ(NR_EXCL, excl_join(w, EPOLLOUT));
+	close(region);
+	close(ctx);
 }
 
 KIPC_TEST_MAIN

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Absolute deadlines (KIPC_IO_TIMEOUT) on send and receive, and signals interrupting a wait. */
+/*
+ * Absolute deadlines (KIPC_IO_TIMEOUT) on send and receive, in a time
+ * namespace too, and signals interrupting a wait.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -226,6 +232,42 @@ TEST_F(timeout, sa_restart_keeps_the_absolute_deadline)
 	EXPECT_LE(deadline, now);
 	EXPECT_GT(deadline + LATE_NS, now);
 	signal(SIGALRM, SIG_DFL);
+}
+
+/*
+ * A process in a time namespace whose CLOCK_MONOTONIC runs a day ahead
+ * gives a deadline on its clock, as futex and clock_nanosleep take it:
+ * the wait ends at that deadline, not a day later.
+ */
+TEST(monotonic_deadline_in_a_time_namespace)
+{
+	static const char offsets[] = "monotonic 86400 0";
+	int ctx, sfd, rfd, f, ret;
+	uint64_t deadline, now;
+	pid_t child;
+	char b;
+
+	if (unshare(CLONE_NEWTIME))
+		SKIP(return, "no time namespaces: %s", strerror(errno));
+	f = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, f);
+	ASSERT_EQ((ssize_t)strlen(offsets), write(f, offsets, strlen(offsets)));
+	close(f);
+	child = kt_fork();	/* the first process of the namespace */
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		kipc_test_open(ctx);
+		if (kt_channel_create(ctx, 0, 1, 0, -1, &sfd, &rfd))
+			_exit(2);
+		deadline = kt_now_ns(CLOCK_MONOTONIC) + WAIT_NS;
+		ret = timed(rfd, KIPC_IOC_RECV, &b, 1, CLOCK_MONOTONIC,
+			    deadline);
+		now = kt_now_ns(CLOCK_MONOTONIC);
+		_exit(ret == -ETIMEDOUT && now >= deadline &&
+		      now < deadline + LATE_NS ? 0 : 1);
+	}
+	/* Before the fix the receive slept until a day past its deadline. */
+	EXPECT_EQ(0, kt_wait(child, 10000));
 }
 
 KIPC_TEST_MAIN
