@@ -79,6 +79,13 @@ struct kipc_ring {
 	uint32_t stride;
 	uint32_t flags;
 	struct kipc__ring_poll poll;	/* before sleeping (ring_poll.h) */
+	/*
+	 * SPSC: the slot a begin of this handle's send (receive) side gave
+	 * and no end has handed on yet. Nothing shared shows it: the index
+	 * moves only at the end. Each written by its side's one thread.
+	 */
+	bool send_held, recv_held;
+	uint32_t send_pos, recv_pos;
 };
 
 #define RING_FLAGS	KIPC_RING_MPMC
@@ -512,10 +519,14 @@ static inline int ring_take_wait(struct kipc_ring *ring, unsigned char **slot,
 }
 
 /*
- * An MPMC ring's ring_held_pos(): the slot @msg lies in, and the position
+ * An MPMC ring's ring_end_pos(): the slot @msg lies in, and the position
  * its claim took, which the slot's seq keeps (pos, or pos + 1 once
  * published) until its end: the slot's lap, behind the index the claim
- * moved.
+ * moved. The shared words are all it has: once another side has claimed
+ * the slot's next lap, an end of this one is taken for that claim's. The
+ * words read are the caller's own or were checked in the begin; a peer
+ * that wrote them can make the end refuse, never make it hand on another
+ * slot than the one @msg lies in.
  */
 static int mpmc_held_pos(const struct kipc_ring *ring, const void *msg,
 			 bool send, uint32_t *pos)
@@ -538,32 +549,22 @@ static int mpmc_held_pos(const struct kipc_ring *ring, const void *msg,
 }
 
 /*
- * The position of the slot whose message starts at @msg, which a
- * kipc_ring_send_begin() (@send) or kipc_ring_recv_begin() of this side
- * gave and no end has handed on yet: 0, or -EINVAL for any other pointer.
- * The words read are this side's own or were checked in the begin; a peer
- * that wrote them can make the end refuse, never make it hand on another
- * slot than the one @msg lies in.
+ * The position of the slot whose message starts at @msg, which a begin of
+ * this handle's send (@send) or receive side gave and no end has handed on
+ * yet; the end hands it on. 0, or -EINVAL for any other pointer.
  */
-static inline int ring_held_pos(const struct kipc_ring *ring,
-				const void *msg, bool send, uint32_t *pos)
+static inline int ring_end_pos(struct kipc_ring *ring, const void *msg,
+			       bool send, uint32_t *pos)
 {
-	struct ring_shared *sh = ring->sh;
+	bool *held = send ? &ring->send_held : &ring->recv_held;
 
 	if (ring->flags & KIPC_RING_MPMC)
 		return mpmc_held_pos(ring, msg, send, pos);
-	/* SPSC: the slot at this side's index, if the other's shows it held. */
-	if (send) {
-		*pos = __atomic_load_n(&sh->tail, __ATOMIC_RELAXED);
-		if (*pos - __atomic_load_n(&sh->head, __ATOMIC_ACQUIRE) >
-		    ring->mask)
-			return -EINVAL;
-	} else {
-		*pos = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
-		if (__atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE) == *pos)
-			return -EINVAL;
-	}
-	return msg == ring_msg(ring, *pos) ? 0 : -EINVAL;
+	*pos = send ? ring->send_pos : ring->recv_pos;
+	if (!*held || msg != ring_msg(ring, *pos))
+		return -EINVAL;
+	*held = false;
+	return 0;
 }
 
 /* A send sleeps on not_full and, once done, notifies not_empty. */
@@ -575,6 +576,8 @@ KIPC_API int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 	int ret;
 
 	ret = ring_check_io(ring, msg, flags, deadline);
+	if (!ret && ring->send_held)
+		ret = -EBUSY;		/* its slot is the one this would fill */
 	if (!ret)
 		ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
 	if (ret)
@@ -594,6 +597,8 @@ KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
 	int ret;
 
 	ret = ring_check_io(ring, msg, flags, deadline);
+	if (!ret && ring->recv_held)
+		ret = -EBUSY;		/* its slot is the one this would take */
 	if (!ret)
 		ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
 	if (ret)
@@ -613,18 +618,28 @@ KIPC_API int kipc_ring_send_begin(struct kipc_ring *ring, void **msgp,
 	int ret;
 
 	ret = ring_check_io(ring, msgp, flags, deadline);
-	if (!ret)
-		ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
-	if (!ret)
-		*msgp = slot;
-	return ret;
+	if (ret)
+		return ret;
+	if (ring->send_held) {	/* SPSC: the slot it holds, again */
+		*msgp = ring_msg(ring, ring->send_pos);
+		return 0;
+	}
+	ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
+	if (ret)
+		return ret;
+	if (!(ring->flags & KIPC_RING_MPMC)) {
+		ring->send_pos = pos;
+		ring->send_held = true;
+	}
+	*msgp = slot;
+	return 0;
 }
 
 KIPC_API int kipc_ring_send_end(struct kipc_ring *ring, void *msg)
 {
 	uint32_t pos;
 
-	if (!ring || ring_held_pos(ring, msg, true, &pos))
+	if (!ring || ring_end_pos(ring, msg, true, &pos))
 		return -EINVAL;
 	ring_publish(ring, pos);
 	ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
@@ -640,18 +655,28 @@ KIPC_API int kipc_ring_recv_begin(struct kipc_ring *ring, const void **msgp,
 	int ret;
 
 	ret = ring_check_io(ring, msgp, flags, deadline);
-	if (!ret)
-		ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
-	if (!ret)
-		*msgp = slot;
-	return ret;
+	if (ret)
+		return ret;
+	if (ring->recv_held) {	/* SPSC: the slot it holds, again */
+		*msgp = ring_msg(ring, ring->recv_pos);
+		return 0;
+	}
+	ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
+	if (ret)
+		return ret;
+	if (!(ring->flags & KIPC_RING_MPMC)) {
+		ring->recv_pos = pos;
+		ring->recv_held = true;
+	}
+	*msgp = slot;
+	return 0;
 }
 
 KIPC_API int kipc_ring_recv_end(struct kipc_ring *ring, const void *msg)
 {
 	uint32_t pos;
 
-	if (!ring || ring_held_pos(ring, msg, false, &pos))
+	if (!ring || ring_end_pos(ring, msg, false, &pos))
 		return -EINVAL;
 	ring_release(ring, pos);
 	ring_notify(ring, &ring->sh->not_full, ring->off_not_full);

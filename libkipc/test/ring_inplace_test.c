@@ -8,7 +8,12 @@
  *   works in place; a full or empty ring says -EAGAIN.
  * - An end takes only the slot its side's begin gave: a second end, a
  *   pointer into the middle of a slot or outside the ring, a slot nobody
- *   claimed are refused (-EINVAL), and the ring is unchanged.
+ *   claimed (a message queued, the slot a send would fill next) are
+ *   refused (-EINVAL), and the ring is unchanged; on a one-slot ring too,
+ *   where every position is the same slot.
+ * - Single-producer: a copying call of a side that holds a slot would use
+ *   that very slot, and is refused (-EBUSY); a second begin gives the slot
+ *   again.
  * - Many-producer: slots end out of order; a slot held stops the producers
  *   a lap later, and only there.
  * - Threads sending and receiving in place at once (two of each on the
@@ -187,6 +192,129 @@ TEST_F(ring, ends_take_only_what_a_begin_gave)
 						KIPC_IO_NONBLOCK, NULL));
 	EXPECT_EQ(0, send_in_place(self->ring, 2));
 	EXPECT_EQ(2, recv_in_place(self->ring));
+}
+
+/*
+ * The slots a send or a receive would use next, which no begin gave: a
+ * queued message's, and the free one after it. The ring's slots are
+ * found from two begins, then every position goes round to them again.
+ */
+TEST_F(ring, ends_refuse_slots_no_begin_gave)
+{
+	const void *in;
+	void *p0, *p1;
+	struct msg m;
+	int i;
+
+	ASSERT_EQ(0, kipc_ring_send_begin(self->ring, &p0, KIPC_IO_NONBLOCK,
+					  NULL));
+	msg_fill(p0, 0, 0);
+	ASSERT_EQ(0, kipc_ring_send_end(self->ring, p0));
+	ASSERT_EQ(0, kipc_ring_send_begin(self->ring, &p1, KIPC_IO_NONBLOCK,
+					  NULL));
+	msg_fill(p1, 0, 1);
+	ASSERT_EQ(0, kipc_ring_send_end(self->ring, p1));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(i, recv_in_place(self->ring));
+	/* Round to position SLOTS, slot 0 again, by copies. */
+	for (i = 2; i < SLOTS; i++) {
+		msg_fill(&m, 0, i);
+		ASSERT_EQ(0, kipc_ring_send(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+		ASSERT_EQ(0, kipc_ring_recv(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+	}
+	msg_fill(&m, 0, SLOTS);
+	ASSERT_EQ(0, kipc_ring_send(self->ring, &m, KIPC_IO_NONBLOCK, NULL));
+	/* Slot 0 holds a message no receive began; slot 1 is the next free. */
+	EXPECT_EQ(-EINVAL, kipc_ring_recv_end(self->ring, p0));
+	EXPECT_EQ(-EINVAL, kipc_ring_send_end(self->ring, p1));
+	EXPECT_EQ(SLOTS, recv_in_place(self->ring));
+	EXPECT_EQ(-EAGAIN, kipc_ring_recv_begin(self->ring, &in,
+						KIPC_IO_NONBLOCK, NULL));
+}
+
+TEST_F(ring, copies_of_a_side_that_holds_a_slot)
+{
+	bool spsc = !(variant->flags & KIPC_RING_MPMC);
+	const void *in, *again;
+	void *out, *again_out;
+	struct msg m;
+
+	ASSERT_EQ(0, kipc_ring_send_begin(self->ring, &out, KIPC_IO_NONBLOCK,
+					  NULL));
+	msg_fill(out, 0, 0);
+	msg_fill(&m, 0, 1);
+	/* SPSC: the copy would fill the slot held; MPMC: a slot of its own. */
+	EXPECT_EQ(spsc ? -EBUSY : 0,
+		  kipc_ring_send(self->ring, &m, KIPC_IO_NONBLOCK, NULL));
+	if (spsc) {
+		ASSERT_EQ(0, kipc_ring_send_begin(self->ring, &again_out,
+						  KIPC_IO_NONBLOCK, NULL));
+		EXPECT_EQ(out, again_out);
+	}
+	ASSERT_EQ(0, kipc_ring_send_end(self->ring, out));
+	if (spsc)
+		ASSERT_EQ(0, kipc_ring_send(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+	/* Messages 0 and 1 are queued; the receive side holds 0. */
+	ASSERT_EQ(0, kipc_ring_recv_begin(self->ring, &in, KIPC_IO_NONBLOCK,
+					  NULL));
+	EXPECT_EQ(0, ((const struct msg *)in)->seq);
+	memset(&m, 0, sizeof(m));
+	if (spsc) {
+		EXPECT_EQ(-EBUSY, kipc_ring_recv(self->ring, &m,
+						 KIPC_IO_NONBLOCK, NULL));
+		ASSERT_EQ(0, kipc_ring_recv_begin(self->ring, &again,
+						  KIPC_IO_NONBLOCK, NULL));
+		EXPECT_EQ(in, again);
+		ASSERT_EQ(0, kipc_ring_recv_end(self->ring, in));
+		ASSERT_EQ(0, kipc_ring_recv(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+	} else {
+		ASSERT_EQ(0, kipc_ring_recv(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+		ASSERT_EQ(0, kipc_ring_recv_end(self->ring, in));
+	}
+	EXPECT_EQ(1, m.seq);
+	EXPECT_EQ(-EAGAIN, kipc_ring_recv_begin(self->ring, &in,
+						KIPC_IO_NONBLOCK, NULL));
+}
+
+/* One slot, single producer: every position is slot 0. */
+TEST(one_slot_ring_takes_each_end_once)
+{
+	struct kipc_region r = { .fd = -1 };
+	struct kipc_ring *ring;
+	const void *in;
+	struct msg m;
+	void *out;
+
+	r.bytes = kipc_ring_bytes(1, MSG, 0);
+	ASSERT_LT(0, r.bytes);
+	r.base = aligned_alloc(64, (r.bytes + 63) & ~63ULL);
+	ASSERT_NE(NULL, r.base);
+	memset(r.base, 0, r.bytes);
+	ASSERT_EQ(0, kipc_ring_create(&r, 0, 1, MSG, 0, &ring));
+	/* Sent in place and taken: a second end would send it again. */
+	ASSERT_EQ(0, kipc_ring_send_begin(ring, &out, KIPC_IO_NONBLOCK, NULL));
+	msg_fill(out, 0, 0);
+	ASSERT_EQ(0, kipc_ring_send_end(ring, out));
+	ASSERT_EQ(0, kipc_ring_recv(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	EXPECT_EQ(-EINVAL, kipc_ring_send_end(ring, out));
+	EXPECT_EQ(-EAGAIN, kipc_ring_recv(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	/* Read in place, then another sent: a second end would drop it. */
+	msg_fill(&m, 0, 1);
+	ASSERT_EQ(0, kipc_ring_send(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	ASSERT_EQ(0, kipc_ring_recv_begin(ring, &in, KIPC_IO_NONBLOCK, NULL));
+	ASSERT_EQ(0, kipc_ring_recv_end(ring, in));
+	msg_fill(&m, 0, 2);
+	ASSERT_EQ(0, kipc_ring_send(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	EXPECT_EQ(-EINVAL, kipc_ring_recv_end(ring, in));
+	ASSERT_EQ(0, kipc_ring_recv(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	EXPECT_EQ(2, m.seq);
+	kipc_ring_close(ring);
+	free(r.base);
 }
 
 /*
