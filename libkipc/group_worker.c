@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -44,8 +45,9 @@ static volatile sig_atomic_t term_requested;
 /*
  * The eventfd that the servers of kipc_group_worker_service() in this
  * process stop on for ever (each has a dup), written on SIGTERM and never
- * read; -1: none yet. Kept until kipc_group_worker_close(), so that the
- * handler never writes to an fd a destroyed server closed.
+ * read; -1: none yet. One per process, kept for its life: the handler may
+ * run in any thread at any moment, and a number closed here could be
+ * another file's by the time it writes (helper-83's review).
  */
 static volatile sig_atomic_t term_efd = -1;
 
@@ -225,6 +227,24 @@ static void deadline_in(struct timespec *ts, long long ns)
 }
 
 /*
+ * After -EAGAIN from a call that was to wait a tick on channel @c: its end's
+ * open file, which the supervisor and every instance share, was made
+ * non-blocking by someone (an event loop that polls the inherited fd).
+ * Wait the tick with poll() for @events, as the call would have, rather
+ * than call again at once: every instance would spin, and beat while it
+ * spins, so that no watchdog would see it.
+ */
+static void wait_nonblocking(struct kipc_group_worker *w, int c, short events)
+{
+	struct pollfd p = {
+		.fd = kipc_channel_fd(w->chans[c]), .events = events,
+	};
+
+	/* Ready, a tick gone or a signal: the caller tries again anyway. */
+	(void)poll(&p, 1, KGRP_TICK_MS);
+}
+
+/*
  * Send, beating once sent and while the queue is full; -EINTR when asked
  * to stop.
  */
@@ -243,6 +263,8 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 		}
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret < 0 ? ret : -EIO;
+		if (ret == -EAGAIN)
+			wait_nonblocking(w, c, POLLOUT);
 		kipc_group_beat(w);
 		/*
 		 * Every pass, not only after -EINTR: a SIGTERM between two
@@ -430,12 +452,6 @@ KIPC_API int kipc_group_worker_close(struct kipc_group_worker *w)
 		kipc_region_close(w->slot_r);
 	if (w->ctl_r)
 		kipc_region_close(w->ctl_r);
-	if (term_efd >= 0) {
-		int efd = term_efd;
-
-		term_efd = -1;
-		close(efd);
-	}
 	free(w);
 	return 0;
 }
@@ -651,6 +667,8 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 			ret = msg_drop(w, c, owner);
 		if (ret != -ETIMEDOUT && ret != -EINTR && ret != -EAGAIN)
 			return ret;	/* 0: end of stream */
+		if (ret == -EAGAIN)
+			wait_nonblocking(w, c, POLLIN);
 		kipc_group_beat(w);	/* idle is not hung */
 	}
 }

@@ -94,6 +94,11 @@ static int kipc__nl_err_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += mnl_nlmsg_get_payload_len(&err->msg);
+	/* The echoed request's length is the sender's word: bound it. */
+	if (off > mnl_nlmsg_get_payload_len(nlh)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
 		mnl_attr_for_each(a, nlh, off) {
 			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
@@ -739,8 +744,12 @@ static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
 	struct kipc__dump *d = data;
-	struct kipc_event ev = { .cmd = g->cmd };
+	struct kipc_event ev = { 0 };
 	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
+		return MNL_CB_OK;	/* no header: not one of ours */
+	ev.cmd = g->cmd;
 
 	mnl_attr_for_each(a, nlh, sizeof(*g)) {
 		switch (mnl_attr_get_type(a)) {

@@ -122,6 +122,87 @@ static int idle_consumer(struct kipc_group_worker *w, void *arg)
 }
 
 /*
+ * Makes its "in" end non-blocking, as an event loop that polls the fd
+ * would: one open file, the supervisor's and every instance's. Then waits
+ * for input that does not come.
+ */
+static int nonblocking_idle_consumer(struct kipc_group_worker *w, void *arg)
+{
+	int fd = kipc_group_worker_fd(w, "in"), fl;
+
+	fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return 2;
+	return idle_consumer(w, arg);
+}
+
+/* CPU time of process @pid so far, in clock ticks; -1 if unknown. */
+static long cpu_ticks(pid_t pid)
+{
+	unsigned long utime, stime;
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* fields 14 and 15 after "pid (comm)" */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &utime, &stime) != 2)
+		return -1;
+	return utime + stime;
+}
+
+/*
+ * An instance whose channel end was made non-blocking under it waits, as
+ * on a blocking one: kipc_group_recv() retried each EAGAIN at once, and
+ * spun at 100% of a CPU (beating, so no watchdog saw it).
+ */
+TEST_F(grp, nonblocking_end_does_not_spin)
+{
+	struct kipc_group_member m;
+	long t0, t1;
+	int i;
+
+	self->g = group_new(_metadata, 100);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "consumer",
+				nonblocking_idle_consumer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, kipc_group_member_info(self->g, 0, &m));
+		if (m.pid > 0)
+			break;
+		usleep(10000);
+	}
+	ASSERT_LT(0, m.pid);
+	usleep(300000);		/* started, set its end, now waits */
+	t0 = cpu_ticks(m.pid);
+	usleep(1000000);
+	t1 = cpu_ticks(m.pid);
+	ASSERT_LE(0, t0);
+	ASSERT_LE(t0, t1);
+	/* A tick is 10 ms: a spinner spends about 100 in that second. */
+	EXPECT_GT(30, t1 - t0) TH_LOG("%ld ticks of CPU in 1 s idle", t1 - t0);
+	/* Nothing ends its input: the drain times out (as in the next test). */
+	ASSERT_EQ(0, kipc_group_stop(self->g));
+	alarm(5);
+	EXPECT_EQ(1, kipc_group_run(self->g));
+	alarm(0);
+}
+
+/*
  * A drain that times out SIGKILLs what still runs; a consumer killed so
  * had never been sent SIGTERM, and was started again as if it had crashed:
  * kipc_group_run() never returned. What the timeout kills stays dead.
