@@ -1777,6 +1777,15 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		free(g->workers[i].argv);
 	}
 	if (g->sigfd >= 0) {
+		struct signalfd_siginfo si;
+
+		/*
+		 * Signals the group took and did not read (one after the last
+		 * dispatch) were the group's: unblocked, they would end the
+		 * program as the group ends, by that signal.
+		 */
+		while (read(g->sigfd, &si, sizeof(si)) == sizeof(si))
+			;
 		close(g->sigfd);
 		sigprocmask(SIG_SETMASK, &g->oldmask, NULL);
 	}

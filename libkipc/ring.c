@@ -577,7 +577,7 @@ KIPC_API int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 
 	ret = ring_check_io(ring, msg, flags, deadline);
 	if (!ret && ring->send_held)
-		ret = -EBUSY;		/* its slot is the one this would fill */
+		ret = -EBUSY;	/* the slot this would fill is held */
 	if (!ret)
 		ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
 	if (ret)
@@ -598,7 +598,7 @@ KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
 
 	ret = ring_check_io(ring, msg, flags, deadline);
 	if (!ret && ring->recv_held)
-		ret = -EBUSY;		/* its slot is the one this would take */
+		ret = -EBUSY;	/* the slot this would take is held */
 	if (!ret)
 		ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
 	if (ret)
@@ -609,76 +609,81 @@ KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
 	return 0;
 }
 
-KIPC_API int kipc_ring_send_begin(struct kipc_ring *ring, void **msgp,
-				  unsigned int flags,
-				  const struct timespec *deadline)
+/*
+ * A begin of this handle's send (@send) or receive side: on a single-
+ * producer ring the slot it holds already, if any; else a slot it waits
+ * for, which it then holds (on a many-producer ring the slot's claim is
+ * all that holds it).
+ */
+static inline int ring_begin(struct kipc_ring *ring, bool send,
+			     void **msgp, unsigned int flags,
+			     const struct timespec *deadline)
 {
 	unsigned char *slot;
+	uint32_t *held_pos;
 	uint32_t pos;
+	bool *held;
 	int ret;
 
 	ret = ring_check_io(ring, msgp, flags, deadline);
 	if (ret)
 		return ret;
-	if (ring->send_held) {	/* SPSC: the slot it holds, again */
-		*msgp = ring_msg(ring, ring->send_pos);
+	held = send ? &ring->send_held : &ring->recv_held;
+	held_pos = send ? &ring->send_pos : &ring->recv_pos;
+	if (*held) {
+		*msgp = ring_msg(ring, *held_pos);
 		return 0;
 	}
-	ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
+	ret = send ? ring_reserve_wait(ring, &slot, &pos, flags, deadline) :
+		     ring_take_wait(ring, &slot, &pos, flags, deadline);
 	if (ret)
 		return ret;
 	if (!(ring->flags & KIPC_RING_MPMC)) {
-		ring->send_pos = pos;
-		ring->send_held = true;
+		*held_pos = pos;
+		*held = true;
 	}
 	*msgp = slot;
 	return 0;
 }
 
-KIPC_API int kipc_ring_send_end(struct kipc_ring *ring, void *msg)
+/* An end: publish (@send) or release the slot @msg, and notify. */
+static inline int ring_end(struct kipc_ring *ring, const void *msg,
+			   bool send)
 {
 	uint32_t pos;
 
-	if (!ring || ring_end_pos(ring, msg, true, &pos))
+	if (!ring || ring_end_pos(ring, msg, send, &pos))
 		return -EINVAL;
-	ring_publish(ring, pos);
-	ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
+	if (send) {
+		ring_publish(ring, pos);
+		ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
+	} else {
+		ring_release(ring, pos);
+		ring_notify(ring, &ring->sh->not_full, ring->off_not_full);
+	}
 	return 0;
+}
+
+KIPC_API int kipc_ring_send_begin(struct kipc_ring *ring, void **msgp,
+				  unsigned int flags,
+				  const struct timespec *deadline)
+{
+	return ring_begin(ring, true, msgp, flags, deadline);
+}
+
+KIPC_API int kipc_ring_send_end(struct kipc_ring *ring, void *msg)
+{
+	return ring_end(ring, msg, true);
 }
 
 KIPC_API int kipc_ring_recv_begin(struct kipc_ring *ring, const void **msgp,
 				  unsigned int flags,
 				  const struct timespec *deadline)
 {
-	unsigned char *slot;
-	uint32_t pos;
-	int ret;
-
-	ret = ring_check_io(ring, msgp, flags, deadline);
-	if (ret)
-		return ret;
-	if (ring->recv_held) {	/* SPSC: the slot it holds, again */
-		*msgp = ring_msg(ring, ring->recv_pos);
-		return 0;
-	}
-	ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
-	if (ret)
-		return ret;
-	if (!(ring->flags & KIPC_RING_MPMC)) {
-		ring->recv_pos = pos;
-		ring->recv_held = true;
-	}
-	*msgp = slot;
-	return 0;
+	return ring_begin(ring, false, (void **)msgp, flags, deadline);
 }
 
 KIPC_API int kipc_ring_recv_end(struct kipc_ring *ring, const void *msg)
 {
-	uint32_t pos;
-
-	if (!ring || ring_end_pos(ring, msg, false, &pos))
-		return -EINVAL;
-	ring_release(ring, pos);
-	ring_notify(ring, &ring->sh->not_full, ring->off_not_full);
-	return 0;
+	return ring_end(ring, msg, false);
 }

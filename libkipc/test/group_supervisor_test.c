@@ -764,6 +764,29 @@ TEST_F(grp, failed_start_undone_and_retried)
 	alarm(0);
 }
 
+/*
+ * A SIGTERM after the group's last dispatch stays pending in the signalfd;
+ * destroy unblocked it, and the program died of it instead of returning
+ * the group's status.
+ */
+TEST_F(grp, signal_after_the_run_is_the_groups)
+{
+	struct kipc_group_attr ga = { .intensity = 3, .backoff_min_ms = 1,
+				      .drain_timeout_ms = 2000,
+				      .flags = KIPC_GROUP_SIGNALS };
+
+	ASSERT_EQ(0, kipc_group_create("gsig", &ga, &self->g));
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	ASSERT_EQ(0, kill(getpid(), SIGTERM));	/* blocked: pending */
+	kipc_group_destroy(self->g);
+	self->g = NULL;
+	/* Still here: the signal was the group's. */
+}
+
 #define HELD_MAX	30	/* kipc ids one worker records */
 
 /*
