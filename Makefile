@@ -396,9 +396,11 @@ $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 $(B)/test/ring_poll_test: libkipc/test/ring_poll_test.c $(B)/lib/libkipc.a \
 			  libkipc/ring_poll.h
 $(B)/test/ring_peer_test: libkipc/test/ring_peer_test.c $(B)/lib/libkipc.a \
-			  libkipc/sys.h libkipc/ring.h
+			  libkipc/sys.h libkipc/ring.h \
+			  libkipc/test/ring_test_region.h
 $(B)/test/ring_inplace_test: libkipc/test/ring_inplace_test.c \
-			     $(B)/lib/libkipc.a libkipc/sys.h
+			     $(B)/lib/libkipc.a libkipc/sys.h \
+			     libkipc/test/ring_test_region.h
 $(B)/test/sync_error_test: libkipc/test/sync_error_test.c $(B)/lib/libkipc.a \
 			   libkipc/sys.h
 $(B)/test/ring_poll_test $(B)/test/ring_peer_test $(B)/test/ring_inplace_test \

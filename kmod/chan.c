@@ -663,12 +663,15 @@ void kipc_channel_end_put(struct kipc_channel *c, bool send)
 	}
 	spin_unlock(&c->lock);
 	kipc_kmsgs_free(c, &dropped);
-	if (last)
+	/* Only the last end's going changes what the other side sees. */
+	if (last) {
 		kipc_event_peer_closed(&c->obj, !send);
-	if (send)
-		kipc_wake_all_poll(&c->recv_wait, EPOLLHUP);
-	else
-		kipc_wake_all_poll(&c->send_wait, EPOLLERR | EPOLLHUP);
+		if (send)
+			kipc_wake_all_poll(&c->recv_wait, EPOLLHUP);
+		else
+			kipc_wake_all_poll(&c->send_wait,
+					   EPOLLERR | EPOLLHUP);
+	}
 	kipc_obj_put(&c->obj);
 }
 

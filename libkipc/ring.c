@@ -88,6 +88,13 @@ struct kipc_ring {
 	uint32_t send_pos, recv_pos;
 };
 
+/*
+ * For the helpers of a message's path that take @send: each caller gets
+ * its own copy with the direction folded in, and no call (see
+ * ring_notify() for what a call costs here).
+ */
+#define RING_PATH	static inline __attribute__((always_inline))
+
 #define RING_FLAGS	KIPC_RING_MPMC
 #define IO_FLAGS	(KIPC_IO_NONBLOCK | KIPC_DEADLINE_REALTIME)
 
@@ -353,7 +360,7 @@ static inline unsigned char *ring_msg(const struct kipc_ring *ring,
 /*
  * The slot a send may fill, its message's bytes, and its position in
  * @pos; NULL when the ring is full. SPSC: the slot at the tail, which
- * stays unpublished until ring_publish(); MPMC: a position claimed.
+ * stays unpublished until ring_hand_on(); MPMC: a position claimed.
  */
 static inline unsigned char *ring_reserve(struct kipc_ring *ring,
 					  uint32_t *pos)
@@ -369,21 +376,10 @@ static inline unsigned char *ring_reserve(struct kipc_ring *ring,
 	return ring_msg(ring, *pos);
 }
 
-/* Hand the slot ring_reserve() gave at @pos to the consumers. */
-static inline void ring_publish(struct kipc_ring *ring, uint32_t pos)
-{
-	if (ring->flags & KIPC_RING_MPMC)
-		__atomic_store_n(ring_slot_seq(ring, pos), pos + 1,
-				 __ATOMIC_RELEASE);		/* (R3) */
-	else
-		__atomic_store_n(&ring->sh->tail, pos + 1,
-				 __ATOMIC_RELEASE);		/* (R1) */
-}
-
 /*
  * The oldest message a receive may read, and its position in @pos; NULL
  * when the ring is empty. SPSC: the slot at the head, which stays the
- * consumer's until ring_release(); MPMC: a position claimed.
+ * consumer's until ring_hand_on(); MPMC: a position claimed.
  */
 static inline unsigned char *ring_take(struct kipc_ring *ring, uint32_t *pos)
 {
@@ -396,17 +392,6 @@ static inline unsigned char *ring_take(struct kipc_ring *ring, uint32_t *pos)
 	if (__atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE) == *pos)
 		return NULL;					/* (R1) */
 	return ring_msg(ring, *pos);
-}
-
-/* Hand the slot ring_take() gave at @pos back to the producers. */
-static inline void ring_release(struct kipc_ring *ring, uint32_t pos)
-{
-	if (ring->flags & KIPC_RING_MPMC)
-		__atomic_store_n(ring_slot_seq(ring, pos), pos + ring->mask + 1,
-				 __ATOMIC_RELEASE);		/* (R4) */
-	else
-		__atomic_store_n(&ring->sh->head, pos + 1,
-				 __ATOMIC_RELEASE);		/* (R2) */
 }
 
 /* The notifier's wake-up, for sleepers counted or flagged in @ec. */
@@ -434,6 +419,37 @@ static inline void ring_notify(struct kipc_ring *ring, struct ring_ec *ec,
 	if (__atomic_load_n(&ec->sleepers, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&ec->waiters, __ATOMIC_RELAXED))
 		ring_wake(ring, ec, off);
+}
+
+/*
+ * Hand the slot at @pos on: a send (@send) publishes the message
+ * ring_reserve() gave it to the consumers, a receive gives the slot
+ * ring_take() gave it back to the producers; then the other side is
+ * notified.
+ */
+RING_PATH void ring_hand_on(struct kipc_ring *ring, bool send, uint32_t pos)
+{
+	struct ring_shared *sh = ring->sh;
+	bool mpmc = ring->flags & KIPC_RING_MPMC;
+
+	if (send) {
+		if (mpmc)
+			__atomic_store_n(ring_slot_seq(ring, pos), pos + 1,
+					 __ATOMIC_RELEASE);	/* (R3) */
+		else
+			__atomic_store_n(&sh->tail, pos + 1,
+					 __ATOMIC_RELEASE);	/* (R1) */
+		ring_notify(ring, &sh->not_empty, ring->off_not_empty);
+	} else {
+		if (mpmc)
+			__atomic_store_n(ring_slot_seq(ring, pos),
+					 pos + ring->mask + 1,
+					 __ATOMIC_RELEASE);	/* (R4) */
+		else
+			__atomic_store_n(&sh->head, pos + 1,
+					 __ATOMIC_RELEASE);	/* (R2) */
+		ring_notify(ring, &sh->not_full, ring->off_not_full);
+	}
 }
 
 /*
@@ -490,30 +506,22 @@ static inline int ring_check_io(const struct kipc_ring *ring,
 			      &wflags, &clk, &ns);
 }
 
-/* A slot to send in, in @slot and @pos, sleeping on not_full for one. */
-static inline int ring_reserve_wait(struct kipc_ring *ring,
-				    unsigned char **slot, uint32_t *pos,
-				    unsigned int flags,
-				    const struct timespec *deadline)
+/*
+ * A slot to send in (@send), sleeping on not_full for one, or a message
+ * to receive, sleeping on not_empty: in @slot and @pos.
+ */
+RING_PATH int ring_wait(struct kipc_ring *ring, bool send,
+			unsigned char **slot, uint32_t *pos, unsigned int flags,
+			const struct timespec *deadline)
 {
+	struct ring_ec *ec = send ? &ring->sh->not_full : &ring->sh->not_empty;
+	uint64_t off = send ? ring->off_not_full : ring->off_not_empty;
 	int ret = 0;
 
-	while (!ret && !(*slot = ring_reserve(ring, pos)))
-		ret = ring_sleep(ring, &ring->sh->not_full, ring->off_not_full,
-				 ring_can_send, flags, deadline);
-	return ret;
-}
-
-/* A message to receive, in @slot and @pos, sleeping on not_empty for one. */
-static inline int ring_take_wait(struct kipc_ring *ring, unsigned char **slot,
-				 uint32_t *pos, unsigned int flags,
-				 const struct timespec *deadline)
-{
-	int ret = 0;
-
-	while (!ret && !(*slot = ring_take(ring, pos)))
-		ret = ring_sleep(ring, &ring->sh->not_empty,
-				 ring->off_not_empty, ring_can_recv, flags,
+	while (!ret && !(*slot = send ? ring_reserve(ring, pos) :
+					ring_take(ring, pos)))
+		ret = ring_sleep(ring, ec, off,
+				 send ? ring_can_send : ring_can_recv, flags,
 				 deadline);
 	return ret;
 }
@@ -579,12 +587,11 @@ KIPC_API int kipc_ring_send(struct kipc_ring *ring, const void *msg,
 	if (!ret && ring->send_held)
 		ret = -EBUSY;	/* the slot this would fill is held */
 	if (!ret)
-		ret = ring_reserve_wait(ring, &slot, &pos, flags, deadline);
+		ret = ring_wait(ring, true, &slot, &pos, flags, deadline);
 	if (ret)
 		return ret;
 	memcpy(slot, msg, ring->msg_size);
-	ring_publish(ring, pos);
-	ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
+	ring_hand_on(ring, true, pos);
 	return 0;
 }
 
@@ -600,12 +607,11 @@ KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
 	if (!ret && ring->recv_held)
 		ret = -EBUSY;	/* the slot this would take is held */
 	if (!ret)
-		ret = ring_take_wait(ring, &slot, &pos, flags, deadline);
+		ret = ring_wait(ring, false, &slot, &pos, flags, deadline);
 	if (ret)
 		return ret;
 	memcpy(msg, slot, ring->msg_size);
-	ring_release(ring, pos);
-	ring_notify(ring, &ring->sh->not_full, ring->off_not_full);
+	ring_hand_on(ring, false, pos);
 	return 0;
 }
 
@@ -615,9 +621,8 @@ KIPC_API int kipc_ring_recv(struct kipc_ring *ring, void *msg,
  * for, which it then holds (on a many-producer ring the slot's claim is
  * all that holds it).
  */
-static inline int ring_begin(struct kipc_ring *ring, bool send,
-			     void **msgp, unsigned int flags,
-			     const struct timespec *deadline)
+RING_PATH int ring_begin(struct kipc_ring *ring, bool send, void **msgp,
+			 unsigned int flags, const struct timespec *deadline)
 {
 	unsigned char *slot;
 	uint32_t *held_pos;
@@ -634,8 +639,7 @@ static inline int ring_begin(struct kipc_ring *ring, bool send,
 		*msgp = ring_msg(ring, *held_pos);
 		return 0;
 	}
-	ret = send ? ring_reserve_wait(ring, &slot, &pos, flags, deadline) :
-		     ring_take_wait(ring, &slot, &pos, flags, deadline);
+	ret = ring_wait(ring, send, &slot, &pos, flags, deadline);
 	if (ret)
 		return ret;
 	if (!(ring->flags & KIPC_RING_MPMC)) {
@@ -646,21 +650,14 @@ static inline int ring_begin(struct kipc_ring *ring, bool send,
 	return 0;
 }
 
-/* An end: publish (@send) or release the slot @msg, and notify. */
-static inline int ring_end(struct kipc_ring *ring, const void *msg,
-			   bool send)
+/* An end: hand the slot @msg on (ring_hand_on()). */
+RING_PATH int ring_end(struct kipc_ring *ring, const void *msg, bool send)
 {
 	uint32_t pos;
 
 	if (!ring || ring_end_pos(ring, msg, send, &pos))
 		return -EINVAL;
-	if (send) {
-		ring_publish(ring, pos);
-		ring_notify(ring, &ring->sh->not_empty, ring->off_not_empty);
-	} else {
-		ring_release(ring, pos);
-		ring_notify(ring, &ring->sh->not_full, ring->off_not_full);
-	}
+	ring_hand_on(ring, send, pos);
 	return 0;
 }
 

@@ -33,7 +33,7 @@
 
 #include "kselftest_harness.h"
 #include "kipc.h"
-#include "sys.h"
+#include "ring_test_region.h"
 
 #define SLOTS		4
 #define MSG		32
@@ -83,12 +83,7 @@ FIXTURE_SETUP(ring)
 	uint64_t bytes = kipc_ring_bytes(SLOTS, MSG, variant->flags);
 
 	ASSERT_LT(0, bytes);
-	memset(&self->r, 0, sizeof(self->r));
-	self->r.fd = -1;
-	self->r.bytes = (bytes + 4095) & ~4095ULL;
-	self->r.base = aligned_alloc(4096, self->r.bytes);
-	ASSERT_NE(NULL, self->r.base);
-	memset(self->r.base, 0, self->r.bytes);
+	ASSERT_EQ(0, ring_test_region(&self->r, bytes));
 	ASSERT_EQ(0, kipc_ring_create(&self->r, 0, SLOTS, MSG, variant->flags,
 				      &self->ring));
 }
@@ -284,17 +279,15 @@ TEST_F(ring, copies_of_a_side_that_holds_a_slot)
 /* One slot, single producer: every position is slot 0. */
 TEST(one_slot_ring_takes_each_end_once)
 {
-	struct kipc_region r = { .fd = -1 };
+	uint64_t bytes = kipc_ring_bytes(1, MSG, 0);
+	struct kipc_region r;
 	struct kipc_ring *ring;
 	const void *in;
 	struct msg m;
 	void *out;
 
-	r.bytes = kipc_ring_bytes(1, MSG, 0);
-	ASSERT_LT(0, r.bytes);
-	r.base = aligned_alloc(64, (r.bytes + 63) & ~63ULL);
-	ASSERT_NE(NULL, r.base);
-	memset(r.base, 0, r.bytes);
+	ASSERT_LT(0, bytes);
+	ASSERT_EQ(0, ring_test_region(&r, bytes));
 	ASSERT_EQ(0, kipc_ring_create(&r, 0, 1, MSG, 0, &ring));
 	/* Sent in place and taken: a second end would send it again. */
 	ASSERT_EQ(0, kipc_ring_send_begin(ring, &out, KIPC_IO_NONBLOCK, NULL));

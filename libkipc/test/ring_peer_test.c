@@ -21,7 +21,7 @@
 #include "kselftest_harness.h"
 #include "kipc.h"
 #include "ring.h"
-#include "sys.h"
+#include "ring_test_region.h"
 
 #define SLOTS	4
 
@@ -84,12 +84,7 @@ FIXTURE_SETUP(ring)
 	int i;
 
 	ASSERT_LT(0, bytes);
-	memset(&self->r, 0, sizeof(self->r));
-	self->r.fd = -1;
-	self->r.bytes = (bytes + 4095) & ~4095ULL;
-	self->r.base = aligned_alloc(4096, self->r.bytes);
-	ASSERT_NE(NULL, self->r.base);
-	memset(self->r.base, 0, self->r.bytes);
+	ASSERT_EQ(0, ring_test_region(&self->r, bytes));
 	ASSERT_EQ(0, kipc_ring_create(&self->r, 0, SLOTS, 8, KIPC_RING_MPMC,
 				      &self->ring));
 	/* Find slots 0 and 1 by what is sent in them: seq precedes data. */
