@@ -114,6 +114,7 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 	m->charge = offsetof(struct kipc_kmsg, data) + m->room;
 	m->data_len = data_len;
 	m->nr_bufs = 0;
+	m->bufs_lost = false;
 	m->nr_lends = 0;
 	return m;
 }
@@ -479,6 +480,10 @@ out_failed:
  *	room), -EBADF (it carries buffers and @h is NULL), -EINVAL (@h is
  *	not of the channel's region)
  *
+ * A message whose buffers' region has no holder left (no handle or name,
+ * and none can be made again) loses its buffers here and is taken as one
+ * without them, marked @bufs_lost, whatever @h and @bufs_room are.
+ *
  * The message leaves the queue but is not received yet: its buffers stay
  * in flight and its charge stays on the channel's user until the caller has
  * handed it to user space and calls kipc_channel_dequeue_commit(), which
@@ -525,6 +530,15 @@ struct kipc_kmsg *kipc_channel_dequeue(struct kipc_channel *c,
 		spin_lock(&c->lock);
 	}
 	m = list_first_entry(&c->queue, struct kipc_kmsg, node);
+	if (m->nr_bufs && !kipc_region_held(c->region)) {
+		/*
+		 * No handle of the region can be made again to take them: the
+		 * message goes on without its buffers rather than never.
+		 */
+		kipc_bufs_drop_from_flight(c->region, m->bufs, m->nr_bufs);
+		m->nr_bufs = 0;
+		m->bufs_lost = true;
+	}
 	if (m->data_len > data_room || m->nr_bufs > bufs_room ||
 	    m->nr_lends > lends_room) {
 		*err = -EMSGSIZE;

@@ -154,7 +154,7 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	if (ret)
 		return ERR_PTR(ret);
 	/* pid, uid and gid are outputs of a receive: ignored here. */
-	if (um.reserved)
+	if (um.flags)
 		return ERR_PTR(-EINVAL);
 	if (um.data_len > kipc_channel_max_inline(c))
 		return ERR_PTR(-EMSGSIZE);
@@ -345,7 +345,8 @@ static int kipc_recv_put_msg(struct kipc_msg __user *um, u32 msg_size,
 	unsafe_put_user(pid, &um->pid, efault);
 	unsafe_put_user(uid, &um->uid, efault);
 	unsafe_put_user(gid, &um->gid, efault);
-	unsafe_put_user(0, &um->reserved, efault);
+	unsafe_put_user(m->bufs_lost ? KIPC_MSG_BUFS_LOST : 0, &um->flags,
+			efault);
 	if (msg_size >= offsetofend(struct kipc_msg, lendq_fd)) {
 		unsafe_put_user(m->nr_lends, &um->nr_lends, efault);
 		unsafe_put_user(0, &um->lendq_fd, efault);

@@ -461,6 +461,7 @@ struct kipc_region_handle *kipc_region_handle_of(const struct file *file);
 struct kipc_region_handle *kipc_region_fget(u32 fd, struct file **filep);
 void kipc_region_get(struct kipc_region *r);
 void kipc_region_put(struct kipc_region *r);
+bool kipc_region_held(const struct kipc_region *r);
 void kipc_region_hold(struct kipc_region *r);
 void kipc_region_unhold(struct kipc_region *r);
 u32 kipc_region_id(const struct kipc_region *r);
@@ -548,6 +549,7 @@ struct kipc_kmsg {
 	u32 data_len;
 	u32 room;
 	u32 nr_bufs;
+	bool bufs_lost;		/* its buffers' region went: KIPC_MSG_BUFS_LOST */
 	struct kipc_buf bufs[KIPC_MSG_BUFS_MAX];
 	u32 nr_lends;
 	struct kipc_lend *lends[KIPC_MSG_LENDS_MAX];

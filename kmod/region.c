@@ -176,6 +176,18 @@ void kipc_region_hold(struct kipc_region *r)
 }
 
 /**
+ * kipc_region_held() - does a handle or a name still hold @r?
+ * @r: the region
+ *
+ * Return: false once the last holder has gone, for good: no handle of @r
+ * can be made again (kipc_region_open()).
+ */
+bool kipc_region_held(const struct kipc_region *r)
+{
+	return atomic_read(&r->holders) != 0;
+}
+
+/**
  * kipc_region_unhold() - a holder of @r is gone; put its reference
  * @r: the region
  *

@@ -810,17 +810,19 @@ TEST_F(holders, a_mapping_outlives_the_last_handle)
 
 /*
  * Server of buffers_in_flight_when_the_last_holder_goes: a region, a
- * bound channel whose receive end goes to the client, a message carrying
- * one of the region's buffers queued on it, then an inline one; at the
- * go, close the region fd (its only handle, no name) and the send end,
- * exit. Step: the region's id. Exit 10-18.
+ * bound channel whose receive end goes to the client, two messages
+ * carrying one of the region's buffers each ("head", "mid ") queued on it,
+ * then an inline one ("tail"); at the go, close the region fd (its only
+ * handle, no name) and the send end, exit. Step: the region's id.
+ * Exit 10-18.
  */
 static int server_inflight(struct kid *k)
 {
+	static const char *const data[] = { "head", "mid ", "tail" };
 	struct kipc_region_info ri;
 	struct kipc_buf_ref ref;
 	struct kipc_msg m;
-	int region, id, s, r;
+	int region, id, s, r, i;
 	void *map;
 	__u64 off;
 
@@ -835,17 +837,20 @@ static int server_inflight(struct kid *k)
 	if (give_fd(k->peer, r))
 		return 13;
 	close(r);
-	if (kt_buf_alloc(region, &off))
-		return 14;
-	fill((char *)map + off, BUF_BYTES, SEED);
-	ref.offset = off;
-	ref.len = BUF_BYTES;
-	kt_msg_init(&m, "head", 4, &ref, 1, 1);
-	if (kt_io(s, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK, region, 0, 0) != 1)
-		return 15;
-	if (kt_send1(s, "tail", 4, 2, KIPC_IO_NONBLOCK) != 1)
+	for (i = 0; i < 2; i++) {
+		if (kt_buf_alloc(region, &off))
+			return 14;
+		fill((char *)map + off, BUF_BYTES, SEED);
+		ref.offset = off;
+		ref.len = BUF_BYTES;
+		kt_msg_init(&m, data[i], 4, &ref, 1, i + 1);
+		if (kt_io(s, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK, region,
+			  0, 0) != 1)
+			return 15;
+	}
+	if (kt_send1(s, data[2], 4, 3, KIPC_IO_NONBLOCK) != 1)
 		return 16;
-	if (kt_region_info(region, &ri) || ri.nr_in_flight != 1)
+	if (kt_region_info(region, &ri) || ri.nr_in_flight != 2)
 		return 17;
 	munmap(map, REGION_BYTES);
 	if (kid_step(k, id))
@@ -858,56 +863,91 @@ static int server_inflight(struct kid *k)
 }
 
 /*
- * Client of buffers_in_flight_when_the_last_holder_goes: take the receive
- * end (step: the region id it is bound to; then the messages queued), and
- * at each go: a receive without a region handle (step: its result; then
- * the messages queued), a receive with a handle of a region of its own
- * (step: its result; then the messages queued). Exit 30-36.
+ * What a receive of the client of buffers_in_flight_when_the_last_holder_goes
+ * got: its result, or 100 + 10 * flags + nr_bufs out for one message whose
+ * data is @want (4 bytes) and whose tag is @tag, or -1000 for another one.
  */
-static int client_inflight(struct kid *k)
+static int inflight_recv(int r, int region_fd, const char *want, __u64 tag)
 {
 	struct kipc_buf_ref ref;
 	struct kipc_msg m;
 	char buf[64];
+	int ret;
+
+	kt_msg_init(&m, buf, sizeof(buf), &ref, 1, 0);
+	ret = kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, region_fd, 0, 0);
+	if (ret != 1)
+		return ret;
+	if (m.data_len != 4 || memcmp(buf, want, 4) || m.tag != tag)
+		return -1000;
+	return 100 + 10 * (int)m.flags + (int)m.nr_bufs;
+}
+
+/*
+ * Client of buffers_in_flight_when_the_last_holder_goes: take the receive
+ * end (step: the region id it is bound to; then the messages queued). At
+ * each go after: while the region is held, a receive without a region
+ * handle and one with a handle of a region of its own (step: each
+ * result, then the messages queued); once it is not, a receive without a
+ * handle, a read(2), a receive with its own region's handle, and one more
+ * (step: each result; read(2)'s is its length, or -1000 for other bytes).
+ * Exit 30-40.
+ */
+static int client_inflight(struct kid *k)
+{
+	char buf[64];
+	ssize_t n;
 	int r, own;
 
 	r = take_fd(k->peer);
 	if (r < 0)
 		return 30;
-	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-region-id")))
-		return 31;
-	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
-		return 32;
-
-	kt_msg_init(&m, buf, sizeof(buf), &ref, 1, 0);
-	if (kid_step(k, kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, -1,
-			      0, 0)))
-		return 33;
-	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
-		return 34;
-
 	own = kt_region_create(k->ctx, kt_page(), 0, 0, NULL);
 	if (own < 0)
+		return 31;
+	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-region-id")))
+		return 32;
+	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
+		return 33;
+
+	if (kid_step(k, inflight_recv(r, -1, "head", 1)))
+		return 34;
+	if (kid_step(k, inflight_recv(r, own, "head", 1)))
 		return 35;
-	kt_msg_init(&m, buf, sizeof(buf), &ref, 1, 0);
-	if (kid_step(k, kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, own,
-			      0, 0)))
+	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
 		return 36;
+
+	/* The server has gone with the region's last handle. */
+	if (kid_step(k, inflight_recv(r, -1, "head", 1)))
+		return 37;
+	n = read(r, buf, sizeof(buf));
+	if (kid_step(k, n == 4 && !memcmp(buf, "mid ", 4) ? 4 :
+			n < 0 ? -errno : -1000))
+		return 38;
+	if (kid_step(k, inflight_recv(r, own, "tail", 3)))
+		return 39;
+	if (kid_step(k, inflight_recv(r, -1, "", 0)))
+		return 40;
 	close(own);
 	return kid_hold(k, (int)kt_fdinfo_num(r, "kipc-queued"));
 }
 
 /*
- * A message carrying a region buffer is queued on a channel bound to the
+ * Messages carrying region buffers are queued on a channel bound to the
  * region when the region's last handle closes (no name), the receive end
- * held by another user. The bytes are no longer charged; a receive
- * without a region handle fails with EBADF and one with a handle of
- * another region with EINVAL, the message staying queued either way
- * (ioctl-recv.rst); the client's exit drops it with its buffer; the kernel
- * reports nothing on the way.
+ * held by another user. While the region is held, a receive without a
+ * region handle fails with EBADF and one with a handle of another region
+ * with EINVAL, the message staying queued. Once no handle or name is left
+ * (none can be made again), the bytes are no longer charged and the
+ * messages go on without their buffers (ioctl-recv.rst): a receive
+ * without a handle gets the first with nr_bufs 0 and KIPC_MSG_BUFS_LOST,
+ * read(2) gets the second's bytes, the inline one follows unmarked, then
+ * end of stream: the channel is not stuck behind them. The kernel reports
+ * nothing on the way.
  */
 TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 {
+	const int lost = 100 + 10 * KIPC_MSG_BUFS_LOST;
 	int id, val;
 
 	SPAWN(&self->server, SERVER_UID, self->peer[0], server_inflight);
@@ -918,30 +958,44 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 	ASSERT_EQ(id, val) TH_LOG("the client's receive end is not bound to the region");
 	GO(&self->client);
 	AWAIT(&self->client, &val);
-	ASSERT_EQ(2, val) TH_LOG("messages queued");
-	EXPECT_REGION_BYTES(REGION_BYTES, "the region fd, a buffer in flight");
-
-	GO(&self->server);
-	END(&self->server);
-	EXPECT_REGION_BYTES(0, "only a buffer in flight and a bound channel left");
+	ASSERT_EQ(3, val) TH_LOG("messages queued");
+	EXPECT_REGION_BYTES(REGION_BYTES, "the region fd, buffers in flight");
 
 	GO(&self->client);
 	AWAIT(&self->client, &val);
 	EXPECT_EQ(-EBADF, val) TH_LOG("a receive without a region handle: %d", val);
 	GO(&self->client);
 	AWAIT(&self->client, &val);
-	EXPECT_EQ(2, val) TH_LOG("the message with a buffer did not stay queued");
-
-	GO(&self->client);
-	AWAIT(&self->client, &val);
 	EXPECT_EQ(-EINVAL, val) TH_LOG("a receive with another region's handle: %d", val);
 	GO(&self->client);
 	AWAIT(&self->client, &val);
-	EXPECT_EQ(2, val) TH_LOG("the message with a buffer did not stay queued");
+	EXPECT_EQ(3, val) TH_LOG("the messages with buffers did not stay queued");
+
+	GO(&self->server);
+	END(&self->server);
+	EXPECT_REGION_BYTES(0, "only buffers in flight and a bound channel left");
+
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(lost, val)
+		TH_LOG("a receive without a handle, the region gone: %d (%d: delivered, BUFS_LOST, no buffer)",
+		       val, lost);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(4, val) TH_LOG("read(2) of the second message: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(100, val) TH_LOG("the inline message: %d (100: no flag, no buffer)", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(0, val) TH_LOG("no end of stream after the messages: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(0, val) TH_LOG("messages left queued");
 	EXPECT_REGION_BYTES(0, "after the receives");
 
 	actor_kill(&self->client);
-	EXPECT_REGION_BYTES(0, "the client is gone, its channel with the message");
+	EXPECT_REGION_BYTES(0, "the client is gone, its channel with it");
 	EXPECT_EQ(0, kt_new_reports(self->taint))
 		TH_LOG("the kernel reported a WARN or an oops");
 }
@@ -954,6 +1008,8 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
  * holder's going (the pool's arrays freed) and the drop of the queued
  * messages (their buffers given back to the pool, or only counted once
  * it is gone) meet under the pool's lock.
+ * the_last_handle_races_a_receive: the same, but the first thread takes
+ * the messages with receives that give no region handle instead.
  */
 #define RACE_BUF	4096U
 #define RACE_MSGS	8
@@ -963,6 +1019,7 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 struct race {
 	pthread_barrier_t start, done;
 	int region;
+	int closed;	/* the region fd's close has returned */
 	int stop;
 };
 
@@ -976,6 +1033,7 @@ static void *race_closer(void *arg)
 		if (rc->stop)
 			return NULL;
 		close(rc->region);
+		__atomic_store_n(&rc->closed, 1, __ATOMIC_RELEASE);
 		pthread_barrier_wait(&rc->done);
 	}
 }
@@ -1012,8 +1070,57 @@ static int race_setup(struct kid *k, struct race *rc, int *s, int *r)
 	return 0;
 }
 
-/* Server of the_last_handle_races_a_message_drop. Step: the rounds run. Exit 10-16. */
-static int server_race(struct kid *k)
+/* A round's drop: close the receive end, and with it the queue. 0. */
+static int race_drop(struct race *rc, int s, int r)
+{
+	(void)rc;
+	close(r);
+	close(s);
+	return 0;
+}
+
+/*
+ * A round's receives: take every message without a region handle (EBADF
+ * while the region is held, as often as it takes, but not once its last
+ * handle's close has returned), each whole but for its buffers
+ * (KIPC_MSG_BUFS_LOST) and in order, then end of stream once the send
+ * end is closed. 0, or the step that failed.
+ */
+static int race_receive(struct race *rc, int s, int r)
+{
+	struct kipc_buf_ref refs[KIPC_MSG_BUFS_MAX];
+	struct kipc_msg m;
+	int got = 0, ret, closed;
+	char buf[8];
+
+	while (got < RACE_MSGS) {
+		closed = __atomic_load_n(&rc->closed, __ATOMIC_ACQUIRE);
+		kt_msg_init(&m, buf, sizeof(buf), refs, KIPC_MSG_BUFS_MAX, 0);
+		ret = kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, -1, 0, 0);
+		if (ret == -EBADF && !closed)
+			continue;
+		if (ret != 1)
+			return 20;
+		if (m.tag != (__u64)got || m.data_len != 4 ||
+		    memcmp(buf, "race", 4) || m.nr_bufs ||
+		    m.flags != KIPC_MSG_BUFS_LOST)
+			return 21;
+		got++;
+	}
+	close(s);
+	kt_msg_init(&m, buf, sizeof(buf), refs, KIPC_MSG_BUFS_MAX, 0);
+	ret = kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, -1, 0, 0);
+	close(r);
+	return ret ? 22 : 0;
+}
+
+/*
+ * Server of the race tests: each round, @take the queue (and close both
+ * ends) while the second thread closes the region's last handle. Step:
+ * the rounds run. Exit 10-22.
+ */
+static int race_server(struct kid *k,
+		       int (*take)(struct race *rc, int s, int r))
 {
 	uint64_t t0 = kt_now_ns(CLOCK_MONOTONIC);
 	struct race rc = { .region = -1 };
@@ -1028,10 +1135,12 @@ static int server_race(struct kid *k)
 		ret = race_setup(k, &rc, &s, &r);
 		if (ret)
 			break;
+		rc.closed = 0;	/* before the start: the closer sets it */
 		pthread_barrier_wait(&rc.start);
-		close(r);	/* drops the queue, with its buffers */
+		ret = take(&rc, s, r);
 		pthread_barrier_wait(&rc.done);
-		close(s);
+		if (ret)
+			break;
 		rounds++;
 	}
 	rc.stop = 1;
@@ -1040,6 +1149,16 @@ static int server_race(struct kid *k)
 	if (ret)
 		return ret;
 	return kid_step(k, rounds) ? 16 : 0;
+}
+
+static int server_race_drop(struct kid *k)
+{
+	return race_server(k, race_drop);
+}
+
+static int server_race_receive(struct kid *k)
+{
+	return race_server(k, race_receive);
 }
 
 /*
@@ -1053,7 +1172,31 @@ TEST_F(holders, the_last_handle_races_a_message_drop)
 {
 	int rounds;
 
-	SPAWN(&self->server, SERVER_UID, self->peer[0], server_race);
+	SPAWN(&self->server, SERVER_UID, self->peer[0], server_race_drop);
+	CLOSE_PEER();
+	AWAIT(&self->server, &rounds);
+	TH_LOG("%d rounds", rounds);
+	GO(&self->server);
+	END(&self->server);
+	EXPECT_REGION_BYTES(0, "every round's region and channel closed");
+	EXPECT_POOL_BYTES(0, "every round's region and channel closed");
+	EXPECT_REGIONS(0, "every round's region and channel closed");
+	EXPECT_EQ(0, kt_new_reports(self->taint))
+		TH_LOG("the kernel reported a WARN or an oops");
+}
+
+/*
+ * The last handle of a region and receives without a region handle of
+ * the messages queued on a channel bound to it, carrying its buffers,
+ * race in two threads of one process: every message is received once,
+ * in order, whole but for its buffers; then end of stream. The kernel
+ * reports nothing, and the creator's user is left charged for nothing.
+ */
+TEST_F(holders, the_last_handle_races_a_receive)
+{
+	int rounds;
+
+	SPAWN(&self->server, SERVER_UID, self->peer[0], server_race_receive);
 	CLOSE_PEER();
 	AWAIT(&self->server, &rounds);
 	TH_LOG("%d rounds", rounds);

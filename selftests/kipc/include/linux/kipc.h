@@ -33,10 +33,11 @@
 #define KIPC_FEATURE_NAMES	_BITULL(5)	/* names in the IPC namespace */
 #define KIPC_FEATURE_CHANNEL_RW	_BITULL(6)	/* read(2)/write(2) of channels */
 #define KIPC_FEATURE_SERVICE	_BITULL(7)	/* services, connections, calls */
+#define KIPC_FEATURE_BUFS_LOST	_BITULL(8)	/* KIPC_MSG_BUFS_LOST receives */
 #define KIPC_FEATURES_ALL	(KIPC_FEATURE_REGION | KIPC_FEATURE_CHANNEL | \
 				 KIPC_FEATURE_WAIT | KIPC_FEATURE_LEND | \
 				 KIPC_FEATURE_NAMES | KIPC_FEATURE_CHANNEL_RW | \
-				 KIPC_FEATURE_SERVICE)
+				 KIPC_FEATURE_SERVICE | KIPC_FEATURE_BUFS_LOST)
 
 /**
  * struct kipc_version - argument of %KIPC_IOC_VERSION
@@ -245,7 +246,10 @@ struct kipc_lend_ref {
  *	ignored on send, like @uid and @gid
  * @uid: recv out: the sender's uid (in the receiver's user namespace)
  * @gid: recv out: the sender's gid
- * @reserved: must be zero on send; ignored on a receive and zeroed
+ * @flags: send: must be zero; recv out: KIPC_MSG_* flags of the message
+ *	received (%KIPC_FEATURE_BUFS_LOST); zero from older modules
+ * @reserved: the name of @flags before %KIPC_FEATURE_BUFS_LOST, kept for
+ *	the programs that zero it
  * @lends: user pointer to struct kipc_lend_ref[@nr_lends] (since VER1)
  * @nr_lends: send: ranges lent, at most %KIPC_MSG_LENDS_MAX; recv: in:
  *	room at @lends, out: ranges received and mapped (since VER1)
@@ -262,7 +266,11 @@ struct kipc_msg {
 	__u32 pid;
 	__u32 uid;
 	__u32 gid;
-	__u32 reserved;
+	/* @flags; @reserved is its name before KIPC_FEATURE_BUFS_LOST */
+	__extension__ union {
+		__u32 flags;
+		__u32 reserved;
+	};
 	__u64 lends;
 	__u32 nr_lends;
 	__u32 lendq_fd;
@@ -270,6 +278,14 @@ struct kipc_msg {
 
 #define KIPC_MSG_SIZE_VER0	48
 #define KIPC_MSG_SIZE_VER1	64	/* adds lends, nr_lends, lendq_fd */
+
+/*
+ * Flags of struct kipc_msg, out on a receive. KIPC_MSG_BUFS_LOST: the
+ * message was sent with region buffers, but no handle or name of their
+ * region is left to take them (the region has no pages any more): it is
+ * delivered without them (@nr_bufs out is zero) rather than never.
+ */
+#define KIPC_MSG_BUFS_LOST	_BITUL(0)
 
 /* Flags of struct kipc_io. */
 #define KIPC_IO_NONBLOCK	_BITUL(0)	/* EAGAIN instead of waiting */
