@@ -484,8 +484,8 @@ out_failed:
  * and none can be made again) loses its buffers here and is taken as one
  * without them, marked @bufs_lost, whatever @h and @bufs_room are.
  *
- * The message leaves the queue but is not received yet: its buffers stay
- * in flight and its charge stays on the channel's user until the caller has
+ * The message leaves the queue but is not received yet: its buffers (if
+ * not lost) stay in flight and its charge stays on the channel's user until the caller has
  * handed it to user space and calls kipc_channel_dequeue_commit(), which
  * cannot fail; if handing it over fails, kipc_channel_dequeue_undo() puts it back
  * as it was. No buffer, charge or mapping moves to the receiver before
@@ -608,8 +608,9 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
  * @m: the message, as kipc_channel_dequeue() returned it
  *
  * For a receive that could not hand the message to its caller: the message
- * returns to the head of the queue, unchanged (its buffers never left
- * flight), so that nothing is lost. The queue may briefly exceed its depth.
+ * returns to the head of the queue as kipc_channel_dequeue() left it (its
+ * buffers never left flight, unless they were lost), so that nothing is
+ * lost. The queue may briefly exceed its depth.
  */
 void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m)
 {

@@ -154,7 +154,8 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	if (ret)
 		return ERR_PTR(ret);
 	/* pid, uid and gid are outputs of a receive: ignored here. */
-	if (um.flags)
+	/* A received descriptor may be sent on: its out flags are ignored. */
+	if (um.flags & ~KIPC_MSG_BUFS_LOST)
 		return ERR_PTR(-EINVAL);
 	if (um.data_len > kipc_channel_max_inline(c))
 		return ERR_PTR(-EMSGSIZE);
@@ -296,7 +297,8 @@ out_failed:
  * @len: room at @buf
  * @ppos: unused
  *
- * A read is KIPC_IOC_RECV of one message that has only inline bytes. A
+ * A read is KIPC_IOC_RECV of one message that has only inline bytes (or
+ * whose buffers are lost: kipc_channel_dequeue()). A
  * message that does not fit (more bytes than @len, or region buffers or
  * lent ranges, which need KIPC_IOC_RECV) stays queued.
  * Context: process context, may sleep.

@@ -549,9 +549,9 @@ struct kipc_kmsg {
 	u32 data_len;
 	u32 room;
 	u32 nr_bufs;
-	bool bufs_lost;		/* its buffers' region went: KIPC_MSG_BUFS_LOST */
 	struct kipc_buf bufs[KIPC_MSG_BUFS_MAX];
 	u32 nr_lends;
+	bool bufs_lost;		/* its buffers' region went: KIPC_MSG_BUFS_LOST */
 	struct kipc_lend *lends[KIPC_MSG_LENDS_MAX];
 	u8 data[];
 };

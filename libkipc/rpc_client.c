@@ -620,6 +620,9 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 				c->region);
 	pthread_mutex_lock(&c->lock);
 	c->receiving = 0;
+	/* Buffers we could not take, their region gone since: as before. */
+	if (ret > 0 && m.flags & KIPC_MSG_BUFS_LOST)
+		ret = -EBADF;
 	if (ret == -ETIMEDOUT && until != deadline_ns)
 		pump(c);	/* the slice's end; the caller waits on */
 	if (ret > 0) {

@@ -864,23 +864,23 @@ static int server_inflight(struct kid *k)
 
 /*
  * What a receive of the client of buffers_in_flight_when_the_last_holder_goes
- * got: its result, or 100 + 10 * flags + nr_bufs out for one message whose
- * data is @want (4 bytes) and whose tag is @tag, or -1000 for another one.
+ * got, into @m and @buf (64 bytes): its result, or 100 + 10 * flags +
+ * nr_bufs out for one message whose data is @want (4 bytes) and whose tag
+ * is @tag, or -1000 for another one.
  */
-static int inflight_recv(int r, int region_fd, const char *want, __u64 tag)
+static int inflight_recv(int r, int region_fd, const char *want, __u64 tag,
+			 struct kipc_msg *m, char *buf)
 {
-	struct kipc_buf_ref ref;
-	struct kipc_msg m;
-	char buf[64];
+	static struct kipc_buf_ref ref;
 	int ret;
 
-	kt_msg_init(&m, buf, sizeof(buf), &ref, 1, 0);
-	ret = kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, region_fd, 0, 0);
+	kt_msg_init(m, buf, 64, &ref, 1, 0);
+	ret = kt_io(r, KIPC_IOC_RECV, m, 1, KIPC_IO_NONBLOCK, region_fd, 0, 0);
 	if (ret != 1)
 		return ret;
-	if (m.data_len != 4 || memcmp(buf, want, 4) || m.tag != tag)
+	if (m->data_len != 4 || memcmp(buf, want, 4) || m->tag != tag)
 		return -1000;
-	return 100 + 10 * (int)m.flags + (int)m.nr_bufs;
+	return 100 + 10 * (int)m->flags + (int)m->nr_bufs;
 }
 
 /*
@@ -888,16 +888,19 @@ static int inflight_recv(int r, int region_fd, const char *want, __u64 tag)
  * end (step: the region id it is bound to; then the messages queued). At
  * each go after: while the region is held, a receive without a region
  * handle and one with a handle of a region of its own (step: each
- * result, then the messages queued); once it is not, a receive without a
- * handle, a read(2), a receive with its own region's handle, and one more
- * (step: each result; read(2)'s is its length, or -1000 for other bytes).
- * Exit 30-40.
+ * result, then the messages queued); once it is not, receives without a
+ * handle: into a bad pointer, into too little room, then one that takes
+ * the message, whose descriptor it sends on as it is on a channel of its
+ * own and receives there; then a read(2), a receive with its own region's
+ * handle, and one more (step: each result; read(2)'s is its length, or
+ * -1000 for other bytes). Exit 30-49.
  */
 static int client_inflight(struct kid *k)
 {
+	struct kipc_msg m;
 	char buf[64];
+	int r, own, fs, fr;
 	ssize_t n;
-	int r, own;
 
 	r = take_fd(k->peer);
 	if (r < 0)
@@ -905,29 +908,44 @@ static int client_inflight(struct kid *k)
 	own = kt_region_create(k->ctx, kt_page(), 0, 0, NULL);
 	if (own < 0)
 		return 31;
-	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-region-id")))
+	if (kt_channel_create(k->ctx, 0, 0, 0, -1, &fs, &fr))
 		return 32;
-	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
+	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-region-id")))
 		return 33;
-
-	if (kid_step(k, inflight_recv(r, -1, "head", 1)))
-		return 34;
-	if (kid_step(k, inflight_recv(r, own, "head", 1)))
-		return 35;
 	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
+		return 34;
+
+	if (kid_step(k, inflight_recv(r, -1, "head", 1, &m, buf)))
+		return 35;
+	if (kid_step(k, inflight_recv(r, own, "head", 1, &m, buf)))
 		return 36;
+	if (kid_step(k, (int)kt_fdinfo_num(r, "kipc-queued")))
+		return 37;
 
 	/* The server has gone with the region's last handle. */
-	if (kid_step(k, inflight_recv(r, -1, "head", 1)))
-		return 37;
+	kt_msg_init(&m, (void *)8, sizeof(buf), NULL, 0, 0);
+	if (kid_step(k, kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, -1,
+			      0, 0)))
+		return 38;
+	kt_msg_init(&m, buf, 2, NULL, 0, 0);
+	if (kid_step(k, kt_io(r, KIPC_IOC_RECV, &m, 1, KIPC_IO_NONBLOCK, -1,
+			      0, 0)))
+		return 39;
+	if (kid_step(k, inflight_recv(r, -1, "head", 1, &m, buf)))
+		return 40;
+	if (kid_step(k, kt_io(fs, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK, -1,
+			      0, 0)))
+		return 41;
+	if (kid_step(k, inflight_recv(fr, -1, "head", 1, &m, buf)))
+		return 42;
 	n = read(r, buf, sizeof(buf));
 	if (kid_step(k, n == 4 && !memcmp(buf, "mid ", 4) ? 4 :
 			n < 0 ? -errno : -1000))
-		return 38;
-	if (kid_step(k, inflight_recv(r, own, "tail", 3)))
-		return 39;
-	if (kid_step(k, inflight_recv(r, -1, "", 0)))
-		return 40;
+		return 43;
+	if (kid_step(k, inflight_recv(r, own, "tail", 3, &m, buf)))
+		return 44;
+	if (kid_step(k, inflight_recv(r, -1, "", 0, &m, buf)))
+		return 45;
 	close(own);
 	return kid_hold(k, (int)kt_fdinfo_num(r, "kipc-queued"));
 }
@@ -939,8 +957,10 @@ static int client_inflight(struct kid *k)
  * region handle fails with EBADF and one with a handle of another region
  * with EINVAL, the message staying queued. Once no handle or name is left
  * (none can be made again), the bytes are no longer charged and the
- * messages go on without their buffers (ioctl-recv.rst): a receive
- * without a handle gets the first with nr_bufs 0 and KIPC_MSG_BUFS_LOST,
+ * messages go on without their buffers (ioctl-recv.rst): a receive that
+ * faults or has too little room leaves the first queued, the next gets
+ * it with nr_bufs 0 and KIPC_MSG_BUFS_LOST, and its descriptor can be
+ * sent on as it is (the flag is ignored on send and not delivered);
  * read(2) gets the second's bytes, the inline one follows unmarked, then
  * end of stream: the channel is not stuck behind them. The kernel reports
  * nothing on the way.
@@ -977,9 +997,21 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 
 	GO(&self->client);
 	AWAIT(&self->client, &val);
+	EXPECT_EQ(-EFAULT, val) TH_LOG("a receive into a bad pointer: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(-EMSGSIZE, val) TH_LOG("a receive with room for 2 bytes: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
 	EXPECT_EQ(lost, val)
 		TH_LOG("a receive without a handle, the region gone: %d (%d: delivered, BUFS_LOST, no buffer)",
 		       val, lost);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(1, val) TH_LOG("sending the received descriptor on: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(100, val) TH_LOG("the message sent on: %d (100: no flag, no buffer)", val);
 	GO(&self->client);
 	AWAIT(&self->client, &val);
 	EXPECT_EQ(4, val) TH_LOG("read(2) of the second message: %d", val);

@@ -246,8 +246,10 @@ struct kipc_lend_ref {
  *	ignored on send, like @uid and @gid
  * @uid: recv out: the sender's uid (in the receiver's user namespace)
  * @gid: recv out: the sender's gid
- * @flags: send: must be zero; recv out: KIPC_MSG_* flags of the message
- *	received (%KIPC_FEATURE_BUFS_LOST); zero from older modules
+ * @flags: recv out: KIPC_MSG_* flags of the message received
+ *	(%KIPC_FEATURE_BUFS_LOST; zero from older modules); send: they are
+ *	ignored (a received descriptor may be sent on), other bits must be
+ *	zero
  * @reserved: the name of @flags before %KIPC_FEATURE_BUFS_LOST, kept for
  *	the programs that zero it
  * @lends: user pointer to struct kipc_lend_ref[@nr_lends] (since VER1)
@@ -282,8 +284,8 @@ struct kipc_msg {
 /*
  * Flags of struct kipc_msg, out on a receive. KIPC_MSG_BUFS_LOST: the
  * message was sent with region buffers, but no handle or name of their
- * region is left to take them (the region has no pages any more): it is
- * delivered without them (@nr_bufs out is zero) rather than never.
+ * region is left (none can be made again) to take them: it is delivered
+ * without them (@nr_bufs out is zero) rather than never.
  */
 #define KIPC_MSG_BUFS_LOST	_BITUL(0)
 
