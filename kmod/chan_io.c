@@ -154,8 +154,8 @@ static struct kipc_kmsg *kipc_send_prepare(struct kipc_channel *c,
 	if (ret)
 		return ERR_PTR(ret);
 	/* pid, uid and gid are outputs of a receive: ignored here. */
-	/* A received descriptor may be sent on: its out flags are ignored. */
-	if (um.flags & ~KIPC_MSG_BUFS_LOST)
+	/* Zero, as @reserved always had to be: binary compatibility. */
+	if (um.flags)
 		return ERR_PTR(-EINVAL);
 	if (um.data_len > kipc_channel_max_inline(c))
 		return ERR_PTR(-EMSGSIZE);

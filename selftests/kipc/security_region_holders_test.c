@@ -890,8 +890,8 @@ static int inflight_recv(int r, int region_fd, const char *want, __u64 tag,
  * handle and one with a handle of a region of its own (step: each
  * result, then the messages queued); once it is not, receives without a
  * handle: into a bad pointer, into too little room, then one that takes
- * the message, whose descriptor it sends on as it is on a channel of its
- * own and receives there; then a read(2), a receive with its own region's
+ * the message, whose descriptor it sends on on a channel of its own, as
+ * it is and with its flags cleared, and receives there; then a read(2), a receive with its own region's
  * handle, and one more (step: each result; read(2)'s is its length, or
  * -1000 for other bytes). Exit 30-49.
  */
@@ -936,6 +936,10 @@ static int client_inflight(struct kid *k)
 	if (kid_step(k, kt_io(fs, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK, -1,
 			      0, 0)))
 		return 41;
+	m.flags = 0;
+	if (kid_step(k, kt_io(fs, KIPC_IOC_SEND, &m, 1, KIPC_IO_NONBLOCK, -1,
+			      0, 0)))
+		return 46;
 	if (kid_step(k, inflight_recv(fr, -1, "head", 1, &m, buf)))
 		return 42;
 	n = read(r, buf, sizeof(buf));
@@ -959,8 +963,9 @@ static int client_inflight(struct kid *k)
  * (none can be made again), the bytes are no longer charged and the
  * messages go on without their buffers (ioctl-recv.rst): a receive that
  * faults or has too little room leaves the first queued, the next gets
- * it with nr_bufs 0 and KIPC_MSG_BUFS_LOST, and its descriptor can be
- * sent on as it is (the flag is ignored on send and not delivered);
+ * it with nr_bufs 0 and KIPC_MSG_BUFS_LOST, and its descriptor is sent
+ * on once its flags are cleared (a send's must be zero, as the reserved
+ * word's always had to be; the flag is not delivered);
  * read(2) gets the second's bytes, the inline one follows unmarked, then
  * end of stream: the channel is not stuck behind them. The kernel reports
  * nothing on the way.
@@ -1008,7 +1013,10 @@ TEST_F(holders, buffers_in_flight_when_the_last_holder_goes)
 		       val, lost);
 	GO(&self->client);
 	AWAIT(&self->client, &val);
-	EXPECT_EQ(1, val) TH_LOG("sending the received descriptor on: %d", val);
+	EXPECT_EQ(-EINVAL, val) TH_LOG("sending the received descriptor on, flags set: %d", val);
+	GO(&self->client);
+	AWAIT(&self->client, &val);
+	EXPECT_EQ(1, val) TH_LOG("sending it on, flags cleared: %d", val);
 	GO(&self->client);
 	AWAIT(&self->client, &val);
 	EXPECT_EQ(100, val) TH_LOG("the message sent on: %d (100: no flag, no buffer)", val);

@@ -247,9 +247,8 @@ struct kipc_lend_ref {
  * @uid: recv out: the sender's uid (in the receiver's user namespace)
  * @gid: recv out: the sender's gid
  * @flags: recv out: KIPC_MSG_* flags of the message received
- *	(%KIPC_FEATURE_BUFS_LOST; zero from older modules); send: they are
- *	ignored (a received descriptor may be sent on), other bits must be
- *	zero
+ *	(%KIPC_FEATURE_BUFS_LOST; zero from older modules); send: must be
+ *	zero, as @reserved was (clear it to send a received descriptor on)
  * @reserved: the name of @flags before %KIPC_FEATURE_BUFS_LOST, kept for
  *	the programs that zero it
  * @lends: user pointer to struct kipc_lend_ref[@nr_lends] (since VER1)
