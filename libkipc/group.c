@@ -1001,6 +1001,79 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 	slot_kill(sl, sig);
 }
 
+/*
+ * Slot @s has ended for good: no replacement will read its lease (group.h).
+ * What it held goes on from here, with its sequence number and buffers
+ * (the slot's handle, which we share, owns them): a message it held, or
+ * that the kernel delivered into the slot as it died, back on the channel
+ * it came from, for another instance; a forward it began, to where it was
+ * going (-EPERM: it went already). Waiting at most a tick for room. A
+ * message that cannot go (the channel closed for its end of stream, every
+ * sender having ended; or full) is reported lost.
+ */
+static void slot_hand_on(struct kipc_group *g, unsigned int s)
+{
+	struct grp_slot *sl = &g->slots[s];
+	struct kgrp_slot *sh = sl->sh;
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
+	struct kipc_region *owner = NULL;
+	uint32_t lease, from, to, len, nb;
+	struct timespec dl;
+	struct kipc_msg m;
+	uint64_t seq;
+	char nm[48];
+	int ret;
+
+	if (!sh)
+		return;		/* never started */
+	lease = kgrp_load(&sh->lease);
+	seq = kgrp_load(&sh->msg.tag);
+	if (lease == KGRP_LEASE_RECEIVING && seq)
+		lease = KGRP_LEASE_HELD;	/* delivered into the slot */
+	if (lease != KGRP_LEASE_HELD && lease != KGRP_LEASE_FORWARDING)
+		goto out;
+	/* Written by the worker: bounded before use, as a worker bounds it. */
+	from = kgrp_load(&sh->lease_chan);
+	to = lease == KGRP_LEASE_HELD ? from : kgrp_load(&sh->lease_out);
+	len = kgrp_load(lease == KGRP_LEASE_HELD ? &sh->msg.data_len :
+						 &sh->out_len);
+	nb = kgrp_load(&sh->msg.nr_bufs);
+	ret = -EPROTO;
+	if (from >= g->nr_chans || to >= g->nr_chans ||
+	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX)
+		goto lost;
+	ret = -EPIPE;
+	if (!g->chans[to].tx)
+		goto lost;
+	if (g->chans[from].region >= 0)
+		owner = sl->h[g->chans[from].region];
+	memcpy(bufs, sh->bufs, sizeof(bufs));
+	kipc_msg_init(&m, lease == KGRP_LEASE_HELD ? sh->data : sh->out, len,
+		      bufs, nb, seq);
+	kipc__grp_deadline_in(&dl, KGRP_TICK_MS * 1000000LL);
+	ret = kipc_channel_send(g->chans[to].tx, &m, 1, 0, &dl, owner);
+	if (ret == 1 || (ret == -EPERM && lease == KGRP_LEASE_FORWARDING)) {
+		notify(g, s, 0, "%s: its message seq %llu handed on to %s",
+		       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq,
+		       g->chans[to].name);
+		goto out;
+	}
+lost:
+	notify(g, s, 0, "%s: its message seq %llu lost: %s",
+	       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq,
+	       strerror(ret < 0 ? -ret : EIO));
+out:
+	kgrp_store(&sh->lease, KGRP_LEASE_NONE);
+	kipc__grp_release_strays(sl->h);
+}
+
+/* Slot @s has ended for good, its lease handed on. */
+static void slot_done(struct kipc_group *g, unsigned int s)
+{
+	g->slots[s].state = KIPC_MEMBER_EXITED;
+	slot_hand_on(g, s);
+}
+
 /* Has every sender of channel @c ended for good? */
 static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 {
@@ -1059,7 +1132,7 @@ static void group_fail(struct kipc_group *g, const char *fmt, ...)
 	g->drain_at = kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	for (s = 0; s < g->nr_slots; s++) {
 		if (g->slots[s].state == KIPC_MEMBER_STARTING)
-			g->slots[s].state = KIPC_MEMBER_EXITED;
+			slot_done(g, s);
 		slot_term(g, s, SIGTERM);
 	}
 }
@@ -1156,7 +1229,7 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	notify(g, s, status, "%s exited, pid %d: %s", nm, (int)pid, st);
 
 	if (g->state == KIPC_GROUP_FAILED) {
-		sl->state = KIPC_MEMBER_EXITED;
+		slot_done(g, s);
 		return;
 	}
 	if (sl->planned && g->state == KIPC_GROUP_DRAINING) {
@@ -1169,7 +1242,7 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 			slot_schedule(g, s, 0);
 			return;
 		}
-		sl->state = KIPC_MEMBER_EXITED;
+		slot_done(g, s);
 		close_finished_chans(g);
 		return;
 	}
@@ -1203,14 +1276,14 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	    (!failed || sl->termed || !g->drain_at))
 		restart = 0;
 	if (!restart) {
-		sl->state = KIPC_MEMBER_EXITED;
+		slot_done(g, s);
 		if (failed && !g->status)
 			g->status = status > 0 ? status : 128 - status;
 		close_finished_chans(g);
 		return;
 	}
 	if (intensity_check(g) < 0) {
-		sl->state = KIPC_MEMBER_EXITED;
+		slot_done(g, s);
 		group_fail(g, "%s ended (%s): more than %u restarts in %u ms",
 			   nm, st, g->attr.intensity, g->attr.period_ms);
 		return;
@@ -1449,7 +1522,7 @@ static void timers_run(struct kipc_group *g)
 			       g->name);
 			for (s = 0; s < g->nr_slots; s++) {
 				if (g->slots[s].state == KIPC_MEMBER_STARTING)
-					g->slots[s].state = KIPC_MEMBER_EXITED;
+					slot_done(g, s);
 				slot_kill(&g->slots[s], SIGKILL);
 			}
 			g->drain_at = 0;

@@ -145,4 +145,17 @@ struct kgrp_ctl {
 #define kgrp_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
+struct kipc_region;
+struct timespec;
+
+/* @ns from now on CLOCK_MONOTONIC, as a deadline of libkipc's calls. */
+void kipc__grp_deadline_in(struct timespec *ts, long long ns);
+
+/*
+ * Give back to the pool every buffer a slot's handles @h (NULL: none)
+ * own: outside a lease, none is anyone's message.
+ */
+void kipc__grp_release_strays(
+	struct kipc_region *const h[KIPC_GROUP_MAX_REGIONS]);
+
 #endif /* LIBKIPC_GROUP_H */

@@ -191,17 +191,17 @@ static void msg_prepare(struct kgrp_slot *sl)
 		      KIPC_GROUP_BUFS_MAX, 0);
 }
 
-/* Buffers the slot's handles own outside any lease go back to the pool. */
-static void release_strays(struct kipc_group_worker *w)
+void kipc__grp_release_strays(
+	struct kipc_region *const h[KIPC_GROUP_MAX_REGIONS])
 {
 	struct kipc_region_status st;
 	unsigned int r, b;
 
 	for (r = 0; r < KIPC_GROUP_MAX_REGIONS; r++) {
-		if (!w->h[r] || kipc_region_info(w->h[r], &st) || !st.nr_owned)
+		if (!h[r] || kipc_region_info(h[r], &st) || !st.nr_owned)
 			continue;
 		for (b = 0; b < st.nr_bufs && st.nr_owned; b++)
-			if (!kipc_buf_release(w->h[r], (uint64_t)b * st.buf_size))
+			if (!kipc_buf_release(h[r], (uint64_t)b * st.buf_size))
 				st.nr_owned--;
 	}
 }
@@ -218,7 +218,7 @@ static int stop_requested(const struct kipc_group_worker *w)
 	return kgrp_load(&w->sl->stop);
 }
 
-static void deadline_in(struct timespec *ts, long long ns)
+void kipc__grp_deadline_in(struct timespec *ts, long long ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_nsec += ns;
@@ -255,7 +255,7 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 	int ret;
 
 	for (;;) {
-		deadline_in(&dl, TICK_NS);
+		kipc__grp_deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
 		if (ret == 1) {
 			kipc_group_beat(w);	/* a source beats by sending */
@@ -318,7 +318,7 @@ static int forward_resume(struct kipc_group_worker *w)
 		return ret;
 	__atomic_add_fetch(&sl->acks, 1, __ATOMIC_RELAXED);
 	kgrp_store(&sl->lease, KGRP_LEASE_NONE);
-	release_strays(w);
+	kipc__grp_release_strays(w->h);
 	return 0;
 }
 
@@ -345,7 +345,7 @@ static void lease_recover(struct kipc_group_worker *w)
 		forward_resume(w);	/* failed: kipc_group_recv() retries */
 		return;
 	}
-	release_strays(w);
+	kipc__grp_release_strays(w->h);
 }
 
 KIPC_API int kipc_group_worker_open(struct kipc_group_worker **wp)
@@ -649,7 +649,7 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		sl->lease_chan = c;
 		msg_prepare(sl);
 		kgrp_store(&sl->lease, KGRP_LEASE_RECEIVING);
-		deadline_in(&dl, TICK_NS);
+		kipc__grp_deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_recv(w->chans[c], &sl->msg, 1, 0, &dl,
 					owner);
 		if (ret == 1) {

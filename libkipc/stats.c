@@ -4,6 +4,7 @@
  * over libmnl: resolve the family, run a do or a dump, read events.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -212,9 +213,11 @@ static int kipc__nl_run(struct kipc_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return ret;
 }
 
+/* What a CTRL_CMD_GETFAMILY tells of a family, and of its group @group. */
 struct kipc_family_res {
+	const char *group;	/* the multicast group looked for */
 	uint16_t id;
-	uint32_t events;
+	uint32_t group_id;	/* 0: the family has no such group */
 };
 
 static int kipc__grp_cb(const struct nlattr *a, void *data)
@@ -230,9 +233,12 @@ static int kipc__grp_cb(const struct nlattr *a, void *data)
 			tb[t] = g;
 	}
 	if (tb[CTRL_ATTR_MCAST_GRP_NAME] && tb[CTRL_ATTR_MCAST_GRP_ID] &&
+	    !mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_NAME],
+			       MNL_TYPE_NUL_STRING) &&
+	    !mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_ID], MNL_TYPE_U32) &&
 	    !strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]),
-		    KIPC_MCGRP_EVENTS))
-		res->events = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+		    res->group))
+		res->group_id = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
 	return MNL_CB_OK;
 }
 
@@ -275,10 +281,27 @@ static struct mnl_socket *kipc__nl_socket(unsigned int *portid)
 	return sock;
 }
 
+/*
+ * Family @name's id and the id of its multicast group res->group, through
+ * @nl's socket: 0, or -errno (-ENOENT: no such family, -EPROTO: no id).
+ */
+static int kipc__family_resolve(struct kipc_nl *nl, const char *name,
+				struct kipc_family_res *res)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = kipc__nl_msg(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
+	ret = kipc__nl_run(nl, nlh, kipc__family_cb, res);
+	if (ret < 0)
+		return ret;
+	return res->id ? 0 : -EPROTO;
+}
+
 KIPC_API int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
 {
-	struct kipc_family_res res = { 0 };
-	struct nlmsghdr *nlh;
+	struct kipc_family_res res = { .group = KIPC_MCGRP_EVENTS };
 	struct kipc_nl *nl;
 	int ret;
 
@@ -299,17 +322,11 @@ KIPC_API int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
 	}
 	nl->seq = time(NULL);
 
-	nlh = kipc__nl_msg(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
-	ret = kipc__nl_run(nl, nlh, kipc__family_cb, &res);
+	ret = kipc__family_resolve(nl, KIPC_GENL_NAME, &res);
 	if (ret < 0)
 		goto out_close;	/* -ENOENT: the module is not loaded */
-	if (!res.id) {
-		ret = -EPROTO;
-		goto out_close;
-	}
 	nl->family = res.id;
-	nl->events_group = res.events;
+	nl->events_group = res.group_id;
 	*nlp = nl;
 	return 0;
 
@@ -719,6 +736,9 @@ KIPC_API int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb,
 
 KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 {
+	struct kipc_family_res ctrl = { .group = "notify" };
+	int ret;
+
 	if (!nl)
 		return -EINVAL;
 	if (!nl->events_group)
@@ -733,11 +753,41 @@ KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 		if (!nl->req)
 			return -errno;
 	}
+	/*
+	 * The controller's notifications too: when the module goes, the
+	 * kernel drops the socket from the events group without a word,
+	 * and only CTRL_CMD_DELFAMILY tells (kipc_events_read(): -ENOENT).
+	 */
+	ret = kipc__family_resolve(nl, "nlctrl", &ctrl);
+	if (ret < 0)
+		return ret;
+	if (!ctrl.group_id)
+		return -EOPNOTSUPP;
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
 				  &nl->events_group,
-				  sizeof(nl->events_group)) < 0)
+				  sizeof(nl->events_group)) < 0 ||
+	    mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
+				  &ctrl.group_id, sizeof(ctrl.group_id)) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Is @nlh the controller's word that @nl's family is gone? */
+static bool kipc__family_gone(const struct kipc_nl *nl,
+			      const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    g->cmd != CTRL_CMD_DELFAMILY)
+		return false;
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
+		    !mnl_attr_validate(a, MNL_TYPE_U16))
+			return mnl_attr_get_u16(a) == nl->family;
+	return false;
 }
 
 static int kipc__event_cb(const struct nlmsghdr *nlh, void *data)
@@ -781,8 +831,10 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 {
 	struct kipc__dump d = { .event_cb = cb, .arg = arg };
 	struct kipc_nl_run run = { .cb = kipc__event_cb, .arg = &d, .nl = nl };
+	const struct nlmsghdr *nlh;
+	bool gone = false;
+	int ret, left;
 	char *buf;
-	int ret;
 	ssize_t n;
 
 	if (!nl || !cb)
@@ -796,5 +848,10 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 	ret = mnl_cb_run(buf, n, 0, 0, kipc__nl_data_cb, &run);
 	if (ret < 0)
 		return -errno;
-	return d.count;
+	/* The events before it were delivered; none comes after it. */
+	left = n;
+	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left))
+		gone = gone || kipc__family_gone(nl, nlh);
+	return gone ? -ENOENT : d.count;
 }

@@ -1788,6 +1788,151 @@ TEST_F(grp, always_consumer_done_at_end_of_input)
 	EXPECT_EQ(0, m.last_status);
 }
 
+/*
+ * held_by_the_dead: HAND_N messages, each with its sequence number in its
+ * bytes and in a buffer of "ra", go through a pool of two instances that
+ * never restart; the first instance to receive seq HAND_DIES dies holding
+ * it. Shared between the test's workers (a page of the test's):
+ */
+#define HAND_N		12
+#define HAND_DIES	3
+struct hand {
+	uint32_t died;			/* an instance died holding HAND_DIES */
+	uint32_t seen[HAND_N + 1];	/* the sink's count per sequence number */
+	uint32_t all_seen;		/* the sink has seen every one */
+};
+
+/*
+ * Sends seqs 1..HAND_N on "in", then stays (a sender that ended would
+ * close "in" for its end of stream) until the sink has seen them all, at
+ * most 10 s: 0, or 1 on a timeout, 2-3 on a failed send.
+ */
+static int hand_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "ra");
+	struct hand *h = arg;
+	struct kipc_buf_ref ref = { .len = sizeof(uint64_t) };
+	uint64_t seq, off;
+	int i;
+
+	for (seq = 1; seq <= HAND_N; seq++) {
+		if (!r || kipc_buf_alloc(r, &off))
+			return 2;
+		memcpy(kipc_buf_ptr(r, off), &seq, sizeof(seq));
+		ref.offset = off;
+		if (kipc_group_send(w, "in", &seq, sizeof(seq), &ref, 1, seq))
+			return 3;
+	}
+	for (i = 0; i < 1000 && !__atomic_load_n(&h->all_seen, __ATOMIC_ACQUIRE);
+	     i++)
+		usleep(10000);
+	return h->all_seen ? 0 : 1;
+}
+
+/*
+ * An instance of the pool: each message's sequence number, as its bytes
+ * and its buffer say, on to "out"; the first to hold HAND_DIES exits
+ * without acknowledging it (status 7). 4-6: what it got was not whole.
+ */
+static int hand_instance(struct kipc_group_worker *w, void *arg)
+{
+	struct hand *h = arg;
+	struct kipc_group_msg m;
+	uint64_t seq, in_buf;
+	int ret;
+
+	while ((ret = kipc_group_recv(w, "in", &m)) == 1) {
+		if (m.data_len != sizeof(seq) || m.nr_bufs != 1 || !m.region)
+			return 4;
+		memcpy(&seq, m.data, sizeof(seq));
+		memcpy(&in_buf, kipc_buf_ptr(m.region, m.bufs[0].offset),
+		       sizeof(in_buf));
+		if (seq != m.seq || in_buf != seq)
+			return 5;
+		if (seq == HAND_DIES &&
+		    !__atomic_exchange_n(&h->died, 1, __ATOMIC_SEQ_CST))
+			_exit(7);
+		if (kipc_group_send(w, "out", &seq, sizeof(seq), NULL, 0, seq))
+			return 6;
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 8 : 0;
+}
+
+/* Counts what "out" brings until its end: 0 when each seq came once or more. */
+static int hand_sink(struct kipc_group_worker *w, void *arg)
+{
+	struct hand *h = arg;
+	struct kipc_group_msg m;
+	uint64_t seq;
+	int ret, i, missing;
+
+	while ((ret = kipc_group_recv(w, "out", &m)) == 1) {
+		memcpy(&seq, m.data, sizeof(seq));
+		if (m.data_len == sizeof(seq) && seq >= 1 && seq <= HAND_N)
+			h->seen[seq]++;
+		kipc_group_ack(w);
+		for (missing = 0, i = 1; i <= HAND_N; i++)
+			missing += !h->seen[i];
+		if (!missing)
+			__atomic_store_n(&h->all_seen, 1, __ATOMIC_RELEASE);
+	}
+	return ret < 0 ? 20 : h->all_seen ? 0 : 21;
+}
+
+/*
+ * An instance of a pool that never restarts dies holding a message: no
+ * replacement reads its lease, so the message stayed in its slot for
+ * good, with its buffer, and no other instance ever got it. The
+ * supervisor now sends it back on its channel, bytes, buffer and sequence
+ * number, and the other instance takes it.
+ */
+TEST_F(grp, message_held_by_an_instance_that_ends_for_good_goes_on)
+{
+	struct kipc_worker_attr pool = {
+		.fn = hand_instance, .restart = KIPC_RESTART_NEVER,
+		.instances = 2,
+	};
+	struct hand *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kipc_worker_attr wa = { .restart = KIPC_RESTART_NEVER };
+	int i, missing;
+
+	ASSERT_NE(MAP_FAILED, h);
+	memset(h, 0, sizeof(*h));
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 16 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", HAND_N));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", NULL, HAND_N));
+	wa.fn = hand_producer;
+	wa.arg = h;
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "producer", &wa));
+	pool.arg = h;
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "pool", &pool));
+	wa.fn = hand_sink;
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "sink", &wa));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "pool", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "pool", "out",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "sink", "out", KIPC_GROUP_IN));
+	alarm(30);
+	EXPECT_EQ(7, kipc_group_run(self->g)) TH_LOG("the instance that died");
+	alarm(0);
+	EXPECT_EQ(1, h->died);
+	for (missing = 0, i = HAND_N; i >= 1; i--)
+		if (!h->seen[i])
+			missing = i;
+	EXPECT_EQ(0, missing) TH_LOG("seq %d never reached the sink", missing);
+	EXPECT_EQ(0, last_status(self->g, 0)) TH_LOG("the producer: 1 is a timeout");
+	EXPECT_EQ(0, last_status(self->g, 3)) TH_LOG("the sink");
+	EXPECT_EQ(7, last_status(self->g, 1) == 7 ? 7 : last_status(self->g, 2))
+		TH_LOG("one instance died holding seq %d", HAND_DIES);
+	munmap(h, sizeof(*h));
+}
+
 /* Bits of corrupted_service()'s status: what it served, corrupted. */
 #define BAD_SVC_INLINE	(1 << 0)	/* the service's max_inline */
 #define BAD_SVC_DEPTH	(1 << 1)	/* its depth */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kipcctl.h"
 
@@ -40,11 +41,52 @@ static int print_event(const struct kipc_event *ev, void *arg)
 	return done;
 }
 
+/*
+ * Subscribe a new handle of the kipc family to its events into *@nl: 0,
+ * or -errno (reported; -ENOENT only when not @quiet: the module is not
+ * loaded).
+ */
+static int subscribe(struct kipc_nl **nl, int quiet)
+{
+	int ret = quiet ? kipc_nl_open(nl, 0) : open_nl(nl);
+
+	if (ret < 0)
+		return ret;
+	ret = kipc_events_subscribe(*nl);
+	if (ret == -EPERM || ret == -EACCES)
+		fprintf(stderr, "kipcctl: monitor: permission denied: events name every user's objects, listening needs CAP_SYS_ADMIN\n");
+	else if (ret < 0)
+		nl_error(*nl, "monitor", ret);
+	if (ret < 0) {
+		kipc_nl_close(*nl);
+		*nl = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The module went (kipc_events_read(): -ENOENT): wait for its family to
+ * come back, a second at a time, and subscribe again. 0, or -errno.
+ */
+static int resubscribe(struct kipc_nl **nl)
+{
+	int ret;
+
+	kipc_nl_close(*nl);
+	*nl = NULL;
+	fprintf(stderr, "kipcctl: monitor: kipc's netlink family is gone (the module unloaded?): waiting for it\n");
+	while ((ret = subscribe(nl, 1)) == -ENOENT)
+		sleep(1);
+	if (!ret)
+		fprintf(stderr, "kipcctl: monitor: kipc's netlink family is back: monitoring again\n");
+	return ret;
+}
+
 int cmd_monitor(int argc, char **argv)
 {
 	struct kipc_filter f;
 	struct kipc_nl *nl;
-	int ret, ind;
+	int ret = 0, ind;
 
 	remaining = 0;
 	done = 0;
@@ -53,25 +95,20 @@ int cmd_monitor(int argc, char **argv)
 		fprintf(stderr, "usage: kipcctl monitor [--count N]\n");
 		return 2;
 	}
-	if (open_nl(&nl) < 0)
+	if (subscribe(&nl, 0) < 0)
 		return 1;
-	ret = kipc_events_subscribe(nl);
-	if (ret == -EPERM || ret == -EACCES) {
-		fprintf(stderr, "kipcctl: monitor: permission denied: events name every user's objects, listening needs CAP_SYS_ADMIN\n");
-		kipc_nl_close(nl);
-		return 1;
-	}
-	if (ret < 0) {
-		nl_error(nl, "monitor", ret);
-		kipc_nl_close(nl);
-		return 1;
-	}
 	if (!json)
 		fprintf(stderr, "kipcctl: monitoring kipc events\n");
 	while (!done) {
 		ret = kipc_events_read(nl, print_event, NULL);
 		if (ret == -ENOBUFS) {
 			fprintf(stderr, "kipcctl: monitor: events lost (socket buffer overrun)\n");
+			continue;
+		}
+		if (ret == -ENOENT && !done) {
+			ret = resubscribe(&nl);
+			if (ret < 0)
+				return 1;
 			continue;
 		}
 		if (ret < 0)
