@@ -96,6 +96,8 @@ struct grp_slot {
 	uint64_t beat_at;		/* when @last_beat last changed */
 	uint64_t reap_at;		/* a tracer holds it: look then */
 	int lifeline;			/* lifeline's write end, or -1 */
+	int handon;			/* its lease waits for room (slot_hand_on()) */
+	uint32_t handon_to;		/* on that channel */
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS]; /* the slot's handles */
 	struct kipc_region *sh_r;	/* the slot's own region (group.h) */
 	struct kgrp_slot *sh;		/* its mapping */
@@ -912,6 +914,11 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 	_exit(ret & 0xff);
 }
 
+/* The exit status of a worker reaped by someone else: a failure. */
+#define KGRP_STATUS_UNKNOWN	255
+
+static void slot_exited(struct kipc_group *g, unsigned int s, int status);
+
 static void slot_start(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
@@ -944,6 +951,19 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	}
 	sl->pid = pid;
 	sl->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (sl->pidfd < 0 && errno == ESRCH) {
+		/*
+		 * Exited and reaped already, not by us (SIGCHLD ignored, a
+		 * waitpid(-1) elsewhere): its number may be another
+		 * process's by now, so no kill(). It ran and is gone, its
+		 * status unknown, as slot_reap() finds such a worker.
+		 */
+		sl->state = KIPC_MEMBER_RUNNING;
+		sl->planned = sl->termed = 0;
+		sl->started = kipc__now_ns();
+		slot_exited(g, s, KGRP_STATUS_UNKNOWN);
+		return;
+	}
 	ev.data.u64 = s;
 	if (sl->pidfd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, sl->pidfd, &ev)) {
 		/* Cannot watch it: it must not run unwatched. */
@@ -1001,29 +1021,46 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 	slot_kill(sl, sig);
 }
 
+/* Does a slot other than @s that may still run receive from channel @c? */
+static int chan_receivers_left(const struct kipc_group *g, unsigned int c,
+			       unsigned int s)
+{
+	unsigned int o;
+
+	for (o = 0; o < g->nr_slots; o++)
+		if (o != s && g->slots[o].state != KIPC_MEMBER_EXITED &&
+		    g->workers[g->slots[o].worker].in & (1U << c))
+			return 1;
+	return 0;
+}
+
 /*
  * Slot @s has ended for good: no replacement will read its lease (group.h).
  * What it held goes on from here, with its sequence number and buffers
  * (the slot's handle, which we share, owns them): a message it held, or
  * that the kernel delivered into the slot as it died, back on the channel
  * it came from, for another instance; a forward it began, to where it was
- * going (-EPERM: it went already). Waiting at most a tick for room. A
- * message that cannot go (the channel closed for its end of stream, every
- * sender having ended; or full) is reported lost.
+ * going (-EPERM: it went already). Never waiting: on a full queue the
+ * lease waits (@handon, the channel kept open for it, timers_run() trying
+ * again each tick). A message that cannot go is reported lost: its
+ * channel closed for its end of stream (every sender ended), no slot left
+ * to receive it, or a lease naming a channel its worker has no end of
+ * (the slot is the worker's to write: we read nothing there on trust).
  */
 static void slot_hand_on(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
+	const struct grp_worker *w = &g->workers[sl->worker];
 	struct kgrp_slot *sh = sl->sh;
 	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
 	struct kipc_region *owner = NULL;
 	uint32_t lease, from, to, len, nb;
-	struct timespec dl;
 	struct kipc_msg m;
 	uint64_t seq;
 	char nm[48];
 	int ret;
 
+	sl->handon = 0;
 	if (!sh)
 		return;		/* never started */
 	lease = kgrp_load(&sh->lease);
@@ -1032,7 +1069,6 @@ static void slot_hand_on(struct kipc_group *g, unsigned int s)
 		lease = KGRP_LEASE_HELD;	/* delivered into the slot */
 	if (lease != KGRP_LEASE_HELD && lease != KGRP_LEASE_FORWARDING)
 		goto out;
-	/* Written by the worker: bounded before use, as a worker bounds it. */
 	from = kgrp_load(&sh->lease_chan);
 	to = lease == KGRP_LEASE_HELD ? from : kgrp_load(&sh->lease_out);
 	len = kgrp_load(lease == KGRP_LEASE_HELD ? &sh->msg.data_len :
@@ -1040,18 +1076,25 @@ static void slot_hand_on(struct kipc_group *g, unsigned int s)
 	nb = kgrp_load(&sh->msg.nr_bufs);
 	ret = -EPROTO;
 	if (from >= g->nr_chans || to >= g->nr_chans ||
+	    !(w->in & (1U << from)) ||
+	    (lease == KGRP_LEASE_FORWARDING && !(w->out & (1U << to))) ||
 	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX)
 		goto lost;
 	ret = -EPIPE;
-	if (!g->chans[to].tx)
+	if (!g->chans[to].tx || !chan_receivers_left(g, to, s))
 		goto lost;
 	if (g->chans[from].region >= 0)
 		owner = sl->h[g->chans[from].region];
 	memcpy(bufs, sh->bufs, sizeof(bufs));
 	kipc_msg_init(&m, lease == KGRP_LEASE_HELD ? sh->data : sh->out, len,
 		      bufs, nb, seq);
-	kipc__grp_deadline_in(&dl, KGRP_TICK_MS * 1000000LL);
-	ret = kipc_channel_send(g->chans[to].tx, &m, 1, 0, &dl, owner);
+	ret = kipc_channel_send(g->chans[to].tx, &m, 1, KIPC_IO_NONBLOCK,
+				NULL, owner);
+	if (ret == -EAGAIN) {
+		sl->handon = 1;
+		sl->handon_to = to;
+		return;
+	}
 	if (ret == 1 || (ret == -EPERM && lease == KGRP_LEASE_FORWARDING)) {
 		notify(g, s, 0, "%s: its message seq %llu handed on to %s",
 		       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq,
@@ -1080,6 +1123,9 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 	unsigned int s, n = 0;
 
 	for (s = 0; s < g->nr_slots; s++) {
+		/* Kept open for a lease waiting for room on it. */
+		if (g->slots[s].handon && g->slots[s].handon_to == c)
+			return 0;
 		if (!(g->workers[g->slots[s].worker].out & (1U << c)))
 			continue;
 		n++;
@@ -1296,9 +1342,6 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	       sl->backoff_ms, sl->restarts);
 }
 
-/* The exit status of a worker reaped by someone else: a failure. */
-#define KGRP_STATUS_UNKNOWN	255
-
 /*
  * waitid() on slot @sl's process: by its pidfd, or by its pid before
  * Linux 5.4, whose waitid() has no P_PIDFD (EINVAL). Its pid stays its
@@ -1349,7 +1392,8 @@ static int group_done(const struct kipc_group *g)
 	unsigned int s;
 
 	for (s = 0; s < g->nr_slots; s++)
-		if (g->slots[s].state != KIPC_MEMBER_EXITED)
+		if (g->slots[s].state != KIPC_MEMBER_EXITED ||
+		    g->slots[s].handon)
 			return 0;
 	return 1;
 }
@@ -1469,6 +1513,13 @@ static void timers_run(struct kipc_group *g)
 		struct grp_slot *sl = &g->slots[s];
 		uint32_t wd = g->workers[sl->worker].attr.watchdog_ms, beat;
 
+		if (sl->handon) {	/* a lease waiting for room */
+			slot_hand_on(g, s);
+			if (!sl->handon)
+				close_finished_chans(g);
+			else if (now + KGRP_RETRY_NS < next)
+				next = now + KGRP_RETRY_NS;
+		}
 		if (sl->reap_at) {	/* exited: nothing to watch or kill */
 			if (sl->reap_at < next)
 				next = sl->reap_at;

@@ -146,10 +146,6 @@ struct kgrp_ctl {
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 struct kipc_region;
-struct timespec;
-
-/* @ns from now on CLOCK_MONOTONIC, as a deadline of libkipc's calls. */
-void kipc__grp_deadline_in(struct timespec *ts, long long ns);
 
 /*
  * Give back to the pool every buffer a slot's handles @h (NULL: none)

@@ -218,7 +218,7 @@ static int stop_requested(const struct kipc_group_worker *w)
 	return kgrp_load(&w->sl->stop);
 }
 
-void kipc__grp_deadline_in(struct timespec *ts, long long ns)
+static void deadline_in(struct timespec *ts, long long ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_nsec += ns;
@@ -255,7 +255,7 @@ static int send_one(struct kipc_group_worker *w, int c, struct kipc_msg *msg,
 	int ret;
 
 	for (;;) {
-		kipc__grp_deadline_in(&dl, TICK_NS);
+		deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_send(w->chans[c], msg, 1, 0, &dl, owner);
 		if (ret == 1) {
 			kipc_group_beat(w);	/* a source beats by sending */
@@ -649,7 +649,7 @@ KIPC_API int kipc_group_recv(struct kipc_group_worker *w, const char *channel,
 		sl->lease_chan = c;
 		msg_prepare(sl);
 		kgrp_store(&sl->lease, KGRP_LEASE_RECEIVING);
-		kipc__grp_deadline_in(&dl, TICK_NS);
+		deadline_in(&dl, TICK_NS);
 		ret = kipc_channel_recv(w->chans[c], &sl->msg, 1, 0, &dl,
 					owner);
 		if (ret == 1) {

@@ -734,6 +734,15 @@ KIPC_API int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb,
 
 /* Events. */
 
+/* Is @nl's family gone, or another in its place, as the kernel says now? */
+static bool kipc__family_changed(struct kipc_nl *nl)
+{
+	struct kipc_family_res res = { .group = KIPC_MCGRP_EVENTS };
+	int ret = kipc__family_resolve(nl, KIPC_GENL_NAME, &res);
+
+	return ret == -ENOENT || (!ret && res.id != nl->family);
+}
+
 KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 {
 	struct kipc_family_res ctrl = { .group = "notify" };
@@ -764,12 +773,13 @@ KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 	if (!ctrl.group_id)
 		return -EOPNOTSUPP;
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-				  &nl->events_group,
-				  sizeof(nl->events_group)) < 0 ||
+				  &ctrl.group_id, sizeof(ctrl.group_id)) < 0 ||
 	    mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-				  &ctrl.group_id, sizeof(ctrl.group_id)) < 0)
+				  &nl->events_group,
+				  sizeof(nl->events_group)) < 0)
 		return -errno;
-	return 0;
+	/* Gone before the controller was heard: nothing would tell. */
+	return kipc__family_changed(nl) ? -ENOENT : 0;
 }
 
 /* Is @nlh the controller's word that @nl's family is gone? */
@@ -842,8 +852,13 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 	run.type = nl->family;
 	buf = nl->ev_buf ? nl->ev_buf : nl->buf;
 	n = mnl_socket_recvfrom(nl->sock, buf, MNL_SOCKET_BUFFER_SIZE);
-	if (n < 0)
-		return -errno;
+	if (n < 0) {
+		ret = -errno;
+		/* An overrun may have dropped the controller's word too. */
+		if (ret == -ENOBUFS && kipc__family_changed(nl))
+			return -ENOENT;
+		return ret;
+	}
 	/* Notifications carry sequence 0 and port 0: match any. */
 	ret = mnl_cb_run(buf, n, 0, 0, kipc__nl_data_cb, &run);
 	if (ret < 0)

@@ -1789,15 +1789,17 @@ TEST_F(grp, always_consumer_done_at_end_of_input)
 }
 
 /*
- * held_by_the_dead: HAND_N messages, each with its sequence number in its
+ * The hand-on tests: HAND_N messages, each with its sequence number in its
  * bytes and in a buffer of "ra", go through a pool of two instances that
- * never restart; the first instance to receive seq HAND_DIES dies holding
- * it. Shared between the test's workers (a page of the test's):
+ * never restart; the first instance to receive seq @dies dies holding it.
+ * Shared between the test's workers (a page of the test's):
  */
 #define HAND_N		12
-#define HAND_DIES	3
 struct hand {
-	uint32_t died;			/* an instance died holding HAND_DIES */
+	uint32_t dies;			/* the sequence number held by the dead */
+	uint32_t late_ms;		/* the second instance's sleep at start */
+	uint32_t started;		/* instances started */
+	uint32_t died;			/* an instance died holding @dies */
 	uint32_t seen[HAND_N + 1];	/* the sink's count per sequence number */
 	uint32_t all_seen;		/* the sink has seen every one */
 };
@@ -1831,8 +1833,9 @@ static int hand_producer(struct kipc_group_worker *w, void *arg)
 
 /*
  * An instance of the pool: each message's sequence number, as its bytes
- * and its buffer say, on to "out"; the first to hold HAND_DIES exits
- * without acknowledging it (status 7). 4-6: what it got was not whole.
+ * and its buffer say, on to "out"; the first to hold h->dies exits
+ * without acknowledging it (status 7). The second to start sleeps
+ * h->late_ms first. 4-6: what it got was not whole.
  */
 static int hand_instance(struct kipc_group_worker *w, void *arg)
 {
@@ -1840,6 +1843,9 @@ static int hand_instance(struct kipc_group_worker *w, void *arg)
 	struct kipc_group_msg m;
 	uint64_t seq, in_buf;
 	int ret;
+
+	if (__atomic_fetch_add(&h->started, 1, __ATOMIC_SEQ_CST) == 1)
+		usleep(h->late_ms * 1000);
 
 	while ((ret = kipc_group_recv(w, "in", &m)) == 1) {
 		if (m.data_len != sizeof(seq) || m.nr_bufs != 1 || !m.region)
@@ -1849,7 +1855,7 @@ static int hand_instance(struct kipc_group_worker *w, void *arg)
 		       sizeof(in_buf));
 		if (seq != m.seq || in_buf != seq)
 			return 5;
-		if (seq == HAND_DIES &&
+		if (seq == h->dies &&
 		    !__atomic_exchange_n(&h->died, 1, __ATOMIC_SEQ_CST))
 			_exit(7);
 		if (kipc_group_send(w, "out", &seq, sizeof(seq), NULL, 0, seq))
@@ -1881,6 +1887,61 @@ static int hand_sink(struct kipc_group_worker *w, void *arg)
 }
 
 /*
+ * Runs the hand-on group: "in" of @depth, @h's instance dying holding
+ * h->dies; checks that the sink saw every message.
+ */
+static void hand_run(struct __test_metadata *_metadata, struct kipc_group **gp,
+		     struct hand *h, uint32_t depth)
+{
+	struct kipc_worker_attr pool = {
+		.fn = hand_instance, .arg = h,
+		.restart = KIPC_RESTART_NEVER, .instances = 2,
+	};
+	struct kipc_worker_attr wa = {
+		.restart = KIPC_RESTART_NEVER, .arg = h,
+	};
+	struct kipc_group *g = group_new(_metadata, 2000);
+	int i, missing;
+
+	*gp = g;
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_region(g, "ra", 16 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "in", "ra", depth));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "out", NULL, HAND_N));
+	wa.fn = hand_producer;
+	ASSERT_EQ(0, kipc_group_add_worker(g, "producer", &wa));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "pool", &pool));
+	wa.fn = hand_sink;
+	ASSERT_EQ(0, kipc_group_add_worker(g, "sink", &wa));
+	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "out", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "sink", "out", KIPC_GROUP_IN));
+	alarm(30);
+	EXPECT_EQ(7, kipc_group_run(g)) TH_LOG("the instance that died");
+	alarm(0);
+	EXPECT_EQ(1, h->died);
+	for (missing = 0, i = HAND_N; i >= 1; i--)
+		if (!h->seen[i])
+			missing = i;
+	EXPECT_EQ(0, missing) TH_LOG("seq %d never reached the sink", missing);
+	EXPECT_EQ(0, last_status(g, 0)) TH_LOG("the producer: 1 is a timeout");
+	EXPECT_EQ(0, last_status(g, 3)) TH_LOG("the sink");
+}
+
+static struct hand *hand_page(struct __test_metadata *_metadata)
+{
+	struct hand *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	EXPECT_NE(MAP_FAILED, h);
+	if (h == MAP_FAILED)
+		return NULL;
+	memset(h, 0, sizeof(*h));
+	return h;
+}
+
+/*
  * An instance of a pool that never restarts dies holding a message: no
  * replacement reads its lease, so the message stayed in its slot for
  * good, with its buffer, and no other instance ever got it. The
@@ -1889,47 +1950,29 @@ static int hand_sink(struct kipc_group_worker *w, void *arg)
  */
 TEST_F(grp, message_held_by_an_instance_that_ends_for_good_goes_on)
 {
-	struct kipc_worker_attr pool = {
-		.fn = hand_instance, .restart = KIPC_RESTART_NEVER,
-		.instances = 2,
-	};
-	struct hand *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct kipc_worker_attr wa = { .restart = KIPC_RESTART_NEVER };
-	int i, missing;
+	struct hand *h = hand_page(_metadata);
 
-	ASSERT_NE(MAP_FAILED, h);
-	memset(h, 0, sizeof(*h));
-	self->g = group_new(_metadata, 2000);
-	ASSERT_NE(NULL, self->g);
-	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 16 * 4096, 4096));
-	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", HAND_N));
-	ASSERT_EQ(0, kipc_group_add_channel(self->g, "out", NULL, HAND_N));
-	wa.fn = hand_producer;
-	wa.arg = h;
-	ASSERT_EQ(0, kipc_group_add_worker(self->g, "producer", &wa));
-	pool.arg = h;
-	ASSERT_EQ(0, kipc_group_add_worker(self->g, "pool", &pool));
-	wa.fn = hand_sink;
-	ASSERT_EQ(0, kipc_group_add_worker(self->g, "sink", &wa));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "in",
-					KIPC_GROUP_OUT));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "pool", "in", KIPC_GROUP_IN));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "pool", "out",
-					KIPC_GROUP_OUT));
-	ASSERT_EQ(0, kipc_group_connect(self->g, "sink", "out", KIPC_GROUP_IN));
-	alarm(30);
-	EXPECT_EQ(7, kipc_group_run(self->g)) TH_LOG("the instance that died");
-	alarm(0);
-	EXPECT_EQ(1, h->died);
-	for (missing = 0, i = HAND_N; i >= 1; i--)
-		if (!h->seen[i])
-			missing = i;
-	EXPECT_EQ(0, missing) TH_LOG("seq %d never reached the sink", missing);
-	EXPECT_EQ(0, last_status(self->g, 0)) TH_LOG("the producer: 1 is a timeout");
-	EXPECT_EQ(0, last_status(self->g, 3)) TH_LOG("the sink");
-	EXPECT_EQ(7, last_status(self->g, 1) == 7 ? 7 : last_status(self->g, 2))
-		TH_LOG("one instance died holding seq %d", HAND_DIES);
+	ASSERT_NE(NULL, h);
+	h->dies = 3;
+	hand_run(_metadata, &self->g, h, HAND_N);
+	munmap(h, sizeof(*h));
+}
+
+/*
+ * The same with the channel full when the instance dies (depth 2, the
+ * producer blocked on it, the other instance asleep for a second): the
+ * supervisor does not wait in its loop; the lease waits, the channel is
+ * kept open for it, and the message goes once there is room. A send
+ * that waited a tick gave up and lost it.
+ */
+TEST_F(grp, held_message_waits_for_room_on_a_full_channel)
+{
+	struct hand *h = hand_page(_metadata);
+
+	ASSERT_NE(NULL, h);
+	h->dies = 1;
+	h->late_ms = 1000;
+	hand_run(_metadata, &self->g, h, 2);
 	munmap(h, sizeof(*h));
 }
 
@@ -2070,6 +2113,113 @@ TEST_F(grp, start_without_pidfd_open_is_enosys)
 	ASSERT_NE(NULL, self->g);
 	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
 	EXPECT_EQ(-ENOSYS, kipc_group_start(self->g));
+}
+
+/* Counts the notify texts that hold the string at @arg's start. */
+struct texts {
+	const char *want;
+	int seen;
+};
+
+static void count_texts(struct kipc_group *g, const struct kipc_group_event *ev,
+			void *arg)
+{
+	struct texts *t = arg;
+
+	if (ev->text && strstr(ev->text, t->want))
+		t->seen++;
+}
+
+/*
+ * Writes a held lease into its slot naming channel "other" (it has no end
+ * of it; its one receiver never receives) with bytes of its own, then
+ * exits 0 (the slot is not started again).
+ */
+static int forges_a_lease(struct kipc_group_worker *w, void *arg)
+{
+	struct kgrp_slot *sl = own_slot(w, NULL);
+	struct kgrp_ctl *ctl;
+
+	if (!sl || !own_slot(w, &ctl))
+		return 2;
+	memcpy(sl->data, "forged", 6);
+	sl->msg.data_len = 6;
+	sl->msg.nr_bufs = 0;
+	sl->msg.tag = 77;
+	sl->lease_chan = 1;	/* "other" */
+	kgrp_store(&sl->lease, KGRP_LEASE_HELD);
+	return 0;
+}
+
+/*
+ * The supervisor hands on the lease of a slot that ended for good: a
+ * worker could write one naming any channel of the group, and have the
+ * supervisor send its bytes there, a channel it has no end of. Such a
+ * lease is reported lost and nothing is sent.
+ */
+TEST_F(grp, forged_lease_is_not_handed_on)
+{
+	struct texts t = { .want = "seq 77 lost" };
+	struct kipc_group_channel ci;
+	struct kipc_group_member m;
+	int i;
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", NULL, 4));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "other", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "w", forges_a_lease,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "r", runs_until_stopped,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "w", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "r", "other",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_set_notify(self->g, count_texts, &t));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	for (i = 0; i < 1000; i++) {	/* until "w" has ended: 10 s */
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		if (!kipc_group_member_info(self->g, 0, &m) &&
+		    m.state == KIPC_MEMBER_EXITED)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(KIPC_MEMBER_EXITED, m.state);
+	ASSERT_EQ(0, kipc_group_channel_info(self->g, 1, &ci));
+	EXPECT_EQ(0, ci.queued) TH_LOG("the forged message was sent on \"other\"");
+	EXPECT_EQ(1, t.seen) TH_LOG("no \"%s\" notice", t.want);
+}
+
+static int exits_one(struct kipc_group_worker *w, void *arg)
+{
+	return 1;
+}
+
+/*
+ * A worker that is reaped (SIGCHLD ignored) before the supervisor could
+ * open its pidfd: pidfd_open() is ESRCH, and the supervisor killed the
+ * pid, a number that may be another process's by then, waited for a
+ * child it no longer had, and tried again 100 ms later for ever. It is
+ * taken as a worker that ran and exited, its status unknown (255), and
+ * restarted as such: here until the restart intensity fails the group.
+ * pidfd_open() is made to say ESRCH after the first start (a seccomp
+ * filter), as it does for a worker reaped that early.
+ */
+TEST_F(grp, worker_reaped_before_its_pidfd_is_gone)
+{
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_one,
+				KIPC_RESTART_ON_FAILURE));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	if (syscall_refused(SYS_pidfd_open, -1, ESRCH))
+		SKIP(return, "no seccomp filter");
+	alarm(20);
+	EXPECT_LT(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(KIPC_GROUP_FAILED, kipc_group_state(self->g, NULL));
+	EXPECT_EQ(255, last_status(self->g, 0))
+		TH_LOG("the status of a worker reaped elsewhere");
 }
 
 /* Says it runs (*@arg), then runs on for 30 s whatever it is asked. */

@@ -43,19 +43,21 @@ static int print_event(const struct kipc_event *ev, void *arg)
 
 /*
  * Subscribe a new handle of the kipc family to its events into *@nl: 0,
- * or -errno (reported; -ENOENT only when not @quiet: the module is not
- * loaded).
+ * or -errno (reported; -ENOENT, the module not loaded or gone meanwhile,
+ * only when not @quiet).
  */
 static int subscribe(struct kipc_nl **nl, int quiet)
 {
 	int ret = quiet ? kipc_nl_open(nl, 0) : open_nl(nl);
 
+	if (ret < 0 && quiet && ret != -ENOENT)
+		fprintf(stderr, "kipcctl: monitor: netlink: %s\n", strerror(-ret));
 	if (ret < 0)
 		return ret;
 	ret = kipc_events_subscribe(*nl);
 	if (ret == -EPERM || ret == -EACCES)
 		fprintf(stderr, "kipcctl: monitor: permission denied: events name every user's objects, listening needs CAP_SYS_ADMIN\n");
-	else if (ret < 0)
+	else if (ret < 0 && !(quiet && ret == -ENOENT))
 		nl_error(*nl, "monitor", ret);
 	if (ret < 0) {
 		kipc_nl_close(*nl);
