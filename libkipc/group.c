@@ -917,8 +917,6 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 /* The exit status of a worker reaped by someone else: a failure. */
 #define KGRP_STATUS_UNKNOWN	255
 
-static void slot_exited(struct kipc_group *g, unsigned int s, int status);
-
 static void slot_start(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
@@ -956,12 +954,15 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 		 * Exited and reaped already, not by us (SIGCHLD ignored, a
 		 * waitpid(-1) elsewhere): its number may be another
 		 * process's by now, so no kill(). It ran and is gone, its
-		 * status unknown, as slot_reap() finds such a worker.
+		 * status unknown: slot_reap() says so at once, from the
+		 * timers, where a transition is taken whole (not here, in
+		 * the middle of kipc_group_start()'s or the timers' loop),
+		 * and without a waitid() on a number that is not its.
 		 */
 		sl->state = KIPC_MEMBER_RUNNING;
 		sl->planned = sl->termed = 0;
-		sl->started = kipc__now_ns();
-		slot_exited(g, s, KGRP_STATUS_UNKNOWN);
+		sl->started = sl->beat_at = sl->reap_at = kipc__now_ns();
+		sl->last_beat = kgrp_load(&sl->sh->beat);
 		return;
 	}
 	ev.data.u64 = s;
@@ -1363,6 +1364,11 @@ static void slot_reap(struct kipc_group *g, unsigned int s)
 	struct grp_slot *sl = &g->slots[s];
 	siginfo_t si;
 
+	if (sl->pidfd < 0) {
+		/* Reaped before it could be watched (slot_start()): no waitid. */
+		slot_exited(g, s, KGRP_STATUS_UNKNOWN);
+		return;
+	}
 	if (slot_waitid(sl, &si, WEXITED | WNOHANG) < 0) {
 		/*
 		 * Its pidfd is readable, so it has exited, but it is not ours
@@ -1582,6 +1588,16 @@ static void timers_run(struct kipc_group *g)
 		} else if (g->drain_at < next) {
 			next = g->drain_at;
 		}
+	}
+	/*
+	 * What the pass itself set going after its slot was looked at: a
+	 * start reaped at once, a hand-on of the drain's end.
+	 */
+	for (s = 0; s < g->nr_slots; s++) {
+		if (g->slots[s].reap_at && g->slots[s].reap_at < next)
+			next = g->slots[s].reap_at;
+		if (g->slots[s].handon && now + KGRP_RETRY_NS < next)
+			next = now + KGRP_RETRY_NS;
 	}
 	memset(&its, 0, sizeof(its));
 	if (next != UINT64_MAX) {
