@@ -485,13 +485,14 @@ out_failed:
  * without them, marked @bufs_lost, whatever @h and @bufs_room are.
  *
  * The message leaves the queue but is not received yet: its buffers (if
- * not lost) stay in flight and its charge stays on the channel's user until the caller has
- * handed it to user space and calls kipc_channel_dequeue_commit(), which
- * cannot fail; if handing it over fails, kipc_channel_dequeue_undo() puts it back
- * as it was. No buffer, charge or mapping moves to the receiver before
- * delivery has succeeded; the bytes a failed hand-over copied before it
- * failed stay in the caller's memory (as a pipe's read that faults
- * leaves them), the message queued for the next receive.
+ * not lost) stay in flight and its charge stays on the channel's user
+ * until the caller has handed it to user space and calls
+ * kipc_channel_dequeue_commit(), which cannot fail; if handing it over
+ * fails, kipc_channel_dequeue_undo() puts it back as it was. No buffer,
+ * charge or mapping moves to the receiver before delivery has succeeded;
+ * the bytes a failed hand-over copied before it failed stay in the
+ * caller's memory (as a pipe's read that faults leaves them), the message
+ * queued for the next receive.
  * A message that is not returned stays at the head of the queue.
  * Context: process context, may sleep when @wait.
  * Return: the message, or NULL.

@@ -1523,14 +1523,9 @@ static void timers_run(struct kipc_group *g)
 			slot_hand_on(g, s);
 			if (!sl->handon)
 				close_finished_chans(g);
-			else if (now + KGRP_RETRY_NS < next)
-				next = now + KGRP_RETRY_NS;
 		}
-		if (sl->reap_at) {	/* exited: nothing to watch or kill */
-			if (sl->reap_at < next)
-				next = sl->reap_at;
+		if (sl->reap_at)	/* exited: nothing to watch or kill */
 			continue;
-		}
 		if (sl->state == KIPC_MEMBER_STARTING &&
 		    (g->state == KIPC_GROUP_RUNNING ||
 		     g->state == KIPC_GROUP_DRAINING)) {
@@ -1590,8 +1585,9 @@ static void timers_run(struct kipc_group *g)
 		}
 	}
 	/*
-	 * What the pass itself set going after its slot was looked at: a
-	 * start reaped at once, a hand-on of the drain's end.
+	 * Reaps and hand-ons to come, after the pass: it sets some going
+	 * itself once their slot was looked at (a start reaped at once, a
+	 * hand-on of the drain's end).
 	 */
 	for (s = 0; s < g->nr_slots; s++) {
 		if (g->slots[s].reap_at && g->slots[s].reap_at < next)

@@ -16,12 +16,17 @@ int open_nl(struct kipc_nl **nl)
 {
 	int ret = kipc_nl_open(nl, 0);
 
+	open_nl_error(ret);
+	return ret;
+}
+
+void open_nl_error(int ret)
+{
 	if (ret == -ENOENT)
 		fprintf(stderr, "kipcctl: no netlink family \"%s\": is the kipc module loaded?\n",
 			KIPC_GENL_NAME);
 	else if (ret < 0)
 		fprintf(stderr, "kipcctl: netlink: %s\n", strerror(-ret));
-	return ret;
 }
 
 void nl_error(struct kipc_nl *nl, const char *what, int err)

@@ -33,6 +33,8 @@ void *array_add(void *v, size_t *n, size_t *cap, size_t size);
 
 /* Open the netlink family, printing a clear error. 0 or -errno. */
 int open_nl(struct kipc_nl **nl);
+/* Print why kipc_nl_open() failed with @ret (nothing when 0). */
+void open_nl_error(int ret);
 /* Print "kipcctl: WHAT: strerror(-err)" and the kernel's message. */
 void nl_error(struct kipc_nl *nl, const char *what, int err);
 

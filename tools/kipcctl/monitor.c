@@ -48,10 +48,10 @@ static int print_event(const struct kipc_event *ev, void *arg)
  */
 static int subscribe(struct kipc_nl **nl, int quiet)
 {
-	int ret = quiet ? kipc_nl_open(nl, 0) : open_nl(nl);
+	int ret = kipc_nl_open(nl, 0);
 
-	if (ret < 0 && quiet && ret != -ENOENT)
-		fprintf(stderr, "kipcctl: monitor: netlink: %s\n", strerror(-ret));
+	if (ret < 0 && !(quiet && ret == -ENOENT))
+		open_nl_error(ret);
 	if (ret < 0)
 		return ret;
 	ret = kipc_events_subscribe(*nl);
