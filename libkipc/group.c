@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,8 +97,10 @@ struct grp_slot {
 	uint64_t beat_at;		/* when @last_beat last changed */
 	uint64_t reap_at;		/* a tracer holds it: look then */
 	int lifeline;			/* lifeline's write end, or -1 */
-	int handon;			/* its lease waits for room (slot_hand_on()) */
-	uint32_t handon_to;		/* on that channel */
+	int handon;			/* a lease to hand on (slot_done()) */
+	int handon_back;		/* a forward that cannot go: back */
+	uint32_t handon_chans;		/* where it may go: kept open */
+	uint32_t handed_on, lost;	/* leases it left: handed on, lost */
 	struct kipc_region *h[KIPC_GROUP_MAX_REGIONS]; /* the slot's handles */
 	struct kipc_region *sh_r;	/* the slot's own region (group.h) */
 	struct kgrp_slot *sh;		/* its mapping */
@@ -914,6 +917,19 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 	_exit(ret & 0xff);
 }
 
+/*
+ * Is the process of @pidfd our child? Ours, reaped before pidfd_open()
+ * (SIGCHLD ignored), leaves its number free for any process: waitid() on
+ * that one is ECHILD. A kernel without P_PIDFD (5.3) cannot tell: EINVAL.
+ */
+static int pidfd_is_child(int pidfd)
+{
+	siginfo_t si;
+
+	return !waitid(P_PIDFD, pidfd, &si, WEXITED | WNOHANG | WNOWAIT) ||
+	       errno != ECHILD;
+}
+
 /* The exit status of a worker reaped by someone else: a failure. */
 #define KGRP_STATUS_UNKNOWN	255
 
@@ -949,12 +965,18 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	}
 	sl->pid = pid;
 	sl->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (sl->pidfd >= 0 && !pidfd_is_child(sl->pidfd)) {
+		close(sl->pidfd);
+		sl->pidfd = -1;
+		errno = ESRCH;
+	}
 	if (sl->pidfd < 0 && errno == ESRCH) {
 		/*
 		 * Exited and reaped already, not by us (SIGCHLD ignored, a
 		 * waitpid(-1) elsewhere): its number may be another
-		 * process's by now, so no kill(). It ran and is gone, its
-		 * status unknown: slot_reap() says so at once, from the
+		 * process's by now (a pidfd, then, not of our child), so no
+		 * kill(). It ran and is gone, its status unknown:
+		 * slot_reap() says so at once, from the
 		 * timers, where a transition is taken whole (not here, in
 		 * the middle of kipc_group_start()'s or the timers' loop),
 		 * and without a waitid() on a number that is not its.
@@ -1035,87 +1057,155 @@ static int chan_receivers_left(const struct kipc_group *g, unsigned int c,
 	return 0;
 }
 
+/* Send slot @s's leased message on channel @c, never waiting: 1 or -errno. */
+static int handon_send(struct kipc_group *g, unsigned int s, unsigned int c,
+		       void *data, uint32_t len, uint32_t nb, uint64_t seq,
+		       struct kipc_region *owner)
+{
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
+	struct pollfd p = {
+		.fd = kipc_channel_fd(g->chans[c].tx), .events = POLLOUT,
+	};
+	struct kipc_msg m;
+	int ret;
+
+	/* No room: no send, which would say "queue full" on every retry. */
+	if (!poll(&p, 1, 0))
+		return -EAGAIN;
+	memcpy(bufs, g->slots[s].sh->bufs, sizeof(bufs));
+	kipc_msg_init(&m, data, len, bufs, nb, seq);
+	ret = kipc_channel_send(g->chans[c].tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
+				owner);
+	/* The cap on bytes in flight: room comes as receivers take some. */
+	return ret == -ENOBUFS ? -EAGAIN : ret;
+}
+
+/* Has the slot's handle @owner let go of every buffer: did its send go? */
+static int handon_bufs_gone(struct kipc_region *owner)
+{
+	struct kipc_region_status st;
+
+	return owner && !kipc_region_info(owner, &st) && !st.nr_owned;
+}
+
 /*
  * Slot @s has ended for good: no replacement will read its lease (group.h).
  * What it held goes on from here, with its sequence number and buffers
- * (the slot's handle, which we share, owns them): a message it held, or
- * that the kernel delivered into the slot as it died, back on the channel
- * it came from, for another instance; a forward it began, to where it was
- * going (-EPERM: it went already). Never waiting: on a full queue the
- * lease waits (@handon, the channel kept open for it, timers_run() trying
- * again each tick). A message that cannot go is reported lost: its
- * channel closed for its end of stream (every sender ended), no slot left
- * to receive it, or a lease naming a channel its worker has no end of
- * (the slot is the worker's to write: we read nothing there on trust).
+ * (the slot's handle, which we share, owns them): a forward it began, to
+ * where it was going; a message it held (or that the kernel delivered
+ * into the slot as it died), and a forward that cannot go (its channel
+ * gone, closed or with no receiver left, the kernel refusing it), back on
+ * the channel it came from, for another instance. A forward whose buffers
+ * the slot's handle no longer owns went already (-EPERM from the send, or
+ * none owned). Never waiting: on a full queue (or bytes in flight at
+ * their cap) the lease waits (@handon, its channels kept open for it,
+ * handons_run() trying again each tick). A message that cannot go is
+ * reported lost: its channel closed for its end of stream (every sender
+ * ended), no slot left to receive it, or a lease naming a channel its
+ * worker has no end of (the slot is the worker's to write: we read
+ * nothing there on trust). Returns 1 once done, 0 while it waits.
  */
-static void slot_hand_on(struct kipc_group *g, unsigned int s)
+static int slot_hand_on(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
 	const struct grp_worker *w = &g->workers[sl->worker];
 	struct kgrp_slot *sh = sl->sh;
-	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
 	struct kipc_region *owner = NULL;
-	uint32_t lease, from, to, len, nb;
-	struct kipc_msg m;
+	uint32_t lease, from, to, nb, len, out_len;
+	const char *how = "handed on to";
 	uint64_t seq;
 	char nm[48];
 	int ret;
 
-	sl->handon = 0;
-	if (!sh)
-		return;		/* never started */
 	lease = kgrp_load(&sh->lease);
 	seq = kgrp_load(&sh->msg.tag);
 	if (lease == KGRP_LEASE_RECEIVING && seq)
 		lease = KGRP_LEASE_HELD;	/* delivered into the slot */
 	if (lease != KGRP_LEASE_HELD && lease != KGRP_LEASE_FORWARDING)
 		goto out;
+	/* Read once: the slot is the worker's (and its orphans') to write. */
 	from = kgrp_load(&sh->lease_chan);
-	to = lease == KGRP_LEASE_HELD ? from : kgrp_load(&sh->lease_out);
-	len = kgrp_load(lease == KGRP_LEASE_HELD ? &sh->msg.data_len :
-						 &sh->out_len);
+	to = kgrp_load(&sh->lease_out);
 	nb = kgrp_load(&sh->msg.nr_bufs);
+	len = kgrp_load(&sh->msg.data_len);
+	out_len = kgrp_load(&sh->out_len);
 	ret = -EPROTO;
-	if (from >= g->nr_chans || to >= g->nr_chans ||
-	    !(w->in & (1U << from)) ||
-	    (lease == KGRP_LEASE_FORWARDING && !(w->out & (1U << to))) ||
-	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX)
-		goto lost;
-	ret = -EPIPE;
-	if (!g->chans[to].tx || !chan_receivers_left(g, to, s))
+	if (from >= g->nr_chans || !(w->in & (1U << from)) ||
+	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX ||
+	    (lease == KGRP_LEASE_FORWARDING &&
+	     (to >= g->nr_chans || !(w->out & (1U << to)) ||
+	      out_len > KIPC_GROUP_INLINE_MAX)))
 		goto lost;
 	if (g->chans[from].region >= 0)
 		owner = sl->h[g->chans[from].region];
-	memcpy(bufs, sh->bufs, sizeof(bufs));
-	kipc_msg_init(&m, lease == KGRP_LEASE_HELD ? sh->data : sh->out, len,
-		      bufs, nb, seq);
-	ret = kipc_channel_send(g->chans[to].tx, &m, 1, KIPC_IO_NONBLOCK,
-				NULL, owner);
-	if (ret == -EAGAIN) {
-		sl->handon = 1;
-		sl->handon_to = to;
-		return;
+	if (lease == KGRP_LEASE_FORWARDING) {
+		how = "forwarded before it ended, to";
+		if (nb && handon_bufs_gone(owner))
+			goto went;
 	}
-	if (ret == 1 || (ret == -EPERM && lease == KGRP_LEASE_FORWARDING)) {
-		notify(g, s, 0, "%s: its message seq %llu handed on to %s",
-		       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq,
-		       g->chans[to].name);
-		goto out;
+	if (lease == KGRP_LEASE_FORWARDING && !sl->handon_back) {
+		ret = -EPIPE;
+		if (g->chans[to].tx && chan_receivers_left(g, to, s))
+			ret = handon_send(g, s, to, sh->out, out_len, nb, seq,
+					  owner);
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret == -EPERM)
+			goto went;
+		how = "handed on to";
+		if (ret == 1)
+			goto went;
+		/* It cannot go: the message as it came, back on its input. */
+		sl->handon_back = 1;
 	}
+	ret = -EPIPE;
+	if (g->chans[from].tx && chan_receivers_left(g, from, s))
+		ret = handon_send(g, s, from, sh->data, len, nb, seq, owner);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == -EPERM && lease == KGRP_LEASE_FORWARDING)
+		goto went;	/* its buffers went with the forward */
+	if (ret != 1)
+		goto lost;
+	how = "handed on to";
+	to = from;
+went:
+	notify(g, s, 0, "%s: its message seq %llu %s %s",
+	       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq, how,
+	       g->chans[to].name);
+	sl->handed_on++;
+	goto out;
 lost:
 	notify(g, s, 0, "%s: its message seq %llu lost: %s",
 	       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq,
 	       strerror(ret < 0 ? -ret : EIO));
+	sl->lost++;
 out:
 	kgrp_store(&sh->lease, KGRP_LEASE_NONE);
 	kipc__grp_release_strays(sl->h);
+	return 1;
 }
 
-/* Slot @s has ended for good, its lease handed on. */
+/*
+ * Slot @s has ended for good. Its lease is handed on by handons_run(),
+ * once every change of the pass is made: whether any slot is left to
+ * receive it is known only then (its last receiver may end in the same
+ * pass, after it). Until then the channels it may go to stay open.
+ */
 static void slot_done(struct kipc_group *g, unsigned int s)
 {
-	g->slots[s].state = KIPC_MEMBER_EXITED;
-	slot_hand_on(g, s);
+	struct grp_slot *sl = &g->slots[s];
+
+	sl->state = KIPC_MEMBER_EXITED;
+	if (!sl->sh)
+		return;		/* never started */
+	sl->handon = 1;
+	sl->handon_back = 0;
+	sl->handon_chans = 0;
+	if (kgrp_load(&sl->sh->lease_chan) < g->nr_chans)
+		sl->handon_chans |= 1U << kgrp_load(&sl->sh->lease_chan);
+	if (kgrp_load(&sl->sh->lease_out) < g->nr_chans)
+		sl->handon_chans |= 1U << kgrp_load(&sl->sh->lease_out);
 }
 
 /* Has every sender of channel @c ended for good? */
@@ -1124,8 +1214,8 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 	unsigned int s, n = 0;
 
 	for (s = 0; s < g->nr_slots; s++) {
-		/* Kept open for a lease waiting for room on it. */
-		if (g->slots[s].handon && g->slots[s].handon_to == c)
+		/* Kept open for a lease to hand on (slot_done()). */
+		if (g->slots[s].handon && g->slots[s].handon_chans & (1U << c))
 			return 0;
 		if (!(g->workers[g->slots[s].worker].out & (1U << c)))
 			continue;
@@ -1160,6 +1250,20 @@ static void close_finished_chans(struct kipc_group *g)
 			kipc_channel_close(g->chans[c].tx);
 			g->chans[c].tx = NULL;
 		}
+}
+
+/* The leases of slots that ended for good: handed on, or waiting for room. */
+static void handons_run(struct kipc_group *g)
+{
+	unsigned int s, done = 0;
+
+	for (s = 0; s < g->nr_slots; s++)
+		if (g->slots[s].handon && slot_hand_on(g, s)) {
+			g->slots[s].handon = 0;
+			done = 1;
+		}
+	if (done)
+		close_finished_chans(g);
 }
 
 static void group_fail(struct kipc_group *g, const char *fmt, ...)
@@ -1503,7 +1607,7 @@ KIPC_API int kipc_group_reload(struct kipc_group *g)
 	return ret;
 }
 
-/* Timers: held zombies, starts due, watchdogs, kill deadlines; re-arm. */
+/* Timers: held zombies, starts, watchdogs, kill deadlines, hand-ons; re-arm. */
 static void timers_run(struct kipc_group *g)
 {
 	uint64_t now = kipc__now_ns(), next = UINT64_MAX;
@@ -1519,11 +1623,6 @@ static void timers_run(struct kipc_group *g)
 		struct grp_slot *sl = &g->slots[s];
 		uint32_t wd = g->workers[sl->worker].attr.watchdog_ms, beat;
 
-		if (sl->handon) {	/* a lease waiting for room */
-			slot_hand_on(g, s);
-			if (!sl->handon)
-				close_finished_chans(g);
-		}
 		if (sl->reap_at)	/* exited: nothing to watch or kill */
 			continue;
 		if (sl->state == KIPC_MEMBER_STARTING &&
@@ -1584,10 +1683,12 @@ static void timers_run(struct kipc_group *g)
 			next = g->drain_at;
 		}
 	}
+	/* Once every slot that ends in this pass (or the dispatch's) has. */
+	handons_run(g);
 	/*
 	 * Reaps and hand-ons to come, after the pass: it sets some going
 	 * itself once their slot was looked at (a start reaped at once, a
-	 * hand-on of the drain's end).
+	 * hand-on of the drain's end, one waiting for room).
 	 */
 	for (s = 0; s < g->nr_slots; s++) {
 		if (g->slots[s].reap_at && g->slots[s].reap_at < next)
@@ -1820,6 +1921,8 @@ KIPC_API int kipc_group_member_info(const struct kipc_group *g,
 	m->acks = g->slots[idx].sh ? kgrp_load(&g->slots[idx].sh->acks) : 0;
 	m->redeliveries = g->slots[idx].sh ?
 			  kgrp_load(&g->slots[idx].sh->redeliveries) : 0;
+	m->handed_on = sl->handed_on;
+	m->lost = sl->lost;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * bounded by an alarm: a regression fails instead of hanging.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -15,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2220,6 +2222,433 @@ TEST_F(grp, worker_reaped_before_its_pidfd_is_gone)
 	EXPECT_EQ(KIPC_GROUP_FAILED, kipc_group_state(self->g, NULL));
 	EXPECT_EQ(255, last_status(self->g, 0))
 		TH_LOG("the status of a worker reaped elsewhere");
+}
+
+/* What the workers of the lease tests below share (runs_page()). */
+struct lease_page {
+	uint32_t took;		/* an instance took the message, to die */
+	uint32_t again;		/* another instance received it, whole */
+	uint32_t holding;	/* the instance to die holds the message */
+	uint32_t go;		/* the test lets it die */
+};
+
+/* Waits (10 s at most) for *@word: 1 once set, 0 on a timeout. */
+static int wait_word(const uint32_t *word)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !__atomic_load_n(word, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	return __atomic_load_n(word, __ATOMIC_SEQ_CST) != 0;
+}
+
+/*
+ * "producer"'s message on "in", then stays (its end would close "in")
+ * until another instance got it again: 0, or 1 after 10 s without.
+ */
+static int staying_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct lease_page *lp = arg;
+	int ret = producer(w, NULL);
+
+	if (ret)
+		return ret;
+	return wait_word(&lp->again) ? 0 : 1;
+}
+
+/*
+ * An instance of a pool: the first to receive the message dies while
+ * forwarding it to "out" (its lease as kipc_group_forward() writes it
+ * before its send); the other receives it again and acknowledges it.
+ * Both run until the end of "in".
+ */
+static int dies_forwarding(struct kipc_group_worker *w, void *arg)
+{
+	struct kgrp_slot *sl = own_slot(w, NULL);
+	struct lease_page *lp = arg;
+	struct kipc_group_msg m;
+	int ret;
+
+	if (!sl)
+		return 2;
+	while ((ret = kipc_group_recv(w, "in", &m)) == 1) {
+		if (!msg_is_original(&m))
+			return 3;
+		if (!__atomic_exchange_n(&lp->took, 1, __ATOMIC_SEQ_CST)) {
+			memcpy(sl->out, FORWARDED, sizeof(FORWARDED));
+			sl->out_len = sizeof(FORWARDED);
+			sl->lease_out = 1;	/* "out" */
+			kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
+			_exit(7);
+		}
+		__atomic_store_n(&lp->again, 1, __ATOMIC_SEQ_CST);
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 4 : 0;
+}
+
+/* Acknowledges what "out" brings until its end: 0, or 1 if anything came. */
+static int empty_out(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_msg m;
+	int ret, n = 0;
+
+	while ((ret = kipc_group_recv(w, "out", &m)) == 1) {
+		n++;
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 2 : n ? 1 : 0;
+}
+
+/*
+ * An instance that ends for good while forwarding: the supervisor sends
+ * the forward on for it. When that send fails for another reason than
+ * "it went already" (here the kernel refuses the buffer: "out" is of
+ * another region), the message was reported lost, though it was whole in
+ * the slot. It goes back on its input, as a worker's failed forward
+ * leaves it held, and the pool's other instance gets it.
+ */
+/*
+ * The group of the test below: a producer of "producer"'s message on
+ * "in" (of region "ra") that stays until the message came again, a pool
+ * of two dies_forwarding() instances forwarding to "out" (of region
+ * "rb": the kernel refuses the buffer), and a sink of "out". @t counts
+ * the notices.
+ */
+static void forward_back_group(struct __test_metadata *_metadata,
+			       struct kipc_group **gp, struct lease_page *lp,
+			       struct texts *t)
+{
+	struct kipc_worker_attr pool = {
+		.fn = dies_forwarding, .arg = lp,
+		.restart = KIPC_RESTART_NEVER, .instances = 2,
+	};
+	struct kipc_group *g = group_new(_metadata, 2000);
+
+	*gp = g;
+	ASSERT_NE(NULL, g);
+	two_regions(_metadata, g);
+	ASSERT_EQ(0, kipc_group_add_worker(g, "producer",
+		&(struct kipc_worker_attr){ .fn = staying_producer, .arg = lp,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "pool", &pool));
+	ASSERT_EQ(0, add_worker(g, "sink", empty_out, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "out", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "sink", "out", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
+}
+
+TEST_F(grp, forward_that_cannot_go_goes_back_on_its_input)
+{
+	struct lease_page *lp = (void *)runs_page(_metadata);
+	struct texts t = { .want = "handed on to in" };
+	struct kipc_group_member m1, m2;
+
+	ASSERT_NE(NULL, lp);
+	forward_back_group(_metadata, &self->g, lp, &t);
+	alarm(30);
+	EXPECT_EQ(7, kipc_group_run(self->g)) TH_LOG("the instance that died");
+	alarm(0);
+	EXPECT_EQ(1, lp->again) TH_LOG("the message never came back on \"in\"");
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("the producer: 1 is a timeout");
+	EXPECT_EQ(0, last_status(self->g, 3))
+		TH_LOG("the sink: 1 is a forward");
+	EXPECT_EQ(1, t.seen) TH_LOG("no \"%s\" notice", t.want);
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m1));
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 2, &m2));
+	EXPECT_EQ(1, m1.handed_on + m2.handed_on);
+	EXPECT_EQ(0, m1.lost + m2.lost);
+	munmap(lp, 4096);
+}
+
+/*
+ * Receives the message, forwards it to "out" once the test says so
+ * ("out"'s only receiver has ended by then), and dies with its lease
+ * still forwarding: a death between kipc_group_forward()'s send and the
+ * end of its lease.
+ */
+static int dies_after_forwarding(struct kipc_group_worker *w, void *arg)
+{
+	struct kgrp_slot *sl = own_slot(w, NULL);
+	struct lease_page *lp = arg;
+	struct kipc_group_msg m;
+
+	if (!sl || kipc_group_recv(w, "in", &m) != 1 || !msg_is_original(&m))
+		return 2;
+	if (!wait_word(&lp->go))
+		return 3;
+	if (kipc_group_forward(w, "out", FORWARDED, sizeof(FORWARDED)))
+		return 4;
+	kgrp_store(&sl->lease, KGRP_LEASE_FORWARDING);
+	_exit(7);
+}
+
+/* Dispatches @g until member @idx is in @state: 1, or 0 after 10 s. */
+static int dispatch_until(struct kipc_group *g, unsigned int idx,
+			  uint32_t state)
+{
+	struct kipc_group_member m;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (kipc_group_dispatch(g) < 0)
+			return 0;
+		if (!kipc_group_member_info(g, idx, &m) && m.state == state)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * Starts group @g; once member @idx is in @state lets the holder of
+ * @lp die (go), and dispatches until the group is done (10 s at most).
+ */
+static void run_letting_go(struct __test_metadata *_metadata,
+			   struct kipc_group *g, struct lease_page *lp,
+			   unsigned int idx, uint32_t state)
+{
+	int i, done = 0;
+
+	ASSERT_EQ(0, kipc_group_start(g));
+	ASSERT_EQ(1, dispatch_until(g, idx, state))
+		TH_LOG("member %u never reached state %u", idx, state);
+	__atomic_store_n(&lp->go, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 1000 && !done; i++) {
+		done = kipc_group_dispatch(g);
+		ASSERT_LE(0, done);
+		usleep(10000);
+	}
+	ASSERT_EQ(1, done);
+}
+
+/*
+ * A forward that went before its instance ended, with no receiver of its
+ * channel left: its buffers are the channel's, not the slot's. It was
+ * reported lost (nobody left to receive it); it went, and is reported so,
+ * once, and not sent again.
+ */
+/*
+ * The group of the test below: a producer of "producer"'s message on
+ * "in", a dies_after_forwarding() instance forwarding it to "out" (one
+ * region), and "out"'s only receiver, which ends at once. @t counts the
+ * notices.
+ */
+static void forward_went_group(struct __test_metadata *_metadata,
+			       struct kipc_group **gp, struct lease_page *lp,
+			       struct texts *t)
+{
+	struct kipc_group *g = group_new(_metadata, 2000);
+
+	*gp = g;
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_region(g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "in", "ra", 4));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "out", "ra", 4));
+	ASSERT_EQ(0, add_worker(g, "producer", producer, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "fwd",
+		&(struct kipc_worker_attr){ .fn = dies_after_forwarding,
+					    .arg = lp,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, add_worker(g, "gone", exits_zero, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "fwd", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(g, "fwd", "out", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "gone", "out", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
+}
+
+TEST_F(grp, forward_that_went_is_not_reported_lost)
+{
+	struct lease_page *lp = (void *)runs_page(_metadata);
+	struct texts lost = { .want = "lost" };
+	struct kipc_group_channel ci;
+	struct kipc_group_member m;
+
+	ASSERT_NE(NULL, lp);
+	forward_went_group(_metadata, &self->g, lp, &lost);
+	run_letting_go(_metadata, self->g, lp, 2, KIPC_MEMBER_EXITED);
+	EXPECT_EQ(7, last_status(self->g, 1)) TH_LOG("the forwarder");
+	EXPECT_EQ(0, lost.seen) TH_LOG("the forward that went reported lost");
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(1, m.handed_on);
+	ASSERT_EQ(0, kipc_group_channel_info(self->g, 1, &ci));
+	EXPECT_EQ(1, ci.queued) TH_LOG("the forward, once, on \"out\"");
+	munmap(lp, 4096);
+}
+
+/* "producer"'s message on "in", then runs until it is asked to stop. */
+static int producer_until_stopped(struct kipc_group_worker *w, void *arg)
+{
+	int ret = producer(w, NULL);
+
+	return ret ? ret : runs_until_stopped(w, arg);
+}
+
+/*
+ * Instance 0 receives the message and dies holding it when the test says
+ * so; instance 1 dies first (status 7), holding nothing, once instance 0
+ * holds it.
+ */
+static int dies_in_turn(struct kipc_group_worker *w, void *arg)
+{
+	const char *inst = getenv("KIPC_GROUP_INSTANCE");
+	struct lease_page *lp = arg;
+	struct kipc_group_msg m;
+
+	if (inst && !strcmp(inst, "0")) {
+		if (kipc_group_recv(w, "in", &m) != 1)
+			return 2;
+		__atomic_store_n(&lp->holding, 1, __ATOMIC_SEQ_CST);
+		wait_word(&lp->go);
+		_exit(7);
+	}
+	wait_word(&lp->holding);
+	_exit(7);
+}
+
+/*
+ * Whether a message goes on or is lost must not depend on the order in
+ * which one pass ends slots. Instance 1 of a pool died and waits out its
+ * restart; instance 0 dies holding the message, one restart too many: the
+ * group fails, and neither will run again. The hand-on of instance 0's
+ * message counted instance 1, still to be ended in that pass, as its
+ * receiver, sent the message to nobody and said "handed on". It is lost,
+ * and said so.
+ */
+/*
+ * The group of the test below: a producer of "producer"'s message on
+ * "in" that runs until stopped, and a pool of two dies_in_turn() instances
+ * restarted on failure, 5 s apart, one restart allowed. @t counts the
+ * notices.
+ */
+static void pass_lost_group(struct __test_metadata *_metadata,
+			    struct kipc_group **gp, struct lease_page *lp,
+			    struct texts *t)
+{
+	struct kipc_group_attr ga = {
+		.intensity = 1, .period_ms = 60000, .backoff_min_ms = 5000,
+		.backoff_max_ms = 10000, .drain_timeout_ms = 2000,
+	};
+	struct kipc_worker_attr pool = {
+		.fn = dies_in_turn, .arg = lp, .instances = 2,
+	};
+	struct kipc_group *g = NULL;
+
+	ASSERT_EQ(0, kipc_group_create("gsup", &ga, &g));
+	*gp = g;
+	ASSERT_EQ(0, add_worker(g, "producer", producer_until_stopped,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "pool", &pool));
+	ASSERT_EQ(0, kipc_group_add_region(g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(g, "in", "ra", 4));
+	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "in", KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
+}
+
+TEST_F(grp, message_of_a_pass_that_ends_every_receiver_is_lost)
+{
+	struct lease_page *lp = (void *)runs_page(_metadata);
+	struct texts lost = { .want = "seq 1 lost" };
+	struct kipc_group_member m;
+
+	ASSERT_NE(NULL, lp);
+	pass_lost_group(_metadata, &self->g, lp, &lost);
+	/* Instance 1 (member 2) died first and waits out its restart. */
+	run_letting_go(_metadata, self->g, lp, 2, KIPC_MEMBER_STARTING);
+	EXPECT_EQ(KIPC_GROUP_FAILED, kipc_group_state(self->g, NULL));
+	EXPECT_EQ(1, lost.seen) TH_LOG("no \"%s\" notice", lost.want);
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(1, m.lost);
+	EXPECT_EQ(0, m.handed_on);
+	munmap(lp, 4096);
+}
+
+/* pidfd_open() of another pid than the caller's is of this one (once). */
+static pid_t pidfd_open_as;
+
+/*
+ * The library's syscall(), seen first: pidfd_open() of a worker as if
+ * its pid had been taken by another process (SIGCHLD ignored, the worker
+ * reaped before its pidfd was taken), the test's pidfd_open_as.
+ */
+long syscall(long nr, ...)
+{
+	static long (*next)(long nr, ...);
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!next)
+		next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	if (nr == SYS_pidfd_open && pidfd_open_as && a[0] != getpid()) {
+		a[0] = pidfd_open_as;
+		pidfd_open_as = 0;
+	}
+	return next(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* A process that is not our child (its parent exited): its pid, or -1. */
+static pid_t orphan_start(void)
+{
+	int p[2];
+	pid_t pid = -1, mid;
+
+	if (pipe(p))
+		return -1;
+	mid = fork();
+	if (mid == 0) {
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			close(p[1]);
+			sleep(30);
+			_exit(0);
+		}
+		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (mid < 0 || read(p[0], &pid, sizeof(pid)) != sizeof(pid))
+		pid = -1;
+	close(p[0]);
+	if (mid > 0)
+		waitpid(mid, NULL, 0);
+	return pid;
+}
+
+/*
+ * The worker's pid, reaped before pidfd_open() (SIGCHLD ignored), can be
+ * another process's by then: the supervisor watched that process as its
+ * worker, waited for its end, and signalled it when the group stopped.
+ * A pidfd that is not of a child of ours is taken as the worker reaped,
+ * its status unknown (255).
+ */
+TEST_F(grp, worker_pid_taken_by_another_process_is_not_watched)
+{
+	pid_t orphan = orphan_start();
+
+	ASSERT_LT(0, orphan);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, add_worker(self->g, "w", exits_zero, KIPC_RESTART_NEVER));
+	pidfd_open_as = orphan;
+	alarm(20);
+	EXPECT_EQ(255, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, pidfd_open_as) TH_LOG("the worker's pidfd_open() was not seen");
+	EXPECT_EQ(255, last_status(self->g, 0));
+	EXPECT_EQ(0, kill(orphan, 0)) TH_LOG("the other process was signalled");
+	kill(orphan, SIGKILL);
 }
 
 /* Says it runs (*@arg), then runs on for 30 s whatever it is asked. */

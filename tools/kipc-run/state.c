@@ -62,6 +62,9 @@ static struct json_object *members_json(struct kipc_group *g)
 		json_object_object_add(o, "acks", json_object_new_int64(m.acks));
 		json_object_object_add(o, "redeliveries",
 				       json_object_new_int(m.redeliveries));
+		json_object_object_add(o, "handed_on",
+				       json_object_new_int64(m.handed_on));
+		json_object_object_add(o, "lost", json_object_new_int64(m.lost));
 		json_object_array_add(arr, o);
 	}
 	return arr;

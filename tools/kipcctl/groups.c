@@ -69,15 +69,16 @@ static void show(struct json_object *g)
 	printf("group %s: supervisor pid %lld, %s%s%s\n", str(g, "name", a), pid,
 	       gone ? "gone (stale state)" : str(g, "state", b), o ? ": " : "",
 	       o ? str(g, "report", c) : "");
-	printf("  %-20s %7s %-9s %8s %10s %8s %6s\n", "MEMBER", "PID", "STATE",
-	       "RESTARTS", "ACKS", "REDELIV", "LAST");
+	printf("  %-20s %7s %-9s %8s %10s %8s %6s %6s %6s\n", "MEMBER", "PID",
+	       "STATE", "RESTARTS", "ACKS", "REDELIV", "HANDED", "LOST", "LAST");
 	if ((arr = array_of(g, "members")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
-			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld\n",
+			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld %6lld %6lld\n",
 			       str(o, "name", a), num(o, "pid"), str(o, "state", b),
 			       num(o, "restarts"), num(o, "acks"),
-			       num(o, "redeliveries"), num(o, "last_status"));
+			       num(o, "redeliveries"), num(o, "handed_on"),
+			       num(o, "lost"), num(o, "last_status"));
 		}
 	printf("  %-20s %7s %6s %6s\n", "CHANNEL", "ID", "QUEUED", "DEPTH");
 	if ((arr = array_of(g, "channels")))
