@@ -48,6 +48,7 @@
 
 #define KGRP_MAX_INTENSITY	64	/* restarts remembered */
 #define KGRP_RETRY_NS	100000000ULL	/* failed start, held zombie */
+#define KGRP_CLOSE_NS	10000000ULL	/* an end of stream that waits */
 #define KGRP_TEXT_MAX	256		/* an event's text */
 #define EV_SIGNAL	(1ULL << 32)
 #define EV_TIMER	(2ULL << 32)
@@ -131,6 +132,7 @@ struct kipc_group {
 	int status;			/* the group's exit status */
 	char report[256];
 	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then; 0: done */
+	int close_wait;			/* a finished channel in use */
 	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
 	int reload_next;		/* rolling restart: next slot, -1: none */
@@ -1044,14 +1046,30 @@ static void slot_term(struct kipc_group *g, unsigned int s, int sig)
 	slot_kill(sl, sig);
 }
 
-/* Does a slot other than @s that may still run receive from channel @c? */
+/*
+ * Will slot @o receive again: not ended for good, not being stopped for
+ * good (a failed group's, a timed-out drain's, a stop that no start
+ * follows: kipc_group_recv() returns at once once asked to stop)?
+ */
+static int slot_reads_on(const struct kipc_group *g, unsigned int o)
+{
+	const struct grp_slot *sl = &g->slots[o];
+
+	if (g->state == KIPC_GROUP_FAILED ||
+	    (g->state == KIPC_GROUP_DRAINING && !g->drain_at))
+		return 0;
+	return sl->state != KIPC_MEMBER_EXITED &&
+	       (sl->state != KIPC_MEMBER_STOPPING || sl->planned);
+}
+
+/* Does a slot other than @s that will receive again read channel @c? */
 static int chan_receivers_left(const struct kipc_group *g, unsigned int c,
 			       unsigned int s)
 {
 	unsigned int o;
 
 	for (o = 0; o < g->nr_slots; o++)
-		if (o != s && g->slots[o].state != KIPC_MEMBER_EXITED &&
+		if (o != s && slot_reads_on(g, o) &&
 		    g->workers[g->slots[o].worker].in & (1U << c))
 			return 1;
 	return 0;
@@ -1076,8 +1094,16 @@ static int handon_send(struct kipc_group *g, unsigned int s, unsigned int c,
 	kipc_msg_init(&m, data, len, bufs, nb, seq);
 	ret = kipc_channel_send(g->chans[c].tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
 				owner);
-	/* The cap on bytes in flight: room comes as receivers take some. */
-	return ret == -ENOBUFS ? -EAGAIN : ret;
+	if (ret != -ENOBUFS)
+		return ret;
+	/*
+	 * The cap on bytes in flight (per user, all channels): room comes
+	 * as this queue's receivers take what it holds; an empty queue
+	 * frees nothing for it to wait for.
+	 */
+	p.fd = kipc_channel_fd(g->chans[c].rx);
+	p.events = POLLIN;
+	return poll(&p, 1, 0) == 1 ? -EAGAIN : ret;
 }
 
 /* Has the slot's handle @owner let go of every buffer: did its send go? */
@@ -1086,6 +1112,21 @@ static int handon_bufs_gone(struct kipc_region *owner)
 	struct kipc_region_status st;
 
 	return owner && !kipc_region_info(owner, &st) && !st.nr_owned;
+}
+
+/*
+ * Did the forward of a lease that cannot go any more go before its slot
+ * ended? Then its first buffer (@offset) is not the handle's: in flight,
+ * another handle's (-EPERM) or free again (-EALREADY). One that still is
+ * the handle's is released by the question, as it would be anyway: the
+ * answer is final. It holds where handon_bufs_gone() cannot tell: the
+ * handle also owns buffers the worker took and never sent.
+ */
+static int handon_forward_went(struct kipc_region *owner, uint64_t offset)
+{
+	int ret = owner ? kipc_buf_release(owner, offset) : 0;
+
+	return ret == -EPERM || ret == -EALREADY;
 }
 
 /*
@@ -1111,7 +1152,7 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	const struct grp_worker *w = &g->workers[sl->worker];
 	struct kgrp_slot *sh = sl->sh;
 	struct kipc_region *owner = NULL;
-	uint32_t lease, from, to, nb, len, out_len;
+	uint32_t lease, from, out, to, nb, len, out_len;
 	const char *how = "handed on to";
 	uint64_t seq;
 	char nm[48];
@@ -1125,7 +1166,7 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 		goto out;
 	/* Read once: the slot is the worker's (and its orphans') to write. */
 	from = kgrp_load(&sh->lease_chan);
-	to = kgrp_load(&sh->lease_out);
+	out = kgrp_load(&sh->lease_out);
 	nb = kgrp_load(&sh->msg.nr_bufs);
 	len = kgrp_load(&sh->msg.data_len);
 	out_len = kgrp_load(&sh->out_len);
@@ -1133,43 +1174,44 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	if (from >= g->nr_chans || !(w->in & (1U << from)) ||
 	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX ||
 	    (lease == KGRP_LEASE_FORWARDING &&
-	     (to >= g->nr_chans || !(w->out & (1U << to)) ||
+	     (out >= g->nr_chans || !(w->out & (1U << out)) ||
 	      out_len > KIPC_GROUP_INLINE_MAX)))
 		goto lost;
 	if (g->chans[from].region >= 0)
 		owner = sl->h[g->chans[from].region];
-	if (lease == KGRP_LEASE_FORWARDING) {
-		how = "forwarded before it ended, to";
-		if (nb && handon_bufs_gone(owner))
-			goto went;
-	}
+	if (lease == KGRP_LEASE_FORWARDING && nb && handon_bufs_gone(owner))
+		goto went_before;
 	if (lease == KGRP_LEASE_FORWARDING && !sl->handon_back) {
+		to = out;
 		ret = -EPIPE;
 		if (g->chans[to].tx && chan_receivers_left(g, to, s))
 			ret = handon_send(g, s, to, sh->out, out_len, nb, seq,
 					  owner);
 		if (ret == -EAGAIN)
 			return 0;
-		if (ret == -EPERM)
-			goto went;
-		how = "handed on to";
 		if (ret == 1)
-			goto went;
+			goto handed_on;
+		if (ret == -EPERM)
+			goto went_before;
 		/* It cannot go: the message as it came, back on its input. */
 		sl->handon_back = 1;
 	}
+	to = from;
 	ret = -EPIPE;
 	if (g->chans[from].tx && chan_receivers_left(g, from, s))
 		ret = handon_send(g, s, from, sh->data, len, nb, seq, owner);
 	if (ret == -EAGAIN)
 		return 0;
-	if (ret == -EPERM && lease == KGRP_LEASE_FORWARDING)
-		goto went;	/* its buffers went with the forward */
-	if (ret != 1)
-		goto lost;
-	how = "handed on to";
-	to = from;
-went:
+	if (ret == 1)
+		goto handed_on;
+	if (lease == KGRP_LEASE_FORWARDING && nb &&
+	    handon_forward_went(owner, kgrp_load(&sh->bufs[0].offset)))
+		goto went_before;
+	goto lost;
+went_before:
+	how = "forwarded before it ended, to";
+	to = out;
+handed_on:
 	notify(g, s, 0, "%s: its message seq %llu %s %s",
 	       slot_name(g, s, nm, sizeof(nm)), (unsigned long long)seq, how,
 	       g->chans[to].name);
@@ -1196,16 +1238,22 @@ static void slot_done(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
 
+	uint32_t lease, from, out;
+
 	sl->state = KIPC_MEMBER_EXITED;
 	if (!sl->sh)
 		return;		/* never started */
 	sl->handon = 1;
 	sl->handon_back = 0;
 	sl->handon_chans = 0;
-	if (kgrp_load(&sl->sh->lease_chan) < g->nr_chans)
-		sl->handon_chans |= 1U << kgrp_load(&sl->sh->lease_chan);
-	if (kgrp_load(&sl->sh->lease_out) < g->nr_chans)
-		sl->handon_chans |= 1U << kgrp_load(&sl->sh->lease_out);
+	lease = kgrp_load(&sl->sh->lease);
+	from = kgrp_load(&sl->sh->lease_chan);
+	out = kgrp_load(&sl->sh->lease_out);
+	if (lease == KGRP_LEASE_NONE || from >= g->nr_chans)
+		return;
+	sl->handon_chans = 1U << from;
+	if (lease == KGRP_LEASE_FORWARDING && out < g->nr_chans)
+		sl->handon_chans |= 1U << out;
 }
 
 /* Has every sender of channel @c ended for good? */
@@ -1240,30 +1288,77 @@ static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
 	return w->in != 0;
 }
 
-/* Close our send ends that no worker will use again: end of stream. */
+/*
+ * Has channel @c work left for a receiver that has not ended for good: a
+ * message it holds (should it end for good, slot_hand_on() sends that
+ * back on @c), or messages queued for it (one it takes and dies with
+ * goes back the same way)? Its end of stream waits for them.
+ */
+static int chan_unfinished(const struct kipc_group *g, unsigned int c)
+{
+	struct pollfd p = {
+		.fd = kipc_channel_fd(g->chans[c].rx), .events = POLLIN,
+	};
+	unsigned int s, live = 0;
+	uint32_t lease;
+
+	for (s = 0; s < g->nr_slots; s++) {
+		const struct grp_slot *sl = &g->slots[s];
+
+		if (!slot_reads_on(g, s) ||
+		    !(g->workers[sl->worker].in & (1U << c)))
+			continue;
+		live = 1;
+		if (!sl->sh || kgrp_load(&sl->sh->lease_chan) != c)
+			continue;
+		lease = kgrp_load(&sl->sh->lease);
+		if (lease == KGRP_LEASE_RECEIVING && kgrp_load(&sl->sh->msg.tag))
+			lease = KGRP_LEASE_HELD;	/* delivered into it */
+		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
+			return 1;
+	}
+	/* Our send end is open: readable means a message is queued. */
+	return live && poll(&p, 1, 0) == 1;
+}
+
+/*
+ * Close our send ends that no worker will use again: end of stream, once
+ * the receivers are done with what was sent (@close_wait: timers_run()
+ * looks again every KGRP_CLOSE_NS).
+ */
 static void close_finished_chans(struct kipc_group *g)
 {
 	unsigned int c;
 
-	for (c = 0; c < g->nr_chans; c++)
-		if (g->chans[c].tx && chan_senders_done(g, c)) {
-			kipc_channel_close(g->chans[c].tx);
-			g->chans[c].tx = NULL;
+	g->close_wait = 0;
+	for (c = 0; c < g->nr_chans; c++) {
+		if (!g->chans[c].tx || !chan_senders_done(g, c))
+			continue;
+		if (chan_unfinished(g, c)) {
+			g->close_wait = 1;
+			continue;
 		}
+		kipc_channel_close(g->chans[c].tx);
+		g->chans[c].tx = NULL;
+	}
 }
 
-/* The leases of slots that ended for good: handed on, or waiting for room. */
+/*
+ * The leases of slots that ended for good: handed on, or waiting for room;
+ * then the ends of stream that follows.
+ */
 static void handons_run(struct kipc_group *g)
 {
-	unsigned int s, done = 0;
+	unsigned int s;
 
 	for (s = 0; s < g->nr_slots; s++)
-		if (g->slots[s].handon && slot_hand_on(g, s)) {
+		if (g->slots[s].handon && slot_hand_on(g, s))
 			g->slots[s].handon = 0;
-			done = 1;
-		}
-	if (done)
-		close_finished_chans(g);
+	/*
+	 * After the pass too: which senders ended for good, and what a
+	 * waiting hand-on keeps open, is known only then.
+	 */
+	close_finished_chans(g);
 }
 
 static void group_fail(struct kipc_group *g, const char *fmt, ...)
@@ -1394,7 +1489,6 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 			return;
 		}
 		slot_done(g, s);
-		close_finished_chans(g);
 		return;
 	}
 	if (sl->planned) {		/* a strategy's or a reload's restart */
@@ -1430,7 +1524,6 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		slot_done(g, s);
 		if (failed && !g->status)
 			g->status = status > 0 ? status : 128 - status;
-		close_finished_chans(g);
 		return;
 	}
 	if (intensity_check(g) < 0) {
@@ -1534,7 +1627,6 @@ static void group_stop(struct kipc_group *g)
 		else
 			slot_term(g, s, SIGTERM);
 	}
-	close_finished_chans(g);
 }
 
 /*
@@ -1696,6 +1788,8 @@ static void timers_run(struct kipc_group *g)
 		if (g->slots[s].handon && now + KGRP_RETRY_NS < next)
 			next = now + KGRP_RETRY_NS;
 	}
+	if (g->close_wait && now + KGRP_CLOSE_NS < next)
+		next = now + KGRP_CLOSE_NS;
 	memset(&its, 0, sizeof(its));
 	if (next != UINT64_MAX) {
 		if (next <= now)

@@ -2229,6 +2229,8 @@ struct lease_page {
 	uint32_t took;		/* an instance took the message, to die */
 	uint32_t again;		/* another instance received it, whole */
 	uint32_t holding;	/* the instance to die holds the message */
+	uint32_t held;		/* its sequence number */
+	uint32_t stays;		/* dies_in_turn(): instance 1 runs on */
 	uint32_t go;		/* the test lets it die */
 };
 
@@ -2491,7 +2493,8 @@ static int producer_until_stopped(struct kipc_group_worker *w, void *arg)
 /*
  * Instance 0 receives the message and dies holding it when the test says
  * so; instance 1 dies first (status 7), holding nothing, once instance 0
- * holds it.
+ * holds it, or with lp->stays runs until it is asked to stop, receiving
+ * nothing.
  */
 static int dies_in_turn(struct kipc_group_worker *w, void *arg)
 {
@@ -2506,6 +2509,8 @@ static int dies_in_turn(struct kipc_group_worker *w, void *arg)
 		wait_word(&lp->go);
 		_exit(7);
 	}
+	if (lp->stays)
+		return runs_until_stopped(w, arg);
 	wait_word(&lp->holding);
 	_exit(7);
 }
@@ -2520,10 +2525,11 @@ static int dies_in_turn(struct kipc_group_worker *w, void *arg)
  * and said so.
  */
 /*
- * The group of the test below: a producer of "producer"'s message on
+ * The group of the tests below: a producer of "producer"'s message on
  * "in" that runs until stopped, and a pool of two dies_in_turn() instances
- * restarted on failure, 5 s apart, one restart allowed. @t counts the
- * notices.
+ * restarted on failure, 5 s apart, one restart allowed; with lp->stays a
+ * worker that fails at once (member 3), taking that restart. @t counts
+ * the notices.
  */
 static void pass_lost_group(struct __test_metadata *_metadata,
 			    struct kipc_group **gp, struct lease_page *lp,
@@ -2547,6 +2553,9 @@ static void pass_lost_group(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, kipc_group_add_channel(g, "in", "ra", 4));
 	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
 	ASSERT_EQ(0, kipc_group_connect(g, "pool", "in", KIPC_GROUP_IN));
+	if (lp->stays)
+		ASSERT_EQ(0, add_worker(g, "crasher", exits_three,
+					KIPC_RESTART_ON_FAILURE));
 	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
 }
 
@@ -2565,6 +2574,127 @@ TEST_F(grp, message_of_a_pass_that_ends_every_receiver_is_lost)
 	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
 	EXPECT_EQ(1, m.lost);
 	EXPECT_EQ(0, m.handed_on);
+	munmap(lp, 4096);
+}
+
+/*
+ * The same with instance 1 running when the group fails: it is asked to
+ * stop and never receives again, yet was counted as a receiver, and the
+ * message was "handed on" to nobody.
+ */
+TEST_F(grp, message_of_a_failed_group_is_lost)
+{
+	struct lease_page *lp = (void *)runs_page(_metadata);
+	struct texts lost = { .want = "seq 1 lost" };
+	struct kipc_group_member m;
+
+	ASSERT_NE(NULL, lp);
+	lp->stays = 1;
+	pass_lost_group(_metadata, &self->g, lp, &lost);
+	/* The crasher (member 3) took the one restart allowed. */
+	run_letting_go(_metadata, self->g, lp, 3, KIPC_MEMBER_STARTING);
+	EXPECT_EQ(KIPC_GROUP_FAILED, kipc_group_state(self->g, NULL));
+	EXPECT_EQ(1, lost.seen) TH_LOG("no \"%s\" notice", lost.want);
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(1, m.lost);
+	EXPECT_EQ(0, m.handed_on);
+	munmap(lp, 4096);
+}
+
+/*
+ * Sends seqs 1..4 on "in" (inline) and ends once an instance holds one:
+ * "in" has no sender left.
+ */
+static int finite_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct lease_page *lp = arg;
+	uint64_t seq;
+
+	for (seq = 1; seq <= 4; seq++)
+		if (kipc_group_send(w, "in", &seq, sizeof(seq), NULL, 0, seq))
+			return 2;
+	return wait_word(&lp->holding) ? 0 : 3;
+}
+
+/*
+ * Instance 0 receives one message and dies holding it when the test
+ * says so; instance 1 starts receiving once instance 0 holds one, and
+ * notes whether that one came to it too. Instance 1 runs until the end
+ * of "in".
+ */
+static int holds_past_the_end(struct kipc_group_worker *w, void *arg)
+{
+	const char *inst = getenv("KIPC_GROUP_INSTANCE");
+	struct lease_page *lp = arg;
+	struct kipc_group_msg m;
+	int ret;
+
+	if (inst && !strcmp(inst, "0")) {
+		if (kipc_group_recv(w, "in", &m) != 1)
+			return 2;
+		__atomic_store_n(&lp->held, (uint32_t)m.seq, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&lp->holding, 1, __ATOMIC_SEQ_CST);
+		wait_word(&lp->go);
+		_exit(7);
+	}
+	if (!wait_word(&lp->holding))
+		return 3;
+	while ((ret = kipc_group_recv(w, "in", &m)) == 1) {
+		if (m.seq == __atomic_load_n(&lp->held, __ATOMIC_SEQ_CST))
+			__atomic_store_n(&lp->again, 1, __ATOMIC_SEQ_CST);
+		kipc_group_ack(w);
+	}
+	return ret < 0 ? 4 : 0;
+}
+
+/*
+ * The group of the test below: finite_producer() on "in" and a pool of
+ * two holds_past_the_end() instances that never restart.
+ */
+static void finite_group(struct __test_metadata *_metadata,
+			 struct kipc_group **gp, struct lease_page *lp)
+{
+	struct kipc_worker_attr pool = {
+		.fn = holds_past_the_end, .arg = lp,
+		.restart = KIPC_RESTART_NEVER, .instances = 2,
+	};
+	struct kipc_group *g = group_new(_metadata, 2000);
+
+	*gp = g;
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_channel(g, "in", NULL, 4));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "producer",
+		&(struct kipc_worker_attr){ .fn = finite_producer, .arg = lp,
+					    .restart = KIPC_RESTART_NEVER }));
+	ASSERT_EQ(0, kipc_group_add_worker(g, "pool", &pool));
+	ASSERT_EQ(0, kipc_group_connect(g, "producer", "in", KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(g, "pool", "in", KIPC_GROUP_IN));
+}
+
+/*
+ * A finite pipeline: once its producer ended, the supervisor closed
+ * "in" for its end of stream, and an instance that then died holding a
+ * message of it (never restarted) had it reported lost: it could not go
+ * back on a closed channel. "in" now stays open while an instance that
+ * may still end holds one of its messages, and the message goes back to
+ * the other instance.
+ */
+TEST_F(grp, message_held_past_its_channels_end_goes_on)
+{
+	struct lease_page *lp = (void *)runs_page(_metadata);
+	struct kipc_group_member m;
+
+	ASSERT_NE(NULL, lp);
+	finite_group(_metadata, &self->g, lp);
+	/* The producer (member 0) ended: "in" has no sender left. */
+	run_letting_go(_metadata, self->g, lp, 0, KIPC_MEMBER_EXITED);
+	EXPECT_EQ(0, last_status(self->g, 0)) TH_LOG("the producer");
+	EXPECT_EQ(1, lp->again) TH_LOG("seq %u never reached instance 1",
+				       lp->held);
+	EXPECT_EQ(0, last_status(self->g, 2)) TH_LOG("instance 1");
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(1, m.handed_on);
+	EXPECT_EQ(0, m.lost);
 	munmap(lp, 4096);
 }
 
@@ -2589,7 +2719,11 @@ long syscall(long nr, ...)
 	va_end(ap);
 	if (!next)
 		next = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-	if (nr == SYS_pidfd_open && pidfd_open_as && a[0] != getpid()) {
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (nr == SYS_pidfd_open && pidfd_open_as && (pid_t)a[0] != getpid()) {
 		a[0] = pidfd_open_as;
 		pidfd_open_as = 0;
 	}
