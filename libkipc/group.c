@@ -9,7 +9,9 @@
  * The supervisor holds both ends of every channel and a region handle per
  * worker slot: queues and leased buffers outlive any worker. It closes its
  * send end of a channel only once every worker that sends on it has ended
- * for good, so that the receivers then drain the queue and see its end.
+ * for good and its receivers are done with what was sent (nothing queued,
+ * no message held), so that the receivers then see its end, and a message
+ * of a receiver that dies meanwhile can still go back on it.
  * It also holds every service it published: connections waiting in a
  * service's backlog outlive the workers that accept them.
  */
@@ -65,6 +67,7 @@ struct grp_chan {
 	uint32_t depth;
 	uint64_t id;
 	struct kipc_chan *tx, *rx;	/* tx NULL once closed for the drain */
+	uint64_t idle_at;		/* finished, first seen with nothing left */
 };
 
 struct grp_svc {
@@ -133,6 +136,7 @@ struct kipc_group {
 	char report[256];
 	uint64_t drain_at;		/* DRAINING: SIGKILL everyone then; 0: done */
 	int close_wait;			/* a finished channel in use */
+	uint64_t close_since;		/* since when one is, ns */
 	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
 	int reload_next;		/* rolling restart: next slot, -1: none */
@@ -1237,7 +1241,6 @@ out:
 static void slot_done(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
-
 	uint32_t lease, from, out;
 
 	sl->state = KIPC_MEMBER_EXITED;
@@ -1276,39 +1279,45 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 
 /*
  * Has every input of worker @w ended: is it a consumer whose senders all
- * ended for good, the queues closed for it to drain and see their end?
+ * ended for good (the queue closed for it to see its end, or to be closed
+ * once its receivers are done: close_finished_chans())?
  */
 static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
 {
 	unsigned int c;
 
 	for (c = 0; c < g->nr_chans; c++)
-		if (w->in & (1U << c) && g->chans[c].tx)
+		if (w->in & (1U << c) && g->chans[c].tx &&
+		    !chan_senders_done(g, c))
 			return 0;
 	return w->in != 0;
 }
 
 /*
- * Has channel @c work left for a receiver that has not ended for good: a
- * message it holds (should it end for good, slot_hand_on() sends that
- * back on @c), or messages queued for it (one it takes and dies with
- * goes back the same way)? Its end of stream waits for them.
+ * Has channel @c work left for a receiver that will receive again (*@live
+ * says whether there is one): messages queued for it, or one it holds
+ * (should it end for good, slot_hand_on() sends that back on @c)? Its end
+ * of stream waits for them.
  */
-static int chan_unfinished(const struct kipc_group *g, unsigned int c)
+static int chan_work_left(const struct kipc_group *g, unsigned int c,
+			  int *live)
 {
 	struct pollfd p = {
 		.fd = kipc_channel_fd(g->chans[c].rx), .events = POLLIN,
 	};
-	unsigned int s, live = 0;
+	/* Our send end is open: readable means a message is queued. */
+	int queued = poll(&p, 1, 0) == 1;
+	unsigned int s;
 	uint32_t lease;
 
+	*live = 0;
 	for (s = 0; s < g->nr_slots; s++) {
 		const struct grp_slot *sl = &g->slots[s];
 
 		if (!slot_reads_on(g, s) ||
 		    !(g->workers[sl->worker].in & (1U << c)))
 			continue;
-		live = 1;
+		*live = 1;
 		if (!sl->sh || kgrp_load(&sl->sh->lease_chan) != c)
 			continue;
 		lease = kgrp_load(&sl->sh->lease);
@@ -1317,30 +1326,48 @@ static int chan_unfinished(const struct kipc_group *g, unsigned int c)
 		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
 			return 1;
 	}
-	/* Our send end is open: readable means a message is queued. */
-	return live && poll(&p, 1, 0) == 1;
+	return *live && queued;
 }
 
 /*
  * Close our send ends that no worker will use again: end of stream, once
  * the receivers are done with what was sent (@close_wait: timers_run()
- * looks again every KGRP_CLOSE_NS).
+ * looks again every KGRP_CLOSE_NS, every KGRP_RETRY_NS once a channel
+ * waited a second: a receiver that never reads need not wake us often).
  */
 static void close_finished_chans(struct kipc_group *g)
 {
+	uint64_t now = kipc__now_ns();
+	struct grp_chan *ch;
 	unsigned int c;
+	int live, wait = 0;
 
-	g->close_wait = 0;
 	for (c = 0; c < g->nr_chans; c++) {
-		if (!g->chans[c].tx || !chan_senders_done(g, c))
+		ch = &g->chans[c];
+		if (!ch->tx || !chan_senders_done(g, c))
 			continue;
-		if (chan_unfinished(g, c)) {
-			g->close_wait = 1;
+		if (chan_work_left(g, c, &live)) {
+			ch->idle_at = 0;
+			wait = 1;
 			continue;
 		}
-		kipc_channel_close(g->chans[c].tx);
-		g->chans[c].tx = NULL;
+		/*
+		 * A receiver inside its receive call may have taken the last
+		 * message and not yet written it into its slot: seen nowhere.
+		 * Closed when a look a tick later finds nothing either.
+		 */
+		if (live && (!ch->idle_at || now - ch->idle_at < KGRP_CLOSE_NS)) {
+			if (!ch->idle_at)
+				ch->idle_at = now;
+			wait = 1;
+			continue;
+		}
+		kipc_channel_close(ch->tx);
+		ch->tx = NULL;
 	}
+	if (wait && !g->close_wait)
+		g->close_since = now;
+	g->close_wait = wait;
 }
 
 /*
@@ -1788,8 +1815,13 @@ static void timers_run(struct kipc_group *g)
 		if (g->slots[s].handon && now + KGRP_RETRY_NS < next)
 			next = now + KGRP_RETRY_NS;
 	}
-	if (g->close_wait && now + KGRP_CLOSE_NS < next)
-		next = now + KGRP_CLOSE_NS;
+	if (g->close_wait) {
+		uint64_t tick = now - g->close_since < 1000000000ULL ?
+				KGRP_CLOSE_NS : KGRP_RETRY_NS;
+
+		if (now + tick < next)
+			next = now + tick;
+	}
 	memset(&its, 0, sizeof(its));
 	if (next != UINT64_MAX) {
 		if (next <= now)

@@ -2698,6 +2698,63 @@ TEST_F(grp, message_held_past_its_channels_end_goes_on)
 	munmap(lp, 4096);
 }
 
+/* One message on "a" and one on "b", then ends. */
+static int sends_a_and_b(struct kipc_group_worker *w, void *arg)
+{
+	uint64_t seq = 1;
+
+	if (kipc_group_send(w, "a", &seq, sizeof(seq), NULL, 0, seq) ||
+	    kipc_group_send(w, "b", &seq, sizeof(seq), NULL, 0, seq))
+		return 2;
+	return 0;
+}
+
+/* Reads "a" to its end, never "b": 0, or 1 on an error. */
+static int reads_a_only(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_msg m;
+	int ret;
+
+	while ((ret = kipc_group_recv(w, "a", &m)) == 1)
+		kipc_group_ack(w);
+	return ret < 0 ? 1 : 0;
+}
+
+/*
+ * A consumer restarted always is done once it exits 0 with its inputs
+ * ended, their senders ended for good. An input it left unread keeps
+ * messages queued and so stays open (its end of stream waits for its
+ * receivers), and the consumer was started again and again until the
+ * restart intensity failed the group.
+ */
+TEST_F(grp, always_consumer_that_leaves_an_input_unread_is_done)
+{
+	struct kipc_group_member m;
+
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "a", NULL, 4));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "b", NULL, 4));
+	ASSERT_EQ(0, add_worker(self->g, "producer", sends_a_and_b,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, add_worker(self->g, "consumer", reads_a_only,
+				KIPC_RESTART_ALWAYS));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "a",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "producer", "b",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "a",
+					KIPC_GROUP_IN));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "b",
+					KIPC_GROUP_IN));
+	alarm(20);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(KIPC_GROUP_STOPPED, kipc_group_state(self->g, NULL));
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(0, m.restarts);
+}
+
 /* pidfd_open() of another pid than the caller's is of this one (once). */
 static pid_t pidfd_open_as;
 
