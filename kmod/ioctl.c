@@ -58,9 +58,9 @@ enum kipc_file_kind {
  * @nr: how many fds are reserved
  * @fd: the reserved numbers
  * @file: their files, installed only once the argument is copied out
- * @name_seq: a name the handler published (its sequence number), removed
- *	again if the call fails after publishing it (no fd for it, or the
- *	argument cannot be copied out); 0 for none
+ * @name: a name the handler published (a reference), removed again if
+ *	the call fails after publishing it (no fd for it, or the argument
+ *	cannot be copied out); NULL for none
  * @finish: NULL, or called once the call's outcome is known: with @ok
  *	after the files are installed, or without it before they would be
  *	put (it may take them back, clearing @file[])
@@ -72,7 +72,7 @@ struct kipc_new_fds {
 	unsigned int nr;
 	int fd[2];
 	struct file *file[2];
-	u64 name_seq;
+	struct kipc_name *name;
 	void (*finish)(struct kipc_new_fds *nf, bool ok);
 	void *finish_arg;
 	struct kipc_service *finish_svc;
@@ -340,7 +340,7 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_name_open *no = &arg->name_open;
 	struct kipc_ctx *ctx = file->private_data;
 	struct kipc_name_req req = {};
-	u64 seq = 0;
+	struct kipc_name *published;
 	u32 kind, id;
 	int ret;
 
@@ -363,7 +363,7 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 		if (!req.file)
 			return -EBADF;
 	}
-	ret = kipc_new_fd(nf, kipc_name_resolve(&req, &kind, &seq, &id),
+	ret = kipc_new_fd(nf, kipc_name_resolve(&req, &kind, &published, &id),
 			  req.flags);
 	if (req.file)
 		fput(req.file);
@@ -371,11 +371,11 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 	 * Published by this call: unpublished again if the call fails, also
 	 * when no fd was left for the name's file.
 	 */
-	nf->name_seq = seq;
+	nf->name = published;
 	if (ret < 0)
 		return ret;
 	no->kind = kind;
-	no->created = seq != 0;
+	no->created = !!published;
 	no->id = id;
 	return ret;
 }
@@ -846,8 +846,8 @@ static long kipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
 	}
 	if (ret >= 0 && nf.finish)
 		nf.finish(&nf, true);
-	if (ret < 0 && nf.name_seq)
-		kipc_name_unpublish(nf.name_seq);
+	if (nf.name)
+		kipc_name_publish_end(nf.name, ret >= 0);
 	return ret;
 }
 

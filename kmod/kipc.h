@@ -678,10 +678,11 @@ struct kipc_name_req {
 	struct kipc_user *user;
 };
 
+struct kipc_name;
 struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
-			       u64 *seq, u32 *id);
+			       struct kipc_name **published, u32 *id);
 struct kipc_service *kipc_name_service(const char *name);
-void kipc_name_unpublish(u64 seq);
+void kipc_name_publish_end(struct kipc_name *n, bool keep);
 int kipc_name_delete(const char *name);
 void kipc_names_exit(void);
 

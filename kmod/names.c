@@ -51,7 +51,6 @@ struct kipc_names_ns {
  * @node: in its namespace's @names
  * @nsr: its namespace's record, NULL once removed
  * @ns: its namespace, only compared (netlink lists a namespace's names)
- * @seq: unique among the names ever published, for kipc_name_unpublish()
  * @uid: owner
  * @gid: group
  * @mode: permission bits
@@ -71,7 +70,6 @@ struct kipc_name {
 	struct list_head node;
 	struct kipc_names_ns *nsr;
 	const struct ipc_namespace *ns;
-	u64 seq;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
@@ -91,12 +89,11 @@ static const struct kipc_obj_ops kipc_name_ops = {
 	.destroyed	= KIPC_STAT_NAMES_DESTROYED,
 };
 
-/* protects kipc_names, kipc_names_nss, kipc_nr_names, kipc_names_seq */
+/* protects kipc_names, kipc_names_nss, kipc_nr_names, kipc_name.nsr */
 static DEFINE_MUTEX(kipc_names_lock);
 static DEFINE_HASHTABLE(kipc_names, 8);
 static LIST_HEAD(kipc_names_nss);
 static u32 kipc_nr_names;
-static u64 kipc_names_seq;
 
 static u32 kipc_name_hash(const struct ipc_namespace *ns, const char *name)
 {
@@ -332,7 +329,6 @@ static struct kipc_name *kipc_name_add(struct ipc_namespace *ns,
 		list_add(&nsr->node, &kipc_names_nss);
 	}
 	n->nsr = nsr;
-	n->seq = ++kipc_names_seq;
 	list_add(&n->node, &nsr->names);
 	hash_add(kipc_names, &n->hnode, hash);
 	kipc_nr_names++;
@@ -351,8 +347,8 @@ out_put_name:
  * @req: what to open, checked and copied in
  * @kind: out: KIPC_NAME_REGION, KIPC_NAME_SEND, KIPC_NAME_RECV or
  *	KIPC_NAME_SERVICE
- * @seq: out: when this call published the name, its sequence number (for
- *	kipc_name_unpublish()), else 0
+ * @published: out: when this call published the name, the name, with a
+ *	reference for kipc_name_publish_end(); else NULL
  * @id: out: the region's or channel's id
  *
  * A present name is opened if the permission check passes (unless
@@ -371,18 +367,18 @@ out_put_name:
  * * -ENOMEM - out of memory
  */
 struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
-			       u64 *seq, u32 *id)
+			       struct kipc_name **published, u32 *id)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	u32 hash = kipc_name_hash(ns, req->name);
+	struct kipc_name *n, *added = NULL;
 	struct file *file;
-	struct kipc_name *n;
 	LIST_HEAD(dead);
 	int ret = 0;
 
 	might_sleep();
 
-	*seq = 0;
+	*published = NULL;
 	mutex_lock(&kipc_names_lock);
 	kipc_names_collect(&dead);
 	n = kipc_name_find(ns, req->name, hash);
@@ -402,14 +398,16 @@ struct file *kipc_name_resolve(const struct kipc_name_req *req, u32 *kind,
 			file = ERR_CAST(n);
 			goto out_unlock;
 		}
-		*seq = n->seq;
+		added = n;
 	}
 	*kind = n->kind;
 	file = kipc_name_file(n, req->flags, id);
 	/* A name this call published goes again if it cannot be opened. */
-	if (IS_ERR(file) && *seq) {
-		kipc_name_remove(n, &dead);
-		*seq = 0;
+	if (IS_ERR(file) && added) {
+		kipc_name_remove(added, &dead);
+	} else if (added) {
+		kipc_obj_get(&added->obj);
+		*published = added;
 	}
 out_unlock:
 	kipc_names_prune();
@@ -484,36 +482,30 @@ struct kipc_service *kipc_name_service(const char *name)
 }
 
 /**
- * kipc_name_unpublish() - remove the name a failed NAME_OPEN published
- * @seq: its sequence number, from kipc_name_resolve()
+ * kipc_name_publish_end() - the call that published a name ends
+ * @n: the name, from kipc_name_resolve()
+ * @keep: whether the call succeeded: the name stays published; else it is
+ *	removed again (unless unlinked meanwhile)
  *
- * Nothing happens if the name is gone already (unlinked meanwhile).
+ * Drops the reference kipc_name_resolve() gave. The name is found by that
+ * reference, without a search of the table.
  * Context: process context, may sleep.
  */
-void kipc_name_unpublish(u64 seq)
+void kipc_name_publish_end(struct kipc_name *n, bool keep)
 {
-	struct kipc_names_ns *nsr;
-	struct kipc_name *n, *found = NULL;
 	LIST_HEAD(dead);
 
 	might_sleep();
 
-	mutex_lock(&kipc_names_lock);
-	list_for_each_entry(nsr, &kipc_names_nss, node) {
-		list_for_each_entry(n, &nsr->names, node) {
-			if (n->seq == seq) {
-				found = n;
-				break;
-			}
-		}
-		if (found)
-			break;
+	if (!keep) {
+		mutex_lock(&kipc_names_lock);
+		if (n->nsr)
+			kipc_name_remove(n, &dead);
+		kipc_names_prune();
+		mutex_unlock(&kipc_names_lock);
+		kipc_names_free(&dead);
 	}
-	if (found)
-		kipc_name_remove(found, &dead);
-	kipc_names_prune();
-	mutex_unlock(&kipc_names_lock);
-	kipc_names_free(&dead);
+	kipc_obj_put(&n->obj);
 }
 
 /* The user charged for the object @n names (its creator). */
