@@ -340,7 +340,7 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_name_open *no = &arg->name_open;
 	struct kipc_ctx *ctx = file->private_data;
 	struct kipc_name_req req = {};
-	struct kipc_name *published;
+	struct kipc_name *published = NULL;
 	u32 kind, id;
 	int ret;
 

@@ -45,8 +45,9 @@ struct kipc_names_ns {
 /**
  * struct kipc_name - a published name
  * @obj: the object: the name table holds one reference until the name is
- *	removed, netlink walkers take others. Its user (the publisher) is
- *	charged for the name
+ *	removed, the NAME_OPEN call that published it one until the call
+ *	ends (kipc_name_publish_end()), netlink walkers take others. Its user
+ *	(the publisher) is charged for the name
  * @hnode: in kipc_names, hashed by namespace and name
  * @node: in its namespace's @names
  * @nsr: its namespace's record, NULL once removed
@@ -489,7 +490,7 @@ struct kipc_service *kipc_name_service(const char *name)
  *
  * Drops the reference kipc_name_resolve() gave. The name is found by that
  * reference, without a search of the table.
- * Context: process context, may sleep.
+ * Context: process context, may sleep; kipc_names_lock not held.
  */
 void kipc_name_publish_end(struct kipc_name *n, bool keep)
 {

@@ -67,7 +67,7 @@ struct grp_chan {
 	uint32_t depth;
 	uint64_t id;
 	struct kipc_chan *tx, *rx;	/* tx NULL once closed for the drain */
-	uint64_t idle_at;		/* finished, first seen with nothing left */
+	uint64_t idle_at;		/* finished, first seen unused */
 };
 
 struct grp_svc {
@@ -1321,7 +1321,8 @@ static int chan_work_left(const struct kipc_group *g, unsigned int c,
 		if (!sl->sh || kgrp_load(&sl->sh->lease_chan) != c)
 			continue;
 		lease = kgrp_load(&sl->sh->lease);
-		if (lease == KGRP_LEASE_RECEIVING && kgrp_load(&sl->sh->msg.tag))
+		if (lease == KGRP_LEASE_RECEIVING &&
+		    kgrp_load(&sl->sh->msg.tag))
 			lease = KGRP_LEASE_HELD;	/* delivered into it */
 		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
 			return 1;
@@ -1331,21 +1332,25 @@ static int chan_work_left(const struct kipc_group *g, unsigned int c,
 
 /*
  * Close our send ends that no worker will use again: end of stream, once
- * the receivers are done with what was sent (@close_wait: timers_run()
- * looks again every KGRP_CLOSE_NS, every KGRP_RETRY_NS once a channel
- * waited a second: a receiver that never reads need not wake us often).
+ * the receivers are done with what was sent, as seen at @now (the time of
+ * timers_run()'s pass, which looks again while @close_wait: every
+ * KGRP_CLOSE_NS, every KGRP_RETRY_NS once a channel waited a second, as a
+ * receiver that never reads need not wake us often).
  */
-static void close_finished_chans(struct kipc_group *g)
+static void close_finished_chans(struct kipc_group *g, uint64_t now)
 {
-	uint64_t now = kipc__now_ns();
 	struct grp_chan *ch;
 	unsigned int c;
 	int live, wait = 0;
 
 	for (c = 0; c < g->nr_chans; c++) {
 		ch = &g->chans[c];
-		if (!ch->tx || !chan_senders_done(g, c))
+		if (!ch->tx)
 			continue;
+		if (!chan_senders_done(g, c)) {
+			ch->idle_at = 0;	/* a first look is to come */
+			continue;
+		}
 		if (chan_work_left(g, c, &live)) {
 			ch->idle_at = 0;
 			wait = 1;
@@ -1356,7 +1361,8 @@ static void close_finished_chans(struct kipc_group *g)
 		 * message and not yet written it into its slot: seen nowhere.
 		 * Closed when a look a tick later finds nothing either.
 		 */
-		if (live && (!ch->idle_at || now - ch->idle_at < KGRP_CLOSE_NS)) {
+		if (live &&
+		    (!ch->idle_at || now - ch->idle_at < KGRP_CLOSE_NS)) {
 			if (!ch->idle_at)
 				ch->idle_at = now;
 			wait = 1;
@@ -1374,7 +1380,7 @@ static void close_finished_chans(struct kipc_group *g)
  * The leases of slots that ended for good: handed on, or waiting for room;
  * then the ends of stream that follows.
  */
-static void handons_run(struct kipc_group *g)
+static void handons_run(struct kipc_group *g, uint64_t now)
 {
 	unsigned int s;
 
@@ -1385,7 +1391,7 @@ static void handons_run(struct kipc_group *g)
 	 * After the pass too: which senders ended for good, and what a
 	 * waiting hand-on keeps open, is known only then.
 	 */
-	close_finished_chans(g);
+	close_finished_chans(g, now);
 }
 
 static void group_fail(struct kipc_group *g, const char *fmt, ...)
@@ -1803,7 +1809,7 @@ static void timers_run(struct kipc_group *g)
 		}
 	}
 	/* Once every slot that ends in this pass (or the dispatch's) has. */
-	handons_run(g);
+	handons_run(g, now);
 	/*
 	 * Reaps and hand-ons to come, after the pass: it sets some going
 	 * itself once their slot was looked at (a start reaped at once, a
