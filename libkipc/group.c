@@ -49,7 +49,7 @@
 #endif
 
 #define KGRP_MAX_INTENSITY	64	/* restarts remembered */
-#define KGRP_RETRY_NS	100000000ULL	/* failed start, held zombie */
+#define KGRP_RETRY_NS	100000000ULL	/* failed start, held zombie, hand-on */
 #define KGRP_CLOSE_NS	10000000ULL	/* an end of stream that waits */
 #define KGRP_TEXT_MAX	256		/* an event's text */
 #define EV_SIGNAL	(1ULL << 32)
@@ -982,10 +982,10 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 		 * waitpid(-1) elsewhere): its number may be another
 		 * process's by now (a pidfd, then, not of our child), so no
 		 * kill(). It ran and is gone, its status unknown:
-		 * slot_reap() says so at once, from the
-		 * timers, where a transition is taken whole (not here, in
-		 * the middle of kipc_group_start()'s or the timers' loop),
-		 * and without a waitid() on a number that is not its.
+		 * slot_reap() says so at once, from the timers, where a
+		 * transition is taken whole (not here, in the middle of
+		 * kipc_group_start()'s or the timers' loop), and without a
+		 * waitid() on a number that is not its.
 		 */
 		sl->state = KIPC_MEMBER_RUNNING;
 		sl->planned = sl->termed = 0;
@@ -1066,6 +1066,14 @@ static int slot_reads_on(const struct kipc_group *g, unsigned int o)
 	       (sl->state != KIPC_MEMBER_STOPPING || sl->planned);
 }
 
+/* Will slot @o receive from channel @c again? */
+static int slot_reads_chan(const struct kipc_group *g, unsigned int o,
+			   unsigned int c)
+{
+	return slot_reads_on(g, o) &&
+	       g->workers[g->slots[o].worker].in & (1U << c);
+}
+
 /* Does a slot other than @s that will receive again read channel @c? */
 static int chan_receivers_left(const struct kipc_group *g, unsigned int c,
 			       unsigned int s)
@@ -1073,18 +1081,52 @@ static int chan_receivers_left(const struct kipc_group *g, unsigned int c,
 	unsigned int o;
 
 	for (o = 0; o < g->nr_slots; o++)
-		if (o != s && slot_reads_on(g, o) &&
-		    g->workers[g->slots[o].worker].in & (1U << c))
+		if (o != s && slot_reads_chan(g, o, c))
 			return 1;
 	return 0;
 }
 
-/* Send slot @s's leased message on channel @c, never waiting: 1 or -errno. */
-static int handon_send(struct kipc_group *g, unsigned int s, unsigned int c,
-		       void *data, uint32_t len, uint32_t nb, uint64_t seq,
-		       struct kipc_region *owner)
+/* Is a message queued on channel @c (while our send end is open)? */
+static int chan_queued(const struct kipc_group *g, unsigned int c)
 {
-	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
+	struct pollfd p = {
+		.fd = kipc_channel_fd(g->chans[c].rx), .events = POLLIN,
+	};
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * Does a slot that will receive again hold a message of channel @c (or
+ * forward one)? Should it end for good, slot_hand_on() sends it back on @c.
+ */
+static int chan_held(const struct kipc_group *g, unsigned int c)
+{
+	const struct kgrp_slot *sh;
+	unsigned int o;
+	uint32_t lease;
+
+	for (o = 0; o < g->nr_slots; o++) {
+		sh = g->slots[o].sh;
+		if (!sh || !slot_reads_chan(g, o, c) ||
+		    kgrp_load(&sh->lease_chan) != c)
+			continue;
+		lease = kgrp_lease_now(sh);
+		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Send a leased message on channel @c, never waiting: 1 or -errno. @bufs
+ * is the lease's copy, read once: the kernel writes back into it.
+ */
+static int handon_send(struct kipc_group *g, unsigned int c, void *data,
+		       uint32_t len, const struct kipc_buf_ref *bufs,
+		       uint32_t nb, uint64_t seq, struct kipc_region *owner)
+{
+	struct kipc_buf_ref refs[KIPC_GROUP_BUFS_MAX];
 	struct pollfd p = {
 		.fd = kipc_channel_fd(g->chans[c].tx), .events = POLLOUT,
 	};
@@ -1094,8 +1136,8 @@ static int handon_send(struct kipc_group *g, unsigned int s, unsigned int c,
 	/* No room: no send, which would say "queue full" on every retry. */
 	if (!poll(&p, 1, 0))
 		return -EAGAIN;
-	memcpy(bufs, g->slots[s].sh->bufs, sizeof(bufs));
-	kipc_msg_init(&m, data, len, bufs, nb, seq);
+	memcpy(refs, bufs, sizeof(refs));
+	kipc_msg_init(&m, data, len, refs, nb, seq);
 	ret = kipc_channel_send(g->chans[c].tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
 				owner);
 	if (ret != -ENOBUFS)
@@ -1105,9 +1147,7 @@ static int handon_send(struct kipc_group *g, unsigned int s, unsigned int c,
 	 * as this queue's receivers take what it holds; an empty queue
 	 * frees nothing for it to wait for.
 	 */
-	p.fd = kipc_channel_fd(g->chans[c].rx);
-	p.events = POLLIN;
-	return poll(&p, 1, 0) == 1 ? -EAGAIN : ret;
+	return chan_queued(g, c) ? -EAGAIN : ret;
 }
 
 /* Has the slot's handle @owner let go of every buffer: did its send go? */
@@ -1154,6 +1194,7 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
 	const struct grp_worker *w = &g->workers[sl->worker];
+	struct kipc_buf_ref bufs[KIPC_GROUP_BUFS_MAX];
 	struct kgrp_slot *sh = sl->sh;
 	struct kipc_region *owner = NULL;
 	uint32_t lease, from, out, to, nb, len, out_len;
@@ -1162,10 +1203,7 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	char nm[48];
 	int ret;
 
-	lease = kgrp_load(&sh->lease);
-	seq = kgrp_load(&sh->msg.tag);
-	if (lease == KGRP_LEASE_RECEIVING && seq)
-		lease = KGRP_LEASE_HELD;	/* delivered into the slot */
+	lease = kgrp_lease_now(sh);
 	if (lease != KGRP_LEASE_HELD && lease != KGRP_LEASE_FORWARDING)
 		goto out;
 	/* Read once: the slot is the worker's (and its orphans') to write. */
@@ -1174,6 +1212,8 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	nb = kgrp_load(&sh->msg.nr_bufs);
 	len = kgrp_load(&sh->msg.data_len);
 	out_len = kgrp_load(&sh->out_len);
+	seq = kgrp_load(&sh->msg.tag);
+	memcpy(bufs, sh->bufs, sizeof(bufs));
 	ret = -EPROTO;
 	if (from >= g->nr_chans || !(w->in & (1U << from)) ||
 	    len > KIPC_GROUP_INLINE_MAX || nb > KIPC_GROUP_BUFS_MAX ||
@@ -1189,8 +1229,8 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 		to = out;
 		ret = -EPIPE;
 		if (g->chans[to].tx && chan_receivers_left(g, to, s))
-			ret = handon_send(g, s, to, sh->out, out_len, nb, seq,
-					  owner);
+			ret = handon_send(g, to, sh->out, out_len, bufs, nb,
+					  seq, owner);
 		if (ret == -EAGAIN)
 			return 0;
 		if (ret == 1)
@@ -1203,13 +1243,14 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	to = from;
 	ret = -EPIPE;
 	if (g->chans[from].tx && chan_receivers_left(g, from, s))
-		ret = handon_send(g, s, from, sh->data, len, nb, seq, owner);
+		ret = handon_send(g, from, sh->data, len, bufs, nb, seq,
+				  owner);
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == 1)
 		goto handed_on;
 	if (lease == KGRP_LEASE_FORWARDING && nb &&
-	    handon_forward_went(owner, kgrp_load(&sh->bufs[0].offset)))
+	    handon_forward_went(owner, bufs[0].offset))
 		goto went_before;
 	goto lost;
 went_before:
@@ -1280,7 +1321,8 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 /*
  * Has every input of worker @w ended: is it a consumer whose senders all
  * ended for good (the queue closed for it to see its end, or to be closed
- * once its receivers are done: close_finished_chans())?
+ * once its receivers are done: close_finished_chans()), and of which no
+ * other receiver holds a message that may come back?
  */
 static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
 {
@@ -1288,60 +1330,44 @@ static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
 
 	for (c = 0; c < g->nr_chans; c++)
 		if (w->in & (1U << c) && g->chans[c].tx &&
-		    !chan_senders_done(g, c))
+		    (!chan_senders_done(g, c) || chan_held(g, c)))
 			return 0;
 	return w->in != 0;
 }
 
 /*
  * Has channel @c work left for a receiver that will receive again (*@live
- * says whether there is one): messages queued for it, or one it holds
- * (should it end for good, slot_hand_on() sends that back on @c)? Its end
- * of stream waits for them.
+ * says whether there is one): messages queued for it, or one it holds?
+ * Its end of stream waits for them.
  */
 static int chan_work_left(const struct kipc_group *g, unsigned int c,
 			  int *live)
 {
-	struct pollfd p = {
-		.fd = kipc_channel_fd(g->chans[c].rx), .events = POLLIN,
-	};
-	/* Our send end is open: readable means a message is queued. */
-	int queued = poll(&p, 1, 0) == 1;
-	unsigned int s;
-	uint32_t lease;
+	int queued = chan_queued(g, c);
+	unsigned int o;
 
 	*live = 0;
-	for (s = 0; s < g->nr_slots; s++) {
-		const struct grp_slot *sl = &g->slots[s];
-
-		if (!slot_reads_on(g, s) ||
-		    !(g->workers[sl->worker].in & (1U << c)))
-			continue;
-		*live = 1;
-		if (!sl->sh || kgrp_load(&sl->sh->lease_chan) != c)
-			continue;
-		lease = kgrp_load(&sl->sh->lease);
-		if (lease == KGRP_LEASE_RECEIVING &&
-		    kgrp_load(&sl->sh->msg.tag))
-			lease = KGRP_LEASE_HELD;	/* delivered into it */
-		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
-			return 1;
-	}
-	return *live && queued;
+	for (o = 0; o < g->nr_slots; o++)
+		if (slot_reads_chan(g, o, c))
+			*live = 1;
+	return *live && (queued || chan_held(g, c));
 }
 
 /*
  * Close our send ends that no worker will use again: end of stream, once
  * the receivers are done with what was sent, as seen at @now (the time of
- * timers_run()'s pass, which looks again while @close_wait: every
- * KGRP_CLOSE_NS, every KGRP_RETRY_NS once a channel waited a second, as a
- * receiver that never reads need not wake us often).
+ * timers_run()'s pass). Returns when to look again (UINT64_MAX: no need):
+ * a channel seen unused is closed by a second look KGRP_CLOSE_NS after
+ * the first; one in use is looked at every KGRP_CLOSE_NS, every
+ * KGRP_RETRY_NS once one waited a second (a receiver that never reads
+ * need not wake us often).
  */
-static void close_finished_chans(struct kipc_group *g, uint64_t now)
+static uint64_t close_finished_chans(struct kipc_group *g, uint64_t now)
 {
+	uint64_t at = UINT64_MAX, tick;
 	struct grp_chan *ch;
 	unsigned int c;
-	int live, wait = 0;
+	int live, busy = 0;
 
 	for (c = 0; c < g->nr_chans; c++) {
 		ch = &g->chans[c];
@@ -1353,34 +1379,42 @@ static void close_finished_chans(struct kipc_group *g, uint64_t now)
 		}
 		if (chan_work_left(g, c, &live)) {
 			ch->idle_at = 0;
-			wait = 1;
+			busy = 1;
 			continue;
 		}
 		/*
 		 * A receiver inside its receive call may have taken the last
 		 * message and not yet written it into its slot: seen nowhere.
-		 * Closed when a look a tick later finds nothing either.
+		 * Closed when a look KGRP_CLOSE_NS later finds nothing either.
 		 */
-		if (live &&
-		    (!ch->idle_at || now - ch->idle_at < KGRP_CLOSE_NS)) {
-			if (!ch->idle_at)
-				ch->idle_at = now;
-			wait = 1;
+		if (live && !ch->idle_at)
+			ch->idle_at = kipc__now_ns();	/* this look's time */
+		if (live && now < ch->idle_at + KGRP_CLOSE_NS) {
+			if (ch->idle_at + KGRP_CLOSE_NS < at)
+				at = ch->idle_at + KGRP_CLOSE_NS;
 			continue;
 		}
 		kipc_channel_close(ch->tx);
 		ch->tx = NULL;
 	}
-	if (wait && !g->close_wait)
+	if (busy && !g->close_wait)
 		g->close_since = now;
-	g->close_wait = wait;
+	g->close_wait = busy;
+	if (busy) {
+		tick = now - g->close_since < 1000000000ULL ? KGRP_CLOSE_NS :
+							      KGRP_RETRY_NS;
+		if (now + tick < at)
+			at = now + tick;
+	}
+	return at;
 }
 
 /*
  * The leases of slots that ended for good: handed on, or waiting for room;
- * then the ends of stream that follows.
+ * then the ends of stream that follow. Returns when to look again at
+ * those (close_finished_chans()).
  */
-static void handons_run(struct kipc_group *g, uint64_t now)
+static uint64_t handons_run(struct kipc_group *g, uint64_t now)
 {
 	unsigned int s;
 
@@ -1391,7 +1425,7 @@ static void handons_run(struct kipc_group *g, uint64_t now)
 	 * After the pass too: which senders ended for good, and what a
 	 * waiting hand-on keeps open, is known only then.
 	 */
-	close_finished_chans(g, now);
+	return close_finished_chans(g, now);
 }
 
 static void group_fail(struct kipc_group *g, const char *fmt, ...)
@@ -1536,9 +1570,10 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		break;
 	case KIPC_RESTART_ALWAYS:
 		/*
-		 * Except a consumer that finished: its inputs ended, it
-		 * drained them and exited 0. Started again, it would only
-		 * see their end again, for ever.
+		 * Except a consumer that finished: its inputs ended (their
+		 * senders did, no other receiver holds a message of them)
+		 * and it exited 0. Started again, it would only see their
+		 * end again, for ever; what it left queued it chose to.
 		 */
 		restart = failed || !inputs_ended(g, w);
 		break;
@@ -1735,7 +1770,7 @@ KIPC_API int kipc_group_reload(struct kipc_group *g)
 /* Timers: held zombies, starts, watchdogs, kill deadlines, hand-ons; re-arm. */
 static void timers_run(struct kipc_group *g)
 {
-	uint64_t now = kipc__now_ns(), next = UINT64_MAX;
+	uint64_t now = kipc__now_ns(), next = UINT64_MAX, close_at;
 	struct itimerspec its;
 	unsigned int s;
 	char nm[48];
@@ -1809,24 +1844,19 @@ static void timers_run(struct kipc_group *g)
 		}
 	}
 	/* Once every slot that ends in this pass (or the dispatch's) has. */
-	handons_run(g, now);
+	close_at = handons_run(g, now);
+	if (close_at < next)
+		next = close_at;
 	/*
 	 * Reaps and hand-ons to come, after the pass: it sets some going
 	 * itself once their slot was looked at (a start reaped at once, a
-	 * hand-on of the drain's end, one waiting for room).
+	 * hand-on waiting for room).
 	 */
 	for (s = 0; s < g->nr_slots; s++) {
 		if (g->slots[s].reap_at && g->slots[s].reap_at < next)
 			next = g->slots[s].reap_at;
 		if (g->slots[s].handon && now + KGRP_RETRY_NS < next)
 			next = now + KGRP_RETRY_NS;
-	}
-	if (g->close_wait) {
-		uint64_t tick = now - g->close_since < 1000000000ULL ?
-				KGRP_CLOSE_NS : KGRP_RETRY_NS;
-
-		if (now + tick < next)
-			next = now + tick;
 	}
 	memset(&its, 0, sizeof(its));
 	if (next != UINT64_MAX) {

@@ -145,6 +145,20 @@ struct kgrp_ctl {
 #define kgrp_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
+/*
+ * A slot's lease as it stands: RECEIVING with a sequence number is a
+ * message the kernel delivered into the slot, held (its holder ended
+ * before it could say so).
+ */
+static inline uint32_t kgrp_lease_now(const struct kgrp_slot *sl)
+{
+	uint32_t lease = kgrp_load(&sl->lease);
+
+	if (lease == KGRP_LEASE_RECEIVING && kgrp_load(&sl->msg.tag))
+		return KGRP_LEASE_HELD;
+	return lease;
+}
+
 struct kipc_region;
 
 /*

@@ -326,17 +326,12 @@ static int forward_resume(struct kipc_group_worker *w)
 static void lease_recover(struct kipc_group_worker *w)
 {
 	struct kgrp_slot *sl = w->sl;
-	uint32_t lease = kgrp_load(&sl->lease);
 
-	switch (lease) {
-	case KGRP_LEASE_RECEIVING:
-		if (!sl->msg.tag) {
-			kgrp_store(&sl->lease, KGRP_LEASE_NONE);
-			break;
-		}
-		/* The kernel delivered it into the slot: held. */
-		__attribute__((fallthrough));
-	case KGRP_LEASE_HELD:
+	switch (kgrp_lease_now(sl)) {
+	case KGRP_LEASE_RECEIVING:	/* nothing delivered */
+		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
+		break;
+	case KGRP_LEASE_HELD:	/* or delivered into the slot by the kernel */
 		sl->redelivered = 1;
 		__atomic_add_fetch(&sl->redeliveries, 1, __ATOMIC_RELAXED);
 		kgrp_store(&sl->lease, KGRP_LEASE_HELD);

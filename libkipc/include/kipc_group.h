@@ -120,8 +120,8 @@ struct kipc_group_member {
 	int32_t last_status;	/* last exit status, or -signal; 0 at first */
 	uint32_t redeliveries;	/* messages its replacements got again */
 	uint64_t acks;		/* messages it acknowledged */
-	uint32_t handed_on;	/* leases handed on once it ended for good */
-	uint32_t lost;		/* leases lost once it ended for good */
+	uint32_t handed_on;	/* 1: its message handed on as it ended */
+	uint32_t lost;		/* 1: its message lost as it ended */
 	uint64_t reserved[3];
 };
 

@@ -2303,14 +2303,6 @@ static int empty_out(struct kipc_group_worker *w, void *arg)
 }
 
 /*
- * An instance that ends for good while forwarding: the supervisor sends
- * the forward on for it. When that send fails for another reason than
- * "it went already" (here the kernel refuses the buffer: "out" is of
- * another region), the message was reported lost, though it was whole in
- * the slot. It goes back on its input, as a worker's failed forward
- * leaves it held, and the pool's other instance gets it.
- */
-/*
  * The group of the test below: a producer of "producer"'s message on
  * "in" (of region "ra") that stays until the message came again, a pool
  * of two dies_forwarding() instances forwarding to "out" (of region
@@ -2342,6 +2334,14 @@ static void forward_back_group(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
 }
 
+/*
+ * An instance that ends for good while forwarding: the supervisor sends
+ * the forward on for it. When that send fails for another reason than
+ * "it went already" (here the kernel refuses the buffer: "out" is of
+ * another region), the message was reported lost, though it was whole in
+ * the slot. It goes back on its input, as a worker's failed forward
+ * leaves it held, and the pool's other instance gets it.
+ */
 TEST_F(grp, forward_that_cannot_go_goes_back_on_its_input)
 {
 	struct lease_page *lp = (void *)runs_page(_metadata);
@@ -2428,12 +2428,6 @@ static void run_letting_go(struct __test_metadata *_metadata,
 }
 
 /*
- * A forward that went before its instance ended, with no receiver of its
- * channel left: its buffers are the channel's, not the slot's. It was
- * reported lost (nobody left to receive it); it went, and is reported so,
- * once, and not sent again.
- */
-/*
  * The group of the test below: a producer of "producer"'s message on
  * "in", a dies_after_forwarding() instance forwarding it to "out" (one
  * region), and "out"'s only receiver, which ends at once. @t counts the
@@ -2463,6 +2457,12 @@ static void forward_went_group(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
 }
 
+/*
+ * A forward that went before its instance ended, with no receiver of its
+ * channel left: its buffers are the channel's, not the slot's. It was
+ * reported lost (nobody left to receive it); it went, and is reported so,
+ * once, and not sent again.
+ */
 TEST_F(grp, forward_that_went_is_not_reported_lost)
 {
 	struct lease_page *lp = (void *)runs_page(_metadata);
@@ -2516,15 +2516,6 @@ static int dies_in_turn(struct kipc_group_worker *w, void *arg)
 }
 
 /*
- * Whether a message goes on or is lost must not depend on the order in
- * which one pass ends slots. Instance 1 of a pool died and waits out its
- * restart; instance 0 dies holding the message, one restart too many: the
- * group fails, and neither will run again. The hand-on of instance 0's
- * message counted instance 1, still to be ended in that pass, as its
- * receiver, sent the message to nobody and said "handed on". It is lost,
- * and said so.
- */
-/*
  * The group of the tests below: a producer of "producer"'s message on
  * "in" that runs until stopped, and a pool of two dies_in_turn() instances
  * restarted on failure, 5 s apart, one restart allowed; with lp->stays a
@@ -2559,6 +2550,15 @@ static void pass_lost_group(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, kipc_group_set_notify(g, count_texts, t));
 }
 
+/*
+ * Whether a message goes on or is lost must not depend on the order in
+ * which one pass ends slots. Instance 1 of a pool died and waits out its
+ * restart; instance 0 dies holding the message, one restart too many: the
+ * group fails, and neither will run again. The hand-on of instance 0's
+ * message counted instance 1, still to be ended in that pass, as its
+ * receiver, sent the message to nobody and said "handed on". It is lost,
+ * and said so.
+ */
 TEST_F(grp, message_of_a_pass_that_ends_every_receiver_is_lost)
 {
 	struct lease_page *lp = (void *)runs_page(_metadata);
@@ -2836,7 +2836,8 @@ TEST_F(grp, worker_pid_taken_by_another_process_is_not_watched)
 	alarm(20);
 	EXPECT_EQ(255, kipc_group_run(self->g));
 	alarm(0);
-	EXPECT_EQ(0, pidfd_open_as) TH_LOG("the worker's pidfd_open() was not seen");
+	EXPECT_EQ(0, pidfd_open_as)
+		TH_LOG("the worker's pidfd_open() was not seen");
 	EXPECT_EQ(255, last_status(self->g, 0));
 	EXPECT_EQ(0, kill(orphan, 0)) TH_LOG("the other process was signalled");
 	kill(orphan, SIGKILL);
