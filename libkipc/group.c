@@ -49,7 +49,8 @@
 #endif
 
 #define KGRP_MAX_INTENSITY	64	/* restarts remembered */
-#define KGRP_RETRY_NS	100000000ULL	/* failed start, held zombie, hand-on */
+/* A failed start, a held zombie, a hand-on, a slow end-of-stream look. */
+#define KGRP_RETRY_NS	100000000ULL
 #define KGRP_CLOSE_NS	10000000ULL	/* an end of stream that waits */
 #define KGRP_TEXT_MAX	256		/* an event's text */
 #define EV_SIGNAL	(1ULL << 32)
@@ -1097,10 +1098,12 @@ static int chan_queued(const struct kipc_group *g, unsigned int c)
 }
 
 /*
- * Does a slot that will receive again hold a message of channel @c (or
- * forward one)? Should it end for good, slot_hand_on() sends it back on @c.
+ * Does a slot other than @s that will receive again hold a message of
+ * channel @c (or forward one)? Should it end for good, slot_hand_on()
+ * sends it on to its output, or back on @c.
  */
-static int chan_held(const struct kipc_group *g, unsigned int c)
+static int chan_held(const struct kipc_group *g, unsigned int c,
+		     unsigned int s)
 {
 	const struct kgrp_slot *sh;
 	unsigned int o;
@@ -1108,10 +1111,10 @@ static int chan_held(const struct kipc_group *g, unsigned int c)
 
 	for (o = 0; o < g->nr_slots; o++) {
 		sh = g->slots[o].sh;
-		if (!sh || !slot_reads_chan(g, o, c) ||
+		if (o == s || !sh || !slot_reads_chan(g, o, c) ||
 		    kgrp_load(&sh->lease_chan) != c)
 			continue;
-		lease = kgrp_lease_now(sh);
+		lease = kgrp_lease_now(sh, NULL);
 		if (lease == KGRP_LEASE_HELD || lease == KGRP_LEASE_FORWARDING)
 			return 1;
 	}
@@ -1203,7 +1206,7 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	char nm[48];
 	int ret;
 
-	lease = kgrp_lease_now(sh);
+	lease = kgrp_lease_now(sh, &seq);
 	if (lease != KGRP_LEASE_HELD && lease != KGRP_LEASE_FORWARDING)
 		goto out;
 	/* Read once: the slot is the worker's (and its orphans') to write. */
@@ -1212,7 +1215,6 @@ static int slot_hand_on(struct kipc_group *g, unsigned int s)
 	nb = kgrp_load(&sh->msg.nr_bufs);
 	len = kgrp_load(&sh->msg.data_len);
 	out_len = kgrp_load(&sh->out_len);
-	seq = kgrp_load(&sh->msg.tag);
 	memcpy(bufs, sh->bufs, sizeof(bufs));
 	ret = -EPROTO;
 	if (from >= g->nr_chans || !(w->in & (1U << from)) ||
@@ -1319,18 +1321,19 @@ static int chan_senders_done(const struct kipc_group *g, unsigned int c)
 }
 
 /*
- * Has every input of worker @w ended: is it a consumer whose senders all
- * ended for good (the queue closed for it to see its end, or to be closed
- * once its receivers are done: close_finished_chans()), and of which no
- * other receiver holds a message that may come back?
+ * Has every input of slot @s's worker ended: is it a consumer whose
+ * senders all ended for good (the queue closed for it to see its end, or
+ * to be closed once its receivers are done: close_finished_chans()), and
+ * of which no other receiver holds a message that may come back?
  */
-static int inputs_ended(const struct kipc_group *g, const struct grp_worker *w)
+static int inputs_ended(const struct kipc_group *g, unsigned int s)
 {
+	const struct grp_worker *w = &g->workers[g->slots[s].worker];
 	unsigned int c;
 
 	for (c = 0; c < g->nr_chans; c++)
 		if (w->in & (1U << c) && g->chans[c].tx &&
-		    (!chan_senders_done(g, c) || chan_held(g, c)))
+		    (!chan_senders_done(g, c) || chan_held(g, c, s)))
 			return 0;
 	return w->in != 0;
 }
@@ -1350,7 +1353,7 @@ static int chan_work_left(const struct kipc_group *g, unsigned int c,
 	for (o = 0; o < g->nr_slots; o++)
 		if (slot_reads_chan(g, o, c))
 			*live = 1;
-	return *live && (queued || chan_held(g, c));
+	return *live && (queued || chan_held(g, c, UINT_MAX));
 }
 
 /*
@@ -1573,9 +1576,10 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 		 * Except a consumer that finished: its inputs ended (their
 		 * senders did, no other receiver holds a message of them)
 		 * and it exited 0. Started again, it would only see their
-		 * end again, for ever; what it left queued it chose to.
+		 * end again, for ever; what it left queued stays for its
+		 * channel's other receivers, if any.
 		 */
-		restart = failed || !inputs_ended(g, w);
+		restart = failed || !inputs_ended(g, s);
 		break;
 	default:
 		restart = failed;

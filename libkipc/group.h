@@ -148,13 +148,18 @@ struct kgrp_ctl {
 /*
  * A slot's lease as it stands: RECEIVING with a sequence number is a
  * message the kernel delivered into the slot, held (its holder ended
- * before it could say so).
+ * before it could say so). *@tag (if not NULL): that sequence number, the
+ * one read (the slot is its worker's to write: read once).
  */
-static inline uint32_t kgrp_lease_now(const struct kgrp_slot *sl)
+static inline uint32_t kgrp_lease_now(const struct kgrp_slot *sl,
+				      uint64_t *tag)
 {
 	uint32_t lease = kgrp_load(&sl->lease);
+	uint64_t seq = kgrp_load(&sl->msg.tag);
 
-	if (lease == KGRP_LEASE_RECEIVING && kgrp_load(&sl->msg.tag))
+	if (tag)
+		*tag = seq;
+	if (lease == KGRP_LEASE_RECEIVING && seq)
 		return KGRP_LEASE_HELD;
 	return lease;
 }

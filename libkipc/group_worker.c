@@ -327,7 +327,7 @@ static void lease_recover(struct kipc_group_worker *w)
 {
 	struct kgrp_slot *sl = w->sl;
 
-	switch (kgrp_lease_now(sl)) {
+	switch (kgrp_lease_now(sl, NULL)) {
 	case KGRP_LEASE_RECEIVING:	/* nothing delivered */
 		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
 		break;

@@ -74,7 +74,8 @@ static void show(struct json_object *g)
 	if ((arr = array_of(g, "members")))
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			o = json_object_array_get_idx(arr, i);
-			printf("  %-20s %7lld %-9s %8lld %10lld %8lld %6lld %6lld %6lld\n",
+			printf("  %-20s %7lld %-9s %8lld %10lld %8lld "
+			       "%6lld %6lld %6lld\n",
 			       str(o, "name", a), num(o, "pid"), str(o, "state", b),
 			       num(o, "restarts"), num(o, "acks"),
 			       num(o, "redeliveries"), num(o, "handed_on"),
