@@ -29,8 +29,8 @@
  * @max_inline: the most inline bytes in one message
  * @ecred: messages carry their sender's effective uid and gid (the
  *	channels of a connection), else its real ones
- * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent
- *	and @nr_received
+ * @lock: protects @queue, @nr_queued, @nr_senders, @nr_receivers, @nr_sent,
+ *	@nr_received, and the charge_moved and seq of queued messages
  * @queue: queued messages, oldest first
  * @nr_queued: messages in @queue
  * @nr_senders: open send-end files
@@ -40,7 +40,8 @@
  *	queue, uncounted if put back: the lock is taken once per receive)
  * @payer: the user charged for the kernel bytes of queued messages (a
  *	reference): the creator, or for a connection's reply channel the
- *	service's owner, whose server sends on it
+ *	service's owner, whose server sends on it, until every send end is
+ *	gone (kipc_kmsg_charge_to_creator())
  * @nr_taking: messages taken off the queue and not yet delivered or put
  *	back (raised under @lock, lowered by the delivery without it): the
  *	stream has not ended while one may come back
@@ -115,6 +116,7 @@ struct kipc_kmsg *kipc_kmsg_alloc(struct kipc_channel *c, u32 data_len)
 	m->data_len = data_len;
 	m->nr_bufs = 0;
 	m->bufs_lost = false;
+	m->charge_moved = false;
 	m->nr_lends = 0;
 	return m;
 }
@@ -163,6 +165,35 @@ static void kipc_kmsg_set_sender(const struct kipc_channel *c,
 	m->gid = effective ? current_egid() : current_gid();
 }
 
+/* The user charged for @m, a message of @c, queued or taken. */
+static struct kipc_user *kipc_kmsg_payer(const struct kipc_channel *c,
+					 const struct kipc_kmsg *m)
+{
+	return m->charge_moved ? c->obj.user : c->payer;
+}
+
+/*
+ * Every send end of @c is gone, and @m is queued: if a payer other than
+ * the creator pays for it (the server, for a connection's reply channel),
+ * the charge moves to the creator, whose receive end holds the message,
+ * as far as the creator's cap allows. A server that closes a connection
+ * gets back what its client left unread, whatever the client does with
+ * its end (holds it, publishes it under a name, never reads), unless the
+ * client's own bytes in flight are at their cap; and no user is charged
+ * above its cap, so that the cap still bounds what two users together
+ * can queue. Context: c->lock held.
+ */
+static void kipc_kmsg_charge_to_creator(struct kipc_channel *c,
+					struct kipc_kmsg *m)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->payer == c->obj.user || m->charge_moved ||
+	    kipc_user_charge(c->obj.user, KIPC_RES_INFLIGHT, m->charge))
+		return;
+	kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
+	m->charge_moved = true;
+}
+
 /*
  * Take every queued message off @c onto @dropped, returning their charge
  * to the user; kipc_kmsgs_free() returns their buffers to the pool and
@@ -175,7 +206,8 @@ static void kipc_channel_drop_locked(struct kipc_channel *c,
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(m, &c->queue, node)
-		kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
+		kipc_user_uncharge(kipc_kmsg_payer(c, m), KIPC_RES_INFLIGHT,
+				   m->charge);
 	c->nr_queued = 0;
 	list_splice_tail_init(&c->queue, dropped);
 }
@@ -441,6 +473,7 @@ int kipc_channel_enqueue(struct kipc_channel *c, struct kipc_region_handle *h,
 	kipc_stat_add(KIPC_STAT_BUFS_SENT, m->nr_bufs);
 	/* Stamped only while someone traces receives. */
 	m->queued_ns = trace_kipc_msg_recv_enabled() ? ktime_get_ns() : 0;
+	m->seq = (u32)c->nr_sent;
 	list_add_tail(&m->node, &c->queue);
 	c->nr_queued++;
 	c->nr_sent++;
@@ -586,7 +619,7 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	kipc_bufs_from_flight(c->region, h, m->bufs, m->nr_bufs);
 	for (i = 0; i < m->nr_lends; i++)
 		kipc_lend_set_delivered(m->lends[i]);
-	kipc_user_uncharge(c->payer, KIPC_RES_INFLIGHT, m->charge);
+	kipc_user_uncharge(kipc_kmsg_payer(c, m), KIPC_RES_INFLIGHT, m->charge);
 	if (trace_kipc_msg_recv_enabled())
 		trace_kipc_msg_recv(c->obj.id, m->data_len, m->nr_bufs,
 				    m->nr_lends, m->queued_ns ?
@@ -609,14 +642,24 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
  * @m: the message, as kipc_channel_dequeue() returned it
  *
  * For a receive that could not hand the message to its caller: the message
- * returns to the head of the queue as kipc_channel_dequeue() left it (its
- * buffers never left flight, unless they were lost), so that nothing is
- * lost. The queue may briefly exceed its depth.
+ * returns to the queue as kipc_channel_dequeue() left it (its buffers
+ * never left flight, unless they were lost), so that nothing is lost,
+ * in its place in send order: ahead of every message sent after it, and
+ * behind those that other failed receives put back before it. The queue
+ * may briefly exceed its depth.
  */
 void kipc_channel_dequeue_undo(struct kipc_channel *c, struct kipc_kmsg *m)
 {
+	struct kipc_kmsg *pos;
+
 	spin_lock(&c->lock);
-	list_add(&m->node, &c->queue);
+	if (!c->nr_senders)
+		kipc_kmsg_charge_to_creator(c, m);
+	/* Past those put back only: the first is later as a rule. */
+	list_for_each_entry(pos, &c->queue, node)
+		if ((s32)(pos->seq - m->seq) > 0)
+			break;
+	list_add_tail(&m->node, &pos->node);
 	c->nr_queued++;
 	c->nr_received--;
 	atomic_dec(&c->nr_taking);
@@ -657,20 +700,25 @@ int kipc_channel_end_get(struct kipc_channel *c, bool send)
  * @send: the send end, or the receive end
  *
  * The last send end gone, receivers see end of stream once the queue
- * drains; the last receive end gone, queued messages are dropped (their
- * buffers return to the pool, their lent ranges are completed as dropped)
- * and senders get EPIPE.
+ * drains, and the channel's creator pays for what is queued where it can
+ * (kipc_kmsg_charge_to_creator()); the last receive end gone, queued
+ * messages are dropped (their buffers return to the pool, their lent
+ * ranges are completed as dropped) and senders get EPIPE.
  * Context: process context, may sleep.
  */
 void kipc_channel_end_put(struct kipc_channel *c, bool send)
 {
 	LIST_HEAD(dropped);
+	struct kipc_kmsg *m;
 	bool last;
 
 	might_sleep();
 	spin_lock(&c->lock);
 	if (send) {
 		last = !--c->nr_senders;
+		if (last)
+			list_for_each_entry(m, &c->queue, node)
+				kipc_kmsg_charge_to_creator(c, m);
 	} else {
 		last = !--c->nr_receivers;
 		/* Nobody can receive them: give their buffers back now. */

@@ -449,7 +449,7 @@ static int kipc_chan_recv(struct kipc_channel *c, bool wait,
  * @io: the copied-in argument
  *
  * A message's buffers become the caller's only once it is delivered: one
- * that cannot be (a bad pointer) goes back to the head of the queue.
+ * that cannot be (a bad pointer) goes back on the queue, in its place.
  * Context: process context, may sleep (only for the first message).
  * Return: the number of messages delivered if any, else the error of the
  * first (ioctl-recv.rst lists them).

@@ -552,6 +552,8 @@ struct kipc_kmsg {
 	struct kipc_buf bufs[KIPC_MSG_BUFS_MAX];
 	u32 nr_lends;
 	bool bufs_lost;		/* its buffers' region went: KIPC_MSG_BUFS_LOST */
+	bool charge_moved;	/* charged to the channel's creator, not payer */
+	u32 seq;		/* its place in the channel's sends (wraps) */
 	struct kipc_lend *lends[KIPC_MSG_LENDS_MAX];
 	u8 data[];
 };

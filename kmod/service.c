@@ -134,7 +134,8 @@ static const struct kipc_obj_ops kipc_service_ops = {
 /**
  * kipc_service_new() - create a service and its first file
  * @user: the creator, charged for the service
- * @backlog: connections waiting at most; 0 for KIPC_DEFAULT_BACKLOG
+ * @backlog: connections waiting at most; 0 for KIPC_DEFAULT_BACKLOG, or
+ *	max_backlog when that is lower
  * @depth: depth of each connection's channels; 0 for the default
  * @max_inline: inline bytes per message; 0 for the default
  * @region: the region to bind every connection's channels to, or NULL
@@ -168,7 +169,8 @@ struct file *kipc_service_new(struct kipc_user *user, u32 backlog, u32 depth,
 	INIT_LIST_HEAD(&s->pending);
 	init_waitqueue_head(&s->accept_wait);
 	init_waitqueue_head(&s->connect_wait);
-	s->backlog = backlog ?: KIPC_DEFAULT_BACKLOG;
+	s->backlog = backlog ?: min_t(u32, KIPC_DEFAULT_BACKLOG,
+				     kipc_max_backlog());
 	s->depth = depth;
 	s->max_inline = max_inline;
 	s->euid = current_euid();

@@ -392,6 +392,20 @@ static void send_cancel(struct kipc_rpc_client *c, uint64_t id)
 	kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, NULL);
 }
 
+/*
+ * A message whose buffers the kernel could not give (their region gone
+ * since, KIPC_MSG_BUFS_LOST): the server sent buffers of a region this
+ * client holds no handle of, which the protocol does not allow, and the
+ * answer cannot be taken as it was meant. Its lent ranges are unmapped;
+ * the caller fails the connection (-EPROTO). Returns -EBADF, the errno a
+ * module without KIPC_FEATURE_BUFS_LOST gave for such a message.
+ */
+static int reply_refuse(struct kipc_rpc_client *c, const struct kipc_msg *m)
+{
+	drop_payload(c, NULL, 0, c->rxlends, m->nr_lends);
+	return -EBADF;
+}
+
 /* A SENT call completes now with @status; its answer will be dropped. */
 static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 			 int status)
@@ -533,9 +547,12 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 	/*
 	 * A call never sent, or one already answered (a synchronous call
 	 * stays until its thread wakes): a second answer is the server's
-	 * mistake, dropped with whatever it carries.
+	 * mistake, dropped with whatever it carries. A synchronous call that
+	 * was abandoned is done too, but its answer is the first: it gives
+	 * the credit back and frees the call, as an abandoned async one's.
 	 */
-	if (!call || call->state == QUEUED || call->done) {
+	if (!call || call->state == QUEUED ||
+	    (call->done && call->state != ABANDONED)) {
 		drop_payload(c, c->rxbufs, m->nr_bufs, c->rxlends, m->nr_lends);
 		return;
 	}
@@ -620,9 +637,8 @@ static int receive(struct kipc_rpc_client *c, unsigned int flags,
 				c->region);
 	pthread_mutex_lock(&c->lock);
 	c->receiving = 0;
-	/* Buffers we could not take, their region gone since: as before. */
 	if (ret > 0 && m.flags & KIPC_MSG_BUFS_LOST)
-		ret = -EBADF;
+		ret = reply_refuse(c, &m);
 	if (ret == -ETIMEDOUT && until != deadline_ns)
 		pump(c);	/* the slice's end; the caller waits on */
 	if (ret > 0) {
@@ -1256,6 +1272,10 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		c->receiving = 0;
 		free(call->wire);
 		call->wire = NULL;
+		if (ret > 0 && rm.flags & KIPC_MSG_BUFS_LOST) {
+			ret = reply_refuse(c, &rm);	/* the call was sent */
+			fail_all(c, -EPROTO);
+		}
 		if (ret < 0 && !sent) {
 			/* Not sent: its buffers are still the client's. */
 			c->inflight--;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Channels: inline messages arrive in order with tags and credentials; batches; EOF. */
+/* Channels: inline messages arrive in order with tags and credentials; batches; EOF; failed receives. */
 #include <grp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -317,6 +318,70 @@ TEST_F(order, max_inline_default)
 	EXPECT_EQ(2, m.tag);
 	EXPECT_EQ(4096, m.data_len);
 	EXPECT_EQ(0, memcmp(big, room, 4096));
+}
+
+struct held_recv {
+	int rfd;
+	void *data;
+	int ret;
+};
+
+static void *held_recv_run(void *arg)
+{
+	struct held_recv *hr = arg;
+	struct kipc_msg m;
+
+	hr->ret = kt_recv1(hr->rfd, hr->data, 16, &m, KIPC_IO_NONBLOCK);
+	return NULL;
+}
+
+/*
+ * Two receives take the first two messages and both fail their copy-out
+ * (each blocked on a userfaultfd page, then the page unmapped), the first
+ * taker first: both messages go back in send order, ahead of the third.
+ * Each one used to go back at the head of the queue: 2, 1, 3.
+ */
+TEST_F(order, receives_that_fail_put_messages_back_in_send_order)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct held_recv hr[2];
+	pthread_t t[2];
+	struct kipc_msg m;
+	char room[16];
+	__u64 fault = 0;
+	int uffd, i;
+
+	if (geteuid() != 0)
+		SKIP(return, "userfaultfd on kernel copies needs CAP_SYS_PTRACE: run as root");
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(-uffd));
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(1, kt_send1(self->sfd, "m", 1, i, 0));
+	for (i = 0; i < 2; i++) {
+		hr[i].rfd = self->rfd;
+		hr[i].data = mmap(NULL, page, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, hr[i].data);
+		ASSERT_EQ(0, kt_uffd_register(uffd, hr[i].data, page,
+					      UFFDIO_REGISTER_MODE_MISSING));
+		hr[i].ret = 1;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, held_recv_run, &hr[i]));
+		/* Receive i holds message i + 1 in its copy-out. */
+		ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+		ASSERT_EQ((uintptr_t)hr[i].data, fault & ~(page - 1));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, kt_uffd_fail(uffd, hr[i].data, page));
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-EFAULT, hr[i].ret);
+	}
+	for (i = 1; i <= 3; i++) {
+		ASSERT_EQ(1, kt_recv1(self->rfd, room, sizeof(room), &m,
+				      KIPC_IO_NONBLOCK));
+		EXPECT_EQ(i, m.tag) TH_LOG("receive %d after the failures", i);
+	}
+	close(uffd);
 }
 
 TEST_F(order, empty_message_carries_its_tag)

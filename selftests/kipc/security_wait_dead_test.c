@@ -902,16 +902,30 @@ static void *wait_all_words(void *arg)
 	return NULL;
 }
 
-/* DEATH_WAITS WAITs through @h, each a death: their time in ns, or 0. */
+/*
+ * DEATH_WAITS WAITs through @h, each a death, in DEATH_BATCHES batches:
+ * the time of the quickest batch in ns, or 0. The quickest, because a
+ * shared host's slow moments make batches dearer, never cheaper, and a
+ * walk of every waiter would make every batch dearer.
+ */
+#define DEATH_BATCHES	10
+
 static uint64_t time_deaths(int h)
 {
-	uint64_t t0 = kt_now_ns(CLOCK_MONOTONIC);
-	int i;
+	uint64_t t0, dt, best = UINT64_MAX;
+	int i, j;
 
-	for (i = 0; i < DEATH_WAITS; i++)
-		if (kt_wq_wait(h, W0, 0, 0, CLOCK_MONOTONIC, 0) != -EOWNERDEAD)
-			return 0;
-	return kt_now_ns(CLOCK_MONOTONIC) - t0;
+	for (j = 0; j < DEATH_BATCHES; j++) {
+		t0 = kt_now_ns(CLOCK_MONOTONIC);
+		for (i = 0; i < DEATH_WAITS / DEATH_BATCHES; i++)
+			if (kt_wq_wait(h, W0, 0, 0, CLOCK_MONOTONIC, 0) !=
+			    -EOWNERDEAD)
+				return 0;
+		dt = kt_now_ns(CLOCK_MONOTONIC) - t0;
+		if (dt < best)
+			best = dt;
+	}
+	return best;
 }
 
 TEST_F(dead, a_death_costs_its_own_waiters_only)
@@ -952,9 +966,11 @@ TEST_F(dead, a_death_costs_its_own_waiters_only)
 	self->kids[0] = 0;
 	alone[1] = time_deaths(self->region);
 	ASSERT_NE(0, alone[1]);
-	TH_LOG("%d deaths: %.1f and %.1f us each alone, %.1f us beside %d waiting entries",
-	       DEATH_WAITS, alone[0] / 1e3 / DEATH_WAITS,
-	       alone[1] / 1e3 / DEATH_WAITS, beside / 1e3 / DEATH_WAITS,
+	TH_LOG("%d deaths, the quickest batch of %d: %.1f and %.1f us each alone, %.1f us beside %d waiting entries",
+	       DEATH_WAITS, DEATH_WAITS / DEATH_BATCHES,
+	       alone[0] / 1e3 / (DEATH_WAITS / DEATH_BATCHES),
+	       alone[1] / 1e3 / (DEATH_WAITS / DEATH_BATCHES),
+	       beside / 1e3 / (DEATH_WAITS / DEATH_BATCHES),
 	       OTHER_THREADS * KIPC_WAITV_MAX);
 	EXPECT_GT(2 * (alone[0] > alone[1] ? alone[0] : alone[1]), beside);
 	close(other_region);

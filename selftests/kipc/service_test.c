@@ -24,15 +24,21 @@
 
 #define NOBODY	65534
 
-static int service_create(int ctx, uint32_t backlog, uint32_t flags)
+static int service_create_depth(int ctx, uint32_t backlog, uint32_t depth,
+				uint32_t flags)
 {
 	struct kipc_service_create sc = {
 		.size = sizeof(sc), .flags = flags, .backlog = backlog,
-		.region_fd = KIPC_NO_FD,
+		.depth = depth, .region_fd = KIPC_NO_FD,
 	};
 	int ret = ioctl(ctx, KIPC_IOC_SERVICE_CREATE, &sc);
 
 	return ret < 0 ? -errno : ret;
+}
+
+static int service_create(int ctx, uint32_t backlog, uint32_t flags)
+{
+	return service_create_depth(ctx, backlog, 0, flags);
 }
 
 static int publish(int ctx, const char *name, int fd, uint32_t mode)
@@ -128,6 +134,8 @@ FIXTURE(service) {
 	int svc;
 	char name[64];
 	struct kt_param inflight;	/* restored by the teardown if saved */
+	struct kt_param cap;		/* another, the same */
+	char rname[80];			/* a name a test's child made, or "" */
 };
 
 FIXTURE_SETUP(service)
@@ -144,6 +152,9 @@ FIXTURE_SETUP(service)
 FIXTURE_TEARDOWN(service)
 {
 	kt_param_restore(&self->inflight);
+	kt_param_restore(&self->cap);
+	if (self->rname[0])
+		unpublish(self->ctx, self->rname);
 	unpublish(self->ctx, self->name);
 	close(self->svc);
 	close(self->ctx);
@@ -865,6 +876,24 @@ TEST_F(service, write_carries_real_ids)
 	close(ac.send_fd);
 }
 
+#define REPLY_BYTES	1024
+
+/*
+ * Non-blocking replies of REPLY_BYTES on @fd until one fails, at most
+ * 1000: the failure (ENOBUFS at the owner's cap), their count in *@sent.
+ */
+static int reply_until_full(int fd, int *sent)
+{
+	static const char big[REPLY_BYTES];
+	int ret;
+
+	do {
+		ret = kt_send1(fd, big, sizeof(big), 0, KIPC_IO_NONBLOCK);
+		*sent += ret == 1;
+	} while (ret == 1 && *sent < 1000);
+	return ret;
+}
+
 /*
  * The replies a server queues for a client are the server's to pay for:
  * a server (root) that floods a client (nobody) with unread replies hits
@@ -875,7 +904,7 @@ TEST_F(service, replies_are_the_servers_to_pay)
 {
 	int go[2], done[2], pid, status, ret, sent = 0;
 	struct kipc_accept ac;
-	char big[1024] = "", c;
+	char c;
 
 	if (geteuid())
 		SKIP(return, "needs root to switch uids and set the cap");
@@ -905,11 +934,7 @@ TEST_F(service, replies_are_the_servers_to_pay)
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(1, read(done[0], &c, 1));
 	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
-	do {
-		ret = kt_send1(ac.send_fd, big, sizeof(big), 0,
-			       KIPC_IO_NONBLOCK);
-		sent += ret == 1;
-	} while (ret == 1 && sent < 1000);
+	ret = reply_until_full(ac.send_fd, &sent);
 	EXPECT_EQ(-ENOBUFS, ret) TH_LOG("%d replies, then %d", sent, ret);
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -919,6 +944,120 @@ TEST_F(service, replies_are_the_servers_to_pay)
 		       strerror(WEXITSTATUS(status)));
 	close(ac.recv_fd);
 	close(ac.send_fd);
+}
+
+/*
+ * A service made with backlog 0 takes the default (128) only within
+ * max_backlog: root's cap holds for it as for a backlog given. It queued
+ * 128 connections whatever the cap said.
+ */
+TEST_F(service, default_backlog_is_within_max_backlog)
+{
+	struct kipc_connect cn[3];
+	char nm[80];
+	int svc, i;
+
+	if (geteuid())
+		SKIP(return, "needs root to set the cap");
+	self->cap.name = "max_backlog";
+	ASSERT_EQ(0, kt_param_save(&self->cap));
+	ASSERT_EQ(0, kt_param_set_num(self->cap.name, 2));
+	svc = service_create(self->ctx, 0, 0);
+	ASSERT_LE(0, svc);
+	snprintf(nm, sizeof(nm), "%s-backlog", self->name);
+	ASSERT_EQ(0, publish(self->ctx, nm, svc, 0600));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, do_connect(self->ctx, nm, KIPC_CONN_NONBLOCK, 0,
+					&cn[i]));
+	EXPECT_EQ(-EAGAIN, do_connect(self->ctx, nm, KIPC_CONN_NONBLOCK, 0,
+				      &cn[2]))
+		TH_LOG("a third connection waits in a backlog of max_backlog 2");
+	unpublish(self->ctx, nm);
+	close(svc);
+}
+
+/* @uid's kernel bytes in flight (0 when the module has no record of it). */
+static __u64 inflight_of(uid_t uid)
+{
+	__u64 v = 0;
+
+	if (kt_genl_get_u64(KIPC_CMD_USER_GET, KIPC_A_USER_UID, uid,
+			    KIPC_A_USER_INFLIGHT_BYTES, &v))
+		return 0;
+	return v;
+}
+
+/*
+ * Replies are the server's to pay for while it can send more; once it
+ * has closed its send end, what is left unread is the client's, whose
+ * receive end holds it. A client that never read its replies, published
+ * its reply end under a name and exited held the server's bytes in
+ * flight for good: every send of the server's user then failed with
+ * ENOBUFS, and only CAP_IPC_OWNER could unlink the name. The server that
+ * closes gets its bytes back; the client's user pays until the name goes.
+ */
+TEST_F(service, unread_replies_are_the_clients_once_the_server_closes)
+{
+	int go[2], done[2], pid, status, ret, sent = 0, tx, rx;
+	__u64 nobody_before, nobody_held, root_held;
+	static const char one[REPLY_BYTES];
+	struct kipc_accept ac;
+	char c;
+
+	if (geteuid())
+		SKIP(return, "needs root to switch uids and set the cap");
+	snprintf(self->rname, sizeof(self->rname), "%s-replies", self->name);
+	nobody_before = inflight_of(NOBODY);
+	self->inflight.name = "max_inflight_bytes_per_user";
+	ASSERT_EQ(0, kt_param_save(&self->inflight));
+	ASSERT_EQ(0, kt_param_set_num(self->inflight.name, 16384));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	if (!pid) {
+		struct kipc_connect cn;
+		int ctx;
+
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(100);
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		if (ctx < 0 || do_connect(ctx, self->name, 0, 0, &cn))
+			_exit(101);
+		if (publish_any(ctx, self->rname, cn.recv_fd))
+			_exit(102);
+		c = 'c';
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(103);
+		_exit(0);	/* the name keeps the reply end, unread */
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	ret = reply_until_full(ac.send_fd, &sent);
+	EXPECT_EQ(-ENOBUFS, ret) TH_LOG("%d replies, then %d", sent, ret);
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("the client: %d",
+						 WEXITSTATUS(status));
+	root_held = inflight_of(geteuid());
+	close(ac.send_fd);
+	close(ac.recv_fd);
+
+	ASSERT_EQ(0, kt_channel_create(self->ctx, 0, 0, 0, -1, &tx, &rx));
+	ret = kt_send1(tx, one, sizeof(one), 0, KIPC_IO_NONBLOCK);
+	nobody_held = inflight_of(NOBODY);
+	EXPECT_EQ(1, ret)
+		TH_LOG("the server's send after it closed the connection: %s (%llu bytes in flight before the close)",
+		       strerror(-ret), (unsigned long long)root_held);
+	EXPECT_LE(nobody_before + sent * REPLY_BYTES, nobody_held)
+		TH_LOG("the client's user pays %llu bytes for %d unread replies",
+		       (unsigned long long)(nobody_held - nobody_before), sent);
+	unpublish(self->ctx, self->rname);
+	EXPECT_EQ(nobody_before, inflight_of(NOBODY))
+		TH_LOG("the replies' bytes once their name is gone");
+	kt_param_restore(&self->inflight);
+	close(tx);
+	close(rx);
 }
 
 /* max_services_per_user bounds the services one user holds. */

@@ -536,6 +536,43 @@ static void t_deadline(struct kipc_rpc_client *c)
 }
 
 /*
+ * Each call that times out after its request went keeps its credit only
+ * until its answer comes (the server's reply, or -ECANCELED for the
+ * cancel the client sends): on a connection of four credits, four such
+ * calls and then one more still leave the connection serving. The
+ * client dropped the late answers of synchronous calls, and their
+ * credits with them: the fifth call timed out, never sent.
+ */
+static void t_deadline_credits(struct kipc *k)
+{
+	struct kipc_rpc_client *c = NULL;
+	uint32_t ms = 1000, got;
+	size_t len;
+	struct timespec dl;
+	char detail[96];
+	int ret, i, nr_timed_out = 0;
+
+	ret = kipc_rpc_connect(k, small_name, 0, NULL, &c);
+	for (i = 0; i < 5 && !ret; i++) {
+		dl = in_ms(30);
+		len = sizeof(got);
+		nr_timed_out += call_bytes(c, M_SLOW, &ms, sizeof(ms), &got,
+					   &len, &dl) == -ETIMEDOUT;
+	}
+	if (!ret) {
+		dl = in_ms(3000);
+		len = sizeof(got);
+		ret = call_bytes(c, M_ECHO, "ok", 3, &got, &len, &dl);
+	}
+	snprintf(detail, sizeof(detail), "%d of 5 timed out, then %d",
+		 nr_timed_out, ret);
+	result(nr_timed_out == 5 && ret == 0 && len == 3,
+	       "calls that timed out give their credits back when answered",
+	       detail);
+	kipc_rpc_client_close(c);
+}
+
+/*
  * A deadline that is not a time is refused (-EINVAL) by every entry, as
  * the kernel's own calls refuse it; one 584 years away does not wrap
  * into the past (the old client's sum did: the call timed out at once).
@@ -1502,12 +1539,12 @@ static void cpu_0(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int liar_send(struct kipc_chan *tx, uint8_t type, uint64_t call_id,
-		     int32_t status, const void *payload, uint32_t len)
+/* A message of the protocol in @m, built in @buf (512 bytes). */
+static void liar_msg(struct kipc_msg *m, char *buf, uint8_t type,
+		     uint64_t call_id, int32_t status, const void *payload,
+		     uint32_t len)
 {
-	char buf[512];
 	struct kipc_rpc_hdr h;
-	struct kipc_msg m;
 
 	memset(&h, 0, sizeof(h));
 	h.magic = KIPC_RPC_MAGIC;
@@ -1519,12 +1556,28 @@ static int liar_send(struct kipc_chan *tx, uint8_t type, uint64_t call_id,
 	h.payload_len = len;
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), payload, len);
-	kipc_msg_init(&m, buf, sizeof(h) + len, NULL, 0, 0);
+	kipc_msg_init(m, buf, sizeof(h) + len, NULL, 0, 0);
+}
+
+static int liar_send(struct kipc_chan *tx, uint8_t type, uint64_t call_id,
+		     int32_t status, const void *payload, uint32_t len)
+{
+	char buf[512];
+	struct kipc_msg m;
+
+	liar_msg(&m, buf, type, call_id, status, payload, len);
 	return kipc_channel_send(tx, &m, 1, 0, NULL, NULL);
 }
 
 /* The WELCOME a liar sends; max_inline 0: the usual { depth, 64 }. */
 static struct kipc_rpc_welcome liar_welcome;
+
+/*
+ * Set: the liar's service is bound to a region of its own, liar_region,
+ * that its WELCOME does not announce (no name, no flag).
+ */
+static int liar_hidden_region;
+static struct kipc_region *liar_region;
 
 static void __attribute__((noreturn))
 liar_run(const char *nm, int ready_fd, uint32_t depth, int nr_reqs,
@@ -1558,6 +1611,11 @@ liar_run(const char *nm, int ready_fd, uint32_t depth, int nr_reqs,
 				   0600, kipc_region_fd(reg), NULL) < 0)
 			_exit(2);
 		sa.region = reg;
+	}
+	if (liar_hidden_region) {
+		if (kipc_region_create(k, 65536, 4096, 0, &liar_region))
+			_exit(2);
+		sa.region = liar_region;
 	}
 	if (kipc_service_create(k, &sa, &s))
 		_exit(2);
@@ -1707,6 +1765,96 @@ static void t_liar_oversized(void)
 	liar_row("big", 1, 1, answer_oversized, client_oversized,
 		 "a server's answer beyond max_inline fails the connection with -EPROTO, a call queued behind it too",
 		 why);
+}
+
+/* The file answer_lost_bufs() makes once its region is gone. */
+static void lost_bufs_ready_path(char *path, size_t len)
+{
+	snprintf(path, len, "/tmp/%s-lost-bufs-ready", name);
+}
+
+/*
+ * The answer to call 1, sent before the call is (the first call's id is
+ * known): it carries a buffer of the service's region, which the WELCOME
+ * did not announce, and the liar then closes that region, no handle or
+ * name of it left (the service holds no handle). The client holds none
+ * either: the kernel delivers the answer without its buffer, marked
+ * KIPC_MSG_BUFS_LOST. A file tells the client that the region is gone.
+ */
+static void answer_lost_bufs(struct kipc_chan *rx, struct kipc_chan *tx,
+			     const struct kipc_rpc_hdr *reqs, int n)
+{
+	struct kipc_buf_ref ref = { .len = 64 };
+	char buf[512], path[128];
+	struct kipc_msg m;
+	uint64_t off;
+	int fd;
+
+	if (!liar_region || kipc_buf_alloc(liar_region, &off))
+		_exit(7);
+	ref.offset = off;
+	liar_msg(&m, buf, KIPC_RPC_REPLY, 1, 0, "lost", 5);
+	m.bufs = (uintptr_t)&ref;
+	m.nr_bufs = 1;
+	if (kipc_channel_send(tx, &m, 1, 0, NULL, liar_region) != 1)
+		_exit(8);
+	kipc_region_close(liar_region);
+	lost_bufs_ready_path(path, sizeof(path));
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		_exit(9);
+	close(fd);
+}
+
+/*
+ * An answer whose buffer the kernel could not deliver is one the client
+ * cannot take as it was meant: the connection fails with -EPROTO, on the
+ * path of a lone synchronous call (one KIPC_IOC_CALL) as on the others.
+ * That path completed the call with status 0 and no buffer, and the
+ * connection served on. The call is made once the answer is queued and
+ * its region gone, so that the CALL's receive finds it so.
+ */
+static int client_lost_bufs(struct kipc_rpc_client *c)
+{
+	struct timespec dl = in_ms(5000);
+	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
+	char room[64], path[128];
+	struct kipc_rpc_msg rep = { .data = room, .len = sizeof(room) };
+	uint64_t id, end = now_ms() + 10000;
+	int ret;
+
+	lost_bufs_ready_path(path, sizeof(path));
+	while (access(path, F_OK) && now_ms() < end)
+		usleep(1000);
+	if (unlink(path)) {
+		fprintf(stderr, "the liar's region never went\n");
+		return 1;
+	}
+	ret = kipc_rpc_call(c, M_ECHO, &req, &rep, 0, &dl);
+	if (ret != -EPROTO) {
+		fprintf(stderr, "call: %d, %zu bytes, %u buffers\n", ret,
+			rep.len, rep.nr_bufs);
+		return 2;
+	}
+	ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &id);
+	if (ret != -EPROTO) {
+		fprintf(stderr, "submit after: %d\n", ret);
+		return 3;
+	}
+	return 0;
+}
+
+static void t_liar_lost_bufs(void)
+{
+	static const char *const why[] = {
+		"the liar's region never went", "the call", "a later call",
+	};
+
+	liar_hidden_region = 1;
+	liar_row("lost", 1, 0, answer_lost_bufs, client_lost_bufs,
+		 "an answer whose buffer was lost fails the connection with -EPROTO, also a lone call's",
+		 why);
+	liar_hidden_region = 0;
 }
 
 /*
@@ -2812,6 +2960,7 @@ int main(void)
 	t_async_deadline_poll(c);
 	t_timeout_epoll(c);
 	t_timeout_queued(k);
+	t_deadline_credits(k);
 	t_threads(c);
 	t_loop_woken_by_a_call(k);
 	ret = kipc_rpc_connect(k, name, 0, NULL, &ce);
@@ -2829,6 +2978,7 @@ int main(void)
 	t_malformed(k, c);
 	t_oneway_bufs(k, c);
 	t_liar_oversized();
+	t_liar_lost_bufs();
 	t_liar_answers_twice();
 	t_liar_welcome();
 	t_failed_call_releases_buffers();
