@@ -66,6 +66,24 @@ static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
 }
 #endif
 
+/*
+ * Names live in the caller's IPC namespace, which a kernel without System
+ * V IPC and POSIX message queues does not have (nsproxy's ipc_ns is NULL).
+ */
+#if !defined(CONFIG_SYSVIPC) && !defined(CONFIG_POSIX_MQUEUE)
+#error "kipc's names need CONFIG_SYSVIPC or CONFIG_POSIX_MQUEUE"
+#endif
+
+/*
+ * Whether nothing but kipc holds @ns any more. Without IPC namespaces the
+ * only one is the initial namespace, which never goes, and get_ipc_ns()
+ * counts nothing: its count stays 1.
+ */
+static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
+{
+	return IS_ENABLED(CONFIG_IPC_NS) && refcount_read(&ns->ns.count) == 1;
+}
+
 /* genl_split_ops appeared in 6.2. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #define KIPC_HAVE_GENL_SPLIT_OPS	1

@@ -184,7 +184,7 @@ static void kipc_names_collect(struct list_head *dead)
 	lockdep_assert_held(&kipc_names_lock);
 
 	list_for_each_entry_safe(nsr, ntmp, &kipc_names_nss, node) {
-		if (refcount_read(&nsr->ns->ns.count) != 1)
+		if (!kipc_ipc_ns_unused(nsr->ns))
 			continue;
 		list_for_each_entry_safe(n, tmp, &nsr->names, node)
 			kipc_name_remove(n, dead);

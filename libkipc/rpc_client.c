@@ -1277,8 +1277,17 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			fail_all(c, -EPROTO);
 		}
 		if (ret < 0 && !sent) {
-			/* Not sent: its buffers are still the client's. */
-			c->inflight--;
+			/*
+			 * Not sent: its buffers are still the client's. If
+			 * another thread failed the connection meanwhile, it
+			 * finished this call as sent (no buffers released)
+			 * and took every credit back: release them now, as
+			 * its status says, and take no credit back twice.
+			 */
+			if (call->done && !bufs_kept(call->status))
+				call_release(c, call);
+			else if (!call->done)
+				c->inflight--;
 			call->state = QUEUED;
 		}
 		if (ret > 0)

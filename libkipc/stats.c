@@ -250,6 +250,8 @@ static int kipc__family_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		switch (mnl_attr_get_type(a)) {
 		case CTRL_ATTR_FAMILY_ID:
+			if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+				return MNL_CB_ERROR;
 			res->id = mnl_attr_get_u16(a);
 			break;
 		case CTRL_ATTR_MCAST_GROUPS:
@@ -847,10 +849,11 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 	char *buf;
 	ssize_t n;
 
-	if (!nl || !cb)
+	/* Never subscribed: no events come, and nl->buf is the requests'. */
+	if (!nl || !cb || !nl->ev_buf)
 		return -EINVAL;
 	run.type = nl->family;
-	buf = nl->ev_buf ? nl->ev_buf : nl->buf;
+	buf = nl->ev_buf;
 	n = mnl_socket_recvfrom(nl->sock, buf, MNL_SOCKET_BUFFER_SIZE);
 	if (n < 0) {
 		ret = -errno;

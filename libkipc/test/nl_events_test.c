@@ -105,6 +105,8 @@ TEST(subscribed_handle_keeps_replies_and_events_apart)
 	ASSERT_EQ(0, kipc_channel_stats_dump(nl, &f, count_row, &s));
 	ASSERT_EQ(MINE, s.rows);
 	s.learn = 0;
+	/* Not subscribed: refused, not a read into the requests' buffer. */
+	EXPECT_EQ(-EINVAL, kipc_events_read(nl, any_event, NULL));
 	ret = kipc_events_subscribe(nl);
 	if (ret == -EPERM || ret == -EOPNOTSUPP)
 		SKIP(return, "events need CAP_SYS_ADMIN and the events group");

@@ -145,12 +145,18 @@ static int ping_pong(FIXTURE_DATA(recv_poll) *self, int driver_cpu,
 			SKIP(return, "needs two CPUs online");		\
 	} while (0)
 
+/*
+ * The budget grows only from waits a wake-up ended within poll_max_ns: at
+ * the default 200 us a debug kernel under TCG on a slow host wakes later
+ * than that every time, its budget stays 0 and nothing polls (seen on
+ * two runs of one machine). A cap of 5 ms is above any such wake-up.
+ */
 TEST_F(recv_poll, polls_while_the_peer_runs_on_another_cpu)
 {
 	uint64_t before;
 
 	REQUIRE_TWO_CPUS();
-	ASSERT_EQ(0, kt_param_set(self->max.name, "200000"));
+	ASSERT_EQ(0, kt_param_set(self->max.name, "5000000"));
 	before = recv_polls();
 	ASSERT_NE((uint64_t)-1, before);
 	ASSERT_EQ(0, ping_pong(self, 0, 1, ROUNDS, 0));

@@ -439,6 +439,13 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 			r->status = kb_run_row(o, kb_mech_find(r->mech), test,
 					       r->mode, size, &runs[i][rep],
 					       r->reason, sizeof(r->reason));
+			/*
+			 * What could not run after a repeat that did (out
+			 * of memory under pressure, say) is a failure: a
+			 * skip would hide it from the targets.
+			 */
+			if (r->status == KB_SKIPPED && rep)
+				r->status = KB_FAILED;
 		}
 	}
 	for (i = 0; i < nr; i++) {

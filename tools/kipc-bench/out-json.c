@@ -64,6 +64,21 @@ static void kb_json_hist(FILE *f, const struct kb_hist *h)
 	fputc(']', f);
 }
 
+/*
+ * A side's CPUs, from its mask, as a JSON array of integers: [] when it
+ * was never sampled; 63 stands for 63 and above (the mask's last bit).
+ */
+static void kb_json_cpus(FILE *f, uint64_t mask)
+{
+	int cpu, n = 0;
+
+	fputc('[', f);
+	for (cpu = 0; cpu < 64; cpu++)
+		if (mask & (1ULL << cpu))
+			fprintf(f, "%s%d", n++ ? ", " : "", cpu);
+	fputc(']', f);
+}
+
 static void kb_json_row(FILE *f, const struct kb_row *r,
 			const struct kb_env *env)
 {
@@ -92,11 +107,11 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 				fprintf(f, ", \"%s\": %.6g", kb_fig_names[i],
 					r->fig[i]);
 		if (r->cpus[0] || r->cpus[1]) {
-			char a[192], b[192];
-
-			kb_cpus_format(a, sizeof(a), r->cpus[0], ", ");
-			kb_cpus_format(b, sizeof(b), r->cpus[1], ", ");
-			fprintf(f, ", \"cpus\": [[%s], [%s]]", a, b);
+			fputs(", \"cpus\": [", f);
+			kb_json_cpus(f, r->cpus[0]);
+			fputs(", ", f);
+			kb_json_cpus(f, r->cpus[1]);
+			fputc(']', f);
 		}
 		if (r->rep_ns) {
 			fputs(", \"repeat_ns\": [", f);

@@ -163,7 +163,14 @@ int parse_filter(int argc, char **argv, int *optind_out,
 	int c;
 
 	memset(f, 0, sizeof(*f));
-	while ((c = getopt_long(argc, argv, "+u:p:i:n:", opts, NULL)) != -1) {
+	/*
+	 * Options before and after the words (`list channels --uid U`, as
+	 * kipcctl.8 shows it): getopt moves the words to the end. optind 0
+	 * starts it afresh, in that order, not in main()'s (which stops at
+	 * the first word).
+	 */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "u:p:i:n:", opts, NULL)) != -1) {
 		/* An interval or a count above INT_MAX would wrap negative. */
 		if (c == '?' || parse_u32(optarg, &v) ||
 		    ((c == 'i' || c == 'n') && v > INT_MAX)) {

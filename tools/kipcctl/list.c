@@ -50,8 +50,10 @@ int cmd_list(int argc, char **argv)
 	struct kipc_nl *nl;
 	size_t i;
 
-	if (parse_filter(argc, argv, &ind, &f, NULL, NULL))
+	if (parse_filter(argc, argv, &ind, &f, NULL, NULL) || ind + 1 < argc) {
+		fprintf(stderr, "usage: kipcctl list [channels|regions] [--uid UID] [--pid PID]\n");
 		return 2;
+	}
 	if (ind < argc) {
 		if (!strcmp(argv[ind], "channels"))
 			regions = 0;

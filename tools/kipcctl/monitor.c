@@ -67,6 +67,20 @@ static int subscribe(struct kipc_nl **nl, int quiet)
 }
 
 /*
+ * Events were lost (@why: the socket's buffer overran, the module went):
+ * said on standard error and, with -j, in the stream itself, so that a
+ * consumer of the JSON sees the gap.
+ */
+static void say_lost(const char *why, const char *text)
+{
+	fprintf(stderr, "kipcctl: monitor: %s\n", text);
+	if (json) {
+		printf("{\"event\":\"lost\",\"reason\":\"%s\"}\n", why);
+		fflush(stdout);
+	}
+}
+
+/*
  * The module went (kipc_events_read(): -ENOENT): wait for its family to
  * come back, a second at a time, and subscribe again. 0, or -errno.
  */
@@ -76,7 +90,8 @@ static int resubscribe(struct kipc_nl **nl)
 
 	kipc_nl_close(*nl);
 	*nl = NULL;
-	fprintf(stderr, "kipcctl: monitor: kipc's netlink family is gone (the module unloaded?): waiting for it\n");
+	say_lost("module-gone",
+		 "kipc's netlink family is gone (the module unloaded?): waiting for it");
 	while ((ret = subscribe(nl, 1)) == -ENOENT)
 		sleep(1);
 	if (!ret)
@@ -104,7 +119,7 @@ int cmd_monitor(int argc, char **argv)
 	while (!done) {
 		ret = kipc_events_read(nl, print_event, NULL);
 		if (ret == -ENOBUFS) {
-			fprintf(stderr, "kipcctl: monitor: events lost (socket buffer overrun)\n");
+			say_lost("overrun", "events lost (socket buffer overrun)");
 			continue;
 		}
 		if (ret == -ENOENT && !done) {

@@ -37,7 +37,18 @@ struct check {
 	const struct sys_scan *s;
 	unsigned int found;
 	unsigned int msg, sem, shm, mq;	/* objects seen, for the limits */
+	int failed;			/* a part could not be checked */
 };
+
+/*
+ * A part of the system that could not be checked: said on standard error,
+ * and the check exits 1 rather than reporting the system healthy.
+ */
+static void check_failed(struct check *c, const char *what, int err)
+{
+	fprintf(stderr, "kipcctl: sys check: %s: %s\n", what, strerror(-err));
+	c->failed = 1;
+}
 
 static int alive(int pid)
 {
@@ -179,8 +190,13 @@ static void check_mqueues(struct check *c)
 	mqd_t q;
 	DIR *d;
 
-	if (sys_mqueue_mount(dir, sizeof(dir)) || !(d = opendir(dir)))
+	if (sys_mqueue_mount(dir, sizeof(dir)))
+		return;		/* no mqueue file system: no queue */
+	d = opendir(dir);
+	if (!d) {
+		check_failed(c, dir, -errno);
 		return;
+	}
 	while ((e = readdir(d))) {
 		if (sys_dot_entry(e->d_name))
 			continue;
@@ -337,12 +353,22 @@ static void check_kipc(struct check *c)
 	uint64_t used[8], limit[8];
 	char obj[32], text[128];
 	struct kipc_nl *nl;
-	int i;
+	int i, ret;
 
-	if (kipc_nl_open(&nl, 0))
+	ret = kipc_nl_open(&nl, 0);
+	if (ret == -ENOENT)
 		return;		/* no module: nothing of kipc to check */
-	kipc_channel_stats_dump(nl, NULL, kipc_chan_cb, c);
-	if (!kipc_user_stats_get(nl, geteuid(), &u)) {
+	if (ret) {
+		check_failed(c, "kipc", ret);
+		return;
+	}
+	ret = kipc_channel_stats_dump(nl, NULL, kipc_chan_cb, c);
+	if (ret)
+		check_failed(c, "kipc channels", ret > 0 ? -ENOMEM : ret);
+	ret = kipc_user_stats_get(nl, geteuid(), &u);
+	if (ret && ret != -ENOENT)	/* ENOENT: the user holds nothing */
+		check_failed(c, "kipc user", ret);
+	if (!ret) {
 		used[0] = u.regions; limit[0] = u.regions_limit;
 		used[1] = u.channels; limit[1] = u.channels_limit;
 		used[2] = u.lendqs; limit[2] = u.lendqs_limit;
@@ -383,9 +409,15 @@ int sys_check(int argc, char **argv)
 	}
 	if (json)
 		printf("{\"findings\":[");
-	sys_sysv_each(SYS_MSG, check_msg, &c);
-	sys_sysv_each(SYS_SHM, check_shm, &c);
-	sys_sysv_each(SYS_SEM, count_sem, &c);
+	ret = sys_sysv_each(SYS_MSG, check_msg, &c);
+	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
+		check_failed(&c, "System V message queues", ret);
+	ret = sys_sysv_each(SYS_SHM, check_shm, &c);
+	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
+		check_failed(&c, "System V segments", ret);
+	ret = sys_sysv_each(SYS_SEM, count_sem, &c);
+	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
+		check_failed(&c, "System V semaphore sets", ret);
 	check_mqueues(&c);
 	check_pipes(&c, &s);
 	check_services(&c);
@@ -403,5 +435,5 @@ int sys_check(int argc, char **argv)
 	else
 		printf("%u problem%s found\n", c.found, c.found == 1 ? "" : "s");
 	sys_scan_free(&s);
-	return c.found ? 3 : 0;
+	return c.failed ? 1 : c.found ? 3 : 0;
 }

@@ -153,6 +153,13 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 		u->rqueue = q->udiag_rqueue;
 		u->wqueue = q->udiag_wqueue;
 	}
+	/*
+	 * A datagram socket's "receive queue" is the size of its next
+	 * datagram (unix_inq_len()), and its datagrams' memory is charged
+	 * to their senders: the kernel does not say how much it holds.
+	 */
+	if (u->type == SOCK_DGRAM)
+		u->rqueue = NO_VALUE;
 #ifdef UDIAG_SHOW_UID
 	if (tb[UNIX_DIAG_UID] &&
 	    mnl_attr_get_payload_len(tb[UNIX_DIAG_UID]) >= sizeof(uint32_t))

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -211,7 +212,7 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 	const struct sys_fd *f = scan->v, *end = scan->v + scan->n;
 	long long queued, size;
 	struct tobj *o;
-	char id[24];
+	char id[48];
 	size_t n;
 
 	for (; f < end; f += n) {
@@ -237,7 +238,13 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 		} else {
 			continue;
 		}
-		snprintf(id, sizeof(id), "%llu", (unsigned long long)f->ino);
+		/* Inode numbers repeat across file systems: a FIFO's device too. */
+		if (f->kind == SYS_FD_FIFO)
+			snprintf(id, sizeof(id), "%u:%u:%llu", major(f->dev),
+				 minor(f->dev), (unsigned long long)f->ino);
+		else
+			snprintf(id, sizeof(id), "%llu",
+				 (unsigned long long)f->ino);
 		set_name(o, id);
 	}
 	return 0;

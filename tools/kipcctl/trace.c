@@ -37,6 +37,7 @@ struct trace_state {
 	struct chan_hist *ch;
 	size_t n, cap;
 	uint64_t untimed;	/* received messages queued before tracing */
+	uint64_t lost;		/* events the trace buffer dropped */
 	char buf[65536];	/* trace_pipe bytes not yet a whole line */
 	size_t have;
 };
@@ -148,16 +149,23 @@ static unsigned int bucket_of(uint64_t ns)
 /*
  * One line of trace_pipe; lines of other events are ignored. A line
  * begins with the task's name, which any process chooses: the event is
- * the last "kipc_msg_recv: " of the line (its fields are numbers).
+ * the last "kipc_msg_recv: " of the line (its fields are numbers). The
+ * kernel's note of events its buffer dropped, "CPU:N [LOST M EVENTS]",
+ * begins at the line's start, where an event's line has the name padded.
  */
 static int account_line(struct trace_state *t, const char *line)
 {
 	static const char event[] = "kipc_msg_recv: ";
-	unsigned int id, bytes, bufs, lends;
+	unsigned int id, bytes, bufs, lends, cpu;
 	const char *p = NULL, *at;
 	unsigned long long q;
 	struct chan_hist *c;
 
+	if (!strncmp(line, "CPU:", 4) &&
+	    sscanf(line, "CPU:%u [LOST %llu EVENTS]", &cpu, &q) == 2) {
+		t->lost += q;
+		return 0;
+	}
 	for (at = line; (at = strstr(at, event)); at++)
 		p = at;
 	if (!p || sscanf(p, "kipc_msg_recv: chan=%u bytes=%u bufs=%u lends=%u queued_ns=%llu",
@@ -213,8 +221,8 @@ static void show(const struct trace_state *t, int interval)
 	size_t i;
 
 	if (json) {
-		printf("{\"interval\":%d,\"untimed\":%" PRIu64 ",\"channels\":[",
-		       interval, t->untimed);
+		printf("{\"interval\":%d,\"untimed\":%" PRIu64 ",\"lost\":%" PRIu64
+		       ",\"channels\":[", interval, t->untimed, t->lost);
 		for (i = 0; i < t->n; i++) {
 			const struct chan_hist *c = &t->ch[i];
 
@@ -264,6 +272,9 @@ static void show(const struct trace_state *t, int interval)
 	if (t->untimed)
 		printf("\n%" PRIu64 " messages were queued before tracing began: counted, not timed\n",
 		       t->untimed);
+	if (t->lost)
+		printf("\n%" PRIu64 " events lost (the trace buffer overran): the figures above are short\n",
+		       t->lost);
 	printf("\n");
 	fflush(stdout);
 }
@@ -368,6 +379,7 @@ int cmd_trace(int argc, char **argv)
 			show(&t, interval);
 		t.n = 0;
 		t.untimed = 0;
+		t.lost = 0;
 	}
 	if (fd >= 0)
 		close(fd);
