@@ -1281,10 +1281,12 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			 * Not sent: its buffers are still the client's. If
 			 * another thread failed the connection meanwhile, it
 			 * finished this call as sent (no buffers released)
-			 * and took every credit back: release them now, as
-			 * its status says, and take no credit back twice.
+			 * and took every credit back: release them now unless
+			 * the error this call returns (@ret: call_drop() below,
+			 * or -ECONNRESET for -EPIPE) leaves them the caller's,
+			 * and take no credit back twice.
 			 */
-			if (call->done && !bufs_kept(call->status))
+			if (call->done && !bufs_kept(ret))
 				call_release(c, call);
 			else if (!call->done)
 				c->inflight--;

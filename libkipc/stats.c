@@ -37,6 +37,7 @@ struct kipc_nl {
 	unsigned int req_portid;
 	char *ev_buf;		/* events once subscribed: an event callback's
 				 * request reads its reply into @buf */
+	bool subscribed;	/* kipc_events_subscribe() succeeded */
 	unsigned int seq;
 	uint16_t family;
 	uint32_t events_group;	/* 0: the family has none */
@@ -781,7 +782,10 @@ KIPC_API int kipc_events_subscribe(struct kipc_nl *nl)
 				  sizeof(nl->events_group)) < 0)
 		return -errno;
 	/* Gone before the controller was heard: nothing would tell. */
-	return kipc__family_changed(nl) ? -ENOENT : 0;
+	if (kipc__family_changed(nl))
+		return -ENOENT;
+	nl->subscribed = true;
+	return 0;
 }
 
 /* Is @nlh the controller's word that @nl's family is gone? */
@@ -850,7 +854,7 @@ KIPC_API int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
 	ssize_t n;
 
 	/* Never subscribed: no events come, and nl->buf is the requests'. */
-	if (!nl || !cb || !nl->ev_buf)
+	if (!nl || !cb || !nl->subscribed)
 		return -EINVAL;
 	run.type = nl->family;
 	buf = nl->ev_buf;

@@ -223,7 +223,7 @@ static void check_mqueues(struct check *c)
 static void check_pipes(struct check *c, const struct sys_scan *s)
 {
 	const struct sys_fd *f = s->v, *end = s->v + s->n;
-	char obj[64], pids[128], text[128];
+	char obj[64], pids[128], text[128], id[48];
 	long long queued, size;
 	size_t n, i;
 	int len;
@@ -241,8 +241,9 @@ static void check_pipes(struct check *c, const struct sys_scan *s)
 			    len < (int)sizeof(pids) - 12)
 				len += snprintf(pids + len, sizeof(pids) - len, "%s%d",
 						len ? "," : "", (int)f[i].pid);
-		snprintf(obj, sizeof(obj), "%s:%llu", f->kind == SYS_FD_PIPE ? "pipe" : "fifo",
-			 (unsigned long long)f->ino);
+		sys_pipe_id(f, id, sizeof(id));
+		snprintf(obj, sizeof(obj), "%s:%s",
+			 f->kind == SYS_FD_PIPE ? "pipe" : "fifo", id);
 		snprintf(text, sizeof(text), "full: %lld of %lld bytes queued; its writers block",
 			 queued, size);
 		finding(c, "warning", obj, pids, text,
@@ -366,7 +367,8 @@ static void check_kipc(struct check *c)
 	if (ret)
 		check_failed(c, "kipc channels", ret > 0 ? -ENOMEM : ret);
 	ret = kipc_user_stats_get(nl, geteuid(), &u);
-	if (ret && ret != -ENOENT)	/* ENOENT: the user holds nothing */
+	/* ENOENT: the user holds nothing; EOPNOTSUPP: an older module */
+	if (ret && ret != -ENOENT && ret != -EOPNOTSUPP)
 		check_failed(c, "kipc user", ret);
 	if (!ret) {
 		used[0] = u.regions; limit[0] = u.regions_limit;

@@ -489,6 +489,15 @@ size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end)
 	return g - f;
 }
 
+void sys_pipe_id(const struct sys_fd *f, char *buf, size_t len)
+{
+	if (f->kind == SYS_FD_FIFO)
+		snprintf(buf, len, "%u:%u:%llu", major(f->dev), minor(f->dev),
+			 (unsigned long long)f->ino);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)f->ino);
+}
+
 const struct sys_fd *sys_scan_find(const struct sys_scan *s,
 				   enum sys_fd_kind kind, uint64_t dev,
 				   uint64_t ino, size_t *n)

@@ -84,6 +84,11 @@ int sys_fd_is_reader(const struct sys_fd *f);
 int sys_fd_is_writer(const struct sys_fd *f);
 /* The length of the run of entries from @f (of @end) on the same object. */
 size_t sys_fd_run(const struct sys_fd *f, const struct sys_fd *end);
+/*
+ * A pipe's or FIFO's id in object names: its inode, a FIFO's with its
+ * device (MAJ:MIN:INO), since inode numbers repeat across file systems.
+ */
+void sys_pipe_id(const struct sys_fd *f, char *buf, size_t len);
 
 /* One object of /proc/sysvipc/{msg,sem,shm}; fields of other kinds are 0. */
 struct sys_sysv_row {

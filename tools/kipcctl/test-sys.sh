@@ -350,6 +350,7 @@ mkdir -p "$TMP/fs1" "$TMP/fs2"
 	echo "fifos $(stat -Lc %i /proc/self/fd/3 /proc/self/fd/4 | sort -u | wc -l)" >"$1/twins.tmp" &&
 	echo "shms $(stat -Lc %i /proc/self/fd/5 /proc/self/fd/6 | sort -u | wc -l)" >>"$1/twins.tmp" &&
 	echo "fifoino $(stat -Lc %i /proc/self/fd/3)" >>"$1/twins.tmp" &&
+	echo "fifodevs $(stat -Lc %d /proc/self/fd/3 /proc/self/fd/4 | tr "\n" ,)" >>"$1/twins.tmp" &&
 	echo "pid $$" >>"$1/twins.tmp" && mv "$1/twins.tmp" "$1/twins" && exec sleep 30' \
 	sh "$TMP" 2>"$TMP/twins.err" &
 PIDS+=($!)
@@ -362,9 +363,14 @@ if wait_for twins && [ "$(get twins fifos)" = 1 ] && [ "$(get twins shms)" = 1 ]
 	# top named a FIFO by its inode alone: the two were one object.
 	if [ "$(id -u)" = 0 ]; then
 		"$KIPCCTL" -j top --count 1 >"$TMP/top-twins-fifo.json" 2>"$TMP/err"
-		check "top -j: FIFOs of two tmpfs, of one inode number, are two objects" \
-			[ "$(grep -o "\"fifo:[0-9]*:[0-9]*:$(get twins fifoino)\"" \
-			     "$TMP/top-twins-fifo.json" | sort -u | wc -l)" = 2 ]
+		check "top -j: FIFOs of two tmpfs, of one inode number, are two objects" python3 -c '
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+want = {"fifo:%d:%d:%s" % (os.major(int(x)), os.minor(int(x)), sys.argv[3])
+        for x in sys.argv[2].strip(",").split(",")}
+names = {o["object"] for o in d["objects"]}
+sys.exit(not (len(want) == 2 and want <= names))
+' "$TMP/top-twins-fifo.json" "$(get twins fifodevs)" "$(get twins fifoino)"
 	fi
 else
 	skip "graph: FIFOs of two tmpfs: no mount namespace here, or inodes numbered apart"

@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/sysmacros.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -238,10 +237,8 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 		} else {
 			continue;
 		}
-		/* Inode numbers repeat across file systems: a FIFO's device too. */
-		if (f->kind == SYS_FD_FIFO)
-			snprintf(id, sizeof(id), "%u:%u:%llu", major(f->dev),
-				 minor(f->dev), (unsigned long long)f->ino);
+		if (f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO)
+			sys_pipe_id(f, id, sizeof(id));
 		else
 			snprintf(id, sizeof(id), "%llu",
 				 (unsigned long long)f->ino);

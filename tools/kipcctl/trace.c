@@ -161,8 +161,10 @@ static int account_line(struct trace_state *t, const char *line)
 	unsigned long long q;
 	struct chan_hist *c;
 
-	if (!strncmp(line, "CPU:", 4) &&
-	    sscanf(line, "CPU:%u [LOST %llu EVENTS]", &cpu, &q) == 2) {
+	if (!strncmp(line, "CPU:", 4) && strstr(line, " [LOST ")) {
+		/* "[LOST EVENTS]": a count the kernel does not know, one at least. */
+		if (sscanf(line, "CPU:%u [LOST %llu EVENTS]", &cpu, &q) != 2)
+			q = 1;
 		t->lost += q;
 		return 0;
 	}
