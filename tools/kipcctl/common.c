@@ -159,18 +159,25 @@ int parse_filter(int argc, char **argv, int *optind_out,
 		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int c, i, nw = 0;
+	char *words[argc];
 	uint32_t v;
-	int c;
 
 	memset(f, 0, sizeof(*f));
 	/*
 	 * Options before and after the words (`list channels --uid U`, as
-	 * kipcctl.8 shows it): getopt moves the words to the end. optind 0
-	 * starts it afresh, in that order, not in main()'s (which stops at
-	 * the first word).
+	 * kipcctl.8 shows it): the leading '-' has getopt hand each word
+	 * back as option 1, in every mode (POSIXLY_CORRECT set too, which
+	 * would stop at the first word). optind 0 starts it afresh, in that
+	 * mode, not in main()'s (which stops at the first word). The words
+	 * then go to the end, in their order, after the options.
 	 */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "u:p:i:n:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-u:p:i:n:", opts, NULL)) != -1) {
+		if (c == 1) {
+			words[nw++] = optarg;
+			continue;
+		}
 		/* An interval or a count above INT_MAX would wrap negative. */
 		if (c == '?' || parse_u32(optarg, &v) ||
 		    ((c == 'i' || c == 'n') && v > INT_MAX)) {
@@ -199,7 +206,11 @@ int parse_filter(int argc, char **argv, int *optind_out,
 			break;
 		}
 	}
-	*optind_out = optind;
+	/* After "--", the rest are words. */
+	for (i = optind; i < argc; i++)
+		words[nw++] = argv[i];
+	*optind_out = argc - nw;
+	memcpy(argv + *optind_out, words, nw * sizeof(*words));
 	return 0;
 }
 

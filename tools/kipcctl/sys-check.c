@@ -344,6 +344,44 @@ static void check_services(struct check *c)
 	}
 }
 
+/* A user record the dump gave: the first into @arg's record, counted. */
+struct own_user {
+	struct kipc_user_stats *u;
+	unsigned int n;
+};
+
+static int own_user_cb(const struct kipc_user_stats *st, void *arg)
+{
+	struct own_user *o = arg;
+
+	if (!o->n++)
+		*o->u = *st;
+	return 0;
+}
+
+/*
+ * The caller's usage record into @u: 0, -ENOENT (it holds nothing) or
+ * -errno. kipc charges a process in a user namespace to the namespace's
+ * owner (or the host uid of its root: kipc_user_key()), not to the uid
+ * it sees, so a get of geteuid() finds nothing there. A caller without
+ * CAP_SYS_ADMIN (kipc_stats_get() says EPERM) is shown only its own
+ * record, which a dump then gives, whatever it is keyed by.
+ */
+static int own_user(struct kipc_nl *nl, struct kipc_user_stats *u)
+{
+	struct own_user o = { .u = u };
+	struct kipc_global_stats gs;
+	int ret;
+
+	ret = kipc_user_stats_get(nl, geteuid(), u);
+	if (ret != -ENOENT || kipc_stats_get(nl, &gs) != -EPERM)
+		return ret;
+	ret = kipc_user_stats_dump(nl, own_user_cb, &o);
+	if (ret)
+		return ret > 0 ? -ENOMEM : ret;
+	return o.n == 1 ? 0 : -ENOENT;
+}
+
 /* kipc's own: channels without receivers, users near a per-user cap. */
 static void check_kipc(struct check *c)
 {
@@ -366,7 +404,7 @@ static void check_kipc(struct check *c)
 	ret = kipc_channel_stats_dump(nl, NULL, kipc_chan_cb, c);
 	if (ret)
 		check_failed(c, "kipc channels", ret > 0 ? -ENOMEM : ret);
-	ret = kipc_user_stats_get(nl, geteuid(), &u);
+	ret = own_user(nl, &u);
 	/* ENOENT: the user holds nothing; EOPNOTSUPP: an older module */
 	if (ret && ret != -ENOENT && ret != -EOPNOTSUPP)
 		check_failed(c, "kipc user", ret);

@@ -70,11 +70,15 @@ int sys_kipc_channels(const struct sys_scan *s)
 	ret = kipc_nl_open(&nl, 0);
 	if (json)
 		printf(",\"kipc_module\":%s", ret ? "false" : "true");
-	sys_section("kipc_channels", ret ? "kipc channels (the kipc module is not loaded)" :
-		    "kipc channels (netlink)");
+	sys_section("kipc_channels", !ret ? "kipc channels (netlink)" :
+		    ret == -ENOENT ? "kipc channels (the kipc module is not loaded)" :
+		    "kipc channels (unreadable: kipc's netlink could not be opened)");
 	if (ret) {
 		sys_section_end(0);
-		return 0;
+		if (ret == -ENOENT)
+			return 0;
+		nl_error(NULL, "sys kipc-channel", ret);
+		return ret;
 	}
 	ret = kipc_channel_stats_dump(nl, NULL, print_chan, &cs);
 	if (ret > 0)

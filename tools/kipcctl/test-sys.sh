@@ -644,6 +644,13 @@ fi
 fake_kipc -- sys check >"$TMP/check-cap" 2>&1
 check "check: 1 region of a cap of 2^64 / 90 is no finding" \
 	sh -c "grep -q 'problems\? found' '$TMP/check-cap' && ! grep -q 'kipc-user:' '$TMP/check-cap'"
+# In a user namespace kipc charges the caller to the namespace's owner
+# (uid 100000 here, at its channel cap): the get of the caller's own uid
+# finds nothing, the dump gives the caller's one record. sys check missed
+# the cap.
+fake_kipc FAKE_KIPC_USERNS=1 -- sys check >"$TMP/check-userns" 2>&1
+check "check: in a user namespace, the owner's record at its cap is an error" \
+	grep -q 'kipc-user:100000.*10 of 10 channels' "$TMP/check-userns"
 
 # top: without the module, every stock queue; --record and plot.
 "$KIPCCTL" top --record "$TMP/rec" --interval 0.2 --count 2 2>"$TMP/err"
@@ -716,10 +723,11 @@ if [ "$(awk 'NR == 1 { print $1 }' "$TMP/top-tty")" -gt 10 ] 2>/dev/null; then
 else
 	skip "top on a terminal: 10 queues or fewer here ($(head -1 "$TMP/top-tty"))"
 fi
-# The kipc module gone after the first sample, still gone at the third,
-# back at the fourth (fake-kipc.so): top samples on, channel 7 again once
-# kipc is back, and says so once. top ended at the second, the error twice.
-fake_kipc FAKE_KIPC_OPEN=yny FAKE_KIPC_DUMP=ogo -- top --record "$TMP/rec-gone" \
+# The kipc module gone after the first sample (the open tried again at
+# once fails), still gone at the third, back at the fourth (fake-kipc.so):
+# top samples on, channel 7 again once kipc is back, and says so once. top
+# ended at the second, the error twice.
+fake_kipc FAKE_KIPC_OPEN=ynny FAKE_KIPC_DUMP=ogo -- top --record "$TMP/rec-gone" \
 	--interval 0.2 --count 4 2>"$TMP/err-gone"
 rc=$?
 sed 's/^/# /' "$TMP/err-gone"
@@ -728,6 +736,35 @@ check "top: kipc gone mid-run: exit 0 (got $rc), 4 samples of sysv-msg:$msg" \
 check "top: ... kipc-channel:7 in samples 0 and 3, once kipc is back" \
 	[ "$(awk '$4 == "kipc-channel:7" { print $2 }' "$TMP/rec-gone" | tr '\n' ' ')" = "0 3 " ]
 check "top: ... one line on stderr" [ "$(wc -l <"$TMP/err-gone")" = 1 ]
+# A module unloaded and loaded again between two samples: the dump of the
+# old family fails, the open tried again at once finds the new one.
+fake_kipc FAKE_KIPC_OPEN=yy FAKE_KIPC_DUMP=go -- top --record "$TMP/rec-reload" \
+	--interval 0.2 --count 1 2>"$TMP/err-reload"
+rc=$?
+sed 's/^/# /' "$TMP/err-reload"
+check "top: kipc reloaded: exit 0 (got $rc), channel 7 in the sample, nothing on stderr" \
+	[ "$rc:$(awk '$4 == "kipc-channel:7" { print $2 }' "$TMP/rec-reload"):$(wc -c <"$TMP/err-reload")" = "0:0:0" ]
+# sys kipc-channel: without the module the section says so, exit 0; with
+# kipc's socket refused it says the section is unreadable, exit 1.
+fake_kipc FAKE_KIPC_OPEN=n -- sys kipc-channel >"$TMP/kc-n" 2>"$TMP/err"
+rc=$?
+check "sys kipc-channel, no module: exit 0 (got $rc), not loaded" \
+	[ "$rc:$(grep -c 'module is not loaded' "$TMP/kc-n")" = "0:1" ]
+fake_kipc FAKE_KIPC_OPEN=e -- sys kipc-channel >"$TMP/kc-e" 2>"$TMP/err"
+rc=$?
+sed 's/^/# /' "$TMP/err"
+check "sys kipc-channel, socket refused: exit 1 (got $rc), unreadable, the error on stderr" \
+	[ "$rc:$(grep -c 'unreadable' "$TMP/kc-e"):$(grep -c 'sys kipc-channel: Permission denied' "$TMP/err")" = "1:1:1" ]
+# kipc's socket refused (EACCES) twice, then opened: said once on stderr,
+# the title says why kipc is missing, not that it is not loaded.
+fake_kipc FAKE_KIPC_OPEN=eey -- top --interval 0.2 --count 3 \
+	>"$TMP/top-denied" 2>"$TMP/err-denied"
+rc=$?
+sed 's/^/# /' "$TMP/err-denied"
+check "top: kipc refused: exit 0 (got $rc), one line on stderr naming the error" \
+	[ "$rc:$(grep -c 'Permission denied' "$TMP/err-denied"):$(wc -l <"$TMP/err-denied")" = "0:1:1" ]
+check "top: ... titles: unreadable twice, then 1 kipc channels" \
+	[ "$(grep -o '(kipc unreadable: Permission denied\|(1 kipc channels' "$TMP/top-denied" | tr '\n' ' ')" = "(kipc unreadable: Permission denied (kipc unreadable: Permission denied (1 kipc channels " ]
 if [ "$(id -u)" = 0 ]; then
 	check "top --record: $pino with 5 bytes (root)" \
 		[ "$(awk -v o="$pino" '$4 == o && $5 == 5 && $6 == "bytes"' "$TMP/rec" | wc -l)" = 2 ]
@@ -867,6 +904,15 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(not (d["channels"] == [] and "regions" not in d))
 ' "$TMP/list-uid"
+# The same with POSIXLY_CORRECT set, under which getopt does not move the
+# words: it was a usage error.
+fake_kipc POSIXLY_CORRECT=1 -- -j list channels --uid 4242 >"$TMP/list-posix" 2>"$TMP/err"
+rc=$?
+check "list -j channels --uid 4242, POSIXLY_CORRECT: exit 0 (got $rc), no channel" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not (d["channels"] == [] and "regions" not in d))
+' "$TMP/list-posix"
 fake_kipc -- -j list channels --uid "$(id -u)" >"$TMP/list-mine" 2>"$TMP/err"
 check "list -j channels --uid (own uid): channel 7" \
 	grep -q '"id":7' "$TMP/list-mine"

@@ -248,47 +248,75 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 }
 
 /*
- * The kipc channels into @s through *@nl, which is opened when NULL (the
- * module not loaded yet, or gone). When the module goes away the dump
- * fails (its family is unknown: ENOENT; EPROTO; a family that took its id
- * answers EOPNOTSUPP): *@nl is closed and NULL again and this dump's
- * channels dropped, so that the other kinds show on. 0, or -errno
- * (reported).
+ * kipc's side of top: the netlink handle, NULL while the module is not
+ * loaded (or cannot be reached), and why it could not be opened last (0,
+ * -ENOENT: no family, or another -errno, said once on stderr).
+ */
+struct top_kipc {
+	struct kipc_nl *nl;
+	int err;
+};
+
+/* Opens k->nl; 0, or -errno (recorded, said on stderr when new). */
+static int open_kipc(struct top_kipc *k)
+{
+	int ret = kipc_nl_open(&k->nl, 0);
+
+	if (ret) {
+		k->nl = NULL;
+		if (ret != -ENOENT && ret != k->err)
+			fprintf(stderr, "kipcctl: top: kipc's netlink: %s: kipc's channels are left out, it is tried again at each refresh\n",
+				strerror(-ret));
+	}
+	k->err = ret;
+	return ret;
+}
+
+/*
+ * The kipc channels into @s through k->nl, which is opened when NULL (the
+ * module not loaded yet, gone, or its socket refused). When the module
+ * goes away the dump fails (its family is unknown: ENOENT; EPROTO; a
+ * family that took its id answers EOPNOTSUPP): k->nl is closed and opened
+ * once more, for a module loaded again meanwhile under a new family id;
+ * without one this dump's channels are dropped, so that the other kinds
+ * show on. 0, or -errno (reported).
  */
 static int take_kipc(struct sample *s, const struct top_opts *o,
-		     struct kipc_nl **nl)
+		     struct top_kipc *k)
 {
 	size_t n = s->n;
-	int ret;
+	int ret, again = 1;
 
-	if (!*nl && kipc_nl_open(nl, 0)) {
-		*nl = NULL;
+	if (!k->nl && open_kipc(k))
 		return 0;
-	}
-	ret = kipc_channel_stats_dump(*nl, &o->filter, add_channel, s);
-	if (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EPROTO) {
+	for (;;) {
+		ret = kipc_channel_stats_dump(k->nl, &o->filter, add_channel, s);
+		if (ret != -ENOENT && ret != -EOPNOTSUPP && ret != -EPROTO)
+			break;
 		s->n = n;
-		kipc_nl_close(*nl);
-		*nl = NULL;
-		fprintf(stderr, "kipcctl: top: kipc's netlink family is gone (the module unloaded?): the other kinds go on, kipc is looked for at each refresh\n");
-		return 0;
+		kipc_nl_close(k->nl);
+		k->nl = NULL;
+		if (!again-- || open_kipc(k)) {
+			fprintf(stderr, "kipcctl: top: kipc's netlink family is gone (the module unloaded?): the other kinds go on, kipc is looked for at each refresh\n");
+			return 0;
+		}
 	}
 	if (ret) {
 		ret = ret > 0 ? -ENOMEM : ret;
-		nl_error(*nl, "top", ret);
+		nl_error(k->nl, "top", ret);
 	}
 	return ret;
 }
 
 /* One sample of every kind into @s; 0 or -errno (reported). */
 static int take(struct sample *s, const struct top_opts *o,
-		struct kipc_nl **nl)
+		struct top_kipc *k)
 {
 	struct sys_scan scan = { 0 };
 	int ret;
 
 	s->n = 0;
-	ret = take_kipc(s, o, nl);
+	ret = take_kipc(s, o, k);
 	if (ret)
 		return ret;
 	ret = sys_sysv_each(SYS_MSG, add_msg, s);
@@ -357,7 +385,7 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 }
 
 static void show_table(const struct sample *s, const struct top_opts *o,
-		       const struct kipc_nl *nl)
+		       const struct top_kipc *k)
 {
 	size_t i, kipc = 0, n = o->limit && o->limit < s->n ? o->limit : s->n;
 	const struct tobj *t;
@@ -367,10 +395,12 @@ static void show_table(const struct sample *s, const struct top_opts *o,
 	if (isatty(STDOUT_FILENO))
 		printf("\033[H\033[2J");
 	printf("kipc top: %zu queues (", s->n);
-	if (nl)
+	if (k->nl)
 		printf("%zu kipc channels", kipc);
-	else
+	else if (!k->err || k->err == -ENOENT)
 		printf("kipc not loaded");
+	else
+		printf("kipc unreadable: %s", strerror(-k->err));
 	if (n < s->n)
 		printf("), the %zu busiest (rate per second over %gs)\n\n", n,
 		       o->interval);
@@ -540,7 +570,7 @@ int cmd_top(int argc, char **argv)
 	struct sigaction winch = { .sa_handler = on_winch };
 	struct sample prev = { 0 }, cur = { 0 };
 	struct tobj *v;
-	struct kipc_nl *nl = NULL;
+	struct top_kipc k = { 0 };
 	double start, now, last = 0;
 	struct top_opts o;
 	FILE *rec = NULL;
@@ -571,13 +601,13 @@ int cmd_top(int argc, char **argv)
 	for (iter = 0; !stop && (!o.count || iter < o.count); iter++) {
 		while (iter && sleep_until(start + iter * o.interval)) {
 			fit_rows(&o);
-			show_table(&cur, &o, nl);
+			show_table(&cur, &o, &k);
 			fflush(stdout);
 		}
 		if (stop)
 			break;
 		now = mono();
-		ret = take(&cur, &o, &nl);
+		ret = take(&cur, &o, &k);
 		if (ret)
 			break;
 		qsort(cur.v, cur.n, sizeof(*cur.v), by_name);
@@ -605,14 +635,14 @@ int cmd_top(int argc, char **argv)
 		} else {
 			if (resized)	/* while sampling */
 				fit_rows(&o);
-			show_table(&cur, &o, nl);
+			show_table(&cur, &o, &k);
 		}
 		fflush(stdout);
 	}
 	free(prev.v);
 	free(cur.v);
-	if (nl)
-		kipc_nl_close(nl);
+	if (k.nl)
+		kipc_nl_close(k.nl);
 	/* Each error is reported where it happened, once. */
 	if (rec && fclose(rec)) {
 		fprintf(stderr, "kipcctl: top: %s: %s\n", o.record, strerror(errno));

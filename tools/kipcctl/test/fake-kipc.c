@@ -5,16 +5,22 @@
  * module), scripted by the environment:
  *   FAKE_KIPC_OPEN  one letter per kipc_nl_open() call: y succeeds, n
  *                   fails with ENOENT (no family: the module is not
- *                   loaded); past its end, y
+ *                   loaded), e with EACCES (a socket refused, as by an
+ *                   LSM); past its end, y
  *   FAKE_KIPC_DUMP  one letter per kipc_channel_stats_dump() call: o lists
  *                   channel 7 (sent 10 more each time), g fails with ENOENT
  *                   as the dump of a family that went away does, f lists
  *                   channel 7 and then fails with EIO (a dump cut short);
  *                   past its end, o
+ *   FAKE_KIPC_USERNS  set: the caller in a user namespace, charged to
+ *                   uid 100000 (its owner), which holds 10 channels of
+ *                   10; kipc_user_stats_get() of any uid fails with
+ *                   ENOENT, kipc_user_stats_dump() gives that record
  * Regions: none. Users: the caller, 1 region of a cap just above 2^64 / 90
  * (times 90 it wraps to 74), and no other cap; kipc_user_stats_dump()
  * lists it and then fails with EIO; kipc_user_stats_get() of another uid
- * fails with ENOENT.
+ * fails with ENOENT. kipc_stats_get(): EPERM (the caller has no
+ * CAP_SYS_ADMIN).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,9 +45,11 @@ int kipc_nl_open(struct kipc_nl **nlp, unsigned int flags)
 {
 	static unsigned int calls;
 
+	char c = next("FAKE_KIPC_OPEN", &calls, 'y');
+
 	(void)flags;
-	if (next("FAKE_KIPC_OPEN", &calls, 'y') != 'y')
-		return -ENOENT;
+	if (c != 'y')
+		return c == 'e' ? -EACCES : -ENOENT;
 	*nlp = (struct kipc_nl *)&handle;
 	return 0;
 }
@@ -101,7 +109,7 @@ int kipc_user_stats_get(struct kipc_nl *nl, uint32_t uid,
 			struct kipc_user_stats *st)
 {
 	(void)nl;
-	if (uid != geteuid())
+	if (uid != geteuid() || getenv("FAKE_KIPC_USERNS"))
 		return -ENOENT;
 	user(st);
 	return 0;
@@ -112,8 +120,21 @@ int kipc_user_stats_dump(struct kipc_nl *nl, kipc_user_cb cb, void *arg)
 	struct kipc_user_stats st;
 
 	(void)nl;
+	if (getenv("FAKE_KIPC_USERNS")) {
+		memset(&st, 0, sizeof(st));
+		st.uid = 100000;
+		st.channels = 10;
+		st.channels_limit = 10;
+		return cb(&st, arg) ? 1 : 0;
+	}
 	user(&st);
 	if (cb(&st, arg))
 		return 1;
 	return -EIO;
+}
+
+int kipc_stats_get(struct kipc_nl *nl, struct kipc_global_stats *st)
+{
+	(void)nl, (void)st;
+	return -EPERM;
 }
