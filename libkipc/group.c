@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -130,7 +131,7 @@ struct kipc_group {
 	struct grp_worker workers[KIPC_GROUP_MAX_WORKERS];
 	struct grp_slot slots[KIPC_GROUP_MAX_WORKERS];
 	int epfd, sigfd, timerfd;
-	sigset_t oldmask;
+	sigset_t blocked;		/* blocked by the group: destroy unblocks */
 	int started;
 	uint32_t state;			/* KIPC_GROUP_* */
 	int status;			/* the group's exit status */
@@ -912,6 +913,7 @@ child_run(struct kipc_group *g, unsigned int s, pid_t parent,
 		exec_failed(g, w->argv[0], errno);
 	}
 	environ = x->envp;
+	kipc__grp_worker_forked();
 	ret = kipc_group_worker_open(&gw);
 	if (ret < 0) {
 		fprintf(stderr, "kipc group %s: worker %s: %s\n", g->name,
@@ -1023,11 +1025,19 @@ static void slot_start(struct kipc_group *g, unsigned int s)
  * Signal a slot's process through its pidfd: a pid may be another
  * process's once the slot's is reaped (by us, or by the kernel with
  * SIGCHLD ignored); a pidfd names that process only. No pidfd: no process.
+ * Then the rest of its process group (child_run()'s setpgid()): what the
+ * worker started would outlive it, holding its slot, its channels' ends
+ * and a lease the replacement shares. While the worker is our child, not
+ * reaped, its number is nobody else's, as a pid or as a group's id; a
+ * worker that left its group, or not yet made it, is ESRCH.
  */
 static void slot_kill(const struct grp_slot *sl, int sig)
 {
-	if (sl->pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, sl->pidfd, sig, NULL, 0);
+	if (sl->pidfd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, sl->pidfd, sig, NULL, 0);
+	if (pidfd_is_child(sl->pidfd))
+		kill(-sl->pid, sig);
 }
 
 /* Ask a running slot to stop: SIGTERM now, SIGKILL after the timeout. */
@@ -1907,12 +1917,17 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 		struct grp_slot *sl = &g->slots[s];
 
 		if (!sl->sh_r) {
-			ret = kipc_region_create(g->k,
-				(sizeof(struct kgrp_slot) + 4095) & ~4095UL, 0,
-				0, &sl->sh_r);
+			ret = kipc_region_create(g->k, KGRP_SLOT_BYTES, 0, 0,
+						 &sl->sh_r);
 			if (ret < 0)
 				return ret;
 			sl->sh = kipc_region_base(sl->sh_r);
+			/*
+			 * Not into the function workers, forks of this
+			 * process: each maps its own slot alone.
+			 */
+			if (madvise(sl->sh, KGRP_SLOT_BYTES, MADV_DONTFORK))
+				return -errno;
 		}
 
 		for (r = 0; r < g->nr_regions; r++) {
@@ -1947,12 +1962,13 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 		g->timerfd = ret;
 	}
 	if (g->attr.flags & KIPC_GROUP_SIGNALS && g->sigfd < 0) {
+		static const int group_sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+		unsigned int i;
 		sigset_t old;
 
 		sigemptyset(&set);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGHUP);
+		for (i = 0; i < 3; i++)
+			sigaddset(&set, group_sigs[i]);
 		sigprocmask(SIG_BLOCK, &set, &old);
 		ret = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 		ev.data.u64 = EV_SIGNAL;
@@ -1964,7 +1980,11 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 			return -err;
 		}
 		g->sigfd = ret;
-		g->oldmask = old;
+		/* Of the three, those the program had not blocked itself. */
+		sigemptyset(&g->blocked);
+		for (i = 0; i < 3; i++)
+			if (!sigismember(&old, group_sigs[i]))
+				sigaddset(&g->blocked, group_sigs[i]);
 	}
 	g->started = 1;
 	notify(g, -1, 0, "group %s starting: %u workers, %u channels",
@@ -2192,7 +2212,8 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		while (read(g->sigfd, &si, sizeof(si)) == sizeof(si))
 			;
 		close(g->sigfd);
-		sigprocmask(SIG_SETMASK, &g->oldmask, NULL);
+		/* Not start's whole mask: what the program blocked stays. */
+		sigprocmask(SIG_UNBLOCK, &g->blocked, NULL);
 	}
 	if (g->timerfd >= 0)
 		close(g->timerfd);

@@ -96,6 +96,9 @@ struct kgrp_slot {
 	uint8_t out[KIPC_GROUP_INLINE_MAX];
 };
 
+/* A slot region's size: whole pages. */
+#define KGRP_SLOT_BYTES	((sizeof(struct kgrp_slot) + 4095) & ~4095UL)
+
 struct kgrp_ctl {
 	uint32_t magic;
 	uint32_t version;
@@ -172,5 +175,12 @@ struct kipc_region;
  */
 void kipc__grp_release_strays(
 	struct kipc_region *const h[KIPC_GROUP_MAX_REGIONS]);
+
+/*
+ * In a function worker, forked from a supervisor that may be a worker
+ * itself: forget the SIGTERM that process saw and its eventfd, which the
+ * child closed (group_worker.c).
+ */
+void kipc__grp_worker_forked(void);
 
 #endif /* LIBKIPC_GROUP_H */

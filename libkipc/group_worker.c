@@ -70,6 +70,12 @@ static void on_sigterm(int sig)
 		efd_signal(efd);
 }
 
+void kipc__grp_worker_forked(void)
+{
+	term_requested = 0;
+	term_efd = -1;
+}
+
 /*
  * Is @stored (a name in the control region) @name? A name longer than a
  * group's names can be is none of them, not the one it starts with.

@@ -789,6 +789,40 @@ TEST_F(grp, signal_after_the_run_is_the_groups)
 	/* Still here: the signal was the group's. */
 }
 
+/*
+ * Destroy unblocks the signals the group blocked, and only those: it set
+ * the whole mask saved at start again, which undid what the program
+ * blocked since, and delivered a signal pending there.
+ */
+TEST(destroy_keeps_what_the_program_blocked_since)
+{
+	struct kipc_group_attr ga = { .intensity = 3, .backoff_min_ms = 1,
+				      .drain_timeout_ms = 2000,
+				      .flags = KIPC_GROUP_SIGNALS };
+	struct kipc_group *g;
+	sigset_t usr1, now;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &usr1, NULL));
+	ASSERT_EQ(0, kipc_group_create("gmask", &ga, &g));
+	ASSERT_EQ(0, add_worker(g, "w", exits_zero, KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_start(g));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(g));
+	alarm(0);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &usr1, NULL));
+	ASSERT_EQ(0, kill(getpid(), SIGUSR1));	/* blocked: pending */
+	kipc_group_destroy(g);
+	/* Still here: SIGUSR1 stayed blocked. */
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, NULL, &now));
+	EXPECT_TRUE(sigismember(&now, SIGUSR1));
+	EXPECT_FALSE(sigismember(&now, SIGTERM));
+	signal(SIGUSR1, SIG_IGN);	/* the pending one, away */
+	ASSERT_EQ(0, sigprocmask(SIG_UNBLOCK, &usr1, NULL));
+	signal(SIGUSR1, SIG_DFL);
+}
+
 #define HELD_MAX	30	/* kipc ids one worker records */
 
 /*
@@ -864,6 +898,133 @@ TEST_F(grp, slot_out_of_other_workers_reach)
 				       a, 1 - a);
 	}
 	munmap(ids, 4096);
+}
+
+/*
+ * Records, in its row of the shared page @arg, the inode of every kipc
+ * region it has mapped (/proc/self/maps: a region maps its shmem file,
+ * "/kipc-region"), its own and any it inherited.
+ */
+static int mapped_regions(struct kipc_group_worker *w, void *arg)
+{
+	uint64_t *row = (uint64_t *)arg +
+			(HELD_MAX + 1) * atoi(getenv("KIPC_GROUP_SLOT"));
+	unsigned long long ino;
+	char line[512];
+	unsigned int k = 0;
+	FILE *f;
+
+	(void)w;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f) && k < HELD_MAX)
+		if (strstr(line, "/kipc-region") &&
+		    sscanf(line, "%*s %*s %*s %*s %llu", &ino) == 1)
+			row[1 + k++] = ino;
+	fclose(f);
+	row[0] = k;
+	return 0;
+}
+
+/*
+ * Nor in reach through memory: a function worker is a fork of the
+ * supervisor, which maps every slot. The two instances share only the
+ * control region; they shared both slots, writable, too: one could
+ * rewrite the other's receive descriptor, so that the kernel wrote its
+ * next message where the first chose, or forge its lease.
+ */
+TEST_F(grp, slot_not_mapped_in_other_workers)
+{
+	uint64_t *rows = (uint64_t *)runs_page(_metadata);
+	unsigned int i, j, shared = 0;
+	uint64_t *a = rows + 1, *b = rows + HELD_MAX + 2;
+
+	ASSERT_NE(NULL, rows);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "w",
+		&(struct kipc_worker_attr){ .fn = mapped_regions, .arg = rows,
+					    .instances = 2,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	ASSERT_NE(0, rows[0]);
+	ASSERT_NE(0, rows[HELD_MAX + 1]);
+	/* Distinct inodes both map: the control region's alone. */
+	for (i = 0; i < rows[0]; i++) {
+		for (j = 0; j < i && a[j] != a[i]; j++)
+			;
+		if (j < i)
+			continue;
+		for (j = 0; j < rows[HELD_MAX + 1]; j++)
+			if (b[j] == a[i])
+				break;
+		shared += j < rows[HELD_MAX + 1];
+	}
+	EXPECT_EQ(1, shared)
+		TH_LOG("the two instances map %u regions in common (%u and %u mappings)",
+		       shared, (unsigned int)rows[0],
+		       (unsigned int)rows[HELD_MAX + 1]);
+	munmap(rows, 4096);
+}
+
+/* Says in @arg whether it starts stopping: 1 no, 2 yes. */
+static int reports_stopping(struct kipc_group_worker *w, void *arg)
+{
+	__atomic_store_n((uint32_t *)arg, 1 + (kipc_group_stopping(w) == 1),
+			 __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * A worker told to stop (its own SIGTERM) that runs a group of its own:
+ * 0 when that group's function worker says it does not start stopping.
+ */
+static int nested_after_sigterm(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_group_attr ga = { .intensity = 1, .drain_timeout_ms = 2000 };
+	struct kipc_group *inner;
+	int ret;
+
+	raise(SIGTERM);
+	if (kipc_group_stopping(w) != 1)
+		return 10;
+	if (kipc_group_create("ginner", &ga, &inner))
+		return 11;
+	ret = kipc_group_add_worker(inner, "in",
+		&(struct kipc_worker_attr){ .fn = reports_stopping, .arg = arg,
+					    .restart = KIPC_RESTART_NEVER });
+	if (!ret)
+		ret = kipc_group_run(inner);
+	kipc_group_destroy(inner);
+	return ret ? 12 : 0;
+}
+
+/*
+ * The inner group's function workers are forks of a worker that got a
+ * SIGTERM: they began stopping, every source at once, and the eventfd
+ * number their SIGTERM would write was one the fork had closed.
+ */
+TEST_F(grp, nested_group_workers_start_afresh)
+{
+	uint32_t *said = runs_page(_metadata);
+
+	ASSERT_NE(NULL, said);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "outer",
+		&(struct kipc_worker_attr){ .fn = nested_after_sigterm,
+					    .arg = said,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(1, __atomic_load_n(said, __ATOMIC_ACQUIRE))
+		TH_LOG("the inner worker %s", *said == 2 ?
+		       "started stopping" : "did not run");
+	munmap(said, 4096);
 }
 
 /*
@@ -1339,6 +1500,74 @@ static int draining_consumer(struct kipc_group_worker *w, void *arg)
 	return ret < 0 ? 1 : 0;
 }
 
+/* Forks a child that waits for ever, tells its pid in @arg, never beats. */
+static int hung_with_a_child(struct kipc_group_worker *w, void *arg)
+{
+	uint32_t *pid = arg;
+	pid_t c;
+
+	(void)w;
+	c = fork();
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	if (c < 0)
+		return 1;
+	__atomic_store_n(pid, c, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
+/* Is process @pid gone, or a zombie, within @ms? */
+static int gone_within(pid_t pid, unsigned int ms)
+{
+	char path[64], st[256], *p;
+	FILE *f;
+
+	for (; ms; ms -= 10) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return 1;
+		p = fgets(st, sizeof(st), f) ? strrchr(st, ')') : NULL;
+		fclose(f);
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * The watchdog kills a hung worker and what it started with it: only the
+ * worker was killed, and its child lived on with the slot's mapping and
+ * the worker's channel ends, a second holder of the lease the
+ * replacement got.
+ */
+TEST(watchdog_kills_what_the_worker_started)
+{
+	uint32_t *pid = runs_page(_metadata);
+	struct kipc_group *g;
+
+	ASSERT_NE(NULL, pid);
+	g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .fn = hung_with_a_child, .arg = pid,
+					    .watchdog_ms = 200,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(10);
+	EXPECT_NE(0, kipc_group_run(g));
+	alarm(0);
+	kipc_group_destroy(g);
+	ASSERT_NE(0, __atomic_load_n(pid, __ATOMIC_ACQUIRE));
+	EXPECT_TRUE(gone_within(*pid, 2000))
+		TH_LOG("the hung worker's child %u outlived it", *pid);
+	kill(*pid, SIGKILL);
+	munmap(pid, 4096);
+}
+
 /*
  * A source with a watchdog of 300 ms that only sends, and whose sends
  * never block: a send beats. Up to 4b3e10b only a blocked send beat, and
@@ -1478,8 +1707,9 @@ static long cpu_ms_since(const struct timespec *t0)
  * that only its tracer may reap first: its pidfd was readable, waitid()
  * found nothing to reap, and the supervisor went round its loop at 100%
  * of a CPU until the tracer let go. It looks again every 100 ms instead.
- * (This test and the two below are TEST()s: as TEST_F()s, gcc's
- * -Wclobbered flags a variable of the harness's fixture wrapper.)
+ * (This test, the two below and watchdog_kills_what_the_worker_started
+ * above are TEST()s: as TEST_F()s, gcc's -Wclobbered flags a variable of
+ * the harness's fixture wrapper.)
  */
 TEST(traced_zombie_does_not_spin)
 {
