@@ -131,7 +131,7 @@ struct kipc_group {
 	struct grp_worker workers[KIPC_GROUP_MAX_WORKERS];
 	struct grp_slot slots[KIPC_GROUP_MAX_WORKERS];
 	int epfd, sigfd, timerfd;
-	sigset_t blocked;		/* blocked by the group: destroy unblocks */
+	sigset_t blocked;		/* the group blocked, destroy unblocks */
 	int started;
 	uint32_t state;			/* KIPC_GROUP_* */
 	int status;			/* the group's exit status */
