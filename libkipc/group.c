@@ -955,7 +955,14 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	kgrp_store(&sl->sh->stop, 0);
 	err = slot_exec_prepare(g, s, &x);
 	if (!err) {
-		fflush(NULL);
+		/*
+		 * A function worker would write what stdio holds again at
+		 * its end; an exec throws it away, and the flush, which
+		 * takes every stream's lock, would wait for a thread that
+		 * holds one (blocked in fgets(), say).
+		 */
+		if (!g->workers[sl->worker].argv)
+			fflush(NULL);
 		pid = fork();
 		if (pid == 0)
 			child_run(g, s, parent, &x);

@@ -823,6 +823,48 @@ TEST(destroy_keeps_what_the_program_blocked_since)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/* Reads a line of stdin into @arg: blocks holding stdin's lock. */
+static void *reads_stdin(void *arg)
+{
+	return fgets(arg, 16, stdin);
+}
+
+/*
+ * A program worker starts while another thread of the supervisor is
+ * blocked in fgets(): every start flushed every stdio stream first, and
+ * waited for stdin's lock until that thread's line came.
+ */
+TEST(exec_start_waits_for_no_stdio_lock)
+{
+	static char *const argv[] = { "sh", "-c", "exit 0", NULL };
+	struct kipc_group *g;
+	int p[2], in;
+	char line[16];
+	pthread_t t;
+
+	ASSERT_EQ(0, pipe(p));
+	in = dup(0);
+	ASSERT_LE(0, in);
+	ASSERT_EQ(0, dup2(p[0], 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, reads_stdin, line));
+	usleep(100000);		/* into fgets(), stdin locked */
+	g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .argv = argv,
+					    .restart = KIPC_RESTART_NEVER }));
+	alarm(5);		/* the bug: the start waits for the line */
+	EXPECT_EQ(0, kipc_group_run(g));
+	alarm(0);
+	kipc_group_destroy(g);
+	ASSERT_EQ(3, write(p[1], "x\n", 3));
+	pthread_join(t, NULL);
+	dup2(in, 0);
+	close(in);
+	close(p[0]);
+	close(p[1]);
+}
+
 #define HELD_MAX	30	/* kipc ids one worker records */
 
 /*
