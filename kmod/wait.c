@@ -94,8 +94,10 @@ int kipc_sleep(const struct kipc_deadline *dl)
 		return 0;
 	}
 	expires = dl->expires;
-	return schedule_hrtimeout_range_clock(&expires, 0, HRTIMER_MODE_ABS,
-					      dl->clock) ? 0 : -ETIMEDOUT;
+	/* The task's slack, as futex takes it. */
+	return schedule_hrtimeout_range_clock(&expires, current->timer_slack_ns,
+					      HRTIMER_MODE_ABS, dl->clock) ?
+	       0 : -ETIMEDOUT;
 }
 
 /**

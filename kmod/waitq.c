@@ -736,7 +736,8 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 	might_sleep();
 
 	if (n > 1) {
-		qs = kcalloc(n, sizeof(*qs), GFP_KERNEL_ACCOUNT);
+		/* Up to KIPC_WAITV_MAX: order 2, where memory may be cut up. */
+		qs = kvcalloc(n, sizeof(*qs), GFP_KERNEL_ACCOUNT);
 		if (!qs)
 			return -ENOMEM;
 	}
@@ -804,7 +805,7 @@ out_unqueue:
 	ret = kipc_waiters_finish(&call, queued, ret);
 out_free:
 	if (qs != &stack_q)
-		kfree(qs);
+		kvfree(qs);
 	return ret;
 }
 
