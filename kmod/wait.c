@@ -177,7 +177,8 @@ static bool kipc_poll(bool (*ready)(void *arg), void *arg, u64 start,
  * slept: no sleep, no wake-up, no inter-processor interrupt. The budget
  * follows KVM's halt polling: a wait that a wake-up ended within
  * poll_max_ns doubles it (from KIPC_POLL_START_NS, up to poll_max_ns), a
- * longer one halves it, one that the poll ended keeps it. Nothing is
+ * longer one, or one that its deadline or a signal ended, halves it, one
+ * that the poll ended keeps it. Nothing is
  * polled while another task is runnable on this CPU (the task that would
  * end the wait may be that one, and it runs only once this one sleeps),
  * with one CPU online, or with poll_max_ns 0; a poll stops at a signal,
@@ -200,7 +201,8 @@ int kipc_wait_polled(wait_queue_head_t *wq, bool (*ready)(void *arg),
 		return 1;
 	ret = kipc_wait_until(wq, ready, arg, dl);
 	waited = ktime_get_ns() - start;
-	if (waited > max)
+	/* A deadline or a signal ended it: no wake-up a poll would catch. */
+	if (ret || waited > max)
 		budget /= 2;
 	else if (waited > budget)
 		budget = min_t(u64, max_t(u64, (u64)budget * 2,

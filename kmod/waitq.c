@@ -742,9 +742,15 @@ int kipc_waitq_wait(const struct kipc_wait_key *keys, unsigned int n,
 			return -ENOMEM;
 	}
 	call.qs = qs;
-	for (i = 1; i < n; i++)
+	/* Every offset first: a bad one is EINVAL, never a woken index. */
+	for (i = 0; i < n; i++) {
+		if (!kipc_word_ok(keys[i].words, keys[i].offset)) {
+			ret = -EINVAL;
+			goto out_free;
+		}
 		if (keys[i].words != keys[0].words)
 			call.counting = false;
+	}
 	/* Every entry before the first is queued: a waker visits them all. */
 	for (i = 0; i < n; i++) {
 		qs[i].words = keys[i].words;

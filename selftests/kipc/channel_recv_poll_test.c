@@ -308,4 +308,36 @@ TEST_F(recv_poll, poll_ends_at_a_signal)
 		       (unsigned long long)(took / MSEC));
 }
 
+/*
+ * Receives that time out on a channel nobody sends to leave the budget
+ * where it was: a wait its deadline ended doubled it like a wake-up, so
+ * that a loop of receives with a deadline below poll_max_ns ended up
+ * polling through each deadline, a whole CPU for no message.
+ */
+#define IDLE_RECVS	20
+#define IDLE_DEADLINE	(2 * MSEC)
+
+TEST_F(recv_poll, timeouts_do_not_grow_the_budget)
+{
+	struct kipc_msg m;
+	long long budget;
+	char b[64];
+	int i;
+
+	REQUIRE_TWO_CPUS();
+	ASSERT_EQ(0, kt_param_set(self->max.name, BIG_MAX_NS));
+	ASSERT_EQ(0, pin(1));
+	kt_msg_init(&m, b, sizeof(b), NULL, 0, 0);
+	for (i = 0; i < IDLE_RECVS; i++)
+		ASSERT_EQ(-ETIMEDOUT,
+			  kt_io(self->rfd[1], KIPC_IOC_RECV, &m, 1,
+				KIPC_IO_TIMEOUT, -1, CLOCK_MONOTONIC,
+				kt_now_ns(CLOCK_MONOTONIC) + IDLE_DEADLINE));
+	budget = kt_fdinfo_num(self->rfd[1], "kipc-poll-ns");
+	ASSERT_LE(0, budget);
+	EXPECT_LT(budget, IDLE_DEADLINE / 4)
+		TH_LOG("after %d receives that timed out the budget is %lld us",
+		       IDLE_RECVS, budget / 1000);
+}
+
 KIPC_TEST_MAIN
