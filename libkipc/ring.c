@@ -78,7 +78,12 @@ struct kipc_ring {
 	uint32_t msg_size;
 	uint32_t stride;
 	uint32_t flags;
-	struct kipc__ring_poll poll;	/* before sleeping (ring_poll.h) */
+	/*
+	 * Before sleeping (ring_poll.h), one per side, [true] the send
+	 * side's: an idle receiver would cut a sender's polls short, a
+	 * polling sender lengthen an idle receiver's.
+	 */
+	struct kipc__ring_poll poll[2];
 	/*
 	 * SPSC: the slot a begin of this handle's send (receive) side gave
 	 * and no end has handed on yet. Nothing shared shows it: the index
@@ -157,7 +162,9 @@ static int ring_handle(struct kipc_region *r, uint64_t offset,
 	ring->msg_size = msg_size;
 	ring->stride = ring_stride(msg_size, flags);
 	ring->flags = flags;
-	kipc__ring_poll_init(&ring->poll, sysconf(_SC_NPROCESSORS_ONLN) > 1);
+	kipc__ring_poll_init(&ring->poll[false],
+			     sysconf(_SC_NPROCESSORS_ONLN) > 1);
+	ring->poll[true] = ring->poll[false];
 	*ringp = ring;
 	return 0;
 }
@@ -455,13 +462,17 @@ RING_PATH void ring_hand_on(struct kipc_ring *ring, bool send, uint32_t pos)
 /*
  * The sleeper's half, for a side that could not go ahead: -EAGAIN when
  * @flags has KIPC_IO_NONBLOCK, -ETIMEDOUT once the deadline has passed;
- * else poll @ready a while, then sleep on @ec unless @ready became true.
+ * else poll @ready a while, then sleep on @send's word (not_full, else
+ * not_empty) unless @ready became true.
  * Return: 0 to try again, or -EAGAIN, -ETIMEDOUT, -EINTR, -EOWNERDEAD.
  */
-static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
+static int ring_sleep(struct kipc_ring *ring, bool send,
 		      bool (*ready)(const void *ring),
 		      unsigned int flags, const struct timespec *deadline)
 {
+	struct ring_ec *ec = send ? &ring->sh->not_full : &ring->sh->not_empty;
+	uint64_t off = send ? ring->off_not_full : ring->off_not_empty;
+	struct kipc__ring_poll *p = &ring->poll[send];
 	uint32_t s;
 	int ret;
 
@@ -469,7 +480,7 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		return -EAGAIN;
 	if (kipc__deadline_passed(flags, deadline))
 		return -ETIMEDOUT;
-	if (kipc__ring_poll(&ring->poll, ready, ring, kipc__now_ns))
+	if (kipc__ring_poll(p, ready, ring, kipc__now_ns))
 		return 0;
 	s = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(&ec->sleepers, 1, __ATOMIC_RELAXED);
@@ -481,7 +492,7 @@ static int ring_sleep(struct kipc_ring *ring, struct ring_ec *ec, uint64_t off,
 		ret = kipc_wait(ring->r, off, s, KIPC_BITSET_ANY,
 				flags & KIPC_DEADLINE_REALTIME, deadline);
 		if (!ret)
-			kipc__ring_poll_woken(&ring->poll,
+			kipc__ring_poll_woken(p,
 					      __atomic_load_n(&ec->wake_ns,
 							      __ATOMIC_RELAXED),
 					      kipc__now_ns());
@@ -514,13 +525,11 @@ RING_PATH int ring_wait(struct kipc_ring *ring, bool send,
 			unsigned char **slot, uint32_t *pos, unsigned int flags,
 			const struct timespec *deadline)
 {
-	struct ring_ec *ec = send ? &ring->sh->not_full : &ring->sh->not_empty;
-	uint64_t off = send ? ring->off_not_full : ring->off_not_empty;
 	int ret = 0;
 
 	while (!ret && !(*slot = send ? ring_reserve(ring, pos) :
 					ring_take(ring, pos)))
-		ret = ring_sleep(ring, ec, off,
+		ret = ring_sleep(ring, send,
 				 send ? ring_can_send : ring_can_recv, flags,
 				 deadline);
 	return ret;

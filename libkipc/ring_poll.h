@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 /*
- * The budget adapts between the two bounds: halved by each poll that ends
- * in a sleep anyway (the peer is not running, e.g. it shares our CPU,
- * where a poll only delays it), doubled by each that succeeds. And a poll
+ * The budget adapts between the two bounds: halved by each poll that
+ * fails (the peer is not running, e.g. it shares our CPU, where a poll
+ * only delays it), doubled by each that succeeds. And a poll
  * lasts no longer than a sleep and its wake-up cost, as last measured (the
  * notifier's time of the wake to the sleeper's return, averaged with a
  * weight of 1/8): polling longer than that cannot be cheaper than sleeping
@@ -25,7 +25,10 @@
 #define KIPC__POLL_CLOCK	64		/* polls between reads of the clock */
 #define KIPC__WAKE_MAX		10000000ULL	/* a longer wake-up is no sample */
 
-/* Shared by the threads of one ring handle: read and written atomically. */
+/*
+ * One per side of a ring handle, shared by the threads of that side: read
+ * and written atomically.
+ */
 struct kipc__ring_poll {
 	unsigned int budget;	/* polls; 0 on one CPU: never poll */
 	uint64_t wake_cost;	/* ns, a moving average; 0: not measured yet */

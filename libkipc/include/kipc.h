@@ -346,6 +346,7 @@ int kipc_ring_recv(struct kipc_ring *ring, void *msg, unsigned int flags,
  * In place: a begin gives a slot of the ring itself, to build a message in
  * (send) or to read one from (receive), waiting as kipc_ring_send() and
  * kipc_ring_recv() do; the end hands the slot on. No copy either way.
+ * The slot is 8-byte aligned, not more: copy a type that needs 16.
  */
 int kipc_ring_send_begin(struct kipc_ring *ring, void **msgp,
 			 unsigned int flags, const struct timespec *deadline);

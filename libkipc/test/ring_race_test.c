@@ -20,6 +20,8 @@
  * wait then fails with EAGAIN at once, and a loop that only retries never
  * sees its deadline. The wrapped kipc_wait() plays that peer.
  *
+ * And the poll state each side passes (the wrapped poll records it).
+ *
  * Linked with the static libkipc, with -Wl,--wrap=kipc__ring_poll and
  * -Wl,--wrap=kipc_wait; no module.
  */
@@ -72,11 +74,19 @@ static unsigned char *slots_page;
 static void (*play)(void);
 static int faults;
 
+/* Set by a test: each poll's state is recorded, and the poll fails. */
+static bool record_polls;
+static const struct kipc__ring_poll *polled;
+
 /* No poll: the sleeper goes straight to its check, which will fault. */
 bool __wrap_kipc__ring_poll(struct kipc__ring_poll *p,
 			    bool (*ready)(const void *), const void *arg,
 			    uint64_t (*clock)(void))
 {
+	if (record_polls) {
+		polled = p;
+		return false;
+	}
 	if (!slots_page)
 		return __real_kipc__ring_poll(p, ready, arg, clock);
 	mprotect(slots_page, PAGE, PROT_NONE);
@@ -250,6 +260,32 @@ TEST_F(ring, deadline_holds_while_the_word_churns)
 	word_churns = false;
 	EXPECT_EQ(-ETIMEDOUT, ret);
 	EXPECT_EQ(0, sh->not_empty.sleepers);
+}
+
+/*
+ * A handle's send side and receive side poll with states of their own:
+ * they shared one, so that an idle receiver's failed polls cut the
+ * sender's polls short, and a sender's good ones lengthened an idle
+ * receiver's. Each wait fails (ENOTTY) after its poll.
+ */
+TEST_F(ring, send_and_recv_poll_apart)
+{
+	const struct kipc__ring_poll *recv_poll;
+	uint64_t m = 0;
+
+	record_polls = true;
+	EXPECT_EQ(-ENOTTY, kipc_ring_recv(self->ring, &m, 0, NULL));
+	recv_poll = polled;
+	for (m = 0; m < SLOTS; m++)
+		ASSERT_EQ(0, kipc_ring_send(self->ring, &m, KIPC_IO_NONBLOCK,
+					    NULL));
+	polled = NULL;
+	EXPECT_EQ(-ENOTTY, kipc_ring_send(self->ring, &m, 0, NULL));
+	record_polls = false;
+	ASSERT_NE(NULL, recv_poll);
+	ASSERT_NE(NULL, polled);
+	EXPECT_NE(recv_poll, polled)
+		TH_LOG("the send side polled with the receive side's state");
 }
 
 TEST_HARNESS_MAIN
