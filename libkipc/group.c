@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -948,6 +949,7 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 	struct epoll_event ev = { .events = EPOLLIN };
 	pid_t parent = getpid(), pid = 0;
 	struct slot_exec x = { .lifeline = -1 };
+	sigset_t all, mask;
 	char nm[48];
 	int err;
 
@@ -963,10 +965,18 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 		 */
 		if (!g->workers[sl->worker].argv)
 			fflush(NULL);
+		/*
+		 * Every signal blocked across the fork, as posix_spawn()
+		 * does: until child_run() has reset the dispositions, a
+		 * signal would run the supervisor's handler in the child.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &mask);
 		pid = fork();
 		if (pid == 0)
 			child_run(g, s, parent, &x);
 		err = pid < 0 ? -errno : 0;
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
 		if (!err) {
 			sl->lifeline = x.lifeline;
 			x.lifeline = -1;
@@ -1645,6 +1655,22 @@ static int slot_waitid(const struct grp_slot *sl, siginfo_t *si, int options)
 	return waitid(P_PID, sl->pid, si, options) ? -errno : 0;
 }
 
+/*
+ * Until @sl's process, sent SIGKILL, has ended (its pidfd readable), then
+ * reap it unless a tracer holds its zombie: that one the tracer hands
+ * back to this process when it lets go (kipc_group_create.3), and a wait
+ * for it would wait for the tracer, a debugger at its prompt say.
+ */
+static void slot_wait_killed(const struct grp_slot *sl)
+{
+	struct pollfd p = { .fd = sl->pidfd, .events = POLLIN };
+	siginfo_t si;
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	slot_waitid(sl, &si, WEXITED | WNOHANG);
+}
+
 static void slot_reap(struct kipc_group *g, unsigned int s)
 {
 	struct grp_slot *sl = &g->slots[s];
@@ -2175,11 +2201,8 @@ KIPC_API int kipc_group_destroy(struct kipc_group *g)
 		 * tracer holds has ended: waiting would wait for the tracer.
 		 */
 		if (sl->pid && sl->pidfd >= 0 && !sl->reap_at) {
-			siginfo_t si;
-
 			slot_kill(sl, SIGKILL);
-			while (slot_waitid(sl, &si, WEXITED) == -EINTR)
-				;
+			slot_wait_killed(sl);
 		}
 		if (sl->pidfd >= 0)
 			close(sl->pidfd);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "kipc.h"
 #include "sys.h"
@@ -119,7 +120,10 @@ KIPC_API int kipc_lend_recv(struct kipc_chan *rx, const void **addr,
 
 KIPC_API int kipc_lend_release(const void *addr, size_t len)
 {
-	if (!addr || !len)
+	long page = sysconf(_SC_PAGESIZE);
+
+	/* As kipc_lend_send.3 says; munmap() would round len up. */
+	if (!addr || !len || ((uintptr_t)addr | len) & (page - 1))
 		return -EINVAL;
 	/* The kernel unpins and completes once the whole range is unmapped. */
 	return munmap((void *)addr, len) ? -errno : 0;

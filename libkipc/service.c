@@ -94,7 +94,6 @@ KIPC_API int kipc_service_close(struct kipc_service *s)
 	return ret;
 }
 
-/* Two channel end handles for the fds a connect or an accept returned. */
 /*
  * The two ends of a connection, allocated before the call that makes it:
  * once the kernel has made it, nothing may fail.

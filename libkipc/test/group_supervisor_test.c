@@ -77,6 +77,16 @@ static int add_worker(struct kipc_group *g, const char *name,
 	return kipc_group_add_worker(g, name, &wa);
 }
 
+/* Milliseconds on @clk since @t0, read on it. */
+static long ms_since(clockid_t clk, const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /*
  * Run a group of one worker @fn serving the service "svc" until it ends
  * (at most @secs): kipc_group_run()'s result, and the worker's status.
@@ -211,7 +221,7 @@ TEST_F(grp, nonblocking_end_does_not_spin)
  */
 TEST_F(grp, drain_timeout_kill_is_final)
 {
-	struct timespec t0, t1;
+	struct timespec t0;
 	long ms;
 
 	self->g = group_new(_metadata, 100);
@@ -227,9 +237,7 @@ TEST_F(grp, drain_timeout_kill_is_final)
 	alarm(5);		/* the bug: kipc_group_run() never returns */
 	EXPECT_EQ(1, kipc_group_run(self->g));	/* the drain timed out */
 	alarm(0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = ms_since(CLOCK_MONOTONIC, &t0);
 	EXPECT_EQ(-SIGKILL, last_status(self->g, 0));
 	EXPECT_EQ(KIPC_GROUP_STOPPED, kipc_group_state(self->g, NULL));
 	TH_LOG("the group stopped %ld ms after kipc_group_stop()", ms);
@@ -1213,7 +1221,7 @@ TEST_F(grp, blocked_send_sees_the_stop)
 {
 	uint32_t *sends = runs_page(_metadata);
 	struct pollfd pfd;
-	struct timespec t0, t1;
+	struct timespec t0;
 	long ms;
 	int i;
 
@@ -1242,9 +1250,7 @@ TEST_F(grp, blocked_send_sees_the_stop)
 	alarm(10);
 	EXPECT_EQ(0, kipc_group_run(self->g));
 	alarm(0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = ms_since(CLOCK_MONOTONIC, &t0);
 	EXPECT_EQ(0, last_status(self->g, 0));
 	EXPECT_GT(2000, ms) TH_LOG("the producer stopped %ld ms after the stop",
 				   ms);
@@ -1735,13 +1741,31 @@ static void __attribute__((noreturn)) zombie_holder(pid_t pid, uint32_t *up)
 	_exit(waitpid(pid, &st, __WALL) == pid ? 0 : 3);
 }
 
-static long cpu_ms_since(const struct timespec *t0)
+/*
+ * A started group of one worker @fn (arg @up), and in *@tracer a child
+ * that traces it (zombie_holder()); its pid in *@worker. NULL on failure.
+ */
+static struct kipc_group *traced_group(struct __test_metadata *_metadata,
+				       kipc_group_fn fn, uint32_t *up,
+				       pid_t *worker, pid_t *tracer)
 {
-	struct timespec t;
+	struct kipc_group_member m;
+	struct kipc_group *g = group_new(_metadata, 2000);
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+	if (!g)
+		return NULL;
+	if (kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .fn = fn, .arg = up,
+					    .restart = KIPC_RESTART_NEVER }) ||
+	    kipc_group_start(g) || kipc_group_member_info(g, 0, &m) ||
+	    m.pid <= 0 || (*tracer = fork()) < 0) {
+		kipc_group_destroy(g);
+		return NULL;
+	}
+	if (*tracer == 0)
+		zombie_holder(m.pid, up);
+	*worker = m.pid;
+	return g;
 }
 
 /*
@@ -1756,31 +1780,20 @@ static long cpu_ms_since(const struct timespec *t0)
 TEST(traced_zombie_does_not_spin)
 {
 	uint32_t *up = runs_page(_metadata);
-	struct kipc_group_member m;
 	struct kipc_group *g;
 	struct timespec t0;
-	pid_t tracer;
+	pid_t tracer, worker;
 	long cpu;
 	int st;
 
 	ASSERT_NE(NULL, up);
-	g = group_new(_metadata, 2000);
+	g = traced_group(_metadata, waits_for_tracer, up, &worker, &tracer);
 	ASSERT_NE(NULL, g);
-	ASSERT_EQ(0, kipc_group_add_worker(g, "w",
-		&(struct kipc_worker_attr){ .fn = waits_for_tracer, .arg = up,
-					    .restart = KIPC_RESTART_NEVER }));
-	ASSERT_EQ(0, kipc_group_start(g));
-	ASSERT_EQ(0, kipc_group_member_info(g, 0, &m));
-	ASSERT_LT(0, m.pid);
-	tracer = fork();
-	ASSERT_LE(0, tracer);
-	if (tracer == 0)
-		zombie_holder(m.pid, up);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 	alarm(10);		/* HOLD_MS, then the worker is reaped */
 	EXPECT_EQ(0, kipc_group_run(g));
 	alarm(0);
-	cpu = cpu_ms_since(&t0);
+	cpu = ms_since(CLOCK_THREAD_CPUTIME_ID, &t0);
 	ASSERT_EQ(tracer, waitpid(tracer, &st, 0));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 1) {
 		kipc_group_destroy(g);
@@ -1792,6 +1805,55 @@ TEST(traced_zombie_does_not_spin)
 		TH_LOG("the supervisor used %ld ms of CPU while a tracer held its worker's zombie for %d ms",
 		       cpu, HOLD_MS);
 	kipc_group_destroy(g);
+	munmap(up, 4096);
+}
+
+/* Waits for ever once the tracer has attached (*@arg 1) or failed to (2). */
+static int __attribute__((noreturn))
+traced_then_waits(struct kipc_group_worker *w, void *arg)
+{
+	waits_for_tracer(w, arg);
+	for (;;)
+		pause();
+}
+
+/*
+ * Destroy kills a worker a tracer has attached to: the tracer holds its
+ * zombie HOLD_MS, and destroy waited all that time (a debugger at its
+ * prompt: for ever). It leaves the zombie, which comes back to this
+ * process when the tracer lets go, to be reaped here.
+ */
+TEST(destroy_does_not_wait_for_a_tracer)
+{
+	uint32_t *up = runs_page(_metadata);
+	struct kipc_group *g;
+	struct timespec t0;
+	pid_t tracer, worker;
+	int i, st;
+	long took;
+
+	ASSERT_NE(NULL, up);
+	g = traced_group(_metadata, traced_then_waits, up, &worker, &tracer);
+	ASSERT_NE(NULL, g);
+	for (i = 0; i < 5000 && !__atomic_load_n(up, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	if (__atomic_load_n(up, __ATOMIC_SEQ_CST) != 1) {
+		kipc_group_destroy(g);
+		waitpid(tracer, &st, 0);
+		SKIP(return, "cannot ptrace the worker");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(10);
+	kipc_group_destroy(g);
+	alarm(0);
+	took = ms_since(CLOCK_MONOTONIC, &t0);
+	EXPECT_GT(HOLD_MS / 2, took)
+		TH_LOG("destroy waited %ld ms for the tracer", took);
+	ASSERT_EQ(tracer, waitpid(tracer, &st, 0));
+	EXPECT_EQ(0, st);
+	/* Let go by the tracer, the worker's zombie is this process's. */
+	EXPECT_EQ(worker, waitpid(worker, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	munmap(up, 4096);
 }
 

@@ -168,6 +168,26 @@ TEST(region_open_fd_rejects_bad_fds_and_flags)
 	EXPECT_EQ(-EBADF, kipc_region_open_fd(fd, 0, &r));
 }
 
+/*
+ * kipc_lend_release() refuses what its page says it refuses, and unmaps
+ * nothing then: an unaligned length was rounded up by munmap(), an
+ * unaligned address failed there or unmapped from the page below.
+ */
+TEST(lend_release_rejects_unaligned_ranges)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EINVAL, kipc_lend_release(NULL, page));
+	EXPECT_EQ(-EINVAL, kipc_lend_release(p, 0));
+	EXPECT_EQ(-EINVAL, kipc_lend_release(p, page + 1));
+	EXPECT_EQ(-EINVAL, kipc_lend_release(p + 1, page));
+	p[page] = 1;		/* the second page is still mapped */
+	EXPECT_EQ(0, kipc_lend_release(p, 2 * page));
+}
+
 TEST(channel_null_arguments_are_einval)
 {
 	struct kipc_chan *tx = NULL, *rx = NULL;

@@ -1060,6 +1060,122 @@ TEST_F(service, unread_replies_are_the_clients_once_the_server_closes)
 	close(rx);
 }
 
+struct held_reply {
+	int rfd;
+	void *data;
+	int ret;
+};
+
+/* Receives a reply into @arg's data, a page userfaultfd holds. */
+static void *held_reply_run(void *arg)
+{
+	struct held_reply *hr = arg;
+	struct kipc_msg m;
+
+	hr->ret = kt_recv1(hr->rfd, hr->data, REPLY_BYTES, &m, 0);
+	return NULL;
+}
+
+/*
+ * The same with the reply taken by a receive when the server closes, and
+ * put back once the receive fails its copy-out: it is queued again after
+ * the last send end went, so it is the client's to pay for then, as if it
+ * had been queued at the close. The client runs as root here (userfaultfd
+ * on kernel copies), the server as nobody.
+ */
+TEST_F(service, a_reply_put_back_after_the_close_is_the_clients)
+{
+	__u64 nobody_before, root_before, charge, fault = 0;
+	static const char one[REPLY_BYTES];
+	int go[2], done[2], pid, status, uffd;
+	long page = sysconf(_SC_PAGESIZE);
+	static char room[REPLY_BYTES];
+	struct held_reply hr = { .ret = 1 };
+	struct kipc_connect cn;
+	struct kipc_msg m;
+	pthread_t t;
+	char c;
+
+	if (geteuid())
+		SKIP(return, "needs root: userfaultfd on kernel copies, and to switch uids");
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(-uffd));
+	snprintf(self->rname, sizeof(self->rname), "%s-nobody", self->name);
+	nobody_before = inflight_of(NOBODY);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	if (!pid) {
+		struct kipc_accept ac;
+		int ctx, svc;
+
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(100);
+		ctx = open(KIPC_DEVICE_PATH, O_RDWR);
+		svc = ctx < 0 ? -1 : service_create(ctx, 4, 0);
+		if (svc < 0 || publish(ctx, self->rname, svc, 0622))
+			_exit(101);
+		c = 'p';
+		if (write(done[1], &c, 1) != 1 || do_accept(svc, 0, &ac))
+			_exit(102);
+		if (kt_send1(ac.send_fd, one, sizeof(one), 0, 0) != 1)
+			_exit(103);
+		c = 's';
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(104);
+		close(ac.send_fd);	/* the connection's last send end */
+		close(ac.recv_fd);
+		c = 'x';
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(105);
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ(0, do_connect(self->ctx, self->rname, 0, 0, &cn));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ('s', c);
+	root_before = inflight_of(geteuid());
+	/* The reply's charge: its bytes and the message's own. */
+	charge = inflight_of(NOBODY) - nobody_before;
+	ASSERT_LE(REPLY_BYTES, charge);
+
+	hr.rfd = cn.recv_fd;
+	hr.data = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hr.data);
+	ASSERT_EQ(0, kt_uffd_register(uffd, hr.data, page,
+				      UFFDIO_REGISTER_MODE_MISSING));
+	ASSERT_EQ(0, pthread_create(&t, NULL, held_reply_run, &hr));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+	/* The receive holds the reply in its copy-out: the server closes. */
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	ASSERT_EQ('x', c);
+	ASSERT_EQ(0, kt_uffd_fail(uffd, hr.data, page));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EFAULT, hr.ret);
+	EXPECT_EQ(nobody_before, inflight_of(NOBODY))
+		TH_LOG("the server's user still pays for the reply put back");
+	EXPECT_EQ(root_before + charge, inflight_of(geteuid()))
+		TH_LOG("the client's user pays %lld bytes of its %llu",
+		       (long long)(inflight_of(geteuid()) - root_before),
+		       (unsigned long long)charge);
+	ASSERT_EQ(1, kt_recv1(cn.recv_fd, room, sizeof(room), &m,
+			      KIPC_IO_NONBLOCK));
+	EXPECT_EQ(REPLY_BYTES, m.data_len);
+	EXPECT_EQ(root_before, inflight_of(geteuid()));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the server: %d",
+						 WEXITSTATUS(status));
+	munmap(hr.data, page);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+	close(uffd);
+}
+
 /* max_services_per_user bounds the services one user holds. */
 /*
  * The cap is one above what the user holds already: the fixture's service,

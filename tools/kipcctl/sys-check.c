@@ -433,8 +433,18 @@ static void check_kipc(struct check *c)
 
 int sys_check(int argc, char **argv)
 {
+	static const struct {
+		enum sys_kind kind;
+		int (*cb)(const struct sys_sysv_row *r, void *arg);
+		const char *what;
+	} sysv[] = {
+		{ SYS_MSG, check_msg, "System V message queues" },
+		{ SYS_SHM, check_shm, "System V segments" },
+		{ SYS_SEM, count_sem, "System V semaphore sets" },
+	};
 	struct sys_scan s = { 0 };
 	struct check c = { .s = &s };
+	unsigned int i;
 	int ret;
 
 	(void)argv;
@@ -449,15 +459,11 @@ int sys_check(int argc, char **argv)
 	}
 	if (json)
 		printf("{\"findings\":[");
-	ret = sys_sysv_each(SYS_MSG, check_msg, &c);
-	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
-		check_failed(&c, "System V message queues", ret);
-	ret = sys_sysv_each(SYS_SHM, check_shm, &c);
-	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
-		check_failed(&c, "System V segments", ret);
-	ret = sys_sysv_each(SYS_SEM, count_sem, &c);
-	if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
-		check_failed(&c, "System V semaphore sets", ret);
+	for (i = 0; i < sizeof(sysv) / sizeof(sysv[0]); i++) {
+		ret = sys_sysv_each(sysv[i].kind, sysv[i].cb, &c);
+		if (ret < 0 && ret != -ENOENT)	/* ENOENT: no System V IPC */
+			check_failed(&c, sysv[i].what, ret);
+	}
 	check_mqueues(&c);
 	check_pipes(&c, &s);
 	check_services(&c);

@@ -73,7 +73,7 @@ static int read_mq(const char *path, struct mq_status *m)
 }
 
 int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
-		    void *arg)
+		    void *arg, unsigned int *unreadable)
 {
 	char dir[PATH_MAX], path[PATH_MAX * 2];
 	struct mq_status m;
@@ -93,6 +93,8 @@ int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (!read_mq(path, &m))
 			ret = cb(d->d_name, m.qsize, arg);
+		else
+			++*unreadable;
 	}
 	closedir(mq);
 	return ret < 0 ? ret : 0;

@@ -131,10 +131,11 @@ int sys_kipc_channels(const struct sys_scan *s);
 int sys_kipc_services(const struct sys_scan *s);
 /*
  * sys-posix.c: each POSIX queue's name and bytes queued (QSIZE) to @cb
- * (non-zero stops); 0 or -errno (-ENOENT: mqueue is mounted nowhere).
+ * (non-zero stops), and how many could not be read (permissions) added
+ * to *@unreadable; 0 or -errno (-ENOENT: mqueue is mounted nowhere).
  */
 int sys_mqueue_each(int (*cb)(const char *name, long long qsize, void *arg),
-		    void *arg);
+		    void *arg, unsigned int *unreadable);
 
 /* A Unix socket's queues, as sock_diag reports them. */
 struct sys_unix_row {

@@ -771,6 +771,26 @@ if [ "$(id -u)" = 0 ]; then
 else
 	skip "top --record: bytes queued in a pipe need root"
 fi
+# What a caller without privilege cannot read is left out, and said so:
+# the POSIX queue (0600, root's) and root's processes' fds.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod o+x "$TMP"	# to a private mqueue mount in it
+	with_mqueue setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KIPCCTL" top --count 1 >"$TMP/top-nobody" 2>"$TMP/err"
+	head -1 "$TMP/top-nobody" | sed 's/^/# /'
+	check "top as nobody: the title counts what it could not read" \
+		sh -c "head -1 '$TMP/top-nobody' | grep -Eq 'not readable: [1-9][0-9]* POSIX queues, the fds of [1-9][0-9]* processes'"
+	with_mqueue setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KIPCCTL" -j top --count 1 >"$TMP/top-nobody.json" 2>"$TMP/err"
+	check "top -j as nobody: unreadable counts" python3 -c '
+import json, sys
+u = json.load(open(sys.argv[1]))["unreadable"]
+sys.exit(not (u["mqueues"] >= 1 and u["processes"] >= 1))
+' "$TMP/top-nobody.json"
+else
+	skip "top as nobody: needs root and setpriv"
+	skip "top -j as nobody: needs root and setpriv"
+fi
 "$KIPCCTL" -j top --count 1 --limit 3 >"$TMP/top.json" 2>"$TMP/err"
 check "top -j: valid JSON, objects and channels" python3 -c '
 import json, sys

@@ -52,6 +52,8 @@ struct tobj {
 struct sample {
 	struct tobj *v;
 	size_t n, cap;
+	/* Left out: POSIX queues, processes whose fds could not be read. */
+	unsigned int mq_unreadable, procs_unreadable;
 };
 
 struct top_opts {
@@ -316,13 +318,15 @@ static int take(struct sample *s, const struct top_opts *o,
 	int ret;
 
 	s->n = 0;
+	s->mq_unreadable = 0;
+	s->procs_unreadable = 0;
 	ret = take_kipc(s, o, k);
 	if (ret)
 		return ret;
 	ret = sys_sysv_each(SYS_MSG, add_msg, s);
 	if (ret == -ENOMEM)
 		goto out;
-	ret = sys_mqueue_each(add_mq, s);
+	ret = sys_mqueue_each(add_mq, s, &s->mq_unreadable);
 	if (ret == -ENOMEM)
 		goto out;
 	ret = sys_unix_each(add_unix, s);	/* none without unix_diag */
@@ -331,6 +335,7 @@ static int take(struct sample *s, const struct top_opts *o,
 	ret = sys_scan_procs(&scan, 0);
 	if (!ret)
 		ret = add_scanned(s, &scan);
+	s->procs_unreadable = scan.denied;
 	sys_scan_free(&scan);
 out:
 	if (ret)
@@ -401,6 +406,9 @@ static void show_table(const struct sample *s, const struct top_opts *o,
 		printf("kipc not loaded");
 	else
 		printf("kipc unreadable: %s", strerror(-k->err));
+	if (s->mq_unreadable || s->procs_unreadable)
+		printf("; not readable: %u POSIX queues, the fds of %u processes",
+		       s->mq_unreadable, s->procs_unreadable);
 	if (n < s->n)
 		printf("), the %zu busiest (rate per second over %gs)\n\n", n,
 		       o->interval);
@@ -440,7 +448,9 @@ static void show_json(const struct sample *s, const struct top_opts *o,
 	const struct tobj *t;
 	size_t i, k = 0;
 
-	printf("{\"interval\":%g,\"time\":%.3f,\"objects\":[", o->interval, now);
+	printf("{\"interval\":%g,\"time\":%.3f,\"unreadable\":{\"mqueues\":%u,"
+	       "\"processes\":%u},\"objects\":[", o->interval, now,
+	       s->mq_unreadable, s->procs_unreadable);
 	for (i = 0; i < s->n; i++) {
 		printf("%s{", i ? "," : "");
 		json_obj(stdout, &s->v[i]);
