@@ -5,11 +5,17 @@
  * service's region, which the server keeps as they are; a get answers with
  * the value in fresh buffers of that region.
  *
- *   kipc-kv serve NAME             serve until SIGINT or SIGTERM
+ *   kipc-kv serve NAME             serve until SIGINT, SIGTERM, SIGHUP
+ *                                  or SIGQUIT
  *   kipc-kv NAME put KEY FILE|-    store FILE (or stdin) under KEY
  *   kipc-kv NAME get KEY           write KEY's value to stdout
  *   kipc-kv NAME del KEY           remove KEY
  *   kipc-kv NAME list              keys and sizes, one a line
+ *
+ * A key is 1 to 255 bytes, none of them a control character (below 0x20,
+ * or 0x7f), so that list prints what other users stored as it is. A get
+ * from a store whose buffers are all taken fails with ENOSPC; a put waits
+ * until a del frees the buffers it needs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,11 +52,29 @@ static struct kipc_rpc_server *server;
 
 static int key_of(const struct kipc_rpc_req_info *in, char *key)
 {
-	if (!in->len || in->len > KV_KEY_MAX || memchr(in->data, 0, in->len))
+	const unsigned char *p = in->data;
+	uint32_t i;
+
+	if (!in->len || in->len > KV_KEY_MAX)
 		return -EINVAL;
+	for (i = 0; i < in->len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return -EINVAL;
 	memcpy(key, in->data, in->len);
 	key[in->len] = 0;
 	return 0;
+}
+
+/*
+ * The buffers a request brought, the handler's (kipc_rpc_req_info(3)):
+ * back to the region, for a request that does not keep them.
+ */
+static void req_bufs_release(const struct kipc_rpc_req_info *in)
+{
+	uint32_t i;
+
+	for (i = 0; i < in->nr_bufs; i++)
+		kipc_buf_release(region, in->bufs[i].offset);
 }
 
 static struct kv_entry *find(const char *key)
@@ -83,8 +107,7 @@ static int kv_put(struct kipc_rpc_req *req, void *arg)
 	kipc_rpc_req_info(req, &in);
 	ret = key_of(&in, key);
 	if (ret < 0) {
-		for (i = 0; i < in.nr_bufs; i++)
-			kipc_buf_release(region, in.bufs[i].offset);
+		req_bufs_release(&in);
 		return ret;
 	}
 	pthread_mutex_lock(&lock);
@@ -95,8 +118,7 @@ static int kv_put(struct kipc_rpc_req *req, void *arg)
 		t = realloc(table, (nr_entries + 1) * sizeof(*t));
 		if (!t) {
 			pthread_mutex_unlock(&lock);
-			for (i = 0; i < in.nr_bufs; i++)
-				kipc_buf_release(region, in.bufs[i].offset);
+			req_bufs_release(&in);
 			return -ENOMEM;
 		}
 		table = t;
@@ -124,6 +146,7 @@ static int kv_get(struct kipc_rpc_req *req, void *arg)
 	int ret;
 
 	kipc_rpc_req_info(req, &in);
+	req_bufs_release(&in);
 	ret = key_of(&in, key);
 	if (ret < 0)
 		return ret;
@@ -133,6 +156,7 @@ static int kv_get(struct kipc_rpc_req *req, void *arg)
 		pthread_mutex_unlock(&lock);
 		return -ENOENT;
 	}
+	/* The region's handle never waits: a full store is ENOSPC. */
 	for (i = 0; i < e->nr_bufs; i++, n++) {
 		uint64_t off;
 
@@ -145,17 +169,20 @@ static int kv_get(struct kipc_rpc_req *req, void *arg)
 		       kipc_buf_ptr(region, e->bufs[i].offset), out[i].len);
 	}
 	pthread_mutex_unlock(&lock);
-	if (ret >= 0) {
-		memset(&rep, 0, sizeof(rep));
-		rep.bufs = out;
-		rep.nr_bufs = n;
-		ret = kipc_rpc_reply_msg(req, &rep);
-		if (ret >= 0)
-			return 0;
+	if (ret < 0) {
+		for (i = 0; i < n; i++)
+			kipc_buf_release(region, out[i].offset);
+		return ret == -EAGAIN ? -ENOSPC : ret;
 	}
-	for (i = 0; i < n; i++)
-		kipc_buf_release(region, out[i].offset);
-	return ret;
+	memset(&rep, 0, sizeof(rep));
+	rep.bufs = out;
+	rep.nr_bufs = n;
+	ret = kipc_rpc_reply_msg(req, &rep);
+	/* Its other errors gave the buffers back (kipc_rpc_reply(3)). */
+	if (ret == -EINVAL || ret == -EALREADY)
+		for (i = 0; i < n; i++)
+			kipc_buf_release(region, out[i].offset);
+	return ret < 0 ? ret : 0;
 }
 
 static int kv_del(struct kipc_rpc_req *req, void *arg)
@@ -166,6 +193,7 @@ static int kv_del(struct kipc_rpc_req *req, void *arg)
 	int ret;
 
 	kipc_rpc_req_info(req, &in);
+	req_bufs_release(&in);
 	ret = key_of(&in, key);
 	if (ret < 0)
 		return ret;
@@ -179,37 +207,76 @@ static int kv_del(struct kipc_rpc_req *req, void *arg)
 	return e ? 0 : -ENOENT;
 }
 
+/*
+ * Keys and sizes, one a line, as many as fit an answer; then, when some
+ * did not, a last line "# N more keys" (no key begins with '#' there: it
+ * is the line's whole).
+ */
 static int kv_list(struct kipc_rpc_req *req, void *arg)
 {
 	static char buf[KV_MAX_INLINE - KIPC_RPC_HDR_LEN];
+	const size_t room = sizeof(buf) - sizeof("# 18446744073709551615 more keys\n");
+	struct kipc_rpc_req_info in;
 	size_t i, len = 0;
 	int n, ret;
 
+	kipc_rpc_req_info(req, &in);
+	req_bufs_release(&in);
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < nr_entries; i++) {
-		n = snprintf(buf + len, sizeof(buf) - len, "%s\t%llu\n",
+		n = snprintf(buf + len, room - len, "%s\t%llu\n",
 			     table[i].key, (unsigned long long)table[i].size);
-		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+		if (n < 0 || (size_t)n >= room - len)
 			break;
 		len += (size_t)n;
 	}
+	if (i < nr_entries)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"# %zu more keys\n", nr_entries - i);
 	ret = kipc_rpc_reply(req, buf, len);
 	pthread_mutex_unlock(&lock);
 	return ret;
 }
 
-static void on_signal(int sig)
+/*
+ * The signals that end the server: blocked in every thread from before
+ * the names are published, taken by the signal thread alone, so that
+ * none kills the server with its names left behind.
+ */
+static void stop_signals(sigset_t *set)
 {
-	kipc_rpc_server_stop(server);	/* a write to an eventfd */
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+/* Stops the server at the first of them; cancelled when it ends first. */
+static void *signal_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	stop_signals(&set);
+	if (!sigwait(&set, &sig))
+		kipc_rpc_server_stop(server);
+	return NULL;
 }
 
 static int serve(struct kipc *k, const char *name)
 {
 	struct kipc_rpc_server_attr attr;
-	struct sigaction sa;
+	pthread_t sigt;
+	sigset_t set;
 	int ret;
 
-	ret = kipc_region_create(k, KV_REGION_BYTES, KV_BUF_SIZE, 0, &region);
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Non-blocking: a get never waits, lock held, for a free buffer. */
+	ret = kipc_region_create(k, KV_REGION_BYTES, KV_BUF_SIZE,
+				 KIPC_FD_NONBLOCK, &region);
 	if (ret < 0) {
 		fprintf(stderr, "kipc-kv: region: %s\n", strerror(-ret));
 		return 1;
@@ -233,12 +300,17 @@ static int serve(struct kipc *k, const char *name)
 	kipc_rpc_server_register(server, KV_GET, kv_get, NULL);
 	kipc_rpc_server_register(server, KV_DEL, kv_del, NULL);
 	kipc_rpc_server_register(server, KV_LIST, kv_list, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ret = pthread_create(&sigt, NULL, signal_thread, NULL);
+	if (ret) {
+		fprintf(stderr, "kipc-kv: serve %s: %s\n", name, strerror(ret));
+		kipc_rpc_server_destroy(server);
+		kipc_region_close(region);
+		return 1;
+	}
 	fprintf(stderr, "kipc-kv: serving %s\n", name);
 	ret = kipc_rpc_server_run(server);
+	pthread_cancel(sigt);
+	pthread_join(sigt, NULL);
 	kipc_rpc_server_destroy(server);
 	while (nr_entries)
 		entry_release(&table[--nr_entries]);
@@ -366,9 +438,9 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	cmd = argv[2];
-	if ((!strcmp(cmd, "put") && argc != 5) ||
-	    ((!strcmp(cmd, "get") || !strcmp(cmd, "del")) && argc != 4) ||
-	    (!strcmp(cmd, "list") && argc != 3)) {
+	if (!((!strcmp(cmd, "put") && argc == 5) ||
+	      ((!strcmp(cmd, "get") || !strcmp(cmd, "del")) && argc == 4) ||
+	      (!strcmp(cmd, "list") && argc == 3))) {
 		kipc_close(k);
 		return usage();
 	}
@@ -394,12 +466,9 @@ int main(int argc, char **argv)
 		rep.data = buf;
 		rep.len = sizeof(buf);
 		ret = kipc_rpc_call(c, KV_LIST, NULL, &rep, 0, NULL);
-		if (ret >= 0 && fwrite(buf, 1, rep.len, stdout) != rep.len)
+		if (ret >= 0 && (fwrite(buf, 1, rep.len, stdout) != rep.len ||
+				 fflush(stdout)))
 			ret = -EIO;
-	} else {
-		kipc_rpc_client_close(c);
-		kipc_close(k);
-		return usage();
 	}
 	kipc_rpc_client_close(c);
 	kipc_close(k);
