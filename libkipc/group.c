@@ -143,6 +143,7 @@ struct kipc_group {
 	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
 	int reload_next;		/* rolling restart: next slot, -1: none */
+	int reload_again;		/* a reload asked for during one */
 	kipc_group_notify_fn notify;
 	void *notify_arg;
 	struct grp_event *events;	/* for the callback, once complete */
@@ -1725,6 +1726,7 @@ static void group_stop(struct kipc_group *g)
 	g->state = KIPC_GROUP_DRAINING;
 	kgrp_store(&g->ctl->state, g->state);
 	g->reload_next = -1;
+	g->reload_again = 0;
 	g->drain_at = kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	notify(g, -1, 0, "group %s draining (SIGKILL in %u ms)", g->name,
 	       g->attr.drain_timeout_ms);
@@ -1784,6 +1786,13 @@ static void reload_step(struct kipc_group *g)
 	if ((unsigned int)g->reload_next >= g->nr_slots) {
 		g->reload_next = -1;
 		notify(g, -1, 0, "group %s reloaded", g->name);
+		if (!g->reload_again)
+			return;
+		/* Asked for during this pass: the slots it did come again. */
+		g->reload_again = 0;
+		g->reload_next = 0;
+		notify(g, -1, 0, "group %s: rolling restart", g->name);
+		reload_step(g);
 		return;
 	}
 	g->slots[g->reload_next].planned = 1;
@@ -1798,6 +1807,8 @@ static int group_reload(struct kipc_group *g)
 		g->reload_next = 0;
 		notify(g, -1, 0, "group %s: rolling restart", g->name);
 		reload_step(g);
+	} else {
+		g->reload_again = 1;	/* one more pass once this one ends */
 	}
 	return 0;
 }

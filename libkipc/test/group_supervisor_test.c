@@ -3225,6 +3225,59 @@ TEST_F(grp, stop_wakes_the_callers_loop)
 	munmap(up, 4096);
 }
 
+/* Counts its runs in @arg[its slot], then waits until told to stop. */
+static int counts_runs(struct kipc_group_worker *w, void *arg)
+{
+	uint32_t *runs = arg;
+
+	__atomic_add_fetch(&runs[atoi(getenv("KIPC_GROUP_SLOT"))], 1,
+			   __ATOMIC_SEQ_CST);
+	while (!kipc_group_stopping(w))
+		usleep(10000);
+	return 0;
+}
+
+/*
+ * A reload asked for while a rolling restart goes on makes one more pass
+ * once it ends: it was dropped, and the workers the pass had restarted
+ * before kept what they ran (a binary deployed in between, say).
+ */
+TEST_F(grp, reload_during_a_reload_is_not_lost)
+{
+	uint32_t *runs = runs_page(_metadata);
+	struct pollfd pfd;
+	int i;
+
+	ASSERT_NE(NULL, runs);
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "w",
+		&(struct kipc_worker_attr){ .fn = counts_runs, .arg = runs,
+					    .instances = 2 }));
+	ASSERT_EQ(0, kipc_group_start(self->g));
+	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
+	for (i = 0; i < 500 && (__atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) < 1 ||
+				__atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) < 1); i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	ASSERT_EQ(0, kipc_group_reload(self->g));
+	ASSERT_EQ(0, kipc_group_reload(self->g));	/* during the first */
+	for (i = 0; i < 1000 && (__atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) < 3 ||
+				 __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) < 3); i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	EXPECT_EQ(3, __atomic_load_n(&runs[0], __ATOMIC_SEQ_CST));
+	EXPECT_EQ(3, __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST))
+		TH_LOG("runs after two reloads: %u and %u", runs[0], runs[1]);
+	ASSERT_EQ(0, kipc_group_stop(self->g));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	munmap(runs, 4096);
+}
+
 /* What the two workers of the group region test share, in "shm". */
 struct shm_words {
 	struct kipc_mutex m;
