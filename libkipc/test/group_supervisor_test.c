@@ -3237,6 +3237,13 @@ static int counts_runs(struct kipc_group_worker *w, void *arg)
 	return 0;
 }
 
+/* Whether both counts of @runs reached @n. */
+static bool both_ran(uint32_t *runs, uint32_t n)
+{
+	return __atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) >= n &&
+	       __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) >= n;
+}
+
 /*
  * A reload asked for while a rolling restart goes on makes one more pass
  * once it ends: it was dropped, and the workers the pass had restarted
@@ -3256,15 +3263,13 @@ TEST_F(grp, reload_during_a_reload_is_not_lost)
 					    .instances = 2 }));
 	ASSERT_EQ(0, kipc_group_start(self->g));
 	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
-	for (i = 0; i < 500 && (__atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) < 1 ||
-				__atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) < 1); i++) {
+	for (i = 0; i < 500 && !both_ran(runs, 1); i++) {
 		ASSERT_LE(0, kipc_group_dispatch(self->g));
 		poll(&pfd, 1, 10);
 	}
 	ASSERT_EQ(0, kipc_group_reload(self->g));
 	ASSERT_EQ(0, kipc_group_reload(self->g));	/* during the first */
-	for (i = 0; i < 1000 && (__atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) < 3 ||
-				 __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) < 3); i++) {
+	for (i = 0; i < 1000 && !both_ran(runs, 3); i++) {
 		ASSERT_LE(0, kipc_group_dispatch(self->g));
 		poll(&pfd, 1, 10);
 	}
