@@ -28,31 +28,118 @@ static int die(const char *what, const char *why)
 	return 2;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
 /*
- * A state change on standard output, unless -q. When its reader has gone
- * (EPIPE: SIGPIPE is ignored), the group runs on and nothing more is
+ * The state changes not yet written to standard output, and how many did
+ * not fit. Written only as far as the output takes them without waiting
+ * (poll()), so that a reader that stops reading (a pager, a terminal on
+ * XOFF, a stalled log pipe) never stops the supervisor: it still reaps,
+ * restarts and drains, and the lines that do not fit are counted and the
+ * count said once there is room.
+ */
+static char out_buf[16384];
+static size_t out_len;
+static unsigned long out_dropped;
+
+/* Appends @len bytes of @line, or counts a line dropped. */
+static void out_add(const char *line, size_t len)
+{
+	if (len > sizeof(out_buf) - out_len) {
+		out_dropped++;
+		return;
+	}
+	memcpy(out_buf + out_len, line, len);
+	out_len += len;
+}
+
+/*
+ * Writes what standard output takes now; a chunk at most as large as a
+ * terminal is sure to take when it polls writable. When its reader has
+ * gone (EPIPE: SIGPIPE is ignored), the group runs on and nothing more is
  * printed.
  */
+static void out_flush(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	char note[96];
+	ssize_t n;
+	int len;
+
+	while (out_len || out_dropped) {
+		if (!out_len) {
+			len = snprintf(note, sizeof(note), "kipc-run: %lu state changes not printed (standard output full)\n",
+				       out_dropped);
+			out_dropped = 0;
+			out_add(note, (size_t)len);
+		}
+		if (poll(&p, 1, 0) != 1)
+			return;
+		if (!(p.revents & (POLLOUT | POLLERR))) {
+			if (p.revents & (POLLHUP | POLLNVAL))
+				goto gone;	/* a terminal hung up */
+			return;
+		}
+		n = write(STDOUT_FILENO, out_buf, out_len < 256 ? out_len : 256);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			if (errno == EPIPE)
+				fprintf(stderr, "kipc-run: standard output: %s: state changes no longer printed\n",
+					strerror(EPIPE));
+			goto gone;
+		}
+		memmove(out_buf, out_buf + n, out_len - (size_t)n);
+		out_len -= (size_t)n;
+	}
+	return;
+gone:
+	quiet = 1;
+	out_len = 0;
+	out_dropped = 0;
+}
+
+/*
+ * At the end: what is owed to standard output, waiting for it at most
+ * @ms in all; what is left then is said on standard error.
+ */
+static void out_drain(unsigned int ms)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	uint64_t end = now_ms() + ms, now;
+
+	out_flush();
+	while ((out_len || out_dropped) && (now = now_ms()) < end &&
+	       poll(&p, 1, end - now) >= 0)
+		out_flush();
+	if (out_len || out_dropped)
+		fprintf(stderr, "kipc-run: standard output did not take the last state changes\n");
+}
+
+/* A state change on standard output, unless -q (out_flush()). */
 void say(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int len;
 
 	if (quiet)
 		return;
-	errno = 0;
-	fputs("kipc-run: ", stdout);
+	len = snprintf(line, sizeof(line), "kipc-run: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	len += vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	if (!fflush(stdout) && !ferror(stdout))
-		return;
-	if (errno == EPIPE) {
-		quiet = 1;
-		fprintf(stderr, "kipc-run: standard output: %s: state changes no longer printed\n",
-			strerror(EPIPE));
-	}
-	clearerr(stdout);
+	if ((size_t)len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	out_add(line, (size_t)len);
+	out_flush();
 }
 
 static void on_event(struct kipc_group *g, const struct kipc_group_event *ev,
@@ -109,14 +196,6 @@ static void quit_read(struct kipc_group *g, int fd)
 		kipc_group_stop(g);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 /*
  * The group's events until it stops (1) or fails (-errno), and its state
  * published every REFRESH_MS on a deadline of its own: events, however
@@ -125,9 +204,10 @@ static uint64_t now_ms(void)
 static int group_loop(struct kipc_group *g, int quit_fd)
 {
 	uint64_t next = now_ms() + REFRESH_MS, now;
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 		{ .fd = kipc_group_fd(g), .events = POLLIN },
 		{ .fd = quit_fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLOUT },	/* stdout, when owed */
 	};
 	int ret;
 
@@ -142,11 +222,14 @@ static int group_loop(struct kipc_group *g, int quit_fd)
 			next = next + REFRESH_MS > now ? next + REFRESH_MS :
 							 now + REFRESH_MS;
 		}
-		ret = poll(fds, 2, next - now);
+		fds[2].fd = out_len || out_dropped ? STDOUT_FILENO : -1;
+		ret = poll(fds, 3, next - now);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
 		if (ret > 0 && fds[1].revents)
 			quit_read(g, quit_fd);
+		if (ret > 0 && fds[2].revents)
+			out_flush();
 	}
 }
 
@@ -233,6 +316,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = group_status(g, d->name, group_loop(g, quit_fd));
+	out_drain(1000);
 out:
 	/*
 	 * The group first (its services' names unlinked), then the state and
