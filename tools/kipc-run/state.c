@@ -7,6 +7,7 @@
  * to be stale: it is replaced, and the names of its services unlinked.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -174,22 +175,36 @@ void state_publish(struct kipc_group *g)
 	publish_failed = ret < 0;
 }
 
+/*
+ * mkdir(2) of @p, 0755 whatever the umask: others' kipcctl groups reads
+ * the state (a umask of 077 made it root's alone). 0 or -errno; EEXIST
+ * (left as it is) is 0.
+ */
+static int mkdir_0755(const char *p)
+{
+	if (mkdir(p, 0755))
+		return errno == EEXIST ? 0 : -errno;
+	return chmod(p, 0755) ? -errno : 0;
+}
+
 /* mkdir -p @dir (/run/kipc on a system without /run); 0 or -errno. */
 static int mkdir_p(const char *dir)
 {
 	char p[PATH_MAX];
 	size_t i;
+	int ret;
 
 	snprintf(p, sizeof(p), "%s", dir);
 	for (i = 1; p[i]; i++) {
 		if (p[i] != '/')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return -errno;
+		ret = mkdir_0755(p);
+		if (ret)
+			return ret;
 		p[i] = '/';
 	}
-	return mkdir(p, 0755) && errno != EEXIST ? -errno : 0;
+	return mkdir_0755(p);
 }
 
 /*
@@ -228,25 +243,29 @@ static int lock_take(void)
 }
 
 /*
- * @name, a service of the group that is gone, unlinked when it still
- * names a service (or one that listens no more): its kipc-run, killed,
- * could not unlink it, and it would refuse ours.
+ * @name, a service of the group that is gone (of id @id then), unlinked
+ * when it names a service that listens no more, or still that one: its
+ * kipc-run, killed, could not unlink it, and it would refuse ours. A
+ * service of another id is another program's now (the state file outlived
+ * a reboot, say): its name stays.
  */
-static void service_name_unlink(struct kipc *k, const char *name)
+static void service_name_unlink(struct kipc *k, const char *name, int64_t id)
 {
-	uint32_t kind = 0;
-	int fd = kipc_name_open(k, name, 0, 0, -1, &kind);
+	struct kipc_name_info info = { 0 };
+	int fd = kipc_name_open_info(k, name, 0, 0, -1, &info);
 
 	if (fd >= 0)
 		close(fd);
 	/* Left when this fails: declaring the service then says so. */
-	if (fd == -ECONNREFUSED || (fd >= 0 && kind == KIPC_NAME_SERVICE))
+	if (fd == -ECONNREFUSED ||
+	    (fd >= 0 && info.kind == KIPC_NAME_SERVICE && id > 0 &&
+	     info.id == (uint64_t)id))
 		kipc_name_unlink(k, name);
 }
 
 static void service_names_unlink(struct json_object *old)
 {
-	struct json_object *svcs, *name;
+	struct json_object *svcs, *svc, *name, *id;
 	struct kipc *k;
 	size_t i;
 
@@ -254,24 +273,48 @@ static void service_names_unlink(struct json_object *old)
 	    !json_object_is_type(svcs, json_type_array) ||
 	    kipc_open(&k, 0) < 0)
 		return;
-	for (i = 0; i < json_object_array_length(svcs); i++)
-		if (json_object_object_get_ex(json_object_array_get_idx(svcs, i),
-					      "name", &name) &&
+	for (i = 0; i < json_object_array_length(svcs); i++) {
+		svc = json_object_array_get_idx(svcs, i);
+		if (json_object_object_get_ex(svc, "name", &name) &&
 		    json_object_is_type(name, json_type_string))
-			service_name_unlink(k, json_object_get_string(name));
+			service_name_unlink(k, json_object_get_string(name),
+				json_object_object_get_ex(svc, "id", &id) ?
+				json_object_get_int64(id) : 0);
+	}
 	kipc_close(k);
 }
 
 /*
  * What a kipc-run of the group that is gone left (its lock is ours): the
- * names of its services, then its state file.
+ * temporary files of state_write() a kill cut short, the names of its
+ * services, then its state file.
  */
 static void stale_remove(const char *name)
 {
+	char tmp[sizeof(state_path) + 8], who[32] = "";
 	struct json_object *old, *pid;
-	char who[32] = "";
+	char *base = strrchr(state_path, '/');	/* path_make(): DIR/NAME.json */
+	size_t blen = strlen(base + 1);
+	struct dirent *e;
+	DIR *dir;
 	int fd;
 
+	/*
+	 * NAME.json.XXXXXX (mkostemp()), not matched as a pattern: NAME may
+	 * hold any character but '/'.
+	 */
+	*base = '\0';
+	dir = opendir(*state_path ? state_path : "/");
+	*base = '/';
+	while (dir && (e = readdir(dir)))
+		if (!strncmp(e->d_name, base + 1, blen) &&
+		    e->d_name[blen] == '.' && strlen(e->d_name) == blen + 7) {
+			snprintf(tmp, sizeof(tmp), "%s.%s", state_path,
+				 e->d_name + blen + 1);
+			unlink(tmp);
+		}
+	if (dir)
+		closedir(dir);
 	fd = open(state_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
