@@ -78,11 +78,10 @@ static void die(const char *what, int err)
 	exit(2);
 }
 
-static void child(struct kipc_region *shared, struct kipc_chan *rx,
+static void child(struct kipc_region *mine, struct kipc_chan *rx,
 		  struct kipc_chan *reply, int pipe_rd, uint64_t bytes,
 		  unsigned int rounds)
 {
-	struct kipc_region *mine;
 	unsigned int round;
 	struct report rep;
 	uint64_t off, len, tag, got;
@@ -90,14 +89,6 @@ static void child(struct kipc_region *shared, struct kipc_chan *rx,
 	ssize_t n;
 	int ret;
 
-	/*
-	 * A handle of our own: the buffers we receive are ours, and go back
-	 * to the pool if we die. The parent's handle we inherited is closed.
-	 */
-	ret = kipc_region_attach(shared, 0, &mine);
-	if (ret < 0)
-		die("child: kipc_region_attach", -ret);
-	kipc_region_close(shared);
 	copy = malloc(bytes);
 	if (!copy)
 		die("child: malloc", ENOMEM);
@@ -183,7 +174,7 @@ int main(int argc, char **argv)
 	uint64_t bytes = 64 * MIB, best_kipc = UINT64_MAX, best_pipe = UINT64_MAX;
 	struct kipc_chan *tx, *rx, *reply_tx, *reply_rx;
 	unsigned int rounds = 3, round;
-	struct kipc_region *r;
+	struct kipc_region *r, *mine;
 	struct kipc *k;
 	int pfd[2], opt, ret, status, failed = 0;
 	pid_t pid;
@@ -222,6 +213,14 @@ int main(int argc, char **argv)
 	if (!src)
 		die("malloc", ENOMEM);
 	kipc_close(k);
+	/*
+	 * The child's handle of its own, made before fork(), as
+	 * kipc_region_open_fd(3) says: the buffers it receives are its, and
+	 * go back to the pool if it dies. It closes the parent's.
+	 */
+	ret = kipc_region_attach(r, 0, &mine);
+	if (ret < 0)
+		die("kipc_region_attach", -ret);
 
 	pid = fork();
 	if (pid < 0)
@@ -230,10 +229,12 @@ int main(int argc, char **argv)
 		/* Close the ends we do not use, so that peer death is seen. */
 		kipc_channel_close(tx);
 		kipc_channel_close(reply_rx);
+		kipc_region_close(r);
 		close(pfd[1]);
 		free(src);
-		child(r, rx, reply_tx, pfd[0], bytes, rounds);
+		child(mine, rx, reply_tx, pfd[0], bytes, rounds);
 	}
+	kipc_region_close(mine);
 	kipc_channel_close(rx);
 	kipc_channel_close(reply_tx);
 	close(pfd[0]);

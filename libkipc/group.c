@@ -1047,15 +1047,17 @@ static void slot_start(struct kipc_group *g, unsigned int s)
  * worker started would outlive it, holding its slot, its channels' ends
  * and a lease the replacement shares. While the worker is our child, not
  * reaped, its number is nobody else's, as a pid or as a group's id; a
- * worker that left its group, or not yet made it, is ESRCH.
+ * worker that left its group, or has not made it yet, is signalled alone.
  */
 static void slot_kill(const struct grp_slot *sl, int sig)
 {
 	if (sl->pidfd < 0)
 		return;
+	/* Once: the group holds the worker, which must not get it twice. */
+	if (pidfd_is_child(sl->pidfd) && getpgid(sl->pid) == sl->pid &&
+	    !kill(-sl->pid, sig))
+		return;
 	syscall(SYS_pidfd_send_signal, sl->pidfd, sig, NULL, 0);
-	if (pidfd_is_child(sl->pidfd))
-		kill(-sl->pid, sig);
 }
 
 /* Ask a running slot to stop: SIGTERM now, SIGKILL after the timeout. */
@@ -1970,8 +1972,13 @@ KIPC_API int kipc_group_start(struct kipc_group *g)
 			 * Not into the function workers, forks of this
 			 * process: each maps its own slot alone.
 			 */
-			if (madvise(sl->sh, KGRP_SLOT_BYTES, MADV_DONTFORK))
-				return -errno;
+			if (madvise(sl->sh, KGRP_SLOT_BYTES, MADV_DONTFORK)) {
+				ret = -errno;
+				kipc_region_close(sl->sh_r);
+				sl->sh_r = NULL;
+				sl->sh = NULL;
+				return ret;
+			}
 		}
 
 		for (r = 0; r < g->nr_regions; r++) {

@@ -252,7 +252,11 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGQUIT);
 }
 
-/* Stops the server at the first of them; cancelled when it ends first. */
+/*
+ * Stops the server at the first of them; sent one by serve() when the
+ * server ends first (no pthread_cancel(): its unwinding needs libgcc_s,
+ * which a minimal system may lack, and aborts without it).
+ */
 static void *signal_thread(void *arg)
 {
 	sigset_t set;
@@ -309,7 +313,7 @@ static int serve(struct kipc *k, const char *name)
 	}
 	fprintf(stderr, "kipc-kv: serving %s\n", name);
 	ret = kipc_rpc_server_run(server);
-	pthread_cancel(sigt);
+	pthread_kill(sigt, SIGTERM);	/* ESRCH when it ended: no matter */
 	pthread_join(sigt, NULL);
 	kipc_rpc_server_destroy(server);
 	while (nr_entries)

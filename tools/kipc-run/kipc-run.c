@@ -316,8 +316,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = group_status(g, d->name, group_loop(g, quit_fd));
-	out_drain(1000);
 out:
+	out_drain(1000);
 	/*
 	 * The group first (its services' names unlinked), then the state and
 	 * the lock: a kipc-run that takes the lock finds the names free.

@@ -7,6 +7,7 @@
  * to be stale: it is replaced, and the names of its services unlinked.
  */
 #include <errno.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -182,9 +183,17 @@ void state_publish(struct kipc_group *g)
  */
 static int mkdir_0755(const char *p)
 {
+	int fd, ret = 0;
+
 	if (mkdir(p, 0755))
 		return errno == EEXIST ? 0 : -errno;
-	return chmod(p, 0755) ? -errno : 0;
+	/* The one just made, not what a symlink put there meanwhile. */
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0755))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 /* mkdir -p @dir (/run/kipc on a system without /run); 0 or -errno. */
@@ -285,6 +294,20 @@ static void service_names_unlink(struct json_object *old)
 }
 
 /*
+ * Is @s the six characters mkostemp() puts for XXXXXX, letters and digits?
+ * Another group's files end in ".json" or ".lock": never six of them.
+ */
+static int tmp_suffix(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (!isalnum((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/*
  * What a kipc-run of the group that is gone left (its lock is ours): the
  * temporary files of state_write() a kill cut short, the names of its
  * services, then its state file.
@@ -308,7 +331,8 @@ static void stale_remove(const char *name)
 	*base = '/';
 	while (dir && (e = readdir(dir)))
 		if (!strncmp(e->d_name, base + 1, blen) &&
-		    e->d_name[blen] == '.' && strlen(e->d_name) == blen + 7) {
+		    e->d_name[blen] == '.' && strlen(e->d_name) == blen + 7 &&
+		    tmp_suffix(e->d_name + blen + 1)) {
 			snprintf(tmp, sizeof(tmp), "%s.%s", state_path,
 				 e->d_name + blen + 1);
 			unlink(tmp);
