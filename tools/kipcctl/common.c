@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kipcctl.h"
 
@@ -27,6 +28,16 @@ void open_nl_error(int ret)
 			KIPC_GENL_NAME);
 	else if (ret < 0)
 		fprintf(stderr, "kipcctl: netlink: %s\n", strerror(-ret));
+}
+
+int nl_sees_all(struct kipc_nl *nl)
+{
+	struct kipc_global_stats st;
+	int ret = kipc_stats_get(nl, &st);
+
+	if (ret == -EPERM)
+		return 0;
+	return !ret || !geteuid();	/* other errors: the euid's guess */
 }
 
 void nl_error(struct kipc_nl *nl, const char *what, int err)

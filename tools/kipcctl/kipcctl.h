@@ -37,6 +37,13 @@ int open_nl(struct kipc_nl **nl);
 void open_nl_error(int ret);
 /* Print "kipcctl: WHAT: strerror(-err)" and the kernel's message. */
 void nl_error(struct kipc_nl *nl, const char *what, int err);
+/*
+ * Whether the caller sees every user's kipc objects and records, not only
+ * its own: the module's CAP_SYS_ADMIN test (netlink_capable(), in the
+ * initial user namespace), which the host-wide counters need, not the
+ * euid (a container's root is not it; a capable non-root user is).
+ */
+int nl_sees_all(struct kipc_nl *nl);
 
 /* One object's fields, as text or as JSON. */
 void print_channel(const struct kipc_channel_stats *st, int first);

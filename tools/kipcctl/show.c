@@ -59,14 +59,15 @@ int cmd_show(int argc, char **argv)
 		else if (ret != -ENOENT)
 			goto out_error;
 	}
-	kipc_nl_close(nl);
 	if (!found) {
 		fprintf(stderr, "kipcctl: show: no %s %llu%s\n",
 			want == SHOW_CHANNEL ? "channel" :
 			want == SHOW_REGION ? "region" : "channel or region", id,
-			geteuid() ? " owned by you" : "");
+			nl_sees_all(nl) ? "" : " that you may see (without CAP_SYS_ADMIN, only your own)");
+		kipc_nl_close(nl);
 		return 1;
 	}
+	kipc_nl_close(nl);
 	if (json)
 		printf("{");
 	if (found & SHOW_CHANNEL) {

@@ -364,17 +364,16 @@ static int own_user_cb(const struct kipc_user_stats *st, void *arg)
  * -errno. kipc charges a process in a user namespace to the namespace's
  * owner (or the host uid of its root: kipc_user_key()), not to the uid
  * it sees, so a get of geteuid() finds nothing there. A caller without
- * CAP_SYS_ADMIN (kipc_stats_get() says EPERM) is shown only its own
+ * CAP_SYS_ADMIN (nl_sees_all()) is shown only its own
  * record, which a dump then gives, whatever it is keyed by.
  */
 static int own_user(struct kipc_nl *nl, struct kipc_user_stats *u)
 {
 	struct own_user o = { .u = u };
-	struct kipc_global_stats gs;
 	int ret;
 
 	ret = kipc_user_stats_get(nl, geteuid(), u);
-	if (ret != -ENOENT || kipc_stats_get(nl, &gs) != -EPERM)
+	if (ret != -ENOENT || nl_sees_all(nl))
 		return ret;
 	ret = kipc_user_stats_dump(nl, own_user_cb, &o);
 	if (ret)

@@ -110,7 +110,7 @@ int cmd_users(int argc, char **argv)
 	if (ret > 0)	/* a callback stops the dump: out of memory */
 		ret = -ENOMEM;
 	if (ret == -ENOENT && (f.flags & KIPC_FILTER_UID)) {
-		if (geteuid())
+		if (!nl_sees_all(nl))
 			fprintf(stderr, "kipcctl: users: no record of uid %u that you may see (without CAP_SYS_ADMIN, only your own)\n",
 				f.uid);
 		else
@@ -133,7 +133,7 @@ int cmd_users(int argc, char **argv)
 	if (json)
 		printf("]}\n");
 	if (!u.n && !json)
-		fprintf(stderr, "kipcctl: users: %s\n", geteuid() ?
+		fprintf(stderr, "kipcctl: users: %s\n", !nl_sees_all(nl) ?
 			"you hold nothing of kipc (no open /dev/kipc, object or pinned page)" :
 			"no user holds anything of kipc");
 out:
