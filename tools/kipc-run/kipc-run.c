@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 	ret = 2;
 	if (state_open(state_dir, d->name) < 0)
 		goto out;
+	state_names_reclaim(d);
 	if (decl_build(d, g, err, sizeof(err)) < 0) {
 		die(path, err);
 		goto out;

@@ -64,6 +64,13 @@ void decl_free(struct run_decl *d);
 
 int state_open(const char *dir, const char *name);
 void state_publish(struct kipc_group *g);
+/*
+ * Unlink the names of @d's services that nobody serves any more
+ * (ECONNREFUSED): a kipc-run killed before it wrote its first state file
+ * left them, and they would refuse ours. After state_open(), which holds
+ * the group's lock (when it publishes a state).
+ */
+void state_names_reclaim(const struct run_decl *d);
 void state_close(void);
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

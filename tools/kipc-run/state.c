@@ -272,6 +272,18 @@ static void service_name_unlink(struct kipc *k, const char *name, int64_t id)
 		kipc_name_unlink(k, name);
 }
 
+void state_names_reclaim(const struct run_decl *d)
+{
+	struct kipc *k;
+	unsigned int i;
+
+	if (kipc_open(&k, 0) < 0)
+		return;
+	for (i = 0; i < d->nr_services; i++)
+		service_name_unlink(k, d->services[i].name, 0);
+	kipc_close(k);
+}
+
 static void service_names_unlink(struct json_object *old)
 {
 	struct json_object *svcs, *svc, *name, *id;
