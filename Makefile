@@ -203,6 +203,16 @@ $(B)/bin/nl_events_test: libkipc/test/nl_events_test.c $(LIB_SO) \
 		$(APP_LDFLAGS)
 tools: $(B)/bin/nl_events_test
 
+# kipc_stats_get()'s two symbol versions against the module (a guest test,
+# run by tools/vm/kipc-examples).
+$(B)/bin/nl_stats_test: libkipc/test/nl_stats_test.c $(LIB_SO) \
+		libkipc/include/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) -o $@ $< \
+		$(APP_LDFLAGS)
+tools: $(B)/bin/nl_stats_test
+
 # kipc_channel_send_bytes() without a tag (a guest test, run by
 # tools/vm/kipc-examples).
 $(B)/bin/send_bytes_test: libkipc/test/send_bytes_test.c $(LIB_SO) \

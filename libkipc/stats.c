@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -388,6 +389,14 @@ static int kipc__stats_cb(const struct nlmsghdr *nlh, void *data)
 		[KIPC_A_STATS_EVENTS_DROPPED]	= &st->events_dropped,
 		[KIPC_A_STATS_WORD_WAITS]	= &st->word_waits,
 		[KIPC_A_STATS_WORD_WAKES]	= &st->word_wakes,
+		[KIPC_A_STATS_LENDQS_CREATED]	= &st->lendqs_created,
+		[KIPC_A_STATS_LENDQS_DESTROYED]	= &st->lendqs_destroyed,
+		[KIPC_A_STATS_NAMES_CREATED]	= &st->names_created,
+		[KIPC_A_STATS_NAMES_DESTROYED]	= &st->names_destroyed,
+		[KIPC_A_STATS_SERVICES_CREATED]	= &st->services_created,
+		[KIPC_A_STATS_SERVICES_DESTROYED] = &st->services_destroyed,
+		[KIPC_A_STATS_CONNECTIONS]	= &st->connections,
+		[KIPC_A_STATS_RECV_POLLS]	= &st->recv_polls,
 	};
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
@@ -410,16 +419,47 @@ static int kipc__stats_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-KIPC_API int kipc_stats_get(struct kipc_nl *nl, struct kipc_global_stats *st)
+/*
+ * Fill the first @size bytes of @st. Programs built against libkipc 0.3 to
+ * 0.9 call kipc_stats_get@LIBKIPC_0.3, whose struct ended at send_failed[]:
+ * they get those bytes only.
+ */
+static int kipc__stats_get(struct kipc_nl *nl, struct kipc_global_stats *st,
+			   size_t size)
 {
+	struct kipc_global_stats all = { 0 };
 	struct nlmsghdr *nlh;
+	int ret;
 
 	if (!nl || !st)
 		return -EINVAL;
-	memset(st, 0, sizeof(*st));
 	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_STATS_GET,
 			   KIPC_GENL_VERSION);
-	return kipc__nl_run(nl, nlh, kipc__stats_cb, st);
+	ret = kipc__nl_run(nl, nlh, kipc__stats_cb, &all);
+	memcpy(st, &all, size);
+	return ret;
+}
+
+#define STATS_SIZE_0_3	offsetof(struct kipc_global_stats, lendqs_created)
+_Static_assert(STATS_SIZE_0_3 == 216,
+	       "struct kipc_global_stats of LIBKIPC_0.3 changed");
+
+KIPC_API int kipc__stats_get_0_3(struct kipc_nl *nl,
+				 struct kipc_global_stats *st);
+__attribute__((symver("kipc_stats_get@LIBKIPC_0.3")))
+KIPC_API int kipc__stats_get_0_3(struct kipc_nl *nl,
+				 struct kipc_global_stats *st)
+{
+	return kipc__stats_get(nl, st, STATS_SIZE_0_3);
+}
+
+KIPC_API int kipc__stats_get_0_10(struct kipc_nl *nl,
+				  struct kipc_global_stats *st);
+__attribute__((symver("kipc_stats_get@@LIBKIPC_0.10")))
+KIPC_API int kipc__stats_get_0_10(struct kipc_nl *nl,
+				  struct kipc_global_stats *st)
+{
+	return kipc__stats_get(nl, st, sizeof(*st));
 }
 
 /* Channels and regions. */

@@ -386,6 +386,20 @@ struct kipc_global_stats {
 	 * Reasons beyond it are not reported.
 	 */
 	uint64_t send_failed[11];
+	/*
+	 * Since LIBKIPC_0.10 (a program built against an older kipc.h gets
+	 * the 216 bytes above from kipc_stats_get@LIBKIPC_0.3).
+	 */
+	uint64_t lendqs_created;
+	uint64_t lendqs_destroyed;
+	uint64_t names_created;		/* names published */
+	uint64_t names_destroyed;	/* unlinked, or gone with their
+					 * IPC namespace */
+	uint64_t services_created;
+	uint64_t services_destroyed;
+	uint64_t connections;		/* made to services */
+	uint64_t recv_polls;		/* receives a message ended while
+					 * they polled (poll_max_ns) */
 };
 
 /** A channel as the kernel lists it (channel-get). */

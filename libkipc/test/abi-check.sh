@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # abi-check.sh LIB MAP MANDIR HEADER UAPIDIR: the library exports exactly
-# the versioned symbols of its map, each has a man page and is declared in
+# the versioned symbols of its map, each in its node (and the older
+# versions the map names "compat"), each has a man page and is declared in
 # a public header (HEADER's directory), and the public headers compile on
 # their own as C99 and C++.
 set -uo pipefail
 lib=$1 map=$2 mandir=$3 header=$4 uapi=$5
 fail=0
 err() { echo "abi-check: $*" >&2; fail=1; }
-want=$(sed -n '/global:/,/local:/p' "$map" | grep -Eo '^[[:space:]]*[a-z_0-9]+;' |
-       tr -d ' \t;' | sort)
+# Each symbol of the map as NAME@@NODE, the node that holds it (its
+# default version), and each one a node keeps for older programs, written
+# in that node as "/* compat: NAME ... */", as NAME@NODE (the library
+# defines it with a symver attribute).
+versioned=$(awk '
+	/^[A-Z_0-9.]+ *\{/ { node = $1 }
+	/compat:/ { sub(/.*compat: */, ""); sub(/[^a-z_0-9].*/, "")
+		    print $0 "@" node; next }
+	/global:/ { g = 1; next }
+	/local:|^}/ { g = 0 }
+	g && /^[[:space:]]*[a-z_0-9]+;/ {
+		sub(/^[[:space:]]*/, ""); sub(/;.*/, ""); print $0 "@@" node }
+	' "$map" | sort)
+want=$(grep '@@' <<<"$versioned" | sed 's/@.*//' | sort)
 have=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sort)
 [ -n "$want" ] || err "no symbols in $map"
 while read -r s; do
@@ -17,8 +30,8 @@ while read -r s; do
 	*) err "exported symbol '$s' has no version node" ;;
 	esac
 done <<<"$have"
-diff <(sed 's/@.*//' <<<"$have") <(echo "$want") >/dev/null ||
-	err "exports differ from $map: $(diff <(sed 's/@.*//' <<<"$have") <(echo "$want") | grep '^[<>]' | tr '\n' ' ')"
+diff <(echo "$have") <(echo "$versioned") >/dev/null ||
+	err "exports differ from $map: $(diff <(echo "$have") <(echo "$versioned") | grep '^[<>]' | tr '\n' ' ')"
 # Every page's ".SH" headings, as "PAGE<tab>SECTION"; a page that is only
 # ".so man3/other.3" shares the other page's text: "PAGE<tab>=OTHER".
 # Read in one pass (a process per page and symbol is slow to start).

@@ -741,9 +741,12 @@ TEST(public_struct_layouts)
 	LAYOUT(struct kipc_wait_entry, offset, 8);
 	LAYOUT(struct kipc_wait_entry, bitset, 20);
 
-	SIZE(struct kipc_global_stats, 216);
+	/* 216 bytes up to LIBKIPC_0.9 (kipc_stats_get@LIBKIPC_0.3's). */
+	SIZE(struct kipc_global_stats, 280);
 	LAYOUT(struct kipc_global_stats, word_wakes, 120);
 	LAYOUT(struct kipc_global_stats, send_failed, 128);
+	LAYOUT(struct kipc_global_stats, lendqs_created, 216);
+	LAYOUT(struct kipc_global_stats, recv_polls, 272);
 	EXPECT_EQ(11, sizeof(((struct kipc_global_stats *)0)->send_failed) /
 		      sizeof(uint64_t));
 	EXPECT_GT(11, KIPC_SEND_FAIL_REASON_MAX);

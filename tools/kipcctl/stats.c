@@ -22,6 +22,10 @@ static const struct {
 	ROW(send_waits), ROW(recv_waits), ROW(buf_alloc_waits),
 	ROW(events_dropped),
 	ROW(word_waits), ROW(word_wakes),
+	ROW(lendqs_created), ROW(lendqs_destroyed),
+	ROW(names_created), ROW(names_destroyed),
+	ROW(services_created), ROW(services_destroyed),
+	ROW(connections), ROW(recv_polls),
 };
 
 int cmd_stats(int argc, char **argv)
