@@ -859,6 +859,8 @@ TEST_F(service, write_carries_real_ids)
 	}
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("killed by signal %d", WTERMSIG(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
 	EXPECT_EQ(0, ac.uid);
@@ -939,6 +941,8 @@ TEST_F(service, replies_are_the_servers_to_pay)
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	kt_param_restore(&self->inflight);
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("the client's own send failed: %s",
 		       strerror(WEXITSTATUS(status)));
@@ -1037,6 +1041,8 @@ TEST_F(service, unread_replies_are_the_clients_once_the_server_closes)
 	EXPECT_EQ(-ENOBUFS, ret) TH_LOG("%d replies, then %d", sent, ret);
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("killed by signal %d", WTERMSIG(status));
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("the client: %d",
 						 WEXITSTATUS(status));
 	root_held = inflight_of(geteuid());
@@ -1168,6 +1174,8 @@ TEST_F(service, a_reply_put_back_after_the_close_is_the_clients)
 	EXPECT_EQ(root_before, inflight_of(geteuid()));
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the server: %d",
 						 WEXITSTATUS(status));
 	munmap(hr.data, page);

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* KIPC_IOC_VERSION reports the ABI version and only known features. */
+/*
+ * KIPC_IOC_VERSION reports the ABI version, every feature this header
+ * knows and no other; the netlink family is there with the device.
+ * The other tests skip a feature the module does not report, and a
+ * missing netlink family: these two fail instead, so that a module that
+ * lost a feature bit or its family cannot pass by skipping.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,6 +38,26 @@ TEST_F(version, reports_abi_and_features)
 	EXPECT_EQ(KIPC_ABI_VERSION, v.abi_version);
 	EXPECT_EQ(0, v.features & ~KIPC_FEATURES_ALL);
 	EXPECT_EQ(sizeof(v), v.size);
+}
+
+TEST_F(version, reports_every_feature_this_header_knows)
+{
+	struct kipc_version v = { .size = sizeof(v) };
+
+	ASSERT_EQ(0, ioctl(self->fd, KIPC_IOC_VERSION, &v));
+	EXPECT_EQ(KIPC_FEATURES_ALL, v.features & KIPC_FEATURES_ALL)
+		TH_LOG("missing features %#llx", (unsigned long long)
+		       (KIPC_FEATURES_ALL & ~v.features));
+}
+
+TEST_F(version, netlink_family_is_registered)
+{
+	struct kt_genl g;
+
+	ASSERT_EQ(0, kt_genl_open(&g)) TH_LOG("no netlink family %s",
+					      KIPC_GENL_NAME);
+	EXPECT_NE(0, g.family);
+	close(g.fd);
 }
 
 TEST_F(version, output_fields_are_overwritten)
