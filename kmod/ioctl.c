@@ -112,9 +112,25 @@ struct kipc_ioctl_def {
 };
 
 /*
- * Reserve an fd for @file, close-on-exec when @flags has O_CLOEXEC (the
- * file's own f_flags do not keep it); on failure @file is put.
+ * Reserve an fd, close-on-exec when @flags has O_CLOEXEC (a file's own
+ * f_flags do not keep it), for a file the handler sets in nf->file[] once
+ * it has it. Reserved first by a handler that publishes something, so
+ * that no fd table full (EMFILE) fails the call after others see it; the
+ * dispatcher puts the fd if the call fails.
  */
+static int kipc_reserve_fd(struct kipc_new_fds *nf, unsigned int flags)
+{
+	int fd = get_unused_fd_flags(flags & O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	nf->fd[nf->nr] = fd;
+	nf->file[nf->nr] = NULL;
+	nf->nr++;
+	return fd;
+}
+
+/* Reserve an fd for @file (see above); on failure @file is put. */
 static int kipc_new_fd(struct kipc_new_fds *nf, struct file *file,
 		       unsigned int flags)
 {
@@ -122,14 +138,12 @@ static int kipc_new_fd(struct kipc_new_fds *nf, struct file *file,
 
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	fd = get_unused_fd_flags(flags & O_CLOEXEC);
+	fd = kipc_reserve_fd(nf, flags);
 	if (fd < 0) {
 		fput(file);
 		return fd;
 	}
-	nf->fd[nf->nr] = fd;
-	nf->file[nf->nr] = file;
-	nf->nr++;
+	nf->file[nf->nr - 1] = file;
 	return fd;
 }
 
@@ -341,6 +355,7 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_ctx *ctx = file->private_data;
 	struct kipc_name_req req = {};
 	struct kipc_name *published = NULL;
+	struct file *opened;
 	u32 kind, id;
 	int ret;
 
@@ -363,14 +378,22 @@ static int kipc_ioctl_name_open(struct file *file, union kipc_ioctl_arg *arg,
 		if (!req.file)
 			return -EBADF;
 	}
-	ret = kipc_new_fd(nf, kipc_name_resolve(&req, &kind, &published, &id),
-			  req.flags);
+	/*
+	 * The fd first: a name this call publishes may be opened by others
+	 * at once, so that only a copy-out made to fail by the caller's own
+	 * threads can withdraw it again.
+	 */
+	ret = kipc_reserve_fd(nf, req.flags);
+	if (ret >= 0) {
+		opened = kipc_name_resolve(&req, &kind, &published, &id);
+		if (IS_ERR(opened))
+			ret = PTR_ERR(opened);
+		else
+			nf->file[0] = opened;
+	}
 	if (req.file)
 		fput(req.file);
-	/*
-	 * Published by this call: unpublished again if the call fails, also
-	 * when no fd was left for the name's file.
-	 */
+	/* Published by this call: unpublished again if the call fails. */
 	nf->name = published;
 	if (ret < 0)
 		return ret;
@@ -455,11 +478,10 @@ static int kipc_ioctl_connect(struct file *file, union kipc_ioctl_arg *arg,
 	 * The fds first: once connected, the server may accept the
 	 * connection, so nothing after that may fail.
 	 */
-	for (; nf->nr < 2; nf->nr++) {
-		ret = get_unused_fd_flags(flags & O_CLOEXEC);
+	while (nf->nr < 2) {
+		ret = kipc_reserve_fd(nf, flags);
 		if (ret < 0)
 			goto out_put;	/* the dispatcher puts the fds */
-		nf->fd[nf->nr] = ret;
 	}
 	ret = kipc_service_connect(svc, ctx->user, flags,
 				   !(cn->flags & KIPC_CONN_NONBLOCK), &dl, &ends);
