@@ -67,6 +67,7 @@ enum kipc_file_kind {
  * @finish_arg: for @finish
  * @finish_svc: for @finish
  * @finish_offset: for @finish
+ * @finish_gains: for @finish
  */
 struct kipc_new_fds {
 	unsigned int nr;
@@ -77,6 +78,7 @@ struct kipc_new_fds {
 	void *finish_arg;
 	struct kipc_service *finish_svc;
 	u64 finish_offset;
+	u32 finish_gains;
 };
 
 /**
@@ -254,11 +256,15 @@ static int kipc_ioctl_region_info(struct file *file, union kipc_ioctl_arg *arg,
 	return 0;
 }
 
-/* A buffer whose offset could not be copied out goes back to the pool. */
+/*
+ * A buffer whose offset could not be copied out goes back to the pool,
+ * unless the handle has gained a buffer since (kipc_pool_unalloc()).
+ */
 static void kipc_buf_alloc_finish(struct kipc_new_fds *nf, bool ok)
 {
 	if (!ok)
-		kipc_pool_release(nf->finish_arg, nf->finish_offset);
+		kipc_pool_unalloc(nf->finish_arg, nf->finish_offset,
+				  nf->finish_gains);
 }
 
 static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
@@ -268,7 +274,8 @@ static int kipc_ioctl_buf_alloc(struct file *file, union kipc_ioctl_arg *arg,
 	struct kipc_region_handle *h = kipc_region_handle_of(file);
 	int ret;
 
-	ret = kipc_pool_alloc(h, !(file->f_flags & O_NONBLOCK), &ba->offset);
+	ret = kipc_pool_alloc(h, !(file->f_flags & O_NONBLOCK), &ba->offset,
+			      &nf->finish_gains);
 	if (ret)
 		return ret;
 	nf->finish = kipc_buf_alloc_finish;

@@ -433,12 +433,15 @@ static bool kipc_region_has_free(void *arg)
  * @h: the handle that will own the buffer
  * @wait: sleep while no buffer is free
  * @offset: out: the buffer's offset in the region
+ * @gains: out: @h's count of buffers gained, this one included, for
+ *	kipc_pool_unalloc()
  *
  * Context: process context, may sleep when @wait.
  * Return: 0, or -EINVAL (the region has no pool), -EAGAIN (none free and
  * !@wait), -ERESTARTSYS (a signal while waiting).
  */
-int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
+int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset,
+		    u32 *gains)
 {
 	static const struct kipc_deadline forever;
 	struct kipc_region *r = h->region;
@@ -464,6 +467,7 @@ int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset)
 	idx = r->free[--r->nr_free];
 	r->owner[idx] = h;
 	h->nr_owned++;
+	*gains = ++h->gains;
 	spin_unlock(&r->pool_lock);
 	*offset = (u64)idx * r->buf_size;
 	return 0;
@@ -526,6 +530,36 @@ int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
 	if (!ret)
 		wake_up(&r->pool_wait);
 	return ret;
+}
+
+/**
+ * kipc_pool_unalloc() - undo a kipc_pool_alloc() whose offset nobody learnt
+ * @h: the handle
+ * @offset: the buffer's offset
+ * @gains: what kipc_pool_alloc() gave
+ *
+ * The buffer goes back to the pool only if @h has gained no buffer since:
+ * by then a thread of the caller may have released that one and been given
+ * it again, or received it back, and uses it. Otherwise it stays @h's
+ * until @h closes.
+ */
+void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u32 gains)
+{
+	struct kipc_region *r = h->region;
+	bool freed = false;
+	u32 idx;
+
+	if (kipc_buf_index(r, offset, &idx))
+		return;
+	spin_lock(&r->pool_lock);
+	if (r->owner[idx] == h && h->gains == gains) {
+		kipc_buf_free_locked(r, idx);
+		h->nr_owned--;
+		freed = true;
+	}
+	spin_unlock(&r->pool_lock);
+	if (freed)
+		wake_up(&r->pool_wait);
 }
 
 /**
@@ -620,6 +654,7 @@ static void kipc_bufs_move(struct kipc_region *r, struct kipc_region_handle *to,
 		if (to) {
 			r->owner[idx] = to;
 			to->nr_owned++;
+			to->gains++;
 		} else {
 			kipc_buf_free_locked(r, idx);
 		}

@@ -446,6 +446,59 @@ TEST_F(region, alloc_lost_in_copy_out_goes_back)
 	munmap(b.ba, self->page);
 }
 
+/*
+ * The same failed copy-out, but the handle gains the buffer again while
+ * the copy is held (userfaultfd): the allocating thread took the one
+ * free buffer, and before its copy-out failed another thread of the
+ * same handle released that buffer and allocated it again, and uses it.
+ * The failed call must not put it back in the pool: a third allocation
+ * would hand out the buffer the second thread holds. Up to this fix the
+ * undo released by offset, whoever owned the buffer by then.
+ */
+TEST_F(region, alloc_lost_in_copy_out_keeps_a_buffer_gained_since)
+{
+	struct blocked_alloc b = { .fd = self->fd };
+	struct kipc_region_info ri;
+	__u64 off[NR_BUFS], again, fault;
+	pthread_t t;
+	int i, uffd;
+
+	uffd = kt_uffd_open(0);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(-uffd));
+	for (i = 0; i < NR_BUFS; i++)
+		ASSERT_EQ(0, kt_buf_alloc(self->fd, &off[i]));
+	b.ba = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b.ba);
+	*b.ba = (struct kipc_buf_alloc){ .size = sizeof(*b.ba) };
+	ASSERT_EQ(0, kt_uffd_register(uffd, b.ba, self->page,
+				      UFFDIO_REGISTER_MODE_MISSING));
+	ASSERT_EQ(0, pthread_create(&t, NULL, alloc_into, &b));
+	while (!b.tid)
+		kt_sleep_ms(1);
+	ASSERT_EQ(1, kt_wait_sleeping(b.tid, 5000));	/* the pool is empty */
+	/* Its argument was written back already; the result's copy faults. */
+	ASSERT_EQ(0, madvise(b.ba, self->page, MADV_DONTNEED));
+	ASSERT_EQ(0, kt_buf_release(self->fd, off[0]));
+	ASSERT_EQ(0, kt_uffd_wait_fault(uffd, 10000, &fault));
+	/* The thread holds off[0] and waits in its copy-out: take it back. */
+	ASSERT_EQ(0, kt_buf_release(self->fd, off[0]));
+	ASSERT_EQ(0, kt_buf_alloc(self->fd, &again));
+	ASSERT_EQ(off[0], again);
+	ASSERT_EQ(0, kt_uffd_fail(uffd, b.ba, self->page));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EFAULT, b.ret);
+	ASSERT_EQ(0, kt_region_info(self->fd, &ri));
+	EXPECT_EQ(0, ri.nr_free)
+		TH_LOG("the failed call freed the buffer allocated again");
+	EXPECT_EQ(0, kt_buf_release(self->fd, again))
+		TH_LOG("the buffer allocated again was not ours any more");
+	for (i = 1; i < NR_BUFS; i++)
+		EXPECT_EQ(0, kt_buf_release(self->fd, off[i]));
+	close(uffd);
+}
+
 TEST_F(region, release_and_double_release)
 {
 	struct kipc_region_info ri;
