@@ -614,8 +614,9 @@ void kipc_lend_unmap(struct kipc_lend *l, u64 addr, u64 len)
 	/*
 	 * Each pass unmaps a piece, and none is made again (the lend file
 	 * cannot be mapped anew): it ends, or stops at an unmap that fails
-	 * (a piece across the range's end, split at the map count's cap). A
-	 * move between the check and the unmap is the caller's own race.
+	 * (a piece across the range's end, split at the map count's cap, or
+	 * sealed by mseal(): it stays until the process exits, lending.rst).
+	 * A move between the check and the unmap is the caller's own race.
 	 */
 	while (kipc_lend_mapped_piece(l, addr, addr + len, &start, &stop))
 		if (vm_munmap(start, stop - start))
