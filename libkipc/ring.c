@@ -49,7 +49,9 @@
  * behind: each notify then costs a wake system call, and nothing is lost.
  * waiters is the flag the first versions of libkipc slept and woke by
  * (ring.h): a sleeper sets it for their notifiers, and a notifier wakes
- * their sleepers, which set only it.
+ * their sleepers, which set only it. On an SPSC ring the one sleeper of a
+ * side clears it again once awake; on an MPMC ring only a notifier does,
+ * so a sleep that ended without a wake-up costs the next notify one.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -497,6 +499,14 @@ static int ring_sleep(struct kipc_ring *ring, bool send,
 							      __ATOMIC_RELAXED),
 					      kipc__now_ns());
 	}
+	/*
+	 * A single-consumer (-producer) side has one sleeper: awake now, it
+	 * takes its flag back, or the next notify would wake nobody (a sleep
+	 * called off, ended by its deadline or a signal). Many may share an
+	 * MPMC side, among them libkipc 0.7's, which the flag alone wakes.
+	 */
+	if (!(ring->flags & KIPC_RING_MPMC))
+		__atomic_store_n(&ec->waiters, 0, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&ec->sleepers, 1, __ATOMIC_RELAXED);
 	return ret == -EAGAIN ? 0 : ret;
 }

@@ -20,7 +20,8 @@
  * wait then fails with EAGAIN at once, and a loop that only retries never
  * sees its deadline. The wrapped kipc_wait() plays that peer.
  *
- * And the poll state each side passes (the wrapped poll records it).
+ * And the poll state each side passes (the wrapped poll records it), and
+ * the waiters flag an SPSC ring's sleeper takes back.
  *
  * Linked with the static libkipc, with -Wl,--wrap=kipc__ring_poll and
  * -Wl,--wrap=kipc_wait; no module.
@@ -286,6 +287,40 @@ TEST_F(ring, send_and_recv_poll_apart)
 	ASSERT_NE(NULL, polled);
 	EXPECT_NE(recv_poll, polled)
 		TH_LOG("the send side polled with the receive side's state");
+}
+
+/*
+ * An SPSC ring's one sleeper of a side takes its waiters flag back when
+ * its sleep ends without a wake-up (here the wait fails, ENOTTY): the
+ * next send then finds nobody to wake and makes no call. Up to this fix
+ * the flag stayed set, and that send bumped the word and called WAKE.
+ * (An MPMC ring keeps the flag: empty_ring_sleeps.)
+ */
+TEST(spsc_sleeper_takes_its_flag_back)
+{
+	struct kipc_region r = { .bytes = PAGE };
+	struct kipc_ring *ring;
+	struct ring_shared *spsc;
+	uint32_t seq;
+	uint64_t m = 0;
+
+	r.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, r.fd);
+	r.base = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.base);
+	ASSERT_EQ(0, kipc_ring_create(&r, 0, SLOTS, 8, 0, &ring));
+	spsc = r.base;
+	EXPECT_EQ(-ENOTTY, kipc_ring_recv(ring, &m, 0, NULL));
+	EXPECT_EQ(0, spsc->not_empty.sleepers);
+	EXPECT_EQ(0, spsc->not_empty.waiters)
+		TH_LOG("the consumer left its flag for a wake-up of nobody");
+	seq = spsc->not_empty.seq;
+	EXPECT_EQ(0, kipc_ring_send(ring, &m, KIPC_IO_NONBLOCK, NULL));
+	EXPECT_EQ(seq, spsc->not_empty.seq) TH_LOG("the send bumped the word to wake nobody");
+	kipc_ring_close(ring);
+	munmap(r.base, PAGE);
+	close(r.fd);
 }
 
 TEST_HARNESS_MAIN
