@@ -317,7 +317,8 @@ TEST(spsc_sleeper_takes_its_flag_back)
 		TH_LOG("the consumer left its flag for a wake-up of nobody");
 	seq = spsc->not_empty.seq;
 	EXPECT_EQ(0, kipc_ring_send(ring, &m, KIPC_IO_NONBLOCK, NULL));
-	EXPECT_EQ(seq, spsc->not_empty.seq) TH_LOG("the send bumped the word to wake nobody");
+	EXPECT_EQ(seq, spsc->not_empty.seq)
+		TH_LOG("the send bumped the word to wake nobody");
 	kipc_ring_close(ring);
 	munmap(r.base, PAGE);
 	close(r.fd);
