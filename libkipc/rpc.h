@@ -69,6 +69,25 @@ static inline int rpc_hdr_check(const void *buf, size_t len,
  * errno.
  */
 /*
+ * Release the region buffers @b[0..@n) of a message that was not sent,
+ * each once: the module refuses a message that names a buffer twice
+ * (-EPERM), and a second release could free the buffer another thread of
+ * the handle was given meanwhile.
+ */
+static inline void rpc_bufs_release(struct kipc_region *r,
+				    const struct kipc_buf_ref *b, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 0; r && i < n; i++) {
+		for (j = 0; j < i && b[j].offset != b[i].offset; j++)
+			;
+		if (j == i)
+			kipc_buf_release(r, b[i].offset);
+	}
+}
+
+/*
  * A payload a side can send (a request, a reply or an event), through a
  * connection with a region (@region) and @max_inline bytes a message:
  * 0, -EINVAL (not valid; the kernel would take a NULL lend queue for fd

@@ -59,6 +59,7 @@ struct rpc_call {
 	int sync;			/* a waiter of kipc_rpc_call() */
 	int done;			/* sync: finished, with @status */
 	int status;
+	int filled;			/* an answer filled @rep */
 	/* QUEUED: the message to send */
 	void *wire;
 	uint32_t wire_len;
@@ -68,10 +69,13 @@ struct rpc_call {
 	struct kipc_lendq *lendq;
 	struct rpc_call *hnext;		/* @calls bucket */
 	struct rpc_call *qnext;		/* @queue */
+	struct rpc_done *fin;		/* async: its completion, made with
+					 * it, so that finishing cannot fail */
 };
 
 struct rpc_done {
 	struct kipc_rpc_completion c;
+	int filled;			/* an answer filled c.rep */
 	struct rpc_done *next;
 };
 
@@ -89,6 +93,7 @@ struct kipc_rpc_client {
 	uint32_t inflight;		/* SENT + ABANDONED: credits used */
 	uint32_t nr_calls;		/* in @calls, ABANDONED ones too */
 	uint32_t nr_abandoned;
+	uint32_t nr_sync;		/* of kipc_rpc_call() that runs */
 	uint32_t nr_events;		/* events in @done, not yet taken */
 	uint64_t next_id;
 	struct rpc_call *calls[NR_BUCKETS];
@@ -124,6 +129,7 @@ static void call_unlink(struct kipc_rpc_client *c, struct rpc_call *call)
 
 static void call_free(struct rpc_call *call)
 {
+	free(call->fin);
 	free(call->wire);
 	free(call);
 }
@@ -147,8 +153,7 @@ static void drop_payload(struct kipc_rpc_client *c, const struct kipc_buf_ref *b
 {
 	uint32_t i;
 
-	for (i = 0; i < nr_bufs && c->region; i++)
-		kipc_buf_release(c->region, b[i].offset);
+	rpc_bufs_release(c->region, b, nr_bufs);
 	for (i = 0; i < nr_lends; i++)
 		kipc_lend_release((const void *)(uintptr_t)l[i].addr, l[i].len);
 }
@@ -227,6 +232,21 @@ static bool bufs_kept(int err)
 	return err == -EINVAL || err == -EAGAIN;
 }
 
+/* The completion of the async @call, made with it, onto @done. */
+static void call_complete(struct kipc_rpc_client *c, struct rpc_call *call,
+			 int status)
+{
+	struct rpc_done *d = call->fin;
+
+	call->fin = NULL;
+	d->c.call_id = call->id;
+	d->c.user_data = call->user_data;
+	d->c.status = status;
+	d->c.rep = call->rep;
+	d->filled = call->filled;
+	done_add(c, d);
+}
+
 /*
  * @call finished with @status: to its waiter or onto @done. A synchronous
  * call finishes once: it stays in @calls until its thread wakes, and the
@@ -235,7 +255,6 @@ static bool bufs_kept(int err)
 static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 			int status)
 {
-	struct rpc_done *d;
 
 	pthread_cond_broadcast(&c->cond);
 	if (call->sync) {
@@ -245,14 +264,7 @@ static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 		}
 		return;
 	}
-	d = calloc(1, sizeof(*d));
-	if (d) {	/* without memory the completion is lost */
-		d->c.call_id = call->id;
-		d->c.user_data = call->user_data;
-		d->c.status = status;
-		d->c.rep = call->rep;
-		done_add(c, d);
-	}
+	call_complete(c, call, status);
 	call_unlink(c, call);
 	call_free(call);
 }
@@ -411,7 +423,6 @@ static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 			 int status)
 {
 	int sync = call->sync;
-	struct rpc_done *d;
 
 	pthread_cond_broadcast(&c->cond);
 	call->state = ABANDONED;
@@ -420,12 +431,8 @@ static void call_abandon(struct kipc_rpc_client *c, struct rpc_call *call,
 	if (sync) {
 		call->done = 1;
 		call->status = status;
-	} else if ((d = calloc(1, sizeof(*d)))) {
-		d->c.call_id = call->id;
-		d->c.user_data = call->user_data;
-		d->c.status = status;
-		d->c.rep = call->rep;
-		done_add(c, d);
+	} else {
+		call_complete(c, call, status);
 	}
 	call->rep = NULL;
 	send_cancel(c, call->id);
@@ -565,6 +572,7 @@ static void answer(struct kipc_rpc_client *c, const struct kipc_msg *m)
 		return;
 	}
 	status = fill_reply(c, call->rep, &h, payload, m);
+	call->filled = !!call->rep;
 	call_finish(c, call, status);
 }
 
@@ -878,6 +886,15 @@ KIPC_API int kipc_rpc_client_close(struct kipc_rpc_client *c)
 			drop_payload(c, d->c.rep->bufs, d->c.rep->nr_bufs,
 				     d->c.rep->lends, d->c.rep->nr_lends);
 			free(d->c.rep);
+		} else if (d->filled) {
+			/*
+			 * An answer nobody took: its ranges, which the caller
+			 * cannot tell from others, are unmapped (the buffers
+			 * go with the region handle).
+			 */
+			drop_payload(c, NULL, 0, d->c.rep->lends,
+				     d->c.rep->nr_lends);
+			d->c.rep->nr_lends = 0;
 		}
 		free(d);
 	}
@@ -1009,7 +1026,10 @@ static int call_admit(struct kipc_rpc_client *c, uint32_t method,
 	uint64_t until;
 	int ret;
 
-	if ((rep && !rep->data && rep->len) || deadline_ns(deadline, &until))
+	if ((rep && ((!rep->data && rep->len) ||
+		     (!rep->bufs && rep->nr_bufs) ||
+		     (!rep->lends && rep->nr_lends))) ||
+	    deadline_ns(deadline, &until))
 		return -EINVAL;
 	ret = msg_check(c, req);
 	if (!ret && c->dead)
@@ -1095,6 +1115,12 @@ KIPC_API int kipc_rpc_submit(struct kipc_rpc_client *c, uint32_t method,
 	ret = call_admit(c, method, req, rep, flags, deadline, &call);
 	if (ret < 0)
 		goto out_unlock;
+	call->fin = calloc(1, sizeof(*call->fin));
+	if (!call->fin) {
+		ret = -ENOMEM;
+		call_drop(c, call, ret);
+		goto out_unlock;
+	}
 	call->user_data = user_data;
 	if (call_id)
 		*call_id = call->id;
@@ -1139,7 +1165,7 @@ KIPC_API int kipc_rpc_complete(struct kipc_rpc_client *c,
 		next = expire(c);
 		if (c->done)
 			continue;
-		if (c->nr_calls == c->nr_abandoned) {
+		if (c->nr_calls == c->nr_abandoned + c->nr_sync) {
 			/*
 			 * Nothing pending: what the fd still shows (a late
 			 * answer) is taken without waiting, so that an event
@@ -1255,6 +1281,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 	if (ret < 0)
 		goto out_unlock;
 	call->sync = 1;
+	c->nr_sync++;		/* never a completion: complete() skips it */
 	if (!c->queue && c->nr_calls == 1 && !c->receiving) {
 		/* Nothing else outstanding: one KIPC_IOC_CALL. */
 		call->state = SENT;
@@ -1299,13 +1326,13 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		pthread_cond_broadcast(&c->cond);
 		if (ret < 0 && ret != -EPIPE && !sent) {
 			call_drop(c, call, ret);
-			goto out_unlock;
+			goto out_sync;
 		}
 		pump(c);
 	} else {
 		ret = call_enqueue(c, call, flags);
 		if (ret < 0)
-			goto out_unlock;
+			goto out_sync;
 	}
 	while (!call->done) {
 		if (until && kipc__now_ns() >= until)
@@ -1323,7 +1350,7 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 			call_release(c, call);
 			call_unlink(c, call);
 			call_free(call);
-			goto out_unlock;
+			goto out_sync;
 		}
 		/* Sent: abandoned, its answer dropped when it comes. */
 		call_abandon(c, call, ret);
@@ -1334,6 +1361,8 @@ KIPC_API int kipc_rpc_call(struct kipc_rpc_client *c, uint32_t method,
 		call_unlink(c, call);
 		call_free(call);
 	}
+out_sync:
+	c->nr_sync--;
 out_unlock:
 	pthread_mutex_unlock(&c->lock);
 	return ret;

@@ -82,10 +82,13 @@ struct rpc_conn {
 	atomic_int broken;		/* dropped, or to be: nothing more goes */
 	atomic_int notified;		/* sent events: a reply may wait */
 	atomic_int hello;		/* HELLO answered */
-	atomic_ullong reply_waited;	/* ns replies waited (reply_wait()) */
 	int registered;			/* in the lists (s->lock) */
 	pthread_mutex_t lock;		/* protects the fields below */
 	uint8_t version;		/* agreed at HELLO */
+	/* reply_wait()'s budget: ns waited, and its waiters' one wait */
+	unsigned long long reply_waited, reply_seen;
+	unsigned long long reply_from, reply_until;
+	unsigned int reply_waiters;
 	struct kipc_rpc_req *running;	/* requests started, for CANCEL */
 	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
 	struct rpc_conn *hnext;		/* its key's chain (s->lock) */
@@ -647,10 +650,19 @@ static int conn_link(struct kipc_rpc_server *s, struct rpc_conn *c)
 	return 0;
 }
 
-/* Take every waiting connection; @txbuf: the worker's, for refusals. */
+/*
+ * Connections accepted an event: then the service goes to the back of
+ * epoll's ready list, so that a flood of connects (refused past
+ * max_conns_per_uid) cannot keep the only worker from every connection.
+ */
+#define ACCEPT_BATCH	16
+
+/* Take waiting connections; @txbuf: the worker's, for refusals. */
 static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 {
-	for (;;) {
+	unsigned int n;
+
+	for (n = 0; n < ACCEPT_BATCH; n++) {
 		struct rpc_conn *c = calloc(1, sizeof(*c));
 		int ret;
 
@@ -684,6 +696,7 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 			conn_drop(c);
 		conn_put(c);
 	}
+	service_rearm(s);	/* more may wait: after the others' events */
 }
 
 /* Give back what a message carried that nobody will use. */
@@ -702,27 +715,42 @@ static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
 
 /* How long replies wait for a client to read the events ahead of them. */
 #define REPLY_WAIT_NS	1000000000ULL
+/* The budget comes back at one second for every REPLY_REFILL of the clock. */
+#define REPLY_REFILL	30
 
 /*
- * Wait for room on @c's reply channel and send @m: at most REPLY_WAIT_NS
- * of waiting for all of the connection's replies together, so that a
- * client that does not read holds workers for a second, once. Only a
- * reply that finds room at once (conn_send()), a client that caught up,
- * gives the connection its second again: one that lets a reply through
- * just before its time is up gains nothing, or it could hold a worker
- * for ever by reading a message a second.
+ * Wait for room on @c's reply channel and send @m. A connection's replies
+ * wait REPLY_WAIT_NS in all, regained at a second per REPLY_REFILL
+ * seconds, and replies that wait at the same time share one wait (its end
+ * is the first one's): a client that does not read holds the workers its
+ * replies took for a second, then as much as the clock gives back. The
+ * budget is time, not replies: a client that lets a reply through now and
+ * then gains nothing by it.
  */
 static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 		      struct kipc_region *region)
 {
 	struct pollfd pfd = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
-	unsigned long long start = kipc__now_ns(), now = start, until;
-	unsigned long long waited = atomic_load(&c->reply_waited);
+	unsigned long long now = kipc__now_ns(), until, back;
 	int ret = -EAGAIN, ms;
 
-	if (waited >= REPLY_WAIT_NS)
-		return -EAGAIN;
-	until = start + REPLY_WAIT_NS - waited;
+	pthread_mutex_lock(&c->lock);
+	if (!c->reply_waiters) {
+		back = (now - c->reply_seen) / REPLY_REFILL;
+		c->reply_waited -= back < c->reply_waited ? back
+							  : c->reply_waited;
+		c->reply_seen = now;
+		if (c->reply_waited >= REPLY_WAIT_NS) {
+			pthread_mutex_unlock(&c->lock);
+			return -EAGAIN;
+		}
+		c->reply_from = now;
+		c->reply_until = now + REPLY_WAIT_NS - c->reply_waited;
+	}
+	c->reply_waiters++;
+	until = c->reply_until;
+	pthread_mutex_unlock(&c->lock);
+
 	while (ret == -EAGAIN && !atomic_load(&c->broken) &&
 	       (now = kipc__now_ns()) < until) {
 		ms = (int)((until - now + 999999) / 1000000);
@@ -731,7 +759,16 @@ static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 		ret = kipc_channel_send(c->tx, m, 1, KIPC_IO_NONBLOCK, NULL,
 					region);
 	}
-	atomic_fetch_add(&c->reply_waited, kipc__now_ns() - start);
+
+	pthread_mutex_lock(&c->lock);
+	if (!--c->reply_waiters) {	/* the last: the wait is over */
+		now = kipc__now_ns();
+		if (now > c->reply_until)
+			now = c->reply_until;
+		c->reply_waited += now - c->reply_from;
+		c->reply_seen = kipc__now_ns();
+	}
+	pthread_mutex_unlock(&c->lock);
 	return ret;
 }
 
@@ -777,13 +814,14 @@ static int conn_send(struct rpc_conn *c, void *txbuf, uint8_t type,
 	if (type == KIPC_RPC_EVENT)	/* before it can take a reply's room */
 		atomic_store(&c->notified, 1);
 	ret = kipc_channel_send(c->tx, &m, 1, KIPC_IO_NONBLOCK, NULL, region);
-	if (type == KIPC_RPC_EVENT)
-		return ret < 0 ? ret : 0;
-	if (ret == -EAGAIN && atomic_load(&c->notified))
+	if (ret == -EAGAIN && type != KIPC_RPC_EVENT &&
+	    atomic_load(&c->notified))
 		ret = reply_wait(c, &m, region);
-	else if (ret >= 0 && atomic_load(&c->reply_waited))
-		atomic_store(&c->reply_waited, 0);	/* it caught up */
-	if (ret == -EAGAIN) {
+	/*
+	 * -EPIPE: the client closed its reply end (a client that keeps its
+	 * request end could make the server run its calls for nobody).
+	 */
+	if ((ret == -EAGAIN && type != KIPC_RPC_EVENT) || ret == -EPIPE) {
 		atomic_store(&c->broken, 1);
 		conn_drop(c);
 	}
@@ -1203,8 +1241,6 @@ static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 		  const struct kipc_rpc_msg *rep)
 {
 	struct rpc_conn *c;
-	struct kipc_region *region;
-	uint32_t i;
 	int ret, err;
 
 	if (!req || req->event)
@@ -1221,12 +1257,9 @@ static int answer(struct kipc_rpc_req *req, uint8_t type, int32_t status,
 	else if (!ret)
 		ret = conn_send(c, req->txbuf, type, req->info.method,
 				req->info.call_id, status, rep);
-	if (ret < 0 || req->flags & KIPC_RPC_F_ONEWAY) {
+	if (rep && (ret < 0 || req->flags & KIPC_RPC_F_ONEWAY))
 		/* The kernel moves all of a message's buffers, or none. */
-		region = c->s->region;
-		for (i = 0; rep && region && i < rep->nr_bufs; i++)
-			kipc_buf_release(region, rep->bufs[i].offset);
-	}
+		rpc_bufs_release(c->s->region, rep->bufs, rep->nr_bufs);
 	/*
 	 * -EAGAIN dropped the connection, -EPIPE found it gone. Otherwise
 	 * a reply that cannot go still answers the call, as an error; when

@@ -19,7 +19,12 @@
  * - a call whose answer cannot be sent, not even as an error, drops the
  *   connection rather than leave the client waiting for ever;
  * - the region buffers of a reply that cannot be sent go back to the
- *   pool.
+ *   pool;
+ * - a client that closes its reply end is dropped at its first answer,
+ *   not served for nobody;
+ * - the second a connection's replies may wait for room comes back with
+ *   time, not with a reply that finds room: a client cannot hold workers
+ *   a second at a time, again and again, by reading now and then.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -427,6 +432,69 @@ TEST_F(srv, no_room_for_a_reply_drops_at_once)
 		events += h.type == KIPC_RPC_EVENT;
 	EXPECT_EQ(4, events);
 	EXPECT_EQ(0, ret);	/* end of stream: dropped */
+}
+
+/*
+ * The client closes its reply end and keeps sending: the first answer
+ * finds no reader (-EPIPE) and the connection goes, so the next send
+ * fails with -EPIPE. Up to this fix the server ran every request for
+ * nobody, its connection kept.
+ */
+TEST_F(srv, reply_end_closed_drops_the_connection)
+{
+	struct kipc_rpc_hdr h;
+	uint64_t end;
+	struct kipc_msg m;
+	struct raw *r;
+	int ret = 1;
+
+	start(_metadata, self, NULL, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	kipc_channel_close(r->rx);
+	r->rx = NULL;
+	req_hdr(&h, M_ECHO, 0);
+	kipc_msg_init(&m, &h, sizeof(h), NULL, 0, 0);
+	for (end = now_ms() + 3000; ret >= 0 && now_ms() < end;
+	     usleep(50 * 1000))
+		ret = kipc_channel_send(r->tx, &m, 1, KIPC_IO_NONBLOCK, NULL,
+					NULL);
+	EXPECT_EQ(-EPIPE, ret) TH_LOG("the server still read requests");
+}
+
+/*
+ * A client makes a reply wait 700 ms of its second, reads, and lets one
+ * reply through at once; then it makes a reply wait again. That one has
+ * 300 ms left (and what 30 s of the clock would give back), so the
+ * connection is gone when the client looks 650 ms later. Up to this fix
+ * the reply that found room gave the whole second back.
+ */
+TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
+{
+	struct kipc_rpc_server_attr attr = { .depth = 4 };
+	struct kipc_rpc_hdr h;
+	struct raw *r;
+	int ret;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	req_hdr(&h, M_FLOOD, 0);
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	usleep(700 * 1000);
+	while ((ret = raw_recv(r, &h, 300)) == 1 && h.type == KIPC_RPC_EVENT)
+		;
+	ASSERT_EQ(1, ret);
+	ASSERT_EQ(KIPC_RPC_REPLY, h.type);
+	req_hdr(&h, M_ECHO, 0);
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	ASSERT_EQ(1, raw_recv(r, &h, 2000));	/* through at once */
+	req_hdr(&h, M_FLOOD, 0);
+	ASSERT_EQ(1, raw_send_hdr(r, &h));
+	usleep(650 * 1000);
+	while ((ret = raw_recv(r, &h, 300)) == 1)
+		;
+	EXPECT_EQ(0, ret) TH_LOG("the reply waited past the second left");
 }
 
 TEST_F(srv, out_of_fds_does_not_spin)

@@ -611,6 +611,18 @@ static void t_deadline_checked(struct kipc_rpc_client *c)
 	ret = call_bytes(c, M_SLOW, &ms, sizeof(ms), &got, &len, &far);
 	snprintf(detail, sizeof(detail), "%d", ret);
 	result(ret == 0, "... nor for a call", detail);
+	/*
+	 * Room for buffers or ranges without their arrays: the answer, which
+	 * the server decides, would be written through NULL.
+	 */
+	r1 = kipc_rpc_call(c, M_ECHO, &req, &(struct kipc_rpc_msg){
+				   .nr_bufs = 1 }, 0, &dl);
+	r2 = kipc_rpc_submit(c, M_ECHO, &req, &(struct kipc_rpc_msg){
+				     .nr_lends = 1 }, 0, &dl, 1, &id);
+	snprintf(detail, sizeof(detail), "call %d, submit %d", r1, r2);
+	result(r1 == -EINVAL && r2 == -EINVAL,
+	       "room for an answer's buffers or ranges without entries: -EINVAL",
+	       detail);
 }
 
 /*
