@@ -255,7 +255,6 @@ static void call_complete(struct kipc_rpc_client *c, struct rpc_call *call,
 static void call_finish(struct kipc_rpc_client *c, struct rpc_call *call,
 			int status)
 {
-
 	pthread_cond_broadcast(&c->cond);
 	if (call->sync) {
 		if (!call->done) {

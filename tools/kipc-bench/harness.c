@@ -214,12 +214,22 @@ static int kb_recv_mode(struct kb_side *s, const void **data, size_t len)
 		if (kb_abort)
 			return -EINTR;
 		kb_cpu_relax();
-		if (c->mode != KB_SPIN_BLOCK || ++n % 16)
+		if (c->mode != KB_SPIN_BLOCK)
+			continue;
+		/*
+		 * The spin's deadline from the first miss, checked every 16
+		 * polls after it: a poll by system call (pipe) and one by a
+		 * load (kipc-ring) spin for the same time, not for the same
+		 * number of polls before the clock is first read.
+		 */
+		if (!deadline) {
+			deadline = kb_now_ns() + s->o->spin_ns;
+			continue;
+		}
+		if (++n % 16)
 			continue;
 		now = kb_now_ns();
-		if (!deadline)
-			deadline = now + s->o->spin_ns;
-		else if (now >= deadline)
+		if (now >= deadline)
 			return m->recv(c, data, len, false);
 	}
 }
@@ -670,7 +680,8 @@ static int kb_follow(struct kb_side *s)
 		ret = received ? 0 : kb_recv_msg(s, len);
 		if (ret)
 			return ret;
-		t1 = kb_now_ns();
+		/* Only wake reads it: no clock read in a round trip's path. */
+		t1 = s->test == KB_WAKE ? kb_now_ns() : 0;
 		if (kb_follow_cmd(s, &start, &n))
 			return 0;
 		switch (s->test) {

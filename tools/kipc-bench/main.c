@@ -381,12 +381,38 @@ struct kb_avail {
 	char why[128];
 };
 
+/*
+ * Round @rep's order of @nr rows: a shuffle drawn from a generator seeded
+ * by the round (a run can be repeated as it was). A rotation kept each
+ * row behind the same row in all rounds but one, so that whatever a row
+ * leaves to the next (the emulator's translation cache, slab state, a
+ * parameter its teardown wrote) was a fixed bias of their paired ratio;
+ * shuffled, it is noise the interval covers.
+ */
+static void kb_round_order(size_t *order, size_t nr, unsigned int rep)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (rep + 1);
+	size_t i, j, t;
+
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	for (i = nr; i > 1; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = x % i;
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
 /* Every row of one (test, size): all mechanisms and modes, interleaved. */
 static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 			const struct kb_avail *avail, enum kb_test test,
 			size_t size)
 {
-	size_t first = rows->nr, i, j, nr;
+	size_t first = rows->nr, i, j, nr, *order;
 	struct kb_run **runs;
 	unsigned int rep;
 
@@ -417,21 +443,24 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 	}
 	nr = rows->nr - first;
 	runs = calloc(nr, sizeof(*runs));
-	if (!runs) {
+	order = calloc(nr ? nr : 1, sizeof(*order));
+	if (!runs || !order) {
 		kb_warn("out of memory");
 		exit(1);
 	}
 	for (i = 0; i < nr; i++)
 		runs[i] = kb_runs_alloc(o->repeats, test != KB_THROUGHPUT);
 	/*
-	 * Repeats interleaved, and each starts one row later than the last:
-	 * no row always runs first (after another test's rows) or last.
+	 * Repeats interleaved, each round in an order of its own: no row
+	 * always runs first (after another test's rows), last, or behind
+	 * the same row.
 	 */
 	for (rep = 0; rep < o->repeats; rep++) {
+		kb_round_order(order, nr, rep);
 		for (j = 0; j < nr; j++) {
 			struct kb_row *r;
 
-			i = (j + rep) % nr;
+			i = order[j];
 			r = &rows->v[first + i];
 
 			if (r->status != KB_OK)
@@ -452,6 +481,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 		kb_finish(&rows->v[first + i], runs[i], o->repeats);
 		kb_runs_free(runs[i], o->repeats);
 	}
+	free(order);
 	free(runs);
 }
 
