@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "kipcctl.h"
@@ -102,6 +103,64 @@ static void show(struct json_object *g)
 	}
 }
 
+/* The most a state file may hold (kipc-run's are a few KiB). */
+#define STATE_MAX	(1 << 20)
+
+/*
+ * The state file @path parsed, or NULL with errno set. Another user may
+ * own the directory: no link is followed, a FIFO or a device is not
+ * opened for what opening it does (O_NONBLOCK, then only a regular file is
+ * read), and at most STATE_MAX bytes are read.
+ */
+static struct json_object *read_state(const char *path)
+{
+	struct json_object *g = NULL;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0, got;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		err = errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > STATE_MAX) {
+		err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto out;
+	}
+	buf = malloc(STATE_MAX + 1);
+	if (!buf) {
+		err = ENOMEM;
+		goto out;
+	}
+	while (n < STATE_MAX && (got = read(fd, buf + n, STATE_MAX - n)) > 0)
+		n += got;
+	buf[n] = '\0';
+	g = json_tokener_parse(buf);
+	err = g ? 0 : EINVAL;
+out:
+	free(buf);
+	close(fd);
+	errno = err;
+	return g;
+}
+
+/*
+ * @dir may hold another user's state: only a directory (not a link to
+ * one) owned by the caller or root is read unasked (the caller's
+ * $XDG_RUNTIME_DIR, which root inherits through su or sudo -E).
+ */
+static int dir_is_ours(const char *dir)
+{
+	struct stat st;
+
+	return !lstat(dir, &st) && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == geteuid() || st.st_uid == 0);
+}
+
 /*
  * The state files in @dir, added to @all; a directory that does not exist
  * is none when @may_miss (kipc-run makes it when it first publishes).
@@ -115,7 +174,7 @@ static int read_dir(const char *dir, struct json_object *all, int may_miss)
 	struct json_object *g;
 	struct dirent *de;
 	char path[4096];
-	int fd, ret = 0;
+	int ret = 0;
 	size_t len;
 
 	if (!d) {
@@ -130,27 +189,64 @@ static int read_dir(const char *dir, struct json_object *all, int may_miss)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			ret = -errno;
-			fprintf(stderr, "kipcctl: groups: %s: %s\n", path,
-				strerror(-ret));
+		g = read_state(path);
+		if (!g && errno == ENOENT)
 			continue;
-		}
-		g = json_object_from_fd(fd);
-		close(fd);
 		if (!g) {
-			ret = -EINVAL;
-			fprintf(stderr, "kipcctl: groups: %s: unreadable, or not JSON\n",
-				path);
+			ret = errno == EINVAL ? -EINVAL : -errno;
+			fprintf(stderr, "kipcctl: groups: %s: %s\n", path,
+				errno == EINVAL ? "not a state file (JSON)" :
+				strerror(errno));
 			continue;
 		}
 		json_object_array_add(all, g);
 	}
 	closedir(d);
 	return ret;
+}
+
+/*
+ * @o as JSON, its keys and strings through sys_str(): json-c escapes only
+ * the bytes below 0x20, and a state file's strings are another user's
+ * (C1 controls, DEL and bytes that are not UTF-8 must not reach a
+ * terminal raw). Numbers, booleans and null as json-c writes them.
+ */
+static void put_json(struct json_object *o)
+{
+	size_t i, n;
+	int first = 1;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		sys_str(json_object_get_string(o));
+		break;
+	case json_type_array:
+		putchar('[');
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (i)
+				putchar(',');
+			put_json(json_object_array_get_idx(o, i));
+		}
+		putchar(']');
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			putchar(first ? '{' : ',');
+			first = 0;
+			sys_str(key);
+			putchar(':');
+			put_json(val);
+		}
+		if (first)
+			putchar('{');
+		putchar('}');
+		break;
+	}
+	default:
+		fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		      stdout);
+	}
 }
 
 int cmd_groups(int argc, char **argv)
@@ -176,14 +272,15 @@ int cmd_groups(int argc, char **argv)
 	/* Without DIR also the caller's own groups (kipc-run as a user). */
 	if (argc == 1 && xdg && xdg[0] == '/') {
 		snprintf(mine, sizeof(mine), "%s/kipc", xdg);
-		err = strcmp(mine, GROUPS_DIR) ? read_dir(mine, all, 1) : 0;
+		err = strcmp(mine, GROUPS_DIR) && dir_is_ours(mine) ?
+		      read_dir(mine, all, 1) : 0;
 		ret = ret ? ret : err;
 	}
 	n = json_object_array_length(all);
-	if (json)
-		printf("%s\n", json_object_to_json_string_ext(all,
-						JSON_C_TO_STRING_PLAIN));
-	else if (!n)
+	if (json) {
+		put_json(all);
+		putchar('\n');
+	} else if (!n)
 		printf("no process groups (kipc-run publishes them in %s)\n", dir);
 	for (i = 0; !json && i < n; i++)
 		show(json_object_array_get_idx(all, i));

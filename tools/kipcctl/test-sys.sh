@@ -889,6 +889,41 @@ check "groups: a state file's strings are escaped" \
 	       grep -qF '  m\\x0afake ' '$TMP/groups-esc.out'"
 check "groups: no control byte of a state file reaches the output" \
 	ascii_text "$TMP/groups-esc.out"
+# -j too: json-c escapes only the bytes below 0x20; C1 controls, DEL and
+# bytes that are not UTF-8 went out raw, and the output was no UTF-8.
+printf '{"name":"\377x\177","pid":1,"state":"r"}\n' >"$TMP/groups/raw.json"
+"$KIPCCTL" -j groups "$TMP/groups" >"$TMP/groups-esc.json" 2>&1
+check "groups -j: no control byte or non-UTF-8 byte of a state file reaches the output" \
+	ascii_text "$TMP/groups-esc.json"
+check "groups -j: valid JSON, the raw bytes as \\u00NN" \
+	sh -c "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$TMP/groups-esc.json' &&
+	       grep -qF '\\u00ffx\\u007f' '$TMP/groups-esc.json'"
+rm -f "$TMP/groups/raw.json"
+# A state directory may be another user's: a FIFO is not waited on, a
+# link not followed (to a device, or a file only root may read).
+mkdir -p "$TMP/groups3"
+mkfifo "$TMP/groups3/fifo.json"
+echo '{"name":"secret","pid":1,"state":"running"}' >"$TMP/secret.json"
+ln -s "$TMP/secret.json" "$TMP/groups3/link.json"
+timeout 10 "$KIPCCTL" -j groups "$TMP/groups3" >"$TMP/groups3.out" 2>"$TMP/err"
+rc=$?
+check "groups: a FIFO and a link in the state directory: exit 1 (got $rc), neither read" \
+	sh -c "[ $rc = 1 ] && grep -q 'fifo.json: not a state file' '$TMP/err' &&
+	       grep -q 'link.json: ' '$TMP/err' && ! grep -q secret '$TMP/groups3.out'"
+# $XDG_RUNTIME_DIR/kipc of another user (root with su's environment) is
+# not read unasked.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$TMP/xdg/kipc"
+	echo '{"name":"theirs","pid":1,"state":"running"}' >"$TMP/xdg/kipc/t.json"
+	chown -R 65534 "$TMP/xdg/kipc"
+	XDG_RUNTIME_DIR="$TMP/xdg" "$KIPCCTL" groups >"$TMP/groups-xdg.out" 2>&1
+	check "groups as root: another user's \$XDG_RUNTIME_DIR/kipc is not read" \
+		sh -c "! grep -q theirs '$TMP/groups-xdg.out'"
+	chown -R 0 "$TMP/xdg/kipc"
+	XDG_RUNTIME_DIR="$TMP/xdg" "$KIPCCTL" groups >"$TMP/groups-xdg.out" 2>&1
+	check "groups as root: its own \$XDG_RUNTIME_DIR/kipc is read" \
+		grep -q '^group theirs: ' "$TMP/groups-xdg.out"
+fi
 # A DIR that is not there, or a state file that is no JSON, is an error
 # (exit 1; the other files shown all the same); a pid past 2^32 is shown
 # whole, and as no process (it was cut to 1, init: alive).
@@ -902,7 +937,7 @@ echo '{"name":"cut' >"$TMP/groups2/cut.json"
 "$KIPCCTL" groups "$TMP/groups2" >"$TMP/groups2.out" 2>"$TMP/err"
 rc=$?
 check "groups: a state file that is no JSON: exit 1 (got $rc), named, the others shown" \
-	sh -c "[ $rc = 1 ] && grep -q 'cut.json: unreadable, or not JSON' '$TMP/err' &&
+	sh -c "[ $rc = 1 ] && grep -q 'cut.json: not a state file (JSON)' '$TMP/err' &&
 	       grep -q '^group big: ' '$TMP/groups2.out'"
 check "groups: pid 4294967297 whole, no process" \
 	grep -q '^group big: supervisor pid 4294967297, gone (stale state)' "$TMP/groups2.out"
