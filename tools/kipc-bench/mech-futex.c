@@ -8,7 +8,7 @@
  * sleeps.  futex-shared and the cma mechanisms use it with the futex for a
  * doorbell (kb_futex_bell), kipc-wait with kipc's wait queues.
  *
- * futex-shared: a shared mapping of an unlinked temporary file holding a
+ * futex-shared: a shared mapping of a memfd (a tmpfs page) holding a
  * mailbox and a message area per direction.
  *
  * Why the sleeper count cannot lose a wake-up (all accesses seq_cst):
@@ -118,14 +118,15 @@ static void kb_futex_shared_teardown(struct kb_chan *c)
 	c->priv = NULL;
 }
 
-/* An unlinked file in $TMPDIR (or /tmp), on whatever file system is there. */
+/*
+ * A tmpfs file (memfd), whatever file system $TMPDIR is on: a page of a
+ * disk file system's page cache would take write faults after writeback.
+ */
 static int kb_tmpfile(struct kb_chan *c)
 {
-	const char *dir = getenv("TMPDIR");
-	int fd;
+	int fd = memfd_create("kipc-bench-futex", MFD_CLOEXEC);
 
-	fd = open(dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	return fd < 0 ? kb_fail(c, -errno, "open O_TMPFILE") : fd;
+	return fd < 0 ? kb_fail(c, -errno, "memfd_create") : fd;
 }
 
 static int kb_futex_shared_setup(struct kb_chan *c)

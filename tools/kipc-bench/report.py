@@ -160,9 +160,12 @@ def target(name, num, den, op=None, goal=None, note=""):
                                  where(rd), note)
     iv = interval(rn, rd, num[0] is den[0] and num[3] == den[3])
     if iv is None:
-        ratio = rn["median_ns"] / rd["median_ns"]
-        w("| %s | %.3f | - | %s | %s | %s |" % (
-            name, ratio, goal_s, "inconclusive (no repeats)" if op else "", detail))
+        # Fewer than 2 repeats, unequal paired counts, or a zero time.
+        ratio = "%.3f" % (rn["median_ns"] / rd["median_ns"]) \
+            if rd["median_ns"] > 0 else "-"
+        w("| %s | %s | - | %s | %s | %s |" % (
+            name, ratio, goal_s, "inconclusive (no interval)" if op else "",
+            detail))
         if op:
             verdicts["inconclusive"] += 1
         return
@@ -376,7 +379,8 @@ def table(doc, test, title, value):
 
 
 def spread(r):
-    return " (±%d%%)" % r["spread_pct"] if r.get("spread_pct", 0) >= 15 else ""
+    # The whole range of the repeats' medians, not an interval.
+    return " (range ±%d%%)" % r["spread_pct"] if r.get("spread_pct", 0) >= 15 else ""
 
 
 def lat_cell(r):
