@@ -36,7 +36,7 @@ extern "C" {
  * a given release at compile time.
  */
 #define KIPC_LIB_VERSION_MAJOR	0
-#define KIPC_LIB_VERSION_MINOR	9
+#define KIPC_LIB_VERSION_MINOR	10
 #define KIPC_CHECK_VERSION(major, minor)				\
 	(KIPC_LIB_VERSION_MAJOR > (major) ||				\
 	 (KIPC_LIB_VERSION_MAJOR == (major) &&				\
