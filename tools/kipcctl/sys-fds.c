@@ -66,8 +66,8 @@ static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
 			long long *id)
 {
 	struct sys_kipc_service *sv = &e->svc;
+	char path[96], line[128], obj[32] = "";
 	unsigned long long v;
-	char path[96], line[128];
 	FILE *f;
 
 	e->flags = 0;
@@ -79,8 +79,19 @@ static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "flags: %o", &e->flags) == 1)
 			continue;
-		if (sscanf(line, "eventfd-id: %lld", id) == 1 ||
+		/*
+		 * Each id only for its kind of file: the process may have
+		 * put another file at @fd since the link was read (an
+		 * eventfd's small id read as a channel's would make it an
+		 * end of another user's channel).
+		 */
+		if (e->kind == SYS_FD_EVENTFD &&
+		    sscanf(line, "eventfd-id: %lld", id) == 1)
+			continue;
+		if (e->kind != SYS_FD_EVENTFD &&
 		    sscanf(line, "kipc-id: %lld", id) == 1)
+			continue;
+		if (sscanf(line, "kipc-object: %31s", obj) == 1)
 			continue;
 		if (e->kind != SYS_FD_KIPC_SERVICE ||
 		    sscanf(line, "kipc-%*[a-z]: %llu", &v) != 1)
@@ -95,6 +106,10 @@ static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
 			sv->accepted = v;
 	}
 	fclose(f);
+	/* And a kipc id only of the kind of object the link named. */
+	if ((e->kind == SYS_FD_KIPC_CHAN && strncmp(obj, "channel-", 8)) ||
+	    (e->kind == SYS_FD_KIPC_SERVICE && strcmp(obj, "service")))
+		*id = -1;
 }
 
 /* Drop " (deleted)" from the end of @s. */

@@ -865,6 +865,28 @@ check "plot: a record of 60,000 objects, the two busiest drawn" \
 	       [ \$(grep -c '^2\\.000 23 ' '$TMP/many.gp') = 2 ]"
 check "plot: a record of 60,000 objects within 5 s (${ms} ms)" [ "$ms" -lt 5000 ]
 
+# top stopped (^Z) for 2 s at a 0.2 s interval: after it, samples are an
+# interval apart again, not 10 at once over a few ms each.
+rm -f "$TMP/stopped.rec"
+"$KIPCCTL" top --record "$TMP/stopped.rec" --interval 0.2 --count 12 \
+	>/dev/null 2>&1 &
+top_pid=$!
+sleep 0.5
+kill -STOP $top_pid
+sleep 2
+kill -CONT $top_pid
+wait $top_pid
+check "top after a stop: its samples an interval apart, no burst" \
+	awk 'BEGIN { s = -1 }
+	     !/^#/ && $2 != s { if (n++ && $1 - t < 0.1) bad = 1; t = $1; s = $2 }
+	     END { exit bad || n < 12 }' "$TMP/stopped.rec"
+
+# A command that takes no arguments refuses them: exit 2, a usage error.
+"$KIPCCTL" version extra >/dev/null 2>"$TMP/err"
+rc=$?
+check "version with an argument: exit 2 (got $rc), said so" \
+	sh -c "[ $rc = 2 ] && grep -q 'version takes no arguments' '$TMP/err'"
+
 # groups: a state file is read, not trusted: fields of the wrong type
 # (json-c asserts on an array call on a number) are shown as absent.
 mkdir -p "$TMP/groups"

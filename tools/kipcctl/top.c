@@ -581,7 +581,7 @@ int cmd_top(int argc, char **argv)
 	struct sample prev = { 0 }, cur = { 0 };
 	struct tobj *v;
 	struct top_kipc k = { 0 };
-	double start, now, last = 0;
+	double start, origin, now, last = 0;
 	struct top_opts o;
 	FILE *rec = NULL;
 	unsigned int iter;
@@ -607,8 +607,15 @@ int cmd_top(int argc, char **argv)
 	if (o.fit)
 		sigaction(SIGWINCH, &winch, NULL);
 	fit_rows(&o);
-	start = mono();
+	start = origin = mono();	/* origin: the times printed */
 	for (iter = 0; !stop && (!o.count || iter < o.count); iter++) {
+		/*
+		 * Behind (stopped by ^Z, or a sample slower than the
+		 * interval): the schedule starts again from now, rather than
+		 * a burst of samples over a few ms each, or no sleep at all.
+		 */
+		if (iter && mono() > start + iter * o.interval)
+			start = mono() - (iter - 1) * o.interval;
 		while (iter && sleep_until(start + iter * o.interval)) {
 			fit_rows(&o);
 			show_table(&cur, &o, &k);
@@ -639,9 +646,9 @@ int cmd_top(int argc, char **argv)
 		prev.n = cur.n;
 		qsort(cur.v, cur.n, sizeof(*cur.v), by_activity);
 		if (rec) {
-			record(rec, &cur, iter, now - start);
+			record(rec, &cur, iter, now - origin);
 		} else if (json) {
-			show_json(&cur, &o, now - start);
+			show_json(&cur, &o, now - origin);
 		} else {
 			if (resized)	/* while sampling */
 				fit_rows(&o);

@@ -160,12 +160,23 @@ static int account_line(struct trace_state *t, const char *line)
 	const char *p = NULL, *at;
 	unsigned long long q;
 	struct chan_hist *c;
+	int n;
 
-	if (!strncmp(line, "CPU:", 4) && strstr(line, " [LOST ")) {
-		/* "[LOST EVENTS]": a count the kernel does not know, one at least. */
-		if (sscanf(line, "CPU:%u [LOST %llu EVENTS]", &cpu, &q) != 2)
-			q = 1;
+	/*
+	 * The note is the whole line: a task's name (15 bytes, a newline
+	 * among them) can start a line "CPU:0 [LOST 99" but not end it.
+	 * "[LOST EVENTS]": a count the kernel does not know, one at least.
+	 */
+	n = -1;
+	if (sscanf(line, "CPU:%u [LOST %llu EVENTS]%n", &cpu, &q, &n) == 2 &&
+	    n >= 0 && !line[n]) {
 		t->lost += q;
+		return 0;
+	}
+	n = -1;
+	if (sscanf(line, "CPU:%u [LOST EVENTS]%n", &cpu, &n) == 1 && n >= 0 &&
+	    !line[n]) {
+		t->lost++;
 		return 0;
 	}
 	for (at = line; (at = strstr(at, event)); at++)

@@ -27,6 +27,10 @@ int cmd_version(int argc, char **argv)
 	struct kipc *k;
 	int ret;
 
+	if (argc > 1) {
+		fprintf(stderr, "kipcctl: version takes no arguments\n");
+		return 2;
+	}
 	ret = open_kipc(&k);
 	if (ret < 0)
 		return 1;
