@@ -683,12 +683,17 @@ KIPC_API int kipc_channel_stats_get(struct kipc_nl *nl, uint64_t id,
 	struct kipc__dump d = { .chan_cb = kipc__copy_channel, .arg = st };
 	struct nlmsghdr *nlh;
 
+	int ret;
+
 	if (!nl || !st)
 		return -EINVAL;
+	memset(st, 0, sizeof(*st));
 	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_CHANNEL_GET,
 			   KIPC_GENL_VERSION);
 	mnl_attr_put_u64(nlh, KIPC_A_CHANNEL_ID, id);
-	return kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+	ret = kipc__nl_run(nl, nlh, kipc__channel_cb, &d);
+	/* An ack without the object (ids start at 1): nothing to show. */
+	return !ret && !st->id ? -EPROTO : ret;
 }
 
 KIPC_API int kipc_channel_stats_dump(struct kipc_nl *nl,
@@ -716,12 +721,17 @@ KIPC_API int kipc_region_stats_get(struct kipc_nl *nl, uint64_t id,
 	struct kipc__dump d = { .region_cb = kipc__copy_region, .arg = st };
 	struct nlmsghdr *nlh;
 
+	int ret;
+
 	if (!nl || !st)
 		return -EINVAL;
+	memset(st, 0, sizeof(*st));
 	nlh = kipc__nl_msg(nl, nl->family, 0, KIPC_CMD_REGION_GET,
 			   KIPC_GENL_VERSION);
 	mnl_attr_put_u64(nlh, KIPC_A_REGION_ID, id);
-	return kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	ret = kipc__nl_run(nl, nlh, kipc__region_cb, &d);
+	/* An ack without the object (ids start at 1): nothing to show. */
+	return !ret && !st->id ? -EPROTO : ret;
 }
 
 KIPC_API int kipc_region_stats_dump(struct kipc_nl *nl,

@@ -37,6 +37,7 @@ struct check {
 	const struct sys_scan *s;
 	unsigned int found;
 	unsigned int msg, sem, shm, mq;	/* objects seen, for the limits */
+	unsigned int mq_unreadable;	/* POSIX queues it may not open */
 	int failed;			/* a part could not be checked */
 };
 
@@ -203,8 +204,10 @@ static void check_mqueues(struct check *c)
 		c->mq++;
 		snprintf(name, sizeof(name), "/%s", e->d_name);
 		q = mq_open(name, O_RDONLY | O_NONBLOCK);
-		if (q == (mqd_t)-1)
+		if (q == (mqd_t)-1) {
+			c->mq_unreadable += errno == EACCES;
 			continue;
+		}
 		if (!mq_getattr(q, &a) && a.mq_maxmsg > 0 &&
 		    a.mq_curmsgs >= 0 && near_limit(a.mq_curmsgs, a.mq_maxmsg)) {
 			snprintf(text, sizeof(text), "%s: %ld of %ld messages (maxmsg)%s",
@@ -475,10 +478,22 @@ int sys_check(int argc, char **argv)
 	check_limit(&c, "POSIX message queues", c.mq, "/proc/sys/fs/mqueue/queues_max", 0,
 		    "remove unused queues (mq_unlink), or raise fs.mqueue.queues_max");
 	check_kipc(&c);
-	if (json)
-		printf("],\"count\":%u}\n", c.found);
-	else
+	/*
+	 * What this caller may not read was not checked: said, so that "0
+	 * problems" of a user without privilege is not read as the whole
+	 * system's health (the status stays the findings').
+	 */
+	if (json) {
+		printf("],\"count\":%u,\"unreadable\":{\"mqueues\":%u,"
+		       "\"processes\":%u}}\n", c.found, c.mq_unreadable,
+		       s.denied);
+	} else {
+		if (c.mq_unreadable || s.denied)
+			printf("not checked (not readable by this user): "
+			       "%u POSIX queues, the fds of %u processes\n",
+			       c.mq_unreadable, s.denied);
 		printf("%u problem%s found\n", c.found, c.found == 1 ? "" : "s");
+	}
 	sys_scan_free(&s);
 	return c.failed ? 1 : c.found ? 3 : 0;
 }

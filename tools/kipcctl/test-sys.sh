@@ -787,9 +787,14 @@ import json, sys
 u = json.load(open(sys.argv[1]))["unreadable"]
 sys.exit(not (u["mqueues"] >= 1 and u["processes"] >= 1))
 ' "$TMP/top-nobody.json"
+	with_mqueue setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KIPCCTL" sys check >"$TMP/check-nobody" 2>"$TMP/err"
+	check "sys check as nobody: says what it could not check" \
+		grep -Eq '^not checked \(not readable by this user\): [1-9][0-9]* POSIX queues, the fds of [1-9][0-9]* processes$' "$TMP/check-nobody"
 else
 	skip "top as nobody: needs root and setpriv"
 	skip "top -j as nobody: needs root and setpriv"
+	skip "sys check as nobody: needs root and setpriv"
 fi
 "$KIPCCTL" -j top --count 1 --limit 3 >"$TMP/top.json" 2>"$TMP/err"
 check "top -j: valid JSON, objects and channels" python3 -c '
