@@ -481,6 +481,12 @@ INSTALL_FILES	:= $(INCLUDEDIR)/kipc.h $(INCLUDEDIR)/kipc_rpc.h \
 # Process groups: their header, kipc-run and its page.
 INSTALL_FILES	+= $(INCLUDEDIR)/kipc_group.h $(BINDIR)/kipc-run $(MANDIR)/man1/kipc-run.1
 
+# Installed for this system (no DESTDIR) by root: the loader's cache learns
+# the library's new place and soname (/usr/local/lib/TRIPLET is searched
+# only through ld.so.conf.d, so the programs would not find it before).
+LDCONFIG	= $(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+		     command -v ldconfig >/dev/null; then ldconfig; fi
+
 .PHONY: install uninstall modules_install modules_uninstall modules-uname consumer-test
 install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -512,11 +518,13 @@ install: lib $(B)/bin/kipcctl $(B)/bin/kipc-bench $(B)/bin/kipc-run
 	$(Q)install -m 644 libkipc/include/kipc_group.h $(DESTDIR)$(INCLUDEDIR)/
 	$(Q)install -m 755 $(B)/bin/kipc-run $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 644 Documentation/man/kipc-run.1 $(DESTDIR)$(MANDIR)/man1/
+	$(LDCONFIG)
 
 uninstall:
 	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
 	$(Q)rmdir $(DESTDIR)$(INCLUDEDIR)/kipc/linux $(DESTDIR)$(INCLUDEDIR)/kipc 2>/dev/null || true
+	$(LDCONFIG)
 
 # The module into /lib/modules/RELEASE/updates of the kernel at KDIR
 # (INSTALL_MOD_PATH=$(DESTDIR)); then depmod, which kbuild skips ("missing
