@@ -107,7 +107,18 @@ $(FFI_SO): $(LIB_OBJS) $(B)/libkipc/ffi/ffi.o $(FFI_MAPS)
 	$(Q)ln -sf libkipc-ffi.so.$(VERSION) $(B)/lib/libkipc-ffi.so.$(SOVERSION)
 	$(Q)ln -sf libkipc-ffi.so.$(SOVERSION) $(B)/lib/libkipc-ffi.so
 
-$(B)/lib/libkipc.a: $(LIB_OBJS)
+# The archive's stats.o has no symbol versions (KIPC_STATIC): a version
+# named in an object fails the link of any shared object that embeds the
+# archive ("version node not found"), and a program linked statically has
+# one kipc_stats_get(), the current one.
+LIB_STATIC_OBJS	:= $(filter-out $(B)/libkipc/stats.o,$(LIB_OBJS)) \
+		   $(B)/libkipc/static/stats.o
+$(B)/libkipc/static/stats.o: libkipc/stats.c $(wildcard libkipc/*.h libkipc/include/*.h) uapi/linux/kipc.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$< (static))
+	$(Q)$(CC) $(LIB_CFLAGS) -DKIPC_STATIC -c $< -o $@
+
+$(B)/lib/libkipc.a: $(LIB_STATIC_OBJS)
 	@mkdir -p $(dir $@)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^

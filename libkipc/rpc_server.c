@@ -731,10 +731,11 @@ static int reply_wait(struct rpc_conn *c, struct kipc_msg *m,
 		      struct kipc_region *region)
 {
 	struct pollfd pfd = { .fd = kipc_channel_fd(c->tx), .events = POLLOUT };
-	unsigned long long now = kipc__now_ns(), until, back;
+	unsigned long long now, until, back;
 	int ret = -EAGAIN, ms;
 
 	pthread_mutex_lock(&c->lock);
+	now = kipc__now_ns();	/* not before another's reply_seen */
 	if (!c->reply_waiters) {
 		back = (now - c->reply_seen) / REPLY_REFILL;
 		c->reply_waited -= back < c->reply_waited ? back

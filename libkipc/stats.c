@@ -440,6 +440,13 @@ static int kipc__stats_get(struct kipc_nl *nl, struct kipc_global_stats *st,
 	return ret;
 }
 
+#ifdef KIPC_STATIC
+/* libkipc.a: the current version alone, no symbol version (Makefile). */
+KIPC_API int kipc_stats_get(struct kipc_nl *nl, struct kipc_global_stats *st)
+{
+	return kipc__stats_get(nl, st, sizeof(*st));
+}
+#else
 #define STATS_SIZE_0_3	offsetof(struct kipc_global_stats, lendqs_created)
 _Static_assert(STATS_SIZE_0_3 == 216,
 	       "struct kipc_global_stats of LIBKIPC_0.3 changed");
@@ -461,6 +468,7 @@ KIPC_API int kipc__stats_get_0_10(struct kipc_nl *nl,
 {
 	return kipc__stats_get(nl, st, sizeof(*st));
 }
+#endif
 
 /* Channels and regions. */
 

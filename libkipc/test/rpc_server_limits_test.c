@@ -463,11 +463,12 @@ TEST_F(srv, reply_end_closed_drops_the_connection)
 }
 
 /*
- * A client makes a reply wait 700 ms of its second, reads, and lets one
+ * A client makes a reply wait 600 ms of its second, reads, and lets one
  * reply through at once; then it makes a reply wait again. That one has
- * 300 ms left (and what 30 s of the clock would give back), so the
- * connection is gone when the client looks 650 ms later. Up to this fix
- * the reply that found room gave the whole second back.
+ * 400 ms left (and what 30 s of the clock would give back), so the
+ * connection is gone when the client looks 900 ms later (half a second to
+ * spare for a slow guest). Up to this fix the reply that found room gave
+ * the whole second back, and the reply still waited then.
  */
 TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
 {
@@ -481,7 +482,7 @@ TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
 	ASSERT_EQ(0, raw_hello(r));
 	req_hdr(&h, M_FLOOD, 0);
 	ASSERT_EQ(1, raw_send_hdr(r, &h));
-	usleep(700 * 1000);
+	usleep(600 * 1000);
 	while ((ret = raw_recv(r, &h, 300)) == 1 && h.type == KIPC_RPC_EVENT)
 		;
 	ASSERT_EQ(1, ret);
@@ -491,7 +492,7 @@ TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
 	ASSERT_EQ(1, raw_recv(r, &h, 2000));	/* through at once */
 	req_hdr(&h, M_FLOOD, 0);
 	ASSERT_EQ(1, raw_send_hdr(r, &h));
-	usleep(650 * 1000);
+	usleep(900 * 1000);
 	while ((ret = raw_recv(r, &h, 300)) == 1)
 		;
 	EXPECT_EQ(0, ret) TH_LOG("the reply waited past the second left");
