@@ -500,15 +500,13 @@ static int kipc_buf_index(const struct kipc_region *r, u64 offset, u32 *idx)
 	return 0;
 }
 
-/**
- * kipc_pool_release() - return a buffer @h owns to the pool
- * @h: the owner
- * @offset: the buffer's offset
- *
- * Return: 0, or -EINVAL (not a buffer start in the region), -EALREADY (the
- * buffer is free), -EPERM (another handle owns it, or it is in flight).
+/*
+ * Return buffer @offset, which @h owns, to the pool; with @gains, only if
+ * @h has gained no buffer since kipc_pool_alloc() gave that count (else
+ * -EBUSY, the buffer kept).
  */
-int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
+static int kipc_pool_put(struct kipc_region_handle *h, u64 offset,
+			 const u32 *gains)
 {
 	struct kipc_region *r = h->region;
 	int ret;
@@ -522,6 +520,8 @@ int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
 		ret = -EALREADY;
 	} else if (r->owner[idx] != h) {
 		ret = -EPERM;
+	} else if (gains && h->gains != *gains) {
+		ret = -EBUSY;
 	} else {
 		kipc_buf_free_locked(r, idx);
 		h->nr_owned--;
@@ -530,6 +530,19 @@ int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
 	if (!ret)
 		wake_up(&r->pool_wait);
 	return ret;
+}
+
+/**
+ * kipc_pool_release() - return a buffer @h owns to the pool
+ * @h: the owner
+ * @offset: the buffer's offset
+ *
+ * Return: 0, or -EINVAL (not a buffer start in the region), -EALREADY (the
+ * buffer is free), -EPERM (another handle owns it, or it is in flight).
+ */
+int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
+{
+	return kipc_pool_put(h, offset, NULL);
 }
 
 /**
@@ -545,21 +558,7 @@ int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
  */
 void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u32 gains)
 {
-	struct kipc_region *r = h->region;
-	bool freed = false;
-	u32 idx;
-
-	if (kipc_buf_index(r, offset, &idx))
-		return;
-	spin_lock(&r->pool_lock);
-	if (r->owner[idx] == h && h->gains == gains) {
-		kipc_buf_free_locked(r, idx);
-		h->nr_owned--;
-		freed = true;
-	}
-	spin_unlock(&r->pool_lock);
-	if (freed)
-		wake_up(&r->pool_wait);
+	kipc_pool_put(h, offset, &gains);
 }
 
 /**
