@@ -284,6 +284,7 @@ struct kb_row {
 	struct kb_hist *hist;	/* merged over repeats, or NULL */
 	double *rep_ns;		/* each repeat's time per message, or NULL */
 	uint64_t cpus[2];	/* CPUs each side was seen on, over repeats */
+	uint64_t wall_ns;	/* its repeats' wall time, set-up included */
 };
 
 /*

@@ -296,6 +296,29 @@ static void kb_finish(struct kb_row *r, struct kb_run *runs, unsigned int n)
 	fflush(stdout);
 }
 
+/*
+ * Progress on stderr: a line after each round of one (test, size), so that
+ * a long run says where it is, how much is left and how long it has taken.
+ */
+static struct {
+	unsigned int done, total;	/* (test, size) batches */
+	uint64_t t0;
+} kb_progress;
+
+static void kb_progress_round(enum kb_test test, size_t size,
+			      unsigned int round, unsigned int rounds)
+{
+	char sz[16];
+
+	if (round == rounds)
+		kb_progress.done++;
+	kb_format_size(sz, sizeof(sz), size);
+	fprintf(stderr, "kipc-bench: [%u/%u] %s %s: round %u/%u, %.1f s\n",
+		kb_progress.done + (round < rounds), kb_progress.total,
+		kb_test_name(test), sz, round, rounds,
+		(kb_now_ns() - kb_progress.t0) / 1e9);
+}
+
 /* memcpy of every size any test will use, then the null system call. */
 static void kb_run_refs(const struct kb_opts *o, struct kb_rows *rows)
 {
@@ -364,17 +387,22 @@ static void kb_run_fanouts(const struct kb_opts *o, struct kb_rows *rows,
 	for (rep = 0; rep <= o->repeats; rep++) {
 		for (m = 0; m < KB_NR_FANOUT; m++) {
 			struct kb_run warm = { 0 };
+			uint64_t t0;
 
 			if (!r[m] || r[m]->status)
 				continue;
+			t0 = kb_now_ns();
 			ret = kb_run_fanout(m, n, rep ? &runs[m][rep - 1] :
 					    &warm, r[m]->reason,
 					    sizeof(r[m]->reason));
+			r[m]->wall_ns += kb_now_ns() - t0;
 			if ((ret == -ENOTSUP || ret == -ENOENT) && !rep)
 				r[m]->status = KB_SKIPPED;
 			else if (ret)
 				r[m]->status = KB_FAILED;
 		}
+		if (rep)
+			kb_progress_round(KB_FANOUT, n, rep, o->repeats);
 	}
 	for (m = 0; m < KB_NR_FANOUT; m++) {
 		if (!r[m])
@@ -423,6 +451,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 	size_t first = rows->nr, i, j, nr, *order;
 	struct kb_run **runs;
 	unsigned int rep;
+	uint64_t t0;
 
 	for (i = 0; i < kb_nr_mechs; i++) {
 		const struct kb_mech *m = kb_mechs[i];
@@ -473,9 +502,11 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 
 			if (r->status != KB_OK)
 				continue;
+			t0 = kb_now_ns();
 			r->status = kb_run_row(o, kb_mech_find(r->mech), test,
 					       r->mode, size, &runs[i][rep],
 					       r->reason, sizeof(r->reason));
+			r->wall_ns += kb_now_ns() - t0;
 			/*
 			 * What could not run after a repeat that did (out
 			 * of memory under pressure, say) is a failure: a
@@ -484,6 +515,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 			if (r->status == KB_SKIPPED && rep)
 				r->status = KB_FAILED;
 		}
+		kb_progress_round(test, size, rep + 1, o->repeats);
 	}
 	for (i = 0; i < nr; i++) {
 		kb_finish(&rows->v[first + i], runs[i], o->repeats);
@@ -533,6 +565,16 @@ static int kb_cmd_run(struct kb_opts *o)
 		printf("# memory pressure: %llu MiB held (%u%% of MemAvailable)\n",
 		       (unsigned long long)(held >> 20), o->pressure_pct);
 	kb_table_header(stdout);
+	kb_progress.t0 = kb_now_ns();
+	for (t = 0; t < KB_NR_TESTS; t++) {
+		if (!(o->tests & BIT(t)))
+			continue;
+		n = o->sizes_given ? o->nr_sizes :
+		    ARRAY_SIZE(kb_default_sizes[t]);
+		for (i = 0; i < n; i++)
+			kb_progress.total += !!(o->sizes_given ? o->sizes[i] :
+						kb_default_sizes[t][i]);
+	}
 	kb_run_refs(o, &rows);
 	for (t = 0; t < KB_NR_TESTS; t++) {
 		if (!(o->tests & BIT(t)))

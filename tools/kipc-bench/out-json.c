@@ -113,6 +113,8 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 			kb_json_cpus(f, r->cpus[1]);
 			fputc(']', f);
 		}
+		if (r->wall_ns)
+			fprintf(f, ", \"wall_ms\": %.1f", r->wall_ns / 1e6);
 		if (r->rep_ns) {
 			fputs(", \"repeat_ns\": [", f);
 			for (i = 0; i < r->repeats; i++)
