@@ -221,7 +221,7 @@ static struct timespec in_ms(int ms)
 #define GRACE_NS	1000000000LL
 
 /* A deadline that a live holder or a running sibling outlasts. */
-#define DEADLINE_MS	200
+#define DEADLINE_MS	100
 
 /*
  * A condition wait's deadline in the relock cases: room for the child,
@@ -425,12 +425,12 @@ TEST_F(dead, timedlock_alone_sees_the_holder_die)
 }
 
 /*
- * Lock, then wait on the condition with a one-second deadline while a
- * child with a handle of its own takes the mutex the wait let go and holds
- * it past the deadline and the second of grace after it: having signalled
- * (the wait is woken), or not (the wait times out). The relock gives up
- * at the deadline plus the grace: -ENOLCK, the mutex the child's; then
- * the child lets go and the mutex is taken.
+ * Lock, then wait on the condition with a deadline (RELOCK_DEADLINE_MS)
+ * while a child with a handle of its own takes the mutex the wait let go
+ * and holds it past the deadline and the second of grace after it: having
+ * signalled (the wait is woken), or not (the wait times out). The relock
+ * gives up at the deadline plus the grace: -ENOLCK, the mutex the child's;
+ * then the child lets go and the mutex is taken.
  */
 TEST_F(dead, cond_relock_held_past_the_grace_is_enolck)
 {
