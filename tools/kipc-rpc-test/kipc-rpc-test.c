@@ -30,7 +30,8 @@
 #include "rpc_raw.h"
 
 enum { M_ECHO = 1, M_ADD, M_SLOW, M_CONNS, M_WHOAMI, M_BUF, M_LEND,
-       M_NOTIFY, M_LAST_EVENT, M_STORM, M_STORM_RESULT };
+       M_NOTIFY, M_LAST_EVENT, M_STORM, M_STORM_RESULT, M_NOTIFIED, M_HOLD,
+       M_LET_GO };
 enum { E_SEQ = 100, E_PING = 200 };
 
 static int nr_test, failed, nr_pass, nr_fail, nr_skip;
@@ -93,6 +94,43 @@ static int m_slow(struct kipc_rpc_req *req, void *arg)
 		usleep(2000);
 	}
 	return kipc_rpc_reply(req, &ms, sizeof(ms));
+}
+
+/*
+ * M_LET_GO's count, one for the process's servers: an M_HOLD running
+ * ends when it changes.
+ */
+static uint32_t let_go;
+
+/*
+ * Answers once M_LET_GO was called after it started, or when the
+ * milliseconds asked have passed (gives up when cancelled): a call as
+ * slow as its caller needs.
+ */
+static int m_hold(struct kipc_rpc_req *req, void *arg)
+{
+	uint32_t seen = __atomic_load_n(&let_go, __ATOMIC_ACQUIRE);
+	struct kipc_rpc_req_info in;
+	uint32_t ms = 0;
+	uint64_t end;
+
+	kipc_rpc_req_info(req, &in);
+	if (in.len == sizeof(ms))
+		memcpy(&ms, in.data, sizeof(ms));
+	end = now_ms() + ms;
+	while (now_ms() < end &&
+	       __atomic_load_n(&let_go, __ATOMIC_ACQUIRE) == seen) {
+		if (kipc_rpc_req_cancelled(req))
+			return -ECANCELED;
+		usleep(2000);
+	}
+	return kipc_rpc_reply(req, &ms, sizeof(ms));
+}
+
+static int m_let_go(struct kipc_rpc_req *req, void *arg)
+{
+	__atomic_fetch_add(&let_go, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int m_conns(struct kipc_rpc_req *req, void *arg)
@@ -214,6 +252,9 @@ static void seq_fill(unsigned char *p, uint32_t size, uint32_t tag,
 		p[i] = (unsigned char)(tag * 31 + seq * 7 + i);
 }
 
+/* M_NOTIFY's calls through their sends (M_NOTIFIED tells). */
+static uint32_t notified;
+
 /* Sends the events asked to the caller's connection, then replies. */
 static int m_notify(struct kipc_rpc_req *req, void *arg)
 {
@@ -242,7 +283,15 @@ static int m_notify(struct kipc_rpc_req *req, void *arg)
 		else
 			out.err = ret;
 	}
+	__atomic_fetch_add(&notified, 1, __ATOMIC_RELEASE);
 	return kipc_rpc_reply(req, &out, sizeof(out));
+}
+
+static int m_notified(struct kipc_rpc_req *req, void *arg)
+{
+	uint32_t n = __atomic_load_n(&notified, __ATOMIC_ACQUIRE);
+
+	return kipc_rpc_reply(req, &n, sizeof(n));
 }
 
 /* The last event a client sent, as its handler saw it (M_LAST_EVENT). */
@@ -398,13 +447,17 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_BUF, m_buf, r);
 	kipc_rpc_server_register(srv, M_LEND, m_lend, q);
 	kipc_rpc_server_register(srv, M_NOTIFY, m_notify, NULL);
+	kipc_rpc_server_register(srv, M_NOTIFIED, m_notified, NULL);
 	kipc_rpc_server_register(srv, M_LAST_EVENT, m_last_event, NULL);
 	kipc_rpc_server_register(srv, M_STORM, m_storm, NULL);
 	kipc_rpc_server_register(srv, M_STORM_RESULT, m_storm_result, NULL);
+	kipc_rpc_server_register(srv, M_HOLD, m_hold, NULL);
+	kipc_rpc_server_register(srv, M_LET_GO, m_let_go, NULL);
 	kipc_rpc_server_register_event(srv, E_PING, e_ping, NULL);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
 	kipc_rpc_server_register(small_srv, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(small_srv, M_SLOW, m_slow, NULL);
+	kipc_rpc_server_register(small_srv, M_HOLD, m_hold, NULL);
 	pthread_create(&t[0], NULL, run_server, priv_srv);
 	pthread_create(&t[1], NULL, run_server, small_srv);
 	if (write(ready_fd, &ok, 1) != 1)
@@ -996,27 +1049,28 @@ struct completer {
 	int ret;
 };
 
-/* A call the server answers after 1.5 s. */
+/* A call the server answers once let go (M_LET_GO), 10 s at most. */
 static void *call_slow(void *arg)
 {
 	struct completer *cp = arg;
-	uint32_t ms = 1500;
+	uint32_t ms = 10000;
 	struct kipc_rpc_msg req = { .data = &ms, .len = sizeof(ms) };
 
 	cp->in = 1;
-	cp->ret = kipc_rpc_call(cp->c, M_SLOW, &req, NULL, 0, NULL);
+	cp->ret = kipc_rpc_call(cp->c, M_HOLD, &req, NULL, 0, NULL);
 	return NULL;
 }
 
 /*
  * An event loop's answer taken off the connection by another thread: a
- * thread waits in kipc_rpc_call() for a slow call (1.5 s), the loop
- * submits an echo, which that thread's receive takes, then sleeps on the
- * connection's fd. The fd shows the completion waiting in the library
- * (a loop woken only by the reply channel sleeps until the slow answer),
- * and no longer once it is taken.
+ * thread waits in kipc_rpc_call() for a slow call (answered only when @c
+ * lets it go, once the rest is seen), the loop submits an echo, which
+ * that thread's receive takes, then sleeps on the connection's fd. The fd
+ * shows the completion waiting in the library (a loop woken only by the
+ * reply channel sleeps until the slow answer: past its 800 ms), and no
+ * longer once it is taken.
  */
-static void t_loop_woken_by_a_call(struct kipc *k)
+static void t_loop_woken_by_a_call(struct kipc *k, struct kipc_rpc_client *c)
 {
 	struct completer sc = { .c = NULL };
 	struct kipc_rpc_msg req = { .data = "x", .len = 1 };
@@ -1025,6 +1079,7 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 	uint64_t t0 = 0, waited = 0;
 	struct timespec dl;
 	char detail[160];
+	size_t len = 0;
 	pthread_t t;
 
 	ret = kipc_rpc_connect(k, name, 0, NULL, &sc.c);
@@ -1053,6 +1108,8 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 			got = kipc_rpc_complete(sc.c, &comp, 1, 0, &dl);
 			after = epoll_wait(ep, &ev, 1, 0);
 		}
+		/* The slow call's answer (its thread's result, 0) now. */
+		call_bytes(c, M_LET_GO, NULL, 0, NULL, &len, NULL);
 		pthread_join(t, NULL);
 	}
 	snprintf(detail, sizeof(detail),
@@ -1072,12 +1129,14 @@ static void t_loop_woken_by_a_call(struct kipc *k)
 /*
  * A call queued in the library behind a full connection (four credits,
  * all held by slow calls) times out at its deadline as well: the event
- * loop is woken for it, not when a credit comes back.
+ * loop is woken for it, not when a credit comes back (600 ms, or once
+ * the timeout is seen and @other lets the slow calls go).
  */
-static void t_timeout_queued(struct kipc *k)
+static void t_timeout_queued(struct kipc *k, struct kipc_rpc_client *other)
 {
 	struct kipc_rpc_client *c = NULL;
 	uint32_t ms = 600;
+	size_t len = 0;
 	struct kipc_rpc_msg slow = { .data = &ms, .len = sizeof(ms) };
 	struct kipc_rpc_msg req = { .data = "q", .len = 2 };
 	struct kipc_rpc_completion comp;
@@ -1090,7 +1149,7 @@ static void t_timeout_queued(struct kipc *k)
 
 	ret = ep < 0 ? ep : 0;
 	for (i = 0; i < 4 && !ret; i++)
-		ret = kipc_rpc_submit(c, M_SLOW, &slow, NULL, KIPC_RPC_NONBLOCK,
+		ret = kipc_rpc_submit(c, M_HOLD, &slow, NULL, KIPC_RPC_NONBLOCK,
 				      NULL, 100 + i, NULL);
 	if (!ret)
 		ret = kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 1, NULL);
@@ -1105,6 +1164,7 @@ static void t_timeout_queued(struct kipc *k)
 		if (comp.user_data == 1) {
 			st = comp.status;
 			t_out = now_ms();
+			call_bytes(other, M_LET_GO, NULL, 0, NULL, &len, NULL);
 		} else {
 			nr_slow += comp.status == 0;
 		}
@@ -1216,13 +1276,26 @@ static void t_events_interleaved(struct kipc_rpc_client *c)
 	       detail);
 }
 
+/* M_NOTIFY's calls through their sends so far, asked on @c; -1. */
+static int64_t notified_calls(struct kipc_rpc_client *c)
+{
+	uint32_t n;
+	size_t len = sizeof(n);
+
+	if (call_bytes(c, M_NOTIFIED, NULL, 0, &n, &len, NULL) ||
+	    len != sizeof(n))
+		return -1;
+	return n;
+}
+
 /*
  * The server sends twice the channel's depth of events while the client
- * sleeps: as many as the channel holds go (more if the client wakes
- * before the handler is through), the rest fail with -EAGAIN; the reply
- * waits for the client to read them, and nothing sent is lost.
+ * reads nothing (on @other, it asks until the handler is through): as
+ * many as the channel holds go (more if the client reads before the
+ * handler is through), the rest fail with -EAGAIN; the reply waits for
+ * the client to read them, and nothing sent is lost.
  */
-static void t_events_full(struct kipc *k)
+static void t_events_full(struct kipc *k, struct kipc_rpc_client *other)
 {
 	struct kipc_rpc_client *c = NULL;
 	int ret = kipc_rpc_connect(k, name, 0, NULL, &c);
@@ -1233,13 +1306,20 @@ static void t_events_full(struct kipc *k)
 	struct notify_rep out = { -1, -1, -1 };
 	struct kipc_rpc_msg rep = { .data = &out, .len = sizeof(out) };
 	struct kipc_rpc_completion comp;
-	struct timespec dl = in_ms(5000);
+	int64_t before = notified_calls(other);
+	uint64_t end = now_ms() + 5000;
+	struct timespec dl;
 	int n, events = 0, bad = 0, status = 1;
 	char detail[128];
 
+	if (!ret && before < 0)
+		ret = -EPROTO;
 	if (!ret)
 		ret = kipc_rpc_submit(c, M_NOTIFY, &req, &rep, 0, NULL, 1, NULL);
-	usleep(500000);		/* the handler fills the channel meanwhile */
+	/* The handler fills the channel meanwhile: until it is through. */
+	while (!ret && notified_calls(other) == before && now_ms() < end)
+		usleep(5000);
+	dl = in_ms(5000);
 	while (!ret && status == 1) {
 		n = kipc_rpc_complete(c, &comp, 1, 0, &dl);
 		if (n != 1) {
@@ -2322,12 +2402,21 @@ struct blocked_call {
 	int ret;
 };
 
-/* A call submitted with a deadline of 2 s: it waits for room. */
-static void *submit_2s(void *arg)
+/*
+ * The blocking submit's deadline below, and how long a non-blocking
+ * complete beside it may take: one that waited for the submit would take
+ * about a second (the deadline, less the 200 ms before it is called),
+ * twice the bound.
+ */
+#define FULL_SUBMIT_MS		1200
+#define FULL_COMPLETE_MS	500
+
+/* A call submitted with a deadline: it waits for room. */
+static void *submit_blocked(void *arg)
 {
 	struct blocked_call *bc = arg;
 	struct kipc_rpc_msg req = { .data = "c", .len = 1 };
-	struct timespec dl = in_ms(2000);
+	struct timespec dl = in_ms(FULL_SUBMIT_MS);
 	uint64_t id;
 
 	bc->in = 1;
@@ -2341,8 +2430,8 @@ static void *submit_2s(void *arg)
  * for room until its deadline, but without holding the connection: a
  * non-blocking kipc_rpc_complete() from another thread meanwhile returns
  * at once. The old library waited in the kernel with the connection's
- * lock held, for ever in the non-blocking submit, and the whole 2 s of
- * the other one's deadline in kipc_rpc_complete().
+ * lock held, for ever in the non-blocking submit, and the whole of the
+ * other one's deadline in kipc_rpc_complete().
  */
 static int client_full_channel(struct kipc_rpc_client *c)
 {
@@ -2362,14 +2451,14 @@ static int client_full_channel(struct kipc_rpc_client *c)
 		fprintf(stderr, "submit: %d\n", ret);
 		return 2;
 	}
-	if (pthread_create(&t, NULL, submit_2s, &bc))
+	if (pthread_create(&t, NULL, submit_blocked, &bc))
 		return 1;
 	while (!bc.in)
 		usleep(1000);
 	usleep(200000);		/* it waits for room */
 	t0 = now_ms();
 	ret = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
-	if (ret != -EAGAIN || now_ms() - t0 > 1000) {
+	if (ret != -EAGAIN || now_ms() - t0 > FULL_COMPLETE_MS) {
 		fprintf(stderr, "complete: %d after %llu ms\n", ret,
 			(unsigned long long)(now_ms() - t0));
 		return 3;
@@ -2498,21 +2587,57 @@ static void t_deadline_beside_a_call(void)
 }
 
 /*
- * Answers X after the client has filled the channel again with events,
- * then reads them, then Y.
+ * The client's word to the liar in the row below: the file @what (in
+ * /tmp, of this test's name) made, or waited for at most @ms and removed
+ * (1 when it came).
+ */
+static void room_path(char *path, size_t len, const char *what)
+{
+	snprintf(path, len, "/tmp/%s-room-%s", name, what);
+}
+
+static int room_say(const char *what)
+{
+	char path[128];
+	int fd;
+
+	room_path(path, sizeof(path), what);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int room_heard(const char *what, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	char path[128];
+
+	room_path(path, sizeof(path), what);
+	while (access(path, F_OK) && now_ms() < end)
+		usleep(1000);
+	return !unlink(path);
+}
+
+/*
+ * Answers X once the client has filled the channel again with events and
+ * queued Y ("queued"), then reads them once it has taken X's answer
+ * ("answered"), then Y.
  */
 static void answer_late_room(struct kipc_chan *rx, struct kipc_chan *tx,
 			     const struct kipc_rpc_hdr *reqs, int n)
 {
-	struct timespec dl = in_ms(5000);
 	struct kipc_rpc_hdr h;
+	struct timespec dl;
 	char buf[256];
 	struct kipc_msg m;
 	int i;
 
-	usleep(500000);
+	room_heard("queued", 5000);
 	liar_send(tx, KIPC_RPC_REPLY, reqs[0].call_id, 0, "XXXX", 4);
-	usleep(300000);
+	room_heard("answered", 5000);
+	dl = in_ms(5000);
 	for (i = 0; i < 5; i++) {
 		kipc_msg_init(&m, buf, sizeof(buf), NULL, 0, 0);
 		if (kipc_channel_recv(rx, &m, 1, 0, &dl, NULL) != 1 ||
@@ -2550,12 +2675,16 @@ static int client_late_room(struct kipc_rpc_client *c)
 		if (ret)
 			return 1;
 	}
-	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &idy))
+	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, NULL, 2, &idy) ||
+	    room_say("queued"))
 		return 1;
 	dl = in_ms(3000);
 	ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
 	if (ret != 1 || comp.call_id != id)
 		return 2;
+	/* X's answer came with the channel full: Y could not go. Room now. */
+	if (room_say("answered"))
+		return 1;
 	dl = in_ms(3000);
 	ret = kipc_rpc_complete(c, &comp, 1, 0, &dl);
 	if (ret != 1 || comp.call_id != idy || comp.status) {
@@ -2570,10 +2699,16 @@ static void t_queued_call_sent_on_room(void)
 	static const char *const why[] = {
 		"set-up", "X's answer", "Y was never sent",
 	};
+	char path[128];
 
 	liar_row("room", 1, 1, answer_late_room, client_late_room,
 		 "a queued call is sent once the request channel has room, with no answer to prompt it",
 		 why);
+	/* Left by a row that failed. */
+	room_path(path, sizeof(path), "queued");
+	unlink(path);
+	room_path(path, sizeof(path), "answered");
+	unlink(path);
 }
 
 /* Each bad message after HELLO: the server closes the connection. */
@@ -2975,10 +3110,10 @@ int main(void)
 	t_lent_reply(c);
 	t_async_deadline_poll(c);
 	t_timeout_epoll(c);
-	t_timeout_queued(k);
+	t_timeout_queued(k, c);
 	t_deadline_credits(k);
 	t_threads(c);
-	t_loop_woken_by_a_call(k);
+	t_loop_woken_by_a_call(k, c);
 	ret = kipc_rpc_connect(k, name, 0, NULL, &ce);
 	result(ret == 0, "a connection for events", NULL);
 	if (ret == 0) {
@@ -2988,7 +3123,7 @@ int main(void)
 		kipc_rpc_client_close(ce);
 	}
 	t_event_storm(k, c);
-	t_events_full(k);
+	t_events_full(k, c);
 	t_events_bounded(k);
 	t_other_uid();
 	t_malformed(k, c);
