@@ -119,6 +119,16 @@ static int last_status(struct kipc_group *g, unsigned int idx)
 	return m.last_status;
 }
 
+/* A shared page the test's workers count their runs in. */
+static uint32_t *runs_page(struct __test_metadata *_metadata)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	EXPECT_NE(MAP_FAILED, p);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /*
  * Acknowledges what "in" brings until its end; on a channel nobody sends
  * on, it never sees that end.
@@ -135,8 +145,8 @@ static int idle_consumer(struct kipc_group_worker *w, void *arg)
 
 /*
  * Makes its "in" end non-blocking, as an event loop that polls the fd
- * would: one open file, the supervisor's and every instance's. Then waits
- * for input that does not come.
+ * would: one open file, the supervisor's and every instance's. Says so
+ * (*@arg 1), then waits for input that does not come.
  */
 static int nonblocking_idle_consumer(struct kipc_group_worker *w, void *arg)
 {
@@ -145,6 +155,7 @@ static int nonblocking_idle_consumer(struct kipc_group_worker *w, void *arg)
 	fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
 		return 2;
+	__atomic_store_n((uint32_t *)arg, 1, __ATOMIC_SEQ_CST);
 	return idle_consumer(w, arg);
 }
 
@@ -179,39 +190,46 @@ static long cpu_ticks(pid_t pid)
  */
 TEST_F(grp, nonblocking_end_does_not_spin)
 {
+	uint32_t *set = runs_page(_metadata);
 	struct kipc_group_member m;
 	long t0, t1;
 	int i;
 
+	ASSERT_NE(NULL, set);
 	self->g = group_new(_metadata, 100);
 	ASSERT_NE(NULL, self->g);
 	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", NULL, 4));
-	ASSERT_EQ(0, add_worker(self->g, "consumer",
-				nonblocking_idle_consumer,
-				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "consumer",
+		&(struct kipc_worker_attr){ .fn = nonblocking_idle_consumer,
+					    .arg = set,
+					    .restart = KIPC_RESTART_NEVER }));
 	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
 					KIPC_GROUP_IN));
 	ASSERT_EQ(0, kipc_group_start(self->g));
 	for (i = 0; i < 500; i++) {
 		ASSERT_EQ(0, kipc_group_member_info(self->g, 0, &m));
-		if (m.pid > 0)
+		if (m.pid > 0 && __atomic_load_n(set, __ATOMIC_SEQ_CST))
 			break;
 		usleep(10000);
 	}
 	ASSERT_LT(0, m.pid);
-	usleep(300000);		/* started, set its end, now waits */
+	ASSERT_EQ(1, __atomic_load_n(set, __ATOMIC_SEQ_CST))
+		TH_LOG("the consumer never made its end non-blocking");
+	usleep(50000);		/* its end set, into its receive */
 	t0 = cpu_ticks(m.pid);
-	usleep(1000000);
+	usleep(500000);
 	t1 = cpu_ticks(m.pid);
 	ASSERT_LE(0, t0);
 	ASSERT_LE(t0, t1);
-	/* A tick is 10 ms: a spinner spends about 100 in that second. */
-	EXPECT_GT(30, t1 - t0) TH_LOG("%ld ticks of CPU in 1 s idle", t1 - t0);
+	/* A tick is 10 ms: a spinner spends about 50 in that half second. */
+	EXPECT_GT(15, t1 - t0) TH_LOG("%ld ticks of CPU in 0.5 s idle",
+				       t1 - t0);
 	/* Nothing ends its input: the drain times out (as in the next test). */
 	ASSERT_EQ(0, kipc_group_stop(self->g));
 	alarm(5);
 	EXPECT_EQ(1, kipc_group_run(self->g));
 	alarm(0);
+	munmap(set, 4096);
 }
 
 /*
@@ -353,16 +371,6 @@ static struct kgrp_slot *own_slot(struct kipc_group_worker *w,
 		*ctlp = kipc_region_base(c);
 	}
 	return kipc_region_base(r);
-}
-
-/* A shared page the test's workers count their runs in. */
-static uint32_t *runs_page(struct __test_metadata *_metadata)
-{
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	EXPECT_NE(MAP_FAILED, p);
-	return p == MAP_FAILED ? NULL : p;
 }
 
 /*
@@ -1709,7 +1717,14 @@ static int syscall_refused(long nr, long arg0, int err)
 #endif
 }
 
-#define HOLD_MS		1000	/* the tracer holds the zombie */
+/*
+ * How long the tracer holds the zombie: destroy must not wait for it (a
+ * bound of half of it), and a supervisor that spun through it would use
+ * nearly all of it in CPU (a bound of half of the shorter one, so that
+ * the bound is what it was with 1 s).
+ */
+#define HOLD_MS		1000
+#define SPIN_HOLD_MS	500
 
 /* Returns once the tracer has attached (*@arg 1) or failed to (2). */
 static int waits_for_tracer(struct kipc_group_worker *w, void *arg)
@@ -1724,11 +1739,12 @@ static int waits_for_tracer(struct kipc_group_worker *w, void *arg)
 
 /*
  * In a child: traces @pid, and once it has exited holds its zombie for
- * HOLD_MS (WNOWAIT leaves it unreaped, and only its tracer may reap it
+ * @hold_ms (WNOWAIT leaves it unreaped, and only its tracer may reap it
  * first), then releases it to its parent, the supervisor. Exits 0, or 1
  * when it may not trace it.
  */
-static void __attribute__((noreturn)) zombie_holder(pid_t pid, uint32_t *up)
+static void __attribute__((noreturn)) zombie_holder(pid_t pid, uint32_t *up,
+						    unsigned int hold_ms)
 {
 	siginfo_t si;
 	int st;
@@ -1740,17 +1756,19 @@ static void __attribute__((noreturn)) zombie_holder(pid_t pid, uint32_t *up)
 	__atomic_store_n(up, 1, __ATOMIC_SEQ_CST);
 	if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT))
 		_exit(2);
-	usleep(HOLD_MS * 1000);
+	usleep(hold_ms * 1000);
 	_exit(waitpid(pid, &st, __WALL) == pid ? 0 : 3);
 }
 
 /*
  * A started group of one worker @fn (arg @up), and in *@tracer a child
- * that traces it (zombie_holder()); its pid in *@worker. NULL on failure.
+ * that traces it and holds its zombie @hold_ms (zombie_holder()); its pid
+ * in *@worker. NULL on failure.
  */
 static struct kipc_group *traced_group(struct __test_metadata *_metadata,
 				       kipc_group_fn fn, uint32_t *up,
-				       pid_t *worker, pid_t *tracer)
+				       unsigned int hold_ms, pid_t *worker,
+				       pid_t *tracer)
 {
 	struct kipc_group_member m;
 	struct kipc_group *g = group_new(_metadata, 2000);
@@ -1766,7 +1784,7 @@ static struct kipc_group *traced_group(struct __test_metadata *_metadata,
 		return NULL;
 	}
 	if (*tracer == 0)
-		zombie_holder(m.pid, up);
+		zombie_holder(m.pid, up, hold_ms);
 	*worker = m.pid;
 	return g;
 }
@@ -1790,10 +1808,11 @@ TEST(traced_zombie_does_not_spin)
 	int st;
 
 	ASSERT_NE(NULL, up);
-	g = traced_group(_metadata, waits_for_tracer, up, &worker, &tracer);
+	g = traced_group(_metadata, waits_for_tracer, up, SPIN_HOLD_MS,
+			 &worker, &tracer);
 	ASSERT_NE(NULL, g);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	alarm(10);		/* HOLD_MS, then the worker is reaped */
+	alarm(10);		/* SPIN_HOLD_MS, then the worker is reaped */
 	EXPECT_EQ(0, kipc_group_run(g));
 	alarm(0);
 	cpu = ms_since(CLOCK_THREAD_CPUTIME_ID, &t0);
@@ -1804,9 +1823,9 @@ TEST(traced_zombie_does_not_spin)
 	}
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(0, last_status(g, 0));
-	EXPECT_GT(HOLD_MS / 4, cpu)
+	EXPECT_GT(SPIN_HOLD_MS / 2, cpu)
 		TH_LOG("the supervisor used %ld ms of CPU while a tracer held its worker's zombie for %d ms",
-		       cpu, HOLD_MS);
+		       cpu, SPIN_HOLD_MS);
 	kipc_group_destroy(g);
 	munmap(up, 4096);
 }
@@ -1836,7 +1855,8 @@ TEST(destroy_does_not_wait_for_a_tracer)
 	long took;
 
 	ASSERT_NE(NULL, up);
-	g = traced_group(_metadata, traced_then_waits, up, &worker, &tracer);
+	g = traced_group(_metadata, traced_then_waits, up, HOLD_MS, &worker,
+			 &tracer);
 	ASSERT_NE(NULL, g);
 	for (i = 0; i < 5000 && !__atomic_load_n(up, __ATOMIC_SEQ_CST); i++)
 		usleep(1000);
@@ -3290,6 +3310,7 @@ TEST_F(grp, reload_during_a_reload_is_not_lost)
 struct shm_words {
 	struct kipc_mutex m;
 	uint32_t ready;		/* the holder took the mutex, made the ring */
+	uint32_t holder;	/* its pid */
 };
 
 #define SHM_RING	4096	/* the ring's offset in "shm" */
@@ -3307,23 +3328,30 @@ static int dies_holding(struct kipc_group_worker *w, void *arg)
 	if (kipc_mutex_lock(r, &sw->m) ||
 	    kipc_ring_create(r, SHM_RING, 8, 8, 0, &ring))
 		return 3;
+	__atomic_store_n(&sw->holder, getpid(), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sw->ready, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
-static struct timespec in_a_second(void)
+/* CLOCK_MONOTONIC's now + 300 ms: a wait's deadline. */
+static struct timespec in_300_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec++;
+	ts.tv_nsec += 300000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
 	return ts;
 }
 
 /*
- * Once the holder is gone, waits on the empty ring and on the mutex it
- * died holding, each with a deadline: 0 when both time out, 12/14 when
- * one sees a death, 15 when the mutex was taken.
+ * Once the holder is gone (its files closed: a zombie or reaped), waits
+ * on the empty ring and on the mutex it died holding, each with a
+ * deadline: 0 when both time out, 12/14 when one sees a death, 15 when
+ * the mutex was taken, 17 when the holder did not exit.
  */
 static int waits_on_a_dead_peer(struct kipc_group_worker *w, void *arg)
 {
@@ -3342,14 +3370,16 @@ static int waits_on_a_dead_peer(struct kipc_group_worker *w, void *arg)
 		usleep(10000);
 	if (!sw->ready)
 		return 10;
-	usleep(200000);		/* the holder exits meanwhile */
+	if (!gone_within(__atomic_load_n(&sw->holder, __ATOMIC_SEQ_CST),
+			 10000))
+		return 17;
 	if (kipc_ring_open(r, SHM_RING, &ring))
 		return 11;
-	dl = in_a_second();
+	dl = in_300_ms();
 	ret = kipc_ring_recv(ring, &msg, 0, &dl);
 	if (ret != -ETIMEDOUT)
 		return ret == -EOWNERDEAD ? 12 : 13;
-	dl = in_a_second();
+	dl = in_300_ms();
 	ret = kipc_mutex_timedlock(r, &sw->m, 0, &dl);
 	if (ret != -ETIMEDOUT)
 		return ret == -EOWNERDEAD ? 14 : ret == 0 ? 15 : 16;
@@ -3384,7 +3414,8 @@ TEST_F(grp, group_region_waits_see_no_death_and_keep_deadlines)
 	alarm(0);
 	EXPECT_EQ(0, last_status(self->g, 0));
 	EXPECT_EQ(0, last_status(self->g, 1))
-		TH_LOG("the waiter: 12 and 14 mean a death seen (ring, mutex), 15 the mutex taken");
+		TH_LOG("the waiter: 12 and 14 mean a death seen (ring, mutex), "
+		       "15 the mutex taken, 17 the holder never exited");
 }
 
 TEST_HARNESS_MAIN
