@@ -5,12 +5,13 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -18,7 +19,8 @@
 
 #define NSEC		1000000000ULL
 #define MSEC		1000000ULL
-#define WAIT_NS		(200 * MSEC)
+/* A wait timed out: long beside a syscall, even a debug kernel's. */
+#define WAIT_NS		(50 * MSEC)
 /* Generous: the VM runs syscalls ~20x slower than the host. */
 #define LATE_NS		(5 * NSEC)
 
@@ -68,15 +70,68 @@ static void on_alarm(int sig)
 	alarms++;
 }
 
-static void arm(int restart, unsigned int ms)
+/*
+ * Whether task @tid sleeps interruptibly (state S: for the tests' tasks,
+ * blocked in the wait they make), waiting up to @timeout_ms for it.
+ */
+static int task_sleeps(pid_t tid, unsigned int timeout_ms)
+{
+	char path[64], buf[512], *p;
+	unsigned int waited;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	for (waited = 0; waited <= timeout_ms; waited++) {
+		f = open(path, O_RDONLY | O_CLOEXEC);
+		if (f < 0)
+			return 0;
+		n = read(f, buf, sizeof(buf) - 1);
+		close(f);
+		if (n > 0) {
+			buf[n] = '\0';
+			p = strrchr(buf, ')');
+			if (p && p[2] == 'S')
+				return 1;
+		}
+		kt_sleep_ms(1);
+	}
+	return 0;
+}
+
+static pthread_t alarm_thread;
+
+/* SIGALRM for thread @arg once it sleeps. */
+static void *alarm_when_asleep(void *arg)
+{
+	pid_t tid = (pid_t)(long)arg;
+
+	task_sleeps(tid, 10000);
+	syscall(SYS_tgkill, getpid(), tid, SIGALRM);
+	return NULL;
+}
+
+/*
+ * SIGALRM, with SA_RESTART if @restart, for the calling thread once it
+ * sleeps in the wait it makes next: the signal comes a moment after the
+ * wait began however slow the kernel, where a timer, firing at a fixed
+ * time whether or not the wait had begun, had to be 100 ms away.
+ * alarm_join() once the wait is over. 0, or an errno.
+ */
+static int arm(int restart)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
-	struct itimerval it = { .it_value = { 0, ms * 1000 } };
 
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigaction(SIGALRM, &sa, NULL);
 	alarms = 0;
-	setitimer(ITIMER_REAL, &it, NULL);
+	return pthread_create(&alarm_thread, NULL, alarm_when_asleep,
+			      (void *)(long)syscall(SYS_gettid));
+}
+
+static void alarm_join(void)
+{
+	pthread_join(alarm_thread, NULL);
 }
 
 static int timed(int fd, unsigned long cmd, void *buf, uint32_t len,
@@ -143,9 +198,10 @@ TEST_F(timeout, far_deadline)
 	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
 	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
 			   ~0ULL));
-	arm(0, 100);
+	ASSERT_EQ(0, arm(0));
 	EXPECT_EQ(-EINTR, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
 				~0ULL));
+	alarm_join();
 	EXPECT_EQ(1, alarms);
 	signal(SIGALRM, SIG_DFL);
 }
@@ -158,7 +214,8 @@ TEST_F(timeout, message_before_deadline_wins)
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
-		kt_sleep_ms(100);
+		/* Once the receive waits (or 10 s on: it then fails late). */
+		task_sleeps(getppid(), 10000);
 		_exit(kt_send1(self->sfd, "y", 1, 0, 0) == 1 ? 0 : 10);
 	}
 	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
@@ -197,22 +254,25 @@ TEST_F(timeout, signal_interrupts_wait)
 	char b = 'x';
 
 	/* Without SA_RESTART: EINTR, long before the deadline. */
-	arm(0, 100);
+	ASSERT_EQ(0, arm(0));
 	deadline = kt_now_ns(variant->clk) + 30 * NSEC;
 	EXPECT_EQ(-EINTR, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,
 				deadline));
+	alarm_join();
 	EXPECT_EQ(1, alarms);
 	EXPECT_LT(kt_now_ns(variant->clk) + 10 * NSEC, deadline);
 
 	/* A blocking receive without a deadline too. */
-	arm(0, 100);
+	ASSERT_EQ(0, arm(0));
 	EXPECT_EQ(-EINTR, kt_recv1(self->rfd, &b, 1, NULL, 0));
+	alarm_join();
 	EXPECT_EQ(1, alarms);
 
 	/* And a blocked send. */
 	ASSERT_EQ(1, kt_send1(self->sfd, &b, 1, 0, 0));
-	arm(0, 100);
+	ASSERT_EQ(0, arm(0));
 	EXPECT_EQ(-EINTR, kt_send1(self->sfd, &b, 1, 0, 0));
+	alarm_join();
 	EXPECT_EQ(1, alarms);
 	EXPECT_EQ(1, kt_fdinfo_num(self->sfd, "kipc-queued"));
 	signal(SIGALRM, SIG_DFL);
@@ -223,11 +283,13 @@ TEST_F(timeout, sa_restart_keeps_the_absolute_deadline)
 	uint64_t deadline, now;
 	char b;
 
-	arm(1, 50);
-	deadline = kt_now_ns(variant->clk) + 300 * MSEC;
+	/* The signal comes ms into the wait, long before its deadline. */
+	ASSERT_EQ(0, arm(1));
+	deadline = kt_now_ns(variant->clk) + 150 * MSEC;
 	EXPECT_EQ(-ETIMEDOUT, timed(self->rfd, KIPC_IOC_RECV, &b, 1,
 				    variant->clk, deadline));
 	now = kt_now_ns(variant->clk);
+	alarm_join();
 	EXPECT_EQ(1, alarms);
 	EXPECT_LE(deadline, now);
 	EXPECT_GT(deadline + LATE_NS, now);
