@@ -18,6 +18,12 @@
  * the sum of WAKE results must equal the number of WAITV calls that
  * returned 0. On 38ea9ff WAITV never returns 0 and the wakes add up to
  * hundreds within the run on TCG.
+ *
+ * The run ends at ENOUGH_WAKES wake-ups, or at ENOUGH_CALLS WAITVs: with
+ * EAGAIN nearly every WAITV is woken (300 of 302 on 6.12), so a WAITV
+ * that lost its wake-ups would lose hundreds in that many. With EINVAL
+ * nobody is woken now (none of 890000 wakes on 6.12), and the run went on
+ * for the whole RUN_NS, 17000 WAITVs.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -34,6 +40,7 @@
 #define MIN_CALLS	100		/* unless fewer WAITVs were made: then */
 #define MAX_NS		20000000000ULL	/* until this many, this long at most */
 #define ENOUGH_WAKES	300		/* stop early once this many */
+#define ENOUGH_CALLS	2000		/* or once this many WAITVs */
 
 struct shared {
 	volatile int stop;
@@ -144,7 +151,7 @@ TEST_F(waitv, woken_entry_wins_over_a_later_failure)
 	while (!self->sh->stop) {
 		uint64_t ran = kt_now_ns(CLOCK_MONOTONIC) - t0;
 
-		if (ran > MAX_NS ||
+		if (ran > MAX_NS || self->sh->waitv_calls >= ENOUGH_CALLS ||
 		    (ran > RUN_NS && self->sh->waitv_calls > MIN_CALLS))
 			break;
 		ret = kt_wq_waitv(self->ctx, e, NR_ENT, 0);
