@@ -325,14 +325,17 @@ static int user_charge(uid_t uid, __u16 attr, __u64 *bytes)
 
 /*
  * SERVER_UID's charge @attr in *@got once it is @want, or after CHARGE_MS
- * as it is then: 0, or -errno of the netlink request.
+ * as it is then: 0, or -errno of the netlink request. The module charges
+ * and uncharges in the calls and releases themselves (a close's release
+ * has run when close() returns, an exit's before waitpid() sees it), and
+ * the test reads a charge once it has seen the child's step or exit: no
+ * pause before the first read.
  */
 static int settle_charge(__u16 attr, __u64 want, __u64 *got)
 {
 	unsigned int waited;
 	int ret;
 
-	kt_sleep_ms(20);
 	for (waited = 0;; waited += 10) {
 		ret = user_charge(SERVER_UID, attr, got);
 		if (ret || *got == want || waited >= CHARGE_MS)
