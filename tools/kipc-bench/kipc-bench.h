@@ -318,6 +318,7 @@ struct kb_opts {
 	uint64_t spin_ns;		/* spin-block: spin before sleeping */
 	uint64_t idle_ns;		/* wake: the sender's pause before a send */
 	bool touch;
+	bool no_refs;			/* --no-reference */
 	unsigned int pressure_pct;	/* --memory-pressure, 0: none */
 	int inject;			/* KB_INJECT_* */
 	int cpu[KB_MAX_CPUS];		/* -1: not pinned */

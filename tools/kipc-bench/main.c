@@ -48,6 +48,7 @@ static const char kb_usage[] =
 "                       that the receiver sleeps (default 30); cpu/msg is\n"
 "                       then what the receiver spends idle that long\n"
 "      --touch          sender writes every byte, receiver checks every byte\n"
+"      --no-reference   leave out the reference rows (memcpy, system call)\n"
 "      --memory-pressure PCT  hold PCT percent of the available memory\n"
 "                       (1-95) in a child process while the rows run\n"
 "  -c, --cpu A[,B]      pin the driving process to CPU A, its peer to B\n"
@@ -62,7 +63,7 @@ static const char kb_usage[] =
 
 enum {
 	OPT_SPIN = 256, OPT_TOUCH, OPT_TIMEOUT, OPT_CSV, OPT_PLOT, OPT_INJECT,
-	OPT_PRESSURE, OPT_IDLE,
+	OPT_PRESSURE, OPT_IDLE, OPT_NO_REF,
 };
 
 static const struct option kb_longopts[] = {
@@ -76,6 +77,7 @@ static const struct option kb_longopts[] = {
 	{ "spin-us",	required_argument,	NULL, OPT_SPIN },
 	{ "idle-us",	required_argument,	NULL, OPT_IDLE },
 	{ "touch",	no_argument,		NULL, OPT_TOUCH },
+	{ "no-reference", no_argument,		NULL, OPT_NO_REF },
 	{ "memory-pressure", required_argument,	NULL, OPT_PRESSURE },
 	{ "cpu",	required_argument,	NULL, 'c' },
 	{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
@@ -575,7 +577,8 @@ static int kb_cmd_run(struct kb_opts *o)
 			kb_progress.total += !!(o->sizes_given ? o->sizes[i] :
 						kb_default_sizes[t][i]);
 	}
-	kb_run_refs(o, &rows);
+	if (!o->no_refs)
+		kb_run_refs(o, &rows);
 	for (t = 0; t < KB_NR_TESTS; t++) {
 		if (!(o->tests & BIT(t)))
 			continue;
@@ -675,6 +678,9 @@ static void kb_parse(struct kb_opts *o, int argc, char **argv)
 			break;
 		case OPT_TOUCH:
 			o->touch = true;
+			break;
+		case OPT_NO_REF:
+			o->no_refs = true;
 			break;
 		case 'c':
 			kb_arg_cpus(o, optarg);

@@ -433,11 +433,11 @@ w("A figure marked (±N%) had a spread of N% between repeats' medians: noisy.\n"
 
 w("## Reference rows\n")
 w("| size | memcpy |\n|---|---|")
-for r in rows(tp, "reference") + rows(lat, "reference"):
+for r in rows(tp, "reference") + rows(docs["latency"], "reference"):
     if r["mechanism"] == "memcpy" and r["status"] == "ok":
         w("| %s | %s, %.2f GB/s |" % (size_name(r["size"]), ns(r["median_ns"]),
                                       r["bytes_per_sec"] / 1e9))
-sc = fig(lat, "reference", "syscall", 0)
+sc = fig(docs["latency"], "reference", "syscall", 0)
 w("\nNull system call (`getppid`): %s.\n" % ns(sc))
 
 w("## Kernel memory per idle channel\n")

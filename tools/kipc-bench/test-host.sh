@@ -47,6 +47,17 @@ expect 0 "all tests, all modes, --touch" "$BENCH" -q -n 40 -r 2 -M all \
 	--touch -s 8,4K -j "$TMP/a.json" --csv "$TMP/a.csv" all
 ! grep -Eq '"mechanism": "kipc-rw-no(stats|poll)"' "$TMP/a.json" ||
 	fail "a run without -m leaves out kipc-rw-nostats and kipc-rw-nopoll"
+grep -q '"test": "reference", "mechanism": "memcpy", "mode": "none", "size": 4096' \
+	"$TMP/a.json" || fail "a run measures the reference rows"
+expect 0 "--no-reference" "$BENCH" -q -n 20 --no-reference -m pipe -s 4K \
+	-j "$TMP/noref.json" latency
+grep -q '"test": "latency", "mechanism": "pipe"' "$TMP/noref.json" &&
+	! grep -q '"test": "reference"' "$TMP/noref.json" ||
+	fail "--no-reference: the pipe row and no reference row"
+grep -q '"wall_ms": [1-9]' "$TMP/noref.json" ||
+	fail "a row records its wall time"
+grep -Eq '^kipc-bench: \[1/1\] latency 4K: round 1/1, [0-9.]+ s$' "$TMP/err" ||
+	fail "progress on stderr after the round"
 expect 0 "large message, throughput" "$BENCH" -q -n 6 -s 1M \
 	-m pipe,unix-stream,sysv-shm,vmsplice,cma,cma-read,spin-ring \
 	-j "$TMP/big.json" throughput latency
