@@ -27,6 +27,7 @@
  *   a second at a time, again and again, by reading now and then.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -183,6 +184,24 @@ static int raw_eof_within(struct raw *r, unsigned int ms)
 		if (ret == 0)
 			return 1;
 	} while (now_ms() < end);
+	return 0;
+}
+
+/*
+ * Wait until the server has hung up @r's reply channel (its last end of
+ * it closed: what is queued can still be read, then end of stream), at
+ * most @ms, without reading: 1 when it has, 0 if not.
+ */
+static int raw_hup_within(struct raw *r, int ms)
+{
+	struct pollfd p = { .fd = kipc_channel_fd(r->rx), .events = 0 };
+	uint64_t end = now_ms() + ms, now;
+
+	/* Events 0: only the hang-up (or an error) ends the poll. */
+	while ((now = now_ms()) < end) {
+		if (poll(&p, 1, (int)(end - now)) > 0)
+			return !!(p.revents & POLLHUP);
+	}
 	return 0;
 }
 
@@ -425,9 +444,12 @@ TEST_F(srv, no_room_for_a_reply_drops_at_once)
 	/* The handler fills the reply channel with events; nobody reads. */
 	req_hdr(&h, M_FLOOD, 0);
 	ASSERT_EQ(1, raw_send_hdr(r, &h));
-	/* The reply waits its second, then the connection goes; the client
-	 * sends nothing more. Wait out the second before reading. */
-	usleep(2500 * 1000);
+	/*
+	 * The reply waits its second, then the connection goes; the client
+	 * sends nothing more. Wait for the hang-up, 4.5 s at most, before
+	 * reading: a read would make room for the reply.
+	 */
+	raw_hup_within(r, 4500);
 	while ((ret = raw_recv(r, &h, 2000)) == 1)
 		events += h.type == KIPC_RPC_EVENT;
 	EXPECT_EQ(4, events);
@@ -466,9 +488,10 @@ TEST_F(srv, reply_end_closed_drops_the_connection)
  * A client makes a reply wait 600 ms of its second, reads, and lets one
  * reply through at once; then it makes a reply wait again. That one has
  * 400 ms left (and what 30 s of the clock would give back), so the
- * connection is gone when the client looks 900 ms later (half a second to
- * spare for a slow guest). Up to this fix the reply that found room gave
- * the whole second back, and the reply still waited then.
+ * connection is gone when the client looks: at the hang-up, 900 ms later
+ * at the latest (half a second to spare for a slow guest). Up to this fix
+ * the reply that found room gave the whole second back, and the reply
+ * still waited then.
  */
 TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
 {
@@ -492,7 +515,8 @@ TEST_F(srv, reply_wait_comes_back_with_time_not_replies)
 	ASSERT_EQ(1, raw_recv(r, &h, 2000));	/* through at once */
 	req_hdr(&h, M_FLOOD, 0);
 	ASSERT_EQ(1, raw_send_hdr(r, &h));
-	usleep(900 * 1000);
+	/* Gone about 400 ms from now: looked at then, by 900 ms at most. */
+	raw_hup_within(r, 900);
 	while ((ret = raw_recv(r, &h, 300)) == 1)
 		;
 	EXPECT_EQ(0, ret) TH_LOG("the reply waited past the second left");
