@@ -39,6 +39,18 @@ struct fd_table {
 	char dir[48];		/* "/proc/PID" or "/proc/PID/task/TID" */
 };
 
+/*
+ * The fd and fdinfo directories of a table being read, open: each fd's
+ * files are looked up in them (readlinkat(), fstatat(), openat()), not by
+ * a path from /proc down, which costs a walk per file. A process may hold
+ * hundreds of thousands of fds.
+ */
+struct fd_dirs {
+	int fd;			/* DIR/fd */
+	int info;		/* DIR/fdinfo, opened at its first use; -1 */
+	const struct fd_table *t;
+};
+
 static struct sys_fd *add_entry(struct sys_scan *s)
 {
 	return array_add(&s->v, &s->n, &s->cap, sizeof(*s->v));
@@ -62,22 +74,49 @@ static int link_inode(const char *link, const char *prefix, uint64_t *ino)
  * fdinfo's flags (octal), and the id of an eventfd (eventfd-id) or of a
  * kipc object (kipc-id), -1 when absent; a kipc service's counts in @e.
  */
-static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
+static void read_fdinfo(struct fd_dirs *d, const char *fd, struct sys_fd *e,
 			long long *id)
 {
 	struct sys_kipc_service *sv = &e->svc;
-	char path[96], line[128], obj[32] = "";
+	char path[64], buf[4096], obj[32] = "", *line, *nl;
 	unsigned long long v;
-	FILE *f;
+	ssize_t len;
+	int f;
 
 	e->flags = 0;
 	*id = -1;
-	snprintf(path, sizeof(path), "%s/fdinfo/%d", t->dir, fd);
-	f = fopen(path, "re");
-	if (!f)
+	if (d->info < 0) {
+		snprintf(path, sizeof(path), "%s/fdinfo", d->t->dir);
+		d->info = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->info < 0)
+			return;
+	}
+	/*
+	 * One read: fdinfo is made whole at the open (single_open()), and a
+	 * read of more than it holds returns it all. Its lines of these
+	 * kinds are a few hundred bytes; a longer one is cut at the buffer.
+	 */
+	f = openat(d->info, fd, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "flags: %o", &e->flags) == 1)
+	len = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	for (line = buf; *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		else
+			nl = line + strlen(line);
+		/* What sscanf() would match begins so: the others skipped. */
+		if (!strncmp(line, "flags:", 6)) {
+			sscanf(line, "flags: %o", &e->flags);
+			continue;
+		}
+		if (strncmp(line, "kipc-", 5) &&
+		    strncmp(line, "eventfd-id:", 11))
 			continue;
 		/*
 		 * Each id only for its kind of file: the process may have
@@ -105,7 +144,6 @@ static void read_fdinfo(const struct fd_table *t, int fd, struct sys_fd *e,
 		else if (!strncmp(line, "kipc-accepted:", 14))
 			sv->accepted = v;
 	}
-	fclose(f);
 	/* And a kipc id only of the kind of object the link named. */
 	if ((e->kind == SYS_FD_KIPC_CHAN && strncmp(obj, "channel-", 8)) ||
 	    (e->kind == SYS_FD_KIPC_SERVICE && strcmp(obj, "service")))
@@ -141,11 +179,10 @@ static int is_named_fifo(const struct stat *st)
 	return S_ISFIFO(st->st_mode) && st->st_dev != pipefs;
 }
 
-/* Classify fd @fd of @t by its @link; 1 when it is IPC, 0 when not. */
-static int classify(const struct fd_table *t, int fd, const char *link,
+/* Classify fd @fd of @d by its @link; 1 when it is IPC, 0 when not. */
+static int classify(const struct fd_dirs *d, const char *fd, const char *link,
 		    struct sys_fd *e)
 {
-	char path[96];
 	struct stat st;
 
 	if (!link_inode(link, "pipe:[", &e->ino)) {
@@ -172,8 +209,7 @@ static int classify(const struct fd_table *t, int fd, const char *link,
 	if (strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
 		/* Only a FIFO among the other paths: stat it (no open). */
-		snprintf(path, sizeof(path), "%s/fd/%d", t->dir, fd);
-		if (stat(path, &st) || !is_named_fifo(&st))
+		if (fstatat(d->fd, fd, &st, 0) || !is_named_fifo(&st))
 			return 0;
 		e->kind = SYS_FD_FIFO;
 	} else if (link[0] == '/') {
@@ -184,20 +220,21 @@ static int classify(const struct fd_table *t, int fd, const char *link,
 	return 1;
 }
 
-/* Fill inode, owner, flags and name of a classified entry; 0 or -errno. */
-static int describe(const struct fd_table *t, int fd, const char *link,
+/*
+ * Fill inode, owner, flags and name of a classified entry; 0 or -errno.
+ * fdinfo is read for what only it has: the flags of a pipe's or a kipc
+ * channel's end, an eventfd's or a kipc object's id; a kipc file is not
+ * stat()ed (an anon inode: root's, the holder's uid is taken instead).
+ */
+static int describe(struct fd_dirs *d, const char *fd, const char *link,
 		    struct sys_fd *e)
 {
-	char path[96];
+	const struct fd_table *t = d->t;
 	struct stat st;
-	long long id;
+	long long id = -1;
 
-	snprintf(path, sizeof(path), "%s/fd/%d", t->dir, fd);
-	if (stat(path, &st))
-		return -errno;
-	e->uid = st.st_uid;
-	read_fdinfo(t, fd, e, &id);
 	if (e->kind == SYS_FD_KIPC_CHAN || e->kind == SYS_FD_KIPC_SERVICE) {
+		read_fdinfo(d, fd, e, &id);
 		if (id < 0)
 			return -ENOENT;	/* closed meanwhile, or not kipc's */
 		e->ino = id;
@@ -206,13 +243,20 @@ static int describe(const struct fd_table *t, int fd, const char *link,
 				   (strstr(link, "send") ? O_WRONLY : O_RDONLY);
 		return 0;
 	}
+	if (fstatat(d->fd, fd, &st, 0))
+		return -errno;
+	e->uid = st.st_uid;
+	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_FIFO ||
+	    e->kind == SYS_FD_EVENTFD)
+		read_fdinfo(d, fd, e, &id);
 	if (e->kind == SYS_FD_EVENTFD) {
 		/*
 		 * Every eventfd shares one anon inode: its id tells them
 		 * apart (without it, each fd counts alone).
 		 */
 		e->ino = id >= 0 ? (uint64_t)id :
-			 ((uint64_t)(t->tid ? t->tid : t->pid) << 32 | fd);
+			 ((uint64_t)(t->tid ? t->tid : t->pid) << 32 |
+			  atoi(fd));
 		return 0;
 	}
 	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_SOCKET)
@@ -261,11 +305,12 @@ static uint32_t task_euid(const struct fd_table *t)
 static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 		    const char *comm)
 {
-	char dir[64], path[96], link[PATH_MAX];
+	struct fd_dirs dirs = { .info = -1, .t = t };
+	char dir[64], link[PATH_MAX];
 	uint32_t euid = SYS_UID_UNKNOWN;
 	struct sys_fd e, *slot;
 	struct dirent *d;
-	int fd, ret = 0, have_euid = 0;
+	int ret = 0, have_euid = 0;
 	ssize_t len;
 	DIR *fds;
 
@@ -273,21 +318,21 @@ static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 	fds = opendir(dir);
 	if (!fds)
 		return -errno;
+	dirs.fd = dirfd(fds);
 	while (!ret && (d = readdir(fds))) {
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
-		fd = atoi(d->d_name);
-		snprintf(path, sizeof(path), "%s/%d", dir, fd);
-		len = readlink(path, link, sizeof(link) - 1);
+		len = readlinkat(dirs.fd, d->d_name, link, sizeof(link) - 1);
 		if (len < 0)
 			continue;
 		link[len] = '\0';
 		memset(&e, 0, sizeof(e));
-		if (!classify(t, fd, link, &e) || describe(t, fd, link, &e))
+		if (!classify(&dirs, d->d_name, link, &e) ||
+		    describe(&dirs, d->d_name, link, &e))
 			continue;
 		e.pid = t->pid;
 		e.tid = t->tid;
-		e.fd = fd;
+		e.fd = atoi(d->d_name);
 		/* kipc's files are anon inodes, all root's: the holder's uid. */
 		if (e.kind == SYS_FD_KIPC_CHAN ||
 		    e.kind == SYS_FD_KIPC_SERVICE) {
@@ -305,6 +350,8 @@ static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 		}
 		*slot = e;
 	}
+	if (dirs.info >= 0)
+		close(dirs.info);
 	closedir(fds);
 	return ret;
 }

@@ -43,7 +43,8 @@ struct sys_fd {
 	int fd;
 	unsigned int flags;	/* fdinfo's flags: O_ACCMODE gives the end (a
 				 * kipc send end is O_WRONLY, a receive end
-				 * O_RDONLY) */
+				 * O_RDONLY); of pipes, FIFOs, eventfds and
+				 * kipc files only, 0 for the others */
 	uint32_t uid;		/* the file's owner (st_uid); of a kipc file, its
 				 * holder's effective uid (anon inodes are
 				 * root's), or SYS_UID_UNKNOWN */
