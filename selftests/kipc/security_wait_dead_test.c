@@ -596,7 +596,13 @@ TEST_F(dead, eagain_waiter_is_not_waiting)
 	ASSERT_EQ(0, on_cpu(0));
 	while (!__atomic_load_n(&b->spins, __ATOMIC_RELAXED))
 		sched_yield();
-	for (k = 0; k < EAGAIN_TRIES && !dead; k++) {
+	/*
+	 * At least EAGAIN_TRIES, and on until the spinner has been seen
+	 * 1000 times (its CPU may be slow to come), up to 20 times as many.
+	 */
+	for (k = 0; !dead && k < 20 * EAGAIN_TRIES &&
+	     (k < EAGAIN_TRIES ||
+	      __atomic_load_n(&b->spins, __ATOMIC_RELAXED) <= 1000); k++) {
 		ret = kt_wq_wait(h_b, W1, 0, 0, CLOCK_MONOTONIC, 1);
 		if (ret == -EOWNERDEAD)
 			dead++;

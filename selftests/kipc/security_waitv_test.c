@@ -151,7 +151,9 @@ TEST_F(waitv, woken_entry_wins_over_a_later_failure)
 	while (!self->sh->stop) {
 		uint64_t ran = kt_now_ns(CLOCK_MONOTONIC) - t0;
 
-		if (ran > MAX_NS || self->sh->waitv_calls >= ENOUGH_CALLS ||
+		/* ENOUGH_CALLS count once the waker has been seen at work. */
+		if (ran > MAX_NS || (self->sh->waitv_calls >= ENOUGH_CALLS &&
+				     self->sh->wake_calls > MIN_CALLS) ||
 		    (ran > RUN_NS && self->sh->waitv_calls > MIN_CALLS))
 			break;
 		ret = kt_wq_waitv(self->ctx, e, NR_ENT, 0);
@@ -180,6 +182,8 @@ TEST_F(waitv, woken_entry_wins_over_a_later_failure)
 		TH_LOG("WAKE reported %ld waiters woken, WAITV returned the woken index %ld times: wake-ups lost",
 		       self->sh->woken, self->sh->waitv_index0);
 	EXPECT_LT(MIN_CALLS, self->sh->waitv_calls) TH_LOG("the race barely ran");
+	EXPECT_LT(MIN_CALLS, self->sh->wake_calls)
+		TH_LOG("the waker barely ran");
 	/* Nobody is left queued on W0. */
 	EXPECT_EQ(0, kt_wq_wake(self->region, 0, 10, 0));
 }

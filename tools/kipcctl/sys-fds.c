@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,15 +72,58 @@ static int link_inode(const char *link, const char *prefix, uint64_t *ino)
 }
 
 /*
+ * One line of fdinfo: its flags (octal), the id of an eventfd (eventfd-id)
+ * or of a kipc object (kipc-id, its kind in @obj), a kipc service's counts.
+ */
+static void fdinfo_line(const char *line, struct sys_fd *e, long long *id,
+			char obj[32])
+{
+	struct sys_kipc_service *sv = &e->svc;
+	unsigned long long v;
+
+	/* What sscanf() would match begins so: the others skipped. */
+	if (!strncmp(line, "flags:", 6)) {
+		sscanf(line, "flags: %o", &e->flags);
+		return;
+	}
+	if (strncmp(line, "kipc-", 5) && strncmp(line, "eventfd-id:", 11))
+		return;
+	/*
+	 * Each id only for its kind of file: the process may have put
+	 * another file at the fd since the link was read (an eventfd's small
+	 * id read as a channel's would make it an end of another user's
+	 * channel).
+	 */
+	if (e->kind == SYS_FD_EVENTFD &&
+	    sscanf(line, "eventfd-id: %lld", id) == 1)
+		return;
+	if (e->kind != SYS_FD_EVENTFD && sscanf(line, "kipc-id: %lld", id) == 1)
+		return;
+	if (sscanf(line, "kipc-object: %31s", obj) == 1)
+		return;
+	if (e->kind != SYS_FD_KIPC_SERVICE ||
+	    sscanf(line, "kipc-%*[a-z]: %llu", &v) != 1)
+		return;
+	if (!strncmp(line, "kipc-backlog:", 13))
+		sv->backlog = v;
+	else if (!strncmp(line, "kipc-pending:", 13))
+		sv->pending = v;
+	else if (!strncmp(line, "kipc-listeners:", 15))
+		sv->listeners = v;
+	else if (!strncmp(line, "kipc-accepted:", 14))
+		sv->accepted = v;
+}
+
+/*
  * fdinfo's flags (octal), and the id of an eventfd (eventfd-id) or of a
  * kipc object (kipc-id), -1 when absent; a kipc service's counts in @e.
  */
 static void read_fdinfo(struct fd_dirs *d, const char *fd, struct sys_fd *e,
 			long long *id)
 {
-	struct sys_kipc_service *sv = &e->svc;
 	char path[64], buf[4096], obj[32] = "", *line, *nl;
-	unsigned long long v;
+	size_t have = 0;
+	bool cut = false;
 	ssize_t len;
 	int f;
 
@@ -91,59 +135,39 @@ static void read_fdinfo(struct fd_dirs *d, const char *fd, struct sys_fd *e,
 		if (d->info < 0)
 			return;
 	}
-	/*
-	 * One read: fdinfo is made whole at the open (single_open()), and a
-	 * read of more than it holds returns it all. Its lines of these
-	 * kinds are a few hundred bytes; a longer one is cut at the buffer.
-	 */
 	f = openat(d->info, fd, O_RDONLY | O_CLOEXEC);
 	if (f < 0)
 		return;
-	len = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (len <= 0)
-		return;
-	buf[len] = '\0';
-	for (line = buf; *line; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = '\0';
-		else
-			nl = line + strlen(line);
-		/* What sscanf() would match begins so: the others skipped. */
-		if (!strncmp(line, "flags:", 6)) {
-			sscanf(line, "flags: %o", &e->flags);
+	/*
+	 * The whole file, a buffer at a time: a process's locks come first
+	 * (a line each), and the lines sought can be far into it. Only whole
+	 * lines are parsed: one longer than the buffer is skipped, and a last
+	 * one without its newline may have been cut (an id cut short would
+	 * be another object's).
+	 */
+	for (;;) {
+		len = read(f, buf + have, sizeof(buf) - 1 - have);
+		if (len < 0 && errno == EINTR)
 			continue;
+		if (len <= 0)
+			break;
+		have += len;
+		for (line = buf; (nl = memchr(line, '\n', buf + have - line));
+		     line = nl + 1) {
+			*nl = '\0';
+			if (!cut)
+				fdinfo_line(line, e, id, obj);
+			cut = false;
 		}
-		if (strncmp(line, "kipc-", 5) &&
-		    strncmp(line, "eventfd-id:", 11))
-			continue;
-		/*
-		 * Each id only for its kind of file: the process may have
-		 * put another file at @fd since the link was read (an
-		 * eventfd's small id read as a channel's would make it an
-		 * end of another user's channel).
-		 */
-		if (e->kind == SYS_FD_EVENTFD &&
-		    sscanf(line, "eventfd-id: %lld", id) == 1)
-			continue;
-		if (e->kind != SYS_FD_EVENTFD &&
-		    sscanf(line, "kipc-id: %lld", id) == 1)
-			continue;
-		if (sscanf(line, "kipc-object: %31s", obj) == 1)
-			continue;
-		if (e->kind != SYS_FD_KIPC_SERVICE ||
-		    sscanf(line, "kipc-%*[a-z]: %llu", &v) != 1)
-			continue;
-		if (!strncmp(line, "kipc-backlog:", 13))
-			sv->backlog = v;
-		else if (!strncmp(line, "kipc-pending:", 13))
-			sv->pending = v;
-		else if (!strncmp(line, "kipc-listeners:", 15))
-			sv->listeners = v;
-		else if (!strncmp(line, "kipc-accepted:", 14))
-			sv->accepted = v;
+		have = buf + have - line;
+		if (have == sizeof(buf) - 1) {
+			cut = true;	/* the rest of this line is skipped */
+			have = 0;
+		} else {
+			memmove(buf, line, have);
+		}
 	}
+	close(f);
 	/* And a kipc id only of the kind of object the link named. */
 	if ((e->kind == SYS_FD_KIPC_CHAN && strncmp(obj, "channel-", 8)) ||
 	    (e->kind == SYS_FD_KIPC_SERVICE && strcmp(obj, "service")))

@@ -10,7 +10,8 @@
  *   mq NAME             a POSIX queue with one 17-byte message
  *   mq-unlink NAME      remove it
  *   map NAME            /dev/shm/NAME of 8 KiB, mapped (its fd closed)
- *   eventfd             an eventfd held by this process and a child
+ *   eventfd             an eventfd held by this process (with 200 locks
+ *                       on it) and a child
  *   socketpair          a Unix stream socket pair
  * and the problems kipcctl sys check must find (the helper then exits):
  *   orphan-shm          a SysV segment nobody attaches, its creator gone
@@ -113,11 +114,23 @@ static int make_map(const char *name)
 
 static int make_eventfd(void)
 {
-	int fd = eventfd(0, EFD_CLOEXEC);
+	int fd = eventfd(0, EFD_CLOEXEC), i;
 	pid_t child;
 
 	if (fd < 0)
 		return 1;
+	/*
+	 * 200 POSIX locks on it (this process's only: a child inherits
+	 * none): fdinfo lists each before the eventfd's id, 11 KB of lines,
+	 * so the id is found only by a reader of the whole file.
+	 */
+	for (i = 0; i < 200; i++) {
+		struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+				   .l_start = 2 * i, .l_len = 1 };
+
+		if (fcntl(fd, F_SETLK, &l))
+			return 1;
+	}
 	child = fork();
 	if (child < 0)
 		return 1;
