@@ -7,12 +7,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kipcctl.h"
 #include "sys.h"
@@ -20,6 +27,9 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD	O_EXCL
 #endif
+
+/* How long kipcctl waits for the prober's answer of one pipe. */
+#define PROBE_WAIT_MS	1000
 
 int sys_fd_is_reader(const struct sys_fd *f)
 {
@@ -31,16 +41,30 @@ int sys_fd_is_writer(const struct sys_fd *f)
 	return (f->flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* What the prober is asked, of one reader's descriptor, and answers. */
+struct probe_req {
+	pid_t pid, tid;		/* as struct sys_fd */
+	int fd;
+	uint64_t ino, dev;
+};
+
+struct probe_ans {
+	long long bytes, size;	/* -1: unknown */
+};
+
 /*
  * A copy of descriptor @f->fd of process @f->pid, when it is still the
  * pipe or FIFO @f names (a process may dup2() another file onto it, and a
  * pid may be reused, between the scan and now); -1 otherwise. A copy
  * (pidfd_getfd(2), which asks the right to ptrace the process) is the
- * process's own open file: the pipe gets no new reader, and closing the
- * copy wakes no one. Opening /proc/PID/fd/N instead would open whatever
- * file is there by then, a device of the process's choosing among them.
+ * process's own open file: the pipe gets no new reader. Opening
+ * /proc/PID/fd/N instead would open whatever file is there by then, a
+ * device of the process's choosing among them. But a copy is closed as any
+ * file is, by its ->flush: for a file of a FUSE file system that waits,
+ * killed or not, for the file system's daemon, which the process's user
+ * may run. Only the prober (below) makes copies.
  */
-static int pipe_copy(const struct sys_fd *f)
+static int pipe_copy(const struct probe_req *f)
 {
 	int pidfd, fd;
 	struct stat st;
@@ -63,15 +87,209 @@ static int pipe_copy(const struct sys_fd *f)
 }
 
 /*
+ * The prober's loop: for each request, the bytes queued in the pipe and
+ * its capacity (-1: unknown), answered once the copy is closed. Ends when
+ * kipcctl closes its end.
+ */
+static void __attribute__((noreturn)) probe_serve(int sock)
+{
+	struct probe_req rq;
+	struct probe_ans a;
+	int fd, bytes;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(sock, &rq, sizeof(rq), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(rq))
+			_exit(0);
+		a.bytes = -1;
+		a.size = -1;
+		fd = pipe_copy(&rq);
+		if (fd >= 0) {
+			if (!ioctl(fd, FIONREAD, &bytes))
+				a.bytes = bytes;
+			a.size = fcntl(fd, F_GETPIPE_SZ);
+			close(fd);
+		}
+		if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
+			_exit(0);
+	}
+}
+
+/*
+ * The prober: a child that takes the copies, so that a close that hangs
+ * (pipe_copy()) holds it and not kipcctl. Started on the first pipe, it
+ * serves the whole run over a socket pair. kipcctl waits PROBE_WAIT_MS for
+ * each answer; past that it kills the prober (the kill takes effect when
+ * the close returns), never waits for it, and reads no depth again.
+ */
+static struct {
+	pid_t pid;	/* 0: not started */
+	int sock;	/* -1: none (not started, or given up) */
+	int off;	/* no depths any more: failed or timed out */
+	int killed;	/* the prober timed out: killed, not waited for */
+	uint64_t ino[2];	/* the socket pair's inodes */
+} prober = { .sock = -1 };
+
+int sys_pipe_probe_sock(uint64_t ino)
+{
+	return ino && (ino == prober.ino[0] || ino == prober.ino[1]);
+}
+
+/* At exit: the prober reads the end of its socket and exits; reaped. */
+static void probe_end(void)
+{
+	if (prober.sock >= 0)
+		close(prober.sock);
+	prober.sock = -1;
+	if (!prober.pid)
+		return;
+	while (waitpid(prober.pid, NULL, prober.killed ? WNOHANG : 0) < 0 &&
+	       errno == EINTR)
+		;
+	prober.pid = 0;
+}
+
+/* No more depths: @why said on stderr, the prober killed if @kill_it. */
+static void probe_off(const char *why, int kill_it)
+{
+	prober.off = 1;
+	if (why)
+		fprintf(stderr, "kipcctl: %s; depths unknown from now on\n",
+			why);
+	if (prober.sock >= 0)
+		close(prober.sock);
+	prober.sock = -1;
+	if (kill_it && prober.pid) {
+		kill(prober.pid, SIGKILL);
+		prober.killed = 1;
+	}
+}
+
+static void close_from(int lowfd)
+{
+	long fd, max;
+
+	if (!close_range(lowfd, ~0U, 0))
+		return;
+	max = sysconf(_SC_OPEN_MAX);	/* before Linux 5.9 */
+	for (fd = lowfd; fd < max; fd++)
+		close(fd);
+}
+
+/* Fork the prober; 0 or -errno. */
+static int probe_start(void)
+{
+	int sv[2], err, i;
+	struct stat st;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	for (i = 0; i < 2; i++)
+		if (!fstat(sv[i], &st))
+			prober.ino[i] = st.st_ino;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (!pid) {
+		/*
+		 * It keeps its socket alone, as fd 0: not kipcctl's standard
+		 * output (a pipe whose reader would wait for its end as long
+		 * as the prober hangs) nor any other of its files. Ctrl-C
+		 * and SIGTERM are kipcctl's, which top catches to end its
+		 * refresh (the prober would die in the middle of one): the
+		 * prober ends when kipcctl closes the socket.
+		 */
+		if (dup2(sv[1], 0) < 0)
+			_exit(1);
+		close_from(1);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGWINCH, SIG_DFL);
+		prctl(PR_SET_NAME, "kipcctl-probe");
+		probe_serve(0);
+	}
+	close(sv[1]);
+	prober.pid = pid;
+	prober.sock = sv[0];
+	atexit(probe_end);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The prober's answer for @f into *@a; 0, or -1 when there is none. */
+static int probe(const struct sys_fd *f, struct probe_ans *a)
+{
+	struct probe_req rq = {
+		.pid = f->pid, .tid = f->tid, .fd = f->fd,
+		.ino = f->ino, .dev = f->dev,
+	};
+	struct pollfd p = { .events = POLLIN };
+	long long deadline, left;
+	char why[96];
+	int ret;
+
+	if (prober.off)
+		return -1;
+	if (!prober.pid) {
+		ret = probe_start();
+		if (ret) {
+			snprintf(why, sizeof(why),
+				 "pipes' depths: no helper process: %s",
+				 strerror(-ret));
+			probe_off(why, 0);
+			return -1;
+		}
+	}
+	if (send(prober.sock, &rq, sizeof(rq), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    sizeof(rq)) {
+		probe_off("pipes' depths: the helper process is gone", 1);
+		return -1;
+	}
+	p.fd = prober.sock;
+	deadline = now_ms() + PROBE_WAIT_MS;
+	do {	/* top's signals cut the wait short: the rest is waited */
+		left = deadline - now_ms();
+		ret = poll(&p, 1, left > 0 ? (int)left : 0);
+	} while (ret < 0 && errno == EINTR);
+	if (!ret) {
+		probe_off("a pipe's depth could not be read in time (a descriptor swapped for a file whose close blocks?)",
+			  1);
+		return -1;
+	}
+	if (ret < 0 || recv(prober.sock, a, sizeof(*a), MSG_DONTWAIT) !=
+	    sizeof(*a)) {
+		probe_off("pipes' depths: the helper process is gone", 1);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The bytes queued in the pipe of @f[0..n), or -1 when unknown (and its
- * capacity in *@size, when @size is not NULL). Only for root, and only
- * when processes hold both ends: read through a copy of a reader's
- * descriptor (pipe_copy()).
+ * capacity in *@size, when @size is not NULL and the bytes are known).
+ * Only for root, and only when processes hold both ends: read by the
+ * prober through a copy of a reader's descriptor (pipe_copy()).
  */
 long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 {
 	const struct sys_fd *reader = NULL;
-	int fd, bytes, writer = 0;
+	struct probe_ans a;
+	int writer = 0;
 	size_t i;
 
 	if (geteuid())
@@ -81,17 +299,11 @@ long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 			reader = &f[i];
 		writer |= sys_fd_is_writer(&f[i]);
 	}
-	if (!reader || !writer)
+	if (!reader || !writer || probe(reader, &a) || a.bytes < 0)
 		return -1;
-	fd = pipe_copy(reader);
-	if (fd < 0)
-		return -1;
-	if (ioctl(fd, FIONREAD, &bytes))
-		bytes = -1;
 	if (size)
-		*size = fcntl(fd, F_GETPIPE_SZ);
-	close(fd);
-	return bytes;
+		*size = a.size;
+	return a.bytes;
 }
 
 static void print_pipe(const struct sys_fd *f, size_t n, size_t row)

@@ -132,6 +132,8 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
 	    mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
+	if (sys_pipe_probe_sock(m->udiag_ino))
+		return MNL_CB_OK;	/* kipcctl's own, of late */
 	u = add_sock(l);
 	if (!u)
 		return MNL_CB_ERROR;

@@ -116,6 +116,11 @@ int sys_posix_shm(const struct sys_scan *s);
 int sys_pipes(const struct sys_scan *s);
 /* sys-pipes.c: bytes queued in a pipe (root), its capacity in *@size; or -1. */
 long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size);
+/*
+ * Whether Unix socket @ino is one of the pair between kipcctl and the
+ * helper process that reads the pipes (left out of the Unix sockets).
+ */
+int sys_pipe_probe_sock(uint64_t ino);
 int sys_fd_objects(const struct sys_scan *s, enum sys_fd_kind kind, int all);
 int sys_unix(const struct sys_scan *s, int no_sock_diag);
 /*
