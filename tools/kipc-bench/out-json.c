@@ -114,7 +114,7 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 			fputc(']', f);
 		}
 		if (r->wall_ns)
-			fprintf(f, ", \"wall_ms\": %.1f", r->wall_ns / 1e6);
+			fprintf(f, ", \"wall_ms\": %.3f", r->wall_ns / 1e6);
 		if (r->rep_ns) {
 			fputs(", \"repeat_ns\": [", f);
 			for (i = 0; i < r->repeats; i++)

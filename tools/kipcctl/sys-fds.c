@@ -42,7 +42,7 @@ struct fd_table {
 
 /*
  * The fd and fdinfo directories of a table being read, open: each fd's
- * files are looked up in them (readlinkat(), fstatat(), openat()), not by
+ * files are looked up in them (readlinkat(), statx(), openat()), not by
  * a path from /proc down, which costs a walk per file. A process may hold
  * hundreds of thousands of fds.
  */
@@ -203,6 +203,29 @@ static int is_named_fifo(const struct stat *st)
 	return S_ISFIFO(st->st_mode) && st->st_dev != pipefs;
 }
 
+/*
+ * stat() of fd @fd (its name in @d's fd directory) from what the kernel
+ * has cached (AT_STATX_DONT_SYNC): a file of FUSE or NFS is not asked to
+ * its server, which may never answer (its user's FUSE daemon, a hung hard
+ * mount). A file's type, inode and device never change; its owner is as
+ * last seen. Only st_mode, st_ino, st_dev and st_uid are filled; 0, or -1
+ * with errno set.
+ */
+static int fd_stat(const struct fd_dirs *d, const char *fd, struct stat *st)
+{
+	struct statx sx;
+
+	if (statx(d->fd, fd, AT_STATX_DONT_SYNC,
+		  STATX_TYPE | STATX_MODE | STATX_INO | STATX_UID, &sx))
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = sx.stx_mode;
+	st->st_ino = sx.stx_ino;
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_uid = sx.stx_uid;
+	return 0;
+}
+
 /* Classify fd @fd of @d by its @link; 1 when it is IPC, 0 when not. */
 static int classify(const struct fd_dirs *d, const char *fd, const char *link,
 		    struct sys_fd *e)
@@ -233,7 +256,7 @@ static int classify(const struct fd_dirs *d, const char *fd, const char *link,
 	if (strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	    strncmp(link, SHM_DIR, strlen(SHM_DIR)) && link[0] == '/') {
 		/* Only a FIFO among the other paths: stat it (no open). */
-		if (fstatat(d->fd, fd, &st, 0) || !is_named_fifo(&st))
+		if (fd_stat(d, fd, &st) || !is_named_fifo(&st))
 			return 0;
 		e->kind = SYS_FD_FIFO;
 	} else if (link[0] == '/') {
@@ -267,7 +290,7 @@ static int describe(struct fd_dirs *d, const char *fd, const char *link,
 				   (strstr(link, "send") ? O_WRONLY : O_RDONLY);
 		return 0;
 	}
-	if (fstatat(d->fd, fd, &st, 0))
+	if (fd_stat(d, fd, &st))
 		return -errno;
 	e->uid = st.st_uid;
 	if (e->kind == SYS_FD_PIPE || e->kind == SYS_FD_FIFO ||
