@@ -71,35 +71,6 @@ static void on_alarm(int sig)
 	alarms_in_wait += in_wait;
 }
 
-/*
- * Whether task @tid sleeps interruptibly (state S: for the tests' tasks,
- * blocked in the wait they make), waiting up to @timeout_ms for it.
- */
-static int task_sleeps(pid_t tid, unsigned int timeout_ms)
-{
-	char path[64], buf[512], *p;
-	unsigned int waited;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	for (waited = 0; waited <= timeout_ms; waited++) {
-		f = open(path, O_RDONLY | O_CLOEXEC);
-		if (f < 0)
-			return 0;
-		n = read(f, buf, sizeof(buf) - 1);
-		close(f);
-		if (n > 0) {
-			buf[n] = '\0';
-			p = strrchr(buf, ')');
-			if (p && p[2] == 'S')
-				return 1;
-		}
-		kt_sleep_ms(1);
-	}
-	return 0;
-}
-
 static pthread_t alarm_thread;
 
 /* SIGALRM for thread @arg once it sleeps. */
@@ -107,7 +78,7 @@ static void *alarm_when_asleep(void *arg)
 {
 	pid_t tid = (pid_t)(long)arg;
 
-	task_sleeps(tid, 10000);
+	kt_wait_state(tid, "S", 10000);	/* S: in the wait, not a fault */
 	syscall(SYS_tgkill, getpid(), tid, SIGALRM);
 	return NULL;
 }
@@ -216,7 +187,7 @@ TEST_F(timeout, message_before_deadline_wins)
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
 		/* Once the receive waits (or 10 s on: it then fails late). */
-		task_sleeps(getppid(), 10000);
+		kt_wait_state(getppid(), "S", 10000);
 		_exit(kt_send1(self->sfd, "y", 1, 0, 0) == 1 ? 0 : 10);
 	}
 	EXPECT_EQ(1, timed(self->rfd, KIPC_IOC_RECV, &b, 1, variant->clk,

@@ -200,32 +200,52 @@ static inline void kt_reap(pid_t pid)
 }
 
 /*
+ * Whether task @tid's state (/proc/TID/stat's third field) is one of
+ * @states now ("S": asleep interruptibly; "SD": asleep).
+ */
+static inline int kt_task_in_state(pid_t tid, const char *states)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] && strchr(states, p[2]);
+}
+
+/*
+ * True once task @tid's state is one of @states (kt_task_in_state()),
+ * waiting up to @timeout_ms; 0 when it never was or is gone.
+ */
+static inline int kt_wait_state(pid_t tid, const char *states,
+				unsigned int timeout_ms)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited <= timeout_ms; waited++) {
+		if (kt_task_in_state(tid, states))
+			return 1;
+		kt_sleep_ms(1);
+	}
+	return 0;
+}
+
+/*
  * True once @pid sleeps (state S or D in /proc/PID/stat), waiting up to
  * @timeout_ms: used to know a child is blocked in the kernel.
  */
 static inline int kt_wait_sleeping(pid_t pid, unsigned int timeout_ms)
 {
-	char path[64], buf[512], *p;
-	unsigned int waited;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (waited = 0; waited <= timeout_ms; waited += 2) {
-		f = open(path, O_RDONLY | O_CLOEXEC);
-		if (f < 0)
-			return 0;
-		n = read(f, buf, sizeof(buf) - 1);
-		close(f);
-		if (n > 0) {
-			buf[n] = '\0';
-			p = strrchr(buf, ')');
-			if (p && (p[2] == 'S' || p[2] == 'D'))
-				return 1;
-		}
-		kt_sleep_ms(2);
-	}
-	return 0;
+	return kt_wait_state(pid, "SD", timeout_ms);
 }
 
 /*

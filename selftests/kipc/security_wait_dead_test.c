@@ -92,21 +92,7 @@ static pid_t gettid_(void)
  */
 static int task_asleep(pid_t tid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return 0;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && (p[2] == 'S' || p[2] == 'D');
+	return kt_task_in_state(tid, "SD");
 }
 
 /* Whether every task of process @pid sleeps now. */

@@ -77,25 +77,6 @@ static int m_add(struct kipc_rpc_req *req, void *arg)
 	return kipc_rpc_reply(req, &x, sizeof(x));
 }
 
-/* Sleeps the milliseconds asked, giving up when cancelled or due. */
-static int m_slow(struct kipc_rpc_req *req, void *arg)
-{
-	struct kipc_rpc_req_info in;
-	uint32_t ms = 0;
-	uint64_t end;
-
-	kipc_rpc_req_info(req, &in);
-	if (in.len == sizeof(ms))
-		memcpy(&ms, in.data, sizeof(ms));
-	end = now_ms() + ms;
-	while (now_ms() < end) {
-		if (kipc_rpc_req_cancelled(req))
-			return -ECANCELED;
-		usleep(2000);
-	}
-	return kipc_rpc_reply(req, &ms, sizeof(ms));
-}
-
 /*
  * M_LET_GO's count, one for the process's servers: an M_HOLD running
  * ends when it changes.
@@ -103,23 +84,25 @@ static int m_slow(struct kipc_rpc_req *req, void *arg)
 static uint32_t let_go;
 
 /*
- * Answers once M_LET_GO was called after it started, or when the
- * milliseconds asked have passed (gives up when cancelled): a call as
- * slow as its caller needs.
+ * M_SLOW (@arg NULL) sleeps the milliseconds asked; M_HOLD (@arg &let_go)
+ * also answers once M_LET_GO was called after it started: a call as slow
+ * as its caller needs. Both give up when cancelled.
  */
-static int m_hold(struct kipc_rpc_req *req, void *arg)
+static int m_slow(struct kipc_rpc_req *req, void *arg)
 {
-	uint32_t seen = __atomic_load_n(&let_go, __ATOMIC_ACQUIRE);
+	uint32_t *release = arg, seen = 0, ms = 0;
 	struct kipc_rpc_req_info in;
-	uint32_t ms = 0;
 	uint64_t end;
 
+	if (release)
+		seen = __atomic_load_n(release, __ATOMIC_ACQUIRE);
 	kipc_rpc_req_info(req, &in);
 	if (in.len == sizeof(ms))
 		memcpy(&ms, in.data, sizeof(ms));
 	end = now_ms() + ms;
 	while (now_ms() < end &&
-	       __atomic_load_n(&let_go, __ATOMIC_ACQUIRE) == seen) {
+	       (!release ||
+		__atomic_load_n(release, __ATOMIC_ACQUIRE) == seen)) {
 		if (kipc_rpc_req_cancelled(req))
 			return -ECANCELED;
 		usleep(2000);
@@ -455,13 +438,13 @@ static void server(int ready_fd)
 	kipc_rpc_server_register(srv, M_LAST_EVENT, m_last_event, NULL);
 	kipc_rpc_server_register(srv, M_STORM, m_storm, NULL);
 	kipc_rpc_server_register(srv, M_STORM_RESULT, m_storm_result, NULL);
-	kipc_rpc_server_register(srv, M_HOLD, m_hold, NULL);
+	kipc_rpc_server_register(srv, M_HOLD, m_slow, &let_go);
 	kipc_rpc_server_register(srv, M_LET_GO, m_let_go, NULL);
 	kipc_rpc_server_register_event(srv, E_PING, e_ping, NULL);
 	kipc_rpc_server_register(priv_srv, M_WHOAMI, m_whoami, NULL);
 	kipc_rpc_server_register(small_srv, M_ECHO, m_echo, NULL);
 	kipc_rpc_server_register(small_srv, M_SLOW, m_slow, NULL);
-	kipc_rpc_server_register(small_srv, M_HOLD, m_hold, NULL);
+	kipc_rpc_server_register(small_srv, M_HOLD, m_slow, &let_go);
 	pthread_create(&t[0], NULL, run_server, priv_srv);
 	pthread_create(&t[1], NULL, run_server, small_srv);
 	if (write(ready_fd, &ok, 1) != 1)
