@@ -98,6 +98,7 @@ struct grp_slot {
 	int termed;			/* we sent SIGTERM (drain, reload) */
 	uint64_t start_at;		/* STARTING: when to start, ns */
 	uint64_t started;		/* when it last started, ns */
+	uint32_t reload_gen;		/* the group's reloads when it started */
 	uint64_t kill_at;		/* STOPPING: SIGKILL then, 0: none */
 	uint32_t backoff_ms;
 	uint32_t last_beat;
@@ -142,8 +143,8 @@ struct kipc_group {
 	uint64_t close_since;		/* since when one is, ns */
 	uint64_t restart_times[KGRP_MAX_INTENSITY]; /* recent restarts, ns */
 	unsigned int nr_restart_times;
-	int reload_next;		/* rolling restart: next slot, -1: none */
-	int reload_again;		/* a reload asked for during one */
+	uint32_t reload_gen;		/* reloads asked for */
+	int reloading;			/* a rolling restart goes on */
 	kipc_group_notify_fn notify;
 	void *notify_arg;
 	struct grp_event *events;	/* for the callback, once complete */
@@ -314,7 +315,6 @@ KIPC_API int kipc_group_create(const char *name,
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	g->attr = a;
 	g->epfd = g->sigfd = g->timerfd = -1;
-	g->reload_next = -1;
 	ret = kipc_open(&g->k, 0);
 	if (ret < 0)
 		goto out_free_group;
@@ -956,6 +956,8 @@ static void slot_start(struct kipc_group *g, unsigned int s)
 
 	/* Before the child can look: a stop left from the last run is not its. */
 	kgrp_store(&sl->sh->stop, 0);
+	/* It runs what is there now: a reload asked for before is done. */
+	sl->reload_gen = g->reload_gen;
 	err = slot_exec_prepare(g, s, &x);
 	if (!err) {
 		/*
@@ -1593,8 +1595,6 @@ static void slot_exited(struct kipc_group *g, unsigned int s, int status)
 	}
 	if (sl->planned) {		/* a strategy's or a reload's restart */
 		slot_schedule(g, s, 0);
-		if (g->reload_next >= 0 && (unsigned int)g->reload_next == s)
-			g->reload_next++;
 		return;
 	}
 	switch (w->attr.restart) {
@@ -1727,8 +1727,7 @@ static void group_stop(struct kipc_group *g)
 		return;
 	g->state = KIPC_GROUP_DRAINING;
 	kgrp_store(&g->ctl->state, g->state);
-	g->reload_next = -1;
-	g->reload_again = 0;
+	g->reloading = 0;
 	g->drain_at = kipc__now_ns() + g->attr.drain_timeout_ms * 1000000ULL;
 	notify(g, -1, 0, "group %s draining (SIGKILL in %u ms)", g->name,
 	       g->attr.drain_timeout_ms);
@@ -1770,47 +1769,45 @@ KIPC_API int kipc_group_stop(struct kipc_group *g)
 	return 0;
 }
 
-/* Rolling restart: one running slot after the other. */
+/*
+ * Rolling restart: one running slot after the other, each that started
+ * before the last reload. A reload asked for during one extends it: the
+ * slots it restarted already come again, not those started since (its
+ * replacements, a restart after a crash), which run what is there now.
+ */
 static void reload_step(struct kipc_group *g)
 {
 	unsigned int s;
 
-	if (g->reload_next < 0 || g->state != KIPC_GROUP_RUNNING)
+	if (!g->reloading || g->state != KIPC_GROUP_RUNNING)
 		return;
 	for (s = 0; s < g->nr_slots; s++)
 		if (g->slots[s].state == KIPC_MEMBER_STOPPING ||
 		    (g->slots[s].planned &&
 		     g->slots[s].state == KIPC_MEMBER_STARTING))
 			return;		/* one at a time */
-	while ((unsigned int)g->reload_next < g->nr_slots &&
-	       g->slots[g->reload_next].state != KIPC_MEMBER_RUNNING)
-		g->reload_next++;
-	if ((unsigned int)g->reload_next >= g->nr_slots) {
-		g->reload_next = -1;
+	for (s = 0; s < g->nr_slots; s++)
+		if (g->slots[s].state == KIPC_MEMBER_RUNNING &&
+		    g->slots[s].reload_gen != g->reload_gen)
+			break;
+	if (s == g->nr_slots) {
+		g->reloading = 0;
 		notify(g, -1, 0, "group %s reloaded", g->name);
-		if (!g->reload_again)
-			return;
-		/* Asked for during this pass: the slots it did come again. */
-		g->reload_again = 0;
-		g->reload_next = 0;
-		notify(g, -1, 0, "group %s: rolling restart", g->name);
-		reload_step(g);
 		return;
 	}
-	g->slots[g->reload_next].planned = 1;
-	slot_term(g, g->reload_next, SIGTERM);
+	g->slots[s].planned = 1;
+	slot_term(g, s, SIGTERM);
 }
 
 static int group_reload(struct kipc_group *g)
 {
 	if (g->state != KIPC_GROUP_RUNNING)
 		return -EBUSY;
-	if (g->reload_next < 0) {
-		g->reload_next = 0;
+	g->reload_gen++;
+	if (!g->reloading) {
+		g->reloading = 1;
 		notify(g, -1, 0, "group %s: rolling restart", g->name);
 		reload_step(g);
-	} else {
-		g->reload_again = 1;	/* one more pass once this one ends */
 	}
 	return 0;
 }
@@ -2087,7 +2084,7 @@ KIPC_API int kipc_group_dispatch(struct kipc_group *g)
 		}
 	}
 	timers_run(g);
-	if (g->reload_next >= 0) {	/* the next once a replacement runs */
+	if (g->reloading) {	/* the next once a replacement runs */
 		reload_step(g);
 		timers_run(g);
 	}

@@ -3248,62 +3248,184 @@ TEST_F(grp, stop_wakes_the_callers_loop)
 	munmap(up, 4096);
 }
 
-/* Counts its runs in @arg[its slot], then waits until told to stop. */
+/*
+ * What the reload tests' workers share: the runs of each slot, the
+ * "binary" deployed (set by the test before a reload) and the one each
+ * slot's latest run found.
+ */
+struct reload_page {
+	uint32_t runs[2];
+	uint32_t deployed;
+	uint32_t runs_deployed[2];
+};
+
+/* Counts its runs and the binary it found, then waits until told to stop. */
 static int counts_runs(struct kipc_group_worker *w, void *arg)
 {
-	uint32_t *runs = arg;
+	struct reload_page *rp = arg;
+	int s = atoi(getenv("KIPC_GROUP_SLOT"));
 
-	__atomic_add_fetch(&runs[atoi(getenv("KIPC_GROUP_SLOT"))], 1,
-			   __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rp->runs_deployed[s],
+			 __atomic_load_n(&rp->deployed, __ATOMIC_SEQ_CST),
+			 __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&rp->runs[s], 1, __ATOMIC_SEQ_CST);
 	while (!kipc_group_stopping(w))
 		usleep(10000);
 	return 0;
 }
 
-/* Whether both counts of @runs reached @n. */
-static bool both_ran(uint32_t *runs, uint32_t n)
+/* Whether both slots ran @n times, the latest with binary @deployed. */
+static bool both_ran(struct reload_page *rp, uint32_t n, uint32_t deployed)
 {
-	return __atomic_load_n(&runs[0], __ATOMIC_SEQ_CST) >= n &&
-	       __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST) >= n;
+	int s;
+
+	for (s = 0; s < 2; s++)
+		if (__atomic_load_n(&rp->runs[s], __ATOMIC_SEQ_CST) < n ||
+		    __atomic_load_n(&rp->runs_deployed[s], __ATOMIC_SEQ_CST) !=
+		    deployed)
+			return false;
+	return true;
 }
 
-/*
- * A reload asked for while a rolling restart goes on makes one more pass
- * once it ends: it was dropped, and the workers the pass had restarted
- * before kept what they ran (a binary deployed in between, say).
- */
-TEST_F(grp, reload_during_a_reload_is_not_lost)
+/* A group of two instances of counts_runs(), started, each run once. */
+static struct kipc_group *reload_group(struct __test_metadata *_metadata,
+				       struct reload_page *rp, struct texts *t)
 {
-	uint32_t *runs = runs_page(_metadata);
+	struct kipc_group *g = group_new(_metadata, 2000);
 	struct pollfd pfd;
 	int i;
 
-	ASSERT_NE(NULL, runs);
-	self->g = group_new(_metadata, 2000);
-	ASSERT_NE(NULL, self->g);
-	ASSERT_EQ(0, kipc_group_add_worker(self->g, "w",
-		&(struct kipc_worker_attr){ .fn = counts_runs, .arg = runs,
+	if (!g)
+		return NULL;
+	EXPECT_EQ(0, kipc_group_add_worker(g, "w",
+		&(struct kipc_worker_attr){ .fn = counts_runs, .arg = rp,
 					    .instances = 2 }));
-	ASSERT_EQ(0, kipc_group_start(self->g));
-	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
-	for (i = 0; i < 500 && !both_ran(runs, 1); i++) {
-		ASSERT_LE(0, kipc_group_dispatch(self->g));
+	EXPECT_EQ(0, kipc_group_set_notify(g, count_texts, t));
+	EXPECT_EQ(0, kipc_group_start(g));
+	pfd = (struct pollfd){ .fd = kipc_group_fd(g), .events = POLLIN };
+	for (i = 0; i < 500 && !both_ran(rp, 1, 0); i++) {
+		EXPECT_LE(0, kipc_group_dispatch(g));
 		poll(&pfd, 1, 10);
 	}
-	ASSERT_EQ(0, kipc_group_reload(self->g));
-	ASSERT_EQ(0, kipc_group_reload(self->g));	/* during the first */
-	for (i = 0; i < 1000 && !both_ran(runs, 3); i++) {
-		ASSERT_LE(0, kipc_group_dispatch(self->g));
-		poll(&pfd, 1, 10);
-	}
-	EXPECT_EQ(3, __atomic_load_n(&runs[0], __ATOMIC_SEQ_CST));
-	EXPECT_EQ(3, __atomic_load_n(&runs[1], __ATOMIC_SEQ_CST))
-		TH_LOG("runs after two reloads: %u and %u", runs[0], runs[1]);
-	ASSERT_EQ(0, kipc_group_stop(self->g));
+	EXPECT_TRUE(both_ran(rp, 1, 0));
+	return g;
+}
+
+/* Deploys binary @binary (what the next runs find), then reloads. */
+static int deploy_and_reload(struct kipc_group *g, struct reload_page *rp,
+			     uint32_t binary)
+{
+	__atomic_store_n(&rp->deployed, binary, __ATOMIC_SEQ_CST);
+	return kipc_group_reload(g);
+}
+
+/* Stops reload_group()'s group: its workers end at once, with 0. */
+static void reload_group_end(struct __test_metadata *_metadata,
+			     struct kipc_group *g, struct reload_page *rp)
+{
+	EXPECT_EQ(0, kipc_group_stop(g));
 	alarm(10);
-	EXPECT_EQ(0, kipc_group_run(self->g));
+	EXPECT_EQ(0, kipc_group_run(g));
 	alarm(0);
-	munmap(runs, 4096);
+	munmap(rp, 4096);
+}
+
+/* Dispatch for up to 10 s, until the rolling restart ended @n times. */
+static void until_reloaded(struct __test_metadata *_metadata,
+			   struct kipc_group *g, struct texts *t, int n)
+{
+	struct pollfd pfd = { .fd = kipc_group_fd(g), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 1000 && t->seen < n; i++) {
+		ASSERT_LE(0, kipc_group_dispatch(g));
+		poll(&pfd, 1, 10);
+	}
+	ASSERT_EQ(n, t->seen) TH_LOG("no \"reloaded\" after 10 s");
+}
+
+/*
+ * A reload asked for while a rolling restart goes on extends it: it was
+ * dropped, and the workers the pass had restarted before kept what they
+ * ran (a binary deployed in between, say).
+ */
+TEST_F(grp, reload_during_a_reload_is_not_lost)
+{
+	struct texts t = { .want = "group gsup reloaded" };
+	struct reload_page *rp = (void *)runs_page(_metadata);
+	struct pollfd pfd;
+	int i;
+
+	ASSERT_NE(NULL, rp);
+	self->g = reload_group(_metadata, rp, &t);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, deploy_and_reload(self->g, rp, 1));
+	/* Until instance 0's replacement runs binary 1, and then 2. */
+	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
+	for (i = 0; i < 1000 && rp->runs_deployed[0] != 1; i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	ASSERT_EQ(1, rp->runs_deployed[0]);
+	ASSERT_EQ(0, deploy_and_reload(self->g, rp, 2));
+	/* Extends the first's pass, or makes one of its own if it ended. */
+	until_reloaded(_metadata, self->g, &t, t.seen + 1);
+	for (i = 0; i < 500 && !both_ran(rp, 2, 2); i++)
+		usleep(10000);
+	EXPECT_EQ(3, rp->runs[0])
+		TH_LOG("instance 0 ran %u times: the second reload lost",
+		       rp->runs[0]);
+	EXPECT_EQ(2, rp->runs_deployed[0]);
+	EXPECT_EQ(2, rp->runs_deployed[1]);
+	reload_group_end(_metadata, self->g, rp);
+}
+
+/*
+ * Two reloads asked for before the first has stopped anyone restart each
+ * worker once: the second used to make a pass of its own once the first
+ * ended, stopping the replacements that had started after it, possibly
+ * before they had run a line of theirs.
+ */
+TEST_F(grp, reload_twice_restarts_each_worker_once)
+{
+	struct texts t = { .want = "group gsup reloaded" };
+	struct reload_page *rp = (void *)runs_page(_metadata);
+	struct kipc_group_member m;
+	struct pollfd pfd;
+	unsigned int s;
+	int i;
+
+	ASSERT_NE(NULL, rp);
+	self->g = reload_group(_metadata, rp, &t);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, deploy_and_reload(self->g, rp, 1));
+	ASSERT_EQ(0, kipc_group_reload(self->g));
+	until_reloaded(_metadata, self->g, &t, 1);
+	/* Reloaded: as the dispatch that said so left it, all run again. */
+	for (s = 0; s < 2; s++) {
+		ASSERT_EQ(0, kipc_group_member_info(self->g, s, &m));
+		EXPECT_EQ(KIPC_MEMBER_RUNNING, m.state)
+			TH_LOG("instance %u stopped again", s);
+		EXPECT_EQ(1, m.restarts);
+	}
+	for (i = 0; i < 500 && !both_ran(rp, 2, 1); i++)
+		usleep(10000);
+	/* Nothing more: a second pass would stop instance 0 at once. */
+	pfd = (struct pollfd){ .fd = kipc_group_fd(self->g), .events = POLLIN };
+	for (i = 0; i < 20; i++) {
+		ASSERT_LE(0, kipc_group_dispatch(self->g));
+		poll(&pfd, 1, 10);
+	}
+	EXPECT_EQ(1, t.seen);
+	for (s = 0; s < 2; s++) {
+		ASSERT_EQ(0, kipc_group_member_info(self->g, s, &m));
+		EXPECT_EQ(1, m.restarts);
+	}
+	EXPECT_EQ(2, rp->runs[0]);
+	EXPECT_EQ(2, rp->runs[1]);
+	EXPECT_EQ(1, rp->runs_deployed[0]);
+	EXPECT_EQ(1, rp->runs_deployed[1]);
+	reload_group_end(_metadata, self->g, rp);
 }
 
 /* What the two workers of the group region test share, in "shm". */
