@@ -777,6 +777,8 @@ int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 {
 	struct kb_chan c = { .mech = m, .test = test, .mode = mode,
 			     .size = size, .touch = o->touch,
+			     .pool_for = o->largest[test] > size ?
+					 o->largest[test] : size,
 			     .timeout = o->timeout };
 	struct kb_side s = { .c = &c, .o = o, .test = test };
 	pid_t pid, parent = getpid();

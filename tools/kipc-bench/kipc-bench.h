@@ -189,6 +189,7 @@ struct kb_chan {
 	pid_t peer;
 	void *priv;
 	bool touch;
+	size_t pool_for;	/* pools hold as many buffers as at this size */
 	unsigned int timeout;
 	char why[160];
 	char note[160];
@@ -320,6 +321,7 @@ struct kb_opts {
 	bool touch;
 	bool no_refs;			/* --no-reference */
 	unsigned int pressure_pct;	/* --memory-pressure, 0: none */
+	size_t largest[KB_NR_TESTS];	/* each test's largest size */
 	int inject;			/* KB_INJECT_* */
 	int cpu[KB_MAX_CPUS];		/* -1: not pinned */
 	unsigned int timeout;		/* seconds per repeat of a row */

@@ -573,9 +573,14 @@ static int kb_cmd_run(struct kb_opts *o)
 			continue;
 		n = o->sizes_given ? o->nr_sizes :
 		    ARRAY_SIZE(kb_default_sizes[t]);
-		for (i = 0; i < n; i++)
-			kb_progress.total += !!(o->sizes_given ? o->sizes[i] :
-						kb_default_sizes[t][i]);
+		for (i = 0; i < n; i++) {
+			size_t size = o->sizes_given ? o->sizes[i] :
+				      kb_default_sizes[t][i];
+
+			kb_progress.total += !!size;
+			if (size > o->largest[t])
+				o->largest[t] = size;
+		}
 	}
 	if (!o->no_refs)
 		kb_run_refs(o, &rows);

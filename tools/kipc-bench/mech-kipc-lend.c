@@ -111,7 +111,7 @@ static int kb_kipc_lend_setup(struct kb_chan *c)
 	if (ret)
 		return ret;
 	p = c->priv;
-	p->buf = (c->size + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+	p->buf = kb_kipc_page_up(c->size);
 	ret = kb_lend_pool_bufs(c, p->buf);
 	if (ret < 0)
 		goto out_teardown;

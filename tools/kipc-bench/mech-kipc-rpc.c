@@ -94,8 +94,7 @@ static int kb_krpc_setup(struct kb_chan *c)
 	p->buf = KIPC_BUF_NONE;
 	p->bufs = c->size > KB_KRPC_INLINE;
 	if (p->bufs) {
-		uint64_t buf = (c->size - KIPC_RPC_HDR_LEN + KB_KIPC_PAGE - 1) &
-			       ~(KB_KIPC_PAGE - 1);
+		uint64_t buf = kb_kipc_page_up(c->size - KIPC_RPC_HDR_LEN);
 		uint64_t off, len = c->touch ? buf : KB_KIPC_PAGE;
 		unsigned int i;
 

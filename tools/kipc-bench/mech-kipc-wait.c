@@ -80,7 +80,7 @@ static int kb_kwait_setup(struct kb_chan *c, uint64_t bytes)
 	ret = kb_kipc_alloc(c, sizeof(struct kb_kwait));
 	if (ret)
 		return ret;
-	bytes = (bytes + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+	bytes = kb_kipc_page_up(bytes);
 	ret = kb_kipc_region(c, bytes, 0);
 	if (ret)
 		kb_kwait_teardown(c);

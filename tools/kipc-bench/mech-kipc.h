@@ -13,6 +13,12 @@
 
 #define KB_KIPC_PAGE		4096ULL
 
+/* @bytes rounded up to whole pages (a region's buffer, a lent range). */
+static inline uint64_t kb_kipc_page_up(uint64_t bytes)
+{
+	return (bytes + KB_KIPC_PAGE - 1) & ~(KB_KIPC_PAGE - 1);
+}
+
 /* The start of each kipc row's private state (c->priv). */
 struct kb_kipc {
 	struct kipc *k;
