@@ -44,6 +44,7 @@ struct kb_ctl {
 	uint64_t wake_ns;	/* wake: latency of the previous message */
 	struct kb_cpu cpu;	/* side 1's cost over the measured phase */
 	uint64_t cpus;		/* side 1's CPUs over the measured phase */
+	uint64_t phase;		/* probe: the phases side 0 has begun */
 	char why[160];		/* side 1's failure */
 };
 
@@ -524,21 +525,37 @@ static int64_t kb_stream(struct kb_side *s, uint64_t count, enum kb_cmd cmd)
 	return ret ? ret : (int64_t)(kb_now_ns() - t0);
 }
 
-/* Side 0, wake: wait until side 1 sleeps on the next message, send it. */
-static int64_t kb_wake_one(struct kb_side *s, enum kb_cmd cmd)
+/*
+ * Wait until the peer has set the control page's @word to @val, spinning
+ * and yielding the CPU (both sides may share one); 0, or -EINTR (@what
+ * failed: the peer died, or the watchdog).
+ */
+static int kb_await(struct kb_side *s, const uint64_t *word, uint64_t val,
+		    const char *what)
 {
-	struct timespec settle = { s->o->idle_ns / 1000000000,
-				   s->o->idle_ns % 1000000000 };
 	unsigned int spins = 0;
 
-	while (kb_load_acquire(&s->ctl->ready) != s->seq + 1) {
+	while (kb_load_acquire(word) != val) {
 		if (kb_abort)
-			return kb_fail(s->c, -EINTR, "wake: peer");
+			return kb_fail(s->c, -EINTR, what);
 		if (++spins % 64 == 0)
 			sched_yield();
 		else
 			kb_cpu_relax();
 	}
+	return 0;
+}
+
+/* Side 0, wake: wait until side 1 sleeps on the next message, send it. */
+static int64_t kb_wake_one(struct kb_side *s, enum kb_cmd cmd)
+{
+	struct timespec settle = { s->o->idle_ns / 1000000000,
+				   s->o->idle_ns % 1000000000 };
+	int ret;
+
+	ret = kb_await(s, &s->ctl->ready, s->seq + 1, "wake: peer");
+	if (ret)
+		return ret;
 	/*
 	 * Before STOP too: side 1's CPU time runs from MARK to STOP, and so
 	 * holds a settle for each of the n messages it is divided by.
@@ -553,15 +570,38 @@ static int64_t kb_wake_one(struct kb_side *s, enum kb_cmd cmd)
 /* Latency of the message before the one side 1 now waits for. */
 static int64_t kb_wake_sample(struct kb_side *s)
 {
-	unsigned int spins = 0;
+	int ret = kb_await(s, &s->ctl->ready, s->seq + 1, "wake: peer");
 
-	while (kb_load_acquire(&s->ctl->ready) != s->seq + 1) {
-		if (kb_abort)
-			return kb_fail(s->c, -EINTR, "wake: peer");
-		if (++spins % 64 == 0)
-			sched_yield();
-	}
-	return kb_load_acquire(&s->ctl->wake_ns);
+	return ret ? ret : (int64_t)kb_load_acquire(&s->ctl->wake_ns);
+}
+
+/*
+ * Side 0, a probe: one phase of @count round trips, the loop of the
+ * mechanism's ping() timed as one block; its time in ns, or -errno.
+ * Before the clock starts, side 1 has taken the phase's count and command
+ * (kb_probe_follow()); STOP only hands over the command.
+ */
+static int64_t kb_probe_phase(struct kb_side *s, uint64_t count,
+			      enum kb_cmd cmd)
+{
+	struct kb_chan *c = s->c;
+	struct kb_ctl *ctl = s->ctl;
+	uint64_t t0;
+	int ret;
+
+	ctl->count = count;
+	kb_set_cmd(s, cmd);
+	kb_store_release(&ctl->phase, ++s->seq);
+	if (cmd == KB_CMD_STOP)
+		return 0;
+	ret = kb_await(s, &ctl->ready, s->seq, "probe: peer");
+	if (ret)
+		return ret;
+	t0 = kb_now_ns();
+	ret = c->mech->ping(c, count);
+	if (ret)
+		return c->why[0] ? ret : kb_fail(c, ret, "ping");
+	return kb_now_ns() - t0;
 }
 
 /* Side 0: the last message, which side 1 does not answer (rpc: a call). */
@@ -571,6 +611,8 @@ static int kb_stop(struct kb_side *s)
 
 	if (s->test == KB_WAKE)
 		return kb_wake_one(s, KB_CMD_STOP);
+	if (s->c->mech->ping)
+		return kb_probe_phase(s, 0, KB_CMD_STOP);
 	if (s->test == KB_RPC) {
 		t = kb_rpc_call(s, KB_CMD_STOP);
 		return t < 0 ? t : 0;
@@ -601,6 +643,8 @@ static int64_t kb_phase(struct kb_side *s, uint64_t count, enum kb_cmd cmd,
 
 	if (s->test == KB_THROUGHPUT)
 		return kb_stream(s, count, cmd);
+	if (s->c->mech->ping)
+		return kb_probe_phase(s, count, cmd);
 	for (i = 0; i < count; i++) {
 		t = kb_step(s, i ? KB_CMD_GO : cmd);
 		if (t < 0)
@@ -662,6 +706,32 @@ static int kb_drive(struct kb_side *s, struct kb_run *run)
 	return kb_stop(s);
 }
 
+/*
+ * Side 1, a probe: for each phase, take its count and command, say so
+ * (side 0 starts its clock then), and answer that many round trips with
+ * the mechanism's pong(); until KB_CMD_STOP.
+ */
+static int kb_probe_follow(struct kb_side *s)
+{
+	struct kb_chan *c = s->c;
+	struct kb_ctl *ctl = s->ctl;
+	struct kb_cpu start = { 0 };
+	uint64_t phase, n = 0;
+	int ret;
+
+	for (phase = 1;; phase++) {
+		ret = kb_await(s, &ctl->phase, phase, "probe: peer");
+		if (ret)
+			return ret;
+		if (kb_follow_cmd(s, &start, &n))
+			return 0;
+		kb_store_release(&ctl->ready, phase);
+		ret = c->mech->pong(c, ctl->count);
+		if (ret)
+			return c->why[0] ? ret : kb_fail(c, ret, "pong");
+	}
+}
+
 /* Side 1: follow side 0's commands until KB_CMD_STOP. */
 static int kb_follow(struct kb_side *s)
 {
@@ -674,6 +744,8 @@ static int kb_follow(struct kb_side *s)
 
 	if (s->test == KB_RPC)
 		return kb_rpc_follow(s);
+	if (s->c->mech->pong)
+		return kb_probe_follow(s);
 	for (;;) {
 		if (s->test == KB_WAKE)
 			kb_store_release(&ctl->ready, s->seq + 1);

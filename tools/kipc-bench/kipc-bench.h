@@ -136,6 +136,11 @@ typedef int (*kb_rpc_answer_fn)(void *arg, const void *req, size_t len,
  * @own_header:	rpc: the mechanism writes and checks the protocol header
  *		itself (a library's RPC); @call and @answer see payloads, and
  *		@call points @rep->hdr at NULL.
+ * @ping:	a probe (latency, blocking; mech-probe.c), side 0: @n round
+ *		trips of c->size bytes as a bare loop of the primitive's
+ *		calls, which the harness times as one block; 0 or -errno.
+ *		A probe has no @send or @recv.
+ * @pong:	a probe, side 1: answer @n round trips; 0 or -errno
  */
 struct kb_mech {
 	const char *name;
@@ -163,6 +168,8 @@ struct kb_mech {
 	int (*serve_all)(struct kb_chan *c, kb_rpc_answer_fn answer,
 			 void *arg);
 	bool own_header;
+	int (*ping)(struct kb_chan *c, uint64_t n);
+	int (*pong)(struct kb_chan *c, uint64_t n);
 };
 
 /**
@@ -211,6 +218,8 @@ extern const struct kb_mech kb_mech_futex_shared;
 extern const struct kb_mech kb_mech_cma, kb_mech_cma_read;
 extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
+extern const struct kb_mech kb_mech_probe_pipe, kb_mech_probe_unix;
+extern const struct kb_mech kb_mech_probe_eventfd, kb_mech_probe_futex;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
 extern const struct kb_mech kb_mech_kipc_rw_nostats, kb_mech_kipc_rw_nopoll;
 extern const struct kb_mech kb_mech_kipc_call;

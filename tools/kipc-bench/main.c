@@ -281,6 +281,15 @@ static struct kb_run *kb_runs_alloc(unsigned int n, bool hist)
 	return runs;
 }
 
+/*
+ * Whether a row keeps a sample per iteration: latency, wake and rpc rows,
+ * but not a probe's, which times its loop as one block.
+ */
+static bool kb_row_samples(const struct kb_row *r)
+{
+	return r->test != KB_THROUGHPUT && !kb_mech_find(r->mech)->ping;
+}
+
 static void kb_runs_free(struct kb_run *runs, unsigned int n)
 {
 	unsigned int i;
@@ -488,7 +497,8 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 		exit(1);
 	}
 	for (i = 0; i < nr; i++)
-		runs[i] = kb_runs_alloc(o->repeats, test != KB_THROUGHPUT);
+		runs[i] = kb_runs_alloc(o->repeats,
+					kb_row_samples(&rows->v[first + i]));
 	/*
 	 * Repeats interleaved, each round in an order of its own: no row
 	 * always runs first (after another test's rows), last, or behind

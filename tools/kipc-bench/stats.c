@@ -182,7 +182,8 @@ static void kb_row_hist(struct kb_row *r, const struct kb_run *runs,
  * kb_row_finish() - turn the @n repeats of a row into its figures.
  *
  * Latency, wake and reference rows have per-iteration samples (run->hist);
- * throughput rows have one figure per repeat.  CPU cost is per message.
+ * throughput, fan-out and probe rows have one figure per repeat, its
+ * elapsed time over its iterations.  CPU cost is per message.
  */
 void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 		   unsigned int n)
@@ -196,17 +197,20 @@ void kb_row_finish(struct kb_row *r, const struct kb_run *runs,
 		r->cpus[0] |= runs[i].cpus[0];
 		r->cpus[1] |= runs[i].cpus[1];
 	}
-	/* Exact per repeat (a median is a bucket), for confidence intervals. */
+	/*
+	 * Exact per repeat (a median is a bucket), for confidence intervals;
+	 * per iteration: a probe's round trip is two messages.
+	 */
 	r->rep_ns = malloc(n * sizeof(*r->rep_ns));
 	for (i = 0; r->rep_ns && i < n; i++)
 		r->rep_ns[i] = runs[i].hist ?
 			runs[i].hist->sum / runs[i].hist->count / 1000 :
-			(double)runs[i].elapsed_ns / runs[i].messages;
+			(double)runs[i].elapsed_ns / runs[i].iterations;
 	if (runs[0].hist) {
 		kb_row_hist(r, runs, n, v);
 	} else {
 		for (i = 0; i < n; i++)
-			v[i] = (double)runs[i].elapsed_ns / runs[i].messages;
+			v[i] = (double)runs[i].elapsed_ns / runs[i].iterations;
 		kb_set_median(r, KB_MEDIAN_NS, v, n);
 		for (i = 0; i < n; i++)
 			v[i] = runs[i].messages * 1e9 / runs[i].elapsed_ns;

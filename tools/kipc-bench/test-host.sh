@@ -33,7 +33,9 @@ MECHS="pipe fifo unix-stream unix-dgram unix-seqpacket tcp sysv-msg sysv-shm
 posix-mq posix-shm futex-shared eventfd signal vmsplice cma cma-read spin-ring"
 
 expect 0 "list" "$BENCH" list
-for m in $MECHS kipc-inline kipc-region kipc-lend kipc-wait kipc-ring; do
+PROBES="probe-pipe probe-unix probe-eventfd probe-futex"
+for m in $MECHS $PROBES kipc-inline kipc-region kipc-lend kipc-wait \
+	 kipc-ring; do
 	grep -q "^$m " "$TMP/out" || fail "list shows $m"
 done
 # The rows that set a module parameter for their duration are listed, but
@@ -62,11 +64,48 @@ expect 0 "large message, throughput" "$BENCH" -q -n 6 -s 1M \
 	-m pipe,unix-stream,sysv-shm,vmsplice,cma,cma-read,spin-ring \
 	-j "$TMP/big.json" throughput latency
 
+# The probes: bare loops timed as one block, in the stock rows' rounds;
+# a figure per repeat, no histogram; at most 4 KiB (eventfd 8 B); skipped
+# with --touch, which they would not honour.
+expect 0 "probe rows beside the stock rows" "$BENCH" -n 200 -r 3 \
+	--no-reference -s 8,64,64K -j "$TMP/probe.json" \
+	-m pipe,unix-stream,eventfd,futex-shared,$(echo $PROBES | tr ' ' ,) \
+	latency
+python3 - "$TMP/probe.json" <<'PY' || fails=$((fails + 1))
+import json, sys
+rs = {(r["mechanism"], r["size"]): r
+      for r in json.load(open(sys.argv[1]))["results"]}
+bad = []
+for m in ("probe-pipe", "probe-unix", "probe-eventfd", "probe-futex"):
+    for s in (8, 64, 65536):
+        r = rs[(m, s)]
+        fits = s == 8 or (m != "probe-eventfd" and
+                          (s <= 4096 or m == "probe-futex"))
+        if not fits:
+            if r["status"] != "skipped" or "carries at most" not in r["reason"]:
+                bad.append("%s %d not skipped" % (m, s))
+            continue
+        if (r["status"] != "ok" or len(r["repeat_ns"]) != 3 or
+                "histogram" in r or "p99_ns" in r or
+                not 0 < r["median_ns"] == sorted(r["repeat_ns"])[1] or
+                r["iterations"] < 5):
+            bad.append("%s %d: %s" % (m, s, r))
+if bad:
+    print("not ok - probe rows: %s" % "; ".join(bad))
+    sys.exit(1)
+print("ok - probe rows: a mean per repeat, no histogram, sizes capped")
+PY
+expect 0 "probe rows with --touch" "$BENCH" -q -n 20 --touch \
+	--no-reference -s 8 -m probe-pipe,probe-futex -j "$TMP/probe-t.json" \
+	latency
+[ "$(grep -c '"status": "skipped", "reason": "a probe touches no byte' \
+	"$TMP/probe-t.json")" = 2 ] || fail "--touch skips the probe rows"
+
 # validate FILE.json... [--csv F] [--mechs M]: validate-json.py against
 # the schema; it exits 1 and names each error on stderr.
 validate() { python3 "$HERE/validate-json.py" "$HERE/schema.json" "$@"; }
 expect 0 "JSON and CSV validate" validate --csv "$TMP/a.csv" \
-	--mechs "$MECHS" "$TMP/a.json" "$TMP/big.json"
+	--mechs "$MECHS" "$TMP/a.json" "$TMP/big.json" "$TMP/probe.json"
 
 # The validator rejects each defect doctored into a.json, and names it.
 python3 - "$TMP/a.json" "$TMP" <<'PY' || fail "doctored copies of a.json written"

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: the probes, a check of the stock rows from outside the
+ * harness's message path.
+ *
+ * A probe row runs a bare loop of one primitive's calls, as lmbench's
+ * lat_pipe does: no sequence number, no check of the bytes, no clock and
+ * no command between two calls. The harness times each phase of the loop
+ * as one block (harness.c, kb_probe_phase()), in the same rounds as the
+ * stock rows, so that a stock row and its probe are paired by repeat.
+ * Nothing here is shared with the stock mechanisms' code.
+ *
+ * probe-pipe:		write() and read() on two pipes, one per direction
+ * probe-unix:		send() and recv() on an AF_UNIX stream socketpair
+ * probe-eventfd:	write() and read() of 8 bytes on two eventfds
+ * probe-futex:		the message copied into a shared page, then a word
+ *			set and FUTEX_WAKE; the peer sleeps in FUTEX_WAIT
+ *
+ * Side 0 sends first, side 1 answers. probe-pipe and probe-unix carry at
+ * most PIPE_BUF bytes, so that one call moves one whole message (a pipe
+ * writes that much atomically); a short transfer fails the row.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "kipc-bench.h"
+
+/*
+ * fd[d][KB_RX] reads direction d (side d to side !d), fd[d][KB_TX] writes
+ * it; @buf is what a side sends and receives into; @shm, probe-futex's
+ * shared page: the word, then a message area per direction.
+ */
+struct kb_probe {
+	int fd[2][2];
+	void *buf;
+	uint32_t *shm;
+	size_t shm_len;
+};
+
+#define KB_PROBE_AREA	64	/* probe-futex: the areas start here */
+
+static void kb_probe_teardown(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	int d, e;
+
+	for (d = 0; d < 2; d++)
+		for (e = 0; e < 2; e++)
+			if (p->fd[d][e] >= 0 && close(p->fd[d][e]))
+				kb_warn("close: %s", strerror(errno));
+	if (p->shm && munmap(p->shm, p->shm_len))
+		kb_warn("munmap: %s", strerror(errno));
+	kb_unmap(p->buf, c->size);
+	free(p);
+	c->priv = NULL;
+}
+
+/* c->priv: the state, every fd -1, and the buffer; 0 or -errno. */
+static int kb_probe_alloc(struct kb_chan *c)
+{
+	struct kb_probe *p;
+
+	if (c->touch)
+		return kb_fail(c, -EOPNOTSUPP, "a probe touches no byte "
+			       "(--touch)");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return kb_fail(c, -ENOMEM, "calloc");
+	memset(p->fd, -1, sizeof(p->fd));
+	c->priv = p;
+	p->buf = kb_map(c->size);
+	return p->buf ? 0 : kb_fail(c, -errno, "mmap");
+}
+
+/* Setup failed with @err: free what there is, return @err. */
+static int kb_probe_undo(struct kb_chan *c, int err)
+{
+	if (c->priv)
+		kb_probe_teardown(c);
+	return err;
+}
+
+static int kb_probe_pipe_setup(struct kb_chan *c)
+{
+	int d, ret = kb_probe_alloc(c);
+	struct kb_probe *p = c->priv;
+
+	if (ret)
+		return kb_probe_undo(c, ret);
+	for (d = 0; d < 2; d++)
+		if (pipe2(p->fd[d], O_CLOEXEC))
+			return kb_probe_undo(c, kb_fail(c, -errno, "pipe2"));
+	return 0;
+}
+
+/* Side d writes its socket sv[d]; side !d reads direction d from sv[!d]. */
+static int kb_probe_unix_setup(struct kb_chan *c)
+{
+	int sv[2], d, ret = kb_probe_alloc(c);
+	struct kb_probe *p = c->priv;
+
+	if (ret)
+		return kb_probe_undo(c, ret);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return kb_probe_undo(c, kb_fail(c, -errno, "socketpair"));
+	p->fd[0][KB_TX] = sv[0];
+	p->fd[1][KB_TX] = sv[1];
+	for (d = 0; d < 2; d++) {
+		p->fd[d][KB_RX] = dup(sv[!d]);
+		if (p->fd[d][KB_RX] < 0)
+			return kb_probe_undo(c, kb_fail(c, -errno, "dup"));
+	}
+	return 0;
+}
+
+/* The 8 bytes each side writes are the counter's increment, 1. */
+static int kb_probe_eventfd_setup(struct kb_chan *c)
+{
+	int d, ret = kb_probe_alloc(c);
+	struct kb_probe *p = c->priv;
+
+	if (ret)
+		return kb_probe_undo(c, ret);
+	*(uint64_t *)p->buf = 1;
+	for (d = 0; d < 2; d++) {
+		p->fd[d][KB_RX] = eventfd(0, EFD_CLOEXEC);
+		if (p->fd[d][KB_RX] < 0)
+			return kb_probe_undo(c, kb_fail(c, -errno, "eventfd"));
+		p->fd[d][KB_TX] = dup(p->fd[d][KB_RX]);
+		if (p->fd[d][KB_TX] < 0)
+			return kb_probe_undo(c, kb_fail(c, -errno, "dup"));
+	}
+	return 0;
+}
+
+/* A shared anonymous page (shmem, as futex-shared's memfd) from fork on. */
+static int kb_probe_futex_setup(struct kb_chan *c)
+{
+	int ret = kb_probe_alloc(c);
+	struct kb_probe *p = c->priv;
+	void *shm;
+
+	if (ret)
+		return kb_probe_undo(c, ret);
+	p->shm_len = KB_PROBE_AREA + 2 * c->size;
+	shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (shm == MAP_FAILED)
+		return kb_probe_undo(c, kb_fail(c, -errno, "mmap"));
+	p->shm = shm;
+	return 0;
+}
+
+/* A call that moved @n bytes, not c->size: the row fails. */
+static int kb_probe_short(struct kb_chan *c, ssize_t n, const char *what)
+{
+	return kb_fail(c, n < 0 ? -errno : -EMSGSIZE, what);
+}
+
+/* Side 0: @n times, write a message and read the answer. */
+static int kb_probe_rw_ping(struct kb_chan *c, uint64_t n)
+{
+	struct kb_probe *p = c->priv;
+	ssize_t len = c->size, got;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		got = write(p->fd[0][KB_TX], p->buf, len);
+		if (got != len)
+			return kb_probe_short(c, got, "write");
+		got = read(p->fd[1][KB_RX], p->buf, len);
+		if (got != len)
+			return kb_probe_short(c, got, "read");
+	}
+	return 0;
+}
+
+/* Side 1: @n times, read a message and write the answer. */
+static int kb_probe_rw_pong(struct kb_chan *c, uint64_t n)
+{
+	struct kb_probe *p = c->priv;
+	ssize_t len = c->size, got;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		got = read(p->fd[0][KB_RX], p->buf, len);
+		if (got != len)
+			return kb_probe_short(c, got, "read");
+		got = write(p->fd[1][KB_TX], p->buf, len);
+		if (got != len)
+			return kb_probe_short(c, got, "write");
+	}
+	return 0;
+}
+
+static int kb_probe_sock_ping(struct kb_chan *c, uint64_t n)
+{
+	struct kb_probe *p = c->priv;
+	ssize_t len = c->size, got;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		got = send(p->fd[0][KB_TX], p->buf, len, 0);
+		if (got != len)
+			return kb_probe_short(c, got, "send");
+		got = recv(p->fd[1][KB_RX], p->buf, len, 0);
+		if (got != len)
+			return kb_probe_short(c, got, "recv");
+	}
+	return 0;
+}
+
+static int kb_probe_sock_pong(struct kb_chan *c, uint64_t n)
+{
+	struct kb_probe *p = c->priv;
+	ssize_t len = c->size, got;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		got = recv(p->fd[0][KB_RX], p->buf, len, 0);
+		if (got != len)
+			return kb_probe_short(c, got, "recv");
+		got = send(p->fd[1][KB_TX], p->buf, len, 0);
+		if (got != len)
+			return kb_probe_short(c, got, "send");
+	}
+	return 0;
+}
+
+/*
+ * probe-futex: the word is the side whose turn it is. Hand the turn to
+ * side @to with the message copied into its area, then sleep until it is
+ * back (EAGAIN: it came back before the wait).
+ */
+static int kb_probe_futex_turn(struct kb_chan *c, uint32_t to)
+{
+	struct kb_probe *p = c->priv;
+	uint32_t *word = p->shm;
+
+	memcpy((char *)p->shm + KB_PROBE_AREA + !to * c->size, p->buf,
+	       c->size);
+	__atomic_store_n(word, to, __ATOMIC_RELEASE);
+	if (syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0) < 0)
+		return kb_fail(c, -errno, "FUTEX_WAKE");
+	return 0;
+}
+
+static int kb_probe_futex_wait(struct kb_chan *c, uint32_t mine)
+{
+	struct kb_probe *p = c->priv;
+	uint32_t *word = p->shm;
+
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != mine)
+		if (syscall(SYS_futex, word, FUTEX_WAIT, !mine, NULL, NULL,
+			    0) && errno != EAGAIN)
+			return kb_fail(c, -errno, "FUTEX_WAIT");
+	return 0;
+}
+
+static int kb_probe_futex_ping(struct kb_chan *c, uint64_t n)
+{
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = kb_probe_futex_turn(c, 1);
+		if (!ret)
+			ret = kb_probe_futex_wait(c, 0);
+	}
+	return ret;
+}
+
+static int kb_probe_futex_pong(struct kb_chan *c, uint64_t n)
+{
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = kb_probe_futex_wait(c, 1);
+		if (!ret)
+			ret = kb_probe_futex_turn(c, 0);
+	}
+	return ret;
+}
+
+const struct kb_mech kb_mech_probe_pipe = {
+	.name		= "probe-pipe",
+	.desc		= "probe: a bare write()/read() loop on two pipes",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
+	.max_size	= PIPE_BUF,
+	.setup		= kb_probe_pipe_setup,
+	.teardown	= kb_probe_teardown,
+	.ping		= kb_probe_rw_ping,
+	.pong		= kb_probe_rw_pong,
+};
+
+const struct kb_mech kb_mech_probe_unix = {
+	.name		= "probe-unix",
+	.desc		= "probe: a bare send()/recv() loop, unix stream",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
+	.max_size	= PIPE_BUF,
+	.setup		= kb_probe_unix_setup,
+	.teardown	= kb_probe_teardown,
+	.ping		= kb_probe_sock_ping,
+	.pong		= kb_probe_sock_pong,
+};
+
+const struct kb_mech kb_mech_probe_eventfd = {
+	.name		= "probe-eventfd",
+	.desc		= "probe: a bare write()/read() loop on two eventfds",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
+	.max_size	= sizeof(uint64_t),
+	.setup		= kb_probe_eventfd_setup,
+	.teardown	= kb_probe_teardown,
+	.ping		= kb_probe_rw_ping,
+	.pong		= kb_probe_rw_pong,
+};
+
+const struct kb_mech kb_mech_probe_futex = {
+	.name		= "probe-futex",
+	.desc		= "probe: a bare FUTEX_WAKE/FUTEX_WAIT loop, shared page",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BLOCKING),
+	.setup		= kb_probe_futex_setup,
+	.teardown	= kb_probe_teardown,
+	.ping		= kb_probe_futex_ping,
+	.pong		= kb_probe_futex_pong,
+};
