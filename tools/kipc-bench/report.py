@@ -134,10 +134,34 @@ def interval(num, den, paired):
     return math.exp(m), math.exp(m - h), math.exp(m + h)
 
 
+# (met, missed) of each kind of goal g, given the interval [lo, hi].
+# "within": the ratio is 1 give or take g, both ways: met when the whole
+# interval lies in [1/(1+g), 1+g], missed when it lies wholly outside.
 VERDICTS = {"<=": (lambda lo, hi, g: hi <= g, lambda lo, hi, g: lo > g),
             "<": (lambda lo, hi, g: hi < g, lambda lo, hi, g: lo >= g),
-            ">=": (lambda lo, hi, g: lo >= g, lambda lo, hi, g: hi < g)}
+            ">=": (lambda lo, hi, g: lo >= g, lambda lo, hi, g: hi < g),
+            "within": (lambda lo, hi, g: 1 / (1 + g) <= lo and hi <= 1 + g,
+                       lambda lo, hi, g: lo > 1 + g or hi < 1 / (1 + g))}
 verdicts = {"met": 0, "missed": 0, "inconclusive": 0, "not measured": 0}
+# How a verdict reads: a target's, and a stock row's against its probe.
+TARGET_WORDS = {"met": "met", "missed": "**missed**"}
+PROBE_WORDS = {"met": "agrees", "missed": "**differs**"}
+
+
+def goal_text(op, goal):
+    if op is None:
+        return "(info)"
+    if op == "within":
+        return "within [%.3f, %.3f]" % (1 / (1 + goal), 1 + goal)
+    return "%s %g" % (op, goal)
+
+
+def mean_ns(r):
+    """Row r's time per iteration: the geometric mean of its repeats' means."""
+    reps = r.get("repeat_ns", [])
+    if not reps or min(reps) <= 0:
+        return None
+    return math.exp(sum(math.log(x) for x in reps) / len(reps))
 
 
 def where(r):
@@ -147,35 +171,41 @@ def where(r):
     return " (%s)" % "/".join(",".join(map(str, c)) or "?" for c in r["cpus"])
 
 
-def target(name, num, den, op=None, goal=None, note=""):
-    """num, den: (doc, test, mechanism, size); op None: for information."""
-    goal_s = "%s %g" % (op, goal) if op else "(info)"
+def target(name, num, den, op=None, goal=None, note="", tally=verdicts,
+           words=TARGET_WORDS, fig=lambda r: r["median_ns"]):
+    """num, den: (doc, test, mechanism, size); op None: for information.
+
+    The verdict, in words, counts in tally; fig(row) is the figure "from"
+    shows of each row.
+    """
+    goal_s = goal_text(op, goal)
     rn, rd = row(*num), row(*den)
     if rn is None or rd is None:
         w("| %s | - | - | %s | not measured | |" % (name, goal_s))
         if op:
-            verdicts["not measured"] += 1
+            tally["not measured"] += 1
         return
-    detail = "%s%s vs %s%s%s" % (ns(rn["median_ns"]), where(rn), ns(rd["median_ns"]),
+    detail = "%s%s vs %s%s%s" % (ns(fig(rn)), where(rn), ns(fig(rd)),
                                  where(rd), note)
     iv = interval(rn, rd, num[0] is den[0] and num[3] == den[3])
     if iv is None:
         # Fewer than 2 repeats, unequal paired counts, or a zero time.
-        ratio = "%.3f" % (rn["median_ns"] / rd["median_ns"]) \
-            if rd["median_ns"] > 0 else "-"
+        mn, md = mean_ns(rn), mean_ns(rd)
+        ratio = "%.3f" % (mn / md) if mn and md else "-"
         w("| %s | %s | - | %s | %s | %s |" % (
             name, ratio, goal_s, "inconclusive (no interval)" if op else "",
             detail))
         if op:
-            verdicts["inconclusive"] += 1
+            tally["inconclusive"] += 1
         return
     ratio, lo, hi = iv
     verdict = ""
     if op:
         met, missed = VERDICTS[op]
         verdict = ("met" if met(lo, hi, goal) else
-                   "**missed**" if missed(lo, hi, goal) else "inconclusive")
-        verdicts[verdict.strip("*")] += 1
+                   "missed" if missed(lo, hi, goal) else "inconclusive")
+        verdict = words.get(verdict, verdict)
+        tally[verdict.strip("*")] += 1
     w("| %s | %.3f | [%.3f, %.3f] | %s | %s | %s |" % (
         name, ratio, lo, hi, goal_s, verdict, detail))
 
@@ -305,6 +335,47 @@ else:
       "1000000`, median of the repeats): %.3f%% of a CPU; goal <= 1%%: %s.\n"
       % (100 * share, verdict))
 w("Targets: %s.\n" % ", ".join("%d %s" % (n, v) for v, n in verdicts.items()))
+
+# Each stock row against its probe (mech-probe.c): the primitive's calls in
+# a bare loop, timed as one block, in the same rounds.
+PROBES = (("pipe", "probe-pipe"), ("unix-stream", "probe-unix"),
+          ("eventfd", "probe-eventfd"), ("futex-shared", "probe-futex"))
+# A stock row agrees with its probe when it is within 10% of it, both
+# ways: tighter than the judged targets' margins need, wider than a TCG
+# run's paired interval with 9 repeats can often show.
+PROBE_TOL = 0.10
+w("## Stock rows against their probes\n")
+w("A probe row (`probe-pipe`, `probe-unix`, `probe-eventfd`, `probe-futex`) "
+  "runs the primitive's calls in a bare loop, with no sequence number, "
+  "check or clock between them, timed as one block, in the same rounds as "
+  "the stock rows. Each ratio is the stock row's time per round trip over "
+  "its probe's: the geometric means of the repeats' means (`repeat_ns`, "
+  "never a median), paired by repeat, with its 95%% interval. **agrees**: "
+  "the whole interval lies within %d%% of 1 (%s); **differs**: the whole "
+  "interval lies outside that band; **inconclusive**: otherwise. A stock "
+  "row that agrees measures what its name says; one that differs carries "
+  "a cost of the harness or of its own code. \"from\" gives each row's "
+  "mean time per round trip. These are checks, not targets.\n"
+  % (100 * PROBE_TOL, goal_text("within", PROBE_TOL)))
+w("| stock / probe | ratio | 95% interval | band | | from |\n"
+  "|---|---|---|---|---|---|")
+probe_verdicts = {"agrees": 0, "differs": 0, "inconclusive": 0,
+                  "not measured": 0}
+for place, doc in (("CPU 0,0", docs["latency"]),
+                   ("CPU 0,1, no polling", docs["latency-2cpu"])):
+    for stock, probe in PROBES:
+        sizes = sorted({r["size"] for r in rows(doc, "latency")
+                        if r["mechanism"] == probe and
+                        r["status"] != "skipped"})
+        for size in sizes or [8 if probe == "probe-eventfd" else 64]:
+            target("%s / %s, %s round trip, %s" % (
+                       stock, probe, size_name(size), place),
+                   (doc, "latency", stock, size),
+                   (doc, "latency", probe, size), "within", PROBE_TOL,
+                   tally=probe_verdicts, words=PROBE_WORDS, fig=mean_ns)
+w("")
+w("Probes: %s.\n" % ", ".join("%d %s" % (n, v)
+                               for v, n in probe_verdicts.items()))
 
 # kipc as shipped on two CPUs: its receivers poll, no stock receiver does.
 lp, rp = docs["latency-2cpu-polled"], docs["rpc-2cpu-polled"]

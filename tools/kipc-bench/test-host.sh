@@ -101,6 +101,62 @@ expect 0 "probe rows with --touch" "$BENCH" -q -n 20 --touch \
 [ "$(grep -c '"status": "skipped", "reason": "a probe touches no byte' \
 	"$TMP/probe-t.json")" = 2 ] || fail "--touch skips the probe rows"
 
+# make bench's report judges each stock row against its probe by the
+# paired interval of repeat_ns, never median_ns: doctored repeats give
+# each verdict. pipe 8 B: the same as its probe (agrees, though its
+# median is 10x); unix-stream: twice (differs); eventfd: 0.8, 1.25, 1
+# times (inconclusive). latency-2cpu.json is the run as measured.
+mkdir -p "$TMP/raw"
+cp "$TMP/probe.json" "$TMP/raw/latency-2cpu.json"
+python3 - "$TMP/probe.json" "$TMP/raw/latency.json" <<'PY' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+rs = {(r["mechanism"], r["size"]): r for r in d["results"]}
+for stock, probe, times in (("pipe", "probe-pipe", (1, 1, 1)),
+                            ("unix-stream", "probe-unix", (2, 2, 2)),
+                            ("eventfd", "probe-eventfd", (0.8, 1.25, 1))):
+    rs[(probe, 8)]["repeat_ns"] = [x / t for x, t in
+                                   zip(rs[(stock, 8)]["repeat_ns"], times)]
+rs[("pipe", 8)]["median_ns"] *= 10
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	fail "doctored latency.json written"
+python3 "$HERE/report.py" "$TMP/raw" "$TMP/report.md" test rev \
+	>/dev/null 2>"$TMP/err" || fail "report.py runs on the probe rows"
+# verdict DESCRIPTION NAME REST: the report's row NAME (a fixed string)
+# goes on as the extended regular expression REST says.
+verdict() {
+	grep -F "| $2 | " "$TMP/report.md" | head -1 >"$TMP/line"
+	if [ -s "$TMP/line" ] &&
+	   cut -c$((${#2} + 6))- "$TMP/line" | grep -Eq "^$3"; then
+		pass "report: $1"
+	else
+		fail "report: $1 (no row '$2' going on like '$3')"
+	fi
+}
+iv='[0-9.]+ \| \[[0-9.]+, [0-9.]+\] \| within \[0\.909, 1\.100\]'
+verdict "a stock row equal to its probe agrees" \
+	"pipe / probe-pipe, 8 B round trip, CPU 0,0" \
+	'1\.000 \| \[1\.000, 1\.000\] \| within \[0\.909, 1\.100\] \| agrees \|'
+verdict "a stock row twice its probe differs" \
+	"unix-stream / probe-unix, 8 B round trip, CPU 0,0" \
+	'2\.000 \| \[2\.000, 2\.000\] \| .* \| \*\*differs\*\* \|'
+verdict "a noisy pair is inconclusive" \
+	"eventfd / probe-eventfd, 8 B round trip, CPU 0,0" \
+	"$iv \| inconclusive \|"
+verdict "the probes of the run as measured, 64 B" \
+	"futex-shared / probe-futex, 64 B round trip, CPU 0,1, no polling" \
+	"$iv \| (agrees|\*\*differs\*\*|inconclusive) \|"
+# Every size a probe carries (pipe, unix 8 and 64 B, eventfd 8, futex 8,
+# 64 B and 64 KiB, in both runs), and no other.
+python3 - "$TMP/report.md" <<'PY' ||
+import re, sys
+n = re.search(r"^Probes: (\d+) agrees, (\d+) differs, (\d+) inconclusive, "
+              r"0 not measured\.$", open(sys.argv[1]).read(), re.M)
+sys.exit(not n or sum(map(int, n.groups())) != 2 * 8)
+PY
+	fail "report: a pair at each size a probe carries, no other"
+
 # validate FILE.json... [--csv F] [--mechs M]: validate-json.py against
 # the schema; it exits 1 and names each error on stderr.
 validate() { python3 "$HERE/validate-json.py" "$HERE/schema.json" "$@"; }
