@@ -2,10 +2,11 @@
 /*
  * kipc-bench: command line, and the order rows are run in.
  *
- * Repeats are interleaved: for each (test, size), repeat 1 of every
- * mechanism, then repeat 2 of every mechanism, and so on, so that a slow
- * moment of the machine spreads over all rows instead of spoiling one;
- * each repeat starts one mechanism later than the last.
+ * Repeats are interleaved: for each test, repeat 1 of every row (every
+ * mechanism, mode and size), then repeat 2 of every row, and so on, each
+ * round in an order of its own, so that a slow moment of the machine
+ * spreads over all rows instead of spoiling one, and repeat k of any two
+ * rows of a test, of one size or two, ran in the same round.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -307,26 +308,46 @@ static void kb_finish(struct kb_row *r, struct kb_run *runs, unsigned int n)
 	fflush(stdout);
 }
 
+/* The sizes test @t runs at: *@n of them. */
+static const size_t *kb_test_sizes(const struct kb_opts *o, int t, size_t *n)
+{
+	const size_t *sizes = o->sizes_given ? o->sizes : kb_default_sizes[t];
+	size_t max = o->sizes_given ? o->nr_sizes :
+		     ARRAY_SIZE(kb_default_sizes[t]);
+
+	for (*n = 0; *n < max && sizes[*n]; ++*n)
+		;
+	return sizes;
+}
+
 /*
- * Progress on stderr: a line after each round of one (test, size), so that
- * a long run says where it is, how much is left and how long it has taken.
+ * Progress on stderr: a line after each round of a batch (a test at all
+ * its sizes; fan-out, a test at one size), so that a long run says where
+ * it is, how much is left and how long it has taken.
  */
 static struct {
-	unsigned int done, total;	/* (test, size) batches */
+	unsigned int done, total;	/* batches */
 	uint64_t t0;
 } kb_progress;
 
-static void kb_progress_round(enum kb_test test, size_t size,
-			      unsigned int round, unsigned int rounds)
+static void kb_progress_round(enum kb_test test, const size_t *sizes,
+			      size_t nr, unsigned int round,
+			      unsigned int rounds)
 {
-	char sz[16];
+	char list[128], sz[16];
+	size_t i, n = 0;
 
 	if (round == rounds)
 		kb_progress.done++;
-	kb_format_size(sz, sizeof(sz), size);
+	list[0] = '\0';
+	for (i = 0; i < nr && n < sizeof(list); i++) {
+		kb_format_size(sz, sizeof(sz), sizes[i]);
+		n += snprintf(list + n, sizeof(list) - n, "%s%s", i ? "," : "",
+			      sz);
+	}
 	fprintf(stderr, "kipc-bench: [%u/%u] %s %s: round %u/%u, %.1f s\n",
 		kb_progress.done + (round < rounds), kb_progress.total,
-		kb_test_name(test), sz, round, rounds,
+		kb_test_name(test), list, round, rounds,
 		(kb_now_ns() - kb_progress.t0) / 1e9);
 }
 
@@ -338,14 +359,12 @@ static void kb_run_refs(const struct kb_opts *o, struct kb_rows *rows)
 	int t;
 
 	for (t = 0; t < KB_NR_TESTS; t++) {
-		const size_t *s = o->sizes_given ? o->sizes :
-				  kb_default_sizes[t];
-		size_t n = o->sizes_given ? o->nr_sizes :
-			   ARRAY_SIZE(kb_default_sizes[t]);
+		size_t n;
+		const size_t *s = kb_test_sizes(o, t, &n);
 
 		if (!(o->tests & BIT(t)))
 			continue;
-		for (i = 0; i < n && s[i] && nr < ARRAY_SIZE(sizes); i++) {
+		for (i = 0; i < n && nr < ARRAY_SIZE(sizes); i++) {
 			for (j = 0; j < nr && sizes[j] != s[i]; j++)
 				;
 			if (j == nr)
@@ -413,7 +432,7 @@ static void kb_run_fanouts(const struct kb_opts *o, struct kb_rows *rows,
 				r[m]->status = KB_FAILED;
 		}
 		if (rep)
-			kb_progress_round(KB_FANOUT, n, rep, o->repeats);
+			kb_progress_round(KB_FANOUT, &n, 1, rep, o->repeats);
 	}
 	for (m = 0; m < KB_NR_FANOUT; m++) {
 		if (!r[m])
@@ -454,15 +473,12 @@ static void kb_round_order(size_t *order, size_t nr, unsigned int rep)
 	}
 }
 
-/* Every row of one (test, size): all mechanisms and modes, interleaved. */
-static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
+/* The rows of one (test, size): every mechanism and mode selected. */
+static void kb_add_rows(const struct kb_opts *o, struct kb_rows *rows,
 			const struct kb_avail *avail, enum kb_test test,
 			size_t size)
 {
-	size_t first = rows->nr, i, j, nr, *order;
-	struct kb_run **runs;
-	unsigned int rep;
-	uint64_t t0;
+	size_t i;
 
 	for (i = 0; i < kb_nr_mechs; i++) {
 		const struct kb_mech *m = kb_mechs[i];
@@ -489,6 +505,25 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 					    "supported", kb_mode_name(mode));
 		}
 	}
+}
+
+/*
+ * Every row of one test, all its sizes, interleaved: a round runs each
+ * row once, and repeat k of every row is in round k. A row's channel is
+ * set up and torn down within each of its repeats, so no two rows' memory
+ * is held at once, whatever the order.
+ */
+static void kb_run_test(const struct kb_opts *o, struct kb_rows *rows,
+			const struct kb_avail *avail, enum kb_test test,
+			const size_t *sizes, size_t nr_sizes)
+{
+	size_t first = rows->nr, i, j, nr, *order;
+	struct kb_run **runs;
+	unsigned int rep;
+	uint64_t t0;
+
+	for (i = 0; i < nr_sizes; i++)
+		kb_add_rows(o, rows, avail, test, sizes[i]);
 	nr = rows->nr - first;
 	runs = calloc(nr, sizeof(*runs));
 	order = calloc(nr ? nr : 1, sizeof(*order));
@@ -516,7 +551,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 				continue;
 			t0 = kb_now_ns();
 			r->status = kb_run_row(o, kb_mech_find(r->mech), test,
-					       r->mode, size, &runs[i][rep],
+					       r->mode, r->size, &runs[i][rep],
 					       r->reason, sizeof(r->reason));
 			r->wall_ns += kb_now_ns() - t0;
 			/*
@@ -527,7 +562,7 @@ static void kb_run_size(const struct kb_opts *o, struct kb_rows *rows,
 			if (r->status == KB_SKIPPED && rep)
 				r->status = KB_FAILED;
 		}
-		kb_progress_round(test, size, rep + 1, o->repeats);
+		kb_progress_round(test, sizes, nr_sizes, rep + 1, o->repeats);
 	}
 	for (i = 0; i < nr; i++) {
 		kb_finish(&rows->v[first + i], runs[i], o->repeats);
@@ -579,35 +614,26 @@ static int kb_cmd_run(struct kb_opts *o)
 	kb_table_header(stdout);
 	kb_progress.t0 = kb_now_ns();
 	for (t = 0; t < KB_NR_TESTS; t++) {
+		const size_t *sizes = kb_test_sizes(o, t, &n);
+
 		if (!(o->tests & BIT(t)))
 			continue;
-		n = o->sizes_given ? o->nr_sizes :
-		    ARRAY_SIZE(kb_default_sizes[t]);
-		for (i = 0; i < n; i++) {
-			size_t size = o->sizes_given ? o->sizes[i] :
-				      kb_default_sizes[t][i];
-
-			kb_progress.total += !!size;
-			if (size > o->largest[t])
-				o->largest[t] = size;
-		}
+		kb_progress.total += t == KB_FANOUT ? n : 1;
+		for (i = 0; i < n; i++)
+			if (sizes[i] > o->largest[t])
+				o->largest[t] = sizes[i];
 	}
 	if (!o->no_refs)
 		kb_run_refs(o, &rows);
 	for (t = 0; t < KB_NR_TESTS; t++) {
+		const size_t *sizes = kb_test_sizes(o, t, &n);
+
 		if (!(o->tests & BIT(t)))
 			continue;
-		n = o->sizes_given ? o->nr_sizes :
-		    ARRAY_SIZE(kb_default_sizes[t]);
-		for (i = 0; i < n; i++) {
-			size_t size = o->sizes_given ? o->sizes[i] :
-				      kb_default_sizes[t][i];
-
-			if (size && t == KB_FANOUT)
-				kb_run_fanouts(o, &rows, size);
-			else if (size)
-				kb_run_size(o, &rows, avail, t, size);
-		}
+		if (t != KB_FANOUT)
+			kb_run_test(o, &rows, avail, t, sizes, n);
+		for (i = 0; t == KB_FANOUT && i < n; i++)
+			kb_run_fanouts(o, &rows, sizes[i]);
 	}
 
 	if (pressure > 0 && kb_pressure_stop(pressure)) {

@@ -84,9 +84,10 @@ if env.get("virt") not in (None, "bare-metal"):
 # The targets: each a ratio of two rows' time per message, judged by its 95%
 # confidence interval: "met" when the whole interval is on the goal's side,
 # "missed" when the whole interval is on the other side, "inconclusive"
-# otherwise. Two rows of one size in one run ran interleaved, repeat by
-# repeat: their interval pairs the repeats. Other pairs (two sizes, two
-# runs) ran apart: Welch's interval, which pairs nothing.
+# otherwise. Two rows of one test in one run, of one size or two, ran
+# interleaved, repeat k of each in round k: their interval pairs the
+# repeats. Rows of two runs ran apart: Welch's interval, which pairs
+# nothing.
 MiB = 1 << 20
 T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
@@ -187,7 +188,7 @@ def target(name, num, den, op=None, goal=None, note="", tally=verdicts,
         return
     detail = "%s%s vs %s%s%s" % (ns(fig(rn)), where(rn), ns(fig(rd)),
                                  where(rd), note)
-    iv = interval(rn, rd, num[0] is den[0] and num[3] == den[3])
+    iv = interval(rn, rd, num[0] is den[0] and num[1] == den[1])
     if iv is None:
         # Fewer than 2 repeats, unequal paired counts, or a zero time.
         mn, md = mean_ns(rn), mean_ns(rd)
@@ -218,8 +219,9 @@ w("Each target is a ratio of time per message (per round trip for latency "
   "repeats' mean times, with its 95% confidence interval. **met**: the whole interval is "
   "on the goal's side; **missed**: the whole interval is on the other side; "
   "**inconclusive**: the interval straddles the goal (more repeats narrow "
-  "it). Rows of one size in one run are paired by repeat; a ratio across "
-  "sizes or runs takes Welch's interval. The latency, wait-queue and rpc "
+  "it). Rows of one run are paired by repeat, whatever their sizes (each "
+  "round runs every row of the run's test once); a ratio across runs "
+  "takes Welch's interval. The latency, wait-queue and rpc "
   "rows run twice: both sides on CPU 0 "
   "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`). On two CPUs kipc's "
   "receivers poll before they sleep and stock ones do not, so the two-CPU "

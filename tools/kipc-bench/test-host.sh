@@ -60,6 +60,12 @@ grep -Eq '"wall_ms": [0-9.]*[1-9]' "$TMP/noref.json" ||
 	fail "a row records its wall time"
 grep -Eq '^kipc-bench: \[1/1\] latency 4K: round 1/1, [0-9.]+ s$' "$TMP/err" ||
 	fail "progress on stderr after the round"
+# A round runs every row of a test, all its sizes, before the next round:
+# one batch of rounds per test (fan-out: per size).
+expect 0 "rounds over every size of a test" "$BENCH" -n 20 -r 2 \
+	--no-reference -m pipe -s 8,4K latency wake
+[ "$(grep -Ec '^kipc-bench: \[[12]/2\] (latency|wake) 8,4K: round [12]/2, ' \
+	"$TMP/err")" = 4 ] || fail "a round of each test holds every size"
 expect 0 "large message, throughput" "$BENCH" -q -n 6 -s 1M \
 	-m pipe,unix-stream,sysv-shm,vmsplice,cma,cma-read,spin-ring \
 	-j "$TMP/big.json" throughput latency
@@ -147,6 +153,32 @@ verdict "a noisy pair is inconclusive" \
 verdict "the probes of the run as measured, 64 B" \
 	"futex-shared / probe-futex, 64 B round trip, CPU 0,1, no polling" \
 	"$iv \| (agrees|\*\*differs\*\*|inconclusive) \|"
+# The sizes of a run are paired too: a round runs every size. Doctored
+# zero-copy repeats whose 64 MiB row is 1.1 times the 4 KiB row in every
+# round, through a drift of 4x: paired, exactly 1.1 (met); Welch's
+# interval, which pairs nothing, would straddle the goal of 1.5.
+python3 - "$TMP/big.json" "$TMP/raw/zerocopy.json" <<'PY' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = next(r for r in d["results"] if r["mechanism"] == "pipe" and
+         r["test"] == "throughput")
+zc = []
+for size, times in ((4096, 1), (64 << 20, 1.1), (256 << 20, 2)):
+    zc.append(dict(r, mechanism="kipc-region", size=size,
+                   repeat_ns=[t * times for t in (1000, 2000, 4000)]))
+d["results"] = zc
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	fail "doctored zerocopy.json written"
+python3 "$HERE/report.py" "$TMP/raw" "$TMP/report.md" test rev \
+	>/dev/null 2>"$TMP/err" || fail "report.py runs on the zero-copy rows"
+verdict "sizes of one run paired: 64 MiB 1.1 times 4 KiB in each round" \
+	"kipc-region 64 MiB / 4 KiB, per message (zero copy flat)" \
+	'1\.100 \| \[1\.100, 1\.100\] \| <= 1\.5 \| met \|'
+verdict "sizes of one run paired: 256 MiB twice 4 KiB" \
+	"kipc-region 256 MiB / 4 KiB, per message (zero copy flat)" \
+	'2\.000 \| \[2\.000, 2\.000\] \| <= 1\.5 \| \*\*missed\*\* \|'
+
 # Every size a probe carries (pipe, unix 8 and 64 B, eventfd 8, futex 8,
 # 64 B and 64 KiB, in both runs), and no other.
 python3 - "$TMP/report.md" <<'PY' ||
