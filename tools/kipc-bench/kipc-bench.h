@@ -475,6 +475,10 @@ struct kb_bell {
 
 extern const struct kb_bell kb_futex_bell;
 
+int kb_word_wait(uint32_t *word, uint32_t *waiters, uint32_t busy,
+		 bool nonblock, const struct kb_bell *bell);
+int kb_word_set(uint32_t *word, uint32_t *waiters, uint32_t val,
+		const struct kb_bell *bell);
 void kb_mbox_init(struct kb_mbox *mb);
 int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
 		 const struct kb_bell *bell);

@@ -3,12 +3,16 @@
  * kipc-bench: cross memory attach (process_vm_writev/readv).
  *
  * Buffers are mapped before fork, so they sit at the same address in both
- * processes and each side can name the other's copy.  A kb_mbox per
- * direction in shared memory is the doorbell (see mech-futex.c).
+ * processes and each side can name the other's copy.  Each direction is a
+ * ring of up to KB_CMA_BUFS buffers, as kipc-region's and kipc-lend's pools
+ * hold, so that a sender may run that many messages ahead of its receiver:
+ * two counters in shared memory, messages sent and messages freed, each a
+ * futex word that a side sleeps on while the ring is empty or full (the
+ * mailbox's algorithm, see mech-futex.c).
  *
- * cma:		the sender writes into the receiver's buffer, rings
- * cma-read:	the sender builds the message in its own buffer and rings;
- *		the receiver reads it out of the sender
+ * cma:		the sender writes into the receiver's next buffer, rings
+ * cma-read:	the sender builds the message in its own next buffer and
+ *		rings; the receiver reads it out of the sender, then frees it
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,10 +24,29 @@
 
 #include "kipc-bench.h"
 
+#define KB_CMA_BUFS		8		/* as kipc's pools */
+#define KB_CMA_RING_BYTES	(128ULL << 20)	/* a direction's, at most */
+#define KB_CMA_MIN_BUFS		2
+
+/* A count of messages in shared memory, slept on while it stays put. */
+struct kb_cma_count {
+	uint32_t n;		/* the futex word */
+	uint32_t waiters;	/* processes asleep, or about to sleep, on @n */
+} __attribute__((aligned(64)));
+
+/* One direction's ring: written by the sender, then by the receiver. */
+struct kb_cma_ring {
+	struct kb_cma_count sent;	/* messages sent */
+	struct kb_cma_count freed;	/* messages the receiver is done with */
+	uint64_t len[KB_CMA_BUFS];	/* each buffer's message length */
+};
+
 struct kb_cma {
-	struct kb_mbox *mbox;	/* shared: mbox[d] for direction d */
-	void *buf[2];		/* direction d's message lands in buf[d] */
+	struct kb_cma_ring *ring;	/* shared: ring[d] for direction d */
+	unsigned int bufs;		/* buffers a ring, at most KB_CMA_BUFS */
+	void *buf[2];		/* direction d's messages land in buf[d] */
 	void *tx[2];		/* cma-read: side s builds in tx[s] */
+	size_t buf_len, tx_len;	/* of each buf[d], of each tx[s] */
 };
 
 static void kb_cma_teardown(struct kb_chan *c)
@@ -31,16 +54,55 @@ static void kb_cma_teardown(struct kb_chan *c)
 	struct kb_cma *m = c->priv;
 	int d;
 
-	if (m->mbox && munmap(m->mbox, 2 * sizeof(*m->mbox)))
+	if (m->ring && munmap(m->ring, 2 * sizeof(*m->ring)))
 		kb_warn("munmap: %s", strerror(errno));
 	for (d = 0; d < 2; d++) {
-		kb_unmap(m->buf[d], c->size);
-		kb_unmap(m->tx[d], c->size);
+		kb_unmap(m->buf[d], m->buf_len);
+		kb_unmap(m->tx[d], m->tx_len);
 	}
 	free(m);
 	c->priv = NULL;
 }
 
+/*
+ * KB_CMA_BUFS buffers a ring, fewer (a power of two) if they would take
+ * more than KB_CMA_RING_BYTES, but at least KB_CMA_MIN_BUFS; the row's
+ * note says when there are fewer.
+ */
+static unsigned int kb_cma_ring_bufs(struct kb_chan *c)
+{
+	uint64_t n = KB_CMA_RING_BYTES / c->size;
+
+	if (n >= KB_CMA_BUFS)
+		return KB_CMA_BUFS;
+	if (n < KB_CMA_MIN_BUFS)
+		n = KB_CMA_MIN_BUFS;
+	while (n & (n - 1))	/* a power of two: seq % n runs on at wrap */
+		n &= n - 1;
+	snprintf(c->note, sizeof(c->note), "a ring of %u buffers a direction "
+		 "(%llu MiB at most)", (unsigned int)n,
+		 KB_CMA_RING_BYTES >> 20);
+	return n;
+}
+
+/*
+ * Where a ring goes, at the same address in both processes: mapped before
+ * fork but populated after it, by the one process that uses it
+ * (kb_cma_attach()), so that neither holds a copy of the other's.
+ */
+static void *kb_cma_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * cma: a ring of buffers a direction in the receiver; cma-read: a ring in
+ * the sender (tx), and one buffer in the receiver, which frees the
+ * sender's as soon as it has read it.
+ */
 static int kb_cma_setup(struct kb_chan *c)
 {
 	struct kb_cma *m;
@@ -50,20 +112,22 @@ static int kb_cma_setup(struct kb_chan *c)
 	if (!m)
 		return kb_fail(c, -ENOMEM, "calloc");
 	c->priv = m;
-	m->mbox = mmap(NULL, 2 * sizeof(*m->mbox), PROT_READ | PROT_WRITE,
+	m->bufs = kb_cma_ring_bufs(c);
+	m->buf_len = (c->mech->tx_buf ? 1 : m->bufs) * c->size;
+	m->tx_len = c->mech->tx_buf ? m->bufs * c->size : 0;
+	m->ring = mmap(NULL, 2 * sizeof(*m->ring), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m->mbox == MAP_FAILED) {
-		m->mbox = NULL;
+	if (m->ring == MAP_FAILED) {
+		m->ring = NULL;
 		ret = kb_fail(c, -errno, "mmap");
 		goto out_teardown;
 	}
 	for (d = 0; d < 2; d++) {
-		kb_mbox_init(&m->mbox[d]);
-		m->buf[d] = kb_map(c->size);
-		if (c->mech->tx_buf)
-			m->tx[d] = kb_map(c->size);
-		if (!m->buf[d] || (c->mech->tx_buf && !m->tx[d])) {
-			ret = kb_fail(c, -errno, "mmap message buffer");
+		m->buf[d] = kb_cma_map(m->buf_len);
+		if (m->tx_len)
+			m->tx[d] = kb_cma_map(m->tx_len);
+		if (!m->buf[d] || (m->tx_len && !m->tx[d])) {
+			ret = kb_fail(c, -errno, "mmap message buffers");
 			goto out_teardown;
 		}
 	}
@@ -74,9 +138,33 @@ out_teardown:
 	return ret;
 }
 
-/* Yama's ptrace_scope=1 lets only ancestors attach: let the child in too. */
+/*
+ * Fault in, writable, the pages of a ring this side uses, keeping what the
+ * peer may already have written there; a kernel older than 5.14 (EINVAL)
+ * faults them in at the first messages, in the warm-up.
+ */
+static int kb_cma_populate(struct kb_chan *c, void *p, size_t len)
+{
+	if (madvise(p, len, MADV_POPULATE_WRITE) && errno != EINVAL)
+		return kb_fail(c, -errno, "madvise MADV_POPULATE_WRITE");
+	return 0;
+}
+
+/*
+ * Populate the buffers this side uses (the receiver's, and cma-read's
+ * sender's), so that no page is first touched in the timed part. Yama's
+ * ptrace_scope=1 lets only ancestors attach: let the child in too.
+ */
 static int kb_cma_attach(struct kb_chan *c)
 {
+	struct kb_cma *m = c->priv;
+	int ret;
+
+	ret = kb_cma_populate(c, m->buf[!c->side], m->buf_len);
+	if (!ret && m->tx_len)
+		ret = kb_cma_populate(c, m->tx[c->side], m->tx_len);
+	if (ret)
+		return ret;
 	if (!c->side && prctl(PR_SET_PTRACER, c->peer, 0, 0, 0) &&
 	    errno != EINVAL)
 		return kb_fail(c, -errno, "prctl PR_SET_PTRACER");
@@ -106,37 +194,93 @@ static int kb_cma_copy(struct kb_chan *c, void *local, void *remote,
 	return 0;
 }
 
-static int kb_cma_ring(struct kb_chan *c, int d, size_t len)
+/* The buffer of message @seq in the ring of buffers at @base. */
+static void *kb_cma_slot(struct kb_chan *c, void *base, uint32_t seq)
 {
 	struct kb_cma *m = c->priv;
-	int ret;
 
-	m->mbox[d].len = len;
-	ret = kb_mbox_set(&m->mbox[d], 1, &kb_futex_bell);
-	return ret ? kb_fail(c, ret, "futex wake") : 0;
+	return (char *)base + (size_t)(seq % m->bufs) * c->size;
 }
 
-static int kb_cma_wait(struct kb_chan *c, int d, uint32_t want,
-		       bool nonblock)
+/* Sleep while @cnt is @busy; 0, -EAGAIN (@nonblock) or -errno. */
+static int kb_cma_wait(struct kb_chan *c, struct kb_cma_count *cnt,
+		       uint32_t busy, bool nonblock)
 {
-	struct kb_cma *m = c->priv;
 	int ret;
 
-	ret = kb_mbox_wait(&m->mbox[d], want, nonblock, &kb_futex_bell);
+	ret = kb_word_wait(&cnt->n, &cnt->waiters, busy, nonblock,
+			   &kb_futex_bell);
 	if (ret && ret != -EAGAIN)
 		kb_fail(c, ret, "futex wait");
 	return ret;
+}
+
+static int kb_cma_count_set(struct kb_chan *c, struct kb_cma_count *cnt,
+			    uint32_t val)
+{
+	int ret;
+
+	ret = kb_word_set(&cnt->n, &cnt->waiters, val, &kb_futex_bell);
+	return ret ? kb_fail(c, ret, "futex wake") : 0;
+}
+
+/* The sender: wait while direction @d's ring is full; the next message. */
+static int kb_cma_room(struct kb_chan *c, int d, uint32_t *seq)
+{
+	struct kb_cma *m = c->priv;
+	struct kb_cma_ring *r = &m->ring[d];
+
+	*seq = r->sent.n;
+	return kb_cma_wait(c, &r->freed, *seq - m->bufs, false);
+}
+
+/* The sender: message @seq of @len bytes is in place; ring. */
+static int kb_cma_ring_bell(struct kb_chan *c, int d, uint32_t seq,
+			    size_t len)
+{
+	struct kb_cma_ring *r = &((struct kb_cma *)c->priv)->ring[d];
+
+	r->len[seq % KB_CMA_BUFS] = len;
+	return kb_cma_count_set(c, &r->sent, seq + 1);
+}
+
+/*
+ * The receiver: wait while direction @d's ring is empty; the next message
+ * is *@seq, of @len bytes as it must be.
+ */
+static int kb_cma_next(struct kb_chan *c, int d, size_t len, bool nonblock,
+		       uint32_t *seq)
+{
+	struct kb_cma_ring *r = &((struct kb_cma *)c->priv)->ring[d];
+	int ret;
+
+	*seq = r->freed.n;
+	ret = kb_cma_wait(c, &r->sent, *seq, nonblock);
+	if (ret)
+		return ret;
+	if (r->len[*seq % KB_CMA_BUFS] != len)
+		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
+	return 0;
+}
+
+static int kb_cma_free(struct kb_chan *c, int d, uint32_t seq)
+{
+	struct kb_cma *m = c->priv;
+
+	return kb_cma_count_set(c, &m->ring[d].freed, seq + 1);
 }
 
 static int kb_cma_send(struct kb_chan *c, const void *buf, size_t len)
 {
 	struct kb_cma *m = c->priv;
 	int d = c->side, ret;
+	uint32_t seq;
 
-	ret = kb_cma_wait(c, d, 0, false);
+	ret = kb_cma_room(c, d, &seq);
 	if (!ret)
-		ret = kb_cma_copy(c, (void *)buf, m->buf[d], len, true);
-	return ret ? ret : kb_cma_ring(c, d, len);
+		ret = kb_cma_copy(c, (void *)buf, kb_cma_slot(c, m->buf[d], seq),
+				  len, true);
+	return ret ? ret : kb_cma_ring_bell(c, d, seq, len);
 }
 
 static int kb_cma_recv(struct kb_chan *c, const void **data, size_t len,
@@ -144,37 +288,39 @@ static int kb_cma_recv(struct kb_chan *c, const void **data, size_t len,
 {
 	struct kb_cma *m = c->priv;
 	int d = !c->side, ret;
+	uint32_t seq;
 
-	ret = kb_cma_wait(c, d, 1, nonblock);
-	if (ret)
-		return ret;
-	if (m->mbox[d].len != len)
-		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
-	*data = m->buf[d];
-	return 0;
+	ret = kb_cma_next(c, d, len, nonblock, &seq);
+	if (!ret)
+		*data = kb_cma_slot(c, m->buf[d], seq);
+	return ret;
 }
 
 static int kb_cma_recv_done(struct kb_chan *c)
 {
 	struct kb_cma *m = c->priv;
-	int ret;
+	int d = !c->side;
 
-	ret = kb_mbox_set(&m->mbox[!c->side], 0, &kb_futex_bell);
-	return ret ? kb_fail(c, ret, "futex wake") : 0;
+	return kb_cma_free(c, d, m->ring[d].freed.n);
 }
 
-/* cma-read: the buffer is free again once the receiver has copied it. */
+/* cma-read: the sender's next buffer, once the receiver has read it. */
 static void *kb_cma_read_tx_buf(struct kb_chan *c)
 {
 	struct kb_cma *m = c->priv;
+	uint32_t seq;
 
-	return kb_cma_wait(c, c->side, 0, false) ? NULL : m->tx[c->side];
+	if (kb_cma_room(c, c->side, &seq))
+		return NULL;
+	return kb_cma_slot(c, m->tx[c->side], seq);
 }
 
 static int kb_cma_read_send(struct kb_chan *c, const void *buf, size_t len)
 {
-	(void)buf;		/* built in place, in tx[side] */
-	return kb_cma_ring(c, c->side, len);
+	struct kb_cma *m = c->priv;
+
+	(void)buf;		/* built in place, by kb_cma_read_tx_buf() */
+	return kb_cma_ring_bell(c, c->side, m->ring[c->side].sent.n, len);
 }
 
 static int kb_cma_read_recv(struct kb_chan *c, const void **data, size_t len,
@@ -182,17 +328,16 @@ static int kb_cma_read_recv(struct kb_chan *c, const void **data, size_t len,
 {
 	struct kb_cma *m = c->priv;
 	int d = !c->side, ret;
+	uint32_t seq;
 
-	ret = kb_cma_wait(c, d, 1, nonblock);
-	if (ret)
-		return ret;
-	if (m->mbox[d].len != len)
-		return kb_fail(c, -EMSGSIZE, "message of the wrong size");
-	ret = kb_cma_copy(c, m->buf[d], m->tx[d], len, false);
+	ret = kb_cma_next(c, d, len, nonblock, &seq);
+	if (!ret)
+		ret = kb_cma_copy(c, m->buf[d], kb_cma_slot(c, m->tx[d], seq),
+				  len, false);
 	if (ret)
 		return ret;
 	*data = m->buf[d];
-	return kb_cma_recv_done(c);
+	return kb_cma_free(c, d, seq);
 }
 
 static int kb_cma_available(char *why, size_t len)
@@ -207,7 +352,7 @@ static int kb_cma_available(char *why, size_t len)
 
 const struct kb_mech kb_mech_cma = {
 	.name		= "cma",
-	.desc		= "process_vm_writev into the receiver, futex doorbell",
+	.desc		= "process_vm_writev into the receiver's ring of 8",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.available	= kb_cma_available,
@@ -221,7 +366,7 @@ const struct kb_mech kb_mech_cma = {
 
 const struct kb_mech kb_mech_cma_read = {
 	.name		= "cma-read",
-	.desc		= "process_vm_readv out of the sender, futex doorbell",
+	.desc		= "process_vm_readv out of the sender's ring of 8",
 	.tests		= KB_ALL_TESTS,
 	.modes		= KB_ALL_MODES,
 	.available	= kb_cma_available,

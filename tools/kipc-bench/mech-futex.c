@@ -5,8 +5,10 @@
  * kb_mbox is a one-slot mailbox in shared memory: a word that is 0 (empty)
  * or 1 (full), slept on with FUTEX_WAIT (not private: two processes), and a
  * count of sleepers so that the setter only enters the kernel when someone
- * sleeps.  futex-shared and the cma mechanisms use it with the futex for a
- * doorbell (kb_futex_bell), kipc-wait with kipc's wait queues.
+ * sleeps.  futex-shared uses it with the futex for a doorbell
+ * (kb_futex_bell), kipc-wait with kipc's wait queues; the cma mechanisms'
+ * rings count messages in words of the same kind (kb_word_wait(),
+ * kb_word_set()).
  *
  * futex-shared: a shared mapping of a memfd (a tmpfs page) holding a
  * mailbox and a message area per direction.
@@ -59,33 +61,64 @@ void kb_mbox_init(struct kb_mbox *mb)
 }
 
 /**
- * kb_mbox_wait() - wait until the mailbox word is @want.
+ * kb_word_wait() - wait while a shared word is @busy.
+ * @word:	the word, set by the other process with kb_word_set()
+ * @waiters:	the count of its sleepers
  * @nonblock:	return -EAGAIN instead of sleeping
  * @bell:	how to sleep on the word
  *
  * Return: 0, -EAGAIN, -EINTR (peer died or watchdog) or the error of
  * @bell's wait.
  */
-int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
-		 const struct kb_bell *bell)
+int kb_word_wait(uint32_t *word, uint32_t *waiters, uint32_t busy,
+		 bool nonblock, const struct kb_bell *bell)
 {
 	int ret;
 
 	for (;;) {
-		if (kb_load_acquire(&mb->full) == want)
+		if (kb_load_acquire(word) != busy)
 			return 0;
 		if (nonblock)
 			return -EAGAIN;
 		if (kb_abort)
 			return -EINTR;
-		__atomic_fetch_add(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(waiters, 1, __ATOMIC_SEQ_CST);
 		ret = 0;
-		if (__atomic_load_n(&mb->full, __ATOMIC_SEQ_CST) != want)
-			ret = bell->wait(bell->priv, &mb->full, !want);
-		__atomic_fetch_sub(&mb->waiters, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == busy)
+			ret = bell->wait(bell->priv, word, busy);
+		__atomic_fetch_sub(waiters, 1, __ATOMIC_SEQ_CST);
 		if (ret && ret != -EAGAIN && ret != -EINTR)
 			return ret;
 	}
+}
+
+/**
+ * kb_word_set() - set a shared word to @val, waking its sleepers if any.
+ * @waiters:	the count of its sleepers
+ * @bell:	how to wake the sleepers on the word
+ *
+ * Return: 0, or the error of @bell's wake.
+ */
+int kb_word_set(uint32_t *word, uint32_t *waiters, uint32_t val,
+		const struct kb_bell *bell)
+{
+	__atomic_store_n(word, val, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(waiters, __ATOMIC_SEQ_CST))
+		return 0;
+	return bell->wake(bell->priv, word);
+}
+
+/**
+ * kb_mbox_wait() - wait until the mailbox word is @want (0 or 1).
+ * @nonblock:	return -EAGAIN instead of sleeping
+ * @bell:	how to sleep on the word
+ *
+ * Return: as kb_word_wait().
+ */
+int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
+		 const struct kb_bell *bell)
+{
+	return kb_word_wait(&mb->full, &mb->waiters, !want, nonblock, bell);
 }
 
 /**
@@ -96,10 +129,7 @@ int kb_mbox_wait(struct kb_mbox *mb, uint32_t want, bool nonblock,
  */
 int kb_mbox_set(struct kb_mbox *mb, uint32_t val, const struct kb_bell *bell)
 {
-	__atomic_store_n(&mb->full, val, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&mb->waiters, __ATOMIC_SEQ_CST))
-		return 0;
-	return bell->wake(bell->priv, &mb->full);
+	return kb_word_set(&mb->full, &mb->waiters, val, bell);
 }
 
 struct kb_futex_shared {

@@ -189,6 +189,15 @@ sys.exit(not n or sum(map(int, n.groups())) != 2 * 8)
 PY
 	fail "report: a pair at each size a probe carries, no other"
 
+# cma and cma-read: a ring of 8 buffers a direction, fewer (4 at 32 MiB)
+# beyond 128 MiB, which the row's note says.
+expect 0 "cma rings at 32 MiB" "$BENCH" -q -n 6 --no-reference -s 32M \
+	-m cma,cma-read -j "$TMP/cma.json" throughput latency
+[ "$(grep -c '"note": "a ring of 4 buffers a direction (128 MiB at most)"' \
+	"$TMP/cma.json")" = 4 ] || fail "cma rows at 32 MiB: rings of 4 buffers"
+! grep -q '"note": "a ring' "$TMP/big.json" ||
+	fail "cma rows at 1 MiB: rings of 8 buffers, no note"
+
 # validate FILE.json... [--csv F] [--mechs M]: validate-json.py against
 # the schema; it exits 1 and names each error on stderr.
 validate() { python3 "$HERE/validate-json.py" "$HERE/schema.json" "$@"; }
@@ -276,6 +285,17 @@ if [ "$(nproc)" -ge 2 ]; then
 		fail "a row pinned with -c 0,1 records cpus [[0], [1]]"
 	grep -q 'latency    pipe .* 0/1$' "$TMP/out" ||
 		fail "the table shows where the sides ran (0/1)"
+	# cma's ring lets a stream run ahead: at most about one sleep a
+	# message between the two sides, where a one-slot mailbox made
+	# each side sleep for each message (2.0).
+	expect 0 "cma stream, -c 0,1" "$BENCH" -q -n 400 --no-reference \
+		-s 64K -m cma -c 0,1 -j "$TMP/cma-run.json" throughput
+	python3 - "$TMP/cma-run.json" <<'PY' ||
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+sys.exit(not r["vcsw_per_msg"] < 1.5)
+PY
+		fail "cma stream: under 1.5 sleeps a message (a ring)"
 fi
 
 expect 0 "compare" "$BENCH" compare "$TMP/a.json" "$TMP/a.json"
