@@ -9,13 +9,24 @@
  * Every connection is in the server's epoll set with EPOLLONESHOT, under
  * a key of its own: the one worker that gets its event looks the key up
  * (a reference, or nothing when the connection went meanwhile), receives
- * one message, checks its header, re-arms the connection, then runs the
- * handler, so that other workers can take the connection's next requests
+ * what waits on the channel, re-arms the connection, then runs the first
+ * request, so that other workers can take the connection's next requests
  * meanwhile. A connection lives while it is registered or a worker holds
  * it (@refs). Any thread holding it may drop it (conn_drop()): a worker
  * that reads end of stream or a message it cannot trust, a reply the
  * client leaves no room for, the timer when HELLO is late. The last
  * reference closes its ends, which the client sees as end of stream.
+ *
+ * A worker reads a connection's channel ahead (conn_read(): one reader at
+ * a time, in order, at most @depth messages waiting in all) before it
+ * starts a request, so that a CANCEL already queued behind its request
+ * skips it: requests and events wait in the connection's backlog, in the
+ * order they came, until a worker takes the oldest. Each one waiting is a
+ * count on the server's ready eventfd, which wakes a free worker for it
+ * (ready_event(), the connections with a backlog in turn). A connection
+ * whose backlog is full is not watched until a worker takes from it. A
+ * connection that goes gives back what its backlog held, unanswered: no
+ * answer can reach its client.
  *
  * A worker that answered a request and finds no other event waiting
  * lingers on that connection: its next message is received with a
@@ -51,11 +62,12 @@
 #include "rpc.h"
 #include "sys.h"
 
-/* Keys of the epoll set: the stop eventfd, the service, the timer; then
- * the connections'. */
+/* Keys of the epoll set: the stop eventfd, the service, the timer, the
+ * ready eventfd; then the connections'. */
 #define KEY_STOP	0
 #define KEY_SERVICE	1
 #define KEY_TIMER	2
+#define KEY_READY	3
 #define KEY_CONN0	16
 #define CONN_HASH	256
 
@@ -65,6 +77,9 @@
 
 /* How long the service is not watched after accepting failed (EMFILE). */
 #define ACCEPT_PAUSE_NS		100000000ULL
+
+/* Messages a worker takes off a channel in one receive, at most. */
+#define RX_BATCH		16
 
 struct rpc_method {
 	uint32_t id;
@@ -83,6 +98,8 @@ struct rpc_conn {
 	atomic_int notified;		/* sent events: a reply may wait */
 	atomic_int hello;		/* HELLO answered */
 	int registered;			/* in the lists (s->lock) */
+	int ready;			/* in s->ready (s->lock) */
+	pthread_mutex_t rxlock;		/* one reader of @rx: conn_read() */
 	pthread_mutex_t lock;		/* protects the fields below */
 	uint8_t version;		/* agreed at HELLO */
 	/* reply_wait()'s budget: ns waited, and its waiters' one wait */
@@ -90,11 +107,21 @@ struct rpc_conn {
 	unsigned long long reply_from, reply_until;
 	unsigned int reply_waiters;
 	struct kipc_rpc_req *running;	/* requests started, for CANCEL */
+	struct kipc_rpc_req *backlog;	/* read, not started, in order */
+	uint32_t nr_backlog;
+	int parked;			/* not watched: the backlog is full */
 	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
 	struct rpc_conn *hnext;		/* its key's chain (s->lock) */
+	struct rpc_conn *rprev, *rnext;	/* s->ready (s->lock) */
 	struct rpc_conn *doomed;	/* timer_event()'s list */
 };
 
+/*
+ * A request or an event read off a connection, with what it carried: in
+ * the connection's backlog, then in its running list while a worker runs
+ * it (or on the list of the worker that read it, until conn_read() adds
+ * that list to the backlog).
+ */
 struct kipc_rpc_req {
 	struct rpc_conn *conn;
 	struct kipc_rpc_req_info info;
@@ -102,8 +129,11 @@ struct kipc_rpc_req {
 	int answered;
 	int event;			/* an EVENT: never answered */
 	int cancelled;			/* under conn->lock */
-	struct kipc_rpc_req *next;	/* conn->running */
+	struct kipc_rpc_req *next;	/* conn->backlog, conn->running */
 	void *txbuf;			/* the worker's, max_inline bytes */
+	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
+	char data[];			/* the inline payload */
 };
 
 struct kipc_rpc_server {
@@ -122,6 +152,7 @@ struct kipc_rpc_server {
 	int stopfd;			/* an eventfd: readable = stop */
 	int termfd;			/* -1, or readable once for ever */
 	int timerfd;			/* HELLO deadlines, accept's pause */
+	int readyfd;			/* an eventfd: requests in backlogs */
 	struct rpc_method *methods;	/* set before run, read-only after */
 	size_t nr_methods;
 	struct rpc_method *events;	/* handlers of events, likewise */
@@ -134,15 +165,18 @@ struct kipc_rpc_server {
 	uint64_t next_key;
 	uint64_t timer_at;		/* when timerfd fires; 0: disarmed */
 	uint64_t accept_resume;		/* 0, or when accepting resumes */
+	struct rpc_conn *ready;		/* with a backlog: taken in turn */
+	struct rpc_conn *ready_last;
 };
 
-/* One worker's receive room. */
+/* One worker's receive room: RX_BATCH messages. */
 struct rpc_worker {
 	struct kipc_rpc_server *s;
-	void *rxbuf;
+	char *rxbuf;			/* max_inline bytes a message */
 	void *txbuf;
-	struct kipc_buf_ref bufs[KIPC_MSG_BUFS_MAX];
-	struct kipc_lend_ref lends[KIPC_MSG_LENDS_MAX];
+	struct kipc_msg m[RX_BATCH];
+	struct kipc_buf_ref bufs[RX_BATCH][KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref lends[RX_BATCH][KIPC_MSG_LENDS_MAX];
 };
 
 /* The module's parameter @name, or 0 when it cannot be read. */
@@ -192,6 +226,7 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 	s->stopfd = -1;
 	s->termfd = -1;
 	s->timerfd = -1;
+	s->readyfd = -1;
 	s->next_key = KEY_CONN0;
 	s->region = attr->region;
 	s->depth = attr->depth ? attr->depth
@@ -212,7 +247,7 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 
 /*
  * Watch the stop eventfd (and the adopted one that stops for ever), the
- * service and the timer: ready to run.
+ * service, the timer and the ready eventfd: ready to run.
  */
 static int server_listen(struct kipc_rpc_server *s)
 {
@@ -228,6 +263,9 @@ static int server_listen(struct kipc_rpc_server *s)
 				    TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->timerfd < 0)
 		return -errno;
+	s->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+	if (s->readyfd < 0)
+		return -errno;
 	ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, EPOLLIN, KEY_STOP);
 	if (!ret && s->termfd >= 0)
 		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->termfd, EPOLLIN,
@@ -238,6 +276,9 @@ static int server_listen(struct kipc_rpc_server *s)
 	if (!ret)
 		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd,
 			     EPOLLIN | EPOLLONESHOT, KEY_TIMER);
+	if (!ret)
+		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->readyfd, EPOLLIN,
+			     KEY_READY);
 	return ret;
 }
 
@@ -252,6 +293,8 @@ static void server_free(struct kipc_rpc_server *s)
 		close(s->epfd);
 	if (s->timerfd >= 0)
 		close(s->timerfd);
+	if (s->readyfd >= 0)
+		close(s->readyfd);
 	kipc_service_close(s->svc);
 	pthread_mutex_destroy(&s->lock);
 	free(s->methods);
@@ -408,16 +451,50 @@ KIPC_API int kipc_rpc_server_register_event(struct kipc_rpc_server *s,
 	return method_add(&s->events, &s->nr_events, event, fn, arg);
 }
 
+/* Give back the region buffers and lent ranges that nobody will use. */
+static void payload_release(struct kipc_rpc_server *s,
+			    const struct kipc_buf_ref *bufs, uint32_t nr_bufs,
+			    const struct kipc_lend_ref *lends, uint32_t nr_lends)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr_bufs && s->region; i++)
+		kipc_buf_release(s->region, bufs[i].offset);
+	for (i = 0; i < nr_lends; i++)
+		kipc_lend_release((const void *)(uintptr_t)lends[i].addr,
+				  lends[i].len);
+}
+
+/* Free the requests of list @r, not run, with what they carried. */
+static void reqs_discard(struct kipc_rpc_server *s, struct kipc_rpc_req *r)
+{
+	struct kipc_rpc_req *next;
+
+	for (; r; r = next) {
+		next = r->next;
+		payload_release(s, r->bufs, r->info.nr_bufs, r->lends,
+				r->info.nr_lends);
+		free(r);
+	}
+}
+
+/* Free @c: its last reference went, or its server does. */
+static void conn_free(struct rpc_conn *c)
+{
+	kipc_channel_close(c->rx);
+	kipc_channel_close(c->tx);
+	pthread_mutex_destroy(&c->rxlock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
 static void conn_put(struct rpc_conn *c)
 {
 	struct kipc_rpc_server *s = c->s;
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	kipc_channel_close(c->rx);
-	kipc_channel_close(c->tx);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	conn_free(c);
 	atomic_fetch_sub(&s->nr_conns, 1);
 }
 
@@ -444,12 +521,42 @@ static struct rpc_conn *conn_get(struct kipc_rpc_server *s, uint64_t key)
 	return c;
 }
 
+/* Put @c last of the connections whose backlog waits (s->lock held). */
+static void ready_add(struct kipc_rpc_server *s, struct rpc_conn *c)
+{
+	c->ready = 1;
+	c->rnext = NULL;
+	c->rprev = s->ready_last;
+	if (c->rprev)
+		c->rprev->rnext = c;
+	else
+		s->ready = c;
+	s->ready_last = c;
+}
+
+/* Take @c off that list, if it is on it (s->lock held). */
+static void ready_del(struct kipc_rpc_server *s, struct rpc_conn *c)
+{
+	if (!c->ready)
+		return;
+	c->ready = 0;
+	if (c->rprev)
+		c->rprev->rnext = c->rnext;
+	else
+		s->ready = c->rnext;
+	if (c->rnext)
+		c->rnext->rprev = c->rprev;
+	else
+		s->ready_last = c->rprev;
+}
+
 /* Take @c out of the server's lists (s->lock held). */
 static void conn_unlink(struct kipc_rpc_server *s, struct rpc_conn *c)
 {
 	struct rpc_conn **pp;
 
 	c->registered = 0;
+	ready_del(s, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -468,19 +575,41 @@ static void conn_forget(struct rpc_conn *c)
 	conn_put(c);
 }
 
+/* Mark the requests of list @r that @call_id names (NULL: all). */
+static void mark(struct kipc_rpc_req *r, const uint64_t *call_id)
+{
+	for (; r; r = r->next)
+		if (!call_id || (!r->event && r->info.call_id == *call_id))
+			r->cancelled = 1;
+}
+
 /*
- * Mark @c's running call @call_id cancelled, or all its running calls
- * (@call_id NULL: the connection goes), for kipc_rpc_req_cancelled().
+ * Mark @c's call @call_id cancelled, or all its calls (@call_id NULL: the
+ * connection goes), whether it runs (kipc_rpc_req_cancelled()), waits in
+ * the backlog or on the list @l that a worker reads: one not started is
+ * skipped.
  */
-static void cancel(struct rpc_conn *c, const uint64_t *call_id)
+static void cancel(struct rpc_conn *c, struct kipc_rpc_req *l,
+		   const uint64_t *call_id)
+{
+	pthread_mutex_lock(&c->lock);
+	mark(c->running, call_id);
+	mark(c->backlog, call_id);
+	mark(l, call_id);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Give back what @c's backlog holds: the connection went. */
+static void backlog_discard(struct rpc_conn *c)
 {
 	struct kipc_rpc_req *r;
 
 	pthread_mutex_lock(&c->lock);
-	for (r = c->running; r; r = r->next)
-		if (!call_id || r->info.call_id == *call_id)
-			r->cancelled = 1;
+	r = c->backlog;
+	c->backlog = NULL;
+	c->nr_backlog = 0;
 	pthread_mutex_unlock(&c->lock);
+	reqs_discard(c->s, r);
 }
 
 /*
@@ -501,12 +630,15 @@ static void conn_drop(struct rpc_conn *c)
 	if (was) {
 		/*
 		 * No answer can reach the client now: the calls running are
-		 * cancelled, and one that a worker received but has not yet
-		 * linked (request()) sees @broken once it has, as a worker
-		 * lingering on the connection does.
+		 * cancelled, and the backlog given back. A worker that read
+		 * requests and has not yet added them to the backlog finds
+		 * the connection unregistered, and gives them back itself
+		 * (backlog_add()); one lingering on the connection sees
+		 * @broken.
 		 */
 		atomic_store(&c->broken, 1);
-		cancel(c, NULL);
+		cancel(c, NULL, NULL);
+		backlog_discard(c);
 		conn_forget(c);
 	}
 }
@@ -516,6 +648,24 @@ static void conn_rearm(struct rpc_conn *c)
 	if (ep_ctl(c->s->epfd, EPOLL_CTL_MOD, kipc_channel_fd(c->rx),
 		   EPOLLIN | EPOLLONESHOT, c->key))
 		conn_drop(c);
+}
+
+/*
+ * The worker that had @c's event is done reading: watch @c again, unless
+ * its backlog is full (then the worker that takes from it re-arms it:
+ * backlog_pop()), so that a client cannot make the server read without
+ * end while its requests wait.
+ */
+static void conn_park(struct rpc_conn *c)
+{
+	int full;
+
+	pthread_mutex_lock(&c->lock);
+	full = c->nr_backlog >= c->s->depth;
+	c->parked = full;
+	pthread_mutex_unlock(&c->lock);
+	if (!full)
+		conn_rearm(c);
 }
 
 /* Make timerfd fire at @at, if that is sooner than it would (s->lock). */
@@ -685,8 +835,10 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 		/* Registration, and ours until the ADD: once linked, the
 		 * timer may drop it. */
 		atomic_init(&c->refs, 2);
+		pthread_mutex_init(&c->rxlock, NULL);
 		pthread_mutex_init(&c->lock, NULL);
 		if (conn_link(s, c) < 0) {
+			pthread_mutex_destroy(&c->rxlock);
 			pthread_mutex_destroy(&c->lock);
 			conn_refuse(c, txbuf);
 			continue;
@@ -699,18 +851,11 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 	service_rearm(s);	/* more may wait: after the others' events */
 }
 
-/* Give back what a message carried that nobody will use. */
-static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m,
-			const struct kipc_buf_ref *bufs,
-			const struct kipc_lend_ref *lends)
+/* Give back what a received message carried that nobody will use. */
+static void msg_discard(struct kipc_rpc_server *s, const struct kipc_msg *m)
 {
-	uint32_t i;
-
-	for (i = 0; i < m->nr_bufs && s->region; i++)
-		kipc_buf_release(s->region, bufs[i].offset);
-	for (i = 0; i < m->nr_lends; i++)
-		kipc_lend_release((const void *)(uintptr_t)lends[i].addr,
-				  lends[i].len);
+	payload_release(s, (const void *)(uintptr_t)m->bufs, m->nr_bufs,
+			(const void *)(uintptr_t)m->lends, m->nr_lends);
 }
 
 /* How long replies wait for a client to read the events ahead of them. */
@@ -875,84 +1020,306 @@ static void hello(struct rpc_conn *c, void *txbuf, const struct kipc_rpc_hdr *h,
 	atomic_store(&c->hello, 1);
 }
 
-/* A REQUEST, or an EVENT of the client's: its handler runs. */
-static void request(struct rpc_worker *w, struct rpc_conn *c,
-		    const struct kipc_rpc_hdr *h, const struct kipc_msg *m,
-		    const void *payload)
+/*
+ * A REQUEST, or an EVENT of the client's, message @i of the worker's
+ * receive, kept with what it carries until a worker runs it: its deadline
+ * counts from now. NULL without memory.
+ */
+static struct kipc_rpc_req *req_new(struct rpc_worker *w, struct rpc_conn *c,
+				    unsigned int i,
+				    const struct kipc_rpc_hdr *h,
+				    const void *payload)
 {
-	struct kipc_rpc_server *s = w->s;
-	int event = h->type == KIPC_RPC_EVENT;
-	const struct rpc_method *meth =
-		event ? method_find(s->events, s->nr_events, h->method)
-		      : method_find(s->methods, s->nr_methods, h->method);
-	struct kipc_rpc_req req, **pp;
-	int err = 0, ret;
+	const struct kipc_msg *m = &w->m[i];
+	struct kipc_rpc_req *r = malloc(sizeof(*r) + h->payload_len);
 	uint64_t now;
-	uint32_t i;
 
-	memset(&req, 0, sizeof(req));
-	req.conn = c;
-	req.txbuf = w->txbuf;
-	req.event = event;
-	req.flags = h->flags;
-	req.info.call_id = h->call_id;
-	req.info.conn_id = c->peer.id;
-	req.info.method = h->method;
-	req.info.pid = m->pid;
-	req.info.uid = m->uid;
-	req.info.gid = m->gid;
-	req.info.data = payload;
-	req.info.len = h->payload_len;
-	req.info.bufs = w->bufs;
-	req.info.nr_bufs = m->nr_bufs;
-	req.info.lends = w->lends;
-	req.info.nr_lends = m->nr_lends;
-	if (h->flags & KIPC_RPC_F_DEADLINE && !event) {
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->event = h->type == KIPC_RPC_EVENT;
+	r->flags = h->flags;
+	memcpy(r->data, payload, h->payload_len);
+	memcpy(r->bufs, w->bufs[i], m->nr_bufs * sizeof(r->bufs[0]));
+	memcpy(r->lends, w->lends[i], m->nr_lends * sizeof(r->lends[0]));
+	r->info.call_id = h->call_id;
+	r->info.conn_id = c->peer.id;
+	r->info.method = h->method;
+	r->info.pid = m->pid;
+	r->info.uid = m->uid;
+	r->info.gid = m->gid;
+	r->info.data = r->data;
+	r->info.len = h->payload_len;
+	r->info.bufs = r->bufs;
+	r->info.nr_bufs = m->nr_bufs;
+	r->info.lends = r->lends;
+	r->info.nr_lends = m->nr_lends;
+	if (h->flags & KIPC_RPC_F_DEADLINE && !r->event) {
 		now = kipc__now_ns();
-		req.info.deadline_ns = h->timeout_ns < UINT64_MAX - now ?
-				       now + h->timeout_ns : UINT64_MAX;
+		r->info.deadline_ns = h->timeout_ns < UINT64_MAX - now ?
+				      now + h->timeout_ns : UINT64_MAX;
 	}
+	return r;
+}
 
-	pthread_mutex_lock(&c->lock);
-	req.next = c->running;
-	c->running = &req;
-	pthread_mutex_unlock(&c->lock);
-
-	/* The connection takes its next message while this one runs. */
-	conn_rearm(c);
-
-	if (!meth)
-		err = -ENOSYS;
-	else if (req.info.deadline_ns && kipc__now_ns() >= req.info.deadline_ns)
-		err = -ETIMEDOUT;
-	else if (kipc_rpc_req_cancelled(&req) || atomic_load(&c->broken))
-		err = -ECANCELED;	/* not started: skipped */
-	if (err) {
-		for (i = 0; i < m->nr_bufs && s->region; i++)
-			kipc_buf_release(s->region, w->bufs[i].offset);
-		if (!event)	/* an event nobody handles is dropped */
-			kipc_rpc_reply_error(&req, err);
-	} else {
-		ret = meth->fn(&req, meth->arg);
-		if (!req.answered && !event)
-			ret < 0 ? kipc_rpc_reply_error(&req, ret)
-				: kipc_rpc_reply(&req, NULL, 0);
-	}
-	for (i = 0; i < m->nr_lends; i++)
-		kipc_lend_release((const void *)(uintptr_t)w->lends[i].addr,
-				  w->lends[i].len);
-
-	pthread_mutex_lock(&c->lock);
-	for (pp = &c->running; *pp; pp = &(*pp)->next)
-		if (*pp == &req) {
-			*pp = req.next;
-			break;
-		}
-	pthread_mutex_unlock(&c->lock);
+/* Whether received message @m is one the server may take from @c. */
+static bool msg_trusted(struct rpc_conn *c, const struct kipc_msg *m,
+			struct kipc_rpc_hdr *h, const void **payload)
+{
+	return rpc_hdr_check((const void *)(uintptr_t)m->data, m->data_len,
+			     h, payload) == 0 &&
+	       (h->type == KIPC_RPC_HELLO || h->type == KIPC_RPC_REQUEST ||
+		h->type == KIPC_RPC_CANCEL || h->type == KIPC_RPC_EVENT) &&
+	       (h->type == KIPC_RPC_HELLO) != atomic_load(&c->hello) &&
+	       (h->type == KIPC_RPC_HELLO || h->version == c->version);
 }
 
 /*
- * The connection's next message, taken at once (@until NULL: its epoll
+ * Take message @i of the worker's receive from @c: a HELLO is answered, a
+ * CANCEL marks its call (also on @l, the requests read before it), a
+ * request or an event goes at *@end. 1 when one did, 0, or -EPIPE when
+ * the connection must go: a message it cannot trust, no common version,
+ * no memory.
+ */
+static int msg_take(struct rpc_worker *w, struct rpc_conn *c, unsigned int i,
+		    struct kipc_rpc_req *l, struct kipc_rpc_req ***end)
+{
+	const struct kipc_msg *m = &w->m[i];
+	struct kipc_rpc_req *r;
+	const void *payload;
+	struct kipc_rpc_hdr h;
+
+	if (!msg_trusted(c, m, &h, &payload)) {
+		msg_discard(w->s, m);
+		return -EPIPE;
+	}
+	if (h.type == KIPC_RPC_REQUEST || h.type == KIPC_RPC_EVENT) {
+		r = req_new(w, c, i, &h, payload);
+		if (!r) {
+			msg_discard(w->s, m);
+			return -EPIPE;
+		}
+		**end = r;
+		*end = &r->next;
+		return 1;
+	}
+	msg_discard(w->s, m);
+	if (h.type == KIPC_RPC_CANCEL)
+		cancel(c, l, &h.call_id);
+	else
+		hello(c, w->txbuf, &h, payload);
+	return atomic_load(&c->broken) ? -EPIPE : 0;
+}
+
+/*
+ * Move the oldest of @c's backlog to its running list (s->lock and c->lock
+ * held), @c going to the back of the ready list while more wait. Return
+ * it; *@rearm: whether @c, which was not watched for want of room, is to
+ * be watched again.
+ */
+static struct kipc_rpc_req *backlog_pop(struct kipc_rpc_server *s,
+					struct rpc_conn *c, bool *rearm)
+{
+	struct kipc_rpc_req *r = c->backlog;
+
+	c->backlog = r->next;
+	c->nr_backlog--;
+	r->next = c->running;
+	c->running = r;
+	*rearm = c->parked;
+	c->parked = 0;
+	ready_del(s, c);
+	if (c->backlog)
+		ready_add(s, c);
+	return r;
+}
+
+/*
+ * Add the @n requests of list @l, which a worker read off @c, to the
+ * backlog and count them on the ready eventfd; with @take, the worker
+ * takes the oldest of the backlog instead of counting one. Returns that,
+ * or NULL. A connection that went meanwhile (conn_drop() gave its backlog
+ * back) has them given back here.
+ */
+static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
+					struct kipc_rpc_req *l, uint32_t n,
+					bool take)
+{
+	struct kipc_rpc_server *s = c->s;
+	struct kipc_rpc_req *r = NULL, **pp;
+	bool added, rearm = false;
+	uint64_t more;
+
+	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&c->lock);
+	added = c->registered;
+	if (added) {
+		for (pp = &c->backlog; *pp; pp = &(*pp)->next)
+			;
+		*pp = l;
+		c->nr_backlog += n;
+		if (!c->ready)
+			ready_add(s, c);
+		if (take)
+			r = backlog_pop(s, c, &rearm);
+	}
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&s->lock);
+	if (!added) {
+		reqs_discard(s, l);
+		return NULL;
+	}
+	if (rearm)
+		conn_rearm(c);
+	more = n - (r != NULL);
+	/* The count cannot reach its most (2^64 - 2): no failure to see. */
+	if (more && write(s->readyfd, &more, sizeof(more)) < 0)
+		more = 0;
+	return r;
+}
+
+/*
+ * Receive up to @n messages off @c's request channel into the worker's
+ * room: those waiting, or with @until the first to come until then (a
+ * linger blocks whatever the ends say: kipc_call()) and those behind it.
+ */
+static int conn_recv(struct rpc_worker *w, struct rpc_conn *c, uint32_t n,
+		     const struct timespec *until)
+{
+	struct kipc_rpc_server *s = w->s;
+	uint32_t i;
+	int ret, more;
+
+	for (i = 0; i < n; i++) {
+		kipc_msg_init(&w->m[i], w->rxbuf + (size_t)i * s->max_inline,
+			      s->max_inline, w->bufs[i], KIPC_MSG_BUFS_MAX, 0);
+		kipc_msg_lend(&w->m[i], w->lends[i], KIPC_MSG_LENDS_MAX, NULL);
+	}
+	if (!until)
+		return kipc_channel_recv(c->rx, w->m, n, KIPC_IO_NONBLOCK, NULL,
+					 s->region);
+	ret = kipc_call(c->tx, c->rx, NULL, w->m, 0, until, s->region, NULL);
+	if (ret == 1 && n > 1) {
+		more = kipc_channel_recv(c->rx, &w->m[1], n - 1,
+					 KIPC_IO_NONBLOCK, NULL, s->region);
+		if (more > 0)
+			ret += more;
+	}
+	return ret;
+}
+
+/* How many requests and events @c's backlog has room for. */
+static uint32_t backlog_room(struct rpc_conn *c)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->s->depth - c->nr_backlog;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Read what waits on @c's request channel, as much as its backlog has
+ * room for, in order: one reader at a time, so that a CANCEL finds the
+ * requests read before it, and the backlog keeps the order they came in.
+ * A CANCEL takes no room: batches go on while they come back full, up to
+ * @depth messages (what the channel holds). With @until, wait until then
+ * for the first message (a linger); with @rp, take the oldest request of
+ * the backlog to run (*@rp, or NULL). Returns 0, or -EPIPE when the
+ * connection went.
+ */
+static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
+		     const struct timespec *until, struct kipc_rpc_req **rp)
+{
+	struct kipc_rpc_req *l = NULL, **end = &l, *r;
+	uint32_t room, left = c->s->depth, want, i, n = 0;
+	int ret, taken = 0;
+
+	pthread_mutex_lock(&c->rxlock);
+	room = backlog_room(c);
+	do {
+		want = min_u32(min_u32(room - n, left), RX_BATCH);
+		ret = want ? conn_recv(w, c, want, until) : 0;
+		for (i = 0; ret > 0 && i < (uint32_t)ret; i++) {
+			if (taken >= 0)
+				taken = msg_take(w, c, i, l, &end);
+			else
+				msg_discard(w->s, &w->m[i]);
+			n += taken > 0;
+		}
+		left -= ret > 0 ? (uint32_t)ret : 0;
+		until = NULL;
+	} while (taken >= 0 && want && ret == (int)want);
+	/* Or end of stream (0 read when asked for some): the client went. */
+	if (taken < 0 || (want && ret == 0) ||
+	    (ret < 0 && ret != -EAGAIN && ret != -EINTR &&
+	     ret != -ETIMEDOUT)) {
+		reqs_discard(w->s, l);
+		conn_drop(c);
+		ret = -EPIPE;
+	} else {
+		ret = 0;
+		r = n ? backlog_add(c, l, n, rp) : NULL;
+		if (rp)
+			*rp = r;
+	}
+	pthread_mutex_unlock(&c->rxlock);
+	return ret;
+}
+
+/*
+ * Run @r, which this worker took into @c's running list: its handler, or
+ * the answer the server gives on its own; then @r goes.
+ */
+static void request_run(struct rpc_worker *w, struct rpc_conn *c,
+			struct kipc_rpc_req *r)
+{
+	struct kipc_rpc_server *s = w->s;
+	const struct rpc_method *meth =
+		r->event ? method_find(s->events, s->nr_events, r->info.method)
+			 : method_find(s->methods, s->nr_methods,
+				       r->info.method);
+	struct kipc_rpc_req **pp;
+	int err = 0, ret;
+
+	r->txbuf = w->txbuf;
+	if (!meth)
+		err = -ENOSYS;
+	else if (r->info.deadline_ns && kipc__now_ns() >= r->info.deadline_ns)
+		err = -ETIMEDOUT;
+	else if (kipc_rpc_req_cancelled(r) || atomic_load(&c->broken))
+		err = -ECANCELED;	/* not started: skipped */
+	if (err) {
+		payload_release(s, r->bufs, r->info.nr_bufs, NULL, 0);
+		if (!r->event)	/* an event nobody handles is dropped */
+			kipc_rpc_reply_error(r, err);
+	} else {
+		ret = meth->fn(r, meth->arg);
+		if (!r->answered && !r->event)
+			ret < 0 ? kipc_rpc_reply_error(r, ret)
+				: kipc_rpc_reply(r, NULL, 0);
+	}
+	payload_release(s, NULL, 0, r->lends, r->info.nr_lends);
+
+	pthread_mutex_lock(&c->lock);
+	for (pp = &c->running; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	free(r);
+}
+
+/*
+ * The connection's next messages, read at once (@until NULL: its epoll
  * event), or waited for until @until (a linger). The caller holds @c.
  * Return: whether a request or an event ran and @c is still served, so
  * that a worker may linger on it.
@@ -960,63 +1327,57 @@ static void request(struct rpc_worker *w, struct rpc_conn *c,
 static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
 		       const struct timespec *until)
 {
-	struct kipc_rpc_server *s = w->s;
-	const void *payload;
-	struct kipc_rpc_hdr h;
-	struct kipc_msg m;
-	int ret;
+	struct kipc_rpc_req *r = NULL;
 
 	if (atomic_load(&c->broken)) {
 		conn_drop(c);
 		return false;
 	}
-	kipc_msg_init(&m, w->rxbuf, s->max_inline, w->bufs, KIPC_MSG_BUFS_MAX, 0);
-	kipc_msg_lend(&m, w->lends, KIPC_MSG_LENDS_MAX, NULL);
-	/* A linger blocks whatever the connection's ends say: kipc_call(). */
-	if (until)
-		ret = kipc_call(c->tx, c->rx, NULL, &m, 0, until, s->region,
-				NULL);
-	else
-		ret = kipc_channel_recv(c->rx, &m, 1, KIPC_IO_NONBLOCK, NULL,
-					s->region);
-	if (ret == -EAGAIN || ret == -EINTR || ret == -ETIMEDOUT) {
-		conn_rearm(c);
+	if (!conn_read(w, c, until, &r) && !until)
+		conn_park(c);
+	if (!r)
 		return false;
-	}
-	if (ret <= 0) {		/* end of stream: the client is gone */
-		conn_drop(c);
-		return false;
-	}
-	if (rpc_hdr_check(w->rxbuf, m.data_len, &h, &payload) < 0 ||
-	    (h.type != KIPC_RPC_HELLO && h.type != KIPC_RPC_REQUEST &&
-	     h.type != KIPC_RPC_CANCEL && h.type != KIPC_RPC_EVENT) ||
-	    (h.type == KIPC_RPC_HELLO) == atomic_load(&c->hello) ||
-	    (h.type != KIPC_RPC_HELLO && h.version != c->version)) {
-		msg_discard(s, &m, w->bufs, w->lends);
-		conn_drop(c);
-		return false;
-	}
-	switch (h.type) {
-	case KIPC_RPC_HELLO:
-		msg_discard(s, &m, w->bufs, w->lends);
-		hello(c, w->txbuf, &h, payload);
-		if (atomic_load(&c->broken))	/* no common version */
-			conn_drop(c);
-		else
-			conn_rearm(c);
-		break;
-	case KIPC_RPC_CANCEL:
-		msg_discard(s, &m, w->bufs, w->lends);
-		cancel(c, &h.call_id);
-		conn_rearm(c);
-		break;
-	default:	/* REQUEST, EVENT */
-		request(w, c, &h, &m, payload);
-		return !atomic_load(&c->broken);
-	}
-	return false;
+	request_run(w, c, r);
+	return !atomic_load(&c->broken);
 }
 
+/*
+ * The ready eventfd: take the oldest request of the next connection with
+ * a backlog, read what waits behind it (a CANCEL of it skips it) and run
+ * it. Returns the connection, held, when a request ran and it is still
+ * served, so that the worker may linger on it; NULL otherwise.
+ */
+static struct rpc_conn *ready_event(struct rpc_worker *w)
+{
+	struct kipc_rpc_server *s = w->s;
+	struct kipc_rpc_req *r = NULL;
+	bool rearm = false;
+	struct rpc_conn *c;
+	uint64_t one;
+
+	if (read(s->readyfd, &one, sizeof(one)) < 0)
+		return NULL;	/* another worker took it */
+	pthread_mutex_lock(&s->lock);
+	c = s->ready;
+	if (c) {
+		pthread_mutex_lock(&c->lock);
+		r = backlog_pop(s, c, &rearm);
+		pthread_mutex_unlock(&c->lock);
+		conn_hold(c);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!c)
+		return NULL;	/* its connection went */
+	if (rearm)
+		conn_rearm(c);
+	if (!atomic_load(&c->broken))
+		conn_read(w, c, NULL, NULL);
+	request_run(w, c, r);
+	if (!atomic_load(&c->broken))
+		return c;
+	conn_put(c);
+	return NULL;
+}
 
 /*
  * A worker takes one event at a time: a connection's next message waits
@@ -1033,7 +1394,9 @@ static int worker_run(struct kipc_rpc_server *s)
 	struct timespec until;
 	int n, ret = 0;
 
-	w.rxbuf = malloc(s->max_inline);
+	/* conn_read() takes a batch that fits the backlog: depth at most. */
+	w.rxbuf = malloc((size_t)(s->depth < RX_BATCH ? s->depth : RX_BATCH) *
+			 s->max_inline);
 	w.txbuf = malloc(s->max_inline);
 	if (!w.rxbuf || !w.txbuf) {
 		ret = -ENOMEM;
@@ -1074,6 +1437,13 @@ static int worker_run(struct kipc_rpc_server *s)
 			break;
 		case KEY_TIMER:
 			timer_event(s);
+			break;
+		case KEY_READY:
+			c = ready_event(&w);
+			if (c && s->linger_ns)
+				last = c;
+			else if (c)
+				conn_put(c);
 			break;
 		default:
 			c = conn_get(s, ev.data.u64);
@@ -1165,10 +1535,8 @@ KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
 		kipc_name_unlink(s->k, s->region_name);
 	while ((c = s->conns)) {
 		s->conns = c->next;
-		kipc_channel_close(c->rx);
-		kipc_channel_close(c->tx);
-		pthread_mutex_destroy(&c->lock);
-		free(c);
+		reqs_discard(s, c->backlog);
+		conn_free(c);
 	}
 	server_free(s);
 	return 0;
