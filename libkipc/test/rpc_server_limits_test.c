@@ -24,7 +24,11 @@
  *   not served for nobody;
  * - the second a connection's replies may wait for room comes back with
  *   time, not with a reply that finds room: a client cannot hold workers
- *   a second at a time, again and again, by reading now and then.
+ *   a second at a time, again and again, by reading now and then;
+ * - a request cancelled while it waits behind a running one never runs,
+ *   with one worker or two, its CANCEL sent by one of two threads of the
+ *   client; and the requests a client left waiting when it closed neither
+ *   run nor keep what they carried (region buffers, lent ranges).
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,11 +46,21 @@
 #include "kselftest_harness.h"
 #include "rpc_raw.h"
 
-enum { M_ECHO = 1, M_FLOOD, M_STOP, M_NAP, M_BUFS_LATE, M_OWNED };
+enum { M_ECHO = 1, M_FLOOD, M_STOP, M_NAP, M_BUFS_LATE, M_OWNED, M_HOLD,
+       M_COUNT, M_GET };
 enum { E_FLOOD = 1 };
 
 /* The server has a region of 16 buffers (its methods M_BUFS_LATE, M_OWNED). */
 static int serve_region;
+
+/* What the server's handlers and the test share (mapped before the fork). */
+struct shared {
+	uint32_t started;	/* M_HOLD calls begun */
+	uint32_t release;	/* an M_HOLD sent n ends once this reaches n */
+	uint32_t count;		/* M_COUNT calls run */
+};
+
+static struct shared *shm;
 
 /* ---- the server, in a child process ---- */
 
@@ -107,6 +122,47 @@ static int m_owned(struct kipc_rpc_req *req, void *arg)
 	return kipc_rpc_reply(req, &n, sizeof(n));
 }
 
+/*
+ * Hold the worker until the test's release reaches the number sent (1
+ * without one), 10 s at most: the test knows what runs, and for how long.
+ */
+static int m_hold(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info info;
+	uint64_t end = now_ms() + 10000;
+	uint32_t n = 1;
+
+	kipc_rpc_req_info(req, &info);
+	if (info.len == sizeof(n))
+		memcpy(&n, info.data, sizeof(n));
+	__atomic_fetch_add(&shm->started, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&shm->release, __ATOMIC_SEQ_CST) < n &&
+	       now_ms() < end)
+		usleep(1000);
+	return 0;
+}
+
+/* Count the call; release the buffers it came with (@arg: the region). */
+static int m_count(struct kipc_rpc_req *req, void *arg)
+{
+	struct kipc_rpc_req_info info;
+	uint32_t i;
+
+	kipc_rpc_req_info(req, &info);
+	__atomic_fetch_add(&shm->count, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < info.nr_bufs; i++)
+		kipc_buf_release(arg, info.bufs[i].offset);
+	return 0;
+}
+
+/* The M_COUNT calls run so far. */
+static int m_get(struct kipc_rpc_req *req, void *arg)
+{
+	uint32_t n = __atomic_load_n(&shm->count, __ATOMIC_SEQ_CST);
+
+	return kipc_rpc_reply(req, &n, sizeof(n));
+}
+
 /* Stop the server, and keep this worker busy while requests arrive. */
 static int m_stop(struct kipc_rpc_req *req, void *arg)
 {
@@ -138,6 +194,9 @@ serve(const char *name, const struct kipc_rpc_server_attr *attr,
 	kipc_rpc_server_register(s, M_FLOOD, m_flood, s);
 	kipc_rpc_server_register(s, M_STOP, m_stop, s);
 	kipc_rpc_server_register(s, M_NAP, m_nap, NULL);
+	kipc_rpc_server_register(s, M_HOLD, m_hold, NULL);
+	kipc_rpc_server_register(s, M_COUNT, m_count, a.region);
+	kipc_rpc_server_register(s, M_GET, m_get, NULL);
 	if (a.region) {
 		kipc_rpc_server_register(s, M_BUFS_LATE, m_bufs_late, a.region);
 		kipc_rpc_server_register(s, M_OWNED, m_owned, a.region);
@@ -243,6 +302,9 @@ FIXTURE_SETUP(srv)
 	self->poll_saved[0] = '\0';
 	self->inflight_saved[0] = '\0';
 	snprintf(self->name, sizeof(self->name), "rpc-limits-%d", getpid());
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, (void *)shm);
 	ASSERT_EQ(0, kipc_open(&self->k, 0));
 }
 
@@ -272,6 +334,7 @@ FIXTURE_TEARDOWN(srv)
 		kill(self->pid, SIGKILL);
 		waitpid(self->pid, &st, 0);
 	}
+	munmap(shm, sizeof(*shm));
 	kipc_close(self->k);
 }
 
@@ -783,6 +846,305 @@ TEST_F(srv, failed_reply_releases_its_buffers)
 	EXPECT_EQ(0, kipc_rpc_call(c, M_OWNED, NULL, &rep, 0, &dl));
 	EXPECT_EQ(0, owned);
 	kipc_rpc_client_close(c);
+}
+
+/* Wait until @n M_HOLD calls have begun, 5 s at most: 1 when they have. */
+static int holds_started(uint32_t n)
+{
+	uint64_t end = now_ms() + 5000;
+
+	while (__atomic_load_n(&shm->started, __ATOMIC_SEQ_CST) < n) {
+		if (now_ms() >= end)
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
+/* End the M_HOLD calls sent @n or less. */
+static void holds_release(uint32_t n)
+{
+	__atomic_store_n(&shm->release, n, __ATOMIC_SEQ_CST);
+}
+
+/* An M_HOLD on @c sent @n, with @tag as its user data: 0, or -errno. */
+static int hold_submit(struct kipc_rpc_client *c, uint32_t n, uint64_t tag)
+{
+	struct kipc_rpc_msg req = { .data = &n, .len = sizeof(n) };
+	uint64_t id;
+
+	return kipc_rpc_submit(c, M_HOLD, &req, NULL, 0, NULL, tag, &id);
+}
+
+/* The server's M_GET: the M_COUNT calls run, or -errno. */
+static int64_t count_get(struct kipc_rpc_client *c)
+{
+	struct timespec dl = in_ms(5000);
+	uint32_t n = UINT32_MAX;
+	struct kipc_rpc_msg rep = { .data = &n, .len = sizeof(n) };
+	int ret = kipc_rpc_call(c, M_GET, NULL, &rep, 0, &dl);
+
+	return ret < 0 ? ret : n;
+}
+
+/*
+ * Review s44 M3. One worker runs an M_HOLD while the client sends an
+ * M_COUNT and cancels it at once: the channel holds [M_COUNT, CANCEL].
+ * The worker must read the CANCEL before it starts the M_COUNT, and skip
+ * it, answering ERROR -ECANCELED (which gives the credit back). The old
+ * server read one message at a time: it ran the M_COUNT to the end and
+ * read its CANCEL after (M_GET: 1).
+ */
+TEST_F(srv, cancel_skips_a_queued_request)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 1, .depth = 4 };
+	struct kipc_rpc_completion comp;
+	struct kipc_rpc_client *c;
+	int held = 1, counted = 1, i, n = 0;
+	struct timespec dl;
+	uint64_t id;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	ASSERT_EQ(0, hold_submit(c, 1, 1));
+	ASSERT_EQ(1, holds_started(1));
+	ASSERT_EQ(0, kipc_rpc_submit(c, M_COUNT, NULL, NULL, 0, NULL, 2, &id));
+	ASSERT_EQ(0, kipc_rpc_cancel(c, id));
+	holds_release(1);
+	for (i = 0; i < 2; i++) {
+		dl = in_ms(5000);
+		if (kipc_rpc_complete(c, &comp, 1, 0, &dl) != 1)
+			break;
+		if (comp.user_data == 1)
+			held = comp.status;
+		else
+			counted = comp.status;
+	}
+	EXPECT_EQ(0, held);
+	EXPECT_EQ(-ECANCELED, counted);
+	EXPECT_EQ(0, count_get(c)) TH_LOG("the cancelled M_COUNT ran");
+	/* Its ERROR came before M_GET's reply, with its credit: 4 go. */
+	for (i = 0; i < 4; i++)
+		n += !kipc_rpc_submit(c, M_ECHO, NULL, NULL, KIPC_RPC_NONBLOCK,
+				      NULL, 3, &id);
+	EXPECT_EQ(4, n) TH_LOG("a credit did not come back");
+	for (i = 0; i < n; i++) {
+		dl = in_ms(5000);
+		EXPECT_EQ(1, kipc_rpc_complete(c, &comp, 1, 0, &dl));
+	}
+	kipc_rpc_client_close(c);
+}
+
+/* A thread that sends four M_COUNT on a shared client, cancelling two. */
+struct canceller {
+	struct kipc_rpc_client *c;
+	uint64_t tag;		/* the calls' user data: tag + 0..3 */
+	int err;
+};
+
+static void *submit_and_cancel(void *arg)
+{
+	struct canceller *t = arg;
+	uint64_t id;
+	int i, ret = 0;
+
+	for (i = 0; i < 4 && !ret; i++) {
+		ret = kipc_rpc_submit(t->c, M_COUNT, NULL, NULL, 0, NULL,
+				      t->tag + i, &id);
+		if (!ret && i % 2)	/* the odd ones, tag + 1 and + 3 */
+			ret = kipc_rpc_cancel(t->c, id);
+	}
+	t->err = ret;
+	return NULL;
+}
+
+/*
+ * Both workers hold while two threads of one client each send four
+ * M_COUNT and cancel two of them, their CANCELs interleaved on the one
+ * channel. Once the workers are free, the four cancelled never run (the
+ * old server ran nearly all of them), the four others do, each once.
+ */
+TEST_F(srv, cancels_of_two_threads_skip_with_two_workers)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 2, .depth = 16 };
+	struct canceller t[2] = { { .tag = 100 }, { .tag = 200 } };
+	int i, done = 0, ran = 0, skipped = 0, wrong = 0;
+	struct kipc_rpc_completion comp;
+	struct kipc_rpc_client *c;
+	struct timespec dl;
+	pthread_t th[2];
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	ASSERT_EQ(0, hold_submit(c, 1, 1));
+	ASSERT_EQ(0, hold_submit(c, 1, 2));
+	ASSERT_EQ(1, holds_started(2));
+	for (i = 0; i < 2; i++) {
+		t[i].c = c;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, submit_and_cancel,
+					    &t[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, t[i].err);
+	}
+	holds_release(1);
+	for (done = 0; done < 10; done++) {
+		dl = in_ms(5000);
+		if (kipc_rpc_complete(c, &comp, 1, 0, &dl) != 1)
+			break;
+		if (comp.user_data < 100)
+			wrong += comp.status != 0;
+		else if (comp.user_data % 2)
+			skipped += comp.status == -ECANCELED;
+		else
+			ran += comp.status == 0;
+	}
+	TH_LOG("%d completions: %d ran, %d cancelled, %d holds failed", done,
+	       ran, skipped, wrong);
+	EXPECT_EQ(10, done);
+	EXPECT_EQ(4, ran);
+	EXPECT_EQ(4, skipped);
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(4, count_get(c)) TH_LOG("cancelled M_COUNTs ran");
+	kipc_rpc_client_close(c);
+}
+
+/* Open the service's region, as a client: 0, or -errno. */
+static int region_open(FIXTURE_DATA(srv) *self, struct kipc_region **rp)
+{
+	char name[80];
+	uint32_t kind;
+	int fd, ret;
+
+	snprintf(name, sizeof(name), "%s%s", self->name,
+		 KIPC_RPC_REGION_SUFFIX);
+	fd = kipc_name_open(self->k, name, 0, 0, -1, &kind);
+	if (fd < 0)
+		return fd;
+	ret = kipc_region_open_fd(fd, 0, rp);
+	if (ret < 0)
+		close(fd);
+	return ret;
+}
+
+/* A header (req_hdr()) with @n after it as payload, on @r: 1, or -errno. */
+static int raw_send_n(struct raw *r, struct kipc_rpc_hdr *h, uint32_t n)
+{
+	char buf[sizeof(*h) + sizeof(n)];
+
+	h->payload_len = sizeof(n);
+	memcpy(buf, h, sizeof(*h));
+	memcpy(buf + sizeof(*h), &n, sizeof(n));
+	return raw_send(r, buf, sizeof(buf));
+}
+
+/* M_COUNT on @r with buffer @b of @reg, or range @l lent with @q. */
+static int raw_send_count(struct raw *r, struct kipc_region *reg,
+			  struct kipc_buf_ref *b, struct kipc_lend_ref *l,
+			  struct kipc_lendq *q)
+{
+	struct kipc_rpc_hdr h;
+	struct kipc_msg m;
+
+	req_hdr(&h, M_COUNT, 0);
+	kipc_msg_init(&m, &h, sizeof(h), b, b ? 1 : 0, 0);
+	if (l)
+		kipc_msg_lend(&m, l, 1, q);
+	return kipc_channel_send(r->tx, &m, 1, 0, NULL, b ? reg : NULL);
+}
+
+/* The buffers the server's region handle owns, once they are @want. */
+static int64_t owned_settle(struct kipc_rpc_client *c, uint32_t want)
+{
+	uint64_t end = now_ms() + 2000;
+	uint32_t owned;
+	struct kipc_rpc_msg rep = { .data = &owned, .len = sizeof(owned) };
+	struct timespec dl;
+	int ret;
+
+	do {
+		owned = UINT32_MAX;
+		dl = in_ms(5000);
+		ret = kipc_rpc_call(c, M_OWNED, NULL, &rep, 0, &dl);
+		if (ret < 0)
+			return ret;
+		if (owned == want)
+			break;
+		usleep(10 * 1000);
+	} while (now_ms() < end);
+	return owned;
+}
+
+/*
+ * Three M_COUNT (one with a region buffer, one with a lent range) wait in
+ * the backlog of a connection whose two workers hold: the second worker
+ * read them ahead when it took its M_HOLD. The client closes. When the
+ * workers are free, none of the three may run (its client is gone: the
+ * old server, reading one message at a time, ran the first before it saw
+ * end of stream), the buffer goes back to the pool and the range is
+ * unmapped (the client's lend queue hears of it). The M_HOLDs are oneway,
+ * so that no failed answer drops the connection first.
+ */
+TEST_F(srv, closed_client_backlog_runs_nothing_and_leaks_nothing)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 2, .depth = 8 };
+	struct kipc_lend_completion lc;
+	struct kipc_rpc_client *c;
+	struct kipc_region *reg;
+	struct kipc_buf_ref b = { .len = 1 };
+	struct kipc_lend_ref l = { .len = 4096 };
+	struct kipc_rpc_hdr h;
+	struct kipc_lendq *q;
+	uint64_t end, off;
+	struct raw *r;
+	void *page;
+	int reaped = 0;
+
+	serve_region = 1;
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	ASSERT_EQ(0, region_open(self, &reg));
+	ASSERT_EQ(0, kipc_lendq_create(self->k, 0, &q));
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(page, 0x3c, 4096);
+	l.addr = (uintptr_t)page;
+	ASSERT_EQ(0, kipc_buf_alloc(reg, &off));
+	b.offset = off;
+
+	/* Worker 1 holds until 1, worker 2 until 3. */
+	req_hdr(&h, M_HOLD, 0);
+	h.flags = KIPC_RPC_F_ONEWAY;
+	ASSERT_EQ(1, raw_send_n(r, &h, 1));
+	ASSERT_EQ(1, raw_send_n(r, &h, 3));
+	ASSERT_EQ(1, holds_started(2));
+	/* Queued behind a hold until 2: worker 1 takes all four. */
+	ASSERT_EQ(1, raw_send_n(r, &h, 2));
+	ASSERT_EQ(1, raw_send_count(r, reg, &b, NULL, NULL));
+	ASSERT_EQ(1, raw_send_count(r, NULL, NULL, &l, q));
+	ASSERT_EQ(1, raw_send_count(r, NULL, NULL, NULL, NULL));
+	holds_release(1);
+	ASSERT_EQ(1, holds_started(3));
+	raw_close(r);
+	r->tx = NULL;
+	r->rx = NULL;
+	holds_release(3);
+
+	/* The range comes back: the connection is gone, its backlog too. */
+	for (end = now_ms() + 5000; !reaped && now_ms() < end;
+	     usleep(10 * 1000))
+		reaped = kipc_lendq_reap(q, &lc, 1, KIPC_REAP_NONBLOCK) == 1;
+	EXPECT_EQ(1, reaped) TH_LOG("the lent range was never unmapped");
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	EXPECT_EQ(0, count_get(c)) TH_LOG("a request of a closed client ran");
+	EXPECT_EQ(0, owned_settle(c, 0)) TH_LOG("the buffer was not released");
+	kipc_rpc_client_close(c);
+	kipc_lendq_close(q);
+	kipc_region_close(reg);
+	munmap(page, 4096);
 }
 
 TEST_HARNESS_MAIN
