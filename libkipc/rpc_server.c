@@ -36,9 +36,10 @@
  *
  * What one client can make the server hold is bounded: connections per
  * uid (the rest get ERROR -EUSERS and are closed), the time a connection
- * may stay without HELLO, and the time replies may wait for room. When
- * accepting fails for want of fds or memory the service is not watched
- * for a while, instead of waking every worker for nothing.
+ * may stay without HELLO, the time replies may wait for room, and the
+ * requests read ahead (@depth a connection). When accepting fails for
+ * want of fds or memory the service is not watched for a while, instead
+ * of waking every worker for nothing.
  *
  * An EVENT of a client's runs its handler as a request runs its method,
  * and is never answered. kipc_rpc_server_notify() sends an event on a
