@@ -330,7 +330,7 @@ const struct kb_mech kb_mech_probe_eventfd = {
 
 const struct kb_mech kb_mech_probe_futex = {
 	.name		= "probe-futex",
-	.desc		= "probe: a bare FUTEX_WAKE/FUTEX_WAIT loop, shared page",
+	.desc		= "probe: bare FUTEX_WAKE/FUTEX_WAIT on a shared page",
 	.tests		= BIT(KB_LATENCY),
 	.modes		= BIT(KB_BLOCKING),
 	.setup		= kb_probe_futex_setup,
