@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipcctl: what the netlink commands share: opening the family, errors,
- * printing objects, names of enums, option parsing.
+ * printing objects, names of enums, option parsing, the clock.
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kipcctl.h"
@@ -242,4 +243,12 @@ void *array_add(void *v, size_t *n, size_t *cap, size_t size)
 	p = (char *)*arr + (*n)++ * size;
 	memset(p, 0, size);
 	return p;
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

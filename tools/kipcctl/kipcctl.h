@@ -31,6 +31,12 @@ int cmd_groups(int argc, char **argv);	/* groups.c */
  */
 void *array_add(void *v, size_t *n, size_t *cap, size_t size);
 
+/*
+ * CLOCK_MONOTONIC in nanoseconds: the intervals and deadlines of top,
+ * trace and the pipe prober.
+ */
+uint64_t mono_ns(void);
+
 /* Open the netlink family, printing a clear error. 0 or -errno. */
 int open_nl(struct kipc_nl **nl);
 /* Print why kipc_nl_open() failed with @ret (nothing when 0). */

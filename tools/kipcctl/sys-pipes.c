@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
@@ -223,14 +222,6 @@ static int probe_start(void)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The prober's answer for @f into *@a; 0, or -1 when there is none. */
 static int probe(const struct sys_fd *f, struct probe_ans *a)
 {
@@ -261,9 +252,9 @@ static int probe(const struct sys_fd *f, struct probe_ans *a)
 		return -1;
 	}
 	p.fd = prober.sock;
-	deadline = now_ms() + PROBE_WAIT_MS;
+	deadline = (long long)(mono_ns() / 1000000) + PROBE_WAIT_MS;
 	do {	/* top's signals cut the wait short: the rest is waited */
-		left = deadline - now_ms();
+		left = deadline - (long long)(mono_ns() / 1000000);
 		ret = poll(&p, 1, left > 0 ? (int)left : 0);
 	} while (ret < 0 && errno == EINTR);
 	if (!ret) {

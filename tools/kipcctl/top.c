@@ -491,14 +491,6 @@ static void record(FILE *f, const struct sample *s, unsigned int nr, double t)
 	fflush(f);
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Sleep until @t; 1 when a SIGWINCH came first (the rest not slept). */
 static int sleep_until(double t)
 {
@@ -608,15 +600,15 @@ int cmd_top(int argc, char **argv)
 	if (o.fit)
 		sigaction(SIGWINCH, &winch, NULL);
 	fit_rows(&o);
-	start = origin = mono();	/* origin: the times printed */
+	start = origin = mono_ns() / 1e9;	/* origin: the times printed */
 	for (iter = 0; !stop && (!o.count || iter < o.count); iter++) {
 		/*
 		 * Behind (stopped by ^Z, or a sample slower than the
 		 * interval): the schedule starts again from now, rather than
 		 * a burst of samples over a few ms each, or no sleep at all.
 		 */
-		if (iter && mono() > start + iter * o.interval)
-			start = mono() - (iter - 1) * o.interval;
+		if (iter && mono_ns() / 1e9 > start + iter * o.interval)
+			start = mono_ns() / 1e9 - (iter - 1) * o.interval;
 		while (iter && sleep_until(start + iter * o.interval)) {
 			fit_rows(&o);
 			show_table(&cur, &o, &k);
@@ -624,7 +616,7 @@ int cmd_top(int argc, char **argv)
 		}
 		if (stop)
 			break;
-		now = mono();
+		now = mono_ns() / 1e9;
 		ret = take(&cur, &o, &k);
 		if (ret)
 			break;

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -296,15 +295,13 @@ static void show(const struct trace_state *t, int interval)
 static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct timespec now;
 	uint64_t now_ns, ms;
 	char *nl, *line;
 	ssize_t n;
 	int ret;
 
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		now_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+		now_ns = mono_ns();
 		if (stop || now_ns >= deadline)
 			return 0;
 		/* At most INT_MAX ms (24 days): an --interval may be longer. */
@@ -345,7 +342,6 @@ int cmd_trace(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int interval = 1, count = 0, iter, fd = -1, ret, c;
 	char path[PATH_MAX + 16];
-	struct timespec now;
 	uint64_t next;
 	uint32_t v;
 
@@ -380,8 +376,7 @@ int cmd_trace(int argc, char **argv)
 				strerror(-ret));
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	next = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	next = mono_ns();
 	for (iter = 0; !ret && !stop && (!count || iter < count); iter++) {
 		next += interval * 1000000000ULL;
 		ret = drain_until(&t, fd, next);
