@@ -55,6 +55,7 @@ struct sample {
 	size_t n, cap;
 	/* Left out: POSIX queues, processes whose fds could not be read. */
 	unsigned int mq_unreadable, procs_unreadable;
+	unsigned int kipc_gen;		/* top_kipc.gen when taken */
 };
 
 struct top_opts {
@@ -252,12 +253,18 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 
 /*
  * kipc's side of top: the netlink handle, NULL while the module is not
- * loaded (or cannot be reached), and why it could not be opened last (0,
- * -ENOENT: no family, or another -errno, said once on stderr).
+ * loaded (or cannot be reached), why it could not be opened last (0,
+ * -ENOENT: no family, or another -errno, said once on stderr), and the
+ * module's generation: counted up each time its family is found after it
+ * was missing or gone, when the module may have been loaded anew. A new
+ * module numbers its channels from 1 again, and no service of the old
+ * one survives it (their files hold it): a kipc object of another
+ * generation is another object, whatever its id.
  */
 struct top_kipc {
 	struct kipc_nl *nl;
 	int err;
+	unsigned int gen;
 };
 
 /* Opens k->nl; 0, or -errno (recorded, said on stderr when new). */
@@ -265,6 +272,8 @@ static int open_kipc(struct top_kipc *k)
 {
 	int ret = kipc_nl_open(&k->nl, 0);
 
+	if (!ret && k->err == -ENOENT)
+		k->gen++;
 	if (ret) {
 		k->nl = NULL;
 		if (ret != -ENOENT && ret != k->err)
@@ -299,6 +308,7 @@ static int take_kipc(struct sample *s, const struct top_opts *o,
 		s->n = n;
 		kipc_nl_close(k->nl);
 		k->nl = NULL;
+		k->err = -ENOENT;	/* gone: the next family is new */
 		if (!again-- || open_kipc(k)) {
 			fprintf(stderr, "kipcctl: top: kipc's netlink family is gone (the module unloaded?): the other kinds go on, kipc is looked for at each refresh\n");
 			return 0;
@@ -324,6 +334,7 @@ static int take(struct sample *s, const struct top_opts *o,
 	ret = take_kipc(s, o, k);
 	if (ret)
 		return ret;
+	s->kipc_gen = k->gen;
 	ret = sys_sysv_each(SYS_MSG, add_msg, s);
 	if (ret == -ENOMEM)
 		goto out;
@@ -361,9 +372,26 @@ static int by_activity(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Whether @c is another object than @p, the previous sample's of the same
+ * name: one of its counts went back (a channel's messages received too,
+ * else a new channel that sent more than the old one took the old one's
+ * place, and its messages moved wrapped), or it is kipc's and the module
+ * may have been loaded anew in between (@new_kipc: top_kipc).
+ */
+static int another_object(const struct tobj *c, const struct tobj *p,
+			  int new_kipc)
+{
+	if (c->counter < p->counter ||
+	    c->st.msgs_received < p->st.msgs_received)
+		return 1;
+	return new_kipc && !strncmp(c->kind, "kipc-", 5);
+}
+
 /* Rates of @cur (sorted by name) against @prev, @dt seconds before. */
 static void rates(struct sample *cur, const struct sample *prev, double dt)
 {
+	int new_kipc = cur->kipc_gen != prev->kipc_gen;
 	const struct tobj *p;
 	struct tobj *c;
 	size_t i;
@@ -373,11 +401,7 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 		c->rate = 0;
 		c->moved = c->st.msgs_sent + c->st.msgs_received;
 		p = prev->n ? bsearch(c, prev->v, prev->n, sizeof(*c), by_name) : NULL;
-		/*
-		 * A count that went back is another object's: a reloaded
-		 * module numbers its channels anew.
-		 */
-		if (p && c->counter < p->counter)
+		if (p && another_object(c, p, new_kipc))
 			p = NULL;
 		if (p)
 			c->moved -= p->st.msgs_sent + p->st.msgs_received;
@@ -637,6 +661,7 @@ int cmd_top(int argc, char **argv)
 		if (cur.n)
 			memcpy(prev.v, cur.v, cur.n * sizeof(*cur.v));
 		prev.n = cur.n;
+		prev.kipc_gen = cur.kipc_gen;
 		qsort(cur.v, cur.n, sizeof(*cur.v), by_activity);
 		if (rec) {
 			record(rec, &cur, iter, now - origin);

@@ -8,10 +8,13 @@
  *                   loaded), e with EACCES (a socket refused, as by an
  *                   LSM); past its end, y
  *   FAKE_KIPC_DUMP  one letter per kipc_channel_stats_dump() call: o lists
- *                   channel 7 (sent 10 more each time), g fails with ENOENT
- *                   as the dump of a family that went away does, f lists
- *                   channel 7 and then fails with EIO (a dump cut short);
- *                   past its end, o
+ *                   channel 7 (sent and received 10 more each time), g
+ *                   fails with ENOENT as the dump of a family that went
+ *                   away does, f lists channel 7 and then fails with EIO
+ *                   (a dump cut short), r lists channel 7 of a module
+ *                   loaded again (sent 25, received 10: counts that may
+ *                   follow o's first), d channel 7 with fewer received
+ *                   than o's first (sent 15, received 0); past its end, o
  *   FAKE_KIPC_USERNS  set: the caller in a user namespace, charged to
  *                   uid 100000 (its owner), which holds 10 channels of
  *                   10; kipc_user_stats_get() of any uid fails with
@@ -80,7 +83,18 @@ int kipc_channel_stats_dump(struct kipc_nl *nl,
 	(void)nl;
 	if (c == 'g')
 		return -ENOENT;
-	st.msgs_sent = 10 * calls;
+	switch (c) {
+	case 'r':
+		st.msgs_sent = 25;
+		st.msgs_received = 10;
+		break;
+	case 'd':
+		st.msgs_sent = 15;
+		break;
+	default:
+		st.msgs_sent = 10 * calls;
+		st.msgs_received = st.msgs_sent;
+	}
 	/* As the module filters: channel 7 is the caller's. */
 	if (filter && filter->flags & KIPC_FILTER_UID && filter->uid != st.uid)
 		return c == 'f' ? -EIO : 0;
