@@ -40,7 +40,7 @@ int sys_fd_is_writer(const struct sys_fd *f)
 	return (f->flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* What the prober is asked, of one reader's descriptor, and answers. */
+/* What the prober is asked, of one descriptor of a pipe, and answers. */
 struct probe_req {
 	pid_t pid, tid;		/* as struct sys_fd */
 	int fd;
@@ -274,27 +274,31 @@ static int probe(const struct sys_fd *f, struct probe_ans *a)
  * The bytes queued in the pipe of @f[0..n), or -1 when unknown (and its
  * capacity in *@size, when @size is not NULL and the bytes are known).
  * Only for root, and only when processes hold both ends: read by the
- * prober through a copy of a reader's descriptor (pipe_copy()).
+ * prober through a copy of one of the descriptors (pipe_copy(); either
+ * end answers). One that cannot be copied (swapped for another file or
+ * closed since the scan, its process gone, a thread's own table before
+ * Linux 6.9) leaves the next to try.
  */
 long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 {
-	const struct sys_fd *reader = NULL;
+	int reader = 0, writer = 0;
 	struct probe_ans a;
-	int writer = 0;
 	size_t i;
 
 	if (geteuid())
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!reader && sys_fd_is_reader(&f[i]))
-			reader = &f[i];
+		reader |= sys_fd_is_reader(&f[i]);
 		writer |= sys_fd_is_writer(&f[i]);
 	}
-	if (!reader || !writer || probe(reader, &a) || a.bytes < 0)
-		return -1;
-	if (size)
-		*size = a.size;
-	return a.bytes;
+	for (i = 0; reader && writer && i < n; i++) {
+		if (probe(&f[i], &a) || a.bytes < 0)
+			continue;
+		if (size)
+			*size = a.size;
+		return a.bytes;
+	}
+	return -1;
 }
 
 static void print_pipe(const struct sys_fd *f, size_t n, size_t row)

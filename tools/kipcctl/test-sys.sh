@@ -502,6 +502,12 @@ while True:
 	check "pipes: ... and the pipe's inode $flipino never shows as the FIFO" \
 		awk -v i="$flipino" 'BEGIN { bad = i == "" }
 			$1 == "fifo" && $2 == i { bad = 1 } END { exit bad }' "$TMP/flip-scans"
+	# Copied when it was the FIFO, fd 10 gave no bytes queued, and no
+	# other descriptor of the pipe was tried (review s42, #12).
+	check "pipes: ... whose bytes queued are read in every scan" \
+		awk -v i="$flipino" '$1 == "pipe" && $2 == i {
+				n++; bad += $3 != 0 }
+			END { exit bad || n != 40 }' "$TMP/flip-scans"
 else
 	skip "pipes: a descriptor that flips to a FIFO: the bytes queued need root"
 fi

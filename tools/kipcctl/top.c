@@ -8,8 +8,8 @@
  *   mqueue        bytes queued (QSIZE of the mqueue file system)
  *   unix          bytes in the receive queue (sock_diag; a listening
  *                 socket's pending connections)
- *   pipe, fifo    bytes queued (root: FIONREAD of a copy of a reader's
- *                 descriptor, taken by a helper process, as kipcctl sys
+ *   pipe, fifo    bytes queued (root: FIONREAD of a copy of one of its
+ *                 descriptors, taken by a helper process, as kipcctl sys
  *                 pipes; none once the helper has hung)
  * The rate is per second over the last interval: of what the kernel counts
  * where it counts (basis "sent", "accepted"), else of the queue depth's
