@@ -5,7 +5,7 @@
  *  - System V segments nobody attaches whose creator is gone; System V
  *    queues holding messages with no live sender or receiver;
  *  - queues that are full or nearly so (System V at qbytes, POSIX at
- *    maxmsg) and full pipes (root: bytes queued at the pipe's capacity);
+ *    maxmsg) and full pipes (root: every page taken, writers block);
  *  - usage near a system limit (kernel.msgmni, shmmni, the semaphore sets
  *    of kernel.sem, fs.mqueue.queues_max), counted from the objects seen;
  *  - kipc channels that lost their receivers (with the processes holding
@@ -222,22 +222,24 @@ static void check_mqueues(struct check *c)
 	closedir(d);
 }
 
-/* Full pipes (root): bytes queued at the pipe's capacity. */
+/*
+ * Full pipes (root): those whose writers block, by the kernel's rule
+ * (sys_pipe_depth()): every page of the pipe taken, however many bytes
+ * they hold.
+ */
 static void check_pipes(struct check *c, const struct sys_scan *s)
 {
 	const struct sys_fd *f = s->v, *end = s->v + s->n;
-	char obj[64], pids[128], text[128], id[48];
-	long long queued, size;
+	char obj[64], pids[128], text[160], id[48];
+	struct sys_pipe_depth d;
+	long page = sysconf(_SC_PAGESIZE);
 	size_t n, i;
 	int len;
 
 	for (; f < end; f += n) {
 		n = sys_fd_run(f, end);
-		if (f->kind != SYS_FD_PIPE && f->kind != SYS_FD_FIFO)
-			continue;
-		size = 0;
-		queued = sys_pipe_queued(f, n, &size);
-		if (queued < 0 || size <= 0 || queued < size)
+		if ((f->kind != SYS_FD_PIPE && f->kind != SYS_FD_FIFO) ||
+		    sys_pipe_depth(f, n, &d) || d.full != 1)
 			continue;
 		for (i = 0, len = 0, pids[0] = '\0'; i < n; i++)
 			if ((f[i].flags & O_ACCMODE) != O_RDONLY &&
@@ -247,8 +249,10 @@ static void check_pipes(struct check *c, const struct sys_scan *s)
 		sys_pipe_id(f, id, sizeof(id));
 		snprintf(obj, sizeof(obj), "%s:%s",
 			 f->kind == SYS_FD_PIPE ? "pipe" : "fifo", id);
-		snprintf(text, sizeof(text), "full: %lld of %lld bytes queued; its writers block",
-			 queued, size);
+		snprintf(text, sizeof(text),
+			 "full: %lld of %lld bytes queued, all its %lld pages "
+			 "taken; its writers block",
+			 d.bytes, d.size, page > 0 ? d.size / page : 0);
 		finding(c, "warning", obj, pids, text,
 			"a reader that keeps up (the reader's pid is in kipcctl sys pipes)");
 	}

@@ -40,15 +40,14 @@ int sys_fd_is_writer(const struct sys_fd *f)
 	return (f->flags & O_ACCMODE) != O_RDONLY;
 }
 
-/* What the prober is asked, of one descriptor of a pipe, and answers. */
+/*
+ * What the prober is asked, of one descriptor of a pipe; it answers a
+ * struct sys_pipe_depth.
+ */
 struct probe_req {
 	pid_t pid, tid;		/* as struct sys_fd */
 	int fd;
 	uint64_t ino, dev;
-};
-
-struct probe_ans {
-	long long bytes, size;	/* -1: unknown */
 };
 
 /*
@@ -86,14 +85,33 @@ static int pipe_copy(const struct probe_req *f)
 }
 
 /*
- * The prober's loop: for each request, the bytes queued in the pipe and
- * its capacity (-1: unknown), answered once the copy is closed. Ends when
- * kipcctl closes its end.
+ * Whether the writers of the pipe of copy @fd block: every slot of its
+ * ring taken (the kernel's pipe_full(), which counts pages, not bytes: a
+ * partly read page, the tail of a write and a packet of an O_DIRECT pipe
+ * each take one, so a pipe may block its writers with 65535 of 65536
+ * bytes queued, or 16). poll() tells it of a writer's file, at once
+ * (POLLOUT; POLLERR: no reader left, so writes fail, not block); of a
+ * reader's, not: -1.
+ */
+static int probe_full(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || poll(&p, 1, 0) < 0)
+		return -1;
+	return !(p.revents & (POLLOUT | POLLERR));
+}
+
+/*
+ * The prober's loop: for each request, the bytes queued in the pipe, its
+ * capacity and whether its writers block (-1: unknown), answered once
+ * the copy is closed. Ends when kipcctl closes its end.
  */
 static void __attribute__((noreturn)) probe_serve(int sock)
 {
+	struct sys_pipe_depth a;
 	struct probe_req rq;
-	struct probe_ans a;
 	int fd, bytes;
 	ssize_t n;
 
@@ -105,11 +123,13 @@ static void __attribute__((noreturn)) probe_serve(int sock)
 			_exit(0);
 		a.bytes = -1;
 		a.size = -1;
+		a.full = -1;
 		fd = pipe_copy(&rq);
 		if (fd >= 0) {
 			if (!ioctl(fd, FIONREAD, &bytes))
 				a.bytes = bytes;
 			a.size = fcntl(fd, F_GETPIPE_SZ);
+			a.full = probe_full(fd);
 			close(fd);
 		}
 		if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
@@ -223,7 +243,7 @@ static int probe_start(void)
 }
 
 /* The prober's answer for @f into *@a; 0, or -1 when there is none. */
-static int probe(const struct sys_fd *f, struct probe_ans *a)
+static int probe(const struct sys_fd *f, struct sys_pipe_depth *a)
 {
 	struct probe_req rq = {
 		.pid = f->pid, .tid = f->tid, .fd = f->fd,
@@ -271,18 +291,32 @@ static int probe(const struct sys_fd *f, struct probe_ans *a)
 }
 
 /*
- * The bytes queued in the pipe of @f[0..n), or -1 when unknown (and its
- * capacity in *@size, when @size is not NULL and the bytes are known).
- * Only for root, and only when processes hold both ends: read by the
- * prober through a copy of one of the descriptors (pipe_copy(); either
- * end answers). One that cannot be copied (swapped for another file or
- * closed since the scan, its process gone, a thread's own table before
- * Linux 6.9) leaves the next to try.
+ * The prober's answer, into *@d, for the first descriptor among @f[0..n)
+ * of a writer (@writer) or of a reader that does not write that can be
+ * copied: one swapped for another file or closed since the scan, its
+ * process gone, a thread's own table before Linux 6.9, leave the next to
+ * try. 0, or -1 when none answered.
  */
-long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
+static int probe_each(const struct sys_fd *f, size_t n, int writer,
+		      struct sys_pipe_depth *d)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sys_fd_is_writer(&f[i]) == writer && !probe(&f[i], d) &&
+		    d->bytes >= 0)
+			return 0;
+	return -1;
+}
+
+/*
+ * Only for root, and only when processes hold both ends: read by the
+ * prober through a copy of one of the descriptors (pipe_copy()), a
+ * writer's first, whose copy also tells whether the writers block.
+ */
+int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d)
 {
 	int reader = 0, writer = 0;
-	struct probe_ans a;
 	size_t i;
 
 	if (geteuid())
@@ -291,20 +325,20 @@ long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size)
 		reader |= sys_fd_is_reader(&f[i]);
 		writer |= sys_fd_is_writer(&f[i]);
 	}
-	for (i = 0; reader && writer && i < n; i++) {
-		if (probe(&f[i], &a) || a.bytes < 0)
-			continue;
-		if (size)
-			*size = a.size;
-		return a.bytes;
-	}
-	return -1;
+	if (!reader || !writer ||
+	    (probe_each(f, n, 1, d) && probe_each(f, n, 0, d)))
+		return -1;
+	/* Known from a reader's copy too: a page holds PAGE_SIZE bytes. */
+	if (d->full < 0 && d->size > 0 && d->bytes >= d->size)
+		d->full = 1;
+	return 0;
 }
 
 static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
 {
 	const char *type = f->kind == SYS_FD_PIPE ? "pipe" : "fifo";
-	long long queued = sys_pipe_queued(f, n, NULL);
+	struct sys_pipe_depth d;
+	long long queued = sys_pipe_depth(f, n, &d) ? -1 : d.bytes;
 
 	if (json) {
 		printf("%s{\"type\":\"%s\",\"inode\":%llu,\"path\":",

@@ -114,8 +114,17 @@ int sys_mqueue_mount(char *dir, size_t size);
 int sys_check(int argc, char **argv);
 int sys_posix_shm(const struct sys_scan *s);
 int sys_pipes(const struct sys_scan *s);
-/* sys-pipes.c: bytes queued in a pipe (root), its capacity in *@size; or -1. */
-long long sys_pipe_queued(const struct sys_fd *f, size_t n, long long *size);
+/* What is known of the bytes queued in a pipe or FIFO (-1: unknown). */
+struct sys_pipe_depth {
+	long long bytes, size;	/* queued, and its capacity */
+	int full;		/* 1: its writers block (every page taken) */
+};
+
+/*
+ * sys-pipes.c: the depth of the pipe of @f[0..n) (root) into *@d; 0, or
+ * -1 when its bytes queued are not known.
+ */
+int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d);
 /*
  * Whether Unix socket @ino is one of the pair between kipcctl and the
  * helper process that reads the pipes (left out of the Unix sockets).

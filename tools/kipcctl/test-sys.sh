@@ -668,6 +668,34 @@ fi
 "$TMP/sys-helper" full-mq "/.$NAME-e$ESC[2J" >"$TMP/dotmq" && DOT_MQ="/.$NAME-e$ESC[2J"
 yes 2>/dev/null | sleep 30 &		# yes fills the pipe and blocks
 PIDS+=($!)
+# full_pipe FILE MODE: a pipe whose writer blocks with fewer bytes queued
+# than its capacity, for the kernel counts pages (review s44, L5): MODE
+# partly (65536 bytes written, one read, one more written: 65535 queued)
+# or packet (O_DIRECT: 17 writes of a byte, 16 queued); its inode and its
+# writer's pid in FILE.
+full_pipe() {
+	python3 -c 'import os, sys, time
+packet = sys.argv[2] == "packet"
+r, w = os.pipe2(os.O_DIRECT if packet else 0)
+writer = os.fork()
+if writer == 0:
+    os.close(r)
+    for b in [b"p"] * 17 if packet else [b"x" * 65536, b"y"]:
+        os.write(w, b)
+    os._exit(0)
+os.close(w)
+if not packet:
+    os.read(r, 1)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("ino %d\nwriter %d\npid %d\n" %
+            (os.fstat(r).st_ino, writer, os.getpid()))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(30)' "$TMP/$1" "$2" &
+	PIDS+=($!)
+	wait_for "$1" && PIDS+=("$(get "$1" writer)")
+}
+full_pipe partly partly || not_ok "helper: a pipe full at 65535 bytes"
+full_pipe packet packet || not_ok "helper: a packet pipe full at 16 bytes"
 sleep 0.5
 # with_mqueue COMMAND...: with the mqueue file system mounted (in a private
 # mount as root when it is not), or as is.
@@ -693,7 +721,16 @@ if [ "$(id -u)" = 0 ]; then
 	check "check: the full POSIX queue /.$NAME-e\\x1b[2J, escaped" \
 		sh -c "grep -qF 'error   /.$NAME-e\\x1b[2J: full' '$TMP/check' &&
 		       ! grep -q '$ESC' '$TMP/check'"
-	check "check: the full pipe with its blocked writer" grep -q "^warning pipe:.*: full: .* bytes queued; its writers block" "$TMP/check"
+	full="bytes queued, all its 16 pages taken; its writers block"
+	check "check: the full pipe with its blocked writer" \
+		grep -q "^warning pipe:.*: full: .* $full" "$TMP/check"
+	for f in partly:65535 packet:16; do
+		p=${f%:*}
+		want="pipe:$(get "$p" ino) (pids $(get "$p" writer)): full:"
+		check "check: the pipe whose writer blocks at ${f#*:} bytes" \
+			grep -qF "warning $want ${f#*:} of 65536 bytes" \
+			"$TMP/check"
+	done
 	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
 else
 	skip "check: the full POSIX queue and the full pipe need root"

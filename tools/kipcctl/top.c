@@ -213,7 +213,7 @@ static int add_unix(const struct sys_unix_row *r, void *arg)
 static int add_scanned(struct sample *s, const struct sys_scan *scan)
 {
 	const struct sys_fd *f = scan->v, *end = scan->v + scan->n;
-	long long queued, size;
+	struct sys_pipe_depth d;
 	struct tobj *o;
 	char id[48];
 	size_t n;
@@ -221,16 +221,14 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 	for (; f < end; f += n) {
 		n = sys_fd_run(f, end);
 		if (f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO) {
-			size = -1;
-			queued = sys_pipe_queued(f, n, &size);
-			if (queued < 0)
+			if (sys_pipe_depth(f, n, &d))
 				continue;
 			o = add(s, f->kind == SYS_FD_PIPE ? "pipe" : "fifo",
 				"bytes", "depth");
 			if (!o)
 				return -ENOMEM;
-			o->depth = queued;
-			o->limit = size;
+			o->depth = d.bytes;
+			o->limit = d.size;
 		} else if (f->kind == SYS_FD_KIPC_SERVICE) {
 			o = add(s, "kipc-service", "conns", "accepted");
 			if (!o)
