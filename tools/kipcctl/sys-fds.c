@@ -374,9 +374,14 @@ static int scan_fds(struct sys_scan *s, const struct fd_table *t,
 			continue;
 		link[len] = '\0';
 		memset(&e, 0, sizeof(e));
-		if (!classify(&dirs, d->d_name, link, &e) ||
-		    describe(&dirs, d->d_name, link, &e))
+		if (!classify(&dirs, d->d_name, link, &e))
 			continue;
+		/* Gone or swapped meanwhile: skipped; out of memory: failed. */
+		ret = describe(&dirs, d->d_name, link, &e);
+		if (ret) {
+			ret = ret == -ENOMEM ? ret : 0;
+			continue;
+		}
 		e.pid = t->pid;
 		e.tid = t->tid;
 		e.fd = atoi(d->d_name);

@@ -433,6 +433,25 @@ sleep 0.2
 "$KIPCCTL" sys pipes >"$TMP/pipes-long" 2>"$TMP/err"
 check "pipes: a FIFO's path of ${#longfifo} bytes, whole" \
 	grep -q "^fifo .* $longfifo\$" "$TMP/pipes-long"
+# Its path's copy failing (strdup(), out of memory): an error, not a scan
+# without the FIFO that exits 0 (review s42, #12).
+mkfifo "$TMP/nomem-fifo"
+sh -c 'exec sleep 30' <"$TMP/nomem-fifo" &
+PIDS+=($!)
+sh -c 'exec sleep 30' >"$TMP/nomem-fifo" &
+PIDS+=($!)
+if cc -shared -fPIC -O2 -Wall -o "$TMP/fail-strdup.so" \
+	"$HERE/test/fail-strdup.c" -ldl; then
+	sleep 0.2
+	FAIL_STRDUP=$TMP/nomem-fifo LD_PRELOAD=$TMP/fail-strdup.so \
+		"$KIPCCTL" sys pipes >/dev/null 2>"$TMP/err"
+	rc=$?
+	check "pipes: a FIFO's name out of memory: exit 1 (got $rc), said" \
+		sh -c "[ $rc = 1 ] &&
+		       grep -q 'sys: /proc: Cannot allocate memory' '$TMP/err'"
+else
+	not_ok "build fail-strdup.so"
+fi
 
 # A thread that unshared its fd table (CLONE_FILES) holds a pipe that the
 # process's table does not show: it is listed, as the process's. Its bytes
