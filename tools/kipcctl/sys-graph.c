@@ -168,7 +168,7 @@ int sys_graph(int argc, char **argv)
 	struct sys_scan s = { 0 };
 	char obj[64];
 	size_t ns = 0, i;
-	int c, ret, first = 1;
+	int c, ret, unix_err, first = 1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -188,11 +188,15 @@ int sys_graph(int argc, char **argv)
 		return 1;
 	}
 	/*
-	 * Without unix_diag each Unix socket stays a node of its own; without
-	 * a list of them (no memory), no socket is shown.
+	 * Without unix_diag each Unix socket stays a node of its own. Without
+	 * a list of them (sock_diag failed otherwise, /proc/net/unix not
+	 * readable, no memory), no socket is known for a Unix one: none is
+	 * shown, and that is said, and an error.
 	 */
-	if (sys_unix_socks(&s, &socks, &ns))
-		ns = 0;
+	unix_err = sys_unix_socks(&s, &socks, &ns);
+	if (unix_err)
+		fprintf(stderr, "kipcctl: sys graph: Unix sockets: %s: %s\n",
+			strerror(-unix_err), "no socket is shown");
 	if (ns)
 		qsort(socks, ns, sizeof(*socks), cmp_peer);
 
@@ -221,5 +225,5 @@ int sys_graph(int argc, char **argv)
 		printf("]}\n");
 	free(socks);
 	sys_scan_free(&s);
-	return 0;
+	return unix_err ? 1 : 0;
 }

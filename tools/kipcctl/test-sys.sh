@@ -176,6 +176,14 @@ if cc -shared -fPIC -O2 -Wall -D_GNU_SOURCE -o "$TMP/no-unix-diag.so" \
 		check "no netlink socket (${e#*:}): exit 0 (got $rc), from /proc/net/unix" \
 			sh -c "[ $rc = 0 ] && grep -q '^== Unix sockets (from /proc/net/unix: unix_diag is not available' '$TMP/table-fb-$e'"
 	done
+	# sock_diag failing otherwise (EIO): sys graph knows no Unix
+	# socket, shows none, and says so (it exited 0 without a word).
+	NO_UNIX_DIAG_ERRNO=5 LD_PRELOAD=$TMP/no-unix-diag.so \
+		"$KIPCCTL" sys graph >"$TMP/graph-eio" 2>"$TMP/err"
+	rc=$?
+	check "graph, the Unix socket list failing: exit 1 (got $rc), said" \
+		sh -c "[ $rc = 1 ] && grep -q '^PID ' '$TMP/graph-eio' &&
+		       grep -q 'Unix sockets: Input/output error' '$TMP/err'"
 else
 	not_ok "build no-unix-diag.so"
 fi
