@@ -47,15 +47,17 @@ void sys_section_end(size_t rows)
 }
 
 /*
- * The length of the valid UTF-8 sequence at @p that is not a control
- * character (C1 controls are U+0080-U+009F), or 0.
+ * The length of the valid UTF-8 sequence at @p, its code point in *@c;
+ * 0 when @p starts none (an overlong form, a surrogate, past U+10FFFF, a
+ * byte that is no lead or a lead without its continuation bytes).
  */
-static size_t utf8_printable(const unsigned char *p)
+static size_t utf8_char(const unsigned char *p, uint32_t *c)
 {
 	size_t n, i;
 
+	*c = *p;
 	if (*p < 0x80)
-		return *p >= 0x20 && *p != 0x7f;
+		return 1;
 	if (*p >= 0xc2 && *p <= 0xdf)
 		n = 2;
 	else if (*p >= 0xe0 && *p <= 0xef)
@@ -67,12 +69,51 @@ static size_t utf8_printable(const unsigned char *p)
 	for (i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
-	if ((*p == 0xc2 && p[1] < 0xa0) ||		/* C1 */
-	    (*p == 0xe0 && p[1] < 0xa0) ||		/* overlong */
+	if ((*p == 0xe0 && p[1] < 0xa0) ||		/* overlong */
 	    (*p == 0xed && p[1] >= 0xa0) ||		/* surrogates */
 	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
 		return 0;
+	*c = *p & (0xff >> (n + 1));
+	for (i = 1; i < n; i++)
+		*c = *c << 6 | (p[i] & 0x3f);
 	return n;
+}
+
+/*
+ * Whether @c is drawn as itself: not a control (C0, DEL, C1), nor a
+ * format character (Unicode's category Cf: bidi embeddings, overrides,
+ * isolates and marks, zero-width characters, tags; with which a name may
+ * reorder the columns of its row on a terminal that draws bidi text, or
+ * hide), nor the line and paragraph separators.
+ */
+static int char_shown(uint32_t c)
+{
+	static const uint32_t hidden[][2] = {
+		{ 0x0000, 0x001f }, { 0x007f, 0x009f }, { 0x00ad, 0x00ad },
+		{ 0x0600, 0x0605 }, { 0x061c, 0x061c }, { 0x06dd, 0x06dd },
+		{ 0x070f, 0x070f }, { 0x0890, 0x0891 }, { 0x08e2, 0x08e2 },
+		{ 0x180e, 0x180e }, { 0x200b, 0x200f }, { 0x2028, 0x202e },
+		{ 0x2060, 0x2064 }, { 0x2066, 0x206f }, { 0xfeff, 0xfeff },
+		{ 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+		{ 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
+		{ 0xe0020, 0xe007f },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (c >= hidden[i][0] && c <= hidden[i][1])
+			return 0;
+	return 1;
+}
+
+/* The length of the sequence at @p of a character drawn as itself, or 0. */
+static size_t utf8_printable(const unsigned char *p)
+{
+	uint32_t c;
+	size_t n = utf8_char(p, &c);
+
+	return n && char_shown(c) ? n : 0;
 }
 
 void sys_escape(char *buf, size_t len, const char *s, enum sys_esc how)
@@ -108,9 +149,23 @@ int sys_dot_entry(const char *name)
 	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
 }
 
+/*
+ * Character @c, in JSON: \uXXXX, or a surrogate pair past U+FFFF, so
+ * that the string read is the name whole.
+ */
+static void json_char(uint32_t c)
+{
+	if (c > 0xffff)
+		printf("\\u%04x\\u%04x", 0xd800 + ((c - 0x10000) >> 10),
+		       0xdc00 + ((c - 0x10000) & 0x3ff));
+	else
+		printf("\\u%04x", c);
+}
+
 void sys_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
 	size_t n;
 
 	if (!json) {
@@ -129,12 +184,14 @@ void sys_str(const char *s)
 	}
 	putchar('"');
 	for (; *p; p += n ? n : 1) {
-		n = utf8_printable(p);
+		n = utf8_char(p, &c);
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (n)
+		else if (n && char_shown(c))
 			fwrite(p, 1, n, stdout);
-		else	/* a control, or a byte that is not UTF-8: as Latin-1 */
+		else if (n)	/* a control or a format character */
+			json_char(c);
+		else	/* a byte that is not UTF-8: as Latin-1 */
 			printf("\\u%04x", *p);
 	}
 	putchar('"');

@@ -667,6 +667,25 @@ nlp=$(cat "$TMP/nl.pid" 2>/dev/null)
 "$KIPCCTL" sys graph >"$TMP/graph-nl" 2>"$TMP/err"
 check "graph: a name with a newline, whole and escaped" \
 	[ "$(awk -v p="$nlp" '$1 == p { print $2 }' "$TMP/graph-nl" | sort -u)" = 'a\x0ab' ]
+# A name with a bidi override (U+202E) and a zero-width space (U+200B),
+# Unicode format characters: on a terminal that draws bidi text the first
+# reversed the rest of the row (review s44, (e)). Escaped as the controls
+# are: each byte \xNN in tables, the character \uNNNN in JSON.
+named_writer $'r\xe2\x80\xaeo\xe2\x80\x8bw' "$TMP/bidi.pid"
+bidi=$(cat "$TMP/bidi.pid" 2>/dev/null)
+"$KIPCCTL" sys graph >"$TMP/graph-bidi" 2>"$TMP/err"
+check "graph: a name with U+202E and U+200B, their bytes escaped" \
+	[ "$(awk -v p="$bidi" '$1 == p { print $2 }' "$TMP/graph-bidi" |
+	     sort -u)" = 'r\xe2\x80\xaeo\xe2\x80\x8bw' ]
+"$KIPCCTL" -j sys pipes >"$TMP/pipes-bidi.json" 2>"$TMP/err"
+check "pipes -j: ... as \\u202e and \\u200b" \
+	grep -qF '"r\u202eo\u200bw"' "$TMP/pipes-bidi.json"
+check "pipes -j: ... which read back are the name" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(w["comm"] == "r\u202eo\u200bw"
+                 for p in d["pipes"] for w in p["writers"]))
+' "$TMP/pipes-bidi.json"
 # The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
 # JSON output stays valid UTF-8.
 python3 -c 'import ctypes, time
