@@ -122,11 +122,15 @@ static int make_eventfd(void)
 	/*
 	 * 200 POSIX locks on it (this process's only: a child inherits
 	 * none): fdinfo lists each before the eventfd's id, 11 KB of lines,
-	 * so the id is found only by a reader of the whole file.
+	 * so the id is found only by a reader of the whole file. Every
+	 * eventfd is one inode, which the locks of other processes share:
+	 * this one's are at offsets of its own (another run of this test,
+	 * on the same machine, holds others).
 	 */
 	for (i = 0; i < 200; i++) {
 		struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-				   .l_start = 2 * i, .l_len = 1 };
+				   .l_start = (off_t)getpid() * 512 + 2 * i,
+				   .l_len = 1 };
 
 		if (fcntl(fd, F_SETLK, &l))
 			return 1;
