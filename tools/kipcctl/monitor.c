@@ -2,16 +2,48 @@
 /*
  * kipcctl monitor: print the events of the "events" group as they come
  * (one line each; one JSON object per line with -j). Needs CAP_SYS_ADMIN.
+ * SIGINT and SIGTERM end it as --count does, exit status 0.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kipcctl.h"
 
 static int remaining;	/* events to print before exiting; 0: forever */
 static int done;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * Until @fd is readable (1; 0 when @fd is -1: after @ms ms), or SIGINT or
+ * SIGTERM came (0), or -errno. The two are blocked but in this wait
+ * (@unblocked: the mask without them), so that one that comes between
+ * the test of stop and the wait is not slept through.
+ */
+static int wait_readable(int fd, int ms, const sigset_t *unblocked)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = ms % 1000 * 1000000L };
+	int ret;
+
+	if (stop)
+		return 0;
+	ret = ppoll(&p, 1, ms < 0 ? NULL : &ts, unblocked);
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	return ret > 0;
+}
 
 static int print_event(const struct kipc_event *ev, void *arg)
 {
@@ -82,9 +114,10 @@ static void say_lost(const char *why, const char *text)
 
 /*
  * The module went (kipc_events_read(): -ENOENT): wait for its family to
- * come back, a second at a time, and subscribe again. 0, or -errno.
+ * come back, a second at a time, and subscribe again. 0 (*@nl NULL when
+ * stopped meanwhile), or -errno.
  */
-static int resubscribe(struct kipc_nl **nl)
+static int resubscribe(struct kipc_nl **nl, const sigset_t *unblocked)
 {
 	int ret;
 
@@ -92,38 +125,63 @@ static int resubscribe(struct kipc_nl **nl)
 	*nl = NULL;
 	say_lost("module-gone",
 		 "kipc's netlink family is gone (the module unloaded?): waiting for it");
-	while ((ret = subscribe(nl, 1)) == -ENOENT)
-		sleep(1);
+	while ((ret = subscribe(nl, 1)) == -ENOENT) {
+		ret = wait_readable(-1, 1000, unblocked);
+		if (ret < 0 || stop)
+			return ret;
+	}
 	if (!ret)
 		fprintf(stderr, "kipcctl: monitor: kipc's netlink family is back: monitoring again\n");
 	return ret;
+}
+
+/* SIGINT and SIGTERM: caught, blocked but in wait_readable(). */
+static void catch_signals(sigset_t *unblocked)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, unblocked);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 int cmd_monitor(int argc, char **argv)
 {
 	struct kipc_filter f;
 	struct kipc_nl *nl;
+	sigset_t unblocked;
 	int ret = 0, ind;
 
 	remaining = 0;
 	done = 0;
+	stop = 0;
 	if (parse_filter(argc, argv, &ind, &f, NULL, &remaining) || f.flags ||
 	    ind != argc) {
 		fprintf(stderr, "usage: kipcctl monitor [--count N]\n");
 		return 2;
 	}
+	catch_signals(&unblocked);
 	if (subscribe(&nl, 0) < 0)
 		return 1;
 	if (!json)
 		fprintf(stderr, "kipcctl: monitoring kipc events\n");
-	while (!done) {
+	while (!done && !stop) {
+		ret = wait_readable(kipc_nl_fd(nl), -1, &unblocked);
+		if (ret < 0)
+			break;
+		if (!ret)
+			continue;	/* stopped */
 		ret = kipc_events_read(nl, print_event, NULL);
 		if (ret == -ENOBUFS) {
 			say_lost("overrun", "events lost (socket buffer overrun)");
 			continue;
 		}
 		if (ret == -ENOENT && !done) {
-			ret = resubscribe(&nl);
+			ret = resubscribe(&nl, &unblocked);
 			if (ret < 0)
 				return 1;
 			continue;
@@ -131,8 +189,9 @@ int cmd_monitor(int argc, char **argv)
 		if (ret < 0)
 			break;
 	}
-	kipc_nl_close(nl);
-	if (!done && ret < 0 && ret != -EINTR) {
+	if (nl)
+		kipc_nl_close(nl);
+	if (!done && !stop && ret < 0) {
 		fprintf(stderr, "kipcctl: monitor: %s\n", strerror(-ret));
 		return 1;
 	}

@@ -1005,6 +1005,26 @@ sys.exit(not ({x["sample"] for x in l} == {0, 1} and
 check "top --interval 0: exit 2" [ $? = 2 ]
 "$KIPCCTL" monitor --count 3000000000 >/dev/null 2>&1
 check "monitor --count above INT_MAX: exit 2, not a count that wraps" [ $? = 2 ]
+# monitor "until interrupted" ends on SIGINT and SIGTERM as top does, exit
+# 0: it died of them, 130 or 143, to a script (review s44, (b)). No event
+# comes (fake-kipc.so). SIGINT is set back to its default first: bash has
+# background commands ignore it.
+for sig in INT TERM; do
+	env LD_PRELOAD="$FAKE_KIPC" python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$KIPCCTL" monitor >/dev/null \
+		2>"$TMP/err-mon" &
+	mp=$!
+	for i in $(seq 50); do
+		grep -q 'monitoring' "$TMP/err-mon" && break
+		sleep 0.1
+	done
+	kill -"$sig" "$mp"
+	(sleep 5; kill -KILL "$mp") 2>/dev/null &
+	wait "$mp"
+	rc=$?
+	check "monitor, sent SIG$sig: exit 0 (got $rc)" [ "$rc" = 0 ]
+done
 # trace's numbers too (each refused before any tracing starts).
 for a in "--count 4294967297" "--count 2147483648" "--interval 1x" \
 	 "--interval 4294967297"; do

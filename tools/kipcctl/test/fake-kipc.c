@@ -19,11 +19,13 @@
  *                   uid 100000 (its owner), which holds 10 channels of
  *                   10; kipc_user_stats_get() of any uid fails with
  *                   ENOENT, kipc_user_stats_dump() gives that record
- * Regions: none. Users: the caller, 1 region of a cap just above 2^64 / 90
- * (times 90 it wraps to 74), and no other cap; kipc_user_stats_dump()
- * lists it and then fails with EIO; kipc_user_stats_get() of another uid
- * fails with ENOENT. kipc_stats_get(): EPERM (the caller has no
- * CAP_SYS_ADMIN).
+ * Events: subscribing succeeds, and none ever comes (kipc_nl_fd() is a
+ * pipe that nothing writes; kipc_events_read() waits on it, as the real
+ * one does on its socket). Regions: none. Users: the caller, 1 region of a
+ * cap just above 2^64 / 90 (times 90 it wraps to 74), and no other cap;
+ * kipc_user_stats_dump() lists it and then fails with EIO;
+ * kipc_user_stats_get() of another uid fails with ENOENT.
+ * kipc_stats_get(): EPERM (the caller has no CAP_SYS_ADMIN).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,6 +103,36 @@ int kipc_channel_stats_dump(struct kipc_nl *nl,
 	if (cb(&st, arg))
 		return 1;
 	return c == 'f' ? -EIO : 0;
+}
+
+/* The read end of a pipe whose write end stays open: never readable. */
+static int events_fd(void)
+{
+	static int p[2] = { -1, -1 };
+
+	if (p[0] < 0 && pipe(p))
+		return -1;
+	return p[0];
+}
+
+int kipc_nl_fd(const struct kipc_nl *nl)
+{
+	(void)nl;
+	return events_fd();
+}
+
+int kipc_events_subscribe(struct kipc_nl *nl)
+{
+	(void)nl;
+	return 0;
+}
+
+int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg)
+{
+	char c;
+
+	(void)nl, (void)cb, (void)arg;
+	return read(events_fd(), &c, 1) < 0 ? -errno : -EIO;
 }
 
 int kipc_region_stats_dump(struct kipc_nl *nl,
