@@ -856,18 +856,20 @@ sys.exit(not (len(n) == 2 and len(set(n)) == 2))
 else
 	skip "top -j: two queues of long names alike: no mqueue file system"
 fi
-# On a terminal without --limit: the busiest rows that fit (10 lines: 6
-# rows), and after a resize to 14 lines (SIGWINCH) drawn again at once,
-# with 10. Every row was printed, and the busiest scrolled off the top.
-python3 - "$KIPCCTL" >"$TMP/top-tty" 2>"$TMP/err" <<'PY'
+# top_tty ROWS COLS RESIZE ARGS...: kipcctl top ARGS on a terminal of ROWS
+# lines of COLS columns, resized to RESIZE lines after its first table (0:
+# not). Per table drawn: the queues in all, the rows shown, the widest line
+# but the title (which wraps), the title's lines.
+cat >"$TMP/top-tty.py" <<'PY'
 import fcntl, os, pty, select, struct, sys, termios, time
+kipcctl, (rows, cols, resize) = sys.argv[1], map(int, sys.argv[2:5])
 def size(fd, rows):
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 200, 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 pid, fd = pty.fork()
 if pid == 0:
-    size(1, 10)
-    os.execv(sys.argv[1], [sys.argv[1], "top", "--interval", "3", "--count", "2"])
-out, resized, t0 = b"", False, time.time()
+    size(1, rows)
+    os.execv(kipcctl, [kipcctl, "top"] + sys.argv[5:])
+out, t0 = b"", time.time()
 while time.time() - t0 < 30:
     r, _, _ = select.select([fd], [], [], 0.5)
     if r:
@@ -878,20 +880,40 @@ while time.time() - t0 < 30:
         if not d:
             break
         out += d
-    elif not resized and b"KIND" in out:
-        size(fd, 14)
-        resized = True
+    elif resize and b"KIND" in out:
+        size(fd, resize)
+        resize = 0
 os.waitpid(pid, 0)
-# Per table drawn: the queues in all, the rows shown.
-for t in out.decode(errors="replace").replace("\r", "").split("\x1b[H\x1b[2J")[1:]:
+s = out.decode(errors="replace").replace("\r", "")
+for t in s.split("\x1b[H\x1b[2J")[1:]:
     lines = t.split("\n")
-    print(lines[0].split()[2], len(lines[3:lines.index("", 3)]))
+    print(lines[0].split()[2], len(lines[3:lines.index("", 3)]),
+          max(len(x) for x in lines[1:]), -(-len(lines[0]) // cols))
 PY
+top_tty() { python3 "$TMP/top-tty.py" "$KIPCCTL" "$@"; }
+# On a terminal without --limit: the busiest rows that fit (10 lines: 6
+# rows), and after a resize to 14 lines (SIGWINCH) drawn again at once,
+# with 10. Every row was printed, and the busiest scrolled off the top.
+top_tty 10 200 14 --interval 3 --count 2 >"$TMP/top-tty" 2>"$TMP/err"
 if [ "$(awk 'NR == 1 { print $1 }' "$TMP/top-tty")" -gt 10 ] 2>/dev/null; then
 	check "top on a 10-line terminal: 6 rows, then 10 at once on a resize to 14 lines, and after" \
 		[ "$(awk '{ printf "%s ", $2 }' "$TMP/top-tty")" = "6 10 10 " ]
 else
 	skip "top on a terminal: 10 queues or fewer here ($(head -1 "$TMP/top-tty"))"
+fi
+# On a terminal of 12 lines of 72 columns, with a title of 2 lines there
+# (kipc's socket refused: its error in the title): every line within 72
+# columns (a row has 92 with an OBJECT of 28), and the table within 12
+# lines, its title's two and the cursor's counted: 7 rows (review s44,
+# (f)). Rows wrapped, and the title scrolled off.
+LD_PRELOAD=$FAKE_KIPC FAKE_KIPC_OPEN=e top_tty 12 72 0 --count 1 \
+	>"$TMP/top-narrow" 2>"$TMP/err"
+read -r nq nrows widest tlines <"$TMP/top-narrow"
+if [ "${nq:-0}" -gt 10 ] 2>/dev/null; then
+	check "top, 12 lines of 72: $nrows rows, widest $widest, title $tlines" \
+		[ "$nrows:$widest:$tlines" = "7:72:2" ]
+else
+	skip "top on 72 columns: 10 queues or fewer here ($nq)"
 fi
 # The kipc module gone after the first sample (the open tried again at
 # once fails), still gone at the third, back at the fourth (fake-kipc.so):

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,8 +62,9 @@ struct sample {
 struct top_opts {
 	double interval;
 	unsigned int count, limit;
+	unsigned int rows, cols;	/* fit: the terminal's; 0: unknown */
 	int fit;			/* no --limit, a table on a terminal:
-					 * limit to the terminal's lines */
+					 * fit it to the terminal's size */
 	struct kipc_filter filter;
 	const char *record;
 };
@@ -81,21 +83,27 @@ static void on_winch(int sig)
 	resized = 1;
 }
 
-/* Lines of the table besides its rows: title, blank, header, blank. */
-#define TABLE_LINES	4
+/* Lines of the table besides its title and rows: blank, header, blank. */
+#define TABLE_LINES	3
+/* A row's columns besides OBJECT, and OBJECT's width where they fit. */
+#define ROW_COLS	64
+#define OBJECT_COLS	28
+#define LINE_MAX_COLS	(ROW_COLS + TOP_NAME_LEN)
 
 /*
- * With o->fit, as many rows as fit the terminal (at least one), into
- * o->limit: at the start, and again after each SIGWINCH.
+ * With o->fit, the terminal's size into o->rows and o->cols (0: not
+ * known, then every row, as elsewhere): at the start, and again after
+ * each SIGWINCH.
  */
 static void fit_rows(struct top_opts *o)
 {
 	struct winsize ws;
 
 	resized = 0;
-	if (!o->fit || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row)
-		return;		/* no size known: as before, every row */
-	o->limit = ws.ws_row > TABLE_LINES + 1 ? ws.ws_row - TABLE_LINES : 1;
+	if (!o->fit || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		return;
+	o->rows = ws.ws_row;
+	o->cols = ws.ws_col;
 }
 
 static struct tobj *add(struct sample *s, const char *kind, const char *unit,
@@ -412,45 +420,116 @@ static void rates(struct sample *cur, const struct sample *prev, double dt)
 	}
 }
 
-static void show_table(const struct sample *s, const struct top_opts *o,
-		       const struct top_kipc *k)
+/* The table's title, of @n rows of @s shown, into @buf; its length. */
+static size_t table_title(char *buf, size_t len, const struct sample *s,
+			  const struct top_opts *o, const struct top_kipc *k,
+			  size_t n)
 {
-	size_t i, kipc = 0, n = o->limit && o->limit < s->n ? o->limit : s->n;
-	const struct tobj *t;
+	size_t i, kipc = 0;
+	int w;
 
 	for (i = 0; i < s->n; i++)
 		kipc += !strcmp(s->v[i].kind, "kipc-channel");
+	w = snprintf(buf, len, "kipc top: %zu queues (", s->n);
+	if (k->nl)
+		w += snprintf(buf + w, len - w, "%zu kipc channels", kipc);
+	else if (!k->err || k->err == -ENOENT)
+		w += snprintf(buf + w, len - w, "kipc not loaded");
+	else
+		w += snprintf(buf + w, len - w, "kipc unreadable: %s",
+			      strerror(-k->err));
+	if (s->mq_unreadable || s->procs_unreadable)
+		w += snprintf(buf + w, len - w,
+			      "; not readable: %u POSIX queues, "
+			      "the fds of %u processes",
+			      s->mq_unreadable, s->procs_unreadable);
+	if (n < s->n)
+		w += snprintf(buf + w, len - w, "), the %zu busiest", n);
+	else
+		w += snprintf(buf + w, len - w, "), busiest first");
+	w += snprintf(buf + w, len - w, " (rate per second over %gs)",
+		      o->interval);
+	return (size_t)w < len ? (size_t)w : len - 1;
+}
+
+/*
+ * How many rows of @s the table shows, its title into @buf: --limit's,
+ * or with o->fit as many as the terminal's lines hold besides the title
+ * (as many lines as it takes at the terminal's width, wrapped) and the
+ * rest of the table (at least one row).
+ */
+static size_t table_rows(char *buf, size_t len, const struct sample *s,
+			 const struct top_opts *o, const struct top_kipc *k)
+{
+	size_t n = o->limit && o->limit < s->n ? o->limit : s->n;
+	size_t width = table_title(buf, len, s, o, k, n), lines, room;
+
+	if (!o->fit || !o->rows || !o->cols)
+		return n;
+	lines = width ? (width + o->cols - 1) / o->cols : 1;
+	room = o->rows > lines + TABLE_LINES ? o->rows - lines - TABLE_LINES :
+	       1;
+	if (room < n) {
+		n = room;
+		table_title(buf, len, s, o, k, n);
+	}
+	return n;
+}
+
+/*
+ * A row's OBJECT, @name, into @buf: in OBJECT_COLS columns, or as long as
+ * it is; with o->fit, in fewer where the row would be wider than the
+ * terminal, and a name longer than that is cut (its last column "+").
+ */
+static void object_cell(char *buf, size_t len, const char *name,
+			const struct top_opts *o)
+{
+	size_t room = OBJECT_COLS + TOP_NAME_LEN;
+
+	if (o->fit && o->cols)
+		room = o->cols > ROW_COLS + 1 ? o->cols - ROW_COLS : 1;
+	if (strlen(name) > room)
+		snprintf(buf, len, "%.*s+", (int)room - 1, name);
+	else
+		snprintf(buf, len, "%-*s",
+			 (int)(room < OBJECT_COLS ? room : OBJECT_COLS), name);
+}
+
+/* A line of the table: with o->fit, cut at the terminal's width. */
+static void table_line(const char *line, const struct top_opts *o)
+{
+	printf("%.*s\n", o->fit && o->cols ? (int)o->cols : INT_MAX, line);
+}
+
+static void show_table(const struct sample *s, const struct top_opts *o,
+		       const struct top_kipc *k)
+{
+	char line[LINE_MAX_COLS + 64], title[512], obj[TOP_NAME_LEN + 32];
+	size_t i, n = table_rows(title, sizeof(title), s, o, k);
+	const struct tobj *t;
+	char limit[24];
+
 	if (isatty(STDOUT_FILENO))
 		printf("\033[H\033[2J");
-	printf("kipc top: %zu queues (", s->n);
-	if (k->nl)
-		printf("%zu kipc channels", kipc);
-	else if (!k->err || k->err == -ENOENT)
-		printf("kipc not loaded");
-	else
-		printf("kipc unreadable: %s", strerror(-k->err));
-	if (s->mq_unreadable || s->procs_unreadable)
-		printf("; not readable: %u POSIX queues, the fds of %u processes",
-		       s->mq_unreadable, s->procs_unreadable);
-	if (n < s->n)
-		printf("), the %zu busiest (rate per second over %gs)\n\n", n,
-		       o->interval);
-	else
-		printf("), busiest first (rate per second over %gs)\n\n",
-		       o->interval);
-	printf("%-13s %-28s %10s %-5s %10s %12s %-8s\n", "KIND", "OBJECT",
-	       "DEPTH", "UNIT", "LIMIT", "RATE", "BASIS");
+	printf("%s\n\n", title);
+	object_cell(obj, sizeof(obj), "OBJECT", o);
+	snprintf(line, sizeof(line), "%-13s %s %10s %-5s %10s %12s %-8s",
+		 "KIND", obj, "DEPTH", "UNIT", "LIMIT", "RATE", "BASIS");
+	table_line(line, o);
 	for (i = 0; i < n; i++) {
 		t = &s->v[i];
-		printf("%-13s %-28s %10lld %-5s ", t->kind,
-		       t->name + strlen(t->kind) + 1, t->depth, t->unit);
+		object_cell(obj, sizeof(obj), t->name + strlen(t->kind) + 1, o);
 		if (t->limit >= 0)
-			printf("%10lld", t->limit);
+			snprintf(limit, sizeof(limit), "%lld", t->limit);
 		else
-			printf("%10s", "-");
-		printf(" %12.1f %-8s\n", t->rate, t->basis);
+			snprintf(limit, sizeof(limit), "-");
+		snprintf(line, sizeof(line),
+			 "%-13s %s %10lld %-5s %10s %12.1f %-8s", t->kind, obj,
+			 t->depth, t->unit, limit, t->rate, t->basis);
+		table_line(line, o);
 	}
-	printf("\n");
+	if (!o->fit || !o->rows)	/* on a terminal it would scroll */
+		printf("\n");
 }
 
 static void json_obj(FILE *f, const struct tobj *t)
