@@ -33,8 +33,10 @@ struct chan_hist {
 
 struct trace_state {
 	char inst[PATH_MAX];
-	struct chan_hist *ch;
+	struct chan_hist *ch;		/* in the order first seen */
 	size_t n, cap;
+	uint32_t *slot;		/* by channel id: 1 + its index in ch, 0 free */
+	size_t nslots;		/* a power of two, above twice n; 0: none */
 	uint64_t untimed;	/* received messages queued before tracing */
 	uint64_t lost;		/* events the trace buffer dropped */
 	char buf[65536];	/* trace_pipe bytes not yet a whole line */
@@ -120,18 +122,61 @@ static void instance_remove(struct trace_state *t)
 			strerror(errno));
 }
 
+/*
+ * The slot of channel @id in t->slot (open addressing, probed linearly):
+ * its own, or the free one where it goes. Each event looks its channel
+ * up: among thousands of channels, a search of t->ch for each had trace
+ * fall behind the events, and the trace buffer drop them.
+ */
+static size_t chan_slot(const struct trace_state *t, uint32_t id)
+{
+	size_t mask = t->nslots - 1, i = (id * 2654435761U) & mask;
+
+	while (t->slot[i] && t->ch[t->slot[i] - 1].id != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* t->slot twice as large (256 at first), filled again; 0 or -ENOMEM. */
+static int chan_slots_grow(struct trace_state *t)
+{
+	size_t n = t->nslots ? 2 * t->nslots : 256, i;
+	uint32_t *slot = calloc(n, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	free(t->slot);
+	t->slot = slot;
+	t->nslots = n;
+	for (i = 0; i < t->n; i++)
+		t->slot[chan_slot(t, t->ch[i].id)] = i + 1;
+	return 0;
+}
+
 static struct chan_hist *chan_of(struct trace_state *t, uint32_t id)
 {
 	struct chan_hist *c;
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (t->ch[i].id == id)
-			return &t->ch[i];
+	if (2 * (t->n + 1) > t->nslots && chan_slots_grow(t))
+		return NULL;
+	i = chan_slot(t, id);
+	if (t->slot[i])
+		return &t->ch[t->slot[i] - 1];
 	c = array_add(&t->ch, &t->n, &t->cap, sizeof(*t->ch));
-	if (c)
-		c->id = id;
+	if (!c)
+		return NULL;
+	c->id = id;
+	t->slot[i] = t->n;
 	return c;
+}
+
+/* No channel: the next interval's figures start from none. */
+static void chans_clear(struct trace_state *t)
+{
+	t->n = 0;
+	if (t->nslots)
+		memset(t->slot, 0, t->nslots * sizeof(*t->slot));
 }
 
 static unsigned int bucket_of(uint64_t ns)
@@ -385,7 +430,7 @@ int cmd_trace(int argc, char **argv)
 				strerror(-ret));
 		else
 			show(&t, interval);
-		t.n = 0;
+		chans_clear(&t);
 		t.untimed = 0;
 		t.lost = 0;
 	}
@@ -393,5 +438,6 @@ int cmd_trace(int argc, char **argv)
 		close(fd);
 	instance_remove(&t);
 	free(t.ch);
+	free(t.slot);
 	return ret ? 1 : 0;
 }
