@@ -82,6 +82,15 @@
 /* Messages a worker takes off a channel in one receive, at most. */
 #define RX_BATCH		16
 
+/*
+ * Lent ranges a connection's backlog may hold. Each is a mapping of the
+ * server's own, made as it is read: read ahead without a bound, a client
+ * could have depth x KIPC_MSG_LENDS_MAX of them per connection, and a few
+ * users all of the process's vm.max_map_count, failing every other
+ * client's receive. Past this the rest waits in the channel, unmapped.
+ */
+#define BACKLOG_LENDS		(4 * KIPC_MSG_LENDS_MAX)
+
 struct rpc_method {
 	uint32_t id;
 	kipc_rpc_handler fn;
@@ -110,6 +119,7 @@ struct rpc_conn {
 	struct kipc_rpc_req *running;	/* requests started, for CANCEL */
 	struct kipc_rpc_req *backlog;	/* read, not started, in order */
 	uint32_t nr_backlog;
+	uint32_t nr_backlog_lends;	/* lent ranges the backlog maps */
 	int parked;			/* not watched: the backlog is full */
 	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
 	struct rpc_conn *hnext;		/* its key's chain (s->lock) */
@@ -609,6 +619,7 @@ static void backlog_discard(struct rpc_conn *c)
 	r = c->backlog;
 	c->backlog = NULL;
 	c->nr_backlog = 0;
+	c->nr_backlog_lends = 0;
 	pthread_mutex_unlock(&c->lock);
 	reqs_discard(c->s, r);
 }
@@ -652,6 +663,16 @@ static void conn_rearm(struct rpc_conn *c)
 }
 
 /*
+ * Is @c's backlog full (c->lock held): no room for a request, or for the
+ * lent ranges one may carry? Then it holds one request at least.
+ */
+static bool backlog_full(const struct rpc_conn *c)
+{
+	return c->nr_backlog >= c->s->depth ||
+	       c->nr_backlog_lends + KIPC_MSG_LENDS_MAX > BACKLOG_LENDS;
+}
+
+/*
  * The worker that had @c's event is done reading: watch @c again, unless
  * its backlog is full (then the worker that takes from it re-arms it:
  * backlog_pop()), so that a client cannot make the server read without
@@ -662,7 +683,7 @@ static void conn_park(struct rpc_conn *c)
 	int full;
 
 	pthread_mutex_lock(&c->lock);
-	full = c->nr_backlog >= c->s->depth;
+	full = backlog_full(c);
 	c->parked = full;
 	pthread_mutex_unlock(&c->lock);
 	if (!full)
@@ -1126,6 +1147,7 @@ static struct kipc_rpc_req *backlog_pop(struct kipc_rpc_server *s,
 
 	c->backlog = r->next;
 	c->nr_backlog--;
+	c->nr_backlog_lends -= r->info.nr_lends;
 	r->next = c->running;
 	c->running = r;
 	*rearm = c->parked;
@@ -1160,6 +1182,8 @@ static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
 			;
 		*pp = l;
 		c->nr_backlog += n;
+		for (; l; l = l->next)
+			c->nr_backlog_lends += l->info.nr_lends;
 		if (!c->ready)
 			ready_add(s, c);
 		if (take)
@@ -1210,13 +1234,17 @@ static int conn_recv(struct rpc_worker *w, struct rpc_conn *c, uint32_t n,
 	return ret;
 }
 
-/* How many requests and events @c's backlog has room for. */
-static uint32_t backlog_room(struct rpc_conn *c)
+/*
+ * How many requests and events @c's backlog has room for, and in
+ * *@lends how many lent ranges.
+ */
+static uint32_t backlog_room(struct rpc_conn *c, uint32_t *lends)
 {
 	uint32_t n;
 
 	pthread_mutex_lock(&c->lock);
 	n = c->s->depth - c->nr_backlog;
+	*lends = BACKLOG_LENDS - c->nr_backlog_lends;
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }
@@ -1231,9 +1259,12 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
  * room for, in order: one reader at a time, so that a CANCEL finds the
  * requests read before it, and the backlog keeps the order they came in.
  * A CANCEL takes no room: batches go on while they come back full, up to
- * @depth messages (what the channel holds). With @until, wait until then
- * for the first message (a linger); with @rp, take the oldest request of
- * the backlog to run (*@rp, or NULL). Returns 0, or -EPIPE when the
+ * @depth messages (what the channel holds). A batch asks for no more
+ * messages than the lent ranges left room for could come with. With
+ * @until, wait until then for the first message (a linger); with @rp,
+ * take the oldest request of the backlog to run (*@rp, or NULL), which
+ * makes room for one more: a client within its credits then never keeps
+ * a CANCEL unread behind its requests. Returns 0, or -EPIPE when the
  * connection went.
  */
 static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
@@ -1241,12 +1272,14 @@ static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
 {
 	struct kipc_rpc_req *l = NULL, **end = &l, *r;
 	uint32_t room, left = c->s->depth, want, i, n = 0;
+	uint32_t lends, lent = 0;
 	int ret, taken = 0;
 
 	pthread_mutex_lock(&c->rxlock);
-	room = backlog_room(c);
+	room = backlog_room(c, &lends) + (rp != NULL);
 	do {
 		want = min_u32(min_u32(room - n, left), RX_BATCH);
+		want = min_u32(want, (lends - lent) / KIPC_MSG_LENDS_MAX);
 		ret = want ? conn_recv(w, c, want, until) : 0;
 		for (i = 0; ret > 0 && i < (uint32_t)ret; i++) {
 			if (taken >= 0)
@@ -1254,6 +1287,7 @@ static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
 			else
 				msg_discard(w->s, &w->m[i]);
 			n += taken > 0;
+			lent += taken > 0 ? w->m[i].nr_lends : 0;
 		}
 		left -= ret > 0 ? (uint32_t)ret : 0;
 		until = NULL;

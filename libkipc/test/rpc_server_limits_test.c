@@ -28,7 +28,9 @@
  * - a request cancelled while it waits behind a running one never runs,
  *   with one worker or two, its CANCEL sent by one of two threads of the
  *   client; and the requests a client left waiting when it closed neither
- *   run nor keep what they carried (region buffers, lent ranges).
+ *   run nor keep what they carried (region buffers, lent ranges);
+ * - the lent ranges of the requests a connection's backlog holds are 64
+ *   mappings at most.
  */
 #include <errno.h>
 #include <poll.h>
@@ -1145,6 +1147,87 @@ TEST_F(srv, closed_client_backlog_runs_nothing_and_leaks_nothing)
 	kipc_lendq_close(q);
 	kipc_region_close(reg);
 	munmap(page, 4096);
+}
+
+/* The mappings of lent ranges process @pid has ("[kipc-lend]"). */
+static int lend_maps(pid_t pid)
+{
+	char path[64], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "[kipc-lend]") != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Each lent range a request read ahead carries is a mapping of the
+ * server's, made as it is received: a backlog of 16 requests of 16 ranges
+ * each was 256 mappings for one connection (1024 at the default depth),
+ * and a few users' connections could take all of the server's
+ * vm.max_map_count. A backlog maps 64 at most; the rest wait in the
+ * channel, and all run in the end.
+ */
+TEST_F(srv, backlog_maps_a_bounded_number_of_lent_ranges)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 1, .depth = 64 };
+	struct kipc_lend_ref l[KIPC_MSG_LENDS_MAX];
+	struct kipc_rpc_client *c;
+	struct kipc_rpc_hdr h;
+	struct kipc_lendq *q;
+	struct kipc_msg m;
+	uint64_t end;
+	struct raw *r;
+	char *pages;
+	int i, maps;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &r));
+	ASSERT_EQ(0, raw_hello(r));
+	ASSERT_EQ(0, kipc_lendq_create(self->k, 0, &q));
+	pages = mmap(NULL, KIPC_MSG_LENDS_MAX * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	memset(pages, 0x5a, KIPC_MSG_LENDS_MAX * 4096);
+	for (i = 0; i < KIPC_MSG_LENDS_MAX; i++)
+		l[i] = (struct kipc_lend_ref){
+			.addr = (uintptr_t)pages + i * 4096, .len = 4096 };
+
+	/* The worker holds; behind it a hold until 2 and 16 M_COUNTs. */
+	req_hdr(&h, M_HOLD, 0);
+	h.flags = KIPC_RPC_F_ONEWAY;
+	ASSERT_EQ(1, raw_send_n(r, &h, 1));
+	ASSERT_EQ(1, holds_started(1));
+	ASSERT_EQ(1, raw_send_n(r, &h, 2));
+	for (i = 0; i < 16; i++) {
+		req_hdr(&h, M_COUNT, 0);
+		h.flags = KIPC_RPC_F_ONEWAY;
+		kipc_msg_init(&m, &h, sizeof(h), NULL, 0, 0);
+		kipc_msg_lend(&m, l, KIPC_MSG_LENDS_MAX, q);
+		ASSERT_EQ(1, kipc_channel_send(r->tx, &m, 1, 0, NULL, NULL));
+	}
+	/* It reads ahead as it takes the hold until 2, and holds again. */
+	holds_release(1);
+	ASSERT_EQ(1, holds_started(2));
+	maps = lend_maps(self->pid);
+	EXPECT_LE(KIPC_MSG_LENDS_MAX, maps) TH_LOG("nothing read ahead");
+	EXPECT_GE(4 * KIPC_MSG_LENDS_MAX, maps)
+		TH_LOG("%d lent ranges mapped for one backlog", maps);
+	holds_release(2);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	for (end = now_ms() + 5000; count_get(c) < 16 && now_ms() < end;
+	     usleep(10 * 1000))
+		;
+	EXPECT_EQ(16, count_get(c)) TH_LOG("requests left in the channel");
+	kipc_rpc_client_close(c);
+	kipc_lendq_close(q);
+	munmap(pages, KIPC_MSG_LENDS_MAX * 4096);
 }
 
 TEST_HARNESS_MAIN
