@@ -28,7 +28,8 @@
  * - a request cancelled while it waits behind a running one never runs,
  *   with one worker or two, its CANCEL sent by one of two threads of the
  *   client; and the requests a client left waiting when it closed neither
- *   run nor keep what they carried (region buffers, lent ranges);
+ *   run nor keep what they carried (region buffers, lent ranges); a
+ *   CANCEL right behind as many requests as the backlog holds is read;
  * - the lent ranges of the requests a connection's backlog holds are 64
  *   mappings at most.
  */
@@ -1147,6 +1148,71 @@ TEST_F(srv, closed_client_backlog_runs_nothing_and_leaks_nothing)
 	kipc_lendq_close(q);
 	kipc_region_close(reg);
 	munmap(page, 4096);
+}
+
+/* A header of @type (req_hdr()'s fields) with call id @id, on @r. */
+static int raw_send_typed(struct raw *r, uint32_t type, uint32_t method,
+			  uint32_t id, uint16_t flags)
+{
+	struct kipc_rpc_hdr h;
+
+	req_hdr(&h, method, 0);
+	h.type = type;
+	h.call_id = id;
+	h.flags = flags;
+	return raw_send_hdr(r, &h);
+}
+
+/*
+ * A worker that read what waited on a connection and then took its
+ * oldest request had left the slot that take freed unread: the CANCEL
+ * right behind a client's requests (four, its depth) stayed in the
+ * channel and its request ran. B's oneway M_COUNT, taken off the ready
+ * eventfd first, puts the eventfd behind A's channel in epoll's list, so
+ * that A's requests are taken by a read of A's channel, the path that
+ * had it (M_GET: 5 counted, two of them B's, not 6).
+ */
+TEST_F(srv, cancel_behind_a_full_backlog_is_read)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 1, .depth = 4 };
+	struct kipc_rpc_hdr h;
+	struct raw *a, *b;
+	int i, r1 = 1;
+	uint64_t end;
+
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, raw_open(self, &a));
+	ASSERT_EQ(0, raw_hello(a));
+	ASSERT_EQ(0, raw_open(self, &b));
+	ASSERT_EQ(0, raw_hello(b));
+	req_hdr(&h, M_HOLD, 0);
+	h.flags = KIPC_RPC_F_ONEWAY;
+	ASSERT_EQ(1, raw_send_n(b, &h, 1));
+	ASSERT_EQ(1, holds_started(1));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(1, raw_send_typed(b, KIPC_RPC_REQUEST, M_COUNT, 0,
+					    KIPC_RPC_F_ONEWAY));
+	ASSERT_EQ(1, raw_send_n(a, &h, 2));
+	for (i = 11; i <= 12; i++)
+		ASSERT_EQ(1, raw_send_typed(a, KIPC_RPC_REQUEST, M_COUNT, i, 0));
+	/* B's first M_COUNT runs, then A's hold until 2: A's 11, 12 wait. */
+	holds_release(1);
+	ASSERT_EQ(1, holds_started(2));
+	for (i = 13; i <= 14; i++)
+		ASSERT_EQ(1, raw_send_typed(a, KIPC_RPC_REQUEST, M_COUNT, i, 0));
+	ASSERT_EQ(1, raw_send_typed(a, KIPC_RPC_CANCEL, 0, 11, 0));
+	holds_release(2);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(1, raw_recv(a, &h, 5000)) TH_LOG("answer %d of 4", i);
+		if (h.call_id == 11)
+			r1 = h.type == KIPC_RPC_ERROR ? h.status : 0;
+	}
+	EXPECT_EQ(-ECANCELED, r1) TH_LOG("call 11 ran, its CANCEL unread");
+	for (end = now_ms() + 2000; now_ms() < end &&
+	     __atomic_load_n(&shm->count, __ATOMIC_SEQ_CST) < 5;
+	     usleep(10 * 1000))
+		;
+	EXPECT_EQ(5, __atomic_load_n(&shm->count, __ATOMIC_SEQ_CST));
 }
 
 /* The mappings of lent ranges process @pid has ("[kipc-lend]"). */
