@@ -110,17 +110,21 @@ expect 0 "probe rows with --touch" "$BENCH" -q -n 20 --touch \
 # make bench's report judges each stock row against its probe by the
 # paired interval of repeat_ns, never median_ns: doctored repeats give
 # each verdict. pipe 8 B: the same as its probe (agrees, though its
-# median is 10x); unix-stream: twice (differs); eventfd: 0.8, 1.25, 1
-# times (inconclusive). latency-2cpu.json is the run as measured.
+# median is 10x); unix-stream: 20 us, twice its probe (harness cost
+# shown, 10 us a round trip); eventfd: 0.8, 1.25, 1 times
+# (inconclusive); futex-shared 8 B: half its probe (probe slower).
+# latency-2cpu.json is the run as measured.
 mkdir -p "$TMP/raw"
 cp "$TMP/probe.json" "$TMP/raw/latency-2cpu.json"
 python3 - "$TMP/probe.json" "$TMP/raw/latency.json" <<'PY' ||
 import json, sys
 d = json.load(open(sys.argv[1]))
 rs = {(r["mechanism"], r["size"]): r for r in d["results"]}
+rs[("unix-stream", 8)]["repeat_ns"] = [20000] * 3
 for stock, probe, times in (("pipe", "probe-pipe", (1, 1, 1)),
                             ("unix-stream", "probe-unix", (2, 2, 2)),
-                            ("eventfd", "probe-eventfd", (0.8, 1.25, 1))):
+                            ("eventfd", "probe-eventfd", (0.8, 1.25, 1)),
+                            ("futex-shared", "probe-futex", (.5, .5, .5))):
     rs[(probe, 8)]["repeat_ns"] = [x / t for x, t in
                                    zip(rs[(stock, 8)]["repeat_ns"], times)]
 rs[("pipe", 8)]["median_ns"] *= 10
@@ -140,19 +144,26 @@ verdict() {
 		fail "report: $1 (no row '$2' going on like '$3')"
 	fi
 }
-iv='[0-9.]+ \| \[[0-9.]+, [0-9.]+\] \| within \[0\.909, 1\.100\]'
+us='-?[0-9.]+'
+iv="[0-9.]+ \\| \\[[0-9.]+, [0-9.]+\\] \\| $us us \\[$us, $us\\]"
 verdict "a stock row equal to its probe agrees" \
 	"pipe / probe-pipe, 8 B round trip, CPU 0,0" \
-	'1\.000 \| \[1\.000, 1\.000\] \| within \[0\.909, 1\.100\] \| agrees \|'
-verdict "a stock row twice its probe differs" \
+	'1\.000 \| \[1\.000, 1\.000\] \| 0\.0 us \[0\.0, 0\.0\] \| agrees \|'
+verdict "a stock row twice its probe: harness cost shown, 10 us" \
 	"unix-stream / probe-unix, 8 B round trip, CPU 0,0" \
-	'2\.000 \| \[2\.000, 2\.000\] \| .* \| \*\*differs\*\* \|'
+	'2\.000 \| \[2\.000, 2\.000\] \| 10\.0 us \[10\.0, 10\.0\] \| '\
+'\*\*harness cost shown\*\* \|'
 verdict "a noisy pair is inconclusive" \
 	"eventfd / probe-eventfd, 8 B round trip, CPU 0,0" \
-	"$iv \| inconclusive \|"
+	"$iv \\| inconclusive \\|"
+verdict "a stock row half its probe: probe slower" \
+	"futex-shared / probe-futex, 8 B round trip, CPU 0,0" \
+	"0\\.500 \\| \\[0\\.500, 0\\.500\\] \\| -[0-9.]+ us .* \\| "\
+'\*\*probe slower\*\* \|'
 verdict "the probes of the run as measured, 64 B" \
 	"futex-shared / probe-futex, 64 B round trip, CPU 0,1, no polling" \
-	"$iv \| (agrees|\*\*differs\*\*|inconclusive) \|"
+	"$iv \\| (agrees|\\*\\*harness cost shown\\*\\*|"\
+'\*\*probe slower\*\*|inconclusive) \|'
 # The sizes of a run are paired too: a round runs every size. Doctored
 # zero-copy repeats whose 64 MiB row is 1.1 times the 4 KiB row in every
 # round, through a drift of 4x: paired, exactly 1.1 (met); Welch's
@@ -183,9 +194,14 @@ verdict "sizes of one run paired: 256 MiB twice 4 KiB" \
 # 64 B and 64 KiB, in both runs), and no other.
 python3 - "$TMP/report.md" <<'PY' ||
 import re, sys
-n = re.search(r"^Probes: (\d+) agrees, (\d+) differs, (\d+) inconclusive, "
-              r"0 not measured\.$", open(sys.argv[1]).read(), re.M)
-sys.exit(not n or sum(map(int, n.groups())) != 2 * 8)
+t = open(sys.argv[1]).read()
+n = re.search(r"^Probes: (\d+) agrees, (\d+) harness cost shown, "
+              r"(\d+) probe slower, (\d+) inconclusive, "
+              r"0 not measured\.$", t, re.M)
+sys.exit(not n or sum(map(int, n.groups())) != 2 * 8 or
+         not re.search(r"^Of 16 ratios, \d+ are above 1 and \d+ intervals "
+                       r"lie wholly above 1; .* the median excess -?[0-9.]+ "
+                       r"us per round trip\.$", t, re.M))
 PY
 	fail "report: a pair at each size a probe carries, no other"
 
