@@ -25,8 +25,7 @@
 #include "kipc-bench.h"
 
 #define KB_CMA_BUFS		8		/* as kipc's pools */
-#define KB_CMA_RING_BYTES	(128ULL << 20)	/* a direction's, at most */
-#define KB_CMA_MIN_BUFS		2
+#define KB_CMA_RING_BYTES	(128ULL << 20)	/* a ring's, or one buffer */
 
 /* A count of messages in shared memory, slept on while it stays put. */
 struct kb_cma_count {
@@ -43,10 +42,11 @@ struct kb_cma_ring {
 
 struct kb_cma {
 	struct kb_cma_ring *ring;	/* shared: ring[d] for direction d */
-	unsigned int bufs;		/* buffers a ring, at most KB_CMA_BUFS */
+	unsigned int bufs[2];	/* ring[d]'s buffers, at most KB_CMA_BUFS */
+	size_t msg[2];		/* the largest message of direction d */
 	void *buf[2];		/* direction d's messages land in buf[d] */
 	void *tx[2];		/* cma-read: side s builds in tx[s] */
-	size_t buf_len, tx_len;	/* of each buf[d], of each tx[s] */
+	size_t buf_len[2], tx_len[2];	/* of buf[d], of tx[s] */
 };
 
 static void kb_cma_teardown(struct kb_chan *c)
@@ -57,32 +57,39 @@ static void kb_cma_teardown(struct kb_chan *c)
 	if (m->ring && munmap(m->ring, 2 * sizeof(*m->ring)))
 		kb_warn("munmap: %s", strerror(errno));
 	for (d = 0; d < 2; d++) {
-		kb_unmap(m->buf[d], m->buf_len);
-		kb_unmap(m->tx[d], m->tx_len);
+		kb_unmap(m->buf[d], m->buf_len[d]);
+		kb_unmap(m->tx[d], m->tx_len[d]);
 	}
 	free(m);
 	c->priv = NULL;
 }
 
 /*
- * KB_CMA_BUFS buffers a ring, fewer (a power of two) if they would take
- * more than KB_CMA_RING_BYTES, but at least KB_CMA_MIN_BUFS; the row's
- * note says when there are fewer.
+ * KB_CMA_BUFS buffers of @size a ring, fewer (a power of two) if they
+ * would take more than KB_CMA_RING_BYTES, down to one: above
+ * KB_CMA_RING_BYTES / 2 a ring is the one-slot mailbox it replaced, so
+ * that a row holds no more than that did.
  */
-static unsigned int kb_cma_ring_bufs(struct kb_chan *c)
+static unsigned int kb_cma_ring_bufs(size_t size)
 {
-	uint64_t n = KB_CMA_RING_BYTES / c->size;
+	uint64_t n = KB_CMA_RING_BYTES / size;
 
 	if (n >= KB_CMA_BUFS)
 		return KB_CMA_BUFS;
-	if (n < KB_CMA_MIN_BUFS)
-		n = KB_CMA_MIN_BUFS;
+	if (!n)
+		return 1;
 	while (n & (n - 1))	/* a power of two: seq % n runs on at wrap */
 		n &= n - 1;
-	snprintf(c->note, sizeof(c->note), "a ring of %u buffers a direction "
-		 "(%llu MiB at most)", (unsigned int)n,
-		 KB_CMA_RING_BYTES >> 20);
 	return n;
+}
+
+/*
+ * The largest message of direction 1: the message in a round trip; an
+ * ack (throughput) or nothing (wake) otherwise.
+ */
+static size_t kb_cma_msg1(struct kb_chan *c)
+{
+	return c->test == KB_LATENCY ? c->size : KB_MIN_SIZE;
 }
 
 /*
@@ -112,9 +119,21 @@ static int kb_cma_setup(struct kb_chan *c)
 	if (!m)
 		return kb_fail(c, -ENOMEM, "calloc");
 	c->priv = m;
-	m->bufs = kb_cma_ring_bufs(c);
-	m->buf_len = (c->mech->tx_buf ? 1 : m->bufs) * c->size;
-	m->tx_len = c->mech->tx_buf ? m->bufs * c->size : 0;
+	m->msg[0] = c->size;
+	m->msg[1] = kb_cma_msg1(c);
+	for (d = 0; d < 2; d++) {
+		m->bufs[d] = kb_cma_ring_bufs(m->msg[d]);
+		m->buf_len[d] = (c->mech->tx_buf ? 1 : m->bufs[d]) * m->msg[d];
+		m->tx_len[d] = c->mech->tx_buf ? m->bufs[d] * m->msg[d] : 0;
+	}
+	if (m->bufs[0] > 1 && m->bufs[0] < KB_CMA_BUFS)
+		snprintf(c->note, sizeof(c->note), "a ring of %u buffers "
+			 "(%zu MiB) a direction of messages", m->bufs[0],
+			 m->bufs[0] * c->size >> 20);
+	else if (m->bufs[0] == 1)
+		snprintf(c->note, sizeof(c->note), "one buffer (%zu MiB) a "
+			 "direction of messages: a ring takes %llu MiB at most",
+			 c->size >> 20, KB_CMA_RING_BYTES >> 20);
 	m->ring = mmap(NULL, 2 * sizeof(*m->ring), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m->ring == MAP_FAILED) {
@@ -123,10 +142,10 @@ static int kb_cma_setup(struct kb_chan *c)
 		goto out_teardown;
 	}
 	for (d = 0; d < 2; d++) {
-		m->buf[d] = kb_cma_map(m->buf_len);
-		if (m->tx_len)
-			m->tx[d] = kb_cma_map(m->tx_len);
-		if (!m->buf[d] || (m->tx_len && !m->tx[d])) {
+		m->buf[d] = kb_cma_map(m->buf_len[d]);
+		if (m->tx_len[d])
+			m->tx[d] = kb_cma_map(m->tx_len[d]);
+		if (!m->buf[d] || (m->tx_len[d] && !m->tx[d])) {
 			ret = kb_fail(c, -errno, "mmap message buffers");
 			goto out_teardown;
 		}
@@ -160,9 +179,9 @@ static int kb_cma_attach(struct kb_chan *c)
 	struct kb_cma *m = c->priv;
 	int ret;
 
-	ret = kb_cma_populate(c, m->buf[!c->side], m->buf_len);
-	if (!ret && m->tx_len)
-		ret = kb_cma_populate(c, m->tx[c->side], m->tx_len);
+	ret = kb_cma_populate(c, m->buf[!c->side], m->buf_len[!c->side]);
+	if (!ret && m->tx_len[c->side])
+		ret = kb_cma_populate(c, m->tx[c->side], m->tx_len[c->side]);
 	if (ret)
 		return ret;
 	if (!c->side && prctl(PR_SET_PTRACER, c->peer, 0, 0, 0) &&
@@ -194,12 +213,12 @@ static int kb_cma_copy(struct kb_chan *c, void *local, void *remote,
 	return 0;
 }
 
-/* The buffer of message @seq in the ring of buffers at @base. */
-static void *kb_cma_slot(struct kb_chan *c, void *base, uint32_t seq)
+/* The buffer of message @seq in direction @d's ring of buffers at @base. */
+static void *kb_cma_slot(struct kb_chan *c, int d, void *base, uint32_t seq)
 {
 	struct kb_cma *m = c->priv;
 
-	return (char *)base + (size_t)(seq % m->bufs) * c->size;
+	return (char *)base + (size_t)(seq % m->bufs[d]) * m->msg[d];
 }
 
 /* Sleep while @cnt is @busy; 0, -EAGAIN (@nonblock) or -errno. */
@@ -231,7 +250,7 @@ static int kb_cma_room(struct kb_chan *c, int d, uint32_t *seq)
 	struct kb_cma_ring *r = &m->ring[d];
 
 	*seq = r->sent.n;
-	return kb_cma_wait(c, &r->freed, *seq - m->bufs, false);
+	return kb_cma_wait(c, &r->freed, *seq - m->bufs[d], false);
 }
 
 /* The sender: message @seq of @len bytes is in place; ring. */
@@ -278,8 +297,8 @@ static int kb_cma_send(struct kb_chan *c, const void *buf, size_t len)
 
 	ret = kb_cma_room(c, d, &seq);
 	if (!ret)
-		ret = kb_cma_copy(c, (void *)buf, kb_cma_slot(c, m->buf[d], seq),
-				  len, true);
+		ret = kb_cma_copy(c, (void *)buf,
+				  kb_cma_slot(c, d, m->buf[d], seq), len, true);
 	return ret ? ret : kb_cma_ring_bell(c, d, seq, len);
 }
 
@@ -292,7 +311,7 @@ static int kb_cma_recv(struct kb_chan *c, const void **data, size_t len,
 
 	ret = kb_cma_next(c, d, len, nonblock, &seq);
 	if (!ret)
-		*data = kb_cma_slot(c, m->buf[d], seq);
+		*data = kb_cma_slot(c, d, m->buf[d], seq);
 	return ret;
 }
 
@@ -312,7 +331,7 @@ static void *kb_cma_read_tx_buf(struct kb_chan *c)
 
 	if (kb_cma_room(c, c->side, &seq))
 		return NULL;
-	return kb_cma_slot(c, m->tx[c->side], seq);
+	return kb_cma_slot(c, c->side, m->tx[c->side], seq);
 }
 
 static int kb_cma_read_send(struct kb_chan *c, const void *buf, size_t len)
@@ -332,7 +351,7 @@ static int kb_cma_read_recv(struct kb_chan *c, const void **data, size_t len,
 
 	ret = kb_cma_next(c, d, len, nonblock, &seq);
 	if (!ret)
-		ret = kb_cma_copy(c, m->buf[d], kb_cma_slot(c, m->tx[d], seq),
+		ret = kb_cma_copy(c, m->buf[d], kb_cma_slot(c, d, m->tx[d], seq),
 				  len, false);
 	if (ret)
 		return ret;

@@ -209,8 +209,19 @@ PY
 # beyond 128 MiB, which the row's note says.
 expect 0 "cma rings at 32 MiB" "$BENCH" -q -n 6 --no-reference -s 32M \
 	-m cma,cma-read -j "$TMP/cma.json" throughput latency
-[ "$(grep -c '"note": "a ring of 4 buffers a direction (128 MiB at most)"' \
+[ "$(grep -c '"note": "a ring of 4 buffers (128 MiB) a direction of messages"' \
 	"$TMP/cma.json")" = 4 ] || fail "cma rows at 32 MiB: rings of 4 buffers"
+# Above 128 MiB one buffer a direction, as the one-slot mailbox had, and
+# a stream's acks a ring of 8 bytes each: a 256 MiB stream maps 512 MiB
+# (the message ring and the sender's buffer), so it runs in an address
+# space of 700000 KiB. A floor of 2 buffers, or an ack ring of the
+# message's size, maps 768 MiB or more (1.25 GiB before).
+(ulimit -v 700000 && "$BENCH" -q -n 4 --no-reference -s 256M \
+	-m cma,cma-read -j "$TMP/cma-big.json" throughput) >/dev/null 2>&1 &&
+	[ "$(grep -c '"note": "one buffer (256 MiB) a direction of messages' \
+		"$TMP/cma-big.json")" = 2 ] &&
+	pass "cma rows at 256 MiB: one buffer, acks in a ring of their own" ||
+	fail "cma rows at 256 MiB: one buffer, acks in a ring of their own"
 ! grep -q '"note": "a ring' "$TMP/big.json" ||
 	fail "cma rows at 1 MiB: rings of 8 buffers, no note"
 
