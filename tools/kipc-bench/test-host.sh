@@ -205,6 +205,42 @@ sys.exit(not n or sum(map(int, n.groups())) != 2 * 8 or
 PY
 	fail "report: a pair at each size a probe carries, no other"
 
+# A probe whose peer dies ends at once, not at the watchdog (review s46,
+# finding 5): after fork each side of probe-pipe and probe-unix holds
+# only the 2 ends it uses (4 before: a dead peer left a writer, and a
+# SIGCHLD between two calls was slept through), so that side 1's death
+# is an end of file. Ends inherited from this shell are not counted.
+own_ends() {	# PID KIND: its KIND descriptors of files this shell lacks
+	ls -l "/proc/$$/fd" 2>/dev/null | grep -o "$2:\[[0-9]*\]" \
+		>"$TMP/ends"
+	echo "-" >>"$TMP/ends"
+	ls -l "/proc/$1/fd" 2>/dev/null | grep -o "$2:\[[0-9]*\]" |
+		grep -cvxF -f "$TMP/ends"
+}
+for pk in probe-pipe:pipe probe-unix:socket; do
+	"$BENCH" -r 1 -t 4000 --timeout 30 --no-reference -s 8 \
+		-m "${pk%:*}" -j "$TMP/probe-kill.json" latency \
+		>/dev/null 2>&1 &
+	bpid=$! kid=
+	for i in $(seq 100); do
+		kid=$(cat "/proc/$bpid/task/$bpid/children" 2>/dev/null)
+		[ -n "$kid" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	ends="$(own_ends "$bpid" "${pk#*:}") $(own_ends $kid "${pk#*:}")"
+	t0=$(date +%s)
+	[ -n "$kid" ] && kill -KILL $kid
+	wait "$bpid"
+	t=$(($(date +%s) - t0))
+	if [ "$ends" = "2 2" ] && [ "$t" -lt 10 ] &&
+	   grep -q '"status": "failed"' "$TMP/probe-kill.json"; then
+		pass "${pk%:*}: 2 ends a side; its peer killed, failed in ${t} s"
+	else
+		fail "${pk%:*}: ends '$ends' (2 2), failed in ${t} s (< 10)"
+	fi
+done
+
 # cma and cma-read: a ring of 8 buffers a direction, fewer (4 at 32 MiB)
 # beyond 128 MiB, which the row's note says.
 expect 0 "cma rings at 32 MiB" "$BENCH" -q -n 6 --no-reference -s 32M \
