@@ -53,16 +53,20 @@
 /*
  * The pool: the same number of buffers at every size of a test, so that
  * the cost per message compares across sizes (a smaller pool makes the
- * sender wait for the receiver more often: under TCG a pool of 4 made
- * 4 KiB messages cost 2-3x what a pool of 8 did, the 256 MiB row's two
- * modes).  The largest size sets it (c->pool_for): its buffers must fit
- * the module's region cap.  Untouched, a buffer costs one page whatever
- * its size; with --touch every page is real, so the pool is capped.
+ * sender wait for the receiver more often: under TCG on a loaded host a
+ * pool of 4 made 4 KiB messages cost 2-3x what a pool of 8 did, the
+ * 256 MiB row's two modes; on a quiet host about 1.05x).  The largest
+ * size sets it (c->pool_for): its buffers must fit KB_KIPC_REGION_MAX.
+ * Untouched, a buffer costs one page whatever its size; with --touch
+ * every page is real, so the pool is capped.
  */
 #define KB_KIPC_POOL_BUFS	8
 #define KB_KIPC_TOUCH_BYTES	(256ULL << 20)
 #define KB_KIPC_MIN_BUFS	2
-/* The module's default max_region_bytes: 256 MiB messages get 4 buffers. */
+/*
+ * The module's default max_region_bytes, not read from the module: one
+ * loaded with less fails the largest rows. 256 MiB messages get 4 buffers.
+ */
 #define KB_KIPC_REGION_MAX	(1ULL << 30)
 #define KB_KIPC_MAX_INLINE	65536		/* KIPC_IOC_CHANNEL_CREATE cap */
 
