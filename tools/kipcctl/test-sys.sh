@@ -860,7 +860,7 @@ fi
 # top_tty ROWS COLS RESIZE ARGS...: kipcctl top ARGS on a terminal of ROWS
 # lines of COLS columns, resized to RESIZE lines after its first table (0:
 # not). Per table drawn: the queues in all, the rows shown, the widest line
-# but the title (which wraps), the title's lines.
+# but the title (which wraps), the title's lines, the title's length.
 cat >"$TMP/top-tty.py" <<'PY'
 import fcntl, os, pty, select, struct, sys, termios, time
 kipcctl, (rows, cols, resize) = sys.argv[1], map(int, sys.argv[2:5])
@@ -889,7 +889,8 @@ s = out.decode(errors="replace").replace("\r", "")
 for t in s.split("\x1b[H\x1b[2J")[1:]:
     lines = t.split("\n")
     print(lines[0].split()[2], len(lines[3:lines.index("", 3)]),
-          max(len(x) for x in lines[1:]), -(-len(lines[0]) // cols))
+          max(len(x) for x in lines[1:]), -(-len(lines[0]) // cols),
+          len(lines[0]))
 PY
 top_tty() { python3 "$TMP/top-tty.py" "$KIPCCTL" "$@"; }
 # On a terminal without --limit: the busiest rows that fit (10 lines: 6
@@ -909,12 +910,28 @@ fi
 # (f)). Rows wrapped, and the title scrolled off.
 LD_PRELOAD=$FAKE_KIPC FAKE_KIPC_OPEN=e top_tty 12 72 0 --count 1 \
 	>"$TMP/top-narrow" 2>"$TMP/err"
-read -r nq nrows widest tlines <"$TMP/top-narrow"
+read -r nq nrows widest tlines _ <"$TMP/top-narrow"
 if [ "${nq:-0}" -gt 10 ] 2>/dev/null; then
 	check "top, 12 lines of 72: $nrows rows, widest $widest, title $tlines" \
 		[ "$nrows:$widest:$tlines" = "7:72:2" ]
 else
 	skip "top on 72 columns: 10 queues or fewer here ($nq)"
+fi
+# On a terminal exactly as wide as the whole table's title ("busiest
+# first", measured on a large one) and 15 lines high: the title of the
+# cut table ("the 10 busiest") is a column longer and wraps to 2 lines,
+# so 10 rows fit (2 + 3 + 10). The old code counted the lines of the
+# title not printed: 11 rows, and the title scrolled off.
+top_tty 500 1000 0 --count 1 >"$TMP/top-wide" 2>"$TMP/err"
+read -r nq _ _ _ tlen <"$TMP/top-wide"
+if [ "${nq:-0}" -gt 11 ] 2>/dev/null && [ "${tlen:-0}" -gt 64 ]; then
+	top_tty 15 "$tlen" 0 --count 1 >"$TMP/top-edge" 2>"$TMP/err"
+	read -r _ nrows _ tlines _ <"$TMP/top-edge"
+	what="$nrows rows, title $tlines lines"
+	check "top, 15 lines of $tlen (the whole title's): $what" \
+		[ "$nrows:$tlines" = "10:2" ]
+else
+	skip "top on the title's width: 11 queues or fewer here ($nq)"
 fi
 # The kipc module gone after the first sample (the open tried again at
 # once fails), still gone at the third, back at the fourth (fake-kipc.so):

@@ -466,14 +466,20 @@ static size_t table_rows(char *buf, size_t len, const struct sample *s,
 
 	if (!o->fit || !o->rows || !o->cols)
 		return n;
-	lines = width ? (width + o->cols - 1) / o->cols : 1;
-	room = o->rows > lines + TABLE_LINES ? o->rows - lines - TABLE_LINES :
-	       1;
-	if (room < n) {
+	/*
+	 * The title of a cut table ("the N busiest") is longer than the
+	 * whole one's ("busiest first"): its lines counted again from the
+	 * title printed, until the rows fit under it (n falls each pass).
+	 */
+	for (;;) {
+		lines = width ? (width + o->cols - 1) / o->cols : 1;
+		room = o->rows > lines + TABLE_LINES ?
+		       o->rows - lines - TABLE_LINES : 1;
+		if (room >= n)
+			return n;
 		n = room;
-		table_title(buf, len, s, o, k, n);
+		width = table_title(buf, len, s, o, k, n);
 	}
-	return n;
 }
 
 /*
