@@ -239,7 +239,7 @@ static void check_pipes(struct check *c, const struct sys_scan *s)
 	for (; f < end; f += n) {
 		n = sys_fd_run(f, end);
 		if ((f->kind != SYS_FD_PIPE && f->kind != SYS_FD_FIFO) ||
-		    sys_pipe_depth(f, n, &d) || d.full != 1)
+		    sys_pipe_depth(f, n, &d, 1) || d.full != 1)
 			continue;
 		for (i = 0, len = 0, pids[0] = '\0'; i < n; i++)
 			if ((f[i].flags & O_ACCMODE) != O_RDONLY &&

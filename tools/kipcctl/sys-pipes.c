@@ -47,6 +47,7 @@ int sys_fd_is_writer(const struct sys_fd *f)
 struct probe_req {
 	pid_t pid, tid;		/* as struct sys_fd */
 	int fd;
+	int want_full;		/* poll a writer's copy (probe_full()) */
 	uint64_t ino, dev;
 };
 
@@ -91,7 +92,9 @@ static int pipe_copy(const struct probe_req *f)
  * each take one, so a pipe may block its writers with 65535 of 65536
  * bytes queued, or 16). poll() tells it of a writer's file, at once
  * (POLLOUT; POLLERR: no reader left, so writes fail, not block); of a
- * reader's, not: -1.
+ * reader's, not: -1. Asked only by sys check: from Linux 5.16 a poll()
+ * marks the pipe for good (pipe->poll_usage), and each later write to it
+ * wakes its readers' wait queue, empty or not.
  */
 static int probe_full(int fd)
 {
@@ -129,7 +132,8 @@ static void __attribute__((noreturn)) probe_serve(int sock)
 			if (!ioctl(fd, FIONREAD, &bytes))
 				a.bytes = bytes;
 			a.size = fcntl(fd, F_GETPIPE_SZ);
-			a.full = probe_full(fd);
+			if (rq.want_full)
+				a.full = probe_full(fd);
 			close(fd);
 		}
 		if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
@@ -242,12 +246,16 @@ static int probe_start(void)
 	return 0;
 }
 
-/* The prober's answer for @f into *@a; 0, or -1 when there is none. */
-static int probe(const struct sys_fd *f, struct sys_pipe_depth *a)
+/*
+ * The prober's answer for @f into *@a (whether the writers block only
+ * with @want_full); 0, or -1 when there is none.
+ */
+static int probe(const struct sys_fd *f, struct sys_pipe_depth *a,
+		 int want_full)
 {
 	struct probe_req rq = {
 		.pid = f->pid, .tid = f->tid, .fd = f->fd,
-		.ino = f->ino, .dev = f->dev,
+		.want_full = want_full, .ino = f->ino, .dev = f->dev,
 	};
 	struct pollfd p = { .events = POLLIN };
 	long long deadline, left;
@@ -298,13 +306,13 @@ static int probe(const struct sys_fd *f, struct sys_pipe_depth *a)
  * try. 0, or -1 when none answered.
  */
 static int probe_each(const struct sys_fd *f, size_t n, int writer,
-		      struct sys_pipe_depth *d)
+		      struct sys_pipe_depth *d, int want_full)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (sys_fd_is_writer(&f[i]) == writer && !probe(&f[i], d) &&
-		    d->bytes >= 0)
+		if (sys_fd_is_writer(&f[i]) == writer &&
+		    !probe(&f[i], d, want_full) && d->bytes >= 0)
 			return 0;
 	return -1;
 }
@@ -312,9 +320,11 @@ static int probe_each(const struct sys_fd *f, size_t n, int writer,
 /*
  * Only for root, and only when processes hold both ends: read by the
  * prober through a copy of one of the descriptors (pipe_copy()), a
- * writer's first, whose copy also tells whether the writers block.
+ * writer's first, whose copy also tells, polled (@want_full), whether the
+ * writers block.
  */
-int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d)
+int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d,
+		   int want_full)
 {
 	int reader = 0, writer = 0;
 	size_t i;
@@ -326,7 +336,8 @@ int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d)
 		writer |= sys_fd_is_writer(&f[i]);
 	}
 	if (!reader || !writer ||
-	    (probe_each(f, n, 1, d) && probe_each(f, n, 0, d)))
+	    (probe_each(f, n, 1, d, want_full) &&
+	     probe_each(f, n, 0, d, want_full)))
 		return -1;
 	/* Known from a reader's copy too: a page holds PAGE_SIZE bytes. */
 	if (d->full < 0 && d->size > 0 && d->bytes >= d->size)
@@ -338,7 +349,7 @@ static void print_pipe(const struct sys_fd *f, size_t n, size_t row)
 {
 	const char *type = f->kind == SYS_FD_PIPE ? "pipe" : "fifo";
 	struct sys_pipe_depth d;
-	long long queued = sys_pipe_depth(f, n, &d) ? -1 : d.bytes;
+	long long queued = sys_pipe_depth(f, n, &d, 0) ? -1 : d.bytes;
 
 	if (json) {
 		printf("%s{\"type\":\"%s\",\"inode\":%llu,\"path\":",

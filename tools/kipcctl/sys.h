@@ -122,9 +122,12 @@ struct sys_pipe_depth {
 
 /*
  * sys-pipes.c: the depth of the pipe of @f[0..n) (root) into *@d; 0, or
- * -1 when its bytes queued are not known.
+ * -1 when its bytes queued are not known. d->full is asked (a poll() of
+ * a writer's copy) only with @want_full: -1 otherwise but when bytes
+ * queued reach the capacity.
  */
-int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d);
+int sys_pipe_depth(const struct sys_fd *f, size_t n, struct sys_pipe_depth *d,
+		   int want_full);
 /*
  * Whether Unix socket @ino is one of the pair between kipcctl and the
  * helper process that reads the pipes (left out of the Unix sockets).

@@ -779,6 +779,23 @@ if [ "$(id -u)" = 0 ]; then
 			"$TMP/check"
 	done
 	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
+	# A poll() of a writer's copy marks its pipe for good (Linux 5.16:
+	# pipe->poll_usage, a wake-up on each later write): sys check polls,
+	# sys pipes and top do not (review s46, 2). Both did on the old code.
+	polls() {
+		strace -f -qq -e trace=poll -o "$TMP/strace" "$KIPCCTL" "$@" \
+			>/dev/null 2>&1
+		grep -c POLLOUT "$TMP/strace"
+	}
+	if strace -f -qq -o /dev/null true 2>/dev/null; then
+		got="$(polls sys pipes) $(polls -j top --count 1)"
+		got="$got $(polls sys check)"
+		check "sys pipes and top poll no pipe, sys check does: $got" \
+			sh -c '[ "${1% *}" = "0 0" ] && [ "${1##* }" -gt 0 ]' \
+			sh "$got"
+	else
+		skip "sys pipes and top poll no pipe: no strace here"
+	fi
 else
 	skip "check: the full POSIX queue and the full pipe need root"
 fi

@@ -229,7 +229,7 @@ static int add_scanned(struct sample *s, const struct sys_scan *scan)
 	for (; f < end; f += n) {
 		n = sys_fd_run(f, end);
 		if (f->kind == SYS_FD_PIPE || f->kind == SYS_FD_FIFO) {
-			if (sys_pipe_depth(f, n, &d))
+			if (sys_pipe_depth(f, n, &d, 0))
 				continue;
 			o = add(s, f->kind == SYS_FD_PIPE ? "pipe" : "fifo",
 				"bytes", "depth");
