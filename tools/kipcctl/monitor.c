@@ -135,18 +135,26 @@ static int resubscribe(struct kipc_nl **nl, const sigset_t *unblocked)
 	return ret;
 }
 
-/* SIGINT and SIGTERM: caught, blocked but in wait_readable(). */
+/*
+ * SIGINT and SIGTERM: caught, blocked but in wait_readable(); one ignored
+ * at start stays ignored, as a shell's background job expects (a script's
+ * "kipcctl monitor &" is left alone by the ^C meant for its foreground).
+ */
 static void catch_signals(sigset_t *unblocked)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa = { .sa_handler = on_signal }, old;
 	sigset_t set;
+	size_t i;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, unblocked);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!sigaction(sigs[i], NULL, &old) &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 }
 
 int cmd_monitor(int argc, char **argv)

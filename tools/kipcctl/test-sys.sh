@@ -1062,25 +1062,54 @@ sys.exit(not ({x["sample"] for x in l} == {0, 1} and
 check "top --interval 0: exit 2" [ $? = 2 ]
 "$KIPCCTL" monitor --count 3000000000 >/dev/null 2>&1
 check "monitor --count above INT_MAX: exit 2, not a count that wraps" [ $? = 2 ]
-# monitor "until interrupted" ends on SIGINT and SIGTERM as top does, exit
-# 0: it died of them, 130 or 143, to a script (review s44, (b)). No event
-# comes (fake-kipc.so). SIGINT is set back to its default first: bash has
-# background commands ignore it.
-for sig in INT TERM; do
+# monitor_bg [SIG]: kipcctl monitor in the background (fake-kipc.so: no
+# event comes), its pid in mp once it is monitoring; SIGINT and SIGTERM
+# at their defaults (bash has background commands ignore SIGINT), but SIG
+# (INT or TERM) ignored. The watchdog is an alarm that kipcctl inherits:
+# a watchdog process would be left to kill whatever had the pid later,
+# and a signal sent to bash's child before it runs a command runs the
+# EXIT trap (cleanup) there; hence also no "monitoring" of the last run.
+monitor_bg() {
+	rm -f "$TMP/err-mon"
 	env LD_PRELOAD="$FAKE_KIPC" python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execv(sys.argv[1], sys.argv[1:])' "$KIPCCTL" monitor >/dev/null \
-		2>"$TMP/err-mon" &
+for s in signal.SIGINT, signal.SIGTERM:
+    signal.signal(s, signal.SIG_DFL)
+if sys.argv[1]:
+    signal.signal(getattr(signal, "SIG" + sys.argv[1]), signal.SIG_IGN)
+signal.alarm(10)
+os.execv(sys.argv[2], sys.argv[2:])' "${1:-}" "$KIPCCTL" monitor \
+		>/dev/null 2>"$TMP/err-mon" &
 	mp=$!
 	for i in $(seq 50); do
 		grep -q 'monitoring' "$TMP/err-mon" && break
 		sleep 0.1
 	done
+}
+# monitor "until interrupted" ends on SIGINT and SIGTERM as top does, exit
+# 0: it died of them, 130 or 143, to a script (review s44, (b)).
+for sig in INT TERM; do
+	monitor_bg
 	kill -"$sig" "$mp"
-	(sleep 5; kill -KILL "$mp") 2>/dev/null &
 	wait "$mp"
 	rc=$?
 	check "monitor, sent SIG$sig: exit 0 (got $rc)" [ "$rc" = 0 ]
+done
+# A signal ignored at start stays ignored, as a shell's background job
+# expects (a script's "kipcctl monitor &" ignores the ^C meant for its
+# foreground command): the other one still ends it, exit 0. The old code
+# caught the ignored one too, and ended on it (review s46, 3).
+for sig in INT:TERM TERM:INT; do
+	ign=${sig%:*} end=${sig#*:}
+	monitor_bg "$ign"
+	kill -"$ign" "$mp"
+	sleep 0.3
+	kill -0 "$mp" 2>/dev/null && alive=alive || alive=gone
+	kill -"$end" "$mp" 2>/dev/null
+	wait "$mp"
+	rc=$?
+	what="$alive after it, exit $rc on SIG$end"
+	check "monitor, SIG$ign ignored at start: $what" \
+		[ "$alive:$rc" = "alive:0" ]
 done
 # trace's numbers too (each refused before any tracing starts).
 for a in "--count 4294967297" "--count 2147483648" "--interval 1x" \
