@@ -26,22 +26,27 @@ static void on_signal(int sig)
 
 /*
  * Until @fd is readable (1; 0 when @fd is -1: after @ms ms), or SIGINT or
- * SIGTERM came (0), or -errno. The two are blocked but in this wait
- * (@unblocked: the mask without them), so that one that comes between
- * the test of stop and the wait is not slept through.
+ * SIGTERM came (0), or -errno. The two (@sigs) are blocked from the test
+ * of stop until the wait, which unblocks them, so that one that comes in
+ * between is not slept through; and only there, so that one ends a write
+ * blocked on a stalled reader of standard output (EINTR: no SA_RESTART).
  */
-static int wait_readable(int fd, int ms, const sigset_t *unblocked)
+static int wait_readable(int fd, int ms, const sigset_t *sigs)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct timespec ts = { .tv_sec = ms / 1000,
 			       .tv_nsec = ms % 1000 * 1000000L };
-	int ret;
+	sigset_t unblocked;
+	int ret = 0, err = 0;
 
-	if (stop)
-		return 0;
-	ret = ppoll(&p, 1, ms < 0 ? NULL : &ts, unblocked);
+	sigprocmask(SIG_BLOCK, sigs, &unblocked);
+	if (!stop) {
+		ret = ppoll(&p, 1, ms < 0 ? NULL : &ts, &unblocked);
+		err = errno;
+	}
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	if (ret < 0)
-		return errno == EINTR ? 0 : -errno;
+		return err == EINTR ? 0 : -err;
 	return ret > 0;
 }
 
@@ -117,7 +122,7 @@ static void say_lost(const char *why, const char *text)
  * come back, a second at a time, and subscribe again. 0 (*@nl NULL when
  * stopped meanwhile), or -errno.
  */
-static int resubscribe(struct kipc_nl **nl, const sigset_t *unblocked)
+static int resubscribe(struct kipc_nl **nl, const sigset_t *sigs)
 {
 	int ret;
 
@@ -126,7 +131,7 @@ static int resubscribe(struct kipc_nl **nl, const sigset_t *unblocked)
 	say_lost("module-gone",
 		 "kipc's netlink family is gone (the module unloaded?): waiting for it");
 	while ((ret = subscribe(nl, 1)) == -ENOENT) {
-		ret = wait_readable(-1, 1000, unblocked);
+		ret = wait_readable(-1, 1000, sigs);
 		if (ret < 0 || stop)
 			return ret;
 	}
@@ -136,32 +141,31 @@ static int resubscribe(struct kipc_nl **nl, const sigset_t *unblocked)
 }
 
 /*
- * SIGINT and SIGTERM: caught, blocked but in wait_readable(); one ignored
- * at start stays ignored, as a shell's background job expects (a script's
- * "kipcctl monitor &" is left alone by the ^C meant for its foreground).
+ * SIGINT and SIGTERM (into @sigs): caught (blocked only in
+ * wait_readable()'s test of stop); one ignored at start stays ignored, as
+ * a shell's background job expects (a script's "kipcctl monitor &" is
+ * left alone by the ^C meant for its foreground).
  */
-static void catch_signals(sigset_t *unblocked)
+static void catch_signals(sigset_t *sigs)
 {
-	static const int sigs[] = { SIGINT, SIGTERM };
+	static const int nums[] = { SIGINT, SIGTERM };
 	struct sigaction sa = { .sa_handler = on_signal }, old;
-	sigset_t set;
 	size_t i;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, unblocked);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (!sigaction(sigs[i], NULL, &old) &&
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (!sigaction(nums[i], NULL, &old) &&
 		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+			sigaction(nums[i], &sa, NULL);
 }
 
 int cmd_monitor(int argc, char **argv)
 {
 	struct kipc_filter f;
 	struct kipc_nl *nl;
-	sigset_t unblocked;
+	sigset_t sigs;
 	int ret = 0, ind;
 
 	remaining = 0;
@@ -172,13 +176,13 @@ int cmd_monitor(int argc, char **argv)
 		fprintf(stderr, "usage: kipcctl monitor [--count N]\n");
 		return 2;
 	}
-	catch_signals(&unblocked);
+	catch_signals(&sigs);
 	if (subscribe(&nl, 0) < 0)
-		return 1;
+		return stop ? 0 : 1;	/* stopped: EINTR */
 	if (!json)
 		fprintf(stderr, "kipcctl: monitoring kipc events\n");
 	while (!done && !stop) {
-		ret = wait_readable(kipc_nl_fd(nl), -1, &unblocked);
+		ret = wait_readable(kipc_nl_fd(nl), -1, &sigs);
 		if (ret < 0)
 			break;
 		if (!ret)
@@ -189,9 +193,9 @@ int cmd_monitor(int argc, char **argv)
 			continue;
 		}
 		if (ret == -ENOENT && !done) {
-			ret = resubscribe(&nl, &unblocked);
+			ret = resubscribe(&nl, &sigs);
 			if (ret < 0)
-				return 1;
+				return stop ? 0 : 1;
 			continue;
 		}
 		if (ret < 0)
