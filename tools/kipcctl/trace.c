@@ -130,7 +130,13 @@ static void instance_remove(struct trace_state *t)
  */
 static size_t chan_slot(const struct trace_state *t, uint32_t id)
 {
-	size_t mask = t->nslots - 1, i = (id * 2654435761U) & mask;
+	/*
+	 * The high bits of a multiplicative (Fibonacci) hash: its low bits
+	 * are those of id, and ids a power of two apart shared a slot.
+	 */
+	size_t mask = t->nslots - 1;
+	size_t i = (size_t)((id * 0x9e3779b97f4a7c15ULL) >>
+			    (64 - __builtin_ctzll(t->nslots)));
 
 	while (t->slot[i] && t->ch[t->slot[i] - 1].id != id)
 		i = (i + 1) & mask;
