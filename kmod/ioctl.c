@@ -78,7 +78,7 @@ struct kipc_new_fds {
 	void *finish_arg;
 	struct kipc_service *finish_svc;
 	u64 finish_offset;
-	u32 finish_gains;
+	u64 finish_gains;
 };
 
 /**

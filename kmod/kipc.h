@@ -450,7 +450,7 @@ struct kipc_region;
 struct kipc_region_handle {
 	struct kipc_region *region;
 	u32 nr_owned;
-	u32 gains;	/* buffers it came to own (pool_lock), wrapping */
+	u64 gains;	/* buffers it came to own (pool_lock); never wraps */
 	struct kipc_words_holder words;
 };
 
@@ -490,9 +490,9 @@ struct kipc_region_stat {
 
 void kipc_region_stat(struct kipc_region_handle *h, struct kipc_region_stat *st);
 int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset,
-		    u32 *gains);
+		    u64 *gains);
 int kipc_pool_release(struct kipc_region_handle *h, u64 offset);
-void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u32 gains);
+void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u64 gains);
 
 /**
  * struct kipc_buf - a region buffer carried by a message

@@ -441,13 +441,18 @@ static bool kipc_region_has_free(void *arg)
  * !@wait), -ERESTARTSYS (a signal while waiting).
  */
 int kipc_pool_alloc(struct kipc_region_handle *h, bool wait, u64 *offset,
-		    u32 *gains)
+		    u64 *gains)
 {
 	static const struct kipc_deadline forever;
 	struct kipc_region *r = h->region;
 	u32 idx;
 	int ret;
 
+	/*
+	 * 64 bits: a copy-out that stalls (userfaultfd, FUSE) while other
+	 * threads gain 2^32 buffers must still see the count moved.
+	 */
+	BUILD_BUG_ON(sizeof(h->gains) < sizeof(u64));
 	might_sleep_if(wait);
 	if (!r->nr_bufs)
 		return -EINVAL;
@@ -506,7 +511,7 @@ static int kipc_buf_index(const struct kipc_region *r, u64 offset, u32 *idx)
  * -EBUSY, the buffer kept).
  */
 static int kipc_pool_put(struct kipc_region_handle *h, u64 offset,
-			 const u32 *gains)
+			 const u64 *gains)
 {
 	struct kipc_region *r = h->region;
 	int ret;
@@ -556,7 +561,7 @@ int kipc_pool_release(struct kipc_region_handle *h, u64 offset)
  * it again, or received it back, and uses it. Otherwise it stays @h's
  * until @h closes.
  */
-void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u32 gains)
+void kipc_pool_unalloc(struct kipc_region_handle *h, u64 offset, u64 gains)
 {
 	kipc_pool_put(h, offset, &gains);
 }
