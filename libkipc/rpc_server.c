@@ -60,6 +60,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "rpc.h"
 #include "sys.h"
 
@@ -108,7 +109,6 @@ struct rpc_conn {
 	atomic_int notified;		/* sent events: a reply may wait */
 	atomic_int hello;		/* HELLO answered */
 	int registered;			/* in the lists (s->lock) */
-	int ready;			/* in s->ready (s->lock) */
 	pthread_mutex_t rxlock;		/* one reader of @rx: conn_read() */
 	pthread_mutex_t lock;		/* protects the fields below */
 	uint8_t version;		/* agreed at HELLO */
@@ -121,9 +121,9 @@ struct rpc_conn {
 	uint32_t nr_backlog;
 	uint32_t nr_backlog_lends;	/* lent ranges the backlog maps */
 	int parked;			/* not watched: the backlog is full */
-	struct rpc_conn *prev, *next;	/* the server's list (s->lock) */
+	struct list_node link;		/* s->conns (s->lock) */
 	struct rpc_conn *hnext;		/* its key's chain (s->lock) */
-	struct rpc_conn *rprev, *rnext;	/* s->ready (s->lock) */
+	struct list_node rlink;		/* s->ready, or none (s->lock) */
 	struct rpc_conn *doomed;	/* timer_event()'s list */
 };
 
@@ -171,13 +171,12 @@ struct kipc_rpc_server {
 	atomic_int nr_conns;
 	atomic_int running;		/* kipc_rpc_server_run() runs */
 	pthread_mutex_t lock;		/* protects the fields below */
-	struct rpc_conn *conns;		/* registered connections */
+	struct list_node conns;		/* registered connections */
 	struct rpc_conn *by_key[CONN_HASH];
 	uint64_t next_key;
 	uint64_t timer_at;		/* when timerfd fires; 0: disarmed */
 	uint64_t accept_resume;		/* 0, or when accepting resumes */
-	struct rpc_conn *ready;		/* with a backlog: taken in turn */
-	struct rpc_conn *ready_last;
+	struct list_node ready;		/* with a backlog: taken in turn */
 };
 
 /* One worker's receive room: RX_BATCH messages. */
@@ -252,6 +251,8 @@ static int server_new(const struct kipc_rpc_server_attr *attr,
 						      : DEFAULT_HELLO_MS) *
 			      1000000ULL;
 	pthread_mutex_init(&s->lock, NULL);
+	list_init(&s->conns);
+	list_init(&s->ready);
 	*sp = s;
 	return 0;
 }
@@ -532,48 +533,14 @@ static struct rpc_conn *conn_get(struct kipc_rpc_server *s, uint64_t key)
 	return c;
 }
 
-/* Put @c last of the connections whose backlog waits (s->lock held). */
-static void ready_add(struct kipc_rpc_server *s, struct rpc_conn *c)
-{
-	c->ready = 1;
-	c->rnext = NULL;
-	c->rprev = s->ready_last;
-	if (c->rprev)
-		c->rprev->rnext = c;
-	else
-		s->ready = c;
-	s->ready_last = c;
-}
-
-/* Take @c off that list, if it is on it (s->lock held). */
-static void ready_del(struct kipc_rpc_server *s, struct rpc_conn *c)
-{
-	if (!c->ready)
-		return;
-	c->ready = 0;
-	if (c->rprev)
-		c->rprev->rnext = c->rnext;
-	else
-		s->ready = c->rnext;
-	if (c->rnext)
-		c->rnext->rprev = c->rprev;
-	else
-		s->ready_last = c->rprev;
-}
-
 /* Take @c out of the server's lists (s->lock held). */
 static void conn_unlink(struct kipc_rpc_server *s, struct rpc_conn *c)
 {
 	struct rpc_conn **pp;
 
 	c->registered = 0;
-	ready_del(s, c);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	list_del(&c->rlink);
+	list_del(&c->link);
 	for (pp = &s->by_key[c->key % CONN_HASH]; *pp != c; pp = &(*pp)->hnext)
 		;
 	*pp = c->hnext;
@@ -733,8 +700,7 @@ static void timer_event(struct kipc_rpc_server *s)
 		s->accept_resume = 0;
 		resume = 1;
 	}
-	for (c = s->conns; c; c = next) {
-		next = c->next;
+	list_for_each_entry_safe(c, next, &s->conns, struct rpc_conn, link) {
 		if (atomic_load(&c->hello))
 			continue;
 		/*
@@ -763,8 +729,8 @@ static void timer_event(struct kipc_rpc_server *s)
 	       KEY_TIMER);
 	if (resume)
 		service_rearm(s);
-	for (c = doomed; c; c = next) {
-		next = c->doomed;
+	for (c = doomed; c; c = doomed) {
+		doomed = c->doomed;
 		conn_forget(c);
 	}
 }
@@ -801,8 +767,9 @@ static int conn_link(struct kipc_rpc_server *s, struct rpc_conn *c)
 	uint32_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (o = s->conns; o && n < s->max_conns_per_uid; o = o->next)
-		n += o->peer.uid == c->peer.uid;
+	list_for_each_entry(o, &s->conns, struct rpc_conn, link)
+		if (o->peer.uid == c->peer.uid && ++n == s->max_conns_per_uid)
+			break;
 	if (n >= s->max_conns_per_uid) {
 		pthread_mutex_unlock(&s->lock);
 		return -EUSERS;
@@ -811,10 +778,7 @@ static int conn_link(struct kipc_rpc_server *s, struct rpc_conn *c)
 	c->key = s->next_key++;
 	c->hello_by = kipc__now_ns() + s->hello_timeout_ns;
 	c->registered = 1;
-	c->next = s->conns;
-	if (c->next)
-		c->next->prev = c;
-	s->conns = c;
+	list_add_tail(&s->conns, &c->link);
 	c->hnext = s->by_key[c->key % CONN_HASH];
 	s->by_key[c->key % CONN_HASH] = c;
 	timer_arm(s, c->hello_by);
@@ -854,6 +818,8 @@ static void accept_all(struct kipc_rpc_server *s, void *txbuf)
 			return;
 		}
 		c->s = s;
+		list_init(&c->link);
+		list_init(&c->rlink);
 		/* Registration, and ours until the ADD: once linked, the
 		 * timer may drop it. */
 		atomic_init(&c->refs, 2);
@@ -1152,9 +1118,9 @@ static struct kipc_rpc_req *backlog_pop(struct kipc_rpc_server *s,
 	c->running = r;
 	*rearm = c->parked;
 	c->parked = 0;
-	ready_del(s, c);
+	list_del(&c->rlink);
 	if (c->backlog)
-		ready_add(s, c);
+		list_add_tail(&s->ready, &c->rlink);
 	return r;
 }
 
@@ -1184,8 +1150,8 @@ static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
 		c->nr_backlog += n;
 		for (; l; l = l->next)
 			c->nr_backlog_lends += l->info.nr_lends;
-		if (!c->ready)
-			ready_add(s, c);
+		if (!list_linked(&c->rlink))
+			list_add_tail(&s->ready, &c->rlink);
 		if (take)
 			r = backlog_pop(s, c, &rearm);
 	}
@@ -1393,7 +1359,7 @@ static struct rpc_conn *ready_event(struct rpc_worker *w)
 	if (read(s->readyfd, &one, sizeof(one)) < 0)
 		return NULL;	/* another worker took it */
 	pthread_mutex_lock(&s->lock);
-	c = s->ready;
+	c = list_first(&s->ready, struct rpc_conn, rlink);
 	if (c) {
 		pthread_mutex_lock(&c->lock);
 		r = backlog_pop(s, c, &rearm);
@@ -1568,8 +1534,8 @@ KIPC_API int kipc_rpc_server_destroy(struct kipc_rpc_server *s)
 		kipc_name_unlink(s->k, s->name);
 	if (s->region_name)
 		kipc_name_unlink(s->k, s->region_name);
-	while ((c = s->conns)) {
-		s->conns = c->next;
+	while ((c = list_first(&s->conns, struct rpc_conn, link))) {
+		list_del(&c->link);
 		reqs_discard(s, c->backlog);
 		conn_free(c);
 	}
@@ -1592,8 +1558,9 @@ KIPC_API int kipc_rpc_server_notify(struct kipc_rpc_server *s,
 		return ret;
 	/* A reference, unless the connection is already going away. */
 	pthread_mutex_lock(&s->lock);
-	for (c = s->conns; c && c->peer.id != conn_id; c = c->next)
-		;
+	list_for_each_entry(c, &s->conns, struct rpc_conn, link)
+		if (c->peer.id == conn_id)
+			break;
 	held = conn_hold(c);
 	pthread_mutex_unlock(&s->lock);
 	if (!held)
