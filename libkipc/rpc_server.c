@@ -80,8 +80,13 @@
 /* How long the service is not watched after accepting failed (EMFILE). */
 #define ACCEPT_PAUSE_NS		100000000ULL
 
-/* Messages a worker takes off a channel in one receive, at most. */
+/*
+ * Messages a worker takes off a channel in one receive, at most, and
+ * their inline bytes at most: fewer messages when max_inline is large,
+ * one at least (a read ahead goes on while receives come back full).
+ */
 #define RX_BATCH		16
+#define RX_BYTES		RPC_MAX_INLINE
 
 /*
  * Lent ranges a connection's backlog may hold. Each is a mapping of the
@@ -179,14 +184,19 @@ struct kipc_rpc_server {
 	struct list_node ready;		/* with a backlog: taken in turn */
 };
 
-/* One worker's receive room: RX_BATCH messages. */
+/*
+ * One worker's receive room, @batch messages (worker_batch()), and its
+ * send buffer: on the heap, not on the stack of the thread that runs it
+ * (kipc_rpc_server_run()'s caller's among them).
+ */
 struct rpc_worker {
 	struct kipc_rpc_server *s;
+	uint32_t batch;			/* messages a receive takes */
 	char *rxbuf;			/* max_inline bytes a message */
-	void *txbuf;
-	struct kipc_msg m[RX_BATCH];
-	struct kipc_buf_ref bufs[RX_BATCH][KIPC_MSG_BUFS_MAX];
-	struct kipc_lend_ref lends[RX_BATCH][KIPC_MSG_LENDS_MAX];
+	void *txbuf;			/* max_inline bytes */
+	struct kipc_msg *m;
+	struct kipc_buf_ref (*bufs)[KIPC_MSG_BUFS_MAX];
+	struct kipc_lend_ref (*lends)[KIPC_MSG_LENDS_MAX];
 };
 
 /* The module's parameter @name, or 0 when it cannot be read. */
@@ -1244,7 +1254,7 @@ static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
 	pthread_mutex_lock(&c->rxlock);
 	room = backlog_room(c, &lends) + (rp != NULL);
 	do {
-		want = min_u32(min_u32(room - n, left), RX_BATCH);
+		want = min_u32(min_u32(room - n, left), w->batch);
 		want = min_u32(want, (lends - lent) / KIPC_MSG_LENDS_MAX);
 		ret = want ? conn_recv(w, c, want, until) : 0;
 		for (i = 0; ret > 0 && i < (uint32_t)ret; i++) {
@@ -1381,6 +1391,21 @@ static struct rpc_conn *ready_event(struct rpc_worker *w)
 }
 
 /*
+ * The messages a worker's receive takes at most: RX_BATCH, RX_BYTES of
+ * inline bytes, and no more than a backlog holds (conn_read() takes a
+ * batch that fits it). Its room is then RX_BYTES at most (64 KiB, a
+ * receive of one message at the largest max_inline), with about 800
+ * bytes of arrays a message.
+ */
+static uint32_t worker_batch(const struct kipc_rpc_server *s)
+{
+	uint32_t n = min_u32(min_u32(s->depth, RX_BATCH),
+			     RX_BYTES / s->max_inline);
+
+	return n ? n : 1;
+}
+
+/*
  * A worker takes one event at a time: a connection's next message waits
  * for the first free worker, not behind a handler that runs long. Returns
  * 0 once stopped, or -ENOMEM when it could not start: then it stops the
@@ -1389,17 +1414,18 @@ static struct rpc_conn *ready_event(struct rpc_worker *w)
  */
 static int worker_run(struct kipc_rpc_server *s)
 {
-	struct rpc_worker w = { .s = s };
+	struct rpc_worker w = { .s = s, .batch = worker_batch(s) };
 	struct rpc_conn *c, *last = NULL;
 	struct epoll_event ev;
 	struct timespec until;
 	int n, ret = 0;
 
-	/* conn_read() takes a batch that fits the backlog: depth at most. */
-	w.rxbuf = malloc((size_t)(s->depth < RX_BATCH ? s->depth : RX_BATCH) *
-			 s->max_inline);
+	w.rxbuf = malloc((size_t)w.batch * s->max_inline);
 	w.txbuf = malloc(s->max_inline);
-	if (!w.rxbuf || !w.txbuf) {
+	w.m = calloc(w.batch, sizeof(*w.m));
+	w.bufs = calloc(w.batch, sizeof(*w.bufs));
+	w.lends = calloc(w.batch, sizeof(*w.lends));
+	if (!w.rxbuf || !w.txbuf || !w.m || !w.bufs || !w.lends) {
 		ret = -ENOMEM;
 		kipc_rpc_server_stop(s);
 		goto out;
@@ -1455,6 +1481,9 @@ static int worker_run(struct kipc_rpc_server *s)
 		}
 	}
 out:
+	free(w.lends);
+	free(w.bufs);
+	free(w.m);
 	free(w.rxbuf);
 	free(w.txbuf);
 	return ret;

@@ -31,7 +31,10 @@
  *   run nor keep what they carried (region buffers, lent ranges); a
  *   CANCEL right behind as many requests as the backlog holds is read;
  * - the lent ranges of the requests a connection's backlog holds are 64
- *   mappings at most.
+ *   mappings at most;
+ * - a worker's receive room is on the heap, 64 KiB of inline bytes at
+ *   most: the server runs on a thread of a 16 KiB stack, and at the
+ *   largest max_inline in 768 KiB of address space to spare.
  */
 #include <errno.h>
 #include <poll.h>
@@ -55,6 +58,13 @@ enum { E_FLOOD = 1 };
 
 /* The server has a region of 16 buffers (its methods M_BUFS_LATE, M_OWNED). */
 static int serve_region;
+
+/*
+ * The server runs on a thread of a stack this small (0: on the child's
+ * main thread), with this much address space beyond what it has when it
+ * starts to run (0: no limit).
+ */
+static size_t serve_stack, serve_as_room;
 
 /* What the server's handlers and the test share (mapped before the fork). */
 struct shared {
@@ -174,10 +184,37 @@ static int m_stop(struct kipc_rpc_req *req, void *arg)
 	return 0;
 }
 
+/* The address space of this process now (VmSize), in bytes, or 0. */
+static size_t vm_size(void)
+{
+	char line[128];
+	size_t kb = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* Run server @arg again after every stop, for ever. */
+static void *serve_loop(void *arg)
+{
+	for (;;)
+		if (kipc_rpc_server_run(arg) < 0)
+			_exit(1);
+}
+
 static void __attribute__((noreturn))
 serve(const char *name, const struct kipc_rpc_server_attr *attr,
       unsigned int nofile, int ready_fd)
 {
+	pthread_attr_t ta;
+	pthread_t th;
 	struct kipc_rpc_server_attr a = { 0 };
 	struct rlimit rl = { nofile, nofile };
 	struct kipc_rpc_server *s;
@@ -204,12 +241,23 @@ serve(const char *name, const struct kipc_rpc_server_attr *attr,
 		kipc_rpc_server_register(s, M_BUFS_LATE, m_bufs_late, a.region);
 		kipc_rpc_server_register(s, M_OWNED, m_owned, a.region);
 	}
+	if (serve_stack &&
+	    (pthread_attr_init(&ta) ||
+	     pthread_attr_setstacksize(&ta, serve_stack)))
+		_exit(1);
+	if (serve_as_room) {
+		rl.rlim_cur = rl.rlim_max = vm_size() + serve_as_room;
+		if (rl.rlim_cur == serve_as_room || setrlimit(RLIMIT_AS, &rl))
+			_exit(1);
+	}
 	if (write(ready_fd, &ok, 1) != 1)
 		_exit(1);
 	close(ready_fd);
-	for (;;)
-		if (kipc_rpc_server_run(s) < 0)
-			_exit(1);
+	if (!serve_stack)
+		serve_loop(s);
+	if (!pthread_create(&th, &ta, serve_loop, s))
+		pthread_join(th, NULL);
+	_exit(1);
 }
 
 /* ---- the client ---- */
@@ -1294,6 +1342,75 @@ TEST_F(srv, backlog_maps_a_bounded_number_of_lent_ranges)
 	kipc_rpc_client_close(c);
 	kipc_lendq_close(q);
 	munmap(pages, KIPC_MSG_LENDS_MAX * 4096);
+}
+
+/*
+ * kipc_rpc_server_run() called on a thread of the smallest stack that
+ * pthreads allow (16 KiB on x86-64, part of it taken by the thread's own
+ * descriptor and TLS) serves: the worker that runs on the caller's
+ * thread keeps its receive room on the heap. The old server had 13 KiB
+ * of it on that stack (struct rpc_worker) and died of SIGSEGV at its
+ * first event, or before.
+ */
+TEST_F(srv, server_runs_on_a_small_stack)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 1 };
+	long min = sysconf(_SC_THREAD_STACK_MIN);
+	struct kipc_rpc_client *c;
+	int i;
+
+	serve_stack = min > 16384 ? (size_t)min : 16384;
+	TH_LOG("the server's thread has a stack of %zu bytes", serve_stack);
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c));
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(0, echo_call(c));
+	kipc_rpc_client_close(c);
+}
+
+/*
+ * A worker's receive room holds 64 KiB of inline bytes at most: one
+ * message at the largest max_inline, not 16. The server runs with 768
+ * KiB of address space to spare, which a worker that wants 129 KiB has
+ * and the old one, which wanted 1 MiB for its receive room (16 x 64 KiB,
+ * the depth being 64), had not: its run failed with -ENOMEM, and the
+ * server was gone before the connect. The calls of 60 KiB each, four in
+ * flight, take the backlog as well: all are answered, in full.
+ */
+TEST_F(srv, receive_room_is_bounded)
+{
+	struct kipc_rpc_server_attr attr = { .nr_workers = 1, .depth = 64,
+					      .max_inline = 65536 };
+	static char in[60 * 1024], out[4][60 * 1024];
+	struct kipc_rpc_msg req = { .data = in, .len = sizeof(in) };
+	struct kipc_rpc_msg rep[4];
+	struct kipc_rpc_completion comp;
+	struct kipc_rpc_client *c;
+	struct timespec dl;
+	int i, ok = 0;
+	uint64_t id;
+
+	serve_as_room = 768 * 1024;
+	start(_metadata, self, &attr, 0);
+	ASSERT_EQ(0, kipc_rpc_connect(self->k, self->name, 0, NULL, &c))
+		TH_LOG("the server could not run");
+	memset(in, 0x6b, sizeof(in));
+	for (i = 0; i < 4; i++) {
+		rep[i] = (struct kipc_rpc_msg){ .data = out[i],
+						.len = sizeof(out[i]) };
+		ASSERT_EQ(0, kipc_rpc_submit(c, M_ECHO, &req, &rep[i], 0, NULL,
+					     i, &id));
+	}
+	for (i = 0; i < 4; i++) {
+		dl = in_ms(5000);
+		if (kipc_rpc_complete(c, &comp, 1, 0, &dl) != 1)
+			break;
+		ok += comp.status == 0 && rep[comp.user_data].len ==
+		      sizeof(in) && !memcmp(out[comp.user_data], in,
+					    sizeof(in));
+	}
+	EXPECT_EQ(4, ok);
+	kipc_rpc_client_close(c);
 }
 
 TEST_HARNESS_MAIN
