@@ -23,10 +23,12 @@
  * skips it: requests and events wait in the connection's backlog, in the
  * order they came, until a worker takes the oldest. Each one waiting is a
  * count on the server's ready eventfd, which wakes a free worker for it
- * (ready_event(), the connections with a backlog in turn). A connection
- * whose backlog is full is not watched until a worker takes from it. A
- * connection that goes gives back what its backlog held, unanswered: no
- * answer can reach its client.
+ * (ready_event(), the connections with a backlog in turn): one worker a
+ * count, the eventfd being watched one-shot, again by the worker that
+ * read a count as soon as it has. A connection whose backlog is full is
+ * not watched until a worker takes from it. A connection that goes gives
+ * back what its backlog held, unanswered (no answer can reach its
+ * client), and takes back its counts.
  *
  * A worker that answered a request and finds no other event waiting
  * lingers on that connection: its next message is received with a
@@ -299,8 +301,8 @@ static int server_listen(struct kipc_rpc_server *s)
 		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd,
 			     EPOLLIN | EPOLLONESHOT, KEY_TIMER);
 	if (!ret)
-		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->readyfd, EPOLLIN,
-			     KEY_READY);
+		ret = ep_ctl(s->epfd, EPOLL_CTL_ADD, s->readyfd,
+			     EPOLLIN | EPOLLONESHOT, KEY_READY);
 	return ret;
 }
 
@@ -587,18 +589,31 @@ static void cancel(struct rpc_conn *c, struct kipc_rpc_req *l,
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Give back what @c's backlog holds: the connection went. */
+/*
+ * Give back what @c's backlog holds, which is off the ready list: the
+ * connection went. Take back its counts from the ready eventfd (a read
+ * takes one), so that no worker wakes for them: backlog_add() counts
+ * what it adds before it lets go of c->lock. A count that a worker read
+ * already is not there to take back: that worker finds no backlog left
+ * for it (ready_event()), or another's, which has one too many then.
+ */
 static void backlog_discard(struct rpc_conn *c)
 {
+	struct kipc_rpc_server *s = c->s;
 	struct kipc_rpc_req *r;
+	uint64_t one;
+	uint32_t n;
 
 	pthread_mutex_lock(&c->lock);
 	r = c->backlog;
+	n = c->nr_backlog;
 	c->backlog = NULL;
 	c->nr_backlog = 0;
 	c->nr_backlog_lends = 0;
 	pthread_mutex_unlock(&c->lock);
-	reqs_discard(c->s, r);
+	reqs_discard(s, r);
+	while (n-- && read(s->readyfd, &one, sizeof(one)) == sizeof(one))
+		;
 }
 
 /*
@@ -1165,18 +1180,22 @@ static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
 		if (take)
 			r = backlog_pop(s, c, &rearm);
 	}
-	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&s->lock);
+	/*
+	 * Counted before c->lock goes, so that a drop, which takes back the
+	 * counts of the backlog it gives back, finds them. The count cannot
+	 * reach its most (2^64 - 2): no failure to see.
+	 */
+	more = added ? n - (r != NULL) : 0;
+	if (more && write(s->readyfd, &more, sizeof(more)) < 0)
+		more = 0;
+	pthread_mutex_unlock(&c->lock);
 	if (!added) {
 		reqs_discard(s, l);
 		return NULL;
 	}
 	if (rearm)
 		conn_rearm(c);
-	more = n - (r != NULL);
-	/* The count cannot reach its most (2^64 - 2): no failure to see. */
-	if (more && write(s->readyfd, &more, sizeof(more)) < 0)
-		more = 0;
 	return r;
 }
 
@@ -1353,10 +1372,35 @@ static bool conn_event(struct rpc_worker *w, struct rpc_conn *c,
 }
 
 /*
- * The ready eventfd: take the oldest request of the next connection with
- * a backlog, read what waits behind it (a CANCEL of it skips it) and run
- * it. Returns the connection, held, when a request ran and it is still
- * served, so that the worker may linger on it; NULL otherwise.
+ * Watch the ready eventfd again: its next count wakes one worker. It is
+ * watched one-shot, so that a count wakes one, not each idle worker in
+ * turn until one has read it (a level-triggered fd that epoll_wait()
+ * reports stays ready for the next waiter, whom it wakes).
+ */
+static void ready_rearm(struct kipc_rpc_server *s)
+{
+	ep_ctl(s->epfd, EPOLL_CTL_MOD, s->readyfd, EPOLLIN | EPOLLONESHOT,
+	       KEY_READY);
+}
+
+/* Whether a backlog waits (then a worker takes from it, not lingers). */
+static bool backlog_waits(struct kipc_rpc_server *s)
+{
+	bool ret;
+
+	pthread_mutex_lock(&s->lock);
+	ret = !list_empty(&s->ready);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/*
+ * The ready eventfd: take one count and watch it again at once, for the
+ * next count's worker; then take the oldest request of the next
+ * connection with a backlog, read what waits behind it (a CANCEL of it
+ * skips it) and run it. Returns the connection, held, when a request ran
+ * and it is still served, so that the worker may linger on it; NULL
+ * otherwise.
  */
 static struct rpc_conn *ready_event(struct rpc_worker *w)
 {
@@ -1367,7 +1411,10 @@ static struct rpc_conn *ready_event(struct rpc_worker *w)
 	uint64_t one;
 
 	if (read(s->readyfd, &one, sizeof(one)) < 0)
-		return NULL;	/* another worker took it */
+		one = 0;	/* a drop took it back */
+	ready_rearm(s);
+	if (!one)
+		return NULL;
 	pthread_mutex_lock(&s->lock);
 	c = list_first(&s->ready, struct rpc_conn, rlink);
 	if (c) {
@@ -1436,12 +1483,14 @@ static int worker_run(struct kipc_rpc_server *s)
 		 * server lingers). With no other event waiting, wait for its
 		 * next message in a receive the module polls for, rather than
 		 * in epoll_wait(), where the CPU goes idle. Taking any waiting
-		 * event first keeps a busy connection from holding the worker.
+		 * event first keeps a busy connection from holding the worker;
+		 * a backlog also waits for a worker while the one that read
+		 * the ready eventfd has yet to watch it again.
 		 */
 		n = 0;
 		if (last) {
 			n = epoll_wait(s->epfd, &ev, 1, 0);
-			if (n <= 0) {
+			if (n <= 0 && !backlog_waits(s)) {
 				until = rpc_ns_ts(kipc__now_ns() + s->linger_ns);
 				if (conn_event(&w, last, &until))
 					continue;
