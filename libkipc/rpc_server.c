@@ -1400,7 +1400,10 @@ static bool backlog_waits(struct kipc_rpc_server *s)
  * connection with a backlog, read what waits behind it (a CANCEL of it
  * skips it) and run it. Returns the connection, held, when a request ran
  * and it is still served, so that the worker may linger on it; NULL
- * otherwise.
+ * otherwise. The request taken is the oldest, but another worker reading
+ * the connection meanwhile (the read waits for it) takes the next one
+ * when its read is done and may start it first: a connection's requests
+ * start in order with one worker only (protocol.rst, Cancellation).
  */
 static struct rpc_conn *ready_event(struct rpc_worker *w)
 {
