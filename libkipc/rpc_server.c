@@ -592,10 +592,13 @@ static void cancel(struct rpc_conn *c, struct kipc_rpc_req *l,
 /*
  * Give back what @c's backlog holds, which is off the ready list: the
  * connection went. Take back its counts from the ready eventfd (a read
- * takes one), so that no worker wakes for them: backlog_add() counts
- * what it adds before it lets go of c->lock. A count that a worker read
- * already is not there to take back: that worker finds no backlog left
- * for it (ready_event()), or another's, which has one too many then.
+ * takes one), so that no worker wakes for them. Counts are not tied to
+ * a connection: one taken back may be another backlog's, whose request
+ * then goes to the worker that read this backlog's count already, or to
+ * the count its reader writes once it lets go of its locks (conn_read()).
+ * A count not there to take back (read already, or not yet written)
+ * makes one too many later: a worker wakes and finds no backlog
+ * (ready_event()). Never one too few: no request waits uncounted.
  */
 static void backlog_discard(struct rpc_conn *c)
 {
@@ -1151,19 +1154,19 @@ static struct kipc_rpc_req *backlog_pop(struct kipc_rpc_server *s,
 
 /*
  * Add the @n requests of list @l, which a worker read off @c, to the
- * backlog and count them on the ready eventfd; with @take, the worker
- * takes the oldest of the backlog instead of counting one. Returns that,
- * or NULL. A connection that went meanwhile (conn_drop() gave its backlog
- * back) has them given back here.
+ * backlog; *@more is how many the caller must count on the ready eventfd
+ * once it holds no lock (a worker woken by the count would wait for
+ * them): @n, less the oldest of the backlog, which with @take the worker
+ * takes instead. Returns that, or NULL. A connection that went meanwhile
+ * (conn_drop() gave its backlog back) has them given back here.
  */
 static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
 					struct kipc_rpc_req *l, uint32_t n,
-					bool take)
+					bool take, uint64_t *more)
 {
 	struct kipc_rpc_server *s = c->s;
 	struct kipc_rpc_req *r = NULL, **pp;
 	bool added, rearm = false;
-	uint64_t more;
 
 	pthread_mutex_lock(&s->lock);
 	pthread_mutex_lock(&c->lock);
@@ -1181,15 +1184,8 @@ static struct kipc_rpc_req *backlog_add(struct rpc_conn *c,
 			r = backlog_pop(s, c, &rearm);
 	}
 	pthread_mutex_unlock(&s->lock);
-	/*
-	 * Counted before c->lock goes, so that a drop, which takes back the
-	 * counts of the backlog it gives back, finds them. The count cannot
-	 * reach its most (2^64 - 2): no failure to see.
-	 */
-	more = added ? n - (r != NULL) : 0;
-	if (more && write(s->readyfd, &more, sizeof(more)) < 0)
-		more = 0;
 	pthread_mutex_unlock(&c->lock);
+	*more = added ? n - (r != NULL) : 0;
 	if (!added) {
 		reqs_discard(s, l);
 		return NULL;
@@ -1268,6 +1264,7 @@ static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
 	struct kipc_rpc_req *l = NULL, **end = &l, *r;
 	uint32_t room, left = c->s->depth, want, i, n = 0;
 	uint32_t lends, lent = 0;
+	uint64_t more = 0;
 	int ret, taken = 0;
 
 	pthread_mutex_lock(&c->rxlock);
@@ -1296,11 +1293,14 @@ static int conn_read(struct rpc_worker *w, struct rpc_conn *c,
 		ret = -EPIPE;
 	} else {
 		ret = 0;
-		r = n ? backlog_add(c, l, n, rp) : NULL;
+		r = n ? backlog_add(c, l, n, rp, &more) : NULL;
 		if (rp)
 			*rp = r;
 	}
 	pthread_mutex_unlock(&c->rxlock);
+	/* The count cannot reach its most (2^64 - 2): no failure to see. */
+	if (more && write(w->s->readyfd, &more, sizeof(more)) < 0)
+		more = 0;
 	return ret;
 }
 
