@@ -713,39 +713,47 @@ fi
 "$TMP/sys-helper" full-mq "/$NAME-full" >"$TMP/fullmq" && FULL_MQ=1
 # A name may start with a dot, and hold a terminal escape.
 "$TMP/sys-helper" full-mq "/.$NAME-e$ESC[2J" >"$TMP/dotmq" && DOT_MQ="/.$NAME-e$ESC[2J"
-yes 2>/dev/null | sleep 30 &		# yes fills the pipe and blocks
+# yes fills the pipe and blocks.
+sh -c 'echo $$ >"$1/yes"; exec yes' sh "$TMP" 2>/dev/null | sleep 30 &
 PIDS+=($!)
 # full_pipe FILE MODE: a pipe whose writer blocks with fewer bytes queued
 # than its capacity, for the kernel counts pages (review s44, L5): MODE
-# partly (65536 bytes written, one read, one more written: 65535 queued)
-# or packet (O_DIRECT: 17 writes of a byte, 16 queued); its inode and its
-# writer's pid in FILE. The writer dies of SIGPIPE when the reader ends
-# (after 30 s), as yes does: python ignores it, and the blocked write's
-# EPIPE printed a BrokenPipeError in the middle of the TAP output.
+# partly (its capacity written, one byte read, one more written: a byte
+# short of full, 65535 of 65536 bytes with 4 KiB pages) or packet
+# (O_DIRECT: a byte a page and one more written, 16 queued); in FILE its
+# inode, its writer's pid, its size (F_GETPIPE_SZ), its pages and the
+# bytes queued (a default pipe is 16 pages: 1 MiB with 64 KiB pages, where
+# the sizes of 4 KiB pages failed these rows; review s46, 9). The writer
+# dies of SIGPIPE when the reader ends (after 30 s), as yes does: python
+# ignores it, and the blocked write's EPIPE printed a BrokenPipeError in
+# the middle of the TAP output.
 full_pipe() {
-	python3 -c 'import os, signal, sys, time
+	python3 -c 'import fcntl, os, signal, sys, time
 packet = sys.argv[2] == "packet"
 r, w = os.pipe2(os.O_DIRECT if packet else 0)
+size = fcntl.fcntl(w, 1032)	# F_GETPIPE_SZ
+pages = size // os.sysconf("SC_PAGE_SIZE")
 writer = os.fork()
 if writer == 0:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.close(r)
-    for b in [b"p"] * 17 if packet else [b"x" * 65536, b"y"]:
+    for b in [b"p"] * (pages + 1) if packet else [b"x" * size, b"y"]:
         os.write(w, b)
     os._exit(0)
 os.close(w)
 if not packet:
     os.read(r, 1)
 with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("ino %d\nwriter %d\npid %d\n" %
-            (os.fstat(r).st_ino, writer, os.getpid()))
+    f.write("ino %d\nwriter %d\npid %d\nsize %d\npages %d\nqueued %d\n" %
+            (os.fstat(r).st_ino, writer, os.getpid(), size, pages,
+             pages if packet else size - 1))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(30)' "$TMP/$1" "$2" &
 	PIDS+=($!)
 	wait_for "$1" && PIDS+=("$(get "$1" writer)")
 }
-full_pipe partly partly || not_ok "helper: a pipe full at 65535 bytes"
-full_pipe packet packet || not_ok "helper: a packet pipe full at 16 bytes"
+full_pipe partly partly || not_ok "helper: a pipe full a byte short"
+full_pipe packet packet || not_ok "helper: a packet pipe full a byte a page"
 sleep 0.5
 # with_mqueue COMMAND...: with the mqueue file system mounted (in a private
 # mount as root when it is not), or as is.
@@ -771,14 +779,16 @@ if [ "$(id -u)" = 0 ]; then
 	check "check: the full POSIX queue /.$NAME-e\\x1b[2J, escaped" \
 		sh -c "grep -qF 'error   /.$NAME-e\\x1b[2J: full' '$TMP/check' &&
 		       ! grep -q '$ESC' '$TMP/check'"
-	full="bytes queued, all its 16 pages taken; its writers block"
-	check "check: the full pipe with its blocked writer" \
-		grep -q "^warning pipe:.*: full: .* $full" "$TMP/check"
-	for f in partly:65535 packet:16; do
-		p=${f%:*}
+	# yes's pipe is of the default size, as full_pipe's are.
+	full="all its $(get partly pages) pages taken; its writers block"
+	yes="(pids $(cat "$TMP/yes")): full: .* bytes queued, $full"
+	check "check: the full pipe with its blocked writer, yes" \
+		grep -q "^warning pipe:.* $yes" "$TMP/check"
+	for p in partly packet; do
+		q=$(get "$p" queued) size=$(get "$p" size)
 		want="pipe:$(get "$p" ino) (pids $(get "$p" writer)): full:"
-		check "check: the pipe whose writer blocks at ${f#*:} bytes" \
-			grep -qF "warning $want ${f#*:} of 65536 bytes" \
+		check "check: the pipe whose writer blocks at $q of $size" \
+			grep -qF "warning $want $q of $size bytes" \
 			"$TMP/check"
 	done
 	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
