@@ -226,6 +226,29 @@ check "table unix (/proc/net/unix): $s1 held by $sp" [ "$(section Unix table-pro
 	awk -v i="$s1" '$1 == i { print $2, $3, $4, $8 }')" = "stream connected - $sp(sys-helper)" ]
 check "table: namespaces" grep -qxF "namespaces: $(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/pid)" "$TMP/table"
 
+# The eventfd helper's locks, on the one inode of every eventfd on the
+# machine, at offsets no other run takes: two runs at once in pid
+# namespaces of their own (containers'), each its namespace's pid 1, both
+# take theirs. At getpid() * 512 the second failed (review s46, 8).
+ns="unshare -pf --kill-child"
+[ "$(id -u)" = 0 ] || ns="unshare -rpf --kill-child"
+if $ns true 2>/dev/null; then
+	evns=()
+	for i in 1 2; do
+		$ns "$TMP/sys-helper" eventfd >"$TMP/evns$i" &
+		evns+=($!)
+	done
+	wait_for evns1
+	wait_for evns2
+	check "eventfd helper, as pid 1 of two pid namespaces at once" \
+		[ "$(get evns1 pid):$(get evns2 pid)" = 1:1 ]
+	# unshare waits through SIGTERM; its child, SIGKILLed, ends the rest.
+	kill -KILL "${evns[@]}"
+	wait "${evns[@]}" 2>/dev/null
+else
+	skip "eventfd helper in two pid namespaces: no unshare -p here"
+fi
+
 # POSIX queues: shown where mqueue is mounted; in a mount namespace of
 # our own when it is not (root only), the host's mounts untouched.
 if grep -q ' - mqueue ' /proc/self/mountinfo; then

@@ -20,11 +20,13 @@
  * and, for a guest without ipcrm (busybox has none):
  *   rm-shm ID, rm-msg ID  remove a System V segment or queue
  */
+#include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,6 +115,40 @@ static int make_map(const char *name)
 	return 0;
 }
 
+/*
+ * 200 POSIX locks on eventfd @fd, at a random place: 0, or -1 (errno)
+ * when another process holds one of them, none of them kept. Every
+ * eventfd is one inode, whose locks all processes share: at getpid() *
+ * 512 another run's helper in a pid namespace of its own (a container's)
+ * had the same pid and took the same offsets (review s46, 8).
+ */
+static int lock_eventfd(int fd)
+{
+	struct flock l = { .l_whence = SEEK_SET, .l_len = 1 };
+	off_t base;
+	uint64_t r;
+	int i, err;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		return -1;
+	/* A multiple of 512 that leaves room in off_t (32 bits or 64). */
+	base = (off_t)(r % ((1ULL << (sizeof(off_t) * 8 - 2)) / 512)) * 512;
+	for (i = 0; i < 200; i++) {
+		l.l_type = F_WRLCK;
+		l.l_start = base + 2 * i;
+		if (fcntl(fd, F_SETLK, &l)) {
+			err = errno;
+			l.l_type = F_UNLCK;
+			l.l_start = base;
+			l.l_len = 400;
+			fcntl(fd, F_SETLK, &l);
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int make_eventfd(void)
 {
 	int fd = eventfd(0, EFD_CLOEXEC), i;
@@ -122,19 +159,11 @@ static int make_eventfd(void)
 	/*
 	 * 200 POSIX locks on it (this process's only: a child inherits
 	 * none): fdinfo lists each before the eventfd's id, 11 KB of lines,
-	 * so the id is found only by a reader of the whole file. Every
-	 * eventfd is one inode, which the locks of other processes share:
-	 * this one's are at offsets of its own (another run of this test,
-	 * on the same machine, holds others).
+	 * so the id is found only by a reader of the whole file.
 	 */
-	for (i = 0; i < 200; i++) {
-		struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-				   .l_start = (off_t)getpid() * 512 + 2 * i,
-				   .l_len = 1 };
-
-		if (fcntl(fd, F_SETLK, &l))
+	for (i = 0; lock_eventfd(fd); i++)
+		if (i == 10 || (errno != EAGAIN && errno != EACCES))
 			return 1;
-	}
 	child = fork();
 	if (child < 0)
 		return 1;
