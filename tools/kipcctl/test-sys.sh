@@ -3,8 +3,10 @@
 # kipcctl sys host test: makes one object of each kind (SysV queue and
 # segment, POSIX queue and /dev/shm file, a pipe, a FIFO, an eventfd, a
 # socket pair), then checks that kipcctl sys shows each with the right
-# facts, as a table and as JSON; that a pipe's copy whose close() hangs
-# (slow-close.so) holds neither sys pipes nor top; that sys check finds
+# facts, as a table and as JSON; that a pipe's depth is read through its
+# next descriptor when the copy of one is another file (swap-getfd.so);
+# that a pipe's copy whose close() hangs (slow-close.so) holds neither
+# sys pipes nor top; that sys check finds
 # planted problems; that top samples the queues (without the kipc module),
 # records them and plot draws the record; and, with libkipc's netlink
 # calls faked (fake-kipc.so: no module is loaded on the host), what top,
@@ -537,13 +539,57 @@ thrino=$(awk -v p="$thr(python3)" '$1 == "pipe" && $4 == p { print $2 }' "$TMP/p
 check "pipes: ... which the process's own table does not hold" \
 	sh -c "[ -n '$thrino' ] && ! ls -l /proc/$thr/fd | grep -qF 'pipe:[$thrino]'"
 
-# The bytes queued are read through the reader's descriptor, which its
-# process may change at any time: here fd 10 flips between a pipe's read
-# end (fd 20 holds it too, fd 11 the write end) and an O_PATH descriptor of a FIFO whose
-# writer blocks in open() until a reader comes. Reopening /proc/PID/fd/10
-# when it is the FIFO made root a reader of it, which let the writer's
-# open() return; a copy of the descriptor opens nothing (root only).
-if [ "$(id -u)" = 0 ]; then
+# The bytes queued are read through a copy of one of the pipe's
+# descriptors, a writer's first, then each reader's in turn, until one is
+# still the pipe (root only). swap-getfd.so gives /dev/null for the copy
+# of each descriptor SWAP_GETFD names, as a dup2() since the scan would:
+# a pipe whose write end (fd 11) and first read end (fd 10) are swapped is
+# read through its other read end (fd 20); with all three swapped its
+# depth is unknown (which shows the shim at work). The writer's copy
+# answered the flipping row below on its own, whatever the readers' loop
+# did (review s46, 6).
+# swap_queued FDS: sys pipes' QUEUED of the pipe of $swp with FDS swapped.
+swap_queued() {
+	SWAP_GETFD="$swp:$1" LD_PRELOAD="$TMP/swap-getfd.so" "$KIPCCTL" \
+		sys pipes 2>/dev/null |
+		awk -v p="$swp(python3)" '$1 == "pipe" && $4 == p { print $3 }'
+}
+if [ "$(id -u)" != 0 ]; then
+	skip "pipes: the next reader's copy: the bytes queued need root"
+elif cc -shared -fPIC -O2 -Wall -o "$TMP/swap-getfd.so" \
+	"$HERE/test/swap-getfd.c"; then
+	python3 -c 'import os, sys, time
+r, w = os.pipe()
+os.write(w, b"hello")
+os.dup2(r, 10)
+os.dup2(r, 20)
+os.dup2(w, 11)
+os.close(r)
+os.close(w)
+with open(sys.argv[1], "w") as f:
+    f.write("pid %d\n" % os.getpid())
+time.sleep(300)' "$TMP/swap" &
+	PIDS+=($!)
+	wait_for swap || not_ok "helper: a pipe on fds 10, 11 and 20"
+	swp=$(get swap pid)
+	got=$(swap_queued 11,10)
+	what="the next reader's copy read, 5 queued (got ${got:-none})"
+	check "pipes: a writer's and a reader's copies swapped: $what" \
+		[ "$got" = 5 ]
+	got=$(swap_queued 11,10,20)
+	check "pipes: ... all three swapped: - (got ${got:-none})" \
+		[ "$got" = - ]
+else
+	not_ok "build swap-getfd.so"
+fi
+
+# A reader's descriptor that its process changes all the time: here fd
+# 10 flips between a pipe's read end (fd 20 holds it too, fd 11 the write
+# end, whose copy swap-getfd.so makes /dev/null) and an O_PATH descriptor
+# of a FIFO whose writer blocks in open() until a reader comes. Reopening
+# /proc/PID/fd/10 when it is the FIFO made root a reader of it, which let
+# the writer's open() return; a copy of the descriptor opens nothing.
+if [ "$(id -u)" = 0 ] && [ -e "$TMP/swap-getfd.so" ]; then
 	mkfifo "$TMP/flipfifo"
 	python3 -c 'import os, sys
 fifo, out = sys.argv[1], sys.argv[2]
@@ -568,7 +614,9 @@ while True:
 	PIDS+=("$(get flip writer)")
 	flipino=$(readlink "/proc/$(get flip pid)/fd/20" | tr -dc 0-9)
 	for i in $(seq 40); do
-		"$KIPCCTL" sys pipes >>"$TMP/flip-scans" 2>/dev/null
+		SWAP_GETFD="$(get flip pid):11" \
+			LD_PRELOAD="$TMP/swap-getfd.so" \
+			"$KIPCCTL" sys pipes >>"$TMP/flip-scans" 2>/dev/null
 	done
 	check "pipes: a descriptor that flips to a FIFO is never opened (40 scans)" \
 		[ ! -e "$TMP/flip.opened" ]
@@ -579,6 +627,7 @@ while True:
 			$1 == "fifo" && $2 == i { bad = 1 } END { exit bad }' "$TMP/flip-scans"
 	# Copied when it was the FIFO, fd 10 gave no bytes queued, and no
 	# other descriptor of the pipe was tried (review s42, #12).
+	# Without its write end swapped, the writer's copy answered each.
 	check "pipes: ... whose bytes queued are read in every scan" \
 		awk -v i="$flipino" '$1 == "pipe" && $2 == i {
 				n++; bad += $3 != 0 }
