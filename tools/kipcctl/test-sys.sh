@@ -720,14 +720,19 @@ fi
 # break the DOT graph.
 ESC=$'\e'
 # named_writer NAME FILE: a process named NAME (PR_SET_NAME, its bytes as
-# they are), its pid in FILE, writing into a pipe that sleep reads.
+# they are), its pid in FILE once named, writing into a pipe that sleep
+# reads.
 named_writer() {
 	python3 -c 'import ctypes, os, sys, time
-open(sys.argv[2], "w").write(str(os.getpid()))
 ctypes.CDLL(None).prctl(15, os.fsencode(sys.argv[1]), 0, 0, 0)
+open(sys.argv[2] + ".tmp", "w").write(str(os.getpid()))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 time.sleep(20)' "$1" "$2" | sleep 20 &
 	PIDS+=($!)
-	sleep 1
+	for i in $(seq 50); do
+		[ -s "$2" ] && break
+		sleep 0.1
+	done
 }
 named_writer "$ESC[2Jq\"x\\" "$TMP/evil.pid"
 evil=$(cat "$TMP/evil.pid" 2>/dev/null)
@@ -783,6 +788,25 @@ d = json.load(open(sys.argv[1]))
 sys.exit(not any(w["comm"] == "r\u202eo\u200bw"
                  for p in d["pipes"] for w in p["writers"]))
 ' "$TMP/pipes-bidi.json"
+# A format character above U+FFFF (U+E0001, a language tag, 4 bytes of
+# UTF-8): in JSON as its surrogate pair, \udb40\udc01, which no row ran
+# (review s46, 16).
+named_writer $'a\xf3\xa0\x80\x81b' "$TMP/tag.pid"
+tag=$(cat "$TMP/tag.pid" 2>/dev/null)
+"$KIPCCTL" sys graph >"$TMP/graph-tag" 2>"$TMP/err"
+check "graph: a name with U+E0001, its 4 bytes escaped" \
+	[ "$(awk -v p="$tag" '$1 == p { print $2 }' "$TMP/graph-tag" |
+	     sort -u)" = 'a\xf3\xa0\x80\x81b' ]
+"$KIPCCTL" -j sys pipes >"$TMP/pipes-tag.json" 2>"$TMP/err"
+check "pipes -j: ... as \\udb40\\udc01, which reads back as the name" \
+	python3 -c '
+import json, sys
+t = open(sys.argv[1]).read()
+d = json.loads(t)
+sys.exit(not ("\"a\\udb40\\udc01b\"" in t and
+              any(w["comm"] == "a\U000e0001b"
+                  for p in d["pipes"] for w in p["writers"])))
+' "$TMP/pipes-tag.json"
 # The kernel cuts a name to 15 bytes, maybe inside a UTF-8 character:
 # JSON output stays valid UTF-8.
 python3 -c 'import ctypes, time
