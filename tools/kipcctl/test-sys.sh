@@ -914,6 +914,34 @@ if [ "$(id -u)" = 0 ]; then
 			"$TMP/check"
 	done
 	check "check: not the pipe with 5 bytes" [ -z "$(grep "^warning pipe:$pino" "$TMP/check")" ]
+	# Only a writer's copy tells that a pipe a byte short of full blocks
+	# its writers: with the copy of its first write end (fd 10) another
+	# file (swap-getfd.so), its second (fd 21) is polled; with both, none
+	# is (its reader's copy, fd 20, does not tell), and it is no finding.
+	python3 -c 'import fcntl, os, sys, time
+r, w = os.pipe()
+os.write(w, b"x" * fcntl.fcntl(w, 1032))	# F_GETPIPE_SZ
+os.read(r, 1)
+os.dup2(w, 10)
+os.dup2(w, 21)
+os.dup2(r, 20)
+ino = os.fstat(r).st_ino
+os.close(r)
+os.close(w)
+with open(sys.argv[1], "w") as f:
+    f.write("pid %d\nino %d\n" % (os.getpid(), ino))
+time.sleep(300)' "$TMP/wfull" &
+	PIDS+=($!)
+	wait_for wfull || not_ok "helper: a full pipe on fds 10, 20 and 21"
+	wf="^warning pipe:$(get wfull ino) (pids [0-9,]*): full:"
+	for fds in 10:1 10,21:0; do
+		SWAP_GETFD="$(get wfull pid):${fds%:*}" \
+			LD_PRELOAD="$TMP/swap-getfd.so" "$KIPCCTL" sys check \
+			>"$TMP/check-swap" 2>/dev/null
+		got=$(grep -c "$wf" "$TMP/check-swap")
+		check "check: full pipe, fds ${fds%:*} swapped: $got found" \
+			[ "$got" = "${fds#*:}" ]
+	done
 	# A poll() of a writer's copy marks its pipe for good (Linux 5.16:
 	# pipe->poll_usage, a wake-up on each later write): sys check polls,
 	# sys pipes and top do not (review s46, 2). Both did on the old code.
