@@ -13,8 +13,10 @@
  * probe-pipe:		write() and read() on two pipes, one per direction
  * probe-unix:		send() and recv() on an AF_UNIX stream socketpair
  * probe-eventfd:	write() and read() of 8 bytes on two eventfds
- * probe-futex:		the message copied into a shared page, then a word
- *			set and FUTEX_WAKE; the peer sleeps in FUTEX_WAIT
+ * probe-futex:		futex-shared's protocol: a mailbox a direction (a
+ *			word and a count of sleepers) in a shared page, the
+ *			message copied beside it; FUTEX_WAKE only when the
+ *			peer sleeps, in FUTEX_WAIT
  *
  * Side 0 sends first, side 1 answers. probe-pipe and probe-unix carry at
  * most PIPE_BUF bytes, so that one call moves one whole message (a pipe
@@ -46,18 +48,28 @@
 #include "kipc-bench.h"
 
 /*
+ * probe-futex: direction d's mailbox. @word is 0 (empty) or 1 (full), the
+ * futex word; @waiters counts the processes asleep on it, or about to be.
+ */
+struct kb_probe_box {
+	uint32_t word;
+	uint32_t waiters;
+} __attribute__((aligned(64)));
+
+/*
  * fd[d][KB_RX] reads direction d (side d to side !d), fd[d][KB_TX] writes
  * it; @buf is what a side sends and receives into; @shm, probe-futex's
- * shared page: the word, then a message area per direction.
+ * shared page: a mailbox per direction, then a message area per direction.
  */
 struct kb_probe {
 	int fd[2][2];
 	void *buf;
-	uint32_t *shm;
+	struct kb_probe_box *shm;
 	size_t shm_len;
 };
 
-#define KB_PROBE_AREA	64	/* probe-futex: the areas start here */
+/* probe-futex: the areas start after the two mailboxes */
+#define KB_PROBE_AREA	(2 * sizeof(struct kb_probe_box))
 
 static void kb_probe_teardown(struct kb_chan *c)
 {
@@ -282,34 +294,69 @@ static int kb_probe_sock_pong(struct kb_chan *c, uint64_t n)
 }
 
 /*
- * probe-futex: the word is the side whose turn it is. Hand the turn to
- * side @to with the message copied into its area, then sleep until it is
- * back (EAGAIN: it came back before the wait).
+ * probe-futex, futex-shared's protocol (mech-futex.c, kb_mbox_wait() and
+ * kb_mbox_set()) written out: wait until mailbox @b's word is @want, asleep
+ * in FUTEX_WAIT, counted in its sleepers, while it is !@want. Why the
+ * count loses no wake-up is said there.
  */
-static int kb_probe_futex_turn(struct kb_chan *c, uint32_t to)
+static int kb_probe_box_wait(struct kb_chan *c, struct kb_probe_box *b,
+			     uint32_t want)
 {
-	struct kb_probe *p = c->priv;
-	uint32_t *word = p->shm;
+	long ret;
 
-	memcpy((char *)p->shm + KB_PROBE_AREA + !to * c->size, p->buf,
-	       c->size);
-	__atomic_store_n(word, to, __ATOMIC_RELEASE);
-	if (syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0) < 0)
+	for (;;) {
+		if (__atomic_load_n(&b->word, __ATOMIC_ACQUIRE) == want)
+			return 0;
+		if (kb_abort)
+			return kb_probe_aborted(c);
+		__atomic_fetch_add(&b->waiters, 1, __ATOMIC_SEQ_CST);
+		ret = 0;
+		if (__atomic_load_n(&b->word, __ATOMIC_SEQ_CST) == !want)
+			ret = syscall(SYS_futex, &b->word, FUTEX_WAIT, !want,
+				      NULL, NULL, 0);
+		__atomic_fetch_sub(&b->waiters, 1, __ATOMIC_SEQ_CST);
+		if (ret && errno != EAGAIN && errno != EINTR)
+			return kb_fail(c, -errno, "FUTEX_WAIT");
+	}
+}
+
+/* Set mailbox @b's word to @val; FUTEX_WAKE only if someone sleeps on it. */
+static int kb_probe_box_set(struct kb_chan *c, struct kb_probe_box *b,
+			    uint32_t val)
+{
+	__atomic_store_n(&b->word, val, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&b->waiters, __ATOMIC_SEQ_CST) &&
+	    syscall(SYS_futex, &b->word, FUTEX_WAKE, INT_MAX, NULL, NULL,
+		    0) < 0)
 		return kb_fail(c, -errno, "FUTEX_WAKE");
 	return 0;
 }
 
-static int kb_probe_futex_wait(struct kb_chan *c, uint32_t mine)
+/*
+ * Send on this side's mailbox as futex-shared does: wait until it is
+ * empty, copy the message into its area, set it full.
+ */
+static int kb_probe_futex_send(struct kb_chan *c)
 {
 	struct kb_probe *p = c->priv;
-	uint32_t *word = p->shm;
+	struct kb_probe_box *b = &p->shm[c->side];
+	int ret = kb_probe_box_wait(c, b, 0);
 
-	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != mine)
-		if (syscall(SYS_futex, word, FUTEX_WAIT, !mine, NULL, NULL,
-			    0) && errno != EAGAIN)
-			return errno == EINTR ? kb_probe_aborted(c) :
-			       kb_fail(c, -errno, "FUTEX_WAIT");
-	return 0;
+	if (ret)
+		return ret;
+	memcpy((char *)p->shm + KB_PROBE_AREA + c->side * c->size, p->buf,
+	       c->size);
+	return kb_probe_box_set(c, b, 1);
+}
+
+/* Receive on the peer's mailbox: wait until it is full, set it empty. */
+static int kb_probe_futex_recv(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	struct kb_probe_box *b = &p->shm[!c->side];
+	int ret = kb_probe_box_wait(c, b, 1);
+
+	return ret ? ret : kb_probe_box_set(c, b, 0);
 }
 
 static int kb_probe_futex_ping(struct kb_chan *c, uint64_t n)
@@ -320,9 +367,9 @@ static int kb_probe_futex_ping(struct kb_chan *c, uint64_t n)
 	for (i = 0; i < n && !ret; i++) {
 		if (kb_abort)
 			return kb_probe_aborted(c);
-		ret = kb_probe_futex_turn(c, 1);
+		ret = kb_probe_futex_send(c);
 		if (!ret)
-			ret = kb_probe_futex_wait(c, 0);
+			ret = kb_probe_futex_recv(c);
 	}
 	return ret;
 }
@@ -335,9 +382,9 @@ static int kb_probe_futex_pong(struct kb_chan *c, uint64_t n)
 	for (i = 0; i < n && !ret; i++) {
 		if (kb_abort)
 			return kb_probe_aborted(c);
-		ret = kb_probe_futex_wait(c, 1);
+		ret = kb_probe_futex_recv(c);
 		if (!ret)
-			ret = kb_probe_futex_turn(c, 0);
+			ret = kb_probe_futex_send(c);
 	}
 	return ret;
 }
@@ -382,7 +429,7 @@ const struct kb_mech kb_mech_probe_eventfd = {
 
 const struct kb_mech kb_mech_probe_futex = {
 	.name		= "probe-futex",
-	.desc		= "probe: bare FUTEX_WAKE/FUTEX_WAIT on a shared page",
+	.desc		= "probe: futex-shared's mailboxes, a bare loop",
 	.tests		= BIT(KB_LATENCY),
 	.modes		= BIT(KB_BLOCKING),
 	.setup		= kb_probe_futex_setup,

@@ -241,6 +241,44 @@ for pk in probe-pipe:pipe probe-unix:socket; do
 	fi
 done
 
+# probe-shim.so (test/probe-shim.c) puts a probe row in a state that
+# timing reaches only by chance; KB_SHIM says which.
+SHIM=
+if cc -shared -fPIC -O2 -Wall -D_GNU_SOURCE -o "$TMP/probe-shim.so" \
+	"$HERE/test/probe-shim.c" -ldl; then
+	SHIM=$TMP/probe-shim.so
+else
+	fail "build probe-shim.so"
+fi
+# shim MODE ARGS...: kipc-bench ARGS with the shim in MODE, its log in
+# $TMP/shim.log.
+shim() {
+	mode=$1
+	shift
+	rm -f "$TMP/shim.log"
+	LD_PRELOAD=$SHIM KB_SHIM=$mode KB_SHIM_LOG=$TMP/shim.log \
+		"$BENCH" "$@" >"$TMP/out" 2>"$TMP/err"
+}
+
+# probe-futex is futex-shared's protocol (review s46, finding 6): a
+# mailbox a direction with a count of its sleepers, FUTEX_WAKE only when
+# the peer sleeps. Side 0 sleeps 2 ms after each of its wakes (the shim),
+# so side 1 answers before side 0 waits for the answer: side 1 then wakes
+# nobody. The old probe woke at every turn, as many as side 0 (47 each).
+if [ -n "$SHIM" ]; then
+	shim wake-sleep -n 40 -r 1 --no-reference -s 8 -c 0,0 -m probe-futex \
+		latency
+	w0=$(grep -c "^wake 0$" "$TMP/shim.log")
+	w1=$(grep -c "^wake 1$" "$TMP/shim.log")
+	if [ "$w0" -ge 40 ] && [ $((w1 * 4)) -lt "$w0" ]; then
+		pass "probe-futex wakes only a sleeping peer" \
+			"($w1 of side 0's $w0)"
+	else
+		fail "probe-futex wakes only a sleeping peer: side 1 woke $w1" \
+			"times, side 0 $w0 (>= 40, over 4 times side 1's)"
+	fi
+fi
+
 # cma and cma-read: a ring of 8 buffers a direction, fewer (4 at 32 MiB)
 # beyond 128 MiB, which the row's note says.
 expect 0 "cma rings at 32 MiB" "$BENCH" -q -n 6 --no-reference -s 32M \
