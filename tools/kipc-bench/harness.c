@@ -59,9 +59,18 @@ struct kb_side {
 	bool injected;		/* --inject has spoiled its message */
 };
 
+/* Side 0's channel while its mechanism's kick() may be called, or NULL */
+static struct kb_chan *volatile kb_kicked;
+
 static void kb_on_signal(int sig)
 {
+	struct kb_chan *c = kb_kicked;
+	int saved = errno;
+
 	kb_abort = sig == SIGALRM ? SIGALRM : SIGCHLD;
+	if (c)
+		c->mech->kick(c);
+	errno = saved;
 }
 
 /*
@@ -812,9 +821,12 @@ static int kb_parent(struct kb_side *s, pid_t child, struct kb_run *run,
 	if (c->mech->attach)
 		ret = c->mech->attach(c);
 	if (!ret) {
+		if (c->mech->kick)
+			kb_kicked = c;
 		alarm(timeout);
 		ret = kb_drive(s, run);
 		alarm(0);
+		kb_kicked = NULL;	/* before the teardown frees its state */
 	}
 	if (ret && kill(child, SIGKILL))
 		kb_warn("kill %d: %s", (int)child, strerror(errno));

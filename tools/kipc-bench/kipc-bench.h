@@ -141,6 +141,11 @@ typedef int (*kb_rpc_answer_fn)(void *arg, const void *req, size_t len,
  *		calls, which the harness times as one block; 0 or -errno.
  *		A probe has no @send or @recv.
  * @pong:	a probe, side 1: answer @n round trips; 0 or -errno
+ * @kick:	optional, side 0: make a wait that began after the last test
+ *		of kb_abort return at once (a probe whose wait no dead peer
+ *		ends: an eventfd, a futex). The handler of the signal that
+ *		sets kb_abort (SIGCHLD, the watchdog's SIGALRM) calls it, so
+ *		it must be async-signal-safe.
  */
 struct kb_mech {
 	const char *name;
@@ -170,6 +175,7 @@ struct kb_mech {
 	bool own_header;
 	int (*ping)(struct kb_chan *c, uint64_t n);
 	int (*pong)(struct kb_chan *c, uint64_t n);
+	void (*kick)(struct kb_chan *c);
 };
 
 /**

@@ -29,8 +29,12 @@
  * loop tests kb_abort before each round trip, so that a signal that came
  * between two calls is not slept through. That test is one load and one
  * branch a round trip, well under 1% of the cheapest (about 5 us native,
- * over 100 us under TCG); a signal between it and the next call is left
- * to the watchdog.
+ * over 100 us under TCG). An eventfd or a futex has no end of file: for
+ * a signal that comes between that test and the wait, the handler calls
+ * the probe's kick(), which makes the wait return (a count on side 0's
+ * eventfd; KB_PROBE_DEAD in both mailboxes' words, which FUTEX_WAIT finds
+ * changed). It costs the loop nothing: it runs only in the handler.
+ * (Side 1 needs none: it dies with side 0, PR_SET_PDEATHSIG.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +71,9 @@ struct kb_probe {
 	struct kb_probe_box *shm;
 	size_t shm_len;
 };
+
+/* probe-futex, kick(): a mailbox's word that no wait is for */
+#define KB_PROBE_DEAD	2
 
 /* probe-futex: the areas start after the two mailboxes */
 #define KB_PROBE_AREA	(2 * sizeof(struct kb_probe_box))
@@ -209,6 +216,20 @@ static int kb_probe_futex_setup(struct kb_chan *c)
 	return 0;
 }
 
+/*
+ * probe-eventfd, side 0, from the signal handler: a count on the eventfd
+ * it reads, so that a read() begun after the loop's last test of kb_abort
+ * returns; the next test ends the loop.
+ */
+static void kb_probe_eventfd_kick(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	uint64_t one = 1;
+	ssize_t n = write(p->fd[1][KB_RX], &one, sizeof(one));
+
+	(void)n;	/* nothing to do in a handler if it failed */
+}
+
 /* A call that moved @n bytes, not c->size: the row fails. */
 static int kb_probe_short(struct kb_chan *c, ssize_t n, const char *what)
 {
@@ -320,6 +341,21 @@ static int kb_probe_box_wait(struct kb_chan *c, struct kb_probe_box *b,
 	}
 }
 
+/*
+ * probe-futex, side 0, from the signal handler: both mailboxes' words
+ * KB_PROBE_DEAD, so that a FUTEX_WAIT begun after kb_probe_box_wait()'s
+ * test of kb_abort returns (EAGAIN: the word is not what it expected, or
+ * no wait: the load before it sees the change) and the loop's next test
+ * ends the wait; side 0 stores to a word only outside that window.
+ */
+static void kb_probe_futex_kick(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+
+	__atomic_store_n(&p->shm[0].word, KB_PROBE_DEAD, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&p->shm[1].word, KB_PROBE_DEAD, __ATOMIC_SEQ_CST);
+}
+
 /* Set mailbox @b's word to @val; FUTEX_WAKE only if someone sleeps on it. */
 static int kb_probe_box_set(struct kb_chan *c, struct kb_probe_box *b,
 			    uint32_t val)
@@ -425,6 +461,7 @@ const struct kb_mech kb_mech_probe_eventfd = {
 	.teardown	= kb_probe_teardown,
 	.ping		= kb_probe_rw_ping,
 	.pong		= kb_probe_rw_pong,
+	.kick		= kb_probe_eventfd_kick,
 };
 
 const struct kb_mech kb_mech_probe_futex = {
@@ -436,4 +473,5 @@ const struct kb_mech kb_mech_probe_futex = {
 	.teardown	= kb_probe_teardown,
 	.ping		= kb_probe_futex_ping,
 	.pong		= kb_probe_futex_pong,
+	.kick		= kb_probe_futex_kick,
 };

@@ -279,6 +279,29 @@ if [ -n "$SHIM" ]; then
 	fi
 fi
 
+# A probe whose peer dies between its test of kb_abort and its wait ends
+# at once, not at the watchdog. An eventfd or a futex has no end of file:
+# the signal's handler kicks the wait (a count on side 0's eventfd; both
+# mailboxes' words KB_PROBE_DEAD). The shim kills side 1 at side 0's 30th
+# write() (probe-eventfd: before the read of the answer) or FUTEX_WAIT
+# (probe-futex) and returns once side 0 has taken its SIGCHLD; the old
+# code slept in that read or FUTEX_WAIT until the watchdog (10 s here).
+for mk in probe-eventfd:kill-write:30 probe-futex:kill-wait:30; do
+	[ -n "$SHIM" ] || break
+	t0=$(date +%s)
+	shim "${mk#*:}" -r 1 -t 4000 --timeout 10 --no-reference -s 8 \
+		-c 0,0 -m "${mk%%:*}" -j "$TMP/probe-kick.json" latency
+	t=$(($(date +%s) - t0))
+	if grep -q '^kill$' "$TMP/shim.log" && [ "$t" -lt 5 ] &&
+	   grep -q '"status": "failed", "reason": "probe (peer gone)' \
+		"$TMP/probe-kick.json"; then
+		pass "${mk%%:*}: its peer killed before its wait, failed in $t s"
+	else
+		fail "${mk%%:*}: its peer killed before its wait, failed in $t s" \
+			"(< 5), $(grep -o '"reason": "[^"]*"' "$TMP/probe-kick.json")"
+	fi
+done
+
 # cma and cma-read: a ring of 8 buffers a direction, fewer (4 at 32 MiB)
 # beyond 128 MiB, which the row's note says.
 expect 0 "cma rings at 32 MiB" "$BENCH" -q -n 6 --no-reference -s 32M \
