@@ -4,9 +4,9 @@
  * block per mechanism (size, figure), a gnuplot script and the PNG gnuplot
  * draws from them: latency and wake in microseconds, throughput in GB/s,
  * both against message size on log scales (a tick at each measured size),
- * memcpy as the reference line.  For each latency and wake size and mode,
- * the distribution too: the fraction of iterations (y) at or below each
- * time (x), one curve per mechanism.
+ * memcpy as the reference line; no probe row.  For each latency and wake
+ * size and mode, the distribution too: the fraction of iterations (y) at
+ * or below each time (x), one curve per mechanism.
  */
 #include <errno.h>
 #include <limits.h>
@@ -46,7 +46,15 @@ static void kb_gp_str(FILE *f, const char *s)
 static bool kb_plot_wants(const struct kb_row *r, enum kb_test test,
 			  enum kb_mode mode, const char *mech)
 {
+	const struct kb_mech *m = kb_mech_find(r->mech);
+
 	if (r->status != KB_OK || strcmp(r->mech, mech))
+		return false;
+	/*
+	 * Not a probe row: its median_ns is the median of its repeats'
+	 * means, not of its round trips, the figure the plot shows.
+	 */
+	if (m && m->ping)
 		return false;
 	if (r->test == KB_REFERENCE)	/* memcpy on every size plot */
 		return test != KB_WAKE && r->size;

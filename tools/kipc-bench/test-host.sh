@@ -164,6 +164,20 @@ verdict "the probes of the run as measured, 64 B" \
 	"futex-shared / probe-futex, 64 B round trip, CPU 0,1, no polling" \
 	"$iv \\| (agrees|\\*\\*harness cost shown\\*\\*|"\
 '\*\*probe slower\*\*|inconclusive) \|'
+# The tables of medians leave the probe rows out (review s46, finding 7):
+# a probe's median_ns is the median of its repeats' means, a stock row's
+# the median of its round trips; so does --plot's figure against size.
+sed -n '/^## Latency: round trip, median (blocking), CPU 0,0$/,/^## /p' \
+	"$TMP/report.md" | grep '^|' >"$TMP/table"
+grep -q '^| size | .*pipe' "$TMP/table" && ! grep -q 'probe-' "$TMP/table" &&
+	pass "report: no probe column in the tables of medians" ||
+	fail "report: no probe column in the tables of medians"
+"$BENCH" -q -n 20 --no-reference -s 8 -m pipe,probe-pipe \
+	--plot "$TMP/plot-medians" latency >/dev/null 2>&1
+grep -q "title 'pipe'$" "$TMP/plot-medians/latency-blocking.gp" 2>/dev/null &&
+	! grep -q "probe-" "$TMP/plot-medians/latency-blocking.gp" &&
+	pass "--plot: no probe curve on the plot of medians" ||
+	fail "--plot: no probe curve on the plot of medians"
 # The sizes of a run are paired too: a round runs every size. Doctored
 # zero-copy repeats whose 64 MiB row is 1.1 times the 4 KiB row in every
 # round, through a drift of 4x: paired, exactly 1.1 (met); Welch's
