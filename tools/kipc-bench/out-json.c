@@ -132,6 +132,12 @@ static void kb_json_row(FILE *f, const struct kb_row *r,
 /**
  * kb_json_write() - write the whole run to @path ("-" is stdout).
  *
+ * The options say "rounds": "test": a round runs every row of a test, all
+ * its sizes (main.c, kb_run_test()), so that repeat k of any two rows of a
+ * test ran in round k (fan-out rows excepted: their rounds are per size).
+ * Files without it ran a round per (test, size): their rows of two sizes
+ * ran apart and pair nothing.
+ *
  * Return: 0, or -errno (reported on stderr).
  */
 int kb_json_write(const char *path, const struct kb_opts *o,
@@ -153,7 +159,7 @@ int kb_json_write(const char *path, const struct kb_opts *o,
 	fprintf(f, "],\n\"options\": {\"repeats\": %u, \"time_ms\": %llu, "
 		"\"iterations\": %llu, \"spin_us\": %llu, \"touch\": %s, "
 		"\"cpu\": [%d, %d], \"memory_pressure_pct\": %u, "
-		"\"idle_us\": %llu},\n"
+		"\"idle_us\": %llu, \"rounds\": \"test\"},\n"
 		"\"environment\": ", o->repeats,
 		(unsigned long long)(o->time_ns / 1000000),
 		(unsigned long long)o->iterations,

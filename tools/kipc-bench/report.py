@@ -86,8 +86,8 @@ if env.get("virt") not in (None, "bare-metal"):
 # "missed" when the whole interval is on the other side, "inconclusive"
 # otherwise. Two rows of one test in one run, of one size or two, ran
 # interleaved, repeat k of each in round k: their interval pairs the
-# repeats. Rows of two runs ran apart: Welch's interval, which pairs
-# nothing.
+# repeats (two sizes only where the file says "rounds": "test", paired()).
+# Rows of two runs ran apart: Welch's interval, which pairs nothing.
 MiB = 1 << 20
 T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
@@ -171,6 +171,18 @@ def where(r):
     return " (%s)" % "/".join(",".join(map(str, c)) or "?" for c in r["cpus"])
 
 
+def paired(num, den):
+    """Whether rows num and den, (doc, test, mechanism, size), ran in the
+    same rounds: one run's, one test's, and one size's unless the file says
+    "rounds": "test" (each round ran every size of a test; before that
+    option was written, a round ran one size, and the sizes minutes
+    apart)."""
+    if num[0] is not den[0] or num[1] != den[1]:
+        return False
+    return (num[3] == den[3] or
+            (num[0] or {}).get("options", {}).get("rounds") == "test")
+
+
 def target(name, num, den, op=None, goal=None, note="", tally=verdicts,
            words=TARGET_WORDS, fig=lambda r: r["median_ns"]):
     """num, den: (doc, test, mechanism, size); op None: for information.
@@ -187,7 +199,7 @@ def target(name, num, den, op=None, goal=None, note="", tally=verdicts,
         return
     detail = "%s%s vs %s%s%s" % (ns(fig(rn)), where(rn), ns(fig(rd)),
                                  where(rd), note)
-    iv = interval(rn, rd, num[0] is den[0] and num[1] == den[1])
+    iv = interval(rn, rd, paired(num, den))
     if iv is None:
         # Fewer than 2 repeats, unequal paired counts, or a zero time.
         mn, md = mean_ns(rn), mean_ns(rd)
@@ -219,8 +231,10 @@ w("Each target is a ratio of time per message (per round trip for latency "
   "on the goal's side; **missed**: the whole interval is on the other side; "
   "**inconclusive**: the interval straddles the goal (more repeats narrow "
   "it). Rows of one run are paired by repeat, whatever their sizes (each "
-  "round runs every row of the run's test once; fan-out rows, which no "
-  "target uses, still rotate per size); a ratio across runs "
+  "round runs every row of the run's test once, as its JSON says: "
+  "\"rounds\": \"test\"; fan-out rows, which no target uses, still "
+  "rotate per size); a ratio across runs, or across sizes of a file "
+  "without \"rounds\" (written before each round ran every size), "
   "takes Welch's interval. The latency, wait-queue and rpc "
   "rows run twice: both sides on CPU 0 "
   "(`-c 0,0`), and on CPUs 0 and 1 (`-c 0,1`). On two CPUs kipc's "

@@ -203,6 +203,22 @@ verdict "sizes of one run paired: 64 MiB 1.1 times 4 KiB in each round" \
 verdict "sizes of one run paired: 256 MiB twice 4 KiB" \
 	"kipc-region 256 MiB / 4 KiB, per message (zero copy flat)" \
 	'2\.000 \| \[2\.000, 2\.000\] \| <= 1\.5 \| \*\*missed\*\* \|'
+# A file without "rounds": "test" (review s46, finding 4) ran a round per
+# size, the sizes minutes apart: its sizes are not paired (Welch's
+# interval, which holds 1.5 through the drift), its same-size rows are.
+grep -q '"idle_us": [0-9]*, "rounds": "test"}' "$TMP/big.json" ||
+	fail "the JSON options say \"rounds\": \"test\""
+python3 - "$TMP/raw/zerocopy.json" <<'PY' || fail "doctored zerocopy.json written"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["options"].pop("rounds", None)
+json.dump(d, open(sys.argv[1], "w"))
+PY
+python3 "$HERE/report.py" "$TMP/raw" "$TMP/report.md" test rev \
+	>/dev/null 2>"$TMP/err" || fail "report.py runs on an older zerocopy.json"
+verdict "sizes of a file without rounds: Welch's interval, not paired" \
+	"kipc-region 64 MiB / 4 KiB, per message (zero copy flat)" \
+	'1\.100 \| \[0\.[0-9]+, [2-9][0-9.]*\] \| <= 1\.5 \| inconclusive \|'
 
 # Every size a probe carries (pipe, unix 8 and 64 B, eventfd 8, futex 8,
 # 64 B and 64 KiB, in both runs), and no other.
@@ -357,7 +373,10 @@ def median0(d):
     next(r for r in d["results"] if r["status"] == "ok")["median_ns"] = 0
 def schema(d):
     d["schema"] = "kipc-bench/0"
+def rounds(d):
+    d["options"]["rounds"] = "size"
 doctored("bad-failed", failed)
+doctored("bad-rounds", rounds)
 doctored("bad-median", median0)
 doctored("bad-schema", schema)
 PY
@@ -377,6 +396,8 @@ rejects "an ok row with median_ns 0" "$TMP/bad-median.json" \
 	'median_ns is not positive$'
 rejects "a wrong schema field" "$TMP/bad-schema.json" \
 	"schema field is 'kipc-bench/0'$"
+rejects "options.rounds not \"test\"" "$TMP/bad-rounds.json" \
+	"options.rounds is 'size', not 'test'$"
 
 # The rpc test: calls over unix-seqpacket and dbus (kipc-rpc needs the
 # module: skipped here), 64 B and 1 MiB requests, checked end to end.

@@ -5,7 +5,7 @@
 usage: validate-json.py SCHEMA [--csv FILE] [--mechs "M..."] FILE.json...
 
 Each file: the JSON schema (when python3-jsonschema is installed), the
-"schema" field, no failed row, a positive median_ns in every ok row, the
+"schema" field, options.rounds "test" or absent, no failed row, a positive median_ns in every ok row, the
 environment of every row. --mechs: the first file has an ok latency and
 wake row for each mechanism named, and the memcpy and syscall reference
 rows. --csv: FILE has one row per result of the first file.
@@ -29,6 +29,11 @@ def check(doc, name, schema, errors):
             errors.append("%s: schema: %s" % (name, e.message))
     if doc.get("schema") != "kipc-bench/1":
         errors.append("%s: schema field is %r" % (name, doc.get("schema")))
+    # "test": each round ran every row of a test, all its sizes; absent in
+    # files written before, whose rounds were per (test, size).
+    rounds = doc.get("options", {}).get("rounds", "test")
+    if rounds != "test":
+        errors.append("%s: options.rounds is %r, not 'test'" % (name, rounds))
     for r in doc["results"]:
         key = "%s %s %s %s" % (r["test"], r["mechanism"], r["mode"], r["size"])
         if r["status"] == "failed":
