@@ -863,7 +863,7 @@ int kb_run_row(const struct kb_opts *o, const struct kb_mech *m,
 			     .size = size, .touch = o->touch,
 			     .pool_for = o->largest[test] > size ?
 					 o->largest[test] : size,
-			     .timeout = o->timeout };
+			     .timeout = o->timeout, .spin_ns = o->spin_ns };
 	struct kb_side s = { .c = &c, .o = o, .test = test };
 	pid_t pid, parent = getpid();
 	int ret;

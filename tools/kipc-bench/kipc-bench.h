@@ -136,7 +136,7 @@ typedef int (*kb_rpc_answer_fn)(void *arg, const void *req, size_t len,
  * @own_header:	rpc: the mechanism writes and checks the protocol header
  *		itself (a library's RPC); @call and @answer see payloads, and
  *		@call points @rep->hdr at NULL.
- * @ping:	a probe (latency, blocking; mech-probe.c), side 0: @n round
+ * @ping:	a probe (latency; mech-probe.c), side 0: @n round
  *		trips of c->size bytes as a bare loop of the primitive's
  *		calls, which the harness times as one block; 0 or -errno.
  *		A probe has no @send or @recv.
@@ -189,6 +189,7 @@ struct kb_mech {
  * @priv:	the mechanism's state, allocated by @setup
  * @touch:	--touch: every byte of every message is written and read
  * @timeout:	--timeout in seconds, for mechanisms that wait in a library
+ * @spin_ns:	--spin-us, for a probe's own spin-block loop
  * @why:	what failed, set with kb_fail()
  * @note:	optional, set by setup: how the row was set up, when it
  *		differs from the mechanism's usual (JSON "note")
@@ -204,6 +205,7 @@ struct kb_chan {
 	bool touch;
 	size_t pool_for;	/* pools hold as many buffers as at this size */
 	unsigned int timeout;
+	uint64_t spin_ns;
 	char why[160];
 	char note[160];
 };
@@ -226,6 +228,7 @@ extern const struct kb_mech kb_mech_eventfd, kb_mech_signal;
 extern const struct kb_mech kb_mech_spin_ring;
 extern const struct kb_mech kb_mech_probe_pipe, kb_mech_probe_unix;
 extern const struct kb_mech kb_mech_probe_eventfd, kb_mech_probe_futex;
+extern const struct kb_mech kb_mech_probe_spin_ring;
 extern const struct kb_mech kb_mech_kipc_inline, kb_mech_kipc_rw;
 extern const struct kb_mech kb_mech_kipc_rw_nostats, kb_mech_kipc_rw_nopoll;
 extern const struct kb_mech kb_mech_kipc_call;

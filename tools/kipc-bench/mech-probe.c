@@ -18,9 +18,21 @@
  *			message copied beside it; FUTEX_WAKE only when the
  *			peer sleeps, in FUTEX_WAIT
  *
+ * probe-spin-ring:	spin-ring's ring (mech-ring.c): a slot copied, a
+ *			head and a tail per direction, both ends spinning
+ *
  * Side 0 sends first, side 1 answers. probe-pipe and probe-unix carry at
  * most PIPE_BUF bytes, so that one call moves one whole message (a pipe
  * writes that much atomically); a short transfer fails the row.
+ *
+ * The modes receive as the stock rows' do (harness.c, kb_recv_mode()):
+ * blocking, one call that sleeps; busy-poll, a non-blocking receive
+ * (O_NONBLOCK, or a load of the mailbox's word) retried with
+ * kb_cpu_relax() between tries; spin-block, the same until --spin-us after
+ * the first miss (the clock read then and every 16 tries after it), then
+ * the blocking receive (poll() for a descriptor, as the stock rows'
+ * kb_wait_fd()). A blocking row pays one test of its mode a receive (one
+ * load and one branch).
  *
  * A dead peer ends a probe's loop as it ends a stock row's: after fork
  * each side of probe-pipe and probe-unix closes the ends it does not use,
@@ -39,6 +51,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +74,30 @@ struct kb_probe_box {
 } __attribute__((aligned(64)));
 
 /*
+ * probe-spin-ring: direction d's ring indices, each written by one side:
+ * @head by the producer (messages sent), @tail by the consumer (freed).
+ */
+struct kb_probe_ring {
+	uint64_t head __attribute__((aligned(64)));
+	uint64_t tail __attribute__((aligned(64)));
+};
+
+/*
  * fd[d][KB_RX] reads direction d (side d to side !d), fd[d][KB_TX] writes
- * it; @buf is what a side sends and receives into; @shm, probe-futex's
- * shared page: a mailbox per direction, then a message area per direction.
+ * it; @buf is what a side sends and receives into; @shm, the shared page
+ * of probe-futex (a mailbox per direction, then a message area per
+ * direction) or of probe-spin-ring (a ring's indices per direction, then
+ * @slots slots per direction).
  */
 struct kb_probe {
 	int fd[2][2];
 	void *buf;
-	struct kb_probe_box *shm;
+	union {
+		struct kb_probe_box *shm;
+		struct kb_probe_ring *ring;
+	};
 	size_t shm_len;
+	size_t slots;
 };
 
 /* probe-futex, kick(): a mailbox's word that no wait is for */
@@ -112,6 +140,23 @@ static int kb_probe_alloc(struct kb_chan *c)
 }
 
 /*
+ * After fork, busy-poll and spin-block: the end this side reads does not
+ * block (O_NONBLOCK, as the stock rows' kb_fdchan_attach() sets it).
+ */
+static int kb_probe_nonblock(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	int fd = p->fd[!c->side][KB_RX], fl;
+
+	if (c->mode == KB_BLOCKING)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return kb_fail(c, -errno, "fcntl O_NONBLOCK");
+	return 0;
+}
+
+/*
  * After fork: close the ends this side does not use, direction @side's
  * read end and the other direction's write end, so that the peer's death
  * leaves no writer on the pipe (or socket) this side reads.
@@ -127,7 +172,7 @@ static int kb_probe_attach(struct kb_chan *c)
 			ret = kb_fail(c, -errno, "close");
 		*fd[i] = -1;
 	}
-	return ret;
+	return ret ? ret : kb_probe_nonblock(c);
 }
 
 /* A signal (a dead peer, the watchdog) came between two calls. */
@@ -230,10 +275,81 @@ static void kb_probe_eventfd_kick(struct kb_chan *c)
 	(void)n;	/* nothing to do in a handler if it failed */
 }
 
+/* probe-spin-ring: spin-ring's slots, 1 MiB a ring, from 2 to 256 */
+static int kb_probe_ring_setup(struct kb_chan *c)
+{
+	int ret = kb_probe_alloc(c);
+	struct kb_probe *p = c->priv;
+	void *shm;
+
+	if (ret)
+		return kb_probe_undo(c, ret);
+	p->slots = (1 << 20) / c->size;
+	p->slots = p->slots < 2 ? 2 : p->slots > 256 ? 256 : p->slots;
+	p->shm_len = 2 * sizeof(struct kb_probe_ring) + 2 * p->slots * c->size;
+	shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (shm == MAP_FAILED)
+		return kb_probe_undo(c, kb_fail(c, -errno, "mmap"));
+	p->ring = shm;
+	return 0;
+}
+
 /* A call that moved @n bytes, not c->size: the row fails. */
 static int kb_probe_short(struct kb_chan *c, ssize_t n, const char *what)
 {
 	return kb_fail(c, n < 0 ? -errno : -EMSGSIZE, what);
+}
+
+/*
+ * Busy-poll and spin-block: receive c->size bytes on @fd (O_NONBLOCK) with
+ * read(), or recv() if @sock, tried again as kb_recv_mode() tries a stock
+ * row's receive; what the call returns, or -1 and EINTR after a signal.
+ */
+static ssize_t kb_probe_rx_poll(struct kb_chan *c, int fd, bool sock)
+{
+	struct kb_probe *p = c->priv;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t deadline = 0;
+	unsigned int n = 0;
+	bool sleep = false;
+	ssize_t got;
+
+	for (;;) {
+		got = sock ? recv(fd, p->buf, c->size, 0) :
+			     read(fd, p->buf, c->size);
+		if (got >= 0 || errno != EAGAIN)
+			return got;
+		if (kb_abort) {
+			errno = EINTR;
+			return -1;
+		}
+		if (sleep) {		/* spin-block, past its deadline */
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		kb_cpu_relax();
+		if (c->mode != KB_SPIN_BLOCK)
+			continue;
+		if (!deadline) {
+			deadline = kb_now_ns() + c->spin_ns;
+			continue;
+		}
+		if (!(++n % 16) && kb_now_ns() >= deadline)
+			sleep = true;
+	}
+}
+
+/* Receive c->size bytes on @fd in the row's mode (@sock: recv()). */
+static inline ssize_t kb_probe_rx(struct kb_chan *c, int fd, bool sock)
+{
+	struct kb_probe *p = c->priv;
+
+	if (c->mode != KB_BLOCKING)
+		return kb_probe_rx_poll(c, fd, sock);
+	return sock ? recv(fd, p->buf, c->size, 0) :
+		      read(fd, p->buf, c->size);
 }
 
 /* Side 0: @n times, write a message and read the answer. */
@@ -249,7 +365,7 @@ static int kb_probe_rw_ping(struct kb_chan *c, uint64_t n)
 		got = write(p->fd[0][KB_TX], p->buf, len);
 		if (got != len)
 			return kb_probe_short(c, got, "write");
-		got = read(p->fd[1][KB_RX], p->buf, len);
+		got = kb_probe_rx(c, p->fd[1][KB_RX], false);
 		if (got != len)
 			return kb_probe_short(c, got, "read");
 	}
@@ -266,7 +382,7 @@ static int kb_probe_rw_pong(struct kb_chan *c, uint64_t n)
 	for (i = 0; i < n; i++) {
 		if (kb_abort)
 			return kb_probe_aborted(c);
-		got = read(p->fd[0][KB_RX], p->buf, len);
+		got = kb_probe_rx(c, p->fd[0][KB_RX], false);
 		if (got != len)
 			return kb_probe_short(c, got, "read");
 		got = write(p->fd[1][KB_TX], p->buf, len);
@@ -288,7 +404,7 @@ static int kb_probe_sock_ping(struct kb_chan *c, uint64_t n)
 		got = send(p->fd[0][KB_TX], p->buf, len, 0);
 		if (got != len)
 			return kb_probe_short(c, got, "send");
-		got = recv(p->fd[1][KB_RX], p->buf, len, 0);
+		got = kb_probe_rx(c, p->fd[1][KB_RX], true);
 		if (got != len)
 			return kb_probe_short(c, got, "recv");
 	}
@@ -304,7 +420,7 @@ static int kb_probe_sock_pong(struct kb_chan *c, uint64_t n)
 	for (i = 0; i < n; i++) {
 		if (kb_abort)
 			return kb_probe_aborted(c);
-		got = recv(p->fd[0][KB_RX], p->buf, len, 0);
+		got = kb_probe_rx(c, p->fd[0][KB_RX], true);
 		if (got != len)
 			return kb_probe_short(c, got, "recv");
 		got = send(p->fd[1][KB_TX], p->buf, len, 0);
@@ -385,12 +501,42 @@ static int kb_probe_futex_send(struct kb_chan *c)
 	return kb_probe_box_set(c, b, 1);
 }
 
-/* Receive on the peer's mailbox: wait until it is full, set it empty. */
+/*
+ * Busy-poll and spin-block: wait until mailbox @b is full by loads of its
+ * word, as kb_probe_rx_poll() tries a call; spin-block then sleeps.
+ */
+static int kb_probe_box_poll(struct kb_chan *c, struct kb_probe_box *b)
+{
+	uint64_t deadline = 0;
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&b->word, __ATOMIC_ACQUIRE) != 1) {
+		if (kb_abort)
+			return kb_probe_aborted(c);
+		kb_cpu_relax();
+		if (c->mode != KB_SPIN_BLOCK)
+			continue;
+		if (!deadline) {
+			deadline = kb_now_ns() + c->spin_ns;
+			continue;
+		}
+		if (!(++n % 16) && kb_now_ns() >= deadline)
+			return kb_probe_box_wait(c, b, 1);
+	}
+	return 0;
+}
+
+/*
+ * Receive on the peer's mailbox: wait until it is full (in the row's mode;
+ * a sender's wait for an empty box blocks in every mode, as
+ * futex-shared's), set it empty.
+ */
 static int kb_probe_futex_recv(struct kb_chan *c)
 {
 	struct kb_probe *p = c->priv;
 	struct kb_probe_box *b = &p->shm[!c->side];
-	int ret = kb_probe_box_wait(c, b, 1);
+	int ret = c->mode == KB_BLOCKING ? kb_probe_box_wait(c, b, 1) :
+					   kb_probe_box_poll(c, b);
 
 	return ret ? ret : kb_probe_box_set(c, b, 0);
 }
@@ -425,11 +571,81 @@ static int kb_probe_futex_pong(struct kb_chan *c, uint64_t n)
 	return ret;
 }
 
+/* probe-spin-ring: direction @d's slot @i */
+static char *kb_probe_slot(struct kb_chan *c, int d, uint64_t i)
+{
+	struct kb_probe *p = c->priv;
+
+	return (char *)&p->ring[2] + (d * p->slots + i % p->slots) * c->size;
+}
+
+/*
+ * probe-spin-ring, as spin-ring sends: wait for a free slot, copy the
+ * message into it, publish it (release; the receiver's acquire pairs).
+ */
+static int kb_probe_ring_send(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	struct kb_probe_ring *r = &p->ring[c->side];
+	uint64_t head = r->head;
+
+	while (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= p->slots) {
+		if (kb_abort)
+			return kb_probe_aborted(c);
+		kb_cpu_relax();
+	}
+	memcpy(kb_probe_slot(c, c->side, head), p->buf, c->size);
+	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* probe-spin-ring: spin until a message is there, free its slot. */
+static int kb_probe_ring_recv(struct kb_chan *c)
+{
+	struct kb_probe *p = c->priv;
+	struct kb_probe_ring *r = &p->ring[!c->side];
+	uint64_t tail = r->tail;
+
+	while (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == tail) {
+		if (kb_abort)
+			return kb_probe_aborted(c);
+		kb_cpu_relax();
+	}
+	__atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int kb_probe_ring_ping(struct kb_chan *c, uint64_t n)
+{
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = kb_probe_ring_send(c);
+		if (!ret)
+			ret = kb_probe_ring_recv(c);
+	}
+	return ret;
+}
+
+static int kb_probe_ring_pong(struct kb_chan *c, uint64_t n)
+{
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = kb_probe_ring_recv(c);
+		if (!ret)
+			ret = kb_probe_ring_send(c);
+	}
+	return ret;
+}
+
 const struct kb_mech kb_mech_probe_pipe = {
 	.name		= "probe-pipe",
 	.desc		= "probe: a bare write()/read() loop on two pipes",
 	.tests		= BIT(KB_LATENCY),
-	.modes		= BIT(KB_BLOCKING),
+	.modes		= KB_ALL_MODES,
 	.max_size	= PIPE_BUF,
 	.setup		= kb_probe_pipe_setup,
 	.attach		= kb_probe_attach,
@@ -442,7 +658,7 @@ const struct kb_mech kb_mech_probe_unix = {
 	.name		= "probe-unix",
 	.desc		= "probe: a bare send()/recv() loop, unix stream",
 	.tests		= BIT(KB_LATENCY),
-	.modes		= BIT(KB_BLOCKING),
+	.modes		= KB_ALL_MODES,
 	.max_size	= PIPE_BUF,
 	.setup		= kb_probe_unix_setup,
 	.attach		= kb_probe_attach,
@@ -455,9 +671,10 @@ const struct kb_mech kb_mech_probe_eventfd = {
 	.name		= "probe-eventfd",
 	.desc		= "probe: a bare write()/read() loop on two eventfds",
 	.tests		= BIT(KB_LATENCY),
-	.modes		= BIT(KB_BLOCKING),
+	.modes		= KB_ALL_MODES,
 	.max_size	= sizeof(uint64_t),
 	.setup		= kb_probe_eventfd_setup,
+	.attach		= kb_probe_nonblock,
 	.teardown	= kb_probe_teardown,
 	.ping		= kb_probe_rw_ping,
 	.pong		= kb_probe_rw_pong,
@@ -468,10 +685,21 @@ const struct kb_mech kb_mech_probe_futex = {
 	.name		= "probe-futex",
 	.desc		= "probe: futex-shared's mailboxes, a bare loop",
 	.tests		= BIT(KB_LATENCY),
-	.modes		= BIT(KB_BLOCKING),
+	.modes		= KB_ALL_MODES,
 	.setup		= kb_probe_futex_setup,
 	.teardown	= kb_probe_teardown,
 	.ping		= kb_probe_futex_ping,
 	.pong		= kb_probe_futex_pong,
 	.kick		= kb_probe_futex_kick,
+};
+
+const struct kb_mech kb_mech_probe_spin_ring = {
+	.name		= "probe-spin-ring",
+	.desc		= "probe: spin-ring's ring, a bare loop, both ends spin",
+	.tests		= BIT(KB_LATENCY),
+	.modes		= BIT(KB_BUSY_POLL),
+	.setup		= kb_probe_ring_setup,
+	.teardown	= kb_probe_teardown,
+	.ping		= kb_probe_ring_ping,
+	.pong		= kb_probe_ring_pong,
 };

@@ -33,6 +33,7 @@ const struct kb_mech *const kb_mechs[] = {
 	&kb_mech_probe_unix,
 	&kb_mech_probe_eventfd,
 	&kb_mech_probe_futex,
+	&kb_mech_probe_spin_ring,
 	&kb_mech_dbus,
 	&kb_mech_kipc_inline,
 	&kb_mech_kipc_rw,

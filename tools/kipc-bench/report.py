@@ -363,10 +363,13 @@ PROBES = (("pipe", "probe-pipe"), ("unix-stream", "probe-unix"),
 # it is not tight enough to vouch for the targets whose goal is 1.05.
 PROBE_TOL = 0.10
 w("## Stock rows against their probes\n")
-w("A probe row (`probe-pipe`, `probe-unix`, `probe-eventfd`, `probe-futex`) "
+w("A probe row (`probe-pipe`, `probe-unix`, `probe-eventfd`, `probe-futex`, "
+  "`probe-spin-ring`) "
   "runs the primitive's calls in a bare loop, with no sequence number, "
   "check or clock between them, timed as one block, in the same rounds as "
-  "the stock rows. Each ratio is the stock row's time per round trip over "
+  "the stock rows and in their mode (blocking; in the spinning runs "
+  "spin-block and busy-poll, where a common cost is the largest share of "
+  "a round trip and pulls the targets' ratios toward 1 the most). Each ratio is the stock row's time per round trip over "
   "its probe's: the geometric means of the repeats' means (`repeat_ns`, "
   "never a median), paired by repeat, with its 95%% interval; \"excess\" "
   "is the stock row's time less its probe's per round trip, the mean of "
@@ -414,9 +417,21 @@ def probe_check(name, num, den):
         ns(mean_ns(rn)), where(rn), ns(mean_ns(rd)), where(rd)))
 
 
-for place, doc in (("CPU 0,0", docs["latency"]),
-                   ("CPU 0,1, no polling", docs["latency-2cpu"])):
-    for stock, probe in PROBES:
+# The spinning runs' probes: every receiver spinning 200 us, then asleep
+# (latency-2cpu-spin); pipe's, 20 us (ringspin); spin-ring's busy-polling
+# (ringpoll). A common cost pulls the ratios of these short round trips
+# toward 1 the most.
+SPIN_PROBES = PROBES[:3]
+for place, doc, pairs in (
+        ("CPU 0,0", docs["latency"], PROBES),
+        ("CPU 0,1, no polling", docs["latency-2cpu"], PROBES),
+        ("CPU 0,1, every receiver spins 200 us", docs["latency-2cpu-spin"],
+         SPIN_PROBES),
+        ("CPU 0,1, both spin 20 us then sleep", docs["ringspin"],
+         PROBES[:1]),
+        ("CPU 0,1, busy-poll", docs["ringpoll"],
+         (("spin-ring", "probe-spin-ring"),))):
+    for stock, probe in pairs:
         sizes = sorted({r["size"] for r in rows(doc, "latency")
                         if r["mechanism"] == probe and
                         r["status"] != "skipped"})

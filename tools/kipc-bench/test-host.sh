@@ -34,7 +34,7 @@ posix-mq posix-shm futex-shared eventfd signal vmsplice cma cma-read spin-ring"
 
 expect 0 "list" "$BENCH" list
 PROBES="probe-pipe probe-unix probe-eventfd probe-futex"
-for m in $MECHS $PROBES kipc-inline kipc-region kipc-lend kipc-wait \
+for m in $MECHS $PROBES probe-spin-ring kipc-inline kipc-region kipc-lend kipc-wait \
 	 kipc-ring; do
 	grep -q "^$m " "$TMP/out" || fail "list shows $m"
 done
@@ -101,6 +101,45 @@ if bad:
     sys.exit(1)
 print("ok - probe rows: a mean per repeat, no histogram, sizes capped")
 PY
+# The probes spin as the stock rows do in the spinning runs (review s46,
+# finding 2): spin-block and busy-poll variants, probe-spin-ring besides
+# (spin-ring's ring). --spin-us 1 on one CPU: the spin ends and every
+# receive sleeps (about a sleep a message); busy-poll on two CPUs never
+# sleeps. The old code skipped these modes (and knew no probe-spin-ring).
+SPIN_PROBES="probe-pipe,probe-unix,probe-eventfd,probe-futex"
+expect 0 "probe rows, spin-block" "$BENCH" -n 200 -r 3 --no-reference \
+	-s 8,64 -c 0,0 -M spin-block --spin-us 1 -j "$TMP/probe-spin.json" \
+	-m pipe,unix-stream,eventfd,$SPIN_PROBES latency
+spin_cpus=0,1
+[ "$(nproc)" -ge 2 ] || spin_cpus=0,0
+expect 0 "probe rows, busy-poll" "$BENCH" -n 200 -r 3 --no-reference \
+	-s 8,64 -c $spin_cpus -M busy-poll -j "$TMP/probe-poll.json" \
+	-m spin-ring,$SPIN_PROBES,probe-spin-ring latency
+python3 - "$TMP/probe-spin.json" "$TMP/probe-poll.json" $spin_cpus \
+	<<'PY' || fails=$((fails + 1))
+import json, sys
+bad = []
+# ok rows: pipe, unix and futex at 8 and 64 B, eventfd at 8 B; busy-poll
+# also probe-spin-ring at both.
+for path, mode, want in ((sys.argv[1], "spin-block", 7),
+                         (sys.argv[2], "busy-poll", 9)):
+    ok = [r for r in json.load(open(path))["results"]
+          if r["mechanism"].startswith("probe-") and r["mode"] == mode and
+          r["status"] == "ok" and len(r["repeat_ns"]) == 3]
+    if len(ok) != want:
+        bad.append("%s: %d ok probe rows, not %d" % (mode, len(ok), want))
+    for r in ok:
+        vcsw = r["vcsw_per_msg"]
+        if (mode == "spin-block" and vcsw < 0.5) or \
+                (mode == "busy-poll" and sys.argv[3] == "0,1" and vcsw > 0.1):
+            bad.append("%s %s %d: %.2f sleeps a message" % (
+                r["mechanism"], mode, r["size"], vcsw))
+if bad:
+    print("not ok - probes spin as the stock rows: %s" % "; ".join(bad))
+    sys.exit(1)
+print("ok - probes spin as the stock rows: spin-block sleeps after "
+      "--spin-us, busy-poll never")
+PY
 expect 0 "probe rows with --touch" "$BENCH" -q -n 20 --touch \
 	--no-reference -s 8 -m probe-pipe,probe-futex -j "$TMP/probe-t.json" \
 	latency
@@ -116,6 +155,12 @@ expect 0 "probe rows with --touch" "$BENCH" -q -n 20 --touch \
 # latency-2cpu.json is the run as measured.
 mkdir -p "$TMP/raw"
 cp "$TMP/probe.json" "$TMP/raw/latency-2cpu.json"
+# The spinning runs' probes as measured: spin-block (latency-2cpu-spin,
+# and ringspin, pipe's at 8 and 64 B) and busy-poll (ringpoll,
+# spin-ring's).
+cp "$TMP/probe-spin.json" "$TMP/raw/latency-2cpu-spin.json"
+cp "$TMP/probe-spin.json" "$TMP/raw/ringspin.json"
+cp "$TMP/probe-poll.json" "$TMP/raw/ringpoll.json"
 python3 - "$TMP/probe.json" "$TMP/raw/latency.json" <<'PY' ||
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -162,6 +207,14 @@ verdict "a stock row half its probe: probe slower" \
 '\*\*probe slower\*\* \|'
 verdict "the probes of the run as measured, 64 B" \
 	"futex-shared / probe-futex, 64 B round trip, CPU 0,1, no polling" \
+	"$iv \\| (agrees|\\*\\*harness cost shown\\*\\*|"\
+'\*\*probe slower\*\*|inconclusive) \|'
+verdict "the spinning runs' probes: spin-block, 200 us" \
+	"unix-stream / probe-unix, 64 B round trip, CPU 0,1, every receiver spins 200 us" \
+	"$iv \\| (agrees|\\*\\*harness cost shown\\*\\*|"\
+'\*\*probe slower\*\*|inconclusive) \|'
+verdict "the spinning runs' probes: busy-poll, spin-ring" \
+	"spin-ring / probe-spin-ring, 64 B round trip, CPU 0,1, busy-poll" \
 	"$iv \\| (agrees|\\*\\*harness cost shown\\*\\*|"\
 '\*\*probe slower\*\*|inconclusive) \|'
 # The tables of medians leave the probe rows out (review s46, finding 7):
@@ -221,15 +274,17 @@ verdict "sizes of a file without rounds: Welch's interval, not paired" \
 	'1\.100 \| \[0\.[0-9]+, [2-9][0-9.]*\] \| <= 1\.5 \| inconclusive \|'
 
 # Every size a probe carries (pipe, unix 8 and 64 B, eventfd 8, futex 8,
-# 64 B and 64 KiB, in both runs), and no other.
+# 64 B and 64 KiB, in both blocking runs; pipe, unix 8 and 64 B and
+# eventfd 8 spinning 200 us; pipe 8 and 64 B spinning 20 us; spin-ring 8
+# and 64 B busy-polling), and no other.
 python3 - "$TMP/report.md" <<'PY' ||
 import re, sys
 t = open(sys.argv[1]).read()
 n = re.search(r"^Probes: (\d+) agrees, (\d+) harness cost shown, "
               r"(\d+) probe slower, (\d+) inconclusive, "
               r"0 not measured\.$", t, re.M)
-sys.exit(not n or sum(map(int, n.groups())) != 2 * 8 or
-         not re.search(r"^Of 16 ratios, \d+ are above 1 and \d+ intervals "
+sys.exit(not n or sum(map(int, n.groups())) != 2 * 8 + 5 + 2 + 2 or
+         not re.search(r"^Of 25 ratios, \d+ are above 1 and \d+ intervals "
                        r"lie wholly above 1; .* the median excess -?[0-9.]+ "
                        r"us per round trip\.$", t, re.M))
 PY
