@@ -569,10 +569,17 @@ modules_uninstall: modules-uname
 
 # The module's sources as DKMS wants them, in $(DESTDIR)/usr/src/kipc-VERSION.
 DKMS_SRC	:= $(DESTDIR)/usr/src/kipc-$(VERSION)
-.PHONY: dkms-source dkms-test deb
+.PHONY: dkms-source dkms-test deb pkg-install-test
 # Debian packages into build/deb/, lintian, a smoke test (tools/deb-build).
 deb:
 	$(Q)tools/deb-build
+
+# The packages installed, reinstalled, upgraded and purged with apt in a
+# throwaway bookworm root, their maintainer scripts run: DKMS's state for
+# 6.1 and 6.12 after each (tools/pkg-install-test; not in make check: about
+# 3 minutes warm, Documentation/dev/packages.md).
+pkg-install-test:
+	$(Q)tools/pkg-install-test
 
 dkms-source:
 	$(call msg,INSTALL,$(DKMS_SRC))
