@@ -670,6 +670,20 @@ static inline int kt_uffd_fail(int fd, void *page, size_t len)
 }
 
 /*
+ * The same for an argument made read-only meanwhile: @page stays mapped,
+ * readable (the caller unmaps it), and the woken write finds no write
+ * permission (EFAULT). For a copy-out held by a write-protect fault.
+ */
+static inline int kt_uffd_fail_read_only(int fd, void *page, size_t len)
+{
+	struct uffdio_range r = { .start = (uintptr_t)page, .len = len };
+
+	if (mprotect(page, len, PROT_READ))
+		return -errno;
+	return ioctl(fd, UFFDIO_WAKE, &r) ? -errno : 0;
+}
+
+/*
  * A generic netlink socket bound to the kipc family, for requests whose
  * answers a test only counts.
  */

@@ -25,6 +25,11 @@
  *
  * Nor does it leave a mapping that thread split (mprotect) in place.
  *
+ * A RECV that fails on its descriptor (made read-only by another thread
+ * while the RECV was held in its write, userfaultfd) after that thread
+ * moved the mapping: the moved mapping keeps the range pinned, and the
+ * range completes (once) only when it is unmapped too (review s47, 3).
+ *
  * A reap held in the copy-out of its completions (userfaultfd) holds the
  * queue's reapers off; a non-blocking reap by another thread must not wait
  * for it, whatever poll says.
@@ -365,6 +370,174 @@ TEST(failed_recv_unmaps_a_split_mapping)
 	close(rx);
 	close(q);
 	close(ctx);
+}
+
+/* A RECV of one message into descriptor @m, made by a thread. */
+struct desc_recv_call {
+	int rx;
+	struct kipc_msg *m;
+	int ret;
+};
+
+static void *desc_recv_thread(void *arg)
+{
+	struct desc_recv_call *rc = arg;
+
+	rc->ret = kt_recv(rc->rx, rc->m, 1, KIPC_IO_NONBLOCK);
+	return NULL;
+}
+
+/*
+ * Review s47, test idea 3: a RECV that fails on its message descriptor,
+ * made read-only by another thread of the receiver, when the range is
+ * mapped and the lends array written (the descriptor is written last).
+ * The RECV is held in that write (userfaultfd, write-protect) while this
+ * thread moves the mapping away (mremap), then makes the descriptor
+ * read-only. The RECV fails with EFAULT and leaves the moved mapping,
+ * which still shows the range; the message stays queued. The range is
+ * pinned, and completes, for as long as any mapping of it is left: with
+ * @drop, the receive end closes (the message is dropped) and the range
+ * completes as DROPPED only once the moved mapping is unmapped; else a
+ * later RECV maps it anew, and the range completes as RELEASED only once
+ * both that mapping and the moved one are unmapped. Once, either way.
+ */
+static void moved_mapping_outlives_a_failed_recv(
+	struct __test_metadata *_metadata, int drop)
+{
+	long pg = kt_page();
+	struct kipc_lend_ref lrefs[KIPC_MSG_LENDS_MAX];
+	struct kipc_lend_ref again[KIPC_MSG_LENDS_MAX];
+	struct desc_recv_call rc = { 0 };
+	struct kipc_lend_completion c;
+	char data[8], data2[8], *src, *dpage, *at, *moved, *mine;
+	int ctx, q, tx, rx, uffd, maps0, ret;
+	struct kipc_msg ok, *dm;
+	__u64 fault = 0;
+	pthread_t t;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL | KIPC_FEATURE_LEND);
+	uffd = kt_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd write-protect: %s",
+		     strerror(-uffd));
+	maps0 = kt_lend_mappings();
+	ASSERT_LE(0, maps0);
+	q = kt_lendq_create(ctx, KIPC_FD_CLOEXEC);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1,
+				       &tx, &rx));
+	src = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dpage = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	moved = mmap(NULL, 2 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dpage);
+	ASSERT_NE(MAP_FAILED, moved);
+	memset(src, 's', 2 * pg);
+	ASSERT_EQ(1, kt_lend_send(tx, q, src, 2 * pg, 80, KIPC_IO_NONBLOCK));
+
+	/* The descriptor: present, so read; its write-back faults. */
+	dm = (struct kipc_msg *)dpage;
+	memset(dm, 0, sizeof(*dm));
+	dm->data = (uintptr_t)data;
+	dm->data_len = sizeof(data);
+	dm->lends = (uintptr_t)lrefs;
+	dm->nr_lends = KIPC_MSG_LENDS_MAX;
+	ret = kt_uffd_register(uffd, dpage, pg, UFFDIO_REGISTER_MODE_WP);
+	if (ret == -EINVAL)
+		SKIP(return, "no userfaultfd write-protect on anonymous memory");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kt_uffd_wp(uffd, dpage, pg));
+	rc.rx = rx;
+	rc.m = dm;
+	rc.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, desc_recv_thread, &rc));
+	ret = kt_uffd_wait_fault(uffd, 10000, &fault);
+	ASSERT_EQ(0, ret)
+		TH_LOG("the RECV never faulted on its descriptor (ret %d)",
+		       rc.ret);
+	EXPECT_EQ((uintptr_t)dpage, fault & ~(__u64)(pg - 1));
+
+	/* The RECV has mapped the range and sits in the last copy-out. */
+	at = lend_mapping();
+	ASSERT_NE(NULL, at);
+	ASSERT_EQ(moved, mremap(at, 2 * pg, 2 * pg,
+				MREMAP_MAYMOVE | MREMAP_FIXED, moved))
+		TH_LOG("mremap: %s", strerror(errno));
+	ASSERT_EQ(0, kt_uffd_fail_read_only(uffd, dpage, pg));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-EFAULT, rc.ret);
+
+	/* The moved mapping is left, whole; the message is still queued. */
+	EXPECT_EQ(moved, lend_mapping());
+	EXPECT_EQ(maps0 + 1, kt_lend_mappings());
+	EXPECT_EQ('s', moved[0]);
+	EXPECT_EQ('s', moved[2 * pg - 1]);
+	EXPECT_EQ(1, kt_fdinfo_num(rx, "kipc-queued"));
+	EXPECT_EQ(1, kt_fdinfo_num(q, "kipc-lent"));
+	EXPECT_EQ(-EAGAIN, kt_lend_reap(q, &c, 1, KIPC_REAP_NONBLOCK))
+		TH_LOG("completed after the failed RECV, a mapping left");
+
+	if (drop) {
+		/* Dropped unreceived: the moved mapping holds the range. */
+		close(rx);
+		rx = -1;
+	} else {
+		/* Received again: a mapping of its own, then unmapped. */
+		memset(&ok, 0, sizeof(ok));
+		ok.data = (uintptr_t)data2;
+		ok.data_len = sizeof(data2);
+		ok.lends = (uintptr_t)again;
+		ok.nr_lends = KIPC_MSG_LENDS_MAX;
+		ASSERT_EQ(1, kt_recv(rx, &ok, 1, KIPC_IO_NONBLOCK));
+		ASSERT_EQ(1, ok.nr_lends);
+		EXPECT_EQ(2 * pg, again[0].len);
+		mine = (char *)(uintptr_t)again[0].addr;
+		EXPECT_NE(moved, mine);
+		EXPECT_EQ('s', mine[2 * pg - 1]);
+		EXPECT_EQ(maps0 + 2, kt_lend_mappings());
+		EXPECT_EQ(0, kt_fdinfo_num(rx, "kipc-queued"));
+		ASSERT_EQ(0, munmap(mine, 2 * pg));
+	}
+	EXPECT_EQ(-EAGAIN, kt_lend_reap(q, &c, 1, KIPC_REAP_NONBLOCK))
+		TH_LOG("completed while the moved mapping still maps it");
+	EXPECT_EQ(1, kt_fdinfo_num(q, "kipc-lent"));
+	EXPECT_EQ(0, kt_fdinfo_num(q, "kipc-completions"));
+	EXPECT_EQ('s', moved[pg]);
+
+	/* The last mapping gone, the range completes, once. */
+	ASSERT_EQ(0, munmap(moved, 2 * pg));
+	ASSERT_EQ(1, kt_lend_reap(q, &c, 1, KIPC_REAP_NONBLOCK))
+		TH_LOG("no completion once the moved mapping was unmapped");
+	EXPECT_EQ(80, c.cookie);
+	EXPECT_EQ((uintptr_t)src, c.addr);
+	EXPECT_EQ(2 * pg, c.len);
+	EXPECT_EQ(drop ? KIPC_LEND_DROPPED : KIPC_LEND_RELEASED, c.status)
+		TH_LOG("completed as %u", c.status);
+	EXPECT_EQ(0, kt_lend_reap(q, &c, 1, KIPC_REAP_NONBLOCK))
+		TH_LOG("a second completion, or the range still lent");
+	EXPECT_EQ(maps0, kt_lend_mappings());
+	munmap(dpage, pg);
+	munmap(src, 2 * pg);
+	close(uffd);
+	close(tx);
+	if (rx >= 0)
+		close(rx);
+	close(q);
+	close(ctx);
+}
+
+TEST(failed_recv_on_a_read_only_desc_then_retry_completes_after_the_move)
+{
+	moved_mapping_outlives_a_failed_recv(_metadata, 0);
+}
+
+TEST(failed_recv_on_a_read_only_desc_then_drop_completes_after_the_move)
+{
+	moved_mapping_outlives_a_failed_recv(_metadata, 1);
 }
 
 struct reap_call {
