@@ -6,6 +6,7 @@
  * one service.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -486,6 +487,158 @@ TEST_F(service, accept_fault_loses_nothing)
 	close(ac.send_fd);
 	close(cn.send_fd);
 	close(cn.recv_fd);
+}
+
+/* Open fds of this process. */
+static int nr_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* An ACCEPT made by a thread: its argument, its thread id, its result. */
+struct held_accept {
+	int svc;
+	struct kipc_accept *ac;
+	pid_t tid;
+	int ret;
+};
+
+static void *held_accept_thread(void *arg)
+{
+	struct held_accept *ha = arg;
+
+	__atomic_store_n(&ha->tid, (pid_t)syscall(SYS_gettid),
+			 __ATOMIC_RELEASE);
+	ha->ret = ioctl(ha->svc, KIPC_IOC_ACCEPT, ha->ac) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * Review s47, test idea 4: an accept whose argument another thread makes
+ * read-only after the first write-back (which passed), while the accept
+ * waits. A connection arrives; the accept takes it, then fails to write
+ * its argument back (held there by userfaultfd until this thread has
+ * checked that the connection was taken, then made it read-only): EFAULT.
+ * The connection must be back in the backlog, whole, its fds not
+ * installed; the client must see no end of stream in the meantime, and
+ * the next accept gets the connection with the request sent before.
+ */
+TEST_F(service, accept_fault_after_taking_the_connection_loses_nothing)
+{
+	long pg = kt_page();
+	struct held_accept ha = { .svc = self->svc, .ret = 1 };
+	struct kipc_accept *ap, ac;
+	struct kipc_connect cn;
+	struct kipc_msg got;
+	struct pollfd pfd;
+	int uffd, ret, fds0, waited;
+	__u64 fault = 0;
+	char buf[16];
+	pthread_t t;
+	pid_t tid;
+
+	uffd = kt_uffd_open(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd write-protect: %s", strerror(-uffd));
+	ap = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ap);
+	memset(ap, 0, pg);
+	ap->size = sizeof(*ap);
+	ap->flags = KIPC_CONN_TIMEOUT;	/* bounded, whatever happens */
+	ap->clockid = CLOCK_MONOTONIC;
+	ap->timeout_ns = kt_now_ns(CLOCK_MONOTONIC) + 10000000000ULL;
+	/* Registered, not yet write-protected: the first write-back passes. */
+	ret = kt_uffd_register(uffd, ap, pg, UFFDIO_REGISTER_MODE_WP);
+	if (ret == -EINVAL)
+		SKIP(return, "no userfaultfd write-protect on anonymous memory");
+	ASSERT_EQ(0, ret);
+	fds0 = nr_fds();
+	ASSERT_LT(0, fds0);
+
+	ha.ac = ap;
+	ASSERT_EQ(0, pthread_create(&t, NULL, held_accept_thread, &ha));
+	for (waited = 0; !(tid = __atomic_load_n(&ha.tid, __ATOMIC_ACQUIRE)) &&
+	     waited < 10000; waited++)
+		kt_sleep_ms(1);
+	ASSERT_NE(0, tid);
+	/* Asleep in the accept: its argument read and written back. */
+	ASSERT_TRUE(kt_wait_state(tid, "S", 10000))
+		TH_LOG("the accept never waited (it returned %d)", ha.ret);
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-accepted"));
+
+	/* Its next write of the argument, after it took a connection, waits. */
+	ASSERT_EQ(0, kt_uffd_wp(uffd, ap, pg));
+	ASSERT_EQ(0, do_connect(self->ctx, self->name, 0, 0, &cn));
+	ASSERT_EQ(3, write(cn.send_fd, "req", 3));
+	ret = kt_uffd_wait_fault(uffd, 10000, &fault);
+	ASSERT_EQ(0, ret)
+		TH_LOG("the accept never wrote its argument back (ret %d)",
+		       ha.ret);
+	EXPECT_EQ((uintptr_t)ap, fault & ~(__u64)(pg - 1));
+	EXPECT_EQ(1, kt_fdinfo_num(self->svc, "kipc-accepted"))
+		TH_LOG("held before it took the connection");
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-pending"));
+
+	/* Read-only now: the write-back fails. */
+	ASSERT_EQ(0, kt_uffd_fail_read_only(uffd, ap, pg));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-EFAULT, ha.ret);
+
+	/* Given back whole; no fd of it installed (the client's 2 are new). */
+	EXPECT_EQ(1, kt_fdinfo_num(self->svc, "kipc-pending"))
+		TH_LOG("the connection did not return to the backlog");
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-accepted"));
+	EXPECT_EQ(fds0 + 2, nr_fds()) TH_LOG("the failed accept left fds");
+	/* The client sees nothing: no end of stream, its sends still go. */
+	pfd.fd = cn.recv_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	EXPECT_EQ(0, poll(&pfd, 1, 0))
+		TH_LOG("the client's reply end polls %#x", pfd.revents);
+	EXPECT_EQ(-EAGAIN, kt_recv1(cn.recv_fd, buf, sizeof(buf), NULL,
+				    KIPC_IO_NONBLOCK))
+		TH_LOG("the client read end of stream");
+	EXPECT_EQ(1, write(cn.send_fd, "2", 1))
+		TH_LOG("the client's second request: %s", strerror(errno));
+
+	/* The next accept gets the connection and both requests. */
+	ASSERT_EQ(0, do_accept(self->svc, KIPC_CONN_NONBLOCK, &ac));
+	EXPECT_EQ(cn.id, ac.id);
+	EXPECT_EQ(getpid(), (pid_t)ac.pid);
+	EXPECT_EQ(0, kt_fdinfo_num(self->svc, "kipc-pending"));
+	EXPECT_EQ(1, kt_fdinfo_num(self->svc, "kipc-accepted"));
+	EXPECT_EQ(1, kt_recv1(ac.recv_fd, buf, sizeof(buf), &got,
+			      KIPC_IO_NONBLOCK));
+	EXPECT_EQ(3, got.data_len);
+	EXPECT_EQ(0, memcmp(buf, "req", 3));
+	EXPECT_EQ(1, kt_recv1(ac.recv_fd, buf, sizeof(buf), &got,
+			      KIPC_IO_NONBLOCK));
+	EXPECT_EQ(1, got.data_len);
+	EXPECT_EQ('2', buf[0]);
+	/* A reply reaches the client; end of stream once the server closes. */
+	EXPECT_EQ(3, write(ac.send_fd, "rep", 3));
+	EXPECT_EQ(1, kt_recv1(cn.recv_fd, buf, sizeof(buf), &got,
+			      KIPC_IO_NONBLOCK));
+	EXPECT_EQ(3, got.data_len);
+	EXPECT_EQ(0, memcmp(buf, "rep", 3));
+	close(ac.send_fd);
+	EXPECT_EQ(0, kt_recv1(cn.recv_fd, buf, sizeof(buf), NULL,
+			      KIPC_IO_NONBLOCK));
+	close(ac.recv_fd);
+	close(cn.send_fd);
+	close(cn.recv_fd);
+	munmap(ap, pg);
+	close(uffd);
 }
 
 struct opener {
