@@ -352,82 +352,48 @@ static inline ssize_t kb_probe_rx(struct kb_chan *c, int fd, bool sock)
 		      read(fd, p->buf, c->size);
 }
 
-/* Side 0: @n times, write a message and read the answer. */
-static int kb_probe_rw_ping(struct kb_chan *c, uint64_t n)
+/*
+ * One round trip's half on two pipes, eventfds (@sock false) or a socket
+ * pair: side k sends on fd[k] and receives on fd[!k].
+ */
+static inline int kb_probe_fd_send(struct kb_chan *c, bool sock)
 {
 	struct kb_probe *p = c->priv;
-	ssize_t len = c->size, got;
-	uint64_t i;
+	int fd = p->fd[c->side][KB_TX];
+	ssize_t got = sock ? send(fd, p->buf, c->size, 0) :
+			     write(fd, p->buf, c->size);
 
-	for (i = 0; i < n; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		got = write(p->fd[0][KB_TX], p->buf, len);
-		if (got != len)
-			return kb_probe_short(c, got, "write");
-		got = kb_probe_rx(c, p->fd[1][KB_RX], false);
-		if (got != len)
-			return kb_probe_short(c, got, "read");
-	}
-	return 0;
+	return got == (ssize_t)c->size ? 0 :
+	       kb_probe_short(c, got, sock ? "send" : "write");
 }
 
-/* Side 1: @n times, read a message and write the answer. */
-static int kb_probe_rw_pong(struct kb_chan *c, uint64_t n)
+static inline int kb_probe_fd_recv(struct kb_chan *c, bool sock)
 {
 	struct kb_probe *p = c->priv;
-	ssize_t len = c->size, got;
-	uint64_t i;
+	ssize_t got = kb_probe_rx(c, p->fd[!c->side][KB_RX], sock);
 
-	for (i = 0; i < n; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		got = kb_probe_rx(c, p->fd[0][KB_RX], false);
-		if (got != len)
-			return kb_probe_short(c, got, "read");
-		got = write(p->fd[1][KB_TX], p->buf, len);
-		if (got != len)
-			return kb_probe_short(c, got, "write");
-	}
-	return 0;
+	return got == (ssize_t)c->size ? 0 :
+	       kb_probe_short(c, got, sock ? "recv" : "read");
 }
 
-static int kb_probe_sock_ping(struct kb_chan *c, uint64_t n)
+static int kb_probe_rw_send(struct kb_chan *c)
 {
-	struct kb_probe *p = c->priv;
-	ssize_t len = c->size, got;
-	uint64_t i;
-
-	for (i = 0; i < n; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		got = send(p->fd[0][KB_TX], p->buf, len, 0);
-		if (got != len)
-			return kb_probe_short(c, got, "send");
-		got = kb_probe_rx(c, p->fd[1][KB_RX], true);
-		if (got != len)
-			return kb_probe_short(c, got, "recv");
-	}
-	return 0;
+	return kb_probe_fd_send(c, false);
 }
 
-static int kb_probe_sock_pong(struct kb_chan *c, uint64_t n)
+static int kb_probe_rw_recv(struct kb_chan *c)
 {
-	struct kb_probe *p = c->priv;
-	ssize_t len = c->size, got;
-	uint64_t i;
+	return kb_probe_fd_recv(c, false);
+}
 
-	for (i = 0; i < n; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		got = kb_probe_rx(c, p->fd[0][KB_RX], true);
-		if (got != len)
-			return kb_probe_short(c, got, "recv");
-		got = send(p->fd[1][KB_TX], p->buf, len, 0);
-		if (got != len)
-			return kb_probe_short(c, got, "send");
-	}
-	return 0;
+static int kb_probe_sock_send(struct kb_chan *c)
+{
+	return kb_probe_fd_send(c, true);
+}
+
+static int kb_probe_sock_recv(struct kb_chan *c)
+{
+	return kb_probe_fd_recv(c, true);
 }
 
 /*
@@ -541,36 +507,6 @@ static int kb_probe_futex_recv(struct kb_chan *c)
 	return ret ? ret : kb_probe_box_set(c, b, 0);
 }
 
-static int kb_probe_futex_ping(struct kb_chan *c, uint64_t n)
-{
-	uint64_t i;
-	int ret = 0;
-
-	for (i = 0; i < n && !ret; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		ret = kb_probe_futex_send(c);
-		if (!ret)
-			ret = kb_probe_futex_recv(c);
-	}
-	return ret;
-}
-
-static int kb_probe_futex_pong(struct kb_chan *c, uint64_t n)
-{
-	uint64_t i;
-	int ret = 0;
-
-	for (i = 0; i < n && !ret; i++) {
-		if (kb_abort)
-			return kb_probe_aborted(c);
-		ret = kb_probe_futex_recv(c);
-		if (!ret)
-			ret = kb_probe_futex_send(c);
-	}
-	return ret;
-}
-
 /* probe-spin-ring: direction @d's slot @i */
 static char *kb_probe_slot(struct kb_chan *c, int d, uint64_t i)
 {
@@ -615,31 +551,44 @@ static int kb_probe_ring_recv(struct kb_chan *c)
 	return 0;
 }
 
-static int kb_probe_ring_ping(struct kb_chan *c, uint64_t n)
+/*
+ * The bare loop: @n times @first, then @second (side 0 sends, then
+ * receives; side 1 the other way round). Inlined with its two calls
+ * into each mechanism's ping and pong below: no call through a pointer.
+ */
+static inline int kb_probe_loop(struct kb_chan *c, uint64_t n,
+				int (*first)(struct kb_chan *),
+				int (*second)(struct kb_chan *))
 {
 	uint64_t i;
 	int ret = 0;
 
 	for (i = 0; i < n && !ret; i++) {
-		ret = kb_probe_ring_send(c);
+		if (kb_abort)
+			return kb_probe_aborted(c);
+		ret = first(c);
 		if (!ret)
-			ret = kb_probe_ring_recv(c);
+			ret = second(c);
 	}
 	return ret;
 }
 
-static int kb_probe_ring_pong(struct kb_chan *c, uint64_t n)
-{
-	uint64_t i;
-	int ret = 0;
-
-	for (i = 0; i < n && !ret; i++) {
-		ret = kb_probe_ring_recv(c);
-		if (!ret)
-			ret = kb_probe_ring_send(c);
-	}
-	return ret;
+#define KB_PROBE_LOOPS(name)						\
+static int kb_probe_##name##_ping(struct kb_chan *c, uint64_t n)	\
+{									\
+	return kb_probe_loop(c, n, kb_probe_##name##_send,		\
+			     kb_probe_##name##_recv);			\
+}									\
+static int kb_probe_##name##_pong(struct kb_chan *c, uint64_t n)	\
+{									\
+	return kb_probe_loop(c, n, kb_probe_##name##_recv,		\
+			     kb_probe_##name##_send);			\
 }
+
+KB_PROBE_LOOPS(rw)
+KB_PROBE_LOOPS(sock)
+KB_PROBE_LOOPS(futex)
+KB_PROBE_LOOPS(ring)
 
 const struct kb_mech kb_mech_probe_pipe = {
 	.name		= "probe-pipe",
