@@ -222,6 +222,23 @@ static void check_mqueues(struct check *c)
 	closedir(d);
 }
 
+/* The pids among @f[0..n) that @keep accepts (NULL: all), as "1,2". */
+static void pid_list(char *buf, size_t size, const struct sys_fd *f,
+		     size_t n, int (*keep)(const struct sys_fd *f))
+{
+	size_t i, len = 0;
+	pid_t last = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len + 12 < size; i++) {
+		if ((keep && !keep(&f[i])) || f[i].pid == last)
+			continue;
+		last = f[i].pid;
+		len += snprintf(buf + len, size - len, "%s%d", len ? "," : "",
+				(int)f[i].pid);
+	}
+}
+
 /*
  * Full pipes (root): those whose writers block, by the kernel's rule
  * (sys_pipe_depth()): every page of the pipe taken, however many bytes
@@ -233,19 +250,14 @@ static void check_pipes(struct check *c, const struct sys_scan *s)
 	char obj[64], pids[128], text[160], id[48];
 	struct sys_pipe_depth d;
 	long page = sysconf(_SC_PAGESIZE);
-	size_t n, i;
-	int len;
+	size_t n;
 
 	for (; f < end; f += n) {
 		n = sys_fd_run(f, end);
 		if ((f->kind != SYS_FD_PIPE && f->kind != SYS_FD_FIFO) ||
 		    sys_pipe_depth(f, n, &d, 1) || d.full != 1)
 			continue;
-		for (i = 0, len = 0, pids[0] = '\0'; i < n; i++)
-			if ((f[i].flags & O_ACCMODE) != O_RDONLY &&
-			    len < (int)sizeof(pids) - 12)
-				len += snprintf(pids + len, sizeof(pids) - len, "%s%d",
-						len ? "," : "", (int)f[i].pid);
+		pid_list(pids, sizeof(pids), f, n, sys_fd_is_writer);
 		sys_pipe_id(f, id, sizeof(id));
 		snprintf(obj, sizeof(obj), "%s:%s",
 			 f->kind == SYS_FD_PIPE ? "pipe" : "fifo", id);
@@ -277,23 +289,6 @@ static void check_limit(struct check *c, const char *what, unsigned int used,
 		 "%u %s against a limit of %llu (%s; counted from the objects this namespace shows)",
 		 used, what, v[field], file);
 	finding(c, used >= v[field] ? "error" : "warning", file, "", text, remedy);
-}
-
-/* The pids among @f[0..n) that @keep accepts (NULL: all), as "1,2". */
-static void pid_list(char *buf, size_t size, const struct sys_fd *f,
-		     size_t n, int (*keep)(const struct sys_fd *f))
-{
-	size_t i, len = 0;
-	pid_t last = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && len + 12 < size; i++) {
-		if ((keep && !keep(&f[i])) || f[i].pid == last)
-			continue;
-		last = f[i].pid;
-		len += snprintf(buf + len, size - len, "%s%d", len ? "," : "",
-				(int)f[i].pid);
-	}
 }
 
 static int kipc_chan_cb(const struct kipc_channel_stats *st, void *arg)

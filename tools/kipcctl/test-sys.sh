@@ -933,7 +933,8 @@ with open(sys.argv[1], "w") as f:
 time.sleep(300)' "$TMP/wfull" &
 	PIDS+=($!)
 	wait_for wfull || not_ok "helper: a full pipe on fds 10, 20 and 21"
-	wf="^warning pipe:$(get wfull ino) (pids [0-9,]*): full:"
+	# Its writer's pid once, though it holds two write ends.
+	wf="^warning pipe:$(get wfull ino) (pids $(get wfull pid)): full:"
 	for fds in 10:1 10,21:0; do
 		SWAP_GETFD="$(get wfull pid):${fds%:*}" \
 			LD_PRELOAD="$TMP/swap-getfd.so" "$KIPCCTL" sys check \
