@@ -243,8 +243,11 @@ static int kb_probe_eventfd_setup(struct kb_chan *c)
 	return 0;
 }
 
-/* A shared anonymous page (shmem, as futex-shared's memfd) from fork on. */
-static int kb_probe_futex_setup(struct kb_chan *c)
+/*
+ * The probe's state and @len bytes of shared anonymous memory (shmem, as
+ * futex-shared's memfd) at p->shm, shared with side 1 from fork on.
+ */
+static int kb_probe_map(struct kb_chan *c, size_t len)
 {
 	int ret = kb_probe_alloc(c);
 	struct kb_probe *p = c->priv;
@@ -252,13 +255,19 @@ static int kb_probe_futex_setup(struct kb_chan *c)
 
 	if (ret)
 		return kb_probe_undo(c, ret);
-	p->shm_len = KB_PROBE_AREA + 2 * c->size;
-	shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE,
+	shm = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (shm == MAP_FAILED)
 		return kb_probe_undo(c, kb_fail(c, -errno, "mmap"));
 	p->shm = shm;
+	p->shm_len = len;
 	return 0;
+}
+
+/* probe-futex: two mailboxes and their message areas */
+static int kb_probe_futex_setup(struct kb_chan *c)
+{
+	return kb_probe_map(c, KB_PROBE_AREA + 2 * c->size);
 }
 
 /*
@@ -278,21 +287,15 @@ static void kb_probe_eventfd_kick(struct kb_chan *c)
 /* probe-spin-ring: spin-ring's slots, 1 MiB a ring, from 2 to 256 */
 static int kb_probe_ring_setup(struct kb_chan *c)
 {
-	int ret = kb_probe_alloc(c);
-	struct kb_probe *p = c->priv;
-	void *shm;
+	size_t slots = (1 << 20) / c->size;
+	int ret;
 
-	if (ret)
-		return kb_probe_undo(c, ret);
-	p->slots = (1 << 20) / c->size;
-	p->slots = p->slots < 2 ? 2 : p->slots > 256 ? 256 : p->slots;
-	p->shm_len = 2 * sizeof(struct kb_probe_ring) + 2 * p->slots * c->size;
-	shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (shm == MAP_FAILED)
-		return kb_probe_undo(c, kb_fail(c, -errno, "mmap"));
-	p->ring = shm;
-	return 0;
+	slots = slots < 2 ? 2 : slots > 256 ? 256 : slots;
+	ret = kb_probe_map(c, 2 * sizeof(struct kb_probe_ring) +
+			      2 * slots * c->size);
+	if (!ret)
+		((struct kb_probe *)c->priv)->slots = slots;
+	return ret;
 }
 
 /* A call that moved @n bytes, not c->size: the row fails. */
