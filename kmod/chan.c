@@ -628,7 +628,11 @@ void kipc_channel_dequeue_commit(struct kipc_channel *c,
 	if (wq_has_sleeper(&c->send_wait))
 		wake_up_interruptible_sync_poll(&c->send_wait,
 						EPOLLOUT | EPOLLWRNORM);
-	/* Receivers that found the queue empty and no sender wait for this. */
+	/*
+	 * Receivers that found the queue empty and no sender wait for this;
+	 * pollers that come later read nr_taking after a full barrier
+	 * (kipc_recv_poll()).
+	 */
 	if (atomic_dec_and_test(&c->nr_taking) && !READ_ONCE(c->nr_senders))
 		kipc_wake_all_poll(&c->recv_wait, EPOLLHUP);
 	kipc_stat_inc(KIPC_STAT_MSGS_RECEIVED);
@@ -819,6 +823,16 @@ static __poll_t kipc_recv_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &c->recv_wait, wait);
 	spin_lock(&c->lock);
+	/*
+	 * The end of stream needs both the last sender's close (seen through
+	 * this lock) and the last commit's decrement of nr_taking, and that
+	 * commit wakes nobody when it still read a sender: store buffering
+	 * across three CPUs. Pairs with the full barrier of the commit's
+	 * atomic_dec_and_test(); without it a CPU that is not multi-copy
+	 * atomic could read the old nr_taking here and report no EPOLLHUP,
+	 * with no wake-up to come. Only a compiler barrier on x86-64.
+	 */
+	smp_mb__after_spinlock();
 	if (c->nr_queued)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (kipc_channel_ended(c))
