@@ -1343,6 +1343,30 @@ sys.exit(not float(sys.argv[1]) < 5 * float(sys.argv[2]) + 1)' \
 		"$secs" "$secs1"
 	check "trace: ... its instance removed" \
 		sh -c "[ -z \"\$(ls '$TMP/tracefs/instances')\" ]"
+	# SIGINT just as the trace pipe ends (raised by fake-tracefs.so in
+	# the read that finds the end): a stop like any SIGINT, the events
+	# counted, status 0, the instance removed. It was "reading:
+	# Input/output error" and status 1.
+	FAKE_TRACEFS_SIGINT_AT_END=1 FAKE_TRACEFS=$TMP/tracefs \
+		LD_PRELOAD=$TMP/fake-tracefs.so "$KIPCCTL" -j trace \
+		--interval 120 --count 1 >"$TMP/trace-end.json" \
+		2>"$TMP/err-trace-end" &
+	tp=$!
+	timeout 60 python3 -c 'import sys
+line = ("          <...>-1234    [001] d..1.  12.345678: kipc_msg_recv: "
+        "chan=7 bytes=8 bufs=0 lends=0 queued_ns=1500\n")
+with open(sys.argv[1], "w") as f:	# once trace opened it
+    f.write(line * 3)' "$TMP/tracefs/trace_pipe"
+	wait "$tp"
+	rc=$?
+	got=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join("%d:%d" % (c["id"], c["msgs"]) for c in d["channels"]))' \
+		"$TMP/trace-end.json" 2>/dev/null)
+	sed 's/^/# /' "$TMP/err-trace-end"
+	check "trace: SIGINT as its pipe ends: status $rc, channel 7 with 3 messages ($got), no error, the instance removed" \
+		sh -c "[ '$rc:$got' = '0:7:3' ] && [ ! -s '$TMP/err-trace-end' ] &&
+		       [ -z \"\$(ls '$TMP/tracefs/instances')\" ]"
 else
 	not_ok "build fake-tracefs.so"
 fi

@@ -365,8 +365,9 @@ static int drain_until(struct trace_state *t, int fd, uint64_t deadline)
 		n = read(fd, t->buf + t->have, sizeof(t->buf) - 1 - t->have);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		/* A stop that came as the pipe ended is no failure. */
 		if (n <= 0)
-			return n ? -errno : -EIO;
+			return stop ? 0 : n ? -errno : -EIO;
 		t->have += n;
 		t->buf[t->have] = '\0';
 		for (line = t->buf; (nl = strchr(line, '\n')); line = nl + 1) {

@@ -6,11 +6,14 @@
  * $FAKE_TRACEFS/instances. An instance made there has the kipc_msg_recv
  * event's enable file, and its trace_pipe is $FAKE_TRACEFS/trace_pipe, a
  * FIFO the test writes events into. Removing the instance removes what
- * it holds.
+ * it holds. With $FAKE_TRACEFS_SIGINT_AT_END set, a read that finds the
+ * end of a FIFO raises SIGINT before it returns: the signal that comes
+ * just as the pipe ends, which no timing of a test hits for sure.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +122,16 @@ int rmdir(const char *path)
 		}
 	}
 	return real(to);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	ssize_t (*real)(int, void *, size_t) = next("read");
+	ssize_t n = real(fd, buf, len);
+	struct stat st;
+
+	if (!n && len && getenv("FAKE_TRACEFS_SIGINT_AT_END") &&
+	    !fstat(fd, &st) && S_ISFIFO(st.st_mode))
+		raise(SIGINT);
+	return n;
 }
