@@ -19,9 +19,10 @@
  * The lease protocol (the at-least-once guarantee) in one place:
  *
  *   worker                                  replacement (worker_open)
- *   lease = RECEIVING, msg.tag = 0
- *   KIPC_IOC_RECV into the slot itself      RECEIVING, tag != 0: HELD
- *     (the kernel copies the message out     RECEIVING, tag == 0: NONE
+ *   lease = RECEIVING,
+ *     msg.uid = KGRP_UID_NONE
+ *   KIPC_IOC_RECV into the slot itself      RECEIVING, uid written: HELD
+ *     (the kernel copies the message out     RECEIVING, uid NONE: NONE
  *      or undoes the dequeue; its buffers
  *      go to the slot's region handle,
  *      which the supervisor also holds)
@@ -52,7 +53,15 @@
 #include "kipc_rpc.h"
 
 #define KGRP_MAGIC		0x5052474bU	/* "KGRP" */
-#define KGRP_VERSION		3	/* 3: slots in regions of their own */
+/*
+ * 3: slots in regions of their own (0.8.0-0.10.0); 4: delivery into a
+ * slot marked by msg.uid, not msg.tag (a tag-0 message was taken for none
+ * delivered). The two read a RECEIVING lease differently: a version-3
+ * worker's receive that delivered nothing leaves uid 0, which a version-4
+ * supervisor would hand on as a message. kipc_group_worker_open() refuses
+ * a control region of another version (-EPROTO) before it touches the slot.
+ */
+#define KGRP_VERSION		4
 
 /* Lease states (struct kgrp_slot @lease). */
 #define KGRP_LEASE_NONE		0
@@ -149,20 +158,34 @@ struct kgrp_ctl {
 #define kgrp_store(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 /*
- * A slot's lease as it stands: RECEIVING with a sequence number is a
- * message the kernel delivered into the slot, held (its holder ended
- * before it could say so). *@tag (if not NULL): that sequence number, the
+ * The sender's uid that a receive descriptor holds until the kernel
+ * delivers into it. A receive writes the uid as the receiver's user
+ * namespace sees it (kmod/chan_io.c, kipc_recv_put_msg():
+ * from_kuid_munged()), which is never (uid_t)-1: an unmapped uid is the
+ * overflow uid, at most 65535. It is written after the message's bytes,
+ * buffer references and tag; what follows is the rest of the descriptor,
+ * on the same page (a slot's first), then the dequeue's commit (the
+ * buffers become the slot handle's), with no step left that can fail: a
+ * uid written is a message delivered. The tag is no such mark: a raw
+ * send (kipc_channel_send()) may carry 0.
+ */
+#define KGRP_UID_NONE		UINT32_MAX
+
+/*
+ * A slot's lease as it stands: RECEIVING with the sender's uid written is
+ * a message the kernel delivered into the slot, held (its holder ended
+ * before it could say so). *@tag (if not NULL): its sequence number, the
  * one read (the slot is its worker's to write: read once).
  */
 static inline uint32_t kgrp_lease_now(const struct kgrp_slot *sl,
 				      uint64_t *tag)
 {
 	uint32_t lease = kgrp_load(&sl->lease);
-	uint64_t seq = kgrp_load(&sl->msg.tag);
+	uint32_t uid = kgrp_load(&sl->msg.uid);
 
 	if (tag)
-		*tag = seq;
-	if (lease == KGRP_LEASE_RECEIVING && seq)
+		*tag = kgrp_load(&sl->msg.tag);
+	if (lease == KGRP_LEASE_RECEIVING && uid != KGRP_UID_NONE)
 		return KGRP_LEASE_HELD;
 	return lease;
 }

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -191,10 +192,19 @@ static int lease_read(const struct kipc_group_worker *w, struct lease *l)
 	return 0;
 }
 
+/* The slot's descriptor is in its first page, with the lease (group.h). */
+_Static_assert(offsetof(struct kgrp_slot, msg) + sizeof(struct kipc_msg) <=
+	       4096, "the slot's descriptor spans two pages");
+
+/*
+ * The slot's receive descriptor, its uid the mark of "nothing delivered"
+ * that a receive overwrites (group.h: KGRP_UID_NONE).
+ */
 static void msg_prepare(struct kgrp_slot *sl)
 {
 	kipc_msg_init(&sl->msg, sl->data, sizeof(sl->data), sl->bufs,
 		      KIPC_GROUP_BUFS_MAX, 0);
+	sl->msg.uid = KGRP_UID_NONE;
 }
 
 void kipc__grp_release_strays(
@@ -334,7 +344,7 @@ static void lease_recover(struct kipc_group_worker *w)
 	struct kgrp_slot *sl = w->sl;
 
 	switch (kgrp_lease_now(sl, NULL)) {
-	case KGRP_LEASE_RECEIVING:	/* nothing delivered */
+	case KGRP_LEASE_RECEIVING:	/* nothing delivered: no uid */
 		kgrp_store(&sl->lease, KGRP_LEASE_NONE);
 		break;
 	case KGRP_LEASE_HELD:	/* or delivered into the slot by the kernel */
@@ -696,9 +706,17 @@ KIPC_API int kipc_group_send(struct kipc_group_worker *w, const char *channel,
 		return ret;
 	if (nr_bufs && r < 0)
 		return -EINVAL;
-	if (!seq)
+	if (!seq) {
 		seq = __atomic_add_fetch(&w->ctl->chans[c].seq, 1,
 					 __ATOMIC_RELAXED);
+		/*
+		 * Never 0, the counter wrapped (any worker can write the
+		 * control region): the group's own sequence numbers are >= 1.
+		 */
+		if (!seq)
+			seq = __atomic_add_fetch(&w->ctl->chans[c].seq, 1,
+						 __ATOMIC_RELAXED);
+	}
 	if (nr_bufs)
 		memcpy(refs, bufs, nr_bufs * sizeof(*refs));
 	kipc_msg_init(&msg, (void *)data, len, nr_bufs ? refs : NULL, nr_bufs,

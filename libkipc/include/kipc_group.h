@@ -179,7 +179,7 @@ int kipc_group_set_notify(struct kipc_group *g, kipc_group_notify_fn fn,
  * message is delivered again, by kipc_group_recv(), to its replacement.
  */
 struct kipc_group_msg {
-	uint64_t seq;		/* the message's sequence number (>= 1) */
+	uint64_t seq;		/* its sequence number: >= 1, or a raw send's */
 	const void *data;	/* its inline bytes; valid until the ack */
 	uint32_t data_len;
 	uint32_t nr_bufs;
