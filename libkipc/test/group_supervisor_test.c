@@ -461,6 +461,127 @@ TEST_F(grp, failed_forward_resend_keeps_the_lease)
 	munmap(runs, 4096);
 }
 
+/* What the workers of tag0_message_is_redelivered share (runs_page()). */
+struct tag0_page {
+	uint32_t runs;		/* the consumer's runs */
+	uint32_t first;		/* its first run's checks: 0, or what failed */
+	uint32_t second;	/* its second run's: 0, or what it saw */
+};
+
+#define TAG0_NOT_RUN	99	/* a run that never came */
+
+/*
+ * Sends "producer"'s message on "in" through the channel's raw end, with
+ * tag 0: kipc_group_send() takes the channel counter's next, >= 1, but a
+ * program can send on the fd (as a worker could make the counter wrap).
+ */
+static int raw_tag0_producer(struct kipc_group_worker *w, void *arg)
+{
+	struct kipc_region *r = kipc_group_worker_region(w, "ra");
+	struct kipc_buf_ref ref = { .len = sizeof(BUF_BYTES) };
+	struct kipc_chan *tx;
+	struct kipc_msg msg;
+	uint64_t off;
+
+	if (!r || kipc_channel_from_fd(kipc_group_worker_fd(w, "in"), 0, &tx) ||
+	    kipc_buf_alloc(r, &off))
+		return 10;
+	memcpy(kipc_buf_ptr(r, off), BUF_BYTES, sizeof(BUF_BYTES));
+	ref.offset = off;
+	kipc_msg_init(&msg, ORIGINAL, sizeof(ORIGINAL), &ref, 1, 0);
+	return kipc_channel_send(tx, &msg, 1, 0, NULL, r) == 1 ? 0 : 11;
+}
+
+/*
+ * First run: receives the tag-0 message, puts its slot back into the
+ * state of a death between the receive's copy-out and the store of
+ * "held" (lease RECEIVING, the message written into the slot by the
+ * kernel), and dies (restarted: on-failure). Second run: must get the
+ * message again, whole and redelivered, then the end of "in". Each run
+ * writes what it saw into the page and exits 0, the first run's death
+ * aside: a run restarted after a failed check would blur what it saw.
+ */
+static int tag0_consumer(struct kipc_group_worker *w, void *arg)
+{
+	struct tag0_page *tp = arg;
+	uint32_t run = __atomic_fetch_add(&tp->runs, 1, __ATOMIC_SEQ_CST);
+	struct kgrp_slot *sl = own_slot(w, NULL);
+	uint32_t *out = run ? &tp->second : &tp->first;
+	struct kipc_group_msg m;
+	int ret;
+
+	if (!sl) {
+		*out = 2;
+		return 0;
+	}
+	ret = kipc_group_recv(w, "in", &m);
+	if (run == 0) {
+		if (ret != 1 || !msg_is_original(&m) || m.seq || m.redelivered) {
+			*out = 3;
+			return 0;
+		}
+		*out = 0;
+		kgrp_store(&sl->lease, KGRP_LEASE_RECEIVING);
+		_exit(1);
+	}
+	if (ret == 0)
+		*out = 5;	/* the bug: the message dropped, "in" ended */
+	else if (ret < 0)
+		*out = 6;
+	else if (!msg_is_original(&m) || m.seq || !m.redelivered)
+		*out = 7;
+	else if (kipc_group_ack(w) || kipc_group_recv(w, "in", &m))
+		*out = 8;
+	else
+		*out = 0;
+	return 0;
+}
+
+/*
+ * A message's delivery into a slot was told by its tag (!= 0): a message
+ * sent with tag 0, whose receiver died between the kernel's copy-out and
+ * the store of "held", was taken for none delivered, its buffer released,
+ * and it was gone, neither redelivered nor reported lost. The kernel's
+ * write of the sender's uid tells it now.
+ */
+TEST_F(grp, tag0_message_is_redelivered)
+{
+	struct tag0_page *tp = (void *)runs_page(_metadata);
+	struct kipc_group_member m;
+
+	ASSERT_NE(NULL, tp);
+	tp->first = tp->second = TAG0_NOT_RUN;
+	self->g = group_new(_metadata, 2000);
+	ASSERT_NE(NULL, self->g);
+	ASSERT_EQ(0, kipc_group_add_region(self->g, "ra", 4 * 4096, 4096));
+	ASSERT_EQ(0, kipc_group_add_channel(self->g, "in", "ra", 4));
+	ASSERT_EQ(0, add_worker(self->g, "source", raw_tag0_producer,
+				KIPC_RESTART_NEVER));
+	ASSERT_EQ(0, kipc_group_add_worker(self->g, "consumer",
+		&(struct kipc_worker_attr){ .fn = tag0_consumer, .arg = tp }));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "source", "in",
+					KIPC_GROUP_OUT));
+	ASSERT_EQ(0, kipc_group_connect(self->g, "consumer", "in",
+					KIPC_GROUP_IN));
+	alarm(10);
+	EXPECT_EQ(0, kipc_group_run(self->g));
+	alarm(0);
+	EXPECT_EQ(0, last_status(self->g, 0))
+		TH_LOG("the source: 10 a set-up, 11 the raw send failed");
+	EXPECT_EQ(2, tp->runs);
+	EXPECT_EQ(0, tp->first)
+		TH_LOG("the first run: 3 means not the tag-0 message, whole");
+	EXPECT_EQ(0, tp->second)
+		TH_LOG("the second run: 5 means \"in\" ended at once, the "
+		       "message dropped; 7 not the message again, redelivered; "
+		       "99 no second run");
+	ASSERT_EQ(0, kipc_group_member_info(self->g, 1, &m));
+	EXPECT_EQ(1, m.redeliveries) TH_LOG("the consumer's redeliveries");
+	EXPECT_EQ(1, m.acks) TH_LOG("the consumer's acknowledgements");
+	EXPECT_EQ(0, m.lost);
+	munmap(tp, 4096);
+}
+
 /*
  * Ignores the group's protocol: a message of KIPC_GROUP_BUFS_MAX + 1
  * buffers with plain kipc_channel_send(), then a good one.
