@@ -830,7 +830,7 @@ static __poll_t kipc_recv_poll(struct file *file, poll_table *wait)
 	 * across three CPUs. Pairs with the full barrier of the commit's
 	 * atomic_dec_and_test(); without it a CPU that is not multi-copy
 	 * atomic could read the old nr_taking here and report no EPOLLHUP,
-	 * with no wake-up to come. Only a compiler barrier on x86-64.
+	 * with no wake-up to come. No instruction on x86-64.
 	 */
 	smp_mb__after_spinlock();
 	if (c->nr_queued)

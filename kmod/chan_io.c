@@ -330,7 +330,10 @@ ssize_t kipc_recv_read(struct file *file, char __user *buf, size_t len,
 /*
  * Write the outputs of a receive into message descriptor @um, whose caller
  * knows @msg_size bytes of it: field by field in one user access section,
- * leaving the caller's inputs (pointers, rooms) as they were.
+ * leaving the caller's inputs (pointers, rooms) as they were. The sender's
+ * uid goes last: a receiver that presets it to -1, which it never is, can
+ * tell from it that every output of a delivered message is written
+ * (libkipc's process groups do, to lease a message whose receiver dies).
  */
 static int kipc_recv_put_msg(struct kipc_msg __user *um, u32 msg_size,
 			     const struct kipc_kmsg *m)
@@ -345,7 +348,6 @@ static int kipc_recv_put_msg(struct kipc_msg __user *um, u32 msg_size,
 	unsafe_put_user(m->nr_bufs, &um->nr_bufs, efault);
 	unsafe_put_user(m->tag, &um->tag, efault);
 	unsafe_put_user(pid, &um->pid, efault);
-	unsafe_put_user(uid, &um->uid, efault);
 	unsafe_put_user(gid, &um->gid, efault);
 	unsafe_put_user(m->bufs_lost ? KIPC_MSG_BUFS_LOST : 0, &um->flags,
 			efault);
@@ -353,6 +355,7 @@ static int kipc_recv_put_msg(struct kipc_msg __user *um, u32 msg_size,
 		unsafe_put_user(m->nr_lends, &um->nr_lends, efault);
 		unsafe_put_user(0, &um->lendq_fd, efault);
 	}
+	unsafe_put_user(uid, &um->uid, efault);
 	user_write_access_end();
 	return 0;
 

@@ -124,14 +124,28 @@ int rmdir(const char *path)
 	return real(to);
 }
 
-ssize_t read(int fd, void *buf, size_t len)
+/* After read @n of @len bytes of @fd: SIGINT at a FIFO's end, if asked. */
+static ssize_t sigint_at_end(int fd, size_t len, ssize_t n)
 {
-	ssize_t (*real)(int, void *, size_t) = next("read");
-	ssize_t n = real(fd, buf, len);
 	struct stat st;
 
 	if (!n && len && getenv("FAKE_TRACEFS_SIGINT_AT_END") &&
 	    !fstat(fd, &st) && S_ISFIFO(st.st_mode))
 		raise(SIGINT);
 	return n;
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	ssize_t (*real)(int, void *, size_t) = next("read");
+
+	return sigint_at_end(fd, len, real(fd, buf, len));
+}
+
+/* read() of a kipcctl built with _FORTIFY_SOURCE (Debian's packages). */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	ssize_t (*real)(int, void *, size_t, size_t) = next("__read_chk");
+
+	return sigint_at_end(fd, len, real(fd, buf, len, buflen));
 }
