@@ -162,12 +162,12 @@ struct kgrp_ctl {
  * delivers into it. A receive writes the uid as the receiver's user
  * namespace sees it (kmod/chan_io.c, kipc_recv_put_msg():
  * from_kuid_munged()), which is never (uid_t)-1: an unmapped uid is the
- * overflow uid, at most 65535. It is written after the message's bytes,
- * buffer references and tag; what follows is the rest of the descriptor,
- * on the same page (a slot's first), then the dequeue's commit (the
- * buffers become the slot handle's), with no step left that can fail: a
- * uid written is a message delivered. The tag is no such mark: a raw
- * send (kipc_channel_send()) may carry 0.
+ * overflow uid, at most 65535. It is written last of the receive's
+ * outputs, after the message's bytes, buffer references, tag and the rest
+ * of the descriptor; then comes the dequeue's commit (the buffers become
+ * the slot handle's), which cannot fail: a uid written is a message
+ * delivered (selftests: security_recv_test, uid_is_written_last). The
+ * tag is no such mark: a raw send (kipc_channel_send()) may carry 0.
  */
 #define KGRP_UID_NONE		UINT32_MAX
 

@@ -706,17 +706,13 @@ KIPC_API int kipc_group_send(struct kipc_group_worker *w, const char *channel,
 		return ret;
 	if (nr_bufs && r < 0)
 		return -EINVAL;
-	if (!seq) {
+	/*
+	 * The channel's next, never 0 (the counter wraps once any worker
+	 * wrote it: the control region is every worker's to write).
+	 */
+	while (!seq)
 		seq = __atomic_add_fetch(&w->ctl->chans[c].seq, 1,
 					 __ATOMIC_RELAXED);
-		/*
-		 * Never 0, the counter wrapped (any worker can write the
-		 * control region): the group's own sequence numbers are >= 1.
-		 */
-		if (!seq)
-			seq = __atomic_add_fetch(&w->ctl->chans[c].seq, 1,
-						 __ATOMIC_RELAXED);
-	}
 	if (nr_bufs)
 		memcpy(refs, bufs, nr_bufs * sizeof(*refs));
 	kipc_msg_init(&msg, (void *)data, len, nr_bufs ? refs : NULL, nr_bufs,

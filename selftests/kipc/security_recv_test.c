@@ -31,6 +31,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -425,6 +426,45 @@ TEST_F(recv_race, failing_recv_vs_release_on_the_same_handle)
 					      ri.nr_free, NR_BUFS);
 	n = kt_pool_alloc_all(self->snd_h, why, sizeof(why));
 	EXPECT_EQ(NR_BUFS, n) TH_LOG("%s", why);
+}
+
+/*
+ * A receive writes the sender's uid last of a descriptor's outputs: a
+ * receiver that presets it to -1, which it never is, knows when it is
+ * written that every output is (libkipc's process groups lease a message
+ * by it). Here the descriptor's lend fields lie on a read-only page and
+ * its uid on a writable one: the receive fails with EFAULT, the uid is
+ * still -1 (the order before wrote it, then faulted), and the message is
+ * still queued.
+ */
+TEST(uid_is_written_last)
+{
+	long page = kt_page();
+	struct kipc_msg *m, ok;
+	char data[16], *p;
+	int ctx, sfd, rfd;
+
+	kipc_test_open(ctx);
+	kipc_test_require(ctx, KIPC_FEATURE_CHANNEL);
+	ASSERT_EQ(0, kt_channel_create(ctx, KIPC_FD_CLOEXEC, 0, 0, -1, &sfd,
+				       &rfd));
+	ASSERT_EQ(1, kt_send1(sfd, "hello", 5, 7, KIPC_IO_NONBLOCK));
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	m = (struct kipc_msg *)(p + page - offsetof(struct kipc_msg, lends));
+	kt_msg_init(m, data, sizeof(data), NULL, 0, 0);
+	m->uid = UINT32_MAX;
+	ASSERT_EQ(0, mprotect(p + page, page, PROT_READ));
+	EXPECT_EQ(-EFAULT, kt_recv(rfd, m, 1, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(UINT32_MAX, m->uid) TH_LOG("the uid came before a fault");
+	ASSERT_EQ(1, kt_recv1(rfd, data, sizeof(data), &ok, KIPC_IO_NONBLOCK));
+	EXPECT_EQ(7, ok.tag);
+	EXPECT_EQ(getuid(), ok.uid);
+	munmap(p, 2 * page);
+	close(sfd);
+	close(rfd);
+	close(ctx);
 }
 
 KIPC_TEST_MAIN
