@@ -1596,7 +1596,10 @@ static long nvcsw_idle(const struct nvcsw *a, const struct nvcsw *b,
  * neither request. Measured over 200 rounds (TCG, three runs, the old
  * server twice beside): 0.46-0.61 a round on 6.12, 0.51-0.66 on 6.1,
  * 0.07-0.34 on KCSAN; the old server 2.02, 1.47-1.64 and 1.53-1.59.
- * Fewer than 1.2 a round passes.
+ * Fewer than 1.2 a round passes. Only rounds whose two requests two
+ * workers ran count: in the others the woken worker came too late (a
+ * host that left its vCPU waiting past the 3 ms) and woke for nothing,
+ * fix or not; in CI such rounds put 6.1 and 6.12 at 0.70-0.86.
  */
 TEST_F(srv, a_count_wakes_one_worker)
 {
@@ -1608,7 +1611,7 @@ TEST_F(srv, a_count_wakes_one_worker)
 	struct raw *r;
 	long idle = 0;
 	uint64_t end;
-	int i, j;
+	int i, j, rounds = 0;
 
 	if (param_swap(POLL_MAX_NS, "0", self->poll_saved,
 		       sizeof(self->poll_saved)))
@@ -1640,12 +1643,17 @@ TEST_F(srv, a_count_wakes_one_worker)
 		for (j = 0; j < 2; j++)
 			ran[j] = __atomic_load_n(&shm->tid[j],
 						 __ATOMIC_SEQ_CST);
-		if (i >= 0)
+		if (i >= 0 && ran[0] != ran[1]) {
 			idle += nvcsw_idle(&before, &after, ran);
+			rounds++;
+		}
 	}
-	TH_LOG("%.2f wake-ups a round of workers that ran nothing",
-	       (double)idle / WAKE_ROUNDS);
-	EXPECT_GT(WAKE_ROUNDS * 6 / 5, idle);
+	if (rounds < WAKE_ROUNDS / 2)
+		SKIP(return, "a busy guest: two workers ran the requests of %d rounds of %d",
+		     rounds, WAKE_ROUNDS);
+	TH_LOG("%.2f wake-ups a round of workers that ran nothing (%d rounds of %d: those two workers ran)",
+	       (double)idle / rounds, rounds, WAKE_ROUNDS);
+	EXPECT_GT(rounds * 6 / 5, idle);
 }
 
 TEST_HARNESS_MAIN

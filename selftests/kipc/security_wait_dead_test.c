@@ -1023,6 +1023,21 @@ TEST_F(dead, a_death_costs_its_own_waiters_only)
 		kt_sleep_ms(1);
 	beside = time_deaths(self->region);
 	ASSERT_NE(0, beside);
+	/*
+	 * The host's slow phases run 2-3x slower for seconds inside one
+	 * guest: a beside measured in one, against an alone that was not,
+	 * is measured again (the quickest kept), up to three times. A walk
+	 * of the other process's waiters makes every batch dearer.
+	 */
+	for (i = 0; i < 3 && beside >= 2 * alone[0]; i++) {
+		uint64_t again = time_deaths(self->region);
+
+		ASSERT_NE(0, again);
+		TH_LOG("beside: %.1f us each, once more",
+		       beside / 1e3 / (DEATH_WAITS / DEATH_BATCHES));
+		if (again < beside)
+			beside = again;
+	}
 	kt_reap(self->kids[0]);
 	self->kids[0] = 0;
 	alone[1] = time_deaths(self->region);
@@ -1341,7 +1356,11 @@ static void judge_sleeper(struct judge *j, int ctx, int region, int go)
 	_exit(0);
 }
 
-TEST_F(dead, judging_a_death_is_o1_beside_many_sleepers)
+/*
+ * 128 processes attaching 16 384 handles: 12-15 s on the debug kernel
+ * (KASAN, lockdep), past the harness's 30 s in a slow phase of the host.
+ */
+TEST_F_TIMEOUT(dead, judging_a_death_is_o1_beside_many_sleepers, 180)
 {
 	pid_t kids[SLEEPERS], y;
 	int run[2], go[2], i, n;
