@@ -303,21 +303,30 @@ TEST_F(recv_poll, poll_ends_at_a_signal)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { 0, 10000 } };
-	uint64_t start, took;
+	uint64_t start, took = UINT64_MAX, t;
 	char b[64];
+	int i;
 
 	REQUIRE_TWO_CPUS();
-	GROW_BUDGET_OR_SKIP(self);
-	ASSERT_EQ(0, pin(1));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
-	start = kt_now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
-	EXPECT_EQ(-1, read(self->rfd[1], b, sizeof(b)));
-	EXPECT_EQ(EINTR, errno);
-	took = kt_now_ns(CLOCK_MONOTONIC) - start;
+	/*
+	 * The quickest of ATTEMPTS: a vCPU the host left waiting is no bug.
+	 * The signal halved the budget: it grows again before each try.
+	 */
+	for (i = 0; i < ATTEMPTS && took >= LATE_MS * MSEC; i++) {
+		GROW_BUDGET_OR_SKIP(self);
+		ASSERT_EQ(0, pin(1));
+		start = kt_now_ns(CLOCK_MONOTONIC);
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+		EXPECT_EQ(-1, read(self->rfd[1], b, sizeof(b)));
+		EXPECT_EQ(EINTR, errno);
+		t = kt_now_ns(CLOCK_MONOTONIC) - start;
+		if (t < took)
+			took = t;
+	}
 	EXPECT_LT(took, LATE_MS * MSEC)
-		TH_LOG("a receive interrupted after 10 ms took %llu ms",
-		       (unsigned long long)(took / MSEC));
+		TH_LOG("the quickest of %d receives interrupted after 10 ms took %llu ms",
+		       i, (unsigned long long)(took / MSEC));
 }
 
 /*
