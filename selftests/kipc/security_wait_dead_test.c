@@ -245,14 +245,20 @@ TEST_F(dead, handle_attached_after_a_death_clears_it)
 	EXPECT_EQ(0, b->ret[0]) TH_LOG("worker: %s", strerror(-b->ret[0]));
 }
 
-/* W's tasks: NR_MOVED threads wait on W0 through @h, its main on W1. */
+/*
+ * W's tasks: NR_MOVED threads wait on W0 through @h, its main on W1; 10 s
+ * at most (the parent gives M 5 s to start requeueing: a wait that ended
+ * before the death, on a slow debug guest, would count as one missed).
+ */
+#define W_WAIT_MS	10000
+
 static void *wait_w0(void *arg)
 {
 	struct board *b = arg;
 	int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
 
 	__atomic_store_n(&b->tid[i], gettid_(), __ATOMIC_RELEASE);
-	b->ret[i] = kt_wq_wait_ms(b->handle, W0, 0, 3000);
+	b->ret[i] = kt_wq_wait_ms(b->handle, W0, 0, W_WAIT_MS);
 	return NULL;
 }
 
@@ -266,7 +272,7 @@ static int wait_all_through(int h, struct board *b)
 		if (pthread_create(&t[i], NULL, wait_w0, b))
 			return 1;
 	__atomic_store_n(&b->tid[NR_MOVED], gettid_(), __ATOMIC_RELEASE);
-	b->ret[NR_MOVED] = kt_wq_wait_ms(h, W1, 0, 3000);
+	b->ret[NR_MOVED] = kt_wq_wait_ms(h, W1, 0, W_WAIT_MS);
 	for (i = 0; i < NR_MOVED; i++)
 		pthread_join(t[i], NULL);
 	return 0;
