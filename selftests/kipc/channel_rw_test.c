@@ -177,17 +177,25 @@ TEST_F(rw, nonblocking_full_and_empty)
 TEST_F(rw, blocked_read_wakes_on_write_and_poll_agrees)
 {
 	struct pollfd pfd = { .fd = self->rfd, .events = POLLIN };
-	char buf[8];
+	char buf[8], c;
+	int go[2];
 
 	kipc_test_require(self->ctx, KIPC_FEATURE_CHANNEL_RW);
 
+	ASSERT_EQ(0, pipe(go));
 	self->child = kt_fork();
 	ASSERT_LE(0, self->child);
 	if (self->child == 0) {
-		kt_sleep_ms(100);
+		/* After the parent's poll, once its read sleeps: no timing. */
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1 || !kt_wait_sleeping(getppid(), 10000))
+			_exit(2);
 		_exit(kt_rw_write(self->sfd, "late", 4) == 4 ? 0 : 1);
 	}
+	close(go[0]);
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
 	ASSERT_EQ(4, kt_rw_read(self->rfd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "late", 4));
 	EXPECT_EQ(0, kt_wait(self->child, 10000));

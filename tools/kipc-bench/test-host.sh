@@ -312,8 +312,12 @@ for pk in probe-pipe:pipe probe-unix:socket; do
 		[ -n "$kid" ] && break
 		sleep 0.1
 	done
-	sleep 0.3
-	ends="$(own_ends "$bpid" "${pk#*:}") $(own_ends $kid "${pk#*:}")"
+	# Until each side has closed the ends it does not use (5 s at most).
+	for i in $(seq 50); do
+		ends="$(own_ends "$bpid" "${pk#*:}") $(own_ends $kid "${pk#*:}")"
+		[ "$ends" = "2 2" ] && break
+		sleep 0.1
+	done
 	t0=$(date +%s)
 	[ -n "$kid" ] && kill -KILL $kid
 	wait "$bpid"
@@ -347,7 +351,7 @@ shim() {
 
 # probe-futex is futex-shared's protocol (review s46, finding 6): a
 # mailbox a direction with a count of its sleepers, FUTEX_WAKE only when
-# the peer sleeps. Side 0 sleeps 2 ms after each of its wakes (the shim),
+# the peer sleeps. Side 0 sleeps 20 ms after each of its wakes (the shim),
 # so side 1 answers before side 0 waits for the answer: side 1 then wakes
 # nobody. The old probe woke at every turn, as many as side 0 (47 each).
 if [ -n "$SHIM" ]; then

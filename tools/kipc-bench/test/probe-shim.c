@@ -6,9 +6,9 @@
  *
  * wake-sleep:	each FUTEX_WAKE made through syscall() is logged ("wake
  *		0" by side 0, the parent; "wake 1" by side 1) to the file
- *		KB_SHIM_LOG, and side 0 sleeps 2 ms after each of its own:
+ *		KB_SHIM_LOG, and side 0 sleeps 20 ms after each of its own:
  *		side 1 answers, on side 0's CPU, before side 0 waits for the
- *		answer.
+ *		answer (2 ms was too short when a shared host took the CPU).
  * kill-write:N	side 0's Nth write() after fork first kills side 1 and
  *		returns once side 0 has taken its SIGCHLD: the peer dies
  *		between the probe's last test of kb_abort and its next wait,
@@ -114,7 +114,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 
 long syscall(long nr, ...)
 {
-	struct timespec pause = { 0, 2000000 };
+	struct timespec pause = { 0, 20000000 };
 	long a[6], ret;
 	va_list ap;
 	int i, op;
