@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include <kipc.h>
 #include <kipc_group.h>
@@ -192,6 +193,43 @@ static unsigned int children(pid_t ppid, int sig, pid_t *pids,
 	return n;
 }
 
+/*
+ * Until a thread of process @pid sleeps in (clock_)nanosleep, method 2's
+ * handler, 5 s at most: 1 when one did. A worker idle in its receive
+ * sleeps too, in an ioctl, so the state letter would not tell them apart.
+ */
+static int in_handler(pid_t pid)
+{
+	char path[96], line[64];
+	struct dirent *de;
+	int i, nr, found = 0;
+	DIR *d;
+	FILE *f;
+
+	for (i = 0; i < 5000 && !found; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		d = opendir(path);
+		while (d && (de = readdir(d)) && !found) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall",
+				 pid, atoi(de->d_name));
+			f = fopen(path, "re");
+			if (f && fgets(line, sizeof(line), f) &&
+			    sscanf(line, "%d", &nr) == 1)
+				found = nr == SYS_clock_nanosleep ||
+					nr == SYS_nanosleep;
+			if (f)
+				fclose(f);
+		}
+		if (d)
+			closedir(d);
+		if (!found)
+			usleep(1000);
+	}
+	return found;
+}
+
 static int client(const char *service, const char *second, pid_t supervisor)
 {
 	struct kipc_rpc_client *a = NULL, *b = NULL, *c = NULL, *d = NULL;
@@ -228,7 +266,9 @@ static int client(const char *service, const char *second, pid_t supervisor)
 	rep.len = sizeof(pid_rep);
 	dl = in_ms(10000);
 	ret = kipc_rpc_submit(a, M_SLEEP, &req, &rep, 0, &dl, 1, NULL);
-	usleep(500000);		/* A's worker is in the handler now */
+	if (!ret && !in_handler(pa))
+		fprintf(stderr, "group_rpc: worker %d not in its handler after 5 s\n",
+			pa);
 	dl = in_ms(10000);
 	ret = ret < 0 ? ret : kipc_rpc_connect(k, service, 0, &dl, &b);
 	pb = ret < 0 ? ret : call_pid(b);

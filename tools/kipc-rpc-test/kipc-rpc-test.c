@@ -1029,9 +1029,42 @@ static void t_timeout_epoll(struct kipc_rpc_client *c)
 		close(ep);
 }
 
-/* A thread of the client @c, in a call (@in set first); its result. */
+/*
+ * Until thread @tid of this process sleeps (state S in its stat), 5 s at
+ * most: a step that needs another thread asleep in its call waits for
+ * that, not for a time it guesses the thread takes to get there. Said on
+ * stderr when it did not, and the step goes on (its own checks judge it).
+ */
+static void thread_sleeps(volatile pid_t *tid)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 5000 && !*tid; i++)
+		usleep(1000);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)*tid);
+	for (; i < 5000; i++) {
+		f = *tid ? fopen(path, "re") : NULL;
+		p = NULL;
+		if (f && fgets(line, sizeof(line), f))
+			p = strrchr(line, ')');
+		if (f)
+			fclose(f);
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		usleep(1000);
+	}
+	fprintf(stderr, "thread %d did not sleep within 5 s\n", (int)*tid);
+}
+
+/*
+ * A thread of the client @c, in a call: @in set as it starts it, or @tid
+ * just before the wait the test needs it asleep in; its result.
+ */
 struct completer {
 	struct kipc_rpc_client *c;
+	volatile pid_t tid;
 	volatile int in;
 	int ret;
 };
@@ -1973,7 +2006,7 @@ static void *complete_x(void *arg)
 	uint64_t id;
 
 	cp->ret = kipc_rpc_submit(cp->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
-	cp->in = 1;
+	cp->tid = gettid();
 	if (!cp->ret)
 		cp->ret = kipc_rpc_complete(cp->c, &comp, 1, 0, &dl);
 	return NULL;
@@ -2009,9 +2042,7 @@ static int call_beside_completer(struct kipc_rpc_client *c, char byte,
 		cp->ret = -1;
 		return -EAGAIN;
 	}
-	while (!cp->in)
-		usleep(1000);
-	usleep(100000);		/* the completer sleeps in its receive */
+	thread_sleeps(&cp->tid);	/* the completer, in its receive */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	dl = in_ms(5000);
 	ret = kipc_rpc_call(c, M_ECHO, &req, rep, 0, &dl);
@@ -2265,7 +2296,7 @@ static void answer_on_event_hang_up(struct kipc_chan *rx,
 /* The receiver of the row below: X, then a buffer, then end of stream. */
 struct realloc_x {
 	struct kipc_rpc_client *c;
-	volatile int in;
+	volatile pid_t tid;
 	int first, second, release;
 };
 
@@ -2279,7 +2310,7 @@ static void *complete_realloc(void *arg)
 	uint64_t id, off;
 
 	x->first = kipc_rpc_submit(x->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
-	x->in = 1;
+	x->tid = gettid();
 	if (x->first)
 		return NULL;
 	x->first = kipc_rpc_complete(x->c, &comp, 1, 0, &dl);
@@ -2295,6 +2326,7 @@ static void *complete_realloc(void *arg)
 
 struct sync_s {
 	struct kipc_rpc_client *c;
+	volatile pid_t tid;
 	uint64_t off;
 	int ret;
 };
@@ -2310,6 +2342,7 @@ static void *call_s_idle(void *arg)
 				    .nr_bufs = 2 };
 
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	ss->tid = gettid();
 	ss->ret = kipc_rpc_call(ss->c, M_ECHO, &req, NULL, 0, NULL);
 	return NULL;
 }
@@ -2335,12 +2368,10 @@ static int client_failed_queued_call(struct kipc_rpc_client *c)
 	if (!r || kipc_buf_alloc(r, &ss.off) ||
 	    pthread_create(&tx, NULL, complete_realloc, &x))
 		return 1;
-	while (!x.in)
-		usleep(1000);
-	usleep(100000);		/* X's thread sleeps in its receive */
+	thread_sleeps(&x.tid);		/* X's thread, in its receive */
 	if (pthread_create(&ts, NULL, call_s_idle, &ss))
 		return 1;
-	usleep(200000);		/* S waits for X's credit */
+	thread_sleeps(&ss.tid);		/* S, waiting for X's credit */
 	if (kipc_rpc_notify(c, 1, NULL))
 		return 1;
 	pthread_join(tx, NULL);
@@ -2386,7 +2417,8 @@ static void answer_nothing(struct kipc_chan *rx, struct kipc_chan *tx,
 struct blocked_call {
 	struct kipc_rpc_client *c;
 	volatile uint64_t dl_ms;	/* its deadline, now_ms()'s clock */
-	volatile int in, done;
+	volatile pid_t tid;
+	volatile int done;
 	int ret;
 };
 
@@ -2409,7 +2441,7 @@ static void *submit_blocked(void *arg)
 
 	bc->dl_ms = now_ms() + FULL_SUBMIT_MS;
 	dl = in_ms(FULL_SUBMIT_MS);
-	bc->in = 1;
+	bc->tid = gettid();
 	bc->ret = kipc_rpc_submit(bc->c, M_ECHO, &req, NULL, 0, &dl, 1, &id);
 	bc->done = 1;
 	return NULL;
@@ -2444,9 +2476,7 @@ static int client_full_channel(struct kipc_rpc_client *c)
 	}
 	if (pthread_create(&t, NULL, submit_blocked, &bc))
 		return 1;
-	while (!bc.in)
-		usleep(1000);
-	usleep(200000);		/* it waits for room */
+	thread_sleeps(&bc.tid);		/* it waits for room */
 	t0 = now_ms();
 	ret = kipc_rpc_complete(c, &comp, 1, KIPC_RPC_NONBLOCK, NULL);
 	t1 = now_ms();
@@ -2486,7 +2516,7 @@ static void *complete_any(void *arg)
 	uint64_t id;
 
 	cp->ret = kipc_rpc_submit(cp->c, M_ECHO, &req, NULL, 0, NULL, 1, &id);
-	cp->in = 1;
+	cp->tid = gettid();
 	if (!cp->ret)
 		cp->ret = kipc_rpc_complete(cp->c, &comp, 1, 0, NULL);
 	if (cp->ret == 1 && (comp.user_data != 2 || comp.status != -ETIMEDOUT))
@@ -2511,9 +2541,7 @@ static int client_later_deadline(struct kipc_rpc_client *c)
 	alarm(10);
 	if (pthread_create(&t, NULL, complete_any, &cp))
 		return 1;
-	while (!cp.in)
-		usleep(1000);
-	usleep(200000);		/* it sleeps, in its receive or behind one */
+	thread_sleeps(&cp.tid);	/* in its receive or behind one */
 	t0 = now_ms();
 	dl = in_ms(300);
 	if (kipc_rpc_submit(c, M_ECHO, &req, NULL, 0, &dl, 2, &id))
@@ -2546,7 +2574,7 @@ static void *call_forever(void *arg)
 	char out[8];
 	size_t len = sizeof(out);
 
-	cp->in = 1;
+	cp->tid = gettid();
 	cp->ret = call_bytes(cp->c, M_ECHO, "a", 2, out, &len, NULL);
 	return NULL;
 }
@@ -2565,9 +2593,7 @@ static int client_deadline_beside_a_call(struct kipc_rpc_client *c)
 
 	if (pthread_create(&a, NULL, call_forever, &caller))
 		return 1;
-	while (!caller.in)
-		usleep(1000);
-	usleep(200000);		/* it receives, for ever */
+	thread_sleeps(&caller.tid);	/* it receives, for ever */
 	/* The call's thread is left blocked: the client's exit ends it. */
 	return client_later_deadline(c);
 }
