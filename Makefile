@@ -197,11 +197,12 @@ tools: $(B)/bin/sync_owner_dead_test
 # test, run by tools/vm/kipc-examples).
 $(B)/bin/rpc_server_limits_test: libkipc/test/rpc_server_limits_test.c \
 		$(LIB_SO) tools/kipc-rpc-test/rpc_raw.h libkipc/include/kipc.h \
-		libkipc/include/kipc_rpc.h
+		libkipc/include/kipc_rpc.h selftests/kipc/kt_settings.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) \
-		-Itools/kipc-rpc-test -pthread -o $@ $< $(APP_LDFLAGS)
+		-Itools/kipc-rpc-test -Iselftests/kipc -pthread -o $@ $< \
+		$(APP_LDFLAGS)
 tools: $(B)/bin/rpc_server_limits_test
 
 # libkipc's netlink handle with events subscribed (a guest test, run by

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kt_settings.h"
 #include "rpc_raw.h"
 
 enum { M_ECHO = 1, M_FLOOD, M_STOP, M_NAP, M_BUFS_LATE, M_OWNED, M_HOLD,
@@ -799,17 +800,9 @@ static void *busy_caller(void *arg)
 static int param_swap(const char *param, const char *val, char *old,
 		      size_t len)
 {
-	char path[96];
-	FILE *f;
-	int ok;
+	int ret = old ? kt_param_get(param, old, len) : 0;
 
-	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", param);
-	f = fopen(path, "r+e");
-	if (!f)
-		return -errno;
-	ok = old ? fgets(old, len, f) != NULL : 1;
-	ok = ok && fseek(f, 0, SEEK_SET) == 0 && fputs(val, f) >= 0;
-	return fclose(f) || !ok ? -EIO : 0;
+	return ret ? ret : kt_param_set(param, val);
 }
 
 /*

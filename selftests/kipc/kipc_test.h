@@ -11,7 +11,6 @@
 #ifndef KIPC_TEST_H
 #define KIPC_TEST_H
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,8 +26,7 @@
 #include <linux/kipc.h>
 
 #include "kipc_ioctl.h"
-
-#define KT_PARAM_DIR	"/sys/module/kipc/parameters/"
+#include "kt_settings.h"
 
 /* Open /dev/kipc; use where _metadata is in scope (a test or fixture). */
 #define kipc_test_open(fd)						\
@@ -90,127 +88,6 @@ static inline long long kt_fdinfo_num(int fd, const char *key)
 		return -1;
 	v = strtoll(val, &end, 0);
 	return (end == val || *end) ? -1 : v;
-}
-
-/* Read file @path into @val, trailing newlines stripped: 0 or -errno. */
-static inline int kt_file_get(const char *path, char *val, size_t size)
-{
-	ssize_t n;
-	int f;
-
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -errno;
-	n = read(f, val, size - 1);
-	close(f);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && val[n - 1] == '\n')
-		n--;
-	val[n] = '\0';
-	return 0;
-}
-
-/* Write @val to file @path: 0 or -errno. */
-static inline int kt_file_set(const char *path, const char *val)
-{
-	ssize_t n;
-	int f;
-
-	f = open(path, O_WRONLY | O_CLOEXEC);
-	if (f < 0)
-		return -errno;
-	n = write(f, val, strlen(val));
-	close(f);
-	return n < 0 ? -errno : 0;
-}
-
-/* Read module parameter @name into @val: 0 or -errno. */
-static inline int kt_param_get(const char *name, char *val, size_t size)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), KT_PARAM_DIR "%s", name);
-	return kt_file_get(path, val, size);
-}
-
-static inline int kt_param_set(const char *name, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), KT_PARAM_DIR "%s", name);
-	return kt_file_set(path, val);
-}
-
-/*
- * The settings tests change (the module's writable parameters and
- * fs.file-max) as the program found them, written back when it ends. A
- * test restores what it changes in its teardown, but one the harness kills
- * at its timeout never gets there: without this, every later program of
- * that boot would run with the killed test's settings and fail for a
- * reason not its own. Only the harness's own process restores (a test's
- * children that exit() must not), and only what differs, said on stderr.
- */
-#define KT_SETTING_PATH	(sizeof(KT_PARAM_DIR) + 256)
-
-struct kt_setting {
-	char path[KT_SETTING_PATH];
-	char val[64];
-};
-
-static struct kt_setting kt_settings[64];
-static int kt_nsettings;
-static pid_t kt_settings_pid;
-
-static inline void kt_setting_save(const char *path)
-{
-	struct kt_setting *s = &kt_settings[kt_nsettings];
-
-	if (kt_nsettings == (int)(sizeof(kt_settings) / sizeof(*s)) ||
-	    access(path, W_OK))
-		return;
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	if (!kt_file_get(path, s->val, sizeof(s->val)))
-		kt_nsettings++;
-}
-
-__attribute__((constructor)) static void kt_settings_save(void)
-{
-	char path[KT_SETTING_PATH];
-	struct dirent *e;
-	DIR *d;
-
-	kt_settings_pid = getpid();
-	kt_setting_save("/proc/sys/fs/file-max");
-	d = opendir(KT_PARAM_DIR);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), KT_PARAM_DIR "%s", e->d_name);
-		kt_setting_save(path);
-	}
-	closedir(d);
-}
-
-__attribute__((destructor)) static void kt_settings_restore(void)
-{
-	char now[64];
-	int i;
-
-	if (getpid() != kt_settings_pid)
-		return;
-	for (i = 0; i < kt_nsettings; i++) {
-		struct kt_setting *s = &kt_settings[i];
-
-		if (kt_file_get(s->path, now, sizeof(now)) ||
-		    !strcmp(now, s->val))
-			continue;
-		fprintf(stderr, "# %s left at %s: %s %s\n", s->path, now,
-			kt_file_set(s->path, s->val) ? "could not restore" :
-			"restored", s->val);
-	}
 }
 
 static inline uint64_t kt_now_ns(clockid_t clk)
