@@ -4,10 +4,12 @@
  * and the per-user accounting they are checked against.
  *
  * Who is "one user": a task of the initial user namespace is charged to
- * its effective uid; a task of any other user namespace to the owner of
- * the outermost such namespace it is in, so that the uids mapped into a
- * container share one set of caps instead of multiplying them (the
- * kernel's ucounts do the same per namespace, but are not exported).
+ * its effective uid; a task of any other user namespace to one user for
+ * the outermost such namespace it is in (kipc_user_key(): its owner, or
+ * the host uid of its uid 0 when root made it; the task's own euid when
+ * that is root or unmapped), so that the uids mapped into a container
+ * share one set of caps instead of multiplying them (the kernel's ucounts
+ * do the same per namespace, but are not exported).
  *
  * Every charge is taken from the record of the user who will be held
  * responsible, and that record is referenced by the charged object until

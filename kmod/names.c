@@ -522,8 +522,9 @@ static kuid_t kipc_name_object_owner(const struct kipc_name *n)
 /*
  * Whether the caller created the object @n names. The object records the
  * user it charges, which is the creator's euid only in the initial user
- * namespace: in another, every uid shares the namespace owner's charges
- * and none is the creator by that token.
+ * namespace: in another, it is in general one user shared by the
+ * namespace's uids (kipc_user_key()), and none is the creator by that
+ * token.
  */
 static bool kipc_name_caller_created_object(const struct kipc_name *n)
 {

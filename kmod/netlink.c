@@ -11,11 +11,12 @@
  * Visibility: a caller with CAP_SYS_ADMIN (netlink_capable(): both the
  * socket's opener and the caller) sees every object and the host-wide
  * counters; any other caller sees only the objects charged to its user
- * (its effective uid, or its user namespace's owner: kipc_user_key()), and
- * only that user's usage record. An object or record the caller may not
- * see is reported as absent (ENOENT), never as forbidden, so that ids do
- * not leak. The events group carries every user's events, so subscribing
- * to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast per listener).
+ * (its effective uid, or in a user namespace the user kipc_user_key()
+ * names), and only that user's usage record. An object or record the
+ * caller may not see is reported as absent (ENOENT), never as forbidden,
+ * so that ids do not leak. The events group carries every user's events,
+ * so subscribing to it needs CAP_SYS_ADMIN (6.1 cannot filter a multicast
+ * per listener).
  *
  * Dumps walk objects in increasing id order through kipc_obj_next(), and a
  * get looks its one id up with kipc_obj_find(); both judge visibility from

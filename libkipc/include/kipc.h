@@ -478,8 +478,10 @@ int kipc_events_read(struct kipc_nl *nl, kipc_event_cb cb, void *arg);
 
 /**
  * One user's usage of the module's per-user caps, and the caps (user-get).
- * A user is an effective uid, or the owner of the container (user
- * namespace) the caller is in; @uid is as the caller's namespace maps it.
+ * A user is an effective uid; in a user namespace, the owner of the
+ * outermost one, or, for a namespace root made, the host uid its uid 0
+ * maps to (the euid itself when that is root or unmapped). @uid is as the
+ * caller's namespace maps it.
  */
 struct kipc_user_stats {
 	uint32_t uid;
