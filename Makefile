@@ -197,7 +197,7 @@ tools: $(B)/bin/sync_owner_dead_test
 # test, run by tools/vm/kipc-examples).
 $(B)/bin/rpc_server_limits_test: libkipc/test/rpc_server_limits_test.c \
 		$(LIB_SO) tools/kipc-rpc-test/rpc_raw.h libkipc/include/kipc.h \
-		libkipc/include/kipc_rpc.h selftests/kipc/kt_settings.h
+		libkipc/include/kipc_rpc.h selftests/kipc/kt_leftovers.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(APP_CFLAGS) -Wno-sign-compare -I$(KSFT_DIR) \
@@ -405,7 +405,7 @@ selftests-abi:
 HOST_TESTS := $(B)/test/libkipc_host_test $(B)/test/ring_poll_test \
 	      $(B)/test/ring_peer_test $(B)/test/ring_race_test \
 	      $(B)/test/ring_inplace_test $(B)/test/sync_error_test \
-	      $(B)/test/sync_deadline_test
+	      $(B)/test/sync_deadline_test $(B)/test/leftovers_test
 
 $(B)/test/%: libkipc/test/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
@@ -450,6 +450,13 @@ $(B)/test/sync_deadline_test: libkipc/test/sync_deadline_test.c \
 		-Wl,--wrap=kipc_wait -Wl,--wrap=kipc__deadline_passed \
 		-Wl,--wrap=kipc_requeue -Wl,--wrap=kipc_wake \
 		$(B)/lib/libkipc.a $(LIB_LIBS)
+
+# The selftests' kt_leftovers.h against the harness, on the host.
+$(B)/test/leftovers_test: selftests/kipc/host/leftovers_test.c \
+			  selftests/kipc/kt_leftovers.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(APP_CFLAGS) -I$(KSFT_DIR) -Iselftests/kipc -o $@ $<
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

@@ -53,7 +53,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "kt_settings.h"
+#include "kt_leftovers.h"
 #include "rpc_raw.h"
 
 enum { M_ECHO = 1, M_FLOOD, M_STOP, M_NAP, M_BUFS_LATE, M_OWNED, M_HOLD,

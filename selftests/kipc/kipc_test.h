@@ -26,7 +26,7 @@
 #include <linux/kipc.h>
 
 #include "kipc_ioctl.h"
-#include "kt_settings.h"
+#include "kt_leftovers.h"
 
 /* Open /dev/kipc; use where _metadata is in scope (a test or fixture). */
 #define kipc_test_open(fd)						\

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Settings a test program changes, put back when it ends: included by
- * kipc_test.h (every selftest) and by libkipc's guest tests that set
- * module parameters. Each file that includes it takes a snapshot of its
- * own; they hold the same values, so the first to restore does it all.
+ * What a test leaves behind, undone before the next test and when the
+ * program ends: the settings it changed and the processes it left
+ * running. Included by kipc_test.h (every selftest) and by libkipc's
+ * guest tests that set module parameters. Each file that includes it
+ * takes a snapshot of its own; they hold the same values, so the first to
+ * restore does it all.
  */
-#ifndef KT_SETTINGS_H
-#define KT_SETTINGS_H
+#ifndef KT_LEFTOVERS_H
+#define KT_LEFTOVERS_H
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #define KT_PARAM_DIR	"/sys/module/kipc/parameters/"
 
@@ -71,13 +75,15 @@ static inline int kt_param_set(const char *name, const char *val)
 /*
  * The settings tests change (the module's writable parameters and
  * fs.file-max) as the program found them, written back before each test
- * and when the program ends. A test restores what it changes in its
- * teardown, but the harness never runs that teardown for a test it killed
- * at its timeout, nor (the 6.12 harness built with -O2) after a failed
- * ASSERT: without this, the later tests would run with that test's
- * settings and fail for a reason not their own. Only the harness's own
- * process restores (it forks each test; a test's processes must not),
- * and only what differs, said on stderr.
+ * and when the program ends, and the processes a test left running
+ * killed then. A test restores what it changes and stops what it starts
+ * in its teardown, but the harness never runs that teardown for a test it
+ * killed at its timeout, nor (the 6.12 harness built with -O2) after a
+ * failed ASSERT: without this, the later tests would run with that test's
+ * settings and beside its servers, and fail for a reason not their own.
+ * Only the harness's own process acts (it forks each test into a process
+ * group of its own; a test's processes must not), and it says on stderr
+ * what it restored.
  */
 #define KT_SETTING_PATH	(sizeof(KT_PARAM_DIR) + 256)
 
@@ -88,7 +94,8 @@ struct kt_setting {
 
 static struct kt_setting kt_settings[64];
 static int kt_nsettings;
-static pid_t kt_settings_pid;
+static pid_t kt_harness_pid;
+static pid_t *kt_last_test;	/* shared: the harness's last test process */
 
 static inline void kt_setting_save(const char *path)
 {
@@ -102,13 +109,24 @@ static inline void kt_setting_save(const char *path)
 		kt_nsettings++;
 }
 
-__attribute__((destructor)) static void kt_settings_restore(void)
+/* In every child a fork makes: the harness's test processes say so. */
+static void kt_test_forked(void)
+{
+	if (kt_last_test && getppid() == kt_harness_pid)
+		*kt_last_test = getpid();
+}
+
+__attribute__((destructor)) static void kt_leftovers_undo(void)
 {
 	char now[64];
 	int i;
 
-	if (getpid() != kt_settings_pid)
+	if (getpid() != kt_harness_pid)
 		return;
+	if (kt_last_test && *kt_last_test > 0) {
+		kill(-*kt_last_test, SIGKILL);
+		*kt_last_test = 0;
+	}
 	for (i = 0; i < kt_nsettings; i++) {
 		struct kt_setting *s = &kt_settings[i];
 
@@ -121,14 +139,19 @@ __attribute__((destructor)) static void kt_settings_restore(void)
 	}
 }
 
-__attribute__((constructor)) static void kt_settings_save(void)
+__attribute__((constructor)) static void kt_leftovers_save(void)
 {
 	char path[KT_SETTING_PATH];
 	struct dirent *e;
+	void *p;
 	DIR *d;
 
-	kt_settings_pid = getpid();
-	pthread_atfork(kt_settings_restore, NULL, NULL);
+	kt_harness_pid = getpid();
+	p = mmap(NULL, sizeof(*kt_last_test), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED)
+		kt_last_test = p;
+	pthread_atfork(kt_leftovers_undo, NULL, kt_test_forked);
 	kt_setting_save("/proc/sys/fs/file-max");
 	d = opendir(KT_PARAM_DIR);
 	if (!d)
@@ -142,4 +165,4 @@ __attribute__((constructor)) static void kt_settings_save(void)
 	closedir(d);
 }
 
-#endif /* KT_SETTINGS_H */
+#endif /* KT_LEFTOVERS_H */
