@@ -453,10 +453,11 @@ $(B)/test/sync_deadline_test: libkipc/test/sync_deadline_test.c \
 
 # The selftests' kt_leftovers.h against the harness, on the host.
 $(B)/test/leftovers_test: selftests/kipc/host/leftovers_test.c \
-			  selftests/kipc/kt_leftovers.h
+			  selftests/kipc/kt_leftovers.h selftests/kipc/kipc_test.h
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(APP_CFLAGS) -I$(KSFT_DIR) -Iselftests/kipc -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) -I$(KSFT_DIR) -Iselftests/kipc \
+		-Iselftests/kipc/include -o $@ $<
 
 # What host-test runs, built (make check builds it before its steps start).
 host-test-progs: lib $(HOST_TESTS) $(B)/bin/kipc-bench $(B)/bin/kipcctl selftests

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "kt_leftovers.h"
+#include "kipc_test.h"
 
 /* What the two tests saw, shared with the main program. */
 struct seen {
@@ -31,16 +31,7 @@ static struct seen *seen;
 /* 1 when @pid has ended (gone, or a zombie nobody reaped yet). */
 static int ended(pid_t pid)
 {
-	char path[64], line[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 1;
-	p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-	fclose(f);
-	return p && p[1] == ' ' && p[2] == 'Z';
+	return (kill(pid, 0) && errno == ESRCH) || kt_task_in_state(pid, "Z");
 }
 
 /* Until @pid has ended, 2 s at most: 1 when it did. */
